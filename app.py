@@ -1,0 +1,76 @@
+"""LMOS Studio: the frame only — page config, the sidebar (which design is open), navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.formats.design_file import design_from_text
+from lmos_studio.ui import resources, state, widgets
+
+ROOT = Path(__file__).parent
+PAGES = [  # (file, title, icon); a page whose file is missing is not offered
+    ("pages/overview.py", "Overview", ":material/hub:"),
+    ("pages/registry.py", "Registry", ":material/travel_explore:"),
+    ("pages/designer.py", "Designer", ":material/account_tree:"),
+    ("pages/playground.py", "Playground", ":material/chat:"),
+    ("pages/evaluate.py", "Evaluate", ":material/analytics:"),
+    ("pages/export.py", "Export", ":material/deployed_code:"),
+]
+
+st.set_page_config(page_title="LMOS Studio", page_icon=":material/hub:", layout="wide")
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.markdown("### LMOS Studio")
+        try:
+            design = state.current_design()
+        except LmosStudioError as exc:
+            widgets.show_error(exc)
+            return
+        st.caption("Open design")
+        st.markdown(f"**{design.name}** · `{state.origin_label()}`")
+        st.caption(f"{len(design.agents)} agents · {len(design.channels)} channels · "
+                   f"{len(design.groups)} groups · {len(design.trust_edges)} trust edges")
+        for warning in st.session_state.get(state.LOAD_WARNINGS, []):
+            st.warning(warning, icon=":material/warning:")
+        with st.expander("Open another design"):
+            samples = resources.sample_designs()
+            choice = st.selectbox("Sample", list(samples), key="sample_choice")
+            if st.button("Open sample", key="open_sample") and choice:
+                try:
+                    state.open_path(Path(samples[choice]), origin=f"sample:{choice}")
+                    st.rerun()
+                except LmosStudioError as exc:
+                    widgets.show_error(exc)
+            upload = st.file_uploader("Upload a design (YAML)", type=["yaml", "yml", "json"], key="upload")
+            if upload is not None and st.button("Open upload", key="open_upload"):
+                open_upload(upload.name, upload.getvalue())
+
+
+def open_upload(name: str, data: bytes) -> None:
+    limit = get_settings().max_upload_bytes
+    if len(data) > limit:
+        st.error(f"{name} is {len(data) / 2**20:.1f} MiB; designs over {limit / 2**20:.0f} MiB are refused "
+                 "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit).")
+        return
+    try:
+        result = design_from_text(data.decode("utf-8"), path=name)
+    except UnicodeDecodeError:
+        st.error(f"{name} is not UTF-8 text; upload a YAML or JSON file.")
+        return
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        return
+    state.open_design(result, origin=f"upload:{name}")
+    st.rerun()
+
+
+sidebar()
+pages = [st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0]))
+         for f, t, i in PAGES if (ROOT / f).exists()]
+st.navigation(pages).run()

@@ -1,0 +1,176 @@
+"""`lmos-studio …`: every library capability from a shell, with exit codes fit for CI.
+
+Exit codes: 0 success, 1 the check found problems (UNRESOLVED channels, lint errors, failed tests),
+2 invalid input or usage (message on stderr, never a traceback). Feature areas add their commands from
+`lmos_studio/commands/<area>.py` (each has `register(app)`), so this module stays small.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from lmos_studio import __version__
+from lmos_studio.commands import AREAS
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.formats import yamlio
+from lmos_studio.formats.design_file import LoadResult, load_design
+from lmos_studio.resolve import channel_routing, channel_status, invalid_versions, resolve_design
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
+
+app = typer.Typer(name="lmos-studio", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
+                  help="Design, check, route and export networks of Eclipse LMOS agents.")
+
+Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json, yaml or table.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """Print an error on stderr and leave with an exit code."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
+    """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
+    if output == "json":
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif output == "yaml":
+        typer.echo(yamlio.dump(data), nl=False)
+    elif output == "table" and table is not None:
+        typer.echo(table())
+    else:
+        fail(f"--output {output!r} is not supported here; use json, yaml" + (" or table" if table else ""))
+
+
+def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
+    """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
+    result = load_design(paths)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if namespace:
+        design = result.design
+        result.design = design.replace(
+            agents=tuple(a for a in design.agents if a.namespace == namespace),
+            channels=tuple(c for c in design.channels if c.namespace == namespace))
+    return result
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@app.command()
+def resolve(paths: Paths, output: OutputOpt = "table",
+            namespace: Annotated[str | None, typer.Option(help="Only this namespace.")] = None) -> None:
+    """Resolve every Channel as the LMOS operator would: status and the generated ChannelRouting.
+
+    Exit 0 when every channel is RESOLVED, 1 when any is UNRESOLVED, 2 on invalid input.
+    """
+    result = load(paths, namespace)
+    resolutions = resolve_design(result.design, locations=result.locations)
+    data = {"channels": [{
+        "name": r.channel.name, "namespace": r.channel.namespace, "labels": dict(r.channel.labels),
+        "status": channel_status(r), "routing": channel_routing(r)} for r in resolutions]}
+
+    def table() -> str:
+        rows = []
+        for r in resolutions:
+            for req in r.channel.required_capabilities:
+                wire = r.provider(req.name)
+                miss = next((u for u in r.unresolved if u.required.name == req.name), None)
+                served = f"{wire.agent.name} {wire.provided.version}" if wire else f"— {miss.reason if miss else ''}"
+                rows.append([r.channel.key, r.status, req.name, req.version, served])
+            if not r.channel.required_capabilities:
+                rows.append([r.channel.key, r.status, "", "", ""])
+        return render_table(["CHANNEL", "STATUS", "CAPABILITY", "RANGE", "SERVED BY"], rows)
+
+    emit(data, output, table)
+    if any(not r.resolved for r in resolutions):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Check that files parse as a design (shapes, required fields, strict SemVer), without resolving."""
+    result = load(paths)
+    problems = invalid_versions(result.design, locations=result.locations)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(EXIT_INVALID)
+    design = result.design
+    typer.echo(f"ok: {len(result.files)} file(s), {len(design.agents)} agents, {len(design.channels)} channels, "
+               f"{len(design.groups)} groups, {len(design.trust_edges)} trust edges")
+
+
+@app.command("app")
+def run_app(design: Annotated[Path | None, typer.Argument(help="Design to open (default: the acme sample).")] = None,
+            port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
+            headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
+    """Start the Streamlit app on a design."""
+    app_file = Path(__file__).resolve().parent.parent / "app.py"
+    env = dict(os.environ)
+    if design is not None:
+        env["LMOS_STUDIO_DESIGN"] = str(design.resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+def version() -> None:
+    """Print the LMOS Studio version."""
+    typer.echo(__version__)
+
+
+for _area in AREAS:  # feature areas register their own commands
+    try:
+        _module = importlib.import_module(f"lmos_studio.commands.{_area}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"lmos_studio.commands.{_area}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI and turn our errors into a message and exit code 2."""
+    try:
+        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except LmosStudioError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return EXIT_INVALID
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors (bad option, missing argument)
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return EXIT_INVALID
+        raise
+    return int(code) if isinstance(code, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

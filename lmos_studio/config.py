@@ -1,0 +1,59 @@
+"""Settings: the only reader of the environment. Every variable is listed in README.md › Configuration.
+
+LMOS Studio variables start with `LMOS_STUDIO_`; the LLM features also read the OpenAI client's usual
+`OPENAI_BASE_URL` / `OPENAI_API_KEY`. Secrets are `SecretStr`: they never print, log or export.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lmos_studio.errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = PACKAGE_ROOT / "sample_networks"
+DEFAULT_SAMPLE = SAMPLES_DIR / "acme"
+
+
+class Settings(BaseSettings):
+    """Every setting, read once from the environment (and nothing else)."""
+
+    model_config = SettingsConfigDict(env_prefix="LMOS_STUDIO_", extra="ignore")
+
+    design: Path | None = None  # design opened at app start; default: the acme sample
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("lmos-studio")))
+    registry_db: Path | None = None  # embedded registry database; default: <data_dir>/registry.sqlite3
+    registry_token: SecretStr | None = None  # bearer token the registry server requires for writes
+    registry_timeout_s: float = 5.0  # per request to remote registries
+    max_upload_mb: float = 10.0  # design uploads larger than this are refused
+    llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
+        "LMOS_STUDIO_LLM_BASE_URL", "OPENAI_BASE_URL"))
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices(
+        "LMOS_STUDIO_LLM_API_KEY", "OPENAI_API_KEY"))
+    llm_model: str = "gpt-4o-mini"  # lmos-router's default model
+    llm_timeout_s: float = 30.0
+    embedding_model: str | None = None  # OpenAI-compatible /embeddings model; unset = local MiniLM or none
+
+    @property
+    def registry_path(self) -> Path:
+        return self.registry_db or self.data_dir / "registry.sqlite3"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process; a malformed variable is a `ConfigError` naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "LMOS_STUDIO_" + "_".join(str(p) for p in err["loc"]).upper()
+        raise ConfigError(f"{name}: {err['msg']}; fix or unset the environment variable") from exc

@@ -1,0 +1,104 @@
+"""The one exception tree of LMOS Studio; the UI and the CLI catch only `LmosStudioError`.
+
+```
+LmosStudioError
+├── ConfigError          bad or missing setting (names the environment variable)
+├── DesignFileError      a file failed to parse or validate (.path, .line, .field)
+├── VersionError         a provided version that is not strict SemVer (.value, .agent, .capability)
+├── ResolveError         resolution could not run (the operator would fail the reconcile)
+├── RegistryError        (.url, .status_code)
+│   ├── RegistryUnavailable
+│   └── AgentNotFound
+├── RoutingError         (.router)
+│   └── LlmReplyError    the model answered, but not with a usable agent
+├── LintError            lint could not run on the input
+└── ExportError          the design cannot become a valid manifest (.resource, .field)
+```
+
+Every message says what failed, where (file:line, field path, URL) and what to do.
+"""
+
+from __future__ import annotations
+
+
+class LmosStudioError(Exception):
+    """Base of every error LMOS Studio raises on purpose."""
+
+
+class ConfigError(LmosStudioError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class DesignFileError(LmosStudioError):
+    """A file failed to parse or validate."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        where = ""
+        if path:
+            where = f"{path}:{line}: " if line else f"{path}: "
+        if field:
+            where += f"{field}: "
+        super().__init__(where + message)
+        self.reason = message
+
+
+class VersionError(LmosStudioError):
+    """A provided capability version is not strict SemVer."""
+
+    def __init__(self, message: str, *, value: str, agent: str | None = None,
+                 capability: str | None = None, path: str | None = None) -> None:
+        self.value = value
+        self.agent = agent
+        self.capability = capability
+        self.path = path
+        super().__init__(message)
+
+
+class ResolveError(LmosStudioError):
+    """Resolution could not run (the operator would fail the reconcile, not report UNRESOLVED)."""
+
+
+class RegistryError(LmosStudioError):
+    """A registry could not be read or written."""
+
+    def __init__(self, message: str, *, url: str | None = None, status_code: int | None = None) -> None:
+        self.url = url
+        self.status_code = status_code
+        super().__init__(message)
+
+
+class RegistryUnavailable(RegistryError):
+    """The registry did not answer (connection refused, time-out, 5xx)."""
+
+
+class AgentNotFound(RegistryError):
+    """The registry has no agent of that id."""
+
+
+class RoutingError(LmosStudioError):
+    """A router could not route."""
+
+    def __init__(self, message: str, *, router: str | None = None) -> None:
+        self.router = router
+        super().__init__(message)
+
+
+class LlmReplyError(RoutingError):
+    """The model answered, but not with a usable agent; the message quotes the reply's start."""
+
+
+class LintError(LmosStudioError):
+    """Lint could not run on the input."""
+
+
+class ExportError(LmosStudioError):
+    """The design cannot become a valid manifest; names the resource and field."""
+
+    def __init__(self, message: str, *, resource: str | None = None, field: str | None = None) -> None:
+        self.resource = resource
+        self.field = field
+        super().__init__(message)

@@ -1,0 +1,1 @@
+"""Readers and writers of agent descriptions and design files, one module per format."""

@@ -1,0 +1,278 @@
+"""The design file: LMOS resources kept native plus one `StudioDesign` document of Studio-only data.
+
+Reading takes a YAML/JSON file (one or many documents) or a folder of `*.yaml|*.yml` (recursive, in
+path order). Documents of other kinds (Deployments, ChannelRoutings, Kustomizations, …) are kept verbatim.
+Writing is deterministic (the same design gives the same bytes) and atomic.
+
+```yaml
+apiVersion: lmos.eclipse/v1          # Agent, Channel, ChannelRollout documents, as the operator reads them
+kind: Agent
+...
+---
+apiVersion: studio.lmos.eclipse/v1alpha1
+kind: StudioDesign
+metadata: {name: acme}
+spec: {description, agents: [{name, namespace?, endpoints, security, workload, source}],
+       groups, trustEdges, routingTests, layout}
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import lmos
+from lmos_studio.formats.yamlio import (
+    LineDict,
+    dump_documents,
+    iter_yaml_files,
+    load_documents,
+    read_text,
+    write_atomic,
+)
+from lmos_studio.model import (
+    DEFAULT_NAMESPACE,
+    Agent,
+    Channel,
+    ChannelRollout,
+    Design,
+    Endpoint,
+    Group,
+    RoutingTest,
+    SecurityScheme,
+    TrustEdge,
+    Workload,
+)
+
+STUDIO_API_VERSION = "studio.lmos.eclipse/v1alpha1"
+STUDIO_KIND = "StudioDesign"
+
+
+class _StudioAgent(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    name: str
+    namespace: str = DEFAULT_NAMESPACE
+    endpoints: tuple[Endpoint, ...] = ()
+    security: tuple[SecurityScheme, ...] = ()
+    workload: Workload | None = None
+    source: str = ""
+
+
+class _StudioSpec(BaseModel):
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
+    description: str = ""
+    agents: tuple[_StudioAgent, ...] = ()
+    groups: tuple[Group, ...] = ()
+    trust_edges: tuple[TrustEdge, ...] = ()
+    routing_tests: tuple[RoutingTest, ...] = ()
+    layout: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass
+class LoadResult:
+    """A design and what is worth telling the user about how it was read."""
+
+    design: Design
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # "Agent ns/name" → "file:line"
+
+
+@dataclass
+class _Reader:
+    agents: dict[str, Agent] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    rollouts: dict[str, ChannelRollout] = field(default_factory=dict)
+    others: list[dict[str, Any]] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)
+    studio: tuple[str, dict[str, Any]] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, raw: Any, path: str) -> None:
+        if not isinstance(raw, dict):
+            line = getattr(raw, "line", None)
+            raise DesignFileError("a document must be a mapping (a Kubernetes resource)", path=path, line=line)
+        kind, api = raw.get("kind"), raw.get("apiVersion")
+        if api == lmos.API_VERSION and kind in lmos.LMOS_KINDS:
+            self._add_lmos(raw, path, str(kind))
+        elif kind == STUDIO_KIND:
+            if self.studio is not None:
+                raise DesignFileError(f"a second {STUDIO_KIND} document (the first is in {self.studio[0]}); "
+                                      "keep one per design", path=path, line=_line(raw))
+            self.studio = (path, raw)
+        else:
+            self.others.append(raw)
+
+    def _add_lmos(self, raw: dict[str, Any], path: str, kind: str) -> None:
+        obj: Agent | Channel | ChannelRollout
+        target: dict[str, Any]
+        if kind == "Agent":
+            obj, target = lmos.agent_from_resource(raw, path=path), self.agents
+        elif kind == "Channel":
+            obj, target = lmos.channel_from_resource(raw, path=path), self.channels
+        else:
+            obj, target = lmos.rollout_from_resource(raw, path=path), self.rollouts
+        if obj.key in target:
+            self.warnings.append(f"{path}:{_line(raw)}: {kind} {obj.key} appears again; the later one "
+                                 "replaces the earlier (as a second kubectl apply would)")
+        target[obj.key] = obj
+        self.locations[f"{kind} {obj.key}"] = f"{path}:{_line(raw)}"
+
+
+def _line(raw: Any) -> int:
+    return raw.line if isinstance(raw, LineDict) else 0
+
+
+def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
+    meta = raw.get("metadata") or {}
+    name = str(meta.get("name", "design")) if isinstance(meta, dict) else "design"
+    spec = raw.get("spec") or {}
+    try:
+        return name, _StudioSpec.model_validate(spec)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        line = _find_line(spec, err["loc"])
+        raise DesignFileError(f"{STUDIO_KIND}: {err['msg']}", path=path, line=line or _line(raw),
+                              field=f"spec.{loc}") from exc
+
+
+def _find_line(node: Any, loc: Sequence[Any]) -> int | None:
+    line = None
+    for part in loc:
+        if isinstance(node, LineDict):
+            line = node.line_of(part) if part in node else node.line
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line
+
+
+def _apply_studio(agents: dict[str, Agent], spec: _StudioSpec, path: str) -> dict[str, Agent]:
+    for entry in spec.agents:
+        key = f"{entry.namespace}/{entry.name}"
+        if key not in agents:
+            raise DesignFileError(f"{STUDIO_KIND}: spec.agents names {key}, which has no Agent resource; "
+                                  "add the Agent or remove the entry", path=path)
+        agents[key] = agents[key].model_copy(update={
+            "endpoints": entry.endpoints, "security": entry.security, "workload": entry.workload,
+            "source": entry.source or agents[key].source})
+    return agents
+
+
+def load_design(paths: Iterable[str | Path], *, name: str | None = None) -> LoadResult:
+    """Read files and folders into one design; the later resource of the same key wins (with a warning)."""
+    reader = _Reader()
+    files: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = list(iter_yaml_files(path))
+            if not found:
+                raise DesignFileError("folder has no *.yaml or *.yml files", path=str(path))
+        elif path.exists():
+            found = [path]
+        else:
+            raise DesignFileError("no such file or folder", path=str(path))
+        for file in found:
+            files.append(str(file))
+            for raw in load_documents(read_text(file), path=str(file)):
+                reader.add(raw, str(file))
+    return _finish(reader, files, name)
+
+
+def _finish(reader: _Reader, files: list[str], name: str | None) -> LoadResult:
+    spec = _StudioSpec()
+    design_name = name or (Path(files[0]).stem if files else "design")
+    agents = dict(reader.agents)
+    if reader.studio is not None:
+        studio_name, spec = _studio_spec(*reader.studio)
+        design_name = name or studio_name
+        agents = _apply_studio(agents, spec, reader.studio[0])
+    design = Design(
+        name=design_name, description=spec.description,
+        agents=tuple(agents.values()), channels=tuple(reader.channels.values()),
+        rollouts=tuple(reader.rollouts.values()), groups=spec.groups, trust_edges=spec.trust_edges,
+        routing_tests=spec.routing_tests, layout=spec.layout, other_resources=tuple(reader.others),
+        studio_extras=dict(spec.model_extra or {}),
+    )
+    return LoadResult(design=design, files=files, warnings=reader.warnings, locations=reader.locations)
+
+
+def read_design(*paths: str | Path) -> Design:
+    """Read a design from files and folders (see `load_design`)."""
+    return load_design(paths).design
+
+
+def design_from_text(text: str, *, path: str = "<upload>", name: str | None = None) -> LoadResult:
+    """Read a design from YAML text (an upload), naming `path` in messages."""
+    reader = _Reader()
+    for raw in load_documents(text, path=path):
+        reader.add(raw, path)
+    return _finish(reader, [path], name or Path(path).stem)
+
+
+def _dump_model(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(by_alias=True, exclude_defaults=True, mode="python")
+
+
+def _studio_document(design: Design) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    if design.description:
+        spec["description"] = design.description
+    agents = []
+    for agent in design.agents:
+        entry = _StudioAgent(name=agent.name, namespace=agent.namespace, endpoints=agent.endpoints,
+                             security=agent.security, workload=agent.workload, source=agent.source)
+        dumped = _dump_model(entry)
+        dumped["name"] = agent.name
+        if set(dumped) - {"name", "namespace"}:
+            agents.append(dumped)
+    if agents:
+        spec["agents"] = agents
+    for key, items in (("groups", design.groups), ("trustEdges", design.trust_edges),
+                       ("routingTests", design.routing_tests)):
+        if items:
+            spec[key] = [_dump_model(item) for item in items]
+    if design.layout:
+        spec["layout"] = design.layout
+    spec.update(design.studio_extras)
+    return {"apiVersion": STUDIO_API_VERSION, "kind": STUDIO_KIND, "metadata": {"name": design.name},
+            "spec": spec}
+
+
+def design_documents(design: Design) -> list[dict[str, Any]]:
+    """The design as documents: Agents and Channels (name order), rollouts, others, then the Studio doc."""
+    docs: list[dict[str, Any]] = [lmos.agent_to_resource(a) for a in design.agents]
+    docs += [lmos.channel_to_resource(c) for c in design.channels]
+    docs += [lmos.rollout_to_resource(r) for r in design.rollouts]
+    docs += list(design.other_resources)
+    docs.append(_studio_document(design))
+    return docs
+
+
+def design_to_yaml(design: Design) -> str:
+    """The design file's text: deterministic, so it diffs cleanly in Git."""
+    return dump_documents(design_documents(design))
+
+
+def write_design(design: Design, path: str | Path) -> Path:
+    """Save the design atomically (temp file + rename); returns the path written."""
+    target = Path(path)
+    if target.is_dir():
+        raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
+    try:
+        write_atomic(target, design_to_yaml(design))
+    except OSError as exc:
+        raise DesignFileError(f"cannot write: {exc.strerror}", path=str(target)) from exc
+    return target

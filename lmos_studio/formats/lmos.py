@@ -1,0 +1,290 @@
+"""LMOS custom resources (`lmos.eclipse/v1` Agent, Channel, ChannelRollout) to and from the model.
+
+Shapes follow the operator's Kotlin classes (LMOS.md §1.2–1.5). Every key we do not model is kept in an
+`extras` map and written back in place. Versions are read as text, never as numbers. This module checks
+shapes (a field that must be a list is a list); whether a provided version is strict SemVer is a
+question for `resolve` and `lint`, so that a design with a bad version still opens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats.yamlio import LineDict, text_of
+from lmos_studio.model import (
+    DEFAULT_NAMESPACE,
+    Agent,
+    Capability,
+    Channel,
+    ChannelRollout,
+    RequiredCapability,
+)
+
+API_VERSION = "lmos.eclipse/v1"
+LMOS_KINDS = ("Agent", "Channel", "ChannelRollout")
+STRATEGIES = ("HIGHEST", "MOST_SIMILAR")
+
+
+class Doc:
+    """A document being read: its path, for messages that point at the line and field."""
+
+    def __init__(self, raw: Any, *, path: str, kind: str) -> None:
+        self.raw = raw
+        self.path = path
+        self.kind = kind
+
+    def fail(self, message: str, *, node: Any = None, key: Any = None, field: str | None = None) -> None:
+        line = None
+        if isinstance(node, LineDict):
+            line = node.line_of(key) if key is not None else node.line
+        name = ""
+        if isinstance(self.raw, dict):
+            meta = self.raw.get("metadata")
+            if isinstance(meta, dict) and meta.get("name"):
+                name = f" {meta.get('name')}"
+        raise DesignFileError(f"{self.kind}{name}: {message}", path=self.path, line=line, field=field)
+
+    def mapping(self, node: Any, key: str, field: str, *, required: bool = False) -> dict[str, Any]:
+        value = node.get(key) if isinstance(node, dict) else None
+        if value is None:
+            if required:
+                self.fail(f"missing; add `{key}:`", node=node, field=field)
+            return {}
+        if not isinstance(value, dict):
+            self.fail(f"must be a mapping, not {type(value).__name__}", node=node, key=key, field=field)
+        return value
+
+    def seq(self, node: dict[str, Any], key: str, field: str, *, required: bool = False) -> list[Any]:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.fail(f"missing; add `{key}: []`", node=node, field=field)
+            return []
+        if not isinstance(value, list):
+            self.fail(f"must be a list, not {type(value).__name__}", node=node, key=key, field=field)
+        return value
+
+    def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False,
+             default: str = "") -> str:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.fail(f"missing; add `{key}:`", node=node, field=field)
+            return default
+        if isinstance(value, dict | list):
+            self.fail("must be a single value, not a mapping or list", node=node, key=key, field=field)
+        return text_of(value).strip() if key == "version" else text_of(value)
+
+    def texts(self, node: dict[str, Any], key: str, field: str) -> tuple[str, ...]:
+        values = self.seq(node, key, field)
+        for i, value in enumerate(values):
+            if isinstance(value, dict | list):
+                self.fail("must be a list of strings", node=node, key=key, field=f"{field}[{i}]")
+        return tuple(text_of(v) for v in values)
+
+    def string_map(self, node: dict[str, Any], key: str, field: str) -> dict[str, str]:
+        value = self.mapping(node, key, field)
+        return {str(k): text_of(v) for k, v in value.items()}
+
+
+def _rest(node: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    return {str(k): v for k, v in node.items() if k not in known}
+
+
+_META_KEYS = ("name", "namespace", "labels", "annotations")
+
+
+def _metadata(doc: Doc) -> tuple[str, str, dict[str, str], dict[str, str], dict[str, Any]]:
+    meta = doc.mapping(doc.raw, "metadata", "metadata", required=True)
+    name = doc.text(meta, "name", "metadata.name", required=True)
+    if not name:
+        doc.fail("is empty; give the resource a name", node=meta, key="name", field="metadata.name")
+    namespace = doc.text(meta, "namespace", "metadata.namespace") or DEFAULT_NAMESPACE
+    labels = doc.string_map(meta, "labels", "metadata.labels")
+    annotations = doc.string_map(meta, "annotations", "metadata.annotations")
+    return name, namespace, labels, annotations, _rest(meta, _META_KEYS)
+
+
+_CAP_KEYS = ("id", "name", "version", "description", "examples")
+
+
+def _capability(doc: Doc, node: Any, field: str) -> Capability:
+    if not isinstance(node, dict):
+        doc.fail("must be a mapping with name and version", field=field)
+    return Capability(
+        id=doc.text(node, "id", f"{field}.id"),
+        name=doc.text(node, "name", f"{field}.name", required=True),
+        version=doc.text(node, "version", f"{field}.version", required=True),
+        description=doc.text(node, "description", f"{field}.description"),
+        examples=doc.texts(node, "examples", f"{field}.examples"),
+        extras=_rest(node, _CAP_KEYS),
+    )
+
+
+_AGENT_SPEC_KEYS = ("id", "description", "supportedTenants", "supportedChannels", "providedCapabilities")
+
+
+def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> Agent:
+    """An `Agent` resource as the model; raises `DesignFileError` naming file, line and field."""
+    doc = Doc(raw, path=path, kind="Agent")
+    name, namespace, labels, annotations, meta_rest = _metadata(doc)
+    spec = doc.mapping(raw, "spec", "spec")
+    caps = doc.seq(spec, "providedCapabilities", "spec.providedCapabilities")
+    return Agent(
+        name=name, namespace=namespace, labels=labels, annotations=annotations,
+        id=doc.text(spec, "id", "spec.id"),
+        description=doc.text(spec, "description", "spec.description"),
+        supported_tenants=doc.texts(spec, "supportedTenants", "spec.supportedTenants"),
+        supported_channels=doc.texts(spec, "supportedChannels", "spec.supportedChannels"),
+        capabilities=tuple(_capability(doc, c, f"spec.providedCapabilities[{i}]") for i, c in enumerate(caps)),
+        source=source,
+        metadata_extras=meta_rest,
+        spec_extras=_rest(spec, _AGENT_SPEC_KEYS),
+        extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
+    )
+
+
+_REQ_KEYS = ("id", "name", "version", "strategy")
+
+
+def _required(doc: Doc, node: Any, field: str) -> RequiredCapability:
+    if not isinstance(node, dict):
+        doc.fail("must be a mapping with name and version", field=field)
+    strategy = doc.text(node, "strategy", f"{field}.strategy")
+    if strategy and strategy not in STRATEGIES:
+        doc.fail(f"'{strategy}' is not a strategy; use HIGHEST or MOST_SIMILAR", node=node,
+                 key="strategy", field=f"{field}.strategy")
+    return RequiredCapability(
+        id=doc.text(node, "id", f"{field}.id"),
+        name=doc.text(node, "name", f"{field}.name", required=True),
+        version=doc.text(node, "version", f"{field}.version", required=True),
+        strategy=strategy or "HIGHEST",  # type: ignore[arg-type]
+        strategy_given=bool(strategy),
+        extras=_rest(node, _REQ_KEYS),
+    )
+
+
+def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
+    """A `Channel` resource as the model (status, if any, is kept in `extras`)."""
+    doc = Doc(raw, path=path, kind="Channel")
+    name, namespace, labels, annotations, meta_rest = _metadata(doc)
+    spec = doc.mapping(raw, "spec", "spec", required=True)
+    reqs = doc.seq(spec, "requiredCapabilities", "spec.requiredCapabilities", required=True)
+    return Channel(
+        name=name, namespace=namespace, labels=labels, annotations=annotations,
+        required_capabilities=tuple(
+            _required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)),
+        metadata_extras=meta_rest,
+        spec_extras=_rest(spec, ("requiredCapabilities",)),
+        extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
+    )
+
+
+def rollout_from_resource(raw: dict[str, Any], *, path: str) -> ChannelRollout:
+    """A `ChannelRollout` resource as the model."""
+    doc = Doc(raw, path=path, kind="ChannelRollout")
+    name, namespace, labels, annotations, meta_rest = _metadata(doc)
+    spec = doc.mapping(raw, "spec", "spec", required=True)
+    strategy = doc.mapping(spec, "strategy", "spec.strategy", required=True)
+    canary = doc.mapping(strategy, "canary", "spec.strategy.canary", required=True)
+    sides = {}
+    for side in ("canaryChannel", "stableChannel"):
+        node = doc.mapping(canary, side, f"spec.strategy.canary.{side}", required=True)
+        weight = node.get("weight", 0)
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            doc.fail("must be a whole number", node=node, key="weight",
+                     field=f"spec.strategy.canary.{side}.weight")
+        sides[side] = (doc.text(node, "name", f"spec.strategy.canary.{side}.name", required=True), int(weight))
+    if set(canary) - {"canaryChannel", "stableChannel"} or set(strategy) - {"canary"} or set(spec) - {"strategy"}:
+        spec_extras = {"__raw_spec__": spec}  # unusual shape: keep the whole spec verbatim
+    else:
+        spec_extras = {}
+    return ChannelRollout(
+        name=name, namespace=namespace, labels=labels, annotations=annotations,
+        canary_channel=sides["canaryChannel"][0], canary_weight=sides["canaryChannel"][1],
+        stable_channel=sides["stableChannel"][0], stable_weight=sides["stableChannel"][1],
+        metadata_extras=meta_rest, spec_extras=spec_extras,
+        extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
+    )
+
+
+def _metadata_out(obj: Agent | Channel | ChannelRollout, *, explicit_namespace: bool) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": obj.name}
+    if explicit_namespace or obj.namespace != DEFAULT_NAMESPACE:
+        meta["namespace"] = obj.namespace
+    if obj.labels:
+        meta["labels"] = dict(obj.labels)
+    if obj.annotations:
+        meta["annotations"] = dict(obj.annotations)
+    meta.update(obj.metadata_extras)
+    return meta
+
+
+def _capability_out(cap: Capability) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if cap.id:
+        out["id"] = cap.id
+    out["name"] = cap.name
+    out["version"] = cap.version
+    if cap.description:
+        out["description"] = cap.description
+    if cap.examples:
+        out["examples"] = list(cap.examples)
+    out.update(cap.extras)
+    return out
+
+
+def agent_to_resource(agent: Agent, *, explicit_namespace: bool = False) -> dict[str, Any]:
+    """The `Agent` resource for the model, keys in the operator's order, unknown keys written back."""
+    spec: dict[str, Any] = {}
+    if agent.id:
+        spec["id"] = agent.id
+    if agent.description:
+        spec["description"] = agent.description
+    if agent.supported_tenants:
+        spec["supportedTenants"] = list(agent.supported_tenants)
+    if agent.supported_channels:
+        spec["supportedChannels"] = list(agent.supported_channels)
+    spec["providedCapabilities"] = [_capability_out(c) for c in agent.capabilities]
+    spec.update(agent.spec_extras)
+    out = {"apiVersion": API_VERSION, "kind": "Agent",
+           "metadata": _metadata_out(agent, explicit_namespace=explicit_namespace), "spec": spec}
+    out.update(agent.extras)
+    return out
+
+
+def _required_out(req: RequiredCapability) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if req.id:
+        out["id"] = req.id
+    out["name"] = req.name
+    out["version"] = req.version
+    if req.strategy_given or req.strategy != "HIGHEST":
+        out["strategy"] = req.strategy
+    out.update(req.extras)
+    return out
+
+
+def channel_to_resource(channel: Channel, *, explicit_namespace: bool = False,
+                        with_status: bool = True) -> dict[str, Any]:
+    """The `Channel` resource for the model."""
+    spec: dict[str, Any] = {"requiredCapabilities": [_required_out(r) for r in channel.required_capabilities]}
+    spec.update(channel.spec_extras)
+    out = {"apiVersion": API_VERSION, "kind": "Channel",
+           "metadata": _metadata_out(channel, explicit_namespace=explicit_namespace), "spec": spec}
+    out.update({k: v for k, v in channel.extras.items() if with_status or k != "status"})
+    return out
+
+
+def rollout_to_resource(rollout: ChannelRollout, *, explicit_namespace: bool = False) -> dict[str, Any]:
+    """The `ChannelRollout` resource for the model."""
+    raw_spec = rollout.spec_extras.get("__raw_spec__")
+    spec = raw_spec if isinstance(raw_spec, dict) else {"strategy": {"canary": {
+        "canaryChannel": {"name": rollout.canary_channel, "weight": rollout.canary_weight},
+        "stableChannel": {"name": rollout.stable_channel, "weight": rollout.stable_weight},
+    }}}
+    out = {"apiVersion": API_VERSION, "kind": "ChannelRollout",
+           "metadata": _metadata_out(rollout, explicit_namespace=explicit_namespace), "spec": spec}
+    out.update(rollout.extras)
+    return out

@@ -1,0 +1,277 @@
+"""The one design model every view, command and export uses.
+
+Frozen pydantic models: an edit makes a new `Design` (which is what undo/redo keeps). Agents and Channels
+carry every field of the LMOS `Agent`/`Channel` resources plus what other description formats add
+(endpoints, security, workload); fields we do not model are kept in `extras` maps and written back.
+Versions are always strings. Reading and writing files lives in `formats/`, not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+DEFAULT_NAMESPACE = "default"
+DEFAULT_SUBSET = "stable"  # the operator's default when an Agent or Channel has no `subset` label
+GROUP_PREFIX = "group:"
+CHANNEL_PREFIX = "channel:"
+Strategy = Literal["HIGHEST", "MOST_SIMILAR"]
+CHANNEL_LABELS = ("tenant", "channel", "version", "subset")
+
+
+class Frozen(BaseModel):
+    """Immutable, camelCase on the wire, snake_case in Python; unknown keys are an error here
+    (readers in `formats/` move unknown keys into `extras` first)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel,
+                              populate_by_name=True)
+
+
+class Capability(Frozen):
+    """A capability an agent provides (`spec.providedCapabilities[]`)."""
+
+    name: str
+    version: str
+    id: str = ""
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+class RequiredCapability(Frozen):
+    """A capability a Channel requires (`spec.requiredCapabilities[]`); `version` is a range."""
+
+    name: str
+    version: str
+    id: str = ""
+    strategy: Strategy = "HIGHEST"
+    strategy_given: bool = False  # whether the file spelled `strategy` out (written back only then)
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+class Endpoint(Frozen):
+    """Where and how an agent is reached: `protocol` is http, https, ws, wss, mqtt, a2a, grpc, …"""
+
+    protocol: str
+    uri: str = ""
+    subprotocol: str = ""  # e.g. `lmosprotocol` for LMOS over WebSocket
+    transport: str = ""  # A2A transport name (JSONRPC, GRPC, HTTP+JSON) when it came from a card
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+class SecurityScheme(Frozen):
+    """A security scheme from a TD or an A2A card (never a secret value)."""
+
+    name: str
+    scheme: str  # bearer, basic, oauth2, apikey, nosec, openIdConnect, mtls, …
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnvVar(Frozen):
+    """A workload environment variable: a literal value or a reference to a Secret key."""
+
+    name: str
+    value: str | None = None
+    secret_name: str | None = None
+    secret_key: str | None = None
+
+
+class Workload(Frozen):
+    """How to run an agent when exporting Deployments (optional)."""
+
+    image: str = ""
+    replicas: int = 1
+    port: int = 8080  # the runtime calls <agent>.<namespace>.svc.cluster.local:8080
+    env: tuple[EnvVar, ...] = ()
+    serves_capabilities_document: bool = False  # serves /.well-known/capabilities.json → lmos-agent=true
+    service_account: str = ""
+
+
+class Agent(Frozen):
+    """An LMOS `Agent` plus what other formats add; identity is (namespace, name)."""
+
+    name: str
+    namespace: str = DEFAULT_NAMESPACE
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    id: str = ""
+    description: str = ""
+    supported_tenants: tuple[str, ...] = ()
+    supported_channels: tuple[str, ...] = ()
+    capabilities: tuple[Capability, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    security: tuple[SecurityScheme, ...] = ()
+    workload: Workload | None = None
+    source: str = ""  # where the description came from (file, registry URL); not written to manifests
+    metadata_extras: dict[str, Any] = Field(default_factory=dict)  # unknown keys under metadata
+    spec_extras: dict[str, Any] = Field(default_factory=dict)  # unknown keys under spec
+    extras: dict[str, Any] = Field(default_factory=dict)  # unknown top-level keys (e.g. status)
+
+    @property
+    def subset(self) -> str:
+        return self.labels.get("subset", DEFAULT_SUBSET)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        return tuple(sorted({e.protocol for e in self.endpoints}))
+
+    @property
+    def host(self) -> str:
+        """The host the LMOS runtime calls (the operator's ChannelRouting form)."""
+        return f"{self.name}.{self.namespace}.svc.cluster.local"
+
+    def capability(self, name: str) -> Capability | None:
+        return next((c for c in self.capabilities if c.name == name), None)
+
+
+class Channel(Frozen):
+    """An LMOS `Channel`: tenant × channel × subset with required capabilities."""
+
+    name: str
+    namespace: str = DEFAULT_NAMESPACE
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    required_capabilities: tuple[RequiredCapability, ...] = ()
+    metadata_extras: dict[str, Any] = Field(default_factory=dict)
+    spec_extras: dict[str, Any] = Field(default_factory=dict)
+    extras: dict[str, Any] = Field(default_factory=dict)  # e.g. a status written by the operator
+
+    @property
+    def tenant(self) -> str | None:
+        return self.labels.get("tenant")
+
+    @property
+    def channel(self) -> str | None:
+        return self.labels.get("channel")
+
+    @property
+    def subset(self) -> str:
+        return self.labels.get("subset", DEFAULT_SUBSET)
+
+    @property
+    def version(self) -> str | None:
+        return self.labels.get("version")
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class ChannelRollout(Frozen):
+    """An LMOS `ChannelRollout`: canary weights between two Channels (inert in the operator)."""
+
+    name: str
+    namespace: str = DEFAULT_NAMESPACE
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    canary_channel: str
+    canary_weight: int = 0
+    stable_channel: str
+    stable_weight: int = 0
+    metadata_extras: dict[str, Any] = Field(default_factory=dict)
+    spec_extras: dict[str, Any] = Field(default_factory=dict)
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class Group(Frozen):
+    """A custom group of agents (e.g. "billing domain", "PCI zone"); members are agent names."""
+
+    name: str
+    members: tuple[str, ...] = ()
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class TrustEdge(Frozen):
+    """Caller may call callee. Refs are agent names, `group:<name>` or `channel:<name>`.
+
+    `capabilities` empty means every capability of the callee.
+    """
+
+    caller: str
+    callee: str
+    capabilities: tuple[str, ...] = ()
+    protocol: str = ""
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        caps = ",".join(self.capabilities)
+        return f"{self.caller}->{self.callee}" + (f"[{caps}]" if caps else "")
+
+
+class RoutingTest(Frozen):
+    """A regression test kept in the design: this query in this channel goes to this agent."""
+
+    query: str
+    expect_agent: str
+    channel: str = ""  # a Channel's name; empty = route over all agents
+    expect_capability: str = ""
+    name: str = ""
+
+
+class Design(Frozen):
+    """Everything a user designs: LMOS resources plus Studio-only groups, trust, tests and layout."""
+
+    name: str = "design"
+    description: str = ""
+    agents: tuple[Agent, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    rollouts: tuple[ChannelRollout, ...] = ()
+    groups: tuple[Group, ...] = ()
+    trust_edges: tuple[TrustEdge, ...] = ()
+    routing_tests: tuple[RoutingTest, ...] = ()
+    layout: dict[str, Any] = Field(default_factory=dict)
+    other_resources: tuple[dict[str, Any], ...] = ()  # documents of kinds we do not model, kept verbatim
+    studio_extras: dict[str, Any] = Field(default_factory=dict)  # unknown keys of the Studio document
+
+    def agent(self, name: str, namespace: str | None = None) -> Agent | None:
+        for agent in self.agents:
+            if agent.name == name and (namespace is None or agent.namespace == namespace):
+                return agent
+        return None
+
+    def channel(self, name: str, namespace: str | None = None) -> Channel | None:
+        for channel in self.channels:
+            if channel.name == name and (namespace is None or channel.namespace == namespace):
+                return channel
+        return None
+
+    def group(self, name: str) -> Group | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    @property
+    def tenants(self) -> tuple[str, ...]:
+        names = {t for a in self.agents for t in a.supported_tenants}
+        names |= {c.tenant for c in self.channels if c.tenant}
+        return tuple(sorted(names))
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(sorted({a.namespace for a in self.agents} | {c.namespace for c in self.channels}))
+
+    def digest(self) -> str:
+        """A content hash: equal designs have equal digests (cache keys for routers and views)."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+
+    def replace(self, **changes: Any) -> Design:
+        """A copy with some fields replaced (the model is frozen)."""
+        return self.model_copy(update=changes)
+
+    def with_agent(self, agent: Agent) -> Design:
+        """Add an agent or replace the one with the same namespace and name."""
+        agents = [a for a in self.agents if a.key != agent.key]
+        index = next((i for i, a in enumerate(self.agents) if a.key == agent.key), len(agents))
+        agents.insert(index, agent)
+        return self.replace(agents=tuple(agents))

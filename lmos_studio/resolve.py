@@ -1,0 +1,239 @@
+"""Resolve a Channel's required capabilities against Agents, exactly as the LMOS operator does.
+
+Pure functions over the model, no I/O (LMOS.md §1.6): candidates are the Agents of the Channel's namespace
+whose subset, tenant and channel match; each requirement independently takes the HIGHEST (or, for
+MOST_SIMILAR, the lowest) satisfying provided version, first in (agent name, capability) order on ties;
+unresolved requirements still leave a partial ChannelRouting. Version rules live in versions.py.
+Beyond the operator, every unresolved requirement carries a human reason (`Unresolved.reason`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lmos_studio.errors import VersionError
+from lmos_studio.formats.lmos import API_VERSION
+from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
+from lmos_studio.versions import Version, parse_range, parse_version
+
+RESOLVED = "RESOLVED"
+UNRESOLVED = "UNRESOLVED"
+ROUTING_LABELS = ("channel", "tenant", "version", "subset")  # the order the operator copies them in
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One requirement wired to one provided capability of one agent."""
+
+    required: RequiredCapability
+    provided: Capability
+    agent: Agent
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A requirement no candidate satisfies, with the reason a person needs to fix it."""
+
+    required: RequiredCapability
+    cause: str  # no-candidates | no-provider | no-version-in-range
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the operator would write for one Channel: status and (possibly partial) routing."""
+
+    channel: Channel
+    candidates: tuple[Agent, ...]
+    wires: tuple[Wire, ...]
+    unresolved: tuple[Unresolved, ...]
+
+    @property
+    def status(self) -> str:
+        return UNRESOLVED if self.unresolved or not self.candidates else RESOLVED
+
+    @property
+    def resolved(self) -> bool:
+        return self.status == RESOLVED
+
+    def provider(self, required_name: str) -> Wire | None:
+        return next((w for w in self.wires if w.required.name == required_name), None)
+
+    @property
+    def agents(self) -> tuple[Agent, ...]:
+        """The distinct wired agents in order of first wiring (the routing's group order)."""
+        seen: dict[str, Agent] = {}
+        for wire in self.wires:
+            seen.setdefault(wire.agent.key, wire.agent)
+        return tuple(seen.values())
+
+
+def _agent_sort_key(agent: Agent) -> tuple[str, str]:
+    return (agent.namespace, agent.name)  # Kubernetes lists a namespace's objects in name order
+
+
+def is_candidate(agent: Agent, channel: Channel) -> bool:
+    """Whether the operator would consider this agent for this channel (namespace, subset, tenant, channel)."""
+    return (agent.namespace == channel.namespace
+            and agent.subset == channel.subset
+            and (not agent.supported_tenants or channel.tenant in agent.supported_tenants)
+            and channel.channel in agent.supported_channels)  # empty supportedChannels never matches
+
+
+def candidate_agents(channel: Channel, agents: Iterable[Agent]) -> tuple[Agent, ...]:
+    """The candidates in the operator's iteration order."""
+    return tuple(sorted((a for a in agents if is_candidate(a, channel)), key=_agent_sort_key))
+
+
+def provided_version(agent: Agent, cap: Capability, locations: Mapping[str, str] | None = None) -> Version:
+    """The provided version parsed strictly; a bad one is the reconcile error the operator would hit."""
+    try:
+        return parse_version(cap.version)
+    except VersionError as exc:
+        where = (locations or {}).get(f"Agent {agent.key}", agent.source or "")
+        prefix = f"{where}: " if where else ""
+        index = agent.capabilities.index(cap)
+        raise VersionError(
+            f"{prefix}Agent {agent.name}: spec.providedCapabilities[{index}].version of capability "
+            f"'{cap.name}': {exc}. The operator would fail to reconcile every Channel that requires it",
+            value=cap.version, agent=agent.name, capability=cap.name, path=where or None) from exc
+
+
+def invalid_versions(design: Design, *, locations: Mapping[str, str] | None = None) -> list[VersionError]:
+    """Every provided version that is not strict SemVer, as the error resolution would raise."""
+    problems = []
+    for agent in design.agents:
+        for cap in agent.capabilities:
+            try:
+                provided_version(agent, cap, locations)
+            except VersionError as exc:
+                problems.append(exc)
+    return problems
+
+
+def _pick(required: RequiredCapability, providers: list[tuple[Version, Capability, Agent]]) -> Wire:
+    best = providers[0]
+    for candidate in providers[1:]:  # strict comparison: the first maximal/minimal element wins ties
+        if (required.strategy == "MOST_SIMILAR" and candidate[0] < best[0]) or (
+                required.strategy != "MOST_SIMILAR" and candidate[0] > best[0]):
+            best = candidate
+    return Wire(required=required, provided=best[1], agent=best[2])
+
+
+def _why_not(required: RequiredCapability, candidates: Sequence[Agent],
+             others: Sequence[Agent], channel: Channel) -> Unresolved:
+    offered = [(a, c) for a in candidates for c in a.capabilities if c.name == required.name]
+    if offered:
+        versions = ", ".join(f"{a.name} {c.version}" for a, c in offered)
+        return Unresolved(required, "no-version-in-range",
+                          f"no version in range '{required.version}' "
+                          f"({parse_range(required.version).normalized or 'matches nothing'}): "
+                          f"candidates offer {versions}")
+    elsewhere = [a.name for a in others if a.capability(required.name) and a not in candidates]
+    hint = ""
+    if elsewhere:
+        hint = f"; {', '.join(sorted(elsewhere)[:5])} provide it but are not candidates ({_mismatch(elsewhere[0], others, channel)})"
+    return Unresolved(required, "no-provider", f"no candidate agent provides '{required.name}'{hint}")
+
+
+def _mismatch(name: str, agents: Sequence[Agent], channel: Channel) -> str:
+    agent = next(a for a in agents if a.name == name)
+    return "; ".join(mismatch_reasons(agent, channel)) or "filtered out"
+
+
+def mismatch_reasons(agent: Agent, channel: Channel) -> list[str]:
+    """Why an agent is not a candidate of a channel, in the operator's filter order."""
+    reasons = []
+    if agent.namespace != channel.namespace:
+        reasons.append(f"namespace {agent.namespace} ≠ {channel.namespace}")
+    if agent.subset != channel.subset:
+        reasons.append(f"subset {agent.subset} ≠ {channel.subset}")
+    if agent.supported_tenants and channel.tenant not in agent.supported_tenants:
+        reasons.append(f"tenant {channel.tenant} not in {list(agent.supported_tenants)}")
+    if channel.channel not in agent.supported_channels:
+        reasons.append(f"channel {channel.channel} not in {list(agent.supported_channels)}"
+                       if agent.supported_channels else "supportedChannels is empty (matches no channel)")
+    return reasons
+
+
+def resolve_channel(channel: Channel, agents: Sequence[Agent], *,
+                    locations: Mapping[str, str] | None = None) -> Resolution:
+    """The operator's resolution of one Channel against all agents of a design.
+
+    Raises `VersionError` where the operator's reconcile would throw (a non-SemVer provided version).
+    """
+    candidates = candidate_agents(channel, agents)
+    if not candidates:
+        why = _no_candidates_reason(channel, agents)
+        return Resolution(channel, (), (), tuple(
+            Unresolved(r, "no-candidates", why) for r in channel.required_capabilities))
+    wires: list[Wire] = []
+    unresolved: list[Unresolved] = []
+    for required in channel.required_capabilities:
+        wanted = parse_range(required.version)
+        providers = [(provided_version(a, c, locations), c, a)
+                     for a in candidates for c in a.capabilities if c.name == required.name]
+        providers = [p for p in providers if wanted.satisfied_by(p[0])]
+        if not providers:
+            unresolved.append(_why_not(required, candidates, agents, channel))
+            continue
+        wire = _pick(required, providers)
+        if wire not in wires:  # identical (required, provided, agent) triples collapse
+            wires.append(wire)
+    return Resolution(channel, candidates, tuple(wires), tuple(unresolved))
+
+
+def _no_candidates_reason(channel: Channel, agents: Sequence[Agent]) -> str:
+    same_ns = [a for a in agents if a.namespace == channel.namespace]
+    if not same_ns:
+        return f"no candidate agent: no Agent in namespace {channel.namespace}"
+    counts = {"subset": 0, "tenant": 0, "channel": 0}
+    for agent in same_ns:
+        for reason in mismatch_reasons(agent, channel):
+            for key in counts:
+                if reason.startswith(key) or (key == "channel" and reason.startswith("supportedChannels")):
+                    counts[key] += 1
+                    break
+    detail = ", ".join(f"{n} fail the {k} filter" for k, n in counts.items() if n)
+    return (f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
+            f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail})")
+
+
+def resolve_design(design: Design, *, locations: Mapping[str, str] | None = None) -> list[Resolution]:
+    """Every Channel of the design, in design order."""
+    return [resolve_channel(c, design.agents, locations=locations) for c in design.channels]
+
+
+def channel_status(resolution: Resolution) -> dict[str, Any]:
+    """`status` as the operator writes it on the Channel."""
+    return {"resolveStatus": resolution.status,
+            "unresolvedRequiredCapabilities": [
+                {"id": u.required.id, "name": u.required.name, "version": u.required.version,
+                 "strategy": u.required.strategy} for u in resolution.unresolved]}
+
+
+def channel_routing(resolution: Resolution) -> dict[str, Any]:
+    """The `ChannelRouting` the operator would generate (LMOS.md §1.4), including partial routings."""
+    channel = resolution.channel
+    groups: dict[str, dict[str, Any]] = {}
+    for wire in resolution.wires:
+        group = groups.setdefault(wire.agent.key, {
+            "id": wire.agent.id, "name": wire.agent.name, "description": wire.agent.description,
+            "capabilities": []})
+        group["capabilities"].append({
+            "id": wire.provided.id, "name": wire.provided.name, "requiredVersion": wire.required.version,
+            "providedVersion": wire.provided.version, "description": wire.provided.description,
+            "host": wire.agent.host})
+    owner: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "Channel", "name": channel.name}
+    uid = channel.metadata_extras.get("uid")
+    if uid:
+        owner["uid"] = str(uid)
+    return {
+        "apiVersion": API_VERSION, "kind": "ChannelRouting",
+        "metadata": {"name": channel.name, "namespace": channel.namespace,
+                     "labels": {k: channel.labels.get(k) for k in ROUTING_LABELS},  # missing → null
+                     "ownerReferences": [owner]},
+        "spec": {"capabilityGroups": list(groups.values())},
+    }

@@ -1,0 +1,1 @@
+"""The only streamlit importer in the library: cached resources, session state keys, shared widgets."""

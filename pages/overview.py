@@ -1,0 +1,34 @@
+"""Overview: the design's agents and channels, and per channel what the LMOS operator would resolve."""
+
+import streamlit as st
+
+from lmos_studio import LmosStudioError, summary
+from lmos_studio.ui import resources, state, widgets
+
+design = state.current_design()
+st.title(f"Overview · {design.name}")
+if design.description:
+    st.caption(design.description)
+
+try:
+    resolutions = resources.resolutions(design)
+except LmosStudioError as exc:
+    widgets.show_error(exc)
+    st.stop()
+
+left, right, third = st.columns(3)
+left.metric("Agents", len(design.agents))
+right.metric("Channels", len(design.channels))
+third.metric("Resolved", f"{sum(r.resolved for r in resolutions)} / {len(resolutions)}")
+
+st.subheader("Channels")
+for resolution in resolutions:
+    channel = resolution.channel
+    with st.expander(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}", expanded=True):
+        st.markdown(widgets.status_badge(resolution) + f" · {len(resolution.agents)} agents wired")
+        st.dataframe(summary.requirement_rows(resolution), hide_index=True, width="stretch")
+if not resolutions:
+    st.info("This design has no Channels: add one, or route over all agents in the Playground.")
+
+st.subheader("Agents")
+st.dataframe(summary.agent_rows(design), hide_index=True, width="stretch")

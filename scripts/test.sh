@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian machine, then run ruff, mypy and the whole test suite.
+# Usage: bash scripts/test.sh [extra pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian's chromium for the Playwright tests (Playwright cannot download its own browsers here).
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+.venv/bin/ruff check lmos_studio tests pages app.py benchmarks sample_networks
+.venv/bin/mypy
+# Two workers on the 2-core machine; -p no:cacheprovider keeps a clean clone clean.
+.venv/bin/python -m pytest -n 2 -p no:cacheprovider -q "$@"
