@@ -118,16 +118,16 @@ class Version:
     def __hash__(self) -> int:
         return hash(self._key)
 
-    def __lt__(self, other: Version) -> bool:
+    def __lt__(self, other: object) -> bool:
         return self._key < other._key if isinstance(other, Version) else NotImplemented
 
-    def __le__(self, other: Version) -> bool:
+    def __le__(self, other: object) -> bool:
         return self._key <= other._key if isinstance(other, Version) else NotImplemented
 
-    def __gt__(self, other: Version) -> bool:
+    def __gt__(self, other: object) -> bool:
         return self._key > other._key if isinstance(other, Version) else NotImplemented
 
-    def __ge__(self, other: Version) -> bool:
+    def __ge__(self, other: object) -> bool:
         return self._key >= other._key if isinstance(other, Version) else NotImplemented
 
 
@@ -161,12 +161,13 @@ def parse_version(text: str) -> Version:
 
 
 def _not_strict_message(text: str) -> str:
-    too_big = [p for p in re.findall(r"\d+", text.split("-")[0].split("+")[0]) if int(p) > INT_MAX]
-    if too_big and _STRICT_RE.fullmatch(_trim(text)):
-        return f"{text!r} is not usable: {too_big[0]} is larger than {INT_MAX}, the largest number semver4j accepts"
+    match = _STRICT_RE.fullmatch(_trim(text))
+    if match:  # the syntax is fine, so a number is too big for semver4j's Java int
+        big = next(part for part in match.group(1, 2, 3) if int(part) > INT_MAX)
+        return f"{text!r} is not usable: {big} is larger than {INT_MAX}, the largest number semver4j accepts"
     message = f"{text!r} is not strict SemVer (MAJOR.MINOR.PATCH)"
     suggestion = _suggest(text)
-    return f"{message}; write {suggestion!r}" if suggestion else f"{message}, e.g. '1.0.0'"
+    return f"{message}; write {suggestion!r}" if suggestion else f"{message}; write e.g. '1.0.0'"
 
 
 def _suggest(text: str) -> str | None:
@@ -225,7 +226,7 @@ class Range:
 
     @property
     def matches_nothing(self) -> bool:
-        """True when no version can satisfy it (best effort: a set with a pre-release is assumed satisfiable)."""
+        """True when no version can satisfy it (best effort: a set with a pre-release counts as usable)."""
         return all(_release_interval(s) is None and not _has_prerelease(s) for s in self.sets)
 
 
@@ -310,11 +311,14 @@ def _caret(section: str) -> str | None:
     if patch == _X:  # ^0.0 and ^0.0.x mean <0.1.0 (not <0.0.1)
         upper = f"0.{minor + 1}.0" if major == 0 else f"{major + 1}.0.0"
         return f">={major}.{minor}.0 <{upper}"
-    if major == 0:
-        upper = f"0.0.{patch + 1}" if minor == 0 else f"0.{minor + 1}.0"
-    else:
-        upper = f"{major + 1}.0.0"
-    return f">={_with_pre(major, minor, patch, match.group(4))} <{upper}"
+    return f">={_with_pre(major, minor, patch, match.group(4))} <{_caret_upper(major, minor, patch)}"
+
+
+def _caret_upper(major: int, minor: int, patch: int) -> str:
+    # the left-most non-zero part may not change: ^1.2.3 <2.0.0, ^0.2.3 <0.3.0, ^0.0.3 <0.0.4
+    if major != 0:
+        return f"{major + 1}.0.0"
+    return f"0.{minor + 1}.0" if minor != 0 else f"0.0.{patch + 1}"
 
 
 def _tilde(section: str) -> str | None:
@@ -382,7 +386,7 @@ def _sections(text: str) -> list[str]:
 
 
 def _comparators(processed: str) -> tuple[Comparator, ...]:
-    found = []
+    found: list[Comparator] = []
     for token in _WHITESPACE_RE.split(processed):
         match = _COMPARATOR_RE.fullmatch(token)
         version = _strict(match.group(2)) if match else None
@@ -394,7 +398,7 @@ def _comparators(processed: str) -> tuple[Comparator, ...]:
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_range(text: str) -> Range:
     """Parse a required-version range the way semver4j does; never raises, garbage matches nothing."""
-    sets = []
+    sets: list[tuple[Comparator, ...]] = []
     for section in _sections(text):
         stripped = _trim(_OPERATOR_SPACE_RE.sub(r"\1\2", section))  # ">= 1.0.0" -> ">=1.0.0"
         comparators = _comparators(_process(stripped))
