@@ -106,6 +106,8 @@ class Agent(Frozen):
     security: tuple[SecurityScheme, ...] = ()
     workload: Workload | None = None
     source: str = ""  # where the description came from (file, registry URL); not written to manifests
+    original_format: str = ""  # td | a2a | capabilities | routing-spec when imported from another format
+    original: dict[str, Any] = Field(default_factory=dict)  # that document verbatim: nothing is lost
     metadata_extras: dict[str, Any] = Field(default_factory=dict)  # unknown keys under metadata
     spec_extras: dict[str, Any] = Field(default_factory=dict)  # unknown keys under spec
     extras: dict[str, Any] = Field(default_factory=dict)  # unknown top-level keys (e.g. status)

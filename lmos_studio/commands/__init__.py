@@ -3,4 +3,4 @@
 `lmos_studio.cli` imports the modules named in AREAS that exist, so areas can be added independently.
 """
 
-AREAS = ("registry", "design", "routing", "export")
+AREAS = ("formats", "registry", "design", "routing", "evaluation", "export", "lifecycle")

@@ -63,6 +63,8 @@ class _StudioAgent(BaseModel):
     security: tuple[SecurityScheme, ...] = ()
     workload: Workload | None = None
     source: str = ""
+    original_format: str = ""
+    original: dict[str, Any] = Field(default_factory=dict)
 
 
 class _StudioSpec(BaseModel):
@@ -166,7 +168,8 @@ def _apply_studio(agents: dict[str, Agent], spec: _StudioSpec, path: str) -> dic
                                   "add the Agent or remove the entry", path=path)
         agents[key] = agents[key].model_copy(update={
             "endpoints": entry.endpoints, "security": entry.security, "workload": entry.workload,
-            "source": entry.source or agents[key].source})
+            "source": entry.source or agents[key].source, "original_format": entry.original_format,
+            "original": entry.original})
     return agents
 
 
@@ -233,7 +236,8 @@ def _studio_document(design: Design) -> dict[str, Any]:
     agents = []
     for agent in design.agents:
         entry = _StudioAgent(name=agent.name, namespace=agent.namespace, endpoints=agent.endpoints,
-                             security=agent.security, workload=agent.workload, source=agent.source)
+                             security=agent.security, workload=agent.workload, source=agent.source,
+                             original_format=agent.original_format, original=agent.original)
         dumped = _dump_model(entry)
         dumped["name"] = agent.name
         if set(dumped) - {"name", "namespace"}:
