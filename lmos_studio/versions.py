@@ -3,8 +3,8 @@
 
 Pure functions, no I/O; resolution itself lives in resolve.py. Followed: the semver4j sources of the 6.x
 layout (``RangesString``, ``RangesList``, ``Range``, ``internal.Tokenizers``, ``internal.StrictParser`` and
-``processor.{AllVersions,Ivy,Hyphen,Caret,Tilde,XRange}Processor``); the regular expressions below are
-those of ``Tokenizers``, compiled ASCII-only as Java's are. Two deliberate deviations: version precedence
+``processor.{AllVersions,Ivy,Hyphen,Caret,Tilde,XRange}Processor``); the regular expressions below are rebuilt
+from ``Tokenizers``, compiled ASCII-only as Java's are. Two deliberate deviations: version precedence
 is SemVer 2.0's (semver4j compares pre-release identifiers that mix letters and digits "naturally",
 e.g. ``rc2 < rc10``, which is not a total order), and a range number above 2**31-1 drops its token here
 where semver4j throws out of ``satisfies``.
