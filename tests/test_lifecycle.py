@@ -35,23 +35,38 @@ OPERATOR = REFERENCE / "lmos-operator"
 
 
 def agent(name: str, *caps: tuple[str, str], channels: Sequence[str] = ("web",), **extra: object) -> Agent:
-    return Agent(name=name, supported_tenants=("acme",), supported_channels=tuple(channels),
-                 capabilities=tuple(Capability(name=n, version=v, description=f"{n} things") for n, v in caps),
-                 **extra)  # type: ignore[arg-type]
+    return Agent(
+        name=name,
+        supported_tenants=("acme",),
+        supported_channels=tuple(channels),
+        capabilities=tuple(Capability(name=n, version=v, description=f"{n} things") for n, v in caps),
+        **extra,
+    )  # type: ignore[arg-type]
 
 
-def channel(name: str = "web-stable", *reqs: tuple[str, str], label: str = "web", tenant: str = "acme") -> Channel:
-    return Channel(name=name, labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": "stable"},
-                   required_capabilities=tuple(RequiredCapability(name=n, version=v) for n, v in reqs))
+def channel(
+    name: str = "web-stable", *reqs: tuple[str, str], label: str = "web", tenant: str = "acme"
+) -> Channel:
+    return Channel(
+        name=name,
+        labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": "stable"},
+        required_capabilities=tuple(RequiredCapability(name=n, version=v) for n, v in reqs),
+    )
 
 
 BILLING = agent("billing", ("view-bill", "1.0.0"), ("download-bill", "1.1.0"))
 CONTRACT = agent("contract", ("view-contract", "1.1.0"))
 WEB = channel("web-stable", ("view-bill", ">=1.0.0 <2.0.0"), ("view-contract", ">=1.0.0"))
-BASE = Design(name="base", agents=(BILLING, CONTRACT), channels=(WEB,),
-              groups=(Group(name="billing-domain", members=("billing",)),),
-              trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",)),
-                           TrustEdge(caller="group:billing-domain", callee="contract")))
+BASE = Design(
+    name="base",
+    agents=(BILLING, CONTRACT),
+    channels=(WEB,),
+    groups=(Group(name="billing-domain", members=("billing",)),),
+    trust_edges=(
+        TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",)),
+        TrustEdge(caller="group:billing-domain", callee="contract"),
+    ),
+)
 
 
 def kinds(diff: DesignDiff, severity: str | None = None) -> set[str]:
@@ -65,13 +80,23 @@ def only(diff: DesignDiff, kind: str) -> Change:
 
 
 def with_caps(base: Agent, *caps: tuple[str, str]) -> Agent:
-    return base.model_copy(update={"capabilities": tuple(
-        Capability(name=n, version=v, description=f"{n} things") for n, v in caps)})
+    return base.model_copy(
+        update={
+            "capabilities": tuple(Capability(name=n, version=v, description=f"{n} things") for n, v in caps)
+        }
+    )
 
 
 def with_ranges(*reqs: tuple[str, str]) -> Design:
-    return BASE.replace(channels=(WEB.model_copy(update={"required_capabilities": tuple(
-        RequiredCapability(name=n, version=v) for n, v in reqs)}),))
+    return BASE.replace(
+        channels=(
+            WEB.model_copy(
+                update={
+                    "required_capabilities": tuple(RequiredCapability(name=n, version=v) for n, v in reqs)
+                }
+            ),
+        )
+    )
 
 
 def test_identical_designs_have_no_changes() -> None:
@@ -80,11 +105,18 @@ def test_identical_designs_have_no_changes() -> None:
 
 
 def test_capability_added_is_compatible() -> None:
-    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.0.0"), ("download-bill", "1.1.0"),
-                                                        ("pay-bill", "1.0.0"))))
+    diff = diff_designs(
+        BASE,
+        BASE.with_agent(
+            with_caps(BILLING, ("view-bill", "1.0.0"), ("download-bill", "1.1.0"), ("pay-bill", "1.0.0"))
+        ),
+    )
     change = only(diff, "capability-added")
-    assert (change.severity, change.object, change.after) == ("compatible", "capability default/billing:pay-bill",
-                                                              "1.0.0")
+    assert (change.severity, change.object, change.after) == (
+        "compatible",
+        "capability default/billing:pay-bill",
+        "1.0.0",
+    )
     assert not diff.breaking
 
 
@@ -93,19 +125,26 @@ def test_capability_removed_is_breaking_and_the_channel_becomes_unresolved() -> 
     removed = only(diff, "capability-removed")
     assert removed.severity == "breaking" and "default/web-stable" in removed.detail
     unresolved = only(diff, "channel-unresolved")
-    assert (unresolved.severity, unresolved.before, unresolved.after) == ("breaking", "RESOLVED", "UNRESOLVED")
+    assert (unresolved.severity, unresolved.before, unresolved.after) == (
+        "breaking",
+        "RESOLVED",
+        "UNRESOLVED",
+    )
     assert "view-contract" in unresolved.detail
     assert {"agent-left-channel", "requirement-unresolved"} <= kinds(diff, "breaking")
 
 
-@pytest.mark.parametrize(("old", "new", "kind", "severity"), [
-    (">=1.0.0 <2.0.0", ">=1.0.0", "range-widened", "compatible"),
-    ("1.0.0", "^1.0.0", "range-widened", "compatible"),
-    (">=1.0.0", "^1.2.0", "range-narrowed", "breaking"),
-    ("[1.0,2.0)", "1.0.0", "range-narrowed", "breaking"),
-    (">=1.0.0 <2.0.0", "1.x", "range-rewritten", "info"),
-    ("1.0.0", "1.1.0", "range-changed", "breaking"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "kind", "severity"),
+    [
+        (">=1.0.0 <2.0.0", ">=1.0.0", "range-widened", "compatible"),
+        ("1.0.0", "^1.0.0", "range-widened", "compatible"),
+        (">=1.0.0", "^1.2.0", "range-narrowed", "breaking"),
+        ("[1.0,2.0)", "1.0.0", "range-narrowed", "breaking"),
+        (">=1.0.0 <2.0.0", "1.x", "range-rewritten", "info"),
+        ("1.0.0", "1.1.0", "range-changed", "breaking"),
+    ],
+)
 def test_range_changes(old: str, new: str, kind: str, severity: str) -> None:
     diff = diff_designs(with_ranges(("view-bill", old)), with_ranges(("view-bill", new)))
     change = only(diff, kind)
@@ -114,23 +153,32 @@ def test_range_changes(old: str, new: str, kind: str, severity: str) -> None:
 
 
 def test_version_raised_within_range_is_compatible() -> None:
-    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.4.0"), ("download-bill", "1.1.0"))))
+    diff = diff_designs(
+        BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.4.0"), ("download-bill", "1.1.0")))
+    )
     assert only(diff, "version-raised").severity == "compatible"
     provider = only(diff, "provider-changed")
-    assert (provider.before, provider.after, provider.detail) == ("billing 1.0.0", "billing 1.4.0",
-                                                                  "wired version changed")
+    assert (provider.before, provider.after, provider.detail) == (
+        "billing 1.0.0",
+        "billing 1.4.0",
+        "wired version changed",
+    )
     assert not diff.breaking
 
 
 def test_version_out_of_the_channels_range_is_breaking() -> None:
-    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "2.0.0"), ("download-bill", "1.1.0"))))
+    diff = diff_designs(
+        BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "2.0.0"), ("download-bill", "1.1.0")))
+    )
     change = only(diff, "version-out-of-range")
     assert change.severity == "breaking" and "default/web-stable (>=1.0.0 <2.0.0)" in change.detail
     assert {"channel-unresolved", "agent-left-channel"} <= kinds(diff, "breaking")
 
 
 def test_invalid_version_is_breaking_not_a_crash() -> None:
-    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.0"), ("download-bill", "1.1.0"))))
+    diff = diff_designs(
+        BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.0"), ("download-bill", "1.1.0")))
+    )
     assert {"version-invalid", "channel-reconcile-fails"} <= kinds(diff, "breaking")
 
 
@@ -152,7 +200,10 @@ def test_agent_leaving_a_channel_is_breaking_even_when_another_agent_takes_over(
     new = old.with_agent(BILLING.model_copy(update={"supported_channels": ("ivr",)}))
     diff = diff_designs(old, new)
     channels = only(diff, "channels-changed")
-    assert channels.severity == "breaking" and "no longer a candidate of channel default/web-stable" in channels.detail
+    assert (
+        channels.severity == "breaking"
+        and "no longer a candidate of channel default/web-stable" in channels.detail
+    )
     assert only(diff, "agent-left-channel").before == "default/billing"
     assert only(diff, "agent-joined-channel").after == "default/billing-backup"
     assert only(diff, "provider-changed").after == "billing-backup 1.0.0"
@@ -168,26 +219,35 @@ def test_subset_label_change_takes_an_agent_out_of_stable_channels() -> None:
 
 
 def test_supported_channel_added_is_compatible() -> None:
-    diff = diff_designs(BASE, BASE.with_agent(BILLING.model_copy(update={"supported_channels": ("web", "ivr")})))
+    diff = diff_designs(
+        BASE, BASE.with_agent(BILLING.model_copy(update={"supported_channels": ("web", "ivr")}))
+    )
     assert only(diff, "channels-changed").severity == "compatible" and not diff.breaking
 
 
 def test_channel_becomes_unresolved_when_a_requirement_has_no_provider() -> None:
-    diff = diff_designs(BASE, with_ranges(("view-bill", ">=1.0.0 <2.0.0"), ("view-contract", ">=1.0.0"),
-                                          ("refund", ">=1.0.0")))
+    diff = diff_designs(
+        BASE,
+        with_ranges(("view-bill", ">=1.0.0 <2.0.0"), ("view-contract", ">=1.0.0"), ("refund", ">=1.0.0")),
+    )
     assert only(diff, "requirement-added").severity == "compatible"
     unresolved = only(diff, "channel-unresolved")
     assert unresolved.severity == "breaking" and "refund" in unresolved.detail
     fixed = diff_designs(with_ranges(("view-bill", "3.0.0")), with_ranges(("view-bill", ">=1.0.0")))
     assert {"channel-resolved", "range-widened", "requirement-resolved", "agent-joined-channel"} <= kinds(
-        fixed, "compatible")
+        fixed, "compatible"
+    )
 
 
 def test_channel_added_removed_and_relabelled() -> None:
     ivr = channel("ivr-stable", ("view-bill", ">=1.0.0"), label="ivr")
-    assert only(diff_designs(BASE, BASE.replace(channels=(WEB, ivr))), "channel-added").detail == \
-        "channel added (UNRESOLVED)"
-    assert only(diff_designs(BASE.replace(channels=(WEB, ivr)), BASE), "channel-removed").severity == "breaking"
+    assert (
+        only(diff_designs(BASE, BASE.replace(channels=(WEB, ivr))), "channel-added").detail
+        == "channel added (UNRESOLVED)"
+    )
+    assert (
+        only(diff_designs(BASE.replace(channels=(WEB, ivr)), BASE), "channel-removed").severity == "breaking"
+    )
     moved = WEB.model_copy(update={"labels": {**WEB.labels, "tenant": "globex", "version": "1.1.0"}})
     diff = diff_designs(BASE, BASE.replace(channels=(moved,)))
     assert only(diff, "channel-label-changed").severity == "breaking"
@@ -202,16 +262,23 @@ def test_requirement_removed_is_breaking() -> None:
 
 def test_trust_edges() -> None:
     added = TrustEdge(caller="billing", callee="contract", capabilities=("view-contract",))
-    assert only(diff_designs(BASE, BASE.replace(trust_edges=(*BASE.trust_edges, added))), "trust-added").severity \
+    assert (
+        only(diff_designs(BASE, BASE.replace(trust_edges=(*BASE.trust_edges, added))), "trust-added").severity
         == "compatible"
+    )
     removed = diff_designs(BASE, BASE.replace(trust_edges=BASE.trust_edges[1:]))
     change = only(removed, "trust-removed")
-    assert (change.severity, change.object, change.before) == ("breaking", "trust contract -> billing", "view-bill")
+    assert (change.severity, change.object, change.before) == (
+        "breaking",
+        "trust contract -> billing",
+        "view-bill",
+    )
     wider = BASE.replace(trust_edges=(TrustEdge(caller="contract", callee="billing"), BASE.trust_edges[1]))
     assert only(diff_designs(BASE, wider), "trust-widened").after == "all capabilities"
     assert only(diff_designs(wider, BASE), "trust-narrowed").severity == "breaking"
-    described = BASE.replace(trust_edges=(BASE.trust_edges[0].model_copy(update={"description": "why"}),
-                                          BASE.trust_edges[1]))
+    described = BASE.replace(
+        trust_edges=(BASE.trust_edges[0].model_copy(update={"description": "why"}), BASE.trust_edges[1])
+    )
     assert kinds(diff_designs(BASE, described)) == {"trust-changed"}
 
 
@@ -219,35 +286,58 @@ def test_group_membership_matters_when_trust_names_the_group() -> None:
     smaller = BASE.replace(groups=(Group(name="billing-domain", members=()),))
     assert only(diff_designs(BASE, smaller), "group-members-removed").severity == "breaking"
     untrusted = BASE.replace(trust_edges=BASE.trust_edges[:1])
-    assert only(diff_designs(untrusted, smaller.replace(trust_edges=untrusted.trust_edges)),
-                "group-members-removed").severity == "info"
-    bigger = BASE.replace(groups=(Group(name="billing-domain", members=("billing", "contract")),
-                                  Group(name="new")))
+    assert (
+        only(
+            diff_designs(untrusted, smaller.replace(trust_edges=untrusted.trust_edges)),
+            "group-members-removed",
+        ).severity
+        == "info"
+    )
+    bigger = BASE.replace(
+        groups=(Group(name="billing-domain", members=("billing", "contract")), Group(name="new"))
+    )
     diff = diff_designs(BASE, bigger)
-    assert only(diff, "group-members-added").after == "contract" and only(diff, "group-added").severity == "info"
+    assert (
+        only(diff, "group-members-added").after == "contract" and only(diff, "group-added").severity == "info"
+    )
     assert only(diff_designs(BASE, BASE.replace(groups=())), "group-removed").severity == "breaking"
 
 
 def test_descriptions_and_examples_are_info() -> None:
-    cap = BILLING.capabilities[0].model_copy(update={"description": "new text", "examples": ("show my bill",)})
-    new = BASE.with_agent(BILLING.model_copy(update={"description": "Billing", "capabilities": (
-        cap, BILLING.capabilities[1])})).replace(description="changed")
+    cap = BILLING.capabilities[0].model_copy(
+        update={"description": "new text", "examples": ("show my bill",)}
+    )
+    new = BASE.with_agent(
+        BILLING.model_copy(update={"description": "Billing", "capabilities": (cap, BILLING.capabilities[1])})
+    ).replace(description="changed")
     diff = diff_designs(BASE, new)
-    assert kinds(diff) == {"agent-description-changed", "capability-description-changed",
-                           "capability-examples-changed", "design-changed"}
+    assert kinds(diff) == {
+        "agent-description-changed",
+        "capability-description-changed",
+        "capability-examples-changed",
+        "design-changed",
+    }
     assert {c.severity for c in diff.changes} == {"info"}
 
 
 def test_rollouts_routing_tests_and_other_resources_are_tracked() -> None:
-    rollout = ChannelRollout(name="r", canary_channel="web-canary", stable_channel="web-stable",
-                             canary_weight=10, stable_weight=90)
-    service = {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-               "metadata": {"name": "split", "namespace": "default"}, "spec": {}}
+    rollout = ChannelRollout(
+        name="r", canary_channel="web-canary", stable_channel="web-stable", canary_weight=10, stable_weight=90
+    )
+    service = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "split", "namespace": "default"},
+        "spec": {},
+    }
     test = RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable")
     new = BASE.replace(rollouts=(rollout,), other_resources=(service,), routing_tests=(test,))
     diff = diff_designs(BASE, new)
     assert {c.kind: c.severity for c in diff.changes} == {
-        "rollout-added": "compatible", "routing-test-added": "info", "resource-added": "info"}
+        "rollout-added": "compatible",
+        "routing-test-added": "info",
+        "resource-added": "info",
+    }
     assert only(diff, "resource-added").object == "resource VirtualService default/split"
     changed = new.replace(rollouts=(rollout.model_copy(update={"canary_weight": 50, "stable_weight": 50}),))
     assert only(diff_designs(new, changed), "rollout-changed").after == "web-stable 50 / web-canary 50"
@@ -265,47 +355,69 @@ def test_changes_are_listed_breaking_first_and_serialise_to_json() -> None:
 
 def test_operator_fixture_updates() -> None:
     """The operator's own update cases: billing v2 raises download-bill, contract v2 drops view-contract."""
+
     def design(*files: str) -> Design:
         return read_design(*(OPERATOR / f for f in files))
 
     channel_file = "acme-web-channel-v1.yaml"
     v1 = design(channel_file, "acme-billing-agent-v1.yaml", "acme-contract-agent-v1.yaml")
-    billing_v2 = diff_designs(v1, design(channel_file, "acme-billing-agent-v2.yaml", "acme-contract-agent-v1.yaml"))
+    billing_v2 = diff_designs(
+        v1, design(channel_file, "acme-billing-agent-v2.yaml", "acme-contract-agent-v1.yaml")
+    )
     assert not billing_v2.breaking
-    assert only(billing_v2, "version-raised").object == "capability default/billing-agent-stable:download-bill"
+    assert (
+        only(billing_v2, "version-raised").object == "capability default/billing-agent-stable:download-bill"
+    )
     assert only(billing_v2, "provider-changed").after == "billing-agent-stable 1.2.0"
-    contract_v2 = diff_designs(v1, design(channel_file, "acme-billing-agent-v1.yaml", "acme-contract-agent-v2.yaml"))
-    assert {"capability-removed", "channel-unresolved", "agent-left-channel"} <= kinds(contract_v2, "breaking")
+    contract_v2 = diff_designs(
+        v1, design(channel_file, "acme-billing-agent-v1.yaml", "acme-contract-agent-v2.yaml")
+    )
+    assert {"capability-removed", "channel-unresolved", "agent-left-channel"} <= kinds(
+        contract_v2, "breaking"
+    )
 
 
 # ------------------------------------------------------------------------------------------ routing impact
 
 
 def test_routing_test_whose_agent_leaves_the_channel_is_an_impact() -> None:
-    tests = (RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable",
-                         expect_capability="view-bill"),
-             RoutingTest(query="my contract", expect_agent="contract", channel="web-stable"),
-             RoutingTest(query="anything", expect_agent="contract"))
+    tests = (
+        RoutingTest(
+            query="show my bill", expect_agent="billing", channel="web-stable", expect_capability="view-bill"
+        ),
+        RoutingTest(query="my contract", expect_agent="contract", channel="web-stable"),
+        RoutingTest(query="anything", expect_agent="contract"),
+    )
     old = BASE.replace(routing_tests=tests)
     new = old.replace(agents=(BILLING, agent("contract", ("view-contract", "1.1.0"), channels=("ivr",))))
     diff = diff_designs(old, new)
     assert diff.routing_method == "resolution" and len(diff.routing_impact) == 1
     change = diff.routing_impact[0]
     assert (change.query, change.before_agent, change.after_agent, change.source) == (
-        "my contract", "contract", "", "routing-test")
+        "my contract",
+        "contract",
+        "",
+        "routing-test",
+    )
     assert change.regressed and diff.impact_rows()[0]["after"] == "—"
 
 
 def test_labelled_queries_by_capability(tmp_path: Path) -> None:
     csv = tmp_path / "queries.csv"
-    csv.write_text("text,agent,channel,capability\nshow my bill,billing,web,view-bill\n"
-                   "download it,billing,web-stable,download-bill\n", encoding="utf-8")
+    csv.write_text(
+        "text,agent,channel,capability\nshow my bill,billing,web,view-bill\n"
+        "download it,billing,web-stable,download-bill\n",
+        encoding="utf-8",
+    )
     queries = read_queries(csv)
-    assert queries[0] == LabelledQuery(text="show my bill", agent="billing", channel="web", capability="view-bill")
+    assert queries[0] == LabelledQuery(
+        text="show my bill", agent="billing", channel="web", capability="view-bill"
+    )
     backup = agent("billing-backup", ("view-bill", "1.5.0"))
     diff = diff_designs(BASE, BASE.with_agent(backup), queries=queries)
     assert [(r.query, r.before_agent, r.after_agent, r.after_capability) for r in diff.routing_impact] == [
-        ("show my bill", "billing", "billing-backup", "view-bill")]
+        ("show my bill", "billing", "billing-backup", "view-bill")
+    ]
 
 
 @pytest.mark.parametrize(("text", "line"), [("query,label\nx,y\n", 1), ("text,agent\nhello,\n", 2), ("", 1)])
@@ -332,10 +444,16 @@ class _WordFitted:
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         words = set(query.lower().split())
-        scored = sorted(((len(words & set(c.capability.split("-"))), c) for c in self.table.candidates),
-                        key=lambda pair: -pair[0])
-        return RouteResult(router=self.name, matches=tuple(
-            Match(agent=c.agent, capability=c.capability, score=float(s)) for s, c in scored[:top_k] if s))
+        scored = sorted(
+            ((len(words & set(c.capability.split("-"))), c) for c in self.table.candidates),
+            key=lambda pair: -pair[0],
+        )
+        return RouteResult(
+            router=self.name,
+            matches=tuple(
+                Match(agent=c.agent, capability=c.capability, score=float(s)) for s, c in scored[:top_k] if s
+            ),
+        )
 
 
 class _WordRouter:
@@ -345,16 +463,21 @@ class _WordRouter:
         return _WordFitted(table)
 
 
-def test_router_answers_are_compared_when_the_routing_library_is_present(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_router_answers_are_compared_when_the_routing_library_is_present(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     module = types.ModuleType("lmos_studio.routing.select")
     module.get_router = lambda name: _WordRouter()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "lmos_studio.routing.select", module)
-    queries = [LabelledQuery(text="view my contract", agent="contract", channel="web-stable"),
-               LabelledQuery(text="view my bill", agent="billing", channel="web-stable")]
+    queries = [
+        LabelledQuery(text="view my contract", agent="contract", channel="web-stable"),
+        LabelledQuery(text="view my bill", agent="billing", channel="web-stable"),
+    ]
     diff = diff_designs(BASE, with_ranges(("view-bill", ">=1.0.0 <2.0.0")), queries=queries, router="words")
     assert diff.routing_method == "words" and not diff.notes
     assert [(r.query, r.before_agent, r.after_agent) for r in diff.routing_impact] == [
-        ("view my contract", "contract", "billing")]
+        ("view my contract", "contract", "billing")
+    ]
 
 
 def test_without_the_routing_library_impact_falls_back_to_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -374,7 +497,11 @@ def test_a_design_compared_with_itself_has_no_changes(seed: int, n_agents: int) 
 
 
 def test_cli_diff_exit_codes(tmp_path: Path) -> None:
-    old, compatible, breaking = tmp_path / "old.yaml", tmp_path / "compatible.yaml", tmp_path / "breaking.yaml"
+    old, compatible, breaking = (
+        tmp_path / "old.yaml",
+        tmp_path / "compatible.yaml",
+        tmp_path / "breaking.yaml",
+    )
     write_design(BASE, old)
     write_design(BASE.with_agent(agent("faq", ("answer-faq", "1.0.0"))), compatible)
     write_design(BASE.replace(agents=(BILLING,)), breaking)
@@ -395,7 +522,9 @@ def test_cli_diff_exit_codes(tmp_path: Path) -> None:
 
 def test_cli_diff_of_a_folder_with_itself_and_queries(tmp_path: Path) -> None:
     queries = tmp_path / "q.csv"
-    queries.write_text("text,agent,channel\nshow my bill,billing-agent-stable,acme-web-stable\n", encoding="utf-8")
+    queries.write_text(
+        "text,agent,channel\nshow my bill,billing-agent-stable,acme-web-stable\n", encoding="utf-8"
+    )
     result = run_cli("diff", str(ACME), str(ACME), "--queries", str(queries))
     assert result.returncode == 0, result.stderr
     assert "no changes" in result.stdout

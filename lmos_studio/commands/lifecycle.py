@@ -21,25 +21,44 @@ IMPACT_COLUMNS = ("source", "query", "channel", "before", "after", "expected")
 
 
 def _table(result: DesignDiff) -> str:
-    parts = ["no changes"] if not result.changes else [render_table([c.upper() for c in CHANGE_COLUMNS],
-                          [[row[c] for c in CHANGE_COLUMNS] for row in result.rows()])]
+    parts = (
+        ["no changes"]
+        if not result.changes
+        else [
+            render_table(
+                [c.upper() for c in CHANGE_COLUMNS],
+                [[row[c] for c in CHANGE_COLUMNS] for row in result.rows()],
+            )
+        ]
+    )
     if result.routing_impact:
         parts.append(f"\nrouting impact ({result.routing_method}):")
-        parts.append(render_table([c.upper() for c in IMPACT_COLUMNS],
-                                  [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()]))
+        parts.append(
+            render_table(
+                [c.upper() for c in IMPACT_COLUMNS],
+                [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()],
+            )
+        )
     parts += [f"note: {note}" for note in result.notes]
     summary = result.summary
-    parts.append(f"\n{summary['breaking']} breaking, {summary['compatible']} compatible, {summary['info']} info; "
-                 f"{summary['routing_changes']} routing answer(s) change")
+    parts.append(
+        f"\n{summary['breaking']} breaking, {summary['compatible']} compatible, {summary['info']} info; "
+        f"{summary['routing_changes']} routing answer(s) change"
+    )
     return "\n".join(parts)
 
 
-def diff(old: Annotated[Path, typer.Argument(help="The old design (file or folder).")],
-         new: Annotated[Path, typer.Argument(help="The new design (file or folder).")],
-         output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
-         queries: Annotated[Path | None, typer.Option(help="CSV of labelled queries: text,agent[,channel].")] = None,
-         router: Annotated[str | None, typer.Option(help="Route queries with this router (else resolution).")]
-         = None) -> None:
+def diff(
+    old: Annotated[Path, typer.Argument(help="The old design (file or folder).")],
+    new: Annotated[Path, typer.Argument(help="The new design (file or folder).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
+    queries: Annotated[
+        Path | None, typer.Option(help="CSV of labelled queries: text,agent[,channel].")
+    ] = None,
+    router: Annotated[
+        str | None, typer.Option(help="Route queries with this router (else resolution).")
+    ] = None,
+) -> None:
     """Classify every change from OLD to NEW (compatible, breaking, info) with its routing impact.
 
     Exit 0 without breaking changes, 1 with breaking changes, 2 on invalid input.
@@ -51,12 +70,15 @@ def diff(old: Annotated[Path, typer.Argument(help="The old design (file or folde
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def canary(paths: Annotated[list[Path], typer.Argument(help="The stable design (files or folders).")],
-           agent: Annotated[list[str], typer.Option("--agent", "-a", help="A changed agent (repeatable).")],
-           out: Annotated[Path, typer.Option(help="Write the design with the canary here (YAML).")],
-           weight: Annotated[int, typer.Option(help="Percent of traffic for the canary.")] = DEFAULT_CANARY_WEIGHT,
-           operator_host: Annotated[str, typer.Option(help="The operator API host the split is for.")]
-           = DEFAULT_OPERATOR_HOST) -> None:
+def canary(
+    paths: Annotated[list[Path], typer.Argument(help="The stable design (files or folders).")],
+    agent: Annotated[list[str], typer.Option("--agent", "-a", help="A changed agent (repeatable).")],
+    out: Annotated[Path, typer.Option(help="Write the design with the canary here (YAML).")],
+    weight: Annotated[int, typer.Option(help="Percent of traffic for the canary.")] = DEFAULT_CANARY_WEIGHT,
+    operator_host: Annotated[
+        str, typer.Option(help="The operator API host the split is for.")
+    ] = DEFAULT_OPERATOR_HOST,
+) -> None:
     """Derive canary Channels, Agents, a ChannelRollout and the x-subset VirtualService for changed agents.
 
     Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
@@ -65,9 +87,11 @@ def canary(paths: Annotated[list[Path], typer.Argument(help="The stable design (
     result = make_canary(design, agents=agent, canary_weight=weight, operator_host=operator_host)
     written = write_design(result, out)
     added = diff_designs(design, result)
-    typer.echo(f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
-               f"{len(result.channels) - len(design.channels)} new canary channel(s), "
-               f"{len(added.changes)} change(s) to the design")
+    typer.echo(
+        f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
+        f"{len(result.channels) - len(design.channels)} new canary channel(s), "
+        f"{len(added.changes)} change(s) to the design"
+    )
     findings = canary_findings(result)
     for finding in findings:
         typer.echo(str(finding), err=True)
