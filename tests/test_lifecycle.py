@@ -8,6 +8,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -34,14 +35,14 @@ from tests.conftest import ACME, REFERENCE, run_cli
 OPERATOR = REFERENCE / "lmos-operator"
 
 
-def agent(name: str, *caps: tuple[str, str], channels: Sequence[str] = ("web",), **extra: object) -> Agent:
+def agent(name: str, *caps: tuple[str, str], channels: Sequence[str] = ("web",), **extra: Any) -> Agent:
     return Agent(
         name=name,
         supported_tenants=("acme",),
         supported_channels=tuple(channels),
         capabilities=tuple(Capability(name=n, version=v, description=f"{n} things") for n, v in caps),
         **extra,
-    )  # type: ignore[arg-type]
+    )
 
 
 def channel(
