@@ -62,6 +62,18 @@ class RouteChange:
         """The old design answered as expected and the new one does not."""
         return self.before_agent == self.expected_agent != self.after_agent
 
+    def to_json(self) -> dict[str, str]:
+        return {
+            "source": self.source,
+            "query": self.query,
+            "channel": self.channel,
+            "beforeAgent": self.before_agent,
+            "beforeCapability": self.before_capability,
+            "afterAgent": self.after_agent,
+            "afterCapability": self.after_capability,
+            "expectedAgent": self.expected_agent,
+        }
+
     def row(self) -> dict[str, str]:
         return {
             "source": self.source,

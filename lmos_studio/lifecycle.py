@@ -10,7 +10,7 @@ compared on the operator's resolution (`resolve.resolve_design`) of both designs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lmos_studio.canary import CanaryFinding, canary_findings, make_canary
@@ -102,7 +102,7 @@ class DesignDiff:
             "changes": self.rows(),
             "routingImpact": {
                 "method": self.routing_method,
-                "changes": [asdict(r) for r in self.routing_impact],
+                "changes": [r.to_json() for r in self.routing_impact],
             },
             "notes": list(self.notes),
         }
