@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from lmos_studio.lifecycle import diff_designs, make_canary  # noqa: E402
-from lmos_studio.model import Agent, Capability, Design  # noqa: E402
-from lmos_studio.resolve import resolve_design  # noqa: E402
-from lmos_studio.synthetic import synthetic_design  # noqa: E402
+from lmos_studio.lifecycle import diff_designs, make_canary
+from lmos_studio.model import Agent, Capability, Design
+from lmos_studio.resolve import resolve_design
+from lmos_studio.synthetic import synthetic_design
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
 CHANGED_SHARE = 0.05  # share of agents (and of trust edges) the second design changes
@@ -88,7 +88,7 @@ def main() -> None:
         "diff_median_s": round(statistics.median(diff_s), 4),
         "diff_max_s": round(max(diff_s), 4),
         "of_which_resolving_both_designs_median_s": round(statistics.median(resolve_s), 4),
-        "routing_impact": f"{result.routing_method} ({len(old.routing_tests)} routing tests; no router timed)",
+        "routing_impact": f"{result.routing_method}, {len(old.routing_tests)} tests (no router timed)",
         "make_canary_median_s": round(statistics.median(canary_s), 4),
         "target_diff_s": 1.0,
         "repeat": args.repeat,
