@@ -294,6 +294,7 @@ def make_canary(
     agents: Sequence[str],
     canary_weight: int = DEFAULT_CANARY_WEIGHT,
     changes: Mapping[str, Agent] | None = None,
+    ranges: Mapping[str, str] | None = None,
     operator_host: str = DEFAULT_OPERATOR_HOST,
 ) -> Design:
     """The design plus a canary for every stable Channel that wires one of `agents`.
@@ -305,7 +306,8 @@ def make_canary(
       a canary Channel can only wire canary Agents. Twins join their stable agent's groups and trust edges.
     - canary Channel: an existing canary Channel of the same namespace, tenant and channel is replaced
       (keeping its name: two would be ambiguous to the operator API); else `<channel>-canary` (`-2`, … if
-      taken). Labels and requirements are the stable Channel's, `subset: canary`, and `version` raised:
+      taken). Labels and requirements are the stable Channel's (`ranges` maps a capability name to the
+      range its requirement gets in the canary), `subset: canary`, and `version` raised:
       major if a changed agent loses a capability, lowers a version or raises a major; minor if it adds a
       capability or raises a minor; else patch — from the replaced canary's version when that is higher
       (see `bump_version`).
@@ -332,9 +334,20 @@ def make_canary(
         raise _fail(
             f"no stable Channel wires {names}: nothing to make a canary of", resource=f"Agent {names}"
         )
+    required = {r.name for res in affected for r in res.channel.required_capabilities}
+    unknown = sorted(set(ranges or {}) - required)
+    if unknown:
+        raise _fail(
+            f"no affected stable Channel requires {', '.join(unknown)}; "
+            f"ranges apply to: {', '.join(sorted(required))}",
+            resource="Channel",
+            field="spec.requiredCapabilities[].version",
+        )
     result, twins = design, {}
     for resolution in affected:
-        result, made = _canary_for_channel(result, resolution, changed, canary_weight)
+        result, made = _canary_for_channel(
+            result, resolution, changed, weight=canary_weight, ranges=ranges or {}
+        )
         twins.update(made)
     result = result.replace(
         trust_edges=_mirror_trust(result.trust_edges, twins), groups=_mirror_groups(result.groups, twins)
@@ -343,7 +356,12 @@ def make_canary(
 
 
 def _canary_for_channel(
-    design: Design, resolution: Resolution, changed: Mapping[str, Agent | None], weight: int
+    design: Design,
+    resolution: Resolution,
+    changed: Mapping[str, Agent | None],
+    *,
+    weight: int,
+    ranges: Mapping[str, str],
 ) -> tuple[Design, dict[str, str]]:
     stable = resolution.channel
     twins: dict[str, str] = {}
@@ -367,7 +385,10 @@ def _canary_for_channel(
         namespace=stable.namespace,
         labels={**stable.labels, "subset": CANARY, "version": version},
         annotations={**stable.annotations, CANARY_OF: stable.name},
-        required_capabilities=stable.required_capabilities,
+        required_capabilities=tuple(
+            r.model_copy(update={"version": ranges[r.name]}) if r.name in ranges else r
+            for r in stable.required_capabilities
+        ),
         spec_extras=dict(stable.spec_extras),
     )
     design = design.replace(channels=_replace(design.channels, canary))
@@ -398,6 +419,8 @@ def canary_findings(design: Design) -> list[CanaryFinding]:
         resolution = resolve_channel(channel, design.agents)
         if not resolution.resolved:
             reasons = "; ".join(f"{u.required.name}: {u.reason}" for u in resolution.unresolved)
+            if any(u.cause == "no-version-in-range" for u in resolution.unresolved):
+                reasons += " (give the canary its own range: `ranges` / `--range NAME=RANGE`)"
             findings.append(
                 CanaryFinding(
                     "error",

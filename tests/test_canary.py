@@ -23,7 +23,7 @@ from lmos_studio.model import (
     TrustEdge,
 )
 from lmos_studio.resolve import resolve_design
-from tests.conftest import ACME, run_cli
+from tests.conftest import ACME, REFERENCE, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +259,48 @@ def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
     assert diff.returncode == 1  # replacing the old acme-ivr-canary changes its ranges: breaking for it
     bad = run_cli("canary", str(ACME), "--agent", "nobody", "--out", str(tmp_path / "x.yaml"))
     assert bad.returncode == 2 and "not in the design" in bad.stderr and not (tmp_path / "x.yaml").exists()
+
+
+def test_ranges_give_the_canary_its_own_requirements() -> None:
+    changed = BILLING.model_copy(update={"capabilities": (Capability(name="view-bill", version="2.0.0"),)})
+    stuck = make_canary(
+        BASE.replace(
+            channels=(
+                WEB.model_copy(
+                    update={
+                        "required_capabilities": (RequiredCapability(name="view-bill", version="^1.0.0"),)
+                    }
+                ),
+            )
+        ),
+        agents=["billing"],
+        changes={"billing": changed},
+    )
+    assert "--range" in canary_findings(stuck)[0].message
+    fixed = make_canary(
+        BASE, agents=["billing"], changes={"billing": changed}, ranges={"view-bill": ">=2.0.0"}
+    )
+    canary = fixed.channel("web-stable-canary")
+    assert canary is not None and canary.required_capabilities[0].version == ">=2.0.0"
+    assert fixed.channel("web-stable") == WEB and canary_findings(fixed) == []
+    with pytest.raises(ExportError, match="no affected stable Channel requires refund"):
+        make_canary(BASE, agents=["billing"], ranges={"refund": "*"})
+
+
+def test_cli_canary_from_the_operators_v2_fixtures(tmp_path: Path) -> None:
+    billing_v2 = REFERENCE / "lmos-operator" / "acme-billing-agent-v2.yaml"
+    out = tmp_path / "billing.yaml"
+    ok = run_cli(
+        "canary", str(ACME), "--changes", str(billing_v2), "--range", "view-bill=1.0.0", "--out", str(out)
+    )
+    assert ok.returncode == 0, ok.stderr
+    twin = read_design(out).agent("billing-agent-stable-canary")
+    assert twin is not None and twin.capability("download-bill").version == "1.2.0"  # type: ignore[union-attr]
+    contract_v2 = REFERENCE / "lmos-operator" / "acme-contract-agent-v2.yaml"
+    broken = run_cli(
+        "canary", str(ACME), "--changes", str(contract_v2), "--out", str(tmp_path / "contract.yaml")
+    )
+    assert broken.returncode == 1 and "canary-without-agents" in broken.stderr
+    assert (tmp_path / "contract.yaml").exists()  # written anyway, so it can be inspected
+    bad = run_cli("canary", str(ACME), "--agent", "contract-agent", "--range", "oops", "--out", str(out))
+    assert bad.returncode == 2 and "NAME=RANGE" in bad.stderr

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, DEFAULT_OPERATOR_HOST
-from lmos_studio.cli import EXIT_PROBLEMS, emit, load, render_table
+from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.lifecycle import DesignDiff, canary_findings, diff_designs, make_canary, read_queries
 
@@ -70,10 +70,29 @@ def diff(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
+def _ranges(items: list[str]) -> dict[str, str]:
+    ranges = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            fail(f"--range {item!r}: write NAME=RANGE, e.g. --range view-bill='>=1.1.0'")
+        ranges[name.strip()] = value.strip()
+    return ranges
+
+
 def canary(
     paths: Annotated[list[Path], typer.Argument(help="The stable design (files or folders).")],
-    agent: Annotated[list[str], typer.Option("--agent", "-a", help="A changed agent (repeatable).")],
     out: Annotated[Path, typer.Option(help="Write the design with the canary here (YAML).")],
+    agent: Annotated[
+        list[str] | None, typer.Option("--agent", "-a", help="A changed agent (repeatable).")
+    ] = None,
+    changes: Annotated[
+        Path | None,
+        typer.Option(help="Agents' next versions (file or folder); matched by name. Default --agent: all."),
+    ] = None,
+    range_: Annotated[
+        list[str] | None, typer.Option("--range", help="NAME=RANGE for a canary requirement (repeatable).")
+    ] = None,
     weight: Annotated[int, typer.Option(help="Percent of traffic for the canary.")] = DEFAULT_CANARY_WEIGHT,
     operator_host: Annotated[
         str, typer.Option(help="The operator API host the split is for.")
@@ -84,13 +103,23 @@ def canary(
     Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
     """
     design = load(paths).design
-    result = make_canary(design, agents=agent, canary_weight=weight, operator_host=operator_host)
+    changed = {a.name: a for a in load([changes]).design.agents} if changes else {}
+    names = list(agent or ()) or [n for n in changed if design.agent(n) is not None]
+    if not names:
+        fail("name the changed agents with --agent (or give --changes with agents of this design)")
+    result = make_canary(
+        design,
+        agents=names,
+        canary_weight=weight,
+        changes=changed,
+        ranges=_ranges(list(range_ or ())),
+        operator_host=operator_host,
+    )
     written = write_design(result, out)
-    added = diff_designs(design, result)
     typer.echo(
         f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
         f"{len(result.channels) - len(design.channels)} new canary channel(s), "
-        f"{len(added.changes)} change(s) to the design"
+        f"{len(result.rollouts)} rollout(s)"
     )
     findings = canary_findings(result)
     for finding in findings:
