@@ -100,7 +100,8 @@ class _Reader:
     def add(self, raw: Any, path: str) -> None:
         if not isinstance(raw, dict):
             line = getattr(raw, "line", None)
-            raise DesignFileError("a document must be a mapping (a Kubernetes resource)", path=path, line=line)
+            raise DesignFileError(f"a document must be a mapping (a Kubernetes resource), not a "
+                                  f"{type(raw).__name__}", path=path, line=line)
         kind, api = raw.get("kind"), raw.get("apiVersion")
         if api == lmos.API_VERSION and kind in lmos.LMOS_KINDS:
             self._add_lmos(raw, path, str(kind))

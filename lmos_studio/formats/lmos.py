@@ -49,7 +49,8 @@ class Doc:
         value = node.get(key) if isinstance(node, dict) else None
         if value is None:
             if required:
-                self.fail(f"missing; add `{key}:`", node=node, field=field)
+                self.fail(f"missing or empty; add `{key}:` with its fields", node=node,
+                          key=key if isinstance(node, dict) and key in node else None, field=field)
             return {}
         if not isinstance(value, dict):
             self.fail(f"must be a mapping, not {type(value).__name__}", node=node, key=key, field=field)
@@ -59,7 +60,7 @@ class Doc:
         value = node.get(key)
         if value is None:
             if required:
-                self.fail(f"missing; add `{key}: []`", node=node, field=field)
+                self.fail(f"missing; add `{key}: []`", node=node, key=key if key in node else None, field=field)
             return []
         if not isinstance(value, list):
             self.fail(f"must be a list, not {type(value).__name__}", node=node, key=key, field=field)
