@@ -66,7 +66,8 @@ def test_every_sample_round_trips(sample: Path) -> None:
 def test_unquoted_versions_keep_their_text() -> None:
     design = design_from_text(AGENT.format(version="1.10")).design
     assert design.agents[0].capabilities[0].version == "1.10"
-    label = design_from_text(AGENT.format(version="1.0.0").replace("name: a\n", "name: a\n  labels: {version: 1.0}\n")).design
+    text = AGENT.format(version="1.0.0").replace("name: a\n", "name: a\n  labels: {version: 1.0}\n")
+    label = design_from_text(text).design
     assert label.agents[0].labels == {"version": "1.0"}
 
 
@@ -156,7 +157,7 @@ def test_folder_and_multi_document_and_missing(tmp_path: Path) -> None:
         read_design(tmp_path / "nope.yaml")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(DesignFileError, match="no \\*.yaml"):
+    with pytest.raises(DesignFileError, match=r"no \*\.yaml"):
         read_design(empty)
 
 

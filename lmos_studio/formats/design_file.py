@@ -114,19 +114,22 @@ class _Reader:
             self.others.append(raw)
 
     def _add_lmos(self, raw: dict[str, Any], path: str, kind: str) -> None:
-        obj: Agent | Channel | ChannelRollout
-        target: dict[str, Any]
         if kind == "Agent":
-            obj, target = lmos.agent_from_resource(raw, path=path), self.agents
+            agent = lmos.agent_from_resource(raw, path=path)
+            self._put(self.agents, agent.key, agent, raw, path, kind)
         elif kind == "Channel":
-            obj, target = lmos.channel_from_resource(raw, path=path), self.channels
+            channel = lmos.channel_from_resource(raw, path=path)
+            self._put(self.channels, channel.key, channel, raw, path, kind)
         else:
-            obj, target = lmos.rollout_from_resource(raw, path=path), self.rollouts
-        if obj.key in target:
-            self.warnings.append(f"{path}:{_line(raw)}: {kind} {obj.key} appears again; the later one "
+            rollout = lmos.rollout_from_resource(raw, path=path)
+            self._put(self.rollouts, rollout.key, rollout, raw, path, kind)
+
+    def _put(self, target: dict[str, Any], key: str, obj: Any, raw: dict[str, Any], path: str, kind: str) -> None:
+        if key in target:
+            self.warnings.append(f"{path}:{_line(raw)}: {kind} {key} appears again; the later one "
                                  "replaces the earlier (as a second kubectl apply would)")
-        target[obj.key] = obj
-        self.locations[f"{kind} {obj.key}"] = f"{path}:{_line(raw)}"
+        target[key] = obj
+        self.locations[f"{kind} {key}"] = f"{path}:{_line(raw)}"
 
 
 def _line(raw: Any) -> int:

@@ -65,7 +65,7 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self.alias_reuses = 0
@@ -168,7 +168,7 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
         raise DesignFileError("nesting too deep to read", path=path) from exc
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
