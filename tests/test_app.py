@@ -70,10 +70,3 @@ def test_uploads_are_limited_and_checked() -> None:
                                 max_bytes=2**20)
     assert len(result.design.agents) == 2
 
-
-def test_open_another_sample_from_the_sidebar() -> None:
-    at = run_app()
-    at.button(key="open_sample").click().run()
-    assert not at.exception
-    assert at.session_state["history"].origin == "sample:acme"
-    assert "sample:acme" in " ".join(m.value for m in at.sidebar.markdown)
