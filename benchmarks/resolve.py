@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from lmos_studio.formats.design_file import design_to_yaml, design_from_text
+from lmos_studio.formats.design_file import design_from_text, design_to_yaml
 from lmos_studio.resolve import channel_routing, resolve_design
 from lmos_studio.synthetic import synthetic_design
 

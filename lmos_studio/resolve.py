@@ -134,7 +134,8 @@ def _why_not(required: RequiredCapability, candidates: Sequence[Agent],
     elsewhere = [a.name for a in others if a.capability(required.name) and a not in candidates]
     hint = ""
     if elsewhere:
-        hint = f"; {', '.join(sorted(elsewhere)[:5])} provide it but are not candidates ({_mismatch(elsewhere[0], others, channel)})"
+        why = _mismatch(elsewhere[0], others, channel)
+        hint = f"; {', '.join(sorted(elsewhere)[:5])} provide it but are not candidates ({why})"
     return Unresolved(required, "no-provider", f"no candidate agent provides '{required.name}'{hint}")
 
 

@@ -36,6 +36,12 @@ class LineDict(dict[Any, Any]):
         return self.lines.get(key, self.line) if hasattr(self, "lines") else self.line
 
 
+class LineList(list[Any]):
+    """A sequence that remembers its line (1-based)."""
+
+    line: int = 0
+
+
 class YamlInt(int):
     """An int that remembers how it was written (`010`, `0x1F`)."""
 
@@ -59,7 +65,7 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self.alias_reuses = 0
@@ -102,6 +108,12 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
 def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> YamlInt:
     value = YamlInt(yaml.SafeLoader.construct_yaml_int(loader, node))
     value.text = node.value
@@ -119,6 +131,7 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)  # keep timestamps as text
@@ -155,7 +168,7 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
         raise DesignFileError("nesting too deep to read", path=path) from exc
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
@@ -182,6 +195,7 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(LineDict, _represent_dict)
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(tuple, _represent_tuple)
+_Dumper.add_representer(LineList, _represent_tuple)
 _Dumper.add_representer(YamlInt, _represent_number)
 _Dumper.add_representer(YamlFloat, _represent_number)
 
