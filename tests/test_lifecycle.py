@@ -45,9 +45,7 @@ def agent(name: str, *caps: tuple[str, str], channels: Sequence[str] = ("web",),
     )
 
 
-def channel(
-    name: str = "web-stable", *reqs: tuple[str, str], label: str = "web", tenant: str = "acme"
-) -> Channel:
+def channel(name: str = "web-stable", *reqs: tuple[str, str], label: str = "web", tenant: str = "acme") -> Channel:
     return Channel(
         name=name,
         labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": "stable"},
@@ -82,9 +80,7 @@ def only(diff: DesignDiff, kind: str) -> Change:
 
 def with_caps(base: Agent, *caps: tuple[str, str]) -> Agent:
     return base.model_copy(
-        update={
-            "capabilities": tuple(Capability(name=n, version=v, description=f"{n} things") for n, v in caps)
-        }
+        update={"capabilities": tuple(Capability(name=n, version=v, description=f"{n} things") for n, v in caps)}
     )
 
 
@@ -92,9 +88,7 @@ def with_ranges(*reqs: tuple[str, str]) -> Design:
     return BASE.replace(
         channels=(
             WEB.model_copy(
-                update={
-                    "required_capabilities": tuple(RequiredCapability(name=n, version=v) for n, v in reqs)
-                }
+                update={"required_capabilities": tuple(RequiredCapability(name=n, version=v) for n, v in reqs)}
             ),
         )
     )
@@ -108,9 +102,7 @@ def test_identical_designs_have_no_changes() -> None:
 def test_capability_added_is_compatible() -> None:
     diff = diff_designs(
         BASE,
-        BASE.with_agent(
-            with_caps(BILLING, ("view-bill", "1.0.0"), ("download-bill", "1.1.0"), ("pay-bill", "1.0.0"))
-        ),
+        BASE.with_agent(with_caps(BILLING, ("view-bill", "1.0.0"), ("download-bill", "1.1.0"), ("pay-bill", "1.0.0"))),
     )
     change = only(diff, "capability-added")
     assert (change.severity, change.object, change.after) == (
@@ -154,9 +146,7 @@ def test_range_changes(old: str, new: str, kind: str, severity: str) -> None:
 
 
 def test_version_raised_within_range_is_compatible() -> None:
-    diff = diff_designs(
-        BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.4.0"), ("download-bill", "1.1.0")))
-    )
+    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.4.0"), ("download-bill", "1.1.0"))))
     assert only(diff, "version-raised").severity == "compatible"
     provider = only(diff, "provider-changed")
     assert (provider.before, provider.after, provider.detail) == (
@@ -168,18 +158,14 @@ def test_version_raised_within_range_is_compatible() -> None:
 
 
 def test_version_out_of_the_channels_range_is_breaking() -> None:
-    diff = diff_designs(
-        BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "2.0.0"), ("download-bill", "1.1.0")))
-    )
+    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "2.0.0"), ("download-bill", "1.1.0"))))
     change = only(diff, "version-out-of-range")
     assert change.severity == "breaking" and "default/web-stable (>=1.0.0 <2.0.0)" in change.detail
     assert {"channel-unresolved", "agent-left-channel"} <= kinds(diff, "breaking")
 
 
 def test_invalid_version_is_breaking_not_a_crash() -> None:
-    diff = diff_designs(
-        BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.0"), ("download-bill", "1.1.0")))
-    )
+    diff = diff_designs(BASE, BASE.with_agent(with_caps(BILLING, ("view-bill", "1.0"), ("download-bill", "1.1.0"))))
     assert {"version-invalid", "channel-reconcile-fails"} <= kinds(diff, "breaking")
 
 
@@ -201,10 +187,7 @@ def test_agent_leaving_a_channel_is_breaking_even_when_another_agent_takes_over(
     new = old.with_agent(BILLING.model_copy(update={"supported_channels": ("ivr",)}))
     diff = diff_designs(old, new)
     channels = only(diff, "channels-changed")
-    assert (
-        channels.severity == "breaking"
-        and "no longer a candidate of channel default/web-stable" in channels.detail
-    )
+    assert channels.severity == "breaking" and "no longer a candidate of channel default/web-stable" in channels.detail
     assert only(diff, "agent-left-channel").before == "default/billing"
     assert only(diff, "agent-joined-channel").after == "default/billing-backup"
     assert only(diff, "provider-changed").after == "billing-backup 1.0.0"
@@ -220,9 +203,7 @@ def test_subset_label_change_takes_an_agent_out_of_stable_channels() -> None:
 
 
 def test_supported_channel_added_is_compatible() -> None:
-    diff = diff_designs(
-        BASE, BASE.with_agent(BILLING.model_copy(update={"supported_channels": ("web", "ivr")}))
-    )
+    diff = diff_designs(BASE, BASE.with_agent(BILLING.model_copy(update={"supported_channels": ("web", "ivr")})))
     assert only(diff, "channels-changed").severity == "compatible" and not diff.breaking
 
 
@@ -246,9 +227,7 @@ def test_channel_added_removed_and_relabelled() -> None:
         only(diff_designs(BASE, BASE.replace(channels=(WEB, ivr))), "channel-added").detail
         == "channel added (UNRESOLVED)"
     )
-    assert (
-        only(diff_designs(BASE.replace(channels=(WEB, ivr)), BASE), "channel-removed").severity == "breaking"
-    )
+    assert only(diff_designs(BASE.replace(channels=(WEB, ivr)), BASE), "channel-removed").severity == "breaking"
     moved = WEB.model_copy(update={"labels": {**WEB.labels, "tenant": "globex", "version": "1.1.0"}})
     diff = diff_designs(BASE, BASE.replace(channels=(moved,)))
     assert only(diff, "channel-label-changed").severity == "breaking"
@@ -294,20 +273,14 @@ def test_group_membership_matters_when_trust_names_the_group() -> None:
         ).severity
         == "info"
     )
-    bigger = BASE.replace(
-        groups=(Group(name="billing-domain", members=("billing", "contract")), Group(name="new"))
-    )
+    bigger = BASE.replace(groups=(Group(name="billing-domain", members=("billing", "contract")), Group(name="new")))
     diff = diff_designs(BASE, bigger)
-    assert (
-        only(diff, "group-members-added").after == "contract" and only(diff, "group-added").severity == "info"
-    )
+    assert only(diff, "group-members-added").after == "contract" and only(diff, "group-added").severity == "info"
     assert only(diff_designs(BASE, BASE.replace(groups=())), "group-removed").severity == "breaking"
 
 
 def test_descriptions_and_examples_are_info() -> None:
-    cap = BILLING.capabilities[0].model_copy(
-        update={"description": "new text", "examples": ("show my bill",)}
-    )
+    cap = BILLING.capabilities[0].model_copy(update={"description": "new text", "examples": ("show my bill",)})
     new = BASE.with_agent(
         BILLING.model_copy(update={"description": "Billing", "capabilities": (cap, BILLING.capabilities[1])})
     ).replace(description="changed")
@@ -362,20 +335,12 @@ def test_operator_fixture_updates() -> None:
 
     channel_file = "acme-web-channel-v1.yaml"
     v1 = design(channel_file, "acme-billing-agent-v1.yaml", "acme-contract-agent-v1.yaml")
-    billing_v2 = diff_designs(
-        v1, design(channel_file, "acme-billing-agent-v2.yaml", "acme-contract-agent-v1.yaml")
-    )
+    billing_v2 = diff_designs(v1, design(channel_file, "acme-billing-agent-v2.yaml", "acme-contract-agent-v1.yaml"))
     assert not billing_v2.breaking
-    assert (
-        only(billing_v2, "version-raised").object == "capability default/billing-agent-stable:download-bill"
-    )
+    assert only(billing_v2, "version-raised").object == "capability default/billing-agent-stable:download-bill"
     assert only(billing_v2, "provider-changed").after == "billing-agent-stable 1.2.0"
-    contract_v2 = diff_designs(
-        v1, design(channel_file, "acme-billing-agent-v1.yaml", "acme-contract-agent-v2.yaml")
-    )
-    assert {"capability-removed", "channel-unresolved", "agent-left-channel"} <= kinds(
-        contract_v2, "breaking"
-    )
+    contract_v2 = diff_designs(v1, design(channel_file, "acme-billing-agent-v1.yaml", "acme-contract-agent-v2.yaml"))
+    assert {"capability-removed", "channel-unresolved", "agent-left-channel"} <= kinds(contract_v2, "breaking")
 
 
 # ------------------------------------------------------------------------------------------ routing impact
@@ -383,9 +348,7 @@ def test_operator_fixture_updates() -> None:
 
 def test_routing_test_whose_agent_leaves_the_channel_is_an_impact() -> None:
     tests = (
-        RoutingTest(
-            query="show my bill", expect_agent="billing", channel="web-stable", expect_capability="view-bill"
-        ),
+        RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", expect_capability="view-bill"),
         RoutingTest(query="my contract", expect_agent="contract", channel="web-stable"),
         RoutingTest(query="anything", expect_agent="contract"),
     )
@@ -411,9 +374,7 @@ def test_labelled_queries_by_capability(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     queries = read_queries(csv)
-    assert queries[0] == LabelledQuery(
-        text="show my bill", agent="billing", channel="web", capability="view-bill"
-    )
+    assert queries[0] == LabelledQuery(text="show my bill", agent="billing", channel="web", capability="view-bill")
     backup = agent("billing-backup", ("view-bill", "1.5.0"))
     diff = diff_designs(BASE, BASE.with_agent(backup), queries=queries)
     assert [(r.query, r.before_agent, r.after_agent, r.after_capability) for r in diff.routing_impact] == [
@@ -523,9 +484,22 @@ def test_cli_diff_exit_codes(tmp_path: Path) -> None:
 
 def test_cli_diff_of_a_folder_with_itself_and_queries(tmp_path: Path) -> None:
     queries = tmp_path / "q.csv"
-    queries.write_text(
-        "text,agent,channel\nshow my bill,billing-agent-stable,acme-web-stable\n", encoding="utf-8"
-    )
+    queries.write_text("text,agent,channel\nshow my bill,billing-agent-stable,acme-web-stable\n", encoding="utf-8")
     result = run_cli("diff", str(ACME), str(ACME), "--queries", str(queries))
     assert result.returncode == 0, result.stderr
     assert "no changes" in result.stdout
+
+
+def test_impact_through_the_statistical_router_on_acme() -> None:
+    design = read_design(ACME)
+    billing = design.agent("billing-agent-stable")
+    assert billing is not None
+    new = design.with_agent(billing.model_copy(update={"supported_channels": ("ivr",)}))
+    diff = diff_designs(design, new, router="statistical")
+    assert diff.routing_method == "statistical" and not diff.notes
+    moved = {(r.query, r.before_agent) for r in diff.routing_impact}
+    assert moved == {
+        ("show me my bill please", "billing-agent-stable"),
+        ("send me the invoice as a PDF", "billing-agent-stable"),
+    }
+    assert all(r.after_agent != "billing-agent-stable" and r.regressed for r in diff.routing_impact)
