@@ -26,9 +26,7 @@ DEFAULT_CANARY_WEIGHT = 10  # percent of traffic without an x-subset header that
 CANARY_OF = "studio.lmos.eclipse/canary-of"  # annotation: the stable Agent/Channel a canary was derived from
 VIRTUAL_SERVICE = "lmos-operator-subset-split"  # one per namespace, rebuilt from that namespace's rollouts
 VIRTUAL_SERVICE_API = "networking.istio.io/v1"
-DEFAULT_OPERATOR_HOST = (
-    "lmos-operator.default.svc.cluster.local"  # the runtime's default `http://lmos-operator:8080`
-)
+DEFAULT_OPERATOR_HOST = "lmos-operator.default.svc.cluster.local"  # the runtime's default `http://lmos-operator:8080`
 OPERATOR_PORT = 8080  # the operator API's port (LMOS.md §2.1)
 SUBSET_HEADER = "x-subset"
 NAMESPACE_HEADER = "x-namespace"
@@ -44,9 +42,7 @@ def _pick_agents(design: Design, names: Sequence[str]) -> list[Agent]:
         found = [a for a in design.agents if ref in (a.key, a.name)]
         if not found:
             known = ", ".join(sorted(a.name for a in design.agents if a.subset == STABLE)[:10])
-            raise _fail(
-                f"agent '{ref}' is not in the design; stable agents: {known}", resource=f"Agent {ref}"
-            )
+            raise _fail(f"agent '{ref}' is not in the design; stable agents: {known}", resource=f"Agent {ref}")
         if len(found) > 1:
             raise _fail(
                 f"agent '{ref}' is ambiguous ({', '.join(a.key for a in found)}); give namespace/name",
@@ -69,9 +65,7 @@ def canary_name(name: str) -> str:
 
 
 def _rewrite_host(endpoint: Endpoint, old: str, new: str, namespace: str) -> Endpoint:
-    uri = endpoint.uri.replace(f"//{old}.{namespace}.", f"//{new}.{namespace}.").replace(
-        f"//{old}:", f"//{new}:"
-    )
+    uri = endpoint.uri.replace(f"//{old}.{namespace}.", f"//{new}.{namespace}.").replace(f"//{old}:", f"//{new}:")
     return endpoint.model_copy(update={"uri": uri})
 
 
@@ -170,10 +164,7 @@ def _mirror_trust(edges: Sequence[TrustEdge], twins: Mapping[str, str]) -> tuple
     for edge in edges:
         if edge.caller in twins or edge.callee in twins:
             copy = edge.model_copy(
-                update={
-                    "caller": twins.get(edge.caller, edge.caller),
-                    "callee": twins.get(edge.callee, edge.callee),
-                }
+                update={"caller": twins.get(edge.caller, edge.caller), "callee": twins.get(edge.callee, edge.callee)}
             )
             if copy.key not in keys:
                 out.append(copy)
@@ -192,8 +183,7 @@ def _mirror_groups(groups: Sequence[Group], twins: Mapping[str, str]) -> tuple[G
 
 def _rollout(design: Design, stable: Channel, canary: str, weight: int) -> ChannelRollout:
     existing = next(
-        (r for r in design.rollouts if r.namespace == stable.namespace and r.stable_channel == stable.name),
-        None,
+        (r for r in design.rollouts if r.namespace == stable.namespace and r.stable_channel == stable.name), None
     )
     name = existing.name if existing else f"{stable.name}-rollout"
     return ChannelRollout(
@@ -217,9 +207,7 @@ def _path_regex(tenant: str, channel: str) -> str:
     return f"^/apis/v1/tenants/{quote(tenant)}/channels/{quote(channel)}(/.*)?$"
 
 
-def virtual_service(
-    design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST
-) -> dict[str, Any]:
+def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST) -> dict[str, Any]:
     """The Istio VirtualService on the operator's API that splits by `x-subset`, as LMOS's chart does.
 
     A request that carries `x-subset` passes through unchanged; for each ChannelRollout of the namespace,
@@ -325,29 +313,22 @@ def make_canary(
     picked = _pick_agents(design, agents)
     changed = {a.key: (changes or {}).get(a.name) or (changes or {}).get(a.key) for a in picked}
     affected = [
-        r
-        for r in resolve_design(design)
-        if r.channel.subset == STABLE and any(w.agent.key in changed for w in r.wires)
+        r for r in resolve_design(design) if r.channel.subset == STABLE and any(w.agent.key in changed for w in r.wires)
     ]
     if not affected:
         names = ", ".join(a.name for a in picked)
-        raise _fail(
-            f"no stable Channel wires {names}: nothing to make a canary of", resource=f"Agent {names}"
-        )
+        raise _fail(f"no stable Channel wires {names}: nothing to make a canary of", resource=f"Agent {names}")
     required = {r.name for res in affected for r in res.channel.required_capabilities}
     unknown = sorted(set(ranges or {}) - required)
     if unknown:
         raise _fail(
-            f"no affected stable Channel requires {', '.join(unknown)}; "
-            f"ranges apply to: {', '.join(sorted(required))}",
+            f"no affected stable Channel requires {', '.join(unknown)}; ranges apply to: {', '.join(sorted(required))}",
             resource="Channel",
             field="spec.requiredCapabilities[].version",
         )
     result, twins = design, {}
     for resolution in affected:
-        result, made = _canary_for_channel(
-            result, resolution, changed, weight=canary_weight, ranges=ranges or {}
-        )
+        result, made = _canary_for_channel(result, resolution, changed, weight=canary_weight, ranges=ranges or {})
         twins.update(made)
     result = result.replace(
         trust_edges=_mirror_trust(result.trust_edges, twins), groups=_mirror_groups(result.groups, twins)

@@ -24,11 +24,7 @@ from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
 from lmos_studio.routing.table import all_agents_table, table_for_resolution
 
 RESOLUTION = "resolution"
-TEXT_COLUMNS = (
-    "text",
-    "query",
-    "instruction",
-)  # accepted names of the query column (lmos-router uses `instruction`)
+TEXT_COLUMNS = ("text", "query", "instruction")  # accepted names of the query column (lmos-router uses `instruction`)
 Resolutions = Mapping[str, Resolution | VersionError]
 Answer = tuple[str, str]  # (agent, capability); ("", "") = no answer
 
@@ -241,13 +237,6 @@ def routing_impact(
             before, after = sides[0].answer(query, tables[0]), sides[1].answer(query, tables[1])
         if before != after:
             impact.changes.append(
-                RouteChange(
-                    query.text,
-                    query.channel,
-                    *before,
-                    *after,
-                    expected_agent=query.agent,
-                    source=query.source,
-                )
+                RouteChange(query.text, query.channel, *before, *after, expected_agent=query.agent, source=query.source)
             )
     return impact

@@ -100,10 +100,7 @@ class DesignDiff:
         return {
             "summary": self.summary,
             "changes": self.rows(),
-            "routingImpact": {
-                "method": self.routing_method,
-                "changes": [r.to_json() for r in self.routing_impact],
-            },
+            "routingImpact": {"method": self.routing_method, "changes": [r.to_json() for r in self.routing_impact]},
             "notes": list(self.notes),
         }
 
@@ -114,9 +111,16 @@ class _Collector:
     def __init__(self) -> None:
         self.changes: list[Change] = []
 
-    def add(
-        self, severity: Severity, kind: str, obj: str, detail: str, before: Any = "", after: Any = ""
-    ) -> None:
+    def breaking(self, kind: str, obj: str, detail: str, before: Any = "", after: Any = "") -> None:
+        self.add("breaking", kind, obj, detail, before, after)
+
+    def compatible(self, kind: str, obj: str, detail: str, before: Any = "", after: Any = "") -> None:
+        self.add("compatible", kind, obj, detail, before, after)
+
+    def info(self, kind: str, obj: str, detail: str, before: Any = "", after: Any = "") -> None:
+        self.add("info", kind, obj, detail, before, after)
+
+    def add(self, severity: Severity, kind: str, obj: str, detail: str, before: Any = "", after: Any = "") -> None:
         self.changes.append(Change(kind, severity, obj, detail, _text(before), _text(after)))
 
 
@@ -172,8 +176,7 @@ def _diff_agents(
         if key not in after:
             served = sorted({c for (k, _), chans in wired.items() if k == key for c, _ in chans})
             where = f"; it served {', '.join(served)}" if served else ""
-            out.add(
-                "breaking",
+            out.breaking(
                 "agent-removed",
                 f"agent {key}",
                 f"agent removed{where}",
@@ -181,12 +184,8 @@ def _diff_agents(
             )
     for key, agent in after.items():
         if key not in before:
-            out.add(
-                "compatible",
-                "agent-added",
-                f"agent {key}",
-                "agent added",
-                after=", ".join(c.name for c in agent.capabilities),
+            out.compatible(
+                "agent-added", f"agent {key}", "agent added", after=", ".join(c.name for c in agent.capabilities)
             )
         elif before[key] != agent:
             _diff_agent(before[key], agent, old.channels, out, wired)
@@ -225,8 +224,7 @@ def _diff_agent(
         "extras",
     ):
         if getattr(old, attr) != getattr(new, attr):
-            out.add(
-                "info",
+            out.info(
                 f"agent-{attr.replace('_', '-')}-changed",
                 obj,
                 f"{attr} changed",
@@ -255,18 +253,12 @@ def _diff_capabilities(
         if name not in after:
             used = wired.get((old.key, name), [])
             where = f"; wired into {', '.join(sorted({c for c, _ in used}))}" if used else ""
-            out.add("breaking", "capability-removed", obj, f"capability removed{where}", before=cap.version)
+            out.breaking("capability-removed", obj, f"capability removed{where}", before=cap.version)
         elif after[name] != cap:
             _diff_capability(cap, after[name], obj, out, wired.get((old.key, name), []))
     for name, cap in after.items():
         if name not in before:
-            out.add(
-                "compatible",
-                "capability-added",
-                f"capability {new.key}:{name}",
-                "capability added",
-                after=cap.version,
-            )
+            out.compatible("capability-added", f"capability {new.key}:{name}", "capability added", after=cap.version)
 
 
 def _diff_capability(
@@ -276,8 +268,7 @@ def _diff_capability(
         _diff_version(old.version, new.version, obj, out, used)
     for attr in ("description", "examples", "id", "extras"):
         if getattr(old, attr) != getattr(new, attr):
-            out.add(
-                "info",
+            out.info(
                 f"capability-{attr}-changed",
                 obj,
                 f"{attr} changed",
@@ -290,8 +281,7 @@ def _diff_version(old: str, new: str, obj: str, out: _Collector, used: Sequence[
     try:
         new_version = parse_version(new)
     except VersionError:
-        out.add(
-            "breaking",
+        out.breaking(
             "version-invalid",
             obj,
             "not strict SemVer: the operator would fail to reconcile every Channel requiring it",
@@ -301,13 +291,8 @@ def _diff_version(old: str, new: str, obj: str, out: _Collector, used: Sequence[
         return
     outside = sorted({f"{chan} ({rng})" for chan, rng in used if not satisfies(new_version, rng)})
     if outside:
-        out.add(
-            "breaking",
-            "version-out-of-range",
-            obj,
-            f"provided version no longer in the range of {', '.join(outside)}",
-            old,
-            new,
+        out.breaking(
+            "version-out-of-range", obj, f"provided version no longer in the range of {', '.join(outside)}", old, new
         )
         return
     try:
@@ -316,7 +301,7 @@ def _diff_version(old: str, new: str, obj: str, out: _Collector, used: Sequence[
         raised = True  # from an invalid version to a valid one
     direction = "raised" if raised else "lowered"
     where = f" (still in the range of {', '.join(sorted({c for c, _ in used}))})" if used else ""
-    out.add("compatible", f"version-{direction}", obj, f"version {direction}{where}", old, new)
+    out.compatible(f"version-{direction}", obj, f"version {direction}{where}", old, new)
 
 
 # ------------------------------------------------------------------------------------------------ channels
@@ -327,23 +312,13 @@ def _diff_channels(old: Design, new: Design, out: _Collector, old_res: _Resolved
     after = {c.key: c for c in new.channels}
     for key in before:
         if key not in after:
-            out.add(
-                "breaking",
-                "channel-removed",
-                f"channel {key}",
-                "channel removed",
-                _labels(before[key].labels),
-            )
+            out.breaking("channel-removed", f"channel {key}", "channel removed", _labels(before[key].labels))
     for key, channel in after.items():
         if key not in before:
             res = new_res.ok(key)
             status = res.status if res else "reconcile fails"
-            out.add(
-                "compatible",
-                "channel-added",
-                f"channel {key}",
-                f"channel added ({status})",
-                after=_labels(channel.labels),
+            out.compatible(
+                "channel-added", f"channel {key}", f"channel added ({status})", after=_labels(channel.labels)
             )
             continue
         if before[key] != channel:
@@ -355,8 +330,7 @@ def _diff_channel(old: Channel, new: Channel, out: _Collector) -> None:
     obj = f"channel {old.key}"
     for label in ("tenant", "channel", "subset"):
         if old.labels.get(label) != new.labels.get(label):
-            out.add(
-                "breaking",
+            out.breaking(
                 "channel-label-changed",
                 obj,
                 f"label {label} changed: clients asking for the old {label} no longer find this channel",
@@ -365,13 +339,10 @@ def _diff_channel(old: Channel, new: Channel, out: _Collector) -> None:
             )
     other = {k for k in old.labels.keys() | new.labels.keys() if k not in ("tenant", "channel", "subset")}
     if any(old.labels.get(k) != new.labels.get(k) for k in other):
-        out.add(
-            "info", "channel-labels-changed", obj, "labels changed", _labels(old.labels), _labels(new.labels)
-        )
+        out.info("channel-labels-changed", obj, "labels changed", _labels(old.labels), _labels(new.labels))
     for attr in ("annotations", "spec_extras", "metadata_extras", "extras"):
         if getattr(old, attr) != getattr(new, attr):
-            out.add(
-                "info",
+            out.info(
                 f"channel-{attr.replace('_', '-')}-changed",
                 obj,
                 f"{attr} changed",
@@ -383,50 +354,34 @@ def _diff_channel(old: Channel, new: Channel, out: _Collector) -> None:
     for name, req in before.items():
         robj = f"requirement {old.key}:{name}"
         if name not in after:
-            out.add(
-                "breaking",
-                "requirement-removed",
-                robj,
-                "the channel no longer offers this capability",
-                before=req.version,
+            out.breaking(
+                "requirement-removed", robj, "the channel no longer offers this capability", before=req.version
             )
             continue
         now = after[name]
         if req.version.strip() != now.version.strip():
             _diff_range(req.version, now.version, robj, out)
         if req.strategy != now.strategy:
-            out.add(
-                "compatible",
-                "strategy-changed",
-                robj,
-                "strategy changed (see wiring changes)",
-                req.strategy,
-                now.strategy,
+            out.compatible(
+                "strategy-changed", robj, "strategy changed (see wiring changes)", req.strategy, now.strategy
             )
         if req.id != now.id or req.extras != now.extras:
-            out.add("info", "requirement-changed", robj, "id or extra fields changed", req.id, now.id)
+            out.info("requirement-changed", robj, "id or extra fields changed", req.id, now.id)
     for name, req in after.items():
         if name not in before:
-            out.add(
-                "compatible",
-                "requirement-added",
-                f"requirement {old.key}:{name}",
-                "requirement added",
-                after=req.version,
-            )
+            out.compatible("requirement-added", f"requirement {old.key}:{name}", "requirement added", after=req.version)
 
 
 def _diff_range(old: str, new: str, obj: str, out: _Collector) -> None:
     widened, narrowed = range_subsumes(new, old), range_subsumes(old, new)
     if widened and narrowed:
-        out.add("info", "range-rewritten", obj, "same versions, written differently", old, new)
+        out.info("range-rewritten", obj, "same versions, written differently", old, new)
     elif widened:
-        out.add("compatible", "range-widened", obj, "the range accepts every version it accepted", old, new)
+        out.compatible("range-widened", obj, "the range accepts every version it accepted", old, new)
     elif narrowed:
-        out.add("breaking", "range-narrowed", obj, "the range rejects versions it accepted", old, new)
+        out.breaking("range-narrowed", obj, "the range rejects versions it accepted", old, new)
     elif widened is None or narrowed is None:
-        out.add(
-            "breaking",
+        out.breaking(
             "range-changed",
             obj,
             "pre-release bounds: cannot prove the new range accepts what the old one did",
@@ -434,31 +389,23 @@ def _diff_range(old: str, new: str, obj: str, out: _Collector) -> None:
             new,
         )
     else:
-        out.add("breaking", "range-changed", obj, "the range rejects some versions it accepted", old, new)
+        out.breaking("range-changed", obj, "the range rejects some versions it accepted", old, new)
 
 
-def _diff_resolution(
-    key: str, old: Resolution | VersionError, new: Resolution | VersionError, out: _Collector
-) -> None:
+def _diff_resolution(key: str, old: Resolution | VersionError, new: Resolution | VersionError, out: _Collector) -> None:
     obj = f"channel {key}"
     if isinstance(new, VersionError):
         if not isinstance(old, VersionError):
-            out.add("breaking", "channel-reconcile-fails", obj, str(new), old.status, "reconcile fails")
+            out.breaking("channel-reconcile-fails", obj, str(new), old.status, "reconcile fails")
         return
     if isinstance(old, VersionError):
-        out.add(
-            "compatible", "channel-reconcile-fixed", obj, "the channel reconciles again", after=new.status
-        )
+        out.compatible("channel-reconcile-fixed", obj, "the channel reconciles again", after=new.status)
         return
     if old.resolved and not new.resolved:
         reasons = "; ".join(f"{u.required.name}: {u.reason}" for u in new.unresolved)
-        out.add(
-            "breaking", "channel-unresolved", obj, reasons or "no candidate agent", old.status, new.status
-        )
+        out.breaking("channel-unresolved", obj, reasons or "no candidate agent", old.status, new.status)
     elif new.resolved and not old.resolved:
-        out.add(
-            "compatible", "channel-resolved", obj, "every requirement is wired now", old.status, new.status
-        )
+        out.compatible("channel-resolved", obj, "every requirement is wired now", old.status, new.status)
     _diff_wiring(key, old, new, out)
 
 
@@ -474,50 +421,25 @@ def _diff_wiring(key: str, old: Resolution, new: Resolution, out: _Collector) ->
     before, after = _served(old), _served(new)
     for agent, caps in before.items():
         if agent not in after:
-            out.add(
-                "breaking",
-                "agent-left-channel",
-                obj,
-                f"{agent} is no longer wired (served {', '.join(caps)})",
-                agent,
-                "",
-            )
+            out.breaking("agent-left-channel", obj, f"{agent} is no longer wired (served {', '.join(caps)})", agent, "")
     for agent, caps in after.items():
         if agent not in before:
-            out.add(
-                "compatible",
-                "agent-joined-channel",
-                obj,
-                f"{agent} is wired (serves {', '.join(caps)})",
-                "",
-                agent,
-            )
+            out.compatible("agent-joined-channel", obj, f"{agent} is wired (serves {', '.join(caps)})", "", agent)
     for req in new.channel.required_capabilities:
         was, now = old.provider(req.name), new.provider(req.name)
         robj = f"requirement {key}:{req.name}"
         if was and not now:
-            out.add(
-                "breaking",
-                "requirement-unresolved",
-                robj,
-                "no provider any more",
-                f"{was.agent.name} {was.provided.version}",
-                "",
+            out.breaking(
+                "requirement-unresolved", robj, "no provider any more", f"{was.agent.name} {was.provided.version}", ""
             )
         elif now and not was:
             if any(r.name == req.name for r in old.channel.required_capabilities):
-                out.add(
-                    "compatible",
-                    "requirement-resolved",
-                    robj,
-                    "wired now",
-                    "",
-                    f"{now.agent.name} {now.provided.version}",
+                out.compatible(
+                    "requirement-resolved", robj, "wired now", "", f"{now.agent.name} {now.provided.version}"
                 )
         elif was and now and (was.agent.key, was.provided.version) != (now.agent.key, now.provided.version):
             what = "provider changed" if was.agent.key != now.agent.key else "wired version changed"
-            out.add(
-                "compatible",
+            out.compatible(
                 "provider-changed",
                 robj,
                 what,
@@ -557,14 +479,7 @@ def _diff_trust(old: Design, new: Design, out: _Collector) -> None:
         obj = f"trust {pair[0]} -> {pair[1]}"
         now = after.get(pair)
         if now is None:
-            out.add(
-                "breaking",
-                "trust-removed",
-                obj,
-                "trust edge removed: the caller may no longer call",
-                _caps(edge),
-                "",
-            )
+            out.breaking("trust-removed", obj, "trust edge removed: the caller may no longer call", _caps(edge), "")
             continue
         was_caps, now_caps = set(edge.capabilities), set(now.capabilities)
         if was_caps != now_caps:
@@ -578,27 +493,15 @@ def _diff_trust(old: Design, new: Design, out: _Collector) -> None:
                 _caps(now),
             )
         if (edge.protocol, edge.description) != (now.protocol, now.description):
-            out.add(
-                "info", "trust-changed", obj, "protocol or description changed", edge.protocol, now.protocol
-            )
+            out.info("trust-changed", obj, "protocol or description changed", edge.protocol, now.protocol)
     for pair, edge in after.items():
         if pair not in before:
-            out.add(
-                "compatible",
-                "trust-added",
-                f"trust {pair[0]} -> {pair[1]}",
-                "trust edge added",
-                "",
-                _caps(edge),
-            )
+            out.compatible("trust-added", f"trust {pair[0]} -> {pair[1]}", "trust edge added", "", _caps(edge))
 
 
 def _diff_groups(old: Design, new: Design, out: _Collector) -> None:
     trusted = {
-        ref.removeprefix("group:")
-        for e in old.trust_edges
-        for ref in (e.caller, e.callee)
-        if ref.startswith("group:")
+        ref.removeprefix("group:") for e in old.trust_edges for ref in (e.caller, e.callee) if ref.startswith("group:")
     }
     before: dict[str, Group] = {g.name: g for g in old.groups}
     after: dict[str, Group] = {g.name: g for g in new.groups}
@@ -626,21 +529,12 @@ def _diff_groups(old: Design, new: Design, out: _Collector) -> None:
                 ", ".join(gone),
             )
         if added:
-            out.add(
-                "compatible", "group-members-added", obj, "members joined the group", after=", ".join(added)
-            )
+            out.compatible("group-members-added", obj, "members joined the group", after=", ".join(added))
         if (group.description, group.labels) != (now.description, now.labels):
-            out.add(
-                "info",
-                "group-changed",
-                obj,
-                "description or labels changed",
-                group.description,
-                now.description,
-            )
+            out.info("group-changed", obj, "description or labels changed", group.description, now.description)
     for name, group in after.items():
         if name not in before:
-            out.add("info", "group-added", f"group {name}", "group added", after=", ".join(group.members))
+            out.info("group-added", f"group {name}", "group added", after=", ".join(group.members))
 
 
 def _diff_keyed(
@@ -657,9 +551,7 @@ def _diff_keyed(
         if key not in after:
             out.add(removed, f"{what}-removed", f"{what} {key}", f"{what} removed", show(item), "")
         elif after[key] != item:
-            out.add(
-                "info", f"{what}-changed", f"{what} {key}", f"{what} changed", show(item), show(after[key])
-            )
+            out.info(f"{what}-changed", f"{what} {key}", f"{what} changed", show(item), show(after[key]))
     for key, item in after.items():
         if key not in before:
             out.add(added, f"{what}-added", f"{what} {key}", f"{what} added", "", show(item))
@@ -673,7 +565,7 @@ def _resource_key(doc: Mapping[str, Any]) -> str:
 
 def _diff_rest(old: Design, new: Design, out: _Collector) -> None:
     if (old.name, old.description) != (new.name, new.description):
-        out.add("info", "design-changed", "design", "name or description changed", old.name, new.name)
+        out.info("design-changed", "design", "name or description changed", old.name, new.name)
     _diff_keyed(
         {r.key: r for r in old.rollouts},
         {r.key: r for r in new.rollouts},
@@ -726,6 +618,4 @@ def diff_designs(
     impact = routing_impact(
         old, new, queries=queries or (), router=router, resolutions=(old_res.by_key, new_res.by_key)
     )
-    return DesignDiff(
-        changes=changes, routing_impact=impact.changes, routing_method=impact.method, notes=impact.notes
-    )
+    return DesignDiff(changes=changes, routing_impact=impact.changes, routing_method=impact.method, notes=impact.notes)

@@ -26,8 +26,7 @@ def _table(result: DesignDiff) -> str:
         if not result.changes
         else [
             render_table(
-                [c.upper() for c in CHANGE_COLUMNS],
-                [[row[c] for c in CHANGE_COLUMNS] for row in result.rows()],
+                [c.upper() for c in CHANGE_COLUMNS], [[row[c] for c in CHANGE_COLUMNS] for row in result.rows()]
             )
         ]
     )
@@ -35,8 +34,7 @@ def _table(result: DesignDiff) -> str:
         parts.append(f"\nrouting impact ({result.routing_method}):")
         parts.append(
             render_table(
-                [c.upper() for c in IMPACT_COLUMNS],
-                [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()],
+                [c.upper() for c in IMPACT_COLUMNS], [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()]
             )
         )
     parts += [f"note: {note}" for note in result.notes]
@@ -52,12 +50,8 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The old design (file or folder).")],
     new: Annotated[Path, typer.Argument(help="The new design (file or folder).")],
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
-    queries: Annotated[
-        Path | None, typer.Option(help="CSV of labelled queries: text,agent[,channel].")
-    ] = None,
-    router: Annotated[
-        str | None, typer.Option(help="Route queries with this router (else resolution).")
-    ] = None,
+    queries: Annotated[Path | None, typer.Option(help="CSV of labelled queries: text,agent[,channel].")] = None,
+    router: Annotated[str | None, typer.Option(help="Route queries with this router (else resolution).")] = None,
 ) -> None:
     """Classify every change from OLD to NEW (compatible, breaking, info) with its routing impact.
 
@@ -83,20 +77,15 @@ def _ranges(items: list[str]) -> dict[str, str]:
 def canary(
     paths: Annotated[list[Path], typer.Argument(help="The stable design (files or folders).")],
     out: Annotated[Path, typer.Option(help="Write the design with the canary here (YAML).")],
-    agent: Annotated[
-        list[str] | None, typer.Option("--agent", "-a", help="A changed agent (repeatable).")
-    ] = None,
+    agent: Annotated[list[str] | None, typer.Option("--agent", "-a", help="A changed agent (repeatable).")] = None,
     changes: Annotated[
-        Path | None,
-        typer.Option(help="Agents' next versions (file or folder); matched by name. Default --agent: all."),
+        Path | None, typer.Option(help="Agents' next versions (file or folder); matched by name. Default --agent: all.")
     ] = None,
     range_: Annotated[
         list[str] | None, typer.Option("--range", help="NAME=RANGE for a canary requirement (repeatable).")
     ] = None,
     weight: Annotated[int, typer.Option(help="Percent of traffic for the canary.")] = DEFAULT_CANARY_WEIGHT,
-    operator_host: Annotated[
-        str, typer.Option(help="The operator API host the split is for.")
-    ] = DEFAULT_OPERATOR_HOST,
+    operator_host: Annotated[str, typer.Option(help="The operator API host the split is for.")] = DEFAULT_OPERATOR_HOST,
 ) -> None:
     """Derive canary Channels, Agents, a ChannelRollout and the x-subset VirtualService for changed agents.
 
