@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from lmos_studio.canary import CANARY_OF, VIRTUAL_SERVICE, bump_version, virtual_service
 from lmos_studio.errors import ExportError
@@ -23,6 +25,7 @@ from lmos_studio.model import (
     TrustEdge,
 )
 from lmos_studio.resolve import resolve_design
+from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ACME, REFERENCE, run_cli
 
 
@@ -76,9 +79,7 @@ def vs_of(design: Design, namespace: str = "default") -> dict[str, Any]:
 def test_acme_canary_of_billing_agent_resolves(acme: Design) -> None:
     result = make_canary(acme, agents=["billing-agent-stable"])
     twin = result.agent("billing-agent-stable-canary")
-    assert (
-        twin is not None and twin.subset == "canary" and twin.annotations[CANARY_OF] == "billing-agent-stable"
-    )
+    assert twin is not None and twin.subset == "canary" and twin.annotations[CANARY_OF] == "billing-agent-stable"
     assert twin.endpoints[0].uri.startswith("http://billing-agent-stable-canary.default.svc")
     web = result.channel("acme-web-stable-canary", "default")
     assert web is not None and web.subset == "canary" and web.tenant == "acme" and web.channel == "web"
@@ -89,9 +90,7 @@ def test_acme_canary_of_billing_agent_resolves(acme: Design) -> None:
     resolutions = {r.channel.key: r for r in resolve_design(result)}
     for key in ("default/acme-web-stable-canary", "default/acme-ivr-canary"):
         assert resolutions[key].resolved
-        assert {a.subset for a in resolutions[key].agents} == {
-            "canary"
-        }  # a canary channel wires canary agents
+        assert {a.subset for a in resolutions[key].agents} == {"canary"}  # a canary channel wires canary agents
     assert resolutions["default/acme-web-stable-canary"].provider("view-bill").agent.name == (  # type: ignore[union-attr]
         "billing-agent-stable-canary"
     )
@@ -108,14 +107,9 @@ def test_acme_canary_of_billing_agent_resolves(acme: Design) -> None:
 def test_acme_virtual_service_splits_by_x_subset(acme: Design) -> None:
     result = make_canary(acme, agents=["billing-agent-stable"], canary_weight=25)
     service = vs_of(result)
-    assert (
-        service["apiVersion"].startswith("networking.istio.io/")
-        and service["metadata"]["name"] == VIRTUAL_SERVICE
-    )
+    assert service["apiVersion"].startswith("networking.istio.io/") and service["metadata"]["name"] == VIRTUAL_SERVICE
     first, *splits, last = service["spec"]["http"]
-    assert first["match"] == [
-        {"headers": {"x-subset": {"regex": ".+"}}}
-    ]  # an existing x-subset passes through
+    assert first["match"] == [{"headers": {"x-subset": {"regex": ".+"}}}]  # an existing x-subset passes through
     assert "headers" not in first["route"][0]
     assert "match" not in last  # everything else goes to the operator unchanged
     by_path = {s["match"][0]["uri"]["regex"]: s["route"] for s in splits}
@@ -174,9 +168,7 @@ def test_changed_capabilities_go_to_the_twin_and_raise_the_channel_version() -> 
     ],
 )
 def test_version_bump_rule(caps: tuple[tuple[str, str], ...], version: str) -> None:
-    changed = BILLING.model_copy(
-        update={"capabilities": tuple(Capability(name=n, version=v) for n, v in caps)}
-    )
+    changed = BILLING.model_copy(update={"capabilities": tuple(Capability(name=n, version=v) for n, v in caps)})
     result = make_canary(BASE, agents=["billing"], changes={"billing": changed})
     assert result.channel("web-stable-canary").version == version  # type: ignore[union-attr]
 
@@ -188,9 +180,7 @@ def test_bump_version_of_odd_labels() -> None:
 
 
 def test_a_canary_that_loses_a_required_capability_is_reported() -> None:
-    changed = BILLING.model_copy(
-        update={"capabilities": (Capability(name="download-bill", version="1.1.0"),)}
-    )
+    changed = BILLING.model_copy(update={"capabilities": (Capability(name="download-bill", version="1.1.0"),)})
     result = make_canary(BASE, agents=["billing"], changes={"billing": changed})
     findings = canary_findings(result)
     assert [(f.severity, f.code, f.object) for f in findings] == [
@@ -206,14 +196,10 @@ def test_an_older_canary_agent_that_wins_a_requirement_is_a_warning(acme: Design
 
 
 def test_channel_name_collision_and_repeated_canaries() -> None:
-    taken = Channel(
-        name="web-stable-canary", labels={"tenant": "other", "channel": "web", "subset": "stable"}
-    )
+    taken = Channel(name="web-stable-canary", labels={"tenant": "other", "channel": "web", "subset": "stable"})
     result = make_canary(BASE.replace(channels=(WEB, taken)), agents=["billing"])
     assert result.channel("web-stable-canary-2") is not None
-    again = make_canary(
-        make_canary(BASE, agents=["billing"], canary_weight=10), agents=["billing"], canary_weight=30
-    )
+    again = make_canary(make_canary(BASE, agents=["billing"], canary_weight=10), agents=["billing"], canary_weight=30)
     assert [c.name for c in again.channels] == ["web-stable", "web-stable-canary"]
     assert [(r.stable_weight, r.canary_weight) for r in again.rollouts] == [(70, 30)]
     assert len([d for d in again.other_resources if d["kind"] == "VirtualService"]) == 1
@@ -248,9 +234,7 @@ def test_virtual_service_without_rollouts_passes_everything_through() -> None:
 
 def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
     out = tmp_path / "canary.yaml"
-    result = run_cli(
-        "canary", str(ACME), "--agent", "billing-agent-stable", "--weight", "20", "--out", str(out)
-    )
+    result = run_cli("canary", str(ACME), "--agent", "billing-agent-stable", "--weight", "20", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "canary-other-provider" in result.stderr and "wrote" in result.stdout
     design = read_design(out)
@@ -267,9 +251,7 @@ def test_ranges_give_the_canary_its_own_requirements() -> None:
         BASE.replace(
             channels=(
                 WEB.model_copy(
-                    update={
-                        "required_capabilities": (RequiredCapability(name="view-bill", version="^1.0.0"),)
-                    }
+                    update={"required_capabilities": (RequiredCapability(name="view-bill", version="^1.0.0"),)}
                 ),
             )
         ),
@@ -277,9 +259,7 @@ def test_ranges_give_the_canary_its_own_requirements() -> None:
         changes={"billing": changed},
     )
     assert "--range" in canary_findings(stuck)[0].message
-    fixed = make_canary(
-        BASE, agents=["billing"], changes={"billing": changed}, ranges={"view-bill": ">=2.0.0"}
-    )
+    fixed = make_canary(BASE, agents=["billing"], changes={"billing": changed}, ranges={"view-bill": ">=2.0.0"})
     canary = fixed.channel("web-stable-canary")
     assert canary is not None and canary.required_capabilities[0].version == ">=2.0.0"
     assert fixed.channel("web-stable") == WEB and canary_findings(fixed) == []
@@ -290,17 +270,34 @@ def test_ranges_give_the_canary_its_own_requirements() -> None:
 def test_cli_canary_from_the_operators_v2_fixtures(tmp_path: Path) -> None:
     billing_v2 = REFERENCE / "lmos-operator" / "acme-billing-agent-v2.yaml"
     out = tmp_path / "billing.yaml"
-    ok = run_cli(
-        "canary", str(ACME), "--changes", str(billing_v2), "--range", "view-bill=1.0.0", "--out", str(out)
-    )
+    ok = run_cli("canary", str(ACME), "--changes", str(billing_v2), "--range", "view-bill=1.0.0", "--out", str(out))
     assert ok.returncode == 0, ok.stderr
     twin = read_design(out).agent("billing-agent-stable-canary")
     assert twin is not None and twin.capability("download-bill").version == "1.2.0"  # type: ignore[union-attr]
     contract_v2 = REFERENCE / "lmos-operator" / "acme-contract-agent-v2.yaml"
-    broken = run_cli(
-        "canary", str(ACME), "--changes", str(contract_v2), "--out", str(tmp_path / "contract.yaml")
-    )
+    broken = run_cli("canary", str(ACME), "--changes", str(contract_v2), "--out", str(tmp_path / "contract.yaml"))
     assert broken.returncode == 1 and "canary-without-agents" in broken.stderr
     assert (tmp_path / "contract.yaml").exists()  # written anyway, so it can be inspected
     bad = run_cli("canary", str(ACME), "--agent", "contract-agent", "--range", "oops", "--out", str(out))
     assert bad.returncode == 2 and "NAME=RANGE" in bad.stderr
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), pick=st.integers(0, 1_000))
+def test_a_canary_never_disturbs_the_stable_channels(seed: int, pick: int) -> None:
+    design = synthetic_design(n_agents=30, n_channels=6, n_groups=3, n_edges=20, seed=seed)
+    wired = sorted({a.name for r in resolve_design(design) if r.channel.subset == "stable" for a in r.agents})
+    assume(wired)
+    result = make_canary(design, agents=[wired[pick % len(wired)]])
+    before = {r.channel.key: r for r in resolve_design(design)}
+    after = {r.channel.key: r for r in resolve_design(result)}
+    for key, resolution in before.items():
+        if resolution.channel.subset == "stable":
+            assert after[key] == resolution  # canary agents are never candidates of stable channels
+    for resolution in after.values():
+        if resolution.channel.subset == "canary":
+            assert all(a.subset == "canary" for a in resolution.agents)
+    canaries = {c.key for c in result.channels if c.subset == "canary"}
+    for change in diff_designs(design, result).breaking:
+        assert change.object.split(" ")[1].rsplit(":", 1)[0] in canaries, change
+    assert design_from_text(design_to_yaml(result)).design.replace(name=result.name) == result
