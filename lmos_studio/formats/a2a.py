@@ -230,12 +230,13 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     if version not in CARD_VERSIONS:
         raise ValueError(f"A2A card version {version!r}; use one of {CARD_VERSIONS}")
     original = agent.original if agent.original_format == "a2a" else {}
-    if original and card_version(original) == version and _unchanged(agent):
+    base = card_to_agent(original, source=agent.source) if original else None
+    if base is not None and card_version(original) == version and _unchanged(agent, base):
         return copy.deepcopy(original)
     card: dict[str, Any] = {}
     if version == "0.3":
         card["protocolVersion"] = "0.3.0"
-    card["name"] = agent.name
+    card["name"] = original["name"] if base is not None and base.name == agent.name else agent.name
     card["description"] = agent.description
     card["version"] = agent.labels.get("version") or d.FALLBACK_VERSION
     endpoints = [e for e in agent.endpoints if e.protocol == A2A_PROTOCOL]
@@ -250,8 +251,7 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     return card
 
 
-def _unchanged(agent: Agent) -> bool:
-    base = card_to_agent(agent.original, source=agent.source)
+def _unchanged(agent: Agent, base: Agent) -> bool:
     fields = ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
               "supported_channels", "capabilities", "endpoints", "security")
     return all(getattr(agent, f) == getattr(base, f) for f in fields)
