@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from conftest import REFERENCE
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import a2a, td
 from lmos_studio.formats import description as d
-from lmos_studio.model import Capability, Endpoint, SecurityScheme
+from lmos_studio.model import Agent, Capability, Endpoint, SecurityScheme
 
 DESCRIPTIONS = REFERENCE / "descriptions"
 
@@ -117,3 +119,57 @@ def test_bad_cards_name_the_field(card: dict[str, Any], field: str) -> None:
     with pytest.raises(DesignFileError) as info:
         a2a.card_to_agent(card, source="card.json")
     assert info.value.field == field and info.value.path == "card.json"
+
+
+# --- Agent → A2A card v1.0 → Agent is the identity on the modelled fields (Hypothesis) -----------------
+
+_names = st.from_regex(r"[a-z]([-a-z0-9]{0,12}[a-z0-9])?", fullmatch=True)
+_scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=8)
+
+
+def _extras(reserved: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in reserved), _scalars,
+                           max_size=2)
+
+
+_capabilities = st.lists(st.builds(
+    Capability, name=_names, version=st.from_regex(r"[0-9]\.[0-9]\.[0-9]", fullmatch=True),
+    id=st.text(max_size=10), description=st.text(max_size=20),
+    examples=st.lists(st.text(max_size=10), max_size=2).map(tuple),
+    extras=_extras(("id", "name", "version", "description", "examples", "tags", "title"))),
+    max_size=4, unique_by=lambda c: c.name).map(tuple)
+_a2a_endpoints = st.builds(
+    Endpoint, protocol=st.just("a2a"), uri=_names.map(lambda n: f"https://{n}.example/a2a"),
+    transport=st.sampled_from(["JSONRPC", "GRPC", "HTTP+JSON"]),
+    extras=st.fixed_dictionaries({"protocolVersion": st.sampled_from(["1.0", "0.3"])},
+                                 optional={"tenant": _names}))
+_other_endpoints = st.builds(Endpoint, protocol=st.sampled_from(["http", "wss", "mqtt"]),
+                             uri=_names.map(lambda n: f"https://{n}.example"),
+                             subprotocol=st.sampled_from(["", "lmosprotocol"]))
+_schemes = st.lists(st.builds(
+    SecurityScheme, name=_names,
+    scheme=st.sampled_from(["bearer", "basic", "apikey", "oauth2", "openIdConnect", "mtls", "psk"]),
+    extras=_extras(("scopes", "type", "scheme", "in", "location"))), max_size=3,
+    unique_by=lambda s: s.name).map(tuple)
+_agents = st.builds(
+    Agent, name=_names, namespace=_names,
+    labels=st.dictionaries(_names, _names, max_size=2),
+    annotations=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=8), max_size=2),
+    id=st.text(max_size=12), description=st.text(max_size=20),
+    supported_tenants=st.lists(_names, max_size=2).map(tuple),
+    supported_channels=st.lists(_names, max_size=2).map(tuple),
+    capabilities=_capabilities,
+    endpoints=st.tuples(st.lists(_a2a_endpoints, max_size=3), st.lists(_other_endpoints, max_size=2)).map(
+        lambda pair: (*pair[0], *pair[1])),
+    security=_schemes)
+
+
+@given(_agents)
+@settings(database=None, max_examples=150, deadline=None)
+def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
+    card = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    back = a2a.card_to_agent(card)
+    for field in ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
+                  "supported_channels", "capabilities", "endpoints", "security"):
+        assert getattr(back, field) == getattr(agent, field), field
+    assert a2a.agent_to_card(back, "1.0") == card

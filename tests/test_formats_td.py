@@ -245,3 +245,17 @@ def test_identity_holds_through_json_text_and_detection(agent: Agent) -> None:
     [back] = detect.read_descriptions(text, source="generated.json")
     _same(agent, back)
     assert td.agent_to_td(back) == json.loads(text)  # and the TD it came from is written back as read
+
+
+def test_hostile_parsed_input_and_bad_names() -> None:
+    deep: dict[str, Any] = {"@context": td.TD_CONTEXT, "title": "a"}
+    node = deep
+    for _ in range(2000):  # far beyond Python's recursion limit if anything recursed naively
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(DesignFileError, match="nesting"):
+        td.td_to_agent(deep, source="body")
+    doc = {"@context": td.TD_CONTEXT, "title": "a", "lmos:kubernetes": {"name": "Not A Name"}}
+    with pytest.raises(DesignFileError) as info:
+        td.td_to_agent(doc)
+    assert info.value.field == "lmos:kubernetes.name"

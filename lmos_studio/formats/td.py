@@ -96,8 +96,8 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
         annotations.setdefault(THING_TYPE_ANNOTATION, TOOL_TYPE)
     agent_id = doc.text(td, "lmos:agentId", "lmos:agentId") if "lmos:agentId" in td else td_id
     return Agent(
-        name=doc.text(kube, "name", "lmos:kubernetes.name") or d.agent_name(title, td_id),
-        namespace=doc.text(kube, "namespace", "lmos:kubernetes.namespace") or DEFAULT_NAMESPACE,
+        name=d.check_name(doc, kube, "name", "lmos:kubernetes.name") or d.agent_name(title, td_id),
+        namespace=d.check_name(doc, kube, "namespace", "lmos:kubernetes.namespace") or DEFAULT_NAMESPACE,
         labels=labels,
         annotations=d.mark_defaulted(annotations, defaulted),
         id=agent_id,
