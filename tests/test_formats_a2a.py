@@ -165,7 +165,7 @@ _agents = st.builds(
 
 
 @given(_agents)
-@settings(database=None, max_examples=150, deadline=None)
+@settings(database=None, max_examples=100, deadline=None)
 def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
     card = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
     back = a2a.card_to_agent(card)

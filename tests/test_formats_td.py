@@ -18,7 +18,7 @@ from lmos_studio.formats import detect, td
 from lmos_studio.model import Agent, Capability, Endpoint, SecurityScheme
 
 DESCRIPTIONS = REFERENCE / "descriptions"
-PROPERTY = settings(database=None, max_examples=150, deadline=None)  # no .hypothesis folder in the tree
+PROPERTY = settings(database=None, max_examples=100, deadline=None)  # no .hypothesis folder in the tree
 RFC1123_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 

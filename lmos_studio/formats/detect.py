@@ -56,11 +56,22 @@ def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source:
     """
     if fmt not in READ_FORMATS:
         raise DesignFileError(f"unknown format {fmt!r}; use one of {', '.join(READ_FORMATS)}", path=source)
-    if isinstance(data, bytes | str):
-        docs = d.parse_documents(d.decode(data, source=source), source=source)
-    else:
+    if not isinstance(data, bytes | str):
         d.check_depth(data, source=source)
-        docs = [data]
+        return _read_all([data], source=source, fmt=fmt)
+    text = d.decode(data, source=source)
+    if not d.is_json(text):
+        return _read_all(d.parse_documents(text, source=source), source=source, fmt=fmt)
+    try:  # fast path: plain JSON; only a problem is worth the re-read that finds its line
+        return _read_all(d.parse_documents(text, source=source, lines=False), source=source, fmt=fmt)
+    except DesignFileError as exc:
+        if exc.line is not None:
+            raise
+        _read_all(d.parse_documents(text, source=source), source=source, fmt=fmt)
+        raise  # the re-read found no problem (YAML reads this JSON differently): the first error stands
+
+
+def _read_all(docs: list[Any], *, source: str, fmt: str) -> list[Agent]:
     agents: list[Agent] = []
     for doc in docs:  # messages carry the line of each document, so `source` stays the file
         agents += _read_document(doc, source=source, fmt=fmt)
