@@ -58,9 +58,10 @@ def test_operator_agent_resources_and_multi_document_yaml(tmp_path: Path) -> Non
     files = sorted((REFERENCE / "lmos-operator").glob("acme-*-agent-v1.yaml"))
     channel = REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml"
     combined = tmp_path / "agents.yaml"
-    combined.write_text("\n---\n".join(f.read_text() for f in [*files, channel]))
+    studio = "apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: x}\n"
+    combined.write_text("\n---\n".join([*(f.read_text() for f in [*files, channel]), studio]))
     agents = detect.read_description_file(combined)
-    assert [a.name for a in agents] == ["billing-agent-stable", "contract-agent"]  # the Channel is skipped
+    assert [a.name for a in agents] == ["billing-agent-stable", "contract-agent"]  # other kinds are skipped
     billing = agents[0]
     assert billing.id == "billing-agent-stable-id"
     assert [(c.name, c.version) for c in billing.capabilities] == [("view-bill", "1.0.0"),

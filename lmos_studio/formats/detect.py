@@ -94,8 +94,8 @@ def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
         return [a for item in doc for a in _read_document(item, source=source, fmt=fmt)]
     found = detect_format(doc) if fmt == "auto" else fmt
     if found is None:
-        if isinstance(doc, dict) and doc.get("apiVersion") == lmos.API_VERSION:
-            return []  # a Channel or other LMOS resource next to the Agents: not a description
+        if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+            return []  # a Channel, StudioDesign, Deployment… next to the Agents: not a description
         keys = ", ".join(str(k) for k in list(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
         raise DesignFileError(f"is not a known agent description (found: {keys}); expected {_EXPECTED}",
                               path=source, line=d.line_of(doc))
