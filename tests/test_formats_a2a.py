@@ -173,3 +173,18 @@ def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
                   "supported_channels", "capabilities", "endpoints", "security"):
         assert getattr(back, field) == getattr(agent, field), field
     assert a2a.agent_to_card(back, "1.0") == card
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"annotations": ["x"]}, "capabilities.extensions[0].params.annotations"),
+    ({"supportedChannels": "web"}, "capabilities.extensions[0].params.supportedChannels"),
+    ({"name": "Not Valid"}, "capabilities.extensions[0].params.name"),
+    ({"otherEndpoints": [{"uri": "x"}]}, "capabilities.extensions[0].params.otherEndpoints[0].protocol"),
+    ({"capabilities": {"s": "x"}}, "capabilities.extensions[0].params.capabilities.s"),
+])
+def test_hostile_studio_extension_is_a_clear_error(params: dict[str, Any], field: str) -> None:
+    card = {"name": "a", "skills": [{"id": "s", "name": "S"}],
+            "capabilities": {"extensions": [{"uri": a2a.STUDIO_EXTENSION, "params": params}]}}
+    with pytest.raises(DesignFileError) as info:
+        a2a.card_to_agent(card, source="card.json")
+    assert info.value.field == field
