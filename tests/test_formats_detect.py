@@ -258,3 +258,17 @@ def test_mutated_reference_documents_read_or_fail_cleanly(
         case: tuple[object, tuple[object, ...], object]) -> None:
     doc, path, value = case
     _reads_or_fails_cleanly(_replaced(doc, path, value))
+
+
+def test_imported_agents_survive_the_design_file() -> None:
+    from lmos_studio.formats.design_file import design_from_text, design_to_yaml
+    from lmos_studio.model import Design
+
+    agents = {}
+    for path in [*sorted(DESCRIPTIONS.glob("*.json")), EXAMPLES / "agentRoutingSpecs-core-test.json",
+                 EXAMPLES / "sample-agent-capabilities.json"]:
+        for agent in detect.read_description_file(path):
+            agents.setdefault(agent.key, agent)  # two files describe a billing-agent
+    design = Design(agents=tuple(agents.values()))
+    back = design_from_text(design_to_yaml(design), path="design.yaml").design
+    assert {a.key: a for a in back.agents} == agents
