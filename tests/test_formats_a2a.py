@@ -188,3 +188,12 @@ def test_hostile_studio_extension_is_a_clear_error(params: dict[str, Any], field
     with pytest.raises(DesignFileError) as info:
         a2a.card_to_agent(card, source="card.json")
     assert info.value.field == field
+
+
+def test_v03_main_url_repeated_in_additional_interfaces_is_one_endpoint() -> None:
+    card = load("a2a-card-v0.3.json")
+    card["additionalInterfaces"].insert(0, {"url": card["url"], "transport": "JSONRPC"})
+    agent = a2a.card_to_agent(card)
+    assert [e.uri for e in agent.endpoints] == ["https://orders.northwind.example/a2a",
+                                                "https://orders.northwind.example/a2a/grpc"]
+    assert a2a.agent_to_card(agent, "0.3") == card  # unchanged: the original, repetition included

@@ -169,13 +169,17 @@ def _endpoints(doc: d.Doc, card: dict[str, Any]) -> tuple[Endpoint, ...]:
         transport = doc.text(card, "preferredTransport", "preferredTransport") or DEFAULT_TRANSPORT
         out.append(Endpoint(protocol=A2A_PROTOCOL, uri=url, transport=transport))
     for i, node in enumerate(doc.seq(card, "additionalInterfaces", "additionalInterfaces")):
-        out.append(_interface(doc, node, f"additionalInterfaces[{i}]", "transport"))
+        endpoint = _interface(doc, node, f"additionalInterfaces[{i}]", "transport")
+        if endpoint not in out:  # v0.3 advises repeating the main url here: one endpoint is enough
+            out.append(endpoint)
     return tuple(out)
 
 
 def _interface(doc: d.Doc, node: Any, field: str, transport_key: str) -> Endpoint:
     if not isinstance(node, dict):
         doc.fail("must be a mapping with url", field=field)
+    if transport_key not in node and "transport" in node:  # early v1.0 drafts kept v0.3's name
+        transport_key = "transport"
     return Endpoint(protocol=A2A_PROTOCOL, uri=doc.text(node, "url", f"{field}.url", required=True),
                     transport=doc.text(node, transport_key, f"{field}.{transport_key}"),
                     extras=d.plain(d.rest(node, ("url", transport_key))))
