@@ -262,9 +262,9 @@ def test_mutated_reference_documents_read_or_fail_cleanly(
 
 def test_imported_agents_survive_the_design_file() -> None:
     from lmos_studio.formats.design_file import design_from_text, design_to_yaml
-    from lmos_studio.model import Design
+    from lmos_studio.model import Agent, Design
 
-    agents = {}
+    agents: dict[str, Agent] = {}
     for path in [*sorted(DESCRIPTIONS.glob("*.json")), EXAMPLES / "agentRoutingSpecs-core-test.json",
                  EXAMPLES / "sample-agent-capabilities.json"]:
         for agent in detect.read_description_file(path):
