@@ -38,6 +38,7 @@ from lmos_studio.routing.select import get_router  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_DATA = REPO.parent / "shared" / "reference" / "lmos-router-benchmark"
+INFORMAL = Path(__file__).parent / "data" / "informal.csv"  # our own paraphrases, a generalisation check
 FOLDS = 5
 FEW_SHOT = 5  # examples per intent in the few-shot setting
 EVAL_QUERIES = 5000  # size of the timed evaluation (the size of lmos-router's test.csv)
@@ -129,6 +130,22 @@ def cross_validate(router: str, table: RoutingTable, rows: Sequence[Row], settin
             "route_ms_p95": round(float(np.percentile(latencies, 95)), 3)}
 
 
+def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) -> dict[str, Any]:
+    """Accuracy on our own informal paraphrases (benchmarks/data/informal.csv, never used for training)."""
+    with data.open(newline="") as f:
+        queries = [Row(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
+    capabilities = {c.capability for c in table.candidates}
+    found: dict[str, Any] = {"n": len(queries)}
+    for setting in ("seeded", "5-per-intent", "zero-shot"):
+        fitted = get_router(router).fit(table, seed=seed_rows(setting, rows, random.Random(0)))
+        result = score(fitted, queries, capabilities)
+        found[setting] = {"agent_accuracy": round(result["agent_correct"] / len(queries), 4),
+                          "capability_accuracy": round(result["capability_correct"] / result["capability_n"], 4),
+                          "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).best.agent
+                                        != q.agent]}  # type: ignore[union-attr]
+    return found
+
+
 def thirty_capabilities(table: RoutingTable, rows: Sequence[Row]) -> RoutingTable:
     """A 30-capability channel: the 27 capabilities + 3 renamed copies, 10 examples each from train.csv."""
     by_intent: dict[str, list[str]] = {}
@@ -179,7 +196,8 @@ def main() -> None:
         limit = args.limit or (200 if router in ("llm", "hybrid") else None)
         try:
             settings = [cross_validate(router, table, rows, s, limit) for s in args.settings.split(",")]
-            entry: dict[str, Any] = {"settings": settings, "speed": speed(router, table, rows)}
+            entry: dict[str, Any] = {"settings": settings, "informal": informal(router, table, rows, INFORMAL),
+                                     "speed": speed(router, table, rows)}
         except Exception as exc:  # report a router that cannot run, measure the others
             entry = {"error": f"{type(exc).__name__}: {exc}"}
         if router in TARGETS and "settings" in entry:
@@ -222,6 +240,10 @@ def print_router(router: str, entry: dict[str, Any]) -> None:
             met = f" (target ≥ {target * 100:.2f} %: {verdict})"
         print(f"{router:<12} {s['setting']:<13} agent {s['agent_accuracy'] * 100:6.2f} %  capability "
               f"{s['capability_accuracy'] * 100:6.2f} %  n={s['n']:<5} p50 {s['route_ms_p50']:.2f} ms{met}")
+    inf = entry["informal"]
+    print(f"{router:<12} informal      agent " + ", ".join(
+        f"{k} {inf[k]['agent_accuracy'] * 100:.1f} %" for k in ("seeded", "5-per-intent", "zero-shot"))
+        + f" (n={inf['n']})")
     sp = entry["speed"]
     print(f"{router:<12} speed         fit(30 caps) {sp['fit_30_capabilities_s']} s, fit(3000 seeds) "
           f"{sp['fit_3000_seed_rows_s']} s, eval 5000 {sp['eval_5000_queries_s']} s, "

@@ -195,5 +195,5 @@ def test_http_embedder_routes_with_neighbours() -> None:
 
 def test_http_embedder_errors_name_the_url() -> None:
     embedder = HttpEmbedder("http://127.0.0.1:9/v1", "m", timeout_s=0.5)
-    with pytest.raises(RoutingError, match="127.0.0.1:9/v1/embeddings"):
+    with pytest.raises(RoutingError, match=r"127\.0\.0\.1:9/v1/embeddings"):
         embedder.embed(["x"])

@@ -26,11 +26,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import normalize, surface_forms, word_features
+from lmos_studio.routing.text import concepts, normalize, surface_forms, word_features, word_terms
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
-WORD_WEIGHT = 0.6  # share of stemmed-word features against char n-grams in the joint vector
+WORD_WEIGHT = 0.6  # weights of the three parts of the joint vector: stemmed words and bigrams,
+CONCEPT_WEIGHT = 0.0  # concept tokens of the synonym lexicon,
+CHAR_WEIGHT = 0.4  # and char n-grams (typos, inflections)
 SVM_C = 1.0  # liblinear's default regularisation
 SVM_TEMPERATURE = 4.0  # softmax sharpness over SVM decision values (margins are about ±1)
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
@@ -217,15 +219,19 @@ class StatisticalRouter:
         data = training_set(table, seed)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
-        word = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
+        word = TfidfVectorizer(analyzer=word_terms if CONCEPT_WEIGHT else word_features, sublinear_tf=True)
+        concept = TfidfVectorizer(analyzer=concepts, sublinear_tf=True)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         if corpus:
             word.fit(corpus)
             char.fit(corpus)
+            if CONCEPT_WEIGHT:
+                concept.fit(corpus + ["~" + name for name in ("create", "cancel")])  # never empty
             zero_shot.fit(data.descriptions)
-        encoder = SparseEncoder([(word, WORD_WEIGHT), (char, 1.0 - WORD_WEIGHT)] if corpus else [])
+        parts = [(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] + ([(concept, CONCEPT_WEIGHT)] if CONCEPT_WEIGHT else [])
+        encoder = SparseEncoder(parts if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         examples = encoder.matrix(data.texts)
         model = _svm(sp.vstack([examples, encoder.matrix(data.descriptions)]).tocsr(),
