@@ -30,6 +30,7 @@ from lmos_studio.routing.text import concepts, normalize, surface_forms, word_fe
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
+KNN_SHARE = 0.35  # share of the example-based weight that goes to the kNN vote (the rest: the SVM)
 WORD_WEIGHT = 0.6  # weights of the three parts of the joint vector: stemmed words and bigrams,
 CONCEPT_WEIGHT = 0.0  # concept tokens of the synonym lexicon,
 CHAR_WEIGHT = 0.4  # and char n-grams (typos, inflections)
@@ -52,7 +53,7 @@ def blend_weights(examples_per_class: float) -> tuple[float, float, float]:
     if examples_per_class <= 0:
         return 0.0, 0.0, 1.0
     description = 1.0 / (1.0 + examples_per_class / 3.0)  # 5 per class → 0.375, 100 → 0.03
-    knn = 0.35 * (1.0 - description)
+    knn = KNN_SHARE * (1.0 - description)
     return 1.0 - description - knn, knn, description
 
 
@@ -120,28 +121,27 @@ class FittedStatistical:
         """(blended class probabilities, similarity of the query to every example)."""
         n = len(self.data.classes)
         w_svm, w_knn, w_zs = self.weights
-        scores = np.zeros(n)
+        p_svm, p_knn = np.zeros(n), np.zeros(n)
         sims = np.zeros(len(self.data.texts))
         if w_svm or w_knn:
             idx, val = self.encoder.encode(query)
+            if len(idx):
+                sims = np.asarray(val @ self.features_by_example[idx], dtype=np.float64).ravel()
             if self.coef is None:
                 w_svm, w_knn = 0.0, w_svm + w_knn
             elif len(idx):
-                decision = val @ self.coef[idx] + self.intercept
-                scores[self.model_classes] += w_svm * _softmax(decision, SVM_TEMPERATURE)
+                p_svm[self.model_classes] = _softmax(val @ self.coef[idx] + self.intercept, SVM_TEMPERATURE)
             else:
-                scores[self.model_classes] += w_svm / len(self.model_classes)
-            if len(idx):
-                sims = val @ self.features_by_example[idx]
+                p_svm[self.model_classes] = 1.0 / len(self.model_classes)
             top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
-            votes = np.zeros(n)
-            np.add.at(votes, self.data.labels[top], np.maximum(sims[top], 1e-6))
-            scores += w_knn * votes / votes.sum()
+            np.add.at(p_knn, self.data.labels[top], np.maximum(sims[top], 1e-6))
+            p_knn /= p_knn.sum()
+        scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
             idx, val = self.zero_shot.encode(query)
             similarity = val @ self.descriptions_by_feature[idx] if len(idx) else np.zeros(n)
             scores += w_zs * _softmax(np.asarray(similarity, dtype=np.float64).ravel(), ZERO_SHOT_TEMPERATURE)
-        return scores, np.asarray(sims, dtype=np.float64).ravel()
+        return scores, sims
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]
                  ) -> dict[str, tuple[str, ...]]:
