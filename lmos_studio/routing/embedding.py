@@ -93,7 +93,7 @@ class LocalEmbedder(CachingEmbedder):
         try:  # no "Loading weights" progress bar on stderr (CLI output stays clean)
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         except ImportError:
             pass
         try:
