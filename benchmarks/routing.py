@@ -91,6 +91,14 @@ def seed_rows(setting: str, train: Sequence[Row], rng: random.Random) -> list[tu
             for r in rng.sample(group, min(FEW_SHOT, len(group)))]
 
 
+def forget_embeddings() -> None:
+    """Empty the local embedder's text cache, so that latency and fit figures are not cache hits."""
+    from lmos_studio.routing import embedding
+
+    if embedding.local_embedder.cache_info().currsize:
+        embedding.local_embedder().clear_cache()
+
+
 def score(fitted: FittedRouter, rows: Sequence[Row], capabilities: set[str]) -> dict[str, Any]:
     agent_ok = cap_ok = cap_n = 0
     latencies = []
@@ -114,6 +122,7 @@ def cross_validate(router: str, table: RoutingTable, rows: Sequence[Row], settin
     fit_s: list[float] = []
     for k, (train_idx, test_idx) in enumerate(folds(rows)):
         seed = seed_rows(setting, [rows[i] for i in train_idx], random.Random(k))
+        forget_embeddings()
         start = time.perf_counter()
         fitted = get_router(router).fit(table, seed=seed)
         fit_s.append(time.perf_counter() - start)
@@ -137,6 +146,7 @@ def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) 
     capabilities = {c.capability for c in table.candidates}
     found: dict[str, Any] = {"n": len(queries)}
     for setting in ("seeded", "5-per-intent", "zero-shot"):
+        forget_embeddings()
         fitted = get_router(router).fit(table, seed=seed_rows(setting, rows, random.Random(0)))
         result = score(fitted, queries, capabilities)
         found[setting] = {"agent_accuracy": round(result["agent_correct"] / len(queries), 4),
@@ -161,12 +171,15 @@ def thirty_capabilities(table: RoutingTable, rows: Sequence[Row]) -> RoutingTabl
 def speed(router: str, table: RoutingTable, rows: Sequence[Row]) -> dict[str, Any]:
     seed = [(r.text, r.agent, r.intent) for r in rows]
     small = thirty_capabilities(table, rows)
+    forget_embeddings()
     start = time.perf_counter()
     get_router(router).fit(small)
     fit_small = time.perf_counter() - start
+    forget_embeddings()
     start = time.perf_counter()
     fitted = get_router(router).fit(table, seed=seed)
     fit_full = time.perf_counter() - start
+    forget_embeddings()
     queries = [rows[i % len(rows)].text + (" please" if i >= len(rows) else "") for i in range(EVAL_QUERIES)]
     start = time.perf_counter()
     latencies = [fitted.route(q, top_k=5).latency_ms for q in queries]

@@ -55,6 +55,10 @@ class CachingEmbedder:
     def _embed_new(self, texts: list[str]) -> npt.NDArray[np.float32]:
         raise NotImplementedError
 
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)

@@ -26,16 +26,25 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import concepts, normalize, surface_forms, word_features, word_terms
+from lmos_studio.routing.text import (
+    concepts,
+    normalize,
+    surface_forms,
+    synonym_variant,
+    word_features,
+    word_terms,
+)
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
+AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
+AUGMENT_WEIGHT = 1.0  # sample weight of a synonym-swapped copy
 KNN_SHARE = 0.35  # share of the example-based weight that goes to the kNN vote (the rest: the SVM)
-WORD_WEIGHT = 0.6  # weights of the three parts of the joint vector: stemmed words and bigrams,
+WORD_WEIGHT = 0.5  # weights of the three parts of the joint vector: stemmed words and bigrams,
 CONCEPT_WEIGHT = 0.0  # concept tokens of the synonym lexicon,
-CHAR_WEIGHT = 0.4  # and char n-grams (typos, inflections)
+CHAR_WEIGHT = 0.5  # and char n-grams (typos, inflections)
 SVM_C = 1.0  # liblinear's default regularisation
-SVM_TEMPERATURE = 4.0  # softmax sharpness over SVM decision values (margins are about ±1)
+SVM_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1)
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
@@ -193,7 +202,7 @@ def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
             for agent, mine in counts.items()}
 
 
-def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], n_classes: int
+def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
          ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
     """One-vs-rest linear SVM weights (features × classes), intercepts and class order; None if < 2 classes."""
     present = np.unique(labels)
@@ -202,7 +211,7 @@ def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], n_classes: int
     model = LinearSVC(C=SVM_C)
     with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(features, labels)
+        model.fit(features, labels, sample_weight=weights)
     coef = np.asarray(model.coef_, dtype=np.float64)
     intercept = np.asarray(model.intercept_, dtype=np.float64)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
@@ -234,8 +243,16 @@ class StatisticalRouter:
         encoder = SparseEncoder(parts if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         examples = encoder.matrix(data.texts)
-        model = _svm(sp.vstack([examples, encoder.matrix(data.descriptions)]).tocsr(),
-                     np.concatenate([data.labels, np.arange(n)]), n) if data.texts else None
+        texts, labels = list(data.descriptions), list(range(n))
+        if AUGMENT:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
+            for text, label in zip(data.texts + data.descriptions, [*data.labels, *range(n)], strict=True):
+                variant = synonym_variant(text)
+                if variant is not None:
+                    texts.append(variant)
+                    labels.append(int(label))
+        weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
+        model = _svm(sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
+                     np.concatenate([data.labels, np.array(labels, dtype=np.int64)]), weights) if data.texts else None
         coef, intercept, classes = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64))
         return FittedStatistical(
             data=data, encoder=encoder, features_by_example=examples.T.tocsr(), coef=coef,

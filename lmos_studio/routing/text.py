@@ -6,6 +6,7 @@ No I/O, no models: plain functions over strings.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from functools import lru_cache
@@ -148,6 +149,35 @@ def _concept_map() -> dict[str, tuple[str, ...]]:
 
 
 _CONCEPTS = _concept_map()  # stemmed word or two-word phrase → concept tokens (a constant built at import)
+
+
+def _synonyms() -> dict[str, tuple[str, ...]]:
+    """Unambiguous word → the other members of its one synonym group (for augmentation)."""
+    groups_of: dict[str, list[tuple[str, ...]]] = {}
+    for group in _SYNONYM_GROUPS:
+        for entry in group:
+            if " " not in entry:
+                groups_of.setdefault(entry, []).append(group)
+    return {w: tuple(e for e in gs[0] if e != w) for w, gs in groups_of.items() if len(gs) == 1}
+
+
+_SYNONYMS = _synonyms()
+
+
+def synonym_variant(text: str) -> str | None:
+    """The text with each unambiguous lexicon word swapped for another member of its group (chosen by a
+    hash of the text, so deterministic), or None when it has no such word. Synonym replacement as in
+    "Easy Data Augmentation" (Wei & Zou, 2019): it teaches a model that synonyms are interchangeable."""
+    raw = normalize(text).split()
+    changed = False
+    for i, token in enumerate(raw):
+        word = token.strip(".,!?;:\"'()")
+        options = _SYNONYMS.get(word)
+        if options and word not in STOP_WORDS:
+            pick = int(hashlib.blake2b(f"{text}|{i}".encode(), digest_size=4).hexdigest(), 16) % len(options)
+            raw[i] = options[pick]
+            changed = True
+    return " ".join(raw) if changed else None
 
 
 def _concept_hits(text: str) -> list[tuple[str, str]]:
