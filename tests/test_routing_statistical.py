@@ -111,3 +111,17 @@ def test_router_cache_fits_once_per_content() -> None:
     cache.fitted("statistical", RoutingTable("other", SHOP.candidates[:2]))
     assert len(cache) == 2
     assert cache.fitted("statistical", SHOP) is not first  # evicted (least recently used)
+
+
+def test_tables_of_stop_words_still_fit() -> None:
+    table = RoutingTable("", (Candidate("it", "the"), Candidate("me", "a", examples=("!!",))))
+    result = StatisticalRouter().fit(table).route("hello there")
+    assert {m.agent for m in result.matches} == {"it", "me"}
+
+
+@pytest.mark.parametrize("query", ["🙂🙂", "???", "x" * 20_000, "Стоп заказ", "{{Order Number}}", "\x00\n\t"])
+def test_odd_queries_get_valid_scores(query: str) -> None:
+    result = StatisticalRouter().fit(SHOP).route(query)
+    assert len(result.matches) == 3
+    assert all(0.0 <= m.score <= 1.0 for m in result.matches)
+    assert sum(m.score for m in result.matches) == pytest.approx(1.0, abs=1e-3)

@@ -202,6 +202,16 @@ def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
             for agent, mine in counts.items()}
 
 
+def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
+    """Fit a vectorizer; texts of stop words only still give a (one-term) vocabulary."""
+    if not texts:
+        return
+    try:
+        vectorizer.fit(texts)
+    except ValueError:  # empty vocabulary
+        vectorizer.fit([*texts, "unknown open create"])
+
+
 def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
          ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
     """One-vs-rest linear SVM weights (features × classes), intercepts and class order; None if < 2 classes."""
@@ -234,11 +244,9 @@ class StatisticalRouter:
                                preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         if corpus:
-            word.fit(corpus)
-            char.fit(corpus)
-            if CONCEPT_WEIGHT:
-                concept.fit(corpus + ["~" + name for name in ("create", "cancel")])  # never empty
-            zero_shot.fit(data.descriptions)
+            for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions)),
+                                      (concept, corpus if CONCEPT_WEIGHT else [])):
+                _fit(vectorizer, texts)
         parts = [(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] + ([(concept, CONCEPT_WEIGHT)] if CONCEPT_WEIGHT else [])
         encoder = SparseEncoder(parts if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
