@@ -10,7 +10,7 @@ from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.select import RouterCache, get_router, router_names
 from lmos_studio.routing.statistical import StatisticalRouter, blend_weights
 from lmos_studio.routing.table import routing_table
-from tests.conftest import ACME
+from tests.conftest import ACME, SAMPLES
 
 SHOP = RoutingTable(channel="shop", candidates=(
     Candidate("order-agent", "cancel_order", "Cancel an order that was placed",
@@ -125,3 +125,17 @@ def test_odd_queries_get_valid_scores(query: str) -> None:
     assert len(result.matches) == 3
     assert all(0.0 <= m.score <= 1.0 for m in result.matches)
     assert sum(m.score for m in result.matches) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize(("query", "agent"), [
+    ("I want my money back for the broken blender", "refund-agent"),
+    ("can I talk to a real person please", "contact-agent"),
+    ("where's my parcel, it's been a week", "delivery-agent"),
+    ("do you take paypal?", "payment-agent"),
+    ("unsubscribe me from the newsletter", "subscription-agent"),
+])
+def test_router_benchmark_sample_routes_informal_queries(query: str, agent: str) -> None:
+    design = read_design(SAMPLES / "router-benchmark.yaml")
+    fitted = RouterCache().fitted("statistical", routing_table(design, "customer-service"))
+    best = fitted.route(query).best
+    assert best is not None and best.agent == agent
