@@ -24,6 +24,7 @@ def test_name_words(name: str, expected: str) -> None:
     ("delivery", "deliveries"),
     ("address", "addresses"),
     ("call", "called", "calling"),
+    ("refund", "refunds", "refundable"),
 ])
 def test_stem_joins_inflected_forms(family: tuple[str, ...]) -> None:
     assert len({stem(w) for w in family}) == 1

@@ -110,6 +110,9 @@ def stem(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith("llation"):
         return word[:-6]  # cancellation → cancel
+    for suffix in ("able", "ible"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return stem(word[: -len(suffix)])  # refundable → refund, downloadable → download
     for suffix in ("ations", "ation"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return _strip_e(word[: -len(suffix)] + "ate")  # creation → creat(e)
