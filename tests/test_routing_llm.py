@@ -197,3 +197,18 @@ def test_http_embedder_errors_name_the_url() -> None:
     embedder = HttpEmbedder("http://127.0.0.1:9/v1", "m", timeout_s=0.5)
     with pytest.raises(RoutingError, match=r"127\.0\.0\.1:9/v1/embeddings"):
         embedder.embed(["x"])
+
+
+def test_configured_embedder_uses_the_endpoint_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.config import get_settings
+    from lmos_studio.routing.embedding import configured_embedder
+
+    monkeypatch.setenv("LMOS_STUDIO_EMBEDDING_MODEL", "text-embedding-3-small")
+    monkeypatch.setenv("LMOS_STUDIO_LLM_BASE_URL", "http://127.0.0.1:1/v1")
+    get_settings.cache_clear()
+    try:
+        embedder = configured_embedder()
+        assert isinstance(embedder, HttpEmbedder)
+        assert embedder.url == "http://127.0.0.1:1/v1/embeddings" and embedder.name == "text-embedding-3-small"
+    finally:
+        get_settings.cache_clear()

@@ -29,6 +29,7 @@ from lmos_studio.routing.training import TrainingSet, rank_agents
 
 INSTALL_HINT = 'pip install -e ".[embeddings]"'
 EMBED_CACHE_TEXTS = 50_000  # embedded texts an embedder remembers (384 floats each: ~75 MB at most)
+OPENAI_BASE_URL = "https://api.openai.com/v1"  # the OpenAI client's default endpoint
 HTTP_BATCH = 256  # texts per /embeddings request
 HTTP_RETRIES = 2  # extra attempts after a 429 / 5xx / connection error
 LEXICAL_WEIGHT = 0.35  # share of the statistical router's probabilities in the blend
@@ -170,11 +171,12 @@ def local_embedder() -> LocalEmbedder:
 
 
 def configured_embedder() -> Embedder:
-    """The endpoint named by LMOS_STUDIO_EMBEDDING_MODEL (+ LMOS_STUDIO_LLM_BASE_URL) if set, else MiniLM."""
+    """LMOS_STUDIO_EMBEDDING_MODEL at LMOS_STUDIO_LLM_BASE_URL (default: OpenAI's API, with the key) if
+    set, else the local MiniLM model."""
     settings = get_settings()
-    if settings.embedding_model and settings.llm_base_url:
+    if settings.embedding_model and (settings.llm_base_url or settings.llm_api_key):
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return HttpEmbedder(settings.llm_base_url, settings.embedding_model, api_key=key,
+        return HttpEmbedder(settings.llm_base_url or OPENAI_BASE_URL, settings.embedding_model, api_key=key,
                             timeout_s=settings.llm_timeout_s)
     return local_embedder()
 
