@@ -212,3 +212,13 @@ def test_configured_embedder_uses_the_endpoint_settings(monkeypatch: pytest.Monk
         assert embedder.url == "http://127.0.0.1:1/v1/embeddings" and embedder.name == "text-embedding-3-small"
     finally:
         get_settings.cache_clear()
+
+
+def test_prompt_lists_capabilities_with_a_few_examples() -> None:
+    from lmos_studio.routing.llm import PROMPT_EXAMPLES, agents_json
+
+    listed = json.loads(agents_json(TABLE))
+    assert [a["name"] for a in listed] == ["billing-agent", "contract-agent"]
+    view = listed[0]["capabilities"][0]
+    assert view == {"name": "view-bill", "description": "Show a bill",
+                    "examples": ["show my bill", "how much do I owe"][:PROMPT_EXAMPLES]}
