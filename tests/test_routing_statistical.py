@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lmos_studio.errors import RoutingError
@@ -139,3 +140,13 @@ def test_router_benchmark_sample_routes_informal_queries(query: str, agent: str)
     fitted = RouterCache().fitted("statistical", routing_table(design, "customer-service"))
     best = fitted.route(query).best
     assert best is not None and best.agent == agent
+
+
+def test_large_tables_use_class_centroids(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.routing import statistical
+
+    monkeypatch.setattr(statistical, "SVM_MAX_CLASSES", 2)  # SHOP has 4 classes: centroids
+    fitted = StatisticalRouter().fit(SHOP)
+    assert not isinstance(fitted.coef, np.ndarray)
+    best = fitted.route("I forgot my password").best
+    assert best is not None and best.capability == "recover_password"

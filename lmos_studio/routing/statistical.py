@@ -23,27 +23,22 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import (
-    concepts,
-    normalize,
-    surface_forms,
-    synonym_variant,
-    word_features,
-    word_terms,
-)
+from lmos_studio.routing.text import normalize, surface_forms, synonym_variant, word_features
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
 AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
 AUGMENT_WEIGHT = 1.0  # sample weight of a synonym-swapped copy
 KNN_SHARE = 0.35  # share of the example-based weight that goes to the kNN vote (the rest: the SVM)
-WORD_WEIGHT = 0.5  # weights of the three parts of the joint vector: stemmed words and bigrams,
-CONCEPT_WEIGHT = 0.0  # concept tokens of the synonym lexicon,
+WORD_WEIGHT = 0.5  # weights of the parts of the joint vector: stemmed words, bigrams and concepts,
 CHAR_WEIGHT = 0.5  # and char n-grams (typos, inflections)
 SVM_C = 1.0  # liblinear's default regularisation
+SVM_MAX_CLASSES = 150  # more classes: class centroids instead of one-vs-rest SVMs (fit time, memory)
+CENTROID_TEMPERATURE = 12.0  # softmax sharpness over cosine similarities to class centroids
 SVM_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1)
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
@@ -117,9 +112,10 @@ class FittedStatistical:
     data: TrainingSet
     encoder: SparseEncoder
     features_by_example: sp.csr_matrix  # (features × examples): column i = example i's vector
-    coef: npt.NDArray[np.float64] | None  # (features × model classes) SVM weights, None with < 2 classes
+    coef: npt.NDArray[np.float64] | sp.csr_matrix | None  # (features × model classes); None: < 2 classes
     intercept: npt.NDArray[np.float64]
     model_classes: npt.NDArray[np.int64]  # class index of each column of `coef`
+    temperature: float  # softmax sharpness over the linear model's decision values
     zero_shot: SparseEncoder
     descriptions_by_feature: sp.csr_matrix  # (zero-shot features × classes)
     weights: tuple[float, float, float]
@@ -139,7 +135,8 @@ class FittedStatistical:
             if self.coef is None:
                 w_svm, w_knn = 0.0, w_svm + w_knn
             elif len(idx):
-                p_svm[self.model_classes] = _softmax(val @ self.coef[idx] + self.intercept, SVM_TEMPERATURE)
+                decision = np.asarray(val @ self.coef[idx], dtype=np.float64).ravel() + self.intercept
+                p_svm[self.model_classes] = _softmax(decision, self.temperature)
             else:
                 p_svm[self.model_classes] = 1.0 / len(self.model_classes)
             top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
@@ -212,12 +209,24 @@ def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
         vectorizer.fit([*texts, "unknown open create"])
 
 
-def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
-         ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
-    """One-vs-rest linear SVM weights (features × classes), intercepts and class order; None if < 2 classes."""
+Model = tuple[npt.NDArray[np.float64] | sp.csr_matrix, npt.NDArray[np.float64], npt.NDArray[np.int64], float]
+
+
+def _linear_model(features: sp.csr_matrix, labels: npt.NDArray[np.int64],
+                  weights: npt.NDArray[np.float64]) -> Model | None:
+    """(weights as features × classes, intercepts, class order, softmax temperature); None if < 2 classes.
+
+    A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
+    fitted in one pass and stored sparse: a 1 000-agent design must not cost minutes or gigabytes).
+    """
     present = np.unique(labels)
     if len(present) < 2:
         return None
+    if len(present) > SVM_MAX_CLASSES:
+        rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1,
+                                                                                  len(labels)))
+        centroids = l2_normalize(rows @ features)[present]
+        return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
     model = LinearSVC(C=SVM_C)
     with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -226,7 +235,7 @@ def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.ND
     intercept = np.asarray(model.intercept_, dtype=np.float64)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
-    return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64)
+    return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
 
 
 class StatisticalRouter:
@@ -238,17 +247,14 @@ class StatisticalRouter:
         data = training_set(table, seed)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
-        word = TfidfVectorizer(analyzer=word_terms if CONCEPT_WEIGHT else word_features, sublinear_tf=True)
-        concept = TfidfVectorizer(analyzer=concepts, sublinear_tf=True)
+        word = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         if corpus:
-            for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions)),
-                                      (concept, corpus if CONCEPT_WEIGHT else [])):
+            for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions))):
                 _fit(vectorizer, texts)
-        parts = [(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] + ([(concept, CONCEPT_WEIGHT)] if CONCEPT_WEIGHT else [])
-        encoder = SparseEncoder(parts if corpus else [])
+        encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         examples = encoder.matrix(data.texts)
         texts, labels = list(data.descriptions), list(range(n))
@@ -259,11 +265,12 @@ class StatisticalRouter:
                     texts.append(variant)
                     labels.append(int(label))
         weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
-        model = _svm(sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
-                     np.concatenate([data.labels, np.array(labels, dtype=np.int64)]), weights) if data.texts else None
-        coef, intercept, classes = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64))
+        model = _linear_model(sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
+                              np.concatenate([data.labels, np.array(labels, dtype=np.int64)]),
+                              weights) if data.texts else None
+        coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         return FittedStatistical(
             data=data, encoder=encoder, features_by_example=examples.T.tocsr(), coef=coef,
-            intercept=intercept, model_classes=classes, zero_shot=zs_encoder,
+            intercept=intercept, model_classes=classes, temperature=temperature, zero_shot=zs_encoder,
             descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
             weights=blend_weights(data.examples_per_class()), agent_terms=_agent_terms(data))
