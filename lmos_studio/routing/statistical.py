@@ -2,8 +2,9 @@
 description matching, blended by how many examples the table has. No model download, scikit-learn only.
 
 Three signals, each a probability over (agent, capability) classes:
-* a linear SVM over examples and descriptions (generalises from the words a class uses), its decision
-  values turned into probabilities by a softmax,
+* a linear SVM over examples and descriptions plus synonym-swapped copies of them (so it learns that
+  "refund" and "money back" mean the same; class centroids for very large tables), its decision values
+  turned into probabilities by a softmax,
 * a top-k nearest-example vote, as lmos-router's vector router does (exact on near-duplicates),
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
