@@ -94,6 +94,9 @@ class LocalEmbedder(CachingEmbedder):
         except ImportError as exc:
             raise RoutingError(f"the embedding router needs the [embeddings] extra ({exc.name} is missing); "
                                f"install it with: {INSTALL_HINT}", router="embedding") from exc
+        except OSError as exc:  # a native library of torch failed to load
+            raise RoutingError(f"the [embeddings] extra is installed but does not load ({exc}); reinstall "
+                               f"it with: {INSTALL_HINT}", router="embedding") from exc
         torch.set_num_threads(1)  # one query at a time: extra threads only contend on a small CPU
         try:  # no "Loading weights" progress bar on stderr (CLI output stays clean)
             from transformers.utils import logging as transformers_logging
