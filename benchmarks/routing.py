@@ -206,7 +206,7 @@ def main() -> None:
     out = RESULTS / "routing.json"
     earlier = json.loads(out.read_text()).get("routers", {}) if out.exists() else {}
     results: dict[str, Any] = {"data": "lmos-router benchmark train.csv", "rows": len(rows), "folds": FOLDS,
-                               "grouped_by": "near-duplicate text", "command": " ".join(sys.argv),
+                               "grouped_by": "near-duplicate text",
                                "routers": earlier}  # routers measured by earlier runs are kept
     for router in routers:
         limit = args.limit or (200 if router in ("llm", "hybrid") else None)
@@ -218,6 +218,7 @@ def main() -> None:
             entry = {"error": f"{type(exc).__name__}: {exc}"}
         if router in TARGETS and "settings" in entry:
             entry["targets"] = dict(zip(("seeded", "5-per-intent", "zero-shot"), TARGETS[router], strict=True))
+        entry["command"] = "python " + " ".join(sys.argv)
         if router in ("llm", "hybrid"):
             entry["note"] = "measured against the local keyword stub, not a real model"
         results["routers"][router] = entry
