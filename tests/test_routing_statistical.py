@@ -91,7 +91,7 @@ def test_single_candidate_always_answers() -> None:
 
 
 def test_blend_weights_move_from_descriptions_to_examples() -> None:
-    assert blend_weights(0) == (0.0, 0.0, 1.0)
+    assert blend_weights(0)[1] == 0.0 and blend_weights(0)[2] > 0.5  # no examples: no kNN, mostly descriptions
     few, many = blend_weights(5), blend_weights(100)
     assert few[2] > many[2]
     assert sum(few) == pytest.approx(1.0) and sum(many) == pytest.approx(1.0)

@@ -41,6 +41,7 @@ SVM_C = 1.0  # liblinear's default regularisation
 SVM_MAX_CLASSES = 150  # more classes: class centroids instead of one-vs-rest SVMs (fit time, memory)
 CENTROID_TEMPERATURE = 12.0  # softmax sharpness over cosine similarities to class centroids
 SVM_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1)
+ZERO_SHOT_SVM = 0.3  # without examples, weight of the SVM trained on descriptions (+ synonym copies)
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
@@ -56,7 +57,7 @@ def _softmax(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray
 def blend_weights(examples_per_class: float) -> tuple[float, float, float]:
     """(linear model, kNN, description) weights: descriptions fade as examples per class grow."""
     if examples_per_class <= 0:
-        return 0.0, 0.0, 1.0
+        return ZERO_SHOT_SVM, 0.0, 1.0 - ZERO_SHOT_SVM
     description = 1.0 / (1.0 + examples_per_class / 3.0)  # 5 per class → 0.375, 100 → 0.03
     knn = KNN_SHARE * (1.0 - description)
     return 1.0 - description - knn, knn, description
@@ -129,20 +130,23 @@ class FittedStatistical:
         w_svm, w_knn, w_zs = self.weights
         p_svm, p_knn = np.zeros(n), np.zeros(n)
         sims = np.zeros(len(self.data.texts))
+        if self.coef is None:  # one class or no model: the kNN vote takes the model's share
+            w_svm, w_knn = 0.0, w_svm + w_knn
+        if not len(self.data.texts):  # no examples: descriptions take the kNN share
+            w_knn, w_zs = 0.0, w_zs + w_knn
         if w_svm or w_knn:
             idx, val = self.encoder.encode(query)
-            if len(idx):
+            if len(idx) and len(self.data.texts):
                 sims = np.asarray(val @ self.features_by_example[idx], dtype=np.float64).ravel()
-            if self.coef is None:
-                w_svm, w_knn = 0.0, w_svm + w_knn
-            elif len(idx):
+            if w_svm and len(idx) and self.coef is not None:
                 decision = np.asarray(val @ self.coef[idx], dtype=np.float64).ravel() + self.intercept
                 p_svm[self.model_classes] = _softmax(decision, self.temperature)
-            else:
+            elif w_svm:
                 p_svm[self.model_classes] = 1.0 / len(self.model_classes)
-            top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
-            np.add.at(p_knn, self.data.labels[top], np.maximum(sims[top], 1e-6))
-            p_knn /= p_knn.sum()
+            if w_knn:
+                top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
+                np.add.at(p_knn, self.data.labels[top], np.maximum(sims[top], 1e-6))
+                p_knn /= p_knn.sum()
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
             idx, val = self.zero_shot.encode(query)
@@ -268,7 +272,7 @@ class StatisticalRouter:
         weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
         model = _linear_model(sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
                               np.concatenate([data.labels, np.array(labels, dtype=np.int64)]),
-                              weights) if data.texts else None
+                              weights) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         return FittedStatistical(
             data=data, encoder=encoder, features_by_example=examples.T.tocsr(), coef=coef,
