@@ -295,12 +295,15 @@ def highlight_route(graph: nx.MultiDiGraph, *, agent: str, capability: str = "",
 
 
 def highlight_objects(graph: nx.MultiDiGraph, objects: Iterable[str], *, note: str = "") -> Highlight:
-    """Node ids and trust edge ids (`trust:<key>`) as found in lint findings; unknown ids are ignored."""
+    """Node ids, trust edge ids (`trust:<key>`), edge keys and agent names/keys, as lint findings and the
+    Playground give them; ids that name nothing in the graph are ignored."""
     wanted = set(objects)
     nodes = {o for o in wanted if o in graph}
-    edges = {(u, v, k) for u, v, k in graph.edges(keys=True) if k in wanted}
+    nodes |= {n for n in (find_agent(graph, o) for o in wanted - nodes) if n is not None}
+    keys = wanted | {trust_key(o) for o in wanted}
+    edges = {(u, v, k) for u, v, k in graph.edges(keys=True) if k in keys}
     nodes |= {u for u, _, _ in edges} | {v for _, v, _ in edges}
-    focus = next(iter(sorted(nodes)), "")
+    focus = min(nodes, default="")
     return Highlight(frozenset(nodes), frozenset(edges), focus=focus, note=note)
 
 

@@ -110,6 +110,13 @@ def channel_members(design: Design, resolutions: Sequence[Resolution] | None = N
     return {key: tuple(a.name for a in agents) for key, agents in index.channel_members().items()}
 
 
+def add_agents(design: Design, agents: Iterable[Agent]) -> Design:
+    """Add agents (one with the same namespace/name replaces the one in the design)."""
+    for agent in agents:
+        design = design.with_agent(agent)
+    return design
+
+
 # --- custom groups --------------------------------------------------------------------------------------
 
 
