@@ -45,7 +45,7 @@ class DesignerEdits(RuleBasedStateMachine):
     def _edit(self, design: Design) -> None:
         self.history.apply(design)
         if design != self.model[self.cursor]:
-            self.model = self.model[: self.cursor + 1] + [design]
+            self.model = [*self.model[: self.cursor + 1], design]
             self.cursor += 1
             if len(self.model) > UNDO_LIMIT + 1:
                 self.model.pop(0)
@@ -161,7 +161,7 @@ def test_save_is_atomic_under_a_crash(tmp_path: Path, monkeypatch: pytest.Monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(DesignFileError, match="design.yaml"):
+    with pytest.raises(DesignFileError, match=r"design\.yaml"):
         write_design(create_group(original, "pci-zone"), target)
     monkeypatch.undo()
     assert target.read_bytes() == before  # the old file is intact

@@ -26,7 +26,8 @@ from tests.conftest import ACME, SAMPLES, run_cli
 EXAMPLES = ("please do it", "do it now")
 
 
-def cap(name: str, version: str = "1.0.0", *, description: str = "", examples: tuple[str, ...] = EXAMPLES) -> Capability:
+def cap(name: str, version: str = "1.0.0", *, description: str = "",
+        examples: tuple[str, ...] = EXAMPLES) -> Capability:
     return Capability(name=name, version=version, description=description or f"Lets a customer {name}",
                       examples=examples)
 
