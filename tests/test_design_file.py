@@ -120,6 +120,8 @@ def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> N
 @pytest.mark.parametrize(("text", "needle"), [
     ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),
     ("a: " + "[" * 300 + "]" * 300 + "\n", "nesting"),
+    ("a: " + "[" * 200_000 + "]" * 200_000 + "\n", "nesting"),  # would overflow libyaml's C stack
+    ("\n".join(" " * i + f"k{i}:" for i in range(3000)), "nesting"),
     ("a: 1\na: 2\n", "duplicate key"),
 ])
 def test_hostile_yaml_is_refused_cleanly(text: str, needle: str) -> None:
@@ -229,3 +231,12 @@ def designs(draw: st.DrawFn) -> Design:
 @given(designs())
 def test_design_yaml_design_is_the_identity(design: Design) -> None:
     assert design_from_text(design_to_yaml(design), name=design.name).design == design
+
+
+def test_digest_is_cached_per_object_and_never_stale() -> None:
+    design = read_design(ACME)
+    first = design.digest()
+    assert design.digest() is first
+    changed = design.replace(name="other")
+    assert changed.digest() != first and design.model_copy().digest() == first
+    assert changed.replace(name=design.name).digest() == first
