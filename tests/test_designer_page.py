@@ -116,3 +116,17 @@ def test_trust_edge_add_edit_remove_and_reload(faulty: Path) -> None:
     by_label(app.button, "Reload").click().run()  # back to what is on disk
     assert not app.exception
     assert history(app).present == read_design(faulty)
+
+
+def test_highlight_from_another_page(faulty: Path) -> None:
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    hist = History(present=read_design(faulty), origin=str(faulty), saved_path=str(faulty))
+    hist.mark_saved()
+    app.session_state[state.HISTORY] = hist
+    app.session_state[state.HIGHLIGHT] = ["billing-agent", "contract-agent->billing-agent[view-bill]"]
+    app.session_state[state.SELECTED_AGENT] = "lonely-agent"  # a bare name, as the Playground may set it
+    app.run()
+    assert not app.exception
+    assert by_label(app.selectbox, "Agent").value == "default/lonely-agent"
+    by_label(app.selectbox, "Agent").select("(none)").run()
+    assert any("from another page" in c.value for c in app.caption)
