@@ -5,14 +5,21 @@ Cache keys are design digests (content hashes), so an edited design never sees a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import networkx as nx
 import streamlit as st
 
 from lmos_studio.config import SAMPLES_DIR
 from lmos_studio.formats.design_file import LoadResult, load_design
+from lmos_studio.graph import GraphFilter, Highlight, Position, build_graph, filter_graph, layout
+from lmos_studio.lint import Finding, lint_design
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution, resolve_design
+from lmos_studio.trust import safe_resolutions
+from lmos_studio.view import render_html
 
 
 @st.cache_data(show_spinner=False)
@@ -37,3 +44,27 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
 def resolutions(design: Design) -> list[Resolution]:
     """The operator's resolution of every channel (raises VersionError like the operator)."""
     return resolve_design(design)
+
+
+# --- Designer -------------------------------------------------------------------------------------------
+_BY_DIGEST: dict[str | type[Any], Callable[[Any], Any]] = {Design: lambda d: d.digest()}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+def design_graph(design: Design) -> tuple[nx.MultiDiGraph, dict[str, Position]]:
+    """The design's graph and its layout (shared, never mutated: filters copy)."""
+    graph = build_graph(design, resolutions=safe_resolutions(design))
+    return graph, layout(graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
+def lint_findings(design: Design) -> list[Finding]:
+    """Lint of the design (non-SemVer versions are findings, not errors)."""
+    return lint_design(design)
+
+
+@st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
+def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
+    """The offline HTML of the (filtered, highlighted) graph."""
+    graph, positions = design_graph(design)
+    return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
