@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     registry_db: Path | None = None  # embedded registry database; default: <data_dir>/registry.sqlite3
     registry_token: SecretStr | None = None  # bearer token the registry server requires for writes
     registry_timeout_s: float = 5.0  # per request to remote registries
+    registry_max_body_kb: int = 1024  # registry server: request bodies larger than this get 413
+    mdns_interfaces: str = "127.0.0.1"  # mDNS announce/discover: comma-separated IPv4 addresses, or "all"
     max_upload_mb: float = 10.0  # design uploads larger than this are refused
     llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
         "LMOS_STUDIO_LLM_BASE_URL", "OPENAI_BASE_URL"))

@@ -74,6 +74,10 @@ def descriptions_of(data: Any, *, source: str) -> list[Agent]:
     except ModuleNotFoundError:
         if is_thing_description(data):
             return [_td_to_agent(data, source=source)]
+        if isinstance(data, dict) and data.get("kind") == "Agent":
+            from lmos_studio.formats.lmos import agent_from_resource
+
+            return [agent_from_resource(data, path=source, source=source)]
         raise DesignFileError("not a WoT Thing Description (no TD @context); other formats need "
                               "lmos_studio.formats.detect", path=source) from None
     agents: list[Agent] = read_descriptions(data, source=source)

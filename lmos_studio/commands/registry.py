@@ -1,0 +1,243 @@
+"""`lmos-studio registry serve|register|search|remove`, `lmos-studio announce` and `lmos-studio discover`.
+
+Without `--url` the commands work on the embedded registry (LMOS_STUDIO_REGISTRY_DB); with `--url` on a
+registry server. Exit codes: 0 ok, 2 bad input or an unreachable registry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import DesignFileError, LmosStudioError
+from lmos_studio.formats import yamlio
+from lmos_studio.model import Agent
+from lmos_studio.registry.store import Entry, Query, Store
+
+UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
+TokenOpt = Annotated[str | None, typer.Option("--token", help="Bearer token for writes to --url "
+                                              "(default: LMOS_STUDIO_REGISTRY_TOKEN).")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
+
+
+def read_documents(path: Path) -> list[Any]:
+    """The JSON or YAML documents of a description file (size-limited; line numbers in errors)."""
+    text = yamlio.read_text(path)
+    try:
+        return [json.loads(text)]
+    except json.JSONDecodeError:
+        pass
+    except RecursionError as exc:
+        raise DesignFileError("the JSON nests too deeply", path=str(path)) from exc
+    docs = [d for d in yamlio.load_documents(text, path=str(path)) if d is not None]
+    if not docs:
+        raise DesignFileError("the file holds no description", path=str(path))
+    return [json.loads(json.dumps(d)) for d in docs]  # plain dicts (numbers kept as their YAML text)
+
+
+def descriptions(path: Path) -> list[tuple[dict[str, Any], Agent | None, Any]]:
+    """(td, agent or None when it is a TD as given, original document) for every description in a file."""
+    from lmos_studio.registry.things import agent_to_thing, descriptions_of, is_thing_description
+
+    out: list[tuple[dict[str, Any], Agent | None, Any]] = []
+    for doc in read_documents(path):
+        if is_thing_description(doc):
+            out.append((doc, None, doc))
+            continue
+        for agent in descriptions_of(doc, source=str(path)):
+            out.append((agent_to_thing(agent), agent, doc))
+    return out
+
+
+def _token(token: str | None) -> str | None:
+    if token:
+        return token
+    secret = get_settings().registry_token
+    return secret.get_secret_value() if secret else None
+
+
+def _store(db: Path | None = None) -> Store:
+    return Store(db or get_settings().registry_path)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def entry_row(agent: Agent, *, expires: float | None = None, thing_id: str = "") -> dict[str, Any]:
+    return {"id": thing_id, "name": agent.name, "namespace": agent.namespace,
+            "capabilities": [f"{c.name}@{c.version}" for c in agent.capabilities],
+            "tenants": list(agent.supported_tenants), "channels": list(agent.supported_channels),
+            "protocols": list(agent.protocols), "subset": agent.subset, "source": agent.source,
+            "expires": expires}
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    from lmos_studio.cli import render_table
+
+    return render_table(["NAME", "CAPABILITIES", "TENANTS", "CHANNELS", "ID"],
+                        [[r["name"], ", ".join(r["capabilities"]), ", ".join(r["tenants"]) or "(any)",
+                          ", ".join(r["channels"]), r["id"]] for r in rows])
+
+
+def _rows(entries: list[Entry]) -> list[dict[str, Any]]:
+    return [entry_row(e.agent, expires=e.registration.expires, thing_id=e.id) for e in entries]
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the registry commands to the CLI."""
+    registry = typer.Typer(no_args_is_help=True, help="The agent registry: serve, register, search, remove.")
+    app.add_typer(registry, name="registry")
+
+    @registry.command("serve")
+    def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+              port: Annotated[int, typer.Option(help="TCP port.")] = 8090,
+              db: Annotated[Path | None, typer.Option(help="SQLite file (default: LMOS_STUDIO_REGISTRY_DB).")]
+              = None,
+              announce: Annotated[bool, typer.Option(help="Announce it over mDNS (_directory._sub._wot._tcp)."
+                                                     )] = False) -> None:
+        """Run the W3C WoT Thing Description Directory API over the registry until Ctrl-C."""
+        from lmos_studio.registry.server import serve as run
+
+        settings = get_settings()
+        store = _store(db)
+        typer.echo(f"registry on http://{host}:{port} (database {store.path})", err=True)
+        _stop_on_sigterm()
+        with contextlib.suppress(KeyboardInterrupt):
+            run(host=host, port=port, store=store, token=_token(None), announce=announce,
+                max_body_bytes=settings.registry_max_body_kb * 1024)
+
+    @registry.command("register")
+    def register_cmd(file: Annotated[Path, typer.Argument(help="A description: TD, Agent CR, A2A card, "
+                                                          "capabilities.json or routing spec.")],
+                     url: UrlOpt = None, token: TokenOpt = None,
+                     ttl: Annotated[float | None, typer.Option(help="Seconds until it expires.")] = None,
+                     ) -> None:
+        """Register every agent a file describes, optionally with a time-to-live."""
+        if ttl is not None and ttl <= 0:
+            _fail("--ttl must be a positive number of seconds")
+        found = descriptions(file)
+        if url:
+            from lmos_studio.registry.clients import TddClient
+
+            with TddClient(url, token=_token(token)) as client:
+                for td, agent, original in found:
+                    ids = client.register(td if agent is None else original, ttl=ttl)
+                    typer.echo("\n".join(ids))
+            return
+        store = _store()
+        for td, agent, _original in found:
+            if agent is None:
+                thing_id = str(td.get("id") or "")
+                if thing_id:
+                    store.put(thing_id, td, ttl=ttl, source=str(file))
+                else:
+                    thing_id = store.add(td, ttl=ttl, source=str(file))
+            else:
+                thing_id = store.put_agent(agent, ttl=ttl, source=str(file))
+            typer.echo(thing_id)
+
+    @registry.command("search")
+    def search(url: UrlOpt = None,
+               capability: Annotated[str, typer.Option(help="Exact capability name.")] = "",
+               tenant: Annotated[str, typer.Option(help="Tenant (agents without tenants serve all).")] = "",
+               channel: Annotated[str, typer.Option(help="Channel name.")] = "",
+               protocol: Annotated[str, typer.Option(help="Protocol (http, https, ws, wss, …).")] = "",
+               subset: Annotated[str, typer.Option(help="Subset label (stable, canary, …).")] = "",
+               text: Annotated[str, typer.Option(help="Free text (names, descriptions, examples).")] = "",
+               limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
+               output: OutputOpt = "table") -> None:
+        """Search a registry; exit 2 when it cannot be reached."""
+        query = Query(text=text, capability=capability, tenant=tenant, channel=channel, protocol=protocol,
+                      subset=subset, limit=limit)
+        if url:
+            from lmos_studio.registry.clients import TddClient
+
+            with TddClient(url) as client:
+                result = client.search(query)
+            if result.errors and not result.agents:
+                _fail("; ".join(result.errors))
+            for error in result.errors:
+                typer.echo(f"warning: {error}", err=True)
+            rows = [entry_row(a, thing_id=a.id) for a in result.agents]
+        else:
+            rows = _rows(_store().search(query, facets=False).entries)
+        if output == "json":
+            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        elif output == "table":
+            typer.echo(_table(rows))
+        else:
+            _fail(f"--output {output!r} is not supported here; use json or table")
+
+    @registry.command("remove")
+    def remove(thing_id: Annotated[str, typer.Argument(metavar="ID", help="The TD id.")],
+               url: UrlOpt = None, token: TokenOpt = None) -> None:
+        """Remove a registration."""
+        if url:
+            from lmos_studio.registry.clients import TddClient
+
+            with TddClient(url, token=_token(token)) as client:
+                client.delete(thing_id)
+        else:
+            _store().delete(thing_id)
+        typer.echo(f"removed {thing_id}")
+
+    @app.command("announce")
+    def announce(file: Annotated[Path, typer.Argument(help="The agent's description (any format).")],
+                 port: Annotated[int, typer.Option(help="Port of the TD server (0 = any free port).")] = 0,
+                 host: Annotated[str, typer.Option(help="Address to serve and announce.")] = "127.0.0.1",
+                 duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = Ctrl-C).")]
+                 = 0.0) -> None:
+        """Serve an agent's TD and announce it over mDNS as `_wot._tcp` until stopped."""
+        from lmos_studio.registry.mdns import announce as run
+
+        found = descriptions(file)
+        if len(found) != 1:
+            _fail(f"{file} describes {len(found)} agents; announce one at a time")
+        _stop_on_sigterm()
+        with run(found[0][0], port=port, host=host) as announcement:
+            typer.echo(f"announced {announcement.service} → {announcement.url}", err=True)
+            typer.echo(announcement.url)
+            try:
+                deadline = time.monotonic() + duration if duration > 0 else float("inf")
+                while time.monotonic() < deadline:
+                    time.sleep(0.2)
+            except KeyboardInterrupt:
+                pass
+
+    @app.command("discover")
+    def discover(timeout: Annotated[float, typer.Option("--timeout", help="Seconds to browse.")] = 3.0,
+                 output: OutputOpt = "table") -> None:
+        """Browse the local network (mDNS) for WoT Things and Directories and fetch their TDs."""
+        from lmos_studio.cli import render_table
+        from lmos_studio.registry.mdns import discover as browse
+
+        if output not in ("json", "table"):
+            _fail(f"--output {output!r} is not supported here; use json or table")
+        try:
+            found = browse(timeout)
+        except LmosStudioError as exc:
+            _fail(str(exc))
+        rows = [{"service": d.service, "kind": d.kind, "url": d.url,
+                 "title": str((d.td or {}).get("title", "")), "error": d.error,
+                 "agent": entry_row(d.agent) if d.agent else None} for d in found]
+        if output == "json":
+            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        else:
+            cells = [[r["kind"], r["title"], r["url"], r["service"], r["error"]] for r in rows]
+            typer.echo(render_table(["KIND", "TITLE", "URL", "SERVICE", "ERROR"], cells))
