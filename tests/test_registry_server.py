@@ -1,4 +1,4 @@
-"""The WoT TDD server: a real `lmos-studio registry serve` subprocess on 127.0.0.1, plus in-process TTL checks."""
+"""The WoT TDD server: a real `lmos-studio registry serve` subprocess on 127.0.0.1; TTL checks in-process."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def test_put_get_replace_delete(server: str) -> None:
 
 
 def test_post_anonymous_gets_urn_uuid(server: str) -> None:
-    response = httpx.post(f"{server}/things", content=json.dumps(make_td("anon")), headers={"Content-Type": TD})
+    response = httpx.post(f"{server}/things", content=json.dumps(make_td("anon")),
+                          headers={"Content-Type": TD})
     assert response.status_code == 201
     location = response.headers["location"]
     assert location.startswith("/things/urn:uuid:")
@@ -80,12 +81,12 @@ def test_ttl_registration_and_empty_patch(server: str) -> None:
 
 def test_merge_patch(server: str) -> None:
     put(server, "urn:test:patch", make_td("patch", description="old"))
-    patch = {"description": "new", "securityDefinitions": None}
+    patch = {"description": "new", "actions": None}
     response = httpx.patch(f"{server}/things/urn:test:patch", content=json.dumps(patch),
                            headers={"Content-Type": "application/merge-patch+json"})
     assert response.status_code == 204
     body = httpx.get(f"{server}/things/urn:test:patch").json()
-    assert body["description"] == "new" and "securityDefinitions" not in body
+    assert body["description"] == "new" and "actions" not in body
     wrong = httpx.patch(f"{server}/things/urn:test:patch", json=patch)
     assert_problem(wrong, 415, "Content-Type")
     missing = httpx.patch(f"{server}/things/urn:nope", content=b"{}",
@@ -218,8 +219,9 @@ def test_wrong_content_type_is_415(server: str, content_type: str) -> None:
     assert_problem(response, 415, "Content-Type")
 
 
-@pytest.mark.parametrize(("body", "field"), [("not json", "body"), ("[1, 2]", "body"), ('"text"', "body"),
-                                             ('{"@context": "https://www.w3.org/2022/wot/td/v1.1"}', "title")])
+@pytest.mark.parametrize(("body", "field"), [
+    ("not json", "body"), ("[1, 2]", "body"), ('"text"', "body"),
+    ('{"@context": "https://www.w3.org/2022/wot/td/v1.1"}', "title")])
 def test_bad_bodies_name_the_field(server: str, body: str, field: str) -> None:
     response = httpx.put(f"{server}/things/urn:bad", content=body, headers={"Content-Type": TD})
     assert_problem(response, 400, field)

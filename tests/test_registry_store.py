@@ -26,7 +26,8 @@ def td(name: str, *, caps: tuple[str, ...] = ("view-bill",), tenants: tuple[str,
        channels: tuple[str, ...] = ("web",), description: str = "", subset: str = "") -> dict[str, Any]:
     return {"@context": [TD_CONTEXT, {"lmos": "https://eclipse.dev/lmos/protocol/v1"}], "@type": "lmos:Agent",
             "title": name, "description": description, "lmos:supportedTenants": list(tenants),
-            "lmos:supportedChannels": list(channels), **({"lmos:labels": {"subset": subset}} if subset else {}),
+            "lmos:supportedChannels": list(channels),
+            **({"lmos:kubernetes": {"labels": {"subset": subset}}} if subset else {}),
             "lmos:capabilities": [{"name": c, "version": "1.0.0", "examples": [f"please {c}"]} for c in caps],
             "actions": {"chat": {"forms": [{"href": f"https://{name}.example/chat"}]}}}
 
@@ -117,8 +118,8 @@ def test_patch_updates_the_index(store: Store) -> None:
 
 
 def test_search_filters_and_facets(store: Store) -> None:
-    store.put("urn:a", td("billing", caps=("view-bill", "pay-bill"), tenants=("acme",), channels=("web", "ivr"),
-                          description="Invoices and balances"))
+    store.put("urn:a", td("billing", caps=("view-bill", "pay-bill"), tenants=("acme",),
+                          channels=("web", "ivr"), description="Invoices and balances"))
     store.put("urn:b", td("contracts", caps=("view-contract",), tenants=("globex",), channels=("web",)))
     store.put("urn:c", td("faq", caps=("faq",), channels=("app",), subset="canary"))
     assert {e.id for e in store.search(Query(capability="view-bill")).entries} == {"urn:a"}

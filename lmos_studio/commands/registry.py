@@ -16,8 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from lmos_studio.config import get_settings
-from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats import yamlio
+from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import Entry, Query, Store
 
@@ -27,33 +26,21 @@ TokenOpt = Annotated[str | None, typer.Option("--token", help="Bearer token for 
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
 
 
-def read_documents(path: Path) -> list[Any]:
-    """The JSON or YAML documents of a description file (size-limited; line numbers in errors)."""
-    text = yamlio.read_text(path)
-    try:
-        return [json.loads(text)]
-    except json.JSONDecodeError:
-        pass
-    except RecursionError as exc:
-        raise DesignFileError("the JSON nests too deeply", path=str(path)) from exc
-    docs = [d for d in yamlio.load_documents(text, path=str(path)) if d is not None]
-    if not docs:
-        raise DesignFileError("the file holds no description", path=str(path))
-    return [json.loads(json.dumps(d)) for d in docs]  # plain dicts (numbers kept as their YAML text)
+def descriptions(path: Path) -> list[Agent]:
+    """Every agent a description file holds (any format; size-limited; errors name file and field)."""
+    from lmos_studio.formats.detect import read_description_file
+
+    return read_description_file(path)
 
 
-def descriptions(path: Path) -> list[tuple[dict[str, Any], Agent | None, Any]]:
-    """(td, agent or None when it is a TD as given, original document) for every description in a file."""
-    from lmos_studio.registry.things import agent_to_thing, descriptions_of, is_thing_description
+def wire_document(agent: Agent) -> dict[str, Any]:
+    """What to send a registry server for an agent: its original A2A card / capabilities document / spec
+    (the server keeps it), else its TD."""
+    from lmos_studio.registry.things import agent_to_thing
 
-    out: list[tuple[dict[str, Any], Agent | None, Any]] = []
-    for doc in read_documents(path):
-        if is_thing_description(doc):
-            out.append((doc, None, doc))
-            continue
-        for agent in descriptions_of(doc, source=str(path)):
-            out.append((agent_to_thing(agent), agent, doc))
-    return out
+    if agent.original_format not in ("", "td") and isinstance(agent.original, dict) and agent.original:
+        return dict(agent.original)
+    return agent_to_thing(agent)
 
 
 def _token(token: str | None) -> str | None:
@@ -131,26 +118,17 @@ def register(app: typer.Typer) -> None:
         """Register every agent a file describes, optionally with a time-to-live."""
         if ttl is not None and ttl <= 0:
             _fail("--ttl must be a positive number of seconds")
-        found = descriptions(file)
+        agents = descriptions(file)
         if url:
             from lmos_studio.registry.clients import TddClient
 
             with TddClient(url, token=_token(token)) as client:
-                for td, agent, original in found:
-                    ids = client.register(td if agent is None else original, ttl=ttl)
-                    typer.echo("\n".join(ids))
+                for agent in agents:
+                    typer.echo("\n".join(client.register(wire_document(agent), ttl=ttl)))
             return
         store = _store()
-        for td, agent, _original in found:
-            if agent is None:
-                thing_id = str(td.get("id") or "")
-                if thing_id:
-                    store.put(thing_id, td, ttl=ttl, source=str(file))
-                else:
-                    thing_id = store.add(td, ttl=ttl, source=str(file))
-            else:
-                thing_id = store.put_agent(agent, ttl=ttl, source=str(file))
-            typer.echo(thing_id)
+        for agent in agents:
+            typer.echo(store.put_agent(agent, ttl=ttl, source=str(file)))
 
     @registry.command("search")
     def search(url: UrlOpt = None,
@@ -205,12 +183,13 @@ def register(app: typer.Typer) -> None:
                  = 0.0) -> None:
         """Serve an agent's TD and announce it over mDNS as `_wot._tcp` until stopped."""
         from lmos_studio.registry.mdns import announce as run
+        from lmos_studio.registry.things import agent_to_thing
 
-        found = descriptions(file)
-        if len(found) != 1:
-            _fail(f"{file} describes {len(found)} agents; announce one at a time")
+        agents = descriptions(file)
+        if len(agents) != 1:
+            _fail(f"{file} describes {len(agents)} agents; announce one at a time")
         _stop_on_sigterm()
-        with run(found[0][0], port=port, host=host) as announcement:
+        with run(agent_to_thing(agents[0]), port=port, host=host) as announcement:
             typer.echo(f"announced {announcement.service} → {announcement.url}", err=True)
             typer.echo(announcement.url)
             try:

@@ -149,7 +149,8 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
 
     @app.exception_handler(LmosStudioError)
     async def on_error(_: Request, exc: LmosStudioError) -> JSONResponse:
-        return problem_response(Problem(400, "Bad Request", str(exc), field=getattr(exc, "field", None) or "body"))
+        field = getattr(exc, "field", None) or "body"
+        return problem_response(Problem(400, "Bad Request", str(exc), field=field))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
