@@ -9,9 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from lmos_studio.config import SAMPLES_DIR
+from lmos_studio.config import SAMPLES_DIR, get_settings
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.model import Design
+from lmos_studio.registry.sources import SearchOutcome, SourceSpec, search_sources
+from lmos_studio.registry.store import Query, Store
 from lmos_studio.resolve import Resolution, resolve_design
 
 
@@ -37,3 +39,18 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
 def resolutions(design: Design) -> list[Resolution]:
     """The operator's resolution of every channel (raises VersionError like the operator)."""
     return resolve_design(design)
+
+
+# -- registry ---------------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def registry_store() -> Store:
+    """The embedded registry (seeded from the samples on first start)."""
+    return Store(get_settings().registry_path)
+
+
+@st.cache_data(ttl=3, show_spinner="Searching the registries…", max_entries=64)
+def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutcome:
+    """Matches from every chosen source; kept 3 s so reruns do not refetch while expiry stays visible."""
+    store = registry_store() if any(s.kind == "embedded" for s in sources) else None
+    return search_sources(list(sources), query, store=store)
