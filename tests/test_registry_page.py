@@ -88,15 +88,15 @@ def test_browser_search_open_add(start_app, page, tmp_path: Path) -> None:  # ty
     page.get_by_text("1 agent(s)").wait_for(timeout=30_000)
     page.get_by_test_id("stSelectbox").filter(has_text="Open an agent").click()
     page.get_by_role("option").first.click()
-    page.get_by_text("Switches roaming on for travellers").first.wait_for(timeout=30_000)
+    page.get_by_role("heading", name="roaming-helper").wait_for(timeout=30_000)
     page.get_by_role("button", name="Add to design").click()
     page.get_by_text("is in the design now").wait_for(timeout=30_000)
     page.get_by_role("textbox", name="Search registries").fill("evil")
     page.get_by_role("textbox", name="Search registries").press("Enter")
-    page.get_by_text("1 agent(s)").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="roaming-helper").wait_for(state="detached", timeout=30_000)
     page.get_by_test_id("stSelectbox").filter(has_text="Open an agent").click()
     page.get_by_role("option").first.click()
-    page.get_by_text("Capabilities").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="evil-agent").wait_for(timeout=30_000)
     assert page.evaluate("() => window.__xss === undefined")
     assert page.locator("img[src='x']").count() == 0
     assert json.dumps(EVIL)  # the hostile text was really registered
