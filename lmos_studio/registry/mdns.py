@@ -8,6 +8,7 @@ interfaces given (default: the `LMOS_STUDIO_MDNS_INTERFACES` setting, loopback u
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import socket
 import threading
@@ -41,6 +42,12 @@ def interfaces_setting() -> list[str]:
 
 def _zeroconf(interfaces: list[str] | None) -> Zeroconf:
     chosen = interfaces or interfaces_setting()
+    for address in chosen if chosen != ["all"] else []:
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError as exc:
+            raise ConfigError(f"mDNS interface {address!r} is not an IPv4 address; set "
+                              "LMOS_STUDIO_MDNS_INTERFACES to addresses such as 127.0.0.1, or `all`") from exc
     try:
         if chosen == ["all"]:
             return Zeroconf(ip_version=IPVersion.V4Only)
