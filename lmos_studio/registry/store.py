@@ -9,6 +9,7 @@ HTTP lives in `server.py`; this module knows nothing of it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import time
@@ -16,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError
 from lmos_studio.model import Agent
@@ -29,13 +32,14 @@ FACETS = ("capability", "tenant", "channel", "protocol", "subset")
 Clock = Callable[[], float]
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS things (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, td TEXT NOT NULL, agent TEXT NOT NULL,
-    original TEXT, original_format TEXT NOT NULL DEFAULT 'td', name TEXT NOT NULL, subset TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '', created REAL NOT NULL, modified REAL NOT NULL, ttl REAL,
-    expires REAL);
-CREATE INDEX IF NOT EXISTS things_expires ON things(expires);
-CREATE INDEX IF NOT EXISTS things_name ON things(name);
+CREATE TABLE IF NOT EXISTS registrations (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, subset TEXT NOT NULL,
+    expires REAL, ttl REAL, created REAL NOT NULL, modified REAL NOT NULL,
+    original_format TEXT NOT NULL DEFAULT 'td', source TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS registrations_expires ON registrations(expires);
+CREATE INDEX IF NOT EXISTS registrations_name ON registrations(name, id);
+CREATE TABLE IF NOT EXISTS documents (rowid INTEGER PRIMARY KEY, td TEXT NOT NULL, agent TEXT NOT NULL,
+    original TEXT);
 CREATE TABLE IF NOT EXISTS facets (thing INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS facets_value ON facets(kind, value, thing);
 CREATE INDEX IF NOT EXISTS facets_thing ON facets(thing);
@@ -57,17 +61,30 @@ class Registration:
     retrieved: float | None = None
 
 
-@dataclass(frozen=True)
 class Entry:
-    """One registered description: the stored TD, the agent it describes, and how it was registered."""
+    """One registered description: the stored TD, the agent it describes, and how it was registered.
 
-    id: str
-    td: dict[str, Any]
-    agent: Agent
-    registration: Registration
-    original: dict[str, Any] | None = None
-    original_format: str = "td"
-    source: str = ""
+    The TD and the agent are decoded on first use (a search page needs one or the other, rarely both)."""
+
+    def __init__(self, thing_id: str, registration: Registration, *, td_json: str, agent_json: str,
+                 original_json: str | None = None, original_format: str = "td", source: str = "") -> None:
+        self.id = thing_id
+        self.registration = registration
+        self.original_format = original_format
+        self.source = source
+        self._td_json, self._agent_json, self._original_json = td_json, agent_json, original_json
+
+    @functools.cached_property
+    def td(self) -> dict[str, Any]:
+        return dict(json.loads(self._td_json))
+
+    @functools.cached_property
+    def agent(self) -> Agent:
+        return Agent.model_validate_json(self._agent_json)
+
+    @functools.cached_property
+    def original(self) -> dict[str, Any] | None:
+        return _loads(self._original_json)
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,33 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+@dataclass(frozen=True)
+class FacetIndex:
+    """(registration rowid, facet value) pairs as arrays: counting facets of a match set is one bincount."""
+
+    generation: int
+    things: np.ndarray  # rowid of each pair
+    values: np.ndarray  # index into `labels` of each pair
+    labels: list[tuple[str, str]]
+
+    @classmethod
+    def build(cls, generation: int, rows: list[Any]) -> FacetIndex:
+        ids: dict[tuple[str, str], int] = {}
+        values = np.fromiter((ids.setdefault((r[1], r[2]), len(ids)) for r in rows), dtype=np.int64,
+                             count=len(rows))
+        things = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return cls(generation, things, values, list(ids))
+
+    def counts(self, matched: np.ndarray) -> dict[str, dict[str, int]]:
+        hits = np.bincount(self.values[np.isin(self.things, matched)], minlength=len(self.labels))
+        counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
+        for i in np.flatnonzero(hits):
+            kind, value = self.labels[i]
+            counts[kind][value] = int(hits[i])
+        return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+                for kind, values in counts.items()}
+
+
 class Store:
     """The embedded registry over one SQLite file (safe to share between threads and processes)."""
 
@@ -131,6 +175,8 @@ class Store:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
+        self._facet_cache: FacetIndex | None = None
         if seed:
             self._seed_once()
 
@@ -156,6 +202,7 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._purge(conn, self.now())
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -206,6 +253,15 @@ class Store:
                  original_format=agent.original_format or "td", source=source or agent.source, agent=agent)
         return str(td["id"])
 
+    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
+        """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
+        tds = [agent_to_thing(agent) for agent in agents]
+        with self._write() as conn:
+            for agent, td in zip(agents, tds, strict=True):
+                self._upsert(conn, td, agent=agent, ttl=ttl, original=agent.original or None,
+                             original_format=agent.original_format or "td", source=source or agent.source)
+        return [str(td["id"]) for td in tds]
+
     def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
         """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change."""
         with self._write() as conn:
@@ -238,18 +294,20 @@ class Store:
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             count = self._purge(conn, self.now())
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         return count
 
     def _purge(self, conn: sqlite3.Connection, now: float) -> int:
-        rows = conn.execute("SELECT rowid, id FROM things WHERE expires IS NOT NULL AND expires <= ?",
+        rows = conn.execute("SELECT rowid, id FROM registrations WHERE expires IS NOT NULL AND expires <= ?",
                             (now,)).fetchall()
         for rowid, thing_id in rows:
             self._remove(conn, rowid, thing_id)
         return len(rows)
 
     def _remove(self, conn: sqlite3.Connection, rowid: int, thing_id: str) -> None:
-        conn.execute("DELETE FROM things WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM registrations WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM documents WHERE rowid = ?", (rowid,))
         conn.execute("DELETE FROM facets WHERE thing = ?", (rowid,))
         conn.execute("DELETE FROM things_fts WHERE rowid = ?", (rowid,))
         self._event(conn, "thing_deleted", thing_id, None)
@@ -259,21 +317,21 @@ class Store:
         now = self.now()
         thing_id = str(td["id"])
         expires = now + ttl if ttl is not None else None
-        old = conn.execute("SELECT rowid, created FROM things WHERE id = ?", (thing_id,)).fetchone()
-        values = (json.dumps(td, ensure_ascii=False), agent.model_dump_json(), _dumps(original),
-                  original_format, agent.name, agent.subset, source, now, ttl, expires)
+        old = conn.execute("SELECT rowid FROM registrations WHERE id = ?", (thing_id,)).fetchone()
+        values = (original_format, agent.name, agent.subset, source, now, ttl, expires)
+        docs = (json.dumps(td, ensure_ascii=False), agent.model_dump_json(), _dumps(original))
         if old is None:
-            cur = conn.execute("INSERT INTO things(td, agent, original, original_format, name, subset, "
-                               "source, modified, ttl, expires, created, id) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                               (*values, now, thing_id))
+            cur = conn.execute("INSERT INTO registrations(original_format, name, subset, source, modified, ttl, "
+                               "expires, created, id) VALUES (?,?,?,?,?,?,?,?,?)", (*values, now, thing_id))
             rowid = int(cur.lastrowid or 0)
         else:
             rowid = int(old[0])
-            conn.execute("UPDATE things SET td=?, agent=?, original=?, original_format=?, name=?, subset=?, "
-                         "source=?, modified=?, ttl=?, expires=? WHERE rowid=?", (*values, rowid))
+            conn.execute("UPDATE registrations SET original_format=?, name=?, subset=?, source=?, modified=?, "
+                         "ttl=?, expires=? WHERE rowid=?", (*values, rowid))
             conn.execute("DELETE FROM facets WHERE thing = ?", (rowid,))
             conn.execute("DELETE FROM things_fts WHERE rowid = ?", (rowid,))
+        conn.execute("INSERT OR REPLACE INTO documents(rowid, td, agent, original) VALUES (?,?,?,?)",
+                     (rowid, *docs))
         conn.executemany("INSERT INTO facets(thing, kind, value) VALUES (?,?,?)",
                          [(rowid, kind, value) for kind, value in _facet_values(agent)])
         conn.execute("INSERT INTO things_fts(rowid, body) VALUES (?, ?)", (rowid, _search_text(agent, td)))
@@ -306,12 +364,33 @@ class Store:
         order_by = "t.id" if order == "id" else "t.name, t.id"
         with self._connect() as conn:
             conn.row_factory = sqlite3.Row
-            total = conn.execute(f"SELECT count(*) FROM things t WHERE {where}", params).fetchone()[0]
-            rows = conn.execute(f"SELECT t.* FROM things t WHERE {where} ORDER BY {order_by} "
-                                "LIMIT ? OFFSET ?",
+            conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
+            rows = conn.execute(f"SELECT t.*, d.td, d.agent, d.original FROM (SELECT t.rowid AS r FROM "
+                                f"registrations t WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?) AS page "
+                                f"JOIN registrations t ON t.rowid = page.r JOIN documents d ON d.rowid = page.r "
+                                f"ORDER BY {order_by}",
                                 (*params, max(0, query.limit), max(0, query.offset))).fetchall()
-            counts = self._facets(conn, where, params) if facets else {}
+            if facets:
+                matched = np.fromiter((r[0] for r in conn.execute(
+                    f"SELECT t.rowid FROM registrations t WHERE {where}", params)), dtype=np.int64)
+                total, counts = len(matched), self._facet_index(conn).counts(matched)
+            else:
+                total = conn.execute(f"SELECT count(*) FROM registrations t WHERE {where}", params).fetchone()[0]
+                counts = {}
+            conn.execute("COMMIT")
         return SearchResult([self._entry(r) for r in rows], int(total), counts)
+
+    def _facet_index(self, conn: sqlite3.Connection) -> FacetIndex:
+        """Facet values of every registration, cached per store generation (bumped by every write)."""
+        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        cached = self._facet_cache
+        if cached is not None and cached.generation == generation:
+            return cached
+        rows = conn.execute("SELECT thing, kind, value FROM facets UNION ALL "
+                            "SELECT rowid, 'subset', subset FROM registrations").fetchall()
+        index = FacetIndex.build(generation, rows)
+        self._facet_cache = index
+        return index
 
     def events_since(self, seq: int, *, limit: int = 100) -> list[Event]:
         """Events after sequence number `seq` (for server-sent events and Last-Event-ID)."""
@@ -325,7 +404,7 @@ class Store:
             return int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 
     def _where(self, query: Query) -> tuple[str, list[Any]]:
-        clauses = ["(t.expires IS NULL OR t.expires > ?)"]
+        clauses = ["ifnull(t.expires, 1e308) > ?"]  # no index here: most rows live; the index serves purge
         params: list[Any] = [self.now()]
         if query.subset:
             clauses.append("t.subset = ?")
@@ -346,27 +425,16 @@ class Store:
             clauses.append("0")  # only punctuation: nothing can match
         return " AND ".join(clauses), params
 
-    def _facets(self, conn: sqlite3.Connection, where: str, params: list[Any]) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
-        rows = conn.execute(
-            f"SELECT f.kind, f.value, count(*) FROM facets f JOIN things t ON t.rowid = f.thing "
-            f"WHERE {where} GROUP BY f.kind, f.value "
-            f"UNION ALL SELECT 'subset', t.subset, count(*) FROM things t "
-            f"WHERE {where} GROUP BY t.subset", (*params, *params)).fetchall()
-        for kind, value, count in rows:
-            counts[kind][value] = int(count)
-        return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
-                for kind, values in counts.items()}
-
     def _row(self, conn: sqlite3.Connection, thing_id: str) -> Any:
         conn.row_factory = sqlite3.Row
-        return conn.execute("SELECT * FROM things WHERE id = ? AND (expires IS NULL OR expires > ?)",
+        return conn.execute("SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d "
+                            "ON d.rowid = t.rowid WHERE t.id = ? AND ifnull(t.expires, 1e308) > ?",
                             (thing_id, self.now())).fetchone()
 
     def _entry(self, row: Any) -> Entry:
         reg = Registration(row["created"], row["modified"], row["ttl"], row["expires"], self.now())
-        return Entry(row["id"], json.loads(row["td"]), Agent.model_validate_json(row["agent"]), reg,
-                     _loads(row["original"]), row["original_format"], row["source"])
+        return Entry(row["id"], reg, td_json=row["td"], agent_json=row["agent"], original_json=row["original"],
+                     original_format=row["original_format"], source=row["source"])
 
 
 def _facet_values(agent: Agent) -> list[tuple[str, str]]:
