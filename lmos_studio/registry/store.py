@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -156,7 +158,10 @@ class FacetIndex:
         return cls(generation, things, values, list(ids))
 
     def counts(self, matched: np.ndarray) -> dict[str, dict[str, int]]:
-        hits = np.bincount(self.values[np.isin(self.things, matched)], minlength=len(self.labels))
+        size = int(max(self.things.max(initial=0), matched.max(initial=0))) + 1
+        member = np.zeros(size, dtype=bool)
+        member[matched] = True
+        hits = np.bincount(self.values[member[self.things]], minlength=len(self.labels))
         counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
         for i in np.flatnonzero(hits):
             kind, value = self.labels[i]
@@ -172,6 +177,7 @@ class Store:
         self.path = Path(path)
         self.now = now
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
@@ -183,18 +189,38 @@ class Store:
     # -- connections ---------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection (opened on first use, reopened after a fork); every operation ends its
+        own transaction, so the next one starts clean."""
+        conn = self._open()
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise RegistryError(f"cannot open the registry database {self.path}: {exc}; check the path "
-                                "(LMOS_STUDIO_REGISTRY_DB) and its permissions", url=str(self.path)) from exc
-        try:
-            conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses at most the last commit
             yield conn
         except sqlite3.DatabaseError as exc:
             raise RegistryError(f"registry database {self.path}: {exc}", url=str(self.path)) from exc
         finally:
-            conn.close()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _open(self) -> sqlite3.Connection:
+        held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "conn", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1]
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=True)
+            conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses at most the last commit
+        except sqlite3.Error as exc:
+            raise RegistryError(f"cannot open the registry database {self.path}: {exc}; check the path "
+                                "(LMOS_STUDIO_REGISTRY_DB) and its permissions", url=str(self.path)) from exc
+        conn.row_factory = sqlite3.Row
+        self._local.conn = (os.getpid(), conn)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their threads end)."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            held[1].close()
+            self._local.conn = None
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -363,7 +389,6 @@ class Store:
         where, params = self._where(query)
         order_by = "t.id" if order == "id" else "t.name, t.id"
         with self._connect() as conn:
-            conn.row_factory = sqlite3.Row
             conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
             rows = conn.execute(f"SELECT t.*, d.td, d.agent, d.original FROM (SELECT t.rowid AS r FROM "
                                 f"registrations t WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?) AS page "
@@ -426,7 +451,6 @@ class Store:
         return " AND ".join(clauses), params
 
     def _row(self, conn: sqlite3.Connection, thing_id: str) -> Any:
-        conn.row_factory = sqlite3.Row
         return conn.execute("SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d "
                             "ON d.rowid = t.rowid WHERE t.id = ? AND ifnull(t.expires, 1e308) > ?",
                             (thing_id, self.now())).fetchone()
