@@ -12,7 +12,8 @@ st.title("Registry")
 st.caption("Search agent registries by capability, tenant, channel, protocol or free text; open an agent "
            "and add it to the open design.")
 sources = tuple(registry_view.source_picker())
-text = st.text_input("Search registries", key="registry_text", placeholder="capability, description, example utterance…")
+text = st.text_input("Search registries", key="registry_text",
+                     placeholder="capability, description, example utterance…")
 try:
     everything = resources.registry_search(sources, Query(text=text))
     query = registry_view.facet_filters(everything, text)

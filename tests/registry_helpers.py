@@ -55,7 +55,8 @@ def registry_server(tmp_path: Path, *, env: dict[str, str] | None = None, seed: 
                 **(env or {})}
     log = (tmp_path / f"server-{port}.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", str(port),
-                             "--db", str(db), *(["--announce"] if announce else [])], env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+                             "--db", str(db), *(["--announce"] if announce else [])],
+                            env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

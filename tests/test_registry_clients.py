@@ -73,9 +73,9 @@ def test_httpx_error_maps_to_ours(exc: Exception, expected: type[RegistryError])
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
-    with TddClient(URL, transport=httpx.MockTransport(handler), timeout_s=1) as client:
-        with pytest.raises(expected) as info:
-            client.get("urn:x")
+    with TddClient(URL, transport=httpx.MockTransport(handler), timeout_s=1) as client, \
+            pytest.raises(expected) as info:
+        client.get("urn:x")
     assert type(info.value) is expected
     assert "registry.test" in str(info.value) and info.value.url and "registry.test" in info.value.url
 
@@ -317,3 +317,22 @@ def test_kubeconfig_parsing(tmp_path: Path) -> None:
     (tmp_path / "garbage").write_text("::: not yaml {")
     with pytest.raises(ConfigError, match="garbage"):
         load_kubeconfig(tmp_path / "garbage")
+
+
+def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
+    from lmos_studio.registry.sources import SourceSpec, results_table, search_sources
+    from lmos_studio.registry.store import Store
+
+    store = Store(tmp_path / "s.sqlite3")
+    with stub_server(operator_route) as operator, stub_server(kube_route) as kube:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube)
+        sources = [SourceSpec("embedded"), SourceSpec("operator", operator, tenants=("acme",)),
+                   SourceSpec("kubernetes", str(kubeconfig)), SourceSpec("tdd", "http://127.0.0.1:9")]
+        outcome = search_sources(sources, Query(capability="view-bill"), store=store)
+    origins = {f.source for f in outcome.found}
+    assert origins == {"embedded registry", f"operator {operator}", f"kubernetes {kubeconfig}"}
+    assert all(f.agent.capability("view-bill") for f in outcome.found)
+    assert outcome.facets["capability"]["view-bill"] == len(outcome.found)
+    assert any("127.0.0.1:9" in e for e in outcome.errors)  # the dead server is a message
+    assert any("broken" in e for e in outcome.errors)  # the malformed Agent from Kubernetes too
+    assert list(results_table(outcome)["agent"]).count("billing-agent-stable") == 3

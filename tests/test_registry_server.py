@@ -282,3 +282,18 @@ def test_a2a_card_is_stored_as_td_with_original(server: str, reference: Path) ->
     assert response.status_code == 201, response.text
     td = httpx.get(server + response.headers["location"]).json()
     assert "https://www.w3.org/2022/wot/td/v1.1" in td["@context"]
+
+
+def test_last_event_id_replays_missed_events(server: str) -> None:
+    put(server, "urn:test:replay", make_td("replay"))
+    httpx.delete(f"{server}/things/urn:test:replay")
+    seen: list[tuple[str, str]] = []
+    with httpx.stream("GET", f"{server}/events/thing_deleted", headers={"Last-Event-ID": "0"},
+                      timeout=20) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                seen.append(("thing_deleted", json.loads(line[5:])["id"]))
+                if seen[-1][1] == "urn:test:replay":
+                    break
+    assert ("thing_deleted", "urn:test:replay") in seen
+    assert_problem(httpx.get(f"{server}/events/thing_exploded"), 404, "event_type")
