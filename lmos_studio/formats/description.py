@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.lmos import Doc as LmosDoc
-from lmos_studio.formats.yamlio import LineDict, YamlFloat, YamlInt, text_of
+from lmos_studio.formats.yamlio import YamlFloat, YamlInt
 from lmos_studio.model import Agent, Capability
 from lmos_studio.versions import is_strict_semver
 
@@ -32,11 +32,16 @@ MAX_DEPTH = yamlio.MAX_DEPTH  # nesting deeper than any description needs
 NAME_MAX = 63  # an agent name is a DNS label: it becomes <name>.<namespace>.svc.cluster.local
 _HASH_CHARS = 8  # hex digits of SHA-256 appended when a long name is cut
 _URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")  # RFC 3986 scheme ":" rest, no blanks
+_NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL_VALUE_RE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
 class Doc(LmosDoc):
-    """A description being read; `fail` always raises (typed so, for narrowing)."""
+    """A description being read: refuses hostile nesting up front; `fail` always raises."""
+
+    def __init__(self, raw: Any, *, path: str, kind: str) -> None:
+        check_depth(raw, source=path)
+        super().__init__(raw, path=path, kind=kind)
 
     def fail(self, message: str, *, node: Any = None, key: Any = None, field: str | None = None) -> NoReturn:
         super().fail(message, node=node, key=key, field=field)
@@ -79,6 +84,15 @@ def _digest(text: str) -> str:
 def is_uri(text: str) -> bool:
     """Whether `text` has the shape of an absolute URI (`urn:…`, `https://…`, `did:…`)."""
     return bool(_URI_RE.match(text))
+
+
+def check_name(doc: Doc, node: dict[str, Any], key: str, field: str) -> str:
+    """A given Kubernetes name (RFC 1123 label) or "" when absent; anything else is an error."""
+    value = doc.text(node, key, field)
+    if value and not _NAME_RE.match(value):
+        doc.fail(f"{value!r} is not a valid Kubernetes name (lower-case letters, digits and '-', at most "
+                 f"{NAME_MAX}, starting with a letter)", node=node, key=key, field=field)
+    return value
 
 
 def is_label_value(text: str) -> bool:
@@ -214,11 +228,17 @@ def _keep_float(text: str) -> YamlFloat:
     return value
 
 
-def parse_documents(text: str, *, source: str) -> list[Any]:
+def is_json(text: str) -> bool:
+    """Whether a text is meant as JSON (starts with `{` or `[`)."""
+    return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
+def parse_documents(text: str, *, source: str, lines: bool = True) -> list[Any]:
     """The documents of a JSON or YAML text (YAML may hold several), with line numbers where possible.
 
-    JSON is checked with the json module first (its messages name line and column); the YAML reader
-    then re-reads it to learn the line of every key. Numbers keep their text (`1.10` stays "1.10").
+    JSON is checked with the json module first (its messages name line and column); with `lines`, the
+    YAML reader then re-reads it to learn the line of every key (three times slower: readers parse
+    without and re-parse only to place an error). Numbers keep their text (`1.10` stays "1.10").
     """
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
@@ -233,6 +253,8 @@ def parse_documents(text: str, *, source: str) -> list[Any]:
             raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; this is not a description",
                                   path=source) from exc
         check_depth(data, source=source)
+        if not lines:
+            return [data]
         try:
             docs = yamlio.load_documents(text, path=source)
         except DesignFileError:
@@ -245,9 +267,7 @@ def parse_documents(text: str, *, source: str) -> list[Any]:
 
 
 def line_of(node: Any) -> int | None:
-    """The line a parsed mapping started on, when known."""
-    return node.line if isinstance(node, LineDict) else None
+    """The line a parsed mapping or sequence started on, when known."""
+    line = getattr(node, "line", None)
+    return line if isinstance(line, int) and line > 0 else None
 
-
-def texts_of(values: Iterable[Any]) -> tuple[str, ...]:
-    return tuple(text_of(v) for v in values)

@@ -1,7 +1,8 @@
 """Read agent descriptions of any supported format (detected or named) and write them in another.
 
 Formats (`FORMATS`): `agent` (LMOS `Agent` resources, YAML/JSON, multi-document or a `List`), `td`
-(LMOS WoT Thing Description), `a2a` (A2A Agent Card v1.0; `a2a-0.3` writes v0.3, both read), `capabilities`
+(LMOS WoT Thing Description), `a2a` (A2A Agent Card: written in the version it was read
+in, else v1.0; `a2a-1.0` / `a2a-0.3` choose), `capabilities`
 (the operator's capabilities.json), `routing-spec` (lmos-router AgentRoutingSpec list), `classifier`
 (the classifier's capability document). Every agent read from a non-LMOS format has `source`,
 `original_format` and `original` (the document verbatim) set; an LMOS `Agent` resource is the model
@@ -19,7 +20,7 @@ from lmos_studio.formats import a2a, capabilities_doc, lmos, routing_spec, td, y
 from lmos_studio.formats import description as d
 from lmos_studio.model import Agent
 
-FORMATS = ("agent", "td", "a2a", "a2a-0.3", "capabilities", "routing-spec", "classifier")
+FORMATS = ("agent", "td", "a2a", "a2a-1.0", "a2a-0.3", "capabilities", "routing-spec", "classifier")
 READ_FORMATS = ("auto", "agent", "td", "a2a", "capabilities", "routing-spec", "classifier")
 _EXPECTED = ("an LMOS Agent resource, a WoT Thing Description, an A2A Agent Card, a capabilities document, "
              "an AgentRoutingSpec list or a classifier capability document")
@@ -55,15 +56,25 @@ def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source:
     """
     if fmt not in READ_FORMATS:
         raise DesignFileError(f"unknown format {fmt!r}; use one of {', '.join(READ_FORMATS)}", path=source)
-    if isinstance(data, bytes | str):
-        docs = d.parse_documents(d.decode(data, source=source), source=source)
-    else:
+    if not isinstance(data, bytes | str):
         d.check_depth(data, source=source)
-        docs = [data]
+        return _read_all([data], source=source, fmt=fmt)
+    text = d.decode(data, source=source)
+    if not d.is_json(text):
+        return _read_all(d.parse_documents(text, source=source), source=source, fmt=fmt)
+    try:  # fast path: plain JSON; only a problem is worth the re-read that finds its line
+        return _read_all(d.parse_documents(text, source=source, lines=False), source=source, fmt=fmt)
+    except DesignFileError as exc:
+        if exc.line is not None:
+            raise
+        _read_all(d.parse_documents(text, source=source), source=source, fmt=fmt)
+        raise  # the re-read found no problem (YAML reads this JSON differently): the first error stands
+
+
+def _read_all(docs: list[Any], *, source: str, fmt: str) -> list[Agent]:
     agents: list[Agent] = []
-    for i, doc in enumerate(docs):
-        where = source if len(docs) == 1 else f"{source} (document {i + 1})"
-        agents += _read_document(doc, source=where, fmt=fmt)
+    for doc in docs:  # messages carry the line of each document, so `source` stays the file
+        agents += _read_document(doc, source=source, fmt=fmt)
     if not agents:
         raise DesignFileError(f"describes no agent; expected {_EXPECTED}", path=source)
     return agents
@@ -72,8 +83,7 @@ def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source:
 def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
     is_list = isinstance(doc, dict) and doc.get("kind") in ("List", "AgentList")
     if is_list and isinstance(doc.get("items"), list):
-        return [a for i, item in enumerate(doc["items"])
-                for a in _read_document(item, source=f"{source} items[{i}]", fmt=fmt)]
+        return [a for item in doc["items"] for a in _read_document(item, source=source, fmt=fmt)]
     if isinstance(doc, list):
         if fmt == "routing-spec" or (fmt == "auto" and routing_spec.looks_like_specs(doc)):
             return routing_spec.specs_to_agents(doc, source=source)
@@ -81,12 +91,11 @@ def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
             raise DesignFileError("is a vector-router seed file ([{text, agentName}]: example utterances), "
                                   "not agent descriptions; read it with routing_spec.read_seed",
                                   path=source, line=d.line_of(doc[0]))
-        return [a for i, item in enumerate(doc)
-                for a in _read_document(item, source=f"{source}[{i}]", fmt=fmt)]
+        return [a for item in doc for a in _read_document(item, source=source, fmt=fmt)]
     found = detect_format(doc) if fmt == "auto" else fmt
     if found is None:
-        if isinstance(doc, dict) and doc.get("apiVersion") == lmos.API_VERSION:
-            return []  # a Channel or other LMOS resource next to the Agents: not a description
+        if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+            return []  # a Channel, StudioDesign, Deployment… next to the Agents: not a description
         keys = ", ".join(str(k) for k in list(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
         raise DesignFileError(f"is not a known agent description (found: {keys}); expected {_EXPECTED}",
                               path=source, line=d.line_of(doc))
@@ -133,7 +142,10 @@ def write_description(agent: Agent, fmt: str) -> dict[str, Any] | list[Any]:
         return d.plain(lmos.agent_to_resource(agent, explicit_namespace=True))  # type: ignore[no-any-return]
     if fmt == "td":
         return td.agent_to_td(agent)
-    if fmt in ("a2a", "a2a-1.0"):
+    if fmt == "a2a":
+        same = agent.original_format == "a2a" and bool(agent.original)
+        return a2a.agent_to_card(agent, a2a.card_version(agent.original) if same else "1.0")
+    if fmt == "a2a-1.0":
         return a2a.agent_to_card(agent, "1.0")
     if fmt == "a2a-0.3":
         return a2a.agent_to_card(agent, "0.3")

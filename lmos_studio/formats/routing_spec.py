@@ -78,15 +78,17 @@ def _nonblank(doc: d.Doc, node: dict[str, Any], key: str, field: str) -> str:
 def spec_to_agent(spec: Any, *, source: str = "", index: int | None = None) -> Agent:
     """One AgentRoutingSpec object as an `Agent` (strict)."""
     prefix = f"[{index}]" if index is not None else ""
-    doc = d.Doc(spec, path=source or "<agent routing spec>", kind=KIND)
+    named = isinstance(spec, dict) and isinstance(spec.get("name"), str) and spec["name"].strip()
+    kind = f"{KIND} {spec['name']!r}" if named else KIND
+    doc = d.Doc(spec, path=source or "<agent routing spec>", kind=kind)
     if not isinstance(spec, dict):
         doc.fail("must be an object {name, description, version, capabilities, addresses}",
                  field=prefix or None)
     _strict_keys(doc, spec, SPEC_KEYS, prefix)
     for key in SPEC_KEYS:
         if key not in spec:
-            doc.fail(f"missing; router-core requires {', '.join(SPEC_KEYS)}", node=spec,
-                     field=f"{prefix}.{key}" if prefix else key)
+            doc.fail(f"`{key}` is missing; router-core requires {', '.join(SPEC_KEYS)} in every spec",
+                     node=spec, field=f"{prefix}.{key}" if prefix else key)
     name = _nonblank(doc, spec, "name", f"{prefix}.name" if prefix else "name")
     version = _nonblank(doc, spec, "version", f"{prefix}.version" if prefix else "version")
 
