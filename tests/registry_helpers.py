@@ -39,7 +39,7 @@ def make_td(name: str, *, caps: tuple[str, ...] = ("view-bill",), tenants: tuple
 
 @contextmanager
 def registry_server(tmp_path: Path, *, env: dict[str, str] | None = None, seed: bool = False,
-                    announce: bool = False) -> Iterator[str]:
+                    announce: bool = False, args: tuple[str, ...] = ()) -> Iterator[str]:
     """`lmos-studio registry serve` on a free 127.0.0.1 port; yields its base URL."""
     port = free_port()
     db = tmp_path / f"registry-{port}.sqlite3"
@@ -55,7 +55,7 @@ def registry_server(tmp_path: Path, *, env: dict[str, str] | None = None, seed: 
                 **(env or {})}
     log = (tmp_path / f"server-{port}.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", str(port),
-                             "--db", str(db), *(["--announce"] if announce else [])],
+                             "--db", str(db), *(["--announce"] if announce else []), *args],
                             env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:

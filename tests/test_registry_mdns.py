@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,23 @@ def test_bad_interface_setting_is_a_config_error(bad: str) -> None:
     with pytest.raises(ConfigError, match="LMOS_STUDIO_MDNS_INTERFACES"):
         discover(0.1, interfaces=[bad])
 
+
+
+def test_registry_server_registers_announced_agents_with_a_ttl(tmp_path: Path) -> None:
+    import httpx
+
+    td = make_td("announced-agent", caps=("mdns-cap",), thing_id="urn:test:announced")
+    with registry_server(tmp_path, env=ENV, args=("--discover", "1")) as url, \
+            announce(td, interfaces=["127.0.0.1"]) as announced:
+        found: dict[str, object] = {}
+        for _ in range(60):  # bounded polling: the server browses every second
+            body = httpx.get(f"{url}/search", params={"capability": "mdns-cap"}).json()
+            if body["items"]:
+                found = body["items"][0]
+                break
+            time.sleep(0.5)
+        assert found, "the announced agent was not registered"
+        assert found["id"] == "urn:test:announced"
+        registration = found["registration"]
+        assert isinstance(registration, dict) and registration["ttl"] == 3
+        assert announced.url

@@ -97,7 +97,10 @@ def register(app: typer.Typer) -> None:
               db: Annotated[Path | None, typer.Option(help="SQLite file (default: LMOS_STUDIO_REGISTRY_DB).")]
               = None,
               announce: Annotated[bool, typer.Option(help="Announce it over mDNS (_directory._sub._wot._tcp)."
-                                                     )] = False) -> None:
+                                                     )] = False,
+              discover: Annotated[float, typer.Option(
+                  "--discover", help="Every S seconds, register the Things announced on the local network "
+                  "(TTL 3×S); 0 = off.")] = 0.0) -> None:
         """Run the W3C WoT Thing Description Directory API over the registry until Ctrl-C."""
         from lmos_studio.registry.server import serve as run
 
@@ -107,7 +110,7 @@ def register(app: typer.Typer) -> None:
         _stop_on_sigterm()
         with contextlib.suppress(KeyboardInterrupt):
             run(host=host, port=port, store=store, token=_token(None), announce=announce,
-                max_body_bytes=settings.registry_max_body_kb * 1024)
+                max_body_bytes=settings.registry_max_body_kb * 1024, discover_interval_s=discover or None)
 
     @registry.command("register")
     def register_cmd(file: Annotated[Path, typer.Argument(help="A description: TD, Agent CR, A2A card, "

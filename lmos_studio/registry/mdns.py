@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import logging
 import socket
 import threading
 import time
@@ -23,12 +24,16 @@ from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Ze
 
 from lmos_studio.errors import ConfigError, LmosStudioError, RegistryError
 from lmos_studio.model import Agent
+from lmos_studio.registry.store import Store
 from lmos_studio.registry.things import thing_to_agent
+
+log = logging.getLogger(__name__)
 
 WOT_SERVICE = "_wot._tcp.local."
 DIRECTORY_SERVICE = "_directory._sub._wot._tcp.local."
 TD_PATH = "/.well-known/wot"
 LOOPBACK = "127.0.0.1"
+DISCOVER_BROWSE_S = 2.5  # each periodic browse listens this long (a browse under ~1.5 s can miss answers)
 RESOLVE_TIMEOUT_MS = 2000  # how long to wait for a service's SRV/TXT/A answers after its PTR
 
 
@@ -210,3 +215,24 @@ def _fetch(name: str, kind: str, url: str, timeout_s: float) -> Discovered:
         return Discovered(name, kind, url, td, agent)
     except LmosStudioError as exc:
         return Discovered(name, kind, url, error=str(exc))
+
+
+def register_discovered(store: Store, *, interval_s: float, stop: threading.Event,
+                        interfaces: list[str] | None = None) -> None:
+    """Until `stop` is set: browse the local network every `interval_s` and register each announced Thing's
+    TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops."""
+    while not stop.is_set():
+        try:
+            found = discover(DISCOVER_BROWSE_S, interfaces=interfaces)
+        except LmosStudioError as exc:
+            log.warning("mDNS discovery failed: %s", exc)
+            found = []
+        for item in found:
+            if item.kind != "Thing" or item.td is None:
+                continue
+            thing_id = str(item.td.get("id") or f"urn:mdns:{item.service.removesuffix('.' + WOT_SERVICE)}")
+            try:
+                store.put(thing_id, item.td, ttl=3 * interval_s, source=item.url, agent=item.agent)
+            except LmosStudioError as exc:
+                log.warning("cannot register %s from %s: %s", thing_id, item.url, exc)
+        stop.wait(interval_s)

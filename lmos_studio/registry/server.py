@@ -370,18 +370,29 @@ def _title(status: int) -> str:
 
 
 def serve(*, host: str, port: int, store: Store, token: str | None, announce: bool = False,
-          max_body_bytes: int = MAX_BODY_BYTES) -> None:
-    """Run the directory with uvicorn until interrupted (optionally announced over mDNS)."""
+          max_body_bytes: int = MAX_BODY_BYTES, discover_interval_s: float | None = None) -> None:
+    """Run the directory with uvicorn until interrupted; optionally announce it over mDNS and register the
+    Things announced on the local network (each with a TTL, so it expires once it stops announcing)."""
+    import contextlib
+    import threading
+
     import uvicorn
 
     app = create_app(store, token=token, max_body_bytes=max_body_bytes)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                             timeout_graceful_shutdown=2)  # SSE streams would otherwise hold shutdown open
     server = uvicorn.Server(config)
-    if not announce:
-        server.run()
-        return
-    from lmos_studio.registry.mdns import announce_directory
+    stop = threading.Event()
+    with contextlib.ExitStack() as stack:
+        if announce:
+            from lmos_studio.registry.mdns import announce_directory
 
-    with announce_directory(port=port, host=host):
+            stack.enter_context(announce_directory(port=port, host=host))
+        if discover_interval_s:
+            from lmos_studio.registry.mdns import register_discovered
+
+            worker = threading.Thread(target=register_discovered, args=(store,), daemon=True, name="mdns",
+                                      kwargs={"interval_s": discover_interval_s, "stop": stop})
+            worker.start()
+            stack.callback(stop.set)
         server.run()
