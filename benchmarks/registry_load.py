@@ -46,6 +46,7 @@ def worker(args: tuple[str, int, int]) -> dict[str, Any]:
     registered: list[str] = []
     errors: list[str] = []
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {"put": [], "post": [], "search": [], "get": []}
     with httpx.Client(base_url=url, timeout=30) as http:
         for i in range(count):
             kind = i % 10  # 4 PUT, 1 POST, 3 searches, 2 reads
@@ -78,7 +79,9 @@ def worker(args: tuple[str, int, int]) -> dict[str, Any]:
             except httpx.HTTPError as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
             latencies.append((time.perf_counter() - start) * 1000)
-    return {"registered": registered, "errors": errors, "latencies": latencies}
+            by_kind["put" if kind < 4 else "post" if kind == 4 else "search" if kind < 8 else "get"].append(
+                latencies[-1])
+    return {"registered": registered, "errors": errors, "latencies": latencies, "by_kind": by_kind}
 
 
 def main() -> None:
@@ -120,6 +123,8 @@ def main() -> None:
         "registrations_lost": len(lost), "registered_total_in_search": total,
         "latency_p50_ms": round(statistics.median(latencies), 2),
         "latency_p95_ms": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 2),
+        "latency_p50_ms_by_kind": {k: round(statistics.median([ms for r in results for ms in r["by_kind"][k]]), 2)
+                                   for k in ("put", "post", "search", "get")},
     }
     out = ROOT / "benchmarks" / "results" / "registry_load.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -164,3 +164,17 @@ def test_concurrent_threads_and_processes(tmp_path: Path) -> None:
         worker.join(timeout=120)
     assert all(p.exitcode == 0 for p in procs)
     assert Store(path, seed=False).search(Query(limit=1)).total == 5 * 40
+
+
+def test_facets_agree_between_sql_and_index(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.registry import store as store_module
+
+    for i in range(30):
+        store.put(f"urn:f:{i}", td(f"f{i}", caps=(f"cap-{i % 4}", "common"), tenants=(f"t{i % 3}",) if i % 5 else (),
+                                   channels=("web", "ivr")[: 1 + i % 2], subset="canary" if i % 7 == 0 else ""))
+    queries = [Query(), Query(channel="ivr"), Query(tenant="t1"), Query(text="f1"), Query(capability="cap-2")]
+    by_sql = [store.search(q).facets for q in queries]  # cache stale after the writes: SQL for small sets
+    monkeypatch.setattr(store_module, "SQL_FACETS_MAX", -1)
+    by_index = [store.search(q).facets for q in queries]
+    assert by_sql == by_index
+    assert by_index[0]["tenant"]["*"] == 6 and by_index[0]["subset"] == {"stable": 25, "canary": 5}

@@ -30,6 +30,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transactio
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
 DEFAULT_LIMIT = 50
 ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
+SQL_FACETS_MAX = 1000  # after a write, facets of match sets up to this size are counted in SQL
 FACETS = ("capability", "tenant", "channel", "protocol", "subset")
 Clock = Callable[[], float]
 
@@ -398,12 +399,30 @@ class Store:
             if facets:
                 matched = np.fromiter((r[0] for r in conn.execute(
                     f"SELECT t.rowid FROM registrations t WHERE {where}", params)), dtype=np.int64)
-                total, counts = len(matched), self._facet_index(conn).counts(matched)
+                total, counts = len(matched), self._facet_counts(conn, matched, where, params)
             else:
                 total = conn.execute(f"SELECT count(*) FROM registrations t WHERE {where}", params).fetchone()[0]
                 counts = {}
             conn.execute("COMMIT")
         return SearchResult([self._entry(r) for r in rows], int(total), counts)
+
+    def _facet_counts(self, conn: sqlite3.Connection, matched: np.ndarray, where: str,
+                      params: list[Any]) -> dict[str, dict[str, int]]:
+        """Facets of a match set: from the cached index when it is current; after a write, small match sets
+        are counted in SQL (cheaper than rebuilding the index), large ones rebuild it."""
+        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        cached = self._facet_cache
+        if (cached is None or cached.generation != generation) and len(matched) <= SQL_FACETS_MAX:
+            rows = conn.execute(
+                f"SELECT f.kind, f.value, count(*) FROM facets f WHERE f.thing IN (SELECT t.rowid FROM "
+                f"registrations t WHERE {where}) GROUP BY f.kind, f.value UNION ALL SELECT 'subset', t.subset, "
+                f"count(*) FROM registrations t WHERE {where} GROUP BY t.subset", (*params, *params)).fetchall()
+            counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
+            for kind, value, count in rows:
+                counts[kind][value] = int(count)
+            return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+                    for kind, values in counts.items()}
+        return self._facet_index(conn).counts(matched)
 
     def _facet_index(self, conn: sqlite3.Connection) -> FacetIndex:
         """Facet values of every registration, cached per store generation (bumped by every write)."""
