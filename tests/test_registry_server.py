@@ -297,3 +297,25 @@ def test_last_event_id_replays_missed_events(server: str) -> None:
                     break
     assert ("thing_deleted", "urn:test:replay") in seen
     assert_problem(httpx.get(f"{server}/events/thing_exploded"), 404, "event_type")
+
+
+def test_other_formats_are_stored_as_tds_with_the_original_kept(tmp_path: Path, reference: Path) -> None:
+    store = Store(tmp_path / "o.sqlite3", seed=False)
+    client = TestClient(create_app(store))
+    card = json.loads((reference / "descriptions" / "a2a-card-v1.json").read_text())
+    created = client.post("/things", json=card, params={"ttl": 120})
+    assert created.status_code == 201
+    thing_id = created.headers["location"].removeprefix("/things/")
+    entry = store.get(thing_id)
+    assert entry.original == card and entry.original_format == "a2a"
+    assert entry.registration.ttl == 120
+    assert client.get(created.headers["location"]).json()["title"]
+    caps = json.loads((reference / "descriptions" / "capabilities-document.json").read_text())
+    put_caps = client.put("/things/urn:caps", json=caps)
+    assert put_caps.status_code == 201 and store.get("urn:caps").original_format == "capabilities"
+
+
+def test_query_validation_and_methods_are_problems(server: str) -> None:
+    assert_problem(httpx.get(f"{server}/things", params={"offset": "abc"}), 400, "query.offset")
+    assert_problem(httpx.post(f"{server}/things/urn:x", json={}), 405)
+    assert_problem(httpx.get(f"{server}/search/sparql"), 404)
