@@ -35,4 +35,7 @@ if found is not None:
     label = "Replace in design" if already else "Add to design"
     if st.button(label, key="registry_add", icon=":material/add_circle:", type="primary"):
         state.edit(design.with_agent(agent_for_design(found)))
+        st.session_state["registry_added"] = found.agent.key
+        st.rerun()  # redraw the sidebar with the new agent count
+    if st.session_state.pop("registry_added", None) == found.agent.key:
         st.success(f"{found.agent.key} is in the design now (undo in the sidebar).", icon=":material/check:")

@@ -82,7 +82,9 @@ def test_browser_search_open_add(start_app, page, tmp_path: Path) -> None:  # ty
     store.put("urn:test:roam", make_td("roaming-helper", caps=("roaming-activate",),
                                        description="Switches roaming on for travellers"))
     url = start_app()
-    page.goto(f"{url}/registry")
+    page.goto(url)
+    page.get_by_test_id("stSidebarNav").get_by_text("Registry").click()  # through the app frame, as a person would
+    page.get_by_role("heading", name="Registry").wait_for(timeout=30_000)
     page.get_by_role("textbox", name="Search registries").fill("roaming")
     page.get_by_role("textbox", name="Search registries").press("Enter")
     page.get_by_text("1 agent(s)").wait_for(timeout=30_000)
@@ -91,6 +93,7 @@ def test_browser_search_open_add(start_app, page, tmp_path: Path) -> None:  # ty
     page.get_by_role("heading", name="roaming-helper").wait_for(timeout=30_000)
     page.get_by_role("button", name="Add to design").click()
     page.get_by_text("is in the design now").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Replace in design").wait_for(timeout=30_000)  # it is in the design now
     page.get_by_role("textbox", name="Search registries").fill("evil")
     page.get_by_role("textbox", name="Search registries").press("Enter")
     page.get_by_role("heading", name="roaming-helper").wait_for(state="detached", timeout=30_000)
