@@ -336,3 +336,17 @@ def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
     assert any("127.0.0.1:9" in e for e in outcome.errors)  # the dead server is a message
     assert any("broken" in e for e in outcome.errors)  # the malformed Agent from Kubernetes too
     assert list(results_table(outcome)["agent"]).count("billing-agent-stable") == 3
+
+
+def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
+    import socket
+
+    from tests.conftest import run_cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_cli("registry", "serve", "--port", str(port), "--db", str(tmp_path / "r.sqlite3"),
+                       env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2 and f"127.0.0.1:{port}" in done.stderr

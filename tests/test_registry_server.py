@@ -319,3 +319,16 @@ def test_query_validation_and_methods_are_problems(server: str) -> None:
     assert_problem(httpx.get(f"{server}/things", params={"offset": "abc"}), 400, "query.offset")
     assert_problem(httpx.post(f"{server}/things/urn:x", json={}), 405)
     assert_problem(httpx.get(f"{server}/search/sparql"), 404)
+
+
+def test_expired_registration_is_purged_with_a_deleted_event(server: str) -> None:
+    put(server, "urn:test:short-lived", make_td("short-lived", ttl=1))
+    seen = False
+    with httpx.stream("GET", f"{server}/events/thing_deleted", timeout=30,
+                      headers={"Last-Event-ID": "0"}) as stream:  # replay: no race with the purge
+        for line in stream.iter_lines():
+            if line.startswith("data:") and json.loads(line[5:])["id"] == "urn:test:short-lived":
+                seen = True
+                break
+    assert seen
+    assert_problem(httpx.get(f"{server}/things/urn:test:short-lived"), 404)

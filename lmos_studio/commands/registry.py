@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,6 +106,12 @@ def register(app: typer.Typer) -> None:
         from lmos_studio.registry.server import serve as run
 
         settings = get_settings()
+        try:  # uvicorn only logs a busy port and exits 1; say it plainly and exit 2 instead
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((host, port))
+        except OSError as exc:
+            _fail(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port or --host")
         store = _store(db)
         typer.echo(f"registry on http://{host}:{port} (database {store.path})", err=True)
         _stop_on_sigterm()

@@ -41,6 +41,7 @@ MAX_BODY_BYTES = 1 * 2**20  # a TD is a few KiB; a megabyte is generous and keep
 MAX_JSON_DEPTH = 32  # TDs nest a handful of levels (actions → forms → …); deeper bodies are refused
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+PURGE_INTERVAL_S = 5.0  # how often the server deletes expired registrations (reads hide them at once anyway)
 SSE_POLL_S = 0.25  # how often the event stream looks for new events in the store
 SSE_HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 EVENT_TYPES = ("thing_created", "thing_updated", "thing_deleted")
@@ -388,11 +389,22 @@ def serve(*, host: str, port: int, store: Store, token: str | None, announce: bo
             from lmos_studio.registry.mdns import announce_directory
 
             stack.enter_context(announce_directory(port=port, host=host))
+        purger = threading.Thread(target=_purge_periodically, args=(store, stop), daemon=True, name="purge")
+        purger.start()
+        stack.callback(stop.set)
         if discover_interval_s:
             from lmos_studio.registry.mdns import register_discovered
 
             worker = threading.Thread(target=register_discovered, args=(store,), daemon=True, name="mdns",
                                       kwargs={"interval_s": discover_interval_s, "stop": stop})
             worker.start()
-            stack.callback(stop.set)
         server.run()
+
+
+def _purge_periodically(store: Store, stop: Any) -> None:
+    """Delete expired registrations even when nobody writes, so `thing_deleted` events go out on time."""
+    while not stop.wait(PURGE_INTERVAL_S):
+        try:
+            store.purge()
+        except LmosStudioError:
+            continue  # a busy or vanished database: the next round tries again
