@@ -350,3 +350,27 @@ def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
         done = run_cli("registry", "serve", "--port", str(port), "--db", str(tmp_path / "r.sqlite3"),
                        env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
     assert done.returncode == 2 and f"127.0.0.1:{port}" in done.stderr
+
+
+def test_in_cluster_config_and_kubeconfig_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.config import get_settings
+    from lmos_studio.registry.clients import default_kubeconfig, in_cluster_config
+
+    account = tmp_path / "sa"
+    account.mkdir()
+    (account / "token").write_text("pod-token\n")
+    (account / "namespace").write_text("lmos\n")
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="not running in a Kubernetes pod"):
+        in_cluster_config(account)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    get_settings.cache_clear()
+    try:
+        config = in_cluster_config(account)
+        assert config.server == "https://10.0.0.1:443" and config.namespace == "lmos"
+        assert config.token == "pod-token" and "pod-token" not in repr(config)
+        assert default_kubeconfig() == tmp_path / "a"
+    finally:
+        get_settings.cache_clear()

@@ -398,7 +398,9 @@ def kubeconfig_contexts(path: Path | None = None) -> list[str]:
 
 
 def default_kubeconfig() -> Path:
-    env = os.environ.get("KUBECONFIG", "")  # kubectl's own variable, read where kubectl reads it
+    from lmos_studio.config import get_settings
+
+    env = get_settings().kubeconfig or ""  # LMOS_STUDIO_KUBECONFIG or kubectl's own KUBECONFIG
     return Path(env.split(os.pathsep)[0]).expanduser() if env else Path.home() / ".kube" / "config"
 
 
@@ -440,7 +442,10 @@ def load_kubeconfig(path: Path | None = None, *, context: str | None = None) -> 
 
 def in_cluster_config(root: Path = SERVICE_ACCOUNT) -> KubeConfig:
     """The pod's service-account config (KUBERNETES_SERVICE_HOST/PORT and the mounted token and CA)."""
-    host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    from lmos_studio.config import get_settings
+
+    settings = get_settings()
+    host, port = settings.kubernetes_service_host, settings.kubernetes_service_port
     if not host or not (root / "token").exists():
         raise ConfigError("not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST or the service-account "
                           "token is missing); give a kubeconfig instead")

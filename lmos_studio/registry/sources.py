@@ -20,6 +20,7 @@ from lmos_studio.registry.clients import SourceResult
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, Store
 
 SourceKind = Literal["embedded", "tdd", "operator", "kubernetes", "mdns"]
+IN_CLUSTER = "in-cluster"  # a kubernetes source's target: the pod's service account instead of a kubeconfig
 MDNS_TIMEOUT_S = 2.0  # how long the page browses the local network
 
 
@@ -105,8 +106,8 @@ def _remote(spec: SourceSpec, query: Query) -> SourceResult:
         with clients.OperatorClient(spec.target) as operator:
             return operator.agents(list(spec.tenants))
     if spec.kind == "kubernetes":
-        config = clients.load_kubeconfig(Path(spec.target) if spec.target else None,
-                                         context=spec.context or None)
+        config = clients.in_cluster_config() if spec.target == IN_CLUSTER else clients.load_kubeconfig(
+            Path(spec.target) if spec.target else None, context=spec.context or None)
         with clients.KubernetesClient(config) as kube:
             return kube.agents(spec.namespace or None)
     return _local_network(query)

@@ -12,6 +12,7 @@ import streamlit as st
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.registry.clients import kubeconfig_contexts
 from lmos_studio.registry.sources import (
+    IN_CLUSTER,
     Found,
     SearchOutcome,
     SourceSpec,
@@ -56,6 +57,9 @@ def source_picker() -> list[SourceSpec]:
 
 
 def _kubernetes_source() -> list[SourceSpec]:
+    if st.toggle("In-cluster service account", key="registry_src_incluster"):
+        namespace = st.text_input("Namespace (empty = the pod's)", key="registry_src_namespace")
+        return [SourceSpec("kubernetes", IN_CLUSTER, namespace=namespace.strip())]
     path = st.text_input("kubeconfig (empty = $KUBECONFIG or ~/.kube/config)", key="registry_src_kubeconfig")
     try:
         contexts = kubeconfig_contexts(Path(path) if path else None)
