@@ -9,8 +9,8 @@ Versions are always strings. Reading and writing files lives in `formats/`, not 
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

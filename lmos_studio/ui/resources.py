@@ -12,11 +12,13 @@ from typing import Any
 import networkx as nx
 import streamlit as st
 
-from lmos_studio.config import SAMPLES_DIR
+from lmos_studio.config import SAMPLES_DIR, get_settings
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.graph import GraphFilter, Highlight, Position, build_graph, filter_graph, layout
 from lmos_studio.lint import Finding, lint_design
 from lmos_studio.model import Design
+from lmos_studio.registry.sources import SearchOutcome, SourceSpec, search_sources
+from lmos_studio.registry.store import Query, Store
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.trust import safe_resolutions
 from lmos_studio.view import render_html
@@ -68,3 +70,18 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
     """The offline HTML of the (filtered, highlighted) graph."""
     graph, positions = design_graph(design)
     return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
+
+
+# -- registry ---------------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def registry_store() -> Store:
+    """The embedded registry (seeded from the samples on first start)."""
+    return Store(get_settings().registry_path)
+
+
+@st.cache_data(ttl=3, show_spinner="Searching the registries…", max_entries=64)
+def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutcome:
+    """Matches from every chosen source; kept 3 s so reruns do not refetch while expiry stays visible."""
+    store = registry_store() if any(s.kind == "embedded" for s in sources) else None
+    return search_sources(list(sources), query, store=store)

@@ -1,0 +1,1 @@
+"""Agent registries: the embedded SQLite store, the WoT TDD server, remote clients and mDNS discovery."""

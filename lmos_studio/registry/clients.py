@@ -1,0 +1,511 @@
+"""Remote registries over httpx: another TDD server, the LMOS operator REST API, the Kubernetes API.
+
+Every transport or HTTP failure becomes a `RegistryError` (or `RegistryUnavailable` / `AgentNotFound`) that
+names the URL. Reads that gather many items degrade: a `SourceResult` holds the agents that did arrive and
+one message per failure, so a slow or broken source never hides the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import ssl
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+import yaml
+
+from lmos_studio.errors import (
+    AgentNotFound,
+    ConfigError,
+    DesignFileError,
+    LmosStudioError,
+    RegistryError,
+    RegistryUnavailable,
+)
+from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
+from lmos_studio.model import Agent, Capability, Channel, Endpoint
+from lmos_studio.registry.store import Query
+from lmos_studio.registry.things import is_thing_description, thing_to_agent
+
+MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
+MAX_PAGES = 100  # at most this many `Link: rel=next` pages are followed
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+LMOS_GROUP = "lmos.eclipse/v1"
+
+
+@dataclass
+class SourceResult:
+    """What one source returned: the agents that arrived and a message per failure."""
+
+    agents: list[Agent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    total: int | None = None
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _timeout(timeout_s: float | None) -> float:
+    if timeout_s is not None:
+        return timeout_s
+    from lmos_studio.config import get_settings
+
+    return get_settings().registry_timeout_s
+
+
+def map_error(exc: Exception, url: str, *, timeout_s: float | None = None) -> RegistryError:
+    """Our error for an httpx exception (every class of httpx's tree), naming the URL."""
+    if isinstance(exc, httpx.TimeoutException):
+        return RegistryUnavailable(f"{url}: no answer within {timeout_s or ''}s ({type(exc).__name__}); "
+                                   "check that the registry runs, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S",
+                                   url=url)
+    if isinstance(exc, httpx.ConnectError | httpx.ProxyError):
+        return RegistryUnavailable(f"{url}: cannot connect ({exc or type(exc).__name__}); check the URL and "
+                                   "that the registry is running", url=url)
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return RegistryUnavailable(f"{url}: the connection failed ({type(exc).__name__}: {exc}); try again",
+                                   url=url)
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return RegistryError(f"{url}: not a usable URL ({exc}); use http://host:port or https://…", url=url)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return RegistryError(f"{url}: too many redirects; point at the registry itself", url=url)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return status_error(exc.response, url)
+    if isinstance(exc, httpx.HTTPError | httpx.StreamError | httpx.CookieConflict):
+        return RegistryError(f"{url}: {type(exc).__name__}: {exc}", url=url)
+    return RegistryError(f"{url}: {type(exc).__name__}: {exc}", url=url)
+
+
+def status_error(response: httpx.Response, url: str) -> RegistryError:
+    """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one."""
+    code = response.status_code
+    detail = ""
+    with contextlib.suppress(Exception):
+        body = json.loads(response.content[:4096] or b"null")
+        if isinstance(body, dict):
+            detail = str(body.get("detail") or body.get("message") or body.get("error") or "")[:300]
+    detail = f": {detail}" if detail else ""
+    if code == 404:
+        return AgentNotFound(f"{url}: not found (404){detail}", url=url, status_code=code)
+    if code in (401, 403):
+        return RegistryError(f"{url}: refused ({code}){detail}; give the registry's bearer token (--token or "
+                             "LMOS_STUDIO_REGISTRY_TOKEN)", url=url, status_code=code)
+    if code >= 500:
+        return RegistryUnavailable(f"{url}: the server failed ({code}){detail}; try again later", url=url,
+                                   status_code=code)
+    return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
+
+
+class HttpSource:
+    """An httpx client that answers with our errors only, with a response size cap."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float | None = None,
+                 transport: httpx.BaseTransport | None = None, verify: ssl.SSLContext | bool = True,
+                 headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = _timeout(timeout_s)
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        self.client = httpx.Client(timeout=self.timeout_s, transport=transport, verify=verify,
+                                   headers=all_headers, follow_redirects=True, max_redirects=5)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request; a non-2xx answer or a transport failure raises our error naming the URL."""
+        url = path if "://" in path else self.base_url + path
+        try:
+            request = self.client.build_request(method, url, **kwargs)
+            response = self.client.send(request, stream=True)
+            try:
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise RegistryError(f"{url}: the answer exceeds {MAX_RESPONSE_BYTES} bytes; refused",
+                                            url=url)
+                    chunks.append(chunk)
+            finally:
+                response.close()
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
+            raise map_error(exc, url, timeout_s=self.timeout_s) from exc
+        response = httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
+                                  request=request)
+        if not response.is_success:
+            raise status_error(response, url)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        try:
+            return json.loads(response.content)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise RegistryError(f"{response.request.url}: the answer is not JSON ({str(exc)[:80]}); is this "
+                                "the right URL?", url=str(response.request.url)) from exc
+
+
+def _agent_of(td: Any, source: str) -> Agent:
+    if not is_thing_description(td):
+        raise RegistryError(f"{source}: an item is not a Thing Description", url=source)
+    try:
+        return thing_to_agent(td, source=source)
+    except (LmosStudioError, ValueError) as exc:
+        raise RegistryError(f"{source}: TD {str(td.get('id', ''))[:80]!r} cannot be read: {exc}",
+                            url=source) from exc
+
+
+class TddClient(HttpSource):
+    """Another W3C WoT Thing Description Directory (such as `lmos-studio registry serve`)."""
+
+    def list_agents(self, *, limit: int = 100) -> SourceResult:
+        """Every TD, following `Link: rel=next`; a failing page stops the walk and is reported."""
+        result = SourceResult()
+        path: str | None = f"/things?offset=0&limit={limit}"
+        for _ in range(MAX_PAGES):
+            if path is None:
+                break
+            try:
+                response = self.request("GET", path)
+                items = json.loads(response.content)
+            except (RegistryError, ValueError) as exc:
+                result.errors.append(str(exc) if isinstance(exc, RegistryError) else
+                                     f"{self.base_url}{path}: the answer is not JSON")
+                break
+            self._collect(items, result)
+            path = _next_link(response)
+        return result
+
+    def search(self, query: Query) -> SourceResult:
+        """The server's /search (text, capability, tenant, channel, protocol, subset) with facets."""
+        given = {"q": query.text, "capability": query.capability, "tenant": query.tenant,
+                 "channel": query.channel, "protocol": query.protocol, "subset": query.subset,
+                 "offset": query.offset, "limit": query.limit}
+        params = {k: v for k, v in given.items() if v not in ("", None)}
+        result = SourceResult()
+        try:
+            body = self.json("GET", "/search", params=params)
+        except RegistryError as exc:
+            result.errors.append(str(exc))
+            return result
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            result.errors.append(f"{self.base_url}/search: the answer has no `items` list")
+            return result
+        self._collect(body["items"], result)
+        result.total = int(body["total"]) if isinstance(body.get("total"), int) else None
+        facets = body.get("facets")
+        if isinstance(facets, dict):
+            result.facets = {str(k): {str(v): int(n) for v, n in vals.items() if isinstance(n, int)}
+                             for k, vals in facets.items() if isinstance(vals, dict)}
+        return result
+
+    def _collect(self, items: Any, result: SourceResult) -> None:
+        if not isinstance(items, list):
+            result.errors.append(f"{self.base_url}: expected a JSON array of TDs")
+            return
+        for item in items:
+            try:
+                result.agents.append(_agent_of(item, self.base_url))
+            except RegistryError as exc:
+                result.errors.append(str(exc))
+
+    def get(self, thing_id: str) -> dict[str, Any]:
+        body = self.json("GET", f"/things/{quote(thing_id, safe=':')}")
+        if not isinstance(body, dict):
+            raise RegistryError(f"{self.base_url}/things/{thing_id}: not a JSON object", url=self.base_url)
+        return body
+
+    def put(self, thing_id: str, document: dict[str, Any], *, ttl: float | None = None) -> bool:
+        """Create or replace; True when the thing was new."""
+        response = self.request("PUT", f"/things/{quote(thing_id, safe=':')}", content=json.dumps(document),
+                                headers={"Content-Type": "application/td+json"},
+                                params={"ttl": ttl} if ttl else None)
+        return response.status_code == 201
+
+    def register(self, document: Any, *, ttl: float | None = None) -> list[str]:
+        """Register any description (a TD with an id is PUT, everything else POSTed); returns the ids."""
+        if isinstance(document, dict) and is_thing_description(document) and document.get("id"):
+            self.put(str(document["id"]), document, ttl=ttl)
+            return [str(document["id"])]
+        body = self.json("POST", "/things", content=json.dumps(document),
+                         headers={"Content-Type": "application/json"}, params={"ttl": ttl} if ttl else None)
+        return [str(i) for i in body.get("ids", [])] if isinstance(body, dict) else []
+
+    def renew(self, thing_id: str) -> None:
+        """Renew a TTL registration with an empty merge patch."""
+        self.request("PATCH", f"/things/{quote(thing_id, safe=':')}", content=b"{}",
+                     headers={"Content-Type": "application/merge-patch+json"})
+
+    def delete(self, thing_id: str) -> None:
+        self.request("DELETE", f"/things/{quote(thing_id, safe=':')}")
+
+
+def _next_link(response: httpx.Response) -> str | None:
+    for link in response.headers.get("link", "").split(","):
+        target, _, params = link.partition(";")
+        if 'rel="next"' in params.replace(" ", "") or "rel=next" in params.replace(" ", ""):
+            return target.strip().strip("<>") or None
+    return None
+
+
+# -- LMOS operator REST API (LMOS.md §2.1) -------------------------------------------------------------
+
+class OperatorClient(HttpSource):
+    """The LMOS operator's read-only API: Channels and ChannelRoutings of a tenant."""
+
+    def __init__(self, base_url: str, *, namespace: str = "default", subset: str = "stable",
+                 **kwargs: Any) -> None:
+        super().__init__(base_url, headers={"x-namespace": namespace, "x-subset": subset}, **kwargs)
+        self.namespace, self.subset = namespace, subset
+
+    def channels(self, tenant: str) -> list[Channel]:
+        path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels"
+        body = self.json("GET", path)
+        if not isinstance(body, list):
+            raise RegistryError(f"{self.base_url}{path}: expected a JSON array of Channels",
+                                url=self.base_url)
+        return [self._channel(item, path) for item in body]
+
+    def channel(self, tenant: str, channel: str) -> Channel:
+        path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels/{quote(channel, safe='')}"
+        return self._channel(self.json("GET", path), path)
+
+    def routing(self, tenant: str, channel: str) -> dict[str, Any]:
+        path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels/{quote(channel, safe='')}/routing"
+        body = self.json("GET", path)
+        if not isinstance(body, dict) or not isinstance(body.get("spec"), dict):
+            raise RegistryError(f"{self.base_url}{path}: not a ChannelRouting", url=self.base_url)
+        return body
+
+    def agents(self, tenants: list[str]) -> SourceResult:
+        """The agents wired into every channel of these tenants (from their ChannelRoutings)."""
+        result = SourceResult()
+        found: dict[str, Agent] = {}
+        for tenant in tenants:
+            try:
+                channels = self.channels(tenant)
+            except RegistryError as exc:
+                result.errors.append(str(exc))
+                continue
+            for channel in channels:
+                try:
+                    routing = self.routing(tenant, channel.channel or channel.name)
+                except RegistryError as exc:
+                    result.errors.append(str(exc))
+                    continue
+                for agent in routing_agents(routing, source=self.base_url):
+                    found[agent.key] = _merge(found.get(agent.key), agent)
+        result.agents = list(found.values())
+        return result
+
+    def _channel(self, item: Any, path: str) -> Channel:
+        if not isinstance(item, dict):
+            raise RegistryError(f"{self.base_url}{path}: not a Channel object", url=self.base_url)
+        try:
+            return channel_from_resource(item, path=self.base_url + path)
+        except DesignFileError as exc:
+            raise RegistryError(f"{self.base_url}{path}: {exc}", url=self.base_url) from exc
+
+
+def routing_agents(routing: dict[str, Any], *, source: str) -> list[Agent]:
+    """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them."""
+    meta: dict[str, Any] = routing["metadata"] if isinstance(routing.get("metadata"), dict) else {}
+    labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
+    namespace = str(meta.get("namespace") or "default")
+    agents = []
+    for group in routing["spec"].get("capabilityGroups") or []:
+        if not isinstance(group, dict) or not group.get("name"):
+            continue
+        caps, hosts = [], []
+        for cap in group.get("capabilities") or []:
+            if isinstance(cap, dict) and cap.get("name"):
+                caps.append(Capability(name=str(cap["name"]), version=str(cap.get("providedVersion") or ""),
+                                       id=str(cap.get("id") or ""),
+                                       description=str(cap.get("description") or "")))
+                hosts.append(str(cap.get("host") or ""))
+        host = next((h for h in hosts if h), "")
+        agents.append(Agent(
+            name=str(group["name"]), namespace=namespace, id=str(group.get("id") or ""),
+            description=str(group.get("description") or ""),
+            labels={"subset": str(labels["subset"])} if labels.get("subset") else {},
+            supported_tenants=(str(labels["tenant"]),) if labels.get("tenant") else (),
+            supported_channels=(str(labels["channel"]),) if labels.get("channel") else (),
+            capabilities=tuple(caps), source=source,
+            endpoints=(Endpoint(protocol="ws", uri=f"ws://{host}/subscriptions"),) if host else ()))
+    return agents
+
+
+def _merge(old: Agent | None, new: Agent) -> Agent:
+    """One agent seen in several channels: the union of its tenants, channels and capabilities."""
+    if old is None:
+        return new
+    caps = {c.name: c for c in (*old.capabilities, *new.capabilities)}
+    return old.model_copy(update={
+        "supported_tenants": tuple(dict.fromkeys((*old.supported_tenants, *new.supported_tenants))),
+        "supported_channels": tuple(dict.fromkeys((*old.supported_channels, *new.supported_channels))),
+        "capabilities": tuple(caps.values())})
+
+
+# -- Kubernetes API --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KubeConfig:
+    """How to reach one cluster: API server, trust, credentials, default namespace (no secret is printed)."""
+
+    server: str
+    namespace: str = "default"
+    context: str = ""
+    token: str | None = field(default=None, repr=False)
+    ca_pem: str | None = field(default=None, repr=False)
+    client_cert_pem: str | None = field(default=None, repr=False)
+    client_key_pem: str | None = field(default=None, repr=False)
+    insecure: bool = False
+
+
+def _named(items: Any, name: str, what: str, path: str) -> dict[str, Any]:
+    for item in items or []:
+        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get(what), dict):
+            return dict(item[what])
+    raise ConfigError(f"{path}: no {what} named {name!r}; pick one of `kubectl config get-contexts`")
+
+
+def _file_or_data(entry: dict[str, Any], key: str, base: Path) -> str | None:
+    if entry.get(f"{key}-data"):
+        return base64.b64decode(str(entry[f"{key}-data"])).decode("utf-8")
+    if entry.get(key):
+        path = Path(str(entry[key])).expanduser()
+        return (path if path.is_absolute() else base / path).read_text()
+    return None
+
+
+def kubeconfig_contexts(path: Path | None = None) -> list[str]:
+    """The context names of a kubeconfig file (default: $KUBECONFIG's first file or ~/.kube/config)."""
+    raw = _read_kubeconfig(path or default_kubeconfig())
+    return [str(c.get("name")) for c in raw.get("contexts") or [] if isinstance(c, dict)]
+
+
+def default_kubeconfig() -> Path:
+    from lmos_studio.config import get_settings
+
+    env = get_settings().kubeconfig or ""  # LMOS_STUDIO_KUBECONFIG or kubectl's own KUBECONFIG
+    return Path(env.split(os.pathsep)[0]).expanduser() if env else Path.home() / ".kube" / "config"
+
+
+def _read_kubeconfig(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the kubeconfig ({exc}); give --kubeconfig PATH") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: not a kubeconfig (a YAML mapping with clusters, users, contexts)")
+    return raw
+
+
+def load_kubeconfig(path: Path | None = None, *, context: str | None = None) -> KubeConfig:
+    """Read a kubeconfig file ourselves (PyYAML): server, CA, bearer token or client certificate."""
+    path = path or default_kubeconfig()
+    raw = _read_kubeconfig(path)
+    name = context or str(raw.get("current-context") or "")
+    try:
+        ctx = _named(raw.get("contexts"), name, "context", str(path))
+        cluster = _named(raw.get("clusters"), str(ctx.get("cluster")), "cluster", str(path))
+        user = _named(raw.get("users"), str(ctx.get("user")), "user", str(path)) if ctx.get("user") else {}
+        if "exec" in user or "auth-provider" in user:
+            raise ConfigError(f"{path}: user {ctx.get('user')!r} uses an exec/auth-provider plugin, "
+                              "which LMOS Studio does not run; use a context with a token or a client "
+                              "certificate")
+        token = user.get("token") or (_file_or_data({"f": user["tokenFile"]}, "f", path.parent)
+                                      if user.get("tokenFile") else None)
+        return KubeConfig(server=str(cluster.get("server") or ""),
+                          namespace=str(ctx.get("namespace") or "default"),
+                          context=name, token=str(token).strip() if token else None,
+                          ca_pem=_file_or_data(cluster, "certificate-authority", path.parent),
+                          client_cert_pem=_file_or_data(user, "client-certificate", path.parent),
+                          client_key_pem=_file_or_data(user, "client-key", path.parent),
+                          insecure=bool(cluster.get("insecure-skip-tls-verify")))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: a file or base64 value in the kubeconfig cannot be read: {exc}") from exc
+
+
+def in_cluster_config(root: Path = SERVICE_ACCOUNT) -> KubeConfig:
+    """The pod's service-account config (KUBERNETES_SERVICE_HOST/PORT and the mounted token and CA)."""
+    from lmos_studio.config import get_settings
+
+    settings = get_settings()
+    host, port = settings.kubernetes_service_host, settings.kubernetes_service_port
+    if not host or not (root / "token").exists():
+        raise ConfigError("not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST or the service-account "
+                          "token is missing); give a kubeconfig instead")
+    namespace = (root / "namespace").read_text().strip() if (root / "namespace").exists() else "default"
+    ca = (root / "ca.crt").read_text() if (root / "ca.crt").exists() else None
+    return KubeConfig(server=f"https://{host}:{port}", namespace=namespace, context="in-cluster",
+                      token=(root / "token").read_text().strip(), ca_pem=ca)
+
+
+@contextlib.contextmanager
+def _ssl_context(config: KubeConfig) -> Iterator[ssl.SSLContext | bool]:
+    if not config.server.startswith("https"):
+        yield True
+        return
+    ctx = ssl.create_default_context(cadata=config.ca_pem) if config.ca_pem else ssl.create_default_context()
+    if config.insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if config.client_cert_pem and config.client_key_pem:
+        with tempfile.TemporaryDirectory() as tmp:  # ssl loads a key pair from files only; 0700 dir, removed
+            cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+            cert.write_text(config.client_cert_pem)
+            key.write_text(config.client_key_pem)
+            key.chmod(0o600)
+            ctx.load_cert_chain(str(cert), str(key))
+    yield ctx
+
+
+class KubernetesClient(HttpSource):
+    """LMOS `Agent` and `Channel` resources of a namespace, straight from the Kubernetes API (no kubectl)."""
+
+    def __init__(self, config: KubeConfig, **kwargs: Any) -> None:
+        if not config.server:
+            raise ConfigError(f"kubeconfig context {config.context!r} has no cluster server URL")
+        with _ssl_context(config) as verify:
+            super().__init__(config.server, token=config.token, verify=verify, **kwargs)
+        self.config = config
+
+    def _list(self, plural: str, namespace: str | None) -> list[dict[str, Any]]:
+        ns = quote(namespace or self.config.namespace, safe="")
+        path = f"/apis/{LMOS_GROUP}/namespaces/{ns}/{plural}"
+        body = self.json("GET", path)
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise RegistryError(f"{self.base_url}{path}: not a Kubernetes list", url=self.base_url + path)
+        return [i for i in body["items"] if isinstance(i, dict)]
+
+    def agents(self, namespace: str | None = None) -> SourceResult:
+        """Agents of the namespace; an unreadable resource is reported, the others still arrive."""
+        result = SourceResult()
+        try:
+            items = self._list("agents", namespace)
+        except RegistryError as exc:
+            result.errors.append(str(exc))
+            return result
+        for item in items:
+            try:
+                result.agents.append(agent_from_resource(item, path=self.base_url, source=self.base_url))
+            except DesignFileError as exc:
+                result.errors.append(str(exc))
+        return result
+
+    def channels(self, namespace: str | None = None) -> list[Channel]:
+        return [channel_from_resource(item, path=self.base_url) for item in self._list("channels", namespace)]

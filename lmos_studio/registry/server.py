@@ -1,0 +1,410 @@
+"""The registry server: the W3C WoT Thing Description Directory HTTP API over the embedded store.
+
+Implements `/things` (create, retrieve, update, merge-patch, delete, paged listing with `Link`), `/events`
+(server-sent events), `/search` (our documented search by text, capability, tenant, channel, protocol,
+subset) and `/.well-known/wot`. Errors are RFC 9457 problem details. A2A cards, capabilities.json and
+routing specs are accepted too and stored as TDs with the original kept. Writes may require a bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lmos_studio.errors import AgentNotFound, LmosStudioError
+from lmos_studio.model import Agent
+from lmos_studio.registry.store import Entry, Query, Registration, Store
+from lmos_studio.registry.things import (
+    DISCOVERY_CONTEXT,
+    TD_CONTEXT,
+    agent_to_thing,
+    descriptions_of,
+    is_thing_description,
+)
+
+TD_JSON = "application/td+json"
+Found = tuple[dict[str, Any], Agent | None, dict[str, Any] | None, str]  # (td, agent, original, format)
+PROBLEM_JSON = "application/problem+json"
+MERGE_PATCH = "application/merge-patch+json"
+JSON_TYPES = ("application/td+json", "application/json", "application/ld+json")
+MAX_BODY_BYTES = 1 * 2**20  # a TD is a few KiB; a megabyte is generous and keeps the server safe
+MAX_JSON_DEPTH = 32  # TDs nest a handful of levels (actions → forms → …); deeper bodies are refused
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+PURGE_INTERVAL_S = 5.0  # how often the server deletes expired registrations (reads hide them at once anyway)
+SSE_POLL_S = 0.25  # how often the event stream looks for new events in the store
+SSE_HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
+EVENT_TYPES = ("thing_created", "thing_updated", "thing_deleted")
+PROBLEM_BASE = "https://lmos-studio.dev/problems/"
+
+
+class Problem(Exception):
+    """An HTTP error answered as problem details (`type, title, status, detail`, and the field)."""
+
+    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.field, self.headers = status, title, detail, field, headers
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + problem.title.lower().replace(" ", "-"),
+                            "title": problem.title, "status": problem.status, "detail": problem.detail}
+    if problem.field:
+        body["field"] = problem.field
+        body["validationErrors"] = [{"field": problem.field, "description": problem.detail}]
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
+
+
+def iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def registration_info(reg: Registration) -> dict[str, Any]:
+    info = {"created": iso(reg.created), "modified": iso(reg.modified), "expires": iso(reg.expires),
+            "ttl": reg.ttl, "retrieved": iso(reg.retrieved)}
+    return {k: v for k, v in info.items() if v is not None}
+
+
+def enriched(entry: Entry) -> dict[str, Any]:
+    """The stored TD with the discovery context and its registration info (W3C WoT Discovery §7.3)."""
+    td = dict(entry.td)
+    context = td.get("@context")
+    contexts = list(context) if isinstance(context, list) else [context] if context else [TD_CONTEXT]
+    if DISCOVERY_CONTEXT not in contexts:
+        contexts.append(DISCOVERY_CONTEXT)
+    td["@context"] = contexts
+    td["registration"] = registration_info(entry.registration)
+    return td
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> Any:
+    """The request body as JSON: content type checked (415), size capped before and while reading (413),
+    nesting depth capped (400)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in types:
+        raise Problem(415, "Unsupported Media Type", f"Content-Type {media or '(none)'!r} is not accepted "
+                      f"here; send {' or '.join(types)}", field="Content-Type")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise Problem(413, "Content Too Large", f"the body is {declared} bytes; at most {limit} are accepted",
+                      field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "Content Too Large", f"the body exceeds {limit} bytes", field="body")
+        chunks.append(chunk)
+    try:
+        data = json.loads(b"".join(chunks))
+    except RecursionError:
+        data = None
+        size = -1
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Problem(400, "Bad Request", f"the body is not valid JSON: {exc}", field="body") from exc
+    if size < 0 or _depth(data) > MAX_JSON_DEPTH:
+        raise Problem(400, "Bad Request", f"the JSON nests deeper than {MAX_JSON_DEPTH} levels", field="body")
+    return data
+
+
+def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The directory as an ASGI app over a store; `token` (if set) is required as a bearer for writes."""
+    app = FastAPI(title="LMOS Studio Thing Description Directory", version="1.0.0",
+                  description="W3C WoT TDD API (things, events, search) over the LMOS Studio registry.")
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"  # JSON is never sniffed as HTML
+        return response
+
+    @app.exception_handler(Problem)
+    async def on_problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc)
+
+    @app.exception_handler(AgentNotFound)
+    async def on_not_found(_: Request, exc: AgentNotFound) -> JSONResponse:
+        return problem_response(Problem(404, "Not Found", str(exc), field="id"))
+
+    @app.exception_handler(LmosStudioError)
+    async def on_error(_: Request, exc: LmosStudioError) -> JSONResponse:
+        field = getattr(exc, "field", None) or "body"
+        return problem_response(Problem(400, "Bad Request", str(exc), field=field))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(Problem(exc.status_code, _title(exc.status_code), str(exc.detail)))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        return problem_response(Problem(400, "Bad Request", f"{where}: {err.get('msg')}", field=where))
+
+    def authorize(request: Request) -> None:
+        if not token:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            raise Problem(401, "Unauthorized", "writes need `Authorization: Bearer <token>` "
+                          "(the server's LMOS_STUDIO_REGISTRY_TOKEN)", field="Authorization",
+                          headers={"WWW-Authenticate": 'Bearer realm="lmos-studio-registry"'})
+
+    def registrations(data: Any, *, thing_id: str | None, source: str) -> list[Found]:
+        """(td, agent, original, format) for each description in a body; TDs are stored as given."""
+        if not isinstance(data, dict | list):
+            raise Problem(400, "Bad Request", "the body must be a JSON object (a TD, an A2A card or a "
+                          "capabilities document)", field="body")
+        if is_thing_description(data):
+            assert isinstance(data, dict)
+            if not isinstance(data.get("title"), str) or not data["title"].strip():
+                raise Problem(400, "Bad Request", "a Thing Description needs a non-empty string `title`",
+                              field="title")
+            if thing_id and "id" in data and data["id"] != thing_id:
+                raise Problem(400, "Bad Request", f"the TD's id {data['id']!r} differs from the URL's "
+                              f"{thing_id!r}", field="id")
+            return [(data, None, None, "td")]
+        agents = descriptions_of(data, source=source)
+        out: list[Found] = []
+        for agent in agents:
+            td = agent_to_thing(agent)
+            original = agent.original or (data if isinstance(data, dict) else None)
+            out.append((td, agent, original, agent.original_format or "td"))
+        return out
+
+    def ttl_of(data: Any, request: Request) -> float | None:
+        raw: Any = request.query_params.get("ttl")
+        if raw is None and isinstance(data, dict) and isinstance(data.get("registration"), dict):
+            raw = data["registration"].get("ttl")
+        if raw is None:
+            return None
+        try:
+            ttl = float(raw)
+        except (TypeError, ValueError):
+            ttl = -1.0
+        if not 0 < ttl < 10 * 365 * 86400:
+            raise Problem(400, "Bad Request", f"ttl {raw!r} must be a positive number of seconds",
+                          field="registration.ttl")
+        return ttl
+
+    @app.put("/things/{thing_id:path}", status_code=201, summary="Create or replace a TD")
+    async def put_thing(thing_id: str, request: Request) -> Response:
+        authorize(request)
+        data = await read_json(request, types=JSON_TYPES, limit=max_body_bytes)
+        found = registrations(data, thing_id=thing_id, source=f"PUT /things/{thing_id}")
+        if len(found) != 1:
+            raise Problem(400, "Bad Request", f"the body describes {len(found)} agents; PUT takes one "
+                          "(POST /things registers several)", field="body")
+        td, agent, original, fmt = found[0]
+        ttl = ttl_of(data, request)
+        created = await run_in_threadpool(lambda: store.put(thing_id, td, ttl=ttl, original=original,
+                                                            original_format=fmt, agent=agent))
+        return Response(status_code=201 if created else 204)
+
+    @app.post("/things", status_code=201, summary="Register anonymous TDs or other descriptions")
+    async def post_thing(request: Request) -> Response:
+        authorize(request)
+        data = await read_json(request, types=JSON_TYPES, limit=max_body_bytes)
+        found = registrations(data, thing_id=None, source="POST /things")
+        if is_thing_description(data) and "id" in data:
+            raise Problem(400, "Bad Request", "an anonymous TD must not carry an `id`; use PUT /things/{id}",
+                          field="id")
+        ttl = ttl_of(data, request)
+        ids = [await run_in_threadpool(_register, store, item, ttl) for item in found]
+        if not ids:
+            raise Problem(400, "Bad Request", "the body describes no agent", field="body")
+        return JSONResponse({"ids": ids}, status_code=201, headers={"Location": f"/things/{ids[0]}"})
+
+    @app.get("/things/{thing_id:path}", summary="Retrieve a TD (enriched with registration info)")
+    def get_thing(thing_id: str) -> Response:
+        return JSONResponse(enriched(store.get(thing_id)), media_type=TD_JSON)
+
+    @app.patch("/things/{thing_id:path}", status_code=204, summary="Merge-patch a TD; {} renews its TTL")
+    async def patch_thing(thing_id: str, request: Request) -> Response:
+        authorize(request)
+        patch = await read_json(request, types=(MERGE_PATCH,), limit=max_body_bytes)
+        if not isinstance(patch, dict):
+            raise Problem(400, "Bad Request", "a merge patch must be a JSON object", field="body")
+        if "id" in patch and patch["id"] != thing_id:
+            raise Problem(400, "Bad Request", "a patch cannot change the id", field="id")
+        if "title" in patch and (not isinstance(patch["title"], str) or not patch["title"].strip()):
+            raise Problem(400, "Bad Request", "`title` must stay a non-empty string", field="title")
+        await run_in_threadpool(store.patch, thing_id, patch)
+        return Response(status_code=204)
+
+    @app.delete("/things/{thing_id:path}", status_code=204, summary="Delete a TD")
+    def delete_thing(thing_id: str, request: Request) -> Response:
+        authorize(request)
+        store.delete(thing_id)
+        return Response(status_code=204)
+
+    @app.get("/things", summary="List TDs, paged (Link rel=next)")
+    def list_things(request: Request, offset: int = 0, limit: int = DEFAULT_PAGE) -> Response:
+        offset, limit = max(0, offset), min(max(1, limit), MAX_PAGE)
+        entries, total = store.list_page(offset=offset, limit=limit)
+        links = []
+        if offset + limit < total:
+            links.append(f'</things?offset={offset + limit}&limit={limit}>; rel="next"')
+        return JSONResponse([enriched(e) for e in entries], media_type="application/ld+json",
+                            headers={"Link": ", ".join(links)} if links else {})
+
+    @app.get("/search", summary="Search by text, capability, tenant, channel, protocol, subset; with facets")
+    def search(q: str = "", capability: str = "", tenant: str = "", channel: str = "", protocol: str = "",
+               subset: str = "", offset: int = 0, limit: int = DEFAULT_PAGE) -> Response:
+        """Every non-empty parameter must match; `tenant` also matches agents that serve every tenant."""
+        query = Query(text=q[:500], capability=capability, tenant=tenant, channel=channel, protocol=protocol,
+                      subset=subset, offset=max(0, offset), limit=min(max(1, limit), MAX_PAGE))
+        result = store.search(query)
+        return JSONResponse({"total": result.total, "offset": query.offset, "limit": query.limit,
+                             "facets": result.facets, "items": [enriched(e) for e in result.entries]})
+
+    @app.get("/events", summary="Server-sent events: thing_created, thing_updated, thing_deleted")
+    @app.get("/events/{event_type}", include_in_schema=False)
+    async def events(request: Request, event_type: str = "", diff: bool = False) -> StreamingResponse:
+        if event_type and event_type not in EVENT_TYPES:
+            raise Problem(404, "Not Found", f"no event type {event_type!r}; use one of "
+                          f"{', '.join(EVENT_TYPES)}", field="event_type")
+        last = request.headers.get("last-event-id", "")
+        start = int(last) if last.isdigit() else await run_in_threadpool(store.last_event)
+        return StreamingResponse(_stream(request, store, start, event_type, diff=diff),
+                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/.well-known/wot", summary="The directory's own Thing Description")
+    def well_known(request: Request) -> Response:
+        return JSONResponse(directory_td(str(request.base_url), secured=bool(token)), media_type=TD_JSON)
+
+    return app
+
+
+def _register(store: Store, found: Found, ttl: float | None) -> str:
+    td, agent, original, fmt = found
+    if agent is None:
+        return store.add(td, ttl=ttl)
+    store.put(str(td["id"]), td, ttl=ttl, original=original, original_format=fmt, agent=agent)
+    return str(td["id"])
+
+
+async def _stream(request: Request, store: Store, seq: int, only: str, *, diff: bool) -> AsyncIterator[str]:
+    idle = 0.0
+    yield ": lmos-studio registry events\n\n"
+    while not await request.is_disconnected():
+        batch = await run_in_threadpool(store.events_since, seq)
+        for event in batch:
+            seq = event.seq
+            if only and event.type != only:
+                continue
+            data: dict[str, Any] = {"id": event.thing_id}
+            if diff and event.td is not None:
+                data = event.td
+            yield f"event: {event.type}\nid: {event.seq}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+        if batch:
+            idle = 0.0
+            continue
+        await asyncio.sleep(SSE_POLL_S)
+        idle += SSE_POLL_S
+        if idle >= SSE_HEARTBEAT_S:
+            idle = 0.0
+            yield ": keep-alive\n\n"
+
+
+def directory_td(base: str, *, secured: bool) -> dict[str, Any]:
+    """The Thing Description of this directory (W3C WoT Discovery, `ThingDirectory`)."""
+    security = {"bearer_sc": {"scheme": "bearer"}} if secured else {"nosec_sc": {"scheme": "nosec"}}
+    json_form = {"contentType": TD_JSON}
+    return {
+        "@context": [TD_CONTEXT, DISCOVERY_CONTEXT], "@type": "ThingDirectory",
+        "id": "urn:lmos-studio:thing-directory", "title": "LMOS Studio Thing Description Directory",
+        "base": base, "securityDefinitions": security, "security": list(security),
+        "properties": {"things": {"description": "Paged listing of TDs", "readOnly": True, "type": "array",
+                                  "uriVariables": {"offset": {"type": "number"}, "limit": {"type": "number"}},
+                                  "forms": [{"href": "things{?offset,limit}",
+                                             "contentType": "application/ld+json"}]}},
+        "actions": {
+            "createThing": {"forms": [{"href": "things/{id}", "htv:methodName": "PUT", **json_form}]},
+            "createAnonymousThing": {"forms": [{"href": "things", "htv:methodName": "POST", **json_form}]},
+            "retrieveThing": {"safe": True, "idempotent": True,
+                              "forms": [{"href": "things/{id}", "htv:methodName": "GET", **json_form}]},
+            "updateThing": {"forms": [{"href": "things/{id}", "htv:methodName": "PUT", **json_form}]},
+            "partiallyUpdateThing": {"forms": [{"href": "things/{id}", "htv:methodName": "PATCH",
+                                                "contentType": MERGE_PATCH}]},
+            "deleteThing": {"forms": [{"href": "things/{id}", "htv:methodName": "DELETE"}]},
+            "searchThings": {"safe": True, "idempotent": True, "forms": [{
+                "href": "search{?q,capability,tenant,channel,protocol,subset,offset,limit}",
+                "htv:methodName": "GET", "contentType": "application/json"}]},
+        },
+        "events": {name: {"data": {"type": "object"}, "forms": [{
+            "href": f"events/{name}", "subprotocol": "sse", "contentType": "text/event-stream"}]}
+            for name in EVENT_TYPES},
+    }
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def serve(*, host: str, port: int, store: Store, token: str | None, announce: bool = False,
+          max_body_bytes: int = MAX_BODY_BYTES, discover_interval_s: float | None = None) -> None:
+    """Run the directory with uvicorn until interrupted; optionally announce it over mDNS and register the
+    Things announced on the local network (each with a TTL, so it expires once it stops announcing)."""
+    import contextlib
+    import threading
+
+    import uvicorn
+
+    app = create_app(store, token=token, max_body_bytes=max_body_bytes)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                            timeout_graceful_shutdown=2)  # SSE streams would otherwise hold shutdown open
+    server = uvicorn.Server(config)
+    stop = threading.Event()
+    with contextlib.ExitStack() as stack:
+        if announce:
+            from lmos_studio.registry.mdns import announce_directory
+
+            stack.enter_context(announce_directory(port=port, host=host))
+        purger = threading.Thread(target=_purge_periodically, args=(store, stop), daemon=True, name="purge")
+        purger.start()
+        stack.callback(stop.set)
+        if discover_interval_s:
+            from lmos_studio.registry.mdns import register_discovered
+
+            worker = threading.Thread(target=register_discovered, args=(store,), daemon=True, name="mdns",
+                                      kwargs={"interval_s": discover_interval_s, "stop": stop})
+            worker.start()
+        server.run()
+
+
+def _purge_periodically(store: Store, stop: Any) -> None:
+    """Delete expired registrations even when nobody writes, so `thing_deleted` events go out on time."""
+    while not stop.wait(PURGE_INTERVAL_S):
+        try:
+            store.purge()
+        except LmosStudioError:
+            continue  # a busy or vanished database: the next round tries again

@@ -1,0 +1,206 @@
+"""Search several registries at once (embedded, TDD servers, operator API, Kubernetes, local network) and
+shape the results for display: one table of matches, summed facets, a detail view per agent.
+
+Every source degrades on its own: a failing source adds a message, the others still answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.model import Agent
+from lmos_studio.registry.clients import SourceResult
+from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, Store
+
+SourceKind = Literal["embedded", "tdd", "operator", "kubernetes", "mdns"]
+IN_CLUSTER = "in-cluster"  # a kubernetes source's target: the pod's service account instead of a kubeconfig
+MDNS_TIMEOUT_S = 2.0  # how long the page browses the local network
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One place to search: `target` is a URL (tdd, operator) or a kubeconfig path ("" = default)."""
+
+    kind: SourceKind
+    target: str = ""
+    tenants: tuple[str, ...] = ()  # operator API: which tenants to read
+    context: str = ""  # kubernetes: kubeconfig context ("" = current)
+    namespace: str = ""  # kubernetes: namespace ("" = the context's)
+
+    @property
+    def label(self) -> str:
+        return {"embedded": "embedded registry", "mdns": "local network"}.get(self.kind, "") or \
+            f"{self.kind} {self.target or self.context or '(default)'}"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One match: the agent, which source it came from, its registry id and expiry (epoch s or None)."""
+
+    agent: Agent
+    source: str
+    thing_id: str = ""
+    expires: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.source} · {self.agent.key}"
+
+
+@dataclass
+class SearchOutcome:
+    found: list[Found] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def by_key(self, key: str) -> Found | None:
+        return next((f for f in self.found if f.key == key), None)
+
+
+def matches(agent: Agent, query: Query) -> bool:
+    """The store's search rules applied to an agent fetched from a source that cannot search itself."""
+    words = [w.lower() for w in "".join(c if c.isalnum() else " " for c in query.text).split()]
+    parts = [agent.name, agent.description, *agent.supported_tenants, *agent.supported_channels]
+    parts += [f"{c.name} {c.description} {' '.join(c.examples)}" for c in agent.capabilities]
+    text = " ".join(parts).lower()
+    return ((not query.capability or agent.capability(query.capability) is not None)
+            and (not query.tenant or not agent.supported_tenants or query.tenant in agent.supported_tenants)
+            and (not query.channel or query.channel in agent.supported_channels)
+            and (not query.protocol or query.protocol in agent.protocols)
+            and (not query.subset or agent.subset == query.subset)
+            and all(w in text for w in words))
+
+
+def facet_counts(agents: list[Agent]) -> dict[str, dict[str, int]]:
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in FACETS}
+    for agent in agents:
+        counts["capability"].update({c.name for c in agent.capabilities})
+        counts["tenant"].update(set(agent.supported_tenants) or {ANY_TENANT})
+        counts["channel"].update(set(agent.supported_channels))
+        counts["protocol"].update(set(agent.protocols))
+        counts["subset"][agent.subset] += 1
+    return {kind: dict(c) for kind, c in counts.items()}
+
+
+def _add_facets(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> None:
+    for kind, values in more.items():
+        bucket = total.setdefault(kind, {})
+        for value, count in values.items():
+            bucket[value] = bucket.get(value, 0) + count
+
+
+def _remote(spec: SourceSpec, query: Query) -> SourceResult:
+    from lmos_studio.registry import clients
+
+    if spec.kind == "tdd":
+        with clients.TddClient(spec.target) as tdd:
+            return tdd.search(query)
+    if spec.kind == "operator":
+        with clients.OperatorClient(spec.target) as operator:
+            return operator.agents(list(spec.tenants))
+    if spec.kind == "kubernetes":
+        config = clients.in_cluster_config() if spec.target == IN_CLUSTER else clients.load_kubeconfig(
+            Path(spec.target) if spec.target else None, context=spec.context or None)
+        with clients.KubernetesClient(config) as kube:
+            return kube.agents(spec.namespace or None)
+    return _local_network(query)
+
+
+def _local_network(query: Query) -> SourceResult:
+    from lmos_studio.registry.clients import TddClient
+    from lmos_studio.registry.mdns import TD_PATH, discover
+
+    result = SourceResult()
+    for item in discover(MDNS_TIMEOUT_S):
+        if item.error:
+            result.errors.append(f"{item.service}: {item.error}")
+        elif item.kind == "Directory":
+            with TddClient(item.url.removesuffix(TD_PATH)) as tdd:
+                sub = tdd.search(query)
+            result.agents += sub.agents
+            result.errors += sub.errors
+        elif item.agent is not None:
+            result.agents.append(item.agent)
+    return result
+
+
+def search_sources(sources: list[SourceSpec], query: Query, *, store: Store | None = None) -> SearchOutcome:
+    """Search every source; each failure becomes a message, never an exception."""
+    outcome = SearchOutcome()
+    for spec in sources:
+        try:
+            if spec.kind == "embedded":
+                if store is None:
+                    continue
+                result = store.search(query)
+                outcome.found += [Found(e.agent, spec.label, e.id, e.registration.expires)
+                                  for e in result.entries]
+                _add_facets(outcome.facets, result.facets)
+                continue
+            remote = _remote(spec, query)
+        except LmosStudioError as exc:
+            outcome.errors.append(f"{spec.label}: {exc}")
+            continue
+        agents = remote.agents if spec.kind == "tdd" else [a for a in remote.agents if matches(a, query)]
+        outcome.found += [Found(a, spec.label, a.id) for a in agents]
+        _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts(agents))
+        outcome.errors += [f"{spec.label}: {e}" for e in remote.errors]
+    outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0])))
+                      for k, v in outcome.facets.items()}
+    return outcome
+
+
+def when(epoch: float | None) -> str:
+    return "never" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def results_table(outcome: SearchOutcome) -> pd.DataFrame:
+    """One row per match (plain text cells)."""
+    rows = [{"agent": f.agent.name, "namespace": f.agent.namespace,
+             "capabilities": ", ".join(f"{c.name} {c.version}" for c in f.agent.capabilities),
+             "tenants": ", ".join(f.agent.supported_tenants) or "(any)",
+             "channels": ", ".join(f.agent.supported_channels), "protocols": ", ".join(f.agent.protocols),
+             "subset": f.agent.subset, "source": f.source, "expires": when(f.expires)} for f in outcome.found]
+    columns = ["agent", "namespace", "capabilities", "tenants", "channels", "protocols", "subset", "source",
+               "expires"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
+    """Facet value → label with its count, for a select box ("" = any)."""
+    options = {"": "any"}
+    for value, count in outcome.facets.get(kind, {}).items():
+        options[value] = f"{'(any tenant)' if value == ANY_TENANT else value} ({count})"
+    return options
+
+
+def detail_fields(found: Found) -> pd.DataFrame:
+    """Everything about one agent except its capabilities, as field/value text rows."""
+    agent = found.agent
+    rows = [("name", agent.name), ("namespace", agent.namespace), ("id", found.thing_id or agent.id),
+            ("description", agent.description), ("tenants", ", ".join(agent.supported_tenants) or "(any)"),
+            ("channels", ", ".join(agent.supported_channels) or "(none)"), ("subset", agent.subset),
+            ("protocols", ", ".join(agent.protocols) or "(none)"),
+            ("endpoints", "; ".join(f"{e.uri} {e.subprotocol}".strip() for e in agent.endpoints) or "(none)"),
+            ("security", ", ".join(f"{s.name}: {s.scheme}" for s in agent.security) or "(none)"),
+            ("format", agent.original_format or "LMOS Agent"), ("source", found.source),
+            ("came from", agent.source), ("expires", when(found.expires))]
+    return pd.DataFrame(rows, columns=["field", "value"])
+
+
+def capabilities_table(found: Found) -> pd.DataFrame:
+    rows = [{"capability": c.name, "version": c.version, "description": c.description,
+             "examples": " · ".join(c.examples)} for c in found.agent.capabilities]
+    return pd.DataFrame(rows, columns=["capability", "version", "description", "examples"])
+
+
+def agent_for_design(found: Found) -> Agent:
+    """The agent as it joins a design: `source` says which registry it came from."""
+    return found.agent.model_copy(update={"source": found.agent.source or found.source})

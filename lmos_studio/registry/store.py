@@ -1,0 +1,504 @@
+"""The embedded registry: Thing Descriptions in one SQLite file, with TTL, full-text search and facets.
+
+SQLite in WAL mode, one connection per operation (so threads and processes can share a file), writes in
+`BEGIN IMMEDIATE` transactions with a busy timeout. Expired entries are invisible to every read and are
+purged on the next write. Time comes from an injected clock (`now`), so tests control expiry.
+HTTP lives in `server.py`; this module knows nothing of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError
+from lmos_studio.model import Agent
+from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_agent
+
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transaction before failing
+MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
+DEFAULT_LIMIT = 50
+ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
+SQL_FACETS_MAX = 1000  # after a write, facets of match sets up to this size are counted in SQL
+FACETS = ("capability", "tenant", "channel", "protocol", "subset")
+Clock = Callable[[], float]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS registrations (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, subset TEXT NOT NULL,
+    expires REAL, ttl REAL, created REAL NOT NULL, modified REAL NOT NULL,
+    original_format TEXT NOT NULL DEFAULT 'td', source TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS registrations_expires ON registrations(expires);
+CREATE INDEX IF NOT EXISTS registrations_name ON registrations(name, id);
+CREATE TABLE IF NOT EXISTS documents (rowid INTEGER PRIMARY KEY, td TEXT NOT NULL, agent TEXT NOT NULL,
+    original TEXT);
+CREATE TABLE IF NOT EXISTS facets (thing INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS facets_value ON facets(kind, value, thing);
+CREATE INDEX IF NOT EXISTS facets_thing ON facets(thing);
+CREATE VIRTUAL TABLE IF NOT EXISTS things_fts USING fts5(body, tokenize = 'unicode61');
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL,
+    thing_id TEXT NOT NULL, at REAL NOT NULL, td TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """W3C WoT Discovery registration info (epoch seconds; `ttl` in seconds from the last write)."""
+
+    created: float
+    modified: float
+    ttl: float | None = None
+    expires: float | None = None
+    retrieved: float | None = None
+
+
+class Entry:
+    """One registered description: the stored TD, the agent it describes, and how it was registered.
+
+    The TD and the agent are decoded on first use (a search page needs one or the other, rarely both)."""
+
+    def __init__(self, thing_id: str, registration: Registration, *, td_json: str, agent_json: str,
+                 original_json: str | None = None, original_format: str = "td", source: str = "") -> None:
+        self.id = thing_id
+        self.registration = registration
+        self.original_format = original_format
+        self.source = source
+        self._td_json, self._agent_json, self._original_json = td_json, agent_json, original_json
+
+    @functools.cached_property
+    def td(self) -> dict[str, Any]:
+        return dict(json.loads(self._td_json))
+
+    @functools.cached_property
+    def agent(self) -> Agent:
+        return Agent.model_validate_json(self._agent_json)
+
+    @functools.cached_property
+    def original(self) -> dict[str, Any] | None:
+        return _loads(self._original_json)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search: every non-empty field must match (text is full-text, the rest exact)."""
+
+    text: str = ""
+    capability: str = ""
+    tenant: str = ""  # also matches agents without supportedTenants (they serve every tenant)
+    channel: str = ""
+    protocol: str = ""
+    subset: str = ""
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of matches, the total count, and facet counts (kind → value → count) over all matches."""
+
+    entries: list[Entry]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str  # thing_created | thing_updated | thing_deleted
+    thing_id: str
+    at: float
+    td: dict[str, Any] | None
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 query: every word as a quoted prefix term, all required (no FTS syntax from users)."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+    return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words[:16])
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+@dataclass(frozen=True)
+class FacetIndex:
+    """(registration rowid, facet value) pairs as arrays: counting facets of a match set is one bincount."""
+
+    generation: int
+    things: np.ndarray  # rowid of each pair
+    values: np.ndarray  # index into `labels` of each pair
+    labels: list[tuple[str, str]]
+
+    @classmethod
+    def build(cls, generation: int, rows: list[Any]) -> FacetIndex:
+        ids: dict[tuple[str, str], int] = {}
+        values = np.fromiter((ids.setdefault((r[1], r[2]), len(ids)) for r in rows), dtype=np.int64,
+                             count=len(rows))
+        things = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return cls(generation, things, values, list(ids))
+
+    def counts(self, matched: np.ndarray) -> dict[str, dict[str, int]]:
+        size = int(max(self.things.max(initial=0), matched.max(initial=0))) + 1
+        member = np.zeros(size, dtype=bool)
+        member[matched] = True
+        hits = np.bincount(self.values[member[self.things]], minlength=len(self.labels))
+        counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
+        for i in np.flatnonzero(hits):
+            kind, value = self.labels[i]
+            counts[kind][value] = int(hits[i])
+        return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+                for kind, values in counts.items()}
+
+
+class Store:
+    """The embedded registry over one SQLite file (safe to share between threads and processes)."""
+
+    def __init__(self, path: Path | str, *, now: Clock = time.time, seed: bool = True) -> None:
+        self.path = Path(path)
+        self.now = now
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
+        self._facet_cache: FacetIndex | None = None
+        if seed:
+            self._seed_once()
+
+    # -- connections ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection (opened on first use, reopened after a fork); every operation ends its
+        own transaction, so the next one starts clean."""
+        conn = self._open()
+        try:
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            raise RegistryError(f"registry database {self.path}: {exc}", url=str(self.path)) from exc
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def _open(self) -> sqlite3.Connection:
+        held: tuple[int, sqlite3.Connection] | None = getattr(self._local, "conn", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1]
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=True)
+            conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses at most the last commit
+        except sqlite3.Error as exc:
+            raise RegistryError(f"cannot open the registry database {self.path}: {exc}; check the path "
+                                "(LMOS_STUDIO_REGISTRY_DB) and its permissions", url=str(self.path)) from exc
+        conn.row_factory = sqlite3.Row
+        self._local.conn = (os.getpid(), conn)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their threads end)."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            held[1].close()
+            self._local.conn = None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._purge(conn, self.now())
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _seed_once(self) -> None:
+        from lmos_studio.config import DEFAULT_SAMPLE
+        from lmos_studio.formats.design_file import load_design
+
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key='seeded'").fetchone():
+                return
+        agents = load_design([DEFAULT_SAMPLE]).design.agents
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key='seeded'").fetchone():
+                return  # another process seeded meanwhile
+            for agent in agents:
+                self._upsert(conn, agent_to_thing(agent), agent=agent, ttl=None, original=None,
+                             original_format="td", source=f"sample:{DEFAULT_SAMPLE.name}")
+            conn.execute("INSERT INTO meta(key, value) VALUES ('seeded', ?)", (str(self.now()),))
+
+    # -- writes --------------------------------------------------------------------------------------
+    def put(self, thing_id: str, td: dict[str, Any], *, ttl: float | None = None,
+            original: dict[str, Any] | None = None, original_format: str = "td", source: str = "",
+            agent: Agent | None = None) -> bool:
+        """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
+        td = {**td, "id": thing_id}
+        td.pop("registration", None)  # registration info is the directory's, never the client's
+        if agent is None:
+            agent = thing_to_agent(td, source=source)
+        with self._write() as conn:
+            return self._upsert(conn, td, agent=agent, ttl=ttl, original=original,
+                                original_format=original_format, source=source)
+
+    def add(self, td: dict[str, Any], *, ttl: float | None = None, original: dict[str, Any] | None = None,
+            original_format: str = "td", source: str = "", agent: Agent | None = None) -> str:
+        """Register an anonymous TD under a new `urn:uuid:` id; returns the id."""
+        thing_id = new_thing_id()
+        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source,
+                 agent=agent)
+        return thing_id
+
+    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str:
+        """Register an agent (from any format) as a TD, keeping the document it came from; returns the id."""
+        td = agent_to_thing(agent)
+        self.put(td["id"], td, ttl=ttl, original=agent.original or None,
+                 original_format=agent.original_format or "td", source=source or agent.source, agent=agent)
+        return str(td["id"])
+
+    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
+        """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
+        tds = [agent_to_thing(agent) for agent in agents]
+        with self._write() as conn:
+            for agent, td in zip(agents, tds, strict=True):
+                self._upsert(conn, td, agent=agent, ttl=ttl, original=agent.original or None,
+                             original_format=agent.original_format or "td", source=source or agent.source)
+        return [str(td["id"]) for td in tds]
+
+    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
+        """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change."""
+        with self._write() as conn:
+            row = self._row(conn, thing_id)
+            if row is None:
+                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            td = merge_patch(json.loads(row["td"]), patch)
+            if not isinstance(td, dict):
+                raise DesignFileError("a merge patch must be a JSON object", field="body")
+            ttl = row["ttl"]
+            reg = patch.get("registration")
+            if isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
+                ttl = float(reg["ttl"])
+            td["id"] = thing_id
+            td.pop("registration", None)
+            agent = thing_to_agent(td, source=row["source"])
+            self._upsert(conn, td, agent=agent, ttl=ttl, original=None if patch else _loads(row["original"]),
+                         original_format="td" if patch else row["original_format"], source=row["source"])
+            return self._entry(self._row(conn, thing_id))
+
+    def delete(self, thing_id: str) -> None:
+        with self._write() as conn:
+            row = self._row(conn, thing_id)
+            if row is None:
+                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            self._remove(conn, row["rowid"], thing_id)
+
+    def purge(self) -> int:
+        """Delete every expired entry now; returns how many."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            count = self._purge(conn, self.now())
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            conn.execute("COMMIT")
+        return count
+
+    def _purge(self, conn: sqlite3.Connection, now: float) -> int:
+        rows = conn.execute("SELECT rowid, id FROM registrations WHERE expires IS NOT NULL AND expires <= ?",
+                            (now,)).fetchall()
+        for rowid, thing_id in rows:
+            self._remove(conn, rowid, thing_id)
+        return len(rows)
+
+    def _remove(self, conn: sqlite3.Connection, rowid: int, thing_id: str) -> None:
+        conn.execute("DELETE FROM registrations WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM documents WHERE rowid = ?", (rowid,))
+        conn.execute("DELETE FROM facets WHERE thing = ?", (rowid,))
+        conn.execute("DELETE FROM things_fts WHERE rowid = ?", (rowid,))
+        self._event(conn, "thing_deleted", thing_id, None)
+
+    def _upsert(self, conn: sqlite3.Connection, td: dict[str, Any], *, agent: Agent, ttl: float | None,
+                original: dict[str, Any] | None, original_format: str, source: str) -> bool:
+        now = self.now()
+        thing_id = str(td["id"])
+        expires = now + ttl if ttl is not None else None
+        old = conn.execute("SELECT rowid FROM registrations WHERE id = ?", (thing_id,)).fetchone()
+        values = (original_format, agent.name, agent.subset, source, now, ttl, expires)
+        docs = (json.dumps(td, ensure_ascii=False), agent.model_dump_json(), _dumps(original))
+        if old is None:
+            cur = conn.execute("INSERT INTO registrations(original_format, name, subset, source, modified, ttl, "
+                               "expires, created, id) VALUES (?,?,?,?,?,?,?,?,?)", (*values, now, thing_id))
+            rowid = int(cur.lastrowid or 0)
+        else:
+            rowid = int(old[0])
+            conn.execute("UPDATE registrations SET original_format=?, name=?, subset=?, source=?, modified=?, "
+                         "ttl=?, expires=? WHERE rowid=?", (*values, rowid))
+            conn.execute("DELETE FROM facets WHERE thing = ?", (rowid,))
+            conn.execute("DELETE FROM things_fts WHERE rowid = ?", (rowid,))
+        conn.execute("INSERT OR REPLACE INTO documents(rowid, td, agent, original) VALUES (?,?,?,?)",
+                     (rowid, *docs))
+        conn.executemany("INSERT INTO facets(thing, kind, value) VALUES (?,?,?)",
+                         [(rowid, kind, value) for kind, value in _facet_values(agent)])
+        conn.execute("INSERT INTO things_fts(rowid, body) VALUES (?, ?)", (rowid, _search_text(agent, td)))
+        self._event(conn, "thing_created" if old is None else "thing_updated", thing_id, td)
+        return old is None
+
+    def _event(self, conn: sqlite3.Connection, kind: str, thing_id: str, td: dict[str, Any] | None) -> None:
+        cur = conn.execute("INSERT INTO events(type, thing_id, at, td) VALUES (?,?,?,?)",
+                           (kind, thing_id, self.now(), _dumps(td)))
+        if (cur.lastrowid or 0) % 1000 == 0:  # prune now and then, not on every write
+            conn.execute("DELETE FROM events WHERE seq <= ?", ((cur.lastrowid or 0) - MAX_EVENTS,))
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def get(self, thing_id: str) -> Entry:
+        """The entry with this id (raises `AgentNotFound`); `registration.retrieved` is now."""
+        with self._connect() as conn:
+            row = self._row(conn, thing_id)
+            if row is None:
+                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            return self._entry(row)
+
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]:
+        """A page of live entries in id order, and how many there are."""
+        result = self.search(Query(offset=offset, limit=limit), facets=False, order="id")
+        return result.entries, result.total
+
+    def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
+        """Live entries matching every given criterion, a page of them, the total and facet counts."""
+        where, params = self._where(query)
+        order_by = "t.id" if order == "id" else "t.name, t.id"
+        with self._connect() as conn:
+            conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
+            rows = conn.execute(f"SELECT t.*, d.td, d.agent, d.original FROM (SELECT t.rowid AS r FROM "
+                                f"registrations t WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?) AS page "
+                                f"JOIN registrations t ON t.rowid = page.r JOIN documents d ON d.rowid = page.r "
+                                f"ORDER BY {order_by}",
+                                (*params, max(0, query.limit), max(0, query.offset))).fetchall()
+            if facets:
+                matched = np.fromiter((r[0] for r in conn.execute(
+                    f"SELECT t.rowid FROM registrations t WHERE {where}", params)), dtype=np.int64)
+                total, counts = len(matched), self._facet_counts(conn, matched, where, params)
+            else:
+                total = conn.execute(f"SELECT count(*) FROM registrations t WHERE {where}", params).fetchone()[0]
+                counts = {}
+            conn.execute("COMMIT")
+        return SearchResult([self._entry(r) for r in rows], int(total), counts)
+
+    def _facet_counts(self, conn: sqlite3.Connection, matched: np.ndarray, where: str,
+                      params: list[Any]) -> dict[str, dict[str, int]]:
+        """Facets of a match set: from the cached index when it is current; after a write, small match sets
+        are counted in SQL (cheaper than rebuilding the index), large ones rebuild it."""
+        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        cached = self._facet_cache
+        if (cached is None or cached.generation != generation) and len(matched) <= SQL_FACETS_MAX:
+            rows = conn.execute(
+                f"SELECT f.kind, f.value, count(*) FROM facets f WHERE f.thing IN (SELECT t.rowid FROM "
+                f"registrations t WHERE {where}) GROUP BY f.kind, f.value UNION ALL SELECT 'subset', t.subset, "
+                f"count(*) FROM registrations t WHERE {where} GROUP BY t.subset", (*params, *params)).fetchall()
+            counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
+            for kind, value, count in rows:
+                counts[kind][value] = int(count)
+            return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+                    for kind, values in counts.items()}
+        return self._facet_index(conn).counts(matched)
+
+    def _facet_index(self, conn: sqlite3.Connection) -> FacetIndex:
+        """Facet values of every registration, cached per store generation (bumped by every write)."""
+        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        cached = self._facet_cache
+        if cached is not None and cached.generation == generation:
+            return cached
+        rows = conn.execute("SELECT thing, kind, value FROM facets UNION ALL "
+                            "SELECT rowid, 'subset', subset FROM registrations").fetchall()
+        index = FacetIndex.build(generation, rows)
+        self._facet_cache = index
+        return index
+
+    def events_since(self, seq: int, *, limit: int = 100) -> list[Event]:
+        """Events after sequence number `seq` (for server-sent events and Last-Event-ID)."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT seq, type, thing_id, at, td FROM events WHERE seq > ? "
+                                "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        return [Event(r[0], r[1], r[2], r[3], _loads(r[4])) for r in rows]
+
+    def last_event(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
+    def _where(self, query: Query) -> tuple[str, list[Any]]:
+        clauses = ["ifnull(t.expires, 1e308) > ?"]  # no index here: most rows live; the index serves purge
+        params: list[Any] = [self.now()]
+        if query.subset:
+            clauses.append("t.subset = ?")
+            params.append(query.subset)
+        for kind, value in (("capability", query.capability), ("channel", query.channel),
+                            ("protocol", query.protocol)):
+            if value:
+                clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = ? AND value = ?)")
+                params += [kind, value]
+        if query.tenant:
+            clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = 'tenant' AND value IN (?, ?))")
+            params += [query.tenant, ANY_TENANT]
+        match = fts_query(query.text)
+        if match:
+            clauses.append("t.rowid IN (SELECT rowid FROM things_fts WHERE things_fts MATCH ?)")
+            params.append(match)
+        elif query.text.strip():
+            clauses.append("0")  # only punctuation: nothing can match
+        return " AND ".join(clauses), params
+
+    def _row(self, conn: sqlite3.Connection, thing_id: str) -> Any:
+        return conn.execute("SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d "
+                            "ON d.rowid = t.rowid WHERE t.id = ? AND ifnull(t.expires, 1e308) > ?",
+                            (thing_id, self.now())).fetchone()
+
+    def _entry(self, row: Any) -> Entry:
+        reg = Registration(row["created"], row["modified"], row["ttl"], row["expires"], self.now())
+        return Entry(row["id"], reg, td_json=row["td"], agent_json=row["agent"], original_json=row["original"],
+                     original_format=row["original_format"], source=row["source"])
+
+
+def _facet_values(agent: Agent) -> list[tuple[str, str]]:
+    values = {("capability", c.name) for c in agent.capabilities}
+    values |= {("tenant", t) for t in agent.supported_tenants} or {("tenant", ANY_TENANT)}
+    values |= {("channel", c) for c in agent.supported_channels}
+    values |= {("protocol", p) for p in agent.protocols}
+    return sorted(values)
+
+
+def _search_text(agent: Agent, td: dict[str, Any]) -> str:
+    parts = [agent.name, str(td.get("title", "")), agent.description, agent.namespace,
+             *agent.supported_tenants, *agent.supported_channels, *agent.protocols]
+    for cap in agent.capabilities:
+        parts += [cap.name, cap.name.replace("-", " "), cap.description, *cap.examples]
+    return "\n".join(p for p in parts if p)
+
+
+def _dumps(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _loads(value: str | None) -> dict[str, Any] | None:
+    return None if value is None else dict(json.loads(value))

@@ -1,0 +1,41 @@
+"""Registry: find agents in registries (embedded, TDD servers, operator API, Kubernetes, local network)
+and add them to the open design."""
+
+import streamlit as st
+
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.registry.sources import agent_for_design, results_table
+from lmos_studio.registry.store import Query
+from lmos_studio.ui import registry_view, resources, state, widgets
+
+st.title("Registry")
+st.caption("Search agent registries by capability, tenant, channel, protocol or free text; open an agent "
+           "and add it to the open design.")
+sources = tuple(registry_view.source_picker())
+text = st.text_input("Search registries", key="registry_text",
+                     placeholder="capability, description, example utterance…")
+try:
+    everything = resources.registry_search(sources, Query(text=text))
+    query = registry_view.facet_filters(everything, text)
+    outcome = everything if query == Query(text=text) else resources.registry_search(sources, query)
+except LmosStudioError as exc:
+    widgets.show_error(exc)
+    st.stop()
+for message in outcome.errors:
+    st.warning(message, icon=":material/cloud_off:")
+st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
+st.dataframe(results_table(outcome), hide_index=True, width="stretch")
+choice = st.selectbox("Open an agent", [f.key for f in outcome.found], index=None, key="registry_open",
+                      placeholder="Choose a result…")
+found = outcome.by_key(choice) if choice else None
+if found is not None:
+    registry_view.agent_detail(found)
+    design = state.current_design()
+    already = design.agent(found.agent.name, found.agent.namespace) is not None
+    label = "Replace in design" if already else "Add to design"
+    if st.button(label, key="registry_add", icon=":material/add_circle:", type="primary"):
+        state.edit(design.with_agent(agent_for_design(found)))
+        st.session_state["registry_added"] = found.agent.key
+        st.rerun()  # redraw the sidebar with the new agent count
+    if st.session_state.pop("registry_added", None) == found.agent.key:
+        st.success(f"{found.agent.key} is in the design now (undo in the sidebar).", icon=":material/check:")

@@ -1,0 +1,376 @@
+"""Remote registry clients: the httpx error table, a real TDD server, stub operator and Kubernetes APIs."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from lmos_studio.errors import AgentNotFound, ConfigError, RegistryError, RegistryUnavailable
+from lmos_studio.registry.clients import (
+    KubernetesClient,
+    OperatorClient,
+    TddClient,
+    load_kubeconfig,
+)
+from lmos_studio.registry.store import Query
+from tests.conftest import REFERENCE, ROOT
+from tests.registry_helpers import make_td, registry_server
+
+FIXTURES = ROOT / "tests" / "fixtures" / "registry"
+STUBS = REFERENCE / "lmos-runtime" / "operator-api-stubs"
+URL = "http://registry.test:8090"
+
+# -- the error table: every httpx exception class → our error, naming the URL ---------------------------
+
+REQUEST = httpx.Request("GET", URL)
+ERROR_TABLE: list[tuple[Exception, type[RegistryError]]] = [
+    (httpx.ConnectTimeout("t"), RegistryUnavailable), (httpx.ReadTimeout("t"), RegistryUnavailable),
+    (httpx.WriteTimeout("t"), RegistryUnavailable), (httpx.PoolTimeout("t"), RegistryUnavailable),
+    (httpx.ConnectError("refused"), RegistryUnavailable), (httpx.ReadError("r"), RegistryUnavailable),
+    (httpx.WriteError("w"), RegistryUnavailable), (httpx.CloseError("c"), RegistryUnavailable),
+    (httpx.ProxyError("p"), RegistryUnavailable), (httpx.RemoteProtocolError("bad"), RegistryUnavailable),
+    (httpx.LocalProtocolError("bad"), RegistryError), (httpx.UnsupportedProtocol("ftp"), RegistryError),
+    (httpx.DecodingError("gzip"), RegistryError), (httpx.TooManyRedirects("loop"), RegistryError),
+    (httpx.InvalidURL("bad url"), RegistryError), (httpx.CookieConflict("two"), RegistryError),
+    (httpx.StreamConsumed(), RegistryError), (httpx.StreamClosed(), RegistryError),
+    (httpx.ResponseNotRead(), RegistryError), (httpx.RequestNotRead(), RegistryError),
+    (httpx.HTTPStatusError("x", request=REQUEST, response=httpx.Response(503, request=REQUEST)),
+     RegistryUnavailable),
+    (httpx.NetworkError("n"), RegistryUnavailable), (httpx.TimeoutException("t"), RegistryUnavailable),
+    (httpx.TransportError("t"), RegistryError), (httpx.RequestError("r"), RegistryError),
+    (httpx.ProtocolError("p"), RegistryError),
+]
+
+
+def _all_httpx_errors() -> set[type[Exception]]:
+    roots: list[type[Exception]] = [httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError]
+    found: set[type[Exception]] = set()
+    while roots:
+        cls = roots.pop()
+        found.add(cls)
+        roots += cls.__subclasses__()
+    return found - {httpx.HTTPError, httpx.StreamError}
+
+
+def test_the_table_covers_every_httpx_exception() -> None:
+    assert _all_httpx_errors() <= {type(exc) for exc, _ in ERROR_TABLE}
+
+
+@pytest.mark.parametrize(("exc", "expected"), ERROR_TABLE, ids=lambda v: type(v).__name__)
+def test_httpx_error_maps_to_ours(exc: Exception, expected: type[RegistryError]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    with TddClient(URL, transport=httpx.MockTransport(handler), timeout_s=1) as client, \
+            pytest.raises(expected) as info:
+        client.get("urn:x")
+    assert type(info.value) is expected
+    assert "registry.test" in str(info.value) and info.value.url and "registry.test" in info.value.url
+
+
+@pytest.mark.parametrize(("status", "expected"), [(404, AgentNotFound), (401, RegistryError),
+                                                  (403, RegistryError), (400, RegistryError),
+                                                  (500, RegistryUnavailable), (502, RegistryUnavailable)])
+def test_status_codes_map_to_ours(status: int, expected: type[RegistryError]) -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(status, json={"detail": "why it failed"}))
+    with TddClient(URL, transport=transport) as client, pytest.raises(expected) as info:
+        client.get("urn:x")
+    assert type(info.value) is expected and info.value.status_code == status
+    assert "why it failed" in str(info.value) and URL in str(info.value)
+
+
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b"\xff\xfe", b"[" * 100_000])
+def test_garbage_bodies_are_registry_errors(body: bytes) -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body))
+    with TddClient(URL, transport=transport) as client:
+        with pytest.raises(RegistryError, match="not JSON"):
+            client.get("urn:x")
+        result = client.search(Query(capability="x"))
+    assert result.agents == [] and result.errors
+
+
+# -- a real TDD server ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with registry_server(tmp_path_factory.mktemp("cli")) as url:
+        yield url
+
+
+def test_tdd_client_round_trip(server: str, reference: Path) -> None:
+    with TddClient(server) as client:
+        td = json.loads((reference / "descriptions" / "lmos-td-billing-agent.json").read_text())
+        assert client.register(td, ttl=600) == [td["id"]]
+        assert client.get(td["id"])["registration"]["ttl"] == 600
+        client.renew(td["id"])
+        card = json.loads((reference / "descriptions" / "a2a-card-v0.3.json").read_text())
+        card_ids = client.register(card)
+        assert card_ids
+        found = client.search(Query(capability="view-bill"))
+        assert [a.name for a in found.agents] == ["billing-agent"] and found.total == 1
+        assert found.facets["capability"]["view-bill"] == 1
+        for i in range(5):
+            client.put(f"urn:page:{i}", make_td(f"page-{i}"))
+        listed = client.list_agents(limit=2)
+        assert not listed.errors and len(listed.agents) == 7
+        client.delete(td["id"])
+        with pytest.raises(AgentNotFound):
+            client.get(td["id"])
+
+
+def test_cli_register_search_remove(server: str, reference: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    env = {"LMOS_STUDIO_DATA_DIR": str(tmp_path)}
+    card = reference / "descriptions" / "capabilities-document.json"
+    done = run_cli("registry", "register", str(card), "--url", server, "--ttl", "300", env=env)
+    assert done.returncode == 0, done.stderr
+    thing_id = done.stdout.strip().splitlines()[0]
+    found = run_cli("registry", "search", "--url", server, "--capability", "roaming-prices", "-o", "json", env=env)
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert [r["name"] for r in rows] == ["roaming-agent"]
+    assert run_cli("registry", "remove", thing_id, "--url", server, env=env).returncode == 0
+    gone = run_cli("registry", "remove", thing_id, "--url", server, env=env)
+    assert gone.returncode == 2 and "not found" in gone.stderr
+    down = run_cli("registry", "search", "--url", "http://127.0.0.1:9", env=env)
+    assert down.returncode == 2 and "127.0.0.1:9" in down.stderr and "Traceback" not in down.stderr
+
+
+def test_cli_embedded_register_with_ttl_and_bad_input(reference: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    env = {"LMOS_STUDIO_DATA_DIR": str(tmp_path)}
+    done = run_cli("registry", "register", str(reference / "descriptions" / "a2a-card-v1.json"), "--ttl", "60",
+                   env=env)
+    assert done.returncode == 0, done.stderr
+    table = run_cli("registry", "search", "--text", "contract", env=env)
+    assert "contract-assistant" in table.stdout and "contract-agent" in table.stdout  # + the seeded sample
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hello": 1}')
+    failed = run_cli("registry", "register", str(bad), env=env)
+    assert failed.returncode == 2 and "bad.json" in failed.stderr
+    invalid = run_cli("registry", "register", str(reference / "lmos-router-examples" /
+                                                  "invalid-agentRoutingSpecs-core-test.json"), env=env)
+    assert invalid.returncode == 2 and "Traceback" not in invalid.stderr
+
+
+# -- stub servers (operator API, Kubernetes API, a misbehaving TDD) ------------------------------------------
+
+Route = Callable[[BaseHTTPRequestHandler], Any]  # → (status, body) or (status, body, headers)
+
+
+@contextmanager
+def stub_server(route: Route) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body, *more = route(self)
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            for key, value in (more[0] if more else {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client gave up (the slow-server test)
+                self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def operator_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+    """WireMock stubs recorded from lmos-runtime, plus our routing for acme/ivr; checks the headers."""
+    assert handler.headers["x-namespace"] == "default" and handler.headers["x-subset"] == "stable"
+    stubs = {json.loads(p.read_text())["request"]["url"]: json.loads(p.read_text())["response"]
+             for p in STUBS.glob("*.json")}
+    if handler.path in stubs:
+        response = stubs[handler.path]
+        return int(response["status"]), response.get("jsonBody", b"")
+    if handler.path == "/apis/v1/tenants/acme/channels/ivr/routing":
+        return 200, json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    if handler.path.endswith("/channels"):
+        return 200, []  # the operator answers an unknown tenant with an empty list
+    return 404, b""
+
+
+def test_operator_client_reads_channels_and_routings() -> None:
+    with stub_server(operator_route) as url, OperatorClient(url) as client:
+        channels = client.channels("acme")
+        assert [c.name for c in channels] == ["acme-ivr-stable"]
+        assert client.channel("acme", "ivr").tenant == "acme"
+        with pytest.raises(AgentNotFound, match="notfound"):
+            client.channel("acme", "notfound")
+        routing = client.routing("en", "web")
+        assert routing["kind"] == "ChannelRouting"
+        result = client.agents(["acme", "globex"])
+    names = {a.name for a in result.agents}
+    assert {"billing-agent-stable", "contract-agent"} <= names
+    billing = next(a for a in result.agents if a.name == "billing-agent-stable")
+    assert billing.supported_tenants == ("acme",) and billing.supported_channels == ("ivr",)
+    assert not result.errors  # globex has no channels: an empty list, not an error
+
+
+def test_degrades_to_partial_results_with_messages() -> None:
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        if handler.path.startswith("/things?offset=0"):
+            return 200, [make_td("first", thing_id="urn:first")], {"Link": '</things?offset=1&limit=1>; rel="next"'}
+        return 500, {"detail": "database on fire"}, {}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.list_agents(limit=1)
+    assert [a.name for a in result.agents] == ["first"]
+    assert len(result.errors) == 1 and "500" in result.errors[0] and "database on fire" in result.errors[0]
+
+
+def test_slow_server_times_out_with_a_message() -> None:
+    def slow(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        time.sleep(2)
+        return 200, []
+
+    with stub_server(slow) as url, TddClient(url, timeout_s=0.2) as client:
+        result = client.search(Query(text="x"))
+    assert result.agents == [] and "no answer within 0.2s" in result.errors[0]
+
+
+# -- Kubernetes API ----------------------------------------------------------------------------------------
+
+def kube_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+    if handler.headers.get("Authorization") != "Bearer kube-token":
+        return 401, {"kind": "Status", "message": "Unauthorized"}
+    if handler.path == "/apis/lmos.eclipse/v1/namespaces/acme/agents":
+        items = [yaml.safe_load((REFERENCE / "lmos-operator" / f).read_text())
+                 for f in ("acme-billing-agent-v1.yaml", "acme-contract-agent-v1.yaml")]
+        items.append({"apiVersion": "lmos.eclipse/v1", "kind": "Agent", "metadata": {"name": "broken"},
+                      "spec": {"providedCapabilities": "not-a-list"}})
+        return 200, {"apiVersion": "lmos.eclipse/v1", "kind": "AgentList", "items": items}
+    if handler.path == "/apis/lmos.eclipse/v1/namespaces/acme/channels":
+        items = [yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())]
+        return 200, {"kind": "ChannelList", "items": items}
+    return 404, {"kind": "Status", "message": "not found"}
+
+
+def write_kubeconfig(path: Path, server: str, *, token: str = "kube-token", user: dict[str, Any] | None = None
+                     ) -> Path:
+    config = {"apiVersion": "v1", "kind": "Config", "current-context": "stub",
+              "clusters": [{"name": "c", "cluster": {"server": server}}],
+              "users": [{"name": "u", "user": user or {"token": token}}],
+              "contexts": [{"name": "stub", "context": {"cluster": "c", "user": "u", "namespace": "acme"}},
+                           {"name": "other", "context": {"cluster": "c", "user": "u"}}]}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_kubernetes_client_lists_agents_and_channels(tmp_path: Path) -> None:
+    with stub_server(kube_route) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        assert config.namespace == "acme" and "kube-token" not in repr(config)
+        with KubernetesClient(config) as client:
+            result = client.agents()
+            channels = client.channels()
+        assert {a.name for a in result.agents} == {"billing-agent-stable", "contract-agent"}
+        assert len(result.errors) == 1 and "broken" in result.errors[0]
+        assert [c.name for c in channels] == ["acme-web-stable"]
+        wrong = load_kubeconfig(write_kubeconfig(tmp_path / "k2", url, token="nope"))
+        with KubernetesClient(wrong) as client:
+            refused = client.agents()
+        assert not refused.agents and "401" in refused.errors[0]
+
+
+def test_kubeconfig_parsing(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\n")
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    path = write_kubeconfig(tmp_path / "kc", "https://k8s.test:6443", user={"tokenFile": str(token_file)})
+    raw = yaml.safe_load(path.read_text())
+    raw["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(pem.encode()).decode()
+    path.write_text(yaml.safe_dump(raw))
+    config = load_kubeconfig(path)
+    assert config.token == "from-file" and config.ca_pem == pem and config.server.endswith(":6443")
+    assert load_kubeconfig(path, context="other").namespace == "default"
+    with pytest.raises(ConfigError, match="no context named 'missing'"):
+        load_kubeconfig(path, context="missing")
+    exec_user = write_kubeconfig(tmp_path / "exec", "https://k", user={"exec": {"command": "aws"}})
+    with pytest.raises(ConfigError, match="exec"):
+        load_kubeconfig(exec_user)
+    (tmp_path / "garbage").write_text("::: not yaml {")
+    with pytest.raises(ConfigError, match="garbage"):
+        load_kubeconfig(tmp_path / "garbage")
+
+
+def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
+    from lmos_studio.registry.sources import SourceSpec, results_table, search_sources
+    from lmos_studio.registry.store import Store
+
+    store = Store(tmp_path / "s.sqlite3")
+    with stub_server(operator_route) as operator, stub_server(kube_route) as kube:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube)
+        sources = [SourceSpec("embedded"), SourceSpec("operator", operator, tenants=("acme",)),
+                   SourceSpec("kubernetes", str(kubeconfig)), SourceSpec("tdd", "http://127.0.0.1:9")]
+        outcome = search_sources(sources, Query(capability="view-bill"), store=store)
+    origins = {f.source for f in outcome.found}
+    assert origins == {"embedded registry", f"operator {operator}", f"kubernetes {kubeconfig}"}
+    assert all(f.agent.capability("view-bill") for f in outcome.found)
+    assert outcome.facets["capability"]["view-bill"] == len(outcome.found)
+    assert any("127.0.0.1:9" in e for e in outcome.errors)  # the dead server is a message
+    assert any("broken" in e for e in outcome.errors)  # the malformed Agent from Kubernetes too
+    assert list(results_table(outcome)["agent"]).count("billing-agent-stable") == 3
+
+
+def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
+    import socket
+
+    from tests.conftest import run_cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_cli("registry", "serve", "--port", str(port), "--db", str(tmp_path / "r.sqlite3"),
+                       env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2 and f"127.0.0.1:{port}" in done.stderr
+
+
+def test_in_cluster_config_and_kubeconfig_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.config import get_settings
+    from lmos_studio.registry.clients import default_kubeconfig, in_cluster_config
+
+    account = tmp_path / "sa"
+    account.mkdir()
+    (account / "token").write_text("pod-token\n")
+    (account / "namespace").write_text("lmos\n")
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="not running in a Kubernetes pod"):
+        in_cluster_config(account)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    get_settings.cache_clear()
+    try:
+        config = in_cluster_config(account)
+        assert config.server == "https://10.0.0.1:443" and config.namespace == "lmos"
+        assert config.token == "pod-token" and "pod-token" not in repr(config)
+        assert default_kubeconfig() == tmp_path / "a"
+    finally:
+        get_settings.cache_clear()

@@ -1,0 +1,93 @@
+"""mDNS / DNS-SD on loopback: two processes (`lmos-studio announce`, `registry serve --announce`) found by a
+third (`lmos-studio discover`), with the TDs fetched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.registry.mdns import announce, discover
+from tests.conftest import ROOT, run_cli
+from tests.registry_helpers import make_td, registry_server
+
+ENV = {"LMOS_STUDIO_MDNS_INTERFACES": "127.0.0.1"}
+
+
+def test_announce_and_discover_across_processes(tmp_path: Path, reference: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), **ENV}
+    agent = subprocess.Popen([sys.executable, "-m", "lmos_studio", "announce",
+                              str(reference / "descriptions" / "lmos-td-billing-agent.json"), "--duration", "60"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with registry_server(tmp_path, env={**ENV}, announce=True) as url:
+            assert agent.stdout is not None
+            td_url = agent.stdout.readline().strip()  # printed once the announcement is up
+            assert td_url.startswith("http://127.0.0.1:")
+            rows: list[dict[str, object]] = []
+            for _ in range(3):  # multicast can lose a first query; a bounded retry
+                done = run_cli("discover", "--timeout", "3", "-o", "json", env=ENV)
+                assert done.returncode == 0, done.stderr
+                rows = json.loads(done.stdout)
+                if {r["kind"] for r in rows} >= {"Thing", "Directory"}:
+                    break
+            things = [r for r in rows if r["kind"] == "Thing" and r["url"] == td_url]
+            assert things and things[0]["title"] == "billing-agent" and not things[0]["error"]
+            directories = [r for r in rows if r["kind"] == "Directory"]
+            assert any(str(r["url"]).startswith(url) for r in directories)
+            assert any(r["title"] == "LMOS Studio Thing Description Directory" for r in directories)
+    finally:
+        agent.terminate()
+        agent.communicate(timeout=10)
+    assert agent.returncode in (0, -15)
+
+
+def test_in_process_announce_is_found_and_withdrawn() -> None:
+    td = make_td("mdns-local", thing_id="urn:test:mdns")
+    with announce(td, interfaces=["127.0.0.1"]) as announced:
+        found = []
+        for _ in range(3):
+            found = [d for d in discover(2.0, interfaces=["127.0.0.1"]) if d.url == announced.url]
+            if found:
+                break
+        assert found and found[0].agent is not None and found[0].agent.name == "mdns-local"
+        assert found[0].kind == "Thing"
+
+
+def test_discover_with_nothing_around_is_empty_or_clean() -> None:
+    for item in discover(0.5, interfaces=["127.0.0.1"]):
+        assert item.url or item.error
+
+
+@pytest.mark.parametrize("bad", ["300.1.1.1", "not-an-ip"])
+def test_bad_interface_setting_is_a_config_error(bad: str) -> None:
+    from lmos_studio.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="LMOS_STUDIO_MDNS_INTERFACES"):
+        discover(0.1, interfaces=[bad])
+
+
+
+def test_registry_server_registers_announced_agents_with_a_ttl(tmp_path: Path) -> None:
+    import httpx
+
+    td = make_td("announced-agent", caps=("mdns-cap",), thing_id="urn:test:announced")
+    with registry_server(tmp_path, env=ENV, args=("--discover", "1")) as url, \
+            announce(td, interfaces=["127.0.0.1"]) as announced:
+        found: dict[str, object] = {}
+        for _ in range(60):  # bounded polling: the server browses every second
+            body = httpx.get(f"{url}/search", params={"capability": "mdns-cap"}).json()
+            if body["items"]:
+                found = body["items"][0]
+                break
+            time.sleep(0.5)
+        assert found, "the announced agent was not registered"
+        assert found["id"] == "urn:test:announced"
+        registration = found["registration"]
+        assert isinstance(registration, dict) and registration["ttl"] == 3
+        assert announced.url

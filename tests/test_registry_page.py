@@ -1,0 +1,118 @@
+"""The Registry page: AppTest for its logic, Playwright for what a person sees and clicks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from lmos_studio.registry.store import Store
+from tests.conftest import ROOT
+from tests.registry_helpers import make_td
+
+EVIL = '<img src=x onerror="window.__xss=1">**bold** [link](http://evil.test) :red[alarm]'
+
+
+@pytest.fixture
+def registry_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data folder with the seeded registry plus one hostile registration."""
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    store = Store(get_settings().registry_path)
+    store.put("urn:test:evil", make_td("evil-agent", caps=("hack-things",), description=EVIL))
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def app() -> AppTest:
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.switch_page(str(ROOT / "pages" / "registry.py"))
+    return test
+
+
+def test_search_filter_open_and_add(registry_env: Path) -> None:
+    at = app().run()
+    assert not at.exception
+    assert "billing-agent-stable" in at.dataframe[0].value["agent"].tolist()
+    at.selectbox(key="registry_facet_capability").set_value("view-bill").run()
+    assert sorted(at.dataframe[0].value["agent"]) == ["billing-agent-canary", "billing-agent-stable"]
+    at.text_input(key="registry_text").set_value("canary").run()
+    assert at.dataframe[0].value["agent"].tolist() == ["billing-agent-canary"]
+    open_box = at.selectbox(key="registry_open")
+    open_box.set_value(open_box.options[0]).run()
+    fields = dict(zip(at.dataframe[1].value["field"], at.dataframe[1].value["value"], strict=True))
+    assert fields["subset"] == "canary" and fields["expires"] == "never"
+    assert at.dataframe[2].value["capability"].tolist() == ["view-bill", "download-bill"]
+    before = len(at.session_state["history"].present.agents)
+    at.button(key="registry_add").click().run()
+    design = at.session_state["history"].present
+    assert any(a.name == "billing-agent-canary" for a in design.agents)
+    assert len(design.agents) == before  # the acme sample already had it: replaced, not duplicated
+    assert at.success
+
+
+def test_registry_text_is_never_markup(registry_env: Path) -> None:
+    at = app().run()
+    at.text_input(key="registry_text").set_value("evil").run()
+    box = at.selectbox(key="registry_open")
+    box.set_value(box.options[0]).run()
+    assert not at.exception
+    heading = at.subheader[0].value
+    assert "\\*\\*" in heading or "evil\\-agent" in heading  # escaped markdown, not formatting
+    fields = dict(zip(at.dataframe[1].value["field"], at.dataframe[1].value["value"], strict=True))
+    assert fields["description"] == EVIL  # shown verbatim as data
+
+
+def test_unreachable_source_is_a_warning_not_a_crash(registry_env: Path) -> None:
+    at = app().run()
+    at.text_area(key="registry_src_tdd").set_value("http://127.0.0.1:9").run()
+    assert not at.exception
+    assert any("127.0.0.1:9" in w.value for w in at.warning)
+    assert len(at.dataframe[0].value) > 0  # the embedded registry still answers
+
+
+def open_first_result(page) -> None:  # type: ignore[no-untyped-def]
+    """Open the "Open an agent" box and pick the first result (retried: a rerun can close the list)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_test_id("stSelectbox").filter(has_text="Open an agent")
+    for _ in range(5):
+        box.click()
+        try:
+            page.get_by_role("option").first.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError("the result list did not open")
+
+
+@pytest.mark.browser
+def test_browser_search_open_add(start_app, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    store = Store(data / "registry.sqlite3")
+    store.put("urn:test:evil", make_td("evil-agent", caps=("hack-things",), description=EVIL))
+    store.put("urn:test:roam", make_td("roaming-helper", caps=("roaming-activate",),
+                                       description="Switches roaming on for travellers"))
+    url = start_app()
+    page.goto(url)
+    page.get_by_test_id("stSidebarNav").get_by_text("Registry").click()  # through the app frame, as a person would
+    page.get_by_role("heading", name="Registry").wait_for(timeout=30_000)
+    page.get_by_role("textbox", name="Search registries").fill("roaming")
+    page.get_by_role("textbox", name="Search registries").press("Enter")
+    page.get_by_text("1 agent(s)").wait_for(timeout=30_000)
+    open_first_result(page)
+    page.get_by_role("heading", name="roaming-helper").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Add to design").click()
+    page.get_by_text("is in the design now").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Replace in design").wait_for(timeout=30_000)  # it is in the design now
+    page.get_by_role("textbox", name="Search registries").fill("evil")
+    page.get_by_role("textbox", name="Search registries").press("Enter")
+    page.get_by_role("heading", name="roaming-helper").wait_for(state="detached", timeout=30_000)
+    open_first_result(page)
+    page.get_by_role("heading", name="evil-agent").wait_for(timeout=30_000)
+    assert page.evaluate("() => window.__xss === undefined")
+    assert page.locator("img[src='x']").count() == 0
+    assert json.dumps(EVIL)  # the hostile text was really registered

@@ -1,0 +1,180 @@
+"""The embedded registry: CRUD, TTL with a controllable clock, search and facets, concurrency."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmos_studio.errors import AgentNotFound
+from lmos_studio.registry.store import Query, Store, fts_query, merge_patch
+from lmos_studio.registry.things import TD_CONTEXT
+
+
+class Clock:
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def td(name: str, *, caps: tuple[str, ...] = ("view-bill",), tenants: tuple[str, ...] = (),
+       channels: tuple[str, ...] = ("web",), description: str = "", subset: str = "") -> dict[str, Any]:
+    return {"@context": [TD_CONTEXT, {"lmos": "https://eclipse.dev/lmos/protocol/v1"}], "@type": "lmos:Agent",
+            "title": name, "description": description, "lmos:supportedTenants": list(tenants),
+            "lmos:supportedChannels": list(channels),
+            **({"lmos:kubernetes": {"labels": {"subset": subset}}} if subset else {}),
+            "lmos:capabilities": [{"name": c, "version": "1.0.0", "examples": [f"please {c}"]} for c in caps],
+            "actions": {"chat": {"forms": [{"href": f"https://{name}.example/chat"}]}}}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> Store:
+    return Store(tmp_path / "r.sqlite3", now=clock, seed=False)
+
+
+def test_seeded_once_from_the_acme_sample(tmp_path: Path) -> None:
+    first = Store(tmp_path / "s.sqlite3")
+    names = {e.agent.name for e in first.search(Query()).entries}
+    assert {"billing-agent-stable", "contract-agent", "weather-agent"} <= names
+    first.delete(first.search(Query(text="weather")).entries[0].id)
+    again = Store(tmp_path / "s.sqlite3")  # second start: no re-seed, the deletion stays
+    assert again.search(Query(text="weather")).total == 0
+    assert again.search(Query()).total == len(names) - 1
+
+
+def test_put_get_replace_delete(store: Store) -> None:
+    assert store.put("urn:x:1", td("alpha")) is True
+    assert store.put("urn:x:1", td("alpha", description="new")) is False
+    entry = store.get("urn:x:1")
+    assert entry.td["description"] == "new" and entry.agent.name == "alpha"
+    assert entry.registration.created <= entry.registration.modified
+    store.delete("urn:x:1")
+    with pytest.raises(AgentNotFound):
+        store.get("urn:x:1")
+    with pytest.raises(AgentNotFound):
+        store.delete("urn:x:1")
+
+
+def test_add_assigns_urn_uuid(store: Store) -> None:
+    thing_id = store.add(td("anon"))
+    assert thing_id.startswith("urn:uuid:")
+    assert store.get(thing_id).td["id"] == thing_id
+
+
+def test_client_registration_is_ignored(store: Store) -> None:
+    store.put("urn:x:r", {**td("r"), "registration": {"expires": "2999-01-01T00:00:00Z"}})
+    assert "registration" not in store.get("urn:x:r").td
+
+
+def test_ttl_expiry_hides_then_purges(store: Store, clock: Clock) -> None:
+    store.put("urn:x:short", td("short"), ttl=60)
+    store.put("urn:x:forever", td("forever"))
+    entry = store.get("urn:x:short")
+    assert entry.registration.expires == clock.t + 60 and entry.registration.ttl == 60
+    clock.t += 59
+    assert store.search(Query()).total == 2
+    clock.t += 2
+    with pytest.raises(AgentNotFound):
+        store.get("urn:x:short")
+    assert [e.id for e in store.search(Query()).entries] == ["urn:x:forever"]
+    assert store.list_page()[1] == 1
+    assert store.search(Query(text="short")).total == 0
+    assert "short" not in str(store.search(Query()).facets)
+    assert store.purge() == 1
+    assert store.events_since(0)[-1].type == "thing_deleted"
+
+
+def test_empty_patch_renews_ttl(store: Store, clock: Clock) -> None:
+    store.put("urn:x:p", td("p"), ttl=10)
+    clock.t += 8
+    entry = store.patch("urn:x:p", {})
+    assert entry.registration.expires == clock.t + 10
+    clock.t += 8
+    assert store.get("urn:x:p").agent.name == "p"
+
+
+def test_merge_patch_rfc7396() -> None:
+    assert merge_patch({"a": "b", "c": {"d": "e", "f": "g"}}, {"a": "z", "c": {"f": None}}) == \
+        {"a": "z", "c": {"d": "e"}}
+    assert merge_patch({"a": [1, 2]}, {"a": [3]}) == {"a": [3]}
+    assert merge_patch({"a": 1}, {"b": {"c": None}}) == {"a": 1, "b": {}}
+
+
+def test_patch_updates_the_index(store: Store) -> None:
+    store.put("urn:x:q", td("q", caps=("old-cap",)))
+    store.patch("urn:x:q", {"lmos:capabilities": [{"name": "new-cap", "version": "2.0.0"}]})
+    assert store.search(Query(capability="new-cap")).total == 1
+    assert store.search(Query(capability="old-cap")).total == 0
+
+
+def test_search_filters_and_facets(store: Store) -> None:
+    store.put("urn:a", td("billing", caps=("view-bill", "pay-bill"), tenants=("acme",),
+                          channels=("web", "ivr"), description="Invoices and balances"))
+    store.put("urn:b", td("contracts", caps=("view-contract",), tenants=("globex",), channels=("web",)))
+    store.put("urn:c", td("faq", caps=("faq",), channels=("app",), subset="canary"))
+    assert {e.id for e in store.search(Query(capability="view-bill")).entries} == {"urn:a"}
+    assert {e.id for e in store.search(Query(tenant="acme")).entries} == {"urn:a", "urn:c"}  # c: any tenant
+    assert {e.id for e in store.search(Query(channel="web")).entries} == {"urn:a", "urn:b"}
+    assert {e.id for e in store.search(Query(subset="canary")).entries} == {"urn:c"}
+    assert {e.id for e in store.search(Query(protocol="https")).entries} == {"urn:a", "urn:b", "urn:c"}
+    assert {e.id for e in store.search(Query(text="invoic")).entries} == {"urn:a"}  # prefix match
+    assert {e.id for e in store.search(Query(text="pay bill")).entries} == {"urn:a"}
+    result = store.search(Query(channel="web"))
+    assert result.facets["capability"] == {"pay-bill": 1, "view-bill": 1, "view-contract": 1}
+    assert result.facets["tenant"] == {"acme": 1, "globex": 1}
+    assert result.facets["subset"] == {"stable": 2}
+    page = store.search(Query(limit=2))
+    assert page.total == 3 and len(page.entries) == 2
+
+
+@pytest.mark.parametrize("text", ['"', "NEAR(", "a OR", "*", "bill\") OR (\"x", "-- ;DROP TABLE things", "'"])
+def test_hostile_search_text_is_literal(store: Store, text: str) -> None:
+    store.put("urn:a", td("billing"))
+    store.search(Query(text=text))  # no FTS syntax error, no SQL
+    assert store.search(Query()).total == 1
+    assert '"' not in fts_query(text).replace('""', "").strip('"*').replace('"* AND "', "")
+
+
+def _writer(path: str, prefix: str, count: int) -> None:
+    store = Store(path, seed=False)
+    for i in range(count):
+        store.put(f"urn:{prefix}:{i}", td(f"{prefix}-{i}"))
+        store.search(Query(text=prefix))
+
+
+def test_concurrent_threads_and_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.sqlite3")
+    Store(path, seed=False)
+    threads = [threading.Thread(target=_writer, args=(path, f"t{n}", 40)) for n in range(3)]
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, f"p{n}", 40)) for n in range(2)]
+    for worker in [*threads, *procs]:
+        worker.start()
+    for worker in [*threads, *procs]:
+        worker.join(timeout=120)
+    assert all(p.exitcode == 0 for p in procs)
+    assert Store(path, seed=False).search(Query(limit=1)).total == 5 * 40
+
+
+def test_facets_agree_between_sql_and_index(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.registry import store as store_module
+
+    for i in range(30):
+        store.put(f"urn:f:{i}", td(f"f{i}", caps=(f"cap-{i % 4}", "common"), tenants=(f"t{i % 3}",) if i % 5 else (),
+                                   channels=("web", "ivr")[: 1 + i % 2], subset="canary" if i % 7 == 0 else ""))
+    queries = [Query(), Query(channel="ivr"), Query(tenant="t1"), Query(text="f1"), Query(capability="cap-2")]
+    by_sql = [store.search(q).facets for q in queries]  # cache stale after the writes: SQL for small sets
+    monkeypatch.setattr(store_module, "SQL_FACETS_MAX", -1)
+    by_index = [store.search(q).facets for q in queries]
+    assert by_sql == by_index
+    assert by_index[0]["tenant"]["*"] == 6 and by_index[0]["subset"] == {"stable": 25, "canary": 5}
