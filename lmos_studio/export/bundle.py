@@ -25,12 +25,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmos_studio.errors import ExportError, VersionError
+from lmos_studio.errors import ExportError
 from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, ref
 from lmos_studio.formats.design_file import design_documents
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
-from lmos_studio.resolve import resolve_design
+from lmos_studio.resolve import invalid_versions, resolve_design
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
@@ -147,14 +147,16 @@ def canonical(design: Design) -> Design:
 
 
 def _lmos_documents(design: Design) -> list[dict[str, Any]]:
-    try:
-        resolutions = resolve_design(design)
-    except VersionError as exc:
+    for exc in invalid_versions(design):  # the operator would fail every reconcile that meets it (§1.6)
+        agent = next(a for a in design.agents if a.name == exc.agent)
+        index = next(i for i, c in enumerate(agent.capabilities) if c.version == exc.value)
         raise ExportError(
-            f"{exc}; fix the version before exporting",
-            resource=f"Agent {exc.agent}",
-            field="spec.providedCapabilities.version",
-        ) from exc
+            f"Agent {agent.key}: spec.providedCapabilities[{index}].version: '{exc.value}' is not strict "
+            "SemVer (MAJOR.MINOR.PATCH); fix it before exporting",
+            resource=f"Agent {agent.key}",
+            field=f"spec.providedCapabilities[{index}].version",
+        )
+    resolutions = resolve_design(design)
     docs = crds.crds(labels=manifests.MANAGED_BY)
     docs += [
         manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE
