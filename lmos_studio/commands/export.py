@@ -27,6 +27,9 @@ def export(
     zip_file: Annotated[
         Path | None, typer.Option("--zip", help="Also (or only) write a zip of the folder.")
     ] = None,
+    yaml_file: Annotated[
+        Path | None, typer.Option("--yaml", help="Also (or only) write one multi-document YAML.")
+    ] = None,
     namespace: Annotated[
         str | None, typer.Option(help="Move a single-namespace design into this namespace.")
     ] = None,
@@ -51,8 +54,8 @@ def export(
 
     Exit 0 on success, 2 when the design cannot become valid manifests (nothing is written then).
     """
-    if out is None and zip_file is None:
-        fail("give --out DIR and/or --zip FILE")
+    if out is None and zip_file is None and yaml_file is None:
+        fail("give --out DIR, --zip FILE and/or --yaml FILE")
     design = load(paths).design
     options = ExportOptions(
         with_workloads=with_workloads,
@@ -66,6 +69,8 @@ def export(
         kustomize.write_folder(bundle, out, files)
     if zip_file is not None:
         kustomize.write_zip(bundle, zip_file, files)
+    if yaml_file is not None:
+        kustomize.write_yaml(bundle, yaml_file, files)
     for note in bundle.notes:
         typer.echo(f"note: {note}", err=True)
     data = {
@@ -73,13 +78,14 @@ def export(
         "applied": len(bundle.applied_paths),
         "out": str(out) if out else None,
         "zip": str(zip_file) if zip_file else None,
+        "yaml": str(yaml_file) if yaml_file else None,
         "validation": bundle.validation.rows,
         "policy": bundle.policy.to_rows(),
         "notes": bundle.notes,
     }
 
     def table() -> str:
-        where = " and ".join(str(p) for p in (out, zip_file) if p is not None)
+        where = " and ".join(str(p) for p in (out, zip_file, yaml_file) if p is not None)
         lines = [
             f"ok: {len(files)} files ({len(bundle.applied_paths)} applied by kustomize) written to {where}; "
             f"{len(bundle.validation.rows) - len(bundle.validation.not_validated)} documents valid"

@@ -87,6 +87,22 @@ def zip_bytes(bundle: Bundle, files: dict[str, bytes] | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def single_file(files: dict[str, bytes]) -> bytes:
+    """Every document of the folder (previews and the Studio document included) as one multi-document YAML,
+    in path order: what `import-manifests FILE.yaml` reads back."""
+    return b"".join(data for path, data in files.items() if path != "kustomization.yaml")
+
+
+def write_yaml(bundle: Bundle, path: str | Path, files: dict[str, bytes] | None = None) -> Path:
+    """Write the multi-document YAML atomically."""
+    target = Path(path)
+    try:
+        write_atomic(target, single_file(files if files is not None else render(bundle)))
+    except OSError as exc:
+        raise ExportError(f"{target}: cannot write: {exc.strerror}", resource=str(target), field="--yaml") from exc
+    return target
+
+
 def _is_previous_export(folder: Path) -> bool:
     marker = folder / "kustomization.yaml"
     try:
