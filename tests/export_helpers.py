@@ -1,4 +1,4 @@
-"""Shared helpers of the export tests: export a design to files, and an independent NetworkPolicy evaluator."""
+"""Helpers of the export tests: export a design to files, and an independent NetworkPolicy evaluator."""
 
 from __future__ import annotations
 
@@ -49,15 +49,21 @@ def reachable(policies: Iterable[Mapping[str, Any]], pods: list[Pod]) -> set[tup
     policies = [p for p in policies if p["kind"] == "NetworkPolicy"]
     allowed = set()
     for dst in pods:
-        selecting = [p for p in policies if p["metadata"]["namespace"] == dst.namespace
-                     and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])
-                     and _selects(p["spec"].get("podSelector") or {}, dst.labels)]
+        selecting = [
+            p
+            for p in policies
+            if p["metadata"]["namespace"] == dst.namespace
+            and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])
+            and _selects(p["spec"].get("podSelector") or {}, dst.labels)
+        ]
         for src in pods:
             if src.key == dst.key:
                 continue
             if not selecting or any(
-                    "from" not in rule or any(_peer_admits(peer, src, p["metadata"]["namespace"])
-                                              for peer in rule["from"])
-                    for p in selecting for rule in p["spec"].get("ingress") or []):
+                "from" not in rule
+                or any(_peer_admits(peer, src, p["metadata"]["namespace"]) for peer in rule["from"])
+                for p in selecting
+                for rule in p["spec"].get("ingress") or []
+            ):
                 allowed.add((src.key, dst.key))
     return allowed

@@ -81,8 +81,14 @@ def test_hand_written_manifests_survive(tmp_path: Path) -> None:
     design = importer.import_manifests(tmp_path / "hand.yaml").design
     files = render(design)
     agent = files["agents/support/faq-agent.yaml"].decode()
-    for kept in ("team: care", "owner: care@example.com", "example.com/keep", "x-rating: 5", "futureField",
-                 "version: 1.10.0"):
+    for kept in (
+        "team: care",
+        "owner: care@example.com",
+        "example.com/keep",
+        "x-rating: 5",
+        "futureField",
+        "version: 1.10.0",
+    ):
         assert kept in agent, kept
     assert "uid:" not in agent and "resourceVersion" not in agent  # written by the API server, not by users
     channel = files["channels/support/care-web.yaml"].decode()
@@ -106,7 +112,10 @@ def test_cli_import_manifests(tmp_path: Path) -> None:
     result = run_cli("import-manifests", str(tmp_path / "acme.zip"), "--out", str(tmp_path / "design.yaml"))
     assert result.returncode == 0, result.stderr
     assert "9 agents, 5 channels, 3 trust edges" in result.stdout
-    assert read_design(tmp_path / "design.yaml").digest() == importer.import_manifests(tmp_path / "acme.zip").design.digest()
+    assert (
+        read_design(tmp_path / "design.yaml").digest()
+        == importer.import_manifests(tmp_path / "acme.zip").design.digest()
+    )
     missing = run_cli("import-manifests", str(tmp_path / "nope.zip"), "--out", str(tmp_path / "x.yaml"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
@@ -130,17 +139,21 @@ def _symlink() -> zipfile.ZipInfo:
     return info
 
 
-@pytest.mark.parametrize(("entries", "message"), [
-    ([("../escape.yaml", AGENT)], "unsafe path"),
-    ([("/etc/abs.yaml", AGENT)], "unsafe path"),
-    ([("a\\..\\b.yaml", AGENT)], "unsafe path"),
-    ([("C:/x.yaml", AGENT)], "unsafe path"),
-    ([(_symlink(), b"/etc/passwd")], "symbolic link"),
-    ([("bomb.yaml", b"a: " + b"0" * (30 * 2**20))], "zip bomb"),
-    ([("readme.txt", b"hello")], "no *.yaml"),
-])
-def test_hostile_zips_are_refused(tmp_path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]],
-                                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([("../escape.yaml", AGENT)], "unsafe path"),
+        ([("/etc/abs.yaml", AGENT)], "unsafe path"),
+        ([("a\\..\\b.yaml", AGENT)], "unsafe path"),
+        ([("C:/x.yaml", AGENT)], "unsafe path"),
+        ([(_symlink(), b"/etc/passwd")], "symbolic link"),
+        ([("bomb.yaml", b"a: " + b"0" * (30 * 2**20))], "zip bomb"),
+        ([("readme.txt", b"hello")], "no *.yaml"),
+    ],
+)
+def test_hostile_zips_are_refused(
+    tmp_path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]], message: str
+) -> None:
     with pytest.raises(DesignFileError, match=message.replace("*", r"\*")):
         importer.import_manifests(_zip(tmp_path, entries))
     assert list(tmp_path.iterdir()) == [tmp_path / "evil.zip"]

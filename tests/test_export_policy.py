@@ -21,9 +21,10 @@ OPERATOR = Pod("platform/lmos-operator", "platform", {"app.kubernetes.io/name": 
 
 def _expected_pairs(design: Design) -> set[tuple[str, str]]:
     """Trust edges expanded by hand: agent names and group members (no channel refs in these designs)."""
+
     def agents(ref: str) -> list[str]:
         if ref.startswith("group:"):
-            group = design.group(ref[len("group:"):])
+            group = design.group(ref[len("group:") :])
             assert group is not None
             return [k for m in group.members for k in agents(m)]
         return [a.key for a in design.agents if a.name == ref]
@@ -32,8 +33,15 @@ def _expected_pairs(design: Design) -> set[tuple[str, str]]:
 
 
 def _pods(docs: list[dict[str, Any]], namespaces: list[str]) -> list[Pod]:
-    pods = [Pod(f"{d['metadata']['namespace']}/{d['metadata']['name']}", d["metadata"]["namespace"],
-                d["spec"]["template"]["metadata"]["labels"]) for d in docs if d["kind"] == "Deployment"]
+    pods = [
+        Pod(
+            f"{d['metadata']['namespace']}/{d['metadata']['name']}",
+            d["metadata"]["namespace"],
+            d["spec"]["template"]["metadata"]["labels"],
+        )
+        for d in docs
+        if d["kind"] == "Deployment"
+    ]
     strangers = [Pod(f"{ns}/stranger", ns, {"app": "stranger"}) for ns in namespaces]
     return pods + strangers + [RUNTIME, OPERATOR]
 
@@ -59,8 +67,10 @@ def test_acme_policies_admit_exactly_the_trust_edges() -> None:
 
 def test_synthetic_policies_admit_exactly_the_trust_edges() -> None:
     design = synthetic_design(n_agents=60, n_channels=5, n_groups=6, n_edges=150, seed=3)
-    agents = tuple(a.model_copy(update={"workload": Workload(image="i", serves_capabilities_document=i % 3 == 0)})
-                   for i, a in enumerate(design.agents))
+    agents = tuple(
+        a.model_copy(update={"workload": Workload(image="i", serves_capabilities_document=i % 3 == 0)})
+        for i, a in enumerate(design.agents)
+    )
     design = design.replace(agents=agents)
     assert any(e.caller.startswith("group:") for e in design.trust_edges)
     _check(design)
@@ -72,14 +82,19 @@ def test_cross_namespace_edges_use_the_namespace_label() -> None:
     design = Design(agents=(a, b), trust_edges=(TrustEdge(caller="a", callee="b"),))
     _check(design)
     allow = policy.network_policy(b, [a], policy.PolicyOptions())
-    assert allow["spec"]["ingress"][0]["from"] == [{
-        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "a"}},
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "one"}}}]
+    assert allow["spec"]["ingress"][0]["from"] == [
+        {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "a"}},
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "one"}},
+        }
+    ]
 
 
 def test_channel_refs_expand_to_the_channel_candidates() -> None:
     design = read_design(ACME)
-    design = design.replace(trust_edges=(TrustEdge(caller="channel:acme-ivr-canary", callee="contract-agent"),))
+    design = design.replace(
+        trust_edges=(TrustEdge(caller="channel:acme-ivr-canary", callee="contract-agent"),)
+    )
     pairs = {(p.caller.name, p.callee.name) for p in policy.expand_trust(design)}
     assert pairs == {("billing-agent-canary", "contract-agent"), ("contract-agent-canary", "contract-agent")}
 
@@ -88,8 +103,10 @@ def test_istio_principals_and_paths() -> None:
     bundle = export_design(read_design(ACME), ExportOptions(with_istio=True, lmos_namespace="platform"))
     by_ref = {m.ref: m.document for m in bundle.manifests}
     rules = by_ref["AuthorizationPolicy default/allow-ingress-billing-agent-stable"]["spec"]["rules"]
-    assert rules[0] == {"from": [{"source": {"principals": ["cluster.local/ns/default/sa/contract-agent"]}}],
-                        "to": [{"operation": {"paths": ["/capabilities/view-bill", "/capabilities/view-bill/*"]}}]}
+    assert rules[0] == {
+        "from": [{"source": {"principals": ["cluster.local/ns/default/sa/contract-agent"]}}],
+        "to": [{"operation": {"paths": ["/capabilities/view-bill", "/capabilities/view-bill/*"]}}],
+    }
     assert rules[-1] == {"from": [{"source": {"principals": ["cluster.local/ns/platform/sa/lmos-runtime"]}}]}
     assert all(r.status == "enforced" for r in bundle.policy.rows)
 
@@ -98,17 +115,25 @@ def test_report_says_why_an_edge_is_not_fully_enforced() -> None:
     a = Agent(name="a", workload=Workload(image="i"))
     b = Agent(name="b", workload=Workload(image="i"))
     c = Agent(name="c")  # no workload
-    edges = (TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="ws"),
-             TrustEdge(caller="a", callee="c"),
-             TrustEdge(caller="group:solo", callee="a"))
+    edges = (
+        TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="ws"),
+        TrustEdge(caller="a", callee="c"),
+        TrustEdge(caller="group:solo", callee="a"),
+    )
     design = Design(agents=(a, b, c), groups=(Group(name="solo", members=("a",)),), trust_edges=edges)
     rows = {r.edge: r for r in export_design(design, ExportOptions(with_istio=True)).policy.rows}
-    assert rows["a->b[x]"].status == "partial" and "protocol 'ws' carries no per-capability path" in rows["a->b[x]"].note
+    assert (
+        rows["a->b[x]"].status == "partial"
+        and "protocol 'ws' carries no per-capability path" in rows["a->b[x]"].note
+    )
     assert rows["a->c"].status == "partial" and "no workload exported for default/c" in rows["a->c"].note
     assert rows["group:solo->a"].status == "not-enforced"
-    without_istio = export_design(design.replace(trust_edges=(TrustEdge(caller="a", callee="b", capabilities=("x",),
-                                                                        protocol="http"),)),
-                                  ExportOptions(with_workloads=True)).policy.rows[0]
+    without_istio = export_design(
+        design.replace(
+            trust_edges=(TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="http"),)
+        ),
+        ExportOptions(with_workloads=True),
+    ).policy.rows[0]
     assert without_istio.status == "partial" and "--with-istio" in without_istio.note
     assert "policies/network/default/allow-ingress-b.yaml ingress[0]" in without_istio.rules
 

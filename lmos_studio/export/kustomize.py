@@ -99,7 +99,9 @@ def write_yaml(bundle: Bundle, path: str | Path, files: dict[str, bytes] | None 
     try:
         write_atomic(target, single_file(files if files is not None else render(bundle)))
     except OSError as exc:
-        raise ExportError(f"{target}: cannot write: {exc.strerror}", resource=str(target), field="--yaml") from exc
+        raise ExportError(
+            f"{target}: cannot write: {exc.strerror}", resource=str(target), field="--yaml"
+        ) from exc
     return target
 
 

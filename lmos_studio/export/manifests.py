@@ -135,12 +135,18 @@ def workload_resources(agent: Agent) -> list[dict[str, Any]]:
             field="spec.template.spec.containers[0].image",
         )
     if workload.replicas < 0:  # the OpenAPI schema has no minimum; the API server would refuse it
-        raise ExportError(f"{ref}: spec.replicas: {workload.replicas} is negative; set workload.replicas ≥ 0",
-                          resource=ref, field="spec.replicas")
+        raise ExportError(
+            f"{ref}: spec.replicas: {workload.replicas} is negative; set workload.replicas ≥ 0",
+            resource=ref,
+            field="spec.replicas",
+        )
     if not 0 < workload.port < 65536:
-        raise ExportError(f"{ref}: spec.template.spec.containers[0].ports[0].containerPort: {workload.port} is "
-                          "not a TCP port (1–65535)", resource=ref,
-                          field="spec.template.spec.containers[0].ports[0].containerPort")
+        raise ExportError(
+            f"{ref}: spec.template.spec.containers[0].ports[0].containerPort: {workload.port} is "
+            "not a TCP port (1–65535)",
+            resource=ref,
+            field="spec.template.spec.containers[0].ports[0].containerPort",
+        )
     labels = {**MANAGED_BY, **pod_labels(agent)}
     meta = {"name": agent.name, "namespace": agent.namespace}
     deployment_labels = dict(labels)

@@ -81,43 +81,59 @@ class PolicyReport:
         return [r for r in self.rows if r.status != "enforced"]
 
 
-def _resolve_ref(design: Design, ref: str, edge: TrustEdge) -> list[Agent]:
-    if ref.startswith(GROUP_PREFIX):
-        group = design.group(ref[len(GROUP_PREFIX) :])
-        if group is None:
+class _Refs:
+    """Expands trust refs with an index of agents built once (by name and by ns/name)."""
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.by_ref: dict[str, list[Agent]] = {}
+        for agent in design.agents:
+            self.by_ref.setdefault(agent.name, []).append(agent)
+            self.by_ref.setdefault(agent.key, []).append(agent)
+        self.cache: dict[str, list[Agent]] = {}
+
+    def agents(self, ref: str, edge: TrustEdge) -> list[Agent]:
+        if ref not in self.cache:
+            self.cache[ref] = _unique(self._expand(ref, edge))
+        return self.cache[ref]
+
+    def _expand(self, ref: str, edge: TrustEdge) -> list[Agent]:
+        design = self.design
+        resource = f"TrustEdge {edge.key}"
+        if ref.startswith(GROUP_PREFIX):
+            group = design.group(ref[len(GROUP_PREFIX) :])
+            if group is None:
+                raise ExportError(
+                    f"trust edge {edge.key}: no group '{ref[len(GROUP_PREFIX) :]}'; add the group "
+                    "or fix the edge",
+                    resource=resource,
+                    field="caller/callee",
+                )
+            return [a for member in group.members for a in self.agents(member, edge)]
+        if ref.startswith(CHANNEL_PREFIX):
+            name = ref[len(CHANNEL_PREFIX) :]
+            channels = [c for c in design.channels if name in (c.name, c.key)]
+            if not channels:
+                raise ExportError(
+                    f"trust edge {edge.key}: no channel '{name}'", resource=resource, field="caller/callee"
+                )
+            return [a for c in channels for a in candidate_agents(c, design.agents)]
+        if ref not in self.by_ref:
             raise ExportError(
-                f"trust edge {edge.key}: no group '{ref[len(GROUP_PREFIX) :]}'; add the group or "
-                "fix the edge",
-                resource=f"TrustEdge {edge.key}",
+                f"trust edge {edge.key}: no agent '{ref}'; add the agent or fix the edge",
+                resource=resource,
                 field="caller/callee",
             )
-        return [a for member in group.members for a in _resolve_ref(design, member, edge)]
-    if ref.startswith(CHANNEL_PREFIX):
-        name = ref[len(CHANNEL_PREFIX) :]
-        channels = [c for c in design.channels if c.name == name or c.key == name]
-        if not channels:
-            raise ExportError(
-                f"trust edge {edge.key}: no channel '{name}'",
-                resource=f"TrustEdge {edge.key}",
-                field="caller/callee",
-            )
-        return [a for c in channels for a in candidate_agents(c, design.agents)]
-    agents = [a for a in design.agents if a.name == ref or a.key == ref]
-    if not agents:
-        raise ExportError(
-            f"trust edge {edge.key}: no agent '{ref}'; add the agent or fix the edge",
-            resource=f"TrustEdge {edge.key}",
-            field="caller/callee",
-        )
-    return agents
+        return self.by_ref[ref]
 
 
 def expand_trust(design: Design) -> list[Pair]:
     """Every (caller agent, callee agent) pair the trust edges allow, in edge order, without self-pairs."""
+    refs = _Refs(design)
     pairs: list[Pair] = []
     for edge in design.trust_edges:
-        for caller in _unique(_resolve_ref(design, edge.caller, edge)):
-            for callee in _unique(_resolve_ref(design, edge.callee, edge)):
+        for caller in refs.agents(edge.caller, edge):
+            for callee in refs.agents(edge.callee, edge):
                 if caller.key != callee.key:
                     pairs.append(Pair(caller, callee, edge))
     return pairs
@@ -266,7 +282,8 @@ def design_policies(
         for d in network + istio
     }
     report = PolicyReport([_row(p, options, paths) for p in pairs])
-    report.rows += [_unexpanded(e) for e in design.trust_edges if not any(p.edge == e for p in pairs)]
+    expanded = {id(p.edge) for p in pairs}
+    report.rows += [_unexpanded(e) for e in design.trust_edges if id(e) not in expanded]
     return Policies(network=network, istio=istio, report=report)
 
 

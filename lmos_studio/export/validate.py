@@ -10,6 +10,7 @@ Validators are built once per (kind, strictness) and cached on the `Validator` i
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,73 +162,151 @@ def _check_label(doc: dict[str, Any], key: str, value: Any) -> None:
         )
 
 
+# Schema keywords whose outcome depends only on keys, types, array shapes and enum values: with only these in
+# a schema, two documents equal after `_skeleton` validate alike (formats are not asserted by jsonschema).
+_SHAPE_KEYWORDS = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "enum",
+    "items",
+    "$ref",
+    "format",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "description",
+    "default",
+    "$schema",
+    "$id",
+    "$defs",
+    "definitions",
+}
+_NAME_MAPS = ("properties", "$defs", "definitions")  # keywords whose keys are names, not keywords
+_PLACEHOLDER = "\u0000"  # stands for every string that is no enum value of the schema
+
+
+def _schema_facts(schema: Any, keywords: set[str], enums: set[str]) -> None:
+    """Collect the keywords a schema uses and every string enum value in it."""
+    if isinstance(schema, list):
+        for item in schema:
+            _schema_facts(item, keywords, enums)
+        return
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        keywords.add(key)
+        if key in _NAME_MAPS and isinstance(value, dict):
+            for sub in value.values():
+                _schema_facts(sub, keywords, enums)
+        elif key == "enum" and isinstance(value, list):
+            enums.update(v for v in value if isinstance(v, str))
+        elif key in ("items", "additionalProperties", "oneOf", "anyOf", "allOf", "not"):
+            _schema_facts(value, keywords, enums)
+
+
+def _skeleton(value: Any, enums: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _skeleton(v, enums) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_skeleton(v, enums) for v in value]
+    if isinstance(value, str) and value not in enums:
+        return _PLACEHOLDER
+    return value
+
+
+@dataclass
+class _Schema:
+    label: str
+    validator: jsonschema.protocols.Validator | None
+    enums: set[str] = field(default_factory=set)
+    shape_only: bool = False  # documents of equal skeleton validate alike (see _SHAPE_KEYWORDS)
+    valid_shapes: set[str] = field(default_factory=set)
+
+
 class Validator:
-    """Validates documents; holds the compiled schemas of the kinds it has seen."""
+    """Validates documents; holds the compiled schemas of the kinds it has seen and, for schemas that only
+    constrain shapes and enum values, the document skeletons already found valid (so 1 000 Deployments
+    that differ only in names cost a handful of schema validations)."""
 
     def __init__(self, kubernetes_version: str = KUBERNETES_VERSION) -> None:
         self.kubernetes_version = kubernetes_version
-        self._validators: dict[tuple[str, str, bool], jsonschema.protocols.Validator | None] = {}
-        self._definitions: dict[bool, Resource[Any]] = {}
+        self._schemas: dict[tuple[str, str, bool], _Schema] = {}
+        self._definitions: dict[bool, tuple[Resource[Any], set[str], set[str]]] = {}
 
     def _schema_dir(self, strict: bool) -> str:
         return f"kubernetes-json-schema/v{self.kubernetes_version}.0-local" + ("-strict" if strict else "")
 
-    def _kubernetes(self, api_version: str, kind: str, strict: bool) -> jsonschema.protocols.Validator | None:
+    def _kubernetes(self, api_version: str, kind: str, strict: bool) -> _Schema:
         from kubernetes_validate import utils  # loads importlib_resources; only needed when validating
 
+        label = f"Kubernetes {self.kubernetes_version} OpenAPI" + (" (strict)" if strict else "")
         group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)  # apps/v1 → apps-v1 (their file names)
         try:
             schema = utils.schema_contents(
                 f"{self._schema_dir(strict)}/{kind.lower()}-{group}.json", self.kubernetes_version
             )
         except FileNotFoundError:
-            return None
+            return _Schema(label, None)
         except utils.VersionNotSupportedError as exc:
             raise ExportError(
                 f"kubernetes-validate has no schemas for Kubernetes {self.kubernetes_version}; "
                 "pip install -U kubernetes-validate"
             ) from exc
         if strict not in self._definitions:
-            self._definitions[strict] = Resource.from_contents(
-                utils.schema_contents(
-                    f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version
-                )
+            contents = utils.schema_contents(
+                f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version
             )
-        registry: Registry[Any] = self._definitions[strict] @ (Resource.from_contents(schema) @ Registry())
-        return jsonschema.Draft202012Validator(schema, registry=registry)
+            keywords: set[str] = set()
+            enums: set[str] = set()
+            _schema_facts(contents, keywords, enums)
+            self._definitions[strict] = (Resource.from_contents(contents), keywords, enums)
+        definitions, keywords, enums = self._definitions[strict]
+        keywords, enums = set(keywords), set(enums)
+        _schema_facts(schema, keywords, enums)
+        registry: Registry[Any] = definitions @ (Resource.from_contents(schema) @ Registry())
+        validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        return _Schema(label, validator, enums, _shape_only(keywords))
 
-    def _validator(
-        self, doc: dict[str, Any], strict: bool
-    ) -> tuple[str, jsonschema.protocols.Validator | None]:
+    def _schema(self, doc: dict[str, Any], strict: bool) -> _Schema:
         api, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
         key = (api, kind, strict)
-        if api == "lmos.eclipse/v1" and kind in LMOS_CRD_KINDS:
-            label = f"CRD {kind.lower()}s.lmos.eclipse"
-            if key not in self._validators:
-                self._validators[key] = jsonschema.Draft202012Validator(lmos_schema(kind))
-        elif api.startswith("security.istio.io/") and kind == "AuthorizationPolicy":
-            label = "AuthorizationPolicy (fields used by the export)"
-            if key not in self._validators:
-                self._validators[key] = jsonschema.Draft202012Validator(_ISTIO_SCHEMA)
-        else:
-            label = f"Kubernetes {self.kubernetes_version} OpenAPI" + (" (strict)" if strict else "")
-            if key not in self._validators:
-                self._validators[key] = self._kubernetes(api, kind, strict)
-        return label, self._validators[key]
+        if key not in self._schemas:
+            if api == "lmos.eclipse/v1" and kind in LMOS_CRD_KINDS:
+                self._schemas[key] = _local(f"CRD {kind.lower()}s.lmos.eclipse", lmos_schema(kind))
+            elif api.startswith("security.istio.io/") and kind == "AuthorizationPolicy":
+                self._schemas[key] = _local("AuthorizationPolicy (fields used by the export)", _ISTIO_SCHEMA)
+            else:
+                self._schemas[key] = self._kubernetes(api, kind, strict)
+        return self._schemas[key]
 
     def validate(self, doc: dict[str, Any], *, path: str, strict: bool = True) -> dict[str, str]:
         """Raise `ExportError` (resource, field) if the document is invalid; else its report row."""
         check_names(doc)
-        label, validator = self._validator(doc, strict)
-        if validator is None:
-            return {
-                "file": path,
-                "resource": ref(doc),
-                "schema": "—",
-                "status": "not validated (no offline schema)",
-            }
-        error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+        schema = self._schema(doc, strict)
+        row = {"file": path, "resource": ref(doc), "schema": schema.label, "status": "valid"}
+        if schema.validator is None:
+            return {**row, "schema": "—", "status": "not validated (no offline schema)"}
+        shape = json.dumps(_skeleton(doc, schema.enums), sort_keys=True) if schema.shape_only else ""
+        if shape and shape in schema.valid_shapes:
+            return row
+        error = jsonschema.exceptions.best_match(schema.validator.iter_errors(doc))
         if error is not None:
-            field_path = ".".join(str(p) for p in error.absolute_path) or "(document)"
-            raise _fail(doc, field_path, f"{error.message} ({label}; file {path})")
-        return {"file": path, "resource": ref(doc), "schema": label, "status": "valid"}
+            field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            field_path = field_path.lstrip(".") or "(document)"
+            raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path})")
+        if shape:
+            schema.valid_shapes.add(shape)
+        return row
+
+
+def _shape_only(keywords: set[str]) -> bool:
+    return all(k in _SHAPE_KEYWORDS or k.startswith("x-") for k in keywords)
+
+
+def _local(label: str, schema: dict[str, Any]) -> _Schema:
+    keywords: set[str] = set()
+    enums: set[str] = set()
+    _schema_facts(schema, keywords, enums)
+    return _Schema(label, jsonschema.Draft202012Validator(schema), enums, _shape_only(keywords))
