@@ -134,7 +134,8 @@ def _why_not(required: RequiredCapability, candidates: Sequence[Agent],
     elsewhere = [a.name for a in others if a.capability(required.name) and a not in candidates]
     hint = ""
     if elsewhere:
-        hint = f"; {', '.join(sorted(elsewhere)[:5])} provide it but are not candidates ({_mismatch(elsewhere[0], others, channel)})"
+        why = _mismatch(elsewhere[0], others, channel)
+        hint = f"; {', '.join(sorted(elsewhere)[:5])} provide it but are not candidates ({why})"
     return Unresolved(required, "no-provider", f"no candidate agent provides '{required.name}'{hint}")
 
 
@@ -169,12 +170,15 @@ def resolve_channel(channel: Channel, agents: Sequence[Agent], *,
         why = _no_candidates_reason(channel, agents)
         return Resolution(channel, (), (), tuple(
             Unresolved(r, "no-candidates", why) for r in channel.required_capabilities))
+    by_name: dict[str, list[tuple[Capability, Agent]]] = {}
+    for agent in candidates:  # index once, in the operator's iteration order
+        for cap in agent.capabilities:
+            by_name.setdefault(cap.name, []).append((cap, agent))
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
     for required in channel.required_capabilities:
         wanted = parse_range(required.version)
-        providers = [(provided_version(a, c, locations), c, a)
-                     for a in candidates for c in a.capabilities if c.name == required.name]
+        providers = [(provided_version(a, c, locations), c, a) for c, a in by_name.get(required.name, ())]
         providers = [p for p in providers if wanted.satisfied_by(p[0])]
         if not providers:
             unresolved.append(_why_not(required, candidates, agents, channel))
@@ -186,19 +190,19 @@ def resolve_channel(channel: Channel, agents: Sequence[Agent], *,
 
 
 def _no_candidates_reason(channel: Channel, agents: Sequence[Agent]) -> str:
-    same_ns = [a for a in agents if a.namespace == channel.namespace]
+    same_ns = sorted((a for a in agents if a.namespace == channel.namespace), key=_agent_sort_key)
     if not same_ns:
         return f"no candidate agent: no Agent in namespace {channel.namespace}"
     counts = {"subset": 0, "tenant": 0, "channel": 0}
     for agent in same_ns:
         for reason in mismatch_reasons(agent, channel):
-            for key in counts:
-                if reason.startswith(key) or (key == "channel" and reason.startswith("supportedChannels")):
-                    counts[key] += 1
-                    break
+            key = "channel" if reason.startswith("supportedChannels") else reason.split(" ", 1)[0]
+            counts[key] = counts.get(key, 0) + 1
     detail = ", ".join(f"{n} fail the {k} filter" for k, n in counts.items() if n)
+    example = "; ".join(f"{a.name}: {', '.join(mismatch_reasons(a, channel))}" for a in same_ns[:2])
     return (f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
-            f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail})")
+            f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail}; "
+            f"e.g. {example})")
 
 
 def resolve_design(design: Design, *, locations: Mapping[str, str] | None = None) -> list[Resolution]:

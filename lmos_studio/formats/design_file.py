@@ -100,7 +100,8 @@ class _Reader:
     def add(self, raw: Any, path: str) -> None:
         if not isinstance(raw, dict):
             line = getattr(raw, "line", None)
-            raise DesignFileError("a document must be a mapping (a Kubernetes resource)", path=path, line=line)
+            raise DesignFileError(f"a document must be a mapping (a Kubernetes resource), not a "
+                                  f"{type(raw).__name__}", path=path, line=line)
         kind, api = raw.get("kind"), raw.get("apiVersion")
         if api == lmos.API_VERSION and kind in lmos.LMOS_KINDS:
             self._add_lmos(raw, path, str(kind))
@@ -113,19 +114,22 @@ class _Reader:
             self.others.append(raw)
 
     def _add_lmos(self, raw: dict[str, Any], path: str, kind: str) -> None:
-        obj: Agent | Channel | ChannelRollout
-        target: dict[str, Any]
         if kind == "Agent":
-            obj, target = lmos.agent_from_resource(raw, path=path), self.agents
+            agent = lmos.agent_from_resource(raw, path=path)
+            self._put(self.agents, agent.key, agent, raw, path, kind)
         elif kind == "Channel":
-            obj, target = lmos.channel_from_resource(raw, path=path), self.channels
+            channel = lmos.channel_from_resource(raw, path=path)
+            self._put(self.channels, channel.key, channel, raw, path, kind)
         else:
-            obj, target = lmos.rollout_from_resource(raw, path=path), self.rollouts
-        if obj.key in target:
-            self.warnings.append(f"{path}:{_line(raw)}: {kind} {obj.key} appears again; the later one "
+            rollout = lmos.rollout_from_resource(raw, path=path)
+            self._put(self.rollouts, rollout.key, rollout, raw, path, kind)
+
+    def _put(self, target: dict[str, Any], key: str, obj: Any, raw: dict[str, Any], path: str, kind: str) -> None:
+        if key in target:
+            self.warnings.append(f"{path}:{_line(raw)}: {kind} {key} appears again; the later one "
                                  "replaces the earlier (as a second kubectl apply would)")
-        target[obj.key] = obj
-        self.locations[f"{kind} {obj.key}"] = f"{path}:{_line(raw)}"
+        target[key] = obj
+        self.locations[f"{kind} {key}"] = f"{path}:{_line(raw)}"
 
 
 def _line(raw: Any) -> int:
@@ -223,6 +227,18 @@ def design_from_text(text: str, *, path: str = "<upload>", name: str | None = No
     for raw in load_documents(text, path=path):
         reader.add(raw, path)
     return _finish(reader, [path], name or Path(path).stem)
+
+
+def design_from_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
+    """Read an uploaded design, refusing files over `max_bytes` or not UTF-8, naming the file."""
+    if len(data) > max_bytes:
+        raise DesignFileError(f"is {len(data) / 2**20:.1f} MiB; designs over {max_bytes / 2**20:.0f} MiB are refused "
+                              "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)", path=name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DesignFileError(f"not UTF-8 text (byte {exc.start}); upload a YAML or JSON file", path=name) from exc
+    return design_from_text(text, path=name)
 
 
 def _dump_model(model: BaseModel) -> dict[str, Any]:

@@ -49,21 +49,22 @@ class Doc:
         value = node.get(key) if isinstance(node, dict) else None
         if value is None:
             if required:
-                self.fail(f"missing; add `{key}:`", node=node, field=field)
+                self.fail(f"missing or empty; add `{key}:` with its fields", node=node,
+                          key=key if isinstance(node, dict) and key in node else None, field=field)
             return {}
         if not isinstance(value, dict):
             self.fail(f"must be a mapping, not {type(value).__name__}", node=node, key=key, field=field)
-        return value
+        return dict(value) if type(value) is not LineDict else value
 
     def seq(self, node: dict[str, Any], key: str, field: str, *, required: bool = False) -> list[Any]:
         value = node.get(key)
         if value is None:
             if required:
-                self.fail(f"missing; add `{key}: []`", node=node, field=field)
+                self.fail(f"missing; add `{key}: []`", node=node, key=key if key in node else None, field=field)
             return []
         if not isinstance(value, list):
             self.fail(f"must be a list, not {type(value).__name__}", node=node, key=key, field=field)
-        return value
+        return list(value)
 
     def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False,
              default: str = "") -> str:
@@ -159,7 +160,7 @@ def _required(doc: Doc, node: Any, field: str) -> RequiredCapability:
         id=doc.text(node, "id", f"{field}.id"),
         name=doc.text(node, "name", f"{field}.name", required=True),
         version=doc.text(node, "version", f"{field}.version", required=True),
-        strategy=strategy or "HIGHEST",  # type: ignore[arg-type]
+        strategy="MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST",
         strategy_given=bool(strategy),
         extras=_rest(node, _REQ_KEYS),
     )

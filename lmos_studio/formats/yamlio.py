@@ -9,6 +9,7 @@ huge files) becomes a `DesignFileError`, never a hang or a crash.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,12 @@ class LineDict(dict[Any, Any]):
         return self.lines.get(key, self.line) if hasattr(self, "lines") else self.line
 
 
+class LineList(list[Any]):
+    """A sequence that remembers its line (1-based)."""
+
+    line: int = 0
+
+
 class YamlInt(int):
     """An int that remembers how it was written (`010`, `0x1F`)."""
 
@@ -59,7 +66,7 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self.alias_reuses = 0
@@ -102,6 +109,12 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
 def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> YamlInt:
     value = YamlInt(yaml.SafeLoader.construct_yaml_int(loader, node))
     value.text = node.value
@@ -119,6 +132,7 @@ def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)  # keep timestamps as text
@@ -139,8 +153,32 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         raise DesignFileError(f"cannot read: {exc.strerror}", path=str(path)) from exc
 
 
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before libyaml's recursive composer can overflow the C stack.
+
+    A cheap bound first (indentation + bracket count); only texts over it are walked event by event.
+    """
+    indent = max((len(m) for m in re.findall(r"^[ \t]+", text, flags=re.MULTILINE)), default=0)
+    if indent + text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; no manifest needs that",
+                                          path=path, line=line)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # malformed: the loader below reports it with its line
+
+
 def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
     """All documents of a YAML (or JSON) text; empty documents are dropped."""
+    _check_depth(text, path)
     try:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
@@ -155,7 +193,7 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
         raise DesignFileError("nesting too deep to read", path=path) from exc
 
 
-class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+class _Dumper(_BaseDumper):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
@@ -182,6 +220,7 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(LineDict, _represent_dict)
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(tuple, _represent_tuple)
+_Dumper.add_representer(LineList, _represent_tuple)
 _Dumper.add_representer(YamlInt, _represent_number)
 _Dumper.add_representer(YamlFloat, _represent_number)
 

@@ -29,8 +29,8 @@ def _initial_path() -> Path:
 
 
 def _load_path(path: Path) -> LoadResult:
-    mtime = max((p.stat().st_mtime for p in ([path] + list(path.rglob("*")) if path.is_dir() else [path])),
-                default=0.0)
+    files = [path, *path.rglob("*")] if path.is_dir() else [path]
+    mtime = max((p.stat().st_mtime for p in files), default=0.0)
     return resources.read_design_files(str(path), mtime)
 
 

@@ -1,0 +1,233 @@
+"""The design file: reading (files, multi-doc, folders), errors with file:line:field, round trips, atomic writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats.design_file import (
+    design_from_text,
+    design_to_yaml,
+    load_design,
+    read_design,
+    write_design,
+)
+from lmos_studio.model import (
+    Agent,
+    Capability,
+    Channel,
+    Design,
+    Endpoint,
+    Group,
+    RequiredCapability,
+    RoutingTest,
+    TrustEdge,
+    Workload,
+)
+from tests.conftest import ACME, REFERENCE, SAMPLES
+
+AGENT = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: a
+spec:
+  providedCapabilities:
+    - name: cap
+      version: {version}
+"""
+
+
+def test_acme_sample_reads_as_a_folder() -> None:
+    result = load_design([ACME])
+    design = result.design
+    assert design.name == "acme" and not result.warnings
+    assert {a.name for a in design.agents} >= {"billing-agent-stable", "contract-agent", "weather-agent"}
+    assert design.channel("acme-ivr-canary") is not None and design.rollouts[0].canary_weight == 10
+    billing = design.agent("billing-agent-stable")
+    assert billing is not None and billing.protocols == ("http", "ws")
+    assert billing.workload is not None and billing.workload.env[0].secret_name == "billing-agent-llm"
+    assert len(design.trust_edges) == 3 and len(design.routing_tests) == 4
+
+
+@pytest.mark.parametrize("sample", sorted(p for p in SAMPLES.iterdir() if p.is_dir() or p.suffix == ".yaml"))
+def test_every_sample_round_trips(sample: Path) -> None:
+    design = read_design(sample)
+    again = design_from_text(design_to_yaml(design), name=design.name).design
+    assert again == design
+    assert design_to_yaml(again) == design_to_yaml(design)
+
+
+def test_unquoted_versions_keep_their_text() -> None:
+    design = design_from_text(AGENT.format(version="1.10")).design
+    assert design.agents[0].capabilities[0].version == "1.10"
+    text = AGENT.format(version="1.0.0").replace("name: a\n", "name: a\n  labels: {version: 1.0}\n")
+    label = design_from_text(text).design
+    assert label.agents[0].labels == {"version": "1.0"}
+
+
+def test_unknown_fields_survive_everywhere() -> None:
+    text = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: a
+  uid: 1234
+  labels: {team: billing}
+spec:
+  futureField: {x: 1.10}
+  providedCapabilities:
+    - name: cap
+      version: 1.0.0
+      owner: someone
+status: {seen: true}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a}
+spec: {replicas: 3}
+"""
+    design = design_from_text(text).design
+    agent = design.agents[0]
+    assert agent.metadata_extras == {"uid": 1234} and agent.spec_extras["futureField"] == {"x": 1.1}
+    assert agent.capabilities[0].extras == {"owner": "someone"} and agent.extras == {"status": {"seen": True}}
+    out = design_to_yaml(design)
+    assert "x: 1.10" in out and "owner: someone" in out and "replicas: 3" in out and "uid: 1234" in out
+
+
+@pytest.mark.parametrize(("text", "line", "needle"), [
+    (AGENT.replace("  name: a\n", "  labels: {}\n"), 4, "metadata.name"),
+    (AGENT.replace("      version: {version}\n", ""), 7, "version"),
+    ("apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: c}\nspec:\n  requiredCapabilities:\n"
+     "    - {name: x, version: '1.0.0', strategy: LOWEST}\n", 6, "strategy"),
+    ("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  supportedTenants: acme\n", 5,
+     "supportedTenants"),
+    ("a: [1, 2\nb: 3\n", 2, "malformed YAML"),
+    ("- just\n- a list\n", 1, "mapping"),
+])
+def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> None:
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(text.replace("{version}", "1.0.0"), path="bad.yaml")
+    assert str(err.value).startswith(f"bad.yaml:{line}: "), str(err.value)
+    assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),
+    ("a: " + "[" * 300 + "]" * 300 + "\n", "nesting"),
+    ("a: " + "[" * 200_000 + "]" * 200_000 + "\n", "nesting"),  # would overflow libyaml's C stack
+    ("\n".join(" " * i + f"k{i}:" for i in range(3000)), "nesting"),
+    ("a: 1\na: 2\n", "duplicate key"),
+])
+def test_hostile_yaml_is_refused_cleanly(text: str, needle: str) -> None:
+    with pytest.raises(DesignFileError, match=needle):
+        design_from_text(text, path="evil.yaml")
+
+
+def test_huge_and_binary_files_are_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(21 * 2**20)
+    with pytest.raises(DesignFileError, match="MiB"):
+        read_design(big)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(DesignFileError, match="UTF-8"):
+        read_design(binary)
+
+
+def test_studio_document_errors_point_at_the_field() -> None:
+    text = AGENT.format(version="1.0.0") + ("---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\n"
+                                            "metadata: {name: d}\nspec:\n  trustEdges:\n    - caller: a\n"
+                                            "      calee: b\n")
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(text, path="d.yaml")
+    assert "spec.trustEdges.0" in str(err.value) and "d.yaml:" in str(err.value)
+
+
+def test_folder_and_multi_document_and_missing(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.yml").write_text(AGENT.format(version="1.0.0"))
+    (tmp_path / "notes.txt").write_text("ignored")
+    assert [a.name for a in read_design(tmp_path).agents] == ["a"]
+    with pytest.raises(DesignFileError, match="no such file"):
+        read_design(tmp_path / "nope.yaml")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DesignFileError, match=r"no \*\.yaml"):
+        read_design(empty)
+
+
+def test_write_is_atomic_and_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    design = read_design(ACME)
+    target = tmp_path / "design.yaml"
+    write_design(design, target)
+    first = target.read_bytes()
+    write_design(read_design(target), target)
+    assert target.read_bytes() == first
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(DesignFileError, match="No space left"):
+        write_design(design.replace(name="changed"), target)
+    assert target.read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["design.yaml"]  # no temp file left behind
+
+
+def test_operator_fixtures_read_one_by_one(reference: Path) -> None:
+    for path in sorted((reference / "lmos-operator").rglob("*.y*ml")):
+        design = read_design(path)
+        assert len(design.agents) + len(design.channels) + len(design.other_resources) == 1, path
+    assert REFERENCE.exists()
+
+
+# Design → YAML → design is the identity, for any design.
+names = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
+versions = st.from_regex(r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)", fullmatch=True)
+capabilities = st.builds(Capability, name=names, version=versions, id=st.just("") | names, description=text,
+                         examples=st.lists(text, max_size=3).map(tuple))
+agents = st.builds(
+    Agent, name=names, namespace=st.sampled_from(["default", "acme"]),
+    labels=st.dictionaries(st.sampled_from(["subset", "team", "version"]), names, max_size=2),
+    description=text, supported_tenants=st.lists(names, max_size=2).map(tuple),
+    supported_channels=st.lists(names, max_size=2).map(tuple),
+    capabilities=st.lists(capabilities, max_size=3).map(tuple),
+    endpoints=st.lists(st.builds(Endpoint, protocol=st.sampled_from(["http", "ws", "mqtt"]), uri=text),
+                       max_size=2).map(tuple),
+    workload=st.none() | st.builds(Workload, image=names, replicas=st.integers(1, 5)),
+    source=st.just("") | st.just("http://registry.local/things/x"))
+channels = st.builds(
+    Channel, name=names, labels=st.fixed_dictionaries({"tenant": names, "channel": names}),
+    required_capabilities=st.lists(st.builds(
+        RequiredCapability, name=names, version=st.sampled_from([">=1.0.0", "1.0", "^1.2.3", "*"]),
+        strategy=st.sampled_from(["HIGHEST", "MOST_SIMILAR"]), strategy_given=st.just(True)), max_size=3).map(tuple))
+
+
+@st.composite
+def designs(draw: st.DrawFn) -> Design:
+    agent_list = draw(st.lists(agents, max_size=4, unique_by=lambda a: (a.namespace, a.name)))
+    channel_list = draw(st.lists(channels, max_size=3, unique_by=lambda c: c.name))
+    refs = [a.name for a in agent_list] or ["x"]
+    return Design(
+        name=draw(names), description=draw(text), agents=tuple(agent_list), channels=tuple(channel_list),
+        groups=tuple(draw(st.lists(st.builds(Group, name=names, members=st.lists(st.sampled_from(refs)).map(tuple)),
+                                   max_size=2, unique_by=lambda g: g.name))),
+        trust_edges=tuple(draw(st.lists(st.builds(TrustEdge, caller=st.sampled_from(refs),
+                                                   callee=st.sampled_from(refs), protocol=st.just("http")),
+                                         max_size=3))),
+        routing_tests=tuple(draw(st.lists(st.builds(lambda q, a: RoutingTest(query=q, expect_agent=a), text,
+                                                     st.sampled_from(refs)), max_size=2))))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(designs())
+def test_design_yaml_design_is_the_identity(design: Design) -> None:
+    assert design_from_text(design_to_yaml(design), name=design.name).design == design
