@@ -1,0 +1,475 @@
+"""Derive a canary from a stable design, as LMOS models one (LMOS.md §1.10), and check that it resolves.
+
+A canary is a second Channel labelled `subset: canary` plus Agents labelled `subset: canary`; because the
+operator filters candidates by subset, the canary Channel can only wire canary Agents, so every agent a
+stable Channel wires gets a canary twin (the changed ones with their changes). A `ChannelRollout` records
+the weights and an Istio `VirtualService` on the operator's API does the split by the `x-subset` header.
+Pure functions over the model; the rules for names, versions and reuse are in `make_canary`'s docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lmos_studio.errors import ExportError
+from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge
+from lmos_studio.resolve import Resolution, resolve_channel, resolve_design
+from lmos_studio.versions import Version, is_strict_semver, parse_version
+
+CANARY = "canary"
+STABLE = "stable"
+SUFFIX = "-canary"
+DEFAULT_CANARY_WEIGHT = 10  # percent of traffic without an x-subset header that goes to the canary
+CANARY_OF = "studio.lmos.eclipse/canary-of"  # annotation: the stable Agent/Channel a canary was derived from
+VIRTUAL_SERVICE = "lmos-operator-subset-split"  # one per namespace, rebuilt from that namespace's rollouts
+VIRTUAL_SERVICE_API = "networking.istio.io/v1"
+DEFAULT_OPERATOR_HOST = (
+    "lmos-operator.default.svc.cluster.local"  # the runtime's default `http://lmos-operator:8080`
+)
+OPERATOR_PORT = 8080  # the operator API's port (LMOS.md §2.1)
+SUBSET_HEADER = "x-subset"
+NAMESPACE_HEADER = "x-namespace"
+
+
+def _fail(message: str, *, resource: str, field: str | None = None) -> ExportError:
+    return ExportError(message, resource=resource, field=field)
+
+
+def _pick_agents(design: Design, names: Sequence[str]) -> list[Agent]:
+    picked = []
+    for ref in names:
+        found = [a for a in design.agents if ref in (a.key, a.name)]
+        if not found:
+            known = ", ".join(sorted(a.name for a in design.agents if a.subset == STABLE)[:10])
+            raise _fail(
+                f"agent '{ref}' is not in the design; stable agents: {known}", resource=f"Agent {ref}"
+            )
+        if len(found) > 1:
+            raise _fail(
+                f"agent '{ref}' is ambiguous ({', '.join(a.key for a in found)}); give namespace/name",
+                resource=f"Agent {ref}",
+            )
+        if found[0].subset != STABLE:
+            raise _fail(
+                f"agent '{ref}' has subset {found[0].subset}; a canary is made from a stable agent",
+                resource=f"Agent {found[0].key}",
+                field="metadata.labels.subset",
+            )
+        picked.append(found[0])
+    if not picked:
+        raise _fail("name at least one agent to make a canary of", resource="Agent")
+    return picked
+
+
+def canary_name(name: str) -> str:
+    return f"{name}{SUFFIX}"
+
+
+def _rewrite_host(endpoint: Endpoint, old: str, new: str, namespace: str) -> Endpoint:
+    uri = endpoint.uri.replace(f"//{old}.{namespace}.", f"//{new}.{namespace}.").replace(
+        f"//{old}:", f"//{new}:"
+    )
+    return endpoint.model_copy(update={"uri": uri})
+
+
+def _canary_agent(stable: Agent, changed: Agent | None) -> Agent:
+    """The canary twin: the changed agent (or a copy of the stable one) renamed, labelled subset=canary."""
+    base = changed or stable
+    name = canary_name(stable.name)
+    return base.model_copy(
+        update={
+            "name": name,
+            "namespace": stable.namespace,
+            "labels": {**base.labels, "subset": CANARY},
+            "annotations": {**base.annotations, CANARY_OF: stable.name},
+            "endpoints": tuple(_rewrite_host(e, stable.name, name, stable.namespace) for e in base.endpoints),
+            "source": "",
+            "original_format": "",
+            "original": {},
+            "metadata_extras": {},  # uid, resourceVersion … belong to the stable object
+            "extras": {},
+        }
+    )
+
+
+def _bump_kind(stable: Agent, canary: Agent) -> int:
+    """0 = major, 1 = minor, 2 = patch: how far the canary's capabilities move from the stable agent's."""
+    before = {c.name: c.version for c in stable.capabilities}
+    after = {c.name: c.version for c in canary.capabilities}
+    if set(before) - set(after):
+        return 0
+    kind = 1 if set(after) - set(before) else 2
+    for name, old in before.items():
+        if old == after[name]:
+            continue
+        if not (is_strict_semver(old) and is_strict_semver(after[name])):
+            return 0
+        was, now = parse_version(old), parse_version(after[name])
+        if now < was or now.major != was.major:
+            return 0
+        kind = min(kind, 1 if now.minor != was.minor else 2)
+    return kind
+
+
+def bump_version(version: str | None, kind: int, *, floor: str | None = None) -> str:
+    """The canary Channel's `version` label: the stable one raised by `kind` (0 major, 1 minor, 2 patch).
+
+    When a canary Channel is replaced, `floor` is its version: the raise starts from the higher of the
+    two, so a new canary never carries a lower version than the one it replaces. A missing or non-SemVer
+    version becomes `<version or 0.0.0>-canary` (still a valid label value).
+    """
+    if not version or not is_strict_semver(version):
+        return f"{version or '0.0.0'}{SUFFIX}"
+    v: Version = parse_version(version)
+    if floor and is_strict_semver(floor) and parse_version(floor) > v:
+        v = parse_version(floor)
+    parts = [(v.major + 1, 0, 0), (v.major, v.minor + 1, 0), (v.major, v.minor, v.patch + 1)][kind]
+    return ".".join(str(p) for p in parts)
+
+
+def _existing_canary(design: Design, stable: Channel) -> Channel | None:
+    """A canary Channel of the same namespace, tenant and channel (the operator API would find it)."""
+    return next(
+        (
+            c
+            for c in design.channels
+            if c.namespace == stable.namespace
+            and c.subset == CANARY
+            and c.tenant == stable.tenant
+            and c.channel == stable.channel
+        ),
+        None,
+    )
+
+
+def _canary_channel_name(design: Design, stable: Channel) -> str:
+    existing = _existing_canary(design, stable)
+    if existing is not None:  # the operator API returns the first Channel whose labels match: replace it
+        return existing.name
+    taken = {c.key for c in design.channels}
+    name, n = canary_name(stable.name), 2
+    while f"{stable.namespace}/{name}" in taken:
+        name, n = f"{canary_name(stable.name)}-{n}", n + 1
+    return name
+
+
+def _replace(items: Iterable[Any], new: Any) -> tuple[Any, ...]:
+    kept = [i for i in items if i.key != new.key]
+    index = next((n for n, i in enumerate(items) if i.key == new.key), len(kept))
+    kept.insert(index, new)
+    return tuple(kept)
+
+
+def _mirror_trust(edges: Sequence[TrustEdge], twins: Mapping[str, str]) -> tuple[TrustEdge, ...]:
+    """Each trust edge that names a stable agent with a canary twin gets a copy naming the twin."""
+    out = list(edges)
+    keys = {e.key for e in edges}
+    for edge in edges:
+        if edge.caller in twins or edge.callee in twins:
+            copy = edge.model_copy(
+                update={
+                    "caller": twins.get(edge.caller, edge.caller),
+                    "callee": twins.get(edge.callee, edge.callee),
+                }
+            )
+            if copy.key not in keys:
+                out.append(copy)
+                keys.add(copy.key)
+    return tuple(out)
+
+
+def _mirror_groups(groups: Sequence[Group], twins: Mapping[str, str]) -> tuple[Group, ...]:
+    """Canary twins join the groups of their stable agents (so group trust edges cover them too)."""
+    out = []
+    for group in groups:
+        extra = [twins[m] for m in group.members if m in twins and twins[m] not in group.members]
+        out.append(group.model_copy(update={"members": (*group.members, *extra)}) if extra else group)
+    return tuple(out)
+
+
+def _rollout(design: Design, stable: Channel, canary: str, weight: int) -> ChannelRollout:
+    existing = next(
+        (r for r in design.rollouts if r.namespace == stable.namespace and r.stable_channel == stable.name),
+        None,
+    )
+    name = existing.name if existing else f"{stable.name}-rollout"
+    return ChannelRollout(
+        name=name,
+        namespace=stable.namespace,
+        labels=dict(existing.labels) if existing else {},
+        annotations=dict(existing.annotations) if existing else {},
+        canary_channel=canary,
+        canary_weight=weight,
+        stable_channel=stable.name,
+        stable_weight=100 - weight,
+    )
+
+
+def _path_regex(tenant: str, channel: str) -> str:
+    """The operator API paths of one tenant's channel (`…/channels/<channel>` and `…/routing`), as RE2."""
+
+    def quote(text: str) -> str:
+        return re.sub(r"([^A-Za-z0-9_-])", r"\\\1", text)  # label values are [A-Za-z0-9._-]
+
+    return f"^/apis/v1/tenants/{quote(tenant)}/channels/{quote(channel)}(/.*)?$"
+
+
+def virtual_service(
+    design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST
+) -> dict[str, Any]:
+    """The Istio VirtualService on the operator's API that splits by `x-subset`, as LMOS's chart does.
+
+    A request that carries `x-subset` passes through unchanged; for each ChannelRollout of the namespace,
+    a request for its tenant/channel without the header gets `x-subset: stable` or `canary` by the
+    rollout's weights (and `x-namespace` set to the namespace); everything else passes through (the
+    operator then answers `stable`).
+    """
+    destination = {"host": operator_host, "port": {"number": OPERATOR_PORT}}
+    http: list[dict[str, Any]] = [
+        {
+            "name": "pass-x-subset",
+            "match": [{"headers": {SUBSET_HEADER: {"regex": ".+"}}}],
+            "route": [{"destination": destination}],
+        }
+    ]
+    for rollout in sorted((r for r in design.rollouts if r.namespace == namespace), key=lambda r: r.name):
+        stable = design.channel(rollout.stable_channel, namespace)
+        if stable is None or not stable.tenant or not stable.channel:
+            continue
+        path = _path_regex(stable.tenant, stable.channel)
+        http.append(
+            {
+                "name": f"split-{rollout.name}",
+                "match": [{"uri": {"regex": path}}],
+                "route": [
+                    {
+                        "destination": destination,
+                        "weight": weight,
+                        "headers": {"request": {"set": {SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}}},
+                    }
+                    for subset, weight in ((STABLE, rollout.stable_weight), (CANARY, rollout.canary_weight))
+                ],
+            }
+        )
+    http.append({"name": "default", "route": [{"destination": destination}]})
+    return {
+        "apiVersion": VIRTUAL_SERVICE_API,
+        "kind": "VirtualService",
+        "metadata": {
+            "name": VIRTUAL_SERVICE,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "lmos-studio"},
+        },
+        "spec": {"hosts": [operator_host], "http": http},
+    }
+
+
+def _with_virtual_services(design: Design, namespaces: Iterable[str], operator_host: str) -> Design:
+    docs = list(design.other_resources)
+    for namespace in sorted(set(namespaces)):
+        service = virtual_service(design, namespace, operator_host=operator_host)
+        index = next(
+            (
+                i
+                for i, d in enumerate(docs)
+                if d.get("kind") == "VirtualService"
+                and (d.get("metadata") or {}).get("name") == VIRTUAL_SERVICE
+                and (d.get("metadata") or {}).get("namespace") == namespace
+            ),
+            None,
+        )
+        if index is None:
+            docs.append(service)
+        else:
+            docs[index] = service
+    return design.replace(other_resources=tuple(docs))
+
+
+def make_canary(
+    design: Design,
+    *,
+    agents: Sequence[str],
+    canary_weight: int = DEFAULT_CANARY_WEIGHT,
+    changes: Mapping[str, Agent] | None = None,
+    ranges: Mapping[str, str] | None = None,
+    operator_host: str = DEFAULT_OPERATOR_HOST,
+) -> Design:
+    """The design plus a canary for every stable Channel that wires one of `agents`.
+
+    Rules (LMOS.md §1.6, §1.10):
+    - canary Agents: each changed agent gets `<agent>-canary` (from `changes[name]` when given, else a copy),
+      labelled `subset: canary`, annotated with the stable agent, endpoints pointing at the new name; the
+      channel's other wired agents get a copy too (an existing `<agent>-canary` of those is kept), because
+      a canary Channel can only wire canary Agents. Twins join their stable agent's groups and trust edges.
+    - canary Channel: an existing canary Channel of the same namespace, tenant and channel is replaced
+      (keeping its name: two would be ambiguous to the operator API); else `<channel>-canary` (`-2`, … if
+      taken). Labels and requirements are the stable Channel's (`ranges` maps a capability name to the
+      range its requirement gets in the canary), `subset: canary`, and `version` raised:
+      major if a changed agent loses a capability, lowers a version or raises a major; minor if it adds a
+      capability or raises a minor; else patch — from the replaced canary's version when that is higher
+      (see `bump_version`).
+    - a `ChannelRollout` (the existing one of the stable channel, else `<channel>-rollout`) with weights
+      stable 100-w / canary w, and the namespace's `VirtualService` rebuilt from its rollouts.
+    Raises `ExportError` for an unknown or non-stable agent, a weight outside 0–100, or an agent that no
+    stable Channel wires. Check the result with `canary_findings`.
+    """
+    if not 0 <= canary_weight <= 100:
+        raise _fail(
+            f"canary weight {canary_weight} is outside 0–100",
+            resource="ChannelRollout",
+            field="spec.strategy.canary.canaryChannel.weight",
+        )
+    picked = _pick_agents(design, agents)
+    changed = {a.key: (changes or {}).get(a.name) or (changes or {}).get(a.key) for a in picked}
+    affected = [
+        r
+        for r in resolve_design(design)
+        if r.channel.subset == STABLE and any(w.agent.key in changed for w in r.wires)
+    ]
+    if not affected:
+        names = ", ".join(a.name for a in picked)
+        raise _fail(
+            f"no stable Channel wires {names}: nothing to make a canary of", resource=f"Agent {names}"
+        )
+    required = {r.name for res in affected for r in res.channel.required_capabilities}
+    unknown = sorted(set(ranges or {}) - required)
+    if unknown:
+        raise _fail(
+            f"no affected stable Channel requires {', '.join(unknown)}; "
+            f"ranges apply to: {', '.join(sorted(required))}",
+            resource="Channel",
+            field="spec.requiredCapabilities[].version",
+        )
+    result, twins = design, {}
+    for resolution in affected:
+        result, made = _canary_for_channel(
+            result, resolution, changed, weight=canary_weight, ranges=ranges or {}
+        )
+        twins.update(made)
+    result = result.replace(
+        trust_edges=_mirror_trust(result.trust_edges, twins), groups=_mirror_groups(result.groups, twins)
+    )
+    return _with_virtual_services(result, (r.channel.namespace for r in affected), operator_host)
+
+
+def _canary_for_channel(
+    design: Design,
+    resolution: Resolution,
+    changed: Mapping[str, Agent | None],
+    *,
+    weight: int,
+    ranges: Mapping[str, str],
+) -> tuple[Design, dict[str, str]]:
+    stable = resolution.channel
+    twins: dict[str, str] = {}
+    kind = 2
+    for agent in resolution.agents:
+        name = canary_name(agent.name)
+        kept = design.agent(name, agent.namespace)
+        if agent.key in changed:
+            twin = _canary_agent(agent, changed[agent.key])
+            kind = min(kind, _bump_kind(agent, twin))
+        elif kept is not None and kept.subset == CANARY:
+            twin = kept
+        else:
+            twin = _canary_agent(agent, None)
+        design = design.with_agent(twin)
+        twins[agent.name] = twin.name
+    replaced = _existing_canary(design, stable)
+    version = bump_version(stable.version, kind, floor=replaced.version if replaced else None)
+    canary = Channel(
+        name=_canary_channel_name(design, stable),
+        namespace=stable.namespace,
+        labels={**stable.labels, "subset": CANARY, "version": version},
+        annotations={**stable.annotations, CANARY_OF: stable.name},
+        required_capabilities=tuple(
+            r.model_copy(update={"version": ranges[r.name]}) if r.name in ranges else r
+            for r in stable.required_capabilities
+        ),
+        spec_extras=dict(stable.spec_extras),
+    )
+    design = design.replace(channels=_replace(design.channels, canary))
+    design = design.replace(rollouts=_replace(design.rollouts, _rollout(design, stable, canary.name, weight)))
+    return design, twins
+
+
+@dataclass(frozen=True)
+class CanaryFinding:
+    """A problem of a canary: `error` when the canary cannot serve, `warning` when it serves differently."""
+
+    severity: Literal["error", "warning"]
+    code: str  # canary-without-agents | canary-other-provider | rollout-missing-channel | rollout-weights
+    object: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.object}: {self.message} [{self.code}]"
+
+
+def canary_findings(design: Design) -> list[CanaryFinding]:
+    """Problems of the design's canaries: canary Channels that do not resolve, requirements a canary serves
+    from another agent than the twin of the stable provider, and rollouts naming missing channels."""
+    findings: list[CanaryFinding] = []
+    for channel in design.channels:
+        if channel.subset != CANARY:
+            continue
+        resolution = resolve_channel(channel, design.agents)
+        if not resolution.resolved:
+            reasons = "; ".join(f"{u.required.name}: {u.reason}" for u in resolution.unresolved)
+            if any(u.cause == "no-version-in-range" for u in resolution.unresolved):
+                reasons += " (give the canary its own range: `ranges` / `--range NAME=RANGE`)"
+            findings.append(
+                CanaryFinding(
+                    "error",
+                    "canary-without-agents",
+                    f"channel {channel.key}",
+                    f"canary channel is UNRESOLVED: {reasons}",
+                )
+            )
+        stable = design.channel(channel.annotations.get(CANARY_OF, ""), channel.namespace)
+        if stable is not None:
+            findings += _twin_findings(resolution, resolve_channel(stable, design.agents))
+    for rollout in design.rollouts:
+        for role, name in (("stable", rollout.stable_channel), ("canary", rollout.canary_channel)):
+            if design.channel(name, rollout.namespace) is None:
+                findings.append(
+                    CanaryFinding(
+                        "error",
+                        "rollout-missing-channel",
+                        f"rollout {rollout.key}",
+                        f"{role} channel {name} is not in the design",
+                    )
+                )
+        if rollout.stable_weight + rollout.canary_weight != 100:
+            findings.append(
+                CanaryFinding(
+                    "warning",
+                    "rollout-weights",
+                    f"rollout {rollout.key}",
+                    f"weights {rollout.stable_weight}/{rollout.canary_weight} do not add up to 100",
+                )
+            )
+    return findings
+
+
+def _twin_findings(canary: Resolution, stable: Resolution) -> list[CanaryFinding]:
+    findings = []
+    for wire in canary.wires:
+        before = stable.provider(wire.required.name)
+        if before is None:
+            continue
+        twin = canary_name(before.agent.name)
+        if wire.agent.name != twin and wire.agent.annotations.get(CANARY_OF) != before.agent.name:
+            findings.append(
+                CanaryFinding(
+                    "warning",
+                    "canary-other-provider",
+                    f"channel {canary.channel.key}",
+                    f"{wire.required.name} is served by {wire.agent.name} {wire.provided.version}, "
+                    f"not by {twin} (the canary of {before.agent.name}): another canary agent matches better",
+                )
+            )
+    return findings

@@ -1,0 +1,134 @@
+"""`lmos-studio diff` and `lmos-studio canary`: compare two designs, derive a canary from a stable design.
+
+`diff` exits 0 without breaking changes, 1 with breaking changes, 2 on bad input; `canary` exits 1 when
+the derived canary does not resolve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, DEFAULT_OPERATOR_HOST
+from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.formats.design_file import write_design
+from lmos_studio.lifecycle import DesignDiff, canary_findings, diff_designs, make_canary, read_queries
+
+CHANGE_COLUMNS = ("severity", "kind", "object", "before", "after", "detail")
+IMPACT_COLUMNS = ("source", "query", "channel", "before", "after", "expected")
+
+
+def _table(result: DesignDiff) -> str:
+    parts = (
+        ["no changes"]
+        if not result.changes
+        else [
+            render_table(
+                [c.upper() for c in CHANGE_COLUMNS],
+                [[row[c] for c in CHANGE_COLUMNS] for row in result.rows()],
+            )
+        ]
+    )
+    if result.routing_impact:
+        parts.append(f"\nrouting impact ({result.routing_method}):")
+        parts.append(
+            render_table(
+                [c.upper() for c in IMPACT_COLUMNS],
+                [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()],
+            )
+        )
+    parts += [f"note: {note}" for note in result.notes]
+    summary = result.summary
+    parts.append(
+        f"\n{summary['breaking']} breaking, {summary['compatible']} compatible, {summary['info']} info; "
+        f"{summary['routing_changes']} routing answer(s) change"
+    )
+    return "\n".join(parts)
+
+
+def diff(
+    old: Annotated[Path, typer.Argument(help="The old design (file or folder).")],
+    new: Annotated[Path, typer.Argument(help="The new design (file or folder).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
+    queries: Annotated[
+        Path | None, typer.Option(help="CSV of labelled queries: text,agent[,channel].")
+    ] = None,
+    router: Annotated[
+        str | None, typer.Option(help="Route queries with this router (else resolution).")
+    ] = None,
+) -> None:
+    """Classify every change from OLD to NEW (compatible, breaking, info) with its routing impact.
+
+    Exit 0 without breaking changes, 1 with breaking changes, 2 on invalid input.
+    """
+    labelled = read_queries(queries) if queries else None
+    result = diff_designs(load([old]).design, load([new]).design, queries=labelled, router=router)
+    emit(result.to_json(), output, lambda: _table(result))
+    if result.breaking:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _ranges(items: list[str]) -> dict[str, str]:
+    ranges = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            fail(f"--range {item!r}: write NAME=RANGE, e.g. --range view-bill='>=1.1.0'")
+        ranges[name.strip()] = value.strip()
+    return ranges
+
+
+def canary(
+    paths: Annotated[list[Path], typer.Argument(help="The stable design (files or folders).")],
+    out: Annotated[Path, typer.Option(help="Write the design with the canary here (YAML).")],
+    agent: Annotated[
+        list[str] | None, typer.Option("--agent", "-a", help="A changed agent (repeatable).")
+    ] = None,
+    changes: Annotated[
+        Path | None,
+        typer.Option(help="Agents' next versions (file or folder); matched by name. Default --agent: all."),
+    ] = None,
+    range_: Annotated[
+        list[str] | None, typer.Option("--range", help="NAME=RANGE for a canary requirement (repeatable).")
+    ] = None,
+    weight: Annotated[int, typer.Option(help="Percent of traffic for the canary.")] = DEFAULT_CANARY_WEIGHT,
+    operator_host: Annotated[
+        str, typer.Option(help="The operator API host the split is for.")
+    ] = DEFAULT_OPERATOR_HOST,
+) -> None:
+    """Derive canary Channels, Agents, a ChannelRollout and the x-subset VirtualService for changed agents.
+
+    Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
+    """
+    design = load(paths).design
+    changed = {a.name: a for a in load([changes]).design.agents} if changes else {}
+    names = list(agent or ()) or [n for n in changed if design.agent(n) is not None]
+    if not names:
+        fail("name the changed agents with --agent (or give --changes with agents of this design)")
+    result = make_canary(
+        design,
+        agents=names,
+        canary_weight=weight,
+        changes=changed,
+        ranges=_ranges(list(range_ or ())),
+        operator_host=operator_host,
+    )
+    written = write_design(result, out)
+    typer.echo(
+        f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
+        f"{len(result.channels) - len(design.channels)} new canary channel(s), "
+        f"{len(result.rollouts)} rollout(s)"
+    )
+    findings = canary_findings(result)
+    for finding in findings:
+        typer.echo(str(finding), err=True)
+    if any(f.severity == "error" for f in findings):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `diff` and `canary` to the CLI."""
+    app.command("diff")(diff)
+    app.command("canary")(canary)

@@ -1,0 +1,306 @@
+"""make_canary: the acme sample, minimal designs, resolve rules, the x-subset VirtualService, CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmos_studio.canary import CANARY_OF, VIRTUAL_SERVICE, bump_version, virtual_service
+from lmos_studio.errors import ExportError
+from lmos_studio.formats.design_file import design_from_text, design_to_yaml, read_design
+from lmos_studio.lifecycle import canary_findings, diff_designs, make_canary
+from lmos_studio.model import (
+    Agent,
+    Capability,
+    Channel,
+    Design,
+    Endpoint,
+    Group,
+    RequiredCapability,
+    TrustEdge,
+)
+from lmos_studio.resolve import resolve_design
+from tests.conftest import ACME, REFERENCE, run_cli
+
+
+@pytest.fixture(scope="module")
+def acme() -> Design:
+    return read_design(ACME)
+
+
+def agent(name: str, *caps: tuple[str, str], **extra: Any) -> Agent:
+    return Agent(
+        name=name,
+        supported_tenants=("acme",),
+        supported_channels=("web",),
+        capabilities=tuple(Capability(name=n, version=v) for n, v in caps),
+        **extra,
+    )
+
+
+BILLING = agent(
+    "billing",
+    ("view-bill", "1.0.0"),
+    ("download-bill", "1.1.0"),
+    endpoints=(Endpoint(protocol="http", uri="http://billing.default.svc.cluster.local:8080"),),
+)
+CONTRACT = agent("contract", ("view-contract", "1.1.0"))
+WEB = Channel(
+    name="web-stable",
+    labels={"tenant": "acme", "channel": "web", "version": "1.2.0", "subset": "stable"},
+    required_capabilities=(
+        RequiredCapability(name="view-bill", version=">=1.0.0"),
+        RequiredCapability(name="view-contract", version=">=1.0.0"),
+    ),
+)
+BASE = Design(
+    name="base",
+    agents=(BILLING, CONTRACT),
+    channels=(WEB,),
+    groups=(Group(name="billing-domain", members=("billing",)),),
+    trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",)),),
+)
+
+
+def vs_of(design: Design, namespace: str = "default") -> dict[str, Any]:
+    return next(
+        d
+        for d in design.other_resources
+        if d["kind"] == "VirtualService" and d["metadata"] == {**d["metadata"], "namespace": namespace}
+    )
+
+
+def test_acme_canary_of_billing_agent_resolves(acme: Design) -> None:
+    result = make_canary(acme, agents=["billing-agent-stable"])
+    twin = result.agent("billing-agent-stable-canary")
+    assert (
+        twin is not None and twin.subset == "canary" and twin.annotations[CANARY_OF] == "billing-agent-stable"
+    )
+    assert twin.endpoints[0].uri.startswith("http://billing-agent-stable-canary.default.svc")
+    web = result.channel("acme-web-stable-canary", "default")
+    assert web is not None and web.subset == "canary" and web.tenant == "acme" and web.channel == "web"
+    assert web.version == "1.0.1"  # unchanged copy → patch
+    ivr = result.channel("acme-ivr-canary", "default")  # the existing canary of acme/ivr is replaced in place
+    assert ivr is not None and ivr.version == "1.1.1"  # never lower than the canary it replaces
+    assert [c.name for c in result.channels].count("acme-ivr-canary") == 1
+    resolutions = {r.channel.key: r for r in resolve_design(result)}
+    for key in ("default/acme-web-stable-canary", "default/acme-ivr-canary"):
+        assert resolutions[key].resolved
+        assert {a.subset for a in resolutions[key].agents} == {
+            "canary"
+        }  # a canary channel wires canary agents
+    assert resolutions["default/acme-web-stable-canary"].provider("view-bill").agent.name == (  # type: ignore[union-attr]
+        "billing-agent-stable-canary"
+    )
+    assert not [f for f in canary_findings(result) if f.severity == "error"]
+    rollouts = {r.stable_channel: r for r in result.rollouts}
+    assert (rollouts["acme-web-stable"].canary_channel, rollouts["acme-web-stable"].canary_weight) == (
+        "acme-web-stable-canary",
+        10,
+    )
+    assert rollouts["acme-ivr-stable"].name == "acme-ivr-rollout"  # the existing rollout is updated
+    assert (rollouts["acme-ivr-stable"].stable_weight, rollouts["acme-ivr-stable"].canary_weight) == (90, 10)
+
+
+def test_acme_virtual_service_splits_by_x_subset(acme: Design) -> None:
+    result = make_canary(acme, agents=["billing-agent-stable"], canary_weight=25)
+    service = vs_of(result)
+    assert (
+        service["apiVersion"].startswith("networking.istio.io/")
+        and service["metadata"]["name"] == VIRTUAL_SERVICE
+    )
+    first, *splits, last = service["spec"]["http"]
+    assert first["match"] == [
+        {"headers": {"x-subset": {"regex": ".+"}}}
+    ]  # an existing x-subset passes through
+    assert "headers" not in first["route"][0]
+    assert "match" not in last  # everything else goes to the operator unchanged
+    by_path = {s["match"][0]["uri"]["regex"]: s["route"] for s in splits}
+    web = by_path["^/apis/v1/tenants/acme/channels/web(/.*)?$"]
+    assert [(r["weight"], r["headers"]["request"]["set"]["x-subset"]) for r in web] == [
+        (75, "stable"),
+        (25, "canary"),
+    ]
+    assert re.fullmatch(next(iter(by_path)), "/apis/v1/tenants/acme/channels/ivr/routing")
+    assert not re.fullmatch(next(iter(by_path)), "/apis/v1/tenants/acme/channels/ivr2")
+
+
+def test_canary_round_trips_through_the_design_file(acme: Design) -> None:
+    result = make_canary(acme, agents=["billing-agent-stable"])
+    loaded = design_from_text(design_to_yaml(result), path="canary.yaml").design
+    assert loaded.replace(name=result.name) == result
+    assert diff_designs(result, loaded.replace(name=result.name)).changes == []
+
+
+def test_changed_capabilities_go_to_the_twin_and_raise_the_channel_version() -> None:
+    changed = BILLING.model_copy(
+        update={
+            "capabilities": (
+                Capability(name="view-bill", version="1.3.0"),
+                Capability(name="pay-bill", version="1.0.0"),
+            )
+        }
+    )
+    result = make_canary(BASE, agents=["billing"], changes={"billing": changed}, canary_weight=5)
+    twin = result.agent("billing-canary")
+    assert twin is not None and [(c.name, c.version) for c in twin.capabilities] == [
+        ("view-bill", "1.3.0"),
+        ("pay-bill", "1.0.0"),
+    ]
+    canary = result.channel("web-stable-canary")
+    assert canary is not None and canary.version == "2.0.0"  # download-bill dropped → major
+    copy = result.agent("contract-canary")  # unchanged but wired: copied, else the canary cannot resolve
+    assert copy is not None and copy.capabilities == CONTRACT.capabilities and copy.subset == "canary"
+    assert result.agent("billing") == BILLING  # the stable agent is untouched
+    assert canary_findings(result) == []
+    edges = {e.key for e in result.trust_edges}
+    assert "contract-canary->billing-canary[view-bill]" in edges and "contract->billing[view-bill]" in edges
+    assert result.group("billing-domain").members == ("billing", "billing-canary")  # type: ignore[union-attr]
+    rollout = result.rollouts[0]
+    assert (rollout.name, rollout.stable_weight, rollout.canary_weight) == ("web-stable-rollout", 95, 5)
+
+
+@pytest.mark.parametrize(
+    ("caps", "version"),
+    [
+        ((("view-bill", "1.0.1"), ("download-bill", "1.1.0")), "1.2.1"),
+        ((("view-bill", "1.1.0"), ("download-bill", "1.1.0")), "1.3.0"),
+        ((("view-bill", "1.0.0"), ("download-bill", "1.1.0"), ("pay", "1.0.0")), "1.3.0"),
+        ((("view-bill", "2.0.0"), ("download-bill", "1.1.0")), "2.0.0"),
+        ((("view-bill", "0.9.0"), ("download-bill", "1.1.0")), "2.0.0"),
+    ],
+)
+def test_version_bump_rule(caps: tuple[tuple[str, str], ...], version: str) -> None:
+    changed = BILLING.model_copy(
+        update={"capabilities": tuple(Capability(name=n, version=v) for n, v in caps)}
+    )
+    result = make_canary(BASE, agents=["billing"], changes={"billing": changed})
+    assert result.channel("web-stable-canary").version == version  # type: ignore[union-attr]
+
+
+def test_bump_version_of_odd_labels() -> None:
+    assert bump_version(None, 1) == "0.0.0-canary"
+    assert bump_version("v2", 2) == "v2-canary"
+    assert bump_version("1.0.0", 2, floor="1.4.0") == "1.4.1"
+
+
+def test_a_canary_that_loses_a_required_capability_is_reported() -> None:
+    changed = BILLING.model_copy(
+        update={"capabilities": (Capability(name="download-bill", version="1.1.0"),)}
+    )
+    result = make_canary(BASE, agents=["billing"], changes={"billing": changed})
+    findings = canary_findings(result)
+    assert [(f.severity, f.code, f.object) for f in findings] == [
+        ("error", "canary-without-agents", "channel default/web-stable-canary")
+    ]
+    assert "view-bill" in findings[0].message and "UNRESOLVED" in str(findings[0])
+
+
+def test_an_older_canary_agent_that_wins_a_requirement_is_a_warning(acme: Design) -> None:
+    findings = canary_findings(make_canary(acme, agents=["billing-agent-stable"]))
+    assert {(f.code, f.severity) for f in findings} == {("canary-other-provider", "warning")}
+    assert "billing-agent-canary 1.2.0" in findings[0].message
+
+
+def test_channel_name_collision_and_repeated_canaries() -> None:
+    taken = Channel(
+        name="web-stable-canary", labels={"tenant": "other", "channel": "web", "subset": "stable"}
+    )
+    result = make_canary(BASE.replace(channels=(WEB, taken)), agents=["billing"])
+    assert result.channel("web-stable-canary-2") is not None
+    again = make_canary(
+        make_canary(BASE, agents=["billing"], canary_weight=10), agents=["billing"], canary_weight=30
+    )
+    assert [c.name for c in again.channels] == ["web-stable", "web-stable-canary"]
+    assert [(r.stable_weight, r.canary_weight) for r in again.rollouts] == [(70, 30)]
+    assert len([d for d in again.other_resources if d["kind"] == "VirtualService"]) == 1
+    assert len(again.trust_edges) == 2
+
+
+@pytest.mark.parametrize(
+    ("agents", "weight", "message"),
+    [
+        (["nobody"], 10, "not in the design"),
+        (["billing"], 150, "outside 0–100"),
+        ([], 10, "at least one agent"),
+    ],
+)
+def test_bad_requests_are_export_errors(agents: list[str], weight: int, message: str) -> None:
+    with pytest.raises(ExportError, match=message):
+        make_canary(BASE, agents=agents, canary_weight=weight)
+
+
+def test_a_canary_agent_or_an_unwired_agent_cannot_be_canaried() -> None:
+    with pytest.raises(ExportError, match="subset canary"):
+        make_canary(BASE.with_agent(agent("x", labels={"subset": "canary"})), agents=["x"])
+    with pytest.raises(ExportError, match="no stable Channel wires"):
+        make_canary(BASE.with_agent(agent("lonely", ("other", "1.0.0"))), agents=["lonely"])
+
+
+def test_virtual_service_without_rollouts_passes_everything_through() -> None:
+    service = virtual_service(BASE, "default", operator_host="lmos-operator.lmos.svc.cluster.local")
+    assert [r["name"] for r in service["spec"]["http"]] == ["pass-x-subset", "default"]
+    assert service["spec"]["hosts"] == ["lmos-operator.lmos.svc.cluster.local"]
+
+
+def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
+    out = tmp_path / "canary.yaml"
+    result = run_cli(
+        "canary", str(ACME), "--agent", "billing-agent-stable", "--weight", "20", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "canary-other-provider" in result.stderr and "wrote" in result.stdout
+    design = read_design(out)
+    assert {r.stable_channel: r.canary_weight for r in design.rollouts}["acme-web-stable"] == 20
+    diff = run_cli("diff", str(ACME), str(out), "--output", "json")
+    assert diff.returncode == 1  # replacing the old acme-ivr-canary changes its ranges: breaking for it
+    bad = run_cli("canary", str(ACME), "--agent", "nobody", "--out", str(tmp_path / "x.yaml"))
+    assert bad.returncode == 2 and "not in the design" in bad.stderr and not (tmp_path / "x.yaml").exists()
+
+
+def test_ranges_give_the_canary_its_own_requirements() -> None:
+    changed = BILLING.model_copy(update={"capabilities": (Capability(name="view-bill", version="2.0.0"),)})
+    stuck = make_canary(
+        BASE.replace(
+            channels=(
+                WEB.model_copy(
+                    update={
+                        "required_capabilities": (RequiredCapability(name="view-bill", version="^1.0.0"),)
+                    }
+                ),
+            )
+        ),
+        agents=["billing"],
+        changes={"billing": changed},
+    )
+    assert "--range" in canary_findings(stuck)[0].message
+    fixed = make_canary(
+        BASE, agents=["billing"], changes={"billing": changed}, ranges={"view-bill": ">=2.0.0"}
+    )
+    canary = fixed.channel("web-stable-canary")
+    assert canary is not None and canary.required_capabilities[0].version == ">=2.0.0"
+    assert fixed.channel("web-stable") == WEB and canary_findings(fixed) == []
+    with pytest.raises(ExportError, match="no affected stable Channel requires refund"):
+        make_canary(BASE, agents=["billing"], ranges={"refund": "*"})
+
+
+def test_cli_canary_from_the_operators_v2_fixtures(tmp_path: Path) -> None:
+    billing_v2 = REFERENCE / "lmos-operator" / "acme-billing-agent-v2.yaml"
+    out = tmp_path / "billing.yaml"
+    ok = run_cli(
+        "canary", str(ACME), "--changes", str(billing_v2), "--range", "view-bill=1.0.0", "--out", str(out)
+    )
+    assert ok.returncode == 0, ok.stderr
+    twin = read_design(out).agent("billing-agent-stable-canary")
+    assert twin is not None and twin.capability("download-bill").version == "1.2.0"  # type: ignore[union-attr]
+    contract_v2 = REFERENCE / "lmos-operator" / "acme-contract-agent-v2.yaml"
+    broken = run_cli(
+        "canary", str(ACME), "--changes", str(contract_v2), "--out", str(tmp_path / "contract.yaml")
+    )
+    assert broken.returncode == 1 and "canary-without-agents" in broken.stderr
+    assert (tmp_path / "contract.yaml").exists()  # written anyway, so it can be inspected
+    bad = run_cli("canary", str(ACME), "--agent", "contract-agent", "--range", "oops", "--out", str(out))
+    assert bad.returncode == 2 and "NAME=RANGE" in bad.stderr
