@@ -17,7 +17,7 @@ from typing import Any
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.export.manifests import MANAGED_BY, PREVIEW_ANNOTATION
-from lmos_studio.formats.design_file import LoadResult, load_design
+from lmos_studio.formats.design_file import LoadResult, design_from_upload, load_design
 from lmos_studio.formats.yamlio import MAX_FILE_BYTES
 
 MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
@@ -134,3 +134,19 @@ def _load_zip(zip_path: Path) -> LoadResult:
         raise DesignFileError(f"not a valid zip file ({exc})", path=str(zip_path)) from exc
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         raise DesignFileError(f"cannot read the zip ({exc})", path=str(zip_path)) from exc
+
+
+def import_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
+    """An uploaded design file or export zip (the Export page's "compare with"), generated documents dropped."""
+    if not name.lower().endswith(".zip"):
+        return _without_generated(design_from_upload(name, data, max_bytes=max_bytes))
+    if len(data) > min(max_bytes, MAX_ZIP_BYTES):
+        raise DesignFileError(f"is {len(data) / 2**20:.1f} MiB; larger zips are refused", path=name)
+    with tempfile.TemporaryDirectory(prefix="lmos-upload-") as tmp:
+        path = Path(tmp) / "upload.zip"
+        path.write_bytes(data)
+        try:
+            return _without_generated(_load_zip(path))
+        except DesignFileError as exc:
+            reason = str(exc).replace(str(path), name)
+            raise DesignFileError(reason) from exc

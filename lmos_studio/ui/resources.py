@@ -10,6 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 from lmos_studio.config import SAMPLES_DIR
+from lmos_studio.export import kustomize
+from lmos_studio.export.bundle import Bundle, ExportOptions, export_design
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution, resolve_design
@@ -37,3 +39,13 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
 def resolutions(design: Design) -> list[Resolution]:
     """The operator's resolution of every channel (raises VersionError like the operator)."""
     return resolve_design(design)
+
+
+@st.cache_resource(show_spinner="Building and validating manifests…", max_entries=8,
+                   hash_funcs={Design: lambda d: d.digest()})
+def export_bundle(design: Design, options: ExportOptions) -> tuple[Bundle, dict[str, bytes], bytes]:
+    """The validated export of a design (bundle, files, zip); raises ExportError like `export_design`.
+    A resource, not data: the page only reads it, and a 1 000-agent export is too big to copy per rerun."""
+    bundle = export_design(design, options)
+    files = kustomize.render(bundle)
+    return bundle, files, kustomize.zip_bytes(bundle, files)
