@@ -10,8 +10,8 @@ from lmos_studio.ui import state, widgets
 design = state.current_design()
 st.title(f"Export · {design.name}")
 opts = st.columns(4)
-opts[0].toggle("Workloads + NetworkPolicies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
-opts[1].toggle("Istio AuthorizationPolicies", key=ui.ISTIO, help="Implies workloads")
+opts[0].toggle("Workloads & policies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
+opts[1].toggle("Istio policies", key=ui.ISTIO, help="Implies workloads")
 opts[2].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
 opts[3].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
 try:

@@ -65,7 +65,7 @@ def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp
     page.goto(start_app() + "/export")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
-    main.get_by_text("Workloads + NetworkPolicies").click()
+    main.get_by_text("Workloads & policies").click()
     expect(main.get_by_text("Download zip")).to_be_visible(timeout=15_000)
     with page.expect_download(timeout=30_000) as info:
         main.get_by_role("button", name="Download zip").click()

@@ -2,7 +2,7 @@
 NetworkPolicy admitting exactly its trusted callers and the LMOS platform, optionally an Istio
 AuthorizationPolicy per callee; plus a report of which rule enforces which edge and which cannot be enforced.
 
-Conventions (documented in README › Export):
+Conventions (docs/export.md):
 * pods are selected by `app.kubernetes.io/name: <agent>` (the export puts it on every Deployment's pods);
 * other namespaces by the `kubernetes.io/metadata.name` label Kubernetes (≥ 1.22) sets on every namespace;
 * the LMOS runtime and operator run in `lmos_namespace` with pod label `app.kubernetes.io/name: lmos-runtime`
