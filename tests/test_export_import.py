@@ -54,6 +54,11 @@ apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata: {name: faq-agent, namespace: support}
 spec: {endpoints: [{port: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: split, namespace: support, labels: {app.kubernetes.io/managed-by: lmos-studio}}
+spec: {hosts: [lmos-operator.support.svc.cluster.local]}
 """
 
 
@@ -95,6 +100,7 @@ def test_hand_written_manifests_survive(tmp_path: Path) -> None:
     assert "extra: 'yes'" in channel and "status" not in channel and "version: '1.0'" in channel
     assert "# FAQ" in files["other/support/configmap-faq-data.yaml"].decode()
     assert "other/support/servicemonitor-faq-agent.yaml" in files
+    assert "other/support/virtualservice-split.yaml" in files  # ours by label, but part of the design
     folder = kustomize.write_folder(export_design(design, FULL), tmp_path / "out")
     _roundtrip(folder, files)
 
@@ -178,3 +184,15 @@ def test_not_a_zip_and_bad_yaml_inside_name_the_member(tmp_path: Path) -> None:
     path = _zip(tmp_path, [("x/broken.yaml", b"kind: [unclosed\n")])
     with pytest.raises(DesignFileError, match=r"evil\.zip!x/broken\.yaml:\d+: malformed YAML"):
         importer.import_manifests(path)
+
+
+def test_a_canary_design_round_trips(tmp_path: Path) -> None:
+    from lmos_studio.lifecycle import make_canary
+
+    design = read_design(ACME)
+    stable = design.replace(channels=tuple(c for c in design.channels if c.subset != "canary"), rollouts=())
+    canary = make_canary(stable, agents=["billing-agent-stable"])
+    bundle = export_design(canary, FULL)
+    files = kustomize.render(bundle)
+    assert any(p.startswith("rollouts/") for p in files) and any("virtualservice" in p for p in files)
+    _roundtrip(kustomize.write_zip(bundle, tmp_path / "canary.zip", files), files)

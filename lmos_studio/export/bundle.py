@@ -15,8 +15,9 @@ resource and field, or returns a `Bundle` whose documents all validate. Folder l
     preview/<ns>/<channel>.yaml          the ChannelRouting the operator would generate (NOT applied)
     studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied)
 
-Generated documents carry `app.kubernetes.io/managed-by: lmos-studio` (previews the annotation
-`studio.lmos.eclipse/preview: "true"`); the importer drops them and regenerates them on the next export.
+Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
+`studio.lmos.eclipse/generated: "true"` (and the label `app.kubernetes.io/managed-by: lmos-studio`), previews
+`studio.lmos.eclipse/preview: "true"`; the importer drops them and the next export derives them again.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def path_of(doc: dict[str, Any]) -> str:
     folder = _FOLDERS.get(kind)
     if folder is not None and (
         kind in ("Agent", "Channel", "ChannelRollout")
-        or (meta.get("labels") or {}).get("app.kubernetes.io/managed-by") == "lmos-studio"
+        or (meta.get("annotations") or {}).get(manifests.GENERATED_ANNOTATION) == "true"
     ):
         return f"{folder}/{ns}/{name}.yaml"
     return f"other/{_safe(str(ns)) if ns else '_cluster'}/{_safe(kind.lower())}-{name}.yaml"
@@ -205,6 +206,12 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         f"{ref(d)} is kept from the design; the generated one is left out"
         for d in docs
         if (d["apiVersion"], ref(d)) in kept_refs
+    ]
+    generated_docs = [
+        d
+        if d["kind"] in ("Agent", "Channel", "ChannelRollout", "ChannelRouting")
+        else manifests.mark_generated(d)
+        for d in generated_docs
     ]
     result = [Manifest(path_of(d), d) for d in generated_docs]
     report = policy.PolicyReport()

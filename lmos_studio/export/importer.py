@@ -1,6 +1,6 @@
 """Read an export back as a design: a kustomize folder, a multi-document YAML or a zip from `kustomize.py`.
 
-Generated documents (label `app.kubernetes.io/managed-by: lmos-studio`, ChannelRouting previews, the
+Generated documents (annotation `studio.lmos.eclipse/generated: "true"`, ChannelRouting previews, the
 `Kustomization`) are dropped, since export regenerates them; everything else is read by `load_design`, so
 hand-written manifests keep their extra labels, annotations, unmodelled fields and other kinds. Zips are read
 defensively: no absolute or `..` paths, no links, limits on entries and (declared and actual) sizes, so a
@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.export.manifests import MANAGED_BY, PREVIEW_ANNOTATION
+from lmos_studio.export.manifests import GENERATED_ANNOTATION, PREVIEW_ANNOTATION
 from lmos_studio.formats.design_file import LoadResult, design_from_upload, load_design
 from lmos_studio.formats.yamlio import MAX_FILE_BYTES
 
@@ -30,11 +30,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 def is_generated(doc: dict[str, Any]) -> bool:
     """Whether the export generated this document (it is regenerated, so import drops it)."""
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    labels = (meta or {}).get("labels") or {}
     annotations = (meta or {}).get("annotations") or {}
     return (
         str(doc.get("kind")) == "Kustomization"
-        or all(labels.get(k) == v for k, v in MANAGED_BY.items())
+        or annotations.get(GENERATED_ANNOTATION) == "true"
         or annotations.get(PREVIEW_ANNOTATION) == "true"
     )
 

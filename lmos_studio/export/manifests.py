@@ -18,6 +18,7 @@ from lmos_studio.resolve import Resolution, channel_routing
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # marks generated documents (dropped on import)
 NAME_LABEL = "app.kubernetes.io/name"  # the stable pod label policies select agents by
+GENERATED_ANNOTATION = "studio.lmos.eclipse/generated"  # on what export derives (CRDs, workloads, policies)
 PREVIEW_ANNOTATION = "studio.lmos.eclipse/preview"  # on ChannelRouting previews: the operator writes its own
 SERVICE_PORT = 8080  # the runtime calls <agent>.<namespace>.svc.cluster.local:8080 (LMOS.md §1.12)
 PORT_NAME = "http"  # the operator picks the port with appProtocol http (LMOS.md §1.8)
@@ -200,6 +201,12 @@ def workload_resources(agent: Agent) -> list[dict[str, Any]]:
         },
     }
     return [account, deployment, service]
+
+
+def mark_generated(doc: dict[str, Any]) -> dict[str, Any]:
+    """Annotate a derived document so that import drops it (the next export derives it again)."""
+    doc["metadata"]["annotations"] = {**doc["metadata"].get("annotations", {}), GENERATED_ANNOTATION: "true"}
+    return doc
 
 
 def namespace_resource(name: str, *, istio: bool) -> dict[str, Any]:

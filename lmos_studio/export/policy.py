@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmos_studio.errors import ExportError
-from lmos_studio.export.manifests import MANAGED_BY, NAME_LABEL, PORT_NAME, service_account_name
+from lmos_studio.export.manifests import (
+    MANAGED_BY,
+    NAME_LABEL,
+    PORT_NAME,
+    mark_generated,
+    service_account_name,
+)
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge
 from lmos_studio.resolve import candidate_agents
 
@@ -277,6 +283,7 @@ def design_policies(
         network.append(network_policy(callee, callers, options))
         if options.istio:
             istio.append(authorization_policy(callee, callee_pairs, options))
+    network, istio = [mark_generated(d) for d in network], [mark_generated(d) for d in istio]
     paths = {
         f"{d['kind']} {d['metadata']['namespace']}/{d['metadata']['name']}": path_for(d)
         for d in network + istio
