@@ -28,7 +28,7 @@ from typing import Any
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export import crds, manifests, policy
-from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, ref
+from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, pruned_fields, ref
 from lmos_studio.formats.design_file import design_documents
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.resolve import invalid_versions, resolve_design
@@ -222,6 +222,7 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         result += [Manifest(path_of(d), d) for d in pol_docs if (d["apiVersion"], ref(d)) not in kept_refs]
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
     result.append(Manifest(STUDIO_PATH, design_documents(design)[-1], generated=False))
+    notes += _pruned_notes(result)
     return Bundle(
         design=design,
         options=options,
@@ -230,6 +231,19 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         validation=_validate(result, options),
         notes=notes,
     )
+
+
+def _pruned_notes(result: list[Manifest]) -> list[str]:
+    notes = []
+    for manifest in result:
+        doc = manifest.document
+        if doc.get("apiVersion") == "lmos.eclipse/v1" and doc.get("kind") in crds.LMOS_CRD_KINDS:
+            for path in pruned_fields(doc, crds.lmos_schema(str(doc["kind"]))):
+                notes.append(
+                    f"{manifest.ref}: {path} is not in the LMOS CRD schema; the API server prunes it "
+                    "(the operator ignores it too)"
+                )
+    return notes
 
 
 def _checked(result: list[Manifest]) -> list[Manifest]:

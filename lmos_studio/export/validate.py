@@ -301,6 +301,25 @@ class Validator:
         return row
 
 
+def pruned_fields(doc: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> list[str]:
+    """Paths of fields below `spec`/`status` that a structural CRD schema does not declare: the API server
+    prunes them on apply (they are still written, so that a later CRD version can keep them)."""
+    found: list[str] = []
+    props = schema.get("properties")
+    if isinstance(doc, dict) and isinstance(props, dict):
+        for key, value in doc.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in props:
+                if prefix or key not in ("apiVersion", "kind", "metadata"):
+                    found.append(path)
+            elif key != "metadata":
+                found += pruned_fields(value, props[key], path)
+    elif isinstance(doc, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(doc):
+            found += pruned_fields(item, schema["items"], f"{prefix}[{i}]")
+    return found
+
+
 def _shape_only(keywords: set[str]) -> bool:
     return all(k in _SHAPE_KEYWORDS or k.startswith("x-") for k in keywords)
 
