@@ -24,7 +24,10 @@ from tests.conftest import ACME, SAMPLES, run_cli
 from tests.export_helpers import FULL, documents, render
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
-SAMPLE_DESIGNS = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+SAMPLE_DESIGNS = sorted(
+    p for p in SAMPLES.iterdir()
+    if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".yaml", ".yml"))
+)
 MARKER = "sk-test-MARKER-0123456789abcdef"
 
 
@@ -33,10 +36,10 @@ def acme_files() -> dict[str, bytes]:
     return render(read_design(ACME))
 
 
-@pytest.mark.parametrize("sample", SAMPLE_DESIGNS, ids=lambda p: p.name)
+@pytest.mark.parametrize("sample", SAMPLE_DESIGNS, ids=lambda p: p.stem)
 def test_golden_export_of_every_sample(sample: Path) -> None:
     files = render(read_design(sample))
-    golden = GOLDEN / sample.name
+    golden = GOLDEN / sample.stem
     if os.environ.get("REGENERATE_GOLDEN"):
         shutil.rmtree(golden, ignore_errors=True)
         for path, data in files.items():
