@@ -13,6 +13,8 @@ import networkx as nx
 import streamlit as st
 
 from lmos_studio.config import SAMPLES_DIR, get_settings
+from lmos_studio.export import kustomize
+from lmos_studio.export.bundle import Bundle, ExportOptions, export_design
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.graph import GraphFilter, Highlight, Position, build_graph, filter_graph, layout
 from lmos_studio.lint import Finding, lint_design
@@ -85,3 +87,15 @@ def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutc
     """Matches from every chosen source; kept 3 s so reruns do not refetch while expiry stays visible."""
     store = registry_store() if any(s.kind == "embedded" for s in sources) else None
     return search_sources(list(sources), query, store=store)
+
+
+# -- export -----------------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Building and validating manifests…", max_entries=8,
+                   hash_funcs={Design: lambda d: d.digest()})
+def export_bundle(design: Design, options: ExportOptions) -> tuple[Bundle, dict[str, bytes], bytes]:
+    """The validated export of a design (bundle, files, zip); raises ExportError like `export_design`.
+    A resource, not data: the page only reads it, and a 1 000-agent export is too big to copy per rerun."""
+    bundle = export_design(design, options)
+    files = kustomize.render(bundle)
+    return bundle, files, kustomize.zip_bytes(bundle, files)

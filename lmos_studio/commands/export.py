@@ -1,0 +1,130 @@
+"""`lmos-studio export` (design → validated kustomize folder and/or zip) and `lmos-studio import-manifests`
+(an exported folder, YAML or zip → a design file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lmos_studio.cli import EXIT_INVALID, Paths, emit, fail, load, render_table
+from lmos_studio.export import kustomize
+from lmos_studio.export.bundle import ExportOptions, export_design
+from lmos_studio.export.importer import import_manifests
+from lmos_studio.formats.design_file import write_design
+
+
+def export(
+    paths: Paths,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the kustomize folder here (new, empty, or an earlier export, which is replaced).",
+        ),
+    ] = None,
+    zip_file: Annotated[
+        Path | None, typer.Option("--zip", help="Also (or only) write a zip of the folder.")
+    ] = None,
+    yaml_file: Annotated[
+        Path | None, typer.Option("--yaml", help="Also (or only) write one multi-document YAML.")
+    ] = None,
+    namespace: Annotated[
+        str | None, typer.Option(help="Move a single-namespace design into this namespace.")
+    ] = None,
+    with_workloads: Annotated[
+        bool,
+        typer.Option(
+            "--with-workloads",
+            help="Deployment, Service, ServiceAccount per agent with a workload, and "
+            "NetworkPolicies from the trust edges.",
+        ),
+    ] = False,
+    with_istio: Annotated[
+        bool,
+        typer.Option("--with-istio", help="Istio AuthorizationPolicy per agent (implies --with-workloads)."),
+    ] = False,
+    lmos_namespace: Annotated[
+        str, typer.Option(help="Namespace of lmos-runtime and lmos-operator (admitted to every agent).")
+    ] = "default",
+    output: Annotated[str, typer.Option("--output", "-o", help="table or json (the reports).")] = "table",
+) -> None:
+    """Export a design as LMOS + Kubernetes manifests, validated offline before anything is written.
+
+    Exit 0 on success, 2 when the design cannot become valid manifests (nothing is written then).
+    """
+    if out is None and zip_file is None and yaml_file is None:
+        fail("give --out DIR, --zip FILE and/or --yaml FILE")
+    design = load(paths).design
+    options = ExportOptions(
+        with_workloads=with_workloads,
+        with_istio=with_istio,
+        namespace=namespace,
+        lmos_namespace=lmos_namespace,
+    )
+    bundle = export_design(design, options)
+    files = kustomize.render(bundle)
+    if out is not None:
+        kustomize.write_folder(bundle, out, files)
+    if zip_file is not None:
+        kustomize.write_zip(bundle, zip_file, files)
+    if yaml_file is not None:
+        kustomize.write_yaml(bundle, yaml_file, files)
+    for note in bundle.notes:
+        typer.echo(f"note: {note}", err=True)
+    data = {
+        "files": len(files),
+        "applied": len(bundle.applied_paths),
+        "out": str(out) if out else None,
+        "zip": str(zip_file) if zip_file else None,
+        "yaml": str(yaml_file) if yaml_file else None,
+        "validation": bundle.validation.rows,
+        "policy": bundle.policy.to_rows(),
+        "notes": bundle.notes,
+    }
+
+    def table() -> str:
+        where = " and ".join(str(p) for p in (out, zip_file, yaml_file) if p is not None)
+        lines = [
+            f"ok: {len(files)} files ({len(bundle.applied_paths)} applied by kustomize) written to {where}; "
+            f"{len(bundle.validation.rows) - len(bundle.validation.not_validated)} documents valid"
+        ]
+        lines += [f"not validated: {r['resource']} ({r['status']})" for r in bundle.validation.not_validated]
+        if bundle.policy.rows:
+            lines.append(
+                render_table(
+                    ["EDGE", "CALLER", "CALLEE", "STATUS", "NOTE"],
+                    [[r.edge, r.caller, r.callee, r.status, r.note] for r in bundle.policy.rows],
+                )
+            )
+        return "\n".join(lines)
+
+    emit(data, output, table)
+
+
+def import_back(
+    source: Annotated[
+        Path, typer.Argument(help="An exported folder, a (multi-document) YAML file or a zip.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The design file to write (.yaml).")],
+) -> None:
+    """Read exported manifests back into a design file (generated documents are dropped and regenerated
+    on the next export; hand-written ones are kept)."""
+    if not source.exists():
+        fail(f"{source}: no such file or folder", EXIT_INVALID)
+    result = import_manifests(source)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    write_design(result.design, out)
+    design = result.design
+    typer.echo(
+        f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "
+        f"trust edges, {len(design.other_resources)} other resources → {out}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `export` and `import-manifests` to the CLI."""
+    app.command("export")(export)
+    app.command("import-manifests")(import_back)

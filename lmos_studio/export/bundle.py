@@ -1,0 +1,280 @@
+"""An export bundle: every document of a design with its file path, validated, plus the reports.
+
+`export_design(design, options)` is pure (no I/O) and all-or-nothing: it raises `ExportError` naming the
+resource and field, or returns a `Bundle` whose documents all validate. Folder layout (stable names):
+
+    kustomization.yaml                   lists what `kubectl apply -k` applies (everything below but
+                                         preview/ and studio/)
+    crds/<plural>.lmos.eclipse.yaml      the four LMOS CRDs
+    namespaces/<ns>.yaml                 Namespaces other than `default`
+    agents|channels|rollouts/<ns>/<name>.yaml
+    deployments|services|serviceaccounts/<ns>/<agent>.yaml       --with-workloads
+    policies/network/<ns>/<name>.yaml    default deny + one allow policy per agent (with workloads)
+    policies/istio/<ns>/<name>.yaml      Istio AuthorizationPolicy per agent (--with-istio)
+    other/<ns>/<kind>-<name>.yaml        documents of kinds Studio does not model, kept as they were
+    preview/<ns>/<channel>.yaml          the ChannelRouting the operator would generate (NOT applied)
+    studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied)
+
+Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
+`studio.lmos.eclipse/generated: "true"` (and the label `app.kubernetes.io/managed-by: lmos-studio`), previews
+`studio.lmos.eclipse/preview: "true"`; the importer drops them and the next export derives them again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lmos_studio.errors import ExportError
+from lmos_studio.export import crds, manifests, policy
+from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, pruned_fields, ref
+from lmos_studio.formats.design_file import design_documents
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
+from lmos_studio.resolve import invalid_versions, resolve_design
+
+STUDIO_PATH = "studio/design.yaml"
+NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
+_FOLDERS = {
+    "Agent": "agents",
+    "Channel": "channels",
+    "ChannelRollout": "rollouts",
+    "Deployment": "deployments",
+    "Service": "services",
+    "ServiceAccount": "serviceaccounts",
+    "NetworkPolicy": "policies/network",
+    "AuthorizationPolicy": "policies/istio",
+}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export. `namespace` moves a single-namespace design into that namespace."""
+
+    with_workloads: bool = False
+    with_istio: bool = False  # implies workloads: principals are the workloads' service accounts
+    namespace: str | None = None
+    lmos_namespace: str = DEFAULT_NAMESPACE  # where lmos-runtime and lmos-operator run
+    kubernetes_version: str = KUBERNETES_VERSION
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One exported document and its path in the folder; `applied` = listed in kustomization.yaml."""
+
+    path: str
+    document: dict[str, Any]
+    generated: bool = True
+
+    @property
+    def applied(self) -> bool:
+        return not self.path.startswith(NOT_APPLIED)
+
+    @property
+    def ref(self) -> str:
+        return ref(self.document)
+
+
+@dataclass
+class Bundle:
+    """Everything an export writes, validated, with the reports the Export page shows."""
+
+    design: Design
+    options: ExportOptions
+    manifests: list[Manifest]
+    policy: policy.PolicyReport
+    validation: ValidationReport
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def applied_paths(self) -> list[str]:
+        return sorted(m.path for m in self.manifests if m.applied)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
+
+
+def path_of(doc: dict[str, Any]) -> str:
+    """The stable file path of a document in the export folder."""
+    kind, meta = str(doc["kind"]), doc["metadata"]
+    name, ns = _safe(str(meta["name"])), meta.get("namespace")
+    if kind == "CustomResourceDefinition":
+        return f"crds/{name}.yaml"
+    if kind == "Namespace":
+        return f"namespaces/{name}.yaml"
+    if (
+        kind == "ChannelRouting"
+        and (meta.get("annotations") or {}).get(manifests.PREVIEW_ANNOTATION) == "true"
+    ):
+        return f"preview/{ns}/{name}.yaml"
+    folder = _FOLDERS.get(kind)
+    if folder is not None and (
+        kind in ("Agent", "Channel", "ChannelRollout")
+        or (meta.get("annotations") or {}).get(manifests.GENERATED_ANNOTATION) == "true"
+    ):
+        return f"{folder}/{ns}/{name}.yaml"
+    return f"other/{_safe(str(ns)) if ns else '_cluster'}/{_safe(kind.lower())}-{name}.yaml"
+
+
+def retarget(design: Design, namespace: str) -> Design:
+    """The design moved into one namespace; refused when it spans several (resolution would change)."""
+    spaces = design.namespaces
+    if len(spaces) > 1:
+        raise ExportError(
+            f"--namespace {namespace}: the design spans namespaces {', '.join(spaces)}; moving "
+            "them into one would change what each Channel resolves. Export without --namespace",
+            resource=f"Design {design.name}",
+            field="metadata.namespace",
+        )
+    return design.replace(
+        agents=tuple(a.model_copy(update={"namespace": namespace}) for a in design.agents),
+        channels=tuple(c.model_copy(update={"namespace": namespace}) for c in design.channels),
+        rollouts=tuple(r.model_copy(update={"namespace": namespace}) for r in design.rollouts),
+    )
+
+
+def canonical(design: Design) -> Design:
+    """Agents, Channels and rollouts in file order (namespace, file name), the order import reads them in."""
+
+    def key(obj: Agent | Channel | ChannelRollout) -> tuple[str, str]:
+        return (obj.namespace, _safe(obj.name) + ".yaml")  # Path sorting compares the file names with suffix
+
+    return design.replace(
+        agents=tuple(sorted(design.agents, key=key)),
+        channels=tuple(sorted(design.channels, key=key)),
+        rollouts=tuple(sorted(design.rollouts, key=key)),
+    )
+
+
+def _lmos_documents(design: Design) -> list[dict[str, Any]]:
+    for exc in invalid_versions(design):  # the operator would fail every reconcile that meets it (§1.6)
+        agent = next(a for a in design.agents if a.name == exc.agent)
+        index = next(i for i, c in enumerate(agent.capabilities) if c.version == exc.value)
+        raise ExportError(
+            f"Agent {agent.key}: spec.providedCapabilities[{index}].version: '{exc.value}' is not strict "
+            "SemVer (MAJOR.MINOR.PATCH); fix it before exporting",
+            resource=f"Agent {agent.key}",
+            field=f"spec.providedCapabilities[{index}].version",
+        )
+    resolutions = resolve_design(design)
+    docs = crds.crds(labels=manifests.MANAGED_BY)
+    docs += [
+        manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE
+    ]
+    docs += [manifests.agent_resource(a) for a in design.agents]
+    docs += [manifests.channel_resource(c) for c in design.channels]
+    docs += [manifests.rollout_resource(r) for r in design.rollouts]
+    docs += [manifests.routing_preview(r) for r in resolutions]
+    return docs
+
+
+def export_design(design: Design, options: ExportOptions | None = None) -> Bundle:
+    """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing."""
+    options = options or ExportOptions()
+    if options.namespace:
+        design = retarget(design, options.namespace)
+    design = canonical(design)
+    istio = options.with_istio
+    workloads = options.with_workloads or istio
+    docs = _lmos_documents(design)
+    if istio:
+        docs = [
+            manifests.namespace_resource(d["metadata"]["name"], istio=True) if d["kind"] == "Namespace" else d
+            for d in docs
+        ]
+    notes: list[str] = []
+    if workloads:
+        for agent in design.agents:
+            generated = manifests.workload_resources(agent)
+            if not generated:
+                notes.append(f"Agent {agent.key} has no workload: no Deployment, Service or ServiceAccount")
+            docs += generated
+    kept = [
+        manifests.kept_resource(raw, i)
+        for i, raw in enumerate(design.other_resources)
+        if str(raw.get("kind")) != "Kustomization"
+    ]  # a build file, not a resource: never re-listed
+    notes += [
+        "a Kustomization document of the design is not exported (regenerated as kustomization.yaml)"
+        for raw in design.other_resources
+        if str(raw.get("kind")) == "Kustomization"
+    ]
+    kept_refs = {(d["apiVersion"], ref(d)) for d in kept}
+    generated_docs = [d for d in docs if (d["apiVersion"], ref(d)) not in kept_refs]
+    notes += [
+        f"{ref(d)} is kept from the design; the generated one is left out"
+        for d in docs
+        if (d["apiVersion"], ref(d)) in kept_refs
+    ]
+    generated_docs = [
+        d
+        if d["kind"] in ("Agent", "Channel", "ChannelRollout", "ChannelRouting")
+        else manifests.mark_generated(d)
+        for d in generated_docs
+    ]
+    result = [Manifest(path_of(d), d) for d in generated_docs]
+    report = policy.PolicyReport()
+    if workloads:
+        opts = policy.PolicyOptions(lmos_namespace=options.lmos_namespace, istio=istio)
+        planned = policy.design_policies(design, opts, path_for=path_of)
+        pol_docs, report = planned.network + planned.istio, planned.report
+        result += [Manifest(path_of(d), d) for d in pol_docs if (d["apiVersion"], ref(d)) not in kept_refs]
+    result += [Manifest(path_of(d), d, generated=False) for d in kept]
+    result.append(Manifest(STUDIO_PATH, design_documents(design)[-1], generated=False))
+    notes += _pruned_notes(result)
+    return Bundle(
+        design=design,
+        options=options,
+        manifests=_checked(result),
+        policy=report,
+        validation=_validate(result, options),
+        notes=notes,
+    )
+
+
+def _pruned_notes(result: list[Manifest]) -> list[str]:
+    notes = []
+    for manifest in result:
+        doc = manifest.document
+        if doc.get("apiVersion") == "lmos.eclipse/v1" and doc.get("kind") in crds.LMOS_CRD_KINDS:
+            for path in pruned_fields(doc, crds.lmos_schema(str(doc["kind"]))):
+                notes.append(
+                    f"{manifest.ref}: {path} is not in the LMOS CRD schema; the API server prunes it "
+                    "(the operator ignores it too)"
+                )
+    return notes
+
+
+def _checked(result: list[Manifest]) -> list[Manifest]:
+    seen: dict[str, Manifest] = {}
+    for manifest in result:
+        if manifest.path in seen:
+            raise ExportError(
+                f"{manifest.ref} appears twice in the design (both would be written to "
+                f"{manifest.path}); remove one",
+                resource=manifest.ref,
+                field="metadata.name",
+            )
+        seen[manifest.path] = manifest
+    return sorted(result, key=lambda m: m.path)
+
+
+def _validate(result: list[Manifest], options: ExportOptions) -> ValidationReport:
+    validator = Validator(options.kubernetes_version)
+    report = ValidationReport()
+    for manifest in result:
+        if manifest.path == STUDIO_PATH:
+            report.rows.append(
+                {
+                    "file": manifest.path,
+                    "resource": f"StudioDesign {manifest.document['metadata']['name']}",
+                    "schema": "Studio design file",
+                    "status": "valid",
+                }
+            )
+            continue
+        report.rows.append(
+            validator.validate(manifest.document, path=manifest.path, strict=manifest.generated)
+        )
+    return report

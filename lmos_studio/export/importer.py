@@ -1,0 +1,151 @@
+"""Read an export back as a design: a kustomize folder, a multi-document YAML or a zip from `kustomize.py`.
+
+Generated documents (annotation `studio.lmos.eclipse/generated: "true"`, ChannelRouting previews, the
+`Kustomization`) are dropped, since export regenerates them; everything else is read by `load_design`, so
+hand-written manifests keep their extra labels, annotations, unmodelled fields and other kinds. Zips are read
+defensively: no absolute or `..` paths, no links, limits on entries and (declared and actual) sizes, so a
+zip bomb is refused; members are copied to a private temporary folder under names we checked.
+"""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.export.manifests import GENERATED_ANNOTATION, PREVIEW_ANNOTATION
+from lmos_studio.formats.design_file import LoadResult, design_from_upload, load_design
+from lmos_studio.formats.yamlio import MAX_FILE_BYTES
+
+MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
+MAX_ZIP_ENTRIES = 20_000  # a 1 000-agent export with workloads and Istio has ~6 000 files
+MAX_UNPACKED_BYTES = 200 * 2**20  # all members together, uncompressed
+MAX_RATIO = 200  # uncompressed/compressed per member; YAML compresses ~10×, bombs ~1000×
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_generated(doc: dict[str, Any]) -> bool:
+    """Whether the export generated this document (it is regenerated, so import drops it)."""
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    annotations = (meta or {}).get("annotations") or {}
+    return (
+        str(doc.get("kind")) == "Kustomization"
+        or annotations.get(GENERATED_ANNOTATION) == "true"
+        or annotations.get(PREVIEW_ANNOTATION) == "true"
+    )
+
+
+def _without_generated(result: LoadResult) -> LoadResult:
+    design = result.design
+    result.design = design.replace(
+        other_resources=tuple(d for d in design.other_resources if not is_generated(d))
+    )
+    return result
+
+
+def import_manifests(path: str | Path) -> LoadResult:
+    """A design from an exported folder, YAML file or zip (see module docstring)."""
+    source = Path(path)
+    if source.suffix.lower() == ".zip" and source.is_file():
+        return _without_generated(_load_zip(source))
+    return _without_generated(load_design([source]))
+
+
+def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:
+    name = info.filename
+    where = f"{zip_path}: member '{name}'"
+    pure = PurePosixPath(name)
+    if "\\" in name or name.startswith("/") or pure.is_absolute() or ".." in pure.parts or ":" in name:
+        raise DesignFileError(
+            f"{where}: unsafe path (absolute, '..', drive or backslash); refusing the zip", path=str(zip_path)
+        )
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise DesignFileError(f"{where}: is a symbolic link; refusing the zip", path=str(zip_path))
+    if info.is_dir() or pure.suffix.lower() not in YAML_SUFFIXES:
+        return None
+    if any(part.startswith(".") for part in pure.parts):
+        return None
+    return pure
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], zip_path: Path) -> None:
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise DesignFileError(
+            f"has {len(infos)} entries, more than {MAX_ZIP_ENTRIES}; refusing the zip", path=str(zip_path)
+        )
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNPACKED_BYTES:
+        raise DesignFileError(
+            f"would unpack to {total / 2**20:.0f} MiB, more than "
+            f"{MAX_UNPACKED_BYTES / 2**20:.0f} MiB; refusing the zip",
+            path=str(zip_path),
+        )
+    for info in infos:
+        if info.file_size > MAX_FILE_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 4096:
+            raise DesignFileError(
+                f"member '{info.filename}' unpacks to {info.file_size} bytes from "
+                f"{info.compress_size} (zip bomb?); refusing the zip",
+                path=str(zip_path),
+            )
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_path: Path) -> bytes:
+    with archive.open(info) as handle:  # sizes in the directory can lie: never read past the limit
+        data = handle.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise DesignFileError(
+            f"member '{info.filename}' is not the size its header declares; refusing the zip",
+            path=str(zip_path),
+        )
+    return data
+
+
+def _load_zip(zip_path: Path) -> LoadResult:
+    if zip_path.stat().st_size > MAX_ZIP_BYTES:
+        raise DesignFileError(
+            f"is larger than {MAX_ZIP_BYTES / 2**20:.0f} MiB; refusing the zip", path=str(zip_path)
+        )
+    try:
+        with zipfile.ZipFile(zip_path) as archive, tempfile.TemporaryDirectory(prefix="lmos-import-") as tmp:
+            infos = archive.infolist()
+            _check_sizes(infos, zip_path)
+            members = [(info, name) for info in infos if (name := _member_name(info, zip_path)) is not None]
+            if not members:
+                raise DesignFileError("has no *.yaml or *.yml files", path=str(zip_path))
+            root = Path(tmp)
+            for info, name in members:
+                target = root.joinpath(*name.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(_read_member(archive, info, zip_path))
+            try:
+                result = load_design([root], name=None)
+            except DesignFileError as exc:
+                inner = exc.path[len(tmp) + 1 :] if exc.path and exc.path.startswith(tmp) else exc.path
+                raise DesignFileError(
+                    exc.reason, path=f"{zip_path}!{inner}", line=exc.line, field=exc.field
+                ) from exc
+            result.files = [f"{zip_path}!{f[len(tmp) + 1 :]}" for f in result.files]
+            return result
+    except zipfile.BadZipFile as exc:
+        raise DesignFileError(f"not a valid zip file ({exc})", path=str(zip_path)) from exc
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+        raise DesignFileError(f"cannot read the zip ({exc})", path=str(zip_path)) from exc
+
+
+def import_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
+    """An uploaded design file or export zip (the Export page's "compare with"), generated documents dropped."""
+    if not name.lower().endswith(".zip"):
+        return _without_generated(design_from_upload(name, data, max_bytes=max_bytes))
+    if len(data) > min(max_bytes, MAX_ZIP_BYTES):
+        raise DesignFileError(f"is {len(data) / 2**20:.1f} MiB; larger zips are refused", path=name)
+    with tempfile.TemporaryDirectory(prefix="lmos-upload-") as tmp:
+        path = Path(tmp) / "upload.zip"
+        path.write_bytes(data)
+        try:
+            return _without_generated(_load_zip(path))
+        except DesignFileError as exc:
+            reason = str(exc).replace(str(path), name)
+            raise DesignFileError(reason) from exc

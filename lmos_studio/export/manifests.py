@@ -1,0 +1,230 @@
+"""Kubernetes documents for a design: LMOS Agents, Channels, ChannelRollouts, ChannelRouting previews,
+and optional workloads (Deployment, Service, ServiceAccount) that follow the operator's discovery rules.
+
+Pure functions over the model (LMOS.md §1.2–1.5, §1.8, §1.12); no validation and no I/O here. Studio-only
+fields (source, original, endpoints, security, workload) never enter an LMOS resource. Fields the API server
+writes (uid, resourceVersion, managedFields, status, …) are dropped so that the output applies cleanly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lmos_studio.errors import ExportError
+from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rollout_to_resource
+from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
+from lmos_studio.resolve import Resolution, channel_routing
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # marks generated documents (dropped on import)
+NAME_LABEL = "app.kubernetes.io/name"  # the stable pod label policies select agents by
+GENERATED_ANNOTATION = "studio.lmos.eclipse/generated"  # on what export derives (CRDs, workloads, policies)
+PREVIEW_ANNOTATION = "studio.lmos.eclipse/preview"  # on ChannelRouting previews: the operator writes its own
+SERVICE_PORT = 8080  # the runtime calls <agent>.<namespace>.svc.cluster.local:8080 (LMOS.md §1.12)
+PORT_NAME = "http"  # the operator picks the port with appProtocol http (LMOS.md §1.8)
+CONTAINER_NAME = "agent"
+SERVER_FIELDS = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+    "ownerReferences",
+)
+SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+# A literal env value under a name like these is refused: secrets go in as secretKeyRef only.
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)", re.IGNORECASE)
+
+
+def _clean_metadata(resource: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in resource["metadata"].items() if k not in SERVER_FIELDS}
+    annotations = {k: v for k, v in meta.get("annotations", {}).items() if k not in SERVER_ANNOTATIONS}
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    out = {k: v for k, v in resource.items() if k != "status"}
+    out["metadata"] = meta
+    return out
+
+
+def agent_resource(agent: Agent) -> dict[str, Any]:
+    """The `Agent`: explicit namespace and an explicit `subset` label (LMOS.md §1.12)."""
+    if "subset" not in agent.labels:
+        agent = agent.model_copy(update={"labels": {**agent.labels, "subset": DEFAULT_SUBSET}})
+    return _clean_metadata(agent_to_resource(agent, explicit_namespace=True))
+
+
+def channel_resource(channel: Channel) -> dict[str, Any]:
+    """The `Channel` with all four labels as strings (`subset` made explicit); no operator status."""
+    ref = f"Channel {channel.key}"
+    labels = dict(channel.labels)
+    labels.setdefault("subset", DEFAULT_SUBSET)
+    for label in CHANNEL_LABELS:
+        if not labels.get(label):
+            raise ExportError(
+                f"{ref}: metadata.labels.{label}: missing; the operator and the runtime find "
+                f"Channels by all four labels {', '.join(CHANNEL_LABELS)}: add it",
+                resource=ref,
+                field=f"metadata.labels.{label}",
+            )
+    channel = channel.model_copy(update={"labels": labels})
+    return _clean_metadata(channel_to_resource(channel, explicit_namespace=True, with_status=False))
+
+
+def rollout_resource(rollout: ChannelRollout) -> dict[str, Any]:
+    """The `ChannelRollout` (inert in the operator today; LMOS.md §1.5)."""
+    return _clean_metadata(rollout_to_resource(rollout, explicit_namespace=True))
+
+
+def routing_preview(resolution: Resolution) -> dict[str, Any]:
+    """The ChannelRouting the operator would generate, annotated as a preview (never applied)."""
+    routing = channel_routing(resolution)
+    routing["metadata"]["annotations"] = {PREVIEW_ANNOTATION: "true"}
+    routing["metadata"]["labels"] = {k: v or "" for k, v in routing["metadata"]["labels"].items()}
+    return routing
+
+
+def pod_labels(agent: Agent) -> dict[str, str]:
+    """Labels on the agent's pods: the policy selector and the subset (the Service selects on both)."""
+    return {NAME_LABEL: agent.name, "subset": agent.subset}
+
+
+def service_account_name(agent: Agent) -> str:
+    """The ServiceAccount the agent's pods run as (its Istio principal)."""
+    return (agent.workload.service_account if agent.workload else "") or agent.name
+
+
+def _env(agent: Agent, index: int, var: EnvVar) -> dict[str, Any]:
+    ref = f"Deployment {agent.key}"
+    field = f"spec.template.spec.containers[0].env[{index}]"
+    if var.secret_name or var.secret_key:
+        if not (var.secret_name and var.secret_key):
+            raise ExportError(
+                f"{ref}: {field} ({var.name}): a secret reference needs both secretName and secretKey",
+                resource=ref,
+                field=field,
+            )
+        return {
+            "name": var.name,
+            "valueFrom": {"secretKeyRef": {"name": var.secret_name, "key": var.secret_key}},
+        }
+    if var.value and SECRET_NAME.search(var.name):
+        raise ExportError(
+            f"{ref}: {field} ({var.name}): looks like a secret but has a literal value; "
+            "refer to a Secret instead (secretName + secretKey) — values are never exported",
+            resource=ref,
+            field=field,
+        )
+    return {"name": var.name, "value": var.value or ""}
+
+
+def workload_resources(agent: Agent) -> list[dict[str, Any]]:
+    """ServiceAccount, Deployment and Service of one agent (empty if the agent has no workload)."""
+    workload = agent.workload
+    if workload is None:
+        return []
+    ref = f"Deployment {agent.key}"
+    if not workload.image:
+        raise ExportError(
+            f"{ref}: spec.template.spec.containers[0].image: the agent's workload has no image; "
+            "set workload.image or remove the workload",
+            resource=ref,
+            field="spec.template.spec.containers[0].image",
+        )
+    if workload.replicas < 0:  # the OpenAPI schema has no minimum; the API server would refuse it
+        raise ExportError(
+            f"{ref}: spec.replicas: {workload.replicas} is negative; set workload.replicas ≥ 0",
+            resource=ref,
+            field="spec.replicas",
+        )
+    if not 0 < workload.port < 65536:
+        raise ExportError(
+            f"{ref}: spec.template.spec.containers[0].ports[0].containerPort: {workload.port} is "
+            "not a TCP port (1–65535)",
+            resource=ref,
+            field="spec.template.spec.containers[0].ports[0].containerPort",
+        )
+    labels = {**MANAGED_BY, **pod_labels(agent)}
+    meta = {"name": agent.name, "namespace": agent.namespace}
+    deployment_labels = dict(labels)
+    if workload.serves_capabilities_document:  # only then: the operator fetches the document (§1.8, §1.12)
+        deployment_labels["lmos-agent"] = "true"
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": workload.image,
+        "ports": [{"name": PORT_NAME, "containerPort": workload.port, "protocol": "TCP"}],
+    }
+    if workload.env:
+        container["env"] = [_env(agent, i, v) for i, v in enumerate(workload.env)]
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": service_account_name(agent),
+            "namespace": agent.namespace,
+            "labels": dict(labels),
+        },
+        "automountServiceAccountToken": False,
+    }  # agents do not talk to the Kubernetes API
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {**meta, "labels": deployment_labels},
+        "spec": {
+            "replicas": workload.replicas,
+            "selector": {"matchLabels": pod_labels(agent)},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"serviceAccountName": service_account_name(agent), "containers": [container]},
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {**meta, "labels": dict(labels)},  # named like the Agent: the runtime's host
+        "spec": {
+            "selector": pod_labels(agent),
+            "ports": [
+                {
+                    "name": PORT_NAME,
+                    "appProtocol": "http",
+                    "port": SERVICE_PORT,
+                    "targetPort": PORT_NAME,
+                    "protocol": "TCP",
+                }
+            ],
+        },
+    }
+    return [account, deployment, service]
+
+
+def mark_generated(doc: dict[str, Any]) -> dict[str, Any]:
+    """Annotate a derived document so that import drops it (the next export derives it again)."""
+    doc["metadata"]["annotations"] = {**doc["metadata"].get("annotations", {}), GENERATED_ANNOTATION: "true"}
+    return doc
+
+
+def namespace_resource(name: str, *, istio: bool) -> dict[str, Any]:
+    """A Namespace for a non-default namespace of the design (Istio sidecar injection when asked)."""
+    labels = dict(MANAGED_BY)
+    if istio:
+        labels["istio-injection"] = "enabled"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def kept_resource(raw: dict[str, Any], index: int) -> dict[str, Any]:
+    """A document of a kind we do not model, as it was (minus server-written fields)."""
+    meta = raw.get("metadata")
+    if not raw.get("kind") or not raw.get("apiVersion") or not isinstance(meta, dict) or not meta.get("name"):
+        ref = f"other resource #{index + 1} ({raw.get('kind') or 'no kind'})"
+        raise ExportError(
+            f"{ref}: needs apiVersion, kind and metadata.name to be exported; fix or remove it",
+            resource=ref,
+            field="metadata.name",
+        )
+    return _clean_metadata(raw)

@@ -1,0 +1,331 @@
+"""Validate exported documents offline before anything is written: core kinds against the Kubernetes OpenAPI
+schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs, Istio AuthorizationPolicy against a
+small schema of its fields we use, names and label values per RFC 1123 / Kubernetes label syntax.
+
+Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
+we generate are checked against the *strict* schemas (no unknown fields); kept documents written by hand or
+other tools against the normal ones, and kinds without an offline schema are listed as not validated.
+Validators are built once per (kind, strictness) and cached on the `Validator` instance.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+
+from lmos_studio.errors import ExportError
+from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema
+
+KUBERNETES_VERSION = (
+    "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
+)
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, ≤ 63
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")  # ≤ 253
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")  # ≤ 63
+LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")  # ≤ 63, after an optional prefix/
+LABEL_NAMES = ("Namespace", "Service", "ServiceAccount")  # kinds whose names must be DNS labels (≤ 63)
+_ISTIO_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "properties": {
+                        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}
+                    },
+                },
+                "action": {"enum": ["ALLOW", "DENY", "AUDIT", "CUSTOM"]},
+                "rules": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "from": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "source": {
+                                            "type": "object",
+                                            "properties": {
+                                                "principals": {"type": "array", "items": {"type": "string"}}
+                                            },
+                                        }
+                                    },
+                                },
+                            },
+                            "to": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "operation": {
+                                            "type": "object",
+                                            "properties": {
+                                                "paths": {"type": "array", "items": {"type": "string"}},
+                                                "methods": {"type": "array", "items": {"type": "string"}},
+                                            },
+                                        }
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+@dataclass
+class ValidationReport:
+    """Which schema validated each document (or why none could)."""
+
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def not_validated(self) -> list[dict[str, str]]:
+        return [r for r in self.rows if r["status"] != "valid"]
+
+
+def ref(doc: dict[str, Any]) -> str:
+    """'Kind ns/name' (or 'Kind name' when cluster-scoped) for messages and reports."""
+    meta = doc.get("metadata") or {}
+    ns = meta.get("namespace")
+    return f"{doc.get('kind')} {ns + '/' if ns else ''}{meta.get('name')}"
+
+
+def _fail(doc: dict[str, Any], field_path: str, message: str) -> ExportError:
+    return ExportError(f"{ref(doc)}: {field_path}: {message}", resource=ref(doc), field=field_path)
+
+
+def check_names(doc: dict[str, Any]) -> None:
+    """metadata.name/namespace per RFC 1123 and every label key and value per Kubernetes label syntax."""
+    meta = doc.get("metadata") or {}
+    name = str(meta.get("name", ""))
+    if doc.get("kind") in LABEL_NAMES:
+        if len(name) > 63 or not DNS_LABEL.match(name):
+            raise _fail(
+                doc,
+                "metadata.name",
+                f"'{name}' is not an RFC 1123 label (lower-case letters, digits "
+                "and '-', at most 63, starting and ending alphanumeric); rename the agent",
+            )
+    elif len(name) > 253 or not DNS_SUBDOMAIN.match(name):
+        raise _fail(
+            doc,
+            "metadata.name",
+            f"'{name}' is not an RFC 1123 subdomain (lower-case letters, digits, "
+            "'-' and '.', at most 253); rename it",
+        )
+    namespace = meta.get("namespace")
+    if namespace is not None and (len(str(namespace)) > 63 or not DNS_LABEL.match(str(namespace))):
+        raise _fail(
+            doc, "metadata.namespace", f"'{namespace}' is not an RFC 1123 label; rename the namespace"
+        )
+    for key, value in (meta.get("labels") or {}).items():
+        _check_label(doc, str(key), value)
+
+
+def _check_label(doc: dict[str, Any], key: str, value: Any) -> None:
+    field_path = f"metadata.labels.{key}"
+    prefix, _, name = key.rpartition("/")
+    if (
+        (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)))
+        or len(name) > 63
+        or not LABEL_NAME.match(name)
+    ):
+        raise _fail(
+            doc,
+            field_path,
+            "is not a valid label key ([prefix/]name, name ≤ 63 alphanumerics, '-', '_', '.')",
+        )
+    if not isinstance(value, str):
+        raise _fail(doc, field_path, f"must be a string (quote it in YAML), not {type(value).__name__}")
+    if len(value) > 63 or not LABEL_VALUE.match(value):
+        raise _fail(
+            doc,
+            field_path,
+            f"'{value}' is not a valid label value (at most 63 alphanumerics, '-', "
+            "'_', '.', starting and ending alphanumeric)",
+        )
+
+
+# Schema keywords whose outcome depends only on keys, types, array shapes and enum values: with only these in
+# a schema, two documents equal after `_skeleton` validate alike (formats are not asserted by jsonschema).
+_SHAPE_KEYWORDS = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "enum",
+    "items",
+    "$ref",
+    "format",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "description",
+    "default",
+    "$schema",
+    "$id",
+    "$defs",
+    "definitions",
+}
+_NAME_MAPS = ("properties", "$defs", "definitions")  # keywords whose keys are names, not keywords
+_PLACEHOLDER = "\u0000"  # stands for every string that is no enum value of the schema
+
+
+def _schema_facts(schema: Any, keywords: set[str], enums: set[str]) -> None:
+    """Collect the keywords a schema uses and every string enum value in it."""
+    if isinstance(schema, list):
+        for item in schema:
+            _schema_facts(item, keywords, enums)
+        return
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        keywords.add(key)
+        if key in _NAME_MAPS and isinstance(value, dict):
+            for sub in value.values():
+                _schema_facts(sub, keywords, enums)
+        elif key == "enum" and isinstance(value, list):
+            enums.update(v for v in value if isinstance(v, str))
+        elif key in ("items", "additionalProperties", "oneOf", "anyOf", "allOf", "not"):
+            _schema_facts(value, keywords, enums)
+
+
+def _skeleton(value: Any, enums: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _skeleton(v, enums) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_skeleton(v, enums) for v in value]
+    if isinstance(value, str) and value not in enums:
+        return _PLACEHOLDER
+    return value
+
+
+@dataclass
+class _Schema:
+    label: str
+    validator: jsonschema.protocols.Validator | None
+    enums: set[str] = field(default_factory=set)
+    shape_only: bool = False  # documents of equal skeleton validate alike (see _SHAPE_KEYWORDS)
+    valid_shapes: set[str] = field(default_factory=set)
+
+
+class Validator:
+    """Validates documents; holds the compiled schemas of the kinds it has seen and, for schemas that only
+    constrain shapes and enum values, the document skeletons already found valid (so 1 000 Deployments
+    that differ only in names cost a handful of schema validations)."""
+
+    def __init__(self, kubernetes_version: str = KUBERNETES_VERSION) -> None:
+        self.kubernetes_version = kubernetes_version
+        self._schemas: dict[tuple[str, str, bool], _Schema] = {}
+        self._definitions: dict[bool, tuple[Resource[Any], set[str], set[str]]] = {}
+
+    def _schema_dir(self, strict: bool) -> str:
+        return f"kubernetes-json-schema/v{self.kubernetes_version}.0-local" + ("-strict" if strict else "")
+
+    def _kubernetes(self, api_version: str, kind: str, strict: bool) -> _Schema:
+        from kubernetes_validate import utils  # loads importlib_resources; only needed when validating
+
+        label = f"Kubernetes {self.kubernetes_version} OpenAPI" + (" (strict)" if strict else "")
+        group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)  # apps/v1 → apps-v1 (their file names)
+        try:
+            schema = utils.schema_contents(
+                f"{self._schema_dir(strict)}/{kind.lower()}-{group}.json", self.kubernetes_version
+            )
+        except FileNotFoundError:
+            return _Schema(label, None)
+        except utils.VersionNotSupportedError as exc:
+            raise ExportError(
+                f"kubernetes-validate has no schemas for Kubernetes {self.kubernetes_version}; "
+                "pip install -U kubernetes-validate"
+            ) from exc
+        if strict not in self._definitions:
+            contents = utils.schema_contents(
+                f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version
+            )
+            keywords: set[str] = set()
+            enums: set[str] = set()
+            _schema_facts(contents, keywords, enums)
+            self._definitions[strict] = (Resource.from_contents(contents), keywords, enums)
+        definitions, keywords, enums = self._definitions[strict]
+        keywords, enums = set(keywords), set(enums)
+        _schema_facts(schema, keywords, enums)
+        registry: Registry[Any] = definitions @ (Resource.from_contents(schema) @ Registry())
+        validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        return _Schema(label, validator, enums, _shape_only(keywords))
+
+    def _schema(self, doc: dict[str, Any], strict: bool) -> _Schema:
+        api, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
+        key = (api, kind, strict)
+        if key not in self._schemas:
+            if api == "lmos.eclipse/v1" and kind in LMOS_CRD_KINDS:
+                self._schemas[key] = _local(f"CRD {kind.lower()}s.lmos.eclipse", lmos_schema(kind))
+            elif api.startswith("security.istio.io/") and kind == "AuthorizationPolicy":
+                self._schemas[key] = _local("AuthorizationPolicy (fields used by the export)", _ISTIO_SCHEMA)
+            else:
+                self._schemas[key] = self._kubernetes(api, kind, strict)
+        return self._schemas[key]
+
+    def validate(self, doc: dict[str, Any], *, path: str, strict: bool = True) -> dict[str, str]:
+        """Raise `ExportError` (resource, field) if the document is invalid; else its report row."""
+        check_names(doc)
+        schema = self._schema(doc, strict)
+        row = {"file": path, "resource": ref(doc), "schema": schema.label, "status": "valid"}
+        if schema.validator is None:
+            return {**row, "schema": "—", "status": "not validated (no offline schema)"}
+        shape = json.dumps(_skeleton(doc, schema.enums), sort_keys=True) if schema.shape_only else ""
+        if shape and shape in schema.valid_shapes:
+            return row
+        error = jsonschema.exceptions.best_match(schema.validator.iter_errors(doc))
+        if error is not None:
+            field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            field_path = field_path.lstrip(".") or "(document)"
+            raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path})")
+        if shape:
+            schema.valid_shapes.add(shape)
+        return row
+
+
+def pruned_fields(doc: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> list[str]:
+    """Paths of fields below `spec`/`status` that a structural CRD schema does not declare: the API server
+    prunes them on apply (they are still written, so that a later CRD version can keep them)."""
+    found: list[str] = []
+    props = schema.get("properties")
+    if isinstance(doc, dict) and isinstance(props, dict):
+        for key, value in doc.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in props:
+                if prefix or key not in ("apiVersion", "kind", "metadata"):
+                    found.append(path)
+            elif key != "metadata":
+                found += pruned_fields(value, props[key], path)
+    elif isinstance(doc, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(doc):
+            found += pruned_fields(item, schema["items"], f"{prefix}[{i}]")
+    return found
+
+
+def _shape_only(keywords: set[str]) -> bool:
+    return all(k in _SHAPE_KEYWORDS or k.startswith("x-") for k in keywords)
+
+
+def _local(label: str, schema: dict[str, Any]) -> _Schema:
+    keywords: set[str] = set()
+    enums: set[str] = set()
+    _schema_facts(schema, keywords, enums)
+    return _Schema(label, jsonschema.Draft202012Validator(schema), enums, _shape_only(keywords))

@@ -1,0 +1,83 @@
+"""Export page helpers: options → cached bundle, the file tree, the last export kept in the session, the diff.
+
+The page shows what these return as is; nothing here loops in the page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lmos_studio.config import get_settings
+from lmos_studio.export.bundle import Bundle, ExportOptions
+from lmos_studio.export.importer import import_upload
+from lmos_studio.lifecycle import DesignDiff, diff_designs
+from lmos_studio.model import Design
+from lmos_studio.ui import resources
+
+WORKLOADS = "export_with_workloads"
+ISTIO = "export_with_istio"
+NAMESPACE = "export_namespace"
+LMOS_NAMESPACE = "export_lmos_namespace"
+PREVIEW_FILE = "export_preview_file"
+COMPARE = "export_compare_with"
+COMPARE_UPLOAD = "export_compare_upload"
+LAST_EXPORT = "export_last_design"  # the design as it was when the zip was last downloaded (this session)
+LAST_EXPORT_LABEL = "its last export (this session)"
+UPLOAD_LABEL = "an uploaded design or export zip"
+
+
+def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
+    """The bundle, files and zip for the options chosen on the page (raises ExportError)."""
+    options = ExportOptions(
+        with_workloads=bool(st.session_state.get(WORKLOADS)), with_istio=bool(st.session_state.get(ISTIO)),
+        namespace=(st.session_state.get(NAMESPACE) or "").strip() or None,
+        lmos_namespace=(st.session_state.get(LMOS_NAMESPACE) or "").strip() or "default")
+    return resources.export_bundle(design, options)
+
+
+def file_tree(paths: list[str]) -> str:
+    """The files as an indented tree (folders once, files under them), like `tree`."""
+    lines: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    for path in paths:
+        parts = path.split("/")
+        for depth in range(len(parts) - 1):
+            folder = tuple(parts[: depth + 1])
+            if folder not in seen:
+                seen.add(folder)
+                lines.append("  " * depth + parts[depth] + "/")
+        lines.append("  " * (len(parts) - 1) + parts[-1])
+    return "\n".join(lines)
+
+
+def validation_summary(bundle: Bundle) -> str:
+    valid = len(bundle.validation.rows) - len(bundle.validation.not_validated)
+    skipped = len(bundle.validation.not_validated)
+    text = (f"All {valid} documents are valid (Kubernetes {bundle.options.kubernetes_version} OpenAPI, "
+            "the LMOS CRDs, RFC 1123 names and label values)")
+    return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
+
+
+def policy_summary(bundle: Bundle) -> dict[str, int]:
+    rows = bundle.policy.rows
+    return {status: sum(r.status == status for r in rows) for status in ("enforced", "partial", "not-enforced")}
+
+
+def remember_export(design: Design) -> None:
+    """Download callback: keep the exported design to diff against later."""
+    st.session_state[LAST_EXPORT] = design
+
+
+def compare_target() -> Design | None:
+    """The design to compare the open one with: the last export or an upload (None if not chosen yet)."""
+    if st.session_state.get(COMPARE) == LAST_EXPORT_LABEL:
+        value = st.session_state.get(LAST_EXPORT)
+        return value if isinstance(value, Design) else None
+    upload = st.session_state.get(COMPARE_UPLOAD)
+    if upload is None:
+        return None
+    return import_upload(upload.name, upload.getvalue(), max_bytes=get_settings().max_upload_bytes).design
+
+
+def diff(old: Design, new: Design) -> DesignDiff:
+    return diff_designs(old, new)

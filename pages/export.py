@@ -1,0 +1,57 @@
+"""Export: validated LMOS + Kubernetes manifests of the open design, the trust → policy report, the zip,
+and the diff against the last export or an uploaded design."""
+
+import streamlit as st
+
+from lmos_studio import LmosStudioError
+from lmos_studio.ui import export as ui
+from lmos_studio.ui import state, widgets
+
+design = state.current_design()
+st.title(f"Export · {design.name}")
+opts = st.columns(4)
+opts[0].toggle("Workloads & policies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
+opts[1].toggle("Istio policies", key=ui.ISTIO, help="Implies workloads")
+opts[2].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
+opts[3].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
+try:
+    bundle, files, archive = ui.export(design)
+except LmosStudioError as exc:
+    st.error("Validation failed: this design cannot be exported yet (nothing was written).")
+    widgets.show_error(exc)
+    st.stop()
+
+st.success(ui.validation_summary(bundle), icon=":material/verified:")
+if bundle.notes:
+    with st.expander(f"{len(bundle.notes)} notes"):
+        st.code("\n".join(bundle.notes), language=None)
+st.download_button("Download zip", data=archive, file_name=f"{design.name}-manifests.zip", mime="application/zip",
+                   type="primary", on_click=ui.remember_export, args=(design,), icon=":material/download:")
+files_tab, valid_tab, policy_tab, diff_tab = st.tabs(["Files", "Validation", "Trust → policy", "Diff"])
+with files_tab:
+    tree, preview = st.columns([1, 2])
+    tree.code(ui.file_tree(list(files)), language=None)
+    chosen = preview.selectbox("File", list(files), key=ui.PREVIEW_FILE)
+    preview.code(files[chosen].decode("utf-8"), language="yaml", line_numbers=True)
+with valid_tab:
+    st.dataframe(bundle.validation.rows, hide_index=True, width="stretch")
+with policy_tab:
+    counts = ui.policy_summary(bundle)
+    for column, (status, count) in zip(st.columns(3), counts.items(), strict=True):
+        column.metric(status, count)
+    st.dataframe(bundle.policy.to_rows(), hide_index=True, width="stretch")
+with diff_tab:
+    st.radio("Compare the open design with", [ui.LAST_EXPORT_LABEL, ui.UPLOAD_LABEL], key=ui.COMPARE, horizontal=True)
+    if st.session_state.get(ui.COMPARE) == ui.UPLOAD_LABEL:
+        st.file_uploader("Design (YAML) or export zip", type=["yaml", "yml", "zip"], key=ui.COMPARE_UPLOAD)
+    try:
+        old = ui.compare_target()
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        old = None
+    if old is None:
+        st.info("Download the zip first, or upload a design or export zip to compare with.")
+    else:
+        changes = ui.diff(old, design)
+        st.markdown(" · ".join(f"**{n}** {kind}" for kind, n in changes.summary.items()))
+        st.dataframe(changes.rows(), hide_index=True, width="stretch")

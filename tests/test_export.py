@@ -1,0 +1,390 @@
+"""Export: goldens of every sample, schema validation of every output, determinism, failures that name the
+resource and field and write nothing, secrets never in the output, the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import ExportError
+from lmos_studio.export import crds, kustomize
+from lmos_studio.export.bundle import ExportOptions, export_design
+from lmos_studio.export.validate import Validator
+from lmos_studio.formats.design_file import read_design
+from lmos_studio.model import Agent, Capability, Channel, EnvVar, Workload
+from tests.conftest import ACME, SAMPLES, run_cli
+from tests.export_helpers import FULL, documents, render
+
+GOLDEN = Path(__file__).parent / "golden" / "export"
+SAMPLE_DESIGNS = sorted(
+    p for p in SAMPLES.iterdir()
+    if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".yaml", ".yml"))
+)
+MARKER = "sk-test-MARKER-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def acme_files() -> dict[str, bytes]:
+    return render(read_design(ACME))
+
+
+@pytest.mark.parametrize("sample", SAMPLE_DESIGNS, ids=lambda p: p.stem)
+def test_golden_export_of_every_sample(sample: Path) -> None:
+    files = render(read_design(sample))
+    golden = GOLDEN / sample.stem
+    if os.environ.get("REGENERATE_GOLDEN"):
+        shutil.rmtree(golden, ignore_errors=True)
+        for path, data in files.items():
+            (golden / path).parent.mkdir(parents=True, exist_ok=True)
+            (golden / path).write_bytes(data)
+    assert golden.is_dir(), f"no golden for {sample.name}: see tests/golden/README.md to generate it"
+    stored = {str(p.relative_to(golden)): p.read_bytes() for p in sorted(golden.rglob("*")) if p.is_file()}
+    assert sorted(stored) == sorted(files)
+    for path, data in files.items():
+        assert data == stored[path], f"{path} differs from the golden (see tests/golden/README.md)"
+
+
+def test_every_output_document_validates(acme_files: dict[str, bytes]) -> None:
+    validator = Validator()
+    lmos = {k: jsonschema.Draft202012Validator(crds.lmos_schema(k)) for k in crds.LMOS_CRD_KINDS}
+    kinds = set()
+    for path, doc in documents(acme_files):
+        kinds.add(doc["kind"])
+        if doc["kind"] in ("Kustomization", "StudioDesign"):
+            continue
+        row = validator.validate(doc, path=path)
+        assert row["status"] == "valid", row
+        if doc["apiVersion"] == "lmos.eclipse/v1":
+            lmos[doc["kind"]].validate(doc)
+    assert {
+        "Agent",
+        "Channel",
+        "ChannelRouting",
+        "ChannelRollout",
+        "CustomResourceDefinition",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "NetworkPolicy",
+        "AuthorizationPolicy",
+        "Namespace",
+    } <= kinds
+
+
+def test_crds_carry_names_status_and_printer_column() -> None:
+    by_kind = {c["spec"]["names"]["kind"]: c for c in crds.crds(labels={})}
+    assert sorted(c["metadata"]["name"] for c in by_kind.values()) == [
+        "agents.lmos.eclipse",
+        "channelrollouts.lmos.eclipse",
+        "channelroutings.lmos.eclipse",
+        "channels.lmos.eclipse",
+    ]
+    assert [by_kind[k]["spec"]["names"]["shortNames"] for k in crds.LMOS_CRD_KINDS] == [
+        ["ag"],
+        ["ch"],
+        ["cr"],
+        ["crl"],
+    ]
+    channel = by_kind["Channel"]["spec"]["versions"][0]
+    assert channel["subresources"] == {"status": {}}
+    assert channel["additionalPrinterColumns"][0]["jsonPath"] == ".status.resolveStatus"
+    assert "subresources" not in by_kind["Agent"]["spec"]["versions"][0]
+    assert by_kind["Channel"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "required"
+    ] == ["requiredCapabilities"]
+
+
+def test_lmos_resources_follow_the_export_rules(acme_files: dict[str, bytes]) -> None:
+    docs = dict(documents(acme_files))
+    for path, doc in docs.items():
+        if doc["kind"] == "Channel":
+            assert all(
+                isinstance(doc["metadata"]["labels"][k], str)
+                for k in ("tenant", "channel", "version", "subset")
+            )
+        if doc["kind"] in ("Agent", "Channel", "ChannelRollout"):
+            assert doc["metadata"]["namespace"], path
+            assert "status" not in doc
+            text = acme_files[path].decode()
+            for studio_only in ("endpoints", "source:", "original", "workload", "securit"):
+                assert studio_only not in text, (path, studio_only)
+    assert docs["agents/default/contract-agent.yaml"]["metadata"]["labels"]["subset"] == "stable"
+    preview = docs["preview/default/acme-ivr-stable.yaml"]
+    assert preview["metadata"]["annotations"] == {"studio.lmos.eclipse/preview": "true"}
+    kustomization = docs["kustomization.yaml"]["resources"]
+    assert not any(p.startswith(("preview/", "studio/")) for p in kustomization)
+    assert set(kustomization) == {
+        p for p in acme_files if not p.startswith(("preview/", "studio/", "kustomization"))
+    }
+
+
+def test_workloads_follow_the_operator_discovery_rules() -> None:
+    agent = Agent(
+        name="billing",
+        namespace="shop",
+        labels={"subset": "canary"},
+        capabilities=(Capability(name="view-bill", version="1.0.0"),),
+        workload=Workload(
+            image="img:1",
+            replicas=3,
+            port=9000,
+            serves_capabilities_document=True,
+            env=(EnvVar(name="MODE", value="fast"), EnvVar(name="API_KEY", secret_name="s", secret_key="k")),
+        ),
+    )
+    plain = agent.model_copy(update={"name": "other", "workload": Workload(image="img:2")})
+    bundle = export_design(
+        read_design(ACME).replace(agents=(agent, plain), channels=(), rollouts=(), trust_edges=(), groups=()),
+        ExportOptions(with_workloads=True),
+    )
+    docs = {m.ref: m.document for m in bundle.manifests}
+    service = docs["Service shop/billing"]
+    assert service["spec"]["ports"] == [
+        {"name": "http", "appProtocol": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+    ]
+    deployment = docs["Deployment shop/billing"]
+    assert deployment["metadata"]["labels"]["lmos-agent"] == "true"
+    assert "lmos-agent" not in docs["Deployment shop/other"]["metadata"]["labels"]
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["template"]["metadata"]["labels"]["subset"] == "canary"
+    assert set(service["spec"]["selector"].items()) <= set(
+        deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["ports"][0]["containerPort"] == 9000
+    assert container["env"] == [
+        {"name": "MODE", "value": "fast"},
+        {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+    ]
+    assert docs["ServiceAccount shop/billing"]["automountServiceAccountToken"] is False
+
+
+def test_agents_without_workload_get_none_and_are_reported() -> None:
+    bundle = export_design(read_design(ACME), ExportOptions(with_workloads=True))
+    assert not any(m.ref == "Deployment lmos-demo/weather-agent" for m in bundle.manifests)
+    assert any("lmos-demo/weather-agent has no workload" in n for n in bundle.notes)
+
+
+def test_output_is_byte_identical_for_the_same_design(acme_files: dict[str, bytes]) -> None:
+    design = read_design(ACME)
+    shuffled = design.replace(
+        agents=tuple(reversed(design.agents)), channels=tuple(reversed(design.channels))
+    )
+    again = render(shuffled)
+    assert again == acme_files
+    bundle = export_design(design, FULL)
+    assert kustomize.zip_bytes(bundle) == kustomize.zip_bytes(export_design(shuffled, FULL))
+
+
+def test_zip_has_fixed_timestamps_and_modes(tmp_path: Path) -> None:
+    bundle = export_design(read_design(ACME), FULL)
+    target = kustomize.write_zip(bundle, tmp_path / "acme.zip")
+    with zipfile.ZipFile(target) as archive:
+        infos = archive.infolist()
+        assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+        assert {(i.external_attr >> 16) & 0o777 for i in infos} == {0o644}
+        assert all(i.filename.startswith("acme/") for i in infos)
+
+
+def _broken(**changes: object) -> ExportError:
+    design = read_design(ACME)
+    with pytest.raises(ExportError) as info:
+        export_design(design.replace(**changes), FULL)
+    return info.value
+
+
+def test_channel_without_a_label_names_resource_and_field() -> None:
+    channel = Channel(name="web", labels={"tenant": "acme", "channel": "web"})
+    error = _broken(channels=(channel,), rollouts=())
+    assert error.resource == "Channel default/web" and error.field == "metadata.labels.version"
+
+
+@pytest.mark.parametrize(
+    ("agent", "resource", "field"),
+    [
+        (Agent(name="Bad_Name"), "Agent default/Bad_Name", "metadata.name"),
+        (Agent(name="ok", labels={"version": ">=1.0"}), "Agent default/ok", "metadata.labels.version"),
+        (
+            Agent(name="ok", capabilities=(Capability(name="c", version="1.0"),)),
+            "Agent default/ok",
+            "spec.providedCapabilities[0].version",
+        ),
+        (
+            Agent(name="ok", workload=Workload(image="")),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].image",
+        ),
+        (
+            Agent(
+                name="ok", workload=Workload(image="i", env=(EnvVar(name="DB_PASSWORD", value="hunter2"),))
+            ),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0]",
+        ),
+        (
+            Agent(name="ok", workload=Workload(image="i", replicas=-1)),
+            "Deployment default/ok",
+            "spec.replicas",
+        ),
+        (
+            Agent(name="a" * 70, workload=Workload(image="i")),
+            f"ServiceAccount default/{'a' * 70}",
+            "metadata.name",
+        ),
+    ],
+)
+def test_invalid_designs_fail_with_resource_and_field(agent: Agent, resource: str, field: str) -> None:
+    error = _broken(agents=(agent,), channels=(), rollouts=(), trust_edges=(), groups=())
+    assert (error.resource, error.field) == (resource, field), str(error)
+
+
+def test_a_failed_export_writes_nothing(tmp_path: Path) -> None:
+    design = tmp_path / "design.yaml"
+    design.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: web}\n"
+        "spec: {requiredCapabilities: []}\n"
+    )
+    result = run_cli(
+        "export", str(design), "--out", str(tmp_path / "out"), "--zip", str(tmp_path / "out.zip")
+    )
+    assert result.returncode == 2
+    assert "Channel default/web: metadata.labels.tenant" in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.zip").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml"]
+
+
+def test_export_refuses_to_replace_a_folder_that_is_not_an_export(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ExportError, match="not an earlier LMOS Studio export"):
+        kustomize.write_folder(export_design(read_design(ACME)), tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_re_export_replaces_an_earlier_export(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    kustomize.write_folder(export_design(read_design(ACME), FULL), out)
+    kustomize.write_folder(export_design(read_design(ACME)), out)
+    assert not (out / "deployments").exists() and (out / "agents").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_no_secret_value_in_any_output_file(tmp_path: Path) -> None:
+    env = {"OPENAI_API_KEY": MARKER, "LMOS_STUDIO_LLM_API_KEY": MARKER, "LMOS_STUDIO_REGISTRY_TOKEN": MARKER}
+    result = run_cli(
+        "export",
+        str(ACME),
+        "--out",
+        str(tmp_path / "out"),
+        "--zip",
+        str(tmp_path / "acme.zip"),
+        "--with-istio",
+        "-o",
+        "json",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert len(files) > 50
+    for file in [*files, tmp_path / "acme.zip"]:
+        assert MARKER.encode() not in file.read_bytes(), file
+    with zipfile.ZipFile(tmp_path / "acme.zip") as archive:
+        assert all(MARKER.encode() not in archive.read(name) for name in archive.namelist())
+    assert MARKER not in result.stdout + result.stderr
+
+
+def test_a_configured_secret_typed_into_the_design_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", MARKER)
+    get_settings.cache_clear()
+    try:
+        agent = Agent(
+            name="a", workload=Workload(image="i", env=(EnvVar(name="MODEL_CONFIG", value=MARKER),))
+        )
+        design = read_design(ACME).replace(
+            agents=(agent,), channels=(), rollouts=(), trust_edges=(), groups=()
+        )
+        with pytest.raises(ExportError, match="configured secret"):
+            kustomize.render(export_design(design, FULL))
+    finally:
+        monkeypatch.delenv("LMOS_STUDIO_LLM_API_KEY")
+        get_settings.cache_clear()
+
+
+def test_namespace_moves_a_single_namespace_design() -> None:
+    design = read_design(ACME)
+    single = design.replace(
+        agents=tuple(a for a in design.agents if a.namespace == "default"),
+        channels=tuple(c for c in design.channels if c.namespace == "default"),
+    )
+    bundle = export_design(single, ExportOptions(namespace="prod", with_workloads=True))
+    namespaces = {m.document["metadata"].get("namespace") for m in bundle.manifests} - {None}
+    assert namespaces == {"prod"}
+    preview = next(m.document for m in bundle.manifests if m.path == "preview/prod/acme-ivr-stable.yaml")
+    assert preview["spec"]["capabilityGroups"][0]["capabilities"][0]["host"].endswith(
+        ".prod.svc.cluster.local"
+    )
+    with pytest.raises(ExportError, match="spans namespaces default, lmos-demo"):
+        export_design(design, ExportOptions(namespace="prod"))
+
+
+def test_cli_export_writes_folder_and_zip(tmp_path: Path) -> None:
+    result = run_cli(
+        "export",
+        str(ACME),
+        "--out",
+        str(tmp_path / "out"),
+        "--zip",
+        str(tmp_path / "acme.zip"),
+        "--with-workloads",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ok:" in result.stdout and "partial" in result.stdout  # L4 only: capability scopes need Istio
+    assert (tmp_path / "out" / "kustomization.yaml").read_text().startswith(kustomize.HEADER)
+    with zipfile.ZipFile(tmp_path / "acme.zip") as archive:
+        assert "acme/kustomization.yaml" in archive.namelist()
+    assert run_cli("export", str(ACME)).returncode == 2
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) not installed")
+def test_kubectl_kustomize_builds_the_folder(tmp_path: Path) -> None:
+    kustomize.write_folder(export_design(read_design(ACME), FULL), tmp_path / "out")
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.count("\nkind: ") + built.stdout.startswith("kind: ") >= 40
+
+
+def test_cached_shapes_never_hide_an_invalid_enum_type_or_field() -> None:
+    validator = Validator()
+    bundle = export_design(read_design(ACME), ExportOptions(with_workloads=True))
+    channel = next(m.document for m in bundle.manifests if m.document["kind"] == "Channel")
+    validator.validate(channel, path="c.yaml")
+    required = [{**r, "strategy": "LOWEST"} for r in channel["spec"]["requiredCapabilities"]]
+    with pytest.raises(ExportError, match="LOWEST") as info:
+        validator.validate({**channel, "spec": {"requiredCapabilities": required}}, path="c.yaml")
+    assert re.fullmatch(r"spec\.requiredCapabilities\[\d\]\.strategy", info.value.field or "")
+    service = next(m.document for m in bundle.manifests if m.document["kind"] == "Service")
+    validator.validate(service, path="s.yaml")
+    bad_port = {
+        **service,
+        "spec": {**service["spec"], "ports": [{**service["spec"]["ports"][0], "port": "abc"}]},
+    }
+    with pytest.raises(ExportError, match="abc"):
+        validator.validate(bad_port, path="s.yaml")
+    extra = {**service, "spec": {**service["spec"], "bogus": "x"}}
+    with pytest.raises(ExportError, match="bogus"):
+        validator.validate(extra, path="s.yaml")
+    assert validator.validate(extra, path="s.yaml", strict=False)["status"] == "valid"

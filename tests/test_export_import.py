@@ -1,0 +1,204 @@
+"""Import back: folder, multi-document YAML and zip load as a design; export → import → export is
+byte-identical; hand-written manifests survive; hostile zips are refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.export import importer, kustomize
+from lmos_studio.export.bundle import export_design
+from lmos_studio.formats.design_file import read_design
+from tests.conftest import ACME, run_cli
+from tests.export_helpers import FULL, render
+
+HAND_WRITTEN = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: faq-agent
+  namespace: support
+  labels: {team: care, subset: stable}
+  annotations: {owner: "care@example.com"}
+  finalizers: [example.com/keep]
+  uid: 3f1c-0000
+  resourceVersion: "812"
+spec:
+  description: Answers FAQs
+  supportedChannels: [web]
+  providedCapabilities:
+    - {name: answer-faq, version: "1.10.0", x-rating: 5}
+  futureField: {enabled: true}
+---
+apiVersion: lmos.eclipse/v1
+kind: Channel
+metadata:
+  name: care-web
+  namespace: support
+  labels: {tenant: care, channel: web, version: "1.0", subset: stable, extra: "yes"}
+spec:
+  requiredCapabilities:
+    - {name: answer-faq, version: ">=1.0.0"}
+status: {resolveStatus: RESOLVED}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: faq-data, namespace: support, labels: {team: care}}
+data: {faq.md: "# FAQ"}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: faq-agent, namespace: support}
+spec: {endpoints: [{port: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: split, namespace: support, labels: {app.kubernetes.io/managed-by: lmos-studio}}
+spec: {hosts: [lmos-operator.support.svc.cluster.local]}
+"""
+
+
+def _roundtrip(source: Path, files: dict[str, bytes]) -> None:
+    again = render(importer.import_manifests(source).design)
+    assert sorted(again) == sorted(files)
+    assert [p for p in files if files[p] != again[p]] == []
+
+
+@pytest.mark.parametrize("form", ["folder", "zip", "yaml"])
+def test_export_import_export_is_byte_identical(tmp_path: Path, form: str) -> None:
+    bundle = export_design(read_design(ACME), FULL)
+    files = kustomize.render(bundle)
+    if form == "folder":
+        source = kustomize.write_folder(bundle, tmp_path / "out", files)
+    elif form == "zip":
+        source = kustomize.write_zip(bundle, tmp_path / "acme.zip", files)
+    else:
+        source = kustomize.write_yaml(bundle, tmp_path / "all.yaml", files)
+    _roundtrip(source, files)
+
+
+def test_hand_written_manifests_survive(tmp_path: Path) -> None:
+    (tmp_path / "hand.yaml").write_text(HAND_WRITTEN)
+    design = importer.import_manifests(tmp_path / "hand.yaml").design
+    files = render(design)
+    agent = files["agents/support/faq-agent.yaml"].decode()
+    for kept in (
+        "team: care",
+        "owner: care@example.com",
+        "example.com/keep",
+        "x-rating: 5",
+        "futureField",
+        "version: 1.10.0",
+    ):
+        assert kept in agent, kept
+    assert "uid:" not in agent and "resourceVersion" not in agent  # written by the API server, not by users
+    channel = files["channels/support/care-web.yaml"].decode()
+    assert "extra: 'yes'" in channel and "status" not in channel and "version: '1.0'" in channel
+    assert "# FAQ" in files["other/support/configmap-faq-data.yaml"].decode()
+    assert "other/support/servicemonitor-faq-agent.yaml" in files
+    assert "other/support/virtualservice-split.yaml" in files  # ours by label, but part of the design
+    bundle = export_design(design, FULL)
+    assert [n for n in bundle.notes if "prunes" in n] == [
+        "Agent support/faq-agent: spec.providedCapabilities[0].x-rating is not in the LMOS CRD schema; the API "
+        "server prunes it (the operator ignores it too)",
+        "Agent support/faq-agent: spec.futureField is not in the LMOS CRD schema; the API server prunes it "
+        "(the operator ignores it too)"]
+    folder = kustomize.write_folder(bundle, tmp_path / "out")
+    _roundtrip(folder, files)
+
+
+def test_import_drops_generated_documents_only(tmp_path: Path) -> None:
+    folder = kustomize.write_folder(export_design(read_design(ACME), FULL), tmp_path / "out")
+    design = importer.import_manifests(folder).design
+    assert design.other_resources == ()
+    assert design.name == "acme" and len(design.trust_edges) == 3
+    assert design.agent("billing-agent-stable").workload.env[0].secret_key == "api-key"  # type: ignore[union-attr]
+
+
+def test_cli_import_manifests(tmp_path: Path) -> None:
+    kustomize.write_zip(export_design(read_design(ACME), FULL), tmp_path / "acme.zip")
+    result = run_cli("import-manifests", str(tmp_path / "acme.zip"), "--out", str(tmp_path / "design.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "9 agents, 5 channels, 3 trust edges" in result.stdout
+    assert (
+        read_design(tmp_path / "design.yaml").digest()
+        == importer.import_manifests(tmp_path / "acme.zip").design.digest()
+    )
+    missing = run_cli("import-manifests", str(tmp_path / "nope.zip"), "--out", str(tmp_path / "x.yaml"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def _zip(tmp_path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, data in entries:
+            archive.writestr(info, data)
+    path = tmp_path / "evil.zip"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+AGENT = b"apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {}\n"
+
+
+def _symlink() -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo("d/link.yaml")
+    info.external_attr = (0o120777) << 16
+    return info
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([("../escape.yaml", AGENT)], "unsafe path"),
+        ([("/etc/abs.yaml", AGENT)], "unsafe path"),
+        ([("a\\..\\b.yaml", AGENT)], "unsafe path"),
+        ([("C:/x.yaml", AGENT)], "unsafe path"),
+        ([(_symlink(), b"/etc/passwd")], "symbolic link"),
+        ([("bomb.yaml", b"a: " + b"0" * (30 * 2**20))], "zip bomb"),
+        ([("readme.txt", b"hello")], "no *.yaml"),
+    ],
+)
+def test_hostile_zips_are_refused(
+    tmp_path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]], message: str
+) -> None:
+    with pytest.raises(DesignFileError, match=message.replace("*", r"\*")):
+        importer.import_manifests(_zip(tmp_path, entries))
+    assert list(tmp_path.iterdir()) == [tmp_path / "evil.zip"]
+
+
+def test_zip_limits_on_entries_and_total_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _zip(tmp_path, [(f"a{i}.yaml", AGENT) for i in range(5)])
+    monkeypatch.setattr(importer, "MAX_ZIP_ENTRIES", 4)
+    with pytest.raises(DesignFileError, match="5 entries"):
+        importer.import_manifests(path)
+    monkeypatch.setattr(importer, "MAX_ZIP_ENTRIES", 100)
+    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 100)
+    with pytest.raises(DesignFileError, match="would unpack"):
+        importer.import_manifests(path)
+
+
+def test_not_a_zip_and_bad_yaml_inside_name_the_member(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.zip"
+    fake.write_bytes(b"not a zip")
+    with pytest.raises(DesignFileError, match="not a valid zip"):
+        importer.import_manifests(fake)
+    path = _zip(tmp_path, [("x/broken.yaml", b"kind: [unclosed\n")])
+    with pytest.raises(DesignFileError, match=r"evil\.zip!x/broken\.yaml:\d+: malformed YAML"):
+        importer.import_manifests(path)
+
+
+def test_a_canary_design_round_trips(tmp_path: Path) -> None:
+    from lmos_studio.lifecycle import make_canary
+
+    design = read_design(ACME)
+    stable = design.replace(channels=tuple(c for c in design.channels if c.subset != "canary"), rollouts=())
+    canary = make_canary(stable, agents=["billing-agent-stable"])
+    bundle = export_design(canary, FULL)
+    files = kustomize.render(bundle)
+    assert any(p.startswith("rollouts/") for p in files) and any("virtualservice" in p for p in files)
+    _roundtrip(kustomize.write_zip(bundle, tmp_path / "canary.zip", files), files)

@@ -1,0 +1,83 @@
+"""The Export page: AppTest for the logic (options, validation status, report, diff), Playwright for what a
+person does (export, download the zip, open it)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from lmos_studio.export import importer
+from lmos_studio.ui.export import file_tree
+from tests.conftest import ROOT, StartApp
+
+
+@pytest.fixture(autouse=True)
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+
+
+def _export_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/export.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_shows_validation_files_and_policy_report() -> None:
+    at = _export_page()
+    assert at.title[0].value == "Export · acme"
+    assert at.success[0].value.startswith("All ") and "valid" in at.success[0].value
+    assert "agents/default/billing-agent-stable.yaml" in at.selectbox[0].options
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    assert "deployments/default/billing-agent-stable.yaml" in at.selectbox[0].options
+    assert [m.label for m in at.metric] == ["enforced", "partial", "not-enforced"]
+    assert at.metric[1].value == "4"  # capability-scoped edges need Istio paths
+    at.toggle[1].set_value(True).run()
+    assert at.metric[0].value == "4"
+
+
+def test_page_reports_an_invalid_design_instead_of_exporting() -> None:
+    at = _export_page()
+    at.text_input[0].set_value("prod").run()  # acme spans two namespaces: cannot be moved into one
+    assert not at.exception
+    assert "cannot be exported" in at.error[0].value
+    assert "spans namespaces" in at.error[1].value
+
+
+def test_file_tree_lists_folders_once() -> None:
+    assert file_tree(["a/b/x.yaml", "a/b/y.yaml", "a/z.yaml", "k.yaml"]).splitlines() == [
+        "a/", "  b/", "    x.yaml", "    y.yaml", "  z.yaml", "k.yaml"]
+
+
+@pytest.mark.browser
+def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp_path: Path) -> None:
+    page.goto(start_app() + "/export")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
+    main.get_by_text("Workloads & policies").click()
+    expect(main.get_by_text("5 notes")).to_be_visible(timeout=30_000)  # agents without workload: rerun done
+    with page.expect_download(timeout=30_000) as info:
+        main.get_by_role("button", name="Download zip").click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert target.name == "acme-manifests.zip"
+    with zipfile.ZipFile(io.BytesIO(target.read_bytes())) as archive:
+        names = archive.namelist()
+        assert "acme/kustomization.yaml" in names and "acme/deployments/default/contract-agent.yaml" in names
+    design = importer.import_manifests(target).design
+    assert len(design.agents) == 9 and len(design.trust_edges) == 3
+    main.get_by_role("tab", name="Diff").click()
+    expect(main.get_by_text("0 breaking", exact=False).first).to_be_visible(timeout=15_000)
+    main.get_by_role("tab", name="Trust → policy").click()
+    expect(main.get_by_test_id("stMetricValue")).to_have_text(["0", "4", "0"])  # scoped edges: partial at L4

@@ -1,0 +1,144 @@
+"""Trust → policy: from the exported NetworkPolicies alone, compute which pod may reach which, and compare
+with the trust edges (groups expanded independently here); Istio principals and paths; the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lmos_studio.export import policy
+from lmos_studio.export.bundle import ExportOptions, export_design
+from lmos_studio.formats.design_file import read_design
+from lmos_studio.model import Agent, Design, Group, TrustEdge, Workload
+from lmos_studio.synthetic import synthetic_design
+from tests.conftest import ACME
+from tests.export_helpers import Pod, reachable
+
+RUNTIME = Pod("platform/lmos-runtime", "platform", {"app.kubernetes.io/name": "lmos-runtime"})
+OPERATOR = Pod("platform/lmos-operator", "platform", {"app.kubernetes.io/name": "lmos-operator"})
+
+
+def _expected_pairs(design: Design) -> set[tuple[str, str]]:
+    """Trust edges expanded by hand: agent names and group members (no channel refs in these designs)."""
+
+    def agents(ref: str) -> list[str]:
+        if ref.startswith("group:"):
+            group = design.group(ref[len("group:") :])
+            assert group is not None
+            return [k for m in group.members for k in agents(m)]
+        return [a.key for a in design.agents if a.name == ref]
+
+    return {(c, d) for e in design.trust_edges for c in agents(e.caller) for d in agents(e.callee) if c != d}
+
+
+def _pods(docs: list[dict[str, Any]], namespaces: list[str]) -> list[Pod]:
+    pods = [
+        Pod(
+            f"{d['metadata']['namespace']}/{d['metadata']['name']}",
+            d["metadata"]["namespace"],
+            d["spec"]["template"]["metadata"]["labels"],
+        )
+        for d in docs
+        if d["kind"] == "Deployment"
+    ]
+    strangers = [Pod(f"{ns}/stranger", ns, {"app": "stranger"}) for ns in namespaces]
+    return pods + strangers + [RUNTIME, OPERATOR]
+
+
+def _check(design: Design) -> None:
+    bundle = export_design(design, ExportOptions(with_workloads=True, lmos_namespace="platform"))
+    docs = [m.document for m in bundle.manifests]
+    agent_keys = {a.key for a in design.agents}
+    pods = _pods(docs, sorted({a.namespace for a in design.agents}))
+    allowed = reachable(docs, pods)
+    between_agents = {(s, d) for s, d in allowed if s in agent_keys and d in agent_keys}
+    assert between_agents == _expected_pairs(design)
+    assert {d for s, d in allowed if s == RUNTIME.key} >= agent_keys
+    serving = {a.key for a in design.agents if a.workload and a.workload.serves_capabilities_document}
+    assert {d for s, d in allowed if s == OPERATOR.key} & agent_keys == serving
+    assert not {d for s, d in allowed if s.endswith("/stranger")} & agent_keys
+    assert not any(d.endswith("/stranger") for _, d in allowed)  # default deny covers every pod
+
+
+def test_acme_policies_admit_exactly_the_trust_edges() -> None:
+    _check(read_design(ACME).replace(agents=tuple(a for a in read_design(ACME).agents if a.workload)))
+
+
+def test_synthetic_policies_admit_exactly_the_trust_edges() -> None:
+    design = synthetic_design(n_agents=60, n_channels=5, n_groups=6, n_edges=150, seed=3)
+    agents = tuple(
+        a.model_copy(update={"workload": Workload(image="i", serves_capabilities_document=i % 3 == 0)})
+        for i, a in enumerate(design.agents)
+    )
+    design = design.replace(agents=agents)
+    assert any(e.caller.startswith("group:") for e in design.trust_edges)
+    _check(design)
+
+
+def test_cross_namespace_edges_use_the_namespace_label() -> None:
+    a = Agent(name="a", namespace="one", workload=Workload(image="i"))
+    b = Agent(name="b", namespace="two", workload=Workload(image="i"))
+    design = Design(agents=(a, b), trust_edges=(TrustEdge(caller="a", callee="b"),))
+    _check(design)
+    allow = policy.network_policy(b, [a], policy.PolicyOptions())
+    assert allow["spec"]["ingress"][0]["from"] == [
+        {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "a"}},
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "one"}},
+        }
+    ]
+
+
+def test_channel_refs_expand_to_the_channel_candidates() -> None:
+    design = read_design(ACME)
+    design = design.replace(
+        trust_edges=(TrustEdge(caller="channel:acme-ivr-canary", callee="contract-agent"),)
+    )
+    pairs = {(p.caller.name, p.callee.name) for p in policy.expand_trust(design)}
+    assert pairs == {("billing-agent-canary", "contract-agent"), ("contract-agent-canary", "contract-agent")}
+
+
+def test_istio_principals_and_paths() -> None:
+    bundle = export_design(read_design(ACME), ExportOptions(with_istio=True, lmos_namespace="platform"))
+    by_ref = {m.ref: m.document for m in bundle.manifests}
+    rules = by_ref["AuthorizationPolicy default/allow-ingress-billing-agent-stable"]["spec"]["rules"]
+    assert rules[0] == {
+        "from": [{"source": {"principals": ["cluster.local/ns/default/sa/contract-agent"]}}],
+        "to": [{"operation": {"paths": ["/capabilities/view-bill", "/capabilities/view-bill/*"]}}],
+    }
+    assert rules[-1] == {"from": [{"source": {"principals": ["cluster.local/ns/platform/sa/lmos-runtime"]}}]}
+    assert all(r.status == "enforced" for r in bundle.policy.rows)
+
+
+def test_report_says_why_an_edge_is_not_fully_enforced() -> None:
+    a = Agent(name="a", workload=Workload(image="i"))
+    b = Agent(name="b", workload=Workload(image="i"))
+    c = Agent(name="c")  # no workload
+    edges = (
+        TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="ws"),
+        TrustEdge(caller="a", callee="c"),
+        TrustEdge(caller="group:solo", callee="a"),
+    )
+    design = Design(agents=(a, b, c), groups=(Group(name="solo", members=("a",)),), trust_edges=edges)
+    rows = {r.edge: r for r in export_design(design, ExportOptions(with_istio=True)).policy.rows}
+    assert (
+        rows["a->b[x]"].status == "partial"
+        and "protocol 'ws' carries no per-capability path" in rows["a->b[x]"].note
+    )
+    assert rows["a->c"].status == "partial" and "no workload exported for default/c" in rows["a->c"].note
+    assert rows["group:solo->a"].status == "not-enforced"
+    without_istio = export_design(
+        design.replace(
+            trust_edges=(TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="http"),)
+        ),
+        ExportOptions(with_workloads=True),
+    ).policy.rows[0]
+    assert without_istio.status == "partial" and "--with-istio" in without_istio.note
+    assert "policies/network/default/allow-ingress-b.yaml ingress[0]" in without_istio.rules
+
+
+def test_unknown_refs_are_export_errors() -> None:
+    design = Design(agents=(Agent(name="a"),), trust_edges=(TrustEdge(caller="group:nope", callee="a"),))
+    with pytest.raises(Exception, match="no group 'nope'"):
+        export_design(design, ExportOptions(with_workloads=True))
