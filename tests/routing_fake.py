@@ -1,0 +1,50 @@
+"""A tiny deterministic router for tests of evaluation, routing tests and what-if (word overlap)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@dataclass
+class FittedOverlap:
+    name: str
+    texts: list[tuple[str, str, set[str], str]] = field(default_factory=list)  # agent, capability, words, text
+
+    def route(self, query: str, *, top_k: int = 5) -> RouteResult:
+        q = words(query)
+        best: dict[tuple[str, str], tuple[float, str]] = {}
+        for agent, cap, ws, text in self.texts:
+            score = len(q & ws) / max(len(q | ws), 1)
+            if score > best.get((agent, cap), (-1.0, ""))[0]:
+                best[(agent, cap)] = (score, text)
+        ranked = sorted(((s, a, c, t) for (a, c), (s, t) in best.items() if s > 0), key=lambda r: (-r[0], r[1], r[2]))
+        return RouteResult(router=self.name, matches=tuple(
+            Match(a, c, s, (f"near: {t}",)) for s, a, c, t in ranked[:top_k]), latency_ms=1.0)
+
+
+@dataclass
+class OverlapRouter:
+    """Scores each (agent, capability) by the best Jaccard word overlap with its description or examples."""
+
+    name: str = "overlap"
+    fits: int = 0
+
+    def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedOverlap:
+        self.fits += 1
+        fitted = FittedOverlap(self.name)
+        for c in table.candidates:
+            for text in (c.capability.replace("-", " "), c.description, *c.examples):
+                if text:
+                    fitted.texts.append((c.agent, c.capability, words(text), text))
+        caps = {c.agent: c.capability for c in table.candidates}
+        for text, agent, cap in seed:
+            fitted.texts.append((agent, cap or caps.get(agent, ""), words(text), text))
+        return fitted
