@@ -1,0 +1,116 @@
+"""Pick a router by name and keep fitted routers per table content (`RouterCache`, owned by the caller).
+
+`auto` is the best router available offline on this install: the local embedding model when the
+`[embeddings]` extra is installed and loads, else the statistical router.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+from lmos_studio.errors import RoutingError
+from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
+from lmos_studio.routing.statistical import StatisticalRouter
+
+DEFAULT_ROUTER = "auto"
+CACHE_ENTRIES = 32  # fitted routers kept per cache (one per channel × router is typical)
+
+
+def _statistical() -> Router:
+    return StatisticalRouter()
+
+
+def _auto() -> Router:
+    from lmos_studio.routing.auto import AutoRouter
+
+    return AutoRouter()
+
+
+def _embedding() -> Router:
+    from lmos_studio.routing.embedding import EmbeddingRouter
+
+    return EmbeddingRouter()
+
+
+def _llm() -> Router:
+    from lmos_studio.routing.llm import LlmRouter
+
+    return LlmRouter()
+
+
+def _hybrid() -> Router:
+    from lmos_studio.routing.hybrid import HybridRouter
+
+    return HybridRouter()
+
+
+_FACTORIES: dict[str, Callable[[], Router]] = {
+    "auto": _auto,
+    "statistical": _statistical,
+    "embedding": _embedding,
+    "llm": _llm,
+    "hybrid": _hybrid,
+}
+
+
+def router_names() -> list[str]:
+    """Every router name `get_router` accepts, the default first."""
+    return list(_FACTORIES)
+
+
+def get_router(name: str) -> Router:
+    """A router by name (see `router_names`); an unknown name is a `RoutingError` listing the known ones."""
+    factory = _FACTORIES.get(name.strip().lower())
+    if factory is None:
+        raise RoutingError(f"unknown router '{name}'; use one of: {', '.join(_FACTORIES)}", router=name)
+    try:
+        return factory()
+    except ImportError as exc:  # a router module not shipped in this build
+        raise RoutingError(f"router '{name}' is not available: {exc}", router=name) from exc
+
+
+def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ()) -> str:
+    """A content hash of a routing table and seed rows: equal content, equal digest."""
+    payload = json.dumps([table.channel, [[c.agent, c.capability, c.description, list(c.examples),
+                                           c.agent_description, c.version] for c in table.candidates],
+                          [list(row) for row in seed]], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class RouterCache:
+    """Fitted routers keyed by (router name, table content, seed): an explicit LRU, safe across threads.
+
+    The UI keeps one in `st.cache_resource`; the CLI makes one per run.
+    """
+
+    def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._fitted: OrderedDict[tuple[str, str], FittedRouter] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._fitted)
+
+    def fitted(self, router: str, table: RoutingTable, *,
+               seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
+        """The router `router` fitted on `table` (+ seed), fitted once per distinct content."""
+        key = (router, table_digest(table, seed))
+        with self._lock:
+            if key in self._fitted:
+                self._fitted.move_to_end(key)
+                return self._fitted[key]
+        fitted = get_router(router).fit(table, seed=seed)
+        with self._lock:
+            self._fitted[key] = fitted
+            self._fitted.move_to_end(key)
+            while len(self._fitted) > self.max_entries:
+                self._fitted.popitem(last=False)
+        return fitted
+
+    def clear(self) -> None:
+        with self._lock:
+            self._fitted.clear()

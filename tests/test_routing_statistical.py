@@ -1,0 +1,113 @@
+"""The statistical router on small designs with known answers (the acme sample, hand-made tables)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmos_studio.errors import RoutingError
+from lmos_studio.formats.design_file import read_design
+from lmos_studio.routing.base import Candidate, RoutingTable
+from lmos_studio.routing.select import RouterCache, get_router, router_names
+from lmos_studio.routing.statistical import StatisticalRouter, blend_weights
+from lmos_studio.routing.table import routing_table
+from tests.conftest import ACME
+
+SHOP = RoutingTable(channel="shop", candidates=(
+    Candidate("order-agent", "cancel_order", "Cancel an order that was placed",
+              ("cancel my order", "I want to cancel purchase 123", "stop my order please")),
+    Candidate("order-agent", "track_order", "Where is my order, order status",
+              ("where is my order", "track my parcel", "status of order 55")),
+    Candidate("payment-agent", "payment_methods", "Which payment methods are accepted",
+              ("can I pay with paypal", "which cards do you accept", "payment options")),
+    Candidate("account-agent", "recover_password", "Recover a forgotten password",
+              ("I forgot my password", "reset my password", "cannot log in")),
+))
+
+
+def test_acme_routing_tests_pass() -> None:
+    design = read_design(ACME)
+    for test in design.routing_tests:
+        channel = {"acme-web-stable": "default/acme-web-stable",
+                   "acme-ivr-stable": "default/acme-ivr-stable"}.get(test.channel, test.channel)
+        best = StatisticalRouter().fit(routing_table(design, channel)).route(test.query).best
+        assert best is not None
+        assert best.agent == test.expect_agent, test.query
+        if test.expect_capability:
+            assert best.capability == test.expect_capability, test.query
+
+
+@pytest.mark.parametrize(("query", "agent", "capability"), [
+    ("please cancel the purchase I made yesterday", "order-agent", "cancel_order"),
+    ("wheres my parcel??", "order-agent", "track_order"),
+    ("do u take credit cards", "payment-agent", "payment_methods"),
+    ("i forgot my pasword", "account-agent", "recover_password"),
+])
+def test_paraphrases_route_to_the_right_capability(query: str, agent: str, capability: str) -> None:
+    best = StatisticalRouter().fit(SHOP).route(query).best
+    assert best is not None
+    assert (best.agent, best.capability) == (agent, capability)
+
+
+def test_matches_are_ranked_agents_with_scores_and_evidence() -> None:
+    result = StatisticalRouter().fit(SHOP).route("cancel my order 42", top_k=2)
+    assert result.router == "statistical"
+    assert result.matches[0].agent == "order-agent"
+    assert len(result.matches) == 2
+    assert all(0.0 <= m.score <= 1.0 for m in result.matches)
+    assert result.matches[0].score >= result.matches[1].score
+    assert any("cancel my order" in e for e in result.matches[0].evidence)
+
+
+def test_zero_shot_uses_descriptions_and_names() -> None:
+    bare = RoutingTable(channel="", candidates=tuple(
+        Candidate(c.agent, c.capability, c.description) for c in SHOP.candidates))
+    best = StatisticalRouter().fit(bare).route("I'd like to stop my order").best
+    assert best is not None and best.capability == "cancel_order"
+    best = StatisticalRouter().fit(bare).route("my password is lost").best
+    assert best is not None and best.agent == "account-agent"
+
+
+def test_seed_rows_teach_agents_even_with_unknown_capabilities() -> None:
+    bare = RoutingTable(channel="", candidates=tuple(
+        Candidate(c.agent, c.capability, c.description) for c in SHOP.candidates))
+    seed = [("change the delivery address of my order", "order-agent", "change_address"),
+            ("ship it to my office instead", "order-agent", "change_address"),
+            ("ignored, agent not in table", "nobody", "")]
+    best = StatisticalRouter().fit(bare, seed=seed).route("ship it to my office").best
+    assert best is not None and best.agent == "order-agent"
+    assert best.capability in {"cancel_order", "track_order"}  # only capabilities the table knows
+
+
+def test_empty_query_and_empty_table_route_nowhere() -> None:
+    assert StatisticalRouter().fit(SHOP).route("   ").matches == ()
+    assert StatisticalRouter().fit(RoutingTable("", ())).route("hello").matches == ()
+
+
+def test_single_candidate_always_answers() -> None:
+    one = RoutingTable("", (SHOP.candidates[0],))
+    best = StatisticalRouter().fit(one).route("something unrelated").best
+    assert best is not None and best.agent == "order-agent"
+
+
+def test_blend_weights_move_from_descriptions_to_examples() -> None:
+    assert blend_weights(0) == (0.0, 0.0, 1.0)
+    few, many = blend_weights(5), blend_weights(100)
+    assert few[2] > many[2]
+    assert sum(few) == pytest.approx(1.0) and sum(many) == pytest.approx(1.0)
+
+
+def test_router_names_and_unknown_router() -> None:
+    assert router_names()[0] == "auto"
+    assert {"statistical", "embedding", "llm", "hybrid"} <= set(router_names())
+    with pytest.raises(RoutingError, match="unknown router 'nope'"):
+        get_router("nope")
+
+
+def test_router_cache_fits_once_per_content() -> None:
+    cache = RouterCache(max_entries=2)
+    first = cache.fitted("statistical", SHOP)
+    assert cache.fitted("statistical", RoutingTable(SHOP.channel, SHOP.candidates)) is first
+    assert cache.fitted("statistical", SHOP, seed=[("x", "order-agent", "")]) is not first
+    cache.fitted("statistical", RoutingTable("other", SHOP.candidates[:2]))
+    assert len(cache) == 2
+    assert cache.fitted("statistical", SHOP) is not first  # evicted (least recently used)
