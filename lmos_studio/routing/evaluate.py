@@ -8,7 +8,6 @@ in labelled.py, the figures in metrics.py; this module only routes and collects.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import time
@@ -21,30 +20,13 @@ from lmos_studio.model import DEFAULT_NAMESPACE, Design
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow
 from lmos_studio.routing.metrics import NO_AGENT, Metrics, Prediction, compute_metrics
+from lmos_studio.routing.select import DEFAULT_ROUTER, get_router, router_names
 from lmos_studio.routing.table import ALL_AGENTS, routing_table
 
-DEFAULT_ROUTER = "auto"
+__all__ = ["DEFAULT_ROUTER", "get_router", "router_names"]  # re-exported for the CLI and UI
+
 Progress = Callable[[int, int], None]  # (done, total), called after every routed query
 Fit = Callable[[RoutingTable, tuple[SeedRow, ...]], FittedRouter]
-
-
-def get_router(name: str = DEFAULT_ROUTER) -> Router:
-    """The router of that name (statistical, embedding, llm, hybrid, auto); unknown names: RoutingError."""
-    try:
-        select = importlib.import_module("lmos_studio.routing.select")
-    except ImportError as exc:  # the routers are optional parts of the install
-        raise RoutingError(f"no routers are installed in this build (router '{name}')", router=name) from exc
-    router: Router = select.get_router(name)
-    return router
-
-
-def router_names() -> list[str]:
-    """Names of the routers this install offers (empty when none is installed)."""
-    try:
-        select = importlib.import_module("lmos_studio.routing.select")
-    except ImportError:
-        return []
-    return [str(n) for n in select.router_names()]
 
 
 def channel_key(design: Design, ref: str) -> str:
