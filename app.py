@@ -8,7 +8,7 @@ import streamlit as st
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
-from lmos_studio.formats.design_file import design_from_text
+from lmos_studio.formats.design_file import design_from_upload
 from lmos_studio.ui import resources, state, widgets
 
 ROOT = Path(__file__).parent
@@ -53,16 +53,8 @@ def sidebar() -> None:
 
 
 def open_upload(name: str, data: bytes) -> None:
-    limit = get_settings().max_upload_bytes
-    if len(data) > limit:
-        st.error(f"{name} is {len(data) / 2**20:.1f} MiB; designs over {limit / 2**20:.0f} MiB are refused "
-                 "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit).")
-        return
     try:
-        result = design_from_text(data.decode("utf-8"), path=name)
-    except UnicodeDecodeError:
-        st.error(f"{name} is not UTF-8 text; upload a YAML or JSON file.")
-        return
+        result = design_from_upload(name, data, max_bytes=get_settings().max_upload_bytes)
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return
@@ -70,7 +62,9 @@ def open_upload(name: str, data: bytes) -> None:
     st.rerun()
 
 
+# st.navigation first, then the sidebar's widgets, then the page: widgets made before st.navigation lose
+# their click (Streamlit 1.67).
+navigation = st.navigation([st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0]))
+                            for f, t, i in PAGES if (ROOT / f).exists()])
 sidebar()
-pages = [st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0]))
-         for f, t, i in PAGES if (ROOT / f).exists()]
-st.navigation(pages).run()
+navigation.run()

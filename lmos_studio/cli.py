@@ -162,13 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 130
-    except Exception as exc:  # click usage errors (bad option, missing argument)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return EXIT_INVALID
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown command or option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        return EXIT_INVALID
     return int(code) if isinstance(code, int) else EXIT_OK
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -50,12 +51,14 @@ StartApp = Callable[..., str]
 def start_app(tmp_path: Path) -> Iterator[StartApp]:
     """Start the real app (`streamlit run app.py`) on a free port; returns its URL. Stopped after the test."""
     procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
 
     def start(design: Path | None = None, env: dict[str, str] | None = None) -> str:
         port = free_port()
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path / "data"),
                     **({"LMOS_STUDIO_DESIGN": str(design)} if design else {}), **(env or {})}
         log = (tmp_path / f"streamlit-{port}.log").open("wb")
+        logs.append(log)
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -80,6 +83,9 @@ def start_app(tmp_path: Path) -> Iterator[StartApp]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+    for log in logs:
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -229,6 +229,18 @@ def design_from_text(text: str, *, path: str = "<upload>", name: str | None = No
     return _finish(reader, [path], name or Path(path).stem)
 
 
+def design_from_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
+    """Read an uploaded design, refusing files over `max_bytes` or not UTF-8, naming the file."""
+    if len(data) > max_bytes:
+        raise DesignFileError(f"is {len(data) / 2**20:.1f} MiB; designs over {max_bytes / 2**20:.0f} MiB are refused "
+                              "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)", path=name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DesignFileError(f"not UTF-8 text (byte {exc.start}); upload a YAML or JSON file", path=name) from exc
+    return design_from_text(text, path=name)
+
+
 def _dump_model(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(by_alias=True, exclude_defaults=True, mode="python")
 

@@ -1,0 +1,72 @@
+"""AppTest: the app frame and the Overview page on the acme sample, and on a broken design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats.design_file import design_from_upload
+from tests.conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+
+
+def run_app(design: Path | None = None, monkeypatch: pytest.MonkeyPatch | None = None) -> AppTest:
+    if design is not None and monkeypatch is not None:
+        monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+        get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_overview_shows_agents_channels_and_resolution() -> None:
+    at = run_app()
+    assert at.title[0].value == "Overview · acme"
+    assert [m.value for m in at.metric] == ["9", "5", "5 / 5"]
+    expanders = [e.label for e in at.expander]
+    assert any("default/acme-ivr-canary" in label for label in expanders)
+    requirement_table = at.dataframe[0].value
+    assert "served by" in requirement_table.columns
+    sidebar_text = " ".join(m.value for m in at.sidebar.markdown)
+    assert "acme" in sidebar_text
+
+
+def test_unresolved_channel_explains_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = ROOT.parent / "shared" / "reference" / "lmos-operator"
+    for name in ("acme-billing-agent-v1.yaml", "acme-web-channel-v1.yaml"):
+        (tmp_path / name).write_text((reference / name).read_text())
+    at = run_app(tmp_path, monkeypatch)
+    assert [m.value for m in at.metric][2] == "0 / 1"
+    table = at.dataframe[0].value
+    problem = table.loc[table["capability"] == "view-contract", "problem"].iloc[0]
+    assert "no candidate agent provides 'view-contract'" in problem
+
+
+def test_bad_version_shows_an_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = ROOT.parent / "shared" / "reference" / "lmos-operator"
+    text = (reference / "acme-contract-agent-v1.yaml").read_text().replace("version: 1.1.0", "version: 1.1", 1)
+    (tmp_path / "contract.yaml").write_text(text)
+    (tmp_path / "ivr.yaml").write_text((reference / "acme-ivr-channel-v1.yaml").read_text())
+    at = run_app(tmp_path, monkeypatch)
+    assert "not strict SemVer" in at.error[0].value
+
+
+def test_uploads_are_limited_and_checked() -> None:
+    with pytest.raises(DesignFileError, match=r"big.yaml: is 2.0 MiB; designs over 1 MiB are refused"):
+        design_from_upload("big.yaml", b"#" * 2 * 2**20, max_bytes=2**20)
+    with pytest.raises(DesignFileError, match="not UTF-8"):
+        design_from_upload("bin.yaml", b"\xff\xfe", max_bytes=2**20)
+    result = design_from_upload("d.yaml", (ROOT / "sample_networks/acme/canary/agents.yaml").read_bytes(),
+                                max_bytes=2**20)
+    assert len(result.design.agents) == 2
+

@@ -1,0 +1,33 @@
+"""The app in a real browser (Debian chromium): the sample's agents and resolution status are visible."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import StartApp
+
+pytestmark = pytest.mark.browser
+
+
+def test_app_opens_on_the_sample_and_shows_resolution(start_app: StartApp, page: Any) -> None:
+    page.goto(start_app())
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Overview · acme")).to_be_visible(timeout=30_000)
+    for text in ("default/acme-ivr-stable", "lmos-demo/product-recommender"):
+        expect(main.get_by_text(text).first).to_be_visible()
+    expect(main.get_by_text("RESOLVED").first).to_be_visible()
+    expect(page.get_by_test_id("stMetricValue")).to_have_text(["9", "5", "5 / 5"])
+    expect(page.get_by_test_id("stSidebar").get_by_text("9 agents · 5 channels")).to_be_visible()
+
+
+def test_open_a_sample_from_the_sidebar(start_app: StartApp, page: Any) -> None:
+    page.goto(start_app())
+    expect(page.get_by_role("heading", name="Overview · acme")).to_be_visible(timeout=30_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Open another design").click()
+    sidebar.get_by_role("button", name="Open sample").click()
+    expect(sidebar.get_by_text(re.compile("sample:acme"))).to_be_visible(timeout=15_000)
