@@ -1,4 +1,4 @@
-"""A tiny deterministic router for tests of evaluation, routing tests and what-if (word overlap)."""
+"""A tiny deterministic router (word overlap) and a small two-channel design for routing tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 
 
@@ -48,3 +49,20 @@ class OverlapRouter:
         for text, agent, cap in seed:
             fitted.texts.append((agent, cap or caps.get(agent, ""), words(text), text))
         return fitted
+
+
+def cap(name: str, *examples: str, version: str = "1.0.0") -> Capability:
+    return Capability(name=name, version=version, description=name.replace("-", " "), examples=examples)
+
+
+AGENTS = (
+    Agent(name="billing", supported_channels=("web",), capabilities=(cap("view-bill", "show my bill", "my invoice"),)),
+    Agent(name="contract", supported_channels=("web",),
+          capabilities=(cap("view-contract", "show my contract", "contract end date"),)),
+    Agent(name="weather", supported_channels=("app",), capabilities=(cap("forecast", "rain tomorrow", "weather"),)),
+)
+WEB = Channel(name="web-stable", labels={"channel": "web", "tenant": "t"}, required_capabilities=(
+    RequiredCapability(name="view-bill", version=">=1.0.0"), RequiredCapability(name="view-contract", version="1.0.0")))
+APP = Channel(name="app-stable", labels={"channel": "app", "tenant": "t"},
+              required_capabilities=(RequiredCapability(name="forecast", version="1.0.0"),))
+DESIGN = Design(name="small", agents=AGENTS, channels=(WEB, APP))

@@ -6,12 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ACME, REFERENCE
-from routing_fake import OverlapRouter
 from sklearn.metrics import f1_score
 
 from lmos_studio.errors import DesignFileError, RoutingError
-from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.routing.evaluate import (
     channel_key,
     compare,
@@ -22,6 +19,8 @@ from lmos_studio.routing.evaluate import (
 )
 from lmos_studio.routing.labelled import LabelledQuery, parse_labelled_csv, parse_seed, read_seed, seed_rows
 from lmos_studio.routing.metrics import NO_AGENT, Prediction, compute_metrics
+from tests.conftest import ACME, REFERENCE
+from tests.routing_fake import DESIGN, WEB, OverlapRouter
 
 
 def prediction(expected: str, got: str, *, cap: str = "", got_cap: str = "", ms: float = 1.0) -> Prediction:
@@ -111,21 +110,6 @@ def test_benchmark_csv_parses(reference: Path) -> None:
     assert len(rows) == 3000 and rows[0].capability == "change_order"
 
 
-def cap(name: str, *examples: str, version: str = "1.0.0") -> Capability:
-    return Capability(name=name, version=version, description=name.replace("-", " "), examples=examples)
-
-
-AGENTS = (
-    Agent(name="billing", supported_channels=("web",), capabilities=(cap("view-bill", "show my bill", "my invoice"),)),
-    Agent(name="contract", supported_channels=("web",),
-          capabilities=(cap("view-contract", "show my contract", "contract end date"),)),
-    Agent(name="weather", supported_channels=("app",), capabilities=(cap("forecast", "rain tomorrow", "weather"),)),
-)
-WEB = Channel(name="web-stable", labels={"channel": "web", "tenant": "t"}, required_capabilities=(
-    RequiredCapability(name="view-bill", version=">=1.0.0"), RequiredCapability(name="view-contract", version="1.0.0")))
-APP = Channel(name="app-stable", labels={"channel": "app", "tenant": "t"},
-              required_capabilities=(RequiredCapability(name="forecast", version="1.0.0"),))
-DESIGN = Design(name="small", agents=AGENTS, channels=(WEB, APP))
 
 
 def test_evaluate_fits_each_channel_once_and_reports_progress() -> None:

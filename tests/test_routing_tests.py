@@ -7,13 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ACME, run_cli
-from routing_fake import OverlapRouter
-from test_evaluate import DESIGN
 
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
 from lmos_studio.routing.tests import junit_xml, run_routing_tests
+from tests.conftest import ACME, run_cli
+from tests.routing_fake import DESIGN, OverlapRouter
 
 QUERIES = ACME.parent / "acme-queries.csv"
 TESTS = (RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", name="bill"),

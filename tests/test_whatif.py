@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from routing_fake import OverlapRouter
-from test_evaluate import AGENTS, DESIGN, cap
 
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, RoutingTest
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.whatif import DISABLED, Change, apply_changes, parse_change, what_if
+from tests.routing_fake import AGENTS, DESIGN, OverlapRouter, cap
 
 BACKUP = Agent(name="billing-backup", supported_channels=("web",), labels={"subset": "stable"},
                capabilities=(cap("view-bill", "show my bill", "my bill copy"),))

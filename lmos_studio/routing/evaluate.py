@@ -187,3 +187,9 @@ def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return [{"line": p.line, "query": p.text, "channel": p.channel, "expected": p.expected_agent,
              "routed to": p.agent or "(none)", "capability": p.capability, "score": round(p.score, 3),
              "evidence": " | ".join(p.evidence)} for p in evaluation.metrics.misroutes]
+
+
+def match_rows(result: RouteResult) -> list[dict[str, Any]]:
+    """A router's ranked answer as table rows (rank 1 is the chosen agent)."""
+    return [{"rank": i + 1, "agent": m.agent, "capability": m.capability, "score": round(m.score, 4),
+             "evidence": " | ".join(m.evidence)} for i, m in enumerate(result.matches)]

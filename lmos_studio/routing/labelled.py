@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lmos_studio.config import PACKAGE_ROOT, SAMPLES_DIR
 from lmos_studio.errors import DesignFileError
 
 TEXT_COLUMNS = ("instruction", "query", "text")  # first present wins (the lmos-router benchmark: instruction)
 CAPABILITY_COLUMNS = ("capability", "intent")
 MAX_LABELLED_BYTES = 50 * 2**20  # a labelled set larger than this is refused (hostile or wrong file)
 MAX_TEXT_CHARS = 10_000  # one query longer than this is not a chat message
+BENCHMARK_TRAIN = PACKAGE_ROOT.parent / "shared" / "reference" / "lmos-router-benchmark" / "train.csv"
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,11 @@ def labelled_csv(queries: Sequence[LabelledQuery]) -> str:
     writer.writerow(["query", "agent", "capability", "channel"])
     writer.writerows([q.text, q.agent, q.capability, q.channel] for q in queries)
     return out.getvalue()
+
+
+def sample_labelled_sets() -> dict[str, Path]:
+    """Labelled sets shipped in sample_networks/ (*.csv), plus lmos-router's train.csv when it is present."""
+    sets = {path.name: path for path in sorted(SAMPLES_DIR.glob("*.csv"))}
+    if BENCHMARK_TRAIN.is_file():
+        sets["lmos-router benchmark train.csv (3 000 rows)"] = BENCHMARK_TRAIN
+    return sets
