@@ -12,6 +12,7 @@ LmosStudioError
 ├── RoutingError         (.router)
 │   └── LlmReplyError    the model answered, but not with a usable agent
 ├── LintError            lint could not run on the input
+├── EditError            an edit would make the design inconsistent (duplicate or unknown name)
 └── ExportError          the design cannot become a valid manifest (.resource, .field)
 ```
 
@@ -93,6 +94,10 @@ class LlmReplyError(RoutingError):
 
 class LintError(LmosStudioError):
     """Lint could not run on the input."""
+
+
+class EditError(LmosStudioError):
+    """An edit was refused: it names an unknown agent/group, a duplicate, or an invalid value."""
 
 
 class ExportError(LmosStudioError):

@@ -26,7 +26,7 @@ for resolution in resolutions:
     channel = resolution.channel
     with st.expander(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}", expanded=True):
         st.markdown(widgets.status_badge(resolution) + f" · {len(resolution.agents)} agents wired")
-        st.dataframe(summary.requirement_rows(resolution), hide_index=True, width="stretch")
+        st.table(summary.requirement_rows(resolution))
 if not resolutions:
     st.info("This design has no Channels: add one, or route over all agents in the Playground.")
 

@@ -120,6 +120,8 @@ def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> N
 @pytest.mark.parametrize(("text", "needle"), [
     ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),
     ("a: " + "[" * 300 + "]" * 300 + "\n", "nesting"),
+    ("a: " + "[" * 200_000 + "]" * 200_000 + "\n", "nesting"),  # would overflow libyaml's C stack
+    ("\n".join(" " * i + f"k{i}:" for i in range(3000)), "nesting"),
     ("a: 1\na: 2\n", "duplicate key"),
 ])
 def test_hostile_yaml_is_refused_cleanly(text: str, needle: str) -> None:

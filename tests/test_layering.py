@@ -1,4 +1,4 @@
-"""Layering: streamlit only in lmos_studio/ui/ (and pages/, app.py); pages import only streamlit, lmos_studio, stdlib."""
+"""Layering: streamlit only in lmos_studio/ui/, pages/ and app.py; pages import only streamlit, lmos_studio, stdlib."""
 
 from __future__ import annotations
 

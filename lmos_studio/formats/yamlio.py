@@ -9,6 +9,7 @@ huge files) becomes a `DesignFileError`, never a hang or a crash.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,8 +153,32 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         raise DesignFileError(f"cannot read: {exc.strerror}", path=str(path)) from exc
 
 
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before libyaml's recursive composer can overflow the C stack.
+
+    A cheap bound first (indentation + bracket count); only texts over it are walked event by event.
+    """
+    indent = max((len(m) for m in re.findall(r"^[ \t]+", text, flags=re.MULTILINE)), default=0)
+    if indent + text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; no manifest needs that",
+                                          path=path, line=line)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # malformed: the loader below reports it with its line
+
+
 def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
     """All documents of a YAML (or JSON) text; empty documents are dropped."""
+    _check_depth(text, path)
     try:
         return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:

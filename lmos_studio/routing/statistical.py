@@ -2,40 +2,46 @@
 description matching, blended by how many examples the table has. No model download, scikit-learn only.
 
 Three signals, each a probability over (agent, capability) classes:
-* a logistic regression over examples and descriptions (generalises from the words a class uses),
+* a linear SVM over examples and descriptions (generalises from the words a class uses), its decision
+  values turned into probabilities by a softmax,
 * a top-k nearest-example vote, as lmos-router's vector router does (exact on near-duplicates),
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
+Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
+dictionary look-ups and small matrix products.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import normalize, word_features
+from lmos_studio.routing.text import normalize, surface_forms, word_features
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
 WORD_WEIGHT = 0.6  # share of stemmed-word features against char n-grams in the joint vector
-LR_C = 20.0  # weak regularisation: the classes are small and the features sparse
+SVM_C = 1.0  # liblinear's default regularisation
+SVM_TEMPERATURE = 4.0  # softmax sharpness over SVM decision values (margins are about ±1)
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
 
+Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
+
 
 def _softmax(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
-    z = (values - values.max()) * temperature
-    e = np.exp(z)
+    e = np.exp((values - values.max()) * temperature)
     return np.asarray(e / e.sum(), dtype=np.float64)
 
 
@@ -48,75 +54,126 @@ def blend_weights(examples_per_class: float) -> tuple[float, float, float]:
     return 1.0 - description - knn, knn, description
 
 
+class SparseEncoder:
+    """TF-IDF encoding of single texts from fitted vectorizers (sublinear tf, idf, L2 per part, weighted).
+
+    Equivalent to `TfidfVectorizer.transform` + weighted `hstack` + L2, without its per-call overhead.
+    """
+
+    def __init__(self, parts: Sequence[tuple[TfidfVectorizer, float]]) -> None:
+        self.parts: list[tuple[Callable[[str], list[str]], dict[str, int], npt.NDArray[np.float64], int,
+                               float]] = []
+        offset = 0
+        for vectorizer, weight in parts:
+            vocabulary = vectorizer.vocabulary_
+            self.parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset, weight))
+            offset += len(vocabulary)
+        self.n_features = offset
+
+    def encode(self, text: str) -> Vector:
+        indices: list[npt.NDArray[np.int64]] = []
+        values: list[npt.NDArray[np.float64]] = []
+        for analyze, vocabulary, idf, offset, weight in self.parts:
+            counts: dict[int, int] = {}
+            for feature in analyze(text):
+                j = vocabulary.get(feature)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[idx]
+            indices.append(idx + offset)
+            values.append(val * (weight / np.sqrt(val @ val)))
+        if not indices:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx, val = np.concatenate(indices), np.concatenate(values)
+        return idx, val / np.sqrt(val @ val)
+
+    def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        rows = [self.encode(t) for t in texts]
+        indptr = np.cumsum([0] + [len(i) for i, _ in rows])
+        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+        data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.n_features))
+
+
 @dataclass
 class FittedStatistical:
     """The statistical router fitted on one routing table."""
 
     data: TrainingSet
-    word: TfidfVectorizer
-    char: TfidfVectorizer
-    examples: sp.csr_matrix  # joint vectors of the example texts (rows L2-normalised)
-    model: LogisticRegression | None
-    model_classes: npt.NDArray[np.int64]  # class index of each column of model.predict_proba
-    zero_shot: TfidfVectorizer
-    descriptions: sp.csr_matrix  # zero-shot vectors of the class descriptions
+    encoder: SparseEncoder
+    features_by_example: sp.csr_matrix  # (features × examples): column i = example i's vector
+    coef: npt.NDArray[np.float64] | None  # (features × model classes) SVM weights, None with < 2 classes
+    intercept: npt.NDArray[np.float64]
+    model_classes: npt.NDArray[np.int64]  # class index of each column of `coef`
+    zero_shot: SparseEncoder
+    descriptions_by_feature: sp.csr_matrix  # (zero-shot features × classes)
     weights: tuple[float, float, float]
-    agent_terms: dict[str, tuple[str, ...]]  # per agent, its words (and concepts), most distinctive first
+    agent_terms: dict[str, dict[str, int]]  # per agent, its terms → rank (0 = most distinctive)
     name: str = "statistical"
 
-    def _vector(self, texts: Sequence[str]) -> sp.csr_matrix:
-        joint = sp.hstack([self.word.transform(texts) * WORD_WEIGHT,
-                           self.char.transform(texts) * (1.0 - WORD_WEIGHT)]).tocsr()
-        return l2_normalize(joint)
-
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(blended class probabilities, example similarities) of one query."""
+        """(blended class probabilities, similarity of the query to every example)."""
         n = len(self.data.classes)
-        w_lr, w_knn, w_zs = self.weights
+        w_svm, w_knn, w_zs = self.weights
         scores = np.zeros(n)
-        sims = np.zeros(0)
-        if w_lr or w_knn:
-            vec = self._vector([query])
-            if self.model is not None:
-                scores[self.model_classes] += w_lr * self.model.predict_proba(vec)[0]
+        sims = np.zeros(len(self.data.texts))
+        if w_svm or w_knn:
+            idx, val = self.encoder.encode(query)
+            if self.coef is None:
+                w_svm, w_knn = 0.0, w_svm + w_knn
+            elif len(idx):
+                decision = val @ self.coef[idx] + self.intercept
+                scores[self.model_classes] += w_svm * _softmax(decision, SVM_TEMPERATURE)
             else:
-                w_knn += w_lr
-            sims = (self.examples @ vec.T).toarray().ravel()
-            top = np.argsort(-sims)[:KNN_K]
+                scores[self.model_classes] += w_svm / len(self.model_classes)
+            if len(idx):
+                sims = val @ self.features_by_example[idx]
+            top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
             votes = np.zeros(n)
             np.add.at(votes, self.data.labels[top], np.maximum(sims[top], 1e-6))
             scores += w_knn * votes / votes.sum()
         if w_zs:
-            zs = (self.descriptions @ self.zero_shot.transform([query]).T).toarray().ravel()
-            scores += w_zs * _softmax(zs, ZERO_SHOT_TEMPERATURE)
-        return scores, sims
+            idx, val = self.zero_shot.encode(query)
+            similarity = val @ self.descriptions_by_feature[idx] if len(idx) else np.zeros(n)
+            scores += w_zs * _softmax(np.asarray(similarity, dtype=np.float64).ravel(), ZERO_SHOT_TEMPERATURE)
+        return scores, np.asarray(sims, dtype=np.float64).ravel()
 
-    def _evidence(self, query: str, sims: npt.NDArray[np.float64]) -> dict[str, tuple[str, ...]]:
-        found: dict[str, list[str]] = {}
-        for i in np.argsort(-sims)[: 4 * KNN_K]:
+    def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]
+                 ) -> dict[str, tuple[str, ...]]:
+        """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
+        wanted = set(agents)
+        found: dict[str, list[str]] = {a: [] for a in agents}
+        nearest = np.argsort(-sims)[: 8 * KNN_K] if len(sims) else ()
+        for i in nearest:
             agent = self.data.classes[self.data.labels[i]][0]
-            quoted = found.setdefault(agent, [])
-            if len(quoted) < EVIDENCE_EXAMPLES and sims[i] > 0:
-                quoted.append(f'similar example: "{self.data.texts[i]}" ({sims[i]:.2f})')
-        query_terms = set(word_features(query))
-        for agent, terms in self.agent_terms.items():
-            shared = [t.lstrip("~") for t in terms if t in query_terms][:EVIDENCE_TERMS]
-            if shared:
-                found.setdefault(agent, []).append("shared terms: " + ", ".join(shared))
+            if agent in wanted and len(found[agent]) < EVIDENCE_EXAMPLES and sims[i] > 0:
+                found[agent].append(f'similar example: "{self.data.texts[i]}" ({sims[i]:.2f})')
+        forms = surface_forms(query)
+        for agent in agents:
+            ranks = self.agent_terms.get(agent, {})
+            shared = sorted((t for t in forms if t in ranks), key=ranks.__getitem__)
+            words = list(dict.fromkeys(forms[t] for t in shared))[:EVIDENCE_TERMS]
+            if words:
+                found[agent].append("shared terms: " + ", ".join(words))
         return {a: tuple(v) for a, v in found.items()}
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         start = time.perf_counter()
         if not query.strip() or not self.data.classes:
-            return RouteResult(router=self.name, matches=(), latency_ms=0.0)
+            return RouteResult(router=self.name, matches=())
         scores, sims = self.class_scores(query)
-        matches = rank_agents(self.data, scores, top_k=top_k, evidence=self._evidence(query, sims))
+        matches = rank_agents(self.data, scores, top_k=top_k)
+        evidence = self.evidence(query, sims, [m.agent for m in matches])
+        matches = tuple(m.__class__(m.agent, m.capability, m.score, evidence[m.agent]) for m in matches)
         return RouteResult(router=self.name, matches=matches,
                            latency_ms=(time.perf_counter() - start) * 1000)
 
 
-def _agent_terms(data: TrainingSet) -> dict[str, tuple[str, ...]]:
-    """Each agent's terms ordered by how much of a term's use is this agent's (then by frequency)."""
+def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
+    """Each agent's terms ranked by how much of a term's use is this agent's (then by frequency)."""
     counts: dict[str, dict[str, int]] = {}
     texts = [(data.classes[c][0], data.descriptions[c]) for c in range(len(data.classes))]
     texts += [(data.classes[label][0], text) for text, label in zip(data.texts, data.labels, strict=True)]
@@ -129,8 +186,26 @@ def _agent_terms(data: TrainingSet) -> dict[str, tuple[str, ...]]:
     for mine in counts.values():
         for term, n in mine.items():
             total[term] = total.get(term, 0) + n
-    return {agent: tuple(sorted(mine, key=lambda t: (-mine[t] / total[t], -mine[t], t)))
+    return {agent: {t: rank for rank, t in enumerate(sorted(mine, key=lambda t: (-mine[t] / total[t],
+                                                                                   -mine[t], t)))}
             for agent, mine in counts.items()}
+
+
+def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], n_classes: int
+         ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
+    """One-vs-rest linear SVM weights (features × classes), intercepts and class order; None if < 2 classes."""
+    present = np.unique(labels)
+    if len(present) < 2:
+        return None
+    model = LinearSVC(C=SVM_C)
+    with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(features, labels)
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
+        coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64)
 
 
 class StatisticalRouter:
@@ -140,25 +215,24 @@ class StatisticalRouter:
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         data = training_set(table, seed)
+        n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                               preprocessor=normalize, dtype=np.float64)
+                               preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
-        descriptions = zero_shot.fit_transform(data.descriptions) if data.classes else sp.csr_matrix((0, 0))
         if corpus:
             word.fit(corpus)
             char.fit(corpus)
-        fitted = FittedStatistical(
-            data=data, word=word, char=char, examples=sp.csr_matrix((0, 0)), model=None,
-            model_classes=np.zeros(0, dtype=np.int64), zero_shot=zero_shot, descriptions=descriptions,
+            zero_shot.fit(data.descriptions)
+        encoder = SparseEncoder([(word, WORD_WEIGHT), (char, 1.0 - WORD_WEIGHT)] if corpus else [])
+        zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
+        examples = encoder.matrix(data.texts)
+        model = _svm(sp.vstack([examples, encoder.matrix(data.descriptions)]).tocsr(),
+                     np.concatenate([data.labels, np.arange(n)]), n) if data.texts else None
+        coef, intercept, classes = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64))
+        return FittedStatistical(
+            data=data, encoder=encoder, features_by_example=examples.T.tocsr(), coef=coef,
+            intercept=intercept, model_classes=classes, zero_shot=zs_encoder,
+            descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
             weights=blend_weights(data.examples_per_class()), agent_terms=_agent_terms(data))
-        if len(data.texts):
-            fitted.examples = fitted._vector(data.texts)
-            labels = np.concatenate([data.labels, np.arange(len(data.classes))])
-            if len(set(labels.tolist())) >= 2:
-                model = LogisticRegression(C=LR_C, max_iter=300)
-                model.fit(sp.vstack([fitted.examples, fitted._vector(data.descriptions)]), labels)
-                fitted.model = model
-                fitted.model_classes = model.classes_.astype(np.int64)
-        return fitted

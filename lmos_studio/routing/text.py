@@ -150,3 +150,16 @@ def word_features(text: str) -> list[str]:
     tokens = words(text)
     bigrams = [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
     return tokens + bigrams + concepts(tokens)
+
+
+def surface_forms(text: str) -> dict[str, str]:
+    """Each word-level term of a text (stems, concept tokens) → the word the text actually used."""
+    forms: dict[str, str] = {}
+    for word in _WORD.findall(normalize(text).replace("'", "").replace("’", "")):
+        if word in STOP_WORDS:
+            continue
+        token = stem(word)
+        forms.setdefault(token, word)
+        for concept in _CONCEPTS.get(token, ()):
+            forms.setdefault(concept, word)
+    return forms

@@ -5,14 +5,18 @@ Cache keys are design digests (content hashes), so an edited design never sees a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import networkx as nx
 import streamlit as st
 
 from lmos_studio.config import SAMPLES_DIR
 from lmos_studio.formats.design_file import LoadResult, load_design
+from lmos_studio.graph import GraphFilter, Highlight, Position, build_graph, filter_graph, layout
+from lmos_studio.lint import Finding, lint_design
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.routing import select
@@ -20,6 +24,8 @@ from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingT
 from lmos_studio.routing.evaluate import get_router, route_timed, table_for
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, parse_labelled_csv, parse_seed, seed_rows
 from lmos_studio.routing.select import RouterCache
+from lmos_studio.trust import safe_resolutions
+from lmos_studio.view import render_html
 
 
 @st.cache_data(show_spinner=False)
@@ -98,3 +104,27 @@ def labelled_queries(data: bytes, source: str) -> list[LabelledQuery]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def seed_examples(data: bytes, source: str) -> tuple[SeedRow, ...]:
     return seed_rows(parse_seed(data, source=source))
+
+
+# --- Designer -------------------------------------------------------------------------------------------
+_BY_DIGEST: dict[str | type[Any], Callable[[Any], Any]] = {Design: lambda d: d.digest()}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+def design_graph(design: Design) -> tuple[nx.MultiDiGraph, dict[str, Position]]:
+    """The design's graph and its layout (shared, never mutated: filters copy)."""
+    graph = build_graph(design, resolutions=safe_resolutions(design))
+    return graph, layout(graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
+def lint_findings(design: Design) -> list[Finding]:
+    """Lint of the design (non-SemVer versions are findings, not errors)."""
+    return lint_design(design)
+
+
+@st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
+def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
+    """The offline HTML of the (filtered, highlighted) graph."""
+    graph, positions = design_graph(design)
+    return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)

@@ -1,0 +1,90 @@
+"""`lmos-studio import` and `lmos-studio convert`: agent descriptions of any supported format in, LMOS
+`Agent` resources (or another description format) out.
+
+Warnings (defaulted capability versions, non-SemVer versions) go to stderr; bad input exits 2 with the
+file, line and field (the CLI's `main` prints our errors).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lmos_studio.formats import detect, lmos, yamlio
+from lmos_studio.formats.description import warnings_of
+from lmos_studio.model import Agent
+
+_TO_FORMATS = detect.FORMATS
+FormatOpt = Annotated[str, typer.Option(
+    "--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
+NamespaceOpt = Annotated[str | None, typer.Option(
+    "--namespace", "-n", help="Put the agents in this namespace.")]
+
+
+def _read(files: list[Path], fmt: str, namespace: str | None) -> list[Agent]:
+    agents: list[Agent] = []
+    for file in files:
+        for agent in detect.read_description_file(file, fmt=fmt):
+            if namespace:
+                agent = agent.model_copy(update={"namespace": namespace})
+            for warning in warnings_of(agent):
+                typer.echo(f"warning: {warning}", err=True)
+            agents.append(agent)
+    return agents
+
+
+def _print(docs: list[Any], output: str, *, single: bool) -> None:
+    if output == "json":
+        typer.echo(json.dumps(docs[0] if single and len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+    elif output == "yaml":
+        typer.echo(yamlio.dump_documents(docs), nl=False)
+    else:
+        typer.echo(f"error: --output {output!r} is not supported here; use yaml or json", err=True)
+        raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `import` and `convert` to the CLI."""
+
+    @app.command("import")
+    def import_descriptions(
+        files: Annotated[list[Path], typer.Argument(help="Description files (JSON or YAML).")],
+        output: Annotated[str, typer.Option("--output", "-o", help="yaml (multi-document) or json (a list).")]
+        = "yaml",
+        fmt: FormatOpt = "auto",
+        namespace: NamespaceOpt = None,
+    ) -> None:
+        """Print the LMOS Agent resources that descriptions of any supported format become.
+
+        Formats: LMOS Agent resources, LMOS WoT Thing Descriptions, A2A Agent Cards (v0.3, v1.0), the
+        operator's capabilities.json, lmos-router AgentRoutingSpec lists, classifier capability documents.
+        Exit 2 naming file, line and field on bad input.
+        """
+        agents = _read(files, fmt, namespace)
+        docs = [lmos.agent_to_resource(a, explicit_namespace=True) for a in agents]
+        _print(docs, output, single=False)
+
+    @app.command("convert")
+    def convert(
+        file: Annotated[Path, typer.Argument(help="A description file (JSON or YAML).")],
+        to: Annotated[str, typer.Option("--to", "-t", help="Target: " + ", ".join(_TO_FORMATS) + ".")],
+        output: Annotated[str, typer.Option("--output", "-o", help="json or yaml.")] = "json",
+        fmt: FormatOpt = "auto",
+        namespace: NamespaceOpt = None,
+    ) -> None:
+        """Write a description in another format (e.g. an A2A card as an LMOS Thing Description).
+
+        routing-spec gives one list and classifier one document for all agents; other formats give one
+        document per agent (a JSON list, or YAML documents, when the file describes several).
+        """
+        if to not in _TO_FORMATS:
+            typer.echo(f"error: --to {to!r} is not a format; use one of {', '.join(_TO_FORMATS)}", err=True)
+            raise typer.Exit(2)
+        agents = _read([file], fmt, namespace)
+        if to in ("routing-spec", "classifier"):
+            _print([detect.write_descriptions(agents, to)], output, single=True)
+        else:
+            _print([detect.write_description(a, to) for a in agents], output, single=True)

@@ -1,0 +1,348 @@
+"""A2A Agent Cards (v0.3 and v1.0) to and from the model.
+
+Reading (`card_to_agent`), both versions:
+
+* name: derived from the card `name` (`description.agent_name`); `version`, when a valid label value,
+  becomes the `version` label; `description` as is.
+* each skill is a capability: `name` and `id` = the skill `id` (the machine name a Channel requires),
+  version = defaulted (skills have none: the card version when strict SemVer, else 0.0.0, marked with
+  the defaulted-versions annotation); `description`, `examples`; the skill's `name` (when it differs
+  from its id) as extras `title`, non-empty `tags` and every other skill key as extras.
+* transports are endpoints with protocol `a2a`: v1.0 `supportedInterfaces[] {url, protocolBinding, …}`
+  (other keys such as `protocolVersion`, `tenant` in extras); v0.3 `url` + `preferredTransport`
+  (default JSONRPC) first, then `additionalInterfaces[] {url, transport}`.
+* v1.0 interface `tenant`s become the supported tenants.
+* the security schemes named by `security` (v0.3) / `securityRequirements` (v1.0) (all defined ones
+  when there are no requirements) are `SecurityScheme`s with TD-style names (apikey, bearer, basic,
+  oauth2, openIdConnect, mtls); the body in extras (v1.0 `location` read as `in`), required scopes
+  as extras `scopes`.
+* the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
+  `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
+  tenants, channels, capability names/ids/versions and non-A2A endpoints.
+
+Writing (`agent_to_card(agent, version)`): an unchanged agent read from a card of the same version gives
+that card back verbatim; otherwise a new card, keeping the original's other top-level keys.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+from lmos_studio.formats import description as d
+from lmos_studio.formats.yamlio import text_of
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme
+
+CardVersion = Literal["1.0", "0.3"]
+CARD_VERSIONS: tuple[CardVersion, ...] = ("1.0", "0.3")
+A2A_PROTOCOL = "a2a"
+DEFAULT_TRANSPORT = "JSONRPC"  # A2A's default `preferredTransport`
+STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"
+DEFAULT_MODES = ["text/plain"]
+KIND = "A2A Agent Card"
+_V03_SECURITY_TYPES = {"apiKey": "apikey", "oauth2": "oauth2", "openIdConnect": "openIdConnect",
+                       "mutualTLS": "mtls"}
+_V1_WRAPPERS = {"apiKeySecurityScheme": "apikey", "oauth2SecurityScheme": "oauth2",
+                "openIdConnectSecurityScheme": "openIdConnect", "mtlsSecurityScheme": "mtls"}
+_HTTP_SCHEMES = ("bearer", "basic", "digest")
+_VERSION_SPECIFIC = ("protocolVersion", "url", "preferredTransport", "additionalInterfaces", "security",
+                     "supportedInterfaces", "securityRequirements")
+_BUILT = ("name", "description", "version", "skills", "securitySchemes", "capabilities",
+          "defaultInputModes", "defaultOutputModes", *_VERSION_SPECIFIC)
+
+
+def is_card(doc: Any) -> bool:
+    """Whether a parsed document looks like an A2A Agent Card (a `name` and a `skills` list)."""
+    return isinstance(doc, dict) and isinstance(doc.get("skills"), list) and "name" in doc
+
+
+def card_version(card: dict[str, Any]) -> CardVersion:
+    """"1.0" when the card has `supportedInterfaces`, "0.3" when it has v0.3 names, else "1.0"."""
+    if "supportedInterfaces" in card or "securityRequirements" in card:
+        return "1.0"
+    if any(key in card for key in ("url", "preferredTransport", "additionalInterfaces", "security")):
+        return "0.3"
+    return "0.3" if text_of(card.get("protocolVersion", "")).startswith("0.") else "1.0"
+
+
+def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
+    """An A2A Agent Card (either version) as an `Agent`; `DesignFileError` names source, line and field."""
+    doc = d.Doc(card, path=source or "<agent card>", kind=KIND)
+    if not isinstance(card, dict):
+        doc.fail("must be a JSON object")
+    title = doc.text(card, "name", "name", required=True)
+    card_ver = doc.text(card, "version", "version")
+    ext = _extension(doc, card)
+    endpoints = _endpoints(doc, card) + tuple(
+        Endpoint.model_validate(e) for e in ext.get("otherEndpoints", []) if isinstance(e, dict))
+    caps, defaulted = _capabilities(doc, card, ext, d.default_version(card_ver))
+    if isinstance(ext.get("labels"), dict):
+        labels = {str(k): text_of(v) for k, v in ext["labels"].items()}
+    else:
+        labels = {"version": card_ver} if card_ver and d.is_label_value(card_ver) else {}
+    annotations = {str(k): text_of(v) for k, v in (ext.get("annotations") or {}).items()}
+    tenants = ext.get("supportedTenants")
+    if not isinstance(tenants, list):
+        tenants = list(dict.fromkeys(str(e.extras["tenant"]) for e in endpoints if e.extras.get("tenant")))
+    return Agent(
+        name=str(ext.get("name") or d.agent_name(title)),
+        namespace=str(ext.get("namespace") or DEFAULT_NAMESPACE),
+        labels=labels,
+        annotations=d.mark_defaulted(annotations, defaulted),
+        id=str(ext.get("id", "")),
+        description=doc.text(card, "description", "description"),
+        supported_tenants=tuple(str(t) for t in tenants),
+        supported_channels=tuple(str(c) for c in ext.get("supportedChannels") or ()),
+        capabilities=tuple(caps),
+        endpoints=endpoints,
+        security=_security(doc, card),
+        source=source,
+        original_format="a2a",
+        original=d.plain(card),
+    )
+
+
+def _extension(doc: d.Doc, card: dict[str, Any]) -> dict[str, Any]:
+    capabilities = doc.mapping(card, "capabilities", "capabilities")
+    for i, ext in enumerate(doc.seq(capabilities, "extensions", "capabilities.extensions")):
+        if isinstance(ext, dict) and ext.get("uri") == STUDIO_EXTENSION:
+            params = doc.mapping(ext, "params", f"capabilities.extensions[{i}].params")
+            return dict(params)
+    return {}
+
+
+_SKILL_KEYS = ("id", "name", "description", "examples", "tags")
+
+
+def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any],
+                  fallback: str) -> tuple[list[Capability], list[str]]:
+    given = ext.get("capabilities")
+    known: dict[str, Any] = given if isinstance(given, dict) else {}
+    caps, defaulted = [], []
+    for i, skill in enumerate(doc.seq(card, "skills", "skills", required=True)):
+        field = f"skills[{i}]"
+        if not isinstance(skill, dict):
+            doc.fail("must be a mapping with id and name", field=field)
+        skill_id = doc.text(skill, "id", f"{field}.id", required=True)
+        skill_name = doc.text(skill, "name", f"{field}.name", required=True)
+        found = known.get(skill_id)
+        meta: dict[str, Any] = found if isinstance(found, dict) else {}
+        name = text_of(meta.get("name", skill_id))
+        extras: dict[str, Any] = {}
+        if skill_name != name:
+            extras["title"] = skill_name
+        tags = doc.texts(skill, "tags", f"{field}.tags")
+        if tags:
+            extras["tags"] = list(tags)
+        extras.update(d.plain(d.rest(skill, _SKILL_KEYS)))
+        version = text_of(meta.get("version", ""))
+        if not version:
+            defaulted.append(name)
+        caps.append(Capability(
+            id=text_of(meta.get("id", skill_id)), name=name, version=version or fallback,
+            description=doc.text(skill, "description", f"{field}.description"),
+            examples=doc.texts(skill, "examples", f"{field}.examples"), extras=extras))
+    return caps, defaulted
+
+
+def _endpoints(doc: d.Doc, card: dict[str, Any]) -> tuple[Endpoint, ...]:
+    out = []
+    if card_version(card) == "1.0":
+        for i, node in enumerate(doc.seq(card, "supportedInterfaces", "supportedInterfaces")):
+            out.append(_interface(doc, node, f"supportedInterfaces[{i}]", "protocolBinding"))
+        return tuple(out)
+    url = doc.text(card, "url", "url")
+    if url:
+        transport = doc.text(card, "preferredTransport", "preferredTransport") or DEFAULT_TRANSPORT
+        out.append(Endpoint(protocol=A2A_PROTOCOL, uri=url, transport=transport))
+    for i, node in enumerate(doc.seq(card, "additionalInterfaces", "additionalInterfaces")):
+        out.append(_interface(doc, node, f"additionalInterfaces[{i}]", "transport"))
+    return tuple(out)
+
+
+def _interface(doc: d.Doc, node: Any, field: str, transport_key: str) -> Endpoint:
+    if not isinstance(node, dict):
+        doc.fail("must be a mapping with url", field=field)
+    return Endpoint(protocol=A2A_PROTOCOL, uri=doc.text(node, "url", f"{field}.url", required=True),
+                    transport=doc.text(node, transport_key, f"{field}.{transport_key}"),
+                    extras=d.plain(d.rest(node, ("url", transport_key))))
+
+
+def _requirements(doc: d.Doc, card: dict[str, Any]) -> dict[str, list[str]] | None:
+    """Scheme name → required scopes, from either version's requirements; None when there are none."""
+    if "securityRequirements" in card:
+        out: dict[str, list[str]] = {}
+        for i, req in enumerate(doc.seq(card, "securityRequirements", "securityRequirements")):
+            schemes = doc.mapping(req, "schemes", f"securityRequirements[{i}].schemes")
+            for name, scopes in schemes.items():
+                values = scopes.get("list", []) if isinstance(scopes, dict) else []
+                out.setdefault(str(name), []).extend(text_of(v) for v in values)
+        return out
+    if "security" in card:
+        out = {}
+        for i, req in enumerate(doc.seq(card, "security", "security")):
+            if not isinstance(req, dict):
+                doc.fail("must be a mapping of scheme name to scopes", field=f"security[{i}]")
+            for name, scopes in req.items():
+                out.setdefault(str(name), []).extend(
+                    text_of(v) for v in (scopes if isinstance(scopes, list) else []))
+        return out
+    return None
+
+
+def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
+    definitions = doc.mapping(card, "securitySchemes", "securitySchemes")
+    required = _requirements(doc, card)
+    names = list(required) if required is not None else [str(n) for n in definitions]
+    out = []
+    for name in names:
+        body = definitions.get(name)
+        if not isinstance(body, dict):
+            doc.fail(f"names {name!r}, which securitySchemes does not define; add it there",
+                     field="securityRequirements" if "securityRequirements" in card else "security")
+        scheme, extras = _scheme(body)
+        scopes = (required or {}).get(name)
+        if scopes:
+            extras["scopes"] = scopes
+        out.append(SecurityScheme(name=name, scheme=scheme, extras=extras))
+    return tuple(out)
+
+
+def _scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(TD-style scheme name, body) of one security scheme definition of either version."""
+    wrapper = next((k for k in body if str(k).endswith("SecurityScheme")), None)
+    if wrapper is not None and isinstance(body[wrapper], dict):  # v1.0: {"<kind>SecurityScheme": {...}}
+        inner = d.plain(body[wrapper])
+        if "location" in inner:
+            inner = {("in" if k == "location" else k): v for k, v in inner.items()}
+        if wrapper == "httpAuthSecurityScheme":
+            return str(inner.pop("scheme", "bearer")).lower(), inner
+        return _V1_WRAPPERS.get(wrapper, wrapper.removesuffix("SecurityScheme")), inner
+    plain = d.plain(body)
+    kind = str(plain.pop("type", ""))
+    if kind == "http":
+        return str(plain.pop("scheme", "bearer")).lower(), plain
+    return _V03_SECURITY_TYPES.get(kind, kind), plain
+
+
+def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
+    """The agent as an A2A Agent Card of `version` ("1.0" or "0.3")."""
+    if version not in CARD_VERSIONS:
+        raise ValueError(f"A2A card version {version!r}; use one of {CARD_VERSIONS}")
+    original = agent.original if agent.original_format == "a2a" else {}
+    base = card_to_agent(original, source=agent.source) if original else None
+    if base is not None and card_version(original) == version and _unchanged(agent, base):
+        return copy.deepcopy(original)
+    card: dict[str, Any] = {}
+    if version == "0.3":
+        card["protocolVersion"] = "0.3.0"
+    card["name"] = original["name"] if base is not None and base.name == agent.name else agent.name
+    card["description"] = agent.description
+    card["version"] = agent.labels.get("version") or d.FALLBACK_VERSION
+    endpoints = [e for e in agent.endpoints if e.protocol == A2A_PROTOCOL]
+    card.update(_interfaces_v1(endpoints) if version == "1.0" else _interfaces_v03(endpoints))
+    carried = {k: copy.deepcopy(v) for k, v in original.items() if k not in _BUILT}
+    card["capabilities"] = _card_capabilities(agent, original)
+    card["defaultInputModes"] = copy.deepcopy(original.get("defaultInputModes", DEFAULT_MODES))
+    card["defaultOutputModes"] = copy.deepcopy(original.get("defaultOutputModes", DEFAULT_MODES))
+    card.update(carried)
+    card.update(_security_out(agent.security, version))
+    card["skills"] = _skills(agent.capabilities)
+    return card
+
+
+def _unchanged(agent: Agent, base: Agent) -> bool:
+    fields = ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
+              "supported_channels", "capabilities", "endpoints", "security")
+    return all(getattr(agent, f) == getattr(base, f) for f in fields)
+
+
+def _interfaces_v1(endpoints: list[Endpoint]) -> dict[str, Any]:
+    return {"supportedInterfaces": [
+        {"url": e.uri, "protocolBinding": e.transport or DEFAULT_TRANSPORT,
+         **({"protocolVersion": "1.0"} if "protocolVersion" not in e.extras else {}), **d.plain(e.extras)}
+        for e in endpoints]}
+
+
+def _interfaces_v03(endpoints: list[Endpoint]) -> dict[str, Any]:
+    if not endpoints:
+        return {}
+    first, rest = endpoints[0], endpoints[1:]
+    out: dict[str, Any] = {"url": first.uri, "preferredTransport": first.transport or DEFAULT_TRANSPORT}
+    if rest:
+        out["additionalInterfaces"] = [{"url": e.uri, "transport": e.transport or DEFAULT_TRANSPORT,
+                                        **d.plain(e.extras)} for e in rest]
+    return out
+
+
+def _skill_ids(caps: tuple[Capability, ...]) -> list[str]:
+    ids: list[str] = []
+    for cap in caps:
+        ids.append(cap.name if cap.name not in ids else f"{cap.name}@{cap.version}")
+    return ids
+
+
+def _card_capabilities(agent: Agent, original: dict[str, Any]) -> dict[str, Any]:
+    given = original.get("capabilities")
+    caps: dict[str, Any] = copy.deepcopy(given) if isinstance(given, dict) else {}
+    extensions = [e for e in caps.get("extensions", [])
+                  if not (isinstance(e, dict) and e.get("uri") == STUDIO_EXTENSION)]
+    params: dict[str, Any] = {"name": agent.name, "namespace": agent.namespace, "id": agent.id,
+                              "labels": dict(agent.labels), "annotations": dict(agent.annotations),
+                              "supportedTenants": list(agent.supported_tenants),
+                              "supportedChannels": list(agent.supported_channels),
+                              "capabilities": {sid: {"id": c.id, "name": c.name, "version": c.version}
+                                               for sid, c in zip(_skill_ids(agent.capabilities),
+                                                                 agent.capabilities, strict=True)}}
+    others = [e.model_dump(by_alias=True, exclude_defaults=True) for e in agent.endpoints
+              if e.protocol != A2A_PROTOCOL]
+    if others:
+        params["otherEndpoints"] = others
+    extensions.append({"uri": STUDIO_EXTENSION, "required": False, "params": params,
+                       "description": "LMOS Studio: the LMOS Agent this card describes"})
+    caps["extensions"] = extensions
+    return caps
+
+
+def _skills(caps: tuple[Capability, ...]) -> list[dict[str, Any]]:
+    out = []
+    for skill_id, cap in zip(_skill_ids(caps), caps, strict=True):
+        extras = d.plain(cap.extras)
+        skill: dict[str, Any] = {"id": skill_id, "name": extras.pop("title", cap.name),
+                                 "description": cap.description, "tags": extras.pop("tags", [])}
+        if cap.examples:
+            skill["examples"] = list(cap.examples)
+        skill.update(extras)
+        out.append(skill)
+    return out
+
+
+def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> dict[str, Any]:
+    if not schemes:
+        return {}
+    definitions: dict[str, Any] = {}
+    for s in schemes:
+        body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
+        definitions[s.name] = _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body)
+    scopes = {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in schemes}
+    if version == "1.0":
+        return {"securitySchemes": definitions,
+                "securityRequirements": [{"schemes": {n: {"list": v} for n, v in scopes.items()}}]}
+    return {"securitySchemes": definitions, "security": [scopes]}
+
+
+def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
+    if scheme in _HTTP_SCHEMES:
+        return {"type": "http", "scheme": scheme, **body}
+    kind = next((k for k, v in _V03_SECURITY_TYPES.items() if v == scheme), scheme)
+    return {"type": kind, **body}
+
+
+def _scheme_v1(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
+    if scheme in _HTTP_SCHEMES:
+        return {"httpAuthSecurityScheme": {"scheme": scheme, **body}}
+    if "in" in body:
+        body = {("location" if k == "in" else k): v for k, v in body.items()}
+    wrapper = next((k for k, v in _V1_WRAPPERS.items() if v == scheme), f"{scheme}SecurityScheme")
+    return {wrapper: body}
+

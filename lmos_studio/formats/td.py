@@ -1,0 +1,308 @@
+"""LMOS agent and tool descriptions as W3C WoT Thing Descriptions 1.1 with the `lmos:` vocabulary
+(LMOS.md §3.1), to and from the model.
+
+Reading (`td_to_agent`):
+
+* `@type` `lmos:Agent` or `lmos:Tool` (a Tool gets the annotation `studio.lmos.eclipse/thing-type:
+  lmos:Tool`); a TD without an LMOS type is read as an agent.
+* name: `lmos:kubernetes.name` when given, else derived from `title` (else `id`) by
+  `description.agent_name`; namespace, labels, annotations from `lmos:kubernetes` (default namespace
+  "default"); `version.instance`, when a valid label value, becomes the `version` label.
+* `id` (the TD's URI) becomes `Agent.id`, unless `lmos:agentId` says otherwise.
+* `lmos:capabilities[] {id, name, version, description, examples, …}`; a missing version is defaulted
+  (see `description.py`). `lmos:supportedTenants` / `lmos:supportedChannels` (string arrays; Studio's
+  choice of terms, the names the operator's capabilities document uses).
+* every form of every property/action/event (and Thing-level `forms`) is one `Endpoint`: `protocol` =
+  the form's `lmos:protocol` or the scheme of `href` (resolved against `base`), `subprotocol`,
+  `transport` = `lmos:transport`; other form keys, plus `affordance` (e.g. `events/agentEvent`; omitted
+  for the default `actions/chat`, `thing` for Thing-level forms), go to `Endpoint.extras`.
+* each security definition named in `security` is a `SecurityScheme` (`scheme` plus the other keys
+  as extras); `nosec` is "no security" and is left out of the model.
+
+Writing (`agent_to_td`): an agent read from a TD is written from its `original`, with only the fields
+that changed since rewritten, so unknown TD fields survive. Any other agent becomes a new TD with
+`id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = name;
+`lmos:kubernetes` {name, namespace, labels?, annotations?}; `lmos:agentId` when `Agent.id` differs
+from the TD `id`; endpoints grouped into affordances (default action `chat`); no security → `nosec_sc`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lmos_studio.formats import description as d
+from lmos_studio.formats.yamlio import text_of
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Endpoint, SecurityScheme
+
+TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
+TD_CONTEXTS = (TD_CONTEXT, "https://www.w3.org/2019/wot/td/v1")
+LMOS_NAMESPACE = "https://eclipse.dev/lmos/protocol/v1"
+AGENT_TYPE, TOOL_TYPE = "lmos:Agent", "lmos:Tool"
+THING_TYPE_ANNOTATION = "studio.lmos.eclipse/thing-type"
+DEFAULT_AFFORDANCE = "actions/chat"  # the one action of an LMOS conversational agent (Kotlin SDK)
+THING_AFFORDANCE = "thing"  # Thing-level `forms`
+AFFORDANCE_KINDS = ("properties", "actions", "events")
+NOSEC_NAME = "nosec_sc"
+_FORM_MODELLED = ("href", "subprotocol", "lmos:protocol", "lmos:transport")
+KIND = "Thing Description"
+
+
+def is_td(doc: Any) -> bool:
+    """Whether a parsed document looks like a WoT Thing Description (TD context or an LMOS @type)."""
+    if not isinstance(doc, dict):
+        return False
+    context = doc.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if any(isinstance(c, str) and c in TD_CONTEXTS for c in contexts):
+        return True
+    return bool({AGENT_TYPE, TOOL_TYPE} & set(_types(doc)))
+
+
+def _types(td: dict[str, Any]) -> list[str]:
+    value = td.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str)]
+
+
+def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
+    """An LMOS Thing Description as an `Agent`; `DesignFileError` names source, line and field."""
+    doc = d.Doc(td, path=source or "<thing description>", kind=KIND)
+    if not isinstance(td, dict):
+        doc.fail("must be a JSON object")
+    title = doc.text(td, "title", "title")
+    td_id = doc.text(td, "id", "id")
+    if not title.strip() and not td_id.strip():
+        doc.fail("missing; add a `title` (the agent name is derived from it)", node=td, field="title")
+    kube = doc.mapping(td, "lmos:kubernetes", "lmos:kubernetes")
+    version_node = td.get("version")
+    instance = ""
+    if isinstance(version_node, dict):
+        instance = doc.text(version_node, "instance", "version.instance")
+    labels = doc.string_map(kube, "labels", "lmos:kubernetes.labels")
+    if instance and "version" not in labels and d.is_label_value(instance):
+        labels["version"] = instance
+    fallback = d.default_version(instance)
+    caps, defaulted = [], []
+    for i, node in enumerate(doc.seq(td, "lmos:capabilities", "lmos:capabilities")):
+        cap, was_defaulted = d.read_capability(doc, node, f"lmos:capabilities[{i}]",
+                                               fallback_version=fallback)
+        caps.append(cap)
+        if was_defaulted:
+            defaulted.append(cap.name)
+    annotations = doc.string_map(kube, "annotations", "lmos:kubernetes.annotations")
+    if TOOL_TYPE in _types(td):
+        annotations.setdefault(THING_TYPE_ANNOTATION, TOOL_TYPE)
+    agent_id = doc.text(td, "lmos:agentId", "lmos:agentId") if "lmos:agentId" in td else td_id
+    return Agent(
+        name=d.check_name(doc, kube, "name", "lmos:kubernetes.name") or d.agent_name(title, td_id),
+        namespace=d.check_name(doc, kube, "namespace", "lmos:kubernetes.namespace") or DEFAULT_NAMESPACE,
+        labels=labels,
+        annotations=d.mark_defaulted(annotations, defaulted),
+        id=agent_id,
+        description=doc.text(td, "description", "description"),
+        supported_tenants=doc.texts(td, "lmos:supportedTenants", "lmos:supportedTenants"),
+        supported_channels=doc.texts(td, "lmos:supportedChannels", "lmos:supportedChannels"),
+        capabilities=tuple(caps),
+        endpoints=_endpoints(doc, td),
+        security=_security(doc, td),
+        source=source,
+        original_format="td",
+        original=d.plain(td),
+    )
+
+
+def _endpoints(doc: d.Doc, td: dict[str, Any]) -> tuple[Endpoint, ...]:
+    base = doc.text(td, "base", "base")
+    out = [_endpoint(doc, form, f"forms[{i}]", THING_AFFORDANCE, base)
+           for i, form in enumerate(doc.seq(td, "forms", "forms"))]
+    for kind in AFFORDANCE_KINDS:
+        for name, affordance in doc.mapping(td, kind, kind).items():
+            field = f"{kind}.{name}"
+            if not isinstance(affordance, dict):
+                doc.fail("must be a mapping", node=td.get(kind), key=name, field=field)
+            for i, form in enumerate(doc.seq(affordance, "forms", f"{field}.forms")):
+                out.append(_endpoint(doc, form, f"{field}.forms[{i}]", f"{kind}/{name}", base))
+    return tuple(out)
+
+
+def _endpoint(doc: d.Doc, form: Any, field: str, affordance: str, base: str) -> Endpoint:
+    if not isinstance(form, dict):
+        doc.fail("must be a mapping with href", field=field)
+    href = doc.text(form, "href", f"{field}.href", required=True)
+    uri = urljoin(base, href) if base else href
+    protocol = doc.text(form, "lmos:protocol", f"{field}.lmos:protocol") or urlsplit(uri).scheme.lower()
+    extras = d.plain(d.rest(form, _FORM_MODELLED))
+    if affordance != DEFAULT_AFFORDANCE:
+        extras = {"affordance": affordance, **extras}
+    return Endpoint(protocol=protocol, uri=uri,
+                    subprotocol=doc.text(form, "subprotocol", f"{field}.subprotocol"),
+                    transport=doc.text(form, "lmos:transport", f"{field}.lmos:transport"), extras=extras)
+
+
+def _applied(doc: d.Doc, td: dict[str, Any]) -> list[str]:
+    value = td.get("security")
+    if value is None:
+        return []
+    names = value if isinstance(value, list) else [value]
+    for i, name in enumerate(names):
+        if isinstance(name, dict | list):
+            doc.fail("must name security definitions", node=td, key="security", field=f"security[{i}]")
+    return [text_of(n) for n in names]
+
+
+def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
+    definitions = doc.mapping(td, "securityDefinitions", "securityDefinitions")
+    out = []
+    for name in _applied(doc, td):
+        definition = definitions.get(name)
+        if not isinstance(definition, dict):
+            doc.fail(f"names {name!r}, which securityDefinitions does not define; add it there",
+                     node=td, key="security", field="security")
+        scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
+        if scheme != "nosec":
+            extras = d.plain(d.rest(definition, ("scheme",)))
+            out.append(SecurityScheme(name=name, scheme=scheme, extras=extras))
+    return tuple(out)
+
+
+def td_id_of(agent: Agent) -> str:
+    """The TD `id` written for an agent: its id when that is a URI, else `urn:lmos:agent:<ns>:<name>`."""
+    return agent.id if d.is_uri(agent.id) else f"urn:lmos:agent:{agent.namespace}:{agent.name}"
+
+
+def agent_to_td(agent: Agent) -> dict[str, Any]:
+    """The agent as an LMOS Thing Description (from its original TD when it came from one)."""
+    if agent.original_format == "td" and agent.original:
+        return _overlay(agent)
+    return _build(agent)
+
+
+def _kubernetes(agent: Agent) -> dict[str, Any]:
+    kube: dict[str, Any] = {"name": agent.name, "namespace": agent.namespace}
+    if agent.labels:
+        kube["labels"] = dict(agent.labels)
+    if agent.annotations:
+        kube["annotations"] = dict(agent.annotations)
+    return kube
+
+
+def _build(agent: Agent) -> dict[str, Any]:
+    td_id = td_id_of(agent)
+    is_tool = agent.annotations.get(THING_TYPE_ANNOTATION) == TOOL_TYPE
+    td: dict[str, Any] = {
+        "@context": [TD_CONTEXT, {"lmos": LMOS_NAMESPACE}],
+        "@type": TOOL_TYPE if is_tool else AGENT_TYPE,
+        "id": td_id,
+        "title": agent.name,
+    }
+    if agent.id != td_id:
+        td["lmos:agentId"] = agent.id
+    if agent.description:
+        td["description"] = agent.description
+    if "version" in agent.labels:
+        td["version"] = {"instance": agent.labels["version"]}
+    td["lmos:kubernetes"] = _kubernetes(agent)
+    _set_list(td, "lmos:supportedTenants", agent.supported_tenants)
+    _set_list(td, "lmos:supportedChannels", agent.supported_channels)
+    td["lmos:capabilities"] = [d.capability_out(c) for c in agent.capabilities]
+    _set_security(td, agent.security, keep={})
+    _place_forms(td, agent.endpoints)
+    return td
+
+
+def _set_list(td: dict[str, Any], key: str, values: tuple[str, ...]) -> None:
+    if values:
+        td[key] = list(values)
+    else:
+        td.pop(key, None)
+
+
+def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, keep: dict[str, Any]) -> None:
+    definitions = dict(keep)
+    for scheme in schemes:
+        definitions[scheme.name] = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
+    names = [s.name for s in schemes]
+    if not names:
+        definitions.setdefault(NOSEC_NAME, {"scheme": "nosec"})
+        names = [NOSEC_NAME]
+    td["securityDefinitions"] = definitions
+    td["security"] = names
+
+
+def _form(endpoint: Endpoint) -> dict[str, Any]:
+    form: dict[str, Any] = {"href": endpoint.uri}
+    if endpoint.subprotocol:
+        form["subprotocol"] = endpoint.subprotocol
+    if endpoint.protocol != urlsplit(endpoint.uri).scheme.lower():
+        form["lmos:protocol"] = endpoint.protocol
+    if endpoint.transport:
+        form["lmos:transport"] = endpoint.transport
+    form.update({k: v for k, v in d.plain(endpoint.extras).items() if k != "affordance"})
+    return form
+
+
+def _place_forms(td: dict[str, Any], endpoints: tuple[Endpoint, ...]) -> None:
+    """Put one form per endpoint into its affordance, creating affordances as needed."""
+    for endpoint in endpoints:
+        affordance = str(endpoint.extras.get("affordance", DEFAULT_AFFORDANCE))
+        if affordance == THING_AFFORDANCE:
+            td.setdefault("forms", []).append(_form(endpoint))
+            continue
+        kind, _, name = affordance.partition("/")
+        if kind not in AFFORDANCE_KINDS or not name:
+            kind, name = "actions", affordance or "chat"
+        td.setdefault(kind, {}).setdefault(name, {}).setdefault("forms", []).append(_form(endpoint))
+
+
+def _overlay(agent: Agent) -> dict[str, Any]:
+    """The original TD with only the fields that differ from what it reads as rewritten."""
+    td = copy.deepcopy(agent.original)
+    base = td_to_agent(agent.original, source=agent.source)
+    if (agent.name, agent.namespace, agent.labels, agent.annotations) != (
+            base.name, base.namespace, base.labels, base.annotations):
+        td["lmos:kubernetes"] = _kubernetes(agent)
+    if agent.id != base.id:
+        if d.is_uri(agent.id):
+            td["id"] = agent.id
+            td.pop("lmos:agentId", None)
+        else:
+            td["lmos:agentId"] = agent.id
+    if agent.description != base.description:
+        if agent.description:
+            td["description"] = agent.description
+        else:
+            td.pop("description", None)
+    if agent.supported_tenants != base.supported_tenants:
+        _set_list(td, "lmos:supportedTenants", agent.supported_tenants)
+    if agent.supported_channels != base.supported_channels:
+        _set_list(td, "lmos:supportedChannels", agent.supported_channels)
+    if agent.capabilities != base.capabilities:
+        td["lmos:capabilities"] = [d.capability_out(c) for c in agent.capabilities]
+    if agent.security != base.security:
+        applied = {s.name for s in base.security}
+        keep = {k: v for k, v in (td.get("securityDefinitions") or {}).items() if k not in applied}
+        _set_security(td, agent.security, keep=keep)
+    if agent.endpoints != base.endpoints:
+        _replace_forms(td, agent.endpoints)
+    return td
+
+
+def _replace_forms(td: dict[str, Any], endpoints: tuple[Endpoint, ...]) -> None:
+    td.pop("base", None)  # endpoint URIs are absolute
+    td.pop("forms", None)
+    for kind in AFFORDANCE_KINDS:
+        affordances = td.get(kind)
+        if isinstance(affordances, dict):
+            for affordance in affordances.values():
+                if isinstance(affordance, dict):
+                    affordance.pop("forms", None)
+    _place_forms(td, endpoints)
+    for kind in AFFORDANCE_KINDS:  # an affordance without forms is not a valid TD: drop it
+        affordances = td.get(kind)
+        if isinstance(affordances, dict):
+            for name in [n for n, a in affordances.items() if not (isinstance(a, dict) and a.get("forms"))]:
+                del affordances[name]
+            if not affordances:
+                del td[kind]

@@ -1,0 +1,328 @@
+"""A design as a networkx graph: agents, custom groups and Channels as nodes; trust and membership as edges.
+
+Also filters (tenant, channel label, subset, group, a set of agents), a deterministic layout computed in
+Python (clusters on a grid, members on rings around them: O(n)), highlights for the Playground and lint,
+and DOT text. Node ids: `agent:<ns>/<name>`, `group:<name>`, `channel:<ns>/<name>`; trust edges have the
+key `trust:<edge key>`, membership edges the key `member`. No HTML here (see view.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design
+from lmos_studio.resolve import Resolution
+from lmos_studio.trust import RefIndex, safe_resolutions
+
+AGENT, GROUP, CHANNEL = "agent", "group", "channel"
+TRUST, MEMBER = "trust", "member"
+MEMBER_KEY = "member"
+NODE_GAP = 60.0  # px between neighbouring agents on a ring (vis-network default node size is 25)
+RING_GAP = 70.0  # px between concentric rings of members
+CELL_MARGIN = 120.0  # px between the outer rings of two clusters
+
+Position = tuple[float, float]
+
+
+def agent_node(agent: Agent) -> str:
+    return f"{AGENT}:{agent.key}"
+
+
+def channel_node(channel: Channel) -> str:
+    return f"{CHANNEL}:{channel.key}"
+
+
+def group_node(name: str) -> str:
+    return f"{GROUP}:{name}"
+
+
+def trust_key(edge_key: str) -> str:
+    return f"{TRUST}:{edge_key}"
+
+
+def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = None) -> nx.MultiDiGraph:
+    """The graph of a design. Channel membership comes from resolution (wired agents); trust edges whose
+    caller or callee names nothing are left out (lint reports them as unknown-trust-target)."""
+    resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
+    index = RefIndex(design, resolutions)
+    graph = nx.MultiDiGraph(name=design.name)
+    homes: dict[str, str] = {}
+    for agent in design.agents:
+        graph.add_node(agent_node(agent), kind=AGENT, label=agent.name, name=agent.name,
+                       namespace=agent.namespace, subset=agent.subset, tenants=agent.supported_tenants,
+                       channels=agent.supported_channels, description=agent.description,
+                       capabilities=tuple(f"{c.name} {c.version}" for c in agent.capabilities),
+                       protocols=agent.protocols, groups=(), member_of=())
+    for group in design.groups:
+        node = group_node(group.name)
+        graph.add_node(node, kind=GROUP, label=group.name, name=group.name, description=group.description,
+                       size=len(group.members))
+        for member in group.members:
+            for agent in index.agents_named(member):
+                _add_membership(graph, node, agent_node(agent), label="", capabilities=())
+                homes.setdefault(agent_node(agent), node)
+    for resolution in resolutions:
+        channel = resolution.channel
+        node = channel_node(channel)
+        graph.add_node(node, kind=CHANNEL, label=channel.name, name=channel.name, namespace=channel.namespace,
+                       tenant=channel.tenant or "", channel=channel.channel or "", subset=channel.subset,
+                       status=resolution.status, size=len(resolution.agents),
+                       unresolved=tuple(u.required.name for u in resolution.unresolved))
+        for agent in resolution.agents:
+            caps = tuple(f"{w.provided.name} {w.provided.version}"
+                         for w in resolution.wires if w.agent.key == agent.key)
+            _add_membership(graph, node, agent_node(agent), label="", capabilities=caps)
+            homes.setdefault(agent_node(agent), node)
+    for edge in design.trust_edges:
+        for source in _ref_nodes(index, edge.caller):
+            for target in _ref_nodes(index, edge.callee):
+                if source != target:
+                    graph.add_edge(source, target, key=trust_key(edge.key), kind=TRUST, ref=edge.key,
+                                   capabilities=edge.capabilities, protocol=edge.protocol,
+                                   description=edge.description, label=_trust_label(edge.capabilities, edge.protocol))
+    for node, home in homes.items():
+        graph.nodes[node]["home"] = home
+    return graph
+
+
+def _add_membership(graph: nx.MultiDiGraph, cluster: str, agent: str, *, label: str,
+                    capabilities: tuple[str, ...]) -> None:
+    graph.add_edge(cluster, agent, key=MEMBER_KEY, kind=MEMBER, label=label, capabilities=capabilities)
+    data = graph.nodes[agent]
+    data["member_of"] = (*data["member_of"], cluster)
+
+
+def _ref_nodes(index: RefIndex, ref: str) -> list[str]:
+    if ref.startswith(GROUP_PREFIX):
+        return [ref] if ref[len(GROUP_PREFIX):] in index.groups else []
+    if ref.startswith(CHANNEL_PREFIX):
+        return [channel_node(c) for c in index.channels_named(ref[len(CHANNEL_PREFIX):])]
+    return [agent_node(a) for a in index.agents_named(ref)]
+
+
+def _trust_label(capabilities: Sequence[str], protocol: str) -> str:
+    caps = ", ".join(capabilities) if capabilities else "*"
+    return f"{caps} ({protocol})" if protocol else caps
+
+
+# --- filters --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphFilter:
+    """What to show; empty fields filter nothing. `group` is a group or channel node id."""
+
+    tenant: str = ""
+    channel: str = ""  # a channel label value (web, ivr, …)
+    subset: str = ""
+    group: str = ""
+    agents: frozenset[str] = field(default_factory=frozenset)  # agent node ids; empty = all
+
+    def __bool__(self) -> bool:
+        return bool(self.tenant or self.channel or self.subset or self.group or self.agents)
+
+
+def _agent_matches(data: Mapping[str, object], flt: GraphFilter, members: Collection[str] | None,
+                   node: str) -> bool:
+    tenants = data.get("tenants") or ()
+    channels = data.get("channels") or ()
+    return ((not flt.tenant or not tenants or flt.tenant in tenants)  # type: ignore[operator]
+            and (not flt.channel or flt.channel in channels)  # type: ignore[operator]
+            and (not flt.subset or data.get("subset") == flt.subset)
+            and (members is None or node in members)
+            and (not flt.agents or node in flt.agents))
+
+
+def _cluster_matches(data: Mapping[str, object], flt: GraphFilter) -> bool:
+    if data["kind"] != CHANNEL:
+        return True
+    return ((not flt.tenant or data.get("tenant") == flt.tenant)
+            and (not flt.channel or data.get("channel") == flt.channel)
+            and (not flt.subset or data.get("subset") == flt.subset))
+
+
+def filter_graph(graph: nx.MultiDiGraph, flt: GraphFilter) -> nx.MultiDiGraph:
+    """The part of the graph the filter keeps: matching agents, the clusters that hold them or match, and
+    the edges between what is kept (a copy; node attributes are shared values)."""
+    if not flt:
+        return graph
+    members = set(graph.successors(flt.group)) | {flt.group} if flt.group in graph else None
+    keep_agents = {n for n, d in graph.nodes(data=True)
+                   if d["kind"] == AGENT and _agent_matches(d, flt, members, n)}
+    keep = set(keep_agents)
+    labels = bool(flt.tenant or flt.channel or flt.subset)
+    for node, data in graph.nodes(data=True):
+        if data["kind"] == AGENT or (flt.group and node != flt.group) or not _cluster_matches(data, flt):
+            continue
+        if (node == flt.group or any(s in keep_agents for s in graph.successors(node))
+                or (labels and data["kind"] == CHANNEL)):
+            keep.add(node)
+    sub: nx.MultiDiGraph = graph.subgraph(keep).copy()
+    return sub
+
+
+def filter_options(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Values each filter can take in this graph (for select boxes)."""
+    tenants: set[str] = set()
+    channels: set[str] = set()
+    subsets: set[str] = set()
+    clusters: list[str] = []
+    for node, data in graph.nodes(data=True):
+        if data["kind"] == AGENT:
+            tenants.update(data["tenants"])
+            channels.update(data["channels"])
+            subsets.add(data["subset"])
+        else:
+            clusters.append(node)
+            if data["kind"] == CHANNEL:
+                tenants.update([data["tenant"]] if data["tenant"] else [])
+                channels.update([data["channel"]] if data["channel"] else [])
+                subsets.add(data["subset"])
+    return {"tenant": sorted(tenants), "channel": sorted(channels), "subset": sorted(subsets), "group": clusters}
+
+
+# --- layout ---------------------------------------------------------------------------------------------
+
+
+def _ring_offsets(count: int) -> list[Position]:
+    """Offsets of `count` members on concentric rings around a centre (deterministic)."""
+    offsets: list[Position] = []
+    ring = 0
+    while len(offsets) < count:
+        ring += 1
+        radius = ring * RING_GAP
+        capacity = max(6, int(2 * math.pi * radius / NODE_GAP))
+        take = min(capacity, count - len(offsets))
+        for i in range(take):
+            angle = 2 * math.pi * i / take - math.pi / 2
+            offsets.append((radius * math.cos(angle), radius * math.sin(angle)))
+    return offsets
+
+
+def layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
+    """Positions for every node: clusters (groups, then channels) on a grid in graph order, each agent on
+    a ring around its first cluster, agents in no cluster on a square grid below. O(nodes)."""
+    clusters = [n for n, d in graph.nodes(data=True) if d["kind"] != AGENT]
+    members: dict[str, list[str]] = {c: [] for c in clusters}
+    loose: list[str] = []
+    for node, data in graph.nodes(data=True):
+        if data["kind"] != AGENT:
+            continue
+        members.get(data.get("home", ""), loose).append(node)
+    rings = {c: _ring_offsets(len(m)) for c, m in members.items()}
+    radius = max((math.hypot(*o[-1]) for o in rings.values() if o), default=0.0)
+    cell = 2 * radius + CELL_MARGIN
+    cols = max(1, math.ceil(math.sqrt(len(clusters))))
+    positions: dict[str, Position] = {}
+    for i, cluster in enumerate(clusters):
+        cx, cy = (i % cols) * cell, (i // cols) * cell
+        positions[cluster] = (cx, cy)
+        for node, (dx, dy) in zip(members[cluster], rings[cluster], strict=True):
+            positions[node] = (round(cx + dx, 1), round(cy + dy, 1))
+    top = (math.ceil(len(clusters) / cols)) * cell if clusters else 0.0
+    width = max(1, math.ceil(math.sqrt(len(loose))))
+    for i, node in enumerate(loose):
+        positions[node] = ((i % width) * NODE_GAP * 1.5, top + (i // width) * NODE_GAP * 1.5)
+    return positions
+
+
+# --- highlights -----------------------------------------------------------------------------------------
+
+
+EdgeId = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Nodes and edges to emphasise, a node to centre on and a short note for the legend."""
+
+    nodes: frozenset[str] = frozenset()
+    edges: frozenset[EdgeId] = frozenset()
+    focus: str = ""
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.edges)
+
+
+def find_agent(graph: nx.MultiDiGraph, ref: str) -> str | None:
+    """The node id of an agent given its node id, `ns/name` or name."""
+    if ref in graph and graph.nodes[ref]["kind"] == AGENT:
+        return ref
+    if f"{AGENT}:{ref}" in graph:
+        return f"{AGENT}:{ref}"
+    return next((n for n, d in graph.nodes(data=True) if d["kind"] == AGENT and d["name"] == ref), None)
+
+
+def find_channel(graph: nx.MultiDiGraph, ref: str) -> str | None:
+    """The node id of a channel given its node id, `ns/name` or name."""
+    for candidate in (ref, f"{CHANNEL}:{ref}"):
+        if candidate in graph and graph.nodes[candidate]["kind"] == CHANNEL:
+            return candidate
+    return next((n for n, d in graph.nodes(data=True) if d["kind"] == CHANNEL and d["name"] == ref), None)
+
+
+def highlight_agent(graph: nx.MultiDiGraph, agent: str) -> Highlight:
+    """An agent, its trust edges (both directions) and the clusters it belongs to."""
+    node = find_agent(graph, agent)
+    if node is None:
+        return Highlight()
+    edges = {(u, v, k) for u, v, k in graph.in_edges(node, keys=True)}
+    edges |= {(u, v, k) for u, v, k in graph.out_edges(node, keys=True)}
+    nodes = {node} | {u for u, _, _ in edges} | {v for _, v, _ in edges}
+    return Highlight(frozenset(nodes), frozenset(edges), focus=node, note=f"agent {graph.nodes[node]['name']}")
+
+
+def highlight_route(graph: nx.MultiDiGraph, *, agent: str, capability: str = "", channel: str = "") -> Highlight:
+    """A routing decision: this channel sends the query to this agent's capability."""
+    node = find_agent(graph, agent)
+    if node is None:
+        return Highlight()
+    nodes, edges = {node}, set()
+    channel_id = find_channel(graph, channel) if channel else None
+    if channel_id is not None:
+        nodes.add(channel_id)
+        if graph.has_edge(channel_id, node, MEMBER_KEY):
+            edges.add((channel_id, node, MEMBER_KEY))
+    where = f" in {graph.nodes[channel_id]['name']}" if channel_id else ""
+    what = f" · {capability}" if capability else ""
+    return Highlight(frozenset(nodes), frozenset(edges), focus=node,
+                     note=f"route{where} → {graph.nodes[node]['name']}{what}")
+
+
+def highlight_objects(graph: nx.MultiDiGraph, objects: Iterable[str], *, note: str = "") -> Highlight:
+    """Node ids, trust edge ids (`trust:<key>`), edge keys and agent names/keys, as lint findings and the
+    Playground give them; ids that name nothing in the graph are ignored."""
+    wanted = set(objects)
+    nodes = {o for o in wanted if o in graph}
+    nodes |= {n for n in (find_agent(graph, o) for o in wanted - nodes) if n is not None}
+    keys = wanted | {trust_key(o) for o in wanted}
+    edges = {(u, v, k) for u, v, k in graph.edges(keys=True) if k in keys}
+    nodes |= {u for u, _, _ in edges} | {v for _, v, _ in edges}
+    focus = min(nodes, default="")
+    return Highlight(frozenset(nodes), frozenset(edges), focus=focus, note=note)
+
+
+# --- DOT ------------------------------------------------------------------------------------------------
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: nx.MultiDiGraph) -> str:
+    """Graphviz DOT text of the graph (clusters as boxes, trust edges solid, membership dashed)."""
+    shapes = {AGENT: "ellipse", GROUP: "box", CHANNEL: "hexagon"}
+    lines = [f"digraph {_dot_id(str(graph.graph.get('name', 'design')))} {{", "  rankdir=LR;"]
+    for node, data in graph.nodes(data=True):
+        lines.append(f"  {_dot_id(node)} [label={_dot_id(data['label'])}, shape={shapes[data['kind']]}];")
+    for u, v, data in graph.edges(data=True):
+        style = "solid" if data["kind"] == TRUST else "dashed"
+        label = f", label={_dot_id(data['label'])}" if data.get("label") else ""
+        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [style={style}{label}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,302 @@
+"""Custom groups and trust edges: pure edits that return new Designs, ref lookup and trust expansion.
+
+Refs name an agent (`name` or `ns/name`), a custom group (`group:<name>`) or a Channel
+(`channel:<name>` or `channel:<ns>/<name>`). Channel membership is what the operator's resolution wires
+into the Channel: it is computed, never edited. Custom groups have explicit members (agent names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from lmos_studio.errors import EditError
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, Group, TrustEdge
+from lmos_studio.names import dns1123_label_problem
+from lmos_studio.resolve import Resolution, resolve_channel
+from lmos_studio.versions import parse_version
+
+
+class AgentPair(NamedTuple):
+    """One caller agent that may call one callee agent, and the edge that says so."""
+
+    caller: str  # agent key ns/name
+    callee: str
+    capabilities: tuple[str, ...]  # empty: every capability of the callee
+    protocol: str
+    edge: TrustEdge
+
+
+def without_invalid_versions(design: Design) -> Design:
+    """The design minus provided capabilities whose version is not SemVer (so resolution can run)."""
+    def ok(version: str) -> bool:
+        try:
+            parse_version(version)
+        except Exception:  # VersionError; anything else also means "the operator cannot use it"
+            return False
+        return True
+
+    agents = []
+    for agent in design.agents:
+        caps = tuple(c for c in agent.capabilities if ok(c.version))
+        same = len(caps) == len(agent.capabilities)
+        agents.append(agent if same else agent.model_copy(update={"capabilities": caps}))
+    return design.replace(agents=tuple(agents))
+
+
+def safe_resolutions(design: Design) -> list[Resolution]:
+    """Every Channel resolved as the operator would, ignoring non-SemVer provided versions (lint reports them)."""
+    clean = without_invalid_versions(design)
+    return [resolve_channel(c, clean.agents) for c in clean.channels]
+
+
+@dataclass
+class RefIndex:
+    """Lookups over one design: agents by name/key, groups, channels and (lazily) channel members."""
+
+    design: Design
+    resolutions: Sequence[Resolution] | None = None
+    by_key: dict[str, Agent] = field(init=False)
+    by_name: dict[str, list[Agent]] = field(init=False)
+    groups: dict[str, Group] = field(init=False)
+    _members: dict[str, tuple[Agent, ...]] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.by_key = {a.key: a for a in self.design.agents}
+        self.by_name = {}
+        for agent in self.design.agents:
+            self.by_name.setdefault(agent.name, []).append(agent)
+        self.groups = {g.name: g for g in self.design.groups}
+
+    def agents_named(self, ref: str) -> tuple[Agent, ...]:
+        """Agents a plain ref names: `ns/name` or a bare name (every namespace)."""
+        if ref in self.by_key:
+            return (self.by_key[ref],)
+        return tuple(self.by_name.get(ref, ()))
+
+    def channels_named(self, name: str) -> tuple[Channel, ...]:
+        return tuple(c for c in self.design.channels if name in (c.name, c.key))
+
+    def channel_members(self) -> dict[str, tuple[Agent, ...]]:
+        """Channel key → the agents resolution wires into it."""
+        if self._members is None:
+            resolutions = self.resolutions if self.resolutions is not None else safe_resolutions(self.design)
+            self._members = {r.channel.key: r.agents for r in resolutions}
+        return self._members
+
+    def kind(self, ref: str) -> str | None:
+        """agent | group | channel, or None for a ref to nothing."""
+        if ref.startswith(GROUP_PREFIX):
+            return "group" if ref[len(GROUP_PREFIX):] in self.groups else None
+        if ref.startswith(CHANNEL_PREFIX):
+            return "channel" if self.channels_named(ref[len(CHANNEL_PREFIX):]) else None
+        return "agent" if self.agents_named(ref) else None
+
+    def agents_of(self, ref: str) -> tuple[Agent, ...]:
+        """The agents a ref stands for (group members that exist, channel members by resolution)."""
+        if ref.startswith(GROUP_PREFIX):
+            group = self.groups.get(ref[len(GROUP_PREFIX):])
+            return tuple(a for m in (group.members if group else ()) for a in self.agents_named(m))
+        if ref.startswith(CHANNEL_PREFIX):
+            members = self.channel_members()
+            return tuple(a for c in self.channels_named(ref[len(CHANNEL_PREFIX):]) for a in members.get(c.key, ()))
+        return self.agents_named(ref)
+
+
+def channel_members(design: Design, resolutions: Sequence[Resolution] | None = None) -> dict[str, tuple[str, ...]]:
+    """Channel key → names of the agents resolution wires into it (read-only: membership is computed)."""
+    index = RefIndex(design, resolutions)
+    return {key: tuple(a.name for a in agents) for key, agents in index.channel_members().items()}
+
+
+def add_agents(design: Design, agents: Iterable[Agent]) -> Design:
+    """Add agents (one with the same namespace/name replaces the one in the design)."""
+    for agent in agents:
+        design = design.with_agent(agent)
+    return design
+
+
+# --- custom groups --------------------------------------------------------------------------------------
+
+
+def _check_group_name(name: str) -> None:
+    problem = dns1123_label_problem(name)
+    if problem:
+        raise EditError(f"group name {name!r} {problem}")
+
+
+def _require_group(design: Design, name: str) -> Group:
+    group = design.group(name)
+    if group is None:
+        raise EditError(f"no group named {name!r}; pick one of {[g.name for g in design.groups]}")
+    return group
+
+
+def _check_agents(design: Design, names: Iterable[str]) -> tuple[str, ...]:
+    index = RefIndex(design)
+    names = tuple(dict.fromkeys(names))
+    unknown = [n for n in names if not index.agents_named(n)]
+    if unknown:
+        raise EditError(f"unknown agent(s) {unknown}: add them to the design first")
+    return names
+
+
+def _put_group(design: Design, group: Group, *, replacing: str | None = None) -> Design:
+    groups = [group if g.name == (replacing or group.name) else g for g in design.groups]
+    return design.replace(groups=tuple(groups))
+
+
+def create_group(design: Design, name: str, *, members: Iterable[str] = (), description: str = "") -> Design:
+    """A design with a new custom group."""
+    _check_group_name(name)
+    if design.group(name) is not None:
+        raise EditError(f"a group named {name!r} already exists; choose another name")
+    group = Group(name=name, members=_check_agents(design, members), description=description)
+    return design.replace(groups=(*design.groups, group))
+
+
+def rename_group(design: Design, old: str, new: str) -> Design:
+    """Rename a group and rewrite every trust edge that refers to it."""
+    group = _require_group(design, old)
+    if new == old:
+        return design
+    _check_group_name(new)
+    if design.group(new) is not None:
+        raise EditError(f"a group named {new!r} already exists; choose another name")
+    old_ref, new_ref = GROUP_PREFIX + old, GROUP_PREFIX + new
+    edges = tuple(e.model_copy(update={"caller": new_ref if e.caller == old_ref else e.caller,
+                                       "callee": new_ref if e.callee == old_ref else e.callee})
+                  for e in design.trust_edges)
+    renamed = _put_group(design, group.model_copy(update={"name": new}), replacing=old)
+    return renamed.replace(trust_edges=edges)
+
+
+def add_members(design: Design, group_name: str, agents: Iterable[str]) -> Design:
+    """Add agents (names) to a custom group; members already in it stay once."""
+    group = _require_group(design, group_name)
+    members = tuple(dict.fromkeys((*group.members, *_check_agents(design, agents))))
+    return _put_group(design, group.model_copy(update={"members": members}))
+
+
+def remove_members(design: Design, group_name: str, agents: Iterable[str]) -> Design:
+    """Remove agents from a custom group (names not in it are ignored)."""
+    group = _require_group(design, group_name)
+    gone = set(agents)
+    return _put_group(design, group.model_copy(update={"members": tuple(m for m in group.members if m not in gone)}))
+
+
+def set_description(design: Design, group_name: str, description: str) -> Design:
+    group = _require_group(design, group_name)
+    return _put_group(design, group.model_copy(update={"description": description}))
+
+
+def dissolve_group(design: Design, name: str) -> Design:
+    """Remove a group and every trust edge that refers to it (the agents stay)."""
+    _require_group(design, name)
+    ref = GROUP_PREFIX + name
+    return design.replace(groups=tuple(g for g in design.groups if g.name != name),
+                          trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee)))
+
+
+# --- trust edges ----------------------------------------------------------------------------------------
+
+
+def ref_options(design: Design) -> list[str]:
+    """Every ref an edge may name: agents, then groups, then channels."""
+    names = list(dict.fromkeys(a.name for a in design.agents))
+    return (names + [GROUP_PREFIX + g.name for g in design.groups]
+            + list(dict.fromkeys(CHANNEL_PREFIX + c.name for c in design.channels)))
+
+
+def protocol_options(design: Design, callee: str, *, index: RefIndex | None = None) -> tuple[str, ...]:
+    """Protocols the callee's endpoints offer (for a group: those every member offers, else any member's)."""
+    agents = (index or RefIndex(design)).agents_of(callee)
+    sets = [set(a.protocols) for a in agents if a.protocols]
+    if not sets:
+        return ()
+    common = set.intersection(*sets)
+    return tuple(sorted(common or set.union(*sets)))
+
+
+def capability_options(design: Design, callee: str, *, index: RefIndex | None = None) -> tuple[str, ...]:
+    """Capability names the callee provides (any member of a group or channel)."""
+    agents = (index or RefIndex(design)).agents_of(callee)
+    return tuple(sorted({c.name for a in agents for c in a.capabilities}))
+
+
+def _check_edge(design: Design, edge: TrustEdge) -> None:
+    index = RefIndex(design)
+    for role, ref in (("caller", edge.caller), ("callee", edge.callee)):
+        if index.kind(ref) is None:
+            raise EditError(f"trust edge {role} {ref!r} names no agent, group or channel of the design")
+    if edge.caller == edge.callee:
+        raise EditError(f"trust edge from {edge.caller!r} to itself: pick a different callee")
+    offered = capability_options(design, edge.callee, index=index)
+    missing = [c for c in edge.capabilities if c not in offered]
+    if missing and index.kind(edge.callee) != "channel":
+        raise EditError(f"{edge.callee!r} provides no capability {missing}; it offers {list(offered)}")
+    protocols = protocol_options(design, edge.callee, index=index)
+    if edge.protocol and protocols and edge.protocol not in protocols:
+        raise EditError(f"{edge.callee!r} has no {edge.protocol!r} endpoint; choose one of {list(protocols)}")
+
+
+def add_trust_edge(design: Design, edge: TrustEdge) -> Design:
+    """A design with one more trust edge (refs, capabilities and protocol are checked)."""
+    if any(e.key == edge.key for e in design.trust_edges):
+        raise EditError(f"trust edge {edge.key} already exists; edit it instead")
+    _check_edge(design, edge)
+    return design.replace(trust_edges=(*design.trust_edges, edge))
+
+
+def replace_trust_edge(design: Design, key: str, edge: TrustEdge) -> Design:
+    """Replace the edge with `key` by `edge` (same position)."""
+    if not any(e.key == key for e in design.trust_edges):
+        raise EditError(f"no trust edge {key}")
+    if edge.key != key and any(e.key == edge.key for e in design.trust_edges):
+        raise EditError(f"trust edge {edge.key} already exists")
+    _check_edge(design, edge)
+    return design.replace(trust_edges=tuple(edge if e.key == key else e for e in design.trust_edges))
+
+
+def remove_trust_edge(design: Design, key: str) -> Design:
+    if not any(e.key == key for e in design.trust_edges):
+        raise EditError(f"no trust edge {key}")
+    return design.replace(trust_edges=tuple(e for e in design.trust_edges if e.key != key))
+
+
+def trust_edge(design: Design, key: str) -> TrustEdge | None:
+    return next((e for e in design.trust_edges if e.key == key), None)
+
+
+# --- expansion and checks -------------------------------------------------------------------------------
+
+
+def expand_trust(design: Design, *, index: RefIndex | None = None) -> list[AgentPair]:
+    """Every (caller agent, callee agent) pair the trust edges allow, in edge order (no self pairs)."""
+    index = index or RefIndex(design)
+    pairs: list[AgentPair] = []
+    for edge in design.trust_edges:
+        callees = [a.key for a in index.agents_of(edge.callee)]
+        for caller in index.agents_of(edge.caller):
+            key = caller.key
+            pairs.extend(AgentPair(key, callee, edge.capabilities, edge.protocol, edge)
+                         for callee in callees if callee != key)
+    return pairs
+
+
+def is_trusted(design: Design, caller: str, callee: str, capability: str | None = None, *,
+               index: RefIndex | None = None) -> TrustEdge | None:
+    """The first edge that lets agent `caller` call agent `callee` (for `capability`, if given), else None."""
+    index = index or RefIndex(design)
+    callers = {a.key for a in index.agents_named(caller)}
+    callees = {a.key for a in index.agents_named(callee)}
+    if not callers or not callees:
+        return None
+    for edge in design.trust_edges:
+        if capability is not None and edge.capabilities and capability not in edge.capabilities:
+            continue
+        if (callers & {a.key for a in index.agents_of(edge.caller)}
+                and callees & {a.key for a in index.agents_of(edge.callee)}):
+            return edge
+    return None

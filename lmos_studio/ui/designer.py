@@ -1,0 +1,250 @@
+"""Widget groups of the Designer page: file bar, filters, selection, findings, group and trust-edge editors.
+
+Every edit goes through a pure function of `lmos_studio.trust` and `state.edit` (one undo step). Editor
+widget keys include the design digest, so after an edit, undo or reload they show the design's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.formats.design_file import design_from_text, write_design
+from lmos_studio.graph import GraphFilter, Highlight, filter_options, highlight_agent, highlight_objects
+from lmos_studio.lint import Finding, finding_rows
+from lmos_studio.model import Design, TrustEdge
+from lmos_studio.trust import (
+    add_agents,
+    add_members,
+    add_trust_edge,
+    capability_options,
+    create_group,
+    dissolve_group,
+    protocol_options,
+    ref_options,
+    remove_members,
+    remove_trust_edge,
+    rename_group,
+    replace_trust_edge,
+    trust_edge,
+)
+from lmos_studio.ui import resources, state, widgets
+
+ALL = ""  # the "no filter" / "nothing selected" option
+EDGE = "designer_edge"  # the selected trust edge key
+GROUP = "designer_group"  # the group chosen in the group editor
+NEW_GROUP = "➕ new group"
+PENDING = "pending_"
+
+
+def _apply(change: Design | None) -> None:
+    if change is not None:
+        state.edit(change)
+        st.rerun()
+
+
+def _try(fn: Callable[..., Design], *args: Any, **kwargs: Any) -> Design | None:
+    """Run an edit; our errors become a red box instead of a traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        return None
+
+
+def _select_next(key: str, value: str) -> None:
+    """Select `value` in the select box `key` on the next run (a widget's value cannot change after it is drawn)."""
+    st.session_state[PENDING + key] = value
+
+
+def _take_pending(key: str) -> None:
+    if PENDING + key in st.session_state:
+        st.session_state[key] = st.session_state.pop(PENDING + key)
+
+
+def file_bar() -> None:
+    """Undo, redo, save, save as, reload, and whether there are unsaved changes."""
+    hist = state.history()
+    cols = st.columns([1, 1, 1, 1, 3, 2])
+    if cols[0].button("Undo", key="designer_undo", disabled=not hist.can_undo, icon=":material/undo:"):
+        hist.undo()
+        st.rerun()
+    if cols[1].button("Redo", key="designer_redo", disabled=not hist.can_redo, icon=":material/redo:"):
+        hist.redo()
+        st.rerun()
+    if cols[2].button("Save", key="designer_save", disabled=hist.saved_path is None, icon=":material/save:"):
+        _save(hist.saved_path or "")
+    if cols[3].button("Reload", key="designer_reload", icon=":material/refresh:",
+                      disabled=not (hist.saved_path or Path(hist.origin).exists())):
+        state.open_path(Path(hist.saved_path or hist.origin), origin=hist.origin)
+        st.rerun()
+    target = cols[4].text_input("Save as", key="designer_save_as", placeholder="path/to/design.yaml",
+                                label_visibility="collapsed")
+    if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
+        _save(target)
+    st.caption(":orange[● unsaved changes]" if hist.dirty else ":green[● saved]"
+               + (f" · {hist.saved_path}" if hist.saved_path else " · save as a .yaml file to keep it"))
+
+
+def _save(path: str) -> None:
+    try:
+        written = write_design(state.current_design(), path)
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        return
+    state.history().mark_saved(str(written))
+    st.rerun()
+
+
+def filters(design: Design) -> GraphFilter:
+    """Tenant, channel label, subset and group/channel select boxes."""
+    graph, _ = resources.design_graph(design)
+    options = filter_options(graph)
+    cols = st.columns(4)
+    values = [col.selectbox(name.capitalize(), [ALL, *options[name]], key=f"designer_filter_{name}",
+                            format_func=lambda v: v or "(all)")
+              for col, name in zip(cols, ("tenant", "channel", "subset", "group"), strict=True)]
+    return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "",
+                       group=values[3] or "")
+
+
+def selection(design: Design, finding: Finding | None) -> Highlight:
+    """Select an agent or a trust edge; the selection (or a chosen finding) is highlighted on the graph."""
+    graph, _ = resources.design_graph(design)
+    agents = [a.key for a in design.agents]
+    chosen = st.session_state.get(state.SELECTED_AGENT)
+    if chosen and chosen not in agents:  # another page may select by name
+        st.session_state[state.SELECTED_AGENT] = next((a.key for a in design.agents if a.name == chosen), ALL)
+    agent = st.selectbox("Agent", [ALL, *agents], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)")
+    edges = [e.key for e in design.trust_edges]
+    _take_pending(EDGE)
+    if st.session_state.get(EDGE) not in (ALL, None, *edges):
+        st.session_state[EDGE] = ALL
+    edge = st.selectbox("Trust edge", [ALL, *edges], key=EDGE, format_func=lambda v: v or "(none)")
+    if finding is not None:
+        return highlight_objects(graph, finding.objects, note=f"{finding.code}")
+    if edge:
+        return highlight_objects(graph, [f"trust:{edge}"], note=f"trust {edge}")
+    if agent:
+        return highlight_agent(graph, agent)
+    extra = st.session_state.get(state.HIGHLIGHT)
+    return highlight_objects(graph, extra, note="from another page") if extra else Highlight()
+
+
+def findings(design: Design) -> Finding | None:
+    """Lint findings as a table; the selected row's objects are highlighted on the graph."""
+    found = resources.lint_findings(design)
+    errors = sum(f.severity == "error" for f in found)
+    st.markdown(f"**Lint** · {errors} errors · {len(found) - errors} warnings/info")
+    if not found:
+        st.success("No findings.")
+        return None
+    event = st.dataframe(finding_rows(found), hide_index=True, width="stretch", height=260,
+                         on_select="rerun", selection_mode="single-row", key=f"designer_findings_{design.digest()}",
+                         column_order=("severity", "code", "message", "fix", "objects"))
+    rows = event.selection.rows if event is not None else []
+    return found[rows[0]] if rows else None
+
+
+def graph(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
+    html = resources.graph_html(design, flt, highlight)
+    st.iframe(html, height=700)
+
+
+def group_editor(design: Design) -> None:
+    """Create, rename, change members of, or dissolve a custom group (channels are computed, not edited)."""
+    tag = design.digest()[:12]
+    names = [g.name for g in design.groups]
+    agents = list(dict.fromkeys(a.name for a in design.agents))
+    _take_pending(GROUP)
+    if st.session_state.get(GROUP) not in (None, NEW_GROUP, *names):
+        st.session_state[GROUP] = NEW_GROUP
+    choice = st.selectbox("Group", [NEW_GROUP, *names], key=GROUP)
+    if choice == NEW_GROUP:
+        name = st.text_input("Name", key=f"designer_group_name_{tag}", placeholder="billing-domain")
+        members = st.multiselect("Members", agents, key=f"designer_group_members_{tag}")
+        if st.button("Create group", key="designer_group_create", disabled=not name):
+            _apply(_try(create_group, design, name, members=members))
+        return
+    group = design.group(choice)
+    if group is None:
+        return
+    new_name = st.text_input("Name", value=group.name, key=f"designer_group_rename_{tag}_{choice}")
+    members = st.multiselect("Members", agents, default=[m for m in group.members if m in agents],
+                             key=f"designer_group_edit_members_{tag}_{choice}")
+    cols = st.columns(3)
+    if cols[0].button("Apply", key="designer_group_apply"):
+        changed = _try(remove_members, design, choice, [m for m in group.members if m not in members])
+        changed = changed and _try(add_members, changed, choice, members)
+        if changed is not None and new_name != choice:
+            changed = _try(rename_group, changed, choice, new_name)
+            if changed is not None:
+                _select_next(GROUP, new_name)
+        _apply(changed)
+    if cols[1].button("Dissolve", key="designer_group_dissolve", help="Removes the group and its trust edges"):
+        _select_next(GROUP, NEW_GROUP)
+        _apply(_try(dissolve_group, design, choice))
+
+
+def trust_editor(design: Design) -> None:
+    """Add, edit or remove the selected trust edge; capability and protocol choices follow the callee."""
+    key = st.session_state.get(EDGE) or ""
+    current = trust_edge(design, key) if key else None
+    tag = f"{design.digest()[:12]}_{key}"
+    refs = ref_options(design)
+    st.caption(f"Editing {key}" if current else "New trust edge (select an edge above to edit it)")
+    cols = st.columns(2)
+    caller = cols[0].selectbox("Caller", refs, key=f"designer_te_caller_{tag}",
+                               index=refs.index(current.caller) if current and current.caller in refs else 0)
+    callee = cols[1].selectbox("Callee", refs, key=f"designer_te_callee_{tag}",
+                               index=refs.index(current.callee) if current and current.callee in refs else 0)
+    caps = capability_options(design, callee)
+    chosen = st.multiselect("Capabilities (none = all)", caps, key=f"designer_te_caps_{tag}_{callee}",
+                            default=[c for c in (current.capabilities if current else ()) if c in caps])
+    protocols = ["", *protocol_options(design, callee)]
+    protocol = st.selectbox("Protocol", protocols, key=f"designer_te_protocol_{tag}_{callee}",
+                            index=protocols.index(current.protocol) if current and current.protocol in protocols
+                            else min(1, len(protocols) - 1), format_func=lambda v: v or "(unspecified)")
+    note = st.text_input("Description", value=current.description if current else "", key=f"designer_te_desc_{tag}")
+    edge = TrustEdge(caller=caller, callee=callee, capabilities=tuple(chosen), protocol=protocol, description=note)
+    buttons = st.columns(3)
+    if current is None and buttons[0].button("Add edge", key="designer_te_add"):
+        _select_edge_then_apply(edge.key, _try(add_trust_edge, design, edge))
+    if current is not None and buttons[0].button("Update edge", key="designer_te_update"):
+        _select_edge_then_apply(edge.key, _try(replace_trust_edge, design, key, edge))
+    if current is not None and buttons[1].button("Remove edge", key="designer_te_remove"):
+        _select_edge_then_apply(ALL, _try(remove_trust_edge, design, key))
+
+
+def _select_edge_then_apply(key: str, change: Design | None) -> None:
+    if change is not None:
+        _select_next(EDGE, key)
+    _apply(change)
+
+
+def add_agents_from_file(design: Design) -> None:
+    """Add the agents of an LMOS YAML file (Agent resources, optionally with a StudioDesign document)."""
+    upload = st.file_uploader("Agents file (LMOS YAML)", type=["yaml", "yml"], key="designer_agents_upload")
+    if upload is None or not st.button("Add agents", key="designer_agents_add"):
+        return
+    limit = get_settings().max_upload_bytes
+    if upload.size > limit:
+        st.error(f"{upload.name} is larger than {limit / 2**20:.0f} MiB (LMOS_STUDIO_MAX_UPLOAD_MB).")
+        return
+    try:
+        loaded = design_from_text(upload.getvalue().decode("utf-8"), path=upload.name).design
+    except UnicodeDecodeError:
+        st.error(f"{upload.name} is not UTF-8 text; upload a YAML file.")
+        return
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        return
+    if not loaded.agents:
+        st.warning(f"{upload.name} has no Agent resources.")
+        return
+    _apply(add_agents(design, loaded.agents))

@@ -1,0 +1,175 @@
+"""A2A Agent Cards v0.3 and v1.0: the reference cards import with their real values, write back verbatim,
+convert between versions, and an agent from another format survives a trip through a card."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import REFERENCE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import a2a, td
+from lmos_studio.formats import description as d
+from lmos_studio.model import Agent, Capability, Endpoint, SecurityScheme
+
+DESCRIPTIONS = REFERENCE / "descriptions"
+
+
+def load(name: str) -> dict[str, Any]:
+    return dict(json.loads((DESCRIPTIONS / name).read_text()))
+
+
+def test_v1_card_imports() -> None:
+    card = load("a2a-card-v1.json")
+    assert a2a.card_version(card) == "1.0"
+    agent = a2a.card_to_agent(card, source="v1.json")
+    assert agent.name == "contract-assistant"
+    assert agent.description == "Reads, renews and cancels customer contracts."
+    assert agent.labels == {"version": "2.1.0"}
+    assert agent.supported_tenants == ("northwind",)  # from the interface's tenant
+    assert agent.capabilities[0] == Capability(
+        id="view-contract", name="view-contract", version="2.1.0",
+        description="Shows contract terms, end date and notice period.",
+        examples=("when does my contract end", "what is my notice period"),
+        extras={"title": "View contract", "tags": ["contract", "terms"]})
+    assert agent.annotations[d.DEFAULTED_VERSIONS_ANNOTATION] == "view-contract,cancel-contract"
+    assert agent.endpoints == (
+        Endpoint(protocol="a2a", uri="https://contract.northwind.example/a2a/v1", transport="JSONRPC",
+                 extras={"protocolVersion": "1.0", "tenant": "northwind"}),
+        Endpoint(protocol="a2a", uri="https://contract.northwind.example/a2a/rest", transport="HTTP+JSON",
+                 extras={"protocolVersion": "1.0"}))
+    assert agent.security == (SecurityScheme(name="oauth", scheme="oauth2", extras={
+        "flows": {"clientCredentials": {"tokenUrl": "https://auth.northwind.example/token",
+                                        "scopes": {"contracts:read": "read contracts"}}},
+        "scopes": ["contracts:read"]}),)
+    assert (agent.original_format, agent.original, agent.source) == ("a2a", card, "v1.json")
+
+
+def test_v03_card_imports() -> None:
+    card = load("a2a-card-v0.3.json")
+    assert a2a.card_version(card) == "0.3"
+    agent = a2a.card_to_agent(card)
+    assert agent.name == "device-orders"
+    assert [(c.name, c.version) for c in agent.capabilities] == [("order-device", "0.9.2"),
+                                                                 ("track-order", "0.9.2")]
+    assert agent.capabilities[1].extras == {"title": "Track order", "tags": ["order", "delivery"]}
+    assert agent.endpoints == (
+        Endpoint(protocol="a2a", uri="https://orders.northwind.example/a2a", transport="JSONRPC"),
+        Endpoint(protocol="a2a", uri="https://orders.northwind.example/a2a/grpc", transport="GRPC"))
+    assert agent.security == (SecurityScheme(name="apikey", scheme="apikey",
+                                             extras={"in": "header", "name": "X-API-Key"}),)
+    assert len(d.warnings_of(agent)) == 2
+
+
+@pytest.mark.parametrize(("name", "version"), [("a2a-card-v1.json", "1.0"), ("a2a-card-v0.3.json", "0.3")])
+def test_unchanged_card_is_written_back_verbatim(name: str, version: a2a.CardVersion) -> None:
+    card = load(name)
+    assert a2a.agent_to_card(a2a.card_to_agent(card), version) == card
+
+
+@pytest.mark.parametrize(("name", "target"), [("a2a-card-v1.json", "0.3"), ("a2a-card-v0.3.json", "1.0")])
+def test_cards_convert_between_versions(name: str, target: a2a.CardVersion) -> None:
+    agent = a2a.card_to_agent(load(name))
+    card = a2a.agent_to_card(agent, target)
+    assert a2a.card_version(card) == target
+    assert card["provider" if "provider" in agent.original else "defaultInputModes"] == \
+        agent.original["provider" if "provider" in agent.original else "defaultInputModes"]
+    back = a2a.card_to_agent(card)
+    for field in ("name", "labels", "annotations", "description", "supported_tenants", "capabilities",
+                  "security"):
+        assert getattr(back, field) == getattr(agent, field), field
+    assert [(e.uri, e.transport) for e in back.endpoints] == [(e.uri, e.transport) for e in agent.endpoints]
+
+
+def test_edited_skill_keeps_card_fields() -> None:
+    card = load("a2a-card-v1.json")
+    agent = a2a.card_to_agent(card)
+    caps = (agent.capabilities[0].model_copy(update={"version": "2.2.0"}), *agent.capabilities[1:])
+    out = a2a.agent_to_card(agent.model_copy(update={"capabilities": caps}))
+    assert out["skills"][0] == card["skills"][0]
+    assert out["provider"] == card["provider"] and out["documentationUrl"] == card["documentationUrl"]
+    assert out["securitySchemes"] == card["securitySchemes"]
+    assert out["securityRequirements"] == card["securityRequirements"]
+    assert a2a.card_to_agent(out).capabilities == caps
+
+
+def test_td_agent_survives_a_card_trip() -> None:
+    agent = td.td_to_agent(load("lmos-td-billing-agent.json"))
+    for version in a2a.CARD_VERSIONS:
+        back = a2a.card_to_agent(a2a.agent_to_card(agent, version))
+        for field in ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
+                      "supported_channels", "capabilities", "endpoints"):
+            assert getattr(back, field) == getattr(agent, field), (version, field)
+        assert [(s.name, s.scheme) for s in back.security] == [("bearer_sc", "bearer")]
+
+
+@pytest.mark.parametrize(("card", "field"), [
+    ({"skills": [], "version": "1"}, "name"),
+    ({"name": "a", "skills": [{"name": "x"}]}, "skills[0].id"),
+    ({"name": "a", "skills": ["x"]}, "skills[0]"),
+    ({"name": "a", "skills": [], "supportedInterfaces": [{"protocolBinding": "GRPC"}]},
+     "supportedInterfaces[0].url"),
+    ({"name": "a", "skills": [], "securitySchemes": {}, "security": [{"k": []}]}, "security"),
+])
+def test_bad_cards_name_the_field(card: dict[str, Any], field: str) -> None:
+    with pytest.raises(DesignFileError) as info:
+        a2a.card_to_agent(card, source="card.json")
+    assert info.value.field == field and info.value.path == "card.json"
+
+
+# --- Agent → A2A card v1.0 → Agent is the identity on the modelled fields (Hypothesis) -----------------
+
+_names = st.from_regex(r"[a-z]([-a-z0-9]{0,12}[a-z0-9])?", fullmatch=True)
+_scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=8)
+
+
+def _extras(reserved: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in reserved), _scalars,
+                           max_size=2)
+
+
+_capabilities = st.lists(st.builds(
+    Capability, name=_names, version=st.from_regex(r"[0-9]\.[0-9]\.[0-9]", fullmatch=True),
+    id=st.text(max_size=10), description=st.text(max_size=20),
+    examples=st.lists(st.text(max_size=10), max_size=2).map(tuple),
+    extras=_extras(("id", "name", "version", "description", "examples", "tags", "title"))),
+    max_size=4, unique_by=lambda c: c.name).map(tuple)
+_a2a_endpoints = st.builds(
+    Endpoint, protocol=st.just("a2a"), uri=_names.map(lambda n: f"https://{n}.example/a2a"),
+    transport=st.sampled_from(["JSONRPC", "GRPC", "HTTP+JSON"]),
+    extras=st.fixed_dictionaries({"protocolVersion": st.sampled_from(["1.0", "0.3"])},
+                                 optional={"tenant": _names}))
+_other_endpoints = st.builds(Endpoint, protocol=st.sampled_from(["http", "wss", "mqtt"]),
+                             uri=_names.map(lambda n: f"https://{n}.example"),
+                             subprotocol=st.sampled_from(["", "lmosprotocol"]))
+_schemes = st.lists(st.builds(
+    SecurityScheme, name=_names,
+    scheme=st.sampled_from(["bearer", "basic", "apikey", "oauth2", "openIdConnect", "mtls", "psk"]),
+    extras=_extras(("scopes", "type", "scheme", "in", "location"))), max_size=3,
+    unique_by=lambda s: s.name).map(tuple)
+_agents = st.builds(
+    Agent, name=_names, namespace=_names,
+    labels=st.dictionaries(_names, _names, max_size=2),
+    annotations=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=8), max_size=2),
+    id=st.text(max_size=12), description=st.text(max_size=20),
+    supported_tenants=st.lists(_names, max_size=2).map(tuple),
+    supported_channels=st.lists(_names, max_size=2).map(tuple),
+    capabilities=_capabilities,
+    endpoints=st.tuples(st.lists(_a2a_endpoints, max_size=3), st.lists(_other_endpoints, max_size=2)).map(
+        lambda pair: (*pair[0], *pair[1])),
+    security=_schemes)
+
+
+@given(_agents)
+@settings(database=None, max_examples=150, deadline=None)
+def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
+    card = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    back = a2a.card_to_agent(card)
+    for field in ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
+                  "supported_channels", "capabilities", "endpoints", "security"):
+        assert getattr(back, field) == getattr(agent, field), field
+    assert a2a.agent_to_card(back, "1.0") == card

@@ -1,0 +1,197 @@
+"""Format detection over every reference description, LMOS Agent resources, malformed and hostile input,
+and the `lmos-studio import` / `convert` commands (exit codes, stdout, stderr)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REFERENCE, run_cli
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import description as d
+from lmos_studio.formats import detect, yamlio
+
+DESCRIPTIONS = REFERENCE / "descriptions"
+EXAMPLES = REFERENCE / "lmos-router-examples"
+
+EXPECTED = {  # file → (format, agent names)
+    "lmos-td-billing-agent.json": ("td", ["billing-agent"]),
+    "lmos-td-minimal-agent.json": ("td", ["store-locator-agent"]),
+    "lmos-td-tool.json": ("td", ["tariff-catalogue"]),
+    "a2a-card-v1.json": ("a2a", ["contract-assistant"]),
+    "a2a-card-v0.3.json": ("a2a", ["device-orders"]),
+    "capabilities-document.json": ("capabilities", ["roaming-agent"]),
+}
+
+
+def test_every_reference_description_is_covered() -> None:
+    assert sorted(p.name for p in DESCRIPTIONS.iterdir()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_reference_descriptions_are_detected(name: str) -> None:
+    fmt, names = EXPECTED[name]
+    raw = json.loads((DESCRIPTIONS / name).read_text())
+    assert detect.detect_format(raw) == fmt
+    agents = detect.read_description_file(DESCRIPTIONS / name)
+    assert [a.name for a in agents] == names
+    assert all(a.original_format == fmt and a.original == raw and a.source == str(DESCRIPTIONS / name)
+               for a in agents)
+    for agent in agents:  # written in its own format, the unchanged agent is the document it came from
+        assert detect.write_description(agent, fmt) == raw
+    from_dict = [a.model_copy(update={"source": "dict"}) for a in agents]
+    assert detect.read_descriptions(raw, source="dict") == from_dict
+
+
+@pytest.mark.parametrize("fmt", [f for f in detect.FORMATS])
+def test_every_agent_writes_in_every_format_and_reads_back(fmt: str) -> None:
+    for name in EXPECTED:
+        for agent in detect.read_description_file(DESCRIPTIONS / name):
+            data = detect.write_description(agent, fmt)
+            back = detect.read_descriptions(json.dumps(data), source=f"{name}.{fmt}")
+            assert [c.name for a in back for c in a.capabilities] == [c.name for c in agent.capabilities]
+
+
+def test_operator_agent_resources_and_multi_document_yaml(tmp_path: Path) -> None:
+    files = sorted((REFERENCE / "lmos-operator").glob("acme-*-agent-v1.yaml"))
+    channel = REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml"
+    combined = tmp_path / "agents.yaml"
+    combined.write_text("\n---\n".join(f.read_text() for f in [*files, channel]))
+    agents = detect.read_description_file(combined)
+    assert [a.name for a in agents] == ["billing-agent-stable", "contract-agent"]  # the Channel is skipped
+    billing = agents[0]
+    assert billing.id == "billing-agent-stable-id"
+    assert [(c.name, c.version) for c in billing.capabilities] == [("view-bill", "1.0.0"),
+                                                                   ("download-bill", "1.1.0")]
+    assert billing.original_format == "" and billing.source == str(combined)
+
+
+def test_kubernetes_list_and_json_array_of_documents() -> None:
+    resource = {"apiVersion": "lmos.eclipse/v1", "kind": "Agent", "metadata": {"name": "a"},
+                "spec": {"providedCapabilities": [{"name": "x", "version": "1.0.0"}]}}
+    card = json.loads((DESCRIPTIONS / "a2a-card-v1.json").read_text())
+    listed = detect.read_descriptions({"kind": "List", "items": [resource]}, source="l")
+    assert [a.name for a in listed] == ["a"]
+    mixed = detect.read_descriptions(json.dumps([resource, card]), source="mixed.json")
+    assert [(a.name, a.original_format) for a in mixed] == [("a", ""), ("contract-assistant", "a2a")]
+
+
+def test_explicit_format_skips_detection() -> None:
+    raw = json.loads((DESCRIPTIONS / "capabilities-document.json").read_text())
+    with pytest.raises(DesignFileError, match="name"):
+        detect.read_descriptions(raw, source="c.json", fmt="a2a")
+    with pytest.raises(DesignFileError, match="unknown format"):
+        detect.read_descriptions(raw, source="c.json", fmt="openapi")
+
+
+@pytest.mark.parametrize(("data", "line", "words"), [
+    (b'{"title": "a",\n  "x": [1, 2,,]}', 2, "malformed JSON"),
+    (b"name: a\n  bad: [\n", None, "malformed YAML"),
+    (b"\xff\xfe\x00garbage", None, "not UTF-8"),
+    (b"", None, "is empty"),
+    (b"   \n", None, "is empty"),
+    (b"42", None, "not a known agent description"),
+    (b'{"hello": "world"}', 1, "not a known agent description"),
+    (b"[1, 2]", None, "not a known agent description"),
+    (b"[" * 5000 + b"]" * 5000, None, "nesting"),
+    (b"a: &a [x]\n" + b"".join(b"b%d: [*a, *a, *a]\n" % i for i in range(60)), None, "alias"),
+])
+def test_malformed_and_hostile_input(data: bytes, line: int | None, words: str) -> None:
+    with pytest.raises(DesignFileError, match=words) as info:
+        detect.read_descriptions(data, source="in.json")
+    assert info.value.path == "in.json"
+    if line is not None:
+        assert info.value.line == line
+
+
+def test_deep_parsed_structures_and_huge_input_are_refused(tmp_path: Path) -> None:
+    deep: list[object] = []
+    node = deep
+    for _ in range(d.MAX_DEPTH + 5):
+        node.append([])
+        node = node[0]  # type: ignore[assignment]
+    with pytest.raises(DesignFileError, match="nesting"):
+        detect.read_descriptions(deep, source="body")
+    with pytest.raises(DesignFileError, match="MiB limit"):
+        detect.read_descriptions(b" " * (d.MAX_DESCRIPTION_BYTES + 1), source="big.json")
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:  # sparse: the size check comes before reading
+        handle.truncate(d.MAX_DESCRIPTION_BYTES + 1)
+    with pytest.raises(DesignFileError, match="MiB limit"):
+        detect.read_description_file(big)
+    with pytest.raises(DesignFileError, match="cannot read"):
+        detect.read_description_file(tmp_path / "missing.json")
+
+
+def test_numbers_keep_their_text() -> None:
+    text = '{"@context": "https://www.w3.org/2022/wot/td/v1.1", "title": "a",\n' \
+           ' "lmos:capabilities": [{"name": "x", "version": 1.10}]}'
+    [agent] = detect.read_descriptions(text, source="n.json")
+    assert agent.capabilities[0].version == "1.10"
+    [agent] = detect.read_descriptions(text.replace("https", "https").encode(), source="n.json")
+    assert agent.capabilities[0].version == "1.10"
+
+
+def test_yaml_description() -> None:
+    card = json.loads((DESCRIPTIONS / "a2a-card-v0.3.json").read_text())
+    [agent] = detect.read_descriptions(yamlio.dump(card), source="card.yaml")
+    assert agent.name == "device-orders" and agent.original == card
+
+
+# --- CLI ----------------------------------------------------------------------------------------------
+
+def test_cli_import_prints_agent_resources() -> None:
+    result = run_cli("import", str(DESCRIPTIONS / "lmos-td-billing-agent.json"),
+                     str(DESCRIPTIONS / "a2a-card-v0.3.json"))
+    assert result.returncode == 0, result.stderr
+    docs = yamlio.load_documents(result.stdout)
+    assert [(doc["kind"], doc["metadata"]["name"], doc["metadata"]["namespace"]) for doc in docs] == [
+        ("Agent", "billing-agent", "default"), ("Agent", "device-orders", "default")]
+    assert docs[1]["metadata"]["annotations"][d.DEFAULTED_VERSIONS_ANNOTATION] == "order-device,track-order"
+    assert "warning:" in result.stderr and "'order-device' has no version" in result.stderr
+
+
+def test_cli_import_json_and_namespace() -> None:
+    result = run_cli("import", str(EXAMPLES / "agentRoutingSpecs-core-test.json"), "--output", "json",
+                     "--namespace", "router")
+    assert result.returncode == 0, result.stderr
+    docs = json.loads(result.stdout)
+    assert [(x["metadata"]["name"], x["metadata"]["namespace"]) for x in docs] == [
+        ("agent1", "router"), ("agent2", "router")]
+    assert docs[0]["spec"]["providedCapabilities"][1] == {
+        "name": "capability2", "version": "1.0.0", "description": "capability2 description"}
+
+
+def test_cli_import_rejects_the_invalid_spec_with_exit_2() -> None:
+    path = EXAMPLES / "invalid-agentRoutingSpecs-core-test.json"
+    result = run_cli("import", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"error: {path}:2: [0].capabilities:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_import_bad_input_exit_codes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "x",\n "skills": [}')
+    result = run_cli("import", str(bad))
+    assert result.returncode == 2 and f"{bad}:2:" in result.stderr and "malformed JSON" in result.stderr
+    assert run_cli("import", str(tmp_path / "nope.json")).returncode == 2
+    wrong = run_cli("import", str(DESCRIPTIONS / "a2a-card-v1.json"), "--format", "capabilities")
+    assert wrong.returncode == 2 and "supportedTenants" in wrong.stderr
+
+
+def test_cli_convert() -> None:
+    result = run_cli("convert", str(DESCRIPTIONS / "capabilities-document.json"), "--to", "td")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["@type"] == "lmos:Agent" and doc["lmos:supportedChannels"] == ["web", "app"]
+    specs = run_cli("convert", str(EXAMPLES / "sample-agent-capabilities.json"), "--to", "routing-spec")
+    assert specs.returncode == 0, specs.stderr
+    assert [s["name"] for s in json.loads(specs.stdout)] == ["billing-agent", "sales-agent", "ordering-agent",
+                                                              "faq-agent"]
+    assert "not strict SemVer" in specs.stderr
+    bad = run_cli("convert", str(DESCRIPTIONS / "a2a-card-v1.json"), "--to", "openapi")
+    assert bad.returncode == 2 and "not a format" in bad.stderr
