@@ -23,11 +23,13 @@ if not picked or not routers:
     st.stop()
 
 chosen = routing.route_panel(design, query.strip(), [options[p] for p in picked], routers)
-routing.highlight(chosen)
+routing.highlight(design, chosen)
 with right:
     if chosen:
         st.markdown("**Chosen agents** (highlighted on the Designer graph)")
-        st.markdown("\n".join(f"- `{key or 'all agents'}` → **{agent}**" for key, agent in chosen.items()))
+        st.markdown("\n".join(f"- `{key or 'all agents'}` → **{m.agent}**" for key, m in chosen.items()))
+with st.expander("Route on the design graph", expanded=False):
+    routing.route_graph(design, chosen)
 routing.add_test_form(design, query.strip(), chosen)
 st.caption(f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
            "`lmos-studio test`.")

@@ -25,8 +25,13 @@ def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, pa
     expect(main.get_by_role("heading", name="default/acme-web-stable")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text(re.compile(r"billing-agent-stable · download-bill · score")).first).to_be_visible()
     expect(main.get_by_text("Chosen agents")).to_be_visible()
+    main.get_by_text("Route on the design graph").click()
+    expect(main.locator("iframe").first).to_be_visible(timeout=LOAD_MS)
     main.get_by_role("button", name=re.compile("Add as routing test")).click()
     expect(page.get_by_text(re.compile(r"Routing test added \(5 in the design\)"))).to_be_visible(timeout=LOAD_MS)
+    page.get_by_test_id("stSidebarNav").get_by_text("Designer").click()  # the chosen agent is selected there
+    highlighted = page.get_by_test_id("stMain").get_by_text(re.compile(r"Highlighted: agent billing-agent-"))
+    expect(highlighted).to_be_visible(timeout=LOAD_MS)  # the first channel's (acme-ivr-canary) chosen agent
 
 
 def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp, page: Any, tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ def test_unknown_channel_names_the_csv_line() -> None:
 
 def test_channel_refs_key_name_label_and_ambiguity() -> None:
     assert channel_key(DESIGN, "default/web-stable") == channel_key(DESIGN, "web") == "default/web-stable"
-    assert channel_key(DESIGN, "") == ""
+    assert channel_key(DESIGN, "") == "" and channel_key(DESIGN.replace(channels=()), "web") == ""
     twin = DESIGN.replace(channels=(*DESIGN.channels, WEB.model_copy(update={"namespace": "other"})))
     assert channel_key(twin, "web-stable") == "default/web-stable"  # the default namespace wins a shared name
     with pytest.raises(RoutingError, match="ambiguous"):

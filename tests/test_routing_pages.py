@@ -33,8 +33,10 @@ def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None
     at.text_input(key="playground_query").input("I want a PDF of my last bill").run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == [s.value for s in at.success if "billing-agent-stable" in s.value]
-    assert at.session_state["selected_agent"] == "billing-agent-stable"
-    assert at.session_state["highlight"] == ["billing-agent-stable"]
+    assert at.session_state["selected_agent"] == "default/billing-agent-stable"
+    assert "agent:default/billing-agent-stable" in at.session_state["highlight"]
+    assert "channel:default/acme-web-stable" in at.session_state["highlight"]
+    assert at.expander[0].label == "Route on the design graph"
     ranked = at.dataframe[0].value
     assert list(ranked.columns) == ["rank", "agent", "capability", "score", "evidence"]
     assert ranked.iloc[0]["capability"] == "download-bill"

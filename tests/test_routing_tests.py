@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from lmos_studio.cli import main
+from lmos_studio.commands import routing as routing_commands
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
+from lmos_studio.routing.select import DEFAULT_ROUTER
 from lmos_studio.routing.tests import junit_xml, run_routing_tests
 from tests.conftest import ACME, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
@@ -57,10 +60,7 @@ def test_cli_test_exit_codes_and_junit(tmp_path: Path, failing_design: Path) -> 
     assert ok.returncode == 0, ok.stderr
     assert "4/4 routing tests passed" in ok.stdout
     assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
-    bad = run_cli("test", str(failing_design), "--router", "statistical", "--output", "json")
-    assert bad.returncode == 1
-    assert json.loads(bad.stdout)["passed"] == 1
-    assert run_cli("test", str(ACME), "--router", "nope").returncode == 2
+
 
 
 def test_cli_route_contract() -> None:
@@ -71,9 +71,7 @@ def test_cli_route_contract() -> None:
     assert set(data) == {"channel", "router", "matches"} and data["channel"] == "default/acme-web-stable"
     assert data["matches"][0]["agent"] == "billing-agent-stable"
     assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
-    ambiguous = run_cli("route", str(ACME), "--channel", "web", "hello")
-    assert ambiguous.returncode == 2 and "ambiguous" in ambiguous.stderr and "Traceback" not in ambiguous.stderr
-    assert run_cli("route", str(ACME), "--channel", "ivr-stable", " ").returncode == 2
+
 
 
 def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
@@ -86,15 +84,10 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("query,agent\nshow my bill,billing-agent-stable\nno agent here\n")
     failed = run_cli("eval", str(ACME), str(bad))
-    assert failed.returncode == 2 and f"{bad}:3: 1 fields" in failed.stderr
-    unknown = tmp_path / "unknown.csv"
-    unknown.write_text("query,agent,channel\nshow my bill,billing-agent-stable,mars\n")
-    failed = run_cli("eval", str(ACME), str(unknown))
-    assert failed.returncode == 2 and f"{unknown}:2: channel:" in failed.stderr
-    assert run_cli("eval", str(ACME), str(tmp_path / "missing.csv")).returncode == 2
+    assert failed.returncode == 2 and f"{bad}:3: 1 fields" in failed.stderr and "Traceback" not in failed.stderr
 
 
-def test_cli_eval_with_seed_and_default_channel(tmp_path: Path) -> None:
+def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     queries = tmp_path / "q.csv"
     queries.write_text("text,agent\nI fancy a new smartphone,offer-agent\n")
     seed = ACME.parent.parent.parent / "shared" / "reference" / "lmos-router-examples" / "seed.json"
@@ -104,9 +97,8 @@ def test_cli_eval_with_seed_and_default_channel(tmp_path: Path) -> None:
     write_design(Design(agents=(
         Agent(name="offer-agent", capabilities=(Capability(name="offers", version="1.0.0"),)),
         Agent(name="order-agent", capabilities=(Capability(name="orders", version="1.0.0"),)))), design)
-    result = run_cli("eval", str(design), str(queries), "--seed", str(seed), "--router", "statistical")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["accuracy"] == 1.0
+    assert cli(capsys, "eval", str(design), str(queries), "--seed", str(seed), "--router", "statistical") == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
 
 
 def test_cli_whatif_contract() -> None:
@@ -119,7 +111,55 @@ def test_cli_whatif_contract() -> None:
     assert {r["query"] for r in tests} == {"show me my bill please", "send me the invoice as a PDF"}
     assert all(r["broken"] for r in tests)
     assert any(r["source"] == "query" for r in data["routes"])
-    assert run_cli("whatif", str(ACME)).returncode == 2
-    assert run_cli("whatif", str(ACME), "--remove-capability", "contract-agent").returncode == 2
-    bad = run_cli("whatif", str(ACME), "--remove-agent", "ghost")
-    assert bad.returncode == 2 and "ghost" in bad.stderr
+
+
+def test_cli_route_and_eval_on_an_agent_routing_spec_json(reference: Path, tmp_path: Path) -> None:
+    specs = reference / "lmos-router-benchmark" / "agentRoutingSpecs.json"
+    routed = run_cli("route", str(specs), "--router", "statistical", "where is my parcel, it is late")
+    assert routed.returncode == 0, routed.stderr
+    data = json.loads(routed.stdout)
+    assert data["channel"] == "" and data["matches"][0]["agent"].endswith("-agent")
+    queries = tmp_path / "q.csv"
+    queries.write_text("instruction,agent,intent,channel\nI want my money back,refund-agent,get_refund,any\n")
+    evaluated = run_cli("eval", str(specs), str(queries), "--router", "statistical")  # no Channels: all agents
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["n"] == 1
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
+    """The CLI in this process (fast; the subprocess tests above check the real entry point)."""
+    capsys.readouterr()
+    return main(list(args))
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (("test", "{failing}", "--router", "statistical"), 1, ""),
+    (("test", str(ACME), "--router", "nope"), 2, "unknown router 'nope'"),
+    (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
+    (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
+    (("route", "{missing}", "hello"), 2, "no such file or folder"),
+    (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
+    (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
+    (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),
+    (("whatif", str(ACME)), 2, "give at least one change"),
+    (("whatif", str(ACME), "--remove-capability", "contract-agent"), 2, "write AGENT:CAPABILITY"),
+    (("whatif", str(ACME), "--remove-agent", "ghost"), 2, "agent 'ghost' is not in the design"),
+    (("whatif", str(ACME), "--move-agent", "weather-agent"), 2, "AGENT:CHANNEL_LABEL"),
+])
+def test_cli_exit_codes_and_messages(args: tuple[str, ...], code: int, message: str, failing_design: Path,
+                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("query,agent,channel\nshow my bill,billing-agent-stable,mars\n")
+    paths = {"failing": str(failing_design), "unknown": str(unknown), "missing": str(tmp_path / "missing.csv")}
+    assert cli(capsys, *(a.format(**paths) for a in args)) == code
+    assert message in capsys.readouterr().err
+
+
+def test_cli_table_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "eval", str(ACME), str(QUERIES), "--router", "statistical", "-o", "table") == 0
+    assert "macro F1" in capsys.readouterr().out
+    assert cli(capsys, "route", str(ACME), "--channel", "acme-ivr-stable", "-o", "table", "my bill") == 0
+    assert "billing-agent-stable" in capsys.readouterr().out
+    assert cli(capsys, "whatif", str(ACME), "--disable-agent", "weather-agent", "-o", "table") == 0
+    assert "lmos-demo/acme-web-stable" in capsys.readouterr().out
+    assert routing_commands.DEFAULT_ROUTER == DEFAULT_ROUTER

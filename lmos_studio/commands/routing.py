@@ -10,18 +10,21 @@ whatif → which channels resolve differently and which tests / labelled queries
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import yamlio
+from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
-from lmos_studio.routing.evaluate import DEFAULT_ROUTER, channel_key, evaluate, get_router, table_for
-from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
-from lmos_studio.routing.tests import junit_xml, run_routing_tests
-from lmos_studio.whatif import Change, parse_change, what_if
+
+if TYPE_CHECKING:
+    from lmos_studio.whatif import Change
+
+# The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
+DEFAULT_ROUTER = "auto"
 
 PathArg = Annotated[Path, typer.Argument(
     help="A design (file or folder), LMOS YAML, or AgentRoutingSpec JSON.")]
@@ -38,13 +41,11 @@ def load_routing_design(paths: list[Path]) -> Design:
         if not path.exists():
             raise DesignFileError("no such file or folder; check the path", path=str(path))
     if len(paths) == 1 and paths[0].is_file() and paths[0].suffix.lower() == ".json":
-        try:
-            from lmos_studio.formats.detect import read_descriptions  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            pass
-        else:
-            agents = read_descriptions(paths[0])
-            return Design(name=paths[0].stem, agents=tuple(getattr(agents, "agents", agents)))
+        try:  # AgentRoutingSpec, A2A card, TD, capabilities document … (a JSON design falls through)
+            agents = read_description_file(paths[0])
+        except DesignFileError:
+            return load(paths).design
+        return Design(name=paths[0].stem, agents=tuple(agents))
     return load(paths).design
 
 
@@ -57,6 +58,8 @@ def route(path: PathArg, query: Annotated[str, typer.Argument(help="The customer
           channel: ChannelOpt = None, router: RouterOpt = DEFAULT_ROUTER, output: OutputOpt = "json",
           top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5) -> None:
     """Route one query in one channel: the ranked agents and capabilities, with scores and evidence."""
+    from lmos_studio.routing.evaluate import channel_key, get_router, table_for
+
     if not query.strip():
         fail("the query is empty; pass the customer message as the last argument")
     design = load_routing_design([path])
@@ -85,6 +88,9 @@ def eval_command(path: PathArg,
 
     --channel is the channel of rows that do not name one (default: all agents).
     """
+    from lmos_studio.routing.evaluate import evaluate, get_router
+    from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
+
     design = load_routing_design([path])
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
@@ -110,6 +116,9 @@ def test_command(paths: Annotated[list[Path], typer.Argument(help="Design files 
                      "--junit", help="Write a JUnit XML report here.")] = None,
                  output: OutputOpt = "table") -> None:
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
+    from lmos_studio.routing.evaluate import get_router
+    from lmos_studio.routing.tests import junit_xml, run_routing_tests
+
     design = load_routing_design(paths)
     chosen = get_router(router)
     outcomes = run_routing_tests(design, router=chosen)
@@ -129,6 +138,8 @@ def test_command(paths: Annotated[list[Path], typer.Argument(help="Design files 
 
 def _changes(remove_agent: list[str], disable_agent: list[str], remove_capability: list[str],
              move_agent: list[str]) -> list[Change]:
+    from lmos_studio.whatif import parse_change
+
     pairs = [("remove-agent", remove_agent), ("disable-agent", disable_agent),
              ("remove-capability", remove_capability), ("move-agent", move_agent)]
     return [parse_change(kind, value) for kind, values in pairs for value in values]
@@ -146,6 +157,10 @@ def whatif_command(path: PathArg, remove_agent: Many = None, disable_agent: Many
                        "--queries", help="Labelled CSV whose queries are checked too.")] = None,
                    router: RouterOpt = DEFAULT_ROUTER, output: OutputOpt = "json") -> None:
     """What if an agent or capability went away or moved: channel resolution and routes, before → after."""
+    from lmos_studio.routing.evaluate import get_router
+    from lmos_studio.routing.labelled import read_labelled_csv
+    from lmos_studio.whatif import what_if
+
     changes = _changes(remove_agent or [], disable_agent or [], remove_capability or [], move_agent or [])
     if not changes:
         fail("give at least one change: --remove-agent, --disable-agent, --remove-capability or --move-agent")

@@ -33,8 +33,9 @@ def channel_key(design: Design, ref: str) -> str:
     """The key of the Channel named by key, name or channel label; "" stays "" (all agents).
 
     A name shared by Channels of several namespaces means the one in the default namespace, if any.
+    A design without Channels routes every query over all its agents, whatever channel it names.
     """
-    if not ref:
+    if not ref or not design.channels:
         return ALL_AGENTS
     by_name = [c for c in design.channels if c.name == ref]
     if len(by_name) > 1:

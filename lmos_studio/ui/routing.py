@@ -15,7 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
+from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.model import Design, RoutingTest
+from lmos_studio.routing.base import Match
 from lmos_studio.routing.evaluate import (
     Evaluation,
     comparison_rows,
@@ -54,9 +56,9 @@ def router_picker(key: str, *, multi: bool = True) -> list[str]:
     return picked
 
 
-def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str]) -> dict[str, str]:
-    """Ranked answers per channel, routers side by side; returns channel key → chosen agent (first router)."""
-    chosen: dict[str, str] = {}
+def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str]) -> dict[str, Match]:
+    """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router)."""
+    chosen: dict[str, Match] = {}
     for key in channel_keys:
         st.subheader(key or ALL_AGENTS_LABEL, divider="gray")
         for column, router in zip(st.columns(len(routers)), routers, strict=True):
@@ -71,7 +73,7 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                 if best is None:
                     st.warning("No agent matches this query in this channel.")
                     continue
-                chosen.setdefault(key, best.agent)
+                chosen.setdefault(key, best)
                 st.success(f"{best.agent} · {best.capability} · score {best.score:.3f}", icon=":material/check:")
                 st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
                 if result.usage:
@@ -79,21 +81,45 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
     return chosen
 
 
-def highlight(chosen: dict[str, str]) -> None:
-    """Mark the chosen agents for the Designer graph (it reads these session keys)."""
-    agents = list(dict.fromkeys(chosen.values()))
-    st.session_state[state.HIGHLIGHT] = agents
-    st.session_state[state.SELECTED_AGENT] = agents[0] if agents else None
+def agent_key(design: Design, channel_key: str, agent: str) -> str:
+    """The namespace/name of a routed agent (a channel routes within its own namespace)."""
+    if channel_key:
+        return f"{channel_key.split('/', 1)[0]}/{agent}"
+    found = design.agent(agent)
+    return found.key if found else agent
 
 
-def add_test_form(design: Design, query: str, chosen: dict[str, str]) -> None:
+def highlight(design: Design, chosen: dict[str, Match]) -> None:
+    """Mark the chosen agents and their channels for the Designer graph (it reads these session keys)."""
+    graph, _ = resources.design_graph(design)
+    parts = [highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
+             for key, m in chosen.items()]
+    st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})
+    st.session_state[state.SELECTED_AGENT] = agent_key(design, *next(
+        ((k, m.agent) for k, m in chosen.items()), ("", ""))) if chosen else None
+
+
+def route_graph(design: Design, chosen: dict[str, Match]) -> None:
+    """The design graph with each channel's chosen agent highlighted."""
+    graph, _ = resources.design_graph(design)
+    parts = [highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
+             for key, m in chosen.items()]
+    if not parts:
+        return
+    union = Highlight(nodes=frozenset().union(*(p.nodes for p in parts)),
+                      edges=frozenset().union(*(p.edges for p in parts)), focus=parts[0].focus,
+                      note="; ".join(p.note for p in parts if p.note))
+    st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
+
+
+def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
     """Store (query, channel, expected agent[, capability]) as a routing test in the design."""
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
         keys = list(chosen) or [ALL_AGENTS]
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
-        agents = [a.name for a in design.agents]
-        first = chosen.get(key, agents[0] if agents else "")
+        agents = sorted({a.name for a in design.agents})
+        first = chosen[key].agent if key in chosen else ""
         agent = st.selectbox("Expected agent", agents, index=agents.index(first) if first in agents else 0,
                              key="new_test_agent")
         capability = st.text_input("Expected capability (optional)", key="new_test_capability")
