@@ -15,6 +15,7 @@ with labelled:
     default = options[st.selectbox("Channel for rows without one", list(options), key="eval_channel")]
     seed = routing.seed_picker()
     routers = routing.router_picker("eval_routers")
+    calibrate = st.checkbox("Calibrate thresholds (hybrid) on this set first", key="eval_calibrate")
     queries = []
     if picked is not None:
         try:
@@ -22,11 +23,12 @@ with labelled:
             st.caption(f"{len(queries)} labelled queries from `{picked[0]}`")
         except LmosStudioError as exc:
             widgets.show_error(exc)
-    signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default, seed)
+    signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default,
+                                             (seed, calibrate))
     if st.button("Evaluate", type="primary", disabled=not (queries and routers), key="eval_run"):
         try:
             results = routing.run_evaluations(design, queries, routers, seed=seed, channel=default,
-                                              source=picked[0] if picked else "")
+                                              source=picked[0] if picked else "", calibrate=calibrate)
             st.session_state[routing.RESULTS] = (signature, results)
         except LmosStudioError as exc:
             widgets.show_error(exc)

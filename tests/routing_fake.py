@@ -66,3 +66,34 @@ WEB = Channel(name="web-stable", labels={"channel": "web", "tenant": "t"}, requi
 APP = Channel(name="app-stable", labels={"channel": "app", "tenant": "t"},
               required_capabilities=(RequiredCapability(name="forecast", version="1.0.0"),))
 DESIGN = Design(name="small", agents=AGENTS, channels=(WEB, APP))
+
+
+@dataclass(frozen=True)
+class FakeCalibration:
+    threshold: float
+    n: int
+
+
+@dataclass
+class FittedThreshold(FittedOverlap):
+    """Like a hybrid router: reports usage per query and can calibrate a threshold on labelled pairs."""
+
+    threshold: float = 1.01  # above every overlap score: the "LLM" track until calibrated
+
+    def route(self, query: str, *, top_k: int = 5) -> RouteResult:
+        result = super().route(query, top_k=top_k)
+        track = "fast" if result.best and result.best.score >= self.threshold else "llm"
+        return RouteResult(result.router, result.matches, 1.0,
+                           {"track": track, "total_tokens": 10, "cost_usd": 0.5, "threshold": self.threshold})
+
+    def calibrated(self, labelled: Sequence[tuple[str, str]]) -> tuple[FittedThreshold, FakeCalibration]:
+        return FittedThreshold(self.name, self.texts, threshold=0.5), FakeCalibration(0.5, len(labelled))
+
+
+@dataclass
+class ThresholdRouter(OverlapRouter):
+    name: str = "threshold"
+
+    def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedThreshold:
+        fitted = super().fit(table, seed=seed)
+        return FittedThreshold(self.name, fitted.texts)

@@ -20,7 +20,7 @@ from lmos_studio.routing.evaluate import (
 from lmos_studio.routing.labelled import LabelledQuery, parse_labelled_csv, parse_seed, read_seed, seed_rows
 from lmos_studio.routing.metrics import NO_AGENT, Prediction, compute_metrics
 from tests.conftest import ACME, REFERENCE
-from tests.routing_fake import DESIGN, WEB, OverlapRouter
+from tests.routing_fake import DESIGN, WEB, OverlapRouter, ThresholdRouter
 
 
 def prediction(expected: str, got: str, *, cap: str = "", got_cap: str = "", ms: float = 1.0) -> Prediction:
@@ -172,3 +172,17 @@ def test_acme_sample_csv_parses_and_names_known_channels() -> None:
 
 def test_reference_is_present() -> None:
     assert (REFERENCE / "lmos-router-benchmark" / "train.csv").exists()
+
+
+def test_usage_is_summed_and_a_threshold_router_is_calibrated_per_channel() -> None:
+    rows = [LabelledQuery("show my bill", "billing", "", "web", 2),
+            LabelledQuery("contract end date", "contract", "", "web", 3),
+            LabelledQuery("rain tomorrow", "weather", "", "app-stable", 4)]
+    plain = evaluate(DESIGN, rows, router=ThresholdRouter())
+    assert plain.calibrations == {} and plain.usage == {"track llm": 3, "total_tokens": 30, "cost_usd": 1.5}
+    tuned = evaluate(DESIGN, rows, router=ThresholdRouter(), calibrate=True)
+    assert tuned.calibrations == {"default/web-stable": {"threshold": 0.5, "n": 2},
+                                  "default/app-stable": {"threshold": 0.5, "n": 1}}
+    assert tuned.usage["track fast"] == 3
+    assert json.loads(tuned.to_json())["calibrations"]["default/app-stable"]["n"] == 1
+    assert "usage" not in tuned.to_dict()  # the CLI contract keeps its keys

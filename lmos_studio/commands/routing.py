@@ -83,7 +83,9 @@ def eval_command(path: PathArg,
                  seed: Annotated[Path | None, typer.Option(
                      "--seed", help="Seed examples (CSV like QUERIES, or lmos-router seed.json).")] = None,
                  router: RouterOpt = DEFAULT_ROUTER, channel: ChannelOpt = None,
-                 output: OutputOpt = "json") -> None:
+                 output: OutputOpt = "json",
+                 calibrate: Annotated[bool, typer.Option(
+                     "--calibrate", help="Calibrate a hybrid router's threshold on QUERIES first.")] = False) -> None:
     """Evaluate a router on a labelled query set: accuracy, per-agent P/R/F1, confusion, misroutes, latency.
 
     --channel is the channel of rows that do not name one (default: all agents).
@@ -95,7 +97,9 @@ def eval_command(path: PathArg,
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
     result = evaluate(design, rows, router=get_router(router), seed=seeds, channel=channel or "",
-                      source=str(queries))
+                      source=str(queries), calibrate=calibrate)
+    for key, calibration in result.calibrations.items():
+        typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()
 
     def table() -> str:

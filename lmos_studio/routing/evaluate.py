@@ -8,11 +8,12 @@ in labelled.py, the figures in metrics.py; this module only routes and collects.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lmos_studio.errors import DesignFileError, RoutingError
@@ -71,12 +72,17 @@ class Evaluation:
     router: str
     predictions: tuple[Prediction, ...]
     metrics: Metrics
+    usage: dict[str, Any] = field(default_factory=dict)  # tokens, cost, tracks summed over the queries
+    calibrations: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel key → hybrid threshold
 
     def to_dict(self) -> dict[str, Any]:
+        """The `lmos-studio eval` JSON (exactly the contract's keys)."""
         return self.metrics.to_dict()
 
     def to_json(self) -> str:
-        return json.dumps({"router": self.router, **self.to_dict()}, indent=2, ensure_ascii=False)
+        """Everything, for download: router, the contract's figures, usage and calibrations."""
+        return json.dumps({"router": self.router, **self.to_dict(), "usage": self.usage,
+                           "calibrations": self.calibrations}, indent=2, ensure_ascii=False)
 
     def to_csv(self) -> str:
         """Every prediction as a CSV row (for download)."""
@@ -115,38 +121,67 @@ def route_timed(fitted: FittedRouter, text: str, *, top_k: int = 5) -> tuple[Rou
     return result, (time.perf_counter() - start) * 1000.0
 
 
-def _predict(fitted: FittedRouter, query: LabelledQuery, key: str) -> Prediction:
+def _predict(fitted: FittedRouter, query: LabelledQuery, key: str) -> tuple[Prediction, dict[str, Any]]:
     result, elapsed = route_timed(fitted, query.text)
     best = result.best
     return Prediction(text=query.text, expected_agent=query.agent, expected_capability=query.capability,
                       channel=key, agent=best.agent if best else "",
                       capability=best.capability if best else "",
                       score=best.score if best else 0.0, evidence=best.evidence if best else (),
-                      latency_ms=result.latency_ms or elapsed, line=query.line)
+                      latency_ms=result.latency_ms or elapsed, line=query.line), result.usage
+
+
+def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
+    """Sum token counts and cost over routed queries; count how often each track (fast / llm) answered."""
+    for name, value in usage.items():
+        if name == "track":
+            total[f"track {value}"] = total.get(f"track {value}", 0) + 1
+        elif isinstance(value, int | float) and not isinstance(value, bool) and name != "threshold":
+            total[name] = total.get(name, 0) + value
+
+
+def _calibrated(fitted: FittedRouter, rows: Sequence[LabelledQuery]) -> tuple[FittedRouter, dict[str, Any] | None]:
+    """A router that can calibrate a threshold (hybrid) calibrated on these rows, and the calibration."""
+    calibrate = getattr(fitted, "calibrated", None)
+    if calibrate is None:
+        return fitted, None
+    better, calibration = calibrate([(q.text, q.agent) for q in rows])
+    figures = {f.name: getattr(calibration, f.name) for f in dataclasses.fields(calibration)}
+    return better, figures
 
 
 def evaluate(design: Design, queries: Sequence[LabelledQuery], *, router: Router,
              seed: Sequence[SeedRow] = (), channel: str = "", progress: Progress | None = None,
-             fit: Fit | None = None, source: str | None = None) -> Evaluation:
+             fit: Fit | None = None, source: str | None = None, calibrate: bool = False) -> Evaluation:
     """Route every query in its channel (`channel` is the default for rows without one) and score the router.
 
     `fit(table, seed)` may be given to reuse fitted routers (the UI caches them); by default `router.fit`.
-    Errors: unknown channels name the CSV line; a router failure is a RoutingError.
+    `calibrate` lets a router with a threshold (hybrid) calibrate it on each channel's rows first
+    (optimistic: the same queries are then scored). Errors: unknown channels name the CSV line; a router
+    failure is a RoutingError.
     """
     groups = group_by_channel(design, queries, default_channel=channel, source=source)
     do_fit: Fit = fit or (lambda table, rows: router.fit(table, seed=rows))
     predictions: list[Prediction] = []
+    usage: dict[str, Any] = {}
+    calibrations: dict[str, dict[str, Any]] = {}
     total = len(queries)
     for key, rows in groups.items():
         table = table_for(design, key)
         fitted = do_fit(table, seed_for(table, seed))
+        if calibrate:
+            fitted, calibration = _calibrated(fitted, rows)
+            if calibration is not None:
+                calibrations[key] = calibration
         for query in rows:
-            predictions.append(_predict(fitted, query, key))
+            prediction, used = _predict(fitted, query, key)
+            predictions.append(prediction)
+            add_usage(usage, used)
             if progress is not None:
                 progress(len(predictions), total)
     predictions.sort(key=lambda p: p.line)
     return Evaluation(router=router.name, predictions=tuple(predictions),
-                      metrics=compute_metrics(predictions))
+                      metrics=compute_metrics(predictions), usage=usage, calibrations=calibrations)
 
 
 def compare(design: Design, queries: Sequence[LabelledQuery], *, routers: Iterable[Router],

@@ -6,6 +6,7 @@ descriptions or CSVs is shown through dataframes, tables and plain text, never a
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -150,7 +151,7 @@ def seed_picker() -> tuple[SeedRow, ...]:
 
 
 def run_evaluations(design: Design, queries: Sequence[LabelledQuery], routers: Sequence[str], *,
-                    seed: tuple[SeedRow, ...], channel: str, source: str) -> list[Evaluation]:
+                    seed: tuple[SeedRow, ...], channel: str, source: str, calibrate: bool = False) -> list[Evaluation]:
     """Run each router with a progress bar (left at 100 % with the count when done)."""
     total = len(queries) * len(routers)
     bar = st.progress(0.0, text=f"Routing {total} queries…")
@@ -164,7 +165,7 @@ def run_evaluations(design: Design, queries: Sequence[LabelledQuery], routers: S
                 bar.progress((offset + done) / total, text=f"{router}: {offset + done}/{total} queries")
 
         results.append(evaluate(design, queries, router=resources.cached_router(router), seed=seed,
-                                channel=channel, source=source, progress=progress))
+                                channel=channel, source=source, progress=progress, calibrate=calibrate))
     bar.progress(1.0, text=f"Done: {total}/{total} queries routed")
     return results
 
@@ -188,6 +189,13 @@ def show_evaluation(evaluation: Evaluation) -> None:
     cols[2].metric("Macro F1", f"{m.macro_f1:.3f}")
     cols[3].metric("Latency p50", f"{m.latency_p50_ms:.2f} ms")
     cols[4].metric("Latency p95", f"{m.latency_p95_ms:.2f} ms")
+    if evaluation.usage:
+        st.caption("Usage over the set: " + " · ".join(
+            f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in evaluation.usage.items()))
+    for key, calibration in evaluation.calibrations.items():
+        st.caption(f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
+                   + " · ".join(f"{k} {v}" for k, v in calibration.items())
+                   + " (optimistic: the same queries are scored)")
     left, right = st.columns(2)
     left.markdown("**Per agent**")
     left.dataframe(pd.DataFrame(per_agent_rows(evaluation)), hide_index=True, width="stretch")
@@ -286,5 +294,7 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         st.success("No routing test or labelled query changes route.")
 
 
-def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, seed: Any) -> str:
-    return json.dumps([design.digest(), source, list(routers), channel, len(seed)])
+def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, extra: Any) -> str:
+    """What a stored evaluation was run on: results of other inputs are not shown as current."""
+    extra_digest = hashlib.sha256(repr(extra).encode()).hexdigest()
+    return json.dumps([design.digest(), source, list(routers), channel, extra_digest])
