@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"  # lmos-router's default model
     llm_timeout_s: float = 30.0
     embedding_model: str | None = None  # OpenAI-compatible /embeddings model; unset = local MiniLM or none
+    hybrid_threshold: float = Field(default=0.8, ge=0.0, le=1.0)  # hybrid router: fast track at ≥ this score
 
     @property
     def registry_path(self) -> Path:

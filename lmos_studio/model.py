@@ -9,6 +9,8 @@ Versions are always strings. Reading and writing files lives in `formats/`, not 
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -263,9 +265,22 @@ class Design(Frozen):
     def namespaces(self) -> tuple[str, ...]:
         return tuple(sorted({a.namespace for a in self.agents} | {c.namespace for c in self.channels}))
 
-    def digest(self) -> str:
-        """A content hash: equal designs have equal digests (cache keys for routers and views)."""
+    @cached_property
+    def digest_cached(self) -> str:
         return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+
+    def digest(self) -> str:
+        """A content hash: equal designs have equal digests (cache keys for routers and views).
+
+        Computed once per (immutable) design object.
+        """
+        return self.digest_cached
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Design:
+        """A copy; the cached digest is not carried over (the copy's content may differ)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("digest_cached", None)
+        return copy
 
     def replace(self, **changes: Any) -> Design:
         """A copy with some fields replaced (the model is frozen)."""

@@ -231,3 +231,12 @@ def designs(draw: st.DrawFn) -> Design:
 @given(designs())
 def test_design_yaml_design_is_the_identity(design: Design) -> None:
     assert design_from_text(design_to_yaml(design), name=design.name).design == design
+
+
+def test_digest_is_cached_per_object_and_never_stale() -> None:
+    design = read_design(ACME)
+    first = design.digest()
+    assert design.digest() is first
+    changed = design.replace(name="other")
+    assert changed.digest() != first and design.model_copy().digest() == first
+    assert changed.replace(name=design.name).digest() == first

@@ -165,7 +165,7 @@ _agents = st.builds(
 
 
 @given(_agents)
-@settings(database=None, max_examples=150, deadline=None)
+@settings(database=None, max_examples=100, deadline=None)
 def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
     card = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
     back = a2a.card_to_agent(card)
@@ -173,3 +173,27 @@ def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
                   "supported_channels", "capabilities", "endpoints", "security"):
         assert getattr(back, field) == getattr(agent, field), field
     assert a2a.agent_to_card(back, "1.0") == card
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"annotations": ["x"]}, "capabilities.extensions[0].params.annotations"),
+    ({"supportedChannels": "web"}, "capabilities.extensions[0].params.supportedChannels"),
+    ({"name": "Not Valid"}, "capabilities.extensions[0].params.name"),
+    ({"otherEndpoints": [{"uri": "x"}]}, "capabilities.extensions[0].params.otherEndpoints[0].protocol"),
+    ({"capabilities": {"s": "x"}}, "capabilities.extensions[0].params.capabilities.s"),
+])
+def test_hostile_studio_extension_is_a_clear_error(params: dict[str, Any], field: str) -> None:
+    card = {"name": "a", "skills": [{"id": "s", "name": "S"}],
+            "capabilities": {"extensions": [{"uri": a2a.STUDIO_EXTENSION, "params": params}]}}
+    with pytest.raises(DesignFileError) as info:
+        a2a.card_to_agent(card, source="card.json")
+    assert info.value.field == field
+
+
+def test_v03_main_url_repeated_in_additional_interfaces_is_one_endpoint() -> None:
+    card = load("a2a-card-v0.3.json")
+    card["additionalInterfaces"].insert(0, {"url": card["url"], "transport": "JSONRPC"})
+    agent = a2a.card_to_agent(card)
+    assert [e.uri for e in agent.endpoints] == ["https://orders.northwind.example/a2a",
+                                                "https://orders.northwind.example/a2a/grpc"]
+    assert a2a.agent_to_card(agent, "0.3") == card  # unchanged: the original, repetition included

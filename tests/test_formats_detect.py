@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REFERENCE, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import description as d
@@ -58,9 +60,10 @@ def test_operator_agent_resources_and_multi_document_yaml(tmp_path: Path) -> Non
     files = sorted((REFERENCE / "lmos-operator").glob("acme-*-agent-v1.yaml"))
     channel = REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml"
     combined = tmp_path / "agents.yaml"
-    combined.write_text("\n---\n".join(f.read_text() for f in [*files, channel]))
+    studio = "apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: x}\n"
+    combined.write_text("\n---\n".join([*(f.read_text() for f in [*files, channel]), studio]))
     agents = detect.read_description_file(combined)
-    assert [a.name for a in agents] == ["billing-agent-stable", "contract-agent"]  # the Channel is skipped
+    assert [a.name for a in agents] == ["billing-agent-stable", "contract-agent"]  # other kinds are skipped
     billing = agents[0]
     assert billing.id == "billing-agent-stable-id"
     assert [(c.name, c.version) for c in billing.capabilities] == [("view-bill", "1.0.0"),
@@ -195,3 +198,77 @@ def test_cli_convert() -> None:
     assert "not strict SemVer" in specs.stderr
     bad = run_cli("convert", str(DESCRIPTIONS / "a2a-card-v1.json"), "--to", "openapi")
     assert bad.returncode == 2 and "not a format" in bad.stderr
+
+
+# --- fuzz: any JSON, and reference documents with one value replaced, read or fail cleanly ------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=10)
+_REFERENCE_DOCS = [json.loads(p.read_text()) for p in sorted(DESCRIPTIONS.glob("*.json"))] + [
+    json.loads((EXAMPLES / "agentRoutingSpecs-core-test.json").read_text()),
+    json.loads((EXAMPLES / "sample-agent-capabilities.json").read_text())]
+
+
+def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*prefix, i))
+    return out
+
+
+def _replaced(doc: object, path: tuple[object, ...], value: object) -> object:
+    if not path:
+        return value
+    copy = json.loads(json.dumps(doc))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return copy
+
+
+def _reads_or_fails_cleanly(data: object) -> None:
+    for text in (json.dumps(data), yamlio.dump(data)):
+        try:
+            agents = detect.read_descriptions(text, source="fuzz")
+        except DesignFileError as exc:
+            assert str(exc).startswith("fuzz")
+            continue
+        for agent in agents:  # what was read can be written in every format
+            for fmt in detect.FORMATS:
+                detect.write_description(agent, fmt)
+
+
+@given(_json)
+@settings(database=None, max_examples=200, deadline=None)
+def test_any_json_reads_or_fails_cleanly(data: object) -> None:
+    _reads_or_fails_cleanly(data)
+
+
+@given(st.sampled_from(_REFERENCE_DOCS).flatmap(
+    lambda doc: st.tuples(st.just(doc), st.sampled_from(_paths(doc)), _json)))
+@settings(database=None, max_examples=300, deadline=None)
+def test_mutated_reference_documents_read_or_fail_cleanly(
+        case: tuple[object, tuple[object, ...], object]) -> None:
+    doc, path, value = case
+    _reads_or_fails_cleanly(_replaced(doc, path, value))
+
+
+def test_imported_agents_survive_the_design_file() -> None:
+    from lmos_studio.formats.design_file import design_from_text, design_to_yaml
+    from lmos_studio.model import Agent, Design
+
+    agents: dict[str, Agent] = {}
+    for path in [*sorted(DESCRIPTIONS.glob("*.json")), EXAMPLES / "agentRoutingSpecs-core-test.json",
+                 EXAMPLES / "sample-agent-capabilities.json"]:
+        for agent in detect.read_description_file(path):
+            agents.setdefault(agent.key, agent)  # two files describe a billing-agent
+    design = Design(agents=tuple(agents.values()))
+    back = design_from_text(design_to_yaml(design), path="design.yaml").design
+    assert {a.key: a for a in back.agents} == agents

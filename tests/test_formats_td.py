@@ -18,7 +18,7 @@ from lmos_studio.formats import detect, td
 from lmos_studio.model import Agent, Capability, Endpoint, SecurityScheme
 
 DESCRIPTIONS = REFERENCE / "descriptions"
-PROPERTY = settings(database=None, max_examples=150, deadline=None)  # no .hypothesis folder in the tree
+PROPERTY = settings(database=None, max_examples=100, deadline=None)  # no .hypothesis folder in the tree
 RFC1123_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
@@ -259,3 +259,16 @@ def test_hostile_parsed_input_and_bad_names() -> None:
     with pytest.raises(DesignFileError) as info:
         td.td_to_agent(doc)
     assert info.value.field == "lmos:kubernetes.name"
+
+
+def test_embedded_original_survives_a_td_store() -> None:
+    from lmos_studio.formats import a2a
+
+    card = json.loads((DESCRIPTIONS / "a2a-card-v1.json").read_text())
+    agent = a2a.card_to_agent(card, source="card.json")
+    stored = json.loads(json.dumps(td.agent_to_td(agent, embed_original=True)))
+    assert stored["lmos:original"] == {"format": "a2a", "document": card}
+    back = td.td_to_agent(stored, source="card.json")
+    assert back == agent
+    assert a2a.agent_to_card(back) == card
+    assert "lmos:original" not in td.agent_to_td(agent)

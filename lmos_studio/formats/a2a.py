@@ -29,6 +29,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamlio import text_of
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme
@@ -72,27 +74,26 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
         doc.fail("must be a JSON object")
     title = doc.text(card, "name", "name", required=True)
     card_ver = doc.text(card, "version", "version")
-    ext = _extension(doc, card)
-    endpoints = _endpoints(doc, card) + tuple(
-        Endpoint.model_validate(e) for e in ext.get("otherEndpoints", []) if isinstance(e, dict))
-    caps, defaulted = _capabilities(doc, card, ext, d.default_version(card_ver))
-    if isinstance(ext.get("labels"), dict):
-        labels = {str(k): text_of(v) for k, v in ext["labels"].items()}
+    ext, at = _extension(doc, card)
+    endpoints = _endpoints(doc, card) + _other_endpoints(doc, ext, at)
+    caps, defaulted = _capabilities(doc, card, ext, at, d.default_version(card_ver))
+    if "labels" in ext:
+        labels = doc.string_map(ext, "labels", f"{at}.labels")
     else:
         labels = {"version": card_ver} if card_ver and d.is_label_value(card_ver) else {}
-    annotations = {str(k): text_of(v) for k, v in (ext.get("annotations") or {}).items()}
-    tenants = ext.get("supportedTenants")
-    if not isinstance(tenants, list):
-        tenants = list(dict.fromkeys(str(e.extras["tenant"]) for e in endpoints if e.extras.get("tenant")))
+    if "supportedTenants" in ext:
+        tenants = doc.texts(ext, "supportedTenants", f"{at}.supportedTenants")
+    else:
+        tenants = tuple(dict.fromkeys(text_of(e.extras["tenant"]) for e in endpoints if e.extras.get("tenant")))
     return Agent(
-        name=str(ext.get("name") or d.agent_name(title)),
-        namespace=str(ext.get("namespace") or DEFAULT_NAMESPACE),
+        name=d.check_name(doc, ext, "name", f"{at}.name") or d.agent_name(title),
+        namespace=d.check_name(doc, ext, "namespace", f"{at}.namespace") or DEFAULT_NAMESPACE,
         labels=labels,
-        annotations=d.mark_defaulted(annotations, defaulted),
-        id=str(ext.get("id", "")),
+        annotations=d.mark_defaulted(doc.string_map(ext, "annotations", f"{at}.annotations"), defaulted),
+        id=doc.text(ext, "id", f"{at}.id"),
         description=doc.text(card, "description", "description"),
-        supported_tenants=tuple(str(t) for t in tenants),
-        supported_channels=tuple(str(c) for c in ext.get("supportedChannels") or ()),
+        supported_tenants=tenants,
+        supported_channels=doc.texts(ext, "supportedChannels", f"{at}.supportedChannels"),
         capabilities=tuple(caps),
         endpoints=endpoints,
         security=_security(doc, card),
@@ -102,22 +103,34 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
     )
 
 
-def _extension(doc: d.Doc, card: dict[str, Any]) -> dict[str, Any]:
+def _extension(doc: d.Doc, card: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The Studio extension's params (or {}) and their field path."""
     capabilities = doc.mapping(card, "capabilities", "capabilities")
     for i, ext in enumerate(doc.seq(capabilities, "extensions", "capabilities.extensions")):
         if isinstance(ext, dict) and ext.get("uri") == STUDIO_EXTENSION:
-            params = doc.mapping(ext, "params", f"capabilities.extensions[{i}].params")
-            return dict(params)
-    return {}
+            at = f"capabilities.extensions[{i}].params"
+            return doc.mapping(ext, "params", at), at
+    return {}, ""
+
+
+def _other_endpoints(doc: d.Doc, ext: dict[str, Any], at: str) -> tuple[Endpoint, ...]:
+    out = []
+    for i, node in enumerate(doc.seq(ext, "otherEndpoints", f"{at}.otherEndpoints")):
+        try:
+            out.append(Endpoint.model_validate(d.plain(node)))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            doc.fail(f"{err['msg']}", field=f"{at}.otherEndpoints[{i}]" + (f".{loc}" if loc else ""))
+    return tuple(out)
 
 
 _SKILL_KEYS = ("id", "name", "description", "examples", "tags")
 
 
-def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any],
+def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str,
                   fallback: str) -> tuple[list[Capability], list[str]]:
-    given = ext.get("capabilities")
-    known: dict[str, Any] = given if isinstance(given, dict) else {}
+    known = doc.mapping(ext, "capabilities", f"{at}.capabilities")
     caps, defaulted = [], []
     for i, skill in enumerate(doc.seq(card, "skills", "skills", required=True)):
         field = f"skills[{i}]"
@@ -125,9 +138,8 @@ def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any],
             doc.fail("must be a mapping with id and name", field=field)
         skill_id = doc.text(skill, "id", f"{field}.id", required=True)
         skill_name = doc.text(skill, "name", f"{field}.name", required=True)
-        found = known.get(skill_id)
-        meta: dict[str, Any] = found if isinstance(found, dict) else {}
-        name = text_of(meta.get("name", skill_id))
+        meta = doc.mapping(known, skill_id, f"{at}.capabilities.{skill_id}")
+        name = doc.text(meta, "name", f"{at}.capabilities.{skill_id}.name", default=skill_id)
         extras: dict[str, Any] = {}
         if skill_name != name:
             extras["title"] = skill_name
@@ -135,11 +147,12 @@ def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any],
         if tags:
             extras["tags"] = list(tags)
         extras.update(d.plain(d.rest(skill, _SKILL_KEYS)))
-        version = text_of(meta.get("version", ""))
+        version = doc.text(meta, "version", f"{at}.capabilities.{skill_id}.version")
         if not version:
             defaulted.append(name)
         caps.append(Capability(
-            id=text_of(meta.get("id", skill_id)), name=name, version=version or fallback,
+            id=doc.text(meta, "id", f"{at}.capabilities.{skill_id}.id", default=skill_id), name=name,
+            version=version or fallback,
             description=doc.text(skill, "description", f"{field}.description"),
             examples=doc.texts(skill, "examples", f"{field}.examples"), extras=extras))
     return caps, defaulted
@@ -156,13 +169,17 @@ def _endpoints(doc: d.Doc, card: dict[str, Any]) -> tuple[Endpoint, ...]:
         transport = doc.text(card, "preferredTransport", "preferredTransport") or DEFAULT_TRANSPORT
         out.append(Endpoint(protocol=A2A_PROTOCOL, uri=url, transport=transport))
     for i, node in enumerate(doc.seq(card, "additionalInterfaces", "additionalInterfaces")):
-        out.append(_interface(doc, node, f"additionalInterfaces[{i}]", "transport"))
+        endpoint = _interface(doc, node, f"additionalInterfaces[{i}]", "transport")
+        if endpoint not in out:  # v0.3 advises repeating the main url here: one endpoint is enough
+            out.append(endpoint)
     return tuple(out)
 
 
 def _interface(doc: d.Doc, node: Any, field: str, transport_key: str) -> Endpoint:
     if not isinstance(node, dict):
         doc.fail("must be a mapping with url", field=field)
+    if transport_key not in node and "transport" in node:  # early v1.0 drafts kept v0.3's name
+        transport_key = "transport"
     return Endpoint(protocol=A2A_PROTOCOL, uri=doc.text(node, "url", f"{field}.url", required=True),
                     transport=doc.text(node, transport_key, f"{field}.{transport_key}"),
                     extras=d.plain(d.rest(node, ("url", transport_key))))

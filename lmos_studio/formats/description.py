@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.lmos import Doc as LmosDoc
-from lmos_studio.formats.yamlio import LineDict, YamlFloat, YamlInt
+from lmos_studio.formats.yamlio import YamlFloat, YamlInt
 from lmos_studio.model import Agent, Capability
 from lmos_studio.versions import is_strict_semver
 
@@ -228,11 +228,17 @@ def _keep_float(text: str) -> YamlFloat:
     return value
 
 
-def parse_documents(text: str, *, source: str) -> list[Any]:
+def is_json(text: str) -> bool:
+    """Whether a text is meant as JSON (starts with `{` or `[`)."""
+    return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
+def parse_documents(text: str, *, source: str, lines: bool = True) -> list[Any]:
     """The documents of a JSON or YAML text (YAML may hold several), with line numbers where possible.
 
-    JSON is checked with the json module first (its messages name line and column); the YAML reader
-    then re-reads it to learn the line of every key. Numbers keep their text (`1.10` stays "1.10").
+    JSON is checked with the json module first (its messages name line and column); with `lines`, the
+    YAML reader then re-reads it to learn the line of every key (three times slower: readers parse
+    without and re-parse only to place an error). Numbers keep their text (`1.10` stays "1.10").
     """
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
@@ -247,6 +253,8 @@ def parse_documents(text: str, *, source: str) -> list[Any]:
             raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; this is not a description",
                                   path=source) from exc
         check_depth(data, source=source)
+        if not lines:
+            return [data]
         try:
             docs = yamlio.load_documents(text, path=source)
         except DesignFileError:
@@ -259,6 +267,7 @@ def parse_documents(text: str, *, source: str) -> list[Any]:
 
 
 def line_of(node: Any) -> int | None:
-    """The line a parsed mapping started on, when known."""
-    return node.line if isinstance(node, LineDict) else None
+    """The line a parsed mapping or sequence started on, when known."""
+    line = getattr(node, "line", None)
+    return line if isinstance(line, int) and line > 0 else None
 

@@ -56,11 +56,22 @@ def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source:
     """
     if fmt not in READ_FORMATS:
         raise DesignFileError(f"unknown format {fmt!r}; use one of {', '.join(READ_FORMATS)}", path=source)
-    if isinstance(data, bytes | str):
-        docs = d.parse_documents(d.decode(data, source=source), source=source)
-    else:
+    if not isinstance(data, bytes | str):
         d.check_depth(data, source=source)
-        docs = [data]
+        return _read_all([data], source=source, fmt=fmt)
+    text = d.decode(data, source=source)
+    if not d.is_json(text):
+        return _read_all(d.parse_documents(text, source=source), source=source, fmt=fmt)
+    try:  # fast path: plain JSON; only a problem is worth the re-read that finds its line
+        return _read_all(d.parse_documents(text, source=source, lines=False), source=source, fmt=fmt)
+    except DesignFileError as exc:
+        if exc.line is not None:
+            raise
+        _read_all(d.parse_documents(text, source=source), source=source, fmt=fmt)
+        raise  # the re-read found no problem (YAML reads this JSON differently): the first error stands
+
+
+def _read_all(docs: list[Any], *, source: str, fmt: str) -> list[Agent]:
     agents: list[Agent] = []
     for doc in docs:  # messages carry the line of each document, so `source` stays the file
         agents += _read_document(doc, source=source, fmt=fmt)
@@ -83,8 +94,8 @@ def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
         return [a for item in doc for a in _read_document(item, source=source, fmt=fmt)]
     found = detect_format(doc) if fmt == "auto" else fmt
     if found is None:
-        if isinstance(doc, dict) and doc.get("apiVersion") == lmos.API_VERSION:
-            return []  # a Channel or other LMOS resource next to the Agents: not a description
+        if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+            return []  # a Channel, StudioDesign, Deployment… next to the Agents: not a description
         keys = ", ".join(str(k) for k in list(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
         raise DesignFileError(f"is not a known agent description (found: {keys}); expected {_EXPECTED}",
                               path=source, line=d.line_of(doc))

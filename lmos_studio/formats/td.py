@@ -24,6 +24,10 @@ that changed since rewritten, so unknown TD fields survive. Any other agent beco
 `id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = name;
 `lmos:kubernetes` {name, namespace, labels?, annotations?}; `lmos:agentId` when `Agent.id` differs
 from the TD `id`; endpoints grouped into affordances (default action `chat`); no security → `nosec_sc`.
+
+A TD store that must keep another format's document (an A2A card registered in a TD directory) writes
+`agent_to_td(agent, embed_original=True)`: the TD gets `lmos:original: {format, document}`, and
+`td_to_agent` gives back an agent whose `original_format`/`original` are that document's again.
 """
 
 from __future__ import annotations
@@ -108,9 +112,18 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
         endpoints=_endpoints(doc, td),
         security=_security(doc, td),
         source=source,
-        original_format="td",
-        original=d.plain(td),
+        **_origin(doc, td),
     )
+
+
+def _origin(doc: d.Doc, td: dict[str, Any]) -> dict[str, Any]:
+    """original_format and original: the embedded `lmos:original` document when there is one."""
+    embedded = doc.mapping(td, "lmos:original", "lmos:original")
+    if not embedded:
+        return {"original_format": "td", "original": d.plain(td)}
+    fmt = doc.text(embedded, "format", "lmos:original.format", required=True)
+    document = doc.mapping(embedded, "document", "lmos:original.document", required=True)
+    return {"original_format": fmt, "original": d.plain(document)}
 
 
 def _endpoints(doc: d.Doc, td: dict[str, Any]) -> tuple[Endpoint, ...]:
@@ -172,11 +185,17 @@ def td_id_of(agent: Agent) -> str:
     return agent.id if d.is_uri(agent.id) else f"urn:lmos:agent:{agent.namespace}:{agent.name}"
 
 
-def agent_to_td(agent: Agent) -> dict[str, Any]:
-    """The agent as an LMOS Thing Description (from its original TD when it came from one)."""
+def agent_to_td(agent: Agent, *, embed_original: bool = False) -> dict[str, Any]:
+    """The agent as an LMOS Thing Description (from its original TD when it came from one).
+
+    `embed_original` adds `lmos:original: {format, document}` when the agent came from another format.
+    """
     if agent.original_format == "td" and agent.original:
         return _overlay(agent)
-    return _build(agent)
+    td = _build(agent)
+    if embed_original and agent.original_format and agent.original:
+        td["lmos:original"] = {"format": agent.original_format, "document": d.plain(agent.original)}
+    return td
 
 
 def _kubernetes(agent: Agent) -> dict[str, Any]:

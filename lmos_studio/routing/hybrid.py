@@ -1,0 +1,121 @@
+"""The hybrid router: a fast offline router answers when confident, the LLM decides the rest.
+
+Like lmos-classifier's hybrid fast track: the fast router (statistical or embedding) answers alone when its
+best score reaches the threshold; below it, the LLM chooses among the fast router's top candidates.
+`calibrate_threshold` picks the threshold on a labelled set: the lowest score whose fast-track answers
+still reach a target precision (so the LLM is asked as rarely as that precision allows).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import LlmReplyError
+from lmos_studio.routing.base import FittedRouter, Match, Router, RouteResult, RoutingTable
+from lmos_studio.routing.llm import FittedLlm, LlmRouter
+
+SHORTLIST = 3  # fast-router candidates the LLM chooses among
+TARGET_PRECISION = 0.98  # default precision the fast track must keep when calibrating
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibrated threshold: fast-track precision and coverage (share answered without the LLM) on n."""
+
+    threshold: float
+    precision: float
+    coverage: float
+    n: int
+    target_precision: float
+
+
+def calibrate_threshold(fast: FittedRouter, labelled: Sequence[tuple[str, str]], *,
+                        target_precision: float = TARGET_PRECISION) -> Calibration:
+    """The lowest threshold whose fast-track answers on `labelled` (query, agent) keep `target_precision`.
+
+    Scores are sorted high to low; the threshold is the score of the last query at which the running
+    precision still reaches the target (ties in score are taken together). No such score → 1.0 (the LLM
+    answers almost everything). Calibrate on queries that are not also seed examples, or it is optimistic.
+    """
+    scored = []
+    for query, agent in labelled:
+        best = fast.route(query, top_k=1).best
+        scored.append((best.score if best else 0.0, best is not None and best.agent == agent))
+    scored.sort(key=lambda s: -s[0])
+    threshold, precision, coverage = 1.0, 1.0, 0.0
+    correct = 0
+    for i, (score, ok) in enumerate(scored):
+        correct += ok
+        next_score = scored[i + 1][0] if i + 1 < len(scored) else None
+        if next_score == score:
+            continue  # keep tied scores together: a threshold cannot split them
+        if correct / (i + 1) >= target_precision:
+            threshold, precision, coverage = score, correct / (i + 1), (i + 1) / len(scored)
+    return Calibration(threshold=round(threshold, 4), precision=round(precision, 4),
+                       coverage=round(coverage, 4), n=len(scored), target_precision=target_precision)
+
+
+@dataclass
+class FittedHybrid:
+    """Fast router + LLM on one table; `threshold` is shown to the user."""
+
+    fast: FittedRouter
+    llm: FittedLlm
+    threshold: float
+    name: str = "hybrid"
+
+    def with_threshold(self, threshold: float) -> FittedHybrid:
+        return replace(self, threshold=threshold)
+
+    def calibrated(self, labelled: Sequence[tuple[str, str]], *,
+                   target_precision: float = TARGET_PRECISION) -> tuple[FittedHybrid, Calibration]:
+        """This router with the threshold calibrated on `labelled` (query, agent) pairs."""
+        calibration = calibrate_threshold(self.fast, labelled, target_precision=target_precision)
+        return self.with_threshold(calibration.threshold), calibration
+
+    def route(self, query: str, *, top_k: int = 5) -> RouteResult:
+        start = time.perf_counter()
+        fast = self.fast.route(query, top_k=max(top_k, SHORTLIST))
+        usage = {"threshold": self.threshold, "fast_router": fast.router}
+        if fast.best is None or fast.best.score >= self.threshold:
+            return RouteResult(router=self.name, matches=fast.matches[:top_k], usage=usage | {"track": "fast"},
+                               latency_ms=(time.perf_counter() - start) * 1000)
+        shortlist = [m.agent for m in fast.matches[:SHORTLIST]]
+        try:
+            decided = self.llm.route(query, among=shortlist)
+        except LlmReplyError as exc:  # an unusable reply: keep the fast answer and say why
+            note = f"LLM reply unusable, fast router's answer kept: {exc}"
+            best = fast.matches[0]
+            matches = (Match(best.agent, best.capability, best.score, (note, *best.evidence)),
+                       *fast.matches[1:top_k])
+            return RouteResult(router=self.name, matches=matches, usage=usage | {"track": "fast (LLM failed)"},
+                               latency_ms=(time.perf_counter() - start) * 1000)
+        chosen = decided.matches[0]
+        note = f"decided by the LLM among {', '.join(shortlist)} (fast score {fast.best.score:.2f} < " \
+               f"threshold {self.threshold:.2f})"
+        rest = tuple(m for m in fast.matches if m.agent != chosen.agent)
+        matches = (Match(chosen.agent, chosen.capability, chosen.score, (note, *chosen.evidence)), *rest)
+        return RouteResult(router=self.name, matches=matches[:top_k], usage=usage | decided.usage | {"track": "llm"},
+                           latency_ms=(time.perf_counter() - start) * 1000)
+
+
+class HybridRouter:
+    """Fast track with `fast` (default: the best offline router), the LLM below `threshold`."""
+
+    name = "hybrid"
+
+    def __init__(self, *, fast: Router | None = None, llm: LlmRouter | None = None,
+                 threshold: float | None = None) -> None:
+        self.fast = fast
+        self.llm = llm
+        self.threshold = get_settings().hybrid_threshold if threshold is None else threshold
+
+    def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedHybrid:
+        from lmos_studio.routing.auto import best_offline_router
+
+        llm = (self.llm or LlmRouter()).fit(table)  # first: a missing endpoint fails before any fitting
+        fast = (self.fast or best_offline_router()).fit(table, seed=seed)
+        return FittedHybrid(fast=fast, llm=llm, threshold=self.threshold)
