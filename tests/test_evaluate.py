@@ -186,3 +186,26 @@ def test_usage_is_summed_and_a_threshold_router_is_calibrated_per_channel() -> N
     assert tuned.usage["track fast"] == 3
     assert json.loads(tuned.to_json())["calibrations"]["default/app-stable"]["n"] == 1
     assert "usage" not in tuned.to_dict()  # the CLI contract keeps its keys
+
+
+def test_hybrid_router_against_the_llm_stub_is_calibrated_and_its_usage_summed() -> None:
+    from lmos_studio.routing.hybrid import HybridRouter
+    from lmos_studio.routing.llm import LlmRouter
+    from lmos_studio.routing.statistical import StatisticalRouter
+    from lmos_studio.routing.table import routing_table
+    from tests.openai_stub import StubServer, keyword_chat
+
+    server = StubServer(keyword_chat(routing_table(DESIGN, "web-stable"))).start()
+    try:
+        llm = LlmRouter(base_url=server.base_url, model="gpt-4o-mini", api_key="sk-test")
+        hybrid = HybridRouter(fast=StatisticalRouter(), llm=llm, threshold=1.01)  # every query asks the LLM
+        rows = [LabelledQuery("show my bill", "billing", "", "web", 2),
+                LabelledQuery("when does my contract end", "contract", "", "web", 3)]
+        asked = evaluate(DESIGN, rows, router=hybrid)
+        assert asked.usage["track llm"] == 2 and asked.usage["total_tokens"] > 0 and len(server.requests) == 2
+        tuned = evaluate(DESIGN, rows, router=hybrid, calibrate=True)
+        calibration = tuned.calibrations["default/web-stable"]
+        assert calibration["n"] == 2 and 0 <= calibration["threshold"] <= 1
+        assert tuned.usage.get("track fast", 0) >= 1
+    finally:
+        server.stop()
