@@ -38,6 +38,7 @@ from lmos_studio.routing.select import get_router  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_DATA = REPO.parent / "shared" / "reference" / "lmos-router-benchmark"
+INFORMAL = Path(__file__).parent / "data" / "informal.csv"  # our own paraphrases, a generalisation check
 FOLDS = 5
 FEW_SHOT = 5  # examples per intent in the few-shot setting
 EVAL_QUERIES = 5000  # size of the timed evaluation (the size of lmos-router's test.csv)
@@ -90,6 +91,14 @@ def seed_rows(setting: str, train: Sequence[Row], rng: random.Random) -> list[tu
             for r in rng.sample(group, min(FEW_SHOT, len(group)))]
 
 
+def forget_embeddings() -> None:
+    """Empty the local embedder's text cache, so that latency and fit figures are not cache hits."""
+    from lmos_studio.routing import embedding
+
+    if embedding.local_embedder.cache_info().currsize:
+        embedding.local_embedder().clear_cache()
+
+
 def score(fitted: FittedRouter, rows: Sequence[Row], capabilities: set[str]) -> dict[str, Any]:
     agent_ok = cap_ok = cap_n = 0
     latencies = []
@@ -113,6 +122,7 @@ def cross_validate(router: str, table: RoutingTable, rows: Sequence[Row], settin
     fit_s: list[float] = []
     for k, (train_idx, test_idx) in enumerate(folds(rows)):
         seed = seed_rows(setting, [rows[i] for i in train_idx], random.Random(k))
+        forget_embeddings()
         start = time.perf_counter()
         fitted = get_router(router).fit(table, seed=seed)
         fit_s.append(time.perf_counter() - start)
@@ -127,6 +137,23 @@ def cross_validate(router: str, table: RoutingTable, rows: Sequence[Row], settin
             "fit_s_median": round(statistics.median(fit_s), 3),
             "route_ms_p50": round(statistics.median(latencies), 3),
             "route_ms_p95": round(float(np.percentile(latencies, 95)), 3)}
+
+
+def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) -> dict[str, Any]:
+    """Accuracy on our own informal paraphrases (benchmarks/data/informal.csv, never used for training)."""
+    with data.open(newline="") as f:
+        queries = [Row(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
+    capabilities = {c.capability for c in table.candidates}
+    found: dict[str, Any] = {"n": len(queries)}
+    for setting in ("seeded", "5-per-intent", "zero-shot"):
+        forget_embeddings()
+        fitted = get_router(router).fit(table, seed=seed_rows(setting, rows, random.Random(0)))
+        result = score(fitted, queries, capabilities)
+        found[setting] = {"agent_accuracy": round(result["agent_correct"] / len(queries), 4),
+                          "capability_accuracy": round(result["capability_correct"] / result["capability_n"], 4),
+                          "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).best.agent
+                                        != q.agent]}  # type: ignore[union-attr]
+    return found
 
 
 def thirty_capabilities(table: RoutingTable, rows: Sequence[Row]) -> RoutingTable:
@@ -144,12 +171,15 @@ def thirty_capabilities(table: RoutingTable, rows: Sequence[Row]) -> RoutingTabl
 def speed(router: str, table: RoutingTable, rows: Sequence[Row]) -> dict[str, Any]:
     seed = [(r.text, r.agent, r.intent) for r in rows]
     small = thirty_capabilities(table, rows)
+    forget_embeddings()
     start = time.perf_counter()
     get_router(router).fit(small)
     fit_small = time.perf_counter() - start
+    forget_embeddings()
     start = time.perf_counter()
     fitted = get_router(router).fit(table, seed=seed)
     fit_full = time.perf_counter() - start
+    forget_embeddings()
     queries = [rows[i % len(rows)].text + (" please" if i >= len(rows) else "") for i in range(EVAL_QUERIES)]
     start = time.perf_counter()
     latencies = [fitted.route(q, top_k=5).latency_ms for q in queries]
@@ -173,13 +203,17 @@ def main() -> None:
     if args.llm_stub:
         stub = start_stub(table)
         routers += ["llm", "hybrid"]
+    out = RESULTS / "routing.json"
+    earlier = json.loads(out.read_text()).get("routers", {}) if out.exists() else {}
     results: dict[str, Any] = {"data": "lmos-router benchmark train.csv", "rows": len(rows), "folds": FOLDS,
-                               "grouped_by": "near-duplicate text", "routers": {}}
+                               "grouped_by": "near-duplicate text", "command": " ".join(sys.argv),
+                               "routers": earlier}  # routers measured by earlier runs are kept
     for router in routers:
         limit = args.limit or (200 if router in ("llm", "hybrid") else None)
         try:
             settings = [cross_validate(router, table, rows, s, limit) for s in args.settings.split(",")]
-            entry: dict[str, Any] = {"settings": settings, "speed": speed(router, table, rows)}
+            entry: dict[str, Any] = {"settings": settings, "informal": informal(router, table, rows, INFORMAL),
+                                     "speed": speed(router, table, rows)}
         except Exception as exc:  # report a router that cannot run, measure the others
             entry = {"error": f"{type(exc).__name__}: {exc}"}
         if router in TARGETS and "settings" in entry:
@@ -191,7 +225,7 @@ def main() -> None:
     if stub is not None:
         stub.stop()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "routing.json").write_text(json.dumps(results, indent=2) + "\n")
+    out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def start_stub(table: RoutingTable) -> Any:
@@ -222,6 +256,10 @@ def print_router(router: str, entry: dict[str, Any]) -> None:
             met = f" (target ≥ {target * 100:.2f} %: {verdict})"
         print(f"{router:<12} {s['setting']:<13} agent {s['agent_accuracy'] * 100:6.2f} %  capability "
               f"{s['capability_accuracy'] * 100:6.2f} %  n={s['n']:<5} p50 {s['route_ms_p50']:.2f} ms{met}")
+    inf = entry["informal"]
+    print(f"{router:<12} informal      agent " + ", ".join(
+        f"{k} {inf[k]['agent_accuracy'] * 100:.1f} %" for k in ("seeded", "5-per-intent", "zero-shot"))
+        + f" (n={inf['n']})")
     sp = entry["speed"]
     print(f"{router:<12} speed         fit(30 caps) {sp['fit_30_capabilities_s']} s, fit(3000 seeds) "
           f"{sp['fit_3000_seed_rows_s']} s, eval 5000 {sp['eval_5000_queries_s']} s, "

@@ -145,12 +145,17 @@ def _cluster_matches(data: Mapping[str, object], flt: GraphFilter) -> bool:
             and (not flt.subset or data.get("subset") == flt.subset))
 
 
+def cluster_members(graph: nx.MultiDiGraph, cluster: str) -> set[str]:
+    """The agent nodes a group or channel node holds (membership edges only, not trust)."""
+    return {v for _, v, k in graph.out_edges(cluster, keys=True) if k == MEMBER_KEY}
+
+
 def filter_graph(graph: nx.MultiDiGraph, flt: GraphFilter) -> nx.MultiDiGraph:
     """The part of the graph the filter keeps: matching agents, the clusters that hold them or match, and
     the edges between what is kept (a copy; node attributes are shared values)."""
     if not flt:
         return graph
-    members = set(graph.successors(flt.group)) | {flt.group} if flt.group in graph else None
+    members = cluster_members(graph, flt.group) if flt.group in graph else None
     keep_agents = {n for n, d in graph.nodes(data=True)
                    if d["kind"] == AGENT and _agent_matches(d, flt, members, n)}
     keep = set(keep_agents)
@@ -158,7 +163,7 @@ def filter_graph(graph: nx.MultiDiGraph, flt: GraphFilter) -> nx.MultiDiGraph:
     for node, data in graph.nodes(data=True):
         if data["kind"] == AGENT or (flt.group and node != flt.group) or not _cluster_matches(data, flt):
             continue
-        if (node == flt.group or any(s in keep_agents for s in graph.successors(node))
+        if (node == flt.group or not cluster_members(graph, node).isdisjoint(keep_agents)
                 or (labels and data["kind"] == CHANNEL)):
             keep.add(node)
     sub: nx.MultiDiGraph = graph.subgraph(keep).copy()
@@ -283,7 +288,11 @@ def highlight_route(graph: nx.MultiDiGraph, *, agent: str, capability: str = "",
     if node is None:
         return Highlight()
     nodes, edges = {node}, set()
-    channel_id = find_channel(graph, channel) if channel else None
+    channel_id = None
+    if channel:  # a channel name may exist in several namespaces: prefer the one that wires this agent
+        named = [n for n, d in graph.nodes(data=True) if d["kind"] == CHANNEL and channel in (n, d["name"],
+                                                                                               n.split(":", 1)[1])]
+        channel_id = next((n for n in named if graph.has_edge(n, node, MEMBER_KEY)), named[0] if named else None)
     if channel_id is not None:
         nodes.add(channel_id)
         if graph.has_edge(channel_id, node, MEMBER_KEY):

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import networkx as nx
 import pyvis
+from pyvis.edge import Edge
 from pyvis.network import Network
 
 from lmos_studio.graph import AGENT, CHANNEL, GROUP, TRUST, Highlight, Position, layout
@@ -104,9 +105,8 @@ def build_network(graph: nx.MultiDiGraph, *, positions: Mapping[str, Position] |
                      kind=data["kind"], home=data.get("home", ""), **style)
     known = set(net.node_ids)
     for u, v, key, data in graph.edges(keys=True, data=True):
-        if u not in known or v not in known:
-            continue
-        net.add_edge(u, v, **_edge_style(u, v, key, data, lit, edge_labels))
+        if u in known and v in known:  # checked here once: Network.add_edge scans its node list per edge (O(n·e))
+            net.edges.append(Edge(u, v, directed=True, **_edge_style(u, v, key, data, lit, edge_labels)).options)
     return net
 
 

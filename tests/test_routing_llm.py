@@ -195,5 +195,30 @@ def test_http_embedder_routes_with_neighbours() -> None:
 
 def test_http_embedder_errors_name_the_url() -> None:
     embedder = HttpEmbedder("http://127.0.0.1:9/v1", "m", timeout_s=0.5)
-    with pytest.raises(RoutingError, match="127.0.0.1:9/v1/embeddings"):
+    with pytest.raises(RoutingError, match=r"127\.0\.0\.1:9/v1/embeddings"):
         embedder.embed(["x"])
+
+
+def test_configured_embedder_uses_the_endpoint_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.config import get_settings
+    from lmos_studio.routing.embedding import configured_embedder
+
+    monkeypatch.setenv("LMOS_STUDIO_EMBEDDING_MODEL", "text-embedding-3-small")
+    monkeypatch.setenv("LMOS_STUDIO_LLM_BASE_URL", "http://127.0.0.1:1/v1")
+    get_settings.cache_clear()
+    try:
+        embedder = configured_embedder()
+        assert isinstance(embedder, HttpEmbedder)
+        assert embedder.url == "http://127.0.0.1:1/v1/embeddings" and embedder.name == "text-embedding-3-small"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_prompt_lists_capabilities_with_a_few_examples() -> None:
+    from lmos_studio.routing.llm import PROMPT_EXAMPLES, agents_json
+
+    listed = json.loads(agents_json(TABLE))
+    assert [a["name"] for a in listed] == ["billing-agent", "contract-agent"]
+    view = listed[0]["capabilities"][0]
+    assert view == {"name": "view-bill", "description": "Show a bill",
+                    "examples": ["show my bill", "how much do I owe"][:PROMPT_EXAMPLES]}

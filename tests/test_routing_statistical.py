@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lmos_studio.errors import RoutingError
@@ -10,7 +11,7 @@ from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.select import RouterCache, get_router, router_names
 from lmos_studio.routing.statistical import StatisticalRouter, blend_weights
 from lmos_studio.routing.table import routing_table
-from tests.conftest import ACME
+from tests.conftest import ACME, SAMPLES
 
 SHOP = RoutingTable(channel="shop", candidates=(
     Candidate("order-agent", "cancel_order", "Cancel an order that was placed",
@@ -111,3 +112,41 @@ def test_router_cache_fits_once_per_content() -> None:
     cache.fitted("statistical", RoutingTable("other", SHOP.candidates[:2]))
     assert len(cache) == 2
     assert cache.fitted("statistical", SHOP) is not first  # evicted (least recently used)
+
+
+def test_tables_of_stop_words_still_fit() -> None:
+    table = RoutingTable("", (Candidate("it", "the"), Candidate("me", "a", examples=("!!",))))
+    result = StatisticalRouter().fit(table).route("hello there")
+    assert {m.agent for m in result.matches} == {"it", "me"}
+
+
+@pytest.mark.parametrize("query", ["🙂🙂", "???", "x" * 20_000, "Стоп заказ", "{{Order Number}}", "\x00\n\t"])
+def test_odd_queries_get_valid_scores(query: str) -> None:
+    result = StatisticalRouter().fit(SHOP).route(query)
+    assert len(result.matches) == 3
+    assert all(0.0 <= m.score <= 1.0 for m in result.matches)
+    assert sum(m.score for m in result.matches) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize(("query", "agent"), [
+    ("I want my money back for the broken blender", "refund-agent"),
+    ("can I talk to a real person please", "contact-agent"),
+    ("where's my parcel, it's been a week", "delivery-agent"),
+    ("do you take paypal?", "payment-agent"),
+    ("unsubscribe me from the newsletter", "subscription-agent"),
+])
+def test_router_benchmark_sample_routes_informal_queries(query: str, agent: str) -> None:
+    design = read_design(SAMPLES / "router-benchmark.yaml")
+    fitted = RouterCache().fitted("statistical", routing_table(design, "customer-service"))
+    best = fitted.route(query).best
+    assert best is not None and best.agent == agent
+
+
+def test_large_tables_use_class_centroids(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.routing import statistical
+
+    monkeypatch.setattr(statistical, "SVM_MAX_CLASSES", 2)  # SHOP has 4 classes: centroids
+    fitted = StatisticalRouter().fit(SHOP)
+    assert not isinstance(fitted.coef, np.ndarray)
+    best = fitted.route("I forgot my password").best
+    assert best is not None and best.capability == "recover_password"

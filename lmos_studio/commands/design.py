@@ -1,4 +1,7 @@
-"""Designer commands: `lmos-studio lint` (findings, exit 1 on errors) and `lmos-studio graph` (HTML/DOT)."""
+"""Designer commands: `lmos-studio lint` (findings, exit 1 on errors) and `lmos-studio graph` (HTML/DOT).
+
+Heavy imports (scikit-learn, pyvis) happen inside the commands, so other commands start fast.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,6 @@ import typer
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.yamlio import write_atomic
-from lmos_studio.graph import build_graph, layout, to_dot
-from lmos_studio.lint import finding_rows, has_errors, lint_design
-from lmos_studio.view import render_html
 
 Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
 
@@ -24,6 +24,7 @@ def lint(paths: Paths,
     error, 1 when one is, 2 on invalid input.
     """
     from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
+    from lmos_studio.lint import finding_rows, has_errors, lint_design  # scikit-learn: only when linting
 
     if output not in ("json", "table"):
         fail(f"--output {output!r} is not supported here; use json or table")
@@ -43,6 +44,8 @@ def graph(path: Annotated[Path, typer.Argument(help="A design file or folder.")]
           dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None) -> None:
     """Write the Designer's graph of a design as offline HTML and/or DOT (DOT on stdout without options)."""
     from lmos_studio.cli import load
+    from lmos_studio.graph import build_graph, layout, to_dot
+    from lmos_studio.view import render_html
 
     design = load([path]).design
     network = build_graph(design)

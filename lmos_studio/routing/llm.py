@@ -23,6 +23,7 @@ from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 
 MAX_RETRIES = 2  # the openai client retries 429 / 5xx / connection errors with exponential back-off
 MAX_TOKENS = 200  # the reply is one small JSON object (lmos-router uses 200 as well)
+PROMPT_EXAMPLES = 3  # example utterances per capability shown to the model (few-shot, bounded prompt size)
 REPLY_QUOTE_CHARS = 120  # how much of a bad reply an error quotes
 
 # USD per million tokens (input, output): public list prices of OpenAI models, mid-2025. An estimate only;
@@ -57,14 +58,18 @@ def estimated_cost(model: str, prompt_tokens: int, completion_tokens: int) -> fl
 
 
 def agents_json(table: RoutingTable, agents: Sequence[str] | None = None) -> str:
-    """The agent list of the prompt: name, description and capabilities (name, description) per agent."""
+    """The agent list of the prompt: name, description and capabilities (name, description, a few
+    examples) per agent."""
     listed: dict[str, dict[str, Any]] = {}
     for c in table.candidates:
         if agents is not None and c.agent not in agents:
             continue
         entry = listed.setdefault(c.agent, {"name": c.agent, "description": c.agent_description,
                                             "capabilities": []})
-        entry["capabilities"].append({"name": c.capability, "description": c.description})
+        capability: dict[str, Any] = {"name": c.capability, "description": c.description}
+        if c.examples:
+            capability["examples"] = list(c.examples[:PROMPT_EXAMPLES])
+        entry["capabilities"].append(capability)
     return json.dumps(list(listed.values()), indent=1, ensure_ascii=False)
 
 

@@ -2,8 +2,9 @@
 description matching, blended by how many examples the table has. No model download, scikit-learn only.
 
 Three signals, each a probability over (agent, capability) classes:
-* a linear SVM over examples and descriptions (generalises from the words a class uses), its decision
-  values turned into probabilities by a softmax,
+* a linear SVM over examples and descriptions plus synonym-swapped copies of them (so it learns that
+  "refund" and "money back" mean the same; class centroids for very large tables), its decision values
+  turned into probabilities by a softmax,
 * a top-k nearest-example vote, as lmos-router's vector router does (exact on near-duplicates),
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
@@ -23,16 +24,23 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import normalize, surface_forms, word_features
+from lmos_studio.routing.text import normalize, surface_forms, synonym_variant, word_features
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
-WORD_WEIGHT = 0.6  # share of stemmed-word features against char n-grams in the joint vector
+AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
+AUGMENT_WEIGHT = 1.0  # sample weight of a synonym-swapped copy
+KNN_SHARE = 0.35  # share of the example-based weight that goes to the kNN vote (the rest: the SVM)
+WORD_WEIGHT = 0.5  # weights of the parts of the joint vector: stemmed words, bigrams and concepts,
+CHAR_WEIGHT = 0.5  # and char n-grams (typos, inflections)
 SVM_C = 1.0  # liblinear's default regularisation
-SVM_TEMPERATURE = 4.0  # softmax sharpness over SVM decision values (margins are about ±1)
+SVM_MAX_CLASSES = 150  # more classes: class centroids instead of one-vs-rest SVMs (fit time, memory)
+CENTROID_TEMPERATURE = 12.0  # softmax sharpness over cosine similarities to class centroids
+SVM_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1)
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
@@ -50,7 +58,7 @@ def blend_weights(examples_per_class: float) -> tuple[float, float, float]:
     if examples_per_class <= 0:
         return 0.0, 0.0, 1.0
     description = 1.0 / (1.0 + examples_per_class / 3.0)  # 5 per class → 0.375, 100 → 0.03
-    knn = 0.35 * (1.0 - description)
+    knn = KNN_SHARE * (1.0 - description)
     return 1.0 - description - knn, knn, description
 
 
@@ -105,9 +113,10 @@ class FittedStatistical:
     data: TrainingSet
     encoder: SparseEncoder
     features_by_example: sp.csr_matrix  # (features × examples): column i = example i's vector
-    coef: npt.NDArray[np.float64] | None  # (features × model classes) SVM weights, None with < 2 classes
+    coef: npt.NDArray[np.float64] | sp.csr_matrix | None  # (features × model classes); None: < 2 classes
     intercept: npt.NDArray[np.float64]
     model_classes: npt.NDArray[np.int64]  # class index of each column of `coef`
+    temperature: float  # softmax sharpness over the linear model's decision values
     zero_shot: SparseEncoder
     descriptions_by_feature: sp.csr_matrix  # (zero-shot features × classes)
     weights: tuple[float, float, float]
@@ -118,28 +127,28 @@ class FittedStatistical:
         """(blended class probabilities, similarity of the query to every example)."""
         n = len(self.data.classes)
         w_svm, w_knn, w_zs = self.weights
-        scores = np.zeros(n)
+        p_svm, p_knn = np.zeros(n), np.zeros(n)
         sims = np.zeros(len(self.data.texts))
         if w_svm or w_knn:
             idx, val = self.encoder.encode(query)
+            if len(idx):
+                sims = np.asarray(val @ self.features_by_example[idx], dtype=np.float64).ravel()
             if self.coef is None:
                 w_svm, w_knn = 0.0, w_svm + w_knn
             elif len(idx):
-                decision = val @ self.coef[idx] + self.intercept
-                scores[self.model_classes] += w_svm * _softmax(decision, SVM_TEMPERATURE)
+                decision = np.asarray(val @ self.coef[idx], dtype=np.float64).ravel() + self.intercept
+                p_svm[self.model_classes] = _softmax(decision, self.temperature)
             else:
-                scores[self.model_classes] += w_svm / len(self.model_classes)
-            if len(idx):
-                sims = val @ self.features_by_example[idx]
+                p_svm[self.model_classes] = 1.0 / len(self.model_classes)
             top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
-            votes = np.zeros(n)
-            np.add.at(votes, self.data.labels[top], np.maximum(sims[top], 1e-6))
-            scores += w_knn * votes / votes.sum()
+            np.add.at(p_knn, self.data.labels[top], np.maximum(sims[top], 1e-6))
+            p_knn /= p_knn.sum()
+        scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
             idx, val = self.zero_shot.encode(query)
             similarity = val @ self.descriptions_by_feature[idx] if len(idx) else np.zeros(n)
             scores += w_zs * _softmax(np.asarray(similarity, dtype=np.float64).ravel(), ZERO_SHOT_TEMPERATURE)
-        return scores, np.asarray(sims, dtype=np.float64).ravel()
+        return scores, sims
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]
                  ) -> dict[str, tuple[str, ...]]:
@@ -191,21 +200,43 @@ def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
             for agent, mine in counts.items()}
 
 
-def _svm(features: sp.csr_matrix, labels: npt.NDArray[np.int64], n_classes: int
-         ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
-    """One-vs-rest linear SVM weights (features × classes), intercepts and class order; None if < 2 classes."""
+def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
+    """Fit a vectorizer; texts of stop words only still give a (one-term) vocabulary."""
+    if not texts:
+        return
+    try:
+        vectorizer.fit(texts)
+    except ValueError:  # empty vocabulary
+        vectorizer.fit([*texts, "unknown open create"])
+
+
+Model = tuple[npt.NDArray[np.float64] | sp.csr_matrix, npt.NDArray[np.float64], npt.NDArray[np.int64], float]
+
+
+def _linear_model(features: sp.csr_matrix, labels: npt.NDArray[np.int64],
+                  weights: npt.NDArray[np.float64]) -> Model | None:
+    """(weights as features × classes, intercepts, class order, softmax temperature); None if < 2 classes.
+
+    A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
+    fitted in one pass and stored sparse: a 1 000-agent design must not cost minutes or gigabytes).
+    """
     present = np.unique(labels)
     if len(present) < 2:
         return None
+    if len(present) > SVM_MAX_CLASSES:
+        rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1,
+                                                                                  len(labels)))
+        centroids = l2_normalize(rows @ features)[present]
+        return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
     model = LinearSVC(C=SVM_C)
     with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(features, labels)
+        model.fit(features, labels, sample_weight=weights)
     coef = np.asarray(model.coef_, dtype=np.float64)
     intercept = np.asarray(model.intercept_, dtype=np.float64)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
-    return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64)
+    return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
 
 
 class StatisticalRouter:
@@ -222,17 +253,25 @@ class StatisticalRouter:
                                preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         if corpus:
-            word.fit(corpus)
-            char.fit(corpus)
-            zero_shot.fit(data.descriptions)
-        encoder = SparseEncoder([(word, WORD_WEIGHT), (char, 1.0 - WORD_WEIGHT)] if corpus else [])
+            for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions))):
+                _fit(vectorizer, texts)
+        encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         examples = encoder.matrix(data.texts)
-        model = _svm(sp.vstack([examples, encoder.matrix(data.descriptions)]).tocsr(),
-                     np.concatenate([data.labels, np.arange(n)]), n) if data.texts else None
-        coef, intercept, classes = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64))
+        texts, labels = list(data.descriptions), list(range(n))
+        if AUGMENT:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
+            for text, label in zip(data.texts + data.descriptions, [*data.labels, *range(n)], strict=True):
+                variant = synonym_variant(text)
+                if variant is not None:
+                    texts.append(variant)
+                    labels.append(int(label))
+        weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
+        model = _linear_model(sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
+                              np.concatenate([data.labels, np.array(labels, dtype=np.int64)]),
+                              weights) if data.texts else None
+        coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         return FittedStatistical(
             data=data, encoder=encoder, features_by_example=examples.T.tocsr(), coef=coef,
-            intercept=intercept, model_classes=classes, zero_shot=zs_encoder,
+            intercept=intercept, model_classes=classes, temperature=temperature, zero_shot=zs_encoder,
             descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
             weights=blend_weights(data.examples_per_class()), agent_terms=_agent_terms(data))

@@ -6,6 +6,7 @@ No I/O, no models: plain functions over strings.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from functools import lru_cache
@@ -29,42 +30,51 @@ handling questions question regarding service services user users customer custo
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
-# Groups of interchangeable words (general customer-service English). Every member maps to a concept
-# token; a query and a description that share a concept are related even without a shared word.
+# Groups of interchangeable words and two-word phrases (general customer-service English, written from a
+# thesaurus, not from any test set). Every member maps to a concept token (~create, ~cancel, …): a query and
+# a description or example that share a concept are related even without a shared word.
 _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("create", "creation", "open", "opening", "new", "register", "registration", "signup", "sign", "setup",
-     "enrol", "enroll", "join"),
-    ("delete", "deletion", "remove", "removal", "erase", "close", "closing", "terminate", "termination",
-     "deactivate"),
-    ("cancel", "cancellation", "canceling", "cancelling", "abort", "revoke", "withdraw", "withdrawal",
-     "terminate", "termination", "undo", "stop", "quit"),
+    ("create", "creation", "open", "opening", "new", "register", "registration", "signup", "sign up", "setup",
+     "set up", "enrol", "enroll", "join", "make"),
+    ("delete", "deletion", "remove", "removal", "erase", "wipe", "close", "closing", "terminate",
+     "termination", "deactivate", "get rid"),
+    ("cancel", "cancellation", "abort", "revoke", "withdraw", "withdrawal", "terminate", "termination", "undo",
+     "stop", "quit", "call off", "back out", "opt out", "pull out"),
     ("edit", "update", "change", "modify", "modification", "alter", "amend", "correct", "fix", "adjust",
-     "replace", "switch"),
-    ("recover", "recovery", "reset", "restore", "retrieve", "forgot", "forgotten", "lost", "unlock"),
-    ("password", "pin", "passcode", "passphrase", "key", "credential", "credentials", "login", "log"),
-    ("account", "profile", "membership", "username"),
+     "replace", "swap"),
+    ("recover", "recovery", "reset", "restore", "retrieve", "forgot", "forgotten", "lost", "unlock",
+     "locked out", "remember"),
+    ("password", "pw", "pwd", "pin", "passcode", "passphrase", "key", "credential", "credentials"),
+    ("account", "profile", "membership", "username", "login", "log in", "user"),
     ("switch", "swap", "move", "upgrade", "downgrade", "migrate", "transfer", "convert"),
-    ("problem", "issue", "error", "trouble", "fail", "failure", "failed", "bug", "wrong", "broken",
-     "glitch", "cant", "unable", "doesnt", "not"),
+    ("problem", "issue", "error", "trouble", "fail", "failure", "failed", "bug", "wrong", "broken", "glitch",
+     "unable", "declined", "rejected", "twice", "double", "not working", "went wrong"),
     ("refund", "reimburse", "reimbursement", "repay", "repayment", "rebate", "compensation", "compensate",
-     "chargeback", "money"),
+     "chargeback", "money back", "return", "returns"),
     ("invoice", "bill", "billing", "receipt", "statement"),
-    ("pay", "payment", "paying", "paid", "charge", "card", "credit", "debit", "paypal", "transfer",
-     "installment", "instalment"),
+    ("pay", "payment", "paying", "paid", "card", "credit", "debit", "paypal", "apple pay", "google pay",
+     "bitcoin", "cash", "installment", "instalment", "wire", "charged"),
     ("deliver", "delivery", "shipping", "ship", "shipment", "dispatch", "arrive", "arrival", "courier",
-     "parcel", "package", "shipped", "delivered"),
-    ("order", "purchase", "buy", "bought", "item", "article", "product", "checkout", "cart", "basket"),
+     "parcel", "package", "shipped", "delivered", "overnight", "express", "next day", "show up", "get here"),
+    ("order", "purchase", "buy", "bought", "item", "article", "product", "checkout", "cart", "basket",
+     "ordered"),
     ("contact", "speak", "talk", "call", "phone", "chat", "human", "person", "representative", "operator",
-     "agent", "assistant", "somebody", "someone", "reach", "email"),
-    ("complaint", "complain", "claim", "reclamation", "dissatisfied", "unhappy", "grievance", "dispute"),
-    ("review", "feedback", "opinion", "rate", "rating", "comment", "testimonial", "suggestion"),
-    ("subscription", "subscribe", "unsubscribe", "newsletter", "plan", "mailing"),
-    ("fee", "fees", "cost", "price", "charge", "penalty", "fine", "expense"),
-    ("when", "time", "period", "date", "long", "eta", "soon", "days", "estimated", "expected"),
-    ("track", "tracking", "status", "progress", "where", "locate", "trace", "processed"),
-    ("address", "location", "street", "destination", "postcode", "zip"),
-    ("view", "see", "show", "look", "display", "check", "read", "find", "review"),
-    ("download", "pdf", "copy", "file", "export", "save", "print", "send", "mail", "email"),
+     "agent", "assistant", "somebody", "someone", "reach", "real person", "support", "helpline", "hotline"),
+    ("complaint", "complain", "claim", "reclamation", "dissatisfied", "unhappy", "grievance", "dispute",
+     "awful", "terrible", "horrible", "rude", "unacceptable", "disappointed", "angry", "worst", "poor"),
+    ("review", "feedback", "opinion", "rate", "rating", "stars", "comment", "testimonial", "suggestion",
+     "thought"),
+    ("subscription", "subscribe", "unsubscribe", "newsletter", "mailing", "promo", "promotional",
+     "marketing", "spam"),
+    ("fee", "fees", "cost", "price", "penalty", "fine", "expense", "charge", "how much"),
+    ("when", "time", "period", "date", "long", "eta", "soon", "days", "estimated", "expected", "till",
+     "until"),
+    ("track", "tracking", "status", "progress", "where", "locate", "trace", "processed", "go through",
+     "went through"),
+    ("address", "location", "street", "destination", "postcode", "zip", "moved", "relocate", "new place",
+     "home", "office"),
+    ("view", "see", "show", "look", "display", "check", "read", "find"),
+    ("download", "pdf", "copy", "file", "export", "save", "print", "send", "mail"),
     ("option", "options", "method", "methods", "way", "ways", "available", "choices", "accept", "accepted"),
     ("weather", "rain", "forecast", "temperature", "sunny", "snow", "umbrella", "warm", "cold", "wind"),
     ("news", "headline", "headlines", "latest", "article", "happening"),
@@ -100,6 +110,9 @@ def stem(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith("llation"):
         return word[:-6]  # cancellation → cancel
+    for suffix in ("able", "ible"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return stem(word[: -len(suffix)])  # refundable → refund, downloadable → download
     for suffix in ("ations", "ation"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return _strip_e(word[: -len(suffix)] + "ate")  # creation → creat(e)
@@ -120,46 +133,91 @@ def _strip_e(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") and not word.endswith("ee") else word
 
 
+def _raw_words(text: str) -> list[str]:
+    return _WORD.findall(normalize(text).replace("'", "").replace("’", ""))
+
+
 def words(text: str) -> list[str]:
     """Stemmed content words of a text (stop words dropped, numbers masked)."""
-    return [stem(w) for w in _WORD.findall(normalize(text).replace("'", "").replace("’", "")) if w not in STOP_WORDS]
+    return [stem(w) for w in _raw_words(text) if w not in STOP_WORDS]
 
 
 def _concept_map() -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
     for group in _SYNONYM_GROUPS:
         token = "~" + group[0]
-        for word in group:
-            found.setdefault(stem(word), []).append(token)
+        for entry in group:
+            found.setdefault(" ".join(stem(w) for w in entry.split()), []).append(token)
     return {w: tuple(dict.fromkeys(t)) for w, t in found.items()}
 
 
-_CONCEPTS = _concept_map()  # stemmed word → concept tokens (a constant built once at import)
+_CONCEPTS = _concept_map()  # stemmed word or two-word phrase → concept tokens (a constant built at import)
 
 
-def concepts(tokens: list[str]) -> list[str]:
-    """The concept tokens (~cancel, ~invoice, …) of stemmed words, for description matching."""
-    found: list[str] = []
-    for token in tokens:
-        found.extend(_CONCEPTS.get(token, ()))
-    return found
+def _synonyms() -> dict[str, tuple[str, ...]]:
+    """Unambiguous word → the other members of its one synonym group (for augmentation)."""
+    groups_of: dict[str, list[tuple[str, ...]]] = {}
+    for group in _SYNONYM_GROUPS:
+        for entry in group:
+            if " " not in entry:
+                groups_of.setdefault(entry, []).append(group)
+    return {w: tuple(e for e in gs[0] if e != w) for w, gs in groups_of.items() if len(gs) == 1}
+
+
+_SYNONYMS = _synonyms()
+
+
+def synonym_variant(text: str) -> str | None:
+    """The text with each unambiguous lexicon word swapped for another member of its group (chosen by a
+    hash of the text, so deterministic), or None when it has no such word. Synonym replacement as in
+    "Easy Data Augmentation" (Wei & Zou, 2019): it teaches a model that synonyms are interchangeable."""
+    raw = normalize(text).split()
+    changed = False
+    for i, token in enumerate(raw):
+        word = token.strip(".,!?;:\"'()")
+        options = _SYNONYMS.get(word)
+        if options and word not in STOP_WORDS:
+            pick = int(hashlib.blake2b(f"{text}|{i}".encode(), digest_size=4).hexdigest(), 16) % len(options)
+            raw[i] = options[pick]
+            changed = True
+    return " ".join(raw) if changed else None
+
+
+def _concept_hits(text: str) -> list[tuple[str, str]]:
+    """(concept token, the words of the text that evoked it), for single words and two-word phrases."""
+    raw = _raw_words(text)
+    stems = [stem(w) for w in raw]
+    hits: list[tuple[str, str]] = []
+    for i, token in enumerate(stems):
+        if raw[i] not in STOP_WORDS:
+            hits += [(c, raw[i]) for c in _CONCEPTS.get(token, ())]
+        if i + 1 < len(stems):
+            hits += [(c, f"{raw[i]} {raw[i + 1]}") for c in _CONCEPTS.get(f"{token} {stems[i + 1]}", ())]
+    return hits
+
+
+def concepts(text: str) -> list[str]:
+    """The concept tokens (~cancel, ~invoice, …) a text evokes, for matching beyond shared words."""
+    return [c for c, _ in _concept_hits(text)]
+
+
+def word_terms(text: str) -> list[str]:
+    """Stemmed words and word bigrams."""
+    tokens = words(text)
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 def word_features(text: str) -> list[str]:
     """Stemmed words, word bigrams and concept tokens: the word-level analyzer of the routers."""
-    tokens = words(text)
-    bigrams = [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
-    return tokens + bigrams + concepts(tokens)
+    return word_terms(text) + concepts(text)
 
 
 def surface_forms(text: str) -> dict[str, str]:
-    """Each word-level term of a text (stems, concept tokens) → the word the text actually used."""
+    """Each word-level term of a text (stems, concept tokens) → the words the text actually used."""
     forms: dict[str, str] = {}
-    for word in _WORD.findall(normalize(text).replace("'", "").replace("’", "")):
-        if word in STOP_WORDS:
-            continue
-        token = stem(word)
-        forms.setdefault(token, word)
-        for concept in _CONCEPTS.get(token, ()):
-            forms.setdefault(concept, word)
+    for word in _raw_words(text):
+        if word not in STOP_WORDS:
+            forms.setdefault(stem(word), word)
+    for concept, used in _concept_hits(text):
+        forms.setdefault(concept, used)
     return forms

@@ -106,9 +106,10 @@ def filters(design: Design) -> GraphFilter:
     graph, _ = resources.design_graph(design)
     options = filter_options(graph)
     cols = st.columns(4)
-    values = [col.selectbox(name.capitalize(), [ALL, *options[name]], key=f"designer_filter_{name}",
+    labels = {"tenant": "Tenant", "channel": "Channel label", "subset": "Subset", "group": "Group or channel"}
+    values = [col.selectbox(label, [ALL, *options[name]], key=f"designer_filter_{name}",
                             format_func=lambda v: v or "(all)")
-              for col, name in zip(cols, ("tenant", "channel", "subset", "group"), strict=True)]
+              for col, (name, label) in zip(cols, labels.items(), strict=True)]
     return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "",
                        group=values[3] or "")
 

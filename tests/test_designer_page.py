@@ -1,0 +1,118 @@
+"""The Designer page logic with Streamlit's AppTest: groups, trust edges, undo/redo, save as, reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.formats.design_file import read_design, write_design
+from lmos_studio.history import History
+from lmos_studio.ui import state
+from tests.conftest import ROOT, SAMPLES
+
+PAGE = str(ROOT / "pages" / "designer.py")
+
+
+def open_page(design_path: Path) -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    hist = History(present=read_design(design_path), origin=str(design_path), saved_path=str(design_path))
+    hist.mark_saved()
+    app.session_state[state.HISTORY] = hist
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def history(app: AppTest) -> History:
+    value: History = app.session_state[state.HISTORY]
+    return value
+
+
+def by_label(widgets: Any, label: str) -> Any:
+    return next(w for w in widgets if w.label == label)
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Path:
+    path = tmp_path / "faulty.yaml"
+    write_design(read_design(SAMPLES / "faulty.yaml"), path)
+    return path
+
+
+def test_page_shows_title_findings_and_selection(faulty: Path) -> None:
+    app = open_page(faulty)
+    assert app.title[0].value == "Designer · faulty"
+    assert any("errors" in m.value for m in app.markdown)
+    assert by_label(app.selectbox, "Agent").options[0] == "(none)"
+    by_label(app.selectbox, "Agent").select("default/billing-agent").run()
+    assert not app.exception
+    assert any("Highlighted: agent billing-agent" in c.value for c in app.caption)
+    by_label(app.selectbox, "Tenant").select("globex").run()
+    assert not app.exception
+
+
+def test_group_create_undo_redo_and_save_as(faulty: Path, tmp_path: Path) -> None:
+    app = open_page(faulty)
+    by_label(app.text_input, "Name").input("billing-zone").run()
+    by_label(app.multiselect, "Members").select("billing-agent").select("contract-agent")
+    by_label(app.button, "Create group").click().run()
+    assert not app.exception
+    group = history(app).present.group("billing-zone")
+    assert group is not None and group.members == ("billing-agent", "contract-agent")
+    assert any("unsaved changes" in c.value for c in app.caption)
+    by_label(app.button, "Undo").click().run()
+    assert history(app).present.group("billing-zone") is None
+    by_label(app.button, "Redo").click().run()
+    assert history(app).present.group("billing-zone") is not None
+    target = tmp_path / "saved.yaml"
+    by_label(app.text_input, "Save as").input(str(target)).run()
+    by_label(app.button, "Save as").click().run()
+    assert not app.exception
+    assert read_design(target).group("billing-zone") is not None
+    assert not history(app).dirty and history(app).saved_path == str(target)
+
+
+def test_invalid_group_name_is_an_error_box_not_a_traceback(faulty: Path) -> None:
+    app = open_page(faulty)
+    by_label(app.text_input, "Name").input("Not Valid").run()
+    by_label(app.button, "Create group").click().run()
+    assert not app.exception
+    assert any("lowercase" in e.value for e in app.error)
+
+
+def test_rename_and_dissolve_group(faulty: Path) -> None:
+    app = open_page(faulty)
+    by_label(app.selectbox, "Group").select("contracts").run()
+    by_label(app.text_input, "Name").input("contract-zone")
+    by_label(app.button, "Apply").click().run()
+    assert not app.exception
+    design = history(app).present
+    assert design.group("contract-zone") is not None
+    assert any(e.caller == "group:contract-zone" for e in design.trust_edges)
+    assert by_label(app.selectbox, "Group").value == "contract-zone"
+    by_label(app.button, "Dissolve").click().run()
+    assert history(app).present.group("contract-zone") is None
+    assert not any("contract-zone" in e.caller for e in history(app).present.trust_edges)
+
+
+def test_trust_edge_add_edit_remove_and_reload(faulty: Path) -> None:
+    app = open_page(faulty)
+    by_label(app.selectbox, "Caller").select("globex-agent").run()
+    by_label(app.selectbox, "Callee").select("billing-agent").run()
+    by_label(app.multiselect, "Capabilities (none = all)").select("view-bill").run()
+    by_label(app.button, "Add edge").click().run()
+    assert not app.exception
+    key = "globex-agent->billing-agent[view-bill]"
+    assert any(e.key == key for e in history(app).present.trust_edges)
+    assert by_label(app.selectbox, "Trust edge").value == key  # the new edge is selected and highlighted
+    by_label(app.multiselect, "Capabilities (none = all)").unselect("view-bill").select("show-bill").run()
+    by_label(app.button, "Update edge").click().run()
+    assert any(e.key == "globex-agent->billing-agent[show-bill]" for e in history(app).present.trust_edges)
+    by_label(app.button, "Remove edge").click().run()
+    assert not any(e.caller == "globex-agent" for e in history(app).present.trust_edges)
+    by_label(app.button, "Reload").click().run()  # back to what is on disk
+    assert not app.exception
+    assert history(app).present == read_design(faulty)

@@ -1,0 +1,152 @@
+"""Graph invariants, deterministic layout, filters, highlights, DOT; the HTML view is offline and escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lmos_studio.formats.design_file import read_design
+from lmos_studio.graph import (
+    AGENT,
+    MEMBER_KEY,
+    TRUST,
+    GraphFilter,
+    build_graph,
+    filter_graph,
+    filter_options,
+    highlight_agent,
+    highlight_objects,
+    highlight_route,
+    layout,
+    to_dot,
+)
+from lmos_studio.model import Design, TrustEdge
+from lmos_studio.synthetic import synthetic_design
+from lmos_studio.view import label_text, render_html, tooltip
+from tests.conftest import ACME, SAMPLES
+
+PAYLOAD = "<img src=x onerror=alert(1)>"
+
+
+def check_invariants(design: Design) -> None:
+    graph = build_graph(design)
+    agents = [n for n, kind in graph.nodes(data="kind") if kind == AGENT]
+    assert sorted(agents) == sorted(f"agent:{a.key}" for a in design.agents)  # one node per agent
+    assert len(agents) == len(set(agents))
+    for u, v in graph.edges():  # no edge to an unknown node (networkx would add it silently)
+        assert "kind" in graph.nodes[u] and "kind" in graph.nodes[v]
+    positions = layout(graph)
+    assert set(positions) == set(graph.nodes)
+    assert len(set(positions.values())) == len(positions)  # no two nodes on the same spot
+
+
+@pytest.mark.parametrize("path", [ACME, SAMPLES / "faulty.yaml"], ids=lambda p: p.name)
+def test_sample_graph_invariants(path: Path) -> None:
+    check_invariants(read_design(path))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n_agents=st.integers(0, 40), n_channels=st.integers(0, 6), n_groups=st.integers(0, 6),
+       n_edges=st.integers(0, 60), seed=st.integers(0, 1000))
+def test_synthetic_graph_invariants(n_agents: int, n_channels: int, n_groups: int, n_edges: int, seed: int) -> None:
+    check_invariants(synthetic_design(n_agents, n_channels, n_groups, n_edges, seed=seed))
+
+
+def test_unknown_trust_targets_are_left_out() -> None:
+    design = read_design(SAMPLES / "faulty.yaml")
+    graph = build_graph(design)
+    keys = {k for _, _, k in graph.edges(keys=True)}
+    assert "trust:billing-agent->ghost-agent" not in keys
+    assert "trust:contract-agent->billing-agent[view-bill]" in keys
+    assert "ghost-agent" not in graph and "agent:default/ghost-agent" not in graph
+
+
+def test_group_trust_and_membership_edges() -> None:
+    graph = build_graph(read_design(ACME))
+    assert graph.has_edge("group:billing-domain", "agent:default/contract-agent",
+                          "trust:group:billing-domain->contract-agent[view-contract]")
+    assert graph.has_edge("group:billing-domain", "agent:default/billing-agent-stable", MEMBER_KEY)
+    assert graph.has_edge("channel:default/acme-ivr-canary", "agent:default/billing-agent-canary", MEMBER_KEY)
+    data = graph.get_edge_data("agent:default/contract-agent", "agent:default/billing-agent-stable")
+    (edge,) = data.values()
+    assert edge["kind"] == TRUST and edge["label"] == "view-bill (http)"
+
+
+def test_layout_is_deterministic() -> None:
+    design = synthetic_design(200, 10, 10, 300, seed=3)
+    assert layout(build_graph(design)) == layout(build_graph(design.model_copy(deep=True)))
+
+
+def test_filters() -> None:
+    graph = build_graph(read_design(ACME))
+    options = filter_options(graph)
+    assert options["subset"] == ["canary", "stable"] and "acme" in options["tenant"]
+    canary = filter_graph(graph, GraphFilter(subset="canary"))
+    agents = {n for n, k in canary.nodes(data="kind") if k == AGENT}
+    assert agents == {"agent:default/billing-agent-canary", "agent:default/contract-agent-canary"}
+    assert "channel:default/acme-web-stable" not in canary and "channel:default/acme-ivr-canary" in canary
+    one_group = filter_graph(graph, GraphFilter(group="group:billing-domain"))
+    assert set(one_group) == {"group:billing-domain", "agent:default/billing-agent-stable",
+                              "agent:default/billing-agent-canary"}
+    assert filter_graph(graph, GraphFilter()) is graph
+    subset = filter_graph(graph, GraphFilter(agents=frozenset({"agent:lmos-demo/weather-agent"})))
+    assert {n for n, k in subset.nodes(data="kind") if k == AGENT} == {"agent:lmos-demo/weather-agent"}
+    for sub in (canary, one_group, subset):
+        assert all(u in sub and v in sub for u, v in sub.edges())
+
+
+def test_highlights() -> None:
+    graph = build_graph(read_design(ACME))
+    lit = highlight_agent(graph, "contract-agent")
+    assert lit.focus == "agent:default/contract-agent"
+    assert "agent:default/billing-agent-stable" in lit.nodes and "group:billing-domain" in lit.nodes
+    route = highlight_route(graph, agent="billing-agent-stable", capability="view-bill", channel="acme-web-stable")
+    assert route.nodes == {"agent:default/billing-agent-stable", "channel:default/acme-web-stable"}
+    assert route.edges == {("channel:default/acme-web-stable", "agent:default/billing-agent-stable", MEMBER_KEY)}
+    assert "view-bill" in route.note
+    assert not highlight_agent(graph, "ghost")
+    found = highlight_objects(graph, ["contract-agent->billing-agent-stable[view-bill]", "capability:x"])
+    assert found.nodes == {"agent:default/contract-agent", "agent:default/billing-agent-stable"}
+
+
+def test_dot_quotes_everything() -> None:
+    design = read_design(ACME)
+    design = design.replace(trust_edges=(TrustEdge(caller="contract-agent", callee="billing-agent-stable",
+                                                   capabilities=('say "hi"',)),))
+    dot = to_dot(build_graph(design))
+    assert dot.startswith('digraph "acme" {') and dot.rstrip().endswith("}")
+    assert 'label="say \\"hi\\""' in dot
+
+
+def test_html_is_offline_and_escaped() -> None:
+    design = read_design(SAMPLES / "faulty.yaml")
+    html = render_html(build_graph(design))
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html)  # nothing fetched from the network
+    assert "<link" not in html
+    data = json.loads(re.search(r"var nodeData = (\[.*?\]);\n", html).group(1))  # type: ignore[union-attr]
+    billing = next(n for n in data if n["id"] == "agent:default/billing-agent")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in billing["title"]
+    assert PAYLOAD not in billing["title"]
+    assert PAYLOAD not in html.split("var nodeData")[1]  # also not raw anywhere in the data
+
+
+def test_label_and_tooltip_escaping() -> None:
+    assert label_text("a<b>&c") == "a&lt;b>&amp;c"  # vis-network's html label mode decodes exactly these
+    assert tooltip("<x>", [("k", PAYLOAD), ("empty", "")]) == (
+        "<b>&lt;x&gt;</b><br><span class=\"k\">k:</span> &lt;img src=x onerror=alert(1)&gt;")
+
+
+def test_large_design_turns_physics_off() -> None:
+    big = render_html(build_graph(synthetic_design(200, 5, 5, 100)))
+    small = render_html(build_graph(synthetic_design(10, 2, 2, 10)))
+    def physics(html: str) -> bool:
+        options = json.loads(re.search(r"var options = (\{.*?\});\n", html).group(1))  # type: ignore[union-attr]
+        return bool(options["physics"]["enabled"])
+
+    assert not physics(big)
+    assert physics(small)

@@ -1,0 +1,199 @@
+"""Each lint code: a minimal design that triggers it and one that does not; the `lint`/`graph` CLI contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.lint import AMBIGUITY_THRESHOLD, CODES, Finding, lint_design
+from lmos_studio.model import (
+    Agent,
+    Capability,
+    Channel,
+    ChannelRollout,
+    Design,
+    Endpoint,
+    Group,
+    RequiredCapability,
+    TrustEdge,
+)
+from lmos_studio.synthetic import synthetic_design
+from tests.conftest import ACME, SAMPLES, run_cli
+
+EXAMPLES = ("please do it", "do it now")
+
+
+def cap(name: str, version: str = "1.0.0", *, description: str = "",
+        examples: tuple[str, ...] = EXAMPLES) -> Capability:
+    return Capability(name=name, version=version, description=description or f"Lets a customer {name}",
+                      examples=examples)
+
+
+def agent(name: str, *caps: Capability, tenants: tuple[str, ...] = ("acme",), subset: str = "",
+          protocols: tuple[str, ...] = ("http",), channels: tuple[str, ...] = ("web",)) -> Agent:
+    return Agent(name=name, supported_tenants=tenants, supported_channels=channels, capabilities=caps,
+                 labels={"subset": subset} if subset else {}, endpoints=tuple(Endpoint(protocol=p) for p in protocols))
+
+
+def channel(name: str = "acme-web", *required: tuple[str, str], subset: str = "stable", tenant: str = "acme",
+            label: str = "web") -> Channel:
+    return Channel(name=name, labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": subset},
+                   required_capabilities=tuple(RequiredCapability(name=n, version=v) for n, v in required))
+
+
+def base(**changes: object) -> Design:
+    """A clean design: two agents in one resolved channel, one trust edge, one group."""
+    design = Design(agents=(agent("billing", cap("view-bill", description="Show the current bill and amount due",
+                                                 examples=("show my bill", "how much do I owe"))),
+                            agent("contract", cap("view-contract", description="Explain contract terms",
+                                                  examples=("when does my contract end", "notice period")))),
+                    channels=(channel("acme-web", ("view-bill", ">=1.0.0"), ("view-contract", "*")),),
+                    groups=(Group(name="billing-domain", members=("billing",)),),
+                    trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",),
+                                           protocol="http"),))
+    return design.replace(**changes)
+
+
+def codes(design: Design) -> dict[str, list[Finding]]:
+    found: dict[str, list[Finding]] = {}
+    for finding in lint_design(design):
+        found.setdefault(finding.code, []).append(finding)
+    return found
+
+
+def test_clean_design_has_no_findings() -> None:
+    assert lint_design(base()) == []
+
+
+def with_agents(*agents: Agent) -> Callable[[Design], Design]:
+    return lambda d: d.replace(agents=(*d.agents, *agents))
+
+
+TRIGGERS: dict[str, Callable[[Design], Design]] = {
+    "unresolved-capability": lambda d: d.replace(channels=(channel("acme-web", ("refund", ">=1.0.0")),)),
+    "invalid-version": lambda d: d.replace(agents=(agent("billing", cap("view-bill", "1.0")), d.agents[1])),
+    "orphan-agent": with_agents(agent("lonely", cap("joke"))),
+    "cross-tenant-trust": lambda d: d.replace(
+        agents=(d.agents[0], agent("contract", cap("view-contract"), tenants=("globex",))),
+        channels=(channel("acme-web", ("view-bill", "*")),)),
+    "unknown-trust-target": lambda d: d.replace(trust_edges=(TrustEdge(caller="contract", callee="ghost"),)),
+    "protocol-mismatch": lambda d: d.replace(agents=(d.agents[0], agent(
+        "contract", cap("view-contract", description="Explain contract terms"), protocols=("mqtt",)))),
+    "missing-examples": lambda d: d.replace(agents=(agent("billing", cap("view-bill", examples=())), d.agents[1])),
+    "ambiguous-capabilities": lambda d: d.replace(
+        agents=(agent("billing", cap("view-bill", description="Show the current bill and amount due",
+                                     examples=("show my bill", "how much do I owe"))),
+                agent("contract", cap("view-contract", description="Show the current bill and amount due",
+                                      examples=("show my bill", "how much do I owe"))))),
+    "canary-without-agents": lambda d: d.replace(
+        channels=(*d.channels, channel("acme-web-canary", ("view-bill", "*"), subset="canary"))),
+    "invalid-name": lambda d: d.replace(groups=(Group(name="PCI Zone", members=("billing",)),)),
+}
+
+
+def test_every_code_has_a_trigger() -> None:
+    assert set(TRIGGERS) == set(CODES)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_code_triggers(code: str) -> None:
+    clean = base()
+    assert code not in codes(clean)
+    found = codes(TRIGGERS[code](clean))
+    assert code in found, found
+    finding = found[code][0]
+    assert finding.severity in ("error", "warning", "info")
+    assert finding.objects and finding.message and finding.fix
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    (lambda d: d.replace(channels=(channel("acme-web", ("view-bill", ">=2.0.0")),)), "version"),
+    (lambda d: d.replace(channels=(channel("acme-web", ("refund", "*")),)), "name"),
+    (lambda d: d.replace(channels=(channel("globex-web", ("view-bill", "*"), tenant="globex"),)), "tenant"),
+    (lambda d: d.replace(channels=(channel("acme-ivr", ("view-bill", "*"), label="ivr"),)), "channel"),
+    (lambda d: d.replace(channels=(channel("acme-web-canary", ("view-bill", "*"), subset="canary"),)), "subset"),
+])
+def test_unresolved_says_why(change: Callable[[Design], Design], why: str) -> None:
+    (finding,) = codes(change(base()))["unresolved-capability"]
+    assert f"unresolved because of {why}:" in finding.message
+    assert finding.severity == "error"
+
+
+def test_ambiguity_shows_the_similarity() -> None:
+    (finding,) = codes(TRIGGERS["ambiguous-capabilities"](base()))["ambiguous-capabilities"]
+    assert f"similarity 1.00 ≥ {AMBIGUITY_THRESHOLD:.2f}" in finding.message
+    assert "channel:default/acme-web" in finding.objects
+
+
+def test_canary_rollout_channel_counts_as_canary() -> None:
+    design = base(channels=(*base().channels, channel("acme-web-next", ("view-bill", "*"), label="chat")),
+                  rollouts=(ChannelRollout(name="r", canary_channel="acme-web-next", stable_channel="acme-web"),))
+    assert "canary-without-agents" in codes(design)
+
+
+def test_trust_capability_not_provided() -> None:
+    design = base(trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("pay-bill",)),))
+    (finding,) = codes(design)["unknown-trust-target"]
+    assert "does not provide pay-bill" in finding.message and "capability:pay-bill" in finding.objects
+
+
+def test_invalid_names_cover_agents_channels_and_labels() -> None:
+    design = base(agents=(*base().agents, agent("Bad_Name", cap("view-bill"))),
+                  channels=(channel("acme-web", ("view-bill", "*"), label="chat app"),))
+    objects = {f.objects[0] for f in codes(design)["invalid-name"]}
+    assert objects == {"agent:default/Bad_Name", "channel:default/acme-web"}
+
+
+def test_samples() -> None:
+    from lmos_studio.formats.design_file import read_design
+
+    assert lint_design(read_design(ACME)) == []
+    assert {f.code for f in lint_design(read_design(SAMPLES / "faulty.yaml"))} == set(CODES)
+
+
+def test_synthetic_design_lints() -> None:
+    found = lint_design(synthetic_design(300, 15, 15, 600))
+    assert {f.code for f in found} <= set(CODES)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in-process (same code path as the console script, minus interpreter start-up)."""
+    from lmos_studio.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_lint_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "lint", str(SAMPLES / "faulty.yaml"), "--output", "json")
+    assert code == 1, err
+    data = json.loads(out)
+    assert {f["code"] for f in data["findings"]} == set(CODES)
+    assert all(set(f) == {"code", "severity", "objects", "message", "fix"} for f in data["findings"])
+    code, out, _ = cli(capsys, "lint", str(ACME))
+    assert code == 0 and "no findings" in out
+    code, out, _ = cli(capsys, "lint", str(SAMPLES / "faulty.yaml"))
+    assert code == 1 and "unresolved-capability" in out and "SEVERITY" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: [unclosed\n")
+    code, _, err = cli(capsys, "lint", str(bad))
+    assert code == 2 and "bad.yaml" in err and "Traceback" not in err
+    assert cli(capsys, "lint", str(ACME), "--output", "yaml")[0] == 2
+
+
+def test_cli_graph_writes_html_and_dot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    html, dot = tmp_path / "g.html", tmp_path / "g.dot"
+    code, _, err = cli(capsys, "graph", str(SAMPLES / "faulty.yaml"), "--html", str(html), "--dot", str(dot))
+    assert code == 0, err
+    assert "vis.Network" in html.read_text() and dot.read_text().startswith("digraph")
+    code, out, _ = cli(capsys, "graph", str(ACME))
+    assert code == 0 and out.startswith('digraph "acme"')
+
+
+def test_console_entry_point() -> None:
+    result = run_cli("lint", str(SAMPLES / "faulty.yaml"), "-o", "json")
+    assert result.returncode == 1 and json.loads(result.stdout)["findings"]
