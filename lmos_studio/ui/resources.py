@@ -5,7 +5,8 @@ Cache keys are design digests (content hashes), so an edited design never sees a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ from lmos_studio.model import Design
 from lmos_studio.registry.sources import SearchOutcome, SourceSpec, search_sources
 from lmos_studio.registry.store import Query, Store
 from lmos_studio.resolve import Resolution, resolve_design
+from lmos_studio.routing import select
+from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
+from lmos_studio.routing.evaluate import get_router, route_timed, table_for
+from lmos_studio.routing.labelled import LabelledQuery, SeedRow, parse_labelled_csv, parse_seed, seed_rows
+from lmos_studio.routing.select import RouterCache
 from lmos_studio.trust import safe_resolutions
 from lmos_studio.view import render_html
 
@@ -48,6 +54,60 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
 def resolutions(design: Design) -> list[Resolution]:
     """The operator's resolution of every channel (raises VersionError like the operator)."""
     return resolve_design(design)
+
+
+# --- routing (Playground, Evaluate) ---------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def router_cache() -> RouterCache:
+    """Fitted routers of this server, keyed by router name and table content (shared by all sessions)."""
+    return RouterCache()
+
+
+class _CachedRouter:
+    """A Router whose `fit` goes through the shared RouterCache (same content → same fitted router)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
+        return router_cache().fitted(self.name, table, seed=seed)
+
+
+def cached_router(name: str) -> Router:
+    """The router `name`, fitted through the shared cache; an unknown name is a RoutingError now."""
+    get_router(name)  # fail early with the list of known routers
+    return _CachedRouter(name)
+
+
+@st.cache_data(show_spinner=False)
+def router_names() -> list[str]:
+    return list(select.router_names())
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
+def routing_table_of(design: Design, key: str) -> RoutingTable:
+    """The routing table of one channel key ("" = all agents)."""
+    return table_for(design, key)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
+def route_query(router: str, design: Design, key: str, query: str, top_k: int = 5) -> RouteResult:
+    """One query routed in one channel (cached: reruns never call an LLM again for the same question)."""
+    fitted = router_cache().fitted(router, routing_table_of(design, key))
+    result, elapsed = route_timed(fitted, query, top_k=top_k)
+    return result if result.latency_ms else replace(result, latency_ms=elapsed)
+
+
+@st.cache_data(show_spinner="Reading labelled queries…", max_entries=16)
+def labelled_queries(data: bytes, source: str) -> list[LabelledQuery]:
+    return parse_labelled_csv(data, source=source)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def seed_examples(data: bytes, source: str) -> tuple[SeedRow, ...]:
+    return seed_rows(parse_seed(data, source=source))
 
 
 # --- Designer -------------------------------------------------------------------------------------------

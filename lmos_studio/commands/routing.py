@@ -1,0 +1,194 @@
+"""`lmos-studio route | eval | test | whatif`: routing from a shell, with a stable JSON contract for CI.
+
+route  → {"channel", "router", "matches": [{"agent", "capability", "score", "evidence"}]}
+eval   → {"n", "accuracy", "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes",
+          "latency_ms"}
+test   → exit 1 when any routing test of the design fails (JUnit XML with --junit)
+whatif → which channels resolve differently and which tests / labelled queries change route
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import yamlio
+from lmos_studio.formats.detect import read_description_file
+from lmos_studio.model import Design
+
+if TYPE_CHECKING:
+    from lmos_studio.whatif import Change
+
+# The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
+DEFAULT_ROUTER = "auto"
+
+PathArg = Annotated[Path, typer.Argument(
+    help="A design (file or folder), LMOS YAML, or AgentRoutingSpec JSON.")]
+RouterOpt = Annotated[str, typer.Option(
+    "--router", "-r", help="statistical, embedding, llm, hybrid or auto.")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
+ChannelOpt = Annotated[str | None, typer.Option(
+    "--channel", "-c", help="Channel key (ns/name), name, or channel label when unambiguous.")]
+
+
+def load_routing_design(paths: list[Path]) -> Design:
+    """A design from design files, LMOS YAML, or agent descriptions (AgentRoutingSpec JSON and the like)."""
+    for path in paths:
+        if not path.exists():
+            raise DesignFileError("no such file or folder; check the path", path=str(path))
+    if len(paths) == 1 and paths[0].is_file() and paths[0].suffix.lower() == ".json":
+        try:  # AgentRoutingSpec, A2A card, TD, capabilities document … (a JSON design falls through)
+            agents = read_description_file(paths[0])
+        except DesignFileError:
+            return load(paths).design
+        return Design(name=paths[0].stem, agents=tuple(agents))
+    return load(paths).design
+
+
+def _match_rows(matches: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[i + 1, m["agent"], m["capability"], f"{m['score']:.3f}", " | ".join(m["evidence"])[:80]]
+            for i, m in enumerate(matches)]
+
+
+def route(path: PathArg, query: Annotated[str, typer.Argument(help="The customer message to route.")],
+          channel: ChannelOpt = None, router: RouterOpt = DEFAULT_ROUTER, output: OutputOpt = "json",
+          top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5) -> None:
+    """Route one query in one channel: the ranked agents and capabilities, with scores and evidence."""
+    from lmos_studio.routing.evaluate import channel_key, get_router, table_for
+
+    if not query.strip():
+        fail("the query is empty; pass the customer message as the last argument")
+    design = load_routing_design([path])
+    key = channel_key(design, channel or "")
+    fitted = get_router(router).fit(table_for(design, key))
+    result = fitted.route(query, top_k=top_k)
+    matches = [{"agent": m.agent, "capability": m.capability, "score": m.score, "evidence": list(m.evidence)}
+               for m in result.matches]
+    data = {"channel": key, "router": result.router or router, "matches": matches}
+    headers = ["#", "AGENT", "CAPABILITY", "SCORE", "EVIDENCE"]
+    emit(data, output, lambda: render_table(headers, _match_rows(matches)))
+
+
+def _metric(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def eval_command(path: PathArg,
+                 queries: Annotated[Path, typer.Argument(help="Labelled CSV: instruction|query|text, agent, "
+                                                              "[capability|intent], [channel].")],
+                 seed: Annotated[Path | None, typer.Option(
+                     "--seed", help="Seed examples (CSV like QUERIES, or lmos-router seed.json).")] = None,
+                 router: RouterOpt = DEFAULT_ROUTER, channel: ChannelOpt = None,
+                 output: OutputOpt = "json",
+                 calibrate: Annotated[bool, typer.Option(
+                     "--calibrate", help="Calibrate a hybrid router's threshold on QUERIES first.")] = False) -> None:
+    """Evaluate a router on a labelled query set: accuracy, per-agent P/R/F1, confusion, misroutes, latency.
+
+    --channel is the channel of rows that do not name one (default: all agents).
+    """
+    from lmos_studio.routing.evaluate import evaluate, get_router
+    from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
+
+    design = load_routing_design([path])
+    rows = read_labelled_csv(queries)
+    seeds = seed_rows(read_seed(seed)) if seed else ()
+    result = evaluate(design, rows, router=get_router(router), seed=seeds, channel=channel or "",
+                      source=str(queries), calibrate=calibrate)
+    for key, calibration in result.calibrations.items():
+        typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
+    data = result.to_dict()
+
+    def table() -> str:
+        m = result.metrics
+        head = (f"router {result.router} · n {m.n} · accuracy {_metric(m.accuracy)} · capability accuracy "
+                f"{_metric(m.capability_accuracy)} · macro F1 {_metric(m.macro_f1)} · p50 "
+                f"{m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n")
+        rows_ = [[a, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", s.support]
+                 for a, s in m.per_agent.items()]
+        return head + render_table(["AGENT", "PRECISION", "RECALL", "F1", "SUPPORT"], rows_)
+
+    emit(data, output, table)
+
+
+def test_command(paths: Annotated[list[Path], typer.Argument(help="Design files or folders.")],
+                 router: RouterOpt = DEFAULT_ROUTER,
+                 junit: Annotated[Path | None, typer.Option(
+                     "--junit", help="Write a JUnit XML report here.")] = None,
+                 output: OutputOpt = "table") -> None:
+    """Run the design's routing tests; exit 1 when any fails (for CI)."""
+    from lmos_studio.routing.evaluate import get_router
+    from lmos_studio.routing.tests import junit_xml, run_routing_tests
+
+    design = load_routing_design(paths)
+    chosen = get_router(router)
+    outcomes = run_routing_tests(design, router=chosen)
+    if junit is not None:
+        yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
+    rows = [["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message]
+            for o in outcomes]
+    emit({"router": chosen.name, "passed": sum(o.passed for o in outcomes), "total": len(outcomes),
+          "tests": [o.to_dict() for o in outcomes]}, output,
+         lambda: render_table(["RESULT", "CHANNEL", "QUERY", "MESSAGE"], rows)
+         + f"\n\n{sum(o.passed for o in outcomes)}/{len(outcomes)} routing tests passed")
+    if not outcomes:
+        typer.echo("warning: the design has no routing tests", err=True)
+    if any(not o.passed for o in outcomes):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _changes(remove_agent: list[str], disable_agent: list[str], remove_capability: list[str],
+             move_agent: list[str]) -> list[Change]:
+    from lmos_studio.whatif import parse_change
+
+    pairs = [("remove-agent", remove_agent), ("disable-agent", disable_agent),
+             ("remove-capability", remove_capability), ("move-agent", move_agent)]
+    return [parse_change(kind, value) for kind, values in pairs for value in values]
+
+
+Many = Annotated[list[str] | None, typer.Option(help="May be repeated.")]
+
+
+def whatif_command(path: PathArg, remove_agent: Many = None, disable_agent: Many = None,
+                   remove_capability: Annotated[list[str] | None, typer.Option(
+                       help="AGENT:CAPABILITY; may be repeated.")] = None,
+                   move_agent: Annotated[list[str] | None, typer.Option(
+                       help="AGENT:CHANNEL_LABEL[:SUBSET]; may be repeated.")] = None,
+                   queries: Annotated[Path | None, typer.Option(
+                       "--queries", help="Labelled CSV whose queries are checked too.")] = None,
+                   router: RouterOpt = DEFAULT_ROUTER, output: OutputOpt = "json") -> None:
+    """What if an agent or capability went away or moved: channel resolution and routes, before → after."""
+    from lmos_studio.routing.evaluate import get_router
+    from lmos_studio.routing.labelled import read_labelled_csv
+    from lmos_studio.whatif import what_if
+
+    changes = _changes(remove_agent or [], disable_agent or [], remove_capability or [], move_agent or [])
+    if not changes:
+        fail("give at least one change: --remove-agent, --disable-agent, --remove-capability or --move-agent")
+    design = load_routing_design([path])
+    rows = read_labelled_csv(queries) if queries else []
+    result = what_if(design, changes, router=get_router(router), queries=rows)
+
+    def table() -> str:
+        parts = ["changes: " + "; ".join(c.describe() for c in result.changes)]
+        if result.channels:
+            parts.append(render_table(["CHANNEL", "BEFORE", "AFTER", "LOST", "REASONS"], [
+                [c.channel, c.before, c.after, ", ".join(c.lost), "; ".join(c.reasons)[:80]]
+                for c in result.channels]))
+        parts.append(render_table(["SOURCE", "NAME", "CHANNEL", "EXPECTED", "BEFORE", "AFTER"], [
+            [r.source, r.name[:40], r.channel, r.expected, r.before, r.after] for r in result.routes])
+            if result.routes else "no routing test or query changes route")
+        return "\n\n".join(parts)
+
+    emit(result.to_dict(), output, table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add route, eval, test and whatif to the CLI."""
+    app.command("route")(route)
+    app.command("eval")(eval_command)
+    app.command("test")(test_command)
+    app.command("whatif")(whatif_command)

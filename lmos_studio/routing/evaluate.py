@@ -1,0 +1,231 @@
+"""Run a router over labelled queries, channel by channel (each channel fitted once), and score it.
+
+Channels are named by key (ns/name), by name, or by `channel` label when that is unambiguous; a query
+without a channel is routed in the run's default channel (or over all agents). Reading labelled files lives
+in labelled.py, the figures in metrics.py; this module only routes and collects.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lmos_studio.errors import DesignFileError, RoutingError
+from lmos_studio.model import DEFAULT_NAMESPACE, Design
+from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
+from lmos_studio.routing.labelled import LabelledQuery, SeedRow
+from lmos_studio.routing.metrics import NO_AGENT, Metrics, Prediction, compute_metrics
+from lmos_studio.routing.select import DEFAULT_ROUTER, get_router, router_names
+from lmos_studio.routing.table import ALL_AGENTS, routing_table
+
+__all__ = ["DEFAULT_ROUTER", "get_router", "router_names"]  # re-exported for the CLI and UI
+
+Progress = Callable[[int, int], None]  # (done, total), called after every routed query
+Fit = Callable[[RoutingTable, tuple[SeedRow, ...]], FittedRouter]
+
+
+def channel_key(design: Design, ref: str) -> str:
+    """The key of the Channel named by key, name or channel label; "" stays "" (all agents).
+
+    A name shared by Channels of several namespaces means the one in the default namespace, if any.
+    A design without Channels routes every query over all its agents, whatever channel it names.
+    """
+    if not ref or not design.channels:
+        return ALL_AGENTS
+    by_name = [c for c in design.channels if c.name == ref]
+    if len(by_name) > 1:
+        by_name = [c for c in by_name if c.namespace == DEFAULT_NAMESPACE] or by_name
+    for candidates in ([c for c in design.channels if c.key == ref], by_name,
+                       [c for c in design.channels if c.channel == ref]):
+        if len(candidates) == 1:
+            return candidates[0].key
+        if candidates:
+            names = ", ".join(c.key for c in candidates)
+            raise RoutingError(f"channel '{ref}' is ambiguous ({names}); name it by namespace/name")
+    known = ", ".join(c.key for c in design.channels) or "none (leave it empty to route over all agents)"
+    raise RoutingError(f"channel '{ref}' is not a Channel of this design; use one of: {known}")
+
+
+def table_for(design: Design, key: str) -> RoutingTable:
+    """The routing table of a channel key ("" = all agents)."""
+    return routing_table(design, key or None)
+
+
+def seed_for(table: RoutingTable, seed: Sequence[SeedRow]) -> tuple[SeedRow, ...]:
+    """The seed rows whose agent this table routes to (a capability the agent lacks is dropped)."""
+    caps = {(c.agent, c.capability) for c in table.candidates}
+    agents = set(table.agents)
+    return tuple((text, agent, cap if (agent, cap) in caps else "")
+                 for text, agent, cap in seed if agent in agents)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A router's predictions on a labelled set, and their figures."""
+
+    router: str
+    predictions: tuple[Prediction, ...]
+    metrics: Metrics
+    usage: dict[str, Any] = field(default_factory=dict)  # tokens, cost, tracks summed over the queries
+    calibrations: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel key → hybrid threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `lmos-studio eval` JSON (exactly the contract's keys)."""
+        return self.metrics.to_dict()
+
+    def to_json(self) -> str:
+        """Everything, for download: router, the contract's figures, usage and calibrations."""
+        return json.dumps({"router": self.router, **self.to_dict(), "usage": self.usage,
+                           "calibrations": self.calibrations}, indent=2, ensure_ascii=False)
+
+    def to_csv(self) -> str:
+        """Every prediction as a CSV row (for download)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["line", "query", "channel", "expected_agent", "expected_capability", "agent",
+                         "capability", "correct", "score", "latency_ms", "evidence"])
+        for p in self.predictions:
+            writer.writerow([p.line, p.text, p.channel, p.expected_agent, p.expected_capability, p.agent,
+                             p.capability, p.correct, f"{p.score:.4f}", f"{p.latency_ms:.3f}",
+                             " | ".join(p.evidence)])
+        return out.getvalue()
+
+
+def group_by_channel(design: Design, queries: Sequence[LabelledQuery], *, default_channel: str = "",
+                     source: str | None = None) -> dict[str, list[LabelledQuery]]:
+    """Channel key → its queries; an unknown or ambiguous channel names the file and line."""
+    keys: dict[str, str] = {}
+    groups: dict[str, list[LabelledQuery]] = {}
+    for query in queries:
+        ref = query.channel or default_channel
+        if ref not in keys:
+            try:
+                keys[ref] = channel_key(design, ref)
+            except RoutingError as exc:
+                raise DesignFileError(str(exc), path=source, line=query.line or None,
+                                      field="channel") from exc
+        groups.setdefault(keys[ref], []).append(query)
+    return groups
+
+
+def route_timed(fitted: FittedRouter, text: str, *, top_k: int = 5) -> tuple[RouteResult, float]:
+    """Route one query; returns the result and the wall time in milliseconds."""
+    start = time.perf_counter()
+    result = fitted.route(text, top_k=top_k)
+    return result, (time.perf_counter() - start) * 1000.0
+
+
+def _predict(fitted: FittedRouter, query: LabelledQuery, key: str) -> tuple[Prediction, dict[str, Any]]:
+    result, elapsed = route_timed(fitted, query.text)
+    best = result.best
+    return Prediction(text=query.text, expected_agent=query.agent, expected_capability=query.capability,
+                      channel=key, agent=best.agent if best else "",
+                      capability=best.capability if best else "",
+                      score=best.score if best else 0.0, evidence=best.evidence if best else (),
+                      latency_ms=result.latency_ms or elapsed, line=query.line), result.usage
+
+
+def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
+    """Sum token counts and cost over routed queries; count how often each track (fast / llm) answered."""
+    for name, value in usage.items():
+        if name == "track":
+            total[f"track {value}"] = total.get(f"track {value}", 0) + 1
+        elif isinstance(value, int | float) and not isinstance(value, bool) and name != "threshold":
+            total[name] = total.get(name, 0) + value
+
+
+def _calibrated(fitted: FittedRouter, rows: Sequence[LabelledQuery]) -> tuple[FittedRouter, dict[str, Any] | None]:
+    """A router that can calibrate a threshold (hybrid) calibrated on these rows, and the calibration."""
+    calibrate = getattr(fitted, "calibrated", None)
+    if calibrate is None:
+        return fitted, None
+    better, calibration = calibrate([(q.text, q.agent) for q in rows])
+    figures = {f.name: getattr(calibration, f.name) for f in dataclasses.fields(calibration)}
+    return better, figures
+
+
+def evaluate(design: Design, queries: Sequence[LabelledQuery], *, router: Router,
+             seed: Sequence[SeedRow] = (), channel: str = "", progress: Progress | None = None,
+             fit: Fit | None = None, source: str | None = None, calibrate: bool = False) -> Evaluation:
+    """Route every query in its channel (`channel` is the default for rows without one) and score the router.
+
+    `fit(table, seed)` may be given to reuse fitted routers (the UI caches them); by default `router.fit`.
+    `calibrate` lets a router with a threshold (hybrid) calibrate it on each channel's rows first
+    (optimistic: the same queries are then scored). Errors: unknown channels name the CSV line; a router
+    failure is a RoutingError.
+    """
+    groups = group_by_channel(design, queries, default_channel=channel, source=source)
+    do_fit: Fit = fit or (lambda table, rows: router.fit(table, seed=rows))
+    predictions: list[Prediction] = []
+    usage: dict[str, Any] = {}
+    calibrations: dict[str, dict[str, Any]] = {}
+    total = len(queries)
+    for key, rows in groups.items():
+        table = table_for(design, key)
+        fitted = do_fit(table, seed_for(table, seed))
+        if calibrate:
+            fitted, calibration = _calibrated(fitted, rows)
+            if calibration is not None:
+                calibrations[key] = calibration
+        for query in rows:
+            prediction, used = _predict(fitted, query, key)
+            predictions.append(prediction)
+            add_usage(usage, used)
+            if progress is not None:
+                progress(len(predictions), total)
+    predictions.sort(key=lambda p: p.line)
+    return Evaluation(router=router.name, predictions=tuple(predictions),
+                      metrics=compute_metrics(predictions), usage=usage, calibrations=calibrations)
+
+
+def compare(design: Design, queries: Sequence[LabelledQuery], *, routers: Iterable[Router],
+            seed: Sequence[SeedRow] = (), channel: str = "",
+            progress: Progress | None = None) -> list[Evaluation]:
+    """Several routers on the same set (progress counts over all of them)."""
+    routers = list(routers)
+    total = len(queries) * len(routers)
+    results = []
+    for index, router in enumerate(routers):
+        offset = index * len(queries)
+        step: Progress | None = (lambda done, _n, o=offset: progress(o + done, total)) if progress else None
+        results.append(evaluate(design, queries, router=router, seed=seed, channel=channel, progress=step))
+    return results
+
+
+def comparison_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
+    """One row per router: the headline figures side by side."""
+    return [{"router": e.router, "n": e.metrics.n, "accuracy": e.metrics.accuracy,
+             "capability_accuracy": e.metrics.capability_accuracy, "macro_f1": e.metrics.macro_f1,
+             "misroutes": len(e.metrics.misroutes), "p50_ms": e.metrics.latency_p50_ms,
+             "p95_ms": e.metrics.latency_p95_ms} for e in evaluations]
+
+
+def per_agent_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    return [{"agent": a, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
+            for a, s in evaluation.metrics.per_agent.items()]
+
+
+def confusion_cells(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """The confusion matrix in long form (expected, predicted, count) for a heat map."""
+    labels = evaluation.metrics.labels
+    return [{"expected": labels[i], "predicted": labels[j], "count": count}
+            for i, row in enumerate(evaluation.metrics.confusion) for j, count in enumerate(row)
+            if labels[i] != NO_AGENT]  # nothing is labelled "no agent": that row is always empty
+
+
+def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    return [{"line": p.line, "query": p.text, "channel": p.channel, "expected": p.expected_agent,
+             "routed to": p.agent or "(none)", "capability": p.capability, "score": round(p.score, 3),
+             "evidence": " | ".join(p.evidence)} for p in evaluation.metrics.misroutes]
+
+
+def match_rows(result: RouteResult) -> list[dict[str, Any]]:
+    """A router's ranked answer as table rows (rank 1 is the chosen agent)."""
+    return [{"rank": i + 1, "agent": m.agent, "capability": m.capability, "score": round(m.score, 4),
+             "evidence": " | ".join(m.evidence)} for i, m in enumerate(result.matches)]

@@ -1,0 +1,113 @@
+"""Run the routing tests a design keeps (query → expected agent in a channel) and write JUnit XML for CI.
+
+Each channel is fitted once per run; a test whose channel cannot be found fails with that reason (it does
+not stop the other tests). XML is built with xml.etree, so test text is escaped.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lmos_studio.errors import RoutingError
+from lmos_studio.model import Design, RoutingTest
+from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
+from lmos_studio.routing.evaluate import channel_key, route_timed, table_for
+
+FitTable = Callable[[RoutingTable], FittedRouter]
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """What one routing test got; `error` is set when it could not route at all."""
+
+    __test__ = False  # not a pytest class
+
+    test: RoutingTest
+    channel: str  # the channel key routed in ("" = all agents)
+    agent: str
+    capability: str
+    score: float
+    evidence: tuple[str, ...]
+    latency_ms: float
+    error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        if self.error or self.agent != self.test.expect_agent:
+            return False
+        return not self.test.expect_capability or self.capability == self.test.expect_capability
+
+    @property
+    def name(self) -> str:
+        return routing_test_name(self.test)
+
+    @property
+    def message(self) -> str:
+        """Why it failed ("" when it passed)."""
+        if self.error:
+            return self.error
+        if self.passed:
+            return ""
+        cap = self.test.expect_capability
+        want = self.test.expect_agent + (f"/{cap}" if cap else "")
+        got = (self.agent + (f"/{self.capability}" if self.capability else "")) if self.agent else "no agent"
+        return f"expected {want}, routed to {got}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "query": self.test.query, "channel": self.channel,
+                "expect_agent": self.test.expect_agent, "expect_capability": self.test.expect_capability,
+                "agent": self.agent, "capability": self.capability, "score": self.score,
+                "evidence": list(self.evidence), "passed": self.passed, "message": self.message}
+
+
+def routing_test_name(test: RoutingTest) -> str:
+    return test.name or f"{test.channel or 'all agents'}: {test.query}"
+
+
+def run_routing_tests(design: Design, *, router: Router, tests: Sequence[RoutingTest] | None = None,
+                      fit: FitTable | None = None) -> list[TestOutcome]:
+    """Route every test's query in its channel; `fit` may reuse fitted routers (default `router.fit`)."""
+    fitted: dict[str, FittedRouter] = {}
+    outcomes = []
+    for test in design.routing_tests if tests is None else tests:
+        try:
+            key = channel_key(design, test.channel)
+            if key not in fitted:
+                table = table_for(design, key)
+                fitted[key] = fit(table) if fit else router.fit(table)
+            result, elapsed = route_timed(fitted[key], test.query)
+        except RoutingError as exc:
+            outcomes.append(TestOutcome(test, test.channel, "", "", 0.0, (), 0.0, error=str(exc)))
+            continue
+        best = result.best
+        outcomes.append(TestOutcome(test, key, best.agent if best else "", best.capability if best else "",
+                                    best.score if best else 0.0, best.evidence if best else (),
+                                    result.latency_ms or elapsed))
+    return outcomes
+
+
+def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router: str = "") -> str:
+    """A JUnit XML report (one testsuite, one testcase per routing test)."""
+    failures = sum(not o.passed and not o.error for o in outcomes)
+    errors = sum(bool(o.error) for o in outcomes)
+    total_s = sum(o.latency_ms for o in outcomes) / 1000.0
+    root = ET.Element("testsuites", name="lmos-studio", tests=str(len(outcomes)), failures=str(failures),
+                      errors=str(errors), time=f"{total_s:.3f}")
+    node = ET.SubElement(root, "testsuite", name=suite, tests=str(len(outcomes)), failures=str(failures),
+                         errors=str(errors), time=f"{total_s:.3f}")
+    if router:
+        props = ET.SubElement(node, "properties")
+        ET.SubElement(props, "property", name="router", value=router)
+    for outcome in outcomes:
+        case = ET.SubElement(node, "testcase", classname=f"routing.{outcome.channel or 'all-agents'}",
+                             name=outcome.name, time=f"{outcome.latency_ms / 1000.0:.3f}")
+        if outcome.error:
+            ET.SubElement(case, "error", message=outcome.error, type="RoutingError").text = outcome.error
+        elif not outcome.passed:
+            failure = ET.SubElement(case, "failure", message=outcome.message, type="misroute")
+            failure.text = f"query: {outcome.test.query}\nevidence: " + " | ".join(outcome.evidence)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,300 @@
+"""Widget groups of the Playground and Evaluate pages: route panels, labelled-set runs, routing tests, what-if.
+
+Each function turns widget values into library calls and shows the results; text that came from agent
+descriptions or CSVs is shown through dataframes, tables and plain text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.graph import GraphFilter, Highlight, highlight_route
+from lmos_studio.model import Design, RoutingTest
+from lmos_studio.routing.base import Match
+from lmos_studio.routing.evaluate import (
+    Evaluation,
+    comparison_rows,
+    confusion_cells,
+    evaluate,
+    match_rows,
+    misroute_rows,
+    per_agent_rows,
+)
+from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
+from lmos_studio.routing.table import ALL_AGENTS
+from lmos_studio.routing.tests import junit_xml, run_routing_tests
+from lmos_studio.ui import resources, state, widgets
+from lmos_studio.whatif import Change, what_if
+
+ALL_AGENTS_LABEL = "(all agents)"
+RESULTS = "evaluate_results"  # session key: (signature, [Evaluation]) of the last labelled-set run
+TEST_RESULTS = "routing_test_results"
+WHATIF_RESULT = "whatif_result"
+MAX_MISROUTE_ROWS = 100  # misroutes shown as a table; the download has all of them
+PROGRESS_STEPS = 100  # progress bar updates per run (not one per query)
+
+
+def channel_options(design: Design) -> dict[str, str]:
+    """Label → channel key; a design without Channels routes over all agents."""
+    options = {f"{c.key}  ({c.tenant or '-'}/{c.channel or '-'}/{c.subset})": c.key for c in design.channels}
+    return options or {ALL_AGENTS_LABEL: ALL_AGENTS}
+
+
+def router_picker(key: str, *, multi: bool = True) -> list[str]:
+    names = resources.router_names()
+    if not multi:
+        return [st.selectbox("Router", names, key=key)]
+    picked: list[str] = st.multiselect("Routers", names, default=names[:1], key=key,
+                                       help="auto = the best router available offline on this install")
+    return picked
+
+
+def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str]) -> dict[str, Match]:
+    """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router)."""
+    chosen: dict[str, Match] = {}
+    for key in channel_keys:
+        st.subheader(key or ALL_AGENTS_LABEL, divider="gray")
+        for column, router in zip(st.columns(len(routers)), routers, strict=True):
+            with column:
+                try:
+                    result = resources.route_query(router, design, key, query)
+                except LmosStudioError as exc:
+                    widgets.show_error(exc)
+                    continue
+                best = result.best
+                st.markdown(f"**{router}** · answered by `{result.router}` · {result.latency_ms:.1f} ms")
+                if best is None:
+                    st.warning("No agent matches this query in this channel.")
+                    continue
+                chosen.setdefault(key, best)
+                st.success(f"{best.agent} · {best.capability} · score {best.score:.3f}", icon=":material/check:")
+                st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
+                if result.usage:
+                    st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
+    return chosen
+
+
+def agent_key(design: Design, channel_key: str, agent: str) -> str:
+    """The namespace/name of a routed agent (a channel routes within its own namespace)."""
+    if channel_key:
+        return f"{channel_key.split('/', 1)[0]}/{agent}"
+    found = design.agent(agent)
+    return found.key if found else agent
+
+
+def highlight(design: Design, chosen: dict[str, Match]) -> None:
+    """Mark the chosen agents and their channels for the Designer graph (it reads these session keys)."""
+    graph, _ = resources.design_graph(design)
+    parts = [highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
+             for key, m in chosen.items()]
+    st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})
+    st.session_state[state.SELECTED_AGENT] = agent_key(design, *next(
+        ((k, m.agent) for k, m in chosen.items()), ("", ""))) if chosen else None
+
+
+def route_graph(design: Design, chosen: dict[str, Match]) -> None:
+    """The design graph with each channel's chosen agent highlighted."""
+    graph, _ = resources.design_graph(design)
+    parts = [highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
+             for key, m in chosen.items()]
+    if not parts:
+        return
+    union = Highlight(nodes=frozenset().union(*(p.nodes for p in parts)),
+                      edges=frozenset().union(*(p.edges for p in parts)), focus=parts[0].focus,
+                      note="; ".join(p.note for p in parts if p.note))
+    st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
+
+
+def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
+    """Store (query, channel, expected agent[, capability]) as a routing test in the design."""
+    with st.form("add_routing_test", clear_on_submit=False):
+        st.markdown("**Add as routing test**")
+        keys = list(chosen) or [ALL_AGENTS]
+        key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
+        agents = sorted({a.name for a in design.agents})
+        first = chosen[key].agent if key in chosen else ""
+        agent = st.selectbox("Expected agent", agents, index=agents.index(first) if first in agents else 0,
+                             key="new_test_agent")
+        capability = st.text_input("Expected capability (optional)", key="new_test_capability")
+        name = st.text_input("Test name (optional)", key="new_test_name")
+        if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
+            test = RoutingTest(query=query, expect_agent=agent, channel=key, expect_capability=capability.strip(),
+                               name=name.strip())
+            state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
+            st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
+
+
+def labelled_set_picker() -> tuple[str, bytes] | None:
+    """A labelled CSV: one of the samples (and lmos-router's train.csv when present) or an upload."""
+    samples = sample_labelled_sets()
+    source = st.radio("Labelled queries", ["Sample set", "Upload CSV"], horizontal=True, key="eval_source")
+    if source == "Sample set":
+        name = st.selectbox("Set", list(samples), key="eval_sample")
+        return (str(samples[name]), samples[name].read_bytes()) if name else None
+    upload = st.file_uploader("CSV with instruction|query|text, agent, [capability|intent], [channel]",
+                              type=["csv"], key="eval_upload")
+    return (upload.name, upload.getvalue()) if upload is not None else None
+
+
+def seed_picker() -> tuple[SeedRow, ...]:
+    upload = st.file_uploader("Seed examples (optional: CSV, or lmos-router seed.json)", type=["csv", "json"],
+                              key="eval_seed")
+    return resources.seed_examples(upload.getvalue(), upload.name) if upload is not None else ()
+
+
+def run_evaluations(design: Design, queries: Sequence[LabelledQuery], routers: Sequence[str], *,
+                    seed: tuple[SeedRow, ...], channel: str, source: str, calibrate: bool = False) -> list[Evaluation]:
+    """Run each router with a progress bar (left at 100 % with the count when done)."""
+    total = len(queries) * len(routers)
+    bar = st.progress(0.0, text=f"Routing {total} queries…")
+    step = max(1, total // PROGRESS_STEPS)
+    results = []
+    for index, router in enumerate(routers):
+        offset = index * len(queries)
+
+        def progress(done: int, _n: int, offset: int = offset, router: str = router) -> None:
+            if done % step == 0 or done == len(queries):
+                bar.progress((offset + done) / total, text=f"{router}: {offset + done}/{total} queries")
+
+        results.append(evaluate(design, queries, router=resources.cached_router(router), seed=seed,
+                                channel=channel, source=source, progress=progress, calibrate=calibrate))
+    bar.progress(1.0, text=f"Done: {total}/{total} queries routed")
+    return results
+
+
+def confusion_chart(evaluation: Evaluation) -> alt.LayerChart:
+    """The confusion matrix as a heat map (expected rows, predicted columns), counts written in the cells."""
+    cells = pd.DataFrame(confusion_cells(evaluation))
+    base = alt.Chart(cells).encode(x=alt.X("predicted:N", title="routed to"), y=alt.Y("expected:N", title="expected"))
+    rect = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues")),
+                                   tooltip=["expected", "predicted", "count"])
+    text = base.mark_text().encode(text=alt.condition("datum.count > 0", "count:Q", alt.value("")))
+    chart: alt.LayerChart = rect + text
+    return chart
+
+
+def show_evaluation(evaluation: Evaluation) -> None:
+    m = evaluation.metrics
+    cols = st.columns(5)
+    cols[0].metric("Accuracy", f"{m.accuracy:.1%}")
+    cols[1].metric("Capability accuracy", "—" if m.capability_accuracy is None else f"{m.capability_accuracy:.1%}")
+    cols[2].metric("Macro F1", f"{m.macro_f1:.3f}")
+    cols[3].metric("Latency p50", f"{m.latency_p50_ms:.2f} ms")
+    cols[4].metric("Latency p95", f"{m.latency_p95_ms:.2f} ms")
+    if evaluation.usage:
+        st.caption("Usage over the set: " + " · ".join(
+            f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in evaluation.usage.items()))
+    for key, calibration in evaluation.calibrations.items():
+        st.caption(f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
+                   + " · ".join(f"{k} {v}" for k, v in calibration.items())
+                   + " (optimistic: the same queries are scored)")
+    left, right = st.columns(2)
+    left.markdown("**Per agent**")
+    left.dataframe(pd.DataFrame(per_agent_rows(evaluation)), hide_index=True, width="stretch")
+    right.markdown("**Confusion matrix**")
+    right.altair_chart(confusion_chart(evaluation), width="stretch")
+    st.markdown(f"**Misroutes** ({len(m.misroutes)})")
+    rows = misroute_rows(evaluation)
+    if rows:
+        st.table(pd.DataFrame(rows[:MAX_MISROUTE_ROWS]).set_index("line"))
+        if len(rows) > MAX_MISROUTE_ROWS:
+            st.caption(f"First {MAX_MISROUTE_ROWS} of {len(rows)}; the CSV download has all of them.")
+    else:
+        st.success("No misroutes.")
+    dl1, dl2 = st.columns(2)
+    dl1.download_button("Download predictions (CSV)", evaluation.to_csv(), file_name=f"eval-{evaluation.router}.csv",
+                        mime="text/csv", key=f"dl_csv_{evaluation.router}", on_click="ignore")
+    dl2.download_button("Download figures (JSON)", evaluation.to_json(), file_name=f"eval-{evaluation.router}.json",
+                        mime="application/json", key=f"dl_json_{evaluation.router}", on_click="ignore")
+
+
+def show_evaluations(evaluations: Sequence[Evaluation]) -> None:
+    """Routers side by side (one table), then the details of each in its own tab."""
+    st.dataframe(pd.DataFrame(comparison_rows(evaluations)), hide_index=True, width="stretch")
+    for tab, evaluation in zip(st.tabs([e.router for e in evaluations]), evaluations, strict=True):
+        with tab:
+            show_evaluation(evaluation)
+    both = json.dumps({e.router: e.to_dict() for e in evaluations}, indent=2, ensure_ascii=False)
+    st.download_button("Download all routers (JSON)", both, file_name="evaluation.json", mime="application/json",
+                       key="dl_all", on_click="ignore")
+
+
+def routing_tests_panel(design: Design, router: str) -> None:
+    """Run the design's routing tests; pass/fail per test and a JUnit download."""
+    if not design.routing_tests:
+        st.info("This design has no routing tests yet: add some from the Playground.")
+        return
+    if st.button(f"Run {len(design.routing_tests)} routing tests", key="run_tests"):
+        try:
+            outcomes = run_routing_tests(design, router=resources.cached_router(router))
+            st.session_state[TEST_RESULTS] = (design.digest(), router, outcomes)
+        except LmosStudioError as exc:
+            widgets.show_error(exc)
+    digest, used, outcomes = st.session_state.get(TEST_RESULTS, ("", "", []))
+    if digest != design.digest() or not outcomes:
+        return
+    passed = sum(o.passed for o in outcomes)
+    (st.success if passed == len(outcomes) else st.error)(f"{passed}/{len(outcomes)} routing tests passed ({used})")
+    st.dataframe(pd.DataFrame([{"result": "PASS" if o.passed else "FAIL", "name": o.name, "channel": o.channel,
+                                "routed to": o.agent, "capability": o.capability, "message": o.message}
+                               for o in outcomes]), hide_index=True, width="stretch")
+    st.download_button("Download JUnit XML", junit_xml(outcomes, suite=design.name, router=used),
+                       file_name="routing-tests.xml", mime="application/xml", key="dl_junit", on_click="ignore")
+
+
+def whatif_changes(design: Design) -> list[Change]:
+    """The what-if edits picked in widgets."""
+    agents = [a.name for a in design.agents]
+    caps = [f"{a.name}:{c.name}" for a in design.agents for c in a.capabilities]
+    a, b, c = st.columns(3)
+    removed = a.multiselect("Remove agents", agents, key="wi_remove")
+    disabled = b.multiselect("Disable agents", agents, key="wi_disable")
+    no_caps = c.multiselect("Remove capabilities", caps, key="wi_caps")
+    d, e, f = st.columns(3)
+    mover = d.selectbox("Move agent", ["—", *agents], key="wi_move")
+    label = e.text_input("to channel label", key="wi_move_channel", placeholder="web")
+    subset = f.text_input("subset (optional)", key="wi_move_subset", placeholder="canary")
+    changes = [Change("remove-agent", n) for n in removed] + [Change("disable-agent", n) for n in disabled]
+    changes += [Change("remove-capability", v.split(":")[0], capability=v.split(":", 1)[1]) for v in no_caps]
+    if mover != "—" and label.strip():
+        changes.append(Change("move-agent", mover, channel=label.strip(), subset=subset.strip()))
+    return changes
+
+
+def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) -> None:
+    """Pick changes, run, and see channel resolution and routes before → after."""
+    changes = whatif_changes(design)
+    if st.button("Run what-if", key="wi_run", disabled=not changes):
+        try:
+            result = what_if(design, changes, router=resources.cached_router(router), queries=queries)
+            st.session_state[WHATIF_RESULT] = (design.digest(), changes, result)
+        except LmosStudioError as exc:
+            widgets.show_error(exc)
+    digest, used, result = st.session_state.get(WHATIF_RESULT, ("", [], None))
+    if result is None or digest != design.digest() or used != changes:
+        st.caption("Pick changes and run the what-if to see which channels and routes they affect.")
+        return
+    st.markdown("**Channels**")
+    if result.channels:
+        st.dataframe(pd.DataFrame(result.channel_rows()), hide_index=True, width="stretch")
+    else:
+        st.caption("No channel resolves differently.")
+    st.markdown(f"**Routes** (checked {result.checked_tests} routing tests, {result.checked_queries} labelled queries)")
+    if result.routes:
+        st.dataframe(pd.DataFrame(result.route_rows()), hide_index=True, width="stretch")
+    else:
+        st.success("No routing test or labelled query changes route.")
+
+
+def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, extra: Any) -> str:
+    """What a stored evaluation was run on: results of other inputs are not shown as current."""
+    extra_digest = hashlib.sha256(repr(extra).encode()).hexdigest()
+    return json.dumps([design.digest(), source, list(routers), channel, extra_digest])

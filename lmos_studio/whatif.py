@@ -1,0 +1,227 @@
+"""What-if: change a design (remove or disable an agent, remove a capability, move an agent to another
+channel/subset) and see which channels resolve differently and which routing tests and labelled queries
+change route, before → after.
+
+A disabled agent stays in the design but takes no traffic: its supportedChannels are emptied (so the
+operator never wires it) and it is left out of the all-agents routing table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lmos_studio.errors import RoutingError
+from lmos_studio.model import Agent, Design
+from lmos_studio.resolve import Resolution, resolve_design
+from lmos_studio.routing.base import FittedRouter, Match, Router, RoutingTable
+from lmos_studio.routing.evaluate import channel_key
+from lmos_studio.routing.labelled import LabelledQuery
+from lmos_studio.routing.table import ALL_AGENTS, all_agents_table, routing_table
+
+ChangeKind = Literal["remove-agent", "disable-agent", "remove-capability", "move-agent"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("remove-agent", "disable-agent", "remove-capability", "move-agent")
+DISABLED = "studio.lmos.eclipse/disabled"  # annotation on a disabled agent
+NONE = "(none)"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit; `agent` is a name or namespace/name."""
+
+    kind: ChangeKind
+    agent: str
+    capability: str = ""  # remove-capability
+    channel: str = ""  # move-agent: the channel label the agent serves afterwards
+    subset: str = ""  # move-agent: the subset label afterwards ("" = unchanged)
+
+    def describe(self) -> str:
+        if self.kind == "remove-capability":
+            return f"remove capability {self.capability} of {self.agent}"
+        if self.kind == "move-agent":
+            subset = f" (subset {self.subset})" if self.subset else ""
+            return f"move {self.agent} to channel {self.channel}{subset}"
+        return f"{self.kind.split('-')[0]} agent {self.agent}"
+
+
+def parse_change(kind: str, value: str) -> Change:
+    """A change from its CLI spelling: NAME, AGENT:CAP or AGENT:CHANNEL_LABEL[:SUBSET]."""
+    if kind not in CHANGE_KINDS:
+        raise RoutingError(f"unknown what-if change '{kind}'; use one of: {', '.join(CHANGE_KINDS)}")
+    parts = [p.strip() for p in value.split(":")]
+    if not parts[0] or any(not p for p in parts):
+        raise RoutingError(f"--{kind} '{value}': empty name; see `lmos-studio whatif --help`")
+    if kind in ("remove-agent", "disable-agent"):
+        if len(parts) != 1:
+            raise RoutingError(f"--{kind} '{value}': give just the agent name")
+        return Change(kind, parts[0])
+    if kind == "remove-capability":
+        if len(parts) != 2:
+            raise RoutingError(f"--remove-capability '{value}': write AGENT:CAPABILITY")
+        return Change(kind, parts[0], capability=parts[1])
+    if len(parts) not in (2, 3):
+        raise RoutingError(f"--move-agent '{value}': write AGENT:CHANNEL_LABEL or AGENT:CHANNEL_LABEL:SUBSET")
+    return Change(kind, parts[0], channel=parts[1], subset=parts[2] if len(parts) == 3 else "")
+
+
+def _target(design: Design, ref: str) -> Agent:
+    found = [a for a in design.agents if ref in (a.key, a.name)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        keys = ", ".join(a.key for a in found)
+        raise RoutingError(f"agent '{ref}' is ambiguous ({keys}); use namespace/name")
+    known = ", ".join(a.name for a in design.agents) or "none"
+    raise RoutingError(f"agent '{ref}' is not in the design; agents: {known}")
+
+
+def _changed_agent(agent: Agent, change: Change) -> Agent | None:
+    if change.kind == "remove-agent":
+        return None
+    if change.kind == "disable-agent":
+        return agent.model_copy(update={"supported_channels": (),
+                                        "annotations": {**agent.annotations, DISABLED: "true"}})
+    if change.kind == "remove-capability":
+        if agent.capability(change.capability) is None:
+            have = ", ".join(c.name for c in agent.capabilities) or "none"
+            raise RoutingError(f"agent '{agent.name}' has no capability '{change.capability}'; "
+                               f"it has: {have}")
+        return agent.model_copy(update={"capabilities": tuple(
+            c for c in agent.capabilities if c.name != change.capability)})
+    labels = {**agent.labels, **({"subset": change.subset} if change.subset else {})}
+    return agent.model_copy(update={"supported_channels": (change.channel,), "labels": labels})
+
+
+def apply_changes(design: Design, changes: Sequence[Change]) -> Design:
+    """The design after the changes (in order); an unknown agent or capability is a RoutingError."""
+    for change in changes:
+        agent = _target(design, change.agent)
+        changed = _changed_agent(agent, change)
+        agents = [changed if a.key == agent.key else a for a in design.agents]
+        design = design.replace(agents=tuple(a for a in agents if a is not None))
+    return design
+
+
+def _table(design: Design, key: str) -> RoutingTable:
+    if key == ALL_AGENTS:
+        live = tuple(a for a in design.agents if a.annotations.get(DISABLED) != "true")
+        return all_agents_table(design.replace(agents=live))
+    return routing_table(design, key)
+
+
+@dataclass(frozen=True)
+class ChannelChange:
+    """A channel whose resolution changes: status and the (agent, capability) pairs it loses or gains."""
+
+    channel: str
+    before: str
+    after: str
+    lost: tuple[str, ...]
+    gained: tuple[str, ...]
+    reasons: tuple[str, ...]  # why requirements are unresolved afterwards
+
+
+@dataclass(frozen=True)
+class RouteChange:
+    """A routing test or labelled query that routes differently afterwards."""
+
+    source: str  # "test" or "query"
+    name: str  # test name or CSV line
+    query: str
+    channel: str
+    expected: str
+    before: str  # agent/capability or (none)
+    after: str
+
+    @property
+    def fixed(self) -> bool:
+        return self.before.split("/")[0] != self.expected and self.after.split("/")[0] == self.expected
+
+    @property
+    def broken(self) -> bool:
+        return self.before.split("/")[0] == self.expected and self.after.split("/")[0] != self.expected
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The effect of a set of changes."""
+
+    changes: tuple[Change, ...]
+    channels: tuple[ChannelChange, ...]
+    routes: tuple[RouteChange, ...]
+    checked_tests: int
+    checked_queries: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [c.describe() for c in self.changes],
+            "channels": [{"channel": c.channel, "before": c.before, "after": c.after, "lost": list(c.lost),
+                          "gained": list(c.gained), "reasons": list(c.reasons)} for c in self.channels],
+            "routes": [{"source": r.source, "name": r.name, "query": r.query, "channel": r.channel,
+                        "expected": r.expected, "before": r.before, "after": r.after, "broken": r.broken,
+                        "fixed": r.fixed} for r in self.routes],
+            "checked": {"tests": self.checked_tests, "queries": self.checked_queries},
+        }
+
+    def route_rows(self) -> list[dict[str, Any]]:
+        return [{"source": r.source, "name": r.name, "query": r.query, "channel": r.channel,
+                 "expected": r.expected, "before": r.before, "after": r.after,
+                 "effect": "broken" if r.broken else "fixed" if r.fixed else "changed"} for r in self.routes]
+
+    def channel_rows(self) -> list[dict[str, Any]]:
+        return [{"channel": c.channel, "before": c.before, "after": c.after, "lost": ", ".join(c.lost),
+                 "gained": ", ".join(c.gained), "reasons": "; ".join(c.reasons)} for c in self.channels]
+
+
+def _wired(resolution: Resolution) -> set[str]:
+    return {f"{w.agent.name}/{w.provided.name}" for w in resolution.wires}
+
+
+def channel_changes(before: Design, after: Design) -> list[ChannelChange]:
+    """Channels whose status or wiring differ between two designs (same channels on both sides)."""
+    after_by_key = {r.channel.key: r for r in resolve_design(after)}
+    changes = []
+    for old in resolve_design(before):
+        new = after_by_key.get(old.channel.key)
+        if new is None:
+            continue
+        lost, gained = sorted(_wired(old) - _wired(new)), sorted(_wired(new) - _wired(old))
+        if old.status != new.status or lost or gained:
+            changes.append(ChannelChange(old.channel.key, old.status, new.status, tuple(lost), tuple(gained),
+                                         tuple(u.reason for u in new.unresolved)))
+    return changes
+
+
+class _Routes:
+    """Routes queries in a design, fitting each distinct table once and answering repeated queries once."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.fitted: dict[RoutingTable, FittedRouter] = {}
+        self.answers: dict[tuple[RoutingTable, str], str] = {}
+
+    def route(self, table: RoutingTable, query: str) -> str:
+        if (table, query) not in self.answers:
+            if table not in self.fitted:
+                self.fitted[table] = self.router.fit(table)
+            best: Match | None = self.fitted[table].route(query, top_k=1).best
+            self.answers[(table, query)] = f"{best.agent}/{best.capability}" if best else NONE
+        return self.answers[(table, query)]
+
+
+def what_if(design: Design, changes: Sequence[Change], *, router: Router,
+            queries: Sequence[LabelledQuery] = ()) -> WhatIf:
+    """Apply the changes and compare channel resolution and the route of every routing test and query."""
+    after = apply_changes(design, changes)
+    routes = _Routes(router)
+    items = [("test", t.name or t.query, t.query, t.channel, t.expect_agent) for t in design.routing_tests]
+    items += [("query", f"line {q.line}", q.text, q.channel, q.agent) for q in queries]
+    changed = []
+    for source, name, text, ref, expected in items:
+        key = channel_key(design, ref)
+        old, new = routes.route(_table(design, key), text), routes.route(_table(after, key), text)
+        if old != new:
+            changed.append(RouteChange(source, name, text, key, expected, old, new))
+    return WhatIf(tuple(changes), tuple(channel_changes(design, after)), tuple(changed),
+                  checked_tests=len(design.routing_tests), checked_queries=len(queries))

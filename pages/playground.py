@@ -1,0 +1,35 @@
+"""Playground: which agent and capability of each channel would answer a query, and why."""
+
+import streamlit as st
+
+from lmos_studio.ui import routing, state
+
+design = state.current_design()
+st.title("Playground")
+st.caption("Type a customer message: each channel's routing table (what the operator wired) is scored by the "
+           "routers you pick, best answer first, with the evidence behind each score.")
+
+query = st.text_input("Customer message", key=state.QUERY, placeholder="I want a PDF of my last bill")
+options = routing.channel_options(design)
+left, right = st.columns([2, 1])
+picked = left.multiselect("Channels", list(options), default=list(options), key="pg_channels")
+routers = routing.router_picker("pg_routers")
+
+if not query.strip():
+    st.info("Enter a message to route it.")
+    st.stop()
+if not picked or not routers:
+    st.warning("Pick at least one channel and one router.")
+    st.stop()
+
+chosen = routing.route_panel(design, query.strip(), [options[p] for p in picked], routers)
+routing.highlight(design, chosen)
+with right:
+    if chosen:
+        st.markdown("**Chosen agents** (highlighted on the Designer graph)")
+        st.markdown("\n".join(f"- `{key or 'all agents'}` → **{m.agent}**" for key, m in chosen.items()))
+with st.expander("Route on the design graph", expanded=False):
+    routing.route_graph(design, chosen)
+routing.add_test_form(design, query.strip(), chosen)
+st.caption(f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
+           "`lmos-studio test`.")

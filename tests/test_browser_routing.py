@@ -1,0 +1,62 @@
+"""Playground and Evaluate in a real browser: ranked answers, progress bar, confusion heat map, misroutes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import StartApp
+
+pytestmark = pytest.mark.browser
+LOAD_MS = 30_000  # first render of a page (imports, fitting the routers)
+
+
+def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, page: Any) -> None:
+    page.goto(start_app() + "/playground")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
+    box = main.get_by_label("Customer message")
+    box.fill("please email me my invoice as a PDF")
+    box.press("Enter")
+    expect(main.get_by_role("heading", name="default/acme-web-stable")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text(re.compile(r"billing-agent-stable · download-bill · score")).first).to_be_visible()
+    expect(main.get_by_text("Chosen agents")).to_be_visible()
+    main.get_by_text("Route on the design graph").click()
+    expect(main.locator("iframe").first).to_be_visible(timeout=LOAD_MS)
+    main.get_by_role("button", name=re.compile("Add as routing test")).click()
+    expect(page.get_by_text(re.compile(r"Routing test added \(5 in the design\)"))).to_be_visible(timeout=LOAD_MS)
+    page.get_by_test_id("stSidebarNav").get_by_text("Designer").click()  # the chosen agent is selected there
+    highlighted = page.get_by_test_id("stMain").get_by_text(re.compile(r"Highlighted: agent billing-agent-"))
+    expect(highlighted).to_be_visible(timeout=LOAD_MS)  # the first channel's (acme-ivr-canary) chosen agent
+
+
+def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp, page: Any, tmp_path: Path) -> None:
+    page.goto(start_app() + "/evaluate")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Evaluate")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("35 labelled queries")).to_be_visible(timeout=LOAD_MS)
+    main.get_by_role("button", name="Evaluate").click()
+    expect(main.get_by_test_id("stProgress")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("Done: 35/35 queries routed")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("Confusion matrix")).to_be_visible()
+    chart = main.get_by_test_id("stVegaLiteChart").first
+    expect(chart).to_be_visible()
+    expect(chart.locator("canvas, svg").first).to_be_visible()
+    table = main.get_by_test_id("stTable").first
+    expect(table).to_be_visible()
+    expect(table.locator("tbody tr").first).to_contain_text(re.compile(r"-agent"))
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Download predictions (CSV)").first.click()
+    saved = tmp_path / "eval.csv"
+    download.value.save_as(saved)
+    assert saved.read_text().startswith("line,query,channel,expected_agent")
+    bad = tmp_path / "bad.csv"  # a broken upload names file and line; its text never becomes HTML
+    bad.write_text("query,agent\nshow my bill,billing-agent-stable\n<b>oops</b>\n")
+    main.get_by_text("Upload CSV").click()
+    main.locator("input[type=file]").first.set_input_files(str(bad))
+    expect(main.get_by_text(re.compile(r"bad\.csv:3: 1 fields, but the header has 2"))).to_be_visible(timeout=LOAD_MS)
+    expect(main.locator("b", has_text="oops")).to_have_count(0)

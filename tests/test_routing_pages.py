@@ -1,0 +1,91 @@
+"""AppTest: the Playground and Evaluate pages on the acme sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from tests.conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("LMOS_STUDIO_DESIGN", raising=False)
+    get_settings.cache_clear()
+
+
+def open_page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None:
+    at = open_page("playground")
+    assert at.info[0].value == "Enter a message to route it."
+    at.multiselect(key="pg_channels").set_value(
+        [o for o in at.multiselect(key="pg_channels").options if "default/acme-web-stable" in o]).run()
+    at.text_input(key="playground_query").input("I want a PDF of my last bill").run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [s.value for s in at.success if "billing-agent-stable" in s.value]
+    assert at.session_state["selected_agent"] == "default/billing-agent-stable"
+    assert "agent:default/billing-agent-stable" in at.session_state["highlight"]
+    assert "channel:default/acme-web-stable" in at.session_state["highlight"]
+    assert at.expander[0].label == "Route on the design graph"
+    ranked = at.dataframe[0].value
+    assert list(ranked.columns) == ["rank", "agent", "capability", "score", "evidence"]
+    assert ranked.iloc[0]["capability"] == "download-bill"
+
+
+def test_playground_adds_a_routing_test_to_the_design() -> None:
+    at = open_page("playground")
+    at.text_input(key="playground_query").input("read my contract to me").run()
+    before = len(at.session_state["history"].present.routing_tests)
+    at.text_input(key="new_test_name").input("contract on ivr")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    tests = at.session_state["history"].present.routing_tests
+    assert len(tests) == before + 1 and tests[-1].query == "read my contract to me"
+    assert tests[-1].name == "contract on ivr" and tests[-1].channel  # a channel key of the design
+    assert at.session_state["history"].dirty
+
+
+def test_evaluate_runs_the_acme_set_with_metrics_confusion_and_misroutes() -> None:
+    at = open_page("evaluate")
+    assert at.selectbox(key="eval_sample").value == "acme-queries.csv"
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"].endswith("%") and "Latency p95" in metrics
+    comparison = at.dataframe[0].value
+    assert comparison.iloc[0]["n"] == 35
+    assert at.get("vega_lite_chart"), "the confusion heat map is shown"
+    misroutes = at.table[0].value
+    assert {"query", "expected", "routed to", "evidence"} <= set(misroutes.columns)
+
+
+def test_evaluate_waits_for_an_upload() -> None:
+    at = open_page("evaluate")
+    at.radio(key="eval_source").set_value("Upload CSV").run()
+    assert not at.exception
+    assert at.button(key="eval_run").disabled
+
+
+def test_evaluate_runs_routing_tests_and_whatif() -> None:
+    at = open_page("evaluate")
+    at.button(key="run_tests").click().run()
+    assert not at.exception, at.exception
+    assert "4/4 routing tests passed" in at.success[0].value
+    at.multiselect(key="wi_remove").set_value(["billing-agent-stable"]).run()
+    at.button(key="wi_run").click().run()
+    assert not at.exception, at.exception
+    frames = [d.value for d in at.dataframe]
+    channels = next(f for f in frames if "lost" in f.columns)
+    assert set(channels["after"]) == {"UNRESOLVED"}
+    routes = next(f for f in frames if "effect" in f.columns)
+    assert "show me my bill please" in set(routes["query"])

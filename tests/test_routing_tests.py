@@ -1,0 +1,165 @@
+"""Routing tests kept in the design, JUnit XML, and the route / eval / test / whatif CLI contract."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.cli import main
+from lmos_studio.commands import routing as routing_commands
+from lmos_studio.formats.design_file import write_design
+from lmos_studio.model import RoutingTest
+from lmos_studio.routing.select import DEFAULT_ROUTER
+from lmos_studio.routing.tests import junit_xml, run_routing_tests
+from tests.conftest import ACME, run_cli
+from tests.routing_fake import DESIGN, OverlapRouter
+
+QUERIES = ACME.parent / "acme-queries.csv"
+TESTS = (RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", name="bill"),
+         RoutingTest(query="show my contract", expect_agent="billing", channel="web-stable",
+                     expect_capability="view-bill", name="wrong <on purpose> & \"quoted\""),
+         RoutingTest(query="rain tomorrow", expect_agent="weather", channel="nowhere"),
+         RoutingTest(query="rain tomorrow", expect_agent="weather"))
+
+
+def test_outcomes_pass_fail_and_error_without_stopping() -> None:
+    router = OverlapRouter()
+    outcomes = run_routing_tests(DESIGN.replace(routing_tests=TESTS), router=router)
+    assert [o.passed for o in outcomes] == [True, False, False, True]
+    assert outcomes[1].message == "expected billing/view-bill, routed to contract/view-contract"
+    assert "not a Channel" in outcomes[2].error and outcomes[3].channel == ""
+    assert router.fits == 2  # web-stable and all agents, each fitted once
+    assert outcomes[0].to_dict()["passed"] is True
+
+
+def test_junit_xml_counts_and_escapes() -> None:
+    outcomes = run_routing_tests(DESIGN.replace(routing_tests=TESTS), router=OverlapRouter())
+    text = junit_xml(outcomes, suite="small", router="overlap")
+    root = ET.fromstring(text.split("?>", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("tests") == "4"
+    assert (suite.get("failures"), suite.get("errors")) == ("1", "1")
+    cases = suite.findall("testcase")
+    assert cases[1].get("name") == 'wrong <on purpose> & "quoted"'
+    assert "&lt;on purpose&gt;" in text and cases[1].find("failure") is not None
+    assert cases[2].find("error") is not None and cases[0].find("failure") is None
+
+
+@pytest.fixture(scope="module")
+def failing_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("design") / "small.yaml"
+    write_design(DESIGN.replace(routing_tests=TESTS[:2]), path)
+    return path
+
+
+def test_cli_test_exit_codes_and_junit(tmp_path: Path, failing_design: Path) -> None:
+    ok = run_cli("test", str(ACME), "--junit", str(tmp_path / "acme.xml"))
+    assert ok.returncode == 0, ok.stderr
+    assert "4/4 routing tests passed" in ok.stdout
+    assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+
+
+
+def test_cli_route_contract() -> None:
+    result = run_cli("route", str(ACME), "--channel", "default/acme-web-stable", "--output", "json",
+                     "I want my invoice as a PDF")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"channel", "router", "matches"} and data["channel"] == "default/acme-web-stable"
+    assert data["matches"][0]["agent"] == "billing-agent-stable"
+    assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
+
+
+
+def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
+    result = run_cli("eval", str(ACME), str(QUERIES), "--router", "statistical")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"n", "accuracy", "capability_accuracy", "macro_f1", "per_agent", "confusion",
+                         "misroutes", "latency_ms"}
+    assert data["n"] == 35 and data["accuracy"] >= 0.85
+    bad = tmp_path / "bad.csv"
+    bad.write_text("query,agent\nshow my bill,billing-agent-stable\nno agent here\n")
+    failed = run_cli("eval", str(ACME), str(bad))
+    assert failed.returncode == 2 and f"{bad}:3: 1 fields" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    queries = tmp_path / "q.csv"
+    queries.write_text("text,agent\nI fancy a new smartphone,offer-agent\n")
+    seed = ACME.parent.parent.parent / "shared" / "reference" / "lmos-router-examples" / "seed.json"
+    design = tmp_path / "d.yaml"
+    from lmos_studio.model import Agent, Capability, Design
+
+    write_design(Design(agents=(
+        Agent(name="offer-agent", capabilities=(Capability(name="offers", version="1.0.0"),)),
+        Agent(name="order-agent", capabilities=(Capability(name="orders", version="1.0.0"),)))), design)
+    assert cli(capsys, "eval", str(design), str(queries), "--seed", str(seed), "--router", "statistical") == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
+
+
+def test_cli_whatif_contract() -> None:
+    result = run_cli("whatif", str(ACME), "--remove-agent", "billing-agent-stable", "--queries", str(QUERIES))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {c["channel"]: c["after"] for c in data["channels"]} == {
+        "default/acme-web-stable": "UNRESOLVED", "default/acme-ivr-stable": "UNRESOLVED"}
+    tests = [r for r in data["routes"] if r["source"] == "test"]
+    assert {r["query"] for r in tests} == {"show me my bill please", "send me the invoice as a PDF"}
+    assert all(r["broken"] for r in tests)
+    assert any(r["source"] == "query" for r in data["routes"])
+
+
+def test_cli_route_and_eval_on_an_agent_routing_spec_json(reference: Path, tmp_path: Path) -> None:
+    specs = reference / "lmos-router-benchmark" / "agentRoutingSpecs.json"
+    routed = run_cli("route", str(specs), "--router", "statistical", "where is my parcel, it is late")
+    assert routed.returncode == 0, routed.stderr
+    data = json.loads(routed.stdout)
+    assert data["channel"] == "" and data["matches"][0]["agent"].endswith("-agent")
+    queries = tmp_path / "q.csv"
+    queries.write_text("instruction,agent,intent,channel\nI want my money back,refund-agent,get_refund,any\n")
+    evaluated = run_cli("eval", str(specs), str(queries), "--router", "statistical")  # no Channels: all agents
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["n"] == 1
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
+    """The CLI in this process (fast; the subprocess tests above check the real entry point)."""
+    capsys.readouterr()
+    return main(list(args))
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (("test", "{failing}", "--router", "statistical"), 1, ""),
+    (("test", str(ACME), "--router", "nope"), 2, "unknown router 'nope'"),
+    (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
+    (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
+    (("route", "{missing}", "hello"), 2, "no such file or folder"),
+    (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
+    (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
+    (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),
+    (("whatif", str(ACME)), 2, "give at least one change"),
+    (("whatif", str(ACME), "--remove-capability", "contract-agent"), 2, "write AGENT:CAPABILITY"),
+    (("whatif", str(ACME), "--remove-agent", "ghost"), 2, "agent 'ghost' is not in the design"),
+    (("whatif", str(ACME), "--move-agent", "weather-agent"), 2, "AGENT:CHANNEL_LABEL"),
+])
+def test_cli_exit_codes_and_messages(args: tuple[str, ...], code: int, message: str, failing_design: Path,
+                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("query,agent,channel\nshow my bill,billing-agent-stable,mars\n")
+    paths = {"failing": str(failing_design), "unknown": str(unknown), "missing": str(tmp_path / "missing.csv")}
+    assert cli(capsys, *(a.format(**paths) for a in args)) == code
+    assert message in capsys.readouterr().err
+
+
+def test_cli_table_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "eval", str(ACME), str(QUERIES), "--router", "statistical", "-o", "table") == 0
+    assert "macro F1" in capsys.readouterr().out
+    assert cli(capsys, "route", str(ACME), "--channel", "acme-ivr-stable", "-o", "table", "my bill") == 0
+    assert "billing-agent-stable" in capsys.readouterr().out
+    assert cli(capsys, "whatif", str(ACME), "--disable-agent", "weather-agent", "-o", "table") == 0
+    assert "lmos-demo/acme-web-stable" in capsys.readouterr().out
+    assert routing_commands.DEFAULT_ROUTER == DEFAULT_ROUTER
