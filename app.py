@@ -12,16 +12,18 @@ from lmos_studio.formats.design_file import design_from_upload
 from lmos_studio.ui import resources, state, widgets
 
 ROOT = Path(__file__).parent
+# The folder is app_pages/, not pages/: Streamlit would treat a pages/ folder as a legacy multipage app and
+# serve deep links (/registry) without this frame.
 PAGES = [  # (file, title, icon); a page whose file is missing is not offered
-    ("pages/overview.py", "Overview", ":material/hub:"),
-    ("pages/registry.py", "Registry", ":material/travel_explore:"),
-    ("pages/designer.py", "Designer", ":material/account_tree:"),
-    ("pages/playground.py", "Playground", ":material/chat:"),
-    ("pages/evaluate.py", "Evaluate", ":material/analytics:"),
-    ("pages/export.py", "Export", ":material/deployed_code:"),
+    ("app_pages/overview.py", "Overview", ":material/hub:"),
+    ("app_pages/registry.py", "Registry", ":material/travel_explore:"),
+    ("app_pages/designer.py", "Designer", ":material/account_tree:"),
+    ("app_pages/playground.py", "Playground", ":material/chat:"),
+    ("app_pages/evaluate.py", "Evaluate", ":material/analytics:"),
+    ("app_pages/export.py", "Export", ":material/deployed_code:"),
 ]
 
-st.set_page_config(page_title="LMOS Studio", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="LMOS Studio", page_icon="🕸️", layout="wide")  # an emoji: no icon font fetched
 
 
 def sidebar() -> None:

