@@ -95,7 +95,7 @@ def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
     settle(page)
     edge_id = "agent:default/globex-agent|agent:default/billing-agent|trust:globex-agent->billing-agent"
     graph_frame(page, contains=edge_id)
-    assert page.get_by_text("unsaved changes").count() == 1
+    assert page.get_by_test_id("stMain").get_by_text("unsaved changes").count() == 1
     page.get_by_role("button", name="Save", exact=True).click()
     settle(page)
     assert any(e.key == "globex-agent->billing-agent" for e in read_design(faulty).trust_edges)

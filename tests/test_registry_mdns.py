@@ -3,16 +3,18 @@ third (`lmos-studio discover`), with the TDs fetched."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lmos_studio.registry.mdns import announce, discover
+from lmos_studio.registry.mdns import discover
 from tests.conftest import ROOT, run_cli
 from tests.registry_helpers import make_td, registry_server
 
@@ -47,12 +49,30 @@ def test_announce_and_discover_across_processes(tmp_path: Path, reference: Path)
     assert agent.returncode in (0, -15)
 
 
-def test_in_process_announce_is_found_and_withdrawn() -> None:
+@contextlib.contextmanager
+def announced_in_subprocess(td: dict[str, object], tmp_path: Path) -> Iterator[str]:
+    """`lmos-studio announce` in its own process (a long test worker's GIL contention can starve zeroconf's
+    registration); yields the TD URL it announces."""
+    path = tmp_path / "td.json"
+    path.write_text(json.dumps(td))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), **ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "lmos_studio", "announce", str(path), "--duration", "60"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_announce_is_found_by_the_library(tmp_path: Path) -> None:
     td = make_td("mdns-local", thing_id="urn:test:mdns")
-    with announce(td, interfaces=["127.0.0.1"]) as announced:
+    with announced_in_subprocess(td, tmp_path) as td_url:
+        assert td_url.startswith("http://127.0.0.1:")
         found = []
         for _ in range(3):
-            found = [d for d in discover(2.0, interfaces=["127.0.0.1"]) if d.url == announced.url]
+            found = [d for d in discover(2.0, interfaces=["127.0.0.1"]) if d.url == td_url]
             if found:
                 break
         assert found and found[0].agent is not None and found[0].agent.name == "mdns-local"
@@ -78,7 +98,7 @@ def test_registry_server_registers_announced_agents_with_a_ttl(tmp_path: Path) -
 
     td = make_td("announced-agent", caps=("mdns-cap",), thing_id="urn:test:announced")
     with registry_server(tmp_path, env=ENV, args=("--discover", "1")) as url, \
-            announce(td, interfaces=["127.0.0.1"]) as announced:
+            announced_in_subprocess(td, tmp_path) as announced:
         found: dict[str, object] = {}
         for _ in range(60):  # bounded polling: the server browses every second
             body = httpx.get(f"{url}/search", params={"capability": "mdns-cap"}).json()
@@ -90,4 +110,4 @@ def test_registry_server_registers_announced_agents_with_a_ttl(tmp_path: Path) -
         assert found["id"] == "urn:test:announced"
         registration = found["registration"]
         assert isinstance(registration, dict) and registration["ttl"] == 3
-        assert announced.url
+        assert announced.startswith("http://127.0.0.1:")
