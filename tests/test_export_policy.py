@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lmos_studio.errors import ExportError
 from lmos_studio.export import policy
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.formats.design_file import read_design
@@ -140,5 +141,5 @@ def test_report_says_why_an_edge_is_not_fully_enforced() -> None:
 
 def test_unknown_refs_are_export_errors() -> None:
     design = Design(agents=(Agent(name="a"),), trust_edges=(TrustEdge(caller="group:nope", callee="a"),))
-    with pytest.raises(Exception, match="no group 'nope'"):
+    with pytest.raises(ExportError, match="'group:nope' names no agent, group or channel"):
         export_design(design, ExportOptions(with_workloads=True))

@@ -12,8 +12,8 @@ Conventions (docs/export.md):
   `/capabilities/<name>` and `/capabilities/<name>/*`; over other protocols (LMOS WebSocket, A2A JSON-RPC,
   gRPC, unspecified) the capability scope cannot be enforced, only caller → callee.
 Only ingress is restricted (no egress rules), so DNS needs no rule.
-Trust refs are expanded here (`expand_trust`): an agent name (all namespaces), `ns/name`, `group:<g>` (its
-members) or `channel:<c>` (the channel's candidate agents, i.e. the agents the operator would consider).
+Trust refs are expanded as the Designer expands them (`trust.RefIndex`): an agent name (all namespaces),
+`ns/name`, `group:<g>` (its members) or `channel:<c>` (the agents resolution wires into the channel).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from lmos_studio.export.manifests import (
     mark_generated,
     service_account_name,
 )
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge
-from lmos_studio.resolve import candidate_agents
+from lmos_studio.model import Agent, Design, TrustEdge
+from lmos_studio.trust import RefIndex
 
 NS_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace (GA since 1.22)
 RUNTIME = "lmos-runtime"
@@ -87,61 +87,22 @@ class PolicyReport:
         return [r for r in self.rows if r.status != "enforced"]
 
 
-class _Refs:
-    """Expands trust refs with an index of agents built once (by name and by ns/name)."""
-
-    def __init__(self, design: Design) -> None:
-        self.design = design
-        self.by_ref: dict[str, list[Agent]] = {}
-        for agent in design.agents:
-            self.by_ref.setdefault(agent.name, []).append(agent)
-            self.by_ref.setdefault(agent.key, []).append(agent)
-        self.cache: dict[str, list[Agent]] = {}
-
-    def agents(self, ref: str, edge: TrustEdge) -> list[Agent]:
-        if ref not in self.cache:
-            self.cache[ref] = _unique(self._expand(ref, edge))
-        return self.cache[ref]
-
-    def _expand(self, ref: str, edge: TrustEdge) -> list[Agent]:
-        design = self.design
-        resource = f"TrustEdge {edge.key}"
-        if ref.startswith(GROUP_PREFIX):
-            group = design.group(ref[len(GROUP_PREFIX) :])
-            if group is None:
-                raise ExportError(
-                    f"trust edge {edge.key}: no group '{ref[len(GROUP_PREFIX) :]}'; add the group "
-                    "or fix the edge",
-                    resource=resource,
-                    field="caller/callee",
-                )
-            return [a for member in group.members for a in self.agents(member, edge)]
-        if ref.startswith(CHANNEL_PREFIX):
-            name = ref[len(CHANNEL_PREFIX) :]
-            channels = [c for c in design.channels if name in (c.name, c.key)]
-            if not channels:
-                raise ExportError(
-                    f"trust edge {edge.key}: no channel '{name}'", resource=resource, field="caller/callee"
-                )
-            return [a for c in channels for a in candidate_agents(c, design.agents)]
-        if ref not in self.by_ref:
-            raise ExportError(
-                f"trust edge {edge.key}: no agent '{ref}'; add the agent or fix the edge",
-                resource=resource,
-                field="caller/callee",
-            )
-        return self.by_ref[ref]
-
-
 def expand_trust(design: Design) -> list[Pair]:
-    """Every (caller agent, callee agent) pair the trust edges allow, in edge order, without self-pairs."""
-    refs = _Refs(design)
+    """Every (caller agent, callee agent) pair the trust edges allow, in edge order, without self-pairs.
+
+    The expansion is the Designer's (`trust.RefIndex`: group members, channel members as resolution wires
+    them); a ref to nothing cannot become policy, so it is an `ExportError` here.
+    """
+    index = RefIndex(design)
     pairs: list[Pair] = []
     for edge in design.trust_edges:
-        for caller in refs.agents(edge.caller, edge):
-            for callee in refs.agents(edge.callee, edge):
-                if caller.key != callee.key:
-                    pairs.append(Pair(caller, callee, edge))
+        for ref in (edge.caller, edge.callee):
+            if index.kind(ref) is None:
+                raise ExportError(f"trust edge {edge.key}: '{ref}' names no agent, group or channel; add it or "
+                                  "fix the edge", resource=f"TrustEdge {edge.key}", field="caller/callee")
+        callers, callees = _unique(index.agents_of(edge.caller)), _unique(index.agents_of(edge.callee))
+        pairs.extend(Pair(caller, callee, edge) for caller in callers for callee in callees
+                     if caller.key != callee.key)
     return pairs
 
 
