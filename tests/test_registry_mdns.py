@@ -66,19 +66,6 @@ def announced_in_subprocess(td: dict[str, object], tmp_path: Path) -> Iterator[s
         proc.communicate(timeout=10)
 
 
-def test_announce_is_found_by_the_library(tmp_path: Path) -> None:
-    td = make_td("mdns-local", thing_id="urn:test:mdns")
-    with announced_in_subprocess(td, tmp_path) as td_url:
-        assert td_url.startswith("http://127.0.0.1:")
-        found = []
-        for _ in range(3):
-            found = [d for d in discover(2.0, interfaces=["127.0.0.1"]) if d.url == td_url]
-            if found:
-                break
-        assert found and found[0].agent is not None and found[0].agent.name == "mdns-local"
-        assert found[0].kind == "Thing"
-
-
 def test_discover_with_nothing_around_is_empty_or_clean() -> None:
     for item in discover(0.5, interfaces=["127.0.0.1"]):
         assert item.url or item.error
