@@ -8,28 +8,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import streamlit as st
 
 from lmos_studio.config import SAMPLES_DIR, get_settings
-from lmos_studio.export import kustomize
-from lmos_studio.export.bundle import Bundle, ExportOptions, export_design
 from lmos_studio.formats.design_file import LoadResult, load_design
-from lmos_studio.graph import GraphFilter, Highlight, Position, build_graph, filter_graph, layout
-from lmos_studio.lint import Finding, lint_design
 from lmos_studio.model import Design
-from lmos_studio.registry.sources import SearchOutcome, SourceSpec, search_sources
-from lmos_studio.registry.store import Query, Store
 from lmos_studio.resolve import Resolution, resolve_design
-from lmos_studio.routing import select
-from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
-from lmos_studio.routing.evaluate import get_router, route_timed, table_for
-from lmos_studio.routing.labelled import LabelledQuery, SeedRow, parse_labelled_csv, parse_seed, seed_rows
-from lmos_studio.routing.select import RouterCache
-from lmos_studio.trust import safe_resolutions
-from lmos_studio.view import render_html
+
+if TYPE_CHECKING:  # feature modules are imported where they are used: the app frame starts fast
+    import networkx as nx
+
+    from lmos_studio.export.bundle import Bundle, ExportOptions
+    from lmos_studio.graph import GraphFilter, Highlight, Position
+    from lmos_studio.lint import Finding
+    from lmos_studio.registry.sources import SearchOutcome, SourceSpec
+    from lmos_studio.registry.store import Query, Store
+    from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
+    from lmos_studio.routing.labelled import LabelledQuery, SeedRow
+    from lmos_studio.routing.select import RouterCache
 
 
 @st.cache_data(show_spinner=False)
@@ -62,6 +60,8 @@ def resolutions(design: Design) -> list[Resolution]:
 @st.cache_resource(show_spinner=False)
 def router_cache() -> RouterCache:
     """Fitted routers of this server, keyed by router name and table content (shared by all sessions)."""
+    from lmos_studio.routing.select import RouterCache
+
     return RouterCache()
 
 
@@ -77,24 +77,32 @@ class _CachedRouter:
 
 def cached_router(name: str) -> Router:
     """The router `name`, fitted through the shared cache; an unknown name is a RoutingError now."""
+    from lmos_studio.routing.evaluate import get_router
+
     get_router(name)  # fail early with the list of known routers
     return _CachedRouter(name)
 
 
 @st.cache_data(show_spinner=False)
 def router_names() -> list[str]:
+    from lmos_studio.routing import select
+
     return list(select.router_names())
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
 def routing_table_of(design: Design, key: str) -> RoutingTable:
     """The routing table of one channel key ("" = all agents)."""
+    from lmos_studio.routing.evaluate import table_for
+
     return table_for(design, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
 def route_query(router: str, design: Design, key: str, query: str, top_k: int = 5) -> RouteResult:
     """One query routed in one channel (cached: reruns never call an LLM again for the same question)."""
+    from lmos_studio.routing.evaluate import route_timed
+
     fitted = router_cache().fitted(router, routing_table_of(design, key))
     result, elapsed = route_timed(fitted, query, top_k=top_k)
     return result if result.latency_ms else replace(result, latency_ms=elapsed)
@@ -102,11 +110,15 @@ def route_query(router: str, design: Design, key: str, query: str, top_k: int = 
 
 @st.cache_data(show_spinner="Reading labelled queries…", max_entries=16)
 def labelled_queries(data: bytes, source: str) -> list[LabelledQuery]:
+    from lmos_studio.routing.labelled import parse_labelled_csv
+
     return parse_labelled_csv(data, source=source)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def seed_examples(data: bytes, source: str) -> tuple[SeedRow, ...]:
+    from lmos_studio.routing.labelled import parse_seed, seed_rows
+
     return seed_rows(parse_seed(data, source=source))
 
 
@@ -117,6 +129,9 @@ _BY_DIGEST: dict[str | type[Any], Callable[[Any], Any]] = {Design: lambda d: d.d
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def design_graph(design: Design) -> tuple[nx.MultiDiGraph, dict[str, Position]]:
     """The design's graph and its layout (shared, never mutated: filters copy)."""
+    from lmos_studio.graph import build_graph, layout
+    from lmos_studio.trust import safe_resolutions
+
     graph = build_graph(design, resolutions=safe_resolutions(design))
     return graph, layout(graph)
 
@@ -124,12 +139,17 @@ def design_graph(design: Design) -> tuple[nx.MultiDiGraph, dict[str, Position]]:
 @st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
     """Lint of the design (non-SemVer versions are findings, not errors)."""
+    from lmos_studio.lint import lint_design
+
     return lint_design(design)
 
 
 @st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
 def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
     """The offline HTML of the (filtered, highlighted) graph."""
+    from lmos_studio.graph import filter_graph
+    from lmos_studio.view import render_html
+
     graph, positions = design_graph(design)
     return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
 
@@ -139,12 +159,16 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
 @st.cache_resource(show_spinner=False)
 def registry_store() -> Store:
     """The embedded registry (seeded from the samples on first start)."""
+    from lmos_studio.registry.store import Store
+
     return Store(get_settings().registry_path)
 
 
 @st.cache_data(ttl=3, show_spinner="Searching the registries…", max_entries=64)
 def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutcome:
     """Matches from every chosen source; kept 3 s so reruns do not refetch while expiry stays visible."""
+    from lmos_studio.registry.sources import search_sources
+
     store = registry_store() if any(s.kind == "embedded" for s in sources) else None
     return search_sources(list(sources), query, store=store)
 
@@ -156,6 +180,9 @@ def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutc
 def export_bundle(design: Design, options: ExportOptions) -> tuple[Bundle, dict[str, bytes], bytes]:
     """The validated export of a design (bundle, files, zip); raises ExportError like `export_design`.
     A resource, not data: the page only reads it, and a 1 000-agent export is too big to copy per rerun."""
+    from lmos_studio.export import kustomize
+    from lmos_studio.export.bundle import export_design
+
     bundle = export_design(design, options)
     files = kustomize.render(bundle)
     return bundle, files, kustomize.zip_bytes(bundle, files)
