@@ -276,7 +276,6 @@ def test_expiry_through_the_api_with_a_controlled_clock(tmp_path: Path) -> None:
 
 
 def test_a2a_card_is_stored_as_td_with_original(server: str, reference: Path) -> None:
-    pytest.importorskip("lmos_studio.formats.detect")
     card = json.loads((reference / "descriptions" / "a2a-card-v1.json").read_text())
     response = httpx.post(f"{server}/things", json=card)
     assert response.status_code == 201, response.text

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.lmos import Doc as LmosDoc
+from lmos_studio.formats.lmos import capability_out as lmos_capability_out
 from lmos_studio.formats.yamlio import YamlFloat, YamlInt
 from lmos_studio.model import Agent, Capability
 from lmos_studio.versions import is_strict_semver
@@ -160,18 +161,8 @@ def read_capability(doc: Doc, node: Any, field: str, *,
 
 
 def capability_out(cap: Capability) -> dict[str, Any]:
-    """A capability as `{id?, name, version, description?, examples?, …extras}`."""
-    out: dict[str, Any] = {}
-    if cap.id:
-        out["id"] = cap.id
-    out["name"] = cap.name
-    out["version"] = cap.version
-    if cap.description:
-        out["description"] = cap.description
-    if cap.examples:
-        out["examples"] = list(cap.examples)
-    out.update(plain(cap.extras))
-    return out
+    """A capability as `{id?, name, version, description?, examples?, …extras}`, as plain JSON types."""
+    return plain(lmos_capability_out(cap))  # type: ignore[no-any-return]
 
 
 def rest(node: dict[str, Any], known: Iterable[str]) -> dict[str, Any]:

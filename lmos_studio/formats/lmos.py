@@ -222,7 +222,8 @@ def _metadata_out(obj: Agent | Channel | ChannelRollout, *, explicit_namespace: 
     return meta
 
 
-def _capability_out(cap: Capability) -> dict[str, Any]:
+def capability_out(cap: Capability) -> dict[str, Any]:
+    """A capability as the operator writes it: `{id?, name, version, description?, examples?, …extras}`."""
     out: dict[str, Any] = {}
     if cap.id:
         out["id"] = cap.id
@@ -247,7 +248,7 @@ def agent_to_resource(agent: Agent, *, explicit_namespace: bool = False) -> dict
         spec["supportedTenants"] = list(agent.supported_tenants)
     if agent.supported_channels:
         spec["supportedChannels"] = list(agent.supported_channels)
-    spec["providedCapabilities"] = [_capability_out(c) for c in agent.capabilities]
+    spec["providedCapabilities"] = [capability_out(c) for c in agent.capabilities]
     spec.update(agent.spec_extras)
     out = {"apiVersion": API_VERSION, "kind": "Agent",
            "metadata": _metadata_out(agent, explicit_namespace=explicit_namespace), "spec": spec}
