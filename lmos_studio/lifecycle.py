@@ -212,26 +212,17 @@ def _diff_agent(
         severity = "breaking" if lost and old.subset != new.subset else "info"
         detail = lost_text if severity == "breaking" else "labels changed"
         out.add(severity, "labels-changed", obj, detail, _labels(old.labels), _labels(new.labels))
-    for attr in (
-        "description",
-        "id",
-        "annotations",
-        "endpoints",
-        "security",
-        "workload",
-        "spec_extras",
-        "metadata_extras",
-        "extras",
-    ):
-        if getattr(old, attr) != getattr(new, attr):
-            out.info(
-                f"agent-{attr.replace('_', '-')}-changed",
-                obj,
-                f"{attr} changed",
-                _short(getattr(old, attr)),
-                _short(getattr(new, attr)),
-            )
+    _info_changes(out, "agent", obj, old, new, ("description", "id", "annotations", "endpoints", "security",
+                                                 "workload", "spec_extras", "metadata_extras", "extras"))
     _diff_capabilities(old, new, out, wired)
+
+
+def _info_changes(out: _Collector, what: str, obj: str, old: Any, new: Any, attrs: Sequence[str]) -> None:
+    """One info change `<what>-<attr>-changed` per attribute that differs (descriptions, extras, …)."""
+    for attr in attrs:
+        if getattr(old, attr) != getattr(new, attr):
+            out.info(f"{what}-{attr.replace('_', '-')}-changed", obj, f"{attr} changed",
+                     _short(getattr(old, attr)), _short(getattr(new, attr)))
 
 
 def _labels(labels: Mapping[str, str]) -> str:
@@ -266,15 +257,7 @@ def _diff_capability(
 ) -> None:
     if old.version.strip() != new.version.strip():
         _diff_version(old.version, new.version, obj, out, used)
-    for attr in ("description", "examples", "id", "extras"):
-        if getattr(old, attr) != getattr(new, attr):
-            out.info(
-                f"capability-{attr}-changed",
-                obj,
-                f"{attr} changed",
-                _short(getattr(old, attr)),
-                _short(getattr(new, attr)),
-            )
+    _info_changes(out, "capability", obj, old, new, ("description", "examples", "id", "extras"))
 
 
 def _diff_version(old: str, new: str, obj: str, out: _Collector, used: Sequence[tuple[str, str]]) -> None:
@@ -340,15 +323,7 @@ def _diff_channel(old: Channel, new: Channel, out: _Collector) -> None:
     other = {k for k in old.labels.keys() | new.labels.keys() if k not in ("tenant", "channel", "subset")}
     if any(old.labels.get(k) != new.labels.get(k) for k in other):
         out.info("channel-labels-changed", obj, "labels changed", _labels(old.labels), _labels(new.labels))
-    for attr in ("annotations", "spec_extras", "metadata_extras", "extras"):
-        if getattr(old, attr) != getattr(new, attr):
-            out.info(
-                f"channel-{attr.replace('_', '-')}-changed",
-                obj,
-                f"{attr} changed",
-                _short(getattr(old, attr)),
-                _short(getattr(new, attr)),
-            )
+    _info_changes(out, "channel", obj, old, new, ("annotations", "spec_extras", "metadata_extras", "extras"))
     before = {r.name: r for r in old.required_capabilities}
     after = {r.name: r for r in new.required_capabilities}
     for name, req in before.items():
