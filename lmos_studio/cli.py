@@ -24,6 +24,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.resolve import channel_routing, channel_status, invalid_versions, resolve_design
+from lmos_studio.summary import requirement_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
 
@@ -92,11 +93,9 @@ def resolve(paths: Paths, output: OutputOpt = "table",
     def table() -> str:
         rows = []
         for r in resolutions:
-            for req in r.channel.required_capabilities:
-                wire = r.provider(req.name)
-                miss = next((u for u in r.unresolved if u.required.name == req.name), None)
-                served = f"{wire.agent.name} {wire.provided.version}" if wire else f"— {miss.reason if miss else ''}"
-                rows.append([r.channel.key, r.status, req.name, req.version, served])
+            for row in requirement_rows(r):  # the Overview page's rows
+                served = f"{row['served by']} {row['provided']}" if row["served by"] else f"— {row['problem']}"
+                rows.append([r.channel.key, r.status, row["capability"], row["range"], served])
             if not r.channel.required_capabilities:
                 rows.append([r.channel.key, r.status, "", "", ""])
         return render_table(["CHANNEL", "STATUS", "CAPABILITY", "RANGE", "SERVED BY"], rows)
