@@ -36,8 +36,10 @@ def sidebar() -> None:
             return
         st.caption("Open design")
         st.markdown(f"**{design.name}** · `{state.origin_label()}`")
-        st.caption(f"{len(design.agents)} agents · {len(design.channels)} channels · "
-                   f"{len(design.groups)} groups · {len(design.trust_edges)} trust edges")
+        st.caption(
+            f"{len(design.agents)} agents · {len(design.channels)} channels · "
+            f"{len(design.groups)} groups · {len(design.trust_edges)} trust edges"
+        )
         for warning in st.session_state.get(state.LOAD_WARNINGS, []):
             st.warning(warning, icon=":material/warning:")
         with st.expander("Open another design"):
@@ -66,7 +68,8 @@ def open_upload(name: str, data: bytes) -> None:
 
 # st.navigation first, then the sidebar's widgets, then the page: widgets made before st.navigation lose
 # their click (Streamlit 1.67).
-navigation = st.navigation([st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0]))
-                            for f, t, i in PAGES if (ROOT / f).exists()])
+navigation = st.navigation(
+    [st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0])) for f, t, i in PAGES if (ROOT / f).exists()]
+)
 sidebar()
 navigation.run()

@@ -23,12 +23,18 @@ with labelled:
             st.caption(f"{len(queries)} labelled queries from `{picked[0]}`")
         except LmosStudioError as exc:
             widgets.show_error(exc)
-    signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default,
-                                             (seed, calibrate))
+    signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default, (seed, calibrate))
     if st.button("Evaluate", type="primary", disabled=not (queries and routers), key="eval_run"):
         try:
-            results = routing.run_evaluations(design, queries, routers, seed=seed, channel=default,
-                                              source=picked[0] if picked else "", calibrate=calibrate)
+            results = routing.run_evaluations(
+                design,
+                queries,
+                routers,
+                seed=seed,
+                channel=default,
+                source=picked[0] if picked else "",
+                calibrate=calibrate,
+            )
             st.session_state[routing.RESULTS] = (signature, results)
         except LmosStudioError as exc:
             widgets.show_error(exc)
@@ -42,6 +48,8 @@ with tests:
     routing.routing_tests_panel(design, routing.router_picker("tests_router", multi=False)[0])
 
 with whatif:
-    st.caption("Remove, disable or move agents, or remove capabilities: which channels resolve differently "
-               "and which routing tests and labelled queries (from the first tab) change route?")
+    st.caption(
+        "Remove, disable or move agents, or remove capabilities: which channels resolve differently "
+        "and which routing tests and labelled queries (from the first tab) change route?"
+    )
     routing.whatif_panel(design, queries, routing.router_picker("whatif_router", multi=False)[0])

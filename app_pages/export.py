@@ -25,8 +25,16 @@ st.success(ui.validation_summary(bundle), icon=":material/verified:")
 if bundle.notes:
     with st.expander(f"{len(bundle.notes)} notes"):
         st.code("\n".join(bundle.notes), language=None)
-st.download_button("Download zip", data=archive, file_name=f"{design.name}-manifests.zip", mime="application/zip",
-                   type="primary", on_click=ui.remember_export, args=(design,), icon=":material/download:")
+st.download_button(
+    "Download zip",
+    data=archive,
+    file_name=f"{design.name}-manifests.zip",
+    mime="application/zip",
+    type="primary",
+    on_click=ui.remember_export,
+    args=(design,),
+    icon=":material/download:",
+)
 files_tab, valid_tab, policy_tab, diff_tab = st.tabs(["Files", "Validation", "Trust → policy", "Diff"])
 with files_tab:
     tree, preview = st.columns([1, 2])

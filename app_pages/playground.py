@@ -6,8 +6,10 @@ from lmos_studio.ui import routing, state
 
 design = state.current_design()
 st.title("Playground")
-st.caption("Type a customer message: each channel's routing table (what the operator wired) is scored by the "
-           "routers you pick, best answer first, with the evidence behind each score.")
+st.caption(
+    "Type a customer message: each channel's routing table (what the operator wired) is scored by the "
+    "routers you pick, best answer first, with the evidence behind each score."
+)
 
 query = st.text_input("Customer message", key=state.QUERY, placeholder="I want a PDF of my last bill")
 options = routing.channel_options(design)
@@ -31,5 +33,7 @@ with right:
 with st.expander("Route on the design graph", expanded=False):
     routing.route_graph(design, chosen)
 routing.add_test_form(design, query.strip(), chosen)
-st.caption(f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
-           "`lmos-studio test`.")
+st.caption(
+    f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
+    "`lmos-studio test`."
+)

@@ -9,11 +9,14 @@ from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
 
 st.title("Registry")
-st.caption("Search agent registries by capability, tenant, channel, protocol or free text; open an agent "
-           "and add it to the open design.")
+st.caption(
+    "Search agent registries by capability, tenant, channel, protocol or free text; open an agent "
+    "and add it to the open design."
+)
 sources = tuple(registry_view.source_picker())
-text = st.text_input("Search registries", key="registry_text",
-                     placeholder="capability, description, example utterance…")
+text = st.text_input(
+    "Search registries", key="registry_text", placeholder="capability, description, example utterance…"
+)
 try:
     everything = resources.registry_search(sources, Query(text=text))
     query = registry_view.facet_filters(everything, text)
@@ -25,8 +28,9 @@ for message in outcome.errors:
     st.warning(message, icon=":material/cloud_off:")
 st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
 st.dataframe(results_table(outcome), hide_index=True, width="stretch")
-choice = st.selectbox("Open an agent", [f.key for f in outcome.found], index=None, key="registry_open",
-                      placeholder="Choose a result…")
+choice = st.selectbox(
+    "Open an agent", [f.key for f in outcome.found], index=None, key="registry_open", placeholder="Choose a result…"
+)
 found = outcome.by_key(choice) if choice else None
 if found is not None:
     registry_view.agent_detail(found)

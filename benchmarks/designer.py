@@ -44,12 +44,16 @@ def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return {"median_s": round(statistics.median(times), 4), "min_s": round(min(times), 4),
-            "first_s": round(times[0], 4)}
+    return {
+        "median_s": round(statistics.median(times), 4),
+        "min_s": round(min(times), 4),
+        "first_s": round(times[0], 4),
+    }
 
 
 def view_figures(design: Design, repeat: int) -> dict[str, Any]:
     """Everything the page does for a design it has not seen: resolve, graph, layout, HTML."""
+
     def full() -> str:
         graph = build_graph(design)
         return render_html(graph, positions=layout(graph))
@@ -58,8 +62,12 @@ def view_figures(design: Design, repeat: int) -> dict[str, Any]:
     graph = build_graph(design, resolutions=resolutions)
     positions = layout(graph)
     return {
-        "agents": len(design.agents), "groups": len(design.groups), "channels": len(design.channels),
-        "trust_edges": len(design.trust_edges), "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+        "agents": len(design.agents),
+        "groups": len(design.groups),
+        "channels": len(design.channels),
+        "trust_edges": len(design.trust_edges),
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
         "html_bytes": len(full().encode()),
         "build_layout_html": timed(full, repeat),
         "resolve_only": timed(lambda: safe_resolutions(design), repeat),
@@ -82,12 +90,33 @@ def browser_figures(design: Design) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_design(design, Path(tmp) / "design.yaml")
         port = _free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DESIGN": str(path),
-               "LMOS_STUDIO_DATA_DIR": str(Path(tmp) / "data")}
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-                                 str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                                 "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "LMOS_STUDIO_DESIGN": str(path),
+            "LMOS_STUDIO_DATA_DIR": str(Path(tmp) / "data"),
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             for _ in range(300):
@@ -97,8 +126,9 @@ def browser_figures(design: Design) -> dict[str, Any]:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             with sync_playwright() as pw:
-                chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox",
-                                                                               "--disable-gpu"])
+                chromium = pw.chromium.launch(
+                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+                )
                 page = chromium.new_page(viewport={"width": 1400, "height": 1000})
                 cold = _open_and_filter(page, url)
                 warm = _open_and_filter(page, url)  # a second visit: caches are warm (a usual page switch)
@@ -113,8 +143,11 @@ def _graph_nodes(page: Any) -> int:
     for frame in page.frames:
         if frame.url == "about:srcdoc":
             try:
-                return int(frame.evaluate("document.body.getAttribute('data-drawn') === '1' ? "
-                                          "window.lmosGraph.nodes.length : -1"))
+                return int(
+                    frame.evaluate(
+                        "document.body.getAttribute('data-drawn') === '1' ? window.lmosGraph.nodes.length : -1"
+                    )
+                )
             except Exception:  # replaced by a rerun while we looked
                 continue
     return -1
@@ -143,8 +176,13 @@ def _open_and_filter(page: Any, url: str) -> dict[str, float]:
     page.get_by_role("option").nth(1).click()  # the first tenant
     _wait_nodes(page, lambda n: 0 < n < full)
     total = time.perf_counter() - start
-    return {"title_shown_s": round(shell, 3), "graph_sent_s": round(attached, 3), "graph_drawn_s": round(drawn, 3),
-            "filter_applied_s": round(total, 3), "filter_change_only_s": round(total - drawn, 3)}
+    return {
+        "title_shown_s": round(shell, 3),
+        "graph_sent_s": round(attached, 3),
+        "graph_drawn_s": round(drawn, 3),
+        "filter_applied_s": round(total, 3),
+        "filter_change_only_s": round(total - drawn, 3),
+    }
 
 
 def main() -> None:
@@ -155,11 +193,13 @@ def main() -> None:
     large = synthetic_design(n_agents=1000, n_channels=50, n_groups=50, n_edges=3000)
     small = synthetic_design(n_agents=100, n_channels=5, n_groups=5, n_edges=300)
     figures: dict[str, Any] = {
-        "view_1000": view_figures(large, args.repeat), "view_100": view_figures(small, args.repeat),
+        "view_1000": view_figures(large, args.repeat),
+        "view_100": view_figures(small, args.repeat),
         "lint_1000": timed(lambda: lint_design(large), args.repeat),
         "lint_1000_findings": len(lint_design(large)),
         "targets_s": {"view_1000": 1.0, "view_100": 0.2, "lint_1000": 1.0, "browser_interactive": 3.0},
-        "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
     if not args.no_browser:
         figures["browser_1000"] = browser_figures(large)

@@ -50,19 +50,24 @@ def main() -> None:
     eval_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    change = what_if(design, [Change("remove-agent", "delivery-agent")], router=get_router(args.router),
-                     queries=train)
+    change = what_if(design, [Change("remove-agent", "delivery-agent")], router=get_router(args.router), queries=train)
     whatif_s = time.perf_counter() - start
 
     m = result.metrics
     figures = {
-        "design": DESIGN.name, "router": args.router, "rows": len(queries),
+        "design": DESIGN.name,
+        "router": args.router,
+        "rows": len(queries),
         "parse_train_csv_s": round(parse_s, 3),
-        "evaluate_s": round(eval_s, 3), "evaluate_queries_per_s": round(len(queries) / eval_s, 1),
-        "accuracy": round(m.accuracy, 5), "capability_accuracy": round(m.capability_accuracy or 0.0, 5),
-        "macro_f1": round(m.macro_f1, 5), "route_ms_p50": round(m.latency_p50_ms, 3),
+        "evaluate_s": round(eval_s, 3),
+        "evaluate_queries_per_s": round(len(queries) / eval_s, 1),
+        "accuracy": round(m.accuracy, 5),
+        "capability_accuracy": round(m.capability_accuracy or 0.0, 5),
+        "macro_f1": round(m.macro_f1, 5),
+        "route_ms_p50": round(m.latency_p50_ms, 3),
         "route_ms_p95": round(m.latency_p95_ms, 3),
-        "whatif_remove_agent_queries": len(train), "whatif_s": round(whatif_s, 3),
+        "whatif_remove_agent_queries": len(train),
+        "whatif_s": round(whatif_s, 3),
         "whatif_changed_routes": len(change.routes),
     }
     for key, value in figures.items():

@@ -55,8 +55,12 @@ def main() -> None:
     start = time.perf_counter()
     back = detect.read_descriptions(text, source="specs.json")
     read_s = time.perf_counter() - start
-    results["routing_spec_1000_agents"] = {"bytes": len(text), "write_s": round(write_s, 3),
-                                           "read_s": round(read_s, 3), "agents": len(back)}
+    results["routing_spec_1000_agents"] = {
+        "bytes": len(text),
+        "write_s": round(write_s, 3),
+        "read_s": round(read_s, 3),
+        "agents": len(back),
+    }
     for name, figures in results.items():
         print(f"{name:32} {figures}")
     out = ROOT / "benchmarks" / "results" / "formats.json"

@@ -34,11 +34,16 @@ def free_port() -> int:
 
 
 def thing(client: int, i: int) -> dict[str, Any]:
-    return {"@context": [TD_CONTEXT, {"lmos": "https://eclipse.dev/lmos/protocol/v1"}], "@type": "lmos:Agent",
-            "title": f"load-{client}-{i}", "description": f"load test agent {i} of client {client}",
-            "lmos:supportedTenants": [f"tenant-{i % 5}"], "lmos:supportedChannels": ["web"],
-            "lmos:capabilities": [{"name": CAPS[(client * 7 + i) % len(CAPS)], "version": "1.0.0"}],
-            "actions": {"chat": {"forms": [{"href": f"https://load-{client}-{i}.example/chat"}]}}}
+    return {
+        "@context": [TD_CONTEXT, {"lmos": "https://eclipse.dev/lmos/protocol/v1"}],
+        "@type": "lmos:Agent",
+        "title": f"load-{client}-{i}",
+        "description": f"load test agent {i} of client {client}",
+        "lmos:supportedTenants": [f"tenant-{i % 5}"],
+        "lmos:supportedChannels": ["web"],
+        "lmos:capabilities": [{"name": CAPS[(client * 7 + i) % len(CAPS)], "version": "1.0.0"}],
+        "actions": {"chat": {"forms": [{"href": f"https://load-{client}-{i}.example/chat"}]}},
+    }
 
 
 def worker(args: tuple[str, int, int]) -> dict[str, Any]:
@@ -54,20 +59,27 @@ def worker(args: tuple[str, int, int]) -> dict[str, Any]:
             try:
                 if kind < 4:
                     thing_id = f"urn:load:{client}:{i}"
-                    r = http.put(f"/things/{thing_id}", content=json.dumps(thing(client, i)),
-                                 headers={"Content-Type": "application/td+json"})
+                    r = http.put(
+                        f"/things/{thing_id}",
+                        content=json.dumps(thing(client, i)),
+                        headers={"Content-Type": "application/td+json"},
+                    )
                     ok = r.status_code in (201, 204)
                     if ok:
                         registered.append(thing_id)
                 elif kind == 4:
-                    r = http.post("/things", content=json.dumps(thing(client, i)),
-                                  headers={"Content-Type": "application/td+json"})
+                    r = http.post(
+                        "/things", content=json.dumps(thing(client, i)), headers={"Content-Type": "application/td+json"}
+                    )
                     ok = r.status_code == 201
                     if ok:
                         registered.append(r.headers["location"].removeprefix("/things/"))
                 elif kind < 8:
-                    params = [{"capability": CAPS[i % len(CAPS)]}, {"q": "load agent"},
-                              {"tenant": f"tenant-{i % 5}", "channel": "web"}][kind - 5]
+                    params = [
+                        {"capability": CAPS[i % len(CAPS)]},
+                        {"q": "load agent"},
+                        {"tenant": f"tenant-{i % 5}", "channel": "web"},
+                    ][kind - 5]
                     r = http.get("/search", params={**params, "limit": 20})
                     ok = r.status_code == 200 and "items" in r.json()
                 else:
@@ -80,7 +92,8 @@ def worker(args: tuple[str, int, int]) -> dict[str, Any]:
                 errors.append(f"{type(exc).__name__}: {exc}")
             latencies.append((time.perf_counter() - start) * 1000)
             by_kind["put" if kind < 4 else "post" if kind == 4 else "search" if kind < 8 else "get"].append(
-                latencies[-1])
+                latencies[-1]
+            )
     return {"registered": registered, "errors": errors, "latencies": latencies, "by_kind": by_kind}
 
 
@@ -93,8 +106,20 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": tmp}
-        server = subprocess.Popen([sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", str(port),
-                                   "--db", str(Path(tmp) / "load.sqlite3")], env=env)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lmos_studio",
+                "registry",
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                str(Path(tmp) / "load.sqlite3"),
+            ],
+            env=env,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -117,14 +142,21 @@ def main() -> None:
     latencies = [ms for r in results for ms in r["latencies"]]
     errors = [e for r in results for e in r["errors"]]
     figures = {
-        "clients": args.clients, "requests": len(latencies), "seconds": round(elapsed, 2),
-        "requests_per_s": round(len(latencies) / elapsed, 1), "errors": len(errors),
-        "first_errors": errors[:5], "registrations_acknowledged": len(registered),
-        "registrations_lost": len(lost), "registered_total_in_search": total,
+        "clients": args.clients,
+        "requests": len(latencies),
+        "seconds": round(elapsed, 2),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "registrations_acknowledged": len(registered),
+        "registrations_lost": len(lost),
+        "registered_total_in_search": total,
         "latency_p50_ms": round(statistics.median(latencies), 2),
         "latency_p95_ms": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 2),
-        "latency_p50_ms_by_kind": {k: round(statistics.median([ms for r in results for ms in r["by_kind"][k]]), 2)
-                                   for k in ("put", "post", "search", "get")},
+        "latency_p50_ms_by_kind": {
+            k: round(statistics.median([ms for r in results for ms in r["by_kind"][k]]), 2)
+            for k in ("put", "post", "search", "get")
+        },
     }
     out = ROOT / "benchmarks" / "results" / "registry_load.json"
     out.parent.mkdir(parents=True, exist_ok=True)

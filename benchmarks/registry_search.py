@@ -40,15 +40,20 @@ def main() -> None:
         store = Store(Path(tmp) / "bench.sqlite3", seed=False)
         start = time.perf_counter()
         for i in range(0, len(agents), 1000):
-            store.put_agents(agents[i:i + 1000])
+            store.put_agents(agents[i : i + 1000])
         load_s = time.perf_counter() - start
         caps = sorted({c.name for a in agents for c in a.capabilities})
         tenants = sorted({t for a in agents for t in a.supported_tenants})
         words = sorted({w for a in agents[:500] for w in a.description.split() if len(w) > 4})
-        makers = [lambda: Query(text=rng.choice(words)), lambda: Query(capability=rng.choice(caps)),
-                  lambda: Query(tenant=rng.choice(tenants)), lambda: Query(channel=rng.choice(["web", "ivr", "app"])),
-                  lambda: Query(protocol="https"), lambda: Query(),
-                  lambda: Query(text=rng.choice(words), tenant=rng.choice(tenants), channel="web")]
+        makers = [
+            lambda: Query(text=rng.choice(words)),
+            lambda: Query(capability=rng.choice(caps)),
+            lambda: Query(tenant=rng.choice(tenants)),
+            lambda: Query(channel=rng.choice(["web", "ivr", "app"])),
+            lambda: Query(protocol="https"),
+            lambda: Query(),
+            lambda: Query(text=rng.choice(words), tenant=rng.choice(tenants), channel="web"),
+        ]
         kinds = ["text", "capability", "tenant", "channel", "protocol", "all", "combined"]
         timings: dict[str, list[float]] = {k: [] for k in kinds}
         for i in range(args.queries):
@@ -61,8 +66,11 @@ def main() -> None:
         total = store.search(Query(limit=1)).total
     every = [t for ts in timings.values() for t in ts]
     figures = {
-        "agents": total, "queries": len(every), "load_s": round(load_s, 2),
-        "p50_ms": round(statistics.median(every), 2), "p95_ms": round(percentile(every, 0.95), 2),
+        "agents": total,
+        "queries": len(every),
+        "load_s": round(load_s, 2),
+        "p50_ms": round(statistics.median(every), 2),
+        "p95_ms": round(percentile(every, 0.95), 2),
         "max_ms": round(max(every), 2),
         "by_kind_p50_ms": {k: round(statistics.median(v), 2) for k, v in timings.items()},
         "by_kind_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in timings.items()},

@@ -38,11 +38,15 @@ def main() -> None:
     design_from_text(text)
     load_s = time.perf_counter() - start
     figures = {
-        "agents": args.agents, "channels": args.channels,
+        "agents": args.agents,
+        "channels": args.channels,
         "resolved": sum(r.resolved for r in resolutions),
-        "resolve_s_median": round(statistics.median(timings), 4), "resolve_s_min": round(min(timings), 4),
-        "first_run_s": round(timings[0], 4), "read_design_file_s": round(load_s, 4),
-        "design_file_bytes": len(text.encode()), "target_s": 0.5,
+        "resolve_s_median": round(statistics.median(timings), 4),
+        "resolve_s_min": round(min(timings), 4),
+        "first_run_s": round(timings[0], 4),
+        "read_design_file_s": round(load_s, 4),
+        "design_file_bytes": len(text.encode()),
+        "target_s": 0.5,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "resolve.json").write_text(json.dumps(figures, indent=2) + "\n")

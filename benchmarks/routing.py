@@ -59,10 +59,20 @@ class Row:
 def load_benchmark(data: Path) -> tuple[RoutingTable, list[Row]]:
     """The spec as a routing table (descriptions only) and the labelled training rows."""
     specs = json.loads((data / "agentRoutingSpecs.json").read_text())
-    table = RoutingTable(channel="", candidates=tuple(
-        Candidate(agent=s["name"], capability=c["name"], description=c["description"],
-                  agent_description=s["description"], version=c["version"])
-        for s in specs for c in s["capabilities"]))
+    table = RoutingTable(
+        channel="",
+        candidates=tuple(
+            Candidate(
+                agent=s["name"],
+                capability=c["name"],
+                description=c["description"],
+                agent_description=s["description"],
+                version=c["version"],
+            )
+            for s in specs
+            for c in s["capabilities"]
+        ),
+    )
     with (data / "train.csv").open(newline="") as f:
         rows = [Row(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
     return table, rows
@@ -87,8 +97,11 @@ def seed_rows(setting: str, train: Sequence[Row], rng: random.Random) -> list[tu
     by_intent: dict[str, list[Row]] = {}
     for r in train:
         by_intent.setdefault(r.intent, []).append(r)
-    return [(r.text, r.agent, r.intent) for group in by_intent.values()
-            for r in rng.sample(group, min(FEW_SHOT, len(group)))]
+    return [
+        (r.text, r.agent, r.intent)
+        for group in by_intent.values()
+        for r in rng.sample(group, min(FEW_SHOT, len(group)))
+    ]
 
 
 def forget_embeddings() -> None:
@@ -110,12 +123,18 @@ def score(fitted: FittedRouter, rows: Sequence[Row], capabilities: set[str]) -> 
         if r.intent in capabilities:
             cap_n += 1
             cap_ok += best is not None and best.capability == r.intent
-    return {"n": len(rows), "agent_correct": agent_ok, "capability_n": cap_n, "capability_correct": cap_ok,
-            "latencies": latencies}
+    return {
+        "n": len(rows),
+        "agent_correct": agent_ok,
+        "capability_n": cap_n,
+        "capability_correct": cap_ok,
+        "latencies": latencies,
+    }
 
 
-def cross_validate(router: str, table: RoutingTable, rows: Sequence[Row], setting: str,
-                   limit: int | None) -> dict[str, Any]:
+def cross_validate(
+    router: str, table: RoutingTable, rows: Sequence[Row], setting: str, limit: int | None
+) -> dict[str, Any]:
     capabilities = {c.capability for c in table.candidates}
     totals = {"n": 0, "agent_correct": 0, "capability_n": 0, "capability_correct": 0}
     latencies: list[float] = []
@@ -131,12 +150,15 @@ def cross_validate(router: str, table: RoutingTable, rows: Sequence[Row], settin
         latencies += fold.pop("latencies")
         for key in totals:
             totals[key] += fold[key]
-    return {"setting": setting, **totals,
-            "agent_accuracy": round(totals["agent_correct"] / totals["n"], 5),
-            "capability_accuracy": round(totals["capability_correct"] / max(totals["capability_n"], 1), 5),
-            "fit_s_median": round(statistics.median(fit_s), 3),
-            "route_ms_p50": round(statistics.median(latencies), 3),
-            "route_ms_p95": round(float(np.percentile(latencies, 95)), 3)}
+    return {
+        "setting": setting,
+        **totals,
+        "agent_accuracy": round(totals["agent_correct"] / totals["n"], 5),
+        "capability_accuracy": round(totals["capability_correct"] / max(totals["capability_n"], 1), 5),
+        "fit_s_median": round(statistics.median(fit_s), 3),
+        "route_ms_p50": round(statistics.median(latencies), 3),
+        "route_ms_p95": round(float(np.percentile(latencies, 95)), 3),
+    }
 
 
 def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) -> dict[str, Any]:
@@ -149,10 +171,11 @@ def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) 
         forget_embeddings()
         fitted = get_router(router).fit(table, seed=seed_rows(setting, rows, random.Random(0)))
         result = score(fitted, queries, capabilities)
-        found[setting] = {"agent_accuracy": round(result["agent_correct"] / len(queries), 4),
-                          "capability_accuracy": round(result["capability_correct"] / result["capability_n"], 4),
-                          "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).best.agent
-                                        != q.agent]}  # type: ignore[union-attr]
+        found[setting] = {
+            "agent_accuracy": round(result["agent_correct"] / len(queries), 4),
+            "capability_accuracy": round(result["capability_correct"] / result["capability_n"], 4),
+            "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).best.agent != q.agent],
+        }  # type: ignore[union-attr]
     return found
 
 
@@ -161,10 +184,21 @@ def thirty_capabilities(table: RoutingTable, rows: Sequence[Row]) -> RoutingTabl
     by_intent: dict[str, list[str]] = {}
     for r in rows:
         by_intent.setdefault(r.intent, []).append(r.text)
-    base = [Candidate(c.agent, c.capability, c.description, tuple(by_intent.get(c.capability, [])[:10]),
-                      c.agent_description, c.version) for c in table.candidates]
-    extra = [Candidate(c.agent + "-eu", c.capability + "_eu", c.description, c.examples,
-                       c.agent_description, c.version) for c in base[: 30 - len(base)]]
+    base = [
+        Candidate(
+            c.agent,
+            c.capability,
+            c.description,
+            tuple(by_intent.get(c.capability, [])[:10]),
+            c.agent_description,
+            c.version,
+        )
+        for c in table.candidates
+    ]
+    extra = [
+        Candidate(c.agent + "-eu", c.capability + "_eu", c.description, c.examples, c.agent_description, c.version)
+        for c in base[: 30 - len(base)]
+    ]
     return RoutingTable(channel="thirty", candidates=tuple(base + extra))
 
 
@@ -184,9 +218,13 @@ def speed(router: str, table: RoutingTable, rows: Sequence[Row]) -> dict[str, An
     start = time.perf_counter()
     latencies = [fitted.route(q, top_k=5).latency_ms for q in queries]
     eval_s = time.perf_counter() - start
-    return {"fit_30_capabilities_s": round(fit_small, 3), "fit_3000_seed_rows_s": round(fit_full, 3),
-            "eval_5000_queries_s": round(eval_s, 2), "route_ms_p50": round(statistics.median(latencies), 3),
-            "route_ms_p95": round(float(np.percentile(latencies, 95)), 3)}
+    return {
+        "fit_30_capabilities_s": round(fit_small, 3),
+        "fit_3000_seed_rows_s": round(fit_full, 3),
+        "eval_5000_queries_s": round(eval_s, 2),
+        "route_ms_p50": round(statistics.median(latencies), 3),
+        "route_ms_p95": round(float(np.percentile(latencies, 95)), 3),
+    }
 
 
 def main() -> None:
@@ -205,15 +243,22 @@ def main() -> None:
         routers += ["llm", "hybrid"]
     out = RESULTS / "routing.json"
     earlier = json.loads(out.read_text()).get("routers", {}) if out.exists() else {}
-    results: dict[str, Any] = {"data": "lmos-router benchmark train.csv", "rows": len(rows), "folds": FOLDS,
-                               "grouped_by": "near-duplicate text",
-                               "routers": earlier}  # routers measured by earlier runs are kept
+    results: dict[str, Any] = {
+        "data": "lmos-router benchmark train.csv",
+        "rows": len(rows),
+        "folds": FOLDS,
+        "grouped_by": "near-duplicate text",
+        "routers": earlier,
+    }  # routers measured by earlier runs are kept
     for router in routers:
         limit = args.limit or (200 if router in ("llm", "hybrid") else None)
         try:
             settings = [cross_validate(router, table, rows, s, limit) for s in args.settings.split(",")]
-            entry: dict[str, Any] = {"settings": settings, "informal": informal(router, table, rows, INFORMAL),
-                                     "speed": speed(router, table, rows)}
+            entry: dict[str, Any] = {
+                "settings": settings,
+                "informal": informal(router, table, rows, INFORMAL),
+                "speed": speed(router, table, rows),
+            }
         except Exception as exc:  # report a router that cannot run, measure the others
             entry = {"error": f"{type(exc).__name__}: {exc}"}
         if router in TARGETS and "settings" in entry:
@@ -255,16 +300,22 @@ def print_router(router: str, entry: dict[str, Any]) -> None:
         if target is not None:
             verdict = "met" if s["agent_accuracy"] >= target else "MISSED"
             met = f" (target ≥ {target * 100:.2f} %: {verdict})"
-        print(f"{router:<12} {s['setting']:<13} agent {s['agent_accuracy'] * 100:6.2f} %  capability "
-              f"{s['capability_accuracy'] * 100:6.2f} %  n={s['n']:<5} p50 {s['route_ms_p50']:.2f} ms{met}")
+        print(
+            f"{router:<12} {s['setting']:<13} agent {s['agent_accuracy'] * 100:6.2f} %  capability "
+            f"{s['capability_accuracy'] * 100:6.2f} %  n={s['n']:<5} p50 {s['route_ms_p50']:.2f} ms{met}"
+        )
     inf = entry["informal"]
-    print(f"{router:<12} informal      agent " + ", ".join(
-        f"{k} {inf[k]['agent_accuracy'] * 100:.1f} %" for k in ("seeded", "5-per-intent", "zero-shot"))
-        + f" (n={inf['n']})")
+    print(
+        f"{router:<12} informal      agent "
+        + ", ".join(f"{k} {inf[k]['agent_accuracy'] * 100:.1f} %" for k in ("seeded", "5-per-intent", "zero-shot"))
+        + f" (n={inf['n']})"
+    )
     sp = entry["speed"]
-    print(f"{router:<12} speed         fit(30 caps) {sp['fit_30_capabilities_s']} s, fit(3000 seeds) "
-          f"{sp['fit_3000_seed_rows_s']} s, eval 5000 {sp['eval_5000_queries_s']} s, "
-          f"p50 {sp['route_ms_p50']} ms, p95 {sp['route_ms_p95']} ms")
+    print(
+        f"{router:<12} speed         fit(30 caps) {sp['fit_30_capabilities_s']} s, fit(3000 seeds) "
+        f"{sp['fit_3000_seed_rows_s']} s, eval 5000 {sp['eval_5000_queries_s']} s, "
+        f"p50 {sp['route_ms_p50']} ms, p95 {sp['route_ms_p95']} ms"
+    )
 
 
 if __name__ == "__main__":

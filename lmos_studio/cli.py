@@ -28,9 +28,13 @@ from lmos_studio.summary import requirement_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
 
-app = typer.Typer(name="lmos-studio", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False,
-                  help="Design, check, route and export networks of Eclipse LMOS agents.")
+app = typer.Typer(
+    name="lmos-studio",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Design, check, route and export networks of Eclipse LMOS agents.",
+)
 
 Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json, yaml or table.")]
@@ -64,7 +68,8 @@ def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
         design = result.design
         result.design = design.replace(
             agents=tuple(a for a in design.agents if a.namespace == namespace),
-            channels=tuple(c for c in design.channels if c.namespace == namespace))
+            channels=tuple(c for c in design.channels if c.namespace == namespace),
+        )
     return result
 
 
@@ -78,17 +83,29 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 @app.command()
-def resolve(paths: Paths, output: OutputOpt = "table",
-            namespace: Annotated[str | None, typer.Option(help="Only this namespace.")] = None) -> None:
+def resolve(
+    paths: Paths,
+    output: OutputOpt = "table",
+    namespace: Annotated[str | None, typer.Option(help="Only this namespace.")] = None,
+) -> None:
     """Resolve every Channel as the LMOS operator would: status and the generated ChannelRouting.
 
     Exit 0 when every channel is RESOLVED, 1 when any is UNRESOLVED, 2 on invalid input.
     """
     result = load(paths, namespace)
     resolutions = resolve_design(result.design, locations=result.locations)
-    data = {"channels": [{
-        "name": r.channel.name, "namespace": r.channel.namespace, "labels": dict(r.channel.labels),
-        "status": channel_status(r), "routing": channel_routing(r)} for r in resolutions]}
+    data = {
+        "channels": [
+            {
+                "name": r.channel.name,
+                "namespace": r.channel.namespace,
+                "labels": dict(r.channel.labels),
+                "status": channel_status(r),
+                "routing": channel_routing(r),
+            }
+            for r in resolutions
+        ]
+    }
 
     def table() -> str:
         rows = []
@@ -115,21 +132,36 @@ def validate(paths: Paths) -> None:
     if problems:
         raise typer.Exit(EXIT_INVALID)
     design = result.design
-    typer.echo(f"ok: {len(result.files)} file(s), {len(design.agents)} agents, {len(design.channels)} channels, "
-               f"{len(design.groups)} groups, {len(design.trust_edges)} trust edges")
+    typer.echo(
+        f"ok: {len(result.files)} file(s), {len(design.agents)} agents, {len(design.channels)} channels, "
+        f"{len(design.groups)} groups, {len(design.trust_edges)} trust edges"
+    )
 
 
 @app.command("app")
-def run_app(design: Annotated[Path | None, typer.Argument(help="Design to open (default: the acme sample).")] = None,
-            port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
-            headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True) -> None:
+def run_app(
+    design: Annotated[Path | None, typer.Argument(help="Design to open (default: the acme sample).")] = None,
+    port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True,
+) -> None:
     """Start the Streamlit app on a design."""
     app_file = Path(__file__).resolve().parent.parent / "app.py"
     env = dict(os.environ)
     if design is not None:
         env["LMOS_STUDIO_DESIGN"] = str(design.resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        str(headless).lower(),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

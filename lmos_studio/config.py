@@ -32,16 +32,23 @@ class Settings(BaseSettings):
     registry_timeout_s: float = 5.0  # per request to remote registries
     registry_max_body_kb: int = 1024  # registry server: request bodies larger than this get 413
     mdns_interfaces: str = "127.0.0.1"  # mDNS announce/discover: comma-separated IPv4 addresses, or "all"
-    kubeconfig: str | None = Field(default=None, validation_alias=AliasChoices(  # kubectl's variable too
-        "LMOS_STUDIO_KUBECONFIG", "KUBECONFIG"))  # the first path of the list is read
-    kubernetes_service_host: str | None = Field(default=None, validation_alias=AliasChoices(
-        "KUBERNETES_SERVICE_HOST"))  # set by Kubernetes in a pod: in-cluster registry source
+    kubeconfig: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(  # kubectl's variable too
+            "LMOS_STUDIO_KUBECONFIG", "KUBECONFIG"
+        ),
+    )  # the first path of the list is read
+    kubernetes_service_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("KUBERNETES_SERVICE_HOST")
+    )  # set by Kubernetes in a pod: in-cluster registry source
     kubernetes_service_port: str = Field(default="443", validation_alias=AliasChoices("KUBERNETES_SERVICE_PORT"))
     max_upload_mb: float = 10.0  # design uploads larger than this are refused
-    llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices(
-        "LMOS_STUDIO_LLM_BASE_URL", "OPENAI_BASE_URL"))
-    llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices(
-        "LMOS_STUDIO_LLM_API_KEY", "OPENAI_API_KEY"))
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LMOS_STUDIO_LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("LMOS_STUDIO_LLM_API_KEY", "OPENAI_API_KEY")
+    )
     llm_model: str = "gpt-4o-mini"  # lmos-router's default model
     llm_timeout_s: float = 30.0
     embedding_model: str | None = None  # OpenAI-compatible /embeddings model; unset = local MiniLM or none

@@ -33,8 +33,9 @@ class ConfigError(LmosStudioError):
 class DesignFileError(LmosStudioError):
     """A file failed to parse or validate."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
         self.path = path
         self.line = line
         self.field = field
@@ -50,8 +51,15 @@ class DesignFileError(LmosStudioError):
 class VersionError(LmosStudioError):
     """A provided capability version is not strict SemVer."""
 
-    def __init__(self, message: str, *, value: str, agent: str | None = None,
-                 capability: str | None = None, path: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        value: str,
+        agent: str | None = None,
+        capability: str | None = None,
+        path: str | None = None,
+    ) -> None:
         self.value = value
         self.agent = agent
         self.capability = capability

@@ -52,15 +52,26 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
     graph = nx.MultiDiGraph(name=design.name)
     homes: dict[str, str] = {}
     for agent in design.agents:
-        graph.add_node(agent_node(agent), kind=AGENT, label=agent.name, name=agent.name,
-                       namespace=agent.namespace, subset=agent.subset, tenants=agent.supported_tenants,
-                       channels=agent.supported_channels, description=agent.description,
-                       capabilities=tuple(f"{c.name} {c.version}" for c in agent.capabilities),
-                       protocols=agent.protocols, groups=(), member_of=())
+        graph.add_node(
+            agent_node(agent),
+            kind=AGENT,
+            label=agent.name,
+            name=agent.name,
+            namespace=agent.namespace,
+            subset=agent.subset,
+            tenants=agent.supported_tenants,
+            channels=agent.supported_channels,
+            description=agent.description,
+            capabilities=tuple(f"{c.name} {c.version}" for c in agent.capabilities),
+            protocols=agent.protocols,
+            groups=(),
+            member_of=(),
+        )
     for group in design.groups:
         node = group_node(group.name)
-        graph.add_node(node, kind=GROUP, label=group.name, name=group.name, description=group.description,
-                       size=len(group.members))
+        graph.add_node(
+            node, kind=GROUP, label=group.name, name=group.name, description=group.description, size=len(group.members)
+        )
         for member in group.members:
             for agent in index.agents_named(member):
                 _add_membership(graph, node, agent_node(agent), label="", capabilities=())
@@ -68,29 +79,48 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
     for resolution in resolutions:
         channel = resolution.channel
         node = channel_node(channel)
-        graph.add_node(node, kind=CHANNEL, label=channel.name, name=channel.name, namespace=channel.namespace,
-                       tenant=channel.tenant or "", channel=channel.channel or "", subset=channel.subset,
-                       status=resolution.status, size=len(resolution.agents),
-                       unresolved=tuple(u.required.name for u in resolution.unresolved))
+        graph.add_node(
+            node,
+            kind=CHANNEL,
+            label=channel.name,
+            name=channel.name,
+            namespace=channel.namespace,
+            tenant=channel.tenant or "",
+            channel=channel.channel or "",
+            subset=channel.subset,
+            status=resolution.status,
+            size=len(resolution.agents),
+            unresolved=tuple(u.required.name for u in resolution.unresolved),
+        )
         for agent in resolution.agents:
-            caps = tuple(f"{w.provided.name} {w.provided.version}"
-                         for w in resolution.wires if w.agent.key == agent.key)
+            caps = tuple(
+                f"{w.provided.name} {w.provided.version}" for w in resolution.wires if w.agent.key == agent.key
+            )
             _add_membership(graph, node, agent_node(agent), label="", capabilities=caps)
             homes.setdefault(agent_node(agent), node)
     for edge in design.trust_edges:
         for source in _ref_nodes(index, edge.caller):
             for target in _ref_nodes(index, edge.callee):
                 if source != target:
-                    graph.add_edge(source, target, key=trust_key(edge.key), kind=TRUST, ref=edge.key,
-                                   capabilities=edge.capabilities, protocol=edge.protocol,
-                                   description=edge.description, label=_trust_label(edge.capabilities, edge.protocol))
+                    graph.add_edge(
+                        source,
+                        target,
+                        key=trust_key(edge.key),
+                        kind=TRUST,
+                        ref=edge.key,
+                        capabilities=edge.capabilities,
+                        protocol=edge.protocol,
+                        description=edge.description,
+                        label=_trust_label(edge.capabilities, edge.protocol),
+                    )
     for node, home in homes.items():
         graph.nodes[node]["home"] = home
     return graph
 
 
-def _add_membership(graph: nx.MultiDiGraph, cluster: str, agent: str, *, label: str,
-                    capabilities: tuple[str, ...]) -> None:
+def _add_membership(
+    graph: nx.MultiDiGraph, cluster: str, agent: str, *, label: str, capabilities: tuple[str, ...]
+) -> None:
     graph.add_edge(cluster, agent, key=MEMBER_KEY, kind=MEMBER, label=label, capabilities=capabilities)
     data = graph.nodes[agent]
     data["member_of"] = (*data["member_of"], cluster)
@@ -98,9 +128,9 @@ def _add_membership(graph: nx.MultiDiGraph, cluster: str, agent: str, *, label: 
 
 def _ref_nodes(index: RefIndex, ref: str) -> list[str]:
     if ref.startswith(GROUP_PREFIX):
-        return [ref] if ref[len(GROUP_PREFIX):] in index.groups else []
+        return [ref] if ref[len(GROUP_PREFIX) :] in index.groups else []
     if ref.startswith(CHANNEL_PREFIX):
-        return [channel_node(c) for c in index.channels_named(ref[len(CHANNEL_PREFIX):])]
+        return [channel_node(c) for c in index.channels_named(ref[len(CHANNEL_PREFIX) :])]
     return [agent_node(a) for a in index.agents_named(ref)]
 
 
@@ -126,23 +156,26 @@ class GraphFilter:
         return bool(self.tenant or self.channel or self.subset or self.group or self.agents)
 
 
-def _agent_matches(data: Mapping[str, object], flt: GraphFilter, members: Collection[str] | None,
-                   node: str) -> bool:
+def _agent_matches(data: Mapping[str, object], flt: GraphFilter, members: Collection[str] | None, node: str) -> bool:
     tenants = data.get("tenants") or ()
     channels = data.get("channels") or ()
-    return ((not flt.tenant or not tenants or flt.tenant in tenants)  # type: ignore[operator]
-            and (not flt.channel or flt.channel in channels)  # type: ignore[operator]
-            and (not flt.subset or data.get("subset") == flt.subset)
-            and (members is None or node in members)
-            and (not flt.agents or node in flt.agents))
+    return (
+        (not flt.tenant or not tenants or flt.tenant in tenants)  # type: ignore[operator]
+        and (not flt.channel or flt.channel in channels)  # type: ignore[operator]
+        and (not flt.subset or data.get("subset") == flt.subset)
+        and (members is None or node in members)
+        and (not flt.agents or node in flt.agents)
+    )
 
 
 def _cluster_matches(data: Mapping[str, object], flt: GraphFilter) -> bool:
     if data["kind"] != CHANNEL:
         return True
-    return ((not flt.tenant or data.get("tenant") == flt.tenant)
-            and (not flt.channel or data.get("channel") == flt.channel)
-            and (not flt.subset or data.get("subset") == flt.subset))
+    return (
+        (not flt.tenant or data.get("tenant") == flt.tenant)
+        and (not flt.channel or data.get("channel") == flt.channel)
+        and (not flt.subset or data.get("subset") == flt.subset)
+    )
 
 
 def cluster_members(graph: nx.MultiDiGraph, cluster: str) -> set[str]:
@@ -156,15 +189,17 @@ def filter_graph(graph: nx.MultiDiGraph, flt: GraphFilter) -> nx.MultiDiGraph:
     if not flt:
         return graph
     members = cluster_members(graph, flt.group) if flt.group in graph else None
-    keep_agents = {n for n, d in graph.nodes(data=True)
-                   if d["kind"] == AGENT and _agent_matches(d, flt, members, n)}
+    keep_agents = {n for n, d in graph.nodes(data=True) if d["kind"] == AGENT and _agent_matches(d, flt, members, n)}
     keep = set(keep_agents)
     labels = bool(flt.tenant or flt.channel or flt.subset)
     for node, data in graph.nodes(data=True):
         if data["kind"] == AGENT or (flt.group and node != flt.group) or not _cluster_matches(data, flt):
             continue
-        if (node == flt.group or not cluster_members(graph, node).isdisjoint(keep_agents)
-                or (labels and data["kind"] == CHANNEL)):
+        if (
+            node == flt.group
+            or not cluster_members(graph, node).isdisjoint(keep_agents)
+            or (labels and data["kind"] == CHANNEL)
+        ):
             keep.add(node)
     sub: nx.MultiDiGraph = graph.subgraph(keep).copy()
     return sub
@@ -290,8 +325,11 @@ def highlight_route(graph: nx.MultiDiGraph, *, agent: str, capability: str = "",
     nodes, edges = {node}, set()
     channel_id = None
     if channel:  # a channel name may exist in several namespaces: prefer the one that wires this agent
-        named = [n for n, d in graph.nodes(data=True) if d["kind"] == CHANNEL and channel in (n, d["name"],
-                                                                                               n.split(":", 1)[1])]
+        named = [
+            n
+            for n, d in graph.nodes(data=True)
+            if d["kind"] == CHANNEL and channel in (n, d["name"], n.split(":", 1)[1])
+        ]
         channel_id = next((n for n in named if graph.has_edge(n, node, MEMBER_KEY)), named[0] if named else None)
     if channel_id is not None:
         nodes.add(channel_id)
@@ -299,8 +337,9 @@ def highlight_route(graph: nx.MultiDiGraph, *, agent: str, capability: str = "",
             edges.add((channel_id, node, MEMBER_KEY))
     where = f" in {graph.nodes[channel_id]['name']}" if channel_id else ""
     what = f" · {capability}" if capability else ""
-    return Highlight(frozenset(nodes), frozenset(edges), focus=node,
-                     note=f"route{where} → {graph.nodes[node]['name']}{what}")
+    return Highlight(
+        frozenset(nodes), frozenset(edges), focus=node, note=f"route{where} → {graph.nodes[node]['name']}{what}"
+    )
 
 
 def highlight_objects(graph: nx.MultiDiGraph, objects: Iterable[str], *, note: str = "") -> Highlight:

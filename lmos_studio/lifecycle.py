@@ -212,8 +212,24 @@ def _diff_agent(
         severity = "breaking" if lost and old.subset != new.subset else "info"
         detail = lost_text if severity == "breaking" else "labels changed"
         out.add(severity, "labels-changed", obj, detail, _labels(old.labels), _labels(new.labels))
-    _info_changes(out, "agent", obj, old, new, ("description", "id", "annotations", "endpoints", "security",
-                                                 "workload", "spec_extras", "metadata_extras", "extras"))
+    _info_changes(
+        out,
+        "agent",
+        obj,
+        old,
+        new,
+        (
+            "description",
+            "id",
+            "annotations",
+            "endpoints",
+            "security",
+            "workload",
+            "spec_extras",
+            "metadata_extras",
+            "extras",
+        ),
+    )
     _diff_capabilities(old, new, out, wired)
 
 
@@ -221,8 +237,13 @@ def _info_changes(out: _Collector, what: str, obj: str, old: Any, new: Any, attr
     """One info change `<what>-<attr>-changed` per attribute that differs (descriptions, extras, …)."""
     for attr in attrs:
         if getattr(old, attr) != getattr(new, attr):
-            out.info(f"{what}-{attr.replace('_', '-')}-changed", obj, f"{attr} changed",
-                     _short(getattr(old, attr)), _short(getattr(new, attr)))
+            out.info(
+                f"{what}-{attr.replace('_', '-')}-changed",
+                obj,
+                f"{attr} changed",
+                _short(getattr(old, attr)),
+                _short(getattr(new, attr)),
+            )
 
 
 def _labels(labels: Mapping[str, str]) -> str:

@@ -23,8 +23,18 @@ from lmos_studio.trust import RefIndex, expand_trust, safe_resolutions
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-CODES = ("unresolved-capability", "invalid-version", "orphan-agent", "cross-tenant-trust", "unknown-trust-target",
-         "protocol-mismatch", "missing-examples", "ambiguous-capabilities", "canary-without-agents", "invalid-name")
+CODES = (
+    "unresolved-capability",
+    "invalid-version",
+    "orphan-agent",
+    "cross-tenant-trust",
+    "unknown-trust-target",
+    "protocol-mismatch",
+    "missing-examples",
+    "ambiguous-capabilities",
+    "canary-without-agents",
+    "invalid-name",
+)
 # Cosine similarity (TF-IDF over description + examples, English stop words removed, unigrams+bigrams) at or
 # above which two capabilities of one channel are reported as ambiguous. Chosen on the samples: capabilities
 # that differ only in their verb ("view bill" / "download bill") score ≈ 0.3–0.5; copies or near-copies ≥ 0.8.
@@ -43,8 +53,13 @@ class Finding:
     fix: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "objects": list(self.objects),
-                "message": self.message, "fix": self.fix}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "objects": list(self.objects),
+            "message": self.message,
+            "fix": self.fix,
+        }
 
 
 def _cap(name: str) -> str:
@@ -88,11 +103,14 @@ def _unresolved(resolutions: Sequence[Resolution], agents: Sequence[Agent]) -> I
         channel = resolution.channel
         for miss in resolution.unresolved:
             why = _why(miss, resolution, agents)
-            yield Finding("unresolved-capability", ERROR,
-                          (channel_node(channel), _cap(miss.required.name)),
-                          f"Channel {channel.key} requires {miss.required.name} {miss.required.version}: "
-                          f"unresolved because of {'/'.join(why)}: {miss.reason}",
-                          "; or ".join(_FIXES[w] for w in why if w in _FIXES))
+            yield Finding(
+                "unresolved-capability",
+                ERROR,
+                (channel_node(channel), _cap(miss.required.name)),
+                f"Channel {channel.key} requires {miss.required.name} {miss.required.version}: "
+                f"unresolved because of {'/'.join(why)}: {miss.reason}",
+                "; or ".join(_FIXES[w] for w in why if w in _FIXES),
+            )
 
 
 def _invalid_versions(design: Design) -> Iterator[Finding]:
@@ -101,9 +119,13 @@ def _invalid_versions(design: Design) -> Iterator[Finding]:
             try:
                 provided_version(agent, cap)
             except VersionError as exc:
-                yield Finding("invalid-version", ERROR, (agent_node(agent), _cap(cap.name)), str(exc),
-                              f"write a strict SemVer version (MAJOR.MINOR.PATCH), e.g. "
-                              f"{_semver_guess(cap.version)!r}")
+                yield Finding(
+                    "invalid-version",
+                    ERROR,
+                    (agent_node(agent), _cap(cap.name)),
+                    str(exc),
+                    f"write a strict SemVer version (MAJOR.MINOR.PATCH), e.g. {_semver_guess(cap.version)!r}",
+                )
 
 
 def _semver_guess(version: str) -> str:
@@ -117,11 +139,15 @@ def _canary(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Findi
         channel = resolution.channel
         canary = channel.subset == "canary" or channel.name in named or channel.key in named
         if canary and channel.required_capabilities and not resolution.agents:
-            yield Finding("canary-without-agents", WARNING, (channel_node(channel),),
-                          f"canary Channel {channel.key} (subset {channel.subset}) has no agent serving any of its "
-                          f"{len(channel.required_capabilities)} requirements",
-                          f"add Agents labelled subset={channel.subset} for tenant {channel.tenant} and channel "
-                          f"{channel.channel} that provide the required capabilities")
+            yield Finding(
+                "canary-without-agents",
+                WARNING,
+                (channel_node(channel),),
+                f"canary Channel {channel.key} (subset {channel.subset}) has no agent serving any of its "
+                f"{len(channel.required_capabilities)} requirements",
+                f"add Agents labelled subset={channel.subset} for tenant {channel.tenant} and channel "
+                f"{channel.channel} that provide the required capabilities",
+            )
 
 
 # --- membership, trust ----------------------------------------------------------------------------------
@@ -132,25 +158,37 @@ def _orphans(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Find
     grouped = {m for g in design.groups for m in g.members}
     for agent in design.agents:
         if agent.key not in wired and agent.name not in grouped and agent.key not in grouped:
-            yield Finding("orphan-agent", WARNING, (agent_node(agent),),
-                          f"Agent {agent.key} is in no channel (resolution wires it nowhere) and in no group",
-                          "add it to a group, make a channel require one of its capabilities, or remove it")
+            yield Finding(
+                "orphan-agent",
+                WARNING,
+                (agent_node(agent),),
+                f"Agent {agent.key} is in no channel (resolution wires it nowhere) and in no group",
+                "add it to a group, make a channel require one of its capabilities, or remove it",
+            )
 
 
 def _unknown_targets(design: Design, index: RefIndex) -> Iterator[Finding]:
     for edge in design.trust_edges:
         for role, ref in (("caller", edge.caller), ("callee", edge.callee)):
             if index.kind(ref) is None:
-                yield Finding("unknown-trust-target", ERROR, (trust_key(edge.key),),
-                              f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
-                              "fix the name, add the missing agent/group, or remove the edge")
+                yield Finding(
+                    "unknown-trust-target",
+                    ERROR,
+                    (trust_key(edge.key),),
+                    f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
+                    "fix the name, add the missing agent/group, or remove the edge",
+                )
         if edge.capabilities and index.kind(edge.callee) is not None:
             offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
             missing = [c for c in edge.capabilities if c not in offered]
             if missing:
-                yield Finding("unknown-trust-target", ERROR, (trust_key(edge.key), *(_cap(c) for c in missing)),
-                              f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
-                              f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})")
+                yield Finding(
+                    "unknown-trust-target",
+                    ERROR,
+                    (trust_key(edge.key), *(_cap(c) for c in missing)),
+                    f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
+                    f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
+                )
 
 
 def _shares_tenant(caller: Agent, callee: Agent) -> bool:
@@ -179,16 +217,25 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
             bad_tenant.setdefault(pair.edge.key, []).append(f"{caller.name}→{callee.name}")
         if not _protocol_ok(protocols[caller.key], protocols[callee.key], pair.protocol):
             bad_protocol.setdefault(pair.edge.key, []).append(
-                f"{caller.name} [{', '.join(caller.protocols)}]→{callee.name} [{', '.join(callee.protocols)}]")
+                f"{caller.name} [{', '.join(caller.protocols)}]→{callee.name} [{', '.join(callee.protocols)}]"
+            )
     for key, pairs in bad_tenant.items():
-        yield Finding("cross-tenant-trust", WARNING, (trust_key(key),),
-                      f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs)}",
-                      "limit the edge to agents of the same tenant, or add the tenant to both agents")
+        yield Finding(
+            "cross-tenant-trust",
+            WARNING,
+            (trust_key(key),),
+            f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs)}",
+            "limit the edge to agents of the same tenant, or add the tenant to both agents",
+        )
     for key, pairs in bad_protocol.items():
         wanted = f" over {edges[key].protocol}" if edges[key].protocol else ""
-        yield Finding("protocol-mismatch", WARNING, (trust_key(key),),
-                      f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs)}",
-                      "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller")
+        yield Finding(
+            "protocol-mismatch",
+            WARNING,
+            (trust_key(key),),
+            f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs)}",
+            "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
+        )
 
 
 # --- routing quality ------------------------------------------------------------------------------------
@@ -198,11 +245,14 @@ def _missing_examples(resolutions: Sequence[Resolution]) -> Iterator[Finding]:
     for resolution in resolutions:
         for wire in resolution.wires:
             if not wire.provided.examples:
-                yield Finding("missing-examples", WARNING,
-                              (channel_node(resolution.channel), agent_node(wire.agent), _cap(wire.provided.name)),
-                              f"Channel {resolution.channel.key}: {wire.agent.name} provides {wire.provided.name} "
-                              "without examples, so vector routing cannot pick it",
-                              "add 3–10 example customer messages to the capability")
+                yield Finding(
+                    "missing-examples",
+                    WARNING,
+                    (channel_node(resolution.channel), agent_node(wire.agent), _cap(wire.provided.name)),
+                    f"Channel {resolution.channel.key}: {wire.agent.name} provides {wire.provided.name} "
+                    "without examples, so vector routing cannot pick it",
+                    "add 3–10 example customer messages to the capability",
+                )
 
 
 def _text(cap: Capability) -> str:
@@ -234,13 +284,22 @@ def _ambiguous(resolutions: Sequence[Resolution], threshold: float) -> Iterator[
             a, b = wires[int(i)], wires[int(j)]
             if a.provided.name == b.provided.name:
                 continue
-            objects = (channel_node(resolution.channel), _cap(a.provided.name), _cap(b.provided.name),
-                       agent_node(a.agent), agent_node(b.agent))
-            yield Finding("ambiguous-capabilities", WARNING, tuple(dict.fromkeys(objects)),
-                          f"Channel {resolution.channel.key}: {a.provided.name} ({a.agent.name}) and "
-                          f"{b.provided.name} ({b.agent.name}) are described alike "
-                          f"(similarity {sims[i, j]:.2f} ≥ {threshold:.2f}); routing will confuse them",
-                          "make descriptions and examples say what differs, or merge the capabilities")
+            objects = (
+                channel_node(resolution.channel),
+                _cap(a.provided.name),
+                _cap(b.provided.name),
+                agent_node(a.agent),
+                agent_node(b.agent),
+            )
+            yield Finding(
+                "ambiguous-capabilities",
+                WARNING,
+                tuple(dict.fromkeys(objects)),
+                f"Channel {resolution.channel.key}: {a.provided.name} ({a.agent.name}) and "
+                f"{b.provided.name} ({b.agent.name}) are described alike "
+                f"(similarity {sims[i, j]:.2f} ≥ {threshold:.2f}); routing will confuse them",
+                "make descriptions and examples say what differs, or merge the capabilities",
+            )
 
 
 # --- names ----------------------------------------------------------------------------------------------
@@ -249,40 +308,52 @@ def _ambiguous(resolutions: Sequence[Resolution], threshold: float) -> Iterator[
 def _names_findings(design: Design) -> Iterator[Finding]:
     def found(obj: str, what: str, problem: str | None, value: str) -> Iterator[Finding]:
         if problem:
-            yield Finding("invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}",
-                          f"rename it, e.g. {suggest_name(value)!r}")
+            yield Finding(
+                "invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", f"rename it, e.g. {suggest_name(value)!r}"
+            )
 
     for agent in design.agents:
         node = agent_node(agent)
-        yield from found(node, "Agent name (a Service host name, RFC 1123 label)", dns1123_label_problem(agent.name),
-                         agent.name)
+        yield from found(
+            node, "Agent name (a Service host name, RFC 1123 label)", dns1123_label_problem(agent.name), agent.name
+        )
         yield from found(node, "namespace", dns1123_label_problem(agent.namespace), agent.namespace)
         for key, value in sorted(agent.labels.items()):
             yield from found(node, f"Agent {agent.name} label {key}", label_value_problem(value), value)
     for channel in design.channels:
         node = channel_node(channel)
-        yield from found(node, "Channel name (RFC 1123 subdomain)", dns1123_subdomain_problem(channel.name),
-                         channel.name)
+        yield from found(
+            node, "Channel name (RFC 1123 subdomain)", dns1123_subdomain_problem(channel.name), channel.name
+        )
         yield from found(node, "namespace", dns1123_label_problem(channel.namespace), channel.namespace)
         for key, value in sorted(channel.labels.items()):
             yield from found(node, f"Channel {channel.name} label {key}", label_value_problem(value), value)
     for group in design.groups:
-        yield from found(group_node(group.name), "group name (RFC 1123 label)", dns1123_label_problem(group.name),
-                         group.name)
+        yield from found(
+            group_node(group.name), "group name (RFC 1123 label)", dns1123_label_problem(group.name), group.name
+        )
 
 
 # --- entry point ----------------------------------------------------------------------------------------
 
 
-def lint_design(design: Design, *, resolutions: Sequence[Resolution] | None = None,
-                threshold: float = AMBIGUITY_THRESHOLD) -> list[Finding]:
+def lint_design(
+    design: Design, *, resolutions: Sequence[Resolution] | None = None, threshold: float = AMBIGUITY_THRESHOLD
+) -> list[Finding]:
     """Every finding about a design, errors first, then by code and objects (a stable order)."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
-    findings = [*_unresolved(resolutions, design.agents), *_invalid_versions(design),
-                *_orphans(design, resolutions), *_unknown_targets(design, index), *_trust(design, index),
-                *_missing_examples(resolutions), *_ambiguous(resolutions, threshold),
-                *_canary(design, resolutions), *_names_findings(design)]
+    findings = [
+        *_unresolved(resolutions, design.agents),
+        *_invalid_versions(design),
+        *_orphans(design, resolutions),
+        *_unknown_targets(design, index),
+        *_trust(design, index),
+        *_missing_examples(resolutions),
+        *_ambiguous(resolutions, threshold),
+        *_canary(design, resolutions),
+        *_names_findings(design),
+    ]
     return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], CODES.index(f.code), f.objects, f.message))
 
 
@@ -292,5 +363,7 @@ def has_errors(findings: Sequence[Finding]) -> bool:
 
 def finding_rows(findings: Sequence[Finding]) -> list[dict[str, str]]:
     """Findings as table rows (for the page and the CLI table)."""
-    return [{"severity": f.severity, "code": f.code, "objects": ", ".join(f.objects), "message": f.message,
-             "fix": f.fix} for f in findings]
+    return [
+        {"severity": f.severity, "code": f.code, "objects": ", ".join(f.objects), "message": f.message, "fix": f.fix}
+        for f in findings
+    ]

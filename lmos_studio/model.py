@@ -28,8 +28,7 @@ class Frozen(BaseModel):
     """Immutable, camelCase on the wire, snake_case in Python; unknown keys are an error here
     (readers in `formats/` move unknown keys into `extras` first)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel,
-                              populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
 class Capability(Frozen):

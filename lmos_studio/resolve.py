@@ -76,10 +76,12 @@ def _agent_sort_key(agent: Agent) -> tuple[str, str]:
 
 def is_candidate(agent: Agent, channel: Channel) -> bool:
     """Whether the operator would consider this agent for this channel (namespace, subset, tenant, channel)."""
-    return (agent.namespace == channel.namespace
-            and agent.subset == channel.subset
-            and (not agent.supported_tenants or channel.tenant in agent.supported_tenants)
-            and channel.channel in agent.supported_channels)  # empty supportedChannels never matches
+    return (
+        agent.namespace == channel.namespace
+        and agent.subset == channel.subset
+        and (not agent.supported_tenants or channel.tenant in agent.supported_tenants)
+        and channel.channel in agent.supported_channels
+    )  # empty supportedChannels never matches
 
 
 def candidate_agents(channel: Channel, agents: Iterable[Agent]) -> tuple[Agent, ...]:
@@ -98,7 +100,11 @@ def provided_version(agent: Agent, cap: Capability, locations: Mapping[str, str]
         raise VersionError(
             f"{prefix}Agent {agent.name}: spec.providedCapabilities[{index}].version of capability "
             f"'{cap.name}': {exc}. The operator would fail to reconcile every Channel that requires it",
-            value=cap.version, agent=agent.name, capability=cap.name, path=where or None) from exc
+            value=cap.version,
+            agent=agent.name,
+            capability=cap.name,
+            path=where or None,
+        ) from exc
 
 
 def invalid_versions(design: Design, *, locations: Mapping[str, str] | None = None) -> list[VersionError]:
@@ -117,20 +123,25 @@ def _pick(required: RequiredCapability, providers: list[tuple[Version, Capabilit
     best = providers[0]
     for candidate in providers[1:]:  # strict comparison: the first maximal/minimal element wins ties
         if (required.strategy == "MOST_SIMILAR" and candidate[0] < best[0]) or (
-                required.strategy != "MOST_SIMILAR" and candidate[0] > best[0]):
+            required.strategy != "MOST_SIMILAR" and candidate[0] > best[0]
+        ):
             best = candidate
     return Wire(required=required, provided=best[1], agent=best[2])
 
 
-def _why_not(required: RequiredCapability, candidates: Sequence[Agent],
-             others: Sequence[Agent], channel: Channel) -> Unresolved:
+def _why_not(
+    required: RequiredCapability, candidates: Sequence[Agent], others: Sequence[Agent], channel: Channel
+) -> Unresolved:
     offered = [(a, c) for a in candidates for c in a.capabilities if c.name == required.name]
     if offered:
         versions = ", ".join(f"{a.name} {c.version}" for a, c in offered)
-        return Unresolved(required, "no-version-in-range",
-                          f"no version in range '{required.version}' "
-                          f"({parse_range(required.version).normalized or 'matches nothing'}): "
-                          f"candidates offer {versions}")
+        return Unresolved(
+            required,
+            "no-version-in-range",
+            f"no version in range '{required.version}' "
+            f"({parse_range(required.version).normalized or 'matches nothing'}): "
+            f"candidates offer {versions}",
+        )
     elsewhere = [a.name for a in others if a.capability(required.name) and a not in candidates]
     hint = ""
     if elsewhere:
@@ -154,13 +165,17 @@ def mismatch_reasons(agent: Agent, channel: Channel) -> list[str]:
     if agent.supported_tenants and channel.tenant not in agent.supported_tenants:
         reasons.append(f"tenant {channel.tenant} not in {list(agent.supported_tenants)}")
     if channel.channel not in agent.supported_channels:
-        reasons.append(f"channel {channel.channel} not in {list(agent.supported_channels)}"
-                       if agent.supported_channels else "supportedChannels is empty (matches no channel)")
+        reasons.append(
+            f"channel {channel.channel} not in {list(agent.supported_channels)}"
+            if agent.supported_channels
+            else "supportedChannels is empty (matches no channel)"
+        )
     return reasons
 
 
-def resolve_channel(channel: Channel, agents: Sequence[Agent], *,
-                    locations: Mapping[str, str] | None = None) -> Resolution:
+def resolve_channel(
+    channel: Channel, agents: Sequence[Agent], *, locations: Mapping[str, str] | None = None
+) -> Resolution:
     """The operator's resolution of one Channel against all agents of a design.
 
     Raises `VersionError` where the operator's reconcile would throw (a non-SemVer provided version).
@@ -168,8 +183,9 @@ def resolve_channel(channel: Channel, agents: Sequence[Agent], *,
     candidates = candidate_agents(channel, agents)
     if not candidates:
         why = _no_candidates_reason(channel, agents)
-        return Resolution(channel, (), (), tuple(
-            Unresolved(r, "no-candidates", why) for r in channel.required_capabilities))
+        return Resolution(
+            channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in channel.required_capabilities)
+        )
     by_name: dict[str, list[tuple[Capability, Agent]]] = {}
     for agent in candidates:  # index once, in the operator's iteration order
         for cap in agent.capabilities:
@@ -200,9 +216,11 @@ def _no_candidates_reason(channel: Channel, agents: Sequence[Agent]) -> str:
             counts[key] = counts.get(key, 0) + 1
     detail = ", ".join(f"{n} fail the {k} filter" for k, n in counts.items() if n)
     example = "; ".join(f"{a.name}: {', '.join(mismatch_reasons(a, channel))}" for a in same_ns[:2])
-    return (f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
-            f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail}; "
-            f"e.g. {example})")
+    return (
+        f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
+        f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail}; "
+        f"e.g. {example})"
+    )
 
 
 def resolve_design(design: Design, *, locations: Mapping[str, str] | None = None) -> list[Resolution]:
@@ -212,10 +230,18 @@ def resolve_design(design: Design, *, locations: Mapping[str, str] | None = None
 
 def channel_status(resolution: Resolution) -> dict[str, Any]:
     """`status` as the operator writes it on the Channel."""
-    return {"resolveStatus": resolution.status,
-            "unresolvedRequiredCapabilities": [
-                {"id": u.required.id, "name": u.required.name, "version": u.required.version,
-                 "strategy": u.required.strategy} for u in resolution.unresolved]}
+    return {
+        "resolveStatus": resolution.status,
+        "unresolvedRequiredCapabilities": [
+            {
+                "id": u.required.id,
+                "name": u.required.name,
+                "version": u.required.version,
+                "strategy": u.required.strategy,
+            }
+            for u in resolution.unresolved
+        ],
+    }
 
 
 def channel_routing(resolution: Resolution) -> dict[str, Any]:
@@ -223,21 +249,32 @@ def channel_routing(resolution: Resolution) -> dict[str, Any]:
     channel = resolution.channel
     groups: dict[str, dict[str, Any]] = {}
     for wire in resolution.wires:
-        group = groups.setdefault(wire.agent.key, {
-            "id": wire.agent.id, "name": wire.agent.name, "description": wire.agent.description,
-            "capabilities": []})
-        group["capabilities"].append({
-            "id": wire.provided.id, "name": wire.provided.name, "requiredVersion": wire.required.version,
-            "providedVersion": wire.provided.version, "description": wire.provided.description,
-            "host": wire.agent.host})
+        group = groups.setdefault(
+            wire.agent.key,
+            {"id": wire.agent.id, "name": wire.agent.name, "description": wire.agent.description, "capabilities": []},
+        )
+        group["capabilities"].append(
+            {
+                "id": wire.provided.id,
+                "name": wire.provided.name,
+                "requiredVersion": wire.required.version,
+                "providedVersion": wire.provided.version,
+                "description": wire.provided.description,
+                "host": wire.agent.host,
+            }
+        )
     owner: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "Channel", "name": channel.name}
     uid = channel.metadata_extras.get("uid")
     if uid:
         owner["uid"] = str(uid)
     return {
-        "apiVersion": API_VERSION, "kind": "ChannelRouting",
-        "metadata": {"name": channel.name, "namespace": channel.namespace,
-                     "labels": {k: channel.labels.get(k) for k in ROUTING_LABELS},  # missing → null
-                     "ownerReferences": [owner]},
+        "apiVersion": API_VERSION,
+        "kind": "ChannelRouting",
+        "metadata": {
+            "name": channel.name,
+            "namespace": channel.namespace,
+            "labels": {k: channel.labels.get(k) for k in ROUTING_LABELS},  # missing → null
+            "ownerReferences": [owner],
+        },
         "spec": {"capabilityGroups": list(groups.values())},
     }

@@ -30,6 +30,7 @@ class AgentPair(NamedTuple):
 
 def without_invalid_versions(design: Design) -> Design:
     """The design minus provided capabilities whose version is not SemVer (so resolution can run)."""
+
     def ok(version: str) -> bool:
         try:
             parse_version(version)
@@ -88,19 +89,19 @@ class RefIndex:
     def kind(self, ref: str) -> str | None:
         """agent | group | channel, or None for a ref to nothing."""
         if ref.startswith(GROUP_PREFIX):
-            return "group" if ref[len(GROUP_PREFIX):] in self.groups else None
+            return "group" if ref[len(GROUP_PREFIX) :] in self.groups else None
         if ref.startswith(CHANNEL_PREFIX):
-            return "channel" if self.channels_named(ref[len(CHANNEL_PREFIX):]) else None
+            return "channel" if self.channels_named(ref[len(CHANNEL_PREFIX) :]) else None
         return "agent" if self.agents_named(ref) else None
 
     def agents_of(self, ref: str) -> tuple[Agent, ...]:
         """The agents a ref stands for (group members that exist, channel members by resolution)."""
         if ref.startswith(GROUP_PREFIX):
-            group = self.groups.get(ref[len(GROUP_PREFIX):])
+            group = self.groups.get(ref[len(GROUP_PREFIX) :])
             return tuple(a for m in (group.members if group else ()) for a in self.agents_named(m))
         if ref.startswith(CHANNEL_PREFIX):
             members = self.channel_members()
-            return tuple(a for c in self.channels_named(ref[len(CHANNEL_PREFIX):]) for a in members.get(c.key, ()))
+            return tuple(a for c in self.channels_named(ref[len(CHANNEL_PREFIX) :]) for a in members.get(c.key, ()))
         return self.agents_named(ref)
 
 
@@ -165,9 +166,15 @@ def rename_group(design: Design, old: str, new: str) -> Design:
     if design.group(new) is not None:
         raise EditError(f"a group named {new!r} already exists; choose another name")
     old_ref, new_ref = GROUP_PREFIX + old, GROUP_PREFIX + new
-    edges = tuple(e.model_copy(update={"caller": new_ref if e.caller == old_ref else e.caller,
-                                       "callee": new_ref if e.callee == old_ref else e.callee})
-                  for e in design.trust_edges)
+    edges = tuple(
+        e.model_copy(
+            update={
+                "caller": new_ref if e.caller == old_ref else e.caller,
+                "callee": new_ref if e.callee == old_ref else e.callee,
+            }
+        )
+        for e in design.trust_edges
+    )
     renamed = _put_group(design, group.model_copy(update={"name": new}), replacing=old)
     return renamed.replace(trust_edges=edges)
 
@@ -195,8 +202,10 @@ def dissolve_group(design: Design, name: str) -> Design:
     """Remove a group and every trust edge that refers to it (the agents stay)."""
     _require_group(design, name)
     ref = GROUP_PREFIX + name
-    return design.replace(groups=tuple(g for g in design.groups if g.name != name),
-                          trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee)))
+    return design.replace(
+        groups=tuple(g for g in design.groups if g.name != name),
+        trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee)),
+    )
 
 
 # --- trust edges ----------------------------------------------------------------------------------------
@@ -205,8 +214,11 @@ def dissolve_group(design: Design, name: str) -> Design:
 def ref_options(design: Design) -> list[str]:
     """Every ref an edge may name: agents, then groups, then channels."""
     names = list(dict.fromkeys(a.name for a in design.agents))
-    return (names + [GROUP_PREFIX + g.name for g in design.groups]
-            + list(dict.fromkeys(CHANNEL_PREFIX + c.name for c in design.channels)))
+    return (
+        names
+        + [GROUP_PREFIX + g.name for g in design.groups]
+        + list(dict.fromkeys(CHANNEL_PREFIX + c.name for c in design.channels))
+    )
 
 
 def protocol_options(design: Design, callee: str, *, index: RefIndex | None = None) -> tuple[str, ...]:
@@ -280,13 +292,15 @@ def expand_trust(design: Design, *, index: RefIndex | None = None) -> list[Agent
         callees = [a.key for a in index.agents_of(edge.callee)]
         for caller in index.agents_of(edge.caller):
             key = caller.key
-            pairs.extend(AgentPair(key, callee, edge.capabilities, edge.protocol, edge)
-                         for callee in callees if callee != key)
+            pairs.extend(
+                AgentPair(key, callee, edge.capabilities, edge.protocol, edge) for callee in callees if callee != key
+            )
     return pairs
 
 
-def is_trusted(design: Design, caller: str, callee: str, capability: str | None = None, *,
-               index: RefIndex | None = None) -> TrustEdge | None:
+def is_trusted(
+    design: Design, caller: str, callee: str, capability: str | None = None, *, index: RefIndex | None = None
+) -> TrustEdge | None:
     """The first edge that lets agent `caller` call agent `callee` (for `capability`, if given), else None."""
     index = index or RefIndex(design)
     callers = {a.key for a in index.agents_named(caller)}
@@ -296,7 +310,8 @@ def is_trusted(design: Design, caller: str, callee: str, capability: str | None 
     for edge in design.trust_edges:
         if capability is not None and edge.capabilities and capability not in edge.capabilities:
             continue
-        if (callers & {a.key for a in index.agents_of(edge.caller)}
-                and callees & {a.key for a in index.agents_of(edge.callee)}):
+        if callers & {a.key for a in index.agents_of(edge.caller)} and callees & {
+            a.key for a in index.agents_of(edge.callee)
+        }:
             return edge
     return None

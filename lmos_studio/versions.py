@@ -152,8 +152,7 @@ def is_strict_semver(text: str) -> bool:
 def parse_version(text: str) -> Version:
     """Parse a provided version strictly, as semver4j's ``new Semver(text)``; VersionError otherwise."""
     if not isinstance(text, str):  # yaml.safe_load turns `version: 1.10` into the float 1.1
-        raise VersionError(f"{text!r} is a {type(text).__name__}, not a string; quote the version",
-                           value=str(text))
+        raise VersionError(f"{text!r} is a {type(text).__name__}, not a string; quote the version", value=str(text))
     version = _strict(text)
     if version is None:
         raise VersionError(_not_strict_message(text), value=text)
@@ -203,8 +202,7 @@ def _set_satisfied(comparators: tuple[Comparator, ...], version: Version) -> boo
         return False
     # RangesList (npm rule): a pre-release passes only if a comparator of the same set carries a
     # pre-release on the same MAJOR.MINOR.PATCH
-    return not version.prerelease or any(c.version.prerelease and c.version.core == version.core
-                                         for c in comparators)
+    return not version.prerelease or any(c.version.prerelease and c.version.core == version.core for c in comparators)
 
 
 @dataclass(frozen=True)
@@ -365,7 +363,12 @@ def _x_bound(sign: str, major: int, minor: int) -> str:
 
 
 _PROCESSORS: tuple[Callable[[str], str | None], ...] = (
-    _all_versions, _ivy, _hyphen, _caret, _tilde, _x_range,
+    _all_versions,
+    _ivy,
+    _hyphen,
+    _caret,
+    _tilde,
+    _x_range,
 )
 
 
@@ -458,8 +461,7 @@ def _union(intervals: Iterable[_Interval]) -> list[_Interval]:
 
 def _covered(interval: _Interval, union: list[_Interval]) -> bool:
     low, high = interval
-    return any(u_low <= low and (u_high is None or (high is not None and high <= u_high))
-               for u_low, u_high in union)
+    return any(u_low <= low and (u_high is None or (high is not None and high <= u_high)) for u_low, u_high in union)
 
 
 def _intervals(range_: Range) -> list[_Interval]:

@@ -26,8 +26,16 @@ VIS_DIR = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"  # vis-network shipp
 PHYSICS_MAX_NODES = 150  # above this the layout is final (no physics); below, physics tidies it once
 EDGE_LABELS_MAX = 300  # edge labels clutter and slow the canvas on larger graphs: tooltips only then
 DEFAULT_HEIGHT_PX = 640
-COLORS = {"stable": "#4e79a7", "canary": "#f28e2b", "group": "#d4c4f5", "resolved": "#8cd17d",
-          "unresolved": "#ff9d9a", "trust": "#555555", "member": "#bbbbbb", "highlight": "#d62728"}
+COLORS = {
+    "stable": "#4e79a7",
+    "canary": "#f28e2b",
+    "group": "#d4c4f5",
+    "resolved": "#8cd17d",
+    "unresolved": "#ff9d9a",
+    "trust": "#555555",
+    "member": "#bbbbbb",
+    "highlight": "#d62728",
+}
 DIMMED_OPACITY = 0.25  # nodes outside a highlight fade to this
 
 
@@ -51,18 +59,29 @@ def _join(values: Any) -> str:
 def _node_tooltip(node: str, data: Mapping[str, Any]) -> str:
     kind = data["kind"]
     if kind == AGENT:
-        return tooltip(f"Agent {data['namespace']}/{data['name']}", [
-            ("description", data["description"]), ("subset", data["subset"]),
-            ("tenants", _join(data["tenants"]) or "(every tenant)"), ("channels", _join(data["channels"])),
-            ("capabilities", _join(data["capabilities"])), ("protocols", _join(data["protocols"])),
-            ("member of", _join(m.split(":", 1)[1] for m in data.get("member_of", ())))])
+        return tooltip(
+            f"Agent {data['namespace']}/{data['name']}",
+            [
+                ("description", data["description"]),
+                ("subset", data["subset"]),
+                ("tenants", _join(data["tenants"]) or "(every tenant)"),
+                ("channels", _join(data["channels"])),
+                ("capabilities", _join(data["capabilities"])),
+                ("protocols", _join(data["protocols"])),
+                ("member of", _join(m.split(":", 1)[1] for m in data.get("member_of", ()))),
+            ],
+        )
     if kind == GROUP:
-        return tooltip(f"Group {data['name']}", [("description", data["description"]),
-                                                 ("members", str(data["size"]))])
-    return tooltip(f"Channel {data['namespace']}/{data['name']}", [
-        ("labels", f"tenant={data['tenant']} channel={data['channel']} subset={data['subset']}"),
-        ("status", data["status"]), ("wired agents", str(data["size"])),
-        ("unresolved", _join(data["unresolved"]))])
+        return tooltip(f"Group {data['name']}", [("description", data["description"]), ("members", str(data["size"]))])
+    return tooltip(
+        f"Channel {data['namespace']}/{data['name']}",
+        [
+            ("labels", f"tenant={data['tenant']} channel={data['channel']} subset={data['subset']}"),
+            ("status", data["status"]),
+            ("wired agents", str(data["size"])),
+            ("unresolved", _join(data["unresolved"])),
+        ],
+    )
 
 
 def _node_style(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,8 +96,11 @@ def _node_style(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _vis_options(physics: bool, edge_labels: bool) -> dict[str, Any]:
     return {
-        "physics": {"enabled": physics, "stabilization": {"iterations": 200},
-                    "barnesHut": {"springLength": 120, "avoidOverlap": 0.3}},
+        "physics": {
+            "enabled": physics,
+            "stabilization": {"iterations": 200},
+            "barnesHut": {"springLength": 120, "avoidOverlap": 0.3},
+        },
         "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": not edge_labels},
         "nodes": {"font": {"multi": "html", "size": 12}},
         "edges": {"smooth": False, "font": {"multi": "html", "size": 10, "align": "middle"}},
@@ -86,9 +108,14 @@ def _vis_options(physics: bool, edge_labels: bool) -> dict[str, Any]:
     }
 
 
-def build_network(graph: nx.MultiDiGraph, *, positions: Mapping[str, Position] | None = None,
-                  highlight: Highlight | None = None, physics: bool | None = None,
-                  height_px: int = DEFAULT_HEIGHT_PX) -> Network:
+def build_network(
+    graph: nx.MultiDiGraph,
+    *,
+    positions: Mapping[str, Position] | None = None,
+    highlight: Highlight | None = None,
+    physics: bool | None = None,
+    height_px: int = DEFAULT_HEIGHT_PX,
+) -> Network:
     """A pyvis Network of the graph: escaped labels and tooltips, fixed positions, highlight applied."""
     positions = positions if positions is not None else layout(graph)
     physics = graph.number_of_nodes() <= PHYSICS_MAX_NODES if physics is None else physics
@@ -99,10 +126,21 @@ def build_network(graph: nx.MultiDiGraph, *, positions: Mapping[str, Position] |
         x, y = positions.get(node, (0.0, 0.0))
         style = _node_style(data)
         if lit:
-            style |= ({"borderWidth": 4, "color": {"background": style["color"], "border": COLORS["highlight"]}}
-                      if node in lit.nodes else {"opacity": DIMMED_OPACITY})
-        net.add_node(node, label=label_text(str(data["label"])), title=_node_tooltip(node, data), x=x, y=y,
-                     kind=data["kind"], home=data.get("home", ""), **style)
+            style |= (
+                {"borderWidth": 4, "color": {"background": style["color"], "border": COLORS["highlight"]}}
+                if node in lit.nodes
+                else {"opacity": DIMMED_OPACITY}
+            )
+        net.add_node(
+            node,
+            label=label_text(str(data["label"])),
+            title=_node_tooltip(node, data),
+            x=x,
+            y=y,
+            kind=data["kind"],
+            home=data.get("home", ""),
+            **style,
+        )
     known = set(net.node_ids)
     for u, v, key, data in graph.edges(keys=True, data=True):
         if u in known and v in known:  # checked here once: Network.add_edge scans its node list per edge (O(n·e))
@@ -113,15 +151,24 @@ def build_network(graph: nx.MultiDiGraph, *, positions: Mapping[str, Position] |
 def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highlight, labels: bool) -> dict[str, Any]:
     trust = data["kind"] == TRUST
     if trust:
-        title = tooltip(f"Trust {data['ref']}", [("capabilities", _join(data["capabilities"]) or "(all)"),
-                                                 ("protocol", data["protocol"]),
-                                                 ("description", data["description"])])
+        title = tooltip(
+            f"Trust {data['ref']}",
+            [
+                ("capabilities", _join(data["capabilities"]) or "(all)"),
+                ("protocol", data["protocol"]),
+                ("description", data["description"]),
+            ],
+        )
     else:
         title = tooltip("Member", [("wired capabilities", _join(data["capabilities"]))])
     style: dict[str, Any] = {
-        "id": f"{u}|{v}|{key}", "title": title, "arrows": "to" if trust else "",
-        "dashes": not trust, "width": 1.5 if trust else 1,
-        "color": COLORS["trust"] if trust else COLORS["member"]}
+        "id": f"{u}|{v}|{key}",
+        "title": title,
+        "arrows": "to" if trust else "",
+        "dashes": not trust,
+        "width": 1.5 if trust else 1,
+        "color": COLORS["trust"] if trust else COLORS["member"],
+    }
     if trust and labels and data.get("label"):
         style["label"] = label_text(str(data["label"]))
     if lit:
@@ -132,22 +179,35 @@ def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highligh
     return style
 
 
-def render_html(graph: nx.MultiDiGraph, *, positions: Mapping[str, Position] | None = None,
-                highlight: Highlight | None = None, physics: bool | None = None,
-                height_px: int = DEFAULT_HEIGHT_PX, title: str = "") -> str:
+def render_html(
+    graph: nx.MultiDiGraph,
+    *,
+    positions: Mapping[str, Position] | None = None,
+    highlight: Highlight | None = None,
+    physics: bool | None = None,
+    height_px: int = DEFAULT_HEIGHT_PX,
+    title: str = "",
+) -> str:
     """A complete offline HTML page showing the graph (for st.components.v1.html or a file)."""
     net = build_network(graph, positions=positions, highlight=highlight, physics=physics, height_px=height_px)
     use_physics = graph.number_of_nodes() <= PHYSICS_MAX_NODES if physics is None else physics
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     counts = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in (AGENT, GROUP, CHANNEL)}
-    summary = (f"{counts[AGENT]} agents · {counts[GROUP]} groups · {counts[CHANNEL]} channels · "
-               f"{sum(1 for *_, k in graph.edges(data='kind') if k == TRUST)} trust edges")
+    summary = (
+        f"{counts[AGENT]} agents · {counts[GROUP]} groups · {counts[CHANNEL]} channels · "
+        f"{sum(1 for *_, k in graph.edges(data='kind') if k == TRUST)} trust edges"
+    )
     return env.get_template("graph.html").render(
-        title=title or str(graph.graph.get("name", "design")), height_px=height_px,
+        title=title or str(graph.graph.get("name", "design")),
+        height_px=height_px,
         vis_js=(VIS_DIR / "vis-network.min.js").read_text(encoding="utf-8"),
         vis_css=(VIS_DIR / "vis-network.css").read_text(encoding="utf-8"),
-        nodes=net.nodes, edges=net.edges,
+        nodes=net.nodes,
+        edges=net.edges,
         options=_vis_options(use_physics, graph.number_of_edges() <= EDGE_LABELS_MAX),
         clusters=[n for n, k in graph.nodes(data="kind") if k != AGENT],
-        focus=(highlight.focus if highlight else ""), note=(highlight.note if highlight else ""),
-        summary=summary, colors=COLORS)
+        focus=(highlight.focus if highlight else ""),
+        note=(highlight.note if highlight else ""),
+        summary=summary,
+        colors=COLORS,
+    )

@@ -80,15 +80,16 @@ def _changed_agent(agent: Agent, change: Change) -> Agent | None:
     if change.kind == "remove-agent":
         return None
     if change.kind == "disable-agent":
-        return agent.model_copy(update={"supported_channels": (),
-                                        "annotations": {**agent.annotations, DISABLED: "true"}})
+        return agent.model_copy(
+            update={"supported_channels": (), "annotations": {**agent.annotations, DISABLED: "true"}}
+        )
     if change.kind == "remove-capability":
         if agent.capability(change.capability) is None:
             have = ", ".join(c.name for c in agent.capabilities) or "none"
-            raise RoutingError(f"agent '{agent.name}' has no capability '{change.capability}'; "
-                               f"it has: {have}")
-        return agent.model_copy(update={"capabilities": tuple(
-            c for c in agent.capabilities if c.name != change.capability)})
+            raise RoutingError(f"agent '{agent.name}' has no capability '{change.capability}'; it has: {have}")
+        return agent.model_copy(
+            update={"capabilities": tuple(c for c in agent.capabilities if c.name != change.capability)}
+        )
     labels = {**agent.labels, **({"subset": change.subset} if change.subset else {})}
     return agent.model_copy(update={"supported_channels": (change.channel,), "labels": labels})
 
@@ -156,22 +157,61 @@ class WhatIf:
     def to_dict(self) -> dict[str, Any]:
         return {
             "changes": [c.describe() for c in self.changes],
-            "channels": [{"channel": c.channel, "before": c.before, "after": c.after, "lost": list(c.lost),
-                          "gained": list(c.gained), "reasons": list(c.reasons)} for c in self.channels],
-            "routes": [{"source": r.source, "name": r.name, "query": r.query, "channel": r.channel,
-                        "expected": r.expected, "before": r.before, "after": r.after, "broken": r.broken,
-                        "fixed": r.fixed} for r in self.routes],
+            "channels": [
+                {
+                    "channel": c.channel,
+                    "before": c.before,
+                    "after": c.after,
+                    "lost": list(c.lost),
+                    "gained": list(c.gained),
+                    "reasons": list(c.reasons),
+                }
+                for c in self.channels
+            ],
+            "routes": [
+                {
+                    "source": r.source,
+                    "name": r.name,
+                    "query": r.query,
+                    "channel": r.channel,
+                    "expected": r.expected,
+                    "before": r.before,
+                    "after": r.after,
+                    "broken": r.broken,
+                    "fixed": r.fixed,
+                }
+                for r in self.routes
+            ],
             "checked": {"tests": self.checked_tests, "queries": self.checked_queries},
         }
 
     def route_rows(self) -> list[dict[str, Any]]:
-        return [{"source": r.source, "name": r.name, "query": r.query, "channel": r.channel,
-                 "expected": r.expected, "before": r.before, "after": r.after,
-                 "effect": "broken" if r.broken else "fixed" if r.fixed else "changed"} for r in self.routes]
+        return [
+            {
+                "source": r.source,
+                "name": r.name,
+                "query": r.query,
+                "channel": r.channel,
+                "expected": r.expected,
+                "before": r.before,
+                "after": r.after,
+                "effect": "broken" if r.broken else "fixed" if r.fixed else "changed",
+            }
+            for r in self.routes
+        ]
 
     def channel_rows(self) -> list[dict[str, Any]]:
-        return [{"channel": c.channel, "before": c.before, "after": c.after, "lost": ", ".join(c.lost),
-                 "gained": ", ".join(c.gained), "reasons": "; ".join(c.reasons)} for c in self.channels]
+        return [
+            {
+                "channel": c.channel,
+                "before": c.before,
+                "after": c.after,
+                "lost": ", ".join(c.lost),
+                "gained": ", ".join(c.gained),
+                "reasons": "; ".join(c.reasons),
+            }
+            for c in self.channels
+        ]
 
 
 def _wired(resolution: Resolution) -> set[str]:
@@ -188,8 +228,16 @@ def channel_changes(before: Design, after: Design) -> list[ChannelChange]:
             continue
         lost, gained = sorted(_wired(old) - _wired(new)), sorted(_wired(new) - _wired(old))
         if old.status != new.status or lost or gained:
-            changes.append(ChannelChange(old.channel.key, old.status, new.status, tuple(lost), tuple(gained),
-                                         tuple(u.reason for u in new.unresolved)))
+            changes.append(
+                ChannelChange(
+                    old.channel.key,
+                    old.status,
+                    new.status,
+                    tuple(lost),
+                    tuple(gained),
+                    tuple(u.reason for u in new.unresolved),
+                )
+            )
     return changes
 
 
@@ -210,8 +258,9 @@ class _Routes:
         return self.answers[(table, query)]
 
 
-def what_if(design: Design, changes: Sequence[Change], *, router: Router,
-            queries: Sequence[LabelledQuery] = ()) -> WhatIf:
+def what_if(
+    design: Design, changes: Sequence[Change], *, router: Router, queries: Sequence[LabelledQuery] = ()
+) -> WhatIf:
     """Apply the changes and compare channel resolution and the route of every routing test and query."""
     after = apply_changes(design, changes)
     routes = _Routes(router)
@@ -223,5 +272,10 @@ def what_if(design: Design, changes: Sequence[Change], *, router: Router,
         old, new = routes.route(_table(design, key), text), routes.route(_table(after, key), text)
         if old != new:
             changed.append(RouteChange(source, name, text, key, expected, old, new))
-    return WhatIf(tuple(changes), tuple(channel_changes(design, after)), tuple(changed),
-                  checked_tests=len(design.routing_tests), checked_queries=len(queries))
+    return WhatIf(
+        tuple(changes),
+        tuple(channel_changes(design, after)),
+        tuple(changed),
+        checked_tests=len(design.routing_tests),
+        checked_queries=len(queries),
+    )

@@ -28,21 +28,44 @@ def build(data: Path) -> Design:
         for row in csv.DictReader(handle):
             if len(examples[row["intent"]]) < EXAMPLES_PER_CAPABILITY:
                 examples[row["intent"]].append(row["instruction"])
-    agents = tuple(Agent(
-        name=spec["name"], id=spec["name"], description=spec["description"], supported_channels=("web",),
-        labels={"version": spec["version"]},
-        capabilities=tuple(Capability(id=c["name"], name=c["name"], version=c["version"], description=c["description"],
-                                      examples=tuple(examples.get(c["name"], ()))) for c in spec["capabilities"]),
-        endpoints=tuple(Endpoint(protocol=a.get("protocol", "http"), uri=a["uri"]) for a in spec["addresses"]),
-        source="lmos-router benchmarks/src/main/resources/agentRoutingSpecs.json",
-    ) for spec in specs)
+    agents = tuple(
+        Agent(
+            name=spec["name"],
+            id=spec["name"],
+            description=spec["description"],
+            supported_channels=("web",),
+            labels={"version": spec["version"]},
+            capabilities=tuple(
+                Capability(
+                    id=c["name"],
+                    name=c["name"],
+                    version=c["version"],
+                    description=c["description"],
+                    examples=tuple(examples.get(c["name"], ())),
+                )
+                for c in spec["capabilities"]
+            ),
+            endpoints=tuple(Endpoint(protocol=a.get("protocol", "http"), uri=a["uri"]) for a in spec["addresses"]),
+            source="lmos-router benchmarks/src/main/resources/agentRoutingSpecs.json",
+        )
+        for spec in specs
+    )
     channel = Channel(
-        name="customer-service", labels={"tenant": "bench", "channel": "web", "version": "1.0.0", "subset": "stable"},
-        required_capabilities=tuple(RequiredCapability(name=c.name, version=">=1.0.0")
-                                    for a in agents for c in a.capabilities))
-    return Design(name="router-benchmark", agents=agents, channels=(channel,), description=(
-        "The lmos-router benchmark's 11 agents and 27 capabilities (eclipse-lmos/lmos-router, Apache-2.0) "
-        f"with {EXAMPLES_PER_CAPABILITY} training utterances per capability as examples."))
+        name="customer-service",
+        labels={"tenant": "bench", "channel": "web", "version": "1.0.0", "subset": "stable"},
+        required_capabilities=tuple(
+            RequiredCapability(name=c.name, version=">=1.0.0") for a in agents for c in a.capabilities
+        ),
+    )
+    return Design(
+        name="router-benchmark",
+        agents=agents,
+        channels=(channel,),
+        description=(
+            "The lmos-router benchmark's 11 agents and 27 capabilities (eclipse-lmos/lmos-router, Apache-2.0) "
+            f"with {EXAMPLES_PER_CAPABILITY} training utterances per capability as examples."
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ def main() -> None:
     args = parser.parse_args()
     design = synthetic_design(args.agents, args.channels, args.groups, args.edges, seed=args.seed)
     write_design(design, args.out)
-    print(f"wrote {args.out}: {len(design.agents)} agents, {len(design.channels)} channels, "
-          f"{len(design.groups)} groups, {len(design.trust_edges)} trust edges")
+    print(
+        f"wrote {args.out}: {len(design.agents)} agents, {len(design.channels)} channels, "
+        f"{len(design.groups)} groups, {len(design.trust_edges)} trust edges"
+    )
 
 
 if __name__ == "__main__":

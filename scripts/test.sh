@@ -18,6 +18,7 @@ PY="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q -e ".[dev,embeddings]"
 
 .venv/bin/ruff check lmos_studio tests app_pages app.py benchmarks sample_networks
+.venv/bin/ruff format --check lmos_studio tests app_pages app.py benchmarks sample_networks scripts
 .venv/bin/mypy
 # Two workers on the 2-core machine; -p no:cacheprovider keeps a clean clone clean.
 .venv/bin/python -m pytest -n 2 -p no:cacheprovider -q "$@"

@@ -60,8 +60,7 @@ def reachable(policies: Iterable[Mapping[str, Any]], pods: list[Pod]) -> set[tup
             if src.key == dst.key:
                 continue
             if not selecting or any(
-                "from" not in rule
-                or any(_peer_admits(peer, src, p["metadata"]["namespace"]) for peer in rule["from"])
+                "from" not in rule or any(_peer_admits(peer, src, p["metadata"]["namespace"]) for peer in rule["from"])
                 for p in selecting
                 for rule in p["spec"].get("ingress") or []
             ):

@@ -38,10 +38,20 @@ ChatFn = Callable[[dict[str, Any]], Reply]
 
 
 def completion(content: str | None, *, model: str, refusal: str | None = None) -> dict[str, Any]:
-    return {"id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content, "refusal": refusal}}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112}}
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+            }
+        ],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112},
+    }
 
 
 def hashed_embedding(text: str) -> list[float]:
@@ -54,17 +64,19 @@ def hashed_embedding(text: str) -> list[float]:
 
 def keyword_chat(table: RoutingTable) -> ChatFn:
     """A stand-in model: picks the listed capability sharing most words with the user message."""
-    vocab = {(c.agent, c.capability): set(words(" ".join([name_words(c.capability), c.description,
-                                                           name_words(c.agent), c.agent_description])))
-             for c in table.candidates}
+    vocab = {
+        (c.agent, c.capability): set(
+            words(" ".join([name_words(c.capability), c.description, name_words(c.agent), c.agent_description]))
+        )
+        for c in table.candidates
+    }
 
     def chat(request: dict[str, Any]) -> Reply:
         system, user = request["messages"][0]["content"], request["messages"][-1]["content"]
         listed = set(re.findall(r'"name": "([^"]+)"', system))
         query = set(words(user))
         best = max((k for k in vocab if k[0] in listed), key=lambda k: (len(vocab[k] & query), k))
-        return Reply(json.dumps({"agent": best[0], "capability": best[1], "confidence": 0.9,
-                                 "reason": "shared words"}))
+        return Reply(json.dumps({"agent": best[0], "capability": best[1], "confidence": 0.9, "reason": "shared words"}))
 
     return chat
 
@@ -123,10 +135,21 @@ class StubServer:
                 stub.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if self.path.endswith("/embeddings"):
                     texts = request["input"] if isinstance(request["input"], list) else [request["input"]]
-                    data = [{"object": "embedding", "index": i, "embedding": hashed_embedding(t)}
-                            for i, t in enumerate(texts)]
-                    self._send(200, json.dumps({"object": "list", "data": data, "model": request["model"],
-                                                "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
+                    data = [
+                        {"object": "embedding", "index": i, "embedding": hashed_embedding(t)}
+                        for i, t in enumerate(texts)
+                    ]
+                    self._send(
+                        200,
+                        json.dumps(
+                            {
+                                "object": "list",
+                                "data": data,
+                                "model": request["model"],
+                                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                            }
+                        ),
+                    )
                     return
                 reply = stub._next_reply(request)
                 if reply.delay_s:
@@ -135,7 +158,6 @@ class StubServer:
                     body = reply.raw_body or json.dumps({"error": {"message": "stub error", "type": "x"}})
                     self._send(reply.status, body)
                     return
-                self._send(200, json.dumps(completion(reply.content, model=request["model"],
-                                                      refusal=reply.refusal)))
+                self._send(200, json.dumps(completion(reply.content, model=request["model"], refusal=reply.refusal)))
 
         return Handler

@@ -19,17 +19,30 @@ LMOS_NS = "https://eclipse.dev/lmos/protocol/v1"
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
 
 
-def make_td(name: str, *, caps: tuple[str, ...] = ("view-bill",), tenants: tuple[str, ...] = ("acme",),
-            channels: tuple[str, ...] = ("web",), description: str = "", thing_id: str | None = None,
-            ttl: float | None = None) -> dict[str, Any]:
+def make_td(
+    name: str,
+    *,
+    caps: tuple[str, ...] = ("view-bill",),
+    tenants: tuple[str, ...] = ("acme",),
+    channels: tuple[str, ...] = ("web",),
+    description: str = "",
+    thing_id: str | None = None,
+    ttl: float | None = None,
+) -> dict[str, Any]:
     td: dict[str, Any] = {
-        "@context": [TD_CONTEXT, {"lmos": LMOS_NS}], "@type": "lmos:Agent", "title": name,
-        "description": description or f"{name} agent", "lmos:supportedTenants": list(tenants),
+        "@context": [TD_CONTEXT, {"lmos": LMOS_NS}],
+        "@type": "lmos:Agent",
+        "title": name,
+        "description": description or f"{name} agent",
+        "lmos:supportedTenants": list(tenants),
         "lmos:supportedChannels": list(channels),
-        "lmos:capabilities": [{"name": c, "version": "1.0.0", "description": f"does {c}",
-                               "examples": [f"please {c}"]} for c in caps],
-        "securityDefinitions": {"nosec_sc": {"scheme": "nosec"}}, "security": ["nosec_sc"],
-        "actions": {"chat": {"forms": [{"href": f"https://{name}.example/chat"}]}}}
+        "lmos:capabilities": [
+            {"name": c, "version": "1.0.0", "description": f"does {c}", "examples": [f"please {c}"]} for c in caps
+        ],
+        "securityDefinitions": {"nosec_sc": {"scheme": "nosec"}},
+        "security": ["nosec_sc"],
+        "actions": {"chat": {"forms": [{"href": f"https://{name}.example/chat"}]}},
+    }
     if thing_id:
         td["id"] = thing_id
     if ttl is not None:
@@ -38,8 +51,14 @@ def make_td(name: str, *, caps: tuple[str, ...] = ("view-bill",), tenants: tuple
 
 
 @contextmanager
-def registry_server(tmp_path: Path, *, env: dict[str, str] | None = None, seed: bool = False,
-                    announce: bool = False, args: tuple[str, ...] = ()) -> Iterator[str]:
+def registry_server(
+    tmp_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    seed: bool = False,
+    announce: bool = False,
+    args: tuple[str, ...] = (),
+) -> Iterator[str]:
     """`lmos-studio registry serve` on a free 127.0.0.1 port; yields its base URL."""
     port = free_port()
     db = tmp_path / f"registry-{port}.sqlite3"
@@ -51,12 +70,27 @@ def registry_server(tmp_path: Path, *, env: dict[str, str] | None = None, seed: 
 
         with sqlite3.connect(db) as conn:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded', 'test')")
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path / "data"),
-                **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path / "data"), **(env or {})}
     log = (tmp_path / f"server-{port}.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", str(port),
-                             "--db", str(db), *(["--announce"] if announce else []), *args],
-                            env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lmos_studio",
+            "registry",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            *(["--announce"] if announce else []),
+            *args,
+        ],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -27,8 +27,11 @@ class FittedOverlap:
             if score > best.get((agent, cap), (-1.0, ""))[0]:
                 best[(agent, cap)] = (score, text)
         ranked = sorted(((s, a, c, t) for (a, c), (s, t) in best.items() if s > 0), key=lambda r: (-r[0], r[1], r[2]))
-        return RouteResult(router=self.name, matches=tuple(
-            Match(a, c, s, (f"near: {t}",)) for s, a, c, t in ranked[:top_k]), latency_ms=1.0)
+        return RouteResult(
+            router=self.name,
+            matches=tuple(Match(a, c, s, (f"near: {t}",)) for s, a, c, t in ranked[:top_k]),
+            latency_ms=1.0,
+        )
 
 
 @dataclass
@@ -57,14 +60,26 @@ def cap(name: str, *examples: str, version: str = "1.0.0") -> Capability:
 
 AGENTS = (
     Agent(name="billing", supported_channels=("web",), capabilities=(cap("view-bill", "show my bill", "my invoice"),)),
-    Agent(name="contract", supported_channels=("web",),
-          capabilities=(cap("view-contract", "show my contract", "contract end date"),)),
+    Agent(
+        name="contract",
+        supported_channels=("web",),
+        capabilities=(cap("view-contract", "show my contract", "contract end date"),),
+    ),
     Agent(name="weather", supported_channels=("app",), capabilities=(cap("forecast", "rain tomorrow", "weather"),)),
 )
-WEB = Channel(name="web-stable", labels={"channel": "web", "tenant": "t"}, required_capabilities=(
-    RequiredCapability(name="view-bill", version=">=1.0.0"), RequiredCapability(name="view-contract", version="1.0.0")))
-APP = Channel(name="app-stable", labels={"channel": "app", "tenant": "t"},
-              required_capabilities=(RequiredCapability(name="forecast", version="1.0.0"),))
+WEB = Channel(
+    name="web-stable",
+    labels={"channel": "web", "tenant": "t"},
+    required_capabilities=(
+        RequiredCapability(name="view-bill", version=">=1.0.0"),
+        RequiredCapability(name="view-contract", version="1.0.0"),
+    ),
+)
+APP = Channel(
+    name="app-stable",
+    labels={"channel": "app", "tenant": "t"},
+    required_capabilities=(RequiredCapability(name="forecast", version="1.0.0"),),
+)
 DESIGN = Design(name="small", agents=AGENTS, channels=(WEB, APP))
 
 
@@ -83,8 +98,12 @@ class FittedThreshold(FittedOverlap):
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         result = super().route(query, top_k=top_k)
         track = "fast" if result.best and result.best.score >= self.threshold else "llm"
-        return RouteResult(result.router, result.matches, 1.0,
-                           {"track": track, "total_tokens": 10, "cost_usd": 0.5, "threshold": self.threshold})
+        return RouteResult(
+            result.router,
+            result.matches,
+            1.0,
+            {"track": track, "total_tokens": 10, "cost_usd": 0.5, "threshold": self.threshold},
+        )
 
     def calibrated(self, labelled: Sequence[tuple[str, str]]) -> tuple[FittedThreshold, FakeCalibration]:
         return FittedThreshold(self.name, self.texts, threshold=0.5), FakeCalibration(0.5, len(labelled))

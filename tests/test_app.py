@@ -66,7 +66,7 @@ def test_uploads_are_limited_and_checked() -> None:
         design_from_upload("big.yaml", b"#" * 2 * 2**20, max_bytes=2**20)
     with pytest.raises(DesignFileError, match="not UTF-8"):
         design_from_upload("bin.yaml", b"\xff\xfe", max_bytes=2**20)
-    result = design_from_upload("d.yaml", (ROOT / "sample_networks/acme/canary/agents.yaml").read_bytes(),
-                                max_bytes=2**20)
+    result = design_from_upload(
+        "d.yaml", (ROOT / "sample_networks/acme/canary/agents.yaml").read_bytes(), max_bytes=2**20
+    )
     assert len(result.design.agents) == 2
-

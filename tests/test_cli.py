@@ -30,12 +30,15 @@ def test_resolve_namespace_filter() -> None:
     assert [c["name"] for c in json.loads(result.stdout)["channels"]] == ["acme-web-stable", "product-recommender"]
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["resolve", "missing.yaml"], "no such file"),
-    (["resolve", "-o", "xml", str(ACME)], "--output"),
-    (["resolve"], "Missing argument"),
-    (["frobnicate"], "No such command"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["resolve", "missing.yaml"], "no such file"),
+        (["resolve", "-o", "xml", str(ACME)], "--output"),
+        (["resolve"], "Missing argument"),
+        (["frobnicate"], "No such command"),
+    ],
+)
 def test_bad_input_exits_2_without_traceback(args: list[str], needle: str) -> None:
     result = run_cli(*args)
     assert result.returncode == 2

@@ -100,16 +100,26 @@ spec: {replicas: 3}
     assert "x: 1.10" in out and "owner: someone" in out and "replicas: 3" in out and "uid: 1234" in out
 
 
-@pytest.mark.parametrize(("text", "line", "needle"), [
-    (AGENT.replace("  name: a\n", "  labels: {}\n"), 4, "metadata.name"),
-    (AGENT.replace("      version: {version}\n", ""), 7, "version"),
-    ("apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: c}\nspec:\n  requiredCapabilities:\n"
-     "    - {name: x, version: '1.0.0', strategy: LOWEST}\n", 6, "strategy"),
-    ("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  supportedTenants: acme\n", 5,
-     "supportedTenants"),
-    ("a: [1, 2\nb: 3\n", 2, "malformed YAML"),
-    ("- just\n- a list\n", 1, "mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        (AGENT.replace("  name: a\n", "  labels: {}\n"), 4, "metadata.name"),
+        (AGENT.replace("      version: {version}\n", ""), 7, "version"),
+        (
+            "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: c}\nspec:\n  requiredCapabilities:\n"
+            "    - {name: x, version: '1.0.0', strategy: LOWEST}\n",
+            6,
+            "strategy",
+        ),
+        (
+            "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  supportedTenants: acme\n",
+            5,
+            "supportedTenants",
+        ),
+        ("a: [1, 2\nb: 3\n", 2, "malformed YAML"),
+        ("- just\n- a list\n", 1, "mapping"),
+    ],
+)
 def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> None:
     with pytest.raises(DesignFileError) as err:
         design_from_text(text.replace("{version}", "1.0.0"), path="bad.yaml")
@@ -117,13 +127,16 @@ def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> N
     assert needle in str(err.value)
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),
-    ("a: " + "[" * 300 + "]" * 300 + "\n", "nesting"),
-    ("a: " + "[" * 200_000 + "]" * 200_000 + "\n", "nesting"),  # would overflow libyaml's C stack
-    ("\n".join(" " * i + f"k{i}:" for i in range(3000)), "nesting"),
-    ("a: 1\na: 2\n", "duplicate key"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),
+        ("a: " + "[" * 300 + "]" * 300 + "\n", "nesting"),
+        ("a: " + "[" * 200_000 + "]" * 200_000 + "\n", "nesting"),  # would overflow libyaml's C stack
+        ("\n".join(" " * i + f"k{i}:" for i in range(3000)), "nesting"),
+        ("a: 1\na: 2\n", "duplicate key"),
+    ],
+)
 def test_hostile_yaml_is_refused_cleanly(text: str, needle: str) -> None:
     with pytest.raises(DesignFileError, match=needle):
         design_from_text(text, path="evil.yaml")
@@ -142,9 +155,11 @@ def test_huge_and_binary_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_studio_document_errors_point_at_the_field() -> None:
-    text = AGENT.format(version="1.0.0") + ("---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\n"
-                                            "metadata: {name: d}\nspec:\n  trustEdges:\n    - caller: a\n"
-                                            "      calee: b\n")
+    text = AGENT.format(version="1.0.0") + (
+        "---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\n"
+        "metadata: {name: d}\nspec:\n  trustEdges:\n    - caller: a\n"
+        "      calee: b\n"
+    )
     with pytest.raises(DesignFileError) as err:
         design_from_text(text, path="d.yaml")
     assert "spec.trustEdges.0" in str(err.value) and "d.yaml:" in str(err.value)
@@ -192,23 +207,44 @@ def test_operator_fixtures_read_one_by_one(reference: Path) -> None:
 names = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
 versions = st.from_regex(r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)", fullmatch=True)
-capabilities = st.builds(Capability, name=names, version=versions, id=st.just("") | names, description=text,
-                         examples=st.lists(text, max_size=3).map(tuple))
+capabilities = st.builds(
+    Capability,
+    name=names,
+    version=versions,
+    id=st.just("") | names,
+    description=text,
+    examples=st.lists(text, max_size=3).map(tuple),
+)
 agents = st.builds(
-    Agent, name=names, namespace=st.sampled_from(["default", "acme"]),
+    Agent,
+    name=names,
+    namespace=st.sampled_from(["default", "acme"]),
     labels=st.dictionaries(st.sampled_from(["subset", "team", "version"]), names, max_size=2),
-    description=text, supported_tenants=st.lists(names, max_size=2).map(tuple),
+    description=text,
+    supported_tenants=st.lists(names, max_size=2).map(tuple),
     supported_channels=st.lists(names, max_size=2).map(tuple),
     capabilities=st.lists(capabilities, max_size=3).map(tuple),
-    endpoints=st.lists(st.builds(Endpoint, protocol=st.sampled_from(["http", "ws", "mqtt"]), uri=text),
-                       max_size=2).map(tuple),
+    endpoints=st.lists(st.builds(Endpoint, protocol=st.sampled_from(["http", "ws", "mqtt"]), uri=text), max_size=2).map(
+        tuple
+    ),
     workload=st.none() | st.builds(Workload, image=names, replicas=st.integers(1, 5)),
-    source=st.just("") | st.just("http://registry.local/things/x"))
+    source=st.just("") | st.just("http://registry.local/things/x"),
+)
 channels = st.builds(
-    Channel, name=names, labels=st.fixed_dictionaries({"tenant": names, "channel": names}),
-    required_capabilities=st.lists(st.builds(
-        RequiredCapability, name=names, version=st.sampled_from([">=1.0.0", "1.0", "^1.2.3", "*"]),
-        strategy=st.sampled_from(["HIGHEST", "MOST_SIMILAR"]), strategy_given=st.just(True)), max_size=3).map(tuple))
+    Channel,
+    name=names,
+    labels=st.fixed_dictionaries({"tenant": names, "channel": names}),
+    required_capabilities=st.lists(
+        st.builds(
+            RequiredCapability,
+            name=names,
+            version=st.sampled_from([">=1.0.0", "1.0", "^1.2.3", "*"]),
+            strategy=st.sampled_from(["HIGHEST", "MOST_SIMILAR"]),
+            strategy_given=st.just(True),
+        ),
+        max_size=3,
+    ).map(tuple),
+)
 
 
 @st.composite
@@ -217,14 +253,38 @@ def designs(draw: st.DrawFn) -> Design:
     channel_list = draw(st.lists(channels, max_size=3, unique_by=lambda c: c.name))
     refs = [a.name for a in agent_list] or ["x"]
     return Design(
-        name=draw(names), description=draw(text), agents=tuple(agent_list), channels=tuple(channel_list),
-        groups=tuple(draw(st.lists(st.builds(Group, name=names, members=st.lists(st.sampled_from(refs)).map(tuple)),
-                                   max_size=2, unique_by=lambda g: g.name))),
-        trust_edges=tuple(draw(st.lists(st.builds(TrustEdge, caller=st.sampled_from(refs),
-                                                   callee=st.sampled_from(refs), protocol=st.just("http")),
-                                         max_size=3))),
-        routing_tests=tuple(draw(st.lists(st.builds(lambda q, a: RoutingTest(query=q, expect_agent=a), text,
-                                                     st.sampled_from(refs)), max_size=2))))
+        name=draw(names),
+        description=draw(text),
+        agents=tuple(agent_list),
+        channels=tuple(channel_list),
+        groups=tuple(
+            draw(
+                st.lists(
+                    st.builds(Group, name=names, members=st.lists(st.sampled_from(refs)).map(tuple)),
+                    max_size=2,
+                    unique_by=lambda g: g.name,
+                )
+            )
+        ),
+        trust_edges=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        TrustEdge, caller=st.sampled_from(refs), callee=st.sampled_from(refs), protocol=st.just("http")
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+        routing_tests=tuple(
+            draw(
+                st.lists(
+                    st.builds(lambda q, a: RoutingTest(query=q, expect_agent=a), text, st.sampled_from(refs)),
+                    max_size=2,
+                )
+            )
+        ),
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

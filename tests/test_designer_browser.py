@@ -26,8 +26,14 @@ def graph_frame(page: Any, *, contains: str = "", timeout_s: float = 60) -> Any:
                 continue
             try:
                 drawn = frame.evaluate("document.body && document.body.getAttribute('data-drawn')")
-                ids = frame.evaluate("window.lmosGraph ? window.lmosGraph.edges.getIds()"
-                                     ".concat(window.lmosGraph.nodes.getIds()) : []") if drawn else []
+                ids = (
+                    frame.evaluate(
+                        "window.lmosGraph ? window.lmosGraph.edges.getIds()"
+                        ".concat(window.lmosGraph.nodes.getIds()) : []"
+                    )
+                    if drawn
+                    else []
+                )
             except Exception:  # the frame was replaced by a rerun while we looked
                 continue
             if drawn == "1" and (not contains or contains in ids):
@@ -60,18 +66,23 @@ def test_graph_renders_offline_and_payload_stays_text(page: Any, start_app: Star
     dialogs: list[str] = []
     external: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("request", lambda r: external.append(r.url) if r.frame.url == "about:srcdoc"
-            and not r.url.startswith(LOCAL) else None)
+    page.on(
+        "request",
+        lambda r: external.append(r.url) if r.frame.url == "about:srcdoc" and not r.url.startswith(LOCAL) else None,
+    )
     page.goto(f"{start_app(faulty)}/designer")
     frame = graph_frame(page)
     assert frame.locator("canvas").count() >= 1
     node = "agent:default/billing-agent"
-    where = frame.evaluate("""(id) => {
+    where = frame.evaluate(
+        """(id) => {
         const net = window.lmosGraph.network;
         const p = net.canvasToDOM(net.getPositions([id])[id]);
         const box = document.getElementById('lmos-graph').getBoundingClientRect();
         return {x: p.x + box.left, y: p.y + box.top};
-    }""", node)
+    }""",
+        node,
+    )
     frame_box = page.locator("iframe").first.bounding_box()
     page.mouse.move(frame_box["x"] + where["x"], frame_box["y"] + where["y"])
     tip = frame.locator(".vis-tooltip")
@@ -85,7 +96,8 @@ def test_graph_renders_offline_and_payload_stays_text(page: Any, start_app: Star
 
 
 def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
-        page: Any, start_app: StartApp, faulty: Path) -> None:
+    page: Any, start_app: StartApp, faulty: Path
+) -> None:
     page.goto(f"{start_app(faulty)}/designer")
     graph_frame(page)
     page.get_by_role("tab", name="Trust edges").click()

@@ -24,14 +24,27 @@ from tests.routing_fake import DESIGN, WEB, OverlapRouter, ThresholdRouter
 
 
 def prediction(expected: str, got: str, *, cap: str = "", got_cap: str = "", ms: float = 1.0) -> Prediction:
-    return Prediction(text="q", expected_agent=expected, expected_capability=cap, channel="", agent=got,
-                      capability=got_cap, score=0.5, evidence=("e",), latency_ms=ms)
+    return Prediction(
+        text="q",
+        expected_agent=expected,
+        expected_capability=cap,
+        channel="",
+        agent=got,
+        capability=got_cap,
+        score=0.5,
+        evidence=("e",),
+        latency_ms=ms,
+    )
 
 
 HAND = [  # expected → predicted, with capabilities on three rows and latencies 1..6 ms
-    prediction("A", "A", cap="x", got_cap="x", ms=1), prediction("A", "A", cap="x", got_cap="y", ms=2),
-    prediction("A", "B", ms=3), prediction("B", "B", cap="z", got_cap="z", ms=4),
-    prediction("B", "", ms=5), prediction("C", "C", ms=6)]
+    prediction("A", "A", cap="x", got_cap="x", ms=1),
+    prediction("A", "A", cap="x", got_cap="y", ms=2),
+    prediction("A", "B", ms=3),
+    prediction("B", "B", cap="z", got_cap="z", ms=4),
+    prediction("B", "", ms=5),
+    prediction("C", "C", ms=6),
+]
 
 
 def test_metrics_match_hand_computed_values() -> None:
@@ -54,13 +67,22 @@ def test_macro_f1_agrees_with_sklearn_over_the_labelled_agents() -> None:
     expected = [p.expected_agent for p in HAND]
     predicted = [p.agent or NO_AGENT for p in HAND]
     assert compute_metrics(HAND).macro_f1 == pytest.approx(
-        f1_score(expected, predicted, labels=["A", "B", "C"], average="macro", zero_division=0))
+        f1_score(expected, predicted, labels=["A", "B", "C"], average="macro", zero_division=0)
+    )
 
 
 def test_metrics_json_has_exactly_the_contract_keys() -> None:
     data = compute_metrics(HAND).to_dict()
-    assert set(data) == {"n", "accuracy", "capability_accuracy", "macro_f1", "per_agent", "confusion",
-                         "misroutes", "latency_ms"}
+    assert set(data) == {
+        "n",
+        "accuracy",
+        "capability_accuracy",
+        "macro_f1",
+        "per_agent",
+        "confusion",
+        "misroutes",
+        "latency_ms",
+    }
     assert set(data["per_agent"]["A"]) == {"precision", "recall", "f1", "support"}
     assert set(data["latency_ms"]) == {"p50", "p95"}
     assert data["misroutes"][0]["evidence"] == ["e"]
@@ -72,15 +94,18 @@ def test_no_capability_column_gives_none_and_empty_set_gives_zeroes() -> None:
     assert compute_metrics([]).n == 0
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("", "q.csv:1: empty file"),
-    ("question,agent\nhi,a\n", "q.csv:1: the header has no a text column"),
-    ("query,who\nhi,a\n", "q.csv:1: the header has no an 'agent' column"),
-    ("query,agent\nhi,a\nhello\n", "q.csv:3: 1 fields, but the header has 2"),
-    ("query,agent\nhi,a\n,b\n", "q.csv:3: query: empty cell"),
-    ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: empty cell"),
-    ("query,agent\n", "q.csv:2: no labelled rows"),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("", "q.csv:1: empty file"),
+        ("question,agent\nhi,a\n", "q.csv:1: the header has no a text column"),
+        ("query,who\nhi,a\n", "q.csv:1: the header has no an 'agent' column"),
+        ("query,agent\nhi,a\nhello\n", "q.csv:3: 1 fields, but the header has 2"),
+        ("query,agent\nhi,a\n,b\n", "q.csv:3: query: empty cell"),
+        ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: empty cell"),
+        ("query,agent\n", "q.csv:2: no labelled rows"),
+    ],
+)
 def test_csv_errors_name_file_line_and_column(text: str, where: str) -> None:
     with pytest.raises(DesignFileError) as info:
         parse_labelled_csv(text, source="q.csv")
@@ -88,8 +113,7 @@ def test_csv_errors_name_file_line_and_column(text: str, where: str) -> None:
 
 
 def test_csv_columns_alternatives_and_bom() -> None:
-    rows = parse_labelled_csv("\ufefftext,Agent,intent,channel\n\nhello there, a ,greet,web\n".encode(),
-                              source="x.csv")
+    rows = parse_labelled_csv("\ufefftext,Agent,intent,channel\n\nhello there, a ,greet,web\n".encode(), source="x.csv")
     assert rows == [LabelledQuery("hello there", "a", "greet", "web", line=3)]
     with pytest.raises(DesignFileError, match="not UTF-8"):
         parse_labelled_csv(b"query,agent\n\xff\xfe,a\n", source="x.csv")
@@ -110,13 +134,13 @@ def test_benchmark_csv_parses(reference: Path) -> None:
     assert len(rows) == 3000 and rows[0].capability == "change_order"
 
 
-
-
 def test_evaluate_fits_each_channel_once_and_reports_progress() -> None:
-    rows = [LabelledQuery("show my bill", "billing", "view-bill", "web-stable", 2),
-            LabelledQuery("contract end date please", "contract", "view-contract", "web", 3),
-            LabelledQuery("will it rain tomorrow", "weather", "forecast", "app-stable", 4),
-            LabelledQuery("weather for my bill", "weather", "", "web-stable", 5)]  # weather is not wired in web
+    rows = [
+        LabelledQuery("show my bill", "billing", "view-bill", "web-stable", 2),
+        LabelledQuery("contract end date please", "contract", "view-contract", "web", 3),
+        LabelledQuery("will it rain tomorrow", "weather", "forecast", "app-stable", 4),
+        LabelledQuery("weather for my bill", "weather", "", "web-stable", 5),
+    ]  # weather is not wired in web
     router, seen = OverlapRouter(), []
     result = evaluate(DESIGN, rows, router=router, progress=lambda done, total: seen.append((done, total)))
     assert router.fits == 2 and seen[-1] == (4, 4) and len(seen) == 4
@@ -154,8 +178,9 @@ def test_channel_refs_key_name_label_and_ambiguity() -> None:
 def test_compare_routers_side_by_side() -> None:
     rows = [LabelledQuery("show my bill", "billing", "", "web", 2)]
     seen: list[tuple[int, int]] = []
-    results = compare(DESIGN, rows, routers=[OverlapRouter(), OverlapRouter(name="other")],
-                      progress=lambda d, t: seen.append((d, t)))
+    results = compare(
+        DESIGN, rows, routers=[OverlapRouter(), OverlapRouter(name="other")], progress=lambda d, t: seen.append((d, t))
+    )
     assert [r["router"] for r in comparison_rows(results)] == ["overlap", "other"]
     assert seen == [(1, 2), (2, 2)]
 
@@ -175,14 +200,18 @@ def test_reference_is_present() -> None:
 
 
 def test_usage_is_summed_and_a_threshold_router_is_calibrated_per_channel() -> None:
-    rows = [LabelledQuery("show my bill", "billing", "", "web", 2),
-            LabelledQuery("contract end date", "contract", "", "web", 3),
-            LabelledQuery("rain tomorrow", "weather", "", "app-stable", 4)]
+    rows = [
+        LabelledQuery("show my bill", "billing", "", "web", 2),
+        LabelledQuery("contract end date", "contract", "", "web", 3),
+        LabelledQuery("rain tomorrow", "weather", "", "app-stable", 4),
+    ]
     plain = evaluate(DESIGN, rows, router=ThresholdRouter())
     assert plain.calibrations == {} and plain.usage == {"track llm": 3, "total_tokens": 30, "cost_usd": 1.5}
     tuned = evaluate(DESIGN, rows, router=ThresholdRouter(), calibrate=True)
-    assert tuned.calibrations == {"default/web-stable": {"threshold": 0.5, "n": 2},
-                                  "default/app-stable": {"threshold": 0.5, "n": 1}}
+    assert tuned.calibrations == {
+        "default/web-stable": {"threshold": 0.5, "n": 2},
+        "default/app-stable": {"threshold": 0.5, "n": 1},
+    }
     assert tuned.usage["track fast"] == 3
     assert json.loads(tuned.to_json())["calibrations"]["default/app-stable"]["n"] == 1
     assert "usage" not in tuned.to_dict()  # the CLI contract keeps its keys
@@ -199,8 +228,10 @@ def test_hybrid_router_against_the_llm_stub_is_calibrated_and_its_usage_summed()
     try:
         llm = LlmRouter(base_url=server.base_url, model="gpt-4o-mini", api_key="sk-test")
         hybrid = HybridRouter(fast=StatisticalRouter(), llm=llm, threshold=1.01)  # every query asks the LLM
-        rows = [LabelledQuery("show my bill", "billing", "", "web", 2),
-                LabelledQuery("when does my contract end", "contract", "", "web", 3)]
+        rows = [
+            LabelledQuery("show my bill", "billing", "", "web", 2),
+            LabelledQuery("when does my contract end", "contract", "", "web", 3),
+        ]
         asked = evaluate(DESIGN, rows, router=hybrid)
         assert asked.usage["track llm"] == 2 and asked.usage["total_tokens"] > 0 and len(server.requests) == 2
         tuned = evaluate(DESIGN, rows, router=hybrid, calibrate=True)

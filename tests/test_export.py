@@ -25,7 +25,8 @@ from tests.export_helpers import FULL, documents, render
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
 SAMPLE_DESIGNS = sorted(
-    p for p in SAMPLES.iterdir()
+    p
+    for p in SAMPLES.iterdir()
     if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".yaml", ".yml")) and p.stem != "faulty"
 )
 MARKER = "sk-test-MARKER-0123456789abcdef"
@@ -102,9 +103,9 @@ def test_crds_carry_names_status_and_printer_column() -> None:
     assert channel["subresources"] == {"status": {}}
     assert channel["additionalPrinterColumns"][0]["jsonPath"] == ".status.resolveStatus"
     assert "subresources" not in by_kind["Agent"]["spec"]["versions"][0]
-    assert by_kind["Channel"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
-        "required"
-    ] == ["requiredCapabilities"]
+    assert by_kind["Channel"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] == [
+        "requiredCapabilities"
+    ]
 
 
 def test_lmos_resources_follow_the_export_rules(acme_files: dict[str, bytes]) -> None:
@@ -112,8 +113,7 @@ def test_lmos_resources_follow_the_export_rules(acme_files: dict[str, bytes]) ->
     for path, doc in docs.items():
         if doc["kind"] == "Channel":
             assert all(
-                isinstance(doc["metadata"]["labels"][k], str)
-                for k in ("tenant", "channel", "version", "subset")
+                isinstance(doc["metadata"]["labels"][k], str) for k in ("tenant", "channel", "version", "subset")
             )
         if doc["kind"] in ("Agent", "Channel", "ChannelRollout"):
             assert doc["metadata"]["namespace"], path
@@ -126,9 +126,7 @@ def test_lmos_resources_follow_the_export_rules(acme_files: dict[str, bytes]) ->
     assert preview["metadata"]["annotations"] == {"studio.lmos.eclipse/preview": "true"}
     kustomization = docs["kustomization.yaml"]["resources"]
     assert not any(p.startswith(("preview/", "studio/")) for p in kustomization)
-    assert set(kustomization) == {
-        p for p in acme_files if not p.startswith(("preview/", "studio/", "kustomization"))
-    }
+    assert set(kustomization) == {p for p in acme_files if not p.startswith(("preview/", "studio/", "kustomization"))}
 
 
 def test_workloads_follow_the_operator_discovery_rules() -> None:
@@ -160,9 +158,7 @@ def test_workloads_follow_the_operator_discovery_rules() -> None:
     assert "lmos-agent" not in docs["Deployment shop/other"]["metadata"]["labels"]
     assert deployment["spec"]["replicas"] == 3
     assert deployment["spec"]["template"]["metadata"]["labels"]["subset"] == "canary"
-    assert set(service["spec"]["selector"].items()) <= set(
-        deployment["spec"]["template"]["metadata"]["labels"].items()
-    )
+    assert set(service["spec"]["selector"].items()) <= set(deployment["spec"]["template"]["metadata"]["labels"].items())
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["ports"][0]["containerPort"] == 9000
     assert container["env"] == [
@@ -180,9 +176,7 @@ def test_agents_without_workload_get_none_and_are_reported() -> None:
 
 def test_output_is_byte_identical_for_the_same_design(acme_files: dict[str, bytes]) -> None:
     design = read_design(ACME)
-    shuffled = design.replace(
-        agents=tuple(reversed(design.agents)), channels=tuple(reversed(design.channels))
-    )
+    shuffled = design.replace(agents=tuple(reversed(design.agents)), channels=tuple(reversed(design.channels)))
     again = render(shuffled)
     assert again == acme_files
     bundle = export_design(design, FULL)
@@ -229,9 +223,7 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
             "spec.template.spec.containers[0].image",
         ),
         (
-            Agent(
-                name="ok", workload=Workload(image="i", env=(EnvVar(name="DB_PASSWORD", value="hunter2"),))
-            ),
+            Agent(name="ok", workload=Workload(image="i", env=(EnvVar(name="DB_PASSWORD", value="hunter2"),))),
             "Deployment default/ok",
             "spec.template.spec.containers[0].env[0]",
         ),
@@ -255,12 +247,9 @@ def test_invalid_designs_fail_with_resource_and_field(agent: Agent, resource: st
 def test_a_failed_export_writes_nothing(tmp_path: Path) -> None:
     design = tmp_path / "design.yaml"
     design.write_text(
-        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: web}\n"
-        "spec: {requiredCapabilities: []}\n"
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: web}\nspec: {requiredCapabilities: []}\n"
     )
-    result = run_cli(
-        "export", str(design), "--out", str(tmp_path / "out"), "--zip", str(tmp_path / "out.zip")
-    )
+    result = run_cli("export", str(design), "--out", str(tmp_path / "out"), "--zip", str(tmp_path / "out.zip"))
     assert result.returncode == 2
     assert "Channel default/web: metadata.labels.tenant" in result.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.zip").exists()
@@ -310,12 +299,8 @@ def test_a_configured_secret_typed_into_the_design_is_refused(monkeypatch: pytes
     monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", MARKER)
     get_settings.cache_clear()
     try:
-        agent = Agent(
-            name="a", workload=Workload(image="i", env=(EnvVar(name="MODEL_CONFIG", value=MARKER),))
-        )
-        design = read_design(ACME).replace(
-            agents=(agent,), channels=(), rollouts=(), trust_edges=(), groups=()
-        )
+        agent = Agent(name="a", workload=Workload(image="i", env=(EnvVar(name="MODEL_CONFIG", value=MARKER),)))
+        design = read_design(ACME).replace(agents=(agent,), channels=(), rollouts=(), trust_edges=(), groups=())
         with pytest.raises(ExportError, match="configured secret"):
             kustomize.render(export_design(design, FULL))
     finally:
@@ -333,9 +318,7 @@ def test_namespace_moves_a_single_namespace_design() -> None:
     namespaces = {m.document["metadata"].get("namespace") for m in bundle.manifests} - {None}
     assert namespaces == {"prod"}
     preview = next(m.document for m in bundle.manifests if m.path == "preview/prod/acme-ivr-stable.yaml")
-    assert preview["spec"]["capabilityGroups"][0]["capabilities"][0]["host"].endswith(
-        ".prod.svc.cluster.local"
-    )
+    assert preview["spec"]["capabilityGroups"][0]["capabilities"][0]["host"].endswith(".prod.svc.cluster.local")
     with pytest.raises(ExportError, match="spans namespaces default, lmos-demo"):
         export_design(design, ExportOptions(namespace="prod"))
 

@@ -106,7 +106,8 @@ def test_hand_written_manifests_survive(tmp_path: Path) -> None:
         "Agent support/faq-agent: spec.providedCapabilities[0].x-rating is not in the LMOS CRD schema; the API "
         "server prunes it (the operator ignores it too)",
         "Agent support/faq-agent: spec.futureField is not in the LMOS CRD schema; the API server prunes it "
-        "(the operator ignores it too)"]
+        "(the operator ignores it too)",
+    ]
     folder = kustomize.write_folder(bundle, tmp_path / "out")
     _roundtrip(folder, files)
 

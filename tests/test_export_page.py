@@ -57,7 +57,13 @@ def test_page_reports_an_invalid_design_instead_of_exporting() -> None:
 
 def test_file_tree_lists_folders_once() -> None:
     assert file_tree(["a/b/x.yaml", "a/b/y.yaml", "a/z.yaml", "k.yaml"]).splitlines() == [
-        "a/", "  b/", "    x.yaml", "    y.yaml", "  z.yaml", "k.yaml"]
+        "a/",
+        "  b/",
+        "    x.yaml",
+        "    y.yaml",
+        "  z.yaml",
+        "k.yaml",
+    ]
 
 
 @pytest.mark.browser

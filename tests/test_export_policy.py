@@ -93,9 +93,7 @@ def test_cross_namespace_edges_use_the_namespace_label() -> None:
 
 def test_channel_refs_expand_to_the_channel_candidates() -> None:
     design = read_design(ACME)
-    design = design.replace(
-        trust_edges=(TrustEdge(caller="channel:acme-ivr-canary", callee="contract-agent"),)
-    )
+    design = design.replace(trust_edges=(TrustEdge(caller="channel:acme-ivr-canary", callee="contract-agent"),))
     pairs = {(p.caller.name, p.callee.name) for p in policy.expand_trust(design)}
     assert pairs == {("billing-agent-canary", "contract-agent"), ("contract-agent-canary", "contract-agent")}
 
@@ -124,15 +122,12 @@ def test_report_says_why_an_edge_is_not_fully_enforced() -> None:
     design = Design(agents=(a, b, c), groups=(Group(name="solo", members=("a",)),), trust_edges=edges)
     rows = {r.edge: r for r in export_design(design, ExportOptions(with_istio=True)).policy.rows}
     assert (
-        rows["a->b[x]"].status == "partial"
-        and "protocol 'ws' carries no per-capability path" in rows["a->b[x]"].note
+        rows["a->b[x]"].status == "partial" and "protocol 'ws' carries no per-capability path" in rows["a->b[x]"].note
     )
     assert rows["a->c"].status == "partial" and "no workload exported for default/c" in rows["a->c"].note
     assert rows["group:solo->a"].status == "not-enforced"
     without_istio = export_design(
-        design.replace(
-            trust_edges=(TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="http"),)
-        ),
+        design.replace(trust_edges=(TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="http"),)),
         ExportOptions(with_workloads=True),
     ).policy.rows[0]
     assert without_istio.status == "partial" and "--with-istio" in without_istio.note

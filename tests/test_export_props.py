@@ -64,16 +64,10 @@ def designs(draw: st.DrawFn) -> Design:
                 namespace=draw(NAMESPACES),
                 description=draw(TEXT),
                 labels=draw(
-                    st.dictionaries(
-                        st.sampled_from(["subset", "team"]), st.sampled_from(["stable", "canary"])
-                    )
+                    st.dictionaries(st.sampled_from(["subset", "team"]), st.sampled_from(["stable", "canary"]))
                 ),
-                supported_tenants=tuple(
-                    draw(st.lists(st.sampled_from(["acme", "globex"]), unique=True, max_size=2))
-                ),
-                supported_channels=tuple(
-                    draw(st.lists(st.sampled_from(["web", "ivr"]), unique=True, max_size=2))
-                ),
+                supported_tenants=tuple(draw(st.lists(st.sampled_from(["acme", "globex"]), unique=True, max_size=2))),
+                supported_channels=tuple(draw(st.lists(st.sampled_from(["web", "ivr"]), unique=True, max_size=2))),
                 capabilities=tuple(
                     Capability(name=c, version=draw(VERSIONS), description=draw(TEXT))
                     for c in draw(st.lists(st.sampled_from(caps), unique=True, max_size=3))

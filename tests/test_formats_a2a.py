@@ -32,20 +32,43 @@ def test_v1_card_imports() -> None:
     assert agent.labels == {"version": "2.1.0"}
     assert agent.supported_tenants == ("northwind",)  # from the interface's tenant
     assert agent.capabilities[0] == Capability(
-        id="view-contract", name="view-contract", version="2.1.0",
+        id="view-contract",
+        name="view-contract",
+        version="2.1.0",
         description="Shows contract terms, end date and notice period.",
         examples=("when does my contract end", "what is my notice period"),
-        extras={"title": "View contract", "tags": ["contract", "terms"]})
+        extras={"title": "View contract", "tags": ["contract", "terms"]},
+    )
     assert agent.annotations[d.DEFAULTED_VERSIONS_ANNOTATION] == "view-contract,cancel-contract"
     assert agent.endpoints == (
-        Endpoint(protocol="a2a", uri="https://contract.northwind.example/a2a/v1", transport="JSONRPC",
-                 extras={"protocolVersion": "1.0", "tenant": "northwind"}),
-        Endpoint(protocol="a2a", uri="https://contract.northwind.example/a2a/rest", transport="HTTP+JSON",
-                 extras={"protocolVersion": "1.0"}))
-    assert agent.security == (SecurityScheme(name="oauth", scheme="oauth2", extras={
-        "flows": {"clientCredentials": {"tokenUrl": "https://auth.northwind.example/token",
-                                        "scopes": {"contracts:read": "read contracts"}}},
-        "scopes": ["contracts:read"]}),)
+        Endpoint(
+            protocol="a2a",
+            uri="https://contract.northwind.example/a2a/v1",
+            transport="JSONRPC",
+            extras={"protocolVersion": "1.0", "tenant": "northwind"},
+        ),
+        Endpoint(
+            protocol="a2a",
+            uri="https://contract.northwind.example/a2a/rest",
+            transport="HTTP+JSON",
+            extras={"protocolVersion": "1.0"},
+        ),
+    )
+    assert agent.security == (
+        SecurityScheme(
+            name="oauth",
+            scheme="oauth2",
+            extras={
+                "flows": {
+                    "clientCredentials": {
+                        "tokenUrl": "https://auth.northwind.example/token",
+                        "scopes": {"contracts:read": "read contracts"},
+                    }
+                },
+                "scopes": ["contracts:read"],
+            },
+        ),
+    )
     assert (agent.original_format, agent.original, agent.source) == ("a2a", card, "v1.json")
 
 
@@ -54,14 +77,15 @@ def test_v03_card_imports() -> None:
     assert a2a.card_version(card) == "0.3"
     agent = a2a.card_to_agent(card)
     assert agent.name == "device-orders"
-    assert [(c.name, c.version) for c in agent.capabilities] == [("order-device", "0.9.2"),
-                                                                 ("track-order", "0.9.2")]
+    assert [(c.name, c.version) for c in agent.capabilities] == [("order-device", "0.9.2"), ("track-order", "0.9.2")]
     assert agent.capabilities[1].extras == {"title": "Track order", "tags": ["order", "delivery"]}
     assert agent.endpoints == (
         Endpoint(protocol="a2a", uri="https://orders.northwind.example/a2a", transport="JSONRPC"),
-        Endpoint(protocol="a2a", uri="https://orders.northwind.example/a2a/grpc", transport="GRPC"))
-    assert agent.security == (SecurityScheme(name="apikey", scheme="apikey",
-                                             extras={"in": "header", "name": "X-API-Key"}),)
+        Endpoint(protocol="a2a", uri="https://orders.northwind.example/a2a/grpc", transport="GRPC"),
+    )
+    assert agent.security == (
+        SecurityScheme(name="apikey", scheme="apikey", extras={"in": "header", "name": "X-API-Key"}),
+    )
     assert len(d.warnings_of(agent)) == 2
 
 
@@ -76,11 +100,12 @@ def test_cards_convert_between_versions(name: str, target: a2a.CardVersion) -> N
     agent = a2a.card_to_agent(load(name))
     card = a2a.agent_to_card(agent, target)
     assert a2a.card_version(card) == target
-    assert card["provider" if "provider" in agent.original else "defaultInputModes"] == \
-        agent.original["provider" if "provider" in agent.original else "defaultInputModes"]
+    assert (
+        card["provider" if "provider" in agent.original else "defaultInputModes"]
+        == agent.original["provider" if "provider" in agent.original else "defaultInputModes"]
+    )
     back = a2a.card_to_agent(card)
-    for field in ("name", "labels", "annotations", "description", "supported_tenants", "capabilities",
-                  "security"):
+    for field in ("name", "labels", "annotations", "description", "supported_tenants", "capabilities", "security"):
         assert getattr(back, field) == getattr(agent, field), field
     assert [(e.uri, e.transport) for e in back.endpoints] == [(e.uri, e.transport) for e in agent.endpoints]
 
@@ -101,20 +126,35 @@ def test_td_agent_survives_a_card_trip() -> None:
     agent = td.td_to_agent(load("lmos-td-billing-agent.json"))
     for version in a2a.CARD_VERSIONS:
         back = a2a.card_to_agent(a2a.agent_to_card(agent, version))
-        for field in ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
-                      "supported_channels", "capabilities", "endpoints"):
+        for field in (
+            "name",
+            "namespace",
+            "labels",
+            "annotations",
+            "id",
+            "description",
+            "supported_tenants",
+            "supported_channels",
+            "capabilities",
+            "endpoints",
+        ):
             assert getattr(back, field) == getattr(agent, field), (version, field)
         assert [(s.name, s.scheme) for s in back.security] == [("bearer_sc", "bearer")]
 
 
-@pytest.mark.parametrize(("card", "field"), [
-    ({"skills": [], "version": "1"}, "name"),
-    ({"name": "a", "skills": [{"name": "x"}]}, "skills[0].id"),
-    ({"name": "a", "skills": ["x"]}, "skills[0]"),
-    ({"name": "a", "skills": [], "supportedInterfaces": [{"protocolBinding": "GRPC"}]},
-     "supportedInterfaces[0].url"),
-    ({"name": "a", "skills": [], "securitySchemes": {}, "security": [{"k": []}]}, "security"),
-])
+@pytest.mark.parametrize(
+    ("card", "field"),
+    [
+        ({"skills": [], "version": "1"}, "name"),
+        ({"name": "a", "skills": [{"name": "x"}]}, "skills[0].id"),
+        ({"name": "a", "skills": ["x"]}, "skills[0]"),
+        (
+            {"name": "a", "skills": [], "supportedInterfaces": [{"protocolBinding": "GRPC"}]},
+            "supportedInterfaces[0].url",
+        ),
+        ({"name": "a", "skills": [], "securitySchemes": {}, "security": [{"k": []}]}, "security"),
+    ],
+)
 def test_bad_cards_name_the_field(card: dict[str, Any], field: str) -> None:
     with pytest.raises(DesignFileError) as info:
         a2a.card_to_agent(card, source="card.json")
@@ -128,40 +168,61 @@ _scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_si
 
 
 def _extras(reserved: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
-    return st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in reserved), _scalars,
-                           max_size=2)
+    return st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in reserved), _scalars, max_size=2)
 
 
-_capabilities = st.lists(st.builds(
-    Capability, name=_names, version=st.from_regex(r"[0-9]\.[0-9]\.[0-9]", fullmatch=True),
-    id=st.text(max_size=10), description=st.text(max_size=20),
-    examples=st.lists(st.text(max_size=10), max_size=2).map(tuple),
-    extras=_extras(("id", "name", "version", "description", "examples", "tags", "title"))),
-    max_size=4, unique_by=lambda c: c.name).map(tuple)
+_capabilities = st.lists(
+    st.builds(
+        Capability,
+        name=_names,
+        version=st.from_regex(r"[0-9]\.[0-9]\.[0-9]", fullmatch=True),
+        id=st.text(max_size=10),
+        description=st.text(max_size=20),
+        examples=st.lists(st.text(max_size=10), max_size=2).map(tuple),
+        extras=_extras(("id", "name", "version", "description", "examples", "tags", "title")),
+    ),
+    max_size=4,
+    unique_by=lambda c: c.name,
+).map(tuple)
 _a2a_endpoints = st.builds(
-    Endpoint, protocol=st.just("a2a"), uri=_names.map(lambda n: f"https://{n}.example/a2a"),
+    Endpoint,
+    protocol=st.just("a2a"),
+    uri=_names.map(lambda n: f"https://{n}.example/a2a"),
     transport=st.sampled_from(["JSONRPC", "GRPC", "HTTP+JSON"]),
-    extras=st.fixed_dictionaries({"protocolVersion": st.sampled_from(["1.0", "0.3"])},
-                                 optional={"tenant": _names}))
-_other_endpoints = st.builds(Endpoint, protocol=st.sampled_from(["http", "wss", "mqtt"]),
-                             uri=_names.map(lambda n: f"https://{n}.example"),
-                             subprotocol=st.sampled_from(["", "lmosprotocol"]))
-_schemes = st.lists(st.builds(
-    SecurityScheme, name=_names,
-    scheme=st.sampled_from(["bearer", "basic", "apikey", "oauth2", "openIdConnect", "mtls", "psk"]),
-    extras=_extras(("scopes", "type", "scheme", "in", "location"))), max_size=3,
-    unique_by=lambda s: s.name).map(tuple)
+    extras=st.fixed_dictionaries({"protocolVersion": st.sampled_from(["1.0", "0.3"])}, optional={"tenant": _names}),
+)
+_other_endpoints = st.builds(
+    Endpoint,
+    protocol=st.sampled_from(["http", "wss", "mqtt"]),
+    uri=_names.map(lambda n: f"https://{n}.example"),
+    subprotocol=st.sampled_from(["", "lmosprotocol"]),
+)
+_schemes = st.lists(
+    st.builds(
+        SecurityScheme,
+        name=_names,
+        scheme=st.sampled_from(["bearer", "basic", "apikey", "oauth2", "openIdConnect", "mtls", "psk"]),
+        extras=_extras(("scopes", "type", "scheme", "in", "location")),
+    ),
+    max_size=3,
+    unique_by=lambda s: s.name,
+).map(tuple)
 _agents = st.builds(
-    Agent, name=_names, namespace=_names,
+    Agent,
+    name=_names,
+    namespace=_names,
     labels=st.dictionaries(_names, _names, max_size=2),
     annotations=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=8), max_size=2),
-    id=st.text(max_size=12), description=st.text(max_size=20),
+    id=st.text(max_size=12),
+    description=st.text(max_size=20),
     supported_tenants=st.lists(_names, max_size=2).map(tuple),
     supported_channels=st.lists(_names, max_size=2).map(tuple),
     capabilities=_capabilities,
     endpoints=st.tuples(st.lists(_a2a_endpoints, max_size=3), st.lists(_other_endpoints, max_size=2)).map(
-        lambda pair: (*pair[0], *pair[1])),
-    security=_schemes)
+        lambda pair: (*pair[0], *pair[1])
+    ),
+    security=_schemes,
+)
 
 
 @given(_agents)
@@ -169,22 +230,39 @@ _agents = st.builds(
 def test_agent_to_card_to_agent_is_identity(agent: Agent) -> None:
     card = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
     back = a2a.card_to_agent(card)
-    for field in ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
-                  "supported_channels", "capabilities", "endpoints", "security"):
+    for field in (
+        "name",
+        "namespace",
+        "labels",
+        "annotations",
+        "id",
+        "description",
+        "supported_tenants",
+        "supported_channels",
+        "capabilities",
+        "endpoints",
+        "security",
+    ):
         assert getattr(back, field) == getattr(agent, field), field
     assert a2a.agent_to_card(back, "1.0") == card
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"annotations": ["x"]}, "capabilities.extensions[0].params.annotations"),
-    ({"supportedChannels": "web"}, "capabilities.extensions[0].params.supportedChannels"),
-    ({"name": "Not Valid"}, "capabilities.extensions[0].params.name"),
-    ({"otherEndpoints": [{"uri": "x"}]}, "capabilities.extensions[0].params.otherEndpoints[0].protocol"),
-    ({"capabilities": {"s": "x"}}, "capabilities.extensions[0].params.capabilities.s"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"annotations": ["x"]}, "capabilities.extensions[0].params.annotations"),
+        ({"supportedChannels": "web"}, "capabilities.extensions[0].params.supportedChannels"),
+        ({"name": "Not Valid"}, "capabilities.extensions[0].params.name"),
+        ({"otherEndpoints": [{"uri": "x"}]}, "capabilities.extensions[0].params.otherEndpoints[0].protocol"),
+        ({"capabilities": {"s": "x"}}, "capabilities.extensions[0].params.capabilities.s"),
+    ],
+)
 def test_hostile_studio_extension_is_a_clear_error(params: dict[str, Any], field: str) -> None:
-    card = {"name": "a", "skills": [{"id": "s", "name": "S"}],
-            "capabilities": {"extensions": [{"uri": a2a.STUDIO_EXTENSION, "params": params}]}}
+    card = {
+        "name": "a",
+        "skills": [{"id": "s", "name": "S"}],
+        "capabilities": {"extensions": [{"uri": a2a.STUDIO_EXTENSION, "params": params}]},
+    }
     with pytest.raises(DesignFileError) as info:
         a2a.card_to_agent(card, source="card.json")
     assert info.value.field == field
@@ -194,6 +272,8 @@ def test_v03_main_url_repeated_in_additional_interfaces_is_one_endpoint() -> Non
     card = load("a2a-card-v0.3.json")
     card["additionalInterfaces"].insert(0, {"url": card["url"], "transport": "JSONRPC"})
     agent = a2a.card_to_agent(card)
-    assert [e.uri for e in agent.endpoints] == ["https://orders.northwind.example/a2a",
-                                                "https://orders.northwind.example/a2a/grpc"]
+    assert [e.uri for e in agent.endpoints] == [
+        "https://orders.northwind.example/a2a",
+        "https://orders.northwind.example/a2a/grpc",
+    ]
     assert a2a.agent_to_card(agent, "0.3") == card  # unchanged: the original, repetition included

@@ -39,8 +39,7 @@ def test_reference_descriptions_are_detected(name: str) -> None:
     assert detect.detect_format(raw) == fmt
     agents = detect.read_description_file(DESCRIPTIONS / name)
     assert [a.name for a in agents] == names
-    assert all(a.original_format == fmt and a.original == raw and a.source == str(DESCRIPTIONS / name)
-               for a in agents)
+    assert all(a.original_format == fmt and a.original == raw and a.source == str(DESCRIPTIONS / name) for a in agents)
     for agent in agents:  # written in its own format, the unchanged agent is the document it came from
         assert detect.write_description(agent, fmt) == raw
     from_dict = [a.model_copy(update={"source": "dict"}) for a in agents]
@@ -66,14 +65,17 @@ def test_operator_agent_resources_and_multi_document_yaml(tmp_path: Path) -> Non
     assert [a.name for a in agents] == ["billing-agent-stable", "contract-agent"]  # other kinds are skipped
     billing = agents[0]
     assert billing.id == "billing-agent-stable-id"
-    assert [(c.name, c.version) for c in billing.capabilities] == [("view-bill", "1.0.0"),
-                                                                   ("download-bill", "1.1.0")]
+    assert [(c.name, c.version) for c in billing.capabilities] == [("view-bill", "1.0.0"), ("download-bill", "1.1.0")]
     assert billing.original_format == "" and billing.source == str(combined)
 
 
 def test_kubernetes_list_and_json_array_of_documents() -> None:
-    resource = {"apiVersion": "lmos.eclipse/v1", "kind": "Agent", "metadata": {"name": "a"},
-                "spec": {"providedCapabilities": [{"name": "x", "version": "1.0.0"}]}}
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "a"},
+        "spec": {"providedCapabilities": [{"name": "x", "version": "1.0.0"}]},
+    }
     card = json.loads((DESCRIPTIONS / "a2a-card-v1.json").read_text())
     listed = detect.read_descriptions({"kind": "List", "items": [resource]}, source="l")
     assert [a.name for a in listed] == ["a"]
@@ -89,18 +91,21 @@ def test_explicit_format_skips_detection() -> None:
         detect.read_descriptions(raw, source="c.json", fmt="openapi")
 
 
-@pytest.mark.parametrize(("data", "line", "words"), [
-    (b'{"title": "a",\n  "x": [1, 2,,]}', 2, "malformed JSON"),
-    (b"name: a\n  bad: [\n", None, "malformed YAML"),
-    (b"\xff\xfe\x00garbage", None, "not UTF-8"),
-    (b"", None, "is empty"),
-    (b"   \n", None, "is empty"),
-    (b"42", None, "not a known agent description"),
-    (b'{"hello": "world"}', 1, "not a known agent description"),
-    (b"[1, 2]", None, "not a known agent description"),
-    (b"[" * 5000 + b"]" * 5000, None, "nesting"),
-    (b"a: &a [x]\n" + b"".join(b"b%d: [*a, *a, *a]\n" % i for i in range(60)), None, "alias"),
-])
+@pytest.mark.parametrize(
+    ("data", "line", "words"),
+    [
+        (b'{"title": "a",\n  "x": [1, 2,,]}', 2, "malformed JSON"),
+        (b"name: a\n  bad: [\n", None, "malformed YAML"),
+        (b"\xff\xfe\x00garbage", None, "not UTF-8"),
+        (b"", None, "is empty"),
+        (b"   \n", None, "is empty"),
+        (b"42", None, "not a known agent description"),
+        (b'{"hello": "world"}', 1, "not a known agent description"),
+        (b"[1, 2]", None, "not a known agent description"),
+        (b"[" * 5000 + b"]" * 5000, None, "nesting"),
+        (b"a: &a [x]\n" + b"".join(b"b%d: [*a, *a, *a]\n" % i for i in range(60)), None, "alias"),
+    ],
+)
 def test_malformed_and_hostile_input(data: bytes, line: int | None, words: str) -> None:
     with pytest.raises(DesignFileError, match=words) as info:
         detect.read_descriptions(data, source="in.json")
@@ -129,8 +134,10 @@ def test_deep_parsed_structures_and_huge_input_are_refused(tmp_path: Path) -> No
 
 
 def test_numbers_keep_their_text() -> None:
-    text = '{"@context": "https://www.w3.org/2022/wot/td/v1.1", "title": "a",\n' \
-           ' "lmos:capabilities": [{"name": "x", "version": 1.10}]}'
+    text = (
+        '{"@context": "https://www.w3.org/2022/wot/td/v1.1", "title": "a",\n'
+        ' "lmos:capabilities": [{"name": "x", "version": 1.10}]}'
+    )
     [agent] = detect.read_descriptions(text, source="n.json")
     assert agent.capabilities[0].version == "1.10"
     [agent] = detect.read_descriptions(text.replace("https", "https").encode(), source="n.json")
@@ -145,26 +152,36 @@ def test_yaml_description() -> None:
 
 # --- CLI ----------------------------------------------------------------------------------------------
 
+
 def test_cli_import_prints_agent_resources() -> None:
-    result = run_cli("import", str(DESCRIPTIONS / "lmos-td-billing-agent.json"),
-                     str(DESCRIPTIONS / "a2a-card-v0.3.json"))
+    result = run_cli(
+        "import", str(DESCRIPTIONS / "lmos-td-billing-agent.json"), str(DESCRIPTIONS / "a2a-card-v0.3.json")
+    )
     assert result.returncode == 0, result.stderr
     docs = yamlio.load_documents(result.stdout)
     assert [(doc["kind"], doc["metadata"]["name"], doc["metadata"]["namespace"]) for doc in docs] == [
-        ("Agent", "billing-agent", "default"), ("Agent", "device-orders", "default")]
+        ("Agent", "billing-agent", "default"),
+        ("Agent", "device-orders", "default"),
+    ]
     assert docs[1]["metadata"]["annotations"][d.DEFAULTED_VERSIONS_ANNOTATION] == "order-device,track-order"
     assert "warning:" in result.stderr and "'order-device' has no version" in result.stderr
 
 
 def test_cli_import_json_and_namespace() -> None:
-    result = run_cli("import", str(EXAMPLES / "agentRoutingSpecs-core-test.json"), "--output", "json",
-                     "--namespace", "router")
+    result = run_cli(
+        "import", str(EXAMPLES / "agentRoutingSpecs-core-test.json"), "--output", "json", "--namespace", "router"
+    )
     assert result.returncode == 0, result.stderr
     docs = json.loads(result.stdout)
     assert [(x["metadata"]["name"], x["metadata"]["namespace"]) for x in docs] == [
-        ("agent1", "router"), ("agent2", "router")]
+        ("agent1", "router"),
+        ("agent2", "router"),
+    ]
     assert docs[0]["spec"]["providedCapabilities"][1] == {
-        "name": "capability2", "version": "1.0.0", "description": "capability2 description"}
+        "name": "capability2",
+        "version": "1.0.0",
+        "description": "capability2 description",
+    }
 
 
 def test_cli_import_rejects_the_invalid_spec_with_exit_2() -> None:
@@ -193,8 +210,12 @@ def test_cli_convert() -> None:
     assert doc["@type"] == "lmos:Agent" and doc["lmos:supportedChannels"] == ["web", "app"]
     specs = run_cli("convert", str(EXAMPLES / "sample-agent-capabilities.json"), "--to", "routing-spec")
     assert specs.returncode == 0, specs.stderr
-    assert [s["name"] for s in json.loads(specs.stdout)] == ["billing-agent", "sales-agent", "ordering-agent",
-                                                              "faq-agent"]
+    assert [s["name"] for s in json.loads(specs.stdout)] == [
+        "billing-agent",
+        "sales-agent",
+        "ordering-agent",
+        "faq-agent",
+    ]
     assert "not strict SemVer" in specs.stderr
     bad = run_cli("convert", str(DESCRIPTIONS / "a2a-card-v1.json"), "--to", "openapi")
     assert bad.returncode == 2 and "not a format" in bad.stderr
@@ -205,10 +226,12 @@ def test_cli_convert() -> None:
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=10)
+    max_leaves=10,
+)
 _REFERENCE_DOCS = [json.loads(p.read_text()) for p in sorted(DESCRIPTIONS.glob("*.json"))] + [
     json.loads((EXAMPLES / "agentRoutingSpecs-core-test.json").read_text()),
-    json.loads((EXAMPLES / "sample-agent-capabilities.json").read_text())]
+    json.loads((EXAMPLES / "sample-agent-capabilities.json").read_text()),
+]
 
 
 def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -251,11 +274,11 @@ def test_any_json_reads_or_fails_cleanly(data: object) -> None:
     _reads_or_fails_cleanly(data)
 
 
-@given(st.sampled_from(_REFERENCE_DOCS).flatmap(
-    lambda doc: st.tuples(st.just(doc), st.sampled_from(_paths(doc)), _json)))
+@given(
+    st.sampled_from(_REFERENCE_DOCS).flatmap(lambda doc: st.tuples(st.just(doc), st.sampled_from(_paths(doc)), _json))
+)
 @settings(database=None, max_examples=300, deadline=None)
-def test_mutated_reference_documents_read_or_fail_cleanly(
-        case: tuple[object, tuple[object, ...], object]) -> None:
+def test_mutated_reference_documents_read_or_fail_cleanly(case: tuple[object, tuple[object, ...], object]) -> None:
     doc, path, value = case
     _reads_or_fails_cleanly(_replaced(doc, path, value))
 
@@ -265,8 +288,11 @@ def test_imported_agents_survive_the_design_file() -> None:
     from lmos_studio.model import Agent, Design
 
     agents: dict[str, Agent] = {}
-    for path in [*sorted(DESCRIPTIONS.glob("*.json")), EXAMPLES / "agentRoutingSpecs-core-test.json",
-                 EXAMPLES / "sample-agent-capabilities.json"]:
+    for path in [
+        *sorted(DESCRIPTIONS.glob("*.json")),
+        EXAMPLES / "agentRoutingSpecs-core-test.json",
+        EXAMPLES / "sample-agent-capabilities.json",
+    ]:
         for agent in detect.read_description_file(path):
             agents.setdefault(agent.key, agent)  # two files describe a billing-agent
     design = Design(agents=tuple(agents.values()))

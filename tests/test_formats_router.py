@@ -15,9 +15,13 @@ from lmos_studio.formats import description as d
 from lmos_studio.model import Capability, Endpoint
 
 EXAMPLES = REFERENCE / "lmos-router-examples"
-SPEC = {"name": "order-agent", "description": "Orders.", "version": "1.0.0",
-        "capabilities": [{"name": "cancel_order", "description": "Cancels.", "version": "1.0.0"}],
-        "addresses": [{"uri": "localhost:8080"}]}
+SPEC = {
+    "name": "order-agent",
+    "description": "Orders.",
+    "version": "1.0.0",
+    "capabilities": [{"name": "cancel_order", "description": "Cancels.", "version": "1.0.0"}],
+    "addresses": [{"uri": "localhost:8080"}],
+}
 
 
 def test_capabilities_document_imports_and_round_trips() -> None:
@@ -26,9 +30,12 @@ def test_capabilities_document_imports_and_round_trips() -> None:
     assert (agent.name, agent.id) == ("roaming-agent", "roaming-agent")
     assert agent.supported_tenants == ("northwind",) and agent.supported_channels == ("web", "app")
     assert agent.capabilities[0] == Capability(
-        id="roaming-activate-id", name="roaming-activate", version="2.0.1",
+        id="roaming-activate-id",
+        name="roaming-activate",
+        version="2.0.1",
         description="Turns roaming on or off for a line.",
-        examples=("switch on roaming for my trip", "disable data roaming"))
+        examples=("switch on roaming for my trip", "disable data roaming"),
+    )
     original = json.loads(path.read_text())
     assert capabilities_doc.agent_to_document(agent) == original
     edited = agent.model_copy(update={"supported_channels": ("web",)})
@@ -54,8 +61,10 @@ def test_capability_of_document_needs_examples() -> None:
 
 def test_routing_specs_import() -> None:
     agents = detect.read_description_file(EXAMPLES / "agentRoutingSpecs-core-test.json")
-    assert [(a.name, a.id, a.labels["version"]) for a in agents] == [("agent1", "agent1", "1.0.0"),
-                                                                     ("agent2", "agent2", "1.0.1")]
+    assert [(a.name, a.id, a.labels["version"]) for a in agents] == [
+        ("agent1", "agent1", "1.0.0"),
+        ("agent2", "agent2", "1.0.1"),
+    ]
     assert [c.name for c in agents[0].capabilities] == ["capability1", "capability2"]
     assert agents[0].endpoints == (Endpoint(protocol="http", uri="http://localhost:8080"),)
     assert all(a.original_format == "routing-spec" for a in agents)
@@ -80,16 +89,22 @@ def test_invalid_routing_spec_file_is_rejected_naming_file_and_field() -> None:
     assert "agent1" in message and "capabilities" in message
 
 
-@pytest.mark.parametrize(("change", "field", "words"), [
-    ({"extra": 1}, "extra", "unknown key"),
-    ({"name": "  "}, "name", "blank"),
-    ({"version": ""}, "version", "blank"),
-    ({"addresses": []}, "addresses", "at least one address"),
-    ({"addresses": [{"uri": "x", "port": 1}]}, "addresses[0].port", "unknown key"),
-    ({"capabilities": [{"name": "x", "version": "1.0.0"}]}, "capabilities[0].description", "missing"),
-    ({"capabilities": [{"name": "x", "version": "1.0.0", "description": "", "examples": []}]},
-     "capabilities[0].examples", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"extra": 1}, "extra", "unknown key"),
+        ({"name": "  "}, "name", "blank"),
+        ({"version": ""}, "version", "blank"),
+        ({"addresses": []}, "addresses", "at least one address"),
+        ({"addresses": [{"uri": "x", "port": 1}]}, "addresses[0].port", "unknown key"),
+        ({"capabilities": [{"name": "x", "version": "1.0.0"}]}, "capabilities[0].description", "missing"),
+        (
+            {"capabilities": [{"name": "x", "version": "1.0.0", "description": "", "examples": []}]},
+            "capabilities[0].examples",
+            "unknown key",
+        ),
+    ],
+)
 def test_routing_spec_is_strict(change: dict[str, Any], field: str, words: str) -> None:
     with pytest.raises(DesignFileError, match=words) as info:
         routing_spec.spec_to_agent({**SPEC, **change}, source="specs.json")
@@ -104,7 +119,8 @@ def test_routing_spec_address_protocol_defaults_to_http_and_round_trips() -> Non
     assert routing_spec.agent_to_spec(edited)["addresses"] == [{"protocol": "http", "uri": "localhost:8080"}]
     bare = agent.model_copy(update={"endpoints": (), "original": {}, "original_format": ""})
     assert routing_spec.agent_to_spec(bare)["addresses"] == [
-        {"protocol": "http", "uri": "http://order-agent.default.svc.cluster.local:8080"}]
+        {"protocol": "http", "uri": "http://order-agent.default.svc.cluster.local:8080"}
+    ]
 
 
 def test_seed_rows() -> None:
@@ -125,8 +141,7 @@ def test_classifier_document_imports() -> None:
     billing = agents[0]
     assert billing.id == "urn:my-company:agent:billing"
     assert billing.endpoints == (Endpoint(protocol="https", uri="https://api.my-company.com/billing"),)
-    assert (billing.supported_tenants, billing.supported_channels, billing.subset) == (
-        ("de",), ("web",), "stable")
+    assert (billing.supported_tenants, billing.supported_channels, billing.subset) == (("de",), ("web",), "stable")
     assert billing.capabilities[0].name == "View Bills" and billing.capabilities[0].version == "1.0"
     assert len(billing.capabilities[0].examples) == 10
     assert any("'1.0' is not strict SemVer" in w for w in d.warnings_of(billing))  # kept as written, reported

@@ -35,18 +35,32 @@ def test_billing_agent_td_imports_with_every_modelled_field() -> None:
     assert agent.labels == {"version": "1.3.0"}
     assert [(c.id, c.name, c.version) for c in agent.capabilities] == [
         ("urn:northwind:capability:billing:view-bill", "view-bill", "1.3.0"),
-        ("urn:northwind:capability:billing:payment-plan", "payment-plan", "1.0.0")]
+        ("urn:northwind:capability:billing:payment-plan", "payment-plan", "1.0.0"),
+    ]
     assert agent.capabilities[1].examples == ("can I pay my bill in parts", "I need more time to pay")
     assert agent.endpoints == (
-        Endpoint(protocol="https", uri="https://billing.northwind.example/actions/chat",
-                 extras={"op": "invokeaction", "contentType": "application/json", "htv:methodName": "POST"}),
-        Endpoint(protocol="wss", uri="wss://billing.northwind.example/ws", subprotocol="lmosprotocol",
-                 extras={"op": "invokeaction"}),
-        Endpoint(protocol="wss", uri="wss://billing.northwind.example/ws", subprotocol="lmosprotocol",
-                 extras={"affordance": "events/agentEvent", "op": "subscribeevent"}))
+        Endpoint(
+            protocol="https",
+            uri="https://billing.northwind.example/actions/chat",
+            extras={"op": "invokeaction", "contentType": "application/json", "htv:methodName": "POST"},
+        ),
+        Endpoint(
+            protocol="wss",
+            uri="wss://billing.northwind.example/ws",
+            subprotocol="lmosprotocol",
+            extras={"op": "invokeaction"},
+        ),
+        Endpoint(
+            protocol="wss",
+            uri="wss://billing.northwind.example/ws",
+            subprotocol="lmosprotocol",
+            extras={"affordance": "events/agentEvent", "op": "subscribeevent"},
+        ),
+    )
     assert agent.protocols == ("https", "wss")
-    assert agent.security == (SecurityScheme(name="bearer_sc", scheme="bearer",
-                                             extras={"in": "header", "format": "jwt"}),)
+    assert agent.security == (
+        SecurityScheme(name="bearer_sc", scheme="bearer", extras={"in": "header", "format": "jwt"}),
+    )
     assert agent.original_format == "td"
     assert agent.original == load("lmos-td-billing-agent.json")
     assert agent.source.endswith("lmos-td-billing-agent.json")
@@ -56,18 +70,26 @@ def test_billing_agent_td_imports_with_every_modelled_field() -> None:
 def test_minimal_agent_and_tool() -> None:
     minimal = td.td_to_agent(load("lmos-td-minimal-agent.json"), source="m.json")
     assert (minimal.name, minimal.capabilities, minimal.endpoints, minimal.security) == (
-        "store-locator-agent", (), (), ())
+        "store-locator-agent",
+        (),
+        (),
+        (),
+    )
     assert minimal.id == "urn:uuid:0c1d2e3f-1111-4222-8333-944455556666"
     tool = td.td_to_agent(load("lmos-td-tool.json"))
     assert tool.name == "tariff-catalogue"
     assert tool.annotations == {td.THING_TYPE_ANNOTATION: td.TOOL_TYPE}
-    assert tool.endpoints == (Endpoint(protocol="http", uri="http://tariffs.northwind.example/find", extras={
-        "affordance": "actions/findTariffs", "op": "invokeaction", "contentType": "application/json"}),)
+    assert tool.endpoints == (
+        Endpoint(
+            protocol="http",
+            uri="http://tariffs.northwind.example/find",
+            extras={"affordance": "actions/findTariffs", "op": "invokeaction", "contentType": "application/json"},
+        ),
+    )
     assert tool.security == ()  # nosec is "no security"
 
 
-@pytest.mark.parametrize("name", ["lmos-td-billing-agent.json", "lmos-td-minimal-agent.json",
-                                  "lmos-td-tool.json"])
+@pytest.mark.parametrize("name", ["lmos-td-billing-agent.json", "lmos-td-minimal-agent.json", "lmos-td-tool.json"])
 def test_unchanged_agent_writes_the_original_td_back(name: str) -> None:
     original = load(name)
     assert td.agent_to_td(td.td_to_agent(original)) == original
@@ -77,30 +99,42 @@ def test_edits_rewrite_only_what_changed_and_keep_unknown_fields() -> None:
     original = load("lmos-td-billing-agent.json")
     agent = td.td_to_agent(original)
     extra = Capability(name="refund", version="2.0.0", description="Refunds a payment.")
-    edited = agent.model_copy(update={"capabilities": (*agent.capabilities, extra),
-                                      "supported_channels": ("web",), "description": "New text."})
+    edited = agent.model_copy(
+        update={
+            "capabilities": (*agent.capabilities, extra),
+            "supported_channels": ("web",),
+            "description": "New text.",
+        }
+    )
     out = td.agent_to_td(edited)
     assert out["lmos:metadata"] == original["lmos:metadata"]
     assert out["actions"] == original["actions"] and out["events"] == original["events"]
     assert out["links"] == original["links"]
-    assert out["lmos:capabilities"][2] == {"name": "refund", "version": "2.0.0",
-                                           "description": "Refunds a payment."}
+    assert out["lmos:capabilities"][2] == {"name": "refund", "version": "2.0.0", "description": "Refunds a payment."}
     assert out["lmos:supportedChannels"] == ["web"]
     again = td.td_to_agent(out)
     assert (again.capabilities, again.supported_channels, again.description) == (
-        edited.capabilities, ("web",), "New text.")
+        edited.capabilities,
+        ("web",),
+        "New text.",
+    )
 
 
 def test_endpoint_and_security_edits_keep_affordance_schemas() -> None:
     original = load("lmos-td-billing-agent.json")
     agent = td.td_to_agent(original)
-    edited = agent.model_copy(update={
-        "endpoints": (agent.endpoints[0], Endpoint(protocol="mqtt", uri="mqtt://broker.example/billing")),
-        "security": (SecurityScheme(name="basic_sc", scheme="basic"),)})
+    edited = agent.model_copy(
+        update={
+            "endpoints": (agent.endpoints[0], Endpoint(protocol="mqtt", uri="mqtt://broker.example/billing")),
+            "security": (SecurityScheme(name="basic_sc", scheme="basic"),),
+        }
+    )
     out = td.agent_to_td(edited)
     assert out["actions"]["chat"]["input"] == original["actions"]["chat"]["input"]
     assert [f["href"] for f in out["actions"]["chat"]["forms"]] == [
-        "https://billing.northwind.example/actions/chat", "mqtt://broker.example/billing"]
+        "https://billing.northwind.example/actions/chat",
+        "mqtt://broker.example/billing",
+    ]
     assert "events" not in out  # its only form was removed: an affordance without forms is dropped
     assert out["security"] == ["basic_sc"] and "bearer_sc" not in out["securityDefinitions"]
     back = td.td_to_agent(out)
@@ -108,15 +142,23 @@ def test_endpoint_and_security_edits_keep_affordance_schemas() -> None:
 
 
 def test_relative_hrefs_resolve_against_base() -> None:
-    doc = {"@context": td.TD_CONTEXT, "title": "x", "base": "https://a.example/api/",
-           "actions": {"chat": {"forms": [{"href": "chat"}]}}}
+    doc = {
+        "@context": td.TD_CONTEXT,
+        "title": "x",
+        "base": "https://a.example/api/",
+        "actions": {"chat": {"forms": [{"href": "chat"}]}},
+    }
     assert td.td_to_agent(doc).endpoints[0].uri == "https://a.example/api/chat"
 
 
 def test_missing_capability_version_is_defaulted_visibly() -> None:
-    doc = {"@context": td.TD_CONTEXT, "@type": "lmos:Agent", "title": "Faq Bot",
-           "version": {"instance": "2.3.4"},
-           "lmos:capabilities": [{"name": "faq"}, {"name": "greet", "version": "1.0.0"}]}
+    doc = {
+        "@context": td.TD_CONTEXT,
+        "@type": "lmos:Agent",
+        "title": "Faq Bot",
+        "version": {"instance": "2.3.4"},
+        "lmos:capabilities": [{"name": "faq"}, {"name": "greet", "version": "1.0.0"}],
+    }
     agent = td.td_to_agent(doc)
     assert agent.name == "faq-bot"
     assert agent.capability("faq").version == "2.3.4"  # type: ignore[union-attr]
@@ -127,16 +169,23 @@ def test_missing_capability_version_is_defaulted_visibly() -> None:
     assert td.agent_to_td(agent) == doc | {"version": {"instance": "2.3.4"}}  # written back without a guess
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"@context": td.TD_CONTEXT}, "title"),
-    ({"@context": td.TD_CONTEXT, "title": "a", "lmos:capabilities": {"name": "x"}}, "lmos:capabilities"),
-    ({"@context": td.TD_CONTEXT, "title": "a", "lmos:capabilities": [{"version": "1.0.0"}]},
-     "lmos:capabilities[0].name"),
-    ({"@context": td.TD_CONTEXT, "title": "a", "security": "sc"}, "security"),
-    ({"@context": td.TD_CONTEXT, "title": "a", "actions": {"chat": {"forms": [{"op": "x"}]}}},
-     "actions.chat.forms[0].href"),
-    ({"@context": td.TD_CONTEXT, "title": "a", "lmos:supportedTenants": "acme"}, "lmos:supportedTenants"),
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"@context": td.TD_CONTEXT}, "title"),
+        ({"@context": td.TD_CONTEXT, "title": "a", "lmos:capabilities": {"name": "x"}}, "lmos:capabilities"),
+        (
+            {"@context": td.TD_CONTEXT, "title": "a", "lmos:capabilities": [{"version": "1.0.0"}]},
+            "lmos:capabilities[0].name",
+        ),
+        ({"@context": td.TD_CONTEXT, "title": "a", "security": "sc"}, "security"),
+        (
+            {"@context": td.TD_CONTEXT, "title": "a", "actions": {"chat": {"forms": [{"op": "x"}]}}},
+            "actions.chat.forms[0].href",
+        ),
+        ({"@context": td.TD_CONTEXT, "title": "a", "lmos:supportedTenants": "acme"}, "lmos:supportedTenants"),
+    ],
+)
 def test_bad_shapes_name_the_field(doc: dict[str, Any], field: str) -> None:
     with pytest.raises(DesignFileError) as info:
         td.td_to_agent(doc, source="bad.td.json")
@@ -145,8 +194,10 @@ def test_bad_shapes_name_the_field(doc: dict[str, Any], field: str) -> None:
 
 
 def test_errors_from_text_carry_the_line() -> None:
-    text = '{\n  "@context": "https://www.w3.org/2022/wot/td/v1.1",\n  "title": "a",\n' \
-           '  "lmos:capabilities": [\n    {"version": "1.0.0"}\n  ]\n}\n'
+    text = (
+        '{\n  "@context": "https://www.w3.org/2022/wot/td/v1.1",\n  "title": "a",\n'
+        '  "lmos:capabilities": [\n    {"version": "1.0.0"}\n  ]\n}\n'
+    )
     with pytest.raises(DesignFileError) as info:
         detect.read_descriptions(text, source="t.json")
     assert (info.value.line, info.value.field) == (5, "lmos:capabilities[0].name")
@@ -172,24 +223,28 @@ def test_agent_name_examples() -> None:
 # --- Agent → TD → Agent is the identity on the modelled fields ----------------------------------------
 
 _names = st.from_regex(r"[a-z]([-a-z0-9]{0,15}[a-z0-9])?", fullmatch=True)
-_json = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=10),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                                  max_size=3), max_leaves=6)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
 _versions = st.from_regex(r"v?[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?(-[a-z0-9.]{1,6})?", fullmatch=True)
 
 
 def _extras(reserved: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
-    return st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in reserved), _json,
-                           max_size=2)
+    return st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in reserved), _json, max_size=2)
 
 
 _capabilities = st.builds(
-    Capability, name=st.text(min_size=1, max_size=20).filter(str.strip), version=_versions,
-    id=st.text(max_size=20), description=st.text(max_size=40), examples=st.lists(st.text(max_size=20),
-                                                                                  max_size=3).map(tuple),
-    extras=_extras(("id", "name", "version", "description", "examples")))
-_affordances = st.sampled_from(["actions/chat", "actions/lookup", "events/agentEvent", "properties/status",
-                                "thing"])
+    Capability,
+    name=st.text(min_size=1, max_size=20).filter(str.strip),
+    version=_versions,
+    id=st.text(max_size=20),
+    description=st.text(max_size=40),
+    examples=st.lists(st.text(max_size=20), max_size=3).map(tuple),
+    extras=_extras(("id", "name", "version", "description", "examples")),
+)
+_affordances = st.sampled_from(["actions/chat", "actions/lookup", "events/agentEvent", "properties/status", "thing"])
 
 
 @st.composite
@@ -200,18 +255,30 @@ def _endpoints(draw: st.DrawFn) -> Endpoint:
     extras = draw(_extras(("href", "subprotocol", "lmos:protocol", "lmos:transport", "affordance")))
     if affordance != "actions/chat":
         extras = {"affordance": affordance, **extras}
-    return Endpoint(protocol=protocol, uri=f"{scheme}://{draw(_names)}.example/{draw(_names)}",
-                    subprotocol=draw(st.sampled_from(["", "lmosprotocol"])),
-                    transport=draw(st.sampled_from(["", "JSONRPC", "GRPC"])), extras=extras)
+    return Endpoint(
+        protocol=protocol,
+        uri=f"{scheme}://{draw(_names)}.example/{draw(_names)}",
+        subprotocol=draw(st.sampled_from(["", "lmosprotocol"])),
+        transport=draw(st.sampled_from(["", "JSONRPC", "GRPC"])),
+        extras=extras,
+    )
 
 
-_security = st.lists(st.builds(SecurityScheme, name=_names, scheme=st.sampled_from(
-    ["bearer", "basic", "apikey", "oauth2", "psk"]), extras=_extras(("scheme",))), max_size=3,
-    unique_by=lambda s: s.name).map(tuple)
+_security = st.lists(
+    st.builds(
+        SecurityScheme,
+        name=_names,
+        scheme=st.sampled_from(["bearer", "basic", "apikey", "oauth2", "psk"]),
+        extras=_extras(("scheme",)),
+    ),
+    max_size=3,
+    unique_by=lambda s: s.name,
+).map(tuple)
 _agents = st.builds(
-    Agent, name=_names, namespace=_names,
-    labels=st.dictionaries(_names, st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,8}[a-z0-9])?", fullmatch=True),
-                           max_size=3),
+    Agent,
+    name=_names,
+    namespace=_names,
+    labels=st.dictionaries(_names, st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,8}[a-z0-9])?", fullmatch=True), max_size=3),
     annotations=st.dictionaries(st.text(min_size=1, max_size=10), st.text(max_size=10), max_size=2),
     id=st.one_of(st.text(max_size=20), st.just("urn:x:agent:1"), st.just("")),
     description=st.text(max_size=40),
@@ -219,10 +286,21 @@ _agents = st.builds(
     supported_channels=st.lists(st.text(max_size=8), max_size=3).map(tuple),
     capabilities=st.lists(_capabilities, max_size=4).map(tuple),
     endpoints=st.lists(_endpoints(), max_size=4).map(tuple),
-    security=_security)
+    security=_security,
+)
 
-MODELLED = ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
-            "supported_channels", "capabilities", "security")
+MODELLED = (
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "id",
+    "description",
+    "supported_tenants",
+    "supported_channels",
+    "capabilities",
+    "security",
+)
 
 
 def _same(agent: Agent, back: Agent) -> None:

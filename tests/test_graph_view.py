@@ -51,8 +51,13 @@ def test_sample_graph_invariants(path: Path) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(n_agents=st.integers(0, 40), n_channels=st.integers(0, 6), n_groups=st.integers(0, 6),
-       n_edges=st.integers(0, 60), seed=st.integers(0, 1000))
+@given(
+    n_agents=st.integers(0, 40),
+    n_channels=st.integers(0, 6),
+    n_groups=st.integers(0, 6),
+    n_edges=st.integers(0, 60),
+    seed=st.integers(0, 1000),
+)
 def test_synthetic_graph_invariants(n_agents: int, n_channels: int, n_groups: int, n_edges: int, seed: int) -> None:
     check_invariants(synthetic_design(n_agents, n_channels, n_groups, n_edges, seed=seed))
 
@@ -68,8 +73,11 @@ def test_unknown_trust_targets_are_left_out() -> None:
 
 def test_group_trust_and_membership_edges() -> None:
     graph = build_graph(read_design(ACME))
-    assert graph.has_edge("group:billing-domain", "agent:default/contract-agent",
-                          "trust:group:billing-domain->contract-agent[view-contract]")
+    assert graph.has_edge(
+        "group:billing-domain",
+        "agent:default/contract-agent",
+        "trust:group:billing-domain->contract-agent[view-contract]",
+    )
     assert graph.has_edge("group:billing-domain", "agent:default/billing-agent-stable", MEMBER_KEY)
     assert graph.has_edge("channel:default/acme-ivr-canary", "agent:default/billing-agent-canary", MEMBER_KEY)
     data = graph.get_edge_data("agent:default/contract-agent", "agent:default/billing-agent-stable")
@@ -91,8 +99,11 @@ def test_filters() -> None:
     assert agents == {"agent:default/billing-agent-canary", "agent:default/contract-agent-canary"}
     assert "channel:default/acme-web-stable" not in canary and "channel:default/acme-ivr-canary" in canary
     one_group = filter_graph(graph, GraphFilter(group="group:billing-domain"))
-    assert set(one_group) == {"group:billing-domain", "agent:default/billing-agent-stable",
-                              "agent:default/billing-agent-canary"}
+    assert set(one_group) == {
+        "group:billing-domain",
+        "agent:default/billing-agent-stable",
+        "agent:default/billing-agent-canary",
+    }
     assert filter_graph(graph, GraphFilter()) is graph
     subset = filter_graph(graph, GraphFilter(agents=frozenset({"agent:lmos-demo/weather-agent"})))
     assert {n for n, k in subset.nodes(data="kind") if k == AGENT} == {"agent:lmos-demo/weather-agent"}
@@ -116,8 +127,9 @@ def test_highlights() -> None:
 
 def test_dot_quotes_everything() -> None:
     design = read_design(ACME)
-    design = design.replace(trust_edges=(TrustEdge(caller="contract-agent", callee="billing-agent-stable",
-                                                   capabilities=('say "hi"',)),))
+    design = design.replace(
+        trust_edges=(TrustEdge(caller="contract-agent", callee="billing-agent-stable", capabilities=('say "hi"',)),)
+    )
     dot = to_dot(build_graph(design))
     assert dot.startswith('digraph "acme" {') and dot.rstrip().endswith("}")
     assert 'label="say \\"hi\\""' in dot
@@ -138,12 +150,14 @@ def test_html_is_offline_and_escaped() -> None:
 def test_label_and_tooltip_escaping() -> None:
     assert label_text("a<b>&c") == "a&lt;b>&amp;c"  # vis-network's html label mode decodes exactly these
     assert tooltip("<x>", [("k", PAYLOAD), ("empty", "")]) == (
-        "<b>&lt;x&gt;</b><br><span class=\"k\">k:</span> &lt;img src=x onerror=alert(1)&gt;")
+        '<b>&lt;x&gt;</b><br><span class="k">k:</span> &lt;img src=x onerror=alert(1)&gt;'
+    )
 
 
 def test_large_design_turns_physics_off() -> None:
     big = render_html(build_graph(synthetic_design(200, 5, 5, 100)))
     small = render_html(build_graph(synthetic_design(10, 2, 2, 10)))
+
     def physics(html: str) -> bool:
         options = json.loads(re.search(r"var options = (\{.*?\});\n", html).group(1))  # type: ignore[union-attr]
         return bool(options["physics"]["enabled"])

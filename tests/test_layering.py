@@ -21,8 +21,11 @@ def imports(path: Path) -> set[str]:
 
 
 def test_no_streamlit_in_the_library_outside_ui() -> None:
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "lmos_studio").rglob("*.py")
-                 if "ui" not in p.relative_to(ROOT / "lmos_studio").parts[:1] and "streamlit" in imports(p)]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "lmos_studio").rglob("*.py")
+        if "ui" not in p.relative_to(ROOT / "lmos_studio").parts[:1] and "streamlit" in imports(p)
+    ]
     assert offenders == []
 
 

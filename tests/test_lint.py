@@ -26,34 +26,67 @@ from tests.conftest import ACME, SAMPLES, run_cli
 EXAMPLES = ("please do it", "do it now")
 
 
-def cap(name: str, version: str = "1.0.0", *, description: str = "",
-        examples: tuple[str, ...] = EXAMPLES) -> Capability:
-    return Capability(name=name, version=version, description=description or f"Lets a customer {name}",
-                      examples=examples)
+def cap(
+    name: str, version: str = "1.0.0", *, description: str = "", examples: tuple[str, ...] = EXAMPLES
+) -> Capability:
+    return Capability(
+        name=name, version=version, description=description or f"Lets a customer {name}", examples=examples
+    )
 
 
-def agent(name: str, *caps: Capability, tenants: tuple[str, ...] = ("acme",), subset: str = "",
-          protocols: tuple[str, ...] = ("http",), channels: tuple[str, ...] = ("web",)) -> Agent:
-    return Agent(name=name, supported_tenants=tenants, supported_channels=channels, capabilities=caps,
-                 labels={"subset": subset} if subset else {}, endpoints=tuple(Endpoint(protocol=p) for p in protocols))
+def agent(
+    name: str,
+    *caps: Capability,
+    tenants: tuple[str, ...] = ("acme",),
+    subset: str = "",
+    protocols: tuple[str, ...] = ("http",),
+    channels: tuple[str, ...] = ("web",),
+) -> Agent:
+    return Agent(
+        name=name,
+        supported_tenants=tenants,
+        supported_channels=channels,
+        capabilities=caps,
+        labels={"subset": subset} if subset else {},
+        endpoints=tuple(Endpoint(protocol=p) for p in protocols),
+    )
 
 
-def channel(name: str = "acme-web", *required: tuple[str, str], subset: str = "stable", tenant: str = "acme",
-            label: str = "web") -> Channel:
-    return Channel(name=name, labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": subset},
-                   required_capabilities=tuple(RequiredCapability(name=n, version=v) for n, v in required))
+def channel(
+    name: str = "acme-web", *required: tuple[str, str], subset: str = "stable", tenant: str = "acme", label: str = "web"
+) -> Channel:
+    return Channel(
+        name=name,
+        labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": subset},
+        required_capabilities=tuple(RequiredCapability(name=n, version=v) for n, v in required),
+    )
 
 
 def base(**changes: object) -> Design:
     """A clean design: two agents in one resolved channel, one trust edge, one group."""
-    design = Design(agents=(agent("billing", cap("view-bill", description="Show the current bill and amount due",
-                                                 examples=("show my bill", "how much do I owe"))),
-                            agent("contract", cap("view-contract", description="Explain contract terms",
-                                                  examples=("when does my contract end", "notice period")))),
-                    channels=(channel("acme-web", ("view-bill", ">=1.0.0"), ("view-contract", "*")),),
-                    groups=(Group(name="billing-domain", members=("billing",)),),
-                    trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",),
-                                           protocol="http"),))
+    design = Design(
+        agents=(
+            agent(
+                "billing",
+                cap(
+                    "view-bill",
+                    description="Show the current bill and amount due",
+                    examples=("show my bill", "how much do I owe"),
+                ),
+            ),
+            agent(
+                "contract",
+                cap(
+                    "view-contract",
+                    description="Explain contract terms",
+                    examples=("when does my contract end", "notice period"),
+                ),
+            ),
+        ),
+        channels=(channel("acme-web", ("view-bill", ">=1.0.0"), ("view-contract", "*")),),
+        groups=(Group(name="billing-domain", members=("billing",)),),
+        trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",), protocol="http"),),
+    )
     return design.replace(**changes)
 
 
@@ -78,18 +111,39 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
     "orphan-agent": with_agents(agent("lonely", cap("joke"))),
     "cross-tenant-trust": lambda d: d.replace(
         agents=(d.agents[0], agent("contract", cap("view-contract"), tenants=("globex",))),
-        channels=(channel("acme-web", ("view-bill", "*")),)),
+        channels=(channel("acme-web", ("view-bill", "*")),),
+    ),
     "unknown-trust-target": lambda d: d.replace(trust_edges=(TrustEdge(caller="contract", callee="ghost"),)),
-    "protocol-mismatch": lambda d: d.replace(agents=(d.agents[0], agent(
-        "contract", cap("view-contract", description="Explain contract terms"), protocols=("mqtt",)))),
+    "protocol-mismatch": lambda d: d.replace(
+        agents=(
+            d.agents[0],
+            agent("contract", cap("view-contract", description="Explain contract terms"), protocols=("mqtt",)),
+        )
+    ),
     "missing-examples": lambda d: d.replace(agents=(agent("billing", cap("view-bill", examples=())), d.agents[1])),
     "ambiguous-capabilities": lambda d: d.replace(
-        agents=(agent("billing", cap("view-bill", description="Show the current bill and amount due",
-                                     examples=("show my bill", "how much do I owe"))),
-                agent("contract", cap("view-contract", description="Show the current bill and amount due",
-                                      examples=("show my bill", "how much do I owe"))))),
+        agents=(
+            agent(
+                "billing",
+                cap(
+                    "view-bill",
+                    description="Show the current bill and amount due",
+                    examples=("show my bill", "how much do I owe"),
+                ),
+            ),
+            agent(
+                "contract",
+                cap(
+                    "view-contract",
+                    description="Show the current bill and amount due",
+                    examples=("show my bill", "how much do I owe"),
+                ),
+            ),
+        )
+    ),
     "canary-without-agents": lambda d: d.replace(
-        channels=(*d.channels, channel("acme-web-canary", ("view-bill", "*"), subset="canary"))),
+        channels=(*d.channels, channel("acme-web-canary", ("view-bill", "*"), subset="canary"))
+    ),
     "invalid-name": lambda d: d.replace(groups=(Group(name="PCI Zone", members=("billing",)),)),
 }
 
@@ -109,13 +163,16 @@ def test_code_triggers(code: str) -> None:
     assert finding.objects and finding.message and finding.fix
 
 
-@pytest.mark.parametrize(("change", "why"), [
-    (lambda d: d.replace(channels=(channel("acme-web", ("view-bill", ">=2.0.0")),)), "version"),
-    (lambda d: d.replace(channels=(channel("acme-web", ("refund", "*")),)), "name"),
-    (lambda d: d.replace(channels=(channel("globex-web", ("view-bill", "*"), tenant="globex"),)), "tenant"),
-    (lambda d: d.replace(channels=(channel("acme-ivr", ("view-bill", "*"), label="ivr"),)), "channel"),
-    (lambda d: d.replace(channels=(channel("acme-web-canary", ("view-bill", "*"), subset="canary"),)), "subset"),
-])
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda d: d.replace(channels=(channel("acme-web", ("view-bill", ">=2.0.0")),)), "version"),
+        (lambda d: d.replace(channels=(channel("acme-web", ("refund", "*")),)), "name"),
+        (lambda d: d.replace(channels=(channel("globex-web", ("view-bill", "*"), tenant="globex"),)), "tenant"),
+        (lambda d: d.replace(channels=(channel("acme-ivr", ("view-bill", "*"), label="ivr"),)), "channel"),
+        (lambda d: d.replace(channels=(channel("acme-web-canary", ("view-bill", "*"), subset="canary"),)), "subset"),
+    ],
+)
 def test_unresolved_says_why(change: Callable[[Design], Design], why: str) -> None:
     (finding,) = codes(change(base()))["unresolved-capability"]
     assert f"unresolved because of {why}:" in finding.message
@@ -129,8 +186,10 @@ def test_ambiguity_shows_the_similarity() -> None:
 
 
 def test_canary_rollout_channel_counts_as_canary() -> None:
-    design = base(channels=(*base().channels, channel("acme-web-next", ("view-bill", "*"), label="chat")),
-                  rollouts=(ChannelRollout(name="r", canary_channel="acme-web-next", stable_channel="acme-web"),))
+    design = base(
+        channels=(*base().channels, channel("acme-web-next", ("view-bill", "*"), label="chat")),
+        rollouts=(ChannelRollout(name="r", canary_channel="acme-web-next", stable_channel="acme-web"),),
+    )
     assert "canary-without-agents" in codes(design)
 
 
@@ -141,8 +200,10 @@ def test_trust_capability_not_provided() -> None:
 
 
 def test_invalid_names_cover_agents_channels_and_labels() -> None:
-    design = base(agents=(*base().agents, agent("Bad_Name", cap("view-bill"))),
-                  channels=(channel("acme-web", ("view-bill", "*"), label="chat app"),))
+    design = base(
+        agents=(*base().agents, agent("Bad_Name", cap("view-bill"))),
+        channels=(channel("acme-web", ("view-bill", "*"), label="chat app"),),
+    )
     objects = {f.objects[0] for f in codes(design)["invalid-name"]}
     assert objects == {"agent:default/Bad_Name", "channel:default/acme-web"}
 

@@ -36,20 +36,31 @@ URL = "http://registry.test:8090"
 
 REQUEST = httpx.Request("GET", URL)
 ERROR_TABLE: list[tuple[Exception, type[RegistryError]]] = [
-    (httpx.ConnectTimeout("t"), RegistryUnavailable), (httpx.ReadTimeout("t"), RegistryUnavailable),
-    (httpx.WriteTimeout("t"), RegistryUnavailable), (httpx.PoolTimeout("t"), RegistryUnavailable),
-    (httpx.ConnectError("refused"), RegistryUnavailable), (httpx.ReadError("r"), RegistryUnavailable),
-    (httpx.WriteError("w"), RegistryUnavailable), (httpx.CloseError("c"), RegistryUnavailable),
-    (httpx.ProxyError("p"), RegistryUnavailable), (httpx.RemoteProtocolError("bad"), RegistryUnavailable),
-    (httpx.LocalProtocolError("bad"), RegistryError), (httpx.UnsupportedProtocol("ftp"), RegistryError),
-    (httpx.DecodingError("gzip"), RegistryError), (httpx.TooManyRedirects("loop"), RegistryError),
-    (httpx.InvalidURL("bad url"), RegistryError), (httpx.CookieConflict("two"), RegistryError),
-    (httpx.StreamConsumed(), RegistryError), (httpx.StreamClosed(), RegistryError),
-    (httpx.ResponseNotRead(), RegistryError), (httpx.RequestNotRead(), RegistryError),
-    (httpx.HTTPStatusError("x", request=REQUEST, response=httpx.Response(503, request=REQUEST)),
-     RegistryUnavailable),
-    (httpx.NetworkError("n"), RegistryUnavailable), (httpx.TimeoutException("t"), RegistryUnavailable),
-    (httpx.TransportError("t"), RegistryError), (httpx.RequestError("r"), RegistryError),
+    (httpx.ConnectTimeout("t"), RegistryUnavailable),
+    (httpx.ReadTimeout("t"), RegistryUnavailable),
+    (httpx.WriteTimeout("t"), RegistryUnavailable),
+    (httpx.PoolTimeout("t"), RegistryUnavailable),
+    (httpx.ConnectError("refused"), RegistryUnavailable),
+    (httpx.ReadError("r"), RegistryUnavailable),
+    (httpx.WriteError("w"), RegistryUnavailable),
+    (httpx.CloseError("c"), RegistryUnavailable),
+    (httpx.ProxyError("p"), RegistryUnavailable),
+    (httpx.RemoteProtocolError("bad"), RegistryUnavailable),
+    (httpx.LocalProtocolError("bad"), RegistryError),
+    (httpx.UnsupportedProtocol("ftp"), RegistryError),
+    (httpx.DecodingError("gzip"), RegistryError),
+    (httpx.TooManyRedirects("loop"), RegistryError),
+    (httpx.InvalidURL("bad url"), RegistryError),
+    (httpx.CookieConflict("two"), RegistryError),
+    (httpx.StreamConsumed(), RegistryError),
+    (httpx.StreamClosed(), RegistryError),
+    (httpx.ResponseNotRead(), RegistryError),
+    (httpx.RequestNotRead(), RegistryError),
+    (httpx.HTTPStatusError("x", request=REQUEST, response=httpx.Response(503, request=REQUEST)), RegistryUnavailable),
+    (httpx.NetworkError("n"), RegistryUnavailable),
+    (httpx.TimeoutException("t"), RegistryUnavailable),
+    (httpx.TransportError("t"), RegistryError),
+    (httpx.RequestError("r"), RegistryError),
     (httpx.ProtocolError("p"), RegistryError),
 ]
 
@@ -73,16 +84,23 @@ def test_httpx_error_maps_to_ours(exc: Exception, expected: type[RegistryError])
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
-    with TddClient(URL, transport=httpx.MockTransport(handler), timeout_s=1) as client, \
-            pytest.raises(expected) as info:
+    with TddClient(URL, transport=httpx.MockTransport(handler), timeout_s=1) as client, pytest.raises(expected) as info:
         client.get("urn:x")
     assert type(info.value) is expected
     assert "registry.test" in str(info.value) and info.value.url and "registry.test" in info.value.url
 
 
-@pytest.mark.parametrize(("status", "expected"), [(404, AgentNotFound), (401, RegistryError),
-                                                  (403, RegistryError), (400, RegistryError),
-                                                  (500, RegistryUnavailable), (502, RegistryUnavailable)])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (404, AgentNotFound),
+        (401, RegistryError),
+        (403, RegistryError),
+        (400, RegistryError),
+        (500, RegistryUnavailable),
+        (502, RegistryUnavailable),
+    ],
+)
 def test_status_codes_map_to_ours(status: int, expected: type[RegistryError]) -> None:
     transport = httpx.MockTransport(lambda r: httpx.Response(status, json={"detail": "why it failed"}))
     with TddClient(URL, transport=transport) as client, pytest.raises(expected) as info:
@@ -102,6 +120,7 @@ def test_garbage_bodies_are_registry_errors(body: bytes) -> None:
 
 
 # -- a real TDD server ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -153,8 +172,7 @@ def test_cli_embedded_register_with_ttl_and_bad_input(reference: Path, tmp_path:
     from tests.conftest import run_cli
 
     env = {"LMOS_STUDIO_DATA_DIR": str(tmp_path)}
-    done = run_cli("registry", "register", str(reference / "descriptions" / "a2a-card-v1.json"), "--ttl", "60",
-                   env=env)
+    done = run_cli("registry", "register", str(reference / "descriptions" / "a2a-card-v1.json"), "--ttl", "60", env=env)
     assert done.returncode == 0, done.stderr
     table = run_cli("registry", "search", "--text", "contract", env=env)
     assert "contract-assistant" in table.stdout and "contract-agent" in table.stdout  # + the seeded sample
@@ -162,8 +180,12 @@ def test_cli_embedded_register_with_ttl_and_bad_input(reference: Path, tmp_path:
     bad.write_text('{"hello": 1}')
     failed = run_cli("registry", "register", str(bad), env=env)
     assert failed.returncode == 2 and "bad.json" in failed.stderr
-    invalid = run_cli("registry", "register", str(reference / "lmos-router-examples" /
-                                                  "invalid-agentRoutingSpecs-core-test.json"), env=env)
+    invalid = run_cli(
+        "registry",
+        "register",
+        str(reference / "lmos-router-examples" / "invalid-agentRoutingSpecs-core-test.json"),
+        env=env,
+    )
     assert invalid.returncode == 2 and "Traceback" not in invalid.stderr
 
 
@@ -203,8 +225,9 @@ def stub_server(route: Route) -> Iterator[str]:
 def operator_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
     """WireMock stubs recorded from lmos-runtime, plus our routing for acme/ivr; checks the headers."""
     assert handler.headers["x-namespace"] == "default" and handler.headers["x-subset"] == "stable"
-    stubs = {json.loads(p.read_text())["request"]["url"]: json.loads(p.read_text())["response"]
-             for p in STUBS.glob("*.json")}
+    stubs = {
+        json.loads(p.read_text())["request"]["url"]: json.loads(p.read_text())["response"] for p in STUBS.glob("*.json")
+    }
     if handler.path in stubs:
         response = stubs[handler.path]
         return int(response["status"]), response.get("jsonBody", b"")
@@ -256,14 +279,23 @@ def test_slow_server_times_out_with_a_message() -> None:
 
 # -- Kubernetes API ----------------------------------------------------------------------------------------
 
+
 def kube_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
     if handler.headers.get("Authorization") != "Bearer kube-token":
         return 401, {"kind": "Status", "message": "Unauthorized"}
     if handler.path == "/apis/lmos.eclipse/v1/namespaces/acme/agents":
-        items = [yaml.safe_load((REFERENCE / "lmos-operator" / f).read_text())
-                 for f in ("acme-billing-agent-v1.yaml", "acme-contract-agent-v1.yaml")]
-        items.append({"apiVersion": "lmos.eclipse/v1", "kind": "Agent", "metadata": {"name": "broken"},
-                      "spec": {"providedCapabilities": "not-a-list"}})
+        items = [
+            yaml.safe_load((REFERENCE / "lmos-operator" / f).read_text())
+            for f in ("acme-billing-agent-v1.yaml", "acme-contract-agent-v1.yaml")
+        ]
+        items.append(
+            {
+                "apiVersion": "lmos.eclipse/v1",
+                "kind": "Agent",
+                "metadata": {"name": "broken"},
+                "spec": {"providedCapabilities": "not-a-list"},
+            }
+        )
         return 200, {"apiVersion": "lmos.eclipse/v1", "kind": "AgentList", "items": items}
     if handler.path == "/apis/lmos.eclipse/v1/namespaces/acme/channels":
         items = [yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())]
@@ -271,13 +303,18 @@ def kube_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
     return 404, {"kind": "Status", "message": "not found"}
 
 
-def write_kubeconfig(path: Path, server: str, *, token: str = "kube-token", user: dict[str, Any] | None = None
-                     ) -> Path:
-    config = {"apiVersion": "v1", "kind": "Config", "current-context": "stub",
-              "clusters": [{"name": "c", "cluster": {"server": server}}],
-              "users": [{"name": "u", "user": user or {"token": token}}],
-              "contexts": [{"name": "stub", "context": {"cluster": "c", "user": "u", "namespace": "acme"}},
-                           {"name": "other", "context": {"cluster": "c", "user": "u"}}]}
+def write_kubeconfig(path: Path, server: str, *, token: str = "kube-token", user: dict[str, Any] | None = None) -> Path:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "stub",
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": user or {"token": token}}],
+        "contexts": [
+            {"name": "stub", "context": {"cluster": "c", "user": "u", "namespace": "acme"}},
+            {"name": "other", "context": {"cluster": "c", "user": "u"}},
+        ],
+    }
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -326,8 +363,12 @@ def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.sqlite3")
     with stub_server(operator_route) as operator, stub_server(kube_route) as kube:
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube)
-        sources = [SourceSpec("embedded"), SourceSpec("operator", operator, tenants=("acme",)),
-                   SourceSpec("kubernetes", str(kubeconfig)), SourceSpec("tdd", "http://127.0.0.1:9")]
+        sources = [
+            SourceSpec("embedded"),
+            SourceSpec("operator", operator, tenants=("acme",)),
+            SourceSpec("kubernetes", str(kubeconfig)),
+            SourceSpec("tdd", "http://127.0.0.1:9"),
+        ]
         outcome = search_sources(sources, Query(capability="view-bill"), store=store)
     origins = {f.source for f in outcome.found}
     assert origins == {"embedded registry", f"operator {operator}", f"kubernetes {kubeconfig}"}
@@ -347,8 +388,15 @@ def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = run_cli("registry", "serve", "--port", str(port), "--db", str(tmp_path / "r.sqlite3"),
-                       env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+        done = run_cli(
+            "registry",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "r.sqlite3"),
+            env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)},
+        )
     assert done.returncode == 2 and f"127.0.0.1:{port}" in done.stderr
 
 

@@ -23,9 +23,21 @@ ENV = {"LMOS_STUDIO_MDNS_INTERFACES": "127.0.0.1"}
 
 def test_announce_and_discover_across_processes(tmp_path: Path, reference: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), **ENV}
-    agent = subprocess.Popen([sys.executable, "-m", "lmos_studio", "announce",
-                              str(reference / "descriptions" / "lmos-td-billing-agent.json"), "--duration", "60"],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lmos_studio",
+            "announce",
+            str(reference / "descriptions" / "lmos-td-billing-agent.json"),
+            "--duration",
+            "60",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         with registry_server(tmp_path, env={**ENV}, announce=True) as url:
             assert agent.stdout is not None
@@ -56,8 +68,13 @@ def announced_in_subprocess(td: dict[str, object], tmp_path: Path) -> Iterator[s
     path = tmp_path / "td.json"
     path.write_text(json.dumps(td))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), **ENV}
-    proc = subprocess.Popen([sys.executable, "-m", "lmos_studio", "announce", str(path), "--duration", "60"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lmos_studio", "announce", str(path), "--duration", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()
@@ -79,13 +96,14 @@ def test_bad_interface_setting_is_a_config_error(bad: str) -> None:
         discover(0.1, interfaces=[bad])
 
 
-
 def test_registry_server_registers_announced_agents_with_a_ttl(tmp_path: Path) -> None:
     import httpx
 
     td = make_td("announced-agent", caps=("mdns-cap",), thing_id="urn:test:announced")
-    with registry_server(tmp_path, env=ENV, args=("--discover", "1")) as url, \
-            announced_in_subprocess(td, tmp_path) as announced:
+    with (
+        registry_server(tmp_path, env=ENV, args=("--discover", "1")) as url,
+        announced_in_subprocess(td, tmp_path) as announced,
+    ):
         found: dict[str, object] = {}
         for _ in range(60):  # bounded polling: the server browses every second
             body = httpx.get(f"{url}/search", params={"capability": "mdns-cap"}).json()

@@ -108,8 +108,10 @@ def test_browser_search_open_add(start_app, page, tmp_path: Path) -> None:  # ty
     data = tmp_path / "data"
     store = Store(data / "registry.sqlite3")
     store.put("urn:test:evil", make_td("evil-agent", caps=("hack-things",), description=EVIL))
-    store.put("urn:test:roam", make_td("roaming-helper", caps=("roaming-activate",),
-                                       description="Switches roaming on for travellers"))
+    store.put(
+        "urn:test:roam",
+        make_td("roaming-helper", caps=("roaming-activate",), description="Switches roaming on for travellers"),
+    )
     url = start_app()
     page.goto(url)
     page.get_by_test_id("stSidebarNav").get_by_text("Registry").click()  # through the app frame, as a person would

@@ -58,8 +58,7 @@ def test_put_get_replace_delete(server: str) -> None:
 
 
 def test_post_anonymous_gets_urn_uuid(server: str) -> None:
-    response = httpx.post(f"{server}/things", content=json.dumps(make_td("anon")),
-                          headers={"Content-Type": TD})
+    response = httpx.post(f"{server}/things", content=json.dumps(make_td("anon")), headers={"Content-Type": TD})
     assert response.status_code == 201
     location = response.headers["location"]
     assert location.startswith("/things/urn:uuid:")
@@ -72,8 +71,9 @@ def test_ttl_registration_and_empty_patch(server: str) -> None:
     assert put(server, "urn:test:ttl", make_td("ttl", ttl=3600)).status_code == 201
     reg = httpx.get(f"{server}/things/urn:test:ttl").json()["registration"]
     assert reg["ttl"] == 3600 and reg["expires"] > reg["created"]
-    renewed = httpx.patch(f"{server}/things/urn:test:ttl", content=b"{}",
-                          headers={"Content-Type": "application/merge-patch+json"})
+    renewed = httpx.patch(
+        f"{server}/things/urn:test:ttl", content=b"{}", headers={"Content-Type": "application/merge-patch+json"}
+    )
     assert renewed.status_code == 204
     assert httpx.get(f"{server}/things/urn:test:ttl").json()["registration"]["expires"] >= reg["expires"]
     assert_problem(put(server, "urn:test:ttl2", make_td("t", ttl=-5)), 400, "registration.ttl")
@@ -82,15 +82,19 @@ def test_ttl_registration_and_empty_patch(server: str) -> None:
 def test_merge_patch(server: str) -> None:
     put(server, "urn:test:patch", make_td("patch", description="old"))
     patch = {"description": "new", "actions": None}
-    response = httpx.patch(f"{server}/things/urn:test:patch", content=json.dumps(patch),
-                           headers={"Content-Type": "application/merge-patch+json"})
+    response = httpx.patch(
+        f"{server}/things/urn:test:patch",
+        content=json.dumps(patch),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert response.status_code == 204
     body = httpx.get(f"{server}/things/urn:test:patch").json()
     assert body["description"] == "new" and "actions" not in body
     wrong = httpx.patch(f"{server}/things/urn:test:patch", json=patch)
     assert_problem(wrong, 415, "Content-Type")
-    missing = httpx.patch(f"{server}/things/urn:nope", content=b"{}",
-                          headers={"Content-Type": "application/merge-patch+json"})
+    missing = httpx.patch(
+        f"{server}/things/urn:nope", content=b"{}", headers={"Content-Type": "application/merge-patch+json"}
+    )
     assert_problem(missing, 404)
 
 
@@ -112,8 +116,13 @@ def test_listing_paginates_with_link(server: str) -> None:
 
 
 def test_search_endpoint_with_facets(server: str) -> None:
-    put(server, "urn:test:s1", make_td("searchable-billing", caps=("pay-invoice",), tenants=("globex",),
-                                       description="Settles outstanding invoices"))
+    put(
+        server,
+        "urn:test:s1",
+        make_td(
+            "searchable-billing", caps=("pay-invoice",), tenants=("globex",), description="Settles outstanding invoices"
+        ),
+    )
     body = httpx.get(f"{server}/search", params={"capability": "pay-invoice"}).json()
     assert [t["id"] for t in body["items"]] == ["urn:test:s1"] and body["total"] == 1
     assert body["facets"]["tenant"] == {"globex": 1}
@@ -152,8 +161,11 @@ def test_events_stream_and_last_event_id(server: str) -> None:
     put(server, "urn:test:ev", make_td("ev", description="2"))
     httpx.delete(f"{server}/things/urn:test:ev")
     thread.join(20)
-    assert received == [("thing_created", "urn:test:ev"), ("thing_updated", "urn:test:ev"),
-                        ("thing_deleted", "urn:test:ev")]
+    assert received == [
+        ("thing_created", "urn:test:ev"),
+        ("thing_updated", "urn:test:ev"),
+        ("thing_deleted", "urn:test:ev"),
+    ]
 
 
 def _raw(server: str, head: bytes, body_chunks: Iterator[bytes]) -> tuple[int, int]:
@@ -183,15 +195,13 @@ def _raw(server: str, head: bytes, body_chunks: Iterator[bytes]) -> tuple[int, i
 
 def test_declared_50mb_body_is_refused_before_reading(server: str) -> None:
     size = 50 * 2**20
-    head = (f"PUT /things/urn:big HTTP/1.1\r\nHost: x\r\nContent-Type: {TD}\r\n"
-            f"Content-Length: {size}\r\n\r\n").encode()
+    head = (f"PUT /things/urn:big HTTP/1.1\r\nHost: x\r\nContent-Type: {TD}\r\nContent-Length: {size}\r\n\r\n").encode()
     status, sent = _raw(server, head, iter([b"{" + b" " * 65535] * 800))
     assert status == 413 and sent < size
 
 
 def test_streamed_body_over_the_limit_is_refused(server: str) -> None:
-    head = (f"POST /things HTTP/1.1\r\nHost: x\r\nContent-Type: {TD}\r\n"
-            f"Transfer-Encoding: chunked\r\n\r\n").encode()
+    head = (f"POST /things HTTP/1.1\r\nHost: x\r\nContent-Type: {TD}\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
     chunk = b"x" * 65536
     framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
     status, sent = _raw(server, head, iter([framed] * 800))  # 50 MiB if the server kept reading
@@ -219,9 +229,15 @@ def test_wrong_content_type_is_415(server: str, content_type: str) -> None:
     assert_problem(response, 415, "Content-Type")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ("not json", "body"), ("[1, 2]", "body"), ('"text"', "body"),
-    ('{"@context": "https://www.w3.org/2022/wot/td/v1.1"}', "title")])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("not json", "body"),
+        ("[1, 2]", "body"),
+        ('"text"', "body"),
+        ('{"@context": "https://www.w3.org/2022/wot/td/v1.1"}', "title"),
+    ],
+)
 def test_bad_bodies_name_the_field(server: str, body: str, field: str) -> None:
     response = httpx.put(f"{server}/things/urn:bad", content=body, headers={"Content-Type": TD})
     assert_problem(response, 400, field)
@@ -265,8 +281,7 @@ class Clock:
 def test_expiry_through_the_api_with_a_controlled_clock(tmp_path: Path) -> None:
     clock = Clock()
     client = TestClient(create_app(Store(tmp_path / "c.sqlite3", now=clock, seed=False)))
-    client.put("/things/urn:t", content=json.dumps(make_td("t")), headers={"Content-Type": TD},
-               params={"ttl": 30})
+    client.put("/things/urn:t", content=json.dumps(make_td("t")), headers={"Content-Type": TD}, params={"ttl": 30})
     reg = client.get("/things/urn:t").json()["registration"]
     assert reg["ttl"] == 30 and reg["expires"].endswith("Z")
     clock.t += 31
@@ -287,8 +302,7 @@ def test_last_event_id_replays_missed_events(server: str) -> None:
     put(server, "urn:test:replay", make_td("replay"))
     httpx.delete(f"{server}/things/urn:test:replay")
     seen: list[tuple[str, str]] = []
-    with httpx.stream("GET", f"{server}/events/thing_deleted", headers={"Last-Event-ID": "0"},
-                      timeout=20) as stream:
+    with httpx.stream("GET", f"{server}/events/thing_deleted", headers={"Last-Event-ID": "0"}, timeout=20) as stream:
         for line in stream.iter_lines():
             if line.startswith("data:"):
                 seen.append(("thing_deleted", json.loads(line[5:])["id"]))
@@ -323,8 +337,9 @@ def test_query_validation_and_methods_are_problems(server: str) -> None:
 def test_expired_registration_is_purged_with_a_deleted_event(server: str) -> None:
     put(server, "urn:test:short-lived", make_td("short-lived", ttl=1))
     seen = False
-    with httpx.stream("GET", f"{server}/events/thing_deleted", timeout=30,
-                      headers={"Last-Event-ID": "0"}) as stream:  # replay: no race with the purge
+    with httpx.stream(
+        "GET", f"{server}/events/thing_deleted", timeout=30, headers={"Last-Event-ID": "0"}
+    ) as stream:  # replay: no race with the purge
         for line in stream.iter_lines():
             if line.startswith("data:") and json.loads(line[5:])["id"] == "urn:test:short-lived":
                 seen = True

@@ -22,14 +22,26 @@ class Clock:
         return self.t
 
 
-def td(name: str, *, caps: tuple[str, ...] = ("view-bill",), tenants: tuple[str, ...] = (),
-       channels: tuple[str, ...] = ("web",), description: str = "", subset: str = "") -> dict[str, Any]:
-    return {"@context": [TD_CONTEXT, {"lmos": "https://eclipse.dev/lmos/protocol/v1"}], "@type": "lmos:Agent",
-            "title": name, "description": description, "lmos:supportedTenants": list(tenants),
-            "lmos:supportedChannels": list(channels),
-            **({"lmos:kubernetes": {"labels": {"subset": subset}}} if subset else {}),
-            "lmos:capabilities": [{"name": c, "version": "1.0.0", "examples": [f"please {c}"]} for c in caps],
-            "actions": {"chat": {"forms": [{"href": f"https://{name}.example/chat"}]}}}
+def td(
+    name: str,
+    *,
+    caps: tuple[str, ...] = ("view-bill",),
+    tenants: tuple[str, ...] = (),
+    channels: tuple[str, ...] = ("web",),
+    description: str = "",
+    subset: str = "",
+) -> dict[str, Any]:
+    return {
+        "@context": [TD_CONTEXT, {"lmos": "https://eclipse.dev/lmos/protocol/v1"}],
+        "@type": "lmos:Agent",
+        "title": name,
+        "description": description,
+        "lmos:supportedTenants": list(tenants),
+        "lmos:supportedChannels": list(channels),
+        **({"lmos:kubernetes": {"labels": {"subset": subset}}} if subset else {}),
+        "lmos:capabilities": [{"name": c, "version": "1.0.0", "examples": [f"please {c}"]} for c in caps],
+        "actions": {"chat": {"forms": [{"href": f"https://{name}.example/chat"}]}},
+    }
 
 
 @pytest.fixture
@@ -104,8 +116,10 @@ def test_empty_patch_renews_ttl(store: Store, clock: Clock) -> None:
 
 
 def test_merge_patch_rfc7396() -> None:
-    assert merge_patch({"a": "b", "c": {"d": "e", "f": "g"}}, {"a": "z", "c": {"f": None}}) == \
-        {"a": "z", "c": {"d": "e"}}
+    assert merge_patch({"a": "b", "c": {"d": "e", "f": "g"}}, {"a": "z", "c": {"f": None}}) == {
+        "a": "z",
+        "c": {"d": "e"},
+    }
     assert merge_patch({"a": [1, 2]}, {"a": [3]}) == {"a": [3]}
     assert merge_patch({"a": 1}, {"b": {"c": None}}) == {"a": 1, "b": {}}
 
@@ -118,8 +132,16 @@ def test_patch_updates_the_index(store: Store) -> None:
 
 
 def test_search_filters_and_facets(store: Store) -> None:
-    store.put("urn:a", td("billing", caps=("view-bill", "pay-bill"), tenants=("acme",),
-                          channels=("web", "ivr"), description="Invoices and balances"))
+    store.put(
+        "urn:a",
+        td(
+            "billing",
+            caps=("view-bill", "pay-bill"),
+            tenants=("acme",),
+            channels=("web", "ivr"),
+            description="Invoices and balances",
+        ),
+    )
     store.put("urn:b", td("contracts", caps=("view-contract",), tenants=("globex",), channels=("web",)))
     store.put("urn:c", td("faq", caps=("faq",), channels=("app",), subset="canary"))
     assert {e.id for e in store.search(Query(capability="view-bill")).entries} == {"urn:a"}
@@ -137,7 +159,7 @@ def test_search_filters_and_facets(store: Store) -> None:
     assert page.total == 3 and len(page.entries) == 2
 
 
-@pytest.mark.parametrize("text", ['"', "NEAR(", "a OR", "*", "bill\") OR (\"x", "-- ;DROP TABLE things", "'"])
+@pytest.mark.parametrize("text", ['"', "NEAR(", "a OR", "*", 'bill") OR ("x', "-- ;DROP TABLE things", "'"])
 def test_hostile_search_text_is_literal(store: Store, text: str) -> None:
     store.put("urn:a", td("billing"))
     store.search(Query(text=text))  # no FTS syntax error, no SQL
@@ -170,8 +192,16 @@ def test_facets_agree_between_sql_and_index(store: Store, monkeypatch: pytest.Mo
     from lmos_studio.registry import store as store_module
 
     for i in range(30):
-        store.put(f"urn:f:{i}", td(f"f{i}", caps=(f"cap-{i % 4}", "common"), tenants=(f"t{i % 3}",) if i % 5 else (),
-                                   channels=("web", "ivr")[: 1 + i % 2], subset="canary" if i % 7 == 0 else ""))
+        store.put(
+            f"urn:f:{i}",
+            td(
+                f"f{i}",
+                caps=(f"cap-{i % 4}", "common"),
+                tenants=(f"t{i % 3}",) if i % 5 else (),
+                channels=("web", "ivr")[: 1 + i % 2],
+                subset="canary" if i % 7 == 0 else "",
+            ),
+        )
     queries = [Query(), Query(channel="ivr"), Query(tenant="t1"), Query(text="f1"), Query(capability="cap-2")]
     by_sql = [store.search(q).facets for q in queries]  # cache stale after the writes: SQL for small sets
     monkeypatch.setattr(store_module, "SQL_FACETS_MAX", -1)

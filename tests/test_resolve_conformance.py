@@ -31,14 +31,20 @@ def channel(name: str) -> Channel:
 def groups(resolution: Resolution) -> dict[str, dict[str, str]]:
     """group name → {capability name: providedVersion} of the generated ChannelRouting."""
     routing = channel_routing(resolution)
-    return {g["name"]: {c["name"]: c["providedVersion"] for c in g["capabilities"]}
-            for g in routing["spec"]["capabilityGroups"]}
+    return {
+        g["name"]: {c["name"]: c["providedVersion"] for c in g["capabilities"]}
+        for g in routing["spec"]["capabilityGroups"]
+    }
 
 
 BILLING_V1, BILLING_V2 = "acme-billing-agent-v1.yaml", "acme-billing-agent-v2.yaml"
 CONTRACT_V1, CONTRACT_V2 = "acme-contract-agent-v1.yaml", "acme-contract-agent-v2.yaml"
-IVR_V1, IVR_V2, WEB_V1, GLOBEX = ("acme-ivr-channel-v1.yaml", "acme-ivr-channel-v2.yaml",
-                                  "acme-web-channel-v1.yaml", "globex-web-channel-v1.yaml")
+IVR_V1, IVR_V2, WEB_V1, GLOBEX = (
+    "acme-ivr-channel-v1.yaml",
+    "acme-ivr-channel-v2.yaml",
+    "acme-web-channel-v1.yaml",
+    "globex-web-channel-v1.yaml",
+)
 
 
 def test_a1_routing_is_exactly_what_the_operator_generates() -> None:
@@ -46,23 +52,56 @@ def test_a1_routing_is_exactly_what_the_operator_generates() -> None:
     assert channel_status(resolution) == {"resolveStatus": "RESOLVED", "unresolvedRequiredCapabilities": []}
     host = "billing-agent-stable.default.svc.cluster.local"
     assert channel_routing(resolution) == {
-        "apiVersion": "lmos.eclipse/v1", "kind": "ChannelRouting",
-        "metadata": {"name": "acme-ivr-stable", "namespace": "default",
-                     "labels": {"channel": "ivr", "tenant": "acme", "version": "1.0.0", "subset": "stable"},
-                     "ownerReferences": [{"apiVersion": "lmos.eclipse/v1", "kind": "Channel",
-                                          "name": "acme-ivr-stable"}]},
-        "spec": {"capabilityGroups": [
-            {"id": "billing-agent-stable-id", "name": "billing-agent-stable",
-             "description": "This is the billing agent description", "capabilities": [
-                 {"id": "view-bill-id", "name": "view-bill", "requiredVersion": "1.0.0",
-                  "providedVersion": "1.0.0", "description": "Capability to view a bill", "host": host},
-                 {"id": "download-bill-id", "name": "download-bill", "requiredVersion": ">=1.0.0",
-                  "providedVersion": "1.1.0", "description": "Capability to download a bill", "host": host}]},
-            {"id": "", "name": "contract-agent", "description": "This is the contract agent description",
-             "capabilities": [
-                 {"id": "view-contract-id", "name": "view-contract", "requiredVersion": ">=1.0.0",
-                  "providedVersion": "1.1.0", "description": "Capability to view a contract",
-                  "host": "contract-agent.default.svc.cluster.local"}]}]},
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "ChannelRouting",
+        "metadata": {
+            "name": "acme-ivr-stable",
+            "namespace": "default",
+            "labels": {"channel": "ivr", "tenant": "acme", "version": "1.0.0", "subset": "stable"},
+            "ownerReferences": [{"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "name": "acme-ivr-stable"}],
+        },
+        "spec": {
+            "capabilityGroups": [
+                {
+                    "id": "billing-agent-stable-id",
+                    "name": "billing-agent-stable",
+                    "description": "This is the billing agent description",
+                    "capabilities": [
+                        {
+                            "id": "view-bill-id",
+                            "name": "view-bill",
+                            "requiredVersion": "1.0.0",
+                            "providedVersion": "1.0.0",
+                            "description": "Capability to view a bill",
+                            "host": host,
+                        },
+                        {
+                            "id": "download-bill-id",
+                            "name": "download-bill",
+                            "requiredVersion": ">=1.0.0",
+                            "providedVersion": "1.1.0",
+                            "description": "Capability to download a bill",
+                            "host": host,
+                        },
+                    ],
+                },
+                {
+                    "id": "",
+                    "name": "contract-agent",
+                    "description": "This is the contract agent description",
+                    "capabilities": [
+                        {
+                            "id": "view-contract-id",
+                            "name": "view-contract",
+                            "requiredVersion": ">=1.0.0",
+                            "providedVersion": "1.1.0",
+                            "description": "Capability to view a contract",
+                            "host": "contract-agent.default.svc.cluster.local",
+                        }
+                    ],
+                },
+            ]
+        },
     }
 
 
@@ -71,7 +110,8 @@ def test_a2_missing_contract_agent_gives_a_partial_routing() -> None:
     status = channel_status(resolution)
     assert status["resolveStatus"] == "UNRESOLVED"
     assert status["unresolvedRequiredCapabilities"] == [
-        {"id": "", "name": "view-contract", "version": ">=1.0.0", "strategy": "HIGHEST"}]
+        {"id": "", "name": "view-contract", "version": ">=1.0.0", "strategy": "HIGHEST"}
+    ]
     assert groups(resolution) == {"billing-agent-stable": {"view-bill": "1.0.0", "download-bill": "1.1.0"}}
 
 
@@ -108,8 +148,10 @@ def test_a7_billing_update_raises_download_bill() -> None:
 def test_b1_web_channel_resolves_like_a1() -> None:
     resolution = resolve_channel(channel(WEB_V1), agents(BILLING_V1, CONTRACT_V1))
     assert resolution.status == "RESOLVED"
-    assert groups(resolution) == {"billing-agent-stable": {"view-bill": "1.0.0", "download-bill": "1.1.0"},
-                                  "contract-agent": {"view-contract": "1.1.0"}}
+    assert groups(resolution) == {
+        "billing-agent-stable": {"view-bill": "1.0.0", "download-bill": "1.1.0"},
+        "contract-agent": {"view-contract": "1.1.0"},
+    }
 
 
 def test_b2_only_contract_agent() -> None:
@@ -140,17 +182,21 @@ def test_b5_equal_versions_go_to_the_first_agent_by_name_and_highest_wins() -> N
     b1, b2 = renamed(agents(BILLING_V1)[0], "b1"), renamed(agents(BILLING_V2)[0], "b2")
     resolution = resolve_channel(channel(IVR_V1), (b2, b1, *agents(CONTRACT_V1)))  # order given must not matter
     assert resolution.status == "RESOLVED"
-    assert groups(resolution) == {"b1": {"view-bill": "1.0.0"}, "b2": {"download-bill": "1.2.0"},
-                                  "contract-agent": {"view-contract": "1.1.0"}}
+    assert groups(resolution) == {
+        "b1": {"view-bill": "1.0.0"},
+        "b2": {"download-bill": "1.2.0"},
+        "contract-agent": {"view-contract": "1.1.0"},
+    }
 
 
 def test_b6_most_similar_takes_the_lowest_satisfying_version() -> None:
     b1, b2 = renamed(agents(BILLING_V1)[0], "b1"), renamed(agents(BILLING_V2)[0], "b2")
     ivr = channel(IVR_V1)
-    reqs = tuple(r.model_copy(update={"strategy": "MOST_SIMILAR"}) if r.name == "download-bill" else r
-                 for r in ivr.required_capabilities)
-    resolution = resolve_channel(ivr.model_copy(update={"required_capabilities": reqs}),
-                                 (b1, b2, *agents(CONTRACT_V1)))
+    reqs = tuple(
+        r.model_copy(update={"strategy": "MOST_SIMILAR"}) if r.name == "download-bill" else r
+        for r in ivr.required_capabilities
+    )
+    resolution = resolve_channel(ivr.model_copy(update={"required_capabilities": reqs}), (b1, b2, *agents(CONTRACT_V1)))
     assert resolution.provider("download-bill").agent.name == "b1"  # type: ignore[union-attr]
     assert resolution.provider("download-bill").provided.version == "1.1.0"  # type: ignore[union-attr]
 
@@ -179,8 +225,9 @@ def test_b9_empty_channel_list_means_no_channel() -> None:
 
 def test_b10_non_semver_provided_version_is_a_reconcile_error_naming_everything() -> None:
     contract = agents(CONTRACT_V1)[0]
-    caps = tuple(c.model_copy(update={"version": "1.1"}) if c.name == "view-contract" else c
-                 for c in contract.capabilities)
+    caps = tuple(
+        c.model_copy(update={"version": "1.1"}) if c.name == "view-contract" else c for c in contract.capabilities
+    )
     with pytest.raises(VersionError) as err:
         resolve_channel(channel(IVR_V1), (*agents(BILLING_V1), contract.model_copy(update={"capabilities": caps})))
     message = str(err.value)
@@ -200,23 +247,36 @@ def test_b10_from_a_file_names_the_file(tmp_path: Path) -> None:
 
 # C: the Kotlin unit cases (no metadata, so no filtering is involved beyond tenants/channels).
 def unit_agent(name: str, *caps: tuple[str, str]) -> Agent:
-    return Agent(name=name, id="agentId", supported_tenants=("tenant1",), supported_channels=("channel1",),
-                 capabilities=tuple(Capability(name=n, id=f"{n}Id", version=v) for n, v in caps))
+    return Agent(
+        name=name,
+        id="agentId",
+        supported_tenants=("tenant1",),
+        supported_channels=("channel1",),
+        capabilities=tuple(Capability(name=n, id=f"{n}Id", version=v) for n, v in caps),
+    )
 
 
 def unit_channel(*reqs: tuple[str, str], strategy: str = "HIGHEST") -> Channel:
-    return Channel(name="c", labels={"tenant": "tenant1", "channel": "channel1"},
-                   required_capabilities=tuple(RequiredCapability(name=n, version=v, strategy=strategy)  # type: ignore[arg-type]
-                                               for n, v in reqs))
+    return Channel(
+        name="c",
+        labels={"tenant": "tenant1", "channel": "channel1"},
+        required_capabilities=tuple(
+            RequiredCapability(name=n, version=v, strategy=strategy)  # type: ignore[arg-type]
+            for n, v in reqs
+        ),
+    )
 
 
-@pytest.mark.parametrize(("provided", "required", "wired"), [
-    (["1.0.0"], "1.0.0", ["a0"]),
-    (["1.1.0"], ">=1.0.0", ["a0"]),
-    (["1.0.0"], "1.1.0", []),
-    (["1.0.0", "1.2.0", "1.1.0"], ">=1.1.0", ["a1"]),  # HIGHEST picks one
-    (["1.1.0", "1.1.0"], "1.1.0", ["a0"]),  # equal wires: the first
-])
+@pytest.mark.parametrize(
+    ("provided", "required", "wired"),
+    [
+        (["1.0.0"], "1.0.0", ["a0"]),
+        (["1.1.0"], ">=1.0.0", ["a0"]),
+        (["1.0.0"], "1.1.0", []),
+        (["1.0.0", "1.2.0", "1.1.0"], ">=1.1.0", ["a1"]),  # HIGHEST picks one
+        (["1.1.0", "1.1.0"], "1.1.0", ["a0"]),  # equal wires: the first
+    ],
+)
 def test_c_single_capability(provided: list[str], required: str, wired: list[str]) -> None:
     pool = [unit_agent(f"a{i}", ("Capability1", v)) for i, v in enumerate(provided)]
     resolution = resolve_channel(unit_channel(("Capability1", required)), pool)
@@ -232,14 +292,19 @@ def test_c_wrong_name_and_one_of_two_missing() -> None:
 
 
 def test_c_highest_and_most_similar_with_two_capabilities() -> None:
-    pool = [unit_agent("agent1", ("Capability1", "1.1.0"), ("Capability2", "1.2.0")),
-            unit_agent("agent2", ("Capability1", "1.0.0"), ("Capability2", "1.1.0"))]
+    pool = [
+        unit_agent("agent1", ("Capability1", "1.1.0"), ("Capability2", "1.2.0")),
+        unit_agent("agent2", ("Capability1", "1.0.0"), ("Capability2", "1.1.0")),
+    ]
     resolution = resolve_channel(unit_channel(("Capability1", "1.1.0"), ("Capability2", ">=1.1.0")), pool)
     assert [w.agent.name for w in resolution.wires] == ["agent1", "agent1"]
-    pool = [unit_agent("agent1", ("Capability1", "1.2.0"), ("Capability2", "1.2.0")),
-            unit_agent("agent2", ("Capability1", "1.1.5"), ("Capability2", "1.1.1"))]
-    resolution = resolve_channel(unit_channel(("Capability1", ">=1.1.0"), ("Capability2", ">=1.1.0"),
-                                              strategy="MOST_SIMILAR"), pool)
+    pool = [
+        unit_agent("agent1", ("Capability1", "1.2.0"), ("Capability2", "1.2.0")),
+        unit_agent("agent2", ("Capability1", "1.1.5"), ("Capability2", "1.1.1")),
+    ]
+    resolution = resolve_channel(
+        unit_channel(("Capability1", ">=1.1.0"), ("Capability2", ">=1.1.0"), strategy="MOST_SIMILAR"), pool
+    )
     assert [w.agent.name for w in resolution.wires] == ["agent2", "agent2"]
 
 
@@ -258,8 +323,11 @@ def test_c_empty_requirements_need_a_candidate() -> None:
 
 
 def test_c_generator_metadata_copies_labels_and_owner() -> None:
-    channel_ = Channel(name="testChannel", namespace="testNamespace",
-                       labels={"channel": "c", "tenant": "t", "version": "1.0", "subset": "stable"})
+    channel_ = Channel(
+        name="testChannel",
+        namespace="testNamespace",
+        labels={"channel": "c", "tenant": "t", "version": "1.0", "subset": "stable"},
+    )
     routing = channel_routing(resolve_channel(channel_, []))
     assert routing["metadata"]["name"] == "testChannel" and routing["metadata"]["namespace"] == "testNamespace"
     assert routing["metadata"]["labels"] == {"channel": "c", "tenant": "t", "version": "1.0", "subset": "stable"}
@@ -296,8 +364,10 @@ def test_cli_contract_on_a1(tmp_path: Path) -> None:
     assert entry["name"] == "acme-ivr-stable" and entry["namespace"] == "default"
     assert entry["status"] == {"resolveStatus": "RESOLVED", "unresolvedRequiredCapabilities": []}
     assert entry["routing"]["kind"] == "ChannelRouting"
-    assert [g["name"] for g in entry["routing"]["spec"]["capabilityGroups"]] == ["billing-agent-stable",
-                                                                                "contract-agent"]
+    assert [g["name"] for g in entry["routing"]["spec"]["capabilityGroups"]] == [
+        "billing-agent-stable",
+        "contract-agent",
+    ]
 
 
 def test_cli_exit_1_when_unresolved(tmp_path: Path) -> None:
@@ -307,7 +377,8 @@ def test_cli_exit_1_when_unresolved(tmp_path: Path) -> None:
     assert result.returncode == 1
     status = json.loads(result.stdout)["channels"][0]["status"]
     assert status["unresolvedRequiredCapabilities"] == [
-        {"id": "", "name": "view-contract", "version": ">=1.0.0", "strategy": "HIGHEST"}]
+        {"id": "", "name": "view-contract", "version": ">=1.0.0", "strategy": "HIGHEST"}
+    ]
 
 
 def test_the_whole_fixture_folder_applies_later_files_over_earlier(reference: Path) -> None:
@@ -318,6 +389,7 @@ def test_the_whole_fixture_folder_applies_later_files_over_earlier(reference: Pa
     channels = {c["name"]: c for c in json.loads(result.stdout)["channels"]}
     ivr = channels["acme-ivr-stable"]
     assert ivr["status"]["resolveStatus"] == "UNRESOLVED"  # contract-v2 dropped view-contract
-    caps = {c["name"]: c["providedVersion"] for g in ivr["routing"]["spec"]["capabilityGroups"]
-            for c in g["capabilities"]}
+    caps = {
+        c["name"]: c["providedVersion"] for g in ivr["routing"]["spec"]["capabilityGroups"] for c in g["capabilities"]
+    }
     assert caps == {"view-bill": "1.0.0", "download-bill": "1.2.0"}

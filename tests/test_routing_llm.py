@@ -15,13 +15,18 @@ from lmos_studio.routing.llm import LlmRouter, estimated_cost, parse_reply
 from lmos_studio.routing.statistical import StatisticalRouter
 from tests.openai_stub import Reply, StubServer, keyword_chat
 
-TABLE = RoutingTable(channel="web", candidates=(
-    Candidate("billing-agent", "view-bill", "Show a bill", ("show my bill", "how much do I owe"),
-              "Bills and invoices"),
-    Candidate("billing-agent", "download-bill", "Download a bill as PDF", ("download my invoice",),
-              "Bills and invoices"),
-    Candidate("contract-agent", "view-contract", "Show the contract", ("show my contract",), "Contracts"),
-))
+TABLE = RoutingTable(
+    channel="web",
+    candidates=(
+        Candidate(
+            "billing-agent", "view-bill", "Show a bill", ("show my bill", "how much do I owe"), "Bills and invoices"
+        ),
+        Candidate(
+            "billing-agent", "download-bill", "Download a bill as PDF", ("download my invoice",), "Bills and invoices"
+        ),
+        Candidate("contract-agent", "view-contract", "Show the contract", ("show my contract",), "Contracts"),
+    ),
+)
 SECRET = "sk-test-secret-123"
 
 
@@ -65,15 +70,18 @@ def test_prompt_can_be_restricted_to_a_shortlist(stub: StubServer) -> None:
     assert "contract-agent" not in stub.requests[0]["messages"][0]["content"]
 
 
-@pytest.mark.parametrize(("reply", "message"), [
-    (Reply("this is not json"), "not JSON: 'this is not json'"),
-    (Reply('["billing-agent"]'), "not a JSON object"),
-    (answer("sales-agent", "sell"), "unknown agent 'sales-agent'"),
-    (answer("billing-agent", "cancel-contract"), "capability 'cancel-contract'"),
-    (answer(None, reason="just a greeting"), "chose no agent"),
-    (Reply(""), "empty reply"),
-    (Reply(None, refusal="I cannot help with that"), "refused: 'I cannot help with that'"),
-])
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (Reply("this is not json"), "not JSON: 'this is not json'"),
+        (Reply('["billing-agent"]'), "not a JSON object"),
+        (answer("sales-agent", "sell"), "unknown agent 'sales-agent'"),
+        (answer("billing-agent", "cancel-contract"), "capability 'cancel-contract'"),
+        (answer(None, reason="just a greeting"), "chose no agent"),
+        (Reply(""), "empty reply"),
+        (Reply(None, refusal="I cannot help with that"), "refused: 'I cannot help with that'"),
+    ],
+)
 def test_bad_replies_are_llm_reply_errors(reply: Reply, message: str) -> None:
     server = scripted(reply)
     try:
@@ -170,8 +178,12 @@ def test_hybrid_keeps_the_fast_answer_when_the_llm_reply_is_unusable() -> None:
 
 def test_calibrated_threshold_keeps_fast_track_precision() -> None:
     fast = StatisticalRouter().fit(TABLE)
-    labelled = [("show my bill please", "billing-agent"), ("download my invoice now", "billing-agent"),
-                ("show my contract please", "contract-agent"), ("bill contract", "contract-agent")]
+    labelled = [
+        ("show my bill please", "billing-agent"),
+        ("download my invoice now", "billing-agent"),
+        ("show my contract please", "contract-agent"),
+        ("bill contract", "contract-agent"),
+    ]
     calibration = calibrate_threshold(fast, labelled, target_precision=1.0)
     scores = {q: fast.route(q).best.score for q, _ in labelled}  # type: ignore[union-attr]
     wrong = scores["bill contract"] if fast.route("bill contract").best.agent != "contract-agent" else 0  # type: ignore[union-attr]
@@ -220,5 +232,8 @@ def test_prompt_lists_capabilities_with_a_few_examples() -> None:
     listed = json.loads(agents_json(TABLE))
     assert [a["name"] for a in listed] == ["billing-agent", "contract-agent"]
     view = listed[0]["capabilities"][0]
-    assert view == {"name": "view-bill", "description": "Show a bill",
-                    "examples": ["show my bill", "how much do I owe"][:PROMPT_EXAMPLES]}
+    assert view == {
+        "name": "view-bill",
+        "description": "Show a bill",
+        "examples": ["show my bill", "how much do I owe"][:PROMPT_EXAMPLES],
+    }

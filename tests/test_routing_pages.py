@@ -29,7 +29,8 @@ def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None
     at = open_page("playground")
     assert at.info[0].value == "Enter a message to route it."
     at.multiselect(key="pg_channels").set_value(
-        [o for o in at.multiselect(key="pg_channels").options if "default/acme-web-stable" in o]).run()
+        [o for o in at.multiselect(key="pg_channels").options if "default/acme-web-stable" in o]
+    ).run()
     at.text_input(key="playground_query").input("I want a PDF of my last bill").run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == [s.value for s in at.success if "billing-agent-stable" in s.value]

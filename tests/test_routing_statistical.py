@@ -13,23 +13,43 @@ from lmos_studio.routing.statistical import StatisticalRouter, blend_weights
 from lmos_studio.routing.table import routing_table
 from tests.conftest import ACME, SAMPLES
 
-SHOP = RoutingTable(channel="shop", candidates=(
-    Candidate("order-agent", "cancel_order", "Cancel an order that was placed",
-              ("cancel my order", "I want to cancel purchase 123", "stop my order please")),
-    Candidate("order-agent", "track_order", "Where is my order, order status",
-              ("where is my order", "track my parcel", "status of order 55")),
-    Candidate("payment-agent", "payment_methods", "Which payment methods are accepted",
-              ("can I pay with paypal", "which cards do you accept", "payment options")),
-    Candidate("account-agent", "recover_password", "Recover a forgotten password",
-              ("I forgot my password", "reset my password", "cannot log in")),
-))
+SHOP = RoutingTable(
+    channel="shop",
+    candidates=(
+        Candidate(
+            "order-agent",
+            "cancel_order",
+            "Cancel an order that was placed",
+            ("cancel my order", "I want to cancel purchase 123", "stop my order please"),
+        ),
+        Candidate(
+            "order-agent",
+            "track_order",
+            "Where is my order, order status",
+            ("where is my order", "track my parcel", "status of order 55"),
+        ),
+        Candidate(
+            "payment-agent",
+            "payment_methods",
+            "Which payment methods are accepted",
+            ("can I pay with paypal", "which cards do you accept", "payment options"),
+        ),
+        Candidate(
+            "account-agent",
+            "recover_password",
+            "Recover a forgotten password",
+            ("I forgot my password", "reset my password", "cannot log in"),
+        ),
+    ),
+)
 
 
 def test_acme_routing_tests_pass() -> None:
     design = read_design(ACME)
     for test in design.routing_tests:
-        channel = {"acme-web-stable": "default/acme-web-stable",
-                   "acme-ivr-stable": "default/acme-ivr-stable"}.get(test.channel, test.channel)
+        channel = {"acme-web-stable": "default/acme-web-stable", "acme-ivr-stable": "default/acme-ivr-stable"}.get(
+            test.channel, test.channel
+        )
         best = StatisticalRouter().fit(routing_table(design, channel)).route(test.query).best
         assert best is not None
         assert best.agent == test.expect_agent, test.query
@@ -37,12 +57,15 @@ def test_acme_routing_tests_pass() -> None:
             assert best.capability == test.expect_capability, test.query
 
 
-@pytest.mark.parametrize(("query", "agent", "capability"), [
-    ("please cancel the purchase I made yesterday", "order-agent", "cancel_order"),
-    ("wheres my parcel??", "order-agent", "track_order"),
-    ("do u take credit cards", "payment-agent", "payment_methods"),
-    ("i forgot my pasword", "account-agent", "recover_password"),
-])
+@pytest.mark.parametrize(
+    ("query", "agent", "capability"),
+    [
+        ("please cancel the purchase I made yesterday", "order-agent", "cancel_order"),
+        ("wheres my parcel??", "order-agent", "track_order"),
+        ("do u take credit cards", "payment-agent", "payment_methods"),
+        ("i forgot my pasword", "account-agent", "recover_password"),
+    ],
+)
 def test_paraphrases_route_to_the_right_capability(query: str, agent: str, capability: str) -> None:
     best = StatisticalRouter().fit(SHOP).route(query).best
     assert best is not None
@@ -60,8 +83,9 @@ def test_matches_are_ranked_agents_with_scores_and_evidence() -> None:
 
 
 def test_zero_shot_uses_descriptions_and_names() -> None:
-    bare = RoutingTable(channel="", candidates=tuple(
-        Candidate(c.agent, c.capability, c.description) for c in SHOP.candidates))
+    bare = RoutingTable(
+        channel="", candidates=tuple(Candidate(c.agent, c.capability, c.description) for c in SHOP.candidates)
+    )
     best = StatisticalRouter().fit(bare).route("I'd like to stop my order").best
     assert best is not None and best.capability == "cancel_order"
     best = StatisticalRouter().fit(bare).route("my password is lost").best
@@ -69,11 +93,14 @@ def test_zero_shot_uses_descriptions_and_names() -> None:
 
 
 def test_seed_rows_teach_agents_even_with_unknown_capabilities() -> None:
-    bare = RoutingTable(channel="", candidates=tuple(
-        Candidate(c.agent, c.capability, c.description) for c in SHOP.candidates))
-    seed = [("change the delivery address of my order", "order-agent", "change_address"),
-            ("ship it to my office instead", "order-agent", "change_address"),
-            ("ignored, agent not in table", "nobody", "")]
+    bare = RoutingTable(
+        channel="", candidates=tuple(Candidate(c.agent, c.capability, c.description) for c in SHOP.candidates)
+    )
+    seed = [
+        ("change the delivery address of my order", "order-agent", "change_address"),
+        ("ship it to my office instead", "order-agent", "change_address"),
+        ("ignored, agent not in table", "nobody", ""),
+    ]
     best = StatisticalRouter().fit(bare, seed=seed).route("ship it to my office").best
     assert best is not None and best.agent == "order-agent"
     assert best.capability in {"cancel_order", "track_order"}  # only capabilities the table knows
@@ -128,13 +155,16 @@ def test_odd_queries_get_valid_scores(query: str) -> None:
     assert sum(m.score for m in result.matches) == pytest.approx(1.0, abs=1e-3)
 
 
-@pytest.mark.parametrize(("query", "agent"), [
-    ("I want my money back for the broken blender", "refund-agent"),
-    ("can I talk to a real person please", "contact-agent"),
-    ("where's my parcel, it's been a week", "delivery-agent"),
-    ("do you take paypal?", "payment-agent"),
-    ("unsubscribe me from the newsletter", "subscription-agent"),
-])
+@pytest.mark.parametrize(
+    ("query", "agent"),
+    [
+        ("I want my money back for the broken blender", "refund-agent"),
+        ("can I talk to a real person please", "contact-agent"),
+        ("where's my parcel, it's been a week", "delivery-agent"),
+        ("do you take paypal?", "payment-agent"),
+        ("unsubscribe me from the newsletter", "subscription-agent"),
+    ],
+)
 def test_router_benchmark_sample_routes_informal_queries(query: str, agent: str) -> None:
     design = read_design(SAMPLES / "router-benchmark.yaml")
     fitted = RouterCache().fitted("statistical", routing_table(design, "customer-service"))

@@ -18,11 +18,18 @@ from tests.conftest import ACME, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
 
 QUERIES = ACME.parent / "acme-queries.csv"
-TESTS = (RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", name="bill"),
-         RoutingTest(query="show my contract", expect_agent="billing", channel="web-stable",
-                     expect_capability="view-bill", name="wrong <on purpose> & \"quoted\""),
-         RoutingTest(query="rain tomorrow", expect_agent="weather", channel="nowhere"),
-         RoutingTest(query="rain tomorrow", expect_agent="weather"))
+TESTS = (
+    RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", name="bill"),
+    RoutingTest(
+        query="show my contract",
+        expect_agent="billing",
+        channel="web-stable",
+        expect_capability="view-bill",
+        name='wrong <on purpose> & "quoted"',
+    ),
+    RoutingTest(query="rain tomorrow", expect_agent="weather", channel="nowhere"),
+    RoutingTest(query="rain tomorrow", expect_agent="weather"),
+)
 
 
 def test_outcomes_pass_fail_and_error_without_stopping() -> None:
@@ -62,10 +69,10 @@ def test_cli_test_exit_codes_and_junit(tmp_path: Path, failing_design: Path) -> 
     assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
 
 
-
 def test_cli_route_contract() -> None:
-    result = run_cli("route", str(ACME), "--channel", "default/acme-web-stable", "--output", "json",
-                     "I want my invoice as a PDF")
+    result = run_cli(
+        "route", str(ACME), "--channel", "default/acme-web-stable", "--output", "json", "I want my invoice as a PDF"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"channel", "router", "matches"} and data["channel"] == "default/acme-web-stable"
@@ -73,13 +80,20 @@ def test_cli_route_contract() -> None:
     assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
 
 
-
 def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
     result = run_cli("eval", str(ACME), str(QUERIES), "--router", "statistical")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"n", "accuracy", "capability_accuracy", "macro_f1", "per_agent", "confusion",
-                         "misroutes", "latency_ms"}
+    assert set(data) == {
+        "n",
+        "accuracy",
+        "capability_accuracy",
+        "macro_f1",
+        "per_agent",
+        "confusion",
+        "misroutes",
+        "latency_ms",
+    }
     assert data["n"] == 35 and data["accuracy"] >= 0.85
     bad = tmp_path / "bad.csv"
     bad.write_text("query,agent\nshow my bill,billing-agent-stable\nno agent here\n")
@@ -94,9 +108,15 @@ def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     design = tmp_path / "d.yaml"
     from lmos_studio.model import Agent, Capability, Design
 
-    write_design(Design(agents=(
-        Agent(name="offer-agent", capabilities=(Capability(name="offers", version="1.0.0"),)),
-        Agent(name="order-agent", capabilities=(Capability(name="orders", version="1.0.0"),)))), design)
+    write_design(
+        Design(
+            agents=(
+                Agent(name="offer-agent", capabilities=(Capability(name="offers", version="1.0.0"),)),
+                Agent(name="order-agent", capabilities=(Capability(name="orders", version="1.0.0"),)),
+            )
+        ),
+        design,
+    )
     assert cli(capsys, "eval", str(design), str(queries), "--seed", str(seed), "--router", "statistical") == 0
     assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
 
@@ -106,7 +126,9 @@ def test_cli_whatif_contract() -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert {c["channel"]: c["after"] for c in data["channels"]} == {
-        "default/acme-web-stable": "UNRESOLVED", "default/acme-ivr-stable": "UNRESOLVED"}
+        "default/acme-web-stable": "UNRESOLVED",
+        "default/acme-ivr-stable": "UNRESOLVED",
+    }
     tests = [r for r in data["routes"] if r["source"] == "test"]
     assert {r["query"] for r in tests} == {"show me my bill please", "send me the invoice as a PDF"}
     assert all(r["broken"] for r in tests)
@@ -132,22 +154,31 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
     return main(list(args))
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (("test", "{failing}", "--router", "statistical"), 1, ""),
-    (("test", str(ACME), "--router", "nope"), 2, "unknown router 'nope'"),
-    (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
-    (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
-    (("route", "{missing}", "hello"), 2, "no such file or folder"),
-    (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
-    (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
-    (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),
-    (("whatif", str(ACME)), 2, "give at least one change"),
-    (("whatif", str(ACME), "--remove-capability", "contract-agent"), 2, "write AGENT:CAPABILITY"),
-    (("whatif", str(ACME), "--remove-agent", "ghost"), 2, "agent 'ghost' is not in the design"),
-    (("whatif", str(ACME), "--move-agent", "weather-agent"), 2, "AGENT:CHANNEL_LABEL"),
-])
-def test_cli_exit_codes_and_messages(args: tuple[str, ...], code: int, message: str, failing_design: Path,
-                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("test", "{failing}", "--router", "statistical"), 1, ""),
+        (("test", str(ACME), "--router", "nope"), 2, "unknown router 'nope'"),
+        (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
+        (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
+        (("route", "{missing}", "hello"), 2, "no such file or folder"),
+        (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
+        (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
+        (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),
+        (("whatif", str(ACME)), 2, "give at least one change"),
+        (("whatif", str(ACME), "--remove-capability", "contract-agent"), 2, "write AGENT:CAPABILITY"),
+        (("whatif", str(ACME), "--remove-agent", "ghost"), 2, "agent 'ghost' is not in the design"),
+        (("whatif", str(ACME), "--move-agent", "weather-agent"), 2, "AGENT:CHANNEL_LABEL"),
+    ],
+)
+def test_cli_exit_codes_and_messages(
+    args: tuple[str, ...],
+    code: int,
+    message: str,
+    failing_design: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("query,agent,channel\nshow my bill,billing-agent-stable,mars\n")
     paths = {"failing": str(failing_design), "unknown": str(unknown), "missing": str(tmp_path / "missing.csv")}

@@ -9,23 +9,31 @@ from lmos_studio.routing.text import concepts, name_words, normalize, stem, surf
 from lmos_studio.routing.training import training_set
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("check_cancellation_fee", "check cancellation fee"), ("view-bill", "view bill"),
-    ("BillingAgent", "Billing Agent"), ("get-weather_forecast", "get weather forecast"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("check_cancellation_fee", "check cancellation fee"),
+        ("view-bill", "view bill"),
+        ("BillingAgent", "Billing Agent"),
+        ("get-weather_forecast", "get weather forecast"),
+    ],
+)
 def test_name_words(name: str, expected: str) -> None:
     assert name_words(name) == expected
 
 
-@pytest.mark.parametrize("family", [
-    ("cancel", "cancelling", "cancelled", "cancellation", "cancels"),
-    ("change", "changed", "changes", "changing"),
-    ("ship", "shipping", "shipped"),
-    ("delivery", "deliveries"),
-    ("address", "addresses"),
-    ("call", "called", "calling"),
-    ("refund", "refunds", "refundable"),
-])
+@pytest.mark.parametrize(
+    "family",
+    [
+        ("cancel", "cancelling", "cancelled", "cancellation", "cancels"),
+        ("change", "changed", "changes", "changing"),
+        ("ship", "shipping", "shipped"),
+        ("delivery", "deliveries"),
+        ("address", "addresses"),
+        ("call", "called", "calling"),
+        ("refund", "refunds", "refundable"),
+    ],
+)
 def test_stem_joins_inflected_forms(family: tuple[str, ...]) -> None:
     assert len({stem(w) for w in family}) == 1
 

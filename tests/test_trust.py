@@ -25,24 +25,46 @@ from lmos_studio.trust import (
 )
 
 
-def agent(name: str, *caps: str, tenants: tuple[str, ...] = ("acme",), protocols: tuple[str, ...] = ("http",),
-          version: str = "1.0.0") -> Agent:
-    return Agent(name=name, supported_tenants=tenants, supported_channels=("web",),
-                 capabilities=tuple(Capability(name=c, version=version, examples=(f"please {c}",)) for c in caps),
-                 endpoints=tuple(Endpoint(protocol=p) for p in protocols))
+def agent(
+    name: str,
+    *caps: str,
+    tenants: tuple[str, ...] = ("acme",),
+    protocols: tuple[str, ...] = ("http",),
+    version: str = "1.0.0",
+) -> Agent:
+    return Agent(
+        name=name,
+        supported_tenants=tenants,
+        supported_channels=("web",),
+        capabilities=tuple(Capability(name=c, version=version, examples=(f"please {c}",)) for c in caps),
+        endpoints=tuple(Endpoint(protocol=p) for p in protocols),
+    )
 
 
 @pytest.fixture
 def design() -> Design:
     return Design(
-        agents=(agent("billing", "view-bill", "pay-bill"), agent("contract", "view-contract"),
-                agent("support", "open-ticket", protocols=("http", "ws"))),
-        channels=(Channel(name="acme-web", labels={"tenant": "acme", "channel": "web"},
-                          required_capabilities=(RequiredCapability(name="view-bill", version=">=1.0.0"),
-                                                 RequiredCapability(name="view-contract", version="*"))),),
+        agents=(
+            agent("billing", "view-bill", "pay-bill"),
+            agent("contract", "view-contract"),
+            agent("support", "open-ticket", protocols=("http", "ws")),
+        ),
+        channels=(
+            Channel(
+                name="acme-web",
+                labels={"tenant": "acme", "channel": "web"},
+                required_capabilities=(
+                    RequiredCapability(name="view-bill", version=">=1.0.0"),
+                    RequiredCapability(name="view-contract", version="*"),
+                ),
+            ),
+        ),
         groups=(Group(name="billing-domain", members=("billing",)),),
-        trust_edges=(TrustEdge(caller="group:billing-domain", callee="contract", capabilities=("view-contract",),
-                               protocol="http"),),
+        trust_edges=(
+            TrustEdge(
+                caller="group:billing-domain", callee="contract", capabilities=("view-contract",), protocol="http"
+            ),
+        ),
     )
 
 
@@ -52,11 +74,14 @@ def test_create_group_returns_a_new_design(design: Design) -> None:
     assert design.group("pci-zone") is None  # the original is untouched
 
 
-@pytest.mark.parametrize(("name", "members", "message"), [
-    ("billing-domain", [], "already exists"),
-    ("PCI Zone", [], "lowercase"),
-    ("pci", ["ghost"], "unknown agent"),
-])
+@pytest.mark.parametrize(
+    ("name", "members", "message"),
+    [
+        ("billing-domain", [], "already exists"),
+        ("PCI Zone", [], "lowercase"),
+        ("pci", ["ghost"], "unknown agent"),
+    ],
+)
 def test_create_group_refuses_bad_input(design: Design, name: str, members: list[str], message: str) -> None:
     with pytest.raises(EditError, match=message):
         create_group(design, name, members=members)
@@ -101,14 +126,19 @@ def test_channel_membership_is_computed_by_resolution(design: Design) -> None:
 def test_expand_group_and_channel_trust(design: Design) -> None:
     pairs = expand_trust(design)
     assert [(p.caller, p.callee, p.capabilities) for p in pairs] == [
-        ("default/billing", "default/contract", ("view-contract",))]
+        ("default/billing", "default/contract", ("view-contract",))
+    ]
     wider = add_trust_edge(design, TrustEdge(caller="support", callee="channel:acme-web", protocol="http"))
     assert {(p.caller, p.callee) for p in expand_trust(wider)} == {
-        ("default/billing", "default/contract"), ("default/support", "default/billing"),
-        ("default/support", "default/contract")}
+        ("default/billing", "default/contract"),
+        ("default/support", "default/billing"),
+        ("default/support", "default/contract"),
+    }
     selfish = design.replace(trust_edges=(TrustEdge(caller="channel:acme-web", callee="channel:acme-web"),))
     assert {(p.caller, p.callee) for p in expand_trust(selfish)} == {
-        ("default/billing", "default/contract"), ("default/contract", "default/billing")}  # no self pairs
+        ("default/billing", "default/contract"),
+        ("default/contract", "default/billing"),
+    }  # no self pairs
 
 
 def test_is_trusted_answers_with_the_edge(design: Design) -> None:
@@ -129,11 +159,13 @@ def test_trust_edge_edits_check_refs_capabilities_and_protocol(design: Design) -
     assert added.trust_edges[-1] == new
     with pytest.raises(EditError, match="already exists"):
         add_trust_edge(added, new)
-    for bad, message in [(TrustEdge(caller="ghost", callee="support"), "names no agent"),
-                         (TrustEdge(caller="contract", callee="group:nope"), "names no agent"),
-                         (TrustEdge(caller="support", callee="support"), "itself"),
-                         (TrustEdge(caller="contract", callee="support", capabilities=("x",)), "provides no"),
-                         (TrustEdge(caller="contract", callee="support", protocol="mqtt"), "no 'mqtt' endpoint")]:
+    for bad, message in [
+        (TrustEdge(caller="ghost", callee="support"), "names no agent"),
+        (TrustEdge(caller="contract", callee="group:nope"), "names no agent"),
+        (TrustEdge(caller="support", callee="support"), "itself"),
+        (TrustEdge(caller="contract", callee="support", capabilities=("x",)), "provides no"),
+        (TrustEdge(caller="contract", callee="support", protocol="mqtt"), "no 'mqtt' endpoint"),
+    ]:
         with pytest.raises(EditError, match=message):
             add_trust_edge(design, bad)
     changed = replace_trust_edge(added, new.key, new.model_copy(update={"protocol": "http"}))

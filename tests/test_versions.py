@@ -136,8 +136,15 @@ def test_parsed_fields_and_canonical_text() -> None:
 
 @pytest.mark.parametrize(
     ("text", "suggestion"),
-    [("1.0", "1.0.0"), ("1", "1.0.0"), ("01.0.0", "1.0.0"), ("1.02.3", "1.2.3"), ("V1.0.0", "1.0.0"),
-     ("=1.0.0", "1.0.0"), ("1.0-beta", "1.0.0-beta")],
+    [
+        ("1.0", "1.0.0"),
+        ("1", "1.0.0"),
+        ("01.0.0", "1.0.0"),
+        ("1.02.3", "1.2.3"),
+        ("V1.0.0", "1.0.0"),
+        ("=1.0.0", "1.0.0"),
+        ("1.0-beta", "1.0.0-beta"),
+    ],
 )
 def test_strict_rejects_with_a_suggestion(text: str, suggestion: str) -> None:
     assert not is_strict_semver(text)
@@ -147,8 +154,9 @@ def test_strict_rejects_with_a_suggestion(text: str, suggestion: str) -> None:
     assert caught.value.value == text
 
 
-@pytest.mark.parametrize("text", ["", "1.0.0.0", "1.0.0-", "1.0.0-01", "1.0.0+", "a.b.c", "1.0.x", ">=1.0.0",
-                                  "1.0.0 - 2.0.0", "-1.0.0"])
+@pytest.mark.parametrize(
+    "text", ["", "1.0.0.0", "1.0.0-", "1.0.0-01", "1.0.0+", "a.b.c", "1.0.x", ">=1.0.0", "1.0.0 - 2.0.0", "-1.0.0"]
+)
 def test_strict_rejects_without_a_suggestion(text: str) -> None:
     assert not is_strict_semver(text)
     with pytest.raises(VersionError, match=r"is not strict SemVer \(MAJOR.MINOR.PATCH\); write e.g. '1.0.0'"):
@@ -167,8 +175,18 @@ def test_a_yaml_float_is_rejected_with_advice() -> None:
         parse_version(1.1)  # lru_cache hides the str annotation; YAML floats do reach here
 
 
-@pytest.mark.parametrize("text", ["1.2.3", "v1.2.3", " 1.2.3\t", "0.0.0", "1.2.3-alpha.1+build.5",
-                                  "1.0.0-0A.is.legal", "1.0.0+0.build.1-rc.10000aaa-kk-0.1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.2.3",
+        "v1.2.3",
+        " 1.2.3\t",
+        "0.0.0",
+        "1.2.3-alpha.1+build.5",
+        "1.0.0-0A.is.legal",
+        "1.0.0+0.build.1-rc.10000aaa-kk-0.1",
+    ],
+)
 def test_strict_accepts(text: str) -> None:
     assert is_strict_semver(text)
     assert str(parse_version(text)) == text.strip().removeprefix("v")
@@ -306,8 +324,14 @@ SMALL = st.integers(0, 3)  # small parts so that equal cores, and so pre-release
 
 
 def versions(parts: st.SearchStrategy[int] = SMALL) -> st.SearchStrategy[Version]:
-    return st.builds(Version, parts, parts, parts, st.lists(PRE_IDS, max_size=3).map(tuple),
-                     st.lists(BUILD_IDS, max_size=2).map(tuple))
+    return st.builds(
+        Version,
+        parts,
+        parts,
+        parts,
+        st.lists(PRE_IDS, max_size=3).map(tuple),
+        st.lists(BUILD_IDS, max_size=2).map(tuple),
+    )
 
 
 def spec_compare(a: str, b: str) -> int:
@@ -387,8 +411,9 @@ def test_release_satisfies_its_own_text(version: Version) -> None:
 
 
 OPERATORS = st.sampled_from(["", "=", "<", "<=", ">", ">=", "^", "~"])
-RANGES = st.lists(st.tuples(OPERATORS, versions(SMALL).map(lambda v: dataclasses.replace(v, build=()))),
-                  min_size=1, max_size=2).map(lambda cs: " ".join(f"{op}{v}" for op, v in cs))
+RANGES = st.lists(
+    st.tuples(OPERATORS, versions(SMALL).map(lambda v: dataclasses.replace(v, build=()))), min_size=1, max_size=2
+).map(lambda cs: " ".join(f"{op}{v}" for op, v in cs))
 
 
 @PROPERTY

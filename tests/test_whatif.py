@@ -10,12 +10,20 @@ from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.whatif import DISABLED, Change, apply_changes, parse_change, what_if
 from tests.routing_fake import AGENTS, DESIGN, OverlapRouter, cap
 
-BACKUP = Agent(name="billing-backup", supported_channels=("web",), labels={"subset": "stable"},
-               capabilities=(cap("view-bill", "show my bill", "my bill copy"),))
-TESTED = DESIGN.replace(agents=(*AGENTS, BACKUP), routing_tests=(
-    RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", name="bill"),
-    RoutingTest(query="show my contract", expect_agent="contract", channel="web-stable", name="contract"),
-    RoutingTest(query="rain tomorrow", expect_agent="weather", channel="app-stable", name="rain")))
+BACKUP = Agent(
+    name="billing-backup",
+    supported_channels=("web",),
+    labels={"subset": "stable"},
+    capabilities=(cap("view-bill", "show my bill", "my bill copy"),),
+)
+TESTED = DESIGN.replace(
+    agents=(*AGENTS, BACKUP),
+    routing_tests=(
+        RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable", name="bill"),
+        RoutingTest(query="show my contract", expect_agent="contract", channel="web-stable", name="contract"),
+        RoutingTest(query="rain tomorrow", expect_agent="weather", channel="app-stable", name="rain"),
+    ),
+)
 QUERIES = [LabelledQuery("my bill", "billing", "", "web", 2), LabelledQuery("weather", "weather", "", "", 3)]
 
 
@@ -34,8 +42,12 @@ def test_removing_an_agent_rewires_and_changes_known_queries() -> None:
 
 
 def test_a_channel_becoming_unresolved_is_reported() -> None:
-    result = what_if(TESTED, [Change("remove-agent", "billing"), Change("disable-agent", "billing-backup")],
-                     router=OverlapRouter(), queries=QUERIES)
+    result = what_if(
+        TESTED,
+        [Change("remove-agent", "billing"), Change("disable-agent", "billing-backup")],
+        router=OverlapRouter(),
+        queries=QUERIES,
+    )
     [channel] = result.channels
     assert channel.after == "UNRESOLVED" and "view-bill" in channel.reasons[0]
     moved = {r.name: r.after for r in result.routes}
@@ -51,13 +63,16 @@ def test_disable_keeps_the_agent_but_takes_it_off_every_table() -> None:
     assert weather is not None and weather.supported_channels == () and weather.annotations[DISABLED] == "true"
     result = what_if(TESTED, [Change("disable-agent", "weather")], router=OverlapRouter(), queries=QUERIES)
     assert {r.name: (r.before, r.after) for r in result.routes} == {
-        "rain": ("weather/forecast", "(none)"), "line 3": ("weather/forecast", "(none)")}
+        "rain": ("weather/forecast", "(none)"),
+        "line 3": ("weather/forecast", "(none)"),
+    }
     assert result.channels[0].after == "UNRESOLVED"
 
 
 def test_remove_capability_and_move_agent() -> None:
-    result = what_if(TESTED, [Change("remove-capability", "contract", capability="view-contract")],
-                     router=OverlapRouter())
+    result = what_if(
+        TESTED, [Change("remove-capability", "contract", capability="view-contract")], router=OverlapRouter()
+    )
     assert result.channels[0].after == "UNRESOLVED" and result.routes[0].name == "contract"
     moved = what_if(TESTED, [parse_change("move-agent", "weather:web:canary")], router=OverlapRouter())
     assert moved.channels[0].channel == "default/app-stable" and moved.channels[0].after == "UNRESOLVED"
@@ -65,13 +80,16 @@ def test_remove_capability_and_move_agent() -> None:
     assert agent is not None and agent.supported_channels == ("web",) and agent.subset == "canary"
 
 
-@pytest.mark.parametrize(("kind", "value", "message"), [
-    ("remove-capability", "contract", "AGENT:CAPABILITY"),
-    ("move-agent", "weather", "AGENT:CHANNEL_LABEL"),
-    ("remove-agent", "a:b", "just the agent name"),
-    ("remove-agent", "", "empty name"),
-    ("rename-agent", "x", "unknown what-if change"),
-])
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("remove-capability", "contract", "AGENT:CAPABILITY"),
+        ("move-agent", "weather", "AGENT:CHANNEL_LABEL"),
+        ("remove-agent", "a:b", "just the agent name"),
+        ("remove-agent", "", "empty name"),
+        ("rename-agent", "x", "unknown what-if change"),
+    ],
+)
 def test_bad_change_spellings(kind: str, value: str, message: str) -> None:
     with pytest.raises(RoutingError, match=message):
         parse_change(kind, value)

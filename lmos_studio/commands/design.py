@@ -16,8 +16,7 @@ from lmos_studio.formats.yamlio import write_atomic
 Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
 
 
-def lint(paths: Paths,
-         output: Annotated[str, typer.Option("--output", "-o", help="json or table.")] = "table") -> None:
+def lint(paths: Paths, output: Annotated[str, typer.Option("--output", "-o", help="json or table.")] = "table") -> None:
     """Check a design: unresolved capabilities, bad versions and names, trust problems, routing quality.
 
     JSON: {"findings": [{"code", "severity", "objects", "message", "fix"}]}. Exit 0 when no finding is an
@@ -39,9 +38,11 @@ def lint(paths: Paths,
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def graph(path: Annotated[Path, typer.Argument(help="A design file or folder.")],
-          html: Annotated[Path | None, typer.Option("--html", help="Write the interactive graph here.")] = None,
-          dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None) -> None:
+def graph(
+    path: Annotated[Path, typer.Argument(help="A design file or folder.")],
+    html: Annotated[Path | None, typer.Option("--html", help="Write the interactive graph here.")] = None,
+    dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None,
+) -> None:
     """Write the Designer's graph of a design as offline HTML and/or DOT (DOT on stdout without options)."""
     from lmos_studio.cli import load
     from lmos_studio.graph import build_graph, layout, to_dot

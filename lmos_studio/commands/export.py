@@ -24,15 +24,11 @@ def export(
             help="Write the kustomize folder here (new, empty, or an earlier export, which is replaced).",
         ),
     ] = None,
-    zip_file: Annotated[
-        Path | None, typer.Option("--zip", help="Also (or only) write a zip of the folder.")
-    ] = None,
+    zip_file: Annotated[Path | None, typer.Option("--zip", help="Also (or only) write a zip of the folder.")] = None,
     yaml_file: Annotated[
         Path | None, typer.Option("--yaml", help="Also (or only) write one multi-document YAML.")
     ] = None,
-    namespace: Annotated[
-        str | None, typer.Option(help="Move a single-namespace design into this namespace.")
-    ] = None,
+    namespace: Annotated[str | None, typer.Option(help="Move a single-namespace design into this namespace.")] = None,
     with_workloads: Annotated[
         bool,
         typer.Option(
@@ -104,9 +100,7 @@ def export(
 
 
 def import_back(
-    source: Annotated[
-        Path, typer.Argument(help="An exported folder, a (multi-document) YAML file or a zip.")
-    ],
+    source: Annotated[Path, typer.Argument(help="An exported folder, a (multi-document) YAML file or a zip.")],
     out: Annotated[Path, typer.Option("--out", help="The design file to write (.yaml).")],
 ) -> None:
     """Read exported manifests back into a design file (generated documents are dropped and regenerated

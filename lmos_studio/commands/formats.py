@@ -18,10 +18,8 @@ from lmos_studio.formats.description import warnings_of
 from lmos_studio.model import Agent
 
 _TO_FORMATS = detect.FORMATS
-FormatOpt = Annotated[str, typer.Option(
-    "--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
-NamespaceOpt = Annotated[str | None, typer.Option(
-    "--namespace", "-n", help="Put the agents in this namespace.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
+NamespaceOpt = Annotated[str | None, typer.Option("--namespace", "-n", help="Put the agents in this namespace.")]
 
 
 def _read(files: list[Path], fmt: str, namespace: str | None) -> list[Agent]:
@@ -52,8 +50,7 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_descriptions(
         files: Annotated[list[Path], typer.Argument(help="Description files (JSON or YAML).")],
-        output: Annotated[str, typer.Option("--output", "-o", help="yaml (multi-document) or json (a list).")]
-        = "yaml",
+        output: Annotated[str, typer.Option("--output", "-o", help="yaml (multi-document) or json (a list).")] = "yaml",
         fmt: FormatOpt = "auto",
         namespace: NamespaceOpt = None,
     ) -> None:

@@ -22,8 +22,9 @@ from lmos_studio.model import Agent
 from lmos_studio.registry.store import Entry, Query, Store
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
-TokenOpt = Annotated[str | None, typer.Option("--token", help="Bearer token for writes to --url "
-                                              "(default: LMOS_STUDIO_REGISTRY_TOKEN).")]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", help="Bearer token for writes to --url (default: LMOS_STUDIO_REGISTRY_TOKEN).")
+]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
 
 
@@ -61,19 +62,36 @@ def _fail(message: str) -> None:
 
 
 def entry_row(agent: Agent, *, expires: float | None = None, thing_id: str = "") -> dict[str, Any]:
-    return {"id": thing_id, "name": agent.name, "namespace": agent.namespace,
-            "capabilities": [f"{c.name}@{c.version}" for c in agent.capabilities],
-            "tenants": list(agent.supported_tenants), "channels": list(agent.supported_channels),
-            "protocols": list(agent.protocols), "subset": agent.subset, "source": agent.source,
-            "expires": expires}
+    return {
+        "id": thing_id,
+        "name": agent.name,
+        "namespace": agent.namespace,
+        "capabilities": [f"{c.name}@{c.version}" for c in agent.capabilities],
+        "tenants": list(agent.supported_tenants),
+        "channels": list(agent.supported_channels),
+        "protocols": list(agent.protocols),
+        "subset": agent.subset,
+        "source": agent.source,
+        "expires": expires,
+    }
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
     from lmos_studio.cli import render_table
 
-    return render_table(["NAME", "CAPABILITIES", "TENANTS", "CHANNELS", "ID"],
-                        [[r["name"], ", ".join(r["capabilities"]), ", ".join(r["tenants"]) or "(any)",
-                          ", ".join(r["channels"]), r["id"]] for r in rows])
+    return render_table(
+        ["NAME", "CAPABILITIES", "TENANTS", "CHANNELS", "ID"],
+        [
+            [
+                r["name"],
+                ", ".join(r["capabilities"]),
+                ", ".join(r["tenants"]) or "(any)",
+                ", ".join(r["channels"]),
+                r["id"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -93,15 +111,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(registry, name="registry")
 
     @registry.command("serve")
-    def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-              port: Annotated[int, typer.Option(help="TCP port.")] = 8090,
-              db: Annotated[Path | None, typer.Option(help="SQLite file (default: LMOS_STUDIO_REGISTRY_DB).")]
-              = None,
-              announce: Annotated[bool, typer.Option(help="Announce it over mDNS (_directory._sub._wot._tcp)."
-                                                     )] = False,
-              discover: Annotated[float, typer.Option(
-                  "--discover", help="Every S seconds, register the Things announced on the local network "
-                  "(TTL 3×S); 0 = off.")] = 0.0) -> None:
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8090,
+        db: Annotated[Path | None, typer.Option(help="SQLite file (default: LMOS_STUDIO_REGISTRY_DB).")] = None,
+        announce: Annotated[bool, typer.Option(help="Announce it over mDNS (_directory._sub._wot._tcp).")] = False,
+        discover: Annotated[
+            float,
+            typer.Option(
+                "--discover",
+                help="Every S seconds, register the Things announced on the local network (TTL 3×S); 0 = off.",
+            ),
+        ] = 0.0,
+    ) -> None:
         """Run the W3C WoT Thing Description Directory API over the registry until Ctrl-C."""
         from lmos_studio.registry.server import serve as run
 
@@ -116,15 +138,25 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"registry on http://{host}:{port} (database {store.path})", err=True)
         _stop_on_sigterm()
         with contextlib.suppress(KeyboardInterrupt):
-            run(host=host, port=port, store=store, token=_token(None), announce=announce,
-                max_body_bytes=settings.registry_max_body_kb * 1024, discover_interval_s=discover or None)
+            run(
+                host=host,
+                port=port,
+                store=store,
+                token=_token(None),
+                announce=announce,
+                max_body_bytes=settings.registry_max_body_kb * 1024,
+                discover_interval_s=discover or None,
+            )
 
     @registry.command("register")
-    def register_cmd(file: Annotated[Path, typer.Argument(help="A description: TD, Agent CR, A2A card, "
-                                                          "capabilities.json or routing spec.")],
-                     url: UrlOpt = None, token: TokenOpt = None,
-                     ttl: Annotated[float | None, typer.Option(help="Seconds until it expires.")] = None,
-                     ) -> None:
+    def register_cmd(
+        file: Annotated[
+            Path, typer.Argument(help="A description: TD, Agent CR, A2A card, capabilities.json or routing spec.")
+        ],
+        url: UrlOpt = None,
+        token: TokenOpt = None,
+        ttl: Annotated[float | None, typer.Option(help="Seconds until it expires.")] = None,
+    ) -> None:
         """Register every agent a file describes, optionally with a time-to-live."""
         if ttl is not None and ttl <= 0:
             _fail("--ttl must be a positive number of seconds")
@@ -141,18 +173,27 @@ def register(app: typer.Typer) -> None:
             typer.echo(store.put_agent(agent, ttl=ttl, source=str(file)))
 
     @registry.command("search")
-    def search(url: UrlOpt = None,
-               capability: Annotated[str, typer.Option(help="Exact capability name.")] = "",
-               tenant: Annotated[str, typer.Option(help="Tenant (agents without tenants serve all).")] = "",
-               channel: Annotated[str, typer.Option(help="Channel name.")] = "",
-               protocol: Annotated[str, typer.Option(help="Protocol (http, https, ws, wss, …).")] = "",
-               subset: Annotated[str, typer.Option(help="Subset label (stable, canary, …).")] = "",
-               text: Annotated[str, typer.Option(help="Free text (names, descriptions, examples).")] = "",
-               limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
-               output: OutputOpt = "table") -> None:
+    def search(
+        url: UrlOpt = None,
+        capability: Annotated[str, typer.Option(help="Exact capability name.")] = "",
+        tenant: Annotated[str, typer.Option(help="Tenant (agents without tenants serve all).")] = "",
+        channel: Annotated[str, typer.Option(help="Channel name.")] = "",
+        protocol: Annotated[str, typer.Option(help="Protocol (http, https, ws, wss, …).")] = "",
+        subset: Annotated[str, typer.Option(help="Subset label (stable, canary, …).")] = "",
+        text: Annotated[str, typer.Option(help="Free text (names, descriptions, examples).")] = "",
+        limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
+        output: OutputOpt = "table",
+    ) -> None:
         """Search a registry; exit 2 when it cannot be reached."""
-        query = Query(text=text, capability=capability, tenant=tenant, channel=channel, protocol=protocol,
-                      subset=subset, limit=limit)
+        query = Query(
+            text=text,
+            capability=capability,
+            tenant=tenant,
+            channel=channel,
+            protocol=protocol,
+            subset=subset,
+            limit=limit,
+        )
         if url:
             from lmos_studio.registry.clients import TddClient
 
@@ -173,8 +214,11 @@ def register(app: typer.Typer) -> None:
             _fail(f"--output {output!r} is not supported here; use json or table")
 
     @registry.command("remove")
-    def remove(thing_id: Annotated[str, typer.Argument(metavar="ID", help="The TD id.")],
-               url: UrlOpt = None, token: TokenOpt = None) -> None:
+    def remove(
+        thing_id: Annotated[str, typer.Argument(metavar="ID", help="The TD id.")],
+        url: UrlOpt = None,
+        token: TokenOpt = None,
+    ) -> None:
         """Remove a registration."""
         if url:
             from lmos_studio.registry.clients import TddClient
@@ -186,11 +230,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"removed {thing_id}")
 
     @app.command("announce")
-    def announce(file: Annotated[Path, typer.Argument(help="The agent's description (any format).")],
-                 port: Annotated[int, typer.Option(help="Port of the TD server (0 = any free port).")] = 0,
-                 host: Annotated[str, typer.Option(help="Address to serve and announce.")] = "127.0.0.1",
-                 duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = Ctrl-C).")]
-                 = 0.0) -> None:
+    def announce(
+        file: Annotated[Path, typer.Argument(help="The agent's description (any format).")],
+        port: Annotated[int, typer.Option(help="Port of the TD server (0 = any free port).")] = 0,
+        host: Annotated[str, typer.Option(help="Address to serve and announce.")] = "127.0.0.1",
+        duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = Ctrl-C).")] = 0.0,
+    ) -> None:
         """Serve an agent's TD and announce it over mDNS as `_wot._tcp` until stopped."""
         from lmos_studio.registry.mdns import announce as run
         from lmos_studio.registry.things import agent_to_thing
@@ -210,8 +255,10 @@ def register(app: typer.Typer) -> None:
                 pass
 
     @app.command("discover")
-    def discover(timeout: Annotated[float, typer.Option("--timeout", help="Seconds to browse.")] = 3.0,
-                 output: OutputOpt = "table") -> None:
+    def discover(
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds to browse.")] = 3.0,
+        output: OutputOpt = "table",
+    ) -> None:
         """Browse the local network (mDNS) for WoT Things and Directories and fetch their TDs."""
         from lmos_studio.cli import render_table
         from lmos_studio.registry.mdns import discover as browse
@@ -222,9 +269,17 @@ def register(app: typer.Typer) -> None:
             found = browse(timeout)
         except LmosStudioError as exc:
             _fail(str(exc))
-        rows = [{"service": d.service, "kind": d.kind, "url": d.url,
-                 "title": str((d.td or {}).get("title", "")), "error": d.error,
-                 "agent": entry_row(d.agent) if d.agent else None} for d in found]
+        rows = [
+            {
+                "service": d.service,
+                "kind": d.kind,
+                "url": d.url,
+                "title": str((d.td or {}).get("title", "")),
+                "error": d.error,
+                "agent": entry_row(d.agent) if d.agent else None,
+            }
+            for d in found
+        ]
         if output == "json":
             typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         else:

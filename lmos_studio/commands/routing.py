@@ -26,13 +26,12 @@ if TYPE_CHECKING:
 # The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
 DEFAULT_ROUTER = "auto"
 
-PathArg = Annotated[Path, typer.Argument(
-    help="A design (file or folder), LMOS YAML, or AgentRoutingSpec JSON.")]
-RouterOpt = Annotated[str, typer.Option(
-    "--router", "-r", help="statistical, embedding, llm, hybrid or auto.")]
+PathArg = Annotated[Path, typer.Argument(help="A design (file or folder), LMOS YAML, or AgentRoutingSpec JSON.")]
+RouterOpt = Annotated[str, typer.Option("--router", "-r", help="statistical, embedding, llm, hybrid or auto.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
-ChannelOpt = Annotated[str | None, typer.Option(
-    "--channel", "-c", help="Channel key (ns/name), name, or channel label when unambiguous.")]
+ChannelOpt = Annotated[
+    str | None, typer.Option("--channel", "-c", help="Channel key (ns/name), name, or channel label when unambiguous.")
+]
 
 
 def load_routing_design(paths: list[Path]) -> Design:
@@ -50,13 +49,20 @@ def load_routing_design(paths: list[Path]) -> Design:
 
 
 def _match_rows(matches: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[i + 1, m["agent"], m["capability"], f"{m['score']:.3f}", " | ".join(m["evidence"])[:80]]
-            for i, m in enumerate(matches)]
+    return [
+        [i + 1, m["agent"], m["capability"], f"{m['score']:.3f}", " | ".join(m["evidence"])[:80]]
+        for i, m in enumerate(matches)
+    ]
 
 
-def route(path: PathArg, query: Annotated[str, typer.Argument(help="The customer message to route.")],
-          channel: ChannelOpt = None, router: RouterOpt = DEFAULT_ROUTER, output: OutputOpt = "json",
-          top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5) -> None:
+def route(
+    path: PathArg,
+    query: Annotated[str, typer.Argument(help="The customer message to route.")],
+    channel: ChannelOpt = None,
+    router: RouterOpt = DEFAULT_ROUTER,
+    output: OutputOpt = "json",
+    top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5,
+) -> None:
     """Route one query in one channel: the ranked agents and capabilities, with scores and evidence."""
     from lmos_studio.routing.evaluate import channel_key, get_router, table_for
 
@@ -66,8 +72,10 @@ def route(path: PathArg, query: Annotated[str, typer.Argument(help="The customer
     key = channel_key(design, channel or "")
     fitted = get_router(router).fit(table_for(design, key))
     result = fitted.route(query, top_k=top_k)
-    matches = [{"agent": m.agent, "capability": m.capability, "score": m.score, "evidence": list(m.evidence)}
-               for m in result.matches]
+    matches = [
+        {"agent": m.agent, "capability": m.capability, "score": m.score, "evidence": list(m.evidence)}
+        for m in result.matches
+    ]
     data = {"channel": key, "router": result.router or router, "matches": matches}
     headers = ["#", "AGENT", "CAPABILITY", "SCORE", "EVIDENCE"]
     emit(data, output, lambda: render_table(headers, _match_rows(matches)))
@@ -77,15 +85,21 @@ def _metric(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
-def eval_command(path: PathArg,
-                 queries: Annotated[Path, typer.Argument(help="Labelled CSV: instruction|query|text, agent, "
-                                                              "[capability|intent], [channel].")],
-                 seed: Annotated[Path | None, typer.Option(
-                     "--seed", help="Seed examples (CSV like QUERIES, or lmos-router seed.json).")] = None,
-                 router: RouterOpt = DEFAULT_ROUTER, channel: ChannelOpt = None,
-                 output: OutputOpt = "json",
-                 calibrate: Annotated[bool, typer.Option(
-                     "--calibrate", help="Calibrate a hybrid router's threshold on QUERIES first.")] = False) -> None:
+def eval_command(
+    path: PathArg,
+    queries: Annotated[
+        Path, typer.Argument(help="Labelled CSV: instruction|query|text, agent, [capability|intent], [channel].")
+    ],
+    seed: Annotated[
+        Path | None, typer.Option("--seed", help="Seed examples (CSV like QUERIES, or lmos-router seed.json).")
+    ] = None,
+    router: RouterOpt = DEFAULT_ROUTER,
+    channel: ChannelOpt = None,
+    output: OutputOpt = "json",
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate", help="Calibrate a hybrid router's threshold on QUERIES first.")
+    ] = False,
+) -> None:
     """Evaluate a router on a labelled query set: accuracy, per-agent P/R/F1, confusion, misroutes, latency.
 
     --channel is the channel of rows that do not name one (default: all agents).
@@ -96,29 +110,38 @@ def eval_command(path: PathArg,
     design = load_routing_design([path])
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
-    result = evaluate(design, rows, router=get_router(router), seed=seeds, channel=channel or "",
-                      source=str(queries), calibrate=calibrate)
+    result = evaluate(
+        design,
+        rows,
+        router=get_router(router),
+        seed=seeds,
+        channel=channel or "",
+        source=str(queries),
+        calibrate=calibrate,
+    )
     for key, calibration in result.calibrations.items():
         typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()
 
     def table() -> str:
         m = result.metrics
-        head = (f"router {result.router} · n {m.n} · accuracy {_metric(m.accuracy)} · capability accuracy "
-                f"{_metric(m.capability_accuracy)} · macro F1 {_metric(m.macro_f1)} · p50 "
-                f"{m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n")
-        rows_ = [[a, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", s.support]
-                 for a, s in m.per_agent.items()]
+        head = (
+            f"router {result.router} · n {m.n} · accuracy {_metric(m.accuracy)} · capability accuracy "
+            f"{_metric(m.capability_accuracy)} · macro F1 {_metric(m.macro_f1)} · p50 "
+            f"{m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n"
+        )
+        rows_ = [[a, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", s.support] for a, s in m.per_agent.items()]
         return head + render_table(["AGENT", "PRECISION", "RECALL", "F1", "SUPPORT"], rows_)
 
     emit(data, output, table)
 
 
-def test_command(paths: Annotated[list[Path], typer.Argument(help="Design files or folders.")],
-                 router: RouterOpt = DEFAULT_ROUTER,
-                 junit: Annotated[Path | None, typer.Option(
-                     "--junit", help="Write a JUnit XML report here.")] = None,
-                 output: OutputOpt = "table") -> None:
+def test_command(
+    paths: Annotated[list[Path], typer.Argument(help="Design files or folders.")],
+    router: RouterOpt = DEFAULT_ROUTER,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
+    output: OutputOpt = "table",
+) -> None:
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.tests import junit_xml, run_routing_tests
@@ -128,38 +151,57 @@ def test_command(paths: Annotated[list[Path], typer.Argument(help="Design files 
     outcomes = run_routing_tests(design, router=chosen)
     if junit is not None:
         yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
-    rows = [["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message]
-            for o in outcomes]
-    emit({"router": chosen.name, "passed": sum(o.passed for o in outcomes), "total": len(outcomes),
-          "tests": [o.to_dict() for o in outcomes]}, output,
-         lambda: render_table(["RESULT", "CHANNEL", "QUERY", "MESSAGE"], rows)
-         + f"\n\n{sum(o.passed for o in outcomes)}/{len(outcomes)} routing tests passed")
+    rows = [
+        ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message] for o in outcomes
+    ]
+    emit(
+        {
+            "router": chosen.name,
+            "passed": sum(o.passed for o in outcomes),
+            "total": len(outcomes),
+            "tests": [o.to_dict() for o in outcomes],
+        },
+        output,
+        lambda: (
+            render_table(["RESULT", "CHANNEL", "QUERY", "MESSAGE"], rows)
+            + f"\n\n{sum(o.passed for o in outcomes)}/{len(outcomes)} routing tests passed"
+        ),
+    )
     if not outcomes:
         typer.echo("warning: the design has no routing tests", err=True)
     if any(not o.passed for o in outcomes):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def _changes(remove_agent: list[str], disable_agent: list[str], remove_capability: list[str],
-             move_agent: list[str]) -> list[Change]:
+def _changes(
+    remove_agent: list[str], disable_agent: list[str], remove_capability: list[str], move_agent: list[str]
+) -> list[Change]:
     from lmos_studio.whatif import parse_change
 
-    pairs = [("remove-agent", remove_agent), ("disable-agent", disable_agent),
-             ("remove-capability", remove_capability), ("move-agent", move_agent)]
+    pairs = [
+        ("remove-agent", remove_agent),
+        ("disable-agent", disable_agent),
+        ("remove-capability", remove_capability),
+        ("move-agent", move_agent),
+    ]
     return [parse_change(kind, value) for kind, values in pairs for value in values]
 
 
 Many = Annotated[list[str] | None, typer.Option(help="May be repeated.")]
 
 
-def whatif_command(path: PathArg, remove_agent: Many = None, disable_agent: Many = None,
-                   remove_capability: Annotated[list[str] | None, typer.Option(
-                       help="AGENT:CAPABILITY; may be repeated.")] = None,
-                   move_agent: Annotated[list[str] | None, typer.Option(
-                       help="AGENT:CHANNEL_LABEL[:SUBSET]; may be repeated.")] = None,
-                   queries: Annotated[Path | None, typer.Option(
-                       "--queries", help="Labelled CSV whose queries are checked too.")] = None,
-                   router: RouterOpt = DEFAULT_ROUTER, output: OutputOpt = "json") -> None:
+def whatif_command(
+    path: PathArg,
+    remove_agent: Many = None,
+    disable_agent: Many = None,
+    remove_capability: Annotated[list[str] | None, typer.Option(help="AGENT:CAPABILITY; may be repeated.")] = None,
+    move_agent: Annotated[list[str] | None, typer.Option(help="AGENT:CHANNEL_LABEL[:SUBSET]; may be repeated.")] = None,
+    queries: Annotated[
+        Path | None, typer.Option("--queries", help="Labelled CSV whose queries are checked too.")
+    ] = None,
+    router: RouterOpt = DEFAULT_ROUTER,
+    output: OutputOpt = "json",
+) -> None:
     """What if an agent or capability went away or moved: channel resolution and routes, before → after."""
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.labelled import read_labelled_csv
@@ -175,12 +217,23 @@ def whatif_command(path: PathArg, remove_agent: Many = None, disable_agent: Many
     def table() -> str:
         parts = ["changes: " + "; ".join(c.describe() for c in result.changes)]
         if result.channels:
-            parts.append(render_table(["CHANNEL", "BEFORE", "AFTER", "LOST", "REASONS"], [
-                [c.channel, c.before, c.after, ", ".join(c.lost), "; ".join(c.reasons)[:80]]
-                for c in result.channels]))
-        parts.append(render_table(["SOURCE", "NAME", "CHANNEL", "EXPECTED", "BEFORE", "AFTER"], [
-            [r.source, r.name[:40], r.channel, r.expected, r.before, r.after] for r in result.routes])
-            if result.routes else "no routing test or query changes route")
+            parts.append(
+                render_table(
+                    ["CHANNEL", "BEFORE", "AFTER", "LOST", "REASONS"],
+                    [
+                        [c.channel, c.before, c.after, ", ".join(c.lost), "; ".join(c.reasons)[:80]]
+                        for c in result.channels
+                    ],
+                )
+            )
+        parts.append(
+            render_table(
+                ["SOURCE", "NAME", "CHANNEL", "EXPECTED", "BEFORE", "AFTER"],
+                [[r.source, r.name[:40], r.channel, r.expected, r.before, r.after] for r in result.routes],
+            )
+            if result.routes
+            else "no routing test or query changes route"
+        )
         return "\n\n".join(parts)
 
     emit(result.to_dict(), output, table)

@@ -103,10 +103,7 @@ def path_of(doc: dict[str, Any]) -> str:
         return f"crds/{name}.yaml"
     if kind == "Namespace":
         return f"namespaces/{name}.yaml"
-    if (
-        kind == "ChannelRouting"
-        and (meta.get("annotations") or {}).get(manifests.PREVIEW_ANNOTATION) == "true"
-    ):
+    if kind == "ChannelRouting" and (meta.get("annotations") or {}).get(manifests.PREVIEW_ANNOTATION) == "true":
         return f"preview/{ns}/{name}.yaml"
     folder = _FOLDERS.get(kind)
     if folder is not None and (
@@ -159,9 +156,7 @@ def _lmos_documents(design: Design) -> list[dict[str, Any]]:
         )
     resolutions = resolve_design(design)
     docs = crds.crds(labels=manifests.MANAGED_BY)
-    docs += [
-        manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE
-    ]
+    docs += [manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE]
     docs += [manifests.agent_resource(a) for a in design.agents]
     docs += [manifests.channel_resource(c) for c in design.channels]
     docs += [manifests.rollout_resource(r) for r in design.rollouts]
@@ -208,9 +203,7 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         if (d["apiVersion"], ref(d)) in kept_refs
     ]
     generated_docs = [
-        d
-        if d["kind"] in ("Agent", "Channel", "ChannelRollout", "ChannelRouting")
-        else manifests.mark_generated(d)
+        d if d["kind"] in ("Agent", "Channel", "ChannelRollout", "ChannelRouting") else manifests.mark_generated(d)
         for d in generated_docs
     ]
     result = [Manifest(path_of(d), d) for d in generated_docs]
@@ -251,8 +244,7 @@ def _checked(result: list[Manifest]) -> list[Manifest]:
     for manifest in result:
         if manifest.path in seen:
             raise ExportError(
-                f"{manifest.ref} appears twice in the design (both would be written to "
-                f"{manifest.path}); remove one",
+                f"{manifest.ref} appears twice in the design (both would be written to {manifest.path}); remove one",
                 resource=manifest.ref,
                 field="metadata.name",
             )
@@ -274,7 +266,5 @@ def _validate(result: list[Manifest], options: ExportOptions) -> ValidationRepor
                 }
             )
             continue
-        report.rows.append(
-            validator.validate(manifest.document, path=manifest.path, strict=manifest.generated)
-        )
+        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=manifest.generated))
     return report

@@ -40,9 +40,7 @@ def is_generated(doc: dict[str, Any]) -> bool:
 
 def _without_generated(result: LoadResult) -> LoadResult:
     design = result.design
-    result.design = design.replace(
-        other_resources=tuple(d for d in design.other_resources if not is_generated(d))
-    )
+    result.design = design.replace(other_resources=tuple(d for d in design.other_resources if not is_generated(d)))
     return result
 
 
@@ -105,9 +103,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_path: Path
 
 def _load_zip(zip_path: Path) -> LoadResult:
     if zip_path.stat().st_size > MAX_ZIP_BYTES:
-        raise DesignFileError(
-            f"is larger than {MAX_ZIP_BYTES / 2**20:.0f} MiB; refusing the zip", path=str(zip_path)
-        )
+        raise DesignFileError(f"is larger than {MAX_ZIP_BYTES / 2**20:.0f} MiB; refusing the zip", path=str(zip_path))
     try:
         with zipfile.ZipFile(zip_path) as archive, tempfile.TemporaryDirectory(prefix="lmos-import-") as tmp:
             infos = archive.infolist()
@@ -124,9 +120,7 @@ def _load_zip(zip_path: Path) -> LoadResult:
                 result = load_design([root], name=None)
             except DesignFileError as exc:
                 inner = exc.path[len(tmp) + 1 :] if exc.path and exc.path.startswith(tmp) else exc.path
-                raise DesignFileError(
-                    exc.reason, path=f"{zip_path}!{inner}", line=exc.line, field=exc.field
-                ) from exc
+                raise DesignFileError(exc.reason, path=f"{zip_path}!{inner}", line=exc.line, field=exc.field) from exc
             result.files = [f"{zip_path}!{f[len(tmp) + 1 :]}" for f in result.files]
             return result
     except zipfile.BadZipFile as exc:

@@ -38,8 +38,7 @@ def kustomization(bundle: Bundle) -> str:
     }
     return (
         f"{HEADER} from design '{bundle.design.name}'. Re-export instead of editing generated files;\n"
-        "# preview/ (ChannelRouting as the operator would write it) and studio/ are not applied.\n"
-        + dump(doc)
+        "# preview/ (ChannelRouting as the operator would write it) and studio/ are not applied.\n" + dump(doc)
     )
 
 
@@ -99,9 +98,7 @@ def write_yaml(bundle: Bundle, path: str | Path, files: dict[str, bytes] | None 
     try:
         write_atomic(target, single_file(files if files is not None else render(bundle)))
     except OSError as exc:
-        raise ExportError(
-            f"{target}: cannot write: {exc.strerror}", resource=str(target), field="--yaml"
-        ) from exc
+        raise ExportError(f"{target}: cannot write: {exc.strerror}", resource=str(target), field="--yaml") from exc
     return target
 
 
@@ -116,9 +113,7 @@ def _is_previous_export(folder: Path) -> bool:
 def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None = None) -> Path:
     """Write the kustomize folder atomically (temp folder + rename); returns the folder."""
     target = Path(out)
-    if target.exists() and (
-        not target.is_dir() or (any(target.iterdir()) and not _is_previous_export(target))
-    ):
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not _is_previous_export(target))):
         raise ExportError(
             f"{target}: exists and is not an earlier LMOS Studio export; choose a new or empty "
             "folder (nothing was written)",

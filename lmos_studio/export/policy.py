@@ -98,11 +98,13 @@ def expand_trust(design: Design) -> list[Pair]:
     for edge in design.trust_edges:
         for ref in (edge.caller, edge.callee):
             if index.kind(ref) is None:
-                raise ExportError(f"trust edge {edge.key}: '{ref}' names no agent, group or channel; add it or "
-                                  "fix the edge", resource=f"TrustEdge {edge.key}", field="caller/callee")
+                raise ExportError(
+                    f"trust edge {edge.key}: '{ref}' names no agent, group or channel; add it or fix the edge",
+                    resource=f"TrustEdge {edge.key}",
+                    field="caller/callee",
+                )
         callers, callees = _unique(index.agents_of(edge.caller)), _unique(index.agents_of(edge.callee))
-        pairs.extend(Pair(caller, callee, edge) for caller in callers for callee in callees
-                     if caller.key != callee.key)
+        pairs.extend(Pair(caller, callee, edge) for caller in callers for callee in callees if caller.key != callee.key)
     return pairs
 
 
@@ -147,9 +149,7 @@ def network_policy(callee: Agent, callers: Sequence[Agent], options: PolicyOptio
     ports = [{"protocol": "TCP", "port": PORT_NAME}]
     rules = []
     if callers:
-        rules.append(
-            {"from": [_peer(c.name, c.namespace, callee.namespace) for c in callers], "ports": ports}
-        )
+        rules.append({"from": [_peer(c.name, c.namespace, callee.namespace) for c in callers], "ports": ports})
     rules.append({"from": platform, "ports": ports})
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -194,9 +194,7 @@ def authorization_policy(callee: Agent, pairs: Sequence[Pair], options: PolicyOp
                     "from": [
                         {
                             "source": {
-                                "principals": [
-                                    principal(pair.caller.namespace, service_account_name(pair.caller))
-                                ]
+                                "principals": [principal(pair.caller.namespace, service_account_name(pair.caller))]
                             }
                         }
                     ],
@@ -228,9 +226,7 @@ class Policies:
     report: PolicyReport
 
 
-def design_policies(
-    design: Design, options: PolicyOptions, *, path_for: Callable[[dict[str, Any]], str]
-) -> Policies:
+def design_policies(design: Design, options: PolicyOptions, *, path_for: Callable[[dict[str, Any]], str]) -> Policies:
     """NetworkPolicies (+ Istio) for every agent of the design; `path_for` gives a document's file."""
     pairs = expand_trust(design)
     by_callee: dict[str, list[Pair]] = {}
@@ -245,10 +241,7 @@ def design_policies(
         if options.istio:
             istio.append(authorization_policy(callee, callee_pairs, options))
     network, istio = [mark_generated(d) for d in network], [mark_generated(d) for d in istio]
-    paths = {
-        f"{d['kind']} {d['metadata']['namespace']}/{d['metadata']['name']}": path_for(d)
-        for d in network + istio
-    }
+    paths = {f"{d['kind']} {d['metadata']['namespace']}/{d['metadata']['name']}": path_for(d) for d in network + istio}
     report = PolicyReport([_row(p, options, paths) for p in pairs])
     expanded = {id(p.edge) for p in pairs}
     report.rows += [_unexpanded(e) for e in design.trust_edges if id(e) not in expanded]
@@ -287,14 +280,11 @@ def _row(pair: Pair, options: PolicyOptions, paths: dict[str, str]) -> EdgeRow:
             notes.append(f"capability scope {','.join(pair.edge.capabilities)} not enforced: {why}")
     elif options.istio:
         istio_file = paths.get(f"AuthorizationPolicy {callee.namespace}/{allow_name(callee)}", "")
-        rules.append(
-            f"{istio_file} principal {principal(pair.caller.namespace, service_account_name(pair.caller))}"
-        )
+        rules.append(f"{istio_file} principal {principal(pair.caller.namespace, service_account_name(pair.caller))}")
     missing = [a.key for a in (pair.caller, pair.callee) if a.workload is None]
     if missing:
         status = "partial"
         notes.append(
-            f"no workload exported for {', '.join(missing)}: holds only if its pods carry "
-            f"{NAME_LABEL}=<agent name>"
+            f"no workload exported for {', '.join(missing)}: holds only if its pods carry {NAME_LABEL}=<agent name>"
         )
     return EdgeRow(pair.edge.key, pair.caller.key, callee.key, status, "; ".join(rules), "; ".join(notes))

@@ -21,9 +21,7 @@ from referencing import Registry, Resource
 from lmos_studio.errors import ExportError
 from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema
 
-KUBERNETES_VERSION = (
-    "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
-)
+KUBERNETES_VERSION = "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, ≤ 63
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")  # ≤ 253
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")  # ≤ 63
@@ -39,9 +37,7 @@ _ISTIO_SCHEMA: dict[str, Any] = {
             "properties": {
                 "selector": {
                     "type": "object",
-                    "properties": {
-                        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}
-                    },
+                    "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
                 },
                 "action": {"enum": ["ALLOW", "DENY", "AUDIT", "CUSTOM"]},
                 "rules": {
@@ -126,14 +122,11 @@ def check_names(doc: dict[str, Any]) -> None:
         raise _fail(
             doc,
             "metadata.name",
-            f"'{name}' is not an RFC 1123 subdomain (lower-case letters, digits, "
-            "'-' and '.', at most 253); rename it",
+            f"'{name}' is not an RFC 1123 subdomain (lower-case letters, digits, '-' and '.', at most 253); rename it",
         )
     namespace = meta.get("namespace")
     if namespace is not None and (len(str(namespace)) > 63 or not DNS_LABEL.match(str(namespace))):
-        raise _fail(
-            doc, "metadata.namespace", f"'{namespace}' is not an RFC 1123 label; rename the namespace"
-        )
+        raise _fail(doc, "metadata.namespace", f"'{namespace}' is not an RFC 1123 label; rename the namespace")
     for key, value in (meta.get("labels") or {}).items():
         _check_label(doc, str(key), value)
 
@@ -255,9 +248,7 @@ class Validator:
                 "pip install -U kubernetes-validate"
             ) from exc
         if strict not in self._definitions:
-            contents = utils.schema_contents(
-                f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version
-            )
+            contents = utils.schema_contents(f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version)
             keywords: set[str] = set()
             enums: set[str] = set()
             _schema_facts(contents, keywords, enums)

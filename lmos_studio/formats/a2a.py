@@ -42,15 +42,34 @@ DEFAULT_TRANSPORT = "JSONRPC"  # A2A's default `preferredTransport`
 STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"
 DEFAULT_MODES = ["text/plain"]
 KIND = "A2A Agent Card"
-_V03_SECURITY_TYPES = {"apiKey": "apikey", "oauth2": "oauth2", "openIdConnect": "openIdConnect",
-                       "mutualTLS": "mtls"}
-_V1_WRAPPERS = {"apiKeySecurityScheme": "apikey", "oauth2SecurityScheme": "oauth2",
-                "openIdConnectSecurityScheme": "openIdConnect", "mtlsSecurityScheme": "mtls"}
+_V03_SECURITY_TYPES = {"apiKey": "apikey", "oauth2": "oauth2", "openIdConnect": "openIdConnect", "mutualTLS": "mtls"}
+_V1_WRAPPERS = {
+    "apiKeySecurityScheme": "apikey",
+    "oauth2SecurityScheme": "oauth2",
+    "openIdConnectSecurityScheme": "openIdConnect",
+    "mtlsSecurityScheme": "mtls",
+}
 _HTTP_SCHEMES = ("bearer", "basic", "digest")
-_VERSION_SPECIFIC = ("protocolVersion", "url", "preferredTransport", "additionalInterfaces", "security",
-                     "supportedInterfaces", "securityRequirements")
-_BUILT = ("name", "description", "version", "skills", "securitySchemes", "capabilities",
-          "defaultInputModes", "defaultOutputModes", *_VERSION_SPECIFIC)
+_VERSION_SPECIFIC = (
+    "protocolVersion",
+    "url",
+    "preferredTransport",
+    "additionalInterfaces",
+    "security",
+    "supportedInterfaces",
+    "securityRequirements",
+)
+_BUILT = (
+    "name",
+    "description",
+    "version",
+    "skills",
+    "securitySchemes",
+    "capabilities",
+    "defaultInputModes",
+    "defaultOutputModes",
+    *_VERSION_SPECIFIC,
+)
 
 
 def is_card(doc: Any) -> bool:
@@ -59,7 +78,7 @@ def is_card(doc: Any) -> bool:
 
 
 def card_version(card: dict[str, Any]) -> CardVersion:
-    """"1.0" when the card has `supportedInterfaces`, "0.3" when it has v0.3 names, else "1.0"."""
+    """ "1.0" when the card has `supportedInterfaces`, "0.3" when it has v0.3 names, else "1.0"."""
     if "supportedInterfaces" in card or "securityRequirements" in card:
         return "1.0"
     if any(key in card for key in ("url", "preferredTransport", "additionalInterfaces", "security")):
@@ -128,8 +147,9 @@ def _other_endpoints(doc: d.Doc, ext: dict[str, Any], at: str) -> tuple[Endpoint
 _SKILL_KEYS = ("id", "name", "description", "examples", "tags")
 
 
-def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str,
-                  fallback: str) -> tuple[list[Capability], list[str]]:
+def _capabilities(
+    doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str, fallback: str
+) -> tuple[list[Capability], list[str]]:
     known = doc.mapping(ext, "capabilities", f"{at}.capabilities")
     caps, defaulted = [], []
     for i, skill in enumerate(doc.seq(card, "skills", "skills", required=True)):
@@ -150,11 +170,16 @@ def _capabilities(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str
         version = doc.text(meta, "version", f"{at}.capabilities.{skill_id}.version")
         if not version:
             defaulted.append(name)
-        caps.append(Capability(
-            id=doc.text(meta, "id", f"{at}.capabilities.{skill_id}.id", default=skill_id), name=name,
-            version=version or fallback,
-            description=doc.text(skill, "description", f"{field}.description"),
-            examples=doc.texts(skill, "examples", f"{field}.examples"), extras=extras))
+        caps.append(
+            Capability(
+                id=doc.text(meta, "id", f"{at}.capabilities.{skill_id}.id", default=skill_id),
+                name=name,
+                version=version or fallback,
+                description=doc.text(skill, "description", f"{field}.description"),
+                examples=doc.texts(skill, "examples", f"{field}.examples"),
+                extras=extras,
+            )
+        )
     return caps, defaulted
 
 
@@ -180,9 +205,12 @@ def _interface(doc: d.Doc, node: Any, field: str, transport_key: str) -> Endpoin
         doc.fail("must be a mapping with url", field=field)
     if transport_key not in node and "transport" in node:  # early v1.0 drafts kept v0.3's name
         transport_key = "transport"
-    return Endpoint(protocol=A2A_PROTOCOL, uri=doc.text(node, "url", f"{field}.url", required=True),
-                    transport=doc.text(node, transport_key, f"{field}.{transport_key}"),
-                    extras=d.plain(d.rest(node, ("url", transport_key))))
+    return Endpoint(
+        protocol=A2A_PROTOCOL,
+        uri=doc.text(node, "url", f"{field}.url", required=True),
+        transport=doc.text(node, transport_key, f"{field}.{transport_key}"),
+        extras=d.plain(d.rest(node, ("url", transport_key))),
+    )
 
 
 def _requirements(doc: d.Doc, card: dict[str, Any]) -> dict[str, list[str]] | None:
@@ -201,8 +229,7 @@ def _requirements(doc: d.Doc, card: dict[str, Any]) -> dict[str, list[str]] | No
             if not isinstance(req, dict):
                 doc.fail("must be a mapping of scheme name to scopes", field=f"security[{i}]")
             for name, scopes in req.items():
-                out.setdefault(str(name), []).extend(
-                    text_of(v) for v in (scopes if isinstance(scopes, list) else []))
+                out.setdefault(str(name), []).extend(text_of(v) for v in (scopes if isinstance(scopes, list) else []))
         return out
     return None
 
@@ -215,8 +242,10 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
     for name in names:
         body = definitions.get(name)
         if not isinstance(body, dict):
-            doc.fail(f"names {name!r}, which securitySchemes does not define; add it there",
-                     field="securityRequirements" if "securityRequirements" in card else "security")
+            doc.fail(
+                f"names {name!r}, which securitySchemes does not define; add it there",
+                field="securityRequirements" if "securityRequirements" in card else "security",
+            )
         scheme, extras = _scheme(body)
         scopes = (required or {}).get(name)
         if scopes:
@@ -269,16 +298,34 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
 
 
 def _unchanged(agent: Agent, base: Agent) -> bool:
-    fields = ("name", "namespace", "labels", "annotations", "id", "description", "supported_tenants",
-              "supported_channels", "capabilities", "endpoints", "security")
+    fields = (
+        "name",
+        "namespace",
+        "labels",
+        "annotations",
+        "id",
+        "description",
+        "supported_tenants",
+        "supported_channels",
+        "capabilities",
+        "endpoints",
+        "security",
+    )
     return all(getattr(agent, f) == getattr(base, f) for f in fields)
 
 
 def _interfaces_v1(endpoints: list[Endpoint]) -> dict[str, Any]:
-    return {"supportedInterfaces": [
-        {"url": e.uri, "protocolBinding": e.transport or DEFAULT_TRANSPORT,
-         **({"protocolVersion": "1.0"} if "protocolVersion" not in e.extras else {}), **d.plain(e.extras)}
-        for e in endpoints]}
+    return {
+        "supportedInterfaces": [
+            {
+                "url": e.uri,
+                "protocolBinding": e.transport or DEFAULT_TRANSPORT,
+                **({"protocolVersion": "1.0"} if "protocolVersion" not in e.extras else {}),
+                **d.plain(e.extras),
+            }
+            for e in endpoints
+        ]
+    }
 
 
 def _interfaces_v03(endpoints: list[Endpoint]) -> dict[str, Any]:
@@ -287,8 +334,9 @@ def _interfaces_v03(endpoints: list[Endpoint]) -> dict[str, Any]:
     first, rest = endpoints[0], endpoints[1:]
     out: dict[str, Any] = {"url": first.uri, "preferredTransport": first.transport or DEFAULT_TRANSPORT}
     if rest:
-        out["additionalInterfaces"] = [{"url": e.uri, "transport": e.transport or DEFAULT_TRANSPORT,
-                                        **d.plain(e.extras)} for e in rest]
+        out["additionalInterfaces"] = [
+            {"url": e.uri, "transport": e.transport or DEFAULT_TRANSPORT, **d.plain(e.extras)} for e in rest
+        ]
     return out
 
 
@@ -302,21 +350,33 @@ def _skill_ids(caps: tuple[Capability, ...]) -> list[str]:
 def _card_capabilities(agent: Agent, original: dict[str, Any]) -> dict[str, Any]:
     given = original.get("capabilities")
     caps: dict[str, Any] = copy.deepcopy(given) if isinstance(given, dict) else {}
-    extensions = [e for e in caps.get("extensions", [])
-                  if not (isinstance(e, dict) and e.get("uri") == STUDIO_EXTENSION)]
-    params: dict[str, Any] = {"name": agent.name, "namespace": agent.namespace, "id": agent.id,
-                              "labels": dict(agent.labels), "annotations": dict(agent.annotations),
-                              "supportedTenants": list(agent.supported_tenants),
-                              "supportedChannels": list(agent.supported_channels),
-                              "capabilities": {sid: {"id": c.id, "name": c.name, "version": c.version}
-                                               for sid, c in zip(_skill_ids(agent.capabilities),
-                                                                 agent.capabilities, strict=True)}}
-    others = [e.model_dump(by_alias=True, exclude_defaults=True) for e in agent.endpoints
-              if e.protocol != A2A_PROTOCOL]
+    extensions = [
+        e for e in caps.get("extensions", []) if not (isinstance(e, dict) and e.get("uri") == STUDIO_EXTENSION)
+    ]
+    params: dict[str, Any] = {
+        "name": agent.name,
+        "namespace": agent.namespace,
+        "id": agent.id,
+        "labels": dict(agent.labels),
+        "annotations": dict(agent.annotations),
+        "supportedTenants": list(agent.supported_tenants),
+        "supportedChannels": list(agent.supported_channels),
+        "capabilities": {
+            sid: {"id": c.id, "name": c.name, "version": c.version}
+            for sid, c in zip(_skill_ids(agent.capabilities), agent.capabilities, strict=True)
+        },
+    }
+    others = [e.model_dump(by_alias=True, exclude_defaults=True) for e in agent.endpoints if e.protocol != A2A_PROTOCOL]
     if others:
         params["otherEndpoints"] = others
-    extensions.append({"uri": STUDIO_EXTENSION, "required": False, "params": params,
-                       "description": "LMOS Studio: the LMOS Agent this card describes"})
+    extensions.append(
+        {
+            "uri": STUDIO_EXTENSION,
+            "required": False,
+            "params": params,
+            "description": "LMOS Studio: the LMOS Agent this card describes",
+        }
+    )
     caps["extensions"] = extensions
     return caps
 
@@ -325,8 +385,12 @@ def _skills(caps: tuple[Capability, ...]) -> list[dict[str, Any]]:
     out = []
     for skill_id, cap in zip(_skill_ids(caps), caps, strict=True):
         extras = d.plain(cap.extras)
-        skill: dict[str, Any] = {"id": skill_id, "name": extras.pop("title", cap.name),
-                                 "description": cap.description, "tags": extras.pop("tags", [])}
+        skill: dict[str, Any] = {
+            "id": skill_id,
+            "name": extras.pop("title", cap.name),
+            "description": cap.description,
+            "tags": extras.pop("tags", []),
+        }
         if cap.examples:
             skill["examples"] = list(cap.examples)
         skill.update(extras)
@@ -343,8 +407,10 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
         definitions[s.name] = _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body)
     scopes = {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in schemes}
     if version == "1.0":
-        return {"securitySchemes": definitions,
-                "securityRequirements": [{"schemes": {n: {"list": v} for n, v in scopes.items()}}]}
+        return {
+            "securitySchemes": definitions,
+            "securityRequirements": [{"schemes": {n: {"list": v} for n, v in scopes.items()}}],
+        }
     return {"securitySchemes": definitions, "security": [scopes]}
 
 
@@ -362,4 +428,3 @@ def _scheme_v1(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
         body = {("location" if k == "in" else k): v for k, v in body.items()}
     wrapper = next((k for k, v in _V1_WRAPPERS.items() if v == scheme), f"{scheme}SecurityScheme")
     return {wrapper: body}
-

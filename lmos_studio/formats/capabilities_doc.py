@@ -21,8 +21,12 @@ KIND = "capabilities document"
 
 def is_capabilities_document(doc: Any) -> bool:
     """Whether a parsed document looks like a capabilities document (capabilities + tenants/channels)."""
-    return (isinstance(doc, dict) and "@context" not in doc and isinstance(doc.get("capabilities"), list)
-            and ("supportedTenants" in doc or "supportedChannels" in doc))
+    return (
+        isinstance(doc, dict)
+        and "@context" not in doc
+        and isinstance(doc.get("capabilities"), list)
+        and ("supportedTenants" in doc or "supportedChannels" in doc)
+    )
 
 
 def document_to_agent(doc_raw: dict[str, Any], *, source: str = "") -> Agent:
@@ -32,16 +36,18 @@ def document_to_agent(doc_raw: dict[str, Any], *, source: str = "") -> Agent:
         doc.fail("must be a JSON object")
     for key in REQUIRED_KEYS:
         if doc_raw.get(key) is None:
-            doc.fail(f"missing; the operator needs every one of {', '.join(REQUIRED_KEYS)}",
-                     node=doc_raw, field=key)
+            doc.fail(f"missing; the operator needs every one of {', '.join(REQUIRED_KEYS)}", node=doc_raw, field=key)
     agent_id = doc.text(doc_raw, "id", "id")
     caps = []
     for i, node in enumerate(doc.seq(doc_raw, "capabilities", "capabilities")):
         field = f"capabilities[{i}]"
         for key in CAPABILITY_KEYS:
             if isinstance(node, dict) and node.get(key) is None:
-                doc.fail(f"missing; the operator needs every one of {', '.join(CAPABILITY_KEYS)}",
-                         node=node, field=f"{field}.{key}")
+                doc.fail(
+                    f"missing; the operator needs every one of {', '.join(CAPABILITY_KEYS)}",
+                    node=node,
+                    field=f"{field}.{key}",
+                )
         cap, _ = d.read_capability(doc, node, field, fallback_version=None)
         caps.append(cap)
     return Agent(
@@ -58,8 +64,14 @@ def document_to_agent(doc_raw: dict[str, Any], *, source: str = "") -> Agent:
 
 
 def _capability(cap: Capability) -> dict[str, Any]:
-    return {"id": cap.id, "name": cap.name, "version": cap.version, "description": cap.description,
-            "examples": list(cap.examples), **d.plain(cap.extras)}
+    return {
+        "id": cap.id,
+        "name": cap.name,
+        "version": cap.version,
+        "description": cap.description,
+        "examples": list(cap.examples),
+        **d.plain(cap.extras),
+    }
 
 
 def agent_to_document(agent: Agent) -> dict[str, Any]:

@@ -91,8 +91,13 @@ def check_name(doc: Doc, node: dict[str, Any], key: str, field: str) -> str:
     """A given Kubernetes name (RFC 1123 label) or "" when absent; anything else is an error."""
     value = doc.text(node, key, field)
     if value and not _NAME_RE.match(value):
-        doc.fail(f"{value!r} is not a valid Kubernetes name (lower-case letters, digits and '-', at most "
-                 f"{NAME_MAX}, starting with a letter)", node=node, key=key, field=field)
+        doc.fail(
+            f"{value!r} is not a valid Kubernetes name (lower-case letters, digits and '-', at most "
+            f"{NAME_MAX}, starting with a letter)",
+            node=node,
+            key=key,
+            field=field,
+        )
     return value
 
 
@@ -127,20 +132,23 @@ def warnings_of(agent: Agent) -> list[str]:
     for name in defaulted_capabilities(agent):
         cap = agent.capability(name)
         version = cap.version if cap else "?"
-        out.append(f"{where}agent {agent.name}: capability {name!r} has no version; defaulted to "
-                   f"{version!r} (annotation {DEFAULTED_VERSIONS_ANNOTATION}); set the real version")
+        out.append(
+            f"{where}agent {agent.name}: capability {name!r} has no version; defaulted to "
+            f"{version!r} (annotation {DEFAULTED_VERSIONS_ANNOTATION}); set the real version"
+        )
     for cap in agent.capabilities:
         if not is_strict_semver(cap.version):
-            out.append(f"{where}agent {agent.name}: capability {cap.name!r} version {cap.version!r} is not "
-                       "strict SemVer (MAJOR.MINOR.PATCH); channels requiring it will not resolve")
+            out.append(
+                f"{where}agent {agent.name}: capability {cap.name!r} version {cap.version!r} is not "
+                "strict SemVer (MAJOR.MINOR.PATCH); channels requiring it will not resolve"
+            )
     return out
 
 
 _CAP_KEYS = ("id", "name", "version", "description", "examples")
 
 
-def read_capability(doc: Doc, node: Any, field: str, *,
-                    fallback_version: str | None) -> tuple[Capability, bool]:
+def read_capability(doc: Doc, node: Any, field: str, *, fallback_version: str | None) -> tuple[Capability, bool]:
     """One `{id, name, version, description, examples}` capability; `fallback_version` None means the
     version is required. Returns the capability and whether its version was defaulted."""
     if not isinstance(node, dict):
@@ -190,8 +198,7 @@ def check_depth(value: Any, *, source: str) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; this is not a description",
-                                  path=source)
+            raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; this is not a description", path=source)
         if isinstance(node, dict):
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list | tuple):
@@ -202,15 +209,19 @@ def decode(data: bytes | str, *, source: str, max_bytes: int = MAX_DESCRIPTION_B
     """Bytes or text as text, refusing huge or non-UTF-8 input."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise DesignFileError(f"{size / 2**20:.1f} MiB is more than the {max_bytes / 2**20:.0f} MiB limit "
-                              "for a description; is this the right file?", path=source)
+        raise DesignFileError(
+            f"{size / 2**20:.1f} MiB is more than the {max_bytes / 2**20:.0f} MiB limit "
+            "for a description; is this the right file?",
+            path=source,
+        )
     if isinstance(data, str):
         return data
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DesignFileError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8",
-                              path=source) from exc
+        raise DesignFileError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8", path=source
+        ) from exc
 
 
 def _keep_float(text: str) -> YamlFloat:
@@ -238,11 +249,13 @@ def parse_documents(text: str, *, source: str, lines: bool = True) -> list[Any]:
         try:
             data = json.loads(stripped, parse_float=_keep_float)
         except json.JSONDecodeError as exc:
-            raise DesignFileError(f"malformed JSON: {exc.msg} (column {exc.colno}); fix the syntax there",
-                                  path=source, line=exc.lineno) from exc
+            raise DesignFileError(
+                f"malformed JSON: {exc.msg} (column {exc.colno}); fix the syntax there", path=source, line=exc.lineno
+            ) from exc
         except RecursionError as exc:
-            raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; this is not a description",
-                                  path=source) from exc
+            raise DesignFileError(
+                f"nesting deeper than {MAX_DEPTH} levels; this is not a description", path=source
+            ) from exc
         check_depth(data, source=source)
         if not lines:
             return [data]
@@ -261,4 +274,3 @@ def line_of(node: Any) -> int | None:
     """The line a parsed mapping or sequence started on, when known."""
     line = getattr(node, "line", None)
     return line if isinstance(line, int) and line > 0 else None
-

@@ -100,15 +100,21 @@ class _Reader:
     def add(self, raw: Any, path: str) -> None:
         if not isinstance(raw, dict):
             line = getattr(raw, "line", None)
-            raise DesignFileError(f"a document must be a mapping (a Kubernetes resource), not a "
-                                  f"{type(raw).__name__}", path=path, line=line)
+            raise DesignFileError(
+                f"a document must be a mapping (a Kubernetes resource), not a {type(raw).__name__}",
+                path=path,
+                line=line,
+            )
         kind, api = raw.get("kind"), raw.get("apiVersion")
         if api == lmos.API_VERSION and kind in lmos.LMOS_KINDS:
             self._add_lmos(raw, path, str(kind))
         elif kind == STUDIO_KIND:
             if self.studio is not None:
-                raise DesignFileError(f"a second {STUDIO_KIND} document (the first is in {self.studio[0]}); "
-                                      "keep one per design", path=path, line=_line(raw))
+                raise DesignFileError(
+                    f"a second {STUDIO_KIND} document (the first is in {self.studio[0]}); keep one per design",
+                    path=path,
+                    line=_line(raw),
+                )
             self.studio = (path, raw)
         else:
             self.others.append(raw)
@@ -126,8 +132,10 @@ class _Reader:
 
     def _put(self, target: dict[str, Any], key: str, obj: Any, raw: dict[str, Any], path: str, kind: str) -> None:
         if key in target:
-            self.warnings.append(f"{path}:{_line(raw)}: {kind} {key} appears again; the later one "
-                                 "replaces the earlier (as a second kubectl apply would)")
+            self.warnings.append(
+                f"{path}:{_line(raw)}: {kind} {key} appears again; the later one "
+                "replaces the earlier (as a second kubectl apply would)"
+            )
         target[key] = obj
         self.locations[f"{kind} {key}"] = f"{path}:{_line(raw)}"
 
@@ -146,8 +154,9 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         line = _find_line(spec, err["loc"])
-        raise DesignFileError(f"{STUDIO_KIND}: {err['msg']}", path=path, line=line or _line(raw),
-                              field=f"spec.{loc}") from exc
+        raise DesignFileError(
+            f"{STUDIO_KIND}: {err['msg']}", path=path, line=line or _line(raw), field=f"spec.{loc}"
+        ) from exc
 
 
 def _find_line(node: Any, loc: Sequence[Any]) -> int | None:
@@ -168,12 +177,21 @@ def _apply_studio(agents: dict[str, Agent], spec: _StudioSpec, path: str) -> dic
     for entry in spec.agents:
         key = f"{entry.namespace}/{entry.name}"
         if key not in agents:
-            raise DesignFileError(f"{STUDIO_KIND}: spec.agents names {key}, which has no Agent resource; "
-                                  "add the Agent or remove the entry", path=path)
-        agents[key] = agents[key].model_copy(update={
-            "endpoints": entry.endpoints, "security": entry.security, "workload": entry.workload,
-            "source": entry.source or agents[key].source, "original_format": entry.original_format,
-            "original": entry.original})
+            raise DesignFileError(
+                f"{STUDIO_KIND}: spec.agents names {key}, which has no Agent resource; "
+                "add the Agent or remove the entry",
+                path=path,
+            )
+        agents[key] = agents[key].model_copy(
+            update={
+                "endpoints": entry.endpoints,
+                "security": entry.security,
+                "workload": entry.workload,
+                "source": entry.source or agents[key].source,
+                "original_format": entry.original_format,
+                "original": entry.original,
+            }
+        )
     return agents
 
 
@@ -207,10 +225,16 @@ def _finish(reader: _Reader, files: list[str], name: str | None) -> LoadResult:
         design_name = name or studio_name
         agents = _apply_studio(agents, spec, reader.studio[0])
     design = Design(
-        name=design_name, description=spec.description,
-        agents=tuple(agents.values()), channels=tuple(reader.channels.values()),
-        rollouts=tuple(reader.rollouts.values()), groups=spec.groups, trust_edges=spec.trust_edges,
-        routing_tests=spec.routing_tests, layout=spec.layout, other_resources=tuple(reader.others),
+        name=design_name,
+        description=spec.description,
+        agents=tuple(agents.values()),
+        channels=tuple(reader.channels.values()),
+        rollouts=tuple(reader.rollouts.values()),
+        groups=spec.groups,
+        trust_edges=spec.trust_edges,
+        routing_tests=spec.routing_tests,
+        layout=spec.layout,
+        other_resources=tuple(reader.others),
         studio_extras=dict(spec.model_extra or {}),
     )
     return LoadResult(design=design, files=files, warnings=reader.warnings, locations=reader.locations)
@@ -232,8 +256,11 @@ def design_from_text(text: str, *, path: str = "<upload>", name: str | None = No
 def design_from_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
     """Read an uploaded design, refusing files over `max_bytes` or not UTF-8, naming the file."""
     if len(data) > max_bytes:
-        raise DesignFileError(f"is {len(data) / 2**20:.1f} MiB; designs over {max_bytes / 2**20:.0f} MiB are refused "
-                              "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)", path=name)
+        raise DesignFileError(
+            f"is {len(data) / 2**20:.1f} MiB; designs over {max_bytes / 2**20:.0f} MiB are refused "
+            "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)",
+            path=name,
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -251,24 +278,33 @@ def _studio_document(design: Design) -> dict[str, Any]:
         spec["description"] = design.description
     agents = []
     for agent in design.agents:
-        entry = _StudioAgent(name=agent.name, namespace=agent.namespace, endpoints=agent.endpoints,
-                             security=agent.security, workload=agent.workload, source=agent.source,
-                             original_format=agent.original_format, original=agent.original)
+        entry = _StudioAgent(
+            name=agent.name,
+            namespace=agent.namespace,
+            endpoints=agent.endpoints,
+            security=agent.security,
+            workload=agent.workload,
+            source=agent.source,
+            original_format=agent.original_format,
+            original=agent.original,
+        )
         dumped = _dump_model(entry)
         dumped["name"] = agent.name
         if set(dumped) - {"name", "namespace"}:
             agents.append(dumped)
     if agents:
         spec["agents"] = agents
-    for key, items in (("groups", design.groups), ("trustEdges", design.trust_edges),
-                       ("routingTests", design.routing_tests)):
+    for key, items in (
+        ("groups", design.groups),
+        ("trustEdges", design.trust_edges),
+        ("routingTests", design.routing_tests),
+    ):
         if items:
             spec[key] = [_dump_model(item) for item in items]
     if design.layout:
         spec["layout"] = design.layout
     spec.update(design.studio_extras)
-    return {"apiVersion": STUDIO_API_VERSION, "kind": STUDIO_KIND, "metadata": {"name": design.name},
-            "spec": spec}
+    return {"apiVersion": STUDIO_API_VERSION, "kind": STUDIO_KIND, "metadata": {"name": design.name}, "spec": spec}
 
 
 def design_documents(design: Design) -> list[dict[str, Any]]:

@@ -22,8 +22,10 @@ from lmos_studio.model import Agent
 
 FORMATS = ("agent", "td", "a2a", "a2a-1.0", "a2a-0.3", "capabilities", "routing-spec", "classifier")
 READ_FORMATS = ("auto", "agent", "td", "a2a", "capabilities", "routing-spec", "classifier")
-_EXPECTED = ("an LMOS Agent resource, a WoT Thing Description, an A2A Agent Card, a capabilities document, "
-             "an AgentRoutingSpec list or a classifier capability document")
+_EXPECTED = (
+    "an LMOS Agent resource, a WoT Thing Description, an A2A Agent Card, a capabilities document, "
+    "an AgentRoutingSpec list or a classifier capability document"
+)
 
 
 def detect_format(doc: Any) -> str | None:
@@ -47,8 +49,7 @@ def detect_format(doc: Any) -> str | None:
     return None
 
 
-def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source: str,
-                      fmt: str = "auto") -> list[Agent]:
+def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source: str, fmt: str = "auto") -> list[Agent]:
     """Every agent described by `data` (bytes/text of JSON or YAML, or parsed JSON).
 
     `fmt` "auto" detects the format per document. Problems are `DesignFileError`s naming `source`,
@@ -88,25 +89,33 @@ def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
         if fmt == "routing-spec" or (fmt == "auto" and routing_spec.looks_like_specs(doc)):
             return routing_spec.specs_to_agents(doc, source=source)
         if fmt == "auto" and routing_spec.is_seed(doc):
-            raise DesignFileError("is a vector-router seed file ([{text, agentName}]: example utterances), "
-                                  "not agent descriptions; read it with routing_spec.read_seed",
-                                  path=source, line=d.line_of(doc[0]))
+            raise DesignFileError(
+                "is a vector-router seed file ([{text, agentName}]: example utterances), "
+                "not agent descriptions; read it with routing_spec.read_seed",
+                path=source,
+                line=d.line_of(doc[0]),
+            )
         return [a for item in doc for a in _read_document(item, source=source, fmt=fmt)]
     found = detect_format(doc) if fmt == "auto" else fmt
     if found is None:
         if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
             return []  # a Channel, StudioDesign, Deployment… next to the Agents: not a description
         keys = ", ".join(str(k) for k in list(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
-        raise DesignFileError(f"is not a known agent description (found: {keys}); expected {_EXPECTED}",
-                              path=source, line=d.line_of(doc))
+        raise DesignFileError(
+            f"is not a known agent description (found: {keys}); expected {_EXPECTED}", path=source, line=d.line_of(doc)
+        )
     return _read_as(doc, found, source=source)
 
 
 def _read_as(doc: Any, fmt: str, *, source: str) -> list[Agent]:
     if fmt == "agent":
         if not isinstance(doc, dict) or doc.get("kind") != "Agent":
-            raise DesignFileError("is not an LMOS Agent resource (apiVersion lmos.eclipse/v1, kind Agent)",
-                                  path=source, line=d.line_of(doc), field="kind")
+            raise DesignFileError(
+                "is not an LMOS Agent resource (apiVersion lmos.eclipse/v1, kind Agent)",
+                path=source,
+                line=d.line_of(doc),
+                field="kind",
+            )
         return [lmos.agent_from_resource(doc, path=source, source=source)]
     if fmt == "td":
         return [td.td_to_agent(doc, source=source)]
@@ -127,9 +136,11 @@ def read_description_file(path: str | Path, *, fmt: str = "auto") -> list[Agent]
     try:
         size = file.stat().st_size
         if size > d.MAX_DESCRIPTION_BYTES:
-            raise DesignFileError(f"{size / 2**20:.1f} MiB is more than the "
-                                  f"{d.MAX_DESCRIPTION_BYTES / 2**20:.0f} MiB limit for a description",
-                                  path=str(file))
+            raise DesignFileError(
+                f"{size / 2**20:.1f} MiB is more than the "
+                f"{d.MAX_DESCRIPTION_BYTES / 2**20:.0f} MiB limit for a description",
+                path=str(file),
+            )
         data = file.read_bytes()
     except OSError as exc:
         raise DesignFileError(f"cannot read: {exc.strerror}", path=str(file)) from exc

@@ -49,8 +49,12 @@ class Doc:
         value = node.get(key) if isinstance(node, dict) else None
         if value is None:
             if required:
-                self.fail(f"missing or empty; add `{key}:` with its fields", node=node,
-                          key=key if isinstance(node, dict) and key in node else None, field=field)
+                self.fail(
+                    f"missing or empty; add `{key}:` with its fields",
+                    node=node,
+                    key=key if isinstance(node, dict) and key in node else None,
+                    field=field,
+                )
             return {}
         if not isinstance(value, dict):
             self.fail(f"must be a mapping, not {type(value).__name__}", node=node, key=key, field=field)
@@ -66,8 +70,7 @@ class Doc:
             self.fail(f"must be a list, not {type(value).__name__}", node=node, key=key, field=field)
         return list(value)
 
-    def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False,
-             default: str = "") -> str:
+    def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False, default: str = "") -> str:
         value = node.get(key)
         if value is None:
             if required:
@@ -133,7 +136,10 @@ def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> 
     spec = doc.mapping(raw, "spec", "spec")
     caps = doc.seq(spec, "providedCapabilities", "spec.providedCapabilities")
     return Agent(
-        name=name, namespace=namespace, labels=labels, annotations=annotations,
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations,
         id=doc.text(spec, "id", "spec.id"),
         description=doc.text(spec, "description", "spec.description"),
         supported_tenants=doc.texts(spec, "supportedTenants", "spec.supportedTenants"),
@@ -154,8 +160,12 @@ def _required(doc: Doc, node: Any, field: str) -> RequiredCapability:
         doc.fail("must be a mapping with name and version", field=field)
     strategy = doc.text(node, "strategy", f"{field}.strategy")
     if strategy and strategy not in STRATEGIES:
-        doc.fail(f"'{strategy}' is not a strategy; use HIGHEST or MOST_SIMILAR", node=node,
-                 key="strategy", field=f"{field}.strategy")
+        doc.fail(
+            f"'{strategy}' is not a strategy; use HIGHEST or MOST_SIMILAR",
+            node=node,
+            key="strategy",
+            field=f"{field}.strategy",
+        )
     return RequiredCapability(
         id=doc.text(node, "id", f"{field}.id"),
         name=doc.text(node, "name", f"{field}.name", required=True),
@@ -173,9 +183,11 @@ def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
     spec = doc.mapping(raw, "spec", "spec", required=True)
     reqs = doc.seq(spec, "requiredCapabilities", "spec.requiredCapabilities", required=True)
     return Channel(
-        name=name, namespace=namespace, labels=labels, annotations=annotations,
-        required_capabilities=tuple(
-            _required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)),
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations,
+        required_capabilities=tuple(_required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)),
         metadata_extras=meta_rest,
         spec_extras=_rest(spec, ("requiredCapabilities",)),
         extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
@@ -194,18 +206,23 @@ def rollout_from_resource(raw: dict[str, Any], *, path: str) -> ChannelRollout:
         node = doc.mapping(canary, side, f"spec.strategy.canary.{side}", required=True)
         weight = node.get("weight", 0)
         if isinstance(weight, bool) or not isinstance(weight, int):
-            doc.fail("must be a whole number", node=node, key="weight",
-                     field=f"spec.strategy.canary.{side}.weight")
+            doc.fail("must be a whole number", node=node, key="weight", field=f"spec.strategy.canary.{side}.weight")
         sides[side] = (doc.text(node, "name", f"spec.strategy.canary.{side}.name", required=True), int(weight))
     if set(canary) - {"canaryChannel", "stableChannel"} or set(strategy) - {"canary"} or set(spec) - {"strategy"}:
         spec_extras = {"__raw_spec__": spec}  # unusual shape: keep the whole spec verbatim
     else:
         spec_extras = {}
     return ChannelRollout(
-        name=name, namespace=namespace, labels=labels, annotations=annotations,
-        canary_channel=sides["canaryChannel"][0], canary_weight=sides["canaryChannel"][1],
-        stable_channel=sides["stableChannel"][0], stable_weight=sides["stableChannel"][1],
-        metadata_extras=meta_rest, spec_extras=spec_extras,
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations,
+        canary_channel=sides["canaryChannel"][0],
+        canary_weight=sides["canaryChannel"][1],
+        stable_channel=sides["stableChannel"][0],
+        stable_weight=sides["stableChannel"][1],
+        metadata_extras=meta_rest,
+        spec_extras=spec_extras,
         extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
     )
 
@@ -250,8 +267,12 @@ def agent_to_resource(agent: Agent, *, explicit_namespace: bool = False) -> dict
         spec["supportedChannels"] = list(agent.supported_channels)
     spec["providedCapabilities"] = [capability_out(c) for c in agent.capabilities]
     spec.update(agent.spec_extras)
-    out = {"apiVersion": API_VERSION, "kind": "Agent",
-           "metadata": _metadata_out(agent, explicit_namespace=explicit_namespace), "spec": spec}
+    out = {
+        "apiVersion": API_VERSION,
+        "kind": "Agent",
+        "metadata": _metadata_out(agent, explicit_namespace=explicit_namespace),
+        "spec": spec,
+    }
     out.update(agent.extras)
     return out
 
@@ -268,13 +289,18 @@ def _required_out(req: RequiredCapability) -> dict[str, Any]:
     return out
 
 
-def channel_to_resource(channel: Channel, *, explicit_namespace: bool = False,
-                        with_status: bool = True) -> dict[str, Any]:
+def channel_to_resource(
+    channel: Channel, *, explicit_namespace: bool = False, with_status: bool = True
+) -> dict[str, Any]:
     """The `Channel` resource for the model."""
     spec: dict[str, Any] = {"requiredCapabilities": [_required_out(r) for r in channel.required_capabilities]}
     spec.update(channel.spec_extras)
-    out = {"apiVersion": API_VERSION, "kind": "Channel",
-           "metadata": _metadata_out(channel, explicit_namespace=explicit_namespace), "spec": spec}
+    out = {
+        "apiVersion": API_VERSION,
+        "kind": "Channel",
+        "metadata": _metadata_out(channel, explicit_namespace=explicit_namespace),
+        "spec": spec,
+    }
     out.update({k: v for k, v in channel.extras.items() if with_status or k != "status"})
     return out
 
@@ -282,11 +308,23 @@ def channel_to_resource(channel: Channel, *, explicit_namespace: bool = False,
 def rollout_to_resource(rollout: ChannelRollout, *, explicit_namespace: bool = False) -> dict[str, Any]:
     """The `ChannelRollout` resource for the model."""
     raw_spec = rollout.spec_extras.get("__raw_spec__")
-    spec = raw_spec if isinstance(raw_spec, dict) else {"strategy": {"canary": {
-        "canaryChannel": {"name": rollout.canary_channel, "weight": rollout.canary_weight},
-        "stableChannel": {"name": rollout.stable_channel, "weight": rollout.stable_weight},
-    }}}
-    out = {"apiVersion": API_VERSION, "kind": "ChannelRollout",
-           "metadata": _metadata_out(rollout, explicit_namespace=explicit_namespace), "spec": spec}
+    spec = (
+        raw_spec
+        if isinstance(raw_spec, dict)
+        else {
+            "strategy": {
+                "canary": {
+                    "canaryChannel": {"name": rollout.canary_channel, "weight": rollout.canary_weight},
+                    "stableChannel": {"name": rollout.stable_channel, "weight": rollout.stable_weight},
+                }
+            }
+        }
+    )
+    out = {
+        "apiVersion": API_VERSION,
+        "kind": "ChannelRollout",
+        "metadata": _metadata_out(rollout, explicit_namespace=explicit_namespace),
+        "spec": spec,
+    }
     out.update(rollout.extras)
     return out

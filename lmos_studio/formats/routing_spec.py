@@ -33,7 +33,8 @@ RUNTIME_PORT = 8080  # the LMOS runtime calls <agent>.<namespace>.svc.cluster.lo
 KIND = "AgentRoutingSpec"
 CLASSIFIER_KIND = "classifier capability document"
 _COLLECTION_RE = re.compile(  # <tenant>-<channel>-<version>-<subset>, e.g. de-web-1.0.0-stable
-    r"^(?P<tenant>[^-]+)-(?P<channel>[^-]+)-(?P<version>\d+\.\d+\.\d+)-(?P<subset>.+)$")
+    r"^(?P<tenant>[^-]+)-(?P<channel>[^-]+)-(?P<version>\d+\.\d+\.\d+)-(?P<subset>.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,20 @@ class SeedRow:
 def looks_like_specs(data: Any) -> bool:
     """Whether a parsed list looks like AgentRoutingSpecs (plain objects, none of another format)."""
     others = ("apiVersion", "@context", "skills", "capabilityGroups", "supportedTenants", "agentName")
-    return (isinstance(data, list) and bool(data)
-            and all(isinstance(x, dict) and "name" in x and not set(others) & set(x) for x in data))
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(x, dict) and "name" in x and not set(others) & set(x) for x in data)
+    )
 
 
 def is_seed(data: Any) -> bool:
     """Whether a parsed list is a vector-router seed file `[{text, agentName}]`."""
-    return (isinstance(data, list) and bool(data)
-            and all(isinstance(x, dict) and "agentName" in x and "text" in x for x in data))
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(x, dict) and "agentName" in x and "text" in x for x in data)
+    )
 
 
 def is_classifier_document(data: Any) -> bool:
@@ -64,8 +71,12 @@ def is_classifier_document(data: Any) -> bool:
 def _strict_keys(doc: d.Doc, node: dict[str, Any], allowed: tuple[str, ...], field: str) -> None:
     for key in node:
         if key not in allowed:
-            doc.fail(f"unknown key {key!r} (router-core rejects unknown keys); allowed: {', '.join(allowed)}",
-                     node=node, key=key, field=f"{field}.{key}" if field else str(key))
+            doc.fail(
+                f"unknown key {key!r} (router-core rejects unknown keys); allowed: {', '.join(allowed)}",
+                node=node,
+                key=key,
+                field=f"{field}.{key}" if field else str(key),
+            )
 
 
 def _nonblank(doc: d.Doc, node: dict[str, Any], key: str, field: str) -> str:
@@ -82,13 +93,15 @@ def spec_to_agent(spec: Any, *, source: str = "", index: int | None = None) -> A
     kind = f"{KIND} {spec['name']!r}" if named else KIND
     doc = d.Doc(spec, path=source or "<agent routing spec>", kind=kind)
     if not isinstance(spec, dict):
-        doc.fail("must be an object {name, description, version, capabilities, addresses}",
-                 field=prefix or None)
+        doc.fail("must be an object {name, description, version, capabilities, addresses}", field=prefix or None)
     _strict_keys(doc, spec, SPEC_KEYS, prefix)
     for key in SPEC_KEYS:
         if key not in spec:
-            doc.fail(f"`{key}` is missing; router-core requires {', '.join(SPEC_KEYS)} in every spec",
-                     node=spec, field=f"{prefix}.{key}" if prefix else key)
+            doc.fail(
+                f"`{key}` is missing; router-core requires {', '.join(SPEC_KEYS)} in every spec",
+                node=spec,
+                field=f"{prefix}.{key}" if prefix else key,
+            )
     name = _nonblank(doc, spec, "name", f"{prefix}.name" if prefix else "name")
     version = _nonblank(doc, spec, "version", f"{prefix}.version" if prefix else "version")
 
@@ -103,14 +116,19 @@ def spec_to_agent(spec: Any, *, source: str = "", index: int | None = None) -> A
         _strict_keys(doc, node, SPEC_CAPABILITY_KEYS, field)
         for key in SPEC_CAPABILITY_KEYS:
             if key not in node:
-                doc.fail("missing; router-core requires name, description and version", node=node,
-                         field=f"{field}.{key}")
+                doc.fail(
+                    "missing; router-core requires name, description and version", node=node, field=f"{field}.{key}"
+                )
         cap, _ = d.read_capability(doc, node, field, fallback_version=None)
         caps.append(cap)
     addresses = doc.seq(spec, "addresses", field_of("addresses"))
     if not addresses:
-        doc.fail("is empty; router-core requires at least one address", node=spec, key="addresses",
-                 field=field_of("addresses"))
+        doc.fail(
+            "is empty; router-core requires at least one address",
+            node=spec,
+            key="addresses",
+            field=field_of("addresses"),
+        )
     endpoints = []
     for i, node in enumerate(addresses):
         field = field_of(f"addresses[{i}]")
@@ -121,10 +139,16 @@ def spec_to_agent(spec: Any, *, source: str = "", index: int | None = None) -> A
         uri = doc.text(node, "uri", f"{field}.uri", required=True)
         endpoints.append(Endpoint(protocol=protocol, uri=uri))
     return Agent(
-        name=d.agent_name(name), id=name, labels={"version": version} if d.is_label_value(version) else {},
+        name=d.agent_name(name),
+        id=name,
+        labels={"version": version} if d.is_label_value(version) else {},
         description=doc.text(spec, "description", field_of("description"), required=True),
-        capabilities=tuple(caps), endpoints=tuple(endpoints),
-        source=source, original_format="routing-spec", original=d.plain(spec))
+        capabilities=tuple(caps),
+        endpoints=tuple(endpoints),
+        source=source,
+        original_format="routing-spec",
+        original=d.plain(spec),
+    )
 
 
 def specs_to_agents(specs: Any, *, source: str = "") -> list[Agent]:
@@ -150,12 +174,17 @@ def agent_to_spec(agent: Agent) -> dict[str, Any]:
         if all(getattr(agent, f) == getattr(base, f) for f in fields):
             return copy.deepcopy(agent.original)
     addresses = [{"protocol": e.protocol, "uri": e.uri} for e in agent.endpoints] or [
-        {"protocol": DEFAULT_PROTOCOL, "uri": f"http://{agent.host}:{RUNTIME_PORT}"}]
-    return {"name": agent.id if agent.original_format == "routing-spec" and agent.id else agent.name,
-            "description": agent.description, "version": _spec_version(agent),
-            "capabilities": [{"name": c.name, "description": c.description, "version": c.version}
-                             for c in agent.capabilities],
-            "addresses": addresses}
+        {"protocol": DEFAULT_PROTOCOL, "uri": f"http://{agent.host}:{RUNTIME_PORT}"}
+    ]
+    return {
+        "name": agent.id if agent.original_format == "routing-spec" and agent.id else agent.name,
+        "description": agent.description,
+        "version": _spec_version(agent),
+        "capabilities": [
+            {"name": c.name, "description": c.description, "version": c.version} for c in agent.capabilities
+        ],
+        "addresses": addresses,
+    }
 
 
 def agents_to_specs(agents: list[Agent]) -> list[dict[str, Any]]:
@@ -172,8 +201,12 @@ def read_seed(data: Any, *, source: str = "") -> list[SeedRow]:
     for i, node in enumerate(data):
         if not isinstance(node, dict):
             doc.fail("must be an object {text, agentName}", field=f"[{i}]")
-        rows.append(SeedRow(text=doc.text(node, "text", f"[{i}].text", required=True),
-                            agent_name=doc.text(node, "agentName", f"[{i}].agentName", required=True)))
+        rows.append(
+            SeedRow(
+                text=doc.text(node, "text", f"[{i}].text", required=True),
+                agent_name=doc.text(node, "agentName", f"[{i}].agentName", required=True),
+            )
+        )
     return rows
 
 
@@ -193,24 +226,33 @@ def classifier_to_agents(data: Any, *, source: str = "") -> list[Agent]:
         group_id = doc.text(group, "id", f"{field}.id")
         caps, defaulted = [], []
         for j, node in enumerate(doc.seq(group, "capabilities", f"{field}.capabilities")):
-            cap, was_defaulted = d.read_capability(doc, node, f"{field}.capabilities[{j}]",
-                                                   fallback_version=d.FALLBACK_VERSION)
+            cap, was_defaulted = d.read_capability(
+                doc, node, f"{field}.capabilities[{j}]", fallback_version=d.FALLBACK_VERSION
+            )
             caps.append(cap)
             if was_defaulted:
                 defaulted.append(cap.name)
         address = doc.text(group, "address", f"{field}.address")
-        agents.append(Agent(
-            name=d.agent_name(group_name, group_id), id=group_id,
-            labels={"subset": match["subset"]} if match else {},
-            annotations=d.mark_defaulted({}, defaulted),
-            supported_tenants=(match["tenant"],) if match else (),
-            supported_channels=(match["channel"],) if match else (),
-            capabilities=tuple(caps),
-            endpoints=(Endpoint(protocol=urlsplit(address).scheme.lower() or DEFAULT_PROTOCOL, uri=address),)
-            if address else (),
-            source=source, original_format="classifier",
-            original={**{k: d.plain(v) for k, v in data.items() if k != "capabilityGroups"},
-                      "capabilityGroups": [d.plain(group)]}))
+        agents.append(
+            Agent(
+                name=d.agent_name(group_name, group_id),
+                id=group_id,
+                labels={"subset": match["subset"]} if match else {},
+                annotations=d.mark_defaulted({}, defaulted),
+                supported_tenants=(match["tenant"],) if match else (),
+                supported_channels=(match["channel"],) if match else (),
+                capabilities=tuple(caps),
+                endpoints=(Endpoint(protocol=urlsplit(address).scheme.lower() or DEFAULT_PROTOCOL, uri=address),)
+                if address
+                else (),
+                source=source,
+                original_format="classifier",
+                original={
+                    **{k: d.plain(v) for k, v in data.items() if k != "capabilityGroups"},
+                    "capabilityGroups": [d.plain(group)],
+                },
+            )
+        )
     return agents
 
 
@@ -231,7 +273,5 @@ def _group(agent: Agent) -> dict[str, Any]:
 def agents_to_classifier(agents: list[Agent], *, doc_id: str = "") -> dict[str, Any]:
     """Agents as a classifier capability document; `doc_id` defaults to the first agent's original id."""
     if not doc_id:
-        doc_id = next((str(a.original.get("id", "")) for a in agents
-                       if a.original_format == "classifier"), "")
+        doc_id = next((str(a.original.get("id", "")) for a in agents if a.original_format == "classifier"), "")
     return {"id": doc_id, "capabilityGroups": [_group(a) for a in agents]}
-

@@ -90,8 +90,7 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
     fallback = d.default_version(instance)
     caps, defaulted = [], []
     for i, node in enumerate(doc.seq(td, "lmos:capabilities", "lmos:capabilities")):
-        cap, was_defaulted = d.read_capability(doc, node, f"lmos:capabilities[{i}]",
-                                               fallback_version=fallback)
+        cap, was_defaulted = d.read_capability(doc, node, f"lmos:capabilities[{i}]", fallback_version=fallback)
         caps.append(cap)
         if was_defaulted:
             defaulted.append(cap.name)
@@ -128,8 +127,10 @@ def _origin(doc: d.Doc, td: dict[str, Any]) -> dict[str, Any]:
 
 def _endpoints(doc: d.Doc, td: dict[str, Any]) -> tuple[Endpoint, ...]:
     base = doc.text(td, "base", "base")
-    out = [_endpoint(doc, form, f"forms[{i}]", THING_AFFORDANCE, base)
-           for i, form in enumerate(doc.seq(td, "forms", "forms"))]
+    out = [
+        _endpoint(doc, form, f"forms[{i}]", THING_AFFORDANCE, base)
+        for i, form in enumerate(doc.seq(td, "forms", "forms"))
+    ]
     for kind in AFFORDANCE_KINDS:
         for name, affordance in doc.mapping(td, kind, kind).items():
             field = f"{kind}.{name}"
@@ -149,9 +150,13 @@ def _endpoint(doc: d.Doc, form: Any, field: str, affordance: str, base: str) -> 
     extras = d.plain(d.rest(form, _FORM_MODELLED))
     if affordance != DEFAULT_AFFORDANCE:
         extras = {"affordance": affordance, **extras}
-    return Endpoint(protocol=protocol, uri=uri,
-                    subprotocol=doc.text(form, "subprotocol", f"{field}.subprotocol"),
-                    transport=doc.text(form, "lmos:transport", f"{field}.lmos:transport"), extras=extras)
+    return Endpoint(
+        protocol=protocol,
+        uri=uri,
+        subprotocol=doc.text(form, "subprotocol", f"{field}.subprotocol"),
+        transport=doc.text(form, "lmos:transport", f"{field}.lmos:transport"),
+        extras=extras,
+    )
 
 
 def _applied(doc: d.Doc, td: dict[str, Any]) -> list[str]:
@@ -171,8 +176,12 @@ def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
     for name in _applied(doc, td):
         definition = definitions.get(name)
         if not isinstance(definition, dict):
-            doc.fail(f"names {name!r}, which securityDefinitions does not define; add it there",
-                     node=td, key="security", field="security")
+            doc.fail(
+                f"names {name!r}, which securityDefinitions does not define; add it there",
+                node=td,
+                key="security",
+                field="security",
+            )
         scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
         if scheme != "nosec":
             extras = d.plain(d.rest(definition, ("scheme",)))
@@ -280,7 +289,11 @@ def _overlay(agent: Agent) -> dict[str, Any]:
     td = copy.deepcopy(agent.original)
     base = td_to_agent(agent.original, source=agent.source)
     if (agent.name, agent.namespace, agent.labels, agent.annotations) != (
-            base.name, base.namespace, base.labels, base.annotations):
+        base.name,
+        base.namespace,
+        base.labels,
+        base.annotations,
+    ):
         td["lmos:kubernetes"] = _kubernetes(agent)
     if agent.id != base.id:
         if d.is_uri(agent.id):

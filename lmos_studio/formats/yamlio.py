@@ -77,13 +77,14 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             self.alias_reuses += 1
             if self.alias_reuses > MAX_ALIAS_REUSES:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"more than {MAX_ALIAS_REUSES} alias references (alias bomb?)",
-                    node.start_mark)
+                    None, None, f"more than {MAX_ALIAS_REUSES} alias references (alias bomb?)", node.start_mark
+                )
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels", node.start_mark
+                )
             return super().construct_object(node, deep=True)
         finally:
             self.depth -= 1
@@ -100,10 +101,10 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             hash(key)
         except TypeError as exc:
             raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark) from exc
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            ) from exc
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
     return result
@@ -145,7 +146,9 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         if size > max_bytes:
             raise DesignFileError(
                 f"file is {size / 2**20:.1f} MiB, more than the {max_bytes / 2**20:.0f} MiB limit; "
-                "split the design into a folder of smaller files", path=str(path))
+                "split the design into a folder of smaller files",
+                path=str(path),
+            )
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DesignFileError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=str(path)) from exc
@@ -168,8 +171,9 @@ def _check_depth(text: str, path: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     line = event.start_mark.line + 1 if event.start_mark else None
-                    raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; no manifest needs that",
-                                          path=path, line=line)
+                    raise DesignFileError(
+                        f"nesting deeper than {MAX_DEPTH} levels; no manifest needs that", path=path, line=line
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
@@ -185,8 +189,7 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "malformed YAML"
-        raise DesignFileError(f"malformed YAML: {problem}; fix the syntax at that line",
-                              path=path, line=line) from exc
+        raise DesignFileError(f"malformed YAML: {problem}; fix the syntax at that line", path=path, line=line) from exc
     except yaml.YAMLError as exc:
         raise DesignFileError(f"malformed YAML: {exc}", path=path) from exc
     except RecursionError as exc:
@@ -227,14 +230,22 @@ _Dumper.add_representer(YamlFloat, _represent_number)
 
 def dump_documents(docs: list[Any]) -> str:
     """Deterministic multi-document YAML: keys in the order given, no aliases, block style."""
-    return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=4096, explicit_start=True)
+    return yaml.dump_all(
+        docs,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+        explicit_start=True,
+    )
 
 
 def dump(doc: Any) -> str:
     """One deterministic YAML document without the leading `---`."""
-    return str(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=4096))
+    return str(
+        yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+    )
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

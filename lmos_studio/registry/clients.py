@@ -62,15 +62,18 @@ def _timeout(timeout_s: float | None) -> float:
 def map_error(exc: Exception, url: str, *, timeout_s: float | None = None) -> RegistryError:
     """Our error for an httpx exception (every class of httpx's tree), naming the URL."""
     if isinstance(exc, httpx.TimeoutException):
-        return RegistryUnavailable(f"{url}: no answer within {timeout_s or ''}s ({type(exc).__name__}); "
-                                   "check that the registry runs, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S",
-                                   url=url)
+        return RegistryUnavailable(
+            f"{url}: no answer within {timeout_s or ''}s ({type(exc).__name__}); "
+            "check that the registry runs, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S",
+            url=url,
+        )
     if isinstance(exc, httpx.ConnectError | httpx.ProxyError):
-        return RegistryUnavailable(f"{url}: cannot connect ({exc or type(exc).__name__}); check the URL and "
-                                   "that the registry is running", url=url)
+        return RegistryUnavailable(
+            f"{url}: cannot connect ({exc or type(exc).__name__}); check the URL and that the registry is running",
+            url=url,
+        )
     if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-        return RegistryUnavailable(f"{url}: the connection failed ({type(exc).__name__}: {exc}); try again",
-                                   url=url)
+        return RegistryUnavailable(f"{url}: the connection failed ({type(exc).__name__}: {exc}); try again", url=url)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return RegistryError(f"{url}: not a usable URL ({exc}); use http://host:port or https://…", url=url)
     if isinstance(exc, httpx.TooManyRedirects):
@@ -94,27 +97,45 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
     if code == 404:
         return AgentNotFound(f"{url}: not found (404){detail}", url=url, status_code=code)
     if code in (401, 403):
-        return RegistryError(f"{url}: refused ({code}){detail}; give the registry's bearer token (--token or "
-                             "LMOS_STUDIO_REGISTRY_TOKEN)", url=url, status_code=code)
+        return RegistryError(
+            f"{url}: refused ({code}){detail}; give the registry's bearer token (--token or "
+            "LMOS_STUDIO_REGISTRY_TOKEN)",
+            url=url,
+            status_code=code,
+        )
     if code >= 500:
-        return RegistryUnavailable(f"{url}: the server failed ({code}){detail}; try again later", url=url,
-                                   status_code=code)
+        return RegistryUnavailable(
+            f"{url}: the server failed ({code}){detail}; try again later", url=url, status_code=code
+        )
     return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
 
 
 class HttpSource:
     """An httpx client that answers with our errors only, with a response size cap."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, timeout_s: float | None = None,
-                 transport: httpx.BaseTransport | None = None, verify: ssl.SSLContext | bool = True,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = _timeout(timeout_s)
         all_headers = {"Accept": "application/json", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
-        self.client = httpx.Client(timeout=self.timeout_s, transport=transport, verify=verify,
-                                   headers=all_headers, follow_redirects=True, max_redirects=5)
+        self.client = httpx.Client(
+            timeout=self.timeout_s,
+            transport=transport,
+            verify=verify,
+            headers=all_headers,
+            follow_redirects=True,
+            max_redirects=5,
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -136,15 +157,15 @@ class HttpSource:
                 for chunk in response.iter_bytes():
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
-                        raise RegistryError(f"{url}: the answer exceeds {MAX_RESPONSE_BYTES} bytes; refused",
-                                            url=url)
+                        raise RegistryError(f"{url}: the answer exceeds {MAX_RESPONSE_BYTES} bytes; refused", url=url)
                     chunks.append(chunk)
             finally:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise map_error(exc, url, timeout_s=self.timeout_s) from exc
-        response = httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
-                                  request=request)
+        response = httpx.Response(
+            response.status_code, headers=response.headers, content=b"".join(chunks), request=request
+        )
         if not response.is_success:
             raise status_error(response, url)
         return response
@@ -154,8 +175,10 @@ class HttpSource:
         try:
             return json.loads(response.content)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            raise RegistryError(f"{response.request.url}: the answer is not JSON ({str(exc)[:80]}); is this "
-                                "the right URL?", url=str(response.request.url)) from exc
+            raise RegistryError(
+                f"{response.request.url}: the answer is not JSON ({str(exc)[:80]}); is this the right URL?",
+                url=str(response.request.url),
+            ) from exc
 
 
 def _agent_of(td: Any, source: str) -> Agent:
@@ -164,8 +187,7 @@ def _agent_of(td: Any, source: str) -> Agent:
     try:
         return thing_to_agent(td, source=source)
     except (LmosStudioError, ValueError) as exc:
-        raise RegistryError(f"{source}: TD {str(td.get('id', ''))[:80]!r} cannot be read: {exc}",
-                            url=source) from exc
+        raise RegistryError(f"{source}: TD {str(td.get('id', ''))[:80]!r} cannot be read: {exc}", url=source) from exc
 
 
 class TddClient(HttpSource):
@@ -182,8 +204,9 @@ class TddClient(HttpSource):
                 response = self.request("GET", path)
                 items = json.loads(response.content)
             except (RegistryError, ValueError) as exc:
-                result.errors.append(str(exc) if isinstance(exc, RegistryError) else
-                                     f"{self.base_url}{path}: the answer is not JSON")
+                result.errors.append(
+                    str(exc) if isinstance(exc, RegistryError) else f"{self.base_url}{path}: the answer is not JSON"
+                )
                 break
             self._collect(items, result)
             path = _next_link(response)
@@ -191,9 +214,16 @@ class TddClient(HttpSource):
 
     def search(self, query: Query) -> SourceResult:
         """The server's /search (text, capability, tenant, channel, protocol, subset) with facets."""
-        given = {"q": query.text, "capability": query.capability, "tenant": query.tenant,
-                 "channel": query.channel, "protocol": query.protocol, "subset": query.subset,
-                 "offset": query.offset, "limit": query.limit}
+        given = {
+            "q": query.text,
+            "capability": query.capability,
+            "tenant": query.tenant,
+            "channel": query.channel,
+            "protocol": query.protocol,
+            "subset": query.subset,
+            "offset": query.offset,
+            "limit": query.limit,
+        }
         params = {k: v for k, v in given.items() if v not in ("", None)}
         result = SourceResult()
         try:
@@ -208,8 +238,11 @@ class TddClient(HttpSource):
         result.total = int(body["total"]) if isinstance(body.get("total"), int) else None
         facets = body.get("facets")
         if isinstance(facets, dict):
-            result.facets = {str(k): {str(v): int(n) for v, n in vals.items() if isinstance(n, int)}
-                             for k, vals in facets.items() if isinstance(vals, dict)}
+            result.facets = {
+                str(k): {str(v): int(n) for v, n in vals.items() if isinstance(n, int)}
+                for k, vals in facets.items()
+                if isinstance(vals, dict)
+            }
         return result
 
     def _collect(self, items: Any, result: SourceResult) -> None:
@@ -230,9 +263,13 @@ class TddClient(HttpSource):
 
     def put(self, thing_id: str, document: dict[str, Any], *, ttl: float | None = None) -> bool:
         """Create or replace; True when the thing was new."""
-        response = self.request("PUT", f"/things/{quote(thing_id, safe=':')}", content=json.dumps(document),
-                                headers={"Content-Type": "application/td+json"},
-                                params={"ttl": ttl} if ttl else None)
+        response = self.request(
+            "PUT",
+            f"/things/{quote(thing_id, safe=':')}",
+            content=json.dumps(document),
+            headers={"Content-Type": "application/td+json"},
+            params={"ttl": ttl} if ttl else None,
+        )
         return response.status_code == 201
 
     def register(self, document: Any, *, ttl: float | None = None) -> list[str]:
@@ -240,14 +277,23 @@ class TddClient(HttpSource):
         if isinstance(document, dict) and is_thing_description(document) and document.get("id"):
             self.put(str(document["id"]), document, ttl=ttl)
             return [str(document["id"])]
-        body = self.json("POST", "/things", content=json.dumps(document),
-                         headers={"Content-Type": "application/json"}, params={"ttl": ttl} if ttl else None)
+        body = self.json(
+            "POST",
+            "/things",
+            content=json.dumps(document),
+            headers={"Content-Type": "application/json"},
+            params={"ttl": ttl} if ttl else None,
+        )
         return [str(i) for i in body.get("ids", [])] if isinstance(body, dict) else []
 
     def renew(self, thing_id: str) -> None:
         """Renew a TTL registration with an empty merge patch."""
-        self.request("PATCH", f"/things/{quote(thing_id, safe=':')}", content=b"{}",
-                     headers={"Content-Type": "application/merge-patch+json"})
+        self.request(
+            "PATCH",
+            f"/things/{quote(thing_id, safe=':')}",
+            content=b"{}",
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
 
     def delete(self, thing_id: str) -> None:
         self.request("DELETE", f"/things/{quote(thing_id, safe=':')}")
@@ -263,11 +309,11 @@ def _next_link(response: httpx.Response) -> str | None:
 
 # -- LMOS operator REST API (LMOS.md §2.1) -------------------------------------------------------------
 
+
 class OperatorClient(HttpSource):
     """The LMOS operator's read-only API: Channels and ChannelRoutings of a tenant."""
 
-    def __init__(self, base_url: str, *, namespace: str = "default", subset: str = "stable",
-                 **kwargs: Any) -> None:
+    def __init__(self, base_url: str, *, namespace: str = "default", subset: str = "stable", **kwargs: Any) -> None:
         super().__init__(base_url, headers={"x-namespace": namespace, "x-subset": subset}, **kwargs)
         self.namespace, self.subset = namespace, subset
 
@@ -275,8 +321,7 @@ class OperatorClient(HttpSource):
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels"
         body = self.json("GET", path)
         if not isinstance(body, list):
-            raise RegistryError(f"{self.base_url}{path}: expected a JSON array of Channels",
-                                url=self.base_url)
+            raise RegistryError(f"{self.base_url}{path}: expected a JSON array of Channels", url=self.base_url)
         return [self._channel(item, path) for item in body]
 
     def channel(self, tenant: str, channel: str) -> Channel:
@@ -332,19 +377,30 @@ def routing_agents(routing: dict[str, Any], *, source: str) -> list[Agent]:
         caps, hosts = [], []
         for cap in group.get("capabilities") or []:
             if isinstance(cap, dict) and cap.get("name"):
-                caps.append(Capability(name=str(cap["name"]), version=str(cap.get("providedVersion") or ""),
-                                       id=str(cap.get("id") or ""),
-                                       description=str(cap.get("description") or "")))
+                caps.append(
+                    Capability(
+                        name=str(cap["name"]),
+                        version=str(cap.get("providedVersion") or ""),
+                        id=str(cap.get("id") or ""),
+                        description=str(cap.get("description") or ""),
+                    )
+                )
                 hosts.append(str(cap.get("host") or ""))
         host = next((h for h in hosts if h), "")
-        agents.append(Agent(
-            name=str(group["name"]), namespace=namespace, id=str(group.get("id") or ""),
-            description=str(group.get("description") or ""),
-            labels={"subset": str(labels["subset"])} if labels.get("subset") else {},
-            supported_tenants=(str(labels["tenant"]),) if labels.get("tenant") else (),
-            supported_channels=(str(labels["channel"]),) if labels.get("channel") else (),
-            capabilities=tuple(caps), source=source,
-            endpoints=(Endpoint(protocol="ws", uri=f"ws://{host}/subscriptions"),) if host else ()))
+        agents.append(
+            Agent(
+                name=str(group["name"]),
+                namespace=namespace,
+                id=str(group.get("id") or ""),
+                description=str(group.get("description") or ""),
+                labels={"subset": str(labels["subset"])} if labels.get("subset") else {},
+                supported_tenants=(str(labels["tenant"]),) if labels.get("tenant") else (),
+                supported_channels=(str(labels["channel"]),) if labels.get("channel") else (),
+                capabilities=tuple(caps),
+                source=source,
+                endpoints=(Endpoint(protocol="ws", uri=f"ws://{host}/subscriptions"),) if host else (),
+            )
+        )
     return agents
 
 
@@ -353,13 +409,17 @@ def _merge(old: Agent | None, new: Agent) -> Agent:
     if old is None:
         return new
     caps = {c.name: c for c in (*old.capabilities, *new.capabilities)}
-    return old.model_copy(update={
-        "supported_tenants": tuple(dict.fromkeys((*old.supported_tenants, *new.supported_tenants))),
-        "supported_channels": tuple(dict.fromkeys((*old.supported_channels, *new.supported_channels))),
-        "capabilities": tuple(caps.values())})
+    return old.model_copy(
+        update={
+            "supported_tenants": tuple(dict.fromkeys((*old.supported_tenants, *new.supported_tenants))),
+            "supported_channels": tuple(dict.fromkeys((*old.supported_channels, *new.supported_channels))),
+            "capabilities": tuple(caps.values()),
+        }
+    )
 
 
 # -- Kubernetes API --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KubeConfig:
@@ -424,18 +484,24 @@ def load_kubeconfig(path: Path | None = None, *, context: str | None = None) -> 
         cluster = _named(raw.get("clusters"), str(ctx.get("cluster")), "cluster", str(path))
         user = _named(raw.get("users"), str(ctx.get("user")), "user", str(path)) if ctx.get("user") else {}
         if "exec" in user or "auth-provider" in user:
-            raise ConfigError(f"{path}: user {ctx.get('user')!r} uses an exec/auth-provider plugin, "
-                              "which LMOS Studio does not run; use a context with a token or a client "
-                              "certificate")
-        token = user.get("token") or (_file_or_data({"f": user["tokenFile"]}, "f", path.parent)
-                                      if user.get("tokenFile") else None)
-        return KubeConfig(server=str(cluster.get("server") or ""),
-                          namespace=str(ctx.get("namespace") or "default"),
-                          context=name, token=str(token).strip() if token else None,
-                          ca_pem=_file_or_data(cluster, "certificate-authority", path.parent),
-                          client_cert_pem=_file_or_data(user, "client-certificate", path.parent),
-                          client_key_pem=_file_or_data(user, "client-key", path.parent),
-                          insecure=bool(cluster.get("insecure-skip-tls-verify")))
+            raise ConfigError(
+                f"{path}: user {ctx.get('user')!r} uses an exec/auth-provider plugin, "
+                "which LMOS Studio does not run; use a context with a token or a client "
+                "certificate"
+            )
+        token = user.get("token") or (
+            _file_or_data({"f": user["tokenFile"]}, "f", path.parent) if user.get("tokenFile") else None
+        )
+        return KubeConfig(
+            server=str(cluster.get("server") or ""),
+            namespace=str(ctx.get("namespace") or "default"),
+            context=name,
+            token=str(token).strip() if token else None,
+            ca_pem=_file_or_data(cluster, "certificate-authority", path.parent),
+            client_cert_pem=_file_or_data(user, "client-certificate", path.parent),
+            client_key_pem=_file_or_data(user, "client-key", path.parent),
+            insecure=bool(cluster.get("insecure-skip-tls-verify")),
+        )
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: a file or base64 value in the kubeconfig cannot be read: {exc}") from exc
 
@@ -447,12 +513,19 @@ def in_cluster_config(root: Path = SERVICE_ACCOUNT) -> KubeConfig:
     settings = get_settings()
     host, port = settings.kubernetes_service_host, settings.kubernetes_service_port
     if not host or not (root / "token").exists():
-        raise ConfigError("not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST or the service-account "
-                          "token is missing); give a kubeconfig instead")
+        raise ConfigError(
+            "not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST or the service-account "
+            "token is missing); give a kubeconfig instead"
+        )
     namespace = (root / "namespace").read_text().strip() if (root / "namespace").exists() else "default"
     ca = (root / "ca.crt").read_text() if (root / "ca.crt").exists() else None
-    return KubeConfig(server=f"https://{host}:{port}", namespace=namespace, context="in-cluster",
-                      token=(root / "token").read_text().strip(), ca_pem=ca)
+    return KubeConfig(
+        server=f"https://{host}:{port}",
+        namespace=namespace,
+        context="in-cluster",
+        token=(root / "token").read_text().strip(),
+        ca_pem=ca,
+    )
 
 
 @contextlib.contextmanager

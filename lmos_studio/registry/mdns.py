@@ -51,8 +51,10 @@ def _zeroconf(interfaces: list[str] | None) -> Zeroconf:
         try:
             ipaddress.IPv4Address(address)
         except ValueError as exc:
-            raise ConfigError(f"mDNS interface {address!r} is not an IPv4 address; set "
-                              "LMOS_STUDIO_MDNS_INTERFACES to addresses such as 127.0.0.1, or `all`") from exc
+            raise ConfigError(
+                f"mDNS interface {address!r} is not an IPv4 address; set "
+                "LMOS_STUDIO_MDNS_INTERFACES to addresses such as 127.0.0.1, or `all`"
+            ) from exc
     try:
         if chosen == ["all"]:
             return Zeroconf(ip_version=IPVersion.V4Only)
@@ -68,9 +70,14 @@ def _address(host: str) -> str:
 def service_info(*, service: str, name: str, host: str, port: int, kind: str, td_path: str) -> ServiceInfo:
     """A DNS-SD record set for a WoT Thing or Directory served over HTTP."""
     label = "".join(c if c.isalnum() or c == "-" else "-" for c in name)[:50] or "thing"
-    return ServiceInfo(service, f"{label}.{WOT_SERVICE}", addresses=[socket.inet_aton(_address(host))],
-                       port=port, properties={"td": td_path, "type": kind, "scheme": "http"},
-                       server=f"{label}-{uuid.uuid4().hex[:8]}.local.")
+    return ServiceInfo(
+        service,
+        f"{label}.{WOT_SERVICE}",
+        addresses=[socket.inet_aton(_address(host))],
+        port=port,
+        properties={"td": td_path, "type": kind, "scheme": "http"},
+        server=f"{label}-{uuid.uuid4().hex[:8]}.local.",
+    )
 
 
 REGISTER_ATTEMPTS = 3  # a loaded machine can stall zeroconf's probing past its own time-out
@@ -83,8 +90,10 @@ def _register(zc: Zeroconf, info: ServiceInfo) -> None:
             return
         except (EventLoopBlocked, TimeoutError):
             if attempt == REGISTER_ATTEMPTS - 1:
-                raise RegistryError("mDNS registration timed out: the machine is too busy to answer the "
-                                    "multicast probes in time; try again") from None
+                raise RegistryError(
+                    "mDNS registration timed out: the machine is too busy to answer the "
+                    "multicast probes in time; try again"
+                ) from None
             with contextlib.suppress(Exception):
                 zc.unregister_service(info)
 
@@ -102,11 +111,11 @@ def _registered(info: ServiceInfo, interfaces: list[str] | None) -> Iterator[Ser
 
 
 @contextlib.contextmanager
-def announce_directory(*, port: int, host: str = LOOPBACK, name: str = "lmos-studio-registry",
-                       interfaces: list[str] | None = None) -> Iterator[ServiceInfo]:
+def announce_directory(
+    *, port: int, host: str = LOOPBACK, name: str = "lmos-studio-registry", interfaces: list[str] | None = None
+) -> Iterator[ServiceInfo]:
     """Announce a running registry server as `_directory._sub._wot._tcp` while the block runs."""
-    info = service_info(service=DIRECTORY_SERVICE, name=name, host=host, port=port, kind="Directory",
-                        td_path=TD_PATH)
+    info = service_info(service=DIRECTORY_SERVICE, name=name, host=host, port=port, kind="Directory", td_path=TD_PATH)
     with _registered(info, interfaces) as registered:
         yield registered
 
@@ -135,8 +144,9 @@ class Announcement:
 
 
 @contextlib.contextmanager
-def announce(td: dict[str, Any], *, port: int = 0, host: str = LOOPBACK,
-             interfaces: list[str] | None = None) -> Iterator[Announcement]:
+def announce(
+    td: dict[str, Any], *, port: int = 0, host: str = LOOPBACK, interfaces: list[str] | None = None
+) -> Iterator[Announcement]:
     """Serve one TD over HTTP (a tiny server on host:port) and announce it as `_wot._tcp`."""
     handler = type("Handler", (_TdHandler,), {"body": json.dumps(td, ensure_ascii=False).encode("utf-8")})
     try:
@@ -146,8 +156,9 @@ def announce(td: dict[str, Any], *, port: int = 0, host: str = LOOPBACK,
     thread = threading.Thread(target=http.serve_forever, name="td-server", daemon=True)
     thread.start()
     bound = int(http.server_address[1])
-    info = service_info(service=WOT_SERVICE, name=str(td.get("title") or "thing"), host=host, port=bound,
-                        kind="Thing", td_path=TD_PATH)
+    info = service_info(
+        service=WOT_SERVICE, name=str(td.get("title") or "thing"), host=host, port=bound, kind="Thing", td_path=TD_PATH
+    )
     try:
         with _registered(info, interfaces) as registered:
             yield Announcement(f"http://{_address(host)}:{bound}{TD_PATH}", registered.name)
@@ -190,8 +201,9 @@ def _text(properties: dict[bytes, bytes | None], key: str, default: str) -> str:
     return value.decode("utf-8", "replace") if value else default
 
 
-def discover(timeout_s: float = 3.0, *, interfaces: list[str] | None = None, fetch: bool = True,
-             fetch_timeout_s: float = 3.0) -> list[Discovered]:
+def discover(
+    timeout_s: float = 3.0, *, interfaces: list[str] | None = None, fetch: bool = True, fetch_timeout_s: float = 3.0
+) -> list[Discovered]:
     """Browse `_wot._tcp` and `_directory._sub._wot._tcp` for `timeout_s`, then fetch each TD."""
     zc = _zeroconf(interfaces)
     collector = _Collector()
@@ -205,14 +217,22 @@ def discover(timeout_s: float = 3.0, *, interfaces: list[str] | None = None, fet
         for type_, name in names:
             info = zc.get_service_info(WOT_SERVICE, name, timeout=RESOLVE_TIMEOUT_MS)
             if info is None or not info.parsed_addresses():
-                results.append(Discovered(name, "Directory" if type_ == DIRECTORY_SERVICE else "Thing", "",
-                                          error="the service did not answer with an address"))
+                results.append(
+                    Discovered(
+                        name,
+                        "Directory" if type_ == DIRECTORY_SERVICE else "Thing",
+                        "",
+                        error="the service did not answer with an address",
+                    )
+                )
                 continue
             props = info.properties
             kind = _text(props, "type", "Directory" if type_ == DIRECTORY_SERVICE else "Thing")
             path = _text(props, "td", TD_PATH)
-            url = f"{_text(props, 'scheme', 'http')}://{info.parsed_addresses()[0]}:{info.port}" \
-                  f"{path if path.startswith('/') else '/' + path}"
+            url = (
+                f"{_text(props, 'scheme', 'http')}://{info.parsed_addresses()[0]}:{info.port}"
+                f"{path if path.startswith('/') else '/' + path}"
+            )
             results.append(_fetch(name, kind, url, fetch_timeout_s) if fetch else Discovered(name, kind, url))
     finally:
         zc.close()
@@ -233,8 +253,9 @@ def _fetch(name: str, kind: str, url: str, timeout_s: float) -> Discovered:
         return Discovered(name, kind, url, error=str(exc))
 
 
-def register_discovered(store: Store, *, interval_s: float, stop: threading.Event,
-                        interfaces: list[str] | None = None) -> None:
+def register_discovered(
+    store: Store, *, interval_s: float, stop: threading.Event, interfaces: list[str] | None = None
+) -> None:
     """Until `stop` is set: browse the local network every `interval_s` and register each announced Thing's
     TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops."""
     while not stop.is_set():

@@ -51,15 +51,20 @@ PROBLEM_BASE = "https://lmos-studio.dev/problems/"
 class Problem(Exception):
     """An HTTP error answered as problem details (`type, title, status, detail`, and the field)."""
 
-    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.field, self.headers = status, title, detail, field, headers
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + problem.title.lower().replace(" ", "-"),
-                            "title": problem.title, "status": problem.status, "detail": problem.detail}
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + problem.title.lower().replace(" ", "-"),
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
     if problem.field:
         body["field"] = problem.field
         body["validationErrors"] = [{"field": problem.field, "description": problem.detail}]
@@ -71,8 +76,13 @@ def iso(epoch: float | None) -> str | None:
 
 
 def registration_info(reg: Registration) -> dict[str, Any]:
-    info = {"created": iso(reg.created), "modified": iso(reg.modified), "expires": iso(reg.expires),
-            "ttl": reg.ttl, "retrieved": iso(reg.retrieved)}
+    info = {
+        "created": iso(reg.created),
+        "modified": iso(reg.modified),
+        "expires": iso(reg.expires),
+        "ttl": reg.ttl,
+        "retrieved": iso(reg.retrieved),
+    }
     return {k: v for k, v in info.items() if v is not None}
 
 
@@ -105,12 +115,17 @@ async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> 
     nesting depth capped (400)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in types:
-        raise Problem(415, "Unsupported Media Type", f"Content-Type {media or '(none)'!r} is not accepted "
-                      f"here; send {' or '.join(types)}", field="Content-Type")
+        raise Problem(
+            415,
+            "Unsupported Media Type",
+            f"Content-Type {media or '(none)'!r} is not accepted here; send {' or '.join(types)}",
+            field="Content-Type",
+        )
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise Problem(413, "Content Too Large", f"the body is {declared} bytes; at most {limit} are accepted",
-                      field="body")
+        raise Problem(
+            413, "Content Too Large", f"the body is {declared} bytes; at most {limit} are accepted", field="body"
+        )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -131,8 +146,11 @@ async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> 
 
 def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The directory as an ASGI app over a store; `token` (if set) is required as a bearer for writes."""
-    app = FastAPI(title="LMOS Studio Thing Description Directory", version="1.0.0",
-                  description="W3C WoT TDD API (things, events, search) over the LMOS Studio registry.")
+    app = FastAPI(
+        title="LMOS Studio Thing Description Directory",
+        version="1.0.0",
+        description="W3C WoT TDD API (things, events, search) over the LMOS Studio registry.",
+    )
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -169,23 +187,31 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         given = request.headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-            raise Problem(401, "Unauthorized", "writes need `Authorization: Bearer <token>` "
-                          "(the server's LMOS_STUDIO_REGISTRY_TOKEN)", field="Authorization",
-                          headers={"WWW-Authenticate": 'Bearer realm="lmos-studio-registry"'})
+            raise Problem(
+                401,
+                "Unauthorized",
+                "writes need `Authorization: Bearer <token>` (the server's LMOS_STUDIO_REGISTRY_TOKEN)",
+                field="Authorization",
+                headers={"WWW-Authenticate": 'Bearer realm="lmos-studio-registry"'},
+            )
 
     def registrations(data: Any, *, thing_id: str | None, source: str) -> list[Found]:
         """(td, agent, original, format) for each description in a body; TDs are stored as given."""
         if not isinstance(data, dict | list):
-            raise Problem(400, "Bad Request", "the body must be a JSON object (a TD, an A2A card or a "
-                          "capabilities document)", field="body")
+            raise Problem(
+                400,
+                "Bad Request",
+                "the body must be a JSON object (a TD, an A2A card or a capabilities document)",
+                field="body",
+            )
         if is_thing_description(data):
             assert isinstance(data, dict)
             if not isinstance(data.get("title"), str) or not data["title"].strip():
-                raise Problem(400, "Bad Request", "a Thing Description needs a non-empty string `title`",
-                              field="title")
+                raise Problem(400, "Bad Request", "a Thing Description needs a non-empty string `title`", field="title")
             if thing_id and "id" in data and data["id"] != thing_id:
-                raise Problem(400, "Bad Request", f"the TD's id {data['id']!r} differs from the URL's "
-                              f"{thing_id!r}", field="id")
+                raise Problem(
+                    400, "Bad Request", f"the TD's id {data['id']!r} differs from the URL's {thing_id!r}", field="id"
+                )
             return [(data, None, None, "td")]
         agents = descriptions_of(data, source=source)
         out: list[Found] = []
@@ -206,8 +232,9 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         except (TypeError, ValueError):
             ttl = -1.0
         if not 0 < ttl < 10 * 365 * 86400:
-            raise Problem(400, "Bad Request", f"ttl {raw!r} must be a positive number of seconds",
-                          field="registration.ttl")
+            raise Problem(
+                400, "Bad Request", f"ttl {raw!r} must be a positive number of seconds", field="registration.ttl"
+            )
         return ttl
 
     @app.put("/things/{thing_id:path}", status_code=201, summary="Create or replace a TD")
@@ -216,12 +243,17 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         data = await read_json(request, types=JSON_TYPES, limit=max_body_bytes)
         found = registrations(data, thing_id=thing_id, source=f"PUT /things/{thing_id}")
         if len(found) != 1:
-            raise Problem(400, "Bad Request", f"the body describes {len(found)} agents; PUT takes one "
-                          "(POST /things registers several)", field="body")
+            raise Problem(
+                400,
+                "Bad Request",
+                f"the body describes {len(found)} agents; PUT takes one (POST /things registers several)",
+                field="body",
+            )
         td, agent, original, fmt = found[0]
         ttl = ttl_of(data, request)
-        created = await run_in_threadpool(lambda: store.put(thing_id, td, ttl=ttl, original=original,
-                                                            original_format=fmt, agent=agent))
+        created = await run_in_threadpool(
+            lambda: store.put(thing_id, td, ttl=ttl, original=original, original_format=fmt, agent=agent)
+        )
         return Response(status_code=201 if created else 204)
 
     @app.post("/things", status_code=201, summary="Register anonymous TDs or other descriptions")
@@ -230,8 +262,9 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         data = await read_json(request, types=JSON_TYPES, limit=max_body_bytes)
         found = registrations(data, thing_id=None, source="POST /things")
         if is_thing_description(data) and "id" in data:
-            raise Problem(400, "Bad Request", "an anonymous TD must not carry an `id`; use PUT /things/{id}",
-                          field="id")
+            raise Problem(
+                400, "Bad Request", "an anonymous TD must not carry an `id`; use PUT /things/{id}", field="id"
+            )
         ttl = ttl_of(data, request)
         ids = [await run_in_threadpool(_register, store, item, ttl) for item in found]
         if not ids:
@@ -268,29 +301,62 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         links = []
         if offset + limit < total:
             links.append(f'</things?offset={offset + limit}&limit={limit}>; rel="next"')
-        return JSONResponse([enriched(e) for e in entries], media_type="application/ld+json",
-                            headers={"Link": ", ".join(links)} if links else {})
+        return JSONResponse(
+            [enriched(e) for e in entries],
+            media_type="application/ld+json",
+            headers={"Link": ", ".join(links)} if links else {},
+        )
 
     @app.get("/search", summary="Search by text, capability, tenant, channel, protocol, subset; with facets")
-    def search(q: str = "", capability: str = "", tenant: str = "", channel: str = "", protocol: str = "",
-               subset: str = "", offset: int = 0, limit: int = DEFAULT_PAGE) -> Response:
+    def search(
+        q: str = "",
+        capability: str = "",
+        tenant: str = "",
+        channel: str = "",
+        protocol: str = "",
+        subset: str = "",
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE,
+    ) -> Response:
         """Every non-empty parameter must match; `tenant` also matches agents that serve every tenant."""
-        query = Query(text=q[:500], capability=capability, tenant=tenant, channel=channel, protocol=protocol,
-                      subset=subset, offset=max(0, offset), limit=min(max(1, limit), MAX_PAGE))
+        query = Query(
+            text=q[:500],
+            capability=capability,
+            tenant=tenant,
+            channel=channel,
+            protocol=protocol,
+            subset=subset,
+            offset=max(0, offset),
+            limit=min(max(1, limit), MAX_PAGE),
+        )
         result = store.search(query)
-        return JSONResponse({"total": result.total, "offset": query.offset, "limit": query.limit,
-                             "facets": result.facets, "items": [enriched(e) for e in result.entries]})
+        return JSONResponse(
+            {
+                "total": result.total,
+                "offset": query.offset,
+                "limit": query.limit,
+                "facets": result.facets,
+                "items": [enriched(e) for e in result.entries],
+            }
+        )
 
     @app.get("/events", summary="Server-sent events: thing_created, thing_updated, thing_deleted")
     @app.get("/events/{event_type}", include_in_schema=False)
     async def events(request: Request, event_type: str = "", diff: bool = False) -> StreamingResponse:
         if event_type and event_type not in EVENT_TYPES:
-            raise Problem(404, "Not Found", f"no event type {event_type!r}; use one of "
-                          f"{', '.join(EVENT_TYPES)}", field="event_type")
+            raise Problem(
+                404,
+                "Not Found",
+                f"no event type {event_type!r}; use one of {', '.join(EVENT_TYPES)}",
+                field="event_type",
+            )
         last = request.headers.get("last-event-id", "")
         start = int(last) if last.isdigit() else await run_in_threadpool(store.last_event)
-        return StreamingResponse(_stream(request, store, start, event_type, diff=diff),
-                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            _stream(request, store, start, event_type, diff=diff),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     @app.get("/.well-known/wot", summary="The directory's own Thing Description")
     def well_known(request: Request) -> Response:
@@ -335,29 +401,54 @@ def directory_td(base: str, *, secured: bool) -> dict[str, Any]:
     security = {"bearer_sc": {"scheme": "bearer"}} if secured else {"nosec_sc": {"scheme": "nosec"}}
     json_form = {"contentType": TD_JSON}
     return {
-        "@context": [TD_CONTEXT, DISCOVERY_CONTEXT], "@type": "ThingDirectory",
-        "id": "urn:lmos-studio:thing-directory", "title": "LMOS Studio Thing Description Directory",
-        "base": base, "securityDefinitions": security, "security": list(security),
-        "properties": {"things": {"description": "Paged listing of TDs", "readOnly": True, "type": "array",
-                                  "uriVariables": {"offset": {"type": "number"}, "limit": {"type": "number"}},
-                                  "forms": [{"href": "things{?offset,limit}",
-                                             "contentType": "application/ld+json"}]}},
+        "@context": [TD_CONTEXT, DISCOVERY_CONTEXT],
+        "@type": "ThingDirectory",
+        "id": "urn:lmos-studio:thing-directory",
+        "title": "LMOS Studio Thing Description Directory",
+        "base": base,
+        "securityDefinitions": security,
+        "security": list(security),
+        "properties": {
+            "things": {
+                "description": "Paged listing of TDs",
+                "readOnly": True,
+                "type": "array",
+                "uriVariables": {"offset": {"type": "number"}, "limit": {"type": "number"}},
+                "forms": [{"href": "things{?offset,limit}", "contentType": "application/ld+json"}],
+            }
+        },
         "actions": {
             "createThing": {"forms": [{"href": "things/{id}", "htv:methodName": "PUT", **json_form}]},
             "createAnonymousThing": {"forms": [{"href": "things", "htv:methodName": "POST", **json_form}]},
-            "retrieveThing": {"safe": True, "idempotent": True,
-                              "forms": [{"href": "things/{id}", "htv:methodName": "GET", **json_form}]},
+            "retrieveThing": {
+                "safe": True,
+                "idempotent": True,
+                "forms": [{"href": "things/{id}", "htv:methodName": "GET", **json_form}],
+            },
             "updateThing": {"forms": [{"href": "things/{id}", "htv:methodName": "PUT", **json_form}]},
-            "partiallyUpdateThing": {"forms": [{"href": "things/{id}", "htv:methodName": "PATCH",
-                                                "contentType": MERGE_PATCH}]},
+            "partiallyUpdateThing": {
+                "forms": [{"href": "things/{id}", "htv:methodName": "PATCH", "contentType": MERGE_PATCH}]
+            },
             "deleteThing": {"forms": [{"href": "things/{id}", "htv:methodName": "DELETE"}]},
-            "searchThings": {"safe": True, "idempotent": True, "forms": [{
-                "href": "search{?q,capability,tenant,channel,protocol,subset,offset,limit}",
-                "htv:methodName": "GET", "contentType": "application/json"}]},
+            "searchThings": {
+                "safe": True,
+                "idempotent": True,
+                "forms": [
+                    {
+                        "href": "search{?q,capability,tenant,channel,protocol,subset,offset,limit}",
+                        "htv:methodName": "GET",
+                        "contentType": "application/json",
+                    }
+                ],
+            },
         },
-        "events": {name: {"data": {"type": "object"}, "forms": [{
-            "href": f"events/{name}", "subprotocol": "sse", "contentType": "text/event-stream"}]}
-            for name in EVENT_TYPES},
+        "events": {
+            name: {
+                "data": {"type": "object"},
+                "forms": [{"href": f"events/{name}", "subprotocol": "sse", "contentType": "text/event-stream"}],
+            }
+            for name in EVENT_TYPES
+        },
     }
 
 
@@ -370,8 +461,16 @@ def _title(status: int) -> str:
         return "Error"
 
 
-def serve(*, host: str, port: int, store: Store, token: str | None, announce: bool = False,
-          max_body_bytes: int = MAX_BODY_BYTES, discover_interval_s: float | None = None) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    store: Store,
+    token: str | None,
+    announce: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    discover_interval_s: float | None = None,
+) -> None:
     """Run the directory with uvicorn until interrupted; optionally announce it over mDNS and register the
     Things announced on the local network (each with a TTL, so it expires once it stops announcing)."""
     import contextlib
@@ -380,8 +479,9 @@ def serve(*, host: str, port: int, store: Store, token: str | None, announce: bo
     import uvicorn
 
     app = create_app(store, token=token, max_body_bytes=max_body_bytes)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                            timeout_graceful_shutdown=2)  # SSE streams would otherwise hold shutdown open
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2
+    )  # SSE streams would otherwise hold shutdown open
     server = uvicorn.Server(config)
     stop = threading.Event()
     with contextlib.ExitStack() as stack:
@@ -395,8 +495,13 @@ def serve(*, host: str, port: int, store: Store, token: str | None, announce: bo
         if discover_interval_s:
             from lmos_studio.registry.mdns import register_discovered
 
-            worker = threading.Thread(target=register_discovered, args=(store,), daemon=True, name="mdns",
-                                      kwargs={"interval_s": discover_interval_s, "stop": stop})
+            worker = threading.Thread(
+                target=register_discovered,
+                args=(store,),
+                daemon=True,
+                name="mdns",
+                kwargs={"interval_s": discover_interval_s, "stop": stop},
+            )
             worker.start()
         server.run()
 

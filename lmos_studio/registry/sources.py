@@ -36,8 +36,9 @@ class SourceSpec:
 
     @property
     def label(self) -> str:
-        return {"embedded": "embedded registry", "mdns": "local network"}.get(self.kind, "") or \
-            f"{self.kind} {self.target or self.context or '(default)'}"
+        return {"embedded": "embedded registry", "mdns": "local network"}.get(
+            self.kind, ""
+        ) or f"{self.kind} {self.target or self.context or '(default)'}"
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,14 @@ def matches(agent: Agent, query: Query) -> bool:
     parts = [agent.name, agent.description, *agent.supported_tenants, *agent.supported_channels]
     parts += [f"{c.name} {c.description} {' '.join(c.examples)}" for c in agent.capabilities]
     text = " ".join(parts).lower()
-    return ((not query.capability or agent.capability(query.capability) is not None)
-            and (not query.tenant or not agent.supported_tenants or query.tenant in agent.supported_tenants)
-            and (not query.channel or query.channel in agent.supported_channels)
-            and (not query.protocol or query.protocol in agent.protocols)
-            and (not query.subset or agent.subset == query.subset)
-            and all(w in text for w in words))
+    return (
+        (not query.capability or agent.capability(query.capability) is not None)
+        and (not query.tenant or not agent.supported_tenants or query.tenant in agent.supported_tenants)
+        and (not query.channel or query.channel in agent.supported_channels)
+        and (not query.protocol or query.protocol in agent.protocols)
+        and (not query.subset or agent.subset == query.subset)
+        and all(w in text for w in words)
+    )
 
 
 def facet_counts(agents: list[Agent]) -> dict[str, dict[str, int]]:
@@ -106,8 +109,11 @@ def _remote(spec: SourceSpec, query: Query) -> SourceResult:
         with clients.OperatorClient(spec.target) as operator:
             return operator.agents(list(spec.tenants))
     if spec.kind == "kubernetes":
-        config = clients.in_cluster_config() if spec.target == IN_CLUSTER else clients.load_kubeconfig(
-            Path(spec.target) if spec.target else None, context=spec.context or None)
+        config = (
+            clients.in_cluster_config()
+            if spec.target == IN_CLUSTER
+            else clients.load_kubeconfig(Path(spec.target) if spec.target else None, context=spec.context or None)
+        )
         with clients.KubernetesClient(config) as kube:
             return kube.agents(spec.namespace or None)
     return _local_network(query)
@@ -140,8 +146,7 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: Store | No
                 if store is None:
                     continue
                 result = store.search(query)
-                outcome.found += [Found(e.agent, spec.label, e.id, e.registration.expires)
-                                  for e in result.entries]
+                outcome.found += [Found(e.agent, spec.label, e.id, e.registration.expires) for e in result.entries]
                 _add_facets(outcome.facets, result.facets)
                 continue
             remote = _remote(spec, query)
@@ -152,8 +157,7 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: Store | No
         outcome.found += [Found(a, spec.label, a.id) for a in agents]
         _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts(agents))
         outcome.errors += [f"{spec.label}: {e}" for e in remote.errors]
-    outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0])))
-                      for k, v in outcome.facets.items()}
+    outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in outcome.facets.items()}
     return outcome
 
 
@@ -163,13 +167,21 @@ def when(epoch: float | None) -> str:
 
 def results_table(outcome: SearchOutcome) -> pd.DataFrame:
     """One row per match (plain text cells)."""
-    rows = [{"agent": f.agent.name, "namespace": f.agent.namespace,
-             "capabilities": ", ".join(f"{c.name} {c.version}" for c in f.agent.capabilities),
-             "tenants": ", ".join(f.agent.supported_tenants) or "(any)",
-             "channels": ", ".join(f.agent.supported_channels), "protocols": ", ".join(f.agent.protocols),
-             "subset": f.agent.subset, "source": f.source, "expires": when(f.expires)} for f in outcome.found]
-    columns = ["agent", "namespace", "capabilities", "tenants", "channels", "protocols", "subset", "source",
-               "expires"]
+    rows = [
+        {
+            "agent": f.agent.name,
+            "namespace": f.agent.namespace,
+            "capabilities": ", ".join(f"{c.name} {c.version}" for c in f.agent.capabilities),
+            "tenants": ", ".join(f.agent.supported_tenants) or "(any)",
+            "channels": ", ".join(f.agent.supported_channels),
+            "protocols": ", ".join(f.agent.protocols),
+            "subset": f.agent.subset,
+            "source": f.source,
+            "expires": when(f.expires),
+        }
+        for f in outcome.found
+    ]
+    columns = ["agent", "namespace", "capabilities", "tenants", "channels", "protocols", "subset", "source", "expires"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -184,20 +196,30 @@ def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
 def detail_fields(found: Found) -> pd.DataFrame:
     """Everything about one agent except its capabilities, as field/value text rows."""
     agent = found.agent
-    rows = [("name", agent.name), ("namespace", agent.namespace), ("id", found.thing_id or agent.id),
-            ("description", agent.description), ("tenants", ", ".join(agent.supported_tenants) or "(any)"),
-            ("channels", ", ".join(agent.supported_channels) or "(none)"), ("subset", agent.subset),
-            ("protocols", ", ".join(agent.protocols) or "(none)"),
-            ("endpoints", "; ".join(f"{e.uri} {e.subprotocol}".strip() for e in agent.endpoints) or "(none)"),
-            ("security", ", ".join(f"{s.name}: {s.scheme}" for s in agent.security) or "(none)"),
-            ("format", agent.original_format or "LMOS Agent"), ("source", found.source),
-            ("came from", agent.source), ("expires", when(found.expires))]
+    rows = [
+        ("name", agent.name),
+        ("namespace", agent.namespace),
+        ("id", found.thing_id or agent.id),
+        ("description", agent.description),
+        ("tenants", ", ".join(agent.supported_tenants) or "(any)"),
+        ("channels", ", ".join(agent.supported_channels) or "(none)"),
+        ("subset", agent.subset),
+        ("protocols", ", ".join(agent.protocols) or "(none)"),
+        ("endpoints", "; ".join(f"{e.uri} {e.subprotocol}".strip() for e in agent.endpoints) or "(none)"),
+        ("security", ", ".join(f"{s.name}: {s.scheme}" for s in agent.security) or "(none)"),
+        ("format", agent.original_format or "LMOS Agent"),
+        ("source", found.source),
+        ("came from", agent.source),
+        ("expires", when(found.expires)),
+    ]
     return pd.DataFrame(rows, columns=["field", "value"])
 
 
 def capabilities_table(found: Found) -> pd.DataFrame:
-    rows = [{"capability": c.name, "version": c.version, "description": c.description,
-             "examples": " · ".join(c.examples)} for c in found.agent.capabilities]
+    rows = [
+        {"capability": c.name, "version": c.version, "description": c.description, "examples": " · ".join(c.examples)}
+        for c in found.agent.capabilities
+    ]
     return pd.DataFrame(rows, columns=["capability", "version", "description", "examples"])
 
 

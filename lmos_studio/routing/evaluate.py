@@ -41,8 +41,11 @@ def channel_key(design: Design, ref: str) -> str:
     by_name = [c for c in design.channels if c.name == ref]
     if len(by_name) > 1:
         by_name = [c for c in by_name if c.namespace == DEFAULT_NAMESPACE] or by_name
-    for candidates in ([c for c in design.channels if c.key == ref], by_name,
-                       [c for c in design.channels if c.channel == ref]):
+    for candidates in (
+        [c for c in design.channels if c.key == ref],
+        by_name,
+        [c for c in design.channels if c.channel == ref],
+    ):
         if len(candidates) == 1:
             return candidates[0].key
         if candidates:
@@ -61,8 +64,7 @@ def seed_for(table: RoutingTable, seed: Sequence[SeedRow]) -> tuple[SeedRow, ...
     """The seed rows whose agent this table routes to (a capability the agent lacks is dropped)."""
     caps = {(c.agent, c.capability) for c in table.candidates}
     agents = set(table.agents)
-    return tuple((text, agent, cap if (agent, cap) in caps else "")
-                 for text, agent, cap in seed if agent in agents)
+    return tuple((text, agent, cap if (agent, cap) in caps else "") for text, agent, cap in seed if agent in agents)
 
 
 @dataclass(frozen=True)
@@ -81,24 +83,53 @@ class Evaluation:
 
     def to_json(self) -> str:
         """Everything, for download: router, the contract's figures, usage and calibrations."""
-        return json.dumps({"router": self.router, **self.to_dict(), "usage": self.usage,
-                           "calibrations": self.calibrations}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {"router": self.router, **self.to_dict(), "usage": self.usage, "calibrations": self.calibrations},
+            indent=2,
+            ensure_ascii=False,
+        )
 
     def to_csv(self) -> str:
         """Every prediction as a CSV row (for download)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["line", "query", "channel", "expected_agent", "expected_capability", "agent",
-                         "capability", "correct", "score", "latency_ms", "evidence"])
+        writer.writerow(
+            [
+                "line",
+                "query",
+                "channel",
+                "expected_agent",
+                "expected_capability",
+                "agent",
+                "capability",
+                "correct",
+                "score",
+                "latency_ms",
+                "evidence",
+            ]
+        )
         for p in self.predictions:
-            writer.writerow([p.line, p.text, p.channel, p.expected_agent, p.expected_capability, p.agent,
-                             p.capability, p.correct, f"{p.score:.4f}", f"{p.latency_ms:.3f}",
-                             " | ".join(p.evidence)])
+            writer.writerow(
+                [
+                    p.line,
+                    p.text,
+                    p.channel,
+                    p.expected_agent,
+                    p.expected_capability,
+                    p.agent,
+                    p.capability,
+                    p.correct,
+                    f"{p.score:.4f}",
+                    f"{p.latency_ms:.3f}",
+                    " | ".join(p.evidence),
+                ]
+            )
         return out.getvalue()
 
 
-def group_by_channel(design: Design, queries: Sequence[LabelledQuery], *, default_channel: str = "",
-                     source: str | None = None) -> dict[str, list[LabelledQuery]]:
+def group_by_channel(
+    design: Design, queries: Sequence[LabelledQuery], *, default_channel: str = "", source: str | None = None
+) -> dict[str, list[LabelledQuery]]:
     """Channel key → its queries; an unknown or ambiguous channel names the file and line."""
     keys: dict[str, str] = {}
     groups: dict[str, list[LabelledQuery]] = {}
@@ -108,8 +139,7 @@ def group_by_channel(design: Design, queries: Sequence[LabelledQuery], *, defaul
             try:
                 keys[ref] = channel_key(design, ref)
             except RoutingError as exc:
-                raise DesignFileError(str(exc), path=source, line=query.line or None,
-                                      field="channel") from exc
+                raise DesignFileError(str(exc), path=source, line=query.line or None, field="channel") from exc
         groups.setdefault(keys[ref], []).append(query)
     return groups
 
@@ -124,11 +154,18 @@ def route_timed(fitted: FittedRouter, text: str, *, top_k: int = 5) -> tuple[Rou
 def _predict(fitted: FittedRouter, query: LabelledQuery, key: str) -> tuple[Prediction, dict[str, Any]]:
     result, elapsed = route_timed(fitted, query.text)
     best = result.best
-    return Prediction(text=query.text, expected_agent=query.agent, expected_capability=query.capability,
-                      channel=key, agent=best.agent if best else "",
-                      capability=best.capability if best else "",
-                      score=best.score if best else 0.0, evidence=best.evidence if best else (),
-                      latency_ms=result.latency_ms or elapsed, line=query.line), result.usage
+    return Prediction(
+        text=query.text,
+        expected_agent=query.agent,
+        expected_capability=query.capability,
+        channel=key,
+        agent=best.agent if best else "",
+        capability=best.capability if best else "",
+        score=best.score if best else 0.0,
+        evidence=best.evidence if best else (),
+        latency_ms=result.latency_ms or elapsed,
+        line=query.line,
+    ), result.usage
 
 
 def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
@@ -150,9 +187,18 @@ def _calibrated(fitted: FittedRouter, rows: Sequence[LabelledQuery]) -> tuple[Fi
     return better, figures
 
 
-def evaluate(design: Design, queries: Sequence[LabelledQuery], *, router: Router,
-             seed: Sequence[SeedRow] = (), channel: str = "", progress: Progress | None = None,
-             fit: Fit | None = None, source: str | None = None, calibrate: bool = False) -> Evaluation:
+def evaluate(
+    design: Design,
+    queries: Sequence[LabelledQuery],
+    *,
+    router: Router,
+    seed: Sequence[SeedRow] = (),
+    channel: str = "",
+    progress: Progress | None = None,
+    fit: Fit | None = None,
+    source: str | None = None,
+    calibrate: bool = False,
+) -> Evaluation:
     """Route every query in its channel (`channel` is the default for rows without one) and score the router.
 
     `fit(table, seed)` may be given to reuse fitted routers (the UI caches them); by default `router.fit`.
@@ -180,13 +226,24 @@ def evaluate(design: Design, queries: Sequence[LabelledQuery], *, router: Router
             if progress is not None:
                 progress(len(predictions), total)
     predictions.sort(key=lambda p: p.line)
-    return Evaluation(router=router.name, predictions=tuple(predictions),
-                      metrics=compute_metrics(predictions), usage=usage, calibrations=calibrations)
+    return Evaluation(
+        router=router.name,
+        predictions=tuple(predictions),
+        metrics=compute_metrics(predictions),
+        usage=usage,
+        calibrations=calibrations,
+    )
 
 
-def compare(design: Design, queries: Sequence[LabelledQuery], *, routers: Iterable[Router],
-            seed: Sequence[SeedRow] = (), channel: str = "",
-            progress: Progress | None = None) -> list[Evaluation]:
+def compare(
+    design: Design,
+    queries: Sequence[LabelledQuery],
+    *,
+    routers: Iterable[Router],
+    seed: Sequence[SeedRow] = (),
+    channel: str = "",
+    progress: Progress | None = None,
+) -> list[Evaluation]:
     """Several routers on the same set (progress counts over all of them)."""
     routers = list(routers)
     total = len(queries) * len(routers)
@@ -200,32 +257,64 @@ def compare(design: Design, queries: Sequence[LabelledQuery], *, routers: Iterab
 
 def comparison_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
     """One row per router: the headline figures side by side."""
-    return [{"router": e.router, "n": e.metrics.n, "accuracy": e.metrics.accuracy,
-             "capability_accuracy": e.metrics.capability_accuracy, "macro_f1": e.metrics.macro_f1,
-             "misroutes": len(e.metrics.misroutes), "p50_ms": e.metrics.latency_p50_ms,
-             "p95_ms": e.metrics.latency_p95_ms} for e in evaluations]
+    return [
+        {
+            "router": e.router,
+            "n": e.metrics.n,
+            "accuracy": e.metrics.accuracy,
+            "capability_accuracy": e.metrics.capability_accuracy,
+            "macro_f1": e.metrics.macro_f1,
+            "misroutes": len(e.metrics.misroutes),
+            "p50_ms": e.metrics.latency_p50_ms,
+            "p95_ms": e.metrics.latency_p95_ms,
+        }
+        for e in evaluations
+    ]
 
 
 def per_agent_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
-    return [{"agent": a, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
-            for a, s in evaluation.metrics.per_agent.items()]
+    return [
+        {"agent": a, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
+        for a, s in evaluation.metrics.per_agent.items()
+    ]
 
 
 def confusion_cells(evaluation: Evaluation) -> list[dict[str, Any]]:
     """The confusion matrix in long form (expected, predicted, count) for a heat map."""
     labels = evaluation.metrics.labels
-    return [{"expected": labels[i], "predicted": labels[j], "count": count}
-            for i, row in enumerate(evaluation.metrics.confusion) for j, count in enumerate(row)
-            if labels[i] != NO_AGENT]  # nothing is labelled "no agent": that row is always empty
+    return [
+        {"expected": labels[i], "predicted": labels[j], "count": count}
+        for i, row in enumerate(evaluation.metrics.confusion)
+        for j, count in enumerate(row)
+        if labels[i] != NO_AGENT
+    ]  # nothing is labelled "no agent": that row is always empty
 
 
 def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
-    return [{"line": p.line, "query": p.text, "channel": p.channel, "expected": p.expected_agent,
-             "routed to": p.agent or "(none)", "capability": p.capability, "score": round(p.score, 3),
-             "evidence": " | ".join(p.evidence)} for p in evaluation.metrics.misroutes]
+    return [
+        {
+            "line": p.line,
+            "query": p.text,
+            "channel": p.channel,
+            "expected": p.expected_agent,
+            "routed to": p.agent or "(none)",
+            "capability": p.capability,
+            "score": round(p.score, 3),
+            "evidence": " | ".join(p.evidence),
+        }
+        for p in evaluation.metrics.misroutes
+    ]
 
 
 def match_rows(result: RouteResult) -> list[dict[str, Any]]:
     """A router's ranked answer as table rows (rank 1 is the chosen agent)."""
-    return [{"rank": i + 1, "agent": m.agent, "capability": m.capability, "score": round(m.score, 4),
-             "evidence": " | ".join(m.evidence)} for i, m in enumerate(result.matches)]
+    return [
+        {
+            "rank": i + 1,
+            "agent": m.agent,
+            "capability": m.capability,
+            "score": round(m.score, 4),
+            "evidence": " | ".join(m.evidence),
+        }
+        for i, m in enumerate(result.matches)
+    ]

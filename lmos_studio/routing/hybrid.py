@@ -32,8 +32,9 @@ class Calibration:
     target_precision: float
 
 
-def calibrate_threshold(fast: FittedRouter, labelled: Sequence[tuple[str, str]], *,
-                        target_precision: float = TARGET_PRECISION) -> Calibration:
+def calibrate_threshold(
+    fast: FittedRouter, labelled: Sequence[tuple[str, str]], *, target_precision: float = TARGET_PRECISION
+) -> Calibration:
     """The lowest threshold whose fast-track answers on `labelled` (query, agent) keep `target_precision`.
 
     Scores are sorted high to low; the threshold is the score of the last query at which the running
@@ -54,8 +55,13 @@ def calibrate_threshold(fast: FittedRouter, labelled: Sequence[tuple[str, str]],
             continue  # keep tied scores together: a threshold cannot split them
         if correct / (i + 1) >= target_precision:
             threshold, precision, coverage = score, correct / (i + 1), (i + 1) / len(scored)
-    return Calibration(threshold=round(threshold, 4), precision=round(precision, 4),
-                       coverage=round(coverage, 4), n=len(scored), target_precision=target_precision)
+    return Calibration(
+        threshold=round(threshold, 4),
+        precision=round(precision, 4),
+        coverage=round(coverage, 4),
+        n=len(scored),
+        target_precision=target_precision,
+    )
 
 
 @dataclass
@@ -70,8 +76,9 @@ class FittedHybrid:
     def with_threshold(self, threshold: float) -> FittedHybrid:
         return replace(self, threshold=threshold)
 
-    def calibrated(self, labelled: Sequence[tuple[str, str]], *,
-                   target_precision: float = TARGET_PRECISION) -> tuple[FittedHybrid, Calibration]:
+    def calibrated(
+        self, labelled: Sequence[tuple[str, str]], *, target_precision: float = TARGET_PRECISION
+    ) -> tuple[FittedHybrid, Calibration]:
         """This router with the threshold calibrated on `labelled` (query, agent) pairs."""
         calibration = calibrate_threshold(self.fast, labelled, target_precision=target_precision)
         return self.with_threshold(calibration.threshold), calibration
@@ -81,25 +88,38 @@ class FittedHybrid:
         fast = self.fast.route(query, top_k=max(top_k, SHORTLIST))
         usage = {"threshold": self.threshold, "fast_router": fast.router}
         if fast.best is None or fast.best.score >= self.threshold:
-            return RouteResult(router=self.name, matches=fast.matches[:top_k], usage=usage | {"track": "fast"},
-                               latency_ms=(time.perf_counter() - start) * 1000)
+            return RouteResult(
+                router=self.name,
+                matches=fast.matches[:top_k],
+                usage=usage | {"track": "fast"},
+                latency_ms=(time.perf_counter() - start) * 1000,
+            )
         shortlist = [m.agent for m in fast.matches[:SHORTLIST]]
         try:
             decided = self.llm.route(query, among=shortlist)
         except LlmReplyError as exc:  # an unusable reply: keep the fast answer and say why
             note = f"LLM reply unusable, fast router's answer kept: {exc}"
             best = fast.matches[0]
-            matches = (Match(best.agent, best.capability, best.score, (note, *best.evidence)),
-                       *fast.matches[1:top_k])
-            return RouteResult(router=self.name, matches=matches, usage=usage | {"track": "fast (LLM failed)"},
-                               latency_ms=(time.perf_counter() - start) * 1000)
+            matches = (Match(best.agent, best.capability, best.score, (note, *best.evidence)), *fast.matches[1:top_k])
+            return RouteResult(
+                router=self.name,
+                matches=matches,
+                usage=usage | {"track": "fast (LLM failed)"},
+                latency_ms=(time.perf_counter() - start) * 1000,
+            )
         chosen = decided.matches[0]
-        note = f"decided by the LLM among {', '.join(shortlist)} (fast score {fast.best.score:.2f} < " \
-               f"threshold {self.threshold:.2f})"
+        note = (
+            f"decided by the LLM among {', '.join(shortlist)} (fast score {fast.best.score:.2f} < "
+            f"threshold {self.threshold:.2f})"
+        )
         rest = tuple(m for m in fast.matches if m.agent != chosen.agent)
         matches = (Match(chosen.agent, chosen.capability, chosen.score, (note, *chosen.evidence)), *rest)
-        return RouteResult(router=self.name, matches=matches[:top_k], usage=usage | decided.usage | {"track": "llm"},
-                           latency_ms=(time.perf_counter() - start) * 1000)
+        return RouteResult(
+            router=self.name,
+            matches=matches[:top_k],
+            usage=usage | decided.usage | {"track": "llm"},
+            latency_ms=(time.perf_counter() - start) * 1000,
+        )
 
 
 class HybridRouter:
@@ -107,8 +127,9 @@ class HybridRouter:
 
     name = "hybrid"
 
-    def __init__(self, *, fast: Router | None = None, llm: LlmRouter | None = None,
-                 threshold: float | None = None) -> None:
+    def __init__(
+        self, *, fast: Router | None = None, llm: LlmRouter | None = None, threshold: float | None = None
+    ) -> None:
         self.fast = fast
         self.llm = llm
         self.threshold = get_settings().hybrid_threshold if threshold is None else threshold

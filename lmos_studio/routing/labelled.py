@@ -45,25 +45,28 @@ def _decode(data: bytes | str, source: str) -> str:
     if isinstance(data, str):
         return data
     if len(data) > MAX_LABELLED_BYTES:
-        raise DesignFileError(f"file is {len(data) / 2**20:.1f} MiB; labelled sets over "
-                              f"{MAX_LABELLED_BYTES // 2**20} MiB are refused", path=source)
+        raise DesignFileError(
+            f"file is {len(data) / 2**20:.1f} MiB; labelled sets over {MAX_LABELLED_BYTES // 2**20} MiB are refused",
+            path=source,
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DesignFileError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV",
-                              path=source) from exc
+        raise DesignFileError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV", path=source) from exc
 
 
 def _read_bytes(path: str | Path) -> bytes:
     p = Path(path)
     try:
         if p.stat().st_size > MAX_LABELLED_BYTES:
-            raise DesignFileError(f"file is {p.stat().st_size / 2**20:.1f} MiB; labelled sets over "
-                                  f"{MAX_LABELLED_BYTES // 2**20} MiB are refused", path=str(p))
+            raise DesignFileError(
+                f"file is {p.stat().st_size / 2**20:.1f} MiB; labelled sets over "
+                f"{MAX_LABELLED_BYTES // 2**20} MiB are refused",
+                path=str(p),
+            )
         return p.read_bytes()
     except OSError as exc:
-        raise DesignFileError(f"cannot read the file: {exc.strerror or exc}; check the path",
-                              path=str(p)) from exc
+        raise DesignFileError(f"cannot read the file: {exc.strerror or exc}; check the path", path=str(p)) from exc
 
 
 def _pick_column(header: list[str], names: Sequence[str]) -> int | None:
@@ -79,8 +82,9 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     except csv.Error as exc:
         raise DesignFileError(f"not a valid CSV: {exc}", path=source) from exc
     if not rows or not any(c.strip() for c in rows[0]):
-        raise DesignFileError("empty file; the first line must be a header such as "
-                              "'instruction,agent,intent'", path=source, line=1)
+        raise DesignFileError(
+            "empty file; the first line must be a header such as 'instruction,agent,intent'", path=source, line=1
+        )
     header = rows[0]
     text_col = _pick_column(header, TEXT_COLUMNS)
     agent_col = _pick_column(header, ("agent",))
@@ -100,22 +104,35 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     return queries
 
 
-def _labelled_row(row: list[str], header: list[str], line: int, source: str,
-                  cols: tuple[int, int, int | None, int | None]) -> LabelledQuery:
+def _labelled_row(
+    row: list[str], header: list[str], line: int, source: str, cols: tuple[int, int, int | None, int | None]
+) -> LabelledQuery:
     if len(row) != len(header):
-        raise DesignFileError(f"{len(row)} fields, but the header has {len(header)}; quote fields that "
-                              "contain commas", path=source, line=line)
+        raise DesignFileError(
+            f"{len(row)} fields, but the header has {len(header)}; quote fields that contain commas",
+            path=source,
+            line=line,
+        )
     text_col, agent_col, cap_col, channel_col = cols
     for col in (text_col, agent_col):
         if not row[col].strip():
-            raise DesignFileError("empty cell; every row needs a query and an agent", path=source, line=line,
-                                  field=header[col].strip())
+            raise DesignFileError(
+                "empty cell; every row needs a query and an agent", path=source, line=line, field=header[col].strip()
+            )
     if len(row[text_col]) > MAX_TEXT_CHARS:
-        raise DesignFileError(f"query of {len(row[text_col])} characters; at most {MAX_TEXT_CHARS}",
-                              path=source, line=line, field=header[text_col].strip())
-    return LabelledQuery(text=row[text_col].strip(), agent=row[agent_col].strip(),
-                         capability=row[cap_col].strip() if cap_col is not None else "",
-                         channel=row[channel_col].strip() if channel_col is not None else "", line=line)
+        raise DesignFileError(
+            f"query of {len(row[text_col])} characters; at most {MAX_TEXT_CHARS}",
+            path=source,
+            line=line,
+            field=header[text_col].strip(),
+        )
+    return LabelledQuery(
+        text=row[text_col].strip(),
+        agent=row[agent_col].strip(),
+        capability=row[cap_col].strip() if cap_col is not None else "",
+        channel=row[channel_col].strip() if channel_col is not None else "",
+        line=line,
+    )
 
 
 def read_labelled_csv(path: str | Path) -> list[LabelledQuery]:
@@ -127,8 +144,7 @@ def _seed_json(text: str, source: str) -> list[LabelledQuery]:
     try:
         raw: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DesignFileError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=source,
-                              line=exc.lineno) from exc
+        raise DesignFileError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=source, line=exc.lineno) from exc
     if not isinstance(raw, list):
         raise DesignFileError("a seed JSON file is a list of {text, agentName} objects", path=source)
     rows = []
@@ -136,12 +152,19 @@ def _seed_json(text: str, source: str) -> list[LabelledQuery]:
         agent = item.get("agentName") or item.get("agent") if isinstance(item, dict) else None
         text_value = item.get("text") if isinstance(item, dict) else None
         if not isinstance(agent, str) or not isinstance(text_value, str) or not agent or not text_value:
-            raise DesignFileError("each entry needs non-empty 'text' and 'agentName' strings", path=source,
-                                  field=f"[{index}]")
+            raise DesignFileError(
+                "each entry needs non-empty 'text' and 'agentName' strings", path=source, field=f"[{index}]"
+            )
         capability = item.get("capability") or item.get("intent") or ""
-        rows.append(LabelledQuery(text=text_value.strip(), agent=agent.strip(),
-                                  capability=str(capability).strip(),
-                                  channel=str(item.get("channel") or ""), line=0))
+        rows.append(
+            LabelledQuery(
+                text=text_value.strip(),
+                agent=agent.strip(),
+                capability=str(capability).strip(),
+                channel=str(item.get("channel") or ""),
+                line=0,
+            )
+        )
     return rows
 
 

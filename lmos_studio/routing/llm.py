@@ -64,8 +64,7 @@ def agents_json(table: RoutingTable, agents: Sequence[str] | None = None) -> str
     for c in table.candidates:
         if agents is not None and c.agent not in agents:
             continue
-        entry = listed.setdefault(c.agent, {"name": c.agent, "description": c.agent_description,
-                                            "capabilities": []})
+        entry = listed.setdefault(c.agent, {"name": c.agent, "description": c.agent_description, "capabilities": []})
         capability: dict[str, Any] = {"name": c.capability, "description": c.description}
         if c.examples:
             capability["examples"] = list(c.examples[:PROMPT_EXAMPLES])
@@ -97,8 +96,9 @@ def parse_reply(reply: str | None, table: RoutingTable, *, agents: Sequence[str]
     capabilities = [c.capability for c in allowed if c.agent == agent]
     capability = answer.get("capability") or (capabilities[0] if len(capabilities) == 1 else "")
     if capability and capability not in capabilities:
-        raise LlmReplyError(f"the model named capability {capability!r}, which {agent} does not provide: "
-                            f"{quoted}", router="llm")
+        raise LlmReplyError(
+            f"the model named capability {capability!r}, which {agent} does not provide: {quoted}", router="llm"
+        )
     confidence = answer.get("confidence", 1.0)
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
         confidence = 1.0  # an odd confidence is not worth failing the answer for
@@ -118,8 +118,10 @@ class FittedLlm:
     name: str = "llm"
 
     def messages(self, query: str, agents: Sequence[str] | None = None) -> list[dict[str, str]]:
-        return [{"role": "system", "content": INSTRUCTIONS + agents_json(self.table, agents)},
-                {"role": "user", "content": query}]
+        return [
+            {"role": "system", "content": INSTRUCTIONS + agents_json(self.table, agents)},
+            {"role": "user", "content": query},
+        ]
 
     def route(self, query: str, *, top_k: int = 5, among: Sequence[str] | None = None) -> RouteResult:
         """Ask the model; `among` restricts the prompt to those agents (the hybrid router's shortlist)."""
@@ -133,38 +135,54 @@ class FittedLlm:
             raise LlmReplyError(f"the model refused: {refusal[:REPLY_QUOTE_CHARS]!r}", router=self.name)
         match = parse_reply(choice.message.content if choice else None, self.table, agents=among)
         usage = self._usage(completion)
-        return RouteResult(router=self.name, matches=(match,),
-                           latency_ms=(time.perf_counter() - start) * 1000, usage=usage)
+        return RouteResult(
+            router=self.name, matches=(match,), latency_ms=(time.perf_counter() - start) * 1000, usage=usage
+        )
 
     def _usage(self, completion: Any) -> dict[str, Any]:
         used = completion.usage
         prompt, output = (used.prompt_tokens, used.completion_tokens) if used else (0, 0)
         model = completion.model or self.model
-        return {"model": model, "prompt_tokens": prompt, "completion_tokens": output,
-                "total_tokens": prompt + output, "cost_usd": estimated_cost(model, prompt, output)}
+        return {
+            "model": model,
+            "prompt_tokens": prompt,
+            "completion_tokens": output,
+            "total_tokens": prompt + output,
+            "cost_usd": estimated_cost(model, prompt, output),
+        }
 
     def _complete(self, messages: list[dict[str, str]]) -> Any:
         url = str(self.client.base_url)
         try:
             return self.client.chat.completions.create(  # type: ignore[call-overload]
-                model=self.model, messages=messages,
-                temperature=0, max_tokens=MAX_TOKENS, response_format={"type": "json_object"})
+                model=self.model,
+                messages=messages,
+                temperature=0,
+                max_tokens=MAX_TOKENS,
+                response_format={"type": "json_object"},
+            )
         except openai.APITimeoutError as exc:
-            raise RoutingError(f"LLM endpoint {url} did not answer within {self.client.timeout} s "
-                               f"({self.client.max_retries + 1} tries); raise LMOS_STUDIO_LLM_TIMEOUT_S or try later",
-                               router=self.name) from exc
+            raise RoutingError(
+                f"LLM endpoint {url} did not answer within {self.client.timeout} s "
+                f"({self.client.max_retries + 1} tries); raise LMOS_STUDIO_LLM_TIMEOUT_S or try later",
+                router=self.name,
+            ) from exc
         except openai.APIConnectionError as exc:
-            raise RoutingError(f"cannot reach the LLM endpoint {url}; check LMOS_STUDIO_LLM_BASE_URL",
-                               router=self.name) from exc
+            raise RoutingError(
+                f"cannot reach the LLM endpoint {url}; check LMOS_STUDIO_LLM_BASE_URL", router=self.name
+            ) from exc
         except openai.AuthenticationError as exc:
-            raise RoutingError(f"LLM endpoint {url} refused the API key (HTTP 401); check "
-                               "LMOS_STUDIO_LLM_API_KEY", router=self.name) from exc
+            raise RoutingError(
+                f"LLM endpoint {url} refused the API key (HTTP 401); check LMOS_STUDIO_LLM_API_KEY", router=self.name
+            ) from exc
         except openai.APIStatusError as exc:
             detail = self._redact(exc.response.text[:REPLY_QUOTE_CHARS])
             tries = self.client.max_retries + 1
-            raise RoutingError(f"LLM endpoint {url} answered HTTP {exc.status_code} after {tries} tries: "
-                               f"{detail!r}; check LMOS_STUDIO_LLM_MODEL ({self.model})",
-                               router=self.name) from exc
+            raise RoutingError(
+                f"LLM endpoint {url} answered HTTP {exc.status_code} after {tries} tries: "
+                f"{detail!r}; check LMOS_STUDIO_LLM_MODEL ({self.model})",
+                router=self.name,
+            ) from exc
 
     def _redact(self, text: str) -> str:
         return text.replace(self.secret, "***") if self.secret else text
@@ -175,8 +193,15 @@ class LlmRouter:
 
     name = "llm"
 
-    def __init__(self, *, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
-                 timeout_s: float | None = None, max_retries: int = MAX_RETRIES) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float | None = None,
+        max_retries: int = MAX_RETRIES,
+    ) -> None:
         settings = get_settings()
         self.base_url = base_url or settings.llm_base_url
         self.model = model or settings.llm_model
@@ -188,8 +213,15 @@ class LlmRouter:
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedLlm:
         """Seed rows are not used: the model sees only the agents and capabilities (as in lmos-router)."""
         if not self.base_url and not self.api_key:
-            raise RoutingError("the LLM router needs an endpoint: set LMOS_STUDIO_LLM_BASE_URL (any "
-                               "OpenAI-compatible server) and/or LMOS_STUDIO_LLM_API_KEY", router=self.name)
-        client = openai.OpenAI(base_url=self.base_url, api_key=self.api_key or "not-needed",
-                               timeout=self.timeout_s, max_retries=self.max_retries)
+            raise RoutingError(
+                "the LLM router needs an endpoint: set LMOS_STUDIO_LLM_BASE_URL (any "
+                "OpenAI-compatible server) and/or LMOS_STUDIO_LLM_API_KEY",
+                router=self.name,
+            )
+        client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self.api_key or "not-needed",
+            timeout=self.timeout_s,
+            max_retries=self.max_retries,
+        )
         return FittedLlm(table=table, client=client, model=self.model, secret=self.api_key or "")

@@ -66,10 +66,14 @@ class Metrics:
     def to_dict(self) -> dict[str, Any]:
         """The `lmos-studio eval` JSON contract."""
         return {
-            "n": self.n, "accuracy": self.accuracy, "capability_accuracy": self.capability_accuracy,
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "capability_accuracy": self.capability_accuracy,
             "macro_f1": self.macro_f1,
-            "per_agent": {a: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
-                          for a, s in self.per_agent.items()},
+            "per_agent": {
+                a: {"precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
+                for a, s in self.per_agent.items()
+            },
             "confusion": {"labels": list(self.labels), "matrix": [list(r) for r in self.confusion]},
             "misroutes": [misroute_dict(p) for p in self.misroutes],
             "latency_ms": {"p50": self.latency_p50_ms, "p95": self.latency_p95_ms},
@@ -77,9 +81,17 @@ class Metrics:
 
 
 def misroute_dict(p: Prediction) -> dict[str, Any]:
-    return {"line": p.line, "query": p.text, "channel": p.channel, "expected_agent": p.expected_agent,
-            "expected_capability": p.expected_capability, "agent": p.agent or None,
-            "capability": p.capability or None, "score": p.score, "evidence": list(p.evidence)}
+    return {
+        "line": p.line,
+        "query": p.text,
+        "channel": p.channel,
+        "expected_agent": p.expected_agent,
+        "expected_capability": p.expected_capability,
+        "agent": p.agent or None,
+        "capability": p.capability or None,
+        "score": p.score,
+        "evidence": list(p.evidence),
+    }
 
 
 def _labels(expected: Sequence[str], predicted: Sequence[str]) -> tuple[str, ...]:
@@ -87,8 +99,9 @@ def _labels(expected: Sequence[str], predicted: Sequence[str]) -> tuple[str, ...
     return tuple(agents + ([NO_AGENT] if NO_AGENT in predicted else []))
 
 
-def _confusion(expected: Sequence[str], predicted: Sequence[str],
-               labels: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+def _confusion(
+    expected: Sequence[str], predicted: Sequence[str], labels: tuple[str, ...]
+) -> tuple[tuple[int, ...], ...]:
     """Counts, rows = expected, columns = predicted (sklearn's confusion_matrix warns on one label)."""
     index = {label: i for i, label in enumerate(labels)}
     counts = [[0] * len(labels) for _ in labels]
@@ -100,26 +113,28 @@ def _confusion(expected: Sequence[str], predicted: Sequence[str],
 def compute_metrics(predictions: Sequence[Prediction]) -> Metrics:
     """Every figure of an evaluation; macro F1 averages the agents that occur in the labels (support > 0)."""
     if not predictions:
-        return Metrics(n=0, accuracy=0.0, capability_accuracy=None, macro_f1=0.0, per_agent={}, labels=(),
-                       confusion=())
+        return Metrics(n=0, accuracy=0.0, capability_accuracy=None, macro_f1=0.0, per_agent={}, labels=(), confusion=())
     expected = [p.expected_agent for p in predictions]
     predicted = [p.agent or NO_AGENT for p in predictions]
     labels = _labels(expected, predicted)
     agents = [a for a in labels if a != NO_AGENT]
     precision, recall, f1, support = precision_recall_fscore_support(
-        expected, predicted, labels=agents, zero_division=0)
-    per_agent = {a: AgentScore(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
-                 for i, a in enumerate(agents)}
+        expected, predicted, labels=agents, zero_division=0
+    )
+    per_agent = {
+        a: AgentScore(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
+        for i, a in enumerate(agents)
+    }
     true_agents = sorted(set(expected))
     with_caps = [p for p in predictions if p.expected_capability]
     latencies = np.array([p.latency_ms for p in predictions], dtype=float)
     return Metrics(
         n=len(predictions),
         accuracy=sum(p.correct for p in predictions) / len(predictions),
-        capability_accuracy=(sum(p.capability_correct for p in with_caps) / len(with_caps))
-        if with_caps else None,
+        capability_accuracy=(sum(p.capability_correct for p in with_caps) / len(with_caps)) if with_caps else None,
         macro_f1=float(np.mean([per_agent[a].f1 for a in true_agents])),
-        per_agent=per_agent, labels=labels,
+        per_agent=per_agent,
+        labels=labels,
         confusion=_confusion(expected, predicted, labels),
         misroutes=tuple(p for p in predictions if not p.correct),
         latency_p50_ms=float(np.percentile(latencies, 50)),

@@ -75,9 +75,17 @@ def get_router(name: str) -> Router:
 
 def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ()) -> str:
     """A content hash of a routing table and seed rows: equal content, equal digest."""
-    payload = json.dumps([table.channel, [[c.agent, c.capability, c.description, list(c.examples),
-                                           c.agent_description, c.version] for c in table.candidates],
-                          [list(row) for row in seed]], ensure_ascii=False)
+    payload = json.dumps(
+        [
+            table.channel,
+            [
+                [c.agent, c.capability, c.description, list(c.examples), c.agent_description, c.version]
+                for c in table.candidates
+            ],
+            [list(row) for row in seed],
+        ],
+        ensure_ascii=False,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -95,8 +103,7 @@ class RouterCache:
     def __len__(self) -> int:
         return len(self._fitted)
 
-    def fitted(self, router: str, table: RoutingTable, *,
-               seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
+    def fitted(self, router: str, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
         """The router `router` fitted on `table` (+ seed), fitted once per distinct content."""
         key = (router, table_digest(table, seed))
         with self._lock:

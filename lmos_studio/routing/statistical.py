@@ -70,8 +70,7 @@ class SparseEncoder:
     """
 
     def __init__(self, parts: Sequence[tuple[TfidfVectorizer, float]]) -> None:
-        self.parts: list[tuple[Callable[[str], list[str]], dict[str, int], npt.NDArray[np.float64], int,
-                               float]] = []
+        self.parts: list[tuple[Callable[[str], list[str]], dict[str, int], npt.NDArray[np.float64], int, float]] = []
         offset = 0
         for vectorizer, weight in parts:
             vocabulary = vectorizer.vocabulary_
@@ -154,8 +153,7 @@ class FittedStatistical:
             scores += w_zs * _softmax(np.asarray(similarity, dtype=np.float64).ravel(), ZERO_SHOT_TEMPERATURE)
         return scores, sims
 
-    def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]
-                 ) -> dict[str, tuple[str, ...]]:
+    def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
         wanted = set(agents)
         found: dict[str, list[str]] = {a: [] for a in agents}
@@ -181,8 +179,7 @@ class FittedStatistical:
         matches = rank_agents(self.data, scores, top_k=top_k)
         evidence = self.evidence(query, sims, [m.agent for m in matches])
         matches = tuple(m.__class__(m.agent, m.capability, m.score, evidence[m.agent]) for m in matches)
-        return RouteResult(router=self.name, matches=matches,
-                           latency_ms=(time.perf_counter() - start) * 1000)
+        return RouteResult(router=self.name, matches=matches, latency_ms=(time.perf_counter() - start) * 1000)
 
 
 def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
@@ -199,9 +196,10 @@ def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
     for mine in counts.values():
         for term, n in mine.items():
             total[term] = total.get(term, 0) + n
-    return {agent: {t: rank for rank, t in enumerate(sorted(mine, key=lambda t: (-mine[t] / total[t],
-                                                                                   -mine[t], t)))}
-            for agent, mine in counts.items()}
+    return {
+        agent: {t: rank for rank, t in enumerate(sorted(mine, key=lambda t: (-mine[t] / total[t], -mine[t], t)))}
+        for agent, mine in counts.items()
+    }
 
 
 def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
@@ -217,8 +215,9 @@ def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
 Model = tuple[npt.NDArray[np.float64] | sp.csr_matrix, npt.NDArray[np.float64], npt.NDArray[np.int64], float]
 
 
-def _linear_model(features: sp.csr_matrix, labels: npt.NDArray[np.int64],
-                  weights: npt.NDArray[np.float64]) -> Model | None:
+def _linear_model(
+    features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+) -> Model | None:
     """(weights as features × classes, intercepts, class order, softmax temperature); None if < 2 classes.
 
     A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
@@ -228,8 +227,7 @@ def _linear_model(features: sp.csr_matrix, labels: npt.NDArray[np.int64],
     if len(present) < 2:
         return None
     if len(present) > SVM_MAX_CLASSES:
-        rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1,
-                                                                                  len(labels)))
+        rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
     model = LinearSVC(C=SVM_C)
@@ -253,8 +251,7 @@ class StatisticalRouter:
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                               preprocessor=normalize)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
         if corpus:
             for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions))):
@@ -270,12 +267,26 @@ class StatisticalRouter:
                     texts.append(variant)
                     labels.append(int(label))
         weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
-        model = _linear_model(sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
-                              np.concatenate([data.labels, np.array(labels, dtype=np.int64)]),
-                              weights) if data.texts or ZERO_SHOT_SVM else None
+        model = (
+            _linear_model(
+                sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
+                np.concatenate([data.labels, np.array(labels, dtype=np.int64)]),
+                weights,
+            )
+            if data.texts or ZERO_SHOT_SVM
+            else None
+        )
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         return FittedStatistical(
-            data=data, encoder=encoder, features_by_example=examples.T.tocsr(), coef=coef,
-            intercept=intercept, model_classes=classes, temperature=temperature, zero_shot=zs_encoder,
+            data=data,
+            encoder=encoder,
+            features_by_example=examples.T.tocsr(),
+            coef=coef,
+            intercept=intercept,
+            model_classes=classes,
+            temperature=temperature,
+            zero_shot=zs_encoder,
             descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
-            weights=blend_weights(data.examples_per_class()), agent_terms=_agent_terms(data))
+            weights=blend_weights(data.examples_per_class()),
+            agent_terms=_agent_terms(data),
+        )

@@ -11,20 +11,28 @@ ALL_AGENTS = ""  # the table key of a design without Channels (route over every 
 
 
 def _candidate(agent: Agent, cap: Capability) -> Candidate:
-    return Candidate(agent=agent.name, capability=cap.name, description=cap.description,
-                     examples=cap.examples, agent_description=agent.description, version=cap.version)
+    return Candidate(
+        agent=agent.name,
+        capability=cap.name,
+        description=cap.description,
+        examples=cap.examples,
+        agent_description=agent.description,
+        version=cap.version,
+    )
 
 
 def table_for_resolution(resolution: Resolution) -> RoutingTable:
     """The (agent, capability) pairs the operator wired into one channel, in routing order."""
-    return RoutingTable(channel=resolution.channel.key,
-                        candidates=tuple(_candidate(w.agent, w.provided) for w in resolution.wires))
+    return RoutingTable(
+        channel=resolution.channel.key, candidates=tuple(_candidate(w.agent, w.provided) for w in resolution.wires)
+    )
 
 
 def all_agents_table(design: Design) -> RoutingTable:
     """Every capability of every agent (for designs without Channels)."""
-    return RoutingTable(channel=ALL_AGENTS, candidates=tuple(
-        _candidate(a, c) for a in design.agents for c in a.capabilities))
+    return RoutingTable(
+        channel=ALL_AGENTS, candidates=tuple(_candidate(a, c) for a in design.agents for c in a.capabilities)
+    )
 
 
 def routing_tables(design: Design) -> dict[str, RoutingTable]:

@@ -57,18 +57,28 @@ class TestOutcome:
         return f"expected {want}, routed to {got}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "query": self.test.query, "channel": self.channel,
-                "expect_agent": self.test.expect_agent, "expect_capability": self.test.expect_capability,
-                "agent": self.agent, "capability": self.capability, "score": self.score,
-                "evidence": list(self.evidence), "passed": self.passed, "message": self.message}
+        return {
+            "name": self.name,
+            "query": self.test.query,
+            "channel": self.channel,
+            "expect_agent": self.test.expect_agent,
+            "expect_capability": self.test.expect_capability,
+            "agent": self.agent,
+            "capability": self.capability,
+            "score": self.score,
+            "evidence": list(self.evidence),
+            "passed": self.passed,
+            "message": self.message,
+        }
 
 
 def routing_test_name(test: RoutingTest) -> str:
     return test.name or f"{test.channel or 'all agents'}: {test.query}"
 
 
-def run_routing_tests(design: Design, *, router: Router, tests: Sequence[RoutingTest] | None = None,
-                      fit: FitTable | None = None) -> list[TestOutcome]:
+def run_routing_tests(
+    design: Design, *, router: Router, tests: Sequence[RoutingTest] | None = None, fit: FitTable | None = None
+) -> list[TestOutcome]:
     """Route every test's query in its channel; `fit` may reuse fitted routers (default `router.fit`)."""
     fitted: dict[str, FittedRouter] = {}
     outcomes = []
@@ -83,9 +93,17 @@ def run_routing_tests(design: Design, *, router: Router, tests: Sequence[Routing
             outcomes.append(TestOutcome(test, test.channel, "", "", 0.0, (), 0.0, error=str(exc)))
             continue
         best = result.best
-        outcomes.append(TestOutcome(test, key, best.agent if best else "", best.capability if best else "",
-                                    best.score if best else 0.0, best.evidence if best else (),
-                                    result.latency_ms or elapsed))
+        outcomes.append(
+            TestOutcome(
+                test,
+                key,
+                best.agent if best else "",
+                best.capability if best else "",
+                best.score if best else 0.0,
+                best.evidence if best else (),
+                result.latency_ms or elapsed,
+            )
+        )
     return outcomes
 
 
@@ -94,16 +112,34 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
     failures = sum(not o.passed and not o.error for o in outcomes)
     errors = sum(bool(o.error) for o in outcomes)
     total_s = sum(o.latency_ms for o in outcomes) / 1000.0
-    root = ET.Element("testsuites", name="lmos-studio", tests=str(len(outcomes)), failures=str(failures),
-                      errors=str(errors), time=f"{total_s:.3f}")
-    node = ET.SubElement(root, "testsuite", name=suite, tests=str(len(outcomes)), failures=str(failures),
-                         errors=str(errors), time=f"{total_s:.3f}")
+    root = ET.Element(
+        "testsuites",
+        name="lmos-studio",
+        tests=str(len(outcomes)),
+        failures=str(failures),
+        errors=str(errors),
+        time=f"{total_s:.3f}",
+    )
+    node = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(len(outcomes)),
+        failures=str(failures),
+        errors=str(errors),
+        time=f"{total_s:.3f}",
+    )
     if router:
         props = ET.SubElement(node, "properties")
         ET.SubElement(props, "property", name="router", value=router)
     for outcome in outcomes:
-        case = ET.SubElement(node, "testcase", classname=f"routing.{outcome.channel or 'all-agents'}",
-                             name=outcome.name, time=f"{outcome.latency_ms / 1000.0:.3f}")
+        case = ET.SubElement(
+            node,
+            "testcase",
+            classname=f"routing.{outcome.channel or 'all-agents'}",
+            name=outcome.name,
+            time=f"{outcome.latency_ms / 1000.0:.3f}",
+        )
         if outcome.error:
             ET.SubElement(case, "error", message=outcome.error, type="RoutingError").text = outcome.error
         elif not outcome.passed:

@@ -42,8 +42,7 @@ class TrainingSet:
 
 def description_text(capability: str, description: str, agent: str, agent_description: str) -> str:
     """The zero-shot text of a class: capability name and description, agent name and description."""
-    return " . ".join(t for t in (name_words(capability), description, name_words(agent),
-                                  agent_description) if t)
+    return " . ".join(t for t in (name_words(capability), description, name_words(agent), agent_description) if t)
 
 
 def training_set(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ()) -> TrainingSet:
@@ -59,8 +58,7 @@ def training_set(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ())
         if key not in classes:
             classes[key] = len(classes)
             in_table.append(True)
-            descriptions.append(description_text(cand.capability, cand.description, cand.agent,
-                                                 cand.agent_description))
+            descriptions.append(description_text(cand.capability, cand.description, cand.agent, cand.agent_description))
         for example in cand.examples:
             if example.strip():
                 texts.append(example)
@@ -75,13 +73,23 @@ def training_set(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ())
             descriptions.append(description_text(capability, "", agent, agent_text[agent]))
         texts.append(text)
         labels.append(classes[key])
-    return TrainingSet(table=table, classes=tuple(classes), in_table=tuple(in_table),
-                       descriptions=tuple(descriptions), texts=tuple(texts),
-                       labels=np.array(labels, dtype=np.int64))
+    return TrainingSet(
+        table=table,
+        classes=tuple(classes),
+        in_table=tuple(in_table),
+        descriptions=tuple(descriptions),
+        texts=tuple(texts),
+        labels=np.array(labels, dtype=np.int64),
+    )
 
 
-def rank_agents(data: TrainingSet, class_scores: npt.NDArray[np.float64], *, top_k: int,
-                evidence: dict[str, tuple[str, ...]] | None = None) -> tuple[Match, ...]:
+def rank_agents(
+    data: TrainingSet,
+    class_scores: npt.NDArray[np.float64],
+    *,
+    top_k: int,
+    evidence: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[Match, ...]:
     """Agent matches from class probabilities: agent score = sum over its classes, capability = its best
     class that the table knows (seed-only classes add to the agent's score but are never reported)."""
     agent_of = data.agent_index()
@@ -96,6 +104,7 @@ def rank_agents(data: TrainingSet, class_scores: npt.NDArray[np.float64], *, top
         best = mine[np.argmax(shown[mine])]
         capability = data.classes[best][1] if data.in_table[best] else ""
         score = float(min(max(agent_scores[a], 0.0), 1.0))
-        matches.append(Match(agent=agent, capability=capability, score=round(score, 4),
-                             evidence=(evidence or {}).get(agent, ())))
+        matches.append(
+            Match(agent=agent, capability=capability, score=round(score, 4), evidence=(evidence or {}).get(agent, ()))
+        )
     return tuple(matches)

@@ -79,16 +79,24 @@ def file_bar() -> None:
         st.rerun()
     if cols[2].button("Save", key="designer_save", disabled=hist.saved_path is None, icon=":material/save:"):
         _save(hist.saved_path or "")
-    if cols[3].button("Reload", key="designer_reload", icon=":material/refresh:",
-                      disabled=not (hist.saved_path or Path(hist.origin).exists())):
+    if cols[3].button(
+        "Reload",
+        key="designer_reload",
+        icon=":material/refresh:",
+        disabled=not (hist.saved_path or Path(hist.origin).exists()),
+    ):
         state.open_path(Path(hist.saved_path or hist.origin), origin=hist.origin)
         st.rerun()
-    target = cols[4].text_input("Save as", key="designer_save_as", placeholder="path/to/design.yaml",
-                                label_visibility="collapsed")
+    target = cols[4].text_input(
+        "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
+    )
     if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
         _save(target)
-    st.caption(":orange[● unsaved changes]" if hist.dirty else ":green[● saved]"
-               + (f" · {hist.saved_path}" if hist.saved_path else " · save as a .yaml file to keep it"))
+    st.caption(
+        ":orange[● unsaved changes]"
+        if hist.dirty
+        else ":green[● saved]" + (f" · {hist.saved_path}" if hist.saved_path else " · save as a .yaml file to keep it")
+    )
 
 
 def _save(path: str) -> None:
@@ -107,11 +115,11 @@ def filters(design: Design) -> GraphFilter:
     options = filter_options(graph)
     cols = st.columns(4)
     labels = {"tenant": "Tenant", "channel": "Channel label", "subset": "Subset", "group": "Group or channel"}
-    values = [col.selectbox(label, [ALL, *options[name]], key=f"designer_filter_{name}",
-                            format_func=lambda v: v or "(all)")
-              for col, (name, label) in zip(cols, labels.items(), strict=True)]
-    return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "",
-                       group=values[3] or "")
+    values = [
+        col.selectbox(label, [ALL, *options[name]], key=f"designer_filter_{name}", format_func=lambda v: v or "(all)")
+        for col, (name, label) in zip(cols, labels.items(), strict=True)
+    ]
+    return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "", group=values[3] or "")
 
 
 def selection(design: Design, finding: Finding | None) -> Highlight:
@@ -145,9 +153,16 @@ def findings(design: Design) -> Finding | None:
     if not found:
         st.success("No findings.")
         return None
-    event = st.dataframe(finding_rows(found), hide_index=True, width="stretch", height=260,
-                         on_select="rerun", selection_mode="single-row", key=f"designer_findings_{design.digest()}",
-                         column_order=("severity", "code", "message", "fix", "objects"))
+    event = st.dataframe(
+        finding_rows(found),
+        hide_index=True,
+        width="stretch",
+        height=260,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"designer_findings_{design.digest()}",
+        column_order=("severity", "code", "message", "fix", "objects"),
+    )
     rows = event.selection.rows if event is not None else []
     return found[rows[0]] if rows else None
 
@@ -176,8 +191,12 @@ def group_editor(design: Design) -> None:
     if group is None:
         return
     new_name = st.text_input("Name", value=group.name, key=f"designer_group_rename_{tag}_{choice}")
-    members = st.multiselect("Members", agents, default=[m for m in group.members if m in agents],
-                             key=f"designer_group_edit_members_{tag}_{choice}")
+    members = st.multiselect(
+        "Members",
+        agents,
+        default=[m for m in group.members if m in agents],
+        key=f"designer_group_edit_members_{tag}_{choice}",
+    )
     cols = st.columns(3)
     if cols[0].button("Apply", key="designer_group_apply"):
         changed = _try(remove_members, design, choice, [m for m in group.members if m not in members])
@@ -200,17 +219,35 @@ def trust_editor(design: Design) -> None:
     refs = ref_options(design)
     st.caption(f"Editing {key}" if current else "New trust edge (select an edge above to edit it)")
     cols = st.columns(2)
-    caller = cols[0].selectbox("Caller", refs, key=f"designer_te_caller_{tag}",
-                               index=refs.index(current.caller) if current and current.caller in refs else 0)
-    callee = cols[1].selectbox("Callee", refs, key=f"designer_te_callee_{tag}",
-                               index=refs.index(current.callee) if current and current.callee in refs else 0)
+    caller = cols[0].selectbox(
+        "Caller",
+        refs,
+        key=f"designer_te_caller_{tag}",
+        index=refs.index(current.caller) if current and current.caller in refs else 0,
+    )
+    callee = cols[1].selectbox(
+        "Callee",
+        refs,
+        key=f"designer_te_callee_{tag}",
+        index=refs.index(current.callee) if current and current.callee in refs else 0,
+    )
     caps = capability_options(design, callee)
-    chosen = st.multiselect("Capabilities (none = all)", caps, key=f"designer_te_caps_{tag}_{callee}",
-                            default=[c for c in (current.capabilities if current else ()) if c in caps])
+    chosen = st.multiselect(
+        "Capabilities (none = all)",
+        caps,
+        key=f"designer_te_caps_{tag}_{callee}",
+        default=[c for c in (current.capabilities if current else ()) if c in caps],
+    )
     protocols = ["", *protocol_options(design, callee)]
-    protocol = st.selectbox("Protocol", protocols, key=f"designer_te_protocol_{tag}_{callee}",
-                            index=protocols.index(current.protocol) if current and current.protocol in protocols
-                            else min(1, len(protocols) - 1), format_func=lambda v: v or "(unspecified)")
+    protocol = st.selectbox(
+        "Protocol",
+        protocols,
+        key=f"designer_te_protocol_{tag}_{callee}",
+        index=protocols.index(current.protocol)
+        if current and current.protocol in protocols
+        else min(1, len(protocols) - 1),
+        format_func=lambda v: v or "(unspecified)",
+    )
     note = st.text_input("Description", value=current.description if current else "", key=f"designer_te_desc_{tag}")
     edge = TrustEdge(caller=caller, callee=callee, capabilities=tuple(chosen), protocol=protocol, description=note)
     buttons = st.columns(3)

@@ -29,9 +29,11 @@ UPLOAD_LABEL = "an uploaded design or export zip"
 def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
     """The bundle, files and zip for the options chosen on the page (raises ExportError)."""
     options = ExportOptions(
-        with_workloads=bool(st.session_state.get(WORKLOADS)), with_istio=bool(st.session_state.get(ISTIO)),
+        with_workloads=bool(st.session_state.get(WORKLOADS)),
+        with_istio=bool(st.session_state.get(ISTIO)),
         namespace=(st.session_state.get(NAMESPACE) or "").strip() or None,
-        lmos_namespace=(st.session_state.get(LMOS_NAMESPACE) or "").strip() or "default")
+        lmos_namespace=(st.session_state.get(LMOS_NAMESPACE) or "").strip() or "default",
+    )
     return resources.export_bundle(design, options)
 
 
@@ -53,8 +55,10 @@ def file_tree(paths: list[str]) -> str:
 def validation_summary(bundle: Bundle) -> str:
     valid = len(bundle.validation.rows) - len(bundle.validation.not_validated)
     skipped = len(bundle.validation.not_validated)
-    text = (f"All {valid} documents are valid (Kubernetes {bundle.options.kubernetes_version} OpenAPI, "
-            "the LMOS CRDs, RFC 1123 names and label values)")
+    text = (
+        f"All {valid} documents are valid (Kubernetes {bundle.options.kubernetes_version} OpenAPI, "
+        "the LMOS CRDs, RFC 1123 names and label values)"
+    )
     return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
 
 

@@ -23,8 +23,13 @@ from lmos_studio.registry.sources import (
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import widgets
 
-FACET_LABELS = {"capability": "Capability", "tenant": "Tenant", "channel": "Channel", "protocol": "Protocol",
-                "subset": "Subset"}
+FACET_LABELS = {
+    "capability": "Capability",
+    "tenant": "Tenant",
+    "channel": "Channel",
+    "protocol": "Protocol",
+    "subset": "Subset",
+}
 MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~$:=\"'")
 
 
@@ -39,16 +44,22 @@ def source_picker() -> list[SourceSpec]:
     with st.expander("Sources", expanded=False, icon=":material/dns:"):
         if st.checkbox("Embedded registry", value=True, key="registry_src_embedded"):
             specs.append(SourceSpec("embedded"))
-        urls = st.text_area("Registry servers (W3C TDD base URLs, one per line)", key="registry_src_tdd",
-                            placeholder="http://127.0.0.1:8090")
+        urls = st.text_area(
+            "Registry servers (W3C TDD base URLs, one per line)",
+            key="registry_src_tdd",
+            placeholder="http://127.0.0.1:8090",
+        )
         specs += [SourceSpec("tdd", url.strip()) for url in urls.splitlines() if url.strip()]
-        operator = st.text_input("LMOS operator API URL", key="registry_src_operator",
-                                 placeholder="http://lmos-operator:8080")
-        tenants = st.text_input("Operator tenants (comma-separated)", value="acme",
-                                key="registry_src_tenants")
+        operator = st.text_input(
+            "LMOS operator API URL", key="registry_src_operator", placeholder="http://lmos-operator:8080"
+        )
+        tenants = st.text_input("Operator tenants (comma-separated)", value="acme", key="registry_src_tenants")
         if operator.strip():
-            specs.append(SourceSpec("operator", operator.strip(),
-                                    tenants=tuple(t.strip() for t in tenants.split(",") if t.strip())))
+            specs.append(
+                SourceSpec(
+                    "operator", operator.strip(), tenants=tuple(t.strip() for t in tenants.split(",") if t.strip())
+                )
+            )
         if st.checkbox("Kubernetes cluster", key="registry_src_kube"):
             specs += _kubernetes_source()
         if st.checkbox("Local network (mDNS)", key="registry_src_mdns"):
@@ -77,11 +88,18 @@ def facet_filters(outcome: SearchOutcome, text: str) -> Query:
     for column, kind in zip(st.columns(len(FACET_LABELS)), FACET_LABELS, strict=True):
         options = facet_options(outcome, kind)
         with column:
-            value = st.selectbox(FACET_LABELS[kind], list(options), format_func=options.__getitem__,
-                                 key=f"registry_facet_{kind}")
+            value = st.selectbox(
+                FACET_LABELS[kind], list(options), format_func=options.__getitem__, key=f"registry_facet_{kind}"
+            )
         chosen[kind] = value or ""
-    return Query(text=text, capability=chosen["capability"], tenant=chosen["tenant"],
-                 channel=chosen["channel"], protocol=chosen["protocol"], subset=chosen["subset"])
+    return Query(
+        text=text,
+        capability=chosen["capability"],
+        tenant=chosen["tenant"],
+        channel=chosen["channel"],
+        protocol=chosen["protocol"],
+        subset=chosen["subset"],
+    )
 
 
 def agent_detail(found: Found) -> None:

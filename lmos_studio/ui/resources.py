@@ -156,6 +156,7 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
 
 # -- registry ---------------------------------------------------------------------------------------------
 
+
 @st.cache_resource(show_spinner=False)
 def registry_store() -> Store:
     """The embedded registry (seeded from the samples on first start)."""
@@ -175,8 +176,10 @@ def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutc
 
 # -- export -----------------------------------------------------------------------------------------------
 
-@st.cache_resource(show_spinner="Building and validating manifests…", max_entries=8,
-                   hash_funcs={Design: lambda d: d.digest()})
+
+@st.cache_resource(
+    show_spinner="Building and validating manifests…", max_entries=8, hash_funcs={Design: lambda d: d.digest()}
+)
 def export_bundle(design: Design, options: ExportOptions) -> tuple[Bundle, dict[str, bytes], bytes]:
     """The validated export of a design (bundle, files, zip); raises ExportError like `export_design`.
     A resource, not data: the page only reads it, and a 1 000-agent export is too big to copy per rerun."""

@@ -52,8 +52,9 @@ def router_picker(key: str, *, multi: bool = True) -> list[str]:
     names = resources.router_names()
     if not multi:
         return [st.selectbox("Router", names, key=key)]
-    picked: list[str] = st.multiselect("Routers", names, default=names[:1], key=key,
-                                       help="auto = the best router available offline on this install")
+    picked: list[str] = st.multiselect(
+        "Routers", names, default=names[:1], key=key, help="auto = the best router available offline on this install"
+    )
     return picked
 
 
@@ -93,23 +94,31 @@ def agent_key(design: Design, channel_key: str, agent: str) -> str:
 def highlight(design: Design, chosen: dict[str, Match]) -> None:
     """Mark the chosen agents and their channels for the Designer graph (it reads these session keys)."""
     graph, _ = resources.design_graph(design)
-    parts = [highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
-             for key, m in chosen.items()]
+    parts = [
+        highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
+        for key, m in chosen.items()
+    ]
     st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})
-    st.session_state[state.SELECTED_AGENT] = agent_key(design, *next(
-        ((k, m.agent) for k, m in chosen.items()), ("", ""))) if chosen else None
+    st.session_state[state.SELECTED_AGENT] = (
+        agent_key(design, *next(((k, m.agent) for k, m in chosen.items()), ("", ""))) if chosen else None
+    )
 
 
 def route_graph(design: Design, chosen: dict[str, Match]) -> None:
     """The design graph with each channel's chosen agent highlighted."""
     graph, _ = resources.design_graph(design)
-    parts = [highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
-             for key, m in chosen.items()]
+    parts = [
+        highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
+        for key, m in chosen.items()
+    ]
     if not parts:
         return
-    union = Highlight(nodes=frozenset().union(*(p.nodes for p in parts)),
-                      edges=frozenset().union(*(p.edges for p in parts)), focus=parts[0].focus,
-                      note="; ".join(p.note for p in parts if p.note))
+    union = Highlight(
+        nodes=frozenset().union(*(p.nodes for p in parts)),
+        edges=frozenset().union(*(p.edges for p in parts)),
+        focus=parts[0].focus,
+        note="; ".join(p.note for p in parts if p.note),
+    )
     st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
 
 
@@ -121,13 +130,15 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
         agents = sorted({a.name for a in design.agents})
         first = chosen[key].agent if key in chosen else ""
-        agent = st.selectbox("Expected agent", agents, index=agents.index(first) if first in agents else 0,
-                             key="new_test_agent")
+        agent = st.selectbox(
+            "Expected agent", agents, index=agents.index(first) if first in agents else 0, key="new_test_agent"
+        )
         capability = st.text_input("Expected capability (optional)", key="new_test_capability")
         name = st.text_input("Test name (optional)", key="new_test_name")
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
-            test = RoutingTest(query=query, expect_agent=agent, channel=key, expect_capability=capability.strip(),
-                               name=name.strip())
+            test = RoutingTest(
+                query=query, expect_agent=agent, channel=key, expect_capability=capability.strip(), name=name.strip()
+            )
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
 
@@ -139,19 +150,29 @@ def labelled_set_picker() -> tuple[str, bytes] | None:
     if source == "Sample set":
         name = st.selectbox("Set", list(samples), key="eval_sample")
         return (str(samples[name]), samples[name].read_bytes()) if name else None
-    upload = st.file_uploader("CSV with instruction|query|text, agent, [capability|intent], [channel]",
-                              type=["csv"], key="eval_upload")
+    upload = st.file_uploader(
+        "CSV with instruction|query|text, agent, [capability|intent], [channel]", type=["csv"], key="eval_upload"
+    )
     return (upload.name, upload.getvalue()) if upload is not None else None
 
 
 def seed_picker() -> tuple[SeedRow, ...]:
-    upload = st.file_uploader("Seed examples (optional: CSV, or lmos-router seed.json)", type=["csv", "json"],
-                              key="eval_seed")
+    upload = st.file_uploader(
+        "Seed examples (optional: CSV, or lmos-router seed.json)", type=["csv", "json"], key="eval_seed"
+    )
     return resources.seed_examples(upload.getvalue(), upload.name) if upload is not None else ()
 
 
-def run_evaluations(design: Design, queries: Sequence[LabelledQuery], routers: Sequence[str], *,
-                    seed: tuple[SeedRow, ...], channel: str, source: str, calibrate: bool = False) -> list[Evaluation]:
+def run_evaluations(
+    design: Design,
+    queries: Sequence[LabelledQuery],
+    routers: Sequence[str],
+    *,
+    seed: tuple[SeedRow, ...],
+    channel: str,
+    source: str,
+    calibrate: bool = False,
+) -> list[Evaluation]:
     """Run each router with a progress bar (left at 100 % with the count when done)."""
     total = len(queries) * len(routers)
     bar = st.progress(0.0, text=f"Routing {total} queries…")
@@ -164,8 +185,18 @@ def run_evaluations(design: Design, queries: Sequence[LabelledQuery], routers: S
             if done % step == 0 or done == len(queries):
                 bar.progress((offset + done) / total, text=f"{router}: {offset + done}/{total} queries")
 
-        results.append(evaluate(design, queries, router=resources.cached_router(router), seed=seed,
-                                channel=channel, source=source, progress=progress, calibrate=calibrate))
+        results.append(
+            evaluate(
+                design,
+                queries,
+                router=resources.cached_router(router),
+                seed=seed,
+                channel=channel,
+                source=source,
+                progress=progress,
+                calibrate=calibrate,
+            )
+        )
     bar.progress(1.0, text=f"Done: {total}/{total} queries routed")
     return results
 
@@ -174,8 +205,9 @@ def confusion_chart(evaluation: Evaluation) -> alt.LayerChart:
     """The confusion matrix as a heat map (expected rows, predicted columns), counts written in the cells."""
     cells = pd.DataFrame(confusion_cells(evaluation))
     base = alt.Chart(cells).encode(x=alt.X("predicted:N", title="routed to"), y=alt.Y("expected:N", title="expected"))
-    rect = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues")),
-                                   tooltip=["expected", "predicted", "count"])
+    rect = base.mark_rect().encode(
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="blues")), tooltip=["expected", "predicted", "count"]
+    )
     text = base.mark_text().encode(text=alt.condition("datum.count > 0", "count:Q", alt.value("")))
     chart: alt.LayerChart = rect + text
     return chart
@@ -190,12 +222,16 @@ def show_evaluation(evaluation: Evaluation) -> None:
     cols[3].metric("Latency p50", f"{m.latency_p50_ms:.2f} ms")
     cols[4].metric("Latency p95", f"{m.latency_p95_ms:.2f} ms")
     if evaluation.usage:
-        st.caption("Usage over the set: " + " · ".join(
-            f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in evaluation.usage.items()))
+        st.caption(
+            "Usage over the set: "
+            + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in evaluation.usage.items())
+        )
     for key, calibration in evaluation.calibrations.items():
-        st.caption(f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
-                   + " · ".join(f"{k} {v}" for k, v in calibration.items())
-                   + " (optimistic: the same queries are scored)")
+        st.caption(
+            f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
+            + " · ".join(f"{k} {v}" for k, v in calibration.items())
+            + " (optimistic: the same queries are scored)"
+        )
     left, right = st.columns(2)
     left.markdown("**Per agent**")
     left.dataframe(pd.DataFrame(per_agent_rows(evaluation)), hide_index=True, width="stretch")
@@ -210,10 +246,22 @@ def show_evaluation(evaluation: Evaluation) -> None:
     else:
         st.success("No misroutes.")
     dl1, dl2 = st.columns(2)
-    dl1.download_button("Download predictions (CSV)", evaluation.to_csv(), file_name=f"eval-{evaluation.router}.csv",
-                        mime="text/csv", key=f"dl_csv_{evaluation.router}", on_click="ignore")
-    dl2.download_button("Download figures (JSON)", evaluation.to_json(), file_name=f"eval-{evaluation.router}.json",
-                        mime="application/json", key=f"dl_json_{evaluation.router}", on_click="ignore")
+    dl1.download_button(
+        "Download predictions (CSV)",
+        evaluation.to_csv(),
+        file_name=f"eval-{evaluation.router}.csv",
+        mime="text/csv",
+        key=f"dl_csv_{evaluation.router}",
+        on_click="ignore",
+    )
+    dl2.download_button(
+        "Download figures (JSON)",
+        evaluation.to_json(),
+        file_name=f"eval-{evaluation.router}.json",
+        mime="application/json",
+        key=f"dl_json_{evaluation.router}",
+        on_click="ignore",
+    )
 
 
 def show_evaluations(evaluations: Sequence[Evaluation]) -> None:
@@ -223,8 +271,14 @@ def show_evaluations(evaluations: Sequence[Evaluation]) -> None:
         with tab:
             show_evaluation(evaluation)
     both = json.dumps({e.router: e.to_dict() for e in evaluations}, indent=2, ensure_ascii=False)
-    st.download_button("Download all routers (JSON)", both, file_name="evaluation.json", mime="application/json",
-                       key="dl_all", on_click="ignore")
+    st.download_button(
+        "Download all routers (JSON)",
+        both,
+        file_name="evaluation.json",
+        mime="application/json",
+        key="dl_all",
+        on_click="ignore",
+    )
 
 
 def routing_tests_panel(design: Design, router: str) -> None:
@@ -243,11 +297,31 @@ def routing_tests_panel(design: Design, router: str) -> None:
         return
     passed = sum(o.passed for o in outcomes)
     (st.success if passed == len(outcomes) else st.error)(f"{passed}/{len(outcomes)} routing tests passed ({used})")
-    st.dataframe(pd.DataFrame([{"result": "PASS" if o.passed else "FAIL", "name": o.name, "channel": o.channel,
-                                "routed to": o.agent, "capability": o.capability, "message": o.message}
-                               for o in outcomes]), hide_index=True, width="stretch")
-    st.download_button("Download JUnit XML", junit_xml(outcomes, suite=design.name, router=used),
-                       file_name="routing-tests.xml", mime="application/xml", key="dl_junit", on_click="ignore")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "result": "PASS" if o.passed else "FAIL",
+                    "name": o.name,
+                    "channel": o.channel,
+                    "routed to": o.agent,
+                    "capability": o.capability,
+                    "message": o.message,
+                }
+                for o in outcomes
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.download_button(
+        "Download JUnit XML",
+        junit_xml(outcomes, suite=design.name, router=used),
+        file_name="routing-tests.xml",
+        mime="application/xml",
+        key="dl_junit",
+        on_click="ignore",
+    )
 
 
 def whatif_changes(design: Design) -> list[Change]:
