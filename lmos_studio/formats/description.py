@@ -12,14 +12,13 @@ strict SemVer, else "0.0.0"; the agent then carries the annotation
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import yamlio
+from lmos_studio.formats import jsonio, yamlio
 from lmos_studio.formats.lmos import Doc as LmosDoc
 from lmos_studio.formats.lmos import capability_out as lmos_capability_out
 from lmos_studio.formats.yamlio import YamlFloat, YamlInt
@@ -224,12 +223,6 @@ def decode(data: bytes | str, *, source: str, max_bytes: int = MAX_DESCRIPTION_B
         ) from exc
 
 
-def _keep_float(text: str) -> YamlFloat:
-    value = YamlFloat(float(text))
-    value.text = text
-    return value
-
-
 def is_json(text: str) -> bool:
     """Whether a text is meant as JSON (starts with `{` or `[`)."""
     return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
@@ -246,16 +239,7 @@ def parse_documents(text: str, *, source: str, lines: bool = True) -> list[Any]:
     if not stripped:
         raise DesignFileError("is empty; expected a JSON or YAML agent description", path=source)
     if stripped[0] in "{[":
-        try:
-            data = json.loads(stripped, parse_float=_keep_float)
-        except json.JSONDecodeError as exc:
-            raise DesignFileError(
-                f"malformed JSON: {exc.msg} (column {exc.colno}); fix the syntax there", path=source, line=exc.lineno
-            ) from exc
-        except RecursionError as exc:
-            raise DesignFileError(
-                f"nesting deeper than {MAX_DEPTH} levels; this is not a description", path=source
-            ) from exc
+        data = jsonio.loads(stripped, source=source, keep_float_text=True)
         check_depth(data, source=source)
         if not lines:
             return [data]

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import lmos
+from lmos_studio.formats import budgets, lmos
 from lmos_studio.formats.yamlio import (
     LineDict,
     dump_documents,
@@ -122,6 +122,7 @@ class _Reader:
     def _add_lmos(self, raw: dict[str, Any], path: str, kind: str) -> None:
         if kind == "Agent":
             agent = lmos.agent_from_resource(raw, path=path)
+            budgets.check_agent(agent, source=path, line=_line(raw) or None)
             self._put(self.agents, agent.key, agent, raw, path, kind)
         elif kind == "Channel":
             channel = lmos.channel_from_resource(raw, path=path)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import a2a, capabilities_doc, lmos, routing_spec, td, yamlio
+from lmos_studio.formats import a2a, budgets, capabilities_doc, lmos, routing_spec, td, yamlio
 from lmos_studio.formats import description as d
 from lmos_studio.model import Agent
 
@@ -75,7 +75,10 @@ def read_descriptions(data: bytes | str | dict[str, Any] | list[Any], *, source:
 def _read_all(docs: list[Any], *, source: str, fmt: str) -> list[Agent]:
     agents: list[Agent] = []
     for doc in docs:  # messages carry the line of each document, so `source` stays the file
-        agents += _read_document(doc, source=source, fmt=fmt)
+        found = _read_document(doc, source=source, fmt=fmt)
+        for agent in found:
+            budgets.check_agent(agent, source=source, line=d.line_of(doc))
+        agents += found
     if not agents:
         raise DesignFileError(f"describes no agent; expected {_EXPECTED}", path=source)
     return agents

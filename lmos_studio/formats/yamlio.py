@@ -2,16 +2,19 @@
 deterministic, alias-free output.
 
 `yaml.safe_load` turns `version: 1.10` into the float 1.1 and timestamps into datetimes; here numbers keep
-their original text (`text_of`) and timestamps stay strings. Hostile input (alias bombs, deep nesting,
-huge files) becomes a `DesignFileError`, never a hang or a crash.
+their original text (`text_of`) and timestamps stay strings. Hostile input (alias bombs counted by the
+size they expand to, deep nesting, non-finite or huge numbers, huge files) becomes a `DesignFileError`, never
+a hang or a crash. libyaml's C parser composes the nodes; one tight pass builds the objects (no per-node
+constructor dispatch), keeping each key's line for messages.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,8 @@ from lmos_studio.errors import DesignFileError
 MAX_FILE_BYTES = 20 * 2**20  # larger files are refused: a design of 1 000 agents is ~1 MiB
 MAX_ALIAS_REUSES = 100  # YAML anchors reused more often than this look like an alias bomb
 MAX_DEPTH = 200  # nesting deeper than any manifest needs
+MAX_ALIAS_NODES = 100_000  # nodes aliases may add to a document: anchors share small blocks, not megabytes
+MAX_INT_CHARS = 40  # an int64 is at most 20 digits; longer spellings (underscores, 0b…) are refused
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -66,77 +71,142 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc]
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "tag:yaml.org,2002:null": lambda value: None,
+    "tag:yaml.org,2002:bool": lambda value: _BOOLS[value.lower()],
+    "tag:yaml.org,2002:timestamp": str,  # keep timestamps as text
+}
+
+
+class _Builder:
+    """Python objects from a composed YAML node tree, in one pass without per-node dispatch.
+
+    Counts the nodes the document expands to (every alias adds the size of what it points to) so an
+    alias bomb is refused before it is copied, refuses recursive aliases, and keeps numbers' text.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sizes: dict[int, int] = {}  # id(collection node) → expanded size; -1 while being built
+        self.built: dict[int, Any] = {}
+        self.count = 0  # nodes built so far, aliases expanded
+        self.alias_nodes = 0  # nodes added by alias references
         self.alias_reuses = 0
-        self.depth = 0
 
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        if node in self.constructed_objects:
-            self.alias_reuses += 1
-            if self.alias_reuses > MAX_ALIAS_REUSES:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"more than {MAX_ALIAS_REUSES} alias references (alias bomb?)", node.start_mark
-                )
-        self.depth += 1
+    def document(self, node: yaml.Node) -> Any:
+        """One document's objects; node ids are only unique while that document's tree is alive."""
+        self.sizes.clear()
+        self.built.clear()
         try:
-            if self.depth > MAX_DEPTH:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"nesting deeper than {MAX_DEPTH} levels", node.start_mark
-                )
-            return super().construct_object(node, deep=True)
+            return self.build(node)
         finally:
-            self.depth -= 1
+            self.sizes.clear()
+            self.built.clear()
+
+    def fail(self, node: yaml.Node, message: str) -> DesignFileError:
+        return DesignFileError(message, path=self.path, line=node.start_mark.line + 1)
+
+    def build(self, node: yaml.Node) -> Any:
+        if node.__class__ is yaml.ScalarNode:
+            self.count += 1
+            return node.value if node.tag == _STR else self.scalar(node)
+        key = id(node)
+        size = self.sizes.get(key)
+        if size is not None:
+            return self.alias(node, size)
+        self.sizes[key] = -1
+        start = self.count
+        result = self.mapping(node) if isinstance(node, yaml.MappingNode) else self.sequence(node)  # type: ignore[arg-type]
+        self.count += 1
+        self.sizes[key] = self.count - start
+        self.built[key] = result
+        return result
+
+    def alias(self, node: yaml.Node, size: int) -> Any:
+        if size < 0:
+            raise self.fail(node, "an alias refers to the collection that contains it; YAML designs cannot recurse")
+        self.alias_reuses += 1
+        self.alias_nodes += size
+        self.count += size
+        if self.alias_reuses > MAX_ALIAS_REUSES:
+            raise self.fail(node, f"more than {MAX_ALIAS_REUSES} alias references (alias bomb?); write the values out")
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise self.fail(
+                node,
+                f"aliases expand the document by more than {MAX_ALIAS_NODES} nodes (alias bomb?); write the values out",
+            )
+        return self.built[id(node)]
+
+    def mapping(self, node: yaml.MappingNode) -> LineDict:
+        if node.tag != _MAP:
+            raise self.fail(node, f"unsupported tag {node.tag!r}; write a plain mapping")
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        lines: dict[Any, int] = {}
+        result.lines = lines
+        pairs = node.value
+        if any(key_node.tag == _MERGE for key_node, _ in pairs):
+            _flatten_merges(node)
+            pairs = node.value
+        for key_node, value_node in pairs:
+            key = self.build(key_node)
+            if key.__class__ is not str:
+                try:
+                    hash(key)
+                except TypeError:
+                    raise self.fail(key_node, "a mapping key must be a plain value") from None
+            if key in result:
+                raise self.fail(key_node, f"duplicate key {key!r}; keep one of them")
+            result[key] = self.build(value_node)
+            lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def sequence(self, node: yaml.SequenceNode) -> LineList:
+        if node.tag != _SEQ:
+            raise self.fail(node, f"unsupported tag {node.tag!r}; write a plain list")
+        result = LineList([self.build(child) for child in node.value])
+        result.line = node.start_mark.line + 1
+        return result
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag == "tag:yaml.org,2002:int":
+            return self.integer(node, text)
+        if tag == "tag:yaml.org,2002:float":
+            number = YamlFloat(_FLOAT.construct_yaml_float(node))
+            if not math.isfinite(number):
+                raise self.fail(node, f"{text!r} is not a finite number; write a number or quote it as text")
+            number.text = text
+            return number
+        convert = _SCALARS.get(tag)
+        if convert is None:
+            raise self.fail(node, f"unsupported tag {tag!r}; write the value as plain text")
+        return convert(text)
+
+    def integer(self, node: yaml.ScalarNode, text: str) -> YamlInt:
+        if len(text) > MAX_INT_CHARS:
+            raise self.fail(node, f"an integer of {len(text)} characters; integers must fit in 64 bits")
+        value = YamlInt(_FLOAT.construct_yaml_int(node))
+        if not -(2**63) <= value < 2**63:
+            raise self.fail(node, f"integer {text} does not fit in 64 bits; quote it if it is text")
+        value.text = text
+        return value
 
 
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark
-            ) from exc
-        if key in result:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = key_node.start_mark.line + 1
-    return result
+_FLOAT = yaml.constructor.SafeConstructor()  # its int/float rules (0x1F, 1_000, .inf) applied to one scalar
 
 
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    return result
-
-
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> YamlInt:
-    value = YamlInt(yaml.SafeLoader.construct_yaml_int(loader, node))
-    value.text = node.value
-    return value
-
-
-def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> YamlFloat:
-    value = YamlFloat(yaml.SafeLoader.construct_yaml_float(loader, node))
-    value.text = node.value
-    return value
-
-
-def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
-    return str(node.value)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)  # keep timestamps as text
+def _flatten_merges(node: yaml.MappingNode) -> None:
+    """Apply `<<` merge keys (YAML 1.1) to the node, as PyYAML does; only mappings that use them pay."""
+    try:
+        yaml.constructor.SafeConstructor().flatten_mapping(node)
+    except yaml.constructor.ConstructorError as exc:
+        raise DesignFileError(f"bad merge key: {exc.problem}", line=node.start_mark.line + 1) from exc
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -181,10 +251,29 @@ def _check_depth(text: str, path: str) -> None:
 
 
 def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
-    """All documents of a YAML (or JSON) text; empty documents are dropped."""
+    """All documents of a YAML (or JSON) text; empty documents are dropped.
+
+    Strict: non-finite floats, integers beyond 64 bits, unknown tags, duplicate keys, recursive aliases,
+    more than MAX_ALIAS_REUSES alias references or aliases adding more than MAX_ALIAS_NODES nodes, and
+    nesting deeper than MAX_DEPTH are a `DesignFileError` naming the file and line.
+    """
     _check_depth(text, path)
+    docs: list[Any] = []
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        loader = _BaseLoader(text)
+        try:
+            builder = _Builder(path)
+            while loader.check_node():
+                node = loader.get_node()
+                doc = builder.document(node) if node is not None else None
+                if doc is not None:
+                    docs.append(doc)
+        finally:
+            loader.dispose()
+    except DesignFileError as exc:
+        if exc.path is None:
+            raise DesignFileError(exc.reason, path=path, line=exc.line) from exc
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -193,7 +282,10 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
     except yaml.YAMLError as exc:
         raise DesignFileError(f"malformed YAML: {exc}", path=path) from exc
     except RecursionError as exc:
-        raise DesignFileError("nesting too deep to read", path=path) from exc
+        raise DesignFileError(f"nesting deeper than {MAX_DEPTH} levels; no manifest needs that", path=path) from exc
+    except (ValueError, TypeError, UnicodeError) as exc:  # a scalar the YAML rules cannot convert
+        raise DesignFileError(f"unreadable value: {exc}", path=path) from exc
+    return docs
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]

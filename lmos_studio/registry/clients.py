@@ -30,6 +30,7 @@ from lmos_studio.errors import (
     RegistryError,
     RegistryUnavailable,
 )
+from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
 from lmos_studio.registry.store import Query
@@ -90,7 +91,7 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
     code = response.status_code
     detail = ""
     with contextlib.suppress(Exception):
-        body = json.loads(response.content[:4096] or b"null")
+        body = jsonio.loads(response.content[:4096] or b"null", source=url)
         if isinstance(body, dict):
             detail = str(body.get("detail") or body.get("message") or body.get("error") or "")[:300]
     detail = f": {detail}" if detail else ""
@@ -173,10 +174,10 @@ class HttpSource:
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
         try:
-            return json.loads(response.content)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            return jsonio.loads(response.content, source=str(response.request.url))
+        except DesignFileError as exc:
             raise RegistryError(
-                f"{response.request.url}: the answer is not JSON ({str(exc)[:80]}); is this the right URL?",
+                f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
                 url=str(response.request.url),
             ) from exc
 
@@ -202,8 +203,8 @@ class TddClient(HttpSource):
                 break
             try:
                 response = self.request("GET", path)
-                items = json.loads(response.content)
-            except (RegistryError, ValueError) as exc:
+                items = jsonio.loads(response.content, source=f"{self.base_url}{path}")
+            except (RegistryError, DesignFileError) as exc:
                 result.errors.append(
                     str(exc) if isinstance(exc, RegistryError) else f"{self.base_url}{path}: the answer is not JSON"
                 )

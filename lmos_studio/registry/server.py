@@ -11,25 +11,32 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Header, Request, Response
+from fastapi import Query as Param
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lmos_studio.errors import AgentNotFound, LmosStudioError
+from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError
+from lmos_studio.formats import jsonio
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Entry, Query, Registration, Store
+from lmos_studio.registry.store import Entry, Query, Registration, Store, merge_patch
 from lmos_studio.registry.things import (
     DISCOVERY_CONTEXT,
     TD_CONTEXT,
     agent_to_thing,
+    checked_thing,
     descriptions_of,
     is_thing_description,
+    problem_responses,
+    request_body,
 )
 
 TD_JSON = "application/td+json"
@@ -41,11 +48,16 @@ MAX_BODY_BYTES = 1 * 2**20  # a TD is a few KiB; a megabyte is generous and keep
 MAX_JSON_DEPTH = 32  # TDs nest a handful of levels (actions → forms → …); deeper bodies are refused
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
+MAX_OFFSET = 2**31  # far past any directory's size; larger offsets are a 400, not an SQLite overflow
+MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 would overflow `expires`)
+_EVENT_ID = re.compile(r"[0-9]{1,18}")  # Last-Event-ID: an ASCII sequence number that fits in 64 bits
 PURGE_INTERVAL_S = 5.0  # how often the server deletes expired registrations (reads hide them at once anyway)
 SSE_POLL_S = 0.25  # how often the event stream looks for new events in the store
 SSE_HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 EVENT_TYPES = ("thing_created", "thing_updated", "thing_deleted")
 PROBLEM_BASE = "https://lmos-studio.dev/problems/"
+Offset = Annotated[int, Param(ge=0, le=MAX_OFFSET, description="entries to skip")]
+Limit = Annotated[int, Param(ge=1, le=MAX_OFFSET, description=f"entries per page (at most {MAX_PAGE} are sent)")]
 
 
 class Problem(Exception):
@@ -58,6 +70,32 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.field, self.headers = status, title, detail, field, headers
 
 
+def dumps_safe(content: Any) -> bytes:
+    """JSON bytes that can always be sent: a document stored before the reader was strict (NaN, a lone
+    surrogate) goes out with non-finite numbers as null and escaped text, never as a 500."""
+    try:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except ValueError:  # also UnicodeEncodeError
+        return json.dumps(_finite(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+class SafeJSONResponse(JSONResponse):
+    """A JSON response rendered with `dumps_safe`."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps_safe(content)
+
+
 def problem_response(problem: Problem) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + problem.title.lower().replace(" ", "-"),
@@ -68,7 +106,7 @@ def problem_response(problem: Problem) -> JSONResponse:
     if problem.field:
         body["field"] = problem.field
         body["validationErrors"] = [{"field": problem.field, "description": problem.detail}]
-    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
+    return SafeJSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
 
 
 def iso(epoch: float | None) -> str | None:
@@ -98,21 +136,10 @@ def enriched(entry: Entry) -> dict[str, Any]:
     return td
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > MAX_JSON_DEPTH:
-            return deepest
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
-
-
 async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> Any:
-    """The request body as JSON: content type checked (415), size capped before and while reading (413),
-    nesting depth capped (400)."""
+    """The request body as JSON: content type checked (415), size capped before and while reading (413), then
+    parsed by the one strict JSON reader (400 for NaN/Infinity, integers beyond 64 bits, lone surrogates,
+    nesting deeper than MAX_JSON_DEPTH), each naming the field."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in types:
         raise Problem(
@@ -122,9 +149,9 @@ async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> 
             field="Content-Type",
         )
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (not declared.isdigit() or len(declared) > 18 or int(declared) > limit):
         raise Problem(
-            413, "Content Too Large", f"the body is {declared} bytes; at most {limit} are accepted", field="body"
+            413, "Content Too Large", f"the body is {declared[:20]} bytes; at most {limit} are accepted", field="body"
         )
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -133,20 +160,17 @@ async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> 
             raise Problem(413, "Content Too Large", f"the body exceeds {limit} bytes", field="body")
         chunks.append(chunk)
     try:
-        data = json.loads(b"".join(chunks))
-    except RecursionError:
-        data = None
-        size = -1
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Problem(400, "Bad Request", f"the body is not valid JSON: {exc}", field="body") from exc
-    if size < 0 or _depth(data) > MAX_JSON_DEPTH:
-        raise Problem(400, "Bad Request", f"the JSON nests deeper than {MAX_JSON_DEPTH} levels", field="body")
-    return data
+        return jsonio.loads(b"".join(chunks), source="body", max_depth=MAX_JSON_DEPTH)
+    except DesignFileError as exc:
+        raise Problem(
+            400, "Bad Request", f"the body is not acceptable JSON: {exc.reason}", field=exc.field or "body"
+        ) from exc
 
 
 def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The directory as an ASGI app over a store; `token` (if set) is required as a bearer for writes."""
     app = FastAPI(
+        default_response_class=SafeJSONResponse,
         title="LMOS Studio Thing Description Directory",
         version="1.0.0",
         description="W3C WoT TDD API (things, events, search) over the LMOS Studio registry.",
@@ -212,7 +236,7 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
                 raise Problem(
                     400, "Bad Request", f"the TD's id {data['id']!r} differs from the URL's {thing_id!r}", field="id"
                 )
-            return [(data, None, None, "td")]
+            return [(data, checked_thing(data, source=source), None, "td")]
         agents = descriptions_of(data, source=source)
         out: list[Found] = []
         for agent in agents:
@@ -223,21 +247,34 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
 
     def ttl_of(data: Any, request: Request) -> float | None:
         raw: Any = request.query_params.get("ttl")
-        if raw is None and isinstance(data, dict) and isinstance(data.get("registration"), dict):
-            raw = data["registration"].get("ttl")
+        if raw is None and isinstance(data, dict) and "registration" in data:
+            if not isinstance(data["registration"], dict | None):
+                raise Problem(400, "Bad Request", "`registration` must be an object", field="registration")
+            raw = (data["registration"] or {}).get("ttl")
         if raw is None:
             return None
         try:
-            ttl = float(raw)
+            ttl = -1.0 if isinstance(raw, bool) else float(raw)
         except (TypeError, ValueError):
             ttl = -1.0
-        if not 0 < ttl < 10 * 365 * 86400:
+        if not 0 < ttl <= MAX_TTL_S:
             raise Problem(
-                400, "Bad Request", f"ttl {raw!r} must be a positive number of seconds", field="registration.ttl"
+                400,
+                "Bad Request",
+                f"ttl {str(raw)[:40]!r} must be a number of seconds above 0 and at most {MAX_TTL_S} (ten years)",
+                field="registration.ttl",
             )
         return ttl
 
-    @app.put("/things/{thing_id:path}", status_code=201, summary="Create or replace a TD")
+    writes = problem_responses(400, 401, 413, 415)
+
+    @app.put(
+        "/things/{thing_id:path}",
+        status_code=201,
+        summary="Create or replace a TD",
+        openapi_extra={"requestBody": request_body("td")},
+        responses={204: {"description": "replaced"}, **writes},
+    )
     async def put_thing(thing_id: str, request: Request) -> Response:
         authorize(request)
         data = await read_json(request, types=JSON_TYPES, limit=max_body_bytes)
@@ -256,7 +293,13 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         )
         return Response(status_code=201 if created else 204)
 
-    @app.post("/things", status_code=201, summary="Register anonymous TDs or other descriptions")
+    @app.post(
+        "/things",
+        status_code=201,
+        summary="Register anonymous TDs or other descriptions",
+        openapi_extra={"requestBody": request_body("td")},
+        responses=writes,
+    )
     async def post_thing(request: Request) -> Response:
         authorize(request)
         data = await read_json(request, types=JSON_TYPES, limit=max_body_bytes)
@@ -269,13 +312,19 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         ids = [await run_in_threadpool(_register, store, item, ttl) for item in found]
         if not ids:
             raise Problem(400, "Bad Request", "the body describes no agent", field="body")
-        return JSONResponse({"ids": ids}, status_code=201, headers={"Location": f"/things/{ids[0]}"})
+        return SafeJSONResponse({"ids": ids}, status_code=201, headers={"Location": f"/things/{ids[0]}"})
 
     @app.get("/things/{thing_id:path}", summary="Retrieve a TD (enriched with registration info)")
     def get_thing(thing_id: str) -> Response:
-        return JSONResponse(enriched(store.get(thing_id)), media_type=TD_JSON)
+        return SafeJSONResponse(enriched(store.get(thing_id)), media_type=TD_JSON)
 
-    @app.patch("/things/{thing_id:path}", status_code=204, summary="Merge-patch a TD; {} renews its TTL")
+    @app.patch(
+        "/things/{thing_id:path}",
+        status_code=204,
+        summary="Merge-patch a TD; {} renews its TTL",
+        openapi_extra={"requestBody": request_body("patch")},
+        responses={**writes, **problem_responses(404)},
+    )
     async def patch_thing(thing_id: str, request: Request) -> Response:
         authorize(request)
         patch = await read_json(request, types=(MERGE_PATCH,), limit=max_body_bytes)
@@ -283,8 +332,14 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             raise Problem(400, "Bad Request", "a merge patch must be a JSON object", field="body")
         if "id" in patch and patch["id"] != thing_id:
             raise Problem(400, "Bad Request", "a patch cannot change the id", field="id")
-        if "title" in patch and (not isinstance(patch["title"], str) or not patch["title"].strip()):
-            raise Problem(400, "Bad Request", "`title` must stay a non-empty string", field="title")
+        ttl_of(patch, request)  # the same range as PUT; the store applies it
+        current = await run_in_threadpool(store.get, thing_id)
+        merged = merge_patch(current.td, patch)
+        if isinstance(merged, dict):
+            merged.pop("registration", None)
+        if not is_thing_description(merged):
+            raise Problem(400, "Bad Request", "after the patch the document is no longer a Thing Description")
+        registrations(merged, thing_id=thing_id, source=f"PATCH /things/{thing_id}")  # validated exactly like PUT
         await run_in_threadpool(store.patch, thing_id, patch)
         return Response(status_code=204)
 
@@ -295,13 +350,13 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         return Response(status_code=204)
 
     @app.get("/things", summary="List TDs, paged (Link rel=next)")
-    def list_things(request: Request, offset: int = 0, limit: int = DEFAULT_PAGE) -> Response:
-        offset, limit = max(0, offset), min(max(1, limit), MAX_PAGE)
+    def list_things(request: Request, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> Response:
+        limit = min(limit, MAX_PAGE)
         entries, total = store.list_page(offset=offset, limit=limit)
         links = []
         if offset + limit < total:
             links.append(f'</things?offset={offset + limit}&limit={limit}>; rel="next"')
-        return JSONResponse(
+        return SafeJSONResponse(
             [enriched(e) for e in entries],
             media_type="application/ld+json",
             headers={"Link": ", ".join(links)} if links else {},
@@ -315,8 +370,8 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         channel: str = "",
         protocol: str = "",
         subset: str = "",
-        offset: int = 0,
-        limit: int = DEFAULT_PAGE,
+        offset: Offset = 0,
+        limit: Limit = DEFAULT_PAGE,
     ) -> Response:
         """Every non-empty parameter must match; `tenant` also matches agents that serve every tenant."""
         query = Query(
@@ -326,11 +381,11 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             channel=channel,
             protocol=protocol,
             subset=subset,
-            offset=max(0, offset),
-            limit=min(max(1, limit), MAX_PAGE),
+            offset=offset,
+            limit=min(limit, MAX_PAGE),
         )
         result = store.search(query)
-        return JSONResponse(
+        return SafeJSONResponse(
             {
                 "total": result.total,
                 "offset": query.offset,
@@ -342,7 +397,12 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
 
     @app.get("/events", summary="Server-sent events: thing_created, thing_updated, thing_deleted")
     @app.get("/events/{event_type}", include_in_schema=False)
-    async def events(request: Request, event_type: str = "", diff: bool = False) -> StreamingResponse:
+    async def events(
+        request: Request,
+        event_type: str = "",
+        diff: bool = False,
+        last_event_id: Annotated[str | None, Header(description="replay events after this sequence number")] = None,
+    ) -> StreamingResponse:
         if event_type and event_type not in EVENT_TYPES:
             raise Problem(
                 404,
@@ -350,8 +410,14 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
                 f"no event type {event_type!r}; use one of {', '.join(EVENT_TYPES)}",
                 field="event_type",
             )
-        last = request.headers.get("last-event-id", "")
-        start = int(last) if last.isdigit() else await run_in_threadpool(store.last_event)
+        if last_event_id is not None and not _EVENT_ID.fullmatch(last_event_id.strip()):
+            raise Problem(
+                400,
+                "Bad Request",
+                f"Last-Event-ID {last_event_id[:40]!r} must be an event number (1 to 18 ASCII digits)",
+                field="Last-Event-ID",
+            )
+        start = int(last_event_id) if last_event_id is not None else await run_in_threadpool(store.last_event)
         return StreamingResponse(
             _stream(request, store, start, event_type, diff=diff),
             media_type="text/event-stream",
@@ -360,15 +426,15 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
 
     @app.get("/.well-known/wot", summary="The directory's own Thing Description")
     def well_known(request: Request) -> Response:
-        return JSONResponse(directory_td(str(request.base_url), secured=bool(token)), media_type=TD_JSON)
+        return SafeJSONResponse(directory_td(str(request.base_url), secured=bool(token)), media_type=TD_JSON)
 
     return app
 
 
 def _register(store: Store, found: Found, ttl: float | None) -> str:
     td, agent, original, fmt = found
-    if agent is None:
-        return store.add(td, ttl=ttl)
+    if "id" not in td:
+        return store.add(td, ttl=ttl, agent=agent)
     store.put(str(td["id"]), td, ttl=ttl, original=original, original_format=fmt, agent=agent)
     return str(td["id"])
 
@@ -385,7 +451,7 @@ async def _stream(request: Request, store: Store, seq: int, only: str, *, diff: 
             data: dict[str, Any] = {"id": event.thing_id}
             if diff and event.td is not None:
                 data = event.td
-            yield f"event: {event.type}\nid: {event.seq}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+            yield f"event: {event.type}\nid: {event.seq}\ndata: {dumps_safe(data).decode()}\n\n"
         if batch:
             idle = 0.0
             continue

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from lmos_studio.config import PACKAGE_ROOT, SAMPLES_DIR
 from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import jsonio
 
 TEXT_COLUMNS = ("instruction", "query", "text")  # first present wins (the lmos-router benchmark: instruction)
 CAPABILITY_COLUMNS = ("capability", "intent")
@@ -141,10 +141,7 @@ def read_labelled_csv(path: str | Path) -> list[LabelledQuery]:
 
 
 def _seed_json(text: str, source: str) -> list[LabelledQuery]:
-    try:
-        raw: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DesignFileError(f"not valid JSON: {exc.msg} (column {exc.colno})", path=source, line=exc.lineno) from exc
+    raw: Any = jsonio.loads(text, source=source)
     if not isinstance(raw, list):
         raise DesignFileError("a seed JSON file is a list of {text, agentName} objects", path=source)
     rows = []

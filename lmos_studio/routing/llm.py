@@ -18,7 +18,8 @@ from typing import Any
 import openai
 
 from lmos_studio.config import get_settings
-from lmos_studio.errors import LlmReplyError, RoutingError
+from lmos_studio.errors import DesignFileError, LlmReplyError, RoutingError
+from lmos_studio.formats import jsonio
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 
 MAX_RETRIES = 2  # the openai client retries 429 / 5xx / connection errors with exponential back-off
@@ -82,9 +83,9 @@ def parse_reply(reply: str | None, table: RoutingTable, *, agents: Sequence[str]
         raise LlmReplyError("the model answered with an empty reply", router="llm")
     fenced = _FENCE.match(reply)
     try:
-        answer = json.loads(fenced.group(1) if fenced else reply)
-    except json.JSONDecodeError as exc:
-        raise LlmReplyError(f"the model's reply is not JSON: {quoted}", router="llm") from exc
+        answer = jsonio.loads(fenced.group(1) if fenced else reply, source="the model's reply")
+    except DesignFileError as exc:
+        raise LlmReplyError(f"the model's reply is not JSON ({exc.reason}): {quoted}", router="llm") from exc
     if not isinstance(answer, dict):
         raise LlmReplyError(f"the model's reply is not a JSON object: {quoted}", router="llm")
     agent = answer.get("agent", answer.get("agentName"))  # lmos-router's key is accepted as well

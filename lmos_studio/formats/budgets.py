@@ -1,0 +1,52 @@
+"""Per-field size budgets for an agent read from a file, an upload or a registry request.
+
+The file caps (20 MiB a design, 1 MiB a registry body) bound what is read; these bound what one field can
+cost later: routing, lint and the graph tokenize every description and example, so one 19 MiB description
+would cost minutes and gigabytes. Each budget is far above what a real LMOS agent needs; the message names
+the agent, the field and the limit.
+"""
+
+from __future__ import annotations
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.model import Agent
+
+MAX_DESCRIPTION_CHARS = 20_000  # an agent's or a capability's description: a few paragraphs at most
+MAX_CAPABILITIES = 500  # capabilities of one agent (the largest reference agents have a dozen)
+MAX_EXAMPLES = 200  # example utterances of one capability (routers learn from tens)
+MAX_EXAMPLE_CHARS = 2_000  # one example utterance: a customer message, not a document
+MAX_NAME_CHARS = 253  # a name or version: the longest Kubernetes name (a DNS subdomain)
+
+
+def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
+    """Refuse an agent any of whose fields passes its budget (`DesignFileError` naming the field)."""
+    where = f"agent {agent.name[:MAX_NAME_CHARS]!r}"
+
+    def refuse(field: str, message: str) -> DesignFileError:
+        return DesignFileError(f"{where}: {message}; shorten it", path=source, line=line, field=field)
+
+    if len(agent.name) > MAX_NAME_CHARS:
+        raise refuse("name", f"a name of {len(agent.name)} characters, more than {MAX_NAME_CHARS}")
+    if len(agent.description) > MAX_DESCRIPTION_CHARS:
+        raise refuse(
+            "description", f"a description of {len(agent.description)} characters, more than {MAX_DESCRIPTION_CHARS}"
+        )
+    if len(agent.capabilities) > MAX_CAPABILITIES:
+        raise refuse("capabilities", f"{len(agent.capabilities)} capabilities, more than {MAX_CAPABILITIES}")
+    for index, cap in enumerate(agent.capabilities):
+        field = f"capabilities[{index}]"
+        if len(cap.name) > MAX_NAME_CHARS or len(cap.version) > MAX_NAME_CHARS:
+            raise refuse(f"{field}.name", f"a capability name or version longer than {MAX_NAME_CHARS} characters")
+        if len(cap.description) > MAX_DESCRIPTION_CHARS:
+            raise refuse(
+                f"{field}.description",
+                f"a description of {len(cap.description)} characters, more than {MAX_DESCRIPTION_CHARS}",
+            )
+        if len(cap.examples) > MAX_EXAMPLES:
+            raise refuse(f"{field}.examples", f"{len(cap.examples)} examples, more than {MAX_EXAMPLES}")
+        for number, example in enumerate(cap.examples):
+            if len(example) > MAX_EXAMPLE_CHARS:
+                raise refuse(
+                    f"{field}.examples[{number}]",
+                    f"an example of {len(example)} characters, more than {MAX_EXAMPLE_CHARS}",
+                )
