@@ -9,6 +9,7 @@ import streamlit as st
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats.design_file import design_from_upload
+from lmos_studio.markdown import escape as md
 from lmos_studio.ui import resources, state, widgets
 
 ROOT = Path(__file__).parent
@@ -35,7 +36,7 @@ def sidebar() -> None:
             widgets.show_error(exc)
             return
         st.caption("Open design")
-        st.markdown(f"**{design.name}** · `{state.origin_label()}`")
+        st.markdown(f"**{md(design.name)}** · {md(state.origin_label())}")
         st.caption(
             f"{len(design.agents)} agents · {len(design.channels)} channels · "
             f"{len(design.groups)} groups · {len(design.trust_edges)} trust edges"

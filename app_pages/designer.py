@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lmos_studio import LmosStudioError
+from lmos_studio.markdown import escape as md
 from lmos_studio.ui import designer, state, widgets
 
 try:
@@ -11,7 +12,7 @@ except LmosStudioError as exc:
     widgets.show_error(exc)
     st.stop()
 
-st.title(f"Designer · {design.name}")
+st.title(f"Designer · {md(design.name)}")
 designer.file_bar()
 flt = designer.filters(design)
 
@@ -22,7 +23,7 @@ with right:
 with left:
     designer.graph(design, flt, highlight)
     if highlight.note:
-        st.caption(f"Highlighted: {highlight.note}")
+        st.caption(f"Highlighted: {md(highlight.note)}")
 
 groups, trust, agents = st.tabs(["Groups", "Trust edges", "Add agents"])
 with groups:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lmos_studio import LmosStudioError
+from lmos_studio.markdown import escape as md
 from lmos_studio.ui import resources, routing, state, widgets
 
 design = state.current_design()
@@ -20,7 +21,7 @@ with labelled:
     if picked is not None:
         try:
             queries = resources.labelled_queries(picked[1], picked[0])
-            st.caption(f"{len(queries)} labelled queries from `{picked[0]}`")
+            st.caption(f"{len(queries)} labelled queries from {md(picked[0])}")
         except LmosStudioError as exc:
             widgets.show_error(exc)
     signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default, (seed, calibrate))

@@ -4,11 +4,12 @@ and the diff against the last export or an uploaded design."""
 import streamlit as st
 
 from lmos_studio import LmosStudioError
+from lmos_studio.markdown import escape as md
 from lmos_studio.ui import export as ui
 from lmos_studio.ui import state, widgets
 
 design = state.current_design()
-st.title(f"Export · {design.name}")
+st.title(f"Export · {md(design.name)}")
 opts = st.columns(4)
 opts[0].toggle("Workloads & policies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
 opts[1].toggle("Istio policies", key=ui.ISTIO, help="Implies workloads")

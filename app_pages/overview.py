@@ -3,12 +3,13 @@
 import streamlit as st
 
 from lmos_studio import LmosStudioError, summary
+from lmos_studio.markdown import escape as md
 from lmos_studio.ui import resources, state, widgets
 
 design = state.current_design()
-st.title(f"Overview · {design.name}")
+st.title(f"Overview · {md(design.name)}")
 if design.description:
-    st.caption(design.description)
+    st.caption(md(design.description))
 
 try:
     resolutions = resources.resolutions(design)
@@ -24,7 +25,7 @@ third.metric("Resolved", f"{sum(r.resolved for r in resolutions)} / {len(resolut
 st.subheader("Channels")
 for resolution in resolutions:
     channel = resolution.channel
-    with st.expander(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}", expanded=True):
+    with st.expander(md(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}"), expanded=True):
         st.markdown(widgets.status_badge(resolution) + f" · {len(resolution.agents)} agents wired")
         st.table(summary.requirement_rows(resolution))
 if not resolutions:

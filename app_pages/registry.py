@@ -4,6 +4,7 @@ and add them to the open design."""
 import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
+from lmos_studio.markdown import escape as md
 from lmos_studio.registry.sources import agent_for_design, results_table
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
@@ -42,4 +43,4 @@ if found is not None:
         st.session_state["registry_added"] = found.agent.key
         st.rerun()  # redraw the sidebar with the new agent count
     if st.session_state.pop("registry_added", None) == found.agent.key:
-        st.success(f"{found.agent.key} is in the design now (undo in the sidebar).", icon=":material/check:")
+        st.success(f"{md(found.agent.key)} is in the design now (undo in the sidebar).", icon=":material/check:")

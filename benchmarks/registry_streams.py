@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from registry_load import free_port, worker  # noqa: E402
+from registry_load import free_port, worker
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,9 +21,14 @@ Every message says what failed, where (file:line, field path, URL) and what to d
 
 from __future__ import annotations
 
+from lmos_studio.redact import redact_text, redact_url
+
 
 class LmosStudioError(Exception):
-    """Base of every error LMOS Studio raises on purpose."""
+    """Base of every error LMOS Studio raises on purpose; its text never shows a URL's credentials."""
+
+    def __str__(self) -> str:
+        return redact_text(super().__str__())
 
 
 class ConfigError(LmosStudioError):
@@ -75,7 +80,7 @@ class RegistryError(LmosStudioError):
     """A registry could not be read or written."""
 
     def __init__(self, message: str, *, url: str | None = None, status_code: int | None = None) -> None:
-        self.url = url
+        self.url = redact_url(url) if url else url
         self.status_code = status_code
         super().__init__(message)
 

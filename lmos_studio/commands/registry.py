@@ -123,11 +123,27 @@ def register(app: typer.Typer) -> None:
                 help="Every S seconds, register the Things announced on the local network (TTL 3×S); 0 = off.",
             ),
         ] = 0.0,
+        allow_anonymous_writes: Annotated[
+            bool,
+            typer.Option(
+                "--allow-anonymous-writes",
+                help="Serve a non-loopback --host without LMOS_STUDIO_REGISTRY_TOKEN (anyone reachable may write).",
+            ),
+        ] = False,
     ) -> None:
-        """Run the W3C WoT Thing Description Directory API over the registry until Ctrl-C."""
+        """Run the W3C WoT Thing Description Directory API over the registry until Ctrl-C.
+
+        On an address other than loopback, writes need a token (LMOS_STUDIO_REGISTRY_TOKEN) unless
+        --allow-anonymous-writes is given: an exposed directory is not writable by anyone by default."""
+        from lmos_studio.registry.server import is_loopback
         from lmos_studio.registry.server import serve as run
 
         settings = get_settings()
+        if not is_loopback(host) and _token(None) is None and not allow_anonymous_writes:
+            _fail(
+                f"--host {host} is reachable from other machines and no write token is set; set "
+                "LMOS_STUDIO_REGISTRY_TOKEN (clients send it as a bearer token) or pass --allow-anonymous-writes"
+            )
         try:  # uvicorn only logs a busy port and exits 1; say it plainly and exit 2 instead
             with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

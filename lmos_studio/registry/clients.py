@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 import yaml
@@ -124,13 +124,14 @@ class HttpSource:
         verify: ssl.SSLContext | bool = True,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url, auth = _split_userinfo(base_url.rstrip("/"))  # credentials go to auth, never into messages
         self.timeout_s = _timeout(timeout_s)
         all_headers = {"Accept": "application/json", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         self.client = httpx.Client(
             timeout=self.timeout_s,
+            auth=auth,
             transport=transport,
             verify=verify,
             headers=all_headers,
@@ -180,6 +181,20 @@ class HttpSource:
                 f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
                 url=str(response.request.url),
             ) from exc
+
+
+def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """`http://user:pass@host/x` → (`http://host/x`, basic auth): the URL kept for messages and sources
+    has no credentials, and requests still send them."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), httpx.BasicAuth(unquote(user), unquote(password))
 
 
 def _agent_of(td: Any, source: str) -> Agent:

@@ -13,6 +13,7 @@ from typing import Any
 
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Design, RoutingTest
+from lmos_studio.redact import redact_text
 from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
 from lmos_studio.routing.evaluate import channel_key, route_timed, table_for
 
@@ -141,7 +142,8 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
             time=f"{outcome.latency_ms / 1000.0:.3f}",
         )
         if outcome.error:
-            ET.SubElement(case, "error", message=outcome.error, type="RoutingError").text = outcome.error
+            error = redact_text(outcome.error)  # a URL with credentials in an error never reaches CI logs
+            ET.SubElement(case, "error", message=error, type="RoutingError").text = error
         elif not outcome.passed:
             failure = ET.SubElement(case, "failure", message=outcome.message, type="misroute")
             failure.text = f"query: {outcome.test.query}\nevidence: " + " | ".join(outcome.evidence)

@@ -17,6 +17,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats.design_file import design_from_text, write_design
 from lmos_studio.graph import GraphFilter, Highlight, filter_options, highlight_agent, highlight_objects
 from lmos_studio.lint import Finding, finding_rows
+from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
     add_agents,
@@ -217,7 +218,7 @@ def trust_editor(design: Design) -> None:
     current = trust_edge(design, key) if key else None
     tag = f"{design.digest()[:12]}_{key}"
     refs = ref_options(design)
-    st.caption(f"Editing {key}" if current else "New trust edge (select an edge above to edit it)")
+    st.caption(f"Editing {md(key)}" if current else "New trust edge (select an edge above to edit it)")
     cols = st.columns(2)
     caller = cols[0].selectbox(
         "Caller",
@@ -272,17 +273,17 @@ def add_agents_from_file(design: Design) -> None:
         return
     limit = get_settings().max_upload_bytes
     if upload.size > limit:
-        st.error(f"{upload.name} is larger than {limit / 2**20:.0f} MiB (LMOS_STUDIO_MAX_UPLOAD_MB).")
+        st.error(f"{md(upload.name)} is larger than {limit / 2**20:.0f} MiB (LMOS_STUDIO_MAX_UPLOAD_MB).")
         return
     try:
         loaded = design_from_text(upload.getvalue().decode("utf-8"), path=upload.name).design
     except UnicodeDecodeError:
-        st.error(f"{upload.name} is not UTF-8 text; upload a YAML file.")
+        st.error(f"{md(upload.name)} is not UTF-8 text; upload a YAML file.")
         return
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return
     if not loaded.agents:
-        st.warning(f"{upload.name} has no Agent resources.")
+        st.warning(f"{md(upload.name)} has no Agent resources.")
         return
     _apply(add_agents(design, loaded.agents))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lmos_studio import markdown
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.registry.clients import kubeconfig_contexts
 from lmos_studio.registry.sources import (
@@ -35,7 +36,7 @@ MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~$:=\"'")
 
 def plain(text: str) -> str:
     """Text for a markdown element with every markdown character escaped (no links, images, colours)."""
-    return "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in text.replace("\n", " "))
+    return markdown.escape(text)
 
 
 def source_picker() -> list[SourceSpec]:

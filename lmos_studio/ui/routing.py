@@ -17,6 +17,7 @@ import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
+from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import Match
 from lmos_studio.routing.evaluate import (
@@ -62,7 +63,7 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
     """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router)."""
     chosen: dict[str, Match] = {}
     for key in channel_keys:
-        st.subheader(key or ALL_AGENTS_LABEL, divider="gray")
+        st.subheader(md(key) if key else ALL_AGENTS_LABEL, divider="gray")
         for column, router in zip(st.columns(len(routers)), routers, strict=True):
             with column:
                 try:
@@ -71,12 +72,14 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                     widgets.show_error(exc)
                     continue
                 best = result.best
-                st.markdown(f"**{router}** · answered by `{result.router}` · {result.latency_ms:.1f} ms")
+                st.markdown(f"**{md(router)}** · answered by {md(result.router)} · {result.latency_ms:.1f} ms")
                 if best is None:
                     st.warning("No agent matches this query in this channel.")
                     continue
                 chosen.setdefault(key, best)
-                st.success(f"{best.agent} · {best.capability} · score {best.score:.3f}", icon=":material/check:")
+                st.success(
+                    f"{md(best.agent)} · {md(best.capability)} · score {best.score:.3f}", icon=":material/check:"
+                )
                 st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
                 if result.usage:
                     st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
