@@ -100,7 +100,13 @@ def read_queries(path: str | Path) -> list[LabelledQuery]:
     `channel` and `capability` columns are optional; raises `DesignFileError` naming the file and line.
     """
     where = str(path)
-    reader = csv.DictReader(io.StringIO(read_text(Path(path))))
+    try:
+        return _read_queries(csv.DictReader(io.StringIO(read_text(Path(path)), newline="")), where)
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte, …
+        raise DesignFileError(f"not a valid CSV: {exc}", path=where) from exc
+
+
+def _read_queries(reader: csv.DictReader[str], where: str) -> list[LabelledQuery]:
     columns = [c.strip().lower() for c in reader.fieldnames or ()]
     text_col = next((c for c in TEXT_COLUMNS if c in columns), None)
     if text_col is None or "agent" not in columns:

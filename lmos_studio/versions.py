@@ -60,6 +60,7 @@ _XRANGE_RE = _rx(rf"{_GLTL}\s*{_XPLAIN}")
 _IVY_RE = _rx(rf"(\[|\]|\(){_IVY_PART},{_IVY_PART}(\]|\[|\))")
 _OPERATOR_SPACE_RE = _rx(r"(\s*)([<>]?=?)\s*")
 _WHITESPACE_RE = _rx(r"\s+")
+_HUGE_NUMBER_RE = _rx(r"\d{19}")  # a number past any Java long: semver4j cannot parse it (and int() may refuse)
 _LOOSE_RE = _rx(r"[vV=\s]*(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]*)?(?:\+[0-9A-Za-z.-]*)?)")
 
 _ALL_VERSIONS = ">=0.0.0"
@@ -133,7 +134,7 @@ class Version:
 
 def _strict(text: str) -> Version | None:
     match = _STRICT_RE.fullmatch(_trim(text))
-    if match is None:
+    if match is None or _HUGE_NUMBER_RE.search(text):
         return None
     major, minor, patch = (int(part) for part in match.group(1, 2, 3))
     if max(major, minor, patch) > INT_MAX:  # StrictParser: "Value [...] is too big."
@@ -162,7 +163,7 @@ def parse_version(text: str) -> Version:
 def _not_strict_message(text: str) -> str:
     match = _STRICT_RE.fullmatch(_trim(text))
     if match:  # the syntax is fine, so a number is too big for semver4j's Java int
-        big = next(part for part in match.group(1, 2, 3) if int(part) > INT_MAX)
+        big = next(p for p in (*match.group(1, 2, 3), text) if len(p) > 10 or int(p) > INT_MAX)[:40]
         return f"{text!r} is not usable: {big} is larger than {INT_MAX}, the largest number semver4j accepts"
     message = f"{text!r} is not strict SemVer (MAJOR.MINOR.PATCH)"
     suggestion = _suggest(text)
@@ -171,7 +172,7 @@ def _not_strict_message(text: str) -> str:
 
 def _suggest(text: str) -> str | None:
     match = _LOOSE_RE.fullmatch(_trim(text))
-    if match is None:
+    if match is None or _HUGE_NUMBER_RE.search(text):
         return None
     major, minor, patch = (int(part or 0) for part in match.group(1, 2, 3))
     candidate = f"{major}.{minor}.{patch}{match.group(4)}"
@@ -402,6 +403,8 @@ def _comparators(processed: str) -> tuple[Comparator, ...]:
 def parse_range(text: str) -> Range:
     """Parse a required-version range the way semver4j does; never raises, garbage matches nothing."""
     sets: list[tuple[Comparator, ...]] = []
+    if _HUGE_NUMBER_RE.search(text):  # semver4j cannot parse such a number: the range matches nothing
+        return Range(text, ())
     for section in _sections(text):
         stripped = _trim(_OPERATOR_SPACE_RE.sub(r"\1\2", section))  # ">= 1.0.0" -> ">=1.0.0"
         comparators = _comparators(_process(stripped))

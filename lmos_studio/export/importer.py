@@ -12,6 +12,7 @@ from __future__ import annotations
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -127,6 +128,13 @@ def _load_zip(zip_path: Path) -> LoadResult:
         raise DesignFileError(f"not a valid zip file ({exc})", path=str(zip_path)) from exc
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         raise DesignFileError(f"cannot read the zip ({exc})", path=str(zip_path)) from exc
+    except (zlib.error, EOFError) as exc:  # corrupt deflate data or a truncated member
+        raise DesignFileError(f"a member's compressed data is corrupt ({exc}); refusing the zip", path=str(zip_path)) from exc
+    except OSError as exc:  # e.g. a file and a folder of the same name, or an unwritable temp folder
+        raise DesignFileError(
+            f"cannot unpack the zip ({exc.strerror or exc}); does it hold a file and a folder of the same name?",
+            path=str(zip_path),
+        ) from exc
 
 
 def import_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
