@@ -129,7 +129,9 @@ def _load_zip(zip_path: Path) -> LoadResult:
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         raise DesignFileError(f"cannot read the zip ({exc})", path=str(zip_path)) from exc
     except (zlib.error, EOFError) as exc:  # corrupt deflate data or a truncated member
-        raise DesignFileError(f"a member's compressed data is corrupt ({exc}); refusing the zip", path=str(zip_path)) from exc
+        raise DesignFileError(
+            f"a member's compressed data is corrupt ({exc}); refusing the zip", path=str(zip_path)
+        ) from exc
     except OSError as exc:  # e.g. a file and a folder of the same name, or an unwritable temp folder
         raise DesignFileError(
             f"cannot unpack the zip ({exc.strerror or exc}); does it hold a file and a folder of the same name?",
