@@ -35,6 +35,7 @@ from lmos_studio.registry.things import (
     checked_thing,
     descriptions_of,
     is_thing_description,
+    document_response,
     problem_responses,
     request_body,
 )
@@ -314,7 +315,11 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             raise Problem(400, "Bad Request", "the body describes no agent", field="body")
         return SafeJSONResponse({"ids": ids}, status_code=201, headers={"Location": f"/things/{ids[0]}"})
 
-    @app.get("/things/{thing_id:path}", summary="Retrieve a TD (enriched with registration info)")
+    @app.get(
+        "/things/{thing_id:path}",
+        summary="Retrieve a TD (enriched with registration info)",
+        responses={200: document_response(TD_JSON, "object"), **problem_responses(400, 404)},
+    )
     def get_thing(thing_id: str) -> Response:
         return SafeJSONResponse(enriched(store.get(thing_id)), media_type=TD_JSON)
 
@@ -343,13 +348,22 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         await run_in_threadpool(store.patch, thing_id, patch)
         return Response(status_code=204)
 
-    @app.delete("/things/{thing_id:path}", status_code=204, summary="Delete a TD")
+    @app.delete(
+        "/things/{thing_id:path}",
+        status_code=204,
+        summary="Delete a TD",
+        responses=problem_responses(400, 401, 404),
+    )
     def delete_thing(thing_id: str, request: Request) -> Response:
         authorize(request)
         store.delete(thing_id)
         return Response(status_code=204)
 
-    @app.get("/things", summary="List TDs, paged (Link rel=next)")
+    @app.get(
+        "/things",
+        summary="List TDs, paged (Link rel=next)",
+        responses={200: document_response("application/ld+json", "array"), **problem_responses(400)},
+    )
     def list_things(request: Request, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> Response:
         limit = min(limit, MAX_PAGE)
         entries, total = store.list_page(offset=offset, limit=limit)
@@ -362,7 +376,11 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             headers={"Link": ", ".join(links)} if links else {},
         )
 
-    @app.get("/search", summary="Search by text, capability, tenant, channel, protocol, subset; with facets")
+    @app.get(
+        "/search",
+        summary="Search by text, capability, tenant, channel, protocol, subset; with facets",
+        responses={200: document_response("application/json", "object"), **problem_responses(400)},
+    )
     def search(
         q: str = "",
         capability: str = "",
@@ -395,7 +413,11 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             }
         )
 
-    @app.get("/events", summary="Server-sent events: thing_created, thing_updated, thing_deleted")
+    @app.get(
+        "/events",
+        summary="Server-sent events: thing_created, thing_updated, thing_deleted",
+        responses={200: document_response("text/event-stream", "string"), **problem_responses(400, 404)},
+    )
     @app.get("/events/{event_type}", include_in_schema=False)
     async def events(
         request: Request,
@@ -424,7 +446,11 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             headers={"Cache-Control": "no-cache"},
         )
 
-    @app.get("/.well-known/wot", summary="The directory's own Thing Description")
+    @app.get(
+        "/.well-known/wot",
+        summary="The directory's own Thing Description",
+        responses={200: document_response(TD_JSON, "object")},
+    )
     def well_known(request: Request) -> Response:
         return SafeJSONResponse(directory_td(str(request.base_url), secured=bool(token)), media_type=TD_JSON)
 

@@ -115,3 +115,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"description": "problem details", "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
         for status in statuses
     }
+
+
+def document_response(media_type: str, json_type: str) -> dict[str, Any]:
+    """An OpenAPI success response of one media type whose body is a JSON `json_type`."""
+    return {"description": "OK", "content": {media_type: {"schema": {"type": json_type}}}}
