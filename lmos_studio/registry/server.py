@@ -34,8 +34,8 @@ from lmos_studio.registry.things import (
     agent_to_thing,
     checked_thing,
     descriptions_of,
-    is_thing_description,
     document_response,
+    is_thing_description,
     problem_responses,
     request_body,
 )

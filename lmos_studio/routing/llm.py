@@ -85,7 +85,7 @@ def parse_reply(reply: str | None, table: RoutingTable, *, agents: Sequence[str]
     try:
         answer = jsonio.loads(fenced.group(1) if fenced else reply, source="the model's reply")
     except DesignFileError as exc:
-        raise LlmReplyError(f"the model's reply is not JSON ({exc.reason}): {quoted}", router="llm") from exc
+        raise LlmReplyError(f"the model's reply is not JSON: {quoted} ({exc.reason})", router="llm") from exc
     if not isinstance(answer, dict):
         raise LlmReplyError(f"the model's reply is not a JSON object: {quoted}", router="llm")
     agent = answer.get("agent", answer.get("agentName"))  # lmos-router's key is accepted as well

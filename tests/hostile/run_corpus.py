@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--limit-mb", type=int, default=3072)
     parser.add_argument("--only", default="")
     parser.add_argument("--entry", default="")
+    parser.add_argument("--input", default="", help="one input by name, after a warm-up (for memory figures)")
     args = parser.parse_args()
     limit = args.limit_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -127,11 +128,23 @@ def main() -> None:
     os.environ["LMOS_STUDIO_LLM_BASE_URL"] = "http://user:SECRET@127.0.0.1:9/v1"  # must never be printed
     inputs = base / "inputs"
     inputs.mkdir()
-    cases = [(cls, item) for cls, make in GENERATORS.items() if not args.only or cls == args.only for item in make()]
+    cases = [
+        (cls, item)
+        for cls, make in GENERATORS.items()
+        if not args.only or cls == args.only
+        for item in make()
+        if not args.input or item.name == args.input
+    ]
     for _, item in cases:
         (inputs / item.name).write_bytes(item.data)
-    run_cli(["version"])  # import everything once, before the first measurement
+    run_cli(["version"])  # import the CLI once, before the first measurement
+    if args.input:  # every entry point once on a valid design: what any input costs is above this
+        warm = Path(tempfile.mkdtemp(dir=base, prefix="warm-"))
+        for entry, (argv, _) in CLI.items():
+            run_cli(argv(str(SAMPLE) if "queries" not in entry else str(QUERIES), str(warm / entry)))
+    baseline = _peak_rss_bytes()
     with open(args.out, "w", encoding="utf-8") as sink:
+        sink.write(json.dumps({"meta": {"baseline_peak_rss_bytes": baseline}}) + "\n")
         for cls, item in cases:
             path = str(inputs / item.name)
             entries = [(e, "cli") for e, (_, kinds) in CLI.items() if item.kind in kinds]
@@ -166,6 +179,7 @@ def main() -> None:
                     "written_outside_out": stray,
                     "cpu_s": round(time.process_time() - start, 3),
                     "peak_rss_growth_bytes": max(0, _peak_rss_bytes() - before_rss),
+                    "peak_rss_over_baseline_bytes": max(0, _peak_rss_bytes() - baseline),
                 }
                 sink.write(json.dumps(record) + "\n")
                 sink.flush()
