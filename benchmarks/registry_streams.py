@@ -5,6 +5,8 @@ process holding them all, reading every event), then runs the mixed workload of 
 search, GET) from W writer processes and reports p50/p99 latency. Results are stored under a label
 (`--label before` / `--label after`) in benchmarks/results/registry_streams.json with the machine's load.
 Usage: python benchmarks/registry_streams.py [--writers 8] [--streams 100] [--requests 2400] [--label after]
+       [--code DIR]   (run the server from another source tree, e.g. `git archive BASE | tar -x -C DIR`, to
+                       measure before and after side by side under the same machine load)
 """
 
 from __future__ import annotations
@@ -64,13 +66,16 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=100)
     parser.add_argument("--requests", type=int, default=2400)
     parser.add_argument("--label", default="after")
+    parser.add_argument(
+        "--code", default=str(ROOT), help="source tree the server runs from (e.g. an unpacked older commit)"
+    )
     args = parser.parse_args()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     ctx = multiprocessing.get_context("spawn")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": tmp}
+        env = {**os.environ, "PYTHONPATH": args.code, "LMOS_STUDIO_DATA_DIR": tmp}
         cmd = [sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", str(port)]
         server = subprocess.Popen([*cmd, "--db", str(Path(tmp) / "load.sqlite3")], env=env)
         stop, counts = ctx.Event(), ctx.Value("i", 0)
