@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")  # CommonMark punctuation Streamlit acts on
+_INLINE = re.compile(r"([\\`*_{}\[\]<>~$|:&])")  # inline markup, links, HTML, entities, colours, maths, icons
+_BLOCK_START = re.compile(r"^(\s*|\s*\d+)([-+#=](?<!\d[-+#=])|(?<=\d)[.)])")  # list, heading, ordered item
 _NEWLINES = re.compile(r"[\r\n]+")
 
 
 def escape(text: object) -> str:
-    """The text with every Markdown character escaped and line breaks folded to spaces (one line)."""
-    return _SPECIAL.sub(r"\\\1", _NEWLINES.sub(" ", str(text)))
+    """The text with every Markdown character that could start markup escaped, line breaks folded to spaces.
+
+    Inline characters (`*_[]<>~$|:&` and backslash, backtick, braces) are escaped wherever they are; `-`, `+`,
+    `#`, `=` and `1.` only at the start, where they would begin a list or heading, so `billing-agent` stays
+    readable in the page source."""
+    escaped = _INLINE.sub(r"\\\1", _NEWLINES.sub(" ", str(text)))
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)

@@ -171,7 +171,9 @@ def test_junit_never_holds_a_password() -> None:
 
 
 def test_markdown_from_designs_is_escaped() -> None:
-    assert escape("[click](https://evil) **x** :red[y] $z$") == (
-        "\\[click\\]\\(https\\://evil\\) \\*\\*x\\*\\* \\:red\\[y\\] \\$z\\$"
+    assert escape("[click](https://evil) **x** :red[y] $z$ <b>") == (
+        "\\[click\\](https\\://evil) \\*\\*x\\*\\* \\:red\\[y\\] \\$z\\$ \\<b\\>"
     )
+    assert escape("- item") == "\\- item" and escape("# title") == "\\# title" and escape("1. one") == "1\\. one"
+    assert escape("billing-agent-stable v1.0.0") == "billing-agent-stable v1.0.0"
     assert escape("two\nlines") == "two lines"
