@@ -112,7 +112,7 @@ def test_validator_refuses_unknown_fields_like_kubectl_validate_strict() -> None
         "spec": {"requiredCapabilities": [{"name": "x", "version": "*"}]},
         "status": {"resolveStatus": "RESOLVED", "extra": 1},
     }
-    with pytest.raises(ExportError, match=r"status: Additional properties"):
+    with pytest.raises(ExportError, match=r"Channel c: status\.extra: Additional properties"):
         validator.validate(channel, path="c.yaml")
 
 
@@ -211,3 +211,9 @@ def test_generated_designs_round_trip_exactly(design: Design) -> None:
 
 def _explicit(labels: dict[str, str]) -> dict[str, str]:
     return {**labels, "subset": labels.get("subset", "stable")}  # export writes the default out
+
+
+def test_a_kept_document_with_an_unknown_field_is_refused_as_kubectl_would() -> None:
+    sloppy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "faq"}, "data": {}, "dataa": {"x": "1"}}
+    with pytest.raises(ExportError, match=r"ConfigMap faq: dataa: .*would refuse it: remove the field"):
+        export_design(a2a_design().replace(other_resources=(sloppy,)))

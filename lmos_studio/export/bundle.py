@@ -295,5 +295,5 @@ def _validate(result: list[Manifest], options: ExportOptions) -> ValidationRepor
                 }
             )
             continue
-        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=manifest.generated))
+        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=True))
     return report

@@ -3,10 +3,10 @@ schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs, Istio Aut
 small schema of its fields we use, names and label values per RFC 1123 / Kubernetes label syntax.
 
 Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
-we generate (LMOS resources included: `crds.strict_schema`) are checked against the *strict* schemas, as
-`kubectl apply --validate=strict` would: an unknown field is an error, not something the server prunes; kept
-documents written by hand or other tools against the normal ones, and kinds without an offline schema are
-listed as not validated.
+are checked against the *strict* schemas (LMOS kinds: `crds.strict_schema`), as `kubectl apply
+--validate=strict` would: an unknown field is an error, not something the server prunes. That holds for kept
+documents written by hand or other tools too (kubectl would refuse them on apply); kinds without an offline
+schema are listed as not validated.
 Validators are built once per (kind, strictness) and cached on the `Validator` instance.
 """
 
@@ -289,10 +289,21 @@ class Validator:
         if error is not None:
             field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             field_path = field_path.lstrip(".") or "(document)"
-            raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path})")
+            hint = ""
+            if error.validator == "additionalProperties":
+                hint = "; `kubectl apply` (strict field validation, its default) would refuse it: remove the field"
+                unexpected = _unexpected(error)
+                if len(unexpected) == 1:  # name the field itself, not its parent
+                    field_path = f"{field_path}.{unexpected[0]}" if field_path != "(document)" else unexpected[0]
+            raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path}){hint}")
         if shape:
             schema.valid_shapes.add(shape)
         return row
+
+
+def _unexpected(error: jsonschema.exceptions.ValidationError) -> list[str]:
+    declared = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    return [str(k) for k in error.instance if k not in declared] if isinstance(error.instance, dict) else []
 
 
 def declared_only(doc: Any, schema: dict[str, Any]) -> Any:
