@@ -12,6 +12,7 @@ instead of pruning it; `strict_schema(kind)` is that rule as a jsonschema, which
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Any
 
 GROUP = "lmos.eclipse"
@@ -174,9 +175,10 @@ def _closed(schema: Any) -> Any:
     return out
 
 
+@lru_cache(maxsize=len(_KINDS))  # four small constant schemas; built once, not per exported resource
 def strict_schema(kind: str) -> dict[str, Any]:
     """`lmos_schema(kind)` with every declared object closed (`additionalProperties: false`), metadata
-    limited to ObjectMeta's fields: what `kubectl apply --validate=strict` accepts."""
+    limited to ObjectMeta's fields: what `kubectl apply --validate=strict` accepts. Shared: do not modify."""
     schema = _closed(lmos_schema(kind))
     schema["properties"]["metadata"] = {
         "type": "object",
