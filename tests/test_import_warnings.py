@@ -98,3 +98,27 @@ def test_import_manifests_strict(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert cli(capsys, *args)[0] == 0
     code, _, err = cli(capsys, *args, "--strict")
     assert code == 1 and "appears again" in err
+
+
+def test_imported_resources_are_strictly_valid_and_read_back_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lmos_studio.errors import DesignFileError
+    from lmos_studio.export.validate import Validator
+    from lmos_studio.formats.design_file import read_design
+
+    card = {**EMPTY_CARD, "skills": [{"id": "echo", "name": "Echo it", "description": "Echo", "tags": ["fun"]}]}
+    code, out, _ = cli(capsys, "import", write(tmp_path, "c.json", card), "--channel", "web")
+    assert code == 0
+    resource = load_documents(out, path="out")[0]
+    assert "title" not in resource["spec"]["providedCapabilities"][0]
+    assert Validator().validate(resource, path="out")["status"] == "valid"  # kubectl apply would accept it
+    (tmp_path / "agent.yaml").write_text(out, encoding="utf-8")
+    agent = read_design(tmp_path / "agent.yaml").agents[0]
+    assert agent.capabilities[0].extras == {"title": "Echo it", "tags": ["fun"]}
+    assert "studio.lmos.eclipse/resource-fields" not in agent.annotations
+    (tmp_path / "bad.yaml").write_text(
+        out.replace('"/spec/providedCapabilities/0/title"', "{"), encoding="utf-8"
+    )  # no longer JSON
+    with pytest.raises(DesignFileError, match=r"bad.yaml:9: metadata.annotations.studio.lmos.eclipse/resource-fields: Agent echo: is not JSON"):
+        read_design(tmp_path / "bad.yaml")

@@ -18,6 +18,7 @@ import typer
 from lmos_studio.cli import EXIT_PROBLEMS
 from lmos_studio.formats import detect, lmos, yamlio
 from lmos_studio.formats.description import warnings_of
+from lmos_studio.formats.resource_fields import with_annotation
 from lmos_studio.model import Agent
 
 _TO_FORMATS = detect.FORMATS
@@ -88,11 +89,15 @@ def register(app: typer.Typer) -> None:
 
         Formats: LMOS Agent resources, LMOS WoT Thing Descriptions, A2A Agent Cards (v0.3, v1.0), the
         operator's capabilities.json, lmos-router AgentRoutingSpec lists, classifier capability documents.
-        Warns (stderr) about what a description lacks: capabilities, channels, tenants. Exit 1 with --strict
-        and any warning; 2 naming file, line and field on bad input.
+        The resources are strictly valid (only fields the CRD declares); anything else the description had (an
+        A2A skill's title and tags, …) rides in the annotation studio.lmos.eclipse/resource-fields and comes
+        back when Studio reads the resource. Warns (stderr) about what a description lacks: capabilities,
+        channels, tenants. Exit 1 with --strict and any warning; 2 naming file, line and field on bad input.
         """
+        from lmos_studio.export.bundle import strict_resource  # jsonschema & co. only for this command
+
         agents, warned = _read(files, fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
-        docs = [lmos.agent_to_resource(a, explicit_namespace=True) for a in agents]
+        docs = [with_annotation(*strict_resource(lmos.agent_to_resource(a, explicit_namespace=True))) for a in agents]
         _print(docs, output, single=False)
         _strict_exit(strict, warned)
 

@@ -149,10 +149,16 @@ def canonical(design: Design) -> Design:
     )
 
 
+def strict_resource(full: dict[str, Any], clean: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An LMOS resource (`clean`, default `full`) with only the fields its CRD declares, and the fields of
+    `full` that it therefore lacks (JSON Pointer → value)."""
+    kept: dict[str, Any] = declared_only(clean if clean is not None else full, crds.strict_schema(str(full["kind"])))
+    return kept, fields_left_out(full, kept)
+
+
 def _strict(full: dict[str, Any], clean: dict[str, Any], left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """`clean` with only the fields its CRD declares; what `full` had beyond that is noted in `left_out`."""
-    kept: dict[str, Any] = declared_only(clean, crds.strict_schema(str(clean["kind"])))
-    fields = fields_left_out(full, kept)
+    kept, fields = strict_resource(full, clean)
     if fields:
         left_out[ref(kept)] = fields
     return kept
