@@ -120,5 +120,8 @@ def test_imported_resources_are_strictly_valid_and_read_back_whole(
     (tmp_path / "bad.yaml").write_text(
         out.replace('"/spec/providedCapabilities/0/title"', "{"), encoding="utf-8"
     )  # no longer JSON
-    with pytest.raises(DesignFileError, match=r"bad.yaml:9: metadata.annotations.studio.lmos.eclipse/resource-fields: Agent echo: is not JSON"):
+    with pytest.raises(
+        DesignFileError,
+        match=r"bad.yaml:9: metadata.annotations.studio.lmos.eclipse/resource-fields: Agent echo: is not JSON",
+    ):
         read_design(tmp_path / "bad.yaml")
