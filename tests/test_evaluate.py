@@ -10,7 +10,6 @@ from sklearn.metrics import f1_score
 
 from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.routing.evaluate import (
-    channel_key,
     compare,
     comparison_rows,
     confusion_cells,
@@ -19,6 +18,7 @@ from lmos_studio.routing.evaluate import (
 )
 from lmos_studio.routing.labelled import LabelledQuery, parse_labelled_csv, parse_seed, read_seed, seed_rows
 from lmos_studio.routing.metrics import NO_AGENT, Prediction, compute_metrics
+from lmos_studio.routing.table import channel_key
 from tests.conftest import ACME, REFERENCE
 from tests.routing_fake import DESIGN, WEB, OverlapRouter, ThresholdRouter
 

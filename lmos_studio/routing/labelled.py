@@ -36,6 +36,8 @@ class LabelledQuery:
     capability: str = ""
     channel: str = ""  # a Channel's key, name or channel label; "" = the default channel of the run
     line: int = 0  # 1-based line in the source file (the header is line 1)
+    source: str = "query"  # where it comes from: "query" (a labelled file) or a routing test's label
+    name: str = ""  # a routing test's name ("" for a row of a file)
 
 
 SeedRow = tuple[str, str, str]  # (text, agent, capability-or-empty), as Router.fit takes it

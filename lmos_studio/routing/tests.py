@@ -14,7 +14,8 @@ from typing import Any
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
-from lmos_studio.routing.evaluate import channel_key, route_timed, table_for
+from lmos_studio.routing.evaluate import route_timed
+from lmos_studio.routing.table import channel_key, routing_table
 
 FitTable = Callable[[RoutingTable], FittedRouter]
 
@@ -86,7 +87,7 @@ def run_routing_tests(
         try:
             key = channel_key(design, test.channel)
             if key not in fitted:
-                table = table_for(design, key)
+                table = routing_table(design, key)
                 fitted[key] = fit(table) if fit else router.fit(table)
             result, elapsed = route_timed(fitted[key], test.query)
         except RoutingError as exc:

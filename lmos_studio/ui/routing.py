@@ -32,7 +32,7 @@ from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled
 from lmos_studio.routing.table import ALL_AGENTS
 from lmos_studio.routing.tests import junit_xml, run_routing_tests
 from lmos_studio.ui import resources, state, widgets
-from lmos_studio.whatif import Change, what_if
+from lmos_studio.whatif import Edit, what_if
 
 ALL_AGENTS_LABEL = "(all agents)"
 RESULTS = "evaluate_results"  # session key: (signature, [Evaluation]) of the last labelled-set run
@@ -324,7 +324,7 @@ def routing_tests_panel(design: Design, router: str) -> None:
     )
 
 
-def whatif_changes(design: Design) -> list[Change]:
+def whatif_changes(design: Design) -> list[Edit]:
     """The what-if edits picked in widgets."""
     agents = [a.name for a in design.agents]
     caps = [f"{a.name}:{c.name}" for a in design.agents for c in a.capabilities]
@@ -336,10 +336,10 @@ def whatif_changes(design: Design) -> list[Change]:
     mover = d.selectbox("Move agent", ["—", *agents], key="wi_move")
     label = e.text_input("to channel label", key="wi_move_channel", placeholder="web")
     subset = f.text_input("subset (optional)", key="wi_move_subset", placeholder="canary")
-    changes = [Change("remove-agent", n) for n in removed] + [Change("disable-agent", n) for n in disabled]
-    changes += [Change("remove-capability", v.split(":")[0], capability=v.split(":", 1)[1]) for v in no_caps]
+    changes = [Edit("remove-agent", n) for n in removed] + [Edit("disable-agent", n) for n in disabled]
+    changes += [Edit("remove-capability", v.split(":")[0], capability=v.split(":", 1)[1]) for v in no_caps]
     if mover != "—" and label.strip():
-        changes.append(Change("move-agent", mover, channel=label.strip(), subset=subset.strip()))
+        changes.append(Edit("move-agent", mover, channel=label.strip(), subset=subset.strip()))
     return changes
 
 
