@@ -51,9 +51,7 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The old design (file or folder).")],
     new: Annotated[Path, typer.Argument(help="The new design (file or folder).")],
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
-    queries: Annotated[
-        Path | None, typer.Option(help="Labelled CSV: text,agent[,capability][,channel].")
-    ] = None,
+    queries: Annotated[Path | None, typer.Option(help="Labelled CSV: text,agent[,capability][,channel].")] = None,
     router: Annotated[str | None, typer.Option(help="Route queries with this router (else resolution).")] = None,
 ) -> None:
     """Classify every change from OLD to NEW (compatible, breaking, info) with its routing impact.

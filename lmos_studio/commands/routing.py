@@ -145,7 +145,7 @@ def test_command(
 ) -> None:
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
     from lmos_studio.routing.evaluate import get_router
-    from lmos_studio.routing.tests import junit_xml, run_routing_tests
+    from lmos_studio.routing.regression import junit_xml, run_routing_tests
 
     design = load_routing_design(paths)
     chosen = get_router(router)

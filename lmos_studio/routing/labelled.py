@@ -188,15 +188,6 @@ def seed_rows(seed: Sequence[LabelledQuery]) -> tuple[SeedRow, ...]:
     return tuple((s.text, s.agent, s.capability) for s in seed)
 
 
-def labelled_csv(queries: Sequence[LabelledQuery]) -> str:
-    """Labelled queries back to CSV text (header `query,agent,capability,channel`)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["query", "agent", "capability", "channel"])
-    writer.writerows([q.text, q.agent, q.capability, q.channel] for q in queries)
-    return out.getvalue()
-
-
 def sample_labelled_sets() -> dict[str, Path]:
     """Labelled sets shipped in sample_networks/ (*.csv), plus lmos-router's train.csv when it is present."""
     sets = {path.name: path for path in sorted(SAMPLES_DIR.glob("*.csv"))}

@@ -29,8 +29,8 @@ from lmos_studio.routing.evaluate import (
     per_agent_rows,
 )
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
+from lmos_studio.routing.regression import junit_xml, run_routing_tests
 from lmos_studio.routing.table import ALL_AGENTS
-from lmos_studio.routing.tests import junit_xml, run_routing_tests
 from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Edit, what_if
 
