@@ -220,7 +220,8 @@ def _diff_agent(
     obj = f"agent {old.key}"
     lost = [c for c in channels if is_candidate(old, c) and not is_candidate(new, c)]
     lost_text = "; ".join(
-        f"no longer a candidate of channel {c.key} ({'; '.join(mismatch_reasons(new, c))})" for c in lost
+        f"no longer a candidate of channel {c.key} ({'; '.join(m.text for m in mismatch_reasons(new, c))})"
+        for c in lost
     )
     for attr, kind in (("supported_tenants", "tenants-changed"), ("supported_channels", "channels-changed")):
         was, now = getattr(old, attr), getattr(new, attr)

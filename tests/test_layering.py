@@ -49,9 +49,9 @@ LIBRARY = ROOT / "lmos_studio"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("lmos_studio", "errors", "config", "names", "versions", "model"),
     ("formats",),
-    ("resolve", "trust", "graph", "view", "lint", "summary", "history", "synthetic", "canary"),
+    ("resolve", "trust", "graph", "view", "lint", "summary", "history", "synthetic"),
     ("routing", "registry", "export"),
-    ("compare", "lifecycle", "whatif"),
+    ("compare", "lifecycle", "whatif", "canary"),
     ("commands", "ui"),
     ("cli", "__main__"),
 )

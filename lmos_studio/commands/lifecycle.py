@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, DEFAULT_OPERATOR_HOST, canary_findings, make_canary
+from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
 from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.routing.labelled import read_labelled_csv
