@@ -21,7 +21,17 @@ from lmos_studio.routing.base import Router
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.table import DISABLED, channel_key
 
-__all__ = ["CHANGE_KINDS", "DISABLED", "Edit", "WhatIf", "apply_changes", "parse_change", "what_if"]
+__all__ = [
+    "CHANGE_KINDS",
+    "DISABLED",
+    "Edit",
+    "WhatIf",
+    "apply_changes",
+    "channel_rows",
+    "parse_change",
+    "route_rows",
+    "what_if",
+]
 
 ChangeKind = Literal["remove-agent", "disable-agent", "remove-capability", "move-agent"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("remove-agent", "disable-agent", "remove-capability", "move-agent")
@@ -148,22 +158,36 @@ class WhatIf:
         }
 
     def route_rows(self) -> list[dict[str, Any]]:
-        return [
-            {**_route(r), "effect": "broken" if r.broken else "fixed" if r.fixed else "changed"} for r in self.routes
-        ]
+        return route_rows(self.to_dict())
 
     def channel_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "channel": c.channel,
-                "before": c.before,
-                "after": c.after,
-                "lost": ", ".join(c.lost),
-                "gained": ", ".join(c.gained),
-                "reasons": "; ".join(c.reasons),
-            }
-            for c in self.channels
-        ]
+        return channel_rows(self.to_dict())
+
+
+def route_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows of the routes in `WhatIf.to_dict()` (plain data, as the app keeps it), with their effect."""
+    return [
+        {
+            **{k: v for k, v in r.items() if k not in ("broken", "fixed")},
+            "effect": "broken" if r["broken"] else "fixed" if r["fixed"] else "changed",
+        }
+        for r in data["routes"]
+    ]
+
+
+def channel_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows of the channels in `WhatIf.to_dict()`: lists joined into text."""
+    return [
+        {
+            "channel": c["channel"],
+            "before": c["before"],
+            "after": c["after"],
+            "lost": ", ".join(c["lost"]),
+            "gained": ", ".join(c["gained"]),
+            "reasons": "; ".join(c["reasons"]),
+        }
+        for c in data["channels"]
+    ]
 
 
 def _wired(resolution: Resolution) -> set[str]:

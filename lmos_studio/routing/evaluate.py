@@ -276,6 +276,22 @@ def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     ]
 
 
+def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
+    """Everything the Evaluate page shows of one run, as plain data (kept in the session, not the object)."""
+    return {
+        "router": evaluation.router,
+        "summary": comparison_rows([evaluation])[0],
+        "usage": dict(evaluation.usage),
+        "calibrations": dict(evaluation.calibrations),
+        "per_agent": per_agent_rows(evaluation),
+        "confusion": confusion_cells(evaluation),
+        "misroutes": misroute_rows(evaluation),
+        "contract": evaluation.to_dict(),
+        "csv": evaluation.to_csv(),
+        "json": evaluation.to_json(),
+    }
+
+
 def match_rows(result: RouteResult) -> list[dict[str, Any]]:
     """A router's ranked answer as table rows (rank 1 is the chosen agent)."""
     return [

@@ -148,3 +148,18 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
             failure.text = f"query: {outcome.test.query}\nevidence: " + " | ".join(outcome.evidence)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def outcome_rows(outcomes: Sequence[TestOutcome]) -> list[dict[str, str]]:
+    """One row per test: PASS/FAIL, name, channel, where it was routed, and the failure message."""
+    return [
+        {
+            "result": "PASS" if o.passed else "FAIL",
+            "name": o.name,
+            "channel": o.channel,
+            "routed to": o.agent,
+            "capability": o.capability,
+            "message": o.message,
+        }
+        for o in outcomes
+    ]

@@ -64,6 +64,14 @@ def channel_key(design: Design, ref: str) -> str:
     raise RoutingError(f"channel '{ref}' is not a Channel of this design; use one of: {known}")
 
 
+def agent_key(design: Design, channel_key: str, agent: str) -> str:
+    """The namespace/name of an agent a table answered with (a channel routes within its own namespace)."""
+    if channel_key:
+        return f"{channel_key.split('/', 1)[0]}/{agent}"
+    found = design.agent(agent)
+    return found.key if found else agent
+
+
 def routing_table(design: Design, channel: str | None) -> RoutingTable:
     """The table of one channel, named as `channel_key` takes it; `None` or "" routes over all agents."""
     key = channel_key(design, channel or "")
