@@ -131,7 +131,8 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _area in (formats, registry, design, routing, export, lifecycle):  # the areas of commands.AREAS, in order
+AREAS = (formats, registry, design, routing, export, lifecycle)  # every module of commands/, in help order
+for _area in AREAS:
     _area.register(app)
 
 
