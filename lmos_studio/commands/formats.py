@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lmos_studio.cli import EXIT_PROBLEMS
+from lmos_studio.commands._shell import EXIT_PROBLEMS
 from lmos_studio.formats import detect, lmos, yamlio
 from lmos_studio.formats.description import warnings_of
 from lmos_studio.formats.resource_fields import with_annotation
