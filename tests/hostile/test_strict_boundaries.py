@@ -18,7 +18,7 @@ from lmos_studio.formats.detect import read_descriptions
 from lmos_studio.markdown import escape
 from lmos_studio.redact import redact_text, redact_url
 from lmos_studio.registry.server import dumps_safe, is_loopback
-from lmos_studio.routing.tests import TestOutcome, junit_xml
+from lmos_studio.routing.regression import TestOutcome, junit_xml
 from tests.registry_helpers import make_td, registry_server
 
 ROOT = Path(__file__).resolve().parents[2]
