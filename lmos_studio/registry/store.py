@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -178,6 +178,67 @@ class FacetIndex:
         return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()}
 
 
+class RegistryStore(Protocol):
+    """What the server, the CLI and the app need of a registry store: `Store` (SQLite, embedded) and
+    `store_pg.PostgresStore` (PostgreSQL, several replicas) both provide it."""
+
+    now: Clock
+
+    @property
+    def location(self) -> str: ...  # for messages: a path or a URL without its password
+
+    def put(
+        self,
+        thing_id: str,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> bool: ...
+    def add(
+        self,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> str: ...
+    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str: ...
+    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]: ...
+    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry: ...
+    def delete(self, thing_id: str) -> None: ...
+    def purge(self) -> int: ...
+    def get(self, thing_id: str) -> Entry: ...
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]: ...
+    def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult: ...
+    def events_since(self, seq: int, *, limit: int = 100) -> list[Event]: ...
+    def last_event(self) -> int: ...
+    def version(self) -> str: ...  # changes whenever any answer could (a write or an expiry): ETags
+    def event_hint(self) -> int | None: ...  # newest event seq pushed to this process; None = poll
+    def check(self) -> None: ...  # raises RegistryUnavailable when the database does not answer
+    def mark_seeded(self) -> None: ...  # never seed this database with the samples
+    def close(self) -> None: ...
+
+
+def is_database_url(target: str | Path | None) -> bool:
+    """Whether a `--db` / LMOS_STUDIO_REGISTRY_DB value names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.split(":", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def open_store(target: str | Path, *, now: Clock = time.time, seed: bool = True) -> RegistryStore:
+    """The store a `--db` value names: `postgresql://…` → PostgreSQL, anything else → a SQLite file."""
+    if is_database_url(target):
+        from lmos_studio.registry.store_pg import PostgresStore
+
+        return PostgresStore(str(target), now=now, seed=seed)
+    return Store(target, now=now, seed=seed)
+
+
 class Store:
     """The embedded registry over one SQLite file (safe to share between threads and processes)."""
 
@@ -224,6 +285,32 @@ class Store:
         conn.row_factory = sqlite3.Row
         self._local.conn = (os.getpid(), conn)
         return conn
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def version(self) -> str:
+        """Store generation (bumped by every write) and how many entries have expired by now."""
+        with self._connect() as conn:
+            conn.execute("BEGIN")
+            generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+            expired = conn.execute(
+                "SELECT count(*) FROM registrations WHERE expires IS NOT NULL AND expires <= ?", (self.now(),)
+            ).fetchone()[0]
+            conn.execute("COMMIT")
+        return f"{generation}.{expired}"
+
+    def event_hint(self) -> int | None:
+        return None  # no push from SQLite: the event stream polls
+
+    def check(self) -> None:
+        with self._connect() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def mark_seeded(self) -> None:
+        with self._connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded', 'never')")
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
