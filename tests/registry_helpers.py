@@ -129,6 +129,22 @@ def registry_server(
 ) -> Iterator[str]:
     """`lmos-studio registry serve` on a free 127.0.0.1 port over `db` (default: a new SQLite file);
     yields its base URL."""
+    with registry_process(tmp_path, env=env, seed=seed, announce=announce, args=args, db=db, port=port) as (url, _):
+        yield url
+
+
+@contextmanager
+def registry_process(
+    tmp_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    seed: bool = False,
+    announce: bool = False,
+    args: tuple[str, ...] = (),
+    db: str | None = None,
+    port: int | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `registry_server`, yielding the process too (to kill it)."""
     port = port or free_port()
     db = db or str(tmp_path / f"registry-{port}.sqlite3")
     if not seed:  # an empty, already-initialised database: no sample agents
@@ -170,7 +186,7 @@ def registry_server(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError((tmp_path / f"server-{port}.log").read_text()[-2000:])
             time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
