@@ -52,6 +52,7 @@ from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_a
 CONNECT_TIMEOUT_S = 5  # a server that does not answer within this is reported unreachable
 POOL_TIMEOUT_S = 3.0  # a request waits this long for a connection, then gets 503
 POOL_MAX = 10
+COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
 TS_CONFIG = "simple"  # no stemming and no stop words: closest to SQLite FTS5's unicode61
 SEP = "="  # facets are stored as 'kind=value' (kinds never contain '=')
 
@@ -63,12 +64,14 @@ MIGRATIONS: list[tuple[int, str]] = [
             id bigserial PRIMARY KEY, thing_id text NOT NULL UNIQUE, name text NOT NULL, subset text NOT NULL,
             expires double precision, ttl double precision, created double precision NOT NULL,
             modified double precision NOT NULL, original_format text NOT NULL DEFAULT 'td',
-            source text NOT NULL DEFAULT '', td text NOT NULL, agent text NOT NULL, original text,
-            facets text[] NOT NULL DEFAULT '{}', body tsvector NOT NULL);
+            source text NOT NULL DEFAULT '', facets text[] NOT NULL DEFAULT '{}');
         CREATE INDEX registrations_expires ON registrations (expires) WHERE expires IS NOT NULL;
         CREATE INDEX registrations_name ON registrations (name, thing_id);
         CREATE INDEX registrations_facets ON registrations USING gin (facets);
-        CREATE INDEX registrations_body ON registrations USING gin (body);
+        CREATE TABLE documents (
+            id bigint PRIMARY KEY REFERENCES registrations (id) ON DELETE CASCADE,
+            td text NOT NULL, agent text NOT NULL, original text, body tsvector NOT NULL);
+        CREATE INDEX documents_body ON documents USING gin (body);
         CREATE TABLE events (seq bigserial PRIMARY KEY, type text NOT NULL, thing_id text NOT NULL,
             at double precision NOT NULL, td text);
         CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
@@ -152,6 +155,8 @@ class PostgresStore:
         )
         self._pool.open(wait=False)
         self._hint: int | None = None
+        self._counts: dict[tuple[str, str, bool], tuple[str, list[Any]]] = {}  # search → (version, counts)
+        self._counts_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
         if seed:
@@ -392,31 +397,27 @@ class PostgresStore:
         facets = [f"{kind}{SEP}{value}" for kind, value in _facet_values(agent)]
         row = conn.execute(
             "INSERT INTO registrations AS r (thing_id, name, subset, expires, ttl, created, modified, "
-            "original_format, source, td, agent, original, facets, body) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, to_tsvector('{TS_CONFIG}', %s)) "
+            "original_format, source, facets) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (thing_id) DO UPDATE SET name = excluded.name, subset = excluded.subset, "
             "expires = excluded.expires, ttl = excluded.ttl, modified = excluded.modified, "
-            "original_format = excluded.original_format, source = excluded.source, td = excluded.td, "
-            "agent = excluded.agent, original = excluded.original, facets = excluded.facets, body = excluded.body "
-            "RETURNING (xmax = 0) AS inserted",
+            "original_format = excluded.original_format, source = excluded.source, facets = excluded.facets "
+            "RETURNING id, (xmax = 0) AS inserted",
+            (thing_id, agent.name, agent.subset, expires, ttl, now, now, original_format, source, facets),
+        ).fetchone()
+        assert row is not None  # an upsert always returns its row
+        conn.execute(
+            "INSERT INTO documents (id, td, agent, original, body) "
+            f"VALUES (%s, %s, %s, %s, to_tsvector('{TS_CONFIG}', %s)) ON CONFLICT (id) DO UPDATE SET "
+            "td = excluded.td, agent = excluded.agent, original = excluded.original, body = excluded.body",
             (
-                thing_id,
-                agent.name,
-                agent.subset,
-                expires,
-                ttl,
-                now,
-                now,
-                original_format,
-                source,
+                row["id"],
                 json.dumps(td, ensure_ascii=False),
                 agent.model_dump_json(),
                 _dumps(original),
-                facets,
                 _search_text(agent, td),
             ),
-        ).fetchone()
-        created = bool(row and row["inserted"])
+        )
+        created = bool(row["inserted"])
         self._event(conn, "thing_created" if created else "thing_updated", thing_id, td)
         return created
 
@@ -447,13 +448,20 @@ class PostgresStore:
         where, params = self._where(query)
         order_by = sql.SQL("t.thing_id" if order == "id" else "t.name, t.thing_id")
         page = sql.SQL(
-            "SELECT t.thing_id, t.created, t.modified, t.ttl, t.expires, t.original_format, t.source, t.td, "
-            "t.agent, t.original FROM registrations t WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s"
+            "SELECT t.thing_id, t.created, t.modified, t.ttl, t.expires, t.original_format, t.source, d.td, "
+            "d.agent, d.original FROM (SELECT t.id FROM registrations t WHERE {where} ORDER BY {order} "
+            "LIMIT %s OFFSET %s) AS p JOIN registrations t ON t.id = p.id JOIN documents d ON d.id = p.id "
+            "ORDER BY {order}"
         ).format(where=where, order=order_by)
+        key = (repr(params[1:]), str(where.as_string(None)), facets)  # params[0] is now: the version covers it
         with self._connect() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            version = self._version(conn)
             rows = conn.execute(page, (*params, max(0, query.limit), max(0, query.offset))).fetchall()
-            if facets:
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == version:
+                counted = cached[1]
+            elif facets:
                 counted = conn.execute(
                     sql.SQL(
                         "WITH m AS (SELECT t.subset, t.facets FROM registrations t WHERE {where}) "
@@ -468,6 +476,11 @@ class PostgresStore:
                     sql.SQL("SELECT '' AS label, count(*) AS n FROM registrations t WHERE {where}").format(where=where),
                     params,
                 ).fetchall()
+            if cached is None or cached[0] != version:
+                with self._counts_lock:
+                    self._counts[key] = (version, counted)
+                    while len(self._counts) > COUNT_CACHE:
+                        self._counts.pop(next(iter(self._counts)))
         total = 0
         counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS} if facets else {}
         for row in counted:
@@ -493,11 +506,14 @@ class PostgresStore:
 
     def version(self) -> str:
         with self._connect() as conn:
-            row = conn.execute(
-                "SELECT (SELECT value FROM meta WHERE key = 'generation') AS g, (SELECT count(*) FROM "
-                "registrations WHERE expires IS NOT NULL AND expires <= %s) AS e",
-                (self.now(),),
-            ).fetchone()
+            return self._version(conn)
+
+    def _version(self, conn: psycopg.Connection[Any]) -> str:
+        row = conn.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'generation') AS g, (SELECT count(*) FROM "
+            "registrations WHERE expires IS NOT NULL AND expires <= %s) AS e",
+            (self.now(),),
+        ).fetchone()
         return f"{row['g']}.{row['e']}" if row else "0.0"
 
     def event_hint(self) -> int | None:
@@ -546,7 +562,7 @@ class PostgresStore:
             params.append([f"tenant{SEP}{query.tenant}", f"tenant{SEP}{ANY_TENANT}"])
         match = ts_query(query.text)
         if match:
-            clauses.append(f"t.body @@ to_tsquery('{TS_CONFIG}', %s)")
+            clauses.append(f"t.id IN (SELECT d.id FROM documents d WHERE d.body @@ to_tsquery('{TS_CONFIG}', %s))")
             params.append(match)
         elif query.text.strip():
             clauses.append("false")
@@ -554,7 +570,8 @@ class PostgresStore:
 
     def _row(self, conn: psycopg.Connection[Any], thing_id: str) -> Any:
         return conn.execute(
-            "SELECT * FROM registrations t WHERE t.thing_id = %s AND (t.expires IS NULL OR t.expires > %s)",
+            "SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d ON d.id = t.id "
+            "WHERE t.thing_id = %s AND (t.expires IS NULL OR t.expires > %s)",
             (thing_id, self.now()),
         ).fetchone()
 
