@@ -238,3 +238,34 @@ def test_facets_agree_between_sql_and_index(tmp_path: Path, monkeypatch: pytest.
     by_index = [store.search(q).facets for q in queries]
     assert by_sql == by_index
     assert by_index[0]["tenant"]["*"] == 6 and by_index[0]["subset"] == {"stable": 25, "canary": 5}
+
+
+def test_listing_order_is_byte_order_on_both_stores(store: RegistryStore) -> None:
+    names = ["beta", "a-1", "a1", "a-10", "a-2", "10-agent", "2-agent", "a.b", "a-b"]
+    for i, name in enumerate(names):
+        store.put(f"urn:o:{i}", td(name))
+    listed = [e.agent.name for e in store.search(Query()).entries]
+    assert len(listed) == len(names) and listed == sorted(listed, key=lambda n: n.encode())
+
+
+def test_postgresql_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    from tests.registry_helpers import pg_unavailable
+
+    if pg_unavailable():
+        pytest.skip(pg_unavailable())
+    import psycopg
+
+    from lmos_studio.errors import RegistryError
+    from lmos_studio.registry.store_pg import MIGRATIONS, PostgresStore
+
+    with store_target("postgresql", tmp_path) as url:
+        first = PostgresStore(url, seed=False)
+        first.put("urn:m:1", td("kept"))
+        again = PostgresStore(url, seed=False)  # a second start (another replica): nothing re-applied
+        assert again.schema_version() == MIGRATIONS[-1][0] and again.get("urn:m:1").agent.name == "kept"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (999)")
+        with pytest.raises(RegistryError, match="schema version 999"):
+            PostgresStore(url, seed=False)
+        first.close()
+        again.close()

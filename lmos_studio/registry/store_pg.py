@@ -9,6 +9,7 @@ Each write ends with `NOTIFY`; `event_hint()` listens, so `/events` on every rep
 
 Full text uses PostgreSQL's own search (`tsvector` + GIN, the `simple` configuration: no stemming, no stop
 words, like SQLite's unicode61); facets are one text array per registration (GIN) counted in one query.
+Names and ids use the "C" collation, so listings come in SQLite's (byte) order.
 Where this differs from the SQLite store is listed in the README (Registry › Which store).
 """
 
@@ -61,7 +62,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         1,
         """
         CREATE TABLE registrations (
-            id bigserial PRIMARY KEY, thing_id text NOT NULL UNIQUE, name text NOT NULL, subset text NOT NULL,
+            id bigserial PRIMARY KEY, thing_id text COLLATE "C" NOT NULL UNIQUE, name text COLLATE "C" NOT NULL,
+            subset text NOT NULL,
             expires double precision, ttl double precision, created double precision NOT NULL,
             modified double precision NOT NULL, original_format text NOT NULL DEFAULT 'td',
             source text NOT NULL DEFAULT '', facets text[] NOT NULL DEFAULT '{}');
