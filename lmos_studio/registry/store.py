@@ -30,6 +30,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transactio
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
 DEFAULT_LIMIT = 50
 ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
+COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
 SQL_FACETS_MAX = 1000  # after a write, facets of match sets up to this size are counted in SQL
 FACETS = ("capability", "tenant", "channel", "protocol", "subset")
 Clock = Callable[[], float]
@@ -252,6 +253,8 @@ class Store:
             conn.executescript(SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
         self._facet_cache: FacetIndex | None = None
+        self._counts: dict[tuple[str, str, bool], tuple[str, int, dict[str, dict[str, int]]]] = {}
+        self._counts_lock = threading.Lock()  # (where, params, facets) → (version, total, facets)
         if seed:
             self._seed_once()
 
@@ -294,11 +297,15 @@ class Store:
         """Store generation (bumped by every write) and how many entries have expired by now."""
         with self._connect() as conn:
             conn.execute("BEGIN")
-            generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
-            expired = conn.execute(
-                "SELECT count(*) FROM registrations WHERE expires IS NOT NULL AND expires <= ?", (self.now(),)
-            ).fetchone()[0]
+            version = self._version(conn)
             conn.execute("COMMIT")
+        return version
+
+    def _version(self, conn: sqlite3.Connection) -> str:
+        generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        expired = conn.execute(
+            "SELECT count(*) FROM registrations WHERE expires IS NOT NULL AND expires <= ?", (self.now(),)
+        ).fetchone()[0]
         return f"{generation}.{expired}"
 
     def event_hint(self) -> int | None:
@@ -556,7 +563,12 @@ class Store:
                 f"ORDER BY {order_by}",
                 (*params, max(0, query.limit), max(0, query.offset)),
             ).fetchall()
-            if facets:
+            version = self._version(conn)
+            key = (where, repr(params[1:]), facets)  # params[0] is now: the version covers expiry
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == version:
+                total, counts = cached[1], cached[2]
+            elif facets:
                 matched = np.fromiter(
                     (r[0] for r in conn.execute(f"SELECT t.rowid FROM registrations t WHERE {where}", params)),
                     dtype=np.int64,
@@ -566,6 +578,11 @@ class Store:
                 total = conn.execute(f"SELECT count(*) FROM registrations t WHERE {where}", params).fetchone()[0]
                 counts = {}
             conn.execute("COMMIT")
+        if cached is None or cached[0] != version:
+            with self._counts_lock:
+                self._counts[key] = (version, int(total), counts)
+                while len(self._counts) > COUNT_CACHE:
+                    self._counts.pop(next(iter(self._counts)))
         return SearchResult([self._entry(r) for r in rows], int(total), counts)
 
     def _facet_counts(
