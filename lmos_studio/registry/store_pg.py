@@ -196,8 +196,7 @@ class PostgresStore:
     def _write(self) -> Iterator[psycopg.Connection[Any]]:
         with self._connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            self._purge(conn, self.now())
-            conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
+            self._purge(conn, self.now(), bump=True)
             yield conn
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
@@ -365,22 +364,32 @@ class PostgresStore:
         """Delete every expired entry now (whichever replica calls first does it); returns how many."""
         with self._connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            count = self._purge(conn, self.now())
-            if count:
-                conn.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
+            return self._purge(conn, self.now(), bump=False)
+
+    def _purge(self, conn: psycopg.Connection[Any], now: float, *, bump: bool) -> int:
+        """Delete what expired by `now` with one `thing_deleted` each, and bump the generation (always for a
+        write; for a purge only when it deleted something) — one statement."""
+        row = conn.execute(
+            "WITH gone AS (DELETE FROM registrations WHERE expires IS NOT NULL AND expires <= %(now)s "
+            "RETURNING thing_id), ev AS (INSERT INTO events (type, thing_id, at) SELECT 'thing_deleted', "
+            "thing_id, %(now)s FROM gone RETURNING seq), g AS (UPDATE meta SET value = (value::bigint + 1)::text "
+            "WHERE key = 'generation' AND (%(bump)s OR EXISTS (SELECT 1 FROM gone))) "
+            "SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ev",
+            {"now": now, "bump": bump},
+        ).fetchone()
+        count, last = (int(row["n"]), int(row["last"])) if row else (0, 0)
+        if count:
+            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(last)))  # delivered at commit
         return count
 
-    def _purge(self, conn: psycopg.Connection[Any], now: float) -> int:
-        rows = conn.execute(
-            "DELETE FROM registrations WHERE expires IS NOT NULL AND expires <= %s RETURNING thing_id", (now,)
-        ).fetchall()
-        for row in rows:
-            self._event(conn, "thing_deleted", row["thing_id"], None)
-        return len(rows)
-
     def _remove(self, conn: psycopg.Connection[Any], rowid: int, thing_id: str) -> None:
-        conn.execute("DELETE FROM registrations WHERE id = %s", (rowid,))
-        self._event(conn, "thing_deleted", thing_id, None)
+        row = conn.execute(
+            "WITH gone AS (DELETE FROM registrations WHERE id = %s RETURNING thing_id) INSERT INTO events "
+            "(type, thing_id, at) SELECT 'thing_deleted', thing_id, %s FROM gone RETURNING seq",
+            (rowid, self.now()),
+        ).fetchone()
+        if row:
+            self._notify(conn, int(row["seq"]))
 
     def _upsert(
         self,
@@ -397,39 +406,45 @@ class PostgresStore:
         thing_id = str(td["id"])
         expires = now + ttl if ttl is not None else None
         facets = [f"{kind}{SEP}{value}" for kind, value in _facet_values(agent)]
-        row = conn.execute(
-            "INSERT INTO registrations AS r (thing_id, name, subset, expires, ttl, created, modified, "
-            "original_format, source, facets) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        td_json = json.dumps(td, ensure_ascii=False)
+        row = conn.execute(  # registration, document and event in one statement (one round trip)
+            "WITH r AS (INSERT INTO registrations AS r (thing_id, name, subset, expires, ttl, created, modified, "
+            "original_format, source, facets) VALUES (%(id)s, %(name)s, %(subset)s, %(expires)s, %(ttl)s, "
+            "%(now)s, %(now)s, %(format)s, %(source)s, %(facets)s) "
             "ON CONFLICT (thing_id) DO UPDATE SET name = excluded.name, subset = excluded.subset, "
             "expires = excluded.expires, ttl = excluded.ttl, modified = excluded.modified, "
             "original_format = excluded.original_format, source = excluded.source, facets = excluded.facets "
-            "RETURNING id, (xmax = 0) AS inserted",
-            (thing_id, agent.name, agent.subset, expires, ttl, now, now, original_format, source, facets),
+            "RETURNING id, (xmax = 0) AS inserted), "
+            "d AS (INSERT INTO documents (id, td, agent, original, body) "
+            f"SELECT r.id, %(td)s, %(agent)s, %(original)s, to_tsvector('{TS_CONFIG}', %(text)s) FROM r "
+            "ON CONFLICT (id) DO UPDATE SET td = excluded.td, agent = excluded.agent, original = excluded.original, "
+            "body = excluded.body), "
+            "e AS (INSERT INTO events (type, thing_id, at, td) SELECT CASE WHEN r.inserted THEN 'thing_created' "
+            "ELSE 'thing_updated' END, %(id)s, %(now)s, %(td)s FROM r RETURNING seq) "
+            "SELECT r.inserted, e.seq FROM r, e",
+            {
+                "id": thing_id,
+                "name": agent.name,
+                "subset": agent.subset,
+                "expires": expires,
+                "ttl": ttl,
+                "now": now,
+                "format": original_format,
+                "source": source,
+                "facets": facets,
+                "td": td_json,
+                "agent": agent.model_dump_json(),
+                "original": _dumps(original),
+                "text": _search_text(agent, td),
+            },
         ).fetchone()
         assert row is not None  # an upsert always returns its row
-        conn.execute(
-            "INSERT INTO documents (id, td, agent, original, body) "
-            f"VALUES (%s, %s, %s, %s, to_tsvector('{TS_CONFIG}', %s)) ON CONFLICT (id) DO UPDATE SET "
-            "td = excluded.td, agent = excluded.agent, original = excluded.original, body = excluded.body",
-            (
-                row["id"],
-                json.dumps(td, ensure_ascii=False),
-                agent.model_dump_json(),
-                _dumps(original),
-                _search_text(agent, td),
-            ),
-        )
-        created = bool(row["inserted"])
-        self._event(conn, "thing_created" if created else "thing_updated", thing_id, td)
-        return created
+        self._notify(conn, int(row["seq"]))
+        return bool(row["inserted"])
 
-    def _event(self, conn: psycopg.Connection[Any], kind: str, thing_id: str, td: dict[str, Any] | None) -> None:
-        row = conn.execute(
-            "INSERT INTO events (type, thing_id, at, td) VALUES (%s, %s, %s, %s) RETURNING seq",
-            (kind, thing_id, self.now(), _dumps(td)),
-        ).fetchone()
-        seq = int(row["seq"]) if row else 0
-        conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(seq)))  # delivered at commit
+    def _notify(self, conn: psycopg.Connection[Any], seq: int) -> None:
+        """Wake every replica's event streams (delivered at commit); prune old events now and then."""
+        conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(seq)))
         if seq % 1000 == 0:
             conn.execute("DELETE FROM events WHERE seq <= %s", (seq - MAX_EVENTS,))
 
