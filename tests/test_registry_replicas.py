@@ -47,6 +47,13 @@ def test_a_write_on_one_replica_is_visible_on_the_other_at_once(replicas: list[s
     assert httpx.get(f"{a}/things/urn:r:1").status_code == 404
 
 
+def _wait_until(condition: Any, timeout: float = 120.0) -> None:
+    """Wait for a condition (no wall-clock assertion: a loaded machine only makes this slower)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _listen(url: str, out: list[tuple[str, str, str]], want: int, ready: threading.Event, **headers: str) -> None:
     with httpx.stream("GET", f"{url}/events", timeout=30, headers=headers) as stream:
         ready.set()
@@ -141,10 +148,10 @@ def test_kill_9_of_one_replica_under_8_writers_loses_no_acknowledged_write(tmp_p
         workers = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(8)]
         for worker in workers:
             worker.start()
-        time.sleep(1.5)
+        _wait_until(lambda: len(acknowledged) >= 16)  # load is under way on both replicas
         os.kill(proc_a.pid, signal.SIGKILL)  # mid-write: 8 writers are busy
         killed_at = len(acknowledged)
-        time.sleep(1.5)
+        _wait_until(lambda: len(acknowledged) >= killed_at + 16)  # the other replica goes on
         stop.set()
         for worker in workers:
             worker.join(30)
