@@ -36,7 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lmos_studio.registry.store import open_store  # noqa: E402
+from lmos_studio.registry.stores import open_store  # noqa: E402
 from lmos_studio.synthetic import synthetic_design  # noqa: E402
 
 TD = "application/td+json"

@@ -148,7 +148,7 @@ def registry_process(
     port = port or free_port()
     db = db or str(tmp_path / f"registry-{port}.sqlite3")
     if not seed:  # an empty, already-initialised database: no sample agents
-        from lmos_studio.registry.store import open_store
+        from lmos_studio.registry.stores import open_store
 
         store = open_store(db, seed=False)
         store.mark_seeded()

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lmos_studio.registry.store import Query, open_store
+from lmos_studio.registry.store import Query
+from lmos_studio.registry.stores import open_store
 from tests.registry_helpers import make_td, pg_schema, pg_unavailable, registry_process, registry_server
 
 pytestmark = pytest.mark.skipif(bool(pg_unavailable()), reason=pg_unavailable() or "PostgreSQL answers")

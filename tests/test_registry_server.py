@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lmos_studio.registry.server import MAX_BODY_BYTES, create_app
-from lmos_studio.registry.store import RegistryStore, open_store
+from lmos_studio.registry.store import RegistryStore
+from lmos_studio.registry.stores import open_store
 from tests.registry_helpers import STORES, make_td, registry_server, store_target
 
 TD = "application/td+json"

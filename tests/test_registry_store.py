@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from lmos_studio.errors import AgentNotFound
-from lmos_studio.registry.store import Query, RegistryStore, Store, fts_query, merge_patch, open_store
+from lmos_studio.registry.store import Query, RegistryStore, Store, fts_query, merge_patch
+from lmos_studio.registry.stores import open_store
 from lmos_studio.registry.things import TD_CONTEXT
 from tests.registry_helpers import backend, store_target  # noqa: F401  (backend: the parametrised fixture)
 

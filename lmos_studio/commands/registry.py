@@ -20,7 +20,8 @@ from lmos_studio.commands._shell import render_table
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Entry, Query, RegistryStore, open_store
+from lmos_studio.registry.store import Entry, Query, RegistryStore
+from lmos_studio.registry.stores import open_store
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
 TokenOpt = Annotated[

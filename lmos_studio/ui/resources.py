@@ -160,7 +160,7 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
 @st.cache_resource(show_spinner=False)
 def registry_store() -> RegistryStore:
     """The embedded registry (seeded from the samples on first start), or PostgreSQL when configured."""
-    from lmos_studio.registry.store import open_store
+    from lmos_studio.registry.stores import open_store
 
     return open_store(get_settings().registry_target)
 
