@@ -454,6 +454,8 @@ def _caret_quirk(section: str) -> CaretQuirk | None:
 def caret_zero_quirks(range_text: str) -> tuple[list[CaretQuirk], str]:
     """The caret-0 sections of a range where the operator does not do what npm does (`^0`, `^0.x`, `^0.*`:
     every version; `^0.0`, `^0.0.x`: none), and the whole range rewritten to npm's meaning."""
+    if _HUGE_NUMBER_RE.search(range_text):  # semver4j cannot parse it: no quirk, the range matches nothing
+        return [], range_text
     sections = _sections(range_text)
     quirks, rewritten = [], []
     for section in sections:
