@@ -16,6 +16,7 @@ from typing import Any, Literal
 from lmos_studio.canary import CanaryFinding, canary_findings, make_canary
 from lmos_studio.errors import VersionError
 from lmos_studio.impact import LabelledQuery, RouteChange, read_queries, routing_impact
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Channel, Design, Group, TrustEdge
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
 from lmos_studio.versions import parse_version, range_subsumes, satisfies
@@ -146,9 +147,10 @@ class _Resolved:
 
 def _resolve(design: Design) -> _Resolved:
     result: dict[str, Resolution | VersionError] = {}
+    index = AgentIndex(design.agents)
     for channel in design.channels:
         try:
-            result[channel.key] = resolve_channel(channel, design.agents)
+            result[channel.key] = resolve_channel(channel, design.agents, index=index)
         except VersionError as exc:  # the operator would fail the reconcile: a change, not a crash
             result[channel.key] = exc
     return _Resolved(result)

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from lmos_studio.errors import VersionError
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Design
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
@@ -83,11 +84,11 @@ _FIXES = {
 }
 
 
-def _why(unresolved: Unresolved, resolution: Resolution, agents: Sequence[Agent]) -> list[str]:
+def _why(unresolved: Unresolved, resolution: Resolution, agents: AgentIndex) -> list[str]:
     """Which filter keeps the requirement unresolved: version, name, or tenant/channel/subset/namespace."""
     if unresolved.cause == "no-version-in-range":
         return ["version"]
-    providers = [a for a in agents if a.capability(unresolved.required.name)]
+    providers = agents.providers(unresolved.required.name)
     whys: dict[str, None] = {}
     for agent in providers:
         for reason in mismatch_reasons(agent, resolution.channel):
@@ -98,7 +99,7 @@ def _why(unresolved: Unresolved, resolution: Resolution, agents: Sequence[Agent]
     return list(whys) or ["name"]
 
 
-def _unresolved(resolutions: Sequence[Resolution], agents: Sequence[Agent]) -> Iterator[Finding]:
+def _unresolved(resolutions: Sequence[Resolution], agents: AgentIndex) -> Iterator[Finding]:
     for resolution in resolutions:
         channel = resolution.channel
         for miss in resolution.unresolved:
@@ -344,7 +345,7 @@ def lint_design(
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     findings = [
-        *_unresolved(resolutions, design.agents),
+        *_unresolved(resolutions, AgentIndex(design.agents)),
         *_invalid_versions(design),
         *_orphans(design, resolutions),
         *_unknown_targets(design, index),

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from lmos_studio.errors import EditError
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, Group, TrustEdge
 from lmos_studio.names import dns1123_label_problem
-from lmos_studio.resolve import Resolution, resolve_channel
+from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
 
 
@@ -48,8 +48,7 @@ def without_invalid_versions(design: Design) -> Design:
 
 def safe_resolutions(design: Design) -> list[Resolution]:
     """Every Channel resolved as the operator would, ignoring non-SemVer provided versions (lint reports them)."""
-    clean = without_invalid_versions(design)
-    return [resolve_channel(c, clean.agents) for c in clean.channels]
+    return resolve_design(without_invalid_versions(design))
 
 
 @dataclass
