@@ -60,6 +60,7 @@ class RefIndex:
     by_key: dict[str, Agent] = field(init=False)
     by_name: dict[str, list[Agent]] = field(init=False)
     groups: dict[str, Group] = field(init=False)
+    _channels: dict[str, list[Channel]] = field(init=False)  # by name and by ns/name
     _members: dict[str, tuple[Agent, ...]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -68,6 +69,10 @@ class RefIndex:
         for agent in self.design.agents:
             self.by_name.setdefault(agent.name, []).append(agent)
         self.groups = {g.name: g for g in self.design.groups}
+        self._channels = {}
+        for channel in self.design.channels:
+            for ref in dict.fromkeys((channel.name, channel.key)):
+                self._channels.setdefault(ref, []).append(channel)
 
     def agents_named(self, ref: str) -> tuple[Agent, ...]:
         """Agents a plain ref names: `ns/name` or a bare name (every namespace)."""
@@ -76,7 +81,7 @@ class RefIndex:
         return tuple(self.by_name.get(ref, ()))
 
     def channels_named(self, name: str) -> tuple[Channel, ...]:
-        return tuple(c for c in self.design.channels if name in (c.name, c.key))
+        return tuple(self._channels.get(name, ()))
 
     def channel_members(self) -> dict[str, tuple[Agent, ...]]:
         """Channel key → the agents resolution wires into it."""

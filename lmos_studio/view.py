@@ -18,6 +18,7 @@ import networkx as nx
 import pyvis
 from pyvis.edge import Edge
 from pyvis.network import Network
+from pyvis.node import Node
 
 from lmos_studio.graph import AGENT, CHANNEL, GROUP, TRUST, Highlight, Position, layout
 
@@ -131,7 +132,8 @@ def build_network(
                 if node in lit.nodes
                 else {"opacity": DIMMED_OPACITY}
             )
-        net.add_node(
+        _append_node(
+            net,
             node,
             label=label_text(str(data["label"])),
             title=_node_tooltip(node, data),
@@ -146,6 +148,16 @@ def build_network(
         if u in known and v in known:  # checked here once: Network.add_edge scans its node list per edge (O(n·e))
             net.edges.append(Edge(u, v, directed=True, **_edge_style(u, v, key, data, lit, edge_labels)).options)
     return net
+
+
+def _append_node(net: Network, node: str, *, label: str, **options: Any) -> None:
+    """What `Network.add_node` does, without its duplicate check that scans a list (O(n) per node, so
+    quadratic): networkx node ids are unique already."""
+    shape, color = options.pop("shape", "dot"), options.pop("color", "#97c2fc")
+    entry = Node(node, shape, label=label or node, color=color, font_color=net.font_color, **options)
+    net.nodes.append(entry.options)
+    net.node_ids.append(node)
+    net.node_map[node] = entry.options
 
 
 def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highlight, labels: bool) -> dict[str, Any]:
