@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from lmos_studio import LmosStudioError, summary
+from lmos_studio import LmosStudioError
 from lmos_studio.ui import resources, state, widgets
+
+EXPANDED_CHANNELS_MAX = 20  # above this, one table of channels and the details of a chosen one (reruns stay cheap)
 
 design = state.current_design()
 st.title(f"Overview · {design.name}")
@@ -12,6 +14,7 @@ if design.description:
 
 try:
     resolutions = resources.resolutions(design)
+    channels, agents, requirements = resources.overview_tables(design)
 except LmosStudioError as exc:
     widgets.show_error(exc)
     st.stop()
@@ -22,13 +25,19 @@ right.metric("Channels", len(design.channels))
 third.metric("Resolved", f"{sum(r.resolved for r in resolutions)} / {len(resolutions)}")
 
 st.subheader("Channels")
-for resolution in resolutions:
+shown = resolutions
+if len(resolutions) > EXPANDED_CHANNELS_MAX:
+    st.dataframe(channels, hide_index=True, width="stretch", height=280)
+    keys = [r.channel.key for r in resolutions]
+    chosen = st.selectbox("Requirements of channel", keys, key="overview_channel")
+    shown = [resolutions[keys.index(chosen)]] if chosen in keys else []
+for resolution in shown:
     channel = resolution.channel
     with st.expander(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}", expanded=True):
         st.markdown(widgets.status_badge(resolution) + f" · {len(resolution.agents)} agents wired")
-        st.table(summary.requirement_rows(resolution))
+        st.table(requirements[channel.key])
 if not resolutions:
     st.info("This design has no Channels: add one, or route over all agents in the Playground.")
 
 st.subheader("Agents")
-st.dataframe(summary.agent_rows(design), hide_index=True, width="stretch")
+st.dataframe(agents, hide_index=True, width="stretch")

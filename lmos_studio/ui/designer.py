@@ -15,8 +15,8 @@ import streamlit as st
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats.design_file import design_from_text, write_design
-from lmos_studio.graph import GraphFilter, Highlight, filter_options, highlight_agent, highlight_objects
-from lmos_studio.lint import Finding, finding_rows
+from lmos_studio.graph import GraphFilter, Highlight, highlight_agent, highlight_objects
+from lmos_studio.lint import Finding
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
     add_agents,
@@ -26,7 +26,6 @@ from lmos_studio.trust import (
     create_group,
     dissolve_group,
     protocol_options,
-    ref_options,
     remove_members,
     remove_trust_edge,
     rename_group,
@@ -111,8 +110,7 @@ def _save(path: str) -> None:
 
 def filters(design: Design) -> GraphFilter:
     """Tenant, channel label, subset and group/channel select boxes."""
-    graph, _ = resources.design_graph(design)
-    options = filter_options(graph)
+    options = resources.designer_choices(design).filters
     cols = st.columns(4)
     labels = {"tenant": "Tenant", "channel": "Channel label", "subset": "Subset", "group": "Group or channel"}
     values = [
@@ -125,14 +123,16 @@ def filters(design: Design) -> GraphFilter:
 def selection(design: Design, finding: Finding | None) -> Highlight:
     """Select an agent or a trust edge; the selection (or a chosen finding) is highlighted on the graph."""
     graph, _ = resources.design_graph(design)
-    agents = [a.key for a in design.agents]
+    choices = resources.designer_choices(design)
+    agents = choices.agent_keys
     chosen = st.session_state.get(state.SELECTED_AGENT)
-    if chosen and chosen not in agents:  # another page may select by name
-        st.session_state[state.SELECTED_AGENT] = next((a.key for a in design.agents if a.name == chosen), ALL)
+    if chosen and chosen not in resources.ref_index(design).by_key:  # another page may select by name
+        named = resources.ref_index(design).agents_named(chosen)
+        st.session_state[state.SELECTED_AGENT] = named[0].key if named else ALL
     agent = st.selectbox("Agent", [ALL, *agents], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)")
-    edges = [e.key for e in design.trust_edges]
+    edges = choices.edge_keys
     _take_pending(EDGE)
-    if st.session_state.get(EDGE) not in (ALL, None, *edges):
+    if st.session_state.get(EDGE) not in (ALL, None) and st.session_state.get(EDGE) not in set(edges):
         st.session_state[EDGE] = ALL
     edge = st.selectbox("Trust edge", [ALL, *edges], key=EDGE, format_func=lambda v: v or "(none)")
     if finding is not None:
@@ -154,7 +154,7 @@ def findings(design: Design) -> Finding | None:
         st.success("No findings.")
         return None
     event = st.dataframe(
-        finding_rows(found),
+        resources.finding_table(design),
         hide_index=True,
         width="stretch",
         height=260,
@@ -176,7 +176,7 @@ def group_editor(design: Design) -> None:
     """Create, rename, change members of, or dissolve a custom group (channels are computed, not edited)."""
     tag = design.digest()[:12]
     names = [g.name for g in design.groups]
-    agents = list(dict.fromkeys(a.name for a in design.agents))
+    agents = resources.designer_choices(design).agent_names
     _take_pending(GROUP)
     if st.session_state.get(GROUP) not in (None, NEW_GROUP, *names):
         st.session_state[GROUP] = NEW_GROUP
@@ -216,7 +216,7 @@ def trust_editor(design: Design) -> None:
     key = st.session_state.get(EDGE) or ""
     current = trust_edge(design, key) if key else None
     tag = f"{design.digest()[:12]}_{key}"
-    refs = ref_options(design)
+    refs = list(resources.designer_choices(design).refs)
     st.caption(f"Editing {key}" if current else "New trust edge (select an edge above to edit it)")
     cols = st.columns(2)
     caller = cols[0].selectbox(
@@ -231,14 +231,14 @@ def trust_editor(design: Design) -> None:
         key=f"designer_te_callee_{tag}",
         index=refs.index(current.callee) if current and current.callee in refs else 0,
     )
-    caps = capability_options(design, callee)
+    caps = capability_options(design, callee, index=resources.ref_index(design))
     chosen = st.multiselect(
         "Capabilities (none = all)",
         caps,
         key=f"designer_te_caps_{tag}_{callee}",
         default=[c for c in (current.capabilities if current else ()) if c in caps],
     )
-    protocols = ["", *protocol_options(design, callee)]
+    protocols = ["", *protocol_options(design, callee, index=resources.ref_index(design))]
     protocol = st.selectbox(
         "Protocol",
         protocols,
