@@ -338,6 +338,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 50_000])
     parser.add_argument("--skip", nargs="*", default=[], choices=["pages", "registry", "cli"])
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--at", type=int, default=10_000, help="Size for whole-process, page and registry figures.")
     parser.add_argument("--keep", type=Path, help="Keep the generated designs and HTML in this folder.")
     parser.add_argument("--pages-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS / "scale.json")
@@ -348,6 +349,8 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="lmos-scale-"))
     folder.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Any] = {"machine_before": load(), "targets": TARGETS, "generator": {}, "in_process": {}}
+    figures["command"] = " ".join(["python benchmarks/scale.py", *sys.argv[1:]])
+    figures["whole_process_pages_registry_at"] = args.at
     started = time.perf_counter()
     try:
         for n in sorted(args.sizes):
@@ -356,16 +359,16 @@ def main() -> None:
             print(f"generated {n}: {gen}", flush=True)
             figures["in_process"][str(n)] = in_process(path, folder)
             print(f"in-process {n}: {figures['in_process'][str(n)]}", flush=True)
-            if n == 10_000 and "cli" not in args.skip:
+            if n == args.at and "cli" not in args.skip:
                 figures["whole_process_10000"] = whole_process(path, folder)
                 print(f"whole process: {figures['whole_process_10000']}", flush=True)
-            if n == 10_000 and "pages" not in args.skip:
+            if n == args.at and "pages" not in args.skip:
                 figures["pages_10000"] = pages(path)
                 print(f"pages: {figures['pages_10000']}", flush=True)
         figures["growth_exponents"] = growth({int(k): v for k, v in figures["in_process"].items()})
         if "registry" not in args.skip:
             try:
-                figures["registry_10000"] = registry(10_000, folder, args.queries)
+                figures["registry_10000"] = registry(args.at, folder, args.queries)
             except Exception as exc:  # the registry is optional here: report, do not lose the other figures
                 figures["registry_10000"] = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"registry: {figures['registry_10000']}", flush=True)
