@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from lmos_studio.config import SAMPLES_DIR, get_settings
+from lmos_studio.errors import VersionError
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Design
@@ -121,12 +122,27 @@ def router_names() -> list[str]:
     return list(select.router_names())
 
 
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
+def _resolution_by_key(design: Design) -> dict[str, Resolution]:
+    """Channel key → its resolution, for keys that name exactly one channel."""
+    found = resolutions(design)
+    counts: dict[str, int] = {}
+    for resolution in found:
+        counts[resolution.channel.key] = counts.get(resolution.channel.key, 0) + 1
+    return {r.channel.key: r for r in found if counts[r.channel.key] == 1}
+
+
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
 def routing_table_of(design: Design, key: str) -> RoutingTable:
-    """The routing table of one channel key ("" = all agents)."""
+    """The routing table of one channel key ("" = all agents), from the design's cached resolution."""
     from lmos_studio.routing.evaluate import table_for
+    from lmos_studio.routing.table import table_for_resolution
 
-    return table_for(design, key)
+    try:
+        resolution = _resolution_by_key(design).get(key) if key and design.channels else None
+    except VersionError:  # another channel meets a non-SemVer version: resolve this one alone
+        resolution = None
+    return table_for_resolution(resolution) if resolution is not None else table_for(design, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
