@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 the check found problems (UNRESOLVED channels, lint err
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -62,6 +63,7 @@ def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None
 def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
     """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
     result = load_design(paths)
+    gc.freeze()  # the design lives until the command exits: spare the collector re-walking it (large designs)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if namespace:
