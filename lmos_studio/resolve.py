@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
@@ -154,23 +154,40 @@ def _why_not(
 
 def _mismatch(name: str, agents: AgentIndex, channel: Channel) -> str:
     agent = agents.named(name)[0]
-    return "; ".join(mismatch_reasons(agent, channel)) or "filtered out"
+    return "; ".join(m.text for m in mismatch_reasons(agent, channel)) or "filtered out"
 
 
-def mismatch_reasons(agent: Agent, channel: Channel) -> list[str]:
+Filter = Literal["namespace", "subset", "tenant", "channel"]  # the operator's candidate filters, in order
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One candidate filter an agent fails for a channel, and the sentence that says how."""
+
+    filter: Filter
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def mismatch_reasons(agent: Agent, channel: Channel) -> list[Mismatch]:
     """Why an agent is not a candidate of a channel, in the operator's filter order."""
     reasons = []
     if agent.namespace != channel.namespace:
-        reasons.append(f"namespace {agent.namespace} ≠ {channel.namespace}")
+        reasons.append(Mismatch("namespace", f"namespace {agent.namespace} ≠ {channel.namespace}"))
     if agent.subset != channel.subset:
-        reasons.append(f"subset {agent.subset} ≠ {channel.subset}")
+        reasons.append(Mismatch("subset", f"subset {agent.subset} ≠ {channel.subset}"))
     if agent.supported_tenants and channel.tenant not in agent.supported_tenants:
-        reasons.append(f"tenant {channel.tenant} not in {list(agent.supported_tenants)}")
+        reasons.append(Mismatch("tenant", f"tenant {channel.tenant} not in {list(agent.supported_tenants)}"))
     if channel.channel not in agent.supported_channels:
         reasons.append(
-            f"channel {channel.channel} not in {list(agent.supported_channels)}"
-            if agent.supported_channels
-            else "supportedChannels is empty (matches no channel)"
+            Mismatch(
+                "channel",
+                f"channel {channel.channel} not in {list(agent.supported_channels)}"
+                if agent.supported_channels
+                else "supportedChannels is empty (matches no channel)",
+            )
         )
     return reasons
 
@@ -220,7 +237,7 @@ def _no_candidates_reason(channel: Channel, agents: AgentIndex) -> str:
     same_ns = agents.in_namespace(channel.namespace, limit=2)
     counts = {"subset": fails.subset, "tenant": fails.tenant, "channel": fails.channel}
     detail = ", ".join(f"{n} fail the {k} filter" for k, n in counts.items() if n)
-    example = "; ".join(f"{a.name}: {', '.join(mismatch_reasons(a, channel))}" for a in same_ns[:2])
+    example = "; ".join(f"{a.name}: {', '.join(m.text for m in mismatch_reasons(a, channel))}" for a in same_ns[:2])
     return (
         f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
         f"subset={channel.subset} ({fails.in_namespace} agents in namespace {channel.namespace}: {detail}; "

@@ -135,14 +135,13 @@ def _resolution_by_key(design: Design) -> dict[str, Resolution]:
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
 def routing_table_of(design: Design, key: str) -> RoutingTable:
     """The routing table of one channel key ("" = all agents), from the design's cached resolution."""
-    from lmos_studio.routing.evaluate import table_for
-    from lmos_studio.routing.table import table_for_resolution
+    from lmos_studio.routing.table import routing_table, table_for_resolution
 
     try:
         resolution = _resolution_by_key(design).get(key) if key and design.channels else None
     except VersionError:  # another channel meets a non-SemVer version: resolve this one alone
         resolution = None
-    return table_for_resolution(resolution) if resolution is not None else table_for(design, key)
+    return table_for_resolution(resolution) if resolution is not None else routing_table(design, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
@@ -303,14 +302,14 @@ class ExportViews:
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
 def export_views(design: Design, options: ExportOptions) -> ExportViews:
     """Summary, file tree and report tables of `export_bundle(design, options)`."""
-    from lmos_studio.ui import export as ui
+    from lmos_studio.export.bundle import file_tree
 
     bundle, files, _ = export_bundle(design, options)
     return ExportViews(
-        summary=ui.validation_summary(bundle),
-        file_tree=ui.file_tree(list(files)),
+        summary=bundle.validation_summary(),
+        file_tree=file_tree(list(files)),
         files=tuple(files),
         validation=table(bundle.validation.rows),
-        policy_counts=ui.policy_summary(bundle),
+        policy_counts=bundle.policy_counts(),
         policy=table(bundle.policy.to_rows()),
     )
