@@ -49,7 +49,7 @@ def _counts(channel: Channel, pool: list[Agent]) -> dict[str, int]:
         if agent.namespace != channel.namespace:
             continue
         for reason in mismatch_reasons(agent, channel):
-            counts["channel" if reason.startswith("supportedChannels") else reason.split(" ", 1)[0]] += 1
+            counts[reason.filter] += 1
     return counts
 
 
