@@ -38,7 +38,7 @@ from lmos_studio.routing.select import get_router  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_DATA = REPO.parent / "shared" / "reference" / "lmos-router-benchmark"
-INFORMAL = Path(__file__).parent / "data" / "informal.csv"  # our own paraphrases, a generalisation check
+INFORMAL = Path(__file__).parent / "data" / "informal-dev.csv"  # our own paraphrases, a generalisation check
 FOLDS = 5
 FEW_SHOT = 5  # examples per intent in the few-shot setting
 EVAL_QUERIES = 5000  # size of the timed evaluation (the size of lmos-router's test.csv)
@@ -162,7 +162,7 @@ def cross_validate(
 
 
 def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) -> dict[str, Any]:
-    """Accuracy on our own informal paraphrases (benchmarks/data/informal.csv, never used for training)."""
+    """Accuracy on our own informal paraphrases (benchmarks/data/informal-dev.csv, never used for training)."""
     with data.open(newline="") as f:
         queries = [Row(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
     capabilities = {c.capability for c in table.candidates}
