@@ -20,7 +20,7 @@ from lmos_studio.errors import DesignFileError, VersionError
 from lmos_studio.formats.yamlio import read_text
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution
-from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
+from lmos_studio.routing.base import FittedRouter, Router, RoutingTable, route_fitted
 from lmos_studio.routing.table import all_agents_table, table_for_resolution
 
 RESOLUTION = "resolution"
@@ -175,22 +175,35 @@ class _RouterSide:
     def __init__(self, router: Router, design: Design, resolutions: Resolutions) -> None:
         self.router, self.design, self.resolutions = router, design, resolutions
         self.fitted: dict[str, FittedRouter | None] = {}
+        self.answers: dict[tuple[str, str], Answer] = {}
 
     def table(self, ref: str) -> RoutingTable | None:
         if not ref:
             return all_agents_table(self.design)
         key = channel_key(self.design, ref)
         resolution = self.resolutions.get(key) if key else None
-        return table_for_resolution(resolution) if isinstance(resolution, Resolution) else None
+        return table_for_resolution(resolution, self.design.routing) if isinstance(resolution, Resolution) else None
+
+    def prefetch(self, table: RoutingTable | None, texts: Sequence[str]) -> None:
+        """Route the texts not answered yet in this table as one batch."""
+        if table is None or not table.candidates:
+            return
+        missing = list(dict.fromkeys(t for t in texts if (table.channel, t) not in self.answers))
+        if not missing:
+            return
+        if table.channel not in self.fitted:
+            self.fitted[table.channel] = self.router.fit(table)
+        fitted = self.fitted[table.channel]
+        results = route_fitted(fitted, missing) if fitted else []
+        for text, result in zip(missing, results, strict=True):
+            best = result.best
+            self.answers[(table.channel, text)] = (best.agent, best.capability) if best else ("", "")
 
     def answer(self, query: LabelledQuery, table: RoutingTable | None) -> Answer:
         if table is None or not table.candidates:
             return ("", "")
-        if table.channel not in self.fitted:
-            self.fitted[table.channel] = self.router.fit(table)
-        fitted = self.fitted[table.channel]
-        best = fitted.route(query.text, top_k=1).best if fitted else None
-        return (best.agent, best.capability) if best else ("", "")
+        self.prefetch(table, [query.text])
+        return self.answers[(table.channel, query.text)]
 
 
 def _load_router(name: str) -> Router | None:
@@ -226,6 +239,13 @@ def routing_impact(
         else:
             sides = (_RouterSide(loaded, old, resolutions[0]), _RouterSide(loaded, new, resolutions[1]))
             impact.method = getattr(loaded, "name", router)
+            refs = list(dict.fromkeys(q.channel for q in items))
+            for ref in refs:  # one batch per channel and side (a table both sides share is not routed)
+                pair = (sides[0].table(ref), sides[1].table(ref))
+                if pair[0] != pair[1]:
+                    texts = [q.text for q in items if q.channel == ref]
+                    sides[0].prefetch(pair[0], texts)
+                    sides[1].prefetch(pair[1], texts)
     for query in items:
         if sides is None:
             before = _by_resolution(old, resolutions[0], query)

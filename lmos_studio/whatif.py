@@ -15,7 +15,7 @@ from typing import Any, Literal
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, Design
 from lmos_studio.resolve import Resolution, resolve_design
-from lmos_studio.routing.base import FittedRouter, Match, Router, RoutingTable
+from lmos_studio.routing.base import FittedRouter, Match, Router, RoutingTable, route_fitted
 from lmos_studio.routing.evaluate import channel_key
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.table import ALL_AGENTS, all_agents_table, routing_table
@@ -249,12 +249,19 @@ class _Routes:
         self.fitted: dict[RoutingTable, FittedRouter] = {}
         self.answers: dict[tuple[RoutingTable, str], str] = {}
 
-    def route(self, table: RoutingTable, query: str) -> str:
-        if (table, query) not in self.answers:
-            if table not in self.fitted:
-                self.fitted[table] = self.router.fit(table)
-            best: Match | None = self.fitted[table].route(query, top_k=1).best
+    def prefetch(self, table: RoutingTable, queries: Sequence[str]) -> None:
+        """Route every query not answered yet in this table, as one batch."""
+        missing = list(dict.fromkeys(q for q in queries if (table, q) not in self.answers))
+        if not missing:
+            return
+        if table not in self.fitted:
+            self.fitted[table] = self.router.fit(table)
+        for query, result in zip(missing, route_fitted(self.fitted[table], missing), strict=True):
+            best: Match | None = result.best
             self.answers[(table, query)] = f"{best.agent}/{best.capability}" if best else NONE
+
+    def route(self, table: RoutingTable, query: str) -> str:
+        self.prefetch(table, [query])
         return self.answers[(table, query)]
 
 
@@ -266,10 +273,16 @@ def what_if(
     routes = _Routes(router)
     items = [("test", t.name or t.query, t.query, t.channel, t.expect_agent) for t in design.routing_tests]
     items += [("query", f"line {q.line}", q.text, q.channel, q.agent) for q in queries]
+    keys = {ref: channel_key(design, ref) for ref in dict.fromkeys(item[3] for item in items)}
+    tables = {key: (_table(design, key), _table(after, key)) for key in dict.fromkeys(keys.values())}
+    for key, pair in tables.items():  # one batch per table and side
+        texts = [item[2] for item in items if keys[item[3]] == key]
+        for table in pair:
+            routes.prefetch(table, texts)
     changed = []
     for source, name, text, ref, expected in items:
-        key = channel_key(design, ref)
-        old, new = routes.route(_table(design, key), text), routes.route(_table(after, key), text)
+        key = keys[ref]
+        old, new = routes.route(tables[key][0], text), routes.route(tables[key][1], text)
         if old != new:
             changed.append(RouteChange(source, name, text, key, expected, old, new))
     return WhatIf(

@@ -111,10 +111,15 @@ def test_empty_query_and_empty_table_route_nowhere() -> None:
     assert StatisticalRouter().fit(RoutingTable("", ())).route("hello").matches == ()
 
 
-def test_single_candidate_always_answers() -> None:
+def test_single_candidate_answers_unless_nothing_fits() -> None:
     one = RoutingTable("", (SHOP.candidates[0],))
-    best = StatisticalRouter().fit(one).route("something unrelated").best
+    fitted = StatisticalRouter().fit(one)
+    unrelated = fitted.route("something unrelated")
+    assert unrelated.no_match and unrelated.best is None and unrelated.matches[0].agent == "order-agent"
+    best = fitted.route("cancel the order please").best
     assert best is not None and best.agent == "order-agent"
+    always = StatisticalRouter().fit(RoutingTable("", (SHOP.candidates[0],), min_score=0.0))
+    assert always.route("something unrelated").best is not None  # the design's minScore 0: always answer
 
 
 def test_blend_weights_move_from_descriptions_to_examples() -> None:

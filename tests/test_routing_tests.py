@@ -75,9 +75,28 @@ def test_cli_route_contract() -> None:
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"channel", "router", "matches"} and data["channel"] == "default/acme-web-stable"
-    assert data["matches"][0]["agent"] == "billing-agent-stable"
+    assert set(data) == {"channel", "router", "match", "fit", "threshold", "matches"}
+    assert data["channel"] == "default/acme-web-stable"
+    assert data["matches"][0]["agent"] == "billing-agent-stable" and data["match"] == data["matches"][0]
     assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
+    assert 0 <= data["threshold"] <= 1 and data["fit"] >= data["threshold"]
+
+
+def test_cli_route_says_no_agent_fits_out_of_scope_with_ranked_candidates() -> None:
+    result = run_cli("route", str(ACME), "-c", "default/acme-web-stable", "-o", "json", "tell me a joke about cats")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["match"] is None and len(data["matches"]) >= 2 and data["fit"] < data["threshold"]
+    table = run_cli("route", str(ACME), "-c", "default/acme-web-stable", "-o", "table", "tell me a joke about cats")
+    assert "no agent of this channel would answer" in table.stdout
+    forced = run_cli("route", str(ACME), "-c", "default/acme-web-stable", "--min-score", "0", "tell me a joke")
+    assert json.loads(forced.stdout)["match"] is not None
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1"])
+def test_cli_min_score_out_of_range_is_exit_2(value: str) -> None:
+    result = run_cli("route", str(ACME), "--min-score", value, "show my bill")
+    assert result.returncode == 2 and "--min-score is" in result.stderr and "from 0 to 1" in result.stderr
 
 
 def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
@@ -87,6 +106,10 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
     assert set(data) == {
         "n",
         "accuracy",
+        "in_scope_accuracy",
+        "out_of_scope_recall",
+        "false_rejects",
+        "n_out_of_scope",
         "capability_accuracy",
         "macro_f1",
         "per_agent",
@@ -194,3 +217,33 @@ def test_cli_table_outputs(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(capsys, "whatif", str(ACME), "--disable-agent", "weather-agent", "-o", "table") == 0
     assert "lmos-demo/acme-web-stable" in capsys.readouterr().out
     assert routing_commands.DEFAULT_ROUTER == DEFAULT_ROUTER
+
+
+def test_cli_eval_scores_out_of_scope_rows_and_refuses_unknown_agents(tmp_path: Path) -> None:
+    queries = tmp_path / "q.csv"
+    queries.write_text("query,agent\nshow my bill,billing-agent-stable\ntell me a joke about cats,\n")
+    result = run_cli("eval", str(ACME), str(queries), "-c", "default/acme-web-stable", "-r", "statistical")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["n_out_of_scope"] == 1 and data["out_of_scope_recall"] == 1.0 and data["false_rejects"] == 0
+    assert data["in_scope_accuracy"] == 1.0 and "(none)" in data["confusion"]["labels"]
+    queries.write_text("query,agent\nshow my bill,billing-agent-stable\nwhat's on,weather-agent\n")
+    bad = run_cli("eval", str(ACME), str(queries), "-c", "default/acme-web-stable", "-r", "statistical")
+    assert bad.returncode == 2 and f"{queries}:3: agent: agent 'weather-agent' is not an agent" in bad.stderr
+    out_of_range = run_cli("eval", str(ACME), str(queries), "--min-score", "2")
+    assert out_of_range.returncode == 2 and "--min-score is 2.0" in out_of_range.stderr
+
+
+def test_a_routing_test_can_expect_no_agent() -> None:
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.routing.statistical import StatisticalRouter
+
+    design = read_design(ACME).replace(
+        routing_tests=(
+            RoutingTest(query="tell me a joke about cats", channel="acme-web-stable", name="out of scope"),
+            RoutingTest(query="show my bill", channel="acme-web-stable", name="in scope"),
+        )
+    )
+    outcomes = run_routing_tests(design, router=StatisticalRouter())
+    assert [o.passed for o in outcomes] == [True, False]
+    assert outcomes[1].message.startswith("expected no agent, routed to billing-agent-stable")

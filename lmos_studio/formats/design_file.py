@@ -13,7 +13,7 @@ apiVersion: studio.lmos.eclipse/v1alpha1
 kind: StudioDesign
 metadata: {name: acme}
 spec: {description, agents: [{name, namespace?, endpoints, security, workload, source}],
-       groups, trustEdges, routingTests, layout}
+       groups, trustEdges, routingTests, routing: {minScore, vocabulary}, layout}
 ```
 """
 
@@ -45,6 +45,7 @@ from lmos_studio.model import (
     Design,
     Endpoint,
     Group,
+    RoutingSettings,
     RoutingTest,
     SecurityScheme,
     TrustEdge,
@@ -74,6 +75,7 @@ class _StudioSpec(BaseModel):
     groups: tuple[Group, ...] = ()
     trust_edges: tuple[TrustEdge, ...] = ()
     routing_tests: tuple[RoutingTest, ...] = ()
+    routing: RoutingSettings = RoutingSettings()
     layout: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -233,6 +235,7 @@ def _finish(reader: _Reader, files: list[str], name: str | None) -> LoadResult:
         groups=spec.groups,
         trust_edges=spec.trust_edges,
         routing_tests=spec.routing_tests,
+        routing=spec.routing,
         layout=spec.layout,
         other_resources=tuple(reader.others),
         studio_extras=dict(spec.model_extra or {}),
@@ -301,6 +304,9 @@ def _studio_document(design: Design) -> dict[str, Any]:
     ):
         if items:
             spec[key] = [_dump_model(item) for item in items]
+    routing = _dump_model(design.routing)
+    if routing:
+        spec["routing"] = routing
     if design.layout:
         spec["layout"] = design.layout
     spec.update(design.studio_extras)
