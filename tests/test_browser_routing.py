@@ -60,3 +60,17 @@ def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp
     main.locator("input[type=file]").first.set_input_files(str(bad))
     expect(main.get_by_text(re.compile(r"bad\.csv:3: 1 fields, but the header has 2"))).to_be_visible(timeout=LOAD_MS)
     expect(main.locator("b", has_text="oops")).to_have_count(0)
+
+
+def test_playground_says_no_agent_for_an_out_of_scope_message(start_app: StartApp, page: Any) -> None:
+    page.goto(start_app() + "/playground")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
+    box = main.get_by_label("Customer message")
+    box.fill("tell me a joke about cats")
+    box.press("Enter")
+    expect(main.get_by_role("heading", name="default/acme-web-stable")).to_be_visible(timeout=LOAD_MS)
+    no_agent = main.get_by_text(re.compile(r"No agent of this channel would answer"))
+    expect(no_agent.first).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("Nearest candidates (none would answer):").first).to_be_visible()
+    expect(main.get_by_text(re.compile(r"· score \d"))).to_have_count(0)  # no green answer box anywhere

@@ -90,3 +90,12 @@ def test_evaluate_runs_routing_tests_and_whatif() -> None:
     assert set(channels["after"]) == {"UNRESOLVED"}
     routes = next(f for f in frames if "effect" in f.columns)
     assert "show me my bill please" in set(routes["query"])
+
+
+def test_playground_greys_the_candidates_when_no_agent_fits() -> None:
+    at = open_page("playground")
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    assert not at.exception, at.exception
+    assert not at.success and at.warning
+    assert all(w.value.startswith("No agent of this channel would answer") for w in at.warning)
+    assert at.session_state["selected_agent"] is None

@@ -18,7 +18,7 @@ import streamlit as st
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.model import Design, RoutingTest
-from lmos_studio.routing.base import Match
+from lmos_studio.routing.base import Match, RouteResult
 from lmos_studio.routing.evaluate import (
     Evaluation,
     comparison_rows,
@@ -35,6 +35,7 @@ from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Change, what_if
 
 ALL_AGENTS_LABEL = "(all agents)"
+NO_AGENT_CHOICE = "(no agent should answer)"
 RESULTS = "evaluate_results"  # session key: (signature, [Evaluation]) of the last labelled-set run
 TEST_RESULTS = "routing_test_results"
 WHATIF_RESULT = "whatif_result"
@@ -73,14 +74,33 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                 best = result.best
                 st.markdown(f"**{router}** · answered by `{result.router}` · {result.latency_ms:.1f} ms")
                 if best is None:
-                    st.warning("No agent matches this query in this channel.")
+                    st.warning(no_agent_text(result), icon=":material/block:")
+                    if result.matches:
+                        st.caption("Nearest candidates (none would answer):")
+                        st.dataframe(
+                            pd.DataFrame(match_rows(result)).style.set_properties(**{"color": "#9e9e9e"}),
+                            hide_index=True,
+                            width="stretch",
+                        )
                     continue
                 chosen.setdefault(key, best)
                 st.success(f"{best.agent} · {best.capability} · score {best.score:.3f}", icon=":material/check:")
+                if result.fit is not None and result.threshold is not None:
+                    st.caption(f"fit {result.fit:.2f} ≥ threshold {result.threshold:.2f}")
                 st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
                 if result.usage:
                     st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
     return chosen
+
+
+def no_agent_text(result: RouteResult) -> str:
+    """What the Playground says when no agent of a channel would answer, and why."""
+    if result.matches and result.fit is not None and result.threshold is not None:
+        return (
+            f"No agent of this channel would answer: the message fits nothing the channel handles "
+            f"(fit {result.fit:.2f} < threshold {result.threshold:.2f})."
+        )
+    return "No agent of this channel would answer."
 
 
 def agent_key(design: Design, channel_key: str, agent: str) -> str:
@@ -128,16 +148,17 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
         st.markdown("**Add as routing test**")
         keys = list(chosen) or [ALL_AGENTS]
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
-        agents = sorted({a.name for a in design.agents})
-        first = chosen[key].agent if key in chosen else ""
+        agents = [NO_AGENT_CHOICE, *sorted({a.name for a in design.agents})]
+        first = chosen[key].agent if key in chosen else NO_AGENT_CHOICE
         agent = st.selectbox(
             "Expected agent", agents, index=agents.index(first) if first in agents else 0, key="new_test_agent"
         )
         capability = st.text_input("Expected capability (optional)", key="new_test_capability")
         name = st.text_input("Test name (optional)", key="new_test_name")
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
+            expected = "" if agent == NO_AGENT_CHOICE else agent
             test = RoutingTest(
-                query=query, expect_agent=agent, channel=key, expect_capability=capability.strip(), name=name.strip()
+                query=query, expect_agent=expected, channel=key, expect_capability=capability.strip(), name=name.strip()
             )
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
@@ -216,11 +237,19 @@ def confusion_chart(evaluation: Evaluation) -> alt.LayerChart:
 def show_evaluation(evaluation: Evaluation) -> None:
     m = evaluation.metrics
     cols = st.columns(5)
-    cols[0].metric("Accuracy", f"{m.accuracy:.1%}")
+    cols[0].metric("Accuracy", f"{m.accuracy:.1%}", help="over all rows; 'no agent' is right for out-of-scope rows")
     cols[1].metric("Capability accuracy", "—" if m.capability_accuracy is None else f"{m.capability_accuracy:.1%}")
     cols[2].metric("Macro F1", f"{m.macro_f1:.3f}")
     cols[3].metric("Latency p50", f"{m.latency_p50_ms:.2f} ms")
     cols[4].metric("Latency p95", f"{m.latency_p95_ms:.2f} ms")
+    scope = st.columns(3)
+    scope[0].metric("In-scope accuracy", _share(m.in_scope_accuracy), help="rows that name an agent")
+    scope[1].metric(
+        f"Out-of-scope recall ({m.n_out_of_scope} rows)",
+        _share(m.out_of_scope_recall),
+        help="rows with an empty agent cell answered 'no agent'",
+    )
+    scope[2].metric("False rejects", m.false_rejects, help="in-scope rows answered 'no agent'")
     if evaluation.usage:
         st.caption(
             "Usage over the set: "
@@ -235,7 +264,7 @@ def show_evaluation(evaluation: Evaluation) -> None:
     left, right = st.columns(2)
     left.markdown("**Per agent**")
     left.dataframe(pd.DataFrame(per_agent_rows(evaluation)), hide_index=True, width="stretch")
-    right.markdown("**Confusion matrix**")
+    right.markdown("**Confusion matrix** (`(none)`: no agent)")
     right.altair_chart(confusion_chart(evaluation), width="stretch")
     st.markdown(f"**Misroutes** ({len(m.misroutes)})")
     rows = misroute_rows(evaluation)
@@ -262,6 +291,10 @@ def show_evaluation(evaluation: Evaluation) -> None:
         key=f"dl_json_{evaluation.router}",
         on_click="ignore",
     )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def show_evaluations(evaluations: Sequence[Evaluation]) -> None:
@@ -304,7 +337,7 @@ def routing_tests_panel(design: Design, router: str) -> None:
                     "result": "PASS" if o.passed else "FAIL",
                     "name": o.name,
                     "channel": o.channel,
-                    "routed to": o.agent,
+                    "routed to": o.agent or "(none)",
                     "capability": o.capability,
                     "message": o.message,
                 }
