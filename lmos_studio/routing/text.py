@@ -399,6 +399,13 @@ class Lexicon:
         """Stemmed words, word bigrams and concept tokens: the word-level analyzer of the routers."""
         return word_terms(text) + self.concepts(text)
 
+    def canonical(self, text: str) -> list[str]:
+        """The text as the lexicon sees it: each word that belongs to a group replaced by its concept tokens
+        (so "where is my parcel" and "where is my package" read the same), other words stemmed."""
+        hits = self.concept_hits(text)
+        covered = {w for _, used in hits for w in used.split()}
+        return [c for c, _ in hits] + [stem(w) for w in _raw_words(text) if w not in STOP_WORDS and w not in covered]
+
     def surface_forms(self, text: str) -> dict[str, str]:
         """Each word-level term of a text (stems, concept tokens) → the words the text actually used."""
         forms: dict[str, str] = {}
