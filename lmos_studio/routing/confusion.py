@@ -95,8 +95,8 @@ def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
         if embedded is not None:
             representations.append(("embedding", embedded))
     for name, vectors in representations:
-        for pair, own, crossing in _crossings(vectors, labels, texts, classes, *RULES[name]):
-            found.setdefault(pair, {}).setdefault((own, crossing.text), crossing)
+        for pair, source, crossing in _crossings(vectors, labels, texts, classes, *RULES[name]):
+            found.setdefault(pair, {}).setdefault((source, crossing.text), crossing)
             seen_by.setdefault(pair, set()).add(name)
     sizes = np.bincount(labels, minlength=len(classes))
     found = {
