@@ -118,7 +118,7 @@ def score(fitted: FittedRouter, rows: Sequence[Row], capabilities: set[str]) -> 
     for r in rows:
         result = fitted.route(r.text, top_k=1)
         latencies.append(result.latency_ms)
-        best = result.best
+        best = result.matches[0] if result.matches else None  # closed set: top-1, no "no agent fits" threshold
         agent_ok += best is not None and best.agent == r.agent
         if r.intent in capabilities:
             cap_n += 1
@@ -174,8 +174,8 @@ def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) 
         found[setting] = {
             "agent_accuracy": round(result["agent_correct"] / len(queries), 4),
             "capability_accuracy": round(result["capability_correct"] / result["capability_n"], 4),
-            "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).best.agent != q.agent],
-        }  # type: ignore[union-attr]
+            "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).matches[0].agent != q.agent],
+        }
     return found
 
 
