@@ -84,7 +84,9 @@ def route(
         check_threshold(min_score)
     design = load_routing_design([path])
     key = channel_key(design, channel or "")
-    fitted = get_router(router).fit(table_for(design, key))
+    chosen = get_router(router)
+    fitted = chosen.fit(table_for(design, key))
+    _say_fallback(chosen)
     result = fitted.route(query, top_k=top_k).with_threshold(min_score)
     matches = [
         {"agent": m.agent, "capability": m.capability, "score": m.score, "evidence": list(m.evidence)}
@@ -108,6 +110,13 @@ def route(
         return f"no agent of this channel would answer{why}; nearest candidates:\n\n{rows}"
 
     emit(data, output, table)
+
+
+def _say_fallback(router: Any) -> None:
+    """`auto` fell back to the statistical router: say why on stderr (stdout stays the contract)."""
+    note = getattr(router, "note", "")
+    if note:
+        typer.echo(f"note: {note}", err=True)
 
 
 def _metric(value: float | None) -> str:
@@ -145,16 +154,18 @@ def eval_command(
     design = load_routing_design([path])
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
+    chosen = get_router(router)
     result = evaluate(
         design,
         rows,
-        router=get_router(router),
+        router=chosen,
         seed=seeds,
         channel=channel or "",
         source=str(queries),
         calibrate=calibrate,
         min_score=min_score,
     )
+    _say_fallback(chosen)
     for key, calibration in result.calibrations.items():
         typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()
@@ -186,6 +197,7 @@ def test_command(
     design = load_routing_design(paths)
     chosen = get_router(router)
     outcomes = run_routing_tests(design, router=chosen)
+    _say_fallback(chosen)
     if junit is not None:
         yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
     rows = [

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
+FEATURE_CACHE = 16384  # analysed texts a lexicon remembers
 _DIGITS = re.compile(r"\d+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")  # template slots such as {{Order Number}}
@@ -357,6 +358,8 @@ class Lexicon:
                 if " " not in entry:
                     groups_of.setdefault(entry.lower(), []).append(group)
         self.synonyms = {w: tuple(e for e in gs[0] if e != w) for w, gs in groups_of.items() if len(gs) == 1}
+        # A router analyses each text several times (model, zero-shot and fit encoders): remember the last ones.
+        self._features = lru_cache(maxsize=FEATURE_CACHE)(self._word_features)
 
     def extended(self, groups: Sequence[Sequence[str]]) -> Lexicon:
         """This lexicon plus more groups (a design's vocabulary)."""
@@ -395,9 +398,12 @@ class Lexicon:
         """The concept tokens (~cancel, ~invoice, …) a text evokes, for matching beyond shared words."""
         return [c for c, _ in self.concept_hits(text)]
 
-    def word_features(self, text: str) -> list[str]:
+    def word_features(self, text: str) -> tuple[str, ...]:
         """Stemmed words, word bigrams and concept tokens: the word-level analyzer of the routers."""
-        return word_terms(text) + self.concepts(text)
+        return self._features(text)
+
+    def _word_features(self, text: str) -> tuple[str, ...]:
+        return (*word_terms(text), *self.concepts(text))
 
     def canonical(self, text: str) -> list[str]:
         """The text as the lexicon sees it: each word that belongs to a group replaced by its concept tokens
@@ -443,7 +449,7 @@ def concepts(text: str) -> list[str]:
     return CUSTOMER_SERVICE.concepts(text)
 
 
-def word_features(text: str) -> list[str]:
+def word_features(text: str) -> tuple[str, ...]:
     """`CUSTOMER_SERVICE.word_features`."""
     return CUSTOMER_SERVICE.word_features(text)
 
