@@ -185,3 +185,23 @@ def test_large_tables_use_class_centroids(monkeypatch: pytest.MonkeyPatch) -> No
     assert not isinstance(fitted.coef, np.ndarray)
     best = fitted.route("I forgot my password").best
     assert best is not None and best.capability == "recover_password"
+
+
+def test_batch_routes_like_one_by_one_and_route_fitted_dispatches() -> None:
+    from lmos_studio.routing.base import route_batch, route_fitted
+
+    fitted = StatisticalRouter().fit(SHOP)
+    queries = ["cancel my order", "", "where is my parcel", "tell me a joke", "cancel"]
+    batch = route_fitted(fitted, queries, top_k=3)
+    for query, got in zip(queries, batch, strict=True):
+        alone = fitted.route(query, top_k=3)
+        assert [(m.agent, m.capability, m.evidence) for m in got.matches] == [
+            (m.agent, m.capability, m.evidence) for m in alone.matches
+        ]
+        assert [m.score for m in got.matches] == pytest.approx([m.score for m in alone.matches], abs=1e-4)
+        assert (got.fit, got.threshold, got.no_match) == (alone.fit, alone.threshold, alone.no_match)
+    assert batch[1].matches == () and batch[1].no_match
+    assert [r.best.agent if r.best else "" for r in route_batch(StatisticalRouter(), queries[:1], SHOP)] == [
+        "order-agent"
+    ]
+    assert route_batch(StatisticalRouter(), ["x"], RoutingTable("", ()))[0].no_match
