@@ -15,7 +15,7 @@ from typing import Any
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
-from lmos_studio.routing.evaluate import channel_key, table_for
+from lmos_studio.routing.table import channel_key, routing_table
 
 FitTable = Callable[[RoutingTable], FittedRouter]
 
@@ -92,7 +92,7 @@ def run_routing_tests(
             outcomes[index] = TestOutcome(test, test.channel, "", "", 0.0, (), 0.0, error=str(exc))
     for key, indices in by_channel.items():
         try:
-            table = table_for(design, key)
+            table = routing_table(design, key)
             fitted = fit(table) if fit else router.fit(table)
             results = route_fitted(fitted, [chosen[i].query for i in indices])
         except RoutingError as exc:
@@ -165,3 +165,18 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
             failure.text = f"query: {outcome.test.query}\nevidence: " + " | ".join(outcome.evidence)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def outcome_rows(outcomes: Sequence[TestOutcome]) -> list[dict[str, str]]:
+    """One row per test: PASS/FAIL, name, channel, where it was routed, and the failure message."""
+    return [
+        {
+            "result": "PASS" if o.passed else "FAIL",
+            "name": o.name,
+            "channel": o.channel,
+            "routed to": o.agent or "(none)",
+            "capability": o.capability,
+            "message": o.message,
+        }
+        for o in outcomes
+    ]
