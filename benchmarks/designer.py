@@ -27,8 +27,8 @@ import httpx
 
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.graph import build_graph, layout
-from lmos_studio.lint import lint_design
 from lmos_studio.model import Design
+from lmos_studio.routing.confusion import lint_with_routing as lint_design  # what the Designer shows
 from lmos_studio.synthetic import synthetic_design
 from lmos_studio.trust import safe_resolutions
 from lmos_studio.view import render_html

@@ -32,7 +32,6 @@ CODES = (
     "canary-without-agents",
     "invalid-name",
 )
-AMBIGUITY_EVIDENCE = 3  # crossing examples quoted in an ambiguous-capabilities finding
 MAX_LISTED = 5  # agents named in one message before "…"
 
 
@@ -248,39 +247,6 @@ def _missing_examples(resolutions: Sequence[Resolution]) -> Iterator[Finding]:
                 )
 
 
-def _ambiguous(resolutions: Sequence[Resolution], design: Design, method: str) -> Iterator[Finding]:
-    """Capabilities of one channel whose examples cross over (routing/confusion.py), with the evidence."""
-    from lmos_studio.routing.confusion import confusions  # numpy/sklearn: only when linting
-    from lmos_studio.routing.table import table_for_resolution
-
-    for resolution in resolutions:
-        if len({w.provided.name for w in resolution.wires}) < 2:
-            continue
-        table = table_for_resolution(resolution, design.routing)
-        agents = {w.agent.name: w.agent for w in resolution.wires}
-        for found in confusions(table, method=method):
-            (agent_a, cap_a), (agent_b, cap_b) = found.first, found.second
-            objects = (
-                channel_node(resolution.channel),
-                _cap(cap_a),
-                _cap(cap_b),
-                agent_node(agents[agent_a]),
-                agent_node(agents[agent_b]),
-            )
-            quoted = "; ".join(
-                f'"{c.text}" ~ "{c.nearest}" ({c.similarity:.2f})' for c in found.crossings[:AMBIGUITY_EVIDENCE]
-            )
-            yield Finding(
-                "ambiguous-capabilities",
-                WARNING,
-                tuple(dict.fromkeys(objects)),
-                f"Channel {resolution.channel.key}: {cap_a} ({agent_a}) and {cap_b} ({agent_b}) are confused by "
-                f"routing: {len(found.crossings)} of their examples are as near to the other's as to their own "
-                f"(leave-one-out, {found.method}): {quoted}",
-                "make the examples say what differs (or give the design a vocabulary), or merge the capabilities",
-            )
-
-
 # --- names ----------------------------------------------------------------------------------------------
 
 
@@ -317,12 +283,12 @@ def _names_findings(design: Design) -> Iterator[Finding]:
 
 
 def lint_design(
-    design: Design, *, resolutions: Sequence[Resolution] | None = None, ambiguity: str = "auto"
+    design: Design, *, resolutions: Sequence[Resolution] | None = None, extra: Sequence[Finding] = ()
 ) -> list[Finding]:
     """Every finding about a design, errors first, then by code and objects (a stable order).
 
-    `ambiguity`: how capability texts are compared for ambiguous-capabilities ("auto": lexicon and MiniLM
-    embeddings; "lexicon": without the embedding model)."""
+    `ambiguous-capabilities` needs the routers (a higher layer): `routing.confusion.lint_with_routing` adds
+    those findings through `extra`; this function alone does not report them."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     findings = [
@@ -332,7 +298,7 @@ def lint_design(
         *_unknown_targets(design, index),
         *_trust(design, index),
         *_missing_examples(resolutions),
-        *_ambiguous(resolutions, design, ambiguity),
+        *extra,
         *_canary(design, resolutions),
         *_names_findings(design),
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lmos_studio.lint import CODES, Finding, lint_design
+from lmos_studio.lint import CODES, Finding
 from lmos_studio.model import (
     Agent,
     Capability,
@@ -20,6 +20,7 @@ from lmos_studio.model import (
     RequiredCapability,
     TrustEdge,
 )
+from lmos_studio.routing.confusion import lint_with_routing as lint_design
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ACME, SAMPLES, run_cli
 
@@ -286,7 +287,7 @@ def test_different_words_for_the_same_thing_are_ambiguous(method: str) -> None:
         groups=(),
         trust_edges=(),
     )
-    found = [f for f in lint_design(design, ambiguity=method) if f.code == "ambiguous-capabilities"]
+    found = [f for f in lint_design(design, method=method) if f.code == "ambiguous-capabilities"]
     assert len(found) == 1, found
     assert "track-parcel (parcel-agent) and track-package (package-agent)" in found[0].message
     assert '"where is my parcel" ~ "where is my package"' in found[0].message

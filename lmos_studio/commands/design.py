@@ -21,11 +21,12 @@ def lint(paths: Paths, output: Annotated[str, typer.Option("--output", "-o", hel
     JSON: {"findings": [{"code", "severity", "objects", "message", "fix"}]}. Exit 0 when no finding is an
     error, 1 when one is, 2 on invalid input.
     """
-    from lmos_studio.lint import finding_rows, has_errors, lint_design  # scikit-learn: only when linting
+    from lmos_studio.lint import finding_rows, has_errors  # scikit-learn: only when linting
+    from lmos_studio.routing.confusion import lint_with_routing
 
     if output not in ("json", "table"):
         fail(f"--output {output!r} is not supported here; use json or table")
-    findings = lint_design(load(paths).design)
+    findings = lint_with_routing(load(paths).design)
 
     def table() -> str:
         rows = [[r["severity"], r["code"], r["objects"], r["message"], r["fix"]] for r in finding_rows(findings)]

@@ -21,8 +21,14 @@ import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from lmos_studio.errors import RoutingError
+from lmos_studio.graph import agent_node, channel_node
+from lmos_studio.lint import WARNING, Finding, lint_design
+from lmos_studio.model import Design
+from lmos_studio.resolve import Resolution
 from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.table import table_for_resolution
 from lmos_studio.routing.text import lexicon_for, name_words
+from lmos_studio.trust import safe_resolutions
 
 # Per representation: (margin, floor). Another capability's text within `margin` of a text's own nearest
 # counts as a crossing (embeddings: only when strictly nearer), if its cosine is at least `floor`.
@@ -147,3 +153,50 @@ def _crossings(
             crossing = Crossing(texts[i], texts[int(which[i, c])], round(other, 4), round(own_best, 4))
             found.append(((min(int(own), c), max(int(own), c)), int(own), crossing))
     return found
+
+
+AMBIGUITY_EVIDENCE = 3  # crossing examples quoted in an ambiguous-capabilities finding
+
+
+def ambiguity_findings(
+    design: Design, resolutions: Sequence[Resolution] | None = None, *, method: str = "auto"
+) -> list[Finding]:
+    """lint's `ambiguous-capabilities`: per channel, the capability pairs `confusions` finds, with evidence."""
+    findings = []
+    for resolution in safe_resolutions(design) if resolutions is None else resolutions:
+        if len({w.provided.name for w in resolution.wires}) < 2:
+            continue
+        agents = {w.agent.name: w.agent for w in resolution.wires}
+        for found in confusions(table_for_resolution(resolution, design.routing), method=method):
+            (agent_a, cap_a), (agent_b, cap_b) = found.first, found.second
+            objects = (
+                channel_node(resolution.channel),
+                f"capability:{cap_a}",
+                f"capability:{cap_b}",
+                agent_node(agents[agent_a]),
+                agent_node(agents[agent_b]),
+            )
+            quoted = "; ".join(
+                f'"{c.text}" ~ "{c.nearest}" ({c.similarity:.2f})' for c in found.crossings[:AMBIGUITY_EVIDENCE]
+            )
+            findings.append(
+                Finding(
+                    "ambiguous-capabilities",
+                    WARNING,
+                    tuple(dict.fromkeys(objects)),
+                    f"Channel {resolution.channel.key}: {cap_a} ({agent_a}) and {cap_b} ({agent_b}) are confused by "
+                    f"routing: {len(found.crossings)} of their examples are as near to the other's as to their own "
+                    f"(leave-one-out, {found.method}): {quoted}",
+                    "make the examples say what differs (or give the design a vocabulary), or merge the capabilities",
+                )
+            )
+    return findings
+
+
+def lint_with_routing(
+    design: Design, *, resolutions: Sequence[Resolution] | None = None, method: str = "auto"
+) -> list[Finding]:
+    """`lint_design` plus `ambiguous-capabilities` by confusion (what `lmos-studio lint` and the Designer show)."""
+    resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
+    extra = ambiguity_findings(design, resolutions, method=method)
+    return lint_design(design, resolutions=resolutions, extra=extra)

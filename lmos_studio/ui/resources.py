@@ -139,9 +139,9 @@ def design_graph(design: Design) -> tuple[nx.MultiDiGraph, dict[str, Position]]:
 @st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
     """Lint of the design (non-SemVer versions are findings, not errors)."""
-    from lmos_studio.lint import lint_design
+    from lmos_studio.routing.confusion import lint_with_routing
 
-    return lint_design(design)
+    return lint_with_routing(design)
 
 
 @st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
