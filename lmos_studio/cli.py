@@ -148,6 +148,8 @@ def run_app(
     app_file = Path(__file__).resolve().parent.parent / "app.py"
     env = dict(os.environ)
     if design is not None:
+        if not design.exists():
+            fail(f"{design}: no such file or folder; give a design file or folder (or none for the acme sample)")
         env["LMOS_STUDIO_DESIGN"] = str(design.resolve())
     cmd = [
         sys.executable,

@@ -19,6 +19,7 @@ spec: {description, agents: [{name, namespace?, endpoints, security, workload, s
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,8 @@ class _Reader:
                 line=line,
             )
         kind, api = raw.get("kind"), raw.get("apiVersion")
+        if isinstance(api, str) and api.split("/", 1)[0] == LMOS_GROUP and kind not in LMOS_GROUP_KINDS:
+            raise DesignFileError(_unknown_kind(kind), path=path, line=_line(raw), field="kind")
         if api == lmos.API_VERSION and kind in lmos.LMOS_KINDS:
             self._add_lmos(raw, path, str(kind))
         elif kind == STUDIO_KIND:
@@ -138,6 +141,25 @@ class _Reader:
             )
         target[key] = obj
         self.locations[f"{kind} {key}"] = f"{path}:{_line(raw)}"
+
+
+LMOS_GROUP = lmos.API_VERSION.split("/", 1)[0]
+LMOS_GROUP_KINDS = (*lmos.LMOS_KINDS, "ChannelRouting")  # ChannelRouting: the operator's output, kept verbatim
+
+
+def _unknown_kind(kind: object) -> str:
+    """Why a document of the lmos.eclipse group is refused: the kind, the nearest known one, the known ones."""
+    known = ", ".join(LMOS_GROUP_KINDS)
+    if not isinstance(kind, str) or not kind:
+        return f"a {LMOS_GROUP} document needs a kind (one of {known})"
+    near = difflib.get_close_matches(kind, LMOS_GROUP_KINDS, n=1, cutoff=0.5) or difflib.get_close_matches(
+        kind.lower(), [k.lower() for k in LMOS_GROUP_KINDS], n=1, cutoff=0.5
+    )
+    hint = ""
+    if near:
+        suggestion = next(k for k in LMOS_GROUP_KINDS if k.lower() == near[0].lower())
+        hint = f"; did you mean {suggestion!r}?"
+    return f"unknown kind {kind!r} in the {LMOS_GROUP} group{hint} (known kinds: {known})"
 
 
 def _line(raw: Any) -> int:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
-from lmos_studio.formats.design_file import design_from_text, write_design
+from lmos_studio.formats.design_file import design_from_text
 from lmos_studio.graph import GraphFilter, Highlight, filter_options, highlight_agent, highlight_objects
 from lmos_studio.lint import Finding, finding_rows
 from lmos_studio.model import Design, TrustEdge
@@ -77,7 +77,13 @@ def file_bar() -> None:
     if cols[1].button("Redo", key="designer_redo", disabled=not hist.can_redo, icon=":material/redo:"):
         hist.redo()
         st.rerun()
-    if cols[2].button("Save", key="designer_save", disabled=hist.saved_path is None, icon=":material/save:"):
+    if cols[2].button(
+        "Save",
+        key="designer_save",
+        disabled=hist.saved_path is None,
+        icon=":material/save:",
+        help=None if hist.saved_path else "A sample or a folder is never overwritten: use Save as",
+    ):
         _save(hist.saved_path or "")
     if cols[3].button(
         "Reload",
@@ -101,11 +107,10 @@ def file_bar() -> None:
 
 def _save(path: str) -> None:
     try:
-        written = write_design(state.current_design(), path)
+        state.save(path)
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return
-    state.history().mark_saved(str(written))
     st.rerun()
 
 
