@@ -42,4 +42,6 @@ if found is not None:
         st.session_state["registry_added"] = found.agent.key
         st.rerun()  # redraw the sidebar with the new agent count
     if st.session_state.pop("registry_added", None) == found.agent.key:
-        st.success(f"{found.agent.key} is in the design now (undo in the sidebar).", icon=":material/check:")
+        st.success(
+            f"{found.agent.key} is in the design now (Undo on the Designer page takes it out).", icon=":material/check:"
+        )

@@ -6,6 +6,7 @@ widget keys include the design digest, so after an edit, undo or reload they sho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from lmos_studio.ui import resources, state, widgets
 ALL = ""  # the "no filter" / "nothing selected" option
 EDGE = "designer_edge"  # the selected trust edge key
 GROUP = "designer_group"  # the group chosen in the group editor
-NEW_GROUP = "➕ new group"
+NEW_GROUP = "+ new group"  # plain text: an emoji shows as a box without an emoji font
 PENDING = "pending_"
 
 
@@ -189,8 +190,13 @@ def group_editor(design: Design) -> None:
     if choice == NEW_GROUP:
         name = st.text_input("Name", key=f"designer_group_name_{tag}", placeholder="billing-domain")
         members = st.multiselect("Members", agents, key=f"designer_group_members_{tag}")
-        if st.button("Create group", key="designer_group_create", disabled=not name):
-            _apply(_try(create_group, design, name, members=members))
+        # never disabled: a text input only reports its value on Enter or blur, so a disabled button would
+        # stay grey while the user types; an empty name is an error message instead
+        if st.button("Create group", key="designer_group_create"):
+            if not name.strip():
+                st.error("Type a name for the group first (lowercase letters, digits and '-').")
+            else:
+                _apply(_try(create_group, design, name.strip(), members=members))
         return
     group = design.group(choice)
     if group is None:
@@ -230,11 +236,12 @@ def trust_editor(design: Design) -> None:
         key=f"designer_te_caller_{tag}",
         index=refs.index(current.caller) if current and current.caller in refs else 0,
     )
+    callee_default = next((i for i, r in enumerate(refs) if r != caller), 0)  # never the caller itself
     callee = cols[1].selectbox(
         "Callee",
         refs,
         key=f"designer_te_callee_{tag}",
-        index=refs.index(current.callee) if current and current.callee in refs else 0,
+        index=refs.index(current.callee) if current and current.callee in refs else callee_default,
     )
     caps = capability_options(design, callee)
     chosen = st.multiselect(
@@ -272,7 +279,12 @@ def _select_edge_then_apply(key: str, change: Design | None) -> None:
 
 def add_agents_from_file(design: Design) -> None:
     """Add the agents of an LMOS YAML file (Agent resources, optionally with a StudioDesign document)."""
-    upload = st.file_uploader("Agents file (LMOS YAML)", type=["yaml", "yml"], key="designer_agents_upload")
+    upload = st.file_uploader(
+        "Agents file (LMOS YAML)",
+        type=["yaml", "yml"],
+        key="designer_agents_upload",
+        max_upload_size=max(1, math.ceil(get_settings().max_upload_mb)),
+    )
     if upload is None or not st.button("Add agents", key="designer_agents_add"):
         return
     limit = get_settings().max_upload_bytes

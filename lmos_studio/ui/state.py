@@ -21,6 +21,7 @@ HISTORY = "history"
 LOAD_WARNINGS = "load_warnings"
 QUERY = "playground_query"
 SELECTED_AGENT = "selected_agent"  # the agent highlighted on the graph (Designer, Playground)
+SELECTED_CHANNEL = "selected_channel"  # a channel key selected on the Designer's canvas (the Playground's default)
 HIGHLIGHT = "highlight"  # objects to highlight on the graph: list of agent names / edge keys
 START_ERROR = "start_error"  # the error that kept the start design from opening (an error page instead)
 PENDING_OPEN = "pending_open"  # an open request waiting for the unsaved-changes question (save/discard/cancel)
