@@ -234,3 +234,35 @@ def render_html(
         summary=summary,
         colors=COLORS,
     )
+
+
+def canvas_payload(
+    graph: nx.MultiDiGraph,
+    *,
+    positions: Mapping[str, Position],
+    highlight: Highlight | None = None,
+    height_px: int = DEFAULT_HEIGHT_PX,
+    lod: bool = False,
+) -> dict[str, Any]:
+    """What the Designer's canvas draws, as JSON-ready data: nodes and edges (escaped labels and tooltips,
+    positions fixed), the highlight's note and a one-line summary. No physics: positions are the user's."""
+    net = build_network(graph, positions=positions, highlight=highlight, physics=False, height_px=height_px)
+    keep = ("id", "label", "title", "x", "y", "kind", "shape", "size", "color", "borderWidth", "opacity")
+    nodes = [{k: n[k] for k in keep if k in n} for n in net.nodes]
+    hidden = sum(int(d["count"]) for _, d in graph.nodes(data=True) if d["kind"] == AGGREGATE)
+    counts = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in (AGENT, GROUP, CHANNEL)}
+    summary = f"{counts[AGENT] + hidden} agents · {counts[GROUP]} groups · {counts[CHANNEL]} channels"
+    if hidden:
+        summary += f" · {hidden} agents in collapsed clusters (double-click one to open it)"
+    if graph.graph.get("hidden_links"):
+        summary += f" · {graph.graph['hidden_links']} trust edges between collapsed clusters not drawn"
+    lit = highlight or Highlight()
+    return {
+        "nodes": nodes,
+        "edges": list(net.edges),
+        "note": lit.note,
+        "focus": lit.focus,
+        "summary": summary,
+        "height": height_px,
+        "lod": lod,
+    }

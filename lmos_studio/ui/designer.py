@@ -25,20 +25,22 @@ from lmos_studio.trust import (
     add_trust_edge,
     capability_options,
     create_group,
+    dangling_trust_edges,
     dissolve_group,
     protocol_options,
     ref_options,
+    remove_agent,
     remove_members,
     remove_trust_edge,
     rename_group,
     replace_trust_edge,
     trust_edge,
 )
-from lmos_studio.ui import resources, state, widgets
+from lmos_studio.ui import canvas, resources, state, widgets
 
 ALL = ""  # the "no filter" / "nothing selected" option
-EDGE = "designer_edge"  # the selected trust edge key
-GROUP = "designer_group"  # the group chosen in the group editor
+EDGE = canvas.EDGE  # the selected trust edge key (the canvas sets it on a click)
+GROUP = canvas.GROUP_KEY  # the group chosen in the group editor
 NEW_GROUP = "+ new group"  # plain text: an emoji shows as a box without an emoji font
 PENDING = "pending_"
 
@@ -173,9 +175,54 @@ def findings(design: Design) -> Finding | None:
     return found[rows[0]] if rows else None
 
 
-def graph(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
-    html = resources.graph_html(design, flt, highlight)
-    st.iframe(html, height=700)
+def graph_notes(design: Design, highlight: Highlight) -> None:
+    """What the canvas shows that needs words: the highlight, and trust edges it cannot draw."""
+    if highlight.note:
+        st.caption(f"Highlighted: {highlight.note}")
+    dangling = dangling_trust_edges(design)
+    if dangling:
+        st.warning(
+            f"{len(dangling)} trust edge(s) name an agent, group or channel that is not in the design and are "
+            f"not drawn ({', '.join(e.key for e in dangling[:3])}{' …' if len(dangling) > 3 else ''}); see the "
+            "unknown-trust-target findings below for the fix.",
+            icon=":material/link_off:",
+        )
+
+
+def selection_details(design: Design) -> None:
+    """The selected agent, channel, group or collapsed cluster: what it is, and Delete."""
+    selected = st.session_state.get(canvas.SELECTION) or {}
+    node = str(selected.get("id") or "") if selected.get("kind") == "node" else ""
+    agent_key = st.session_state.get(state.SELECTED_AGENT) or ""
+    what, _, rest = node.partition(":")
+    if agent_key:
+        agent = next((a for a in design.agents if a.key == agent_key), None)
+        if agent is None:
+            return
+        st.markdown(f"**Agent** `{agent.key}` · subset {agent.subset}")
+        if agent.description:
+            st.caption(agent.description)
+        st.dataframe(
+            [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities],
+            hide_index=True,
+            width="stretch",
+        )
+        if st.button("Delete agent", key="designer_delete_agent", icon=":material/delete:"):
+            _apply(_try(remove_agent, design, agent.key))
+    elif what == "channel":
+        channel = next((c for c in design.channels if c.key == rest), None)
+        if channel is not None:
+            st.markdown(
+                f"**Channel** `{channel.key}` · tenant {channel.tenant or '-'} · channel {channel.channel or '-'} "
+                f"· subset {channel.subset}"
+            )
+            st.caption("The Playground routes in this channel first.")
+    elif what == "group":
+        group = design.group(rest)
+        if group is not None:
+            st.markdown(f"**Group** `{group.name}` · {len(group.members)} members (edit in the Groups tab)")
+    elif what == "aggregate":
+        st.markdown(f"**Collapsed** `{rest}`: double-click it on the canvas to show its agents.")
 
 
 def group_editor(design: Design) -> None:

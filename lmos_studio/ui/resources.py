@@ -154,6 +154,16 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
     return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
 
 
+@st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
+def canvas_payload(
+    design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
+) -> dict[str, Any]:
+    """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`)."""
+    from lmos_studio.ui.canvas import payload
+
+    return payload(design, flt, highlight, expanded, height_px)
+
+
 # -- registry ---------------------------------------------------------------------------------------------
 
 
