@@ -113,6 +113,14 @@ def save(path: str) -> str:
     return str(written)
 
 
+def is_new_here() -> bool:
+    """Whether the open design is a bundled sample or empty (the Overview then opens its "Start here")."""
+    hist = history()
+    if not hist.present.agents or hist.origin.startswith("sample:"):
+        return True
+    return os.sep in hist.origin and Path(hist.origin).resolve().is_relative_to(SAMPLES_DIR.resolve())
+
+
 def is_dirty() -> bool:
     """Whether the open design has edits that are not saved (False when none is open)."""
     hist = st.session_state.get(HISTORY)
