@@ -13,6 +13,7 @@ st.caption(
     "Search agent registries by capability, tenant, channel, protocol or free text; open an agent "
     "and add it to the open design."
 )
+registry_view.import_panel()
 sources = tuple(registry_view.source_picker())
 text = st.text_input(
     "Search registries", key="registry_text", placeholder="capability, description, example utterance…"
