@@ -143,6 +143,7 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
     if st.session_state.get(EDGE) not in (ALL, None, *edges):
         st.session_state[EDGE] = ALL
     edge = st.selectbox("Trust edge", [ALL, *edges], key=EDGE, format_func=lambda v: v or "(none)")
+    _follow_select_boxes(agent, edge)
     if finding is not None:
         return highlight_objects(graph, finding.objects, note=f"{finding.code}")
     if edge:
@@ -151,6 +152,18 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
         return highlight_agent(graph, agent)
     extra = st.session_state.get(state.HIGHLIGHT)
     return highlight_objects(graph, extra, note="from another page") if extra else Highlight()
+
+
+def _follow_select_boxes(agent: str, edge: str) -> None:
+    """The canvas selects what the select boxes chose (a click on the canvas sets the boxes the other way)."""
+    current = st.session_state.get(canvas.SELECTION) or {}
+    node = str(current.get("id") or "")
+    if agent and node != f"agent:{agent}":
+        st.session_state[canvas.SELECTION] = {"id": f"agent:{agent}", "kind": "node"}
+    elif edge and not node.endswith(f"|trust:{edge}"):
+        st.session_state[canvas.SELECTION] = {"id": "", "kind": ""}  # the edge is highlighted instead
+    elif not agent and not edge and node.startswith("agent:"):
+        st.session_state[canvas.SELECTION] = {"id": "", "kind": ""}
 
 
 def findings(design: Design) -> Finding | None:
