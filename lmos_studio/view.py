@@ -19,7 +19,24 @@ import pyvis
 from pyvis.edge import Edge
 from pyvis.network import Network
 
-from lmos_studio.graph import AGENT, AGGREGATE, CHANNEL, GROUP, LOOSE, TRUST, Highlight, Position, layout
+from lmos_studio.graph import (
+    AGENT,
+    AGGREGATE,
+    CHANNEL,
+    GROUP,
+    LOOSE,
+    TRUST,
+    GraphFilter,
+    Highlight,
+    Position,
+    filter_graph,
+    layout,
+    level_of_detail,
+    needs_collapse,
+    place,
+    saved_positions,
+)
+from lmos_studio.model import Design
 
 TEMPLATES = Path(__file__).parent / "templates"
 VIS_DIR = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"  # vis-network shipped with pyvis 0.3.2
@@ -266,3 +283,22 @@ def canvas_payload(
         "height": height_px,
         "lod": lod,
     }
+
+
+def canvas_view(
+    design: Design,
+    graph: nx.MultiDiGraph,
+    flt: GraphFilter,
+    highlight: Highlight,
+    expanded: frozenset[str],
+    height_px: int = DEFAULT_HEIGHT_PX,
+) -> dict[str, Any]:
+    """The Designer canvas's data for a design and its (full) graph: saved positions, the filter, the level
+    of detail (collapsed above 150 nodes but for `expanded`), the highlight; with a version for the browser."""
+    positions = place(graph, saved_positions(design.layout))
+    shown = filter_graph(graph, flt)
+    lod = needs_collapse(shown)
+    shown, positions = level_of_detail(shown, positions, expanded if lod else None)
+    data = canvas_payload(shown, positions=positions, highlight=highlight, height_px=height_px, lod=lod)
+    data["version"] = f"{design.digest()[:16]}:{hash((flt, highlight, expanded)) & 0xFFFFFFFF:x}"
+    return data

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.cli import EXIT_INVALID, Paths, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_INVALID, EXIT_PROBLEMS, Paths, emit, fail, load, render_table
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.importer import import_manifests
@@ -102,9 +102,10 @@ def export(
 def import_back(
     source: Annotated[Path, typer.Argument(help="An exported folder, a (multi-document) YAML file or a zip.")],
     out: Annotated[Path, typer.Option("--out", help="The design file to write (.yaml).")],
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any warning.")] = False,
 ) -> None:
     """Read exported manifests back into a design file (generated documents are dropped and regenerated
-    on the next export; hand-written ones are kept)."""
+    on the next export; hand-written ones are kept). Exit 1 with --strict and any warning."""
     if not source.exists():
         fail(f"{source}: no such file or folder", EXIT_INVALID)
     result = import_manifests(source)
@@ -116,6 +117,9 @@ def import_back(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "
         f"trust edges, {len(design.other_resources)} other resources → {out}"
     )
+    if strict and result.warnings:
+        typer.echo(f"error: {len(result.warnings)} warning(s) and --strict", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,9 @@ resource and field, or returns a `Bundle` whose documents all validate. Folder l
     policies/istio/<ns>/<name>.yaml      Istio AuthorizationPolicy per agent (--with-istio)
     other/<ns>/<kind>-<name>.yaml        documents of kinds Studio does not model, kept as they were
     preview/<ns>/<channel>.yaml          the ChannelRouting the operator would generate (NOT applied)
-    studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied)
+    studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied), and
+                                         under spec.resourceFields what the LMOS resources may not carry
+                                         (fields their CRDs do not declare, status, server fields)
 
 Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 `studio.lmos.eclipse/generated: "true"` (and the label `app.kubernetes.io/managed-by: lmos-studio`), previews
@@ -23,18 +25,22 @@ Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export import crds, manifests, policy
-from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, pruned_fields, ref
-from lmos_studio.formats.design_file import design_documents
+from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
+from lmos_studio.formats import lmos
+from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, design_documents
+from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.resolve import invalid_versions, resolve_design
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
+MAX_NOTED_FIELDS = 4  # field pointers named in one note before "…"
 _FOLDERS = {
     "Agent": "agents",
     "Channel": "channels",
@@ -90,6 +96,36 @@ class Bundle:
     def applied_paths(self) -> list[str]:
         return sorted(m.path for m in self.manifests if m.applied)
 
+    def validation_summary(self) -> str:
+        """One sentence: how many documents are valid against what, and how many had no offline schema."""
+        skipped = len(self.validation.not_validated)
+        valid = len(self.validation.rows) - skipped
+        text = (
+            f"All {valid} documents are valid (Kubernetes {self.options.kubernetes_version} OpenAPI, "
+            "the LMOS CRDs, RFC 1123 names and label values)"
+        )
+        return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
+
+    def policy_counts(self) -> dict[str, int]:
+        """How many trust edges each policy status has (enforced, partial, not-enforced)."""
+        rows = self.policy.rows
+        return {status: sum(r.status == status for r in rows) for status in ("enforced", "partial", "not-enforced")}
+
+
+def file_tree(paths: Sequence[str]) -> str:
+    """Files as an indented tree (each folder once, its files under it), like `tree`."""
+    lines: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    for path in paths:
+        parts = path.split("/")
+        for depth in range(len(parts) - 1):
+            folder = tuple(parts[: depth + 1])
+            if folder not in seen:
+                seen.add(folder)
+                lines.append("  " * depth + parts[depth] + "/")
+        lines.append("  " * (len(parts) - 1) + parts[-1])
+    return "\n".join(lines)
+
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
@@ -103,12 +139,12 @@ def path_of(doc: dict[str, Any]) -> str:
         return f"crds/{name}.yaml"
     if kind == "Namespace":
         return f"namespaces/{name}.yaml"
-    if kind == "ChannelRouting" and (meta.get("annotations") or {}).get(manifests.PREVIEW_ANNOTATION) == "true":
+    if kind == "ChannelRouting" and (meta.get("annotations") or {}).get(PREVIEW_ANNOTATION) == "true":
         return f"preview/{ns}/{name}.yaml"
     folder = _FOLDERS.get(kind)
     if folder is not None and (
         kind in ("Agent", "Channel", "ChannelRollout")
-        or (meta.get("annotations") or {}).get(manifests.GENERATED_ANNOTATION) == "true"
+        or (meta.get("annotations") or {}).get(GENERATED_ANNOTATION) == "true"
     ):
         return f"{folder}/{ns}/{name}.yaml"
     return f"other/{_safe(str(ns)) if ns else '_cluster'}/{_safe(kind.lower())}-{name}.yaml"
@@ -144,7 +180,22 @@ def canonical(design: Design) -> Design:
     )
 
 
-def _lmos_documents(design: Design) -> list[dict[str, Any]]:
+def strict_resource(full: dict[str, Any], clean: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An LMOS resource (`clean`, default `full`) with only the fields its CRD declares, and the fields of
+    `full` that it therefore lacks (JSON Pointer → value)."""
+    kept: dict[str, Any] = declared_only(clean if clean is not None else full, crds.strict_schema(str(full["kind"])))
+    return kept, fields_left_out(full, kept)
+
+
+def _strict(full: dict[str, Any], clean: dict[str, Any], left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`clean` with only the fields its CRD declares; what `full` had beyond that is noted in `left_out`."""
+    kept, fields = strict_resource(full, clean)
+    if fields:
+        left_out[ref(kept)] = fields
+    return kept
+
+
+def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for exc in invalid_versions(design):  # the operator would fail every reconcile that meets it (§1.6)
         agent = next(a for a in design.agents if a.name == exc.agent)
         index = next(i for i, c in enumerate(agent.capabilities) if c.version == exc.value)
@@ -157,11 +208,27 @@ def _lmos_documents(design: Design) -> list[dict[str, Any]]:
     resolutions = resolve_design(design)
     docs = crds.crds(labels=manifests.MANAGED_BY)
     docs += [manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE]
-    docs += [manifests.agent_resource(a) for a in design.agents]
-    docs += [manifests.channel_resource(c) for c in design.channels]
-    docs += [manifests.rollout_resource(r) for r in design.rollouts]
+    docs += [
+        _strict(lmos.agent_to_resource(a, explicit_namespace=True), manifests.agent_resource(a), left_out)
+        for a in design.agents
+    ]
+    docs += [
+        _strict(lmos.channel_to_resource(c, explicit_namespace=True), manifests.channel_resource(c), left_out)
+        for c in design.channels
+    ]
+    docs += [
+        _strict(lmos.rollout_to_resource(r, explicit_namespace=True), manifests.rollout_resource(r), left_out)
+        for r in design.rollouts
+    ]
     docs += [manifests.routing_preview(r) for r in resolutions]
     return docs
+
+
+def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    studio = design_documents(design)[-1]
+    if left_out:
+        studio["spec"][RESOURCE_FIELDS_KEY] = left_out
+    return studio
 
 
 def export_design(design: Design, options: ExportOptions | None = None) -> Bundle:
@@ -172,7 +239,8 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
     design = canonical(design)
     istio = options.with_istio
     workloads = options.with_workloads or istio
-    docs = _lmos_documents(design)
+    left_out: dict[str, dict[str, Any]] = {}
+    docs = _lmos_documents(design, left_out)
     if istio:
         docs = [
             manifests.namespace_resource(d["metadata"]["name"], istio=True) if d["kind"] == "Namespace" else d
@@ -214,8 +282,8 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         pol_docs, report = planned.network + planned.istio, planned.report
         result += [Manifest(path_of(d), d) for d in pol_docs if (d["apiVersion"], ref(d)) not in kept_refs]
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
-    result.append(Manifest(STUDIO_PATH, design_documents(design)[-1], generated=False))
-    notes += _pruned_notes(result)
+    result.append(Manifest(STUDIO_PATH, _studio_document(design, left_out), generated=False))
+    notes += _left_out_notes(left_out)
     return Bundle(
         design=design,
         options=options,
@@ -226,16 +294,14 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
     )
 
 
-def _pruned_notes(result: list[Manifest]) -> list[str]:
+def _left_out_notes(left_out: dict[str, dict[str, Any]]) -> list[str]:
     notes = []
-    for manifest in result:
-        doc = manifest.document
-        if doc.get("apiVersion") == "lmos.eclipse/v1" and doc.get("kind") in crds.LMOS_CRD_KINDS:
-            for path in pruned_fields(doc, crds.lmos_schema(str(doc["kind"]))):
-                notes.append(
-                    f"{manifest.ref}: {path} is not in the LMOS CRD schema; the API server prunes it "
-                    "(the operator ignores it too)"
-                )
+    for resource, fields in left_out.items():
+        shown = ", ".join(list(fields)[:MAX_NOTED_FIELDS]) + (" …" if len(fields) > MAX_NOTED_FIELDS else "")
+        notes.append(
+            f"{resource}: {shown} left out of the resource (its CRD does not declare them, or the server writes "
+            f"them); kept in {STUDIO_PATH} under spec.{RESOURCE_FIELDS_KEY} and read back from there"
+        )
     return notes
 
 
@@ -266,5 +332,5 @@ def _validate(result: list[Manifest], options: ExportOptions) -> ValidationRepor
                 }
             )
             continue
-        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=manifest.generated))
+        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=True))
     return report

@@ -27,11 +27,6 @@ from lmos_studio.graph import (
     GraphFilter,
     Highlight,
     Position,
-    filter_graph,
-    level_of_detail,
-    needs_collapse,
-    place,
-    saved_positions,
     with_positions,
 )
 from lmos_studio.model import CHANNEL_PREFIX, Design, TrustEdge
@@ -82,22 +77,6 @@ def show(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
     message = st.session_state.pop(MESSAGE, None)
     if message:
         (st.error if message[0] == "error" else st.caption)(message[1])
-
-
-def payload(
-    design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
-) -> dict[str, Any]:
-    """The canvas data of a design (the cached body of `resources.canvas_payload`)."""
-    from lmos_studio.view import canvas_payload
-
-    graph, _ = resources.design_graph(design)
-    positions = place(graph, saved_positions(design.layout))
-    shown = filter_graph(graph, flt)
-    lod = needs_collapse(shown)
-    shown, positions = level_of_detail(shown, positions, expanded if lod else None)
-    data = canvas_payload(shown, positions=positions, highlight=highlight, height_px=height_px, lod=lod)
-    data["version"] = f"{design.digest()[:16]}:{hash((flt, highlight, expanded)) & 0xFFFFFFFF:x}"
-    return data
 
 
 def _handler(name: str) -> Any:

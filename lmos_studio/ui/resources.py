@@ -93,9 +93,9 @@ def router_names() -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
 def routing_table_of(design: Design, key: str) -> RoutingTable:
     """The routing table of one channel key ("" = all agents)."""
-    from lmos_studio.routing.evaluate import table_for
+    from lmos_studio.routing.table import routing_table
 
-    return table_for(design, key)
+    return routing_table(design, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
@@ -159,9 +159,10 @@ def canvas_payload(
     design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
 ) -> dict[str, Any]:
     """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`)."""
-    from lmos_studio.ui.canvas import payload
+    from lmos_studio.view import canvas_view
 
-    return payload(design, flt, highlight, expanded, height_px)
+    graph, _ = design_graph(design)
+    return canvas_view(design, graph, flt, highlight, expanded, height_px)
 
 
 # -- registry ---------------------------------------------------------------------------------------------
