@@ -44,6 +44,17 @@ def export(
     lmos_namespace: Annotated[
         str, typer.Option(help="Namespace of lmos-runtime and lmos-operator (admitted to every agent).")
     ] = "default",
+    with_registry: Annotated[
+        bool,
+        typer.Option(
+            "--with-registry",
+            help="The registry too: 2 replicas on PostgreSQL in --lmos-namespace, Service, NetworkPolicy "
+            "(token and database URL from Secret lmos-studio-registry).",
+        ),
+    ] = False,
+    registry_image: Annotated[
+        str, typer.Option(help="Container image of lmos-studio for --with-registry.")
+    ] = "lmos-studio:0.1.0",
     output: Annotated[str, typer.Option("--output", "-o", help="table or json (the reports).")] = "table",
 ) -> None:
     """Export a design as LMOS + Kubernetes manifests, validated offline before anything is written.
@@ -58,6 +69,8 @@ def export(
         with_istio=with_istio,
         namespace=namespace,
         lmos_namespace=lmos_namespace,
+        with_registry=with_registry,
+        registry_image=registry_image,
     )
     bundle = export_design(design, options)
     files = kustomize.render(bundle)

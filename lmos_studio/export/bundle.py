@@ -11,6 +11,8 @@ resource and field, or returns a `Bundle` whose documents all validate. Folder l
     deployments|services|serviceaccounts/<ns>/<agent>.yaml       --with-workloads
     policies/network/<ns>/<name>.yaml    default deny + one allow policy per agent (with workloads)
     policies/istio/<ns>/<name>.yaml      Istio AuthorizationPolicy per agent (--with-istio)
+    deployments|services/<lmos ns>/lmos-studio-registry.yaml, policies/network/<lmos ns>/lmos-studio-registry-allow.yaml
+                                         the registry on PostgreSQL (--with-registry; Secret by reference)
     other/<ns>/<kind>-<name>.yaml        documents of kinds Studio does not model, kept as they were
     preview/<ns>/<channel>.yaml          the ChannelRouting the operator would generate (NOT applied)
     studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied), and
@@ -31,6 +33,7 @@ from typing import Any
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export import crds, manifests, policy
+from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats import lmos
 from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, design_documents
@@ -59,6 +62,8 @@ class ExportOptions:
 
     with_workloads: bool = False
     with_istio: bool = False  # implies workloads: principals are the workloads' service accounts
+    with_registry: bool = False  # the registry (2 replicas on PostgreSQL) in lmos_namespace
+    registry_image: str = registry_export.DEFAULT_IMAGE
     namespace: str | None = None
     lmos_namespace: str = DEFAULT_NAMESPACE  # where lmos-runtime and lmos-operator run
     kubernetes_version: str = KUBERNETES_VERSION
@@ -253,6 +258,11 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
             if not generated:
                 notes.append(f"Agent {agent.key} has no workload: no Deployment, Service or ServiceAccount")
             docs += generated
+    if options.with_registry:
+        docs += registry_export.registry_resources(
+            options.lmos_namespace, sorted(design.namespaces), image=options.registry_image
+        )
+        notes.append(registry_export.secret_note(options.lmos_namespace))
     kept = [
         manifests.kept_resource(raw, i)
         for i, raw in enumerate(design.other_resources)
