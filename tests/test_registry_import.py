@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
-from lmos_studio.registry.store import Query, Store
+from lmos_studio.registry.store import Query
+from lmos_studio.registry.stores import open_store
 from tests.conftest import ROOT, StartApp
 
 CARD = json.dumps(
@@ -72,7 +73,7 @@ def test_add_to_the_registry() -> None:
     at.button(key="registry_import_to_registry").click().run()
     assert not at.exception
     assert any("added to the embedded registry" in s.value for s in at.success)
-    found = Store(get_settings().registry_path).search(Query(text="forecast"), facets=False)
+    found = open_store(get_settings().registry_target).search(Query(text="forecast"), facets=False)
     assert {e.agent.name for e in found.entries} == {"weather-agent"}
 
 
