@@ -26,6 +26,7 @@ from lmos_studio.commands._shell import (
     OutputOpt,
     Paths,
     emit,
+    fail,
     load,
     render_table,
 )
@@ -108,6 +109,8 @@ def run_app(
     app_file = Path(__file__).resolve().parent.parent / "app.py"
     env = dict(os.environ)
     if design is not None:
+        if not design.exists():
+            fail(f"{design}: no such file or folder; give a design file or folder (or none for the acme sample)")
         env["LMOS_STUDIO_DESIGN"] = str(design.resolve())
     cmd = [
         sys.executable,

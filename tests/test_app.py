@@ -35,7 +35,7 @@ def test_overview_shows_agents_channels_and_resolution() -> None:
     assert [m.value for m in at.metric] == ["9", "5", "5 / 5"]
     expanders = [e.label for e in at.expander]
     assert any("default/acme-ivr-canary" in label for label in expanders)
-    requirement_table = at.table[0].value
+    requirement_table = at.dataframe[0].value
     assert "served by" in requirement_table.columns
     sidebar_text = " ".join(m.value for m in at.sidebar.markdown)
     assert "acme" in sidebar_text
@@ -47,7 +47,7 @@ def test_unresolved_channel_explains_why(tmp_path: Path, monkeypatch: pytest.Mon
         (tmp_path / name).write_text((reference / name).read_text())
     at = run_app(tmp_path, monkeypatch)
     assert [m.value for m in at.metric][2] == "0 / 1"
-    table = at.table[0].value
+    table = at.dataframe[0].value
     problem = table.loc[table["capability"] == "view-contract", "problem"].iloc[0]
     assert "no candidate agent provides 'view-contract'" in problem
 

@@ -154,6 +154,17 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
     return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
 
 
+@st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
+def canvas_payload(
+    design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
+) -> dict[str, Any]:
+    """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`)."""
+    from lmos_studio.view import canvas_view
+
+    graph, _ = design_graph(design)
+    return canvas_view(design, graph, flt, highlight, expanded, height_px)
+
+
 # -- registry ---------------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,13 @@ def channel_options(design: Design) -> dict[str, str]:
     return options or {ALL_AGENTS_LABEL: ALL_AGENTS}
 
 
+def default_channels(options: dict[str, str]) -> list[str]:
+    """The Playground starts with one channel: the one selected in the Designer, else the first."""
+    wanted = st.session_state.get(state.SELECTED_CHANNEL, "")
+    picked = [label for label, key in options.items() if wanted and key == wanted]
+    return picked[:1] or list(options)[:1]
+
+
 def router_picker(key: str, *, multi: bool = True) -> list[str]:
     names = resources.router_names()
     if not multi:
@@ -102,10 +109,8 @@ def highlight(design: Design, chosen: dict[str, Match]) -> None:
         highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
         for key, m in chosen.items()
     ]
-    st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})
-    st.session_state[state.SELECTED_AGENT] = (
-        agent_key(design, *next(((k, m.agent) for k, m in chosen.items()), ("", ""))) if chosen else None
-    )
+    st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})  # every routed channel
+    st.session_state.pop(state.SELECTED_AGENT, None)  # a selected agent would hide all routes but its own
 
 
 def route_graph(design: Design, chosen: dict[str, Match]) -> None:
