@@ -1,4 +1,9 @@
-"""Shared fixtures: paths to the reference data, a real Streamlit server, Debian's Chromium via Playwright."""
+"""Shared fixtures: paths to the reference data, a real Streamlit server, Debian's Chromium via Playwright.
+
+Every file a test reads is in the repository: the Eclipse LMOS reference data in tests/fixtures/reference/ and
+the lmos-router benchmark data with the samples (sample_networks/lmos-router-benchmark/), each with a README
+naming its source and licence.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,9 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-REFERENCE = SHARED / "reference"
+REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 SAMPLES = ROOT / "sample_networks"
+ROUTER_BENCHMARK = SAMPLES / "lmos-router-benchmark"  # train.csv, agentRoutingSpecs.json
 ACME = SAMPLES / "acme"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -56,7 +61,7 @@ def run_cli(
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    assert REFERENCE.is_dir(), f"shared reference data missing at {REFERENCE}"
+    assert REFERENCE.is_dir(), f"reference data missing at {REFERENCE}"
     return REFERENCE
 
 

@@ -14,7 +14,7 @@ from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
 from lmos_studio.routing.select import DEFAULT_ROUTER
 from lmos_studio.routing.tests import junit_xml, run_routing_tests
-from tests.conftest import ACME, run_cli
+from tests.conftest import ACME, REFERENCE, ROUTER_BENCHMARK, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
 
 QUERIES = ACME.parent / "acme-queries.csv"
@@ -104,7 +104,7 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
 def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     queries = tmp_path / "q.csv"
     queries.write_text("text,agent\nI fancy a new smartphone,offer-agent\n")
-    seed = ACME.parent.parent.parent / "shared" / "reference" / "lmos-router-examples" / "seed.json"
+    seed = REFERENCE / "lmos-router-examples" / "seed.json"
     design = tmp_path / "d.yaml"
     from lmos_studio.model import Agent, Capability, Design
 
@@ -135,8 +135,8 @@ def test_cli_whatif_contract() -> None:
     assert any(r["source"] == "query" for r in data["routes"])
 
 
-def test_cli_route_and_eval_on_an_agent_routing_spec_json(reference: Path, tmp_path: Path) -> None:
-    specs = reference / "lmos-router-benchmark" / "agentRoutingSpecs.json"
+def test_cli_route_and_eval_on_an_agent_routing_spec_json(tmp_path: Path) -> None:
+    specs = ROUTER_BENCHMARK / "agentRoutingSpecs.json"
     routed = run_cli("route", str(specs), "--router", "statistical", "where is my parcel, it is late")
     assert routed.returncode == 0, routed.stderr
     data = json.loads(routed.stdout)
