@@ -268,6 +268,9 @@ def _areas_for(args: Sequence[str]) -> tuple[str, ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and turn our errors into a message and exit code 2."""
     args = list(argv) if argv is not None else sys.argv[1:]
+    if args == ["version"]:  # needs nothing: answered before typer parses (its parsing loads pydantic, ~0.2 s)
+        typer.echo(__version__)
+        return EXIT_OK
     try:
         register_areas(_areas_for(args))
         code = app(args=args, standalone_mode=False)
