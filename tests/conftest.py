@@ -7,6 +7,8 @@ naming its source and licence.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import subprocess
@@ -57,6 +59,20 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in this process (`lmos_studio.cli.main`, what the console script calls), answered like `run_cli`.
+
+    For contract tests (outputs, exit codes of the checks): no interpreter start, no re-import of the libraries.
+    Keep `run_cli` where the real process is the point (the entry point, exit status and stderr as a shell sees them).
+    """
+    from lmos_studio.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["lmos-studio", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="session")
