@@ -14,7 +14,7 @@ from lmos_studio.ui import resources, state, widgets
 ROOT = Path(__file__).parent
 # The folder is app_pages/, not pages/: Streamlit would treat a pages/ folder as a legacy multipage app and
 # serve deep links (/registry) without this frame.
-PAGES = [  # (file, title, icon); a page whose file is missing is not offered
+PAGES = [  # (file, title, icon); every file must exist: a missing one stops the app at start
     ("app_pages/overview.py", "Overview", ":material/hub:"),
     ("app_pages/registry.py", "Registry", ":material/travel_explore:"),
     ("app_pages/designer.py", "Designer", ":material/account_tree:"),
@@ -68,8 +68,9 @@ def open_upload(name: str, data: bytes) -> None:
 
 # st.navigation first, then the sidebar's widgets, then the page: widgets made before st.navigation lose
 # their click (Streamlit 1.67).
-navigation = st.navigation(
-    [st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0])) for f, t, i in PAGES if (ROOT / f).exists()]
-)
+missing = [f for f, _, _ in PAGES if not (ROOT / f).is_file()]
+if missing:
+    raise FileNotFoundError(f"LMOS Studio is incomplete: page file(s) {', '.join(missing)} missing; reinstall it")
+navigation = st.navigation([st.Page(str(ROOT / f), title=t, icon=i, default=(f == PAGES[0][0])) for f, t, i in PAGES])
 sidebar()
 navigation.run()

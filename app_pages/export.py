@@ -4,6 +4,7 @@ and the diff against the last export or an uploaded design."""
 import streamlit as st
 
 from lmos_studio import LmosStudioError
+from lmos_studio.export.bundle import file_tree
 from lmos_studio.ui import export as ui
 from lmos_studio.ui import state, widgets
 
@@ -21,7 +22,7 @@ except LmosStudioError as exc:
     widgets.show_error(exc)
     st.stop()
 
-st.success(ui.validation_summary(bundle), icon=":material/verified:")
+st.success(bundle.validation_summary(), icon=":material/verified:")
 if bundle.notes:
     with st.expander(f"{len(bundle.notes)} notes"):
         st.code("\n".join(bundle.notes), language=None)
@@ -38,13 +39,13 @@ st.download_button(
 files_tab, valid_tab, policy_tab, diff_tab = st.tabs(["Files", "Validation", "Trust → policy", "Diff"])
 with files_tab:
     tree, preview = st.columns([1, 2])
-    tree.code(ui.file_tree(list(files)), language=None)
+    tree.code(file_tree(list(files)), language=None)
     chosen = preview.selectbox("File", list(files), key=ui.PREVIEW_FILE)
     preview.code(files[chosen].decode("utf-8"), language="yaml", line_numbers=True)
 with valid_tab:
     st.dataframe(bundle.validation.rows, hide_index=True, width="stretch")
 with policy_tab:
-    counts = ui.policy_summary(bundle)
+    counts = bundle.policy_counts()
     for column, (status, count) in zip(st.columns(3), counts.items(), strict=True):
         column.metric(status, count)
     st.dataframe(bundle.policy.to_rows(), hide_index=True, width="stretch")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: import the workt
 from lmos_studio.formats.design_file import read_design  # noqa: E402
 from lmos_studio.routing.evaluate import evaluate, get_router  # noqa: E402
 from lmos_studio.routing.labelled import BENCHMARK_TRAIN, read_labelled_csv  # noqa: E402
-from lmos_studio.whatif import Change, what_if  # noqa: E402
+from lmos_studio.whatif import Edit, what_if  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 DESIGN = REPO / "sample_networks" / "router-benchmark.yaml"
@@ -50,7 +50,7 @@ def main() -> None:
     eval_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    change = what_if(design, [Change("remove-agent", "delivery-agent")], router=get_router(args.router), queries=train)
+    change = what_if(design, [Edit("remove-agent", "delivery-agent")], router=get_router(args.router), queries=train)
     whatif_s = time.perf_counter() - start
 
     m = result.metrics

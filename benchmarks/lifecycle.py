@@ -18,9 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from lmos_studio.lifecycle import LabelledQuery, diff_designs, make_canary
+from lmos_studio.canary import make_canary
+from lmos_studio.lifecycle import diff_designs
 from lmos_studio.model import Agent, Capability, Design
 from lmos_studio.resolve import resolve_design
+from lmos_studio.routing.labelled import LabelledQuery
+from lmos_studio.routing.select import get_router
 from lmos_studio.synthetic import synthetic_design
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
@@ -97,7 +100,7 @@ def main() -> None:
     start = time.perf_counter()
     # routing tests of the synthetic design route over all agents (one 3 500-candidate table): left out here
     routed = diff_designs(
-        old.replace(routing_tests=()), new.replace(routing_tests=()), queries=queries, router=args.router
+        old.replace(routing_tests=()), new.replace(routing_tests=()), queries=queries, router=get_router(args.router)
     )
     routed_s = time.perf_counter() - start
     figures = {

@@ -2,33 +2,41 @@
 
 Exit codes: 0 success, 1 the check found problems (UNRESOLVED channels, lint errors, failed tests),
 2 invalid input or usage (message on stderr, never a traceback). Feature areas add their commands from
-`lmos_studio/commands/<area>.py` (each has `register(app)`), so this module stays small.
+`lmos_studio/commands/<area>.py` (each has `register(app)`), so this module stays small; the helpers
+every command shares are in `commands/_shell.py`. A command imports what it uses when it runs, and `main`
+registers only the area of the command it runs: short commands start fast (benchmarks/cli_start.py).
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
 
 from lmos_studio import __version__
-from lmos_studio.commands import AREAS
+from lmos_studio.commands._shell import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    OutputOpt,
+    Paths,
+    emit,
+    fail,
+    load,
+    render_table,
+)
 from lmos_studio.errors import LmosStudioError
 
-if TYPE_CHECKING:  # a command imports what it uses when it runs: `lmos-studio version` starts in a blink
-    from lmos_studio.formats.design_file import LoadResult
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
+AREAS = ("formats", "registry", "design", "routing", "export", "lifecycle")  # every module of commands/, help order
 # The area module (lmos_studio/commands/<area>.py) that registers each command. `main` imports only the area of
 # the command it runs, so `lmos-studio resolve` loads neither scikit-learn nor FastAPI; help and a command not
-# listed here load every area (slower, never wrong). tests/test_cli.py checks this table against the commands.
+# listed here load every area (slower, never wrong). tests/test_cli_start.py checks this table against the areas.
 COMMAND_AREAS = {
     "import": "formats",
     "convert": "formats",
@@ -64,55 +72,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Design, check, route and export networks of Eclipse LMOS agents.",
 )
-
-Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
-OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json, yaml or table.")]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    """Print an error on stderr and leave with an exit code."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
-    """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
-    from lmos_studio.formats import yamlio
-
-    if output == "json":
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    elif output == "yaml":
-        typer.echo(yamlio.dump(data), nl=False)
-    elif output == "table" and table is not None:
-        typer.echo(table())
-    else:
-        fail(f"--output {output!r} is not supported here; use json, yaml" + (" or table" if table else ""))
-
-
-def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
-    """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
-    from lmos_studio.formats.design_file import load_design
-
-    result = load_design(paths)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    if namespace:
-        design = result.design
-        result.design = design.replace(
-            agents=tuple(a for a in design.agents if a.namespace == namespace),
-            channels=tuple(c for c in design.channels if c.namespace == namespace),
-        )
-    return result
-
-
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain aligned text table."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 @app.command()
@@ -242,13 +201,7 @@ def register_areas(areas: Iterable[str] = AREAS) -> typer.Typer:
         if area in _registered:
             continue
         _registered.add(area)
-        try:
-            module = importlib.import_module(f"lmos_studio.commands.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lmos_studio.commands.{area}":
-                raise
-            continue
-        module.register(app)
+        importlib.import_module(f"lmos_studio.commands.{area}").register(app)
     return app
 
 

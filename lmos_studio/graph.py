@@ -298,14 +298,6 @@ def find_agent(graph: nx.MultiDiGraph, ref: str) -> str | None:
     return next((n for n, d in graph.nodes(data=True) if d["kind"] == AGENT and d["name"] == ref), None)
 
 
-def find_channel(graph: nx.MultiDiGraph, ref: str) -> str | None:
-    """The node id of a channel given its node id, `ns/name` or name."""
-    for candidate in (ref, f"{CHANNEL}:{ref}"):
-        if candidate in graph and graph.nodes[candidate]["kind"] == CHANNEL:
-            return candidate
-    return next((n for n, d in graph.nodes(data=True) if d["kind"] == CHANNEL and d["name"] == ref), None)
-
-
 def highlight_agent(graph: nx.MultiDiGraph, agent: str) -> Highlight:
     """An agent, its trust edges (both directions) and the clusters it belongs to."""
     node = find_agent(graph, agent)

@@ -3,8 +3,8 @@
 Breaking means a caller of the network can notice (a capability, agent, channel or trust it relied on is
 gone, a range rejects what it accepted, a channel no longer resolves); compatible means only more works;
 info means text that routing may read (descriptions, examples) or Studio bookkeeping changed. Wiring is
-compared on the operator's resolution (`resolve.resolve_design`) of both designs. Canaries live in
-`canary.py` and are re-exported here. Pure functions except `read_queries` (reads a CSV file).
+compared on the operator's resolution (`resolve.resolve_design`) of both designs; which queries route
+differently is `compare.compare_routes`. Canaries live in `canary.py`. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -13,25 +13,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lmos_studio.canary import CanaryFinding, canary_findings, make_canary
+from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare_routes
 from lmos_studio.errors import VersionError
-from lmos_studio.impact import LabelledQuery, RouteChange, read_queries, routing_impact
-from lmos_studio.model import Agent, Capability, Channel, Design, Group, TrustEdge
+from lmos_studio.model import Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
+from lmos_studio.routing.base import Router
+from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.versions import parse_version, range_subsumes, satisfies
 
-__all__ = [
-    "CanaryFinding",
-    "Change",
-    "DesignDiff",
-    "LabelledQuery",
-    "RouteChange",
-    "Severity",
-    "canary_findings",
-    "diff_designs",
-    "make_canary",
-    "read_queries",
-]
+ROUTING_TEST = "routing-test"  # the source label of a routing test in the routing impact
 
 Severity = Literal["compatible", "breaking", "info"]
 SEVERITY_ORDER: dict[str, int] = {"breaking": 0, "compatible": 1, "info": 2}  # rows list breaking first
@@ -55,7 +45,7 @@ class DesignDiff:
 
     changes: list[Change]
     routing_impact: list[RouteChange] = field(default_factory=list)
-    routing_method: str = "resolution"  # "resolution" or the router's name
+    routing_method: str = RESOLUTION  # "resolution" or the router's name
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -94,15 +84,44 @@ class DesignDiff:
         ]
 
     def impact_rows(self) -> list[dict[str, str]]:
-        return [r.row() for r in self.routing_impact]
+        return [
+            {
+                "source": r.query.source,
+                "query": r.query.text,
+                "channel": r.query.channel,
+                "before": _answer(r.before),
+                "after": _answer(r.after),
+                "expected": r.query.agent,
+            }
+            for r in self.routing_impact
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "summary": self.summary,
             "changes": self.rows(),
-            "routingImpact": {"method": self.routing_method, "changes": [r.to_json() for r in self.routing_impact]},
+            "routingImpact": {"method": self.routing_method, "changes": [_impact_json(r) for r in self.routing_impact]},
             "notes": list(self.notes),
         }
+
+
+def _answer(answer: Answer) -> str:
+    if not answer:
+        return "—"
+    return f"{answer.agent} ({answer.capability})" if answer.capability else answer.agent
+
+
+def _impact_json(change: RouteChange) -> dict[str, str]:
+    return {
+        "source": change.query.source,
+        "query": change.query.text,
+        "channel": change.query.channel,
+        "beforeAgent": change.before.agent,
+        "beforeCapability": change.before.capability,
+        "afterAgent": change.after.agent,
+        "afterCapability": change.after.capability,
+        "expectedAgent": change.query.agent,
+    }
 
 
 class _Collector:
@@ -201,7 +220,8 @@ def _diff_agent(
     obj = f"agent {old.key}"
     lost = [c for c in channels if is_candidate(old, c) and not is_candidate(new, c)]
     lost_text = "; ".join(
-        f"no longer a candidate of channel {c.key} ({'; '.join(mismatch_reasons(new, c))})" for c in lost
+        f"no longer a candidate of channel {c.key} ({'; '.join(m.text for m in mismatch_reasons(new, c))})"
+        for c in lost
     )
     for attr, kind in (("supported_tenants", "tenants-changed"), ("supported_channels", "channels-changed")):
         was, now = getattr(old, attr), getattr(new, attr)
@@ -594,8 +614,18 @@ def _diff_rest(old: Design, new: Design, out: _Collector) -> None:
 # ---------------------------------------------------------------------------------------------- entry point
 
 
+def _test_queries(old: Design, new: Design) -> list[LabelledQuery]:
+    """Both designs' routing tests (the new one's first), each (query, channel, agent) once."""
+    seen: dict[tuple[str, str, str], LabelledQuery] = {}
+    tests: tuple[RoutingTest, ...] = (*new.routing_tests, *old.routing_tests)
+    for test in tests:
+        query = LabelledQuery(test.query, test.expect_agent, test.expect_capability, test.channel, source=ROUTING_TEST)
+        seen.setdefault((query.text, query.channel, query.agent), query)
+    return list(seen.values())
+
+
 def diff_designs(
-    old: Design, new: Design, *, queries: Sequence[LabelledQuery] | None = None, router: str | None = None
+    old: Design, new: Design, *, queries: Sequence[LabelledQuery] | None = None, router: Router | None = None
 ) -> DesignDiff:
     """Every change from `old` to `new`, breaking first, and the routing answers that change.
 
@@ -611,7 +641,6 @@ def diff_designs(
     _diff_groups(old, new, out)
     _diff_rest(old, new, out)
     changes = sorted(out.changes, key=lambda c: SEVERITY_ORDER[c.severity])
-    impact = routing_impact(
-        old, new, queries=queries or (), router=router, resolutions=(old_res.by_key, new_res.by_key)
-    )
-    return DesignDiff(changes=changes, routing_impact=impact.changes, routing_method=impact.method, notes=impact.notes)
+    impact = compare_routes(old, new, [*_test_queries(old, new), *(queries or ())], router=router)
+    method = router.name if router is not None else RESOLUTION
+    return DesignDiff(changes=changes, routing_impact=impact, routing_method=method)

@@ -91,8 +91,7 @@ def _why(unresolved: Unresolved, resolution: Resolution, agents: Sequence[Agent]
     whys: dict[str, None] = {}
     for agent in providers:
         for reason in mismatch_reasons(agent, resolution.channel):
-            word = reason.split(" ", 1)[0]
-            whys["channel" if word == "supportedChannels" else word] = None
+            whys[reason.filter] = None
     if providers and not whys:  # providers are candidates, but none in range
         return ["version"]
     return list(whys) or ["name"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
@@ -152,23 +152,40 @@ def _why_not(
 
 def _mismatch(name: str, agents: Sequence[Agent], channel: Channel) -> str:
     agent = next(a for a in agents if a.name == name)
-    return "; ".join(mismatch_reasons(agent, channel)) or "filtered out"
+    return "; ".join(m.text for m in mismatch_reasons(agent, channel)) or "filtered out"
 
 
-def mismatch_reasons(agent: Agent, channel: Channel) -> list[str]:
+Filter = Literal["namespace", "subset", "tenant", "channel"]  # the operator's candidate filters, in order
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One candidate filter an agent fails for a channel, and the sentence that says how."""
+
+    filter: Filter
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def mismatch_reasons(agent: Agent, channel: Channel) -> list[Mismatch]:
     """Why an agent is not a candidate of a channel, in the operator's filter order."""
     reasons = []
     if agent.namespace != channel.namespace:
-        reasons.append(f"namespace {agent.namespace} ≠ {channel.namespace}")
+        reasons.append(Mismatch("namespace", f"namespace {agent.namespace} ≠ {channel.namespace}"))
     if agent.subset != channel.subset:
-        reasons.append(f"subset {agent.subset} ≠ {channel.subset}")
+        reasons.append(Mismatch("subset", f"subset {agent.subset} ≠ {channel.subset}"))
     if agent.supported_tenants and channel.tenant not in agent.supported_tenants:
-        reasons.append(f"tenant {channel.tenant} not in {list(agent.supported_tenants)}")
+        reasons.append(Mismatch("tenant", f"tenant {channel.tenant} not in {list(agent.supported_tenants)}"))
     if channel.channel not in agent.supported_channels:
         reasons.append(
-            f"channel {channel.channel} not in {list(agent.supported_channels)}"
-            if agent.supported_channels
-            else "supportedChannels is empty (matches no channel)"
+            Mismatch(
+                "channel",
+                f"channel {channel.channel} not in {list(agent.supported_channels)}"
+                if agent.supported_channels
+                else "supportedChannels is empty (matches no channel)",
+            )
         )
     return reasons
 
@@ -212,10 +229,9 @@ def _no_candidates_reason(channel: Channel, agents: Sequence[Agent]) -> str:
     counts = {"subset": 0, "tenant": 0, "channel": 0}
     for agent in same_ns:
         for reason in mismatch_reasons(agent, channel):
-            key = "channel" if reason.startswith("supportedChannels") else reason.split(" ", 1)[0]
-            counts[key] = counts.get(key, 0) + 1
+            counts[reason.filter] = counts.get(reason.filter, 0) + 1
     detail = ", ".join(f"{n} fail the {k} filter" for k, n in counts.items() if n)
-    example = "; ".join(f"{a.name}: {', '.join(mismatch_reasons(a, channel))}" for a in same_ns[:2])
+    example = "; ".join(f"{a.name}: {', '.join(m.text for m in mismatch_reasons(a, channel))}" for a in same_ns[:2])
     return (
         f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
         f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail}; "

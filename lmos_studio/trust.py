@@ -193,11 +193,6 @@ def remove_members(design: Design, group_name: str, agents: Iterable[str]) -> De
     return _put_group(design, group.model_copy(update={"members": tuple(m for m in group.members if m not in gone)}))
 
 
-def set_description(design: Design, group_name: str, description: str) -> Design:
-    group = _require_group(design, group_name)
-    return _put_group(design, group.model_copy(update={"description": description}))
-
-
 def dissolve_group(design: Design, name: str) -> Design:
     """Remove a group and every trust edge that refers to it (the agents stay)."""
     _require_group(design, name)
@@ -296,22 +291,3 @@ def expand_trust(design: Design, *, index: RefIndex | None = None) -> list[Agent
                 AgentPair(key, callee, edge.capabilities, edge.protocol, edge) for callee in callees if callee != key
             )
     return pairs
-
-
-def is_trusted(
-    design: Design, caller: str, callee: str, capability: str | None = None, *, index: RefIndex | None = None
-) -> TrustEdge | None:
-    """The first edge that lets agent `caller` call agent `callee` (for `capability`, if given), else None."""
-    index = index or RefIndex(design)
-    callers = {a.key for a in index.agents_named(caller)}
-    callees = {a.key for a in index.agents_named(callee)}
-    if not callers or not callees:
-        return None
-    for edge in design.trust_edges:
-        if capability is not None and edge.capabilities and capability not in edge.capabilities:
-            continue
-        if callers & {a.key for a in index.agents_of(edge.caller)} and callees & {
-            a.key for a in index.agents_of(edge.callee)
-        }:
-            return edge
-    return None

@@ -3,7 +3,8 @@ channel/subset) and see which channels resolve differently and which routing tes
 change route, before → after.
 
 A disabled agent stays in the design but takes no traffic: its supportedChannels are emptied (so the
-operator never wires it) and it is left out of the all-agents routing table.
+operator never wires it) and it is left out of the all-agents routing table. The route comparison is
+`compare.compare_routes`, the same one `lmos-studio diff` uses.
 """
 
 from __future__ import annotations
@@ -12,23 +13,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lmos_studio.compare import Answer, RouteChange, compare_routes
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, Design
 from lmos_studio.resolve import Resolution, resolve_design
-from lmos_studio.routing.base import FittedRouter, Match, Router, RoutingTable
-from lmos_studio.routing.evaluate import channel_key
+from lmos_studio.routing.base import Router
 from lmos_studio.routing.labelled import LabelledQuery
-from lmos_studio.routing.table import ALL_AGENTS, all_agents_table, routing_table
+from lmos_studio.routing.table import DISABLED, channel_key
+
+__all__ = [
+    "CHANGE_KINDS",
+    "DISABLED",
+    "Edit",
+    "WhatIf",
+    "apply_changes",
+    "channel_rows",
+    "parse_change",
+    "route_rows",
+    "what_if",
+]
 
 ChangeKind = Literal["remove-agent", "disable-agent", "remove-capability", "move-agent"]
 CHANGE_KINDS: tuple[ChangeKind, ...] = ("remove-agent", "disable-agent", "remove-capability", "move-agent")
-DISABLED = "studio.lmos.eclipse/disabled"  # annotation on a disabled agent
 NONE = "(none)"
+TEST = "test"  # the source label of a routing test in what-if results
 
 
 @dataclass(frozen=True)
-class Change:
-    """One edit; `agent` is a name or namespace/name."""
+class Edit:
+    """One what-if edit of a design; `agent` is a name or namespace/name."""
 
     kind: ChangeKind
     agent: str
@@ -45,7 +58,7 @@ class Change:
         return f"{self.kind.split('-')[0]} agent {self.agent}"
 
 
-def parse_change(kind: str, value: str) -> Change:
+def parse_change(kind: str, value: str) -> Edit:
     """A change from its CLI spelling: NAME, AGENT:CAP or AGENT:CHANNEL_LABEL[:SUBSET]."""
     if kind not in CHANGE_KINDS:
         raise RoutingError(f"unknown what-if change '{kind}'; use one of: {', '.join(CHANGE_KINDS)}")
@@ -55,14 +68,14 @@ def parse_change(kind: str, value: str) -> Change:
     if kind in ("remove-agent", "disable-agent"):
         if len(parts) != 1:
             raise RoutingError(f"--{kind} '{value}': give just the agent name")
-        return Change(kind, parts[0])
+        return Edit(kind, parts[0])
     if kind == "remove-capability":
         if len(parts) != 2:
             raise RoutingError(f"--remove-capability '{value}': write AGENT:CAPABILITY")
-        return Change(kind, parts[0], capability=parts[1])
+        return Edit(kind, parts[0], capability=parts[1])
     if len(parts) not in (2, 3):
         raise RoutingError(f"--move-agent '{value}': write AGENT:CHANNEL_LABEL or AGENT:CHANNEL_LABEL:SUBSET")
-    return Change(kind, parts[0], channel=parts[1], subset=parts[2] if len(parts) == 3 else "")
+    return Edit(kind, parts[0], channel=parts[1], subset=parts[2] if len(parts) == 3 else "")
 
 
 def _target(design: Design, ref: str) -> Agent:
@@ -76,7 +89,7 @@ def _target(design: Design, ref: str) -> Agent:
     raise RoutingError(f"agent '{ref}' is not in the design; agents: {known}")
 
 
-def _changed_agent(agent: Agent, change: Change) -> Agent | None:
+def _changed_agent(agent: Agent, change: Edit) -> Agent | None:
     if change.kind == "remove-agent":
         return None
     if change.kind == "disable-agent":
@@ -94,7 +107,7 @@ def _changed_agent(agent: Agent, change: Change) -> Agent | None:
     return agent.model_copy(update={"supported_channels": (change.channel,), "labels": labels})
 
 
-def apply_changes(design: Design, changes: Sequence[Change]) -> Design:
+def apply_changes(design: Design, changes: Sequence[Edit]) -> Design:
     """The design after the changes (in order); an unknown agent or capability is a RoutingError."""
     for change in changes:
         agent = _target(design, change.agent)
@@ -102,13 +115,6 @@ def apply_changes(design: Design, changes: Sequence[Change]) -> Design:
         agents = [changed if a.key == agent.key else a for a in design.agents]
         design = design.replace(agents=tuple(a for a in agents if a is not None))
     return design
-
-
-def _table(design: Design, key: str) -> RoutingTable:
-    if key == ALL_AGENTS:
-        live = tuple(a for a in design.agents if a.annotations.get(DISABLED) != "true")
-        return all_agents_table(design.replace(agents=live))
-    return routing_table(design, key)
 
 
 @dataclass(frozen=True)
@@ -124,31 +130,10 @@ class ChannelChange:
 
 
 @dataclass(frozen=True)
-class RouteChange:
-    """A routing test or labelled query that routes differently afterwards."""
-
-    source: str  # "test" or "query"
-    name: str  # test name or CSV line
-    query: str
-    channel: str
-    expected: str
-    before: str  # agent/capability or (none)
-    after: str
-
-    @property
-    def fixed(self) -> bool:
-        return self.before.split("/")[0] != self.expected and self.after.split("/")[0] == self.expected
-
-    @property
-    def broken(self) -> bool:
-        return self.before.split("/")[0] == self.expected and self.after.split("/")[0] != self.expected
-
-
-@dataclass(frozen=True)
 class WhatIf:
     """The effect of a set of changes."""
 
-    changes: tuple[Change, ...]
+    changes: tuple[Edit, ...]
     channels: tuple[ChannelChange, ...]
     routes: tuple[RouteChange, ...]
     checked_tests: int
@@ -168,50 +153,41 @@ class WhatIf:
                 }
                 for c in self.channels
             ],
-            "routes": [
-                {
-                    "source": r.source,
-                    "name": r.name,
-                    "query": r.query,
-                    "channel": r.channel,
-                    "expected": r.expected,
-                    "before": r.before,
-                    "after": r.after,
-                    "broken": r.broken,
-                    "fixed": r.fixed,
-                }
-                for r in self.routes
-            ],
+            "routes": [{**_route(r), "broken": r.broken, "fixed": r.fixed} for r in self.routes],
             "checked": {"tests": self.checked_tests, "queries": self.checked_queries},
         }
 
     def route_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "source": r.source,
-                "name": r.name,
-                "query": r.query,
-                "channel": r.channel,
-                "expected": r.expected,
-                "before": r.before,
-                "after": r.after,
-                "effect": "broken" if r.broken else "fixed" if r.fixed else "changed",
-            }
-            for r in self.routes
-        ]
+        return route_rows(self.to_dict())
 
     def channel_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "channel": c.channel,
-                "before": c.before,
-                "after": c.after,
-                "lost": ", ".join(c.lost),
-                "gained": ", ".join(c.gained),
-                "reasons": "; ".join(c.reasons),
-            }
-            for c in self.channels
-        ]
+        return channel_rows(self.to_dict())
+
+
+def route_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows of the routes in `WhatIf.to_dict()` (plain data, as the app keeps it), with their effect."""
+    return [
+        {
+            **{k: v for k, v in r.items() if k not in ("broken", "fixed")},
+            "effect": "broken" if r["broken"] else "fixed" if r["fixed"] else "changed",
+        }
+        for r in data["routes"]
+    ]
+
+
+def channel_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows of the channels in `WhatIf.to_dict()`: lists joined into text."""
+    return [
+        {
+            "channel": c["channel"],
+            "before": c["before"],
+            "after": c["after"],
+            "lost": ", ".join(c["lost"]),
+            "gained": ", ".join(c["gained"]),
+            "reasons": "; ".join(c["reasons"]),
+        }
+        for c in data["channels"]
+    ]
 
 
 def _wired(resolution: Resolution) -> set[str]:
@@ -241,41 +217,42 @@ def channel_changes(before: Design, after: Design) -> list[ChannelChange]:
     return changes
 
 
-class _Routes:
-    """Routes queries in a design, fitting each distinct table once and answering repeated queries once."""
+def _answer(answer: Answer) -> str:
+    return f"{answer.agent}/{answer.capability}" if answer else NONE
 
-    def __init__(self, router: Router) -> None:
-        self.router = router
-        self.fitted: dict[RoutingTable, FittedRouter] = {}
-        self.answers: dict[tuple[RoutingTable, str], str] = {}
 
-    def route(self, table: RoutingTable, query: str) -> str:
-        if (table, query) not in self.answers:
-            if table not in self.fitted:
-                self.fitted[table] = self.router.fit(table)
-            best: Match | None = self.fitted[table].route(query, top_k=1).best
-            self.answers[(table, query)] = f"{best.agent}/{best.capability}" if best else NONE
-        return self.answers[(table, query)]
+def _route(change: RouteChange) -> dict[str, Any]:
+    query = change.query
+    return {
+        "source": query.source,
+        "name": query.name or f"line {query.line}",
+        "query": query.text,
+        "channel": change.channel,
+        "expected": query.agent,
+        "before": _answer(change.before),
+        "after": _answer(change.after),
+    }
 
 
 def what_if(
-    design: Design, changes: Sequence[Change], *, router: Router, queries: Sequence[LabelledQuery] = ()
+    design: Design, changes: Sequence[Edit], *, router: Router, queries: Sequence[LabelledQuery] = ()
 ) -> WhatIf:
-    """Apply the changes and compare channel resolution and the route of every routing test and query."""
+    """Apply the changes and compare channel resolution and the route of every routing test and query.
+
+    A channel a test or query names must be a Channel of the design (else `RoutingError`).
+    """
     after = apply_changes(design, changes)
-    routes = _Routes(router)
-    items = [("test", t.name or t.query, t.query, t.channel, t.expect_agent) for t in design.routing_tests]
-    items += [("query", f"line {q.line}", q.text, q.channel, q.agent) for q in queries]
-    changed = []
-    for source, name, text, ref, expected in items:
-        key = channel_key(design, ref)
-        old, new = routes.route(_table(design, key), text), routes.route(_table(after, key), text)
-        if old != new:
-            changed.append(RouteChange(source, name, text, key, expected, old, new))
+    tests = [
+        LabelledQuery(t.query, t.expect_agent, t.expect_capability, t.channel, source=TEST, name=t.name or t.query)
+        for t in design.routing_tests
+    ]
+    items = [*tests, *queries]
+    for ref in dict.fromkeys(q.channel for q in items):
+        channel_key(design, ref)  # an unknown or ambiguous channel is an error here, not a silent no-answer
     return WhatIf(
         tuple(changes),
         tuple(channel_changes(design, after)),
-        tuple(changed),
+        tuple(compare_routes(design, after, items, router=router)),
         checked_tests=len(design.routing_tests),
         checked_queries=len(queries),
     )

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lmos_studio.canary import CANARY_OF, VIRTUAL_SERVICE, bump_version, virtual_service
+from lmos_studio.canary import CANARY_OF, bump_version, canary_findings, make_canary
 from lmos_studio.errors import ExportError
+from lmos_studio.export.istio import VIRTUAL_SERVICE, virtual_service
 from lmos_studio.formats.design_file import design_from_text, design_to_yaml, read_design
-from lmos_studio.lifecycle import canary_findings, diff_designs, make_canary
+from lmos_studio.lifecycle import diff_designs
 from lmos_studio.model import (
     Agent,
     Capability,

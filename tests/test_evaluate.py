@@ -10,15 +10,16 @@ from sklearn.metrics import f1_score
 
 from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.routing.evaluate import (
-    channel_key,
     compare,
     comparison_rows,
     confusion_cells,
     evaluate,
+    evaluation_report,
     misroute_rows,
 )
 from lmos_studio.routing.labelled import LabelledQuery, parse_labelled_csv, parse_seed, read_seed, seed_rows
 from lmos_studio.routing.metrics import NO_AGENT, Prediction, compute_metrics
+from lmos_studio.routing.table import channel_key
 from tests.conftest import ACME, ROUTER_BENCHMARK
 from tests.routing_fake import DESIGN, WEB, OverlapRouter, ThresholdRouter
 
@@ -151,6 +152,10 @@ def test_evaluate_fits_each_channel_once_and_reports_progress() -> None:
     assert "line,query,channel" in result.to_csv() and json.loads(result.to_json())["router"] == "overlap"
     assert misroute_rows(result)[0]["routed to"] == "billing"
     assert {"expected": "weather", "predicted": "billing", "count": 1} in confusion_cells(result)
+    report = evaluation_report(result)  # what the Evaluate page keeps in the session: plain data only
+    assert report["summary"]["accuracy"] == 0.75 and report["misroutes"] == misroute_rows(result)
+    assert report["csv"] == result.to_csv() and report["contract"] == result.to_dict()
+    assert json.loads(json.dumps({k: v for k, v in report.items() if k not in ("csv", "json")})) is not None
 
 
 def test_seed_examples_change_the_answer() -> None:

@@ -194,7 +194,7 @@ def test_not_a_zip_and_bad_yaml_inside_name_the_member(tmp_path: Path) -> None:
 
 
 def test_a_canary_design_round_trips(tmp_path: Path) -> None:
-    from lmos_studio.lifecycle import make_canary
+    from lmos_studio.canary import make_canary
 
     design = read_design(ACME)
     stable = design.replace(channels=tuple(c for c in design.channels if c.subset != "canary"), rollouts=())

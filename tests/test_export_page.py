@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
 from lmos_studio.export import importer
-from lmos_studio.ui.export import file_tree
+from lmos_studio.export.bundle import file_tree
 from tests.conftest import ROOT, StartApp
 
 
@@ -87,3 +87,15 @@ def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp
     expect(main.get_by_text("0 breaking", exact=False).first).to_be_visible(timeout=15_000)
     main.get_by_role("tab", name="Trust → policy").click()
     expect(main.get_by_test_id("stMetricValue")).to_have_text(["0", "4", "0"])  # scoped edges: partial at L4
+
+
+def test_bundle_summaries_are_plain_library_results() -> None:
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.formats.design_file import read_design
+    from tests.conftest import ACME
+
+    bundle = export_design(read_design(ACME), ExportOptions(with_workloads=True))
+    assert bundle.validation_summary().startswith(f"All {len(bundle.validation.rows)} documents are valid")
+    counts = bundle.policy_counts()
+    assert list(counts) == ["enforced", "partial", "not-enforced"] and counts["partial"] == 4
+    assert sum(counts.values()) == len(bundle.policy.rows)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.design_file import read_design, write_design
-from lmos_studio.lifecycle import Change, DesignDiff, LabelledQuery, diff_designs, read_queries
+from lmos_studio.lifecycle import Change, DesignDiff, diff_designs
 from lmos_studio.model import (
     Agent,
     Capability,
@@ -29,6 +27,8 @@ from lmos_studio.model import (
     TrustEdge,
 )
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.routing.labelled import LabelledQuery, read_labelled_csv
+from lmos_studio.routing.select import get_router
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ACME, REFERENCE, run_cli
 
@@ -357,13 +357,13 @@ def test_routing_test_whose_agent_leaves_the_channel_is_an_impact() -> None:
     diff = diff_designs(old, new)
     assert diff.routing_method == "resolution" and len(diff.routing_impact) == 1
     change = diff.routing_impact[0]
-    assert (change.query, change.before_agent, change.after_agent, change.source) == (
+    assert (change.query.text, change.before.agent, change.after.agent, change.query.source) == (
         "my contract",
         "contract",
         "",
         "routing-test",
     )
-    assert change.regressed and diff.impact_rows()[0]["after"] == "—"
+    assert change.broken and diff.impact_rows()[0]["after"] == "—"
 
 
 def test_labelled_queries_by_capability(tmp_path: Path) -> None:
@@ -373,11 +373,11 @@ def test_labelled_queries_by_capability(tmp_path: Path) -> None:
         "download it,billing,web-stable,download-bill\n",
         encoding="utf-8",
     )
-    queries = read_queries(csv)
-    assert queries[0] == LabelledQuery(text="show my bill", agent="billing", channel="web", capability="view-bill")
+    queries = read_labelled_csv(csv)
+    assert queries[0] == LabelledQuery("show my bill", "billing", capability="view-bill", channel="web", line=2)
     backup = agent("billing-backup", ("view-bill", "1.5.0"))
     diff = diff_designs(BASE, BASE.with_agent(backup), queries=queries)
-    assert [(r.query, r.before_agent, r.after_agent, r.after_capability) for r in diff.routing_impact] == [
+    assert [(r.query.text, r.before.agent, r.after.agent, r.after.capability) for r in diff.routing_impact] == [
         ("show my bill", "billing", "billing-backup", "view-bill")
     ]
 
@@ -387,14 +387,15 @@ def test_bad_query_files_name_file_and_line(tmp_path: Path, text: str, line: int
     path = tmp_path / "q.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DesignFileError) as info:
-        read_queries(path)
+        read_labelled_csv(path)
     assert info.value.line == line and str(path) in str(info.value)
 
 
-def test_instruction_column_of_the_lmos_router_benchmark_is_accepted(tmp_path: Path) -> None:
+def test_instruction_column_of_the_lmos_router_benchmark_keeps_the_capability(tmp_path: Path) -> None:
+    """`diff --queries` reads an `instruction,agent,intent` CSV as `eval` does: the intent is the capability."""
     path = tmp_path / "train.csv"
     path.write_text("instruction,agent,intent\nwhere is my parcel,shipping-agent,track\n", encoding="utf-8")
-    assert read_queries(path) == [LabelledQuery(text="where is my parcel", agent="shipping-agent")]
+    assert read_labelled_csv(path) == [LabelledQuery("where is my parcel", "shipping-agent", "track", line=2)]
 
 
 @dataclass
@@ -425,27 +426,16 @@ class _WordRouter:
         return _WordFitted(table)
 
 
-def test_router_answers_are_compared_when_the_routing_library_is_present(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    module = types.ModuleType("lmos_studio.routing.select")
-    module.get_router = lambda name: _WordRouter()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lmos_studio.routing.select", module)
+def test_router_answers_are_compared() -> None:
     queries = [
         LabelledQuery(text="view my contract", agent="contract", channel="web-stable"),
         LabelledQuery(text="view my bill", agent="billing", channel="web-stable"),
     ]
-    diff = diff_designs(BASE, with_ranges(("view-bill", ">=1.0.0 <2.0.0")), queries=queries, router="words")
+    diff = diff_designs(BASE, with_ranges(("view-bill", ">=1.0.0 <2.0.0")), queries=queries, router=_WordRouter())
     assert diff.routing_method == "words" and not diff.notes
-    assert [(r.query, r.before_agent, r.after_agent) for r in diff.routing_impact] == [
+    assert [(r.query.text, r.before.agent, r.after.agent) for r in diff.routing_impact] == [
         ("view my contract", "contract", "billing")
     ]
-
-
-def test_without_the_routing_library_impact_falls_back_to_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "lmos_studio.routing.select", None)  # import fails
-    diff = diff_designs(BASE, BASE, router="tfidf")
-    assert diff.routing_method == "resolution" and "resolution only" in diff.notes[0]
 
 
 @settings(max_examples=15, deadline=None)
@@ -495,11 +485,11 @@ def test_impact_through_the_statistical_router_on_acme() -> None:
     billing = design.agent("billing-agent-stable")
     assert billing is not None
     new = design.with_agent(billing.model_copy(update={"supported_channels": ("ivr",)}))
-    diff = diff_designs(design, new, router="statistical")
+    diff = diff_designs(design, new, router=get_router("statistical"))
     assert diff.routing_method == "statistical" and not diff.notes
-    moved = {(r.query, r.before_agent) for r in diff.routing_impact}
+    moved = {(r.query.text, r.before.agent) for r in diff.routing_impact}
     assert moved == {
         ("show me my bill please", "billing-agent-stable"),
         ("send me the invoice as a PDF", "billing-agent-stable"),
     }
-    assert all(r.after_agent != "billing-agent-stable" and r.regressed for r in diff.routing_impact)
+    assert all(r.after.agent != "billing-agent-stable" and r.broken for r in diff.routing_impact)

@@ -18,12 +18,8 @@ import pytest
 import yaml
 
 from lmos_studio.errors import AgentNotFound, ConfigError, RegistryError, RegistryUnavailable
-from lmos_studio.registry.clients import (
-    KubernetesClient,
-    OperatorClient,
-    TddClient,
-    load_kubeconfig,
-)
+from lmos_studio.registry.clients import KubernetesClient, OperatorClient, TddClient
+from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
 from tests.conftest import REFERENCE, ROOT
 from tests.registry_helpers import make_td, registry_server
@@ -402,7 +398,7 @@ def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
 
 def test_in_cluster_config_and_kubeconfig_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lmos_studio.config import get_settings
-    from lmos_studio.registry.clients import default_kubeconfig, in_cluster_config
+    from lmos_studio.registry.kubeconfig import default_kubeconfig, in_cluster_config
 
     account = tmp_path / "sa"
     account.mkdir()

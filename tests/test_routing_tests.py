@@ -12,8 +12,8 @@ from lmos_studio.cli import main
 from lmos_studio.commands import routing as routing_commands
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
+from lmos_studio.routing.regression import junit_xml, run_routing_tests
 from lmos_studio.routing.select import DEFAULT_ROUTER
-from lmos_studio.routing.tests import junit_xml, run_routing_tests
 from tests.conftest import ACME, REFERENCE, ROUTER_BENCHMARK, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
 

@@ -1,4 +1,4 @@
-"""Custom groups and trust edges: edits return new designs, refs follow renames, expansion and is_trusted."""
+"""Custom groups and trust edges: edits return new designs, refs follow renames, and expansion."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from lmos_studio.trust import (
     create_group,
     dissolve_group,
     expand_trust,
-    is_trusted,
     protocol_options,
     remove_members,
     remove_trust_edge,
@@ -139,18 +138,6 @@ def test_expand_group_and_channel_trust(design: Design) -> None:
         ("default/billing", "default/contract"),
         ("default/contract", "default/billing"),
     }  # no self pairs
-
-
-def test_is_trusted_answers_with_the_edge(design: Design) -> None:
-    edge = design.trust_edges[0]
-    assert is_trusted(design, "billing", "contract") == edge
-    assert is_trusted(design, "billing", "contract", "view-contract") == edge
-    assert is_trusted(design, "default/billing", "default/contract") == edge
-    assert is_trusted(design, "billing", "contract", "cancel-contract") is None
-    assert is_trusted(design, "contract", "billing") is None  # direction matters
-    assert is_trusted(design, "ghost", "contract") is None
-    everything = add_trust_edge(design, TrustEdge(caller="contract", callee="billing"))
-    assert is_trusted(everything, "contract", "billing", "pay-bill") == everything.trust_edges[1]
 
 
 def test_trust_edge_edits_check_refs_capabilities_and_protocol(design: Design) -> None:

@@ -7,7 +7,7 @@ import pytest
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, RoutingTest
 from lmos_studio.routing.labelled import LabelledQuery
-from lmos_studio.whatif import DISABLED, Change, apply_changes, parse_change, what_if
+from lmos_studio.whatif import DISABLED, Edit, apply_changes, parse_change, what_if
 from tests.routing_fake import AGENTS, DESIGN, OverlapRouter, cap
 
 BACKUP = Agent(
@@ -30,11 +30,11 @@ QUERIES = [LabelledQuery("my bill", "billing", "", "web", 2), LabelledQuery("wea
 def test_removing_an_agent_rewires_and_changes_known_queries() -> None:
     # billing and billing-backup both provide view-bill 1.0.0: the operator takes the first by name (billing);
     # without billing, billing-backup serves the channel, so the bill test and the invoice query move to it.
-    result = what_if(TESTED, [Change("remove-agent", "billing")], router=OverlapRouter(), queries=QUERIES)
+    result = what_if(TESTED, [Edit("remove-agent", "billing")], router=OverlapRouter(), queries=QUERIES)
     [channel] = result.channels
     assert (channel.channel, channel.before, channel.after) == ("default/web-stable", "RESOLVED", "RESOLVED")
     assert channel.lost == ("billing/view-bill",) and channel.gained == ("billing-backup/view-bill",)
-    moved = {(r.source, r.name): (r.before, r.after) for r in result.routes}
+    moved = {(r["source"], r["name"]): (r["before"], r["after"]) for r in result.route_rows()}
     assert moved[("test", "bill")] == ("billing/view-bill", "billing-backup/view-bill")
     assert moved[("query", "line 2")] == ("billing/view-bill", "billing-backup/view-bill")
     assert ("test", "contract") not in moved and result.routes[0].broken
@@ -44,13 +44,13 @@ def test_removing_an_agent_rewires_and_changes_known_queries() -> None:
 def test_a_channel_becoming_unresolved_is_reported() -> None:
     result = what_if(
         TESTED,
-        [Change("remove-agent", "billing"), Change("disable-agent", "billing-backup")],
+        [Edit("remove-agent", "billing"), Edit("disable-agent", "billing-backup")],
         router=OverlapRouter(),
         queries=QUERIES,
     )
     [channel] = result.channels
     assert channel.after == "UNRESOLVED" and "view-bill" in channel.reasons[0]
-    moved = {r.name: r.after for r in result.routes}
+    moved = {r["name"]: r["after"] for r in result.route_rows()}
     assert moved["bill"] == "contract/view-contract"
     data = result.to_dict()
     assert data["changes"] == ["remove agent billing", "disable agent billing-backup"]
@@ -58,11 +58,11 @@ def test_a_channel_becoming_unresolved_is_reported() -> None:
 
 
 def test_disable_keeps_the_agent_but_takes_it_off_every_table() -> None:
-    after = apply_changes(TESTED, [Change("disable-agent", "weather")])
+    after = apply_changes(TESTED, [Edit("disable-agent", "weather")])
     weather = after.agent("weather")
     assert weather is not None and weather.supported_channels == () and weather.annotations[DISABLED] == "true"
-    result = what_if(TESTED, [Change("disable-agent", "weather")], router=OverlapRouter(), queries=QUERIES)
-    assert {r.name: (r.before, r.after) for r in result.routes} == {
+    result = what_if(TESTED, [Edit("disable-agent", "weather")], router=OverlapRouter(), queries=QUERIES)
+    assert {r["name"]: (r["before"], r["after"]) for r in result.route_rows()} == {
         "rain": ("weather/forecast", "(none)"),
         "line 3": ("weather/forecast", "(none)"),
     }
@@ -71,9 +71,9 @@ def test_disable_keeps_the_agent_but_takes_it_off_every_table() -> None:
 
 def test_remove_capability_and_move_agent() -> None:
     result = what_if(
-        TESTED, [Change("remove-capability", "contract", capability="view-contract")], router=OverlapRouter()
+        TESTED, [Edit("remove-capability", "contract", capability="view-contract")], router=OverlapRouter()
     )
-    assert result.channels[0].after == "UNRESOLVED" and result.routes[0].name == "contract"
+    assert result.channels[0].after == "UNRESOLVED" and result.route_rows()[0]["name"] == "contract"
     moved = what_if(TESTED, [parse_change("move-agent", "weather:web:canary")], router=OverlapRouter())
     assert moved.channels[0].channel == "default/app-stable" and moved.channels[0].after == "UNRESOLVED"
     agent = apply_changes(TESTED, [parse_change("move-agent", "weather:web:canary")]).agent("weather")
@@ -97,6 +97,6 @@ def test_bad_change_spellings(kind: str, value: str, message: str) -> None:
 
 def test_unknown_agent_or_capability() -> None:
     with pytest.raises(RoutingError, match="agent 'ghost' is not in the design"):
-        apply_changes(TESTED, [Change("remove-agent", "ghost")])
+        apply_changes(TESTED, [Edit("remove-agent", "ghost")])
     with pytest.raises(RoutingError, match="has no capability 'fly'"):
-        apply_changes(TESTED, [Change("remove-capability", "weather", capability="fly")])
+        apply_changes(TESTED, [Edit("remove-capability", "weather", capability="fly")])

@@ -10,10 +10,9 @@ from typing import Annotated
 
 import typer
 
+from lmos_studio.commands._shell import EXIT_PROBLEMS, Paths, emit, fail, load, render_table
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.yamlio import write_atomic
-
-Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
 
 
 def lint(paths: Paths, output: Annotated[str, typer.Option("--output", "-o", help="json or table.")] = "table") -> None:
@@ -22,7 +21,6 @@ def lint(paths: Paths, output: Annotated[str, typer.Option("--output", "-o", hel
     JSON: {"findings": [{"code", "severity", "objects", "message", "fix"}]}. Exit 0 when no finding is an
     error, 1 when one is, 2 on invalid input.
     """
-    from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
     from lmos_studio.lint import finding_rows, has_errors, lint_design  # scikit-learn: only when linting
 
     if output not in ("json", "table"):
@@ -44,7 +42,6 @@ def graph(
     dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None,
 ) -> None:
     """Write the Designer's graph of a design as offline HTML and/or DOT (DOT on stdout without options)."""
-    from lmos_studio.cli import load
     from lmos_studio.graph import build_graph, layout, to_dot
     from lmos_studio.view import render_html
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.cli import EXIT_INVALID, Paths, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_INVALID, Paths, emit, fail, load, render_table
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.importer import import_manifests

@@ -11,10 +11,12 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, DEFAULT_OPERATOR_HOST
-from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
+from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_file import write_design
-from lmos_studio.lifecycle import DesignDiff, canary_findings, diff_designs, make_canary, read_queries
+from lmos_studio.lifecycle import DesignDiff, diff_designs
+from lmos_studio.routing.labelled import read_labelled_csv
 
 CHANGE_COLUMNS = ("severity", "kind", "object", "before", "after", "detail")
 IMPACT_COLUMNS = ("source", "query", "channel", "before", "after", "expected")
@@ -50,15 +52,18 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The old design (file or folder).")],
     new: Annotated[Path, typer.Argument(help="The new design (file or folder).")],
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
-    queries: Annotated[Path | None, typer.Option(help="CSV of labelled queries: text,agent[,channel].")] = None,
+    queries: Annotated[Path | None, typer.Option(help="Labelled CSV: text,agent[,capability][,channel].")] = None,
     router: Annotated[str | None, typer.Option(help="Route queries with this router (else resolution).")] = None,
 ) -> None:
     """Classify every change from OLD to NEW (compatible, breaking, info) with its routing impact.
 
     Exit 0 without breaking changes, 1 with breaking changes, 2 on invalid input.
     """
-    labelled = read_queries(queries) if queries else None
-    result = diff_designs(load([old]).design, load([new]).design, queries=labelled, router=router)
+    from lmos_studio.routing.select import get_router  # the routing library only when asked to route
+
+    labelled = read_labelled_csv(queries) if queries else None
+    routing = get_router(router) if router else None
+    result = diff_designs(load([old]).design, load([new]).design, queries=labelled, router=routing)
     emit(result.to_json(), output, lambda: _table(result))
     if result.breaking:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lmos_studio.commands._shell import render_table
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
@@ -77,8 +78,6 @@ def entry_row(agent: Agent, *, expires: float | None = None, thing_id: str = "")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    from lmos_studio.cli import render_table
-
     return render_table(
         ["NAME", "CAPABILITIES", "TENANTS", "CHANNELS", "ID"],
         [
@@ -260,7 +259,6 @@ def register(app: typer.Typer) -> None:
         output: OutputOpt = "table",
     ) -> None:
         """Browse the local network (mDNS) for WoT Things and Directories and fetch their TDs."""
-        from lmos_studio.cli import render_table
         from lmos_studio.registry.mdns import discover as browse
 
         if output not in ("json", "table"):

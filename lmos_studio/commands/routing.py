@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lmos_studio.cli import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
 
 if TYPE_CHECKING:
-    from lmos_studio.whatif import Change
+    from lmos_studio.whatif import Edit
 
 # The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
 DEFAULT_ROUTER = "auto"
@@ -64,13 +64,14 @@ def route(
     top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5,
 ) -> None:
     """Route one query in one channel: the ranked agents and capabilities, with scores and evidence."""
-    from lmos_studio.routing.evaluate import channel_key, get_router, table_for
+    from lmos_studio.routing.evaluate import get_router
+    from lmos_studio.routing.table import channel_key, routing_table
 
     if not query.strip():
         fail("the query is empty; pass the customer message as the last argument")
     design = load_routing_design([path])
     key = channel_key(design, channel or "")
-    fitted = get_router(router).fit(table_for(design, key))
+    fitted = get_router(router).fit(routing_table(design, key))
     result = fitted.route(query, top_k=top_k)
     matches = [
         {"agent": m.agent, "capability": m.capability, "score": m.score, "evidence": list(m.evidence)}
@@ -144,7 +145,7 @@ def test_command(
 ) -> None:
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
     from lmos_studio.routing.evaluate import get_router
-    from lmos_studio.routing.tests import junit_xml, run_routing_tests
+    from lmos_studio.routing.regression import junit_xml, run_routing_tests
 
     design = load_routing_design(paths)
     chosen = get_router(router)
@@ -175,7 +176,7 @@ def test_command(
 
 def _changes(
     remove_agent: list[str], disable_agent: list[str], remove_capability: list[str], move_agent: list[str]
-) -> list[Change]:
+) -> list[Edit]:
     from lmos_studio.whatif import parse_change
 
     pairs = [
@@ -229,7 +230,10 @@ def whatif_command(
         parts.append(
             render_table(
                 ["SOURCE", "NAME", "CHANNEL", "EXPECTED", "BEFORE", "AFTER"],
-                [[r.source, r.name[:40], r.channel, r.expected, r.before, r.after] for r in result.routes],
+                [
+                    [r["source"], r["name"][:40], r["channel"], r["expected"], r["before"], r["after"]]
+                    for r in result.route_rows()
+                ],
             )
             if result.routes
             else "no routing test or query changes route"

@@ -23,6 +23,7 @@ Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,36 @@ class Bundle:
     @property
     def applied_paths(self) -> list[str]:
         return sorted(m.path for m in self.manifests if m.applied)
+
+    def validation_summary(self) -> str:
+        """One sentence: how many documents are valid against what, and how many had no offline schema."""
+        skipped = len(self.validation.not_validated)
+        valid = len(self.validation.rows) - skipped
+        text = (
+            f"All {valid} documents are valid (Kubernetes {self.options.kubernetes_version} OpenAPI, "
+            "the LMOS CRDs, RFC 1123 names and label values)"
+        )
+        return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
+
+    def policy_counts(self) -> dict[str, int]:
+        """How many trust edges each policy status has (enforced, partial, not-enforced)."""
+        rows = self.policy.rows
+        return {status: sum(r.status == status for r in rows) for status in ("enforced", "partial", "not-enforced")}
+
+
+def file_tree(paths: Sequence[str]) -> str:
+    """Files as an indented tree (each folder once, its files under it), like `tree`."""
+    lines: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    for path in paths:
+        parts = path.split("/")
+        for depth in range(len(parts) - 1):
+            folder = tuple(parts[: depth + 1])
+            if folder not in seen:
+                seen.add(folder)
+                lines.append("  " * depth + parts[depth] + "/")
+        lines.append("  " * (len(parts) - 1) + parts[-1])
+    return "\n".join(lines)
 
 
 def _safe(name: str) -> str:

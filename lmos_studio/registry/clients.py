@@ -1,5 +1,7 @@
 """Remote registries over httpx: another TDD server, the LMOS operator REST API, the Kubernetes API.
 
+Reading a kubeconfig (or a pod's service account) is `kubeconfig.py`; this module only talks HTTP.
+
 Every transport or HTTP failure becomes a `RegistryError` (or `RegistryUnavailable` / `AgentNotFound`) that
 names the URL. Reads that gather many items degrade: a `SourceResult` holds the agents that did arrive and
 one message per failure, so a slow or broken source never hides the rest.
@@ -7,10 +9,8 @@ one message per failure, so a slow or broken source never hides the rest.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
-import os
 import ssl
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +20,6 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-import yaml
 
 from lmos_studio.errors import (
     AgentNotFound,
@@ -32,12 +31,12 @@ from lmos_studio.errors import (
 )
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
+from lmos_studio.registry.kubeconfig import KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
 
 MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
 MAX_PAGES = 100  # at most this many `Link: rel=next` pages are followed
-SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 LMOS_GROUP = "lmos.eclipse/v1"
 
 
@@ -419,113 +418,6 @@ def _merge(old: Agent | None, new: Agent) -> Agent:
 
 
 # -- Kubernetes API --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KubeConfig:
-    """How to reach one cluster: API server, trust, credentials, default namespace (no secret is printed)."""
-
-    server: str
-    namespace: str = "default"
-    context: str = ""
-    token: str | None = field(default=None, repr=False)
-    ca_pem: str | None = field(default=None, repr=False)
-    client_cert_pem: str | None = field(default=None, repr=False)
-    client_key_pem: str | None = field(default=None, repr=False)
-    insecure: bool = False
-
-
-def _named(items: Any, name: str, what: str, path: str) -> dict[str, Any]:
-    for item in items or []:
-        if isinstance(item, dict) and item.get("name") == name and isinstance(item.get(what), dict):
-            return dict(item[what])
-    raise ConfigError(f"{path}: no {what} named {name!r}; pick one of `kubectl config get-contexts`")
-
-
-def _file_or_data(entry: dict[str, Any], key: str, base: Path) -> str | None:
-    if entry.get(f"{key}-data"):
-        return base64.b64decode(str(entry[f"{key}-data"])).decode("utf-8")
-    if entry.get(key):
-        path = Path(str(entry[key])).expanduser()
-        return (path if path.is_absolute() else base / path).read_text()
-    return None
-
-
-def kubeconfig_contexts(path: Path | None = None) -> list[str]:
-    """The context names of a kubeconfig file (default: $KUBECONFIG's first file or ~/.kube/config)."""
-    raw = _read_kubeconfig(path or default_kubeconfig())
-    return [str(c.get("name")) for c in raw.get("contexts") or [] if isinstance(c, dict)]
-
-
-def default_kubeconfig() -> Path:
-    from lmos_studio.config import get_settings
-
-    env = get_settings().kubeconfig or ""  # LMOS_STUDIO_KUBECONFIG or kubectl's own KUBECONFIG
-    return Path(env.split(os.pathsep)[0]).expanduser() if env else Path.home() / ".kube" / "config"
-
-
-def _read_kubeconfig(path: Path) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the kubeconfig ({exc}); give --kubeconfig PATH") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: not a kubeconfig (a YAML mapping with clusters, users, contexts)")
-    return raw
-
-
-def load_kubeconfig(path: Path | None = None, *, context: str | None = None) -> KubeConfig:
-    """Read a kubeconfig file ourselves (PyYAML): server, CA, bearer token or client certificate."""
-    path = path or default_kubeconfig()
-    raw = _read_kubeconfig(path)
-    name = context or str(raw.get("current-context") or "")
-    try:
-        ctx = _named(raw.get("contexts"), name, "context", str(path))
-        cluster = _named(raw.get("clusters"), str(ctx.get("cluster")), "cluster", str(path))
-        user = _named(raw.get("users"), str(ctx.get("user")), "user", str(path)) if ctx.get("user") else {}
-        if "exec" in user or "auth-provider" in user:
-            raise ConfigError(
-                f"{path}: user {ctx.get('user')!r} uses an exec/auth-provider plugin, "
-                "which LMOS Studio does not run; use a context with a token or a client "
-                "certificate"
-            )
-        token = user.get("token") or (
-            _file_or_data({"f": user["tokenFile"]}, "f", path.parent) if user.get("tokenFile") else None
-        )
-        return KubeConfig(
-            server=str(cluster.get("server") or ""),
-            namespace=str(ctx.get("namespace") or "default"),
-            context=name,
-            token=str(token).strip() if token else None,
-            ca_pem=_file_or_data(cluster, "certificate-authority", path.parent),
-            client_cert_pem=_file_or_data(user, "client-certificate", path.parent),
-            client_key_pem=_file_or_data(user, "client-key", path.parent),
-            insecure=bool(cluster.get("insecure-skip-tls-verify")),
-        )
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: a file or base64 value in the kubeconfig cannot be read: {exc}") from exc
-
-
-def in_cluster_config(root: Path = SERVICE_ACCOUNT) -> KubeConfig:
-    """The pod's service-account config (KUBERNETES_SERVICE_HOST/PORT and the mounted token and CA)."""
-    from lmos_studio.config import get_settings
-
-    settings = get_settings()
-    host, port = settings.kubernetes_service_host, settings.kubernetes_service_port
-    if not host or not (root / "token").exists():
-        raise ConfigError(
-            "not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST or the service-account "
-            "token is missing); give a kubeconfig instead"
-        )
-    namespace = (root / "namespace").read_text().strip() if (root / "namespace").exists() else "default"
-    ca = (root / "ca.crt").read_text() if (root / "ca.crt").exists() else None
-    return KubeConfig(
-        server=f"https://{host}:{port}",
-        namespace=namespace,
-        context="in-cluster",
-        token=(root / "token").read_text().strip(),
-        ca_pem=ca,
-    )
 
 
 @contextlib.contextmanager

@@ -100,7 +100,7 @@ def _add_facets(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]
 
 
 def _remote(spec: SourceSpec, query: Query) -> SourceResult:
-    from lmos_studio.registry import clients
+    from lmos_studio.registry import clients, kubeconfig
 
     if spec.kind == "tdd":
         with clients.TddClient(spec.target) as tdd:
@@ -110,9 +110,9 @@ def _remote(spec: SourceSpec, query: Query) -> SourceResult:
             return operator.agents(list(spec.tenants))
     if spec.kind == "kubernetes":
         config = (
-            clients.in_cluster_config()
+            kubeconfig.in_cluster_config()
             if spec.target == IN_CLUSTER
-            else clients.load_kubeconfig(Path(spec.target) if spec.target else None, context=spec.context or None)
+            else kubeconfig.load_kubeconfig(Path(spec.target) if spec.target else None, context=spec.context or None)
         )
         with clients.KubernetesClient(config) as kube:
             return kube.agents(spec.namespace or None)

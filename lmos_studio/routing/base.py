@@ -76,3 +76,14 @@ class Router(Protocol):
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
         """`seed` rows are (text, agent, capability-or-empty)."""
         ...
+
+
+def route_batch(router: Router, queries: Sequence[str], table: RoutingTable, *, top_k: int = 1) -> list[RouteResult]:
+    """Every query's answer in one table, in order: the one path for routing a list of queries.
+
+    Fits `router` on `table` once; an empty table answers every query with no match.
+    """
+    if not table.candidates:
+        return [RouteResult(router=router.name, matches=()) for _ in queries]
+    fitted = router.fit(table)
+    return [fitted.route(query, top_k=top_k) for query in queries]

@@ -17,47 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmos_studio.errors import DesignFileError, RoutingError
-from lmos_studio.model import DEFAULT_NAMESPACE, Design
+from lmos_studio.model import Design
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow
 from lmos_studio.routing.metrics import NO_AGENT, Metrics, Prediction, compute_metrics
 from lmos_studio.routing.select import DEFAULT_ROUTER, get_router, router_names
-from lmos_studio.routing.table import ALL_AGENTS, routing_table
+from lmos_studio.routing.table import channel_key, routing_table
 
 __all__ = ["DEFAULT_ROUTER", "get_router", "router_names"]  # re-exported for the CLI and UI
 
 Progress = Callable[[int, int], None]  # (done, total), called after every routed query
 Fit = Callable[[RoutingTable, tuple[SeedRow, ...]], FittedRouter]
-
-
-def channel_key(design: Design, ref: str) -> str:
-    """The key of the Channel named by key, name or channel label; "" stays "" (all agents).
-
-    A name shared by Channels of several namespaces means the one in the default namespace, if any.
-    A design without Channels routes every query over all its agents, whatever channel it names.
-    """
-    if not ref or not design.channels:
-        return ALL_AGENTS
-    by_name = [c for c in design.channels if c.name == ref]
-    if len(by_name) > 1:
-        by_name = [c for c in by_name if c.namespace == DEFAULT_NAMESPACE] or by_name
-    for candidates in (
-        [c for c in design.channels if c.key == ref],
-        by_name,
-        [c for c in design.channels if c.channel == ref],
-    ):
-        if len(candidates) == 1:
-            return candidates[0].key
-        if candidates:
-            names = ", ".join(c.key for c in candidates)
-            raise RoutingError(f"channel '{ref}' is ambiguous ({names}); name it by namespace/name")
-    known = ", ".join(c.key for c in design.channels) or "none (leave it empty to route over all agents)"
-    raise RoutingError(f"channel '{ref}' is not a Channel of this design; use one of: {known}")
-
-
-def table_for(design: Design, key: str) -> RoutingTable:
-    """The routing table of a channel key ("" = all agents)."""
-    return routing_table(design, key or None)
 
 
 def seed_for(table: RoutingTable, seed: Sequence[SeedRow]) -> tuple[SeedRow, ...]:
@@ -213,7 +183,7 @@ def evaluate(
     calibrations: dict[str, dict[str, Any]] = {}
     total = len(queries)
     for key, rows in groups.items():
-        table = table_for(design, key)
+        table = routing_table(design, key)
         fitted = do_fit(table, seed_for(table, seed))
         if calibrate:
             fitted, calibration = _calibrated(fitted, rows)
@@ -304,6 +274,22 @@ def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
         }
         for p in evaluation.metrics.misroutes
     ]
+
+
+def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
+    """Everything the Evaluate page shows of one run, as plain data (kept in the session, not the object)."""
+    return {
+        "router": evaluation.router,
+        "summary": comparison_rows([evaluation])[0],
+        "usage": dict(evaluation.usage),
+        "calibrations": dict(evaluation.calibrations),
+        "per_agent": per_agent_rows(evaluation),
+        "confusion": confusion_cells(evaluation),
+        "misroutes": misroute_rows(evaluation),
+        "contract": evaluation.to_dict(),
+        "csv": evaluation.to_csv(),
+        "json": evaluation.to_json(),
+    }
 
 
 def match_rows(result: RouteResult) -> list[dict[str, Any]]:

@@ -36,6 +36,8 @@ class LabelledQuery:
     capability: str = ""
     channel: str = ""  # a Channel's key, name or channel label; "" = the default channel of the run
     line: int = 0  # 1-based line in the source file (the header is line 1)
+    source: str = "query"  # where it comes from: "query" (a labelled file) or a routing test's label
+    name: str = ""  # a routing test's name ("" for a row of a file)
 
 
 SeedRow = tuple[str, str, str]  # (text, agent, capability-or-empty), as Router.fit takes it
@@ -184,15 +186,6 @@ def read_seed(path: str | Path) -> list[LabelledQuery]:
 def seed_rows(seed: Sequence[LabelledQuery]) -> tuple[SeedRow, ...]:
     """The (text, agent, capability) triples Router.fit takes."""
     return tuple((s.text, s.agent, s.capability) for s in seed)
-
-
-def labelled_csv(queries: Sequence[LabelledQuery]) -> str:
-    """Labelled queries back to CSV text (header `query,agent,capability,channel`)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["query", "agent", "capability", "channel"])
-    writer.writerows([q.text, q.agent, q.capability, q.channel] for q in queries)
-    return out.getvalue()
 
 
 def sample_labelled_sets() -> dict[str, Path]:

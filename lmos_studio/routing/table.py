@@ -1,13 +1,17 @@
-"""Routing tables from a design: what each channel's resolution wired, or every agent without Channels."""
+"""Routing tables from a design: what each channel's resolution wired, or every agent without Channels.
+
+The one place a channel reference (key, name or channel label) becomes a Channel key (`channel_key`).
+"""
 
 from __future__ import annotations
 
 from lmos_studio.errors import RoutingError
-from lmos_studio.model import Agent, Capability, Design
-from lmos_studio.resolve import Resolution, resolve_design
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Design
+from lmos_studio.resolve import Resolution, resolve_channel
 from lmos_studio.routing.base import Candidate, RoutingTable
 
 ALL_AGENTS = ""  # the table key of a design without Channels (route over every agent)
+DISABLED = "studio.lmos.eclipse/disabled"  # annotation of an agent that takes no traffic (what-if)
 
 
 def _candidate(agent: Agent, cap: Capability) -> Candidate:
@@ -29,32 +33,49 @@ def table_for_resolution(resolution: Resolution) -> RoutingTable:
 
 
 def all_agents_table(design: Design) -> RoutingTable:
-    """Every capability of every agent (for designs without Channels)."""
-    return RoutingTable(
-        channel=ALL_AGENTS, candidates=tuple(_candidate(a, c) for a in design.agents for c in a.capabilities)
-    )
+    """Every capability of every agent that takes traffic (for designs without Channels)."""
+    live = [a for a in design.agents if a.annotations.get(DISABLED) != "true"]
+    return RoutingTable(channel=ALL_AGENTS, candidates=tuple(_candidate(a, c) for a in live for c in a.capabilities))
 
 
-def routing_tables(design: Design) -> dict[str, RoutingTable]:
-    """Channel key → table; a design without Channels has one table under ALL_AGENTS."""
-    if not design.channels:
-        return {ALL_AGENTS: all_agents_table(design)}
-    return {r.channel.key: table_for_resolution(r) for r in resolve_design(design)}
+def channel_key(design: Design, ref: str) -> str:
+    """The key of the Channel named by key, name or channel label; "" stays "" (all agents).
+
+    A name shared by Channels of several namespaces means the one in the default namespace, if any.
+    A design without Channels routes every query over all its agents, whatever channel it names.
+    Raises `RoutingError` for a reference that is unknown or ambiguous, naming the channels there are.
+    """
+    if not ref or not design.channels:
+        return ALL_AGENTS
+    by_name = [c for c in design.channels if c.name == ref]
+    if len(by_name) > 1:
+        by_name = [c for c in by_name if c.namespace == DEFAULT_NAMESPACE] or by_name
+    for candidates in (
+        [c for c in design.channels if c.key == ref],
+        by_name,
+        [c for c in design.channels if c.channel == ref],
+    ):
+        if len(candidates) == 1:
+            return candidates[0].key
+        if candidates:
+            names = ", ".join(c.key for c in candidates)
+            raise RoutingError(f"channel '{ref}' is ambiguous ({names}); name it by namespace/name")
+    known = ", ".join(c.key for c in design.channels) or "none (leave it empty to route over all agents)"
+    raise RoutingError(f"channel '{ref}' is not a Channel of this design; use one of: {known}")
+
+
+def agent_key(design: Design, channel_key: str, agent: str) -> str:
+    """The namespace/name of an agent a table answered with (a channel routes within its own namespace)."""
+    if channel_key:
+        return f"{channel_key.split('/', 1)[0]}/{agent}"
+    found = design.agent(agent)
+    return found.key if found else agent
 
 
 def routing_table(design: Design, channel: str | None) -> RoutingTable:
-    """The table of one channel, named by key (ns/name), by name, or by its `channel` label when unambiguous.
-
-    `None` or "" routes over all agents.
-    """
-    if not channel:
+    """The table of one channel, named as `channel_key` takes it; `None` or "" routes over all agents."""
+    key = channel_key(design, channel or "")
+    if key == ALL_AGENTS:
         return all_agents_table(design)
-    matches = [c for c in design.channels if channel in (c.key, c.name)]
-    if not matches:
-        matches = [c for c in design.channels if c.channel == channel]
-    if len(matches) != 1:
-        known = ", ".join(c.key for c in design.channels) or "none"
-        what = "is ambiguous" if matches else "is not a Channel of this design"
-        raise RoutingError(f"channel '{channel}' {what}; use one of: {known}")
-    resolution = next(r for r in resolve_design(design.replace(channels=tuple(matches))))
-    return table_for_resolution(resolution)
+    found = next(c for c in design.channels if c.key == key)
+    return table_for_resolution(resolve_channel(found, design.agents))

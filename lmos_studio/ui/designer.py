@@ -14,7 +14,7 @@ import streamlit as st
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
-from lmos_studio.formats.design_file import design_from_text, write_design
+from lmos_studio.formats.design_file import design_from_upload, write_design
 from lmos_studio.graph import GraphFilter, Highlight, filter_options, highlight_agent, highlight_objects
 from lmos_studio.lint import Finding, finding_rows
 from lmos_studio.model import Design, TrustEdge
@@ -270,15 +270,8 @@ def add_agents_from_file(design: Design) -> None:
     upload = st.file_uploader("Agents file (LMOS YAML)", type=["yaml", "yml"], key="designer_agents_upload")
     if upload is None or not st.button("Add agents", key="designer_agents_add"):
         return
-    limit = get_settings().max_upload_bytes
-    if upload.size > limit:
-        st.error(f"{upload.name} is larger than {limit / 2**20:.0f} MiB (LMOS_STUDIO_MAX_UPLOAD_MB).")
-        return
     try:
-        loaded = design_from_text(upload.getvalue().decode("utf-8"), path=upload.name).design
-    except UnicodeDecodeError:
-        st.error(f"{upload.name} is not UTF-8 text; upload a YAML file.")
-        return
+        loaded = design_from_upload(upload.name, upload.getvalue(), max_bytes=get_settings().max_upload_bytes).design
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return

@@ -1,4 +1,4 @@
-"""Export page helpers: options → cached bundle, the file tree, the last export kept in the session, the diff.
+"""Export page helpers: options → cached bundle, the last export kept in the session, the diff.
 
 The page shows what these return as is; nothing here loops in the page.
 """
@@ -37,46 +37,16 @@ def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
     return resources.export_bundle(design, options)
 
 
-def file_tree(paths: list[str]) -> str:
-    """The files as an indented tree (folders once, files under them), like `tree`."""
-    lines: list[str] = []
-    seen: set[tuple[str, ...]] = set()
-    for path in paths:
-        parts = path.split("/")
-        for depth in range(len(parts) - 1):
-            folder = tuple(parts[: depth + 1])
-            if folder not in seen:
-                seen.add(folder)
-                lines.append("  " * depth + parts[depth] + "/")
-        lines.append("  " * (len(parts) - 1) + parts[-1])
-    return "\n".join(lines)
-
-
-def validation_summary(bundle: Bundle) -> str:
-    valid = len(bundle.validation.rows) - len(bundle.validation.not_validated)
-    skipped = len(bundle.validation.not_validated)
-    text = (
-        f"All {valid} documents are valid (Kubernetes {bundle.options.kubernetes_version} OpenAPI, "
-        "the LMOS CRDs, RFC 1123 names and label values)"
-    )
-    return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
-
-
-def policy_summary(bundle: Bundle) -> dict[str, int]:
-    rows = bundle.policy.rows
-    return {status: sum(r.status == status for r in rows) for status in ("enforced", "partial", "not-enforced")}
-
-
 def remember_export(design: Design) -> None:
-    """Download callback: keep the exported design to diff against later."""
-    st.session_state[LAST_EXPORT] = design
+    """Download callback: keep the exported design (as plain data) to diff against later."""
+    st.session_state[LAST_EXPORT] = design.model_dump(mode="json")
 
 
 def compare_target() -> Design | None:
     """The design to compare the open one with: the last export or an upload (None if not chosen yet)."""
     if st.session_state.get(COMPARE) == LAST_EXPORT_LABEL:
         value = st.session_state.get(LAST_EXPORT)
-        return value if isinstance(value, Design) else None
+        return Design.model_validate(value) if isinstance(value, dict) else None
     upload = st.session_state.get(COMPARE_UPLOAD)
     if upload is None:
         return None

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
-from lmos_studio.registry.clients import kubeconfig_contexts
+from lmos_studio.registry.kubeconfig import kubeconfig_contexts
 from lmos_studio.registry.sources import (
     IN_CLUSTER,
     Found,

@@ -88,9 +88,9 @@ def router_names() -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
 def routing_table_of(design: Design, key: str) -> RoutingTable:
     """The routing table of one channel key ("" = all agents)."""
-    from lmos_studio.routing.evaluate import table_for
+    from lmos_studio.routing.table import routing_table
 
-    return table_for(design, key)
+    return routing_table(design, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})

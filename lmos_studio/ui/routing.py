@@ -19,23 +19,15 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import Match
-from lmos_studio.routing.evaluate import (
-    Evaluation,
-    comparison_rows,
-    confusion_cells,
-    evaluate,
-    match_rows,
-    misroute_rows,
-    per_agent_rows,
-)
+from lmos_studio.routing.evaluate import evaluate, evaluation_report, match_rows
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
-from lmos_studio.routing.table import ALL_AGENTS
-from lmos_studio.routing.tests import junit_xml, run_routing_tests
+from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests
+from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
-from lmos_studio.whatif import Change, what_if
+from lmos_studio.whatif import Edit, channel_rows, route_rows, what_if
 
 ALL_AGENTS_LABEL = "(all agents)"
-RESULTS = "evaluate_results"  # session key: (signature, [Evaluation]) of the last labelled-set run
+RESULTS = "evaluate_results"  # session key: (signature, [evaluation_report]) of the last labelled-set run
 TEST_RESULTS = "routing_test_results"
 WHATIF_RESULT = "whatif_result"
 MAX_MISROUTE_ROWS = 100  # misroutes shown as a table; the download has all of them
@@ -81,14 +73,6 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                 if result.usage:
                     st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
     return chosen
-
-
-def agent_key(design: Design, channel_key: str, agent: str) -> str:
-    """The namespace/name of a routed agent (a channel routes within its own namespace)."""
-    if channel_key:
-        return f"{channel_key.split('/', 1)[0]}/{agent}"
-    found = design.agent(agent)
-    return found.key if found else agent
 
 
 def highlight(design: Design, chosen: dict[str, Match]) -> None:
@@ -172,8 +156,8 @@ def run_evaluations(
     channel: str,
     source: str,
     calibrate: bool = False,
-) -> list[Evaluation]:
-    """Run each router with a progress bar (left at 100 % with the count when done)."""
+) -> list[dict[str, Any]]:
+    """Run each router with a progress bar (left at 100 % with the count when done); plain reports back."""
     total = len(queries) * len(routers)
     bar = st.progress(0.0, text=f"Routing {total} queries…")
     step = max(1, total // PROGRESS_STEPS)
@@ -186,25 +170,28 @@ def run_evaluations(
                 bar.progress((offset + done) / total, text=f"{router}: {offset + done}/{total} queries")
 
         results.append(
-            evaluate(
-                design,
-                queries,
-                router=resources.cached_router(router),
-                seed=seed,
-                channel=channel,
-                source=source,
-                progress=progress,
-                calibrate=calibrate,
+            evaluation_report(
+                evaluate(
+                    design,
+                    queries,
+                    router=resources.cached_router(router),
+                    seed=seed,
+                    channel=channel,
+                    source=source,
+                    progress=progress,
+                    calibrate=calibrate,
+                )
             )
         )
     bar.progress(1.0, text=f"Done: {total}/{total} queries routed")
     return results
 
 
-def confusion_chart(evaluation: Evaluation) -> alt.LayerChart:
+def confusion_chart(cells: Sequence[dict[str, Any]]) -> alt.LayerChart:
     """The confusion matrix as a heat map (expected rows, predicted columns), counts written in the cells."""
-    cells = pd.DataFrame(confusion_cells(evaluation))
-    base = alt.Chart(cells).encode(x=alt.X("predicted:N", title="routed to"), y=alt.Y("expected:N", title="expected"))
+    base = alt.Chart(pd.DataFrame(cells)).encode(
+        x=alt.X("predicted:N", title="routed to"), y=alt.Y("expected:N", title="expected")
+    )
     rect = base.mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues")), tooltip=["expected", "predicted", "count"]
     )
@@ -213,20 +200,22 @@ def confusion_chart(evaluation: Evaluation) -> alt.LayerChart:
     return chart
 
 
-def show_evaluation(evaluation: Evaluation) -> None:
-    m = evaluation.metrics
+def show_evaluation(report: dict[str, Any]) -> None:
+    """One router's run (an `evaluation_report`): figures, per agent, confusion, misroutes, downloads."""
+    m, router = report["summary"], report["router"]
     cols = st.columns(5)
-    cols[0].metric("Accuracy", f"{m.accuracy:.1%}")
-    cols[1].metric("Capability accuracy", "—" if m.capability_accuracy is None else f"{m.capability_accuracy:.1%}")
-    cols[2].metric("Macro F1", f"{m.macro_f1:.3f}")
-    cols[3].metric("Latency p50", f"{m.latency_p50_ms:.2f} ms")
-    cols[4].metric("Latency p95", f"{m.latency_p95_ms:.2f} ms")
-    if evaluation.usage:
+    cols[0].metric("Accuracy", f"{m['accuracy']:.1%}")
+    capability = m["capability_accuracy"]
+    cols[1].metric("Capability accuracy", "—" if capability is None else f"{capability:.1%}")
+    cols[2].metric("Macro F1", f"{m['macro_f1']:.3f}")
+    cols[3].metric("Latency p50", f"{m['p50_ms']:.2f} ms")
+    cols[4].metric("Latency p95", f"{m['p95_ms']:.2f} ms")
+    if report["usage"]:
         st.caption(
             "Usage over the set: "
-            + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in evaluation.usage.items())
+            + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in report["usage"].items())
         )
-    for key, calibration in evaluation.calibrations.items():
+    for key, calibration in report["calibrations"].items():
         st.caption(
             f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
             + " · ".join(f"{k} {v}" for k, v in calibration.items())
@@ -234,11 +223,11 @@ def show_evaluation(evaluation: Evaluation) -> None:
         )
     left, right = st.columns(2)
     left.markdown("**Per agent**")
-    left.dataframe(pd.DataFrame(per_agent_rows(evaluation)), hide_index=True, width="stretch")
+    left.dataframe(pd.DataFrame(report["per_agent"]), hide_index=True, width="stretch")
     right.markdown("**Confusion matrix**")
-    right.altair_chart(confusion_chart(evaluation), width="stretch")
-    st.markdown(f"**Misroutes** ({len(m.misroutes)})")
-    rows = misroute_rows(evaluation)
+    right.altair_chart(confusion_chart(report["confusion"]), width="stretch")
+    rows = report["misroutes"]
+    st.markdown(f"**Misroutes** ({len(rows)})")
     if rows:
         st.table(pd.DataFrame(rows[:MAX_MISROUTE_ROWS]).set_index("line"))
         if len(rows) > MAX_MISROUTE_ROWS:
@@ -248,29 +237,29 @@ def show_evaluation(evaluation: Evaluation) -> None:
     dl1, dl2 = st.columns(2)
     dl1.download_button(
         "Download predictions (CSV)",
-        evaluation.to_csv(),
-        file_name=f"eval-{evaluation.router}.csv",
+        report["csv"],
+        file_name=f"eval-{router}.csv",
         mime="text/csv",
-        key=f"dl_csv_{evaluation.router}",
+        key=f"dl_csv_{router}",
         on_click="ignore",
     )
     dl2.download_button(
         "Download figures (JSON)",
-        evaluation.to_json(),
-        file_name=f"eval-{evaluation.router}.json",
+        report["json"],
+        file_name=f"eval-{router}.json",
         mime="application/json",
-        key=f"dl_json_{evaluation.router}",
+        key=f"dl_json_{router}",
         on_click="ignore",
     )
 
 
-def show_evaluations(evaluations: Sequence[Evaluation]) -> None:
+def show_evaluations(reports: Sequence[dict[str, Any]]) -> None:
     """Routers side by side (one table), then the details of each in its own tab."""
-    st.dataframe(pd.DataFrame(comparison_rows(evaluations)), hide_index=True, width="stretch")
-    for tab, evaluation in zip(st.tabs([e.router for e in evaluations]), evaluations, strict=True):
+    st.dataframe(pd.DataFrame([r["summary"] for r in reports]), hide_index=True, width="stretch")
+    for tab, report in zip(st.tabs([r["router"] for r in reports]), reports, strict=True):
         with tab:
-            show_evaluation(evaluation)
-    both = json.dumps({e.router: e.to_dict() for e in evaluations}, indent=2, ensure_ascii=False)
+            show_evaluation(report)
+    both = json.dumps({r["router"]: r["contract"] for r in reports}, indent=2, ensure_ascii=False)
     st.download_button(
         "Download all routers (JSON)",
         both,
@@ -289,34 +278,19 @@ def routing_tests_panel(design: Design, router: str) -> None:
     if st.button(f"Run {len(design.routing_tests)} routing tests", key="run_tests"):
         try:
             outcomes = run_routing_tests(design, router=resources.cached_router(router))
-            st.session_state[TEST_RESULTS] = (design.digest(), router, outcomes)
+            xml = junit_xml(outcomes, suite=design.name, router=router)
+            st.session_state[TEST_RESULTS] = (design.digest(), router, outcome_rows(outcomes), xml)
         except LmosStudioError as exc:
             widgets.show_error(exc)
-    digest, used, outcomes = st.session_state.get(TEST_RESULTS, ("", "", []))
-    if digest != design.digest() or not outcomes:
+    digest, used, rows, xml = st.session_state.get(TEST_RESULTS, ("", "", [], ""))
+    if digest != design.digest() or not rows:
         return
-    passed = sum(o.passed for o in outcomes)
-    (st.success if passed == len(outcomes) else st.error)(f"{passed}/{len(outcomes)} routing tests passed ({used})")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "result": "PASS" if o.passed else "FAIL",
-                    "name": o.name,
-                    "channel": o.channel,
-                    "routed to": o.agent,
-                    "capability": o.capability,
-                    "message": o.message,
-                }
-                for o in outcomes
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    passed = sum(r["result"] == "PASS" for r in rows)
+    (st.success if passed == len(rows) else st.error)(f"{passed}/{len(rows)} routing tests passed ({used})")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.download_button(
         "Download JUnit XML",
-        junit_xml(outcomes, suite=design.name, router=used),
+        xml,
         file_name="routing-tests.xml",
         mime="application/xml",
         key="dl_junit",
@@ -324,7 +298,7 @@ def routing_tests_panel(design: Design, router: str) -> None:
     )
 
 
-def whatif_changes(design: Design) -> list[Change]:
+def whatif_changes(design: Design) -> list[Edit]:
     """The what-if edits picked in widgets."""
     agents = [a.name for a in design.agents]
     caps = [f"{a.name}:{c.name}" for a in design.agents for c in a.capabilities]
@@ -336,34 +310,36 @@ def whatif_changes(design: Design) -> list[Change]:
     mover = d.selectbox("Move agent", ["—", *agents], key="wi_move")
     label = e.text_input("to channel label", key="wi_move_channel", placeholder="web")
     subset = f.text_input("subset (optional)", key="wi_move_subset", placeholder="canary")
-    changes = [Change("remove-agent", n) for n in removed] + [Change("disable-agent", n) for n in disabled]
-    changes += [Change("remove-capability", v.split(":")[0], capability=v.split(":", 1)[1]) for v in no_caps]
+    changes = [Edit("remove-agent", n) for n in removed] + [Edit("disable-agent", n) for n in disabled]
+    changes += [Edit("remove-capability", v.split(":")[0], capability=v.split(":", 1)[1]) for v in no_caps]
     if mover != "—" and label.strip():
-        changes.append(Change("move-agent", mover, channel=label.strip(), subset=subset.strip()))
+        changes.append(Edit("move-agent", mover, channel=label.strip(), subset=subset.strip()))
     return changes
 
 
 def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) -> None:
     """Pick changes, run, and see channel resolution and routes before → after."""
     changes = whatif_changes(design)
+    described = [c.describe() for c in changes]
     if st.button("Run what-if", key="wi_run", disabled=not changes):
         try:
             result = what_if(design, changes, router=resources.cached_router(router), queries=queries)
-            st.session_state[WHATIF_RESULT] = (design.digest(), changes, result)
+            st.session_state[WHATIF_RESULT] = (design.digest(), described, result.to_dict())
         except LmosStudioError as exc:
             widgets.show_error(exc)
     digest, used, result = st.session_state.get(WHATIF_RESULT, ("", [], None))
-    if result is None or digest != design.digest() or used != changes:
+    if result is None or digest != design.digest() or used != described:
         st.caption("Pick changes and run the what-if to see which channels and routes they affect.")
         return
     st.markdown("**Channels**")
-    if result.channels:
-        st.dataframe(pd.DataFrame(result.channel_rows()), hide_index=True, width="stretch")
+    if result["channels"]:
+        st.dataframe(pd.DataFrame(channel_rows(result)), hide_index=True, width="stretch")
     else:
         st.caption("No channel resolves differently.")
-    st.markdown(f"**Routes** (checked {result.checked_tests} routing tests, {result.checked_queries} labelled queries)")
-    if result.routes:
-        st.dataframe(pd.DataFrame(result.route_rows()), hide_index=True, width="stretch")
+    checked = result["checked"]
+    st.markdown(f"**Routes** (checked {checked['tests']} routing tests, {checked['queries']} labelled queries)")
+    if result["routes"]:
+        st.dataframe(pd.DataFrame(route_rows(result)), hide_index=True, width="stretch")
     else:
         st.success("No routing test or labelled query changes route.")
 

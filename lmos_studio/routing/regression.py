@@ -14,7 +14,8 @@ from typing import Any
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
-from lmos_studio.routing.evaluate import channel_key, route_timed, table_for
+from lmos_studio.routing.evaluate import route_timed
+from lmos_studio.routing.table import channel_key, routing_table
 
 FitTable = Callable[[RoutingTable], FittedRouter]
 
@@ -86,7 +87,7 @@ def run_routing_tests(
         try:
             key = channel_key(design, test.channel)
             if key not in fitted:
-                table = table_for(design, key)
+                table = routing_table(design, key)
                 fitted[key] = fit(table) if fit else router.fit(table)
             result, elapsed = route_timed(fitted[key], test.query)
         except RoutingError as exc:
@@ -147,3 +148,18 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
             failure.text = f"query: {outcome.test.query}\nevidence: " + " | ".join(outcome.evidence)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def outcome_rows(outcomes: Sequence[TestOutcome]) -> list[dict[str, str]]:
+    """One row per test: PASS/FAIL, name, channel, where it was routed, and the failure message."""
+    return [
+        {
+            "result": "PASS" if o.passed else "FAIL",
+            "name": o.name,
+            "channel": o.channel,
+            "routed to": o.agent,
+            "capability": o.capability,
+            "message": o.message,
+        }
+        for o in outcomes
+    ]

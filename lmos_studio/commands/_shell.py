@@ -1,0 +1,66 @@
+"""What every command shares: exit codes, `fail`, `emit`, `load` and `render_table`.
+
+Command modules and `cli.py` import these from here; no command imports `cli`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:  # imported when used: `lmos-studio version` and `samples` never load the design readers
+    from lmos_studio.formats.design_file import LoadResult
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
+
+Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML, multi-document, or a folder).")]
+OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json, yaml or table.")]
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """Print an error on stderr and leave with an exit code."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
+    """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
+    from lmos_studio.formats import yamlio
+
+    if output == "json":
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif output == "yaml":
+        typer.echo(yamlio.dump(data), nl=False)
+    elif output == "table" and table is not None:
+        typer.echo(table())
+    else:
+        fail(f"--output {output!r} is not supported here; use json, yaml" + (" or table" if table else ""))
+
+
+def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
+    """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
+    from lmos_studio.formats.design_file import load_design
+
+    result = load_design(paths)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if namespace:
+        design = result.design
+        result.design = design.replace(
+            agents=tuple(a for a in design.agents if a.namespace == namespace),
+            channels=tuple(c for c in design.channels if c.namespace == namespace),
+        )
+    return result
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain aligned text table."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""The Istio VirtualService that splits the operator API's traffic between a channel's stable and canary subsets.
+
+Built from a design's ChannelRollouts (one VirtualService per namespace); `canary.py` decides the rollouts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from lmos_studio.model import Design
+
+CANARY = "canary"  # the subset names the operator serves (the x-subset header's values)
+STABLE = "stable"
+VIRTUAL_SERVICE = "lmos-operator-subset-split"  # one per namespace, rebuilt from that namespace's rollouts
+VIRTUAL_SERVICE_API = "networking.istio.io/v1"
+DEFAULT_OPERATOR_HOST = "lmos-operator.default.svc.cluster.local"  # the runtime's default `http://lmos-operator:8080`
+OPERATOR_PORT = 8080  # the operator API's port (LMOS.md §2.1)
+SUBSET_HEADER = "x-subset"
+NAMESPACE_HEADER = "x-namespace"
+
+
+def _path_regex(tenant: str, channel: str) -> str:
+    """The operator API paths of one tenant's channel (`…/channels/<channel>` and `…/routing`), as RE2."""
+
+    def quote(text: str) -> str:
+        return re.sub(r"([^A-Za-z0-9_-])", r"\\\1", text)  # label values are [A-Za-z0-9._-]
+
+    return f"^/apis/v1/tenants/{quote(tenant)}/channels/{quote(channel)}(/.*)?$"
+
+
+def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST) -> dict[str, Any]:
+    """The Istio VirtualService on the operator's API that splits by `x-subset`, as LMOS's chart does.
+
+    A request that carries `x-subset` passes through unchanged; for each ChannelRollout of the namespace,
+    a request for its tenant/channel without the header gets `x-subset: stable` or `canary` by the
+    rollout's weights (and `x-namespace` set to the namespace); everything else passes through (the
+    operator then answers `stable`).
+    """
+    destination = {"host": operator_host, "port": {"number": OPERATOR_PORT}}
+    http: list[dict[str, Any]] = [
+        {
+            "name": "pass-x-subset",
+            "match": [{"headers": {SUBSET_HEADER: {"regex": ".+"}}}],
+            "route": [{"destination": destination}],
+        }
+    ]
+    for rollout in sorted((r for r in design.rollouts if r.namespace == namespace), key=lambda r: r.name):
+        stable = design.channel(rollout.stable_channel, namespace)
+        if stable is None or not stable.tenant or not stable.channel:
+            continue
+        path = _path_regex(stable.tenant, stable.channel)
+        http.append(
+            {
+                "name": f"split-{rollout.name}",
+                "match": [{"uri": {"regex": path}}],
+                "route": [
+                    {
+                        "destination": destination,
+                        "weight": weight,
+                        "headers": {"request": {"set": {SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}}},
+                    }
+                    for subset, weight in ((STABLE, rollout.stable_weight), (CANARY, rollout.canary_weight))
+                ],
+            }
+        )
+    http.append({"name": "default", "route": [{"destination": destination}]})
+    return {
+        "apiVersion": VIRTUAL_SERVICE_API,
+        "kind": "VirtualService",
+        "metadata": {
+            "name": VIRTUAL_SERVICE,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "lmos-studio"},
+        },
+        "spec": {"hosts": [operator_host], "http": http},
+    }
+
+
+def with_virtual_services(design: Design, namespaces: Iterable[str], operator_host: str) -> Design:
+    """The design with each namespace's VirtualService (in `other_resources`) built anew from its rollouts."""
+    docs = list(design.other_resources)
+    for namespace in sorted(set(namespaces)):
+        service = virtual_service(design, namespace, operator_host=operator_host)
+        index = next(
+            (
+                i
+                for i, d in enumerate(docs)
+                if d.get("kind") == "VirtualService"
+                and (d.get("metadata") or {}).get("name") == VIRTUAL_SERVICE
+                and (d.get("metadata") or {}).get("namespace") == namespace
+            ),
+            None,
+        )
+        if index is None:
+            docs.append(service)
+        else:
+            docs[index] = service
+    return design.replace(other_resources=tuple(docs))
