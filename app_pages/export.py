@@ -10,11 +10,12 @@ from lmos_studio.ui import state, widgets
 
 design = state.current_design()
 st.title(f"Export · {design.name}")
-opts = st.columns(4)
+opts = st.columns(5)
 opts[0].toggle("Workloads & policies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
 opts[1].toggle("Istio policies", key=ui.ISTIO, help="Implies workloads")
-opts[2].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
-opts[3].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
+opts[2].toggle("Registry", key=ui.REGISTRY, help="The registry on PostgreSQL: 2 replicas, Service, NetworkPolicy")
+opts[3].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
+opts[4].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
 try:
     bundle, files, archive = ui.export(design)
 except LmosStudioError as exc:

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     design: Path | None = None  # design opened at app start; default: the acme sample
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("lmos-studio")))
-    registry_db: Path | None = None  # embedded registry database; default: <data_dir>/registry.sqlite3
+    registry_db: SecretStr | None = None  # SQLite file or postgresql://… URL; default: <data_dir>/registry.sqlite3
     registry_token: SecretStr | None = None  # bearer token the registry server requires for writes
     registry_timeout_s: float = 5.0  # per request to remote registries
     registry_max_body_kb: int = 1024  # registry server: request bodies larger than this get 413
@@ -55,8 +55,10 @@ class Settings(BaseSettings):
     hybrid_threshold: float = Field(default=0.8, ge=0.0, le=1.0)  # hybrid router: fast track at ≥ this score
 
     @property
-    def registry_path(self) -> Path:
-        return self.registry_db or self.data_dir / "registry.sqlite3"
+    def registry_target(self) -> str:
+        """What the registry store opens: a SQLite file path or a PostgreSQL URL (which may hold a password)."""
+        given = self.registry_db.get_secret_value() if self.registry_db else ""
+        return given or str(self.data_dir / "registry.sqlite3")
 
     @property
     def max_upload_bytes(self) -> int:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare_routes
 from lmos_studio.errors import VersionError
-from lmos_studio.model import Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
+from lmos_studio.model import DEFAULT_SUBSET, Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
 from lmos_studio.routing.base import Router
 from lmos_studio.routing.labelled import LabelledQuery
@@ -228,7 +228,7 @@ def _diff_agent(
         if was != now:
             severity: Severity = "breaking" if lost else "compatible"
             out.add(severity, kind, obj, lost_text or f"{attr} changed without losing a channel", was, now)
-    if old.labels != new.labels:
+    if _effective(old.labels) != _effective(new.labels):
         severity = "breaking" if lost and old.subset != new.subset else "info"
         detail = lost_text if severity == "breaking" else "labels changed"
         out.add(severity, "labels-changed", obj, detail, _labels(old.labels), _labels(new.labels))
@@ -264,6 +264,11 @@ def _info_changes(out: _Collector, what: str, obj: str, old: Any, new: Any, attr
                 _short(getattr(old, attr)),
                 _short(getattr(new, attr)),
             )
+
+
+def _effective(labels: Mapping[str, str]) -> dict[str, str]:
+    """Labels as the operator reads them: no `subset` label is `subset: stable` (export writes it out)."""
+    return {**labels, "subset": labels.get("subset", DEFAULT_SUBSET)}
 
 
 def _labels(labels: Mapping[str, str]) -> str:
@@ -352,14 +357,15 @@ def _diff_channels(old: Design, new: Design, out: _Collector, old_res: _Resolved
 
 def _diff_channel(old: Channel, new: Channel, out: _Collector) -> None:
     obj = f"channel {old.key}"
+    old_labels, new_labels = _effective(old.labels), _effective(new.labels)
     for label in ("tenant", "channel", "subset"):
-        if old.labels.get(label) != new.labels.get(label):
+        if old_labels.get(label) != new_labels.get(label):
             out.breaking(
                 "channel-label-changed",
                 obj,
                 f"label {label} changed: clients asking for the old {label} no longer find this channel",
-                old.labels.get(label),
-                new.labels.get(label),
+                old_labels.get(label),
+                new_labels.get(label),
             )
     other = {k for k in old.labels.keys() | new.labels.keys() if k not in ("tenant", "channel", "subset")}
     if any(old.labels.get(k) != new.labels.get(k) for k in other):

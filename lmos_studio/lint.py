@@ -20,6 +20,7 @@ from lmos_studio.model import Agent, Capability, Design
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.trust import RefIndex, expand_trust, safe_resolutions
+from lmos_studio.versions import caret_zero_quirks
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -34,6 +35,7 @@ CODES = (
     "ambiguous-capabilities",
     "canary-without-agents",
     "invalid-name",
+    "caret-zero-range",
 )
 # Cosine similarity (TF-IDF over description + examples, English stop words removed, unigrams+bigrams) at or
 # above which two capabilities of one channel are reported as ambiguous. Chosen on the samples: capabilities
@@ -125,6 +127,24 @@ def _invalid_versions(design: Design) -> Iterator[Finding]:
                     str(exc),
                     f"write a strict SemVer version (MAJOR.MINOR.PATCH), e.g. {_semver_guess(cap.version)!r}",
                 )
+
+
+def _caret_zero(design: Design) -> Iterator[Finding]:
+    """Ranges like `^0` / `^0.0` that the operator's semver4j reads differently from npm (versions.py)."""
+    for channel in design.channels:
+        for req in channel.required_capabilities:
+            quirks, rewrite = caret_zero_quirks(req.version)
+            if not quirks:
+                continue
+            said = "; ".join(f"`{q.section}` {q.operator_meaning}" for q in quirks)
+            yield Finding(
+                "caret-zero-range",
+                WARNING,
+                (channel_node(channel), _cap(req.name)),
+                f"Channel {channel.key} requires {req.name} '{req.version}': in the operator {said}; "
+                f"write `{rewrite}` if you mean npm's caret",
+                f"set the requirement's version to '{rewrite}' (or to the range you mean)",
+            )
 
 
 def _semver_guess(version: str) -> str:
@@ -352,6 +372,7 @@ def lint_design(
         *_ambiguous(resolutions, threshold),
         *_canary(design, resolutions),
         *_names_findings(design),
+        *_caret_zero(design),
     ]
     return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], CODES.index(f.code), f.objects, f.message))
 

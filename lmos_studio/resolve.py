@@ -190,6 +190,15 @@ def mismatch_reasons(agent: Agent, channel: Channel) -> list[Mismatch]:
     return reasons
 
 
+def distinct_requirements(channel: Channel) -> tuple[RequiredCapability, ...]:
+    """The Channel's requirements as the operator holds them: a Kotlin `Set<RequiredCapability>` of data
+    classes, so entries equal in (id, name, version, strategy) count once, first occurrence kept."""
+    seen: dict[tuple[str, str, str, str], RequiredCapability] = {}
+    for required in channel.required_capabilities:
+        seen.setdefault((required.id, required.name, required.version, required.strategy), required)
+    return tuple(seen.values())
+
+
 def resolve_channel(
     channel: Channel, agents: Sequence[Agent], *, locations: Mapping[str, str] | None = None
 ) -> Resolution:
@@ -201,7 +210,7 @@ def resolve_channel(
     if not candidates:
         why = _no_candidates_reason(channel, agents)
         return Resolution(
-            channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in channel.required_capabilities)
+            channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
     by_name: dict[str, list[tuple[Capability, Agent]]] = {}
     for agent in candidates:  # index once, in the operator's iteration order
@@ -209,7 +218,7 @@ def resolve_channel(
             by_name.setdefault(cap.name, []).append((cap, agent))
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
-    for required in channel.required_capabilities:
+    for required in distinct_requirements(channel):
         wanted = parse_range(required.version)
         providers = [(provided_version(a, c, locations), c, a) for c, a in by_name.get(required.name, ())]
         providers = [p for p in providers if wanted.satisfied_by(p[0])]

@@ -1,10 +1,13 @@
 """SemVer versions and NPM/Ivy version ranges that behave like semver4j 6.0.0's
 ``new Semver(provided).satisfies(range)``, the call the LMOS operator makes (pre-releases excluded).
 
-Pure functions, no I/O; resolution itself lives in resolve.py. Followed: the semver4j sources of the 6.x
-layout (``RangesString``, ``RangesList``, ``Range``, ``internal.Tokenizers``, ``internal.StrictParser`` and
-``processor.{AllVersions,Ivy,Hyphen,Caret,Tilde,XRange}Processor``); the regular expressions below are rebuilt
-from ``Tokenizers``, compiled ASCII-only as Java's are. Two deliberate deviations: version precedence
+Pure functions, no I/O; resolution itself lives in resolve.py. Followed: the semver4j sources at tag
+``v6.0.0`` (commit 3f7cbf1: ``range.RangeExpressionParser``, ``range.RangeList``, ``range.Range``,
+``internal.Tokenizers``, ``internal.StrictParser`` and ``processor.{AllVersions,Ivy,Hyphen,Caret,Tilde,XRange}
+Processor``); the regular expressions below are rebuilt from ``Tokenizers``, compiled ASCII-only as Java's
+are. Where semver4j differs from npm, Studio follows semver4j, because the operator does: the caret ranges
+with a leading 0 (``^0``, ``^0.x`` match every release; ``^0.0``, ``^0.0.x`` match none; see
+``_caret_upper``), which `caret_zero_quirks` finds so that lint can warn. Two deliberate deviations: version precedence
 is SemVer 2.0's (semver4j compares pre-release identifiers that mix letters and digits "naturally",
 e.g. ``rc2 < rc10``, which is not a total order), and a range number above 2**31-1 drops its token here
 where semver4j throws out of ``satisfies``.
@@ -24,6 +27,7 @@ __all__ = [
     "Comparator",
     "Range",
     "Version",
+    "caret_zero_quirks",
     "is_strict_semver",
     "parse_range",
     "parse_version",
@@ -305,18 +309,25 @@ def _caret(section: str) -> str | None:
         return None
     major, minor, patch = _x_ints(match.group(1, 2, 3))
     if minor == _X:
-        return f">={major}.0.0 <{major + 1}.0.0"
-    if patch == _X:  # ^0.0 and ^0.0.x mean <0.1.0 (not <0.0.1)
-        upper = f"0.{minor + 1}.0" if major == 0 else f"{major + 1}.0.0"
-        return f">={major}.{minor}.0 <{upper}"
-    return f">={_with_pre(major, minor, patch, match.group(4))} <{_caret_upper(major, minor, patch)}"
+        lower = f">={major}.0.0"
+    elif patch == _X:
+        lower = f">={major}.{minor}.0"
+    else:
+        lower = f">={_with_pre(major, minor, patch, match.group(4))}"
+    return f"{lower} {_caret_upper(major, minor, patch)}"
 
 
 def _caret_upper(major: int, minor: int, patch: int) -> str:
-    # the left-most non-zero part may not change: ^1.2.3 <2.0.0, ^0.2.3 <0.3.0, ^0.0.3 <0.0.4
-    if major != 0:
-        return f"{major + 1}.0.0"
-    return f"0.{minor + 1}.0" if minor != 0 else f"0.0.{patch + 1}"
+    # CaretProcessor of semver4j 6.0.0, kept exactly as it is (not npm's rule): the upper bound is chosen
+    # by `major > 0`, else `minor > 0`, else "<major.minor.(patch+1)", with x/missing parts as -1. So
+    # ^0 and ^0.x give "<0.-1.0", a token no comparator parses, which is dropped: they match every
+    # release (npm: <1.0.0); ^0.0 and ^0.0.x give "<0.0.0": they match nothing (npm: <0.1.0). The
+    # operator predicts from this, so Studio must too; lint (`caret_zero_quirk`) warns about such ranges.
+    if major > 0:
+        return f"<{major + 1}.0.0"
+    if minor > 0:
+        return f"<{major}.{minor + 1}.0"
+    return f"<{major}.{minor}.{patch + 1}"
 
 
 def _tilde(section: str) -> str | None:
@@ -413,6 +424,41 @@ def parse_range(text: str) -> Range:
 def satisfies(version: str | Version, range_text: str) -> bool:
     """``new Semver(version).satisfies(range_text)``; VersionError if the version is not strict SemVer."""
     return parse_range(range_text).satisfied_by(version)
+
+
+@dataclass(frozen=True)
+class CaretQuirk:
+    """A caret section where semver4j 6.0.0 (the operator) and npm disagree, and the npm meaning."""
+
+    section: str  # as written, e.g. "^0"
+    operator_meaning: str  # "matches every version" or "matches no version"
+    npm_rewrite: str  # the range npm means, e.g. ">=0.0.0 <1.0.0"
+
+
+def _caret_quirk(section: str) -> CaretQuirk | None:
+    stripped = _trim(_OPERATOR_SPACE_RE.sub(r"\1\2", section))
+    match = _CARET_RE.fullmatch(stripped)
+    if match is None:
+        return None
+    major, minor, patch = _x_ints(match.group(1, 2, 3))
+    if major == 0 and minor == _X:
+        return CaretQuirk(stripped, "matches every version", ">=0.0.0 <1.0.0")
+    if major == 0 and minor == 0 and patch == _X:
+        return CaretQuirk(stripped, "matches no version", ">=0.0.0 <0.1.0")
+    return None
+
+
+def caret_zero_quirks(range_text: str) -> tuple[list[CaretQuirk], str]:
+    """The caret-0 sections of a range where the operator does not do what npm does (`^0`, `^0.x`, `^0.*`:
+    every version; `^0.0`, `^0.0.x`: none), and the whole range rewritten to npm's meaning."""
+    sections = _sections(range_text)
+    quirks, rewritten = [], []
+    for section in sections:
+        quirk = _caret_quirk(section)
+        if quirk is not None:
+            quirks.append(quirk)
+        rewritten.append(quirk.npm_rewrite if quirk else _trim(section))
+    return quirks, " || ".join(rewritten)
 
 
 # --- interval arithmetic over release versions (for range_subsumes and matches_nothing) ---------------

@@ -11,6 +11,19 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# PostgreSQL for the registry tests (127.0.0.1:5432, trust for local TCP, database `test`) when nothing answers.
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  command -v pg_ctlcluster >/dev/null || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null; }
+  HBA=$(ls /etc/postgresql/*/main/pg_hba.conf | tail -1)
+  grep -q "lmos-studio tests" "$HBA" || $SUDO sed -i '1i host all all 127.0.0.1/32 trust # lmos-studio tests' "$HBA"
+  PGV=$(basename "$(dirname "$(dirname "$HBA")")")
+  $SUDO pg_ctlcluster "$PGV" main stop 2>/dev/null || true
+  $SUDO pg_ctlcluster "$PGV" main start
+  AS_PG="sudo -u postgres"; [ "$(id -u)" != 0 ] || AS_PG="runuser -u postgres --"
+  $AS_PG createdb test 2>/dev/null || true
+fi
+
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

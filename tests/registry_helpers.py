@@ -1,19 +1,85 @@
-"""Helpers for the registry tests: a real `lmos-studio registry serve` subprocess and TD builders."""
+"""Helpers for the registry tests: both stores behind one fixture, a real `lmos-studio registry serve`
+subprocess, and TD builders.
+
+`backend` is parametrised over the SQLite and the PostgreSQL store; a test module that uses it imports it
+(`from tests.registry_helpers import backend`). PostgreSQL tests get a fresh schema in the database named by
+LMOS_STUDIO_TEST_PG (default: the machine's 127.0.0.1:5432, database `test`), dropped afterwards; they skip,
+saying why, when nothing answers there (scripts/test.sh installs and starts PostgreSQL first).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import pytest
 
 from tests.conftest import ROOT, free_port
+
+PG_URL = os.environ.get("LMOS_STUDIO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+STORES = ("sqlite", "postgresql")
+
+
+@functools.cache
+def pg_unavailable() -> str:
+    """Why PostgreSQL tests cannot run here ('' when they can)."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return ""
+    except Exception as exc:  # any reason at all: the tests skip and say it
+        return f"no PostgreSQL at {PG_URL} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+
+
+def schema_url(schema: str, base: str = PG_URL) -> str:
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
+@contextmanager
+def pg_schema(base: str = PG_URL) -> Iterator[str]:
+    """A URL whose connections live in a new, empty schema; the schema is dropped afterwards."""
+    import psycopg
+
+    schema = f"lmos_t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema_url(schema, base)
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@contextmanager
+def store_target(kind: str, tmp_path: Path, name: str = "r") -> Iterator[str]:
+    """What `--db` takes for a fresh store of this kind: a SQLite file path or a PostgreSQL URL."""
+    if kind == "sqlite":
+        yield str(tmp_path / f"{name}-{uuid.uuid4().hex[:8]}.sqlite3")
+        return
+    reason = pg_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with pg_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=STORES)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which store a test runs against: every behavioural registry test runs on both."""
+    return str(request.param)
+
 
 LMOS_NS = "https://eclipse.dev/lmos/protocol/v1"
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
@@ -58,18 +124,35 @@ def registry_server(
     seed: bool = False,
     announce: bool = False,
     args: tuple[str, ...] = (),
+    db: str | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """`lmos-studio registry serve` on a free 127.0.0.1 port; yields its base URL."""
-    port = free_port()
-    db = tmp_path / f"registry-{port}.sqlite3"
+    """`lmos-studio registry serve` on a free 127.0.0.1 port over `db` (default: a new SQLite file);
+    yields its base URL."""
+    with registry_process(tmp_path, env=env, seed=seed, announce=announce, args=args, db=db, port=port) as (url, _):
+        yield url
+
+
+@contextmanager
+def registry_process(
+    tmp_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    seed: bool = False,
+    announce: bool = False,
+    args: tuple[str, ...] = (),
+    db: str | None = None,
+    port: int | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `registry_server`, yielding the process too (to kill it)."""
+    port = port or free_port()
+    db = db or str(tmp_path / f"registry-{port}.sqlite3")
     if not seed:  # an empty, already-initialised database: no sample agents
-        from lmos_studio.registry.store import Store
+        from lmos_studio.registry.stores import open_store
 
-        Store(db, seed=False)
-        import sqlite3
-
-        with sqlite3.connect(db) as conn:
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded', 'test')")
+        store = open_store(db, seed=False)
+        store.mark_seeded()
+        store.close()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path / "data"), **(env or {})}
     log = (tmp_path / f"server-{port}.log").open("wb")
     proc = subprocess.Popen(
@@ -82,7 +165,7 @@ def registry_server(
             "--port",
             str(port),
             "--db",
-            str(db),
+            db,
             *(["--announce"] if announce else []),
             *args,
         ],
@@ -103,7 +186,7 @@ def registry_server(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError((tmp_path / f"server-{port}.log").read_text()[-2000:])
             time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

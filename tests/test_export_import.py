@@ -86,28 +86,28 @@ def test_hand_written_manifests_survive(tmp_path: Path) -> None:
     design = importer.import_manifests(tmp_path / "hand.yaml").design
     files = render(design)
     agent = files["agents/support/faq-agent.yaml"].decode()
-    for kept in (
-        "team: care",
-        "owner: care@example.com",
-        "example.com/keep",
-        "x-rating: 5",
-        "futureField",
-        "version: 1.10.0",
-    ):
+    for kept in ("team: care", "owner: care@example.com", "example.com/keep", "version: 1.10.0"):
         assert kept in agent, kept
+    for undeclared in ("x-rating", "futureField"):  # kubectl apply --validate=strict would refuse them
+        assert undeclared not in agent, undeclared
     assert "uid:" not in agent and "resourceVersion" not in agent  # written by the API server, not by users
     channel = files["channels/support/care-web.yaml"].decode()
     assert "extra: 'yes'" in channel and "status" not in channel and "version: '1.0'" in channel
+    studio = files["studio/design.yaml"].decode()
+    for travels in ("/spec/providedCapabilities/0/x-rating: 5", "/spec/futureField:", "/metadata/uid: 3f1c-0000"):
+        assert travels in studio, travels
+    assert "/status:" in studio  # the Channel's status, written by the operator
     assert "# FAQ" in files["other/support/configmap-faq-data.yaml"].decode()
     assert "other/support/servicemonitor-faq-agent.yaml" in files
     assert "other/support/virtualservice-split.yaml" in files  # ours by label, but part of the design
     bundle = export_design(design, FULL)
-    assert [n for n in bundle.notes if "prunes" in n] == [
-        "Agent support/faq-agent: spec.providedCapabilities[0].x-rating is not in the LMOS CRD schema; the API "
-        "server prunes it (the operator ignores it too)",
-        "Agent support/faq-agent: spec.futureField is not in the LMOS CRD schema; the API server prunes it "
-        "(the operator ignores it too)",
+    assert [n.split(" left out")[0] for n in bundle.notes if "resourceFields" in n] == [
+        "Agent support/faq-agent: /metadata/uid, /metadata/resourceVersion, /spec/providedCapabilities/0/x-rating, "
+        "/spec/futureField",
+        "Channel support/care-web: /status",
     ]
+    again = importer.import_manifests(kustomize.write_folder(bundle, tmp_path / "first")).design
+    assert again.agents == design.agents and again.channels == design.channels  # everything came back
     folder = kustomize.write_folder(bundle, tmp_path / "out")
     _roundtrip(folder, files)
 

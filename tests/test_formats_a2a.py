@@ -86,7 +86,7 @@ def test_v03_card_imports() -> None:
     assert agent.security == (
         SecurityScheme(name="apikey", scheme="apikey", extras={"in": "header", "name": "X-API-Key"}),
     )
-    assert len(d.warnings_of(agent)) == 2
+    assert len(d.warnings_of(agent)) == 4  # no channels, no tenants (a card cannot say), two defaulted versions
 
 
 @pytest.mark.parametrize(("name", "version"), [("a2a-card-v1.json", "1.0"), ("a2a-card-v0.3.json", "0.3")])

@@ -64,7 +64,13 @@ def test_billing_agent_td_imports_with_every_modelled_field() -> None:
     assert agent.original_format == "td"
     assert agent.original == load("lmos-td-billing-agent.json")
     assert agent.source.endswith("lmos-td-billing-agent.json")
-    assert d.warnings_of(agent) == []
+    assert [w.split(": ", 1)[1].split(",")[0] for w in d.warnings_of(agent)] == [
+        "agent billing-agent: no supported channels",  # the TD names no lmos:supportedChannels
+        "agent billing-agent: no supported tenants",
+    ]
+    assert (
+        d.warnings_of(agent.model_copy(update={"supported_channels": ("web",), "supported_tenants": ("acme",)})) == []
+    )
 
 
 def test_minimal_agent_and_tool() -> None:

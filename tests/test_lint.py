@@ -145,6 +145,7 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
         channels=(*d.channels, channel("acme-web-canary", ("view-bill", "*"), subset="canary"))
     ),
     "invalid-name": lambda d: d.replace(groups=(Group(name="PCI Zone", members=("billing",)),)),
+    "caret-zero-range": lambda d: d.replace(channels=(channel("acme-web", ("view-bill", "^0")),)),
 }
 
 

@@ -22,7 +22,7 @@ from lmos_studio.registry.clients import KubernetesClient, OperatorClient, TddCl
 from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
 from tests.conftest import REFERENCE, ROOT
-from tests.registry_helpers import make_td, registry_server
+from tests.registry_helpers import STORES, backend, make_td, registry_server, store_target  # noqa: F401
 
 FIXTURES = ROOT / "tests" / "fixtures" / "registry"
 STUBS = REFERENCE / "lmos-runtime" / "operator-api-stubs"
@@ -118,9 +118,10 @@ def test_garbage_bodies_are_registry_errors(body: bytes) -> None:
 # -- a real TDD server ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry_server(tmp_path_factory.mktemp("cli")) as url:
+@pytest.fixture(scope="module", params=STORES)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("cli")
+    with store_target(request.param, tmp) as db, registry_server(tmp, db=db) as url:
         yield url
 
 
@@ -164,10 +165,15 @@ def test_cli_register_search_remove(server: str, reference: Path, tmp_path: Path
     assert down.returncode == 2 and "127.0.0.1:9" in down.stderr and "Traceback" not in down.stderr
 
 
-def test_cli_embedded_register_with_ttl_and_bad_input(reference: Path, tmp_path: Path) -> None:
+def test_cli_embedded_register_with_ttl_and_bad_input(reference: Path, tmp_path: Path, backend: str) -> None:  # noqa: F811
+
+    with store_target(backend, tmp_path) as db:
+        _embedded_register(reference, tmp_path, {"LMOS_STUDIO_DATA_DIR": str(tmp_path), "LMOS_STUDIO_REGISTRY_DB": db})
+
+
+def _embedded_register(reference: Path, tmp_path: Path, env: dict[str, str]) -> None:
     from tests.conftest import run_cli
 
-    env = {"LMOS_STUDIO_DATA_DIR": str(tmp_path)}
     done = run_cli("registry", "register", str(reference / "descriptions" / "a2a-card-v1.json"), "--ttl", "60", env=env)
     assert done.returncode == 0, done.stderr
     table = run_cli("registry", "search", "--text", "contract", env=env)

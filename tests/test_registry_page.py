@@ -21,7 +21,7 @@ def registry_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data folder with the seeded registry plus one hostile registration."""
     monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
-    store = Store(get_settings().registry_path)
+    store = Store(get_settings().registry_target)
     store.put("urn:test:evil", make_td("evil-agent", caps=("hack-things",), description=EVIL))
     yield tmp_path
     get_settings.cache_clear()

@@ -1,4 +1,5 @@
-"""The WoT TDD server: a real `lmos-studio registry serve` subprocess on 127.0.0.1; TTL checks in-process."""
+"""The WoT TDD server: a real `lmos-studio registry serve` subprocess on 127.0.0.1, over SQLite and over
+PostgreSQL (the `backend` fixture); TTL checks in-process."""
 
 from __future__ import annotations
 
@@ -14,16 +15,34 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lmos_studio.registry.server import MAX_BODY_BYTES, create_app
-from lmos_studio.registry.store import Store
-from tests.registry_helpers import make_td, registry_server
+from lmos_studio.registry.store import RegistryStore
+from lmos_studio.registry.stores import open_store
+from tests.registry_helpers import STORES, make_td, registry_server, store_target
 
 TD = "application/td+json"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry_server(tmp_path_factory.mktemp("srv")) as url:
+@pytest.fixture(scope="module", params=STORES)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server per store kind for the whole module (the tests use distinct ids)."""
+    tmp = tmp_path_factory.mktemp("srv")
+    with store_target(request.param, tmp) as db, registry_server(tmp, db=db) as url:
         yield url
+
+
+@pytest.fixture(params=STORES)
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A factory of stores of one kind for in-process tests: `opened(now=clock)`."""
+    made: list[RegistryStore] = []
+    with store_target(request.param, tmp_path) as db:
+
+        def make(**kwargs: Any) -> RegistryStore:
+            made.append(open_store(db, seed=False, **kwargs))
+            return made[-1]
+
+        yield make
+        for store in made:
+            store.close()
 
 
 def put(url: str, thing_id: str, body: Any, *, token: str | None = None) -> httpx.Response:
@@ -258,8 +277,12 @@ def test_xss_text_comes_back_as_inert_json(server: str) -> None:
     assert listing.headers["content-type"].startswith("application/json")
 
 
-def test_bearer_token_guards_writes(tmp_path: Path) -> None:
-    with registry_server(tmp_path, env={"LMOS_STUDIO_REGISTRY_TOKEN": "s3cret"}) as url:
+@pytest.mark.parametrize("kind", STORES)
+def test_bearer_token_guards_writes(tmp_path: Path, kind: str) -> None:
+    with (
+        store_target(kind, tmp_path) as db,
+        registry_server(tmp_path, db=db, env={"LMOS_STUDIO_REGISTRY_TOKEN": "s3cret"}) as url,
+    ):
         response = put(url, "urn:auth", make_td("auth"))
         assert_problem(response, 401, "Authorization")
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -278,9 +301,9 @@ class Clock:
         return self.t
 
 
-def test_expiry_through_the_api_with_a_controlled_clock(tmp_path: Path) -> None:
+def test_expiry_through_the_api_with_a_controlled_clock(opened: Any) -> None:
     clock = Clock()
-    client = TestClient(create_app(Store(tmp_path / "c.sqlite3", now=clock, seed=False)))
+    client = TestClient(create_app(opened(now=clock)))
     client.put("/things/urn:t", content=json.dumps(make_td("t")), headers={"Content-Type": TD}, params={"ttl": 30})
     reg = client.get("/things/urn:t").json()["registration"]
     assert reg["ttl"] == 30 and reg["expires"].endswith("Z")
@@ -312,8 +335,8 @@ def test_last_event_id_replays_missed_events(server: str) -> None:
     assert_problem(httpx.get(f"{server}/events/thing_exploded"), 404, "event_type")
 
 
-def test_other_formats_are_stored_as_tds_with_the_original_kept(tmp_path: Path, reference: Path) -> None:
-    store = Store(tmp_path / "o.sqlite3", seed=False)
+def test_other_formats_are_stored_as_tds_with_the_original_kept(opened: Any, reference: Path) -> None:
+    store = opened()
     client = TestClient(create_app(store))
     card = json.loads((reference / "descriptions" / "a2a-card-v1.json").read_text())
     created = client.post("/things", json=card, params={"ttl": 120})
@@ -346,3 +369,51 @@ def test_expired_registration_is_purged_with_a_deleted_event(server: str) -> Non
                 break
     assert seen
     assert_problem(httpx.get(f"{server}/things/urn:test:short-lived"), 404)
+
+
+def test_search_answers_bounded_summaries_with_chosen_fields(opened: Any) -> None:
+    store = opened()
+    for i in range(60):
+        store.put(f"urn:b:{i}", make_td(f"bounded-{i:02d}", caps=(f"cap-{i}", "shared"), description="d" * 500))
+    client = TestClient(create_app(store))
+    body = client.get("/search").json()
+    assert body["total"] == 60 and len(body["items"]) == 20 and body["next"] == 20
+    item = body["items"][0]
+    assert item["id"] == "urn:b:0" and item["name"] == "bounded-00" and "lmos:capabilities" not in item
+    assert len(item["description"]) <= 201 and item["capabilities"][0].endswith("@1.0.0")
+    assert len(body["facets"]["capability"]) == 20 and body["facetsTruncated"]["capability"] == 61
+    assert body["facets"]["capability"]["shared"] == 60
+    assert len(client.get("/search").content) <= 20 * 1024
+    chosen = client.get("/search", params={"fields": "id,capabilities", "limit": 2}).json()["items"]
+    assert [set(i) for i in chosen] == [{"id", "capabilities"}] * 2
+    whole = client.get("/search", params={"fields": "td", "limit": 1}).json()["items"][0]
+    assert whole["lmos:capabilities"] and "registration" in whole
+    bad = client.get("/search", params={"fields": "id,password"})
+    assert bad.status_code == 400 and bad.json()["field"] == "fields"
+
+
+def test_listings_and_searches_carry_etags(opened: Any) -> None:
+    clock = Clock()
+    store = opened(now=clock)
+    store.put("urn:e:1", make_td("etag-1"), ttl=30)
+    client = TestClient(create_app(store))
+    for path in ("/things", "/search?q=etag"):
+        first = client.get(path)
+        tag = first.headers["etag"]
+        again = client.get(path, headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.headers["etag"] == tag and not again.content
+    tags = {p: client.get(p).headers["etag"] for p in ("/things", "/search?q=etag")}
+    assert client.get("/search?q=other").headers["etag"] != tags["/search?q=etag"]
+    store.put("urn:e:2", make_td("etag-2"))
+    assert client.get("/things", headers={"If-None-Match": tags["/things"]}).status_code == 200
+    tags = {p: client.get(p).headers["etag"] for p in tags}
+    clock.t += 31  # an expiry changes the answers without a write
+    for path, tag in tags.items():
+        assert client.get(path, headers={"If-None-Match": tag}).status_code == 200
+
+
+def test_healthz_for_probes(server: str) -> None:
+    ready = httpx.get(f"{server}/healthz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+    assert "@" not in ready.json()["database"]  # never a URL with credentials
+    assert httpx.get(f"{server}/healthz/live").json() == {"status": "ok"}

@@ -1,17 +1,21 @@
-"""The embedded registry: CRUD, TTL with a controllable clock, search and facets, concurrency."""
+"""The registry stores (SQLite and PostgreSQL, one parametrised fixture): CRUD, TTL with a controllable clock,
+search and facets, concurrency."""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lmos_studio.errors import AgentNotFound
-from lmos_studio.registry.store import Query, Store, fts_query, merge_patch
+from lmos_studio.registry.store import Query, RegistryStore, Store, fts_query, merge_patch
+from lmos_studio.registry.stores import open_store
 from lmos_studio.registry.things import TD_CONTEXT
+from tests.registry_helpers import backend, store_target  # noqa: F401  (backend: the parametrised fixture)
 
 
 class Clock:
@@ -50,21 +54,31 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Store:
-    return Store(tmp_path / "r.sqlite3", now=clock, seed=False)
+def target(backend: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811
+    with store_target(backend, tmp_path) as where:
+        yield where
 
 
-def test_seeded_once_from_the_acme_sample(tmp_path: Path) -> None:
-    first = Store(tmp_path / "s.sqlite3")
+@pytest.fixture
+def store(target: str, clock: Clock) -> Iterator[RegistryStore]:
+    opened = open_store(target, now=clock, seed=False)
+    yield opened
+    opened.close()
+
+
+def test_seeded_once_from_the_acme_sample(target: str) -> None:
+    first = open_store(target)
     names = {e.agent.name for e in first.search(Query()).entries}
     assert {"billing-agent-stable", "contract-agent", "weather-agent"} <= names
     first.delete(first.search(Query(text="weather")).entries[0].id)
-    again = Store(tmp_path / "s.sqlite3")  # second start: no re-seed, the deletion stays
+    again = open_store(target)  # second start: no re-seed, the deletion stays
     assert again.search(Query(text="weather")).total == 0
     assert again.search(Query()).total == len(names) - 1
+    first.close()
+    again.close()
 
 
-def test_put_get_replace_delete(store: Store) -> None:
+def test_put_get_replace_delete(store: RegistryStore) -> None:
     assert store.put("urn:x:1", td("alpha")) is True
     assert store.put("urn:x:1", td("alpha", description="new")) is False
     entry = store.get("urn:x:1")
@@ -77,18 +91,18 @@ def test_put_get_replace_delete(store: Store) -> None:
         store.delete("urn:x:1")
 
 
-def test_add_assigns_urn_uuid(store: Store) -> None:
+def test_add_assigns_urn_uuid(store: RegistryStore) -> None:
     thing_id = store.add(td("anon"))
     assert thing_id.startswith("urn:uuid:")
     assert store.get(thing_id).td["id"] == thing_id
 
 
-def test_client_registration_is_ignored(store: Store) -> None:
+def test_client_registration_is_ignored(store: RegistryStore) -> None:
     store.put("urn:x:r", {**td("r"), "registration": {"expires": "2999-01-01T00:00:00Z"}})
     assert "registration" not in store.get("urn:x:r").td
 
 
-def test_ttl_expiry_hides_then_purges(store: Store, clock: Clock) -> None:
+def test_ttl_expiry_hides_then_purges(store: RegistryStore, clock: Clock) -> None:
     store.put("urn:x:short", td("short"), ttl=60)
     store.put("urn:x:forever", td("forever"))
     entry = store.get("urn:x:short")
@@ -106,7 +120,7 @@ def test_ttl_expiry_hides_then_purges(store: Store, clock: Clock) -> None:
     assert store.events_since(0)[-1].type == "thing_deleted"
 
 
-def test_empty_patch_renews_ttl(store: Store, clock: Clock) -> None:
+def test_empty_patch_renews_ttl(store: RegistryStore, clock: Clock) -> None:
     store.put("urn:x:p", td("p"), ttl=10)
     clock.t += 8
     entry = store.patch("urn:x:p", {})
@@ -124,14 +138,14 @@ def test_merge_patch_rfc7396() -> None:
     assert merge_patch({"a": 1}, {"b": {"c": None}}) == {"a": 1, "b": {}}
 
 
-def test_patch_updates_the_index(store: Store) -> None:
+def test_patch_updates_the_index(store: RegistryStore) -> None:
     store.put("urn:x:q", td("q", caps=("old-cap",)))
     store.patch("urn:x:q", {"lmos:capabilities": [{"name": "new-cap", "version": "2.0.0"}]})
     assert store.search(Query(capability="new-cap")).total == 1
     assert store.search(Query(capability="old-cap")).total == 0
 
 
-def test_search_filters_and_facets(store: Store) -> None:
+def test_search_filters_and_facets(store: RegistryStore) -> None:
     store.put(
         "urn:a",
         td(
@@ -160,7 +174,7 @@ def test_search_filters_and_facets(store: Store) -> None:
 
 
 @pytest.mark.parametrize("text", ['"', "NEAR(", "a OR", "*", 'bill") OR ("x', "-- ;DROP TABLE things", "'"])
-def test_hostile_search_text_is_literal(store: Store, text: str) -> None:
+def test_hostile_search_text_is_literal(store: RegistryStore, text: str) -> None:
     store.put("urn:a", td("billing"))
     store.search(Query(text=text))  # no FTS syntax error, no SQL
     assert store.search(Query()).total == 1
@@ -168,28 +182,45 @@ def test_hostile_search_text_is_literal(store: Store, text: str) -> None:
 
 
 def _writer(path: str, prefix: str, count: int) -> None:
-    store = Store(path, seed=False)
+    store = open_store(path, seed=False)
     for i in range(count):
         store.put(f"urn:{prefix}:{i}", td(f"{prefix}-{i}"))
         store.search(Query(text=prefix))
+    store.close()
 
 
-def test_concurrent_threads_and_processes(tmp_path: Path) -> None:
-    path = str(tmp_path / "c.sqlite3")
-    Store(path, seed=False)
-    threads = [threading.Thread(target=_writer, args=(path, f"t{n}", 40)) for n in range(3)]
+def test_concurrent_threads_and_processes(target: str) -> None:
+    open_store(target, seed=False).close()
+    threads = [threading.Thread(target=_writer, args=(target, f"t{n}", 40)) for n in range(3)]
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, f"p{n}", 40)) for n in range(2)]
+    procs = [ctx.Process(target=_writer, args=(target, f"p{n}", 40)) for n in range(2)]
     for worker in [*threads, *procs]:
         worker.start()
     for worker in [*threads, *procs]:
         worker.join(timeout=120)
     assert all(p.exitcode == 0 for p in procs)
-    assert Store(path, seed=False).search(Query(limit=1)).total == 5 * 40
+    final = open_store(target, seed=False)
+    assert final.search(Query(limit=1)).total == 5 * 40
+    assert [e.seq for e in final.events_since(0, limit=1000)] == sorted(
+        {e.seq for e in final.events_since(0, limit=1000)}
+    )
+    final.close()
 
 
-def test_facets_agree_between_sql_and_index(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_version_changes_with_writes_and_expiry(store: RegistryStore, clock: Clock) -> None:
+    first = store.version()
+    store.put("urn:v", td("v"), ttl=10)
+    second = store.version()
+    assert second != first and store.version() == second  # reads do not change it
+    clock.t += 11
+    assert store.version() != second  # the listing changed without a write: an expiry
+
+
+def test_facets_agree_between_sql_and_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite only: its facet counts come from SQL or an in-memory index; both must agree."""
     from lmos_studio.registry import store as store_module
+
+    store = Store(tmp_path / "f.sqlite3", seed=False)
 
     for i in range(30):
         store.put(
@@ -205,6 +236,38 @@ def test_facets_agree_between_sql_and_index(store: Store, monkeypatch: pytest.Mo
     queries = [Query(), Query(channel="ivr"), Query(tenant="t1"), Query(text="f1"), Query(capability="cap-2")]
     by_sql = [store.search(q).facets for q in queries]  # cache stale after the writes: SQL for small sets
     monkeypatch.setattr(store_module, "SQL_FACETS_MAX", -1)
+    store._counts.clear()  # counted afresh, not the cached answers
     by_index = [store.search(q).facets for q in queries]
     assert by_sql == by_index
     assert by_index[0]["tenant"]["*"] == 6 and by_index[0]["subset"] == {"stable": 25, "canary": 5}
+
+
+def test_listing_order_is_byte_order_on_both_stores(store: RegistryStore) -> None:
+    names = ["beta", "a-1", "a1", "a-10", "a-2", "10-agent", "2-agent", "a.b", "a-b"]
+    for i, name in enumerate(names):
+        store.put(f"urn:o:{i}", td(name))
+    listed = [e.agent.name for e in store.search(Query()).entries]
+    assert len(listed) == len(names) and listed == sorted(listed, key=lambda n: n.encode())
+
+
+def test_postgresql_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    from tests.registry_helpers import pg_unavailable
+
+    if pg_unavailable():
+        pytest.skip(pg_unavailable())
+    import psycopg
+
+    from lmos_studio.errors import RegistryError
+    from lmos_studio.registry.store_pg import MIGRATIONS, PostgresStore
+
+    with store_target("postgresql", tmp_path) as url:
+        first = PostgresStore(url, seed=False)
+        first.put("urn:m:1", td("kept"))
+        again = PostgresStore(url, seed=False)  # a second start (another replica): nothing re-applied
+        assert again.schema_version() == MIGRATIONS[-1][0] and again.get("urn:m:1").agent.name == "kept"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (999)")
+        with pytest.raises(RegistryError, match="schema version 999"):
+            PostgresStore(url, seed=False)
+        first.close()
+        again.close()

@@ -393,3 +393,17 @@ def test_the_whole_fixture_folder_applies_later_files_over_earlier(reference: Pa
         c["name"]: c["providedVersion"] for g in ivr["routing"]["spec"]["capabilityGroups"] for c in g["capabilities"]
     }
     assert caps == {"view-bill": "1.0.0", "download-bill": "1.2.0"}
+
+
+def test_duplicate_requirements_count_once_as_in_the_operator() -> None:
+    """ChannelSpec.requiredCapabilities is a Kotlin Set of data classes: equal entries collapse."""
+    base = channel("acme-ivr-channel-v1.yaml")
+    missing = RequiredCapability(name="view-contract", version=">=1.0.0")
+    twice = base.model_copy(update={"required_capabilities": (*base.required_capabilities, missing, missing)})
+    resolution = resolve_channel(twice, agents(BILLING_V1))
+    assert [u.required.name for u in resolution.unresolved] == ["view-contract"]
+    assert len(channel_status(resolution)["unresolvedRequiredCapabilities"]) == 1
+    assert len(resolve_channel(twice, ()).unresolved) == len(base.required_capabilities)  # no candidates
+    other = RequiredCapability(name="view-contract", version=">=1.0.0", strategy="MOST_SIMILAR")
+    differing = base.model_copy(update={"required_capabilities": (*base.required_capabilities, other)})
+    assert len(resolve_channel(differing, agents(BILLING_V1)).unresolved) == 2  # not equal: both count

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.commands._shell import EXIT_INVALID, Paths, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_INVALID, EXIT_PROBLEMS, Paths, emit, fail, load, render_table
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.importer import import_manifests
@@ -44,6 +44,17 @@ def export(
     lmos_namespace: Annotated[
         str, typer.Option(help="Namespace of lmos-runtime and lmos-operator (admitted to every agent).")
     ] = "default",
+    with_registry: Annotated[
+        bool,
+        typer.Option(
+            "--with-registry",
+            help="The registry too: 2 replicas on PostgreSQL in --lmos-namespace, Service, NetworkPolicy "
+            "(token and database URL from Secret lmos-studio-registry).",
+        ),
+    ] = False,
+    registry_image: Annotated[
+        str, typer.Option(help="Container image of lmos-studio for --with-registry.")
+    ] = "lmos-studio:0.1.0",
     output: Annotated[str, typer.Option("--output", "-o", help="table or json (the reports).")] = "table",
 ) -> None:
     """Export a design as LMOS + Kubernetes manifests, validated offline before anything is written.
@@ -58,6 +69,8 @@ def export(
         with_istio=with_istio,
         namespace=namespace,
         lmos_namespace=lmos_namespace,
+        with_registry=with_registry,
+        registry_image=registry_image,
     )
     bundle = export_design(design, options)
     files = kustomize.render(bundle)
@@ -102,9 +115,10 @@ def export(
 def import_back(
     source: Annotated[Path, typer.Argument(help="An exported folder, a (multi-document) YAML file or a zip.")],
     out: Annotated[Path, typer.Option("--out", help="The design file to write (.yaml).")],
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any warning.")] = False,
 ) -> None:
     """Read exported manifests back into a design file (generated documents are dropped and regenerated
-    on the next export; hand-written ones are kept)."""
+    on the next export; hand-written ones are kept). Exit 1 with --strict and any warning."""
     if not source.exists():
         fail(f"{source}: no such file or folder", EXIT_INVALID)
     result = import_manifests(source)
@@ -116,6 +130,9 @@ def import_back(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "
         f"trust edges, {len(design.other_resources)} other resources → {out}"
     )
+    if strict and result.warnings:
+        typer.echo(f"error: {len(result.warnings)} warning(s) and --strict", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,10 @@
 """`lmos-studio import` and `lmos-studio convert`: agent descriptions of any supported format in, LMOS
 `Agent` resources (or another description format) out.
 
-Warnings (defaulted capability versions, non-SemVer versions) go to stderr; bad input exits 2 with the
-file, line and field (the CLI's `main` prints our errors).
+Warnings go to stderr: what a description did not give that an LMOS Agent needs (capabilities, channels,
+tenants; `--channel`/`--tenant` fill in the last two), defaulted and non-SemVer versions. `--strict` makes
+any warning exit 1 (the output is still printed); bad input exits 2 with the file, line and field (the CLI's
+`main` prints our errors).
 """
 
 from __future__ import annotations
@@ -13,25 +15,51 @@ from typing import Annotated, Any
 
 import typer
 
+from lmos_studio.commands._shell import EXIT_PROBLEMS
 from lmos_studio.formats import detect, lmos, yamlio
 from lmos_studio.formats.description import warnings_of
+from lmos_studio.formats.resource_fields import with_annotation
 from lmos_studio.model import Agent
 
 _TO_FORMATS = detect.FORMATS
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
 NamespaceOpt = Annotated[str | None, typer.Option("--namespace", "-n", help="Put the agents in this namespace.")]
+ChannelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--channel", help="Supported channel for agents whose description names none (repeatable)."),
+]
+TenantOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tenant", help="Supported tenant for agents whose description names none (repeatable)."),
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any warning.")]
 
 
-def _read(files: list[Path], fmt: str, namespace: str | None) -> list[Agent]:
+def _read(
+    files: list[Path], fmt: str, namespace: str | None, *, channels: tuple[str, ...] = (), tenants: tuple[str, ...] = ()
+) -> tuple[list[Agent], int]:
+    """The agents and the number of warnings printed about them."""
     agents: list[Agent] = []
+    warned = 0
     for file in files:
         for agent in detect.read_description_file(file, fmt=fmt):
-            if namespace:
-                agent = agent.model_copy(update={"namespace": namespace})
+            update: dict[str, object] = {"namespace": namespace} if namespace else {}
+            if channels and not agent.supported_channels:
+                update["supported_channels"] = channels
+            if tenants and not agent.supported_tenants:
+                update["supported_tenants"] = tenants
+            agent = agent.model_copy(update=update)
             for warning in warnings_of(agent):
                 typer.echo(f"warning: {warning}", err=True)
+                warned += 1
             agents.append(agent)
-    return agents
+    return agents, warned
+
+
+def _strict_exit(strict: bool, warned: int) -> None:
+    if strict and warned:
+        typer.echo(f"error: {warned} warning(s) and --strict", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
 
 
 def _print(docs: list[Any], output: str, *, single: bool) -> None:
@@ -53,16 +81,25 @@ def register(app: typer.Typer) -> None:
         output: Annotated[str, typer.Option("--output", "-o", help="yaml (multi-document) or json (a list).")] = "yaml",
         fmt: FormatOpt = "auto",
         namespace: NamespaceOpt = None,
+        channel: ChannelOpt = None,
+        tenant: TenantOpt = None,
+        strict: StrictOpt = False,
     ) -> None:
         """Print the LMOS Agent resources that descriptions of any supported format become.
 
         Formats: LMOS Agent resources, LMOS WoT Thing Descriptions, A2A Agent Cards (v0.3, v1.0), the
         operator's capabilities.json, lmos-router AgentRoutingSpec lists, classifier capability documents.
-        Exit 2 naming file, line and field on bad input.
+        The resources are strictly valid (only fields the CRD declares); anything else the description had (an
+        A2A skill's title and tags, …) rides in the annotation studio.lmos.eclipse/resource-fields and comes
+        back when Studio reads the resource. Warns (stderr) about what a description lacks: capabilities,
+        channels, tenants. Exit 1 with --strict and any warning; 2 naming file, line and field on bad input.
         """
-        agents = _read(files, fmt, namespace)
-        docs = [lmos.agent_to_resource(a, explicit_namespace=True) for a in agents]
+        from lmos_studio.export.bundle import strict_resource  # jsonschema & co. only for this command
+
+        agents, warned = _read(files, fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
+        docs = [with_annotation(*strict_resource(lmos.agent_to_resource(a, explicit_namespace=True))) for a in agents]
         _print(docs, output, single=False)
+        _strict_exit(strict, warned)
 
     @app.command("convert")
     def convert(
@@ -71,6 +108,9 @@ def register(app: typer.Typer) -> None:
         output: Annotated[str, typer.Option("--output", "-o", help="json or yaml.")] = "json",
         fmt: FormatOpt = "auto",
         namespace: NamespaceOpt = None,
+        channel: ChannelOpt = None,
+        tenant: TenantOpt = None,
+        strict: StrictOpt = False,
     ) -> None:
         """Write a description in another format (e.g. an A2A card as an LMOS Thing Description).
 
@@ -80,8 +120,9 @@ def register(app: typer.Typer) -> None:
         if to not in _TO_FORMATS:
             typer.echo(f"error: --to {to!r} is not a format; use one of {', '.join(_TO_FORMATS)}", err=True)
             raise typer.Exit(2)
-        agents = _read([file], fmt, namespace)
+        agents, warned = _read([file], fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
         if to in ("routing-spec", "classifier"):
             _print([detect.write_descriptions(agents, to)], output, single=True)
         else:
             _print([detect.write_description(a, to) for a in agents], output, single=True)
+        _strict_exit(strict, warned)

@@ -20,7 +20,8 @@ from lmos_studio.commands._shell import render_table
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Entry, Query, Store
+from lmos_studio.registry.store import Entry, Query, RegistryStore
+from lmos_studio.registry.stores import open_store
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
 TokenOpt = Annotated[
@@ -53,8 +54,10 @@ def _token(token: str | None) -> str | None:
     return secret.get_secret_value() if secret else None
 
 
-def _store(db: Path | None = None) -> Store:
-    return Store(db or get_settings().registry_path)
+def _store(db: str | None = None) -> RegistryStore:
+    """The store `--db` (or LMOS_STUDIO_REGISTRY_DB) names; an unreachable or malformed database URL is a
+    `RegistryError` of one line naming host and port (never the password): exit 2."""
+    return open_store(db or get_settings().registry_target)
 
 
 def _fail(message: str) -> None:
@@ -113,7 +116,13 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8090,
-        db: Annotated[Path | None, typer.Option(help="SQLite file (default: LMOS_STUDIO_REGISTRY_DB).")] = None,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                help="SQLite file, or postgresql://user@host:port/database for several replicas "
+                "(default: LMOS_STUDIO_REGISTRY_DB)."
+            ),
+        ] = None,
         announce: Annotated[bool, typer.Option(help="Announce it over mDNS (_directory._sub._wot._tcp).")] = False,
         discover: Annotated[
             float,
@@ -134,7 +143,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             _fail(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port or --host")
         store = _store(db)
-        typer.echo(f"registry on http://{host}:{port} (database {store.path})", err=True)
+        typer.echo(f"registry on http://{host}:{port} (database {store.location})", err=True)
         _stop_on_sigterm()
         with contextlib.suppress(KeyboardInterrupt):
             run(

@@ -11,9 +11,13 @@ resource and field, or returns a `Bundle` whose documents all validate. Folder l
     deployments|services|serviceaccounts/<ns>/<agent>.yaml       --with-workloads
     policies/network/<ns>/<name>.yaml    default deny + one allow policy per agent (with workloads)
     policies/istio/<ns>/<name>.yaml      Istio AuthorizationPolicy per agent (--with-istio)
+    deployments|services/<lmos ns>/lmos-studio-registry.yaml, policies/network/<lmos ns>/lmos-studio-registry-allow.yaml
+                                         the registry on PostgreSQL (--with-registry; Secret by reference)
     other/<ns>/<kind>-<name>.yaml        documents of kinds Studio does not model, kept as they were
     preview/<ns>/<channel>.yaml          the ChannelRouting the operator would generate (NOT applied)
-    studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied)
+    studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied), and
+                                         under spec.resourceFields what the LMOS resources may not carry
+                                         (fields their CRDs do not declare, status, server fields)
 
 Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 `studio.lmos.eclipse/generated: "true"` (and the label `app.kubernetes.io/managed-by: lmos-studio`), previews
@@ -29,13 +33,17 @@ from typing import Any
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export import crds, manifests, policy
-from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, pruned_fields, ref
-from lmos_studio.formats.design_file import design_documents
+from lmos_studio.export import registry as registry_export
+from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
+from lmos_studio.formats import lmos
+from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, design_documents
+from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.resolve import invalid_versions, resolve_design
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
+MAX_NOTED_FIELDS = 4  # field pointers named in one note before "…"
 _FOLDERS = {
     "Agent": "agents",
     "Channel": "channels",
@@ -54,6 +62,8 @@ class ExportOptions:
 
     with_workloads: bool = False
     with_istio: bool = False  # implies workloads: principals are the workloads' service accounts
+    with_registry: bool = False  # the registry (2 replicas on PostgreSQL) in lmos_namespace
+    registry_image: str = registry_export.DEFAULT_IMAGE
     namespace: str | None = None
     lmos_namespace: str = DEFAULT_NAMESPACE  # where lmos-runtime and lmos-operator run
     kubernetes_version: str = KUBERNETES_VERSION
@@ -134,12 +144,12 @@ def path_of(doc: dict[str, Any]) -> str:
         return f"crds/{name}.yaml"
     if kind == "Namespace":
         return f"namespaces/{name}.yaml"
-    if kind == "ChannelRouting" and (meta.get("annotations") or {}).get(manifests.PREVIEW_ANNOTATION) == "true":
+    if kind == "ChannelRouting" and (meta.get("annotations") or {}).get(PREVIEW_ANNOTATION) == "true":
         return f"preview/{ns}/{name}.yaml"
     folder = _FOLDERS.get(kind)
     if folder is not None and (
         kind in ("Agent", "Channel", "ChannelRollout")
-        or (meta.get("annotations") or {}).get(manifests.GENERATED_ANNOTATION) == "true"
+        or (meta.get("annotations") or {}).get(GENERATED_ANNOTATION) == "true"
     ):
         return f"{folder}/{ns}/{name}.yaml"
     return f"other/{_safe(str(ns)) if ns else '_cluster'}/{_safe(kind.lower())}-{name}.yaml"
@@ -175,7 +185,22 @@ def canonical(design: Design) -> Design:
     )
 
 
-def _lmos_documents(design: Design) -> list[dict[str, Any]]:
+def strict_resource(full: dict[str, Any], clean: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An LMOS resource (`clean`, default `full`) with only the fields its CRD declares, and the fields of
+    `full` that it therefore lacks (JSON Pointer → value)."""
+    kept: dict[str, Any] = declared_only(clean if clean is not None else full, crds.strict_schema(str(full["kind"])))
+    return kept, fields_left_out(full, kept)
+
+
+def _strict(full: dict[str, Any], clean: dict[str, Any], left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`clean` with only the fields its CRD declares; what `full` had beyond that is noted in `left_out`."""
+    kept, fields = strict_resource(full, clean)
+    if fields:
+        left_out[ref(kept)] = fields
+    return kept
+
+
+def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for exc in invalid_versions(design):  # the operator would fail every reconcile that meets it (§1.6)
         agent = next(a for a in design.agents if a.name == exc.agent)
         index = next(i for i, c in enumerate(agent.capabilities) if c.version == exc.value)
@@ -188,11 +213,27 @@ def _lmos_documents(design: Design) -> list[dict[str, Any]]:
     resolutions = resolve_design(design)
     docs = crds.crds(labels=manifests.MANAGED_BY)
     docs += [manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE]
-    docs += [manifests.agent_resource(a) for a in design.agents]
-    docs += [manifests.channel_resource(c) for c in design.channels]
-    docs += [manifests.rollout_resource(r) for r in design.rollouts]
+    docs += [
+        _strict(lmos.agent_to_resource(a, explicit_namespace=True), manifests.agent_resource(a), left_out)
+        for a in design.agents
+    ]
+    docs += [
+        _strict(lmos.channel_to_resource(c, explicit_namespace=True), manifests.channel_resource(c), left_out)
+        for c in design.channels
+    ]
+    docs += [
+        _strict(lmos.rollout_to_resource(r, explicit_namespace=True), manifests.rollout_resource(r), left_out)
+        for r in design.rollouts
+    ]
     docs += [manifests.routing_preview(r) for r in resolutions]
     return docs
+
+
+def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    studio = design_documents(design)[-1]
+    if left_out:
+        studio["spec"][RESOURCE_FIELDS_KEY] = left_out
+    return studio
 
 
 def export_design(design: Design, options: ExportOptions | None = None) -> Bundle:
@@ -203,7 +244,8 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
     design = canonical(design)
     istio = options.with_istio
     workloads = options.with_workloads or istio
-    docs = _lmos_documents(design)
+    left_out: dict[str, dict[str, Any]] = {}
+    docs = _lmos_documents(design, left_out)
     if istio:
         docs = [
             manifests.namespace_resource(d["metadata"]["name"], istio=True) if d["kind"] == "Namespace" else d
@@ -216,6 +258,11 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
             if not generated:
                 notes.append(f"Agent {agent.key} has no workload: no Deployment, Service or ServiceAccount")
             docs += generated
+    if options.with_registry:
+        docs += registry_export.registry_resources(
+            options.lmos_namespace, sorted(design.namespaces), image=options.registry_image
+        )
+        notes.append(registry_export.secret_note(options.lmos_namespace))
     kept = [
         manifests.kept_resource(raw, i)
         for i, raw in enumerate(design.other_resources)
@@ -245,8 +292,8 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         pol_docs, report = planned.network + planned.istio, planned.report
         result += [Manifest(path_of(d), d) for d in pol_docs if (d["apiVersion"], ref(d)) not in kept_refs]
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
-    result.append(Manifest(STUDIO_PATH, design_documents(design)[-1], generated=False))
-    notes += _pruned_notes(result)
+    result.append(Manifest(STUDIO_PATH, _studio_document(design, left_out), generated=False))
+    notes += _left_out_notes(left_out)
     return Bundle(
         design=design,
         options=options,
@@ -257,16 +304,14 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
     )
 
 
-def _pruned_notes(result: list[Manifest]) -> list[str]:
+def _left_out_notes(left_out: dict[str, dict[str, Any]]) -> list[str]:
     notes = []
-    for manifest in result:
-        doc = manifest.document
-        if doc.get("apiVersion") == "lmos.eclipse/v1" and doc.get("kind") in crds.LMOS_CRD_KINDS:
-            for path in pruned_fields(doc, crds.lmos_schema(str(doc["kind"]))):
-                notes.append(
-                    f"{manifest.ref}: {path} is not in the LMOS CRD schema; the API server prunes it "
-                    "(the operator ignores it too)"
-                )
+    for resource, fields in left_out.items():
+        shown = ", ".join(list(fields)[:MAX_NOTED_FIELDS]) + (" …" if len(fields) > MAX_NOTED_FIELDS else "")
+        notes.append(
+            f"{resource}: {shown} left out of the resource (its CRD does not declare them, or the server writes "
+            f"them); kept in {STUDIO_PATH} under spec.{RESOURCE_FIELDS_KEY} and read back from there"
+        )
     return notes
 
 
@@ -297,5 +342,5 @@ def _validate(result: list[Manifest], options: ExportOptions) -> ValidationRepor
                 }
             )
             continue
-        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=manifest.generated))
+        report.rows.append(validator.validate(manifest.document, path=manifest.path, strict=True))
     return report

@@ -3,14 +3,16 @@
 No LMOS repository publishes CRDs (the operator generates them from Kotlin at start-up), so the export ships
 its own: a cluster without the operator can then validate and store the resources. `required` lists the
 generator's `@Required` fields plus Kotlin non-null fields without a default (the operator cannot read an
-object without them). Unknown fields are allowed by the validator here but pruned by the API server, as with
-the operator's own structural schemas. `lmos_schema(kind)` is the schema a resource of that kind validates
-against (jsonschema; `x-kubernetes-*` keys are ignored by it).
+object without them). `lmos_schema(kind)` is the CRD's schema. A structural CRD schema cannot say
+`additionalProperties: false` next to `properties`, but the API server's strict field validation (the default
+of `kubectl apply` since Kubernetes 1.27, `--validate=strict`) refuses a field the schema does not declare
+instead of pruning it; `strict_schema(kind)` is that rule as a jsonschema, which export validates against.
 """
 
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Any
 
 GROUP = "lmos.eclipse"
@@ -140,6 +142,50 @@ def lmos_schema(kind: str) -> dict[str, Any]:
     if spec_required:
         schema["required"] = ["spec"]
     return schema
+
+
+# ObjectMeta's fields (Kubernetes 1.30 OpenAPI, io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta): strict field
+# validation refuses any other key under metadata
+OBJECT_META_FIELDS = (
+    "annotations",
+    "creationTimestamp",
+    "deletionGracePeriodSeconds",
+    "deletionTimestamp",
+    "finalizers",
+    "generateName",
+    "generation",
+    "labels",
+    "managedFields",
+    "name",
+    "namespace",
+    "ownerReferences",
+    "resourceVersion",
+    "selfLink",
+    "uid",
+)
+
+
+def _closed(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _closed(v) if k in ("items",) else v for k, v in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        out["properties"] = {k: _closed(v) for k, v in schema["properties"].items()}
+        out["additionalProperties"] = False
+    return out
+
+
+@lru_cache(maxsize=len(_KINDS))  # four small constant schemas; built once, not per exported resource
+def strict_schema(kind: str) -> dict[str, Any]:
+    """`lmos_schema(kind)` with every declared object closed (`additionalProperties: false`), metadata
+    limited to ObjectMeta's fields: what `kubectl apply --validate=strict` accepts. Shared: do not modify."""
+    schema = _closed(lmos_schema(kind))
+    schema["properties"]["metadata"] = {
+        "type": "object",
+        "properties": {name: {} for name in OBJECT_META_FIELDS},
+        "additionalProperties": False,
+    }
+    return schema  # type: ignore[no-any-return]
 
 
 def crd(kind: str, *, labels: dict[str, str]) -> dict[str, Any]:

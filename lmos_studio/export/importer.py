@@ -16,8 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.export.manifests import GENERATED_ANNOTATION, PREVIEW_ANNOTATION
-from lmos_studio.formats.design_file import LoadResult, design_from_upload, load_design
+from lmos_studio.formats.design_file import LoadResult, design_from_upload, is_derived, load_design
 from lmos_studio.formats.yamlio import MAX_FILE_BYTES
 
 MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
@@ -29,13 +28,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 def is_generated(doc: dict[str, Any]) -> bool:
     """Whether the export generated this document (it is regenerated, so import drops it)."""
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    annotations = (meta or {}).get("annotations") or {}
-    return (
-        str(doc.get("kind")) == "Kustomization"
-        or annotations.get(GENERATED_ANNOTATION) == "true"
-        or annotations.get(PREVIEW_ANNOTATION) == "true"
-    )
+    return str(doc.get("kind")) == "Kustomization" or is_derived(doc)
 
 
 def _without_generated(result: LoadResult) -> LoadResult:

@@ -52,15 +52,15 @@ def render(bundle: Bundle) -> dict[str, bytes]:
 
 def _refuse_secrets(files: dict[str, bytes]) -> None:
     settings = get_settings()
-    for secret in (settings.llm_api_key, settings.registry_token):
+    for secret in (settings.llm_api_key, settings.registry_token, settings.registry_db):
         value = secret.get_secret_value() if secret is not None else ""
         if len(value) < MIN_SECRET_CHARS:
             continue
         for path, data in files.items():
             if value.encode("utf-8") in data:
                 raise ExportError(
-                    f"{path}: contains the value of a configured secret (LLM API key or registry "
-                    "token); secrets are exported only as secretKeyRef — remove the literal value",
+                    f"{path}: contains the value of a configured secret (LLM API key, registry token or "
+                    "registry database URL); secrets are exported only as secretKeyRef — remove the literal value",
                     resource=path,
                     field="(file)",
                 )

@@ -12,14 +12,13 @@ import re
 from typing import Any
 
 from lmos_studio.errors import ExportError
+from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION
 from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rollout_to_resource
 from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
 from lmos_studio.resolve import Resolution, channel_routing
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # marks generated documents (dropped on import)
 NAME_LABEL = "app.kubernetes.io/name"  # the stable pod label policies select agents by
-GENERATED_ANNOTATION = "studio.lmos.eclipse/generated"  # on what export derives (CRDs, workloads, policies)
-PREVIEW_ANNOTATION = "studio.lmos.eclipse/preview"  # on ChannelRouting previews: the operator writes its own
 SERVICE_PORT = 8080  # the runtime calls <agent>.<namespace>.svc.cluster.local:8080 (LMOS.md §1.12)
 PORT_NAME = "http"  # the operator picks the port with appProtocol http (LMOS.md §1.8)
 CONTAINER_NAME = "agent"

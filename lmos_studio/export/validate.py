@@ -3,8 +3,10 @@ schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs, Istio Aut
 small schema of its fields we use, names and label values per RFC 1123 / Kubernetes label syntax.
 
 Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
-we generate are checked against the *strict* schemas (no unknown fields); kept documents written by hand or
-other tools against the normal ones, and kinds without an offline schema are listed as not validated.
+are checked against the *strict* schemas (LMOS kinds: `crds.strict_schema`), as `kubectl apply
+--validate=strict` would: an unknown field is an error, not something the server prunes. That holds for kept
+documents written by hand or other tools too (kubectl would refuse them on apply); kinds without an offline
+schema are listed as not validated.
 Validators are built once per (kind, strictness) and cached on the `Validator` instance.
 """
 
@@ -19,7 +21,7 @@ import jsonschema
 from referencing import Registry, Resource
 
 from lmos_studio.errors import ExportError
-from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema
+from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema, strict_schema
 
 KUBERNETES_VERSION = "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, ≤ 63
@@ -265,7 +267,8 @@ class Validator:
         key = (api, kind, strict)
         if key not in self._schemas:
             if api == "lmos.eclipse/v1" and kind in LMOS_CRD_KINDS:
-                self._schemas[key] = _local(f"CRD {kind.lower()}s.lmos.eclipse", lmos_schema(kind))
+                label = f"CRD {kind.lower()}s.lmos.eclipse" + (" (strict)" if strict else "")
+                self._schemas[key] = _local(label, strict_schema(kind) if strict else lmos_schema(kind))
             elif api.startswith("security.istio.io/") and kind == "AuthorizationPolicy":
                 self._schemas[key] = _local("AuthorizationPolicy (fields used by the export)", _ISTIO_SCHEMA)
             else:
@@ -286,29 +289,32 @@ class Validator:
         if error is not None:
             field_path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             field_path = field_path.lstrip(".") or "(document)"
-            raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path})")
+            hint = ""
+            if error.validator == "additionalProperties":
+                hint = "; `kubectl apply` (strict field validation, its default) would refuse it: remove the field"
+                unexpected = _unexpected(error)
+                if len(unexpected) == 1:  # name the field itself, not its parent
+                    field_path = f"{field_path}.{unexpected[0]}" if field_path != "(document)" else unexpected[0]
+            raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path}){hint}")
         if shape:
             schema.valid_shapes.add(shape)
         return row
 
 
-def pruned_fields(doc: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> list[str]:
-    """Paths of fields below `spec`/`status` that a structural CRD schema does not declare: the API server
-    prunes them on apply (they are still written, so that a later CRD version can keep them)."""
-    found: list[str] = []
+def _unexpected(error: jsonschema.exceptions.ValidationError) -> list[str]:
+    declared = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    return [str(k) for k in error.instance if k not in declared] if isinstance(error.instance, dict) else []
+
+
+def declared_only(doc: Any, schema: dict[str, Any]) -> Any:
+    """A copy of `doc` without the fields a closed schema (`additionalProperties: false`) does not declare."""
     props = schema.get("properties")
     if isinstance(doc, dict) and isinstance(props, dict):
-        for key, value in doc.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if key not in props:
-                if prefix or key not in ("apiVersion", "kind", "metadata"):
-                    found.append(path)
-            elif key != "metadata":
-                found += pruned_fields(value, props[key], path)
-    elif isinstance(doc, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(doc):
-            found += pruned_fields(item, schema["items"], f"{prefix}[{i}]")
-    return found
+        closed = schema.get("additionalProperties") is False
+        return {k: declared_only(v, props.get(k, {})) for k, v in doc.items() if k in props or not closed}
+    if isinstance(doc, list) and isinstance(schema.get("items"), dict):
+        return [declared_only(item, schema["items"]) for item in doc]
+    return doc
 
 
 def _shape_only(keywords: set[str]) -> bool:

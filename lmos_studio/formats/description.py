@@ -125,10 +125,65 @@ def defaulted_capabilities(agent: Agent) -> tuple[str, ...]:
     return tuple(name for name in marker.split(",") if name)
 
 
-def warnings_of(agent: Agent) -> list[str]:
-    """What an importer should tell the user about this agent: defaulted and non-SemVer versions."""
+# Where each format says what LMOS needs (original_format → capabilities, channels, tenants); None: it cannot
+_WHERE: dict[str, tuple[str, str | None, str | None]] = {
+    "": ("spec.providedCapabilities", "spec.supportedChannels", "spec.supportedTenants"),
+    "td": (
+        '"lmos:capabilities": [{name, version, description, examples}]',
+        '"lmos:supportedChannels"',
+        '"lmos:supportedTenants"',
+    ),
+    "a2a": ("skills: [{id, name, description, examples}]", None, None),
+    "capabilities": (
+        "capabilities: [{id, name, version, description, examples}]",
+        "supportedChannels",
+        "supportedTenants",
+    ),
+    "routing-spec": ("capabilities: [{name, description, version}]", None, None),
+    "classifier": ("capabilities: [{id, name, description, examples}]", None, None),
+}
+CHANNEL_OPTION = "--channel"  # `lmos-studio import` options that fill in what a description cannot say
+TENANT_OPTION = "--tenant"
+
+
+def _how(where: str | None, option: str, *, is_lmos: bool) -> str:
+    if where is None:
+        return f"the format cannot say it: pass {option} NAME to `lmos-studio import` or set it in the Designer"
+    fix = f"add {where} to the description"
+    return fix if is_lmos else f"{fix}, or pass {option} NAME to `lmos-studio import`"
+
+
+def unmapped_warnings(agent: Agent) -> list[str]:
+    """What an imported description did not give that an LMOS Agent needs, each with how to add it: no
+    capabilities (never a provider), no channels (the operator wires it into no Channel) and, for formats
+    other than LMOS Agent resources, no tenants (it would be offered to every tenant)."""
     where = f"{agent.source}: " if agent.source else ""
+    caps, channels, tenants = _WHERE.get(agent.original_format, _WHERE[""])
+    is_lmos = not agent.original_format
     out = []
+    if not agent.capabilities:
+        out.append(
+            f"{where}agent {agent.name}: no capabilities, so it can never serve a Channel requirement; "
+            f"add {caps} to the description"
+        )
+    if not agent.supported_channels:
+        out.append(
+            f"{where}agent {agent.name}: no supported channels, so the operator wires it into no Channel; "
+            + _how(channels, CHANNEL_OPTION, is_lmos=is_lmos)
+        )
+    if not agent.supported_tenants and not is_lmos:
+        out.append(
+            f"{where}agent {agent.name}: no supported tenants, so the operator offers it to every tenant; "
+            + _how(tenants, TENANT_OPTION, is_lmos=is_lmos)
+        )
+    return out
+
+
+def warnings_of(agent: Agent) -> list[str]:
+    """What an importer should tell the user about this agent: what could not be mapped (see
+    `unmapped_warnings`), defaulted and non-SemVer versions."""
+    where = f"{agent.source}: " if agent.source else ""
+    out = unmapped_warnings(agent)
     for name in defaulted_capabilities(agent):
         cap = agent.capability(name)
         version = cap.version if cap else "?"

@@ -1,9 +1,11 @@
 """LMOS custom resources (`lmos.eclipse/v1` Agent, Channel, ChannelRollout) to and from the model.
 
 Shapes follow the operator's Kotlin classes (LMOS.md §1.2–1.5). Every key we do not model is kept in an
-`extras` map and written back in place. Versions are read as text, never as numbers. This module checks
-shapes (a field that must be a list is a list); whether a provided version is strict SemVer is a
-question for `resolve` and `lint`, so that a design with a bad version still opens.
+`extras` map and written back in place; fields carried in the `studio.lmos.eclipse/resource-fields`
+annotation (what `lmos-studio import` prints, see resource_fields.py) are put back first. Versions are read
+as text, never as numbers. This module checks shapes (a field that must be a list is a list); whether a
+provided version is strict SemVer is a question for `resolve` and `lint`, so that a design with a bad
+version still opens.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
+from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_ANNOTATION, from_annotation
 from lmos_studio.formats.yamlio import LineDict, text_of
 from lmos_studio.model import (
     DEFAULT_NAMESPACE,
@@ -129,8 +132,20 @@ def _capability(doc: Doc, node: Any, field: str) -> Capability:
 _AGENT_SPEC_KEYS = ("id", "description", "supportedTenants", "supportedChannels", "providedCapabilities")
 
 
+def _fields_put_back(raw: Any, path: str, kind: str) -> Any:
+    """The resource with the fields of its resource-fields annotation (see resource_fields.py) put back."""
+    if not isinstance(raw, dict):
+        return raw
+    out, problem = from_annotation(raw)
+    if problem:
+        field = f"metadata.annotations.{RESOURCE_FIELDS_ANNOTATION}"
+        Doc(raw, path=path, kind=kind).fail(problem, node=raw.get("metadata"), key="annotations", field=field)
+    return out
+
+
 def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> Agent:
     """An `Agent` resource as the model; raises `DesignFileError` naming file, line and field."""
+    raw = _fields_put_back(raw, path, "Agent")
     doc = Doc(raw, path=path, kind="Agent")
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec")
@@ -178,6 +193,7 @@ def _required(doc: Doc, node: Any, field: str) -> RequiredCapability:
 
 def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
     """A `Channel` resource as the model (status, if any, is kept in `extras`)."""
+    raw = _fields_put_back(raw, path, "Channel")
     doc = Doc(raw, path=path, kind="Channel")
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec", required=True)
@@ -196,6 +212,7 @@ def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
 
 def rollout_from_resource(raw: dict[str, Any], *, path: str) -> ChannelRollout:
     """A `ChannelRollout` resource as the model."""
+    raw = _fields_put_back(raw, path, "ChannelRollout")
     doc = Doc(raw, path=path, kind="ChannelRollout")
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec", required=True)

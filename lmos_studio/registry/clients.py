@@ -222,6 +222,7 @@ class TddClient(HttpSource):
             "subset": query.subset,
             "offset": query.offset,
             "limit": query.limit,
+            "fields": "td",  # whole TDs: the app shows and imports agents, not summaries
         }
         params = {k: v for k, v in given.items() if v not in ("", None)}
         result = SourceResult()

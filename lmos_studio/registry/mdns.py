@@ -24,7 +24,7 @@ from zeroconf import EventLoopBlocked, IPVersion, ServiceBrowser, ServiceInfo, S
 
 from lmos_studio.errors import ConfigError, LmosStudioError, RegistryError
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Store
+from lmos_studio.registry.store import RegistryStore
 from lmos_studio.registry.things import thing_to_agent
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def _fetch(name: str, kind: str, url: str, timeout_s: float) -> Discovered:
 
 
 def register_discovered(
-    store: Store, *, interval_s: float, stop: threading.Event, interfaces: list[str] | None = None
+    store: RegistryStore, *, interval_s: float, stop: threading.Event, interfaces: list[str] | None = None
 ) -> None:
     """Until `stop` is set: browse the local network every `interval_s` and register each announced Thing's
     TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops."""

@@ -2,15 +2,20 @@
 
 Implements `/things` (create, retrieve, update, merge-patch, delete, paged listing with `Link`), `/events`
 (server-sent events), `/search` (our documented search by text, capability, tenant, channel, protocol,
-subset) and `/.well-known/wot`. Errors are RFC 9457 problem details. A2A cards, capabilities.json and
-routing specs are accepted too and stored as TDs with the original kept. Writes may require a bearer token.
+subset: bounded pages of summaries, the fields chosen by the client, full TDs on request) and
+`/.well-known/wot`; `/healthz` for probes. Listings and searches carry an `ETag` (304 when unchanged).
+Errors are RFC 9457 problem details; a database that does not answer is 503 with `Retry-After`.
+A2A cards, capabilities.json and routing specs are accepted too and stored as TDs with the original kept.
+Writes may require a bearer token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +26,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lmos_studio.errors import AgentNotFound, LmosStudioError
+from lmos_studio.errors import AgentNotFound, LmosStudioError, RegistryUnavailable
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Entry, Query, Registration, Store
+from lmos_studio.registry.store import Entry, Query, Registration, RegistryStore
 from lmos_studio.registry.things import (
     DISCOVERY_CONTEXT,
     TD_CONTEXT,
@@ -42,7 +47,27 @@ MAX_JSON_DEPTH = 32  # TDs nest a handful of levels (actions → forms → …);
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 PURGE_INTERVAL_S = 5.0  # how often the server deletes expired registrations (reads hide them at once anyway)
-SSE_POLL_S = 0.25  # how often the event stream looks for new events in the store
+SSE_POLL_S = 0.25  # how often the event stream looks for new events in a store that cannot push (SQLite)
+SSE_HINT_S = 0.02  # how often it looks at the pushed hint (PostgreSQL LISTEN/NOTIFY): memory only
+SSE_SAFETY_POLL_S = 2.0  # with a push, still read the store this often (a notification lost in a reconnect)
+SEARCH_PAGE = 20  # /search default page: summaries, about 10 KB with facets
+FACET_VALUES = 20  # /search facets: the most frequent values per kind (how many there are is said)
+SUMMARY_FIELDS = (
+    "id",
+    "title",
+    "name",
+    "namespace",
+    "description",
+    "capabilities",
+    "tenants",
+    "channels",
+    "protocols",
+    "subset",
+    "registration",
+)
+DEFAULT_FIELDS = SUMMARY_FIELDS
+DESCRIPTION_CHARS = 200  # summaries cut descriptions here (the full TD has it whole)
+RETRY_AFTER_S = 2
 SSE_HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 EVENT_TYPES = ("thing_created", "thing_updated", "thing_deleted")
 PROBLEM_BASE = "https://lmos-studio.dev/problems/"
@@ -98,6 +123,62 @@ def enriched(entry: Entry) -> dict[str, Any]:
     return td
 
 
+def summary(entry: Entry, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of an entry a client asked for (`td` = the whole enriched TD)."""
+    if "td" in fields:
+        return enriched(entry)
+    agent = entry.agent
+    description = agent.description or str(entry.td.get("description") or "")
+    values: dict[str, Any] = {
+        "id": entry.id,
+        "title": str(entry.td.get("title") or agent.name),
+        "name": agent.name,
+        "namespace": agent.namespace,
+        "description": description[:DESCRIPTION_CHARS] + ("…" if len(description) > DESCRIPTION_CHARS else ""),
+        "capabilities": [f"{c.name}@{c.version}" for c in agent.capabilities],
+        "tenants": list(agent.supported_tenants),
+        "channels": list(agent.supported_channels),
+        "protocols": list(agent.protocols),
+        "subset": agent.subset,
+        "registration": registration_info(entry.registration),
+    }
+    return {name: values[name] for name in fields}
+
+
+def parse_fields(raw: str) -> tuple[str, ...]:
+    """`fields=id,title,…` (or `td` for whole TDs) → the field names; 400 naming an unknown one."""
+    if not raw.strip():
+        return DEFAULT_FIELDS
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    for name in names:
+        if name != "td" and name not in SUMMARY_FIELDS:
+            raise Problem(
+                400,
+                "Bad Request",
+                f"unknown field {name[:40]!r}; choose from {', '.join(SUMMARY_FIELDS)}, or td for whole TDs",
+                field="fields",
+            )
+    return ("td",) if "td" in names else names
+
+
+def bounded_facets(facets: dict[str, dict[str, int]], limit: int) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """The `limit` most frequent values per facet kind (counts are already sorted), and, for each kind that
+    had more, how many distinct values it had."""
+    kept = {kind: dict(list(values.items())[:limit]) for kind, values in facets.items()}
+    cut = {kind: len(values) for kind, values in facets.items() if len(values) > limit}
+    return kept, cut
+
+
+def etag_of(version: str, *parts: Any) -> str:
+    digest = hashlib.sha1(json.dumps([version, *parts], default=str).encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match", "")
+    return any(tag.strip() in (etag, "*") for tag in given.split(",")) if given else False
+
+
 def _depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
@@ -144,7 +225,7 @@ async def read_json(request: Request, *, types: tuple[str, ...], limit: int) -> 
     return data
 
 
-def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The directory as an ASGI app over a store; `token` (if set) is required as a bearer for writes."""
     app = FastAPI(
         title="LMOS Studio Thing Description Directory",
@@ -161,6 +242,12 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
     @app.exception_handler(Problem)
     async def on_problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc)
+
+    @app.exception_handler(RegistryUnavailable)
+    async def on_unavailable(_: Request, exc: RegistryUnavailable) -> JSONResponse:
+        return problem_response(
+            Problem(503, "Service Unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
+        )
 
     @app.exception_handler(AgentNotFound)
     async def on_not_found(_: Request, exc: AgentNotFound) -> JSONResponse:
@@ -294,21 +381,21 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         store.delete(thing_id)
         return Response(status_code=204)
 
-    @app.get("/things", summary="List TDs, paged (Link rel=next)")
+    @app.get("/things", summary="List TDs, paged (Link rel=next); ETag, 304 when unchanged")
     def list_things(request: Request, offset: int = 0, limit: int = DEFAULT_PAGE) -> Response:
         offset, limit = max(0, offset), min(max(1, limit), MAX_PAGE)
+        etag = etag_of(store.version(), "things", offset, limit)
+        if not_modified(request, etag):
+            return Response(status_code=304, headers={"ETag": etag})
         entries, total = store.list_page(offset=offset, limit=limit)
-        links = []
+        headers = {"ETag": etag}
         if offset + limit < total:
-            links.append(f'</things?offset={offset + limit}&limit={limit}>; rel="next"')
-        return JSONResponse(
-            [enriched(e) for e in entries],
-            media_type="application/ld+json",
-            headers={"Link": ", ".join(links)} if links else {},
-        )
+            headers["Link"] = f'</things?offset={offset + limit}&limit={limit}>; rel="next"'
+        return JSONResponse([enriched(e) for e in entries], media_type="application/ld+json", headers=headers)
 
     @app.get("/search", summary="Search by text, capability, tenant, channel, protocol, subset; with facets")
     def search(
+        request: Request,
         q: str = "",
         capability: str = "",
         tenant: str = "",
@@ -316,9 +403,16 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
         protocol: str = "",
         subset: str = "",
         offset: int = 0,
-        limit: int = DEFAULT_PAGE,
+        limit: int = SEARCH_PAGE,
+        fields: str = "",
+        facet_values: int = FACET_VALUES,
     ) -> Response:
-        """Every non-empty parameter must match; `tenant` also matches agents that serve every tenant."""
+        """Every non-empty parameter must match; `tenant` also matches agents that serve every tenant.
+        Items are summaries with the `fields` asked for (default: all summary fields; `td`: whole TDs);
+        facets keep the `facet_values` most frequent values per kind (`facetsTruncated` says how many
+        each kind had when it had more)."""
+        chosen = parse_fields(fields)
+        facet_values = min(max(0, facet_values), MAX_PAGE)
         query = Query(
             text=q[:500],
             capability=capability,
@@ -329,16 +423,37 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
             offset=max(0, offset),
             limit=min(max(1, limit), MAX_PAGE),
         )
+        etag = etag_of(store.version(), "search", query, chosen, facet_values)
+        if not_modified(request, etag):
+            return Response(status_code=304, headers={"ETag": etag})
         result = store.search(query)
+        facets, truncated = bounded_facets(result.facets, facet_values)
+        body: dict[str, Any] = {
+            "total": result.total,
+            "offset": query.offset,
+            "limit": query.limit,
+            "fields": list(chosen),
+            "facets": facets,
+            "items": [summary(e, chosen) for e in result.entries],
+        }
+        if truncated:
+            body["facetsTruncated"] = truncated
+        if query.offset + query.limit < result.total:
+            body["next"] = query.offset + query.limit
+        return JSONResponse(body, headers={"ETag": etag})
+
+    @app.get("/healthz", summary="Readiness: 200 when the database answers, else 503")
+    def healthz() -> Response:
+        started = time.perf_counter()
+        store.check()
         return JSONResponse(
-            {
-                "total": result.total,
-                "offset": query.offset,
-                "limit": query.limit,
-                "facets": result.facets,
-                "items": [enriched(e) for e in result.entries],
-            }
+            {"status": "ok", "database": store.location, "ms": round((time.perf_counter() - started) * 1000, 2)},
+            headers={"Cache-Control": "no-store"},
         )
+
+    @app.get("/healthz/live", summary="Liveness: 200 while the process serves (the database is not asked)")
+    def live() -> Response:
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
     @app.get("/events", summary="Server-sent events: thing_created, thing_updated, thing_deleted")
     @app.get("/events/{event_type}", include_in_schema=False)
@@ -365,7 +480,7 @@ def create_app(store: Store, *, token: str | None = None, max_body_bytes: int = 
     return app
 
 
-def _register(store: Store, found: Found, ttl: float | None) -> str:
+def _register(store: RegistryStore, found: Found, ttl: float | None) -> str:
     td, agent, original, fmt = found
     if agent is None:
         return store.add(td, ttl=ttl)
@@ -373,24 +488,37 @@ def _register(store: Store, found: Found, ttl: float | None) -> str:
     return str(td["id"])
 
 
-async def _stream(request: Request, store: Store, seq: int, only: str, *, diff: bool) -> AsyncIterator[str]:
-    idle = 0.0
+async def _stream(request: Request, store: RegistryStore, seq: int, only: str, *, diff: bool) -> AsyncIterator[str]:
+    """Events after `seq`, read from the store's events table (so every replica carries every change and
+    Last-Event-ID replays); woken by the store's push (LISTEN/NOTIFY) where it has one, else polling."""
+    idle, since_read = 0.0, 0.0
     yield ": lmos-studio registry events\n\n"
     while not await request.is_disconnected():
-        batch = await run_in_threadpool(store.events_since, seq)
-        for event in batch:
-            seq = event.seq
-            if only and event.type != only:
+        hint = store.event_hint()
+        if hint is not None and hint <= seq and since_read < SSE_SAFETY_POLL_S:
+            await asyncio.sleep(SSE_HINT_S)
+            idle += SSE_HINT_S
+            since_read += SSE_HINT_S
+        else:
+            since_read = 0.0
+            try:
+                batch = await run_in_threadpool(store.events_since, seq)
+            except RegistryUnavailable:
+                batch = []  # the database is away: keep the stream, try again (the client keeps its place)
+            for event in batch:
+                seq = event.seq
+                if only and event.type != only:
+                    continue
+                data: dict[str, Any] = {"id": event.thing_id}
+                if diff and event.td is not None:
+                    data = event.td
+                yield f"event: {event.type}\nid: {event.seq}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+            if batch:
+                idle = 0.0
                 continue
-            data: dict[str, Any] = {"id": event.thing_id}
-            if diff and event.td is not None:
-                data = event.td
-            yield f"event: {event.type}\nid: {event.seq}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-        if batch:
-            idle = 0.0
-            continue
-        await asyncio.sleep(SSE_POLL_S)
-        idle += SSE_POLL_S
+            if hint is None:
+                await asyncio.sleep(SSE_POLL_S)
+                idle += SSE_POLL_S
         if idle >= SSE_HEARTBEAT_S:
             idle = 0.0
             yield ": keep-alive\n\n"
@@ -435,7 +563,7 @@ def directory_td(base: str, *, secured: bool) -> dict[str, Any]:
                 "idempotent": True,
                 "forms": [
                     {
-                        "href": "search{?q,capability,tenant,channel,protocol,subset,offset,limit}",
+                        "href": "search{?q,capability,tenant,channel,protocol,subset,offset,limit,fields}",
                         "htv:methodName": "GET",
                         "contentType": "application/json",
                     }
@@ -465,7 +593,7 @@ def serve(
     *,
     host: str,
     port: int,
-    store: Store,
+    store: RegistryStore,
     token: str | None,
     announce: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -506,7 +634,7 @@ def serve(
         server.run()
 
 
-def _purge_periodically(store: Store, stop: Any) -> None:
+def _purge_periodically(store: RegistryStore, stop: Any) -> None:
     """Delete expired registrations even when nobody writes, so `thing_deleted` events go out on time."""
     while not stop.wait(PURGE_INTERVAL_S):
         try:

@@ -17,7 +17,7 @@ import pandas as pd
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.registry.clients import SourceResult
-from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, Store
+from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
 
 SourceKind = Literal["embedded", "tdd", "operator", "kubernetes", "mdns"]
 IN_CLUSTER = "in-cluster"  # a kubernetes source's target: the pod's service account instead of a kubeconfig
@@ -137,7 +137,7 @@ def _local_network(query: Query) -> SourceResult:
     return result
 
 
-def search_sources(sources: list[SourceSpec], query: Query, *, store: Store | None = None) -> SearchOutcome:
+def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
     """Search every source; each failure becomes a message, never an exception."""
     outcome = SearchOutcome()
     for spec in sources:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,6 +30,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transactio
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
 DEFAULT_LIMIT = 50
 ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
+COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
 SQL_FACETS_MAX = 1000  # after a write, facets of match sets up to this size are counted in SQL
 FACETS = ("capability", "tenant", "channel", "protocol", "subset")
 Clock = Callable[[], float]
@@ -178,6 +179,53 @@ class FacetIndex:
         return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()}
 
 
+class RegistryStore(Protocol):
+    """What the server, the CLI and the app need of a registry store: `Store` (SQLite, embedded) and
+    `store_pg.PostgresStore` (PostgreSQL, several replicas) both provide it."""
+
+    now: Clock
+
+    @property
+    def location(self) -> str: ...  # for messages: a path or a URL without its password
+
+    def put(
+        self,
+        thing_id: str,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> bool: ...
+    def add(
+        self,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> str: ...
+    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str: ...
+    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]: ...
+    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry: ...
+    def delete(self, thing_id: str) -> None: ...
+    def purge(self) -> int: ...
+    def get(self, thing_id: str) -> Entry: ...
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]: ...
+    def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult: ...
+    def events_since(self, seq: int, *, limit: int = 100) -> list[Event]: ...
+    def last_event(self) -> int: ...
+    def version(self) -> str: ...  # changes whenever any answer could (a write or an expiry): ETags
+    def event_hint(self) -> int | None: ...  # newest event seq pushed to this process; None = poll
+    def check(self) -> None: ...  # raises RegistryUnavailable when the database does not answer
+    def mark_seeded(self) -> None: ...  # never seed this database with the samples
+    def close(self) -> None: ...
+
+
 class Store:
     """The embedded registry over one SQLite file (safe to share between threads and processes)."""
 
@@ -191,6 +239,8 @@ class Store:
             conn.executescript(SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
         self._facet_cache: FacetIndex | None = None
+        self._counts: dict[tuple[str, str, bool], tuple[str, int, dict[str, dict[str, int]]]] = {}
+        self._counts_lock = threading.Lock()  # (where, params, facets) → (version, total, facets)
         if seed:
             self._seed_once()
 
@@ -224,6 +274,36 @@ class Store:
         conn.row_factory = sqlite3.Row
         self._local.conn = (os.getpid(), conn)
         return conn
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def version(self) -> str:
+        """Store generation (bumped by every write) and how many entries have expired by now."""
+        with self._connect() as conn:
+            conn.execute("BEGIN")
+            version = self._version(conn)
+            conn.execute("COMMIT")
+        return version
+
+    def _version(self, conn: sqlite3.Connection) -> str:
+        generation = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        expired = conn.execute(
+            "SELECT count(*) FROM registrations WHERE expires IS NOT NULL AND expires <= ?", (self.now(),)
+        ).fetchone()[0]
+        return f"{generation}.{expired}"
+
+    def event_hint(self) -> int | None:
+        return None  # no push from SQLite: the event stream polls
+
+    def check(self) -> None:
+        with self._connect() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def mark_seeded(self) -> None:
+        with self._connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded', 'never')")
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
@@ -469,7 +549,12 @@ class Store:
                 f"ORDER BY {order_by}",
                 (*params, max(0, query.limit), max(0, query.offset)),
             ).fetchall()
-            if facets:
+            version = self._version(conn)
+            key = (where, repr(params[1:]), facets)  # params[0] is now: the version covers expiry
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == version:
+                total, counts = cached[1], cached[2]
+            elif facets:
                 matched = np.fromiter(
                     (r[0] for r in conn.execute(f"SELECT t.rowid FROM registrations t WHERE {where}", params)),
                     dtype=np.int64,
@@ -479,6 +564,11 @@ class Store:
                 total = conn.execute(f"SELECT count(*) FROM registrations t WHERE {where}", params).fetchone()[0]
                 counts = {}
             conn.execute("COMMIT")
+        if cached is None or cached[0] != version:
+            with self._counts_lock:
+                self._counts[key] = (version, int(total), counts)
+                while len(self._counts) > COUNT_CACHE:
+                    self._counts.pop(next(iter(self._counts)))
         return SearchResult([self._entry(r) for r in rows], int(total), counts)
 
     def _facet_counts(

@@ -16,6 +16,7 @@ from lmos_studio.ui import resources
 
 WORKLOADS = "export_with_workloads"
 ISTIO = "export_with_istio"
+REGISTRY = "export_with_registry"
 NAMESPACE = "export_namespace"
 LMOS_NAMESPACE = "export_lmos_namespace"
 PREVIEW_FILE = "export_preview_file"
@@ -31,6 +32,7 @@ def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
     options = ExportOptions(
         with_workloads=bool(st.session_state.get(WORKLOADS)),
         with_istio=bool(st.session_state.get(ISTIO)),
+        with_registry=bool(st.session_state.get(REGISTRY)),
         namespace=(st.session_state.get(NAMESPACE) or "").strip() or None,
         lmos_namespace=(st.session_state.get(LMOS_NAMESPACE) or "").strip() or "default",
     )

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # feature modules are imported where they are used: the app f
     from lmos_studio.graph import GraphFilter, Highlight, Position
     from lmos_studio.lint import Finding
     from lmos_studio.registry.sources import SearchOutcome, SourceSpec
-    from lmos_studio.registry.store import Query, Store
+    from lmos_studio.registry.store import Query, RegistryStore
     from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
     from lmos_studio.routing.labelled import LabelledQuery, SeedRow
     from lmos_studio.routing.select import RouterCache
@@ -153,11 +153,11 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def registry_store() -> Store:
-    """The embedded registry (seeded from the samples on first start)."""
-    from lmos_studio.registry.store import Store
+def registry_store() -> RegistryStore:
+    """The embedded registry (seeded from the samples on first start), or PostgreSQL when configured."""
+    from lmos_studio.registry.stores import open_store
 
-    return Store(get_settings().registry_path)
+    return open_store(get_settings().registry_target)
 
 
 @st.cache_data(ttl=3, show_spinner="Searching the registries…", max_entries=64)

@@ -1,0 +1,605 @@
+"""The registry on a PostgreSQL server: the same interface as the SQLite `Store`, for several replicas.
+
+psycopg 3 with a connection pool. The schema is created and migrated at start (versioned migrations in
+`MIGRATIONS`, applied under an advisory lock so replicas starting together do not race). Every write runs
+in one transaction that first takes a per-schema advisory lock: writes are serialised, so event sequence
+numbers commit in order (a replica replaying `events` after `seq` misses none), and expired entries are
+purged by exactly one writer (one `thing_deleted` per expiry, whichever replica gets there first).
+Each write ends with `NOTIFY`; `event_hint()` listens, so `/events` on every replica wakes at once.
+
+Full text uses PostgreSQL's own search (`tsvector` + GIN, the `simple` configuration: no stemming, no stop
+words, like SQLite's unicode61); facets are one text array per registration (GIN) counted in one query.
+Names and ids use the "C" collation, so listings come in SQLite's (byte) order.
+Where this differs from the SQLite store is listed in the README (Registry › Which store).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+
+from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError, RegistryUnavailable
+from lmos_studio.model import Agent
+from lmos_studio.registry.store import (
+    ANY_TENANT,
+    DEFAULT_LIMIT,
+    FACETS,
+    MAX_EVENTS,
+    Clock,
+    Entry,
+    Event,
+    Query,
+    Registration,
+    SearchResult,
+    _dumps,
+    _facet_values,
+    _loads,
+    _search_text,
+    merge_patch,
+)
+from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_agent
+
+CONNECT_TIMEOUT_S = 5  # a server that does not answer within this is reported unreachable
+POOL_TIMEOUT_S = 3.0  # a request waits this long for a connection, then gets 503
+POOL_MAX = 10
+COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
+TS_CONFIG = "simple"  # no stemming and no stop words: closest to SQLite FTS5's unicode61
+SEP = "="  # facets are stored as 'kind=value' (kinds never contain '=')
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE registrations (
+            id bigserial PRIMARY KEY, thing_id text COLLATE "C" NOT NULL UNIQUE, name text COLLATE "C" NOT NULL,
+            subset text NOT NULL,
+            expires double precision, ttl double precision, created double precision NOT NULL,
+            modified double precision NOT NULL, original_format text NOT NULL DEFAULT 'td',
+            source text NOT NULL DEFAULT '', facets text[] NOT NULL DEFAULT '{}');
+        CREATE INDEX registrations_expires ON registrations (expires) WHERE expires IS NOT NULL;
+        CREATE INDEX registrations_name ON registrations (name, thing_id);
+        CREATE INDEX registrations_facets ON registrations USING gin (facets);
+        CREATE TABLE documents (
+            id bigint PRIMARY KEY REFERENCES registrations (id) ON DELETE CASCADE,
+            td text NOT NULL, agent text NOT NULL, original text, body tsvector NOT NULL);
+        CREATE INDEX documents_body ON documents USING gin (body);
+        CREATE TABLE events (seq bigserial PRIMARY KEY, type text NOT NULL, thing_id text NOT NULL,
+            at double precision NOT NULL, td text);
+        CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('generation', '0');
+        """,
+    ),
+]
+
+
+def describe_url(url: str) -> str:
+    """`host:port/database` of a PostgreSQL URL, never its password (for messages and logs)."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(a malformed PostgreSQL URL)"
+    host = str(parts.get("host") or "localhost")
+    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or parts.get('user') or ''}"
+
+
+def check_url(url: str) -> dict[str, Any]:
+    """The URL's connection parameters; `RegistryError` (one line, no password) when it is malformed."""
+    try:
+        parts = dict(conninfo_to_dict(url))
+    except psycopg.ProgrammingError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
+        if parts_password := _password_of(url):
+            reason = reason.replace(parts_password, "***")
+        raise RegistryError(
+            f"the registry database URL is malformed ({reason}); expected "
+            "postgresql://user[:password]@host[:port]/database",
+            url=describe_url(url),
+        ) from None
+    port = str(parts.get("port") or "5432")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise RegistryError(
+            f"the registry database URL names port {port!r}; expected a number 1–65535 "
+            f"(postgresql://user@{parts.get('host') or 'localhost'}:5432/database)",
+            url=describe_url(url),
+        )
+    return parts
+
+
+def _password_of(url: str) -> str:
+    head = url.split("://", 1)[-1].split("@", 1)
+    return head[0].split(":", 1)[1] if len(head) == 2 and ":" in head[0] else ""
+
+
+def ts_query(text: str) -> str:
+    """A safe tsquery: every word a required prefix term (only letters and digits reach PostgreSQL)."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+    return " & ".join(f"{w}:*" for w in words[:16])
+
+
+class PostgresStore:
+    """The registry in one PostgreSQL database (or schema, via `options=-csearch_path=…` in the URL)."""
+
+    def __init__(self, url: str, *, now: Clock = time.time, seed: bool = True, pool_max: int = POOL_MAX) -> None:
+        self.url = url
+        self.now = now
+        params = check_url(url)
+        self._where_msg = describe_url(url)
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                self._migrate(conn)
+                schema = str(conn.execute("SELECT current_schema()").fetchone()[0])  # type: ignore[index]
+        except psycopg.Error as exc:
+            raise self._failure(exc, starting=True) from None
+        digest = hashlib.sha1(schema.encode()).hexdigest()
+        self.channel = f"lmos_registry_{digest[:20]}"
+        self._lock_key = int(digest[:15], 16)  # fits a bigint; one lock per schema
+        self._params = params
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_max,
+            timeout=POOL_TIMEOUT_S,
+            open=False,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+            name="lmos-registry",
+        )
+        self._pool.open(wait=False)
+        self._hint: int | None = None
+        self._counts: dict[tuple[str, str, bool], tuple[str, list[Any]]] = {}  # search → (version, counts)
+        self._counts_lock = threading.Lock()
+        self._listener: threading.Thread | None = None
+        self._stop = threading.Event()
+        if seed:
+            self._seed_once()
+
+    @property
+    def location(self) -> str:
+        return f"postgresql://{self._where_msg}"
+
+    # -- connections ---------------------------------------------------------------------------------
+    def _failure(self, exc: BaseException, *, starting: bool = False) -> RegistryError:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        password = _password_of(self.url)
+        if password:
+            first = first.replace(password, "***")
+        if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
+            action = "start it or fix --db / LMOS_STUDIO_REGISTRY_DB" if starting else "retry shortly"
+            return RegistryUnavailable(
+                f"the registry database at {self._where_msg} does not answer ({first}); {action}",
+                url=self._where_msg,
+                status_code=503,
+            )
+        return RegistryError(f"registry database {self._where_msg}: {first}", url=self._where_msg)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self._pool.connection() as conn:
+                conn.row_factory = dict_row  # type: ignore[assignment]
+                yield conn
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise self._failure(exc) from exc
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            self._purge(conn, self.now(), bump=True)
+            yield conn
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        """Apply every migration newer than the database's, in one transaction per start."""
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('lmos-studio-registry-migrate'))")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                "applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+            current = int(row[0]) if row else 0
+            newest = MIGRATIONS[-1][0]
+            if current > newest:
+                raise RegistryError(
+                    f"the registry database at {self._where_msg} has schema version {current}, newer than "
+                    f"this lmos-studio knows ({newest}); upgrade lmos-studio",
+                    url=self._where_msg,
+                )
+            for version, statements in MIGRATIONS:
+                if version > current:
+                    conn.execute(statements)
+                    conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            row = conn.execute("SELECT max(version) AS v FROM schema_migrations").fetchone()
+        return int(row["v"]) if row else 0
+
+    def close(self) -> None:
+        self._stop.set()
+        self._pool.close()
+
+    def check(self) -> None:
+        with self._connect() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def mark_seeded(self) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('seeded', 'never') ON CONFLICT (key) DO UPDATE "
+                "SET value = excluded.value"
+            )
+
+    def _seed_once(self) -> None:
+        from lmos_studio.config import DEFAULT_SAMPLE
+        from lmos_studio.formats.design_file import load_design
+
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone():
+                return
+        agents = load_design([DEFAULT_SAMPLE]).design.agents
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'seeded'").fetchone():
+                return  # another replica seeded meanwhile (it held the write lock)
+            for agent in agents:
+                self._upsert(
+                    conn,
+                    agent_to_thing(agent),
+                    agent=agent,
+                    ttl=None,
+                    original=None,
+                    original_format="td",
+                    source=f"sample:{DEFAULT_SAMPLE.name}",
+                )
+            conn.execute("INSERT INTO meta (key, value) VALUES ('seeded', %s)", (str(self.now()),))
+
+    # -- writes --------------------------------------------------------------------------------------
+    def put(
+        self,
+        thing_id: str,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> bool:
+        td = {**td, "id": thing_id}
+        td.pop("registration", None)
+        if agent is None:
+            agent = thing_to_agent(td, source=source)
+        with self._write() as conn:
+            return self._upsert(
+                conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
+            )
+
+    def add(
+        self,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> str:
+        thing_id = new_thing_id()
+        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source, agent=agent)
+        return thing_id
+
+    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str:
+        td = agent_to_thing(agent)
+        self.put(
+            td["id"],
+            td,
+            ttl=ttl,
+            original=agent.original or None,
+            original_format=agent.original_format or "td",
+            source=source or agent.source,
+            agent=agent,
+        )
+        return str(td["id"])
+
+    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
+        tds = [agent_to_thing(agent) for agent in agents]
+        with self._write() as conn:
+            for agent, td in zip(agents, tds, strict=True):
+                self._upsert(
+                    conn,
+                    td,
+                    agent=agent,
+                    ttl=ttl,
+                    original=agent.original or None,
+                    original_format=agent.original_format or "td",
+                    source=source or agent.source,
+                )
+        return [str(td["id"]) for td in tds]
+
+    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
+        with self._write() as conn:
+            row = self._row(conn, thing_id)
+            if row is None:
+                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            td = merge_patch(json.loads(row["td"]), patch)
+            if not isinstance(td, dict):
+                raise DesignFileError("a merge patch must be a JSON object", field="body")
+            ttl = row["ttl"]
+            reg = patch.get("registration")
+            if isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
+                ttl = float(reg["ttl"])
+            td["id"] = thing_id
+            td.pop("registration", None)
+            agent = thing_to_agent(td, source=row["source"])
+            self._upsert(
+                conn,
+                td,
+                agent=agent,
+                ttl=ttl,
+                original=None if patch else _loads(row["original"]),
+                original_format="td" if patch else row["original_format"],
+                source=row["source"],
+            )
+            return self._entry(self._row(conn, thing_id))
+
+    def delete(self, thing_id: str) -> None:
+        with self._write() as conn:
+            row = self._row(conn, thing_id)
+            if row is None:
+                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            self._remove(conn, row["id"], thing_id)
+
+    def purge(self) -> int:
+        """Delete every expired entry now (whichever replica calls first does it); returns how many."""
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            return self._purge(conn, self.now(), bump=False)
+
+    def _purge(self, conn: psycopg.Connection[Any], now: float, *, bump: bool) -> int:
+        """Delete what expired by `now` with one `thing_deleted` each, and bump the generation (always for a
+        write; for a purge only when it deleted something) — one statement."""
+        row = conn.execute(
+            "WITH gone AS (DELETE FROM registrations WHERE expires IS NOT NULL AND expires <= %(now)s "
+            "RETURNING thing_id), ev AS (INSERT INTO events (type, thing_id, at) SELECT 'thing_deleted', "
+            "thing_id, %(now)s FROM gone RETURNING seq), g AS (UPDATE meta SET value = (value::bigint + 1)::text "
+            "WHERE key = 'generation' AND (%(bump)s OR EXISTS (SELECT 1 FROM gone))) "
+            "SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ev",
+            {"now": now, "bump": bump},
+        ).fetchone()
+        count, last = (int(row["n"]), int(row["last"])) if row else (0, 0)
+        if count:
+            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(last)))  # delivered at commit
+        return count
+
+    def _remove(self, conn: psycopg.Connection[Any], rowid: int, thing_id: str) -> None:
+        row = conn.execute(
+            "WITH gone AS (DELETE FROM registrations WHERE id = %s RETURNING thing_id) INSERT INTO events "
+            "(type, thing_id, at) SELECT 'thing_deleted', thing_id, %s FROM gone RETURNING seq",
+            (rowid, self.now()),
+        ).fetchone()
+        if row:
+            self._notify(conn, int(row["seq"]))
+
+    def _upsert(
+        self,
+        conn: psycopg.Connection[Any],
+        td: dict[str, Any],
+        *,
+        agent: Agent,
+        ttl: float | None,
+        original: dict[str, Any] | None,
+        original_format: str,
+        source: str,
+    ) -> bool:
+        now = self.now()
+        thing_id = str(td["id"])
+        expires = now + ttl if ttl is not None else None
+        facets = [f"{kind}{SEP}{value}" for kind, value in _facet_values(agent)]
+        td_json = json.dumps(td, ensure_ascii=False)
+        row = conn.execute(  # registration, document and event in one statement (one round trip)
+            "WITH r AS (INSERT INTO registrations AS r (thing_id, name, subset, expires, ttl, created, modified, "
+            "original_format, source, facets) VALUES (%(id)s, %(name)s, %(subset)s, %(expires)s, %(ttl)s, "
+            "%(now)s, %(now)s, %(format)s, %(source)s, %(facets)s) "
+            "ON CONFLICT (thing_id) DO UPDATE SET name = excluded.name, subset = excluded.subset, "
+            "expires = excluded.expires, ttl = excluded.ttl, modified = excluded.modified, "
+            "original_format = excluded.original_format, source = excluded.source, facets = excluded.facets "
+            "RETURNING id, (xmax = 0) AS inserted), "
+            "d AS (INSERT INTO documents (id, td, agent, original, body) "
+            f"SELECT r.id, %(td)s, %(agent)s, %(original)s, to_tsvector('{TS_CONFIG}', %(text)s) FROM r "
+            "ON CONFLICT (id) DO UPDATE SET td = excluded.td, agent = excluded.agent, original = excluded.original, "
+            "body = excluded.body), "
+            "e AS (INSERT INTO events (type, thing_id, at, td) SELECT CASE WHEN r.inserted THEN 'thing_created' "
+            "ELSE 'thing_updated' END, %(id)s, %(now)s, %(td)s FROM r RETURNING seq) "
+            "SELECT r.inserted, e.seq FROM r, e",
+            {
+                "id": thing_id,
+                "name": agent.name,
+                "subset": agent.subset,
+                "expires": expires,
+                "ttl": ttl,
+                "now": now,
+                "format": original_format,
+                "source": source,
+                "facets": facets,
+                "td": td_json,
+                "agent": agent.model_dump_json(),
+                "original": _dumps(original),
+                "text": _search_text(agent, td),
+            },
+        ).fetchone()
+        assert row is not None  # an upsert always returns its row
+        self._notify(conn, int(row["seq"]))
+        return bool(row["inserted"])
+
+    def _notify(self, conn: psycopg.Connection[Any], seq: int) -> None:
+        """Wake every replica's event streams (delivered at commit); prune old events now and then."""
+        conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(seq)))
+        if seq % 1000 == 0:
+            conn.execute("DELETE FROM events WHERE seq <= %s", (seq - MAX_EVENTS,))
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def get(self, thing_id: str) -> Entry:
+        with self._connect() as conn:
+            row = self._row(conn, thing_id)
+        if row is None:
+            raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+        return self._entry(row)
+
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]:
+        result = self.search(Query(offset=offset, limit=limit), facets=False, order="id")
+        return result.entries, result.total
+
+    def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
+        """A page of matches, and the total with facet counts from one grouped query, in one snapshot."""
+        where, params = self._where(query)
+        order_by = sql.SQL("t.thing_id" if order == "id" else "t.name, t.thing_id")
+        page = sql.SQL(
+            "SELECT t.thing_id, t.created, t.modified, t.ttl, t.expires, t.original_format, t.source, d.td, "
+            "d.agent, d.original FROM (SELECT t.id FROM registrations t WHERE {where} ORDER BY {order} "
+            "LIMIT %s OFFSET %s) AS p JOIN registrations t ON t.id = p.id JOIN documents d ON d.id = p.id "
+            "ORDER BY {order}"
+        ).format(where=where, order=order_by)
+        key = (repr(params[1:]), str(where.as_string(None)), facets)  # params[0] is now: the version covers it
+        with self._connect() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            version = self._version(conn)
+            rows = conn.execute(page, (*params, max(0, query.limit), max(0, query.offset))).fetchall()
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == version:
+                counted = cached[1]
+            elif facets:
+                counted = conn.execute(
+                    sql.SQL(
+                        "WITH m AS (SELECT t.subset, t.facets FROM registrations t WHERE {where}) "
+                        "SELECT f AS label, count(*) AS n FROM m, unnest(m.facets) AS f GROUP BY f "
+                        "UNION ALL SELECT 'subset' || %s || subset, count(*) FROM m GROUP BY subset "
+                        "UNION ALL SELECT '', count(*) FROM m"
+                    ).format(where=where),
+                    (*params, SEP),
+                ).fetchall()
+            else:
+                counted = conn.execute(
+                    sql.SQL("SELECT '' AS label, count(*) AS n FROM registrations t WHERE {where}").format(where=where),
+                    params,
+                ).fetchall()
+            if cached is None or cached[0] != version:
+                with self._counts_lock:
+                    self._counts[key] = (version, counted)
+                    while len(self._counts) > COUNT_CACHE:
+                        self._counts.pop(next(iter(self._counts)))
+        total = 0
+        counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS} if facets else {}
+        for row in counted:
+            if row["label"] == "":
+                total = int(row["n"])
+                continue
+            kind, _, value = str(row["label"]).partition(SEP)
+            counts.setdefault(kind, {})[value] = int(row["n"])
+        ordered = {kind: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, v in counts.items()}
+        return SearchResult([self._entry(r) for r in rows], total, ordered)
+
+    def events_since(self, seq: int, *, limit: int = 100) -> list[Event]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT seq, type, thing_id, at, td FROM events WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit)
+            ).fetchall()
+        return [Event(int(r["seq"]), r["type"], r["thing_id"], r["at"], _loads(r["td"])) for r in rows]
+
+    def last_event(self) -> int:
+        with self._connect() as conn:
+            row = conn.execute("SELECT coalesce(max(seq), 0) AS seq FROM events").fetchone()
+        return int(row["seq"]) if row else 0
+
+    def version(self) -> str:
+        with self._connect() as conn:
+            return self._version(conn)
+
+    def _version(self, conn: psycopg.Connection[Any]) -> str:
+        row = conn.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'generation') AS g, (SELECT count(*) FROM "
+            "registrations WHERE expires IS NOT NULL AND expires <= %s) AS e",
+            (self.now(),),
+        ).fetchone()
+        return f"{row['g']}.{row['e']}" if row else "0.0"
+
+    def event_hint(self) -> int | None:
+        """The newest event seq announced by NOTIFY to this process (a listener starts on first call);
+        None while the listener is not connected (callers poll then)."""
+        if self._listener is None:
+            self._listener = threading.Thread(target=self._listen, daemon=True, name="registry-listen")
+            self._listener.start()
+        return self._hint
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    row = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+                    self._hint = int(row[0]) if row else 0
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload.isdigit():
+                                self._hint = max(self._hint or 0, int(note.payload))
+            except psycopg.Error:
+                self._hint = None
+                self._stop.wait(1.0)
+
+    def _where(self, query: Query) -> tuple[sql.Composable, list[Any]]:
+        clauses = ["(t.expires IS NULL OR t.expires > %s)"]
+        params: list[Any] = [self.now()]
+        if query.subset:
+            clauses.append("t.subset = %s")
+            params.append(query.subset)
+        wanted = [
+            f"{kind}{SEP}{value}"
+            for kind, value in (
+                ("capability", query.capability),
+                ("channel", query.channel),
+                ("protocol", query.protocol),
+            )
+            if value
+        ]
+        if wanted:
+            clauses.append("t.facets @> %s::text[]")
+            params.append(wanted)
+        if query.tenant:
+            clauses.append("t.facets && %s::text[]")
+            params.append([f"tenant{SEP}{query.tenant}", f"tenant{SEP}{ANY_TENANT}"])
+        match = ts_query(query.text)
+        if match:
+            clauses.append(f"t.id IN (SELECT d.id FROM documents d WHERE d.body @@ to_tsquery('{TS_CONFIG}', %s))")
+            params.append(match)
+        elif query.text.strip():
+            clauses.append("false")
+        return sql.SQL(" AND ".join(clauses)), params
+
+    def _row(self, conn: psycopg.Connection[Any], thing_id: str) -> Any:
+        return conn.execute(
+            "SELECT t.*, d.td, d.agent, d.original FROM registrations t JOIN documents d ON d.id = t.id "
+            "WHERE t.thing_id = %s AND (t.expires IS NULL OR t.expires > %s)",
+            (thing_id, self.now()),
+        ).fetchone()
+
+    def _entry(self, row: Any) -> Entry:
+        reg = Registration(row["created"], row["modified"], row["ttl"], row["expires"], self.now())
+        return Entry(
+            row["thing_id"],
+            reg,
+            td_json=row["td"],
+            agent_json=row["agent"],
+            original_json=row["original"],
+            original_format=row["original_format"],
+            source=row["source"],
+        )

@@ -1,0 +1,127 @@
+"""Imports say what they could not map (issue 17): a TD without LMOS capabilities, a card without skills, a
+description without channels or tenants is imported with a warning naming what is missing and how to add
+it; `--channel`/`--tenant` fill in what a format cannot say; `--strict` turns warnings into exit 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.formats import description as d
+from lmos_studio.formats.detect import read_descriptions
+from lmos_studio.formats.yamlio import load_documents
+
+PLAIN_TD = {  # a W3C TD with no LMOS vocabulary at all
+    "@context": "https://www.w3.org/2022/wot/td/v1.1",
+    "id": "urn:dev:ops:32473-lamp",
+    "title": "Lamp",
+    "securityDefinitions": {"nosec_sc": {"scheme": "nosec"}},
+    "security": "nosec_sc",
+    "actions": {"toggle": {"forms": [{"href": "https://lamp.example.com/toggle"}]}},
+}
+EMPTY_CARD = {"name": "Echo", "description": "Says it back", "version": "1.0.0", "skills": []}
+CAPABILITIES = {  # the operator's capabilities.json, complete
+    "id": "orders",
+    "description": "Orders",
+    "supportedTenants": ["acme"],
+    "supportedChannels": ["web"],
+    "capabilities": [{"id": "track", "name": "track-order", "version": "1.0.0", "description": "d", "examples": []}],
+}
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from lmos_studio.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, doc: object) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_plain_td_warns_it_can_never_be_a_candidate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lamp = write(tmp_path, "lamp.json", PLAIN_TD)
+    code, out, err = cli(capsys, "import", lamp)
+    assert code == 0
+    assert load_documents(out, path="out")[0]["metadata"]["name"] == "lamp"  # imported all the same
+    assert f"warning: {lamp}: agent lamp: no capabilities, so it can never serve a Channel requirement" in err
+    assert '"lmos:capabilities": [{name, version, description, examples}]' in err
+    assert 'add "lmos:supportedChannels" to the description, or pass --channel NAME' in err
+    assert 'add "lmos:supportedTenants" to the description, or pass --tenant NAME' in err
+    code, out, err = cli(capsys, "import", lamp, "--strict")
+    assert code == 1 and out  # the output is still printed
+    assert "error: 3 warning(s) and --strict" in err
+
+
+def test_card_without_skills_says_how_to_add_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "import", write(tmp_path, "echo.json", EMPTY_CARD), "--channel", "web")
+    assert code == 0
+    assert "agent echo: no capabilities" in err and "add skills: [{id, name, description, examples}]" in err
+    assert "no supported channels" not in err  # --channel filled it in
+    assert "no supported tenants" in err and "the format cannot say it: pass --tenant NAME" in err
+
+
+def test_channel_and_tenant_options_fill_in_only_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card = {**EMPTY_CARD, "skills": [{"id": "echo", "name": "Echo", "description": "Echo"}]}
+    code, out, err = cli(capsys, "import", write(tmp_path, "c.json", card), "--channel", "web", "--tenant", "acme")
+    agent = load_documents(out, path="out")[0]
+    assert code == 0 and agent["spec"]["supportedChannels"] == ["web"] and agent["spec"]["supportedTenants"] == ["acme"]
+    assert "no supported" not in err
+    doc = write(tmp_path, "orders.json", CAPABILITIES)
+    code, out, err = cli(capsys, "import", doc, "--channel", "ivr", "--strict")
+    assert code == 0, err  # nothing missing: no warning, --strict passes
+    assert load_documents(out, path="out")[0]["spec"]["supportedChannels"] == ["web"]
+
+
+def test_lmos_agent_without_channels_warns_but_empty_tenants_mean_every_tenant(tmp_path: Path) -> None:
+    text = "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {providedCapabilities: []}\n"
+    warnings = d.warnings_of(read_descriptions(text, source="a.yaml")[0])
+    assert [w.split(": ", 2)[2].split(",")[0] for w in warnings] == [
+        "no capabilities",
+        "no supported channels",
+    ]
+    assert "add spec.supportedChannels to the description" in warnings[1]
+
+
+def test_import_manifests_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    twice = "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {}\n"
+    (tmp_path / "twice.yaml").write_text(twice + "---\n" + twice, encoding="utf-8")
+    args = ("import-manifests", str(tmp_path / "twice.yaml"), "--out", str(tmp_path / "d.yaml"))
+    assert cli(capsys, *args)[0] == 0
+    code, _, err = cli(capsys, *args, "--strict")
+    assert code == 1 and "appears again" in err
+
+
+def test_imported_resources_are_strictly_valid_and_read_back_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lmos_studio.errors import DesignFileError
+    from lmos_studio.export.validate import Validator
+    from lmos_studio.formats.design_file import read_design
+
+    card = {**EMPTY_CARD, "skills": [{"id": "echo", "name": "Echo it", "description": "Echo", "tags": ["fun"]}]}
+    code, out, _ = cli(capsys, "import", write(tmp_path, "c.json", card), "--channel", "web")
+    assert code == 0
+    resource = load_documents(out, path="out")[0]
+    assert "title" not in resource["spec"]["providedCapabilities"][0]
+    assert Validator().validate(resource, path="out")["status"] == "valid"  # kubectl apply would accept it
+    (tmp_path / "agent.yaml").write_text(out, encoding="utf-8")
+    agent = read_design(tmp_path / "agent.yaml").agents[0]
+    assert agent.capabilities[0].extras == {"title": "Echo it", "tags": ["fun"]}
+    assert "studio.lmos.eclipse/resource-fields" not in agent.annotations
+    (tmp_path / "bad.yaml").write_text(
+        out.replace('"/spec/providedCapabilities/0/title"', "{"), encoding="utf-8"
+    )  # no longer JSON
+    with pytest.raises(
+        DesignFileError,
+        match=r"bad.yaml:9: metadata.annotations.studio.lmos.eclipse/resource-fields: Agent echo: is not JSON",
+    ):
+        read_design(tmp_path / "bad.yaml")

@@ -1,0 +1,153 @@
+"""Bad database URLs and a database that goes away: one line naming host and port (no password), exit 2;
+503 problem details while PostgreSQL is down and recovery when it returns. The instance that goes away is
+the test's own (initdb + pg_ctl in a temporary data directory), never the machine's shared one."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, free_port
+from tests.registry_helpers import make_td, registry_server
+
+TD = "application/td+json"
+
+
+def _serve(db: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", str(free_port()), "--db", db],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("db", "names"),
+    [
+        ("postgresql://lmos:hunter2secret@127.0.0.1:{port}/registry", "127.0.0.1:{port}"),  # nothing listens
+        ("postgresql://lmos:hunter2secret@db.invalid:5432/registry", "db.invalid:5432"),  # no such host
+        ("postgresql://lmos:hunter2secret@127.0.0.1:notaport/registry", "port 'notaport'"),
+        ("postgresql://lmos:hunter2secret@[::1/registry", "malformed"),
+    ],
+)
+def test_bad_database_urls_are_one_line_without_the_password(tmp_path: Path, db: str, names: str) -> None:
+    port = free_port()
+    done = _serve(db.format(port=port), tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert names.format(port=port) in lines[0]
+    assert "hunter2secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres() -> list[str]:
+    """initdb and pg_ctl refuse to run as root: run them as the `postgres` user then."""
+    if os.geteuid() != 0:
+        return []
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        pytest.skip("running as root without runuser: cannot start a private PostgreSQL as the postgres user")
+    try:
+        import pwd
+
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("running as root and there is no `postgres` user to run initdb/pg_ctl as")
+    return [runuser, "-u", "postgres", "--"]
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own in a temporary data directory (trust auth, 127.0.0.1)."""
+
+    def __init__(self, bin_dir: Path, root: Path, port: int) -> None:
+        self.bin, self.root, self.port = bin_dir, root, port
+        self.data = root / "data"
+        self.prefix = _as_postgres()
+
+    def run(self, *args: str) -> None:
+        done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def init(self) -> None:
+        self.run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = self.root / "pg.log"
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start")
+
+    def stop(self) -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+    prefix = _as_postgres()
+    root = Path(tempfile.mkdtemp(prefix="lmos-pg-"))
+    if prefix:
+        shutil.chown(root, "postgres", "postgres")
+    pg = PrivatePostgres(bin_dir, root, free_port())
+    try:
+        pg.init()
+        pg.start()
+        yield pg
+    finally:
+        subprocess.run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(pg.data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_database_going_away_is_503_and_the_server_recovers(tmp_path: Path, private_pg: PrivatePostgres) -> None:
+    with registry_server(tmp_path, db=private_pg.url) as url:
+        put = httpx.put(f"{url}/things/urn:f:1", json=make_td("before"), headers={"Content-Type": TD})
+        assert put.status_code == 201
+        private_pg.stop()
+        for response in (
+            httpx.get(f"{url}/things/urn:f:1", timeout=30),
+            httpx.get(f"{url}/search", timeout=30),
+            httpx.put(f"{url}/things/urn:f:2", json=make_td("during"), timeout=30),
+            httpx.get(f"{url}/healthz", timeout=30),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.headers["retry-after"]
+            body = response.json()
+            assert body["status"] == 503 and f"127.0.0.1:{private_pg.port}" in body["detail"]
+        assert httpx.get(f"{url}/healthz/live").status_code == 200  # alive: no restart loop while the DB is down
+        private_pg.start()
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{url}/healthz", timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, "the server did not recover after PostgreSQL came back"
+            time.sleep(0.2)
+        assert httpx.get(f"{url}/things/urn:f:1").json()["title"] == "before"
+        again = httpx.put(f"{url}/things/urn:f:2", json=make_td("after"), headers={"Content-Type": TD})
+        assert again.status_code == 201
