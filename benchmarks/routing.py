@@ -6,7 +6,7 @@ settings: seeded with the training folds; seeded with 5 examples per intent; zer
 only). Plus speed: p50 route latency, a 5 000-query evaluation, and fitting a 30-capability channel.
 
 Usage: python benchmarks/routing.py [--data DIR] [--routers statistical,embedding] [--llm-stub]
-Data: DIR holds agentRoutingSpecs.json + train.csv (default: <repo>/../shared/reference/lmos-router-benchmark).
+Data: DIR holds agentRoutingSpecs.json + train.csv (default: sample_networks/lmos-router-benchmark/, README there).
 `--llm-stub` also measures `llm` and `hybrid` against the local OpenAI-compatible stub of the tests (a
 keyword-matching stand-in, not a real model: its accuracy says nothing about an LLM, only the plumbing).
 Prints a table and writes benchmarks/results/routing.json.
@@ -37,7 +37,7 @@ from lmos_studio.routing.base import Candidate, FittedRouter, RoutingTable  # no
 from lmos_studio.routing.select import get_router  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-DEFAULT_DATA = REPO.parent / "shared" / "reference" / "lmos-router-benchmark"
+DEFAULT_DATA = REPO / "sample_networks" / "lmos-router-benchmark"
 INFORMAL = Path(__file__).parent / "data" / "informal-dev.csv"  # our own paraphrases, a generalisation check
 FOLDS = 5
 FEW_SHOT = 5  # examples per intent in the few-shot setting

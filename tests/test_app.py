@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lmos_studio.config import get_settings
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.design_file import design_from_upload
-from tests.conftest import ROOT
+from tests.conftest import REFERENCE, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,7 @@ def test_overview_shows_agents_channels_and_resolution() -> None:
 
 
 def test_unresolved_channel_explains_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = ROOT.parent / "shared" / "reference" / "lmos-operator"
+    reference = REFERENCE / "lmos-operator"
     for name in ("acme-billing-agent-v1.yaml", "acme-web-channel-v1.yaml"):
         (tmp_path / name).write_text((reference / name).read_text())
     at = run_app(tmp_path, monkeypatch)
@@ -53,7 +53,7 @@ def test_unresolved_channel_explains_why(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_bad_version_shows_an_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = ROOT.parent / "shared" / "reference" / "lmos-operator"
+    reference = REFERENCE / "lmos-operator"
     text = (reference / "acme-contract-agent-v1.yaml").read_text().replace("version: 1.1.0", "version: 1.1", 1)
     (tmp_path / "contract.yaml").write_text(text)
     (tmp_path / "ivr.yaml").write_text((reference / "acme-ivr-channel-v1.yaml").read_text())

@@ -12,13 +12,28 @@ from playwright.sync_api import expect
 from tests.conftest import StartApp
 
 pytestmark = pytest.mark.browser
-LOAD_MS = 30_000  # first render of a page (imports, fitting the routers)
+LOAD_MS = 30_000  # first render of a page, a rerun (imports, fitting the statistical router)
+
+
+def use_statistical(page: Any) -> None:
+    """Pick the statistical router instead of `auto`: these tests are about the pages, not the router, and it
+    answers at once (`auto` would load the MiniLM model first; test_routing_embedding.py tests that router)."""
+    picker = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").filter(has_text="Routers").first
+    field = picker.locator("input")
+    field.click()
+    field.press("Backspace")  # drops the default, auto
+    field.fill("statistical")
+    page.get_by_role("option", name="statistical", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(picker.get_by_text("statistical", exact=True)).to_be_visible(timeout=LOAD_MS)
+    expect(picker.get_by_text("auto", exact=True)).to_have_count(0)
 
 
 def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, page: Any) -> None:
     page.goto(start_app() + "/playground")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
+    use_statistical(page)
     box = main.get_by_label("Customer message")
     box.fill("please email me my invoice as a PDF")
     box.press("Enter")
@@ -40,13 +55,14 @@ def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Evaluate")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("35 labelled queries")).to_be_visible(timeout=LOAD_MS)
+    use_statistical(page)
     main.get_by_role("button", name="Evaluate").click()
     expect(main.get_by_test_id("stProgress")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Done: 35/35 queries routed")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Confusion matrix")).to_be_visible()
     chart = main.get_by_test_id("stVegaLiteChart").first
-    expect(chart).to_be_visible()
-    expect(chart.locator("canvas, svg").first).to_be_visible()
+    expect(chart).to_be_visible(timeout=LOAD_MS)  # Vega draws after the rerun: slow on a busy machine
+    expect(chart.locator("canvas, svg").first).to_be_visible(timeout=LOAD_MS)
     table = main.get_by_test_id("stTable").first
     expect(table).to_be_visible()
     expect(table.locator("tbody tr").first).to_contain_text(re.compile(r"-agent"))

@@ -20,7 +20,7 @@ from lmos_studio.routing.evaluate import (
 from lmos_studio.routing.labelled import LabelledQuery, parse_labelled_csv, parse_seed, read_seed, seed_rows
 from lmos_studio.routing.metrics import NO_AGENT, Prediction, compute_metrics
 from lmos_studio.routing.table import channel_key
-from tests.conftest import ACME, REFERENCE
+from tests.conftest import ACME, ROUTER_BENCHMARK
 from tests.routing_fake import DESIGN, WEB, OverlapRouter, ThresholdRouter
 
 
@@ -134,8 +134,8 @@ def test_seed_json_in_lmos_router_format(reference: Path) -> None:
         parse_seed("[{", source="s.json")
 
 
-def test_benchmark_csv_parses(reference: Path) -> None:
-    rows = parse_labelled_csv((reference / "lmos-router-benchmark" / "train.csv").read_bytes(), source="train")
+def test_benchmark_csv_parses() -> None:
+    rows = parse_labelled_csv((ROUTER_BENCHMARK / "train.csv").read_bytes(), source="train")
     assert len(rows) == 3000 and rows[0].capability == "change_order"
 
 
@@ -226,7 +226,7 @@ def test_acme_sample_csv_parses_and_names_known_channels() -> None:
 
 
 def test_reference_is_present() -> None:
-    assert (REFERENCE / "lmos-router-benchmark" / "train.csv").exists()
+    assert (ROUTER_BENCHMARK / "train.csv").exists()
 
 
 def test_usage_is_summed_and_a_threshold_router_is_calibrated_per_channel() -> None:

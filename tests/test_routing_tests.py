@@ -14,7 +14,7 @@ from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
 from lmos_studio.routing.regression import junit_xml, run_routing_tests
 from lmos_studio.routing.select import DEFAULT_ROUTER
-from tests.conftest import ACME, run_cli
+from tests.conftest import ACME, REFERENCE, ROUTER_BENCHMARK, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
 
 QUERIES = ACME.parent / "acme-queries.csv"
@@ -62,19 +62,26 @@ def failing_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_cli_test_exit_codes_and_junit(tmp_path: Path, failing_design: Path) -> None:
-    ok = run_cli("test", str(ACME), "--junit", str(tmp_path / "acme.xml"))
-    assert ok.returncode == 0, ok.stderr
-    assert "4/4 routing tests passed" in ok.stdout
+def test_cli_test_exit_codes_and_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        cli(capsys, "test", str(ACME), "--junit", str(tmp_path / "acme.xml")) == 0
+    )  # in-process: the model loads once
+    assert "4/4 routing tests passed" in capsys.readouterr().out
     assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
 
 
-def test_cli_route_contract() -> None:
-    result = run_cli(
-        "route", str(ACME), "--channel", "default/acme-web-stable", "--output", "json", "I want my invoice as a PDF"
+def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    args = (
+        "route",
+        str(ACME),
+        "--channel",
+        "default/acme-web-stable",
+        "--output",
+        "json",
+        "I want my invoice as a PDF",
     )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    assert cli(capsys, *args) == 0
+    data = json.loads(capsys.readouterr().out)
     assert set(data) == {"channel", "router", "match", "fit", "threshold", "matches"}
     assert data["channel"] == "default/acme-web-stable"
     assert data["matches"][0]["agent"] == "billing-agent-stable" and data["match"] == data["matches"][0]
@@ -127,7 +134,7 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
 def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     queries = tmp_path / "q.csv"
     queries.write_text("text,agent\nI fancy a new smartphone,offer-agent\n")
-    seed = ACME.parent.parent.parent / "shared" / "reference" / "lmos-router-examples" / "seed.json"
+    seed = REFERENCE / "lmos-router-examples" / "seed.json"
     design = tmp_path / "d.yaml"
     from lmos_studio.model import Agent, Capability, Design
 
@@ -144,10 +151,9 @@ def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
 
 
-def test_cli_whatif_contract() -> None:
-    result = run_cli("whatif", str(ACME), "--remove-agent", "billing-agent-stable", "--queries", str(QUERIES))
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+def test_cli_whatif_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "whatif", str(ACME), "--remove-agent", "billing-agent-stable", "--queries", str(QUERIES)) == 0
+    data = json.loads(capsys.readouterr().out)
     assert {c["channel"]: c["after"] for c in data["channels"]} == {
         "default/acme-web-stable": "UNRESOLVED",
         "default/acme-ivr-stable": "UNRESOLVED",
@@ -158,17 +164,15 @@ def test_cli_whatif_contract() -> None:
     assert any(r["source"] == "query" for r in data["routes"])
 
 
-def test_cli_route_and_eval_on_an_agent_routing_spec_json(reference: Path, tmp_path: Path) -> None:
-    specs = reference / "lmos-router-benchmark" / "agentRoutingSpecs.json"
-    routed = run_cli("route", str(specs), "--router", "statistical", "where is my parcel, it is late")
-    assert routed.returncode == 0, routed.stderr
-    data = json.loads(routed.stdout)
+def test_cli_route_and_eval_on_an_agent_routing_spec_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    specs = ROUTER_BENCHMARK / "agentRoutingSpecs.json"
+    assert cli(capsys, "route", str(specs), "--router", "statistical", "where is my parcel, it is late") == 0
+    data = json.loads(capsys.readouterr().out)
     assert data["channel"] == "" and data["matches"][0]["agent"].endswith("-agent")
     queries = tmp_path / "q.csv"
     queries.write_text("instruction,agent,intent,channel\nI want my money back,refund-agent,get_refund,any\n")
-    evaluated = run_cli("eval", str(specs), str(queries), "--router", "statistical")  # no Channels: all agents
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout)["n"] == 1
+    assert cli(capsys, "eval", str(specs), str(queries), "--router", "statistical") == 0  # no Channels: all agents
+    assert json.loads(capsys.readouterr().out)["n"] == 1
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:

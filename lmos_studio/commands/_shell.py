@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from lmos_studio.formats import yamlio
-from lmos_studio.formats.design_file import LoadResult, load_design
+if TYPE_CHECKING:  # imported when used: `lmos-studio version` and `samples` never load the design readers
+    from lmos_studio.formats.design_file import LoadResult
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
 
@@ -29,6 +29,8 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
 
 def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
     """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
+    from lmos_studio.formats import yamlio
+
     if output == "json":
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif output == "yaml":
@@ -41,6 +43,8 @@ def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None
 
 def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
     """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
+    from lmos_studio.formats.design_file import load_design
+
     result = load_design(paths)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)

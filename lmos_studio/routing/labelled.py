@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmos_studio.config import PACKAGE_ROOT, SAMPLES_DIR
+from lmos_studio.config import SAMPLES_DIR
 from lmos_studio.errors import DesignFileError
 
 TEXT_COLUMNS = ("instruction", "query", "text")  # first present wins (the lmos-router benchmark: instruction)
 CAPABILITY_COLUMNS = ("capability", "intent")
 MAX_LABELLED_BYTES = 50 * 2**20  # a labelled set larger than this is refused (hostile or wrong file)
 MAX_TEXT_CHARS = 10_000  # one query longer than this is not a chat message
-BENCHMARK_TRAIN = PACKAGE_ROOT.parent / "shared" / "reference" / "lmos-router-benchmark" / "train.csv"
+BENCHMARK_TRAIN = SAMPLES_DIR / "lmos-router-benchmark" / "train.csv"  # README.md there: source and licence
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def seed_rows(seed: Sequence[LabelledQuery]) -> tuple[SeedRow, ...]:
 
 
 def sample_labelled_sets() -> dict[str, Path]:
-    """Labelled sets shipped in sample_networks/ (*.csv), plus lmos-router's train.csv when it is present."""
+    """Labelled sets shipped in sample_networks/ (*.csv), plus the lmos-router benchmark's train.csv."""
     sets = {path.name: path for path in sorted(SAMPLES_DIR.glob("*.csv"))}
     if BENCHMARK_TRAIN.is_file():
         sets["lmos-router benchmark train.csv (3 000 rows)"] = BENCHMARK_TRAIN

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from lmos_studio.config import SAMPLES_DIR, get_settings
+from lmos_studio import bundled
+from lmos_studio.config import get_settings
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution, resolve_design
@@ -32,14 +33,8 @@ if TYPE_CHECKING:  # feature modules are imported where they are used: the app f
 
 @st.cache_data(show_spinner=False)
 def sample_designs() -> dict[str, str]:
-    """Sample name → path of every design in sample_networks/ (folders and YAML files)."""
-    found = {}
-    for path in sorted(SAMPLES_DIR.iterdir()):
-        if path.is_dir() and not path.name.startswith((".", "_")) and any(path.rglob("*.y*ml")):
-            found[path.name] = str(path)
-        elif path.suffix in (".yaml", ".yml"):
-            found[path.stem] = str(path)
-    return found
+    """Sample name → path of every bundled design (folders and YAML files)."""
+    return {name: str(path) for name, path in bundled.sample_designs().items()}
 
 
 @st.cache_data(show_spinner="Reading design…", max_entries=16)
