@@ -12,6 +12,9 @@ st.title(f"Overview · {design.name}")
 if design.description:
     st.caption(design.description)
 
+with st.expander("Start here: what each page does", expanded=state.is_new_here(), icon=":material/school:"):
+    st.markdown(widgets.START_HERE)
+
 try:
     resolutions = resources.resolutions(design)
     channels, agents, requirements = resources.overview_tables(design)
@@ -35,7 +38,8 @@ for resolution in shown:
     channel = resolution.channel
     with st.expander(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}", expanded=True):
         st.markdown(widgets.status_badge(resolution) + f" · {len(resolution.agents)} agents wired")
-        st.table(requirements[channel.key])
+        # a data frame, not st.table: cells are text (a range such as >=1.1.0 is not Markdown)
+        st.dataframe(requirements[channel.key], hide_index=True, width="stretch")
 if not resolutions:
     st.info("This design has no Channels: add one, or route over all agents in the Playground.")
 

@@ -207,6 +207,42 @@ def dissolve_group(design: Design, name: str) -> Design:
     )
 
 
+def dangling_trust_edges(design: Design) -> list[TrustEdge]:
+    """Trust edges whose caller or callee names nothing in the design (the graph cannot draw them)."""
+    index = RefIndex(design, [])
+    return [e for e in design.trust_edges if index.kind(e.caller) is None or index.kind(e.callee) is None]
+
+
+def remove_agent(design: Design, key: str) -> Design:
+    """Remove the agent `namespace/name`; when no other agent keeps its name, also its group memberships and
+    the trust edges that name it (trust refs are names)."""
+    if not any(a.key == key for a in design.agents):
+        raise EditError(f"no agent {key}")
+    agents = tuple(a for a in design.agents if a.key != key)
+    name = key.split("/", 1)[-1]
+    if any(a.name == name for a in agents):
+        return design.replace(agents=agents)
+    return design.replace(
+        agents=agents,
+        groups=tuple(g.model_copy(update={"members": tuple(m for m in g.members if m != name)}) for g in design.groups),
+        trust_edges=tuple(e for e in design.trust_edges if name not in (e.caller, e.callee)),
+    )
+
+
+def remove_channel(design: Design, key: str) -> Design:
+    """Remove the Channel `namespace/name`; trust edges that name it go when no other channel has its name."""
+    if not any(c.key == key for c in design.channels):
+        raise EditError(f"no channel {key}")
+    channels = tuple(c for c in design.channels if c.key != key)
+    name = key.split("/", 1)[-1]
+    if any(c.name == name for c in channels):
+        return design.replace(channels=channels)
+    ref = CHANNEL_PREFIX + name
+    return design.replace(
+        channels=channels, trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee))
+    )
+
+
 # --- trust edges ----------------------------------------------------------------------------------------
 
 

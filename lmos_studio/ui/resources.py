@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from lmos_studio.config import SAMPLES_DIR, get_settings
+from lmos_studio import bundled
+from lmos_studio.config import get_settings
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.index import AgentIndex
@@ -23,7 +24,7 @@ from lmos_studio.resolve import Resolution, resolve_design
 
 if TYPE_CHECKING:  # feature modules are imported where they are used: the app frame starts fast
     import networkx as nx
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     from lmos_studio.export.bundle import Bundle, ExportOptions
     from lmos_studio.graph import GraphFilter, Highlight, Position
@@ -38,14 +39,8 @@ if TYPE_CHECKING:  # feature modules are imported where they are used: the app f
 
 @st.cache_data(show_spinner=False)
 def sample_designs() -> dict[str, str]:
-    """Sample name → path of every design in sample_networks/ (folders and YAML files)."""
-    found = {}
-    for path in sorted(SAMPLES_DIR.iterdir()):
-        if path.is_dir() and not path.name.startswith((".", "_")) and any(path.rglob("*.y*ml")):
-            found[path.name] = str(path)
-        elif path.suffix in (".yaml", ".yml"):
-            found[path.stem] = str(path)
-    return found
+    """Sample name → path of every bundled design (folders and YAML files)."""
+    return {name: str(path) for name, path in bundled.sample_designs().items()}
 
 
 @st.cache_data(show_spinner="Reading design…", max_entries=16)
@@ -227,9 +222,9 @@ def designer_choices(design: Design) -> DesignerChoices:
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
     """Lint of the design (non-SemVer versions are findings, not errors). Read only."""
-    from lmos_studio.lint import lint_design
+    from lmos_studio.routing.confusion import lint_with_routing
 
-    return lint_design(design, resolutions=safe_resolutions(design))
+    return lint_with_routing(design)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -248,6 +243,17 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
 
     graph, positions = design_graph(design)
     return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
+
+
+@st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
+def canvas_payload(
+    design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
+) -> dict[str, Any]:
+    """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`)."""
+    from lmos_studio.view import canvas_view
+
+    graph, _ = design_graph(design)
+    return canvas_view(design, graph, flt, highlight, expanded, height_px)
 
 
 # -- registry ---------------------------------------------------------------------------------------------
