@@ -1,10 +1,11 @@
-"""Designer: the design as a graph, with groups, trust edges, undo/redo, save and lint findings."""
+"""Designer: the design as a canvas you work on (click, drag, draw trust edges), the selection's panel,
+lint findings, groups, undo/redo and save."""
 
 import streamlit as st
 
 from lmos_studio import LmosStudioError
 from lmos_studio.markdown import escape as md
-from lmos_studio.ui import designer, state, widgets
+from lmos_studio.ui import canvas, designer, state, widgets
 
 try:
     design = state.current_design()
@@ -16,19 +17,20 @@ st.title(f"Designer · {md(design.name)}")
 designer.file_bar()
 flt = designer.filters(design)
 
-left, right = st.columns([3, 2])
-with right:
-    finding = designer.findings(design)
-    highlight = designer.selection(design, finding)
-with left:
-    designer.graph(design, flt, highlight)
-    if highlight.note:
-        st.caption(f"Highlighted: {md(highlight.note)}")
+work = st.container()  # canvas + panel on top; the findings below choose what the canvas highlights
+finding = designer.findings(design)
+with work:
+    left, right = st.columns([3, 2])
+    with right:
+        highlight = designer.selection(design, finding)
+        designer.selection_details(design)
+        designer.trust_editor(design)
+    with left:
+        canvas.show(design, flt, highlight)
+        designer.graph_notes(design, highlight)
 
-groups, trust, agents = st.tabs(["Groups", "Trust edges", "Add agents"])
+groups, agents = st.tabs(["Groups", "Add agents"])
 with groups:
     designer.group_editor(design)
-with trust:
-    designer.trust_editor(design)
 with agents:
     designer.add_agents_from_file(design)

@@ -4,7 +4,6 @@ and the diff against the last export or an uploaded design."""
 import streamlit as st
 
 from lmos_studio import LmosStudioError
-from lmos_studio.export.bundle import file_tree
 from lmos_studio.markdown import escape as md
 from lmos_studio.ui import export as ui
 from lmos_studio.ui import state, widgets
@@ -19,12 +18,13 @@ opts[3].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep th
 opts[4].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
 try:
     bundle, files, archive = ui.export(design)
+    views = ui.views(design)
 except LmosStudioError as exc:
     st.error("Validation failed: this design cannot be exported yet (nothing was written).")
     widgets.show_error(exc)
     st.stop()
 
-st.success(bundle.validation_summary(), icon=":material/verified:")
+st.success(views.summary, icon=":material/verified:")
 if bundle.notes:
     with st.expander(f"{len(bundle.notes)} notes"):
         st.code("\n".join(bundle.notes), language=None)
@@ -41,16 +41,15 @@ st.download_button(
 files_tab, valid_tab, policy_tab, diff_tab = st.tabs(["Files", "Validation", "Trust → policy", "Diff"])
 with files_tab:
     tree, preview = st.columns([1, 2])
-    tree.code(file_tree(list(files)), language=None)
-    chosen = preview.selectbox("File", list(files), key=ui.PREVIEW_FILE)
+    tree.code(views.file_tree, language=None)
+    chosen = preview.selectbox("File", views.files, key=ui.PREVIEW_FILE)
     preview.code(files[chosen].decode("utf-8"), language="yaml", line_numbers=True)
 with valid_tab:
-    st.dataframe(bundle.validation.rows, hide_index=True, width="stretch")
+    st.dataframe(views.validation, hide_index=True, width="stretch")
 with policy_tab:
-    counts = bundle.policy_counts()
-    for column, (status, count) in zip(st.columns(3), counts.items(), strict=True):
+    for column, (status, count) in zip(st.columns(3), views.policy_counts.items(), strict=True):
         column.metric(status, count)
-    st.dataframe(bundle.policy.to_rows(), hide_index=True, width="stretch")
+    st.dataframe(views.policy, hide_index=True, width="stretch")
 with diff_tab:
     st.radio("Compare the open design with", [ui.LAST_EXPORT_LABEL, ui.UPLOAD_LABEL], key=ui.COMPARE, horizontal=True)
     if st.session_state.get(ui.COMPARE) == ui.UPLOAD_LABEL:

@@ -14,7 +14,7 @@ st.caption(
 query = st.text_input("Customer message", key=state.QUERY, placeholder="I want a PDF of my last bill")
 options = routing.channel_options(design)
 left, right = st.columns([2, 1])
-picked = left.multiselect("Channels", list(options), default=list(options), key="pg_channels")
+picked = left.multiselect("Channels", list(options), default=routing.default_channels(options), key="pg_channels")
 routers = routing.router_picker("pg_routers")
 
 if not query.strip():

@@ -14,6 +14,7 @@ st.caption(
     "Search agent registries by capability, tenant, channel, protocol or free text; open an agent "
     "and add it to the open design."
 )
+registry_view.import_panel()
 sources = tuple(registry_view.source_picker())
 text = st.text_input(
     "Search registries", key="registry_text", placeholder="capability, description, example utterance…"
@@ -43,4 +44,7 @@ if found is not None:
         st.session_state["registry_added"] = found.agent.key
         st.rerun()  # redraw the sidebar with the new agent count
     if st.session_state.pop("registry_added", None) == found.agent.key:
-        st.success(f"{md(found.agent.key)} is in the design now (undo in the sidebar).", icon=":material/check:")
+        st.success(
+            f"{md(found.agent.key)} is in the design now (Undo on the Designer page takes it out).",
+            icon=":material/check:",
+        )

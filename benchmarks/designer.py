@@ -27,8 +27,8 @@ import httpx
 
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.graph import build_graph, layout
-from lmos_studio.lint import lint_design
 from lmos_studio.model import Design
+from lmos_studio.routing.confusion import lint_with_routing as lint_design  # what the Designer shows
 from lmos_studio.synthetic import synthetic_design
 from lmos_studio.trust import safe_resolutions
 from lmos_studio.view import render_html
@@ -140,17 +140,11 @@ def browser_figures(design: Design) -> dict[str, Any]:
 
 
 def _graph_nodes(page: Any) -> int:
-    for frame in page.frames:
-        if frame.url == "about:srcdoc":
-            try:
-                return int(
-                    frame.evaluate(
-                        "document.body.getAttribute('data-drawn') === '1' ? window.lmosGraph.nodes.length : -1"
-                    )
-                )
-            except Exception:  # replaced by a rerun while we looked
-                continue
-    return -1
+    """Nodes on the Designer's canvas (-1 until it has drawn)."""
+    try:
+        return int(page.evaluate("window.lmosCanvas ? window.lmosCanvas.nodes.length : -1"))
+    except Exception:  # a navigation replaced the page while we looked
+        return -1
 
 
 def _wait_nodes(page: Any, ok: Callable[[int], bool], timeout_s: float = 120) -> int:
@@ -168,7 +162,7 @@ def _open_and_filter(page: Any, url: str) -> dict[str, float]:
     page.goto(f"{url}/designer")
     page.wait_for_selector("h1", timeout=120000)
     shell = time.perf_counter() - start  # Streamlit's frontend is up and the page script has started
-    page.wait_for_selector("iframe", state="attached", timeout=120000)
+    page.wait_for_selector(".lmos-canvas", state="attached", timeout=120000)
     attached = time.perf_counter() - start  # the page script sent the graph
     full = _wait_nodes(page, lambda n: n > 0)
     drawn = time.perf_counter() - start

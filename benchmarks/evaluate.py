@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     args = parser.parse_args()
     if not BENCHMARK_TRAIN.is_file():
-        sys.exit(f"missing {BENCHMARK_TRAIN}: the shared reference data is needed")
+        sys.exit(f"missing {BENCHMARK_TRAIN}: restore sample_networks/lmos-router-benchmark/ from git")
     design = read_design(DESIGN)
 
     start = time.perf_counter()

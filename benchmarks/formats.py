@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from lmos_studio.formats import detect  # noqa: E402
 from lmos_studio.synthetic import synthetic_design  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "descriptions"
+REFERENCE = ROOT / "tests" / "fixtures" / "reference" / "descriptions"  # the tests' reference descriptions
 
 
 def per_call_ms(fn: object, rounds: int) -> dict[str, float]:

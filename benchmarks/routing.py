@@ -6,7 +6,7 @@ settings: seeded with the training folds; seeded with 5 examples per intent; zer
 only). Plus speed: p50 route latency, a 5 000-query evaluation, and fitting a 30-capability channel.
 
 Usage: python benchmarks/routing.py [--data DIR] [--routers statistical,embedding] [--llm-stub]
-Data: DIR holds agentRoutingSpecs.json + train.csv (default: <repo>/../shared/reference/lmos-router-benchmark).
+Data: DIR holds agentRoutingSpecs.json + train.csv (default: sample_networks/lmos-router-benchmark/, README there).
 `--llm-stub` also measures `llm` and `hybrid` against the local OpenAI-compatible stub of the tests (a
 keyword-matching stand-in, not a real model: its accuracy says nothing about an LLM, only the plumbing).
 Prints a table and writes benchmarks/results/routing.json.
@@ -37,8 +37,8 @@ from lmos_studio.routing.base import Candidate, FittedRouter, RoutingTable  # no
 from lmos_studio.routing.select import get_router  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-DEFAULT_DATA = REPO.parent / "shared" / "reference" / "lmos-router-benchmark"
-INFORMAL = Path(__file__).parent / "data" / "informal.csv"  # our own paraphrases, a generalisation check
+DEFAULT_DATA = REPO / "sample_networks" / "lmos-router-benchmark"
+INFORMAL = Path(__file__).parent / "data" / "informal-dev.csv"  # our own paraphrases, a generalisation check
 FOLDS = 5
 FEW_SHOT = 5  # examples per intent in the few-shot setting
 EVAL_QUERIES = 5000  # size of the timed evaluation (the size of lmos-router's test.csv)
@@ -118,7 +118,7 @@ def score(fitted: FittedRouter, rows: Sequence[Row], capabilities: set[str]) -> 
     for r in rows:
         result = fitted.route(r.text, top_k=1)
         latencies.append(result.latency_ms)
-        best = result.best
+        best = result.matches[0] if result.matches else None  # closed set: top-1, no "no agent fits" threshold
         agent_ok += best is not None and best.agent == r.agent
         if r.intent in capabilities:
             cap_n += 1
@@ -162,7 +162,7 @@ def cross_validate(
 
 
 def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) -> dict[str, Any]:
-    """Accuracy on our own informal paraphrases (benchmarks/data/informal.csv, never used for training)."""
+    """Accuracy on our own informal paraphrases (benchmarks/data/informal-dev.csv, never used for training)."""
     with data.open(newline="") as f:
         queries = [Row(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
     capabilities = {c.capability for c in table.candidates}
@@ -174,8 +174,8 @@ def informal(router: str, table: RoutingTable, rows: Sequence[Row], data: Path) 
         found[setting] = {
             "agent_accuracy": round(result["agent_correct"] / len(queries), 4),
             "capability_accuracy": round(result["capability_correct"] / result["capability_n"], 4),
-            "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).best.agent != q.agent],
-        }  # type: ignore[union-attr]
+            "misroutes": [q.text for q in queries if fitted.route(q.text, top_k=1).matches[0].agent != q.agent],
+        }
     return found
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_services
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge
 from lmos_studio.resolve import Resolution, resolve_channel, resolve_design
 from lmos_studio.versions import Version, is_strict_semver, parse_version
@@ -308,10 +309,11 @@ def canary_findings(design: Design) -> list[CanaryFinding]:
     """Problems of the design's canaries: canary Channels that do not resolve, requirements a canary serves
     from another agent than the twin of the stable provider, and rollouts naming missing channels."""
     findings: list[CanaryFinding] = []
+    index = AgentIndex(design.agents)
     for channel in design.channels:
         if channel.subset != CANARY:
             continue
-        resolution = resolve_channel(channel, design.agents)
+        resolution = resolve_channel(channel, design.agents, index=index)
         if not resolution.resolved:
             reasons = "; ".join(f"{u.required.name}: {u.reason}" for u in resolution.unresolved)
             if any(u.cause == "no-version-in-range" for u in resolution.unresolved):
@@ -326,7 +328,7 @@ def canary_findings(design: Design) -> list[CanaryFinding]:
             )
         stable = design.channel(channel.annotations.get(CANARY_OF, ""), channel.namespace)
         if stable is not None:
-            findings += _twin_findings(resolution, resolve_channel(stable, design.agents))
+            findings += _twin_findings(resolution, resolve_channel(stable, design.agents, index=index))
     for rollout in design.rollouts:
         for role, name in (("stable", rollout.stable_channel), ("canary", rollout.canary_channel)):
             if design.channel(name, rollout.namespace) is None:

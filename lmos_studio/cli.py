@@ -3,22 +3,23 @@
 Exit codes: 0 success, 1 the check found problems (UNRESOLVED channels, lint errors, failed tests),
 2 invalid input or usage (message on stderr, never a traceback). Feature areas add their commands from
 `lmos_studio/commands/<area>.py` (each has `register(app)`), so this module stays small; the helpers
-every command shares are in `commands/_shell.py`.
+every command shares are in `commands/_shell.py`. A command imports what it uses when it runs, and `main`
+registers only the area of the command it runs: short commands start fast (benchmarks/cli_start.py).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lmos_studio import __version__
-from lmos_studio.commands import design, export, formats, lifecycle, registry, routing
 from lmos_studio.commands._shell import (
     EXIT_INVALID,
     EXIT_OK,
@@ -26,12 +27,43 @@ from lmos_studio.commands._shell import (
     OutputOpt,
     Paths,
     emit,
+    fail,
     load,
     render_table,
 )
 from lmos_studio.errors import LmosStudioError
-from lmos_studio.resolve import channel_routing, channel_status, invalid_versions, resolve_design
-from lmos_studio.summary import requirement_rows
+
+AREAS = ("formats", "registry", "design", "routing", "export", "lifecycle")  # every module of commands/, help order
+# The area module (lmos_studio/commands/<area>.py) that registers each command. `main` imports only the area of
+# the command it runs, so `lmos-studio resolve` loads neither scikit-learn nor FastAPI; help and a command not
+# listed here load every area (slower, never wrong). tests/test_cli_start.py checks this table against the areas.
+COMMAND_AREAS = {
+    "import": "formats",
+    "convert": "formats",
+    "registry": "registry",
+    "announce": "registry",
+    "discover": "registry",
+    "lint": "design",
+    "graph": "design",
+    "route": "routing",
+    "eval": "routing",
+    "test": "routing",
+    "whatif": "routing",
+    "export": "export",
+    "import-manifests": "export",
+    "diff": "lifecycle",
+    "canary": "lifecycle",
+}
+CORE_COMMANDS = ("resolve", "validate", "app", "samples", "version")  # defined in this module
+# `lmos-studio app` runs Streamlit with these settings (a checkout's .streamlit/config.toml is not read outside
+# it; the wheel has none): uploads up to 50 MiB reach the app, which refuses designs over
+# LMOS_STUDIO_MAX_UPLOAD_MB with a clear message; no file watcher (a .venv overflows inotify).
+STREAMLIT_FLAGS = (
+    ("server.maxUploadSize", "50"),
+    ("server.fileWatcherType", "none"),
+    ("browser.gatherUsageStats", "false"),
+    ("client.toolbarMode", "minimal"),
+)
 
 app = typer.Typer(
     name="lmos-studio",
@@ -52,6 +84,9 @@ def resolve(
 
     Exit 0 when every channel is RESOLVED, 1 when any is UNRESOLVED, 2 on invalid input.
     """
+    from lmos_studio.resolve import channel_routing, channel_status, resolve_design
+    from lmos_studio.summary import requirement_rows
+
     result = load(paths, namespace)
     resolutions = resolve_design(result.design, locations=result.locations)
     data = {
@@ -85,6 +120,8 @@ def resolve(
 @app.command()
 def validate(paths: Paths) -> None:
     """Check that files parse as a design (shapes, required fields, strict SemVer), without resolving."""
+    from lmos_studio.resolve import invalid_versions
+
     result = load(paths)
     problems = invalid_versions(result.design, locations=result.locations)
     for problem in problems:
@@ -100,29 +137,56 @@ def validate(paths: Paths) -> None:
 
 @app.command("app")
 def run_app(
-    design: Annotated[Path | None, typer.Argument(help="Design to open (default: the acme sample).")] = None,
+    design: Annotated[
+        Path | None, typer.Argument(help="Design to open: a file, a folder or a bundled sample's name (default: acme).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port for the web app.")] = 8501,
     headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = True,
 ) -> None:
-    """Start the Streamlit app on a design."""
-    app_file = Path(__file__).resolve().parent.parent / "app.py"
+    """Start the Streamlit app (shipped inside the package) on a design."""
+    from lmos_studio import bundled
+
     env = dict(os.environ)
     if design is not None:
+        samples = bundled.sample_designs()
+        if not design.exists() and str(design) in samples:
+            design = samples[str(design)]
+        elif not design.exists():
+            fail(f"{design}: no such file or folder (nor a bundled sample: {', '.join(samples)})")
         env["LMOS_STUDIO_DESIGN"] = str(design.resolve())
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--server.headless",
-        str(headless).lower(),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(bundled.app_script()), "--server.port", str(port)]
+    cmd += ["--server.headless", str(headless).lower()]
+    for name, value in STREAMLIT_FLAGS:
+        cmd += [f"--{name}", value]
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+def samples(
+    name: Annotated[str | None, typer.Argument(help="A sample to copy out (with --to) or to locate.")] = None,
+    to: Annotated[Path | None, typer.Option("--to", help="Copy the sample NAME into this folder.")] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """List the sample designs shipped with LMOS Studio; `samples NAME --to DIR` copies one out to edit it.
+
+    Open one with `lmos-studio app NAME`; every other command takes the path this command prints.
+    """
+    from lmos_studio import bundled
+
+    found = bundled.sample_designs()
+    if name is None:
+        if to is not None:
+            fail(f"name the sample to copy into {to}: one of {', '.join(found)}")
+        rows = [{"name": n, "kind": "folder" if p.is_dir() else "file", "path": str(p)} for n, p in found.items()]
+        table = [[r["name"], r["kind"], r["path"]] for r in rows]
+        emit({"samples": rows}, output, lambda: render_table(["NAME", "KIND", "PATH"], table))
+        return
+    if name not in found:
+        fail(f"no bundled sample {name!r}; the samples are: {', '.join(found)}")
+    if to is None:
+        typer.echo(str(found[name]))
+        return
+    typer.echo(str(bundled.copy_sample(name, to)))
 
 
 @app.command()
@@ -131,15 +195,38 @@ def version() -> None:
     typer.echo(__version__)
 
 
-AREAS = (formats, registry, design, routing, export, lifecycle)  # every module of commands/, in help order
-for _area in AREAS:
-    _area.register(app)
+def register_areas(areas: Iterable[str] = AREAS) -> typer.Typer:
+    """Add the commands of these feature areas to `app` (each area once); returns `app`."""
+    for area in areas:
+        if area in _registered:
+            continue
+        _registered.add(area)
+        importlib.import_module(f"lmos_studio.commands.{area}").register(app)
+    return app
+
+
+_registered: set[str] = set()
+
+
+def _areas_for(args: Sequence[str]) -> tuple[str, ...]:
+    """The areas a command line needs: none for this module's commands, one for a known command, else all."""
+    command = args[0] if args and not args[0].startswith("-") else None
+    if command in CORE_COMMANDS:
+        return ()
+    if command in COMMAND_AREAS:
+        return (COMMAND_AREAS[command],)
+    return AREAS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and turn our errors into a message and exit code 2."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if args == ["version"]:  # needs nothing: answered before typer parses (its parsing loads pydantic, ~0.2 s)
+        typer.echo(__version__)
+        return EXIT_OK
     try:
-        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        register_areas(_areas_for(args))
+        code = app(args=args, standalone_mode=False)
     except LmosStudioError as exc:
         typer.echo(f"error: {exc}", err=True)
         return EXIT_INVALID

@@ -13,11 +13,11 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lmos_studio import bundled
 from lmos_studio.errors import ConfigError
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-SAMPLES_DIR = PACKAGE_ROOT / "sample_networks"
-DEFAULT_SAMPLE = SAMPLES_DIR / "acme"
+SAMPLES_DIR = bundled.samples_dir()  # in the installed package or the checkout (lmos_studio/bundled.py)
+DEFAULT_SAMPLE = bundled.default_sample()
 
 
 class Settings(BaseSettings):

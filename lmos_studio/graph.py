@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from lmos_studio.errors import EditError
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design
 from lmos_studio.resolve import Resolution
 from lmos_studio.trust import RefIndex, safe_resolutions
@@ -366,3 +367,180 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
         lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [style={style}{label}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+# --- saved positions --------------------------------------------------------------------------------------
+
+LAYOUT_POSITIONS = "positions"  # Design.layout["positions"]: node id → [x, y], as the user dragged them
+
+
+def saved_positions(layout_data: Mapping[str, object]) -> dict[str, Position]:
+    """The positions kept in a design's `layout` (entries that are not two numbers are ignored)."""
+    raw = layout_data.get(LAYOUT_POSITIONS) if isinstance(layout_data, Mapping) else None
+    found: dict[str, Position] = {}
+    if isinstance(raw, Mapping):
+        for node, value in raw.items():
+            if (
+                isinstance(value, (list, tuple))
+                and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            ):
+                found[str(node)] = (float(value[0]), float(value[1]))
+    return found
+
+
+def with_positions(layout_data: Mapping[str, object], moved: Mapping[str, Position]) -> dict[str, object]:
+    """A design `layout` with some nodes' positions replaced (rounded to 0.1 px so files stay short)."""
+    positions = {k: [x, y] for k, (x, y) in saved_positions(layout_data).items()}
+    positions |= {k: [round(x, 1), round(y, 1)] for k, (x, y) in moved.items()}
+    return {**dict(layout_data), LAYOUT_POSITIONS: dict(sorted(positions.items()))}
+
+
+def place(graph: nx.MultiDiGraph, saved: Mapping[str, Position]) -> dict[str, Position]:
+    """Positions for every node: saved ones as they are; a node without one is laid out as `layout` would,
+    moved along with its home cluster when that cluster has a saved position (a new agent appears beside
+    its group or channel, not far away)."""
+    computed = layout(graph)
+    if not saved:
+        return computed
+    placed: dict[str, Position] = {}
+    for node, (x, y) in computed.items():
+        if node in saved:
+            placed[node] = saved[node]
+            continue
+        home = graph.nodes[node].get("home", "")
+        if home in saved and home in computed:
+            hx, hy = computed[home]
+            sx, sy = saved[home]
+            placed[node] = (round(sx + x - hx, 1), round(sy + y - hy, 1))
+        else:
+            placed[node] = (x, y)
+    return placed
+
+
+# --- level of detail ------------------------------------------------------------------------------------
+
+AGGREGATE = "aggregate"  # node kind: a collapsed group or channel standing for its members
+AGGREGATE_PREFIX = "aggregate:"
+LOOSE = "loose"  # the aggregate of agents that are in no group or channel
+LOD_MAX_NODES = 150  # above this many nodes the graph opens with clusters collapsed
+LOD_MAX_LINKS = 2000  # merged edges between collapsed clusters drawn at most (the strongest); the rest counted
+
+
+def aggregate_node(cluster: str) -> str:
+    return f"{AGGREGATE_PREFIX}{cluster}"
+
+
+def needs_collapse(graph: nx.MultiDiGraph, limit: int = LOD_MAX_NODES) -> bool:
+    return bool(graph.number_of_nodes() > limit)
+
+
+def collapse_graph(
+    graph: nx.MultiDiGraph, expanded: Collection[str] = (), *, max_links: int = LOD_MAX_LINKS
+) -> nx.MultiDiGraph:
+    """The graph with every cluster not in `expanded` collapsed: its home members become one aggregate
+    node (`aggregate:<cluster id>`, kind "aggregate", with `count`, `cluster` and the cluster's attributes),
+    agents in no cluster become `aggregate:loose` unless "loose" is expanded. Edges between what remains
+    are kept; edges that now join the same two aggregates are merged into one with a `count`; of those, the
+    `max_links` with the highest counts are drawn and the others counted in `graph.graph["hidden_links"]`
+    (so the drawing stays small at any size). O(nodes + edges + links·log links)."""
+    stand_in: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for node, data in graph.nodes(data=True):
+        if data["kind"] != AGENT:
+            continue
+        home = data.get("home") or LOOSE
+        if home not in expanded:
+            stand_in[node] = aggregate_node(home)
+            counts[home] = counts.get(home, 0) + 1
+    out = nx.MultiDiGraph(**graph.graph)
+    for node, data in graph.nodes(data=True):
+        if node in stand_in:
+            continue
+        if data["kind"] != AGENT and node not in expanded:
+            members = counts.pop(node, 0)
+            label = f"{data['label']} ({members})"
+            out.add_node(
+                aggregate_node(node),
+                **{**data, "kind": AGGREGATE, "cluster": node, "of": data["kind"], "count": members, "label": label},
+            )
+            stand_in[node] = aggregate_node(node)
+        else:
+            out.add_node(node, **data)
+    for home, members in counts.items():  # loose agents, and members whose home cluster is expanded elsewhere
+        if home == LOOSE:
+            out.add_node(
+                aggregate_node(LOOSE),
+                kind=AGGREGATE,
+                cluster=LOOSE,
+                of=LOOSE,
+                count=members,
+                label=f"in no group or channel ({members})",
+                name=LOOSE,
+                description="",
+            )
+    merged: dict[tuple[str, str, str], dict[str, object]] = {}
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        a, b = stand_in.get(u, u), stand_in.get(v, v)
+        both_collapsed = a.startswith(AGGREGATE_PREFIX) and b.startswith(AGGREGATE_PREFIX)
+        if a == b or (data["kind"] == MEMBER and both_collapsed):
+            continue  # inside one aggregate, or an overlap of two collapsed clusters
+        if a == u and b == v:
+            out.add_edge(u, v, key=key, **data)
+            continue
+        slot = (a, b, data["kind"])
+        entry = merged.get(slot)
+        if entry is None:
+            merged[slot] = {**data, "count": 1, "ref": data.get("ref", ""), "capabilities": ()}
+        else:
+            entry["count"] = int(entry["count"]) + 1  # type: ignore[call-overload]
+    ranked = sorted(merged.items(), key=lambda item: -int(item[1]["count"]))  # type: ignore[call-overload]
+    out.graph["hidden_links"] = sum(int(d["count"]) for _, d in ranked[max_links:])  # type: ignore[call-overload]
+    for (a, b, kind), data in ranked[:max_links]:
+        count = int(data["count"])  # type: ignore[call-overload]
+        label = f"{count} trust edges" if kind == TRUST and count > 1 else str(data.get("label", ""))
+        out.add_edge(a, b, key=f"{kind}:{a}->{b}", **{**data, "label": label if kind == TRUST else "", "count": count})
+    return out
+
+
+def cluster_ids(graph: nx.MultiDiGraph, refs: Iterable[str]) -> set[str]:
+    """Cluster node ids for names as a user types them: a node id, `group:x`, `channel:ns/x`, or a bare name;
+    "loose" for the agents in no cluster. A name that matches nothing is an EditError naming the choices."""
+    found: set[str] = set()
+    for ref in refs:
+        if ref == LOOSE or (ref in graph and graph.nodes[ref]["kind"] != AGENT):
+            found.add(ref)
+            continue
+        matches = [
+            n for n, d in graph.nodes(data=True) if d["kind"] != AGENT and ref in (d["name"], n.split(":", 1)[1])
+        ]
+        if not matches:
+            raise EditError(f"--expand {ref!r}: no group or channel of that name (or use 'loose')")
+        found.update(matches)
+    return found
+
+
+def level_of_detail(
+    graph: nx.MultiDiGraph,
+    positions: Mapping[str, Position],
+    expanded: Collection[str] | None = None,
+    *,
+    full: bool = False,
+) -> tuple[nx.MultiDiGraph, dict[str, Position]]:
+    """What to draw: the whole graph when it is small (or `full`), else the graph with every cluster but
+    `expanded` collapsed (None: all collapsed), aggregates placed where their cluster is."""
+    if full or (not expanded and not needs_collapse(graph)):
+        return graph, dict(positions)
+    shown = collapse_graph(graph, expanded or ())
+    placed = {n: positions[n] for n in shown if n in positions}
+    for node, data in shown.nodes(data=True):
+        if data["kind"] != AGGREGATE:
+            continue
+        if data["cluster"] in positions:
+            placed[node] = positions[data["cluster"]]
+        else:  # the loose agents: where the first of them is
+            first = next(
+                (positions[n] for n, d in graph.nodes(data=True) if d["kind"] == AGENT and not d.get("home")), None
+            )
+            placed[node] = first or (0.0, 0.0)
+    return shown, placed

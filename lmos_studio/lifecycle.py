@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare_routes
 from lmos_studio.errors import VersionError
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import DEFAULT_SUBSET, Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
 from lmos_studio.routing.base import Router
@@ -165,9 +166,10 @@ class _Resolved:
 
 def _resolve(design: Design) -> _Resolved:
     result: dict[str, Resolution | VersionError] = {}
+    index = AgentIndex(design.agents)
     for channel in design.channels:
         try:
-            result[channel.key] = resolve_channel(channel, design.agents)
+            result[channel.key] = resolve_channel(channel, design.agents, index=index)
         except VersionError as exc:  # the operator would fail the reconcile: a change, not a crash
             result[channel.key] = exc
     return _Resolved(result)

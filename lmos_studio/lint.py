@@ -11,12 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from lmos_studio.errors import VersionError
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
-from lmos_studio.model import Agent, Capability, Design
+from lmos_studio.index import AgentIndex
+from lmos_studio.model import Agent, Design
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.trust import RefIndex, expand_trust, safe_resolutions
@@ -37,10 +35,6 @@ CODES = (
     "invalid-name",
     "caret-zero-range",
 )
-# Cosine similarity (TF-IDF over description + examples, English stop words removed, unigrams+bigrams) at or
-# above which two capabilities of one channel are reported as ambiguous. Chosen on the samples: capabilities
-# that differ only in their verb ("view bill" / "download bill") score ≈ 0.3–0.5; copies or near-copies ≥ 0.8.
-AMBIGUITY_THRESHOLD = 0.7
 MAX_LISTED = 5  # agents named in one message before "…"
 
 
@@ -85,11 +79,11 @@ _FIXES = {
 }
 
 
-def _why(unresolved: Unresolved, resolution: Resolution, agents: Sequence[Agent]) -> list[str]:
+def _why(unresolved: Unresolved, resolution: Resolution, agents: AgentIndex) -> list[str]:
     """Which filter keeps the requirement unresolved: version, name, or tenant/channel/subset/namespace."""
     if unresolved.cause == "no-version-in-range":
         return ["version"]
-    providers = [a for a in agents if a.capability(unresolved.required.name)]
+    providers = agents.providers(unresolved.required.name)
     whys: dict[str, None] = {}
     for agent in providers:
         for reason in mismatch_reasons(agent, resolution.channel):
@@ -99,7 +93,7 @@ def _why(unresolved: Unresolved, resolution: Resolution, agents: Sequence[Agent]
     return list(whys) or ["name"]
 
 
-def _unresolved(resolutions: Sequence[Resolution], agents: Sequence[Agent]) -> Iterator[Finding]:
+def _unresolved(resolutions: Sequence[Resolution], agents: AgentIndex) -> Iterator[Finding]:
     for resolution in resolutions:
         channel = resolution.channel
         for miss in resolution.unresolved:
@@ -274,53 +268,6 @@ def _missing_examples(resolutions: Sequence[Resolution]) -> Iterator[Finding]:
                 )
 
 
-def _text(cap: Capability) -> str:
-    return " ".join((cap.description, *cap.examples))
-
-
-def _ambiguous(resolutions: Sequence[Resolution], threshold: float) -> Iterator[Finding]:
-    keys: dict[tuple[str, str], int] = {}
-    texts: list[str] = []
-    for resolution in resolutions:
-        for wire in resolution.wires:
-            key = (wire.agent.key, wire.provided.name)
-            if key not in keys and _text(wire.provided).strip():
-                keys[key] = len(texts)
-                texts.append(_text(wire.provided))
-    if len(texts) < 2:
-        return
-    try:  # one vocabulary for the whole design; rows are L2-normalised, so a dot product is the cosine
-        matrix = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
-    except ValueError:  # only stop words: nothing to compare
-        return
-    for resolution in resolutions:
-        wires = [w for w in resolution.wires if (w.agent.key, w.provided.name) in keys]
-        if len(wires) < 2:
-            continue
-        rows = matrix[[keys[(w.agent.key, w.provided.name)] for w in wires]]
-        sims = (rows @ rows.T).toarray()
-        for i, j in zip(*np.nonzero(np.triu(sims >= threshold, k=1)), strict=True):
-            a, b = wires[int(i)], wires[int(j)]
-            if a.provided.name == b.provided.name:
-                continue
-            objects = (
-                channel_node(resolution.channel),
-                _cap(a.provided.name),
-                _cap(b.provided.name),
-                agent_node(a.agent),
-                agent_node(b.agent),
-            )
-            yield Finding(
-                "ambiguous-capabilities",
-                WARNING,
-                tuple(dict.fromkeys(objects)),
-                f"Channel {resolution.channel.key}: {a.provided.name} ({a.agent.name}) and "
-                f"{b.provided.name} ({b.agent.name}) are described alike "
-                f"(similarity {sims[i, j]:.2f} ≥ {threshold:.2f}); routing will confuse them",
-                "make descriptions and examples say what differs, or merge the capabilities",
-            )
-
-
 # --- names ----------------------------------------------------------------------------------------------
 
 
@@ -357,19 +304,22 @@ def _names_findings(design: Design) -> Iterator[Finding]:
 
 
 def lint_design(
-    design: Design, *, resolutions: Sequence[Resolution] | None = None, threshold: float = AMBIGUITY_THRESHOLD
+    design: Design, *, resolutions: Sequence[Resolution] | None = None, extra: Sequence[Finding] = ()
 ) -> list[Finding]:
-    """Every finding about a design, errors first, then by code and objects (a stable order)."""
+    """Every finding about a design, errors first, then by code and objects (a stable order).
+
+    `ambiguous-capabilities` needs the routers (a higher layer): `routing.confusion.lint_with_routing` adds
+    those findings through `extra`; this function alone does not report them."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     findings = [
-        *_unresolved(resolutions, design.agents),
+        *_unresolved(resolutions, AgentIndex(design.agents)),
         *_invalid_versions(design),
         *_orphans(design, resolutions),
         *_unknown_targets(design, index),
         *_trust(design, index),
         *_missing_examples(resolutions),
-        *_ambiguous(resolutions, threshold),
+        *extra,
         *_canary(design, resolutions),
         *_names_findings(design),
         *_caret_zero(design),

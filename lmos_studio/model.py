@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 DEFAULT_NAMESPACE = "default"
@@ -215,13 +215,39 @@ class TrustEdge(Frozen):
 
 
 class RoutingTest(Frozen):
-    """A regression test kept in the design: this query in this channel goes to this agent."""
+    """A regression test kept in the design: this query in this channel goes to this agent.
+
+    An empty `expect_agent` expects no match: no agent of the channel should answer.
+    """
 
     query: str
-    expect_agent: str
+    expect_agent: str = ""
     channel: str = ""  # a Channel's name; empty = route over all agents
     expect_capability: str = ""
     name: str = ""
+
+
+class RoutingSettings(Frozen):
+    """How the design's channels route (StudioDesign `spec.routing`): the "no agent fits" threshold and the
+    design's own synonym groups, which teach the offline routers a team's words without code."""
+
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)  # None: each router's default
+    vocabulary: tuple[tuple[str, ...], ...] = ()  # synonym groups, e.g. [["laptop", "notebook"], …]
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _groups(cls, groups: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        cleaned = []
+        for index, group in enumerate(groups):
+            words = tuple(" ".join(w.split()).lower() for w in group)
+            if len(words) < 2 or not all(words):
+                raise ValueError(
+                    f"group {index} must list at least two non-empty words or phrases, e.g. [laptop, notebook]"
+                )
+            if any(len(w.split()) > 2 for w in words):
+                raise ValueError(f"group {index}: entries are words or two-word phrases")
+            cleaned.append(words)
+        return tuple(cleaned)
 
 
 class Design(Frozen):
@@ -235,6 +261,7 @@ class Design(Frozen):
     groups: tuple[Group, ...] = ()
     trust_edges: tuple[TrustEdge, ...] = ()
     routing_tests: tuple[RoutingTest, ...] = ()
+    routing: RoutingSettings = RoutingSettings()
     layout: dict[str, Any] = Field(default_factory=dict)
     other_resources: tuple[dict[str, Any], ...] = ()  # documents of kinds we do not model, kept verbatim
     studio_extras: dict[str, Any] = Field(default_factory=dict)  # unknown keys of the Studio document

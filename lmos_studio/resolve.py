@@ -5,6 +5,7 @@ whose subset, tenant and channel match; each requirement independently takes the
 MOST_SIMILAR, the lowest) satisfying provided version, first in (agent name, capability) order on ties;
 unresolved requirements still leave a partial ChannelRouting. Version rules live in versions.py.
 Beyond the operator, every unresolved requirement carries a human reason (`Unresolved.reason`).
+Candidates come from an `index.AgentIndex` built once per design, so a design costs O(agents + candidates).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.versions import Version, parse_range, parse_version
 
@@ -130,7 +132,7 @@ def _pick(required: RequiredCapability, providers: list[tuple[Version, Capabilit
 
 
 def _why_not(
-    required: RequiredCapability, candidates: Sequence[Agent], others: Sequence[Agent], channel: Channel
+    required: RequiredCapability, candidates: Sequence[Agent], others: AgentIndex, channel: Channel
 ) -> Unresolved:
     offered = [(a, c) for a in candidates for c in a.capabilities if c.name == required.name]
     if offered:
@@ -142,7 +144,7 @@ def _why_not(
             f"({parse_range(required.version).normalized or 'matches nothing'}): "
             f"candidates offer {versions}",
         )
-    elsewhere = [a.name for a in others if a.capability(required.name) and a not in candidates]
+    elsewhere = [a.name for a in others.providers(required.name) if a not in candidates]
     hint = ""
     if elsewhere:
         why = _mismatch(elsewhere[0], others, channel)
@@ -150,8 +152,8 @@ def _why_not(
     return Unresolved(required, "no-provider", f"no candidate agent provides '{required.name}'{hint}")
 
 
-def _mismatch(name: str, agents: Sequence[Agent], channel: Channel) -> str:
-    agent = next(a for a in agents if a.name == name)
+def _mismatch(name: str, agents: AgentIndex, channel: Channel) -> str:
+    agent = agents.named(name)[0]
     return "; ".join(m.text for m in mismatch_reasons(agent, channel)) or "filtered out"
 
 
@@ -200,15 +202,21 @@ def distinct_requirements(channel: Channel) -> tuple[RequiredCapability, ...]:
 
 
 def resolve_channel(
-    channel: Channel, agents: Sequence[Agent], *, locations: Mapping[str, str] | None = None
+    channel: Channel,
+    agents: Sequence[Agent],
+    *,
+    locations: Mapping[str, str] | None = None,
+    index: AgentIndex | None = None,
 ) -> Resolution:
     """The operator's resolution of one Channel against all agents of a design.
 
-    Raises `VersionError` where the operator's reconcile would throw (a non-SemVer provided version).
+    `index` is an `AgentIndex` of the same `agents` (pass one when resolving many channels: building it is the
+    linear part). Raises `VersionError` where the operator's reconcile would throw (a non-SemVer provided version).
     """
-    candidates = candidate_agents(channel, agents)
+    lookup = index or AgentIndex(agents)
+    candidates = lookup.candidates(channel)
     if not candidates:
-        why = _no_candidates_reason(channel, agents)
+        why = _no_candidates_reason(channel, lookup)
         return Resolution(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
@@ -223,7 +231,7 @@ def resolve_channel(
         providers = [(provided_version(a, c, locations), c, a) for c, a in by_name.get(required.name, ())]
         providers = [p for p in providers if wanted.satisfied_by(p[0])]
         if not providers:
-            unresolved.append(_why_not(required, candidates, agents, channel))
+            unresolved.append(_why_not(required, candidates, lookup, channel))
             continue
         wire = _pick(required, providers)
         if wire not in wires:  # identical (required, provided, agent) triples collapse
@@ -231,26 +239,27 @@ def resolve_channel(
     return Resolution(channel, candidates, tuple(wires), tuple(unresolved))
 
 
-def _no_candidates_reason(channel: Channel, agents: Sequence[Agent]) -> str:
-    same_ns = sorted((a for a in agents if a.namespace == channel.namespace), key=_agent_sort_key)
-    if not same_ns:
+def _no_candidates_reason(channel: Channel, agents: AgentIndex) -> str:
+    fails = agents.filter_counts(channel)  # what mismatch_reasons gives agent by agent, counted from the index
+    if not fails.in_namespace:
         return f"no candidate agent: no Agent in namespace {channel.namespace}"
-    counts = {"subset": 0, "tenant": 0, "channel": 0}
-    for agent in same_ns:
-        for reason in mismatch_reasons(agent, channel):
-            counts[reason.filter] = counts.get(reason.filter, 0) + 1
+    same_ns = agents.in_namespace(channel.namespace, limit=2)
+    counts = {"subset": fails.subset, "tenant": fails.tenant, "channel": fails.channel}
     detail = ", ".join(f"{n} fail the {k} filter" for k, n in counts.items() if n)
     example = "; ".join(f"{a.name}: {', '.join(m.text for m in mismatch_reasons(a, channel))}" for a in same_ns[:2])
     return (
         f"no candidate agent for tenant={channel.tenant} channel={channel.channel} "
-        f"subset={channel.subset} ({len(same_ns)} agents in namespace {channel.namespace}: {detail}; "
+        f"subset={channel.subset} ({fails.in_namespace} agents in namespace {channel.namespace}: {detail}; "
         f"e.g. {example})"
     )
 
 
-def resolve_design(design: Design, *, locations: Mapping[str, str] | None = None) -> list[Resolution]:
-    """Every Channel of the design, in design order."""
-    return [resolve_channel(c, design.agents, locations=locations) for c in design.channels]
+def resolve_design(
+    design: Design, *, locations: Mapping[str, str] | None = None, index: AgentIndex | None = None
+) -> list[Resolution]:
+    """Every Channel of the design, in design order (`index`: an AgentIndex of `design.agents`, if one is kept)."""
+    index = index or AgentIndex(design.agents)
+    return [resolve_channel(c, design.agents, locations=locations, index=index) for c in design.channels]
 
 
 def channel_status(resolution: Resolution) -> dict[str, Any]:

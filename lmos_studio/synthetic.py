@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import (
     Agent,
     Capability,
@@ -113,7 +114,8 @@ def synthetic_design(
     tenants = [f"tenant{i}" for i in range(max(1, n_agents // 100))]
     pool = _capability_pool(rng, max(30, n_agents // 3))
     agents = [_agent(rng, i, tenants, pool, namespace) for i in range(n_agents)]
-    channels = [_channel(rng, i, tenants, agents, namespace) for i in range(n_channels)]
+    index = AgentIndex(agents)  # a channel's providers are its candidates: linear, not channels × agents
+    channels = [_channel(rng, i, tenants, index, namespace) for i in range(n_channels)]
     groups = (
         [
             Group(
@@ -171,16 +173,11 @@ def _agent(
     )
 
 
-def _channel(rng: random.Random, i: int, tenants: list[str], agents: list[Agent], namespace: str) -> Channel:
+def _channel(rng: random.Random, i: int, tenants: list[str], agents: AgentIndex, namespace: str) -> Channel:
     tenant, label = rng.choice(tenants), rng.choice(CHANNEL_LABELS)
     subset = "canary" if i % 10 == 9 else "stable"
-    providers = [
-        a
-        for a in agents
-        if a.subset == subset
-        and label in a.supported_channels
-        and (not a.supported_tenants or tenant in a.supported_tenants)
-    ]
+    labels = {"tenant": tenant, "channel": label, "version": "1.0.0", "subset": subset}
+    providers = agents.candidates(Channel(name="scope", namespace=namespace, labels=labels))
     offered = sorted({(c.name, c.version) for a in providers for c in a.capabilities})
     chosen = rng.sample(offered, min(len(offered), rng.randint(5, 15)))
     required = [
@@ -197,7 +194,7 @@ def _channel(rng: random.Random, i: int, tenants: list[str], agents: list[Agent]
     return Channel(
         name=f"{tenant}-{label}-{subset}-{i:02d}",
         namespace=namespace,
-        labels={"tenant": tenant, "channel": label, "version": "1.0.0", "subset": subset},
+        labels=labels,
         required_capabilities=tuple(required),
     )
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from lmos_studio.errors import EditError
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, Group, TrustEdge
 from lmos_studio.names import dns1123_label_problem
-from lmos_studio.resolve import Resolution, resolve_channel
+from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
 
 
@@ -48,8 +48,7 @@ def without_invalid_versions(design: Design) -> Design:
 
 def safe_resolutions(design: Design) -> list[Resolution]:
     """Every Channel resolved as the operator would, ignoring non-SemVer provided versions (lint reports them)."""
-    clean = without_invalid_versions(design)
-    return [resolve_channel(c, clean.agents) for c in clean.channels]
+    return resolve_design(without_invalid_versions(design))
 
 
 @dataclass
@@ -61,6 +60,7 @@ class RefIndex:
     by_key: dict[str, Agent] = field(init=False)
     by_name: dict[str, list[Agent]] = field(init=False)
     groups: dict[str, Group] = field(init=False)
+    _channels: dict[str, list[Channel]] = field(init=False)  # by name and by ns/name
     _members: dict[str, tuple[Agent, ...]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -69,6 +69,10 @@ class RefIndex:
         for agent in self.design.agents:
             self.by_name.setdefault(agent.name, []).append(agent)
         self.groups = {g.name: g for g in self.design.groups}
+        self._channels = {}
+        for channel in self.design.channels:
+            for ref in dict.fromkeys((channel.name, channel.key)):
+                self._channels.setdefault(ref, []).append(channel)
 
     def agents_named(self, ref: str) -> tuple[Agent, ...]:
         """Agents a plain ref names: `ns/name` or a bare name (every namespace)."""
@@ -77,7 +81,7 @@ class RefIndex:
         return tuple(self.by_name.get(ref, ()))
 
     def channels_named(self, name: str) -> tuple[Channel, ...]:
-        return tuple(c for c in self.design.channels if name in (c.name, c.key))
+        return tuple(self._channels.get(name, ()))
 
     def channel_members(self) -> dict[str, tuple[Agent, ...]]:
         """Channel key → the agents resolution wires into it."""
@@ -200,6 +204,42 @@ def dissolve_group(design: Design, name: str) -> Design:
     return design.replace(
         groups=tuple(g for g in design.groups if g.name != name),
         trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee)),
+    )
+
+
+def dangling_trust_edges(design: Design) -> list[TrustEdge]:
+    """Trust edges whose caller or callee names nothing in the design (the graph cannot draw them)."""
+    index = RefIndex(design, [])
+    return [e for e in design.trust_edges if index.kind(e.caller) is None or index.kind(e.callee) is None]
+
+
+def remove_agent(design: Design, key: str) -> Design:
+    """Remove the agent `namespace/name`; when no other agent keeps its name, also its group memberships and
+    the trust edges that name it (trust refs are names)."""
+    if not any(a.key == key for a in design.agents):
+        raise EditError(f"no agent {key}")
+    agents = tuple(a for a in design.agents if a.key != key)
+    name = key.split("/", 1)[-1]
+    if any(a.name == name for a in agents):
+        return design.replace(agents=agents)
+    return design.replace(
+        agents=agents,
+        groups=tuple(g.model_copy(update={"members": tuple(m for m in g.members if m != name)}) for g in design.groups),
+        trust_edges=tuple(e for e in design.trust_edges if name not in (e.caller, e.callee)),
+    )
+
+
+def remove_channel(design: Design, key: str) -> Design:
+    """Remove the Channel `namespace/name`; trust edges that name it go when no other channel has its name."""
+    if not any(c.key == key for c in design.channels):
+        raise EditError(f"no channel {key}")
+    channels = tuple(c for c in design.channels if c.key != key)
+    name = key.split("/", 1)[-1]
+    if any(c.name == name for c in channels):
+        return design.replace(channels=channels)
+    ref = CHANNEL_PREFIX + name
+    return design.replace(
+        channels=channels, trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee))
     )
 
 

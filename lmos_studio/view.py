@@ -18,8 +18,26 @@ import networkx as nx
 import pyvis
 from pyvis.edge import Edge
 from pyvis.network import Network
+from pyvis.node import Node
 
-from lmos_studio.graph import AGENT, CHANNEL, GROUP, TRUST, Highlight, Position, layout
+from lmos_studio.graph import (
+    AGENT,
+    AGGREGATE,
+    CHANNEL,
+    GROUP,
+    LOOSE,
+    TRUST,
+    GraphFilter,
+    Highlight,
+    Position,
+    filter_graph,
+    layout,
+    level_of_detail,
+    needs_collapse,
+    place,
+    saved_positions,
+)
+from lmos_studio.model import Design
 
 TEMPLATES = Path(__file__).parent / "templates"
 VIS_DIR = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"  # vis-network shipped with pyvis 0.3.2
@@ -73,6 +91,12 @@ def _node_tooltip(node: str, data: Mapping[str, Any]) -> str:
         )
     if kind == GROUP:
         return tooltip(f"Group {data['name']}", [("description", data["description"]), ("members", str(data["size"]))])
+    if kind == AGGREGATE:
+        what = {GROUP: "Group", CHANNEL: "Channel", LOOSE: "Agents"}.get(str(data["of"]), "")
+        return tooltip(
+            f"{what} {data['name']} (collapsed)",
+            [("agents inside", str(data["count"])), ("expand", "double-click to show its agents")],
+        )
     return tooltip(
         f"Channel {data['namespace']}/{data['name']}",
         [
@@ -90,8 +114,16 @@ def _node_style(data: Mapping[str, Any]) -> dict[str, Any]:
         return {"shape": "dot", "size": 12, "color": COLORS["canary" if data["subset"] == "canary" else "stable"]}
     if kind == GROUP:
         return {"shape": "box", "color": COLORS["group"]}
+    if kind == AGGREGATE:
+        of = data["of"]
+        color = COLORS["group"] if of == GROUP else COLORS["stable"] if of == LOOSE else COLORS[_status(data)]
+        return {"shape": "database", "color": color, "size": 14 + min(30, int(data["count"]) ** 0.5 * 2)}
     status = "resolved" if data["status"] == "RESOLVED" else "unresolved"
     return {"shape": "hexagon", "size": 18, "color": COLORS[status]}
+
+
+def _status(data: Mapping[str, Any]) -> str:
+    return "resolved" if data.get("status") == "RESOLVED" else "unresolved"
 
 
 def _vis_options(physics: bool, edge_labels: bool) -> dict[str, Any]:
@@ -131,7 +163,8 @@ def build_network(
                 if node in lit.nodes
                 else {"opacity": DIMMED_OPACITY}
             )
-        net.add_node(
+        _append_node(
+            net,
             node,
             label=label_text(str(data["label"])),
             title=_node_tooltip(node, data),
@@ -148,6 +181,16 @@ def build_network(
     return net
 
 
+def _append_node(net: Network, node: str, *, label: str, **options: Any) -> None:
+    """What `Network.add_node` does, without its duplicate check that scans a list (O(n) per node, so
+    quadratic): networkx node ids are unique already."""
+    shape, color = options.pop("shape", "dot"), options.pop("color", "#97c2fc")
+    entry = Node(node, shape, label=label or node, color=color, font_color=net.font_color, **options)
+    net.nodes.append(entry.options)
+    net.node_ids.append(node)
+    net.node_map[node] = entry.options
+
+
 def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highlight, labels: bool) -> dict[str, Any]:
     trust = data["kind"] == TRUST
     if trust:
@@ -161,12 +204,14 @@ def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highligh
         )
     else:
         title = tooltip("Member", [("wired capabilities", _join(data["capabilities"]))])
+    if data.get("count", 1) > 1:
+        title = tooltip(f"{data['count']} {'trust' if trust else 'membership'} edges", [])
     style: dict[str, Any] = {
         "id": f"{u}|{v}|{key}",
         "title": title,
         "arrows": "to" if trust else "",
         "dashes": not trust,
-        "width": 1.5 if trust else 1,
+        "width": (1.5 if trust else 1) + min(6.0, (data.get("count", 1) - 1) ** 0.5),
         "color": COLORS["trust"] if trust else COLORS["member"],
     }
     if trust and labels and data.get("label"):
@@ -193,10 +238,17 @@ def render_html(
     use_physics = graph.number_of_nodes() <= PHYSICS_MAX_NODES if physics is None else physics
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     counts = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in (AGENT, GROUP, CHANNEL)}
+    hidden = sum(int(d["count"]) for _, d in graph.nodes(data=True) if d["kind"] == AGGREGATE)
+    collapsed = sum(1 for _, k in graph.nodes(data="kind") if k == AGGREGATE)
     summary = (
         f"{counts[AGENT]} agents · {counts[GROUP]} groups · {counts[CHANNEL]} channels · "
-        f"{sum(1 for *_, k in graph.edges(data='kind') if k == TRUST)} trust edges"
+        f"{sum(int(d.get('count', 1)) for *_, d in graph.edges(data=True) if d['kind'] == TRUST)} trust edges"
     )
+    if collapsed:
+        summary += f" · {collapsed} collapsed clusters holding {hidden} agents"
+        summary += " (graph --expand NAME or --full draws their agents)"
+    if graph.graph.get("hidden_links"):
+        summary += f" · {graph.graph['hidden_links']} trust edges between collapsed clusters not drawn"
     return env.get_template("graph.html").render(
         title=title or str(graph.graph.get("name", "design")),
         height_px=height_px,
@@ -205,9 +257,60 @@ def render_html(
         nodes=net.nodes,
         edges=net.edges,
         options=_vis_options(use_physics, graph.number_of_edges() <= EDGE_LABELS_MAX),
-        clusters=[n for n, k in graph.nodes(data="kind") if k != AGENT],
+        clusters=[n for n, k in graph.nodes(data="kind") if k in (GROUP, CHANNEL)],
         focus=(highlight.focus if highlight else ""),
         note=(highlight.note if highlight else ""),
         summary=summary,
         colors=COLORS,
     )
+
+
+def canvas_payload(
+    graph: nx.MultiDiGraph,
+    *,
+    positions: Mapping[str, Position],
+    highlight: Highlight | None = None,
+    height_px: int = DEFAULT_HEIGHT_PX,
+    lod: bool = False,
+) -> dict[str, Any]:
+    """What the Designer's canvas draws, as JSON-ready data: nodes and edges (escaped labels and tooltips,
+    positions fixed), the highlight's note and a one-line summary. No physics: positions are the user's."""
+    net = build_network(graph, positions=positions, highlight=highlight, physics=False, height_px=height_px)
+    keep = ("id", "label", "title", "x", "y", "kind", "shape", "size", "color", "borderWidth", "opacity")
+    nodes = [{k: n[k] for k in keep if k in n} for n in net.nodes]
+    hidden = sum(int(d["count"]) for _, d in graph.nodes(data=True) if d["kind"] == AGGREGATE)
+    counts = {kind: sum(1 for _, k in graph.nodes(data="kind") if k == kind) for kind in (AGENT, GROUP, CHANNEL)}
+    summary = f"{counts[AGENT] + hidden} agents · {counts[GROUP]} groups · {counts[CHANNEL]} channels"
+    if hidden:
+        summary += f" · {hidden} agents in collapsed clusters (double-click one to open it)"
+    if graph.graph.get("hidden_links"):
+        summary += f" · {graph.graph['hidden_links']} trust edges between collapsed clusters not drawn"
+    lit = highlight or Highlight()
+    return {
+        "nodes": nodes,
+        "edges": list(net.edges),
+        "note": lit.note,
+        "focus": lit.focus,
+        "summary": summary,
+        "height": height_px,
+        "lod": lod,
+    }
+
+
+def canvas_view(
+    design: Design,
+    graph: nx.MultiDiGraph,
+    flt: GraphFilter,
+    highlight: Highlight,
+    expanded: frozenset[str],
+    height_px: int = DEFAULT_HEIGHT_PX,
+) -> dict[str, Any]:
+    """The Designer canvas's data for a design and its (full) graph: saved positions, the filter, the level
+    of detail (collapsed above 150 nodes but for `expanded`), the highlight; with a version for the browser."""
+    positions = place(graph, saved_positions(design.layout))
+    shown = filter_graph(graph, flt)
+    lod = needs_collapse(shown)
+    shown, positions = level_of_detail(shown, positions, expanded if lod else None)
+    data = canvas_payload(shown, positions=positions, highlight=highlight, height_px=height_px, lod=lod)
+    data["version"] = f"{design.digest()[:16]}:{hash((flt, highlight, expanded)) & 0xFFFFFFFF:x}"
+    return data

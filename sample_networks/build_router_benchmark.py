@@ -1,7 +1,7 @@
 """Build sample_networks/router-benchmark.yaml from the lmos-router benchmark's training side.
 
 Source data (Apache-2.0, eclipse-lmos/lmos-router `benchmarks/src/main/resources/`, copied into
-shared/reference/lmos-router-benchmark/): the 11 agents of agentRoutingSpecs.json become LMOS Agents on the
+sample_networks/lmos-router-benchmark/, README there): the 11 agents of agentRoutingSpecs.json become LMOS Agents on the
 `web` channel, each capability gets the first 5 training utterances of its intent as examples, and one
 Channel requires all 27 capabilities. Usage: python sample_networks/build_router_benchmark.py [DATA_DIR]
 """
@@ -69,7 +69,7 @@ def build(data: Path) -> Design:
 
 
 if __name__ == "__main__":
-    default = HERE.parent.parent / "shared" / "reference" / "lmos-router-benchmark"
+    default = HERE / "lmos-router-benchmark"
     design = build(Path(sys.argv[1]) if len(sys.argv) > 1 else default)
     write_design(design, HERE / "router-benchmark.yaml")
     print(f"wrote {HERE / 'router-benchmark.yaml'}: {len(design.agents)} agents")

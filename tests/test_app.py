@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lmos_studio.config import get_settings
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.design_file import design_from_upload
-from tests.conftest import ROOT
+from tests.conftest import REFERENCE, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -35,25 +35,25 @@ def test_overview_shows_agents_channels_and_resolution() -> None:
     assert [m.value for m in at.metric] == ["9", "5", "5 / 5"]
     expanders = [e.label for e in at.expander]
     assert any("default/acme-ivr-canary" in label for label in expanders)
-    requirement_table = at.table[0].value
+    requirement_table = at.dataframe[0].value
     assert "served by" in requirement_table.columns
     sidebar_text = " ".join(m.value for m in at.sidebar.markdown)
     assert "acme" in sidebar_text
 
 
 def test_unresolved_channel_explains_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = ROOT.parent / "shared" / "reference" / "lmos-operator"
+    reference = REFERENCE / "lmos-operator"
     for name in ("acme-billing-agent-v1.yaml", "acme-web-channel-v1.yaml"):
         (tmp_path / name).write_text((reference / name).read_text())
     at = run_app(tmp_path, monkeypatch)
     assert [m.value for m in at.metric][2] == "0 / 1"
-    table = at.table[0].value
+    table = at.dataframe[0].value
     problem = table.loc[table["capability"] == "view-contract", "problem"].iloc[0]
     assert "no candidate agent provides 'view-contract'" in problem
 
 
 def test_bad_version_shows_an_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = ROOT.parent / "shared" / "reference" / "lmos-operator"
+    reference = REFERENCE / "lmos-operator"
     text = (reference / "acme-contract-agent-v1.yaml").read_text().replace("version: 1.1.0", "version: 1.1", 1)
     (tmp_path / "contract.yaml").write_text(text)
     (tmp_path / "ivr.yaml").write_text((reference / "acme-ivr-channel-v1.yaml").read_text())

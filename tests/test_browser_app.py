@@ -18,7 +18,7 @@ def test_app_opens_on_the_sample_and_shows_resolution(start_app: StartApp, page:
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Overview · acme")).to_be_visible(timeout=30_000)
     for text in ("default/acme-ivr-stable", "lmos-demo/product-recommender"):
-        expect(main.get_by_text(text).first).to_be_visible()
+        expect(main.get_by_text(text).first).to_be_visible(timeout=30_000)
     expect(main.get_by_text("RESOLVED").first).to_be_visible()
     expect(page.get_by_test_id("stMetricValue")).to_have_text(["9", "5", "5 / 5"])
     expect(page.get_by_test_id("stSidebar").get_by_text("9 agents · 5 channels")).to_be_visible()

@@ -12,26 +12,42 @@ from playwright.sync_api import expect
 from tests.conftest import StartApp
 
 pytestmark = pytest.mark.browser
-LOAD_MS = 30_000  # first render of a page (imports, fitting the routers)
+LOAD_MS = 30_000  # first render of a page, a rerun (imports, fitting the statistical router)
+
+
+def use_statistical(page: Any) -> None:
+    """Pick the statistical router instead of `auto`: these tests are about the pages, not the router, and it
+    answers at once (`auto` would load the MiniLM model first; test_routing_embedding.py tests that router)."""
+    picker = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").filter(has_text="Routers").first
+    field = picker.locator("input")
+    field.click()
+    field.press("Backspace")  # drops the default, auto
+    field.fill("statistical")
+    page.get_by_role("option", name="statistical", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(picker.get_by_text("statistical", exact=True)).to_be_visible(timeout=LOAD_MS)
+    expect(picker.get_by_text("auto", exact=True)).to_have_count(0)
 
 
 def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, page: Any) -> None:
     page.goto(start_app() + "/playground")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
+    use_statistical(page)
     box = main.get_by_label("Customer message")
     box.fill("please email me my invoice as a PDF")
     box.press("Enter")
-    expect(main.get_by_role("heading", name="default/acme-web-stable")).to_be_visible(timeout=LOAD_MS)
-    expect(main.get_by_text(re.compile(r"billing-agent-stable · download-bill · score")).first).to_be_visible()
+    # the Playground starts with one channel selected (the first; or the one selected on the Designer's canvas)
+    expect(main.get_by_role("heading", name="default/acme-ivr-canary")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text(re.compile(r" · score \d")).first).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Chosen agents")).to_be_visible()
     main.get_by_text("Route on the design graph").click()
     expect(main.locator("iframe").first).to_be_visible(timeout=LOAD_MS)
     main.get_by_role("button", name=re.compile("Add as routing test")).click()
     expect(page.get_by_text(re.compile(r"Routing test added \(5 in the design\)"))).to_be_visible(timeout=LOAD_MS)
     page.get_by_test_id("stSidebarNav").get_by_text("Designer").click()  # the chosen agent is selected there
-    highlighted = page.get_by_test_id("stMain").get_by_text(re.compile(r"Highlighted: agent billing-agent-"))
-    expect(highlighted).to_be_visible(timeout=LOAD_MS)  # the first channel's (acme-ivr-canary) chosen agent
+    highlighted = page.get_by_test_id("stMain").get_by_text("Highlighted: from another page")
+    expect(highlighted).to_be_visible(timeout=LOAD_MS)  # every routed channel's chosen agent
 
 
 def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp, page: Any, tmp_path: Path) -> None:
@@ -39,13 +55,14 @@ def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Evaluate")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("35 labelled queries")).to_be_visible(timeout=LOAD_MS)
+    use_statistical(page)
     main.get_by_role("button", name="Evaluate").click()
     expect(main.get_by_test_id("stProgress")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Done: 35/35 queries routed")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Confusion matrix")).to_be_visible()
     chart = main.get_by_test_id("stVegaLiteChart").first
-    expect(chart).to_be_visible()
-    expect(chart.locator("canvas, svg").first).to_be_visible()
+    expect(chart).to_be_visible(timeout=LOAD_MS)  # Vega draws after the rerun: slow on a busy machine
+    expect(chart.locator("canvas, svg").first).to_be_visible(timeout=LOAD_MS)
     table = main.get_by_test_id("stTable").first
     expect(table).to_be_visible()
     expect(table.locator("tbody tr").first).to_contain_text(re.compile(r"-agent"))
@@ -60,3 +77,17 @@ def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp
     main.locator("input[type=file]").first.set_input_files(str(bad))
     expect(main.get_by_text(re.compile(r"bad\.csv:3: 1 fields, but the header has 2"))).to_be_visible(timeout=LOAD_MS)
     expect(main.locator("b", has_text="oops")).to_have_count(0)
+
+
+def test_playground_says_no_agent_for_an_out_of_scope_message(start_app: StartApp, page: Any) -> None:
+    page.goto(start_app() + "/playground")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
+    box = main.get_by_label("Customer message")
+    box.fill("tell me a joke about cats")
+    box.press("Enter")
+    expect(main.get_by_role("heading", name="default/acme-web-stable")).to_be_visible(timeout=LOAD_MS)
+    no_agent = main.get_by_text(re.compile(r"No agent of this channel would answer"))
+    expect(no_agent.first).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("Nearest candidates (none would answer):").first).to_be_visible()
+    expect(main.get_by_text(re.compile(r"· score \d"))).to_have_count(0)  # no green answer box anywhere

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACME, REFERENCE, run_cli
+from tests.conftest import ACME, REFERENCE, invoke, run_cli
 
 
 def test_resolve_acme_sample_all_resolved() -> None:
-    result = run_cli("resolve", str(ACME), "--output", "json")
+    result = invoke("resolve", str(ACME), "--output", "json")
     assert result.returncode == 0, result.stderr
     channels = json.loads(result.stdout)["channels"]
     assert len(channels) == 5
@@ -20,13 +20,13 @@ def test_resolve_acme_sample_all_resolved() -> None:
 
 @pytest.mark.parametrize("output", ["table", "yaml"])
 def test_resolve_other_outputs(output: str) -> None:
-    result = run_cli("resolve", str(ACME), "-o", output)
+    result = invoke("resolve", str(ACME), "-o", output)
     assert result.returncode == 0
     assert "acme-ivr-canary" in result.stdout and "billing-agent-canary" in result.stdout
 
 
 def test_resolve_namespace_filter() -> None:
-    result = run_cli("resolve", str(ACME), "-o", "json", "--namespace", "lmos-demo")
+    result = invoke("resolve", str(ACME), "-o", "json", "--namespace", "lmos-demo")
     assert [c["name"] for c in json.loads(result.stdout)["channels"]] == ["acme-web-stable", "product-recommender"]
 
 
@@ -40,7 +40,7 @@ def test_resolve_namespace_filter() -> None:
     ],
 )
 def test_bad_input_exits_2_without_traceback(args: list[str], needle: str) -> None:
-    result = run_cli(*args)
+    result = run_cli(*args)  # a real process: exit status and stderr as a shell sees them
     assert result.returncode == 2
     assert needle in result.stderr and "Traceback" not in result.stderr
 
@@ -48,22 +48,22 @@ def test_bad_input_exits_2_without_traceback(args: list[str], needle: str) -> No
 def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata:\n  name: [oops\n")
-    result = run_cli("resolve", str(bad))
+    result = invoke("resolve", str(bad))
     assert result.returncode == 2
     assert f"{bad}:" in result.stderr and "malformed YAML" in result.stderr
 
 
 def test_validate_ok_and_invalid_version(tmp_path: Path) -> None:
-    ok = run_cli("validate", str(ACME))
+    ok = invoke("validate", str(ACME))
     assert ok.returncode == 0 and "9 agents" in ok.stdout
     text = (REFERENCE / "lmos-operator" / "acme-contract-agent-v1.yaml").read_text()
     (tmp_path / "c.yaml").write_text(text.replace("version: 1.1.0", "version: 1.1", 1))
-    bad = run_cli("validate", str(tmp_path))
+    bad = invoke("validate", str(tmp_path))
     assert bad.returncode == 2
     assert "c.yaml" in bad.stderr and "'1.1' is not strict SemVer" in bad.stderr and "write '1.1.0'" in bad.stderr
 
 
 def test_version_and_help() -> None:
     assert run_cli("version").stdout.strip() == "0.1.0"
-    help_text = run_cli("--help").stdout
+    help_text = invoke("--help").stdout
     assert "resolve" in help_text and "validate" in help_text

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lmos_studio.bundled import sample_designs
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.design_file import (
     design_from_text,
@@ -29,7 +30,7 @@ from lmos_studio.model import (
     TrustEdge,
     Workload,
 )
-from tests.conftest import ACME, REFERENCE, SAMPLES
+from tests.conftest import ACME, REFERENCE
 
 AGENT = """\
 apiVersion: lmos.eclipse/v1
@@ -55,7 +56,7 @@ def test_acme_sample_reads_as_a_folder() -> None:
     assert len(design.trust_edges) == 3 and len(design.routing_tests) == 4
 
 
-@pytest.mark.parametrize("sample", sorted(p for p in SAMPLES.iterdir() if p.is_dir() or p.suffix == ".yaml"))
+@pytest.mark.parametrize("sample", list(sample_designs().values()), ids=list(sample_designs()))
 def test_every_sample_round_trips(sample: Path) -> None:
     design = read_design(sample)
     again = design_from_text(design_to_yaml(design), name=design.name).design

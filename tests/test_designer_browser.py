@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +17,17 @@ LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:", "abo
 
 
 def graph_frame(page: Any, *, contains: str = "", timeout_s: float = 60) -> Any:
-    """The graph's iframe once vis-network has drawn (and, if given, shows the edge or node `contains`)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for frame in page.frames:
-            if frame.url != "about:srcdoc":
-                continue
-            try:
-                drawn = frame.evaluate("document.body && document.body.getAttribute('data-drawn')")
-                ids = (
-                    frame.evaluate(
-                        "window.lmosGraph ? window.lmosGraph.edges.getIds()"
-                        ".concat(window.lmosGraph.nodes.getIds()) : []"
-                    )
-                    if drawn
-                    else []
-                )
-            except Exception:  # the frame was replaced by a rerun while we looked
-                continue
-            if drawn == "1" and (not contains or contains in ids):
-                return frame
-        page.wait_for_timeout(200)  # (not time.sleep: Playwright only sees new frames while it runs)
-    raise AssertionError(f"graph not drawn (waiting for {contains!r})")
+    """The page once the Designer's canvas has drawn (and, if given, shows the edge or node `contains`)."""
+    page.wait_for_function(
+        """(has) => {
+            const c = window.lmosCanvas;
+            if (!c || c.nodes.length === 0) { return false; }
+            return !has || c.nodes.get(has) !== null || c.edges.get(has) !== null;
+        }""",
+        arg=contains,
+        timeout=timeout_s * 1000,
+    )
+    return page
 
 
 def settle(page: Any) -> None:
@@ -66,33 +54,29 @@ def test_graph_renders_offline_and_payload_stays_text(page: Any, start_app: Star
     dialogs: list[str] = []
     external: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on(
-        "request",
-        lambda r: external.append(r.url) if r.frame.url == "about:srcdoc" and not r.url.startswith(LOCAL) else None,
-    )
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(LOCAL) else None)
     page.goto(f"{start_app(faulty)}/designer")
     frame = graph_frame(page)
-    assert frame.locator("canvas").count() >= 1
+    assert frame.locator(".lmos-canvas canvas").count() >= 1
     node = "agent:default/billing-agent"
     where = frame.evaluate(
         """(id) => {
-        const net = window.lmosGraph.network;
+        const net = window.lmosCanvas.network;
         const p = net.canvasToDOM(net.getPositions([id])[id]);
-        const box = document.getElementById('lmos-graph').getBoundingClientRect();
+        const box = net.body.container.getBoundingClientRect();
         return {x: p.x + box.left, y: p.y + box.top};
     }""",
         node,
     )
-    frame_box = page.locator("iframe").first.bounding_box()
-    page.mouse.move(frame_box["x"] + where["x"], frame_box["y"] + where["y"])
+    page.mouse.move(where["x"], where["y"])
     tip = frame.locator(".vis-tooltip")
     tip.wait_for(state="visible", timeout=10000)
     assert PAYLOAD in tip.inner_text()  # shown as text …
     assert tip.locator("img").count() == 0  # … never as an element
-    assert frame.locator("img").count() == 0
+    assert frame.locator(".lmos-canvas img").count() == 0
     page.wait_for_timeout(500)
     assert dialogs == []
-    assert external == []  # the graph frame fetched nothing from the internet
+    assert external == []  # the page (canvas included) fetched nothing from the internet
 
 
 def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
@@ -100,7 +84,6 @@ def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
 ) -> None:
     page.goto(f"{start_app(faulty)}/designer")
     graph_frame(page)
-    page.get_by_role("tab", name="Trust edges").click()
     choose(page, "Caller", "globex-agent")
     choose(page, "Callee", "billing-agent")
     page.get_by_role("button", name="Add edge").click()

@@ -20,7 +20,7 @@ from lmos_studio.routing.evaluate import (
 from lmos_studio.routing.labelled import LabelledQuery, parse_labelled_csv, parse_seed, read_seed, seed_rows
 from lmos_studio.routing.metrics import NO_AGENT, Prediction, compute_metrics
 from lmos_studio.routing.table import channel_key
-from tests.conftest import ACME, REFERENCE
+from tests.conftest import ACME, ROUTER_BENCHMARK
 from tests.routing_fake import DESIGN, WEB, OverlapRouter, ThresholdRouter
 
 
@@ -77,6 +77,10 @@ def test_metrics_json_has_exactly_the_contract_keys() -> None:
     assert set(data) == {
         "n",
         "accuracy",
+        "in_scope_accuracy",
+        "out_of_scope_recall",
+        "false_rejects",
+        "n_out_of_scope",
         "capability_accuracy",
         "macro_f1",
         "per_agent",
@@ -103,7 +107,7 @@ def test_no_capability_column_gives_none_and_empty_set_gives_zeroes() -> None:
         ("query,who\nhi,a\n", "q.csv:1: the header has no an 'agent' column"),
         ("query,agent\nhi,a\nhello\n", "q.csv:3: 1 fields, but the header has 2"),
         ("query,agent\nhi,a\n,b\n", "q.csv:3: query: empty cell"),
-        ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: empty cell"),
+        ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: a capability without an agent"),
         ("query,agent\n", "q.csv:2: no labelled rows"),
     ],
 )
@@ -130,8 +134,8 @@ def test_seed_json_in_lmos_router_format(reference: Path) -> None:
         parse_seed("[{", source="s.json")
 
 
-def test_benchmark_csv_parses(reference: Path) -> None:
-    rows = parse_labelled_csv((reference / "lmos-router-benchmark" / "train.csv").read_bytes(), source="train")
+def test_benchmark_csv_parses() -> None:
+    rows = parse_labelled_csv((ROUTER_BENCHMARK / "train.csv").read_bytes(), source="train")
     assert len(rows) == 3000 and rows[0].capability == "change_order"
 
 
@@ -140,22 +144,43 @@ def test_evaluate_fits_each_channel_once_and_reports_progress() -> None:
         LabelledQuery("show my bill", "billing", "view-bill", "web-stable", 2),
         LabelledQuery("contract end date please", "contract", "view-contract", "web", 3),
         LabelledQuery("will it rain tomorrow", "weather", "forecast", "app-stable", 4),
-        LabelledQuery("weather for my bill", "weather", "", "web-stable", 5),
-    ]  # weather is not wired in web
+        LabelledQuery("weather for my bill", "", "", "web-stable", 5),
+    ]  # weather is not wired in web: no agent of it should answer
     router, seen = OverlapRouter(), []
     result = evaluate(DESIGN, rows, router=router, progress=lambda done, total: seen.append((done, total)))
-    assert router.fits == 2 and seen[-1] == (4, 4) and len(seen) == 4
+    assert router.fits == 2 and seen[-1] == (4, 4) and len(seen) == 2  # one batch per channel
     assert [p.agent for p in result.predictions] == ["billing", "contract", "weather", "billing"]
     assert result.metrics.accuracy == 0.75 and result.metrics.misroutes[0].line == 5
     assert result.predictions[0].evidence == ("near: show my bill",)
     assert result.predictions[1].channel == "default/web-stable"
     assert "line,query,channel" in result.to_csv() and json.loads(result.to_json())["router"] == "overlap"
     assert misroute_rows(result)[0]["routed to"] == "billing"
-    assert {"expected": "weather", "predicted": "billing", "count": 1} in confusion_cells(result)
+    assert {"expected": NO_AGENT, "predicted": "billing", "count": 1} in confusion_cells(result)
+    assert result.metrics.in_scope_accuracy == 1.0 and result.metrics.out_of_scope_recall == 0.0
     report = evaluation_report(result)  # what the Evaluate page keeps in the session: plain data only
     assert report["summary"]["accuracy"] == 0.75 and report["misroutes"] == misroute_rows(result)
     assert report["csv"] == result.to_csv() and report["contract"] == result.to_dict()
     assert json.loads(json.dumps({k: v for k, v in report.items() if k not in ("csv", "json")})) is not None
+
+
+def test_an_agent_the_channel_does_not_route_to_names_the_csv_line() -> None:
+    rows = [LabelledQuery("weather for my bill", "weather", "", "web-stable", 5)]
+    with pytest.raises(DesignFileError, match=r"^q.csv:5: agent: agent 'weather' is not an agent of channel"):
+        evaluate(DESIGN, rows, router=OverlapRouter(), source="q.csv")
+
+
+def test_out_of_scope_rows_count_as_right_when_no_agent_answers() -> None:
+    rows = [
+        prediction("A", "A"),
+        prediction("A", ""),  # a false reject
+        prediction("", ""),  # out of scope, answered none
+        prediction("", "B"),  # out of scope, answered B
+    ]
+    m = compute_metrics(rows)
+    assert m.accuracy == 0.5 and m.in_scope_accuracy == 0.5 and m.out_of_scope_recall == 0.5
+    assert m.false_rejects == 1 and m.n_out_of_scope == 2
+    assert m.labels[-1] == NO_AGENT and m.confusion[m.labels.index(NO_AGENT)] == (0, 1, 1)
+    assert m.to_dict()["misroutes"][1]["expected_agent"] is None
 
 
 def test_seed_examples_change_the_answer() -> None:
@@ -201,7 +226,7 @@ def test_acme_sample_csv_parses_and_names_known_channels() -> None:
 
 
 def test_reference_is_present() -> None:
-    assert (REFERENCE / "lmos-router-benchmark" / "train.csv").exists()
+    assert (ROUTER_BENCHMARK / "train.csv").exists()
 
 
 def test_usage_is_summed_and_a_threshold_router_is_calibrated_per_channel() -> None:

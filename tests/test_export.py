@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from lmos_studio.bundled import sample_designs
 from lmos_studio.config import get_settings
 from lmos_studio.errors import ExportError
 from lmos_studio.export import crds, kustomize
@@ -24,11 +25,7 @@ from tests.conftest import ACME, SAMPLES, run_cli
 from tests.export_helpers import FULL, documents, render
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
-SAMPLE_DESIGNS = sorted(
-    p
-    for p in SAMPLES.iterdir()
-    if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix in (".yaml", ".yml")) and p.stem != "faulty"
-)
+SAMPLE_DESIGNS = [path for name, path in sample_designs().items() if name != "faulty"]  # the bundled designs
 MARKER = "sk-test-MARKER-0123456789abcdef"
 
 

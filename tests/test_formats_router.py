@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from conftest import REFERENCE, ROUTER_BENCHMARK
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import capabilities_doc, detect, routing_spec
@@ -73,7 +73,7 @@ def test_routing_specs_import() -> None:
 
 
 def test_benchmark_routing_specs_import() -> None:
-    agents = detect.read_description_file(REFERENCE / "lmos-router-benchmark" / "agentRoutingSpecs.json")
+    agents = detect.read_description_file(ROUTER_BENCHMARK / "agentRoutingSpecs.json")
     assert len(agents) == 11
     assert sum(len(a.capabilities) for a in agents) == 27
     assert {c.version for a in agents for c in a.capabilities} == {"1.0.0"}

@@ -47,9 +47,9 @@ def test_pages_stay_small() -> None:
 LIBRARY = ROOT / "lmos_studio"
 # A module may import its own layer's modules and lower layers', never a higher layer (lowest first).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("lmos_studio", "errors", "redact", "markdown", "config", "names", "versions", "model"),
+    ("lmos_studio", "errors", "redact", "markdown", "bundled", "config", "names", "versions", "model"),
     ("formats",),
-    ("resolve", "trust", "graph", "view", "lint", "summary", "history", "synthetic"),
+    ("index", "resolve", "trust", "graph", "view", "lint", "summary", "history", "synthetic"),
     ("routing", "registry", "export"),
     ("compare", "lifecycle", "whatif", "canary"),
     ("commands", "ui"),
@@ -129,7 +129,7 @@ def test_commands_never_import_the_cli_and_every_area_is_registered() -> None:
     graph = library_graph()
     assert [m for m in graph if m.startswith("lmos_studio.commands") and "lmos_studio.cli" in graph[m]] == []
     files = {f"lmos_studio.commands.{p.stem}" for p in (LIBRARY / "commands").glob("*.py") if p.stem[0] != "_"}
-    assert {area.__name__ for area in AREAS} == files, "cli.AREAS registers exactly the command modules"
+    assert {f"lmos_studio.commands.{area}" for area in AREAS} == files, "cli.AREAS names exactly the command modules"
 
 
 def test_every_page_of_the_app_exists() -> None:

@@ -382,7 +382,7 @@ def test_labelled_queries_by_capability(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(("text", "line"), [("query,label\nx,y\n", 1), ("text,agent\nhello,\n", 2), ("", 1)])
+@pytest.mark.parametrize(("text", "line"), [("query,label\nx,y\n", 1), ("text,agent\n,billing\n", 2), ("", 1)])
 def test_bad_query_files_name_file_and_line(tmp_path: Path, text: str, line: int) -> None:
     path = tmp_path / "q.csv"
     path.write_text(text, encoding="utf-8")

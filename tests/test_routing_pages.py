@@ -34,7 +34,7 @@ def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None
     at.text_input(key="playground_query").input("I want a PDF of my last bill").run()
     assert not at.exception, at.exception
     assert [s.value for s in at.success] == [s.value for s in at.success if "billing-agent-stable" in s.value]
-    assert at.session_state["selected_agent"] == "default/billing-agent-stable"
+    assert "selected_agent" not in at.session_state  # the Designer highlights every routed channel, not one agent
     assert "agent:default/billing-agent-stable" in at.session_state["highlight"]
     assert "channel:default/acme-web-stable" in at.session_state["highlight"]
     assert at.expander[0].label == "Route on the design graph"
@@ -90,3 +90,12 @@ def test_evaluate_runs_routing_tests_and_whatif() -> None:
     assert set(channels["after"]) == {"UNRESOLVED"}
     routes = next(f for f in frames if "effect" in f.columns)
     assert "show me my bill please" in set(routes["query"])
+
+
+def test_playground_greys_the_candidates_when_no_agent_fits() -> None:
+    at = open_page("playground")
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    assert not at.exception, at.exception
+    assert not at.success and at.warning
+    assert all(w.value.startswith("No agent of this channel would answer") for w in at.warning)
+    assert "selected_agent" not in at.session_state  # nothing highlighted as the answer

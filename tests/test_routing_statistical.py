@@ -111,10 +111,15 @@ def test_empty_query_and_empty_table_route_nowhere() -> None:
     assert StatisticalRouter().fit(RoutingTable("", ())).route("hello").matches == ()
 
 
-def test_single_candidate_always_answers() -> None:
+def test_single_candidate_answers_unless_nothing_fits() -> None:
     one = RoutingTable("", (SHOP.candidates[0],))
-    best = StatisticalRouter().fit(one).route("something unrelated").best
+    fitted = StatisticalRouter().fit(one)
+    unrelated = fitted.route("something unrelated")
+    assert unrelated.no_match and unrelated.best is None and unrelated.matches[0].agent == "order-agent"
+    best = fitted.route("cancel the order please").best
     assert best is not None and best.agent == "order-agent"
+    always = StatisticalRouter().fit(RoutingTable("", (SHOP.candidates[0],), min_score=0.0))
+    assert always.route("something unrelated").best is not None  # the design's minScore 0: always answer
 
 
 def test_blend_weights_move_from_descriptions_to_examples() -> None:
@@ -180,3 +185,23 @@ def test_large_tables_use_class_centroids(monkeypatch: pytest.MonkeyPatch) -> No
     assert not isinstance(fitted.coef, np.ndarray)
     best = fitted.route("I forgot my password").best
     assert best is not None and best.capability == "recover_password"
+
+
+def test_batch_routes_like_one_by_one_and_route_fitted_dispatches() -> None:
+    from lmos_studio.routing.base import route_batch, route_fitted
+
+    fitted = StatisticalRouter().fit(SHOP)
+    queries = ["cancel my order", "", "where is my parcel", "tell me a joke", "cancel"]
+    batch = route_fitted(fitted, queries, top_k=3)
+    for query, got in zip(queries, batch, strict=True):
+        alone = fitted.route(query, top_k=3)
+        assert [(m.agent, m.capability, m.evidence) for m in got.matches] == [
+            (m.agent, m.capability, m.evidence) for m in alone.matches
+        ]
+        assert [m.score for m in got.matches] == pytest.approx([m.score for m in alone.matches], abs=1e-4)
+        assert (got.fit, got.threshold, got.no_match) == (alone.fit, alone.threshold, alone.no_match)
+    assert batch[1].matches == () and batch[1].no_match
+    assert [r.best.agent if r.best else "" for r in route_batch(StatisticalRouter(), queries[:1], SHOP)] == [
+        "order-agent"
+    ]
+    assert route_batch(StatisticalRouter(), ["x"], RoutingTable("", ()))[0].no_match

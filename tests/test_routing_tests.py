@@ -14,7 +14,7 @@ from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
 from lmos_studio.routing.regression import junit_xml, run_routing_tests
 from lmos_studio.routing.select import DEFAULT_ROUTER
-from tests.conftest import ACME, run_cli
+from tests.conftest import ACME, REFERENCE, ROUTER_BENCHMARK, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
 
 QUERIES = ACME.parent / "acme-queries.csv"
@@ -62,22 +62,48 @@ def failing_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_cli_test_exit_codes_and_junit(tmp_path: Path, failing_design: Path) -> None:
-    ok = run_cli("test", str(ACME), "--junit", str(tmp_path / "acme.xml"))
-    assert ok.returncode == 0, ok.stderr
-    assert "4/4 routing tests passed" in ok.stdout
+def test_cli_test_exit_codes_and_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        cli(capsys, "test", str(ACME), "--junit", str(tmp_path / "acme.xml")) == 0
+    )  # in-process: the model loads once
+    assert "4/4 routing tests passed" in capsys.readouterr().out
     assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
 
 
-def test_cli_route_contract() -> None:
-    result = run_cli(
-        "route", str(ACME), "--channel", "default/acme-web-stable", "--output", "json", "I want my invoice as a PDF"
+def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    args = (
+        "route",
+        str(ACME),
+        "--channel",
+        "default/acme-web-stable",
+        "--output",
+        "json",
+        "I want my invoice as a PDF",
     )
+    assert cli(capsys, *args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"channel", "router", "match", "fit", "threshold", "matches"}
+    assert data["channel"] == "default/acme-web-stable"
+    assert data["matches"][0]["agent"] == "billing-agent-stable" and data["match"] == data["matches"][0]
+    assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
+    assert 0 <= data["threshold"] <= 1 and data["fit"] >= data["threshold"]
+
+
+def test_cli_route_says_no_agent_fits_out_of_scope_with_ranked_candidates() -> None:
+    result = run_cli("route", str(ACME), "-c", "default/acme-web-stable", "-o", "json", "tell me a joke about cats")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"channel", "router", "matches"} and data["channel"] == "default/acme-web-stable"
-    assert data["matches"][0]["agent"] == "billing-agent-stable"
-    assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
+    assert data["match"] is None and len(data["matches"]) >= 2 and data["fit"] < data["threshold"]
+    table = run_cli("route", str(ACME), "-c", "default/acme-web-stable", "-o", "table", "tell me a joke about cats")
+    assert "no agent of this channel would answer" in table.stdout
+    forced = run_cli("route", str(ACME), "-c", "default/acme-web-stable", "--min-score", "0", "tell me a joke")
+    assert json.loads(forced.stdout)["match"] is not None
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1"])
+def test_cli_min_score_out_of_range_is_exit_2(value: str) -> None:
+    result = run_cli("route", str(ACME), "--min-score", value, "show my bill")
+    assert result.returncode == 2 and "--min-score is" in result.stderr and "from 0 to 1" in result.stderr
 
 
 def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
@@ -87,6 +113,10 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
     assert set(data) == {
         "n",
         "accuracy",
+        "in_scope_accuracy",
+        "out_of_scope_recall",
+        "false_rejects",
+        "n_out_of_scope",
         "capability_accuracy",
         "macro_f1",
         "per_agent",
@@ -104,7 +134,7 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
 def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     queries = tmp_path / "q.csv"
     queries.write_text("text,agent\nI fancy a new smartphone,offer-agent\n")
-    seed = ACME.parent.parent.parent / "shared" / "reference" / "lmos-router-examples" / "seed.json"
+    seed = REFERENCE / "lmos-router-examples" / "seed.json"
     design = tmp_path / "d.yaml"
     from lmos_studio.model import Agent, Capability, Design
 
@@ -121,10 +151,9 @@ def test_cli_eval_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert json.loads(capsys.readouterr().out)["accuracy"] == 1.0
 
 
-def test_cli_whatif_contract() -> None:
-    result = run_cli("whatif", str(ACME), "--remove-agent", "billing-agent-stable", "--queries", str(QUERIES))
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+def test_cli_whatif_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "whatif", str(ACME), "--remove-agent", "billing-agent-stable", "--queries", str(QUERIES)) == 0
+    data = json.loads(capsys.readouterr().out)
     assert {c["channel"]: c["after"] for c in data["channels"]} == {
         "default/acme-web-stable": "UNRESOLVED",
         "default/acme-ivr-stable": "UNRESOLVED",
@@ -135,17 +164,15 @@ def test_cli_whatif_contract() -> None:
     assert any(r["source"] == "query" for r in data["routes"])
 
 
-def test_cli_route_and_eval_on_an_agent_routing_spec_json(reference: Path, tmp_path: Path) -> None:
-    specs = reference / "lmos-router-benchmark" / "agentRoutingSpecs.json"
-    routed = run_cli("route", str(specs), "--router", "statistical", "where is my parcel, it is late")
-    assert routed.returncode == 0, routed.stderr
-    data = json.loads(routed.stdout)
+def test_cli_route_and_eval_on_an_agent_routing_spec_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    specs = ROUTER_BENCHMARK / "agentRoutingSpecs.json"
+    assert cli(capsys, "route", str(specs), "--router", "statistical", "where is my parcel, it is late") == 0
+    data = json.loads(capsys.readouterr().out)
     assert data["channel"] == "" and data["matches"][0]["agent"].endswith("-agent")
     queries = tmp_path / "q.csv"
     queries.write_text("instruction,agent,intent,channel\nI want my money back,refund-agent,get_refund,any\n")
-    evaluated = run_cli("eval", str(specs), str(queries), "--router", "statistical")  # no Channels: all agents
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout)["n"] == 1
+    assert cli(capsys, "eval", str(specs), str(queries), "--router", "statistical") == 0  # no Channels: all agents
+    assert json.loads(capsys.readouterr().out)["n"] == 1
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
@@ -194,3 +221,33 @@ def test_cli_table_outputs(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(capsys, "whatif", str(ACME), "--disable-agent", "weather-agent", "-o", "table") == 0
     assert "lmos-demo/acme-web-stable" in capsys.readouterr().out
     assert routing_commands.DEFAULT_ROUTER == DEFAULT_ROUTER
+
+
+def test_cli_eval_scores_out_of_scope_rows_and_refuses_unknown_agents(tmp_path: Path) -> None:
+    queries = tmp_path / "q.csv"
+    queries.write_text("query,agent\nshow my bill,billing-agent-stable\ntell me a joke about cats,\n")
+    result = run_cli("eval", str(ACME), str(queries), "-c", "default/acme-web-stable", "-r", "statistical")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["n_out_of_scope"] == 1 and data["out_of_scope_recall"] == 1.0 and data["false_rejects"] == 0
+    assert data["in_scope_accuracy"] == 1.0 and "(none)" in data["confusion"]["labels"]
+    queries.write_text("query,agent\nshow my bill,billing-agent-stable\nwhat's on,weather-agent\n")
+    bad = run_cli("eval", str(ACME), str(queries), "-c", "default/acme-web-stable", "-r", "statistical")
+    assert bad.returncode == 2 and f"{queries}:3: agent: agent 'weather-agent' is not an agent" in bad.stderr
+    out_of_range = run_cli("eval", str(ACME), str(queries), "--min-score", "2")
+    assert out_of_range.returncode == 2 and "--min-score is 2.0" in out_of_range.stderr
+
+
+def test_a_routing_test_can_expect_no_agent() -> None:
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.routing.statistical import StatisticalRouter
+
+    design = read_design(ACME).replace(
+        routing_tests=(
+            RoutingTest(query="tell me a joke about cats", channel="acme-web-stable", name="out of scope"),
+            RoutingTest(query="show my bill", channel="acme-web-stable", name="in scope"),
+        )
+    )
+    outcomes = run_routing_tests(design, router=StatisticalRouter())
+    assert [o.passed for o in outcomes] == [True, False]
+    assert outcomes[1].message.startswith("expected no agent, routed to billing-agent-stable")

@@ -5,15 +5,16 @@ Command modules and `cli.py` import these from here; no command imports `cli`.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from lmos_studio.formats import yamlio
-from lmos_studio.formats.design_file import LoadResult, load_design
+if TYPE_CHECKING:  # imported when used: `lmos-studio version` and `samples` never load the design readers
+    from lmos_studio.formats.design_file import LoadResult
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
 
@@ -29,6 +30,8 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
 
 def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
     """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
+    from lmos_studio.formats import yamlio
+
     if output == "json":
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif output == "yaml":
@@ -41,7 +44,10 @@ def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None
 
 def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
     """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
+    from lmos_studio.formats.design_file import load_design
+
     result = load_design(paths)
+    gc.freeze()  # the design lives until the command exits: spare the collector re-walking it (large designs)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if namespace:

@@ -21,11 +21,12 @@ def lint(paths: Paths, output: Annotated[str, typer.Option("--output", "-o", hel
     JSON: {"findings": [{"code", "severity", "objects", "message", "fix"}]}. Exit 0 when no finding is an
     error, 1 when one is, 2 on invalid input.
     """
-    from lmos_studio.lint import finding_rows, has_errors, lint_design  # scikit-learn: only when linting
+    from lmos_studio.lint import finding_rows, has_errors  # scikit-learn: only when linting
+    from lmos_studio.routing.confusion import lint_with_routing
 
     if output not in ("json", "table"):
         fail(f"--output {output!r} is not supported here; use json or table")
-    findings = lint_design(load(paths).design)
+    findings = lint_with_routing(load(paths).design)
 
     def table() -> str:
         rows = [[r["severity"], r["code"], r["objects"], r["message"], r["fix"]] for r in finding_rows(findings)]
@@ -40,9 +41,21 @@ def graph(
     path: Annotated[Path, typer.Argument(help="A design file or folder.")],
     html: Annotated[Path | None, typer.Option("--html", help="Write the interactive graph here.")] = None,
     dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="HTML: every agent, even above 150 nodes (default: clusters collapsed).")
+    ] = False,
+    expand: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expand", help="HTML: show the agents of this group or channel (repeatable; a name or node id)."
+        ),
+    ] = None,
 ) -> None:
-    """Write the Designer's graph of a design as offline HTML and/or DOT (DOT on stdout without options)."""
-    from lmos_studio.graph import build_graph, layout, to_dot
+    """Write the Designer's graph of a design as offline HTML and/or DOT (DOT on stdout without options).
+
+    Above 150 nodes the HTML opens with groups and channels collapsed into nodes with counts (the file stays
+    small); --expand shows some clusters' agents, --full all of them. DOT is always complete."""
+    from lmos_studio.graph import build_graph, cluster_ids, level_of_detail, place, saved_positions, to_dot
     from lmos_studio.view import render_html
 
     design = load([path]).design
@@ -51,7 +64,10 @@ def graph(
         typer.echo(to_dot(network), nl=False)
         return
     if html is not None:
-        _write(html, render_html(network, positions=layout(network), title=design.name))
+        positions = place(network, saved_positions(design.layout))
+        wanted = cluster_ids(network, expand) if expand else None
+        shown, positions = level_of_detail(network, positions, wanted, full=full)
+        _write(html, render_html(shown, positions=positions, title=design.name))
     if dot is not None:
         _write(dot, to_dot(network))
 

@@ -1,8 +1,9 @@
 """`lmos-studio route | eval | test | whatif`: routing from a shell, with a stable JSON contract for CI.
 
-route  → {"channel", "router", "matches": [{"agent", "capability", "score", "evidence"}]}
-eval   → {"n", "accuracy", "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes",
-          "latency_ms"}
+route  → {"channel", "router", "match": {"agent", "capability", "score", "evidence"} | null, "fit", "threshold",
+          "matches": [{"agent", "capability", "score", "evidence"}]}   (ranked candidates, even when no match)
+eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_rejects", "n_out_of_scope",
+          "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms"}
 test   → exit 1 when any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route
 """
@@ -29,6 +30,14 @@ DEFAULT_ROUTER = "auto"
 PathArg = Annotated[Path, typer.Argument(help="A design (file or folder), LMOS YAML, or AgentRoutingSpec JSON.")]
 RouterOpt = Annotated[str, typer.Option("--router", "-r", help="statistical, embedding, llm, hybrid or auto.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
+MinScoreOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-score",
+        help="No agent answers below this fit (0–1; default: the design's routing.minScore, else the "
+        "router's threshold from the design's examples).",
+    ),
+]
 ChannelOpt = Annotated[
     str | None, typer.Option("--channel", "-c", help="Channel key (ns/name), name, or channel label when unambiguous.")
 ]
@@ -62,24 +71,53 @@ def route(
     router: RouterOpt = DEFAULT_ROUTER,
     output: OutputOpt = "json",
     top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5,
+    min_score: MinScoreOpt = None,
 ) -> None:
-    """Route one query in one channel: the ranked agents and capabilities, with scores and evidence."""
+    """Route one query in one channel: the answering agent and capability (or none), the ranked candidates
+    with scores and evidence."""
+    from lmos_studio.routing.base import check_threshold
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.table import channel_key, routing_table
 
     if not query.strip():
         fail("the query is empty; pass the customer message as the last argument")
+    if min_score is not None:
+        check_threshold(min_score)
     design = load_routing_design([path])
     key = channel_key(design, channel or "")
-    fitted = get_router(router).fit(routing_table(design, key))
-    result = fitted.route(query, top_k=top_k)
+    chosen = get_router(router)
+    fitted = chosen.fit(routing_table(design, key))
+    _say_fallback(chosen)
+    result = fitted.route(query, top_k=top_k).with_threshold(min_score)
     matches = [
         {"agent": m.agent, "capability": m.capability, "score": m.score, "evidence": list(m.evidence)}
         for m in result.matches
     ]
-    data = {"channel": key, "router": result.router or router, "matches": matches}
+    data = {
+        "channel": key,
+        "router": result.router or router,
+        "match": None if result.no_match else matches[0],
+        "fit": result.fit,
+        "threshold": result.threshold,
+        "matches": matches,
+    }
     headers = ["#", "AGENT", "CAPABILITY", "SCORE", "EVIDENCE"]
-    emit(data, output, lambda: render_table(headers, _match_rows(matches)))
+
+    def table() -> str:
+        rows = render_table(headers, _match_rows(matches))
+        if not result.no_match:
+            return rows
+        why = f" (fit {result.fit:.2f} < threshold {result.threshold:.2f})" if result.threshold is not None else ""
+        return f"no agent of this channel would answer{why}; nearest candidates:\n\n{rows}"
+
+    emit(data, output, table)
+
+
+def _say_fallback(router: Any) -> None:
+    """`auto` fell back to the statistical router: say why on stderr (stdout stays the contract)."""
+    note = getattr(router, "note", "")
+    if note:
+        typer.echo(f"note: {note}", err=True)
 
 
 def _metric(value: float | None) -> str:
@@ -100,26 +138,35 @@ def eval_command(
     calibrate: Annotated[
         bool, typer.Option("--calibrate", help="Calibrate a hybrid router's threshold on QUERIES first.")
     ] = False,
+    min_score: MinScoreOpt = None,
 ) -> None:
-    """Evaluate a router on a labelled query set: accuracy, per-agent P/R/F1, confusion, misroutes, latency.
+    """Evaluate a router on a labelled query set: accuracy (in and out of scope), per-agent P/R/F1,
+    confusion, misroutes, latency.
 
-    --channel is the channel of rows that do not name one (default: all agents).
+    --channel is the channel of rows that do not name one (default: all agents). A row with an empty agent
+    cell is out of scope: the right answer is "no agent".
     """
+    from lmos_studio.routing.base import check_threshold
     from lmos_studio.routing.evaluate import evaluate, get_router
     from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
 
+    if min_score is not None:
+        check_threshold(min_score)
     design = load_routing_design([path])
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
+    chosen = get_router(router)
     result = evaluate(
         design,
         rows,
-        router=get_router(router),
+        router=chosen,
         seed=seeds,
         channel=channel or "",
         source=str(queries),
         calibrate=calibrate,
+        min_score=min_score,
     )
+    _say_fallback(chosen)
     for key, calibration in result.calibrations.items():
         typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()
@@ -127,9 +174,10 @@ def eval_command(
     def table() -> str:
         m = result.metrics
         head = (
-            f"router {result.router} · n {m.n} · accuracy {_metric(m.accuracy)} · capability accuracy "
-            f"{_metric(m.capability_accuracy)} · macro F1 {_metric(m.macro_f1)} · p50 "
-            f"{m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n"
+            f"router {result.router} · n {m.n} · accuracy {_metric(m.accuracy)} · in scope "
+            f"{_metric(m.in_scope_accuracy)} · out-of-scope recall {_metric(m.out_of_scope_recall)} · false "
+            f"rejects {m.false_rejects} · capability accuracy {_metric(m.capability_accuracy)} · macro F1 "
+            f"{_metric(m.macro_f1)} · p50 {m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n"
         )
         rows_ = [[a, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", s.support] for a, s in m.per_agent.items()]
         return head + render_table(["AGENT", "PRECISION", "RECALL", "F1", "SUPPORT"], rows_)
@@ -150,6 +198,7 @@ def test_command(
     design = load_routing_design(paths)
     chosen = get_router(router)
     outcomes = run_routing_tests(design, router=chosen)
+    _say_fallback(chosen)
     if junit is not None:
         yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
     rows = [

@@ -3,13 +3,22 @@
 A `RoutingTable` lists what a router may answer with: the (agent, capability) pairs the operator wired
 into a channel (or, for a design without Channels, every agent's capabilities). Routers are fitted on a
 table and then answer queries with ranked `Match`es that carry a score and the evidence for it.
+
+"No agent fits" is an answer: a `RouteResult` carries `fit`, how close the query is to anything the channel
+handles (each router documents what it is: a cosine similarity for the offline routers, the model's
+confidence for the LLM), and the `threshold` it is held to. Below it, `best` is None and `matches` are
+still the ranked candidates, shown greyed. A threshold comes, in order, from the call (`--min-score`), the
+design (`StudioDesign` `spec.routing.minScore`, carried by the table) or the router's default, chosen from
+the design's own examples (see `no_match_threshold`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+from lmos_studio.errors import RoutingError
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class RoutingTable:
 
     channel: str
     candidates: tuple[Candidate, ...]
+    min_score: float | None = None  # the design's no-match threshold (None: the router's default)
+    vocabulary: tuple[tuple[str, ...], ...] = ()  # the design's synonym groups (offline routers)
 
     @property
     def agents(self) -> tuple[str, ...]:
@@ -54,10 +65,31 @@ class RouteResult:
     matches: tuple[Match, ...]
     latency_ms: float = 0.0
     usage: dict[str, Any] = field(default_factory=dict)  # tokens / cost for LLM routers
+    fit: float | None = None  # how close the query is to the channel (None: the router does not say)
+    threshold: float | None = None  # below it no agent answers (None: always answer)
+
+    @property
+    def no_match(self) -> bool:
+        """True when no agent of the channel would answer (no candidates, or `fit` below `threshold`)."""
+        if not self.matches:
+            return True
+        return self.threshold is not None and self.fit is not None and self.fit < self.threshold
 
     @property
     def best(self) -> Match | None:
-        return self.matches[0] if self.matches else None
+        """The answering match, or None when no agent fits (`matches` may still list candidates)."""
+        return None if self.no_match else self.matches[0]
+
+    def with_threshold(self, threshold: float | None) -> RouteResult:
+        """This answer held to another threshold (a per-call `--min-score`); None keeps the router's."""
+        return self if threshold is None else replace(self, threshold=threshold)
+
+
+def check_threshold(value: float, *, what: str = "--min-score") -> float:
+    """A no-match threshold must be a number in [0, 1]; else a RoutingError saying so."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise RoutingError(f"{what} is {value!r}; it must be a number from 0 to 1 (a similarity)")
+    return float(value)
 
 
 class FittedRouter(Protocol):
@@ -78,6 +110,16 @@ class Router(Protocol):
         ...
 
 
+def route_fitted(fitted: FittedRouter, queries: Sequence[str], *, top_k: int = 1) -> list[RouteResult]:
+    """Every query's answer from a fitted router, in order: its vectorised `route_batch` when it has one
+    (offline routers: one encoder call and matrix products per chunk), else query by query (LLM)."""
+    batch = getattr(fitted, "route_batch", None)
+    if batch is not None:
+        results: list[RouteResult] = batch(list(queries), top_k=top_k)
+        return results
+    return [fitted.route(query, top_k=top_k) for query in queries]
+
+
 def route_batch(router: Router, queries: Sequence[str], table: RoutingTable, *, top_k: int = 1) -> list[RouteResult]:
     """Every query's answer in one table, in order: the one path for routing a list of queries.
 
@@ -85,5 +127,4 @@ def route_batch(router: Router, queries: Sequence[str], table: RoutingTable, *, 
     """
     if not table.candidates:
         return [RouteResult(router=router.name, matches=()) for _ in queries]
-    fitted = router.fit(table)
-    return [fitted.route(query, top_k=top_k) for query in queries]
+    return route_fitted(router.fit(table), queries, top_k=top_k)

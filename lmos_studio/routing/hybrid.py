@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LlmReplyError
-from lmos_studio.routing.base import FittedRouter, Match, Router, RouteResult, RoutingTable
+from lmos_studio.routing.base import FittedRouter, Match, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.llm import FittedLlm, LlmRouter
 
 SHORTLIST = 3  # fast-router candidates the LLM chooses among
@@ -42,8 +42,9 @@ def calibrate_threshold(
     answers almost everything). Calibrate on queries that are not also seed examples, or it is optimistic.
     """
     scored = []
-    for query, agent in labelled:
-        best = fast.route(query, top_k=1).best
+    results = route_fitted(fast, [query for query, _ in labelled])
+    for (_, agent), result in zip(labelled, results, strict=True):
+        best = result.best
         scored.append((best.score if best else 0.0, best is not None and best.agent == agent))
     scored.sort(key=lambda s: -s[0])
     threshold, precision, coverage = 1.0, 1.0, 0.0
@@ -87,13 +88,15 @@ class FittedHybrid:
         start = time.perf_counter()
         fast = self.fast.route(query, top_k=max(top_k, SHORTLIST))
         usage = {"threshold": self.threshold, "fast_router": fast.router}
-        if fast.best is None or fast.best.score >= self.threshold:
+        if not fast.matches or (fast.best is not None and fast.best.score >= self.threshold):
             return RouteResult(
                 router=self.name,
                 matches=fast.matches[:top_k],
                 usage=usage | {"track": "fast"},
                 latency_ms=(time.perf_counter() - start) * 1000,
-            )
+                fit=fast.fit,
+                threshold=fast.threshold,
+            )  # below the fast router's no-match threshold, the LLM decides (it may say no agent fits)
         shortlist = [m.agent for m in fast.matches[:SHORTLIST]]
         try:
             decided = self.llm.route(query, among=shortlist)
@@ -106,11 +109,23 @@ class FittedHybrid:
                 matches=matches,
                 usage=usage | {"track": "fast (LLM failed)"},
                 latency_ms=(time.perf_counter() - start) * 1000,
+                fit=fast.fit,
+                threshold=fast.threshold,
+            )
+        if not decided.matches:  # the LLM says no agent fits: the fast candidates stay listed, greyed
+            return RouteResult(
+                router=self.name,
+                matches=fast.matches[:top_k],
+                usage=usage | decided.usage | {"track": "llm"},
+                latency_ms=(time.perf_counter() - start) * 1000,
+                fit=0.0,
+                threshold=1.0,
             )
         chosen = decided.matches[0]
+        fast_score = fast.matches[0].score
         note = (
-            f"decided by the LLM among {', '.join(shortlist)} (fast score {fast.best.score:.2f} < "
-            f"threshold {self.threshold:.2f})"
+            f"decided by the LLM among {', '.join(shortlist)} (fast score {fast_score:.2f} < "
+            f"threshold {self.threshold:.2f}{'' if fast.best else ', or no fast match'})"
         )
         rest = tuple(m for m in fast.matches if m.agent != chosen.agent)
         matches = (Match(chosen.agent, chosen.capability, chosen.score, (note, *chosen.evidence)), *rest)

@@ -1,7 +1,8 @@
 """Labelled query sets and seed examples: read from CSV (or lmos-router's seed JSON) with clear errors.
 
 A labelled CSV has a text column (`instruction`, `query` or `text`), `agent`, optionally `capability`
-(or `intent`) and `channel`. Seed files add examples to agents before fitting, as lmos-router seeds its
+(or `intent`) and `channel`. An empty `agent` cell means "no agent of this channel should answer" (an
+out-of-scope query). Seed files add examples to agents before fitting, as lmos-router seeds its
 vector store; they are CSVs of the same shape or JSON lists of `{text, agentName}` /
 `{text, agent, capability}`.
 No routing happens here.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmos_studio.config import PACKAGE_ROOT, SAMPLES_DIR
+from lmos_studio.config import SAMPLES_DIR
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import jsonio
 
@@ -24,7 +25,7 @@ TEXT_COLUMNS = ("instruction", "query", "text")  # first present wins (the lmos-
 CAPABILITY_COLUMNS = ("capability", "intent")
 MAX_LABELLED_BYTES = 50 * 2**20  # a labelled set larger than this is refused (hostile or wrong file)
 MAX_TEXT_CHARS = 10_000  # one query longer than this is not a chat message
-BENCHMARK_TRAIN = PACKAGE_ROOT.parent / "shared" / "reference" / "lmos-router-benchmark" / "train.csv"
+BENCHMARK_TRAIN = SAMPLES_DIR / "lmos-router-benchmark" / "train.csv"  # README.md there: source and licence
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,20 @@ def _labelled_row(
             line=line,
         )
     text_col, agent_col, cap_col, channel_col = cols
-    for col in (text_col, agent_col):
-        if not row[col].strip():
-            raise DesignFileError(
-                "empty cell; every row needs a query and an agent", path=source, line=line, field=header[col].strip()
-            )
+    if not row[text_col].strip():
+        raise DesignFileError(
+            "empty cell; every row needs a query (an empty agent cell means: no agent should answer)",
+            path=source,
+            line=line,
+            field=header[text_col].strip(),
+        )
+    if not row[agent_col].strip() and cap_col is not None and row[cap_col].strip():
+        raise DesignFileError(
+            "a capability without an agent; name the agent, or leave both empty for a query no agent should answer",
+            path=source,
+            line=line,
+            field=header[agent_col].strip(),
+        )
     if len(row[text_col]) > MAX_TEXT_CHARS:
         raise DesignFileError(
             f"query of {len(row[text_col])} characters; at most {MAX_TEXT_CHARS}",
@@ -172,7 +182,13 @@ def parse_seed(data: bytes | str, *, source: str = "<upload>") -> list[LabelledQ
     text = _decode(data, source)
     if text.lstrip().startswith("["):
         return _seed_json(text, source)
-    return parse_labelled_csv(text, source=source)
+    rows = parse_labelled_csv(text, source=source)
+    for row in rows:
+        if not row.agent:
+            raise DesignFileError(
+                "empty agent cell; every seed example teaches an agent", path=source, line=row.line, field="agent"
+            )
+    return rows
 
 
 def read_seed(path: str | Path) -> list[LabelledQuery]:
@@ -186,7 +202,7 @@ def seed_rows(seed: Sequence[LabelledQuery]) -> tuple[SeedRow, ...]:
 
 
 def sample_labelled_sets() -> dict[str, Path]:
-    """Labelled sets shipped in sample_networks/ (*.csv), plus lmos-router's train.csv when it is present."""
+    """Labelled sets shipped in sample_networks/ (*.csv), plus the lmos-router benchmark's train.csv."""
     sets = {path.name: path for path in sorted(SAMPLES_DIR.glob("*.csv"))}
     if BENCHMARK_TRAIN.is_file():
         sets["lmos-router benchmark train.csv (3 000 rows)"] = BENCHMARK_TRAIN

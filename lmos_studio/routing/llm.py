@@ -2,7 +2,8 @@
 
 The prompt lists the table's agents and capabilities (as lmos-router's agent list does); the reply must be
 one JSON object `{"agent", "capability", "confidence", "reason"}` and is parsed strictly: anything else,
-an unknown agent or capability, or a refusal is an `LlmReplyError` quoting the reply's start.
+an unknown agent or capability, or a refusal is an `LlmReplyError` quoting the reply's start. `"agent": null`
+is the model's "no agent fits"; its `fit` is the model's confidence, held to the design's `minScore` if set.
 Time-outs are bounded; 429 and 5xx answers are retried with back-off by the `openai` client.
 """
 
@@ -76,8 +77,9 @@ def agents_json(table: RoutingTable, agents: Sequence[str] | None = None) -> str
 _FENCE = re.compile(r"^\s*(?:<answer>)?\s*```(?:json)?\s*(.*?)\s*```\s*(?:</answer>)?\s*$", re.S)
 
 
-def parse_reply(reply: str | None, table: RoutingTable, *, agents: Sequence[str] | None = None) -> Match:
-    """The match a reply names; `LlmReplyError` for anything but a known agent (+ its capability)."""
+def parse_reply(reply: str | None, table: RoutingTable, *, agents: Sequence[str] | None = None) -> Match | None:
+    """The match a reply names, None when the model says no agent fits (`"agent": null`); `LlmReplyError`
+    for anything but a known agent (+ its capability) or null."""
     quoted = repr((reply or "")[:REPLY_QUOTE_CHARS])
     if not reply or not reply.strip():
         raise LlmReplyError("the model answered with an empty reply", router="llm")
@@ -89,8 +91,10 @@ def parse_reply(reply: str | None, table: RoutingTable, *, agents: Sequence[str]
     if not isinstance(answer, dict):
         raise LlmReplyError(f"the model's reply is not a JSON object: {quoted}", router="llm")
     agent = answer.get("agent", answer.get("agentName"))  # lmos-router's key is accepted as well
+    if agent is None and ("agent" in answer or "agentName" in answer):
+        return None  # the model says no agent fits: an answer, not an error
     if agent is None:
-        raise LlmReplyError(f"the model chose no agent: {quoted}", router="llm")
+        raise LlmReplyError(f"the model's reply names no agent: {quoted}", router="llm")
     allowed = [c for c in table.candidates if agents is None or c.agent in agents]
     if not isinstance(agent, str) or agent not in {c.agent for c in allowed}:
         raise LlmReplyError(f"the model named an unknown agent {agent!r}: {quoted}", router="llm")
@@ -137,7 +141,12 @@ class FittedLlm:
         match = parse_reply(choice.message.content if choice else None, self.table, agents=among)
         usage = self._usage(completion)
         return RouteResult(
-            router=self.name, matches=(match,), latency_ms=(time.perf_counter() - start) * 1000, usage=usage
+            router=self.name,
+            matches=(match,) if match else (),
+            latency_ms=(time.perf_counter() - start) * 1000,
+            usage=usage,
+            fit=match.score if match else 0.0,  # the model's confidence; null agent = no agent fits
+            threshold=self.table.min_score,
         )
 
     def _usage(self, completion: Any) -> dict[str, Any]:

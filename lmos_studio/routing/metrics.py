@@ -1,7 +1,10 @@
 """Routing metrics over predictions: accuracy, per-agent precision/recall/F1, confusion, latency percentiles.
 
 Computed with scikit-learn (the same definitions lmos-router's benchmark notebook uses, `zero_division=0`).
-"No agent" predictions count as wrong and appear as the NO_AGENT column of the confusion matrix.
+"No agent" is an answer: a row labelled with no agent (an empty `agent` cell: out of scope) is right when the
+router answers none. `accuracy` counts every row; `in_scope_accuracy` the rows that name an agent;
+`out_of_scope_recall` is the share of out-of-scope rows answered none; `false_rejects` counts in-scope rows
+answered none. NO_AGENT is the confusion matrix's row and column for "none".
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ class Prediction:
 
     @property
     def correct(self) -> bool:
-        return self.agent == self.expected_agent
+        return self.agent == self.expected_agent  # "" == "": out of scope, answered none
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.expected_agent)
 
     @property
     def capability_correct(self) -> bool:
@@ -62,12 +69,20 @@ class Metrics:
     misroutes: tuple[Prediction, ...] = field(default=())
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
+    in_scope_accuracy: float | None = None  # None when no row names an agent
+    out_of_scope_recall: float | None = None  # None when no row is out of scope
+    false_rejects: int = 0  # in-scope rows answered "no agent"
+    n_out_of_scope: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The `lmos-studio eval` JSON contract."""
         return {
             "n": self.n,
             "accuracy": self.accuracy,
+            "in_scope_accuracy": self.in_scope_accuracy,
+            "out_of_scope_recall": self.out_of_scope_recall,
+            "false_rejects": self.false_rejects,
+            "n_out_of_scope": self.n_out_of_scope,
             "capability_accuracy": self.capability_accuracy,
             "macro_f1": self.macro_f1,
             "per_agent": {
@@ -85,7 +100,7 @@ def misroute_dict(p: Prediction) -> dict[str, Any]:
         "line": p.line,
         "query": p.text,
         "channel": p.channel,
-        "expected_agent": p.expected_agent,
+        "expected_agent": p.expected_agent or None,
         "expected_capability": p.expected_capability,
         "agent": p.agent or None,
         "capability": p.capability or None,
@@ -95,8 +110,8 @@ def misroute_dict(p: Prediction) -> dict[str, Any]:
 
 
 def _labels(expected: Sequence[str], predicted: Sequence[str]) -> tuple[str, ...]:
-    agents = sorted(set(expected) | (set(predicted) - {NO_AGENT}))
-    return tuple(agents + ([NO_AGENT] if NO_AGENT in predicted else []))
+    agents = sorted((set(expected) | set(predicted)) - {NO_AGENT})
+    return tuple(agents + ([NO_AGENT] if NO_AGENT in predicted or NO_AGENT in expected else []))
 
 
 def _confusion(
@@ -114,7 +129,7 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Metrics:
     """Every figure of an evaluation; macro F1 averages the agents that occur in the labels (support > 0)."""
     if not predictions:
         return Metrics(n=0, accuracy=0.0, capability_accuracy=None, macro_f1=0.0, per_agent={}, labels=(), confusion=())
-    expected = [p.expected_agent for p in predictions]
+    expected = [p.expected_agent or NO_AGENT for p in predictions]
     predicted = [p.agent or NO_AGENT for p in predictions]
     labels = _labels(expected, predicted)
     agents = [a for a in labels if a != NO_AGENT]
@@ -125,18 +140,24 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Metrics:
         a: AgentScore(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
         for i, a in enumerate(agents)
     }
-    true_agents = sorted(set(expected))
+    true_agents = sorted(set(expected) - {NO_AGENT})
     with_caps = [p for p in predictions if p.expected_capability]
+    in_scope = [p for p in predictions if p.in_scope]
+    out_of_scope = [p for p in predictions if not p.in_scope]
     latencies = np.array([p.latency_ms for p in predictions], dtype=float)
     return Metrics(
         n=len(predictions),
         accuracy=sum(p.correct for p in predictions) / len(predictions),
         capability_accuracy=(sum(p.capability_correct for p in with_caps) / len(with_caps)) if with_caps else None,
-        macro_f1=float(np.mean([per_agent[a].f1 for a in true_agents])),
+        macro_f1=float(np.mean([per_agent[a].f1 for a in true_agents])) if true_agents else 0.0,
         per_agent=per_agent,
         labels=labels,
         confusion=_confusion(expected, predicted, labels),
         misroutes=tuple(p for p in predictions if not p.correct),
         latency_p50_ms=float(np.percentile(latencies, 50)),
         latency_p95_ms=float(np.percentile(latencies, 95)),
+        in_scope_accuracy=(sum(p.correct for p in in_scope) / len(in_scope)) if in_scope else None,
+        out_of_scope_recall=(sum(not p.agent for p in out_of_scope) / len(out_of_scope)) if out_of_scope else None,
+        false_rejects=sum(not p.agent for p in in_scope),
+        n_out_of_scope=len(out_of_scope),
     )

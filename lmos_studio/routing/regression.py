@@ -1,7 +1,8 @@
 """Run the routing tests a design keeps (query → expected agent in a channel) and write JUnit XML for CI.
 
-Each channel is fitted once per run; a test whose channel cannot be found fails with that reason (it does
-not stop the other tests). XML is built with xml.etree, so test text is escaped.
+Each channel is fitted once per run and its tests routed as one batch; a test whose channel cannot be found
+fails with that reason (it does not stop the other tests). A test with no `expect_agent` expects "no agent
+fits". XML is built with xml.etree, so test text is escaped.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Any
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.redact import redact_text
-from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
-from lmos_studio.routing.evaluate import route_timed
+from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.table import channel_key, routing_table
 
 FitTable = Callable[[RoutingTable], FittedRouter]
@@ -54,7 +54,7 @@ class TestOutcome:
         if self.passed:
             return ""
         cap = self.test.expect_capability
-        want = self.test.expect_agent + (f"/{cap}" if cap else "")
+        want = (self.test.expect_agent + (f"/{cap}" if cap else "")) or "no agent"
         got = (self.agent + (f"/{self.capability}" if self.capability else "")) if self.agent else "no agent"
         return f"expected {want}, routed to {got}"
 
@@ -81,32 +81,49 @@ def routing_test_name(test: RoutingTest) -> str:
 def run_routing_tests(
     design: Design, *, router: Router, tests: Sequence[RoutingTest] | None = None, fit: FitTable | None = None
 ) -> list[TestOutcome]:
-    """Route every test's query in its channel; `fit` may reuse fitted routers (default `router.fit`)."""
-    fitted: dict[str, FittedRouter] = {}
-    outcomes = []
-    for test in design.routing_tests if tests is None else tests:
+    """Route every test's query in its channel, one batch per channel; `fit` may reuse fitted routers
+    (default `router.fit`)."""
+    chosen = list(design.routing_tests if tests is None else tests)
+    outcomes: dict[int, TestOutcome] = {}
+    by_channel: dict[str, list[int]] = {}
+    for index, test in enumerate(chosen):
         try:
-            key = channel_key(design, test.channel)
-            if key not in fitted:
-                table = routing_table(design, key)
-                fitted[key] = fit(table) if fit else router.fit(table)
-            result, elapsed = route_timed(fitted[key], test.query)
+            by_channel.setdefault(channel_key(design, test.channel), []).append(index)
         except RoutingError as exc:
-            outcomes.append(TestOutcome(test, test.channel, "", "", 0.0, (), 0.0, error=str(exc)))
+            outcomes[index] = TestOutcome(test, test.channel, "", "", 0.0, (), 0.0, error=str(exc))
+    for key, indices in by_channel.items():
+        try:
+            table = routing_table(design, key)
+            fitted = fit(table) if fit else router.fit(table)
+            results = route_fitted(fitted, [chosen[i].query for i in indices])
+        except RoutingError as exc:
+            for i in indices:
+                outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
             continue
-        best = result.best
-        outcomes.append(
-            TestOutcome(
-                test,
+        for i, result in zip(indices, results, strict=True):
+            best = result.best
+            outcomes[i] = TestOutcome(
+                chosen[i],
                 key,
                 best.agent if best else "",
                 best.capability if best else "",
                 best.score if best else 0.0,
-                best.evidence if best else (),
-                result.latency_ms or elapsed,
+                best.evidence if best else _rejected(result),
+                result.latency_ms,
             )
-        )
-    return outcomes
+    return [outcomes[i] for i in range(len(chosen))]
+
+
+def _rejected(result: RouteResult) -> tuple[str, ...]:
+    if not result.matches:
+        return ()
+    nearest = ", ".join(m.agent for m in result.matches[:3])
+    fit = (
+        f"fit {result.fit:.2f} < threshold {result.threshold:.2f}; "
+        if result.fit is not None and result.threshold is not None
+        else ""
+    )
+    return (f"no agent fits ({fit}nearest: {nearest})",)
 
 
 def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router: str = "") -> str:
@@ -159,7 +176,7 @@ def outcome_rows(outcomes: Sequence[TestOutcome]) -> list[dict[str, str]]:
             "result": "PASS" if o.passed else "FAIL",
             "name": o.name,
             "channel": o.channel,
-            "routed to": o.agent,
+            "routed to": o.agent or "(none)",
             "capability": o.capability,
             "message": o.message,
         }

@@ -83,6 +83,8 @@ def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ())
                 for c in table.candidates
             ],
             [list(row) for row in seed],
+            table.min_score,
+            [list(group) for group in table.vocabulary],
         ],
         ensure_ascii=False,
     )

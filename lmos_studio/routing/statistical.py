@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,8 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import normalize, surface_forms, synonym_variant, word_features
+from lmos_studio.routing.text import Lexicon, lexicon_for, normalize
+from lmos_studio.routing.threshold import LOO_MAX, no_match_threshold
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
@@ -45,6 +47,7 @@ ZERO_SHOT_SVM = 0.3  # without examples, weight of the SVM trained on descriptio
 ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine similarities
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
+BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples similarity matrix)
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
 
@@ -108,7 +111,11 @@ class SparseEncoder:
 
 @dataclass
 class FittedStatistical:
-    """The statistical router fitted on one routing table."""
+    """The statistical router fitted on one routing table.
+
+    Its `fit` for "no agent fits" is the TF-IDF cosine (stemmed words, bigrams and lexicon concepts, no char
+    n-grams) between the query and the nearest example or description of the channel, in [0, 1].
+    """
 
     data: TrainingSet
     encoder: SparseEncoder
@@ -121,37 +128,66 @@ class FittedStatistical:
     descriptions_by_feature: sp.csr_matrix  # (zero-shot features × classes)
     weights: tuple[float, float, float]
     agent_terms: dict[str, dict[str, int]]  # per agent, its terms → rank (0 = most distinctive)
+    lexicon: Lexicon
+    fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
+    fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
+    threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     name: str = "statistical"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, similarity of the query to every example)."""
-        n = len(self.data.classes)
+        scores, sims, _ = self.score_batch([query])
+        return scores[0], sims[0]
+
+    def score_batch(
+        self, queries: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """For a list of queries at once: (class probabilities q×classes, similarity to examples q×examples,
+        fit q). Sparse matrix products over the whole list; no per-query model calls."""
+        n, q = len(self.data.classes), len(queries)
         w_svm, w_knn, w_zs = self.weights
-        p_svm, p_knn = np.zeros(n), np.zeros(n)
-        sims = np.zeros(len(self.data.texts))
+        p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
+        sims = np.zeros((q, len(self.data.texts)))
         if self.coef is None:  # one class or no model: the kNN vote takes the model's share
             w_svm, w_knn = 0.0, w_svm + w_knn
         if not len(self.data.texts):  # no examples: descriptions take the kNN share
             w_knn, w_zs = 0.0, w_zs + w_knn
         if w_svm or w_knn:
-            idx, val = self.encoder.encode(query)
-            if len(idx) and len(self.data.texts):
-                sims = np.asarray(val @ self.features_by_example[idx], dtype=np.float64).ravel()
-            if w_svm and len(idx) and self.coef is not None:
-                decision = np.asarray(val @ self.coef[idx], dtype=np.float64).ravel() + self.intercept
-                p_svm[self.model_classes] = _softmax(decision, self.temperature)
+            x = self.encoder.matrix(queries)
+            empty = np.diff(x.indptr) == 0
+            if len(self.data.texts):
+                sims = _dense(x @ self.features_by_example)
+            if w_svm and self.coef is not None:
+                decision = _dense(x @ self.coef) + self.intercept
+                p_svm[:, self.model_classes] = _softmax_rows(decision, self.temperature)
+                p_svm[empty] = 0.0
+                p_svm[np.ix_(empty, self.model_classes)] = 1.0 / len(self.model_classes)
             elif w_svm:
-                p_svm[self.model_classes] = 1.0 / len(self.model_classes)
+                p_svm[:, self.model_classes] = 1.0 / len(self.model_classes)
             if w_knn:
-                top = np.argpartition(-sims, KNN_K)[:KNN_K] if len(sims) > KNN_K else np.arange(len(sims))
-                np.add.at(p_knn, self.data.labels[top], np.maximum(sims[top], 1e-6))
-                p_knn /= p_knn.sum()
+                k = min(KNN_K, sims.shape[1])
+                top = (
+                    np.argpartition(-sims, k - 1, axis=1)[:, :k]
+                    if sims.shape[1] > k
+                    else np.tile(np.arange(sims.shape[1]), (q, 1))
+                )
+                votes = np.maximum(np.take_along_axis(sims, top, axis=1), 1e-6)
+                rows = np.repeat(np.arange(q), top.shape[1])
+                np.add.at(p_knn, (rows, self.data.labels[top].ravel()), votes.ravel())
+                p_knn /= p_knn.sum(axis=1, keepdims=True)
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
-            idx, val = self.zero_shot.encode(query)
-            similarity = val @ self.descriptions_by_feature[idx] if len(idx) else np.zeros(n)
-            scores += w_zs * _softmax(np.asarray(similarity, dtype=np.float64).ravel(), ZERO_SHOT_TEMPERATURE)
-        return scores, sims
+            z = self.zero_shot.matrix(queries)
+            similarity = _dense(z @ self.descriptions_by_feature)
+            scores += w_zs * _softmax_rows(similarity, ZERO_SHOT_TEMPERATURE)
+        return scores, sims, self.fit_of(queries)
+
+    def fit_of(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Cosine of each query to the nearest example or description (words and concepts), in [0, 1]."""
+        if not self.fit_by_text.shape[1]:
+            return np.zeros(len(queries))
+        cos = self.fit_encoder.matrix(queries) @ self.fit_by_text
+        return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
@@ -162,7 +198,7 @@ class FittedStatistical:
             agent = self.data.classes[self.data.labels[i]][0]
             if agent in wanted and len(found[agent]) < EVIDENCE_EXAMPLES and sims[i] > 0:
                 found[agent].append(f'similar example: "{self.data.texts[i]}" ({sims[i]:.2f})')
-        forms = surface_forms(query)
+        forms = self.lexicon.surface_forms(query)
         for agent in agents:
             ranks = self.agent_terms.get(agent, {})
             shared = sorted((t for t in forms if t in ranks), key=ranks.__getitem__)
@@ -172,24 +208,74 @@ class FittedStatistical:
         return {a: tuple(v) for a, v in found.items()}
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
-        start = time.perf_counter()
-        if not query.strip() or not self.data.classes:
-            return RouteResult(router=self.name, matches=())
-        scores, sims = self.class_scores(query)
-        matches = rank_agents(self.data, scores, top_k=top_k)
-        evidence = self.evidence(query, sims, [m.agent for m in matches])
-        matches = tuple(m.__class__(m.agent, m.capability, m.score, evidence[m.agent]) for m in matches)
-        return RouteResult(router=self.name, matches=matches, latency_ms=(time.perf_counter() - start) * 1000)
+        return self.route_batch([query], top_k=top_k)[0]
+
+    def route_batch(self, queries: Sequence[str], *, top_k: int = 5) -> list[RouteResult]:
+        """Route a whole list at once (vectorised in chunks); the same answers as `route` one by one."""
+        results: list[RouteResult] = []
+        for start in range(0, len(queries), BATCH_CHUNK):
+            results += self._route_chunk(queries[start : start + BATCH_CHUNK], top_k)
+        return results
+
+    def _route_chunk(self, queries: Sequence[str], top_k: int) -> list[RouteResult]:
+        began = time.perf_counter()
+        live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
+        scored = self.score_batch([queries[i] for i in live]) if live else None
+        each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
+        results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
+        for row, i in enumerate(live):
+            assert scored is not None
+            start = time.perf_counter()
+            scores, sims, fits = scored[0][row], scored[1][row], scored[2][row]
+            matches = rank_agents(self.data, scores, top_k=top_k)
+            evidence = self.evidence(queries[i], sims, [m.agent for m in matches])
+            matches = tuple(m.__class__(m.agent, m.capability, m.score, evidence[m.agent]) for m in matches)
+            results[i] = RouteResult(
+                router=self.name,
+                matches=matches,
+                latency_ms=each_ms + (time.perf_counter() - start) * 1000,
+                fit=round(float(fits), 4),
+                threshold=self.threshold,
+            )
+        return results
+
+    def loo_fits(self) -> npt.NDArray[np.float64]:
+        """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples)."""
+        return loo_max_similarity(self.fit_by_text, len(self.data.texts))
 
 
-def _agent_terms(data: TrainingSet) -> dict[str, dict[str, int]]:
+def _softmax_rows(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
+    if not values.shape[1]:
+        return values
+    e = np.exp((values - values.max(axis=1, keepdims=True)) * temperature)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]:
+    """For the first `n_examples` columns of a (features × texts) matrix of unit vectors: each one's largest
+    cosine to any other column (leave-one-out), for at most LOO_MAX examples spread evenly."""
+    if n_examples == 0 or by_text.shape[1] < 2:
+        return np.zeros(0)
+    picked = np.unique(np.linspace(0, n_examples - 1, min(n_examples, LOO_MAX)).astype(np.int64))
+    columns = by_text[:, picked]
+    cos = _dense(columns.T @ by_text)
+    cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
+    return np.asarray(np.clip(cos.max(axis=1), 0.0, 1.0), dtype=np.float64)
+
+
+def _dense(matrix: Any) -> npt.NDArray[np.float64]:
+    """A product of sparse and/or dense matrices as a dense float array."""
+    return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
+
+
+def _agent_terms(data: TrainingSet, lexicon: Lexicon) -> dict[str, dict[str, int]]:
     """Each agent's terms ranked by how much of a term's use is this agent's (then by frequency)."""
     counts: dict[str, dict[str, int]] = {}
     texts = [(data.classes[c][0], data.descriptions[c]) for c in range(len(data.classes))]
     texts += [(data.classes[label][0], text) for text, label in zip(data.texts, data.labels, strict=True)]
     for agent, text in texts:
         mine = counts.setdefault(agent, {})
-        for term in set(word_features(text)):
+        for term in set(lexicon.word_features(text)):
             if " " not in term:
                 mine[term] = mine.get(term, 0) + 1
     total: dict[str, int] = {}
@@ -242,27 +328,35 @@ def _linear_model(
 
 
 class StatisticalRouter:
-    """Offline router: fit on a table's examples and descriptions (and seed rows); see the module doc."""
+    """Offline router: fit on a table's examples and descriptions (and seed rows); see the module doc.
+
+    `lexicon=False` leaves out the built-in customer-service lexicon (a design's vocabulary still counts).
+    """
 
     name = "statistical"
 
+    def __init__(self, *, lexicon: bool = True) -> None:
+        self.lexicon = lexicon
+
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         data = training_set(table, seed)
+        lexicon = lexicon_for(table.vocabulary, builtin=self.lexicon)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
-        word = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
+        word = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize)
-        zero_shot = TfidfVectorizer(analyzer=word_features, sublinear_tf=True)
+        zero_shot = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
         if corpus:
             for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions))):
                 _fit(vectorizer, texts)
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
+        fit_encoder = SparseEncoder([(word, 1.0)] if corpus else [])
         examples = encoder.matrix(data.texts)
         texts, labels = list(data.descriptions), list(range(n))
         if AUGMENT:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
             for text, label in zip(data.texts + data.descriptions, [*data.labels, *range(n)], strict=True):
-                variant = synonym_variant(text)
+                variant = lexicon.synonym_variant(text)
                 if variant is not None:
                     texts.append(variant)
                     labels.append(int(label))
@@ -277,7 +371,7 @@ class StatisticalRouter:
             else None
         )
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
-        return FittedStatistical(
+        fitted = FittedStatistical(
             data=data,
             encoder=encoder,
             features_by_example=examples.T.tocsr(),
@@ -288,5 +382,12 @@ class StatisticalRouter:
             zero_shot=zs_encoder,
             descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
             weights=blend_weights(data.examples_per_class()),
-            agent_terms=_agent_terms(data),
+            agent_terms=_agent_terms(data, lexicon),
+            lexicon=lexicon,
+            fit_encoder=fit_encoder,
+            fit_by_text=fit_encoder.matrix(corpus).T.tocsr(),
         )
+        fitted.threshold = (
+            table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
+        )
+        return fitted

@@ -6,7 +6,7 @@ The one place a channel reference (key, name or channel label) becomes a Channel
 from __future__ import annotations
 
 from lmos_studio.errors import RoutingError
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Design
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Design, RoutingSettings
 from lmos_studio.resolve import Resolution, resolve_channel
 from lmos_studio.routing.base import Candidate, RoutingTable
 
@@ -25,17 +25,27 @@ def _candidate(agent: Agent, cap: Capability) -> Candidate:
     )
 
 
-def table_for_resolution(resolution: Resolution) -> RoutingTable:
-    """The (agent, capability) pairs the operator wired into one channel, in routing order."""
+def table_for_resolution(resolution: Resolution, settings: RoutingSettings | None = None) -> RoutingTable:
+    """The (agent, capability) pairs the operator wired into one channel, in routing order (with the
+    design's routing settings: no-match threshold and vocabulary)."""
+    settings = settings or RoutingSettings()
     return RoutingTable(
-        channel=resolution.channel.key, candidates=tuple(_candidate(w.agent, w.provided) for w in resolution.wires)
+        channel=resolution.channel.key,
+        candidates=tuple(_candidate(w.agent, w.provided) for w in resolution.wires),
+        min_score=settings.min_score,
+        vocabulary=settings.vocabulary,
     )
 
 
 def all_agents_table(design: Design) -> RoutingTable:
     """Every capability of every agent that takes traffic (for designs without Channels)."""
     live = [a for a in design.agents if a.annotations.get(DISABLED) != "true"]
-    return RoutingTable(channel=ALL_AGENTS, candidates=tuple(_candidate(a, c) for a in live for c in a.capabilities))
+    return RoutingTable(
+        channel=ALL_AGENTS,
+        candidates=tuple(_candidate(a, c) for a in live for c in a.capabilities),
+        min_score=design.routing.min_score,
+        vocabulary=design.routing.vocabulary,
+    )
 
 
 def channel_key(design: Design, ref: str) -> str:
@@ -78,4 +88,4 @@ def routing_table(design: Design, channel: str | None) -> RoutingTable:
     if key == ALL_AGENTS:
         return all_agents_table(design)
     found = next(c for c in design.channels if c.key == key)
-    return table_for_resolution(resolve_channel(found, design.agents))
+    return table_for_resolution(resolve_channel(found, design.agents), design.routing)

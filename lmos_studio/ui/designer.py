@@ -6,6 +6,7 @@ widget keys include the design digest, so after an edit, undo or reload they sho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ import streamlit as st
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
-from lmos_studio.formats.design_file import design_from_upload, write_design
-from lmos_studio.graph import GraphFilter, Highlight, filter_options, highlight_agent, highlight_objects
-from lmos_studio.lint import Finding, finding_rows
+from lmos_studio.formats.design_file import design_from_upload
+from lmos_studio.graph import GraphFilter, Highlight, highlight_agent, highlight_objects
+from lmos_studio.lint import Finding
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
@@ -25,21 +26,22 @@ from lmos_studio.trust import (
     add_trust_edge,
     capability_options,
     create_group,
+    dangling_trust_edges,
     dissolve_group,
     protocol_options,
-    ref_options,
+    remove_agent,
     remove_members,
     remove_trust_edge,
     rename_group,
     replace_trust_edge,
     trust_edge,
 )
-from lmos_studio.ui import resources, state, widgets
+from lmos_studio.ui import canvas, resources, state, widgets
 
 ALL = ""  # the "no filter" / "nothing selected" option
-EDGE = "designer_edge"  # the selected trust edge key
-GROUP = "designer_group"  # the group chosen in the group editor
-NEW_GROUP = "➕ new group"
+EDGE = canvas.EDGE  # the selected trust edge key (the canvas sets it on a click)
+GROUP = canvas.GROUP_KEY  # the group chosen in the group editor
+NEW_GROUP = "+ new group"  # plain text: an emoji shows as a box without an emoji font
 PENDING = "pending_"
 
 
@@ -78,7 +80,13 @@ def file_bar() -> None:
     if cols[1].button("Redo", key="designer_redo", disabled=not hist.can_redo, icon=":material/redo:"):
         hist.redo()
         st.rerun()
-    if cols[2].button("Save", key="designer_save", disabled=hist.saved_path is None, icon=":material/save:"):
+    if cols[2].button(
+        "Save",
+        key="designer_save",
+        disabled=hist.saved_path is None,
+        icon=":material/save:",
+        help=None if hist.saved_path else "A sample or a folder is never overwritten: use Save as",
+    ):
         _save(hist.saved_path or "")
     if cols[3].button(
         "Reload",
@@ -102,18 +110,16 @@ def file_bar() -> None:
 
 def _save(path: str) -> None:
     try:
-        written = write_design(state.current_design(), path)
+        state.save(path)
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return
-    state.history().mark_saved(str(written))
     st.rerun()
 
 
 def filters(design: Design) -> GraphFilter:
     """Tenant, channel label, subset and group/channel select boxes."""
-    graph, _ = resources.design_graph(design)
-    options = filter_options(graph)
+    options = resources.designer_choices(design).filters
     cols = st.columns(4)
     labels = {"tenant": "Tenant", "channel": "Channel label", "subset": "Subset", "group": "Group or channel"}
     values = [
@@ -126,16 +132,19 @@ def filters(design: Design) -> GraphFilter:
 def selection(design: Design, finding: Finding | None) -> Highlight:
     """Select an agent or a trust edge; the selection (or a chosen finding) is highlighted on the graph."""
     graph, _ = resources.design_graph(design)
-    agents = [a.key for a in design.agents]
+    choices = resources.designer_choices(design)
+    agents = choices.agent_keys
     chosen = st.session_state.get(state.SELECTED_AGENT)
-    if chosen and chosen not in agents:  # another page may select by name
-        st.session_state[state.SELECTED_AGENT] = next((a.key for a in design.agents if a.name == chosen), ALL)
+    if chosen and chosen not in resources.ref_index(design).by_key:  # another page may select by name
+        named = resources.ref_index(design).agents_named(chosen)
+        st.session_state[state.SELECTED_AGENT] = named[0].key if named else ALL
     agent = st.selectbox("Agent", [ALL, *agents], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)")
-    edges = [e.key for e in design.trust_edges]
+    edges = choices.edge_keys
     _take_pending(EDGE)
-    if st.session_state.get(EDGE) not in (ALL, None, *edges):
+    if st.session_state.get(EDGE) not in (ALL, None) and st.session_state.get(EDGE) not in set(edges):
         st.session_state[EDGE] = ALL
     edge = st.selectbox("Trust edge", [ALL, *edges], key=EDGE, format_func=lambda v: v or "(none)")
+    _follow_select_boxes(agent, edge)
     if finding is not None:
         return highlight_objects(graph, finding.objects, note=f"{finding.code}")
     if edge:
@@ -144,6 +153,18 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
         return highlight_agent(graph, agent)
     extra = st.session_state.get(state.HIGHLIGHT)
     return highlight_objects(graph, extra, note="from another page") if extra else Highlight()
+
+
+def _follow_select_boxes(agent: str, edge: str) -> None:
+    """The canvas selects what the select boxes chose (a click on the canvas sets the boxes the other way)."""
+    current = st.session_state.get(canvas.SELECTION) or {}
+    node = str(current.get("id") or "")
+    if agent and node != f"agent:{agent}":
+        st.session_state[canvas.SELECTION] = {"id": f"agent:{agent}", "kind": "node"}
+    elif edge and not node.endswith(f"|trust:{edge}"):
+        st.session_state[canvas.SELECTION] = {"id": "", "kind": ""}  # the edge is highlighted instead
+    elif not agent and not edge and node.startswith("agent:"):
+        st.session_state[canvas.SELECTION] = {"id": "", "kind": ""}
 
 
 def findings(design: Design) -> Finding | None:
@@ -155,7 +176,7 @@ def findings(design: Design) -> Finding | None:
         st.success("No findings.")
         return None
     event = st.dataframe(
-        finding_rows(found),
+        resources.finding_table(design),
         hide_index=True,
         width="stretch",
         height=260,
@@ -168,16 +189,61 @@ def findings(design: Design) -> Finding | None:
     return found[rows[0]] if rows else None
 
 
-def graph(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
-    html = resources.graph_html(design, flt, highlight)
-    st.iframe(html, height=700)
+def graph_notes(design: Design, highlight: Highlight) -> None:
+    """What the canvas shows that needs words: the highlight, and trust edges it cannot draw."""
+    if highlight.note:
+        st.caption(f"Highlighted: {highlight.note}")
+    dangling = dangling_trust_edges(design)
+    if dangling:
+        st.warning(
+            f"{len(dangling)} trust edge(s) name an agent, group or channel that is not in the design and are "
+            f"not drawn ({', '.join(e.key for e in dangling[:3])}{' …' if len(dangling) > 3 else ''}); see the "
+            "unknown-trust-target findings below for the fix.",
+            icon=":material/link_off:",
+        )
+
+
+def selection_details(design: Design) -> None:
+    """The selected agent, channel, group or collapsed cluster: what it is, and Delete."""
+    selected = st.session_state.get(canvas.SELECTION) or {}
+    node = str(selected.get("id") or "") if selected.get("kind") == "node" else ""
+    agent_key = st.session_state.get(state.SELECTED_AGENT) or ""
+    what, _, rest = node.partition(":")
+    if agent_key:
+        agent = next((a for a in design.agents if a.key == agent_key), None)
+        if agent is None:
+            return
+        st.markdown(f"**Agent** `{agent.key}` · subset {agent.subset}")
+        if agent.description:
+            st.caption(agent.description)
+        st.dataframe(
+            [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities],
+            hide_index=True,
+            width="stretch",
+        )
+        if st.button("Delete agent", key="designer_delete_agent", icon=":material/delete:"):
+            _apply(_try(remove_agent, design, agent.key))
+    elif what == "channel":
+        channel = next((c for c in design.channels if c.key == rest), None)
+        if channel is not None:
+            st.markdown(
+                f"**Channel** `{channel.key}` · tenant {channel.tenant or '-'} · channel {channel.channel or '-'} "
+                f"· subset {channel.subset}"
+            )
+            st.caption("The Playground routes in this channel first.")
+    elif what == "group":
+        group = design.group(rest)
+        if group is not None:
+            st.markdown(f"**Group** `{group.name}` · {len(group.members)} members (edit in the Groups tab)")
+    elif what == "aggregate":
+        st.markdown(f"**Collapsed** `{rest}`: double-click it on the canvas to show its agents.")
 
 
 def group_editor(design: Design) -> None:
     """Create, rename, change members of, or dissolve a custom group (channels are computed, not edited)."""
     tag = design.digest()[:12]
     names = [g.name for g in design.groups]
-    agents = list(dict.fromkeys(a.name for a in design.agents))
+    agents = resources.designer_choices(design).agent_names
     _take_pending(GROUP)
     if st.session_state.get(GROUP) not in (None, NEW_GROUP, *names):
         st.session_state[GROUP] = NEW_GROUP
@@ -185,8 +251,13 @@ def group_editor(design: Design) -> None:
     if choice == NEW_GROUP:
         name = st.text_input("Name", key=f"designer_group_name_{tag}", placeholder="billing-domain")
         members = st.multiselect("Members", agents, key=f"designer_group_members_{tag}")
-        if st.button("Create group", key="designer_group_create", disabled=not name):
-            _apply(_try(create_group, design, name, members=members))
+        # never disabled: a text input only reports its value on Enter or blur, so a disabled button would
+        # stay grey while the user types; an empty name is an error message instead
+        if st.button("Create group", key="designer_group_create"):
+            if not name.strip():
+                st.error("Type a name for the group first (lowercase letters, digits and '-').")
+            else:
+                _apply(_try(create_group, design, name.strip(), members=members))
         return
     group = design.group(choice)
     if group is None:
@@ -217,7 +288,7 @@ def trust_editor(design: Design) -> None:
     key = st.session_state.get(EDGE) or ""
     current = trust_edge(design, key) if key else None
     tag = f"{design.digest()[:12]}_{key}"
-    refs = ref_options(design)
+    refs = list(resources.designer_choices(design).refs)
     st.caption(f"Editing {md(key)}" if current else "New trust edge (select an edge above to edit it)")
     cols = st.columns(2)
     caller = cols[0].selectbox(
@@ -226,20 +297,21 @@ def trust_editor(design: Design) -> None:
         key=f"designer_te_caller_{tag}",
         index=refs.index(current.caller) if current and current.caller in refs else 0,
     )
+    callee_default = next((i for i, r in enumerate(refs) if r != caller), 0)  # never the caller itself
     callee = cols[1].selectbox(
         "Callee",
         refs,
         key=f"designer_te_callee_{tag}",
-        index=refs.index(current.callee) if current and current.callee in refs else 0,
+        index=refs.index(current.callee) if current and current.callee in refs else callee_default,
     )
-    caps = capability_options(design, callee)
+    caps = capability_options(design, callee, index=resources.ref_index(design))
     chosen = st.multiselect(
         "Capabilities (none = all)",
         caps,
         key=f"designer_te_caps_{tag}_{callee}",
         default=[c for c in (current.capabilities if current else ()) if c in caps],
     )
-    protocols = ["", *protocol_options(design, callee)]
+    protocols = ["", *protocol_options(design, callee, index=resources.ref_index(design))]
     protocol = st.selectbox(
         "Protocol",
         protocols,
@@ -268,7 +340,12 @@ def _select_edge_then_apply(key: str, change: Design | None) -> None:
 
 def add_agents_from_file(design: Design) -> None:
     """Add the agents of an LMOS YAML file (Agent resources, optionally with a StudioDesign document)."""
-    upload = st.file_uploader("Agents file (LMOS YAML)", type=["yaml", "yml"], key="designer_agents_upload")
+    upload = st.file_uploader(
+        "Agents file (LMOS YAML)",
+        type=["yaml", "yml"],
+        key="designer_agents_upload",
+        max_upload_size=max(1, math.ceil(get_settings().max_upload_mb)),
+    )
     if upload is None or not st.button("Add agents", key="designer_agents_add"):
         return
     try:

@@ -27,16 +27,24 @@ LAST_EXPORT_LABEL = "its last export (this session)"
 UPLOAD_LABEL = "an uploaded design or export zip"
 
 
-def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
-    """The bundle, files and zip for the options chosen on the page (raises ExportError)."""
-    options = ExportOptions(
+def _options() -> ExportOptions:
+    return ExportOptions(
         with_workloads=bool(st.session_state.get(WORKLOADS)),
         with_istio=bool(st.session_state.get(ISTIO)),
         with_registry=bool(st.session_state.get(REGISTRY)),
         namespace=(st.session_state.get(NAMESPACE) or "").strip() or None,
         lmos_namespace=(st.session_state.get(LMOS_NAMESPACE) or "").strip() or "default",
     )
-    return resources.export_bundle(design, options)
+
+
+def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
+    """The bundle, files and zip for the options chosen on the page (raises ExportError)."""
+    return resources.export_bundle(design, _options())
+
+
+def views(design: Design) -> resources.ExportViews:
+    """What the page shows of that export (file tree, tables, counts), built once per design and options."""
+    return resources.export_views(design, _options())
 
 
 def remember_export(design: Design) -> None:

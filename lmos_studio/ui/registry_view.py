@@ -109,3 +109,88 @@ def agent_detail(found: Found) -> None:
     st.dataframe(detail_fields(found), hide_index=True, width="stretch")
     st.markdown("**Capabilities**")
     st.dataframe(capabilities_table(found), hide_index=True, width="stretch")
+
+
+IMPORTED = "registry_imported"  # what the last import did (shown once, after the rerun)
+
+
+def import_panel() -> None:
+    """Upload or paste a description in any supported format, see what it becomes (and the warnings), then
+    add it to the embedded registry or to the open design."""
+    from lmos_studio.formats import detect, lmos, yamlio
+    from lmos_studio.formats.description import warnings_of
+    from lmos_studio.trust import add_agents
+    from lmos_studio.ui import frame, resources, state
+
+    done = st.session_state.pop(IMPORTED, None)
+    with st.expander("Import a description", expanded=done is not None, icon=":material/upload_file:"):
+        if done:
+            st.success(done, icon=":material/check:")
+        st.caption(
+            "LMOS Agent resources, WoT Thing Descriptions, A2A Agent Cards (0.3, 1.0), capabilities.json, "
+            "AgentRoutingSpec lists and classifier documents; the format is detected unless you choose one."
+        )
+        cols = st.columns([1, 1, 1])
+        how = cols[0].radio("From", ["Upload", "Paste"], horizontal=True, key="registry_import_how")
+        fmt = cols[1].selectbox("Format", list(detect.READ_FORMATS), key="registry_import_format")
+        namespace = cols[2].text_input("Namespace (optional)", key="registry_import_namespace")
+        data: bytes = b""
+        source = "pasted"
+        if how == "Upload":
+            upload = st.file_uploader(
+                "Description file (JSON or YAML)",
+                type=["json", "yaml", "yml"],
+                key="registry_import_upload",
+                max_upload_size=frame.upload_limit_mb(),
+            )
+            if upload is not None:
+                data, source = upload.getvalue(), upload.name
+        else:
+            data = st.text_area(
+                "Description (JSON or YAML)", key="registry_import_text", height=180, placeholder='{"name": …}'
+            ).encode("utf-8")
+        if not data.strip():
+            return
+        try:
+            agents = detect.read_descriptions(data, source=source, fmt=fmt)
+        except LmosStudioError as exc:
+            widgets.show_error(exc)
+            return
+        if namespace.strip():
+            agents = [a.model_copy(update={"namespace": namespace.strip()}) for a in agents]
+        if not agents:
+            st.warning(f"{source} describes no agent.")
+            return
+        for agent in agents:
+            for warning in warnings_of(agent):
+                st.warning(warning, icon=":material/warning:")
+        st.dataframe(
+            [
+                {
+                    "agent": a.key,
+                    "from": a.original_format or fmt,
+                    "capabilities": ", ".join(f"{c.name} {c.version}" for c in a.capabilities),
+                }
+                for a in agents
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        with st.expander("As LMOS Agent resources (YAML)"):
+            docs = [lmos.agent_to_resource(a, explicit_namespace=True) for a in agents]
+            st.code(yamlio.dump_documents(docs), language="yaml")
+        left, right = st.columns(2)
+        names = ", ".join(a.key for a in agents)
+        if left.button("Add to registry", key="registry_import_to_registry", icon=":material/database:"):
+            try:
+                resources.registry_store().put_agents(agents, source=f"import:{source}")
+            except LmosStudioError as exc:
+                widgets.show_error(exc)
+                return
+            resources.registry_search.clear()
+            st.session_state[IMPORTED] = f"{names} added to the embedded registry."
+            st.rerun()
+        if right.button("Add to design", key="registry_import_to_design", icon=":material/add_circle:"):
+            state.edit(add_agents(state.current_design(), agents))
+            st.session_state[IMPORTED] = f"{names} added to the design (Undo on the Designer page takes it out)."
+            st.rerun()

@@ -19,7 +19,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, RoutingTest
-from lmos_studio.routing.base import Match
+from lmos_studio.routing.base import Match, RouteResult
 from lmos_studio.routing.evaluate import evaluate, evaluation_report, match_rows
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
 from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests
@@ -28,6 +28,7 @@ from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Edit, channel_rows, route_rows, what_if
 
 ALL_AGENTS_LABEL = "(all agents)"
+NO_AGENT_CHOICE = "(no agent should answer)"
 RESULTS = "evaluate_results"  # session key: (signature, [evaluation_report]) of the last labelled-set run
 TEST_RESULTS = "routing_test_results"
 WHATIF_RESULT = "whatif_result"
@@ -39,6 +40,13 @@ def channel_options(design: Design) -> dict[str, str]:
     """Label → channel key; a design without Channels routes over all agents."""
     options = {f"{c.key}  ({c.tenant or '-'}/{c.channel or '-'}/{c.subset})": c.key for c in design.channels}
     return options or {ALL_AGENTS_LABEL: ALL_AGENTS}
+
+
+def default_channels(options: dict[str, str]) -> list[str]:
+    """The Playground starts with one channel: the one selected in the Designer, else the first."""
+    wanted = st.session_state.get(state.SELECTED_CHANNEL, "")
+    picked = [label for label, key in options.items() if wanted and key == wanted]
+    return picked[:1] or list(options)[:1]
 
 
 def router_picker(key: str, *, multi: bool = True) -> list[str]:
@@ -66,16 +74,35 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                 best = result.best
                 st.markdown(f"**{md(router)}** · answered by {md(result.router)} · {result.latency_ms:.1f} ms")
                 if best is None:
-                    st.warning("No agent matches this query in this channel.")
+                    st.warning(no_agent_text(result), icon=":material/block:")
+                    if result.matches:
+                        st.caption("Nearest candidates (none would answer):")
+                        st.dataframe(
+                            pd.DataFrame(match_rows(result)).style.set_properties(color="#9e9e9e"),
+                            hide_index=True,
+                            width="stretch",
+                        )
                     continue
                 chosen.setdefault(key, best)
                 st.success(
                     f"{md(best.agent)} · {md(best.capability)} · score {best.score:.3f}", icon=":material/check:"
                 )
+                if result.fit is not None and result.threshold is not None:
+                    st.caption(f"fit {result.fit:.2f} ≥ threshold {result.threshold:.2f}")
                 st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
                 if result.usage:
                     st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
     return chosen
+
+
+def no_agent_text(result: RouteResult) -> str:
+    """What the Playground says when no agent of a channel would answer, and why."""
+    if result.matches and result.fit is not None and result.threshold is not None:
+        return (
+            f"No agent of this channel would answer: the message fits nothing the channel handles "
+            f"(fit {result.fit:.2f} < threshold {result.threshold:.2f})."
+        )
+    return "No agent of this channel would answer."
 
 
 def highlight(design: Design, chosen: dict[str, Match]) -> None:
@@ -85,10 +112,8 @@ def highlight(design: Design, chosen: dict[str, Match]) -> None:
         highlight_route(graph, agent=agent_key(design, key, m.agent), capability=m.capability, channel=key)
         for key, m in chosen.items()
     ]
-    st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})
-    st.session_state[state.SELECTED_AGENT] = (
-        agent_key(design, *next(((k, m.agent) for k, m in chosen.items()), ("", ""))) if chosen else None
-    )
+    st.session_state[state.HIGHLIGHT] = sorted({n for p in parts for n in p.nodes})  # every routed channel
+    st.session_state.pop(state.SELECTED_AGENT, None)  # a selected agent would hide all routes but its own
 
 
 def route_graph(design: Design, chosen: dict[str, Match]) -> None:
@@ -115,16 +140,17 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
         st.markdown("**Add as routing test**")
         keys = list(chosen) or [ALL_AGENTS]
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
-        agents = sorted({a.name for a in design.agents})
-        first = chosen[key].agent if key in chosen else ""
+        agents = [NO_AGENT_CHOICE, *sorted({a.name for a in design.agents})]
+        first = chosen[key].agent if key in chosen else NO_AGENT_CHOICE
         agent = st.selectbox(
             "Expected agent", agents, index=agents.index(first) if first in agents else 0, key="new_test_agent"
         )
         capability = st.text_input("Expected capability (optional)", key="new_test_capability")
         name = st.text_input("Test name (optional)", key="new_test_name")
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
+            expected = "" if agent == NO_AGENT_CHOICE else agent
             test = RoutingTest(
-                query=query, expect_agent=agent, channel=key, expect_capability=capability.strip(), name=name.strip()
+                query=query, expect_agent=expected, channel=key, expect_capability=capability.strip(), name=name.strip()
             )
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
@@ -207,12 +233,20 @@ def show_evaluation(report: dict[str, Any]) -> None:
     """One router's run (an `evaluation_report`): figures, per agent, confusion, misroutes, downloads."""
     m, router = report["summary"], report["router"]
     cols = st.columns(5)
-    cols[0].metric("Accuracy", f"{m['accuracy']:.1%}")
+    cols[0].metric("Accuracy", f"{m['accuracy']:.1%}", help="over all rows; 'no agent' is right for out-of-scope rows")
     capability = m["capability_accuracy"]
     cols[1].metric("Capability accuracy", "—" if capability is None else f"{capability:.1%}")
     cols[2].metric("Macro F1", f"{m['macro_f1']:.3f}")
     cols[3].metric("Latency p50", f"{m['p50_ms']:.2f} ms")
     cols[4].metric("Latency p95", f"{m['p95_ms']:.2f} ms")
+    scope = st.columns(3)
+    scope[0].metric("In-scope accuracy", _share(m["in_scope_accuracy"]), help="rows that name an agent")
+    scope[1].metric(
+        f"Out-of-scope recall ({report['contract']['n_out_of_scope']} rows)",
+        _share(m["out_of_scope_recall"]),
+        help="rows with an empty agent cell answered 'no agent'",
+    )
+    scope[2].metric("False rejects", m["false_rejects"], help="in-scope rows answered 'no agent'")
     if report["usage"]:
         st.caption(
             "Usage over the set: "
@@ -227,7 +261,7 @@ def show_evaluation(report: dict[str, Any]) -> None:
     left, right = st.columns(2)
     left.markdown("**Per agent**")
     left.dataframe(pd.DataFrame(report["per_agent"]), hide_index=True, width="stretch")
-    right.markdown("**Confusion matrix**")
+    right.markdown("**Confusion matrix** (`(none)`: no agent)")
     right.altair_chart(confusion_chart(report["confusion"]), width="stretch")
     rows = report["misroutes"]
     st.markdown(f"**Misroutes** ({len(rows)})")
@@ -254,6 +288,10 @@ def show_evaluation(report: dict[str, Any]) -> None:
         key=f"dl_json_{router}",
         on_click="ignore",
     )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
 
 
 def show_evaluations(reports: Sequence[dict[str, Any]]) -> None:

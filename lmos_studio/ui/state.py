@@ -10,8 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from lmos_studio.config import DEFAULT_SAMPLE, get_settings
-from lmos_studio.formats.design_file import LoadResult
+from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
+from lmos_studio.errors import DesignFileError, LmosStudioError
+from lmos_studio.formats.design_file import LoadResult, write_design
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -20,7 +21,10 @@ HISTORY = "history"
 LOAD_WARNINGS = "load_warnings"
 QUERY = "playground_query"
 SELECTED_AGENT = "selected_agent"  # the agent highlighted on the graph (Designer, Playground)
+SELECTED_CHANNEL = "selected_channel"  # a channel key selected on the Designer's canvas (the Playground's default)
 HIGHLIGHT = "highlight"  # objects to highlight on the graph: list of agent names / edge keys
+START_ERROR = "start_error"  # the error that kept the start design from opening (an error page instead)
+PENDING_OPEN = "pending_open"  # an open request waiting for the unsaved-changes question (save/discard/cancel)
 
 
 def _initial_path() -> Path:
@@ -29,9 +33,14 @@ def _initial_path() -> Path:
 
 
 def _load_path(path: Path) -> LoadResult:
-    files = [path, *path.rglob("*")] if path.is_dir() else [path]
-    mtime = max((p.stat().st_mtime for p in files), default=0.0)
-    return resources.read_design_files(str(path), mtime)
+    if not path.exists():
+        raise DesignFileError("no such file or folder; open another design from the sidebar", path=str(path))
+    try:
+        files = [path, *path.rglob("*")] if path.is_dir() else [path]
+        mtime = max((p.stat().st_mtime for p in files), default=0.0)
+        return resources.read_design_files(str(path), mtime)
+    except OSError as exc:  # unreadable file or folder: a message, not a traceback
+        raise DesignFileError(f"cannot be read ({exc.strerror or exc}); check its permissions", path=str(path)) from exc
 
 
 def history() -> History:
@@ -39,7 +48,7 @@ def history() -> History:
     if HISTORY not in st.session_state:
         path = _initial_path()
         result = _load_path(path)
-        open_design(result, origin=str(path), saved_path=str(path) if path.is_file() else None)
+        open_design(result, origin=str(path), saved_path=_save_target(path))
     value: History = st.session_state[HISTORY]
     return value
 
@@ -48,11 +57,33 @@ def current_design() -> Design:
     return history().present
 
 
+def start_problem() -> LmosStudioError | None:
+    """Why no design is open (the configured start design is missing or invalid), or None when one is.
+
+    The error is kept until another design opens, so every page shows the same message, not a traceback."""
+    if HISTORY in st.session_state:
+        return None
+    if START_ERROR not in st.session_state:
+        try:
+            history()
+        except LmosStudioError as exc:
+            st.session_state[START_ERROR] = exc
+    problem: LmosStudioError | None = st.session_state.get(START_ERROR)
+    return problem
+
+
+def start_origin() -> str:
+    """The start design's path as configured (for the error page)."""
+    return str(_initial_path())
+
+
 def open_design(result: LoadResult, *, origin: str, saved_path: str | None = None) -> None:
     """Replace the open design (a new history: undo does not cross designs)."""
     hist = History(present=result.design, origin=origin, saved_path=saved_path)
     hist.mark_saved()
     st.session_state[HISTORY] = hist
+    st.session_state.pop(START_ERROR, None)
+    st.session_state.pop(PENDING_OPEN, None)
     st.session_state[LOAD_WARNINGS] = list(result.warnings)
     st.session_state.pop(HIGHLIGHT, None)
 
@@ -60,12 +91,40 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
 def open_path(path: Path, *, origin: str | None = None) -> None:
     """Open a design file or folder from disk."""
     result = _load_path(path)
-    open_design(result, origin=origin or str(path), saved_path=str(path) if path.is_file() else None)
+    open_design(result, origin=origin or str(path), saved_path=_save_target(path))
+
+
+def _save_target(path: Path) -> str | None:
+    """Where Save writes: the file itself, never a folder or a bundled sample (those get "Save as")."""
+    if not path.is_file() or path.resolve().is_relative_to(SAMPLES_DIR.resolve()):
+        return None
+    return str(path)
 
 
 def edit(design: Design) -> None:
     """Make an edited design the open one (one undo step)."""
     history().apply(design)
+
+
+def save(path: str) -> str:
+    """Write the open design to `path` (atomically) and mark it saved there; returns the path written."""
+    written = write_design(current_design(), path)
+    history().mark_saved(str(written))
+    return str(written)
+
+
+def is_new_here() -> bool:
+    """Whether the open design is a bundled sample or empty (the Overview then opens its "Start here")."""
+    hist = history()
+    if not hist.present.agents or hist.origin.startswith("sample:"):
+        return True
+    return os.sep in hist.origin and Path(hist.origin).resolve().is_relative_to(SAMPLES_DIR.resolve())
+
+
+def is_dirty() -> bool:
+    """Whether the open design has edits that are not saved (False when none is open)."""
+    hist = st.session_state.get(HISTORY)
+    return bool(hist is not None and hist.dirty)
 
 
 def origin_label() -> str:

@@ -1,0 +1,202 @@
+"""Which capabilities of one channel a router would confuse, found by leave-one-out over their own texts.
+
+Every example of a capability (its description when it has none) is set against the channel's other texts,
+itself left out: when its nearest text belongs to another capability — or comes as close as its own
+capability's nearest, within a margin — it crosses over. A pair is reported when enough of its texts cross
+(`MIN_CROSSINGS`, `CROSS_SHARE`), with the crossing texts as evidence. Texts are
+compared as the offline routers see them, in two ways, and a crossing in either counts: as the lexicon
+reads them (each word of a synonym group replaced by its concept, so "where is my parcel" and "where is my
+package" read the same; the design's `vocabulary` included), and as MiniLM sentence embeddings (when the
+local model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are
+compared in one matrix product. Pure computation over a routing table; the only I/O is the embedding model's disk cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from lmos_studio.errors import RoutingError
+from lmos_studio.graph import agent_node, channel_node
+from lmos_studio.lint import WARNING, Finding, lint_design
+from lmos_studio.model import Design
+from lmos_studio.resolve import Resolution
+from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.table import table_for_resolution
+from lmos_studio.routing.text import lexicon_for, name_words
+from lmos_studio.trust import safe_resolutions
+
+# Per representation: (margin, floor). Another capability's text within `margin` of a text's own nearest
+# counts as a crossing (embeddings: only when strictly nearer), if its cosine is at least `floor`.
+RULES = {"lexicon": (0.02, 0.8), "embedding": (0.0, 0.6)}
+MIN_CROSSINGS = 3  # a pair is reported when at least this many of its texts cross over …
+CROSS_SHARE = 0.25  # … and at least this share of the smaller capability's texts (one stray example is noise)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A text of one capability that is as near to another capability's text as to its own."""
+
+    text: str
+    nearest: str  # the other capability's text it is nearest to
+    similarity: float  # cosine to `nearest`
+    own: float  # cosine to its own capability's nearest other text (0 when it has none)
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """Two capabilities of one channel the router would confuse, with the texts that cross over."""
+
+    first: tuple[str, str]  # (agent, capability)
+    second: tuple[str, str]
+    crossings: tuple[Crossing, ...]
+    method: str  # "lexicon", "embedding" or both ("lexicon+embedding"): what saw the crossing
+
+
+def _embed(texts: list[str]) -> npt.NDArray[np.float64] | None:
+    try:
+        from lmos_studio.routing.embedding import cached_embed, local_embedder
+
+        return np.asarray(cached_embed(local_embedder(), texts), dtype=np.float64)
+    except (ImportError, RoutingError):
+        return None
+
+
+def _lexicon_vectors(texts: list[str], vocabulary: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+    lexicon = lexicon_for(vocabulary)
+    try:
+        matrix = TfidfVectorizer(analyzer=lexicon.canonical, sublinear_tf=True).fit_transform(texts)
+    except ValueError:  # nothing but stop words
+        return np.zeros((len(texts), 1))
+    return np.asarray(matrix.toarray(), dtype=np.float64)
+
+
+def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
+    """Pairs of the table's capabilities whose texts cross over (see the module doc), strongest first.
+
+    `method`: "lexicon" (the lexicon only), or "auto" / "embedding" (also MiniLM, when it loads).
+    """
+    classes = list(dict.fromkeys((c.agent, c.capability) for c in table.candidates))
+    if len(classes) < 2:
+        return []
+    index = {key: i for i, key in enumerate(classes)}
+    texts: list[str] = []
+    label_list: list[int] = []
+    for cand in table.candidates:  # examples; the description (own words only) when there are none
+        own = [e for e in cand.examples if e.strip()]
+        if not own:
+            own = [" . ".join(t for t in (name_words(cand.capability), cand.description) if t)]
+        texts += own
+        label_list += [index[(cand.agent, cand.capability)]] * len(own)
+    labels = np.array(label_list, dtype=np.int64)
+    found: dict[tuple[int, int], dict[tuple[int, str], Crossing]] = {}
+    seen_by: dict[tuple[int, int], set[str]] = {}
+    representations = [("lexicon", _lexicon_vectors(texts, table.vocabulary))]
+    if method in ("auto", "embedding"):
+        embedded = _embed(texts)
+        if embedded is not None:
+            representations.append(("embedding", embedded))
+    for name, vectors in representations:
+        for pair, source, crossing in _crossings(vectors, labels, texts, classes, *RULES[name]):
+            found.setdefault(pair, {}).setdefault((source, crossing.text), crossing)
+            seen_by.setdefault(pair, set()).add(name)
+    sizes = np.bincount(labels, minlength=len(classes))
+    found = {
+        pair: crossings
+        for pair, crossings in found.items()
+        if len(crossings) >= max(MIN_CROSSINGS, CROSS_SHARE * min(sizes[pair[0]], sizes[pair[1]]))
+    }
+    result = [
+        Confusion(
+            classes[a],
+            classes[b],
+            tuple(sorted(crossings.values(), key=lambda x: -x.similarity)),
+            "+".join(n for n in ("lexicon", "embedding") if n in seen_by[(a, b)]),
+        )
+        for (a, b), crossings in found.items()
+    ]
+    return sorted(result, key=lambda c: (-len(c.crossings), -c.crossings[0].similarity, c.first, c.second))
+
+
+def _crossings(
+    vectors: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    texts: list[str],
+    classes: list[tuple[str, str]],
+    margin: float,
+    floor: float,
+) -> list[tuple[tuple[int, int], int, Crossing]]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms == 0, 1.0, norms)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -1.0)  # leave each text out
+    nearest = np.full((len(texts), len(classes)), -1.0)
+    which = np.zeros((len(texts), len(classes)), dtype=np.int64)
+    for c in range(len(classes)):
+        members = np.flatnonzero(labels == c)
+        block = sims[:, members]
+        which[:, c] = members[block.argmax(axis=1)]
+        nearest[:, c] = block.max(axis=1)
+    found = []
+    for i, own in enumerate(labels):
+        own_best = max(float(nearest[i, own]), 0.0)
+        for c in range(len(classes)):
+            other = float(nearest[i, c])
+            if c == own or other < floor or other < own_best - margin or (margin == 0 and other <= own_best):
+                continue
+            if classes[c][1] == classes[own][1]:
+                continue  # the same capability from two agents: a version question, not ambiguity
+            crossing = Crossing(texts[i], texts[int(which[i, c])], round(other, 4), round(own_best, 4))
+            found.append(((min(int(own), c), max(int(own), c)), int(own), crossing))
+    return found
+
+
+AMBIGUITY_EVIDENCE = 3  # crossing examples quoted in an ambiguous-capabilities finding
+
+
+def ambiguity_findings(
+    design: Design, resolutions: Sequence[Resolution] | None = None, *, method: str = "auto"
+) -> list[Finding]:
+    """lint's `ambiguous-capabilities`: per channel, the capability pairs `confusions` finds, with evidence."""
+    findings = []
+    for resolution in safe_resolutions(design) if resolutions is None else resolutions:
+        if len({w.provided.name for w in resolution.wires}) < 2:
+            continue
+        agents = {w.agent.name: w.agent for w in resolution.wires}
+        for found in confusions(table_for_resolution(resolution, design.routing), method=method):
+            (agent_a, cap_a), (agent_b, cap_b) = found.first, found.second
+            objects = (
+                channel_node(resolution.channel),
+                f"capability:{cap_a}",
+                f"capability:{cap_b}",
+                agent_node(agents[agent_a]),
+                agent_node(agents[agent_b]),
+            )
+            quoted = "; ".join(
+                f'"{c.text}" ~ "{c.nearest}" ({c.similarity:.2f})' for c in found.crossings[:AMBIGUITY_EVIDENCE]
+            )
+            findings.append(
+                Finding(
+                    "ambiguous-capabilities",
+                    WARNING,
+                    tuple(dict.fromkeys(objects)),
+                    f"Channel {resolution.channel.key}: {cap_a} ({agent_a}) and {cap_b} ({agent_b}) are confused by "
+                    f"routing: {len(found.crossings)} of their examples are as near to the other's as to their own "
+                    f"(leave-one-out, {found.method}): {quoted}",
+                    "make the examples say what differs (or give the design a vocabulary), or merge the capabilities",
+                )
+            )
+    return findings
+
+
+def lint_with_routing(
+    design: Design, *, resolutions: Sequence[Resolution] | None = None, method: str = "auto"
+) -> list[Finding]:
+    """`lint_design` plus `ambiguous-capabilities` by confusion (what `lmos-studio lint` and the Designer show)."""
+    resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
+    extra = ambiguity_findings(design, resolutions, method=method)
+    return lint_design(design, resolutions=resolutions, extra=extra)

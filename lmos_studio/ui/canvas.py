@@ -1,0 +1,221 @@
+"""The Designer's canvas: a bidirectional Streamlit component (Custom Components v2, no build step) drawing
+the design with vis-network — the copy pyvis ships, sent inline with the component: it works offline.
+
+Clicks select (the side panel follows), a drag from node to node in "Draw trust edge" mode adds a trust
+edge, Delete removes the selection, dragged positions go into the design's `layout` (one undo step each),
+double-click expands a collapsed cluster. Events arrive as trigger values and are handled in callbacks,
+before the script reruns, so the page draws the edited design at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, NoReturn
+
+import streamlit as st
+
+from lmos_studio.errors import EditError, LmosStudioError
+from lmos_studio.graph import (
+    AGENT,
+    AGGREGATE_PREFIX,
+    CHANNEL,
+    GROUP,
+    TRUST,
+    GraphFilter,
+    Highlight,
+    Position,
+    with_positions,
+)
+from lmos_studio.model import CHANNEL_PREFIX, Design, TrustEdge
+from lmos_studio.trust import (
+    add_trust_edge,
+    dissolve_group,
+    protocol_options,
+    remove_agent,
+    remove_channel,
+    remove_trust_edge,
+)
+from lmos_studio.ui import resources, state
+
+HERE = Path(__file__).parent
+KEY = "designer_canvas"
+SELECTION = "designer_selection"  # {"id": node or edge id, "kind": "node" | "edge"} chosen on the canvas
+EXPANDED = "designer_expanded"  # cluster ids the user opened on a collapsed (large) graph
+MESSAGE = "designer_canvas_message"  # what the last canvas action did or why it was refused
+EDGE = "designer_edge"  # the trust-edge select box of the side panel (designer.EDGE)
+GROUP_KEY = "designer_group"  # the group editor's select box (designer.GROUP)
+EVENTS = ("select", "connect", "delete", "moved", "expand", "collapse", "undo", "redo")
+HEIGHT_PX = 640
+
+
+@cache
+def _renderer() -> Any:
+    from lmos_studio.view import VIS_DIR
+
+    vis = (VIS_DIR / "vis-network.min.js").read_text(encoding="utf-8")
+    return st.components.v2.component(
+        "lmos_studio_canvas",
+        html=(HERE / "canvas.html").read_text(encoding="utf-8"),
+        css=(HERE / "canvas.css").read_text(encoding="utf-8"),
+        js=vis + "\n" + (HERE / "canvas.js").read_text(encoding="utf-8"),
+    )
+
+
+def show(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
+    """Draw the canvas (collapsed above 150 nodes unless the user opened clusters) and wire its events."""
+    payload = resources.canvas_payload(design, flt, highlight, frozenset(st.session_state.get(EXPANDED, ())), HEIGHT_PX)
+    selected = st.session_state.get(SELECTION) or {"id": "", "kind": ""}
+    data = {**payload, "selected": selected}
+    data["version"] = hashlib.sha256(
+        json.dumps([payload["version"], selected], sort_keys=True).encode("utf-8")
+    ).hexdigest()[:16]
+    callbacks = {f"on_{name}_change": _handler(name) for name in EVENTS}
+    _renderer()(key=KEY, data=data, height="content", **callbacks)
+    message = st.session_state.pop(MESSAGE, None)
+    if message:
+        (st.error if message[0] == "error" else st.caption)(message[1])
+
+
+def _handler(name: str) -> Any:
+    def handle() -> None:
+        value = (st.session_state.get(KEY) or {}).get(name)
+        if value is None:
+            return
+        try:
+            HANDLERS[name](value)
+        except LmosStudioError as exc:
+            st.session_state[MESSAGE] = ("error", f"{type(exc).__name__}: {exc}")
+
+    return handle
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+def _design() -> Design:
+    return state.current_design()
+
+
+def _edge_parts(edge_id: str) -> tuple[str, str, str]:
+    u, v, key = [*edge_id.split("|", 2), "", ""][:3]
+    return u, v, key
+
+
+def select(value: dict[str, Any]) -> None:
+    """Make the canvas selection the side panel's: an agent, a trust edge, a group or a channel."""
+    node_or_edge, kind = str(value.get("id") or ""), str(value.get("kind") or "")
+    st.session_state[SELECTION] = {"id": node_or_edge, "kind": kind}
+    st.session_state[state.SELECTED_AGENT] = ""
+    st.session_state[EDGE] = ""
+    if kind == "edge":
+        _, _, key = _edge_parts(node_or_edge)
+        if key.startswith(f"{TRUST}:") and not key.startswith(f"{TRUST}:{AGGREGATE_PREFIX}"):
+            st.session_state[EDGE] = key[len(TRUST) + 1 :]
+        return
+    what, _, rest = node_or_edge.partition(":")
+    if what == AGENT:
+        st.session_state[state.SELECTED_AGENT] = rest
+    elif what == GROUP:
+        st.session_state[GROUP_KEY] = rest
+    elif what == CHANNEL:
+        st.session_state[state.SELECTED_CHANNEL] = rest
+
+
+def _ref(node: str) -> str:
+    """The trust-edge ref of a node id: an agent's name, `group:<name>`, `channel:<name>`."""
+    what, _, rest = node.partition(":")
+    if what == AGENT:
+        return rest.split("/", 1)[-1]
+    if what == GROUP:
+        return node
+    if what == CHANNEL:
+        return CHANNEL_PREFIX + rest.split("/", 1)[-1]
+    raise_refused(f"{node} cannot be the end of a trust edge: expand the cluster and connect its agents")
+
+
+def raise_refused(message: str) -> NoReturn:
+    raise EditError(message)
+
+
+def connect(value: dict[str, Any]) -> None:
+    """A drag from one node to another: a trust edge caller → callee (every capability; edit it in the panel)."""
+    design = _design()
+    caller, callee = _ref(str(value.get("from", ""))), _ref(str(value.get("to", "")))
+    protocols = protocol_options(design, callee)
+    edge = TrustEdge(caller=caller, callee=callee, protocol=protocols[0] if protocols else "")
+    state.edit(add_trust_edge(design, edge))
+    u, v = str(value.get("from", "")), str(value.get("to", ""))
+    st.session_state[SELECTION] = {"id": f"{u}|{v}|{TRUST}:{edge.key}", "kind": "edge"}
+    st.session_state[state.SELECTED_AGENT] = ""
+    st.session_state[EDGE] = edge.key
+    st.session_state[MESSAGE] = ("info", f"Added trust edge {edge.key}: choose its capabilities in the panel.")
+
+
+def delete(value: dict[str, Any]) -> None:
+    """Remove the selected agent, channel, group or trust edge (one undo step)."""
+    design = _design()
+    target, kind = str(value.get("id") or ""), str(value.get("kind") or "")
+    if kind == "edge":
+        _, _, key = _edge_parts(target)
+        if not key.startswith(f"{TRUST}:") or key.startswith(f"{TRUST}:{AGGREGATE_PREFIX}"):
+            raise_refused("only trust edges can be deleted; membership follows from groups and channel labels")
+        state.edit(remove_trust_edge(design, key[len(TRUST) + 1 :]))
+    else:
+        what, _, rest = target.partition(":")
+        if what == AGENT:
+            state.edit(remove_agent(design, rest))
+        elif what == GROUP:
+            state.edit(dissolve_group(design, rest))
+        elif what == CHANNEL:
+            state.edit(remove_channel(design, rest))
+        else:
+            raise_refused("expand the cluster first: a collapsed cluster is not deleted as a whole")
+    st.session_state[SELECTION] = {"id": "", "kind": ""}
+    st.session_state[state.SELECTED_AGENT] = ""
+    st.session_state[EDGE] = ""
+    st.session_state[MESSAGE] = ("info", f"Removed {target.split('|')[-1]} (Undo brings it back).")
+
+
+def moved(value: dict[str, Any]) -> None:
+    """Keep dragged positions in the design's layout (an aggregate's position is its cluster's)."""
+    raw = value.get("positions") or {}
+    positions: dict[str, Position] = {}
+    for node, xy in raw.items():
+        if isinstance(xy, list) and len(xy) == 2:
+            positions[node.removeprefix(AGGREGATE_PREFIX)] = (float(xy[0]), float(xy[1]))
+    if positions:
+        design = _design()
+        state.edit(design.replace(layout=with_positions(design.layout, positions)))
+
+
+def expand(value: dict[str, Any]) -> None:
+    node = str(value.get("id", ""))
+    if node.startswith(AGGREGATE_PREFIX):
+        st.session_state[EXPANDED] = frozenset(st.session_state.get(EXPANDED, ())) | {node[len(AGGREGATE_PREFIX) :]}
+
+
+def collapse(value: dict[str, Any]) -> None:
+    st.session_state[EXPANDED] = frozenset(st.session_state.get(EXPANDED, ())) - {str(value.get("id", ""))}
+
+
+def undo(_: dict[str, Any]) -> None:
+    state.history().undo()
+
+
+def redo(_: dict[str, Any]) -> None:
+    state.history().redo()
+
+
+HANDLERS = {
+    "select": select,
+    "connect": connect,
+    "delete": delete,
+    "moved": moved,
+    "expand": expand,
+    "collapse": collapse,
+    "undo": undo,
+    "redo": redo,
+}

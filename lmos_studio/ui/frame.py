@@ -1,0 +1,157 @@
+"""The app frame's widgets: the sidebar (which design is open, open another), the unsaved-changes question,
+the error page of a start design that did not open, and the guard that turns any exception of a page into
+a message.
+
+No page logic here: app.py wires these around `st.navigation`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import LmosStudioError
+from lmos_studio.formats.design_file import LoadResult, design_from_upload
+from lmos_studio.markdown import escape as md
+from lmos_studio.ui import resources, state, widgets
+
+SAMPLE_CHOICE = "sample_choice"
+UPLOAD = "upload"
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A design the user asked to open: a sample (path) or an upload (bytes)."""
+
+    label: str
+    origin: str
+    path: str = ""
+    data: bytes = b""
+
+
+def upload_limit_mb() -> int:
+    """The one upload limit (LMOS_STUDIO_MAX_UPLOAD_MB), given to every uploader so it states it truly."""
+    return max(1, math.ceil(get_settings().max_upload_mb))
+
+
+def sidebar(problem: LmosStudioError | None) -> None:
+    """Which design is open (or why none is), load warnings, and "Open another design" — always."""
+    with st.sidebar:
+        st.markdown("### LMOS Studio")
+        if problem is None:
+            _design_summary()
+        else:
+            st.error("No design is open: open a sample or upload a design below.", icon=":material/error:")
+        with st.expander("Open another design", expanded=problem is not None):
+            samples = resources.sample_designs()
+            choice = st.selectbox("Sample", list(samples), key=SAMPLE_CHOICE)
+            if st.button("Open sample", key="open_sample") and choice:
+                request_open(OpenRequest(label=f"the sample {choice}", origin=f"sample:{choice}", path=samples[choice]))
+            upload = st.file_uploader(
+                "Upload a design (YAML or JSON)",
+                type=["yaml", "yml", "json"],
+                key=UPLOAD,
+                max_upload_size=upload_limit_mb(),
+            )
+            if upload is not None and st.button("Open upload", key="open_upload"):
+                request_open(OpenRequest(label=upload.name, origin=f"upload:{upload.name}", data=upload.getvalue()))
+    if st.session_state.get(state.PENDING_OPEN) is not None:
+        unsaved_question()
+
+
+def _design_summary() -> None:
+    design = state.current_design()
+    st.caption("Open design")
+    st.markdown(f"**{md(design.name)}** · {md(state.origin_label())}")
+    st.caption(
+        f"{len(design.agents)} agents · {len(design.channels)} channels · "
+        f"{len(design.groups)} groups · {len(design.trust_edges)} trust edges"
+    )
+    for warning in st.session_state.get(state.LOAD_WARNINGS, []):
+        st.warning(warning, icon=":material/warning:")
+
+
+def request_open(request: OpenRequest) -> None:
+    """Open a design now, or first ask what to do with unsaved changes."""
+    if state.is_dirty():
+        st.session_state[state.PENDING_OPEN] = request
+        st.rerun()
+    if _open(request):
+        st.rerun()
+
+
+def _open(request: OpenRequest) -> bool:
+    try:
+        if request.path:
+            state.open_path(Path(request.path), origin=request.origin)
+        else:
+            result: LoadResult = design_from_upload(
+                request.label, request.data, max_bytes=get_settings().max_upload_bytes
+            )
+            state.open_design(result, origin=request.origin)
+    except LmosStudioError as exc:
+        st.session_state.pop(state.PENDING_OPEN, None)
+        widgets.show_error(exc)
+        return False
+    return True
+
+
+@st.dialog("Unsaved changes", dismissible=False)
+def unsaved_question() -> None:
+    """Save, discard or cancel before another design replaces the open one (its undo history goes too)."""
+    request: OpenRequest = st.session_state[state.PENDING_OPEN]
+    hist = state.history()
+    st.markdown(
+        widgets.plain(
+            f"{hist.present.name} has unsaved changes. Opening {request.label} replaces it and its undo history."
+        )
+    )
+    target = hist.saved_path or ""
+    if not target:
+        target = st.text_input("Save as", key="unsaved_save_as", placeholder="path/to/design.yaml")
+    cols = st.columns(3)
+    if cols[0].button("Save", key="unsaved_save", type="primary", disabled=not target, icon=":material/save:"):
+        try:
+            written = state.save(target)
+        except LmosStudioError as exc:
+            widgets.show_error(exc)
+            return
+        st.toast(f"Saved {written}")
+        if _open(request):
+            st.rerun()
+    if cols[1].button("Discard", key="unsaved_discard", icon=":material/delete:") and _open(request):
+        st.rerun()
+    if cols[2].button("Cancel", key="unsaved_cancel"):
+        st.session_state.pop(state.PENDING_OPEN, None)
+        st.rerun()
+
+
+def error_page(problem: LmosStudioError) -> None:
+    """What the user sees instead of a page when the start design did not open: the message and the way out."""
+    st.title("The design did not open")
+    widgets.show_error(problem)
+    st.markdown(
+        widgets.plain(f"LMOS Studio was started on {state.start_origin()}.")
+        + "\n\nOpen a sample or upload a design with **Open another design** in the sidebar, or fix the file "
+        "and reload this page."
+    )
+
+
+def run_page(page: StreamlitPage) -> None:
+    """Run the chosen page; any exception that reaches it is shown as a message with what to do, no traceback."""
+    try:
+        page.run()
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+    except Exception as exc:  # a bug: still a message, never a traceback (st.stop/st.rerun are BaseExceptions)
+        st.error(
+            f"Something went wrong on this page ({type(exc).__name__}: {widgets.plain(str(exc))[:500]}). "
+            "Undo the last change in the Designer or open another design from the sidebar; if it happens again, "
+            "report it with the design that caused it.",
+            icon=":material/error:",
+        )

@@ -1,0 +1,134 @@
+"""AppTest: no dead ends — a broken start design opens an error page on every page, never a traceback;
+unsaved changes are not dropped without a question; an unknown LMOS kind names the nearest one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats.design_file import load_design
+from lmos_studio.model import Group
+from tests.conftest import ROOT, SAMPLES, run_cli
+
+PAGES = ["overview", "registry", "designer", "playground", "evaluate", "export"]
+AGNET = """apiVersion: lmos.eclipse/v1
+kind: Agnet
+metadata:
+  name: billing-agent
+spec:
+  providedCapabilities: []
+"""
+
+
+@pytest.fixture(autouse=True)
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+
+
+def _text(at: AppTest) -> str:
+    """Every text the run produced (elements of the main area and the sidebar, exceptions included)."""
+    parts = [str(getattr(node, "value", "")) for node in at.main] + [str(getattr(n, "value", "")) for n in at.sidebar]
+    parts += [str(getattr(e, "value", "")) for e in at.error] + [str(e.value) for e in at.exception]
+    return "\n".join(parts)
+
+
+def _broken(kind: str, tmp_path: Path) -> Path:
+    if kind == "missing":
+        return tmp_path / "nothere.yaml"
+    path = tmp_path / f"{kind}.yaml"
+    texts = {
+        "agnet": AGNET,
+        "malformed": "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: [unclosed\n",
+        "not-a-mapping": "- just\n- a list\n",
+    }
+    path.write_text(texts[kind])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["missing", "agnet", "malformed", "not-a-mapping"])
+def test_every_page_with_a_broken_start_design_shows_a_message(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(_broken(kind, tmp_path)))
+    get_settings.cache_clear()
+    for name in PAGES:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.switch_page(f"app_pages/{name}.py")
+        at.run()
+        assert not at.exception, (name, at.exception)
+        assert at.title[0].value == "The design did not open", name
+        assert "DesignFileError" in at.error[0].value, name
+        assert "Traceback" not in _text(at), name
+        assert [e.label for e in at.sidebar.expander] == ["Open another design"], name
+
+
+def test_the_error_page_leads_to_a_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(_broken("agnet", tmp_path)))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert "did you mean 'Agent'?" in at.error[0].value
+    at.sidebar.selectbox(key="sample_choice").select("acme").run()
+    at.sidebar.button(key="open_sample").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Overview · acme"
+
+
+def test_unknown_lmos_kind_names_the_nearest(tmp_path: Path) -> None:
+    path = _broken("agnet", tmp_path)
+    with pytest.raises(
+        DesignFileError, match=r"unknown kind 'Agnet' in the lmos.eclipse group; did you mean 'Agent'\?"
+    ):
+        load_design([path])
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2
+    assert "agnet.yaml:1: kind: unknown kind 'Agnet'" in result.stderr
+    assert "did you mean 'Agent'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_app_command_refuses_a_missing_design_at_once(tmp_path: Path) -> None:
+    result = run_cli("app", str(tmp_path / "nothere.yaml"), timeout=30)
+    assert result.returncode == 2
+    assert "nothere.yaml: no such file or folder" in result.stderr
+
+
+def _edited_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest, Path]:
+    path = tmp_path / "mine.yaml"
+    path.write_text((SAMPLES / "faulty.yaml").read_text())
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(path))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    hist = at.session_state["history"]
+    hist.apply(hist.present.replace(groups=(*hist.present.groups, Group(name="kept-group"))))
+    at.run()
+    assert "unsaved changes" in at.sidebar.markdown[1].value
+    at.sidebar.selectbox(key="sample_choice").select("acme").run()
+    at.sidebar.button(key="open_sample").click().run()
+    assert not at.exception
+    return at, path
+
+
+def test_opening_another_design_with_unsaved_changes_asks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at, path = _edited_app(tmp_path, monkeypatch)
+    assert at.session_state["history"].present.group("kept-group") is not None  # not replaced yet
+    at.button(key="unsaved_cancel").click().run()
+    assert at.session_state["history"].present.group("kept-group") is not None
+    at.sidebar.button(key="open_sample").click().run()
+    at.button(key="unsaved_discard").click().run()
+    assert at.title[0].value == "Overview · acme"
+    assert "kept-group" not in path.read_text()
+
+
+def test_save_then_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at, path = _edited_app(tmp_path, monkeypatch)
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Overview · acme"
+    assert "kept-group" in path.read_text()

@@ -1,0 +1,36 @@
+"""The large-design generator's fast writer reads back to exactly the design `write_design` gives."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+
+from lmos_studio.formats.design_file import design_from_text, design_to_yaml
+from lmos_studio.model import Agent, Capability
+from lmos_studio.synthetic import synthetic_design
+from tests.conftest import ROOT
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fast_writer_reads_back_like_write_design() -> None:
+    design = synthetic_design(200, 10, 10, 600, seed=4)
+    odd = Agent(
+        name="odd",
+        description='yes: "quoted" \\ back\nline two ünï',
+        labels={"subset": "on", "x": "1.10"},
+        capabilities=(
+            Capability(name="no", version="1.0.0", examples=("", "- dash", "# hash", "a: b", "null", "~", "0x1F")),
+        ),
+    )
+    design = design.replace(agents=(*design.agents, odd))
+    fast = design_from_text(_generator().design_yaml(design), path="large.yaml").design
+    studio = design_from_text(design_to_yaml(design), path="large.yaml").design
+    assert fast == studio
+    assert len(fast.agents) == 201 and len(fast.trust_edges) == len(design.trust_edges)

@@ -1,0 +1,76 @@
+"""The agent index gives exactly what filtering every agent gives (`resolve.is_candidate`, `mismatch_reasons`)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lmos_studio.index import AgentIndex
+from lmos_studio.model import Agent, Capability, Channel
+from lmos_studio.resolve import candidate_agents, mismatch_reasons, resolve_channel, resolve_design
+from lmos_studio.synthetic import synthetic_design
+
+NAMES = st.sampled_from(["a", "b", "c", "billing", "news"])  # few names: duplicates across namespaces
+NAMESPACES = st.sampled_from(["default", "shop"])
+TENANTS = st.sampled_from(["acme", "globex", ""])
+LABELS = st.sampled_from(["web", "ivr", "app"])
+CAPS = st.sampled_from(["view-bill", "pay-bill", "news"])
+
+
+@st.composite
+def agents(draw: st.DrawFn) -> Agent:
+    return Agent(
+        name=draw(NAMES),
+        namespace=draw(NAMESPACES),
+        labels=draw(st.sampled_from([{}, {"subset": "canary"}, {"subset": "stable"}])),
+        supported_tenants=tuple(draw(st.lists(TENANTS, max_size=3))),  # duplicates allowed, as a file may have
+        supported_channels=tuple(draw(st.lists(LABELS, max_size=3))),
+        capabilities=tuple(
+            Capability(name=n, version=f"1.{i}.0") for i, n in enumerate(draw(st.lists(CAPS, max_size=3)))
+        ),
+    )
+
+
+@st.composite
+def channels(draw: st.DrawFn) -> Channel:
+    labels = {
+        key: draw(values)
+        for key, values in (("tenant", TENANTS), ("channel", LABELS), ("subset", st.sampled_from(["stable", "canary"])))
+        if draw(st.booleans()) or key == "channel"
+    }
+    if draw(st.booleans()):
+        labels.pop("channel")  # a channel without a channel label matches no agent
+    return Channel(name="ch", namespace=draw(NAMESPACES), labels=labels)
+
+
+def _counts(channel: Channel, pool: list[Agent]) -> dict[str, int]:
+    counts = {"subset": 0, "tenant": 0, "channel": 0}
+    for agent in pool:
+        if agent.namespace != channel.namespace:
+            continue
+        for reason in mismatch_reasons(agent, channel):
+            counts[reason.filter] += 1
+    return counts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(agents(), max_size=12), st.lists(channels(), min_size=1, max_size=4))
+def test_candidates_and_counts_match_filtering_every_agent(pool: list[Agent], chans: list[Channel]) -> None:
+    index = AgentIndex(pool)
+    for channel in chans:
+        assert index.candidates(channel) == candidate_agents(channel, pool)
+        assert index.candidates(channel) is index.candidates(channel)  # memoised per scope
+        counts = index.filter_counts(channel)
+        assert counts.in_namespace == sum(a.namespace == channel.namespace for a in pool)
+        assert {"subset": counts.subset, "tenant": counts.tenant, "channel": counts.channel} == _counts(channel, pool)
+    for name in ("view-bill", "news", "nothing"):
+        assert index.providers(name) == tuple(a for a in pool if a.capability(name))
+    assert index.named("a") == tuple(a for a in pool if a.name == "a")
+
+
+def test_resolving_with_a_shared_index_equals_resolving_channel_by_channel() -> None:
+    design = synthetic_design(300, 40, seed=3)
+    shared = resolve_design(design)
+    alone = [resolve_channel(c, design.agents) for c in design.channels]
+    assert shared == alone
+    assert sum(r.resolved for r in shared) > 0 and sum(not r.resolved for r in shared) > 0

@@ -1,0 +1,97 @@
+"""Registry page: import a description (any supported format) by pasting or uploading, see the conversion
+and its warnings, add it to the embedded registry or to the open design."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from lmos_studio.registry.store import Query
+from lmos_studio.registry.stores import open_store
+from tests.conftest import ROOT, StartApp
+
+CARD = json.dumps(
+    {
+        "name": "Weather Agent",
+        "description": "Forecasts",
+        "url": "https://weather.example/a2a",
+        "version": "1.2.0",
+        "protocolVersion": "0.3.0",
+        "capabilities": {},
+        "defaultInputModes": ["text"],
+        "defaultOutputModes": ["text"],
+        "skills": [{"id": "forecast", "name": "Forecast", "description": "Weather forecast", "tags": ["weather"]}],
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh data folder; the server-wide registry store is dropped before and after (other tests own theirs)."""
+    from lmos_studio.ui import resources
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    resources.registry_store.clear()
+    yield
+    resources.registry_store.clear()
+    get_settings.cache_clear()
+
+
+def _pasted(text: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(str(ROOT / "app_pages" / "registry.py"))
+    at.run()
+    at.radio(key="registry_import_how").set_value("Paste").run()
+    at.text_area(key="registry_import_text").input(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_paste_a_card_see_it_converted_and_add_it_to_the_design() -> None:
+    at = _pasted(CARD)
+    assert any("has no version; defaulted to '1.2.0'" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    assert table["agent"].tolist() == ["default/weather-agent"]
+    assert table["from"].tolist() == ["a2a"]
+    assert any("kind: Agent" in c.value for c in at.code)
+    at.button(key="registry_import_to_design").click().run()
+    assert not at.exception
+    assert at.session_state["history"].present.agent("weather-agent") is not None
+    assert any("added to the design (Undo on the Designer page" in s.value for s in at.success)
+
+
+def test_add_to_the_registry() -> None:
+    at = _pasted(CARD)
+    at.button(key="registry_import_to_registry").click().run()
+    assert not at.exception
+    assert any("added to the embedded registry" in s.value for s in at.success)
+    found = open_store(get_settings().registry_target).search(Query(text="forecast"), facets=False)
+    assert {e.agent.name for e in found.entries} == {"weather-agent"}
+
+
+def test_a_broken_description_is_a_message() -> None:
+    at = _pasted('{"name": 12}')
+    assert at.error, "expected an error box"
+    assert "Traceback" not in at.error[0].value
+
+
+@pytest.mark.browser
+def test_import_from_the_registry_page_in_a_browser(start_app: StartApp, page: Any) -> None:
+    page.goto(f"{start_app()}/registry")
+    main = page.get_by_test_id("stMain")
+    main.get_by_text("Import a description").click()
+    main.get_by_text("Paste", exact=True).click()
+    area = main.get_by_label("Description (JSON or YAML)")
+    area.fill(CARD)
+    area.press("Control+Enter")
+    expect(main.get_by_text("has no version; defaulted").first).to_be_visible(timeout=30_000)
+    main.get_by_role("button", name="Add to design").first.click()
+    expect(page.get_by_test_id("stSidebar").get_by_text("10 agents")).to_be_visible(timeout=30_000)

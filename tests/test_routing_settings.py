@@ -1,0 +1,101 @@
+"""A design's routing settings (StudioDesign `spec.routing`): the no-match threshold and a vocabulary of
+synonym groups; their round trip, their bad input, and what they change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats.design_file import design_from_text, design_to_yaml
+from lmos_studio.model import Agent, Capability, Design, RoutingSettings
+from lmos_studio.routing.statistical import StatisticalRouter
+from lmos_studio.routing.table import routing_table
+from tests.conftest import run_cli
+
+STUDIO = """
+apiVersion: studio.lmos.eclipse/v1alpha1
+kind: StudioDesign
+metadata: {{name: desk}}
+spec:
+  routing:
+{routing}
+"""
+
+
+def studio(routing: str) -> str:
+    return STUDIO.format(routing=routing)
+
+
+def test_routing_settings_round_trip_through_the_design_file() -> None:
+    design = design_from_text(
+        studio("    minScore: 0.35\n    vocabulary: [[Laptop, notebook], [vpn, remote access]]")
+    ).design
+    assert design.routing.min_score == 0.35
+    assert design.routing.vocabulary == (("laptop", "notebook"), ("vpn", "remote access"))
+    again = design_from_text(design_to_yaml(design)).design
+    assert again.routing == design.routing
+    assert "routing" not in design_to_yaml(Design(name="plain"))  # defaults are not written
+
+
+@pytest.mark.parametrize(
+    ("routing", "message"),
+    [
+        ("    minScore: 1.5", r"spec\.routing\.minScore: .*less than or equal to 1"),
+        ("    vocabulary: [[laptop]]", r"spec\.routing\.vocabulary: .*group 0 must list at least two"),
+        ("    vocabulary: [laptop, notebook]", r"spec\.routing\.vocabulary\.0"),
+        ("    vocabulary: [[a, b], [x, '  ']]", r"group 1 must list at least two non-empty"),
+    ],
+)
+def test_bad_routing_settings_name_the_field(routing: str, message: str) -> None:
+    with pytest.raises(DesignFileError, match=message):
+        design_from_text(studio(routing), path="desk.yaml")
+
+
+def test_bad_vocabulary_is_exit_2_on_the_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "desk.yaml"
+    path.write_text(AGENT + "---" + studio("    vocabulary: [[laptop]]"))
+    result = run_cli("route", str(path), "my notebook is broken")
+    assert result.returncode == 2 and "desk.yaml" in result.stderr and "spec.routing.vocabulary" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+AGENT = """apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata: {name: hardware-agent}
+spec:
+  providedCapabilities:
+  - {name: laptop_repair, version: 1.0.0, description: Repairs broken laptops., examples: [my laptop is broken]}
+"""
+
+
+def desk(vocabulary: tuple[tuple[str, ...], ...] = ()) -> Design:
+    agents = (
+        Agent(
+            name="hardware-agent",
+            capabilities=(Capability(name="laptop_repair", version="1.0.0", description="Repairs broken laptops."),),
+        ),
+        Agent(
+            name="access-agent",
+            capabilities=(Capability(name="reset_password", version="1.0.0", description="Resets a password."),),
+        ),
+    )
+    return Design(name="desk", agents=agents, routing=RoutingSettings(vocabulary=vocabulary))
+
+
+def test_a_design_vocabulary_teaches_the_offline_router_its_words() -> None:
+    query = "my notebook will not start"
+    without = StatisticalRouter(lexicon=False).fit(routing_table(desk(), None)).route(query)
+    taught = StatisticalRouter(lexicon=False).fit(routing_table(desk((("laptop", "notebook"),)), None)).route(query)
+    assert without.no_match  # "notebook" shares no word with anything the channel knows
+    assert taught.best is not None and taught.best.agent == "hardware-agent"
+    assert any("notebook" in e for e in taught.best.evidence)
+
+
+def test_the_design_threshold_reaches_the_table_and_the_router() -> None:
+    design = desk().replace(routing=RoutingSettings(min_score=0.9))
+    table = routing_table(design, None)
+    assert table.min_score == 0.9
+    result = StatisticalRouter().fit(table).route("repair my laptop")
+    assert result.threshold == 0.9 and result.with_threshold(0.0).best is not None
