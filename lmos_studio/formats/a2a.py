@@ -220,7 +220,8 @@ def _requirements(doc: d.Doc, card: dict[str, Any]) -> dict[str, list[str]] | No
         for i, req in enumerate(doc.seq(card, "securityRequirements", "securityRequirements")):
             schemes = doc.mapping(req, "schemes", f"securityRequirements[{i}].schemes")
             for name, scopes in schemes.items():
-                values = scopes.get("list", []) if isinstance(scopes, dict) else []
+                field = f"securityRequirements[{i}].schemes.{name}.list"
+                values = doc.seq(scopes, "list", field) if isinstance(scopes, dict) else []
                 out.setdefault(str(name), []).extend(text_of(v) for v in values)
         return out
     if "security" in card:
