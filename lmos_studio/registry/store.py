@@ -8,6 +8,7 @@ HTTP lives in `server.py`; this module knows nothing of it.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 import json
@@ -226,7 +227,127 @@ class RegistryStore(Protocol):
     def close(self) -> None: ...
 
 
-class Store:
+class StoreWrites(abc.ABC):
+    """The write operations both stores share (SQLite and PostgreSQL); each store supplies its write transaction,
+    its upsert and its row reads."""
+
+    @abc.abstractmethod
+    def _write(self) -> contextlib.AbstractContextManager[Any]: ...
+
+    @abc.abstractmethod
+    def _upsert(
+        self,
+        conn: Any,
+        td: dict[str, Any],
+        *,
+        agent: Agent,
+        ttl: float | None,
+        original: dict[str, Any] | None,
+        original_format: str,
+        source: str,
+    ) -> bool: ...
+
+    @abc.abstractmethod
+    def _row(self, conn: Any, thing_id: str) -> Any: ...
+
+    @abc.abstractmethod
+    def _entry(self, row: Any) -> Entry: ...
+
+    def put(
+        self,
+        thing_id: str,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> bool:
+        """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
+        td = {**td, "id": thing_id}
+        td.pop("registration", None)  # registration info is the directory's, never the client's
+        if agent is None:
+            agent = thing_to_agent(td, source=source)
+        with self._write() as conn:
+            return self._upsert(
+                conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
+            )
+
+    def add(
+        self,
+        td: dict[str, Any],
+        *,
+        ttl: float | None = None,
+        original: dict[str, Any] | None = None,
+        original_format: str = "td",
+        source: str = "",
+        agent: Agent | None = None,
+    ) -> str:
+        """Register an anonymous TD under a new `urn:uuid:` id; returns the id."""
+        thing_id = new_thing_id()
+        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source, agent=agent)
+        return thing_id
+
+    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str:
+        """Register an agent (from any format) as a TD, keeping the document it came from; returns the id."""
+        td = agent_to_thing(agent)
+        self.put(
+            td["id"],
+            td,
+            ttl=ttl,
+            original=agent.original or None,
+            original_format=agent.original_format or "td",
+            source=source or agent.source,
+            agent=agent,
+        )
+        return str(td["id"])
+
+    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
+        """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
+        tds = [agent_to_thing(agent) for agent in agents]
+        with self._write() as conn:
+            for agent, td in zip(agents, tds, strict=True):
+                self._upsert(
+                    conn,
+                    td,
+                    agent=agent,
+                    ttl=ttl,
+                    original=agent.original or None,
+                    original_format=agent.original_format or "td",
+                    source=source or agent.source,
+                )
+        return [str(td["id"]) for td in tds]
+
+    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
+        """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change."""
+        with self._write() as conn:
+            row = self._row(conn, thing_id)
+            if row is None:
+                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            td = merge_patch(json.loads(row["td"]), patch)
+            if not isinstance(td, dict):
+                raise DesignFileError("a merge patch must be a JSON object", field="body")
+            ttl = row["ttl"]
+            reg = patch.get("registration")
+            if isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
+                ttl = float(reg["ttl"])
+            td["id"] = thing_id
+            td.pop("registration", None)
+            agent = thing_to_agent(td, source=row["source"])
+            self._upsert(
+                conn,
+                td,
+                agent=agent,
+                ttl=ttl,
+                original=None if patch else _loads(row["original"]),
+                original_format="td" if patch else row["original_format"],
+                source=row["source"],
+            )
+            return self._entry(self._row(conn, thing_id))
+
+
+class Store(StoreWrites):
     """The embedded registry over one SQLite file (safe to share between threads and processes)."""
 
     def __init__(self, path: Path | str, *, now: Clock = time.time, seed: bool = True) -> None:
@@ -349,99 +470,6 @@ class Store:
             conn.execute("INSERT INTO meta(key, value) VALUES ('seeded', ?)", (str(self.now()),))
 
     # -- writes --------------------------------------------------------------------------------------
-    def put(
-        self,
-        thing_id: str,
-        td: dict[str, Any],
-        *,
-        ttl: float | None = None,
-        original: dict[str, Any] | None = None,
-        original_format: str = "td",
-        source: str = "",
-        agent: Agent | None = None,
-    ) -> bool:
-        """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
-        td = {**td, "id": thing_id}
-        td.pop("registration", None)  # registration info is the directory's, never the client's
-        if agent is None:
-            agent = thing_to_agent(td, source=source)
-        with self._write() as conn:
-            return self._upsert(
-                conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
-            )
-
-    def add(
-        self,
-        td: dict[str, Any],
-        *,
-        ttl: float | None = None,
-        original: dict[str, Any] | None = None,
-        original_format: str = "td",
-        source: str = "",
-        agent: Agent | None = None,
-    ) -> str:
-        """Register an anonymous TD under a new `urn:uuid:` id; returns the id."""
-        thing_id = new_thing_id()
-        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source, agent=agent)
-        return thing_id
-
-    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str:
-        """Register an agent (from any format) as a TD, keeping the document it came from; returns the id."""
-        td = agent_to_thing(agent)
-        self.put(
-            td["id"],
-            td,
-            ttl=ttl,
-            original=agent.original or None,
-            original_format=agent.original_format or "td",
-            source=source or agent.source,
-            agent=agent,
-        )
-        return str(td["id"])
-
-    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
-        """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
-        tds = [agent_to_thing(agent) for agent in agents]
-        with self._write() as conn:
-            for agent, td in zip(agents, tds, strict=True):
-                self._upsert(
-                    conn,
-                    td,
-                    agent=agent,
-                    ttl=ttl,
-                    original=agent.original or None,
-                    original_format=agent.original_format or "td",
-                    source=source or agent.source,
-                )
-        return [str(td["id"]) for td in tds]
-
-    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
-        """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change."""
-        with self._write() as conn:
-            row = self._row(conn, thing_id)
-            if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
-            td = merge_patch(json.loads(row["td"]), patch)
-            if not isinstance(td, dict):
-                raise DesignFileError("a merge patch must be a JSON object", field="body")
-            ttl = row["ttl"]
-            reg = patch.get("registration")
-            if isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
-                ttl = float(reg["ttl"])
-            td["id"] = thing_id
-            td.pop("registration", None)
-            agent = thing_to_agent(td, source=row["source"])
-            self._upsert(
-                conn,
-                td,
-                agent=agent,
-                ttl=ttl,
-                original=None if patch else _loads(row["original"]),
-                original_format="td" if patch else row["original_format"],
-                source=row["source"],
-            )
-            return self._entry(self._row(conn, thing_id))
-
     def delete(self, thing_id: str) -> None:
         with self._write() as conn:
             row = self._row(conn, thing_id)

@@ -29,7 +29,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError, RegistryUnavailable
+from lmos_studio.errors import AgentNotFound, RegistryError, RegistryUnavailable
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import (
     ANY_TENANT,
@@ -42,13 +42,13 @@ from lmos_studio.registry.store import (
     Query,
     Registration,
     SearchResult,
+    StoreWrites,
     _dumps,
     _facet_values,
     _loads,
     _search_text,
-    merge_patch,
 )
-from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_agent
+from lmos_studio.registry.things import agent_to_thing
 
 CONNECT_TIMEOUT_S = 5  # a server that does not answer within this is reported unreachable
 POOL_TIMEOUT_S = 3.0  # a request waits this long for a connection, then gets 503
@@ -127,7 +127,7 @@ def ts_query(text: str) -> str:
     return " & ".join(f"{w}:*" for w in words[:16])
 
 
-class PostgresStore:
+class PostgresStore(StoreWrites):
     """The registry in one PostgreSQL database (or schema, via `options=-csearch_path=…` in the URL)."""
 
     def __init__(self, url: str, *, now: Clock = time.time, seed: bool = True, pool_max: int = POOL_MAX) -> None:
@@ -265,94 +265,6 @@ class PostgresStore:
             conn.execute("INSERT INTO meta (key, value) VALUES ('seeded', %s)", (str(self.now()),))
 
     # -- writes --------------------------------------------------------------------------------------
-    def put(
-        self,
-        thing_id: str,
-        td: dict[str, Any],
-        *,
-        ttl: float | None = None,
-        original: dict[str, Any] | None = None,
-        original_format: str = "td",
-        source: str = "",
-        agent: Agent | None = None,
-    ) -> bool:
-        td = {**td, "id": thing_id}
-        td.pop("registration", None)
-        if agent is None:
-            agent = thing_to_agent(td, source=source)
-        with self._write() as conn:
-            return self._upsert(
-                conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
-            )
-
-    def add(
-        self,
-        td: dict[str, Any],
-        *,
-        ttl: float | None = None,
-        original: dict[str, Any] | None = None,
-        original_format: str = "td",
-        source: str = "",
-        agent: Agent | None = None,
-    ) -> str:
-        thing_id = new_thing_id()
-        self.put(thing_id, td, ttl=ttl, original=original, original_format=original_format, source=source, agent=agent)
-        return thing_id
-
-    def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str:
-        td = agent_to_thing(agent)
-        self.put(
-            td["id"],
-            td,
-            ttl=ttl,
-            original=agent.original or None,
-            original_format=agent.original_format or "td",
-            source=source or agent.source,
-            agent=agent,
-        )
-        return str(td["id"])
-
-    def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
-        tds = [agent_to_thing(agent) for agent in agents]
-        with self._write() as conn:
-            for agent, td in zip(agents, tds, strict=True):
-                self._upsert(
-                    conn,
-                    td,
-                    agent=agent,
-                    ttl=ttl,
-                    original=agent.original or None,
-                    original_format=agent.original_format or "td",
-                    source=source or agent.source,
-                )
-        return [str(td["id"]) for td in tds]
-
-    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
-        with self._write() as conn:
-            row = self._row(conn, thing_id)
-            if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
-            td = merge_patch(json.loads(row["td"]), patch)
-            if not isinstance(td, dict):
-                raise DesignFileError("a merge patch must be a JSON object", field="body")
-            ttl = row["ttl"]
-            reg = patch.get("registration")
-            if isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
-                ttl = float(reg["ttl"])
-            td["id"] = thing_id
-            td.pop("registration", None)
-            agent = thing_to_agent(td, source=row["source"])
-            self._upsert(
-                conn,
-                td,
-                agent=agent,
-                ttl=ttl,
-                original=None if patch else _loads(row["original"]),
-                original_format="td" if patch else row["original_format"],
-                source=row["source"],
-            )
-            return self._entry(self._row(conn, thing_id))
-
     def delete(self, thing_id: str) -> None:
         with self._write() as conn:
             row = self._row(conn, thing_id)
