@@ -130,7 +130,7 @@ def test_seed_json_in_lmos_router_format(reference: Path) -> None:
     assert seed_rows(seed)[0] == ("I want to buy a car", "offer-agent", "")
     with pytest.raises(DesignFileError, match=r"\[1\]: each entry needs"):
         parse_seed('[{"text": "a", "agentName": "x"}, {"text": "b"}]', source="s.json")
-    with pytest.raises(DesignFileError, match=r"s\.json:1: not valid JSON"):
+    with pytest.raises(DesignFileError, match=r"s\.json:1: malformed JSON"):
         parse_seed("[{", source="s.json")
 
 
