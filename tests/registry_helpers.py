@@ -3,8 +3,9 @@ subprocess, and TD builders.
 
 `backend` is parametrised over the SQLite and the PostgreSQL store; a test module that uses it imports it
 (`from tests.registry_helpers import backend`). PostgreSQL tests get a fresh schema in the database named by
-LMOS_STUDIO_TEST_PG (default: the machine's 127.0.0.1:5432, database `test`), dropped afterwards; they skip,
-saying why, when nothing answers there (scripts/test.sh installs and starts PostgreSQL first).
+LMOS_STUDIO_TEST_PG (default: the machine's 127.0.0.1:5432, database `test`), dropped afterwards.
+When nothing answers there they FAIL, saying why (scripts/test.sh installs and starts PostgreSQL first);
+LMOS_STUDIO_TEST_SKIP_PG=1 skips them knowingly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -62,6 +63,14 @@ def pg_schema(base: str = PG_URL) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+def need_postgres(reason: str) -> NoReturn:
+    """PostgreSQL is missing: a failure, since the test command installs and starts it; a skip only when the
+    developer opts out knowingly with LMOS_STUDIO_TEST_SKIP_PG=1 (the PostgreSQL tests then do not count)."""
+    if os.environ.get("LMOS_STUDIO_TEST_SKIP_PG") == "1":
+        pytest.skip(reason)
+    pytest.fail(f"{reason}; `bash scripts/test.sh` installs and starts PostgreSQL (LMOS_STUDIO_TEST_SKIP_PG=1 skips)")
+
+
 @contextmanager
 def store_target(kind: str, tmp_path: Path, name: str = "r") -> Iterator[str]:
     """What `--db` takes for a fresh store of this kind: a SQLite file path or a PostgreSQL URL."""
@@ -70,7 +79,7 @@ def store_target(kind: str, tmp_path: Path, name: str = "r") -> Iterator[str]:
         return
     reason = pg_unavailable()
     if reason:
-        pytest.skip(reason)
+        need_postgres(reason)
     with pg_schema() as url:
         yield url
 

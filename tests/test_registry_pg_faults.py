@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, free_port
-from tests.registry_helpers import make_td, registry_server
+from tests.registry_helpers import make_td, need_postgres, registry_server
 
 TD = "application/td+json"
 
@@ -65,13 +65,13 @@ def _as_postgres() -> list[str]:
         return []
     runuser = shutil.which("runuser")
     if runuser is None:
-        pytest.skip("running as root without runuser: cannot start a private PostgreSQL as the postgres user")
+        need_postgres("running as root without runuser: cannot start a private PostgreSQL as the postgres user")
     try:
         import pwd
 
         pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("running as root and there is no `postgres` user to run initdb/pg_ctl as")
+        need_postgres("running as root and there is no `postgres` user to run initdb/pg_ctl as")
     return [runuser, "-u", "postgres", "--"]
 
 
@@ -107,7 +107,7 @@ class PrivatePostgres:
 def private_pg() -> Iterator[PrivatePostgres]:
     bin_dir = _pg_bin()
     if bin_dir is None:
-        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+        need_postgres("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
     prefix = _as_postgres()
     root = Path(tempfile.mkdtemp(prefix="lmos-pg-"))
     if prefix:

@@ -251,10 +251,10 @@ def test_listing_order_is_byte_order_on_both_stores(store: RegistryStore) -> Non
 
 
 def test_postgresql_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
-    from tests.registry_helpers import pg_unavailable
+    from tests.registry_helpers import need_postgres, pg_unavailable
 
-    if pg_unavailable():
-        pytest.skip(pg_unavailable())
+    if reason := pg_unavailable():
+        need_postgres(reason)
     import psycopg
 
     from lmos_studio.errors import RegistryError
