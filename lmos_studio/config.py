@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     )  # set by Kubernetes in a pod: in-cluster registry source
     kubernetes_service_port: str = Field(default="443", validation_alias=AliasChoices("KUBERNETES_SERVICE_PORT"))
     max_upload_mb: float = 10.0  # design uploads larger than this are refused
+    design_cache_mb: float = Field(default=512.0, ge=0.0)  # read designs kept in <data_dir>/design-cache; 0 = off
     llm_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("LMOS_STUDIO_LLM_BASE_URL", "OPENAI_BASE_URL")
     )

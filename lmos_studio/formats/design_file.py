@@ -37,6 +37,7 @@ from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
     LineDict,
     dump_documents,
+    gc_paused,
     iter_yaml_files,
     load_documents,
     read_text,
@@ -280,23 +281,46 @@ def _design_files(folder: Path) -> list[Path]:
 
 def load_design(paths: Iterable[str | Path], *, name: str | None = None) -> LoadResult:
     """Read files and folders into one design; the later resource of the same key wins (with a warning)."""
+    with gc_paused():  # millions of new objects, none of them garbage: collecting meanwhile only costs
+        return _load_design(paths, name)
+
+
+def _load_design(paths: Iterable[str | Path], name: str | None) -> LoadResult:
     reader = _Reader()
     files: list[str] = []
     for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found = _design_files(path)
-            if not found:
-                raise DesignFileError("folder has no *.yaml or *.yml files", path=str(path))
-        elif path.exists():
-            found = [path]
-        else:
-            raise DesignFileError("no such file or folder", path=str(path))
-        for file in found:
+        for file in _found(Path(given)):
             files.append(str(file))
             for raw in load_documents(read_text(file), path=str(file)):
                 reader.add(raw, str(file))
     return _finish(reader, files, name)
+
+
+def _found(path: Path) -> list[Path]:
+    if path.is_dir():
+        found = _design_files(path)
+        if not found:
+            raise DesignFileError("folder has no *.yaml or *.yml files", path=str(path))
+        return found
+    if path.exists():
+        return [path]
+    raise DesignFileError("no such file or folder", path=str(path))
+
+
+def design_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files `load_design(paths)` reads, in its order (folders expanded)."""
+    return [file for given in paths for file in _found(Path(given))]
+
+
+def design_from_texts(texts: Sequence[tuple[str, str]], *, name: str | None = None) -> LoadResult:
+    """What `load_design` makes of files whose (path, text) were read already (the design cache reads each
+    file's bytes once, for its key and for this)."""
+    with gc_paused():
+        reader = _Reader()
+        for path, text in texts:
+            for raw in load_documents(text, path=path):
+                reader.add(raw, path)
+        return _finish(reader, [path for path, _ in texts], name)
 
 
 def _finish(reader: _Reader, files: list[str], name: str | None) -> LoadResult:
@@ -334,10 +358,11 @@ def read_design(*paths: str | Path) -> Design:
 
 def design_from_text(text: str, *, path: str = "<upload>", name: str | None = None) -> LoadResult:
     """Read a design from YAML text (an upload), naming `path` in messages."""
-    reader = _Reader()
-    for raw in load_documents(text, path=path):
-        reader.add(raw, path)
-    return _finish(reader, [path], name or Path(path).stem)
+    with gc_paused():
+        reader = _Reader()
+        for raw in load_documents(text, path=path):
+            reader.add(raw, path)
+        return _finish(reader, [path], name or Path(path).stem)
 
 
 def design_from_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:

@@ -10,6 +10,8 @@ constructor dispatch), keeping each key's line for messages.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 import re
@@ -256,7 +258,153 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
     Strict: non-finite floats, integers beyond 64 bits, unknown tags, duplicate keys, recursive aliases,
     more than MAX_ALIAS_REUSES alias references or aliases adding more than MAX_ALIAS_NODES nodes, and
     nesting deeper than MAX_DEPTH are a `DesignFileError` naming the file and line.
+
+    The common case (no anchors, aliases or merge keys, no error) is read in one pass over libyaml's events
+    (`_read_events`); anything else, errors included, goes through the composing reader (`_read_nodes`), so
+    results and messages are those of one reader. The collector is paused while reading: a design is
+    millions of new objects, and collecting while they are made costs more than the reading itself.
     """
+    with gc_paused():
+        docs = _read_events(text)
+        return docs if docs is not None else _read_nodes(text, path)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (nested uses keep it paused until the outermost ends)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Irregular(Exception):
+    """The event reader met something it leaves to the composing reader (anchors, merges, errors)."""
+
+
+_NO_KEY = object()
+
+
+def _convert(tag: str, text: str) -> Any:
+    """A plain or explicitly tagged scalar as `_Builder.scalar` makes it; anything it would refuse is irregular."""
+    if tag == "tag:yaml.org,2002:int":
+        if len(text) > MAX_INT_CHARS:
+            raise _Irregular
+        integer = YamlInt(_FLOAT.construct_yaml_int(yaml.ScalarNode(tag, text)))
+        if not -(2**63) <= integer < 2**63:
+            raise _Irregular
+        integer.text = text
+        return integer
+    if tag == "tag:yaml.org,2002:float":
+        number = YamlFloat(_FLOAT.construct_yaml_float(yaml.ScalarNode(tag, text)))
+        if not math.isfinite(number):
+            raise _Irregular
+        number.text = text
+        return number
+    convert = _SCALARS.get(tag)
+    if convert is None:
+        raise _Irregular
+    return convert(text)
+
+
+def _read_events(text: str) -> list[Any] | None:  # noqa: C901 - one loop on purpose: it runs per event
+    """The documents built straight from libyaml's events (no node tree, no recursion), or None when the
+    text needs the composing reader: an anchor, alias or merge key, nesting deeper than MAX_DEPTH, or any
+    error (which that reader then reports exactly as it always has)."""
+    loader = _BaseLoader(text)
+    docs: list[Any] = []
+    # one frame per open collection: [container, lines (None for a list), pending key, its line]
+    stack: list[list[Any]] = []
+    resolved: dict[str, str] = {}  # plain scalar text → its implicit tag (values repeat a lot)
+    resolve = loader.resolve
+    scalar_node = yaml.ScalarNode
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end, stream_end = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.StreamEndEvent
+    try:
+        get = loader.get_event
+        while True:
+            event = get()
+            kind = event.__class__
+            if kind is scalar_event:
+                if event.anchor is not None:
+                    raise _Irregular
+                tag, value = event.tag, event.value
+                if tag is None or tag == "!":
+                    if event.implicit[0]:
+                        tag = resolved.get(value)
+                        if tag is None:
+                            tag = resolved[value] = resolve(scalar_node, value, (True, False))
+                        obj = value if tag == _STR else _convert(tag, value)
+                    else:
+                        obj = value
+                elif tag == _STR:
+                    obj = value
+                else:
+                    obj = _convert(tag, value)
+                if stack:
+                    frame = stack[-1]
+                    lines = frame[1]
+                    if lines is None:
+                        frame[0].append(obj)
+                    elif frame[2] is _NO_KEY:
+                        if tag == _MERGE or obj in frame[0]:
+                            raise _Irregular
+                        frame[2] = obj
+                        frame[3] = event.start_mark.line + 1
+                    else:
+                        frame[0][frame[2]] = obj
+                        lines[frame[2]] = frame[3]
+                        frame[2] = _NO_KEY
+                elif obj is not None:
+                    docs.append(obj)
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or len(stack) >= MAX_DEPTH:
+                    raise _Irregular
+                if stack and stack[-1][1] is not None and stack[-1][2] is _NO_KEY:
+                    raise _Irregular  # a collection as a mapping key
+                tag = event.tag
+                line = event.start_mark.line + 1
+                if kind is mapping_start:
+                    if not (tag is None or tag == "!" or tag == _MAP):
+                        raise _Irregular
+                    mapping = LineDict()
+                    mapping.line = line
+                    mapping.lines = {}
+                    stack.append([mapping, mapping.lines, _NO_KEY, 0])
+                else:
+                    if not (tag is None or tag == "!" or tag == _SEQ):
+                        raise _Irregular
+                    sequence = LineList()
+                    sequence.line = line
+                    stack.append([sequence, None, _NO_KEY, 0])
+            elif kind is mapping_end or kind is sequence_end:
+                obj = stack.pop()[0]
+                if stack:
+                    frame = stack[-1]
+                    lines = frame[1]
+                    if lines is None:
+                        frame[0].append(obj)
+                    else:
+                        frame[0][frame[2]] = obj
+                        lines[frame[2]] = frame[3]
+                        frame[2] = _NO_KEY
+                else:
+                    docs.append(obj)
+            elif kind is stream_end:
+                return docs
+            elif kind is yaml.AliasEvent:
+                raise _Irregular
+    except (_Irregular, yaml.YAMLError, ValueError, TypeError, UnicodeError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+
+
+def _read_nodes(text: str, path: str) -> list[Any]:
+    """The composing reader: libyaml composes each document's nodes, `_Builder` makes the objects."""
     _check_depth(text, path)
     docs: list[Any] = []
     try:

@@ -17,7 +17,8 @@ import streamlit as st
 from lmos_studio import bundled
 from lmos_studio.config import get_settings
 from lmos_studio.errors import VersionError
-from lmos_studio.formats.design_file import LoadResult, load_design
+from lmos_studio.formats.design_cache import load_design_cached
+from lmos_studio.formats.design_file import LoadResult
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution, resolve_design
@@ -43,10 +44,12 @@ def sample_designs() -> dict[str, str]:
     return {name: str(path) for name, path in bundled.sample_designs().items()}
 
 
-@st.cache_data(show_spinner="Reading design…", max_entries=16)
+@st.cache_resource(show_spinner="Reading design…", max_entries=4)
 def read_design_files(path: str, mtime: float) -> LoadResult:
-    """A design read from disk; `mtime` is part of the key so that edits on disk are seen."""
-    return load_design([Path(path)])
+    """A design read from disk; `mtime` is part of the key so that edits on disk are seen. Shared, read only
+    (a resource: a 10 000-agent design is too big to copy per call); read through the disk cache keyed by
+    the files' bytes, so a design any process has read before opens without parsing."""
+    return load_design_cached([Path(path)])
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
