@@ -17,20 +17,20 @@ opts[2].toggle("Registry", key=ui.REGISTRY, help="The registry on PostgreSQL: 2 
 opts[3].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
 opts[4].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
 try:
-    bundle, files, archive = ui.export(design)
-    views = ui.views(design)
+    out = ui.export(design)
+    views = out.views
 except LmosStudioError as exc:
     st.error("Validation failed: this design cannot be exported yet (nothing was written).")
     widgets.show_error(exc)
     st.stop()
 
 st.success(views.summary, icon=":material/verified:")
-if bundle.notes:
-    with st.expander(f"{len(bundle.notes)} notes"):
-        st.code("\n".join(bundle.notes), language=None)
+if out.notes:
+    with st.expander(f"{len(out.notes)} notes"):
+        st.code("\n".join(out.notes), language=None)
 st.download_button(
     "Download zip",
-    data=archive,
+    data=out.archive,
     file_name=f"{design.name}-manifests.zip",
     mime="application/zip",
     type="primary",
@@ -43,7 +43,7 @@ with files_tab:
     tree, preview = st.columns([1, 2])
     tree.code(views.file_tree, language=None)
     chosen = preview.selectbox("File", views.files, key=ui.PREVIEW_FILE)
-    preview.code(files[chosen].decode("utf-8"), language="yaml", line_numbers=True)
+    preview.code(out.files[chosen].decode("utf-8"), language="yaml", line_numbers=True)
 with valid_tab:
     st.dataframe(views.validation, hide_index=True, width="stretch")
 with policy_tab:

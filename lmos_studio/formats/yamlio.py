@@ -310,7 +310,7 @@ def _convert(tag: str, text: str) -> Any:
     return convert(text)
 
 
-def _read_events(text: str) -> list[Any] | None:  # noqa: C901 - one loop on purpose: it runs per event
+def _read_events(text: str) -> list[Any] | None:
     """The documents built straight from libyaml's events (no node tree, no recursion), or None when the
     text needs the composing reader: an anchor, alias or merge key, nesting deeper than MAX_DEPTH, or any
     error (which that reader then reports exactly as it always has)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmos_studio.config import get_settings
-from lmos_studio.export.bundle import Bundle, ExportOptions
+from lmos_studio.export.bundle import ExportOptions
 from lmos_studio.export.importer import import_upload
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
@@ -37,14 +37,9 @@ def _options() -> ExportOptions:
     )
 
 
-def export(design: Design) -> tuple[Bundle, dict[str, bytes], bytes]:
-    """The bundle, files and zip for the options chosen on the page (raises ExportError)."""
-    return resources.export_bundle(design, _options())
-
-
-def views(design: Design) -> resources.ExportViews:
-    """What the page shows of that export (file tree, tables, counts), built once per design and options."""
-    return resources.export_views(design, _options())
+def export(design: Design) -> resources.ExportOutput:
+    """Notes, files, zip and views of the export for the options chosen on the page (raises ExportError)."""
+    return resources.export_output(design, _options())
 
 
 def remember_export(design: Design) -> None:

@@ -7,8 +7,9 @@ rerun), and tables come as Arrow tables built once, so a rerun that changes noth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import streamlit as st
 from lmos_studio import bundled
 from lmos_studio.config import get_settings
 from lmos_studio.errors import VersionError
+from lmos_studio.formats import design_cache
 from lmos_studio.formats.design_cache import load_design_cached
 from lmos_studio.formats.design_file import LoadResult
 from lmos_studio.index import AgentIndex
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # feature modules are imported where they are used: the app f
     import networkx as nx
     import pyarrow as pa  # type: ignore[import-untyped]
 
-    from lmos_studio.export.bundle import Bundle, ExportOptions
+    from lmos_studio.export.bundle import ExportOptions
     from lmos_studio.graph import GraphFilter, Highlight, Position
     from lmos_studio.lint import Finding
     from lmos_studio.registry.sources import SearchOutcome, SourceSpec
@@ -224,10 +226,20 @@ def designer_choices(design: Design) -> DesignerChoices:
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
-    """Lint of the design (non-SemVer versions are findings, not errors). Read only."""
+    """Lint of the design (non-SemVer versions are findings, not errors). Read only; kept on disk by digest,
+    so the Designer's first render in a new process does not lint again (the confusion check embeds texts)."""
+    from lmos_studio.lint import Finding
     from lmos_studio.routing.confusion import lint_with_routing
 
-    return lint_with_routing(design)
+    cache = design_cache.derived_cache("lint", frozenset({Finding}))
+    key = design_cache.derived_key(design.digest(), "lint")
+    found = cache.get(key)
+    if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
+        return found
+    findings = lint_with_routing(design)
+    if not design_cache.design_may_hold_secret(design):
+        cache.put(key, findings)
+    return findings
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -282,23 +294,9 @@ def registry_search(sources: tuple[SourceSpec, ...], query: Query) -> SearchOutc
 # -- export -----------------------------------------------------------------------------------------------
 
 
-@st.cache_resource(
-    show_spinner="Building and validating manifests…", max_entries=8, hash_funcs={Design: lambda d: d.digest()}
-)
-def export_bundle(design: Design, options: ExportOptions) -> tuple[Bundle, dict[str, bytes], bytes]:
-    """The validated export of a design (bundle, files, zip); raises ExportError like `export_design`.
-    A resource, not data: the page only reads it, and a 1 000-agent export is too big to copy per rerun."""
-    from lmos_studio.export import kustomize
-    from lmos_studio.export.bundle import export_design
-
-    bundle = export_design(design, options)
-    files = kustomize.render(bundle)
-    return bundle, files, kustomize.zip_bytes(bundle, files)
-
-
 @dataclass(frozen=True)
 class ExportViews:
-    """The Export page's derived views of one bundle."""
+    """The Export page's derived views of one export."""
 
     summary: str
     file_tree: str
@@ -308,17 +306,65 @@ class ExportViews:
     policy: pa.Table
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
-def export_views(design: Design, options: ExportOptions) -> ExportViews:
-    """Summary, file tree and report tables of `export_bundle(design, options)`."""
-    from lmos_studio.export.bundle import file_tree
+@dataclass(frozen=True)
+class ExportOutput:
+    """What the Export page shows and offers of one validated export: notes, files, the zip, the views."""
 
-    bundle, files, _ = export_bundle(design, options)
-    return ExportViews(
-        summary=bundle.validation_summary(),
-        file_tree=file_tree(list(files)),
-        files=tuple(files),
-        validation=table(bundle.validation.rows),
-        policy_counts=bundle.policy_counts(),
-        policy=table(bundle.policy.to_rows()),
+    notes: tuple[str, ...]
+    files: dict[str, bytes]
+    archive: bytes
+    views: ExportViews
+
+
+@st.cache_resource(
+    show_spinner="Building and validating manifests…", max_entries=8, hash_funcs={Design: lambda d: d.digest()}
+)
+def export_output(design: Design, options: ExportOptions) -> ExportOutput:
+    """The validated export of a design (raises ExportError like `export_design`). A resource, not data: the
+    page only reads it, and a 10 000-agent export is too big to copy per rerun. Kept on disk by digest and
+    options (plain data only), so a first render in a new process does not build it again."""
+    from lmos_studio.export import kustomize
+
+    cache = design_cache.derived_cache("export")
+    key = design_cache.derived_key(design.digest(), "export", json.dumps(asdict(options), sort_keys=True))
+    found = cache.get(key)
+    if isinstance(found, dict) and set(found) == set(_EXPORT_FIELDS):
+        kustomize.refuse_secrets(found["files"])  # the configured secrets may have changed since
+        return _export_output(found)
+    built = _build_export(design, options)
+    if not design_cache.design_may_hold_secret(design):
+        cache.put(key, built)
+    return _export_output(built)
+
+
+_EXPORT_FIELDS = ("notes", "files", "archive", "summary", "file_tree", "validation", "policy_counts", "policy")
+
+
+def _build_export(design: Design, options: ExportOptions) -> dict[str, Any]:
+    from lmos_studio.export import kustomize
+    from lmos_studio.export.bundle import export_design, file_tree
+
+    bundle = export_design(design, options)
+    files = kustomize.render(bundle)
+    return {
+        "notes": list(bundle.notes),
+        "files": files,
+        "archive": kustomize.zip_bytes(bundle, files),
+        "summary": bundle.validation_summary(),
+        "file_tree": file_tree(list(files)),
+        "validation": list(bundle.validation.rows),
+        "policy_counts": bundle.policy_counts(),
+        "policy": bundle.policy.to_rows(),
+    }
+
+
+def _export_output(data: dict[str, Any]) -> ExportOutput:
+    views = ExportViews(
+        summary=data["summary"],
+        file_tree=data["file_tree"],
+        files=tuple(data["files"]),
+        validation=table(data["validation"]),
+        policy_counts=data["policy_counts"],
+        policy=table(data["policy"]),
     )
+    return ExportOutput(notes=tuple(data["notes"]), files=data["files"], archive=data["archive"], views=views)
