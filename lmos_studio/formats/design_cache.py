@@ -84,10 +84,42 @@ def derived_key(digest: str, *parts: str) -> str:
 
 # --- secrets ------------------------------------------------------------------------------------------------
 
-_SECRET_NAME = re.compile(r"(?i)passw(or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key")
+_SECRET_WORDS = r"passw(?:or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key"
+_SECRET_NAME = re.compile(_SECRET_WORDS, re.IGNORECASE)
+_SECRET_LOWER = re.compile(_SECRET_WORDS)  # on lower-cased ASCII text: much faster than IGNORECASE
 _SECRET_REF = re.compile(r"(?i)^secret[-_]?(name|key|key[-_]?ref|ref)$")  # names a Secret, holds no value
-_YAML_KEY = re.compile(r"""^[ \t]*(?:-[ \t]+)?["']?([A-Za-z0-9_.-]+)["']?[ \t]*:[ \t]*(\S)?""", re.MULTILINE)
-_JSON_KEY = re.compile(r'"([A-Za-z0-9_.-]+)"[ \t]*:[ \t]*("[^"]|[^"\s,}\]])?')
+_KEY_END = re.compile(r"""[A-Za-z0-9_.-]*["']?[ \t]*:[ \t]*[^\s,}\]]""")  # the rest of a key, a colon, a value
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_URL_TAIL = re.compile(r"://[^\s'\"<>`@?]*[@?][^\s'\"<>`]*")  # only user-info (@) or a query (?) can be secret
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+
+
+def _secret_urls(text: str) -> bool:
+    """Whether a URL has user-info or a secret-looking query parameter (what `redact_text` removes)."""
+    for match in _URL_TAIL.finditer(text):
+        start = match.start()
+        while start > 0 and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        url = text[start : match.end()]
+        if redact_text(url) != url:
+            return True
+    return False
+
+
+def _secret_keys(text: str) -> bool:
+    """Whether a key named like a secret has a value (`password: x`, `"apiKey": "x"`, `{token: x}`)."""
+    words = _SECRET_LOWER.finditer(text.lower()) if text.isascii() else _SECRET_NAME.finditer(text)
+    for match in words:
+        end = _KEY_END.match(text, match.end())
+        if end is None:
+            continue
+        start = match.start()
+        while start > 0 and text[start - 1] in _KEY_CHARS:
+            start -= 1
+        key = text[start : end.end()].split(":", 1)[0].strip().strip("\"'")
+        if not _SECRET_REF.match(key):
+            return True
+    return False
 
 
 def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
@@ -105,13 +137,10 @@ def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
     if any(doc.get("kind") == "Secret" for doc in design.other_resources):
         return True
     for text in texts:
-        if "://" in text and redact_text(text) != text:
+        if _secret_urls(text):
             return True
-        for pattern in (_YAML_KEY, _JSON_KEY):
-            for match in pattern.finditer(text):
-                key, value = match.group(1), match.group(2)
-                if value and _SECRET_NAME.search(key) and not _SECRET_REF.match(key):
-                    return True
+        if _secret_keys(text):
+            return True
     return False
 
 
