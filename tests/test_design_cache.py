@@ -1,0 +1,196 @@
+"""The disk cache of read designs and derived results: hits, misses, damage, concurrency, secrets, bounds."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import design_cache, design_file
+from lmos_studio.formats.design_cache import DesignCache, DiskCache, load_design_cached, may_hold_secret
+from lmos_studio.formats.design_file import load_design
+from lmos_studio.model import Design
+from tests.conftest import ACME
+
+AGENT = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: {name}
+spec:
+  description: version 1.10 stays text
+  providedCapabilities:
+    - name: billing
+      version: 1.10.0
+"""
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.entry"))
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> DesignCache:
+    return DesignCache(tmp_path / "cache", 64 * 2**20)
+
+
+def test_a_hit_is_the_same_read_without_parsing(
+    cache: DesignCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load_design_cached([ACME], cache=cache)
+    assert len(entries(cache.folder)) == 1
+    monkeypatch.setattr(design_file, "design_from_texts", lambda *a, **k: pytest.fail("parsed again"))
+    second = load_design_cached([ACME], cache=cache)
+    plain = load_design([ACME])
+    assert second.design == plain.design == first.design
+    assert (second.files, second.warnings, second.locations) == (plain.files, plain.warnings, plain.locations)
+    assert second.design.__dict__.get("digest_cached") == plain.design.digest()  # kept: no re-hashing
+
+
+def test_changed_bytes_are_a_miss(cache: DesignCache, tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(AGENT.format(name="one"))
+    assert load_design_cached([path], cache=cache).design.agents[0].name == "one"
+    path.write_text(AGENT.format(name="two"))
+    assert load_design_cached([path], cache=cache).design.agents[0].name == "two"
+    assert len(entries(cache.folder)) == 2
+
+
+def test_a_file_that_fails_to_read_is_never_cached(cache: DesignCache, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: [\n")
+    with pytest.raises(DesignFileError) as cached_error:
+        load_design_cached([path], cache=cache)
+    with pytest.raises(DesignFileError) as plain_error:
+        load_design([path])
+    assert str(cached_error.value) == str(plain_error.value)
+    assert entries(cache.folder) == []
+    with pytest.raises(DesignFileError, match="no such file"):
+        load_design_cached([tmp_path / "missing.yaml"], cache=cache)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data[:-10] + b"x" * 10,  # flipped bytes: checksum
+        lambda data: b"not a cache entry",
+        lambda data: b"",
+    ],
+)
+def test_a_damaged_entry_is_ignored_and_written_again(cache: DesignCache, damage: object) -> None:
+    load_design_cached([ACME], cache=cache)
+    [entry] = entries(cache.folder)
+    entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    again = load_design_cached([ACME], cache=cache)
+    assert again.design == load_design([ACME]).design
+    assert cache.get(entry.stem) is not None  # rewritten whole
+
+
+class _Boom:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("echo should-not-run",))
+
+
+def test_an_entry_naming_another_class_or_function_is_refused(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path, 2**20)
+    for value in (_Boom(), Design(), Path("x")):
+        payload = pickle.dumps((value,))
+        cache.path("k").write_bytes(design_cache.FORMAT + __import__("hashlib").sha256(payload).digest() + payload)
+        assert cache.get("k") is None  # no class allowed: only plain data loads
+        assert not cache.path("k").exists()
+    assert cache.put("k", {"plain": [1, 2.5, "x", b"y", None, True]})
+    assert cache.get("k") == {"plain": [1, 2.5, "x", b"y", None, True]}
+
+
+def _write_many(folder: str, rounds: int) -> None:
+    cache = DesignCache(Path(folder), 64 * 2**20)
+    result = load_design([ACME])
+    for _ in range(rounds):
+        assert cache.put("same", result)
+
+
+def test_concurrent_writers_leave_one_whole_entry(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_many, args=(str(folder), 5)) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
+    cache = DesignCache(folder, 64 * 2**20)
+    found = cache.get("same")
+    assert found is not None and found.design == load_design([ACME]).design
+    assert [p.name for p in folder.iterdir()] == ["same.entry"]  # no temp files left behind
+
+
+SECRETS = [
+    ("env literal", "workload", "API_TOKEN", "s3cr3t-value"),
+    ("url password", "uri", None, "https://user:hunter2@agent.example/a"),
+    ("url token", "uri", None, "https://agent.example/a?access_token=abc"),
+    ("a key named password", "extra", "password", "hunter2"),
+]
+
+
+@pytest.mark.parametrize(("label", "where", "name", "value"), SECRETS)
+def test_designs_that_may_hold_a_secret_are_never_written(
+    cache: DesignCache, tmp_path: Path, label: str, where: str, name: str | None, value: str
+) -> None:
+    text = AGENT.format(name="a")
+    if where == "extra":
+        text = text.replace("spec:\n", f"spec:\n  {name}: {value}\n")
+    studio = {
+        "workload": f"    workload:\n      image: x\n      env:\n        - name: {name}\n          value: {value}\n",
+        "uri": f"    endpoints:\n      - protocol: https\n        uri: {value}\n",
+        "extra": "",
+    }[where]
+    if studio:
+        text += (
+            "---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: s}\n"
+            f"spec:\n  agents:\n  - name: a\n{studio}"
+        )
+    path = tmp_path / "secret.yaml"
+    path.write_text(text)
+    result = load_design_cached([path], cache=cache)
+    assert result.design == load_design([path]).design
+    assert entries(cache.folder) == []
+    assert design_cache.design_may_hold_secret(result.design)
+    assert value not in "".join(p.read_text(errors="replace") for p in cache.folder.rglob("*") if p.is_file())
+
+
+def test_secret_references_and_plain_designs_are_cacheable() -> None:
+    design = load_design([ACME]).design
+    assert not may_hold_secret(design, [p.read_text() for p in sorted(ACME.rglob("*.yaml"))])
+    assert not may_hold_secret(design, ["env:\n  - name: TOKEN\n    secretName: s\n    secretKey: k\n"])
+    assert not may_hold_secret(design, ["description: tokens and passwords are explained here\n"])
+    assert not design_cache.design_may_hold_secret(design)
+
+
+def test_the_cache_is_bounded_least_recently_used_first(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path, 3000)
+    for key in ("a", "b", "c"):
+        assert cache.put(key, "x" * 800)
+        os.utime(cache.path(key), (1000 + ord(key), 1000 + ord(key)))
+    assert cache.get("a") is not None  # used: now the most recent
+    assert cache.put("d", "x" * 800)
+    assert sorted(p.stem for p in entries(tmp_path)) == ["a", "c", "d"]  # b was the least recently used
+    assert not cache.put("huge", "x" * 5000)  # larger than the whole cache: not written
+
+
+def test_size_zero_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = DesignCache(tmp_path / "off", 0)
+    assert load_design_cached([ACME], cache=cache).design == load_design([ACME]).design
+    assert not (tmp_path / "off").exists()
+
+
+def test_keys_change_with_code_and_name() -> None:
+    files = [("d.yaml", b"a: 1\n")]
+    assert design_cache.cache_key(files) == design_cache.cache_key(list(files))
+    assert design_cache.cache_key(files) != design_cache.cache_key([("e.yaml", b"a: 1\n")])
+    assert design_cache.cache_key(files) != design_cache.cache_key(files, name="other")
+    assert design_cache.derived_key("d", "lint") != design_cache.derived_key("d", "export")

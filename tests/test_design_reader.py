@@ -1,0 +1,176 @@
+"""The event reader (`yamlio._read_events`) gives exactly what the composing reader gives, or hands over to it.
+
+Equality is checked object by object: types (numbers that keep their text), values, key order and every line
+number, on every YAML/JSON file of the repo, a generated large design and random texts; errors are the
+composing reader's, word for word.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import yamlio
+from lmos_studio.formats.design_file import design_from_text
+from lmos_studio.synthetic import synthetic_design
+from tests.conftest import ROOT
+
+
+def same(a: Any, b: Any, where: str = "$") -> None:
+    """a and b are equal with the same types, key order, line numbers and number texts."""
+    assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        assert list(a) == list(b), where
+        assert getattr(a, "line", None) == getattr(b, "line", None), f"{where}: line"
+        assert getattr(a, "lines", None) == getattr(b, "lines", None), f"{where}: lines"
+        for key in a:
+            same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b) and getattr(a, "line", None) == getattr(b, "line", None), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"{where}: {a!r} vs {b!r}"
+        assert getattr(a, "text", None) == getattr(b, "text", None), f"{where}: text"
+
+
+def outcome(read: Any, text: str) -> Any:
+    try:
+        return read(text)
+    except DesignFileError as exc:
+        return ("error", str(exc))
+
+
+def check(text: str) -> bool:
+    """The public reader equals the composing reader; True when the event reader took the text itself."""
+    composed = outcome(lambda t: yamlio._read_nodes(t, "x.yaml"), text)
+    public = outcome(lambda t: yamlio.load_documents(t, path="x.yaml"), text)
+    if isinstance(composed, tuple):
+        assert public == composed
+    else:
+        same(composed, public)
+    events = yamlio._read_events(text)
+    if events is not None:
+        assert not isinstance(composed, tuple), (
+            f"the event reader accepted what the composing reader refuses: {composed}"
+        )
+        same(composed, events)
+    return events is not None
+
+
+def repo_files() -> list[Path]:
+    found = []
+    for folder in ("sample_networks", "tests"):
+        for pattern in ("*.yaml", "*.yml", "*.json"):
+            found += sorted((ROOT / folder).rglob(pattern))
+    return found
+
+
+def test_every_yaml_and_json_file_of_the_repo_reads_the_same() -> None:
+    files = repo_files()
+    assert len(files) > 50
+    taken = 0
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        taken += check(text)
+    assert taken > 50  # the event reader reads the ordinary files itself
+
+
+def test_a_generated_large_design_reads_the_same() -> None:
+    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.design_yaml(synthetic_design(300, 15, 15, 900, seed=7))
+    assert check(text)
+    assert len(design_from_text(text, path="large.yaml").design.agents) == 300
+
+
+IRREGULAR = [
+    "a: &x {b: 1}\nc: *x\n",  # anchors and aliases
+    "base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n",  # merge keys
+    "a: 1\na: 2\n",  # duplicate key
+    "1: a\ntrue: b\n",  # equal keys (True == 1)
+    "a: .inf\n",  # non-finite
+    "a: 123456789012345678901234567890\n",  # beyond 64 bits
+    "a: !!binary aGVsbG8=\n",  # unsupported tag
+    "a: !custom x\n",
+    "? [a, b]\n: c\n",  # a collection as a key
+    "a: [1, 2\n",  # malformed
+    "a: b: c\n",
+    "- a\nb: c\n",
+    "[" * 300 + "]" * 300,  # too deep
+    "a: =\n",  # the YAML 1.1 value tag
+    "a: *nowhere\n",
+]
+
+
+@pytest.mark.parametrize("text", IRREGULAR)
+def test_irregular_texts_go_to_the_composing_reader(text: str) -> None:
+    assert yamlio._read_events(text) is None
+    check(text)
+
+
+REGULAR = [
+    "version: 1.10\nport: 010\nhex: 0x1F\nbig: 1_000\nsexa: 1:30\nneg: -0.5e3\n",
+    "yes: on\nno: off\nt: True\nn: ~\ne:\nnull: null\n",
+    "when: 2024-01-01\nts: 2001-12-14t21:59:43.10-05:00\n",
+    "q: 'single'\nd: \"double\\n\"\nblock: |\n  two\n  lines\nfold: >\n  a\n  b\n",
+    "tagged: !!str 12\nint: !!int '7'\nfloat: !!float '1.5'\nmap: !!map {a: 1}\nseq: !!seq [1]\nbang: ! 12\n",
+    "---\na: 1\n---\n---\n- x\n- {y: [1, 2, {z: null}]}\n...\n---\nplain scalar\n",
+    "~: nullkey\n2: int key\ntrue: bool key\n1.5: float\n",
+    '{"json": [1, 2.50, true, null, "s"], "nested": {"k": "v"}}',
+    "url: https://h/x?a=1&b=2\nstar: a*b\namp: Tom & Jerry\n",
+    "",
+    "# only a comment\n",
+]
+
+
+@pytest.mark.parametrize("text", REGULAR)
+def test_regular_texts_are_read_by_the_event_reader_exactly(text: str) -> None:
+    assert check(text)
+
+
+SCALARS = st.sampled_from(
+    [
+        "a", "1", "1.10", "010", "0x1F", "0o7", "1_000", "-1", "+2", ".5", "1e3", "yes", "No", "ON", "~", "null",
+        "''", '""', "'q'", '"d\\t"', "2024-01-01", "1:20", "-", "a b", "é", "!!str 5", "!!int 5", "true", "[]", "{}",
+        "[1, a]", "{k: v}", ".nan", "&a 1", "*a", "<<", "=", "!x y", "'a''b'", "\"x\\u00e9\"",
+    ]
+)  # fmt: skip
+KEYS = st.sampled_from(["a", "b", "1", "true", "~", "k k", "'q'", "0x1", "a", "<<"])
+
+
+@st.composite
+def documents(draw: st.DrawFn, depth: int = 0) -> str:
+    """A random block-style YAML document (some of them irregular or invalid on purpose)."""
+    indent = "  " * depth
+    lines = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.integers(0, 4 if depth < 3 else 1))
+        key = draw(KEYS)
+        if kind <= 1:
+            lines.append(f"{indent}{key}: {draw(SCALARS)}")
+        elif kind == 2:
+            lines.append(f"{indent}{key}:")
+            lines.append(draw(documents(depth + 1)))
+        else:
+            lines.append(f"{indent}{key}:")
+            for _ in range(draw(st.integers(0, 3))):
+                lines.append(f"{indent}  - {draw(SCALARS)}")
+    return "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(documents(), min_size=1, max_size=3))
+def test_random_texts_read_the_same(docs: list[str]) -> None:
+    check("\n---\n".join(docs) + "\n")
