@@ -10,7 +10,11 @@ Everything in one run, CPU time (user + system), side by side, so a busy machine
   exponents log(t₅₀ₖ / t₁ₖ) / log(50) (target ≤ 1.15) and the graph HTML size (target ≤ 2 MB at 10 000);
 - whole process at 10 000 agents: each CLI command (`resolve -o json`, `lint`, `graph --html`, `export --out`)
   against a process that only parses the file with CSafeLoader (target ≤ 3×);
-- pages (AppTest, a fresh process): first render and a rerun with no change, per page (targets ≤ 3 s, ≤ 0.05 s);
+- reading through the app's digest-keyed disk cache (`formats/design_cache.py`): a miss (parse + write) and a
+  hit, per size;
+- pages (AppTest, a fresh process): first render and a rerun with no change, per page (targets ≤ 3 s, ≤ 0.05 s),
+  cold (empty data dir) and warm (a second process on the data dir the first left: design, lint and export
+  come from the disk cache);
 - registry `/search` on 10 000 descriptions over loopback: p50/p99 and answer bytes of the default page, and
   whether a repeated listing answers 304 to its ETag (targets p99 ≤ 50 ms, ≤ 20 KB).
 
@@ -115,6 +119,7 @@ def in_process(path: Path, out: Path) -> dict[str, Any]:
 
     from lmos_studio.export import kustomize
     from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.formats.design_cache import DesignCache, load_design_cached
     from lmos_studio.formats.design_file import design_from_text, load_design
     from lmos_studio.formats.yamlio import MAX_FILE_BYTES
     from lmos_studio.graph import build_graph, layout, level_of_detail, place, saved_positions
@@ -131,8 +136,18 @@ def in_process(path: Path, out: Path) -> dict[str, Any]:
         figures["read_design_note"] = f"file over {MAX_FILE_BYTES // 2**20} MiB: design_from_text on its text"
         figures["read_design_s"], result = timed(lambda: design_from_text(text, path=str(path)))
     design = result.design
+    agents = max(1, len(design.agents))
+    figures["read_design_ms_per_agent"] = round(1000 * figures["read_design_s"] / agents, 3)
+    if path.stat().st_size <= MAX_FILE_BYTES:  # the app's reading: through the digest-keyed disk cache
+        cache = DesignCache(out / f"design-cache-{agents}", 2**31)
+        figures["read_cache_miss_s"], _ = timed(lambda: load_design_cached([path], cache=cache))
+        figures["read_cache_hit_s"], hit = timed(lambda: load_design_cached([path], cache=cache))
+        figures["read_cache_hit_ms_per_agent"] = round(1000 * figures["read_cache_hit_s"] / agents, 3)
+        figures["cache_entry_bytes"] = sum(f.stat().st_size for f in cache.folder.glob("*.entry"))
+        figures["cache_hit_equal"] = hit.design == design
+        shutil.rmtree(cache.folder, ignore_errors=True)
+        del hit
     gc.freeze()  # as the CLI does after reading: the collector does not re-walk the design during each step
-    figures["read_design_ms_per_agent"] = round(1000 * figures["read_design_s"] / max(1, len(design.agents)), 3)
     figures["resolve_s"], _ = timed(lambda: [channel_routing(r) for r in resolve_design(design)])
     figures["lint_s"], findings = timed(lambda: lint_design(design))
     figures["lint_findings"] = len(findings)
@@ -161,7 +176,7 @@ def in_process(path: Path, out: Path) -> dict[str, Any]:
 
 def growth(per_size: dict[int, dict[str, Any]]) -> dict[str, Any]:
     sizes = sorted(per_size)
-    steps = ("parse_csafeloader_s", "read_design_s", "resolve_s", "lint_s", "graph_s", "export_s")
+    steps = ("parse_csafeloader_s", "read_design_s", "read_cache_hit_s", "resolve_s", "lint_s", "graph_s", "export_s")
     result: dict[str, Any] = {}
     for step in steps:
         values = {n: per_size[n].get(step) for n in sizes}
@@ -202,16 +217,23 @@ def whole_process(path: Path, out: Path) -> dict[str, Any]:
 
 
 def pages(path: Path) -> dict[str, Any]:
-    """Run the AppTest measurement in a fresh process (clean caches, its own CPU clock)."""
+    """Run the AppTest measurement in fresh processes (clean in-memory caches, their own CPU clock): first
+    with an empty data dir (cold: the design is parsed, lint and export computed), then again with the data
+    dir the first run left (warm: the design and derived results come from the digest-keyed disk cache)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LMOS_STUDIO_DESIGN": str(path)}
     env["LMOS_STUDIO_DATA_DIR"] = tempfile.mkdtemp(prefix="scale-data-")
-    proc = subprocess.run(
-        [sys.executable, __file__, "--pages-child", str(path)], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    shutil.rmtree(env["LMOS_STUDIO_DATA_DIR"], ignore_errors=True)
-    if proc.returncode != 0:
-        return {"error": proc.stderr[-800:]}
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    figures: dict[str, Any] = {}
+    try:
+        for run in ("cold", "warm"):
+            cmd = [sys.executable, __file__, "--pages-child", str(path)]
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                figures[run] = {"error": proc.stderr[-800:]}
+            else:
+                figures[run] = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    finally:
+        shutil.rmtree(env["LMOS_STUDIO_DATA_DIR"], ignore_errors=True)
+    return figures
 
 
 def pages_child(path: Path) -> None:
@@ -330,13 +352,14 @@ def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
     html = figures["in_process"].get("10000", {}).get("graph_html_bytes")
     if html is not None:
         checks["graph_html_bytes_10000"] = {"value": html, "ok": html <= TARGETS["graph_html_bytes_max_at_10000"]}
-    for name, page in (figures.get("pages_10000") or {}).items():
-        if isinstance(page, dict) and "first_render_s" in page:
-            checks[f"page_{name}"] = {
-                "first_render_s": page["first_render_s"],
-                "rerun_s": page["rerun_s"],
-                "ok": page["first_render_s"] <= 3.0 and page["rerun_s"] <= 0.05,
-            }
+    for run, pages_run in (figures.get("pages_10000") or {}).items():
+        for name, page in pages_run.items():
+            if isinstance(page, dict) and "first_render_s" in page:
+                checks[f"page_{name}_{run}"] = {
+                    "first_render_s": page["first_render_s"],
+                    "rerun_s": page["rerun_s"],
+                    "ok": page["first_render_s"] <= 3.0 and page["rerun_s"] <= 0.05,
+                }
     reg = figures.get("registry_10000") or {}
     if "search_p99_ms" in reg:
         checks["search"] = {
