@@ -1,0 +1,53 @@
+"""The app reads designs and derives lint and export through the disk cache: a new process (here: cleared
+in-memory caches) renders the Overview, Designer and Export pages without parsing, linting or exporting again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.config import get_settings
+from lmos_studio.export import bundle
+from lmos_studio.formats import design_file
+from lmos_studio.formats.design_file import write_design
+from lmos_studio.routing import confusion
+from lmos_studio.synthetic import synthetic_design
+from tests.conftest import ROOT
+
+
+def render(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_new_process_renders_from_the_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_design(synthetic_design(40, 6, 4, 30, seed=11), tmp_path / "d.yaml")
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(path))
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    cold = {page: render(page) for page in ("overview", "designer", "export")}
+    folder = tmp_path / "data" / "design-cache"
+    assert len(list(folder.glob("*.entry"))) == 1
+    assert len(list((folder / "lint").glob("*.entry"))) == 1
+    assert len(list((folder / "export").glob("*.entry"))) == 1
+
+    st.cache_resource.clear()  # what a new process starts with
+    st.cache_data.clear()
+    monkeypatch.setattr(design_file, "design_from_texts", lambda *a, **k: pytest.fail("parsed again"))
+    monkeypatch.setattr(confusion, "lint_with_routing", lambda *a, **k: pytest.fail("linted again"))
+    monkeypatch.setattr(bundle, "export_design", lambda *a, **k: pytest.fail("exported again"))
+    for page, before in cold.items():
+        warm = render(page)
+        assert [m.value for m in warm.metric] == [m.value for m in before.metric]
+        assert [t.value for t in warm.title] == [t.value for t in before.title]
+    assert [len(d.value) for d in warm.dataframe] == [len(d.value) for d in cold["export"].dataframe]
