@@ -53,13 +53,17 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
     (a resource: a 10 000-agent design is too big to copy per call); read through the disk cache keyed by
     the files' bytes, so a design any process has read before opens without parsing.
 
-    The read objects are then frozen for the cyclic collector (`gc.freeze`, as the CLI does): a 10 000-agent
-    design is millions of objects that every full collection would otherwise walk again, seconds of CPU
+    A large design's objects are then frozen for the cyclic collector (`gc.freeze`, as the CLI does): 10 000
+    agents are millions of objects that every full collection would otherwise walk again, seconds of CPU
     across a page's first render. Frozen objects are still freed by reference counting when the design is
-    closed; the design holds no reference cycles."""
+    closed (a design holds no reference cycles); small designs are not worth it."""
     result = load_design_cached([Path(path)])
-    gc.freeze()
+    if len(result.design.agents) >= FREEZE_AGENTS:
+        gc.freeze()
     return result
+
+
+FREEZE_AGENTS = 1000
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
