@@ -303,6 +303,11 @@ def load_design_cached(
     cache = cache if cache is not None else default_cache()
     if cache.max_bytes <= 0:
         return design_file.load_design(paths, name=name)
+    with yamlio.gc_paused():  # reading, hashing and pickling millions of objects: no garbage among them
+        return _load_cached(paths, name, cache)
+
+
+def _load_cached(paths: Sequence[str | Path], name: str | None, cache: DesignCache) -> LoadResult:
     try:
         files = [(str(f), _read_bytes(f)) for f in design_file.design_files(paths)]
         texts = [(path, _text(data)) for path, data in files]
