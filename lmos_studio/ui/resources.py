@@ -7,6 +7,7 @@ rerun), and tables come as Arrow tables built once, so a rerun that changes noth
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -186,9 +187,16 @@ _BY_DIGEST: dict[str | type[Any], Callable[[Any], Any]] = {Design: lambda d: d.d
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def safe_resolutions(design: Design) -> list[Resolution]:
-    """Resolution ignoring non-SemVer provided versions (what the graph and lint show). Read only."""
-    from lmos_studio.trust import safe_resolutions
+    """Resolution ignoring non-SemVer provided versions (what the graph and lint show). Read only.
 
+    When every provided version is SemVer that is the operator's resolution itself: the Overview's cached one
+    is shared (one resolution of 10 000 agents per design, not two)."""
+    from lmos_studio.trust import safe_resolutions, without_invalid_versions
+
+    cleaned = without_invalid_versions(design)
+    if all(a is b for a, b in zip(cleaned.agents, design.agents, strict=True)):
+        with contextlib.suppress(VersionError):  # a channel's range is not SemVer: resolve as the graph does
+            return resolutions(design)
     return safe_resolutions(design)
 
 
