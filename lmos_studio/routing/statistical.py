@@ -30,7 +30,7 @@ from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
 from lmos_studio.routing.text import Lexicon, lexicon_for, normalize
-from lmos_studio.routing.threshold import LOO_MAX, no_match_threshold
+from lmos_studio.routing.threshold import GENERIC_SHARE, loo_picks, no_match_threshold, off_topic_messages
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
@@ -114,7 +114,9 @@ class FittedStatistical:
     """The statistical router fitted on one routing table.
 
     Its `fit` for "no agent fits" is the TF-IDF cosine (stemmed words, bigrams and lexicon concepts, no char
-    n-grams) between the query and the nearest example or description of the channel, in [0, 1].
+    n-grams) between the query and the nearest example or description of the channel, in [0, 1], leaving out
+    generic words: those in at least `GENERIC_SHARE` of the general off-topic messages of
+    routing/off_topic.txt ("what", "get"), which alone make "what's the weather" look like "what's the fee".
     """
 
     data: TrainingSet
@@ -131,6 +133,7 @@ class FittedStatistical:
     lexicon: Lexicon
     fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
     fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
+    fit_weights: npt.NDArray[np.float64] | None = None  # per fit feature: 0 for a generic word, else 1
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     name: str = "statistical"
 
@@ -182,11 +185,19 @@ class FittedStatistical:
             scores += w_zs * _softmax_rows(similarity, ZERO_SHOT_TEMPERATURE)
         return scores, sims, self.fit_of(queries)
 
+    def fit_matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The texts as `fit` sees them (texts × fit features): word TF-IDF without generic words, L2 rows."""
+        x = self.fit_encoder.matrix(texts)
+        if self.fit_weights is not None:
+            x = l2_normalize(x @ sp.diags(self.fit_weights)).tocsr()
+        return x
+
     def fit_of(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Cosine of each query to the nearest example or description (words and concepts), in [0, 1]."""
-        if not self.fit_by_text.shape[1]:
+        """Cosine of each query to the nearest example or description (words and concepts, generic words
+        left out), in [0, 1]."""
+        if not self.fit_by_text.shape[1] or not len(queries):
             return np.zeros(len(queries))
-        cos = self.fit_encoder.matrix(queries) @ self.fit_by_text
+        cos = self.fit_matrix(queries) @ self.fit_by_text
         return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -256,11 +267,18 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
     cosine to any other column (leave-one-out), for at most LOO_MAX examples spread evenly."""
     if n_examples == 0 or by_text.shape[1] < 2:
         return np.zeros(0)
-    picked = np.unique(np.linspace(0, n_examples - 1, min(n_examples, LOO_MAX)).astype(np.int64))
+    picked = loo_picks(n_examples)
     columns = by_text[:, picked]
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
     return np.asarray(np.clip(cos.max(axis=1), 0.0, 1.0), dtype=np.float64)
+
+
+def generic_words_out(fit_encoder: SparseEncoder) -> npt.NDArray[np.float64]:
+    """Per fit feature, 0 when it occurs in at least `GENERIC_SHARE` of the off-topic messages, else 1."""
+    present = fit_encoder.matrix(off_topic_messages()) > 0
+    share = np.asarray(present.sum(axis=0), dtype=np.float64).ravel() / max(present.shape[0], 1)
+    return np.where(share >= GENERIC_SHARE, 0.0, 1.0)
 
 
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
@@ -385,8 +403,10 @@ class StatisticalRouter:
             agent_terms=_agent_terms(data, lexicon),
             lexicon=lexicon,
             fit_encoder=fit_encoder,
-            fit_by_text=fit_encoder.matrix(corpus).T.tocsr(),
+            fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
+            fit_weights=generic_words_out(fit_encoder) if corpus else None,
         )
+        fitted.fit_by_text = fitted.fit_matrix(corpus).T.tocsr()
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )
