@@ -66,6 +66,7 @@ HTTP_BATCH = 256  # texts per /embeddings request
 HTTP_RETRIES = 2  # extra attempts after a 429 / 5xx / connection error
 LEXICAL_WEIGHT = 0.35  # share of the statistical router's probabilities in the blend
 DENSE_TEMPERATURE = 20.0  # softmax sharpness over cosine similarities to descriptions/centroids
+SMALL_PRODUCT = 50_000  # `cosines`: up to this many pairs, numpy's einsum instead of BLAS
 
 
 class Embedder(Protocol):
@@ -355,7 +356,7 @@ class FittedEmbedding:
         """Each vector's cosine to the nearest kept off-topic message (0 without any)."""
         if self.off_topic is None or not len(self.off_topic) or not len(vectors):
             return np.zeros(len(vectors))
-        return np.asarray((vectors @ self.off_topic.T.astype(np.float64)).max(axis=1), dtype=np.float64)
+        return np.asarray(cosines(vectors, self.off_topic).max(axis=1), dtype=np.float64)
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         return self.route_batch([query], top_k=top_k)[0]
@@ -412,18 +413,45 @@ class FittedEmbedding:
         fits = dense + LEXICAL_SHARE * lexical - OFF_TOPIC_SHARE * self._nearest_off_topic(picked)
         return np.asarray(np.clip(fits, 0.0, 1.0), dtype=np.float64)
 
-    def off_topic_fits(self, vectors: npt.NDArray[np.float32], texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """The `fit` of the kept off-topic messages (`vectors`, `texts`), each left out of the background."""
-        if not len(texts):
+    def off_topic_fits(
+        self, to_channel: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_], pairwise: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """The `fit` of the kept off-topic messages, each left out of the background: `to_channel` is every
+        message's MiniLM cosine to the channel's nearest text, `pairwise` the messages' cosines to each other."""
+        if not keep.any():
             return np.zeros(0)
-        channel = np.vstack([self.examples, self.descriptions]).astype(np.float64)
-        own = vectors.astype(np.float64)
-        dense = (own @ channel.T).max(axis=1) if len(channel) else np.zeros(len(texts))
-        others = own @ own.T
+        others = pairwise[np.ix_(keep, keep)].astype(np.float64)
         np.fill_diagonal(others, -1.0)
-        nearest = others.max(axis=1) if len(texts) > 1 else np.zeros(len(texts))
-        fits = dense + LEXICAL_SHARE * self.lexical.fit_of(texts) - OFF_TOPIC_SHARE * np.maximum(nearest, 0.0)
+        nearest = np.maximum(others.max(axis=1), 0.0) if keep.sum() > 1 else np.zeros(int(keep.sum()))
+        lexical = self.lexical.off_topic_fits()[keep]
+        fits = to_channel[keep] + LEXICAL_SHARE * lexical - OFF_TOPIC_SHARE * nearest
         return np.asarray(np.clip(fits, 0.0, 1.0), dtype=np.float64)
+
+
+_BACKGROUNDS: dict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
+
+
+def off_topic_background(embedder: Embedder) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The off-topic messages embedded (messages × dim) and their cosines to each other, once per embedder
+    and process (the vectors are also in the disk cache)."""
+    key = getattr(embedder, "cache_key", None) or f"{embedder.name}@{id(embedder)}"
+    found = _BACKGROUNDS.get(key)
+    if found is None:
+        vectors = cached_embed(embedder, off_topic_messages())
+        found = (vectors, cosines(vectors, vectors).astype(np.float32))
+        if len(_BACKGROUNDS) > 8:  # a few embedders per process at most; never grow without bound
+            _BACKGROUNDS.clear()
+        _BACKGROUNDS[key] = found
+    return found
+
+
+def cosines(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """`a @ b.T` in float64 for unit rows; small products without BLAS, whose thread start-up costs more
+    than the product itself on a busy machine."""
+    a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a64.shape[0] * b64.shape[0] <= SMALL_PRODUCT:
+        return np.asarray(np.einsum("ij,kj->ik", a64, b64), dtype=np.float64)
+    return np.asarray(a64 @ b64.T, dtype=np.float64)
 
 
 def _softmax_rows(values: npt.NDArray[Any], temperature: float) -> npt.NDArray[np.float64]:
@@ -469,20 +497,16 @@ class EmbeddingRouter:
             lexical=lexical,
             weights=blend_weights(data.examples_per_class()),
         )
-        messages = off_topic_messages()
-        background = cached_embed(embedder, messages)  # one encoding per process (and data dir)
-        channel = np.vstack([examples, descriptions]).astype(np.float64)
+        background, pairwise = off_topic_background(embedder)
+        channel = np.vstack([examples, descriptions])
+        to_channel = cosines(background, channel).max(axis=1) if len(channel) else np.zeros(len(background))
         dense_loo = fitted.dense_loo()
-        to_channel = (
-            (background.astype(np.float64) @ channel.T).max(axis=1) if len(channel) else np.zeros(len(messages))
-        )
         keep = ~on_topic(to_channel, dense_loo)
         fitted.off_topic = background[keep]
         if table.min_score is not None:
             fitted.threshold = table.min_score
         else:
-            kept = [m for m, k in zip(messages, keep, strict=True) if k]
             fitted.threshold = no_match_threshold(
-                "embedding", fitted.loo_fits(dense_loo), fitted.off_topic_fits(fitted.off_topic, kept)
+                "embedding", fitted.loo_fits(dense_loo), fitted.off_topic_fits(to_channel, keep, pairwise)
             )
         return fitted

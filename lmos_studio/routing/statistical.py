@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,6 +135,8 @@ class FittedStatistical:
     fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
     fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
     fit_weights: npt.NDArray[np.float64] | None = None  # per fit feature: 0 for a generic word, else 1
+    off_topic_by_feature: sp.csr_matrix | None = None  # the off-topic messages as `fit` sees them (rows)
+    loo: npt.NDArray[np.float64] | None = None  # `loo_fits()`, once computed
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     name: str = "statistical"
 
@@ -252,7 +255,18 @@ class FittedStatistical:
 
     def loo_fits(self) -> npt.NDArray[np.float64]:
         """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples)."""
-        return loo_max_similarity(self.fit_by_text, len(self.data.texts))
+        if self.loo is None:
+            self.loo = loo_max_similarity(self.fit_by_text, len(self.data.texts))
+        return self.loo
+
+    def off_topic_fits(self) -> npt.NDArray[np.float64]:
+        """The fit of each general off-topic message (routing/off_topic.txt) to the channel."""
+        if not self.fit_by_text.shape[1]:
+            return np.zeros(len(off_topic_messages()))
+        if self.off_topic_by_feature is None:
+            self.off_topic_by_feature = self.fit_matrix(off_topic_messages())
+        cos = self.off_topic_by_feature @ self.fit_by_text
+        return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
 
 
 def _softmax_rows(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -274,11 +288,32 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
     return np.asarray(np.clip(cos.max(axis=1), 0.0, 1.0), dtype=np.float64)
 
 
-def generic_words_out(fit_encoder: SparseEncoder) -> npt.NDArray[np.float64]:
-    """Per fit feature, 0 when it occurs in at least `GENERIC_SHARE` of the off-topic messages, else 1."""
-    present = fit_encoder.matrix(off_topic_messages()) > 0
-    share = np.asarray(present.sum(axis=0), dtype=np.float64).ravel() / max(present.shape[0], 1)
-    return np.where(share >= GENERIC_SHARE, 0.0, 1.0)
+_GENERIC: dict[tuple[tuple[str, ...], ...], frozenset[str]] = {}  # lexicon groups → generic word features
+
+
+def generic_features(lexicon: Lexicon) -> frozenset[str]:
+    """The word features (as `lexicon` reads them) in at least `GENERIC_SHARE` of the off-topic messages;
+    computed once per lexicon and process."""
+    found = _GENERIC.get(lexicon.groups)
+    if found is None:
+        messages = off_topic_messages()
+        counts = Counter(f for m in messages for f in set(lexicon.word_features(m)))
+        found = frozenset(f for f, n in counts.items() if n >= GENERIC_SHARE * len(messages))
+        if len(_GENERIC) > 32:  # a few lexicons per process (built-in or not, a design's vocabulary)
+            _GENERIC.clear()
+        _GENERIC[lexicon.groups] = found
+    return found
+
+
+def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArray[np.float64]:
+    """Per fit feature: 0 for a generic word (`generic_features`), else 1."""
+    weights = np.ones(fit_encoder.n_features)
+    for _, vocabulary, _, offset, _ in fit_encoder.parts:
+        for feature in generic_features(lexicon):
+            j = vocabulary.get(feature)
+            if j is not None:
+                weights[offset + j] = 0.0
+    return weights
 
 
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
@@ -404,8 +439,9 @@ class StatisticalRouter:
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
-            fit_weights=generic_words_out(fit_encoder) if corpus else None,
         )
+        if corpus:
+            fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
         fitted.fit_by_text = fitted.fit_matrix(corpus).T.tocsr()
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
