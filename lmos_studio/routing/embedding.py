@@ -20,6 +20,7 @@ import hashlib
 import io
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -428,20 +429,19 @@ class FittedEmbedding:
         return np.asarray(np.clip(fits, 0.0, 1.0), dtype=np.float64)
 
 
-_BACKGROUNDS: dict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
+_BACKGROUNDS: weakref.WeakKeyDictionary[Any, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def off_topic_background(embedder: Embedder) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """The off-topic messages embedded (messages × dim) and their cosines to each other, once per embedder
-    and process (the vectors are also in the disk cache)."""
-    key = getattr(embedder, "cache_key", None) or f"{embedder.name}@{id(embedder)}"
-    found = _BACKGROUNDS.get(key)
+    (kept as long as the embedder lives; the local model's vectors are also in the disk cache)."""
+    found = _BACKGROUNDS.get(embedder)
     if found is None:
         vectors = cached_embed(embedder, off_topic_messages())
         found = (vectors, cosines(vectors, vectors).astype(np.float32))
-        if len(_BACKGROUNDS) > 8:  # a few embedders per process at most; never grow without bound
-            _BACKGROUNDS.clear()
-        _BACKGROUNDS[key] = found
+        _BACKGROUNDS[embedder] = found
     return found
 
 
