@@ -41,6 +41,7 @@ class RoutingTable:
     candidates: tuple[Candidate, ...]
     min_score: float | None = None  # the design's no-match threshold (None: the router's default)
     vocabulary: tuple[tuple[str, ...], ...] = ()  # the design's synonym groups (offline routers)
+    lexicon: str = "auto"  # the built-in lexicon: auto, customer-service or none (see routing/lexicon.py)
 
     @property
     def agents(self) -> tuple[str, ...]:

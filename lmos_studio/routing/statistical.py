@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,8 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import Lexicon, lexicon_for, normalize
+from lmos_studio.routing.lexicon import LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import LOO_MAX, no_match_threshold
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
@@ -132,6 +133,7 @@ class FittedStatistical:
     fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
     fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
+    lexicon_choice: LexiconChoice = field(default_factory=lambda: LexiconChoice("customer-service", True))
     name: str = "statistical"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -330,17 +332,19 @@ def _linear_model(
 class StatisticalRouter:
     """Offline router: fit on a table's examples and descriptions (and seed rows); see the module doc.
 
-    `lexicon=False` leaves out the built-in customer-service lexicon (a design's vocabulary still counts).
+    `lexicon`: None follows the table's (the design's `spec.routing.lexicon`, default `auto`); a setting
+    ("auto", "customer-service", "none") or True / False (customer-service / none) overrides it. A design's
+    vocabulary counts either way.
     """
 
     name = "statistical"
 
-    def __init__(self, *, lexicon: bool = True) -> None:
+    def __init__(self, *, lexicon: bool | str | None = None) -> None:
         self.lexicon = lexicon
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         data = training_set(table, seed)
-        lexicon = lexicon_for(table.vocabulary, builtin=self.lexicon)
+        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon))
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
@@ -386,6 +390,7 @@ class StatisticalRouter:
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=fit_encoder.matrix(corpus).T.tocsr(),
+            lexicon_choice=choice,
         )
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
