@@ -321,6 +321,7 @@ def _linear_model(
     model = LinearSVC(C=SVM_C)
     with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)  # zero-shot: 1–2 per class
         model.fit(features, labels, sample_weight=weights)
     coef = np.asarray(model.coef_, dtype=np.float64)
     intercept = np.asarray(model.intercept_, dtype=np.float64)

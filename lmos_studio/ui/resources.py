@@ -136,7 +136,7 @@ def routing_table_of(design: Design, key: str) -> RoutingTable:
         resolution = _resolution_by_key(design).get(key) if key and design.channels else None
     except VersionError:  # another channel meets a non-SemVer version: resolve this one alone
         resolution = None
-    return table_for_resolution(resolution) if resolution is not None else routing_table(design, key)
+    return table_for_resolution(resolution, design.routing) if resolution is not None else routing_table(design, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
@@ -147,6 +147,14 @@ def route_query(router: str, design: Design, key: str, query: str, top_k: int = 
     fitted = router_cache().fitted(router, routing_table_of(design, key))
     result, elapsed = route_timed(fitted, query, top_k=top_k)
     return result if result.latency_ms else replace(result, latency_ms=elapsed)
+
+
+def lexicon_summary(router: str, design: Design, key: str) -> str | None:
+    """Whether the router fitted on one channel uses the built-in lexicon, and why (one line; None: LLM)."""
+    from lmos_studio.routing.lexicon import lexicon_choice_of
+
+    choice = lexicon_choice_of(router_cache().fitted(router, routing_table_of(design, key)))
+    return choice.describe() if choice is not None else None
 
 
 @st.cache_data(show_spinner="Reading labelled queries…", max_entries=16)

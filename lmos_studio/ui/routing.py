@@ -73,6 +73,9 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                     continue
                 best = result.best
                 st.markdown(f"**{md(router)}** · answered by {md(result.router)} · {result.latency_ms:.1f} ms")
+                lexicon = resources.lexicon_summary(router, design, key)
+                if lexicon:
+                    st.caption(md(lexicon))
                 if best is None:
                     st.warning(no_agent_text(result), icon=":material/block:")
                     if result.matches:
@@ -252,6 +255,8 @@ def show_evaluation(report: dict[str, Any]) -> None:
             "Usage over the set: "
             + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in report["usage"].items())
         )
+    for key, lexicon in report["contract"].get("lexicon", {}).items():
+        st.caption(f"`{key or ALL_AGENTS_LABEL}`: {md(lexicon)}")
     for key, calibration in report["calibrations"].items():
         st.caption(
             f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
