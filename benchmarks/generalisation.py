@@ -9,8 +9,8 @@ Measured side by side in one run (the machine's load is recorded):
 * networks of other domains written by us (data/networks/: IT help desk, bank), fitted on their own
   examples (3 per capability): in-scope agent and capability accuracy without a threshold and with the
   default one, out-of-scope recall and false rejects.
-The default router (`auto`) is the embedding router with the lexicon. All routing goes through the batch
-path (`route_fitted`).
+The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`).
+All routing goes through the batch path (`route_fitted`).
 
 Usage: python benchmarks/generalisation.py [--data DIR] [--quick]
 Prints a table and writes benchmarks/results/generalisation.json.
@@ -44,13 +44,15 @@ from lmos_studio.routing.statistical import StatisticalRouter  # noqa: E402
 DATA = Path(__file__).parent / "data"
 RESULTS = Path(__file__).parent / "results"
 NETWORKS = ("it-helpdesk", "bank")
-ROUTERS = {
-    "statistical": lambda: StatisticalRouter(),
-    "statistical-no-lexicon": lambda: StatisticalRouter(lexicon=False),
-    "embedding": lambda: EmbeddingRouter(),
-    "embedding-no-lexicon": lambda: EmbeddingRouter(lexicon=False),
+ROUTERS = {  # "statistical"/"embedding": with the built-in lexicon; "-auto-lexicon": spec.routing.lexicon auto
+    "statistical": lambda: StatisticalRouter(lexicon="customer-service"),
+    "statistical-no-lexicon": lambda: StatisticalRouter(lexicon="none"),
+    "statistical-auto-lexicon": lambda: StatisticalRouter(),
+    "embedding": lambda: EmbeddingRouter(lexicon="customer-service"),
+    "embedding-no-lexicon": lambda: EmbeddingRouter(lexicon="none"),
+    "embedding-auto-lexicon": lambda: EmbeddingRouter(),
 }
-DEFAULT = "embedding"  # what `auto` is on this install
+DEFAULT = "embedding-auto-lexicon"  # what `auto` is on this install (the design's default lexicon policy)
 
 
 def closed_set(fitted: FittedRouter, rows: list[Row], capabilities: set[str]) -> dict[str, int]:
@@ -117,7 +119,9 @@ def network(name: str, net: str) -> dict[str, Any]:
     router = ROUTERS[name]()
     found: dict[str, Any] = {}
     for label, min_score in (("no_threshold", 0.0), ("default_threshold", None)):
-        m = evaluate(design, queries, router=router, min_score=min_score).metrics
+        run = evaluate(design, queries, router=router, min_score=min_score)
+        m = run.metrics
+        found["lexicon"] = run.lexicon
         in_scope = [q for q in queries if q.agent]
         found[label] = {
             "in_scope_accuracy": round(m.in_scope_accuracy or 0.0, 4),

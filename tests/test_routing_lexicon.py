@@ -5,9 +5,11 @@ class probabilities become ranked agents and capabilities (`rank_agents`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from lmos_studio.errors import DesignFileError, RoutingError
@@ -30,13 +32,13 @@ class HashEmbedder:
 
     name = "hash"
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         out = np.zeros((len(texts), 64), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in text.lower().split():
                 out[i, hash(word) % 64] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
+        return np.asarray(out / np.where(norms == 0, 1.0, norms), dtype=np.float32)
 
 
 SHOP = {  # an online shop's customer service: the lexicon's own domain
@@ -88,7 +90,7 @@ def design(
         )
         for agent, caps in spec.items()
     )
-    return Design(name="toy", agents=agents, routing=RoutingSettings(lexicon=lexicon))  # type: ignore[arg-type]
+    return Design(name="toy", agents=agents, routing=RoutingSettings.model_validate({"lexicon": lexicon}))
 
 
 def choice_of(d: Design):  # type: ignore[no-untyped-def]
