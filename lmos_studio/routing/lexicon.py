@@ -44,7 +44,7 @@ from lmos_studio.routing.training import TrainingSet
 LEXICON_SETTINGS = ("auto", "customer-service", "none")
 COVERAGE_MIN = 0.5  # auto: below this share of lexicon words the channel is another domain (lexicon off)
 COVERAGE_TEXTS = 5000  # texts whose words are counted (spread evenly over a large channel)
-MAX_CLASSES = 150  # classes the auto check looks at (spread evenly over a large channel)
+MAX_CLASSES = 60  # classes the auto check looks at (spread evenly over a large channel: bounds its cost)
 FOLDS = 3  # folds of the auto check over examples (FOLDS examples of a class take turns as the query)
 TEACH = 2  # examples per class that teach in each fold (few: the lexicon is about generalising from few)
 MIN_HELD_OUT = 3  # fewer held-out texts than this: no evidence, the lexicon stays off
