@@ -15,13 +15,12 @@ import pytest
 from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.formats.design_file import design_from_text, design_to_yaml
 from lmos_studio.model import Agent, Capability, Design, RoutingSettings
-from lmos_studio.routing import lexicon as lexicon_module
 from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.embedding import EmbeddingRouter
 from lmos_studio.routing.evaluate import evaluate
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.lexicon import COVERAGE_MIN, Held, check_lexicon, choose_lexicon, lexicon_coverage
-from lmos_studio.routing.statistical import StatisticalRouter
+from lmos_studio.routing.statistical import StatisticalRouter, held_out_correct
 from lmos_studio.routing.table import routing_table
 from lmos_studio.routing.training import rank_agents, training_set
 from tests.conftest import run_cli
@@ -119,16 +118,13 @@ def test_auto_judges_a_zero_shot_channel_on_its_names_and_descriptions() -> None
     assert not choice_of(design(CLINIC, examples=False)).used
 
 
-def test_auto_turns_the_lexicon_off_where_it_hurts_held_out_accuracy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_turns_the_lexicon_off_where_it_hurts_held_out_accuracy() -> None:
     # In its domain the held-out check decides: fewer right answers with the lexicon than without → off.
-    real = lexicon_module.held_out_correct
-
     def worse_with_it(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
-        right = real(table, seed, held, setting)
+        right = held_out_correct(table, seed, held, setting)
         return right - len(held) if setting == "customer-service" else right
 
-    monkeypatch.setattr(lexicon_module, "held_out_correct", worse_with_it)
-    choice = choice_of(design(SHOP))
+    _, choice = choose_lexicon(training_set(routing_table(design(SHOP), None)), "auto", worse_with_it)
     assert choice.coverage is not None and choice.coverage >= COVERAGE_MIN
     assert choice.with_lexicon is not None and choice.without_lexicon is not None
     assert choice.with_lexicon < choice.without_lexicon and not choice.used
@@ -154,9 +150,9 @@ def test_a_router_argument_overrides_the_design() -> None:
 
 def test_the_chosen_lexicon_is_the_one_the_router_uses() -> None:
     data = training_set(routing_table(design(SHOP), None))
-    lexicon, choice = choose_lexicon(data, "auto")
+    lexicon, choice = choose_lexicon(data, "auto", held_out_correct)
     assert choice.used and lexicon.concepts("money back")  # the customer-service groups are in
-    lexicon, choice = choose_lexicon(data, "none")
+    lexicon, choice = choose_lexicon(data, "none", held_out_correct)
     assert not choice.used and not lexicon.concepts("money back")
     assert lexicon_coverage(training_set(RoutingTable(channel="", candidates=(Candidate("a", "it"),)))) is None
 

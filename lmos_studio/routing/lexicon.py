@@ -31,6 +31,7 @@ set `lexicon: customer-service` or `none` (or teach a `vocabulary`) when you kno
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,6 +43,9 @@ from lmos_studio.routing.text import CUSTOMER_SERVICE, Lexicon, lexicon_for, nam
 from lmos_studio.routing.training import TrainingSet
 
 LEXICON_SETTINGS = ("auto", "customer-service", "none")
+Held = tuple[str, str, str]  # (text, agent, capability)
+Check = tuple[RoutingTable, list[Held], list[Held]]  # (table, seed, held-out queries)
+Scorer = Callable[[RoutingTable, list[Held], list[Held], str], int]
 COVERAGE_MIN = 0.5  # auto: below this share of lexicon words the channel is another domain (lexicon off)
 COVERAGE_TEXTS = 5000  # texts whose words are counted (spread evenly over a large channel)
 MAX_CLASSES = 60  # classes the auto check looks at (spread evenly over a large channel: bounds its cost)
@@ -116,8 +120,11 @@ def setting_of(value: bool | str | None, table_setting: str) -> str:
     return check_lexicon(value)
 
 
-def choose_lexicon(data: TrainingSet, setting: str) -> tuple[Lexicon, LexiconChoice]:
-    """The lexicon a router fitted on `data` uses under `setting` (with the design's vocabulary), and why."""
+def choose_lexicon(data: TrainingSet, setting: str, score: Scorer) -> tuple[Lexicon, LexiconChoice]:
+    """The lexicon a router fitted on `data` uses under `setting` (with the design's vocabulary), and why.
+
+    `score(table, seed, held, setting)` is the held-out check's fit-and-route: right agents plus right
+    capabilities on `held` of the statistical router fitted with `setting` (given by statistical.py)."""
     with_it = lexicon_for(data.table.vocabulary, builtin=True)
     without = lexicon_for(data.table.vocabulary, builtin=False)
     if setting != "auto":
@@ -130,8 +137,8 @@ def choose_lexicon(data: TrainingSet, setting: str) -> tuple[Lexicon, LexiconCho
     n = sum(len(held) for _, _, held in checks)
     if n < MIN_HELD_OUT:
         return with_it, LexiconChoice("auto", True, coverage, n=n)
-    acc_with = sum(held_out_correct(*check, "customer-service") for check in checks) / (2 * n)
-    acc_without = sum(held_out_correct(*check, "none") for check in checks) / (2 * n)
+    acc_with = sum(score(*check, "customer-service") for check in checks) / (2 * n)
+    acc_without = sum(score(*check, "none") for check in checks) / (2 * n)
     used = acc_with >= acc_without
     choice = LexiconChoice("auto", used, coverage, round(acc_with, 4), round(acc_without, 4), n)
     return (with_it if used else without), choice
@@ -148,10 +155,6 @@ def lexicon_coverage(data: TrainingSet) -> float | None:
     if not found:
         return None
     return round(sum(w in CUSTOMER_SERVICE.concept_map for w in found) / len(found), 4)
-
-
-Held = tuple[str, str, str]  # (text, agent, capability)
-Check = tuple[RoutingTable, list[Held], list[Held]]  # (table, seed, held-out queries)
 
 
 def held_out_checks(data: TrainingSet) -> list[Check]:
@@ -202,18 +205,3 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
     by_name = [(name_words(c.capability), c.agent, opaque[c.agent, c.capability]) for c in described]
     by_description = [(c.description, c.agent, c.capability) for c in described]
     return [(names_only, [], by_description), (descriptions_only, [], by_name)]
-
-
-def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
-    """Right agents plus right capabilities of the statistical router (`setting`) on the held-out texts."""
-    from lmos_studio.routing.base import route_fitted
-    from lmos_studio.routing.statistical import StatisticalRouter
-
-    fitted = StatisticalRouter(lexicon=setting).fit(table, seed=seed)
-    results = route_fitted(fitted, [text for text, _, _ in held])
-    right = 0
-    for (_, agent, capability), result in zip(held, results, strict=True):
-        top = result.matches[0] if result.matches else None
-        right += top is not None and top.agent == agent
-        right += top is not None and top.agent == agent and top.capability == capability
-    return right

@@ -29,7 +29,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.lexicon import LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import LOO_MAX, no_match_threshold
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
@@ -345,7 +345,7 @@ class StatisticalRouter:
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         data = training_set(table, seed)
-        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon))
+        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
@@ -397,3 +397,16 @@ class StatisticalRouter:
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )
         return fitted
+
+
+def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
+    """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
+    texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
+    fitted = StatisticalRouter(lexicon=setting).fit(table, seed=seed)
+    right = 0
+    results = fitted.route_batch([text for text, _, _ in held], top_k=1)
+    for (_, agent, capability), result in zip(held, results, strict=True):
+        top = result.matches[0] if result.matches else None
+        right += top is not None and top.agent == agent
+        right += top is not None and top.agent == agent and top.capability == capability
+    return right
