@@ -51,7 +51,7 @@ COVERAGE_TEXTS = 5000  # texts whose words are counted (spread evenly over a lar
 MAX_CLASSES = 60  # classes the auto check looks at (spread evenly over a large channel: bounds its cost)
 FOLDS = 3  # folds of the auto check over examples (FOLDS examples of a class take turns as the query)
 TEACH = 2  # examples per class that teach in each fold (few: the lexicon is about generalising from few)
-MIN_HELD_OUT = 3  # fewer held-out texts than this: no evidence, the lexicon stays off
+MIN_HELD_OUT = 3  # fewer held-out texts than this: no evidence either way, the domain decides (on)
 
 
 @dataclass(frozen=True)
