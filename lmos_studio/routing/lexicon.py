@@ -19,12 +19,12 @@ with "upgrade") and it costs accuracy. So a design says, per design and per call
 Why this rule: it needs no labelled queries, only what the design already holds, and it is cheap (counting
 words; in the domain, 2 × FOLDS fits of the statistical router on at most MAX_CLASSES classes and TEACH
 examples each). The held-out check alone did not work: on dev data it could not tell other domains apart
-(on benchmarks/data/dev-networks/ the lexicon moved query accuracy by a few queries either way while the
+(on benchmarks/data/dev/insurance and hospital-b the lexicon moved query accuracy by a few queries either way while the
 check saw ties or small gains on the design's own tidy examples), whereas on every customer-service
 channel we have (lmos-router train.csv with 0, 5 or all examples per intent: 58–84 % lexicon words; the
 acme sample: 69–78 %) the lexicon helps and the other-domain dev networks sit far below (insurance 34 %,
 hospital 14 %). COVERAGE_MIN was set between those dev figures; it was chosen on dev data only (the
-lmos-router train split, benchmarks/data/informal-dev.csv, benchmarks/data/dev-networks/), never on the
+lmos-router train split, benchmarks/data/informal-dev.csv, benchmarks/data/dev/insurance and hospital-b), never on the
 frozen networks (benchmarks/data/networks/) or held-out sets. A channel close to 50 % can fall either way:
 set `lexicon: customer-service` or `none` (or teach a `vocabulary`) when you know better. No I/O.
 """
