@@ -316,7 +316,7 @@ def _linear_model(
         rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
-    model = LinearSVC(C=SVM_C)
+    model = LinearSVC(C=SVM_C, random_state=0)  # liblinear shuffles: a fixed seed, reproducible answers
     with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(features, labels, sample_weight=weights)
