@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from lmos_studio.formats.design_file import read_design
@@ -157,3 +158,62 @@ def test_evidence_is_read_on_demand_and_pickles() -> None:
     assert any(e.startswith("similar example") for e in result.matches[0].evidence)
     assert Match("a", "c", 0.5, lambda: ("why",)) == Match("a", "c", 0.5, ("why",))
     assert repr(Match("a", "c", 0.5)) == "Match(agent='a', capability='c', score=0.5, evidence=())"
+
+
+def test_encoder_matrix_is_encode_bit_for_bit(cases: list[tuple[str, FittedStatistical, list[str]]]) -> None:
+    for name, fitted, queries in cases:
+        texts = [*queries, *fitted.data.texts[:200], *fitted.data.descriptions]
+        for encoder in (fitted.encoder, fitted.zero_shot, fitted.fit_encoder):
+            fast = encoder.matrix(texts)
+            for row, text in enumerate(texts):
+                idx, val = encoder.encode(text)
+                got = slice(fast.indptr[row], fast.indptr[row + 1])
+                assert fast.indices[got].tolist() == idx.tolist(), (name, text)
+                assert fast.data[got].tobytes() == val.tobytes(), (name, text)  # the same bits, not close
+
+
+def test_char_ngrams_word_by_word_are_the_analyzers(cases: list[tuple[str, FittedStatistical, list[str]]]) -> None:
+    _, fitted, queries = cases[0]
+    part = fitted.encoder.parts[1]
+    assert part.preprocess is not None  # the char_wb part takes the word-by-word path
+    texts = [*queries, "  tabs\tand\nnewlines  ", "a", "ab abc abcd abcde abcdef", "\u00a0nbsp\u2003em space"]
+    for text in texts:
+        expected = [part.vocabulary[g] for g in part.analyze(text) if g in part.vocabulary]
+        assert part.ids(text) == expected, text
+        assert part.ids(text) == expected, text  # again, from the per-word cache
+
+
+def test_rank_agents_batch_is_rank_agents_row_by_row(cases: list[tuple[str, FittedStatistical, list[str]]]) -> None:
+    from lmos_studio.routing.training import rank_agents, rank_agents_batch
+
+    rng = np.random.default_rng(0)
+    for name, fitted, queries in cases:
+        scores, _, _ = fitted.score_batch(queries)
+        n = scores.shape[1]
+        tied = np.full((3, n), 1.0 / n)  # ties everywhere: the stable order decides
+        noisy = rng.dirichlet(np.ones(n), size=20)
+        for rows in (scores, tied, noisy):
+            for top_k in (1, 3, 50):
+                batch = rank_agents_batch(fitted.data, rows, top_k=top_k)
+                for row, got in zip(rows, batch, strict=True):
+                    want = [(m.agent, m.capability, m.score) for m in rank_agents(fitted.data, row, top_k=top_k)]
+                    assert list(got) == want, name
+
+
+def test_batch_routing_computes_no_evidence_until_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    table, rows = _benchmark()
+    fitted = StatisticalRouter().fit(table, seed=rows[::10])
+    calls: list[int] = []
+    compute = FittedStatistical.evidence
+
+    def counted(self: FittedStatistical, *args: Any) -> dict[str, tuple[str, ...]]:
+        calls.append(1)
+        return compute(self, *args)
+
+    monkeypatch.setattr(FittedStatistical, "evidence", counted)
+    results = fitted.route_batch([f"cancel my order {i}" for i in range(100)] + ["where is my parcel"], top_k=2)
+    assert not calls
+    last_block = len(results) - statistical.EVIDENCE_BLOCK
+    assert results[-1].matches[0].evidence and len(calls) == last_block  # computed with its block only
+    assert results[-2].matches[1].evidence is not None and len(calls) == last_block  # read: kept
+    assert results[0].matches[0].evidence and len(calls) == len(results)  # the first block
