@@ -353,7 +353,7 @@ class FittedStatistical:
     def _max_fit(self, encoded: sp.csr_matrix) -> npt.NDArray[np.float64]:
         if not self.fit_by_text.shape[1]:
             return np.zeros(encoded.shape[0])
-        return np.asarray(np.clip(_dense(encoded @ self.fit_by_text).max(axis=1), 0.0, 1.0), dtype=np.float64)
+        return np.asarray(np.clip(_product(encoded, self.fit_by_text).max(axis=1), 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
         """What the query's answer depends on (queries with equal keys get equal answers; a batch scores
