@@ -390,12 +390,15 @@ class FittedStatistical:
         began = time.perf_counter()
         live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
         row_of: dict[tuple[object, ...], int] = {}
+        row_of_text: dict[str, int] = {}  # the same text: the same key, without analysing it again
         rows: list[int] = []
         distinct: list[str] = []
         for i in live:
-            row = row_of.setdefault(self.key(queries[i]), len(distinct))
-            if row == len(distinct):
-                distinct.append(queries[i])
+            row = row_of_text.get(queries[i])
+            if row is None:
+                row = row_of_text[queries[i]] = row_of.setdefault(self.key(queries[i]), len(distinct))
+                if row == len(distinct):
+                    distinct.append(queries[i])
             rows.append(row)
         ranked: list[tuple[tuple[str, str, float], ...]] = []
         fits: list[float] = []
