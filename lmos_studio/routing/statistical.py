@@ -9,7 +9,11 @@ Three signals, each a probability over (agent, capability) classes:
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
-dictionary look-ups and small matrix products.
+dictionary look-ups and small matrix products. `route_batch` (eval, whatif, diff, routing tests, the
+Evaluate page) analyses each distinct query once, scores the distinct ones together and ranks them in one
+vectorised step, and leaves evidence to be computed when it is read; its answers are `route`'s, bit for
+bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the exact
+kNN similarity over word and char n-gram vectors (one sparse product per chunk).
 """
 
 from __future__ import annotations
