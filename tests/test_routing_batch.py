@@ -119,7 +119,11 @@ def test_golden_answers_are_unchanged(cases: list[tuple[str, FittedStatistical, 
             answers = fitted.route_batch(queries, top_k=TOP_K)
             fresh[name] = [{"query": q, **_answer(r)} for q, r in zip(queries, answers, strict=True)]
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(json.dumps(fresh, indent=0, ensure_ascii=False) + "\n")
+        cases_text = (
+            f"{json.dumps(name)}: [\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]"
+            for name, rows in fresh.items()
+        )
+        GOLDEN.write_text("{\n" + ",\n".join(cases_text) + "\n}\n")  # one line per query: readable diffs
     stored = json.loads(GOLDEN.read_text())
     assert sorted(stored) == sorted(name for name, _, _ in cases)
     for name, fitted, _ in cases:
@@ -146,6 +150,8 @@ def test_route_fitted_and_small_chunks_answer_the_same(
     _, fitted, queries = cases[0]
     whole = [_answer(r) for r in route_fitted(fitted, queries, top_k=TOP_K)]
     monkeypatch.setattr(statistical, "BATCH_CHUNK", 7)
+    assert [_answer(r) for r in fitted.route_batch(queries, top_k=TOP_K)] == whole
+    monkeypatch.setattr(statistical, "_sparsetools", None)  # scipy's `a @ b` instead of the one-pass kernel
     assert [_answer(r) for r in fitted.route_batch(queries, top_k=TOP_K)] == whole
 
 

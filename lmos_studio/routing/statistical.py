@@ -31,11 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-
-try:  # scipy's sparse kernels (private): one-pass products, see `_product`
-    from scipy.sparse import _sparsetools
-except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
-    _sparsetools = None
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
@@ -45,6 +40,11 @@ from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.text import Lexicon, lexicon_for, normalize
 from lmos_studio.routing.threshold import LOO_MAX, no_match_threshold
 from lmos_studio.routing.training import TrainingSet, rank_agents_batch, training_set
+
+try:  # scipy's sparse kernels (private): one-pass products, see `_product`
+    from scipy.sparse import _sparsetools
+except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
+    _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
 AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
