@@ -136,7 +136,7 @@ def _prediction(query: LabelledQuery, key: str, result: RouteResult) -> Predicti
         agent=best.agent if best else "",
         capability=best.capability if best else "",
         score=best.score if best else 0.0,
-        evidence=(shown.evidence if shown else ()) + _fit_note(result),
+        evidence=lambda: (shown.evidence if shown else ()) + _fit_note(result),  # read when shown
         latency_ms=result.latency_ms,
         line=query.line,
     )
