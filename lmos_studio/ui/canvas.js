@@ -130,6 +130,21 @@ function render(root, state, data) {
   window.lmosCanvas = { network: state.network, nodes: state.nodes, edges: state.edges, version: data.version };
 }
 
+const decoder = new TextDecoder();
+
+function decode(data) {
+  // canvas.py sends the payload as UTF-8 JSON bytes: {"version": …, "selected": …, nodes, edges, …}
+  if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) { return data; }
+  return JSON.parse(decoder.decode(data));
+}
+
+function versionOf(data) {
+  // The version is the first key: read it from the first bytes, without parsing the graph.
+  if (!(data instanceof Uint8Array)) { return data && data.version; }
+  const match = /^\{"version":"([^"]*)"/.exec(decoder.decode(data.subarray(0, 64)));
+  return match ? match[1] : undefined;
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let state = parentElement.__lmosCanvas;
@@ -142,7 +157,9 @@ export default function (component) {
     state.counter += 1;
     setTriggerValue(name, { ...value, n: `${Date.now()}-${state.counter}` });
   };
-  if (data) { render(parentElement, state, data); }
+  if (data && (versionOf(data) === undefined || versionOf(data) !== state.version)) {
+    render(parentElement, state, decode(data));
+  }
   return () => {
     if (parentElement.__lmosCanvas === state) {
       state.network.destroy();
