@@ -1,5 +1,6 @@
 """The Designer's canvas: a bidirectional Streamlit component (Custom Components v2, no build step) drawing
-the design with vis-network — the copy pyvis ships, sent inline with the component: it works offline.
+the design with vis-network — the copy pyvis ships, served by the local Streamlit server as a static asset of the
+component (fetched once per page load, cached by the browser): it works offline.
 
 Clicks select (the side panel follows), a drag from node to node in "Draw trust edge" mode adds a trust
 edge, Delete removes the selection, dragged positions go into the design's `layout` (one undo step each),

@@ -6,6 +6,7 @@ widget keys include the design digest, so after an edit, undo or reload they sho
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,8 @@ EDGE = canvas.EDGE  # the selected trust edge key (the canvas sets it on a click
 GROUP = canvas.GROUP_KEY  # the group chosen in the group editor
 NEW_GROUP = "+ new group"  # plain text: an emoji shows as a box without an emoji font
 PENDING = "pending_"
+FINDINGS_SHOWN = 500  # lint rows sent at most; above this a search field finds the others
+FINDINGS_SEARCH = "designer_findings_search"
 
 
 def _apply(change: Design | None) -> None:
@@ -183,18 +186,30 @@ def findings(design: Design) -> Finding | None:
     if not found:
         st.success("No findings.")
         return None
+    query = ""
+    if len(found) > FINDINGS_SHOWN:
+        query = st.text_input(
+            "Search findings",
+            key=FINDINGS_SEARCH,
+            placeholder="code, agent, channel, capability…",
+            help=f"The table lists at most {FINDINGS_SHOWN} findings (errors first); type to find others.",
+        )
+    shown, matched, rows_table = resources.finding_view(design, query, FINDINGS_SHOWN)
+    if len(shown) < len(found):
+        st.caption(f"{len(shown)} of {matched} matching findings shown ({len(found)} in all); search to narrow.")
+    tag = hashlib.sha256(query.strip().lower().encode()).hexdigest()[:8]
     event = st.dataframe(
-        resources.finding_table(design),
+        rows_table,
         hide_index=True,
         width="stretch",
         height=260,
         on_select="rerun",
         selection_mode="single-row",
-        key=f"designer_findings_{design.digest()}",
+        key=f"designer_findings_{design.digest()}_{tag}",
         column_order=("severity", "code", "message", "fix", "objects"),
     )
     rows = event.selection.rows if event is not None else []
-    return found[rows[0]] if rows else None
+    return found[shown[rows[0]]] if rows and rows[0] < len(shown) else None
 
 
 def graph_notes(design: Design, highlight: Highlight) -> None:

@@ -314,6 +314,19 @@ def finding_table(design: Design) -> pa.Table:
     return table(finding_rows(lint_findings(design)))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
+def finding_view(design: Design, query: str, limit: int) -> tuple[tuple[int, ...], int, pa.Table]:
+    """The findings whose row contains `query` (case-insensitive), at most `limit` of them: their indices in
+    `lint_findings(design)`, how many matched in all, and their table (a rerun re-sends only these rows)."""
+    from lmos_studio.lint import finding_rows
+
+    rows = finding_rows(lint_findings(design))
+    needle = query.strip().lower()
+    matched = [i for i, row in enumerate(rows) if not needle or needle in " ".join(row.values()).lower()]
+    shown = tuple(matched[:limit])
+    return shown, len(matched), table([rows[i] for i in shown])
+
+
 @st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
 def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
     """The offline HTML of the (filtered, highlighted) graph."""
@@ -336,7 +349,8 @@ def canvas_payload(
 
     graph, _ = design_graph(design)
     payload = canvas_view(design, graph, flt, highlight, expanded, height_px)
-    return str(payload["version"]), json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    version = str(payload.pop("version"))  # the page puts its own version (with the selection) first
+    return version, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # -- registry ---------------------------------------------------------------------------------------------

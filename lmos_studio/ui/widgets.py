@@ -52,7 +52,7 @@ design (or upload yours) from the sidebar; *Save as* on the Designer keeps your 
 
 # --- search-style choosers: a design of 10 000 agents must not send 10 000 options on every rerun ----------
 
-SEARCH_LIMIT = 200  # options a chooser sends at most; above this it shows a search field (type to filter)
+SEARCH_LIMIT = 100  # options a chooser sends at most; above this it shows a search field (type to filter)
 SEARCH_SUFFIX = "__search"
 
 
