@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lmos_studio import resolve as resolve_module
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.history import History
 from lmos_studio.model import TrustEdge
@@ -77,7 +78,7 @@ def test_designer_agent_chooser_lists_a_bounded_set_and_finds_by_typing(many: Pa
 
 def test_trust_edge_edit_keeps_resolution_and_ambiguity_cached(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"resolve": 0, "ambiguity": 0}
-    real_resolve, real_ambiguity = resources.resolve_design, confusion.ambiguity_findings
+    real_resolve, real_ambiguity = resolve_module.resolve_design, confusion.ambiguity_findings
 
     def resolve(*args: Any, **kwargs: Any) -> Any:
         calls["resolve"] += 1
@@ -93,7 +94,12 @@ def test_trust_edge_edit_keeps_resolution_and_ambiguity_cached(many: Path, monke
 
     safe_calls: list[int] = []
     real_safe = trust.safe_resolutions
-    monkeypatch.setattr(trust, "safe_resolutions", lambda d: safe_calls.append(1) or real_safe(d))
+
+    def safe(design: Any) -> Any:
+        safe_calls.append(1)
+        return real_safe(design)
+
+    monkeypatch.setattr(trust, "safe_resolutions", safe)
     app = open_page(DESIGNER, many)
     before = (dict(calls), len(safe_calls))
     design = app.session_state[state.HISTORY].present
