@@ -161,3 +161,24 @@ def test_cached_canvas_payload_leaves_the_version_to_the_page(many: Path) -> Non
     payload = json.loads(raw)
     assert version and "version" not in payload and payload["nodes"]  # one version key in what the browser gets
     assert list(json.loads(canvas.payload_bytes(version, raw, {"id": "", "kind": ""}))).count("version") == 1
+
+
+def test_lint_kept_per_trust_edge_equals_a_full_lint(tmp_path: Path) -> None:
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.routing.confusion import lint_with_routing
+    from lmos_studio.trust import remove_trust_edge
+    from tests.conftest import SAMPLES
+
+    seed = int.from_bytes(tmp_path.name.encode()[-4:], "big")
+    for design in (synthetic_design(150, 8, 6, 120, seed=seed), read_design(SAMPLES / "faulty.yaml")):
+        assert resources.lint_findings(design) == lint_with_routing(design)
+        names = [a.name for a in design.agents]
+        odd = (  # as a hand-edited file may have them: a protocol no endpoint offers, an unknown callee
+            TrustEdge(caller=names[0], callee=names[-1], protocol="carrier-pigeon"),
+            TrustEdge(caller=names[1], callee="no-such-agent"),
+        )
+        wider = design.replace(trust_edges=(*design.trust_edges, *odd))
+        assert resources.lint_findings(wider) == lint_with_routing(wider)
+        assert {"unknown-trust-target", "protocol-mismatch"} <= {f.code for f in lint_with_routing(wider)}
+        narrower = remove_trust_edge(wider, wider.trust_edges[0].key)
+        assert resources.lint_findings(narrower) == lint_with_routing(narrower)

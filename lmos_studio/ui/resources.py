@@ -284,12 +284,45 @@ def ambiguity_findings(design: Design) -> list[Finding]:
     return ambiguity_findings(design, safe_resolutions(design))
 
 
+_TRUST_LINT: dict[str, dict[TrustEdge, list[Finding]]] = {}  # refs key → trust edge → its findings
+_TRUST_LINT_KEYS = 4
+
+
+def _trust_lint(design: Design) -> list[Finding] | None:
+    """lint's trust-edge findings, kept per edge while agents, channels and groups stay the same: drawing one
+    edge on a large design lints that edge, not all of them. None when two edges share a key (lint groups by key)."""
+    from lmos_studio.lint import trust_findings
+
+    if len({e.key for e in design.trust_edges}) != len(design.trust_edges):
+        return None
+    refs = resolution_key(design) + part_digest(design.groups)
+    with _PART_LOCK:
+        known = _TRUST_LINT.pop(refs, {})
+        while len(_TRUST_LINT) >= _TRUST_LINT_KEYS:
+            _TRUST_LINT.pop(next(iter(_TRUST_LINT)))
+        _TRUST_LINT[refs] = known
+    missing = tuple(e for e in design.trust_edges if e not in known)
+    if missing:
+        found = trust_findings(design.replace(trust_edges=missing), ref_index(design))
+        by_key: dict[str, list[Finding]] = {e.key: [] for e in missing}
+        for finding in found:
+            edge_key = finding.objects[0].removeprefix("trust:") if finding.objects else ""
+            if edge_key not in by_key:
+                return None
+            by_key[edge_key].append(finding)
+        with _PART_LOCK:
+            known.update({e: by_key[e.key] for e in missing})
+    return [f for e in design.trust_edges for f in known[e]]
+
+
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
     """Lint of the design (non-SemVer versions are findings, not errors), as `lint_with_routing`. Read only."""
     from lmos_studio.lint import lint_design
 
-    return lint_design(design, resolutions=safe_resolutions(design), extra=ambiguity_findings(design))
+    return lint_design(
+        design, resolutions=safe_resolutions(design), extra=ambiguity_findings(design), trust=_trust_lint(design)
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
