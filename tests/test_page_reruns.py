@@ -182,3 +182,21 @@ def test_lint_kept_per_trust_edge_equals_a_full_lint(tmp_path: Path) -> None:
         assert {"unknown-trust-target", "protocol-mismatch"} <= {f.code for f in lint_with_routing(wider)}
         narrower = remove_trust_edge(wider, wider.trust_edges[0].key)
         assert resources.lint_findings(narrower) == lint_with_routing(narrower)
+
+
+def test_canvas_js_is_a_served_asset_and_its_data_cached_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import SAMPLES
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    from lmos_studio.config import get_settings
+
+    get_settings.cache_clear()
+    app = open_page(DESIGNER, SAMPLES / "faulty.yaml")
+    (element,) = app.get("bidi_component")
+    assert element.proto.js_content == ""  # not 470 KB inline on every rerun
+    served = tmp_path / "data" / "assets" / canvas.ASSET_DIR / element.proto.js_source_path
+    assert served.is_file() and "vis-network" in served.read_text(encoding="utf-8")[:2000]
+    assert element.proto.WhichOneof("data") == "bytes"
+    data = json.loads(element.proto.bytes)
+    assert data["nodes"] and data["selected"] == {"id": "", "kind": ""}
+    get_settings.cache_clear()

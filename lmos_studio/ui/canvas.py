@@ -66,19 +66,22 @@ def _module() -> str:
 
 
 @cache
+def _asset_name() -> str:
+    return f"canvas-{hashlib.sha256(_module().encode('utf-8')).hexdigest()[:16]}.js"
+
+
 def _asset() -> tuple[Path, str] | None:
-    """The module written once as a static asset, `<data dir>/assets/canvas/canvas-<sha>.js` (the name changes
-    with the content, so a browser may keep it): (package root, file name), or None when it cannot be written."""
+    """The module as a static asset, `<data dir>/assets/canvas/canvas-<sha>.js` (the name changes with the
+    content, so a browser may keep it), written when missing: (package root, file name), or None when it cannot
+    be written."""
     from lmos_studio.config import get_settings
     from lmos_studio.formats.yamlio import write_atomic
 
-    code = _module()
-    root = get_settings().data_dir / "assets"
-    name = f"canvas-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:16]}.js"
+    root, name = get_settings().data_dir / "assets", _asset_name()
     path = root / ASSET_DIR / name
     try:
-        if not path.is_file() or path.stat().st_size != len(code.encode("utf-8")):
-            write_atomic(path, code)
+        if not path.is_file():
+            write_atomic(path, _module())
     except OSError:
         return None
     return root, name
