@@ -9,6 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from lmos_studio import lint
 from lmos_studio.config import get_settings
 from lmos_studio.export import bundle
 from lmos_studio.formats import design_file
@@ -44,7 +45,8 @@ def test_a_new_process_renders_from_the_disk_cache(tmp_path: Path, monkeypatch: 
     st.cache_resource.clear()  # what a new process starts with
     st.cache_data.clear()
     monkeypatch.setattr(design_file, "design_from_texts", lambda *a, **k: pytest.fail("parsed again"))
-    monkeypatch.setattr(confusion, "lint_with_routing", lambda *a, **k: pytest.fail("linted again"))
+    monkeypatch.setattr(confusion, "ambiguity_findings", lambda *a, **k: pytest.fail("linted again"))
+    monkeypatch.setattr(lint, "lint_design", lambda *a, **k: pytest.fail("linted again"))
     monkeypatch.setattr(bundle, "export_design", lambda *a, **k: pytest.fail("exported again"))
     for page, before in cold.items():
         warm = render(page)
