@@ -111,7 +111,8 @@ def test_trust_edge_edit_keeps_resolution_and_ambiguity_cached(many: Path, monke
     assert not app.exception, app.exception
     assert app.session_state[state.HISTORY].present.digest() != design.digest()
     assert (dict(calls), len(safe_calls)) == before  # nothing that depends only on agents and channels ran again
-    assert before[1] == 1 and before[0]["ambiguity"] == 1
+    # one resolution in all (the graph's safe resolution is the operator's when every version is SemVer)
+    assert before[0]["resolve"] + before[1] == 1 and before[0]["ambiguity"] == 1
 
 
 def test_resolution_key_follows_agents_and_channels_only(many: Path) -> None:
