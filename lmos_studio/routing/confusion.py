@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from lmos_studio.errors import RoutingError
 from lmos_studio.graph import agent_node, channel_node
@@ -136,23 +137,27 @@ def confusions_of(tables: Sequence[RoutingTable], *, method: str = "auto") -> li
     if unique and method in ("auto", "embedding"):
         embedded = _embed(unique)
         rows = {text: i for i, text in enumerate(unique)}
-    result: list[list[Confusion]] = []
-    for ch in channels:
-        if ch is None:
-            result.append([])
-            continue
-        lexicon = lexicon_for(ch.vocabulary)
-        docs = []
-        for text in ch.texts:
-            key = (ch.vocabulary, text)
-            if key not in canonical:
-                canonical[key] = lexicon.canonical(text)
-            docs.append(canonical[key])
-        representations = [("lexicon", _tfidf(docs))]
-        if embedded is not None:
-            representations.append(("embedding", embedded[[rows[text] for text in ch.texts]]))
-        result.append(_confusions(ch, representations))
-    return result
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: BLAS threads only spin (3-60x the CPU)
+        return [_channel_confusions(ch, canonical, embedded, rows) if ch else [] for ch in channels]
+
+
+def _channel_confusions(
+    ch: _Channel,
+    canonical: dict[tuple[tuple[tuple[str, ...], ...], str], list[str]],
+    embedded: npt.NDArray[np.float64] | None,
+    rows: dict[str, int],
+) -> list[Confusion]:
+    lexicon = lexicon_for(ch.vocabulary)
+    docs = []
+    for text in ch.texts:
+        key = (ch.vocabulary, text)
+        if key not in canonical:
+            canonical[key] = lexicon.canonical(text)
+        docs.append(canonical[key])
+    representations = [("lexicon", _tfidf(docs))]
+    if embedded is not None:
+        representations.append(("embedding", embedded[[rows[text] for text in ch.texts]]))
+    return _confusions(ch, representations)
 
 
 def _confusions(ch: _Channel, representations: list[tuple[str, npt.NDArray[np.float64]]]) -> list[Confusion]:
