@@ -19,6 +19,7 @@ from lmos_studio.markdown import escape
 from lmos_studio.redact import redact_text, redact_url
 from lmos_studio.registry.server import dumps_safe, is_loopback
 from lmos_studio.routing.regression import TestOutcome, junit_xml
+from tests.hostile.hostile_corpus import CHANNEL
 from tests.registry_helpers import make_td, registry_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,24 @@ def test_field_budgets_name_the_field() -> None:
     td["lmos:capabilities"] = [{"name": "cap", "version": "1.0.0", "examples": ["x"] * 500}]
     with pytest.raises(DesignFileError, match=r"capabilities\[0\]\.examples: .*500 examples, more than 200"):
         read_descriptions(json.dumps(td), source="many.json")
+
+
+def test_channel_budgets_name_the_field() -> None:
+    from lmos_studio.formats.design_file import design_from_text
+
+    channel = CHANNEL.format(range="*")
+    many = channel.split("  requiredCapabilities:")[0] + "  requiredCapabilities:\n"
+    many += "".join(f"    - {{name: cap-{i}, version: '*'}}\n" for i in range(501))
+    with pytest.raises(DesignFileError, match=r"spec\.requiredCapabilities: channel 'acme-web-stable': 501 required"):
+        design_from_text(many, path="many.yaml")
+    long_label = channel.replace("tenant: acme", "tenant: " + "a" * 300)
+    with pytest.raises(DesignFileError, match=r"metadata\.labels\.tenant: channel 'acme-web-stable': a label") as err:
+        design_from_text(long_label, path="label.yaml")
+    assert err.value.path == "label.yaml" and err.value.line == 1
+    long_range = channel.replace('version: "*"', "version: '>=" + "1" * 300 + "'")
+    with pytest.raises(DesignFileError, match=r"requiredCapabilities\[0\]\.version: .*a required capability version"):
+        design_from_text(long_range, path="range.yaml")
+    assert design_from_text(channel, path="ok.yaml").design.channels  # within every budget
 
 
 def test_stored_documents_can_always_be_served() -> None:
