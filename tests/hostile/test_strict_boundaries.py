@@ -111,6 +111,40 @@ def test_channel_budgets_name_the_field() -> None:
     assert design_from_text(channel, path="ok.yaml").design.channels  # within every budget
 
 
+def test_kubeconfig_is_read_by_the_hardened_reader(tmp_path: Path) -> None:
+    from lmos_studio.errors import ConfigError
+    from lmos_studio.registry.kubeconfig import MAX_KUBECONFIG_BYTES, kubeconfig_contexts, load_kubeconfig
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    cases = {
+        "bomb": (bomb, "alias"),
+        "deep": ("contexts: " + "[" * 300 + "]" * 300 + "\n", "nesting deeper"),
+        "tagged": ("contexts: !!python/object:os.system [ls]\n", "unsupported tag"),
+        "nan": ("clusters: [{name: c, cluster: {server: .nan}}]\n", "not a finite number"),
+        "big": ("# " + "x" * MAX_KUBECONFIG_BYTES + "\n", "more than the 4 MiB limit"),
+        "two": ("a: 1\n---\nb: 2\n", "not a kubeconfig"),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        for read in (kubeconfig_contexts, load_kubeconfig):
+            with pytest.raises(ConfigError, match=expected) as err:
+                read(path)
+            assert str(path) in str(err.value), err.value
+    certificate = tmp_path / "ca.pem"
+    certificate.write_bytes(b"x" * (2 * 2**20))
+    config = tmp_path / "config"
+    config.write_text(
+        "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+        f"clusters: [{{name: k, cluster: {{server: 'https://k', certificate-authority: {certificate}}}}}]\n"
+    )
+    assert kubeconfig_contexts(config) == ["c"]
+    with pytest.raises(ConfigError, match="larger than 1 MiB"):
+        load_kubeconfig(config)
+
+
 def test_stored_documents_can_always_be_served() -> None:
     """A document stored before the reader was strict (NaN, a lone surrogate) is served, never a 500."""
     body = json.loads(dumps_safe({"a": float("nan"), "b": "x\ud800", "c": [float("inf"), 1]}))
