@@ -20,17 +20,17 @@ MAX_REQUIREMENTS = 500  # required capabilities of one channel (as many as an ag
 MAX_LABELS = 64  # labels of one channel (tenant, channel, subset, version and a few of the team's own)
 
 
-def too_many_capabilities(name: str, count: int, *, source: str, line: int | None = None) -> DesignFileError | None:
-    """The error `check_agent` gives for `count` capabilities, when over budget: readers ask before building
-    them (2 000 capability objects cost 50× the bytes of their YAML)."""
-    if count <= MAX_CAPABILITIES:
-        return None
-    return DesignFileError(
-        f"agent {name[:MAX_NAME_CHARS]!r}: {count} capabilities, more than {MAX_CAPABILITIES}; shorten it",
-        path=source,
-        line=line,
-        field="capabilities",
-    )
+def check_capability_count(name: str, count: int, *, source: str, line: int | None = None) -> None:
+    """Refuse `count` capabilities over MAX_CAPABILITIES, as `check_agent` does: readers ask before building
+    them (2 000 capability objects cost 50× the bytes of their YAML). Raised here, never kept in a local, so
+    a refused document is freed at once (an exception in a local of a frame its traceback holds is a cycle)."""
+    if count > MAX_CAPABILITIES:
+        raise DesignFileError(
+            f"agent {name[:MAX_NAME_CHARS]!r}: {count} capabilities, more than {MAX_CAPABILITIES}; shorten it",
+            path=source,
+            line=line,
+            field="capabilities",
+        )
 
 
 def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
@@ -46,9 +46,7 @@ def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
         raise refuse(
             "description", f"a description of {len(agent.description)} characters, more than {MAX_DESCRIPTION_CHARS}"
         )
-    too_many = too_many_capabilities(agent.name, len(agent.capabilities), source=source, line=line)
-    if too_many is not None:
-        raise too_many
+    check_capability_count(agent.name, len(agent.capabilities), source=source, line=line)
     for index, cap in enumerate(agent.capabilities):
         field = f"capabilities[{index}]"
         if len(cap.name) > MAX_NAME_CHARS or len(cap.version) > MAX_NAME_CHARS:

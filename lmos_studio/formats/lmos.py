@@ -151,9 +151,7 @@ def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> 
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec")
     caps = doc.seq(spec, "providedCapabilities", "spec.providedCapabilities")
-    too_many = budgets.too_many_capabilities(name, len(caps), source=path, line=getattr(raw, "line", None) or None)
-    if too_many is not None:  # refused before building them
-        raise too_many
+    budgets.check_capability_count(name, len(caps), source=path, line=getattr(raw, "line", None) or None)
     return Agent(
         name=name,
         namespace=namespace,
