@@ -6,7 +6,10 @@ dependency, offline, its sha256 checked at load — or any OpenAI-compatible `/e
 The encoder itself and its caches live in `encoder.py` (re-exported here). The embedded examples of a table are
 cached on disk (`<data_dir>/embeddings/`, keyed by model and text
 digest, written atomically), so a second `route` of the same design does not encode them again.
-Its `fit` for "no agent fits" is the cosine between the query and the nearest example or description. Dense scores are
+Its `fit` for "no agent fits" is the MiniLM cosine between the query and the channel's nearest example or
+description, plus a quarter of the statistical router's lexical fit, minus a quarter of the cosine to the
+nearest general off-topic message (routing/off_topic.txt, those on the channel's own topic left out),
+clipped to [0, 1]; see routing/threshold.py for how its threshold is chosen. Dense scores are
 blended with the statistical router's lexical ones, which keeps exact terms (order numbers, product
 names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples.
 """
@@ -14,6 +17,7 @@ names) that sentence embeddings blur; the weights shift to descriptions when a t
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +52,14 @@ from lmos_studio.routing.statistical import (
     blend_weights,
     loo_max_similarity,
 )
-from lmos_studio.routing.threshold import no_match_threshold
+from lmos_studio.routing.threshold import (
+    LEXICAL_SHARE,
+    OFF_TOPIC_SHARE,
+    loo_picks,
+    no_match_threshold,
+    off_topic_messages,
+    on_topic,
+)
 from lmos_studio.routing.training import TrainingSet, rank_agents
 
 __all__ = [
@@ -76,6 +87,7 @@ HTTP_BATCH = 256  # texts per /embeddings request
 HTTP_RETRIES = 2  # extra attempts after a 429 / 5xx / connection error
 LEXICAL_WEIGHT = 0.35  # share of the statistical router's probabilities in the blend
 DENSE_TEMPERATURE = 20.0  # softmax sharpness over cosine similarities to descriptions/centroids
+SMALL_PRODUCT = 50_000  # `cosines`: up to this many pairs, numpy's einsum instead of BLAS
 
 
 class HttpEmbedder(CachingEmbedder):
@@ -168,6 +180,7 @@ class FittedEmbedding:
     lexical: FittedStatistical
     weights: tuple[float, float, float]  # (centroids, kNN, descriptions) within the dense part
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
+    off_topic: npt.NDArray[np.float32] | None = None  # (messages × dim): general off-topic messages kept
     name: str = "embedding"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -197,8 +210,15 @@ class FittedEmbedding:
             dense += w_knn * votes / votes.sum(axis=1, keepdims=True)
             dense += w_proto * _softmax_rows(q @ self.prototypes.T.astype(np.float64), DENSE_TEMPERATURE)
             fits = np.maximum(fits, sims.max(axis=1))
-        lexical, _, _ = self.lexical.score_batch(queries)
+        lexical, _, lexical_fits = self.lexical.score_batch(queries)
+        fits = fits + LEXICAL_SHARE * lexical_fits - OFF_TOPIC_SHARE * self._nearest_off_topic(q)
         return (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical, sims, np.clip(fits, 0.0, 1.0)
+
+    def _nearest_off_topic(self, vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Each vector's cosine to the nearest kept off-topic message (0 without any)."""
+        if self.off_topic is None or not len(self.off_topic) or not len(vectors):
+            return np.zeros(len(vectors))
+        return np.asarray(cosines(vectors, self.off_topic).max(axis=1), dtype=np.float64)
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         return self.route_batch([query], top_k=top_k)[0]
@@ -240,10 +260,59 @@ class FittedEmbedding:
                 found[agent].append(f'neighbour: "{self.data.texts[i]}" (cosine {sims[i]:.2f})')
         return {a: tuple(v) for a, v in found.items()}
 
-    def loo_fits(self) -> npt.NDArray[np.float64]:
-        """Leave-one-out: each example's cosine to the nearest other example or description."""
+    def dense_loo(self) -> npt.NDArray[np.float64]:
+        """Leave-one-out: each example's MiniLM cosine to the nearest other example or description."""
         texts = np.vstack([self.examples, self.descriptions]).T.astype(np.float64)
         return loo_max_similarity(texts, len(self.examples))
+
+    def loo_fits(self, dense: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
+        """Leave-one-out: each example's `fit` to the channel's other texts (see the module doc)."""
+        dense = self.dense_loo() if dense is None else dense
+        if not len(dense):
+            return dense
+        lexical = self.lexical.loo_fits()
+        picked = self.examples[loo_picks(len(self.examples))].astype(np.float64)
+        fits = dense + LEXICAL_SHARE * lexical - OFF_TOPIC_SHARE * self._nearest_off_topic(picked)
+        return np.asarray(np.clip(fits, 0.0, 1.0), dtype=np.float64)
+
+    def off_topic_fits(
+        self, to_channel: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_], pairwise: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """The `fit` of the kept off-topic messages, each left out of the background: `to_channel` is every
+        message's MiniLM cosine to the channel's nearest text, `pairwise` the messages' cosines to each other."""
+        if not keep.any():
+            return np.zeros(0)
+        others = pairwise[np.ix_(keep, keep)].astype(np.float64)
+        np.fill_diagonal(others, -1.0)
+        nearest = np.maximum(others.max(axis=1), 0.0) if keep.sum() > 1 else np.zeros(int(keep.sum()))
+        lexical = self.lexical.off_topic_fits()[keep]
+        fits = to_channel[keep] + LEXICAL_SHARE * lexical - OFF_TOPIC_SHARE * nearest
+        return np.asarray(np.clip(fits, 0.0, 1.0), dtype=np.float64)
+
+
+_BACKGROUNDS: weakref.WeakKeyDictionary[Any, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def off_topic_background(embedder: Embedder) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The off-topic messages embedded (messages × dim) and their cosines to each other, once per embedder
+    (kept as long as the embedder lives; the local model's vectors are also in the disk cache)."""
+    found = _BACKGROUNDS.get(embedder)
+    if found is None:
+        vectors = cached_embed(embedder, off_topic_messages())
+        found = (vectors, cosines(vectors, vectors).astype(np.float32))
+        _BACKGROUNDS[embedder] = found
+    return found
+
+
+def cosines(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """`a @ b.T` in float64 for unit rows; small products without BLAS, whose thread start-up costs more
+    than the product itself on a busy machine."""
+    a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a64.shape[0] * b64.shape[0] <= SMALL_PRODUCT:
+        return np.asarray(np.einsum("ij,kj->ik", a64, b64), dtype=np.float64)
+    return np.asarray(a64 @ b64.T, dtype=np.float64)
 
 
 def _softmax_rows(values: npt.NDArray[Any], temperature: float) -> npt.NDArray[np.float64]:
@@ -289,7 +358,16 @@ class EmbeddingRouter:
             lexical=lexical,
             weights=blend_weights(data.examples_per_class()),
         )
-        fitted.threshold = (
-            table.min_score if table.min_score is not None else no_match_threshold("embedding", fitted.loo_fits())
-        )
+        background, pairwise = off_topic_background(embedder)
+        channel = np.vstack([examples, descriptions])
+        to_channel = cosines(background, channel).max(axis=1) if len(channel) else np.zeros(len(background))
+        dense_loo = fitted.dense_loo()
+        keep = ~on_topic(to_channel, dense_loo)
+        fitted.off_topic = background[keep]
+        if table.min_score is not None:
+            fitted.threshold = table.min_score
+        else:
+            fitted.threshold = no_match_threshold(
+                "embedding", fitted.loo_fits(dense_loo), fitted.off_topic_fits(to_channel, keep, pairwise)
+            )
         return fitted

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import RouteResult, RoutingTable
 from lmos_studio.routing.text import Lexicon, lexicon_for, normalize
-from lmos_studio.routing.threshold import LOO_MAX, no_match_threshold
+from lmos_studio.routing.threshold import GENERIC_SHARE, loo_picks, no_match_threshold, off_topic_messages
 from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
@@ -114,7 +115,9 @@ class FittedStatistical:
     """The statistical router fitted on one routing table.
 
     Its `fit` for "no agent fits" is the TF-IDF cosine (stemmed words, bigrams and lexicon concepts, no char
-    n-grams) between the query and the nearest example or description of the channel, in [0, 1].
+    n-grams) between the query and the nearest example or description of the channel, in [0, 1], leaving out
+    generic words: those in at least `GENERIC_SHARE` of the general off-topic messages of
+    routing/off_topic.txt ("what", "get"), which alone make "what's the weather" look like "what's the fee".
     """
 
     data: TrainingSet
@@ -131,6 +134,9 @@ class FittedStatistical:
     lexicon: Lexicon
     fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
     fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
+    fit_weights: npt.NDArray[np.float64] | None = None  # per fit feature: 0 for a generic word, else 1
+    off_topic_by_feature: sp.csr_matrix | None = None  # the off-topic messages as `fit` sees them (rows)
+    loo: npt.NDArray[np.float64] | None = None  # `loo_fits()`, once computed
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     name: str = "statistical"
 
@@ -182,11 +188,19 @@ class FittedStatistical:
             scores += w_zs * _softmax_rows(similarity, ZERO_SHOT_TEMPERATURE)
         return scores, sims, self.fit_of(queries)
 
+    def fit_matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The texts as `fit` sees them (texts × fit features): word TF-IDF without generic words, L2 rows."""
+        x = self.fit_encoder.matrix(texts)
+        if self.fit_weights is not None:
+            x = l2_normalize(x @ sp.diags(self.fit_weights)).tocsr()
+        return x
+
     def fit_of(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Cosine of each query to the nearest example or description (words and concepts), in [0, 1]."""
-        if not self.fit_by_text.shape[1]:
+        """Cosine of each query to the nearest example or description (words and concepts, generic words
+        left out), in [0, 1]."""
+        if not self.fit_by_text.shape[1] or not len(queries):
             return np.zeros(len(queries))
-        cos = self.fit_encoder.matrix(queries) @ self.fit_by_text
+        cos = self.fit_matrix(queries) @ self.fit_by_text
         return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -241,7 +255,18 @@ class FittedStatistical:
 
     def loo_fits(self) -> npt.NDArray[np.float64]:
         """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples)."""
-        return loo_max_similarity(self.fit_by_text, len(self.data.texts))
+        if self.loo is None:
+            self.loo = loo_max_similarity(self.fit_by_text, len(self.data.texts))
+        return self.loo
+
+    def off_topic_fits(self) -> npt.NDArray[np.float64]:
+        """The fit of each general off-topic message (routing/off_topic.txt) to the channel."""
+        if not self.fit_by_text.shape[1]:
+            return np.zeros(len(off_topic_messages()))
+        if self.off_topic_by_feature is None:
+            self.off_topic_by_feature = self.fit_matrix(off_topic_messages())
+        cos = self.off_topic_by_feature @ self.fit_by_text
+        return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
 
 
 def _softmax_rows(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -256,11 +281,39 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
     cosine to any other column (leave-one-out), for at most LOO_MAX examples spread evenly."""
     if n_examples == 0 or by_text.shape[1] < 2:
         return np.zeros(0)
-    picked = np.unique(np.linspace(0, n_examples - 1, min(n_examples, LOO_MAX)).astype(np.int64))
+    picked = loo_picks(n_examples)
     columns = by_text[:, picked]
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
     return np.asarray(np.clip(cos.max(axis=1), 0.0, 1.0), dtype=np.float64)
+
+
+_GENERIC: dict[tuple[tuple[str, ...], ...], frozenset[str]] = {}  # lexicon groups → generic word features
+
+
+def generic_features(lexicon: Lexicon) -> frozenset[str]:
+    """The word features (as `lexicon` reads them) in at least `GENERIC_SHARE` of the off-topic messages;
+    computed once per lexicon and process."""
+    found = _GENERIC.get(lexicon.groups)
+    if found is None:
+        messages = off_topic_messages()
+        counts = Counter(f for m in messages for f in set(lexicon.word_features(m)))
+        found = frozenset(f for f, n in counts.items() if n >= GENERIC_SHARE * len(messages))
+        if len(_GENERIC) > 32:  # a few lexicons per process (built-in or not, a design's vocabulary)
+            _GENERIC.clear()
+        _GENERIC[lexicon.groups] = found
+    return found
+
+
+def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArray[np.float64]:
+    """Per fit feature: 0 for a generic word (`generic_features`), else 1."""
+    weights = np.ones(fit_encoder.n_features)
+    for _, vocabulary, _, offset, _ in fit_encoder.parts:
+        for feature in generic_features(lexicon):
+            j = vocabulary.get(feature)
+            if j is not None:
+                weights[offset + j] = 0.0
+    return weights
 
 
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
@@ -385,8 +438,11 @@ class StatisticalRouter:
             agent_terms=_agent_terms(data, lexicon),
             lexicon=lexicon,
             fit_encoder=fit_encoder,
-            fit_by_text=fit_encoder.matrix(corpus).T.tocsr(),
+            fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
         )
+        if corpus:
+            fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
+        fitted.fit_by_text = fitted.fit_matrix(corpus).T.tocsr()
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )

@@ -1,35 +1,93 @@
-"""The default "no agent fits" threshold of the offline routers, chosen from a design's own examples.
+"""The default "no agent fits" threshold of the offline routers, chosen from a design's own examples and a
+domain-agnostic background of general off-topic messages (`off_topic.txt`, written by us).
 
-Rule (leave-one-out over examples): every example of the channel is routed as if it were a query, against
-the channel's other examples and descriptions; its `fit` (cosine to the nearest other text) says how close
-an in-scope message typically comes to what the channel knows. The threshold is a share of a low quantile
-of those fits, kept within a range where the router's similarity means something. A channel without
-examples (zero-shot) gets the router's fixed, lenient default. Tuned on benchmarks/data/informal-dev.csv
-and out-of-scope-dev.csv only (never on the held-out or other-domain sets). No I/O.
+Two distributions are compared per channel, in the router's own `fit` (what the number means is documented
+on each router: `FittedStatistical.fit_of`, `FittedEmbedding.score_batch`):
+* in scope — leave-one-out over examples: every example is scored as if it were a query, against the
+  channel's other examples and descriptions (at most `LOO_MAX` examples, spread evenly, so the cost is
+  bounded per channel);
+* out of scope — the off-topic messages scored against the channel, each one left out of the background
+  it is compared with. A message that comes as close to the channel as its own examples come to each other
+  (above the `KEEP_BELOW` quantile of their leave-one-out fits) is in the channel's domain (a weather
+  service, a recipe bot) and dropped from its background.
+The threshold sits between them: the lower of a high quantile of the off-topic fits and a share of a low
+quantile of the examples' fits, kept within a range where the router's `fit` means something. A channel
+without examples (zero-shot) gets the router's fixed, lenient default. Every constant here was chosen on dev
+data only (benchmarks/data/dev/, informal-dev.csv, out-of-scope-dev.csv), never on the frozen sets
+(benchmarks/data/networks/, heldout/). No I/O besides reading the packaged off-topic list once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 LOO_MAX = 2000  # examples routed leave-one-out (spread evenly over a large table)
-QUANTILE = 0.10  # the low end of the examples' leave-one-out fits …
-SHARE = 0.5  # … of which this share is the threshold (informal messages sit below templated examples)
-# Per router: (lowest, highest, default without examples). Cosines: TF-IDF words for statistical, MiniLM
-# sentence embeddings for embedding (unrelated English sentences score about 0.0–0.3 with MiniLM).
-# Without examples the default is lenient: descriptions are short and formal, so in-scope messages come
-# less close to them (on informal-dev.csv the median MiniLM cosine to the nearest description is 0.28).
-RANGES: dict[str, tuple[float, float, float]] = {
-    "statistical": (0.05, 0.25, 0.05),
-    "embedding": (0.25, 0.45, 0.10),
+OFF_TOPIC_FILE = Path(__file__).parent / "off_topic.txt"
+KEEP_BELOW = 0.25  # off-topic messages at least as near as this quantile of the examples' fits are on topic
+GENERIC_SHARE = 0.05  # statistical fit: words in this share of the off-topic messages are generic ("what")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one router places its threshold (see the module doc); `low`..`high` is the range it is kept in."""
+
+    low: float
+    high: float
+    default: float  # without examples (zero-shot): descriptions are short and formal, so be lenient
+    off_topic_quantile: float | None  # the threshold is at most this quantile of the off-topic fits …
+    loo_quantile: float  # … and at most `loo_share` × this quantile of the examples' leave-one-out fits
+    loo_share: float
+
+
+# statistical: TF-IDF cosine of words and lexicon concepts (generic words left out), in [0, 1];
+# embedding: MiniLM cosine + a quarter of the lexical cosine − a quarter of the cosine to the nearest
+# off-topic message, clipped to [0, 1] (unrelated English sentences have MiniLM cosines of about 0.0–0.3).
+RULES: dict[str, Rule] = {
+    "statistical": Rule(0.05, 0.25, 0.05, off_topic_quantile=None, loo_quantile=0.10, loo_share=0.5),
+    "embedding": Rule(0.20, 0.50, 0.10, off_topic_quantile=0.90, loo_quantile=0.05, loo_share=1.0),
 }
+LEXICAL_SHARE = 0.25  # embedding fit: weight of the statistical (lexical) fit …
+OFF_TOPIC_SHARE = 0.25  # … and of the cosine to the nearest off-topic message (subtracted)
 
 
-def no_match_threshold(router: str, loo_fits: npt.NDArray[np.float64]) -> float:
-    """The threshold for `router` ("statistical" or "embedding") from the leave-one-out fits of the examples."""
-    low, high, default = RANGES[router]
+@lru_cache(maxsize=1)
+def off_topic_messages() -> tuple[str, ...]:
+    """The packaged general off-topic messages (one per line; `#` comments)."""
+    lines = OFF_TOPIC_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def loo_picks(n_examples: int) -> npt.NDArray[np.int64]:
+    """Which examples are scored leave-one-out: all, or `LOO_MAX` spread evenly over a large table."""
+    if n_examples == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.linspace(0, n_examples - 1, min(n_examples, LOO_MAX)).astype(np.int64))
+
+
+def on_topic(off_topic_to_channel: npt.NDArray[np.float64], loo_fits: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Which off-topic messages are in fact on the channel's topic: as near to it (cosine to its nearest
+    text) as the `KEEP_BELOW` quantile of its examples' leave-one-out cosines. None without examples."""
     if not len(loo_fits):
-        return default
-    value = SHARE * float(np.quantile(loo_fits, QUANTILE))
-    return round(min(max(value, low), high), 4)
+        return np.zeros(len(off_topic_to_channel), dtype=bool)
+    return np.asarray(off_topic_to_channel >= float(np.quantile(loo_fits, KEEP_BELOW)), dtype=bool)
+
+
+def no_match_threshold(
+    router: str,
+    loo_fits: npt.NDArray[np.float64],
+    off_topic_fits: npt.NDArray[np.float64] | None = None,
+) -> float:
+    """The threshold for `router` ("statistical" or "embedding") from the leave-one-out fits of the examples
+    and the fits of the (kept) off-topic messages; both in the router's `fit`."""
+    rule = RULES[router]
+    if not len(loo_fits):
+        return rule.default
+    value = rule.loo_share * float(np.quantile(loo_fits, rule.loo_quantile))
+    if rule.off_topic_quantile is not None and off_topic_fits is not None and len(off_topic_fits):
+        value = min(value, float(np.quantile(off_topic_fits, rule.off_topic_quantile)))
+    return round(min(max(value, rule.low), rule.high), 4)
