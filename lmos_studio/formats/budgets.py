@@ -33,6 +33,19 @@ def check_capability_count(name: str, count: int, *, source: str, line: int | No
         )
 
 
+def check_requirement_count(name: str, count: int, *, source: str, line: int | None = None) -> None:
+    """Refuse a channel's `count` required capabilities over MAX_REQUIREMENTS before they are built (as
+    `check_capability_count`), with `check_channel`'s message."""
+    if count > MAX_REQUIREMENTS:
+        raise DesignFileError(
+            f"channel {name[:MAX_NAME_CHARS]!r}: {count} required capabilities, more than {MAX_REQUIREMENTS}; "
+            "shorten it",
+            path=source,
+            line=line,
+            field="spec.requiredCapabilities",
+        )
+
+
 def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
     """Refuse an agent any of whose fields passes its budget (`DesignFileError` naming the field)."""
     where = f"agent {agent.name[:MAX_NAME_CHARS]!r}"
@@ -85,10 +98,7 @@ def check_channel(channel: Channel, *, source: str, line: int | None = None) -> 
                 f"a label key or value longer than {MAX_NAME_CHARS} characters",
             )
     required = channel.required_capabilities
-    if len(required) > MAX_REQUIREMENTS:
-        raise refuse(
-            "spec.requiredCapabilities", f"{len(required)} required capabilities, more than {MAX_REQUIREMENTS}"
-        )
+    check_requirement_count(channel.name, len(required), source=source, line=line)
     for index, req in enumerate(required):
         for name, value in (("name", req.name), ("version", req.version), ("id", req.id)):
             if len(value) > MAX_NAME_CHARS:

@@ -200,6 +200,7 @@ def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec", required=True)
     reqs = doc.seq(spec, "requiredCapabilities", "spec.requiredCapabilities", required=True)
+    budgets.check_requirement_count(name, len(reqs), source=path, line=getattr(raw, "line", None) or None)
     return Channel(
         name=name,
         namespace=namespace,
