@@ -276,6 +276,7 @@ def test_postgresql_migrations_are_versioned_and_idempotent(tmp_path: Path) -> N
 def test_pushed_seq_wakes_waiters_without_polling() -> None:
     """/events on PostgreSQL sleeps on PushedSeq: woken by a set from the listener thread, never by a tick."""
     import asyncio
+    import concurrent.futures
 
     from lmos_studio.registry.store import PushedSeq
 
@@ -297,5 +298,7 @@ def test_pushed_seq_wakes_waiters_without_polling() -> None:
         seen.append("timed out")
         return seen
 
-    assert asyncio.run(scenario()) == ["none: at once", "woken at 6", "timed out"]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own thread: another test may leave a loop running
+        seen = pool.submit(lambda: asyncio.run(scenario())).result(timeout=120)
+    assert seen == ["none: at once", "woken at 6", "timed out"]
     assert pushed._waiters == []  # nobody left behind
