@@ -13,7 +13,10 @@ labelled, tests, whatif = st.tabs(["Labelled queries", "Routing tests", "What-if
 with labelled:
     picked = routing.labelled_set_picker()
     options = {"(each row's channel; all agents if none)": "", **routing.channel_options(design)}
-    default = options[st.selectbox("Channel for rows without one", list(options), key="eval_channel")]
+    labels = list(options)
+    default = options[
+        widgets.search_select("Channel for rows without one", labels[1:], pinned=labels[:1], key="eval_channel")
+    ]
     seed = routing.seed_picker()
     routers = routing.router_picker("eval_routers")
     calibrate = st.checkbox("Calibrate thresholds (hybrid) on this set first", key="eval_calibrate")

@@ -12,8 +12,8 @@ Measured side by side in one run (the machine's load is recorded):
   with the second out-of-scope files `out-of-scope-2.csv`) and dev (data/dev/: HR desk, student office;
   the threshold was tuned on these) are reported apart; `target_met` says whether out-of-scope recall is
   at least 0.85 with an in-scope drop of at most 2 points.
-The default router (`auto`) is the embedding router with the lexicon. All routing goes through the batch
-path (`route_fitted`).
+The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`). All
+routing goes through the batch path (`route_fitted`).
 
 Usage: python benchmarks/generalisation.py [--data DIR] [--quick] [--networks-only] [--routers NAME ...]
 Prints a table and writes benchmarks/results/generalisation.json.
@@ -54,15 +54,19 @@ NETWORKS = {  # name → (folder, extra out-of-scope files), frozen
 DEV_NETWORKS = {  # tuned on
     "hr-desk": (DATA / "dev" / "hr-desk", ()),
     "student-office": (DATA / "dev" / "student-office", ()),
+    "insurance": (DATA / "dev" / "insurance", ()),  # engineer b's: the lexicon policy and capability ranking
+    "hospital-b": (DATA / "dev" / "hospital-b", ()),
 }
 TARGET_RECALL, TARGET_DROP_POINTS = 0.85, 2.0
-ROUTERS = {
-    "statistical": lambda: StatisticalRouter(),
-    "statistical-no-lexicon": lambda: StatisticalRouter(lexicon=False),
-    "embedding": lambda: EmbeddingRouter(),
-    "embedding-no-lexicon": lambda: EmbeddingRouter(lexicon=False),
+ROUTERS = {  # "statistical"/"embedding": with the built-in lexicon; "-auto-lexicon": spec.routing.lexicon auto
+    "statistical": lambda: StatisticalRouter(lexicon="customer-service"),
+    "statistical-no-lexicon": lambda: StatisticalRouter(lexicon="none"),
+    "statistical-auto-lexicon": lambda: StatisticalRouter(),
+    "embedding": lambda: EmbeddingRouter(lexicon="customer-service"),
+    "embedding-no-lexicon": lambda: EmbeddingRouter(lexicon="none"),
+    "embedding-auto-lexicon": lambda: EmbeddingRouter(),
 }
-DEFAULT = "embedding"  # what `auto` is on this install
+DEFAULT = "embedding-auto-lexicon"  # what `auto` is on this install (the design's default lexicon policy)
 
 
 def closed_set(fitted: FittedRouter, rows: list[Row], capabilities: set[str]) -> dict[str, int]:
@@ -139,7 +143,9 @@ def network(name: str, folder: Path, extra: tuple[str, ...]) -> dict[str, Any]:
 
     found: dict[str, Any] = {}
     for label, min_score in (("no_threshold", 0.0), ("default_threshold", None)):
-        m = evaluate(design, queries, router=router, min_score=min_score, fit=fit).metrics
+        run = evaluate(design, queries, router=router, min_score=min_score, fit=fit)
+        m = run.metrics
+        found["lexicon"] = run.lexicon
         found[label] = {
             "in_scope_accuracy": round(m.in_scope_accuracy or 0.0, 4),
             "capability_accuracy": round(m.capability_accuracy or 0.0, 4),

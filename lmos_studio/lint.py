@@ -303,21 +303,32 @@ def _names_findings(design: Design) -> Iterator[Finding]:
 # --- entry point ----------------------------------------------------------------------------------------
 
 
+def trust_findings(design: Design, index: RefIndex) -> list[Finding]:
+    """Findings about the trust edges (unknown targets, cross-tenant, protocol mismatch). Each edge's findings
+    depend only on that edge and on the agents, groups and channels, so an editor may keep them per edge (when
+    no two edges share a key) and pass them to `lint_design(trust=…)`."""
+    return [*_unknown_targets(design, index), *_trust(design, index)]
+
+
 def lint_design(
-    design: Design, *, resolutions: Sequence[Resolution] | None = None, extra: Sequence[Finding] = ()
+    design: Design,
+    *,
+    resolutions: Sequence[Resolution] | None = None,
+    extra: Sequence[Finding] = (),
+    trust: Sequence[Finding] | None = None,
 ) -> list[Finding]:
     """Every finding about a design, errors first, then by code and objects (a stable order).
 
     `ambiguous-capabilities` needs the routers (a higher layer): `routing.confusion.lint_with_routing` adds
-    those findings through `extra`; this function alone does not report them."""
+    those findings through `extra`; this function alone does not report them. `trust`: `trust_findings` of
+    this design, when the caller kept them."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     findings = [
         *_unresolved(resolutions, AgentIndex(design.agents)),
         *_invalid_versions(design),
         *_orphans(design, resolutions),
-        *_unknown_targets(design, index),
-        *_trust(design, index),
+        *(trust if trust is not None else trust_findings(design, index)),
         *_missing_examples(resolutions),
         *extra,
         *_canary(design, resolutions),

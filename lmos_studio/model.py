@@ -227,11 +227,17 @@ class RoutingTest(Frozen):
     name: str = ""
 
 
+LexiconSetting = Literal["auto", "customer-service", "none"]
+
+
 class RoutingSettings(Frozen):
-    """How the design's channels route (StudioDesign `spec.routing`): the "no agent fits" threshold and the
-    design's own synonym groups, which teach the offline routers a team's words without code."""
+    """How the design's channels route (StudioDesign `spec.routing`): the "no agent fits" threshold, the
+    design's own synonym groups, which teach the offline routers a team's words without code, and whether the
+    offline routers use the built-in customer-service lexicon (`auto`: per channel, where its own examples show
+    it helps; see routing/lexicon.py)."""
 
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)  # None: each router's default
+    lexicon: LexiconSetting = "auto"  # the built-in customer-service lexicon: auto, customer-service or none
     vocabulary: tuple[tuple[str, ...], ...] = ()  # synonym groups, e.g. [["laptop", "notebook"], …]
 
     @field_validator("vocabulary")

@@ -155,6 +155,8 @@ def test_unsaved_changes_are_asked_about(page: Any, start_app: StartApp, faulty:
     click_node(page, "agent:default/lonely-agent")
     page.keyboard.press("Delete")
     settle(page)
+    # the server has taken the edit (under load the rerun can start after `settle`'s first look)
+    expect(page.get_by_text("● unsaved changes")).to_be_visible(timeout=60_000)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Open another design").click()
     sidebar.get_by_role("button", name="Open sample").click()

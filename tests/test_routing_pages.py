@@ -41,6 +41,7 @@ def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None
     ranked = at.dataframe[0].value
     assert list(ranked.columns) == ["rank", "agent", "capability", "score", "evidence"]
     assert ranked.iloc[0]["capability"] == "download-bill"
+    assert any(c.value.replace("\\", "").startswith("lexicon: ") for c in at.caption), "the lexicon choice is shown"
 
 
 def test_playground_adds_a_routing_test_to_the_design() -> None:
@@ -68,6 +69,7 @@ def test_evaluate_runs_the_acme_set_with_metrics_confusion_and_misroutes() -> No
     assert at.get("vega_lite_chart"), "the confusion heat map is shown"
     misroutes = at.table[0].value
     assert {"query", "expected", "routed to", "evidence"} <= set(misroutes.columns)
+    assert any("lexicon: " in c.value.replace("\\", "") for c in at.caption), "the lexicon choice is shown"
 
 
 def test_evaluate_waits_for_an_upload() -> None:

@@ -82,7 +82,8 @@ def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert cli(capsys, *args) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"channel", "router", "match", "fit", "threshold", "matches"}
+    assert set(data) == {"channel", "router", "match", "fit", "threshold", "matches", "lexicon"}
+    assert data["lexicon"]["setting"] == "auto" and data["lexicon"]["summary"].startswith("lexicon: ")
     assert data["channel"] == "default/acme-web-stable"
     assert data["matches"][0]["agent"] == "billing-agent-stable" and data["match"] == data["matches"][0]
     assert set(data["matches"][0]) == {"agent", "capability", "score", "evidence"}
@@ -123,6 +124,7 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
         "confusion",
         "misroutes",
         "latency_ms",
+        "lexicon",
     }
     assert data["n"] == 35 and data["accuracy"] >= 0.85
     bad = tmp_path / "bad.csv"

@@ -1,9 +1,12 @@
 """`lmos-studio route | eval | test | whatif`: routing from a shell, with a stable JSON contract for CI.
 
 route  → {"channel", "router", "match": {"agent", "capability", "score", "evidence"} | null, "fit", "threshold",
-          "matches": [{"agent", "capability", "score", "evidence"}]}   (ranked candidates, even when no match)
+          "matches": [{"agent", "capability", "score", "evidence"}],   (ranked candidates, even when no match)
+          "lexicon": {"setting", "used", "coverage", "held_out_accuracy_with", "held_out_accuracy_without",
+                      "held_out_n", "summary"} | null}   (the built-in lexicon used or not, and why; null: LLM)
 eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_rejects", "n_out_of_scope",
-          "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms"}
+          "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms",
+          "lexicon": {channel key ("" = all agents): summary}}
 test   → exit 1 when any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route
 """
@@ -38,6 +41,14 @@ MinScoreOpt = Annotated[
         "router's threshold from the design's examples).",
     ),
 ]
+LexiconOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lexicon",
+        help="The built-in customer-service lexicon of the offline routers: auto (per channel, from its own "
+        "texts), customer-service or none (default: the design's routing.lexicon, else auto).",
+    ),
+]
 ChannelOpt = Annotated[
     str | None, typer.Option("--channel", "-c", help="Channel key (ns/name), name, or channel label when unambiguous.")
 ]
@@ -57,6 +68,24 @@ def load_routing_design(paths: list[Path]) -> Design:
     return load(paths).design
 
 
+def with_lexicon(design: Design, lexicon: str | None) -> Design:
+    """The design with `--lexicon` in place of its `spec.routing.lexicon` (None: unchanged)."""
+    if lexicon is None:
+        return design
+    from lmos_studio.routing.lexicon import check_lexicon
+
+    routing = design.routing.model_copy(update={"lexicon": check_lexicon(lexicon)})
+    return design.model_copy(update={"routing": routing})
+
+
+def _check_lexicon(lexicon: str | None) -> None:
+    """A bad `--lexicon` fails before any design is read (exit 2, naming the option)."""
+    if lexicon is not None:
+        from lmos_studio.routing.lexicon import check_lexicon
+
+        check_lexicon(lexicon)
+
+
 def _match_rows(matches: list[dict[str, Any]]) -> list[list[Any]]:
     return [
         [i + 1, m["agent"], m["capability"], f"{m['score']:.3f}", " | ".join(m["evidence"])[:80]]
@@ -72,18 +101,21 @@ def route(
     output: OutputOpt = "json",
     top_k: Annotated[int, typer.Option("--top-k", help="Ranked matches to show.")] = 5,
     min_score: MinScoreOpt = None,
+    lexicon: LexiconOpt = None,
 ) -> None:
     """Route one query in one channel: the answering agent and capability (or none), the ranked candidates
-    with scores and evidence."""
+    with scores and evidence, and whether the built-in lexicon was used (and why)."""
     from lmos_studio.routing.base import check_threshold
     from lmos_studio.routing.evaluate import get_router
+    from lmos_studio.routing.lexicon import lexicon_choice_of
     from lmos_studio.routing.table import channel_key, routing_table
 
     if not query.strip():
         fail("the query is empty; pass the customer message as the last argument")
     if min_score is not None:
         check_threshold(min_score)
-    design = load_routing_design([path])
+    _check_lexicon(lexicon)
+    design = with_lexicon(load_routing_design([path]), lexicon)
     key = channel_key(design, channel or "")
     chosen = get_router(router)
     fitted = chosen.fit(routing_table(design, key))
@@ -100,11 +132,14 @@ def route(
         "fit": result.fit,
         "threshold": result.threshold,
         "matches": matches,
+        "lexicon": choice.to_dict() if (choice := lexicon_choice_of(fitted)) else None,
     }
     headers = ["#", "AGENT", "CAPABILITY", "SCORE", "EVIDENCE"]
 
     def table() -> str:
         rows = render_table(headers, _match_rows(matches))
+        if choice is not None:
+            rows += f"\n\n{choice.describe()}"
         if not result.no_match:
             return rows
         why = f" (fit {result.fit:.2f} < threshold {result.threshold:.2f})" if result.threshold is not None else ""
@@ -139,6 +174,7 @@ def eval_command(
         bool, typer.Option("--calibrate", help="Calibrate a hybrid router's threshold on QUERIES first.")
     ] = False,
     min_score: MinScoreOpt = None,
+    lexicon: LexiconOpt = None,
 ) -> None:
     """Evaluate a router on a labelled query set: accuracy (in and out of scope), per-agent P/R/F1,
     confusion, misroutes, latency.
@@ -152,7 +188,8 @@ def eval_command(
 
     if min_score is not None:
         check_threshold(min_score)
-    design = load_routing_design([path])
+    _check_lexicon(lexicon)
+    design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
     chosen = get_router(router)
@@ -179,8 +216,13 @@ def eval_command(
             f"rejects {m.false_rejects} · capability accuracy {_metric(m.capability_accuracy)} · macro F1 "
             f"{_metric(m.macro_f1)} · p50 {m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n"
         )
+        head += "".join(f"{key or 'all agents'}: {summary}\n" for key, summary in result.lexicon.items())
         rows_ = [[a, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", s.support] for a, s in m.per_agent.items()]
-        return head + render_table(["AGENT", "PRECISION", "RECALL", "F1", "SUPPORT"], rows_)
+        return (
+            head
+            + ("\n" if result.lexicon else "")
+            + render_table(["AGENT", "PRECISION", "RECALL", "F1", "SUPPORT"], rows_)
+        )
 
     emit(data, output, table)
 
@@ -190,12 +232,14 @@ def test_command(
     router: RouterOpt = DEFAULT_ROUTER,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")] = None,
     output: OutputOpt = "table",
+    lexicon: LexiconOpt = None,
 ) -> None:
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.regression import junit_xml, run_routing_tests
 
-    design = load_routing_design(paths)
+    _check_lexicon(lexicon)
+    design = with_lexicon(load_routing_design(paths), lexicon)
     chosen = get_router(router)
     outcomes = run_routing_tests(design, router=chosen)
     _say_fallback(chosen)
@@ -251,6 +295,7 @@ def whatif_command(
     ] = None,
     router: RouterOpt = DEFAULT_ROUTER,
     output: OutputOpt = "json",
+    lexicon: LexiconOpt = None,
 ) -> None:
     """What if an agent or capability went away or moved: channel resolution and routes, before → after."""
     from lmos_studio.routing.evaluate import get_router
@@ -260,7 +305,8 @@ def whatif_command(
     changes = _changes(remove_agent or [], disable_agent or [], remove_capability or [], move_agent or [])
     if not changes:
         fail("give at least one change: --remove-agent, --disable-agent, --remove-capability or --move-agent")
-    design = load_routing_design([path])
+    _check_lexicon(lexicon)
+    design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries) if queries else []
     result = what_if(design, changes, router=get_router(router), queries=rows)
 

@@ -14,9 +14,9 @@ the design's own examples (see `no_match_threshold`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from lmos_studio.errors import RoutingError
 
@@ -41,20 +41,65 @@ class RoutingTable:
     candidates: tuple[Candidate, ...]
     min_score: float | None = None  # the design's no-match threshold (None: the router's default)
     vocabulary: tuple[tuple[str, ...], ...] = ()  # the design's synonym groups (offline routers)
+    lexicon: str = "auto"  # the built-in lexicon: auto, customer-service or none (see routing/lexicon.py)
 
     @property
     def agents(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c.agent for c in self.candidates))
 
 
+Evidence = tuple[str, ...]
+EvidenceSource = Evidence | Callable[[], Evidence]  # the evidence, or a function that computes it when read
+
+
+class LazyEvidence:
+    """A dataclass field holding evidence given as a tuple or as a function computed on first read.
+
+    Batch routing (eval, whatif, diff, routing tests) reads evidence only for the rows it shows, so a router
+    may hand over a function instead of computing every query's evidence up front; reading the field always
+    gives the tuple (computed once, then kept). Equality, repr and pickling see the tuple.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Evidence: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> Evidence: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> Evidence:
+        if obj is None:  # read on the class: the field's default (dataclasses read it so)
+            return ()
+        value = obj.__dict__[self.slot]
+        if callable(value):
+            value = tuple(value())
+            obj.__dict__[self.slot] = value
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: EvidenceSource) -> None:
+        obj.__dict__[self.slot] = value if callable(value) else tuple(value)
+
+
+def reduce_with_evidence(obj: Any) -> tuple[Any, ...]:
+    """Pickle a dataclass with lazy evidence as its plain fields (the evidence computed first)."""
+    from dataclasses import fields
+
+    return (type(obj), tuple(getattr(obj, f.name) for f in fields(obj)))
+
+
 @dataclass(frozen=True)
 class Match:
-    """One ranked answer: agent, capability, a score in [0, 1] (higher is better) and why."""
+    """One ranked answer: agent, capability, a score in [0, 1] (higher is better) and why.
+
+    `evidence` may be given as a function: it is computed when first read (see `LazyEvidence`).
+    """
 
     agent: str
     capability: str
     score: float
-    evidence: tuple[str, ...] = ()
+    evidence: LazyEvidence = LazyEvidence()
+
+    __reduce__ = reduce_with_evidence
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from lmos_studio.routing.encoder import (  # re-exported: the router's users imp
     cached_embed,
     local_embedder,
 )
+from lmos_studio.routing.lexicon import LexiconChoice
 from lmos_studio.routing.statistical import (
     BATCH_CHUNK,
     KNN_K,
@@ -182,6 +183,11 @@ class FittedEmbedding:
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     off_topic: npt.NDArray[np.float32] | None = None  # (messages × dim): general off-topic messages kept
     name: str = "embedding"
+
+    @property
+    def lexicon_choice(self) -> LexiconChoice:
+        """Whether the lexical part uses the built-in lexicon, and why."""
+        return self.lexical.lexicon_choice
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         scores, sims, _ = self.score_batch([query])
@@ -327,9 +333,9 @@ class EmbeddingRouter:
 
     name = "embedding"
 
-    def __init__(self, embedder: Embedder | None = None, *, lexicon: bool = True) -> None:
+    def __init__(self, embedder: Embedder | None = None, *, lexicon: bool | str | None = None) -> None:
         self._embedder = embedder
-        self.lexicon = lexicon  # False: the lexical part runs without the customer-service lexicon
+        self.lexicon = lexicon  # the lexical part's lexicon setting (None: the table's; see StatisticalRouter)
 
     @property
     def embedder(self) -> Embedder:

@@ -20,6 +20,7 @@ from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.model import Design
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow
+from lmos_studio.routing.lexicon import lexicon_choice_of
 from lmos_studio.routing.metrics import NO_AGENT, Metrics, Prediction, compute_metrics
 from lmos_studio.routing.select import DEFAULT_ROUTER, get_router, router_names
 from lmos_studio.routing.table import channel_key, routing_table
@@ -47,10 +48,12 @@ class Evaluation:
     metrics: Metrics
     usage: dict[str, Any] = field(default_factory=dict)  # tokens, cost, tracks summed over the queries
     calibrations: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel key → hybrid threshold
+    lexicon: dict[str, str] = field(default_factory=dict)  # channel key ("" = all agents) → lexicon choice
 
     def to_dict(self) -> dict[str, Any]:
-        """The `lmos-studio eval` JSON (exactly the contract's keys)."""
-        return self.metrics.to_dict()
+        """The `lmos-studio eval` JSON (exactly the contract's keys: the metrics and, per channel, whether the
+        built-in lexicon was used and why)."""
+        return {**self.metrics.to_dict(), "lexicon": dict(self.lexicon)}
 
     def to_json(self) -> str:
         """Everything, for download: router, the contract's figures, usage and calibrations."""
@@ -133,7 +136,7 @@ def _prediction(query: LabelledQuery, key: str, result: RouteResult) -> Predicti
         agent=best.agent if best else "",
         capability=best.capability if best else "",
         score=best.score if best else 0.0,
-        evidence=(shown.evidence if shown else ()) + _fit_note(result),
+        evidence=lambda: (shown.evidence if shown else ()) + _fit_note(result),  # read when shown
         latency_ms=result.latency_ms,
         line=query.line,
     )
@@ -206,6 +209,7 @@ def evaluate(
     predictions: list[Prediction] = []
     usage: dict[str, Any] = {}
     calibrations: dict[str, dict[str, Any]] = {}
+    lexicon: dict[str, str] = {}
     total = len(queries)
     tables = {key: routing_table(design, key) for key in groups}
     for key, rows in groups.items():
@@ -213,6 +217,9 @@ def evaluate(
     for key, rows in groups.items():
         table = tables[key]
         fitted = do_fit(table, seed_for(table, seed))
+        choice = lexicon_choice_of(fitted)
+        if choice is not None:
+            lexicon[key] = choice.describe()
         if calibrate:
             fitted, calibration = _calibrated(fitted, rows)
             if calibration is not None:
@@ -232,6 +239,7 @@ def evaluate(
         metrics=compute_metrics(predictions),
         usage=usage,
         calibrations=calibrations,
+        lexicon=lexicon,
     )
 
 

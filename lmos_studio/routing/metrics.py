@@ -10,11 +10,13 @@ answered none. NO_AGENT is the confusion matrix's row and column for "none".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
+
+from lmos_studio.routing.base import LazyEvidence, reduce_with_evidence
 
 NO_AGENT = "(none)"  # the label of a query the router answered with no agent
 
@@ -30,9 +32,12 @@ class Prediction:
     agent: str  # predicted agent, "" when the router found none
     capability: str
     score: float
-    evidence: tuple[str, ...]
+    _: KW_ONLY
+    evidence: LazyEvidence = LazyEvidence()  # noqa: RUF009 (a descriptor: a tuple, or a function read on demand)
     latency_ms: float
     line: int = 0
+
+    __reduce__ = reduce_with_evidence
 
     @property
     def correct(self) -> bool:

@@ -85,6 +85,7 @@ def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ())
             [list(row) for row in seed],
             table.min_score,
             [list(group) for group in table.vocabulary],
+            table.lexicon,
         ],
         ensure_ascii=False,
     )

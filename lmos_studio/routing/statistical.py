@@ -9,16 +9,23 @@ Three signals, each a probability over (agent, capability) classes:
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
-dictionary look-ups and small matrix products.
+dictionary look-ups and small matrix products. `route_batch` (eval, whatif, diff, routing tests, the
+Evaluate page) analyses each distinct query once, scores the distinct ones together and ranks them in one
+vectorised step, and leaves evidence to be computed when it is read; its answers are `route`'s, bit for
+bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the exact
+kNN similarity over word and char n-gram vectors (one sparse product per chunk).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -29,10 +36,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
-from lmos_studio.routing.base import RouteResult, RoutingTable
-from lmos_studio.routing.text import Lexicon, lexicon_for, normalize
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import GENERIC_SHARE, loo_picks, no_match_threshold, off_topic_messages
-from lmos_studio.routing.training import TrainingSet, rank_agents, training_set
+from lmos_studio.routing.training import TrainingSet, rank_agents_batch, training_set
+
+try:  # scipy's sparse kernels (private): one-pass products, see `_product`
+    from scipy.sparse import _sparsetools
+except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
+    _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
 AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
@@ -49,6 +62,7 @@ ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine simila
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
 BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples similarity matrix)
+EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
 
@@ -67,47 +81,175 @@ def blend_weights(examples_per_class: float) -> tuple[float, float, float]:
     return 1.0 - description - knn, knn, description
 
 
+CHAR_WORD_CACHE = 65536  # words whose char n-gram ids an encoder remembers
+
+
+class _Part:
+    """One fitted vectorizer of a `SparseEncoder`: how a text becomes its features' ids and counts."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, weight: float, offset: int) -> None:
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf: npt.NDArray[np.float64] = vectorizer.idf_
+        self.weight, self.offset = weight, offset
+        self.analyze: Callable[[str], Sequence[str]] = vectorizer.build_analyzer()
+        # char_wb n-grams never cross a word: a text's are its words' in order, so they are looked up word by
+        # word and remembered per word (the same ids, in the same order, as the analyzer's; tested).
+        self.preprocess: Callable[[str], str] | None = (
+            vectorizer.preprocessor if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor else None
+        )
+        self.ngram_range: tuple[int, int] = vectorizer.ngram_range
+        self.word_ids: dict[str, list[int]] = {}
+
+    def ids(self, text: str) -> list[int]:
+        """The ids of the text's features known to the vocabulary, in the analyzer's order."""
+        if self.preprocess is None:
+            get = self.vocabulary.get
+            return [j for j in map(get, self.analyze(text)) if j is not None]
+        ids: list[int] = []
+        for word in self.preprocess(text).split():
+            known = self.word_ids.get(word)
+            if known is None:
+                known = self._char_wb_ids(word)
+                if len(self.word_ids) < CHAR_WORD_CACHE:
+                    self.word_ids[word] = known
+            ids += known
+        return ids
+
+    def _char_wb_ids(self, word: str) -> list[int]:
+        """scikit-learn's `_char_wb_ngrams` of one word (padded with spaces), as vocabulary ids."""
+        w = f" {word} "
+        grams: list[str] = []
+        low, high = self.ngram_range
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(w[offset : offset + n])
+            while offset + n < len(w):
+                offset += 1
+                grams.append(w[offset : offset + n])
+            if offset == 0:  # a short word counts once
+                break
+        get = self.vocabulary.get
+        return [j for j in map(get, grams) if j is not None]
+
+    def key(self, text: str) -> object:
+        """What this part's encoding of a text depends on (texts with equal keys encode alike)."""
+        return self.preprocess(text) if self.preprocess is not None else tuple(self.analyze(text))
+
+
+Counts = list[Counter[int]]  # per text: feature id → count, in first-occurrence order
+
+
 class SparseEncoder:
-    """TF-IDF encoding of single texts from fitted vectorizers (sublinear tf, idf, L2 per part, weighted).
+    """TF-IDF encoding from fitted vectorizers (sublinear tf, idf, L2 per part, weighted, then L2 overall).
 
     Equivalent to `TfidfVectorizer.transform` + weighted `hstack` + L2, without its per-call overhead.
+    `encode` is the plain one-text reference; `matrix` encodes a list to the same bits: each text analysed
+    once per part (char n-grams word by word, remembered per word), the arithmetic vectorised over the list
+    except each row's dot product, taken with the same `@` on the same values in the same order as `encode`.
     """
 
     def __init__(self, parts: Sequence[tuple[TfidfVectorizer, float]]) -> None:
-        self.parts: list[tuple[Callable[[str], list[str]], dict[str, int], npt.NDArray[np.float64], int, float]] = []
+        self.parts: list[_Part] = []
         offset = 0
         for vectorizer, weight in parts:
-            vocabulary = vectorizer.vocabulary_
-            self.parts.append((vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset, weight))
-            offset += len(vocabulary)
+            self.parts.append(_Part(vectorizer, weight, offset))
+            offset += len(vectorizer.vocabulary_)
         self.n_features = offset
 
     def encode(self, text: str) -> Vector:
         indices: list[npt.NDArray[np.int64]] = []
         values: list[npt.NDArray[np.float64]] = []
-        for analyze, vocabulary, idf, offset, weight in self.parts:
+        for part in self.parts:
             counts: dict[int, int] = {}
-            for feature in analyze(text):
-                j = vocabulary.get(feature)
+            for feature in part.analyze(text):
+                j = part.vocabulary.get(feature)
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
             if not counts:
                 continue
             idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[idx]
-            indices.append(idx + offset)
-            values.append(val * (weight / np.sqrt(val @ val)))
+            val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * part.idf[idx]
+            indices.append(idx + part.offset)
+            values.append(val * (part.weight / np.sqrt(val @ val)))
         if not indices:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx, val = np.concatenate(indices), np.concatenate(values)
         return idx, val / np.sqrt(val @ val)
 
+    def counts(self, texts: Sequence[str]) -> list[Counts]:
+        """Per part, each text's feature counts (the analysis `assemble` turns into rows)."""
+        return [[Counter(part.ids(t)) for t in texts] for part in self.parts]
+
+    def key(self, text: str) -> tuple[object, ...]:
+        return tuple(part.key(text) for part in self.parts)
+
     def matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
-        rows = [self.encode(t) for t in texts]
-        indptr = np.cumsum([0] + [len(i) for i, _ in rows])
-        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
-        data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.n_features))
+        """The texts' rows (as `encode` gives them) as one CSR matrix."""
+        return self.assemble(self.counts(texts), len(texts))
+
+    def assemble(self, counts: Sequence[Counts], n: int) -> sp.csr_matrix:
+        """Rows from per-part counts: sublinear tf × idf, each part L2-normalised and weighted, then the row."""
+        lengths = np.array([[len(c) for c in part] for part in counts], dtype=np.int64).reshape(len(counts), n)
+        sizes = lengths.sum(axis=0)
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        indices = np.empty(int(indptr[-1]), dtype=np.int64)
+        data = np.empty(int(indptr[-1]))
+        before = np.zeros(n, dtype=np.int64)  # per row: entries of earlier parts
+        for part, part_counts, part_lengths in zip(self.parts, counts, lengths, strict=True):
+            total = int(part_lengths.sum())
+            if not total:
+                continue
+            idx = np.fromiter(chain.from_iterable(part_counts), dtype=np.int64, count=total)
+            tf = np.fromiter(chain.from_iterable(c.values() for c in part_counts), dtype=np.float64, count=total)
+            val = (1.0 + np.log(tf)) * part.idf[idx]
+            starts = np.concatenate([[0], np.cumsum(part_lengths)])
+            norms = _row_dots(val, starts)
+            val *= np.repeat(part.weight / np.sqrt(np.where(part_lengths > 0, norms, 1.0)), part_lengths)
+            within = np.arange(total) - np.repeat(starts[:-1], part_lengths)
+            where = np.repeat(indptr[:-1] + before, part_lengths) + within
+            indices[where] = idx + part.offset
+            data[where] = val
+            before += part_lengths
+        norms = _row_dots(data, indptr)
+        data /= np.repeat(np.sqrt(np.where(sizes > 0, norms, 1.0)), sizes)
+        return sp.csr_matrix((data, indices, indptr), shape=(n, self.n_features))
+
+
+def _row_dots(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Each segment's `v @ v` (one `@` per segment: the bits `SparseEncoder.encode` gets; empty → 0)."""
+    bounds = starts.tolist()
+    out = np.zeros(len(bounds) - 1)
+    for r, (a, b) in enumerate(itertools.pairwise(bounds)):
+        if b > a:
+            segment = values[a:b]
+            out[r] = segment @ segment
+    return out
+
+
+class _EvidenceBlock:
+    """The evidence of up to EVIDENCE_BLOCK routed queries, computed for all of them when one of their
+    matches' `evidence` is first read: their similarities to the examples are taken again in one product
+    (the same bits as in their batch: rows are scored independently), then dropped."""
+
+    __slots__ = ("found", "router", "wanted")
+
+    def __init__(self, router: FittedStatistical) -> None:
+        self.router = router
+        self.wanted: list[tuple[str, list[str]]] = []  # (query, its ranked agents)
+        self.found: list[dict[str, tuple[str, ...]]] | None = None
+
+    def add(self, query: str, agents: list[str]) -> Callable[[str], tuple[str, ...]]:
+        """Register a query; returns `of(agent)` for its matches."""
+        self.wanted.append((query, agents))
+        return partial(self._of, len(self.wanted) - 1)
+
+    def _of(self, row: int, agent: str) -> tuple[str, ...]:
+        if self.found is None:
+            queries = [query for query, _ in self.wanted]
+            sims = self.router.similarities(queries)
+            self.found = [self.router.evidence(query, sims[i], agents) for i, (query, agents) in enumerate(self.wanted)]
+            self.wanted = []
+        return self.found[row][agent]
 
 
 @dataclass
@@ -138,6 +280,7 @@ class FittedStatistical:
     off_topic_by_feature: sp.csr_matrix | None = None  # the off-topic messages as `fit` sees them (rows)
     loo: npt.NDArray[np.float64] | None = None  # `loo_fits()`, once computed
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
+    lexicon_choice: LexiconChoice = field(default_factory=lambda: LexiconChoice("customer-service", True))
     name: str = "statistical"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -149,20 +292,21 @@ class FittedStatistical:
         self, queries: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """For a list of queries at once: (class probabilities q×classes, similarity to examples q×examples,
-        fit q). Sparse matrix products over the whole list; no per-query model calls."""
+        fit q). Sparse matrix products over the whole list; no per-query model calls. Each query is analysed
+        once: the model's word part and the `fit` encoder share the same counts."""
         n, q = len(self.data.classes), len(queries)
-        w_svm, w_knn, w_zs = self.weights
+        w_svm, w_knn, w_zs = self._weights()
         p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
         sims = np.zeros((q, len(self.data.texts)))
-        if self.coef is None:  # one class or no model: the kNN vote takes the model's share
-            w_svm, w_knn = 0.0, w_svm + w_knn
-        if not len(self.data.texts):  # no examples: descriptions take the kNN share
-            w_knn, w_zs = 0.0, w_zs + w_knn
+        fit_counts = None
         if w_svm or w_knn:
-            x = self.encoder.matrix(queries)
+            counts = self.encoder.counts(queries)
+            x = self.encoder.assemble(counts, q)
+            if self._fit_shares_words():
+                fit_counts = counts[:1]
             empty = np.diff(x.indptr) == 0
             if len(self.data.texts):
-                sims = _dense(x @ self.features_by_example)
+                sims = _product(x, self.features_by_example)
             if w_svm and self.coef is not None:
                 decision = _dense(x @ self.coef) + self.intercept
                 p_svm[:, self.model_classes] = _softmax_rows(decision, self.temperature)
@@ -186,22 +330,58 @@ class FittedStatistical:
             z = self.zero_shot.matrix(queries)
             similarity = _dense(z @ self.descriptions_by_feature)
             scores += w_zs * _softmax_rows(similarity, ZERO_SHOT_TEMPERATURE)
-        return scores, sims, self.fit_of(queries)
+        if fit_counts is None:
+            fit_counts = self.fit_encoder.counts(queries)
+        return scores, sims, self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
+
+    def _weights(self) -> tuple[float, float, float]:
+        """The blend weights (model, kNN, descriptions) as this table can use them."""
+        w_svm, w_knn, w_zs = self.weights
+        if self.coef is None:  # one class or no model: the kNN vote takes the model's share
+            w_svm, w_knn = 0.0, w_svm + w_knn
+        if not len(self.data.texts):  # no examples: descriptions take the kNN share
+            w_knn, w_zs = 0.0, w_zs + w_knn
+        return w_svm, w_knn, w_zs
+
+    def similarities(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Each query's similarity to every example (q × examples), as `score_batch` gives it."""
+        w_svm, w_knn, _ = self._weights()
+        if (w_svm or w_knn) and len(self.data.texts):
+            return _product(self.encoder.matrix(queries), self.features_by_example)
+        return np.zeros((len(queries), len(self.data.texts)))
+
+    def _fit_shares_words(self) -> bool:
+        """True when the `fit` encoder is the model's word part alone (as `StatisticalRouter.fit` builds it)."""
+        if len(self.fit_encoder.parts) != 1 or not self.encoder.parts:
+            return False
+        mine, model = self.fit_encoder.parts[0], self.encoder.parts[0]
+        return mine.vocabulary is model.vocabulary and mine.idf is model.idf and mine.analyze == model.analyze
 
     def fit_matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The texts as `fit` sees them (texts × fit features): word TF-IDF without generic words, L2 rows."""
-        x = self.fit_encoder.matrix(texts)
-        if self.fit_weights is not None:
-            x = l2_normalize(x @ sp.diags(self.fit_weights)).tocsr()
-        return x
+        return self._weighted_fit(self.fit_encoder.matrix(texts))
 
     def fit_of(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
         """Cosine of each query to the nearest example or description (words and concepts, generic words
         left out), in [0, 1]."""
-        if not self.fit_by_text.shape[1] or not len(queries):
-            return np.zeros(len(queries))
-        cos = self.fit_matrix(queries) @ self.fit_by_text
-        return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
+        return self._max_fit(self.fit_matrix(queries))
+
+    def _weighted_fit(self, encoded: sp.csr_matrix) -> sp.csr_matrix:
+        """Rows of the `fit` encoder as `fit` sees them: generic words left out, L2 rows (`fit_matrix`)."""
+        if self.fit_weights is not None:
+            encoded = l2_normalize(encoded @ sp.diags(self.fit_weights)).tocsr()
+        return encoded
+
+    def _max_fit(self, weighted: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max)."""
+        if not self.fit_by_text.shape[1] or not weighted.shape[0]:
+            return np.zeros(weighted.shape[0])
+        return np.asarray(np.clip(_product(weighted, self.fit_by_text).max(axis=1), 0.0, 1.0), dtype=np.float64)
+
+    def key(self, query: str) -> tuple[object, ...]:
+        """What the query's answer depends on (queries with equal keys get equal answers; a batch scores
+        each key once): the analysis every encoder makes of it."""
+        return (*self.encoder.key(query), *self.zero_shot.key(query), *self.fit_encoder.key(query))
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
@@ -225,30 +405,42 @@ class FittedStatistical:
         return self.route_batch([query], top_k=top_k)[0]
 
     def route_batch(self, queries: Sequence[str], *, top_k: int = 5) -> list[RouteResult]:
-        """Route a whole list at once (vectorised in chunks); the same answers as `route` one by one."""
-        results: list[RouteResult] = []
-        for start in range(0, len(queries), BATCH_CHUNK):
-            results += self._route_chunk(queries[start : start + BATCH_CHUNK], top_k)
-        return results
+        """Route a whole list at once; the same answers as `route` one by one (tested bit for bit).
 
-    def _route_chunk(self, queries: Sequence[str], top_k: int) -> list[RouteResult]:
+        Queries that analyse alike (`key`) are scored once; the distinct ones in chunks of BATCH_CHUNK
+        (matrix products), ranked in one vectorised step. Evidence is computed only when a match's
+        `evidence` is read (eval, whatif, diff never read most of it)."""
         began = time.perf_counter()
         live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
-        scored = self.score_batch([queries[i] for i in live]) if live else None
-        each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
+        row_of: dict[tuple[object, ...], int] = {}
+        row_of_text: dict[str, int] = {}  # the same text: the same key, without analysing it again
+        rows: list[int] = []
+        distinct: list[str] = []
+        for i in live:
+            row = row_of_text.get(queries[i])
+            if row is None:
+                row = row_of_text[queries[i]] = row_of.setdefault(self.key(queries[i]), len(distinct))
+                if row == len(distinct):
+                    distinct.append(queries[i])
+            rows.append(row)
+        ranked: list[tuple[tuple[str, str, float], ...]] = []
+        fits: list[float] = []
+        for start in range(0, len(distinct), BATCH_CHUNK):
+            scores, _, fit = self.score_batch(distinct[start : start + BATCH_CHUNK])
+            ranked += rank_agents_batch(self.data, scores, top_k=top_k)
+            fits += fit.tolist()
         results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
-        for row, i in enumerate(live):
-            assert scored is not None
-            start = time.perf_counter()
-            scores, sims, fits = scored[0][row], scored[1][row], scored[2][row]
-            matches = rank_agents(self.data, scores, top_k=top_k)
-            evidence = self.evidence(queries[i], sims, [m.agent for m in matches])
-            matches = tuple(m.__class__(m.agent, m.capability, m.score, evidence[m.agent]) for m in matches)
+        each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
+        block = _EvidenceBlock(self)
+        for n, (i, row) in enumerate(zip(live, rows, strict=True)):
+            if n and not n % EVIDENCE_BLOCK:
+                block = _EvidenceBlock(self)
+            why = block.add(queries[i], [agent for agent, _, _ in ranked[row]])
             results[i] = RouteResult(
                 router=self.name,
-                matches=matches,
-                latency_ms=each_ms + (time.perf_counter() - start) * 1000,
-                fit=round(float(fits), 4),
+                matches=tuple(Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]),
+                latency_ms=each_ms,
+                fit=round(fits[row], 4),
                 threshold=self.threshold,
             )
         return results
@@ -308,17 +500,48 @@ def generic_features(lexicon: Lexicon) -> frozenset[str]:
 def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArray[np.float64]:
     """Per fit feature: 0 for a generic word (`generic_features`), else 1."""
     weights = np.ones(fit_encoder.n_features)
-    for _, vocabulary, _, offset, _ in fit_encoder.parts:
+    for part in fit_encoder.parts:
         for feature in generic_features(lexicon):
-            j = vocabulary.get(feature)
+            j = part.vocabulary.get(feature)
             if j is not None:
-                weights[offset + j] = 0.0
+                weights[part.offset + j] = 0.0
     return weights
 
 
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
     """A product of sparse and/or dense matrices as a dense float array."""
     return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
+
+
+def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
+    """`a @ b` of two CSR matrices as a dense array, by scipy's own `csr_matmat` kernel (so to the same
+    bits) but in one pass: `a @ b` first counts the product's entries in a pass as long as the product
+    itself, and a query's similarities to the examples are dense anyway. Falls back to `a @ b`."""
+    rows, cols = a.shape[0], b.shape[1]
+    kernel = getattr(_sparsetools, "csr_matmat", None) if _sparsetools is not None else None
+    if kernel is None or not rows or not cols or a.shape[1] != b.shape[0] or rows * cols > 2**31 - 1:
+        return _dense(a @ b)
+    index = np.int32 if max(a.nnz, b.nnz, a.shape[1], rows * cols) < 2**31 - 1 else np.int64
+    indptr = np.empty(rows + 1, dtype=index)
+    indices = np.empty(rows * cols, dtype=index)
+    data = np.empty(rows * cols)
+    kernel(
+        rows,
+        cols,
+        a.indptr.astype(index, copy=False),
+        a.indices.astype(index, copy=False),
+        np.asarray(a.data, dtype=np.float64),
+        b.indptr.astype(index, copy=False),
+        b.indices.astype(index, copy=False),
+        np.asarray(b.data, dtype=np.float64),
+        indptr,
+        indices,
+        data,
+    )
+    out = np.zeros((rows, cols))
+    nnz = int(indptr[-1])
+    out[np.repeat(np.arange(rows), np.diff(indptr)), indices[:nnz]] = data[:nnz]
+    return out
 
 
 def _agent_terms(data: TrainingSet, lexicon: Lexicon) -> dict[str, dict[str, int]]:
@@ -369,9 +592,10 @@ def _linear_model(
         rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
-    model = LinearSVC(C=SVM_C)
+    model = LinearSVC(C=SVM_C, random_state=0)  # liblinear shuffles: a fixed seed, reproducible answers
     with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)  # zero-shot: 1–2 per class
         model.fit(features, labels, sample_weight=weights)
     coef = np.asarray(model.coef_, dtype=np.float64)
     intercept = np.asarray(model.intercept_, dtype=np.float64)
@@ -383,17 +607,19 @@ def _linear_model(
 class StatisticalRouter:
     """Offline router: fit on a table's examples and descriptions (and seed rows); see the module doc.
 
-    `lexicon=False` leaves out the built-in customer-service lexicon (a design's vocabulary still counts).
+    `lexicon`: None follows the table's (the design's `spec.routing.lexicon`, default `auto`); a setting
+    ("auto", "customer-service", "none") or True / False (customer-service / none) overrides it. A design's
+    vocabulary counts either way.
     """
 
     name = "statistical"
 
-    def __init__(self, *, lexicon: bool = True) -> None:
+    def __init__(self, *, lexicon: bool | str | None = None) -> None:
         self.lexicon = lexicon
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         data = training_set(table, seed)
-        lexicon = lexicon_for(table.vocabulary, builtin=self.lexicon)
+        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
@@ -439,6 +665,7 @@ class StatisticalRouter:
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
+            lexicon_choice=choice,
         )
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
@@ -447,3 +674,16 @@ class StatisticalRouter:
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )
         return fitted
+
+
+def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
+    """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
+    texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
+    fitted = StatisticalRouter(lexicon=setting).fit(table, seed=seed)
+    right = 0
+    results = fitted.route_batch([text for text, _, _ in held], top_k=1)
+    for (_, agent, capability), result in zip(held, results, strict=True):
+        top = result.matches[0] if result.matches else None
+        right += top is not None and top.agent == agent
+        right += top is not None and top.agent == agent and top.capability == capability
+    return right

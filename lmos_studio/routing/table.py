@@ -27,13 +27,14 @@ def _candidate(agent: Agent, cap: Capability) -> Candidate:
 
 def table_for_resolution(resolution: Resolution, settings: RoutingSettings | None = None) -> RoutingTable:
     """The (agent, capability) pairs the operator wired into one channel, in routing order (with the
-    design's routing settings: no-match threshold and vocabulary)."""
+    design's routing settings: no-match threshold, vocabulary and lexicon policy)."""
     settings = settings or RoutingSettings()
     return RoutingTable(
         channel=resolution.channel.key,
         candidates=tuple(_candidate(w.agent, w.provided) for w in resolution.wires),
         min_score=settings.min_score,
         vocabulary=settings.vocabulary,
+        lexicon=settings.lexicon,
     )
 
 
@@ -45,6 +46,7 @@ def all_agents_table(design: Design) -> RoutingTable:
         candidates=tuple(_candidate(a, c) for a in live for c in a.capabilities),
         min_score=design.routing.min_score,
         vocabulary=design.routing.vocabulary,
+        lexicon=design.routing.lexicon,
     )
 
 

@@ -43,7 +43,9 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 # those 65 entries occur word for word there). It is therefore a DOMAIN resource, tuned with that data in
 # view: figures on the lmos-router data and on informal-dev.csv overstate how it generalises. Held-out
 # figures (benchmarks/data/heldout/) and networks of other domains (benchmarks/data/networks/) are
-# reported with and without it by benchmarks/generalisation.py. Other domains: add a design `vocabulary`.
+# reported with and without it by benchmarks/generalisation.py. Whether a channel uses it is the design's
+# `spec.routing.lexicon` (auto by default: only in its own domain, see routing/lexicon.py). Other domains: add a
+# design `vocabulary`.
 _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     (
         "create",

@@ -1,11 +1,12 @@
 // The Designer's canvas: a Streamlit Custom Component (v2) around vis-network (the copy pyvis ships,
-// prepended to this module by canvas.py: nothing is fetched from the network).
+// prepended to this module by canvas.py and served as the component's static asset: nothing is fetched from the network).
 //
 // Python sends `data` (nodes, edges, selection, a version); the canvas sends events back as trigger values:
 // select {id, kind}, connect {from, to}, delete {id, kind}, moved {positions}, expand {id}, collapse {id},
 // undo, redo. Every event carries a fresh `n` so two equal events are two events.
 // The network survives reruns (kept on the parent element): only changed nodes and edges are updated, so
-// the view (zoom, pan) stays where the user left it.
+// the view (zoom, pan) stays where the user left it. The JS (vis-network + this file) is a static asset of the
+// component (canvas.py), fetched once; `data` arrives as UTF-8 JSON bytes whose first key is the version.
 
 function tip(html) {
   // Tooltips arrive as HTML in which every piece of registry text is already escaped (view.py).
@@ -19,11 +20,19 @@ function prepare(items) {
   return items.map((item) => (item.title ? { ...item, title: tip(item.title) } : item));
 }
 
-function sync(dataset, items) {
-  const keep = new Set(items.map((i) => i.id));
+function sync(dataset, items, seen) {
+  // Patch the DataSet: remove what went, update only items whose data changed (`seen`: id → last JSON), so an
+  // edit that adds one trust edge touches one edge, not the whole network (the view stays where it was).
+  const keep = new Set();
+  const changed = [];
+  for (const item of items) {
+    keep.add(item.id);
+    const text = JSON.stringify(item);
+    if (seen.get(item.id) !== text) { seen.set(item.id, text); changed.push(item); }
+  }
   const gone = dataset.getIds().filter((id) => !keep.has(id));
-  if (gone.length) { dataset.remove(gone); }
-  dataset.update(prepare(items));
+  if (gone.length) { dataset.remove(gone); gone.forEach((id) => seen.delete(id)); }
+  if (changed.length) { dataset.update(prepare(changed)); }
 }
 
 function setup(root, state) {
@@ -115,8 +124,8 @@ function render(root, state, data) {
   root.querySelector(".lmos-canvas-note").textContent = data.note || "";
   root.querySelector(".lmos-canvas-summary").textContent = data.summary || "";
   state.lod = !!data.lod;
-  sync(state.nodes, data.nodes);
-  sync(state.edges, data.edges);
+  sync(state.nodes, data.nodes, state.seenNodes);
+  sync(state.edges, data.edges, state.seenEdges);
   const sel = data.selected || { id: "", kind: "" };
   state.selection = sel;
   if (sel.kind === "node" && state.nodes.get(sel.id)) { state.network.selectNodes([sel.id], false); }
@@ -130,11 +139,26 @@ function render(root, state, data) {
   window.lmosCanvas = { network: state.network, nodes: state.nodes, edges: state.edges, version: data.version };
 }
 
+const decoder = new TextDecoder();
+
+function decode(data) {
+  // canvas.py sends the payload as UTF-8 JSON bytes: {"version": …, "selected": …, nodes, edges, …}
+  if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) { return data; }
+  return JSON.parse(decoder.decode(data));
+}
+
+function versionOf(data) {
+  // The version is the first key: read it from the first bytes, without parsing the graph.
+  if (!(data instanceof Uint8Array)) { return data && data.version; }
+  const match = /^\{"version":"([^"]*)"/.exec(decoder.decode(data.subarray(0, 64)));
+  return match ? match[1] : undefined;
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let state = parentElement.__lmosCanvas;
   if (!state) {
-    state = { counter: 0, drawing: false, framed: false };
+    state = { counter: 0, drawing: false, framed: false, seenNodes: new Map(), seenEdges: new Map() };
     parentElement.__lmosCanvas = state;
     setup(parentElement, state);
   }
@@ -142,7 +166,9 @@ export default function (component) {
     state.counter += 1;
     setTriggerValue(name, { ...value, n: `${Date.now()}-${state.counter}` });
   };
-  if (data) { render(parentElement, state, data); }
+  if (data && (versionOf(data) === undefined || versionOf(data) !== state.version)) {
+    render(parentElement, state, decode(data));
+  }
   return () => {
     if (parentElement.__lmosCanvas === state) {
       state.network.destroy();

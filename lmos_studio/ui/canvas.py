@@ -1,5 +1,6 @@
 """The Designer's canvas: a bidirectional Streamlit component (Custom Components v2, no build step) drawing
-the design with vis-network — the copy pyvis ships, sent inline with the component: it works offline.
+the design with vis-network — the copy pyvis ships, served by the local Streamlit server as a static asset of the
+component (fetched once per page load, cached by the browser): it works offline.
 
 Clicks select (the side panel follows), a drag from node to node in "Draw trust edge" mode adds a trust
 edge, Delete removes the selection, dragged positions go into the design's `layout` (one undo step each),
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from lmos_studio.errors import EditError, LmosStudioError
 from lmos_studio.graph import (
@@ -49,34 +51,104 @@ EDGE = "designer_edge"  # the trust-edge select box of the side panel (designer.
 GROUP_KEY = "designer_group"  # the group editor's select box (designer.GROUP)
 EVENTS = ("select", "connect", "delete", "moved", "expand", "collapse", "undo", "redo")
 HEIGHT_PX = 640
+COMPONENT = "lmos_studio.canvas"  # package.component: its JS is a file under the component's asset folder
+INLINE_COMPONENT = "lmos_studio_canvas"  # the fallback with the JS inline
+ASSET_DIR = "canvas"
 
 
 @cache
-def _renderer() -> Any:
+def _module() -> str:
+    """The component's JS module: vis-network (pyvis's copy) followed by canvas.js."""
     from lmos_studio.view import VIS_DIR
 
     vis = (VIS_DIR / "vis-network.min.js").read_text(encoding="utf-8")
-    return st.components.v2.component(
-        "lmos_studio_canvas",
-        html=(HERE / "canvas.html").read_text(encoding="utf-8"),
-        css=(HERE / "canvas.css").read_text(encoding="utf-8"),
-        js=vis + "\n" + (HERE / "canvas.js").read_text(encoding="utf-8"),
-    )
+    return vis + "\n" + (HERE / "canvas.js").read_text(encoding="utf-8")
+
+
+@cache
+def _asset_name() -> str:
+    return f"canvas-{hashlib.sha256(_module().encode('utf-8')).hexdigest()[:16]}.js"
+
+
+def _asset() -> tuple[Path, str] | None:
+    """The module as a static asset, `<data dir>/assets/canvas/canvas-<sha>.js` (the name changes with the
+    content, so a browser may keep it), written when missing: (package root, file name), or None when it cannot
+    be written."""
+    from lmos_studio.config import get_settings
+    from lmos_studio.formats.yamlio import write_atomic
+
+    root, name = get_settings().data_dir / "assets", _asset_name()
+    path = root / ASSET_DIR / name
+    try:
+        if not path.is_file():
+            write_atomic(path, _module())
+    except OSError:
+        return None
+    return root, name
+
+
+def _served_asset() -> str | None:
+    """Declare the asset folder on the running server's component manager (once per runtime) and return the JS
+    file name to mount the component with; None: send the module inline (no runtime, or an older Streamlit)."""
+    asset = _asset()
+    if asset is None:
+        return None
+    root, name = asset
+    try:
+        from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+        from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+
+        manager = get_bidi_component_manager()
+        if manager.get_component_asset_root(COMPONENT) is None:
+            package, _, short = COMPONENT.partition(".")
+            manifest = ComponentManifest(
+                name=package, version="1", components=[ComponentConfig(name=short, asset_dir=ASSET_DIR)]
+            )
+            manager.register_from_manifest(manifest, root)
+    except (ImportError, AttributeError, TypeError, ValueError, StreamlitAPIException):
+        return None
+    return name
+
+
+_RENDERERS: dict[str, Any] = {}
+
+
+def _renderer() -> Any:
+    """The component, its JS served as a static file (fetched once per page load and cached by the browser,
+    offline: the local server serves it) instead of 470 KB inline on every rerun."""
+    js = _served_asset() or _module()
+    key = js if len(js) < 200 else "inline"
+    if key not in _RENDERERS:
+        _RENDERERS[key] = st.components.v2.component(
+            COMPONENT if key != "inline" else INLINE_COMPONENT,
+            html=(HERE / "canvas.html").read_text(encoding="utf-8"),
+            css=(HERE / "canvas.css").read_text(encoding="utf-8"),
+            js=js,
+        )
+    return _RENDERERS[key]
 
 
 def show(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
     """Draw the canvas (collapsed above 150 nodes unless the user opened clusters) and wire its events."""
-    payload = resources.canvas_payload(design, flt, highlight, frozenset(st.session_state.get(EXPANDED, ())), HEIGHT_PX)
+    expanded = frozenset(st.session_state.get(EXPANDED, ()))
+    version, payload = resources.canvas_payload(design, flt, highlight, expanded, HEIGHT_PX)
     selected = st.session_state.get(SELECTION) or {"id": "", "kind": ""}
-    data = {**payload, "selected": selected}
-    data["version"] = hashlib.sha256(
-        json.dumps([payload["version"], selected], sort_keys=True).encode("utf-8")
-    ).hexdigest()[:16]
+    data = payload_bytes(version, payload, selected)
     callbacks = {f"on_{name}_change": _handler(name) for name in EVENTS}
     _renderer()(key=KEY, data=data, height="content", **callbacks)
     message = st.session_state.pop(MESSAGE, None)
     if message:
         (st.error if message[0] == "error" else st.caption)(message[1])
+
+
+def payload_bytes(version: str, payload: bytes, selected: dict[str, Any]) -> bytes:
+    """What the component gets: the cached payload (a JSON object) with the selection and a version put in front
+    as bytes (Streamlit forwards bytes as they are: no JSON encoding or canonical hashing of the graph per rerun).
+    The version comes first, so the browser reads it without parsing the rest when nothing changed."""
+    chosen = json.dumps(selected, sort_keys=True, ensure_ascii=False)
+    combined = hashlib.sha256(f"{version}|{chosen}".encode()).hexdigest()[:16]
+    head = f'{{"version":{json.dumps(combined)},"selected":{chosen}'
+    return head.encode("utf-8") + (b"," + payload[1:] if len(payload) > 2 else b"}")
 
 
 def _handler(name: str) -> Any:

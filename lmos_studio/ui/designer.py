@@ -6,6 +6,7 @@ widget keys include the design digest, so after an edit, undo or reload they sho
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,6 @@ from lmos_studio.trust import (
     add_trust_edge,
     capability_options,
     create_group,
-    dangling_trust_edges,
     dissolve_group,
     protocol_options,
     remove_agent,
@@ -43,6 +43,8 @@ EDGE = canvas.EDGE  # the selected trust edge key (the canvas sets it on a click
 GROUP = canvas.GROUP_KEY  # the group chosen in the group editor
 NEW_GROUP = "+ new group"  # plain text: an emoji shows as a box without an emoji font
 PENDING = "pending_"
+FINDINGS_SHOWN = 500  # lint rows sent at most; above this a search field finds the others
+FINDINGS_SEARCH = "designer_findings_search"
 
 
 def _apply(change: Design | None) -> None:
@@ -123,7 +125,14 @@ def filters(design: Design) -> GraphFilter:
     cols = st.columns(4)
     labels = {"tenant": "Tenant", "channel": "Channel label", "subset": "Subset", "group": "Group or channel"}
     values = [
-        col.selectbox(label, [ALL, *options[name]], key=f"designer_filter_{name}", format_func=lambda v: v or "(all)")
+        widgets.search_select(
+            label,
+            options[name],
+            pinned=[ALL],
+            key=f"designer_filter_{name}",
+            format_func=lambda v: v or "(all)",
+            container=col,
+        )
         for col, (name, label) in zip(cols, labels.items(), strict=True)
     ]
     return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "", group=values[3] or "")
@@ -138,12 +147,14 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
     if chosen and chosen not in resources.ref_index(design).by_key:  # another page may select by name
         named = resources.ref_index(design).agents_named(chosen)
         st.session_state[state.SELECTED_AGENT] = named[0].key if named else ALL
-    agent = st.selectbox("Agent", [ALL, *agents], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)")
+    agent = widgets.search_select(
+        "Agent", agents, pinned=[ALL], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)"
+    )
     edges = choices.edge_keys
     _take_pending(EDGE)
-    if st.session_state.get(EDGE) not in (ALL, None) and st.session_state.get(EDGE) not in set(edges):
+    if st.session_state.get(EDGE) not in (ALL, None) and st.session_state.get(EDGE) not in choices.edge_key_set:
         st.session_state[EDGE] = ALL
-    edge = st.selectbox("Trust edge", [ALL, *edges], key=EDGE, format_func=lambda v: v or "(none)")
+    edge = widgets.search_select("Trust edge", edges, pinned=[ALL], key=EDGE, format_func=lambda v: v or "(none)")
     _follow_select_boxes(agent, edge)
     if finding is not None:
         return highlight_objects(graph, finding.objects, note=f"{finding.code}")
@@ -170,30 +181,42 @@ def _follow_select_boxes(agent: str, edge: str) -> None:
 def findings(design: Design) -> Finding | None:
     """Lint findings as a table; the selected row's objects are highlighted on the graph."""
     found = resources.lint_findings(design)
-    errors = sum(f.severity == "error" for f in found)
+    errors = resources.lint_error_count(design)
     st.markdown(f"**Lint** · {errors} errors · {len(found) - errors} warnings/info")
     if not found:
         st.success("No findings.")
         return None
+    query = ""
+    if len(found) > FINDINGS_SHOWN:
+        query = st.text_input(
+            "Search findings",
+            key=FINDINGS_SEARCH,
+            placeholder="code, agent, channel, capability…",
+            help=f"The table lists at most {FINDINGS_SHOWN} findings (errors first); type to find others.",
+        )
+    shown, matched, rows_table = resources.finding_view(design, query, FINDINGS_SHOWN)
+    if len(shown) < len(found):
+        st.caption(f"{len(shown)} of {matched} matching findings shown ({len(found)} in all); search to narrow.")
+    tag = hashlib.sha256(query.strip().lower().encode()).hexdigest()[:8]
     event = st.dataframe(
-        resources.finding_table(design),
+        rows_table,
         hide_index=True,
         width="stretch",
         height=260,
         on_select="rerun",
         selection_mode="single-row",
-        key=f"designer_findings_{design.digest()}",
+        key=f"designer_findings_{design.digest()}_{tag}",
         column_order=("severity", "code", "message", "fix", "objects"),
     )
     rows = event.selection.rows if event is not None else []
-    return found[rows[0]] if rows else None
+    return found[shown[rows[0]]] if rows and rows[0] < len(shown) else None
 
 
 def graph_notes(design: Design, highlight: Highlight) -> None:
     """What the canvas shows that needs words: the highlight, and trust edges it cannot draw."""
     if highlight.note:
         st.caption(f"Highlighted: {highlight.note}")
-    dangling = dangling_trust_edges(design)
+    dangling = resources.dangling_edges(design)
     if dangling:
         st.warning(
             f"{len(dangling)} trust edge(s) name an agent, group or channel that is not in the design and are "
@@ -243,14 +266,15 @@ def group_editor(design: Design) -> None:
     """Create, rename, change members of, or dissolve a custom group (channels are computed, not edited)."""
     tag = design.digest()[:12]
     names = [g.name for g in design.groups]
-    agents = resources.designer_choices(design).agent_names
+    choices = resources.designer_choices(design)
+    agents = choices.agent_names
     _take_pending(GROUP)
     if st.session_state.get(GROUP) not in (None, NEW_GROUP, *names):
         st.session_state[GROUP] = NEW_GROUP
-    choice = st.selectbox("Group", [NEW_GROUP, *names], key=GROUP)
+    choice = widgets.search_select("Group", names, pinned=[NEW_GROUP], key=GROUP)
     if choice == NEW_GROUP:
         name = st.text_input("Name", key=f"designer_group_name_{tag}", placeholder="billing-domain")
-        members = st.multiselect("Members", agents, key=f"designer_group_members_{tag}")
+        members = widgets.search_multiselect("Members", agents, key=f"designer_group_members_{tag}")
         # never disabled: a text input only reports its value on Enter or blur, so a disabled button would
         # stay grey while the user types; an empty name is an error message instead
         if st.button("Create group", key="designer_group_create"):
@@ -263,10 +287,10 @@ def group_editor(design: Design) -> None:
     if group is None:
         return
     new_name = st.text_input("Name", value=group.name, key=f"designer_group_rename_{tag}_{choice}")
-    members = st.multiselect(
+    members = widgets.search_multiselect(
         "Members",
         agents,
-        default=[m for m in group.members if m in agents],
+        default=[m for m in group.members if m in choices.agent_name_set],
         key=f"designer_group_edit_members_{tag}_{choice}",
     )
     cols = st.columns(3)
@@ -288,21 +312,24 @@ def trust_editor(design: Design) -> None:
     key = st.session_state.get(EDGE) or ""
     current = trust_edge(design, key) if key else None
     tag = f"{design.digest()[:12]}_{key}"
-    refs = list(resources.designer_choices(design).refs)
+    choices = resources.designer_choices(design)
+    refs, ref_set = choices.refs, choices.ref_set
     st.caption(f"Editing {md(key)}" if current else "New trust edge (select an edge above to edit it)")
     cols = st.columns(2)
-    caller = cols[0].selectbox(
+    caller = widgets.search_select(
         "Caller",
         refs,
         key=f"designer_te_caller_{tag}",
-        index=refs.index(current.caller) if current and current.caller in refs else 0,
+        default=current.caller if current and current.caller in ref_set else (refs[0] if refs else None),
+        container=cols[0],
     )
-    callee_default = next((i for i, r in enumerate(refs) if r != caller), 0)  # never the caller itself
-    callee = cols[1].selectbox(
+    callee_default = next((r for r in refs if r != caller), refs[0] if refs else None)  # never the caller itself
+    callee = widgets.search_select(
         "Callee",
         refs,
         key=f"designer_te_callee_{tag}",
-        index=refs.index(current.callee) if current and current.callee in refs else callee_default,
+        default=current.callee if current and current.callee in ref_set else callee_default,
+        container=cols[1],
     )
     caps = capability_options(design, callee, index=resources.ref_index(design))
     chosen = st.multiselect(

@@ -7,6 +7,8 @@ rerun), and tables come as Arrow tables built once, so a rerun that changes noth
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +21,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.design_file import LoadResult, load_design
 from lmos_studio.index import AgentIndex
-from lmos_studio.model import Design
+from lmos_studio.model import Design, TrustEdge
 from lmos_studio.resolve import Resolution, resolve_design
 
 if TYPE_CHECKING:  # feature modules are imported where they are used: the app frame starts fast
@@ -49,13 +51,51 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
     return load_design([Path(path)])
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
+# --- keys on the parts of a design a result depends on --------------------------------------------------
+# An edit replaces one part of the design (a trust edge, a position, a group) and keeps the other parts' tuples:
+# results that depend only on agents and channels (resolution, routing ambiguity) stay cached across such edits.
+
+_PART_DIGESTS: dict[int, tuple[object, str]] = {}  # id(part) → (part, digest); the part is held so its id stays its own
+_PART_LOCK = threading.Lock()
+_PART_MAX = 64
+
+
+def part_digest(part: object) -> str:
+    """The content hash of one part of a design (a tuple of models), computed once per part object."""
+    with _PART_LOCK:
+        hit = _PART_DIGESTS.get(id(part))
+    if hit is not None and hit[0] is part:
+        return hit[1]
+    import pydantic_core
+
+    digest = hashlib.sha256(pydantic_core.to_json(part)).hexdigest()
+    with _PART_LOCK:
+        while len(_PART_DIGESTS) >= _PART_MAX:
+            _PART_DIGESTS.pop(next(iter(_PART_DIGESTS)))
+        _PART_DIGESTS[id(part)] = (part, digest)
+    return digest
+
+
+def resolution_key(design: Design) -> str:
+    """What resolution depends on: the agents and the channels (not groups, trust edges, layout or tests)."""
+    return part_digest(design.agents) + part_digest(design.channels)
+
+
+def routing_key(design: Design) -> str:
+    """What routing tables and their confusions depend on: resolution's parts and the routing settings."""
+    return resolution_key(design) + part_digest(design.routing)
+
+
+_BY_RESOLUTION: dict[str | type[Any], Callable[[Any], Any]] = {Design: resolution_key}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_RESOLUTION)
 def agent_index(design: Design) -> AgentIndex:
     """Candidates per channel scope and providers per capability, built once per design."""
     return AgentIndex(design.agents)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_RESOLUTION)
 def resolutions(design: Design) -> list[Resolution]:
     """The operator's resolution of every channel (raises VersionError like the operator). Read only."""
     return resolve_design(design, index=agent_index(design))
@@ -117,7 +157,7 @@ def router_names() -> list[str]:
     return list(select.router_names())
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_RESOLUTION)
 def _resolution_by_key(design: Design) -> dict[str, Resolution]:
     """Channel key → its resolution, for keys that name exactly one channel."""
     found = resolutions(design)
@@ -136,7 +176,14 @@ def routing_table_of(design: Design, key: str) -> RoutingTable:
         resolution = _resolution_by_key(design).get(key) if key and design.channels else None
     except VersionError:  # another channel meets a non-SemVer version: resolve this one alone
         resolution = None
-    return table_for_resolution(resolution) if resolution is not None else routing_table(design, key)
+    return table_for_resolution(resolution, design.routing) if resolution is not None else routing_table(design, key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: part_digest(d.agents)})
+def whatif_options(design: Design) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the what-if widgets offer: agent names and `agent:capability` pairs."""
+    agents = tuple(a.name for a in design.agents)
+    return agents, tuple(f"{a.name}:{c.name}" for a in design.agents for c in a.capabilities)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Design: lambda d: d.digest()})
@@ -147,6 +194,14 @@ def route_query(router: str, design: Design, key: str, query: str, top_k: int = 
     fitted = router_cache().fitted(router, routing_table_of(design, key))
     result, elapsed = route_timed(fitted, query, top_k=top_k)
     return result if result.latency_ms else replace(result, latency_ms=elapsed)
+
+
+def lexicon_summary(router: str, design: Design, key: str) -> str | None:
+    """Whether the router fitted on one channel uses the built-in lexicon, and why (one line; None: LLM)."""
+    from lmos_studio.routing.lexicon import lexicon_choice_of
+
+    choice = lexicon_choice_of(router_cache().fitted(router, routing_table_of(design, key)))
+    return choice.describe() if choice is not None else None
 
 
 @st.cache_data(show_spinner="Reading labelled queries…", max_entries=16)
@@ -167,7 +222,7 @@ def seed_examples(data: bytes, source: str) -> tuple[SeedRow, ...]:
 _BY_DIGEST: dict[str | type[Any], Callable[[Any], Any]] = {Design: lambda d: d.digest()}
 
 
-@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_RESOLUTION)
 def safe_resolutions(design: Design) -> list[Resolution]:
     """Resolution ignoring non-SemVer provided versions (what the graph and lint show). Read only."""
     from lmos_studio.trust import safe_resolutions
@@ -201,6 +256,9 @@ class DesignerChoices:
     edge_keys: tuple[str, ...]
     refs: tuple[str, ...]
     filters: dict[str, tuple[str, ...]]
+    edge_key_set: frozenset[str] = frozenset()
+    agent_name_set: frozenset[str] = frozenset()
+    ref_set: frozenset[str] = frozenset()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -210,21 +268,83 @@ def designer_choices(design: Design) -> DesignerChoices:
     from lmos_studio.trust import ref_options
 
     graph, _ = design_graph(design)
+    agent_names = tuple(dict.fromkeys(a.name for a in design.agents))
+    edge_keys = tuple(e.key for e in design.trust_edges)
+    refs = tuple(ref_options(design))
     return DesignerChoices(
         agent_keys=tuple(a.key for a in design.agents),
-        agent_names=tuple(dict.fromkeys(a.name for a in design.agents)),
-        edge_keys=tuple(e.key for e in design.trust_edges),
-        refs=tuple(ref_options(design)),
+        agent_names=agent_names,
+        edge_keys=edge_keys,
+        refs=refs,
         filters={k: tuple(v) for k, v in filter_options(graph).items()},
+        edge_key_set=frozenset(edge_keys),
+        agent_name_set=frozenset(agent_names),
+        ref_set=frozenset(refs),
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: routing_key})
+def ambiguity_findings(design: Design) -> list[Finding]:
+    """lint's `ambiguous-capabilities` (routing confusions): the costly part of lint, kept across edits of
+    trust edges, groups and positions."""
+    from lmos_studio.routing.confusion import ambiguity_findings
+
+    return ambiguity_findings(design, safe_resolutions(design))
+
+
+_TRUST_LINT: dict[str, dict[TrustEdge, list[Finding]]] = {}  # refs key → trust edge → its findings
+_TRUST_LINT_KEYS = 4
+
+
+def _trust_lint(design: Design) -> list[Finding] | None:
+    """lint's trust-edge findings, kept per edge while agents, channels and groups stay the same: drawing one
+    edge on a large design lints that edge, not all of them. None when two edges share a key (lint groups by key)."""
+    from lmos_studio.lint import trust_findings
+
+    if len({e.key for e in design.trust_edges}) != len(design.trust_edges):
+        return None
+    refs = resolution_key(design) + part_digest(design.groups)
+    with _PART_LOCK:
+        known = _TRUST_LINT.pop(refs, {})
+        while len(_TRUST_LINT) >= _TRUST_LINT_KEYS:
+            _TRUST_LINT.pop(next(iter(_TRUST_LINT)))
+        _TRUST_LINT[refs] = known
+    missing = tuple(e for e in design.trust_edges if e not in known)
+    if missing:
+        found = trust_findings(design.replace(trust_edges=missing), ref_index(design))
+        by_key: dict[str, list[Finding]] = {e.key: [] for e in missing}
+        for finding in found:
+            edge_key = finding.objects[0].removeprefix("trust:") if finding.objects else ""
+            if edge_key not in by_key:
+                return None
+            by_key[edge_key].append(finding)
+        with _PART_LOCK:
+            known.update({e: by_key[e.key] for e in missing})
+    return [f for e in design.trust_edges for f in known[e]]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
-    """Lint of the design (non-SemVer versions are findings, not errors). Read only."""
-    from lmos_studio.routing.confusion import lint_with_routing
+    """Lint of the design (non-SemVer versions are findings, not errors), as `lint_with_routing`. Read only."""
+    from lmos_studio.lint import lint_design
 
-    return lint_with_routing(design)
+    return lint_design(
+        design, resolutions=safe_resolutions(design), extra=ambiguity_findings(design), trust=_trust_lint(design)
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+def lint_error_count(design: Design) -> int:
+    """How many of `lint_findings(design)` are errors."""
+    return sum(f.severity == "error" for f in lint_findings(design))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+def dangling_edges(design: Design) -> tuple[TrustEdge, ...]:
+    """Trust edges naming an agent, group or channel that is not in the design (not drawn)."""
+    from lmos_studio.trust import dangling_trust_edges
+
+    return tuple(dangling_trust_edges(design))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -233,6 +353,19 @@ def finding_table(design: Design) -> pa.Table:
     from lmos_studio.lint import finding_rows
 
     return table(finding_rows(lint_findings(design)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
+def finding_view(design: Design, query: str, limit: int) -> tuple[tuple[int, ...], int, pa.Table]:
+    """The findings whose row contains `query` (case-insensitive), at most `limit` of them: their indices in
+    `lint_findings(design)`, how many matched in all, and their table (a rerun re-sends only these rows)."""
+    from lmos_studio.lint import finding_rows
+
+    rows = finding_rows(lint_findings(design))
+    needle = query.strip().lower()
+    matched = [i for i, row in enumerate(rows) if not needle or needle in " ".join(row.values()).lower()]
+    shown = tuple(matched[:limit])
+    return shown, len(matched), table([rows[i] for i in shown])
 
 
 @st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
@@ -245,15 +378,20 @@ def graph_html(design: Design, flt: GraphFilter, highlight: Highlight) -> str:
     return render_html(filter_graph(graph, flt), positions=positions, highlight=highlight, title=design.name)
 
 
-@st.cache_data(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
+@st.cache_resource(show_spinner="Drawing the graph…", max_entries=16, hash_funcs=_BY_DIGEST)
 def canvas_payload(
     design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
-) -> dict[str, Any]:
-    """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`)."""
+) -> tuple[str, bytes]:
+    """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`): its version and
+    the JSON object encoded once, so a rerun sends cached bytes instead of serialising the graph again."""
+    import json
+
     from lmos_studio.view import canvas_view
 
     graph, _ = design_graph(design)
-    return canvas_view(design, graph, flt, highlight, expanded, height_px)
+    payload = canvas_view(design, graph, flt, highlight, expanded, height_px)
+    version = str(payload.pop("version"))  # the page puts its own version (with the selection) first
+    return version, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # -- registry ---------------------------------------------------------------------------------------------

@@ -73,6 +73,9 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                     continue
                 best = result.best
                 st.markdown(f"**{md(router)}** · answered by {md(result.router)} · {result.latency_ms:.1f} ms")
+                lexicon = resources.lexicon_summary(router, design, key)
+                if lexicon:
+                    st.caption(md(lexicon))
                 if best is None:
                     st.warning(no_agent_text(result), icon=":material/block:")
                     if result.matches:
@@ -252,6 +255,8 @@ def show_evaluation(report: dict[str, Any]) -> None:
             "Usage over the set: "
             + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in report["usage"].items())
         )
+    for key, lexicon in report["contract"].get("lexicon", {}).items():
+        st.caption(f"`{key or ALL_AGENTS_LABEL}`: {md(lexicon)}")
     for key, calibration in report["calibrations"].items():
         st.caption(
             f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
@@ -341,14 +346,13 @@ def routing_tests_panel(design: Design, router: str) -> None:
 
 def whatif_changes(design: Design) -> list[Edit]:
     """The what-if edits picked in widgets."""
-    agents = [a.name for a in design.agents]
-    caps = [f"{a.name}:{c.name}" for a in design.agents for c in a.capabilities]
+    agents, caps = resources.whatif_options(design)
     a, b, c = st.columns(3)
-    removed = a.multiselect("Remove agents", agents, key="wi_remove")
-    disabled = b.multiselect("Disable agents", agents, key="wi_disable")
-    no_caps = c.multiselect("Remove capabilities", caps, key="wi_caps")
+    removed = widgets.search_multiselect("Remove agents", agents, key="wi_remove", container=a)
+    disabled = widgets.search_multiselect("Disable agents", agents, key="wi_disable", container=b)
+    no_caps = widgets.search_multiselect("Remove capabilities", caps, key="wi_caps", container=c)
     d, e, f = st.columns(3)
-    mover = d.selectbox("Move agent", ["—", *agents], key="wi_move")
+    mover = widgets.search_select("Move agent", agents, pinned=["—"], key="wi_move", container=d)
     label = e.text_input("to channel label", key="wi_move_channel", placeholder="web")
     subset = f.text_input("subset (optional)", key="wi_move_subset", placeholder="canary")
     changes = [Edit("remove-agent", n) for n in removed] + [Edit("disable-agent", n) for n in disabled]

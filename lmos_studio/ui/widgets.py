@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -45,3 +48,70 @@ Studio shows what the LMOS operator would wire, and lets you change it before an
 New here? The **acme** sample is open: look at its channels below, then open the Designer. Open another
 design (or upload yours) from the sidebar; *Save as* on the Designer keeps your changes in a file.
 """
+
+
+# --- search-style choosers: a design of 10 000 agents must not send 10 000 options on every rerun ----------
+
+SEARCH_LIMIT = 100  # options a chooser sends at most; above this it shows a search field (type to filter)
+SEARCH_SUFFIX = "__search"
+
+
+def matching(options: Sequence[str], query: str, limit: int = SEARCH_LIMIT) -> list[str]:
+    """Up to `limit` options containing `query` (case-insensitive), in their order."""
+    needle = query.strip().lower()
+    found = (o for o in options if needle in o.lower()) if needle else iter(options)
+    return list(itertools.islice(found, limit))
+
+
+def _search_field(label: str, key: str, total: int, container: Any) -> str:
+    query: str = container.text_input(
+        f"Search {label.lower()}",
+        key=key + SEARCH_SUFFIX,
+        placeholder=f"type to filter {total} …",
+        help=f"Only the first {SEARCH_LIMIT} matches are listed; type part of a name to find others.",
+    )
+    return query
+
+
+def search_select(
+    label: str,
+    options: Sequence[str],
+    *,
+    key: str,
+    pinned: Sequence[str] = (),
+    default: str | None = None,
+    format_func: Callable[[str], str] = str,
+    container: Any = None,
+) -> str:
+    """A select box over `pinned` + `options`; with more than SEARCH_LIMIT options, a search field above it
+    filters them and the select box lists at most SEARCH_LIMIT matches (the chosen value always stays listed)."""
+    where = container if container is not None else st
+    shown = [*pinned, *options]
+    if len(options) > SEARCH_LIMIT:
+        query = _search_field(label, key, len(options), where)
+        current = st.session_state.get(key, default)
+        kept = [current] if isinstance(current, str) else []
+        shown = list(dict.fromkeys([*pinned, *kept, *matching(options, query)]))
+    index = shown.index(default) if default is not None and default in shown else 0
+    value: str = where.selectbox(label, shown, key=key, index=index, format_func=format_func)
+    return value
+
+
+def search_multiselect(
+    label: str,
+    options: Sequence[str],
+    *,
+    key: str,
+    default: Sequence[str] = (),
+    container: Any = None,
+) -> list[str]:
+    """A multiselect over `options`; with more than SEARCH_LIMIT options, a search field above it filters them
+    (the chosen values always stay listed)."""
+    where = container if container is not None else st
+    shown: Sequence[str] = options
+    if len(options) > SEARCH_LIMIT:
+        query = _search_field(label, key, len(options), where)
+        chosen = st.session_state.get(key, list(default))
+        shown = list(dict.fromkeys([*chosen, *matching(options, query)]))
+    picked: list[str] = where.multiselect(label, shown, default=[d for d in default if d in shown], key=key)
+    return picked

@@ -1,0 +1,207 @@
+"""Whether a channel's offline routers use the built-in customer-service lexicon: `spec.routing.lexicon`.
+
+The lexicon (`text.CUSTOMER_SERVICE`) was written for the lmos-router data's online-shop customer service.
+There it helps a lot (zero-shot agent accuracy 0.70 → 0.89 on train.csv); in other domains its groups join
+words that mean different things there ("claim" with "complaint", "statement" with "invoice", "transfer"
+with "upgrade") and it costs accuracy. So a design says, per design and per call (`--lexicon`):
+
+* `customer-service` — always use it; `none` — never (a design `vocabulary` is used either way);
+* `auto` (the default) — decide per channel from the channel's own texts, in two steps:
+  1. Domain: the share of the channel's content words (capability names and descriptions, agent
+     descriptions, examples; stemmed, stop words out) that are words of the lexicon. Below COVERAGE_MIN
+     (50 %) the channel speaks another domain's language and the lexicon is off.
+  2. In its domain, a held-out check: the statistical router is fitted with and without the lexicon on
+     TEACH examples per capability and routes another example of each (FOLDS folds); for a channel without
+     examples (zero-shot), each capability's description is routed among the capability names alone and
+     each name among the descriptions alone. Score: right agents + right capabilities. The lexicon stays on
+     unless it scores lower than without it.
+
+Why this rule: it needs no labelled queries, only what the design already holds, and it is cheap (counting
+words; in the domain, 2 × FOLDS fits of the statistical router on at most MAX_CLASSES classes and TEACH
+examples each). The held-out check alone did not work: on dev data it could not tell other domains apart
+(on benchmarks/data/dev/insurance and hospital-b the lexicon moved query accuracy by a few queries either way while the
+check saw ties or small gains on the design's own tidy examples), whereas on every customer-service
+channel we have (lmos-router train.csv with 0, 5 or all examples per intent: 58–84 % lexicon words; the
+acme sample: 69–78 %) the lexicon helps and the other-domain dev networks sit far below (insurance 34 %,
+hospital 14 %). COVERAGE_MIN was set between those dev figures; it was chosen on dev data only (the
+lmos-router train split, benchmarks/data/informal-dev.csv, benchmarks/data/dev/insurance and hospital-b), never on the
+frozen networks (benchmarks/data/networks/) or held-out sets. A channel close to 50 % can fall either way:
+set `lexicon: customer-service` or `none` (or teach a `vocabulary`) when you know better. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from lmos_studio.errors import RoutingError
+from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.text import CUSTOMER_SERVICE, Lexicon, lexicon_for, name_words, words
+from lmos_studio.routing.training import TrainingSet
+
+LEXICON_SETTINGS = ("auto", "customer-service", "none")
+Held = tuple[str, str, str]  # (text, agent, capability)
+Check = tuple[RoutingTable, list[Held], list[Held]]  # (table, seed, held-out queries)
+Scorer = Callable[[RoutingTable, list[Held], list[Held], str], int]
+COVERAGE_MIN = 0.5  # auto: below this share of lexicon words the channel is another domain (lexicon off)
+COVERAGE_TEXTS = 5000  # texts whose words are counted (spread evenly over a large channel)
+MAX_CLASSES = 60  # classes the auto check looks at (spread evenly over a large channel: bounds its cost)
+FOLDS = 3  # folds of the auto check over examples (FOLDS examples of a class take turns as the query)
+TEACH = 2  # examples per class that teach in each fold (few: the lexicon is about generalising from few)
+MIN_HELD_OUT = 3  # fewer held-out texts than this: no evidence either way, the domain decides (on)
+
+
+@dataclass(frozen=True)
+class LexiconChoice:
+    """Whether a fitted router uses the built-in lexicon, and why (`describe` is the one-line summary)."""
+
+    setting: str  # auto, customer-service or none
+    used: bool
+    coverage: float | None = None  # auto: share of the channel's words that are the lexicon's
+    with_lexicon: float | None = None  # auto, in its domain: held-out accuracy with the lexicon …
+    without_lexicon: float | None = None  # … and without it
+    n: int = 0  # held-out texts
+
+    def describe(self) -> str:
+        """e.g. "lexicon: off (auto: 14% of the channel's words are the lexicon's, below 50%: another domain)"."""
+        state = "on" if self.used else "off"
+        if self.setting != "auto":
+            return f"lexicon: {state} (spec.routing.lexicon: {self.setting})"
+        if self.coverage is None:
+            return f"lexicon: {state} (auto: the channel has no words to judge by)"
+        share = f"{self.coverage:.0%} of the channel's words are the lexicon's"
+        if self.coverage < COVERAGE_MIN:
+            return f"lexicon: {state} (auto: {share}, below {COVERAGE_MIN:.0%}: not its customer-service domain)"
+        if self.with_lexicon is None or self.without_lexicon is None:
+            return f"lexicon: {state} (auto: {share}; too few texts to hold out)"
+        verdict = "it hurt held-out accuracy" if not self.used else "held-out accuracy"
+        return (
+            f"lexicon: {state} (auto: {share}; {verdict} {self.without_lexicon:.2f} without → "
+            f"{self.with_lexicon:.2f} with, {self.n} texts)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "setting": self.setting,
+            "used": self.used,
+            "coverage": self.coverage,
+            "held_out_accuracy_with": self.with_lexicon,
+            "held_out_accuracy_without": self.without_lexicon,
+            "held_out_n": self.n,
+            "summary": self.describe(),
+        }
+
+
+def lexicon_choice_of(fitted: object) -> LexiconChoice | None:
+    """The lexicon choice of a fitted router (a hybrid's fast router's), None for routers without one (LLM)."""
+    for candidate in (fitted, getattr(fitted, "fast", None)):
+        choice = getattr(candidate, "lexicon_choice", None)
+        if isinstance(choice, LexiconChoice):
+            return choice
+    return None
+
+
+def check_lexicon(value: object, *, what: str = "--lexicon") -> str:
+    """A lexicon setting must be one of LEXICON_SETTINGS; else a RoutingError naming `what`."""
+    if isinstance(value, str) and value.strip().lower() in LEXICON_SETTINGS:
+        return value.strip().lower()
+    raise RoutingError(f"{what} is {value!r}; use one of: {', '.join(LEXICON_SETTINGS)}")
+
+
+def setting_of(value: bool | str | None, table_setting: str) -> str:
+    """A router's `lexicon` argument → a setting: None follows the table (the design), True/False force it."""
+    if value is None:
+        return check_lexicon(table_setting, what="spec.routing.lexicon")
+    if isinstance(value, bool):
+        return "customer-service" if value else "none"
+    return check_lexicon(value)
+
+
+def choose_lexicon(data: TrainingSet, setting: str, score: Scorer) -> tuple[Lexicon, LexiconChoice]:
+    """The lexicon a router fitted on `data` uses under `setting` (with the design's vocabulary), and why.
+
+    `score(table, seed, held, setting)` is the held-out check's fit-and-route: right agents plus right
+    capabilities on `held` of the statistical router fitted with `setting` (given by statistical.py)."""
+    with_it = lexicon_for(data.table.vocabulary, builtin=True)
+    without = lexicon_for(data.table.vocabulary, builtin=False)
+    if setting != "auto":
+        used = setting == "customer-service"
+        return (with_it if used else without), LexiconChoice(setting=setting, used=used)
+    coverage = lexicon_coverage(data)
+    if coverage is None or coverage < COVERAGE_MIN:
+        return without, LexiconChoice("auto", False, coverage)
+    checks = held_out_checks(data)
+    n = sum(len(held) for _, _, held in checks)
+    if n < MIN_HELD_OUT:
+        return with_it, LexiconChoice("auto", True, coverage, n=n)
+    acc_with = sum(score(*check, "customer-service") for check in checks) / (2 * n)
+    acc_without = sum(score(*check, "none") for check in checks) / (2 * n)
+    used = acc_with >= acc_without
+    choice = LexiconChoice("auto", used, coverage, round(acc_with, 4), round(acc_without, 4), n)
+    return (with_it if used else without), choice
+
+
+def lexicon_coverage(data: TrainingSet) -> float | None:
+    """The share of the channel's content words (stemmed, stop words out; in capability names, descriptions,
+    agent descriptions and examples, at most COVERAGE_TEXTS texts spread evenly) that are words of the
+    built-in lexicon; None when the channel has no words."""
+    texts = [name_words(c.capability) for c in data.table.candidates] + [c.description for c in data.table.candidates]
+    texts += list(dict.fromkeys(c.agent_description for c in data.table.candidates)) + list(data.texts)
+    texts = [texts[i] for i in np.unique(np.linspace(0, len(texts) - 1, min(len(texts), COVERAGE_TEXTS)).astype(int))]
+    found = [w for text in texts for w in words(text)] if texts else []
+    if not found:
+        return None
+    return round(sum(w in CUSTOMER_SERVICE.concept_map for w in found) / len(found), 4)
+
+
+def held_out_checks(data: TrainingSet) -> list[Check]:
+    """The fits and held-out queries of the auto check (classes spread evenly down to MAX_CLASSES).
+
+    With examples (two or more in some class): FOLDS folds over up to FOLDS + TEACH examples of a class
+    spread evenly over its list; fold j holds out the j-th of them and the TEACH following ones teach
+    (classes with one example teach with it). Teaching with few examples whatever the channel has asks
+    what the lexicon is for: do new phrasings find their capability from few examples. Without (zero-shot):
+    the names must find the descriptions and the descriptions the names — each capability's description
+    routed among the capability names alone, and each capability's name routed among the descriptions alone.
+    """
+    picked = np.unique(np.linspace(0, len(data.classes) - 1, min(len(data.classes), MAX_CLASSES)).astype(np.int64))
+    chosen = {data.classes[i] for i in picked} if len(data.classes) else set()
+    by_class: dict[tuple[str, str], list[str]] = {}
+    for text, label in zip(data.texts, data.labels, strict=True):
+        if data.classes[label] in chosen:
+            by_class.setdefault(data.classes[label], []).append(text)
+    bare = replace(
+        data.table,
+        candidates=tuple(replace(c, examples=()) for c in data.table.candidates if (c.agent, c.capability) in chosen),
+        lexicon="none",
+    )
+    checks: list[Check] = []
+    for fold in range(FOLDS):
+        seed: list[Held] = []
+        held: list[Held] = []
+        for (agent, capability), texts in by_class.items():
+            if len(texts) < 2:
+                seed += [(text, agent, capability) for text in texts]
+                continue
+            spread = [texts[i] for i in np.unique(np.linspace(0, len(texts) - 1, FOLDS + TEACH).astype(np.int64))]
+            if fold >= len(spread):
+                continue
+            held.append((spread[fold], agent, capability))
+            teach = [spread[(fold + 1 + i) % len(spread)] for i in range(min(TEACH, len(spread) - 1))]
+            seed += [(text, agent, capability) for text in teach]
+        if held:
+            checks.append((bare, seed, held))
+    if sum(len(h) for _, _, h in checks) >= MIN_HELD_OUT:
+        return checks
+    described = [c for c in bare.candidates if c.description.strip()]
+    names_only = replace(bare, candidates=tuple(replace(c, description="") for c in bare.candidates))
+    opaque = {(c.agent, c.capability): f"c{i}" for i, c in enumerate(bare.candidates)}
+    descriptions_only = replace(
+        bare, candidates=tuple(replace(c, capability=opaque[(c.agent, c.capability)]) for c in described)
+    )
+    by_name = [(name_words(c.capability), c.agent, opaque[c.agent, c.capability]) for c in described]
+    by_description = [(c.description, c.agent, c.capability) for c in described]
+    return [(names_only, [], by_description), (descriptions_only, [], by_name)]
