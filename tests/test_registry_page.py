@@ -19,8 +19,12 @@ EVIL = '<img src=x onerror="window.__xss=1">**bold** [link](http://evil.test) :r
 @pytest.fixture
 def registry_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data folder with the seeded registry plus one hostile registration."""
+    from lmos_studio.ui import resources
+
     monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
+    resources.registry_store.clear()  # the page's store and searches would still be an earlier test's
+    resources.registry_search.clear()
     store = Store(get_settings().registry_target)
     store.put("urn:test:evil", make_td("evil-agent", caps=("hack-things",), description=EVIL))
     yield tmp_path
@@ -52,6 +56,22 @@ def test_search_filter_open_and_add(registry_env: Path) -> None:
     assert any(a.name == "billing-agent-canary" for a in design.agents)
     assert len(design.agents) == before  # the acme sample already had it: replaced, not duplicated
     assert at.success
+
+
+def test_adding_a_found_agent_shows_the_import_warnings(registry_env: Path) -> None:
+    """An agent with no channels and no capabilities: the page says so (with the fix), as `import` does."""
+    Store(get_settings().registry_target).put("urn:test:bare", make_td("bare-agent", caps=(), channels=()))
+    at = app().run()
+    at.text_input(key="registry_text").set_value("bare").run()
+    box = at.selectbox(key="registry_open")
+    box.set_value(box.options[0]).run()
+    assert not at.exception
+    shown = [w.value for w in at.warning]
+    assert any("agent bare-agent" in w and "no capabilities" in w for w in shown), shown
+    assert any("no supported channels" in w and "--channel NAME" in w for w in shown), shown  # with the fix
+    at.button(key="registry_add").click().run()
+    assert any(a.name == "bare-agent" for a in at.session_state["history"].present.agents)
+    assert at.success and any("no supported channels" in w.value for w in at.warning)  # still said after adding
 
 
 def test_registry_text_is_never_markup(registry_env: Path) -> None:

@@ -271,3 +271,34 @@ def test_postgresql_migrations_are_versioned_and_idempotent(tmp_path: Path) -> N
             PostgresStore(url, seed=False)
         first.close()
         again.close()
+
+
+def test_pushed_seq_wakes_waiters_without_polling() -> None:
+    """/events on PostgreSQL sleeps on PushedSeq: woken by a set from the listener thread, never by a tick."""
+    import asyncio
+    import concurrent.futures
+
+    from lmos_studio.registry.store import PushedSeq
+
+    pushed = PushedSeq()
+
+    async def scenario() -> list[str]:
+        seen: list[str] = []
+        await pushed.wait(5, 60.0)  # nothing listens (None): the caller polls instead, so no wait
+        seen.append("none: at once")
+        pushed.set(5)
+        waiter = asyncio.ensure_future(pushed.wait(5, 60.0))
+        await asyncio.sleep(0)
+        assert not waiter.done()  # 5 is not past 5: it sleeps
+        threading.Timer(0.05, pushed.set, args=(6,)).start()  # NOTIFY arrives on another thread
+        await asyncio.wait_for(waiter, 30.0)
+        seen.append(f"woken at {pushed.value}")
+        await pushed.wait(5, 60.0)  # already past: at once
+        await pushed.wait(6, 0.01)  # nothing new: the timeout ends it
+        seen.append("timed out")
+        return seen
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own thread: another test may leave a loop running
+        seen = pool.submit(lambda: asyncio.run(scenario())).result(timeout=120)
+    assert seen == ["none: at once", "woken at 6", "timed out"]
+    assert pushed._waiters == []  # nobody left behind

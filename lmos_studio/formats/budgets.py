@@ -1,4 +1,4 @@
-"""Per-field size budgets for an agent read from a file, an upload or a registry request.
+"""Per-field size budgets for an agent or a channel read from a file, an upload or a registry request.
 
 The file caps (20 MiB a design, 1 MiB a registry body) bound what is read; these bound what one field can
 cost later: routing, lint and the graph tokenize every description and example, so one 19 MiB description
@@ -9,13 +9,41 @@ the agent, the field and the limit.
 from __future__ import annotations
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.model import Agent
+from lmos_studio.model import Agent, Channel
 
 MAX_DESCRIPTION_CHARS = 20_000  # an agent's or a capability's description: a few paragraphs at most
 MAX_CAPABILITIES = 500  # capabilities of one agent (the largest reference agents have a dozen)
 MAX_EXAMPLES = 200  # example utterances of one capability (routers learn from tens)
 MAX_EXAMPLE_CHARS = 2_000  # one example utterance: a customer message, not a document
 MAX_NAME_CHARS = 253  # a name or version: the longest Kubernetes name (a DNS subdomain)
+MAX_REQUIREMENTS = 500  # required capabilities of one channel (as many as an agent may provide)
+MAX_LABELS = 64  # labels of one channel (tenant, channel, subset, version and a few of the team's own)
+
+
+def check_capability_count(name: str, count: int, *, source: str, line: int | None = None) -> None:
+    """Refuse `count` capabilities over MAX_CAPABILITIES, as `check_agent` does: readers ask before building
+    them (2 000 capability objects cost 50× the bytes of their YAML). Raised here, never kept in a local, so
+    a refused document is freed at once (an exception in a local of a frame its traceback holds is a cycle)."""
+    if count > MAX_CAPABILITIES:
+        raise DesignFileError(
+            f"agent {name[:MAX_NAME_CHARS]!r}: {count} capabilities, more than {MAX_CAPABILITIES}; shorten it",
+            path=source,
+            line=line,
+            field="capabilities",
+        )
+
+
+def check_requirement_count(name: str, count: int, *, source: str, line: int | None = None) -> None:
+    """Refuse a channel's `count` required capabilities over MAX_REQUIREMENTS before they are built (as
+    `check_capability_count`), with `check_channel`'s message."""
+    if count > MAX_REQUIREMENTS:
+        raise DesignFileError(
+            f"channel {name[:MAX_NAME_CHARS]!r}: {count} required capabilities, more than {MAX_REQUIREMENTS}; "
+            "shorten it",
+            path=source,
+            line=line,
+            field="spec.requiredCapabilities",
+        )
 
 
 def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
@@ -31,8 +59,7 @@ def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
         raise refuse(
             "description", f"a description of {len(agent.description)} characters, more than {MAX_DESCRIPTION_CHARS}"
         )
-    if len(agent.capabilities) > MAX_CAPABILITIES:
-        raise refuse("capabilities", f"{len(agent.capabilities)} capabilities, more than {MAX_CAPABILITIES}")
+    check_capability_count(agent.name, len(agent.capabilities), source=source, line=line)
     for index, cap in enumerate(agent.capabilities):
         field = f"capabilities[{index}]"
         if len(cap.name) > MAX_NAME_CHARS or len(cap.version) > MAX_NAME_CHARS:
@@ -49,4 +76,33 @@ def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
                 raise refuse(
                     f"{field}.examples[{number}]",
                     f"an example of {len(example)} characters, more than {MAX_EXAMPLE_CHARS}",
+                )
+
+
+def check_channel(channel: Channel, *, source: str, line: int | None = None) -> None:
+    """Refuse a channel any of whose fields passes its budget (`DesignFileError` naming the field): its name,
+    labels (resolution matches tenant, channel and subset against every agent) and required capabilities."""
+    where = f"channel {channel.name[:MAX_NAME_CHARS]!r}"
+
+    def refuse(field: str, message: str) -> DesignFileError:
+        return DesignFileError(f"{where}: {message}; shorten it", path=source, line=line, field=field)
+
+    if len(channel.name) > MAX_NAME_CHARS:
+        raise refuse("metadata.name", f"a name of {len(channel.name)} characters, more than {MAX_NAME_CHARS}")
+    if len(channel.labels) > MAX_LABELS:
+        raise refuse("metadata.labels", f"{len(channel.labels)} labels, more than {MAX_LABELS}")
+    for key, value in channel.labels.items():
+        if len(key) > MAX_NAME_CHARS or len(value) > MAX_NAME_CHARS:
+            raise refuse(
+                f"metadata.labels.{key[:MAX_NAME_CHARS]}",
+                f"a label key or value longer than {MAX_NAME_CHARS} characters",
+            )
+    required = channel.required_capabilities
+    check_requirement_count(channel.name, len(required), source=source, line=line)
+    for index, req in enumerate(required):
+        for name, value in (("name", req.name), ("version", req.version), ("id", req.id)):
+            if len(value) > MAX_NAME_CHARS:
+                raise refuse(
+                    f"spec.requiredCapabilities[{index}].{name}",
+                    f"a required capability {name} of {len(value)} characters, more than {MAX_NAME_CHARS}",
                 )

@@ -152,6 +152,7 @@ class _Reader:
             self._put(self.agents, agent.key, agent, raw, path, kind, again=again)
         elif kind == "Channel":
             channel = lmos.channel_from_resource(raw, path=path)
+            budgets.check_channel(channel, source=path, line=_line(raw) or None)
             self._put(self.channels, channel.key, channel, raw, path, kind, again=again)
         else:
             rollout = lmos.rollout_from_resource(raw, path=path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import budgets
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_ANNOTATION, from_annotation
 from lmos_studio.formats.yamlio import LineDict, text_of
 from lmos_studio.model import (
@@ -150,6 +151,7 @@ def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> 
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec")
     caps = doc.seq(spec, "providedCapabilities", "spec.providedCapabilities")
+    budgets.check_capability_count(name, len(caps), source=path, line=getattr(raw, "line", None) or None)
     return Agent(
         name=name,
         namespace=namespace,
@@ -198,6 +200,7 @@ def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
     spec = doc.mapping(raw, "spec", "spec", required=True)
     reqs = doc.seq(spec, "requiredCapabilities", "spec.requiredCapabilities", required=True)
+    budgets.check_requirement_count(name, len(reqs), source=path, line=getattr(raw, "line", None) or None)
     return Channel(
         name=name,
         namespace=namespace,

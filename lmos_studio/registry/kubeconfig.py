@@ -1,4 +1,8 @@
-"""Where a Kubernetes cluster is and how to log in: a kubeconfig file (read with PyYAML) or a pod's service account.
+"""Where a Kubernetes cluster is and how to log in: a kubeconfig file or a pod's service account.
+
+The kubeconfig is read by the same hardened YAML reader as designs (`formats.yamlio`: size cap, nesting depth,
+alias-bomb and tag limits, errors with the line); the files it names (CA, certificate, key, token) are read
+with a size cap too.
 
 No HTTP here (the client is `clients.KubernetesClient`); exec/auth-provider plugins are refused, not run.
 """
@@ -11,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from lmos_studio.errors import ConfigError
+from lmos_studio.errors import ConfigError, DesignFileError
+from lmos_studio.formats import yamlio
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+MAX_KUBECONFIG_BYTES = 4 * 2**20  # kubeconfigs with many clusters and inline certificates stay far below
+MAX_CREDENTIAL_BYTES = 1 * 2**20  # one CA bundle, certificate, key or token file
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ def _file_or_data(entry: dict[str, Any], key: str, base: Path) -> str | None:
         return base64.b64decode(str(entry[f"{key}-data"])).decode("utf-8")
     if entry.get(key):
         path = Path(str(entry[key])).expanduser()
-        return (path if path.is_absolute() else base / path).read_text()
+        return _read_small(path if path.is_absolute() else base / path)
     return None
 
 
@@ -61,18 +66,26 @@ def default_kubeconfig() -> Path:
     return Path(env.split(os.pathsep)[0]).expanduser() if env else Path.home() / ".kube" / "config"
 
 
+def _read_small(path: Path) -> str:
+    """A credential file's text, refused (OSError → ConfigError by the caller) above MAX_CREDENTIAL_BYTES."""
+    if path.stat().st_size > MAX_CREDENTIAL_BYTES:
+        raise OSError(f"{path} is larger than {MAX_CREDENTIAL_BYTES // 2**20} MiB; not a credential file")
+    return path.read_text()
+
+
 def _read_kubeconfig(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the kubeconfig ({exc}); give --kubeconfig PATH") from exc
+        docs = yamlio.load_documents(yamlio.read_text(path, max_bytes=MAX_KUBECONFIG_BYTES), path=str(path))
+    except DesignFileError as exc:
+        raise ConfigError(f"cannot read the kubeconfig: {exc}; give --kubeconfig PATH") from exc
+    raw = docs[0] if len(docs) == 1 else None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: not a kubeconfig (a YAML mapping with clusters, users, contexts)")
     return raw
 
 
 def load_kubeconfig(path: Path | None = None, *, context: str | None = None) -> KubeConfig:
-    """Read a kubeconfig file ourselves (PyYAML): server, CA, bearer token or client certificate."""
+    """Read a kubeconfig file ourselves (the hardened YAML reader): server, CA, bearer token or client certificate."""
     path = path or default_kubeconfig()
     raw = _read_kubeconfig(path)
     name = context or str(raw.get("current-context") or "")

@@ -59,7 +59,6 @@ MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 
 _EVENT_ID = re.compile(r"[0-9]{1,18}")  # Last-Event-ID: an ASCII sequence number that fits in 64 bits
 PURGE_INTERVAL_S = 5.0  # how often the server deletes expired registrations (reads hide them at once anyway)
 SSE_POLL_S = 0.25  # how often the event stream looks for new events in a store that cannot push (SQLite)
-SSE_HINT_S = 0.02  # how often it looks at the pushed hint (PostgreSQL LISTEN/NOTIFY): memory only
 SSE_SAFETY_POLL_S = 2.0  # with a push, still read the store this often (a notification lost in a reconnect)
 SEARCH_PAGE = 20  # /search default page: summaries, about 10 KB with facets
 FACET_VALUES = 20  # /search facets: the most frequent values per kind (how many there are is said)
@@ -590,9 +589,11 @@ async def _stream(request: Request, store: RegistryStore, seq: int, only: str, *
     while not await request.is_disconnected():
         hint = store.event_hint()
         if hint is not None and hint <= seq and since_read < SSE_SAFETY_POLL_S:
-            await asyncio.sleep(SSE_HINT_S)
-            idle += SSE_HINT_S
-            since_read += SSE_HINT_S
+            started = time.monotonic()  # sleep until a NOTIFY passes seq, the safety read or the heartbeat
+            await store.wait_event(seq, min(SSE_SAFETY_POLL_S - since_read, SSE_HEARTBEAT_S - idle))
+            waited = time.monotonic() - started
+            idle += waited
+            since_read += waited
         else:
             since_read = 0.0
             try:

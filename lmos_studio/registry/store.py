@@ -9,6 +9,7 @@ HTTP lives in `server.py`; this module knows nothing of it.
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
 import functools
 import json
@@ -222,9 +223,58 @@ class RegistryStore(Protocol):
     def last_event(self) -> int: ...
     def version(self) -> str: ...  # changes whenever any answer could (a write or an expiry): ETags
     def event_hint(self) -> int | None: ...  # newest event seq pushed to this process; None = poll
+    async def wait_event(self, after: int, timeout_s: float) -> None: ...  # until a push passes `after`
     def check(self) -> None: ...  # raises RegistryUnavailable when the database does not answer
     def mark_seeded(self) -> None: ...  # never seed this database with the samples
     def close(self) -> None: ...
+
+
+class PushedSeq:
+    """The newest event seq a push (PostgreSQL's LISTEN/NOTIFY) announced to this process, None while nothing
+    listens; set from the listener thread, awaited on the server's event loop: a waiter sleeps until the value
+    moves (or its timeout), it never polls."""
+
+    def __init__(self) -> None:
+        self._value: int | None = None
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    @property
+    def value(self) -> int | None:
+        return self._value
+
+    def set(self, value: int | None) -> None:
+        """A new value (from any thread): every waiter wakes and looks again."""
+        with self._lock:
+            if value == self._value:
+                return
+            self._value = value
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits there any more
+                loop.call_soon_threadsafe(_resolve, future)
+
+    async def wait(self, after: int, timeout_s: float) -> None:
+        """Return once the value is past `after` or None (at once if it already is), or after `timeout_s`."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (loop, future)
+        with self._lock:
+            if self._value is None or self._value > after:
+                return
+            self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(future, timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock, contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class StoreWrites(abc.ABC):
@@ -417,6 +467,9 @@ class Store(StoreWrites):
 
     def event_hint(self) -> int | None:
         return None  # no push from SQLite: the event stream polls
+
+    async def wait_event(self, after: int, timeout_s: float) -> None:
+        await asyncio.sleep(timeout_s)  # nothing pushes: only the time passes
 
     def check(self) -> None:
         with self._connect() as conn:

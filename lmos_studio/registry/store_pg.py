@@ -39,6 +39,7 @@ from lmos_studio.registry.store import (
     Clock,
     Entry,
     Event,
+    PushedSeq,
     Query,
     Registration,
     SearchResult,
@@ -156,7 +157,7 @@ class PostgresStore(StoreWrites):
             name="lmos-registry",
         )
         self._pool.open(wait=False)
-        self._hint: int | None = None
+        self._pushed = PushedSeq()  # the newest seq NOTIFY announced; None while not listening
         self._counts: dict[tuple[str, str, bool], tuple[str, list[Any]]] = {}  # search → (version, counts)
         self._counts_lock = threading.Lock()
         self._listener: threading.Thread | None = None
@@ -451,7 +452,12 @@ class PostgresStore(StoreWrites):
         if self._listener is None:
             self._listener = threading.Thread(target=self._listen, daemon=True, name="registry-listen")
             self._listener.start()
-        return self._hint
+        return self._pushed.value
+
+    async def wait_event(self, after: int, timeout_s: float) -> None:
+        """Sleep until NOTIFY announces an event after `after` (or the listener drops), at most `timeout_s`."""
+        self.event_hint()
+        await self._pushed.wait(after, timeout_s)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -459,13 +465,13 @@ class PostgresStore(StoreWrites):
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     row = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-                    self._hint = int(row[0]) if row else 0
+                    self._pushed.set(max(self._pushed.value or 0, int(row[0]) if row else 0))
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0):
                             if note.payload.isdigit():
-                                self._hint = max(self._hint or 0, int(note.payload))
+                                self._pushed.set(max(self._pushed.value or 0, int(note.payload)))
             except psycopg.Error:
-                self._hint = None
+                self._pushed.set(None)
                 self._stop.wait(1.0)
 
     def _where(self, query: Query) -> tuple[sql.Composable, list[Any]]:

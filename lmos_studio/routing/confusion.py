@@ -8,7 +8,10 @@ compared as the offline routers see them, in two ways, and a crossing in either 
 reads them (each word of a synonym group replaced by its concept, so "where is my parcel" and "where is my
 package" read the same; the design's `vocabulary` included), and as MiniLM sentence embeddings (when the
 local model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are
-compared in one matrix product. Pure computation over a routing table; the only I/O is the embedding model's disk cache.
+compared in one matrix product. At scale (`confusions_of`, what lint uses) what costs is per distinct text, not
+per pair: each text of the design is read by the lexicon once and embedded once (one encoder call, a disk
+cache sharded by text so an edit re-encodes little), and only channels with two capabilities or more are
+compared. Pure computation over routing tables; the only I/O is the embedding model's disk cache.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from lmos_studio.errors import RoutingError
 from lmos_studio.graph import agent_node, channel_node
@@ -59,30 +62,49 @@ class Confusion:
 
 def _embed(texts: list[str]) -> npt.NDArray[np.float64] | None:
     try:
-        from lmos_studio.routing.embedding import cached_embed, local_embedder
+        from lmos_studio.routing.encoder import cached_embed_many, local_embedder
 
-        return np.asarray(cached_embed(local_embedder(), texts), dtype=np.float64)
+        return np.asarray(cached_embed_many(local_embedder(), texts), dtype=np.float64)
     except (ImportError, RoutingError):
         return None
 
 
-def _lexicon_vectors(texts: list[str], vocabulary: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
-    lexicon = lexicon_for(vocabulary)
-    try:
-        matrix = TfidfVectorizer(analyzer=lexicon.canonical, sublinear_tf=True).fit_transform(texts)
-    except ValueError:  # nothing but stop words
-        return np.zeros((len(texts), 1))
-    return np.asarray(matrix.toarray(), dtype=np.float64)
+def _tfidf(docs: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+    """Rows of scikit-learn's `TfidfVectorizer(sublinear_tf=True)` over pre-analysed documents (smooth idf,
+    1 + log tf, L2 rows; the columns in first-seen order), without its per-call overhead."""
+    vocabulary: dict[str, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    for i, doc in enumerate(docs):
+        for token in doc:
+            rows.append(i)
+            columns.append(vocabulary.setdefault(token, len(vocabulary)))
+    if not vocabulary:  # nothing but stop words
+        return np.zeros((len(docs), 1))
+    counts = np.zeros((len(docs), len(vocabulary)))
+    np.add.at(counts, (rows, columns), 1.0)
+    present = counts > 0
+    tf = np.where(present, 1.0 + np.log(np.where(present, counts, 1.0)), 0.0)
+    idf = np.log((1.0 + len(docs)) / (1.0 + present.sum(axis=0))) + 1.0
+    weights = tf * idf
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    return np.asarray(weights / np.where(norms == 0, 1.0, norms), dtype=np.float64)
 
 
-def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
-    """Pairs of the table's capabilities whose texts cross over (see the module doc), strongest first.
+@dataclass(frozen=True)
+class _Channel:
+    """One table's texts as confusion compares them."""
 
-    `method`: "lexicon" (the lexicon only), or "auto" / "embedding" (also MiniLM, when it loads).
-    """
+    classes: list[tuple[str, str]]  # (agent, capability)
+    texts: list[str]
+    labels: npt.NDArray[np.int64]  # class of each text
+    vocabulary: tuple[tuple[str, ...], ...]
+
+
+def _channel(table: RoutingTable) -> _Channel | None:
     classes = list(dict.fromkeys((c.agent, c.capability) for c in table.candidates))
     if len(classes) < 2:
-        return []
+        return None
     index = {key: i for i, key in enumerate(classes)}
     texts: list[str] = []
     label_list: list[int] = []
@@ -92,16 +114,58 @@ def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
             own = [" . ".join(t for t in (name_words(cand.capability), cand.description) if t)]
         texts += own
         label_list += [index[(cand.agent, cand.capability)]] * len(own)
-    labels = np.array(label_list, dtype=np.int64)
+    vocabulary = tuple(tuple(group) for group in table.vocabulary)
+    return _Channel(classes, texts, np.array(label_list, dtype=np.int64), vocabulary)
+
+
+def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
+    """Pairs of the table's capabilities whose texts cross over (see the module doc), strongest first.
+
+    `method`: "lexicon" (the lexicon only), or "auto" / "embedding" (also MiniLM, when it loads).
+    """
+    return confusions_of([table], method=method)[0]
+
+
+def confusions_of(tables: Sequence[RoutingTable], *, method: str = "auto") -> list[list[Confusion]]:
+    """`confusions` of each table (a design's channels), with each distinct text analysed by the lexicon once
+    and embedded once: one encoder call (and one sharded disk cache) for all the tables together."""
+    channels = [_channel(table) for table in tables]
+    unique = list(dict.fromkeys(text for ch in channels if ch for text in ch.texts))
+    canonical: dict[tuple[tuple[tuple[str, ...], ...], str], list[str]] = {}
+    rows: dict[str, int] = {}
+    embedded = None
+    if unique and method in ("auto", "embedding"):
+        embedded = _embed(unique)
+        rows = {text: i for i, text in enumerate(unique)}
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: BLAS threads only spin (3-60x the CPU)
+        return [_channel_confusions(ch, canonical, embedded, rows) if ch else [] for ch in channels]
+
+
+def _channel_confusions(
+    ch: _Channel,
+    canonical: dict[tuple[tuple[tuple[str, ...], ...], str], list[str]],
+    embedded: npt.NDArray[np.float64] | None,
+    rows: dict[str, int],
+) -> list[Confusion]:
+    lexicon = lexicon_for(ch.vocabulary)
+    docs = []
+    for text in ch.texts:
+        key = (ch.vocabulary, text)
+        if key not in canonical:
+            canonical[key] = lexicon.canonical(text)
+        docs.append(canonical[key])
+    representations = [("lexicon", _tfidf(docs))]
+    if embedded is not None:
+        representations.append(("embedding", embedded[[rows[text] for text in ch.texts]]))
+    return _confusions(ch, representations)
+
+
+def _confusions(ch: _Channel, representations: list[tuple[str, npt.NDArray[np.float64]]]) -> list[Confusion]:
+    classes, labels = ch.classes, ch.labels
     found: dict[tuple[int, int], dict[tuple[int, str], Crossing]] = {}
     seen_by: dict[tuple[int, int], set[str]] = {}
-    representations = [("lexicon", _lexicon_vectors(texts, table.vocabulary))]
-    if method in ("auto", "embedding"):
-        embedded = _embed(texts)
-        if embedded is not None:
-            representations.append(("embedding", embedded))
     for name, vectors in representations:
-        for pair, source, crossing in _crossings(vectors, labels, texts, classes, *RULES[name]):
+        for pair, source, crossing in _crossings(vectors, labels, ch.texts, classes, *RULES[name]):
             found.setdefault(pair, {}).setdefault((source, crossing.text), crossing)
             seen_by.setdefault(pair, set()).add(name)
     sizes = np.bincount(labels, minlength=len(classes))
@@ -134,24 +198,29 @@ def _crossings(
     unit = vectors / np.where(norms == 0, 1.0, norms)
     sims = unit @ unit.T
     np.fill_diagonal(sims, -1.0)  # leave each text out
-    nearest = np.full((len(texts), len(classes)), -1.0)
-    which = np.zeros((len(texts), len(classes)), dtype=np.int64)
+    n = len(texts)
+    nearest = np.full((n, len(classes)), -1.0)
+    which = np.zeros((n, len(classes)), dtype=np.int64)
     for c in range(len(classes)):
         members = np.flatnonzero(labels == c)
         block = sims[:, members]
         which[:, c] = members[block.argmax(axis=1)]
         nearest[:, c] = block.max(axis=1)
+    own_best = np.maximum(nearest[np.arange(n), labels], 0.0)[:, None]
+    crosses = (nearest >= floor) & (nearest >= own_best - margin)
+    if margin == 0:
+        crosses &= nearest > own_best
+    capability = {name: i for i, name in enumerate(dict.fromkeys(cap for _, cap in classes))}
+    capability_of = np.array([capability[cap] for _, cap in classes], dtype=np.int64)
+    # the same capability from two agents (its own class included) is a version question, not ambiguity
+    crosses &= capability_of[None, :] != capability_of[labels][:, None]
     found = []
-    for i, own in enumerate(labels):
-        own_best = max(float(nearest[i, own]), 0.0)
-        for c in range(len(classes)):
-            other = float(nearest[i, c])
-            if c == own or other < floor or other < own_best - margin or (margin == 0 and other <= own_best):
-                continue
-            if classes[c][1] == classes[own][1]:
-                continue  # the same capability from two agents: a version question, not ambiguity
-            crossing = Crossing(texts[i], texts[int(which[i, c])], round(other, 4), round(own_best, 4))
-            found.append(((min(int(own), c), max(int(own), c)), int(own), crossing))
+    for i, c in zip(*np.nonzero(crosses), strict=True):  # row-major: each text's crossings in class order
+        own = int(labels[i])
+        crossing = Crossing(
+            texts[i], texts[int(which[i, c])], round(float(nearest[i, c]), 4), round(float(own_best[i, 0]), 4)
+        )
+        found.append(((min(own, int(c)), max(own, int(c))), own, crossing))
     return found
 
 
@@ -163,11 +232,15 @@ def ambiguity_findings(
 ) -> list[Finding]:
     """lint's `ambiguous-capabilities`: per channel, the capability pairs `confusions` finds, with evidence."""
     findings = []
-    for resolution in safe_resolutions(design) if resolutions is None else resolutions:
-        if len({w.provided.name for w in resolution.wires}) < 2:
-            continue
+    chosen = [
+        r
+        for r in (safe_resolutions(design) if resolutions is None else resolutions)
+        if len({w.provided.name for w in r.wires}) >= 2  # one capability cannot be confused with another
+    ]
+    tables = [table_for_resolution(resolution, design.routing) for resolution in chosen]
+    for resolution, confused in zip(chosen, confusions_of(tables, method=method), strict=True):
         agents = {w.agent.name: w.agent for w in resolution.wires}
-        for found in confusions(table_for_resolution(resolution, design.routing), method=method):
+        for found in confused:
             (agent_a, cap_a), (agent_b, cap_b) = found.first, found.second
             objects = (
                 channel_node(resolution.channel),

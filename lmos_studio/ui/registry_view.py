@@ -17,6 +17,7 @@ from lmos_studio.registry.sources import (
     Found,
     SearchOutcome,
     SourceSpec,
+    agent_for_design,
     capabilities_table,
     detail_fields,
     facet_options,
@@ -104,8 +105,13 @@ def facet_filters(outcome: SearchOutcome, text: str) -> Query:
 
 
 def agent_detail(found: Found) -> None:
-    """Everything a registry says about one agent, as text."""
+    """Everything a registry says about one agent, as text, and what it lacks as a design's agent (the
+    warnings `lmos-studio import` gives: no capabilities / channels / tenants, versions, each with its fix)."""
+    from lmos_studio.formats.description import warnings_of
+
     st.subheader(plain(found.agent.name))
+    for warning in warnings_of(agent_for_design(found)):
+        st.warning(plain(warning), icon=":material/warning:")
     st.dataframe(detail_fields(found), hide_index=True, width="stretch")
     st.markdown("**Capabilities**")
     st.dataframe(capabilities_table(found), hide_index=True, width="stretch")
@@ -163,7 +169,7 @@ def import_panel() -> None:
             return
         for agent in agents:
             for warning in warnings_of(agent):
-                st.warning(warning, icon=":material/warning:")
+                st.warning(plain(warning), icon=":material/warning:")
         st.dataframe(
             [
                 {

@@ -155,6 +155,7 @@ def tags_and_syntax() -> list[Hostile]:
 def field_budgets() -> list[Hostile]:
     many_examples = json.dumps([f"example {i}" for i in range(5000)])
     caps = "".join(f"    - {{name: cap-{i}, version: 1.0.0}}\n" for i in range(2000))
+    required = "".join(f"    - {{name: cap-{i}, version: '*'}}\n" for i in range(2000))
     return [
         _yaml("huge-description.yaml", agent(description="word " * 400_000), "2 MB agent description"),
         _yaml("many-examples.yaml", agent(examples=many_examples), "5 000 examples"),
@@ -165,6 +166,16 @@ def field_budgets() -> list[Hostile]:
             "2 000 caps",
         ),
         _json("huge-td-description.json", json.dumps(td(description="word " * 400_000)), "2 MB TD description"),
+        _yaml(
+            "many-requirements.yaml",
+            CHANNEL.format(range="*").split("  requiredCapabilities:")[0] + "  requiredCapabilities:\n" + required,
+            "channel requiring 2 000 capabilities",
+        ),
+        _yaml(
+            "long-channel-label.yaml",
+            CHANNEL.format(range="*").replace("tenant: acme", "tenant: " + "a" * 5000),
+            "5 000-character label",
+        ),
     ]
 
 

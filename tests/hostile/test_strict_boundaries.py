@@ -19,6 +19,7 @@ from lmos_studio.markdown import escape
 from lmos_studio.redact import redact_text, redact_url
 from lmos_studio.registry.server import dumps_safe, is_loopback
 from lmos_studio.routing.regression import TestOutcome, junit_xml
+from tests.hostile.hostile_corpus import CHANNEL
 from tests.registry_helpers import make_td, registry_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,58 @@ def test_field_budgets_name_the_field() -> None:
     td["lmos:capabilities"] = [{"name": "cap", "version": "1.0.0", "examples": ["x"] * 500}]
     with pytest.raises(DesignFileError, match=r"capabilities\[0\]\.examples: .*500 examples, more than 200"):
         read_descriptions(json.dumps(td), source="many.json")
+
+
+def test_channel_budgets_name_the_field() -> None:
+    from lmos_studio.formats.design_file import design_from_text
+
+    channel = CHANNEL.format(range="*")
+    many = channel.split("  requiredCapabilities:")[0] + "  requiredCapabilities:\n"
+    many += "".join(f"    - {{name: cap-{i}, version: '*'}}\n" for i in range(501))
+    with pytest.raises(DesignFileError, match=r"spec\.requiredCapabilities: channel 'acme-web-stable': 501 required"):
+        design_from_text(many, path="many.yaml")
+    long_label = channel.replace("tenant: acme", "tenant: " + "a" * 300)
+    with pytest.raises(DesignFileError, match=r"metadata\.labels\.tenant: channel 'acme-web-stable': a label") as err:
+        design_from_text(long_label, path="label.yaml")
+    assert err.value.path == "label.yaml" and err.value.line == 1
+    long_range = channel.replace('version: "*"', "version: '>=" + "1" * 300 + "'")
+    with pytest.raises(DesignFileError, match=r"requiredCapabilities\[0\]\.version: .*a required capability version"):
+        design_from_text(long_range, path="range.yaml")
+    assert design_from_text(channel, path="ok.yaml").design.channels  # within every budget
+
+
+def test_kubeconfig_is_read_by_the_hardened_reader(tmp_path: Path) -> None:
+    from lmos_studio.errors import ConfigError
+    from lmos_studio.registry.kubeconfig import MAX_KUBECONFIG_BYTES, kubeconfig_contexts, load_kubeconfig
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    cases = {
+        "bomb": (bomb, "alias"),
+        "deep": ("contexts: " + "[" * 300 + "]" * 300 + "\n", "nesting deeper"),
+        "tagged": ("contexts: !!python/object:os.system [ls]\n", "unsupported tag"),
+        "nan": ("clusters: [{name: c, cluster: {server: .nan}}]\n", "not a finite number"),
+        "big": ("# " + "x" * MAX_KUBECONFIG_BYTES + "\n", "more than the 4 MiB limit"),
+        "two": ("a: 1\n---\nb: 2\n", "not a kubeconfig"),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        for read in (kubeconfig_contexts, load_kubeconfig):
+            with pytest.raises(ConfigError, match=expected) as err:
+                read(path)
+            assert str(path) in str(err.value), err.value
+    certificate = tmp_path / "ca.pem"
+    certificate.write_bytes(b"x" * (2 * 2**20))
+    config = tmp_path / "config"
+    config.write_text(
+        "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+        f"clusters: [{{name: k, cluster: {{server: 'https://k', certificate-authority: {certificate}}}}}]\n"
+    )
+    assert kubeconfig_contexts(config) == ["c"]
+    with pytest.raises(ConfigError, match="larger than 1 MiB"):
+        load_kubeconfig(config)
 
 
 def test_stored_documents_can_always_be_served() -> None:
