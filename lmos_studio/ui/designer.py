@@ -6,6 +6,7 @@ widget keys include the design digest, so after an edit, undo or reload they sho
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from collections.abc import Callable
@@ -45,6 +46,7 @@ NEW_GROUP = "+ new group"  # plain text: an emoji shows as a box without an emoj
 PENDING = "pending_"
 FINDINGS_SHOWN = 500  # lint rows sent at most; above this a search field finds the others
 FINDINGS_SEARCH = "designer_findings_search"
+CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguity check runs from then on
 
 
 def _apply(change: Design | None) -> None:
@@ -178,11 +180,25 @@ def _follow_select_boxes(agent: str, edge: str) -> None:
         st.session_state[canvas.SELECTION] = {"id": "", "kind": ""}
 
 
+def _check_ambiguity() -> None:
+    st.session_state[CHECK_AMBIGUITY] = True
+
+
 def findings(design: Design) -> Finding | None:
     """Lint findings as a table; the selected row's objects are highlighted on the graph."""
-    found = resources.lint_findings(design)
-    errors = resources.lint_error_count(design)
+    at_hand = resources.lint_complete_at_hand(design)
+    ambiguity = at_hand or bool(st.session_state.get(CHECK_AMBIGUITY))
+    with st.spinner("Checking routing ambiguity…") if not at_hand and ambiguity else contextlib.nullcontext():
+        found = resources.designer_findings(design, ambiguity=ambiguity)
+    errors = resources.lint_error_count(design, ambiguity)
     st.markdown(f"**Lint** · {errors} errors · {len(found) - errors} warnings/info")
+    if not ambiguity:
+        note, ask = st.columns([3, 1], vertical_alignment="center")
+        note.caption(
+            f"Routing ambiguity not checked yet: with {len(design.agents)} agents it embeds every capability "
+            "text (seconds). The other findings are complete."
+        )
+        ask.button("Check routing ambiguity", key=f"{CHECK_AMBIGUITY}_button", on_click=_check_ambiguity)
     if not found:
         st.success("No findings.")
         return None
@@ -194,7 +210,7 @@ def findings(design: Design) -> Finding | None:
             placeholder="code, agent, channel, capability…",
             help=f"The table lists at most {FINDINGS_SHOWN} findings (errors first); type to find others.",
         )
-    shown, matched, rows_table = resources.finding_view(design, query, FINDINGS_SHOWN)
+    shown, matched, rows_table = resources.finding_view(design, query, FINDINGS_SHOWN, ambiguity)
     if len(shown) < len(found):
         st.caption(f"{len(shown)} of {matched} matching findings shown ({len(found)} in all); search to narrow.")
     tag = hashlib.sha256(query.strip().lower().encode()).hexdigest()[:8]
@@ -205,7 +221,7 @@ def findings(design: Design) -> Finding | None:
         height=260,
         on_select="rerun",
         selection_mode="single-row",
-        key=f"designer_findings_{design.digest()}_{tag}",
+        key=f"designer_findings_{design.digest()}_{tag}_{int(ambiguity)}",
         column_order=("severity", "code", "message", "fix", "objects"),
     )
     rows = event.selection.rows if event is not None else []

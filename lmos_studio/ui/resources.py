@@ -327,7 +327,34 @@ def ambiguity_findings(design: Design) -> list[Finding]:
     trust edges, groups and positions."""
     from lmos_studio.routing.confusion import ambiguity_findings
 
-    return ambiguity_findings(design, safe_resolutions(design))
+    found = ambiguity_findings(design, safe_resolutions(design))
+    with _PART_LOCK:
+        _AMBIGUITY_DONE[routing_key(design)] = None
+        while len(_AMBIGUITY_DONE) > 16:
+            _AMBIGUITY_DONE.pop(next(iter(_AMBIGUITY_DONE)))
+    return found
+
+
+AMBIGUITY_AUTO_AGENTS = 2000  # above this many agents the Designer checks routing ambiguity when asked
+_AMBIGUITY_DONE: dict[str, None] = {}  # routing keys whose ambiguity findings this process has computed
+
+
+def _lint_disk_key(design: Design) -> str | None:
+    return design_cache.derived_key(design.digest(), "lint") if is_read_from_disk(design) else None
+
+
+def lint_complete_at_hand(design: Design) -> bool:
+    """Whether the whole lint (routing ambiguity included) costs little now: a small design, ambiguity already
+    checked in this process for these agents, channels and routing settings, or the lint kept on disk. Above
+    `AMBIGUITY_AUTO_AGENTS` agents the confusion check embeds every capability text (seconds of CPU at
+    10 000 agents): the Designer shows the other findings first and checks ambiguity when asked."""
+    if len(design.agents) <= AMBIGUITY_AUTO_AGENTS:
+        return True
+    with _PART_LOCK:
+        if routing_key(design) in _AMBIGUITY_DONE:
+            return True
+    key = _lint_disk_key(design)
+    return key is not None and design_cache.derived_cache("lint").path(key).exists()
 
 
 _TRUST_LINT: dict[str, dict[TrustEdge, list[Finding]]] = {}  # refs key → trust edge → its findings
@@ -369,7 +396,7 @@ def lint_findings(design: Design) -> list[Finding]:
     from lmos_studio.lint import Finding, lint_design
 
     cache = design_cache.derived_cache("lint", frozenset({Finding}))
-    key = design_cache.derived_key(design.digest(), "lint") if is_read_from_disk(design) else None
+    key = _lint_disk_key(design)
     found = cache.get(key) if key else None
     if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
         return found
@@ -382,9 +409,23 @@ def lint_findings(design: Design) -> list[Finding]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
-def lint_error_count(design: Design) -> int:
-    """How many of `lint_findings(design)` are errors."""
-    return sum(f.severity == "error" for f in lint_findings(design))
+def lint_findings_without_ambiguity(design: Design) -> list[Finding]:
+    """Lint of the design but for `ambiguous-capabilities` (the routing confusion check): what the Designer
+    shows of a large design until ambiguity is checked. Read only."""
+    from lmos_studio.lint import lint_design
+
+    return lint_design(design, resolutions=safe_resolutions(design), trust=_trust_lint(design))
+
+
+def designer_findings(design: Design, *, ambiguity: bool) -> list[Finding]:
+    """The whole lint (`ambiguity`) or all of it but the routing ambiguity check."""
+    return lint_findings(design) if ambiguity else lint_findings_without_ambiguity(design)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+def lint_error_count(design: Design, ambiguity: bool = True) -> int:
+    """How many of `designer_findings(design, ambiguity=ambiguity)` are errors."""
+    return sum(f.severity == "error" for f in designer_findings(design, ambiguity=ambiguity))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -404,12 +445,15 @@ def finding_table(design: Design) -> pa.Table:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
-def finding_view(design: Design, query: str, limit: int) -> tuple[tuple[int, ...], int, pa.Table]:
+def finding_view(
+    design: Design, query: str, limit: int, ambiguity: bool = True
+) -> tuple[tuple[int, ...], int, pa.Table]:
     """The findings whose row contains `query` (case-insensitive), at most `limit` of them: their indices in
-    `lint_findings(design)`, how many matched in all, and their table (a rerun re-sends only these rows)."""
+    `designer_findings(design, ambiguity=ambiguity)`, how many matched in all, and their table (a rerun
+    re-sends only these rows)."""
     from lmos_studio.lint import finding_rows
 
-    rows = finding_rows(lint_findings(design))
+    rows = finding_rows(designer_findings(design, ambiguity=ambiguity))
     needle = query.strip().lower()
     matched = [i for i, row in enumerate(rows) if not needle or needle in " ".join(row.values()).lower()]
     shown = tuple(matched[:limit])
