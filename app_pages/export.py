@@ -17,39 +17,67 @@ opts[2].toggle("Registry", key=ui.REGISTRY, help="The registry on PostgreSQL: 2 
 opts[3].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
 opts[4].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
 try:
-    out = ui.export(design)
-    views = out.views
+    plan = ui.plan(design)
 except LmosStudioError as exc:
     st.error("Validation failed: this design cannot be exported yet (nothing was written).")
     widgets.show_error(exc)
     st.stop()
 
-st.success(views.summary, icon=":material/verified:")
-if out.notes:
-    with st.expander(f"{len(out.notes)} notes"):
-        st.code("\n".join(out.notes), language=None)
-st.download_button(
-    "Download zip",
-    data=out.archive,
-    file_name=f"{design.name}-manifests.zip",
-    mime="application/zip",
-    type="primary",
-    on_click=ui.remember_export,
-    args=(design,),
-    icon=":material/download:",
-)
+st.success(plan.summary, icon=":material/verified:")
+st.caption(" · ".join(f"**{n}** {kind}" for kind, n in plan.kinds.items()) + f" · {len(plan.paths)} files")
+if plan.notes:
+    with st.expander(f"{len(plan.notes)} notes"):
+        st.code("\n".join(plan.notes), language=None)
+out = None
+if ui.built(design, plan):
+    try:
+        out = ui.export(design)
+    except LmosStudioError as exc:
+        st.error("This design cannot be exported yet (nothing was written).")
+        widgets.show_error(exc)
+        st.stop()
+    st.download_button(
+        "Download zip",
+        data=out.archive,
+        file_name=f"{design.name}-manifests.zip",
+        mime="application/zip",
+        type="primary",
+        on_click=ui.remember_export,
+        args=(design,),
+        icon=":material/download:",
+    )
+else:
+    st.button(
+        f"Build the {len(plan.paths)} files",
+        type="primary",
+        on_click=ui.ask_build,
+        args=(design,),
+        icon=":material/build:",
+        help="Renders every file as YAML and zips them (seconds for a large design); then download the zip.",
+    )
 files_tab, valid_tab, policy_tab, diff_tab = st.tabs(["Files", "Validation", "Trust → policy", "Diff"])
 with files_tab:
-    tree, preview = st.columns([1, 2])
-    tree.code(views.file_tree, language=None)
-    chosen = preview.selectbox("File", views.files, key=ui.PREVIEW_FILE)
-    preview.code(out.files[chosen].decode("utf-8"), language="yaml", line_numbers=True)
+    query = st.text_input("Search files", key=ui.FILE_SEARCH, placeholder="agents/, a namespace, a name…")
+    listed, matched, listed_tree = ui.listed_files(plan, query)
+    if len(listed) < matched:
+        st.caption(f"{len(listed)} of {matched} matching files listed ({len(plan.paths)} in all); search to narrow.")
+    tree, shown = st.columns([1, 2])
+    tree.code(listed_tree, language=None)
+    chosen = shown.selectbox(
+        "File",
+        listed,
+        index=0 if out is not None else None,
+        key=ui.PREVIEW_FILE,
+        placeholder="Choose a file to preview",
+    )
+    if chosen:
+        shown.code(ui.preview(design, chosen, out), language="yaml", line_numbers=True)
 with valid_tab:
-    st.dataframe(views.validation, hide_index=True, width="stretch")
+    st.dataframe(plan.validation, hide_index=True, width="stretch")
 with policy_tab:
-    for column, (status, count) in zip(st.columns(3), views.policy_counts.items(), strict=True):
+    for column, (status, count) in zip(st.columns(3), plan.policy_counts.items(), strict=True):
         column.metric(status, count)
-    st.dataframe(views.policy, hide_index=True, width="stretch")
+    st.dataframe(plan.policy, hide_index=True, width="stretch")
 with diff_tab:
     st.radio("Compare the open design with", [ui.LAST_EXPORT_LABEL, ui.UPLOAD_LABEL], key=ui.COMPARE, horizontal=True)
     if st.session_state.get(ui.COMPARE) == ui.UPLOAD_LABEL:

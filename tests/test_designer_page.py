@@ -130,3 +130,39 @@ def test_highlight_from_another_page(faulty: Path) -> None:
     assert by_label(app.selectbox, "Agent").value == "default/lonely-agent"
     by_label(app.selectbox, "Agent").select("(none)").run()
     assert any("from another page" in c.value for c in app.caption)
+
+
+def test_a_large_design_checks_routing_ambiguity_when_asked(
+    faulty: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Above `AMBIGUITY_AUTO_AGENTS` the first render lints without the confusion check (seconds at 10 000
+    agents) and says so; the button runs it."""
+    import streamlit as st
+
+    from lmos_studio.config import get_settings
+    from lmos_studio.routing import confusion
+    from lmos_studio.ui import resources
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(resources, "AMBIGUITY_AUTO_AGENTS", 0)
+    monkeypatch.setattr(resources, "_AMBIGUITY_DONE", {})
+    calls: list[int] = []
+    real = confusion.ambiguity_findings
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(confusion, "ambiguity_findings", counted)
+    app = open_page(faulty)
+    assert calls == []
+    assert any("Routing ambiguity not checked yet" in c.value for c in app.caption)
+    assert any("errors" in m.value for m in app.markdown)  # the other findings are shown
+    by_label(app.button, "Check routing ambiguity").click().run()
+    assert not app.exception, app.exception
+    assert calls == [1]
+    assert not any("Routing ambiguity not checked yet" in c.value for c in app.caption)
+    app.run()  # kept: no second check
+    assert calls == [1]

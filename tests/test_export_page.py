@@ -99,3 +99,32 @@ def test_bundle_summaries_are_plain_library_results() -> None:
     counts = bundle.policy_counts()
     assert list(counts) == ["enforced", "partial", "not-enforced"] and counts["partial"] == 4
     assert sum(counts.values()) == len(bundle.policy.rows)
+
+
+def test_a_large_export_opens_without_rendering_its_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above `AUTO_BUILD_FILES` the first render shows what the export holds (kinds, validation, policy
+    counts, the file list) without rendering YAML; a preview renders one file; the button builds the zip."""
+    import streamlit as st
+
+    from lmos_studio.export import kustomize
+    from lmos_studio.ui import export as ui
+
+    st.cache_resource.clear()
+    monkeypatch.setattr(ui, "AUTO_BUILD_FILES", 3)
+    real_render = kustomize.render
+    monkeypatch.setattr(kustomize, "render", lambda *a, **k: pytest.fail("rendered the bundle on first render"))
+    at = _export_page()
+    assert at.success[0].value.startswith("All ")
+    assert any("**9** Agent" in c.value for c in at.caption)
+    assert at.selectbox[0].value is None and "agents/default/billing-agent-stable.yaml" in at.selectbox[0].options
+    assert [m.label for m in at.metric] == ["enforced", "partial", "not-enforced"]
+    build = next(b for b in at.button if b.label.startswith("Build the "))
+    at.selectbox[0].select("agents/default/billing-agent-stable.yaml").run()
+    assert not at.exception, at.exception
+    assert "name: billing-agent-stable" in at.code[-1].value
+    monkeypatch.setattr(kustomize, "render", real_render)
+    build = next(b for b in at.button if b.label.startswith("Build the "))
+    build.click().run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.label.startswith("Build the ")]
+    assert at.selectbox[0].value == "agents/default/billing-agent-stable.yaml"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmos_studio.config import get_settings
-from lmos_studio.export.bundle import ExportOptions
+from lmos_studio.export.bundle import ExportOptions, file_tree
 from lmos_studio.export.importer import import_upload
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
@@ -20,6 +20,10 @@ REGISTRY = "export_with_registry"
 NAMESPACE = "export_namespace"
 LMOS_NAMESPACE = "export_lmos_namespace"
 PREVIEW_FILE = "export_preview_file"
+FILE_SEARCH = "export_file_search"
+BUILT = "export_built"  # (digest, options) whose files the user asked to build
+AUTO_BUILD_FILES = 500  # an export of at most this many files is built with the page (well under a second)
+FILES_LISTED = 200  # the file tree and the preview's choices list at most this many (search finds others)
 COMPARE = "export_compare_with"
 COMPARE_UPLOAD = "export_compare_upload"
 LAST_EXPORT = "export_last_design"  # the design as it was when the zip was last downloaded (this session)
@@ -40,6 +44,41 @@ def _options() -> ExportOptions:
 def export(design: Design) -> resources.ExportOutput:
     """Notes, files, zip and views of the export for the options chosen on the page (raises ExportError)."""
     return resources.export_output(design, _options())
+
+
+def plan(design: Design) -> resources.ExportPlan:
+    """What the export will hold for the options chosen on the page, no file rendered (raises ExportError)."""
+    return resources.export_plan(design, _options())
+
+
+def _build_key(design: Design) -> str:
+    return design.digest() + repr(_options())
+
+
+def built(design: Design, plan: resources.ExportPlan) -> bool:
+    """Whether the page builds the files now: a small export always, a large one once the user asked."""
+    return len(plan.paths) <= AUTO_BUILD_FILES or st.session_state.get(BUILT) == _build_key(design)
+
+
+def ask_build(design: Design) -> None:
+    """Button callback: build the files of the export as it stands."""
+    st.session_state[BUILT] = _build_key(design)
+
+
+def listed_files(plan: resources.ExportPlan, query: str) -> tuple[list[str], int, str]:
+    """The files whose path contains `query` (case-insensitive): the first `FILES_LISTED`, how many matched,
+    and the listed ones as a tree."""
+    needle = query.strip().lower()
+    matched = [p for p in plan.paths if needle in p.lower()] if needle else list(plan.paths)
+    listed = matched[:FILES_LISTED]
+    return listed, len(matched), file_tree(listed)
+
+
+def preview(design: Design, path: str, out: resources.ExportOutput | None) -> str:
+    """One file's text: from the built files, else that one document rendered."""
+    if out is not None:
+        return out.files[path].decode("utf-8")
+    return resources.export_file(design, _options(), path).decode("utf-8")
 
 
 def remember_export(design: Design) -> None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # feature modules are imported where they are used: the app f
     import networkx as nx
     import pyarrow as pa  # type: ignore[import-untyped]
 
-    from lmos_studio.export.bundle import ExportOptions
+    from lmos_studio.export.bundle import Bundle, ExportOptions
     from lmos_studio.graph import GraphFilter, Highlight, Position
     from lmos_studio.lint import Finding
     from lmos_studio.registry.sources import SearchOutcome, SourceSpec
@@ -328,8 +328,9 @@ def ambiguity_findings(design: Design) -> list[Finding]:
     from lmos_studio.routing.confusion import ambiguity_findings
 
     found = ambiguity_findings(design, safe_resolutions(design))
+    key = routing_key(design)
     with _PART_LOCK:
-        _AMBIGUITY_DONE[routing_key(design)] = None
+        _AMBIGUITY_DONE[key] = None
         while len(_AMBIGUITY_DONE) > 16:
             _AMBIGUITY_DONE.pop(next(iter(_AMBIGUITY_DONE)))
     return found
@@ -350,8 +351,9 @@ def lint_complete_at_hand(design: Design) -> bool:
     10 000 agents): the Designer shows the other findings first and checks ambiguity when asked."""
     if len(design.agents) <= AMBIGUITY_AUTO_AGENTS:
         return True
+    routing = routing_key(design)
     with _PART_LOCK:
-        if routing_key(design) in _AMBIGUITY_DONE:
+        if routing in _AMBIGUITY_DONE:
             return True
     key = _lint_disk_key(design)
     return key is not None and design_cache.derived_cache("lint").path(key).exists()
@@ -531,6 +533,81 @@ class ExportOutput:
     views: ExportViews
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export will hold, without rendering a file: notes, validation, documents per kind, the file
+    paths and the trust → policy report (the Export page's first render shows this; files are built on demand)."""
+
+    notes: tuple[str, ...]
+    summary: str
+    kinds: dict[str, int]
+    paths: tuple[str, ...]
+    validation: pa.Table
+    policy_counts: dict[str, int]
+    policy: pa.Table
+
+
+_PLAN_FIELDS = ("notes", "summary", "kinds", "paths", "validation", "policy_counts", "policy")
+
+
+@st.cache_resource(show_spinner="Building and validating manifests…", max_entries=2, hash_funcs=_BY_DIGEST)
+def export_bundle(design: Design, options: ExportOptions) -> Bundle:
+    """The validated bundle (documents, not yet YAML; raises ExportError). Read only; in memory only."""
+    from lmos_studio.export.bundle import export_design
+
+    return export_design(design, options)
+
+
+@st.cache_resource(show_spinner="Validating manifests…", max_entries=8, hash_funcs=_BY_DIGEST)
+def export_plan(design: Design, options: ExportOptions) -> ExportPlan:
+    """What the export of a design will hold (raises ExportError like `export_design`), from the bundle's
+    documents: no YAML is rendered. Kept on disk by digest and options for designs read from disk."""
+    cache = design_cache.derived_cache("export")
+    options_key = json.dumps(asdict(options), sort_keys=True)
+    key = design_cache.derived_key(design.digest(), "plan", options_key) if is_read_from_disk(design) else None
+    found = cache.get(key) if key else None
+    if not (isinstance(found, dict) and set(found) == set(_PLAN_FIELDS)):
+        bundle = export_bundle(design, options)
+        kinds: dict[str, int] = {}
+        for manifest in bundle.manifests:
+            kind = str(manifest.document.get("kind"))
+            kinds[kind] = kinds.get(kind, 0) + 1
+        found = {
+            "notes": list(bundle.notes),
+            "summary": bundle.validation_summary(),
+            "kinds": dict(sorted(kinds.items())),
+            "paths": sorted([*(m.path for m in bundle.manifests), "kustomization.yaml"]),
+            "validation": list(bundle.validation.rows),
+            "policy_counts": bundle.policy_counts(),
+            "policy": bundle.policy.to_rows(),
+        }
+        if key and not design_cache.design_may_hold_secret(design):
+            cache.put(key, found)
+    return ExportPlan(
+        notes=tuple(found["notes"]),
+        summary=found["summary"],
+        kinds=found["kinds"],
+        paths=tuple(found["paths"]),
+        validation=table(found["validation"]),
+        policy_counts=found["policy_counts"],
+        policy=table(found["policy"]),
+    )
+
+
+def export_file(design: Design, options: ExportOptions, path: str) -> bytes:
+    """One file of the export as `render` writes it (the preview: one document dumped, not the bundle)."""
+    from lmos_studio.export import kustomize
+    from lmos_studio.formats.yamlio import dump_documents
+
+    bundle = export_bundle(design, options)
+    if path == "kustomization.yaml":
+        data = kustomize.kustomization(bundle).encode("utf-8")
+    else:
+        data = next(dump_documents([m.document]) for m in bundle.manifests if m.path == path).encode("utf-8")
+    kustomize.refuse_secrets({path: data})
+    return data
+
+
 @st.cache_resource(
     show_spinner="Building and validating manifests…", max_entries=8, hash_funcs={Design: lambda d: d.digest()}
 )
@@ -558,9 +635,9 @@ _EXPORT_FIELDS = ("notes", "files", "archive", "summary", "file_tree", "validati
 
 def _build_export(design: Design, options: ExportOptions) -> dict[str, Any]:
     from lmos_studio.export import kustomize
-    from lmos_studio.export.bundle import export_design, file_tree
+    from lmos_studio.export.bundle import file_tree
 
-    bundle = export_design(design, options)
+    bundle = export_bundle(design, options)  # the Export page has built it for its plan
     files = kustomize.render(bundle)
     return {
         "notes": list(bundle.notes),
