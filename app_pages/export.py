@@ -28,50 +28,10 @@ st.caption(" · ".join(f"**{n}** {kind}" for kind, n in plan.kinds.items()) + f"
 if plan.notes:
     with st.expander(f"{len(plan.notes)} notes"):
         st.code("\n".join(plan.notes), language=None)
-out = None
-if ui.built(design, plan):
-    try:
-        out = ui.export(design)
-    except LmosStudioError as exc:
-        st.error("This design cannot be exported yet (nothing was written).")
-        widgets.show_error(exc)
-        st.stop()
-    st.download_button(
-        "Download zip",
-        data=out.archive,
-        file_name=f"{design.name}-manifests.zip",
-        mime="application/zip",
-        type="primary",
-        on_click=ui.remember_export,
-        args=(design,),
-        icon=":material/download:",
-    )
-else:
-    st.button(
-        f"Build the {len(plan.paths)} files",
-        type="primary",
-        on_click=ui.ask_build,
-        args=(design,),
-        icon=":material/build:",
-        help="Renders every file as YAML and zips them (seconds for a large design); then download the zip.",
-    )
+out = ui.bundle_actions(design, plan)
 files_tab, valid_tab, policy_tab, diff_tab = st.tabs(["Files", "Validation", "Trust → policy", "Diff"])
 with files_tab:
-    query = st.text_input("Search files", key=ui.FILE_SEARCH, placeholder="agents/, a namespace, a name…")
-    listed, matched, listed_tree = ui.listed_files(plan, query)
-    if len(listed) < matched:
-        st.caption(f"{len(listed)} of {matched} matching files listed ({len(plan.paths)} in all); search to narrow.")
-    tree, shown = st.columns([1, 2])
-    tree.code(listed_tree, language=None)
-    chosen = shown.selectbox(
-        "File",
-        listed,
-        index=0 if out is not None else None,
-        key=ui.PREVIEW_FILE,
-        placeholder="Choose a file to preview",
-    )
-    if chosen:
-        shown.code(ui.preview(design, chosen, out), language="yaml", line_numbers=True)
+    ui.files(design, plan, out)
 with valid_tab:
     st.dataframe(plan.validation, hide_index=True, width="stretch")
 with policy_tab:

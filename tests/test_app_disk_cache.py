@@ -40,9 +40,7 @@ def test_a_new_process_renders_from_the_disk_cache(tmp_path: Path, monkeypatch: 
     folder = tmp_path / "data" / "design-cache"
     assert len(list(folder.glob("*.entry"))) == 1
     assert len(list((folder / "lint").glob("*.entry"))) == 1
-    assert (
-        len(list((folder / "export").glob("*.entry"))) == 2
-    )  # what the export holds, and its files (small: built at once)
+    assert len(list((folder / "export").glob("*.entry"))) == 2  # the plan and the files (small: built)
 
     st.cache_resource.clear()  # what a new process starts with
     st.cache_data.clear()

@@ -8,11 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lmos_studio.config import get_settings
+from lmos_studio.errors import LmosStudioError
 from lmos_studio.export.bundle import ExportOptions, file_tree
 from lmos_studio.export.importer import import_upload
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
-from lmos_studio.ui import resources
+from lmos_studio.ui import resources, widgets
 
 WORKLOADS = "export_with_workloads"
 ISTIO = "export_with_istio"
@@ -99,3 +100,54 @@ def compare_target() -> Design | None:
 
 def diff(old: Design, new: Design) -> DesignDiff:
     return diff_designs(old, new)
+
+
+def bundle_actions(design: Design, plan: resources.ExportPlan) -> resources.ExportOutput | None:
+    """The zip's download button once the files are built, else the button that builds them (a large export);
+    the built export, or None."""
+    if not built(design, plan):
+        st.button(
+            f"Build the {len(plan.paths)} files",
+            type="primary",
+            on_click=ask_build,
+            args=(design,),
+            icon=":material/build:",
+            help="Renders every file as YAML and zips them (seconds for a large design); then download the zip.",
+        )
+        return None
+    try:
+        out = export(design)
+    except LmosStudioError as exc:
+        st.error("This design cannot be exported yet (nothing was written).")
+        widgets.show_error(exc)
+        st.stop()
+    st.download_button(
+        "Download zip",
+        data=out.archive,
+        file_name=f"{design.name}-manifests.zip",
+        mime="application/zip",
+        type="primary",
+        on_click=remember_export,
+        args=(design,),
+        icon=":material/download:",
+    )
+    return out
+
+
+def files(design: Design, plan: resources.ExportPlan, out: resources.ExportOutput | None) -> None:
+    """The Files tab: a search, the tree of the listed files and a preview of the chosen one."""
+    query = st.text_input("Search files", key=FILE_SEARCH, placeholder="agents/, a namespace, a name…")
+    listed, matched, listed_tree = listed_files(plan, query)
+    if len(listed) < matched:
+        st.caption(f"{len(listed)} of {matched} matching files listed ({len(plan.paths)} in all); search to narrow.")
+    tree, shown = st.columns([1, 2])
+    tree.code(listed_tree, language=None)
+    chosen = shown.selectbox(
+        "File",
+        listed,
+        index=0 if out is not None else None,
+        key=PREVIEW_FILE,
+        placeholder="Choose a file to preview",
+    )
+    if chosen:
+        shown.code(preview(design, chosen, out), language="yaml", line_numbers=True)

@@ -82,6 +82,25 @@ def is_read_from_disk(design: Design) -> bool:
         return design.digest() in _READ_DIGESTS
 
 
+_SECRET_SCAN: dict[str, bool] = {}  # digest → whether the design may hold a secret (a scan of 10 000 agents
+# costs ~0.4 s: lint, the export plan and the export's files ask it once per design, not once each)
+
+
+def _may_hold_secret(design: Design) -> bool:
+    """`design_cache.design_may_hold_secret`, once per design digest (derived results of a design that may hold
+    a secret are not written to disk)."""
+    digest = design.digest()
+    with _READ_LOCK:
+        known = _SECRET_SCAN.get(digest)
+    if known is None:
+        known = design_cache.design_may_hold_secret(design)
+        with _READ_LOCK:
+            _SECRET_SCAN[digest] = known
+            while len(_SECRET_SCAN) > 16:
+                _SECRET_SCAN.pop(next(iter(_SECRET_SCAN)))
+    return known
+
+
 # --- keys on the parts of a design a result depends on --------------------------------------------------
 # An edit replaces one part of the design (a trust edge, a position, a group) and keeps the other parts' tuples:
 # results that depend only on agents and channels (resolution, routing ambiguity) stay cached across such edits.
@@ -405,7 +424,7 @@ def lint_findings(design: Design) -> list[Finding]:
     findings = lint_design(
         design, resolutions=safe_resolutions(design), extra=ambiguity_findings(design), trust=_trust_lint(design)
     )
-    if key and not design_cache.design_may_hold_secret(design):
+    if key and not _may_hold_secret(design):
         cache.put(key, findings)
     return findings
 
@@ -413,10 +432,18 @@ def lint_findings(design: Design) -> list[Finding]:
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def lint_findings_without_ambiguity(design: Design) -> list[Finding]:
     """Lint of the design but for `ambiguous-capabilities` (the routing confusion check): what the Designer
-    shows of a large design until ambiguity is checked. Read only."""
-    from lmos_studio.lint import lint_design
+    shows of a large design until ambiguity is checked. Read only. Kept on disk like `lint_findings`."""
+    from lmos_studio.lint import Finding, lint_design
 
-    return lint_design(design, resolutions=safe_resolutions(design), trust=_trust_lint(design))
+    cache = design_cache.derived_cache("lint", frozenset({Finding}))
+    key = design_cache.derived_key(design.digest(), "lint-base") if is_read_from_disk(design) else None
+    found = cache.get(key) if key else None
+    if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
+        return found
+    findings = lint_design(design, resolutions=safe_resolutions(design), trust=_trust_lint(design))
+    if key and not _may_hold_secret(design):
+        cache.put(key, findings)
+    return findings
 
 
 def designer_findings(design: Design, *, ambiguity: bool) -> list[Finding]:
@@ -581,7 +608,7 @@ def export_plan(design: Design, options: ExportOptions) -> ExportPlan:
             "policy_counts": bundle.policy_counts(),
             "policy": bundle.policy.to_rows(),
         }
-        if key and not design_cache.design_may_hold_secret(design):
+        if key and not _may_hold_secret(design):
             cache.put(key, found)
     return ExportPlan(
         notes=tuple(found["notes"]),
@@ -625,7 +652,7 @@ def export_output(design: Design, options: ExportOptions) -> ExportOutput:
         kustomize.refuse_secrets(found["files"])  # the configured secrets may have changed since
         return _export_output(found)
     built = _build_export(design, options)
-    if key and not design_cache.design_may_hold_secret(design):
+    if key and not _may_hold_secret(design):
         cache.put(key, built)
     return _export_output(built)
 
