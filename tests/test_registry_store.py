@@ -4,7 +4,9 @@ search and facets, concurrency."""
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,7 +191,10 @@ def _writer(path: str, prefix: str, count: int) -> None:
     store.close()
 
 
-def test_concurrent_threads_and_processes(target: str) -> None:
+def test_concurrent_threads_and_processes(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # spawned children re-run the parent's __main__ by path; in a worker that ran a page with AppTest that can be
+    # a page script: give them a bare __main__ (the writer is found by its module, tests.test_registry_store)
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     open_store(target, seed=False).close()
     threads = [threading.Thread(target=_writer, args=(target, f"t{n}", 40)) for n in range(3)]
     ctx = multiprocessing.get_context("spawn")

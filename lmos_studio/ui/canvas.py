@@ -116,16 +116,19 @@ _RENDERERS: dict[str, Any] = {}
 def _renderer() -> Any:
     """The component, its JS served as a static file (fetched once per page load and cached by the browser,
     offline: the local server serves it) instead of 470 KB inline on every rerun."""
-    js = _served_asset() or _module()
-    key = js if len(js) < 200 else "inline"
-    if key not in _RENDERERS:
-        _RENDERERS[key] = st.components.v2.component(
-            COMPONENT if key != "inline" else INLINE_COMPONENT,
-            html=(HERE / "canvas.html").read_text(encoding="utf-8"),
-            css=(HERE / "canvas.css").read_text(encoding="utf-8"),
-            js=js,
-        )
-    return _RENDERERS[key]
+    served = _served_asset()
+    html = (HERE / "canvas.html").read_text(encoding="utf-8")
+    css = (HERE / "canvas.css").read_text(encoding="utf-8")
+    if served is not None and served not in _RENDERERS:
+        try:
+            _RENDERERS[served] = st.components.v2.component(COMPONENT, html=html, css=css, js=served)
+        except StreamlitAPIException:  # no runtime serves the folder (bare mode, a spawned child): send it inline
+            served = None
+    if served is None:
+        if "inline" not in _RENDERERS:
+            _RENDERERS["inline"] = st.components.v2.component(INLINE_COMPONENT, html=html, css=css, js=_module())
+        return _RENDERERS["inline"]
+    return _RENDERERS[served]
 
 
 def show(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
