@@ -16,8 +16,9 @@ from tests.conftest import ROOT, SAMPLES
 PAGE = str(ROOT / "app_pages" / "designer.py")
 
 
-def open_page(design_path: Path) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=60)
+def open_page(design_path: Path, *, page: str = PAGE, timeout: float = 60) -> AppTest:
+    """`page` (the Designer by default) on `design_path`, opened as saved, after its first run."""
+    app = AppTest.from_file(page, default_timeout=timeout)
     hist = History(present=read_design(design_path), origin=str(design_path), saved_path=str(design_path))
     hist.mark_saved()
     app.session_state[state.HISTORY] = hist

@@ -19,6 +19,7 @@ from lmos_studio.synthetic import synthetic_design
 from lmos_studio.trust import add_trust_edge
 from lmos_studio.ui import canvas, resources, state, widgets
 from tests.conftest import ROOT
+from tests.test_designer_page import open_page as open_design_page
 
 DESIGNER = str(ROOT / "app_pages" / "designer.py")
 EVALUATE = str(ROOT / "app_pages" / "evaluate.py")
@@ -38,15 +39,7 @@ def many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def open_page(page: str, design_path: Path) -> AppTest:
-    from lmos_studio.formats.design_file import read_design
-
-    app = AppTest.from_file(page, default_timeout=120)
-    hist = History(present=read_design(design_path), origin=str(design_path), saved_path=str(design_path))
-    hist.mark_saved()
-    app.session_state[state.HISTORY] = hist
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_design_page(design_path, page=page, timeout=120)
 
 
 def test_matching_is_bounded_case_insensitive_and_ordered() -> None:

@@ -8,6 +8,8 @@ the agent, the field and the limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lmos_studio.errors import DesignFileError
 from lmos_studio.model import Agent, Channel
 
@@ -46,12 +48,18 @@ def check_requirement_count(name: str, count: int, *, source: str, line: int | N
         )
 
 
-def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
-    """Refuse an agent any of whose fields passes its budget (`DesignFileError` naming the field)."""
-    where = f"agent {agent.name[:MAX_NAME_CHARS]!r}"
+def _refuser(where: str, source: str, line: int | None) -> Callable[[str, str], DesignFileError]:
+    """The error for one field of one resource over its budget: "<where>: <message>; shorten it"."""
 
     def refuse(field: str, message: str) -> DesignFileError:
         return DesignFileError(f"{where}: {message}; shorten it", path=source, line=line, field=field)
+
+    return refuse
+
+
+def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
+    """Refuse an agent any of whose fields passes its budget (`DesignFileError` naming the field)."""
+    refuse = _refuser(f"agent {agent.name[:MAX_NAME_CHARS]!r}", source, line)
 
     if len(agent.name) > MAX_NAME_CHARS:
         raise refuse("name", f"a name of {len(agent.name)} characters, more than {MAX_NAME_CHARS}")
@@ -82,10 +90,7 @@ def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
 def check_channel(channel: Channel, *, source: str, line: int | None = None) -> None:
     """Refuse a channel any of whose fields passes its budget (`DesignFileError` naming the field): its name,
     labels (resolution matches tenant, channel and subset against every agent) and required capabilities."""
-    where = f"channel {channel.name[:MAX_NAME_CHARS]!r}"
-
-    def refuse(field: str, message: str) -> DesignFileError:
-        return DesignFileError(f"{where}: {message}; shorten it", path=source, line=line, field=field)
+    refuse = _refuser(f"channel {channel.name[:MAX_NAME_CHARS]!r}", source, line)
 
     if len(channel.name) > MAX_NAME_CHARS:
         raise refuse("metadata.name", f"a name of {len(channel.name)} characters, more than {MAX_NAME_CHARS}")
