@@ -128,3 +128,18 @@ def test_a_large_export_opens_without_rendering_its_files(monkeypatch: pytest.Mo
     assert not at.exception, at.exception
     assert not [b for b in at.button if b.label.startswith("Build the ")]
     assert at.selectbox[0].value == "agents/default/billing-agent-stable.yaml"
+
+
+def test_a_preview_holding_a_configured_secret_shows_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from lmos_studio.ui import export as ui
+
+    st.cache_resource.clear()
+    monkeypatch.setattr(ui, "AUTO_BUILD_FILES", 3)
+    monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", "billing-agent-stable")  # a value inside that Agent's file
+    get_settings.cache_clear()
+    at = _export_page()
+    at.selectbox[0].select("agents/default/billing-agent-stable.yaml").run()
+    assert not at.exception, at.exception
+    assert any("configured secret" in e.value for e in at.error)

@@ -150,4 +150,8 @@ def files(design: Design, plan: resources.ExportPlan, out: resources.ExportOutpu
         placeholder="Choose a file to preview",
     )
     if chosen:
-        shown.code(preview(design, chosen, out), language="yaml", line_numbers=True)
+        try:
+            shown.code(preview(design, chosen, out), language="yaml", line_numbers=True)
+        except LmosStudioError as exc:  # the file holds a configured secret's value
+            with shown:
+                widgets.show_error(exc)
