@@ -14,7 +14,7 @@ from typing import Any
 from lmos_studio.errors import VersionError
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
 from lmos_studio.index import AgentIndex
-from lmos_studio.model import Agent, Design
+from lmos_studio.model import Design
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.trust import RefIndex, expand_trust, safe_resolutions
@@ -204,12 +204,6 @@ def _unknown_targets(design: Design, index: RefIndex) -> Iterator[Finding]:
                 )
 
 
-def _shares_tenant(caller: Agent, callee: Agent) -> bool:
-    if not caller.supported_tenants or not callee.supported_tenants:
-        return True  # empty supportedTenants = every tenant
-    return bool(set(caller.supported_tenants) & set(callee.supported_tenants))
-
-
 def _protocol_ok(caller: frozenset[str], callee: frozenset[str], protocol: str) -> bool:
     if not callee:
         return True  # nothing known about the callee's endpoints
@@ -223,12 +217,16 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
     bad_protocol: dict[str, list[str]] = {}
     edges = {}
     protocols = {a.key: frozenset(e.protocol for e in a.endpoints) for a in design.agents}
+    by_key = index.by_key
+    tenants = {key: frozenset(a.supported_tenants) for key, a in by_key.items()}  # empty = every tenant
     for pair in expand_trust(design, index=index):
-        caller, callee = index.by_key[pair.caller], index.by_key[pair.callee]
+        caller_tenants, callee_tenants = tenants[pair.caller], tenants[pair.callee]
         edges[pair.edge.key] = pair.edge
-        if not _shares_tenant(caller, callee):
+        if caller_tenants and callee_tenants and caller_tenants.isdisjoint(callee_tenants):  # share no tenant
+            caller, callee = by_key[pair.caller], by_key[pair.callee]
             bad_tenant.setdefault(pair.edge.key, []).append(f"{caller.name}→{callee.name}")
-        if not _protocol_ok(protocols[caller.key], protocols[callee.key], pair.protocol):
+        if not _protocol_ok(protocols[pair.caller], protocols[pair.callee], pair.protocol):
+            caller, callee = by_key[pair.caller], by_key[pair.callee]
             bad_protocol.setdefault(pair.edge.key, []).append(
                 f"{caller.name} [{', '.join(caller.protocols)}]→{callee.name} [{', '.join(callee.protocols)}]"
             )
