@@ -85,6 +85,17 @@ def invoke(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(["lmos-studio", *args], code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are read once per process (`get_settings` is cached): a test that changes the environment (a
+    configured secret, a data dir) must not hand its settings to the next test in the same worker."""
+    from lmos_studio.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def reference() -> Path:
     assert REFERENCE.is_dir(), f"reference data missing at {REFERENCE}"
