@@ -4,8 +4,8 @@ subprocess, and TD builders.
 `backend` is parametrised over the SQLite and the PostgreSQL store; a test module that uses it imports it
 (`from tests.registry_helpers import backend`). PostgreSQL tests get a fresh schema in the database named by
 LMOS_STUDIO_TEST_PG (default: the machine's 127.0.0.1:5432, database `test`), dropped afterwards.
-When nothing answers there they FAIL, saying why (scripts/test.sh installs and starts PostgreSQL first);
-LMOS_STUDIO_TEST_SKIP_PG=1 skips them knowingly.
+When nothing answers there they FAIL, saying why (scripts/test.sh installs and starts PostgreSQL first); they
+are never skipped.
 """
 
 from __future__ import annotations
@@ -64,11 +64,8 @@ def pg_schema(base: str = PG_URL) -> Iterator[str]:
 
 
 def need_postgres(reason: str) -> NoReturn:
-    """PostgreSQL is missing: a failure, since the test command installs and starts it; a skip only when the
-    developer opts out knowingly with LMOS_STUDIO_TEST_SKIP_PG=1 (the PostgreSQL tests then do not count)."""
-    if os.environ.get("LMOS_STUDIO_TEST_SKIP_PG") == "1":
-        pytest.skip(reason)
-    pytest.fail(f"{reason}; `bash scripts/test.sh` installs and starts PostgreSQL (LMOS_STUDIO_TEST_SKIP_PG=1 skips)")
+    """PostgreSQL is missing: a failure, never a skip, since the test command installs and starts it."""
+    pytest.fail(f"{reason}; `bash scripts/test.sh` installs and starts PostgreSQL on 127.0.0.1:5432")
 
 
 @contextmanager

@@ -32,7 +32,7 @@ TD = "application/td+json"
 @pytest.fixture
 def db() -> Iterator[str]:
     missing = pg_unavailable()
-    if missing:  # a failure, as for every PostgreSQL test (LMOS_STUDIO_TEST_SKIP_PG=1 opts out knowingly)
+    if missing:  # a failure, never a skip, as for every PostgreSQL test
         need_postgres(missing)
     with pg_schema() as url:
         yield url
