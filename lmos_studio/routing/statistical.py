@@ -12,13 +12,13 @@ Queries are encoded without scikit-learn's per-call validation (see `SparseEncod
 dictionary look-ups and small matrix products. `route_batch` (eval, whatif, diff, routing tests, the
 Evaluate page) analyses each distinct query once, scores the distinct ones together and ranks them in one
 vectorised step, and leaves evidence to be computed when it is read; its answers are `route`'s, bit for
-bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the exact
-kNN similarity over word and char n-gram vectors (one sparse product per chunk).
+bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the kNN
+similarity over word and char n-gram vectors (one sparse product per chunk), without the stop n-grams of
+large tables (KNN_STOP_SHARE).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 import warnings
 from collections import Counter
@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +48,14 @@ except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
     _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
+# The kNN vote's similarity leaves out "stop n-grams": features in more than KNN_STOP_SHARE of the examples and
+# in more than KNN_STOP_MIN examples (tables of at most 100 examples keep them all; the SVM, the fit and the
+# evidence keep them always). They make every example a little similar to every query, say little about which
+# one is nearest (lowest idf) and are most of the product's work: on the 3 000 lmos-router examples, the 300
+# most common of 11 000 features take 87 % of the multiply-adds. 0.1 costs no accuracy on the dev data
+# (lmos-router 5-fold seeded and 5 per intent, informal-dev, dev networks); 0.05 lost a query of informal-dev.
+KNN_STOP_SHARE = 0.1
+KNN_STOP_MIN = 100
 AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
 AUGMENT_WEIGHT = 1.0  # sample weight of a synonym-swapped copy
 KNN_SHARE = 0.35  # share of the example-based weight that goes to the kNN vote (the rest: the SVM)
@@ -91,7 +99,12 @@ class _Part:
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf: npt.NDArray[np.float64] = vectorizer.idf_
         self.weight, self.offset = weight, offset
-        self.analyze: Callable[[str], Sequence[str]] = vectorizer.build_analyzer()
+        # A callable analyzer is called as is: scikit-learn's wrapper only decodes bytes and files (we pass str).
+        self.analyze: Callable[[str], Sequence[str]] = (
+            vectorizer.analyzer
+            if callable(vectorizer.analyzer) and vectorizer.input == "content"
+            else vectorizer.build_analyzer()
+        )
         # char_wb n-grams never cross a word: a text's are its words' in order, so they are looked up word by
         # word and remembered per word (the same ids, in the same order, as the analyzer's; tested).
         self.preprocess: Callable[[str], str] | None = (
@@ -135,8 +148,18 @@ class _Part:
         """What this part's encoding of a text depends on (texts with equal keys encode alike)."""
         return self.preprocess(text) if self.preprocess is not None else tuple(self.analyze(text))
 
+    @property
+    def analysis(self) -> object:
+        """Identifies how `key` reads a text: parts with equal `analysis` give equal keys."""
+        return ("char_wb", self.preprocess, self.ngram_range) if self.preprocess is not None else self.analyze
 
-Counts = list[Counter[int]]  # per text: feature id → count, in first-occurrence order
+
+class Counts(NamedTuple):
+    """One part's analysis of a list of texts: per text, its distinct known features by id, with counts."""
+
+    lengths: npt.NDArray[np.int64]  # per text: how many distinct features
+    ids: npt.NDArray[np.int64]  # feature ids, text after text, ascending within a text
+    tf: npt.NDArray[np.float64]  # each one's count in its text
 
 
 class SparseEncoder:
@@ -144,8 +167,9 @@ class SparseEncoder:
 
     Equivalent to `TfidfVectorizer.transform` + weighted `hstack` + L2, without its per-call overhead.
     `encode` is the plain one-text reference; `matrix` encodes a list to the same bits: each text analysed
-    once per part (char n-grams word by word, remembered per word), the arithmetic vectorised over the list
-    except each row's dot product, taken with the same `@` on the same values in the same order as `encode`.
+    once per part (char n-grams word by word, remembered per word), then counted and weighted vectorised over
+    the list. A row's features are in ascending id order and its sums of squares are taken segment by segment
+    (`_row_dots`), so a row's bits never depend on the other texts of the list.
     """
 
     def __init__(self, parts: Sequence[tuple[TfidfVectorizer, float]]) -> None:
@@ -167,18 +191,28 @@ class SparseEncoder:
                     counts[j] = counts.get(j, 0) + 1
             if not counts:
                 continue
-            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * part.idf[idx]
+            idx = np.array(sorted(counts), dtype=np.int64)
+            val = (1.0 + np.log(np.array([counts[j] for j in idx.tolist()], dtype=np.float64))) * part.idf[idx]
             indices.append(idx + part.offset)
-            values.append(val * (part.weight / np.sqrt(val @ val)))
+            values.append(val * (part.weight / np.sqrt(_dot(val))))
         if not indices:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx, val = np.concatenate(indices), np.concatenate(values)
-        return idx, val / np.sqrt(val @ val)
+        return idx, val / np.sqrt(_dot(val))
 
     def counts(self, texts: Sequence[str]) -> list[Counts]:
-        """Per part, each text's feature counts (the analysis `assemble` turns into rows)."""
-        return [[Counter(part.ids(t)) for t in texts] for part in self.parts]
+        """Per part, each text's feature counts (the analysis `assemble` turns into rows), counted for the
+        whole list at once."""
+        found = []
+        for part in self.parts:
+            ids = [part.ids(t) for t in texts]
+            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
+            width = max(len(part.vocabulary), 1)
+            keys, tf = np.unique(np.repeat(np.arange(len(ids)), sizes) * width + flat, return_counts=True)
+            lengths = np.bincount(keys // width, minlength=len(ids)).astype(np.int64)
+            found.append(Counts(lengths, keys % width, tf.astype(np.float64)))
+        return found
 
     def key(self, text: str) -> tuple[object, ...]:
         return tuple(part.key(text) for part in self.parts)
@@ -189,7 +223,7 @@ class SparseEncoder:
 
     def assemble(self, counts: Sequence[Counts], n: int) -> sp.csr_matrix:
         """Rows from per-part counts: sublinear tf × idf, each part L2-normalised and weighted, then the row."""
-        lengths = np.array([[len(c) for c in part] for part in counts], dtype=np.int64).reshape(len(counts), n)
+        lengths = np.array([c.lengths for c in counts], dtype=np.int64).reshape(len(counts), n)
         sizes = lengths.sum(axis=0)
         indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         indices = np.empty(int(indptr[-1]), dtype=np.int64)
@@ -199,8 +233,7 @@ class SparseEncoder:
             total = int(part_lengths.sum())
             if not total:
                 continue
-            idx = np.fromiter(chain.from_iterable(part_counts), dtype=np.int64, count=total)
-            tf = np.fromiter(chain.from_iterable(c.values() for c in part_counts), dtype=np.float64, count=total)
+            idx, tf = part_counts.ids, part_counts.tf
             val = (1.0 + np.log(tf)) * part.idf[idx]
             starts = np.concatenate([[0], np.cumsum(part_lengths)])
             norms = _row_dots(val, starts)
@@ -216,20 +249,24 @@ class SparseEncoder:
 
 
 def _row_dots(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """Each segment's `v @ v` (one `@` per segment: the bits `SparseEncoder.encode` gets; empty → 0)."""
-    bounds = starts.tolist()
-    out = np.zeros(len(bounds) - 1)
-    for r, (a, b) in enumerate(itertools.pairwise(bounds)):
-        if b > a:
-            segment = values[a:b]
-            out[r] = segment @ segment
+    """Each segment's sum of squares (empty → 0), in one vectorised pass: `np.add.reduceat` sums each segment
+    on its own, so a row gets the bits `_dot` gives it alone (what `SparseEncoder.encode` uses)."""
+    out = np.zeros(len(starts) - 1)
+    filled = np.flatnonzero(np.diff(starts))
+    if len(filled):
+        out[filled] = np.add.reduceat(values * values, starts[filled])
     return out
+
+
+def _dot(values: npt.NDArray[np.float64]) -> float:
+    """A vector's sum of squares, as `_row_dots` takes it for one row."""
+    return float(np.add.reduceat(values * values, [0])[0]) if len(values) else 0.0
 
 
 class _EvidenceBlock:
     """The evidence of up to EVIDENCE_BLOCK routed queries, computed for all of them when one of their
-    matches' `evidence` is first read: their similarities to the examples are taken again in one product
-    (the same bits as in their batch: rows are scored independently), then dropped."""
+    matches' `evidence` is first read: their cosine similarities to the examples are taken in one product
+    (rows are scored independently: the same bits in any block), then dropped."""
 
     __slots__ = ("found", "router", "wanted")
 
@@ -237,6 +274,10 @@ class _EvidenceBlock:
         self.router = router
         self.wanted: list[tuple[str, list[str]]] = []  # (query, its ranked agents)
         self.found: list[dict[str, tuple[str, ...]]] | None = None
+
+    def __len__(self) -> int:
+        """Queries registered so far."""
+        return len(self.wanted)
 
     def add(self, query: str, agents: list[str]) -> Callable[[str], tuple[str, ...]]:
         """Register a query; returns `of(agent)` for its matches."""
@@ -265,6 +306,7 @@ class FittedStatistical:
     data: TrainingSet
     encoder: SparseEncoder
     features_by_example: sp.csr_matrix  # (features × examples): column i = example i's vector
+    knn_by_example: sp.csr_matrix  # the same without stop n-grams (`without_stop_ngrams`): the kNN vote's
     coef: npt.NDArray[np.float64] | sp.csr_matrix | None  # (features × model classes); None: < 2 classes
     intercept: npt.NDArray[np.float64]
     model_classes: npt.NDArray[np.int64]  # class index of each column of `coef`
@@ -284,16 +326,17 @@ class FittedStatistical:
     name: str = "statistical"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(blended class probabilities, similarity of the query to every example)."""
+        """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
         scores, sims, _ = self.score_batch([query])
         return scores[0], sims[0]
 
     def score_batch(
         self, queries: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """For a list of queries at once: (class probabilities q×classes, similarity to examples q×examples,
-        fit q). Sparse matrix products over the whole list; no per-query model calls. Each query is analysed
-        once: the model's word part and the `fit` encoder share the same counts."""
+        """For a list of queries at once: (class probabilities q×classes, the kNN vote's similarity to the
+        examples q×examples (cosine without stop n-grams, see KNN_STOP_SHARE), fit q). Sparse matrix
+        products over the whole list; no per-query model calls. Each query is analysed once: the model's word
+        part and the `fit` encoder share the same counts."""
         n, q = len(self.data.classes), len(queries)
         w_svm, w_knn, w_zs = self._weights()
         p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
@@ -306,7 +349,7 @@ class FittedStatistical:
                 fit_counts = counts[:1]
             empty = np.diff(x.indptr) == 0
             if len(self.data.texts):
-                sims = _product(x, self.features_by_example)
+                sims = _product(x, self.knn_by_example)
             if w_svm and self.coef is not None:
                 decision = _dense(x @ self.coef) + self.intercept
                 p_svm[:, self.model_classes] = _softmax_rows(decision, self.temperature)
@@ -344,7 +387,7 @@ class FittedStatistical:
         return w_svm, w_knn, w_zs
 
     def similarities(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Each query's similarity to every example (q × examples), as `score_batch` gives it."""
+        """Each query's cosine similarity to every example (q × examples), stop n-grams included (evidence)."""
         w_svm, w_knn, _ = self._weights()
         if (w_svm or w_knn) and len(self.data.texts):
             return _product(self.encoder.matrix(queries), self.features_by_example)
@@ -376,12 +419,19 @@ class FittedStatistical:
         """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max)."""
         if not self.fit_by_text.shape[1] or not weighted.shape[0]:
             return np.zeros(weighted.shape[0])
-        return np.asarray(np.clip(_product(weighted, self.fit_by_text).max(axis=1), 0.0, 1.0), dtype=np.float64)
+        product = (weighted @ self.fit_by_text).tocsr()  # sparse: word overlaps are few; entries ≥ 0
+        best = np.zeros(weighted.shape[0])
+        filled = np.flatnonzero(np.diff(product.indptr))
+        if len(filled):
+            best[filled] = np.maximum.reduceat(product.data, product.indptr[filled])
+        return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
         """What the query's answer depends on (queries with equal keys get equal answers; a batch scores
-        each key once): the analysis every encoder makes of it."""
-        return (*self.encoder.key(query), *self.zero_shot.key(query), *self.fit_encoder.key(query))
+        each key once): the analysis every encoder makes of it (once per distinct analysis: the model's word
+        part, the zero-shot and the `fit` encoders read a text alike)."""
+        parts = {p.analysis: p for p in (*self.encoder.parts, *self.zero_shot.parts, *self.fit_encoder.parts)}
+        return tuple(part.key(query) for part in parts.values())
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
@@ -431,18 +481,23 @@ class FittedStatistical:
             fits += fit.tolist()
         results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
         each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
+        fit_of_row = [round(fit, 4) for fit in fits]
+        answered: dict[str, RouteResult] = {}  # the same text: the same (immutable) answer
         block = _EvidenceBlock(self)
-        for n, (i, row) in enumerate(zip(live, rows, strict=True)):
-            if n and not n % EVIDENCE_BLOCK:
-                block = _EvidenceBlock(self)
-            why = block.add(queries[i], [agent for agent, _, _ in ranked[row]])
-            results[i] = RouteResult(
-                router=self.name,
-                matches=tuple(Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]),
-                latency_ms=each_ms,
-                fit=round(fits[row], 4),
-                threshold=self.threshold,
-            )
+        for i, row in zip(live, rows, strict=True):
+            result = answered.get(queries[i])
+            if result is None:
+                if len(block) == EVIDENCE_BLOCK:
+                    block = _EvidenceBlock(self)
+                why = block.add(queries[i], [agent for agent, _, _ in ranked[row]])
+                result = answered[queries[i]] = RouteResult(
+                    router=self.name,
+                    matches=tuple(Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]),
+                    latency_ms=each_ms,
+                    fit=fit_of_row[row],
+                    threshold=self.threshold,
+                )
+            results[i] = result
         return results
 
     def loo_fits(self) -> npt.NDArray[np.float64]:
@@ -508,6 +563,18 @@ def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArr
     return weights
 
 
+def without_stop_ngrams(by_example: sp.csr_matrix) -> sp.csr_matrix:
+    """A (features × examples) matrix without its stop n-grams (rows of features in more than KNN_STOP_SHARE
+    of the examples and more than KNN_STOP_MIN of them); the same matrix when it has none."""
+    df = np.diff(by_example.indptr)
+    drop = df > max(KNN_STOP_SHARE * by_example.shape[1], KNN_STOP_MIN)
+    if not drop.any():
+        return by_example
+    keep = np.repeat(~drop, df)
+    indptr = np.concatenate([[0], np.cumsum(np.where(drop, 0, df))])
+    return sp.csr_matrix((by_example.data[keep], by_example.indices[keep], indptr), shape=by_example.shape)
+
+
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
     """A product of sparse and/or dense matrices as a dense float array."""
     return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
@@ -539,8 +606,7 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
         data,
     )
     out = np.zeros((rows, cols))
-    nnz = int(indptr[-1])
-    out[np.repeat(np.arange(rows), np.diff(indptr)), indices[:nnz]] = data[:nnz]
+    _sparsetools.csr_todense(rows, cols, indptr, indices, data, out)  # C loop: out[row, indices] += data
     return out
 
 
@@ -650,10 +716,12 @@ class StatisticalRouter:
             else None
         )
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
+        by_example = examples.T.tocsr()
         fitted = FittedStatistical(
             data=data,
             encoder=encoder,
-            features_by_example=examples.T.tocsr(),
+            features_by_example=by_example,
+            knn_by_example=without_stop_ngrams(by_example),
             coef=coef,
             intercept=intercept,
             model_classes=classes,
