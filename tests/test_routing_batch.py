@@ -199,11 +199,16 @@ def test_rank_agents_batch_is_rank_agents_row_by_row(cases: list[tuple[str, Fitt
         tied = np.full((3, n), 1.0 / n)  # ties everywhere: the stable order decides
         noisy = rng.dirichlet(np.ones(n), size=20)
         for rows in (scores, tied, noisy):
+            picks = rng.dirichlet(np.ones(n), size=len(rows))  # a within-agent opinion (routing/capability.py)
             for top_k in (1, 3, 50):
                 batch = rank_agents_batch(fitted.data, rows, top_k=top_k)
                 for row, got in zip(rows, batch, strict=True):
                     want = [(m.agent, m.capability, m.score) for m in rank_agents(fitted.data, row, top_k=top_k)]
                     assert list(got) == want, name
+                picked = rank_agents_batch(fitted.data, rows, top_k=top_k, pick=picks)
+                for row, pick, got in zip(rows, picks, picked, strict=True):
+                    matches = rank_agents(fitted.data, row, top_k=top_k, pick=pick)
+                    assert list(got) == [(m.agent, m.capability, m.score) for m in matches], name
 
 
 def test_batch_routing_computes_no_evidence_until_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -205,3 +205,29 @@ def test_batch_routes_like_one_by_one_and_route_fitted_dispatches() -> None:
         "order-agent"
     ]
     assert route_batch(StatisticalRouter(), ["x"], RoutingTable("", ()))[0].no_match
+
+
+def test_capability_within_an_agent_is_chosen_by_its_own_model() -> None:
+    """An agent whose capabilities share its words gets a model of its own (routing/capability.py): it tells
+    them apart, the agent ranking and scores stay the blended ones, and one-capability agents get none."""
+    from lmos_studio.routing import capability
+
+    claims = "claims-agent"
+    table = RoutingTable(
+        channel="",
+        candidates=(
+            Candidate(claims, "file_claim", "Files a new claim", ("I want to make a claim", "report a claim")),
+            Candidate(claims, "claim_status", "Where a claim stands", ("status of my claim", "is my claim approved")),
+            Candidate("weather-agent", "forecast", "The weather", ("will it rain", "forecast for tomorrow")),
+        ),
+    )
+    fitted = StatisticalRouter(lexicon="none").fit(table)
+    assert fitted.siblings is not None and [g.tolist() for g in fitted.siblings.groups] == [[0, 1]]
+    x = fitted.encoder.matrix(["has my claim been approved", "will it rain"])
+    scores, _, _ = fitted.score_batch(["has my claim been approved", "will it rain"])
+    picked = capability.capability_scores(fitted.siblings, x, scores, fitted.data.agent_index())
+    assert np.allclose(picked[:, :2].sum(axis=1), 1.0)  # shares within the agent, mixed: still shares
+    assert capability.capability_scores(None, x, scores, fitted.data.agent_index()) is scores
+    best = fitted.route("has my claim been approved", top_k=1).matches[0]
+    assert (best.agent, best.capability) == (claims, "claim_status")
+    assert best.score == round(float(min(scores[0, :2].sum(), 1.0)), 4)  # the agent's blended score

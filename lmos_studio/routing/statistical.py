@@ -37,6 +37,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.routing.capability import SiblingModels, capability_scores, fit_siblings
 from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import GENERIC_SHARE, loo_picks, no_match_threshold, off_topic_messages
@@ -323,6 +324,7 @@ class FittedStatistical:
     loo: npt.NDArray[np.float64] | None = None  # `loo_fits()`, once computed
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     lexicon_choice: LexiconChoice = field(default_factory=lambda: LexiconChoice("customer-service", True))
+    siblings: SiblingModels | None = None  # per-agent capability models (routing/capability.py)
     name: str = "statistical"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -337,11 +339,17 @@ class FittedStatistical:
         examples q×examples (cosine without stop n-grams, see KNN_STOP_SHARE), fit q). Sparse matrix
         products over the whole list; no per-query model calls. Each query is analysed once: the model's word
         part and the `fit` encoder share the same counts."""
+        scores, sims, fit, _ = self._score(queries)
+        return scores, sims, fit
+
+    def _score(self, queries: Sequence[str]) -> tuple[npt.NDArray[np.float64], ...]:
+        """`score_batch` plus what picks the capability within an agent (routing/capability.py)."""
         n, q = len(self.data.classes), len(queries)
         w_svm, w_knn, w_zs = self._weights()
         p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
         sims = np.zeros((q, len(self.data.texts)))
         fit_counts = None
+        x = None
         if w_svm or w_knn:
             counts = self.encoder.counts(queries)
             x = self.encoder.assemble(counts, q)
@@ -375,7 +383,9 @@ class FittedStatistical:
             scores += w_zs * _softmax_rows(similarity, ZERO_SHOT_TEMPERATURE)
         if fit_counts is None:
             fit_counts = self.fit_encoder.counts(queries)
-        return scores, sims, self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
+        fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
+        pick = scores if x is None else capability_scores(self.siblings, x, scores, self.data.agent_index())
+        return scores, sims, fit, pick
 
     def _weights(self) -> tuple[float, float, float]:
         """The blend weights (model, kNN, descriptions) as this table can use them."""
@@ -476,8 +486,8 @@ class FittedStatistical:
         ranked: list[tuple[tuple[str, str, float], ...]] = []
         fits: list[float] = []
         for start in range(0, len(distinct), BATCH_CHUNK):
-            scores, _, fit = self.score_batch(distinct[start : start + BATCH_CHUNK])
-            ranked += rank_agents_batch(self.data, scores, top_k=top_k)
+            scores, _, fit, pick = self._score(distinct[start : start + BATCH_CHUNK])
+            ranked += rank_agents_batch(self.data, scores, top_k=top_k, pick=pick)
             fits += fit.tolist()
         results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
         each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
@@ -706,15 +716,9 @@ class StatisticalRouter:
                     texts.append(variant)
                     labels.append(int(label))
         weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
-        model = (
-            _linear_model(
-                sp.vstack([examples, encoder.matrix(texts)]).tocsr(),
-                np.concatenate([data.labels, np.array(labels, dtype=np.int64)]),
-                weights,
-            )
-            if data.texts or ZERO_SHOT_SVM
-            else None
-        )
+        features = sp.vstack([examples, encoder.matrix(texts)]).tocsr()
+        all_labels = np.concatenate([data.labels, np.array(labels, dtype=np.int64)])
+        model = _linear_model(features, all_labels, weights) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
         fitted = FittedStatistical(
@@ -734,6 +738,7 @@ class StatisticalRouter:
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
+            siblings=fit_siblings(features, all_labels, weights, data.agent_index()) if corpus else None,
         )
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)

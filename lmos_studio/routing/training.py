@@ -89,14 +89,16 @@ def rank_agents(
     *,
     top_k: int,
     evidence: dict[str, tuple[str, ...]] | None = None,
+    pick: npt.NDArray[np.float64] | None = None,
 ) -> tuple[Match, ...]:
     """Agent matches from class probabilities: agent score = sum over its classes, capability = its best
-    class that the table knows (seed-only classes add to the agent's score but are never reported)."""
+    class that the table knows (seed-only classes add to the agent's score but are never reported), best
+    by `pick` when given (a router's within-agent opinion, routing/capability.py), else by `class_scores`."""
     agent_of = data.agent_index()
     agent_scores = np.zeros(len(data.agents))
     np.add.at(agent_scores, agent_of, class_scores)
     order = np.argsort(-agent_scores, kind="stable")[:top_k]
-    shown = np.where(np.array(data.in_table), class_scores, -1.0)
+    shown = np.where(np.array(data.in_table), class_scores if pick is None else pick, -1.0)
     matches = []
     for a in order:
         agent = data.agents[a]
@@ -111,7 +113,11 @@ def rank_agents(
 
 
 def rank_agents_batch(
-    data: TrainingSet, class_scores: npt.NDArray[np.float64], *, top_k: int
+    data: TrainingSet,
+    class_scores: npt.NDArray[np.float64],
+    *,
+    top_k: int,
+    pick: npt.NDArray[np.float64] | None = None,
 ) -> list[tuple[tuple[str, str, float], ...]]:
     """`rank_agents` of many rows of class probabilities at once, vectorised: per row, (agent, capability,
     score) best first, the same agents, capabilities and scores as `rank_agents` row by row (tested; keep
@@ -123,7 +129,8 @@ def rank_agents_batch(
     np.add.at(agent_scores, (np.arange(q)[:, None], agent_of[None, :]), class_scores)
     order = np.argsort(-agent_scores, axis=1, kind="stable")[:, :top_k]
     in_table = np.array(data.in_table, dtype=bool)
-    shown = np.concatenate([np.where(in_table, class_scores, -1.0), np.full((q, 1), -np.inf)], axis=1)
+    chooser = class_scores if pick is None else pick
+    shown = np.concatenate([np.where(in_table, chooser, -1.0), np.full((q, 1), -np.inf)], axis=1)
     per_agent = np.bincount(agent_of, minlength=len(agents))
     members = np.full((len(agents), int(per_agent.max(initial=1))), len(data.classes))  # padded: -inf column
     by_agent = np.argsort(agent_of, kind="stable")  # classes grouped by agent, in class order within one

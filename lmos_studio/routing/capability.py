@@ -1,0 +1,94 @@
+"""Which capability of an agent: a linear model per agent that tells its own capabilities apart.
+
+The statistical router ranks agents by the sum of their classes' probabilities. Its class models (one-vs-rest
+SVM over all classes, kNN, descriptions) spend much of their capacity on what separates agents, and an agent's
+capabilities share the agent's words ("claim", "policy"). So within the agent it picked, the capability is
+chosen by two opinions, SIBLING_SHARE each: the agent's share of the blended class probabilities, and a
+one-vs-rest SVM fitted on that agent's texts alone (examples, descriptions and their synonym-swapped copies),
+which learns what tells those capabilities apart. Agent ranking and scores do not change. Pure functions over
+matrices; no I/O.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
+
+# Tuned on dev data only (lmos-router 5 per intent, 5 folds; benchmarks/data/dev networks): 0.5 gave
+# +0.5 / +0.6 points of capability accuracy (with / without the lexicon) on the lmos-router split and +1 / +2
+# of 114 dev-network queries; 1.0 (the sibling model alone) did about as well, 0.3 less.
+SIBLING_SHARE = 0.5
+SIBLING_MAX_CLASSES = 150  # as the router's SVM: beyond, no per-agent models (fit time and memory)
+SIBLING_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1), as the router's
+SIBLING_C = 1.0  # liblinear's default regularisation
+
+
+@dataclass(frozen=True)
+class SiblingModels:
+    """Per-agent SVMs as one matrix: column c holds class c's weights in its agent's model."""
+
+    coef: npt.NDArray[np.float64]  # features × classes (zeros for classes of one-class agents)
+    intercept: npt.NDArray[np.float64]  # per class
+    groups: tuple[npt.NDArray[np.int64], ...]  # the classes of each agent that has a model
+
+
+def fit_siblings(
+    features: sp.csr_matrix,
+    labels: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    agent_of: npt.NDArray[np.int64],
+) -> SiblingModels | None:
+    """One SVM per agent with two or more classes among `labels`, fitted on that agent's rows of `features`;
+    None when no agent has two classes or there are more than SIBLING_MAX_CLASSES classes."""
+    n_classes = len(agent_of)
+    if n_classes > SIBLING_MAX_CLASSES or not features.shape[0]:
+        return None
+    coef = np.zeros((features.shape[1], n_classes))
+    intercept = np.zeros(n_classes)
+    groups: list[npt.NDArray[np.int64]] = []
+    for agent in np.unique(agent_of):
+        rows = np.flatnonzero(agent_of[labels] == agent)
+        present = np.unique(labels[rows])
+        if len(present) < 2:
+            continue
+        model = LinearSVC(C=SIBLING_C, random_state=0)  # liblinear shuffles: a fixed seed
+        with warnings.catch_warnings():  # tiny tables may stop at max_iter: still a usable model
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(features[rows], labels[rows], sample_weight=weights[rows])
+        weight, bias = np.asarray(model.coef_, dtype=np.float64), np.asarray(model.intercept_, dtype=np.float64)
+        if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
+            weight, bias = np.vstack([-weight, weight]), np.concatenate([-bias, bias])
+        coef[:, present] = weight.T
+        intercept[present] = bias
+        groups.append(present.astype(np.int64))
+    return SiblingModels(coef, intercept, tuple(groups)) if groups else None
+
+
+def capability_scores(
+    models: SiblingModels | None,
+    queries: sp.csr_matrix,
+    class_scores: npt.NDArray[np.float64],
+    agent_of: npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    """What picks the capability within an agent (q × classes): per agent, the shares of its classes in the
+    blended probabilities, mixed with its sibling model's softmax (SIBLING_SHARE); `class_scores` as they
+    are when there are no models. Rows without any known feature keep their blended shares only."""
+    if models is None:
+        return class_scores
+    same_agent = (agent_of[:, None] == agent_of[None, :]).astype(np.float64)  # classes × classes
+    shares = class_scores / np.maximum(class_scores @ same_agent, 1e-12)  # each class's share of its agent
+    decision = np.asarray(queries @ models.coef, dtype=np.float64) + models.intercept
+    known = np.diff(queries.indptr) > 0
+    picked: npt.NDArray[np.float64] = np.array(shares, dtype=np.float64)
+    for group in models.groups:
+        values = decision[:, group]
+        e = np.exp((values - values.max(axis=1, keepdims=True)) * SIBLING_TEMPERATURE)
+        mixed = (1.0 - SIBLING_SHARE) * shares[:, group] + SIBLING_SHARE * e / e.sum(axis=1, keepdims=True)
+        picked[:, group] = np.where(known[:, None], mixed, shares[:, group])
+    return picked
