@@ -8,6 +8,8 @@ Three signals, each a probability over (agent, capability) classes:
 * a top-k nearest-example vote, as lmos-router's vector router does (exact on near-duplicates),
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
+Agents are ranked by the sum of their classes' probabilities; within the chosen agent, a per-agent model of
+its own capabilities has half the say in which capability is shown (routing/capability.py).
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
 dictionary look-ups and small matrix products. `route_batch` (eval, whatif, diff, routing tests, the
 Evaluate page) analyses each distinct query once, scores the distinct ones together and ranks them in one
