@@ -354,6 +354,7 @@ class Lexicon:
             for entry in group:
                 found.setdefault(" ".join(stem(w) for w in _WORD.findall(entry.lower())), []).append(token)
         self.concept_map = {w: tuple(dict.fromkeys(t)) for w, t in found.items() if w}
+        self._phrase_heads = frozenset(w.split()[0] for w in self.concept_map if " " in w)  # first stems
         groups_of: dict[str, list[tuple[str, ...]]] = {}
         for group in self.groups:
             for entry in group:
@@ -387,13 +388,17 @@ class Lexicon:
         if not self.concept_map:
             return []
         raw = _raw_words(text)
-        stems = [stem(w) for w in raw]
+        return self._hits(raw, [stem(w) for w in raw])
+
+    def _hits(self, raw: list[str], stems: list[str]) -> list[tuple[str, str]]:
+        """`concept_hits` of a text's raw words and their stems."""
         hits: list[tuple[str, str]] = []
+        get, heads = self.concept_map.get, self._phrase_heads
         for i, token in enumerate(stems):
             if raw[i] not in STOP_WORDS:
-                hits += [(c, raw[i]) for c in self.concept_map.get(token, ())]
-            if i + 1 < len(stems):
-                hits += [(c, f"{raw[i]} {raw[i + 1]}") for c in self.concept_map.get(f"{token} {stems[i + 1]}", ())]
+                hits += [(c, raw[i]) for c in get(token, ())]
+            if token in heads and i + 1 < len(stems):
+                hits += [(c, f"{raw[i]} {raw[i + 1]}") for c in get(f"{token} {stems[i + 1]}", ())]
         return hits
 
     def concepts(self, text: str) -> list[str]:
@@ -405,7 +410,13 @@ class Lexicon:
         return self._features(text)
 
     def _word_features(self, text: str) -> tuple[str, ...]:
-        return (*word_terms(text), *self.concepts(text))
+        """`word_terms(text)` then `concepts(text)`, reading and stemming the text once for both."""
+        raw = _raw_words(text)
+        stems = [stem(w) for w in raw]
+        tokens = [s for w, s in zip(raw, stems, strict=True) if w not in STOP_WORDS]
+        bigrams = [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+        hits = self._hits(raw, stems) if self.concept_map else []
+        return (*tokens, *bigrams, *(c for c, _ in hits))
 
     def canonical(self, text: str) -> list[str]:
         """The text as the lexicon sees it: each word that belongs to a group replaced by its concept tokens

@@ -139,11 +139,9 @@ def rank_agents_batch(
     candidates = members[order]  # (rows, top_k, classes of an agent), each agent's classes in class order
     first_best = np.take_along_axis(shown[:, None, :], candidates, axis=2).argmax(axis=2)
     best = np.take_along_axis(candidates, first_best[..., None], axis=2)[..., 0].tolist()
-    scores = np.take_along_axis(agent_scores, order, axis=1).tolist()
+    scores = np.clip(np.take_along_axis(agent_scores, order, axis=1), 0.0, 1.0).tolist()
+    shown_as = [name if known else "" for (_, name), known in zip(data.classes, data.in_table, strict=True)]
     return [
-        tuple(
-            (agents[a], data.classes[c][1] if data.in_table[c] else "", round(float(min(max(s, 0.0), 1.0)), 4))
-            for a, c, s in zip(row_order, row_best, row_scores, strict=True)
-        )
+        tuple((agents[a], shown_as[c], round(s, 4)) for a, c, s in zip(row_order, row_best, row_scores, strict=True))
         for row_order, row_best, row_scores in zip(order.tolist(), best, scores, strict=True)
     ]
