@@ -228,3 +228,26 @@ def test_batch_routing_computes_no_evidence_until_read(monkeypatch: pytest.Monke
     assert results[-1].matches[0].evidence and len(calls) == last_block  # computed with its block only
     assert results[-2].matches[1].evidence is not None and len(calls) == last_block  # read: kept
     assert results[0].matches[0].evidence and len(calls) == len(results)  # the first block
+
+
+@pytest.mark.parametrize("texts", [None, ["a an the", "the"], ["", "thanks"]])
+def test_vocabulary_fit_is_scikit_learns(texts: list[str] | None) -> None:
+    """`statistical._fit` (one reading per text) gives the vocabulary and idf of `TfidfVectorizer.fit`."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from lmos_studio.routing.text import CUSTOMER_SERVICE, normalize
+
+    table, rows = _benchmark()
+    texts = texts or [text for text, _, _ in rows[::7]] + [c.description for c in table.candidates]
+    for make in (
+        lambda: TfidfVectorizer(analyzer=CUSTOMER_SERVICE.word_features, sublinear_tf=True),
+        lambda: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize),
+    ):
+        ours, theirs = make(), make()
+        statistical._fit(ours, texts)
+        try:
+            theirs.fit(texts)
+        except ValueError:  # empty vocabulary: `_fit` adds one text
+            theirs.fit([*texts, "unknown open create"])
+        assert ours.vocabulary_ == theirs.vocabulary_
+        assert np.array_equal(ours.idf_, theirs.idf_)

@@ -132,20 +132,9 @@ class _Part:
         return ids
 
     def _char_wb_ids(self, word: str) -> list[int]:
-        """scikit-learn's `_char_wb_ngrams` of one word (padded with spaces), as vocabulary ids."""
-        w = f" {word} "
-        grams: list[str] = []
-        low, high = self.ngram_range
-        for n in range(low, high + 1):
-            offset = 0
-            grams.append(w[offset : offset + n])
-            while offset + n < len(w):
-                offset += 1
-                grams.append(w[offset : offset + n])
-            if offset == 0:  # a short word counts once
-                break
+        """scikit-learn's `_char_wb_ngrams` of one word, as vocabulary ids."""
         get = self.vocabulary.get
-        return [j for j in map(get, grams) if j is not None]
+        return [j for j in map(get, _char_wb_grams(word, self.ngram_range)) if j is not None]
 
     def key(self, text: str) -> object:
         """What this part's encoding of a text depends on (texts with equal keys encode alike)."""
@@ -155,6 +144,22 @@ class _Part:
     def analysis(self) -> object:
         """Identifies how `key` reads a text: parts with equal `analysis` give equal keys."""
         return ("char_wb", self.preprocess, self.ngram_range) if self.preprocess is not None else self.analyze
+
+
+def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+    """scikit-learn's `_char_wb_ngrams` of one word (padded with spaces), in its order."""
+    w = f" {word} "
+    grams: list[str] = []
+    low, high = ngram_range
+    for n in range(low, high + 1):
+        offset = 0
+        grams.append(w[offset : offset + n])
+        while offset + n < len(w):
+            offset += 1
+            grams.append(w[offset : offset + n])
+        if offset == 0:  # a short word counts once
+            break
+    return grams
 
 
 class Counts(NamedTuple):
@@ -643,13 +648,45 @@ def _agent_terms(data: TrainingSet, lexicon: Lexicon) -> dict[str, dict[str, int
 
 
 def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
-    """Fit a vectorizer; texts of stop words only still give a (one-term) vocabulary."""
+    """Fit a vectorizer's vocabulary and idf to what scikit-learn's `fit` gives (vocabulary sorted by term,
+    smooth idf computed as `TfidfTransformer` does; tested), reading each text once, char n-grams word by word
+    and remembered per word. Texts of stop words only still give a (one-term) vocabulary."""
     if not texts:
         return
-    try:
-        vectorizer.fit(texts)
-    except ValueError:  # empty vocabulary
-        vectorizer.fit([*texts, "unknown open create"])
+    read = _reader(vectorizer)
+    docs = [set(read(text)) for text in texts]
+    if not any(docs):  # empty vocabulary: scikit-learn would raise
+        docs.append(set(read("unknown open create")))
+    df = Counter(chain.from_iterable(docs))
+    terms = sorted(df)
+    counts = np.array([df[t] for t in terms], dtype=np.float64) + 1.0  # smooth: one more document has all
+    idf = np.full_like(counts, len(docs) + 1, dtype=np.float64)
+    idf /= counts
+    np.log(idf, out=idf)
+    idf += 1.0
+    vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
+    vectorizer.idf_ = idf
+
+
+def _reader(vectorizer: TfidfVectorizer) -> Callable[[str], Sequence[str]]:
+    """The vectorizer's analyzer: a callable one as is, char_wb n-grams word by word (remembered per word)."""
+    if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
+        preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
+        known: dict[str, list[str]] = {}
+
+        def grams(text: str) -> list[str]:
+            found: list[str] = []
+            for word in preprocess(text).split():
+                mine = known.get(word)
+                if mine is None:
+                    mine = known[word] = _char_wb_grams(word, ngram_range)
+                found += mine
+            return found
+
+        return grams
+    if callable(vectorizer.analyzer) and vectorizer.input == "content":
+        return vectorizer.analyzer  # type: ignore[no-any-return]
+    return vectorizer.build_analyzer()  # type: ignore[no-any-return]
 
 
 Model = tuple[npt.NDArray[np.float64] | sp.csr_matrix, npt.NDArray[np.float64], npt.NDArray[np.int64], float]
