@@ -51,13 +51,16 @@ except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
     _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
-# The kNN vote's similarity leaves out "stop n-grams": features in more than KNN_STOP_SHARE of the examples and
-# in more than KNN_STOP_MIN examples (tables of at most 100 examples keep them all; the SVM, the fit and the
-# evidence keep them always). They make every example a little similar to every query, say little about which
-# one is nearest (lowest idf) and are most of the product's work: on the 3 000 lmos-router examples, the 300
-# most common of 11 000 features take 87 % of the multiply-adds. 0.1 costs no accuracy on the dev data
-# (lmos-router 5-fold seeded and 5 per intent, informal-dev, dev networks); 0.05 lost a query of informal-dev.
+# The kNN vote's similarity leaves out "stop n-grams": words in more than KNN_STOP_SHARE of the examples, char
+# n-grams in more than KNN_STOP_SHARE_CHAR, and in either case in more than KNN_STOP_MIN examples (tables of at
+# most 100 examples keep them all; the SVM, the fit and the evidence keep them always). They make every example
+# a little similar to every query, say little about which one is nearest (lowest idf) and are most of the
+# product's work: on the 3 000 lmos-router examples they are 5 % of the 11 000 features and 94 % of the
+# multiply-adds. Chosen on dev data (lmos-router 5-fold seeded and 5 per intent, informal-dev, dev networks),
+# where they cost no accuracy; words at 0.05 lost a query of informal-dev, char n-grams at 0.03 one without
+# the lexicon.
 KNN_STOP_SHARE = 0.1
+KNN_STOP_SHARE_CHAR = 0.05
 KNN_STOP_MIN = 100
 AUGMENT = True  # train the SVM on synonym-swapped copies of examples and descriptions too
 AUGMENT_WEIGHT = 1.0  # sample weight of a synonym-swapped copy
@@ -580,11 +583,16 @@ def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArr
     return weights
 
 
-def without_stop_ngrams(by_example: sp.csr_matrix) -> sp.csr_matrix:
-    """A (features × examples) matrix without its stop n-grams (rows of features in more than KNN_STOP_SHARE
-    of the examples and more than KNN_STOP_MIN of them); the same matrix when it has none."""
+def without_stop_ngrams(by_example: sp.csr_matrix, encoder: SparseEncoder) -> sp.csr_matrix:
+    """A (features × examples) matrix of `encoder`'s features without its stop n-grams (rows of words in more
+    than KNN_STOP_SHARE of the examples, of char n-grams in more than KNN_STOP_SHARE_CHAR, and in more than
+    KNN_STOP_MIN of them); the same matrix when it has none."""
     df = np.diff(by_example.indptr)
-    drop = df > max(KNN_STOP_SHARE * by_example.shape[1], KNN_STOP_MIN)
+    share = np.full(len(df), KNN_STOP_SHARE)
+    for part in encoder.parts:
+        if part.preprocess is not None:  # char n-grams
+            share[part.offset : part.offset + len(part.vocabulary)] = KNN_STOP_SHARE_CHAR
+    drop = df > np.maximum(share * by_example.shape[1], KNN_STOP_MIN)
     if not drop.any():
         return by_example
     keep = np.repeat(~drop, df)
@@ -764,7 +772,7 @@ class StatisticalRouter:
             data=data,
             encoder=encoder,
             features_by_example=by_example,
-            knn_by_example=without_stop_ngrams(by_example),
+            knn_by_example=without_stop_ngrams(by_example, encoder),
             coef=coef,
             intercept=intercept,
             model_classes=classes,
