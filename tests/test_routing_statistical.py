@@ -225,9 +225,9 @@ def test_capability_within_an_agent_is_chosen_by_its_own_model() -> None:
     assert fitted.siblings is not None and [g.tolist() for g in fitted.siblings.groups] == [[0, 1]]
     x = fitted.encoder.matrix(["has my claim been approved", "will it rain"])
     scores, _, _ = fitted.score_batch(["has my claim been approved", "will it rain"])
-    picked = capability.capability_scores(fitted.siblings, x, scores, fitted.data.agent_index())
+    picked = capability.capability_scores(fitted.siblings, x, scores)
     assert np.allclose(picked[:, :2].sum(axis=1), 1.0)  # shares within the agent, mixed: still shares
-    assert capability.capability_scores(None, x, scores, fitted.data.agent_index()) is scores
+    assert capability.capability_scores(None, x, scores) is scores
     best = fitted.route("has my claim been approved", top_k=1).matches[0]
     assert (best.agent, best.capability) == (claims, "claim_status")
     assert best.score == round(float(min(scores[0, :2].sum(), 1.0)), 4)  # the agent's blended score

@@ -36,6 +36,7 @@ class SiblingModels:
     coef: npt.NDArray[np.float64]  # features × classes (zeros for classes of one-class agents)
     intercept: npt.NDArray[np.float64]  # per class
     groups: tuple[npt.NDArray[np.int64], ...]  # the classes of each agent that has a model
+    same_agent: npt.NDArray[np.float64]  # classes × classes: 1 where two classes are of one agent
 
 
 def fit_siblings(
@@ -67,22 +68,23 @@ def fit_siblings(
         coef[:, present] = weight.T
         intercept[present] = bias
         groups.append(present.astype(np.int64))
-    return SiblingModels(coef, intercept, tuple(groups)) if groups else None
+    if not groups:
+        return None
+    same_agent = (agent_of[:, None] == agent_of[None, :]).astype(np.float64)
+    return SiblingModels(coef, intercept, tuple(groups), same_agent)
 
 
 def capability_scores(
     models: SiblingModels | None,
     queries: sp.csr_matrix,
     class_scores: npt.NDArray[np.float64],
-    agent_of: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
     """What picks the capability within an agent (q × classes): per agent, the shares of its classes in the
     blended probabilities, mixed with its sibling model's softmax (SIBLING_SHARE); `class_scores` as they
     are when there are no models. Rows without any known feature keep their blended shares only."""
     if models is None:
         return class_scores
-    same_agent = (agent_of[:, None] == agent_of[None, :]).astype(np.float64)  # classes × classes
-    shares = class_scores / np.maximum(class_scores @ same_agent, 1e-12)  # each class's share of its agent
+    shares = class_scores / np.maximum(class_scores @ models.same_agent, 1e-12)  # each class's share of its agent
     decision = np.asarray(queries @ models.coef, dtype=np.float64) + models.intercept
     known = np.diff(queries.indptr) > 0
     picked: npt.NDArray[np.float64] = np.array(shares, dtype=np.float64)

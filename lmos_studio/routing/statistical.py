@@ -394,7 +394,7 @@ class FittedStatistical:
         if fit_counts is None:
             fit_counts = self.fit_encoder.counts(queries)
         fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
-        pick = scores if x is None else capability_scores(self.siblings, x, scores, self.data.agent_index())
+        pick = scores if x is None else capability_scores(self.siblings, x, scores)
         return scores, sims, fit, pick
 
     def _weights(self) -> tuple[float, float, float]:
