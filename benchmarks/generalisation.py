@@ -54,8 +54,10 @@ NETWORKS = {  # name → (folder, extra out-of-scope files), frozen
 DEV_NETWORKS = {  # tuned on
     "hr-desk": (DATA / "dev" / "hr-desk", ()),
     "student-office": (DATA / "dev" / "student-office", ()),
-    "insurance": (DATA / "dev" / "insurance", ()),  # engineer b's: the lexicon policy and capability ranking
-    "hospital-b": (DATA / "dev" / "hospital-b", ()),
+    "insurance": (DATA / "dev" / "insurance", ("near-misses.csv",)),  # engineer b's (lexicon policy, ranking)
+    "hospital-b": (DATA / "dev" / "hospital-b", ("near-misses.csv",)),
+    "hotel": (DATA / "dev" / "hotel", ()),  # session 4: the out-of-scope signal
+    "energy": (DATA / "dev" / "energy", ()),
 }
 TARGET_RECALL, TARGET_DROP_POINTS = 0.85, 2.0
 ROUTERS = {  # "statistical"/"embedding": with the built-in lexicon; "-auto-lexicon": spec.routing.lexicon auto
