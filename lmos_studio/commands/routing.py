@@ -131,6 +131,10 @@ def route(
         "match": None if result.no_match else matches[0],
         "fit": result.fit,
         "threshold": result.threshold,
+        "elsewhere": result.elsewhere,
+        "elsewhere_limit": result.elsewhere_limit,
+        "rejected_by": result.rejected_by,
+        "reason": result.reason,
         "matches": matches,
         "lexicon": choice.to_dict() if (choice := lexicon_choice_of(fitted)) else None,
     }
@@ -142,7 +146,7 @@ def route(
             rows += f"\n\n{choice.describe()}"
         if not result.no_match:
             return rows
-        why = f" (fit {result.fit:.2f} < threshold {result.threshold:.2f})" if result.threshold is not None else ""
+        why = f" ({result.reason})" if result.reason else ""
         return f"no agent of this channel would answer{why}; nearest candidates:\n\n{rows}"
 
     emit(data, output, table)

@@ -96,6 +96,9 @@ class FittedHybrid:
                 latency_ms=(time.perf_counter() - start) * 1000,
                 fit=fast.fit,
                 threshold=fast.threshold,
+                elsewhere=fast.elsewhere,
+                elsewhere_limit=fast.elsewhere_limit,
+                elsewhere_text=fast.elsewhere_text,
             )  # below the fast router's no-match threshold, the LLM decides (it may say no agent fits)
         shortlist = [m.agent for m in fast.matches[:SHORTLIST]]
         try:
@@ -111,6 +114,9 @@ class FittedHybrid:
                 latency_ms=(time.perf_counter() - start) * 1000,
                 fit=fast.fit,
                 threshold=fast.threshold,
+                elsewhere=fast.elsewhere,
+                elsewhere_limit=fast.elsewhere_limit,
+                elsewhere_text=fast.elsewhere_text,
             )
         if not decided.matches:  # the LLM says no agent fits: the fast candidates stay listed, greyed
             return RouteResult(

@@ -86,6 +86,7 @@ def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ())
             table.min_score,
             [list(group) for group in table.vocabulary],
             table.lexicon,
+            *([list(table.out_of_scope)] if table.out_of_scope else []),  # (digests of tables without stay as before)
         ],
         ensure_ascii=False,
     )
