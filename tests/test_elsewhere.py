@@ -244,3 +244,15 @@ def test_route_json_says_which_signal_rejected_and_min_score_turns_it_off(tmp_pa
     assert "no agent of this channel would answer (nearer to a request for another service" in table.stdout
     forced = run_cli("route", str(path), "-o", "json", "--min-score", "0", "the desk chair in my office broke")
     assert json.loads(forced.stdout)["match"] is not None and json.loads(forced.stdout)["rejected_by"] is None
+
+
+def test_the_playground_says_which_signal_rejected() -> None:
+    from lmos_studio.ui.routing import fit_text, no_agent_text
+
+    match = (Match("a", "c", 0.9),)
+    near = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=0.2, elsewhere_limit=0.1, elsewhere_text="x *y*")
+    assert no_agent_text(near).startswith("No agent of this channel would answer: the message is nearer to")
+    assert r"x \*y\*" in no_agent_text(near)  # the message is Markdown-escaped
+    assert "fit 0.10 < threshold 0.20" in no_agent_text(RouteResult("r", match, fit=0.1, threshold=0.2))
+    answered = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=-0.1, elsewhere_limit=0.1)
+    assert fit_text(answered) == "fit 0.50 ≥ threshold 0.20 · nearer elsewhere by -0.10 ≤ limit 0.10"
