@@ -18,10 +18,11 @@ A second signal catches same-domain near-misses ("book a meeting room" at an IT 
 to a channel as its own informal queries do: **nearer elsewhere**. `other_services.txt` (written by us) holds
 requests to about 40 other kinds of service desk; a channel keeps those that are clearly not its own (each
 farther from the channel's nearest text than the `SERVICE_KEEP_BELOW` quantile of its examples' leave-one-out
-cosines), plus the design's own out-of-scope examples (`spec.routing.outOfScope`, always kept). A query's
-`elsewhere` is its cosine to the nearest kept service message minus its cosine to the channel's nearest text;
-the channel's limit is the `ELSEWHERE_QUANTILE` quantile of the same number for its examples (left out) plus
-`ELSEWHERE_MARGIN`. Above it, no agent answers. With this signal on, the fit threshold above is taken at
+cosines, and than from the nearest other service message), plus the design's own out-of-scope examples
+(`spec.routing.outOfScope`, always kept). A query's `elsewhere` is its cosine to the nearest kept service
+message minus its cosine to the channel's nearest text; the channel's limit is the `ELSEWHERE_QUANTILE`
+quantile of the same number for its examples (left out) plus `ELSEWHERE_MARGIN`, at least `ELSEWHERE_FLOOR`.
+Above it, no agent answers. With this signal on, the fit threshold above is taken at
 `FIT_SHARE_WITH_ELSEWHERE` of its value (the near-misses it caught at the cost of false rejects are now
 caught by the second signal). An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule
 only, at that number. Every constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv,
