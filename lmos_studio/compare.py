@@ -2,8 +2,9 @@
 
 One comparison serves `lmos-studio diff` (two designs) and what-if (a design and its edited copy). Each
 query is answered in its channel's routing table on each side: by a `Router` (every distinct table fitted
-once, its whole query list routed in one batch through `routing.base.route_fitted`), or without one by resolution only
-(the agent wired for the expected capability, or whether the expected agent is wired at all). A query
+once, its whole query list routed in one batch through `routing.base.route_fitted`), or without one by
+resolution only (the agent wired for the expected capability, or whether the expected agent is wired at
+all). A query
 whose table is the same on both sides cannot change and is not routed. `compare` also says, per side,
 which lexicon each routed channel's router used (the tables carry the design's `spec.routing.lexicon`).
 Building the query list (routing tests, CSV rows) and presenting the changes is the caller's job.
