@@ -227,6 +227,8 @@ def test_test_and_whatif_cli_json_carry_the_choice(tmp_path: Path) -> None:
     assert json.loads(tested.stdout)["lexicon"] == {"": "lexicon: on (spec.routing.lexicon: customer-service)"}
     changed = run_cli("whatif", str(path), "-r", "statistical", "--remove-agent", "address-agent", "--lexicon", "none")
     assert json.loads(changed.stdout)["lexicon"]["after"] == {"": "lexicon: off (spec.routing.lexicon: none)"}
+    table = run_cli("test", str(path), "-r", "statistical", "--lexicon", "customer-service")
+    assert "all agents: lexicon: on (spec.routing.lexicon: customer-service)" in table.stdout
 
 
 # ----------------------------------------------------------------------------- the hybrid router's LLM part

@@ -252,18 +252,20 @@ def test_command(
     rows = [
         ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message] for o in outcomes
     ]
+    choices = {o.channel: o.lexicon for o in sorted(outcomes, key=lambda o: o.channel) if o.lexicon}
     emit(
         {
             "router": chosen.name,
             "passed": sum(o.passed for o in outcomes),
             "total": len(outcomes),
             "tests": [o.to_dict() for o in outcomes],
-            "lexicon": {o.channel: o.lexicon for o in sorted(outcomes, key=lambda o: o.channel) if o.lexicon},
+            "lexicon": choices,
         },
         output,
         lambda: (
             render_table(["RESULT", "CHANNEL", "QUERY", "MESSAGE"], rows)
             + f"\n\n{sum(o.passed for o in outcomes)}/{len(outcomes)} routing tests passed"
+            + "".join(f"\n{key or 'all agents'}: {summary}" for key, summary in choices.items())
         ),
     )
     if not outcomes:
@@ -338,7 +340,12 @@ def whatif_command(
             if result.routes
             else "no routing test or query changes route"
         )
-        return "\n\n".join(parts)
+        lines = [
+            f"{side} {key or 'all agents'}: {line}"
+            for side, found in result.lexicon.items()
+            for key, line in found.items()
+        ]
+        return "\n\n".join(parts + (["\n".join(lines)] if lines else []))
 
     emit(result.to_dict(), output, table)
 
