@@ -194,7 +194,8 @@ class Router(Protocol):
 
 def route_fitted(fitted: FittedRouter, queries: Sequence[str], *, top_k: int = 1) -> list[RouteResult]:
     """Every query's answer from a fitted router, in order: its vectorised `route_batch` when it has one
-    (offline routers: one encoder call and matrix products per chunk), else query by query (LLM)."""
+    (offline routers: one encoder call and matrix products per chunk; hybrid: its fast router's batch, then
+    the LLM for each query below its threshold), else query by query (the LLM router)."""
     batch = getattr(fitted, "route_batch", None)
     if batch is not None:
         results: list[RouteResult] = batch(list(queries), top_k=top_k)

@@ -1,7 +1,7 @@
 """Pick a router by name and keep fitted routers per table content (`RouterCache`, owned by the caller).
 
-`auto` is the best router available offline on this install: the local embedding model when the
-`[embeddings]` extra is installed and loads, else the statistical router.
+`auto` is the best router available offline on this install: the local MiniLM embedding model (a default
+dependency) when it loads, else the statistical router (routing/auto.py).
 """
 
 from __future__ import annotations

@@ -401,6 +401,9 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         st.dataframe(pd.DataFrame(route_rows(result)), hide_index=True, width="stretch")
     else:
         st.success("No routing test or labelled query changes route.")
+    for side, found in result.get("lexicon", {}).items():  # a route can change because the lexicon choice did
+        for key, line in found.items():
+            st.caption(f"{side} · `{key or ALL_AGENTS_LABEL}`: {md(line)}")
 
 
 def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, extra: Any) -> str:
