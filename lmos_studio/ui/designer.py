@@ -209,9 +209,10 @@ def findings(design: Design) -> Finding | None:
     with st.spinner("Checking routing ambiguity…") if slow else contextlib.nullcontext():
         found = resources.designer_findings(design, level=level)
     pairs = resources.lint_findings_lean(design)[1] if level == resources.LEAN else {}
+    counted = sum(pairs.values())  # trust-pair findings counted, not listed
     errors = resources.lint_error_count(design, level)
-    st.markdown(f"**Lint** · {errors} errors · {len(found) - errors + sum(pairs.values())} warnings/info")
-    if sum(pairs.values()):
+    st.markdown(f"**Lint** · {errors} errors · {len(found) - errors + counted} warnings/info")
+    if counted:
         note, ask = st.columns([3, 1], vertical_alignment="center")
         note.caption(
             " and ".join(f"{n} {code}" for code, n in pairs.items() if n)
@@ -224,11 +225,14 @@ def findings(design: Design) -> Finding | None:
         note.caption(
             f"Routing ambiguity not checked yet: with {len(design.agents)} agents it embeds every capability "
             "text (seconds). The other findings are "
-            + ("complete." if not sum(pairs.values()) else "listed above or counted.")
+            + ("complete." if not counted else "complete: listed below, the trust-pair ones counted above.")
         )
         ask.button("Check routing ambiguity", key=f"{CHECK_AMBIGUITY}_button", on_click=_check_ambiguity)
     if not found:
-        st.success("No findings.")
+        if counted:
+            st.info("No other findings.")
+        else:
+            st.success("No findings.")
         return None
     query = ""
     if len(found) > FINDINGS_SHOWN:
