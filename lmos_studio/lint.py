@@ -312,8 +312,44 @@ PAIR_CODES = ("cross-tenant-trust", "protocol-mismatch")  # the trust findings t
 
 
 def unknown_target_findings(design: Design, index: RefIndex) -> list[Finding]:
-    """The `unknown-trust-target` part of `trust_findings` (no agent pairs looked at)."""
-    return list(_unknown_targets(design, index))
+    """The `unknown-trust-target` findings of `trust_findings`, in its order, without looking at agent pairs
+    (for a summary before the list; each ref is looked up once)."""
+    kinds: dict[str, str | None] = {}
+    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
+    found: list[Finding] = []
+    for edge in design.trust_edges:
+        for ref in (edge.caller, edge.callee):
+            if ref not in kinds:
+                kinds[ref] = index.kind(ref)
+        for role, ref in (("caller", edge.caller), ("callee", edge.callee)):
+            if kinds[ref] is None:
+                found.append(
+                    Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key),),
+                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
+                        "fix the name, add the missing agent/group, or remove the edge",
+                    )
+                )
+        if edge.capabilities and kinds[edge.callee] is not None:
+            offered = offered_by.get(edge.callee)
+            if offered is None:
+                offered = offered_by[edge.callee] = {
+                    c.name for a in index.agents_of(edge.callee) for c in a.capabilities
+                }
+            missing = [c for c in edge.capabilities if c not in offered]
+            if missing:
+                found.append(
+                    Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key), *(_cap(c) for c in missing)),
+                        f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
+                        f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
+                    )
+                )
+    return found
 
 
 def trust_pair_counts(design: Design, index: RefIndex) -> dict[str, int]:

@@ -21,8 +21,8 @@ from lmos_studio.graph import (
     place,
     saved_positions,
 )
-from lmos_studio.lint import PAIR_CODES, trust_findings, trust_pair_counts
-from lmos_studio.model import Agent, Design, Endpoint, Group, TrustEdge
+from lmos_studio.lint import PAIR_CODES, trust_findings, trust_pair_counts, unknown_target_findings
+from lmos_studio.model import Agent, Capability, Design, Endpoint, Group, TrustEdge
 from lmos_studio.synthetic import synthetic_design
 from lmos_studio.trust import RefIndex, safe_resolutions
 from lmos_studio.view import canvas_view, collapsed_canvas_view
@@ -119,6 +119,7 @@ def random_design(seed: int) -> Design:
     rng = random.Random(seed)
     tenants = ["t1", "t2", "t3"]
     protocols = ["http", "ws", "grpc"]
+    capabilities = ["pay", "refund", "track"]
     agents = []
     for i in range(rng.randint(2, 14)):
         namespace = rng.choice(["default", "default", "other"])
@@ -129,6 +130,9 @@ def random_design(seed: int) -> Design:
                 namespace=namespace,
                 supported_tenants=tuple(rng.sample(tenants, rng.randint(0, 2))),
                 endpoints=tuple(Endpoint(protocol=p, uri=f"{p}://a{i}:1") for p in chosen),
+                capabilities=tuple(
+                    Capability(name=c, version="1.0.0") for c in rng.sample(capabilities[:2], rng.randint(0, 2))
+                ),
             )
         )
     names = sorted({a.name for a in agents})
@@ -139,7 +143,7 @@ def random_design(seed: int) -> Design:
             caller=rng.choice(refs),
             callee=rng.choice(refs),
             protocol=rng.choice(["", "", *protocols]),
-            capabilities=(),
+            capabilities=tuple(rng.sample(capabilities, rng.choice([0, 0, 1, 2]))),  # "track": nobody offers it
         )
         for _ in range(rng.randint(1, 25))
     ]
@@ -147,11 +151,13 @@ def random_design(seed: int) -> Design:
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_trust_pair_counts_equal_the_findings(seed: int) -> None:
+def test_trust_pair_counts_and_unknown_targets_equal_the_findings(seed: int) -> None:
     design = random_design(seed)
     index = RefIndex(design, safe_resolutions(design))
-    listed = Counter(f.code for f in trust_findings(design, index))
+    found = trust_findings(design, index)
+    listed = Counter(f.code for f in found)
     assert trust_pair_counts(design, index) == {code: listed[code] for code in PAIR_CODES}
+    assert unknown_target_findings(design, index) == [f for f in found if f.code == "unknown-trust-target"]
 
 
 def test_trust_pair_counts_of_larger_designs() -> None:
