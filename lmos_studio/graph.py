@@ -9,13 +9,13 @@ key `trust:<edge key>`, membership edges the key `member`. No HTML here (see vie
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
 
 from lmos_studio.errors import EditError
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, TrustEdge
 from lmos_studio.resolve import Resolution
 from lmos_studio.trust import RefIndex, safe_resolutions
 
@@ -47,11 +47,12 @@ def trust_key(edge_key: str) -> str:
 
 def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = None) -> nx.MultiDiGraph:
     """The graph of a design. Channel membership comes from resolution (wired agents); trust edges whose
-    caller or callee names nothing are left out (lint reports them as unknown-trust-target)."""
+    caller or callee names nothing are left out (lint reports them as unknown-trust-target).
+
+    Linear in agents + wires + trust edges: node ids and the nodes a ref names are computed once each."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     graph = nx.MultiDiGraph(name=design.name)
-    homes: dict[str, str] = {}
     for agent in design.agents:
         graph.add_node(
             agent_node(agent),
@@ -68,55 +69,97 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
             groups=(),
             member_of=(),
         )
-    for group in design.groups:
-        node = group_node(group.name)
-        graph.add_node(
-            node, kind=GROUP, label=group.name, name=group.name, description=group.description, size=len(group.members)
-        )
-        for member in group.members:
-            for agent in index.agents_named(member):
-                _add_membership(graph, node, agent_node(agent), label="", capabilities=())
-                homes.setdefault(agent_node(agent), node)
-    for resolution in resolutions:
-        channel = resolution.channel
-        node = channel_node(channel)
-        graph.add_node(
-            node,
-            kind=CHANNEL,
-            label=channel.name,
-            name=channel.name,
-            namespace=channel.namespace,
-            tenant=channel.tenant or "",
-            channel=channel.channel or "",
-            subset=channel.subset,
-            status=resolution.status,
-            size=len(resolution.agents),
-            unresolved=tuple(u.required.name for u in resolution.unresolved),
-        )
-        for agent in resolution.agents:
-            caps = tuple(
-                f"{w.provided.name} {w.provided.version}" for w in resolution.wires if w.agent.key == agent.key
-            )
-            _add_membership(graph, node, agent_node(agent), label="", capabilities=caps)
-            homes.setdefault(agent_node(agent), node)
-    for edge in design.trust_edges:
-        for source in _ref_nodes(index, edge.caller):
-            for target in _ref_nodes(index, edge.callee):
-                if source != target:
-                    graph.add_edge(
-                        source,
-                        target,
-                        key=trust_key(edge.key),
-                        kind=TRUST,
-                        ref=edge.key,
-                        capabilities=edge.capabilities,
-                        protocol=edge.protocol,
-                        description=edge.description,
-                        label=_trust_label(edge.capabilities, edge.protocol),
-                    )
+    for node, data in cluster_nodes(design, resolutions):
+        graph.add_node(node, **data)
+    homes: dict[str, str] = {}
+    for cluster, member, capabilities in memberships(design, resolutions, index):
+        _add_membership(graph, cluster, member, label="", capabilities=capabilities)
+        homes.setdefault(member, cluster)
+    for sources, targets, edge in trust_links(design, index):
+        key, attrs = trust_key(edge.key), trust_attrs(edge)
+        graph.add_edges_from((s, t, key, attrs) for s in sources for t in targets if s != t)
     for node, home in homes.items():
         graph.nodes[node]["home"] = home
     return graph
+
+
+def cluster_nodes(design: Design, resolutions: Sequence[Resolution]) -> Iterator[tuple[str, dict[str, object]]]:
+    """The group and channel nodes of the graph with their attributes, groups first, in graph order."""
+    for group in design.groups:
+        yield (
+            group_node(group.name),
+            {
+                "kind": GROUP,
+                "label": group.name,
+                "name": group.name,
+                "description": group.description,
+                "size": len(group.members),
+            },
+        )
+    for resolution in resolutions:
+        channel = resolution.channel
+        yield (
+            channel_node(channel),
+            {
+                "kind": CHANNEL,
+                "label": channel.name,
+                "name": channel.name,
+                "namespace": channel.namespace,
+                "tenant": channel.tenant or "",
+                "channel": channel.channel or "",
+                "subset": channel.subset,
+                "status": resolution.status,
+                "size": len(resolution.agents),
+                "unresolved": tuple(u.required.name for u in resolution.unresolved),
+            },
+        )
+
+
+def memberships(
+    design: Design, resolutions: Sequence[Resolution], index: RefIndex, *, capabilities: bool = True
+) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """(cluster node, agent node, wired capabilities) of every membership edge, in graph order: group members
+    that exist, then the agents resolution wires into each channel (`capabilities=False`: none listed)."""
+    for group in design.groups:
+        node = group_node(group.name)
+        for member in group.members:
+            for agent in index.agents_named(member):
+                yield node, agent_node(agent), ()
+    for resolution in resolutions:
+        node = channel_node(resolution.channel)
+        caps: dict[str, list[str]] = {}  # agent key → what it provides here, in wire order
+        if capabilities:
+            for wire in resolution.wires:
+                caps.setdefault(wire.agent.key, []).append(f"{wire.provided.name} {wire.provided.version}")
+        for agent in resolution.agents:
+            yield node, agent_node(agent), tuple(caps.get(agent.key, ()))
+
+
+def trust_links(design: Design, index: RefIndex) -> Iterator[tuple[list[str], list[str], TrustEdge]]:
+    """Per trust edge whose caller and callee name something: the nodes it joins (each source to each target
+    but itself) and the edge. The nodes a ref names are looked up once per ref."""
+    refs: dict[str, list[str]] = {}
+    for edge in design.trust_edges:
+        sources = refs.get(edge.caller)
+        if sources is None:
+            sources = refs[edge.caller] = _ref_nodes(index, edge.caller)
+        targets = refs.get(edge.callee)
+        if targets is None:
+            targets = refs[edge.callee] = _ref_nodes(index, edge.callee)
+        if sources and targets:
+            yield sources, targets, edge
+
+
+def trust_attrs(edge: TrustEdge) -> dict[str, object]:
+    """The attributes of a trust edge's graph edges (key `trust_key(edge.key)`)."""
+    return {
+        "kind": TRUST,
+        "ref": edge.key,
+        "capabilities": edge.capabilities,
+        "protocol": edge.protocol,
+        "description": edge.description,
+        "label": _trust_label(edge.capabilities, edge.protocol),
+    }
 
 
 def _add_membership(
@@ -127,12 +170,16 @@ def _add_membership(
     data["member_of"] = (*data["member_of"], cluster)
 
 
+def _agent_nodes(index: RefIndex, ref: str) -> list[str]:
+    return [agent_node(a) for a in index.agents_named(ref)]
+
+
 def _ref_nodes(index: RefIndex, ref: str) -> list[str]:
     if ref.startswith(GROUP_PREFIX):
         return [ref] if ref[len(GROUP_PREFIX) :] in index.groups else []
     if ref.startswith(CHANNEL_PREFIX):
         return [channel_node(c) for c in index.channels_named(ref[len(CHANNEL_PREFIX) :])]
-    return [agent_node(a) for a in index.agents_named(ref)]
+    return _agent_nodes(index, ref)
 
 
 def _trust_label(capabilities: Sequence[str], protocol: str) -> str:
@@ -255,20 +302,29 @@ def layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
             continue
         members.get(data.get("home", ""), loose).append(node)
     rings = {c: _ring_offsets(len(m)) for c, m in members.items()}
-    radius = max((math.hypot(*o[-1]) for o in rings.values() if o), default=0.0)
-    cell = 2 * radius + CELL_MARGIN
-    cols = max(1, math.ceil(math.sqrt(len(clusters))))
-    positions: dict[str, Position] = {}
-    for i, cluster in enumerate(clusters):
-        cx, cy = (i % cols) * cell, (i // cols) * cell
-        positions[cluster] = (cx, cy)
+    positions, top = cluster_grid(clusters, {c: len(m) for c, m in members.items()})
+    for cluster in clusters:
+        cx, cy = positions[cluster]
         for node, (dx, dy) in zip(members[cluster], rings[cluster], strict=True):
             positions[node] = (round(cx + dx, 1), round(cy + dy, 1))
-    top = (math.ceil(len(clusters) / cols)) * cell if clusters else 0.0
     width = max(1, math.ceil(math.sqrt(len(loose))))
     for i, node in enumerate(loose):
         positions[node] = ((i % width) * NODE_GAP * 1.5, top + (i // width) * NODE_GAP * 1.5)
     return positions
+
+
+def cluster_grid(clusters: Sequence[str], sizes: Mapping[str, int]) -> tuple[dict[str, Position], float]:
+    """`layout`'s cluster centres (a grid whose cell fits the widest ring of members; `sizes`: members per
+    cluster) and the y where the agents in no cluster start."""
+    outer = {n: _ring_offsets(n)[-1] for n in set(sizes.values()) if n}  # each cluster's outermost member
+    radius = max((math.hypot(*o) for o in outer.values()), default=0.0)
+    cell = 2 * radius + CELL_MARGIN
+    cols = max(1, math.ceil(math.sqrt(len(clusters))))
+    positions: dict[str, Position] = {}
+    for i, cluster in enumerate(clusters):
+        positions[cluster] = ((i % cols) * cell, (i // cols) * cell)
+    top = (math.ceil(len(clusters) / cols)) * cell if clusters else 0.0
+    return positions, top
 
 
 # --- highlights -----------------------------------------------------------------------------------------
@@ -458,28 +514,15 @@ def collapse_graph(
         if node in stand_in:
             continue
         if data["kind"] != AGENT and node not in expanded:
-            members = counts.pop(node, 0)
-            label = f"{data['label']} ({members})"
-            out.add_node(
-                aggregate_node(node),
-                **{**data, "kind": AGGREGATE, "cluster": node, "of": data["kind"], "count": members, "label": label},
-            )
+            out.add_node(aggregate_node(node), **aggregate_attrs(node, data, counts.pop(node, 0)))
             stand_in[node] = aggregate_node(node)
         else:
             out.add_node(node, **data)
     for home, members in counts.items():  # loose agents, and members whose home cluster is expanded elsewhere
         if home == LOOSE:
-            out.add_node(
-                aggregate_node(LOOSE),
-                kind=AGGREGATE,
-                cluster=LOOSE,
-                of=LOOSE,
-                count=members,
-                label=f"in no group or channel ({members})",
-                name=LOOSE,
-                description="",
-            )
-    merged: dict[tuple[str, str, str], dict[str, object]] = {}
+            out.add_node(aggregate_node(LOOSE), **loose_attrs(members))
+    counts_of: dict[Slot, int] = {}
+    first: dict[Slot, Mapping[str, object]] = {}
     for u, v, key, data in graph.edges(keys=True, data=True):
         a, b = stand_in.get(u, u), stand_in.get(v, v)
         both_collapsed = a.startswith(AGGREGATE_PREFIX) and b.startswith(AGGREGATE_PREFIX)
@@ -489,18 +532,50 @@ def collapse_graph(
             out.add_edge(u, v, key=key, **data)
             continue
         slot = (a, b, data["kind"])
-        entry = merged.get(slot)
-        if entry is None:
-            merged[slot] = {**data, "count": 1, "ref": data.get("ref", ""), "capabilities": ()}
-        else:
-            entry["count"] = int(entry["count"]) + 1  # type: ignore[call-overload]
-    ranked = sorted(merged.items(), key=lambda item: -int(item[1]["count"]))  # type: ignore[call-overload]
-    out.graph["hidden_links"] = sum(int(d["count"]) for _, d in ranked[max_links:])  # type: ignore[call-overload]
-    for (a, b, kind), data in ranked[:max_links]:
-        count = int(data["count"])  # type: ignore[call-overload]
-        label = f"{count} trust edges" if kind == TRUST and count > 1 else str(data.get("label", ""))
-        out.add_edge(a, b, key=f"{kind}:{a}->{b}", **{**data, "label": label if kind == TRUST else "", "count": count})
+        counts_of[slot] = counts_of.get(slot, 0) + 1
+        first.setdefault(slot, data)
+    add_merged_links(out, counts_of, first.__getitem__, max_links=max_links)
     return out
+
+
+def aggregate_attrs(cluster: str, data: Mapping[str, object], members: int) -> dict[str, object]:
+    """The attributes of a collapsed cluster's aggregate node: the cluster's, plus how many agents it stands for."""
+    label = f"{data['label']} ({members})"
+    return {**data, "kind": AGGREGATE, "cluster": cluster, "of": data["kind"], "count": members, "label": label}
+
+
+def loose_attrs(members: int) -> dict[str, object]:
+    """The attributes of the aggregate of the agents in no group or channel."""
+    return {
+        "kind": AGGREGATE,
+        "cluster": LOOSE,
+        "of": LOOSE,
+        "count": members,
+        "label": f"in no group or channel ({members})",
+        "name": LOOSE,
+        "description": "",
+    }
+
+
+Slot = tuple[str, str, str]  # (from, to, edge kind) of a merged edge
+
+
+def add_merged_links(
+    out: nx.MultiDiGraph,
+    counts: Mapping[Slot, int],
+    first: Callable[[Slot], Mapping[str, object]],
+    *,
+    max_links: int,
+) -> None:
+    """Draw the `max_links` merged edges with the highest counts (ties in the order met), each with the
+    attributes of the first edge it merges (`first`), and count the others in `out.graph["hidden_links"]`."""
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    out.graph["hidden_links"] = sum(count for _, count in ranked[max_links:])
+    for (a, b, kind), count in ranked[:max_links]:
+        data = first((a, b, kind))
+        label = f"{count} trust edges" if kind == TRUST and count > 1 else str(data.get("label", ""))
+        merged = {**data, "ref": data.get("ref", ""), "capabilities": (), "label": label if kind == TRUST else ""}
+        out.add_edge(a, b, key=f"{kind}:{a}->{b}", **{**merged, "count": count})
 
 
 def cluster_ids(graph: nx.MultiDiGraph, refs: Iterable[str]) -> set[str]:

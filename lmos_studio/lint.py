@@ -308,6 +308,112 @@ def trust_findings(design: Design, index: RefIndex) -> list[Finding]:
     return [*_unknown_targets(design, index), *_trust(design, index)]
 
 
+PAIR_CODES = ("cross-tenant-trust", "protocol-mismatch")  # the trust findings that look at agent pairs
+
+
+def unknown_target_findings(design: Design, index: RefIndex) -> list[Finding]:
+    """The `unknown-trust-target` findings of `trust_findings`, in its order, without looking at agent pairs
+    (for a summary before the list; each ref is looked up once)."""
+    kinds: dict[str, str | None] = {}
+    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
+    found: list[Finding] = []
+    for edge in design.trust_edges:
+        for ref in (edge.caller, edge.callee):
+            if ref not in kinds:
+                kinds[ref] = index.kind(ref)
+        for role, ref in (("caller", edge.caller), ("callee", edge.callee)):
+            if kinds[ref] is None:
+                found.append(
+                    Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key),),
+                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
+                        "fix the name, add the missing agent/group, or remove the edge",
+                    )
+                )
+        if edge.capabilities and kinds[edge.callee] is not None:
+            offered = offered_by.get(edge.callee)
+            if offered is None:
+                offered = offered_by[edge.callee] = {
+                    c.name for a in index.agents_of(edge.callee) for c in a.capabilities
+                }
+            missing = [c for c in edge.capabilities if c not in offered]
+            if missing:
+                found.append(
+                    Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key), *(_cap(c) for c in missing)),
+                        f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
+                        f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
+                    )
+                )
+    return found
+
+
+def trust_pair_counts(design: Design, index: RefIndex) -> dict[str, int]:
+    """How many findings of each of `PAIR_CODES` `trust_findings` holds (one per trust edge key with a bad
+    pair), without listing pairs: per ref, agents are grouped by tenant set and by protocol set, so an edge
+    costs its callers' groups × its callees' groups, not its pairs. For a summary before the list."""
+    tenants = {key: frozenset(a.supported_tenants) for key, a in index.by_key.items()}
+    protocols = {a.key: frozenset(e.protocol for e in a.endpoints) for a in design.agents}
+    named = dict.fromkeys(ref for e in design.trust_edges for ref in (e.caller, e.callee))
+    refs = {ref: _pair_classes(index, ref, tenants, protocols) for ref in named}
+    cross_tenant: set[str] = set()
+    mismatch: set[str] = set()
+    for edge in design.trust_edges:
+        key, protocol = edge.key, edge.protocol
+        caller_tenants, caller_protocols, caller_common = refs[edge.caller]
+        callee_tenants, callee_protocols, callee_common = refs[edge.callee]
+        if (
+            callee_tenants
+            and key not in cross_tenant
+            and any(a.isdisjoint(b) for a in caller_tenants for b in callee_tenants)
+        ):
+            cross_tenant.add(key)  # two disjoint non-empty tenant sets are two different agents
+        if key in mismatch or (
+            protocol
+            and (caller_common is None or protocol in caller_common)
+            and (callee_common is None or protocol in callee_common)
+        ):  # every caller and callee that names endpoints offers the edge's protocol: no mismatch
+            continue
+        if any(
+            not _protocol_ok(p, q, protocol) and (p != q or len(callers | callees) > 1)
+            for p, callers in caller_protocols
+            for q, callees in callee_protocols
+        ):  # with the same protocols on both sides the pair must be two agents (none trusts itself)
+            mismatch.add(key)
+    return {"cross-tenant-trust": len(cross_tenant), "protocol-mismatch": len(mismatch)}
+
+
+_PairClasses = tuple[
+    tuple[frozenset[str], ...], tuple[tuple[frozenset[str], frozenset[str]], ...], frozenset[str] | None
+]
+
+
+def _pair_classes(
+    index: RefIndex, ref: str, tenants: dict[str, frozenset[str]], protocols: dict[str, frozenset[str]]
+) -> _PairClasses:
+    """A ref's agents as their distinct non-empty tenant sets, their protocol sets with the agents holding each,
+    and the protocols common to every agent that names endpoints (None: no agent does)."""
+    agents = index.agents_of(ref)
+    if len(agents) == 1:  # most refs: one agent
+        key = agents[0].key
+        tenant_set, protocol_set = tenants[key], protocols[key]
+        return ((tenant_set,) if tenant_set else (), ((protocol_set, frozenset((key,))),), protocol_set or None)
+    keys = {a.key for a in agents}
+    by_protocols: dict[frozenset[str], set[str]] = {}
+    for key in keys:
+        by_protocols.setdefault(protocols[key], set()).add(key)
+    named = [p for p in by_protocols if p]
+    return (
+        tuple({tenants[k] for k in keys} - {frozenset()}),  # an empty tenant set is every tenant
+        tuple((p, frozenset(k)) for p, k in by_protocols.items()),
+        frozenset.intersection(*named) if named else None,
+    )
+
+
 def lint_design(
     design: Design,
     *,

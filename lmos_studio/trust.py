@@ -207,10 +207,13 @@ def dissolve_group(design: Design, name: str) -> Design:
     )
 
 
-def dangling_trust_edges(design: Design) -> list[TrustEdge]:
-    """Trust edges whose caller or callee names nothing in the design (the graph cannot draw them)."""
-    index = RefIndex(design, [])
-    return [e for e in design.trust_edges if index.kind(e.caller) is None or index.kind(e.callee) is None]
+def dangling_trust_edges(design: Design, *, index: RefIndex | None = None) -> list[TrustEdge]:
+    """Trust edges whose caller or callee names nothing in the design (the graph cannot draw them); each ref
+    is looked up once."""
+    index = index or RefIndex(design, [])
+    refs = dict.fromkeys(ref for e in design.trust_edges for ref in (e.caller, e.callee))
+    known = {ref: index.kind(ref) is not None for ref in refs}
+    return [e for e in design.trust_edges if not (known[e.caller] and known[e.callee])]
 
 
 def remove_agent(design: Design, key: str) -> Design:

@@ -1,4 +1,4 @@
-"""The graph of a design as a self-contained interactive HTML page (pyvis nodes/edges, vis-network inline).
+"""The graph of a design as a self-contained interactive HTML page (vis-network nodes and edges, inlined).
 
 Offline by construction: the vis-network script and style shipped inside the pyvis package are inlined,
 and nothing else is referenced. Registry text is untrusted: tooltips are HTML in which every value is
@@ -9,17 +9,16 @@ canvas in vis-network's "html" label mode, whose only entities are `&lt;` and `&
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+import importlib.util
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import networkx as nx
-import pyvis
-from pyvis.edge import Edge
-from pyvis.network import Network
-from pyvis.node import Node
 
+from lmos_studio.aggregate import collapsed_graph, opens_collapsed
 from lmos_studio.graph import (
     AGENT,
     AGGREGATE,
@@ -38,9 +37,21 @@ from lmos_studio.graph import (
     saved_positions,
 )
 from lmos_studio.model import Design
+from lmos_studio.resolve import Resolution
 
 TEMPLATES = Path(__file__).parent / "templates"
-VIS_DIR = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"  # vis-network shipped with pyvis 0.3.2
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package is, without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{name} is not installed: pip install {name}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+# vis-network shipped with pyvis 0.3.2, found without importing pyvis (its package imports IPython: ~0.4 s)
+VIS_DIR = _package_dir("pyvis") / "lib" / "vis-9.1.2"
 PHYSICS_MAX_NODES = 150  # above this the layout is final (no physics); below, physics tidies it once
 EDGE_LABELS_MAX = 300  # edge labels clutter and slow the canvas on larger graphs: tooltips only then
 DEFAULT_HEIGHT_PX = 640
@@ -140,6 +151,17 @@ def _vis_options(physics: bool, edge_labels: bool) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Network:
+    """What the page templates and the canvas take of a pyvis Network: vis-network node and edge options (as
+    pyvis's Node and Edge build them: every edge here names its arrows), in order."""
+
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    node_ids: list[str] = field(default_factory=list)
+    node_map: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def build_network(
     graph: nx.MultiDiGraph,
     *,
@@ -148,11 +170,12 @@ def build_network(
     physics: bool | None = None,
     height_px: int = DEFAULT_HEIGHT_PX,
 ) -> Network:
-    """A pyvis Network of the graph: escaped labels and tooltips, fixed positions, highlight applied."""
+    """The vis-network nodes and edges of the graph: escaped labels and tooltips, fixed positions, highlight
+    applied."""
     positions = positions if positions is not None else layout(graph)
     physics = graph.number_of_nodes() <= PHYSICS_MAX_NODES if physics is None else physics
     edge_labels = graph.number_of_edges() <= EDGE_LABELS_MAX
-    net = Network(height=f"{height_px}px", width="100%", directed=True, cdn_resources="in_line")
+    net = Network()
     lit = highlight or Highlight()
     for node, data in graph.nodes(data=True):
         x, y = positions.get(node, (0.0, 0.0))
@@ -176,19 +199,19 @@ def build_network(
         )
     known = set(net.node_ids)
     for u, v, key, data in graph.edges(keys=True, data=True):
-        if u in known and v in known:  # checked here once: Network.add_edge scans its node list per edge (O(n·e))
-            net.edges.append(Edge(u, v, directed=True, **_edge_style(u, v, key, data, lit, edge_labels)).options)
+        if u in known and v in known:  # checked once here (pyvis's Network.add_edge scans its node list: O(n·e))
+            net.edges.append({**_edge_style(u, v, key, data, lit, edge_labels), "from": u, "to": v})
     return net
 
 
 def _append_node(net: Network, node: str, *, label: str, **options: Any) -> None:
-    """What `Network.add_node` does, without its duplicate check that scans a list (O(n) per node, so
+    """What pyvis's `Network.add_node` does, without its duplicate check that scans a list (O(n) per node, so
     quadratic): networkx node ids are unique already."""
     shape, color = options.pop("shape", "dot"), options.pop("color", "#97c2fc")
-    entry = Node(node, shape, label=label or node, color=color, font_color=net.font_color, **options)
-    net.nodes.append(entry.options)
+    entry = {"color": color, **options, "id": node, "label": label or node, "shape": shape}  # pyvis's Node order
+    net.nodes.append(entry)
     net.node_ids.append(node)
-    net.node_map[node] = entry.options
+    net.node_map[node] = entry
 
 
 def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highlight, labels: bool) -> dict[str, Any]:
@@ -312,5 +335,23 @@ def canvas_view(
     lod = needs_collapse(shown)
     shown, positions = level_of_detail(shown, positions, expanded if lod else None)
     data = canvas_payload(shown, positions=positions, highlight=highlight, height_px=height_px, lod=lod)
-    data["version"] = f"{design.digest()[:16]}:{hash((flt, highlight, expanded)) & 0xFFFFFFFF:x}"
+    data["version"] = _version(design, flt, highlight, expanded)
     return data
+
+
+def collapsed_canvas_view(
+    design: Design, resolutions: Sequence[Resolution], highlight: Highlight, height_px: int = DEFAULT_HEIGHT_PX
+) -> dict[str, Any] | None:
+    """`canvas_view` with no filter and no cluster opened, for a design whose canvas opens collapsed, without
+    its full graph (`aggregate.collapsed_graph`: one pass over the design); None when the design is drawn in
+    full (then use `canvas_view`)."""
+    if not opens_collapsed(design, resolutions):
+        return None
+    shown, positions = collapsed_graph(design, resolutions=resolutions)
+    data = canvas_payload(shown, positions=positions, highlight=highlight, height_px=height_px, lod=True)
+    data["version"] = _version(design, GraphFilter(), highlight, frozenset())
+    return data
+
+
+def _version(design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str]) -> str:
+    return f"{design.digest()[:16]}:{hash((flt, highlight, expanded)) & 0xFFFFFFFF:x}"

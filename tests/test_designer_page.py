@@ -167,3 +167,52 @@ def test_a_large_design_checks_routing_ambiguity_when_asked(
     assert not any("Routing ambiguity not checked yet" in c.value for c in app.caption)
     app.run()  # kept: no second check
     assert calls == [1]
+
+
+def test_a_large_design_counts_trust_pair_findings_and_draws_without_the_full_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above `PAIRS_LATER_AGENTS` the first render counts cross-tenant and protocol-mismatch findings (listing
+    them looks at every agent pair) and lists them when asked; the collapsed canvas is drawn from aggregates,
+    and the full graph is built only when a selection needs it."""
+    import streamlit as st
+
+    from lmos_studio import graph
+    from lmos_studio.config import get_settings
+    from lmos_studio.synthetic import synthetic_design
+    from lmos_studio.ui import resources
+
+    path = write_design(synthetic_design(300, 15, 12, 800, seed=5), tmp_path / "many.yaml")
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(resources, "AMBIGUITY_AUTO_AGENTS", 0)
+    monkeypatch.setattr(resources, "_AMBIGUITY_DONE", {})
+    monkeypatch.setattr(resources, "PAIRS_LATER_AGENTS", 0)
+    builds: list[int] = []
+    real = graph.build_graph
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(graph, "build_graph", counted)
+    app = open_page(path)
+    assert builds == []  # the canvas opened collapsed, from the design's aggregates
+    counted_note = [c.value for c in app.caption if "counted but not listed yet" in c.value]
+    assert len(counted_note) == 1 and "cross-tenant-trust" in counted_note[0]
+    header = next(m.value for m in app.markdown if m.value.startswith("**Lint**"))
+    assert "cross-tenant-trust" not in set(app.dataframe[0].value["code"])
+
+    by_label(app.button, "List trust-pair findings").click().run()
+    assert not app.exception, app.exception
+    assert not any("counted but not listed yet" in c.value for c in app.caption)
+    assert next(m.value for m in app.markdown if m.value.startswith("**Lint**")) == header  # the same totals
+    listed = resources.designer_findings(history(app).present, level=resources.BASE)
+    assert sum(f.code == "cross-tenant-trust" for f in listed) == int(counted_note[0].split()[0])
+    assert builds == []
+
+    by_label(app.selectbox, "Agent").select(by_label(app.selectbox, "Agent").options[1]).run()
+    assert not app.exception, app.exception
+    assert builds == [1]  # a highlight needs the full graph
+    assert any(c.value.startswith("Highlighted: agent") for c in app.caption)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lmos_studio.errors import EditError
-from lmos_studio.formats.design_file import write_design
+from lmos_studio.formats.design_file import read_design, write_design
 from lmos_studio.graph import (
     AGENT,
     AGGREGATE,
@@ -27,6 +27,7 @@ from lmos_studio.graph import (
 )
 from lmos_studio.model import Agent
 from lmos_studio.synthetic import synthetic_design
+from lmos_studio.view import render_html
 from tests.conftest import run_cli
 
 
@@ -101,6 +102,10 @@ def test_graph_html_of_a_large_design_starts_collapsed(tmp_path: Path) -> None:
     text = out.read_text()
     assert "collapsed clusters holding 1001 agents" in text
     assert '"agent:' not in text  # no agent node is drawn
+    read = read_design(path)  # drawn from the design's aggregates: the same page as collapsing its full graph
+    network = build_graph(read)
+    shown, positions = level_of_detail(network, place(network, saved_positions(read.layout)))
+    assert text == render_html(shown, positions=positions, title=read.name)
     full = tmp_path / "full.html"
     assert run_cli("graph", str(path), "--html", str(full), "--full").returncode == 0
     assert full.stat().st_size > out.stat().st_size

@@ -68,11 +68,18 @@ def graph(
 
     Above 150 nodes the HTML opens with groups and channels collapsed into nodes with counts (the file stays
     small); --expand shows some clusters' agents, --full all of them. DOT is always complete."""
+    from lmos_studio.aggregate import collapsed_graph, opens_collapsed
     from lmos_studio.graph import build_graph, cluster_ids, level_of_detail, place, saved_positions, to_dot
+    from lmos_studio.trust import safe_resolutions
     from lmos_studio.view import render_html
 
     design = load([path]).design
-    network = build_graph(design)
+    resolutions = safe_resolutions(design)
+    if html is not None and dot is None and not full and not expand and opens_collapsed(design, resolutions):
+        shown, positions = collapsed_graph(design, resolutions=resolutions)  # the same drawing, no agent-level graph
+        _write(html, render_html(shown, positions=positions, title=design.name))
+        return
+    network = build_graph(design, resolutions=resolutions)
     if html is None and dot is None:
         typer.echo(to_dot(network), nl=False)
         return

@@ -47,6 +47,7 @@ PENDING = "pending_"
 FINDINGS_SHOWN = 500  # lint rows sent at most; above this a search field finds the others
 FINDINGS_SEARCH = "designer_findings_search"
 CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguity check runs from then on
+LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
 
 
 def _apply(change: Design | None) -> None:
@@ -141,8 +142,8 @@ def filters(design: Design) -> GraphFilter:
 
 
 def selection(design: Design, finding: Finding | None) -> Highlight:
-    """Select an agent or a trust edge; the selection (or a chosen finding) is highlighted on the graph."""
-    graph, _ = resources.design_graph(design)
+    """Select an agent or a trust edge; the selection (or a chosen finding) is highlighted on the graph (the
+    design's full graph is built then, not before)."""
     choices = resources.designer_choices(design)
     agents = choices.agent_keys
     chosen = st.session_state.get(state.SELECTED_AGENT)
@@ -158,14 +159,17 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
         st.session_state[EDGE] = ALL
     edge = widgets.search_select("Trust edge", edges, pinned=[ALL], key=EDGE, format_func=lambda v: v or "(none)")
     _follow_select_boxes(agent, edge)
+    extra = st.session_state.get(state.HIGHLIGHT) or []
+    if finding is None and not edge and not agent and not extra:
+        return Highlight()
+    graph, _ = resources.design_graph(design)
     if finding is not None:
         return highlight_objects(graph, finding.objects, note=f"{finding.code}")
     if edge:
         return highlight_objects(graph, [f"trust:{edge}"], note=f"trust {edge}")
     if agent:
         return highlight_agent(graph, agent)
-    extra = st.session_state.get(state.HIGHLIGHT)
-    return highlight_objects(graph, extra, note="from another page") if extra else Highlight()
+    return highlight_objects(graph, extra, note="from another page")
 
 
 def _follow_select_boxes(agent: str, edge: str) -> None:
@@ -184,23 +188,51 @@ def _check_ambiguity() -> None:
     st.session_state[CHECK_AMBIGUITY] = True
 
 
+def _list_pairs() -> None:
+    st.session_state[LIST_PAIRS] = True
+
+
+def _lint_level(design: Design) -> str:
+    """How much of lint to show: all of it once it costs little or was asked for; on a large design first
+    everything but the routing ambiguity check and the trust-pair findings (counted, listed on request)."""
+    if resources.lint_complete_at_hand(design) or st.session_state.get(CHECK_AMBIGUITY):
+        return resources.FULL
+    if resources.trust_pairs_at_hand(design) or st.session_state.get(LIST_PAIRS):
+        return resources.BASE
+    return resources.LEAN
+
+
 def findings(design: Design) -> Finding | None:
     """Lint findings as a table; the selected row's objects are highlighted on the graph."""
-    at_hand = resources.lint_complete_at_hand(design)
-    ambiguity = at_hand or bool(st.session_state.get(CHECK_AMBIGUITY))
-    with st.spinner("Checking routing ambiguity…") if not at_hand and ambiguity else contextlib.nullcontext():
-        found = resources.designer_findings(design, ambiguity=ambiguity)
-    errors = resources.lint_error_count(design, ambiguity)
-    st.markdown(f"**Lint** · {errors} errors · {len(found) - errors} warnings/info")
-    if not ambiguity:
+    level = _lint_level(design)
+    slow = level == resources.FULL and not resources.lint_complete_at_hand(design)
+    with st.spinner("Checking routing ambiguity…") if slow else contextlib.nullcontext():
+        found = resources.designer_findings(design, level=level)
+    pairs = resources.lint_findings_lean(design)[1] if level == resources.LEAN else {}
+    counted = sum(pairs.values())  # trust-pair findings counted, not listed
+    errors = resources.lint_error_count(design, level)
+    st.markdown(f"**Lint** · {errors} errors · {len(found) - errors + counted} warnings/info")
+    if counted:
+        note, ask = st.columns([3, 1], vertical_alignment="center")
+        note.caption(
+            " and ".join(f"{n} {code}" for code, n in pairs.items() if n)
+            + " warnings are counted but not listed yet: listing them looks at every pair of agents the "
+            f"{len(design.trust_edges)} trust edges allow (seconds at {len(design.agents)} agents)."
+        )
+        ask.button("List trust-pair findings", key=f"{LIST_PAIRS}_button", on_click=_list_pairs)
+    if level != resources.FULL:
         note, ask = st.columns([3, 1], vertical_alignment="center")
         note.caption(
             f"Routing ambiguity not checked yet: with {len(design.agents)} agents it embeds every capability "
-            "text (seconds). The other findings are complete."
+            "text (seconds). The other findings are "
+            + ("complete." if not counted else "complete: listed below, the trust-pair ones counted above.")
         )
         ask.button("Check routing ambiguity", key=f"{CHECK_AMBIGUITY}_button", on_click=_check_ambiguity)
     if not found:
-        st.success("No findings.")
+        if counted:
+            st.info("No other findings.")
+        else:
+            st.success("No findings.")
         return None
     query = ""
     if len(found) > FINDINGS_SHOWN:
@@ -210,7 +242,7 @@ def findings(design: Design) -> Finding | None:
             placeholder="code, agent, channel, capability…",
             help=f"The table lists at most {FINDINGS_SHOWN} findings (errors first); type to find others.",
         )
-    shown, matched, rows_table = resources.finding_view(design, query, FINDINGS_SHOWN, ambiguity)
+    shown, matched, rows_table = resources.finding_view(design, query, FINDINGS_SHOWN, level)
     if len(shown) < len(found):
         st.caption(f"{len(shown)} of {matched} matching findings shown ({len(found)} in all); search to narrow.")
     tag = hashlib.sha256(query.strip().lower().encode()).hexdigest()[:8]
@@ -221,7 +253,7 @@ def findings(design: Design) -> Finding | None:
         height=260,
         on_select="rerun",
         selection_mode="single-row",
-        key=f"designer_findings_{design.digest()}_{tag}_{int(ambiguity)}",
+        key=f"designer_findings_{design.digest()}_{tag}_{level}",
         column_order=("severity", "code", "message", "fix", "objects"),
     )
     rows = event.selection.rows if event is not None else []

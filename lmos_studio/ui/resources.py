@@ -321,10 +321,9 @@ class DesignerChoices:
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def designer_choices(design: Design) -> DesignerChoices:
     """Agents, trust edges, refs and filter values of a design (the Designer's select boxes)."""
-    from lmos_studio.graph import filter_options
+    from lmos_studio.aggregate import filter_options_of
     from lmos_studio.trust import ref_options
 
-    graph, _ = design_graph(design)
     agent_names = tuple(dict.fromkeys(a.name for a in design.agents))
     edge_keys = tuple(e.key for e in design.trust_edges)
     refs = tuple(ref_options(design))
@@ -333,7 +332,7 @@ def designer_choices(design: Design) -> DesignerChoices:
         agent_names=agent_names,
         edge_keys=edge_keys,
         refs=refs,
-        filters={k: tuple(v) for k, v in filter_options(graph).items()},
+        filters={k: tuple(v) for k, v in filter_options_of(design, safe_resolutions(design)).items()},
         edge_key_set=frozenset(edge_keys),
         agent_name_set=frozenset(agent_names),
         ref_set=frozenset(refs),
@@ -446,15 +445,55 @@ def lint_findings_without_ambiguity(design: Design) -> list[Finding]:
     return findings
 
 
-def designer_findings(design: Design, *, ambiguity: bool) -> list[Finding]:
-    """The whole lint (`ambiguity`) or all of it but the routing ambiguity check."""
-    return lint_findings(design) if ambiguity else lint_findings_without_ambiguity(design)
+PAIRS_LATER_AGENTS = 2000  # above this many agents the Designer counts trust-pair findings first, lists them when asked
+_LEAN_FIELDS = ("findings", "pairs")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
-def lint_error_count(design: Design, ambiguity: bool = True) -> int:
-    """How many of `designer_findings(design, ambiguity=ambiguity)` are errors."""
-    return sum(f.severity == "error" for f in designer_findings(design, ambiguity=ambiguity))
+def lint_findings_lean(design: Design) -> tuple[list[Finding], dict[str, int]]:
+    """Lint of the design but for the routing ambiguity check and the trust-pair findings (`lint.PAIR_CODES`:
+    an edge's agent pairs that share no tenant or protocol), with how many of those there are per code: what
+    the Designer shows of a large design first (at 10 000 agents listing ~30 000 cross-tenant edges costs
+    more than the rest of lint). Read only. Kept on disk like `lint_findings`."""
+    from lmos_studio.lint import Finding, lint_design, trust_pair_counts, unknown_target_findings
+
+    cache = design_cache.derived_cache("lint", frozenset({Finding}))
+    key = design_cache.derived_key(design.digest(), "lint-lean") if is_read_from_disk(design) else None
+    found = cache.get(key) if key else None
+    if isinstance(found, dict) and set(found) == set(_LEAN_FIELDS):
+        return found["findings"], found["pairs"]
+    index = ref_index(design)
+    pairs = trust_pair_counts(design, index)
+    findings = lint_design(design, resolutions=safe_resolutions(design), trust=unknown_target_findings(design, index))
+    if key and not _may_hold_secret(design):
+        cache.put(key, {"findings": findings, "pairs": pairs})
+    return findings, pairs
+
+
+LEAN, BASE, FULL = "lean", "base", "full"  # how much of lint the Designer shows (see designer_findings)
+
+
+def trust_pairs_at_hand(design: Design) -> bool:
+    """Whether listing the trust-pair findings costs little now: a design of at most `PAIRS_LATER_AGENTS`
+    agents, or its lint (all but ambiguity) kept on disk."""
+    if len(design.agents) <= PAIRS_LATER_AGENTS:
+        return True
+    key = design_cache.derived_key(design.digest(), "lint-base") if is_read_from_disk(design) else None
+    return key is not None and design_cache.derived_cache("lint").path(key).exists()
+
+
+def designer_findings(design: Design, *, level: str) -> list[Finding]:
+    """The whole lint (FULL), all of it but the routing ambiguity check (BASE), or all but ambiguity and the
+    trust-pair findings (LEAN: `lint_findings_lean` counts those)."""
+    if level == FULL:
+        return lint_findings(design)
+    return lint_findings_without_ambiguity(design) if level == BASE else lint_findings_lean(design)[0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
+def lint_error_count(design: Design, level: str = FULL) -> int:
+    """How many of `designer_findings(design, level=level)` are errors."""
+    return sum(f.severity == "error" for f in designer_findings(design, level=level))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -462,7 +501,7 @@ def dangling_edges(design: Design) -> tuple[TrustEdge, ...]:
     """Trust edges naming an agent, group or channel that is not in the design (not drawn)."""
     from lmos_studio.trust import dangling_trust_edges
 
-    return tuple(dangling_trust_edges(design))
+    return tuple(dangling_trust_edges(design, index=ref_index(design)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
@@ -474,15 +513,13 @@ def finding_table(design: Design) -> pa.Table:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=_BY_DIGEST)
-def finding_view(
-    design: Design, query: str, limit: int, ambiguity: bool = True
-) -> tuple[tuple[int, ...], int, pa.Table]:
+def finding_view(design: Design, query: str, limit: int, level: str = FULL) -> tuple[tuple[int, ...], int, pa.Table]:
     """The findings whose row contains `query` (case-insensitive), at most `limit` of them: their indices in
-    `designer_findings(design, ambiguity=ambiguity)`, how many matched in all, and their table (a rerun
-    re-sends only these rows)."""
+    `designer_findings(design, level=level)`, how many matched in all, and their table (a rerun re-sends
+    only these rows)."""
     from lmos_studio.lint import finding_rows
 
-    rows = finding_rows(designer_findings(design, ambiguity=ambiguity))
+    rows = finding_rows(designer_findings(design, level=level))
     needle = query.strip().lower()
     matched = [i for i, row in enumerate(rows) if not needle or needle in " ".join(row.values()).lower()]
     shown = tuple(matched[:limit])
@@ -504,13 +541,19 @@ def canvas_payload(
     design: Design, flt: GraphFilter, highlight: Highlight, expanded: frozenset[str], height_px: int
 ) -> tuple[str, bytes]:
     """The Designer canvas's nodes and edges (collapsed above 150 nodes but for `expanded`): its version and
-    the JSON object encoded once, so a rerun sends cached bytes instead of serialising the graph again."""
+    the JSON object encoded once, so a rerun sends cached bytes instead of serialising the graph again. A large
+    design with no filter and no cluster opened is drawn from its aggregates: the full graph is built when
+    something needs it (a filter, an opened cluster, a selection to highlight)."""
     import json
 
-    from lmos_studio.view import canvas_view
+    from lmos_studio.view import canvas_view, collapsed_canvas_view
 
-    graph, _ = design_graph(design)
-    payload = canvas_view(design, graph, flt, highlight, expanded, height_px)
+    payload = None
+    if not flt and not expanded:  # a large design opens collapsed: drawn without its full graph
+        payload = collapsed_canvas_view(design, safe_resolutions(design), highlight, height_px)
+    if payload is None:
+        graph, _ = design_graph(design)
+        payload = canvas_view(design, graph, flt, highlight, expanded, height_px)
     version = str(payload.pop("version"))  # the page puts its own version (with the selection) first
     return version, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
