@@ -301,8 +301,10 @@ class FittedEmbedding:
 
     def _evidence(self, sims: npt.NDArray[np.float64], agents: list[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = {a: [] for a in agents}
-        nearest = np.argpartition(-sims, 8 * KNN_K)[: 8 * KNN_K] if len(sims) > 8 * KNN_K else np.arange(len(sims))
-        for i in nearest[np.argsort(-sims[nearest])]:
+        nearest = (
+            np.sort(np.argpartition(-sims, 8 * KNN_K)[: 8 * KNN_K]) if len(sims) > 8 * KNN_K else np.arange(len(sims))
+        )
+        for i in nearest[np.argsort(-sims[nearest], kind="stable")]:  # ties: example order, on every numpy
             agent = self.data.classes[self.data.labels[i]][0]
             if agent in found and len(found[agent]) < 2:
                 found[agent].append(f'neighbour: "{self.data.texts[i]}" (cosine {sims[i]:.2f})')

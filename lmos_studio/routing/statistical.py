@@ -457,7 +457,7 @@ class FittedStatistical:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
         wanted = set(agents)
         found: dict[str, list[str]] = {a: [] for a in agents}
-        nearest = np.argsort(-sims)[: 8 * KNN_K] if len(sims) else ()
+        nearest = np.argsort(-sims, kind="stable")[: 8 * KNN_K] if len(sims) else ()  # ties: example order
         for i in nearest:
             agent = self.data.classes[self.data.labels[i]][0]
             if agent in wanted and len(found[agent]) < EVIDENCE_EXAMPLES and sims[i] > 0:
