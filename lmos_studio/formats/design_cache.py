@@ -13,12 +13,14 @@ value or a key named like a password or token, a URL with user-info or a token p
 resource) is never written, nor anything derived from it, so the cache holds nothing the user would not want
 copied.
 
-An entry is a magic line, the sha256 of the payload, then the payload: a pickle. Pickle keeps the read
-objects exactly (numbers that remember their text, line numbers) at a fraction of the cost of validating them
-again. It is loaded with an unpickler that resolves only the data classes the cache was given (a design's
-model classes; none at all for plain data), so an entry cannot name a function to call: a crafted file can
-at worst describe a design, never run code. A damaged or foreign entry (wrong magic, checksum, class or
-shape) is ignored, deleted and written again when the result has been computed.
+An entry is a magic line, the sha256 of the payload, then the payload: a kind byte and a pickle, or (a read
+design whose free-form parts hold plain data, `json_exact`) the design's JSON, the very bytes its digest hashes,
+so writing the entry costs no second dump of 10 000 agents, and a hit is pydantic's validation of that JSON.
+Pickle keeps other read objects exactly (numbers that remember their text, line numbers). It is loaded with an
+unpickler that resolves only the data classes the cache was given (a design's model classes; none at all for
+plain data), so an entry cannot name a function to call: a crafted file can at worst describe a design, never
+run code. A damaged or foreign entry (wrong magic, checksum, kind, class or shape) is ignored, deleted and
+written again when the result has been computed.
 """
 
 from __future__ import annotations

@@ -76,46 +76,54 @@ class _Lines:
             if not content or content[0] == "#":
                 continue
             indent = len(line) - len(content)
-            item = content[0] == "-" and (len(content) == 1 or content[1] == " ")
-            if indent == 0 and not item and content[0] in "-.%" and (content[0] == "%" or content[:3] in _MARKERS):
-                if content.rstrip(" ") != "---":
-                    raise _Irregular  # `...`, a directive, `--- value`
-                self.end_document()
-                top = None
-                continue
-            while top is not None and (indent < top[1] or (indent == top[1] and top[0] == _SEQ and not item)):
-                stack.pop()  # what this line's indentation ends (inline: a fifth of the lines close one)
-                if top[4] is not _NO_KEY:
-                    self.put(top, None)  # `key:` or `-` with nothing below: null
-                if not stack:
-                    self.root = top[2]
+            if (
+                top is not None
+                and indent == top[1]
+                and top[4] is _NO_KEY
+                and (content[0] in _WORD_START if top[0] == _MAP else content[:2] == "- ")
+            ):  # the next key of the mapping, or the next item of the sequence, on top: nothing opens or closes
+                item = top[0] == _SEQ
+            else:
+                item = content[0] == "-" and (len(content) == 1 or content[1] == " ")
+                if indent == 0 and not item and content[0] in "-.%" and (content[0] == "%" or content[:3] in _MARKERS):
+                    if content.rstrip(" ") != "---":
+                        raise _Irregular  # `...`, a directive, `--- value`
+                    self.end_document()
                     top = None
-                    break
-                parent = stack[-1]
-                if parent[0] == _SEQ:
-                    parent[2].append(top[2])
-                else:
-                    parent[2][parent[4]] = top[2]
-                    parent[3][parent[4]] = parent[5]
-                parent[4] = _NO_KEY
-                top = parent
-            if top is None:
-                if self.root is not None:
-                    raise _Irregular  # more content after the document's node (an error)
-                top = self.open(_SEQ if item else _MAP, indent, number)
-            elif indent > top[1]:  # the node of the pending key or `-`
-                if top[4] is _NO_KEY:
-                    raise _Irregular  # a continuation line (a multi-line scalar) or an error
-                top = self.open(_SEQ if item else _MAP, indent, number)
-            elif top[0] == _MAP:
-                if item:
+                    continue
+                while top is not None and (indent < top[1] or (indent == top[1] and top[0] == _SEQ and not item)):
+                    stack.pop()  # what this line's indentation ends (inline: a fifth of the lines close one)
+                    if top[4] is not _NO_KEY:
+                        self.put(top, None)  # `key:` or `-` with nothing below: null
+                    if not stack:
+                        self.root = top[2]
+                        top = None
+                        break
+                    parent = stack[-1]
+                    if parent[0] == _SEQ:
+                        parent[2].append(top[2])
+                    else:
+                        parent[2][parent[4]] = top[2]
+                        parent[3][parent[4]] = parent[5]
+                    parent[4] = _NO_KEY
+                    top = parent
+                if top is None:
+                    if self.root is not None:
+                        raise _Irregular  # more content after the document's node (an error)
+                    top = self.open(_SEQ if item else _MAP, indent, number)
+                elif indent > top[1]:  # the node of the pending key or `-`
                     if top[4] is _NO_KEY:
-                        raise _Irregular  # a `-` among keys (an error)
-                    top = self.open(_SEQ, indent, number)  # an indentless sequence: the pending key's value
-                elif top[4] is not _NO_KEY:  # `key:` with nothing below: null
-                    top[2][top[4]] = None
-                    top[3][top[4]] = top[5]
-                    top[4] = _NO_KEY
+                        raise _Irregular  # a continuation line (a multi-line scalar) or an error
+                    top = self.open(_SEQ if item else _MAP, indent, number)
+                elif top[0] == _MAP:
+                    if item:
+                        if top[4] is _NO_KEY:
+                            raise _Irregular  # a `-` among keys (an error)
+                        top = self.open(_SEQ, indent, number)  # an indentless sequence: the pending key's value
+                    elif top[4] is not _NO_KEY:  # `key:` with nothing below: null
+                        top[2][top[4]] = None
+                        top[3][top[4]] = top[5]
+                        top[4] = _NO_KEY
             if item:
                 if top[4] is _ITEM:  # `-` with nothing below: null
                     top[2].append(None)
