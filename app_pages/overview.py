@@ -18,7 +18,7 @@ with st.expander("Start here: what each page does", expanded=state.is_new_here()
 
 try:
     resolutions = resources.resolutions(design)
-    channels, agents, requirements = resources.overview_tables(design)
+    channels, agents = resources.overview_tables(design)
 except LmosStudioError as exc:
     widgets.show_error(exc)
     st.stop()
@@ -40,7 +40,7 @@ for resolution in shown:
     with st.expander(md(f"{channel.key} · {channel.tenant}/{channel.channel}/{channel.subset}"), expanded=True):
         st.markdown(widgets.status_badge(resolution) + f" · {len(resolution.agents)} agents wired")
         # a data frame, not st.table: cells are text (a range such as >=1.1.0 is not Markdown)
-        st.dataframe(requirements[channel.key], hide_index=True, width="stretch")
+        st.dataframe(resources.requirement_table(design, channel.key), hide_index=True, width="stretch")
 if not resolutions:
     st.info("This design has no Channels: add one, or route over all agents in the Playground.")
 

@@ -347,6 +347,19 @@ class Design(Frozen):
         """
         return self.digest_cached
 
+    def json_bytes(self) -> bytes:
+        """The JSON `digest` hashes; the digest is kept from it (so the disk cache and the digest dump once)."""
+        data = self.model_dump_json().encode("utf-8")
+        self.__dict__.setdefault("digest_cached", hashlib.sha256(data).hexdigest())
+        return data
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes) -> Design:
+        """The design of `json_bytes` (validated like any input), its digest kept from those bytes."""
+        design = cls.model_validate_json(data)
+        design.__dict__["digest_cached"] = hashlib.sha256(data).hexdigest()
+        return design
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Design:
         """A copy; the cached digest is not carried over (the copy's content may differ)."""
         copy = super().model_copy(update=update, deep=deep)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import design_cache, design_file
+from lmos_studio.formats import design_cache, design_file, yamlio
 from lmos_studio.formats.design_cache import DesignCache, DiskCache, load_design_cached, may_hold_secret
 from lmos_studio.formats.design_file import load_design
 from lmos_studio.model import Design
@@ -99,7 +99,7 @@ class _Boom:
 def test_an_entry_naming_another_class_or_function_is_refused(tmp_path: Path) -> None:
     cache = DiskCache(tmp_path, 2**20)
     for value in (_Boom(), Design(), Path("x")):
-        payload = pickle.dumps((value,))
+        payload = design_cache._PICKLED + pickle.dumps((value,))
         cache.path("k").write_bytes(design_cache.FORMAT + __import__("hashlib").sha256(payload).digest() + payload)
         assert cache.get("k") is None  # no class allowed: only plain data loads
         assert not cache.path("k").exists()
@@ -194,3 +194,72 @@ def test_keys_change_with_code_and_name() -> None:
     assert design_cache.cache_key(files) != design_cache.cache_key([("e.yaml", b"a: 1\n")])
     assert design_cache.cache_key(files) != design_cache.cache_key(files, name="other")
     assert design_cache.derived_key("d", "lint") != design_cache.derived_key("d", "export")
+
+
+def test_a_design_of_plain_data_is_kept_as_the_json_its_digest_hashes(cache: DesignCache, tmp_path: Path) -> None:
+    plain = load_design([ACME])
+    assert design_cache.json_exact(plain.design)
+    load_design_cached([ACME], cache=cache)
+    [entry] = entries(cache.folder)
+    payload = entry.read_bytes()[len(design_cache.FORMAT) + 32 :]
+    assert payload.startswith(design_cache._JSON)
+    assert payload.endswith(plain.design.model_dump_json().encode())  # the digest's bytes, not a second dump
+    hit = cache.get(entry.stem)
+    assert hit is not None and hit.design == plain.design
+    assert (hit.files, hit.warnings, hit.locations) == (plain.files, plain.warnings, plain.locations)
+    assert hit.design.__dict__["digest_cached"] == plain.design.digest()
+    assert hit.design.json_bytes() == plain.design.json_bytes()  # exact: dumps to the same bytes
+
+
+def test_a_damaged_json_entry_with_a_right_checksum_is_refused(cache: DesignCache) -> None:
+    for body in (b"2\n{}", b"x", b"9\n{}{}", b'44\n{"files": [], "warnings": [], "locations": {}}{"agents": 1}'):
+        payload = design_cache._JSON + body
+        entry = design_cache.FORMAT + __import__("hashlib").sha256(payload).digest() + payload
+        cache.path("k").parent.mkdir(parents=True, exist_ok=True)
+        cache.path("k").write_bytes(entry)
+        assert cache.get("k") is None
+        assert not cache.path("k").exists()
+
+
+def test_a_design_with_numbers_that_keep_their_text_is_pickled(cache: DesignCache, tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(AGENT.format(name="a").replace("spec:\n", "spec:\n  weight: 1.50\n  nested: {a: [1]}\n"))
+    plain = load_design([path])
+    assert not design_cache.json_exact(plain.design)
+    load_design_cached([path], cache=cache)
+    [entry] = entries(cache.folder)
+    assert entry.read_bytes()[len(design_cache.FORMAT) + 32 :].startswith(design_cache._PICKLED)
+    hit = cache.get(entry.stem)
+    assert hit is not None and hit.design == plain.design
+    weight = hit.design.agents[0].spec_extras["weight"]
+    assert isinstance(weight, yamlio.YamlFloat) and weight.text == "1.50"  # kept as written
+    assert isinstance(hit.design.agents[0].spec_extras["nested"], yamlio.LineDict)
+
+
+@pytest.mark.parametrize(
+    ("free", "exact"),
+    [
+        ({"a": [1, 2.5, "x", None, True, {"b": []}]}, True),
+        ({"a": yamlio.YamlFloat(1.5)}, False),
+        ({"a": (1, 2)}, False),  # a tuple in free-form data reads back as a list
+        ({"a": {1: "x"}}, False),  # a non-text key reads back as text
+        ({"a": float("nan")}, False),
+        ({"a": yamlio.LineDict()}, False),
+    ],
+)
+def test_json_exact_says_whether_free_form_data_reads_back_the_same(free: dict[str, object], exact: bool) -> None:
+    design = load_design([ACME]).design
+    agent = design.agents[0].model_copy(update={"extras": free})
+    assert design_cache.json_exact(design.replace(agents=(agent, *design.agents[1:]))) is exact
+    assert design_cache.json_exact(design.replace(layout=free)) is exact
+    assert design_cache.json_exact(design.replace(other_resources=(free,))) is exact
+
+
+def test_synthetic_designs_read_back_from_json_exactly() -> None:
+    from lmos_studio.synthetic import synthetic_design
+
+    for seed in range(3):
+        design = synthetic_design(60, 4, 4, 150, seed=seed)
+        assert design_cache.json_exact(design)
+        again = Design.from_json_bytes(design.json_bytes())
+        assert again == design and again.json_bytes() == design.json_bytes() and again.digest() == design.digest()

@@ -1,4 +1,5 @@
-"""The event reader (`yamlio._read_events`) gives exactly what the composing reader gives, or hands over to it.
+"""The line reader (`yamllines.read_lines`) and the event reader (`yamlio._read_events`) give exactly what the
+composing reader gives, or hand over to it.
 
 Equality is checked object by object: types (numbers that keep their text), values, key order and every line
 number, on every YAML/JSON file of the repo, a generated large design and random texts; errors are the
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import yamlio
+from lmos_studio.formats import yamlio, yamllines
 from lmos_studio.formats.design_file import design_from_text
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ROOT
@@ -61,7 +62,17 @@ def check(text: str) -> bool:
             f"the event reader accepted what the composing reader refuses: {composed}"
         )
         same(composed, events)
+    lines = yamllines.read_lines(text)
+    if lines is not None:
+        assert not isinstance(composed, tuple), f"the line reader took what the composing reader refuses: {composed}"
+        same(composed, lines)
     return events is not None
+
+
+def by_lines(text: str) -> bool:
+    """`check`, and whether the line reader took the text itself."""
+    check(text)
+    return yamllines.read_lines(text) is not None
 
 
 def repo_files() -> list[Path]:
@@ -174,3 +185,89 @@ def documents(draw: st.DrawFn, depth: int = 0) -> str:
 @given(st.lists(documents(), min_size=1, max_size=3))
 def test_random_texts_read_the_same(docs: list[str]) -> None:
     check("\n---\n".join(docs) + "\n")
+
+
+BY_LINES = [
+    "a:\n- x\n- y\nb: 1\n",  # an indentless sequence as a value
+    "- key:\n  - x\n  o: 1\n- k: v\n  l:\n    m: n\n-\n-\n  - z\n",  # mappings and sequences started on `-` lines
+    'a: [{"p": "h", "u": "x"}, {"p": "w"}]\nb: ["x", "y"]\nc: []\nd: {}\n',  # JSON flows, empty ones
+    "a: [x, 1, yes, -1, 0x1F]\nb: {k: v, n: 2.50}\nc: [[a], {b: [c]}]\n",  # plain flows resolve as YAML 1.1
+    "'q k': 1\n\"d k\": 2\nit's: 3\n'a''b': 4\n",  # quoted keys
+    "# c\na: 1   \n\n  # indented comment\nb:    x y  \nc:\n",  # comments, blank lines, trailing spaces, null
+    "---\na: 1\n---\n- b\n---\n---   \n",  # documents, empty ones dropped
+    "  a: 1\n  b:\n    - c\n",  # an indented document
+    "a:\n  b:\n    c:\nd: 1\n",  # nulls closed by dedents
+    "k: 'it''s'\nq: \"#1: x\"\nurl: http://h/a?b=c&d\n",  # quotes, `#` and `: ` inside quotes, a URL
+]
+
+
+@pytest.mark.parametrize("text", BY_LINES)
+def test_the_common_shapes_are_read_by_the_line_reader_exactly(text: str) -> None:
+    assert by_lines(text)
+
+
+NOT_BY_LINES = [
+    "a: b\n  c\n",  # a multi-line plain scalar
+    "a: |\n  x\n",  # a block scalar
+    "a: b # comment\n",  # a comment after a value
+    "url: http://h/a#b\n",  # `#` in a plain scalar (only ` #` starts a comment; the other readers decide)
+    "a: [a, ]\n",  # a trailing comma
+    'a: {"k":"v"}\n',  # JSON without spaces: left to libyaml's rules
+    'a: "x\\ty"\n',  # escapes
+    "a: [1, 2\n",  # an unclosed flow (an error)
+    "a: [x: y]\n",  # a pair in a flow sequence
+    "a: {x: 1, x: 2}\n",  # a duplicate key in a flow
+    "a:\tb\n",  # a tab
+    "- a\nb: c\n",  # a key after the document's sequence (an error)
+    "a: 1\n- b\n",  # an item among keys (an error)
+    "a:\n    b: 1\n  c: 2\n",  # a key between two indentations (an error)
+    "a: b: c\n",  # a mapping value where a scalar is (an error)
+    "- - a\n",  # a sequence in a sequence on one line
+    "? a\n: b\n",  # a complex key
+    "a: &x 1\nb: *x\n",  # anchors, aliases
+    "%YAML 1.1\n---\na: 1\n",  # a directive
+    "a: 1\n...\n",  # a document end marker
+    "<<: {a: 1}\n",  # a merge key
+]
+
+
+@pytest.mark.parametrize("text", NOT_BY_LINES)
+def test_other_shapes_go_to_the_other_readers(text: str) -> None:
+    assert not by_lines(text)
+
+
+def test_the_line_reader_reads_most_files_of_the_repo_and_generated_designs() -> None:
+    taken = sum(by_lines(path.read_text(encoding="utf-8")) for path in repo_files() if path.suffix != ".json")
+    assert taken > 100
+    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert by_lines(module.design_yaml(synthetic_design(200, 10, 10, 600, seed=3)))
+
+
+_TEXT = st.text(alphabet="ab :#'\"-[]{},?&*!|>%@`yn01.~é", max_size=8)
+DATA = st.recursive(
+    st.one_of(_TEXT, st.integers(-5, 5), st.floats(-2, 2, allow_nan=False), st.booleans(), st.none()),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DATA)
+def test_data_as_studio_and_the_generator_write_it_reads_the_same(data: Any) -> None:
+    """Written by Studio's dumper (indentless sequences, quoting as PyYAML does) and by the generator's emitter
+    (JSON strings, `- key:` items): whatever reader takes the text, the objects are the composing reader's."""
+    check(yamlio.dump({"root": data}))
+    out: list[str] = []
+    _generator()._block({"root": data}, "", out)
+    check("\n".join(out) + "\n")
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

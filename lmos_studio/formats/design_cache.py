@@ -13,12 +13,14 @@ value or a key named like a password or token, a URL with user-info or a token p
 resource) is never written, nor anything derived from it, so the cache holds nothing the user would not want
 copied.
 
-An entry is a magic line, the sha256 of the payload, then the payload: a pickle. Pickle keeps the read
-objects exactly (numbers that remember their text, line numbers) at a fraction of the cost of validating them
-again. It is loaded with an unpickler that resolves only the data classes the cache was given (a design's
-model classes; none at all for plain data), so an entry cannot name a function to call: a crafted file can
-at worst describe a design, never run code. A damaged or foreign entry (wrong magic, checksum, class or
-shape) is ignored, deleted and written again when the result has been computed.
+An entry is a magic line, the sha256 of the payload, then the payload: a kind byte and a pickle, or (a read
+design whose free-form parts hold plain data, `json_exact`) the design's JSON, the very bytes its digest hashes,
+so writing the entry costs no second dump of 10 000 agents, and a hit is pydantic's validation of that JSON.
+Pickle keeps other read objects exactly (numbers that remember their text, line numbers). It is loaded with an
+unpickler that resolves only the data classes the cache was given (a design's model classes; none at all for
+plain data), so an entry cannot name a function to call: a crafted file can at worst describe a design, never
+run code. A damaged or foreign entry (wrong magic, checksum, kind, class or shape) is ignored, deleted and
+written again when the result has been computed.
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ import functools
 import hashlib
 import importlib.metadata
 import io
+import json
+import math
 import os
 import pickle
 import re
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from lmos_studio import model
 from lmos_studio.config import get_settings
@@ -43,7 +50,8 @@ from lmos_studio.formats import design_file, yamlio
 from lmos_studio.formats.design_file import LoadResult
 from lmos_studio.redact import redact_text
 
-FORMAT = b"lmos-studio cache 1\n"
+FORMAT = b"lmos-studio cache 2\n"
+_PICKLED, _JSON = b"P", b"J"  # the payload's first byte: a pickle, or a design's JSON (DesignCache)
 FOLDER = "design-cache"
 SUFFIX = ".entry"
 # installed packages whose versions change cached answers (the MiniLM model and its runtime change lint)
@@ -181,7 +189,7 @@ class DiskCache:
             data = path.read_bytes()
         except OSError:
             return None
-        found = _decode(data, self.allowed)
+        found = self.decode(data)
         if found is None:
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -194,7 +202,7 @@ class DiskCache:
         """Write an entry atomically (a reader sees the old entry, the new one or none); False if not written."""
         if self.max_bytes <= 0:
             return False
-        payload = pickle.dumps((value,), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = self.encode(value)
         data = FORMAT + hashlib.sha256(payload).digest() + payload
         if len(data) > self.max_bytes:
             return False
@@ -205,6 +213,17 @@ class DiskCache:
         except OSError:
             return False  # a read-only or full data dir only costs the next run the work
         return True
+
+    def encode(self, value: Any) -> bytes:
+        """The payload of an entry: a pickle of the value."""
+        return _PICKLED + pickle.dumps((value,), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def decode(self, data: bytes) -> tuple[Any] | None:
+        """The value of a whole entry (magic line, checksum, payload) in a 1-tuple, or None."""
+        payload = _payload(data)
+        if payload is None or not payload.startswith(_PICKLED):
+            return None
+        return _unpickle(payload[len(_PICKLED) :], self.allowed)
 
     def evict(self) -> None:
         """Remove the least recently used entries until the folder holds at most `max_bytes`."""
@@ -236,13 +255,16 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
-def _decode(data: bytes, allowed: frozenset[type]) -> tuple[Any] | None:
+def _payload(data: bytes) -> bytes | None:
+    """An entry's payload when its magic line and checksum are right."""
     head = len(FORMAT) + 32
     if len(data) < head or not data.startswith(FORMAT):
         return None
     payload = data[head:]
-    if hashlib.sha256(payload).digest() != data[len(FORMAT) : head]:
-        return None
+    return payload if hashlib.sha256(payload).digest() == data[len(FORMAT) : head] else None
+
+
+def _unpickle(payload: bytes, allowed: frozenset[type]) -> tuple[Any] | None:
     try:
         with yamlio.gc_paused():
             found = _Unpickler(payload, allowed).load()
@@ -263,7 +285,10 @@ DESIGN_CLASSES = _design_classes()  # what a cached design is made of: data clas
 
 
 class DesignCache(DiskCache):
-    """Read designs (`LoadResult`s): the design's data classes are the only ones an entry may name."""
+    """Read designs (`LoadResult`s). A design whose data JSON keeps exactly (`json_exact`: no numbers that
+    remember their text, no line-numbered mappings in its free-form parts) is kept as the JSON its digest hashes:
+    computing the digest writes the entry, and a hit is pydantic's validation of that JSON, so an entry can
+    only ever describe a design. Any other design is pickled, naming only the design's data classes."""
 
     def __init__(self, folder: Path, max_bytes: int) -> None:
         super().__init__(folder, max_bytes, DESIGN_CLASSES)
@@ -272,10 +297,86 @@ class DesignCache(DiskCache):
         found = super().get(key)
         return found if isinstance(found, LoadResult) and isinstance(found.design, model.Design) else None
 
-    def put(self, key: str, value: Any) -> bool:
-        if isinstance(value, LoadResult):
+    def encode(self, value: Any) -> bytes:
+        if not isinstance(value, LoadResult):
+            return super().encode(value)
+        if not json_exact(value.design):
             value.design.digest()  # kept in the entry: a hit needs no re-hashing of the design
-        return super().put(key, value)
+            return super().encode(value)
+        head = json.dumps({"files": value.files, "warnings": value.warnings, "locations": value.locations})
+        body = value.design.json_bytes()
+        return _JSON + f"{len(head)}\n".encode() + head.encode("utf-8") + body
+
+    def decode(self, data: bytes) -> tuple[Any] | None:
+        payload = _payload(data)
+        if payload is None or not payload.startswith(_JSON):
+            return super().decode(data)
+        try:
+            size, _, rest = payload[len(_JSON) :].partition(b"\n")
+            head = json.loads(rest[: int(size)])
+            with yamlio.gc_paused():
+                design = model.Design.from_json_bytes(rest[int(size) :])
+            result = LoadResult(design, files=head["files"], warnings=head["warnings"], locations=head["locations"])
+        except (ValueError, TypeError, KeyError):  # pydantic's ValidationError is a ValueError
+            return None
+        return (result,)
+
+
+def json_exact(design: model.Design) -> bool:
+    """Whether `Design.from_json_bytes(design.json_bytes())` gives the design back exactly (the same types
+    everywhere): its free-form parts (extras, layout, other resources) hold only plain JSON data."""
+    return _exact_model(design)
+
+
+_PLAIN = (str, bool, int, type(None))  # exact types whose JSON reads back the same
+
+
+def _exact_model(item: BaseModel) -> bool:
+    """Typed fields validate to exact types (pydantic makes a `str` of a str subclass, a `float` of a
+    YamlFloat); only the free-form (`Any`) parts and nested models need a look."""
+    for name, holds_models in _free_fields(type(item)):
+        value = item.__dict__[name]
+        if not value:
+            continue
+        if holds_models:
+            if not all(_exact_model(v) for v in (value if value.__class__ is tuple else (value,))):
+                return False
+        elif not all(_exact_data(v) for v in value) if value.__class__ is tuple else not _exact_data(value):
+            return False
+    return True
+
+
+@functools.cache
+def _free_fields(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The fields of a model class that hold models (True) or free-form data (False)."""
+    found = []
+    for name, field in cls.model_fields.items():
+        parts = _annotation_parts(field.annotation)
+        if any(isinstance(part, type) and issubclass(part, BaseModel) for part in parts):
+            found.append((name, True))
+        elif Any in parts:
+            found.append((name, False))
+    return tuple(found)
+
+
+def _annotation_parts(annotation: Any) -> set[Any]:
+    parts = {annotation}
+    for arg in typing.get_args(annotation):
+        parts |= _annotation_parts(arg)
+    return parts
+
+
+def _exact_data(value: Any) -> bool:
+    kind = value.__class__
+    if kind in _PLAIN:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(k.__class__ is str and _exact_data(v) for k, v in value.items())
+    if kind is list:
+        return all(_exact_data(v) for v in value)
+    return False  # LineDict, LineList, YamlInt, YamlFloat, tuples inside data, anything else
 
 
 def cache_bytes() -> int:

@@ -76,6 +76,8 @@ class Doc:
 
     def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False, default: str = "") -> str:
         value = node.get(key)
+        if value.__class__ is str:  # the common case, first
+            return value.strip() if key == "version" else value
         if value is None:
             if required:
                 self.fail(f"missing; add `{key}:`", node=node, field=field)
@@ -86,6 +88,8 @@ class Doc:
 
     def texts(self, node: dict[str, Any], key: str, field: str) -> tuple[str, ...]:
         values = self.seq(node, key, field)
+        if all(value.__class__ is str for value in values):  # the common case: no conversion, no check
+            return tuple(values)
         for i, value in enumerate(values):
             if isinstance(value, dict | list):
                 self.fail("must be a list of strings", node=node, key=key, field=f"{field}[{i}]")
@@ -97,7 +101,12 @@ class Doc:
 
 
 def _rest(node: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    if node.keys() <= _KNOWN_SETS.setdefault(known, frozenset(known)):  # the common case: nothing unknown
+        return {}
     return {str(k): v for k, v in node.items() if k not in known}
+
+
+_KNOWN_SETS: dict[tuple[str, ...], frozenset[str]] = {}  # each module constant's keys as a set, made once
 
 
 _META_KEYS = ("name", "namespace", "labels", "annotations")

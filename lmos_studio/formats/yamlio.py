@@ -16,73 +16,30 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import yamllines
+from lmos_studio.formats.yamltypes import _FLOAT, _MAP, _MERGE, _SCALARS, _SEQ, _STR, _BaseLoader, _convert, _Irregular
+
+# the reader's types and limits, imported from here by the rest of Studio (explicit re-exports)
+from lmos_studio.formats.yamltypes import MAX_DEPTH as MAX_DEPTH
+from lmos_studio.formats.yamltypes import MAX_INT_CHARS as MAX_INT_CHARS
+from lmos_studio.formats.yamltypes import LineDict as LineDict
+from lmos_studio.formats.yamltypes import LineList as LineList
+from lmos_studio.formats.yamltypes import YamlFloat as YamlFloat
+from lmos_studio.formats.yamltypes import YamlInt as YamlInt
+from lmos_studio.formats.yamltypes import text_of as text_of
 
 MAX_FILE_BYTES = 20 * 2**20  # larger files are refused: a design of 1 000 agents is ~1 MiB
 MAX_ALIAS_REUSES = 100  # YAML anchors reused more often than this look like an alias bomb
-MAX_DEPTH = 200  # nesting deeper than any manifest needs
 MAX_ALIAS_NODES = 100_000  # nodes aliases may add to a document: anchors share small blocks, not megabytes
-MAX_INT_CHARS = 40  # an int64 is at most 20 digits; longer spellings (underscores, 0b…) are refused
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class LineDict(dict[Any, Any]):
-    """A mapping that remembers the line of each key (1-based) and of itself."""
-
-    line: int = 0
-    lines: dict[Any, int]
-
-    def line_of(self, key: Any) -> int:
-        return self.lines.get(key, self.line) if hasattr(self, "lines") else self.line
-
-
-class LineList(list[Any]):
-    """A sequence that remembers its line (1-based)."""
-
-    line: int = 0
-
-
-class YamlInt(int):
-    """An int that remembers how it was written (`010`, `0x1F`)."""
-
-    text: str
-
-
-class YamlFloat(float):
-    """A float that remembers how it was written (`1.10` stays `1.10`)."""
-
-    text: str
-
-
-def text_of(value: Any) -> str:
-    """The value as the user wrote it: `1.10` → "1.10" (not "1.1"), True → "true"."""
-    if isinstance(value, YamlInt | YamlFloat):
-        return value.text
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return str(value)
-
-
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_MERGE = "tag:yaml.org,2002:merge"
-_BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
-_SCALARS: dict[str, Callable[[str], Any]] = {
-    "tag:yaml.org,2002:null": lambda value: None,
-    "tag:yaml.org,2002:bool": lambda value: _BOOLS[value.lower()],
-    "tag:yaml.org,2002:timestamp": str,  # keep timestamps as text
-}
 
 
 class _Builder:
@@ -200,9 +157,6 @@ class _Builder:
         return value
 
 
-_FLOAT = yaml.constructor.SafeConstructor()  # its int/float rules (0x1F, 1_000, .inf) applied to one scalar
-
-
 def _flatten_merges(node: yaml.MappingNode) -> None:
     """Apply `<<` merge keys (YAML 1.1) to the node, as PyYAML does; only mappings that use them pay."""
     try:
@@ -259,13 +213,17 @@ def load_documents(text: str, *, path: str = "<text>") -> list[Any]:
     more than MAX_ALIAS_REUSES alias references or aliases adding more than MAX_ALIAS_NODES nodes, and
     nesting deeper than MAX_DEPTH are a `DesignFileError` naming the file and line.
 
-    The common case (no anchors, aliases or merge keys, no error) is read in one pass over libyaml's events
-    (`_read_events`); anything else, errors included, goes through the composing reader (`_read_nodes`), so
-    results and messages are those of one reader. The collector is paused while reading: a design is
-    millions of new objects, and collecting while they are made costs more than the reading itself.
+    The common shape (block YAML of `key: value` and `- value` lines, as Studio and generators write it) is
+    read line by line (`yamllines.read_lines`, a third of the work); other regular texts (no anchors, aliases
+    or merge keys, no error) in one pass over libyaml's events (`_read_events`); anything else, errors
+    included, through the composing reader (`_read_nodes`), so results and messages are those of one reader.
+    The collector is paused while reading: a design is millions of new objects, and collecting while they
+    are made costs more than the reading itself.
     """
     with gc_paused():
-        docs = _read_events(text)
+        docs = yamllines.read_lines(text)
+        if docs is None:
+            docs = _read_events(text)
         return docs if docs is not None else _read_nodes(text, path)
 
 
@@ -281,33 +239,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Irregular(Exception):
-    """The event reader met something it leaves to the composing reader (anchors, merges, errors)."""
-
-
 _NO_KEY = object()
-
-
-def _convert(tag: str, text: str) -> Any:
-    """A plain or explicitly tagged scalar as `_Builder.scalar` makes it; anything it would refuse is irregular."""
-    if tag == "tag:yaml.org,2002:int":
-        if len(text) > MAX_INT_CHARS:
-            raise _Irregular
-        integer = YamlInt(_FLOAT.construct_yaml_int(yaml.ScalarNode(tag, text)))
-        if not -(2**63) <= integer < 2**63:
-            raise _Irregular
-        integer.text = text
-        return integer
-    if tag == "tag:yaml.org,2002:float":
-        number = YamlFloat(_FLOAT.construct_yaml_float(yaml.ScalarNode(tag, text)))
-        if not math.isfinite(number):
-            raise _Irregular
-        number.text = text
-        return number
-    convert = _SCALARS.get(tag)
-    if convert is None:
-        raise _Irregular
-    return convert(text)
 
 
 def _read_events(text: str) -> list[Any] | None:

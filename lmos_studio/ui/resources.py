@@ -162,13 +162,21 @@ def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
-def overview_tables(design: Design) -> tuple[pa.Table, pa.Table, dict[str, pa.Table]]:
-    """The Overview's tables: channels with status, agents, and each channel's requirement rows by key."""
+def overview_tables(design: Design) -> tuple[pa.Table, pa.Table]:
+    """The Overview's tables: channels with status, and agents."""
     from lmos_studio import summary
 
     found = resolutions(design)
-    requirements = {r.channel.key: table(summary.requirement_rows(r)) for r in found}
-    return table(summary.channel_rows(found)), table(summary.agent_rows(design)), requirements
+    return table(summary.channel_rows(found)), table(summary.agent_rows(design))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs={Design: lambda d: d.digest()})
+def requirement_table(design: Design, key: str) -> pa.Table:
+    """One channel's requirement rows (built when the channel is shown: 500 channels show one at a time)."""
+    from lmos_studio import summary
+
+    found = next((r for r in resolutions(design) if r.channel.key == key), None)
+    return table(summary.requirement_rows(found) if found is not None else [])
 
 
 # --- routing (Playground, Evaluate) ---------------------------------------------------------------------
