@@ -195,37 +195,6 @@ def _orphans(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Find
             )
 
 
-def _unknown_targets(design: Design, index: RefIndex) -> Iterator[Finding]:
-    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
-    for edge in design.trust_edges:
-        caller_kind, callee_kind = index.kind(edge.caller), index.kind(edge.callee)
-        if caller_kind is None or callee_kind is None:
-            for role, ref, kind in (("caller", edge.caller, caller_kind), ("callee", edge.callee, callee_kind)):
-                if kind is None:
-                    yield Finding(
-                        "unknown-trust-target",
-                        ERROR,
-                        (trust_key(edge.key),),
-                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
-                        "fix the name, add the missing agent/group, or remove the edge",
-                    )
-        if edge.capabilities and callee_kind is not None:
-            offered = offered_by.get(edge.callee)
-            if offered is None:
-                offered = offered_by[edge.callee] = {
-                    c.name for a in index.agents_of(edge.callee) for c in a.capabilities
-                }
-            missing = [c for c in edge.capabilities if c not in offered]
-            if missing:
-                yield Finding(
-                    "unknown-trust-target",
-                    ERROR,
-                    (trust_key(edge.key), *(_cap(c) for c in missing)),
-                    f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
-                    f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
-                )
-
-
 def _protocol_ok(caller: frozenset[str], callee: frozenset[str], protocol: str) -> bool:
     if not callee:
         return True  # nothing known about the callee's endpoints
@@ -243,7 +212,14 @@ class _Party(NamedTuple):
     protocols: frozenset[str]  # of its endpoints
 
 
-@dataclass
+class _Side(NamedTuple):
+    """What one ref of a trust edge names: its kind (None: nothing) and its agents' facts."""
+
+    kind: str | None
+    parties: tuple[_Party, ...]
+
+
+@dataclass(slots=True)
 class _Listed:
     """The pairs an edge's finding names: the first `MAX_LISTED` of them, and how many there are."""
 
@@ -251,37 +227,76 @@ class _Listed:
     count: int = 0
 
 
+class _Sides:
+    """Each ref and each agent key of a design's trust edges looked up once (edges name them many times).
+    Equal tenant and protocol sets are one object, so comparing them stays in a few hot objects."""
+
+    def __init__(self, design: Design, index: RefIndex) -> None:
+        self.index = index
+        self.by_key = index.by_key
+        self.own = self.by_key if design.agents is index.design.agents else {a.key: a for a in design.agents}
+        self.sides: dict[str, _Side] = {}
+        self.parties: dict[str, _Party] = {}
+        self.sets: dict[frozenset[str], frozenset[str]] = {}
+
+    def side(self, ref: str) -> _Side:
+        found = self.sides.get(ref)
+        if found is None:
+            agents = self.index.agents_of(ref)
+            found = self.sides[ref] = _Side(self.index.kind(ref), tuple(self.party(a.key) for a in agents))
+        return found
+
+    def party(self, key: str) -> _Party:
+        found = self.parties.get(key)
+        if found is None:
+            agent, sets = self.by_key[key], self.sets
+            tenants = frozenset(agent.supported_tenants)
+            protocols = frozenset(e.protocol for e in self.own[key].endpoints)
+            tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
+            found = self.parties[key] = _Party(key, agent, tenants, protocols)
+        return found
+
+
 def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
-    """Cross-tenant and protocol findings of the pairs `expand_trust` gives, edge by edge (no list of pairs: an
-    edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count)."""
+    """Every finding about the trust edges, in one pass over them: unknown targets (edge by edge), then the
+    cross-tenant and protocol findings of the pairs `expand_trust` gives (no list of pairs: an edge's pairs
+    are checked as they are made; a finding keeps the first pairs it names, and their count)."""
     bad_tenant: dict[str, _Listed] = {}
     bad_protocol: dict[str, _Listed] = {}
     edges: dict[str, TrustEdge] = {}
-    by_key = index.by_key
-    own = by_key if design.agents is index.design.agents else {a.key: a for a in design.agents}
-    parties: dict[str, _Party] = {}  # agent key → its facts (tenants from the index, protocols from the design)
-    sides: dict[str, tuple[_Party, ...]] = {}  # ref → its agents' facts
-
-    def side(ref: str) -> tuple[_Party, ...]:
-        found = sides.get(ref)
-        if found is None:
-            found = sides[ref] = tuple(party(a.key) for a in index.agents_of(ref))
-        return found
-
-    def party(key: str) -> _Party:
-        found = parties.get(key)
-        if found is None:
-            agent = by_key[key]
-            protocols = frozenset(e.protocol for e in own[key].endpoints)
-            found = parties[key] = _Party(key, agent, frozenset(agent.supported_tenants), protocols)
-        return found
-
+    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
+    lookup = _Sides(design, index).side
     for edge in design.trust_edges:
-        callers = side(edge.caller)
-        if not callers:
-            continue
-        callees = side(edge.callee)
-        if not callees:
+        caller_side, callee_side = lookup(edge.caller), lookup(edge.callee)
+        if caller_side.kind is None or callee_side.kind is None:
+            for role, ref, kind in (
+                ("caller", edge.caller, caller_side.kind),
+                ("callee", edge.callee, callee_side.kind),
+            ):
+                if kind is None:
+                    yield Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key),),
+                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
+                        "fix the name, add the missing agent/group, or remove the edge",
+                    )
+        if edge.capabilities and callee_side.kind is not None:
+            offered = offered_by.get(edge.callee)
+            if offered is None:
+                offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
+                offered_by[edge.callee] = offered
+            missing = [c for c in edge.capabilities if c not in offered]
+            if missing:
+                yield Finding(
+                    "unknown-trust-target",
+                    ERROR,
+                    (trust_key(edge.key), *(_cap(c) for c in missing)),
+                    f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
+                    f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
+                )
+        callers, callees = caller_side.parties, callee_side.parties
+        if not callers or not callees:
             continue
         key = ""
         protocol = edge.protocol
@@ -382,7 +397,7 @@ def trust_findings(design: Design, index: RefIndex) -> list[Finding]:
     """Findings about the trust edges (unknown targets, cross-tenant, protocol mismatch). Each edge's findings
     depend only on that edge and on the agents, groups and channels, so an editor may keep them per edge (when
     no two edges share a key) and pass them to `lint_design(trust=…)`."""
-    return [*_unknown_targets(design, index), *_trust(design, index)]
+    return list(_trust(design, index))
 
 
 def lint_design(
