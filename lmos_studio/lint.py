@@ -18,7 +18,7 @@ from lmos_studio.model import Agent, Design, TrustEdge
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.trust import RefIndex, safe_resolutions
-from lmos_studio.versions import caret_zero_quirks
+from lmos_studio.versions import CaretQuirk, caret_zero_quirks
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -140,9 +140,13 @@ def _invalid_versions(design: Design) -> Iterator[Finding]:
 
 def _caret_zero(design: Design) -> Iterator[Finding]:
     """Ranges like `^0` / `^0.0` that the operator's semver4j reads differently from npm (versions.py)."""
+    seen: dict[str, tuple[list[CaretQuirk], str]] = {}  # a design's channels share few range texts
     for channel in design.channels:
         for req in channel.required_capabilities:
-            quirks, rewrite = caret_zero_quirks(req.version)
+            found = seen.get(req.version)
+            if found is None:
+                found = seen[req.version] = caret_zero_quirks(req.version)
+            quirks, rewrite = found
             if not quirks:
                 continue
             said = "; ".join(f"`{q.section}` {q.operator_meaning}" for q in quirks)
@@ -362,32 +366,52 @@ def _missing_examples(resolutions: Sequence[Resolution]) -> Iterator[Finding]:
 
 
 def _names_findings(design: Design) -> Iterator[Finding]:
-    def found(obj: str, what: str, problem: str | None, value: str) -> Iterator[Finding]:
-        if problem:
-            yield Finding(
-                "invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", f"rename it, e.g. {suggest_name(value)!r}"
-            )
+    label_problems: dict[str, str | None] = {}  # namespaces: few distinct values, many agents
+    value_problems: dict[str, str | None] = {}  # label values likewise
+
+    def label(value: str) -> str | None:
+        if value not in label_problems:
+            label_problems[value] = dns1123_label_problem(value)
+        return label_problems[value]
+
+    def label_value(value: str) -> str | None:
+        if value not in value_problems:
+            value_problems[value] = label_value_problem(value)
+        return value_problems[value]
+
+    def found(obj: str, what: str, problem: str, value: str) -> Finding:
+        return Finding(
+            "invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", f"rename it, e.g. {suggest_name(value)!r}"
+        )
 
     for agent in design.agents:
-        node = agent_node(agent)
-        yield from found(
-            node, "Agent name (a Service host name, RFC 1123 label)", dns1123_label_problem(agent.name), agent.name
-        )
-        yield from found(node, "namespace", dns1123_label_problem(agent.namespace), agent.namespace)
-        for key, value in sorted(agent.labels.items()):
-            yield from found(node, f"Agent {agent.name} label {key}", label_value_problem(value), value)
+        name, namespace = agent.name, agent.namespace
+        name_problem, namespace_problem = dns1123_label_problem(name), label(namespace)
+        bad_labels = [(k, v, problem) for k, v in agent.labels.items() if (problem := label_value(v))]
+        if name_problem or namespace_problem or bad_labels:
+            node = agent_node(agent)
+            if name_problem:
+                yield found(node, "Agent name (a Service host name, RFC 1123 label)", name_problem, name)
+            if namespace_problem:
+                yield found(node, "namespace", namespace_problem, namespace)
+            for k, v, problem in sorted(bad_labels):
+                yield found(node, f"Agent {name} label {k}", problem, v)
     for channel in design.channels:
         node = channel_node(channel)
-        yield from found(
-            node, "Channel name (RFC 1123 subdomain)", dns1123_subdomain_problem(channel.name), channel.name
-        )
-        yield from found(node, "namespace", dns1123_label_problem(channel.namespace), channel.namespace)
-        for key, value in sorted(channel.labels.items()):
-            yield from found(node, f"Channel {channel.name} label {key}", label_value_problem(value), value)
+        problem = dns1123_subdomain_problem(channel.name)
+        if problem:
+            yield found(node, "Channel name (RFC 1123 subdomain)", problem, channel.name)
+        problem = label(channel.namespace)
+        if problem:
+            yield found(node, "namespace", problem, channel.namespace)
+        for k, v in sorted(channel.labels.items()):
+            problem = label_value(v)
+            if problem:
+                yield found(node, f"Channel {channel.name} label {k}", problem, v)
     for group in design.groups:
-        yield from found(
-            group_node(group.name), "group name (RFC 1123 label)", dns1123_label_problem(group.name), group.name
-        )
+        problem = dns1123_label_problem(group.name)
+        if problem:
+            yield found(group_node(group.name), "group name (RFC 1123 label)", problem, group.name)
 
 
 # --- entry point ----------------------------------------------------------------------------------------
