@@ -199,6 +199,36 @@ def _orphans(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Find
             )
 
 
+def _unknown_targets(design: Design, index: RefIndex) -> Iterator[Finding]:
+    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
+    for edge in design.trust_edges:
+        caller_kind, callee_kind = index.kind(edge.caller), index.kind(edge.callee)  # memoised per ref
+        if caller_kind is None or callee_kind is None:
+            for role, ref, kind in (("caller", edge.caller, caller_kind), ("callee", edge.callee, callee_kind)):
+                if kind is None:
+                    yield Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key),),
+                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
+                        "fix the name, add the missing agent/group, or remove the edge",
+                    )
+        if edge.capabilities and callee_kind is not None:
+            offered = offered_by.get(edge.callee)
+            if offered is None:
+                offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
+                offered_by[edge.callee] = offered
+            missing = [c for c in edge.capabilities if c not in offered]
+            if missing:
+                yield Finding(
+                    "unknown-trust-target",
+                    ERROR,
+                    (trust_key(edge.key), *(_cap(c) for c in missing)),
+                    f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
+                    f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
+                )
+
+
 def _protocol_ok(caller: frozenset[str], callee: frozenset[str], protocol: str) -> bool:
     if not callee:
         return True  # nothing known about the callee's endpoints
@@ -214,13 +244,6 @@ class _Party(NamedTuple):
     agent: Agent
     tenants: frozenset[str]  # empty: every tenant
     protocols: frozenset[str]  # of its endpoints
-
-
-class _Side(NamedTuple):
-    """What one ref of a trust edge names: its kind (None: nothing) and its agents' facts."""
-
-    kind: str | None
-    parties: tuple[_Party, ...]
 
 
 @dataclass(slots=True)
@@ -239,15 +262,15 @@ class _Sides:
         self.index = index
         self.by_key = index.by_key
         self.own = self.by_key if design.agents is index.design.agents else {a.key: a for a in design.agents}
-        self.sides: dict[str, _Side] = {}
+        self.sides: dict[str, tuple[_Party, ...]] = {}
         self.parties: dict[str, _Party] = {}
         self.sets: dict[frozenset[str], frozenset[str]] = {}
 
-    def side(self, ref: str) -> _Side:
+    def side(self, ref: str) -> tuple[_Party, ...]:
+        """The facts of the agents a ref stands for (`RefIndex.agents_of`)."""
         found = self.sides.get(ref)
         if found is None:
-            agents = self.index.agents_of(ref)
-            found = self.sides[ref] = _Side(self.index.kind(ref), tuple(self.party(a.key) for a in agents))
+            found = self.sides[ref] = tuple(self.party(a.key) for a in self.index.agents_of(ref))
         return found
 
     def party(self, key: str) -> _Party:
@@ -262,44 +285,14 @@ class _Sides:
 
 
 def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
-    """Every finding about the trust edges, in one pass over them: unknown targets (edge by edge), then the
-    cross-tenant and protocol findings of the pairs `expand_trust` gives (no list of pairs: an edge's pairs
-    are checked as they are made; a finding keeps the first pairs it names, and their count)."""
+    """Cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs: an
+    edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count."""
     bad_tenant: dict[str, _Listed] = {}
     bad_protocol: dict[str, _Listed] = {}
     edges: dict[str, TrustEdge] = {}
-    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
     lookup = _Sides(design, index).side
     for edge in design.trust_edges:
-        caller_side, callee_side = lookup(edge.caller), lookup(edge.callee)
-        if caller_side.kind is None or callee_side.kind is None:
-            for role, ref, kind in (
-                ("caller", edge.caller, caller_side.kind),
-                ("callee", edge.callee, callee_side.kind),
-            ):
-                if kind is None:
-                    yield Finding(
-                        "unknown-trust-target",
-                        ERROR,
-                        (trust_key(edge.key),),
-                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
-                        "fix the name, add the missing agent/group, or remove the edge",
-                    )
-        if edge.capabilities and callee_side.kind is not None:
-            offered = offered_by.get(edge.callee)
-            if offered is None:
-                offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
-                offered_by[edge.callee] = offered
-            missing = [c for c in edge.capabilities if c not in offered]
-            if missing:
-                yield Finding(
-                    "unknown-trust-target",
-                    ERROR,
-                    (trust_key(edge.key), *(_cap(c) for c in missing)),
-                    f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
-                    f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
-                )
-        callers, callees = caller_side.parties, callee_side.parties
+        callers, callees = lookup(edge.caller), lookup(edge.callee)
         if not callers or not callees:
             continue
         key = ""
@@ -421,7 +414,7 @@ def trust_findings(design: Design, index: RefIndex) -> list[Finding]:
     """Findings about the trust edges (unknown targets, cross-tenant, protocol mismatch). Each edge's findings
     depend only on that edge and on the agents, groups and channels, so an editor may keep them per edge (when
     no two edges share a key) and pass them to `lint_design(trust=…)`."""
-    return list(_trust(design, index))
+    return [*_unknown_targets(design, index), *_trust(design, index)]
 
 
 def lint_design(
