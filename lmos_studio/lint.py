@@ -124,8 +124,11 @@ def _unresolved(design: Design, resolutions: Sequence[Resolution]) -> Iterator[F
 
 
 def _invalid_versions(design: Design) -> Iterator[Finding]:
+    valid: set[str] = set()  # version texts already parsed: a design's agents share few
     for agent in design.agents:
         for cap in agent.capabilities:
+            if cap.version in valid:
+                continue
             try:
                 provided_version(agent, cap)
             except VersionError as exc:
@@ -136,6 +139,8 @@ def _invalid_versions(design: Design) -> Iterator[Finding]:
                     str(exc),
                     f"write a strict SemVer version (MAJOR.MINOR.PATCH), e.g. {_semver_guess(cap.version)!r}",
                 )
+            else:
+                valid.add(cap.version)
 
 
 def _caret_zero(design: Design) -> Iterator[Finding]:
@@ -472,8 +477,11 @@ def _in_order(findings: Iterable[Finding]) -> list[Finding]:
     return ordered
 
 
-def _objects_message(finding: Finding) -> tuple[tuple[str, ...], str]:
-    return finding.objects, finding.message
+def _objects_message(finding: Finding) -> tuple[str, tuple[str, ...], str]:
+    """The order of (objects, message), led by the first object: keys whose first items are all strings
+    compare faster (an empty `objects` leads with "", which sorts it first, as `()` sorts first)."""
+    objects = finding.objects
+    return (objects[0] if objects else ""), objects, finding.message
 
 
 def has_errors(findings: Sequence[Finding]) -> bool:

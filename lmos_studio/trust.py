@@ -31,12 +31,19 @@ class AgentPair(NamedTuple):
 def without_invalid_versions(design: Design) -> Design:
     """The design minus provided capabilities whose version is not SemVer (so resolution can run)."""
 
+    known: dict[str, bool] = {}  # version text → strict SemVer? (a design's agents share few texts)
+
     def ok(version: str) -> bool:
-        try:
-            parse_version(version)
-        except Exception:  # VersionError; anything else also means "the operator cannot use it"
-            return False
-        return True
+        found = known.get(version) if isinstance(version, str) else None
+        if found is None:
+            try:
+                parse_version(version)
+                found = True
+            except Exception:  # VersionError; anything else also means "the operator cannot use it"
+                found = False
+            if isinstance(version, str):
+                known[version] = found
+        return found
 
     agents = []
     for agent in design.agents:
