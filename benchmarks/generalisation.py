@@ -11,7 +11,8 @@ Measured side by side in one run (the machine's load is recorded):
   out-of-scope recall and false rejects. Frozen (data/networks/: IT help desk, bank, hospital front desk,
   with the second out-of-scope files `out-of-scope-2.csv`) and dev (data/dev/: HR desk, student office;
   the threshold was tuned on these) are reported apart; `target_met` says whether out-of-scope recall is
-  at least 0.85 with an in-scope drop of at most 2 points.
+  at least 0.85 with an in-scope drop of at most 2 points; `rejected_by` counts which signal said "no
+  agent" (the fit threshold or, embedding router only, "nearer elsewhere"; routing/threshold.py).
 The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`). All
 routing goes through the batch path (`route_fitted`).
 
@@ -54,8 +55,10 @@ NETWORKS = {  # name → (folder, extra out-of-scope files), frozen
 DEV_NETWORKS = {  # tuned on
     "hr-desk": (DATA / "dev" / "hr-desk", ()),
     "student-office": (DATA / "dev" / "student-office", ()),
-    "insurance": (DATA / "dev" / "insurance", ()),  # engineer b's: the lexicon policy and capability ranking
-    "hospital-b": (DATA / "dev" / "hospital-b", ()),
+    "insurance": (DATA / "dev" / "insurance", ("near-misses.csv",)),  # engineer b's (lexicon policy, ranking)
+    "hospital-b": (DATA / "dev" / "hospital-b", ("near-misses.csv",)),
+    "hotel": (DATA / "dev" / "hotel", ()),  # session 4: the out-of-scope signal
+    "energy": (DATA / "dev" / "energy", ()),
 }
 TARGET_RECALL, TARGET_DROP_POINTS = 0.85, 2.0
 ROUTERS = {  # "statistical"/"embedding": with the built-in lexicon; "-auto-lexicon": spec.routing.lexicon auto
@@ -157,6 +160,17 @@ def network(name: str, folder: Path, extra: tuple[str, ...]) -> dict[str, Any]:
     last = fitted[-1]
     threshold = getattr(last, "threshold", None)
     found["default_threshold"]["threshold"] = threshold
+    found["default_threshold"]["elsewhere_limit"] = getattr(last, "elsewhere_limit", None)
+    routed = route_fitted(last, [q.text for q in queries])
+    found["default_threshold"]["rejected_by"] = {  # which signal said "no agent" (routing/threshold.py)
+        side: {
+            signal: sum(
+                r.rejected_by == signal for r, q in zip(routed, queries, strict=True) if bool(q.agent) == inside
+            )
+            for signal in ("fit", "elsewhere")
+        }
+        for side, inside in (("out_of_scope", False), ("in_scope", True))
+    }
     found["default_threshold"]["out_of_scope_recall_by_file"] = {
         file: round(sum(r.no_match for r in route_fitted(last, oos)) / len(oos), 4)
         for file, rows in files.items()

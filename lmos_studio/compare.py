@@ -2,21 +2,24 @@
 
 One comparison serves `lmos-studio diff` (two designs) and what-if (a design and its edited copy). Each
 query is answered in its channel's routing table on each side: by a `Router` (every distinct table fitted
-once, the whole query list routed through `routing.base.route_batch`), or without one by resolution only
-(the agent wired for the expected capability, or whether the expected agent is wired at all). A query
-whose table is the same on both sides cannot change and is not routed. Building the query list (routing
-tests, CSV rows) and presenting the changes is the caller's job.
+once, its whole query list routed in one batch through `routing.base.route_fitted`), or without one by
+resolution only (the agent wired for the expected capability, or whether the expected agent is wired at
+all). A query
+whose table is the same on both sides cannot change and is not routed. `compare` also says, per side,
+which lexicon each routed channel's router used (the tables carry the design's `spec.routing.lexicon`).
+Building the query list (routing tests, CSV rows) and presenting the changes is the caller's job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lmos_studio.errors import RoutingError, VersionError
 from lmos_studio.model import Design
-from lmos_studio.routing.base import Router, RoutingTable, route_batch
+from lmos_studio.routing.base import Router, RoutingTable, route_fitted
 from lmos_studio.routing.labelled import LabelledQuery
+from lmos_studio.routing.lexicon import lexicon_choice_of
 from lmos_studio.routing.table import ALL_AGENTS, channel_key, routing_table
 
 RESOLUTION = "resolution"  # the method name when no router is given
@@ -95,19 +98,47 @@ def by_resolution(table: RoutingTable | None, query: LabelledQuery) -> Answer:
     return Answer(wired.agent, wired.capability) if wired else NO_ANSWER
 
 
-def _routed(router: Router, jobs: dict[int, tuple[RoutingTable, list[str]]]) -> dict[tuple[int, str], Answer]:
+@dataclass(frozen=True)
+class Comparison:
+    """The changed routes, and per side (before, after) each routed channel's lexicon choice (one line)."""
+
+    changes: list[RouteChange]
+    # per side: channel key → `LexiconChoice.describe()`
+    lexicon: tuple[dict[str, str], dict[str, str]] = field(default_factory=lambda: ({}, {}))
+
+    def lexicon_json(self) -> dict[str, dict[str, str]]:
+        """{"before": {channel key: summary}, "after": {…}}: only channels routed (their tables differ)."""
+        sides = zip(("before", "after"), self.lexicon, strict=True)
+        return {side: dict(sorted(found.items())) for side, found in sides}
+
+
+def _routed(
+    router: Router, jobs: dict[int, tuple[RoutingTable, list[str]]]
+) -> tuple[dict[tuple[int, str], Answer], dict[int, str]]:
+    """Each table fitted once and its texts routed as one batch; the answers and each table's lexicon line."""
     answers: dict[tuple[int, str], Answer] = {}
+    lexicon: dict[int, str] = {}
     for table_id, (table, texts) in jobs.items():
-        for text, result in zip(texts, route_batch(router, texts, table, top_k=1), strict=True):
+        fitted = router.fit(table)
+        if (choice := lexicon_choice_of(fitted)) is not None:
+            lexicon[table_id] = choice.describe()
+        for text, result in zip(texts, route_fitted(fitted, texts, top_k=1), strict=True):
             best = result.best
             answers[(table_id, text)] = Answer(best.agent, best.capability) if best else NO_ANSWER
-    return answers
+    return answers, lexicon
 
 
 def compare_routes(
     before: Design, after: Design, queries: Sequence[LabelledQuery], *, router: Router | None = None
 ) -> list[RouteChange]:
-    """The queries whose answer differs from `before` to `after`, in query order.
+    """The queries whose answer differs from `before` to `after`, in query order (`compare(...).changes`)."""
+    return compare(before, after, queries, router=router).changes
+
+
+def compare(
+    before: Design, after: Design, queries: Sequence[LabelledQuery], *, router: Router | None = None
+) -> Comparison:
+    """The queries whose answer differs from `before` to `after`, in query order, and the lexicon choices.
 
     A query names its channel by key, name or channel label ("" = all agents); a channel one design lacks
     answers nothing there. Without `router` the answers come from resolution only (`by_resolution`).
@@ -123,25 +154,31 @@ def compare_routes(
             same[pair] = tables[0] == tables[1]
         if not same[pair]:  # the same table gives the same answer
             pending.append((query, keys[0] if keys[0] is not None else keys[1] or "", *tables))
+    lexicon: tuple[dict[str, str], dict[str, str]] = ({}, {})
     if router is None:
         answer_of = [(by_resolution(b, q), by_resolution(a, q)) for q, _, b, a in pending]
     else:
         jobs: dict[int, tuple[RoutingTable, list[str]]] = {}
+        side_of: dict[int, int] = {}
         for query, _, old_table, new_table in pending:
-            for table in (old_table, new_table):
+            for side, table in enumerate((old_table, new_table)):
                 if table is not None and table.candidates:
                     texts = jobs.setdefault(id(table), (table, []))[1]
                     texts.append(query.text)
+                    side_of[id(table)] = side
         for table_id, (table, texts) in jobs.items():
             jobs[table_id] = (table, list(dict.fromkeys(texts)))  # each distinct query once per table
-        answers = _routed(router, jobs)
+        answers, choices = _routed(router, jobs)
+        for table_id, summary in choices.items():
+            lexicon[side_of[table_id]][jobs[table_id][0].channel] = summary
 
         def routed(table: RoutingTable | None, text: str) -> Answer:
             return answers.get((id(table), text), NO_ANSWER) if table is not None else NO_ANSWER
 
         answer_of = [(routed(b, q.text), routed(a, q.text)) for q, _, b, a in pending]
-    return [
+    changes = [
         RouteChange(query, key, old, new)
         for (query, key, _, _), (old, new) in zip(pending, answer_of, strict=True)
         if old != new
     ]
+    return Comparison(changes, lexicon)

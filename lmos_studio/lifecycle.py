@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare_routes
+from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare
 from lmos_studio.errors import VersionError
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import DEFAULT_SUBSET, Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
@@ -48,6 +48,7 @@ class DesignDiff:
     routing_impact: list[RouteChange] = field(default_factory=list)
     routing_method: str = RESOLUTION  # "resolution" or the router's name
     notes: list[str] = field(default_factory=list)
+    lexicon: dict[str, dict[str, str]] | None = None  # routed: {"before"|"after": {channel key: lexicon line}}
 
     @property
     def breaking(self) -> list[Change]:
@@ -101,7 +102,11 @@ class DesignDiff:
         return {
             "summary": self.summary,
             "changes": self.rows(),
-            "routingImpact": {"method": self.routing_method, "changes": [_impact_json(r) for r in self.routing_impact]},
+            "routingImpact": {
+                "method": self.routing_method,
+                "changes": [_impact_json(r) for r in self.routing_impact],
+                **({"lexicon": self.lexicon} if self.lexicon is not None else {}),
+            },
             "notes": list(self.notes),
         }
 
@@ -649,6 +654,7 @@ def diff_designs(
     _diff_groups(old, new, out)
     _diff_rest(old, new, out)
     changes = sorted(out.changes, key=lambda c: SEVERITY_ORDER[c.severity])
-    impact = compare_routes(old, new, [*_test_queries(old, new), *(queries or ())], router=router)
+    impact = compare(old, new, [*_test_queries(old, new), *(queries or ())], router=router)
     method = router.name if router is not None else RESOLUTION
-    return DesignDiff(changes=changes, routing_impact=impact, routing_method=method)
+    lexicon = impact.lexicon_json() if router is not None else None
+    return DesignDiff(changes=changes, routing_impact=impact.changes, routing_method=method, lexicon=lexicon)

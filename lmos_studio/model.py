@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 DEFAULT_NAMESPACE = "default"
@@ -228,6 +228,32 @@ class RoutingTest(Frozen):
 
 
 LexiconSetting = Literal["auto", "customer-service", "none"]
+MAX_OUT_OF_SCOPE = 2000  # out-of-scope examples per design (each one is embedded when a channel is fitted)
+MAX_OUT_OF_SCOPE_CHARS = 500
+
+
+class OutOfScopeExample(Frozen):
+    """A message no agent of a channel should answer (StudioDesign `spec.routing.outOfScope[]`): the embedding
+    router keeps it in the channel's "nearer elsewhere" background (routing/threshold.py). Written as a plain
+    string, or as `{text, channel}`; `channel` is a Channel's name or key, empty for every channel."""
+
+    text: str
+    channel: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, text: str) -> str:
+        text = " ".join(text.split())
+        if not text:
+            raise ValueError("an out-of-scope example must not be empty")
+        if len(text) > MAX_OUT_OF_SCOPE_CHARS:
+            raise ValueError(f"an out-of-scope example is at most {MAX_OUT_OF_SCOPE_CHARS} characters")
+        return text
 
 
 class RoutingSettings(Frozen):
@@ -239,6 +265,19 @@ class RoutingSettings(Frozen):
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)  # None: each router's default
     lexicon: LexiconSetting = "auto"  # the built-in customer-service lexicon: auto, customer-service or none
     vocabulary: tuple[tuple[str, ...], ...] = ()  # synonym groups, e.g. [["laptop", "notebook"], …]
+    out_of_scope: tuple[OutOfScopeExample, ...] = ()  # messages no agent should answer (per channel or all)
+
+    @field_validator("out_of_scope")
+    @classmethod
+    def _few_enough(cls, examples: tuple[OutOfScopeExample, ...]) -> tuple[OutOfScopeExample, ...]:
+        if len(examples) > MAX_OUT_OF_SCOPE:
+            raise ValueError(f"at most {MAX_OUT_OF_SCOPE} out-of-scope examples, not {len(examples)}")
+        return examples
+
+    def out_of_scope_for(self, *channels: str) -> tuple[str, ...]:
+        """The out-of-scope texts of a channel (given by name and key); no names: every example."""
+        names = set(channels)
+        return tuple(e.text for e in self.out_of_scope if not names or not e.channel or e.channel in names)
 
     @field_validator("vocabulary")
     @classmethod

@@ -10,10 +10,10 @@ operator never wires it) and it is left out of the all-agents routing table. The
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lmos_studio.compare import Answer, RouteChange, compare_routes
+from lmos_studio.compare import Answer, RouteChange, compare
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, Design
 from lmos_studio.resolve import Resolution, resolve_design
@@ -138,6 +138,7 @@ class WhatIf:
     routes: tuple[RouteChange, ...]
     checked_tests: int
     checked_queries: int
+    lexicon: dict[str, dict[str, str]] = field(default_factory=dict)  # before/after: channel key → lexicon line
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,6 +156,7 @@ class WhatIf:
             ],
             "routes": [{**_route(r), "broken": r.broken, "fixed": r.fixed} for r in self.routes],
             "checked": {"tests": self.checked_tests, "queries": self.checked_queries},
+            "lexicon": self.lexicon,
         }
 
     def route_rows(self) -> list[dict[str, Any]]:
@@ -249,10 +251,12 @@ def what_if(
     items = [*tests, *queries]
     for ref in dict.fromkeys(q.channel for q in items):
         channel_key(design, ref)  # an unknown or ambiguous channel is an error here, not a silent no-answer
+    compared = compare(design, after, items, router=router)
     return WhatIf(
         tuple(changes),
         tuple(channel_changes(design, after)),
-        tuple(compare_routes(design, after, items, router=router)),
+        tuple(compared.changes),
         checked_tests=len(design.routing_tests),
         checked_queries=len(queries),
+        lexicon=compared.lexicon_json(),
     )

@@ -92,6 +92,8 @@ def test_evaluate_runs_routing_tests_and_whatif() -> None:
     assert set(channels["after"]) == {"UNRESOLVED"}
     routes = next(f for f in frames if "effect" in f.columns)
     assert "show me my bill please" in set(routes["query"])
+    shown = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith("before · ") and "lexicon: " in c for c in shown), "the lexicon choices are shown"
 
 
 def test_playground_greys_the_candidates_when_no_agent_fits() -> None:

@@ -82,7 +82,20 @@ def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert cli(capsys, *args) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"channel", "router", "match", "fit", "threshold", "matches", "lexicon"}
+    assert set(data) == {
+        "channel",
+        "router",
+        "match",
+        "fit",
+        "threshold",
+        "elsewhere",
+        "elsewhere_limit",
+        "rejected_by",
+        "reason",
+        "matches",
+        "lexicon",
+    }
+    assert data["rejected_by"] is None and data["reason"] == ""
     assert data["lexicon"]["setting"] == "auto" and data["lexicon"]["summary"].startswith("lexicon: ")
     assert data["channel"] == "default/acme-web-stable"
     assert data["matches"][0]["agent"] == "billing-agent-stable" and data["match"] == data["matches"][0]

@@ -11,28 +11,41 @@ from typing import Annotated
 import typer
 
 from lmos_studio.commands._shell import EXIT_PROBLEMS, Paths, emit, fail, load, render_table
+from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.yamlio import write_atomic
 
 
-def lint(paths: Paths, output: Annotated[str, typer.Option("--output", "-o", help="json or table.")] = "table") -> None:
+def lint(
+    paths: Paths,
+    output: Annotated[str, typer.Option("--output", "-o", help="json or table.")] = "table",
+    lexicon: LexiconOpt = None,
+) -> None:
     """Check a design: unresolved capabilities, bad versions and names, trust problems, routing quality.
 
-    JSON: {"findings": [{"code", "severity", "objects", "message", "fix"}]}. Exit 0 when no finding is an
-    error, 1 when one is, 2 on invalid input.
+    JSON: {"findings": [{"code", "severity", "objects", "message", "fix"}], "lexicon": {channel key: summary}}
+    ("lexicon": how each channel compared for `ambiguous-capabilities` read its texts, as `eval` reports it;
+    --lexicon overrides the design's routing.lexicon). Exit 0 when no finding is an error, 1 when one is,
+    2 on invalid input.
     """
     from lmos_studio.lint import finding_rows, has_errors  # scikit-learn: only when linting
-    from lmos_studio.routing.confusion import lint_with_routing
+    from lmos_studio.routing.confusion import lint_report
 
     if output not in ("json", "table"):
         fail(f"--output {output!r} is not supported here; use json or table")
-    findings = lint_with_routing(load(paths).design)
+    check_lexicon_option(lexicon)
+    report = lint_report(with_lexicon(load(paths).design, lexicon))
+    findings = report.findings
 
     def table() -> str:
         rows = [[r["severity"], r["code"], r["objects"], r["message"], r["fix"]] for r in finding_rows(findings)]
         return render_table(["SEVERITY", "CODE", "OBJECTS", "MESSAGE", "FIX"], rows) if rows else "no findings"
 
-    emit({"findings": [f.to_dict() for f in findings]}, output, table)
+    emit(
+        {"findings": [f.to_dict() for f in findings], "lexicon": report.lexicon_summaries()},
+        output,
+        table,
+    )
     if has_errors(findings):
         raise typer.Exit(EXIT_PROBLEMS)
 

@@ -13,6 +13,7 @@ import typer
 
 from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
 from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.lifecycle import DesignDiff, diff_designs
@@ -39,6 +40,8 @@ def _table(result: DesignDiff) -> str:
                 [c.upper() for c in IMPACT_COLUMNS], [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()]
             )
         )
+    for side, found in (result.lexicon or {}).items():
+        parts += [f"{side} {key or 'all agents'}: {summary}" for key, summary in found.items()]
     parts += [f"note: {note}" for note in result.notes]
     summary = result.summary
     parts.append(
@@ -54,16 +57,24 @@ def diff(
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
     queries: Annotated[Path | None, typer.Option(help="Labelled CSV: text,agent[,capability][,channel].")] = None,
     router: Annotated[str | None, typer.Option(help="Route queries with this router (else resolution).")] = None,
+    lexicon: LexiconOpt = None,
 ) -> None:
     """Classify every change from OLD to NEW (compatible, breaking, info) with its routing impact.
 
-    Exit 0 without breaking changes, 1 with breaking changes, 2 on invalid input.
+    With --router, the queries (and both designs' routing tests) are routed in each design, each channel's
+    list as one batch; each design's routing.lexicon applies (--lexicon overrides it in both), and
+    routingImpact.lexicon says per side which lexicon each routed channel used. Exit 0 without breaking
+    changes, 1 with breaking changes, 2 on invalid input.
     """
     from lmos_studio.routing.select import get_router  # the routing library only when asked to route
 
+    check_lexicon_option(lexicon)
+    if lexicon is not None and not router:
+        fail("--lexicon applies to routing: give --router too (without it diff compares resolution only)")
     labelled = read_labelled_csv(queries) if queries else None
     routing = get_router(router) if router else None
-    result = diff_designs(load([old]).design, load([new]).design, queries=labelled, router=routing)
+    before, after = (with_lexicon(load([path]).design, lexicon) for path in (old, new))
+    result = diff_designs(before, after, queries=labelled, router=routing)
     emit(result.to_json(), output, lambda: _table(result))
     if result.breaking:
         raise typer.Exit(EXIT_PROBLEMS)

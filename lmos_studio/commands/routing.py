@@ -7,8 +7,11 @@ route  → {"channel", "router", "match": {"agent", "capability", "score", "evid
 eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_rejects", "n_out_of_scope",
           "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms",
           "lexicon": {channel key ("" = all agents): summary}}
-test   → exit 1 when any routing test of the design fails (JUnit XML with --junit)
-whatif → which channels resolve differently and which tests / labelled queries change route
+test   → {"router", "passed", "total", "tests": [{…, "lexicon"}], "lexicon": {channel key: summary}}; exit 1 when
+          any routing test of the design fails (JUnit XML with --junit)
+whatif → which channels resolve differently and which tests / labelled queries change route, and
+          "lexicon": {"before"|"after": {channel key: summary}} for the channels routed
+lint and `diff --router` report the policy too ("lexicon" in lint's JSON, routingImpact.lexicon in diff's).
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ LexiconOpt = Annotated[
     str | None,
     typer.Option(
         "--lexicon",
-        help="The built-in customer-service lexicon of the offline routers: auto (per channel, from its own "
-        "texts), customer-service or none (default: the design's routing.lexicon, else auto).",
+        help="The built-in customer-service lexicon of the offline routers (and of the hybrid router's "
+        "shortlist): auto (per channel, from its own texts), customer-service or none (default: the design's "
+        "routing.lexicon, else auto).",
     ),
 ]
 ChannelOpt = Annotated[
@@ -78,7 +82,7 @@ def with_lexicon(design: Design, lexicon: str | None) -> Design:
     return design.model_copy(update={"routing": routing})
 
 
-def _check_lexicon(lexicon: str | None) -> None:
+def check_lexicon_option(lexicon: str | None) -> None:
     """A bad `--lexicon` fails before any design is read (exit 2, naming the option)."""
     if lexicon is not None:
         from lmos_studio.routing.lexicon import check_lexicon
@@ -114,7 +118,7 @@ def route(
         fail("the query is empty; pass the customer message as the last argument")
     if min_score is not None:
         check_threshold(min_score)
-    _check_lexicon(lexicon)
+    check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     key = channel_key(design, channel or "")
     chosen = get_router(router)
@@ -131,6 +135,10 @@ def route(
         "match": None if result.no_match else matches[0],
         "fit": result.fit,
         "threshold": result.threshold,
+        "elsewhere": result.elsewhere,
+        "elsewhere_limit": result.elsewhere_limit,
+        "rejected_by": result.rejected_by,
+        "reason": result.reason,
         "matches": matches,
         "lexicon": choice.to_dict() if (choice := lexicon_choice_of(fitted)) else None,
     }
@@ -142,7 +150,7 @@ def route(
             rows += f"\n\n{choice.describe()}"
         if not result.no_match:
             return rows
-        why = f" (fit {result.fit:.2f} < threshold {result.threshold:.2f})" if result.threshold is not None else ""
+        why = f" ({result.reason})" if result.reason else ""
         return f"no agent of this channel would answer{why}; nearest candidates:\n\n{rows}"
 
     emit(data, output, table)
@@ -188,7 +196,7 @@ def eval_command(
 
     if min_score is not None:
         check_threshold(min_score)
-    _check_lexicon(lexicon)
+    check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
@@ -238,7 +246,7 @@ def test_command(
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.regression import junit_xml, run_routing_tests
 
-    _check_lexicon(lexicon)
+    check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design(paths), lexicon)
     chosen = get_router(router)
     outcomes = run_routing_tests(design, router=chosen)
@@ -248,17 +256,20 @@ def test_command(
     rows = [
         ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message] for o in outcomes
     ]
+    choices = {o.channel: o.lexicon for o in sorted(outcomes, key=lambda o: o.channel) if o.lexicon}
     emit(
         {
             "router": chosen.name,
             "passed": sum(o.passed for o in outcomes),
             "total": len(outcomes),
             "tests": [o.to_dict() for o in outcomes],
+            "lexicon": choices,
         },
         output,
         lambda: (
             render_table(["RESULT", "CHANNEL", "QUERY", "MESSAGE"], rows)
             + f"\n\n{sum(o.passed for o in outcomes)}/{len(outcomes)} routing tests passed"
+            + "".join(f"\n{key or 'all agents'}: {summary}" for key, summary in choices.items())
         ),
     )
     if not outcomes:
@@ -305,7 +316,7 @@ def whatif_command(
     changes = _changes(remove_agent or [], disable_agent or [], remove_capability or [], move_agent or [])
     if not changes:
         fail("give at least one change: --remove-agent, --disable-agent, --remove-capability or --move-agent")
-    _check_lexicon(lexicon)
+    check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries) if queries else []
     result = what_if(design, changes, router=get_router(router), queries=rows)
@@ -333,7 +344,12 @@ def whatif_command(
             if result.routes
             else "no routing test or query changes route"
         )
-        return "\n\n".join(parts)
+        lines = [
+            f"{side} {key or 'all agents'}: {line}"
+            for side, found in result.lexicon.items()
+            for key, line in found.items()
+        ]
+        return "\n\n".join(parts + (["\n".join(lines)] if lines else []))
 
     emit(result.to_dict(), output, table)
 

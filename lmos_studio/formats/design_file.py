@@ -16,7 +16,7 @@ apiVersion: studio.lmos.eclipse/v1alpha1
 kind: StudioDesign
 metadata: {name: acme}
 spec: {description, agents: [{name, namespace?, endpoints, security, workload, source}],
-       groups, trustEdges, routingTests, routing: {minScore, vocabulary, lexicon}, layout}
+       groups, trustEdges, routingTests, routing: {minScore, vocabulary, lexicon, outOfScope}, layout}
 ```
 """
 

@@ -10,6 +10,12 @@ confidence for the LLM), and the `threshold` it is held to. Below it, `best` is 
 still the ranked candidates, shown greyed. A threshold comes, in order, from the call (`--min-score`), the
 design (`StudioDesign` `spec.routing.minScore`, carried by the table) or the router's default, chosen from
 the design's own examples (see `no_match_threshold`).
+
+The embedding router's default rule has a second signal, "nearer elsewhere" (routing/threshold.py): a
+query whose `elsewhere` (how much nearer it is to a request for another service than to anything the
+channel handles) is above `elsewhere_limit` gets no agent either, whatever its fit. An explicit threshold
+(`--min-score`, `minScore`) holds the query to the fit rule only: `with_threshold` drops the second signal.
+`rejected_by` says which signal answered "no agent", `reason` says it in words.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class RoutingTable:
     min_score: float | None = None  # the design's no-match threshold (None: the router's default)
     vocabulary: tuple[tuple[str, ...], ...] = ()  # the design's synonym groups (offline routers)
     lexicon: str = "auto"  # the built-in lexicon: auto, customer-service or none (see routing/lexicon.py)
+    out_of_scope: tuple[str, ...] = ()  # the design's examples no agent of the channel should answer
 
     @property
     def agents(self) -> tuple[str, ...]:
@@ -112,13 +119,42 @@ class RouteResult:
     usage: dict[str, Any] = field(default_factory=dict)  # tokens / cost for LLM routers
     fit: float | None = None  # how close the query is to the channel (None: the router does not say)
     threshold: float | None = None  # below it no agent answers (None: always answer)
+    elsewhere: float | None = None  # cosine to the nearest other service − cosine to the channel (None: not used)
+    elsewhere_limit: float | None = None  # above it no agent answers (None: the signal is off)
+    elsewhere_text: str = ""  # the nearest request for another service (evidence)
+
+    @property
+    def rejected_by(self) -> str | None:
+        """Why no agent answers: "no-candidates", "fit" (below the threshold), "elsewhere" (nearer to another
+        service than to this channel); None when an agent answers."""
+        if not self.matches:
+            return "no-candidates"
+        if self.threshold is not None and self.fit is not None and self.fit < self.threshold:
+            return "fit"
+        if self.elsewhere_limit is not None and self.elsewhere is not None and self.elsewhere > self.elsewhere_limit:
+            return "elsewhere"
+        return None
 
     @property
     def no_match(self) -> bool:
-        """True when no agent of the channel would answer (no candidates, or `fit` below `threshold`)."""
-        if not self.matches:
-            return True
-        return self.threshold is not None and self.fit is not None and self.fit < self.threshold
+        """True when no agent of the channel would answer (no candidates, `fit` below `threshold`, or
+        `elsewhere` above `elsewhere_limit`)."""
+        return self.rejected_by is not None
+
+    @property
+    def reason(self) -> str:
+        """Why no agent answers, in words ("" when one does)."""
+        signal = self.rejected_by
+        if signal == "no-candidates":
+            return "the channel has no candidates"
+        if signal == "fit":
+            return f"fit {self.fit:.2f} < threshold {self.threshold:.2f}"
+        if signal == "elsewhere":
+            return (
+                f'nearer to a request for another service ("{self.elsewhere_text}") than to anything this '
+                f"channel handles: by {self.elsewhere:.2f} > limit {self.elsewhere_limit:.2f}"
+            )
+        return ""
 
     @property
     def best(self) -> Match | None:
@@ -126,8 +162,9 @@ class RouteResult:
         return None if self.no_match else self.matches[0]
 
     def with_threshold(self, threshold: float | None) -> RouteResult:
-        """This answer held to another threshold (a per-call `--min-score`); None keeps the router's."""
-        return self if threshold is None else replace(self, threshold=threshold)
+        """This answer held to another threshold (a per-call `--min-score`), by the fit rule only (the
+        "nearer elsewhere" signal is dropped); None keeps the router's rule."""
+        return self if threshold is None else replace(self, threshold=threshold, elsewhere_limit=None)
 
 
 def check_threshold(value: float, *, what: str = "--min-score") -> float:
@@ -157,7 +194,8 @@ class Router(Protocol):
 
 def route_fitted(fitted: FittedRouter, queries: Sequence[str], *, top_k: int = 1) -> list[RouteResult]:
     """Every query's answer from a fitted router, in order: its vectorised `route_batch` when it has one
-    (offline routers: one encoder call and matrix products per chunk), else query by query (LLM)."""
+    (offline routers: one encoder call and matrix products per chunk; hybrid: its fast router's batch, then
+    the LLM for each query below its threshold), else query by query (the LLM router)."""
     batch = getattr(fitted, "route_batch", None)
     if batch is not None:
         results: list[RouteResult] = batch(list(queries), top_k=top_k)

@@ -6,7 +6,9 @@ capability's nearest, within a margin — it crosses over. A pair is reported wh
 (`MIN_CROSSINGS`, `CROSS_SHARE`), with the crossing texts as evidence. Texts are
 compared as the offline routers see them, in two ways, and a crossing in either counts: as the lexicon
 reads them (each word of a synonym group replaced by its concept, so "where is my parcel" and "where is my
-package" read the same; the design's `vocabulary` included), and as MiniLM sentence embeddings (when the
+package" read the same; the design's `vocabulary` included; under the design's lexicon policy,
+`spec.routing.lexicon`, see `lexicon.lint_choice` — without the built-in lexicon they are read as words and
+the vocabulary, "words" in a finding), and as MiniLM sentence embeddings (when the
 local model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are
 compared in one matrix product. At scale (`confusions_of`, what lint uses) what costs is per distinct text, not
 per pair: each text of the design is read by the lexicon once and embedded once (one encoder call, a disk
@@ -29,13 +31,14 @@ from lmos_studio.lint import WARNING, Finding, lint_design
 from lmos_studio.model import Design
 from lmos_studio.resolve import Resolution
 from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.lexicon import LexiconChoice, lint_choice
 from lmos_studio.routing.table import table_for_resolution
 from lmos_studio.routing.text import lexicon_for, name_words
 from lmos_studio.trust import safe_resolutions
 
 # Per representation: (margin, floor). Another capability's text within `margin` of a text's own nearest
 # counts as a crossing (embeddings: only when strictly nearer), if its cosine is at least `floor`.
-RULES = {"lexicon": (0.02, 0.8), "embedding": (0.0, 0.6)}
+RULES = {"lexicon": (0.02, 0.8), "words": (0.02, 0.8), "embedding": (0.0, 0.6)}  # words: lexicon off
 MIN_CROSSINGS = 3  # a pair is reported when at least this many of its texts cross over …
 CROSS_SHARE = 0.25  # … and at least this share of the smaller capability's texts (one stray example is noise)
 
@@ -57,7 +60,7 @@ class Confusion:
     first: tuple[str, str]  # (agent, capability)
     second: tuple[str, str]
     crossings: tuple[Crossing, ...]
-    method: str  # "lexicon", "embedding" or both ("lexicon+embedding"): what saw the crossing
+    method: str  # "lexicon" (or "words"), "embedding" or both ("lexicon+embedding"): what saw the crossing
 
 
 def _embed(texts: list[str]) -> npt.NDArray[np.float64] | None:
@@ -99,6 +102,7 @@ class _Channel:
     texts: list[str]
     labels: npt.NDArray[np.int64]  # class of each text
     vocabulary: tuple[tuple[str, ...], ...]
+    lexicon: LexiconChoice  # whether its texts are read with the built-in lexicon
 
 
 def _channel(table: RoutingTable) -> _Channel | None:
@@ -115,7 +119,8 @@ def _channel(table: RoutingTable) -> _Channel | None:
         texts += own
         label_list += [index[(cand.agent, cand.capability)]] * len(own)
     vocabulary = tuple(tuple(group) for group in table.vocabulary)
-    return _Channel(classes, texts, np.array(label_list, dtype=np.int64), vocabulary)
+    choice = lint_choice(table)
+    return _Channel(classes, texts, np.array(label_list, dtype=np.int64), vocabulary, choice)
 
 
 def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
@@ -129,9 +134,12 @@ def confusions(table: RoutingTable, *, method: str = "auto") -> list[Confusion]:
 def confusions_of(tables: Sequence[RoutingTable], *, method: str = "auto") -> list[list[Confusion]]:
     """`confusions` of each table (a design's channels), with each distinct text analysed by the lexicon once
     and embedded once: one encoder call (and one sharded disk cache) for all the tables together."""
-    channels = [_channel(table) for table in tables]
+    return _channels_confusions([_channel(table) for table in tables], method)
+
+
+def _channels_confusions(channels: Sequence[_Channel | None], method: str) -> list[list[Confusion]]:
     unique = list(dict.fromkeys(text for ch in channels if ch for text in ch.texts))
-    canonical: dict[tuple[tuple[tuple[str, ...], ...], str], list[str]] = {}
+    canonical: dict[tuple[bool, tuple[tuple[str, ...], ...], str], list[str]] = {}
     rows: dict[str, int] = {}
     embedded = None
     if unique and method in ("auto", "embedding"):
@@ -143,18 +151,18 @@ def confusions_of(tables: Sequence[RoutingTable], *, method: str = "auto") -> li
 
 def _channel_confusions(
     ch: _Channel,
-    canonical: dict[tuple[tuple[tuple[str, ...], ...], str], list[str]],
+    canonical: dict[tuple[bool, tuple[tuple[str, ...], ...], str], list[str]],
     embedded: npt.NDArray[np.float64] | None,
     rows: dict[str, int],
 ) -> list[Confusion]:
-    lexicon = lexicon_for(ch.vocabulary)
+    lexicon = lexicon_for(ch.vocabulary, builtin=ch.lexicon.used)
     docs = []
     for text in ch.texts:
-        key = (ch.vocabulary, text)
+        key = (ch.lexicon.used, ch.vocabulary, text)
         if key not in canonical:
             canonical[key] = lexicon.canonical(text)
         docs.append(canonical[key])
-    representations = [("lexicon", _tfidf(docs))]
+    representations = [("lexicon" if ch.lexicon.used else "words", _tfidf(docs))]
     if embedded is not None:
         representations.append(("embedding", embedded[[rows[text] for text in ch.texts]]))
     return _confusions(ch, representations)
@@ -179,7 +187,7 @@ def _confusions(ch: _Channel, representations: list[tuple[str, npt.NDArray[np.fl
             classes[a],
             classes[b],
             tuple(sorted(crossings.values(), key=lambda x: -x.similarity)),
-            "+".join(n for n in ("lexicon", "embedding") if n in seen_by[(a, b)]),
+            "+".join(n for n in ("lexicon", "words", "embedding") if n in seen_by[(a, b)]),
         )
         for (a, b), crossings in found.items()
     ]
@@ -227,18 +235,39 @@ def _crossings(
 AMBIGUITY_EVIDENCE = 3  # crossing examples quoted in an ambiguous-capabilities finding
 
 
+@dataclass(frozen=True)
+class LintReport:
+    """Findings (lint's, or its `ambiguous-capabilities` alone) and, per channel compared for ambiguity,
+    how its texts were read (the built-in lexicon on or off)."""
+
+    findings: list[Finding]
+    lexicon: dict[str, LexiconChoice]  # channel key → the built-in lexicon on or off, and why
+
+    def lexicon_summaries(self) -> dict[str, str]:
+        """Channel key → one line (`LexiconChoice.describe`), as `eval` reports it."""
+        return {key: self.lexicon[key].describe() for key in sorted(self.lexicon)}
+
+
 def ambiguity_findings(
     design: Design, resolutions: Sequence[Resolution] | None = None, *, method: str = "auto"
 ) -> list[Finding]:
     """lint's `ambiguous-capabilities`: per channel, the capability pairs `confusions` finds, with evidence."""
+    return ambiguity_check(design, resolutions, method=method).findings
+
+
+def ambiguity_check(
+    design: Design, resolutions: Sequence[Resolution] | None = None, *, method: str = "auto"
+) -> LintReport:
+    """`ambiguity_findings` with the lexicon choice of every channel compared."""
     findings = []
     chosen = [
         r
         for r in (safe_resolutions(design) if resolutions is None else resolutions)
         if len({w.provided.name for w in r.wires}) >= 2  # one capability cannot be confused with another
     ]
-    tables = [table_for_resolution(resolution, design.routing) for resolution in chosen]
-    for resolution, confused in zip(chosen, confusions_of(tables, method=method), strict=True):
+    channels = [_channel(table_for_resolution(resolution, design.routing)) for resolution in chosen]
+    lexicon = {r.channel.key: ch.lexicon for r, ch in zip(chosen, channels, strict=True) if ch is not None}
+    for resolution, confused in zip(chosen, _channels_confusions(channels, method), strict=True):
         agents = {w.agent.name: w.agent for w in resolution.wires}
         for found in confused:
             (agent_a, cap_a), (agent_b, cap_b) = found.first, found.second
@@ -263,13 +292,18 @@ def ambiguity_findings(
                     "make the examples say what differs (or give the design a vocabulary), or merge the capabilities",
                 )
             )
-    return findings
+    return LintReport(findings, lexicon)
 
 
 def lint_with_routing(
     design: Design, *, resolutions: Sequence[Resolution] | None = None, method: str = "auto"
 ) -> list[Finding]:
     """`lint_design` plus `ambiguous-capabilities` by confusion (what `lmos-studio lint` and the Designer show)."""
+    return lint_report(design, resolutions=resolutions, method=method).findings
+
+
+def lint_report(design: Design, *, resolutions: Sequence[Resolution] | None = None, method: str = "auto") -> LintReport:
+    """`lint_with_routing` with each compared channel's lexicon choice (what `lmos-studio lint -o json` shows)."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
-    extra = ambiguity_findings(design, resolutions, method=method)
-    return lint_design(design, resolutions=resolutions, extra=extra)
+    ambiguity = ambiguity_check(design, resolutions, method=method)
+    return LintReport(lint_design(design, resolutions=resolutions, extra=ambiguity.findings), ambiguity.lexicon)

@@ -9,7 +9,10 @@ digest, written atomically), so a second `route` of the same design does not enc
 Its `fit` for "no agent fits" is the MiniLM cosine between the query and the channel's nearest example or
 description, plus a quarter of the statistical router's lexical fit, minus a quarter of the cosine to the
 nearest general off-topic message (routing/off_topic.txt, those on the channel's own topic left out),
-clipped to [0, 1]; see routing/threshold.py for how its threshold is chosen. Dense scores are
+clipped to [0, 1]; see routing/threshold.py for how its threshold is chosen. Its second no-match signal,
+`elsewhere`, is the MiniLM cosine to the nearest request for another service (routing/other_services.txt,
+those of the channel's own kind left out, plus the design's `outOfScope` examples) minus the cosine to the
+channel's nearest example or description; its limit comes from the examples (threshold.py). Dense scores are
 blended with the statistical router's lexical ones, which keeps exact terms (order numbers, product
 names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples.
 """
@@ -56,10 +59,13 @@ from lmos_studio.routing.statistical import (
 from lmos_studio.routing.threshold import (
     LEXICAL_SHARE,
     OFF_TOPIC_SHARE,
+    elsewhere_limit,
     loo_picks,
     no_match_threshold,
     off_topic_messages,
     on_topic,
+    other_services,
+    services_kept,
 )
 from lmos_studio.routing.training import TrainingSet, rank_agents
 
@@ -169,6 +175,25 @@ def configured_embedder() -> Embedder:
     return local_embedder()
 
 
+@dataclass(frozen=True)
+class _Elsewhere:
+    """Per query: cosine to the nearest kept service message − cosine to the channel's nearest text, and
+    which message that is; `values` None when the channel keeps no service messages (signal off)."""
+
+    values: npt.NDArray[np.float64] | None
+    nearest: npt.NDArray[np.int64]
+
+    @staticmethod
+    def of(
+        vectors: npt.NDArray[np.float64], nearest_own: npt.NDArray[np.float64], services: npt.NDArray[np.float32] | None
+    ) -> _Elsewhere:
+        if services is None or not len(services) or not len(vectors):
+            return _Elsewhere(None, np.zeros(len(vectors), dtype=np.int64))
+        to_services = cosines(vectors, services)
+        nearest = np.asarray(to_services.argmax(axis=1), dtype=np.int64)
+        return _Elsewhere(to_services.max(axis=1) - nearest_own, nearest)
+
+
 @dataclass
 class FittedEmbedding:
     """The embedding router fitted on one table: embedded examples, class centroids and descriptions."""
@@ -182,6 +207,9 @@ class FittedEmbedding:
     weights: tuple[float, float, float]  # (centroids, kNN, descriptions) within the dense part
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     off_topic: npt.NDArray[np.float32] | None = None  # (messages × dim): general off-topic messages kept
+    services: npt.NDArray[np.float32] | None = None  # (messages × dim): requests for other services kept
+    service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
+    elsewhere_limit: float | None = None  # no agent above it (see `threshold.elsewhere_limit`); None: off
     name: str = "embedding"
 
     @property
@@ -197,6 +225,13 @@ class FittedEmbedding:
         self, queries: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(class probabilities q×classes, cosine to examples q×examples, fit q): one encoder call."""
+        scores, sims, fits, _ = self._scored(queries)
+        return scores, sims, fits
+
+    def _scored(
+        self, queries: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], _Elsewhere]:
+        """`score_batch` and each query's "nearer elsewhere" value with its nearest service message."""
         n, count = len(self.data.classes), len(queries)
         q = self.embedder.embed(list(queries)).astype(np.float64)
         w_proto, w_knn, w_desc = self.weights
@@ -204,6 +239,7 @@ class FittedEmbedding:
         dense = w_desc * _softmax_rows(to_descriptions, DENSE_TEMPERATURE)
         sims = np.zeros((count, 0))
         fits = to_descriptions.max(axis=1) if n else np.zeros(count)
+        nearest_own = fits.copy()
         if len(self.examples):
             sims = q @ self.examples.T.astype(np.float64)
             k = min(KNN_K, sims.shape[1])
@@ -216,9 +252,11 @@ class FittedEmbedding:
             dense += w_knn * votes / votes.sum(axis=1, keepdims=True)
             dense += w_proto * _softmax_rows(q @ self.prototypes.T.astype(np.float64), DENSE_TEMPERATURE)
             fits = np.maximum(fits, sims.max(axis=1))
+            nearest_own = fits.copy()
         lexical, _, lexical_fits = self.lexical.score_batch(queries)
         fits = fits + LEXICAL_SHARE * lexical_fits - OFF_TOPIC_SHARE * self._nearest_off_topic(q)
-        return (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical, sims, np.clip(fits, 0.0, 1.0)
+        elsewhere = _Elsewhere.of(q, nearest_own, self.services)
+        return (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical, sims, np.clip(fits, 0.0, 1.0), elsewhere
 
     def _nearest_off_topic(self, vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Each vector's cosine to the nearest kept off-topic message (0 without any)."""
@@ -239,7 +277,7 @@ class FittedEmbedding:
     def _route_chunk(self, queries: Sequence[str], top_k: int) -> list[RouteResult]:
         began = time.perf_counter()
         live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
-        scored = self.score_batch([queries[i] for i in live]) if live else None
+        scored = self._scored([queries[i] for i in live]) if live else None
         each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
         usage = {"embedder": self.embedder.name}
         results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
@@ -247,6 +285,7 @@ class FittedEmbedding:
             assert scored is not None
             matches = rank_agents(self.data, scored[0][row], top_k=top_k)
             evidence = self._evidence(scored[1][row], [m.agent for m in matches])
+            elsewhere = scored[3]
             results[i] = RouteResult(
                 router=self.name,
                 matches=tuple(Match(m.agent, m.capability, m.score, evidence.get(m.agent, ())) for m in matches),
@@ -254,6 +293,9 @@ class FittedEmbedding:
                 usage=usage,
                 fit=round(float(scored[2][row]), 4),
                 threshold=self.threshold,
+                elsewhere=None if elsewhere.values is None else round(float(elsewhere.values[row]), 4),
+                elsewhere_limit=self.elsewhere_limit,
+                elsewhere_text=self.service_texts[elsewhere.nearest[row]] if elsewhere.values is not None else "",
             )
         return results
 
@@ -280,6 +322,26 @@ class FittedEmbedding:
         picked = self.examples[loo_picks(len(self.examples))].astype(np.float64)
         fits = dense + LEXICAL_SHARE * lexical - OFF_TOPIC_SHARE * self._nearest_off_topic(picked)
         return np.asarray(np.clip(fits, 0.0, 1.0), dtype=np.float64)
+
+    def keep_services(
+        self, channel: npt.NDArray[np.float32], dense_loo: npt.NDArray[np.float64], out_of_scope: Sequence[str]
+    ) -> float | None:
+        """Keep the service messages that are not of the channel's kind (and the design's out-of-scope
+        examples) as its "elsewhere" background; return the signal's limit (None: off, without examples)."""
+        if not len(self.examples):
+            return None
+        vectors, nearest_other, texts = service_background(self.embedder)
+        kept = services_kept(cosines(vectors, channel).max(axis=1), dense_loo, nearest_other)
+        own = cached_embed(self.embedder, list(out_of_scope)) if out_of_scope else np.zeros((0, vectors.shape[1]))
+        self.services = np.vstack([vectors[kept], own]).astype(np.float32)
+        self.service_texts = tuple(t for t, k in zip(texts, kept, strict=True) if k) + tuple(out_of_scope)
+        if not len(self.services):
+            self.services = None
+            return None
+        picked = self.examples[loo_picks(len(self.examples))].astype(np.float64)
+        loo = _Elsewhere.of(picked, dense_loo, self.services)  # each example against the channel's other texts
+        assert loo.values is not None
+        return elsewhere_limit(loo.values)
 
     def off_topic_fits(
         self, to_channel: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_], pairwise: npt.NDArray[np.float32]
@@ -309,6 +371,27 @@ def off_topic_background(embedder: Embedder) -> tuple[npt.NDArray[np.float32], n
         vectors = cached_embed(embedder, off_topic_messages())
         found = (vectors, cosines(vectors, vectors).astype(np.float32))
         _BACKGROUNDS[embedder] = found
+    return found
+
+
+_SERVICES: weakref.WeakKeyDictionary[Any, tuple[npt.NDArray[np.float32], npt.NDArray[np.float64], tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def service_background(
+    embedder: Embedder,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64], tuple[str, ...]]:
+    """The requests for other services embedded (messages × dim), each one's cosine to its nearest other
+    message, and their texts; once per embedder."""
+    found = _SERVICES.get(embedder)
+    if found is None:
+        texts = other_services()
+        vectors = cached_embed(embedder, texts)
+        pairwise = cosines(vectors, vectors)
+        np.fill_diagonal(pairwise, -1.0)
+        found = (vectors, pairwise.max(axis=1), texts)
+        _SERVICES[embedder] = found
     return found
 
 
@@ -371,9 +454,13 @@ class EmbeddingRouter:
         keep = ~on_topic(to_channel, dense_loo)
         fitted.off_topic = background[keep]
         if table.min_score is not None:
-            fitted.threshold = table.min_score
-        else:
-            fitted.threshold = no_match_threshold(
-                "embedding", fitted.loo_fits(dense_loo), fitted.off_topic_fits(to_channel, keep, pairwise)
-            )
+            fitted.threshold = table.min_score  # an explicit threshold: the fit rule only
+            return fitted
+        fitted.elsewhere_limit = fitted.keep_services(channel, dense_loo, table.out_of_scope)
+        fitted.threshold = no_match_threshold(
+            "embedding",
+            fitted.loo_fits(dense_loo),
+            fitted.off_topic_fits(to_channel, keep, pairwise),
+            with_elsewhere=fitted.elsewhere_limit is not None,
+        )
         return fitted

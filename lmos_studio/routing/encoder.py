@@ -248,5 +248,5 @@ def cached_embed_many(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[n
 
 @lru_cache(maxsize=1)  # one model per process: loading it takes seconds (clear with local_embedder.cache_clear)
 def local_embedder() -> LocalEmbedder:
-    """The shared local MiniLM embedder; a `RoutingError` with the install command without the extra."""
+    """The shared local MiniLM embedder; a `RoutingError` with the install command when it cannot load."""
     return LocalEmbedder()

@@ -143,8 +143,8 @@ def _prediction(query: LabelledQuery, key: str, result: RouteResult) -> Predicti
 
 
 def _fit_note(result: RouteResult) -> tuple[str, ...]:
-    if result.no_match and result.matches and result.fit is not None and result.threshold is not None:
-        return (f"no agent fits: fit {result.fit:.2f} < threshold {result.threshold:.2f}",)
+    if result.rejected_by in ("fit", "elsewhere"):
+        return (f"no agent fits: {result.reason}",)
     return ()
 
 

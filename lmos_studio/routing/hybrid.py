@@ -4,6 +4,13 @@ Like lmos-classifier's hybrid fast track: the fast router (statistical or embedd
 best score reaches the threshold; below it, the LLM chooses among the fast router's top candidates.
 `calibrate_threshold` picks the threshold on a labelled set: the lowest score whose fast-track answers
 still reach a target precision (so the LLM is asked as rarely as that precision allows).
+
+The lexicon policy (`spec.routing.lexicon`, `--lexicon`; routing/lexicon.py) is the fast router's: it decides
+the fast answers and so the shortlist of SHORTLIST agents the LLM is asked to choose among. The prompt itself
+does not change with it (the shortlisted agents' names, descriptions, capabilities and a few examples, as
+the LLM router lists them); the model is never told about the lexicon. A list of queries (`route_batch`:
+eval, whatif, diff, routing tests) is routed by the fast router in one batch; the LLM is then asked once per
+query below the threshold.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass, replace
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LlmReplyError
 from lmos_studio.routing.base import FittedRouter, Match, Router, RouteResult, RoutingTable, route_fitted
+from lmos_studio.routing.lexicon import LexiconChoice, lexicon_choice_of, setting_of
 from lmos_studio.routing.llm import FittedLlm, LlmRouter
 
 SHORTLIST = 3  # fast-router candidates the LLM chooses among
@@ -84,9 +92,28 @@ class FittedHybrid:
         calibration = calibrate_threshold(self.fast, labelled, target_precision=target_precision)
         return self.with_threshold(calibration.threshold), calibration
 
+    @property
+    def lexicon_choice(self) -> LexiconChoice | None:
+        """The fast router's lexicon choice: what the shortlist the LLM sees was ranked with."""
+        return lexicon_choice_of(self.fast)
+
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         start = time.perf_counter()
-        fast = self.fast.route(query, top_k=max(top_k, SHORTLIST))
+        return self._decide(query, self.fast.route(query, top_k=max(top_k, SHORTLIST)), top_k, start)
+
+    def route_batch(self, queries: Sequence[str], *, top_k: int = 5) -> list[RouteResult]:
+        """Every query's answer, as `route` gives it: the fast router routes the whole list in one batch
+        (its `route_batch`), then the LLM is asked for each query below the threshold, one by one."""
+        start = time.perf_counter()
+        fast = route_fitted(self.fast, list(queries), top_k=max(top_k, SHORTLIST))
+        each = (time.perf_counter() - start) / max(len(queries), 1)
+        return [
+            self._decide(query, result, top_k, time.perf_counter() - each)
+            for query, result in zip(queries, fast, strict=True)
+        ]
+
+    def _decide(self, query: str, fast: RouteResult, top_k: int, start: float) -> RouteResult:
+        """The fast answer when confident, else the LLM's choice among the fast router's shortlist."""
         usage = {"threshold": self.threshold, "fast_router": fast.router}
         if not fast.matches or (fast.best is not None and fast.best.score >= self.threshold):
             return RouteResult(
@@ -96,6 +123,9 @@ class FittedHybrid:
                 latency_ms=(time.perf_counter() - start) * 1000,
                 fit=fast.fit,
                 threshold=fast.threshold,
+                elsewhere=fast.elsewhere,
+                elsewhere_limit=fast.elsewhere_limit,
+                elsewhere_text=fast.elsewhere_text,
             )  # below the fast router's no-match threshold, the LLM decides (it may say no agent fits)
         shortlist = [m.agent for m in fast.matches[:SHORTLIST]]
         try:
@@ -111,6 +141,9 @@ class FittedHybrid:
                 latency_ms=(time.perf_counter() - start) * 1000,
                 fit=fast.fit,
                 threshold=fast.threshold,
+                elsewhere=fast.elsewhere,
+                elsewhere_limit=fast.elsewhere_limit,
+                elsewhere_text=fast.elsewhere_text,
             )
         if not decided.matches:  # the LLM says no agent fits: the fast candidates stay listed, greyed
             return RouteResult(
@@ -138,20 +171,30 @@ class FittedHybrid:
 
 
 class HybridRouter:
-    """Fast track with `fast` (default: the best offline router), the LLM below `threshold`."""
+    """Fast track with `fast` (default: the best offline router), the LLM below `threshold`.
+
+    `lexicon` (None: the table's, i.e. the design's `spec.routing.lexicon`) is the fast router's lexicon
+    setting, as `StatisticalRouter(lexicon=…)` takes it; it shapes the shortlist, not the prompt."""
 
     name = "hybrid"
 
     def __init__(
-        self, *, fast: Router | None = None, llm: LlmRouter | None = None, threshold: float | None = None
+        self,
+        *,
+        fast: Router | None = None,
+        llm: LlmRouter | None = None,
+        threshold: float | None = None,
+        lexicon: bool | str | None = None,
     ) -> None:
         self.fast = fast
         self.llm = llm
         self.threshold = get_settings().hybrid_threshold if threshold is None else threshold
+        self.lexicon = lexicon
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedHybrid:
         from lmos_studio.routing.auto import best_offline_router
 
         llm = (self.llm or LlmRouter()).fit(table)  # first: a missing endpoint fails before any fitting
-        fast = (self.fast or best_offline_router()).fit(table, seed=seed)
+        fast_table = replace(table, lexicon=setting_of(self.lexicon, table.lexicon))
+        fast = (self.fast or best_offline_router()).fit(fast_table, seed=seed)
         return FittedHybrid(fast=fast, llm=llm, threshold=self.threshold)

@@ -16,6 +16,7 @@ from lmos_studio.errors import RoutingError
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.redact import redact_text
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
+from lmos_studio.routing.lexicon import lexicon_choice_of
 from lmos_studio.routing.table import channel_key, routing_table
 
 FitTable = Callable[[RoutingTable], FittedRouter]
@@ -35,6 +36,7 @@ class TestOutcome:
     evidence: tuple[str, ...]
     latency_ms: float
     error: str = ""
+    lexicon: str = ""  # the channel router's lexicon choice (`LexiconChoice.describe`; "" for the LLM router)
 
     @property
     def passed(self) -> bool:
@@ -71,6 +73,7 @@ class TestOutcome:
             "evidence": list(self.evidence),
             "passed": self.passed,
             "message": self.message,
+            "lexicon": self.lexicon or None,
         }
 
 
@@ -96,6 +99,7 @@ def run_routing_tests(
             table = routing_table(design, key)
             fitted = fit(table) if fit else router.fit(table)
             results = route_fitted(fitted, [chosen[i].query for i in indices])
+            choice = lexicon_choice_of(fitted)
         except RoutingError as exc:
             for i in indices:
                 outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
@@ -110,6 +114,7 @@ def run_routing_tests(
                 best.score if best else 0.0,
                 best.evidence if best else _rejected(result),
                 result.latency_ms,
+                lexicon=choice.describe() if choice else "",
             )
     return [outcomes[i] for i in range(len(chosen))]
 

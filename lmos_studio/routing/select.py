@@ -1,7 +1,7 @@
 """Pick a router by name and keep fitted routers per table content (`RouterCache`, owned by the caller).
 
-`auto` is the best router available offline on this install: the local embedding model when the
-`[embeddings]` extra is installed and loads, else the statistical router.
+`auto` is the best router available offline on this install: the local MiniLM embedding model (a default
+dependency) when it loads, else the statistical router (routing/auto.py).
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ())
             table.min_score,
             [list(group) for group in table.vocabulary],
             table.lexicon,
+            *([list(table.out_of_scope)] if table.out_of_scope else []),  # (digests of tables without stay as before)
         ],
         ensure_ascii=False,
     )

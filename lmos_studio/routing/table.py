@@ -35,6 +35,7 @@ def table_for_resolution(resolution: Resolution, settings: RoutingSettings | Non
         min_score=settings.min_score,
         vocabulary=settings.vocabulary,
         lexicon=settings.lexicon,
+        out_of_scope=settings.out_of_scope_for(resolution.channel.name, resolution.channel.key),
     )
 
 
@@ -47,6 +48,7 @@ def all_agents_table(design: Design) -> RoutingTable:
         min_score=design.routing.min_score,
         vocabulary=design.routing.vocabulary,
         lexicon=design.routing.lexicon,
+        out_of_scope=design.routing.out_of_scope_for(),
     )
 
 

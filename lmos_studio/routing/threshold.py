@@ -12,9 +12,22 @@ on each router: `FittedStatistical.fit_of`, `FittedEmbedding.score_batch`):
   service, a recipe bot) and dropped from its background.
 The threshold sits between them: the lower of a high quantile of the off-topic fits and a share of a low
 quantile of the examples' fits, kept within a range where the router's `fit` means something. A channel
-without examples (zero-shot) gets the router's fixed, lenient default. Every constant here was chosen on dev
-data only (benchmarks/data/dev/, informal-dev.csv, out-of-scope-dev.csv), never on the frozen sets
-(benchmarks/data/networks/, heldout/). No I/O besides reading the packaged off-topic list once.
+without examples (zero-shot) gets the router's fixed, lenient default.
+
+A second signal catches same-domain near-misses ("book a meeting room" at an IT desk), which come as close
+to a channel as its own informal queries do: **nearer elsewhere**. `other_services.txt` (written by us) holds
+requests to about 40 other kinds of service desk; a channel keeps those that are clearly not its own (each
+farther from the channel's nearest text than the `SERVICE_KEEP_BELOW` quantile of its examples' leave-one-out
+cosines, and than from the nearest other service message), plus the design's own out-of-scope examples
+(`spec.routing.outOfScope`, always kept). A query's `elsewhere` is its cosine to the nearest kept service
+message minus its cosine to the channel's nearest text; the channel's limit is the `ELSEWHERE_QUANTILE`
+quantile of the same number for its examples (left out) plus `ELSEWHERE_MARGIN`, at least `ELSEWHERE_FLOOR`.
+Above it, no agent answers. With this signal on, the fit threshold above is taken at
+`FIT_SHARE_WITH_ELSEWHERE` of its value (the near-misses it caught at the cost of false rejects are now
+caught by the second signal). An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule
+only, at that number. Every constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv,
+out-of-scope-dev.csv), never on the frozen sets (benchmarks/data/networks/, heldout/). No I/O besides reading
+the two packaged lists once.
 """
 
 from __future__ import annotations
@@ -30,6 +43,12 @@ LOO_MAX = 2000  # examples routed leave-one-out (spread evenly over a large tabl
 OFF_TOPIC_FILE = Path(__file__).parent / "off_topic.txt"
 KEEP_BELOW = 0.25  # off-topic messages at least as near as this quantile of the examples' fits are on topic
 GENERIC_SHARE = 0.05  # statistical fit: words in this share of the off-topic messages are generic ("what")
+OTHER_SERVICES_FILE = Path(__file__).parent / "other_services.txt"
+SERVICE_KEEP_BELOW = 0.05  # service messages at least as near as this quantile of the examples' LOO are kept out
+ELSEWHERE_QUANTILE = 0.90  # the limit: this quantile of the examples' own (leave-one-out) `elsewhere` …
+ELSEWHERE_MARGIN = 0.15  # … plus this, …
+ELSEWHERE_FLOOR = 0.0  # … and never below this: a query nearer to the channel than to any other service stays
+FIT_SHARE_WITH_ELSEWHERE = 0.85  # the fit threshold is taken at this share of its value when the signal is on
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,37 @@ def off_topic_messages() -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def other_services() -> tuple[str, ...]:
+    """The packaged requests to other services (one per line; `#` comments)."""
+    lines = OTHER_SERVICES_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def services_kept(
+    to_channel: npt.NDArray[np.float64],
+    loo_cosines: npt.NDArray[np.float64],
+    nearest_other: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """Which service messages stay in a channel's "elsewhere" background: those farther from the channel's
+    nearest text than the `SERVICE_KEEP_BELOW` quantile of its examples' leave-one-out cosines, and than
+    from the nearest other service message (a message nearer to the channel than to its own kind is of the
+    channel's kind, however densely the channel's examples sit). None without examples (signal off)."""
+    if not len(loo_cosines):
+        return np.zeros(len(to_channel), dtype=bool)
+    below = to_channel < float(np.quantile(loo_cosines, SERVICE_KEEP_BELOW))
+    return np.asarray(below & (to_channel < nearest_other), dtype=bool)
+
+
+def elsewhere_limit(loo_elsewhere: npt.NDArray[np.float64]) -> float | None:
+    """The limit of the "nearer elsewhere" signal: the `ELSEWHERE_QUANTILE` quantile of the examples' own
+    leave-one-out `elsewhere` plus `ELSEWHERE_MARGIN`, never below `ELSEWHERE_FLOOR` (examples with
+    near-duplicates sit far nearer to the channel than a new query does); None (off) without examples."""
+    if not len(loo_elsewhere):
+        return None
+    return round(max(float(np.quantile(loo_elsewhere, ELSEWHERE_QUANTILE)) + ELSEWHERE_MARGIN, ELSEWHERE_FLOOR), 4)
+
+
 def loo_picks(n_examples: int) -> npt.NDArray[np.int64]:
     """Which examples are scored leave-one-out: all, or `LOO_MAX` spread evenly over a large table."""
     if n_examples == 0:
@@ -81,13 +131,17 @@ def no_match_threshold(
     router: str,
     loo_fits: npt.NDArray[np.float64],
     off_topic_fits: npt.NDArray[np.float64] | None = None,
+    *,
+    with_elsewhere: bool = False,
 ) -> float:
     """The threshold for `router` ("statistical" or "embedding") from the leave-one-out fits of the examples
-    and the fits of the (kept) off-topic messages; both in the router's `fit`."""
+    and the fits of the (kept) off-topic messages; both in the router's `fit`. `with_elsewhere`: the
+    "nearer elsewhere" signal is on too, so the value is taken at `FIT_SHARE_WITH_ELSEWHERE` of it."""
     rule = RULES[router]
     if not len(loo_fits):
         return rule.default
     value = rule.loo_share * float(np.quantile(loo_fits, rule.loo_quantile))
     if rule.off_topic_quantile is not None and off_topic_fits is not None and len(off_topic_fits):
         value = min(value, float(np.quantile(off_topic_fits, rule.off_topic_quantile)))
-    return round(min(max(value, rule.low), rule.high), 4)
+    value = min(max(value, rule.low), rule.high)
+    return round(value * FIT_SHARE_WITH_ELSEWHERE if with_elsewhere else value, 4)

@@ -91,7 +91,7 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                     f"{md(best.agent)} · {md(best.capability)} · score {best.score:.3f}", icon=":material/check:"
                 )
                 if result.fit is not None and result.threshold is not None:
-                    st.caption(f"fit {result.fit:.2f} ≥ threshold {result.threshold:.2f}")
+                    st.caption(fit_text(result))
                 st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
                 if result.usage:
                     st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
@@ -99,13 +99,27 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
 
 
 def no_agent_text(result: RouteResult) -> str:
-    """What the Playground says when no agent of a channel would answer, and why."""
-    if result.matches and result.fit is not None and result.threshold is not None:
+    """What the Playground says when no agent of a channel would answer, and why (which signal)."""
+    if result.rejected_by == "fit":
         return (
             f"No agent of this channel would answer: the message fits nothing the channel handles "
             f"(fit {result.fit:.2f} < threshold {result.threshold:.2f})."
         )
+    if result.rejected_by == "elsewhere":
+        return (
+            f'No agent of this channel would answer: the message is nearer to a request for another service ("'
+            f'{md(result.elsewhere_text)}") than to anything the channel handles (by {result.elsewhere:.2f} > '
+            f"limit {result.elsewhere_limit:.2f})."
+        )
     return "No agent of this channel would answer."
+
+
+def fit_text(result: RouteResult) -> str:
+    """The caption of an answer: its fit against the threshold, and the "nearer elsewhere" check if on."""
+    text = f"fit {result.fit:.2f} ≥ threshold {result.threshold:.2f}"
+    if result.elsewhere is not None and result.elsewhere_limit is not None:
+        text += f" · nearer elsewhere by {result.elsewhere:.2f} ≤ limit {result.elsewhere_limit:.2f}"
+    return text
 
 
 def highlight(design: Design, chosen: dict[str, Match]) -> None:
@@ -387,6 +401,9 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         st.dataframe(pd.DataFrame(route_rows(result)), hide_index=True, width="stretch")
     else:
         st.success("No routing test or labelled query changes route.")
+    for side, found in result.get("lexicon", {}).items():  # a route can change because the lexicon choice did
+        for key, line in found.items():
+            st.caption(f"{side} · `{key or ALL_AGENTS_LABEL}`: {md(line)}")
 
 
 def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, extra: Any) -> str:
