@@ -8,6 +8,10 @@ Everything in one run, CPU time (user + system), side by side, so a busy machine
   the design frozen for the collector, as the CLI does) resolve (+ ChannelRoutings), lint, graph (build +
   layout + HTML) and export (bundle + kustomize render); growth
   exponents log(t₅₀ₖ / t₁ₖ) / log(50) (target ≤ 1.15) and the graph HTML size (target ≤ 2 MB at 10 000);
+- a deterministic work measure next to the CPU seconds, so growth can be judged apart from the machine's load:
+  the Python and builtin function calls of resolve and lint (cProfile's count, one more run of each step), and
+  with `--callgrind N …` the instructions lint executes at those sizes (valgrind's callgrind, in a child
+  process that reads the design first, uncounted; slow: ~1 min of CPU at 1 000 agents);
 - whole process at 10 000 agents: each CLI command (`resolve -o json`, `lint`, `graph --html`, `export --out`)
   against a process that only parses the file with CSafeLoader (target ≤ 3×);
 - reading through the app's digest-keyed disk cache (`formats/design_cache.py`): a miss (parse + write) and a
@@ -21,6 +25,7 @@ Everything in one run, CPU time (user + system), side by side, so a busy machine
 Figures that depend on other work (the design reader #11, registry answers #14, graph aggregates #12) are
 measured as the code stands. Writes benchmarks/results/scale.json with the machine's load before and after.
 Usage: python benchmarks/scale.py [--sizes 1000 10000 50000] [--skip pages registry cli] [--keep DIR]
+       [--callgrind 1000 10000]
 """
 
 from __future__ import annotations
@@ -76,6 +81,58 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = cpu()
     value = fn()
     return round(cpu() - start, 3), value
+
+
+def python_calls(fn: Callable[[], Any]) -> int:
+    """How many Python and builtin functions `fn()` calls (cProfile's count): a measure of work that a busy
+    machine does not change (unlike CPU seconds, which grow with the other processes' use of the caches)."""
+    import cProfile
+    import pstats
+
+    gc.collect()
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    return sum(calls for _, calls, *_ in pstats.Stats(profile).stats.values())  # type: ignore[attr-defined]
+
+
+_CALLGRIND_CHILD = """
+import functools, gc, sys
+from pathlib import Path
+from lmos_studio.formats.design_file import design_from_text
+from lmos_studio.lint import lint_design
+path = Path(sys.argv[1])
+design = design_from_text(path.read_text(encoding="utf-8"), path=str(path)).design
+gc.collect()
+gc.freeze()
+functools.reduce(lambda _, __: lint_design(design), [0], None)  # callgrind counts inside functools_reduce only
+"""
+
+
+def lint_instructions(path: Path, out: Path) -> dict[str, Any]:
+    """Instructions lint executes on one design (valgrind's callgrind, counting only inside the
+    `functools.reduce` that calls it: reading the design and starting Python are not counted)."""
+    if shutil.which("valgrind") is None:
+        return {"error": "valgrind not installed"}
+    counts = out / f"callgrind-{path.stem}.out"
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--collect-atstart=no",
+        "--toggle-collect=functools_reduce",
+        f"--callgrind-out-file={counts}",
+        sys.executable,
+        "-c",
+        _CALLGRIND_CHILD,
+        str(path),
+    ]
+    figures = run_child(cmd, {"PYTHONHASHSEED": "0"})
+    try:
+        summary = next(line for line in counts.read_text().splitlines() if line.startswith(("summary:", "totals:")))
+        figures["instructions"] = int(summary.split()[1])
+    except (OSError, StopIteration, ValueError, IndexError):
+        figures["error"] = figures.get("stderr") or "no callgrind summary"
+    counts.unlink(missing_ok=True)
+    return figures
 
 
 def run_child(cmd: list[str], extra_env: dict[str, str] | None = None, **kwargs: Any) -> dict[str, Any]:
@@ -155,6 +212,8 @@ def in_process(path: Path, out: Path) -> dict[str, Any]:
     figures["lint_s"], findings = timed(lambda: lint_design(design))
     figures["lint_findings"] = len(findings)
     del findings  # later steps must not carry 160 000 findings through every collection (a CLI command would not)
+    figures["resolve_calls"] = python_calls(lambda: [channel_routing(r) for r in resolve_design(design)])
+    figures["lint_calls"] = python_calls(lambda: lint_design(design))
 
     def graph() -> str:  # what `graph --html` draws by default: clusters collapsed above 150 nodes
         network = build_graph(design)
@@ -180,7 +239,18 @@ def in_process(path: Path, out: Path) -> dict[str, Any]:
 
 def growth(per_size: dict[int, dict[str, Any]]) -> dict[str, Any]:
     sizes = sorted(per_size)
-    steps = ("parse_csafeloader_s", "read_design_s", "read_cache_hit_s", "resolve_s", "lint_s", "graph_s", "export_s")
+    steps = (
+        "parse_csafeloader_s",
+        "read_design_s",
+        "read_cache_hit_s",
+        "resolve_s",
+        "lint_s",
+        "graph_s",
+        "export_s",
+        "resolve_calls",
+        "lint_calls",
+        "lint_instructions",
+    )
     result: dict[str, Any] = {}
     for step in steps:
         values = {n: per_size[n].get(step) for n in sizes}
@@ -191,7 +261,7 @@ def growth(per_size: dict[int, dict[str, Any]]) -> dict[str, Any]:
         }
         if len(sizes) > 2 and values[sizes[0]] and values[sizes[-1]]:
             pairs[f"{sizes[0]}->{sizes[-1]}"] = exponent(values[sizes[0]], values[sizes[-1]], sizes[-1] / sizes[0])  # type: ignore[arg-type]
-        result[step.removesuffix("_s")] = pairs
+        result[step.removesuffix("_s")] = pairs  # "lint" (CPU seconds), "lint_calls", "lint_instructions"
     return result
 
 
@@ -349,6 +419,10 @@ def verdicts(figures: dict[str, Any]) -> dict[str, Any]:
         for step in ("resolve", "lint", "graph", "export"):
             value = figures["growth_exponents"][step].get(span)
             checks[f"{step}_exponent_{span}"] = {"value": value, "ok": value is not None and value <= 1.15}
+        for step in ("resolve_calls", "lint_calls", "lint_instructions"):  # work, apart from the machine's load
+            work = figures["growth_exponents"][step]
+            if work:
+                checks[f"{step}_exponent"] = {"value": work, "ok": all(v <= 1.15 for v in work.values())}
     cli = figures.get("whole_process_10000") or {}
     for name in ("resolve", "lint", "graph_html", "export"):
         if name in cli:
@@ -387,6 +461,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--at", type=int, default=10_000, help="Size for whole-process, page and registry figures.")
     parser.add_argument("--keep", type=Path, help="Keep the generated designs and HTML in this folder.")
+    parser.add_argument(
+        "--callgrind", type=int, nargs="*", default=[], help="Sizes at which to count lint's instructions (slow)."
+    )
     parser.add_argument("--pages-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS / "scale.json")
     args = parser.parse_args()
@@ -405,6 +482,10 @@ def main() -> None:
             figures["generator"][str(n)] = gen
             print(f"generated {n}: {gen}", flush=True)
             figures["in_process"][str(n)] = in_process(path, folder)
+            if n in args.callgrind:
+                counted = lint_instructions(path, folder)
+                figures["in_process"][str(n)]["lint_instructions"] = counted.get("instructions")
+                figures.setdefault("callgrind", {})[str(n)] = counted
             print(f"in-process {n}: {figures['in_process'][str(n)]}", flush=True)
             if n == args.at and "cli" not in args.skip:
                 figures["whole_process_10000"] = whole_process(path, folder)

@@ -7,18 +7,18 @@ highlight them. The codes are part of the CLI contract (`lmos-studio lint`): kee
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from lmos_studio.errors import VersionError
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
-from lmos_studio.index import AgentIndex
-from lmos_studio.model import Design
+from lmos_studio.model import Agent, Design, TrustEdge
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
-from lmos_studio.trust import RefIndex, expand_trust, safe_resolutions
-from lmos_studio.versions import caret_zero_quirks
+from lmos_studio.trust import RefIndex, safe_resolutions
+from lmos_studio.versions import CaretQuirk, caret_zero_quirks
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -36,9 +36,10 @@ CODES = (
     "caret-zero-range",
 )
 MAX_LISTED = 5  # agents named in one message before "…"
+_CODE_ORDER = {code: i for i, code in enumerate(CODES)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem (or hint) about a design."""
 
@@ -62,9 +63,10 @@ def _cap(name: str) -> str:
     return f"capability:{name}"
 
 
-def _names(agents: Sequence[str]) -> str:
-    shown = ", ".join(a.split("/", 1)[-1] for a in agents[:MAX_LISTED])
-    return shown + (f" and {len(agents) - MAX_LISTED} more" if len(agents) > MAX_LISTED else "")
+def _names(first: Sequence[str], count: int) -> str:
+    """The first `MAX_LISTED` of `count` agents (or pairs), without namespaces, and how many more there are."""
+    shown = ", ".join(a.split("/", 1)[-1] for a in first[:MAX_LISTED])
+    return shown + (f" and {count - MAX_LISTED} more" if count > MAX_LISTED else "")
 
 
 # --- resolution -----------------------------------------------------------------------------------------
@@ -79,38 +81,54 @@ _FIXES = {
 }
 
 
-def _why(unresolved: Unresolved, resolution: Resolution, agents: AgentIndex) -> list[str]:
+def _why(unresolved: Unresolved, resolution: Resolution, providers: dict[str, list[Agent]]) -> list[str]:
     """Which filter keeps the requirement unresolved: version, name, or tenant/channel/subset/namespace."""
     if unresolved.cause == "no-version-in-range":
         return ["version"]
-    providers = agents.providers(unresolved.required.name)
     whys: dict[str, None] = {}
-    for agent in providers:
+    agents = providers[unresolved.required.name]
+    for agent in agents:
         for reason in mismatch_reasons(agent, resolution.channel):
             whys[reason.filter] = None
-    if providers and not whys:  # providers are candidates, but none in range
+    if agents and not whys:  # providers are candidates, but none in range
         return ["version"]
     return list(whys) or ["name"]
 
 
-def _unresolved(resolutions: Sequence[Resolution], agents: AgentIndex) -> Iterator[Finding]:
-    for resolution in resolutions:
+def _providers(design: Design, names: Iterable[str]) -> dict[str, list[Agent]]:
+    """For each capability name: the agents (design order) that provide it, in any namespace or scope."""
+    found: dict[str, list[Agent]] = {name: [] for name in names}
+    if found:
+        for agent in design.agents:
+            for name in dict.fromkeys(c.name for c in agent.capabilities):
+                if name in found:
+                    found[name].append(agent)
+    return found
+
+
+def _unresolved(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Finding]:
+    misses = [(resolution, miss) for resolution in resolutions for miss in resolution.unresolved]
+    wanted = (miss.required.name for _, miss in misses if miss.cause != "no-version-in-range")
+    providers = _providers(design, wanted)
+    for resolution, miss in misses:
         channel = resolution.channel
-        for miss in resolution.unresolved:
-            why = _why(miss, resolution, agents)
-            yield Finding(
-                "unresolved-capability",
-                ERROR,
-                (channel_node(channel), _cap(miss.required.name)),
-                f"Channel {channel.key} requires {miss.required.name} {miss.required.version}: "
-                f"unresolved because of {'/'.join(why)}: {miss.reason}",
-                "; or ".join(_FIXES[w] for w in why if w in _FIXES),
-            )
+        why = _why(miss, resolution, providers)
+        yield Finding(
+            "unresolved-capability",
+            ERROR,
+            (channel_node(channel), _cap(miss.required.name)),
+            f"Channel {channel.key} requires {miss.required.name} {miss.required.version}: "
+            f"unresolved because of {'/'.join(why)}: {miss.reason}",
+            "; or ".join(_FIXES[w] for w in why if w in _FIXES),
+        )
 
 
 def _invalid_versions(design: Design) -> Iterator[Finding]:
+    valid: set[str] = set()  # version texts already parsed: a design's agents share few
     for agent in design.agents:
         for cap in agent.capabilities:
+            if cap.version in valid:
+                continue
             try:
                 provided_version(agent, cap)
             except VersionError as exc:
@@ -121,13 +139,19 @@ def _invalid_versions(design: Design) -> Iterator[Finding]:
                     str(exc),
                     f"write a strict SemVer version (MAJOR.MINOR.PATCH), e.g. {_semver_guess(cap.version)!r}",
                 )
+            else:
+                valid.add(cap.version)
 
 
 def _caret_zero(design: Design) -> Iterator[Finding]:
     """Ranges like `^0` / `^0.0` that the operator's semver4j reads differently from npm (versions.py)."""
+    seen: dict[str, tuple[list[CaretQuirk], str]] = {}  # a design's channels share few range texts
     for channel in design.channels:
         for req in channel.required_capabilities:
-            quirks, rewrite = caret_zero_quirks(req.version)
+            found = seen.get(req.version)
+            if found is None:
+                found = seen[req.version] = caret_zero_quirks(req.version)
+            quirks, rewrite = found
             if not quirks:
                 continue
             said = "; ".join(f"`{q.section}` {q.operator_meaning}" for q in quirks)
@@ -181,18 +205,24 @@ def _orphans(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Find
 
 
 def _unknown_targets(design: Design, index: RefIndex) -> Iterator[Finding]:
+    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
     for edge in design.trust_edges:
-        for role, ref in (("caller", edge.caller), ("callee", edge.callee)):
-            if index.kind(ref) is None:
-                yield Finding(
-                    "unknown-trust-target",
-                    ERROR,
-                    (trust_key(edge.key),),
-                    f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
-                    "fix the name, add the missing agent/group, or remove the edge",
-                )
-        if edge.capabilities and index.kind(edge.callee) is not None:
-            offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
+        caller_kind, callee_kind = index.kind(edge.caller), index.kind(edge.callee)  # memoised per ref
+        if caller_kind is None or callee_kind is None:
+            for role, ref, kind in (("caller", edge.caller, caller_kind), ("callee", edge.callee, callee_kind)):
+                if kind is None:
+                    yield Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(edge.key),),
+                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
+                        "fix the name, add the missing agent/group, or remove the edge",
+                    )
+        if edge.capabilities and callee_kind is not None:
+            offered = offered_by.get(edge.callee)
+            if offered is None:
+                offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
+                offered_by[edge.callee] = offered
             missing = [c for c in edge.capabilities if c not in offered]
             if missing:
                 yield Finding(
@@ -212,30 +242,94 @@ def _protocol_ok(caller: frozenset[str], callee: frozenset[str], protocol: str) 
     return not caller or bool(caller & callee)
 
 
+class _Party(NamedTuple):
+    """What the trust checks need of one agent (by key, as `expand_trust` names them)."""
+
+    key: str
+    agent: Agent
+    tenants: frozenset[str]  # empty: every tenant
+    protocols: frozenset[str]  # of its endpoints
+
+
+@dataclass(slots=True)
+class _Listed:
+    """The pairs an edge's finding names: the first `MAX_LISTED` of them, and how many there are."""
+
+    first: list[str] = field(default_factory=list)
+    count: int = 0
+
+
+class _Sides:
+    """Each ref and each agent key of a design's trust edges looked up once (edges name them many times).
+    Equal tenant and protocol sets are one object, so comparing them stays in a few hot objects."""
+
+    def __init__(self, design: Design, index: RefIndex) -> None:
+        self.index = index
+        self.by_key = index.by_key
+        self.own = self.by_key if design.agents is index.design.agents else {a.key: a for a in design.agents}
+        self.sides: dict[str, tuple[_Party, ...]] = {}
+        self.parties: dict[str, _Party] = {}
+        self.sets: dict[frozenset[str], frozenset[str]] = {}
+
+    def side(self, ref: str) -> tuple[_Party, ...]:
+        """The facts of the agents a ref stands for (`RefIndex.agents_of`)."""
+        found = self.sides.get(ref)
+        if found is None:
+            found = self.sides[ref] = tuple(self.party(a.key) for a in self.index.agents_of(ref))
+        return found
+
+    def party(self, key: str) -> _Party:
+        found = self.parties.get(key)
+        if found is None:
+            agent, sets = self.by_key[key], self.sets
+            tenants = frozenset(agent.supported_tenants)
+            protocols = frozenset(e.protocol for e in self.own[key].endpoints)
+            tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
+            found = self.parties[key] = _Party(key, agent, tenants, protocols)
+        return found
+
+
 def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
-    bad_tenant: dict[str, list[str]] = {}
-    bad_protocol: dict[str, list[str]] = {}
-    edges = {}
-    protocols = {a.key: frozenset(e.protocol for e in a.endpoints) for a in design.agents}
-    by_key = index.by_key
-    tenants = {key: frozenset(a.supported_tenants) for key, a in by_key.items()}  # empty = every tenant
-    for pair in expand_trust(design, index=index):
-        caller_tenants, callee_tenants = tenants[pair.caller], tenants[pair.callee]
-        edges[pair.edge.key] = pair.edge
-        if caller_tenants and callee_tenants and caller_tenants.isdisjoint(callee_tenants):  # share no tenant
-            caller, callee = by_key[pair.caller], by_key[pair.callee]
-            bad_tenant.setdefault(pair.edge.key, []).append(f"{caller.name}→{callee.name}")
-        if not _protocol_ok(protocols[pair.caller], protocols[pair.callee], pair.protocol):
-            caller, callee = by_key[pair.caller], by_key[pair.callee]
-            bad_protocol.setdefault(pair.edge.key, []).append(
-                f"{caller.name} [{', '.join(caller.protocols)}]→{callee.name} [{', '.join(callee.protocols)}]"
-            )
+    """Cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs: an
+    edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count."""
+    bad_tenant: dict[str, _Listed] = {}
+    bad_protocol: dict[str, _Listed] = {}
+    edges: dict[str, TrustEdge] = {}
+    lookup = _Sides(design, index).side
+    for edge in design.trust_edges:
+        callers, callees = lookup(edge.caller), lookup(edge.callee)
+        if not callers or not callees:
+            continue
+        key = ""
+        protocol = edge.protocol
+        for caller in callers:
+            for callee in callees:
+                if callee.key == caller.key:
+                    continue
+                if not key:
+                    key = edge.key
+                    edges[key] = edge
+                if caller.tenants and callee.tenants and caller.tenants.isdisjoint(callee.tenants):
+                    listed = bad_tenant.get(key)
+                    if listed is None:
+                        listed = bad_tenant[key] = _Listed()
+                    if listed.count < MAX_LISTED:
+                        listed.first.append(f"{caller.agent.name}→{callee.agent.name}")
+                    listed.count += 1
+                if not _protocol_ok(caller.protocols, callee.protocols, protocol):
+                    listed = bad_protocol.get(key)
+                    if listed is None:
+                        listed = bad_protocol[key] = _Listed()
+                    if listed.count < MAX_LISTED:
+                        a, b = caller.agent, callee.agent
+                        listed.first.append(f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]")
+                    listed.count += 1
     for key, pairs in bad_tenant.items():
         yield Finding(
             "cross-tenant-trust",
             WARNING,
             (trust_key(key),),
-            f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs)}",
+            f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs.first, pairs.count)}",
             "limit the edge to agents of the same tenant, or add the tenant to both agents",
         )
     for key, pairs in bad_protocol.items():
@@ -244,7 +338,7 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
             "protocol-mismatch",
             WARNING,
             (trust_key(key),),
-            f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs)}",
+            f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs.first, pairs.count)}",
             "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
         )
 
@@ -270,32 +364,52 @@ def _missing_examples(resolutions: Sequence[Resolution]) -> Iterator[Finding]:
 
 
 def _names_findings(design: Design) -> Iterator[Finding]:
-    def found(obj: str, what: str, problem: str | None, value: str) -> Iterator[Finding]:
-        if problem:
-            yield Finding(
-                "invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", f"rename it, e.g. {suggest_name(value)!r}"
-            )
+    label_problems: dict[str, str | None] = {}  # namespaces: few distinct values, many agents
+    value_problems: dict[str, str | None] = {}  # label values likewise
+
+    def label(value: str) -> str | None:
+        if value not in label_problems:
+            label_problems[value] = dns1123_label_problem(value)
+        return label_problems[value]
+
+    def label_value(value: str) -> str | None:
+        if value not in value_problems:
+            value_problems[value] = label_value_problem(value)
+        return value_problems[value]
+
+    def found(obj: str, what: str, problem: str, value: str) -> Finding:
+        return Finding(
+            "invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", f"rename it, e.g. {suggest_name(value)!r}"
+        )
 
     for agent in design.agents:
-        node = agent_node(agent)
-        yield from found(
-            node, "Agent name (a Service host name, RFC 1123 label)", dns1123_label_problem(agent.name), agent.name
-        )
-        yield from found(node, "namespace", dns1123_label_problem(agent.namespace), agent.namespace)
-        for key, value in sorted(agent.labels.items()):
-            yield from found(node, f"Agent {agent.name} label {key}", label_value_problem(value), value)
+        name, namespace = agent.name, agent.namespace
+        name_problem, namespace_problem = dns1123_label_problem(name), label(namespace)
+        bad_labels = [(k, v, problem) for k, v in agent.labels.items() if (problem := label_value(v))]
+        if name_problem or namespace_problem or bad_labels:
+            node = agent_node(agent)
+            if name_problem:
+                yield found(node, "Agent name (a Service host name, RFC 1123 label)", name_problem, name)
+            if namespace_problem:
+                yield found(node, "namespace", namespace_problem, namespace)
+            for k, v, problem in sorted(bad_labels):
+                yield found(node, f"Agent {name} label {k}", problem, v)
     for channel in design.channels:
         node = channel_node(channel)
-        yield from found(
-            node, "Channel name (RFC 1123 subdomain)", dns1123_subdomain_problem(channel.name), channel.name
-        )
-        yield from found(node, "namespace", dns1123_label_problem(channel.namespace), channel.namespace)
-        for key, value in sorted(channel.labels.items()):
-            yield from found(node, f"Channel {channel.name} label {key}", label_value_problem(value), value)
+        problem = dns1123_subdomain_problem(channel.name)
+        if problem:
+            yield found(node, "Channel name (RFC 1123 subdomain)", problem, channel.name)
+        problem = label(channel.namespace)
+        if problem:
+            yield found(node, "namespace", problem, channel.namespace)
+        for k, v in sorted(channel.labels.items()):
+            problem = label_value(v)
+            if problem:
+                yield found(node, f"Channel {channel.name} label {k}", problem, v)
     for group in design.groups:
-        yield from found(
-            group_node(group.name), "group name (RFC 1123 label)", dns1123_label_problem(group.name), group.name
-        )
+        problem = dns1123_label_problem(group.name)
+        if problem:
+            yield found(group_node(group.name), "group name (RFC 1123 label)", problem, group.name)
 
 
 # --- entry point ----------------------------------------------------------------------------------------
@@ -426,10 +540,20 @@ def lint_design(
     `ambiguous-capabilities` needs the routers (a higher layer): `routing.confusion.lint_with_routing` adds
     those findings through `extra`; this function alone does not report them. `trust`: `trust_findings` of
     this design, when the caller kept them."""
+    with gc_paused():  # lint makes no cycles: collecting would only re-walk the findings as they grow
+        return _lint(design, resolutions, extra, trust)
+
+
+def _lint(
+    design: Design,
+    resolutions: Sequence[Resolution] | None,
+    extra: Sequence[Finding],
+    trust: Sequence[Finding] | None,
+) -> list[Finding]:
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     findings = [
-        *_unresolved(resolutions, AgentIndex(design.agents)),
+        *_unresolved(design, resolutions),
         *_invalid_versions(design),
         *_orphans(design, resolutions),
         *(trust if trust is not None else trust_findings(design, index)),
@@ -439,7 +563,31 @@ def lint_design(
         *_names_findings(design),
         *_caret_zero(design),
     ]
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], CODES.index(f.code), f.objects, f.message))
+    return _in_order(findings)
+
+
+def _in_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors first, then by code (`CODES` order), objects and message; stable. Findings are put in buckets by
+    (severity, code) first, so the sort compares only objects and messages, within one bucket."""
+    buckets: dict[tuple[int, int], list[Finding]] = {}
+    for finding in findings:
+        rank = (SEVERITY_ORDER[finding.severity], _CODE_ORDER[finding.code])
+        bucket = buckets.get(rank)
+        if bucket is None:
+            buckets[rank] = [finding]
+        else:
+            bucket.append(finding)
+    ordered: list[Finding] = []
+    for rank in sorted(buckets):
+        ordered += sorted(buckets[rank], key=_objects_message)
+    return ordered
+
+
+def _objects_message(finding: Finding) -> tuple[str, tuple[str, ...], str]:
+    """The order of (objects, message), led by the first object: keys whose first items are all strings
+    compare faster (an empty `objects` leads with "", which sorts it first, as `()` sorts first)."""
+    objects = finding.objects
+    return (objects[0] if objects else ""), objects, finding.message
 
 
 def has_errors(findings: Sequence[Finding]) -> bool:

@@ -31,12 +31,19 @@ class AgentPair(NamedTuple):
 def without_invalid_versions(design: Design) -> Design:
     """The design minus provided capabilities whose version is not SemVer (so resolution can run)."""
 
+    known: dict[str, bool] = {}  # version text → strict SemVer? (a design's agents share few texts)
+
     def ok(version: str) -> bool:
-        try:
-            parse_version(version)
-        except Exception:  # VersionError; anything else also means "the operator cannot use it"
-            return False
-        return True
+        found = known.get(version) if isinstance(version, str) else None
+        if found is None:
+            try:
+                parse_version(version)
+                found = True
+            except Exception:  # VersionError; anything else also means "the operator cannot use it"
+                found = False
+            if isinstance(version, str):
+                known[version] = found
+        return found
 
     agents = []
     for agent in design.agents:
@@ -62,6 +69,8 @@ class RefIndex:
     groups: dict[str, Group] = field(init=False)
     _channels: dict[str, list[Channel]] = field(init=False)  # by name and by ns/name
     _members: dict[str, tuple[Agent, ...]] | None = field(init=False, default=None)
+    _agents_of: dict[str, tuple[Agent, ...]] = field(init=False, default_factory=dict)  # ref → agents, memoised
+    _kinds: dict[str, str | None] = field(init=False, default_factory=dict)  # ref → kind, memoised
 
     def __post_init__(self) -> None:
         self.by_key = {a.key: a for a in self.design.agents}
@@ -92,6 +101,13 @@ class RefIndex:
 
     def kind(self, ref: str) -> str | None:
         """agent | group | channel, or None for a ref to nothing."""
+        try:
+            return self._kinds[ref]
+        except KeyError:
+            found = self._kinds[ref] = self._kind(ref)
+            return found
+
+    def _kind(self, ref: str) -> str | None:
         if ref.startswith(GROUP_PREFIX):
             return "group" if ref[len(GROUP_PREFIX) :] in self.groups else None
         if ref.startswith(CHANNEL_PREFIX):
@@ -99,7 +115,15 @@ class RefIndex:
         return "agent" if self.agents_named(ref) else None
 
     def agents_of(self, ref: str) -> tuple[Agent, ...]:
-        """The agents a ref stands for (group members that exist, channel members by resolution)."""
+        """The agents a ref stands for (group members that exist, channel members by resolution); each ref is
+        looked up once per index (trust edges name the same agents, groups and channels many times)."""
+        try:
+            return self._agents_of[ref]
+        except KeyError:
+            found = self._agents_of[ref] = self._lookup(ref)
+            return found
+
+    def _lookup(self, ref: str) -> tuple[Agent, ...]:
         if ref.startswith(GROUP_PREFIX):
             group = self.groups.get(ref[len(GROUP_PREFIX) :])
             return tuple(a for m in (group.members if group else ()) for a in self.agents_named(m))
@@ -325,11 +349,16 @@ def trust_edge(design: Design, key: str) -> TrustEdge | None:
 def expand_trust(design: Design, *, index: RefIndex | None = None) -> list[AgentPair]:
     """Every (caller agent, callee agent) pair the trust edges allow, in edge order (no self pairs)."""
     index = index or RefIndex(design)
+    keys: dict[str, list[str]] = {}  # ref → its agents' keys
     pairs: list[AgentPair] = []
     for edge in design.trust_edges:
-        callees = [a.key for a in index.agents_of(edge.callee)]
-        for caller in index.agents_of(edge.caller):
-            key = caller.key
+        callers = keys.get(edge.caller)
+        if callers is None:
+            callers = keys[edge.caller] = [a.key for a in index.agents_of(edge.caller)]
+        callees = keys.get(edge.callee)
+        if callees is None:
+            callees = keys[edge.callee] = [a.key for a in index.agents_of(edge.callee)]
+        for key in callers:
             pairs.extend(
                 AgentPair(key, callee, edge.capabilities, edge.protocol, edge) for callee in callees if callee != key
             )

@@ -22,6 +22,7 @@ from lmos_studio.model import (
 )
 from lmos_studio.routing.confusion import lint_with_routing as lint_design
 from lmos_studio.synthetic import synthetic_design
+from lmos_studio.trust import expand_trust
 from tests.conftest import ACME, SAMPLES, run_cli
 
 EXAMPLES = ("please do it", "do it now")
@@ -226,6 +227,86 @@ def test_samples() -> None:
 def test_synthetic_design_lints() -> None:
     found = lint_design(synthetic_design(300, 15, 15, 600))
     assert {f.code for f in found} <= set(CODES)
+
+
+def _pair_findings(design: Design) -> list[tuple[str, tuple[str, ...], str]]:
+    """cross-tenant-trust and protocol-mismatch as the rule says, pair by pair over `expand_trust` (the
+    definition; lint checks an edge's pairs as it makes them and keeps only what a finding names)."""
+    by_key = {a.key: a for a in design.agents}
+    bad: dict[str, dict[str, list[str]]] = {"cross-tenant-trust": {}, "protocol-mismatch": {}}
+    edges = {}
+    for pair in expand_trust(design):
+        caller, callee = by_key[pair.caller], by_key[pair.callee]
+        edges[pair.edge.key] = pair.edge
+        mine, theirs = set(caller.supported_tenants), set(callee.supported_tenants)
+        if mine and theirs and not mine & theirs:
+            bad["cross-tenant-trust"].setdefault(pair.edge.key, []).append(f"{caller.name}→{callee.name}")
+        ours, others = set(caller.protocols), set(callee.protocols)
+        wanted = pair.protocol
+        ok = not others or (
+            (wanted in others and (not ours or wanted in ours)) if wanted else (not ours or bool(ours & others))
+        )
+        if not ok:
+            bad["protocol-mismatch"].setdefault(pair.edge.key, []).append(
+                f"{caller.name} [{', '.join(caller.protocols)}]→{callee.name} [{', '.join(callee.protocols)}]"
+            )
+    found = []
+    for code, by_edge in bad.items():
+        for key, pairs in by_edge.items():
+            shown = ", ".join(pairs[:5]) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+            over = f" over {edges[key].protocol}" if edges[key].protocol else ""
+            message = (
+                f"trust edge {key} lets agents that share no tenant call each other: {shown}"
+                if code == "cross-tenant-trust"
+                else f"trust edge {key}{over}: caller and callee share no protocol: {shown}"
+            )
+            found.append((code, (f"trust:{key}",), message))
+    return found
+
+
+def test_trust_findings_are_those_of_every_pair() -> None:
+    """Groups and channels with many members (more than MAX_LISTED pairs), self pairs, two edges with one key
+    (different protocols), unknown refs, members that do not exist: lint's pass over the edges says what
+    checking every pair of `expand_trust` says, in the same order."""
+    from lmos_studio.lint import lint_design as lint_only
+    from lmos_studio.lint import trust_findings
+    from lmos_studio.trust import RefIndex, safe_resolutions
+
+    design = synthetic_design(120, 6, 8, 300)
+    agents = list(design.agents)
+    for i in range(0, len(agents), 7):  # some agents speak only mqtt, some serve every tenant
+        agents[i] = agents[i].model_copy(update={"endpoints": (Endpoint(protocol="mqtt"),)})
+    for i in range(3, len(agents), 11):
+        agents[i] = agents[i].model_copy(update={"supported_tenants": ()})
+    for i in range(1, len(agents), 4):
+        agents[i] = agents[i].model_copy(update={"supported_tenants": ("globex", "initech")})
+    names = [a.name for a in agents]
+    channel_name = design.channels[0].name
+    extra = (
+        TrustEdge(caller=f"group:{design.groups[0].name}", callee=f"group:{design.groups[1].name}"),
+        TrustEdge(caller=f"group:{design.groups[0].name}", callee=f"group:{design.groups[1].name}", protocol="a2a"),
+        TrustEdge(caller=f"channel:{channel_name}", callee=f"channel:{channel_name}", protocol="http"),
+        TrustEdge(caller=names[0], callee=names[0]),
+        TrustEdge(caller="ghost", callee=names[1]),
+        TrustEdge(caller=names[2], callee="group:nope", capabilities=("x",)),
+        TrustEdge(caller=names[3], callee=names[4], capabilities=("not-offered", "x")),
+    )
+    groups = (*design.groups, Group(name="half-gone", members=(names[5], "missing-agent")))
+    design = design.replace(agents=tuple(agents), trust_edges=(*design.trust_edges, *extra), groups=groups)
+    found = trust_findings(design, RefIndex(design, safe_resolutions(design)))
+    pairs = [f for f in found if f.code != "unknown-trust-target"]
+    assert [(f.code, f.objects, f.message) for f in pairs] == _pair_findings(design)
+    assert {f.code for f in pairs} == {"cross-tenant-trust", "protocol-mismatch"}
+    assert any(" more" in f.message for f in pairs)
+    unknown = [f.message for f in found if f.code == "unknown-trust-target"]
+    assert unknown == [
+        f"trust edge ghost->{names[1]}: caller 'ghost' names no agent, group or channel",
+        f"trust edge {names[2]}->group:nope[x]: callee 'group:nope' names no agent, group or channel",
+        f"trust edge {names[3]}->{names[4]}[not-offered,x]: {names[4]} does not provide not-offered, x",
+    ]
+    every = lint_only(design)
+    old_order = sorted(every, key=lambda f: (CODES.index(f.code) + 100 * (f.severity != "error"), f.objects, f.message))
+    assert every == old_order
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
