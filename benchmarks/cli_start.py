@@ -132,7 +132,7 @@ def main() -> None:
                 "warm_wall_median_s": round(statistics.median(walls[label][name]), 4),
                 "heavy_imports": heavy_imports(name, checkout),
             }
-        results[label] = {"checkout": str(checkout) if label != "this" else ".", "commands": per}
+        results[label] = {"checkout": "." if label == "this" else "the --compare checkout", "commands": per}  # no machine paths
 
     print(f"CPU seconds per run (user+system), min / median, and × python -c pass (median); load {load_before[0]:.1f}")
     for label, data in results.items():
