@@ -132,7 +132,8 @@ def main() -> None:
                 "warm_wall_median_s": round(statistics.median(walls[label][name]), 4),
                 "heavy_imports": heavy_imports(name, checkout),
             }
-        results[label] = {"checkout": "." if label == "this" else "the --compare checkout", "commands": per}  # no machine paths
+        where = "." if label == "this" else "the --compare checkout"  # no machine paths in results
+        results[label] = {"checkout": where, "commands": per}
 
     print(f"CPU seconds per run (user+system), min / median, and × python -c pass (median); load {load_before[0]:.1f}")
     for label, data in results.items():
