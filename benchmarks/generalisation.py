@@ -52,13 +52,13 @@ NETWORKS = {  # name → (folder, extra out-of-scope files), frozen
     "bank": (DATA / "networks" / "bank", ("out-of-scope-2.csv",)),
     "hospital": (DATA / "networks" / "hospital", ()),
 }
-DEV_NETWORKS = {  # tuned on
-    "hr-desk": (DATA / "dev" / "hr-desk", ()),
-    "student-office": (DATA / "dev" / "student-office", ()),
-    "insurance": (DATA / "dev" / "insurance", ("near-misses.csv",)),  # engineer b's (lexicon policy, ranking)
-    "hospital-b": (DATA / "dev" / "hospital-b", ("near-misses.csv",)),
-    "hotel": (DATA / "dev" / "hotel", ()),  # session 4: the out-of-scope signal
-    "energy": (DATA / "dev" / "energy", ()),
+DEV_NETWORKS = {  # tuned on; more-g.csv: session 5's in-scope queries and near-misses (dev/README.md)
+    "hr-desk": (DATA / "dev" / "hr-desk", ("more-g.csv",)),
+    "student-office": (DATA / "dev" / "student-office", ("more-g.csv",)),
+    "insurance": (DATA / "dev" / "insurance", ("near-misses.csv", "more-g.csv")),  # engineer b's (lexicon, ranking)
+    "hospital-b": (DATA / "dev" / "hospital-b", ("near-misses.csv", "more-g.csv")),
+    "hotel": (DATA / "dev" / "hotel", ("more-g.csv",)),  # session 4: the out-of-scope signal
+    "energy": (DATA / "dev" / "energy", ("more-g.csv",)),
 }
 TARGET_RECALL, TARGET_DROP_POINTS = 0.85, 2.0
 ROUTERS = {  # "statistical"/"embedding": with the built-in lexicon; "-auto-lexicon": spec.routing.lexicon auto
