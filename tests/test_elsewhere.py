@@ -22,6 +22,7 @@ from lmos_studio.routing.threshold import (
     ELSEWHERE_MARGIN,
     FIT_SHARE_WITH_ELSEWHERE,
     RULES,
+    SERVICE_GAP,
     elsewhere_limit,
     no_match_threshold,
     other_services,
@@ -142,9 +143,11 @@ def test_limit_and_kept_services_rules() -> None:
     assert elsewhere_limit(loo) == round(float(np.quantile(loo, 0.9)) + ELSEWHERE_MARGIN, 4)
     assert elsewhere_limit(np.array([-0.9, -0.8])) == ELSEWHERE_FLOOR  # near-duplicate examples: the floor
     assert elsewhere_limit(np.zeros(0)) is None
-    to_channel, nearest_other = np.array([0.1, 0.6, 0.2, 0.3]), np.array([0.5, 0.5, 0.1, 0.5])
+    to_channel, nearest_other = np.array([0.1, 0.6, 0.2, 0.3, 0.3]), np.array([0.5, 0.5, 0.1, 0.5, 0.33])
     kept = services_kept(to_channel, np.array([0.4, 0.5, 0.6]), nearest_other)
-    assert kept.tolist() == [True, False, False, True]  # too near the channel, or nearer it than to its own kind
+    # too near the channel, nearer it than to its own kind, or about as near it as to its own kind (SERVICE_GAP)
+    assert kept.tolist() == [True, False, False, True, False]
+    assert 0.33 - 0.3 < SERVICE_GAP < 0.5 - 0.3
     assert not services_kept(to_channel, np.zeros(0), nearest_other).any()
 
 

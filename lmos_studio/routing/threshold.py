@@ -18,7 +18,9 @@ A second signal catches same-domain near-misses ("book a meeting room" at an IT 
 to a channel as its own informal queries do: **nearer elsewhere**. `other_services.txt` (written by us) holds
 requests to about 40 other kinds of service desk; a channel keeps those that are clearly not its own (each
 farther from the channel's nearest text than the `SERVICE_KEEP_BELOW` quantile of its examples' leave-one-out
-cosines, and than from the nearest other service message), plus the design's own out-of-scope examples
+cosines, and farther from it by at least `SERVICE_GAP` than from the nearest other service message: a message
+about as near to the channel as to its own kind, "I was charged twice for my order" at a desk that handles
+double charges, is not clearly elsewhere), plus the design's own out-of-scope examples
 (`spec.routing.outOfScope`, always kept). A query's `elsewhere` is its cosine to the nearest kept service
 message minus its cosine to the channel's nearest text; the channel's limit is the `ELSEWHERE_QUANTILE`
 quantile of the same number for its examples (left out) plus `ELSEWHERE_MARGIN`, at least `ELSEWHERE_FLOOR`.
@@ -45,6 +47,7 @@ KEEP_BELOW = 0.25  # off-topic messages at least as near as this quantile of the
 GENERIC_SHARE = 0.05  # statistical fit: words in this share of the off-topic messages are generic ("what")
 OTHER_SERVICES_FILE = Path(__file__).parent / "other_services.txt"
 SERVICE_KEEP_BELOW = 0.05  # service messages at least as near as this quantile of the examples' LOO are kept out
+SERVICE_GAP = 0.05  # … and those not nearer, by at least this cosine, to another service message than to the channel
 ELSEWHERE_QUANTILE = 0.90  # the limit: this quantile of the examples' own (leave-one-out) `elsewhere` …
 ELSEWHERE_MARGIN = 0.15  # … plus this, …
 ELSEWHERE_FLOOR = 0.0  # … and never below this: a query nearer to the channel than to any other service stays
@@ -94,13 +97,14 @@ def services_kept(
     nearest_other: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.bool_]:
     """Which service messages stay in a channel's "elsewhere" background: those farther from the channel's
-    nearest text than the `SERVICE_KEEP_BELOW` quantile of its examples' leave-one-out cosines, and than
-    from the nearest other service message (a message nearer to the channel than to its own kind is of the
-    channel's kind, however densely the channel's examples sit). None without examples (signal off)."""
+    nearest text than the `SERVICE_KEEP_BELOW` quantile of its examples' leave-one-out cosines, and farther
+    from it by at least `SERVICE_GAP` than from the nearest other service message (a message about as near
+    to the channel as to its own kind borders on the channel's work, however densely the channel's examples
+    sit). None without examples (signal off)."""
     if not len(loo_cosines):
         return np.zeros(len(to_channel), dtype=bool)
     below = to_channel < float(np.quantile(loo_cosines, SERVICE_KEEP_BELOW))
-    return np.asarray(below & (to_channel < nearest_other), dtype=bool)
+    return np.asarray(below & (to_channel + SERVICE_GAP < nearest_other), dtype=bool)
 
 
 def elsewhere_limit(loo_elsewhere: npt.NDArray[np.float64]) -> float | None:
