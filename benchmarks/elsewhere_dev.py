@@ -329,8 +329,8 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"{variant:<15}" + "  ".join(cells) + f"  | transfer {moved}")
         if variant != "knn-vote":  # its values are shares, not cosines: the library's margin means nothing there
             at = {
-                group: figures[f"{report['library_margin']:.2f}"]
-                for group, figures in entry.items()
+                group: by_margin[f"{report['library_margin']:.2f}"]
+                for group, by_margin in entry.items()
                 if group != "transfer"
             }
             print(f"{'':<15}at the library margin: {at}")
