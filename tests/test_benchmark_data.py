@@ -50,3 +50,13 @@ def test_fresh_frozen_network_shape(name: str) -> None:
     assert sum(1 for q in rows if not q.agent) == 30
     examples = {e.lower() for c in capabilities for e in c.examples}
     assert not [q.text for q in rows if q.text.lower() in examples]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_query_counts_twice_across_a_networks_files(folder: Path) -> None:
+    seen: dict[str, str] = {}
+    for file in sorted(folder.glob("*.csv")):
+        for q in read_labelled_csv(file):
+            key = " ".join(q.text.lower().split())
+            assert key not in seen, (q.text, seen.get(key), file.name)
+            seen[key] = file.name
