@@ -28,8 +28,9 @@ Above it, no agent answers. With this signal on, the fit threshold above is take
 `FIT_SHARE_WITH_ELSEWHERE` of its value (the near-misses it caught at the cost of false rejects are now
 caught by the second signal). An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule
 only, at that number. Every constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv,
-out-of-scope-dev.csv), never on the frozen sets (benchmarks/data/networks/, heldout/). No I/O besides reading
-the two packaged lists once.
+out-of-scope-dev.csv; benchmarks/elsewhere_dev.py compares the rule with its variants there), never on the
+frozen sets (benchmarks/data/networks/, networks-2/, heldout/). No I/O besides reading the two packaged lists
+once.
 """
 
 from __future__ import annotations
