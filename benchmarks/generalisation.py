@@ -12,7 +12,7 @@ Measured side by side in one run (the machine's load is recorded):
   with the second out-of-scope files `out-of-scope-2.csv`) and dev (data/dev/: HR desk, student office;
   the threshold was tuned on these) are reported apart; `target_met` says whether out-of-scope recall is
   at least 0.85 with an in-scope drop of at most 2 points; `rejected_by` counts which signal said "no
-  agent" (the fit threshold or, embedding router only, "nearer elsewhere"; routing/threshold.py).
+  agent" (the fit threshold or "nearer elsewhere"; routing/threshold.py).
 The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`). All
 routing goes through the batch path (`route_fitted`).
 
