@@ -116,3 +116,30 @@ def test_route_and_route_batch_agree_on_the_signal(desk: FittedStatistical) -> N
             alone.elsewhere_text,
             alone.rejected_by,
         ), query
+
+
+def test_on_a_large_table_the_signal_uses_the_knn_votes_features() -> None:
+    """Over 100 examples sharing words: the stop n-grams the kNN vote leaves out are left out of the
+    descriptions and service messages too, so every cosine of the signal is taken in one space."""
+    topics = {"laptop_repair": "laptop", "printer_fault": "printer", "password_reset": "password"}
+    candidates = tuple(
+        Candidate(
+            "desk-agent",
+            capability,
+            f"Helps with the {word}.",
+            tuple(f"please help, my {word} problem number {i} is back" for i in range(60)),
+        )
+        for capability, word in topics.items()
+    )
+    fitted = StatisticalRouter().fit(RoutingTable("it", candidates))
+    assert fitted.knn_by_example is not fitted.features_by_example  # stop n-grams ("please", "help") left out
+    dropped = (np.diff(fitted.knn_by_example.indptr) == 0) & (np.diff(fitted.features_by_example.indptr) > 0)
+    assert dropped.any() and fitted.descriptions_knn is not None and fitted.services_knn is not None
+    assert not np.diff(fitted.descriptions_knn.indptr)[dropped].any()
+    assert not np.diff(fitted.services_knn.indptr)[dropped].any()
+    assert fitted.elsewhere_limit is not None and fitted.elsewhere_limit >= STATISTICAL_ELSEWHERE_FLOOR
+    queries = ["please help, my printer is jammed", "book a table for four at eight", "my laptop problem is back"]
+    for got, query in zip(fitted.route_batch(queries), queries, strict=True):
+        alone = fitted.route(query)
+        assert (got.elsewhere, got.rejected_by) == (alone.elsewhere, alone.rejected_by)
+    assert fitted.route("my laptop problem is back").rejected_by is None
