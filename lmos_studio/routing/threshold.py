@@ -27,17 +27,21 @@ Above it, no agent answers. With this signal on, the embedding router's fit thre
 caught by the second signal).
 
 The statistical router has the same signal in its own vector space (`FittedStatistical.keep_services`):
-cosines of the model's TF-IDF vectors (stemmed words, bigrams, lexicon concepts and char n-grams; the kNN
-vote's features). Word vectors share few words even within one capability (its examples' leave-one-out
-cosines are low), so a service message is kept whenever it is nearer to another service message than to
-the channel (no quantile condition: `STATISTICAL_SERVICE_KEEP_BELOW` is None), and the limit's margin is
-`STATISTICAL_ELSEWHERE_MARGIN`, at least `STATISTICAL_ELSEWHERE_FLOOR`, over at most
-`STATISTICAL_ELSEWHERE_LOO` examples. Its fit threshold is
-unchanged when the signal is on (its false rejects are queries that share no word with the channel, which
-a lower threshold would not keep). An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule
-only, at that number. Every constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv,
-out-of-scope-dev.csv), never on the frozen sets (benchmarks/data/networks/, heldout/). No I/O besides reading
-the two packaged lists once.
+cosines of the model's TF-IDF vectors (stemmed words, bigrams, lexicon concepts and char n-grams, as its kNN
+vote sees them; a word the channel never uses is not in that space, only its char n-grams are). Word vectors
+share few words even within one capability (its examples' leave-one-out cosines are low), so a service
+message is kept whenever it is nearer to another service message than to the channel
+(`STATISTICAL_SERVICE_KEEP_BELOW` is None: no quantile condition). Its limit is the `ELSEWHERE_QUANTILE`
+quantile of its examples' own `elsewhere` (at most `STATISTICAL_ELSEWHERE_LOO` of them, left out) plus
+`STATISTICAL_ELSEWHERE_MARGIN`, at least `STATISTICAL_ELSEWHERE_FLOOR` (in most channels, the floor). Its fit
+threshold is unchanged when the signal is on (its false rejects are queries that share no word with the
+channel, which a lower threshold would not keep).
+
+An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule only, at that number. Every
+constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv, out-of-scope-dev.csv; for
+the statistical signal also the sample designs' labelled queries: benchmarks/statistical_dev.py), never on the
+frozen sets (benchmarks/data/networks/, networks-2/, heldout/). No I/O besides reading the two packaged lists
+once.
 """
 
 from __future__ import annotations
