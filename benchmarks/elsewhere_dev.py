@@ -116,8 +116,8 @@ def channel_of(name: str, fitted: FittedEmbedding, texts: list[str], inside: lis
     dense_loo = fitted.dense_loo()
     kinds = np.array(service_kinds())
     backgrounds = {}
-    for name_, gap in (("library", 0.0), ("no-gap", SERVICE_GAP)):  # no-gap: session 4's rule (no SERVICE_GAP)
-        kept = services_kept(to_channel, dense_loo, nearest_other + gap)
+    for name_, gap in (("library", SERVICE_GAP), ("no-gap", 0.0)):  # no-gap: session 4's rule (no SERVICE_GAP)
+        kept = services_kept(to_channel, dense_loo, nearest_other, gap=gap)
         backgrounds[name_] = Background(vectors[kept].astype(np.float64), kinds[kept], to_channel[kept])
     results = route_fitted(fitted, texts)
     return Channel(

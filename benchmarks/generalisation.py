@@ -13,7 +13,7 @@ Measured side by side in one run (the machine's load is recorded):
   the threshold was tuned on these) are reported apart, and so is "frozen-2" (data/networks-2/: city hall,
   car workshop; written blind in session 5, of domains used nowhere else); `target_met` says whether
   out-of-scope recall is at least 0.85 with an in-scope drop of at most 2 points; `rejected_by` counts which
-  signal said "no agent" (the fit threshold or, embedding router only, "nearer elsewhere"; routing/threshold.py).
+  signal said "no agent" (the fit threshold or "nearer elsewhere"; routing/threshold.py).
 The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`). All
 routing goes through the batch path (`route_fitted`).
 

@@ -144,7 +144,7 @@ def test_limit_and_kept_services_rules() -> None:
     assert elsewhere_limit(np.array([-0.9, -0.8])) == ELSEWHERE_FLOOR  # near-duplicate examples: the floor
     assert elsewhere_limit(np.zeros(0)) is None
     to_channel, nearest_other = np.array([0.1, 0.6, 0.2, 0.3, 0.3]), np.array([0.5, 0.5, 0.1, 0.5, 0.33])
-    kept = services_kept(to_channel, np.array([0.4, 0.5, 0.6]), nearest_other)
+    kept = services_kept(to_channel, np.array([0.4, 0.5, 0.6]), nearest_other, gap=SERVICE_GAP)
     # too near the channel, nearer it than to its own kind, or about as near it as to its own kind (SERVICE_GAP)
     assert kept.tolist() == [True, False, False, True, False]
     assert 0.33 - 0.3 < SERVICE_GAP < 0.5 - 0.3

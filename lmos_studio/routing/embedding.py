@@ -59,6 +59,7 @@ from lmos_studio.routing.statistical import (
 from lmos_studio.routing.threshold import (
     LEXICAL_SHARE,
     OFF_TOPIC_SHARE,
+    SERVICE_GAP,
     elsewhere_limit,
     loo_picks,
     no_match_threshold,
@@ -333,7 +334,7 @@ class FittedEmbedding:
         if not len(self.examples):
             return None
         vectors, nearest_other, texts = service_background(self.embedder)
-        kept = services_kept(cosines(vectors, channel).max(axis=1), dense_loo, nearest_other)
+        kept = services_kept(cosines(vectors, channel).max(axis=1), dense_loo, nearest_other, gap=SERVICE_GAP)
         own = cached_embed(self.embedder, list(out_of_scope)) if out_of_scope else np.zeros((0, vectors.shape[1]))
         self.services = np.vstack([vectors[kept], own]).astype(np.float32)
         self.service_texts = tuple(t for t, k in zip(texts, kept, strict=True) if k) + tuple(out_of_scope)
@@ -429,7 +430,7 @@ class EmbeddingRouter:
         return self._embedder
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedEmbedding:
-        lexical = StatisticalRouter(lexicon=self.lexicon).fit(table, seed=seed)
+        lexical = StatisticalRouter(lexicon=self.lexicon, elsewhere=False).fit(table, seed=seed)  # own signal
         data = lexical.data
         embedder = self.embedder
         texts = list(data.descriptions) + list(data.texts)
