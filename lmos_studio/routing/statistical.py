@@ -26,7 +26,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from typing import Any, NamedTuple
 
@@ -149,7 +149,8 @@ class _Part:
         return ("char_wb", self.preprocess, self.ngram_range) if self.preprocess is not None else self.analyze
 
 
-def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+@lru_cache(maxsize=CHAR_WORD_CACHE)  # a pure function of the word: every fit and encoder of a process shares it
+def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> tuple[str, ...]:
     """scikit-learn's `_char_wb_ngrams` of one word (padded with spaces), in its order."""
     w = f" {word} "
     grams: list[str] = []
@@ -162,7 +163,7 @@ def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
             grams.append(w[offset : offset + n])
         if offset == 0:  # a short word counts once
             break
-    return grams
+    return tuple(grams)
 
 
 class Counts(NamedTuple):
@@ -257,6 +258,12 @@ class SparseEncoder:
         norms = _row_dots(data, indptr)
         data /= np.repeat(np.sqrt(np.where(sizes > 0, norms, 1.0)), sizes)
         return sp.csr_matrix((data, indices, indptr), shape=(n, self.n_features))
+
+
+def _first_rows(counts: Counts, k: int) -> Counts:
+    """The counts of the first `k` texts of a list (as `SparseEncoder.counts` of those texts alone gives them)."""
+    end = int(counts.lengths[:k].sum())
+    return Counts(counts.lengths[:k], counts.ids[:end], counts.tf[:end])
 
 
 def _row_dots(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -550,6 +557,15 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
         return np.zeros(0)
     picked = loo_picks(n_examples)
     columns = by_text[:, picked]
+    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the sparse product, never made dense
+        product = (columns.T @ by_text).tocsr()
+        own = np.repeat(picked, np.diff(product.indptr)) == product.indices
+        data = np.where(own, 0.0, product.data)  # leave each one out (an absent entry is a cosine of 0 too)
+        best = np.zeros(len(picked))
+        filled = np.flatnonzero(np.diff(product.indptr))
+        if len(filled):
+            best[filled] = np.maximum.reduceat(data, product.indptr[filled])
+        return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
     return np.asarray(np.clip(cos.max(axis=1), 0.0, 1.0), dtype=np.float64)
@@ -680,15 +696,11 @@ def _reader(vectorizer: TfidfVectorizer) -> Callable[[str], Sequence[str]]:
     """The vectorizer's analyzer: a callable one as is, char_wb n-grams word by word (remembered per word)."""
     if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
         preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
-        known: dict[str, list[str]] = {}
 
         def grams(text: str) -> list[str]:
             found: list[str] = []
             for word in preprocess(text).split():
-                mine = known.get(word)
-                if mine is None:
-                    mine = known[word] = _char_wb_grams(word, ngram_range)
-                found += mine
+                found += _char_wb_grams(word, ngram_range)
             return found
 
         return grams
@@ -754,17 +766,21 @@ class StatisticalRouter:
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         fit_encoder = SparseEncoder([(word, 1.0)] if corpus else [])
-        examples = encoder.matrix(data.texts)
-        texts, labels = list(data.descriptions), list(range(n))
+        texts, labels = list(corpus), [*data.labels.tolist(), *range(n)]
         if AUGMENT:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
-            for text, label in zip(data.texts + data.descriptions, [*data.labels, *range(n)], strict=True):
+            for text, label in zip(corpus, labels[: len(corpus)], strict=True):
                 variant = lexicon.synonym_variant(text)
                 if variant is not None:
                     texts.append(variant)
-                    labels.append(int(label))
-        weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
-        features = sp.vstack([examples, encoder.matrix(texts)]).tocsr()
-        all_labels = np.concatenate([data.labels, np.array(labels, dtype=np.int64)])
+                    labels.append(label)
+        # Every text is analysed once: the rows of the examples, descriptions and synonym copies come from one
+        # count (a row's bits never depend on the other rows), and the `fit` encoder (the word part alone)
+        # reads the examples' and descriptions' word counts from it.
+        counts = encoder.counts(texts)
+        features = encoder.assemble(counts, len(texts))  # examples, then descriptions, then synonym copies
+        examples = features[: len(data.texts)]
+        weights = np.concatenate([np.ones(len(corpus)), np.full(len(texts) - len(corpus), AUGMENT_WEIGHT)])
+        all_labels = np.array(labels, dtype=np.int64)
         model = _linear_model(features, all_labels, weights) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
@@ -789,7 +805,8 @@ class StatisticalRouter:
         )
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
-        fitted.fit_by_text = fitted.fit_matrix(corpus).T.tocsr()
+            word_counts = _first_rows(counts[0], len(corpus))
+            fitted.fit_by_text = fitted._weighted_fit(fit_encoder.assemble([word_counts], len(corpus))).T.tocsr()
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )
