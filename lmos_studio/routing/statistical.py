@@ -22,7 +22,6 @@ large tables (KNN_STOP_SHARE).
 from __future__ import annotations
 
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,14 +32,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
-from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import SiblingModels, capability_scores, fit_siblings
 from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import GENERIC_SHARE, loo_picks, no_match_threshold, off_topic_messages
 from lmos_studio.routing.training import TrainingSet, rank_agents_batch, training_set
@@ -727,13 +725,7 @@ def _linear_model(
         rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
-    model = LinearSVC(C=SVM_C, random_state=0)  # liblinear shuffles: a fixed seed, reproducible answers
-    with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)  # zero-shot: 1–2 per class
-        model.fit(features, labels, sample_weight=weights)
-    coef = np.asarray(model.coef_, dtype=np.float64)
-    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    coef, intercept = svm_fit(features, labels, weights, c=SVM_C)  # LinearSVC's, seeded (routing/linear.py)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
