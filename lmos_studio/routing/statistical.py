@@ -745,6 +745,12 @@ class StatisticalRouter:
         self.lexicon = lexicon
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
+        return self._fit(table, seed, full=True)
+
+    def _fit(self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool) -> FittedStatistical:
+        """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
+        matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
+        threshold)."""
         data = training_set(table, seed)
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
@@ -788,13 +794,15 @@ class StatisticalRouter:
             zero_shot=zs_encoder,
             descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
             weights=blend_weights(data.examples_per_class()),
-            agent_terms=_agent_terms(data, lexicon),
+            agent_terms=_agent_terms(data, lexicon) if full else {},
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
             siblings=fit_siblings(features, all_labels, weights, data.agent_index()) if corpus else None,
         )
+        if not full:
+            return fitted
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
             word_counts = _first_rows(counts[0], len(corpus))
@@ -808,7 +816,7 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    fitted = StatisticalRouter(lexicon=setting).fit(table, seed=seed)
+    fitted = StatisticalRouter(lexicon=setting)._fit(table, seed, full=False)
     right = 0
     results = fitted.route_batch([text for text, _, _ in held], top_k=1)
     for (_, agent, capability), result in zip(held, results, strict=True):
