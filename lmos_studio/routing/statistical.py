@@ -455,8 +455,12 @@ class FittedStatistical:
         """What the query's answer depends on (queries with equal keys get equal answers; a batch scores
         each key once): the analysis every encoder makes of it (once per distinct analysis: the model's word
         part, the zero-shot and the `fit` encoders read a text alike)."""
+        return tuple(part.key(query) for part in self._key_parts())
+
+    def _key_parts(self) -> list[_Part]:
+        """The encoders' parts that read a text differently (one per distinct `analysis`), for `key`."""
         parts = {p.analysis: p for p in (*self.encoder.parts, *self.zero_shot.parts, *self.fit_encoder.parts)}
-        return tuple(part.key(query) for part in parts.values())
+        return list(parts.values())
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
@@ -491,10 +495,12 @@ class FittedStatistical:
         row_of_text: dict[str, int] = {}  # the same text: the same key, without analysing it again
         rows: list[int] = []
         distinct: list[str] = []
+        parts = self._key_parts()
         for i in live:
             row = row_of_text.get(queries[i])
             if row is None:
-                row = row_of_text[queries[i]] = row_of.setdefault(self.key(queries[i]), len(distinct))
+                key = tuple(part.key(queries[i]) for part in parts)  # `self.key`, the parts found once
+                row = row_of_text[queries[i]] = row_of.setdefault(key, len(distinct))
                 if row == len(distinct):
                     distinct.append(queries[i])
             rows.append(row)
