@@ -17,6 +17,14 @@ vectorised step, and leaves evidence to be computed when it is read; its answers
 bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the kNN
 similarity over word and char n-gram vectors (one sparse product per chunk), without the stop n-grams of
 large tables (KNN_STOP_SHARE).
+A fit analyses each text once (one count gives the examples', descriptions' and synonym copies' rows and the
+`fit` matrix) and fits its SVMs through liblinear directly (routing/linear.py, LinearSVC's weights bit for
+bit); the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs
+is mostly liblinear itself: the class SVM over examples and synonym copies with char n-grams (about half),
+the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the parts). Tried on dev data
+in session 5 and not adopted: SVMs on the word part alone (4× less SVM time; lmos-router 5 per intent agent
+.980 → .970, seeded capability .996 → .973) and no synonym copies above 20 examples per class (informal-dev
+seeded agent .943 → .811); a looser liblinear tolerance saved little.
 """
 
 from __future__ import annotations
