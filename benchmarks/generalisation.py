@@ -10,9 +10,10 @@ Measured side by side in one run (the machine's load is recorded):
   agent and capability accuracy without a threshold and with the default one, the drop between them,
   out-of-scope recall and false rejects. Frozen (data/networks/: IT help desk, bank, hospital front desk,
   with the second out-of-scope files `out-of-scope-2.csv`) and dev (data/dev/: HR desk, student office;
-  the threshold was tuned on these) are reported apart; `target_met` says whether out-of-scope recall is
-  at least 0.85 with an in-scope drop of at most 2 points; `rejected_by` counts which signal said "no
-  agent" (the fit threshold or, embedding router only, "nearer elsewhere"; routing/threshold.py).
+  the threshold was tuned on these) are reported apart, and so is "frozen-2" (data/networks-2/: city hall,
+  car workshop; written blind in session 5, of domains used nowhere else); `target_met` says whether
+  out-of-scope recall is at least 0.85 with an in-scope drop of at most 2 points; `rejected_by` counts which
+  signal said "no agent" (the fit threshold or "nearer elsewhere"; routing/threshold.py).
 The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`). All
 routing goes through the batch path (`route_fitted`).
 
@@ -51,6 +52,10 @@ NETWORKS = {  # name → (folder, extra out-of-scope files), frozen
     "it-helpdesk": (DATA / "networks" / "it-helpdesk", ("out-of-scope-2.csv",)),
     "bank": (DATA / "networks" / "bank", ("out-of-scope-2.csv",)),
     "hospital": (DATA / "networks" / "hospital", ()),
+}
+NETWORKS_2 = {  # frozen-2: written blind in session 5 (data/networks-2/README.md), reported as their own group
+    "city-hall": (DATA / "networks-2" / "city-hall", ()),
+    "car-workshop": (DATA / "networks-2" / "car-workshop", ()),
 }
 DEV_NETWORKS = {  # tuned on
     "hr-desk": (DATA / "dev" / "hr-desk", ()),
@@ -210,6 +215,7 @@ def main() -> None:
             entry["informal"] = informal(name, table, rows)
         if not args.dev_only:
             entry["networks"] = {net: network(name, *where) for net, where in NETWORKS.items()}
+            entry["frozen-2"] = {net: network(name, *where) for net, where in NETWORKS_2.items()}
         entry["dev_networks"] = {net: network(name, *where) for net, where in DEV_NETWORKS.items()}
         report["routers"][name] = entry
         print(f"done {name}", file=sys.stderr)
@@ -240,7 +246,7 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{inf['dev']['agent_accuracy']:>7.3f}{inf['heldout']['agent_accuracy']:>7.3f}"
                 f"{inf['out_of_scope_heldout']['recall']:>7.2f}"
             )
-    for group in ("networks", "dev_networks"):
+    for group in ("networks", "frozen-2", "dev_networks"):
         nets = sorted({net for r in routers.values() for net in r.get(group, {})})
         if not nets:
             continue

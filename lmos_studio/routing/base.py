@@ -11,7 +11,7 @@ still the ranked candidates, shown greyed. A threshold comes, in order, from the
 design (`StudioDesign` `spec.routing.minScore`, carried by the table) or the router's default, chosen from
 the design's own examples (see `no_match_threshold`).
 
-The embedding router's default rule has a second signal, "nearer elsewhere" (routing/threshold.py): a
+The offline routers' default rule has a second signal, "nearer elsewhere" (routing/threshold.py): a
 query whose `elsewhere` (how much nearer it is to a request for another service than to anything the
 channel handles) is above `elsewhere_limit` gets no agent either, whatever its fit. An explicit threshold
 (`--min-score`, `minScore`) holds the query to the fit rule only: `with_threshold` drops the second signal.

@@ -429,7 +429,7 @@ class EmbeddingRouter:
         return self._embedder
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedEmbedding:
-        lexical = StatisticalRouter(lexicon=self.lexicon).fit(table, seed=seed)
+        lexical = StatisticalRouter(lexicon=self.lexicon, elsewhere=False).fit(table, seed=seed)  # own signal
         data = lexical.data
         embedder = self.embedder
         texts = list(data.descriptions) + list(data.texts)

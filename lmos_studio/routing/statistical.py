@@ -10,6 +10,8 @@ Three signals, each a probability over (agent, capability) classes:
   which carries the answer when a class has few or no examples.
 Agents are ranked by the sum of their classes' probabilities; within the chosen agent, a per-agent model of
 its own capabilities has half the say in which capability is shown (routing/capability.py).
+"No agent fits" has two signals (routing/threshold.py): the `fit` threshold (`FittedStatistical`) and
+"nearer elsewhere" in the kNN vote's TF-IDF space (`FittedStatistical.keep_services`).
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
 dictionary look-ups and small matrix products. `route_batch` (eval, whatif, diff, routing tests, the
 Evaluate page) analyses each distinct query once, scores the distinct ones together and ranks them in one
@@ -48,7 +50,19 @@ from lmos_studio.routing.capability import SiblingModels, capability_scores, fit
 from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
-from lmos_studio.routing.threshold import GENERIC_SHARE, loo_picks, no_match_threshold, off_topic_messages
+from lmos_studio.routing.threshold import (
+    GENERIC_SHARE,
+    STATISTICAL_ELSEWHERE_FLOOR,
+    STATISTICAL_ELSEWHERE_LOO,
+    STATISTICAL_ELSEWHERE_MARGIN,
+    STATISTICAL_SERVICE_KEEP_BELOW,
+    elsewhere_limit,
+    loo_picks,
+    no_match_threshold,
+    off_topic_messages,
+    other_services,
+    services_kept,
+)
 from lmos_studio.routing.training import TrainingSet, rank_agents_batch, training_set
 
 try:  # scipy's sparse kernels (private): one-pass products, see `_product`
@@ -85,6 +99,15 @@ BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples sim
 EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
+# `FittedStatistical._score`: (class scores, kNN similarities, fit, capability pick, elsewhere, nearest service)
+Scored = tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+]
 
 
 def _softmax(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -348,6 +371,10 @@ class FittedStatistical:
     threshold: float | None = None  # no agent below it (see `no_match_threshold`)
     lexicon_choice: LexiconChoice = field(default_factory=lambda: LexiconChoice("customer-service", True))
     siblings: SiblingModels | None = None  # per-agent capability models (routing/capability.py)
+    descriptions_knn: sp.csr_matrix | None = None  # (features × classes) as `knn_by_example`: "elsewhere"
+    services_knn: sp.csr_matrix | None = None  # (features × kept service messages) as `knn_by_example`
+    service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
+    elsewhere_limit: float | None = None  # no agent above it (see `keep_services`); None: the signal is off
     name: str = "statistical"
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -362,11 +389,12 @@ class FittedStatistical:
         examples q×examples (cosine without stop n-grams, see KNN_STOP_SHARE), fit q). Sparse matrix
         products over the whole list; no per-query model calls. Each query is analysed once: the model's word
         part and the `fit` encoder share the same counts."""
-        scores, sims, fit, _ = self._score(queries)
+        scores, sims, fit, *_ = self._score(queries)
         return scores, sims, fit
 
-    def _score(self, queries: Sequence[str]) -> tuple[npt.NDArray[np.float64], ...]:
-        """`score_batch` plus what picks the capability within an agent (routing/capability.py)."""
+    def _score(self, queries: Sequence[str]) -> Scored:
+        """`score_batch` plus what picks the capability within an agent (routing/capability.py) and the
+        "nearer elsewhere" values with the nearest kept service message (`_elsewhere`)."""
         n, q = len(self.data.classes), len(queries)
         w_svm, w_knn, w_zs = self._weights()
         p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
@@ -408,7 +436,61 @@ class FittedStatistical:
             fit_counts = self.fit_encoder.counts(queries)
         fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
         pick = scores if x is None else capability_scores(self.siblings, x, scores)
-        return scores, sims, fit, pick
+        elsewhere, nearest = self._elsewhere(x, sims)
+        return scores, sims, fit, pick, elsewhere, nearest
+
+    def _elsewhere(
+        self, x: sp.csr_matrix | None, sims: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Per query (rows of `x`, `sims` its kNN similarities to the examples): cosine to the nearest kept
+        service message − cosine to the channel's nearest example or description, in the kNN vote's space,
+        and which message is nearest; empty when the signal is off."""
+        if x is None or self.services_knn is None or self.descriptions_knn is None:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        own = _product(x, self.descriptions_knn).max(axis=1, initial=0.0)
+        if sims.shape[1]:
+            own = np.maximum(own, sims.max(axis=1))
+        to_services = _product(x, self.services_knn)
+        return to_services.max(axis=1) - own, np.asarray(to_services.argmax(axis=1), dtype=np.int64)
+
+    def keep_services(self, examples: sp.csr_matrix, out_of_scope: Sequence[str]) -> None:
+        """Turn the "nearer elsewhere" signal on (routing/threshold.py), in the kNN vote's space: keep the
+        service messages (routing/other_services.txt) nearer to another service message than to the channel's
+        nearest example or description, plus the design's out-of-scope examples; the limit comes from the
+        examples' own `elsewhere`, each left out (at most STATISTICAL_ELSEWHERE_LOO of them). `examples`:
+        the examples' rows (examples × features). Off without examples."""
+        if not len(self.data.texts) or not self.encoder.n_features:
+            return
+        keep = _kept_features(self.features_by_example, self.knn_by_example)
+        self.descriptions_knn = _masked(self.encoder.matrix(self.data.descriptions), keep).T.tocsr()
+        texts = other_services()
+        services = self.encoder.matrix(texts)
+        services_knn = _masked(services, keep).T.tocsr()
+        to_channel = np.maximum(
+            _product(services, self.knn_by_example).max(axis=1),
+            _product(services, self.descriptions_knn).max(axis=1, initial=0.0),
+        )
+        pairwise = _product(services, services_knn)
+        np.fill_diagonal(pairwise, -1.0)
+        picked = loo_picks(len(self.data.texts), STATISTICAL_ELSEWHERE_LOO)
+        left_out = examples[picked]
+        loo = _product(left_out, self.knn_by_example)
+        loo[np.arange(len(picked)), picked] = -1.0  # leave each one out
+        loo_own = np.maximum(loo.max(axis=1), _product(left_out, self.descriptions_knn).max(axis=1, initial=0.0))
+        kept = services_kept(
+            to_channel, np.clip(loo_own, 0.0, 1.0), pairwise.max(axis=1), keep_below=STATISTICAL_SERVICE_KEEP_BELOW
+        )
+        kept_knn = services_knn[:, np.flatnonzero(kept)]
+        if out_of_scope:
+            kept_knn = sp.hstack([kept_knn, _masked(self.encoder.matrix(out_of_scope), keep).T]).tocsr()
+        self.service_texts = tuple(t for t, k in zip(texts, kept, strict=True) if k) + tuple(out_of_scope)
+        if not self.service_texts:
+            return
+        self.services_knn = kept_knn.tocsr()
+        loo_elsewhere = _product(left_out, self.services_knn).max(axis=1) - loo_own
+        self.elsewhere_limit = elsewhere_limit(
+            loo_elsewhere, margin=STATISTICAL_ELSEWHERE_MARGIN, floor=STATISTICAL_ELSEWHERE_FLOOR
+        )
 
     def _weights(self) -> tuple[float, float, float]:
         """The blend weights (model, kNN, descriptions) as this table can use them."""
@@ -514,10 +596,15 @@ class FittedStatistical:
             rows.append(row)
         ranked: list[tuple[tuple[str, str, float], ...]] = []
         fits: list[float] = []
+        elsewhere: list[float] = []
+        nearest: list[int] = []
         for start in range(0, len(distinct), BATCH_CHUNK):
-            scores, _, fit, pick = self._score(distinct[start : start + BATCH_CHUNK])
+            scores, _, fit, pick, away, near = self._score(distinct[start : start + BATCH_CHUNK])
             ranked += rank_agents_batch(self.data, scores, top_k=top_k, pick=pick)
             fits += fit.tolist()
+            elsewhere += away.tolist()
+            nearest += near.tolist()
+        on = self.elsewhere_limit is not None and len(elsewhere) == len(distinct)
         results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
         each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
         fit_of_row = [round(fit, 4) for fit in fits]
@@ -535,6 +622,9 @@ class FittedStatistical:
                     latency_ms=each_ms,
                     fit=fit_of_row[row],
                     threshold=self.threshold,
+                    elsewhere=round(elsewhere[row], 4) if on else None,
+                    elsewhere_limit=self.elsewhere_limit if on else None,
+                    elsewhere_text=self.service_texts[nearest[row]] if on else "",
                 )
             results[i] = result
         return results
@@ -626,6 +716,20 @@ def without_stop_ngrams(by_example: sp.csr_matrix, encoder: SparseEncoder) -> sp
     keep = np.repeat(~drop, df)
     indptr = np.concatenate([[0], np.cumsum(np.where(drop, 0, df))])
     return sp.csr_matrix((by_example.data[keep], by_example.indices[keep], indptr), shape=by_example.shape)
+
+
+def _kept_features(by_example: sp.csr_matrix, knn_by_example: sp.csr_matrix) -> npt.NDArray[np.bool_] | None:
+    """Which features the kNN vote keeps (`without_stop_ngrams`); None when it keeps them all."""
+    if knn_by_example is by_example:
+        return None
+    return np.asarray((np.diff(knn_by_example.indptr) > 0) | (np.diff(by_example.indptr) == 0), dtype=bool)
+
+
+def _masked(rows: sp.csr_matrix, keep: npt.NDArray[np.bool_] | None) -> sp.csr_matrix:
+    """Rows (texts × features) without the features `keep` leaves out (as the kNN vote sees texts)."""
+    if keep is None:
+        return rows
+    return (rows @ sp.diags(keep.astype(np.float64))).tocsr()
 
 
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
@@ -750,13 +854,15 @@ class StatisticalRouter:
 
     `lexicon`: None follows the table's (the design's `spec.routing.lexicon`, default `auto`); a setting
     ("auto", "customer-service", "none") or True / False (customer-service / none) overrides it. A design's
-    vocabulary counts either way.
+    vocabulary counts either way. `elsewhere`: False leaves the "nearer elsewhere" signal off (for a router
+    fitted only as a part of another, or to rank only: the embedding router, the lexicon `auto` check).
     """
 
     name = "statistical"
 
-    def __init__(self, *, lexicon: bool | str | None = None) -> None:
+    def __init__(self, *, lexicon: bool | str | None = None, elsewhere: bool = True) -> None:
         self.lexicon = lexicon
+        self.elsewhere = elsewhere
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         return self._fit(table, seed, full=True)
@@ -824,13 +930,15 @@ class StatisticalRouter:
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )
+        if table.min_score is None and self.elsewhere:  # an explicit threshold: the fit rule only
+            fitted.keep_services(examples, table.out_of_scope)
         return fitted
 
 
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    fitted = StatisticalRouter(lexicon=setting)._fit(table, seed, full=False)
+    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False)
     right = 0
     results = fitted.route_batch([text for text, _, _ in held], top_k=1)
     for (_, agent, capability), result in zip(held, results, strict=True):
