@@ -11,14 +11,13 @@ matrices; no I/O.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.svm import LinearSVC
+
+from lmos_studio.routing.linear import svm_fit
 
 # Tuned on dev data only (lmos-router 5 per intent, 5 folds; benchmarks/data/dev networks): 0.5 gave
 # +0.5 / +0.6 points of capability accuracy (with / without the lexicon) on the lmos-router split and +1 / +2
@@ -58,11 +57,7 @@ def fit_siblings(
         present = np.unique(labels[rows])
         if len(present) < 2:
             continue
-        model = LinearSVC(C=SIBLING_C, random_state=0)  # liblinear shuffles: a fixed seed
-        with warnings.catch_warnings():  # tiny tables may stop at max_iter: still a usable model
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(features[rows], labels[rows], sample_weight=weights[rows])
-        weight, bias = np.asarray(model.coef_, dtype=np.float64), np.asarray(model.intercept_, dtype=np.float64)
+        weight, bias = svm_fit(features[rows], labels[rows], weights[rows], c=SIBLING_C)  # LinearSVC's, seeded
         if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
             weight, bias = np.vstack([-weight, weight]), np.concatenate([-bias, bias])
         coef[:, present] = weight.T

@@ -19,30 +19,36 @@ vectorised step, and leaves evidence to be computed when it is read; its answers
 bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the kNN
 similarity over word and char n-gram vectors (one sparse product per chunk), without the stop n-grams of
 large tables (KNN_STOP_SHARE).
+A fit analyses each text once (one count gives the examples', descriptions' and synonym copies' rows and the
+`fit` matrix) and fits its SVMs through liblinear directly (routing/linear.py, LinearSVC's weights bit for
+bit); the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs
+is mostly liblinear itself: the class SVM over examples and synonym copies with char n-grams (about half),
+the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the parts). Tried on dev data
+in session 5 and not adopted: SVMs on the word part alone (4× less SVM time; lmos-router 5 per intent agent
+.980 → .970, seeded capability .996 → .973) and no synonym copies above 20 examples per class (informal-dev
+seeded agent .943 → .811); a looser liblinear tolerance saved little.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
-from sklearn.svm import LinearSVC
 
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import SiblingModels, capability_scores, fit_siblings
 from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import (
     GENERIC_SHARE,
@@ -172,7 +178,8 @@ class _Part:
         return ("char_wb", self.preprocess, self.ngram_range) if self.preprocess is not None else self.analyze
 
 
-def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
+@lru_cache(maxsize=CHAR_WORD_CACHE)  # a pure function of the word: every fit and encoder of a process shares it
+def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> tuple[str, ...]:
     """scikit-learn's `_char_wb_ngrams` of one word (padded with spaces), in its order."""
     w = f" {word} "
     grams: list[str] = []
@@ -185,7 +192,7 @@ def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> list[str]:
             grams.append(w[offset : offset + n])
         if offset == 0:  # a short word counts once
             break
-    return grams
+    return tuple(grams)
 
 
 class Counts(NamedTuple):
@@ -280,6 +287,12 @@ class SparseEncoder:
         norms = _row_dots(data, indptr)
         data /= np.repeat(np.sqrt(np.where(sizes > 0, norms, 1.0)), sizes)
         return sp.csr_matrix((data, indices, indptr), shape=(n, self.n_features))
+
+
+def _first_rows(counts: Counts, k: int) -> Counts:
+    """The counts of the first `k` texts of a list (as `SparseEncoder.counts` of those texts alone gives them)."""
+    end = int(counts.lengths[:k].sum())
+    return Counts(counts.lengths[:k], counts.ids[:end], counts.tf[:end])
 
 
 def _row_dots(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -532,8 +545,12 @@ class FittedStatistical:
         """What the query's answer depends on (queries with equal keys get equal answers; a batch scores
         each key once): the analysis every encoder makes of it (once per distinct analysis: the model's word
         part, the zero-shot and the `fit` encoders read a text alike)."""
+        return tuple(part.key(query) for part in self._key_parts())
+
+    def _key_parts(self) -> list[_Part]:
+        """The encoders' parts that read a text differently (one per distinct `analysis`), for `key`."""
         parts = {p.analysis: p for p in (*self.encoder.parts, *self.zero_shot.parts, *self.fit_encoder.parts)}
-        return tuple(part.key(query) for part in parts.values())
+        return list(parts.values())
 
     def evidence(self, query: str, sims: npt.NDArray[np.float64], agents: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Per agent: its nearest examples (with cosine similarity) and the query terms it shares."""
@@ -568,10 +585,12 @@ class FittedStatistical:
         row_of_text: dict[str, int] = {}  # the same text: the same key, without analysing it again
         rows: list[int] = []
         distinct: list[str] = []
+        parts = self._key_parts()
         for i in live:
             row = row_of_text.get(queries[i])
             if row is None:
-                row = row_of_text[queries[i]] = row_of.setdefault(self.key(queries[i]), len(distinct))
+                key = tuple(part.key(queries[i]) for part in parts)  # `self.key`, the parts found once
+                row = row_of_text[queries[i]] = row_of.setdefault(key, len(distinct))
                 if row == len(distinct):
                     distinct.append(queries[i])
             rows.append(row)
@@ -640,6 +659,15 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
         return np.zeros(0)
     picked = loo_picks(n_examples)
     columns = by_text[:, picked]
+    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the sparse product, never made dense
+        product = (columns.T @ by_text).tocsr()
+        own = np.repeat(picked, np.diff(product.indptr)) == product.indices
+        data = np.where(own, 0.0, product.data)  # leave each one out (an absent entry is a cosine of 0 too)
+        best = np.zeros(len(picked))
+        filled = np.flatnonzero(np.diff(product.indptr))
+        if len(filled):
+            best[filled] = np.maximum.reduceat(data, product.indptr[filled])
+        return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
     return np.asarray(np.clip(cos.max(axis=1), 0.0, 1.0), dtype=np.float64)
@@ -784,15 +812,11 @@ def _reader(vectorizer: TfidfVectorizer) -> Callable[[str], Sequence[str]]:
     """The vectorizer's analyzer: a callable one as is, char_wb n-grams word by word (remembered per word)."""
     if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
         preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
-        known: dict[str, list[str]] = {}
 
         def grams(text: str) -> list[str]:
             found: list[str] = []
             for word in preprocess(text).split():
-                mine = known.get(word)
-                if mine is None:
-                    mine = known[word] = _char_wb_grams(word, ngram_range)
-                found += mine
+                found += _char_wb_grams(word, ngram_range)
             return found
 
         return grams
@@ -819,13 +843,7 @@ def _linear_model(
         rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
-    model = LinearSVC(C=SVM_C, random_state=0)  # liblinear shuffles: a fixed seed, reproducible answers
-    with warnings.catch_warnings():  # liblinear may stop at max_iter on tiny tables: still a usable model
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)  # zero-shot: 1–2 per class
-        model.fit(features, labels, sample_weight=weights)
-    coef = np.asarray(model.coef_, dtype=np.float64)
-    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    coef, intercept = svm_fit(features, labels, weights, c=SVM_C)  # LinearSVC's, seeded (routing/linear.py)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
@@ -847,6 +865,12 @@ class StatisticalRouter:
         self.elsewhere = elsewhere
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
+        return self._fit(table, seed, full=True)
+
+    def _fit(self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool) -> FittedStatistical:
+        """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
+        matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
+        threshold)."""
         data = training_set(table, seed)
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
@@ -860,17 +884,21 @@ class StatisticalRouter:
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         fit_encoder = SparseEncoder([(word, 1.0)] if corpus else [])
-        examples = encoder.matrix(data.texts)
-        texts, labels = list(data.descriptions), list(range(n))
+        texts, labels = list(corpus), [*data.labels.tolist(), *range(n)]
         if AUGMENT:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
-            for text, label in zip(data.texts + data.descriptions, [*data.labels, *range(n)], strict=True):
+            for text, label in zip(corpus, labels[: len(corpus)], strict=True):
                 variant = lexicon.synonym_variant(text)
                 if variant is not None:
                     texts.append(variant)
-                    labels.append(int(label))
-        weights = np.concatenate([np.ones(len(data.texts) + n), np.full(len(texts) - n, AUGMENT_WEIGHT)])
-        features = sp.vstack([examples, encoder.matrix(texts)]).tocsr()
-        all_labels = np.concatenate([data.labels, np.array(labels, dtype=np.int64)])
+                    labels.append(label)
+        # Every text is analysed once: the rows of the examples, descriptions and synonym copies come from one
+        # count (a row's bits never depend on the other rows), and the `fit` encoder (the word part alone)
+        # reads the examples' and descriptions' word counts from it.
+        counts = encoder.counts(texts)
+        features = encoder.assemble(counts, len(texts))  # examples, then descriptions, then synonym copies
+        examples = features[: len(data.texts)]
+        weights = np.concatenate([np.ones(len(corpus)), np.full(len(texts) - len(corpus), AUGMENT_WEIGHT)])
+        all_labels = np.array(labels, dtype=np.int64)
         model = _linear_model(features, all_labels, weights) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
@@ -886,16 +914,19 @@ class StatisticalRouter:
             zero_shot=zs_encoder,
             descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
             weights=blend_weights(data.examples_per_class()),
-            agent_terms=_agent_terms(data, lexicon),
+            agent_terms=_agent_terms(data, lexicon) if full else {},
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
             siblings=fit_siblings(features, all_labels, weights, data.agent_index()) if corpus else None,
         )
+        if not full:
+            return fitted
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
-        fitted.fit_by_text = fitted.fit_matrix(corpus).T.tocsr()
+            word_counts = _first_rows(counts[0], len(corpus))
+            fitted.fit_by_text = fitted._weighted_fit(fit_encoder.assemble([word_counts], len(corpus))).T.tocsr()
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
         )
@@ -907,7 +938,7 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    fitted = StatisticalRouter(lexicon=setting, elsewhere=False).fit(table, seed=seed)
+    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False)
     right = 0
     results = fitted.route_batch([text for text, _, _ in held], top_k=1)
     for (_, agent, capability), result in zip(held, results, strict=True):

@@ -286,6 +286,7 @@ def name_words(name: str) -> str:
     return " ".join(_CAMEL.sub(" ", name).replace("_", " ").replace("-", " ").split())
 
 
+@lru_cache(maxsize=65536)  # a pure function of the text: a fit reads each text several times (words, char n-grams)
 def normalize(text: str) -> str:
     """Lower-case, template slots and numbers masked, whitespace collapsed (for char n-grams)."""
     text = _PLACEHOLDER.sub(" slot ", text)
@@ -394,11 +395,15 @@ class Lexicon:
         """`concept_hits` of a text's raw words and their stems."""
         hits: list[tuple[str, str]] = []
         get, heads = self.concept_map.get, self._phrase_heads
+        last = len(stems) - 1
         for i, token in enumerate(stems):
-            if raw[i] not in STOP_WORDS:
-                hits += [(c, raw[i]) for c in get(token, ())]
-            if token in heads and i + 1 < len(stems):
-                hits += [(c, f"{raw[i]} {raw[i + 1]}") for c in get(f"{token} {stems[i + 1]}", ())]
+            found = get(token) if raw[i] not in STOP_WORDS else None
+            if found:
+                hits += [(c, raw[i]) for c in found]
+            if token in heads and i < last:
+                found = get(f"{token} {stems[i + 1]}")
+                if found:
+                    hits += [(c, f"{raw[i]} {raw[i + 1]}") for c in found]
         return hits
 
     def concepts(self, text: str) -> list[str]:

@@ -1,0 +1,83 @@
+"""The statistical fit's shortcuts give what the plain way gives, bit for bit: one count for every text of a fit
+(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the sparse product, and
+the lexicon check's lighter fold fits (the same ranked matches as a full fit)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from lmos_studio.routing.base import Candidate, RoutingTable
+from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
+from lmos_studio.routing.threshold import loo_picks
+from tests.conftest import ROUTER_BENCHMARK
+
+
+@pytest.fixture(scope="module")
+def benchmark() -> tuple[RoutingTable, list[tuple[str, str, str]]]:
+    specs = json.loads((ROUTER_BENCHMARK / "agentRoutingSpecs.json").read_text())
+    table = RoutingTable(
+        channel="",
+        candidates=tuple(
+            Candidate(s["name"], c["name"], c["description"], agent_description=s["description"])
+            for s in specs
+            for c in s["capabilities"]
+        ),
+    )
+    with (ROUTER_BENCHMARK / "train.csv").open(newline="") as f:
+        rows = [(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
+    return table, rows[::7]
+
+
+def _same(a: sp.spmatrix, b: sp.spmatrix) -> bool:
+    a, b = sp.csr_matrix(a), sp.csr_matrix(b)
+    a.sort_indices()
+    b.sort_indices()
+    return (
+        a.shape == b.shape
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
+
+
+def test_one_count_gives_the_matrices_of_separate_encodings(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+) -> None:
+    table, seed = benchmark
+    fitted = StatisticalRouter().fit(table, seed=seed)
+    texts = list(fitted.data.texts)
+    corpus = texts + list(fitted.data.descriptions)
+    assert _same(fitted.features_by_example, fitted.encoder.matrix(texts).T)
+    assert _same(fitted.fit_by_text, fitted.fit_matrix(corpus).T)
+
+
+def test_sparse_leave_one_out_equals_the_dense_reference(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+) -> None:
+    table, seed = benchmark
+    by_text = StatisticalRouter().fit(table, seed=seed).fit_by_text
+    n = by_text.shape[1] - 5  # the last columns are descriptions: compared with, never left out
+    picked = loo_picks(n)
+    cos = _dense(by_text[:, picked].T @ by_text)
+    cos[np.arange(len(picked)), picked] = -1.0
+    want = np.clip(cos.max(axis=1), 0.0, 1.0)
+    assert np.array_equal(loo_max_similarity(by_text, n), want)
+
+
+@pytest.mark.parametrize("setting", ["customer-service", "none"])
+def test_the_lexicon_checks_fold_fits_rank_as_full_fits(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str
+) -> None:
+    table, seed = benchmark
+    queries = [text for text, _, _ in seed[::5]] + ["will it rain tomorrow", "", "refund my order 42"]
+    full = StatisticalRouter(lexicon=setting).fit(table, seed=seed[:60])
+    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False)
+    for a, b in zip(full.route_batch(queries, top_k=3), light.route_batch(queries, top_k=3), strict=True):
+        assert [(m.agent, m.capability, m.score) for m in a.matches] == [
+            (m.agent, m.capability, m.score) for m in b.matches
+        ]
