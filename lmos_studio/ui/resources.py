@@ -152,11 +152,18 @@ def resolutions(design: Design) -> list[Resolution]:
 
 
 def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Rows as an Arrow table (st.table/st.dataframe take it without a pandas conversion)."""
+    """Rows as an Arrow table (st.table/st.dataframe take it without a pandas conversion); columns of plain
+    values are built without importing pandas (`arrow.plain_table`)."""
     import pyarrow as pa
 
+    from lmos_studio.ui.arrow import plain_table
+
+    rows = list(rows)
+    found = plain_table(rows)
+    if found is not None:
+        return found
     try:
-        return pa.Table.from_pylist(list(rows))
+        return pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types: show every cell as text
         return pa.Table.from_pylist([{k: None if v is None else str(v) for k, v in row.items()} for row in rows])
 
