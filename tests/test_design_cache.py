@@ -8,6 +8,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import design_cache, design_file, yamlio
@@ -161,6 +163,47 @@ def test_designs_that_may_hold_a_secret_are_never_written(
     assert entries(cache.folder) == []
     assert design_cache.design_may_hold_secret(result.design)
     assert value not in "".join(p.read_text(errors="replace") for p in cache.folder.rglob("*") if p.is_file())
+
+
+_WORDISH = st.sampled_from(
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "api-key",
+        "api_",
+        "apikey",
+        "credential",
+        "private-key",
+        "privatekey",
+        "passw",
+        "apapi",
+        "tok",
+        "Name",
+        "key",
+        "ref",
+        "x",
+        " ",
+        ":",
+        ": ",
+        '"',
+        "\n",
+        "_",
+        "-",
+        ".",
+    ]
+)
+
+
+@given(st.lists(_WORDISH, max_size=12).map("".join))
+def test_secret_words_are_found_as_the_pattern_finds_them(text: str) -> None:
+    """The scan finds secret-looking words from where they can start: the same matches as trying the pattern at
+    every character, so the same designs are kept out of the cache."""
+    lower = text.lower()
+    expected = [m.span() for m in design_cache._SECRET_LOWER.finditer(lower)]
+    assert [m.span() for m in design_cache._secret_words(lower)] == expected
 
 
 def test_secret_references_and_plain_designs_are_cacheable() -> None:

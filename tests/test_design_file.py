@@ -301,3 +301,38 @@ def test_digest_is_cached_per_object_and_never_stale() -> None:
     changed = design.replace(name="other")
     assert changed.digest() != first and design.model_copy().digest() == first
     assert changed.replace(name=design.name).digest() == first
+
+
+_TEXTISH = st.one_of(st.text(max_size=6), st.text(" 1.0", max_size=6), st.none(), st.integers(-3, 3))
+_EXAMPLES = st.one_of(
+    st.none(),
+    st.lists(st.text(max_size=4), max_size=3),
+    st.lists(st.one_of(st.text(max_size=4), st.integers(0, 2)), max_size=3),
+    st.text(max_size=3),
+)
+_CAPABILITY_NODE = st.fixed_dictionaries(
+    {"name": _TEXTISH, "version": _TEXTISH},
+    optional={"id": _TEXTISH, "description": _TEXTISH, "examples": _EXAMPLES, "extra": _TEXTISH},
+)
+
+
+@given(_CAPABILITY_NODE)
+def test_plain_capabilities_read_as_the_checked_path_reads_them(node: dict[str, object]) -> None:
+    """The fast path for capabilities of the common shape makes what the field-by-field path makes (or leaves
+    the node to it: other shapes, conversions and errors are that path's)."""
+    from lmos_studio.formats import lmos
+
+    plain = lmos._plain_capability(node)
+    if plain is None:
+        return
+    doc = lmos.Doc({"metadata": {"name": "a"}}, path="<test>", kind="Agent")
+    checked = lmos.Capability(
+        id=doc.text(node, "id", "id"),
+        name=doc.text(node, "name", "name", required=True),
+        version=doc.text(node, "version", "version", required=True),
+        description=doc.text(node, "description", "description"),
+        examples=doc.texts(node, "examples", "examples"),
+        extras=lmos._rest(node, lmos._CAP_KEYS),
+    )
+    assert plain == checked and type(plain.examples) is tuple
+    assert plain.model_dump_json() == checked.model_dump_json()

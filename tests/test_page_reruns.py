@@ -121,6 +121,26 @@ def test_resolution_key_follows_agents_and_channels_only(many: Path) -> None:
     assert resources.resolution_key(same_content) == resources.resolution_key(design)  # content, not identity
 
 
+def test_a_design_read_from_disk_is_keyed_from_its_digest(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keying the resolution of a design just read dumps none of its agents again: the keys come from the
+    digest reading computed; edits that keep agents and channels keep the key, other agents change it."""
+    import pydantic_core
+
+    from lmos_studio.config import get_settings
+
+    get_settings.cache_clear()
+    design = resources.read_design_files(str(many), many.stat().st_mtime).design
+    dumps: list[object] = []
+    real = pydantic_core.to_json
+    monkeypatch.setattr(pydantic_core, "to_json", lambda value, **kw: dumps.append(value) or real(value, **kw))
+    key = resources.resolution_key(design)
+    assert dumps == []
+    edited = add_trust_edge(design, TrustEdge(caller=design.agents[0].name, callee=design.agents[1].name))
+    assert resources.resolution_key(edited) == key
+    assert resources.resolution_key(design.replace(agents=design.agents[1:])) != key
+    assert dumps  # a part an edit made is keyed by its content
+
+
 def test_canvas_payload_bytes_put_version_and_selection_first() -> None:
     payload = json.dumps({"nodes": [{"id": "agent:a"}], "edges": []}).encode()
     data = canvas.payload_bytes("v1", payload, {"id": "agent:a", "kind": "node"})

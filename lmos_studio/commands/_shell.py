@@ -45,9 +45,11 @@ def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None
 def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
     """Load a design for a command; warnings go to stderr; --namespace keeps one namespace."""
     from lmos_studio.formats.design_file import load_design
+    from lmos_studio.formats.yamlio import gc_paused
 
-    result = load_design(paths)
-    gc.freeze()  # the design lives until the command exits: spare the collector re-walking it (large designs)
+    with gc_paused():  # frozen before the collector runs again: its next collections would walk the new design
+        result = load_design(paths)
+        gc.freeze()  # the design lives until the command exits: spare the collector re-walking it (large designs)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if namespace:

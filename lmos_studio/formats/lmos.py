@@ -129,6 +129,9 @@ _CAP_KEYS = ("id", "name", "version", "description", "examples")
 def _capability(doc: Doc, node: Any, field: str) -> Capability:
     if not isinstance(node, dict):
         doc.fail("must be a mapping with name and version", field=field)
+    plain = _plain_capability(node)
+    if plain is not None:
+        return plain
     return Capability(
         id=doc.text(node, "id", f"{field}.id"),
         name=doc.text(node, "name", f"{field}.name", required=True),
@@ -136,6 +139,31 @@ def _capability(doc: Doc, node: Any, field: str) -> Capability:
         description=doc.text(node, "description", f"{field}.description"),
         examples=doc.texts(node, "examples", f"{field}.examples"),
         extras=_rest(node, _CAP_KEYS),
+    )
+
+
+_CAP_KEY_SET = frozenset(_CAP_KEYS)
+
+
+def _plain_capability(node: dict[str, Any]) -> Capability | None:
+    """A capability of the common shape (known keys only, text values, a list of text examples) read without
+    a helper call per field: what the checked path makes of it. None for any other shape (that path then
+    converts it or names the field in error)."""
+    if not node.keys() <= _CAP_KEY_SET:
+        return None
+    get = node.get
+    name, version, examples = get("name"), get("version"), get("examples")
+    cap_id, description = get("id", ""), get("description", "")
+    if not (name.__class__ is version.__class__ is cap_id.__class__ is description.__class__ is str):
+        return None
+    if examples is None:
+        examples = ()
+    elif isinstance(examples, list) and all(example.__class__ is str for example in examples):
+        examples = tuple(examples)
+    else:
+        return None
+    return Capability(
+        id=cap_id, name=name, version=version.strip(), description=description, examples=examples, extras={}
     )
 
 

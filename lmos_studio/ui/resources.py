@@ -25,6 +25,7 @@ from lmos_studio.errors import VersionError
 from lmos_studio.formats import design_cache
 from lmos_studio.formats.design_cache import load_design_cached
 from lmos_studio.formats.design_file import LoadResult
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.resolve import Resolution, resolve_design
@@ -59,14 +60,18 @@ def read_design_files(path: str, mtime: float) -> LoadResult:
     A large design's objects are then frozen for the cyclic collector (`gc.freeze`, as the CLI does): 10 000
     agents are millions of objects that every full collection would otherwise walk again, seconds of CPU
     across a page's first render. Frozen objects are still freed by reference counting when the design is
-    closed (a design holds no reference cycles); small designs are not worth it."""
-    result = load_design_cached([Path(path)])
-    with _READ_LOCK:
-        _READ_DIGESTS[result.design.digest()] = None
-        while len(_READ_DIGESTS) > 16:
-            _READ_DIGESTS.pop(next(iter(_READ_DIGESTS)))
-    if len(result.design.agents) >= FREEZE_AGENTS:
-        gc.freeze()
+    closed (a design holds no reference cycles); small designs are not worth it. The collector stays paused
+    until they are frozen: running again first, its next collections would walk all of them once more (~0.25 s
+    at 10 000 agents)."""
+    with gc_paused():
+        result = load_design_cached([Path(path)])
+        with _READ_LOCK:
+            _READ_DIGESTS[result.design.digest()] = None
+            while len(_READ_DIGESTS) > 16:
+                _READ_DIGESTS.pop(next(iter(_READ_DIGESTS)))
+        _seed_part_digests(result.design)
+        if len(result.design.agents) >= FREEZE_AGENTS:
+            gc.freeze()
     return result
 
 
@@ -111,7 +116,8 @@ _PART_MAX = 64
 
 
 def part_digest(part: object) -> str:
-    """The content hash of one part of a design (a tuple of models), computed once per part object."""
+    """The content hash of one part of a design (a tuple of models), computed once per part object (for a
+    design read from disk, its agents' and channels' keys come from its digest: `_seed_part_digests`)."""
     with _PART_LOCK:
         hit = _PART_DIGESTS.get(id(part))
     if hit is not None and hit[0] is part:
@@ -124,6 +130,22 @@ def part_digest(part: object) -> str:
             _PART_DIGESTS.pop(next(iter(_PART_DIGESTS)))
         _PART_DIGESTS[id(part)] = (part, digest)
     return digest
+
+
+def _seed_part_digests(design: Design) -> None:
+    """Keys for the agents and channels of a design read from disk, derived from the digest reading computed
+    already: no second dump of 10 000 agents (~0.1 s of the first render) to key its resolution. Equal keys
+    still mean equal content (one digest, one design); parts an edit makes are keyed by their own content, so
+    an edit that restores the same content in a new tuple costs at worst a miss, never a wrong hit."""
+    digest = design.digest()
+    with _PART_LOCK:
+        for name in ("agents", "channels"):
+            part = getattr(design, name)
+            if not part or id(part) in _PART_DIGESTS:  # () is one object shared by every design: not keyed here
+                continue
+            while len(_PART_DIGESTS) >= _PART_MAX:
+                _PART_DIGESTS.pop(next(iter(_PART_DIGESTS)))
+            _PART_DIGESTS[id(part)] = (part, hashlib.sha256(f"{name} of design {digest}".encode()).hexdigest())
 
 
 def resolution_key(design: Design) -> str:
@@ -152,11 +174,18 @@ def resolutions(design: Design) -> list[Resolution]:
 
 
 def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Rows as an Arrow table (st.table/st.dataframe take it without a pandas conversion)."""
+    """Rows as an Arrow table (st.table/st.dataframe take it without a pandas conversion); columns of plain
+    values are built without importing pandas (`arrow.plain_table`)."""
     import pyarrow as pa
 
+    from lmos_studio.ui.arrow import plain_table
+
+    rows = list(rows)
+    found = plain_table(rows)
+    if found is not None:
+        return found
     try:
-        return pa.Table.from_pylist(list(rows))
+        return pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types: show every cell as text
         return pa.Table.from_pylist([{k: None if v is None else str(v) for k, v in row.items()} for row in rows])
 
