@@ -38,6 +38,7 @@ from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Va
 from lmos_studio.formats import lmos
 from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, design_documents
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.resolve import invalid_versions, resolve_design
 
@@ -237,8 +238,15 @@ def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dic
 
 
 def export_design(design: Design, options: ExportOptions | None = None) -> Bundle:
-    """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing."""
-    options = options or ExportOptions()
+    """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing.
+
+    The cyclic collector is paused meanwhile: an export builds a few documents per agent and no cycles, so a
+    collection would only re-walk the growing bundle (a third of the CPU at 10 000 agents)."""
+    with gc_paused():
+        return _export_design(design, options or ExportOptions())
+
+
+def _export_design(design: Design, options: ExportOptions) -> Bundle:
     if options.namespace:
         design = retarget(design, options.namespace)
     design = canonical(design)
