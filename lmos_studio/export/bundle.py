@@ -36,7 +36,7 @@ from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats import lmos
-from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, design_documents
+from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, studio_document
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
@@ -231,7 +231,7 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
 
 
 def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    studio = design_documents(design)[-1]
+    studio = studio_document(design)  # not design_documents(design)[-1]: its resources are built here already
     if left_out:
         studio["spec"][RESOURCE_FIELDS_KEY] = left_out
     return studio
