@@ -472,26 +472,31 @@ def _scalar_text(value: Any, key: bool) -> str:
     return text
 
 
-def _value(prefix: str, value: Any, indent: str, out: list[str]) -> None:
-    """`prefix` ("key:" or "- " after its indent) followed by `value` as a block mapping's value."""
+_MAP_TYPES = (dict, LineDict)  # the exact types written as mappings (a subclass goes to PyYAML)
+_SEQ_TYPES = (list, tuple, LineList)
+
+
+def _flat(prefix: str, value: Any) -> str:
+    """The line of `prefix` ("key:" or "-" after its indent) and an empty collection or a scalar."""
     kind = type(value)
-    if kind is dict or kind is LineDict:
-        if value:
-            out.append(prefix + "\n")
-            _mapping(value, indent + "  ", indent + "  ", out)
-        else:
-            out.append(prefix + " {}\n")
-    elif kind is list or kind is tuple or kind is LineList:
-        if value:
-            out.append(prefix + "\n")
-            _sequence(value, indent, indent, out)  # PyYAML's default: a mapping's list is not indented
-        else:
-            out.append(prefix + " []\n")
+    text = "{}" if kind in _MAP_TYPES else "[]" if kind in _SEQ_TYPES else _scalar_text(value, False)
+    line = f"{prefix} {text}\n"
+    if len(line) > _MAX_LINE:
+        raise _NotCommon
+    return line
+
+
+def _value(prefix: str, value: Any, indent: str, out: list[str]) -> None:
+    """`prefix` ("key:" after its indent) followed by `value` as a block mapping's value."""
+    kind = type(value)
+    if kind in _MAP_TYPES and value:
+        out.append(prefix + "\n")
+        _mapping(value, indent + "  ", indent + "  ", out)
+    elif kind in _SEQ_TYPES and value:
+        out.append(prefix + "\n")
+        _sequence(value, indent, indent, out)  # PyYAML's default: a mapping's list is not indented
     else:
-        line = f"{prefix} {_scalar_text(value, False)}\n"
-        if len(line) > _MAX_LINE:
-            raise _NotCommon
-        out.append(line)
+        out.append(_flat(prefix, value))
 
 
 def _mapping(mapping: dict[Any, Any], first: str, indent: str, out: list[str]) -> None:
@@ -507,19 +512,12 @@ def _sequence(items: list[Any] | tuple[Any, ...], first: str, indent: str, out: 
     lead = first
     for item in items:
         kind = type(item)
-        if (kind is dict or kind is LineDict) and item:
+        if kind in _MAP_TYPES and item:
             _mapping(item, lead + "- ", indent + "  ", out)
-        elif (kind is list or kind is tuple or kind is LineList) and item:
+        elif kind in _SEQ_TYPES and item:
             _sequence(item, lead + "- ", indent + "  ", out)
-        elif kind is dict or kind is LineDict:
-            out.append(lead + "- {}\n")
-        elif kind is list or kind is tuple or kind is LineList:
-            out.append(lead + "- []\n")
         else:
-            line = f"{lead}- {_scalar_text(item, False)}\n"
-            if len(line) > _MAX_LINE:
-                raise _NotCommon
-            out.append(line)
+            out.append(_flat(lead + "-", item))
         lead = indent
 
 
@@ -528,7 +526,7 @@ def _block_documents(docs: list[Any]) -> str | None:
     out: list[str] = []
     try:
         for doc in docs:
-            if not (type(doc) is dict or type(doc) is LineDict) or not doc:
+            if type(doc) not in _MAP_TYPES or not doc:
                 return None
             out.append("---\n")
             _mapping(doc, "", "", out)
