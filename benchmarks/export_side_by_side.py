@@ -122,7 +122,7 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     keys = ("export_page_first_render_s", "export_page_rerun_s", "export_design_s", "render_s", "cli_export_s")
-    medians = {name: {k: statistics.median(r[k] for r in runs[name]) for k in keys} for name in roots}
+    medians = {name: {k: round(statistics.median(r[k] for r in runs[name]), 3) for k in keys} for name in roots}
     ratios = {k: round(medians["this"][k] / medians["base"][k], 3) for k in keys if medians["base"][k]}
     result = {
         "agents": args.agents,
