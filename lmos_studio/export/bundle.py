@@ -36,8 +36,9 @@ from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats import lmos
-from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, design_documents
+from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, studio_document
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.resolve import invalid_versions, resolve_design
 
@@ -230,15 +231,22 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
 
 
 def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    studio = design_documents(design)[-1]
+    studio = studio_document(design)  # not design_documents(design)[-1]: its resources are built here already
     if left_out:
         studio["spec"][RESOURCE_FIELDS_KEY] = left_out
     return studio
 
 
 def export_design(design: Design, options: ExportOptions | None = None) -> Bundle:
-    """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing."""
-    options = options or ExportOptions()
+    """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing.
+
+    The cyclic collector is paused meanwhile: an export builds a few documents per agent and no cycles, so a
+    collection would only re-walk the growing bundle (a third of the CPU at 10 000 agents)."""
+    with gc_paused():
+        return _export_design(design, options or ExportOptions())
+
+
+def _export_design(design: Design, options: ExportOptions) -> Bundle:
     if options.namespace:
         design = retarget(design, options.namespace)
     design = canonical(design)

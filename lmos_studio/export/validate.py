@@ -12,7 +12,6 @@ Validators are built once per (kind, strictness) and cached on the `Validator` i
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,7 +157,7 @@ def _check_label(doc: dict[str, Any], key: str, value: Any) -> None:
 
 
 # Schema keywords whose outcome depends only on keys, types, array shapes and enum values: with only these in
-# a schema, two documents equal after `_skeleton` validate alike (formats are not asserted by jsonschema).
+# a schema, two documents of equal `_shape` validate alike (formats are not asserted by jsonschema).
 _SHAPE_KEYWORDS = {
     "type",
     "properties",
@@ -180,6 +179,8 @@ _SHAPE_KEYWORDS = {
 }
 _NAME_MAPS = ("properties", "$defs", "definitions")  # keywords whose keys are names, not keywords
 _PLACEHOLDER = "\u0000"  # stands for every string that is no enum value of the schema
+_ONLY_STR = {str}
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` would build a union at every check
 
 
 def _schema_facts(schema: Any, keywords: set[str], enums: set[str]) -> None:
@@ -197,18 +198,56 @@ def _schema_facts(schema: Any, keywords: set[str], enums: set[str]) -> None:
                 _schema_facts(sub, keywords, enums)
         elif key == "enum" and isinstance(value, list):
             enums.update(v for v in value if isinstance(v, str))
+            if any(isinstance(v, _CONTAINERS) for v in value):
+                keywords.add("enum of objects or arrays")  # not a shape keyword: `_shape` merges array items
         elif key in ("items", "additionalProperties", "oneOf", "anyOf", "allOf", "not"):
+            if key == "items" and isinstance(value, list):
+                keywords.add("items as a list")  # positional (older drafts): not a shape keyword
             _schema_facts(value, keywords, enums)
 
 
-def _skeleton(value: Any, enums: set[str]) -> Any:
+class _Unhashable(Exception):
+    """A document holds a value that cannot be part of a shape key (it is then validated, not memoised)."""
+
+
+_EMPTY_LIST: tuple[type, frozenset[Any]] = (list, frozenset())
+
+
+def _shape(value: Any, enums: set[str]) -> Any:
+    """A hashable key of what a shape-only schema can see of `value`: object keys, types, the values of enum
+    strings (every other string is one placeholder), non-string scalars as (type, value), and of an array only
+    whether it is empty and the set of its items' shapes: with `_SHAPE_KEYWORDS` only (no minItems,
+    uniqueItems, prefixItems, contains, no array-valued enum), an array is valid iff each distinct item
+    shape is, so 1 000 Agents whose capability lists differ only in length and wording share one key."""
+    kind = type(value)
+    if kind is str:
+        return value if value in enums else _PLACEHOLDER
+    if kind is dict:
+        return frozenset(
+            (k if type(k) is str else (type(k), k), v if v in enums else _PLACEHOLDER)
+            if type(v) is str
+            else (k if type(k) is str else (type(k), k), _shape(v, enums))
+            for k, v in value.items()
+        )
+    if kind is list:
+        if not value:
+            return _EMPTY_LIST
+        if set(map(type, value)) == _ONLY_STR:  # a list of strings (examples, tenants): set algebra in C
+            words = set(value)
+            known = words & enums
+            return (list, frozenset(known | {_PLACEHOLDER}) if len(known) < len(words) else frozenset(known))
+        return (list, frozenset(_shape(v, enums) for v in value))
+    if isinstance(value, str):  # subclasses: jsonschema sees a string, a object, an array as above
+        return _shape(str(value), enums)
     if isinstance(value, dict):
-        return {k: _skeleton(v, enums) for k, v in value.items()}
+        return _shape(dict(value), enums)
     if isinstance(value, list):
-        return [_skeleton(v, enums) for v in value]
-    if isinstance(value, str) and value not in enums:
-        return _PLACEHOLDER
-    return value
+        return _shape(list(value), enums)
+    try:
+        hash(value)
+    except TypeError as exc:
+        raise _Unhashable from exc
+    return (kind, value)
 
 
 @dataclass
@@ -216,13 +255,13 @@ class _Schema:
     label: str
     validator: jsonschema.protocols.Validator | None
     enums: set[str] = field(default_factory=set)
-    shape_only: bool = False  # documents of equal skeleton validate alike (see _SHAPE_KEYWORDS)
-    valid_shapes: set[str] = field(default_factory=set)
+    shape_only: bool = False  # documents of equal `_shape` validate alike (see _SHAPE_KEYWORDS)
+    valid_shapes: set[Any] = field(default_factory=set)  # `_shape` keys of documents found valid
 
 
 class Validator:
     """Validates documents; holds the compiled schemas of the kinds it has seen and, for schemas that only
-    constrain shapes and enum values, the document skeletons already found valid (so 1 000 Deployments
+    constrain shapes and enum values, the document shapes already found valid (so 1 000 Deployments
     that differ only in names cost a handful of schema validations)."""
 
     def __init__(self, kubernetes_version: str = KUBERNETES_VERSION) -> None:
@@ -282,8 +321,8 @@ class Validator:
         row = {"file": path, "resource": ref(doc), "schema": schema.label, "status": "valid"}
         if schema.validator is None:
             return {**row, "schema": "—", "status": "not validated (no offline schema)"}
-        shape = json.dumps(_skeleton(doc, schema.enums), sort_keys=True) if schema.shape_only else ""
-        if shape and shape in schema.valid_shapes:
+        shape = _shape_key(doc, schema)
+        if shape is not None and shape in schema.valid_shapes:
             return row
         error = jsonschema.exceptions.best_match(schema.validator.iter_errors(doc))
         if error is not None:
@@ -296,9 +335,19 @@ class Validator:
                 if len(unexpected) == 1:  # name the field itself, not its parent
                     field_path = f"{field_path}.{unexpected[0]}" if field_path != "(document)" else unexpected[0]
             raise _fail(doc, field_path, f"{error.message} ({schema.label}; file {path}){hint}")
-        if shape:
+        if shape is not None:
             schema.valid_shapes.add(shape)
         return row
+
+
+def _shape_key(doc: dict[str, Any], schema: _Schema) -> Any:
+    """The document's `_shape` for a shape-only schema, else None (validate it in full)."""
+    if not schema.shape_only:
+        return None
+    try:
+        return _shape(doc, schema.enums)
+    except _Unhashable:
+        return None
 
 
 def _unexpected(error: jsonschema.exceptions.ValidationError) -> list[str]:
@@ -307,13 +356,23 @@ def _unexpected(error: jsonschema.exceptions.ValidationError) -> list[str]:
 
 
 def declared_only(doc: Any, schema: dict[str, Any]) -> Any:
-    """A copy of `doc` without the fields a closed schema (`additionalProperties: false`) does not declare."""
+    """A copy of `doc` without the fields a closed schema (`additionalProperties: false`) does not declare.
+
+    Only objects and arrays are walked (a scalar is itself under any schema), and an array whose item schema
+    declares neither properties nor items is copied as it is."""
     props = schema.get("properties")
     if isinstance(doc, dict) and isinstance(props, dict):
         closed = schema.get("additionalProperties") is False
-        return {k: declared_only(v, props.get(k, {})) for k, v in doc.items() if k in props or not closed}
-    if isinstance(doc, list) and isinstance(schema.get("items"), dict):
-        return [declared_only(item, schema["items"]) for item in doc]
+        return {
+            k: declared_only(v, props[k]) if k in props and isinstance(v, _CONTAINERS) else v
+            for k, v in doc.items()
+            if not closed or k in props
+        }
+    items = schema.get("items")
+    if isinstance(doc, list) and isinstance(items, dict):
+        if not (isinstance(items.get("properties"), dict) or isinstance(items.get("items"), dict)):
+            return list(doc)
+        return [declared_only(item, items) if isinstance(item, _CONTAINERS) else item for item in doc]
     return doc
 
 

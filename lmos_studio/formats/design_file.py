@@ -385,7 +385,8 @@ def _dump_model(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(by_alias=True, exclude_defaults=True, mode="python")
 
 
-def _studio_document(design: Design) -> dict[str, Any]:
+def studio_document(design: Design) -> dict[str, Any]:
+    """The design's Studio document (the last of `design_documents`): what LMOS resources do not hold."""
     spec: dict[str, Any] = {}
     if design.description:
         spec["description"] = design.description
@@ -429,7 +430,7 @@ def design_documents(design: Design) -> list[dict[str, Any]]:
     docs += [lmos.channel_to_resource(c) for c in design.channels]
     docs += [lmos.rollout_to_resource(r) for r in design.rollouts]
     docs += list(design.other_resources)
-    docs.append(_studio_document(design))
+    docs.append(studio_document(design))
     return docs
 
 

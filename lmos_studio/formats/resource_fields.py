@@ -17,6 +17,7 @@ from typing import Any
 
 RESOURCE_FIELDS_KEY = "resourceFields"
 RESOURCE_FIELDS_ANNOTATION = "studio.lmos.eclipse/resource-fields"
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` would build a union at every check
 
 
 def _escape(token: str) -> str:
@@ -30,17 +31,23 @@ def _unescape(token: str) -> str:
 def fields_left_out(full: Any, kept: Any, pointer: str = "") -> dict[str, Any]:
     """Pointer → value of every field of `full` that `kept` lacks (lists walked item by item)."""
     out: dict[str, Any] = {}
+    if full != kept:  # equal data lacks nothing: most resources export whole
+        _left_out(full, kept, pointer, out)
+    return out
+
+
+def _left_out(full: Any, kept: Any, pointer: str, out: dict[str, Any]) -> None:
+    """`fields_left_out` of two unequal values, into `out`; equal parts are skipped without a walk."""
     if isinstance(full, dict) and isinstance(kept, dict):
         for key, value in full.items():
-            at = f"{pointer}/{_escape(str(key))}"
             if key not in kept:
-                out[at] = copy.deepcopy(value)
-            else:
-                out.update(fields_left_out(value, kept[key], at))
+                out[f"{pointer}/{_escape(str(key))}"] = copy.deepcopy(value)
+            elif isinstance(value, _CONTAINERS) and value != kept[key]:
+                _left_out(value, kept[key], f"{pointer}/{_escape(str(key))}", out)
     elif isinstance(full, list) and isinstance(kept, list) and len(full) == len(kept):
         for index, (item, kept_item) in enumerate(zip(full, kept, strict=True)):
-            out.update(fields_left_out(item, kept_item, f"{pointer}/{index}"))
-    return out
+            if isinstance(item, _CONTAINERS) and item != kept_item:
+                _left_out(item, kept_item, f"{pointer}/{index}", out)
 
 
 def put_back(doc: dict[str, Any], fields: dict[str, Any]) -> list[str]:

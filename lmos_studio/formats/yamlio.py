@@ -402,6 +402,11 @@ _Dumper.add_representer(YamlFloat, _represent_number)
 
 def dump_documents(docs: list[Any]) -> str:
     """Deterministic multi-document YAML: keys in the order given, no aliases, block style."""
+    fast = _block_documents(docs)
+    return fast if fast is not None else _dump_all(docs)
+
+
+def _dump_all(docs: list[Any]) -> str:
     return yaml.dump_all(
         docs,
         Dumper=_Dumper,
@@ -411,6 +416,123 @@ def dump_documents(docs: list[Any]) -> str:
         width=4096,
         explicit_start=True,
     )
+
+
+# --- the common shape, written directly -------------------------------------------------------------------
+# Exporting 10 000 agents dumps ~1 M scalars; PyYAML's representer and resolver (Python) cost ~5 s of it. Documents
+# of the common shape (mappings, lists and tuples of strings, ints, floats, bools and nulls) are written here, block
+# style as `_dump_all` writes them: a string of `_PLAIN` characters that no implicit resolver claims is written
+# as it is; any other scalar's text is what `_dump_all` writes for it in that place (asked once, remembered). A
+# document holding anything else (another type, a multi-line or very long scalar, a complex key) is left to
+# `_dump_all` as a whole, so the output is always `_dump_all`'s (tests compare both on every export and on
+# random documents).
+
+_PLAIN = re.compile(r"[A-Za-z](?:[A-Za-z0-9 _./()!?'+=@,-]{0,200}[A-Za-z0-9_./()!?'+=@,-])?")
+_RESOLVED_WORDS = frozenset(  # plain words YAML 1.1's implicit resolvers read as bool or null (quoted instead)
+    w
+    for word in ("yes", "no", "true", "false", "on", "off", "y", "n", "null")
+    for w in (word, word.capitalize(), word.upper())
+)
+_MAX_LINE = 2000  # well under the dumper's width (4096): no scalar is folded
+_SCALAR_TEXTS: dict[tuple[bool, type, Any], str | None] = {}  # (as key?, type, value) → text, None: not one line
+
+
+class _NotCommon(Exception):
+    """The document is not of the common shape: `_dump_all` writes it."""
+
+
+def _scalar_text(value: Any, key: bool) -> str:
+    kind = type(value)
+    if kind is str and _PLAIN.fullmatch(value) and value not in _RESOLVED_WORDS and (not key or len(value) < 100):
+        return str(value)
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is not str and kind is not float:
+        raise _NotCommon
+    memo = (key, kind, value if kind is str else repr(value))  # repr: -0.0 == 0.0 but is written apart
+    text = _SCALAR_TEXTS.get(memo, "")
+    if text == "":
+        written = _dump_all([{value: 0} if key else {"k": value}])
+        lines = written.splitlines()  # also at U+2028, U+0085 …: YAML line breaks, indented by place
+        if len(lines) != 2 or lines[0] != "---" or written != f"---\n{lines[1]}\n":
+            text = None
+        elif key:
+            text = lines[1][: -len(": 0")] if lines[1].endswith(": 0") else None
+        else:
+            text = lines[1][len("k: ") :] if lines[1].startswith("k: ") else None
+        if len(_SCALAR_TEXTS) > 100_000:
+            _SCALAR_TEXTS.clear()
+        _SCALAR_TEXTS[memo] = text
+    if text is None:
+        raise _NotCommon
+    return text
+
+
+_MAP_TYPES = (dict, LineDict)  # the exact types written as mappings (a subclass goes to PyYAML)
+_SEQ_TYPES = (list, tuple, LineList)
+
+
+def _flat(prefix: str, value: Any) -> str:
+    """The line of `prefix` ("key:" or "-" after its indent) and an empty collection or a scalar."""
+    kind = type(value)
+    text = "{}" if kind in _MAP_TYPES else "[]" if kind in _SEQ_TYPES else _scalar_text(value, False)
+    line = f"{prefix} {text}\n"
+    if len(line) > _MAX_LINE:
+        raise _NotCommon
+    return line
+
+
+def _value(prefix: str, value: Any, indent: str, out: list[str]) -> None:
+    """`prefix` ("key:" after its indent) followed by `value` as a block mapping's value."""
+    kind = type(value)
+    if kind in _MAP_TYPES and value:
+        out.append(prefix + "\n")
+        _mapping(value, indent + "  ", indent + "  ", out)
+    elif kind in _SEQ_TYPES and value:
+        out.append(prefix + "\n")
+        _sequence(value, indent, indent, out)  # PyYAML's default: a mapping's list is not indented
+    else:
+        out.append(_flat(prefix, value))
+
+
+def _mapping(mapping: dict[Any, Any], first: str, indent: str, out: list[str]) -> None:
+    """A non-empty block mapping: its first line starts with `first`, the others with `indent`."""
+    lead = first
+    for key, value in mapping.items():
+        _value(f"{lead}{_scalar_text(key, True)}:", value, indent, out)
+        lead = indent
+
+
+def _sequence(items: list[Any] | tuple[Any, ...], first: str, indent: str, out: list[str]) -> None:
+    """A non-empty block sequence: its first line starts with `first`, the others with `indent`."""
+    lead = first
+    for item in items:
+        kind = type(item)
+        if kind in _MAP_TYPES and item:
+            _mapping(item, lead + "- ", indent + "  ", out)
+        elif kind in _SEQ_TYPES and item:
+            _sequence(item, lead + "- ", indent + "  ", out)
+        else:
+            out.append(_flat(lead + "-", item))
+        lead = indent
+
+
+def _block_documents(docs: list[Any]) -> str | None:
+    """`_dump_all(docs)` for documents that are non-empty mappings of the common shape, else None."""
+    out: list[str] = []
+    try:
+        for doc in docs:
+            if type(doc) not in _MAP_TYPES or not doc:
+                return None
+            out.append("---\n")
+            _mapping(doc, "", "", out)
+    except (_NotCommon, RecursionError):
+        return None
+    return "".join(out)
 
 
 def dump(doc: Any) -> str:
