@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.versions import Version, parse_range, parse_version
@@ -254,6 +255,7 @@ def _no_candidates_reason(channel: Channel, agents: AgentIndex) -> str:
     )
 
 
+@gc_paused()  # a large design's resolutions are many objects and no garbage: collecting only re-walks them
 def resolve_design(
     design: Design, *, locations: Mapping[str, str] | None = None, index: AgentIndex | None = None
 ) -> list[Resolution]:
