@@ -221,16 +221,19 @@ def resolve_channel(
         return Resolution(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
-    by_name: dict[str, list[tuple[Capability, Agent]]] = {}
-    for agent in candidates:  # index once, in the operator's iteration order
-        for cap in agent.capabilities:
-            by_name.setdefault(cap.name, []).append((cap, agent))
+    by_name = lookup.offered(channel)  # the candidates' capabilities by name, in the operator's iteration order
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
     for required in distinct_requirements(channel):
         wanted = parse_range(required.version)
-        providers = [(provided_version(a, c, locations), c, a) for c, a in by_name.get(required.name, ())]
-        providers = [p for p in providers if wanted.satisfied_by(p[0])]
+        providers = []
+        for version, (cap, agent) in by_name.get(required.name, ()):
+            try:
+                parsed = parse_version(version)
+            except VersionError:
+                parsed = provided_version(agent, cap, locations)  # raises the operator's reconcile error
+            if wanted.satisfied_by(parsed):
+                providers.append((parsed, cap, agent))
         if not providers:
             unresolved.append(_why_not(required, candidates, lookup, channel))
             continue
