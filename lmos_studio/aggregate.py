@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import networkx as nx
 
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import (
     LOD_MAX_LINKS,
     LOD_MAX_NODES,
@@ -53,6 +54,7 @@ def opens_collapsed(design: Design, resolutions: Sequence[Resolution], limit: in
     return node_count(design, resolutions) > limit
 
 
+@gc_paused()  # a large design's aggregates: many small dicts, no garbage cycles
 def collapsed_graph(
     design: Design, *, resolutions: Sequence[Resolution], max_links: int = LOD_MAX_LINKS
 ) -> tuple[nx.MultiDiGraph, dict[str, Position]]:

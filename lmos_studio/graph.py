@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from lmos_studio.errors import EditError
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, TrustEdge
 from lmos_studio.resolve import Resolution
 from lmos_studio.trust import RefIndex, safe_resolutions
@@ -45,6 +46,7 @@ def trust_key(edge_key: str) -> str:
     return f"{TRUST}:{edge_key}"
 
 
+@gc_paused()  # millions of node and edge dicts, no garbage: full collections would re-walk the growing graph
 def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = None) -> nx.MultiDiGraph:
     """The graph of a design. Channel membership comes from resolution (wired agents); trust edges whose
     caller or callee names nothing are left out (lint reports them as unknown-trust-target).
@@ -291,6 +293,7 @@ def _ring_offsets(count: int) -> list[Position]:
     return offsets
 
 
+@gc_paused()
 def layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
     """Positions for every node: clusters (groups, then channels) on a grid in graph order, each agent on
     a ring around its first cluster, agents in no cluster on a square grid below. O(nodes)."""
@@ -595,6 +598,7 @@ def cluster_ids(graph: nx.MultiDiGraph, refs: Iterable[str]) -> set[str]:
     return found
 
 
+@gc_paused()
 def level_of_detail(
     graph: nx.MultiDiGraph,
     positions: Mapping[str, Position],

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lmos_studio.model import Agent, Channel
+from lmos_studio.model import Agent, Capability, Channel
 
 _ANY_TENANT = None  # the bucket of agents with empty supportedTenants (they serve every tenant)
 Scope = tuple[str, str, str | None, str | None]  # (namespace, subset, tenant, channel label) of a Channel
+Offer = tuple[str, str, tuple[Capability, Agent]]  # a provided capability's name, version text, (it, its agent)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class AgentIndex:
     _named: dict[str, list[int]] = field(init=False, repr=False)
     _counts: dict[tuple[str | None, ...], int] = field(init=False, repr=False)
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
+    _candidate_ranks: dict[Scope, list[int]] = field(init=False, repr=False, default_factory=dict)
+    _offers: list[tuple[Offer, ...]] | None = field(init=False, repr=False, default=None)  # by rank, lazily
 
     def __post_init__(self) -> None:
         order = sorted(range(len(self.agents)), key=lambda i: (self.agents[i].namespace, self.agents[i].name, i))
@@ -92,7 +95,33 @@ class AgentIndex:
         ranks = set(self._scoped.get((ns, subset, label, _ANY_TENANT), ()))
         if tenant is not None:
             ranks.update(self._scoped.get((ns, subset, label, tenant), ()))
-        return tuple(self._by_rank[r] for r in sorted(ranks))
+        ordered = self._candidate_ranks[scope] = sorted(ranks)
+        return tuple(self._by_rank[r] for r in ordered)
+
+    def offered(self, channel: Channel) -> dict[str, list[tuple[str, tuple[Capability, Agent]]]]:
+        """The capabilities a channel's candidates provide, by name: (version text, (capability, agent)) in the
+        candidates' order, each agent's in its own order (what resolution picks from).
+
+        Read from one compact tuple per agent made once per index in the operator's order, so a channel touches
+        those small tuples, not every candidate's models (at 50 000 agents the models are far apart in memory)."""
+        self.candidates(channel)
+        ranks = self._candidate_ranks.get(
+            (channel.namespace, channel.subset, channel.tenant, channel.channel), []
+        )  # no channel label: no candidates
+        offers = self._offers
+        if offers is None:
+            offers = self._offers = [
+                tuple((c.name, c.version, (c, agent)) for c in agent.capabilities) for agent in self._by_rank
+            ]
+        by_name: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
+        for rank in ranks:
+            for name, version, pair in offers[rank]:
+                found = by_name.get(name)
+                if found is None:
+                    by_name[name] = [(version, pair)]
+                else:
+                    found.append((version, pair))
+        return by_name
 
     def in_namespace(self, namespace: str, *, limit: int | None = None) -> tuple[Agent, ...]:
         """The agents of a namespace in the operator's order (the first `limit` of them, if given)."""

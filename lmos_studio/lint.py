@@ -7,7 +7,7 @@ highlight them. The codes are part of the CLI contract (`lmos-studio lint`): kee
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -247,6 +247,7 @@ class _Party(NamedTuple):
 
     key: str
     agent: Agent
+    name: str  # the agent's name, kept here so listing a pair does not go back to the agent
     tenants: frozenset[str]  # empty: every tenant
     protocols: frozenset[str]  # of its endpoints
 
@@ -285,16 +286,17 @@ class _Sides:
             tenants = frozenset(agent.supported_tenants)
             protocols = frozenset(e.protocol for e in self.own[key].endpoints)
             tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
-            found = self.parties[key] = _Party(key, agent, tenants, protocols)
+            found = self.parties[key] = _Party(key, agent, agent.name, tenants, protocols)
         return found
 
 
 def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
     """Cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs: an
-    edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count."""
+    edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count.
+    An edge's key is made only when one of its pairs is bad (parties are one object per agent key, so a pair
+    of one agent is told by identity)."""
     bad_tenant: dict[str, _Listed] = {}
     bad_protocol: dict[str, _Listed] = {}
-    edges: dict[str, TrustEdge] = {}
     lookup = _Sides(design, index).side
     for edge in design.trust_edges:
         callers, callees = lookup(edge.caller), lookup(edge.callee)
@@ -304,19 +306,18 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
         protocol = edge.protocol
         for caller in callers:
             for callee in callees:
-                if callee.key == caller.key:
+                if callee is caller:
                     continue
-                if not key:
-                    key = edge.key
-                    edges[key] = edge
                 if caller.tenants and callee.tenants and caller.tenants.isdisjoint(callee.tenants):
+                    key = key or edge.key
                     listed = bad_tenant.get(key)
                     if listed is None:
                         listed = bad_tenant[key] = _Listed()
                     if listed.count < MAX_LISTED:
-                        listed.first.append(f"{caller.agent.name}→{callee.agent.name}")
+                        listed.first.append(f"{caller.name}→{callee.name}")
                     listed.count += 1
                 if not _protocol_ok(caller.protocols, callee.protocols, protocol):
+                    key = key or edge.key
                     listed = bad_protocol.get(key)
                     if listed is None:
                         listed = bad_protocol[key] = _Listed()
@@ -332,6 +333,7 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
             f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs.first, pairs.count)}",
             "limit the edge to agents of the same tenant, or add the tenant to both agents",
         )
+    edges = _last_paired(design, lookup, bad_protocol) if bad_protocol else {}
     for key, pairs in bad_protocol.items():
         wanted = f" over {edges[key].protocol}" if edges[key].protocol else ""
         yield Finding(
@@ -341,6 +343,21 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
             f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs.first, pairs.count)}",
             "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
         )
+
+
+def _last_paired(
+    design: Design, lookup: Callable[[str], tuple[_Party, ...]], keys: Container[str]
+) -> dict[str, TrustEdge]:
+    """For each of `keys`: the last edge with that key that pairs two different agents (edges of one key may
+    name different protocols; the finding's text names the last one's)."""
+    found: dict[str, TrustEdge] = {}
+    for edge in design.trust_edges:
+        callers, callees = lookup(edge.caller), lookup(edge.callee)
+        if any(caller is not callee for caller in callers for callee in callees):
+            key = edge.key
+            if key in keys:
+                found[key] = edge
+    return found
 
 
 # --- routing quality ------------------------------------------------------------------------------------

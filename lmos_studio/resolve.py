@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.versions import Version, parse_range, parse_version
@@ -220,16 +221,19 @@ def resolve_channel(
         return Resolution(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
-    by_name: dict[str, list[tuple[Capability, Agent]]] = {}
-    for agent in candidates:  # index once, in the operator's iteration order
-        for cap in agent.capabilities:
-            by_name.setdefault(cap.name, []).append((cap, agent))
+    by_name = lookup.offered(channel)  # the candidates' capabilities by name, in the operator's iteration order
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
     for required in distinct_requirements(channel):
         wanted = parse_range(required.version)
-        providers = [(provided_version(a, c, locations), c, a) for c, a in by_name.get(required.name, ())]
-        providers = [p for p in providers if wanted.satisfied_by(p[0])]
+        providers = []
+        for version, (cap, agent) in by_name.get(required.name, ()):
+            try:
+                parsed = parse_version(version)
+            except VersionError:
+                parsed = provided_version(agent, cap, locations)  # raises the operator's reconcile error
+            if wanted.satisfied_by(parsed):
+                providers.append((parsed, cap, agent))
         if not providers:
             unresolved.append(_why_not(required, candidates, lookup, channel))
             continue
@@ -254,6 +258,7 @@ def _no_candidates_reason(channel: Channel, agents: AgentIndex) -> str:
     )
 
 
+@gc_paused()  # a large design's resolutions are many objects and no garbage: collecting only re-walks them
 def resolve_design(
     design: Design, *, locations: Mapping[str, str] | None = None, index: AgentIndex | None = None
 ) -> list[Resolution]:

@@ -19,6 +19,7 @@ import jinja2
 import networkx as nx
 
 from lmos_studio.aggregate import collapsed_graph, opens_collapsed
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import (
     AGENT,
     AGGREGATE,
@@ -247,6 +248,7 @@ def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highligh
     return style
 
 
+@gc_paused()  # the page's node and edge dicts of a large graph: no garbage while they are built
 def render_html(
     graph: nx.MultiDiGraph,
     *,

@@ -9,6 +9,7 @@ composing reader's, word for word.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +272,49 @@ def _generator() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+INTERNED = """\
+kind: Agent
+metadata: {name: billing}
+spec:
+  supportedTenants: [acme, "globex"]
+  providedCapabilities:
+    - name: view-bill
+      version: "1.0.0"
+---
+kind: Agent
+metadata:
+  name: news
+spec:
+  supportedTenants:
+    - acme
+    - "globex"
+  providedCapabilities:
+    - {name: "view-bill", version: "1.0.0"}
+  description: "{long}"
+  note: "{long}"
+"""
+
+
+@pytest.mark.parametrize("reader", ["lines", "events"])
+def test_equal_short_strings_are_one_object(reader: str) -> None:
+    """Names, refs, labels and versions that repeat are one (interned) object whichever reader read them, and
+    whether they were quoted or not; long prose is left as read."""
+    text = INTERNED.replace("{long}", "x" * (yamllines.INTERN_MAX_CHARS + 1))
+    if reader == "events":
+        text = text.replace("kind: Agent\n", "kind: Agent  # a comment: not for the line reader\n")
+        assert yamllines.read_lines(text) is None
+    docs = yamllines.read_lines(text) if reader == "lines" else yamlio._read_events(text)
+    assert docs is not None
+    first, second = docs[0]["spec"], docs[1]["spec"]
+    for a, b in [
+        *zip(first["supportedTenants"], second["supportedTenants"], strict=True),
+        (first["providedCapabilities"][0]["name"], second["providedCapabilities"][0]["name"]),
+        (first["providedCapabilities"][0]["version"], second["providedCapabilities"][0]["version"]),
+        (docs[0]["kind"], docs[1]["kind"]),
+    ]:
+        assert a == b and a is b
+    assert first["supportedTenants"][0] is sys.intern("acme")  # Python's own table: code's literals are these too
+    assert second["description"] == second["note"] == "x" * (yamllines.INTERN_MAX_CHARS + 1)
+    assert docs == yamlio.load_documents(text)

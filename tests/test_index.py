@@ -60,6 +60,11 @@ def test_candidates_and_counts_match_filtering_every_agent(pool: list[Agent], ch
     for channel in chans:
         assert index.candidates(channel) == candidate_agents(channel, pool)
         assert index.candidates(channel) is index.candidates(channel)  # memoised per scope
+        offered: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
+        for agent in candidate_agents(channel, pool):  # what resolution picks from, in the operator's order
+            for cap in agent.capabilities:
+                offered.setdefault(cap.name, []).append((cap.version, (cap, agent)))
+        assert index.offered(channel) == offered
         counts = index.filter_counts(channel)
         assert counts.in_namespace == sum(a.namespace == channel.namespace for a in pool)
         assert {"subset": counts.subset, "tenant": counts.tenant, "channel": counts.channel} == _counts(channel, pool)

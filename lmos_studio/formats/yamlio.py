@@ -269,11 +269,11 @@ def _read_events(text: str) -> list[Any] | None:
                         tag = resolved.get(value)
                         if tag is None:
                             tag = resolved[value] = resolve(scalar_node, value, (True, False))
-                        obj = value if tag == _STR else _convert(tag, value)
+                        obj = yamllines.interned(value) if tag == _STR else _convert(tag, value)
                     else:
-                        obj = value
+                        obj = yamllines.interned(value)
                 elif tag == _STR:
-                    obj = value
+                    obj = yamllines.interned(value)
                 else:
                     obj = _convert(tag, value)
                 if stack:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -40,6 +41,7 @@ _MARKERS = ("---", "...")
 _NO_KEY = object()
 _ITEM = object()  # a sequence frame waiting for the node of a `-` line without content
 _MAP, _SEQ = 0, 1
+INTERN_MAX_CHARS = 64  # quoted scalars up to this long are interned too (names, versions, refs; not prose)
 
 
 def read_lines(text: str) -> list[Any] | None:
@@ -58,6 +60,7 @@ class _Lines:
 
     def __init__(self) -> None:
         self.resolved: dict[str, str] = {}  # plain scalar → its implicit tag (keys and values repeat a lot)
+        self.strings: dict[str, str] = {}  # plain scalar resolved as a string → its one (interned) object
         self.resolve = _BaseLoader("").resolve
         self.docs: list[Any] = []
         self.stack: list[list[Any]] = []
@@ -66,7 +69,7 @@ class _Lines:
     def read(self, text: str) -> list[Any]:
         """Every line in one loop; the common shapes inline, the rarer ones (first sight of a plain scalar,
         quoted keys, flow collections, document starts) through helpers: one loop, as a call per line costs."""
-        known = self.resolved
+        strings = self.strings
         stack = self.stack
         top: list[Any] | None = None
         number = 0
@@ -132,11 +135,12 @@ class _Lines:
                 if not rest:
                     top[4] = _ITEM
                     continue
-                if known.get(rest) is _STR:
-                    top[2].append(rest)
+                found = strings.get(rest)
+                if found is not None:
+                    top[2].append(found)
                     continue
                 if rest[0] == '"' and rest[-1] == '"' and len(rest) > 1 and '"' not in rest[1:-1]:
-                    top[2].append(rest[1:-1])
+                    top[2].append(interned(rest[1:-1]))
                     continue
                 if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                     raise _Irregular  # `- - x`: a sequence in a sequence on one line
@@ -151,9 +155,8 @@ class _Lines:
             end = content.find(": ")
             if end < 0 and content[-1] == ":":
                 end = len(content) - 1
-            if 0 < end <= _MAX_KEY_CHARS and known.get(content[:end]) is _STR:
-                key: Any = content[:end]
-            else:
+            key: Any = strings.get(content[:end]) if 0 < end <= _MAX_KEY_CHARS else None
+            if key is None:
                 key, end = self.key(content)
             if key in top[2]:
                 raise _Irregular  # a duplicate key: the composing reader says which
@@ -164,10 +167,11 @@ class _Lines:
                 top[4] = key
                 top[5] = number
                 continue
-            if known.get(value) is _STR:
-                top[2][key] = value
+            found = strings.get(value)
+            if found is not None:
+                top[2][key] = found
             elif value[0] == '"' and value[-1] == '"' and len(value) > 1 and '"' not in value[1:-1]:
-                top[2][key] = value[1:-1]
+                top[2][key] = interned(value[1:-1])
             else:
                 top[2][key] = self.scalar(value, number)
             top[3][key] = number
@@ -231,12 +235,12 @@ class _Lines:
             inner = text[1:-1]
             if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
                 raise _Irregular
-            return inner.replace("''", "'")
+            return interned(inner.replace("''", "'"))
         if first == '"':
             inner = text[1:-1]
             if len(text) < 2 or text[-1] != '"' or '"' in inner:
                 raise _Irregular
-            return inner
+            return interned(inner)
         if first in "[{":
             return self.flow(text, number)
         if first in _NOT_PLAIN_START or "#" in text or ": " in text or text[-1] == ":":
@@ -247,8 +251,10 @@ class _Lines:
         if tag is None:
             tag = self.resolve(yaml.ScalarNode, text, (True, False))
             tag = self.resolved[text] = _STR if tag == _STR else tag  # `is _STR` then tells a string
+            if tag is _STR:
+                text = self.strings[text] = interned(text)
         if tag is _STR:
-            return text
+            return self.strings[text]
         if tag == _MERGE:
             raise _Irregular  # `<<`: merges are left to the composing reader
         return _convert(tag, text)
@@ -283,7 +289,7 @@ class _Lines:
     def flow_node(self, tokens: list[tuple[str, str]], number: int) -> Any:
         kind, text = tokens.pop() if tokens else ("", "")
         if kind == "q":
-            return text
+            return interned(text)
         if kind == "p":
             return self.scalar(text, number)
         if text == "[":
@@ -345,7 +351,14 @@ def _lined(value: Any, number: int) -> Any:
         sequence = LineList([_lined(item, number) for item in value])
         sequence.line = number
         return sequence
-    return value
+    return interned(value) if isinstance(value, str) else value
+
+
+def interned(text: str) -> str:
+    """A quoted scalar's text, interned when it is short: names, versions and refs repeat across a design's
+    agents, channels and trust edges, so equal ones become one object (less memory; dict lookups and comparisons
+    of equal strings stop at identity). Plain scalars are interned the first time they are seen."""
+    return sys.intern(text) if len(text) <= INTERN_MAX_CHARS else text
 
 
 _FLOW_TOKEN = re.compile(r' *(?:("[^"]*")|([\[\]{},:])|([A-Za-z0-9_./+]+|-[A-Za-z0-9_./+]+))')  # " ", [, plain
