@@ -237,8 +237,6 @@ def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dic
     return studio
 
 
-@gc_paused()  # documents, validation and coverage of every resource: at 10 000 agents the collector's
-# full collections re-walked them ten times (a third of the CPU)
 def export_design(design: Design, options: ExportOptions | None = None) -> Bundle:
     """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing.
 
