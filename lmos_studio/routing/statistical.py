@@ -71,6 +71,7 @@ except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
     _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
+KNN_BLOCK = 64  # similarities per block whose maxima bound the nearest examples (`_knn_vote`)
 # The kNN vote's similarity leaves out "stop n-grams": words in more than KNN_STOP_SHARE of the examples, char
 # n-grams in more than KNN_STOP_SHARE_CHAR, and in either case in more than KNN_STOP_MIN examples (tables of at
 # most 100 examples keep them all; the SVM, the fit and the evidence keep them always). They make every example
@@ -417,15 +418,7 @@ class FittedStatistical:
             elif w_svm:
                 p_svm[:, self.model_classes] = 1.0 / len(self.model_classes)
             if w_knn:
-                k = min(KNN_K, sims.shape[1])
-                top = (
-                    np.argpartition(-sims, k - 1, axis=1)[:, :k]
-                    if sims.shape[1] > k
-                    else np.tile(np.arange(sims.shape[1]), (q, 1))
-                )
-                votes = np.maximum(np.take_along_axis(sims, top, axis=1), 1e-6)
-                rows = np.repeat(np.arange(q), top.shape[1])
-                np.add.at(p_knn, (rows, self.data.labels[top].ravel()), votes.ravel())
+                _knn_vote(p_knn, sims, self.data.labels)
                 p_knn /= p_knn.sum(axis=1, keepdims=True)
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
@@ -643,6 +636,63 @@ class FittedStatistical:
             self.off_topic_by_feature = self.fit_matrix(off_topic_messages())
         cos = self.off_topic_by_feature @ self.fit_by_text
         return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
+
+
+def _knn_vote(p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> None:
+    """Add each row's KNN_K nearest examples' similarities (at least 1e-6) to their classes in `p_knn`, as
+    `np.argpartition` picks and orders them (`_knn_vote_slow`), to the same bits but mostly without it: the
+    selection is most of the vote's time. A row whose KNN_K nearest are certain (the KNN_K-th similarity above
+    the next) and whose sums cannot depend on the order of the votes (all in one class, whose share is then
+    exactly 1, or at most two in any class: a + b = b + a) is voted directly; the others as before (rows are
+    selected independently: the same picks among fewer rows). The KNN_K + 1 nearest are found among the
+    entries at or above the (KNN_K + 1)-th largest of the rows' block maxima (a lower bound of them)."""
+    q, m = sims.shape
+    k = min(KNN_K, m)
+    blocks = m // KNN_BLOCK
+    if m <= k + 1 or blocks <= k or not q:
+        _knn_vote_slow(p_knn, sims, labels, np.arange(q))
+        return
+    maxima = sims[:, : blocks * KNN_BLOCK].reshape(q, blocks, KNN_BLOCK).max(axis=2)
+    bound = np.partition(maxima, blocks - k - 1, axis=1)[:, blocks - k - 1]
+    row, col = np.nonzero(sims >= bound[:, None])
+    per_row = np.bincount(row, minlength=q)
+    few = per_row <= 4 * KNN_BLOCK  # many candidates (ties at the bound): the slow way
+    keep = few[row]
+    row, col = row[keep], col[keep]
+    value = sims[row, col]
+    order = np.lexsort((-value, row))  # per row, largest first
+    row, col, value = row[order], col[order], value[order]
+    starts = np.concatenate([[0], np.cumsum(per_row * few)])[:-1]
+    rows = np.flatnonzero(few)
+    first = starts[rows][:, None] + np.arange(k + 1)  # each row's k + 1 largest (every row has ≥ k + 1)
+    certain = value[first[:, k - 1]] > value[first[:, k]]
+    top_labels = np.sort(labels[col[first[:, :k]]], axis=1)
+    one_class = top_labels[:, 0] == top_labels[:, -1]
+    no_three = ~(top_labels[:, 2:] == top_labels[:, :-2]).any(axis=1)
+    direct = certain & (one_class | no_three)
+    picked = first[direct, :k]
+    votes = np.maximum(value[picked], 1e-6)
+    np.add.at(p_knn, (np.repeat(rows[direct], k), labels[col[picked]].ravel()), votes.ravel())
+    slow = np.ones(q, dtype=bool)
+    slow[rows[direct]] = False
+    _knn_vote_slow(p_knn, sims, labels, np.flatnonzero(slow))
+
+
+def _knn_vote_slow(
+    p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], rows: Any
+) -> None:
+    """`_knn_vote` of the given rows by `np.argpartition` (the reference)."""
+    if not len(rows):
+        return
+    k = min(KNN_K, sims.shape[1])
+    part = sims[rows]
+    top = (
+        np.argpartition(-part, k - 1, axis=1)[:, :k]
+        if part.shape[1] > k
+        else np.tile(np.arange(part.shape[1]), (len(rows), 1))
+    )
+    votes = np.maximum(np.take_along_axis(part, top, axis=1), 1e-6)
+    np.add.at(p_knn, (np.repeat(rows, top.shape[1]), labels[top].ravel()), votes.ravel())
 
 
 def _softmax_rows(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
