@@ -652,9 +652,15 @@ def _knn_vote(p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], lab
     if m <= k + 1 or blocks <= k or not q:
         _knn_vote_slow(p_knn, sims, labels, np.arange(q))
         return
-    maxima = sims[:, : blocks * KNN_BLOCK].reshape(q, blocks, KNN_BLOCK).max(axis=2)
+    full = blocks * KNN_BLOCK
+    by_block = sims[:, :full].reshape(q, blocks, KNN_BLOCK)
+    maxima = by_block.max(axis=2)
     bound = np.partition(maxima, blocks - k - 1, axis=1)[:, blocks - k - 1]
-    row, col = np.nonzero(sims >= bound[:, None])
+    block_row, block = np.nonzero(maxima >= bound[:, None])  # only these blocks (and the tail) can hold them
+    at, within = np.nonzero(by_block[block_row, block] >= bound[block_row, None])
+    tail_row, tail_col = np.nonzero(sims[:, full:] >= bound[:, None])
+    row = np.concatenate([block_row[at], tail_row])
+    col = np.concatenate([block[at] * KNN_BLOCK + within, tail_col + full])
     per_row = np.bincount(row, minlength=q)
     few = per_row <= 4 * KNN_BLOCK  # many candidates (ties at the bound): the slow way
     keep = few[row]
