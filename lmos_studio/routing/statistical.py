@@ -251,7 +251,11 @@ class SparseEncoder:
             sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
             flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
             width = max(len(part.vocabulary), 1)
-            keys, tf = np.unique(np.repeat(np.arange(len(ids)), sizes) * width + flat, return_counts=True)
+            keyed = np.repeat(np.arange(len(ids)), sizes) * width + flat
+            if len(ids) * width < 2**31:  # 32-bit keys sort about twice as fast (the same order)
+                keyed = keyed.astype(np.int32)
+            unique, tf = np.unique(keyed, return_counts=True)
+            keys = unique.astype(np.int64)
             lengths = np.bincount(keys // width, minlength=len(ids)).astype(np.int64)
             found.append(Counts(lengths, keys % width, tf.astype(np.float64)))
         return found
