@@ -32,3 +32,23 @@ def test_knn_vote_matches_argpartition(examples: int, n_classes: int, monkeypatc
     sims[80:120] = np.where(labels == labels[0], sims[80:120] + 1.0, sims[80:120])  # one class nearest
     fast, slow = _votes(sims, labels, n_classes, fast=True), _votes(sims, labels, n_classes, fast=False)
     assert np.array_equal(fast, slow)
+
+
+def test_flat_ids_are_ids_one_after_the_other() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from lmos_studio.routing.statistical import _Part
+    from lmos_studio.routing.text import normalize
+
+    train = ["cancel my order", "where is my parcel", "refund please", "change my address"]
+    texts = [*train, "", "  tabs\tand\nnewlines  ", "a", "cancel cancel parcel", "zzz", "refunds refund"]
+    for vectorizer in (
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), preprocessor=normalize, sublinear_tf=True),
+        TfidfVectorizer(sublinear_tf=True),
+    ):
+        part = _Part(vectorizer.fit(train), 0.5, 0)
+        for _ in range(2):  # the second time from the per-word cache
+            flat, sizes = part.flat_ids(texts)
+            assert flat.tolist() == [j for t in texts for j in part.ids(t)]
+            assert sizes.tolist() == [len(part.ids(t)) for t in texts]
+        assert part.flat_ids([])[0].tolist() == []
