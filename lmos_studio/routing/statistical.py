@@ -18,7 +18,8 @@ Evaluate page) analyses each distinct query once, scores the distinct ones toget
 vectorised step, and leaves evidence to be computed when it is read; its answers are `route`'s, bit for
 bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the kNN
 similarity over word and char n-gram vectors (one sparse product per chunk), without the stop n-grams of
-large tables (KNN_STOP_SHARE).
+large tables (KNN_STOP_SHARE); the vote picks the nearest examples without a full selection where they are
+certain (`_knn_vote`, the same bits as `np.argpartition`'s picks).
 A fit analyses each text once (one count gives the examples', descriptions' and synonym copies' rows and the
 `fit` matrix) and fits its SVMs through liblinear directly (routing/linear.py, LinearSVC's weights bit for
 bit); the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs
