@@ -18,7 +18,8 @@ Evaluate page) analyses each distinct query once, scores the distinct ones toget
 vectorised step, and leaves evidence to be computed when it is read; its answers are `route`'s, bit for
 bit (tests/test_routing_batch.py, with a golden of answers). What a batch still costs is mostly the kNN
 similarity over word and char n-gram vectors (one sparse product per chunk), without the stop n-grams of
-large tables (KNN_STOP_SHARE).
+large tables (KNN_STOP_SHARE); the vote picks the nearest examples without a full selection where they are
+certain (`_knn_vote`, the same bits as `np.argpartition`'s picks).
 A fit analyses each text once (one count gives the examples', descriptions' and synonym copies' rows and the
 `fit` matrix) and fits its SVMs through liblinear directly (routing/linear.py, LinearSVC's weights bit for
 bit); the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs
@@ -71,6 +72,7 @@ except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
     _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
+KNN_BLOCK = 64  # similarities per block whose maxima bound the nearest examples (`_knn_vote`)
 # The kNN vote's similarity leaves out "stop n-grams": words in more than KNN_STOP_SHARE of the examples, char
 # n-grams in more than KNN_STOP_SHARE_CHAR, and in either case in more than KNN_STOP_MIN examples (tables of at
 # most 100 examples keep them all; the SVM, the fit and the evidence keep them always). They make every example
@@ -147,6 +149,7 @@ class _Part:
         )
         self.ngram_range: tuple[int, int] = vectorizer.ngram_range
         self.word_ids: dict[str, list[int]] = {}
+        self.word_arrays: dict[str, npt.NDArray[np.int64]] = {}  # the same as arrays (`flat_ids`)
 
     def ids(self, text: str) -> list[int]:
         """The ids of the text's features known to the vocabulary, in the analyzer's order."""
@@ -162,6 +165,30 @@ class _Part:
                     self.word_ids[word] = known
             ids += known
         return ids
+
+    def flat_ids(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """`ids` of each text, one after the other, and how many each text has (char n-grams: joined from
+        arrays remembered per word, without a Python int per n-gram)."""
+        if self.preprocess is None:
+            ids = [self.ids(t) for t in texts]
+            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            return np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum())), sizes
+        pieces: list[npt.NDArray[np.int64]] = []
+        counted: list[int] = []
+        cache = self.word_arrays
+        for text in texts:
+            n = 0
+            for word in self.preprocess(text).split():
+                known = cache.get(word)
+                if known is None:
+                    known = np.array(self._char_wb_ids(word), dtype=np.int64)
+                    if len(cache) < CHAR_WORD_CACHE:
+                        cache[word] = known
+                pieces.append(known)
+                n += len(known)
+            counted.append(n)
+        flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        return flat, np.array(counted, dtype=np.int64)
 
     def _char_wb_ids(self, word: str) -> list[int]:
         """scikit-learn's `_char_wb_ngrams` of one word, as vocabulary ids."""
@@ -246,12 +273,14 @@ class SparseEncoder:
         whole list at once."""
         found = []
         for part in self.parts:
-            ids = [part.ids(t) for t in texts]
-            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum()))
+            flat, sizes = part.flat_ids(texts)
             width = max(len(part.vocabulary), 1)
-            keys, tf = np.unique(np.repeat(np.arange(len(ids)), sizes) * width + flat, return_counts=True)
-            lengths = np.bincount(keys // width, minlength=len(ids)).astype(np.int64)
+            keyed = np.repeat(np.arange(len(texts)), sizes) * width + flat
+            if len(texts) * width < 2**31:  # 32-bit keys sort about twice as fast (the same order)
+                keyed = keyed.astype(np.int32)
+            unique, tf = np.unique(keyed, return_counts=True)
+            keys = unique.astype(np.int64)
+            lengths = np.bincount(keys // width, minlength=len(texts)).astype(np.int64)
             found.append(Counts(lengths, keys % width, tf.astype(np.float64)))
         return found
 
@@ -417,15 +446,7 @@ class FittedStatistical:
             elif w_svm:
                 p_svm[:, self.model_classes] = 1.0 / len(self.model_classes)
             if w_knn:
-                k = min(KNN_K, sims.shape[1])
-                top = (
-                    np.argpartition(-sims, k - 1, axis=1)[:, :k]
-                    if sims.shape[1] > k
-                    else np.tile(np.arange(sims.shape[1]), (q, 1))
-                )
-                votes = np.maximum(np.take_along_axis(sims, top, axis=1), 1e-6)
-                rows = np.repeat(np.arange(q), top.shape[1])
-                np.add.at(p_knn, (rows, self.data.labels[top].ravel()), votes.ravel())
+                _knn_vote(p_knn, sims, self.data.labels)
                 p_knn /= p_knn.sum(axis=1, keepdims=True)
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
@@ -643,6 +664,69 @@ class FittedStatistical:
             self.off_topic_by_feature = self.fit_matrix(off_topic_messages())
         cos = self.off_topic_by_feature @ self.fit_by_text
         return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
+
+
+def _knn_vote(p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> None:
+    """Add each row's KNN_K nearest examples' similarities (at least 1e-6) to their classes in `p_knn`, as
+    `np.argpartition` picks and orders them (`_knn_vote_slow`), to the same bits but mostly without it: the
+    selection is most of the vote's time. A row whose KNN_K nearest are certain (the KNN_K-th similarity above
+    the next) and whose sums cannot depend on the order of the votes (all in one class, whose share is then
+    exactly 1, or at most two in any class: a + b = b + a) is voted directly; the others as before (rows are
+    selected independently: the same picks among fewer rows). The KNN_K + 1 nearest are found among the
+    entries at or above the (KNN_K + 1)-th largest of the rows' block maxima (a lower bound of them)."""
+    q, m = sims.shape
+    k = min(KNN_K, m)
+    blocks = m // KNN_BLOCK
+    if m <= k + 1 or blocks <= k or not q:
+        _knn_vote_slow(p_knn, sims, labels, np.arange(q))
+        return
+    full = blocks * KNN_BLOCK
+    by_block = sims[:, :full].reshape(q, blocks, KNN_BLOCK)
+    maxima = by_block.max(axis=2)
+    bound = np.partition(maxima, blocks - k - 1, axis=1)[:, blocks - k - 1]
+    block_row, block = np.nonzero(maxima >= bound[:, None])  # only these blocks (and the tail) can hold them
+    at, within = np.nonzero(by_block[block_row, block] >= bound[block_row, None])
+    tail_row, tail_col = np.nonzero(sims[:, full:] >= bound[:, None])
+    row = np.concatenate([block_row[at], tail_row])
+    col = np.concatenate([block[at] * KNN_BLOCK + within, tail_col + full])
+    per_row = np.bincount(row, minlength=q)
+    few = per_row <= 4 * KNN_BLOCK  # many candidates (ties at the bound): the slow way
+    keep = few[row]
+    row, col = row[keep], col[keep]
+    value = sims[row, col]
+    order = np.lexsort((-value, row))  # per row, largest first
+    row, col, value = row[order], col[order], value[order]
+    starts = np.concatenate([[0], np.cumsum(per_row * few)])[:-1]
+    rows = np.flatnonzero(few)
+    first = starts[rows][:, None] + np.arange(k + 1)  # each row's k + 1 largest (every row has ≥ k + 1)
+    certain = value[first[:, k - 1]] > value[first[:, k]]
+    top_labels = np.sort(labels[col[first[:, :k]]], axis=1)
+    one_class = top_labels[:, 0] == top_labels[:, -1]
+    no_three = ~(top_labels[:, 2:] == top_labels[:, :-2]).any(axis=1)
+    direct = certain & (one_class | no_three)
+    picked = first[direct, :k]
+    votes = np.maximum(value[picked], 1e-6)
+    np.add.at(p_knn, (np.repeat(rows[direct], k), labels[col[picked]].ravel()), votes.ravel())
+    slow = np.ones(q, dtype=bool)
+    slow[rows[direct]] = False
+    _knn_vote_slow(p_knn, sims, labels, np.flatnonzero(slow))
+
+
+def _knn_vote_slow(
+    p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], rows: Any
+) -> None:
+    """`_knn_vote` of the given rows by `np.argpartition` (the reference)."""
+    if not len(rows):
+        return
+    k = min(KNN_K, sims.shape[1])
+    part = sims[rows]
+    top = (
+        np.argpartition(-part, k - 1, axis=1)[:, :k]
+        if part.shape[1] > k
+        else np.tile(np.arange(part.shape[1]), (len(rows), 1))
+    )
+    votes = np.maximum(np.take_along_axis(part, top, axis=1), 1e-6)
+    np.add.at(p_knn, (np.repeat(rows, top.shape[1]), labels[top].ravel()), votes.ravel())
 
 
 def _softmax_rows(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:

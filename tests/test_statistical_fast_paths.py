@@ -1,0 +1,54 @@
+"""The statistical router's fast paths give the same bits as their plain references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lmos_studio.routing import statistical
+from lmos_studio.routing.statistical import _knn_vote, _knn_vote_slow
+
+
+def _votes(sims: np.ndarray, labels: np.ndarray, n_classes: int, *, fast: bool) -> np.ndarray:
+    p = np.zeros((sims.shape[0], n_classes))
+    if fast:
+        _knn_vote(p, sims, labels)
+    else:
+        _knn_vote_slow(p, sims, labels, np.arange(sims.shape[0]))
+    p /= p.sum(axis=1, keepdims=True)
+    return p
+
+
+@pytest.mark.parametrize("examples", [3, 6, 40, 700, 3001])
+@pytest.mark.parametrize("n_classes", [1, 2, 7])
+def test_knn_vote_matches_argpartition(examples: int, n_classes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statistical, "KNN_BLOCK", 8)  # small tables take the fast path too
+    rng = np.random.default_rng(examples * 10 + n_classes)
+    labels = np.sort(rng.integers(0, n_classes, examples))
+    sims = rng.random((300, examples)) * (rng.random((300, examples)) < 0.3)  # mostly zeros
+    sims[:40] = np.round(sims[:40], 1)  # ties everywhere
+    sims[40:60] = 0.0  # nothing in common: zeros tie
+    sims[60:80, : examples // 2] = 0.5  # one value repeated
+    sims[80:120] = np.where(labels == labels[0], sims[80:120] + 1.0, sims[80:120])  # one class nearest
+    fast, slow = _votes(sims, labels, n_classes, fast=True), _votes(sims, labels, n_classes, fast=False)
+    assert np.array_equal(fast, slow)
+
+
+def test_flat_ids_are_ids_one_after_the_other() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from lmos_studio.routing.statistical import _Part
+    from lmos_studio.routing.text import normalize
+
+    train = ["cancel my order", "where is my parcel", "refund please", "change my address"]
+    texts = [*train, "", "  tabs\tand\nnewlines  ", "a", "cancel cancel parcel", "zzz", "refunds refund"]
+    for vectorizer in (
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), preprocessor=normalize, sublinear_tf=True),
+        TfidfVectorizer(sublinear_tf=True),
+    ):
+        part = _Part(vectorizer.fit(train), 0.5, 0)
+        for _ in range(2):  # the second time from the per-word cache
+            flat, sizes = part.flat_ids(texts)
+            assert flat.tolist() == [j for t in texts for j in part.ids(t)]
+            assert sizes.tolist() == [len(part.ids(t)) for t in texts]
+        assert part.flat_ids([])[0].tolist() == []
