@@ -65,6 +65,8 @@ class _Lines:
         self.docs: list[Any] = []
         self.stack: list[list[Any]] = []
         self.root: Any = None
+        self.decoder: json.JSONDecoder | None = None  # of flow lines that are JSON (`json_mapping` its hook)
+        self.number = 0  # the line `decoder` reads
 
     def read(self, text: str) -> list[Any]:
         """Every line in one loop; the common shapes inline, the rarer ones (first sight of a plain scalar,
@@ -264,11 +266,21 @@ class _Lines:
         `{"k": v}`), every collection of it on that line; anything more is left to the event reader."""
         if len(self.stack) + text.count("[") + text.count("{") > MAX_DEPTH:
             raise _Irregular  # possibly nested deeper than MAX_DEPTH: the composing reader refuses it
+        if len(text) >= 4 and text[:2] == '["' and text[-2:] == '"]':  # `["a", "b"]`: strings split, no parser
+            items = text[2:-2].split('", "')
+            if not any('"' in item for item in items):
+                sequence = LineList([sys.intern(i) if len(i) <= INTERN_MAX_CHARS else i for i in items])
+                sequence.line = number
+                return sequence
         if _JSON_FLOW.fullmatch(text):  # JSON of strings only (what a generator's json.dumps writes): parsed in C
+            if self.decoder is None:
+                self.decoder = json.JSONDecoder(object_pairs_hook=self.json_mapping)
+            self.number = number
             try:
-                return _lined(json.loads(text, object_pairs_hook=_unique), number)
+                value = self.decoder.decode(text)
             except ValueError:
                 raise _Irregular from None
+            return _lined_list(value, number) if value.__class__ is list else value
         tokens: list[tuple[str, str]] = []
         position = 0
         while position < len(text):
@@ -285,6 +297,20 @@ class _Lines:
         if tokens:
             raise _Irregular
         return value
+
+    def json_mapping(self, pairs: list[tuple[str, Any]]) -> LineDict:
+        """A JSON object of a flow line as the event reader's mapping of that line (the decoder's hook: built
+        once, no second walk over what JSON made); its strings interned, its lists made line lists."""
+        number = self.number
+        mapping = LineDict()
+        for key, value in pairs:
+            if key in mapping:
+                raise _Irregular  # a duplicate key: the composing reader says which
+            kind = value.__class__
+            mapping[key] = interned(value) if kind is str else _lined_list(value, number) if kind is list else value
+        mapping.line = number
+        mapping.lines = dict.fromkeys(mapping, number)
+        return mapping
 
     def flow_node(self, tokens: list[tuple[str, str]], number: int) -> Any:
         kind, text = tokens.pop() if tokens else ("", "")
@@ -333,25 +359,17 @@ class _Lines:
 _JSON_FLOW = re.compile(r'(?:[\[\]{}]|"[^"]*"|, ?|: )*')  # strings without escapes, `, ` and `: ` (as json.dumps)
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        raise _Irregular  # a duplicate key: the composing reader says which
-    return found
-
-
-def _lined(value: Any, number: int) -> Any:
-    """JSON's dicts and lists as the event reader's collections of one line."""
-    if isinstance(value, dict):
-        mapping = LineDict((key, _lined(item, number)) for key, item in value.items())
-        mapping.line = number
-        mapping.lines = dict.fromkeys(mapping, number)
-        return mapping
-    if isinstance(value, list):
-        sequence = LineList([_lined(item, number) for item in value])
-        sequence.line = number
-        return sequence
-    return interned(value) if isinstance(value, str) else value
+def _lined_list(value: list[Any], number: int) -> LineList:
+    """A JSON array of a flow line as the event reader's sequence of that line (its objects are made by
+    `_Lines.json_mapping` already)."""
+    sequence = LineList(
+        [
+            interned(item) if item.__class__ is str else _lined_list(item, number) if item.__class__ is list else item
+            for item in value
+        ]
+    )
+    sequence.line = number
+    return sequence
 
 
 def interned(text: str) -> str:
