@@ -73,6 +73,7 @@ class _Lines:
         quoted keys, flow collections, document starts) through helpers: one loop, as a call per line costs."""
         strings = self.strings
         stack = self.stack
+        intern = sys.intern
         top: list[Any] | None = None
         number = 0
         for line in text.split("\n"):
@@ -142,7 +143,8 @@ class _Lines:
                     top[2].append(found)
                     continue
                 if rest[0] == '"' and rest[-1] == '"' and len(rest) > 1 and '"' not in rest[1:-1]:
-                    top[2].append(interned(rest[1:-1]))
+                    rest = rest[1:-1]
+                    top[2].append(intern(rest) if len(rest) <= INTERN_MAX_CHARS else rest)  # `interned`, inline
                     continue
                 if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                     raise _Irregular  # `- - x`: a sequence in a sequence on one line
@@ -173,7 +175,8 @@ class _Lines:
             if found is not None:
                 top[2][key] = found
             elif value[0] == '"' and value[-1] == '"' and len(value) > 1 and '"' not in value[1:-1]:
-                top[2][key] = interned(value[1:-1])
+                value = value[1:-1]
+                top[2][key] = intern(value) if len(value) <= INTERN_MAX_CHARS else value  # `interned`, inline
             else:
                 top[2][key] = self.scalar(value, number)
             top[3][key] = number
