@@ -138,14 +138,16 @@ class _Lines:
                 if not rest:
                     top[4] = _ITEM
                     continue
-                found = strings.get(rest)
-                if found is not None:
-                    top[2].append(found)
-                    continue
-                if rest[0] == '"' and rest[-1] == '"' and len(rest) > 1 and '"' not in rest[1:-1]:
-                    rest = rest[1:-1]
-                    top[2].append(intern(rest) if len(rest) <= INTERN_MAX_CHARS else rest)  # `interned`, inline
-                    continue
+                if rest[0] == '"':  # a quoted scalar (never in `strings`: plain scalars only)
+                    inner = rest[1:-1]
+                    if rest[-1] == '"' and len(rest) > 1 and '"' not in inner:
+                        top[2].append(intern(inner) if len(inner) <= INTERN_MAX_CHARS else inner)  # `interned`
+                        continue
+                else:
+                    found = strings.get(rest)
+                    if found is not None:
+                        top[2].append(found)
+                        continue
                 if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                     raise _Irregular  # `- - x`: a sequence in a sequence on one line
                 if rest[0] in "[{" or _key_end(rest) < 0:
@@ -171,14 +173,15 @@ class _Lines:
                 top[4] = key
                 top[5] = number
                 continue
-            found = strings.get(value)
-            if found is not None:
-                top[2][key] = found
-            elif value[0] == '"' and value[-1] == '"' and len(value) > 1 and '"' not in value[1:-1]:
-                value = value[1:-1]
-                top[2][key] = intern(value) if len(value) <= INTERN_MAX_CHARS else value  # `interned`, inline
+            if value[0] == '"':  # a quoted scalar (never in `strings`: plain scalars only)
+                inner = value[1:-1]
+                if value[-1] == '"' and len(value) > 1 and '"' not in inner:
+                    top[2][key] = intern(inner) if len(inner) <= INTERN_MAX_CHARS else inner  # `interned`, inline
+                else:
+                    top[2][key] = self.scalar(value, number)
             else:
-                top[2][key] = self.scalar(value, number)
+                found = strings.get(value)
+                top[2][key] = found if found is not None else self.scalar(value, number)
             top[3][key] = number
         self.end_document()
         return self.docs
