@@ -166,7 +166,7 @@ class _Lines:
                 key, end = self.key(content)
             if key in top[2]:
                 raise _Irregular  # a duplicate key: the composing reader says which
-            value = content[end + 1 :]
+            value = content[end + 2 :]  # after `: ` (the `:` of a key line ends it or has a space after it)
             if value and (value[0] == " " or value[-1] == " "):
                 value = value.strip(" ")
             if not value:
