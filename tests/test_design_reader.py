@@ -192,6 +192,8 @@ BY_LINES = [
     "a:\n- x\n- y\nb: 1\n",  # an indentless sequence as a value
     "- key:\n  - x\n  o: 1\n- k: v\n  l:\n    m: n\n-\n-\n  - z\n",  # mappings and sequences started on `-` lines
     'a: [{"p": "h", "u": "x"}, {"p": "w"}]\nb: ["x", "y"]\nc: []\nd: {}\n',  # JSON flows, empty ones
+    'a: ["x"]\nb: ["", "a b", "c: d", "e, f", "#1", "[x]"]\n',  # lists of strings (split)
+    'a: [["a"], {"k": ["b", {"c": "d"}]}, "e"]\nb: {"k": "v", "l": ["x"], "m": {}}\n',  # nested JSON flows
     "a: [x, 1, yes, -1, 0x1F]\nb: {k: v, n: 2.50}\nc: [[a], {b: [c]}]\n",  # plain flows resolve as YAML 1.1
     "'q k': 1\n\"d k\": 2\nit's: 3\n'a''b': 4\n",  # quoted keys
     "# c\na: 1   \n\n  # indented comment\nb:    x y  \nc:\n",  # comments, blank lines, trailing spaces, null
@@ -218,6 +220,10 @@ NOT_BY_LINES = [
     "a: [1, 2\n",  # an unclosed flow (an error)
     "a: [x: y]\n",  # a pair in a flow sequence
     "a: {x: 1, x: 2}\n",  # a duplicate key in a flow
+    'a: {"x": "1", "x": "2"}\n',  # a duplicate key in a JSON flow
+    'a: [{"k": "v"}, {"k": "v", "k": "w"}]\n',  # a duplicate key in a JSON flow's mapping
+    'a: ["]\n',  # an unclosed string (an error)
+    'a: ["x", "y]\n',  # an unclosed string (an error)
     "a:\tb\n",  # a tab
     "- a\nb: c\n",  # a key after the document's sequence (an error)
     "a: 1\n- b\n",  # an item among keys (an error)

@@ -65,12 +65,15 @@ class _Lines:
         self.docs: list[Any] = []
         self.stack: list[list[Any]] = []
         self.root: Any = None
+        self.decoder: json.JSONDecoder | None = None  # of flow lines that are JSON (`json_mapping` its hook)
+        self.number = 0  # the line `decoder` reads
 
     def read(self, text: str) -> list[Any]:
         """Every line in one loop; the common shapes inline, the rarer ones (first sight of a plain scalar,
         quoted keys, flow collections, document starts) through helpers: one loop, as a call per line costs."""
         strings = self.strings
         stack = self.stack
+        intern = sys.intern
         top: list[Any] | None = None
         number = 0
         for line in text.split("\n"):
@@ -135,13 +138,16 @@ class _Lines:
                 if not rest:
                     top[4] = _ITEM
                     continue
-                found = strings.get(rest)
-                if found is not None:
-                    top[2].append(found)
-                    continue
-                if rest[0] == '"' and rest[-1] == '"' and len(rest) > 1 and '"' not in rest[1:-1]:
-                    top[2].append(interned(rest[1:-1]))
-                    continue
+                if rest[0] == '"':  # a quoted scalar (never in `strings`: plain scalars only)
+                    inner = rest[1:-1]
+                    if rest[-1] == '"' and len(rest) > 1 and '"' not in inner:
+                        top[2].append(intern(inner) if len(inner) <= INTERN_MAX_CHARS else inner)  # `interned`
+                        continue
+                else:
+                    found = strings.get(rest)
+                    if found is not None:
+                        top[2].append(found)
+                        continue
                 if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                     raise _Irregular  # `- - x`: a sequence in a sequence on one line
                 if rest[0] in "[{" or _key_end(rest) < 0:
@@ -160,20 +166,22 @@ class _Lines:
                 key, end = self.key(content)
             if key in top[2]:
                 raise _Irregular  # a duplicate key: the composing reader says which
-            value = content[end + 1 :]
+            value = content[end + 2 :]  # after `: ` (the `:` of a key line ends it or has a space after it)
             if value and (value[0] == " " or value[-1] == " "):
                 value = value.strip(" ")
             if not value:
                 top[4] = key
                 top[5] = number
                 continue
-            found = strings.get(value)
-            if found is not None:
-                top[2][key] = found
-            elif value[0] == '"' and value[-1] == '"' and len(value) > 1 and '"' not in value[1:-1]:
-                top[2][key] = interned(value[1:-1])
+            if value[0] == '"':  # a quoted scalar (never in `strings`: plain scalars only)
+                inner = value[1:-1]
+                if value[-1] == '"' and len(value) > 1 and '"' not in inner:
+                    top[2][key] = intern(inner) if len(inner) <= INTERN_MAX_CHARS else inner  # `interned`, inline
+                else:
+                    top[2][key] = self.scalar(value, number)
             else:
-                top[2][key] = self.scalar(value, number)
+                found = strings.get(value)
+                top[2][key] = found if found is not None else self.scalar(value, number)
             top[3][key] = number
         self.end_document()
         return self.docs
@@ -264,11 +272,21 @@ class _Lines:
         `{"k": v}`), every collection of it on that line; anything more is left to the event reader."""
         if len(self.stack) + text.count("[") + text.count("{") > MAX_DEPTH:
             raise _Irregular  # possibly nested deeper than MAX_DEPTH: the composing reader refuses it
+        if len(text) >= 4 and text[:2] == '["' and text[-2:] == '"]':  # `["a", "b"]`: strings split, no parser
+            items = text[2:-2].split('", "')
+            if not any('"' in item for item in items):
+                sequence = LineList([sys.intern(i) if len(i) <= INTERN_MAX_CHARS else i for i in items])
+                sequence.line = number
+                return sequence
         if _JSON_FLOW.fullmatch(text):  # JSON of strings only (what a generator's json.dumps writes): parsed in C
+            if self.decoder is None:
+                self.decoder = json.JSONDecoder(object_pairs_hook=self.json_mapping)
+            self.number = number
             try:
-                return _lined(json.loads(text, object_pairs_hook=_unique), number)
+                value = self.decoder.decode(text)
             except ValueError:
                 raise _Irregular from None
+            return _lined_list(value, number) if value.__class__ is list else value
         tokens: list[tuple[str, str]] = []
         position = 0
         while position < len(text):
@@ -285,6 +303,20 @@ class _Lines:
         if tokens:
             raise _Irregular
         return value
+
+    def json_mapping(self, pairs: list[tuple[str, Any]]) -> LineDict:
+        """A JSON object of a flow line as the event reader's mapping of that line (the decoder's hook: built
+        once, no second walk over what JSON made); its strings interned, its lists made line lists."""
+        number = self.number
+        mapping = LineDict()
+        for key, value in pairs:
+            if key in mapping:
+                raise _Irregular  # a duplicate key: the composing reader says which
+            kind = value.__class__
+            mapping[key] = interned(value) if kind is str else _lined_list(value, number) if kind is list else value
+        mapping.line = number
+        mapping.lines = dict.fromkeys(mapping, number)
+        return mapping
 
     def flow_node(self, tokens: list[tuple[str, str]], number: int) -> Any:
         kind, text = tokens.pop() if tokens else ("", "")
@@ -333,25 +365,17 @@ class _Lines:
 _JSON_FLOW = re.compile(r'(?:[\[\]{}]|"[^"]*"|, ?|: )*')  # strings without escapes, `, ` and `: ` (as json.dumps)
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        raise _Irregular  # a duplicate key: the composing reader says which
-    return found
-
-
-def _lined(value: Any, number: int) -> Any:
-    """JSON's dicts and lists as the event reader's collections of one line."""
-    if isinstance(value, dict):
-        mapping = LineDict((key, _lined(item, number)) for key, item in value.items())
-        mapping.line = number
-        mapping.lines = dict.fromkeys(mapping, number)
-        return mapping
-    if isinstance(value, list):
-        sequence = LineList([_lined(item, number) for item in value])
-        sequence.line = number
-        return sequence
-    return interned(value) if isinstance(value, str) else value
+def _lined_list(value: list[Any], number: int) -> LineList:
+    """A JSON array of a flow line as the event reader's sequence of that line (its objects are made by
+    `_Lines.json_mapping` already)."""
+    sequence = LineList(
+        [
+            interned(item) if item.__class__ is str else _lined_list(item, number) if item.__class__ is list else item
+            for item in value
+        ]
+    )
+    sequence.line = number
+    return sequence
 
 
 def interned(text: str) -> str:

@@ -1,0 +1,99 @@
+"""The Overview's cold first render at 10 000 agents, checkouts side by side (issue #15: ≤ 3 s CPU).
+
+Each run is a fresh process with an empty data dir (no disk cache), measured as `scale.py --pages-child` measures
+its first page: AppTest of app.py, Streamlit's component discovery done before the timed run (a server does it
+once at start), then the CPU seconds (user + system) of the first run and of a rerun with no change. Runs
+alternate between the checkouts so that load changes hit both alike; the machine is shared, so compare
+medians of many rounds, not single runs.
+
+    python benchmarks/overview_cold.py --checkouts . ../main-copy --rounds 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def child(design: Path) -> None:
+    """One measurement in this process: the checkout is the current directory (on sys.path first)."""
+    sys.path.insert(0, str(Path.cwd() / "benchmarks"))
+    import scale  # type: ignore[import-not-found]  # the checkout's own benchmarks/scale.py
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path.cwd() / "app.py"), default_timeout=600)
+    scale.server_start(at)
+    first, _ = scale.timed(at.run)
+    rerun, _ = scale.timed(at.run)
+    errors = [str(e.value)[:200] for e in at.exception]
+    print(json.dumps({"first_render_s": first, "rerun_s": rerun, "exceptions": errors, "load": os.getloadavg()[0]}))
+
+
+def run(checkout: Path, design: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "LMOS_STUDIO_DESIGN": str(design)}
+    with tempfile.TemporaryDirectory(prefix="overview-cold-") as data:
+        env["LMOS_STUDIO_DATA_DIR"] = data
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(design)]
+        proc = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-800:]}
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkouts", type=Path, nargs="+", default=[ROOT])
+    parser.add_argument("--agents", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, default=RESULTS / "overview_cold.json")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="overview-design-") as folder:
+        design = Path(folder) / f"scale-{args.agents}.yaml"
+        size = str(max(1, args.agents // 20))
+        generator = [sys.executable, str(ROOT / "sample_networks" / "generate_large.py"), str(design)]
+        sizes = ["--agents", str(args.agents), "--channels", size, "--groups", size, "--edges", str(3 * args.agents)]
+        subprocess.run([*generator, *sizes], check=True, capture_output=True)
+        runs: dict[str, list[dict[str, Any]]] = {f"checkout {i}": [] for i in range(len(args.checkouts))}
+        for _ in range(args.rounds):
+            for i, checkout in enumerate(args.checkouts):
+                figures = run(checkout.resolve(), design)
+                runs[f"checkout {i}"].append(figures)
+                print(f"checkout {i}: {figures}", flush=True)
+    summary = {}
+    for name, found in runs.items():
+        firsts = [r["first_render_s"] for r in found if "first_render_s" in r]
+        reruns = [r["rerun_s"] for r in found if "rerun_s" in r]
+        summary[name] = {
+            "first_render_median_s": statistics.median(firsts) if firsts else None,
+            "first_render_min_s": min(firsts, default=None),
+            "first_render_max_s": max(firsts, default=None),
+            "rerun_max_s": max(reruns, default=None),
+        }
+    result = {
+        "command": " ".join(["python benchmarks/overview_cold.py", *sys.argv[1:]]),
+        "checkouts": [c.name or "." for c in args.checkouts],  # names only: no machine paths in results
+        "agents": args.agents,
+        "summary": summary,
+        "runs": runs,
+    }
+    print(json.dumps(summary, indent=2))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
