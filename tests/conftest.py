@@ -49,6 +49,28 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def router_benchmark_table() -> tuple[Any, list[tuple[str, str, str]]]:
+    """The lmos-router benchmark as one routing table (every agent's capabilities) and its train.csv rows
+    (instruction, agent, intent)."""
+    import csv
+    import json
+
+    from lmos_studio.routing.base import Candidate, RoutingTable
+
+    specs = json.loads((ROUTER_BENCHMARK / "agentRoutingSpecs.json").read_text())
+    table = RoutingTable(
+        channel="",
+        candidates=tuple(
+            Candidate(s["name"], c["name"], c["description"], agent_description=s["description"])
+            for s in specs
+            for c in s["capabilities"]
+        ),
+    )
+    with (ROUTER_BENCHMARK / "train.csv").open(newline="") as f:
+        rows = [(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
+    return table, rows
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

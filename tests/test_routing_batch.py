@@ -25,10 +25,10 @@ import pytest
 
 from lmos_studio.formats.design_file import read_design
 from lmos_studio.routing import statistical
-from lmos_studio.routing.base import Candidate, Match, RouteResult, RoutingTable, route_fitted
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.statistical import FittedStatistical, StatisticalRouter
 from lmos_studio.routing.table import routing_table
-from tests.conftest import ACME, ROUTER_BENCHMARK, SAMPLES
+from tests.conftest import ACME, SAMPLES, router_benchmark_table
 
 GOLDEN = Path(__file__).parent / "golden" / "routing" / "statistical.json"
 TOP_K = 3
@@ -52,17 +52,7 @@ ODD = [
 
 
 def _benchmark() -> tuple[RoutingTable, list[tuple[str, str, str]]]:
-    specs = json.loads((ROUTER_BENCHMARK / "agentRoutingSpecs.json").read_text())
-    table = RoutingTable(
-        channel="",
-        candidates=tuple(
-            Candidate(s["name"], c["name"], c["description"], agent_description=s["description"])
-            for s in specs
-            for c in s["capabilities"]
-        ),
-    )
-    with (ROUTER_BENCHMARK / "train.csv").open(newline="") as f:
-        rows = [(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
+    table, rows = router_benchmark_table()
     return table, rows
 
 

@@ -4,32 +4,19 @@ the lexicon check's lighter fold fits (the same ranked matches as a full fit).""
 
 from __future__ import annotations
 
-import csv
-import json
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lmos_studio.routing.base import Candidate, RoutingTable
+from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
 from lmos_studio.routing.threshold import loo_picks
-from tests.conftest import ROUTER_BENCHMARK
+from tests.conftest import router_benchmark_table
 
 
 @pytest.fixture(scope="module")
 def benchmark() -> tuple[RoutingTable, list[tuple[str, str, str]]]:
-    specs = json.loads((ROUTER_BENCHMARK / "agentRoutingSpecs.json").read_text())
-    table = RoutingTable(
-        channel="",
-        candidates=tuple(
-            Candidate(s["name"], c["name"], c["description"], agent_description=s["description"])
-            for s in specs
-            for c in s["capabilities"]
-        ),
-    )
-    with (ROUTER_BENCHMARK / "train.csv").open(newline="") as f:
-        rows = [(r["instruction"], r["agent"], r["intent"]) for r in csv.DictReader(f)]
+    table, rows = router_benchmark_table()
     return table, rows[::7]
 
 
