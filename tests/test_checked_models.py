@@ -54,6 +54,7 @@ def check_design(text: str, path: str, monkeypatch: pytest.MonkeyPatch) -> int:
         patch.setattr(lmos, "checked_model", by_validation)
         reference = design_from_text(text, path=path).design
     same(design.agents, reference.agents, path)
+    same(design.channels, reference.channels, path)
     return len(design.agents)
 
 
@@ -101,6 +102,15 @@ spec:
       version: "2.0.0"
   other: 1
 status: {ready: true}
+---
+apiVersion: lmos.eclipse/v1
+kind: Channel
+metadata: {name: web, labels: {tenant: acme, channel: 9}, x: 1}
+spec:
+  requiredCapabilities:
+    - {name: view-bill, version: ">=1.0.0", strategy: MOST_SIMILAR}
+    - {name: pay, version: 1.10, id: 7, other: [1]}
+  extra: true
 """
 
 

@@ -235,14 +235,14 @@ def _required(doc: Doc, node: Any, field: str) -> RequiredCapability:
             key="strategy",
             field=f"{field}.strategy",
         )
-    return RequiredCapability(
-        id=doc.text(node, "id", f"{field}.id"),
-        name=doc.text(node, "name", f"{field}.name", required=True),
-        version=doc.text(node, "version", f"{field}.version", required=True),
-        strategy="MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST",
-        strategy_given=bool(strategy),
-        extras=_rest(node, _REQ_KEYS),
-    )
+    cap_id = doc.text(node, "id", f"{field}.id")  # read in the order validation's errors name them
+    values: dict[str, Any] = {"name": doc.text(node, "name", f"{field}.name", required=True)}
+    values["version"] = doc.text(node, "version", f"{field}.version", required=True)
+    values["id"] = cap_id
+    values["strategy"] = "MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST"
+    values["strategy_given"] = bool(strategy)
+    values["extras"] = _rest(node, _REQ_KEYS)
+    return checked_model(RequiredCapability, values)  # texts (doc.text), a literal, a bool, a new dict
 
 
 def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
@@ -253,16 +253,19 @@ def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
     spec = doc.mapping(raw, "spec", "spec", required=True)
     reqs = doc.seq(spec, "requiredCapabilities", "spec.requiredCapabilities", required=True)
     budgets.check_requirement_count(name, len(reqs), source=path, line=getattr(raw, "line", None) or None)
-    return Channel(
-        name=name,
-        namespace=namespace,
-        labels=labels,
-        annotations=annotations,
-        required_capabilities=tuple(_required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)),
-        metadata_extras=meta_rest,
-        spec_extras=_rest(spec, ("requiredCapabilities",)),
-        extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
-    )
+    values = {
+        "name": name,
+        "namespace": namespace,
+        "labels": labels,
+        "annotations": annotations,
+        "required_capabilities": tuple(
+            _required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)
+        ),
+        "metadata_extras": meta_rest,
+        "spec_extras": _rest(spec, ("requiredCapabilities",)),
+        "extras": _rest(raw, ("apiVersion", "kind", "metadata", "spec")),
+    }
+    return checked_model(Channel, values)  # as `agent_from_resource`: every value already what validation makes
 
 
 def rollout_from_resource(raw: dict[str, Any], *, path: str) -> ChannelRollout:
