@@ -59,6 +59,8 @@ def _refuser(where: str, source: str, line: int | None) -> Callable[[str, str], 
 
 def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
     """Refuse an agent any of whose fields passes its budget (`DesignFileError` naming the field)."""
+    if _within(agent):
+        return  # the common case: one pass, no message or field name made
     refuse = _refuser(f"agent {agent.name[:MAX_NAME_CHARS]!r}", source, line)
 
     if len(agent.name) > MAX_NAME_CHARS:
@@ -87,6 +89,28 @@ def check_agent(agent: Agent, *, source: str, line: int | None = None) -> None:
                     f"{field}.examples[{number}]",
                     f"an example of {len(example)} characters, more than {MAX_EXAMPLE_CHARS}",
                 )
+
+
+def _within(agent: Agent) -> bool:
+    """Whether every field of the agent is within its budget (`check_agent` then has nothing to say)."""
+    caps = agent.capabilities
+    if (
+        len(agent.name) > MAX_NAME_CHARS
+        or len(agent.description) > MAX_DESCRIPTION_CHARS
+        or len(caps) > MAX_CAPABILITIES
+    ):
+        return False
+    for cap in caps:
+        examples = cap.examples
+        if (
+            len(cap.name) > MAX_NAME_CHARS
+            or len(cap.version) > MAX_NAME_CHARS
+            or len(cap.description) > MAX_DESCRIPTION_CHARS
+            or len(examples) > MAX_EXAMPLES
+            or (examples and max(map(len, examples)) > MAX_EXAMPLE_CHARS)
+        ):
+            return False
+    return True
 
 
 def check_channel(channel: Channel, *, source: str, line: int | None = None) -> None:

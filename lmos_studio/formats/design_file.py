@@ -56,6 +56,7 @@ from lmos_studio.model import (
     SecurityScheme,
     TrustEdge,
     Workload,
+    updated_model,
 )
 
 STUDIO_API_VERSION = "studio.lmos.eclipse/v1alpha1"
@@ -234,15 +235,16 @@ def _apply_studio(agents: dict[str, Agent], spec: _StudioSpec, path: str) -> dic
                 "add the Agent or remove the entry",
                 path=path,
             )
-        agents[key] = agents[key].model_copy(
-            update={
+        agents[key] = updated_model(
+            agents[key],
+            {
                 "endpoints": entry.endpoints,
                 "security": entry.security,
                 "workload": entry.workload,
                 "source": entry.source or agents[key].source,
                 "original_format": entry.original_format,
                 "original": entry.original,
-            }
+            },
         )
     return agents
 

@@ -23,6 +23,7 @@ from lmos_studio.model import (
     Channel,
     ChannelRollout,
     RequiredCapability,
+    checked_model,
 )
 
 API_VERSION = "lmos.eclipse/v1"
@@ -162,9 +163,9 @@ def _plain_capability(node: dict[str, Any]) -> Capability | None:
         examples = tuple(examples)
     else:
         return None
-    return Capability(
-        id=cap_id, name=name, version=version.strip(), description=description, examples=examples, extras={}
-    )
+    values: dict[str, Any] = {"name": name, "version": version.strip(), "id": cap_id, "description": description}
+    values.update(examples=examples, extras={})
+    return checked_model(Capability, values)  # every value checked exact above: validation would copy them
 
 
 _AGENT_SPEC_KEYS = ("id", "description", "supportedTenants", "supportedChannels", "providedCapabilities")
@@ -189,21 +190,35 @@ def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> 
     spec = doc.mapping(raw, "spec", "spec")
     caps = doc.seq(spec, "providedCapabilities", "spec.providedCapabilities")
     budgets.check_capability_count(name, len(caps), source=path, line=getattr(raw, "line", None) or None)
-    return Agent(
-        name=name,
-        namespace=namespace,
-        labels=labels,
-        annotations=annotations,
-        id=doc.text(spec, "id", "spec.id"),
-        description=doc.text(spec, "description", "spec.description"),
-        supported_tenants=doc.texts(spec, "supportedTenants", "spec.supportedTenants"),
-        supported_channels=doc.texts(spec, "supportedChannels", "spec.supportedChannels"),
-        capabilities=tuple(_capability(doc, c, f"spec.providedCapabilities[{i}]") for i, c in enumerate(caps)),
-        source=source,
-        metadata_extras=meta_rest,
-        spec_extras=_rest(spec, _AGENT_SPEC_KEYS),
-        extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
-    )
+    capabilities = tuple(_capability(doc, c, f"spec.providedCapabilities[{i}]") for i, c in enumerate(caps))
+    values = {
+        "name": name,
+        "namespace": namespace,
+        "labels": labels,
+        "annotations": annotations,
+        "id": doc.text(spec, "id", "spec.id"),
+        "description": doc.text(spec, "description", "spec.description"),
+        "supported_tenants": doc.texts(spec, "supportedTenants", "spec.supportedTenants"),
+        "supported_channels": doc.texts(spec, "supportedChannels", "spec.supportedChannels"),
+        "capabilities": capabilities,
+        "endpoints": (),
+        "security": (),
+        "workload": None,
+        "source": source,
+        "original_format": "",
+        "original": {},
+        "metadata_extras": meta_rest,
+        "spec_extras": _rest(spec, _AGENT_SPEC_KEYS),
+        "extras": _rest(raw, ("apiVersion", "kind", "metadata", "spec")),
+    }
+    # What validation would make: texts are str (doc.text, doc.texts, string_map and _rest give new plain
+    # dicts of str keys, capabilities are models); only `source` comes from the caller: checked, else validated.
+    if source.__class__ is str:
+        return checked_model(Agent, values, _AGENT_DEFAULTS)
+    return Agent(**{k: v for k, v in values.items() if k not in _AGENT_DEFAULTS})
+
+
+_AGENT_DEFAULTS = frozenset(("endpoints", "security", "workload", "original_format", "original"))  # not read here
 
 
 _REQ_KEYS = ("id", "name", "version", "strategy")
@@ -220,14 +235,14 @@ def _required(doc: Doc, node: Any, field: str) -> RequiredCapability:
             key="strategy",
             field=f"{field}.strategy",
         )
-    return RequiredCapability(
-        id=doc.text(node, "id", f"{field}.id"),
-        name=doc.text(node, "name", f"{field}.name", required=True),
-        version=doc.text(node, "version", f"{field}.version", required=True),
-        strategy="MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST",
-        strategy_given=bool(strategy),
-        extras=_rest(node, _REQ_KEYS),
-    )
+    cap_id = doc.text(node, "id", f"{field}.id")  # read in the order validation's errors name them
+    values: dict[str, Any] = {"name": doc.text(node, "name", f"{field}.name", required=True)}
+    values["version"] = doc.text(node, "version", f"{field}.version", required=True)
+    values["id"] = cap_id
+    values["strategy"] = "MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST"
+    values["strategy_given"] = bool(strategy)
+    values["extras"] = _rest(node, _REQ_KEYS)
+    return checked_model(RequiredCapability, values)  # texts (doc.text), a literal, a bool, a new dict
 
 
 def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
@@ -238,16 +253,19 @@ def channel_from_resource(raw: dict[str, Any], *, path: str) -> Channel:
     spec = doc.mapping(raw, "spec", "spec", required=True)
     reqs = doc.seq(spec, "requiredCapabilities", "spec.requiredCapabilities", required=True)
     budgets.check_requirement_count(name, len(reqs), source=path, line=getattr(raw, "line", None) or None)
-    return Channel(
-        name=name,
-        namespace=namespace,
-        labels=labels,
-        annotations=annotations,
-        required_capabilities=tuple(_required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)),
-        metadata_extras=meta_rest,
-        spec_extras=_rest(spec, ("requiredCapabilities",)),
-        extras=_rest(raw, ("apiVersion", "kind", "metadata", "spec")),
-    )
+    values = {
+        "name": name,
+        "namespace": namespace,
+        "labels": labels,
+        "annotations": annotations,
+        "required_capabilities": tuple(
+            _required(doc, r, f"spec.requiredCapabilities[{i}]") for i, r in enumerate(reqs)
+        ),
+        "metadata_extras": meta_rest,
+        "spec_extras": _rest(spec, ("requiredCapabilities",)),
+        "extras": _rest(raw, ("apiVersion", "kind", "metadata", "spec")),
+    }
+    return checked_model(Channel, values)  # as `agent_from_resource`: every value already what validation makes
 
 
 def rollout_from_resource(raw: dict[str, Any], *, path: str) -> ChannelRollout:
