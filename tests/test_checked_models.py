@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import lmos
 from lmos_studio.formats.design_file import design_from_text
-from lmos_studio.model import Agent, Capability, updated_model
+from lmos_studio.model import Agent, Capability, Channel, RequiredCapability, updated_model
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ROOT
 
@@ -122,3 +122,16 @@ def test_odd_shapes_are_the_validated_ones(monkeypatch: pytest.MonkeyPatch) -> N
 def test_updated_model_is_model_copy(update: dict[str, Any]) -> None:
     agent = Agent(name="x", capabilities=(Capability(name="c", version="1"),))
     same(updated_model(agent, update), agent.model_copy(update=update))
+
+
+@pytest.mark.parametrize("cls", [Agent, Capability, Channel, RequiredCapability])
+def test_models_built_without_validation_have_no_validators(cls: type) -> None:
+    """`checked_model` skips validation: a validator added to one of these classes would be skipped silently
+    on every design read from disk. Add it to the reader's checks (and to this test's thinking) instead."""
+    decorators = cls.__pydantic_decorators__
+    found = {
+        kind: names
+        for kind in ("validators", "field_validators", "root_validators", "model_validators")
+        if (names := list(getattr(decorators, kind)))
+    }
+    assert found == {}, f"{cls.__name__} has validators that checked_model would skip: {found}"
