@@ -49,6 +49,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def large_design_generator() -> Any:
+    """`sample_networks/generate_large.py` as a module (a script, not a package module)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def router_benchmark_table() -> tuple[Any, list[tuple[str, str, str]]]:
     """The lmos-router benchmark as one routing table (every agent's capabilities) and its train.csv rows
     (instruction, agent, intent)."""

@@ -4,7 +4,6 @@ fields set; on every design file of the repo, a generated large design and odd s
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from lmos_studio.formats import lmos
 from lmos_studio.formats.design_file import design_from_text
 from lmos_studio.model import Agent, Capability, Channel, RequiredCapability, updated_model
 from lmos_studio.synthetic import synthetic_design
-from tests.conftest import ROOT
+from tests.conftest import ROOT, large_design_generator
 
 
 def same(a: Any, b: Any, where: str = "$") -> None:
@@ -59,11 +58,7 @@ def check_design(text: str, path: str, monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return large_design_generator()
 
 
 def test_agents_of_every_design_file_of_the_repo_are_the_validated_ones(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ composing reader's, word for word.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import yamlio, yamllines
 from lmos_studio.formats.design_file import design_from_text
 from lmos_studio.synthetic import synthetic_design
-from tests.conftest import ROOT
+from tests.conftest import ROOT, large_design_generator
 
 
 def same(a: Any, b: Any, where: str = "$") -> None:
@@ -98,10 +97,7 @@ def test_every_yaml_and_json_file_of_the_repo_reads_the_same() -> None:
 
 
 def test_a_generated_large_design_reads_the_same() -> None:
-    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = large_design_generator()
     text = module.design_yaml(synthetic_design(300, 15, 15, 900, seed=7))
     assert check(text)
     assert len(design_from_text(text, path="large.yaml").design.agents) == 300
@@ -246,10 +242,7 @@ def test_other_shapes_go_to_the_other_readers(text: str) -> None:
 def test_the_line_reader_reads_most_files_of_the_repo_and_generated_designs() -> None:
     taken = sum(by_lines(path.read_text(encoding="utf-8")) for path in repo_files() if path.suffix != ".json")
     assert taken > 100
-    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = large_design_generator()
     assert by_lines(module.design_yaml(synthetic_design(200, 10, 10, 600, seed=3)))
 
 
@@ -273,11 +266,7 @@ def test_data_as_studio_and_the_generator_write_it_reads_the_same(data: Any) -> 
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return large_design_generator()
 
 
 INTERNED = """\

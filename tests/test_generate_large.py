@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from types import ModuleType
 
 from lmos_studio.formats.design_file import design_from_text, design_to_yaml
 from lmos_studio.model import Agent, Capability
 from lmos_studio.synthetic import synthetic_design
-from tests.conftest import ROOT
+from tests.conftest import large_design_generator
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_large", ROOT / "sample_networks" / "generate_large.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return large_design_generator()
 
 
 def test_fast_writer_reads_back_like_write_design() -> None:
