@@ -9,6 +9,9 @@ the dev networks only) for the default router (embedding, lexicon `auto`) and th
   recall, false rejects and which signal rejected (the fit threshold or "nearer elsewhere");
 * `fresh`: the same on the session-6 files alone (`fresh-n.csv`, 6 in scope, 8 near-misses and 2 general
   requests per network, written apart from the rule's background: dev/README.md), per network and pooled;
+* `design_out_of_scope`: whether a design's own near-miss examples (`spec.routing.outOfScope`) teach the rule
+  other near-misses: 4 of each network's 8 fresh near-misses given as the design's examples, the other 4
+  routed (both ways round, summed), against none given;
 * `background_near_copies`: how many out-of-scope dev queries have a near copy among the requests to other
   services the "nearer elsewhere" signal compares with (routing/other_services.txt; at least half their
   stemmed content words shared): such queries make that signal look better than it is;
@@ -32,6 +35,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +183,33 @@ def fresh(name: str) -> dict[str, Any]:
     return found
 
 
+def design_out_of_scope(name: str) -> dict[str, Any]:
+    """Held-out fresh near-misses caught with 4 of the network's fresh near-misses as the design's
+    out-of-scope examples against none (both halves of the 8, summed), and the earlier dev files' recall
+    and in-scope losses with each."""
+    found: dict[str, Any] = {}
+    for given in (0, 4):
+        row = dict.fromkeys(("near_misses", "caught", "dev_out_of_scope", "dev_caught", "dev_in_scope_lost"), 0)
+        for folder, extra in DEV_NETWORKS.values():
+            table = routing_table(read_design(folder / "design.yaml"), None)
+            near = [q.text for q in read_labelled_csv(folder / FRESH) if not q.agent][:8]  # the near-misses
+            earlier = [q for f in ("queries.csv", *extra) for q in read_labelled_csv(folder / f)]
+            for half in (near[:4], near[4:]):
+                shown = tuple(half) if given else ()
+                held = [t for t in near if t not in half] if given else list(half)
+                fitted = ROUTERS[name]().fit(replace(table, out_of_scope=shown))
+                row["near_misses"] += len(held)
+                row["caught"] += sum(r.no_match for r in route_fitted(fitted, held))
+                for q, r in zip(earlier, route_fitted(fitted, [q.text for q in earlier]), strict=True):
+                    if q.agent:
+                        row["dev_in_scope_lost"] += r.no_match and r.matches[0].agent == q.agent
+                    else:
+                        row["dev_out_of_scope"] += 1
+                        row["dev_caught"] += r.no_match
+        found[f"{given}_given"] = row
+    return found
+
+
 def background_near_copies() -> dict[str, int]:
     """Out-of-scope dev queries (the files generalisation.py routes, then the fresh ones) with a near copy
     among the requests to other services: at least half of the stemmed content words of both shared."""
@@ -243,6 +274,7 @@ def main() -> None:
             "halves": halves(per_network),
             "separability": separability(name),
             "fresh": fresh(name),
+            "design_out_of_scope": design_out_of_scope(name),
         }
     report["background_near_copies"] = background_near_copies()
     report["machine"] = {
@@ -275,6 +307,11 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"  fresh-n.csv: in scope {f['right']}/{f['in_scope']} right without threshold, {f['lost']} lost; "
             f"recall {f['out_of_scope_recall']:.3f} (near-misses {f['near_misses_caught']}/{f['near_misses']})"
+        )
+        given = entry["design_out_of_scope"]
+        print(
+            "  held-out fresh near-misses caught with 0 / 4 of them as the design's outOfScope: "
+            + " / ".join(f"{g['caught']}/{g['near_misses']}" for g in given.values())
         )
     print(f"\nout-of-scope dev queries with a near copy in other_services.txt: {report['background_near_copies']}")
     print(f"\nmachine: {report['machine']}")
