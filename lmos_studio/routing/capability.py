@@ -12,6 +12,16 @@ The embedding router (routing/embedding.py) picks the capability within its chos
 with the description part taken against `capability_texts` (each capability's name and description alone):
 a class's description text also holds its agent's name and description, the same for all its siblings, which
 pulls their sentence embeddings together and blurs what tells them apart.
+
+Tried on dev data in session 6 (benchmarks/capability_dev.py: 267 dev-network queries whose agent the
+statistical router gets right, 232 with the right capability; the lmos-router split) and not adopted, as none
+helped on both halves of the dev networks without a loss elsewhere: the statistical router's pick with the
+nearest or mean example of each sibling (230–234), with capability-only description texts (232), with
+SIBLING_C from 0.3 to 10 or SIBLING_SHARE 0.7 (227–232), or the sibling model alone when the table has no
+examples (lmos-router zero-shot +51 of 2 682, the dev networks without examples unchanged); choosing agent
+and capability jointly (argmax of P(agent) · P(capability | agent)): statistical +1 agent and +1 capability
+on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 → .882 (zero-shot); embedding
++5 and +5 on the dev networks but lmos-router zero-shot agent .929 → .923.
 """
 
 from __future__ import annotations
