@@ -17,7 +17,7 @@ Tried on dev data in session 6 (benchmarks/capability_dev.py: 267 dev-network qu
 statistical router gets right, 232 with the right capability; the lmos-router split) and not adopted, as none
 helped on both halves of the dev networks without a loss elsewhere: the statistical router's pick with the
 nearest or mean example of each sibling (230–234), with capability-only description texts (232), with
-SIBLING_C from 0.3 to 10 or SIBLING_SHARE 0.7 (227–232), or the sibling model alone when the table has no
+SIBLING_C from 0.3 to 10 or SIBLING_SHARE 0.7 (228–232), or the sibling model alone when the table has no
 examples (lmos-router zero-shot +51 of 2 682, the dev networks without examples unchanged); choosing agent
 and capability jointly (argmax of P(agent) · P(capability | agent)): statistical +1 agent and +1 capability
 on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 → .882 (zero-shot); embedding
