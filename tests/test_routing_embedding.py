@@ -13,6 +13,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.auto import AutoRouter, best_offline_router
 from lmos_studio.routing.base import Candidate, RoutingTable
+from lmos_studio.routing.capability import capability_texts
 from lmos_studio.routing.embedding import EmbeddingRouter, LocalEmbedder, cached_embed, local_embedder
 from lmos_studio.routing.select import get_router
 
@@ -155,3 +156,50 @@ def test_the_bundled_tokenizer_is_checked_against_its_pinned_sha256(tmp_path: Pa
         tokenizer_json(broken)
     with pytest.raises(RoutingError, match="reinstall"):
         tokenizer_json(tmp_path / "missing.json.gz")
+
+
+CAMPUS = RoutingTable(
+    channel="campus",
+    candidates=(
+        Candidate(
+            "campus-agent",
+            "student_card",
+            "Issues and replaces student ID cards.",
+            ("I lost my student ID", "my student card doesn't open the doors", "when do I get my new student card"),
+            "Handles student ID cards and library accounts.",
+        ),
+        Candidate(
+            "campus-agent",
+            "library_account",
+            "Handles library loans and fines.",
+            ("can I extend my library books", "why do I have a library fine", "my library account is blocked"),
+            "Handles student ID cards and library accounts.",
+        ),
+        Candidate(
+            "fees-agent",
+            "tuition_fees",
+            "Explains semester fees and payment.",
+            ("how much is the semester fee", "when do I have to pay tuition", "I can't afford the fees"),
+            "Handles tuition fees and scholarships.",
+        ),
+    ),
+)
+
+
+def test_capability_is_picked_by_its_own_text_and_agents_do_not_change() -> None:
+    fitted = EmbeddingRouter().fit(CAMPUS)
+    assert capability_texts(fitted.data) == [
+        "student card . Issues and replaces student ID cards.",
+        "library account . Handles library loans and fines.",
+        "tuition fees . Explains semester fees and payment.",
+    ]  # the agent's words, shared by its siblings, left out
+    assert fitted.capabilities is not None and fitted.capabilities.shape == (3, fitted.descriptions.shape[1])
+    queries = ["i returned the book but still got charged", "card lost", "fees?"]
+    picked = fitted.route_batch(queries)
+    fitted.capabilities = None  # the choice before: the full description texts (agent words included)
+    before = fitted.route_batch(queries)
+    assert picked[0].matches[0].capability == "library_account"  # (top match, whatever the threshold says)
+    assert before[0].matches[0].capability == "student_card"  # what this fixes (a dev-data query)
+    for new, old in zip(picked, before, strict=True):
+        assert [(m.agent, m.score) for m in new.matches] == [(m.agent, m.score) for m in old.matches]
+        assert new.fit == old.fit and new.no_match == old.no_match

@@ -7,6 +7,21 @@ chosen by two opinions, SIBLING_SHARE each: the agent's share of the blended cla
 one-vs-rest SVM fitted on that agent's texts alone (examples, descriptions and their synonym-swapped copies),
 which learns what tells those capabilities apart. Agent ranking and scores do not change. Pure functions over
 matrices; no I/O.
+
+The embedding router (routing/embedding.py) picks the capability within its chosen agent from its own blend,
+with the description part taken against `capability_texts` (each capability's name and description alone):
+a class's description text also holds its agent's name and description, the same for all its siblings, which
+pulls their sentence embeddings together and blurs what tells them apart.
+
+Tried on dev data in session 6 (benchmarks/capability_dev.py: 267 dev-network queries whose agent the
+statistical router gets right, 232 with the right capability; the lmos-router split) and not adopted, as none
+helped on both halves of the dev networks without a loss elsewhere: the statistical router's pick with the
+nearest or mean example of each sibling (230–234), with capability-only description texts (232), with
+SIBLING_C from 0.3 to 10 or SIBLING_SHARE 0.7 (228–232), or the sibling model alone when the table has no
+examples (lmos-router zero-shot +51 of 2 682, the dev networks without examples unchanged); choosing agent
+and capability jointly (argmax of P(agent) · P(capability | agent)): statistical +1 agent and +1 capability
+on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 → .882 (zero-shot); embedding
++5 and +5 on the dev networks but lmos-router zero-shot agent .929 → .923.
 """
 
 from __future__ import annotations
@@ -18,6 +33,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from lmos_studio.routing.linear import svm_fit
+from lmos_studio.routing.text import name_words
+from lmos_studio.routing.training import TrainingSet
 
 # Tuned on dev data only (lmos-router 5 per intent, 5 folds; benchmarks/data/dev networks): 0.5 gave
 # +0.5 / +0.6 points of capability accuracy (with / without the lexicon) on the lmos-router split and +1 / +2
@@ -26,6 +43,12 @@ SIBLING_SHARE = 0.5
 SIBLING_MAX_CLASSES = 150  # as the router's SVM: beyond, no per-agent models (fit time and memory)
 SIBLING_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1), as the router's
 SIBLING_C = 1.0  # liblinear's default regularisation
+# Softmax sharpness over the embedding router's cosines to `capability_texts`. Chosen on dev data only
+# (benchmarks/capability_dev.py): on half a of the dev networks (hr-desk, insurance, hotel) 10 gave 143 of 157
+# right capabilities among right agents (8: 142, 12: 142, 15: 142, 20: 141; before: 138); checked on half b
+# (153 of 160, before 152), on the lmos-router split (5 per intent 2762 of 2966, before 2757; zero-shot 2223
+# of 2786, before 2168) and on the dev networks without their examples (234 of 280, before 232).
+CAPABILITY_TEMPERATURE = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,3 +112,13 @@ def capability_scores(
         mixed = (1.0 - SIBLING_SHARE) * shares[:, group] + SIBLING_SHARE * e / e.sum(axis=1, keepdims=True)
         picked[:, group] = np.where(known[:, None], mixed, shares[:, group])
     return picked
+
+
+def capability_texts(data: TrainingSet) -> list[str]:
+    """Per class: its capability's name words and description, without its agent's (which its siblings share);
+    a seed-only class has its name words only, and a class without either its full description text."""
+    described = {(c.agent, c.capability): c.description for c in data.table.candidates}
+    return [
+        " . ".join(t for t in (name_words(capability), described.get((agent, capability), "")) if t) or full
+        for (agent, capability), full in zip(data.classes, data.descriptions, strict=True)
+    ]

@@ -15,6 +15,9 @@ those of the channel's own kind left out, plus the design's `outOfScope` example
 channel's nearest example or description; its limit comes from the examples (threshold.py). Dense scores are
 blended with the statistical router's lexical ones, which keeps exact terms (order numbers, product
 names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples.
+Within the chosen agent, the capability shown is picked from the same blend with its description part taken
+against each capability's own name and description (without its agent's, which its siblings share; see
+routing/capability.py); agent ranking and scores do not change.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy.typing as npt
 from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, capability_texts
 from lmos_studio.routing.encoder import (  # re-exported: the router's users import them from here
     DIMENSION,
     EMBED_CACHE_TEXTS,
@@ -211,6 +215,7 @@ class FittedEmbedding:
     services: npt.NDArray[np.float32] | None = None  # (messages × dim): requests for other services kept
     service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
     elsewhere_limit: float | None = None  # no agent above it (see `threshold.elsewhere_limit`); None: off
+    capabilities: npt.NDArray[np.float32] | None = None  # (classes × dim): `capability_texts`, the within-agent pick
     name: str = "embedding"
 
     @property
@@ -226,18 +231,23 @@ class FittedEmbedding:
         self, queries: Sequence[str]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(class probabilities q×classes, cosine to examples q×examples, fit q): one encoder call."""
-        scores, sims, fits, _ = self._scored(queries)
+        scores, sims, fits, *_ = self._scored(queries)
         return scores, sims, fits
 
     def _scored(
         self, queries: Sequence[str]
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], _Elsewhere]:
-        """`score_batch` and each query's "nearer elsewhere" value with its nearest service message."""
+    ) -> tuple[
+        npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], _Elsewhere, npt.NDArray[np.float64]
+    ]:
+        """`score_batch`, each query's "nearer elsewhere" value with its nearest service message, and what
+        picks the capability within an agent (the scores with the description part taken against
+        `capabilities`, see routing/capability.py)."""
         n, count = len(self.data.classes), len(queries)
         q = self.embedder.embed(list(queries)).astype(np.float64)
         w_proto, w_knn, w_desc = self.weights
         to_descriptions = q @ self.descriptions.T.astype(np.float64)
-        dense = w_desc * _softmax_rows(to_descriptions, DENSE_TEMPERATURE)
+        described = _softmax_rows(to_descriptions, DENSE_TEMPERATURE)
+        dense = w_desc * described
         sims = np.zeros((count, 0))
         fits = to_descriptions.max(axis=1) if n else np.zeros(count)
         nearest_own = fits.copy()
@@ -257,7 +267,12 @@ class FittedEmbedding:
         lexical, _, lexical_fits = self.lexical.score_batch(queries)
         fits = fits + LEXICAL_SHARE * lexical_fits - OFF_TOPIC_SHARE * self._nearest_off_topic(q)
         elsewhere = _Elsewhere.of(q, nearest_own, self.services)
-        return (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical, sims, np.clip(fits, 0.0, 1.0), elsewhere
+        scores = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical
+        pick = scores
+        if self.capabilities is not None and n:
+            own = _softmax_rows(q @ self.capabilities.T.astype(np.float64), CAPABILITY_TEMPERATURE)
+            pick = scores + (1 - LEXICAL_WEIGHT) * w_desc * (own - described)
+        return scores, sims, np.clip(fits, 0.0, 1.0), elsewhere, pick
 
     def _nearest_off_topic(self, vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Each vector's cosine to the nearest kept off-topic message (0 without any)."""
@@ -284,7 +299,7 @@ class FittedEmbedding:
         results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
         for row, i in enumerate(live):
             assert scored is not None
-            matches = rank_agents(self.data, scored[0][row], top_k=top_k)
+            matches = rank_agents(self.data, scored[0][row], top_k=top_k, pick=scored[4][row])
             evidence = self._evidence(scored[1][row], [m.agent for m in matches])
             elsewhere = scored[3]
             results[i] = RouteResult(
@@ -434,7 +449,8 @@ class EmbeddingRouter:
         data = lexical.data
         embedder = self.embedder
         texts = list(data.descriptions) + list(data.texts)
-        vectors = cached_embed(embedder, texts or ["probe"])  # one call (and one cache file) per table
+        own = capability_texts(data)
+        vectors = cached_embed(embedder, texts + own or ["probe"])  # one call (and one cache file) per table
         descriptions = vectors[: len(data.descriptions)]
         examples = vectors[len(data.descriptions) : len(texts)]
         prototypes = descriptions.astype(np.float64).copy()
@@ -449,6 +465,7 @@ class EmbeddingRouter:
             descriptions=descriptions,
             lexical=lexical,
             weights=blend_weights(data.examples_per_class()),
+            capabilities=vectors[len(texts) : len(texts) + len(own)] if own else None,
         )
         background, pairwise = off_topic_background(embedder)
         channel = np.vstack([examples, descriptions])
