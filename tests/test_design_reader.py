@@ -313,3 +313,10 @@ def test_equal_short_strings_are_one_object(reader: str) -> None:
     assert first["supportedTenants"][0] is sys.intern("acme")  # Python's own table: code's literals are these too
     assert second["description"] == second["note"] == "x" * (yamllines.INTERN_MAX_CHARS + 1)
     assert docs == yamlio.load_documents(text)
+
+
+@pytest.mark.parametrize("tail", [chr(i) for i in range(0x80)] + ["é", "é\x07", "\x85", "\ufffe", "\U0001f600", ""])
+def test_the_printable_check_is_pyyamls(tail: str) -> None:
+    """`_non_printable` (ASCII texts checked by bytes) says what PyYAML's reader's pattern says."""
+    text = "key: value\n" + tail
+    assert yamllines._non_printable(text) is (yamllines._NON_PRINTABLE.search(text) is not None)
