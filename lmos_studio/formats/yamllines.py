@@ -48,10 +48,15 @@ def read_lines(text: str) -> list[Any] | None:
     """The documents of a text of the common shape, or None when it needs the other readers."""
     if _non_printable(text) or any(char in text for char in _UNUSUAL):
         return None
+    reader = _Lines()
     try:
-        return _Lines().read(text)
+        return reader.read(text)
     except _Irregular:
         return None
+    finally:
+        # the decoder's hook is a method of the reader: a reference cycle that would keep the reader, and with it
+        # every document it read, alive until a full collection (never, once the app has frozen the heap)
+        reader.decoder = None
 
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"  # the ASCII characters PyYAML's reader accepts
