@@ -130,3 +130,78 @@ def test_models_built_without_validation_have_no_validators(cls: type) -> None:
         if (names := list(getattr(decorators, kind)))
     }
     assert found == {}, f"{cls.__name__} has validators that checked_model would skip: {found}"
+
+
+NEAR_COMMON = [  # shapes next to the common one: the plain reader takes some, leaves the others to the checked one
+    "metadata: {name: a}\n",
+    "metadata: {name: a, namespace: ''}\nspec:\n",
+    "metadata: {name: a, namespace: shop, labels: {subset: beta}, annotations: {}}\nspec: {id: x}\n",
+    "metadata: {name: a, labels:, annotations:}\nspec: {description:, supportedTenants:}\n",
+    "metadata: {name: a, labels: {n: 1}}\n",
+    "metadata: {name: a, namespace: 7}\n",
+    "metadata: {name: ''}\n",
+    "metadata: {name: a, uid: u}\n",
+    "metadata: {name: a}\nspec: {supportedChannels: [web, 1]}\n",
+    "metadata: {name: a}\nspec: {supportedChannels: web}\n",
+    "metadata: {name: a}\nspec: {providedCapabilities: {name: c}}\n",
+    "metadata: {name: a}\nspec: {providedCapabilities: [x]}\n",
+    "metadata: {name: a}\nspec: {providedCapabilities: [{name: c, version: 1}]}\n",
+    "metadata: {name: a}\nspec: {providedCapabilities: [{name: c, version: '1', examples: [q]}], more: 1}\n",
+    "metadata: {name: a}\nspec: []\n",
+    "metadata: []\n",
+    "spec: {}\n",
+    "metadata: {name: a}\nstatus: {}\n",
+    "metadata:\n  name: a\n  annotations:\n    studio.lmos.eclipse/resource-fields: '{\"/spec/x\": 1}'\n",
+]
+
+
+@pytest.mark.parametrize("body", NEAR_COMMON)
+def test_the_plain_agent_reader_makes_what_the_checked_reader_makes(body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lmos._plain_agent` (the common shape, without a call per field) gives the very model, or the very
+    error, of the field-by-field reader."""
+    text = "apiVersion: lmos.eclipse/v1\nkind: Agent\n" + body
+
+    def read() -> Any:
+        try:
+            return design_from_text(text, path="a.yaml").design.agents
+        except DesignFileError as exc:
+            return ("error", str(exc), exc.line, exc.field)
+
+    found = read()
+    with monkeypatch.context() as patch:
+        patch.setattr(lmos, "_plain_agent", lambda raw, source: None)
+        reference = read()
+    if isinstance(reference, tuple) and reference and reference[0] == "error":
+        assert found == reference
+    else:
+        same(found, reference)
+
+
+def test_the_plain_agent_reader_reads_the_generated_and_repo_designs_as_the_checked_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [_generator().design_yaml(synthetic_design(200, 10, 10, 600, seed=5))]
+    for folder in ("sample_networks", "tests"):
+        texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / folder).rglob("*.yaml"))]
+    plain = 0
+    original = lmos._plain_agent
+
+    def counted(raw: Any, source: str) -> Any:
+        nonlocal plain
+        found = original(raw, source)
+        plain += found is not None
+        return found
+
+    for text in texts:
+        if "kind: Agent" not in text:
+            continue
+        try:
+            with monkeypatch.context() as patch:
+                patch.setattr(lmos, "_plain_agent", counted)
+                found = design_from_text(text, path="d.yaml").design.agents
+        except DesignFileError:
+            continue
+        with monkeypatch.context() as patch:
+            patch.setattr(lmos, "_plain_agent", lambda raw, source: None)
+            same(found, design_from_text(text, path="d.yaml").design.agents)
+    assert plain >= 200
