@@ -29,7 +29,11 @@ tables, SVM_AGENT_ROWS),
 the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the parts). Tried on dev data
 in session 5 and not adopted: SVMs on the word part alone (4× less SVM time; lmos-router 5 per intent agent
 .980 → .970, seeded capability .996 → .973) and no synonym copies above 20 examples per class (informal-dev
-seeded agent .943 → .811); a looser liblinear tolerance saved little.
+seeded agent .943 → .811); a looser liblinear tolerance saved little. Tried in session 6 and not adopted:
+the SVMs without char n-grams in more than 5 % of the rows (SVM time −35 %; informal-dev seeded agent .943 →
+.906), without char 2-grams (the zero-shot lexicon check then turned the lexicon off: lmos-router zero-shot
+agent .894 → .693), the agent-level SVM on small tables too (dev networks: 4 of 241 agents lost) and in the
+lexicon check's folds (it turned the lexicon off on one lmos-router fold).
 """
 
 from __future__ import annotations
