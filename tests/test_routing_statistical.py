@@ -231,3 +231,36 @@ def test_capability_within_an_agent_is_chosen_by_its_own_model() -> None:
     best = fitted.route("has my claim been approved", top_k=1).matches[0]
     assert (best.agent, best.capability) == (claims, "claim_status")
     assert best.score == round(float(min(scores[0, :2].sum(), 1.0)), 4)  # the agent's blended score
+
+
+def test_large_tables_fit_the_svm_over_agents_split_by_capability_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From SVM_AGENT_ROWS rows on, the SVM tells agents apart and each agent's capability model splits its
+    probability: P(agent) × P(capability | agent). Smaller tables keep the class SVM."""
+    from lmos_studio.routing import statistical
+
+    claims = "claims-agent"
+    table = RoutingTable(
+        channel="",
+        candidates=(
+            Candidate(claims, "file_claim", "Files a new claim", ("I want to make a claim", "report a claim")),
+            Candidate(claims, "claim_status", "Where a claim stands", ("status of my claim", "is my claim approved")),
+            Candidate("weather-agent", "forecast", "The weather", ("will it rain", "forecast for tomorrow")),
+            Candidate("shop-agent", "order", "Place an order", ("buy a lamp", "order a new chair")),
+        ),
+    )
+    small = StatisticalRouter(lexicon="none").fit(table)
+    assert not small.agent_model and small.coef is not None and small.coef.shape[1] == 4  # one column per class
+    monkeypatch.setattr(statistical, "SVM_AGENT_ROWS", 1)
+    fitted = StatisticalRouter(lexicon="none").fit(table)
+    assert fitted.agent_model and fitted.coef is not None and fitted.coef.shape[1] == 3  # one column per agent
+    queries = ["has my claim been approved", "will it rain", "buy me a chair", "zzz"]
+    fitted.weights = (1.0, 0.0, 0.0)  # the SVM's probabilities alone
+    scores, _, _ = fitted.score_batch(queries)
+    assert np.allclose(scores.sum(axis=1), 1.0)
+    assert np.allclose(scores[3], 0.25)  # no known word: uniform over the classes
+    x = fitted.encoder.matrix(queries[:1])
+    decision = np.asarray(x @ fitted.coef).ravel() + fitted.intercept
+    p_agent = np.exp(8.0 * (decision - decision.max()))
+    assert np.isclose(scores[0, :2].sum(), p_agent[0] / p_agent.sum())  # the claims agent's share: P(agent)
+    best = fitted.route("has my claim been approved", top_k=1).matches[0]
+    assert (best.agent, best.capability) == (claims, "claim_status")

@@ -4,7 +4,8 @@ description matching, blended by how many examples the table has. No model downl
 Three signals, each a probability over (agent, capability) classes:
 * a linear SVM over examples and descriptions plus synonym-swapped copies of them (so it learns that
   "refund" and "money back" mean the same; class centroids for very large tables), its decision values
-  turned into probabilities by a softmax,
+  turned into probabilities by a softmax; from SVM_AGENT_ROWS rows on it tells agents apart and the
+  per-agent capability models split each agent's probability among its capabilities,
 * a top-k nearest-example vote, as lmos-router's vector router does (exact on near-duplicates),
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
@@ -23,22 +24,28 @@ certain (`_knn_vote`, the same bits as `np.argpartition`'s picks).
 A fit analyses each text once (one count gives the examples', descriptions' and synonym copies' rows and the
 `fit` matrix) and fits its SVMs through liblinear directly (routing/linear.py, LinearSVC's weights bit for
 bit); the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs
-is mostly liblinear itself: the class SVM over examples and synonym copies with char n-grams (about half),
+is mostly liblinear itself: the SVM over examples and synonym copies with char n-grams (over agents on large
+tables, SVM_AGENT_ROWS),
 the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the parts). Tried on dev data
 in session 5 and not adopted: SVMs on the word part alone (4× less SVM time; lmos-router 5 per intent agent
 .980 → .970, seeded capability .996 → .973) and no synonym copies above 20 examples per class (informal-dev
-seeded agent .943 → .811); a looser liblinear tolerance saved little.
+seeded agent .943 → .811); a looser liblinear tolerance saved little. Tried in session 6 and not adopted:
+the SVMs without char n-grams in more than 5 % of the rows (SVM time −35 %; informal-dev seeded agent .943 →
+.906), without char 2-grams (the zero-shot lexicon check then turned the lexicon off: lmos-router zero-shot
+agent .894 → .693), the agent-level SVM on small tables too (dev networks: 4 of 241 agents lost) and in the
+lexicon check's folds (it turned the lexicon off on one lmos-router fold).
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache, partial, wraps
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +54,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
-from lmos_studio.routing.capability import SiblingModels, capability_scores, fit_siblings
+from lmos_studio.routing.capability import (
+    SIBLING_MAX_CLASSES,
+    SIBLING_TEMPERATURE,
+    SiblingModels,
+    capability_scores,
+    fit_siblings,
+)
 from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
@@ -91,6 +104,14 @@ WORD_WEIGHT = 0.5  # weights of the parts of the joint vector: stemmed words, bi
 CHAR_WEIGHT = 0.5  # and char n-grams (typos, inflections)
 SVM_C = 1.0  # liblinear's default regularisation
 SVM_MAX_CLASSES = 150  # more classes: class centroids instead of one-vs-rest SVMs (fit time, memory)
+# From SVM_AGENT_ROWS rows (examples, descriptions and synonym copies) on, the model's SVM tells agents apart
+# and the per-agent capability models (routing/capability.py, fitted anyway) split each agent's probability
+# among its capabilities: one-vs-rest over agents instead of classes, the SVM's cost divided by about
+# classes / agents where it is the largest part of a fit (lmos-router train.csv: 28 classes, 11 agents, SVM
+# time ÷ 2). On dev data it did as well or better there (lmos-router seeded agent .998 → .999, informal-dev
+# seeded .943 → .962); below that size, where the class SVM costs little, it did worse on the six dev
+# networks (3 examples per class: 4 of 241 queries' agents lost), so small tables keep the class SVM.
+SVM_AGENT_ROWS = 1000
 CENTROID_TEMPERATURE = 12.0  # softmax sharpness over cosine similarities to class centroids
 SVM_TEMPERATURE = 8.0  # softmax sharpness over SVM decision values (margins are about ±1)
 ZERO_SHOT_SVM = 0.3  # without examples, weight of the SVM trained on descriptions (+ synonym copies)
@@ -110,6 +131,29 @@ Scored = tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.int64],
 ]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _gc_paused(method: Callable[P, R]) -> Callable[P, R]:
+    """Run `method` with Python's cyclic garbage collector paused (then as it was). A fit and a batch build
+    many short-lived containers (analyses, counts, answers) and no reference cycles: refcounting frees them
+    all, while the collections their allocations trigger traverse the whole process heap (a fitted router's
+    vocabularies and caches); one full collection was about a tenth of a cold fit of lmos-router train.csv."""
+
+    @wraps(method)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not gc.isenabled():
+            return method(*args, **kwargs)
+        gc.disable()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
 
 
 def _softmax(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -405,6 +449,7 @@ class FittedStatistical:
     service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
     elsewhere_limit: float | None = None  # no agent above it (see `keep_services`); None: the signal is off
     name: str = "statistical"
+    agent_model: bool = False  # the SVM's columns are agents, split by `siblings` (see SVM_AGENT_ROWS)
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
@@ -438,7 +483,13 @@ class FittedStatistical:
             empty = np.diff(x.indptr) == 0
             if len(self.data.texts):
                 sims = _product(x, self.knn_by_example)
-            if w_svm and self.coef is not None:
+            if w_svm and self.coef is not None and self.agent_model:  # P(agent) × P(class | agent)
+                decision = _dense(x @ self.coef) + self.intercept
+                p_agent = np.zeros((q, len(self.data.agents)))
+                p_agent[:, self.model_classes] = _softmax_rows(decision, self.temperature)
+                p_svm = p_agent[:, self.data.agent_index()] * _within_agent(self.siblings, x, self.data)
+                p_svm[empty] = 1.0 / n
+            elif w_svm and self.coef is not None:
                 decision = _dense(x @ self.coef) + self.intercept
                 p_svm[:, self.model_classes] = _softmax_rows(decision, self.temperature)
                 p_svm[empty] = 0.0
@@ -594,6 +645,7 @@ class FittedStatistical:
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         return self.route_batch([query], top_k=top_k)[0]
 
+    @_gc_paused
     def route_batch(self, queries: Sequence[str], *, top_k: int = 5) -> list[RouteResult]:
         """Route a whole list at once; the same answers as `route` one by one (tested bit for bit).
 
@@ -664,6 +716,22 @@ class FittedStatistical:
             self.off_topic_by_feature = self.fit_matrix(off_topic_messages())
         cos = self.off_topic_by_feature @ self.fit_by_text
         return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
+
+
+def _within_agent(models: SiblingModels | None, x: sp.csr_matrix, data: TrainingSet) -> npt.NDArray[np.float64]:
+    """Per query (rows of `x`) and class: the class's probability within its agent, the softmax of its agent's
+    capability model (as routing/capability.py takes it), uniform over the classes of an agent without one."""
+    agent_of = data.agent_index()
+    per_agent = np.bincount(agent_of, minlength=len(data.agents)).astype(np.float64)
+    within = np.tile(1.0 / per_agent[agent_of], (x.shape[0], 1))
+    if models is None:
+        return within
+    decision = np.asarray(x @ models.coef, dtype=np.float64) + models.intercept
+    for group in models.groups:
+        values = decision[:, group]
+        e = np.exp((values - values.max(axis=1, keepdims=True)) * SIBLING_TEMPERATURE)
+        within[:, group] = e / e.sum(axis=1, keepdims=True)
+    return within
 
 
 def _knn_vote(p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> None:
@@ -877,19 +945,60 @@ def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
     and remembered per word. Texts of stop words only still give a (one-term) vocabulary."""
     if not texts:
         return
-    read = _reader(vectorizer)
-    docs = [set(read(text)) for text in texts]
-    if not any(docs):  # empty vocabulary: scikit-learn would raise
-        docs.append(set(read("unknown open create")))
-    df = Counter(chain.from_iterable(docs))
-    terms = sorted(df)
-    counts = np.array([df[t] for t in terms], dtype=np.float64) + 1.0  # smooth: one more document has all
-    idf = np.full_like(counts, len(docs) + 1, dtype=np.float64)
+    found = _char_document_frequencies(vectorizer, texts)
+    if found is not None:
+        terms, counts, n_docs = *found, len(texts)
+    else:
+        read = _reader(vectorizer)
+        docs = [set(read(text)) for text in texts]
+        if not any(docs):  # empty vocabulary: scikit-learn would raise
+            docs.append(set(read("unknown open create")))
+        df = Counter(chain.from_iterable(docs))
+        terms = sorted(df)
+        counts, n_docs = np.array([df[t] for t in terms], dtype=np.float64), len(docs)
+    counts += 1.0  # smooth: one more document has all
+    idf = np.full_like(counts, n_docs + 1, dtype=np.float64)
     idf /= counts
     np.log(idf, out=idf)
     idf += 1.0
     vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
     vectorizer.idf_ = idf
+
+
+def _char_document_frequencies(
+    vectorizer: TfidfVectorizer, texts: list[str]
+) -> tuple[list[str], npt.NDArray[np.float64]] | None:
+    """For a char_wb vectorizer: its terms sorted and each one's document frequency in `texts`, counted
+    vectorised: each distinct word's n-grams once, as an array of ids, a text's ids its words' arrays one after
+    the other, then the distinct (text, id) pairs counted. None for another analyzer or texts without words."""
+    if vectorizer.analyzer != "char_wb" or not vectorizer.preprocessor:
+        return None
+    preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
+    ids: dict[str, int] = {}
+    by_word: dict[str, npt.NDArray[np.int64]] = {}
+    pieces: list[npt.NDArray[np.int64]] = []
+    sizes: list[int] = []
+    for text in texts:
+        n = 0
+        for word in preprocess(text).split():
+            known = by_word.get(word)
+            if known is None:
+                grams = _char_wb_grams(word, ngram_range)
+                known = by_word[word] = np.array([ids.setdefault(g, len(ids)) for g in grams], dtype=np.int64)
+            pieces.append(known)
+            n += len(known)
+        sizes.append(n)
+    if not ids:
+        return None
+    keys = np.repeat(np.arange(len(texts), dtype=np.int64), sizes) * len(ids) + np.concatenate(pieces)
+    if len(texts) * len(ids) < 2**31:  # 32-bit keys sort about twice as fast (the same order)
+        keys = keys.astype(np.int32)
+    keys.sort()
+    pairs = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]  # each (text, id) once
+    df = np.bincount(pairs % len(ids), minlength=len(ids))
+    terms = list(ids)  # in order of their ids
+    order = sorted(range(len(terms)), key=terms.__getitem__)
+    return [terms[i] for i in order], df[order].astype(np.float64)
 
 
 def _reader(vectorizer: TfidfVectorizer) -> Callable[[str], Sequence[str]]:
@@ -948,6 +1057,7 @@ class StatisticalRouter:
         self.lexicon = lexicon
         self.elsewhere = elsewhere
 
+    @_gc_paused
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         return self._fit(table, seed, full=True)
 
@@ -983,7 +1093,11 @@ class StatisticalRouter:
         examples = features[: len(data.texts)]
         weights = np.concatenate([np.ones(len(corpus)), np.full(len(texts) - len(corpus), AUGMENT_WEIGHT)])
         all_labels = np.array(labels, dtype=np.int64)
-        model = _linear_model(features, all_labels, weights) if data.texts or ZERO_SHOT_SVM else None
+        agent_model = len(texts) >= SVM_AGENT_ROWS and 2 <= len(data.agents) < n <= min(
+            SVM_MAX_CLASSES, SIBLING_MAX_CLASSES
+        )
+        model_labels = data.agent_index()[all_labels] if agent_model else all_labels
+        model = _linear_model(features, model_labels, weights) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
         fitted = FittedStatistical(
@@ -1004,6 +1118,7 @@ class StatisticalRouter:
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
             siblings=fit_siblings(features, all_labels, weights, data.agent_index()) if corpus else None,
+            agent_model=agent_model,
         )
         if not full:
             return fitted
