@@ -38,14 +38,13 @@ lexicon check's folds (it turned the lexicon off on one lmos-router fold).
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial, wraps
+from functools import lru_cache, partial
 from itertools import chain
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +52,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
+from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import (
     SIBLING_MAX_CLASSES,
@@ -131,29 +131,6 @@ Scored = tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.int64],
 ]
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _gc_paused(method: Callable[P, R]) -> Callable[P, R]:
-    """Run `method` with Python's cyclic garbage collector paused (then as it was). A fit and a batch build
-    many short-lived containers (analyses, counts, answers) and no reference cycles: refcounting frees them
-    all, while the collections their allocations trigger traverse the whole process heap (a fitted router's
-    vocabularies and caches); one full collection was about a tenth of a cold fit of lmos-router train.csv."""
-
-    @wraps(method)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        if not gc.isenabled():
-            return method(*args, **kwargs)
-        gc.disable()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
 
 
 def _softmax(values: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
@@ -645,7 +622,7 @@ class FittedStatistical:
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         return self.route_batch([query], top_k=top_k)[0]
 
-    @_gc_paused
+    @gc_paused()  # many short-lived containers and no cycles: collections would only re-walk the heap
     def route_batch(self, queries: Sequence[str], *, top_k: int = 5) -> list[RouteResult]:
         """Route a whole list at once; the same answers as `route` one by one (tested bit for bit).
 
@@ -1057,7 +1034,7 @@ class StatisticalRouter:
         self.lexicon = lexicon
         self.elsewhere = elsewhere
 
-    @_gc_paused
+    @gc_paused()  # many short-lived containers and no cycles: collections would only re-walk the heap
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
         return self._fit(table, seed, full=True)
 
