@@ -204,36 +204,6 @@ def _orphans(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Find
             )
 
 
-def _unknown_targets(design: Design, index: RefIndex) -> Iterator[Finding]:
-    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
-    for edge in design.trust_edges:
-        caller_kind, callee_kind = index.kind(edge.caller), index.kind(edge.callee)  # memoised per ref
-        if caller_kind is None or callee_kind is None:
-            for role, ref, kind in (("caller", edge.caller, caller_kind), ("callee", edge.callee, callee_kind)):
-                if kind is None:
-                    yield Finding(
-                        "unknown-trust-target",
-                        ERROR,
-                        (trust_key(edge.key),),
-                        f"trust edge {edge.key}: {role} {ref!r} names no agent, group or channel",
-                        "fix the name, add the missing agent/group, or remove the edge",
-                    )
-        if edge.capabilities and callee_kind is not None:
-            offered = offered_by.get(edge.callee)
-            if offered is None:
-                offered = {c.name for a in index.agents_of(edge.callee) for c in a.capabilities}
-                offered_by[edge.callee] = offered
-            missing = [c for c in edge.capabilities if c not in offered]
-            if missing:
-                yield Finding(
-                    "unknown-trust-target",
-                    ERROR,
-                    (trust_key(edge.key), *(_cap(c) for c in missing)),
-                    f"trust edge {edge.key}: {edge.callee} does not provide {', '.join(missing)}",
-                    f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
-                )
-
-
 def _protocol_ok(caller: frozenset[str], callee: frozenset[str], protocol: str) -> bool:
     if not callee:
         return True  # nothing known about the callee's endpoints
@@ -261,23 +231,30 @@ class _Listed:
 
 
 class _Sides:
-    """Each ref and each agent key of a design's trust edges looked up once (edges name them many times).
+    """Each ref and each agent key of a design's trust edges looked up once (edges name them many times): a ref's
+    kind and the facts of the agents it stands for, in one entry, so an edge costs one lookup per ref.
     Equal tenant and protocol sets are one object, so comparing them stays in a few hot objects."""
 
     def __init__(self, design: Design, index: RefIndex) -> None:
         self.index = index
         self.by_key = index.by_key
         self.own = self.by_key if design.agents is index.design.agents else {a.key: a for a in design.agents}
-        self.sides: dict[str, tuple[_Party, ...]] = {}
+        self.refs: dict[str, tuple[str | None, tuple[_Party, ...]]] = {}
         self.parties: dict[str, _Party] = {}
         self.sets: dict[frozenset[str], frozenset[str]] = {}
 
+    def entry(self, ref: str) -> tuple[str | None, tuple[_Party, ...]]:
+        """The ref's kind (`RefIndex.kind`: None for a ref to nothing) and the facts of the agents it stands for
+        (`RefIndex.agents_of`)."""
+        found = self.refs.get(ref)
+        if found is None:
+            parties = tuple(self.party(a.key) for a in self.index.agents_of(ref))
+            found = self.refs[ref] = (self.index.kind(ref), parties)
+        return found
+
     def side(self, ref: str) -> tuple[_Party, ...]:
         """The facts of the agents a ref stands for (`RefIndex.agents_of`)."""
-        found = self.sides.get(ref)
-        if found is None:
-            found = self.sides[ref] = tuple(self.party(a.key) for a in self.index.agents_of(ref))
-        return found
+        return self.entry(ref)[1]
 
     def party(self, key: str) -> _Party:
         found = self.parties.get(key)
@@ -290,19 +267,57 @@ class _Sides:
         return found
 
 
-def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
-    """Cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs: an
-    edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count.
-    An edge's key is made only when one of its pairs is bad (parties are one object per agent key, so a pair
-    of one agent is told by identity)."""
+def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Finding]:
+    """Every trust finding in one pass over the edges (each edge's refs looked up once): unknown targets (edge
+    order), then cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs:
+    an edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count.
+    An edge's key is made only when it has a finding (parties are one object per agent key, so a pair of one
+    agent is told by identity). The pair findings come in the order their edge keys first appear, or, with
+    `by_key`, in the order of their keys (lint's final order within each code: its sort then finds them sorted).
+    """
+    unknown: list[Finding] = []
+    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
     bad_tenant: dict[str, _Listed] = {}
     bad_protocol: dict[str, _Listed] = {}
-    lookup = _Sides(design, index).side
+    sides = _Sides(design, index)
+    known, entry = sides.refs, sides.entry
     for edge in design.trust_edges:
-        callers, callees = lookup(edge.caller), lookup(edge.callee)
+        caller_ref, callee_ref = edge.caller, edge.callee
+        caller_kind, callers = known.get(caller_ref) or entry(caller_ref)
+        callee_kind, callees = known.get(callee_ref) or entry(callee_ref)
+        key = ""
+        if caller_kind is None or callee_kind is None:
+            key = edge.key
+            for role, ref, kind in (("caller", caller_ref, caller_kind), ("callee", callee_ref, callee_kind)):
+                if kind is None:
+                    unknown.append(
+                        Finding(
+                            "unknown-trust-target",
+                            ERROR,
+                            (trust_key(key),),
+                            f"trust edge {key}: {role} {ref!r} names no agent, group or channel",
+                            "fix the name, add the missing agent/group, or remove the edge",
+                        )
+                    )
+        if edge.capabilities and callee_kind is not None:
+            offered = offered_by.get(callee_ref)
+            if offered is None:
+                offered = {c.name for a in index.agents_of(callee_ref) for c in a.capabilities}
+                offered_by[callee_ref] = offered
+            missing = [c for c in edge.capabilities if c not in offered]
+            if missing:
+                key = key or edge.key
+                unknown.append(
+                    Finding(
+                        "unknown-trust-target",
+                        ERROR,
+                        (trust_key(key), *(_cap(c) for c in missing)),
+                        f"trust edge {key}: {callee_ref} does not provide {', '.join(missing)}",
+                        f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
+                    )
+                )
         if not callers or not callees:
             continue
-        key = ""
         protocol = edge.protocol
         for caller in callers:
             for callee in callees:
@@ -325,24 +340,33 @@ def _trust(design: Design, index: RefIndex) -> Iterator[Finding]:
                         a, b = caller.agent, callee.agent
                         listed.first.append(f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]")
                     listed.count += 1
-    for key, pairs in bad_tenant.items():
-        yield Finding(
-            "cross-tenant-trust",
-            WARNING,
-            (trust_key(key),),
-            f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs.first, pairs.count)}",
-            "limit the edge to agents of the same tenant, or add the tenant to both agents",
+    found = unknown
+    for key in sorted(bad_tenant) if by_key else bad_tenant:
+        pairs = bad_tenant[key]
+        shown = _names(pairs.first, pairs.count)
+        found.append(
+            Finding(
+                "cross-tenant-trust",
+                WARNING,
+                (trust_key(key),),
+                f"trust edge {key} lets agents that share no tenant call each other: {shown}",
+                "limit the edge to agents of the same tenant, or add the tenant to both agents",
+            )
         )
-    edges = _last_paired(design, lookup, bad_protocol) if bad_protocol else {}
-    for key, pairs in bad_protocol.items():
+    edges = _last_paired(design, sides.side, bad_protocol) if bad_protocol else {}
+    for key in sorted(bad_protocol) if by_key else bad_protocol:
+        pairs = bad_protocol[key]
         wanted = f" over {edges[key].protocol}" if edges[key].protocol else ""
-        yield Finding(
-            "protocol-mismatch",
-            WARNING,
-            (trust_key(key),),
-            f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs.first, pairs.count)}",
-            "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
+        found.append(
+            Finding(
+                "protocol-mismatch",
+                WARNING,
+                (trust_key(key),),
+                f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs.first, pairs.count)}",
+                "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
+            )
         )
+    return found
 
 
 def _last_paired(
@@ -436,7 +460,7 @@ def trust_findings(design: Design, index: RefIndex) -> list[Finding]:
     """Findings about the trust edges (unknown targets, cross-tenant, protocol mismatch). Each edge's findings
     depend only on that edge and on the agents, groups and channels, so an editor may keep them per edge (when
     no two edges share a key) and pass them to `lint_design(trust=…)`."""
-    return [*_unknown_targets(design, index), *_trust(design, index)]
+    return _trust(design, index)
 
 
 PAIR_CODES = ("cross-tenant-trust", "protocol-mismatch")  # the trust findings that look at agent pairs
@@ -573,7 +597,7 @@ def _lint(
         *_unresolved(design, resolutions),
         *_invalid_versions(design),
         *_orphans(design, resolutions),
-        *(trust if trust is not None else trust_findings(design, index)),
+        *(trust if trust is not None else _trust(design, index, by_key=True)),
         *_missing_examples(resolutions),
         *extra,
         *_canary(design, resolutions),
