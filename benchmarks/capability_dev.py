@@ -19,7 +19,6 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
 
+from generalisation import ROUTERS  # noqa: E402  # the same six routers, "-auto-lexicon" the design default
 from routing import folds, load_benchmark, seed_rows  # noqa: E402
 
 from lmos_studio.formats.design_file import read_design  # noqa: E402
 from lmos_studio.routing.base import FittedRouter, route_fitted  # noqa: E402
-from lmos_studio.routing.embedding import EmbeddingRouter  # noqa: E402
 from lmos_studio.routing.labelled import read_labelled_csv  # noqa: E402
-from lmos_studio.routing.statistical import StatisticalRouter  # noqa: E402
 from lmos_studio.routing.table import routing_table  # noqa: E402
 
 DEV = Path(__file__).parent / "data" / "dev"
@@ -42,14 +40,6 @@ LMOS_DATA = REPO / "sample_networks" / "lmos-router-benchmark"
 NETWORKS = ("hr-desk", "student-office", "insurance", "hospital-b", "hotel", "energy")
 HALVES = {"a": ("hr-desk", "insurance", "hotel"), "b": ("student-office", "hospital-b", "energy")}
 FILES = ("queries.csv", "near-misses.csv", "more-g.csv", "more-c.csv")  # those a network has
-ROUTERS: dict[str, Callable[[], Any]] = {  # as benchmarks/generalisation.py's; "-auto-lexicon": the design default
-    "statistical": lambda: StatisticalRouter(lexicon="customer-service"),
-    "statistical-no-lexicon": lambda: StatisticalRouter(lexicon="none"),
-    "statistical-auto-lexicon": lambda: StatisticalRouter(),
-    "embedding": lambda: EmbeddingRouter(lexicon="customer-service"),
-    "embedding-no-lexicon": lambda: EmbeddingRouter(lexicon="none"),
-    "embedding-auto-lexicon": lambda: EmbeddingRouter(),
-}
 
 
 def network(name: str, router: Any, files: tuple[str, ...]) -> dict[str, Any]:

@@ -207,6 +207,13 @@ def test_batch_routes_like_one_by_one_and_route_fitted_dispatches() -> None:
     assert route_batch(StatisticalRouter(), ["x"], RoutingTable("", ()))[0].no_match
 
 
+CLAIMS = (  # two capabilities of one agent sharing its words, and an unrelated agent
+    Candidate("claims-agent", "file_claim", "Files a new claim", ("I want to make a claim", "report a claim")),
+    Candidate("claims-agent", "claim_status", "Where a claim stands", ("status of my claim", "is my claim approved")),
+    Candidate("weather-agent", "forecast", "The weather", ("will it rain", "forecast for tomorrow")),
+)
+
+
 def test_capability_within_an_agent_is_chosen_by_its_own_model() -> None:
     """An agent whose capabilities share its words gets a model of its own (routing/capability.py): it tells
     them apart, the agent ranking and scores stay the blended ones, and one-capability agents get none."""
@@ -215,11 +222,7 @@ def test_capability_within_an_agent_is_chosen_by_its_own_model() -> None:
     claims = "claims-agent"
     table = RoutingTable(
         channel="",
-        candidates=(
-            Candidate(claims, "file_claim", "Files a new claim", ("I want to make a claim", "report a claim")),
-            Candidate(claims, "claim_status", "Where a claim stands", ("status of my claim", "is my claim approved")),
-            Candidate("weather-agent", "forecast", "The weather", ("will it rain", "forecast for tomorrow")),
-        ),
+        candidates=CLAIMS,
     )
     fitted = StatisticalRouter(lexicon="none").fit(table)
     assert fitted.siblings is not None and [g.tolist() for g in fitted.siblings.groups] == [[0, 1]]
@@ -242,9 +245,7 @@ def test_large_tables_fit_the_svm_over_agents_split_by_capability_models(monkeyp
     table = RoutingTable(
         channel="",
         candidates=(
-            Candidate(claims, "file_claim", "Files a new claim", ("I want to make a claim", "report a claim")),
-            Candidate(claims, "claim_status", "Where a claim stands", ("status of my claim", "is my claim approved")),
-            Candidate("weather-agent", "forecast", "The weather", ("will it rain", "forecast for tomorrow")),
+            *CLAIMS,
             Candidate("shop-agent", "order", "Place an order", ("buy a lamp", "order a new chair")),
         ),
     )
