@@ -374,7 +374,7 @@ def test_expired_registration_is_purged_with_a_deleted_event(server: str) -> Non
 def test_search_answers_bounded_summaries_with_chosen_fields(opened: Any) -> None:
     store = opened()
     for i in range(60):
-        store.put(f"urn:b:{i}", make_td(f"bounded-{i:02d}", caps=(f"cap-{i}", "shared"), description="d" * 500))
+        store.put(f"urn:b:{i}", make_td(f"bounded-{i:02d}", caps=(f"cap-{i}", "everyone"), description="d" * 500))
     client = TestClient(create_app(store))
     body = client.get("/search").json()
     assert body["total"] == 60 and len(body["items"]) == 20 and body["next"] == 20
@@ -382,7 +382,7 @@ def test_search_answers_bounded_summaries_with_chosen_fields(opened: Any) -> Non
     assert item["id"] == "urn:b:0" and item["name"] == "bounded-00" and "lmos:capabilities" not in item
     assert len(item["description"]) <= 201 and item["capabilities"][0].endswith("@1.0.0")
     assert len(body["facets"]["capability"]) == 20 and body["facetsTruncated"]["capability"] == 61
-    assert body["facets"]["capability"]["shared"] == 60
+    assert body["facets"]["capability"]["everyone"] == 60
     assert len(client.get("/search").content) <= 20 * 1024
     chosen = client.get("/search", params={"fields": "id,capabilities", "limit": 2}).json()["items"]
     assert [set(i) for i in chosen] == [{"id", "capabilities"}] * 2
