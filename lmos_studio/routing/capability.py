@@ -26,6 +26,7 @@ on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,15 +104,24 @@ def capability_scores(
     if models is None:
         return class_scores
     shares = class_scores / np.maximum(class_scores @ models.same_agent, 1e-12)  # each class's share of its agent
-    decision = np.asarray(queries @ models.coef, dtype=np.float64) + models.intercept
     known = np.diff(queries.indptr) > 0
     picked: npt.NDArray[np.float64] = np.array(shares, dtype=np.float64)
+    for group, own in sibling_softmax(models, queries):
+        mixed = (1.0 - SIBLING_SHARE) * shares[:, group] + SIBLING_SHARE * own
+        picked[:, group] = np.where(known[:, None], mixed, shares[:, group])
+    return picked
+
+
+def sibling_softmax(
+    models: SiblingModels, queries: sp.csr_matrix
+) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """Per agent with a model: its classes (columns) and, per query, the softmax of its model's decision values
+    over them (SIBLING_TEMPERATURE): what the agent's own model says within the agent."""
+    decision = np.asarray(queries @ models.coef, dtype=np.float64) + models.intercept
     for group in models.groups:
         values = decision[:, group]
         e = np.exp((values - values.max(axis=1, keepdims=True)) * SIBLING_TEMPERATURE)
-        mixed = (1.0 - SIBLING_SHARE) * shares[:, group] + SIBLING_SHARE * e / e.sum(axis=1, keepdims=True)
-        picked[:, group] = np.where(known[:, None], mixed, shares[:, group])
-    return picked
+        yield group, e / e.sum(axis=1, keepdims=True)
 
 
 def capability_texts(data: TrainingSet) -> list[str]:

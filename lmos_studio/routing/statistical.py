@@ -56,10 +56,10 @@ from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import (
     SIBLING_MAX_CLASSES,
-    SIBLING_TEMPERATURE,
     SiblingModels,
     capability_scores,
     fit_siblings,
+    sibling_softmax,
 )
 from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import svm_fit
@@ -703,11 +703,8 @@ def _within_agent(models: SiblingModels | None, x: sp.csr_matrix, data: Training
     within = np.tile(1.0 / per_agent[agent_of], (x.shape[0], 1))
     if models is None:
         return within
-    decision = np.asarray(x @ models.coef, dtype=np.float64) + models.intercept
-    for group in models.groups:
-        values = decision[:, group]
-        e = np.exp((values - values.max(axis=1, keepdims=True)) * SIBLING_TEMPERATURE)
-        within[:, group] = e / e.sum(axis=1, keepdims=True)
+    for group, own in sibling_softmax(models, x):
+        within[:, group] = own
     return within
 
 
