@@ -12,9 +12,10 @@ Measured side by side in one run (the machine's load is recorded):
   with the second out-of-scope files `out-of-scope-2.csv`) and dev (data/dev/: HR desk, student office;
   the threshold was tuned on these) are reported apart, and so is "frozen-2" (data/networks-2/: city hall,
   car workshop; written blind in session 5, of domains used nowhere else) and "frozen-3" (data/networks-3/:
-  public library, vet clinic; written blind in session 6, of domains used nowhere else); `target_met` says whether
-  out-of-scope recall is at least 0.85 with an in-scope drop of at most 2 points; `rejected_by` counts which
-  signal said "no agent" (the fit threshold or "nearer elsewhere"; routing/threshold.py).
+  public library, vet clinic; written blind in session 6, of domains used nowhere else) and "frozen-4"
+  (data/networks-4/: leisure centre, airline; written blind in session 7, of domains used nowhere else);
+  `target_met` says whether out-of-scope recall is at least 0.85 with an in-scope drop of at most 2 points;
+  `rejected_by` counts which signal said "no agent" (the fit threshold or "nearer elsewhere"; routing/threshold.py).
 The default router (`auto`) is the embedding router with the design's default lexicon policy (`auto`). All
 routing goes through the batch path (`route_fitted`).
 
@@ -61,6 +62,10 @@ NETWORKS_2 = {  # frozen-2: written blind in session 5 (data/networks-2/README.m
 NETWORKS_3 = {  # frozen-3: written blind in session 6 (data/networks-3/README.md), reported as their own group
     "library": (DATA / "networks-3" / "library", ()),
     "vet-clinic": (DATA / "networks-3" / "vet-clinic", ()),
+}
+NETWORKS_4 = {  # frozen-4: written blind in session 7 (data/networks-4/README.md), reported as their own group
+    "leisure-centre": (DATA / "networks-4" / "leisure-centre", ()),
+    "airline": (DATA / "networks-4" / "airline", ()),
 }
 DEV_NETWORKS = {  # tuned on; more-g.csv: session 5's in-scope queries and near-misses (dev/README.md)
     "hr-desk": (DATA / "dev" / "hr-desk", ("more-g.csv",)),
@@ -222,6 +227,7 @@ def main() -> None:
             entry["networks"] = {net: network(name, *where) for net, where in NETWORKS.items()}
             entry["frozen-2"] = {net: network(name, *where) for net, where in NETWORKS_2.items()}
             entry["frozen-3"] = {net: network(name, *where) for net, where in NETWORKS_3.items()}
+            entry["frozen-4"] = {net: network(name, *where) for net, where in NETWORKS_4.items()}
         entry["dev_networks"] = {net: network(name, *where) for net, where in DEV_NETWORKS.items()}
         report["routers"][name] = entry
         print(f"done {name}", file=sys.stderr)
@@ -252,7 +258,7 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{inf['dev']['agent_accuracy']:>7.3f}{inf['heldout']['agent_accuracy']:>7.3f}"
                 f"{inf['out_of_scope_heldout']['recall']:>7.2f}"
             )
-    for group in ("networks", "frozen-2", "frozen-3", "dev_networks"):
+    for group in ("networks", "frozen-2", "frozen-3", "frozen-4", "dev_networks"):
         nets = sorted({net for r in routers.values() for net in r.get(group, {})})
         if not nets:
             continue
