@@ -5,8 +5,12 @@ SVM over all classes, kNN, descriptions) spend much of their capacity on what se
 capabilities share the agent's words ("claim", "policy"). So within the agent it picked, the capability is
 chosen by two opinions, SIBLING_SHARE each: the agent's share of the blended class probabilities, and a
 one-vs-rest SVM fitted on that agent's texts alone (examples, descriptions and their synonym-swapped copies),
-which learns what tells those capabilities apart. Agent ranking and scores do not change. Pure functions over
-matrices; no I/O.
+which learns what tells those capabilities apart. Agent ranking and scores do not change. Given an embedder
+(`StatisticalRouter(embedder=…)`: the local MiniLM where it loads), a third opinion has EMBEDDED_SHARE of the
+say: the query's sentence-embedding cosine to each sibling's centroid (its `capability_texts` and its examples,
+`CapabilityCentroids`), as a softmax within the agent. Words alone miss what a sentence means ("the car won't
+start at the petrol station" is a breakdown, not a lock-out); the embedding sees it. Pure functions over
+matrices, but for the embedder's calls (its disk cache: routing/encoder.py).
 
 The embedding router (routing/embedding.py) picks the capability within its chosen agent from its own blend,
 with the description part taken against `capability_texts` (each capability's name and description alone):
@@ -22,12 +26,19 @@ examples (lmos-router zero-shot +51 of 2 682, the dev networks without examples 
 and capability jointly (argmax of P(agent) · P(capability | agent)): statistical +1 agent and +1 capability
 on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 → .882 (zero-shot); embedding
 +5 and +5 on the dev networks but lmos-router zero-shot agent .929 → .923.
+
+Tried in session 7 (dev networks; the embedded opinion chosen on half a, checked on halves b and c) and not
+adopted: for the statistical router without an embedder, the agent's capabilities scored by TF-IDF cosine to
+their `capability_texts` (word or word + char space), to their nearest example or to their centroid, mixed in
+at 0.25–0.5 (±3 of 142 / 126 / 45 right agents on halves a / b / c: noise); for the embedding router, the
+MiniLM centroid opinion added to its own pick (−1 to −6 on halves a and b with examples, +1 to +4 zero-shot).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +47,9 @@ import scipy.sparse as sp
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import name_words
 from lmos_studio.routing.training import TrainingSet
+
+if TYPE_CHECKING:
+    from lmos_studio.routing.encoder import Embedder
 
 # Tuned on dev data only (lmos-router 5 per intent, 5 folds; benchmarks/data/dev networks): 0.5 gave
 # +0.5 / +0.6 points of capability accuracy (with / without the lexicon) on the lmos-router split and +1 / +2
@@ -50,6 +64,18 @@ SIBLING_C = 1.0  # liblinear's default regularisation
 # (153 of 160, before 152), on the lmos-router split (5 per intent 2762 of 2966, before 2757; zero-shot 2223
 # of 2786, before 2168) and on the dev networks without their examples (234 of 280, before 232).
 CAPABILITY_TEMPERATURE = 10.0
+# The statistical router's embedded opinion (`CapabilityCentroids`). Chosen on dev data only
+# (benchmarks/capability_dev.py, the statistical router with and without the lexicon, with and without the
+# designs' examples) on half a of the dev networks, of right capabilities among right agents: 0.7 and 20 gave
+# 127 / 126 of 142 / 141 with examples and 102 / 97 of 117 / 111 without (before: 117 / 115 and 85 / 75); a
+# plateau from 0.5 to 0.9 and 10 to 60 (450–452 of 511 in all; the centroid alone 443). Checked on half b
+# (118 / 117 of 126, before 116 / 117; without examples 95 / 85 of 105 / 95, before 88 / 82), on half c, written
+# in session 7 as a check (41 / 41 of 45 / 46, before 32 / 31; without examples 32 / 30 of 39 / 40, before 25 / 24)
+# and on the lmos-router split (capability accuracy, 5 per intent .906 → .911, zero-shot .723 → .758). The cost:
+# every routed query is embedded too (MiniLM int8: about 4 ms of CPU a query, the statistical route's own well
+# under 1 ms), and the model loads once per process (about 1.4 s of CPU).
+EMBEDDED_SHARE = 0.7
+EMBEDDED_TEMPERATURE = 20.0
 
 
 @dataclass(frozen=True)
@@ -132,3 +158,37 @@ def capability_texts(data: TrainingSet) -> list[str]:
         " . ".join(t for t in (name_words(capability), described.get((agent, capability), "")) if t) or full
         for (agent, capability), full in zip(data.classes, data.descriptions, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class CapabilityCentroids:
+    """Per class, the L2-normalised sum of its `capability_texts` embedding and its examples' (an embedder's
+    vectors), and the embedder that turns queries into the same space: the embedded within-agent opinion."""
+
+    embedder: Embedder
+    vectors: npt.NDArray[np.float64]  # classes × dim
+    same_agent: npt.NDArray[np.float64]  # classes × classes: 1 where two classes are of one agent
+
+    @classmethod
+    def fit(cls, data: TrainingSet, embedder: Embedder) -> CapabilityCentroids:
+        """Embeds the classes' own texts and the examples (through the embedder's disk cache)."""
+        from lmos_studio.routing.encoder import cached_embed  # the model's half: imported when one is given
+
+        own = capability_texts(data)
+        embedded = cached_embed(embedder, own + list(data.texts)).astype(np.float64)
+        vectors = embedded[: len(own)].copy()
+        np.add.at(vectors, data.labels, embedded[len(own) :])
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        agent_of = data.agent_index()
+        return cls(embedder, vectors, (agent_of[:, None] == agent_of[None, :]).astype(np.float64))
+
+    def mixed(self, queries: list[str], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`pick` (q × classes, a router's within-agent opinion) as shares of each agent, mixed with the
+        softmax within the agent of the queries' cosines to the centroids (EMBEDDED_SHARE)."""
+        if not queries or not len(self.vectors):
+            return pick
+        cosines = self.embedder.embed(queries).astype(np.float64) @ self.vectors.T
+        e = np.exp((cosines - cosines.max(axis=1, keepdims=True)) * EMBEDDED_TEMPERATURE)
+        own = e / (e @ self.same_agent)  # a softmax within each agent (the row's maximum keeps it finite)
+        shares = pick / np.maximum(pick @ self.same_agent, 1e-12)
+        return np.asarray((1.0 - EMBEDDED_SHARE) * shares + EMBEDDED_SHARE * own, dtype=np.float64)
