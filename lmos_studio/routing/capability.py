@@ -72,8 +72,8 @@ CAPABILITY_TEMPERATURE = 10.0
 # (118 / 117 of 126, before 116 / 117; without examples 95 / 85 of 105 / 95, before 88 / 82), on half c, written
 # in session 7 as a check (41 / 41 of 45 / 46, before 32 / 31; without examples 32 / 30 of 39 / 40, before 25 / 24)
 # and on the lmos-router split (capability accuracy, 5 per intent .906 → .911, zero-shot .723 → .758). The cost:
-# every routed query is embedded too (MiniLM int8: about 4 ms of CPU a query, the statistical route's own well
-# under 1 ms), and the model loads once per process (about 1.4 s of CPU).
+# every routed query is embedded too (MiniLM int8: 4–10 ms of CPU a query, against the statistical route's own
+# 0.2 ms on the dev networks), and the model loads once per process (0.6–1.4 s of CPU); so it is opt-in.
 EMBEDDED_SHARE = 0.7
 EMBEDDED_TEMPERATURE = 20.0
 
