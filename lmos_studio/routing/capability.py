@@ -15,7 +15,9 @@ matrices, but for the embedder's calls (its disk cache: routing/encoder.py).
 The embedding router (routing/embedding.py) picks the capability within its chosen agent from its own blend,
 with the description part taken against `capability_texts` (each capability's name and description alone):
 a class's description text also holds its agent's name and description, the same for all its siblings, which
-pulls their sentence embeddings together and blurs what tells them apart.
+pulls their sentence embeddings together and blurs what tells them apart. On a table without examples (nor seed
+rows) that pick is mixed with the same embedded opinion as the statistical router's (`CapabilityCentroids`, the
+capabilities' own texts alone, EMBEDDED_SHARE): there the blend has nothing else that tells siblings apart.
 
 Tried on dev data in session 6 (benchmarks/capability_dev.py: 267 dev-network queries whose agent the
 statistical router gets right, 232 with the right capability; the lmos-router split) and not adopted, as none
@@ -74,6 +76,12 @@ CAPABILITY_TEMPERATURE = 10.0
 # and on the lmos-router split (capability accuracy, 5 per intent .906 → .911, zero-shot .723 → .758). The cost:
 # every routed query is embedded too (MiniLM int8: 4–10 ms of CPU a query, against the statistical route's own
 # 0.2 ms on the dev networks), and the model loads once per process (0.6–1.4 s of CPU); so it is opt-in.
+# The embedding router takes the same opinion, with the same share and temperature, on tables without examples
+# only (`benchmarks/capability_dev.py --zero-shot`, right capabilities among right agents, with the lexicon /
+# auto): half a 119 / 120 of 145 → 123 / 123 (the best on half a, 124 / 123, at 10 and 0.6), half b 115 / 114 of
+# 137 / 135 → 118 / 116, half c 38 / 39 of 48 / 47 → 42 / 40, lmos-router zero-shot capability accuracy
+# .769 → .786 (no lexicon .688 → .729); with examples it lost (half a 143 → 141, half b 149 → 147 and
+# 153 → 149), so those keep their pick.
 EMBEDDED_SHARE = 0.7
 EMBEDDED_TEMPERATURE = 20.0
 
@@ -175,9 +183,20 @@ class CapabilityCentroids:
         from lmos_studio.routing.encoder import cached_embed  # the model's half: imported when one is given
 
         own = capability_texts(data)
-        embedded = cached_embed(embedder, own + list(data.texts)).astype(np.float64)
-        vectors = embedded[: len(own)].copy()
-        np.add.at(vectors, data.labels, embedded[len(own) :])
+        embedded = cached_embed(embedder, own + list(data.texts))
+        return cls.of(data, embedder, embedded[: len(own)], embedded[len(own) :])
+
+    @classmethod
+    def of(
+        cls,
+        data: TrainingSet,
+        embedder: Embedder,
+        own: npt.NDArray[np.float32],
+        examples: npt.NDArray[np.float32],
+    ) -> CapabilityCentroids:
+        """From vectors already embedded: the classes' `capability_texts` and the examples (in `data` order)."""
+        vectors = own.astype(np.float64)
+        np.add.at(vectors, data.labels, examples.astype(np.float64))
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         agent_of = data.agent_index()
         return cls(embedder, vectors, (agent_of[:, None] == agent_of[None, :]).astype(np.float64))
@@ -187,7 +206,13 @@ class CapabilityCentroids:
         softmax within the agent of the queries' cosines to the centroids (EMBEDDED_SHARE)."""
         if not queries or not len(self.vectors):
             return pick
-        cosines = self.embedder.embed(queries).astype(np.float64) @ self.vectors.T
+        return self.mixed_vectors(self.embedder.embed(queries).astype(np.float64), pick)
+
+    def mixed_vectors(self, queries: npt.NDArray[np.float64], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`mixed` for queries already embedded (rows of `queries`)."""
+        if not len(queries) or not len(self.vectors):
+            return pick
+        cosines = queries @ self.vectors.T
         e = np.exp((cosines - cosines.max(axis=1, keepdims=True)) * EMBEDDED_TEMPERATURE)
         own = e / (e @ self.same_agent)  # a softmax within each agent (the row's maximum keeps it finite)
         shares = pick / np.maximum(pick @ self.same_agent, 1e-12)
