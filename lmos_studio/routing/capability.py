@@ -32,8 +32,13 @@ on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 
 Tried in session 7 (dev networks; the embedded opinion chosen on half a, checked on halves b and c) and not
 adopted: for the statistical router without an embedder, the agent's capabilities scored by TF-IDF cosine to
 their `capability_texts` (word or word + char space), to their nearest example or to their centroid, mixed in
-at 0.25–0.5 (±3 of 142 / 126 / 45 right agents on halves a / b / c: noise); for the embedding router, the
-MiniLM centroid opinion added to its own pick (−1 to −6 on halves a and b with examples, +1 to +4 zero-shot).
+at 0.25–0.5 (±3 of 142 / 126 / 45 right agents on halves a / b / c: noise); the best of 1 250 weightings of
+the blended shares, the sibling model and those three on half a (the sibling model, the nearest example at 0.5
+and the centroid at 0.25, without the blended shares: +7 of 511 on half a with and without the lexicon and
+examples, +1 of 485 on half b, +6 of 168 on half c: too little for a choice among so many); for the embedding
+router with examples, the MiniLM centroid opinion added to its own pick (−1 to −6 on halves a and b), or its
+centroids built on `capability_texts` instead of the full description texts (half a unchanged, b −1 and −2 of
+157, c −2 of 54); without examples it is adopted (EMBEDDED_SHARE).
 """
 
 from __future__ import annotations
