@@ -4,6 +4,7 @@ or altered model looks like, the disk cache of embedded examples, and the batch 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,27 @@ def test_capability_is_picked_by_its_own_text_and_agents_do_not_change() -> None
     for new, old in zip(picked, before, strict=True):
         assert [(m.agent, m.score) for m in new.matches] == [(m.agent, m.score) for m in old.matches]
         assert new.fit == old.fit and new.no_match == old.no_match
+
+
+def test_without_examples_the_capabilitys_own_text_has_most_of_the_say_within_its_agent() -> None:
+    """A table without examples: the within-agent pick is mostly the query's cosine to each capability's own
+    text (routing/capability.py, `CapabilityCentroids`); agents, scores and fit do not change. With examples
+    the pick stays as it was (no centroids)."""
+    assert EmbeddingRouter().fit(CAMPUS).centroids is None
+    bare = RoutingTable(channel="campus", candidates=tuple(replace(c, examples=()) for c in CAMPUS.candidates))
+    fitted = EmbeddingRouter().fit(bare)
+    assert fitted.centroids is not None and fitted.centroids.vectors.shape == (3, fitted.descriptions.shape[1])
+    queries = ["the book is overdue", "card lost", "fees?", "the doors won't let me in"]
+    picked = fitted.route_batch(queries)
+    fitted.centroids = None
+    before = fitted.route_batch(queries)
+    for new, old in zip(picked, before, strict=True):
+        assert [(m.agent, m.score) for m in new.matches] == [(m.agent, m.score) for m in old.matches]
+        assert new.fit == old.fit and new.no_match == old.no_match
+    assert [r.matches[0].capability for r in picked] == [
+        "library_account",
+        "student_card",
+        "tuition_fees",
+        "student_card",
+    ]
+    assert before[0].matches[0].capability == "student_card"  # the full description texts blur the two

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from lmos_studio.errors import RoutingError
@@ -234,6 +237,41 @@ def test_capability_within_an_agent_is_chosen_by_its_own_model() -> None:
     best = fitted.route("has my claim been approved", top_k=1).matches[0]
     assert (best.agent, best.capability) == (claims, "claim_status")
     assert best.score == round(float(min(scores[0, :2].sum(), 1.0)), 4)  # the agent's blended score
+
+
+class MeaningEmbedder:
+    """A stand-in sentence encoder (no model): a text about a claim's progress points one way, anything
+    else another; counts the texts it encodes."""
+
+    name = "meaning"
+
+    def __init__(self) -> None:
+        self.texts = 0
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.texts += len(texts)
+        progress = ("status", "approved", "stands", "news", "heard back")
+        rows = [[1.0, 0.0] if any(w in t.lower() for w in progress) else [0.0, 1.0] for t in texts]
+        return np.array(rows, dtype=np.float32)
+
+
+def test_an_embedder_has_most_of_the_say_in_the_capability_and_none_in_the_agent() -> None:
+    """Given an embedder, the capability within the chosen agent follows the queries' sentence embeddings
+    (routing/capability.py, `CapabilityCentroids`) where the words alone mislead; agents and scores do not
+    change, and without an embedder nothing is embedded."""
+    table = RoutingTable(channel="", candidates=CLAIMS)
+    queries = ["any news on the claim I made last week", "I want to make a claim", "will it rain"]
+    embedder = MeaningEmbedder()
+    plain = StatisticalRouter(lexicon="none").fit(table)
+    embedded = StatisticalRouter(lexicon="none", embedder=embedder).fit(table)
+    assert plain.centroids is None and embedded.centroids is not None
+    before, after = plain.route_batch(queries, top_k=2), embedded.route_batch(queries, top_k=2)
+    assert [[(m.agent, m.score) for m in r.matches] for r in before] == [
+        [(m.agent, m.score) for m in r.matches] for r in after
+    ]
+    assert before[0].matches[0].capability == "file_claim"  # "I made a claim": the words point to filing
+    assert [r.matches[0].capability for r in after] == ["claim_status", "file_claim", "forecast"]
+    assert embedder.texts == len(CLAIMS) + 6 + len(queries)  # own texts and examples once, then the queries
 
 
 def test_large_tables_fit_the_svm_over_agents_split_by_capability_models(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,13 +5,19 @@ SVM over all classes, kNN, descriptions) spend much of their capacity on what se
 capabilities share the agent's words ("claim", "policy"). So within the agent it picked, the capability is
 chosen by two opinions, SIBLING_SHARE each: the agent's share of the blended class probabilities, and a
 one-vs-rest SVM fitted on that agent's texts alone (examples, descriptions and their synonym-swapped copies),
-which learns what tells those capabilities apart. Agent ranking and scores do not change. Pure functions over
-matrices; no I/O.
+which learns what tells those capabilities apart. Agent ranking and scores do not change. Given an embedder
+(`StatisticalRouter(embedder=…)`: the local MiniLM where it loads), a third opinion has EMBEDDED_SHARE of the
+say: the query's sentence-embedding cosine to each sibling's centroid (its `capability_texts` and its examples,
+`CapabilityCentroids`), as a softmax within the agent. Words alone miss what a sentence means ("the car won't
+start at the petrol station" is a breakdown, not a lock-out); the embedding sees it. Pure functions over
+matrices, but for the embedder's calls (its disk cache: routing/encoder.py).
 
 The embedding router (routing/embedding.py) picks the capability within its chosen agent from its own blend,
 with the description part taken against `capability_texts` (each capability's name and description alone):
 a class's description text also holds its agent's name and description, the same for all its siblings, which
-pulls their sentence embeddings together and blurs what tells them apart.
+pulls their sentence embeddings together and blurs what tells them apart. On a table without examples (nor seed
+rows) that pick is mixed with the same embedded opinion as the statistical router's (`CapabilityCentroids`, the
+capabilities' own texts alone, EMBEDDED_SHARE): there the blend has nothing else that tells siblings apart.
 
 Tried on dev data in session 6 (benchmarks/capability_dev.py: 267 dev-network queries whose agent the
 statistical router gets right, 232 with the right capability; the lmos-router split) and not adopted, as none
@@ -22,12 +28,24 @@ examples (lmos-router zero-shot +51 of 2 682, the dev networks without examples 
 and capability jointly (argmax of P(agent) · P(capability | agent)): statistical +1 agent and +1 capability
 on the dev networks but lmos-router agent .980 → .977 (5 per intent) and .894 → .882 (zero-shot); embedding
 +5 and +5 on the dev networks but lmos-router zero-shot agent .929 → .923.
+
+Tried in session 7 (dev networks; the embedded opinion chosen on half a, checked on halves b and c) and not
+adopted: for the statistical router without an embedder, the agent's capabilities scored by TF-IDF cosine to
+their `capability_texts` (word or word + char space), to their nearest example or to their centroid, mixed in
+at 0.25–0.5 (±3 of 142 / 126 / 45 right agents on halves a / b / c: noise); the best of 1 250 weightings of
+the blended shares, the sibling model and those three on half a (the sibling model, the nearest example at 0.5
+and the centroid at 0.25, without the blended shares: +7 of 511 on half a with and without the lexicon and
+examples, +1 of 485 on half b, +6 of 168 on half c: too little for a choice among so many); for the embedding
+router with examples, the MiniLM centroid opinion added to its own pick (−1 to −6 on halves a and b), or its
+centroids built on `capability_texts` instead of the full description texts (half a unchanged, b −1 and −2 of
+157, c −2 of 54); without examples it is adopted (EMBEDDED_SHARE).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +54,9 @@ import scipy.sparse as sp
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import name_words
 from lmos_studio.routing.training import TrainingSet
+
+if TYPE_CHECKING:
+    from lmos_studio.routing.encoder import Embedder
 
 # Tuned on dev data only (lmos-router 5 per intent, 5 folds; benchmarks/data/dev networks): 0.5 gave
 # +0.5 / +0.6 points of capability accuracy (with / without the lexicon) on the lmos-router split and +1 / +2
@@ -50,6 +71,24 @@ SIBLING_C = 1.0  # liblinear's default regularisation
 # (153 of 160, before 152), on the lmos-router split (5 per intent 2762 of 2966, before 2757; zero-shot 2223
 # of 2786, before 2168) and on the dev networks without their examples (234 of 280, before 232).
 CAPABILITY_TEMPERATURE = 10.0
+# The statistical router's embedded opinion (`CapabilityCentroids`). Chosen on dev data only
+# (benchmarks/capability_dev.py, the statistical router with and without the lexicon, with and without the
+# designs' examples) on half a of the dev networks, of right capabilities among right agents: 0.7 and 20 gave
+# 127 / 126 of 142 / 141 with examples and 102 / 97 of 117 / 111 without (before: 117 / 115 and 85 / 75); a
+# plateau from 0.5 to 0.9 and 10 to 60 (450–452 of 511 in all; the centroid alone 443). Checked on half b
+# (118 / 117 of 126, before 116 / 117; without examples 95 / 85 of 105 / 95, before 88 / 82), on half c, written
+# in session 7 as a check (41 / 41 of 45 / 46, before 32 / 31; without examples 32 / 30 of 39 / 40, before 25 / 24)
+# and on the lmos-router split (capability accuracy, 5 per intent .906 → .911, zero-shot .723 → .758). The cost:
+# every routed query is embedded too (MiniLM int8: 4–10 ms of CPU a query, against the statistical route's own
+# 0.2 ms on the dev networks), and the model loads once per process (0.6–1.4 s of CPU); so it is opt-in.
+# The embedding router takes the same opinion, with the same share and temperature, on tables without examples
+# only (`benchmarks/capability_dev.py --zero-shot`, right capabilities among right agents, with the lexicon /
+# auto): half a 119 / 120 of 145 → 123 / 123 (the best on half a, 124 / 123, at 10 and 0.6), half b 115 / 114 of
+# 137 / 135 → 118 / 116, half c 38 / 39 of 48 / 47 → 42 / 40, lmos-router zero-shot capability accuracy
+# .769 → .786 (no lexicon .688 → .729); with examples it lost (half a 143 → 141, half b 149 → 147 and
+# 153 → 149), so those keep their pick.
+EMBEDDED_SHARE = 0.7
+EMBEDDED_TEMPERATURE = 20.0
 
 
 @dataclass(frozen=True)
@@ -132,3 +171,54 @@ def capability_texts(data: TrainingSet) -> list[str]:
         " . ".join(t for t in (name_words(capability), described.get((agent, capability), "")) if t) or full
         for (agent, capability), full in zip(data.classes, data.descriptions, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class CapabilityCentroids:
+    """Per class, the L2-normalised sum of its `capability_texts` embedding and its examples' (an embedder's
+    vectors), and the embedder that turns queries into the same space: the embedded within-agent opinion."""
+
+    embedder: Embedder
+    vectors: npt.NDArray[np.float64]  # classes × dim
+    same_agent: npt.NDArray[np.float64]  # classes × classes: 1 where two classes are of one agent
+
+    @classmethod
+    def fit(cls, data: TrainingSet, embedder: Embedder) -> CapabilityCentroids:
+        """Embeds the classes' own texts and the examples (through the embedder's disk cache)."""
+        from lmos_studio.routing.encoder import cached_embed  # the model's half: imported when one is given
+
+        own = capability_texts(data)
+        embedded = cached_embed(embedder, own + list(data.texts))
+        return cls.of(data, embedder, embedded[: len(own)], embedded[len(own) :])
+
+    @classmethod
+    def of(
+        cls,
+        data: TrainingSet,
+        embedder: Embedder,
+        own: npt.NDArray[np.float32],
+        examples: npt.NDArray[np.float32],
+    ) -> CapabilityCentroids:
+        """From vectors already embedded: the classes' `capability_texts` and the examples (in `data` order)."""
+        vectors = own.astype(np.float64)
+        np.add.at(vectors, data.labels, examples.astype(np.float64))
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        agent_of = data.agent_index()
+        return cls(embedder, vectors, (agent_of[:, None] == agent_of[None, :]).astype(np.float64))
+
+    def mixed(self, queries: list[str], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`pick` (q × classes, a router's within-agent opinion) as shares of each agent, mixed with the
+        softmax within the agent of the queries' cosines to the centroids (EMBEDDED_SHARE)."""
+        if not queries or not len(self.vectors):
+            return pick
+        return self.mixed_vectors(self.embedder.embed(queries).astype(np.float64), pick)
+
+    def mixed_vectors(self, queries: npt.NDArray[np.float64], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`mixed` for queries already embedded (rows of `queries`)."""
+        if not len(queries) or not len(self.vectors):
+            return pick
+        cosines = queries @ self.vectors.T
+        e = np.exp((cosines - cosines.max(axis=1, keepdims=True)) * EMBEDDED_TEMPERATURE)
+        own = e / (e @ self.same_agent)  # a softmax within each agent (the row's maximum keeps it finite)
+        shares = pick / np.maximum(pick @ self.same_agent, 1e-12)
+        return np.asarray((1.0 - EMBEDDED_SHARE) * shares + EMBEDDED_SHARE * own, dtype=np.float64)

@@ -17,7 +17,8 @@ blended with the statistical router's lexical ones, which keeps exact terms (ord
 names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples.
 Within the chosen agent, the capability shown is picked from the same blend with its description part taken
 against each capability's own name and description (without its agent's, which its siblings share; see
-routing/capability.py); agent ranking and scores do not change.
+routing/capability.py); on a table without examples, mostly by the query's cosine to those own texts alone
+(`CapabilityCentroids`). Agent ranking and scores do not change.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy.typing as npt
 from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
-from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, capability_texts
+from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, CapabilityCentroids, capability_texts
 from lmos_studio.routing.encoder import (  # re-exported: the router's users import them from here
     DIMENSION,
     EMBED_CACHE_TEXTS,
@@ -216,6 +217,7 @@ class FittedEmbedding:
     service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
     elsewhere_limit: float | None = None  # no agent above it (see `threshold.elsewhere_limit`); None: off
     capabilities: npt.NDArray[np.float32] | None = None  # (classes × dim): `capability_texts`, the within-agent pick
+    centroids: CapabilityCentroids | None = None  # without examples: most of the within-agent pick (capability.py)
     name: str = "embedding"
 
     @property
@@ -272,6 +274,8 @@ class FittedEmbedding:
         if self.capabilities is not None and n:
             own = _softmax_rows(q @ self.capabilities.T.astype(np.float64), CAPABILITY_TEMPERATURE)
             pick = scores + (1 - LEXICAL_WEIGHT) * w_desc * (own - described)
+        if self.centroids is not None:
+            pick = self.centroids.mixed_vectors(q, pick)
         return scores, sims, np.clip(fits, 0.0, 1.0), elsewhere, pick
 
     def _nearest_off_topic(self, vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -467,6 +471,10 @@ class EmbeddingRouter:
             weights=blend_weights(data.examples_per_class()),
             capabilities=vectors[len(texts) : len(texts) + len(own)] if own else None,
         )
+        if own and not len(examples):  # no examples: the capability's own text has most of the say within its agent
+            fitted.centroids = CapabilityCentroids.of(
+                data, embedder, vectors[len(texts) : len(texts) + len(own)], examples
+            )
         background, pairwise = off_topic_background(embedder)
         channel = np.vstack([examples, descriptions])
         to_channel = cosines(background, channel).max(axis=1) if len(channel) else np.zeros(len(background))

@@ -10,7 +10,8 @@ Three signals, each a probability over (agent, capability) classes:
 * zero-shot description matching (capability and agent names and descriptions, with a synonym lexicon),
   which carries the answer when a class has few or no examples.
 Agents are ranked by the sum of their classes' probabilities; within the chosen agent, a per-agent model of
-its own capabilities has half the say in which capability is shown (routing/capability.py).
+its own capabilities has half the say in which capability is shown (routing/capability.py), and, given an
+embedder (`StatisticalRouter(embedder=…)`), the queries' sentence embeddings most of it (`CapabilityCentroids`).
 "No agent fits" has two signals (routing/threshold.py): the `fit` threshold (`FittedStatistical`) and
 "nearer elsewhere" in the kNN vote's TF-IDF space (`FittedStatistical.keep_services`).
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
@@ -44,7 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +57,7 @@ from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import (
     SIBLING_MAX_CLASSES,
+    CapabilityCentroids,
     SiblingModels,
     capability_scores,
     fit_siblings,
@@ -78,6 +80,9 @@ from lmos_studio.routing.threshold import (
     services_kept,
 )
 from lmos_studio.routing.training import TrainingSet, rank_agents_batch, training_set
+
+if TYPE_CHECKING:
+    from lmos_studio.routing.encoder import Embedder
 
 try:  # scipy's sparse kernels (private): one-pass products, see `_product`
     from scipy.sparse import _sparsetools
@@ -427,6 +432,7 @@ class FittedStatistical:
     elsewhere_limit: float | None = None  # no agent above it (see `keep_services`); None: the signal is off
     name: str = "statistical"
     agent_model: bool = False  # the SVM's columns are agents, split by `siblings` (see SVM_AGENT_ROWS)
+    centroids: CapabilityCentroids | None = None  # the embedded within-agent opinion (given an embedder)
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
@@ -485,6 +491,8 @@ class FittedStatistical:
             fit_counts = self.fit_encoder.counts(queries)
         fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
         pick = scores if x is None else capability_scores(self.siblings, x, scores)
+        if self.centroids is not None:
+            pick = self.centroids.mixed(list(queries), pick)
         elsewhere, nearest = self._elsewhere(x, sims)
         return scores, sims, fit, pick, elsewhere, nearest
 
@@ -1023,17 +1031,25 @@ class StatisticalRouter:
     ("auto", "customer-service", "none") or True / False (customer-service / none) overrides it. A design's
     vocabulary counts either way. `elsewhere`: False leaves the "nearer elsewhere" signal off (for a router
     fitted only as a part of another, or to rank only: the embedding router, the lexicon `auto` check).
+    `embedder`: when given, it has most of the say in which capability of the chosen agent is shown
+    (routing/capability.py, `CapabilityCentroids`); agents, scores, `fit` and evidence do not change.
     """
 
     name = "statistical"
 
-    def __init__(self, *, lexicon: bool | str | None = None, elsewhere: bool = True) -> None:
+    def __init__(
+        self, *, lexicon: bool | str | None = None, elsewhere: bool = True, embedder: Embedder | None = None
+    ) -> None:
         self.lexicon = lexicon
         self.elsewhere = elsewhere
+        self.embedder = embedder
 
     @gc_paused()  # many short-lived containers and no cycles: collections would only re-walk the heap
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
-        return self._fit(table, seed, full=True)
+        fitted = self._fit(table, seed, full=True)
+        if self.embedder is not None and fitted.data.classes:
+            fitted.centroids = CapabilityCentroids.fit(fitted.data, self.embedder)
+        return fitted
 
     def _fit(self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool) -> FittedStatistical:
         """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
