@@ -74,6 +74,9 @@ _QUOTED_ITEM = re.compile(r'^ *- "([^"\n]*)"$', re.MULTILINE)  # `- "text"`: the
 INTERN = yamllines.INTERN_MAX_CHARS  # quoted texts up to this long are interned, as the line reader does
 
 
+_KNOWN_MAX = 200_000  # scalars remembered by `_Scalars.text` (a 10 000-agent design has ~60 000 distinct ones)
+
+
 class _Doubt(Exception):
     """A value the line reader may read otherwise: the document goes to it."""
 
@@ -90,26 +93,26 @@ class _Scalars:
     """Scalars as the line reader reads them on a `key: value` or `- value` line, text only (else `_Doubt`)."""
 
     def __init__(self) -> None:
-        self.plain: dict[str, str] = {}  # plain scalar → its (interned) text, once known to read as text
+        self.known: dict[str, str] = {}  # a scalar as written (quotes included) → its (interned) text
         self.resolve = _BaseLoader("").resolve
         self.patterns = _PATTERNS[0]  # the layout of the last Agent read here
 
     def text(self, value: str) -> str:
+        found = self.known.get(value)  # names, versions and descriptions repeat: most are known
+        if found is not None:
+            return found
         first = value[0]
         if first == '"':
             inner = value[1:-1]
             if len(value) < 2 or value[-1] != '"' or '"' in inner:
                 raise _Doubt
-            return yamllines.interned(inner)
-        if first == "'":
+            found = yamllines.interned(inner)
+        elif first == "'":
             inner = value[1:-1]
             if len(value) < 2 or value[-1] != "'" or "'" in inner.replace("''", ""):
                 raise _Doubt
-            return yamllines.interned(inner.replace("''", "'"))
-        found = self.plain.get(value)
-        if found is not None:
-            return found
-        if (
+            found = yamllines.interned(inner.replace("''", "'"))
+        elif (
             first in yamllines._NOT_PLAIN_START
             or "#" in value
             or ": " in value
@@ -118,7 +121,10 @@ class _Scalars:
             or self.resolve(yaml.ScalarNode, value, (True, False)) != _STR
         ):
             raise _Doubt  # not plain, or plain but not text (a number, a bool, null, a mapping's key)
-        found = self.plain[value] = yamllines.interned(value)
+        else:
+            found = yamllines.interned(value)
+        if len(self.known) < _KNOWN_MAX:
+            self.known[value] = found
         return found
 
     def items(self, block: str) -> tuple[str, ...]:
@@ -169,7 +175,7 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
             labels[key] = text(value)
     capabilities: list[Capability] = []
     if caps is not None:
-        position, stop, found = 0, len(caps), capability.match
+        position, stop, found, items = 0, len(caps), capability.match, scalars.items
         while position < stop:
             cap = found(caps, position)
             if cap is None:
@@ -178,15 +184,15 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
             cap_id, cap_name, version, cap_description, examples = cap.group(
                 "id", "name", "version", "description", "examples"
             )
-            capabilities.append(
-                lmos.plain_capability(
-                    text(cap_name),
-                    text(version),
-                    "" if cap_id is None else text(cap_id),
-                    "" if cap_description is None else text(cap_description),
-                    () if examples is None else scalars.items(examples),
-                )
-            )
+            values = {  # what `lmos.plain_capability` makes, built here (a third of a large design's models)
+                "name": text(cap_name),
+                "version": text(version).strip(),
+                "id": text(cap_id) if cap_id else "",
+                "description": text(cap_description) if cap_description else "",
+                "examples": items(examples) if examples else (),
+                "extras": {},
+            }
+            capabilities.append(checked_model(Capability, values))
         if len(capabilities) > budgets.MAX_CAPABILITIES:
             return None  # the checked path refuses it, naming the count
     return lmos.plain_agent(
@@ -283,7 +289,7 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
     kept: the line reader reads `trustEdges:` as null and the rest as before); None if the first is not of
     the common shape."""
     edges: list[TrustEdge] = []
-    text, known = scalars.text, scalars.plain.get
+    text, known = scalars.text, scalars.known.get
     for pattern in _EDGE_PATTERNS:
         position, match = start, pattern.match
         found = match(span, position)
