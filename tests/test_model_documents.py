@@ -1,4 +1,4 @@
-"""Agents and trust edges read straight into models (`formats/modeldocs.py`) are what the usual readers make.
+"""Agents, agent entries and trust edges read directly (`formats/modeldocs.py`) are what the usual readers make.
 
 Each text is read twice, with and without `modeldocs`: the designs must be equal model by model (values, types,
 the fields counted as set), with the same locations, warnings and errors, word for word (file and line). Texts:
@@ -67,16 +67,17 @@ def check(text: str) -> Any:
     return direct
 
 
-def taken(text: str) -> tuple[int, int]:
-    """How many Agents and trust edges `modeldocs` read itself."""
+def taken(text: str) -> tuple[int, int, int]:
+    """How many Agents, agent entries and trust edges of the Studio document `modeldocs` read itself."""
     docs = modeldocs.read_documents(text)
     assert docs is not None
     agents = sum(isinstance(doc, modeldocs.AgentDocument) for doc in docs)
-    edges = 0
+    entries = edges = 0
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == "StudioDesign":
+            entries = sum(type(entry) is dict for entry in doc["spec"].get("agents") or ())  # not LineDicts
             edges = sum(isinstance(edge, TrustEdge) for edge in doc["spec"].get("trustEdges") or ())
-    return agents, edges
+    return agents, entries, edges
 
 
 def generated(agents: int = 60, *, studio_writer: bool = False, seed: int = 3) -> str:
@@ -93,7 +94,9 @@ def test_generated_designs_are_read_directly_and_the_same(studio_writer: bool) -
     design = check(text)[0]
     assert isinstance(design, Design) and len(design.agents) == 200
     assert any(agent.labels for agent in design.agents)  # labelled agents are read directly too
-    assert taken(text) == (200, len(design.trust_edges))
+    entries = sum(bool(agent.endpoints or agent.workload) for agent in design.agents)
+    assert entries > 100
+    assert taken(text) == (200, entries, len(design.trust_edges))
 
 
 def test_every_yaml_file_of_the_repo_reads_the_same() -> None:
@@ -138,6 +141,10 @@ EDITS = [
     lambda line: line + "\n--- ",
     lambda line: line.replace("name", "Name"),
     lambda line: line.replace("agent-", "true" if "name:" in line else "agent-"),
+    lambda line: line.replace('"uri"', '"protocol"').replace('"protocol"', '"extra"', 1),
+    lambda line: line.replace("}]", "}, 1]").replace("uri: ", "url: "),
+    lambda line: line.replace('"}', '", "port": 8}').replace("protocol: ", "protocol:  "),
+    lambda line: line + "\n      security: []\n      source: x",
 ]
 
 
@@ -217,3 +224,16 @@ def test_a_big_design_file_from_disk_reads_the_same(tmp_path: Path) -> None:
         modeldocs.read_documents = saved  # type: ignore[assignment]
     same_models(direct.design, usual.design)
     assert direct.locations == usual.locations and direct.warnings == usual.warnings
+
+
+@pytest.mark.parametrize(("key", "value"), [("caller", "[1]"), ("name", "{a: 1}"), ("protocol", "[x]")])
+def test_an_error_in_the_studio_document_names_its_file_and_line(key: str, value: str) -> None:
+    """A trust edge or an agent entry the direct readers do not take is read (and refused) the usual way."""
+    text = generated(6)
+    lines = text.split("\n")
+    studio = lines.index("  agents:")
+    at = next(i for i, line in enumerate(lines) if i > studio and line.lstrip(" -").startswith(f"{key}:"))
+    lines[at] = lines[at].split(":")[0] + ": " + value
+    found = check("\n".join(lines))
+    assert found[0] == "error"
+    assert f"design.yaml:{at + 1}" in found[1], found[1]

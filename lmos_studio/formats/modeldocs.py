@@ -1,4 +1,4 @@
-"""Agent documents of the common shape read straight into models: one compiled pattern per document, no mappings.
+"""Documents of the common shape read straight into what the readers make of them, one compiled pattern each.
 
 A large design is mostly `Agent` documents laid out alike (Studio's writer, `generate_large.py`, `kubectl`):
 
@@ -17,17 +17,21 @@ spec:
 
 with two-space indentation and lists at their key's indentation or two spaces in (one way per document). Such a
 document is matched whole by one regular expression (in C) and its model built from the captured text: none of
-the line reader's mappings, line tables and second walk (`lmos._plain_agent`), a fifth of the reading's cost.
+the line reader's mappings, line tables and second walk (`lmos._plain_agent`). The Studio document's long lists
+likewise: `spec.trustEdges` straight into `TrustEdge` models, `spec.agents` (endpoints, workload image, source)
+into the plain data its validation takes (text only, known keys: it cannot fail on them); their lines are
+blanked for the line reader (numbers kept), which reads the key as null, and the items are put back there.
 Every scalar is taken only when the line reader would read it as that very text (quoted without escapes, or plain
-and resolved as a string by PyYAML's resolver); a document of any other shape, or with any doubt, is read by the
-line reader, with its lines numbered as in the file, so that results and messages stay the readers' own. The text
-must split into documents at `---` lines exactly as the line reader splits it; if the line reader refuses any of
-the other documents, `None` tells the caller to read the whole text the usual way (`yamlio.load_documents`).
-tests/test_agent_documents.py compares both ways on generated designs, the repo's YAML and altered documents.
+and resolved as a string by PyYAML's resolver); a document or list of any other shape, or with any doubt, is
+read by the line reader, its lines numbered as in the file, so that results and messages stay the readers' own.
+The text must split into documents at `---` lines exactly as the line reader splits it; if the line reader
+refuses any part, `None` tells the caller to read the whole text the usual way (`yamlio.load_documents`).
+tests/test_model_documents.py compares both ways on generated designs, the repo's YAML and altered documents.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from sys import intern
@@ -243,30 +247,158 @@ def read_documents(text: str) -> list[Any] | None:
 
 
 def _read_span(lined: str, start: int, end: int, first_line: int, docs: list[Any], scalars: _Scalars) -> bool:
-    """Read `lined[start:end]` (whole documents, their `---` lines included) with the line reader; the trust
-    edges of a Studio document straight into models (`_cut_edges`)."""
+    """Read `lined[start:end]` (whole documents, their `---` lines included) with the line reader; a Studio
+    document's agent entries and trust edges straight into what it would make of them (`_CUTS`)."""
     span = lined[start:end]
     if not span.replace("---\n", "").strip("\n"):
         return True  # only document markers (between two Agents read here): no document
-    edges = None
-    key = span.find(_EDGES_KEY)
-    if key >= 0:
-        cut = _cut_edges(span, key + len(_EDGES_KEY), scalars)
-        if cut is not None:
-            span, edges = cut
-            key_line = first_line + span.count("\n", 0, key + 1)
+    cuts = []
+    for name, cutter in _CUTS:
+        key = span.find(f"\n  {name}:\n")
+        if key >= 0:
+            cut = cutter(span, key + len(name) + 5, scalars)
+            if cut is not None:
+                span, items = cut
+                cuts.append((name, items, first_line + span.count("\n", 0, key + 1)))
     found = yamllines.read_lines(span, first_line=first_line, checked=True)
     if found is None:
         return False
-    if edges is not None and not _put_edges(found, edges, key_line):
-        return False
+    for name, items, line in cuts:
+        if not _put_back(found, name, items, line):
+            return False
     docs.extend(found)
     return True
 
 
+def _put_back(docs: list[Any], name: str, items: list[Any], line: int) -> bool:
+    """Put the items a cutter read where the line reader read their blanked key (as null): a Studio document's
+    `spec.<name>` on that line; False when the key was anything else (then the text is read the usual way)."""
+    for doc in docs:
+        if not isinstance(doc, LineDict) or doc.get("kind") != "StudioDesign":
+            continue
+        spec = doc.get("spec")
+        if isinstance(spec, LineDict) and name in spec and spec.lines.get(name) == line:
+            if spec[name] is not None:
+                return False
+            listed = LineList(items)
+            listed.line = line + 1
+            spec[name] = listed
+            return True
+    return False
+
+
+def _blanked(span: str, start: int, end: int) -> str:
+    """The span with the lines from `start` to `end` left empty (the line reader skips them; numbers kept)."""
+    return span[:start] + "\n" * span.count("\n", start, end) + span[end:]
+
+
+# --- a Studio document's agent entries (endpoints and workloads of a design's agents) --------------------------
+
+_ENDPOINT_KEYS = frozenset(("protocol", "uri", "subprotocol", "transport"))
+
+
+def _entry_pattern(item: str) -> re.Pattern[str]:
+    """An agent entry of the common shape (name, endpoints as a JSON line or a block of text-only mappings, a
+    workload of an image) in a list indented by `item` below its key."""
+    keys = f"    {item}"
+    return re.compile(
+        rf"  {item}- name: (?P<name>{_VALUE})\n(?:{keys}namespace: (?P<namespace>{_VALUE})\n)?"
+        rf"(?:{keys}endpoints:(?: (?P<flow>\[\{{[^\n]*\}}\])\n"
+        rf"|\n(?P<block>(?:{keys}{item}- protocol: [^\n]*\n(?:{keys}{item}  [^ \n][^\n]*\n)*)+)))?"
+        rf"(?:{keys}workload:\n{keys}  image: (?P<image>{_VALUE})\n)?"
+        rf"(?:{keys}source: (?P<source>{_VALUE})\n)?"
+    )
+
+
+_ITEMS = ("", "  ")  # how far a list is indented below its key: not at all (Studio's writer), two spaces
+_ENTRY_PATTERNS = tuple(_entry_pattern(item) for item in _ITEMS)
+
+
+def _cut_entries(span: str, start: int, scalars: _Scalars) -> tuple[str, list[dict[str, Any]]] | None:
+    """The agent entries listed from `span[start:]` as the plain data the Studio document's validation takes
+    (text only, each endpoint with a protocol and known keys: validation cannot fail on them), and the span
+    with their lines blanked; None if the first is not of the common shape."""
+    entries: list[dict[str, Any]] = []
+    text = scalars.text
+    for item, pattern in zip(_ITEMS, _ENTRY_PATTERNS, strict=True):
+        position, match = start, pattern.match
+        found = match(span, position)
+        while found is not None:
+            name, namespace, flow, block, image, source = found.group(
+                "name", "namespace", "flow", "block", "image", "source"
+            )
+            try:
+                entry: dict[str, Any] = {"name": text(name)}
+                if namespace is not None:
+                    entry["namespace"] = text(namespace)
+                if flow is not None:
+                    entry["endpoints"] = _flow_endpoints(flow)
+                elif block is not None:
+                    entry["endpoints"] = _block_endpoints(block, scalars)
+                if image is not None:
+                    entry["workload"] = {"image": text(image)}
+                if source is not None:
+                    entry["source"] = text(source)
+            except _Doubt:
+                return None
+            entries.append(entry)
+            position = found.end()
+            found = match(span, position)
+        if entries:
+            return _whole(span, start, position, item, entries)
+    return None
+
+
+def _whole(span: str, start: int, end: int, item: str, found: list[Any]) -> tuple[str, list[Any]] | None:
+    """The cut of a list read from `start` to `end` whose items are indented by `item`: None when the list goes
+    on past `end` (an item of another shape: the line reader reads the whole list, not only the rest)."""
+    if span.startswith((f"  {item}- ", f"    {item}"), end) or (not item and span.startswith("  -\n", end)):
+        return None
+    return _blanked(span, start, end), found
+
+
+def _endpoint_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object of an endpoints line: text only, known keys, no key twice (else `_Doubt`)."""
+    found = {}
+    for key, value in pairs:
+        if key not in _ENDPOINT_KEYS or key in found or value.__class__ is not str:
+            raise _Doubt
+        found[key] = yamllines.interned(value)
+    return found
+
+
+def _flow_endpoints(flow: str) -> list[dict[str, Any]]:
+    """`[{"protocol": "http", "uri": "…"}]` as the line reader reads it (JSON of strings only), or `_Doubt`."""
+    if yamllines._JSON_FLOW.fullmatch(flow) is None:
+        raise _Doubt
+    try:
+        endpoints = json.loads(flow, object_pairs_hook=_endpoint_pairs)
+    except ValueError:
+        raise _Doubt from None
+    if not all(endpoint.__class__ is dict and "protocol" in endpoint for endpoint in endpoints):
+        raise _Doubt
+    return list(endpoints)
+
+
+def _block_endpoints(block: str, scalars: _Scalars) -> list[dict[str, Any]]:
+    """Endpoints as block mappings (`- protocol: http` then `  uri: …` lines), or `_Doubt`."""
+    endpoints: list[dict[str, Any]] = []
+    for line in block[:-1].split("\n"):
+        content = line.lstrip(" ")
+        if content.startswith("- "):
+            endpoints.append({})
+            content = content[2:]
+        key, colon, value = content.partition(": ")
+        if not colon or key not in _ENDPOINT_KEYS or key in endpoints[-1] or not value:
+            raise _Doubt
+        if value[0] == " " or value[-1] == " ":
+            raise _Doubt
+        endpoints[-1][key] = scalars.text(value)
+    return endpoints
+
+
 # --- a Studio document's trust edges (a 10 000-agent design has 30 000: a sixth of its lines) ------------------
 
-_EDGES_KEY = "\n  trustEdges:\n"  # the key under a Studio document's `spec:` (checked once read: `_put_edges`)
 _FLOW_TEXTS = r'\["[^"\n]*"(?:, "[^"\n]*")*\]'  # `["a", "b"]`: the line reader splits it, no parser
 
 
@@ -281,7 +413,7 @@ def _edge_pattern(item: str) -> re.Pattern[str]:
     )
 
 
-_EDGE_PATTERNS = (_edge_pattern(""), _edge_pattern("  "))
+_EDGE_PATTERNS = tuple(_edge_pattern(item) for item in _ITEMS)
 
 
 def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[TrustEdge]] | None:
@@ -290,7 +422,7 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
     the common shape."""
     edges: list[TrustEdge] = []
     text, known = scalars.text, scalars.known.get
-    for pattern in _EDGE_PATTERNS:
+    for item, pattern in zip(_ITEMS, _EDGE_PATTERNS, strict=True):
         position, match = start, pattern.match
         found = match(span, position)
         while found is not None:
@@ -312,7 +444,7 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
             position = found.end()
             found = match(span, position)
         if edges:
-            return span[:start] + "\n" * span.count("\n", start, position) + span[position:], edges
+            return _whole(span, start, position, item, edges)
     return None
 
 
@@ -333,18 +465,4 @@ _EDGE_UNSET = {  # the fields validation does not count as set, by which of the 
 }
 
 
-def _put_edges(docs: list[Any], edges: list[TrustEdge], line: int) -> bool:
-    """Put the edges read by `_cut_edges` where the line reader read the blanked key (as null): a Studio
-    document's `spec.trustEdges` on that line; False when the key was anything else (read the usual way)."""
-    for doc in docs:
-        if not isinstance(doc, LineDict) or doc.get("kind") != "StudioDesign":
-            continue
-        spec = doc.get("spec")
-        if isinstance(spec, LineDict) and "trustEdges" in spec and spec.lines.get("trustEdges") == line:
-            if spec["trustEdges"] is not None:
-                return False
-            listed = LineList(edges)
-            listed.line = line + 1
-            spec["trustEdges"] = listed
-            return True
-    return False
+_CUTS = (("agents", _cut_entries), ("trustEdges", _cut_edges))  # a Studio document's spec keys read directly
