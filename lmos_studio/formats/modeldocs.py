@@ -234,14 +234,15 @@ def read_documents(text: str) -> list[Any] | None:
     while position < size:
         end = lined.find("\n---\n", position - 1)
         end = size if end < 0 else end + 1  # the document's text ends with its last line's newline
+        lines = lined.count("\n", position, end)
         if lined.startswith(_START, position):
             agent = read_agent(lined, position, end, scalars)
             if agent is not None:
                 if not _read_span(lined, rest, position, rest_line, docs, scalars):
                     return None
                 docs.append(AgentDocument(agent, line))
-                rest, rest_line = end, line + lined.count("\n", position, end)
-        line += lined.count("\n", position, end) + 1  # and the next `---` line
+                rest, rest_line = end, line + lines
+        line += lines + 1  # and the next `---` line
         position = end + 4
     return docs if _read_span(lined, rest, size, rest_line, docs, scalars) else None
 
