@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import budgets, lmos
+from lmos_studio.formats import budgets, lmos, modeldocs
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
     LineDict,
@@ -150,28 +150,45 @@ class _Reader:
         if kind == "Agent":
             agent = lmos.agent_from_resource(raw, path=path)
             budgets.check_agent(agent, source=path, line=_line(raw) or None)
-            self._put(self.agents, agent.key, agent, raw, path, kind, again=again)
+            self._put(self.agents, agent.key, agent, _line(raw), path, kind, again=again)
         elif kind == "Channel":
             channel = lmos.channel_from_resource(raw, path=path)
             budgets.check_channel(channel, source=path, line=_line(raw) or None)
-            self._put(self.channels, channel.key, channel, raw, path, kind, again=again)
+            self._put(self.channels, channel.key, channel, _line(raw), path, kind, again=again)
         else:
             rollout = lmos.rollout_from_resource(raw, path=path)
-            self._put(self.rollouts, rollout.key, rollout, raw, path, kind, again=again)
+            self._put(self.rollouts, rollout.key, rollout, _line(raw), path, kind, again=again)
 
-    def _put(
-        self, target: dict[str, Any], key: str, obj: Any, raw: dict[str, Any], path: str, kind: str, *, again: bool
-    ) -> None:
+    def add_agent(self, agent: Agent, line: int, path: str) -> None:
+        """An Agent document read straight into its model (`modeldocs`): what `add` does with its resource."""
+        budgets.check_agent(agent, source=path, line=line or None)
+        self._put(self.agents, agent.key, agent, line, path, "Agent", again=False)
+
+    def _put(self, target: dict[str, Any], key: str, obj: Any, line: int, path: str, kind: str, *, again: bool) -> None:
         if again:  # the same resource with its left-out fields put back: same place, same location
             target[key] = obj
             return
         if key in target:
             self.warnings.append(
-                f"{path}:{_line(raw)}: {kind} {key} appears again; the later one "
+                f"{path}:{line}: {kind} {key} appears again; the later one "
                 "replaces the earlier (as a second kubectl apply would)"
             )
         target[key] = obj
-        self.locations[f"{kind} {key}"] = f"{path}:{_line(raw)}"
+        self.locations[f"{kind} {key}"] = f"{path}:{line}"
+
+    def read(self, text: str, path: str) -> None:
+        """Every document of a file's text; Agents of the common shape straight into models (`modeldocs`, the
+        same models and messages), anything else through `load_documents`."""
+        docs = modeldocs.read_documents(text)
+        if docs is None:
+            for raw in load_documents(text, path=path):
+                self.add(raw, path)
+            return
+        for doc in docs:
+            if doc.__class__ is modeldocs.AgentDocument:
+                self.add_agent(doc.agent, doc.line, path)
+            else:
+                self.add(doc, path)
 
 
 LMOS_GROUP = lmos.API_VERSION.split("/", 1)[0]
@@ -294,8 +311,7 @@ def _load_design(paths: Iterable[str | Path], name: str | None) -> LoadResult:
     for given in paths:
         for file in _found(Path(given)):
             files.append(str(file))
-            for raw in load_documents(read_text(file), path=str(file)):
-                reader.add(raw, str(file))
+            reader.read(read_text(file), str(file))
     return _finish(reader, files, name)
 
 
@@ -321,8 +337,7 @@ def design_from_texts(texts: Sequence[tuple[str, str]], *, name: str | None = No
     with gc_paused():
         reader = _Reader()
         for path, text in texts:
-            for raw in load_documents(text, path=path):
-                reader.add(raw, path)
+            reader.read(text, path)
         return _finish(reader, [path for path, _ in texts], name)
 
 
@@ -363,8 +378,7 @@ def design_from_text(text: str, *, path: str = "<upload>", name: str | None = No
     """Read a design from YAML text (an upload), naming `path` in messages."""
     with gc_paused():
         reader = _Reader()
-        for raw in load_documents(text, path=path):
-            reader.add(raw, path)
+        reader.read(text, path)
         return _finish(reader, [path], name or Path(path).stem)
 
 

@@ -163,9 +163,15 @@ def _plain_capability(node: dict[str, Any]) -> Capability | None:
         examples = tuple(examples)
     else:
         return None
+    return plain_capability(name, version, cap_id, description, examples)
+
+
+def plain_capability(name: str, version: str, cap_id: str, description: str, examples: tuple[str, ...]) -> Capability:
+    """The capability `_capability` makes of these values (each a `str`, examples a tuple of `str`), unvalidated:
+    the readers of the common shape checked them exact already (validation would copy them)."""
     values: dict[str, Any] = {"name": name, "version": version.strip(), "id": cap_id, "description": description}
     values.update(examples=examples, extras={})
-    return checked_model(Capability, values)  # every value checked exact above: validation would copy them
+    return checked_model(Capability, values)
 
 
 _AGENT_SPEC_KEYS = ("id", "description", "supportedTenants", "supportedChannels", "providedCapabilities")
@@ -272,6 +278,25 @@ def _plain_agent(raw: Any, source: str) -> Agent | None:
         capabilities = tuple(found)  # type: ignore[arg-type]  # None is not among them
     else:
         return None
+    return plain_agent(
+        name, namespace, labels, annotations, agent_id, description, tenants, channels, capabilities, source
+    )
+
+
+def plain_agent(
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    agent_id: str,
+    description: str,
+    tenants: tuple[str, ...],
+    channels: tuple[str, ...],
+    capabilities: tuple[Capability, ...],
+    source: str = "",
+) -> Agent:
+    """The agent `agent_from_resource` makes of these values (each of the exact type validation gives: `str`,
+    new plain dicts of `str`, tuples of `str`, capability models), unvalidated; no unknown keys."""
     values = {
         "name": name,
         "namespace": namespace,

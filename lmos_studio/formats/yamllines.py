@@ -44,19 +44,27 @@ _MAP, _SEQ = 0, 1
 INTERN_MAX_CHARS = 64  # quoted scalars up to this long are interned too (names, versions, refs; not prose)
 
 
-def read_lines(text: str) -> list[Any] | None:
-    """The documents of a text of the common shape, or None when it needs the other readers."""
-    if _non_printable(text) or any(char in text for char in _UNUSUAL):
+def read_lines(text: str, *, first_line: int = 1, checked: bool = False) -> list[Any] | None:
+    """The documents of a text of the common shape, or None when it needs the other readers. `first_line`: the
+    line number of the text's first line (a span of documents cut from a larger text, whose lines keep their
+    numbers); `checked`: the caller found no character that `regular_characters` refuses already."""
+    if not checked and not regular_characters(text):
         return None
     reader = _Lines()
     try:
-        return reader.read(text)
+        return reader.read(text, first_line)
     except _Irregular:
         return None
     finally:
         # the decoder's hook is a method of the reader: a reference cycle that would keep the reader, and with it
         # every document it read, alive until a full collection (never, once the app has frozen the heap)
         reader.decoder = None
+
+
+def regular_characters(text: str) -> bool:
+    """Whether the line reader may take the text at all: no character PyYAML's reader refuses, no tab, other
+    line break, BOM or escape."""
+    return not _non_printable(text) and not any(char in text for char in _UNUSUAL)
 
 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"  # the ASCII characters PyYAML's reader accepts
@@ -85,14 +93,14 @@ class _Lines:
         self.decoder: json.JSONDecoder | None = None  # of flow lines that are JSON (`json_mapping` its hook)
         self.number = 0  # the line `decoder` reads
 
-    def read(self, text: str) -> list[Any]:
+    def read(self, text: str, first_line: int = 1) -> list[Any]:
         """Every line in one loop; the common shapes inline, the rarer ones (first sight of a plain scalar,
         quoted keys, flow collections, document starts) through helpers: one loop, as a call per line costs."""
         strings = self.strings
         stack = self.stack
         intern = sys.intern
         top: list[Any] | None = None
-        number = 0
+        number = first_line - 1
         for line in text.split("\n"):
             number += 1
             content = line.lstrip(" ")
