@@ -234,13 +234,10 @@ def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> tuple[str, ...]:
     grams: list[str] = []
     low, high = ngram_range
     for n in range(low, high + 1):
-        offset = 0
-        grams.append(w[offset : offset + n])
-        while offset + n < len(w):
-            offset += 1
-            grams.append(w[offset : offset + n])
-        if offset == 0:  # a short word counts once
+        if len(w) <= n:  # a short word counts once
+            grams.append(w)
             break
+        grams += [w[i : i + n] for i in range(len(w) - n + 1)]
     return tuple(grams)
 
 
