@@ -222,7 +222,8 @@ def test_batch_routing_computes_no_evidence_until_read(monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("texts", [None, ["a an the", "the"], ["", "thanks"]])
 def test_vocabulary_fit_is_scikit_learns(texts: list[str] | None) -> None:
-    """`statistical._fit` (one reading per text) gives the vocabulary and idf of `TfidfVectorizer.fit`."""
+    """`statistical._fit` (one reading per text) gives the vocabulary and idf of `TfidfVectorizer.fit`, and the
+    texts' counts as the fitted encoder gives them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from lmos_studio.routing.text import CUSTOMER_SERVICE, normalize
@@ -234,7 +235,10 @@ def test_vocabulary_fit_is_scikit_learns(texts: list[str] | None) -> None:
         lambda: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize),
     ):
         ours, theirs = make(), make()
-        statistical._fit(ours, texts)
+        counted = statistical._fit(ours, texts)
+        if counted is not None:  # the texts' counts from the same reading: as the fitted encoder counts them
+            want = statistical.SparseEncoder([(ours, 1.0)]).counts(texts)[0]
+            assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(counted, want, strict=True))
         try:
             theirs.fit(texts)
         except ValueError:  # empty vocabulary: `_fit` adds one text

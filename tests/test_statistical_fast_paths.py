@@ -52,3 +52,15 @@ def test_flat_ids_are_ids_one_after_the_other() -> None:
             assert flat.tolist() == [j for t in texts for j in part.ids(t)]
             assert sizes.tolist() == [len(part.ids(t)) for t in texts]
         assert part.flat_ids([])[0].tolist() == []
+
+
+@pytest.mark.parametrize("ngram_range", [(2, 5), (1, 1), (1, 3), (3, 5), (4, 4)])
+def test_char_wb_grams_are_scikit_learns(ngram_range: tuple[int, int]) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyze = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range).build_analyzer()
+    rng = np.random.default_rng(sum(ngram_range))
+    words = ["a", "ab", "abc", "abcd", "abcde", "x" * 30, "café", "0"]
+    words += ["".join(rng.choice(list("abé0"), size=int(rng.integers(1, 9)))) for _ in range(300)]
+    for word in words:
+        assert list(statistical._char_wb_grams(word, ngram_range)) == analyze(word), word

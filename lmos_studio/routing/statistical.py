@@ -22,15 +22,19 @@ bit (tests/test_routing_batch.py, with a golden of answers). What a batch still 
 similarity over word and char n-gram vectors (one sparse product per chunk), without the stop n-grams of
 large tables (KNN_STOP_SHARE); the vote picks the nearest examples without a full selection where they are
 certain (`_knn_vote`, the same bits as `np.argpartition`'s picks).
-A fit analyses each text once (one count gives the examples', descriptions' and synonym copies' rows and the
-`fit` matrix) and fits its SVMs through liblinear directly (routing/linear.py, LinearSVC's weights bit for
-bit); the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs
-is mostly liblinear itself: the SVM over examples and synonym copies with char n-grams (over agents on large
-tables, SVM_AGENT_ROWS),
-the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the parts). Tried on dev data
-in session 5 and not adopted: SVMs on the word part alone (4× less SVM time; lmos-router 5 per intent agent
-.980 → .970, seeded capability .996 → .973) and no synonym copies above 20 examples per class (informal-dev
-seeded agent .943 → .811); a looser liblinear tolerance saved little. Tried in session 6 and not adopted:
+A fit analyses each text once (the reading that fits a vocabulary also counts the examples' and descriptions'
+features; they give their rows, the synonym copies' and the `fit` matrix) and fits its SVMs through liblinear
+directly (routing/linear.py, LinearSVC's weights bit for bit, large ones at liblinear's own dual tolerance);
+the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs is
+mostly liblinear itself: the SVM over examples and synonym copies with char n-grams (over agents on large
+tables, SVM_AGENT_ROWS), the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the
+parts). Tried on dev data in session 5 and not adopted: SVMs on the word part alone (4× less SVM time;
+lmos-router 5 per intent agent .980 → .970, seeded capability .996 → .973) and no synonym copies above 20
+examples per class (informal-dev seeded agent .943 → .811). Tried in session 7 and not adopted: the looser
+tolerance for every SVM (lmos-router zero-shot capability .7225 → .7173, dev networks agent 160 → 159 of 241)
+or in the lexicon check's folds (fit time −0.1 s, dev figures the same, but the check on the acme sample's web
+and IVR channels, a tie on 9 texts, turned the lexicon off), and the agent SVM without stop n-grams
+(`without_stop_ngrams`: SVM time −50 %; informal-dev seeded agent .962 → .906). Tried in session 6 and not adopted:
 the SVMs without char n-grams in more than 5 % of the rows (SVM time −35 %; informal-dev seeded agent .943 →
 .906), without char 2-grams (the zero-shot lexicon check then turned the lexicon off: lmos-router zero-shot
 agent .894 → .693), the agent-level SVM on small tables too (dev networks: 4 of 241 agents lost) and in the
@@ -238,13 +242,10 @@ def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> tuple[str, ...]:
     grams: list[str] = []
     low, high = ngram_range
     for n in range(low, high + 1):
-        offset = 0
-        grams.append(w[offset : offset + n])
-        while offset + n < len(w):
-            offset += 1
-            grams.append(w[offset : offset + n])
-        if offset == 0:  # a short word counts once
+        if len(w) <= n:  # a short word counts once
+            grams.append(w)
             break
+        grams += [w[i : i + n] for i in range(len(w) - n + 1)]
     return tuple(grams)
 
 
@@ -921,66 +922,86 @@ def _agent_terms(data: TrainingSet, lexicon: Lexicon) -> dict[str, dict[str, int
     }
 
 
-def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> None:
+def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> Counts | None:
     """Fit a vectorizer's vocabulary and idf to what scikit-learn's `fit` gives (vocabulary sorted by term,
     smooth idf computed as `TfidfTransformer` does; tested), reading each text once, char n-grams word by word
-    and remembered per word. Texts of stop words only still give a (one-term) vocabulary."""
+    and remembered per word. Texts of stop words only still give a (one-term) vocabulary.
+
+    Returns the texts' counts as the fitted vectorizer's `_Part` gives them (`SparseEncoder.counts`, the same
+    ids and counts: tested), taken from the same reading, so a fit's corpus is analysed once; None when there
+    are no texts or no terms in them (the one-term vocabulary)."""
     if not texts:
-        return
-    found = _char_document_frequencies(vectorizer, texts)
-    if found is not None:
-        terms, counts, n_docs = *found, len(texts)
-    else:
+        return None
+    found = _analysed(vectorizer, texts)
+    if found is None:  # no terms: scikit-learn would raise; one text more gives a one-term vocabulary
         read = _reader(vectorizer)
-        docs = [set(read(text)) for text in texts]
-        if not any(docs):  # empty vocabulary: scikit-learn would raise
-            docs.append(set(read("unknown open create")))
-        df = Counter(chain.from_iterable(docs))
+        df = Counter(chain.from_iterable([*map(set, map(read, texts)), set(read("unknown open create"))]))
         terms = sorted(df)
-        counts, n_docs = np.array([df[t] for t in terms], dtype=np.float64), len(docs)
-    counts += 1.0  # smooth: one more document has all
-    idf = np.full_like(counts, n_docs + 1, dtype=np.float64)
-    idf /= counts
+        _set_idf(vectorizer, terms, np.array([df[t] for t in terms], dtype=np.float64), len(texts) + 1)
+        return None
+    flat, sizes, seen = found
+    order = sorted(range(len(seen)), key=seen.__getitem__)  # ids in term order
+    rank = np.empty(len(seen), dtype=np.int64)
+    rank[order] = np.arange(len(seen), dtype=np.int64)
+    width = len(seen)
+    keyed = np.repeat(np.arange(len(texts)), sizes) * width + rank[flat]
+    if len(texts) * width < 2**31:  # 32-bit keys sort about twice as fast (the same order)
+        keyed = keyed.astype(np.int32)
+    unique, tf = np.unique(keyed, return_counts=True)  # each (text, term) once, with its count
+    keys = unique.astype(np.int64)
+    ids = keys % width
+    _set_idf(vectorizer, [seen[i] for i in order], np.bincount(ids, minlength=width).astype(np.float64), len(texts))
+    lengths = np.bincount(keys // width, minlength=len(texts)).astype(np.int64)
+    return Counts(lengths, ids, tf.astype(np.float64))
+
+
+def _set_idf(vectorizer: TfidfVectorizer, terms: list[str], df: npt.NDArray[np.float64], n_docs: int) -> None:
+    """A vectorizer's vocabulary (`terms`, sorted) and smooth idf from each term's document frequency."""
+    df += 1.0  # smooth: one more document has all
+    idf = np.full_like(df, n_docs + 1, dtype=np.float64)
+    idf /= df
     np.log(idf, out=idf)
     idf += 1.0
     vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
     vectorizer.idf_ = idf
 
 
-def _char_document_frequencies(
+def _analysed(
     vectorizer: TfidfVectorizer, texts: list[str]
-) -> tuple[list[str], npt.NDArray[np.float64]] | None:
-    """For a char_wb vectorizer: its terms sorted and each one's document frequency in `texts`, counted
-    vectorised: each distinct word's n-grams once, as an array of ids, a text's ids its words' arrays one after
-    the other, then the distinct (text, id) pairs counted. None for another analyzer or texts without words."""
-    if vectorizer.analyzer != "char_wb" or not vectorizer.preprocessor:
-        return None
-    preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[str]] | None:
+    """Each text's terms as provisional ids (in order of first sight), one text after the other, how many
+    each text has, and the terms by provisional id; None when the texts have no terms. Char n-grams are read
+    word by word: each distinct word's n-grams once, as an array of ids."""
     ids: dict[str, int] = {}
-    by_word: dict[str, npt.NDArray[np.int64]] = {}
     pieces: list[npt.NDArray[np.int64]] = []
     sizes: list[int] = []
-    for text in texts:
-        n = 0
-        for word in preprocess(text).split():
-            known = by_word.get(word)
-            if known is None:
-                grams = _char_wb_grams(word, ngram_range)
-                known = by_word[word] = np.array([ids.setdefault(g, len(ids)) for g in grams], dtype=np.int64)
-            pieces.append(known)
-            n += len(known)
-        sizes.append(n)
+    if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
+        preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
+        by_word: dict[str, npt.NDArray[np.int64]] = {}
+        for text in texts:
+            n = 0
+            for word in preprocess(text).split():
+                known = by_word.get(word)
+                if known is None:
+                    grams = _char_wb_grams(word, ngram_range)
+                    known = by_word[word] = np.array([ids.setdefault(g, len(ids)) for g in grams], dtype=np.int64)
+                pieces.append(known)
+                n += len(known)
+            sizes.append(n)
+        flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    else:
+        read = _reader(vectorizer)
+        found = [[ids.setdefault(term, len(ids)) for term in read(text)] for text in texts]
+        sizes = [len(terms) for terms in found]
+        flat = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=sum(sizes))
     if not ids:
         return None
-    keys = np.repeat(np.arange(len(texts), dtype=np.int64), sizes) * len(ids) + np.concatenate(pieces)
-    if len(texts) * len(ids) < 2**31:  # 32-bit keys sort about twice as fast (the same order)
-        keys = keys.astype(np.int32)
-    keys.sort()
-    pairs = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]  # each (text, id) once
-    df = np.bincount(pairs % len(ids), minlength=len(ids))
-    terms = list(ids)  # in order of their ids
-    order = sorted(range(len(terms)), key=terms.__getitem__)
-    return [terms[i] for i in order], df[order].astype(np.float64)
+    return flat, np.array(sizes, dtype=np.int64), list(ids)
+
+
+def _joined(first: Counts, then: Counts) -> Counts:
+    """The counts of two lists of texts, one after the other (as `SparseEncoder.counts` of both gives them)."""
+    return Counts(*(np.concatenate([a, b]) for a, b in zip(first, then, strict=True)))
 
 
 def _reader(vectorizer: TfidfVectorizer) -> Callable[[str], Sequence[str]]:
@@ -1062,9 +1083,8 @@ class StatisticalRouter:
         word = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize)
         zero_shot = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
-        if corpus:
-            for vectorizer, texts in ((word, corpus), (char, corpus), (zero_shot, list(data.descriptions))):
-                _fit(vectorizer, texts)
+        fitted_counts = [_fit(vectorizer, corpus) for vectorizer in (word, char)] if corpus else []
+        zs_counts = _fit(zero_shot, list(data.descriptions)) if corpus else None
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         fit_encoder = SparseEncoder([(word, 1.0)] if corpus else [])
@@ -1078,7 +1098,11 @@ class StatisticalRouter:
         # Every text is analysed once: the rows of the examples, descriptions and synonym copies come from one
         # count (a row's bits never depend on the other rows), and the `fit` encoder (the word part alone)
         # reads the examples' and descriptions' word counts from it.
-        counts = encoder.counts(texts)
+        corpus_counts = [c for c in fitted_counts if c is not None]
+        if corpus and len(corpus_counts) == len(encoder.parts):  # the corpus as the fit read it, then the copies
+            counts = [_joined(*pair) for pair in zip(corpus_counts, encoder.counts(texts[len(corpus) :]), strict=True)]
+        else:
+            counts = encoder.counts(texts)
         features = encoder.assemble(counts, len(texts))  # examples, then descriptions, then synonym copies
         examples = features[: len(data.texts)]
         weights = np.concatenate([np.ones(len(corpus)), np.full(len(texts) - len(corpus), AUGMENT_WEIGHT)])
@@ -1100,7 +1124,9 @@ class StatisticalRouter:
             model_classes=classes,
             temperature=temperature,
             zero_shot=zs_encoder,
-            descriptions_by_feature=zs_encoder.matrix(data.descriptions).T.tocsr(),
+            descriptions_by_feature=(
+                zs_encoder.matrix(data.descriptions) if zs_counts is None else zs_encoder.assemble([zs_counts], n)
+            ).T.tocsr(),
             weights=blend_weights(data.examples_per_class()),
             agent_terms=_agent_terms(data, lexicon) if full else {},
             lexicon=lexicon,
