@@ -50,7 +50,22 @@ def test_a_hit_is_the_same_read_without_parsing(
     plain = load_design([ACME])
     assert second.design == plain.design == first.design
     assert (second.files, second.warnings, second.locations) == (plain.files, plain.warnings, plain.locations)
-    assert second.design.__dict__.get("digest_cached") == plain.design.digest()  # kept: no re-hashing
+    [entry] = entries(cache.folder)
+    assert second.design.__dict__.get("digest_cached") == first.design.digest()  # kept: no re-hashing
+    assert first.design.digest() == design_cache.read_digest(entry.stem)  # from the files' key: no JSON dump
+
+
+def test_the_digest_of_a_read_design_changes_with_its_files_and_with_edits(cache: DesignCache, tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(AGENT.format(name="one"))
+    one = load_design_cached([path], cache=cache).design
+    assert load_design_cached([path], cache=cache).design.digest() == one.digest()  # the hit: the same key
+    edited = one.replace(name="edited")
+    assert edited.digest() != one.digest()  # an edit in the app: the content's own digest
+    assert one.replace(name=one.name).digest() not in (edited.digest(), one.digest())  # same content: a miss only
+    assert one.replace(name=one.name).digest() == load_design([path]).design.digest()
+    path.write_text(AGENT.format(name="two"))
+    assert load_design_cached([path], cache=cache).design.digest() not in (one.digest(), edited.digest())
 
 
 def test_changed_bytes_are_a_miss(cache: DesignCache, tmp_path: Path) -> None:

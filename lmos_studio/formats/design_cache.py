@@ -85,6 +85,15 @@ def cache_key(files: Sequence[tuple[str, bytes]], name: str | None = None) -> st
     return digest.hexdigest()
 
 
+def read_digest(key: str) -> str:
+    """The digest (`Design.digest`) of the design read from the files of cache key `key`: the files' bytes and
+    Studio's code determine the design, so this is a content hash of it without dumping it to JSON (seconds of a
+    10 000-agent design's first render otherwise). Hashed from a prefix that no JSON dump starts with, so it
+    never equals the digest of another design; the same content read from other files, or rebuilt by edits, has
+    another digest (a cache miss, never a wrong hit)."""
+    return hashlib.sha256(b"design read from files\0" + key.encode()).hexdigest()
+
+
 def derived_key(digest: str, *parts: str) -> str:
     """The key of a result derived from the design of this digest (plus options), for this code."""
     return hashlib.sha256("\0".join((code_version(), digest, *parts)).encode("utf-8")).hexdigest()
@@ -449,8 +458,10 @@ def _load_cached(paths: Sequence[str | Path], name: str | None, cache: DesignCac
     key = cache_key(files, name)
     hit = cache.get(key)
     if hit is not None:
+        hit.design.__dict__["digest_cached"] = read_digest(key)
         return hit
     result = design_file.design_from_texts(texts, name=name)
+    result.design.__dict__["digest_cached"] = read_digest(key)  # no JSON dump for the digest
     if not may_hold_secret(result.design, (text for _, text in texts)):
         cache.put(key, result)
     return result
