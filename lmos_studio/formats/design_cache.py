@@ -7,7 +7,10 @@ format, Studio's own source, the versions of the packages whose answers are cach
 moved file or another Studio version is a miss, never a stale hit.
 
 Entries live in `<data dir>/design-cache/` (`LMOS_STUDIO_DATA_DIR`), written atomically, at most
-`LMOS_STUDIO_DESIGN_CACHE_MB` per folder (the least recently used go first; 0 turns caching off). Only designs
+`LMOS_STUDIO_DESIGN_CACHE_MB` per folder (the least recently used go first; 0 turns caching off). The app's
+cache writes a design's entry when the same files are read a second time (the first read, a cold first render,
+leaves an empty marker: `DesignCache.write_on_first_read`); a design read through it has the digest of its
+files' key (`read_digest`), so results derived from it are keyed alike in every process. Only designs
 read without error are written; a design that may hold a secret (`may_hold_secret`: a literal environment
 value or a key named like a password or token, a URL with user-info or a token parameter, a `Secret`
 resource) is never written, nor anything derived from it, so the cache holds nothing the user would not want
