@@ -372,7 +372,10 @@ class Design(Frozen):
         return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
 
     def digest(self) -> str:
-        """A content hash: equal designs have equal digests (cache keys for routers and views).
+        """A content hash (cache keys for routers and views): equal digests mean equal designs, and a design
+        that is not read from files has the hash of its JSON, so equal designs have equal digests. A design read
+        through the disk cache's `load_design_cached` has the hash of its files' key instead (no JSON dump of a
+        large design): the same content made another way has another digest, a cache miss, never a wrong hit.
 
         Computed once per (immutable) design object.
         """

@@ -50,7 +50,22 @@ def test_a_hit_is_the_same_read_without_parsing(
     plain = load_design([ACME])
     assert second.design == plain.design == first.design
     assert (second.files, second.warnings, second.locations) == (plain.files, plain.warnings, plain.locations)
-    assert second.design.__dict__.get("digest_cached") == plain.design.digest()  # kept: no re-hashing
+    [entry] = entries(cache.folder)
+    assert second.design.__dict__.get("digest_cached") == first.design.digest()  # kept: no re-hashing
+    assert first.design.digest() == design_cache.read_digest(entry.stem)  # from the files' key: no JSON dump
+
+
+def test_the_digest_of_a_read_design_changes_with_its_files_and_with_edits(cache: DesignCache, tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(AGENT.format(name="one"))
+    one = load_design_cached([path], cache=cache).design
+    assert load_design_cached([path], cache=cache).design.digest() == one.digest()  # the hit: the same key
+    edited = one.replace(name="edited")
+    assert edited.digest() != one.digest()  # an edit in the app: the content's own digest
+    assert one.replace(name=one.name).digest() not in (edited.digest(), one.digest())  # same content: a miss only
+    assert one.replace(name=one.name).digest() == load_design([path]).design.digest()
+    path.write_text(AGENT.format(name="two"))
+    assert load_design_cached([path], cache=cache).design.digest() not in (one.digest(), edited.digest())
 
 
 def test_changed_bytes_are_a_miss(cache: DesignCache, tmp_path: Path) -> None:
@@ -306,3 +321,22 @@ def test_synthetic_designs_read_back_from_json_exactly() -> None:
         assert design_cache.json_exact(design)
         again = Design.from_json_bytes(design.json_bytes())
         assert again == design and again.json_bytes() == design.json_bytes() and again.digest() == design.digest()
+
+
+def test_a_cache_that_waits_for_a_second_read_writes_then(tmp_path: Path) -> None:
+    cache = DesignCache(tmp_path / "cache", 64 * 2**20, write_on_first_read=False)
+    first = load_design_cached([ACME], cache=cache)
+    assert not entries(cache.folder) and len(list(cache.folder.glob("*.seen"))) == 1  # a marker only
+    second = load_design_cached([ACME], cache=cache)
+    assert len(entries(cache.folder)) == 1 and not list(cache.folder.glob("*.seen"))  # written, marker gone
+    assert second.design.digest() == first.design.digest()
+    assert load_design_cached([ACME], cache=cache).design == first.design  # a hit
+
+
+def test_a_design_that_may_hold_a_secret_is_not_written_on_its_second_read(tmp_path: Path) -> None:
+    cache = DesignCache(tmp_path / "cache", 64 * 2**20, write_on_first_read=False)
+    path = tmp_path / "d.yaml"
+    path.write_text(AGENT.format(name="a").replace("spec:\n", "spec:\n  apiKey: hunter2\n"))
+    for _ in range(3):
+        load_design_cached([path], cache=cache)
+    assert not entries(cache.folder)
