@@ -9,14 +9,14 @@ index belongs to one tuple of agents and is built in O(agents × labels).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lmos_studio.model import Agent, Capability, Channel
 
 _ANY_TENANT = None  # the bucket of agents with empty supportedTenants (they serve every tenant)
 Scope = tuple[str, str, str | None, str | None]  # (namespace, subset, tenant, channel label) of a Channel
-Offer = tuple[str, str, tuple[Capability, Agent]]  # a provided capability's name, version text, (it, its agent)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class AgentIndex:
     _counts: dict[tuple[str | None, ...], int] = field(init=False, repr=False)
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
     _candidate_ranks: dict[Scope, list[int]] = field(init=False, repr=False, default_factory=dict)
-    _offers: list[tuple[Offer, ...]] | None = field(init=False, repr=False, default=None)  # by rank, lazily
+    _offers: list[tuple[Any, ...]] | None = field(init=False, repr=False, default=None)  # by rank, lazily
 
     def __post_init__(self) -> None:
         order = sorted(range(len(self.agents)), key=lambda i: (self.agents[i].namespace, self.agents[i].name, i))
@@ -98,30 +98,46 @@ class AgentIndex:
         ordered = self._candidate_ranks[scope] = sorted(ranks)
         return tuple(self._by_rank[r] for r in ordered)
 
-    def offered(self, channel: Channel) -> dict[str, list[tuple[str, tuple[Capability, Agent]]]]:
+    def offered(
+        self, channel: Channel, names: Container[str] | None = None
+    ) -> dict[str, list[tuple[str, tuple[Capability, Agent]]]]:
         """The capabilities a channel's candidates provide, by name: (version text, (capability, agent)) in the
-        candidates' order, each agent's in its own order (what resolution picks from).
+        candidates' order, each agent's in its own order (what resolution picks from); only those named in
+        `names`, if given (a channel requires a few of the many names its candidates offer).
 
-        Read from one compact tuple per agent made once per index in the operator's order, so a channel touches
-        those small tuples, not every candidate's models (at 50 000 agents the models are far apart in memory)."""
+        Read from one flat tuple per agent (`_offer_records`), so a channel touches one small object per
+        candidate, not the candidate's models (at 50 000 agents the models are far apart in memory)."""
         self.candidates(channel)
         ranks = self._candidate_ranks.get(
             (channel.namespace, channel.subset, channel.tenant, channel.channel), []
         )  # no channel label: no candidates
         offers = self._offers
         if offers is None:
-            offers = self._offers = [
-                tuple((c.name, c.version, (c, agent)) for c in agent.capabilities) for agent in self._by_rank
-            ]
+            offers = self._offers = self._offer_records()
         by_name: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
         for rank in ranks:
-            for name, version, pair in offers[rank]:
+            items = iter(offers[rank])
+            agent = next(items)
+            for name, version, cap in zip(items, items, items, strict=False):  # (name, version, capability) triples
+                if names is not None and name not in names:
+                    continue
                 found = by_name.get(name)
                 if found is None:
-                    by_name[name] = [(version, pair)]
+                    by_name[name] = [(version, (cap, agent))]
                 else:
-                    found.append((version, pair))
+                    found.append((version, (cap, agent)))
         return by_name
+
+    def _offer_records(self) -> list[tuple[Any, ...]]:
+        """Per agent, in the operator's order: (agent, name, version text, capability, name, …) of its provided
+        capabilities in its own order, made once per index in one pass."""
+        records: list[tuple[Any, ...]] = []
+        for agent in self._by_rank:
+            record: list[Any] = [agent]
+            for cap in agent.capabilities:
+                record += (cap.name, cap.version, cap)
+            records.append(tuple(record))
+        return records
 
     def in_namespace(self, namespace: str, *, limit: int | None = None) -> tuple[Agent, ...]:
         """The agents of a namespace in the operator's order (the first `limit` of them, if given)."""

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
-from lmos_studio.model import Agent, Design, TrustEdge
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge
 from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.trust import RefIndex, safe_resolutions
@@ -233,7 +233,13 @@ class _Listed:
 class _Sides:
     """Each ref and each agent key of a design's trust edges looked up once (edges name them many times): a ref's
     kind and the facts of the agents it stands for, in one entry, so an edge costs one lookup per ref.
-    Equal tenant and protocol sets are one object, so comparing them stays in a few hot objects."""
+    Equal tenant and protocol sets are one object, so comparing them stays in a few hot objects.
+
+    When the design's agent keys are distinct (`exact`), every agent's facts and every bare agent name's entry
+    are made up front in one pass in design order, so the edges, which name agents in no order, look up only
+    these small records and never go back to the agents' models (at 50 000 agents those are far apart in
+    memory and each visit is a cache miss); a party's `agent` is then the very agent `RefIndex.agents_of`
+    gives. Otherwise entries are made as edges first name them, from `RefIndex`."""
 
     def __init__(self, design: Design, index: RefIndex) -> None:
         self.index = index
@@ -242,15 +248,54 @@ class _Sides:
         self.refs: dict[str, tuple[str | None, tuple[_Party, ...]]] = {}
         self.parties: dict[str, _Party] = {}
         self.sets: dict[frozenset[str], frozenset[str]] = {}
+        self.named: dict[str, tuple[_Party, ...]] | None = None  # bare agent name → its agents' facts (`exact`)
+        self.exact = self.own is self.by_key and len(self.by_key) == len(design.agents)
+        if self.exact:
+            self._prefill()
+
+    def _prefill(self) -> None:
+        parties, sets = self.parties, self.sets
+        named: dict[str, list[_Party]] = {}
+        for key, agent in self.by_key.items():  # every agent in design order (keys distinct), its key made once
+            name = agent.name
+            tenants = frozenset(agent.supported_tenants)
+            protocols = frozenset(e.protocol for e in agent.endpoints)
+            tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
+            party = parties[key] = _Party(key, agent, name, tenants, protocols)
+            found = named.get(name)
+            if found is None:
+                named[name] = [party]
+            else:
+                found.append(party)
+        # A ref without "/" names no agent key (keys are ns/name), so `RefIndex.agents_named` finds it by name.
+        self.named = {name: tuple(found) for name, found in named.items() if "/" not in name}
+        self.refs.update(
+            (name, ("agent", found))
+            for name, found in self.named.items()
+            if not name.startswith((GROUP_PREFIX, CHANNEL_PREFIX))
+        )
 
     def entry(self, ref: str) -> tuple[str | None, tuple[_Party, ...]]:
         """The ref's kind (`RefIndex.kind`: None for a ref to nothing) and the facts of the agents it stands for
         (`RefIndex.agents_of`)."""
         found = self.refs.get(ref)
         if found is None:
-            parties = tuple(self.party(a.key) for a in self.index.agents_of(ref))
-            found = self.refs[ref] = (self.index.kind(ref), parties)
+            named, index = self.named, self.index
+            if named is not None and ref.startswith(GROUP_PREFIX):  # a group's members, from the bare names' facts
+                group = index.groups.get(ref[len(GROUP_PREFIX) :])
+                members = group.members if group is not None else ()
+                parties = tuple(p for m in members for p in (named.get(m, ()) if "/" not in m else self.keyed(m)))
+                found = ("group" if group is not None else None, parties)
+            elif named is not None and "/" not in ref and not ref.startswith(CHANNEL_PREFIX):
+                found = (None, ())  # no agent has this name (every bare agent name has its entry already)
+            else:
+                found = (index.kind(ref), tuple(self.party(a.key) for a in index.agents_of(ref)))
+            self.refs[ref] = found
         return found
+
+    def keyed(self, ref: str) -> tuple[_Party, ...]:
+        """The facts of the agents a ref with "/" names (`RefIndex.agents_named`)."""
+        return tuple(self.party(a.key) for a in self.index.agents_named(ref))
 
     def side(self, ref: str) -> tuple[_Party, ...]:
         """The facts of the agents a ref stands for (`RefIndex.agents_of`)."""
@@ -280,7 +325,7 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
     bad_tenant: dict[str, _Listed] = {}
     bad_protocol: dict[str, _Listed] = {}
     sides = _Sides(design, index)
-    known, entry = sides.refs, sides.entry
+    known, entry, exact = sides.refs, sides.entry, sides.exact  # exact: a party's agent is the ref's agent
     for edge in design.trust_edges:
         caller_ref, callee_ref = edge.caller, edge.callee
         caller_kind, callers = known.get(caller_ref) or entry(caller_ref)
@@ -302,8 +347,8 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
         if edge.capabilities and callee_kind is not None:
             offered = offered_by.get(callee_ref)
             if offered is None:
-                offered = {c.name for a in index.agents_of(callee_ref) for c in a.capabilities}
-                offered_by[callee_ref] = offered
+                agents = (p.agent for p in callees) if exact else index.agents_of(callee_ref)
+                offered = offered_by[callee_ref] = {c.name for a in agents for c in a.capabilities}
             missing = [c for c in edge.capabilities if c not in offered]
             if missing:
                 key = key or edge.key

@@ -221,10 +221,12 @@ def resolve_channel(
         return Resolution(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
-    by_name = lookup.offered(channel)  # the candidates' capabilities by name, in the operator's iteration order
+    requirements = distinct_requirements(channel)
+    # the candidates' capabilities of the required names, by name, in the operator's iteration order
+    by_name = lookup.offered(channel, {r.name for r in requirements})
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
-    for required in distinct_requirements(channel):
+    for required in requirements:
         wanted = parse_range(required.version)
         providers = []
         for version, (cap, agent) in by_name.get(required.name, ()):

@@ -65,6 +65,8 @@ def test_candidates_and_counts_match_filtering_every_agent(pool: list[Agent], ch
             for cap in agent.capabilities:
                 offered.setdefault(cap.name, []).append((cap.version, (cap, agent)))
         assert index.offered(channel) == offered
+        some = {"view-bill", "news", "nothing"}  # only the names a channel requires
+        assert index.offered(channel, some) == {k: v for k, v in offered.items() if k in some}
         counts = index.filter_counts(channel)
         assert counts.in_namespace == sum(a.namespace == channel.namespace for a in pool)
         assert {"subset": counts.subset, "tenant": counts.tenant, "channel": counts.channel} == _counts(channel, pool)

@@ -492,3 +492,27 @@ TRUST_RECORDED: dict[int, str] = {
     3: "72cf6cbdd9e8d284",
     11: "8ad6f238ff0b19d2",
 }
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_trust_sides_made_up_front_are_the_ref_index_answers(seed: int) -> None:
+    """Lint's trust pass makes every agent's facts up front when the agents' keys are distinct (`_Sides.exact`);
+    each ref's entry must still be `RefIndex.kind` and `RefIndex.agents_of` (members by key, unknown members,
+    refs with "/", group and channel refs, refs to nothing), and with a duplicate key it falls back to them."""
+    from lmos_studio.lint import _Sides
+
+    design = varied_design(seed)
+    unique = tuple({a.key: a for a in reversed(design.agents)}.values())[::-1]  # first agent of each key
+    agents = [a for a in unique if a.namespace == "default"]
+    keyed = Group(name="by-key", members=(agents[0].key, "second/" + agents[1].name, "nobody/here", agents[2].name))
+    design = design.replace(agents=unique, groups=(*design.groups, keyed))
+    for candidate in (design, design.replace(agents=(*design.agents, design.agents[0]))):
+        index = RefIndex(candidate, safe_resolutions(candidate))
+        sides = _Sides(candidate, index)
+        assert sides.exact == (candidate is design)
+        refs = {r for e in candidate.trust_edges for r in (e.caller, e.callee)}
+        refs |= {a.name for a in candidate.agents} | {a.key for a in candidate.agents} | {"group:by-key", "x/y"}
+        for ref in [*sorted(refs), "ghost", "group:nope", "channel:nowhere"]:
+            kind, parties = sides.entry(ref)
+            assert kind == index.kind(ref), ref
+            assert [(p.key, p.agent) for p in parties] == [(a.key, index.by_key[a.key]) for a in index.agents_of(ref)]
