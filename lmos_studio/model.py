@@ -381,6 +381,11 @@ class Design(Frozen):
         """
         return self.digest_cached
 
+    def keep_digest(self, digest: str) -> None:
+        """Keep `digest` as this design's (`digest`): one computed from the bytes it was read from, not by
+        dumping it again."""
+        self.__dict__["digest_cached"] = digest
+
     def json_bytes(self) -> bytes:
         """The JSON `digest` hashes; the digest is kept from it (so the disk cache and the digest dump once)."""
         data = self.model_dump_json().encode("utf-8")
@@ -391,7 +396,7 @@ class Design(Frozen):
     def from_json_bytes(cls, data: bytes) -> Design:
         """The design of `json_bytes` (validated like any input), its digest kept from those bytes."""
         design = cls.model_validate_json(data)
-        design.__dict__["digest_cached"] = hashlib.sha256(data).hexdigest()
+        design.keep_digest(hashlib.sha256(data).hexdigest())
         return design
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Design:

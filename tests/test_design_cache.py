@@ -323,18 +323,17 @@ def test_synthetic_designs_read_back_from_json_exactly() -> None:
         assert again == design and again.json_bytes() == design.json_bytes() and again.digest() == design.digest()
 
 
-def test_a_cache_that_waits_for_a_second_read_writes_then(tmp_path: Path) -> None:
-    cache = DesignCache(tmp_path / "cache", 64 * 2**20, write_on_first_read=False)
+def test_a_miss_and_the_hit_after_it_have_one_digest(tmp_path: Path) -> None:
+    cache = DesignCache(tmp_path / "cache", 64 * 2**20)
     first = load_design_cached([ACME], cache=cache)
-    assert not entries(cache.folder) and len(list(cache.folder.glob("*.seen"))) == 1  # a marker only
+    assert len(entries(cache.folder)) == 1  # written on the first read
     second = load_design_cached([ACME], cache=cache)
-    assert len(entries(cache.folder)) == 1 and not list(cache.folder.glob("*.seen"))  # written, marker gone
     assert second.design.digest() == first.design.digest()
-    assert load_design_cached([ACME], cache=cache).design == first.design  # a hit
+    assert second.design == first.design  # a hit
 
 
-def test_a_design_that_may_hold_a_secret_is_not_written_on_its_second_read(tmp_path: Path) -> None:
-    cache = DesignCache(tmp_path / "cache", 64 * 2**20, write_on_first_read=False)
+def test_a_design_that_may_hold_a_secret_is_not_written_however_often_read(tmp_path: Path) -> None:
+    cache = DesignCache(tmp_path / "cache", 64 * 2**20)
     path = tmp_path / "d.yaml"
     path.write_text(AGENT.format(name="a").replace("spec:\n", "spec:\n  apiKey: hunter2\n"))
     for _ in range(3):

