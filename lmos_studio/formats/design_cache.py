@@ -38,7 +38,7 @@ import os
 import pickle
 import re
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -324,7 +324,8 @@ class DesignCache(DiskCache):
     computing the digest writes the entry, and a hit is pydantic's validation of that JSON, so an entry can
     only ever describe a design. Any other design is pickled, naming only the design's data classes.
 
-    An entry is written on a design's first read. Writing it only on the second read (session 7 tried it) saves
+    An entry is written on a design's first read (the app writes it once the first page is rendered:
+    `load_design_cached(write=…)`). Writing it only on the second read (session 7 tried it) saves
     a cold first render its secret scan and JSON dump (~0.6 s of 10 000 agents), but then a design's second
     open parses it again and writes, and users reopen designs far more often than they open one only once."""
 
@@ -442,35 +443,56 @@ def derived_cache(kind: str, allowed: frozenset[type] = frozenset()) -> DiskCach
 
 
 def load_design_cached(
-    paths: Sequence[str | Path], *, name: str | None = None, cache: DesignCache | None = None
+    paths: Sequence[str | Path],
+    *,
+    name: str | None = None,
+    cache: DesignCache | None = None,
+    write: Callable[[Callable[[], None]], None] | None = None,
 ) -> LoadResult:
     """`load_design(paths)`, from the cache when these files were read before (same bytes, same code).
 
     Errors are exactly `load_design`'s: anything unusual (a missing file, a huge or non-UTF-8 one) is left to it.
-    The result may be shared: treat it as read-only (the design is frozen)."""
+    The result may be shared: treat it as read-only (the design is frozen).
+
+    A miss writes the new entry (after its secret scan) before returning, or, with `write`, hands that work to
+    `write` as one callable to run when the caller likes (the app: once the page is rendered; at 10 000 agents
+    the scan, the JSON dump and the write are ~0.3 s of CPU that the first render need not wait for)."""
     cache = cache if cache is not None else default_cache()
     if cache.max_bytes <= 0:
         return design_file.load_design(paths, name=name)
     with yamlio.gc_paused():  # reading, hashing and pickling millions of objects: no garbage among them
-        return _load_cached(paths, name, cache)
+        result, store = _load_cached(paths, name, cache)
+        if store is not None and write is None:
+            store()
+    if store is not None and write is not None:
+        write(store)
+    return result
 
 
-def _load_cached(paths: Sequence[str | Path], name: str | None, cache: DesignCache) -> LoadResult:
+def _load_cached(
+    paths: Sequence[str | Path], name: str | None, cache: DesignCache
+) -> tuple[LoadResult, Callable[[], None] | None]:
+    """The design, and on a miss the work that writes its entry."""
     try:
         files = [(str(f), _read_bytes(f)) for f in design_file.design_files(paths)]
         texts = [(path, _text(data)) for path, data in files]
     except (DesignFileError, UnicodeDecodeError):
-        return design_file.load_design(paths, name=name)  # its error, in its order
+        return design_file.load_design(paths, name=name), None  # its error, in its order
     key = cache_key(files, name)
     hit = cache.get(key)
     if hit is not None:
         hit.design.keep_digest(read_digest(key))
-        return hit
+        return hit, None
     result = design_file.design_from_texts(texts, name=name)
     result.design.keep_digest(read_digest(key))  # no JSON dump for the digest
-    if not may_hold_secret(result.design, (text for _, text in texts)):
-        cache.put(key, result)
-    return result
+    return result, functools.partial(_store, cache, key, result, [text for _, text in texts])
+
+
+def _store(cache: DesignCache, key: str, result: LoadResult, texts: list[str]) -> None:
+    """Write a read design's entry unless its files may hold a secret."""
+    with yamlio.gc_paused():  # hashing and dumping millions of objects: no garbage among them
+        if not may_hold_secret(result.design, texts):
+            cache.put(key, result)
 
 
 def _text(data: bytes) -> str:
