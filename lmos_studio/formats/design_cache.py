@@ -105,9 +105,25 @@ def derived_key(digest: str, *parts: str) -> str:
 
 _SECRET_WORDS = r"passw(?:or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key"
 _SECRET_NAME = re.compile(_SECRET_WORDS, re.IGNORECASE)
-_SECRET_LOWER = re.compile(_SECRET_WORDS)  # on lower-cased ASCII text: much faster than IGNORECASE
 _SECRET_REF = re.compile(r"(?i)^secret[-_]?(name|key|key[-_]?ref|ref)$")  # names a Secret, holds no value
-_KEY_END = re.compile(r"""[A-Za-z0-9_.-]*["']?[ \t]*:[ \t]*[^\s,}\]]""")  # the rest of a key, a colon, a value
+_KEY_END_PATTERN = r"""[A-Za-z0-9_.-]*["']?[ \t]*:[ \t]*[^\s,}\]]"""  # the rest of a key, a colon, a value
+_KEY_END = re.compile(_KEY_END_PATTERN)
+# a secret word, the rest of its key and a value: one pattern, or, on lower-cased ASCII text, one per word start
+# (`_SECRET_WORDS` split by first letters: each pattern starts with a literal, which the regex engine searches
+# for in C instead of trying the pattern at every p, s, t, a or c, a quarter of all text)
+_SECRET_KEY = re.compile(f"(?i:{_SECRET_WORDS})" + _KEY_END_PATTERN)
+_SECRET_KEY_LOWER = tuple(
+    (start, re.compile(start + rest + _KEY_END_PATTERN))
+    for start, rest in (
+        ("passw", "(?:or)?d"),
+        ("pwd", ""),
+        ("secret", ""),
+        ("token", ""),
+        ("api", "[-_]?key"),  # api-key, api_key, apikey
+        ("credential", ""),
+        ("private", "[-_]?key"),
+    )
+)
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _URL_TAIL = re.compile(r"://[^\s'\"<>`@?]*[@?][^\s'\"<>`]*")  # only user-info (@) or a query (?) can be secret
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
@@ -126,42 +142,30 @@ def _secret_urls(text: str) -> bool:
 
 
 def _secret_keys(text: str) -> bool:
-    """Whether a key named like a secret has a value (`password: x`, `"apiKey": "x"`, `{token: x}`)."""
-    words = _secret_words(text.lower()) if text.isascii() else _SECRET_NAME.finditer(text)
-    for match in words:
-        end = _KEY_END.match(text, match.end())
-        if end is None:
-            continue
+    """Whether a key named like a secret has a value (`password: x`, `"apiKey": "x"`, `{token: x}`): a match of
+    `_SECRET_NAME` followed by `_KEY_END`, in a key that does not name a Secret (`secretName`). Every key that
+    holds a secret word is looked at, so which word of a key is found first does not change the answer."""
+    for match in _secret_key_matches(text):
         start = match.start()
         while start > 0 and text[start - 1] in _KEY_CHARS:
             start -= 1
-        key = text[start : end.end()].split(":", 1)[0].strip().strip("\"'")
+        key = text[start : match.end()].split(":", 1)[0].strip().strip("\"'")
         if not _SECRET_REF.match(key):
             return True
     return False
 
 
-_SECRET_STARTS = ("passw", "pwd", "secret", "token", "api", "credential", "private")  # where a secret word can begin
-
-
-def _secret_words(lower: str) -> Iterator[re.Match[str]]:
-    """`_SECRET_LOWER.finditer(lower)`, the same matches in the same order, found from the places a match can
-    start (`str.find` of each word's start, in C), not by trying the pattern at every character: the pattern's
-    first letters (p, s, t, a, c) start a quarter of all text, which made this the scan's main cost."""
-    starts = []
-    for start in _SECRET_STARTS:
+def _secret_key_matches(text: str) -> Iterator[re.Match[str]]:
+    """Secret words followed by the rest of a key and a value (positions are the text's: lower-casing ASCII
+    keeps them), each word start searched with `str.find` first (absent words cost one pass in C)."""
+    if not text.isascii():
+        yield from _SECRET_KEY.finditer(text)
+        return
+    lower = text.lower()
+    for start, pattern in _SECRET_KEY_LOWER:
         found = lower.find(start)
-        while found >= 0:
-            starts.append(found)
-            found = lower.find(start, found + 1)
-    end = 0
-    for found in sorted(set(starts)):
-        if found < end:
-            continue  # inside the previous match: finditer goes on after it
-        match = _SECRET_LOWER.match(lower, found)
-        if match is not None:
-            end = match.end()
-            yield match
+        if found >= 0:
+            yield from pattern.finditer(lower, found)
 
 
 def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
@@ -373,24 +377,32 @@ _PLAIN = (str, bool, int, type(None))  # exact types whose JSON reads back the s
 def _exact_model(item: BaseModel) -> bool:
     """Typed fields validate to exact types (pydantic makes a `str` of a str subclass, a `float` of a
     YamlFloat); only the free-form (`Any`) parts and nested models need a look."""
-    for name, holds_models in _free_fields(item.__class__):
-        value = item.__dict__[name]
-        if not value:
-            continue
-        if holds_models:
-            if value.__class__ is not tuple:
-                if not _exact_model(value):
-                    return False
+    return _exact_models((item,))
+
+
+def _exact_models(items: Iterable[BaseModel]) -> bool:
+    """`_exact_model` of every item: one loop over a tuple of models (100 000 of them in a large design), the
+    fields to look at found once per run of items of one class."""
+    kind: type | None = None
+    fields: tuple[tuple[str, bool], ...] = ()
+    for item in items:
+        if item.__class__ is not kind:
+            kind = item.__class__
+            fields = _free_fields(kind)
+        values = item.__dict__
+        for name, holds_models in fields:
+            value = values[name]
+            if not value:
                 continue
-            for model_item in value:  # a loop, not all(…): 100 000 models in a large design
-                if not _exact_model(model_item):
+            if holds_models:
+                if not _exact_models(value if value.__class__ is tuple else (value,)):
                     return False
-        elif value.__class__ is tuple:
-            for data in value:
-                if not _exact_data(data):
-                    return False
-        elif not _exact_data(value):
-            return False
+            elif value.__class__ is tuple:
+                for data in value:
+                    if not _exact_data(data):
+                        return False
+            elif not _exact_data(value):
+                return False
     return True
 
 
