@@ -201,8 +201,10 @@ _BY_RESOLUTION: dict[str | type[Any], Callable[[Any], Any]] = {Design: resolutio
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_RESOLUTION)
 def agent_index(design: Design) -> AgentIndex:
-    """Candidates per channel scope and providers per capability, built once per design."""
-    return AgentIndex(design.agents)
+    """Candidates per channel scope and providers per capability, built once per design (the collector paused,
+    as resolution pauses it: 10 000 agents' lists and keys are no garbage, ~4 ms of young collections)."""
+    with gc_paused():
+        return AgentIndex(design.agents)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_RESOLUTION)
