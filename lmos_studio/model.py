@@ -387,9 +387,11 @@ class Design(Frozen):
         self.__dict__["digest_cached"] = digest
 
     def json_bytes(self) -> bytes:
-        """The JSON `digest` hashes; the digest is kept from it (so the disk cache and the digest dump once)."""
-        data = self.model_dump_json().encode("utf-8")
-        self.__dict__.setdefault("digest_cached", hashlib.sha256(data).hexdigest())
+        """The JSON `digest` hashes (`model_dump_json()` as UTF-8, made as bytes: no 20 MB str decoded and
+        encoded again); a digest not kept yet is kept from it (so the disk cache and the digest dump once)."""
+        data = self.__pydantic_serializer__.to_json(self)
+        if "digest_cached" not in self.__dict__:  # a design read from files has its digest: 20 MB not hashed again
+            self.__dict__["digest_cached"] = hashlib.sha256(data).hexdigest()
         return data
 
     @classmethod

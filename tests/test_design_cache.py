@@ -212,13 +212,27 @@ _WORDISH = st.sampled_from(
 )
 
 
-@given(st.lists(_WORDISH, max_size=12).map("".join))
-def test_secret_words_are_found_as_the_pattern_finds_them(text: str) -> None:
-    """The scan finds secret-looking words from where they can start: the same matches as trying the pattern at
-    every character, so the same designs are kept out of the cache."""
-    lower = text.lower()
-    expected = [m.span() for m in design_cache._SECRET_LOWER.finditer(lower)]
-    assert [m.span() for m in design_cache._secret_words(lower)] == expected
+def _secret_keys_by_definition(text: str) -> bool:
+    """The key scan as first written: every match of the secret words (case-insensitive) from left to right,
+    followed by the rest of a key, a colon and a value, in a key that does not name a Secret."""
+    for match in design_cache._SECRET_NAME.finditer(text):
+        end = design_cache._KEY_END.match(text, match.end())
+        if end is None:
+            continue
+        start = match.start()
+        while start > 0 and text[start - 1] in design_cache._KEY_CHARS:
+            start -= 1
+        if not design_cache._SECRET_REF.match(text[start : end.end()].split(":", 1)[0].strip().strip("\"'")):
+            return True
+    return False
+
+
+@given(st.lists(_WORDISH | st.sampled_from(["PassWord", "API_KEY", "Token", "SecretName", "é", "\u212a"]), max_size=12))
+def test_the_key_scan_finds_what_its_definition_finds(parts: list[str]) -> None:
+    """The scan searches each word start in C and looks at every key holding a secret word: the same answer as
+    trying the pattern at every character, so the same designs are kept out of the cache."""
+    text = "".join(parts)
+    assert design_cache._secret_keys(text) == _secret_keys_by_definition(text)
 
 
 def test_secret_references_and_plain_designs_are_cacheable() -> None:
@@ -321,6 +335,17 @@ def test_synthetic_designs_read_back_from_json_exactly() -> None:
         assert design_cache.json_exact(design)
         again = Design.from_json_bytes(design.json_bytes())
         assert again == design and again.json_bytes() == design.json_bytes() and again.digest() == design.digest()
+
+
+def test_json_bytes_are_the_json_dump_and_a_fresh_design_is_digested_from_them() -> None:
+    from lmos_studio.synthetic import synthetic_design
+
+    for design in (load_design([ACME]).design, synthetic_design(30, 3, 3, 40, seed=9)):
+        fresh = Design.model_validate(design.model_dump())  # no digest kept yet
+        assert fresh.json_bytes() == design.model_dump_json().encode("utf-8")
+        assert fresh.digest() == __import__("hashlib").sha256(design.model_dump_json().encode("utf-8")).hexdigest()
+        fresh.keep_digest("read")
+        assert fresh.json_bytes() == design.model_dump_json().encode("utf-8") and fresh.digest() == "read"
 
 
 def test_a_miss_and_the_hit_after_it_have_one_digest(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ import os
 import pickle
 import re
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,9 +105,25 @@ def derived_key(digest: str, *parts: str) -> str:
 
 _SECRET_WORDS = r"passw(?:or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key"
 _SECRET_NAME = re.compile(_SECRET_WORDS, re.IGNORECASE)
-_SECRET_LOWER = re.compile(_SECRET_WORDS)  # on lower-cased ASCII text: much faster than IGNORECASE
 _SECRET_REF = re.compile(r"(?i)^secret[-_]?(name|key|key[-_]?ref|ref)$")  # names a Secret, holds no value
-_KEY_END = re.compile(r"""[A-Za-z0-9_.-]*["']?[ \t]*:[ \t]*[^\s,}\]]""")  # the rest of a key, a colon, a value
+_KEY_END_PATTERN = r"""[A-Za-z0-9_.-]*["']?[ \t]*:[ \t]*[^\s,}\]]"""  # the rest of a key, a colon, a value
+_KEY_END = re.compile(_KEY_END_PATTERN)
+# a secret word, the rest of its key and a value: one pattern, or, on lower-cased ASCII text, one per word start
+# (`_SECRET_WORDS` split by first letters: each pattern starts with a literal, which the regex engine searches
+# for in C instead of trying the pattern at every p, s, t, a or c, a quarter of all text)
+_SECRET_KEY = re.compile(f"(?i:{_SECRET_WORDS})" + _KEY_END_PATTERN)
+_SECRET_KEY_LOWER = tuple(
+    (start, re.compile(start + rest + _KEY_END_PATTERN))
+    for start, rest in (
+        ("passw", "(?:or)?d"),
+        ("pwd", ""),
+        ("secret", ""),
+        ("token", ""),
+        ("api", "[-_]?key"),  # api-key, api_key, apikey
+        ("credential", ""),
+        ("private", "[-_]?key"),
+    )
+)
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _URL_TAIL = re.compile(r"://[^\s'\"<>`@?]*[@?][^\s'\"<>`]*")  # only user-info (@) or a query (?) can be secret
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
@@ -126,42 +142,30 @@ def _secret_urls(text: str) -> bool:
 
 
 def _secret_keys(text: str) -> bool:
-    """Whether a key named like a secret has a value (`password: x`, `"apiKey": "x"`, `{token: x}`)."""
-    words = _secret_words(text.lower()) if text.isascii() else _SECRET_NAME.finditer(text)
-    for match in words:
-        end = _KEY_END.match(text, match.end())
-        if end is None:
-            continue
+    """Whether a key named like a secret has a value (`password: x`, `"apiKey": "x"`, `{token: x}`): a match of
+    `_SECRET_NAME` followed by `_KEY_END`, in a key that does not name a Secret (`secretName`). Every key that
+    holds a secret word is looked at, so which word of a key is found first does not change the answer."""
+    for match in _secret_key_matches(text):
         start = match.start()
         while start > 0 and text[start - 1] in _KEY_CHARS:
             start -= 1
-        key = text[start : end.end()].split(":", 1)[0].strip().strip("\"'")
+        key = text[start : match.end()].split(":", 1)[0].strip().strip("\"'")
         if not _SECRET_REF.match(key):
             return True
     return False
 
 
-_SECRET_STARTS = ("passw", "pwd", "secret", "token", "api", "credential", "private")  # where a secret word can begin
-
-
-def _secret_words(lower: str) -> Iterator[re.Match[str]]:
-    """`_SECRET_LOWER.finditer(lower)`, the same matches in the same order, found from the places a match can
-    start (`str.find` of each word's start, in C), not by trying the pattern at every character: the pattern's
-    first letters (p, s, t, a, c) start a quarter of all text, which made this the scan's main cost."""
-    starts = []
-    for start in _SECRET_STARTS:
+def _secret_key_matches(text: str) -> Iterator[re.Match[str]]:
+    """Secret words followed by the rest of a key and a value (positions are the text's: lower-casing ASCII
+    keeps them), each word start searched with `str.find` first (absent words cost one pass in C)."""
+    if not text.isascii():
+        yield from _SECRET_KEY.finditer(text)
+        return
+    lower = text.lower()
+    for start, pattern in _SECRET_KEY_LOWER:
         found = lower.find(start)
-        while found >= 0:
-            starts.append(found)
-            found = lower.find(start, found + 1)
-    end = 0
-    for found in sorted(set(starts)):
-        if found < end:
-            continue  # inside the previous match: finditer goes on after it
-        match = _SECRET_LOWER.match(lower, found)
-        if match is not None:
-            end = match.end()
-            yield match
+        if found >= 0:
+            yield from pattern.finditer(lower, found)
 
 
 def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
@@ -324,7 +328,8 @@ class DesignCache(DiskCache):
     computing the digest writes the entry, and a hit is pydantic's validation of that JSON, so an entry can
     only ever describe a design. Any other design is pickled, naming only the design's data classes.
 
-    An entry is written on a design's first read. Writing it only on the second read (session 7 tried it) saves
+    An entry is written on a design's first read (the app writes it once the first page is rendered:
+    `load_design_cached(write=…)`). Writing it only on the second read (session 7 tried it) saves
     a cold first render its secret scan and JSON dump (~0.6 s of 10 000 agents), but then a design's second
     open parses it again and writes, and users reopen designs far more often than they open one only once."""
 
@@ -372,24 +377,32 @@ _PLAIN = (str, bool, int, type(None))  # exact types whose JSON reads back the s
 def _exact_model(item: BaseModel) -> bool:
     """Typed fields validate to exact types (pydantic makes a `str` of a str subclass, a `float` of a
     YamlFloat); only the free-form (`Any`) parts and nested models need a look."""
-    for name, holds_models in _free_fields(item.__class__):
-        value = item.__dict__[name]
-        if not value:
-            continue
-        if holds_models:
-            if value.__class__ is not tuple:
-                if not _exact_model(value):
-                    return False
+    return _exact_models((item,))
+
+
+def _exact_models(items: Iterable[BaseModel]) -> bool:
+    """`_exact_model` of every item: one loop over a tuple of models (100 000 of them in a large design), the
+    fields to look at found once per run of items of one class."""
+    kind: type | None = None
+    fields: tuple[tuple[str, bool], ...] = ()
+    for item in items:
+        if item.__class__ is not kind:
+            kind = item.__class__
+            fields = _free_fields(kind)
+        values = item.__dict__
+        for name, holds_models in fields:
+            value = values[name]
+            if not value:
                 continue
-            for model_item in value:  # a loop, not all(…): 100 000 models in a large design
-                if not _exact_model(model_item):
+            if holds_models:
+                if not _exact_models(value if value.__class__ is tuple else (value,)):
                     return False
-        elif value.__class__ is tuple:
-            for data in value:
-                if not _exact_data(data):
-                    return False
-        elif not _exact_data(value):
-            return False
+            elif value.__class__ is tuple:
+                for data in value:
+                    if not _exact_data(data):
+                        return False
+            elif not _exact_data(value):
+                return False
     return True
 
 
@@ -442,35 +455,56 @@ def derived_cache(kind: str, allowed: frozenset[type] = frozenset()) -> DiskCach
 
 
 def load_design_cached(
-    paths: Sequence[str | Path], *, name: str | None = None, cache: DesignCache | None = None
+    paths: Sequence[str | Path],
+    *,
+    name: str | None = None,
+    cache: DesignCache | None = None,
+    write: Callable[[Callable[[], None]], None] | None = None,
 ) -> LoadResult:
     """`load_design(paths)`, from the cache when these files were read before (same bytes, same code).
 
     Errors are exactly `load_design`'s: anything unusual (a missing file, a huge or non-UTF-8 one) is left to it.
-    The result may be shared: treat it as read-only (the design is frozen)."""
+    The result may be shared: treat it as read-only (the design is frozen).
+
+    A miss writes the new entry (after its secret scan) before returning, or, with `write`, hands that work to
+    `write` as one callable to run when the caller likes (the app: once the page is rendered; at 10 000 agents
+    the scan, the JSON dump and the write are ~0.3 s of CPU that the first render need not wait for)."""
     cache = cache if cache is not None else default_cache()
     if cache.max_bytes <= 0:
         return design_file.load_design(paths, name=name)
     with yamlio.gc_paused():  # reading, hashing and pickling millions of objects: no garbage among them
-        return _load_cached(paths, name, cache)
+        result, store = _load_cached(paths, name, cache)
+        if store is not None and write is None:
+            store()
+    if store is not None and write is not None:
+        write(store)
+    return result
 
 
-def _load_cached(paths: Sequence[str | Path], name: str | None, cache: DesignCache) -> LoadResult:
+def _load_cached(
+    paths: Sequence[str | Path], name: str | None, cache: DesignCache
+) -> tuple[LoadResult, Callable[[], None] | None]:
+    """The design, and on a miss the work that writes its entry."""
     try:
         files = [(str(f), _read_bytes(f)) for f in design_file.design_files(paths)]
         texts = [(path, _text(data)) for path, data in files]
     except (DesignFileError, UnicodeDecodeError):
-        return design_file.load_design(paths, name=name)  # its error, in its order
+        return design_file.load_design(paths, name=name), None  # its error, in its order
     key = cache_key(files, name)
     hit = cache.get(key)
     if hit is not None:
         hit.design.keep_digest(read_digest(key))
-        return hit
+        return hit, None
     result = design_file.design_from_texts(texts, name=name)
     result.design.keep_digest(read_digest(key))  # no JSON dump for the digest
-    if not may_hold_secret(result.design, (text for _, text in texts)):
-        cache.put(key, result)
-    return result
+    return result, functools.partial(_store, cache, key, result, [text for _, text in texts])
+
+
+def _store(cache: DesignCache, key: str, result: LoadResult, texts: list[str]) -> None:
+    """Write a read design's entry unless its files may hold a secret."""
+    with yamlio.gc_paused():  # hashing and dumping millions of objects: no garbage among them
+        if not may_hold_secret(result.design, texts):
+            cache.put(key, result)
 
 
 def _text(data: bytes) -> str:
