@@ -1,6 +1,7 @@
 """The statistical fit's shortcuts give what the plain way gives, bit for bit: one count for every text of a fit
-(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the sparse product, and
-the lexicon check's lighter fold fits (the same ranked matches as a full fit)."""
+(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the product in dense
+blocks, the agents' terms counted when evidence is first read, and the lexicon check's lighter fold fits (the
+same ranked matches as a full fit)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from lmos_studio.routing import statistical
 from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
 from lmos_studio.routing.threshold import loo_picks
@@ -43,9 +45,11 @@ def test_one_count_gives_the_matrices_of_separate_encodings(
     assert _same(fitted.fit_by_text, fitted.fit_matrix(corpus).T)
 
 
+@pytest.mark.parametrize("cells", [statistical.LOO_CELLS, 1000, 1])  # one block, several, one row per block
 def test_sparse_leave_one_out_equals_the_dense_reference(
-    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(statistical, "LOO_CELLS", cells)
     table, seed = benchmark
     by_text = StatisticalRouter().fit(table, seed=seed).fit_by_text
     n = by_text.shape[1] - 5  # the last columns are descriptions: compared with, never left out
@@ -68,3 +72,15 @@ def test_the_lexicon_checks_fold_fits_rank_as_full_fits(
         assert [(m.agent, m.capability, m.score) for m in a.matches] == [
             (m.agent, m.capability, m.score) for m in b.matches
         ]
+
+
+def test_agent_terms_are_counted_when_evidence_is_first_read(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+) -> None:
+    table, seed = benchmark
+    fitted = StatisticalRouter().fit(table, seed=seed)
+    assert fitted.agent_terms is None  # a batch that reads no evidence never counts them
+    result = fitted.route("I want my money back for order 42")
+    assert fitted.agent_terms is None
+    assert any(line.startswith("shared terms:") for line in result.matches[0].evidence)
+    assert fitted.agent_terms == statistical._agent_terms(fitted.data, fitted.lexicon)

@@ -128,6 +128,10 @@ ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine simila
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
 BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples similarity matrix)
+# Leave-one-out cosines (`loo_max_similarity`) taken as dense blocks of at most this many cells (32 MB): one
+# pass of scipy's product kernel instead of the sparse product's two plus its CSR output (a third of them
+# are filled: word overlaps are many), without a picked × texts matrix on large tables.
+LOO_CELLS = 2**22
 EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
@@ -417,7 +421,8 @@ class FittedStatistical:
     zero_shot: SparseEncoder
     descriptions_by_feature: sp.csr_matrix  # (zero-shot features × classes)
     weights: tuple[float, float, float]
-    agent_terms: dict[str, dict[str, int]]  # per agent, its terms → rank (0 = most distinctive)
+    # per agent, its terms → rank (0 = most distinctive); None until evidence is first read (`terms`)
+    agent_terms: dict[str, dict[str, int]] | None
     lexicon: Lexicon
     fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
     fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
@@ -621,12 +626,19 @@ class FittedStatistical:
                 found[agent].append(f'similar example: "{self.data.texts[i]}" ({sims[i]:.2f})')
         forms = self.lexicon.surface_forms(query)
         for agent in agents:
-            ranks = self.agent_terms.get(agent, {})
+            ranks = self.terms().get(agent, {})
             shared = sorted((t for t in forms if t in ranks), key=ranks.__getitem__)
             words = list(dict.fromkeys(forms[t] for t in shared))[:EVIDENCE_TERMS]
             if words:
                 found[agent].append("shared terms: " + ", ".join(words))
         return {a: tuple(v) for a, v in found.items()}
+
+    def terms(self) -> dict[str, dict[str, int]]:
+        """Per agent, its terms → rank (`_agent_terms`): what evidence quotes as shared terms, counted when
+        evidence is first read (a batch that reads none never counts them)."""
+        if self.agent_terms is None:
+            self.agent_terms = _agent_terms(self.data, self.lexicon)
+        return self.agent_terms
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         return self.route_batch([query], top_k=top_k)[0]
@@ -794,14 +806,15 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
         return np.zeros(0)
     picked = loo_picks(n_examples)
     columns = by_text[:, picked]
-    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the sparse product, never made dense
-        product = (columns.T @ by_text).tocsr()
-        own = np.repeat(picked, np.diff(product.indptr)) == product.indices
-        data = np.where(own, 0.0, product.data)  # leave each one out (an absent entry is a cosine of 0 too)
+    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the product, LOO_CELLS at a time
+        rows = sp.csr_matrix(columns.T)
+        by_text = sp.csr_matrix(by_text)
         best = np.zeros(len(picked))
-        filled = np.flatnonzero(np.diff(product.indptr))
-        if len(filled):
-            best[filled] = np.maximum.reduceat(data, product.indptr[filled])
+        step = max(1, LOO_CELLS // by_text.shape[1])
+        for start in range(0, len(picked), step):
+            cos = _product(rows[start : start + step], by_text)  # `a @ b`'s sums, dense: one pass
+            cos[np.arange(cos.shape[0]), picked[start : start + step]] = 0.0  # leave each one out (≥ 0 anyway)
+            best[start : start + step] = cos.max(axis=1)
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
@@ -1128,7 +1141,7 @@ class StatisticalRouter:
                 zs_encoder.matrix(data.descriptions) if zs_counts is None else zs_encoder.assemble([zs_counts], n)
             ).T.tocsr(),
             weights=blend_weights(data.examples_per_class()),
-            agent_terms=_agent_terms(data, lexicon) if full else {},
+            agent_terms=None if full else {},  # evidence only: counted when first read (`terms`)
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
