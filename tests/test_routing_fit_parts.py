@@ -45,7 +45,7 @@ def test_one_count_gives_the_matrices_of_separate_encodings(
     assert _same(fitted.fit_by_text, fitted.fit_matrix(corpus).T)
 
 
-@pytest.mark.parametrize("cells", [statistical.LOO_CELLS, 1000, 1])  # one block, several, one row per block
+@pytest.mark.parametrize("cells", [2**30, statistical.LOO_CELLS, 1000, 1])  # one block … one row per block
 def test_sparse_leave_one_out_equals_the_dense_reference(
     benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
