@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from lmos_studio.routing import statistical
 from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.lexicon import CHECK_TOL
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
 from lmos_studio.routing.threshold import loo_picks
 from tests.conftest import router_benchmark_table
@@ -60,14 +61,15 @@ def test_sparse_leave_one_out_equals_the_dense_reference(
     assert np.array_equal(loo_max_similarity(by_text, n), want)
 
 
+@pytest.mark.parametrize("tol", [None, CHECK_TOL])  # the router's own tolerance, the check's
 @pytest.mark.parametrize("setting", ["customer-service", "none"])
 def test_the_lexicon_checks_fold_fits_rank_as_full_fits(
-    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str, tol: float | None
 ) -> None:
     table, seed = benchmark
     queries = [text for text, _, _ in seed[::5]] + ["will it rain tomorrow", "", "refund my order 42"]
-    full = StatisticalRouter(lexicon=setting).fit(table, seed=seed[:60])
-    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False)
+    full = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=True, tol=tol)
+    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False, tol=tol)
     for a, b in zip(full.route_batch(queries, top_k=3), light.route_batch(queries, top_k=3), strict=True):
         assert [(m.agent, m.capability, m.score) for m in a.matches] == [
             (m.agent, m.capability, m.score) for m in b.matches

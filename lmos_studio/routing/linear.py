@@ -41,17 +41,23 @@ LOOSE_ROWS = 1000
 
 
 def svm_fit(
-    features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64], *, c: float
+    features: sp.csr_matrix,
+    labels: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    *,
+    c: float,
+    tol: float | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(coef: classes × features, or 1 × features for two classes; intercepts) of
-    `LinearSVC(C=c, tol=…, random_state=SEED).fit(features, labels, sample_weight=weights)` (tol: TOL, or
-    LOOSE_TOL for a large dual problem), convergence warnings
+    `LinearSVC(C=c, tol=…, random_state=SEED).fit(features, labels, sample_weight=weights)` (tol: `tol` when
+    given, else TOL, or LOOSE_TOL for a large dual problem), convergence warnings
     silenced (liblinear may stop at max_iter on tiny tables: still a usable model). Two classes or more."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)  # zero-shot: 1–2 per class
-        loose = LOOSE_ROWS <= features.shape[0] < features.shape[1]  # a large dual problem
-        model = LinearSVC(C=c, tol=LOOSE_TOL if loose else TOL, random_state=SEED)
+        if tol is None:
+            tol = LOOSE_TOL if LOOSE_ROWS <= features.shape[0] < features.shape[1] else TOL  # a large dual problem
+        model = LinearSVC(C=c, tol=tol, random_state=SEED)
         found = _train(model, features, labels, weights) if _direct(features, labels, weights) else None
         if found is None:
             model.fit(features, labels, sample_weight=weights)

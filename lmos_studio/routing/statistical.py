@@ -67,7 +67,7 @@ from lmos_studio.routing.capability import (
     fit_siblings,
     sibling_softmax,
 )
-from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.lexicon import CHECK_TOL, Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import (
@@ -1041,9 +1041,14 @@ Model = tuple[npt.NDArray[np.float64] | sp.csr_matrix, npt.NDArray[np.float64], 
 
 
 def _linear_model(
-    features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+    features: sp.csr_matrix,
+    labels: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    *,
+    tol: float | None = None,
 ) -> Model | None:
     """(weights as features × classes, intercepts, class order, softmax temperature); None if < 2 classes.
+    `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size).
 
     A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
     fitted in one pass and stored sparse: a 1 000-agent design must not cost minutes or gigabytes).
@@ -1055,7 +1060,7 @@ def _linear_model(
         rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
-    coef, intercept = svm_fit(features, labels, weights, c=SVM_C)  # LinearSVC's, seeded (routing/linear.py)
+    coef, intercept = svm_fit(features, labels, weights, c=SVM_C, tol=tol)  # LinearSVC's, seeded (linear.py)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
@@ -1088,10 +1093,12 @@ class StatisticalRouter:
             fitted.centroids = CapabilityCentroids.fit(fitted.data, self.embedder)
         return fitted
 
-    def _fit(self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool) -> FittedStatistical:
+    def _fit(
+        self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool, tol: float | None = None
+    ) -> FittedStatistical:
         """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
         matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
-        threshold)."""
+        threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size; the check's CHECK_TOL)."""
         data = training_set(table, seed)
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
@@ -1127,7 +1134,7 @@ class StatisticalRouter:
             SVM_MAX_CLASSES, SIBLING_MAX_CLASSES
         )
         model_labels = data.agent_index()[all_labels] if agent_model else all_labels
-        model = _linear_model(features, model_labels, weights) if data.texts or ZERO_SHOT_SVM else None
+        model = _linear_model(features, model_labels, weights, tol=tol) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
         fitted = FittedStatistical(
@@ -1149,7 +1156,7 @@ class StatisticalRouter:
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
-            siblings=fit_siblings(features, all_labels, weights, data.agent_index()) if corpus else None,
+            siblings=fit_siblings(features, all_labels, weights, data.agent_index(), tol=tol) if corpus else None,
             agent_model=agent_model,
         )
         if not full:
@@ -1169,7 +1176,7 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False)
+    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False, tol=CHECK_TOL)
     right = 0
     results = fitted.route_batch([text for text, _, _ in held], top_k=1)
     for (_, agent, capability), result in zip(held, results, strict=True):
