@@ -13,6 +13,7 @@ whose private parts differ, goes through `LinearSVC` itself. Pure computation; n
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ def _train(model: LinearSVC, features: sp.csr_matrix, labels: Any, weights: Any)
     classes, index = np.unique(labels, return_inverse=True)
     dual = _validate_dual_parameter(model.dual, model.loss, model.penalty, model.multi_class, features)
     _liblinear.set_verbosity_wrap(model.verbose)
-    seed = np.random.RandomState(model.random_state).randint(np.iinfo("i").max)
+    seed = _liblinear_seed(model.random_state)
     try:
         raw, _ = _liblinear.train_wrap(
             features,
@@ -95,6 +96,12 @@ def _train(model: LinearSVC, features: sp.csr_matrix, labels: Any, weights: Any)
     except TypeError:  # pragma: no cover - another signature
         return None
     return raw[:, :-1], model.intercept_scaling * raw[:, -1]
+
+
+@lru_cache(maxsize=8)  # a pure function of the seed; a RandomState costs more to seed than a small fit (~70 µs)
+def _liblinear_seed(random_state: int) -> int:
+    """The seed `_fit_liblinear` draws for liblinear from an int `random_state`."""
+    return int(np.random.RandomState(random_state).randint(np.iinfo("i").max))
 
 
 def _direct(features: Any, labels: Any, weights: Any) -> bool:
