@@ -39,16 +39,16 @@ the SVMs without char n-grams in more than 5 % of the rows (SVM time −35 %; in
 .906), without char 2-grams (the zero-shot lexicon check then turned the lexicon off: lmos-router zero-shot
 agent .894 → .693), the agent-level SVM on small tables too (dev networks: 4 of 241 agents lost) and in the
 lexicon check's folds (it turned the lexicon off on one lmos-router fold).
-Session 8 (benchmarks/batch.py --compare: fit + route_batch 14.6× → 13.3× plain): the lexicon check's SVMs at
+Session 8 (benchmarks/batch.py --compare: fit + route_batch 14.5× → 13.0× plain): the lexicon check's SVMs at
 `CHECK_TOL` (routing/lexicon.py), the leave-one-out maxima in small dense blocks (LOO_CELLS), agents' terms
-counted when evidence is first read. Tried on dev data and not adopted: char n-grams (3, 5) (fit + route −20 %;
-the zero-shot lexicon check, a tie, turned the lexicon off: lmos-router zero-shot agent .894 → .702, informal-dev
-seeded capability .765 → .725) or (2, 4) (−10 %; informal-dev seeded agent .962 → .943, lmos-router zero-shot
-.894 → .892, dev networks +2 of 241); the synonym copies' rows without their char n-grams (the SVMs' nonzeros
-−45 %, fit −15 %; lmos-router seeded capability .9955 → .9931, informal-dev seeded agent .962 → .943 and
-capability .765 → .667); a large table's per-agent SVMs at the loose tolerance (−13 ms; the "seeded" golden's
-lower-ranked capabilities changed); liblinear's primal solver for the agent SVM (0.5–0.8 s against the dual's
-0.14 s) and SGD (5 epochs: as slow as the dual at 0.1).
+counted when evidence is first read, liblinear's seed drawn once (routing/linear.py). Tried on dev data and not
+adopted: char n-grams (3, 5) (fit + route −20 %; the zero-shot lexicon check, a tie, turned the lexicon off:
+lmos-router zero-shot agent .894 → .702, informal-dev seeded capability .765 → .725) or (2, 4) (−10 %;
+informal-dev seeded agent .962 → .943, lmos-router zero-shot .894 → .892, dev networks +2 of 241); the synonym
+copies' rows without their char n-grams (the SVMs' nonzeros −45 %, fit −15 %; lmos-router seeded capability
+.9955 → .9931, informal-dev seeded agent .962 → .943 and capability .765 → .667); a large table's per-agent SVMs
+at the loose tolerance (−13 ms; the "seeded" golden's lower-ranked capabilities changed); liblinear's primal
+solver for the agent SVM (0.5–0.8 s against the dual's 0.14 s) and SGD (5 epochs: as slow as the dual at 0.1).
 """
 
 from __future__ import annotations
