@@ -183,7 +183,7 @@ def compare(other: Path, *, data: Path, queries: int, repeat: int, out: str) -> 
             )
             runs[name].append(json.loads(child.stdout.splitlines()[-1]))
             print(name, runs[name][-1], flush=True)
-    figures: dict[str, Any] = {"queries": queries, "repeat": repeat, "other": str(other)}
+    figures: dict[str, Any] = {"queries": queries, "repeat": repeat, "other_checkout": other.name}  # no machine path
     for name, found in runs.items():
         med = {
             key: round(statistics.median(run[key] for run in found), 3)
@@ -224,7 +224,7 @@ def side_child(data: Path, n: int) -> None:
     route_cpu, _, _ = timed(lambda: route_fitted(fitted, queries))
     plain_cpu, _, _ = timed(lambda: plain_fit_predict(rows, queries))
     cpu = {"route_batch_cpu_s": round(route_cpu, 3), "plain_cpu_s": round(plain_cpu, 3)}
-    print(json.dumps({**found, **cpu, "code": str(Path(statistical.__file__).parents[2])}))
+    print(json.dumps({**found, **cpu, "code": Path(statistical.__file__).parents[2].name}))
 
 
 def cold_fit(data: Path) -> dict[str, Any]:
