@@ -14,8 +14,14 @@
   the same queries with the same model in one batch (target: within 1.5×).
 CPU time (process_time) is the figure; wall time and the load average are recorded too.
 
+`--compare DIR` measures the statistical router of this checkout and of another (DIR, e.g. a checkout of main)
+side by side instead: --repeat rounds, each running one fresh process per checkout (`--side-child`: a cold fit
+with its parts, route_batch of the 5 000 queries, the plain fit + predict), the order alternating between
+rounds so both see the same machine load; medians per side, written to --out (default batch_compare.json).
+
 Usage: python benchmarks/batch.py [--data DIR] [--queries N] [--repeat N] [--skip-embedding]
-Prints the figures and writes benchmarks/results/batch.json.
+       python benchmarks/batch.py --compare DIR [--repeat N] [--out NAME]
+Prints the figures and writes benchmarks/results/batch.json (or --out).
 """
 
 from __future__ import annotations
@@ -33,7 +39,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# `--code DIR` (set by `--compare` for its children): import lmos_studio from that checkout instead of this one.
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]) if "--code" in sys.argv[:-1] else REPO
+sys.path.insert(0, str(CODE))
+import lmos_studio  # noqa: E402, F401 - first, from CODE: benchmarks/routing.py puts this checkout first on sys.path
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from routing import DEFAULT_DATA, load_benchmark  # noqa: E402
@@ -60,14 +70,24 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3, help="timings of plain and route_batch (median)")
     parser.add_argument("--skip-embedding", action="store_true", help="the statistical router only")
+    parser.add_argument("--compare", type=Path, help="another checkout: its statistical router side by side")
+    parser.add_argument("--out", default="batch_compare.json", help="--compare: file name under results/")
     parser.add_argument("--fit-child", action="store_true", help=argparse.SUPPRESS)  # see fit_child
+    parser.add_argument("--side-child", action="store_true", help=argparse.SUPPRESS)  # see side_child
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # see CODE
     args = parser.parse_args()
     if args.fit_child:
         fit_child(args.data)
         return
+    if args.side_child:
+        side_child(args.data, args.queries)
+        return
+    if args.compare is not None:
+        compare(args.compare.resolve(), data=args.data, queries=args.queries, repeat=max(args.repeat, 1), out=args.out)
+        return
     table, rows = load_benchmark(args.data)
     rng = random.Random(0)
-    queries = [rng.choice(rows).text + ("" if i < len(rows) else f" {i}") for i in range(args.queries)]
+    queries = batch_queries(rows, args.queries, rng)
     words = sorted({w for r in rows for w in r.text.lower().split() if w.isalpha()})
     distinct_queries = [f"{rng.choice(rows).text} {rng.choice(words)} {rng.choice(words)}" for _ in queries]
     seed = [(r.text, r.agent, r.intent) for r in rows]
@@ -75,9 +95,7 @@ def main() -> None:
     figures: dict[str, Any] = {"queries": len(queries), "training_rows": len(rows)}
 
     def plain() -> Any:
-        vectorizer = TfidfVectorizer(sublinear_tf=True)
-        model = LinearSVC().fit(vectorizer.fit_transform([r.text for r in rows]), [r.agent for r in rows])
-        return model.predict(vectorizer.transform(queries))
+        return plain_fit_predict(rows, queries)
 
     first_fit_cpu, fit_wall, fitted = timed(lambda: StatisticalRouter().fit(table, seed=seed))
     plain_runs, route_runs, fit_runs = [], [], []
@@ -138,6 +156,77 @@ def main() -> None:
     finish(figures, load_before)
 
 
+def batch_queries(rows: list[Any], n: int, rng: random.Random) -> list[str]:
+    """The benchmark's queries: texts of train.csv drawn at random, with a number appended past the first
+    len(rows) (so some are new texts that analyse as an old one)."""
+    return [rng.choice(rows).text + ("" if i < len(rows) else f" {i}") for i in range(n)]
+
+
+def plain_fit_predict(rows: list[Any], queries: list[str]) -> Any:
+    """The baseline of issue #10: scikit-learn's TF-IDF + LinearSVC fitted on train.csv, predicting agents."""
+    vectorizer = TfidfVectorizer(sublinear_tf=True)
+    model = LinearSVC().fit(vectorizer.fit_transform([r.text for r in rows]), [r.agent for r in rows])
+    return model.predict(vectorizer.transform(queries))
+
+
+def compare(other: Path, *, data: Path, queries: int, repeat: int, out: str) -> None:
+    """`--compare`: this checkout's statistical router and `other`'s, one fresh process each per round
+    (`side_child`), alternating which goes first; medians per side, written to results/`out`."""
+    load_before = os.getloadavg()
+    sides = {"this": REPO, "other": other}
+    runs: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
+    for round_ in range(repeat):
+        for name in ("this", "other") if round_ % 2 == 0 else ("other", "this"):
+            command = [sys.executable, __file__, "--side-child", "--code", str(sides[name])]
+            child = subprocess.run(
+                [*command, "--data", str(data), "--queries", str(queries)], check=True, capture_output=True, text=True
+            )
+            runs[name].append(json.loads(child.stdout.splitlines()[-1]))
+            print(name, runs[name][-1], flush=True)
+    figures: dict[str, Any] = {"queries": queries, "repeat": repeat, "other_checkout": other.name}  # no machine path
+    for name, found in runs.items():
+        med = {
+            key: round(statistics.median(run[key] for run in found), 3)
+            for key in found[0]
+            if key not in ("parts", "code")
+        }
+        med["fit_parts_cpu_s"] = {
+            part: round(statistics.median(run["parts"][part] for run in found), 3) for part in found[0]["parts"]
+        }
+        med["ratio_fit_plus_route_to_plain"] = round(
+            (med["fit_cpu_s"] + med["route_batch_cpu_s"]) / med["plain_cpu_s"], 2
+        )
+        med["ratio_route_batch_to_plain"] = round(med["route_batch_cpu_s"] / med["plain_cpu_s"], 2)
+        med["runs"] = found
+        figures[name] = med
+    figures["machine"] = {
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / out).write_text(json.dumps(figures, indent=2) + "\n")
+    for name in ("this", "other"):
+        side = figures[name]
+        print(
+            f"{name:5}  fit {side['fit_cpu_s']:.3f} {side['fit_parts_cpu_s']}"
+            f"  route_batch {side['route_batch_cpu_s']:.3f}"
+            f"  plain {side['plain_cpu_s']:.3f}  (fit + route) / plain {side['ratio_fit_plus_route_to_plain']:.1f}×"
+        )
+
+
+def side_child(data: Path, n: int) -> None:
+    """`--side-child`: in this fresh process, a cold fit (as `fit_child`), route_batch of the queries and the
+    plain fit + predict; prints their CPU times as JSON."""
+    fitted, found = fit_measured(data)
+    _, rows = load_benchmark(data)
+    queries = batch_queries(rows, n, random.Random(0))
+    route_cpu, _, _ = timed(lambda: route_fitted(fitted, queries))
+    plain_cpu, _, _ = timed(lambda: plain_fit_predict(rows, queries))
+    cpu = {"route_batch_cpu_s": round(route_cpu, 3), "plain_cpu_s": round(plain_cpu, 3)}
+    print(json.dumps({**found, **cpu, "code": Path(statistical.__file__).parents[2].name}))
+
+
 def cold_fit(data: Path) -> dict[str, Any]:
     """One fit of the statistical router in a fresh process (empty caches): its CPU time and parts."""
     child = subprocess.run(
@@ -150,6 +239,12 @@ def fit_child(data: Path) -> None:
     """`--fit-child`: fit once, print {"fit_cpu_s", "parts"} as JSON. The parts are CPU time spent in the
     lexicon `auto` check (choose_lexicon, with the SVMs of its folds), in the SVMs outside it (class model and
     per-agent capability models: liblinear) and the rest (vocabularies, encoding, kNN and threshold data)."""
+    print(json.dumps(fit_measured(data)[1]))
+
+
+def fit_measured(data: Path) -> tuple[Any, dict[str, Any]]:
+    """One fit of the statistical router on `data` in this process, its parts timed (see `fit_child`):
+    (the fitted router, {"fit_cpu_s", "parts"})."""
     table, rows = load_benchmark(data)
     seed = [(r.text, r.agent, r.intent) for r in rows]
     spent = {"lexicon_check": 0.0, "svm": 0.0}
@@ -173,9 +268,9 @@ def fit_child(data: Path) -> None:
     measured(statistical, "choose_lexicon", "lexicon_check")
     measured(statistical, "svm_fit", "svm")
     measured(capability, "svm_fit", "svm")
-    fit_cpu, _, _ = timed(lambda: StatisticalRouter().fit(table, seed=seed))
+    fit_cpu, _, fitted = timed(lambda: StatisticalRouter().fit(table, seed=seed))
     parts = {**spent, "rest": fit_cpu - sum(spent.values())}
-    print(json.dumps({"fit_cpu_s": round(fit_cpu, 3), "parts": {k: round(v, 3) for k, v in parts.items()}}))
+    return fitted, {"fit_cpu_s": round(fit_cpu, 3), "parts": {k: round(v, 3) for k, v in parts.items()}}
 
 
 def summary(stat: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """The statistical fit's shortcuts give what the plain way gives, bit for bit: one count for every text of a fit
-(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the sparse product, and
-the lexicon check's lighter fold fits (the same ranked matches as a full fit)."""
+(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the product in dense
+blocks, the agents' terms counted when evidence is first read, and the lexicon check's lighter fold fits (the
+same ranked matches as a full fit)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from lmos_studio.routing import statistical
 from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.lexicon import CHECK_TOL
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
 from lmos_studio.routing.threshold import loo_picks
 from tests.conftest import router_benchmark_table
@@ -43,9 +46,11 @@ def test_one_count_gives_the_matrices_of_separate_encodings(
     assert _same(fitted.fit_by_text, fitted.fit_matrix(corpus).T)
 
 
+@pytest.mark.parametrize("cells", [2**30, statistical.LOO_CELLS, 1000, 1])  # one block … one row per block
 def test_sparse_leave_one_out_equals_the_dense_reference(
-    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(statistical, "LOO_CELLS", cells)
     table, seed = benchmark
     by_text = StatisticalRouter().fit(table, seed=seed).fit_by_text
     n = by_text.shape[1] - 5  # the last columns are descriptions: compared with, never left out
@@ -56,15 +61,28 @@ def test_sparse_leave_one_out_equals_the_dense_reference(
     assert np.array_equal(loo_max_similarity(by_text, n), want)
 
 
+@pytest.mark.parametrize("tol", [None, CHECK_TOL])  # the router's own tolerance, the check's
 @pytest.mark.parametrize("setting", ["customer-service", "none"])
 def test_the_lexicon_checks_fold_fits_rank_as_full_fits(
-    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str, tol: float | None
 ) -> None:
     table, seed = benchmark
     queries = [text for text, _, _ in seed[::5]] + ["will it rain tomorrow", "", "refund my order 42"]
-    full = StatisticalRouter(lexicon=setting).fit(table, seed=seed[:60])
-    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False)
+    full = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=True, tol=tol)
+    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False, tol=tol)
     for a, b in zip(full.route_batch(queries, top_k=3), light.route_batch(queries, top_k=3), strict=True):
         assert [(m.agent, m.capability, m.score) for m in a.matches] == [
             (m.agent, m.capability, m.score) for m in b.matches
         ]
+
+
+def test_agent_terms_are_counted_when_evidence_is_first_read(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+) -> None:
+    table, seed = benchmark
+    fitted = StatisticalRouter().fit(table, seed=seed)
+    assert fitted.agent_terms is None  # a batch that reads no evidence never counts them
+    result = fitted.route("I want my money back for order 42")
+    assert fitted.agent_terms is None
+    assert any(line.startswith("shared terms:") for line in result.matches[0].evidence)
+    assert fitted.agent_terms == statistical._agent_terms(fitted.data, fitted.lexicon)

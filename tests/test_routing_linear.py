@@ -45,3 +45,13 @@ def test_other_input_goes_through_linearsvc() -> None:
         want_coef, want_intercept = _reference(features, labels, weights, 0.5)
         assert np.array_equal(coef, want_coef)
         assert np.array_equal(intercept, want_intercept)
+
+
+@pytest.mark.parametrize("tol", [0.01, 0.1])
+def test_a_given_tolerance_is_linearsvcs(tol: float) -> None:
+    x, labels, weights = _data(40, 300, 5, seed=3)
+    coef, intercept = svm_fit(x, labels, weights, c=1.0, tol=tol)
+    model = LinearSVC(C=1.0, tol=tol, random_state=0).fit(x, labels, sample_weight=weights)
+    assert np.array_equal(coef, model.coef_)
+    assert np.array_equal(intercept, model.intercept_)
+    assert not np.array_equal(coef, svm_fit(x, labels, weights, c=1.0)[0])  # the default (1e-4) is another fit

@@ -106,9 +106,12 @@ def fit_siblings(
     labels: npt.NDArray[np.int64],
     weights: npt.NDArray[np.float64],
     agent_of: npt.NDArray[np.int64],
+    *,
+    tol: float | None = None,
 ) -> SiblingModels | None:
-    """One SVM per agent with two or more classes among `labels`, fitted on that agent's rows of `features`;
-    None when no agent has two classes or there are more than SIBLING_MAX_CLASSES classes."""
+    """One SVM per agent with two or more classes among `labels`, fitted on that agent's rows of `features`
+    (at `svm_fit`'s tolerance, or `tol`); None when no agent has two classes or there are more than
+    SIBLING_MAX_CLASSES classes."""
     n_classes = len(agent_of)
     if n_classes > SIBLING_MAX_CLASSES or not features.shape[0]:
         return None
@@ -120,7 +123,7 @@ def fit_siblings(
         present = np.unique(labels[rows])
         if len(present) < 2:
             continue
-        weight, bias = svm_fit(features[rows], labels[rows], weights[rows], c=SIBLING_C)  # LinearSVC's, seeded
+        weight, bias = svm_fit(features[rows], labels[rows], weights[rows], c=SIBLING_C, tol=tol)  # seeded
         if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
             weight, bias = np.vstack([-weight, weight]), np.concatenate([-bias, bias])
         coef[:, present] = weight.T

@@ -13,6 +13,7 @@ whose private parts differ, goes through `LinearSVC` itself. Pure computation; n
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -41,17 +42,23 @@ LOOSE_ROWS = 1000
 
 
 def svm_fit(
-    features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64], *, c: float
+    features: sp.csr_matrix,
+    labels: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    *,
+    c: float,
+    tol: float | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(coef: classes × features, or 1 × features for two classes; intercepts) of
-    `LinearSVC(C=c, tol=…, random_state=SEED).fit(features, labels, sample_weight=weights)` (tol: TOL, or
-    LOOSE_TOL for a large dual problem), convergence warnings
+    `LinearSVC(C=c, tol=…, random_state=SEED).fit(features, labels, sample_weight=weights)` (tol: `tol` when
+    given, else TOL, or LOOSE_TOL for a large dual problem), convergence warnings
     silenced (liblinear may stop at max_iter on tiny tables: still a usable model). Two classes or more."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)  # zero-shot: 1–2 per class
-        loose = LOOSE_ROWS <= features.shape[0] < features.shape[1]  # a large dual problem
-        model = LinearSVC(C=c, tol=LOOSE_TOL if loose else TOL, random_state=SEED)
+        if tol is None:
+            tol = LOOSE_TOL if LOOSE_ROWS <= features.shape[0] < features.shape[1] else TOL  # a large dual problem
+        model = LinearSVC(C=c, tol=tol, random_state=SEED)
         found = _train(model, features, labels, weights) if _direct(features, labels, weights) else None
         if found is None:
             model.fit(features, labels, sample_weight=weights)
@@ -70,7 +77,7 @@ def _train(model: LinearSVC, features: sp.csr_matrix, labels: Any, weights: Any)
     classes, index = np.unique(labels, return_inverse=True)
     dual = _validate_dual_parameter(model.dual, model.loss, model.penalty, model.multi_class, features)
     _liblinear.set_verbosity_wrap(model.verbose)
-    seed = np.random.RandomState(model.random_state).randint(np.iinfo("i").max)
+    seed = _liblinear_seed(model.random_state)
     try:
         raw, _ = _liblinear.train_wrap(
             features,
@@ -89,6 +96,12 @@ def _train(model: LinearSVC, features: sp.csr_matrix, labels: Any, weights: Any)
     except TypeError:  # pragma: no cover - another signature
         return None
     return raw[:, :-1], model.intercept_scaling * raw[:, -1]
+
+
+@lru_cache(maxsize=8)  # a pure function of the seed; a RandomState costs more to seed than a small fit (~70 µs)
+def _liblinear_seed(random_state: int) -> int:
+    """The seed `_fit_liblinear` draws for liblinear from an int `random_state`."""
+    return int(np.random.RandomState(random_state).randint(np.iinfo("i").max))
 
 
 def _direct(features: Any, labels: Any, weights: Any) -> bool:

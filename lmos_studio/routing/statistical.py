@@ -39,6 +39,16 @@ the SVMs without char n-grams in more than 5 % of the rows (SVM time −35 %; in
 .906), without char 2-grams (the zero-shot lexicon check then turned the lexicon off: lmos-router zero-shot
 agent .894 → .693), the agent-level SVM on small tables too (dev networks: 4 of 241 agents lost) and in the
 lexicon check's folds (it turned the lexicon off on one lmos-router fold).
+Session 8 (benchmarks/batch.py --compare: fit + route_batch 14.5× → 13.0× plain): the lexicon check's SVMs at
+`CHECK_TOL` (routing/lexicon.py), the leave-one-out maxima in small dense blocks (LOO_CELLS), agents' terms
+counted when evidence is first read, liblinear's seed drawn once (routing/linear.py). Tried on dev data and not
+adopted: char n-grams (3, 5) (fit + route −20 %; the zero-shot lexicon check, a tie, turned the lexicon off:
+lmos-router zero-shot agent .894 → .702, informal-dev seeded capability .765 → .725) or (2, 4) (−10 %;
+informal-dev seeded agent .962 → .943, lmos-router zero-shot .894 → .892, dev networks +2 of 241); the synonym
+copies' rows without their char n-grams (the SVMs' nonzeros −45 %, fit −15 %; lmos-router seeded capability
+.9955 → .9931, informal-dev seeded agent .962 → .943 and capability .765 → .667); a large table's per-agent SVMs
+at the loose tolerance (−13 ms; the "seeded" golden's lower-ranked capabilities changed); liblinear's primal
+solver for the agent SVM (0.5–0.8 s against the dual's 0.14 s) and SGD (5 epochs: as slow as the dual at 0.1).
 """
 
 from __future__ import annotations
@@ -67,7 +77,7 @@ from lmos_studio.routing.capability import (
     fit_siblings,
     sibling_softmax,
 )
-from lmos_studio.routing.lexicon import Held, LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.lexicon import CHECK_TOL, Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import (
@@ -128,6 +138,12 @@ ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine simila
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
 BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples similarity matrix)
+# Leave-one-out cosines (`loo_max_similarity`) taken as dense blocks of at most this many cells (1 MB): one
+# pass of scipy's product kernel instead of the sparse product's two plus its CSR output (a third of them
+# are filled: word overlaps are many), without a picked × texts matrix on large tables. Small blocks stay in
+# cache and reuse one allocation instead of faulting fresh pages in (cold fit on train.csv: 34 ms with the
+# sparse product, 28–40 ms in 32 MB blocks, 18 ms in 0.5–2 MB blocks).
+LOO_CELLS = 2**17
 EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
@@ -417,7 +433,8 @@ class FittedStatistical:
     zero_shot: SparseEncoder
     descriptions_by_feature: sp.csr_matrix  # (zero-shot features × classes)
     weights: tuple[float, float, float]
-    agent_terms: dict[str, dict[str, int]]  # per agent, its terms → rank (0 = most distinctive)
+    # per agent, its terms → rank (0 = most distinctive); None until evidence is first read (`terms`)
+    agent_terms: dict[str, dict[str, int]] | None
     lexicon: Lexicon
     fit_encoder: SparseEncoder  # word-level TF-IDF of `fit`
     fit_by_text: sp.csr_matrix  # (fit features × texts): examples then descriptions
@@ -456,7 +473,8 @@ class FittedStatistical:
         n, q = len(self.data.classes), len(queries)
         w_svm, w_knn, w_zs = self._weights()
         p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
-        sims = np.zeros((q, len(self.data.texts)))
+        # The kNN similarities: the product below when there are examples (not allocated and zeroed first).
+        sims = np.zeros((q, 0 if w_svm or w_knn else len(self.data.texts)))
         fit_counts = None
         x = None
         if w_svm or w_knn:
@@ -621,12 +639,19 @@ class FittedStatistical:
                 found[agent].append(f'similar example: "{self.data.texts[i]}" ({sims[i]:.2f})')
         forms = self.lexicon.surface_forms(query)
         for agent in agents:
-            ranks = self.agent_terms.get(agent, {})
+            ranks = self.terms().get(agent, {})
             shared = sorted((t for t in forms if t in ranks), key=ranks.__getitem__)
             words = list(dict.fromkeys(forms[t] for t in shared))[:EVIDENCE_TERMS]
             if words:
                 found[agent].append("shared terms: " + ", ".join(words))
         return {a: tuple(v) for a, v in found.items()}
+
+    def terms(self) -> dict[str, dict[str, int]]:
+        """Per agent, its terms → rank (`_agent_terms`): what evidence quotes as shared terms, counted when
+        evidence is first read (a batch that reads none never counts them)."""
+        if self.agent_terms is None:
+            self.agent_terms = _agent_terms(self.data, self.lexicon)
+        return self.agent_terms
 
     def route(self, query: str, *, top_k: int = 5) -> RouteResult:
         return self.route_batch([query], top_k=top_k)[0]
@@ -794,14 +819,15 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
         return np.zeros(0)
     picked = loo_picks(n_examples)
     columns = by_text[:, picked]
-    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the sparse product, never made dense
-        product = (columns.T @ by_text).tocsr()
-        own = np.repeat(picked, np.diff(product.indptr)) == product.indices
-        data = np.where(own, 0.0, product.data)  # leave each one out (an absent entry is a cosine of 0 too)
+    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the product, LOO_CELLS at a time
+        rows = sp.csr_matrix(columns.T)
+        by_text = sp.csr_matrix(by_text)
         best = np.zeros(len(picked))
-        filled = np.flatnonzero(np.diff(product.indptr))
-        if len(filled):
-            best[filled] = np.maximum.reduceat(data, product.indptr[filled])
+        step = max(1, LOO_CELLS // by_text.shape[1])
+        for start in range(0, len(picked), step):
+            cos = _product(rows[start : start + step], by_text)  # `a @ b`'s sums, dense: one pass
+            cos[np.arange(cos.shape[0]), picked[start : start + step]] = 0.0  # leave each one out (≥ 0 anyway)
+            best[start : start + step] = cos.max(axis=1)
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
@@ -1025,9 +1051,14 @@ Model = tuple[npt.NDArray[np.float64] | sp.csr_matrix, npt.NDArray[np.float64], 
 
 
 def _linear_model(
-    features: sp.csr_matrix, labels: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+    features: sp.csr_matrix,
+    labels: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    *,
+    tol: float | None = None,
 ) -> Model | None:
     """(weights as features × classes, intercepts, class order, softmax temperature); None if < 2 classes.
+    `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size).
 
     A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
     fitted in one pass and stored sparse: a 1 000-agent design must not cost minutes or gigabytes).
@@ -1039,7 +1070,7 @@ def _linear_model(
         rows = sp.csr_matrix((weights, (labels, np.arange(len(labels)))), shape=(int(present.max()) + 1, len(labels)))
         centroids = l2_normalize(rows @ features)[present]
         return sp.csr_matrix(centroids.T), np.zeros(len(present)), present.astype(np.int64), CENTROID_TEMPERATURE
-    coef, intercept = svm_fit(features, labels, weights, c=SVM_C)  # LinearSVC's, seeded (routing/linear.py)
+    coef, intercept = svm_fit(features, labels, weights, c=SVM_C, tol=tol)  # LinearSVC's, seeded (linear.py)
     if len(present) == 2:  # binary: one weight vector for the second class; mirror it for the first
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
@@ -1072,10 +1103,12 @@ class StatisticalRouter:
             fitted.centroids = CapabilityCentroids.fit(fitted.data, self.embedder)
         return fitted
 
-    def _fit(self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool) -> FittedStatistical:
+    def _fit(
+        self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool, tol: float | None = None
+    ) -> FittedStatistical:
         """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
         matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
-        threshold)."""
+        threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size; the check's CHECK_TOL)."""
         data = training_set(table, seed)
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
@@ -1111,7 +1144,7 @@ class StatisticalRouter:
             SVM_MAX_CLASSES, SIBLING_MAX_CLASSES
         )
         model_labels = data.agent_index()[all_labels] if agent_model else all_labels
-        model = _linear_model(features, model_labels, weights) if data.texts or ZERO_SHOT_SVM else None
+        model = _linear_model(features, model_labels, weights, tol=tol) if data.texts or ZERO_SHOT_SVM else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
         fitted = FittedStatistical(
@@ -1128,12 +1161,12 @@ class StatisticalRouter:
                 zs_encoder.matrix(data.descriptions) if zs_counts is None else zs_encoder.assemble([zs_counts], n)
             ).T.tocsr(),
             weights=blend_weights(data.examples_per_class()),
-            agent_terms=_agent_terms(data, lexicon) if full else {},
+            agent_terms=None if full else {},  # evidence only: counted when first read (`terms`)
             lexicon=lexicon,
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
-            siblings=fit_siblings(features, all_labels, weights, data.agent_index()) if corpus else None,
+            siblings=fit_siblings(features, all_labels, weights, data.agent_index(), tol=tol) if corpus else None,
             agent_model=agent_model,
         )
         if not full:
@@ -1153,7 +1186,7 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False)
+    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False, tol=CHECK_TOL)
     right = 0
     results = fitted.route_batch([text for text, _, _ in held], top_k=1)
     for (_, agent, capability), result in zip(held, results, strict=True):
