@@ -207,9 +207,19 @@ def test_the_models_are_those_validation_makes() -> None:
 
 def test_texts_that_do_not_split_as_the_line_reader_splits_are_read_the_usual_way() -> None:
     text = generated(3)
-    for changed in (text.replace("---\n", "--- \n", 1), "%YAML 1.1\n" + text, text + "...\n", text.rstrip("\n")):
+    for changed in ("%YAML 1.1\n" + text, text + "...\n", text.rstrip("\n")):
         assert modeldocs.read_documents(changed) is None
         check(changed)
+
+
+@pytest.mark.parametrize("marker", ["--- ", "---  ", "----", "--- x", "--- # note", "...", "%TAG ! x", "---"])
+def test_document_markers_anywhere_read_the_same(marker: str) -> None:
+    """A marker line (another form of `---`, `...`, a directive) before, inside or after any document: what the
+    direct readers take, if anything, is what the line reader takes."""
+    lines = generated(4).split("\n")
+    for at in range(0, len(lines), 3):
+        check("\n".join([*lines[:at], marker, *lines[at:]]))
+        check("\n".join([*lines[:at], marker, *lines[at + 1 :]]))  # in place of a line (a `---` one too)
 
 
 def test_a_big_design_file_from_disk_reads_the_same(tmp_path: Path) -> None:

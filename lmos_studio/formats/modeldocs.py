@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from sys import intern
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -57,7 +56,6 @@ def _pattern(item: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
         rf"(?:{cap_keys}description: (?P<description>{_VALUE})\n)?"
         rf"(?:{cap_keys}examples:\n(?P<examples>(?:{cap_keys}{item}- {_VALUE}\n)+))?"
     )
-    listed = rf"(?:  {item}- [^\n]*\n(?:{cap_keys}[^\n]*\n)*)+"  # the capabilities' lines (each read by `capability`)
     document = (
         rf"{re.escape(_START)}metadata:\n  name: (?P<name>{_VALUE})\n"
         rf"(?:  namespace: (?P<namespace>{_VALUE})\n)?"
@@ -66,9 +64,14 @@ def _pattern(item: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
         rf"(?:  description: (?P<description>{_VALUE})\n)?"
         rf"(?:  supportedTenants:\n(?P<tenants>(?:  {item}- {_VALUE}\n)+))?"
         rf"(?:  supportedChannels:\n(?P<channels>(?:  {item}- {_VALUE}\n)+))?"
-        rf"(?:  providedCapabilities:(?: \[\]\n|\n(?P<capabilities>{listed})))?"
+        rf"(?:  providedCapabilities:(?: \[\]\n|\n(?P<capabilities>(?:{_ungrouped(capability)})+)))?"
     )
     return re.compile(document), re.compile(capability)
+
+
+def _ungrouped(pattern: str) -> str:
+    """The pattern with its named groups made plain (a list of items matched whole, each read by `findall`)."""
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
 
 
 _PATTERNS = (_pattern(""), _pattern("  "))  # Studio's writer (lists at their key's indentation), then indented
@@ -85,8 +88,7 @@ class _Doubt(Exception):
     """A value the line reader may read otherwise: the document goes to it."""
 
 
-@dataclass(frozen=True)
-class AgentDocument:
+class AgentDocument(NamedTuple):
     """An `Agent` document read here: the model `lmos.agent_from_resource` makes of it, and its first line."""
 
     agent: Agent
@@ -98,8 +100,14 @@ class _Scalars:
 
     def __init__(self) -> None:
         self.known: dict[str, str] = {}  # a scalar as written (quotes included) → its (interned) text
-        self.resolve = _BaseLoader("").resolve
+        self.lists: dict[str, tuple[str, ...]] = {}  # a block of `- value` lines → its texts (lists repeat)
+        self.versions: dict[str, str] = {}  # a capability's version as written → as the model holds it
+        loader = _BaseLoader("")
+        self.resolve = loader.resolve
+        resolvers = loader.yaml_implicit_resolvers  # PyYAML's resolver tries these by a plain scalar's first
+        self.maybe_typed = None if None in resolvers else frozenset(resolvers)  # character: others are text
         self.patterns = _PATTERNS[0]  # the layout of the last Agent read here
+        self.endpoints = json.JSONDecoder(object_pairs_hook=_endpoint_pairs).decode  # one for every entry
 
     def text(self, value: str) -> str:
         found = self.known.get(value)  # names, versions and descriptions repeat: most are known
@@ -122,7 +130,10 @@ class _Scalars:
             or ": " in value
             or value[-1] == ":"
             or (first in "-?:" and (len(value) == 1 or value[1] == " "))
-            or self.resolve(yaml.ScalarNode, value, (True, False)) != _STR
+            or (
+                (self.maybe_typed is None or first in self.maybe_typed)
+                and self.resolve(yaml.ScalarNode, value, (True, False)) != _STR
+            )
         ):
             raise _Doubt  # not plain, or plain but not text (a number, a bool, null, a mapping's key)
         else:
@@ -134,11 +145,25 @@ class _Scalars:
     def items(self, block: str) -> tuple[str, ...]:
         """The `- value` lines of a block (each ends in a newline); all double-quoted (a generator's JSON
         strings) found in one scan."""
+        found = self.lists.get(block)
+        if found is not None:
+            return found
         quoted = _QUOTED_ITEM.findall(block)
         if len(quoted) == block.count("\n"):
-            return tuple([intern(inner) if len(inner) <= INTERN else inner for inner in quoted])
-        text = self.text
-        return tuple([text(line.lstrip(" ")[2:]) for line in block[:-1].split("\n")])
+            found = tuple([intern(inner) if len(inner) <= INTERN else inner for inner in quoted])
+        else:
+            text = self.text
+            found = tuple([text(line.lstrip(" ")[2:]) for line in block[:-1].split("\n")])
+        if len(self.lists) < _KNOWN_MAX:
+            self.lists[block] = found
+        return found
+
+    def version(self, value: str) -> str:
+        """A capability's version as `lmos.plain_capability` takes it (its text, stripped)."""
+        found = self.text(value).strip()
+        if len(self.versions) < _KNOWN_MAX:
+            self.versions[value] = found
+        return found
 
 
 def read_agent(text: str, start: int, end: int, scalars: _Scalars) -> Agent | None:
@@ -159,7 +184,7 @@ def read_agent(text: str, start: int, end: int, scalars: _Scalars) -> Agent | No
 
 
 def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars) -> Agent | None:
-    text = scalars.text
+    text, known = scalars.text, scalars.known.get
     name, namespace, labels_block, agent_id, description, tenants, channels, caps = match.group(
         "name", "namespace", "labels", "id", "description", "tenants", "channels", "capabilities"
     )
@@ -177,28 +202,28 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
             if key in labels:
                 return None  # a duplicate key: the readers refuse it
             labels[key] = text(value)
-    capabilities: list[Capability] = []
+    capabilities: tuple[Capability, ...] = ()
     if caps is not None:
-        position, stop, found, items = 0, len(caps), capability.match, scalars.items
-        while position < stop:
-            cap = found(caps, position)
-            if cap is None:
-                return None
-            position = cap.end()
-            cap_id, cap_name, version, cap_description, examples = cap.group(
-                "id", "name", "version", "description", "examples"
-            )
-            values = {  # what `lmos.plain_capability` makes, built here (a third of a large design's models)
-                "name": text(cap_name),
-                "version": text(version).strip(),
-                "id": text(cap_id) if cap_id else "",
-                "description": text(cap_description) if cap_description else "",
-                "examples": items(examples) if examples else (),
-                "extras": {},
-            }
-            capabilities.append(checked_model(Capability, values))
-        if len(capabilities) > budgets.MAX_CAPABILITIES:
+        found = capability.findall(caps)  # the document's pattern matched the block as capabilities, one by one
+        if len(found) > budgets.MAX_CAPABILITIES:
             return None  # the checked path refuses it, naming the count
+        items, versions = scalars.items, scalars.versions
+        capabilities = tuple(
+            [  # what `lmos.plain_capability` makes, built here (a third of a large design's models)
+                checked_model(
+                    Capability,
+                    {
+                        "name": known(cap_name) or text(cap_name),
+                        "version": versions.get(version) or scalars.version(version),
+                        "id": (known(cap_id) or text(cap_id)) if cap_id else "",
+                        "description": (known(cap_description) or text(cap_description)) if cap_description else "",
+                        "examples": items(examples) if examples else (),
+                        "extras": {},
+                    },
+                )
+                for cap_id, cap_name, version, cap_description, examples in found
+            ]
+        )
     return lmos.plain_agent(
         name,
         namespace,
@@ -208,7 +233,7 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
         "" if description is None else text(description),
         () if tenants is None else scalars.items(tenants),
         () if channels is None else scalars.items(channels),
-        tuple(capabilities),
+        capabilities,
     )
 
 
@@ -216,13 +241,13 @@ def read_documents(text: str) -> list[Any] | None:
     """The documents of a text, Agents of the common shape as `AgentDocument`s and the others as the line reader
     reads them (their lines numbered as in the text); None when the text does not split into documents as the
     line reader splits it, or the line reader refuses part of it: then read it the usual way."""
-    if _START not in text or not yamllines.regular_characters(text):
+    if _START not in text or not text.endswith("\n") or not yamllines.regular_characters(text):
         return None
-    lined = "\n" + text  # every document starts after a "\n---\n" (the first may start at once)
-    if lined.count("\n---") != lined.count("\n---\n") or "\n..." in lined or "\n%" in lined:
-        return None  # another document marker, a directive or a `---` line with more on it
-    if not text.endswith("\n"):
-        return None
+    # Every document starts after a "\n---\n" (the first may start at once). Another document marker, a
+    # directive or a `---` line with more on it cannot be in an Agent read here (each of its lines starts with
+    # a key or spaces): it is in a span the line reader reads, which refuses it (None) or splits there as the
+    # line reader reading the whole text would.
+    lined = "\n" + text
     docs: list[Any] = []
     scalars = _Scalars()
     rest = 0  # where the text not read yet starts (in `lined`), and its line number (`lined` starts with a
@@ -238,8 +263,8 @@ def read_documents(text: str) -> list[Any] | None:
         if lined.startswith(_START, position):
             agent = read_agent(lined, position, end, scalars)
             if agent is not None:
-                if not _read_span(lined, rest, position, rest_line, docs, scalars):
-                    return None
+                if position - rest > 4 and not _read_span(lined, rest, position, rest_line, docs, scalars):
+                    return None  # (4: only the `---` line between this Agent and the last one read here)
                 docs.append(AgentDocument(agent, line))
                 rest, rest_line = end, line + lines
         line += lines + 1  # and the next `---` line
@@ -333,7 +358,7 @@ def _cut_entries(span: str, start: int, scalars: _Scalars) -> tuple[str, list[di
                 if namespace is not None:
                     entry["namespace"] = text(namespace)
                 if flow is not None:
-                    entry["endpoints"] = _flow_endpoints(flow)
+                    entry["endpoints"] = _flow_endpoints(flow, scalars)
                 elif block is not None:
                     entry["endpoints"] = _block_endpoints(block, scalars)
                 if image is not None:
@@ -368,12 +393,12 @@ def _endpoint_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _flow_endpoints(flow: str) -> list[dict[str, Any]]:
+def _flow_endpoints(flow: str, scalars: _Scalars) -> list[dict[str, Any]]:
     """`[{"protocol": "http", "uri": "…"}]` as the line reader reads it (JSON of strings only), or `_Doubt`."""
     if yamllines._JSON_FLOW.fullmatch(flow) is None:
         raise _Doubt
     try:
-        endpoints = json.loads(flow, object_pairs_hook=_endpoint_pairs)
+        endpoints = scalars.endpoints(flow)
     except ValueError:
         raise _Doubt from None
     if not all(endpoint.__class__ is dict and "protocol" in endpoint for endpoint in endpoints):
