@@ -40,9 +40,19 @@ import yaml
 
 from lmos_studio.formats import budgets, lmos, yamllines
 from lmos_studio.formats.yamltypes import _STR, LineDict, LineList, _BaseLoader
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, TrustEdge, checked_model
+from lmos_studio.model import (
+    DEFAULT_NAMESPACE,
+    Agent,
+    Capability,
+    Channel,
+    RequiredCapability,
+    TrustEdge,
+    checked_model,
+)
 
-_VALUE = r"[^ \n](?:[^\n]*[^ \n])?"  # one line's scalar, without the spaces around it (checked by `_Scalars.text`)
+# One line's scalar, without the spaces around it (checked by `_Scalars.text`): the rest of the line taken at
+# once (possessive) and its last character not a space (a look back), rather than backtracking to that character.
+_VALUE = r"[^ \n](?:[^\n]*+(?<! ))?"
 _KEY = r"[A-Za-z0-9_][A-Za-z0-9_./-]*"  # a label key (checked by `_Scalars.text`: it must read as text)
 _START = "apiVersion: lmos.eclipse/v1\nkind: Agent\n"
 
@@ -54,17 +64,18 @@ def _pattern(item: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
         rf"  {item}- (?:id: (?P<id>{_VALUE})\n{cap_keys})?name: (?P<name>{_VALUE})\n"
         rf"{cap_keys}version: (?P<version>{_VALUE})\n"
         rf"(?:{cap_keys}description: (?P<description>{_VALUE})\n)?"
-        rf"(?:{cap_keys}examples:\n(?P<examples>(?:{cap_keys}{item}- {_VALUE}\n)+))?"
+        rf"(?:{cap_keys}examples:\n(?P<examples>(?:{cap_keys}{item}- {_VALUE}\n)++))?"
     )
+    # Lists are taken possessively (`++`): an item's pattern never matches what may follow the list.
     document = (
         rf"{re.escape(_START)}metadata:\n  name: (?P<name>{_VALUE})\n"
         rf"(?:  namespace: (?P<namespace>{_VALUE})\n)?"
-        rf"(?:  labels:\n(?P<labels>(?:    {_KEY}: {_VALUE}\n)+))?"
+        rf"(?:  labels:\n(?P<labels>(?:    {_KEY}: {_VALUE}\n)++))?"
         rf"spec:\n(?:  id: (?P<id>{_VALUE})\n)?"
         rf"(?:  description: (?P<description>{_VALUE})\n)?"
-        rf"(?:  supportedTenants:\n(?P<tenants>(?:  {item}- {_VALUE}\n)+))?"
-        rf"(?:  supportedChannels:\n(?P<channels>(?:  {item}- {_VALUE}\n)+))?"
-        rf"(?:  providedCapabilities:(?: \[\]\n|\n(?P<capabilities>(?:{_ungrouped(capability)})+)))?"
+        rf"(?:  supportedTenants:\n(?P<tenants>(?:  {item}- {_VALUE}\n)++))?"
+        rf"(?:  supportedChannels:\n(?P<channels>(?:  {item}- {_VALUE}\n)++))?"
+        rf"(?:  providedCapabilities:(?: \[\]\n|\n(?P<capabilities>(?:{_ungrouped(capability)})++)))?"
     )
     return re.compile(document), re.compile(capability)
 
@@ -75,6 +86,26 @@ def _ungrouped(pattern: str) -> str:
 
 
 _PATTERNS = (_pattern(""), _pattern("  "))  # Studio's writer (lists at their key's indentation), then indented
+_CHANNEL_START = "apiVersion: lmos.eclipse/v1\nkind: Channel\n"
+
+
+def _channel_pattern(item: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The Channel document and required-capability patterns for lists indented by `item` below their key."""
+    keys = f"    {item}"  # the keys of a required capability, after its `- ` line
+    required = (
+        rf"  {item}- (?:id: (?P<id>{_VALUE})\n{keys})?name: (?P<name>{_VALUE})\n"
+        rf"{keys}version: (?P<version>{_VALUE})\n(?:{keys}strategy: (?P<strategy>{_VALUE})\n)?"
+    )
+    document = (
+        rf"{re.escape(_CHANNEL_START)}metadata:\n  name: (?P<name>{_VALUE})\n"
+        rf"(?:  namespace: (?P<namespace>{_VALUE})\n)?"
+        rf"(?:  labels:\n(?P<labels>(?:    {_KEY}: {_VALUE}\n)++))?"
+        rf"spec:\n  requiredCapabilities:(?: \[\]\n|\n(?P<required>(?:{_ungrouped(required)})++))"
+    )
+    return re.compile(document), re.compile(required)
+
+
+_CHANNEL_PATTERNS = (_channel_pattern(""), _channel_pattern("  "))
 
 
 _QUOTED_ITEM = re.compile(r'^ *- "([^"\n]*)"$', re.MULTILINE)  # `- "text"`: the line reader's quoted text
@@ -95,6 +126,13 @@ class AgentDocument(NamedTuple):
     line: int
 
 
+class ChannelDocument(NamedTuple):
+    """A `Channel` document read here: the model `lmos.channel_from_resource` makes of it, and its first line."""
+
+    channel: Channel
+    line: int
+
+
 class _Scalars:
     """Scalars as the line reader reads them on a `key: value` or `- value` line, text only (else `_Doubt`)."""
 
@@ -107,6 +145,7 @@ class _Scalars:
         resolvers = loader.yaml_implicit_resolvers  # PyYAML's resolver tries these by a plain scalar's first
         self.maybe_typed = None if None in resolvers else frozenset(resolvers)  # character: others are text
         self.patterns = _PATTERNS[0]  # the layout of the last Agent read here
+        self.channel_patterns = _CHANNEL_PATTERNS[0]  # and of the last Channel
         self.endpoints = json.JSONDecoder(object_pairs_hook=_endpoint_pairs).decode  # one for every entry
 
     def text(self, value: str) -> str:
@@ -192,16 +231,9 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
     if not name:
         return None  # the checked path names the error
     namespace = (text(namespace) if namespace is not None else "") or DEFAULT_NAMESPACE
-    labels: dict[str, str] = {}
-    if labels_block is not None:
-        for line in labels_block[:-1].split("\n"):
-            key, _, value = line[4:].partition(": ")
-            if len(key) > yamllines._MAX_KEY_CHARS:
-                return None  # the line reader leaves such keys to the other readers
-            key = text(key)
-            if key in labels:
-                return None  # a duplicate key: the readers refuse it
-            labels[key] = text(value)
+    labels = _labels(labels_block, scalars) if labels_block is not None else {}
+    if labels is None:
+        return None
     capabilities: tuple[Capability, ...] = ()
     if caps is not None:
         found = capability.findall(caps)  # the document's pattern matched the block as capabilities, one by one
@@ -237,6 +269,84 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
     )
 
 
+def read_channel(text: str, start: int, end: int, scalars: _Scalars) -> Channel | None:
+    """The model of the Channel document `text[start:end]` (ending in a newline), or None if it is not of the
+    common shape here (the line reader then reads it)."""
+    document, required = scalars.channel_patterns
+    match = document.fullmatch(text, start, end)
+    if match is None:  # the other layout (a design is mostly of one: tried first next time)
+        other = _CHANNEL_PATTERNS[1] if scalars.channel_patterns is _CHANNEL_PATTERNS[0] else _CHANNEL_PATTERNS[0]
+        scalars.channel_patterns = other
+        document, required = other
+        match = document.fullmatch(text, start, end)
+        if match is None:
+            return None
+    try:
+        return _channel(match, required, scalars)
+    except _Doubt:
+        return None
+
+
+def _channel(match: re.Match[str], required: re.Pattern[str], scalars: _Scalars) -> Channel | None:
+    """What `lmos.channel_from_resource` makes of a Channel of the common shape (`_required` for each item)."""
+    text, known = scalars.text, scalars.known.get
+    name, namespace, labels, requirements = match.group("name", "namespace", "labels", "required")
+    name = text(name)
+    if not name:
+        return None  # the checked path names the error
+    found = required.findall(requirements) if requirements else []  # the document's pattern matched it item by item
+    if len(found) > budgets.MAX_REQUIREMENTS:
+        return None  # the checked path refuses it, naming the count
+    values = []
+    for cap_id, cap_name, version, strategy in found:
+        strategy = text(strategy) if strategy else ""
+        if strategy and strategy not in lmos.STRATEGIES:
+            return None  # the checked path names the error
+        values.append(
+            checked_model(
+                RequiredCapability,
+                {
+                    "name": known(cap_name) or text(cap_name),
+                    "version": scalars.versions.get(version) or scalars.version(version),
+                    "id": (known(cap_id) or text(cap_id)) if cap_id else "",
+                    "strategy": "MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST",
+                    "strategy_given": bool(strategy),
+                    "extras": {},
+                },
+            )
+        )
+    label_map = _labels(labels, scalars) if labels is not None else {}
+    if label_map is None:
+        return None
+    channel = {
+        "name": name,
+        "namespace": (text(namespace) if namespace is not None else "") or DEFAULT_NAMESPACE,
+        "labels": label_map,
+        "annotations": {},
+        "required_capabilities": tuple(values),
+        "metadata_extras": {},
+        "spec_extras": {},
+        "extras": {},
+    }
+    return checked_model(Channel, channel)
+
+
+def _labels(block: str, scalars: _Scalars) -> dict[str, str] | None:
+    """The `key: value` lines of a labels block as `Doc.string_map` makes them (a new dict of text), or None
+    for what the line reader leaves to the other readers or refuses (a very long or duplicate key)."""
+    text = scalars.text
+    labels: dict[str, str] = {}
+    for line in block[:-1].split("\n"):
+        key, _, value = line[4:].partition(": ")
+        if len(key) > yamllines._MAX_KEY_CHARS:
+            return None
+        key = text(key)
+        if key in labels:
+            return None
+        labels[key] = text(value)
+    return labels
+
+
 def read_documents(text: str) -> list[Any] | None:
     """The documents of a text, Agents of the common shape as `AgentDocument`s and the others as the line reader
     reads them (their lines numbered as in the text); None when the text does not split into documents as the
@@ -260,13 +370,18 @@ def read_documents(text: str) -> list[Any] | None:
         end = lined.find("\n---\n", position - 1)
         end = size if end < 0 else end + 1  # the document's text ends with its last line's newline
         lines = lined.count("\n", position, end)
+        found: AgentDocument | ChannelDocument | None = None
         if lined.startswith(_START, position):
             agent = read_agent(lined, position, end, scalars)
-            if agent is not None:
-                if position - rest > 4 and not _read_span(lined, rest, position, rest_line, docs, scalars):
-                    return None  # (4: only the `---` line between this Agent and the last one read here)
-                docs.append(AgentDocument(agent, line))
-                rest, rest_line = end, line + lines
+            found = None if agent is None else AgentDocument(agent, line)
+        elif lined.startswith(_CHANNEL_START, position):
+            channel = read_channel(lined, position, end, scalars)
+            found = None if channel is None else ChannelDocument(channel, line)
+        if found is not None:
+            if position - rest > 4 and not _read_span(lined, rest, position, rest_line, docs, scalars):
+                return None  # (4: only the `---` line between this document and the last one read here)
+            docs.append(found)
+            rest, rest_line = end, line + lines
         line += lines + 1  # and the next `---` line
         position = end + 4
     return docs if _read_span(lined, rest, size, rest_line, docs, scalars) else None
