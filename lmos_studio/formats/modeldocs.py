@@ -86,6 +86,7 @@ def _ungrouped(pattern: str) -> str:
 
 
 _PATTERNS = (_pattern(""), _pattern("  "))  # Studio's writer (lists at their key's indentation), then indented
+_GROUPS = ("name", "namespace", "labels", "id", "description", "tenants", "channels", "capabilities")  # in order
 _CHANNEL_START = "apiVersion: lmos.eclipse/v1\nkind: Channel\n"
 
 
@@ -224,9 +225,7 @@ def read_agent(text: str, start: int, end: int, scalars: _Scalars) -> Agent | No
 
 def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars) -> Agent | None:
     text, known = scalars.text, scalars.known.get
-    name, namespace, labels_block, agent_id, description, tenants, channels, caps = match.group(
-        "name", "namespace", "labels", "id", "description", "tenants", "channels", "capabilities"
-    )
+    name, namespace, labels_block, agent_id, description, tenants, channels, caps = match.groups()  # (`_GROUPS`)
     name = text(name)
     if not name:
         return None  # the checked path names the error
