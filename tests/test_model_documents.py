@@ -242,6 +242,12 @@ def test_the_models_are_those_validation_makes() -> None:
         same_models(edge, TrustEdge.model_validate(given))
 
 
+def test_the_agent_patterns_groups_are_taken_in_their_order() -> None:
+    """`_agent` unpacks `match.groups()`: the document patterns hold these groups, in this order, and no other."""
+    for document, _ in modeldocs._PATTERNS:
+        assert tuple(document.groupindex) == modeldocs._GROUPS and document.groups == len(modeldocs._GROUPS)
+
+
 def test_texts_that_do_not_split_as_the_line_reader_splits_are_read_the_usual_way() -> None:
     text = generated(3)
     for changed in ("%YAML 1.1\n" + text, text + "...\n", text.rstrip("\n")):
