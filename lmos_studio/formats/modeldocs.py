@@ -143,8 +143,11 @@ class _Scalars:
         self.versions: dict[str, str] = {}  # a capability's version as written → as the model holds it
         loader = _BaseLoader("")
         self.resolve = loader.resolve
-        resolvers = loader.yaml_implicit_resolvers  # PyYAML's resolver tries these by a plain scalar's first
-        self.maybe_typed = None if None in resolvers else frozenset(resolvers)  # character: others are text
+        # PyYAML's resolver tries the implicit resolvers of a plain scalar's first character (and wildcard ones,
+        # and path resolvers: none here): a scalar starting with any other character is text without asking it
+        resolvers = loader.yaml_implicit_resolvers
+        shortcut = None not in resolvers and not loader.yaml_path_resolvers
+        self.maybe_typed = frozenset(resolvers) if shortcut else None
         self.patterns = _PATTERNS[0]  # the layout of the last Agent read here
         self.channel_patterns = _CHANNEL_PATTERNS[0]  # and of the last Channel
         self.endpoints = json.JSONDecoder(object_pairs_hook=_endpoint_pairs).decode  # one for every entry
