@@ -139,7 +139,7 @@ class _Scalars:
 
     def __init__(self) -> None:
         self.known: dict[str, str] = {}  # a scalar as written (quotes included) → its (interned) text
-        self.lists: dict[str, tuple[str, ...]] = {}  # a block of `- value` lines → its texts (lists repeat)
+        self.lists: dict[str, tuple[str, ...]] = {}  # `- value` lines or a `["a"]` flow → its texts (lists repeat)
         self.versions: dict[str, str] = {}  # a capability's version as written → as the model holds it
         loader = _BaseLoader("")
         self.resolve = loader.resolve
@@ -199,6 +199,13 @@ class _Scalars:
             found = tuple([text(line.lstrip(" ")[2:]) for line in block[:-1].split("\n")])
         if len(self.lists) < _KNOWN_MAX:
             self.lists[block] = found
+        return found
+
+    def flow_texts(self, flow: str) -> tuple[str, ...]:
+        """`["a", "b"]` as the line reader reads it (`_flow_texts`), kept (trust edges repeat them)."""
+        found = _flow_texts(flow)
+        if len(self.lists) < _KNOWN_MAX:
+            self.lists[flow] = found
         return found
 
     def version(self, value: str) -> str:
@@ -564,7 +571,7 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
     kept: the line reader reads `trustEdges:` as null and the rest as before); None if the first is not of
     the common shape."""
     edges: list[TrustEdge] = []
-    text, known = scalars.text, scalars.known.get
+    text, known, lists = scalars.text, scalars.known.get, scalars.lists.get
     for item, pattern in zip(_ITEMS, _EDGE_PATTERNS, strict=True):
         position, match = start, pattern.match
         found = match(span, position)
@@ -573,10 +580,16 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
                 "caller", "callee", "flow", "block", "protocol", "description"
             )
             try:
+                if flow:
+                    capabilities = lists(flow) or scalars.flow_texts(flow)
+                elif block:
+                    capabilities = scalars.items(block)
+                else:
+                    capabilities = ()
                 values = {
                     "caller": known(caller) or text(caller),
                     "callee": known(callee) or text(callee),
-                    "capabilities": _flow_texts(flow) if flow else scalars.items(block) if block else (),
+                    "capabilities": capabilities,
                     "protocol": (known(protocol) or text(protocol)) if protocol else "",
                     "description": text(description) if description else "",
                 }
