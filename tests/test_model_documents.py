@@ -168,6 +168,15 @@ def test_altered_designs_read_the_same(studio_writer: bool) -> None:
         check("\n".join(changed))
 
 
+def test_an_endpoint_indented_under_the_one_before_is_read_the_usual_way() -> None:
+    """`- protocol: ws` two spaces deeper than its list is no second endpoint (the YAML readers refuse it)."""
+    lines = generated(12, studio_writer=True, seed=1).split("\n")
+    at = lines.index("    - protocol: ws")
+    lines[at] = "  " + lines[at]
+    found = check("\n".join(lines))
+    assert found[0] == "error" and "design.yaml:" in found[1]
+
+
 def test_a_channel_without_required_capabilities_is_read_directly() -> None:
     lines = generated(20).split("\n")
     at = lines.index("  requiredCapabilities:")

@@ -449,12 +449,13 @@ _ENDPOINT_KEYS = frozenset(("protocol", "uri", "subprotocol", "transport"))
 
 def _entry_pattern(item: str) -> re.Pattern[str]:
     """An agent entry of the common shape (name, endpoints as a JSON line or a block of text-only mappings, a
-    workload of an image) in a list indented by `item` below its key."""
+    workload of an image) in a list indented by `item` below its key. An endpoint's lines after its first are
+    its keys (a `-` there is a deeper list: the line reader's to read, or refuse)."""
     keys = f"    {item}"
     return re.compile(
         rf"  {item}- name: (?P<name>{_VALUE})\n(?:{keys}namespace: (?P<namespace>{_VALUE})\n)?"
         rf"(?:{keys}endpoints:(?: (?P<flow>\[\{{[^\n]*\}}\])\n"
-        rf"|\n(?P<block>(?:{keys}{item}- protocol: [^\n]*\n(?:{keys}{item}  [^ \n][^\n]*\n)*)+)))?"
+        rf"|\n(?P<block>(?:{keys}{item}- protocol: [^\n]*\n(?:{keys}{item}  [^ \n-][^\n]*\n)*)+)))?"
         rf"(?:{keys}workload:\n{keys}  image: (?P<image>{_VALUE})\n)?"
         rf"(?:{keys}source: (?P<source>{_VALUE})\n)?"
     )
