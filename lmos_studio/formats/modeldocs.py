@@ -16,16 +16,20 @@ spec:
 ```
 
 with two-space indentation and lists at their key's indentation or two spaces in (one way per document). Such a
-document is matched whole by one regular expression (in C) and its model built from the captured text: none of
-the line reader's mappings, line tables and second walk (`lmos._plain_agent`). The Studio document's long lists
+document is matched whole by one regular expression (in C), its capabilities item by item, which one `findall`
+then captures; its model is built from the captured text: none of the line reader's mappings, line tables and
+second walk (`lmos._plain_agent`). `Channel` documents likewise (name, namespace, labels; required capabilities
+of id, name, version, strategy: `lmos.channel_from_resource`'s model). The Studio document's long lists
 likewise: `spec.trustEdges` straight into `TrustEdge` models, `spec.agents` (endpoints, workload image, source)
 into the plain data its validation takes (text only, known keys: it cannot fail on them); their lines are
 blanked for the line reader (numbers kept), which reads the key as null, and the items are put back there.
 Every scalar is taken only when the line reader would read it as that very text (quoted without escapes, or plain
 and resolved as a string by PyYAML's resolver); a document or list of any other shape, or with any doubt, is
 read by the line reader, its lines numbered as in the file, so that results and messages stay the readers' own.
-The text must split into documents at `---` lines exactly as the line reader splits it; if the line reader
-refuses any part, `None` tells the caller to read the whole text the usual way (`yamlio.load_documents`).
+Documents are split at exact `---` lines; a document read here holds no other marker line (each of its lines
+starts with a key or spaces), so any other `---`, `...` or directive is in a part the line reader reads, which
+splits there as it would the whole text, or refuses it. If the line reader refuses any part, `None` tells the
+caller to read the whole text the usual way (`yamlio.load_documents`).
 tests/test_model_documents.py compares both ways on generated designs, the repo's YAML and altered documents.
 """
 
