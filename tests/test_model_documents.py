@@ -1,4 +1,4 @@
-"""Agents, agent entries and trust edges read directly (`formats/modeldocs.py`) are what the usual readers make.
+"""Agents, Channels, agent entries and trust edges read directly (`modeldocs.py`) are what the usual readers make.
 
 Each text is read twice, with and without `modeldocs`: the designs must be equal model by model (values, types,
 the fields counted as set), with the same locations, warnings and errors, word for word (file and line). Texts:
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import design_file, modeldocs
 from lmos_studio.formats.design_file import design_from_text, design_to_yaml
-from lmos_studio.model import Agent, Design, TrustEdge
+from lmos_studio.model import Agent, Channel, Design, TrustEdge
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ROOT, large_design_generator
 
@@ -80,6 +80,13 @@ def taken(text: str) -> tuple[int, int, int]:
     return agents, entries, edges
 
 
+def taken_channels(text: str) -> int:
+    """How many Channels `modeldocs` read itself."""
+    docs = modeldocs.read_documents(text)
+    assert docs is not None
+    return sum(isinstance(doc, modeldocs.ChannelDocument) for doc in docs)
+
+
 def generated(agents: int = 60, *, studio_writer: bool = False, seed: int = 3) -> str:
     design = synthetic_design(agents, max(1, agents // 10), max(1, agents // 10), 3 * agents, seed=seed)
     if studio_writer:
@@ -97,6 +104,7 @@ def test_generated_designs_are_read_directly_and_the_same(studio_writer: bool) -
     entries = sum(bool(agent.endpoints or agent.workload) for agent in design.agents)
     assert entries > 100
     assert taken(text) == (200, entries, len(design.trust_edges))
+    assert taken_channels(text) == len(design.channels) == 20
 
 
 def test_every_yaml_file_of_the_repo_reads_the_same() -> None:
@@ -160,6 +168,40 @@ def test_altered_designs_read_the_same(studio_writer: bool) -> None:
         check("\n".join(changed))
 
 
+def test_an_endpoint_indented_under_the_one_before_is_read_the_usual_way() -> None:
+    """`- protocol: ws` two spaces deeper than its list is no second endpoint (the YAML readers refuse it)."""
+    lines = generated(12, studio_writer=True, seed=1).split("\n")
+    at = lines.index("    - protocol: ws")
+    lines[at] = "  " + lines[at]
+    found = check("\n".join(lines))
+    assert found[0] == "error" and "design.yaml:" in found[1]
+
+
+def test_a_channel_without_required_capabilities_is_read_directly() -> None:
+    lines = generated(20).split("\n")
+    at = lines.index("  requiredCapabilities:")
+    end = next(i for i in range(at + 1, len(lines)) if not lines[i].startswith("    "))
+    text = "\n".join([*lines[:at], "  requiredCapabilities: []", *lines[end:]])
+    design = check(text)[0]
+    assert any(not channel.required_capabilities for channel in design.channels)
+    assert taken_channels(text) == len(design.channels)
+
+
+@pytest.mark.parametrize("studio_writer", [False, True])
+def test_altered_channels_read_the_same(studio_writer: bool) -> None:
+    """Every kind of edit, on random lines of Channel documents: the same design or error."""
+    lines = generated(20, studio_writer=studio_writer, seed=7).split("\n")
+    starts = [i for i, line in enumerate(lines) if line == "kind: Channel"]
+    ends = [lines.index("---", start) for start in starts]
+    channel_lines = [i for start, end in zip(starts, ends, strict=True) for i in range(start - 1, end)]
+    rng = random.Random(13)
+    for _ in range(300):
+        at = rng.choice(channel_lines)
+        edit = rng.choice([*EDITS, lambda line: line.replace("HIGHEST", "LOWEST"), lambda line: line + "\n  - x"])
+        changed = [*lines[:at], edit(lines[at]), *lines[at + 1 :]]
+        check("\n".join(changed))
+
+
 def test_an_error_in_an_agent_names_its_file_line_and_field() -> None:
     lines = generated(6).split("\n")
     at = next(i for i, line in enumerate(lines) if line.strip().startswith("version:") and i > 80)
@@ -200,16 +242,36 @@ def test_the_models_are_those_validation_makes() -> None:
     assert len(agents) == 30
     for agent in agents:
         same_models(agent, Agent.model_validate(agent.model_dump(exclude_unset=True)))
+    channels = [doc.channel for doc in docs if isinstance(doc, modeldocs.ChannelDocument)]
+    assert len(channels) == 3
+    for channel in channels:
+        same_models(channel, Channel.model_validate(channel.model_dump(exclude_unset=True)))
     for edge in design.trust_edges[:50]:
         given = {name: getattr(edge, name) for name in edge.__pydantic_fields_set__}
         same_models(edge, TrustEdge.model_validate(given))
 
 
+def test_the_agent_patterns_groups_are_taken_in_their_order() -> None:
+    """`_agent` unpacks `match.groups()`: the document patterns hold these groups, in this order, and no other."""
+    for document, _ in modeldocs._PATTERNS:
+        assert tuple(document.groupindex) == modeldocs._GROUPS and document.groups == len(modeldocs._GROUPS)
+
+
 def test_texts_that_do_not_split_as_the_line_reader_splits_are_read_the_usual_way() -> None:
     text = generated(3)
-    for changed in (text.replace("---\n", "--- \n", 1), "%YAML 1.1\n" + text, text + "...\n", text.rstrip("\n")):
+    for changed in ("%YAML 1.1\n" + text, text + "...\n", text.rstrip("\n")):
         assert modeldocs.read_documents(changed) is None
         check(changed)
+
+
+@pytest.mark.parametrize("marker", ["--- ", "---  ", "----", "--- x", "--- # note", "...", "%TAG ! x", "---"])
+def test_document_markers_anywhere_read_the_same(marker: str) -> None:
+    """A marker line (another form of `---`, `...`, a directive) before, inside or after any document: what the
+    direct readers take, if anything, is what the line reader takes."""
+    lines = generated(4).split("\n")
+    for at in range(0, len(lines), 3):
+        check("\n".join([*lines[:at], marker, *lines[at:]]))
+        check("\n".join([*lines[:at], marker, *lines[at + 1 :]]))  # in place of a line (a `---` one too)
 
 
 def test_a_big_design_file_from_disk_reads_the_same(tmp_path: Path) -> None:

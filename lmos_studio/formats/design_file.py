@@ -164,6 +164,11 @@ class _Reader:
         budgets.check_agent(agent, source=path, line=line or None)
         self._put(self.agents, agent.key, agent, line, path, "Agent", again=False)
 
+    def add_channel(self, channel: Channel, line: int, path: str) -> None:
+        """A Channel document read straight into its model (`modeldocs`): what `add` does with its resource."""
+        budgets.check_channel(channel, source=path, line=line or None)
+        self._put(self.channels, channel.key, channel, line, path, "Channel", again=False)
+
     def _put(self, target: dict[str, Any], key: str, obj: Any, line: int, path: str, kind: str, *, again: bool) -> None:
         if again:  # the same resource with its left-out fields put back: same place, same location
             target[key] = obj
@@ -177,16 +182,19 @@ class _Reader:
         self.locations[f"{kind} {key}"] = f"{path}:{line}"
 
     def read(self, text: str, path: str) -> None:
-        """Every document of a file's text; Agents of the common shape straight into models (`modeldocs`, the
-        same models and messages), anything else through `load_documents`."""
+        """Every document of a file's text; Agents and Channels of the common shape straight into models
+        (`modeldocs`, the same models and messages), anything else through `load_documents`."""
         docs = modeldocs.read_documents(text)
         if docs is None:
             for raw in load_documents(text, path=path):
                 self.add(raw, path)
             return
         for doc in docs:
-            if doc.__class__ is modeldocs.AgentDocument:
+            kind = doc.__class__
+            if kind is modeldocs.AgentDocument:
                 self.add_agent(doc.agent, doc.line, path)
+            elif kind is modeldocs.ChannelDocument:
+                self.add_channel(doc.channel, doc.line, path)
             else:
                 self.add(doc, path)
 

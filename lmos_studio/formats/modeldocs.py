@@ -16,16 +16,20 @@ spec:
 ```
 
 with two-space indentation and lists at their key's indentation or two spaces in (one way per document). Such a
-document is matched whole by one regular expression (in C) and its model built from the captured text: none of
-the line reader's mappings, line tables and second walk (`lmos._plain_agent`). The Studio document's long lists
+document is matched whole by one regular expression (in C), its capabilities item by item, which one `findall`
+then captures; its model is built from the captured text: none of the line reader's mappings, line tables and
+second walk (`lmos._plain_agent`). `Channel` documents likewise (name, namespace, labels; required capabilities
+of id, name, version, strategy: `lmos.channel_from_resource`'s model). The Studio document's long lists
 likewise: `spec.trustEdges` straight into `TrustEdge` models, `spec.agents` (endpoints, workload image, source)
 into the plain data its validation takes (text only, known keys: it cannot fail on them); their lines are
 blanked for the line reader (numbers kept), which reads the key as null, and the items are put back there.
 Every scalar is taken only when the line reader would read it as that very text (quoted without escapes, or plain
 and resolved as a string by PyYAML's resolver); a document or list of any other shape, or with any doubt, is
 read by the line reader, its lines numbered as in the file, so that results and messages stay the readers' own.
-The text must split into documents at `---` lines exactly as the line reader splits it; if the line reader
-refuses any part, `None` tells the caller to read the whole text the usual way (`yamlio.load_documents`).
+Documents are split at exact `---` lines; a document read here holds no other marker line (each of its lines
+starts with a key or spaces), so any other `---`, `...` or directive is in a part the line reader reads, which
+splits there as it would the whole text, or refuses it. If the line reader refuses any part, `None` tells the
+caller to read the whole text the usual way (`yamlio.load_documents`).
 tests/test_model_documents.py compares both ways on generated designs, the repo's YAML and altered documents.
 """
 
@@ -33,17 +37,26 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from sys import intern
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from lmos_studio.formats import budgets, lmos, yamllines
 from lmos_studio.formats.yamltypes import _STR, LineDict, LineList, _BaseLoader
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, TrustEdge, checked_model
+from lmos_studio.model import (
+    DEFAULT_NAMESPACE,
+    Agent,
+    Capability,
+    Channel,
+    RequiredCapability,
+    TrustEdge,
+    checked_model,
+)
 
-_VALUE = r"[^ \n](?:[^\n]*[^ \n])?"  # one line's scalar, without the spaces around it (checked by `_Scalars.text`)
+# One line's scalar, without the spaces around it (checked by `_Scalars.text`): the rest of the line taken at
+# once (possessive) and its last character not a space (a look back), rather than backtracking to that character.
+_VALUE = r"[^ \n](?:[^\n]*+(?<! ))?"
 _KEY = r"[A-Za-z0-9_][A-Za-z0-9_./-]*"  # a label key (checked by `_Scalars.text`: it must read as text)
 _START = "apiVersion: lmos.eclipse/v1\nkind: Agent\n"
 
@@ -55,23 +68,49 @@ def _pattern(item: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
         rf"  {item}- (?:id: (?P<id>{_VALUE})\n{cap_keys})?name: (?P<name>{_VALUE})\n"
         rf"{cap_keys}version: (?P<version>{_VALUE})\n"
         rf"(?:{cap_keys}description: (?P<description>{_VALUE})\n)?"
-        rf"(?:{cap_keys}examples:\n(?P<examples>(?:{cap_keys}{item}- {_VALUE}\n)+))?"
+        rf"(?:{cap_keys}examples:\n(?P<examples>(?:{cap_keys}{item}- {_VALUE}\n)++))?"
     )
-    listed = rf"(?:  {item}- [^\n]*\n(?:{cap_keys}[^\n]*\n)*)+"  # the capabilities' lines (each read by `capability`)
+    # Lists are taken possessively (`++`): an item's pattern never matches what may follow the list.
     document = (
         rf"{re.escape(_START)}metadata:\n  name: (?P<name>{_VALUE})\n"
         rf"(?:  namespace: (?P<namespace>{_VALUE})\n)?"
-        rf"(?:  labels:\n(?P<labels>(?:    {_KEY}: {_VALUE}\n)+))?"
+        rf"(?:  labels:\n(?P<labels>(?:    {_KEY}: {_VALUE}\n)++))?"
         rf"spec:\n(?:  id: (?P<id>{_VALUE})\n)?"
         rf"(?:  description: (?P<description>{_VALUE})\n)?"
-        rf"(?:  supportedTenants:\n(?P<tenants>(?:  {item}- {_VALUE}\n)+))?"
-        rf"(?:  supportedChannels:\n(?P<channels>(?:  {item}- {_VALUE}\n)+))?"
-        rf"(?:  providedCapabilities:(?: \[\]\n|\n(?P<capabilities>{listed})))?"
+        rf"(?:  supportedTenants:\n(?P<tenants>(?:  {item}- {_VALUE}\n)++))?"
+        rf"(?:  supportedChannels:\n(?P<channels>(?:  {item}- {_VALUE}\n)++))?"
+        rf"(?:  providedCapabilities:(?: \[\]\n|\n(?P<capabilities>(?:{_ungrouped(capability)})++)))?"
     )
     return re.compile(document), re.compile(capability)
 
 
+def _ungrouped(pattern: str) -> str:
+    """The pattern with its named groups made plain (a list of items matched whole, each read by `findall`)."""
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
+
+
 _PATTERNS = (_pattern(""), _pattern("  "))  # Studio's writer (lists at their key's indentation), then indented
+_GROUPS = ("name", "namespace", "labels", "id", "description", "tenants", "channels", "capabilities")  # in order
+_CHANNEL_START = "apiVersion: lmos.eclipse/v1\nkind: Channel\n"
+
+
+def _channel_pattern(item: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The Channel document and required-capability patterns for lists indented by `item` below their key."""
+    keys = f"    {item}"  # the keys of a required capability, after its `- ` line
+    required = (
+        rf"  {item}- (?:id: (?P<id>{_VALUE})\n{keys})?name: (?P<name>{_VALUE})\n"
+        rf"{keys}version: (?P<version>{_VALUE})\n(?:{keys}strategy: (?P<strategy>{_VALUE})\n)?"
+    )
+    document = (
+        rf"{re.escape(_CHANNEL_START)}metadata:\n  name: (?P<name>{_VALUE})\n"
+        rf"(?:  namespace: (?P<namespace>{_VALUE})\n)?"
+        rf"(?:  labels:\n(?P<labels>(?:    {_KEY}: {_VALUE}\n)++))?"
+        rf"spec:\n  requiredCapabilities:(?: \[\]\n|\n(?P<required>(?:{_ungrouped(required)})++))"
+    )
+    return re.compile(document), re.compile(required)
+
+
+_CHANNEL_PATTERNS = (_channel_pattern(""), _channel_pattern("  "))
 
 
 _QUOTED_ITEM = re.compile(r'^ *- "([^"\n]*)"$', re.MULTILINE)  # `- "text"`: the line reader's quoted text
@@ -85,11 +124,17 @@ class _Doubt(Exception):
     """A value the line reader may read otherwise: the document goes to it."""
 
 
-@dataclass(frozen=True)
-class AgentDocument:
+class AgentDocument(NamedTuple):
     """An `Agent` document read here: the model `lmos.agent_from_resource` makes of it, and its first line."""
 
     agent: Agent
+    line: int
+
+
+class ChannelDocument(NamedTuple):
+    """A `Channel` document read here: the model `lmos.channel_from_resource` makes of it, and its first line."""
+
+    channel: Channel
     line: int
 
 
@@ -98,8 +143,18 @@ class _Scalars:
 
     def __init__(self) -> None:
         self.known: dict[str, str] = {}  # a scalar as written (quotes included) → its (interned) text
-        self.resolve = _BaseLoader("").resolve
+        self.lists: dict[str, tuple[str, ...]] = {}  # `- value` lines or a `["a"]` flow → its texts (lists repeat)
+        self.versions: dict[str, str] = {}  # a capability's version as written → as the model holds it
+        loader = _BaseLoader("")
+        self.resolve = loader.resolve
+        # PyYAML's resolver tries the implicit resolvers of a plain scalar's first character (and wildcard ones,
+        # and path resolvers: none here): a scalar starting with any other character is text without asking it
+        resolvers = loader.yaml_implicit_resolvers
+        shortcut = None not in resolvers and not loader.yaml_path_resolvers
+        self.maybe_typed = frozenset(resolvers) if shortcut else None
         self.patterns = _PATTERNS[0]  # the layout of the last Agent read here
+        self.channel_patterns = _CHANNEL_PATTERNS[0]  # and of the last Channel
+        self.endpoints = json.JSONDecoder(object_pairs_hook=_endpoint_pairs).decode  # one for every entry
 
     def text(self, value: str) -> str:
         found = self.known.get(value)  # names, versions and descriptions repeat: most are known
@@ -122,7 +177,10 @@ class _Scalars:
             or ": " in value
             or value[-1] == ":"
             or (first in "-?:" and (len(value) == 1 or value[1] == " "))
-            or self.resolve(yaml.ScalarNode, value, (True, False)) != _STR
+            or (
+                (self.maybe_typed is None or first in self.maybe_typed)
+                and self.resolve(yaml.ScalarNode, value, (True, False)) != _STR
+            )
         ):
             raise _Doubt  # not plain, or plain but not text (a number, a bool, null, a mapping's key)
         else:
@@ -134,11 +192,32 @@ class _Scalars:
     def items(self, block: str) -> tuple[str, ...]:
         """The `- value` lines of a block (each ends in a newline); all double-quoted (a generator's JSON
         strings) found in one scan."""
+        found = self.lists.get(block)
+        if found is not None:
+            return found
         quoted = _QUOTED_ITEM.findall(block)
         if len(quoted) == block.count("\n"):
-            return tuple([intern(inner) if len(inner) <= INTERN else inner for inner in quoted])
-        text = self.text
-        return tuple([text(line.lstrip(" ")[2:]) for line in block[:-1].split("\n")])
+            found = tuple([intern(inner) if len(inner) <= INTERN else inner for inner in quoted])
+        else:
+            text = self.text
+            found = tuple([text(line.lstrip(" ")[2:]) for line in block[:-1].split("\n")])
+        if len(self.lists) < _KNOWN_MAX:
+            self.lists[block] = found
+        return found
+
+    def flow_texts(self, flow: str) -> tuple[str, ...]:
+        """`["a", "b"]` as the line reader reads it (`_flow_texts`), kept (trust edges repeat them)."""
+        found = _flow_texts(flow)
+        if len(self.lists) < _KNOWN_MAX:
+            self.lists[flow] = found
+        return found
+
+    def version(self, value: str) -> str:
+        """A capability's version as `lmos.plain_capability` takes it (its text, stripped)."""
+        found = self.text(value).strip()
+        if len(self.versions) < _KNOWN_MAX:
+            self.versions[value] = found
+        return found
 
 
 def read_agent(text: str, start: int, end: int, scalars: _Scalars) -> Agent | None:
@@ -159,46 +238,37 @@ def read_agent(text: str, start: int, end: int, scalars: _Scalars) -> Agent | No
 
 
 def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars) -> Agent | None:
-    text = scalars.text
-    name, namespace, labels_block, agent_id, description, tenants, channels, caps = match.group(
-        "name", "namespace", "labels", "id", "description", "tenants", "channels", "capabilities"
-    )
+    text, known = scalars.text, scalars.known.get
+    name, namespace, labels_block, agent_id, description, tenants, channels, caps = match.groups()  # (`_GROUPS`)
     name = text(name)
     if not name:
         return None  # the checked path names the error
     namespace = (text(namespace) if namespace is not None else "") or DEFAULT_NAMESPACE
-    labels: dict[str, str] = {}
-    if labels_block is not None:
-        for line in labels_block[:-1].split("\n"):
-            key, _, value = line[4:].partition(": ")
-            if len(key) > yamllines._MAX_KEY_CHARS:
-                return None  # the line reader leaves such keys to the other readers
-            key = text(key)
-            if key in labels:
-                return None  # a duplicate key: the readers refuse it
-            labels[key] = text(value)
-    capabilities: list[Capability] = []
+    labels = _labels(labels_block, scalars) if labels_block is not None else {}
+    if labels is None:
+        return None
+    capabilities: tuple[Capability, ...] = ()
     if caps is not None:
-        position, stop, found, items = 0, len(caps), capability.match, scalars.items
-        while position < stop:
-            cap = found(caps, position)
-            if cap is None:
-                return None
-            position = cap.end()
-            cap_id, cap_name, version, cap_description, examples = cap.group(
-                "id", "name", "version", "description", "examples"
-            )
-            values = {  # what `lmos.plain_capability` makes, built here (a third of a large design's models)
-                "name": text(cap_name),
-                "version": text(version).strip(),
-                "id": text(cap_id) if cap_id else "",
-                "description": text(cap_description) if cap_description else "",
-                "examples": items(examples) if examples else (),
-                "extras": {},
-            }
-            capabilities.append(checked_model(Capability, values))
-        if len(capabilities) > budgets.MAX_CAPABILITIES:
+        found = capability.findall(caps)  # the document's pattern matched the block as capabilities, one by one
+        if len(found) > budgets.MAX_CAPABILITIES:
             return None  # the checked path refuses it, naming the count
+        items, versions = scalars.items, scalars.versions
+        capabilities = tuple(
+            [  # what `lmos.plain_capability` makes, built here (a third of a large design's models)
+                checked_model(
+                    Capability,
+                    {
+                        "name": known(cap_name) or text(cap_name),
+                        "version": versions.get(version) or scalars.version(version),
+                        "id": (known(cap_id) or text(cap_id)) if cap_id else "",
+                        "description": (known(cap_description) or text(cap_description)) if cap_description else "",
+                        "examples": items(examples) if examples else (),
+                        "extras": {},
+                    },
+                )
+                for cap_id, cap_name, version, cap_description, examples in found
+            ]
+        )
     return lmos.plain_agent(
         name,
         namespace,
@@ -208,21 +278,99 @@ def _agent(match: re.Match[str], capability: re.Pattern[str], scalars: _Scalars)
         "" if description is None else text(description),
         () if tenants is None else scalars.items(tenants),
         () if channels is None else scalars.items(channels),
-        tuple(capabilities),
+        capabilities,
     )
+
+
+def read_channel(text: str, start: int, end: int, scalars: _Scalars) -> Channel | None:
+    """The model of the Channel document `text[start:end]` (ending in a newline), or None if it is not of the
+    common shape here (the line reader then reads it)."""
+    document, required = scalars.channel_patterns
+    match = document.fullmatch(text, start, end)
+    if match is None:  # the other layout (a design is mostly of one: tried first next time)
+        other = _CHANNEL_PATTERNS[1] if scalars.channel_patterns is _CHANNEL_PATTERNS[0] else _CHANNEL_PATTERNS[0]
+        scalars.channel_patterns = other
+        document, required = other
+        match = document.fullmatch(text, start, end)
+        if match is None:
+            return None
+    try:
+        return _channel(match, required, scalars)
+    except _Doubt:
+        return None
+
+
+def _channel(match: re.Match[str], required: re.Pattern[str], scalars: _Scalars) -> Channel | None:
+    """What `lmos.channel_from_resource` makes of a Channel of the common shape (`_required` for each item)."""
+    text, known = scalars.text, scalars.known.get
+    name, namespace, labels, requirements = match.group("name", "namespace", "labels", "required")
+    name = text(name)
+    if not name:
+        return None  # the checked path names the error
+    found = required.findall(requirements) if requirements else []  # the document's pattern matched it item by item
+    if len(found) > budgets.MAX_REQUIREMENTS:
+        return None  # the checked path refuses it, naming the count
+    values = []
+    for cap_id, cap_name, version, strategy in found:
+        strategy = text(strategy) if strategy else ""
+        if strategy and strategy not in lmos.STRATEGIES:
+            return None  # the checked path names the error
+        values.append(
+            checked_model(
+                RequiredCapability,
+                {
+                    "name": known(cap_name) or text(cap_name),
+                    "version": scalars.versions.get(version) or scalars.version(version),
+                    "id": (known(cap_id) or text(cap_id)) if cap_id else "",
+                    "strategy": "MOST_SIMILAR" if strategy == "MOST_SIMILAR" else "HIGHEST",
+                    "strategy_given": bool(strategy),
+                    "extras": {},
+                },
+            )
+        )
+    label_map = _labels(labels, scalars) if labels is not None else {}
+    if label_map is None:
+        return None
+    channel = {
+        "name": name,
+        "namespace": (text(namespace) if namespace is not None else "") or DEFAULT_NAMESPACE,
+        "labels": label_map,
+        "annotations": {},
+        "required_capabilities": tuple(values),
+        "metadata_extras": {},
+        "spec_extras": {},
+        "extras": {},
+    }
+    return checked_model(Channel, channel)
+
+
+def _labels(block: str, scalars: _Scalars) -> dict[str, str] | None:
+    """The `key: value` lines of a labels block as `Doc.string_map` makes them (a new dict of text), or None
+    for what the line reader leaves to the other readers or refuses (a very long or duplicate key)."""
+    text = scalars.text
+    labels: dict[str, str] = {}
+    for line in block[:-1].split("\n"):
+        key, _, value = line[4:].partition(": ")
+        if len(key) > yamllines._MAX_KEY_CHARS:
+            return None
+        key = text(key)
+        if key in labels:
+            return None
+        labels[key] = text(value)
+    return labels
 
 
 def read_documents(text: str) -> list[Any] | None:
     """The documents of a text, Agents of the common shape as `AgentDocument`s and the others as the line reader
     reads them (their lines numbered as in the text); None when the text does not split into documents as the
     line reader splits it, or the line reader refuses part of it: then read it the usual way."""
-    if _START not in text or not yamllines.regular_characters(text):
+    if _START not in text or not text.endswith("\n") or not yamllines.regular_characters(text):
         return None
-    lined = "\n" + text  # every document starts after a "\n---\n" (the first may start at once)
-    if lined.count("\n---") != lined.count("\n---\n") or "\n..." in lined or "\n%" in lined:
-        return None  # another document marker, a directive or a `---` line with more on it
-    if not text.endswith("\n"):
-        return None
+    # Every document starts after a "\n---\n" (the first may start at once). Another document marker, a
+    # directive or a `---` line with more on it cannot be in an Agent read here (each of its lines starts with
+    # a key or spaces): it is in a span the line reader reads, which refuses it (None) or splits there as the
+    # line reader reading the whole text would.
+    lined = "\n" + text
     docs: list[Any] = []
     scalars = _Scalars()
     rest = 0  # where the text not read yet starts (in `lined`), and its line number (`lined` starts with a
@@ -235,13 +383,18 @@ def read_documents(text: str) -> list[Any] | None:
         end = lined.find("\n---\n", position - 1)
         end = size if end < 0 else end + 1  # the document's text ends with its last line's newline
         lines = lined.count("\n", position, end)
+        found: AgentDocument | ChannelDocument | None = None
         if lined.startswith(_START, position):
             agent = read_agent(lined, position, end, scalars)
-            if agent is not None:
-                if not _read_span(lined, rest, position, rest_line, docs, scalars):
-                    return None
-                docs.append(AgentDocument(agent, line))
-                rest, rest_line = end, line + lines
+            found = None if agent is None else AgentDocument(agent, line)
+        elif lined.startswith(_CHANNEL_START, position):
+            channel = read_channel(lined, position, end, scalars)
+            found = None if channel is None else ChannelDocument(channel, line)
+        if found is not None:
+            if position - rest > 4 and not _read_span(lined, rest, position, rest_line, docs, scalars):
+                return None  # (4: only the `---` line between this document and the last one read here)
+            docs.append(found)
+            rest, rest_line = end, line + lines
         line += lines + 1  # and the next `---` line
         position = end + 4
     return docs if _read_span(lined, rest, size, rest_line, docs, scalars) else None
@@ -300,12 +453,13 @@ _ENDPOINT_KEYS = frozenset(("protocol", "uri", "subprotocol", "transport"))
 
 def _entry_pattern(item: str) -> re.Pattern[str]:
     """An agent entry of the common shape (name, endpoints as a JSON line or a block of text-only mappings, a
-    workload of an image) in a list indented by `item` below its key."""
+    workload of an image) in a list indented by `item` below its key. An endpoint's lines after its first are
+    its keys (a `-` there is a deeper list: the line reader's to read, or refuse)."""
     keys = f"    {item}"
     return re.compile(
         rf"  {item}- name: (?P<name>{_VALUE})\n(?:{keys}namespace: (?P<namespace>{_VALUE})\n)?"
         rf"(?:{keys}endpoints:(?: (?P<flow>\[\{{[^\n]*\}}\])\n"
-        rf"|\n(?P<block>(?:{keys}{item}- protocol: [^\n]*\n(?:{keys}{item}  [^ \n][^\n]*\n)*)+)))?"
+        rf"|\n(?P<block>(?:{keys}{item}- protocol: [^\n]*\n(?:{keys}{item}  [^ \n-][^\n]*\n)*)+)))?"
         rf"(?:{keys}workload:\n{keys}  image: (?P<image>{_VALUE})\n)?"
         rf"(?:{keys}source: (?P<source>{_VALUE})\n)?"
     )
@@ -333,7 +487,7 @@ def _cut_entries(span: str, start: int, scalars: _Scalars) -> tuple[str, list[di
                 if namespace is not None:
                     entry["namespace"] = text(namespace)
                 if flow is not None:
-                    entry["endpoints"] = _flow_endpoints(flow)
+                    entry["endpoints"] = _flow_endpoints(flow, scalars)
                 elif block is not None:
                     entry["endpoints"] = _block_endpoints(block, scalars)
                 if image is not None:
@@ -368,12 +522,12 @@ def _endpoint_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _flow_endpoints(flow: str) -> list[dict[str, Any]]:
+def _flow_endpoints(flow: str, scalars: _Scalars) -> list[dict[str, Any]]:
     """`[{"protocol": "http", "uri": "…"}]` as the line reader reads it (JSON of strings only), or `_Doubt`."""
     if yamllines._JSON_FLOW.fullmatch(flow) is None:
         raise _Doubt
     try:
-        endpoints = json.loads(flow, object_pairs_hook=_endpoint_pairs)
+        endpoints = scalars.endpoints(flow)
     except ValueError:
         raise _Doubt from None
     if not all(endpoint.__class__ is dict and "protocol" in endpoint for endpoint in endpoints):
@@ -422,7 +576,7 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
     kept: the line reader reads `trustEdges:` as null and the rest as before); None if the first is not of
     the common shape."""
     edges: list[TrustEdge] = []
-    text, known = scalars.text, scalars.known.get
+    text, known, lists = scalars.text, scalars.known.get, scalars.lists.get
     for item, pattern in zip(_ITEMS, _EDGE_PATTERNS, strict=True):
         position, match = start, pattern.match
         found = match(span, position)
@@ -431,10 +585,16 @@ def _cut_edges(span: str, start: int, scalars: _Scalars) -> tuple[str, list[Trus
                 "caller", "callee", "flow", "block", "protocol", "description"
             )
             try:
+                if flow:
+                    capabilities = lists(flow) or scalars.flow_texts(flow)
+                elif block:
+                    capabilities = scalars.items(block)
+                else:
+                    capabilities = ()
                 values = {
                     "caller": known(caller) or text(caller),
                     "callee": known(callee) or text(callee),
-                    "capabilities": _flow_texts(flow) if flow else scalars.items(block) if block else (),
+                    "capabilities": capabilities,
                     "protocol": (known(protocol) or text(protocol)) if protocol else "",
                     "description": text(description) if description else "",
                 }
