@@ -17,12 +17,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import sides  # benchmarks/sides.py
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -48,10 +49,7 @@ def child(design: Path, reads: int) -> None:
 def run(checkout: Path, design: Path, reads: int) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(design), "--reads", str(reads)]
-    proc = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return {"error": proc.stderr[-800:]}
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return sides.child_figures(cmd, checkout, env)
 
 
 def main() -> None:
@@ -66,20 +64,9 @@ def main() -> None:
     if args.child:
         child(args.child, args.reads)
         return
-    runs: dict[str, list[dict[str, Any]]] = {f"checkout {i}": [] for i in range(len(args.checkouts))}
     with tempfile.TemporaryDirectory(prefix="design-read-") as folder:
-        design = Path(folder) / f"scale-{args.agents}.yaml"
-        size = str(max(1, args.agents // 20))
-        generator = [sys.executable, str(ROOT / "sample_networks" / "generate_large.py"), str(design)]
-        sizes = ["--agents", str(args.agents), "--channels", size, "--groups", size, "--edges", str(3 * args.agents)]
-        subprocess.run(
-            [*generator, *sizes], check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
-        )
-        for _ in range(args.rounds):
-            for i, checkout in enumerate(args.checkouts):
-                figures = run(checkout.resolve(), design, args.reads)
-                runs[f"checkout {i}"].append(figures)
-                print(f"checkout {i}: {figures}", flush=True)
+        design = sides.generate_design(Path(folder), args.agents)
+        runs = sides.alternate(args.checkouts, args.rounds, lambda checkout: run(checkout, design, args.reads))
     summary = {}
     for name, found in runs.items():
         firsts = [r["read_s"][0] for r in found if "read_s" in r]
@@ -90,16 +77,7 @@ def main() -> None:
             "ms_per_agent_first_read": round(1000 * statistics.median(firsts) / args.agents, 4) if firsts else None,
             "load_median": round(statistics.median(r["load"] for r in found if "load" in r), 2) if found else None,
         }
-    result = {
-        "command": " ".join(["python benchmarks/design_read_sides.py", *sys.argv[1:]]),
-        "checkouts": [c.name or "." for c in args.checkouts],  # names only: no machine paths in results
-        "agents": args.agents,
-        "summary": summary,
-        "runs": runs,
-    }
-    print(json.dumps(summary, indent=2))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    sides.write_result("design_read_sides.py", args.checkouts, args.agents, summary, runs, args.output)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import sides  # benchmarks/sides.py
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -60,10 +61,7 @@ def run(checkout: Path, design: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="overview-cold-") as data:
         env["LMOS_STUDIO_DATA_DIR"] = data
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(design)]
-        proc = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return {"error": proc.stderr[-800:]}
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+        return sides.child_figures(cmd, checkout, env)
 
 
 def main() -> None:
@@ -78,17 +76,8 @@ def main() -> None:
         child(args.child)
         return
     with tempfile.TemporaryDirectory(prefix="overview-design-") as folder:
-        design = Path(folder) / f"scale-{args.agents}.yaml"
-        size = str(max(1, args.agents // 20))
-        generator = [sys.executable, str(ROOT / "sample_networks" / "generate_large.py"), str(design)]
-        sizes = ["--agents", str(args.agents), "--channels", size, "--groups", size, "--edges", str(3 * args.agents)]
-        subprocess.run([*generator, *sizes], check=True, capture_output=True)
-        runs: dict[str, list[dict[str, Any]]] = {f"checkout {i}": [] for i in range(len(args.checkouts))}
-        for _ in range(args.rounds):
-            for i, checkout in enumerate(args.checkouts):
-                figures = run(checkout.resolve(), design)
-                runs[f"checkout {i}"].append(figures)
-                print(f"checkout {i}: {figures}", flush=True)
+        design = sides.generate_design(Path(folder), args.agents)
+        runs = sides.alternate(args.checkouts, args.rounds, lambda checkout: run(checkout, design))
     summary = {}
     for name, found in runs.items():
         firsts = [r["first_render_s"] for r in found if "first_render_s" in r]
@@ -101,16 +90,7 @@ def main() -> None:
             "first_render_and_after_median_s": statistics.median(totals) if totals else None,
             "rerun_max_s": max(reruns, default=None),
         }
-    result = {
-        "command": " ".join(["python benchmarks/overview_cold.py", *sys.argv[1:]]),
-        "checkouts": [c.name or "." for c in args.checkouts],  # names only: no machine paths in results
-        "agents": args.agents,
-        "summary": summary,
-        "runs": runs,
-    }
-    print(json.dumps(summary, indent=2))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    sides.write_result("overview_cold.py", args.checkouts, args.agents, summary, runs, args.output)
 
 
 if __name__ == "__main__":

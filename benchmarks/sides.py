@@ -1,0 +1,61 @@
+"""What the side-by-side benchmarks share (`design_read_sides.py`, `overview_cold.py`): one generated design, a
+fresh child process per checkout and round, the checkouts alternating so that load changes hit them alike, and
+the result file, which names checkouts only (no machine paths in results)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def generate_design(folder: Path, agents: int) -> Path:
+    """A design made as `scale.py` makes it: channels = groups = agents/20, trust edges = 3 × agents."""
+    design = folder / f"scale-{agents}.yaml"
+    size = str(max(1, agents // 20))
+    generator = [sys.executable, str(ROOT / "sample_networks" / "generate_large.py"), str(design)]
+    sizes = ["--agents", str(agents), "--channels", size, "--groups", size, "--edges", str(3 * agents)]
+    subprocess.run([*generator, *sizes], check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return design
+
+
+def child_figures(cmd: Sequence[str], checkout: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run one child in `checkout`; its figures are the JSON of its last line of output (its error otherwise)."""
+    proc = subprocess.run(list(cmd), cwd=checkout, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-800:]}
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def alternate(checkouts: Sequence[Path], rounds: int, measure: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """`measure` each checkout once per round, in turn; the figures per checkout ("checkout 0", …), printed as
+    they come."""
+    runs: dict[str, list[dict[str, Any]]] = {f"checkout {i}": [] for i in range(len(checkouts))}
+    for _ in range(rounds):
+        for i, checkout in enumerate(checkouts):
+            figures = measure(checkout.resolve())
+            runs[f"checkout {i}"].append(figures)
+            print(f"checkout {i}: {figures}", flush=True)
+    return runs
+
+
+def write_result(
+    script: str, checkouts: Sequence[Path], agents: int, summary: dict[str, Any], runs: dict[str, Any], output: Path
+) -> None:
+    """Print the summary and write the result: the command, the checkouts' names, the summary and every run."""
+    result = {
+        "command": " ".join([f"python benchmarks/{script}", *sys.argv[1:]]),
+        "checkouts": [c.name or "." for c in checkouts],  # names only: no machine paths in results
+        "agents": agents,
+        "summary": summary,
+        "runs": runs,
+    }
+    print(json.dumps(summary, indent=2))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
