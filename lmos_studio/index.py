@@ -4,7 +4,9 @@ The operator filters every Agent for every Channel (namespace, subset, tenant, c
 is channels × agents. `AgentIndex` groups the agents once by (namespace, subset, channel label, tenant) and by
 provided capability name, so resolution, lint, graph and export touch only a channel's candidates. The answers
 are exactly the operator's (`resolve.is_candidate` is the definition; tests compare both). Pure, no I/O; an
-index belongs to one tuple of agents and is built in O(agents × labels).
+index belongs to one tuple of agents and is built in O(agents × labels). Only the candidate scopes are made up
+front; providers, agents by name and filter counts (asked about unresolved requirements and channels without
+candidates) are made on first use from compact records, not by a second walk over the agents' models.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ class AgentIndex:
     _by_rank: list[Agent] = field(init=False, repr=False)
     _scoped: dict[tuple[str, str, str, str | None], list[int]] = field(init=False, repr=False)
     _namespace: dict[str, list[int]] = field(init=False, repr=False)
+    _agent_names: list[str] = field(init=False, repr=False)  # by position
     # made on first use (resolution asks for them only about unresolved requirements and empty channels)
-    _names: list[str] = field(init=False, repr=False)  # by position
     _providers: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
     _named: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
     # per namespace: each agent's subset, supportedTenants and supportedChannels (counted on first use)
@@ -71,7 +73,7 @@ class AgentIndex:
         for rank, position in enumerate(order):
             self._rank[position] = rank
         self._by_rank = [self.agents[i] for i in order]
-        self._scoped, self._namespace, self._facts, self._names = {}, {}, {}, []
+        self._scoped, self._namespace, self._facts, self._agent_names = {}, {}, {}, []
         for position, agent in enumerate(self.agents):
             self._add(position, agent)
         for ranks in self._namespace.values():
@@ -98,7 +100,7 @@ class AgentIndex:
         facts[0].append(subset)
         facts[1].append(agent.supported_tenants)
         facts[2].append(agent.supported_channels)
-        self._names.append(agent.name)
+        self._agent_names.append(agent.name)
 
     def _by_name(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
         """Positions by provided capability name and by agent name, made on first use from the offer records and
@@ -107,7 +109,7 @@ class AgentIndex:
             offers = self._offer_records_made()
             providers: dict[str, list[int]] = {}
             named: dict[str, list[int]] = {}
-            for position, (rank, name) in enumerate(zip(self._rank, self._names, strict=True)):
+            for position, (rank, name) in enumerate(zip(self._rank, self._agent_names, strict=True)):
                 found = named.get(name)
                 if found is None:
                     named[name] = [position]
