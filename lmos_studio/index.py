@@ -4,14 +4,18 @@ The operator filters every Agent for every Channel (namespace, subset, tenant, c
 is channels × agents. `AgentIndex` groups the agents once by (namespace, subset, channel label, tenant) and by
 provided capability name, so resolution, lint, graph and export touch only a channel's candidates. The answers
 are exactly the operator's (`resolve.is_candidate` is the definition; tests compare both). Pure, no I/O; an
-index belongs to one tuple of agents and is built in O(agents × labels).
+index belongs to one tuple of agents and is built in O(agents × labels). Only the candidate scopes are made up
+front; providers, agents by name and filter counts (asked about unresolved requirements and channels without
+candidates) are made on first use from compact records, not by a second walk over the agents' models.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
 
 from lmos_studio.model import Agent, Capability, Channel
 
@@ -29,6 +33,16 @@ class FilterCounts:
     channel: int
 
 
+class _Counts(NamedTuple):
+    """One namespace's agents: how many, and how many have each subset, tenant and channel label."""
+
+    agents: int
+    subset: Counter[str]
+    tenant: Counter[str]
+    label: Counter[str]
+    tenanted: int  # agents with a non-empty supportedTenants
+
+
 @dataclass
 class AgentIndex:
     """Lookups over one tuple of agents, built once; candidate lists are memoised per channel scope.
@@ -42,9 +56,13 @@ class AgentIndex:
     _by_rank: list[Agent] = field(init=False, repr=False)
     _scoped: dict[tuple[str, str, str, str | None], list[int]] = field(init=False, repr=False)
     _namespace: dict[str, list[int]] = field(init=False, repr=False)
-    _providers: dict[str, list[int]] = field(init=False, repr=False)
-    _named: dict[str, list[int]] = field(init=False, repr=False)
-    _counts: dict[tuple[str | None, ...], int] = field(init=False, repr=False)
+    _agent_names: list[str] = field(init=False, repr=False)  # by position
+    # made on first use (resolution asks for them only about unresolved requirements and empty channels)
+    _providers: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
+    _named: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
+    # per namespace: each agent's subset, supportedTenants and supportedChannels (counted on first use)
+    _facts: dict[str, tuple[list[str], list[tuple[str, ...]], list[tuple[str, ...]]]] = field(init=False, repr=False)
+    _counts: dict[str, _Counts] = field(init=False, repr=False, default_factory=dict)
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
     _candidate_ranks: dict[Scope, list[int]] = field(init=False, repr=False, default_factory=dict)
     _offers: list[tuple[Any, ...]] | None = field(init=False, repr=False, default=None)  # by rank, lazily
@@ -55,30 +73,71 @@ class AgentIndex:
         for rank, position in enumerate(order):
             self._rank[position] = rank
         self._by_rank = [self.agents[i] for i in order]
-        self._scoped, self._namespace, self._providers, self._named = {}, {}, {}, {}
-        self._counts = {}
+        self._scoped, self._namespace, self._facts, self._agent_names = {}, {}, {}, []
         for position, agent in enumerate(self.agents):
             self._add(position, agent)
         for ranks in self._namespace.values():
             ranks.sort()
 
     def _add(self, position: int, agent: Agent) -> None:
-        rank, ns, subset, counts = self._rank[position], agent.namespace, agent.subset, self._counts
-        tenants = set(agent.supported_tenants)
-        labels = set(agent.supported_channels)
-        for label in labels:
-            for tenant in tenants or (_ANY_TENANT,):
-                self._scoped.setdefault((ns, subset, label, tenant), []).append(rank)
-        self._namespace.setdefault(ns, []).append(rank)
-        self._named.setdefault(agent.name, []).append(position)
-        for name in {c.name for c in agent.capabilities}:
-            self._providers.setdefault(name, []).append(position)
-        for key in (("ns", ns), ("subset", ns, subset), *(("tenant", ns, t) for t in tenants)):
-            counts[key] = counts.get(key, 0) + 1
-        for label in labels:
-            counts["label", ns, label] = counts.get(("label", ns, label), 0) + 1
-        if tenants:
-            counts["tenanted", ns] = counts.get(("tenanted", ns), 0) + 1
+        rank, ns, subset, scoped = self._rank[position], agent.namespace, agent.subset, self._scoped
+        tenants = set(agent.supported_tenants) or (_ANY_TENANT,)
+        for label in set(agent.supported_channels):
+            for tenant in tenants:
+                found = scoped.get((ns, subset, label, tenant))
+                if found is None:
+                    scoped[ns, subset, label, tenant] = [rank]
+                else:
+                    found.append(rank)
+        found = self._namespace.get(ns)
+        if found is None:
+            self._namespace[ns] = [rank]
+        else:
+            found.append(rank)
+        facts = self._facts.get(ns)
+        if facts is None:
+            facts = self._facts[ns] = ([], [], [])
+        facts[0].append(subset)
+        facts[1].append(agent.supported_tenants)
+        facts[2].append(agent.supported_channels)
+        self._agent_names.append(agent.name)
+
+    def _by_name(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """Positions by provided capability name and by agent name, made on first use from the offer records and
+        the names `_add` kept (not from the agents' models)."""
+        if self._providers is None or self._named is None:
+            offers = self._offer_records_made()
+            providers: dict[str, list[int]] = {}
+            named: dict[str, list[int]] = {}
+            for position, (rank, name) in enumerate(zip(self._rank, self._agent_names, strict=True)):
+                found = named.get(name)
+                if found is None:
+                    named[name] = [position]
+                else:
+                    found.append(position)
+                for capability in set(offers[rank][1::3]):
+                    found = providers.get(capability)
+                    if found is None:
+                        providers[capability] = [position]
+                    else:
+                        found.append(position)
+            self._providers, self._named = providers, named
+        return self._providers, self._named
+
+    def _filter_counts(self, namespace: str) -> _Counts:
+        """A namespace's agents counted by subset, tenant and channel label, on first use (only a channel with no
+        candidate asks), from the facts `_add` kept: counted in C (`Counter`), not agent by agent."""
+        found = self._counts.get(namespace)
+        if found is None:
+            subsets, tenants, labels = self._facts.get(namespace, ([], [], []))
+            found = self._counts[namespace] = _Counts(
+                len(subsets),
+                Counter(subsets),
+                Counter(chain.from_iterable(map(set, tenants))),  # an agent counts once per distinct tenant
+                Counter(chain.from_iterable(map(set, labels))),
+                sum(map(bool, tenants)),
+            )
+        return found
 
     def candidates(self, channel: Channel) -> tuple[Agent, ...]:
         """The agents the operator considers for this channel, in its iteration order (`candidate_agents`)."""
@@ -111,9 +170,7 @@ class AgentIndex:
         ranks = self._candidate_ranks.get(
             (channel.namespace, channel.subset, channel.tenant, channel.channel), []
         )  # no channel label: no candidates
-        offers = self._offers
-        if offers is None:
-            offers = self._offers = self._offer_records()
+        offers = self._offer_records_made()
         by_name: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
         for rank in ranks:
             items = iter(offers[rank])
@@ -127,6 +184,11 @@ class AgentIndex:
                 else:
                     found.append((version, (cap, agent)))
         return by_name
+
+    def _offer_records_made(self) -> list[tuple[Any, ...]]:
+        if self._offers is None:
+            self._offers = self._offer_records()
+        return self._offers
 
     def _offer_records(self) -> list[tuple[Any, ...]]:
         """Per agent, in the operator's order: (agent, name, version text, capability, name, …) of its provided
@@ -145,22 +207,21 @@ class AgentIndex:
 
     def providers(self, capability: str) -> tuple[Agent, ...]:
         """Agents (design order) that provide a capability of this exact name, in any namespace or scope."""
-        return tuple(self.agents[i] for i in self._providers.get(capability, ()))
+        return tuple(self.agents[i] for i in self._by_name()[0].get(capability, ()))
 
     def named(self, name: str) -> tuple[Agent, ...]:
         """Agents (design order) with this name, in any namespace."""
-        return tuple(self.agents[i] for i in self._named.get(name, ()))
+        return tuple(self.agents[i] for i in self._by_name()[1].get(name, ()))
 
     def filter_counts(self, channel: Channel) -> FilterCounts:
         """For a channel: agents in its namespace, and how many of them fail the subset, tenant and channel
         filter (the counts `resolve.mismatch_reasons` would give agent by agent)."""
-        ns, count = channel.namespace, self._counts.get
-        total = count(("ns", ns), 0)
-        tenant_ok = count(("tenant", ns, channel.tenant), 0) if channel.tenant is not None else 0
-        label_ok = count(("label", ns, channel.channel), 0) if channel.channel is not None else 0
+        counts = self._filter_counts(channel.namespace)
+        tenant_ok = counts.tenant[channel.tenant] if channel.tenant is not None else 0
+        label_ok = counts.label[channel.channel] if channel.channel is not None else 0
         return FilterCounts(
-            in_namespace=total,
-            subset=total - count(("subset", ns, channel.subset), 0),
-            tenant=count(("tenanted", ns), 0) - tenant_ok,
-            channel=total - label_ok,
+            in_namespace=counts.agents,
+            subset=counts.agents - counts.subset[channel.subset],
+            tenant=counts.tenanted - tenant_ok,
+            channel=counts.agents - label_ok,
         )

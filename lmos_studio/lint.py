@@ -8,7 +8,8 @@ highlight them. The codes are part of the CLI contract (`lmos-studio lint`): kee
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lmos_studio.errors import VersionError
@@ -65,6 +66,8 @@ def _cap(name: str) -> str:
 
 def _names(first: Sequence[str], count: int) -> str:
     """The first `MAX_LISTED` of `count` agents (or pairs), without namespaces, and how many more there are."""
+    if count == 1 and "/" not in first[0]:  # most trust findings: one pair of two agent names
+        return first[0]
     shown = ", ".join(a.split("/", 1)[-1] for a in first[:MAX_LISTED])
     return shown + (f" and {count - MAX_LISTED} more" if count > MAX_LISTED else "")
 
@@ -220,14 +223,7 @@ class _Party(NamedTuple):
     name: str  # the agent's name, kept here so listing a pair does not go back to the agent
     tenants: frozenset[str]  # empty: every tenant
     protocols: frozenset[str]  # of its endpoints
-
-
-@dataclass(slots=True)
-class _Listed:
-    """The pairs an edge's finding names: the first `MAX_LISTED` of them, and how many there are."""
-
-    first: list[str] = field(default_factory=list)
-    count: int = 0
+    offers: frozenset[str]  # the names of the capabilities it provides
 
 
 class _Sides:
@@ -261,7 +257,8 @@ class _Sides:
             tenants = frozenset(agent.supported_tenants)
             protocols = frozenset(e.protocol for e in agent.endpoints)
             tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
-            party = parties[key] = _Party(key, agent, name, tenants, protocols)
+            offers = frozenset([c.name for c in agent.capabilities])
+            party = parties[key] = _Party(key, agent, name, tenants, protocols, offers)
             found = named.get(name)
             if found is None:
                 named[name] = [party]
@@ -308,7 +305,8 @@ class _Sides:
             tenants = frozenset(agent.supported_tenants)
             protocols = frozenset(e.protocol for e in self.own[key].endpoints)
             tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
-            found = self.parties[key] = _Party(key, agent, agent.name, tenants, protocols)
+            offers = frozenset([c.name for c in agent.capabilities])
+            found = self.parties[key] = _Party(key, agent, agent.name, tenants, protocols, offers)
         return found
 
 
@@ -321,9 +319,10 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
     `by_key`, in the order of their keys (lint's final order within each code: its sort then finds them sorted).
     """
     unknown: list[Finding] = []
-    offered_by: dict[str, set[str]] = {}  # callee ref → the capability names its agents provide
-    bad_tenant: dict[str, _Listed] = {}
-    bad_protocol: dict[str, _Listed] = {}
+    offered_by: dict[str, AbstractSet[str]] = {}  # callee ref → the capability names its agents provide
+    # edge key → [count, first pair, …]: the pairs its finding names (the first `MAX_LISTED`) and how many there are
+    bad_tenant: dict[str, list[Any]] = {}
+    bad_protocol: dict[str, list[Any]] = {}
     sides = _Sides(design, index)
     known, entry, exact = sides.refs, sides.entry, sides.exact  # exact: a party's agent is the ref's agent
     for edge in design.trust_edges:
@@ -347,8 +346,13 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
         if edge.capabilities and callee_kind is not None:
             offered = offered_by.get(callee_ref)
             if offered is None:
-                agents = (p.agent for p in callees) if exact else index.agents_of(callee_ref)
-                offered = offered_by[callee_ref] = {c.name for a in agents for c in a.capabilities}
+                if not exact:
+                    offered = {c.name for a in index.agents_of(callee_ref) for c in a.capabilities}
+                elif len(callees) == 1:  # most refs: the names made once per agent, in design order
+                    offered = callees[0].offers
+                else:
+                    offered = frozenset().union(*(p.offers for p in callees))
+                offered_by[callee_ref] = offered
             missing = [c for c in edge.capabilities if c not in offered]
             if missing:
                 key = key or edge.key
@@ -372,46 +376,54 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
                     key = key or edge.key
                     listed = bad_tenant.get(key)
                     if listed is None:
-                        listed = bad_tenant[key] = _Listed()
-                    if listed.count < MAX_LISTED:
-                        listed.first.append(f"{caller.name}→{callee.name}")
-                    listed.count += 1
+                        bad_tenant[key] = [1, f"{caller.name}→{callee.name}"]
+                    else:
+                        if listed[0] < MAX_LISTED:
+                            listed.append(f"{caller.name}→{callee.name}")
+                        listed[0] += 1
                 if not _protocol_ok(caller.protocols, callee.protocols, protocol):
                     key = key or edge.key
                     listed = bad_protocol.get(key)
                     if listed is None:
-                        listed = bad_protocol[key] = _Listed()
-                    if listed.count < MAX_LISTED:
+                        listed = bad_protocol[key] = [0]
+                    if listed[0] < MAX_LISTED:
                         a, b = caller.agent, callee.agent
-                        listed.first.append(f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]")
-                    listed.count += 1
+                        listed.append(f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]")
+                    listed[0] += 1
     found = unknown
-    for key in sorted(bad_tenant) if by_key else bad_tenant:
-        pairs = bad_tenant[key]
-        shown = _names(pairs.first, pairs.count)
-        found.append(
-            Finding(
-                "cross-tenant-trust",
-                WARNING,
-                (trust_key(key),),
-                f"trust edge {key} lets agents that share no tenant call each other: {shown}",
-                "limit the edge to agents of the same tenant, or add the tenant to both agents",
-            )
+    crossed = [
+        Finding(
+            "cross-tenant-trust",
+            WARNING,
+            (trust_key(key),),
+            f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs[1:], pairs[0])}",
+            "limit the edge to agents of the same tenant, or add the tenant to both agents",
         )
+        for key, pairs in bad_tenant.items()
+    ]
+    found += _key_order(bad_tenant, crossed) if by_key else crossed
     edges = _last_paired(design, sides.side, bad_protocol) if bad_protocol else {}
-    for key in sorted(bad_protocol) if by_key else bad_protocol:
-        pairs = bad_protocol[key]
-        wanted = f" over {edges[key].protocol}" if edges[key].protocol else ""
-        found.append(
-            Finding(
-                "protocol-mismatch",
-                WARNING,
-                (trust_key(key),),
-                f"trust edge {key}{wanted}: caller and callee share no protocol: {_names(pairs.first, pairs.count)}",
-                "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
-            )
+    mismatched = [
+        Finding(
+            "protocol-mismatch",
+            WARNING,
+            (trust_key(key),),
+            f"trust edge {key}{f' over {edges[key].protocol}' if edges[key].protocol else ''}: caller and callee "
+            f"share no protocol: {_names(pairs[1:], pairs[0])}",
+            "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
         )
+        for key, pairs in bad_protocol.items()
+    ]
+    found += _key_order(bad_protocol, mismatched) if by_key else mismatched
     return found
+
+
+def _key_order(keys: Iterable[str], findings: list[Finding]) -> list[Finding]:
+    """The findings (one per key, in the keys' order) sorted by their keys. Made in the keys' order and then
+    sorted, so making them reads the pairs in the order they were recorded, not in key order (at 150 000 keys
+    that order is random in memory)."""
+    ordered = list(keys)
+    return [findings[i] for i in sorted(range(len(ordered)), key=ordered.__getitem__)]
 
 
 def _last_paired(
