@@ -311,12 +311,21 @@ class _Sides:
 
 
 def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Finding]:
+    """Every trust finding: `_trust_parts` one after the other."""
+    unknown, crossed, mismatched = _trust_parts(design, index, by_key=by_key)
+    return [*unknown, *crossed, *mismatched]
+
+
+def _trust_parts(
+    design: Design, index: RefIndex, *, by_key: bool = False
+) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """Every trust finding in one pass over the edges (each edge's refs looked up once): unknown targets (edge
     order), then cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs:
     an edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count.
     An edge's key is made only when it has a finding (parties are one object per agent key, so a pair of one
     agent is told by identity). The pair findings come in the order their edge keys first appear, or, with
-    `by_key`, in the order of their keys (lint's final order within each code: its sort then finds them sorted).
+    `by_key`, in the order of their keys (lint's final order within each code). Returned as three lists: the
+    unknown targets, the cross-tenant findings and the protocol findings.
     """
     unknown: list[Finding] = []
     offered_by: dict[str, AbstractSet[str]] = {}  # callee ref → the capability names its agents provide
@@ -390,7 +399,6 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
                         a, b = caller.agent, callee.agent
                         listed.append(f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]")
                     listed[0] += 1
-    found = unknown
     crossed = [
         Finding(
             "cross-tenant-trust",
@@ -401,7 +409,8 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
         )
         for key, pairs in bad_tenant.items()
     ]
-    found += _key_order(bad_tenant, crossed) if by_key else crossed
+    if by_key:
+        crossed = _key_order(bad_tenant, crossed)
     edges = _last_paired(design, sides.side, bad_protocol) if bad_protocol else {}
     mismatched = [
         Finding(
@@ -414,8 +423,9 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
         )
         for key, pairs in bad_protocol.items()
     ]
-    found += _key_order(bad_protocol, mismatched) if by_key else mismatched
-    return found
+    if by_key:
+        mismatched = _key_order(bad_protocol, mismatched)
+    return unknown, crossed, mismatched
 
 
 def _key_order(keys: Iterable[str], findings: list[Finding]) -> list[Finding]:
@@ -650,24 +660,38 @@ def _lint(
 ) -> list[Finding]:
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
+    # `_trust_parts(by_key=True)` gives the pair findings in their final order (one per edge key, in the keys'
+    # order, their objects `trust:<key>`): they go to the order as runs, not one by one (at 150 000 of them
+    # another visit of each finding and the sort's keys cost as much as making them).
+    runs: dict[str, list[Finding]] = {}
+    if trust is None:
+        trust, runs["cross-tenant-trust"], runs["protocol-mismatch"] = _trust_parts(design, index, by_key=True)
     findings = [
         *_unresolved(design, resolutions),
         *_invalid_versions(design),
         *_orphans(design, resolutions),
-        *(trust if trust is not None else _trust(design, index, by_key=True)),
+        *trust,
         *_missing_examples(resolutions),
         *extra,
         *_canary(design, resolutions),
         *_names_findings(design),
         *_caret_zero(design),
     ]
-    return _in_order(findings)
+    return _in_order(findings, runs=runs)
 
 
-def _in_order(findings: Iterable[Finding]) -> list[Finding]:
+def _in_order(findings: Iterable[Finding], *, runs: dict[str, list[Finding]] | None = None) -> list[Finding]:
     """Errors first, then by code (`CODES` order), objects and message; stable. Findings are put in buckets by
-    (severity, code) first, so the sort compares only objects and messages, within one bucket."""
+    (severity, code) first, so the sort compares only objects and messages, within one bucket. `runs`: code →
+    findings of that code, all warnings, already in that order and coming before `findings` (a bucket that also
+    gets findings of `findings` is sorted as a whole)."""
     buckets: dict[tuple[int, int], list[Finding]] = {}
+    presorted: set[tuple[int, int]] = set()
+    for code, run in (runs or {}).items():
+        if run:
+            rank = (SEVERITY_ORDER[WARNING], _CODE_ORDER[code])
+            buckets[rank] = list(run)
+            presorted.add(rank)
     for finding in findings:
         rank = (SEVERITY_ORDER[finding.severity], _CODE_ORDER[finding.code])
         bucket = buckets.get(rank)
@@ -675,9 +699,11 @@ def _in_order(findings: Iterable[Finding]) -> list[Finding]:
             buckets[rank] = [finding]
         else:
             bucket.append(finding)
+            presorted.discard(rank)
     ordered: list[Finding] = []
     for rank in sorted(buckets):
-        ordered += sorted(buckets[rank], key=_objects_message)
+        bucket = buckets[rank]
+        ordered += bucket if rank in presorted else sorted(bucket, key=_objects_message)
     return ordered
 
 

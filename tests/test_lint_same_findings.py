@@ -516,3 +516,27 @@ def test_trust_sides_made_up_front_are_the_ref_index_answers(seed: int) -> None:
             kind, parties = sides.entry(ref)
             assert kind == index.kind(ref), ref
             assert [(p.key, p.agent) for p in parties] == [(a.key, index.by_key[a.key]) for a in index.agents_of(ref)]
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_trust_runs_skip_the_sort_only_when_alone(seed: int) -> None:
+    """Lint puts the trust pass's pair findings (made in key order) into its order without sorting them: the
+    result must be lint's sort of every finding, also when `extra` brings findings of those codes (which break
+    the run: that bucket is sorted as a whole) and when the caller passes the trust findings it kept."""
+    from lmos_studio.lint import _in_order
+
+    design = varied_design(seed)
+    resolutions = safe_resolutions(design)
+    alone = lint_design(design, resolutions=resolutions)
+    kept = trust_findings(design, RefIndex(design, resolutions))
+    assert {"cross-tenant-trust", "protocol-mismatch"} <= {f.code for f in alone}
+    assert lint_design(design, resolutions=resolutions, trust=kept) == alone
+    assert _in_order(reversed(alone)) == alone
+    intruders = [
+        Finding(code, "warning", ("trust:" + name,), "added", "")
+        for code in ("cross-tenant-trust", "protocol-mismatch")
+        for name in ("0", "zzz", "m")
+    ]
+    mixed = lint_design(design, resolutions=resolutions, extra=intruders)
+    assert mixed == _in_order([*alone, *intruders])
+    assert [f for f in mixed if f not in intruders] == alone
