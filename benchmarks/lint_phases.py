@@ -87,6 +87,12 @@ def phases(path: Path, repeats: int) -> dict[str, float]:
     safe = phase("lint.without_invalid", lambda: without_invalid_versions(design))
     phase("lint.resolve", lambda: resolve_design(safe))
     refs = phase("lint.ref_index", lambda: RefIndex(design, resolutions))
+    # as the checkout's lint._lint calls them: since s8b the trust pass's pair findings go to the order as runs
+    # (`_trust_parts`), not through its sort
+    parts = getattr(lint, "_trust_parts", None)
+    if parts is not None:
+        trusted = parts(design, refs, by_key=True)
+        runs = {"cross-tenant-trust": trusted[1], "protocol-mismatch": trusted[2]}
     steps: dict[str, Callable[[], Any]] = {
         "lint.unresolved": lambda: list(lint._unresolved(design, resolutions)),
         "lint.invalid_versions": lambda: list(lint._invalid_versions(design)),
@@ -98,9 +104,17 @@ def phases(path: Path, repeats: int) -> dict[str, float]:
         "lint.caret_zero": lambda: list(lint._caret_zero(design)),
     }
     findings: list[Any] = []
+    if parts is not None:
+        steps["lint.trust"] = lambda: parts(design, refs, by_key=True)
     for name, fn in steps.items():
-        findings += phase(name, fn)
-    phase("lint.order", lambda: lint._in_order(findings))
+        if name == "lint.trust" and parts is not None:
+            findings += phase(name, fn)[0]  # the unknown targets; the pair findings are `runs`
+        else:
+            findings += phase(name, fn)
+    if parts is not None:
+        phase("lint.order", lambda: lint._in_order(findings, runs=runs))
+    else:
+        phase("lint.order", lambda: lint._in_order(findings))
     phase("lint.total", lambda: lint.lint_design(design))
     gc.unfreeze()
     return seconds
