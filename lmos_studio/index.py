@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, NamedTuple
 
+from lmos_studio.errors import VersionError
 from lmos_studio.model import Agent, Capability, Channel
+from lmos_studio.versions import Version, parse_version
 
 _ANY_TENANT = None  # the bucket of agents with empty supportedTenants (they serve every tenant)
 Scope = tuple[str, str, str | None, str | None]  # (namespace, subset, tenant, channel label) of a Channel
+# one provided capability: (parsed version, None if not strict SemVer; capability; its agent; version text)
+Offer = tuple[Version | None, Capability, Agent, str]
+_UNPARSED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class AgentIndex:
     _counts: dict[str, _Counts] = field(init=False, repr=False, default_factory=dict)
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
     _candidate_ranks: dict[Scope, list[int]] = field(init=False, repr=False, default_factory=dict)
-    _offers: list[tuple[Any, ...]] | None = field(init=False, repr=False, default=None)  # by rank, lazily
+    _offers: list[tuple[tuple[str, ...], tuple[Offer, ...]]] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         order = sorted(range(len(self.agents)), key=lambda i: (self.agents[i].namespace, self.agents[i].name, i))
@@ -115,7 +120,7 @@ class AgentIndex:
                     named[name] = [position]
                 else:
                     found.append(position)
-                for capability in set(offers[rank][1::3]):
+                for capability in set(offers[rank][0]):
                     found = providers.get(capability)
                     if found is None:
                         providers[capability] = [position]
@@ -162,43 +167,65 @@ class AgentIndex:
     ) -> dict[str, list[tuple[str, tuple[Capability, Agent]]]]:
         """The capabilities a channel's candidates provide, by name: (version text, (capability, agent)) in the
         candidates' order, each agent's in its own order (what resolution picks from); only those named in
-        `names`, if given (a channel requires a few of the many names its candidates offer).
+        `names`, if given (a channel requires a few of the many names its candidates offer)."""
+        return {
+            name: [(offer[3], (offer[1], offer[2])) for offer in offers]
+            for name, offers in self.offers(channel, names).items()
+        }
 
-        Read from one flat tuple per agent (`_offer_records`), so a channel touches one small object per
-        candidate, not the candidate's models (at 50 000 agents the models are far apart in memory)."""
+    def offers(self, channel: Channel, names: Container[str] | None = None) -> dict[str, list[Offer]]:
+        """`offered` as resolution reads it: (parsed version or None if not strict SemVer, capability, agent,
+        version text) per offer, by name, in the same order.
+
+        Read from two flat tuples per agent (`_offer_records`): its capability names (one shared string object per
+        distinct name, so the few hundred names stay in cache) and its offers, made together in one pass. A channel
+        touches those small objects per candidate, not the candidate's models, version strings or capabilities
+        (at 50 000 agents the models are far apart in memory), except for the offers of the names it requires."""
         self.candidates(channel)
         ranks = self._candidate_ranks.get(
             (channel.namespace, channel.subset, channel.tenant, channel.channel), []
         )  # no channel label: no candidates
-        offers = self._offer_records_made()
-        by_name: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
+        records = self._offer_records_made()
+        by_name: dict[str, list[Offer]] = {}
         for rank in ranks:
-            items = iter(offers[rank])
-            agent = next(items)
-            for name, version, cap in zip(items, items, items, strict=False):  # (name, version, capability) triples
+            offered, offers = records[rank]
+            for at, name in enumerate(offered):
                 if names is not None and name not in names:
                     continue
                 found = by_name.get(name)
                 if found is None:
-                    by_name[name] = [(version, (cap, agent))]
+                    by_name[name] = [offers[at]]
                 else:
-                    found.append((version, (cap, agent)))
+                    found.append(offers[at])
         return by_name
 
-    def _offer_records_made(self) -> list[tuple[Any, ...]]:
+    def _offer_records_made(self) -> list[tuple[tuple[str, ...], tuple[Offer, ...]]]:
         if self._offers is None:
             self._offers = self._offer_records()
         return self._offers
 
-    def _offer_records(self) -> list[tuple[Any, ...]]:
-        """Per agent, in the operator's order: (agent, name, version text, capability, name, …) of its provided
-        capabilities in its own order, made once per index in one pass."""
-        records: list[tuple[Any, ...]] = []
-        for agent in self._by_rank:
-            record: list[Any] = [agent]
+    def _offer_records(self) -> list[tuple[tuple[str, ...], tuple[Offer, ...]]]:
+        """Per agent, by rank: (its capability names, its offers) in its own order, made once per index in one
+        pass over the agents in design order (the order their models lie in memory). Versions are parsed here,
+        once per distinct text (`parse_version` is cached); a text that is not strict SemVer is kept as None,
+        and resolution raises the operator's error only if a channel asks for that capability."""
+        records: list[Any] = [None] * len(self.agents)
+        canonical: dict[str, str] = {}
+        parsed: dict[str, Version | None] = {}
+        for agent, rank in zip(self.agents, self._rank, strict=True):
+            names = []
+            offers = []
             for cap in agent.capabilities:
-                record += (cap.name, cap.version, cap)
-            records.append(tuple(record))
+                name, text = cap.name, cap.version
+                names.append(canonical.setdefault(name, name))
+                version = parsed.get(text, _UNPARSED) if isinstance(text, str) else None
+                if version is _UNPARSED:
+                    try:
+                        version = parsed[text] = parse_version(text)
+                    except VersionError:
+                        version = parsed[text] = None
+                offers.append((version, cap, agent, text))
+            records[rank] = (tuple(names), tuple(offers))
         return records
 
     def in_namespace(self, namespace: str, *, limit: int | None = None) -> tuple[Agent, ...]:
