@@ -70,7 +70,8 @@ class AgentIndex:
     _counts: dict[str, _Counts] = field(init=False, repr=False, default_factory=dict)
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
     _candidate_ranks: dict[Scope, list[int]] = field(init=False, repr=False, default_factory=dict)
-    _offers: list[tuple[tuple[str, ...], tuple[Offer, ...]]] | None = field(init=False, repr=False, default=None)
+    # by rank, made on first use: each agent's capability names, and its offers (`_offer_records`)
+    _offers: tuple[list[tuple[str, ...]], list[tuple[Offer, ...]]] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         order = sorted(range(len(self.agents)), key=lambda i: (self.agents[i].namespace, self.agents[i].name, i))
@@ -111,7 +112,7 @@ class AgentIndex:
         """Positions by provided capability name and by agent name, made on first use from the offer records and
         the names `_add` kept (not from the agents' models)."""
         if self._providers is None or self._named is None:
-            offers = self._offer_records_made()
+            offered = self._offer_records_made()[0]
             providers: dict[str, list[int]] = {}
             named: dict[str, list[int]] = {}
             for position, (rank, name) in enumerate(zip(self._rank, self._agent_names, strict=True)):
@@ -120,7 +121,7 @@ class AgentIndex:
                     named[name] = [position]
                 else:
                     found.append(position)
-                for capability in set(offers[rank][0]):
+                for capability in set(offered[rank]):
                     found = providers.get(capability)
                     if found is None:
                         providers[capability] = [position]
@@ -177,39 +178,40 @@ class AgentIndex:
         """`offered` as resolution reads it: (parsed version or None if not strict SemVer, capability, agent,
         version text) per offer, by name, in the same order.
 
-        Read from two flat tuples per agent (`_offer_records`): its capability names (one shared string object per
-        distinct name, so the few hundred names stay in cache) and its offers, made together in one pass. A channel
-        touches those small objects per candidate, not the candidate's models, version strings or capabilities
-        (at 50 000 agents the models are far apart in memory), except for the offers of the names it requires."""
+        Read from two lists by rank (`_offer_records`): each agent's capability names (one shared string object
+        per distinct name, so the few hundred names stay in cache) and its offers, made together in one pass. A
+        channel touches one small tuple of names per candidate, not the candidate's models, version strings or
+        capabilities (at 50 000 agents the models are far apart in memory), except the offers of the names it
+        requires."""
         self.candidates(channel)
         ranks = self._candidate_ranks.get(
             (channel.namespace, channel.subset, channel.tenant, channel.channel), []
         )  # no channel label: no candidates
-        records = self._offer_records_made()
+        names_of, offers_of = self._offer_records_made()
         by_name: dict[str, list[Offer]] = {}
         for rank in ranks:
-            offered, offers = records[rank]
-            for at, name in enumerate(offered):
+            for at, name in enumerate(names_of[rank]):
                 if names is not None and name not in names:
                     continue
                 found = by_name.get(name)
                 if found is None:
-                    by_name[name] = [offers[at]]
+                    by_name[name] = [offers_of[rank][at]]
                 else:
-                    found.append(offers[at])
+                    found.append(offers_of[rank][at])
         return by_name
 
-    def _offer_records_made(self) -> list[tuple[tuple[str, ...], tuple[Offer, ...]]]:
+    def _offer_records_made(self) -> tuple[list[tuple[str, ...]], list[tuple[Offer, ...]]]:
         if self._offers is None:
             self._offers = self._offer_records()
         return self._offers
 
-    def _offer_records(self) -> list[tuple[tuple[str, ...], tuple[Offer, ...]]]:
+    def _offer_records(self) -> tuple[list[tuple[str, ...]], list[tuple[Offer, ...]]]:
         """Per agent, by rank: (its capability names, its offers) in its own order, made once per index in one
         pass over the agents in design order (the order their models lie in memory). Versions are parsed here,
         once per distinct text (`parse_version` is cached); a text that is not strict SemVer is kept as None,
         and resolution raises the operator's error only if a channel asks for that capability."""
-        records: list[Any] = [None] * len(self.agents)
+        names_of: list[Any] = [None] * len(self.agents)
+        offers_of: list[Any] = [None] * len(self.agents)
         canonical: dict[str, str] = {}
         parsed: dict[str, Version | None] = {}
         for agent, rank in zip(self.agents, self._rank, strict=True):
@@ -225,8 +227,8 @@ class AgentIndex:
                     except VersionError:
                         version = parsed[text] = None
                 offers.append((version, cap, agent, text))
-            records[rank] = (tuple(names), tuple(offers))
-        return records
+            names_of[rank], offers_of[rank] = tuple(names), tuple(offers)
+        return names_of, offers_of
 
     def in_namespace(self, namespace: str, *, limit: int | None = None) -> tuple[Agent, ...]:
         """The agents of a namespace in the operator's order (the first `limit` of them, if given)."""
