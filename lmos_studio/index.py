@@ -108,27 +108,35 @@ class AgentIndex:
         facts[2].append(agent.supported_channels)
         self._agent_names.append(agent.name)
 
-    def _by_name(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        """Positions by provided capability name and by agent name, made on first use from the offer records and
-        the names `_add` kept (not from the agents' models)."""
-        if self._providers is None or self._named is None:
+    def _providers_made(self) -> dict[str, list[int]]:
+        """Positions by provided capability name, made on first use from the offer records' shared name strings
+        (not from the agents' models)."""
+        if self._providers is None:
             offered = self._offer_records_made()[0]
             providers: dict[str, list[int]] = {}
-            named: dict[str, list[int]] = {}
-            for position, (rank, name) in enumerate(zip(self._rank, self._agent_names, strict=True)):
-                found = named.get(name)
-                if found is None:
-                    named[name] = [position]
-                else:
-                    found.append(position)
+            for position, rank in enumerate(self._rank):
                 for capability in set(offered[rank]):
                     found = providers.get(capability)
                     if found is None:
                         providers[capability] = [position]
                     else:
                         found.append(position)
-            self._providers, self._named = providers, named
-        return self._providers, self._named
+            self._providers = providers
+        return self._providers
+
+    def _named_made(self) -> dict[str, list[int]]:
+        """Positions by agent name, made on first use from the names `_add` kept (only a requirement that other
+        agents provide asks, so resolving a design where none does never hashes every agent's name)."""
+        if self._named is None:
+            named: dict[str, list[int]] = {}
+            for position, name in enumerate(self._agent_names):
+                found = named.get(name)
+                if found is None:
+                    named[name] = [position]
+                else:
+                    found.append(position)
+            self._named = named
+        return self._named
 
     def _filter_counts(self, namespace: str) -> _Counts:
         """A namespace's agents counted by subset, tenant and channel label, on first use (only a channel with no
@@ -236,11 +244,11 @@ class AgentIndex:
 
     def providers(self, capability: str) -> tuple[Agent, ...]:
         """Agents (design order) that provide a capability of this exact name, in any namespace or scope."""
-        return tuple(self.agents[i] for i in self._by_name()[0].get(capability, ()))
+        return tuple(self.agents[i] for i in self._providers_made().get(capability, ()))
 
     def named(self, name: str) -> tuple[Agent, ...]:
         """Agents (design order) with this name, in any namespace."""
-        return tuple(self.agents[i] for i in self._by_name()[1].get(name, ()))
+        return tuple(self.agents[i] for i in self._named_made().get(name, ()))
 
     def filter_counts(self, channel: Channel) -> FilterCounts:
         """For a channel: agents in its namespace, and how many of them fail the subset, tenant and channel
