@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, NamedTuple
 
+from lmos_studio.errors import VersionError
 from lmos_studio.model import Agent, Capability, Channel
+from lmos_studio.versions import Version, parse_version
 
 _ANY_TENANT = None  # the bucket of agents with empty supportedTenants (they serve every tenant)
 Scope = tuple[str, str, str | None, str | None]  # (namespace, subset, tenant, channel label) of a Channel
+# one provided capability: (parsed version, None if not strict SemVer; capability; its agent; version text)
+Offer = tuple[Version | None, Capability, Agent, str]
+_UNPARSED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,8 @@ class AgentIndex:
     _counts: dict[str, _Counts] = field(init=False, repr=False, default_factory=dict)
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
     _candidate_ranks: dict[Scope, list[int]] = field(init=False, repr=False, default_factory=dict)
-    _offers: list[tuple[Any, ...]] | None = field(init=False, repr=False, default=None)  # by rank, lazily
+    # by rank, made on first use: each agent's capability names, and its offers (`_offer_records`)
+    _offers: tuple[list[tuple[str, ...]], list[tuple[Offer, ...]]] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         order = sorted(range(len(self.agents)), key=lambda i: (self.agents[i].namespace, self.agents[i].name, i))
@@ -102,27 +108,35 @@ class AgentIndex:
         facts[2].append(agent.supported_channels)
         self._agent_names.append(agent.name)
 
-    def _by_name(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        """Positions by provided capability name and by agent name, made on first use from the offer records and
-        the names `_add` kept (not from the agents' models)."""
-        if self._providers is None or self._named is None:
-            offers = self._offer_records_made()
+    def _providers_made(self) -> dict[str, list[int]]:
+        """Positions by provided capability name, made on first use from the offer records' shared name strings
+        (not from the agents' models)."""
+        if self._providers is None:
+            offered = self._offer_records_made()[0]
             providers: dict[str, list[int]] = {}
-            named: dict[str, list[int]] = {}
-            for position, (rank, name) in enumerate(zip(self._rank, self._agent_names, strict=True)):
-                found = named.get(name)
-                if found is None:
-                    named[name] = [position]
-                else:
-                    found.append(position)
-                for capability in set(offers[rank][1::3]):
+            for position, rank in enumerate(self._rank):
+                for capability in set(offered[rank]):
                     found = providers.get(capability)
                     if found is None:
                         providers[capability] = [position]
                     else:
                         found.append(position)
-            self._providers, self._named = providers, named
-        return self._providers, self._named
+            self._providers = providers
+        return self._providers
+
+    def _named_made(self) -> dict[str, list[int]]:
+        """Positions by agent name, made on first use from the names `_add` kept (only a requirement that other
+        agents provide asks, so resolving a design where none does never hashes every agent's name)."""
+        if self._named is None:
+            named: dict[str, list[int]] = {}
+            for position, name in enumerate(self._agent_names):
+                found = named.get(name)
+                if found is None:
+                    named[name] = [position]
+                else:
+                    found.append(position)
+            self._named = named
+        return self._named
 
     def _filter_counts(self, namespace: str) -> _Counts:
         """A namespace's agents counted by subset, tenant and channel label, on first use (only a channel with no
@@ -162,44 +176,67 @@ class AgentIndex:
     ) -> dict[str, list[tuple[str, tuple[Capability, Agent]]]]:
         """The capabilities a channel's candidates provide, by name: (version text, (capability, agent)) in the
         candidates' order, each agent's in its own order (what resolution picks from); only those named in
-        `names`, if given (a channel requires a few of the many names its candidates offer).
+        `names`, if given (a channel requires a few of the many names its candidates offer)."""
+        return {
+            name: [(offer[3], (offer[1], offer[2])) for offer in offers]
+            for name, offers in self.offers(channel, names).items()
+        }
 
-        Read from one flat tuple per agent (`_offer_records`), so a channel touches one small object per
-        candidate, not the candidate's models (at 50 000 agents the models are far apart in memory)."""
+    def offers(self, channel: Channel, names: Container[str] | None = None) -> dict[str, list[Offer]]:
+        """`offered` as resolution reads it: (parsed version or None if not strict SemVer, capability, agent,
+        version text) per offer, by name, in the same order.
+
+        Read from two lists by rank (`_offer_records`): each agent's capability names (one shared string object
+        per distinct name, so the few hundred names stay in cache) and its offers, made together in one pass. A
+        channel touches one small tuple of names per candidate, not the candidate's models, version strings or
+        capabilities (at 50 000 agents the models are far apart in memory), except the offers of the names it
+        requires."""
         self.candidates(channel)
         ranks = self._candidate_ranks.get(
             (channel.namespace, channel.subset, channel.tenant, channel.channel), []
         )  # no channel label: no candidates
-        offers = self._offer_records_made()
-        by_name: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
+        names_of, offers_of = self._offer_records_made()
+        by_name: dict[str, list[Offer]] = {}
         for rank in ranks:
-            items = iter(offers[rank])
-            agent = next(items)
-            for name, version, cap in zip(items, items, items, strict=False):  # (name, version, capability) triples
+            for at, name in enumerate(names_of[rank]):
                 if names is not None and name not in names:
                     continue
                 found = by_name.get(name)
                 if found is None:
-                    by_name[name] = [(version, (cap, agent))]
+                    by_name[name] = [offers_of[rank][at]]
                 else:
-                    found.append((version, (cap, agent)))
+                    found.append(offers_of[rank][at])
         return by_name
 
-    def _offer_records_made(self) -> list[tuple[Any, ...]]:
+    def _offer_records_made(self) -> tuple[list[tuple[str, ...]], list[tuple[Offer, ...]]]:
         if self._offers is None:
             self._offers = self._offer_records()
         return self._offers
 
-    def _offer_records(self) -> list[tuple[Any, ...]]:
-        """Per agent, in the operator's order: (agent, name, version text, capability, name, …) of its provided
-        capabilities in its own order, made once per index in one pass."""
-        records: list[tuple[Any, ...]] = []
-        for agent in self._by_rank:
-            record: list[Any] = [agent]
+    def _offer_records(self) -> tuple[list[tuple[str, ...]], list[tuple[Offer, ...]]]:
+        """Per agent, by rank: (its capability names, its offers) in its own order, made once per index in one
+        pass over the agents in design order (the order their models lie in memory). Versions are parsed here,
+        once per distinct text (`parse_version` is cached); a text that is not strict SemVer is kept as None,
+        and resolution raises the operator's error only if a channel asks for that capability."""
+        names_of: list[Any] = [None] * len(self.agents)
+        offers_of: list[Any] = [None] * len(self.agents)
+        canonical: dict[str, str] = {}
+        parsed: dict[str, Version | None] = {}
+        for agent, rank in zip(self.agents, self._rank, strict=True):
+            names = []
+            offers = []
             for cap in agent.capabilities:
-                record += (cap.name, cap.version, cap)
-            records.append(tuple(record))
-        return records
+                name, text = cap.name, cap.version
+                names.append(canonical.setdefault(name, name))
+                version = parsed.get(text, _UNPARSED) if isinstance(text, str) else None
+                if version is _UNPARSED:
+                    try:
+                        version = parsed[text] = parse_version(text)
+                    except VersionError:
+                        version = parsed[text] = None
+                offers.append((version, cap, agent, text))
+            names_of[rank], offers_of[rank] = tuple(names), tuple(offers)
+        return names_of, offers_of
 
     def in_namespace(self, namespace: str, *, limit: int | None = None) -> tuple[Agent, ...]:
         """The agents of a namespace in the operator's order (the first `limit` of them, if given)."""
@@ -207,11 +244,11 @@ class AgentIndex:
 
     def providers(self, capability: str) -> tuple[Agent, ...]:
         """Agents (design order) that provide a capability of this exact name, in any namespace or scope."""
-        return tuple(self.agents[i] for i in self._by_name()[0].get(capability, ()))
+        return tuple(self.agents[i] for i in self._providers_made().get(capability, ()))
 
     def named(self, name: str) -> tuple[Agent, ...]:
         """Agents (design order) with this name, in any namespace."""
-        return tuple(self.agents[i] for i in self._by_name()[1].get(name, ()))
+        return tuple(self.agents[i] for i in self._named_made().get(name, ()))
 
     def filter_counts(self, channel: Channel) -> FilterCounts:
         """For a channel: agents in its namespace, and how many of them fail the subset, tenant and channel

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.index import AgentIndex
+from lmos_studio.index import AgentIndex, Offer
 from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.versions import Version, parse_range, parse_version
 
@@ -133,11 +133,14 @@ def _pick(required: RequiredCapability, providers: list[tuple[Version, Capabilit
 
 
 def _why_not(
-    required: RequiredCapability, candidates: Sequence[Agent], others: AgentIndex, channel: Channel
+    required: RequiredCapability,
+    offers: Sequence[Offer],
+    candidates: Sequence[Agent],
+    others: AgentIndex,
+    channel: Channel,
 ) -> Unresolved:
-    offered = [(a, c) for a in candidates for c in a.capabilities if c.name == required.name]
-    if offered:
-        versions = ", ".join(f"{a.name} {c.version}" for a, c in offered)
+    if offers:  # the candidates' capabilities of this name, in the operator's order (`AgentIndex.offers`)
+        versions = ", ".join(f"{agent.name} {text}" for _, _, agent, text in offers)
         return Unresolved(
             required,
             "no-version-in-range",
@@ -222,22 +225,21 @@ def resolve_channel(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
     requirements = distinct_requirements(channel)
-    # the candidates' capabilities of the required names, by name, in the operator's iteration order
-    by_name = lookup.offered(channel, {r.name for r in requirements})
+    # the candidates' offers of the required names, by name, in the operator's iteration order
+    by_name = lookup.offers(channel, {r.name for r in requirements})
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
     for required in requirements:
         wanted = parse_range(required.version)
+        offers = by_name.get(required.name, ())
         providers = []
-        for version, (cap, agent) in by_name.get(required.name, ()):
-            try:
-                parsed = parse_version(version)
-            except VersionError:
+        for parsed, cap, agent, _ in offers:
+            if parsed is None:
                 parsed = provided_version(agent, cap, locations)  # raises the operator's reconcile error
             if wanted.satisfied_by(parsed):
                 providers.append((parsed, cap, agent))
         if not providers:
-            unresolved.append(_why_not(required, candidates, lookup, channel))
+            unresolved.append(_why_not(required, offers, candidates, lookup, channel))
             continue
         # identical (required, provided, agent) triples would collapse (a set), but the requirements are distinct
         # (`distinct_requirements`), so no two wires here are equal: appended without comparing models (500
