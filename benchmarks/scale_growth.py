@@ -26,6 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sides import no_machine_path  # benchmarks/sides.py
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 STEPS = ("resolve", "lint", "graph", "export")
@@ -104,7 +106,7 @@ def main() -> None:
     parser.add_argument("--summarise", nargs="+", metavar="LABEL=FILE", help="Summarise scale.py outputs.")
     parser.add_argument("--own-scripts", action="store_true", help="Run each checkout's own scale.py.")
     args = parser.parse_args()
-    command = " ".join(["python benchmarks/scale_growth.py", *sys.argv[1:]])
+    command = " ".join(["python benchmarks/scale_growth.py", *map(no_machine_path, sys.argv[1:])])
     if args.summarise:
         pairs = [item.split("=", 1) for item in args.summarise]
         runs = [summary_of(label, json.loads(Path(file).read_text(encoding="utf-8"))) for label, file in pairs]

@@ -45,12 +45,17 @@ def alternate(checkouts: Sequence[Path], rounds: int, measure: Callable[[Path], 
     return runs
 
 
+def no_machine_path(argument: str) -> str:
+    """A command-line argument as a result may record it: an absolute path by its last part only."""
+    return f"<{Path(argument).name}>" if Path(argument).is_absolute() else argument
+
+
 def write_result(
     script: str, checkouts: Sequence[Path], agents: int, summary: dict[str, Any], runs: dict[str, Any], output: Path
 ) -> None:
     """Print the summary and write the result: the command, the checkouts' names, the summary and every run."""
     result = {
-        "command": " ".join([f"python benchmarks/{script}", *sys.argv[1:]]),
+        "command": " ".join([f"python benchmarks/{script}", *map(no_machine_path, sys.argv[1:])]),
         "checkouts": [c.name or "." for c in checkouts],  # names only: no machine paths in results
         "agents": agents,
         "summary": summary,
