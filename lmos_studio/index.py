@@ -171,20 +171,11 @@ class AgentIndex:
         ordered = self._candidate_ranks[scope] = sorted(ranks)
         return tuple(self._by_rank[r] for r in ordered)
 
-    def offered(
-        self, channel: Channel, names: Container[str] | None = None
-    ) -> dict[str, list[tuple[str, tuple[Capability, Agent]]]]:
-        """The capabilities a channel's candidates provide, by name: (version text, (capability, agent)) in the
-        candidates' order, each agent's in its own order (what resolution picks from); only those named in
-        `names`, if given (a channel requires a few of the many names its candidates offer)."""
-        return {
-            name: [(offer[3], (offer[1], offer[2])) for offer in offers]
-            for name, offers in self.offers(channel, names).items()
-        }
-
     def offers(self, channel: Channel, names: Container[str] | None = None) -> dict[str, list[Offer]]:
-        """`offered` as resolution reads it: (parsed version or None if not strict SemVer, capability, agent,
-        version text) per offer, by name, in the same order.
+        """The capabilities a channel's candidates provide, by name, as resolution reads them: (parsed version or
+        None if not strict SemVer, capability, agent, version text) in the candidates' order, each agent's in its
+        own order (what resolution picks from); only those named in `names`, if given (a channel requires a few
+        of the many names its candidates offer).
 
         Read from two lists by rank (`_offer_records`): each agent's capability names (one shared string object
         per distinct name, so the few hundred names stay in cache) and its offers, made together in one pass. A

@@ -5,10 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmos_studio.index import AgentIndex
+from lmos_studio.errors import VersionError
+from lmos_studio.index import AgentIndex, Offer
 from lmos_studio.model import Agent, Capability, Channel
 from lmos_studio.resolve import candidate_agents, mismatch_reasons, resolve_channel, resolve_design
 from lmos_studio.synthetic import synthetic_design
+from lmos_studio.versions import Version, parse_version
 
 NAMES = st.sampled_from(["a", "b", "c", "billing", "news"])  # few names: duplicates across namespaces
 NAMESPACES = st.sampled_from(["default", "shop"])
@@ -43,6 +45,14 @@ def channels(draw: st.DrawFn) -> Channel:
     return Channel(name="ch", namespace=draw(NAMESPACES), labels=labels)
 
 
+def _parsed_or_none(text: str) -> Version | None:
+    """A provided version as the index keeps it: parsed, or None when it is not strict SemVer."""
+    try:
+        return parse_version(text)
+    except VersionError:
+        return None
+
+
 def _counts(channel: Channel, pool: list[Agent]) -> dict[str, int]:
     counts = {"subset": 0, "tenant": 0, "channel": 0}
     for agent in pool:
@@ -60,13 +70,13 @@ def test_candidates_and_counts_match_filtering_every_agent(pool: list[Agent], ch
     for channel in chans:
         assert index.candidates(channel) == candidate_agents(channel, pool)
         assert index.candidates(channel) is index.candidates(channel)  # memoised per scope
-        offered: dict[str, list[tuple[str, tuple[Capability, Agent]]]] = {}
+        offered: dict[str, list[Offer]] = {}
         for agent in candidate_agents(channel, pool):  # what resolution picks from, in the operator's order
             for cap in agent.capabilities:
-                offered.setdefault(cap.name, []).append((cap.version, (cap, agent)))
-        assert index.offered(channel) == offered
+                offered.setdefault(cap.name, []).append((_parsed_or_none(cap.version), cap, agent, cap.version))
+        assert index.offers(channel) == offered
         some = {"view-bill", "news", "nothing"}  # only the names a channel requires
-        assert index.offered(channel, some) == {k: v for k, v in offered.items() if k in some}
+        assert index.offers(channel, some) == {k: v for k, v in offered.items() if k in some}
         counts = index.filter_counts(channel)
         assert counts.in_namespace == sum(a.namespace == channel.namespace for a in pool)
         assert {"subset": counts.subset, "tenant": counts.tenant, "channel": counts.channel} == _counts(channel, pool)
