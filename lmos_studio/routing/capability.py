@@ -43,7 +43,7 @@ centroids built on `capability_texts` instead of the full description texts (hal
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -139,16 +139,19 @@ def capability_scores(
     models: SiblingModels | None,
     queries: sp.csr_matrix,
     class_scores: npt.NDArray[np.float64],
+    *,
+    softmaxes: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] | None = None,
 ) -> npt.NDArray[np.float64]:
     """What picks the capability within an agent (q × classes): per agent, the shares of its classes in the
     blended probabilities, mixed with its sibling model's softmax (SIBLING_SHARE); `class_scores` as they
-    are when there are no models. Rows without any known feature keep their blended shares only."""
+    are when there are no models. Rows without any known feature keep their blended shares only.
+    `softmaxes`: `sibling_softmax(models, queries)` when the caller has it already (one product fewer)."""
     if models is None:
         return class_scores
     shares = class_scores / np.maximum(class_scores @ models.same_agent, 1e-12)  # each class's share of its agent
     known = np.diff(queries.indptr) > 0
     picked: npt.NDArray[np.float64] = np.array(shares, dtype=np.float64)
-    for group, own in sibling_softmax(models, queries):
+    for group, own in sibling_softmax(models, queries) if softmaxes is None else softmaxes:
         mixed = (1.0 - SIBLING_SHARE) * shares[:, group] + SIBLING_SHARE * own
         picked[:, group] = np.where(known[:, None], mixed, shares[:, group])
     return picked

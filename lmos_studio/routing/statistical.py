@@ -477,6 +477,8 @@ class FittedStatistical:
         sims = np.zeros((q, 0 if w_svm or w_knn else len(self.data.texts)))
         fit_counts = None
         x = None
+        softmaxes: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] | None = None
+        sims_max = None  # each row's largest kNN similarity, when the vote found it
         if w_svm or w_knn:
             counts = self.encoder.counts(queries)
             x = self.encoder.assemble(counts, q)
@@ -485,11 +487,14 @@ class FittedStatistical:
             empty = np.diff(x.indptr) == 0
             if len(self.data.texts):
                 sims = _product(x, self.knn_by_example)
+            # the per-agent models' softmaxes, once: the agent model's P(class | agent) and the capability pick
+            if self.siblings is not None:
+                softmaxes = list(sibling_softmax(self.siblings, x))
             if w_svm and self.coef is not None and self.agent_model:  # P(agent) × P(class | agent)
                 decision = _dense(x @ self.coef) + self.intercept
                 p_agent = np.zeros((q, len(self.data.agents)))
                 p_agent[:, self.model_classes] = _softmax_rows(decision, self.temperature)
-                p_svm = p_agent[:, self.data.agent_index()] * _within_agent(self.siblings, x, self.data)
+                p_svm = p_agent[:, self.data.agent_index()] * _within_agent(softmaxes, q, self.data)
                 p_svm[empty] = 1.0 / n
             elif w_svm and self.coef is not None:
                 decision = _dense(x @ self.coef) + self.intercept
@@ -499,7 +504,7 @@ class FittedStatistical:
             elif w_svm:
                 p_svm[:, self.model_classes] = 1.0 / len(self.model_classes)
             if w_knn:
-                _knn_vote(p_knn, sims, self.data.labels)
+                sims_max = _knn_vote(p_knn, sims, self.data.labels)
                 p_knn /= p_knn.sum(axis=1, keepdims=True)
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
@@ -509,23 +514,26 @@ class FittedStatistical:
         if fit_counts is None:
             fit_counts = self.fit_encoder.counts(queries)
         fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
-        pick = scores if x is None else capability_scores(self.siblings, x, scores)
+        pick = scores if x is None else capability_scores(self.siblings, x, scores, softmaxes=softmaxes)
         if self.centroids is not None:
             pick = self.centroids.mixed(list(queries), pick)
-        elsewhere, nearest = self._elsewhere(x, sims)
+        elsewhere, nearest = self._elsewhere(x, sims, sims_max)
         return scores, sims, fit, pick, elsewhere, nearest
 
     def _elsewhere(
-        self, x: sp.csr_matrix | None, sims: npt.NDArray[np.float64]
+        self,
+        x: sp.csr_matrix | None,
+        sims: npt.NDArray[np.float64],
+        sims_max: npt.NDArray[np.float64] | None = None,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """Per query (rows of `x`, `sims` its kNN similarities to the examples): cosine to the nearest kept
-        service message − cosine to the channel's nearest example or description, in the kNN vote's space,
-        and which message is nearest; empty when the signal is off."""
+        """Per query (rows of `x`, `sims` its kNN similarities to the examples, `sims_max` their row maxima
+        when known): cosine to the nearest kept service message − cosine to the channel's nearest example or
+        description, in the kNN vote's space, and which message is nearest; empty when the signal is off."""
         if x is None or self.services_knn is None or self.descriptions_knn is None:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         own = _product(x, self.descriptions_knn).max(axis=1, initial=0.0)
         if sims.shape[1]:
-            own = np.maximum(own, sims.max(axis=1))
+            own = np.maximum(own, sims.max(axis=1) if sims_max is None else sims_max)
         to_services = _product(x, self.services_knn)
         return to_services.max(axis=1) - own, np.asarray(to_services.argmax(axis=1), dtype=np.int64)
 
@@ -610,11 +618,11 @@ class FittedStatistical:
         """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max)."""
         if not self.fit_by_text.shape[1] or not weighted.shape[0]:
             return np.zeros(weighted.shape[0])
-        product = (weighted @ self.fit_by_text).tocsr()  # sparse: word overlaps are few; entries ≥ 0
+        indptr, data = _sparse_product(weighted, self.fit_by_text)  # sparse: word overlaps are few; entries ≥ 0
         best = np.zeros(weighted.shape[0])
-        filled = np.flatnonzero(np.diff(product.indptr))
+        filled = np.flatnonzero(np.diff(indptr))
         if len(filled):
-            best[filled] = np.maximum.reduceat(product.data, product.indptr[filled])
+            best[filled] = np.maximum.reduceat(data, indptr[filled])
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
@@ -729,36 +737,44 @@ class FittedStatistical:
         return np.clip(np.asarray(cos.max(axis=1).todense(), dtype=np.float64).ravel(), 0.0, 1.0)
 
 
-def _within_agent(models: SiblingModels | None, x: sp.csr_matrix, data: TrainingSet) -> npt.NDArray[np.float64]:
-    """Per query (rows of `x`) and class: the class's probability within its agent, the softmax of its agent's
-    capability model (as routing/capability.py takes it), uniform over the classes of an agent without one."""
+def _within_agent(
+    softmaxes: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] | None, q: int, data: TrainingSet
+) -> npt.NDArray[np.float64]:
+    """Per query (`q` of them) and class: the class's probability within its agent, the softmax of its agent's
+    capability model (`sibling_softmax` of the queries, as routing/capability.py takes it), uniform over the
+    classes of an agent without one."""
     agent_of = data.agent_index()
     per_agent = np.bincount(agent_of, minlength=len(data.agents)).astype(np.float64)
-    within = np.tile(1.0 / per_agent[agent_of], (x.shape[0], 1))
-    if models is None:
-        return within
-    for group, own in sibling_softmax(models, x):
+    within = np.tile(1.0 / per_agent[agent_of], (q, 1))
+    for group, own in softmaxes or ():
         within[:, group] = own
     return within
 
 
-def _knn_vote(p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> None:
+def _knn_vote(
+    p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64] | None:
     """Add each row's KNN_K nearest examples' similarities (at least 1e-6) to their classes in `p_knn`, as
     `np.argpartition` picks and orders them (`_knn_vote_slow`), to the same bits but mostly without it: the
     selection is most of the vote's time. A row whose KNN_K nearest are certain (the KNN_K-th similarity above
     the next) and whose sums cannot depend on the order of the votes (all in one class, whose share is then
     exactly 1, or at most two in any class: a + b = b + a) is voted directly; the others as before (rows are
     selected independently: the same picks among fewer rows). The KNN_K + 1 nearest are found among the
-    entries at or above the (KNN_K + 1)-th largest of the rows' block maxima (a lower bound of them)."""
+    entries at or above the (KNN_K + 1)-th largest of the rows' block maxima (a lower bound of them).
+
+    Returns each row's largest similarity, taken from the block maxima (None where it took the slow way)."""
     q, m = sims.shape
     k = min(KNN_K, m)
     blocks = m // KNN_BLOCK
     if m <= k + 1 or blocks <= k or not q:
         _knn_vote_slow(p_knn, sims, labels, np.arange(q))
-        return
+        return None
     full = blocks * KNN_BLOCK
     by_block = sims[:, :full].reshape(q, blocks, KNN_BLOCK)
     maxima = by_block.max(axis=2)
+    row_max: npt.NDArray[np.float64] = maxima.max(axis=1)
+    if full < m:
+        np.maximum(row_max, sims[:, full:].max(axis=1), out=row_max)
     bound = np.partition(maxima, blocks - k - 1, axis=1)[:, blocks - k - 1]
     block_row, block = np.nonzero(maxima >= bound[:, None])  # only these blocks (and the tail) can hold them
     at, within = np.nonzero(by_block[block_row, block] >= bound[block_row, None])
@@ -786,6 +802,7 @@ def _knn_vote(p_knn: npt.NDArray[np.float64], sims: npt.NDArray[np.float64], lab
     slow = np.ones(q, dtype=bool)
     slow[rows[direct]] = False
     _knn_vote_slow(p_knn, sims, labels, np.flatnonzero(slow))
+    return row_max
 
 
 def _knn_vote_slow(
@@ -902,10 +919,35 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
     """`a @ b` of two CSR matrices as a dense array, by scipy's own `csr_matmat` kernel (so to the same
     bits) but in one pass: `a @ b` first counts the product's entries in a pass as long as the product
     itself, and a query's similarities to the examples are dense anyway. Falls back to `a @ b`."""
+    found = _one_pass(a, b)
+    if found is None:
+        return _dense(a @ b)
+    indptr, indices, data = found
+    rows, cols = a.shape[0], b.shape[1]
+    out = np.zeros((rows, cols))
+    _sparsetools.csr_todense(rows, cols, indptr, indices, data, out)  # C loop: out[row, indices] += data
+    return out
+
+
+def _sparse_product(a: sp.csr_matrix, b: sp.csr_matrix) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The row pointers and stored values of `a @ b` (CSR), each row's values as `a @ b` stores them (the same
+    kernel, the same sums; in the order the kernel leaves them), in one pass (see `_product`) and without
+    building the matrix: what a row's maximum needs."""
+    found = _one_pass(a, b)
+    if found is None:
+        product = (a @ b).tocsr()
+        return np.asarray(product.indptr, dtype=np.int64), np.asarray(product.data, dtype=np.float64)
+    indptr, _, data = found
+    return indptr.astype(np.int64), data[: int(indptr[-1])]
+
+
+def _one_pass(a: sp.csr_matrix, b: sp.csr_matrix) -> tuple[Any, Any, npt.NDArray[np.float64]] | None:
+    """(indptr, indices, data) of `a @ b` by scipy's `csr_matmat` in one pass, its output arrays allocated for a
+    dense product (untouched pages cost nothing); None where that cannot be (no kernel, empty or too large)."""
     rows, cols = a.shape[0], b.shape[1]
     kernel = getattr(_sparsetools, "csr_matmat", None) if _sparsetools is not None else None
     if kernel is None or not rows or not cols or a.shape[1] != b.shape[0] or rows * cols > 2**31 - 1:
-        return _dense(a @ b)
+        return None
     index = np.int32 if max(a.nnz, b.nnz, a.shape[1], rows * cols) < 2**31 - 1 else np.int64
     indptr = np.empty(rows + 1, dtype=index)
     indices = np.empty(rows * cols, dtype=index)
@@ -923,9 +965,7 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
         indices,
         data,
     )
-    out = np.zeros((rows, cols))
-    _sparsetools.csr_todense(rows, cols, indptr, indices, data, out)  # C loop: out[row, indices] += data
-    return out
+    return indptr, indices, data
 
 
 def _agent_terms(data: TrainingSet, lexicon: Lexicon) -> dict[str, dict[str, int]]:
