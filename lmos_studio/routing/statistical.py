@@ -1120,6 +1120,17 @@ def _linear_model(
     return np.ascontiguousarray(coef.T), intercept, present.astype(np.int64), SVM_TEMPERATURE
 
 
+def word_vectorizer(lexicon: Lexicon) -> TfidfVectorizer:
+    """The (unfitted) vectorizer of the model's word part and of the zero-shot descriptions: stemmed words,
+    bigrams and `lexicon`'s concepts, sublinear tf."""
+    return TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
+
+
+def char_vectorizer(lexicon: Lexicon) -> TfidfVectorizer:
+    """The (unfitted) vectorizer of the model's char part: char n-grams within words (any lexicon)."""
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize)
+
+
 class StatisticalRouter:
     """Offline router: fit on a table's examples and descriptions (and seed rows); see the module doc.
 
@@ -1157,9 +1168,7 @@ class StatisticalRouter:
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
-        word = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize)
-        zero_shot = TfidfVectorizer(analyzer=lexicon.word_features, sublinear_tf=True)
+        word, char, zero_shot = word_vectorizer(lexicon), char_vectorizer(lexicon), word_vectorizer(lexicon)
         fitted_counts = [_fit(vectorizer, corpus) for vectorizer in (word, char)] if corpus else []
         zs_counts = _fit(zero_shot, list(data.descriptions)) if corpus else None
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
