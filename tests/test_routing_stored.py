@@ -135,3 +135,22 @@ def test_router_cache_without_disk_writes_nothing(tmp_path: Path) -> None:
     RouterCache().fitted("statistical", table, seed=rows[::50])
     RouterCache(disk=DiskCache(tmp_path, 0)).fitted("statistical", table, seed=rows[::50])  # 0 MB: off
     assert not list(tmp_path.iterdir())
+
+
+def test_the_cli_keeps_statistical_fits_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmos_studio.config import get_settings
+    from tests.conftest import invoke
+
+    args = ("route", str(ACME), "--channel", "acme-web-stable", "--router", "statistical", "I want my money back")
+    first = invoke(*args)
+    assert first.returncode == 0, first.stderr
+    folder = get_settings().data_dir / "design-cache" / "statistical-fit"
+    assert list(folder.iterdir())
+
+    def refit(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(StatisticalRouter, "fit", refit)
+    again = invoke(*args)  # as a second command would: the fit loaded from disk
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout

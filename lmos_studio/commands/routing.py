@@ -112,6 +112,7 @@ def route(
     from lmos_studio.routing.base import check_threshold
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.lexicon import lexicon_choice_of
+    from lmos_studio.routing.select import kept_fits
     from lmos_studio.routing.table import channel_key, routing_table
 
     if not query.strip():
@@ -121,7 +122,7 @@ def route(
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     key = channel_key(design, channel or "")
-    chosen = get_router(router)
+    chosen = kept_fits(router, get_router(router), design)
     fitted = chosen.fit(routing_table(design, key))
     _say_fallback(chosen)
     result = fitted.route(query, top_k=top_k).with_threshold(min_score)
@@ -193,6 +194,7 @@ def eval_command(
     from lmos_studio.routing.base import check_threshold
     from lmos_studio.routing.evaluate import evaluate, get_router
     from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
+    from lmos_studio.routing.select import kept_fits
 
     if min_score is not None:
         check_threshold(min_score)
@@ -200,7 +202,7 @@ def eval_command(
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
-    chosen = get_router(router)
+    chosen = kept_fits(router, get_router(router), design)
     result = evaluate(
         design,
         rows,
@@ -245,10 +247,11 @@ def test_command(
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.regression import junit_xml, run_routing_tests
+    from lmos_studio.routing.select import kept_fits
 
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design(paths), lexicon)
-    chosen = get_router(router)
+    chosen = kept_fits(router, get_router(router), design)
     outcomes = run_routing_tests(design, router=chosen)
     _say_fallback(chosen)
     if junit is not None:
@@ -311,6 +314,7 @@ def whatif_command(
     """What if an agent or capability went away or moved: channel resolution and routes, before → after."""
     from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.labelled import read_labelled_csv
+    from lmos_studio.routing.select import kept_fits
     from lmos_studio.whatif import what_if
 
     changes = _changes(remove_agent or [], disable_agent or [], remove_capability or [], move_agent or [])
@@ -319,7 +323,7 @@ def whatif_command(
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries) if queries else []
-    result = what_if(design, changes, router=get_router(router), queries=rows)
+    result = what_if(design, changes, router=kept_fits(router, get_router(router), design), queries=rows)
 
     def table() -> str:
         parts = ["changes: " + "; ".join(c.describe() for c in result.changes)]

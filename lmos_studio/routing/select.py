@@ -19,6 +19,7 @@ from lmos_studio.routing.statistical import FittedStatistical, StatisticalRouter
 
 if TYPE_CHECKING:
     from lmos_studio.formats.design_cache import DiskCache
+    from lmos_studio.model import Design
 
 DEFAULT_ROUTER = "auto"
 CACHE_ENTRIES = 32  # fitted routers kept per cache (one per channel × router is typical)
@@ -167,3 +168,31 @@ class RouterCache:
     def clear(self) -> None:
         with self._lock:
             self._fitted.clear()
+
+
+class KeptFits:
+    """A router whose fits go through a `RouterCache` (the statistical router's kept on its disk cache): what
+    `kept_fits` gives the CLI's routing commands."""
+
+    def __init__(self, router: Router, name: str, cache: RouterCache) -> None:
+        self.router = router
+        self.name = router.name
+        self.note = str(getattr(router, "note", ""))
+        self._key = name
+        self.cache = cache
+
+    def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
+        return self.cache.fitted(self._key, table, seed=seed)
+
+
+def kept_fits(name: str, router: Router, design: Design) -> Router:
+    """`router` (got by `name`), its fits kept on disk when it is the statistical router and the disk cache may
+    hold what is derived from `design` (caching on, `LMOS_STUDIO_DESIGN_CACHE_MB` > 0, and no secret in the
+    design: formats/design_cache.py), so a later command on an unchanged channel loads the fit; else `router`."""
+    from lmos_studio.formats import design_cache
+
+    if name.strip().lower() != "statistical" or not isinstance(router, StatisticalRouter) or router.embedder:
+        return router
+    if design_cache.cache_bytes() <= 0 or design_cache.design_may_hold_secret(design):
+        return router
+    return KeptFits(router, name, RouterCache(disk=design_cache.derived_cache("statistical-fit")))
