@@ -333,7 +333,7 @@ def _raw_words(text: str) -> list[str]:
     return _WORD.findall(normalize(text).replace("'", "").replace("’", ""))
 
 
-@lru_cache(maxsize=65536)  # a pure function of the text: the lexicon check's coverage, then each lexicon's features
+@lru_cache(maxsize=FEATURE_CACHE)  # a pure function of the text: read for the coverage check, then every lexicon
 def _stemmed(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A text's raw words and their stems (stop words kept), read once for every lexicon."""
     raw = tuple(_raw_words(text))
