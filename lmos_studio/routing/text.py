@@ -333,17 +333,9 @@ def _raw_words(text: str) -> list[str]:
     return _WORD.findall(normalize(text).replace("'", "").replace("’", ""))
 
 
-@lru_cache(maxsize=FEATURE_CACHE)  # a pure function of the text: read for the coverage check, then every lexicon
-def _stemmed(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A text's raw words and their stems (stop words kept), read once for every lexicon."""
-    raw = tuple(_raw_words(text))
-    return raw, tuple(map(stem, raw))
-
-
 def words(text: str) -> list[str]:
     """Stemmed content words of a text (stop words dropped, numbers masked)."""
-    raw, stems = _stemmed(text)
-    return [s for w, s in zip(raw, stems, strict=True) if w not in STOP_WORDS]
+    return [stem(w) for w in _raw_words(text) if w not in STOP_WORDS]
 
 
 def word_terms(text: str) -> list[str]:
@@ -396,9 +388,10 @@ class Lexicon:
         """(concept token, the words of the text that evoked it), for single words and two-word phrases."""
         if not self.concept_map:
             return []
-        return self._hits(*_stemmed(text))
+        raw = _raw_words(text)
+        return self._hits(raw, [stem(w) for w in raw])
 
-    def _hits(self, raw: Sequence[str], stems: Sequence[str]) -> list[tuple[str, str]]:
+    def _hits(self, raw: list[str], stems: list[str]) -> list[tuple[str, str]]:
         """`concept_hits` of a text's raw words and their stems."""
         hits: list[tuple[str, str]] = []
         get, heads = self.concept_map.get, self._phrase_heads
@@ -423,7 +416,8 @@ class Lexicon:
 
     def _word_features(self, text: str) -> tuple[str, ...]:
         """`word_terms(text)` then `concepts(text)`, reading and stemming the text once for both."""
-        raw, stems = _stemmed(text)
+        raw = _raw_words(text)
+        stems = [stem(w) for w in raw]
         tokens = [s for w, s in zip(raw, stems, strict=True) if w not in STOP_WORDS]
         bigrams = [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
         hits = self._hits(raw, stems) if self.concept_map else []
