@@ -142,7 +142,7 @@ class RouterCache:
         from lmos_studio.formats.design_cache import derived_key  # only with a disk cache (the CLI's start)
         from lmos_studio.routing import stored
 
-        return derived_key(digest, "statistical-fit", str(stored.FORMAT))
+        return derived_key(digest, "statistical-fit", str(stored.FORMAT), f"scipy={stored.scipy_version()}")
 
     def _from_disk(
         self, router: str, digest: str, table: RoutingTable, seed: Sequence[tuple[str, str, str]]

@@ -49,6 +49,19 @@ copies' rows without their char n-grams (the SVMs' nonzeros −45 %, fit −15 %
 .9955 → .9931, informal-dev seeded agent .962 → .943 and capability .765 → .667); a large table's per-agent SVMs
 at the loose tolerance (−13 ms; the "seeded" golden's lower-ranked capabilities changed); liblinear's primal
 solver for the agent SVM (0.5–0.8 s against the dual's 0.14 s) and SGD (5 epochs: as slow as the dual at 0.1).
+Session 9 (the same bits; batch golden, dev figures and the lexicon check's 34 tables identical): a chunk's
+per-agent model softmaxes taken once (the agent model and the capability pick shared them), the `fit` maxima from
+one pass of the product kernel without building the matrix (`_sparse_product`), the kNN rows' maxima from the
+vote's block maxima, the `fit` rows' L2 by scikit-learn's in-place kernel (no input checks); route_batch −5 %. A
+fit can be kept as plain data (routing/stored.py; the CLI's statistical commands keep it on disk): a later
+process on the same table loads it instead of fitting. Measured and not adopted: the lexicon check without
+per-agent models (−20 ms of its ~140; its held-out scores move, .8642 / .8272 → .8457 / .8210 on train.csv), a
+shared words-and-stems cache for the coverage and the features (−15 ms with the collector paused; outside it,
+lint's coverage, its kept tuples bring a full collection forward), Matches built without the dataclass's
+`__init__` (−10 ms per 20 000). Where a cold fit + route_batch goes on train.csv (about 0.5 + 0.2 s at load 1):
+liblinear ~0.2 s (the agent SVM ~0.13, per-agent SVMs ~0.05), the lexicon check ~0.14 s (half its six fold
+fits' SVMs), text analysis and vocabularies ~0.1 s, "nearer elsewhere" and threshold data ~0.03 s; route_batch:
+the kNN product ~0.05 s, the vote ~0.035 s, the queries' analysis ~0.04 s, building 20 000 lazy Matches ~0.03 s.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -39,6 +40,12 @@ FORMAT = 1  # the state's layout; another number is not loaded
 _MATRICES = ("features_by_example", "descriptions_by_feature", "fit_by_text", "descriptions_knn", "services_knn")
 _ARRAYS = ("intercept", "model_classes", "fit_weights", "loo")
 _CHOICE = ("setting", "used", "coverage", "with_lexicon", "without_lexicon", "n", "words_only")
+
+
+def scipy_version() -> str:
+    """scipy's version: a fit's sparse products are its kernels (the disk key's code version names numpy and
+    scikit-learn already)."""
+    return str(scipy.__version__)
 
 
 def fitted_state(fitted: FittedStatistical) -> dict[str, Any] | None:
