@@ -8,9 +8,13 @@ highlight them. The codes are part of the CLI contract (`lmos-studio lint`): kee
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from itertools import chain
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.yamlio import gc_paused
@@ -215,50 +219,98 @@ def _protocol_ok(caller: frozenset[str], callee: frozenset[str], protocol: str) 
     return not caller or bool(caller & callee)
 
 
-class _Party(NamedTuple):
-    """What the trust checks need of one agent (by key, as `expand_trust` names them)."""
+_PROTOCOL = attrgetter("protocol")  # of an endpoint
+_NAME = attrgetter("name")  # of a capability
 
-    key: str
-    agent: Agent
-    name: str  # the agent's name, kept here so listing a pair does not go back to the agent
-    tenants: frozenset[str]  # empty: every tenant
-    protocols: frozenset[str]  # of its endpoints
-    offers: frozenset[str]  # the names of the capabilities it provides
+
+class _Numbered:
+    """Distinct sets of strings numbered in the order first seen (equal sets share a number), and each set's
+    items as numbers too (`items`: every set's item numbers one set after the other, `sizes`: how many each)."""
+
+    def __init__(self) -> None:
+        self.sets: list[frozenset[str]] = []
+        self.ids: dict[frozenset[str], int] = {}
+        self.listed: dict[tuple[str, ...], int] = {}  # items as an agent lists them → number (no set made)
+        self.sizes: list[int] = []
+        self.items: list[int] = []
+        self._item_ids: dict[str, int] = {}
+
+    def number(self, items: tuple[str, ...]) -> int:
+        found = self.listed.get(items)
+        if found is None:
+            as_set = frozenset(items)
+            found = self.ids.get(as_set)
+            if found is None:
+                found = self.ids[as_set] = len(self.sets)
+                self.sets.append(as_set)
+                self.sizes.append(len(as_set))
+                item_ids = self._item_ids
+                self.items += [item_ids.setdefault(item, len(item_ids)) for item in as_set]
+            self.listed[items] = found
+        return found
 
 
 class _Sides:
-    """Each ref and each agent key of a design's trust edges looked up once (edges name them many times): a ref's
-    kind and the facts of the agents it stands for, in one entry, so an edge costs one lookup per ref.
-    Equal tenant and protocol sets are one object, so comparing them stays in a few hot objects.
+    """The agents and refs of a design's trust edges as small integers, so that the pass over the edges looks
+    each ref up once and the edges' pairs are checked in numpy, as arrays of ids (`_PairChecks`), not as one
+    Python object per pair.
 
-    When the design's agent keys are distinct (`exact`), every agent's facts and every bare agent name's entry
-    are made up front in one pass in design order, so the edges, which name agents in no order, look up only
-    these small records and never go back to the agents' models (at 50 000 agents those are far apart in
-    memory and each visit is a cache miss); a party's `agent` is then the very agent `RefIndex.agents_of`
-    gives. Otherwise entries are made as edges first name them, from `RefIndex`."""
+    A party is one agent key (`expand_trust` names agents by key): its key, agent and name, the numbers of its
+    tenant set and protocol set (equal sets share a number; tenant set 0 is the empty one) and the names of the
+    capabilities it provides, each in a list by party id. An entry is one ref: its kind (`RefIndex.kind`) and
+    its parties (`RefIndex.agents_of`, as party ids); `ids` maps a ref to its entry id, -1 for a ref to
+    nothing, so an edge costs one lookup per ref.
+
+    When the design's agent keys are distinct (`exact`), every agent's party and every bare agent name's entry
+    are made up front in one pass in design order, so the edges, which name agents in no order, never go back
+    to the agents' models (at 50 000 agents those are far apart in memory and each visit is a cache miss); a
+    party's agent is then the very agent `RefIndex.agents_of` gives. Otherwise parties and entries are made as
+    edges first name them, from `RefIndex`."""
 
     def __init__(self, design: Design, index: RefIndex) -> None:
         self.index = index
         self.by_key = index.by_key
         self.own = self.by_key if design.agents is index.design.agents else {a.key: a for a in design.agents}
-        self.refs: dict[str, tuple[str | None, tuple[_Party, ...]]] = {}
-        self.parties: dict[str, _Party] = {}
-        self.sets: dict[frozenset[str], frozenset[str]] = {}
-        self.named: dict[str, tuple[_Party, ...]] | None = None  # bare agent name → its agents' facts (`exact`)
+        self.party_of: dict[str, int] = {}  # agent key → party id
+        self.keys: list[str] = []  # by party id, as are the next five
+        self.agents: list[Agent] = []
+        self.names: list[str] = []
+        self.tenant_set: list[int] = []
+        self.protocol_set: list[int] = []
+        self.offers: list[frozenset[str]] = []
+        self.tenant_sets, self.protocol_sets = _Numbered(), _Numbered()
+        self.tenant_sets.number(())  # number 0: no tenants (every tenant)
+        self.ids: dict[str, int] = {}  # ref → entry id (-1: the ref names nothing)
+        self.kinds: list[str] = []  # by entry id, as is the next one
+        self.members: list[tuple[int, ...]] = []
+        self.named: dict[str, tuple[int, ...]] | None = None  # bare agent name → its party ids (`exact`)
         self.exact = self.own is self.by_key and len(self.by_key) == len(design.agents)
         if self.exact:
             self._prefill()
 
     def _prefill(self) -> None:
-        parties, sets = self.parties, self.sets
-        named: dict[str, list[_Party]] = {}
-        for key, agent in self.by_key.items():  # every agent in design order (keys distinct), its key made once
+        names, tenant_set, protocol_set, offers = self.names, self.tenant_set, self.protocol_set, self.offers
+        tenant_sets, protocol_sets = self.tenant_sets, self.protocol_sets
+        tenants_listed, protocols_listed = tenant_sets.listed, protocol_sets.listed
+        own_names: list[str] = []
+        for key, agent in self.by_key.items():  # every agent in design order (keys distinct)
+            tenants = agent.supported_tenants
+            tenant = tenants_listed.get(tenants)
+            tenant_set.append(tenant_sets.number(tenants) if tenant is None else tenant)
+            protocols = tuple(map(_PROTOCOL, agent.endpoints))
+            protocol = protocols_listed.get(protocols)
+            protocol_set.append(protocol_sets.number(protocols) if protocol is None else protocol)
             name = agent.name
-            tenants = frozenset(agent.supported_tenants)
-            protocols = frozenset(e.protocol for e in agent.endpoints)
-            tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
-            offers = frozenset([c.name for c in agent.capabilities])
-            party = parties[key] = _Party(key, agent, name, tenants, protocols, offers)
+            own_names.append(name)
+            # the name as a new string (the key's tail: keys are ns/name), made next to the others: the findings'
+            # texts read it, and the agents' own strings are far apart in memory at 50 000 agents
+            names.append(key[len(key) - len(name) :])
+            offers.append(frozenset(map(_NAME, agent.capabilities)))
+        self.keys = list(self.by_key)
+        self.agents = list(self.by_key.values())
+        self.party_of = {key: party for party, key in enumerate(self.keys)}
+        named: dict[str, list[int]] = {}
+        for party, name in enumerate(own_names):
             found = named.get(name)
             if found is None:
                 named[name] = [party]
@@ -266,48 +318,197 @@ class _Sides:
                 found.append(party)
         # A ref without "/" names no agent key (keys are ns/name), so `RefIndex.agents_named` finds it by name.
         self.named = {name: tuple(found) for name, found in named.items() if "/" not in name}
-        self.refs.update(
-            (name, ("agent", found))
-            for name, found in self.named.items()
-            if not name.startswith((GROUP_PREFIX, CHANNEL_PREFIX))
-        )
+        for name, parties in self.named.items():
+            if not name.startswith((GROUP_PREFIX, CHANNEL_PREFIX)):
+                self.ids[name] = self._entry("agent", parties)
 
-    def entry(self, ref: str) -> tuple[str | None, tuple[_Party, ...]]:
-        """The ref's kind (`RefIndex.kind`: None for a ref to nothing) and the facts of the agents it stands for
-        (`RefIndex.agents_of`)."""
-        found = self.refs.get(ref)
-        if found is None:
-            named, index = self.named, self.index
-            if named is not None and ref.startswith(GROUP_PREFIX):  # a group's members, from the bare names' facts
-                group = index.groups.get(ref[len(GROUP_PREFIX) :])
-                members = group.members if group is not None else ()
-                parties = tuple(p for m in members for p in (named.get(m, ()) if "/" not in m else self.keyed(m)))
-                found = ("group" if group is not None else None, parties)
-            elif named is not None and "/" not in ref and not ref.startswith(CHANNEL_PREFIX):
-                found = (None, ())  # no agent has this name (every bare agent name has its entry already)
-            else:
-                found = (index.kind(ref), tuple(self.party(a.key) for a in index.agents_of(ref)))
-            self.refs[ref] = found
+    def _entry(self, kind: str, parties: tuple[int, ...]) -> int:
+        self.kinds.append(kind)
+        self.members.append(parties)
+        return len(self.kinds) - 1
+
+    def add(self, ref: str) -> int:
+        """The entry id of a ref not looked up before (-1: it names nothing)."""
+        named, index = self.named, self.index
+        kind: str | None
+        if named is not None and ref.startswith(GROUP_PREFIX):  # a group's members, from the bare names' parties
+            group = index.groups.get(ref[len(GROUP_PREFIX) :])
+            members = group.members if group is not None else ()
+            parties = tuple(p for m in members for p in (named.get(m, ()) if "/" not in m else self._keyed(m)))
+            kind = "group" if group is not None else None
+        elif named is not None and "/" not in ref and not ref.startswith(CHANNEL_PREFIX):
+            kind, parties = None, ()  # no agent has this name (every bare agent name has its entry already)
+        else:
+            kind, parties = index.kind(ref), tuple(self.party(a.key) for a in index.agents_of(ref))
+        found = self.ids[ref] = -1 if kind is None else self._entry(kind, parties)  # a ref to nothing: no agents
         return found
 
-    def keyed(self, ref: str) -> tuple[_Party, ...]:
-        """The facts of the agents a ref with "/" names (`RefIndex.agents_named`)."""
+    def entry(self, ref: str) -> tuple[str | None, tuple[int, ...]]:
+        """The ref's kind (`RefIndex.kind`) and its parties (`RefIndex.agents_of`)."""
+        found = self.ids.get(ref)
+        if found is None:
+            found = self.add(ref)
+        return (None, ()) if found < 0 else (self.kinds[found], self.members[found])
+
+    def _keyed(self, ref: str) -> tuple[int, ...]:
+        """The parties a ref with "/" names (`RefIndex.agents_named`)."""
         return tuple(self.party(a.key) for a in self.index.agents_named(ref))
 
-    def side(self, ref: str) -> tuple[_Party, ...]:
-        """The facts of the agents a ref stands for (`RefIndex.agents_of`)."""
-        return self.entry(ref)[1]
-
-    def party(self, key: str) -> _Party:
-        found = self.parties.get(key)
+    def party(self, key: str) -> int:
+        found = self.party_of.get(key)
         if found is None:
-            agent, sets = self.by_key[key], self.sets
-            tenants = frozenset(agent.supported_tenants)
-            protocols = frozenset(e.protocol for e in self.own[key].endpoints)
-            tenants, protocols = sets.setdefault(tenants, tenants), sets.setdefault(protocols, protocols)
-            offers = frozenset([c.name for c in agent.capabilities])
-            found = self.parties[key] = _Party(key, agent, agent.name, tenants, protocols, offers)
+            agent = self.by_key[key]
+            found = self.party_of[key] = len(self.keys)
+            self.keys.append(key)
+            self.agents.append(agent)
+            self.names.append(agent.name)
+            self.tenant_set.append(self.tenant_sets.number(agent.supported_tenants))
+            self.protocol_set.append(self.protocol_sets.number(tuple(map(_PROTOCOL, self.own[key].endpoints))))
+            self.offers.append(frozenset(map(_NAME, agent.capabilities)))
         return found
+
+    def offered(self, entry: int, ref: str) -> frozenset[str] | set[str]:
+        """The names of the capabilities the agents of a callee (a known ref) provide."""
+        if not self.exact:  # agents of one key may provide other capabilities than the one its party keeps
+            return {c.name for a in self.index.agents_of(ref) for c in a.capabilities}
+        parties = self.members[entry]
+        if len(parties) == 1:  # most refs: the names made once per agent, in design order
+            return self.offers[parties[0]]
+        return frozenset().union(*(self.offers[p] for p in parties))
+
+
+_Ids = npt.NDArray[np.int64]
+_Flags = npt.NDArray[np.bool_]
+_ROW = 4  # tenant sets up to this size are compared as rows of tenant numbers (row × row per pair); larger, as sets
+_TABLE = 1 << 16  # up to this many (caller protocols, callee protocols, edge protocol) codes: a table by code
+
+
+class _PairChecks:
+    """Every (caller, callee) party pair of the edges as arrays (`expand_trust`'s pairs, edge by edge, callers
+    then callees in their refs' order, self pairs included) and which pairs are bad: tenants (both parties name
+    tenants, none in common) and protocols (`_protocol_ok` fails). Numpy does per pair what a loop over the
+    pairs did, so the pairs cost a few passes over arrays of ids, not a visit of each party's Python objects."""
+
+    def __init__(
+        self, sides: _Sides, callers: list[int], callees: list[int], *, protocol_of: list[int], protocols: list[str]
+    ) -> None:
+        sizes = np.fromiter(map(len, sides.members), np.int64, len(sides.members))
+        sizes = np.append(sizes, 0)  # entry -1 (a ref to nothing) is this last one: no parties
+        flat = np.fromiter(chain.from_iterable(sides.members), np.int64, int(sizes.sum()))
+        starts = np.cumsum(sizes) - sizes
+        caller, callee = np.fromiter(callers, np.int64, len(callers)), np.fromiter(callees, np.int64, len(callees))
+        widths = sizes[callee]
+        counts = sizes[caller] * widths
+        self.edges = len(callers)
+        self.edge: _Ids = np.repeat(np.arange(self.edges, dtype=np.int64), counts)  # each pair's edge
+        within = np.arange(self.edge.size, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        width = widths[self.edge]
+        self.caller: _Ids = flat[starts[caller][self.edge] + within // width]  # party ids
+        self.callee: _Ids = flat[starts[callee][self.edge] + within % width]
+        self.other: _Flags = self.caller != self.callee  # a pair of two agents (none trusts itself)
+        tenant_set = np.fromiter(sides.tenant_set, np.int64, len(sides.tenant_set))
+        caller_tenants, callee_tenants = tenant_set[self.caller], tenant_set[self.callee]
+        self.bad_tenant: _Flags = self.other & (caller_tenants != 0) & (callee_tenants != 0)  # set 0: every tenant
+        checked = np.flatnonzero(self.bad_tenant)
+        shared = _overlap(sides.tenant_sets, caller_tenants[checked], callee_tenants[checked])
+        self.bad_tenant[checked[shared]] = False
+        protocol_set = np.fromiter(sides.protocol_set, np.int64, len(sides.protocol_set))
+        ok = _protocols_ok(
+            sides.protocol_sets.sets,
+            protocol_set[self.caller],
+            protocol_set[self.callee],
+            protocols,
+            np.fromiter(protocol_of, np.int64, len(protocol_of))[self.edge],
+        )
+        self.bad_protocol: _Flags = self.other & ~ok
+
+    def listed(
+        self, bad: _Flags, keys: list[str], text: Callable[[int, int], str], *, by_key: bool
+    ) -> list[tuple[str, int, list[str]]]:
+        """For each edge key with `bad` pairs: the key, how many (the pairs of edges of one key add up) and the
+        first `MAX_LISTED` pairs' texts, in the order of the keys (`by_key`) or the order they first have one.
+        The bad edges are sorted by key (stably: edges of one key stay in edge order) and runs of one key merged,
+        so no table of keys is made (at 150 000 bad edges each entry would be a visit of memory at random)."""
+        at = np.flatnonzero(bad)
+        if not at.size:
+            return []
+        edge = self.edge[at]
+        starts = np.flatnonzero(np.diff(edge, prepend=-1))  # each bad edge's first bad pair
+        counts, firsts = np.diff(starts, append=at.size).tolist(), starts.tolist()
+        callers, callees = self.caller[at].tolist(), self.callee[at].tolist()
+        edge_keys = [keys[e] for e in edge[starts].tolist()]
+        found: list[tuple[str, int, list[str]]] = []
+        seen: list[int] = []  # by run: its first bad edge (for the order of first appearance)
+        previous = None
+        for b in sorted(range(len(edge_keys)), key=edge_keys.__getitem__):
+            key, count, first = edge_keys[b], counts[b], firsts[b]
+            if key != previous:
+                if count == 1:  # most bad edges: one pair
+                    found.append((key, 1, [text(callers[first], callees[first])]))
+                else:
+                    shown = range(first, first + min(count, MAX_LISTED))
+                    found.append((key, count, [text(callers[i], callees[i]) for i in shown]))
+                seen.append(b)
+                previous = key
+            else:  # another edge of the key before
+                key, before, texts = found[-1]
+                texts += [text(callers[i], callees[i]) for i in range(first, first + min(count, MAX_LISTED - before))]
+                found[-1] = (key, before + count, texts)
+        if not by_key:
+            found = [found[i] for i in sorted(range(len(found)), key=seen.__getitem__)]
+        return found
+
+    def paired(self) -> list[int]:
+        """The edges (positions) that pair two different agents, in order."""
+        found: list[int] = np.flatnonzero(np.bincount(self.edge[self.other], minlength=self.edges)).tolist()
+        return found
+
+
+def _overlap(numbered: _Numbered, left: _Ids, right: _Ids) -> _Flags:
+    """Whether the sets numbered `left[i]` and `right[i]` share an item, for each i: sets of up to `_ROW` items as
+    rows of item numbers (padded with -1 on the left, -2 on the right) compared cell by cell; larger ones as sets."""
+    sizes = np.fromiter(numbered.sizes, np.int64, len(numbered.sizes))
+    items = np.fromiter(numbered.items, np.int64, len(numbered.items))
+    wide = int(min(sizes.max(initial=1), _ROW))
+    row = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
+    column = np.arange(items.size, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    cells = column < wide
+    rows = np.full((sizes.size, wide), -1, np.int64)
+    rows[row[cells], column[cells]] = items[cells]
+    lefts, rights = rows[left], np.where(rows < 0, -2, rows)[right]
+    shared = np.zeros(left.size, np.bool_)
+    for j in range(wide):
+        for k in range(wide):
+            shared |= lefts[:, j] == rights[:, k]
+    sets = numbered.sets
+    for i in np.flatnonzero((sizes[left] > wide) | (sizes[right] > wide)).tolist():
+        shared[i] = not sets[left[i]].isdisjoint(sets[right[i]])
+    return shared
+
+
+def _protocols_ok(
+    sets: Sequence[frozenset[str]], caller: _Ids, callee: _Ids, protocols: list[str], edge: _Ids
+) -> _Flags:
+    """`_protocol_ok` of each pair (its caller's and callee's protocol set numbers, its edge's protocol number),
+    worked out once per distinct combination."""
+    n_sets, n_protocols = len(sets), len(protocols)
+    code = (caller * n_sets + callee) * n_protocols + edge
+    table = n_sets * n_sets * n_protocols <= _TABLE
+    present: _Ids = np.flatnonzero(np.bincount(code)) if table else np.unique(code)
+    ok = np.array(
+        [
+            _protocol_ok(sets[c // (n_sets * n_protocols)], sets[c // n_protocols % n_sets], protocols[c % n_protocols])
+            for c in present.tolist()
+        ],
+        np.bool_,
+    )
+    if table:
+        by_code = np.zeros(n_sets * n_sets * n_protocols, np.bool_)
+        by_code[present] = ok
+        found: _Flags = by_code[code]
+    else:
+        found = ok[np.searchsorted(present, code)]
+    return found
 
 
 def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Finding]:
@@ -319,30 +520,39 @@ def _trust(design: Design, index: RefIndex, *, by_key: bool = False) -> list[Fin
 def _trust_parts(
     design: Design, index: RefIndex, *, by_key: bool = False
 ) -> tuple[list[Finding], list[Finding], list[Finding]]:
-    """Every trust finding in one pass over the edges (each edge's refs looked up once): unknown targets (edge
-    order), then cross-tenant and protocol findings of the pairs `expand_trust` gives, without a list of pairs:
-    an edge's pairs are checked as they are made, and a finding keeps the first pairs it names and their count.
-    An edge's key is made only when it has a finding (parties are one object per agent key, so a pair of one
-    agent is told by identity). The pair findings come in the order their edge keys first appear, or, with
-    `by_key`, in the order of their keys (lint's final order within each code). Returned as three lists: the
-    unknown targets, the cross-tenant findings and the protocol findings.
+    """Every trust finding in one pass over the edges (each edge's refs looked up once, as entry ids): unknown
+    targets (edge order), then the cross-tenant and protocol findings of the pairs `expand_trust` gives, checked
+    in numpy (`_PairChecks`); a finding keeps the first pairs it names and their count. The pair findings come
+    in the order their edge keys first appear, or, with `by_key`, in the order of their keys (lint's final
+    order within each code). Returned as three lists: the unknown targets, the cross-tenant findings and the
+    protocol findings.
     """
     unknown: list[Finding] = []
-    offered_by: dict[str, AbstractSet[str]] = {}  # callee ref → the capability names its agents provide
-    # edge key → [count, first pair, …]: the pairs its finding names (the first `MAX_LISTED`) and how many there are
-    bad_tenant: dict[str, list[Any]] = {}
-    bad_protocol: dict[str, list[Any]] = {}
+    offered_by: dict[int, frozenset[str] | set[str]] = {}  # callee entry → the capability names its agents provide
     sides = _Sides(design, index)
-    known, entry, exact = sides.refs, sides.entry, sides.exact  # exact: a party's agent is the ref's agent
-    for edge in design.trust_edges:
+    ids, add = sides.ids, sides.add
+    edges = design.trust_edges
+    callers: list[int] = []  # by edge: entry ids
+    callees: list[int] = []
+    protocols: dict[str, int] = {}  # edge protocol → number
+    protocol_of: list[int] = []  # by edge
+    keys: list[str] = []  # by edge: made while the edge is at hand (bad edges are most edges of a large design)
+    for edge in edges:
         caller_ref, callee_ref = edge.caller, edge.callee
-        caller_kind, callers = known.get(caller_ref) or entry(caller_ref)
-        callee_kind, callees = known.get(callee_ref) or entry(callee_ref)
-        key = ""
-        if caller_kind is None or callee_kind is None:
-            key = edge.key
-            for role, ref, kind in (("caller", caller_ref, caller_kind), ("callee", callee_ref, callee_kind)):
-                if kind is None:
+        caller = ids.get(caller_ref)
+        if caller is None:
+            caller = add(caller_ref)
+        callee = ids.get(callee_ref)
+        if callee is None:
+            callee = add(callee_ref)
+        callers.append(caller)
+        callees.append(callee)
+        protocol_of.append(protocols.setdefault(edge.protocol, len(protocols)))
+        key = edge.key
+        keys.append(key)
+        if caller < 0 or callee < 0:
+            for role, ref, entry in (("caller", caller_ref, caller), ("callee", callee_ref, callee)):
+                if entry < 0:
                     unknown.append(
                         Finding(
                             "unknown-trust-target",
@@ -352,19 +562,13 @@ def _trust_parts(
                             "fix the name, add the missing agent/group, or remove the edge",
                         )
                     )
-        if edge.capabilities and callee_kind is not None:
-            offered = offered_by.get(callee_ref)
+        caps = edge.capabilities
+        if caps and callee >= 0:
+            offered = offered_by.get(callee)
             if offered is None:
-                if not exact:
-                    offered = {c.name for a in index.agents_of(callee_ref) for c in a.capabilities}
-                elif len(callees) == 1:  # most refs: the names made once per agent, in design order
-                    offered = callees[0].offers
-                else:
-                    offered = frozenset().union(*(p.offers for p in callees))
-                offered_by[callee_ref] = offered
-            missing = [c for c in edge.capabilities if c not in offered]
+                offered = offered_by[callee] = sides.offered(callee, callee_ref)
+            missing = [] if offered.issuperset(caps) else [c for c in caps if c not in offered]
             if missing:
-                key = key or edge.key
                 unknown.append(
                     Finding(
                         "unknown-trust-target",
@@ -374,80 +578,53 @@ def _trust_parts(
                         f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
                     )
                 )
-        if not callers or not callees:
-            continue
-        protocol = edge.protocol
-        for caller in callers:
-            for callee in callees:
-                if callee is caller:
-                    continue
-                if caller.tenants and callee.tenants and caller.tenants.isdisjoint(callee.tenants):
-                    key = key or edge.key
-                    listed = bad_tenant.get(key)
-                    if listed is None:
-                        bad_tenant[key] = [1, f"{caller.name}→{callee.name}"]
-                    else:
-                        if listed[0] < MAX_LISTED:
-                            listed.append(f"{caller.name}→{callee.name}")
-                        listed[0] += 1
-                if not _protocol_ok(caller.protocols, callee.protocols, protocol):
-                    key = key or edge.key
-                    listed = bad_protocol.get(key)
-                    if listed is None:
-                        listed = bad_protocol[key] = [0]
-                    if listed[0] < MAX_LISTED:
-                        a, b = caller.agent, callee.agent
-                        listed.append(f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]")
-                    listed[0] += 1
+    if not edges:
+        return unknown, [], []
+    pairs = _PairChecks(sides, callers, callees, protocol_of=protocol_of, protocols=list(protocols))
+    names, agents = sides.names, sides.agents
+
+    def tenant_text(caller: int, callee: int) -> str:
+        return f"{names[caller]}→{names[callee]}"
+
+    def protocol_text(caller: int, callee: int) -> str:
+        a, b = agents[caller], agents[callee]
+        return f"{a.name} [{', '.join(a.protocols)}]→{b.name} [{', '.join(b.protocols)}]"
+
     crossed = [
         Finding(
             "cross-tenant-trust",
             WARNING,
             (trust_key(key),),
-            f"trust edge {key} lets agents that share no tenant call each other: {_names(pairs[1:], pairs[0])}",
+            f"trust edge {key} lets agents that share no tenant call each other: {_names(texts, count)}",
             "limit the edge to agents of the same tenant, or add the tenant to both agents",
         )
-        for key, pairs in bad_tenant.items()
+        for key, count, texts in pairs.listed(pairs.bad_tenant, keys, tenant_text, by_key=by_key)
     ]
-    if by_key:
-        crossed = _key_order(bad_tenant, crossed)
-    edges = _last_paired(design, sides.side, bad_protocol) if bad_protocol else {}
+    bad_protocol = pairs.listed(pairs.bad_protocol, keys, protocol_text, by_key=by_key)
+    last = _last_paired(edges, pairs.paired(), {key for key, _, _ in bad_protocol}) if bad_protocol else {}
     mismatched = [
         Finding(
             "protocol-mismatch",
             WARNING,
             (trust_key(key),),
-            f"trust edge {key}{f' over {edges[key].protocol}' if edges[key].protocol else ''}: caller and callee "
-            f"share no protocol: {_names(pairs[1:], pairs[0])}",
+            f"trust edge {key}{f' over {last[key].protocol}' if last[key].protocol else ''}: caller and callee "
+            f"share no protocol: {_names(texts, count)}",
             "pick a protocol from the callee's endpoints, or add a matching endpoint to the caller",
         )
-        for key, pairs in bad_protocol.items()
+        for key, count, texts in bad_protocol
     ]
-    if by_key:
-        mismatched = _key_order(bad_protocol, mismatched)
     return unknown, crossed, mismatched
 
 
-def _key_order(keys: Iterable[str], findings: list[Finding]) -> list[Finding]:
-    """The findings (one per key, in the keys' order) sorted by their keys. Made in the keys' order and then
-    sorted, so making them reads the pairs in the order they were recorded, not in key order (at 150 000 keys
-    that order is random in memory)."""
-    ordered = list(keys)
-    return [findings[i] for i in sorted(range(len(ordered)), key=ordered.__getitem__)]
-
-
-def _last_paired(
-    design: Design, lookup: Callable[[str], tuple[_Party, ...]], keys: Container[str]
-) -> dict[str, TrustEdge]:
-    """For each of `keys`: the last edge with that key that pairs two different agents (edges of one key may
-    name different protocols; the finding's text names the last one's)."""
+def _last_paired(edges: Sequence[TrustEdge], paired: list[int], keys: Container[str]) -> dict[str, TrustEdge]:
+    """For each of `keys`: the last edge with that key that pairs two different agents (`paired`: the positions
+    of those edges; edges of one key may name different protocols, the finding's text names the last one's)."""
     found: dict[str, TrustEdge] = {}
-    for edge in design.trust_edges:
-        callers, callees = lookup(edge.caller), lookup(edge.callee)
-        if any(caller is not callee for caller in callers for callee in callees):
-            key = edge.key
-            if key in keys:
-                found[key] = edge
+    for e in paired:
+        edge = edges[e]
+        key = edge.key
+        if key in keys:
+            found[key] = edge
     return found
 
 

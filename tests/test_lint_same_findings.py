@@ -515,7 +515,8 @@ def test_trust_sides_made_up_front_are_the_ref_index_answers(seed: int) -> None:
         for ref in [*sorted(refs), "ghost", "group:nope", "channel:nowhere"]:
             kind, parties = sides.entry(ref)
             assert kind == index.kind(ref), ref
-            assert [(p.key, p.agent) for p in parties] == [(a.key, index.by_key[a.key]) for a in index.agents_of(ref)]
+            found = [(sides.keys[p], sides.agents[p]) for p in parties]
+            assert found == [(a.key, index.by_key[a.key]) for a in index.agents_of(ref)]
 
 
 @pytest.mark.parametrize("seed", [3, 11])
@@ -540,3 +541,19 @@ def test_trust_runs_skip_the_sort_only_when_alone(seed: int) -> None:
     mixed = lint_design(design, resolutions=resolutions, extra=intruders)
     assert mixed == _in_order([*alone, *intruders])
     assert [f for f in mixed if f not in intruders] == alone
+
+
+@pytest.mark.parametrize(("row", "table"), [(0, 0), (1, 1 << 16)])
+def test_pair_checks_other_paths_same_findings(monkeypatch: pytest.MonkeyPatch, row: int, table: int) -> None:
+    """The trust pass compares small tenant sets as rows of numbers and looks protocol checks up in a table by
+    code; larger tenant sets (more than `_ROW` tenants) go through frozensets and many protocol combinations
+    (more than `_TABLE` codes) through `np.unique`. Forced onto those paths, the findings stay as recorded."""
+    from lmos_studio import lint
+
+    monkeypatch.setattr(lint, "_ROW", row)
+    monkeypatch.setattr(lint, "_TABLE", table if row else 0)
+    for seed in sorted(RECORDED)[:4]:
+        assert digest(lint_design(varied_design(seed))) == RECORDED[seed][0]
+    for seed in (3, 11):
+        design = varied_design(seed)
+        assert digest(trust_findings(design, RefIndex(design, safe_resolutions(design)))) == TRUST_RECORDED[seed]
