@@ -10,8 +10,8 @@ Candidates come from an `index.AgentIndex` built once per design, so a design co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
@@ -44,18 +44,97 @@ class Unresolved:
     reason: str
 
 
-@dataclass(frozen=True)
 class Resolution:
-    """What the operator would write for one Channel: status and (possibly partial) routing."""
+    """What the operator would write for one Channel: status and (possibly partial) routing.
 
+    Immutable, compared and hashed by (channel, candidates, wires, unresolved). Resolution keeps the candidates
+    as their positions in the design's agents (`AgentIndex.candidate_positions`: 4-byte ints, shared by the
+    channels of one scope) and makes the tuple of agents when `candidates` is first read. A large design's
+    resolutions then hold no tuple of ~60 agents per channel, which the collector walked (touching every
+    candidate's memory) each time it passed over them.
+    """
+
+    __slots__ = ("_agents", "_candidates", "_positions", "channel", "unresolved", "wires")
     channel: Channel
-    candidates: tuple[Agent, ...]
     wires: tuple[Wire, ...]
     unresolved: tuple[Unresolved, ...]
+    _candidates: tuple[Agent, ...] | None
+    _agents: Sequence[Agent]
+    _positions: Sequence[int]
+
+    def __init__(
+        self,
+        channel: Channel,
+        candidates: tuple[Agent, ...],
+        wires: tuple[Wire, ...],
+        unresolved: tuple[Unresolved, ...],
+    ) -> None:
+        self._set(
+            channel, wires, unresolved, candidates=candidates, agents=candidates, positions=range(len(candidates))
+        )
+
+    @classmethod
+    def _at(
+        cls,
+        channel: Channel,
+        *,
+        agents: Sequence[Agent],
+        positions: Sequence[int],
+        wires: tuple[Wire, ...],
+        unresolved: tuple[Unresolved, ...],
+    ) -> Resolution:
+        """A resolution whose candidates are `agents` at `positions` (made into a tuple when first read)."""
+        resolution = cls.__new__(cls)
+        resolution._set(channel, wires, unresolved, candidates=None, agents=agents, positions=positions)
+        return resolution
+
+    def _set(
+        self,
+        channel: Channel,
+        wires: tuple[Wire, ...],
+        unresolved: tuple[Unresolved, ...],
+        *,
+        candidates: tuple[Agent, ...] | None,
+        agents: Sequence[Agent],
+        positions: Sequence[int],
+    ) -> None:
+        fields = {"channel": channel, "wires": wires, "unresolved": unresolved, "_candidates": candidates}
+        for name, value in {**fields, "_agents": agents, "_positions": positions}.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def candidates(self) -> tuple[Agent, ...]:
+        found = self._candidates
+        if found is None:
+            found = tuple(map(self._agents.__getitem__, self._positions))
+            object.__setattr__(self, "_candidates", found)
+        return found
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field '{name}'")
+
+    def _fields(self) -> tuple[Channel, tuple[Agent, ...], tuple[Wire, ...], tuple[Unresolved, ...]]:
+        return (self.channel, self.candidates, self.wires, self.unresolved)
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if isinstance(other, Resolution) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        channel, candidates, wires, unresolved = self._fields()
+        return f"Resolution(channel={channel!r}, candidates={candidates!r}, wires={wires!r}, unresolved={unresolved!r})"
+
+    def __reduce__(self) -> tuple[type[Resolution], tuple[Any, ...]]:
+        return (Resolution, self._fields())
 
     @property
     def status(self) -> str:
-        return UNRESOLVED if self.unresolved or not self.candidates else RESOLVED
+        return UNRESOLVED if self.unresolved or not self._positions else RESOLVED
 
     @property
     def resolved(self) -> bool:
@@ -135,7 +214,7 @@ def _pick(required: RequiredCapability, providers: list[tuple[Version, Capabilit
 def _why_not(
     required: RequiredCapability,
     offers: Sequence[Offer],
-    candidates: Sequence[Agent],
+    candidates: Container[int],
     others: AgentIndex,
     channel: Channel,
 ) -> Unresolved:
@@ -148,7 +227,8 @@ def _why_not(
             f"({parse_range(required.version).normalized or 'matches nothing'}): "
             f"candidates offer {versions}",
         )
-    elsewhere = [a.name for a in others.providers(required.name) if a not in candidates]
+    # by position: an agent equal to a candidate is one (candidacy depends on the model's content only)
+    elsewhere = [others.agents[p].name for p in others.provider_positions(required.name) if p not in candidates]
     hint = ""
     if elsewhere:
         why = _mismatch(elsewhere[0], others, channel)
@@ -218,8 +298,8 @@ def resolve_channel(
     linear part). Raises `VersionError` where the operator's reconcile would throw (a non-SemVer provided version).
     """
     lookup = index or AgentIndex(agents)
-    candidates = lookup.candidates(channel)
-    if not candidates:
+    positions = lookup.candidate_positions(channel)
+    if not positions:
         why = _no_candidates_reason(channel, lookup)
         return Resolution(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
@@ -229,23 +309,29 @@ def resolve_channel(
     by_name = lookup.offers(channel, {r.name for r in requirements})
     wires: list[Wire] = []
     unresolved: list[Unresolved] = []
+    checked = lookup.satisfied
     for required in requirements:
-        wanted = parse_range(required.version)
+        wanted = required.version
         offers = by_name.get(required.name, ())
         providers = []
-        for parsed, cap, agent, _ in offers:
+        for parsed, cap, agent, text in offers:
             if parsed is None:
                 parsed = provided_version(agent, cap, locations)  # raises the operator's reconcile error
-            if wanted.satisfied_by(parsed):
+            satisfied = checked.get((wanted, text))
+            if satisfied is None:
+                satisfied = checked[wanted, text] = parse_range(wanted).satisfied_by(parsed)
+            if satisfied:
                 providers.append((parsed, cap, agent))
         if not providers:
-            unresolved.append(_why_not(required, offers, candidates, lookup, channel))
+            unresolved.append(_why_not(required, offers, positions, lookup, channel))
             continue
         # identical (required, provided, agent) triples would collapse (a set), but the requirements are distinct
         # (`distinct_requirements`), so no two wires here are equal: appended without comparing models (500
         # channels' membership tests were ~24 000 deep pydantic comparisons of a 10 000-agent design)
         wires.append(_pick(required, providers))
-    return Resolution(channel, candidates, tuple(wires), tuple(unresolved))
+    return Resolution._at(
+        channel, agents=lookup.agents, positions=positions, wires=tuple(wires), unresolved=tuple(unresolved)
+    )
 
 
 def _no_candidates_reason(channel: Channel, agents: AgentIndex) -> str:
@@ -292,19 +378,29 @@ def channel_routing(resolution: Resolution) -> dict[str, Any]:
     """The `ChannelRouting` the operator would generate (LMOS.md §1.4), including partial routings."""
     channel = resolution.channel
     groups: dict[str, dict[str, Any]] = {}
+    hosts: dict[int, str] = {}  # by agent object: each wired agent's host made once
     for wire in resolution.wires:
-        group = groups.setdefault(
-            wire.agent.key,
-            {"id": wire.agent.id, "name": wire.agent.name, "description": wire.agent.description, "capabilities": []},
-        )
+        agent, provided = wire.agent, wire.provided
+        key = agent.key
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "id": agent.id,
+                "name": agent.name,
+                "description": agent.description,
+                "capabilities": [],
+            }
+        host = hosts.get(id(agent))
+        if host is None:
+            host = hosts[id(agent)] = agent.host
         group["capabilities"].append(
             {
-                "id": wire.provided.id,
-                "name": wire.provided.name,
+                "id": provided.id,
+                "name": provided.name,
                 "requiredVersion": wire.required.version,
-                "providedVersion": wire.provided.version,
-                "description": wire.provided.description,
-                "host": wire.agent.host,
+                "providedVersion": provided.version,
+                "description": provided.description,
+                "host": host,
             }
         )
     owner: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "Channel", "name": channel.name}
