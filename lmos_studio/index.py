@@ -19,9 +19,10 @@ from __future__ import annotations
 from array import array
 from collections import Counter, deque
 from collections.abc import Collection, Container, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
-from itertools import chain, compress, repeat
-from operator import contains, eq, le, not_
+from itertools import chain, compress, islice, repeat
+from operator import and_, attrgetter, contains, eq, le, not_
 from typing import Any, NamedTuple
 
 from lmos_studio.errors import VersionError
@@ -32,8 +33,8 @@ _ANY_TENANT = None  # the bucket of agents with empty supportedTenants (they ser
 Scope = tuple[str, str, str | None, str | None]  # (namespace, subset, tenant, channel label) of a Channel
 # one provided capability: (parsed version, None if not strict SemVer; capability; its agent; version text)
 Offer = tuple[Version | None, Capability, Agent, str]
-_UNPARSED: Any = object()
-_NONE = array("i")  # no agent
+Site = tuple[int, int, Capability]  # where a capability is: its agent's position, its index there; the capability
+_MASK_BITS = 64  # bits of a label mask (array type "Q"); past that many labels, labels share bits
 _SCAN_BEFORE_MAP = 8  # providers of this many capability names are found by scanning; then a map of all is made
 
 
@@ -82,10 +83,15 @@ class AgentIndex:
     _namespaces: list[str] = field(init=False, repr=False)
     _cap_names: list[tuple[str, ...]] = field(init=False, repr=False)
     _caps: list[tuple[Capability, ...]] = field(init=False, repr=False)
-    # positions by (namespace, subset, channel label, tenant), as 4-byte ints (`array`): a channel's candidates are
-    # read from one small contiguous block, not from int objects spread over the heap
-    _scoped: dict[tuple[str, str, str, str | None], array[int]] = field(init=False, repr=False)
-    _rank: array[int] | None = field(init=False, repr=False)  # position → place in operator order (None: design order)
+    # by (namespace, subset, tenant; None for the agents that list no tenant): positions as 4-byte ints and each
+    # one's channel labels as a bit mask (`_label_bits`), side by side in two arrays. A channel reads its
+    # candidates from two small contiguous blocks (one bucket per tenant, not one per tenant and label: half the
+    # appends, a fifth of the buckets), not from int objects spread over the heap.
+    _by_tenant: dict[tuple[str, str, str | None], tuple[array[int], array[int]]] = field(init=False, repr=False)
+    _label_bits: dict[str, int] = field(init=False, repr=False)  # channel label → its bit (shared past 64 labels)
+    # the operator's order (None when design order is it): positions in that order, and each position's place in it
+    _order: array[int] | None = field(init=False, repr=False)
+    _rank: array[int] | None = field(init=False, repr=False)
     # memoised per channel scope
     _candidates: dict[Scope, tuple[Agent, ...]] = field(init=False, repr=False, default_factory=dict)
     _candidate_positions: dict[Scope, array[int]] = field(init=False, repr=False, default_factory=dict)
@@ -97,7 +103,6 @@ class AgentIndex:
     _providers: dict[str, list[int]] = field(init=False, repr=False, default_factory=dict)
     _providers_all: bool = field(init=False, repr=False, default=False)
     _named: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
-    _namespace: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
     _counts: dict[str, _Counts] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,7 +110,9 @@ class AgentIndex:
         namespaces: list[str] = []
         cap_names: list[tuple[str, ...]] = []
         caps_of: list[tuple[Capability, ...]] = []
-        scoped: dict[tuple[str, str, str, str | None], array[int]] = {}
+        by_tenant: dict[tuple[str, str, str | None], tuple[array[int], array[int]]] = {}
+        label_bits: dict[str, int] = {}
+        masks: dict[tuple[str, ...], int] = {}  # labels tuple → mask (the same few combinations recur)
         any_tenant = (_ANY_TENANT,)
         for position, agent in enumerate(self.agents):
             ns, subset, tenants, labels = (
@@ -116,20 +123,22 @@ class AgentIndex:
             )
             names.append(agent.name)
             namespaces.append(ns)
-            buckets = (set(tenants) if len(tenants) > 1 else tenants) or any_tenant
-            for label in set(labels) if len(labels) > 1 else labels:
-                for tenant in buckets:
-                    found = scoped.get((ns, subset, label, tenant))
+            mask = masks.get(labels)
+            if mask is None:
+                mask = masks[labels] = _mask(labels, label_bits)
+            if mask:  # an agent with no channel label is no channel's candidate
+                for tenant in (set(tenants) if len(tenants) > 1 else tenants) or any_tenant:
+                    found = by_tenant.get((ns, subset, tenant))
                     if found is None:
-                        scoped[ns, subset, label, tenant] = array("i", (position,))
-                    else:
-                        found.append(position)
+                        found = by_tenant[ns, subset, tenant] = (array("i"), array("Q"))
+                    found[0].append(position)
+                    found[1].append(mask)
             caps = agent.capabilities
             caps_of.append(caps)
             cap_names.append(tuple([cap.name for cap in caps]))
         self._names, self._namespaces, self._cap_names, self._caps = names, namespaces, cap_names, caps_of
-        self._scoped = scoped
-        self._rank = _operator_ranks(namespaces, names)
+        self._by_tenant, self._label_bits = by_tenant, label_bits
+        self._order, self._rank = _operator_order(namespaces, names)
 
     def _in_operator_order(self, positions: Iterable[int]) -> list[int]:
         """Positions (ascending) sorted as the operator iterates their agents: (namespace, name, position)."""
@@ -160,60 +169,79 @@ class AgentIndex:
         ns, subset, tenant, label = scope
         if label is None:  # a channel without a channel label matches no agent
             return []
-        every = self._scoped.get((ns, subset, label, _ANY_TENANT), _NONE)
-        own = self._scoped.get((ns, subset, label, tenant), _NONE) if tenant is not None else _NONE
+        bit = self._label_bits.get(label)
+        if bit is None:  # no agent supports this channel label
+            return []
+        every = self._with_label(self._by_tenant.get((ns, subset, _ANY_TENANT)), label, bit)
+        own = self._with_label(self._by_tenant.get((ns, subset, tenant)), label, bit) if tenant is not None else []
         # an agent is in the any-tenant bucket only when it lists no tenant: the two lists never share a position
         return self._in_operator_order(sorted(every + own) if every and own else every or own)
+
+    def _with_label(self, bucket: tuple[array[int], array[int]] | None, label: str, bit: int) -> list[int]:
+        """The positions of a tenant bucket whose agents support the label, filtered in C by the label's bit (and
+        checked against the model when labels share bits: a design with more than 64 channel labels)."""
+        if bucket is None:
+            return []
+        found = list(compress(bucket[0], map(and_, bucket[1], repeat(bit))))
+        if len(self._label_bits) > _MASK_BITS:
+            found = [p for p in found if label in self.agents[p].supported_channels]
+        return found
 
     def offers(self, channel: Channel, names: Collection[str] | None = None) -> dict[str, list[Offer]]:
         """The capabilities a channel's candidates provide, by name, as resolution reads them: (parsed version or
         None if not strict SemVer, capability, agent, version text) in the candidates' order, each agent's in its
         own order (what resolution picks from); only those named in `names`, if given (a channel requires a few
-        of the many names its candidates offer).
+        of the many names its candidates offer). The same as `offer_sites`, with the agents and versions."""
+        return {
+            name: [
+                (self.parsed_version(cap.version), cap, self.agents[position], cap.version)
+                for position, _, cap in sites
+            ]
+            for name, sites in self.offer_sites(channel, names).items()
+        }
+
+    def offer_sites(self, channel: Channel, names: Collection[str] | None = None) -> dict[str, list[Site]]:
+        """Where the capabilities a channel's candidates provide are, by name: (position of the agent in `agents`,
+        index in its capabilities, the capability), in the operator's order (`offers`).
 
         A candidate none of whose capability names is wanted is passed over in C (`set.isdisjoint` on its tuple
-        of names): only the capabilities of the wanted names are touched. Versions are parsed once per distinct
-        text per index (a text that is not strict SemVer gives None; resolution raises the operator's error only
-        if a channel asks for that capability)."""
+        of names): only the capabilities of the wanted names are touched."""
         positions = self._positions((channel.namespace, channel.subset, channel.tenant, channel.channel))
-        names_of = self._cap_names
+        names_of, caps_of = self._cap_names, self._caps
         if names is None:
             hits: Iterable[int] = positions
             wanted: Container[str] = _EVERY_NAME
         else:
             wanted = names if isinstance(names, set | frozenset) else set(names)
             hits = compress(positions, map(not_, map(wanted.isdisjoint, map(names_of.__getitem__, positions))))
-        by_name: dict[str, list[Offer]] = {}
+        by_name: dict[str, list[Site]] = {}
         for position in hits:
             for at, name in enumerate(names_of[position]):
                 if name in wanted:
-                    offer = self._offer(position, at)
                     found = by_name.get(name)
                     if found is None:
-                        by_name[name] = [offer]
+                        by_name[name] = [(position, at, caps_of[position][at])]
                     else:
-                        found.append(offer)
+                        found.append((position, at, caps_of[position][at]))
         return by_name
 
-    def _offer(self, position: int, at: int) -> Offer:
-        cap = self._caps[position][at]
-        text = cap.version
-        version = self._parsed.get(text, _UNPARSED) if isinstance(text, str) else None
-        if version is _UNPARSED:
-            try:
-                version = self._parsed[text] = parse_version(text)
-            except VersionError:
-                version = self._parsed[text] = None
-        return (version, cap, self.agents[position], text)
+    def parsed_version(self, text: str) -> Version | None:
+        """A provided version parsed strictly, once per distinct text per index; None if it is not strict SemVer
+        (resolution raises the operator's error only if a channel asks for that capability)."""
+        try:
+            return self._parsed[text]
+        except KeyError:  # a text not seen yet (once per distinct text)
+            version = None
+            with suppress(VersionError):
+                version = parse_version(text)
+            self._parsed[text] = version
+            return version
 
     def in_namespace(self, namespace: str, *, limit: int | None = None) -> tuple[Agent, ...]:
         """The agents of a namespace in the operator's order (the first `limit` of them, if given)."""
-        if self._namespace is None:
-            by_namespace: dict[str, list[int]] = {}
-            for position, ns in enumerate(self._namespaces):
-                by_namespace.setdefault(ns, []).append(position)
-            self._namespace = {ns: self._in_operator_order(p) for ns, p in by_namespace.items()}
-        return tuple(self.agents[p] for p in self._namespace.get(namespace, [])[:limit])
+        order = self._order or range(len(self.agents))
+        mine = compress(order, map(eq, map(self._namespaces.__getitem__, order), repeat(namespace)))
+        return tuple(map(self.agents.__getitem__, islice(mine, limit)))  # scanned in C, only up to `limit`
 
     def providers(self, capability: str) -> tuple[Agent, ...]:
         """Agents (design order) that provide a capability of this exact name, in any namespace or scope."""
@@ -262,12 +290,12 @@ class AgentIndex:
         found = self._counts.get(namespace)
         if found is None:
             mine = list(compress(self.agents, map(eq, self._namespaces, repeat(namespace))))
-            tenants = [a.supported_tenants for a in mine]
+            tenants = list(map(attrgetter("supported_tenants"), mine))
             found = self._counts[namespace] = _Counts(
                 len(mine),
-                Counter(a.subset for a in mine),
+                Counter(map(attrgetter("subset"), mine)),
                 Counter(chain.from_iterable(map(set, tenants))),  # an agent counts once per distinct tenant
-                Counter(chain.from_iterable(set(a.supported_channels) for a in mine)),
+                Counter(chain.from_iterable(map(set, map(attrgetter("supported_channels"), mine)))),
                 sum(map(bool, tenants)),
             )
         return found
@@ -286,14 +314,27 @@ class AgentIndex:
         )
 
 
-def _operator_ranks(namespaces: list[str], names: list[str]) -> array[int] | None:
-    """Each position's place in the operator's order (namespace, then name; design order on ties: the sort is
-    stable), or None when design order already is that order (a design kept sorted). Candidates are sorted by
-    these 4-byte ints in one contiguous block, not by comparing the candidates' names (strings spread over a
-    large design's memory)."""
+def _mask(labels: tuple[str, ...], bits: dict[str, int]) -> int:
+    """The bit mask of a tuple of channel labels, giving each new label the next bit (`_MASK_BITS` of them, then
+    bits are shared and a match is checked against the model)."""
+    mask = 0
+    for label in labels:
+        bit = bits.get(label)
+        if bit is None:
+            bit = bits[label] = 1 << (len(bits) % _MASK_BITS)
+        mask |= bit
+    return mask
+
+
+def _operator_order(namespaces: list[str], names: list[str]) -> tuple[array[int] | None, array[int] | None]:
+    """The operator's order (namespace, then name; design order on ties: the sort is stable) as the positions in
+    that order and each position's place in it, or (None, None) when design order already is that order (a
+    design kept sorted). Candidates are sorted by these 4-byte ints in one contiguous block, not by comparing
+    the candidates' names (strings spread over a large design's memory)."""
     keys: list[Any] = list(zip(namespaces, names, strict=True)) if len(set(namespaces)) > 1 else names
     if all(map(le, keys, keys[1:])):
-        return None
+        return None, None
+    order = array("i", sorted(range(len(keys)), key=keys.__getitem__))
     rank = array("i", (0,)) * len(keys)
-    deque(map(rank.__setitem__, sorted(range(len(keys)), key=keys.__getitem__), range(len(keys))), maxlen=0)
-    return rank
+    deque(map(rank.__setitem__, order, range(len(keys))), maxlen=0)  # rank[order[i]] = i, in C
+    return order, rank

@@ -10,14 +10,15 @@ Candidates come from an `index.AgentIndex` built once per design, so a design co
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.index import AgentIndex, Offer
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.versions import Version, parse_range, parse_version
 
@@ -47,20 +48,22 @@ class Unresolved:
 class Resolution:
     """What the operator would write for one Channel: status and (possibly partial) routing.
 
-    Immutable, compared and hashed by (channel, candidates, wires, unresolved). Resolution keeps the candidates
-    as their positions in the design's agents (`AgentIndex.candidate_positions`: 4-byte ints, shared by the
-    channels of one scope) and makes the tuple of agents when `candidates` is first read. A large design's
-    resolutions then hold no tuple of ~60 agents per channel, which the collector walked (touching every
-    candidate's memory) each time it passed over them.
+    Immutable, compared by (channel, candidates, wires, unresolved). What `resolve_channel` makes keeps the
+    candidates as their positions in the design's agents (`AgentIndex.candidate_positions`: 4-byte ints, shared
+    by the channels of one scope) and each wire as (requirement, agent position, capability index), and makes
+    the tuples of agents and of `Wire`s when they are first read (`channel_routing` reads neither). A large
+    design's resolutions then hold no references to ~70 agents and capabilities per channel, spread over the
+    design's memory, which the collector touched one by one each time it passed over them.
     """
 
-    __slots__ = ("_agents", "_candidates", "_positions", "channel", "unresolved", "wires")
+    __slots__ = ("_agents", "_candidates", "_positions", "_wired", "_wires", "channel", "unresolved")
     channel: Channel
-    wires: tuple[Wire, ...]
     unresolved: tuple[Unresolved, ...]
     _candidates: tuple[Agent, ...] | None
     _agents: Sequence[Agent]
     _positions: Sequence[int]
+    _wires: tuple[Wire, ...] | None
+    _wired: tuple[tuple[RequiredCapability, ...], Sequence[int], Sequence[int]]  # requirements, positions, indexes
 
     def __init__(
         self,
@@ -69,9 +72,9 @@ class Resolution:
         wires: tuple[Wire, ...],
         unresolved: tuple[Unresolved, ...],
     ) -> None:
-        self._set(
-            channel, wires, unresolved, candidates=candidates, agents=candidates, positions=range(len(candidates))
-        )
+        self._set(channel, unresolved, candidates=candidates, agents=candidates, positions=range(len(candidates)))
+        object.__setattr__(self, "_wires", wires)
+        object.__setattr__(self, "_wired", ((), (), ()))
 
     @classmethod
     def _at(
@@ -80,25 +83,27 @@ class Resolution:
         *,
         agents: Sequence[Agent],
         positions: Sequence[int],
-        wires: tuple[Wire, ...],
+        wired: tuple[tuple[RequiredCapability, ...], Sequence[int], Sequence[int]],
         unresolved: tuple[Unresolved, ...],
     ) -> Resolution:
-        """A resolution whose candidates are `agents` at `positions` (made into a tuple when first read)."""
+        """A resolution whose candidates are `agents` at `positions` and whose wires are `wired`: (requirements,
+        their agents' positions, their capabilities' indexes in those agents), made into objects when read."""
         resolution = cls.__new__(cls)
-        resolution._set(channel, wires, unresolved, candidates=None, agents=agents, positions=positions)
+        resolution._set(channel, unresolved, candidates=None, agents=agents, positions=positions)
+        object.__setattr__(resolution, "_wires", None)
+        object.__setattr__(resolution, "_wired", wired)
         return resolution
 
     def _set(
         self,
         channel: Channel,
-        wires: tuple[Wire, ...],
         unresolved: tuple[Unresolved, ...],
         *,
         candidates: tuple[Agent, ...] | None,
         agents: Sequence[Agent],
         positions: Sequence[int],
     ) -> None:
-        fields = {"channel": channel, "wires": wires, "unresolved": unresolved, "_candidates": candidates}
+        fields = {"channel": channel, "unresolved": unresolved, "_candidates": candidates}
         for name, value in {**fields, "_agents": agents, "_positions": positions}.items():
             object.__setattr__(self, name, value)
 
@@ -109,6 +114,25 @@ class Resolution:
             found = tuple(map(self._agents.__getitem__, self._positions))
             object.__setattr__(self, "_candidates", found)
         return found
+
+    @property
+    def wires(self) -> tuple[Wire, ...]:
+        found = self._wires
+        if found is None:
+            found = tuple(Wire(required, provided, agent) for required, provided, agent in self._wiring())
+            object.__setattr__(self, "_wires", found)
+        return found
+
+    def _wiring(self) -> Iterator[tuple[RequiredCapability, Capability, Agent]]:
+        """(required, provided, agent) of each wire, in order, without making `Wire` objects."""
+        if self._wires is not None:
+            for wire in self._wires:
+                yield wire.required, wire.provided, wire.agent
+            return
+        agents = self._agents
+        for required, position, at in zip(*self._wired, strict=True):
+            agent = agents[position]
+            yield required, agent.capabilities[at], agent
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise FrozenInstanceError(f"cannot assign to field '{name}'")
@@ -201,25 +225,26 @@ def invalid_versions(design: Design, *, locations: Mapping[str, str] | None = No
     return problems
 
 
-def _pick(required: RequiredCapability, providers: list[tuple[Version, Capability, Agent]]) -> Wire:
+def _pick(strategy: str, providers: list[tuple[Version, int, int]]) -> tuple[Version, int, int]:
+    """The provider the operator wires: the highest version (the lowest for MOST_SIMILAR), the first on ties."""
     best = providers[0]
     for candidate in providers[1:]:  # strict comparison: the first maximal/minimal element wins ties
-        if (required.strategy == "MOST_SIMILAR" and candidate[0] < best[0]) or (
-            required.strategy != "MOST_SIMILAR" and candidate[0] > best[0]
+        if (strategy == "MOST_SIMILAR" and candidate[0] < best[0]) or (
+            strategy != "MOST_SIMILAR" and candidate[0] > best[0]
         ):
             best = candidate
-    return Wire(required=required, provided=best[1], agent=best[2])
+    return best
 
 
 def _why_not(
     required: RequiredCapability,
-    offers: Sequence[Offer],
+    offers: Sequence[tuple[Agent, str]],
     candidates: Container[int],
     others: AgentIndex,
     channel: Channel,
 ) -> Unresolved:
-    if offers:  # the candidates' capabilities of this name, in the operator's order (`AgentIndex.offers`)
-        versions = ", ".join(f"{agent.name} {text}" for _, _, agent, text in offers)
+    if offers:  # (agent, version text) of the candidates' capabilities of this name, in the operator's order
+        versions = ", ".join(f"{agent.name} {text}" for agent, text in offers)
         return Unresolved(
             required,
             "no-version-in-range",
@@ -305,32 +330,44 @@ def resolve_channel(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
     requirements = distinct_requirements(channel)
-    # the candidates' offers of the required names, by name, in the operator's iteration order
-    by_name = lookup.offers(channel, {r.name for r in requirements})
-    wires: list[Wire] = []
+    # where the candidates' capabilities of the required names are, by name, in the operator's iteration order
+    by_name = lookup.offer_sites(channel, {r.name for r in requirements})
+    wired: list[RequiredCapability] = []
+    wired_positions = array("i")
+    wired_indexes = array("i")
     unresolved: list[Unresolved] = []
     checked = lookup.satisfied
     for required in requirements:
         wanted = required.version
-        offers = by_name.get(required.name, ())
+        sites = by_name.get(required.name, ())
         providers = []
-        for parsed, cap, agent, text in offers:
-            if parsed is None:
-                parsed = provided_version(agent, cap, locations)  # raises the operator's reconcile error
+        for position, at, cap in sites:
+            text = cap.version
+            parsed = lookup.parsed_version(text)
+            if parsed is None:  # raises the operator's reconcile error
+                parsed = provided_version(lookup.agents[position], cap, locations)
             satisfied = checked.get((wanted, text))
             if satisfied is None:
                 satisfied = checked[wanted, text] = parse_range(wanted).satisfied_by(parsed)
             if satisfied:
-                providers.append((parsed, cap, agent))
+                providers.append((parsed, position, at))
         if not providers:
+            offers = [(lookup.agents[position], cap.version) for position, _, cap in sites]
             unresolved.append(_why_not(required, offers, positions, lookup, channel))
             continue
         # identical (required, provided, agent) triples would collapse (a set), but the requirements are distinct
         # (`distinct_requirements`), so no two wires here are equal: appended without comparing models (500
         # channels' membership tests were ~24 000 deep pydantic comparisons of a 10 000-agent design)
-        wires.append(_pick(required, providers))
+        _, position, at = _pick(required.strategy, providers)
+        wired.append(required)
+        wired_positions.append(position)
+        wired_indexes.append(at)
     return Resolution._at(
-        channel, agents=lookup.agents, positions=positions, wires=tuple(wires), unresolved=tuple(unresolved)
+        channel,
+        agents=lookup.agents,
+        positions=positions,
+        wired=(tuple(wired), wired_positions, wired_indexes),
+        unresolved=tuple(unresolved),
     )
 
 
@@ -379,8 +416,7 @@ def channel_routing(resolution: Resolution) -> dict[str, Any]:
     channel = resolution.channel
     groups: dict[str, dict[str, Any]] = {}
     hosts: dict[int, str] = {}  # by agent object: each wired agent's host made once
-    for wire in resolution.wires:
-        agent, provided = wire.agent, wire.provided
+    for required, provided, agent in resolution._wiring():
         key = agent.key
         group = groups.get(key)
         if group is None:
@@ -397,7 +433,7 @@ def channel_routing(resolution: Resolution) -> dict[str, Any]:
             {
                 "id": provided.id,
                 "name": provided.name,
-                "requiredVersion": wire.required.version,
+                "requiredVersion": required.version,
                 "providedVersion": provided.version,
                 "description": provided.description,
                 "host": host,

@@ -91,6 +91,10 @@ def test_candidates_and_counts_match_filtering_every_agent(pool: list[Agent], ch
     for channel in chans:
         positions = index.candidate_positions(channel)
         assert tuple(pool[p] for p in positions) == candidate_agents(channel, pool)
+    for namespace in ("default", "shop", "none"):
+        mine = tuple(sorted((a for a in pool if a.namespace == namespace), key=lambda a: a.name))  # stable
+        assert index.in_namespace(namespace) == mine
+        assert index.in_namespace(namespace, limit=2) == mine[:2]
 
 
 def test_providers_by_scan_and_by_map_agree() -> None:
@@ -125,3 +129,16 @@ def test_resolving_with_a_shared_index_equals_resolving_channel_by_channel() -> 
     alone = [resolve_channel(c, design.agents) for c in design.channels]
     assert shared == alone
     assert sum(r.resolved for r in shared) > 0 and sum(not r.resolved for r in shared) > 0
+
+
+def test_candidates_past_sixty_four_channel_labels() -> None:
+    """Label masks share bits past 64 labels: candidates are still exactly the filter's."""
+    labels = [f"label-{i}" for i in range(70)]
+    pool = [
+        Agent(name=f"a{i}", supported_tenants=("acme",) if i % 3 else (), supported_channels=(labels[i % 70],))
+        for i in range(200)
+    ]
+    index = AgentIndex(pool)
+    for label in labels:
+        channel = Channel(name="ch", labels={"tenant": "acme", "channel": label})
+        assert index.candidates(channel) == candidate_agents(channel, pool)
