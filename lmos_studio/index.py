@@ -1,17 +1,16 @@
 """Index a design's agents once, look them up many times: candidates per channel scope, providers per capability.
 
 The operator filters every Agent for every Channel (namespace, subset, tenant, channel label); done naively that
-is channels × agents. `AgentIndex` groups the agents once by (namespace, subset, channel label, tenant) and by
-provided capability name, so resolution, lint, graph and export touch only a channel's candidates. The answers
-are exactly the operator's (`resolve.is_candidate` is the definition; tests compare both). Pure, no I/O; an
-index belongs to one tuple of agents and is built in O(agents × labels).
+is channels × agents. `AgentIndex` groups the agents once by (namespace, subset, tenant), with each agent's
+channel labels as a bit mask, so resolution, lint, graph and export touch only a channel's candidates. The
+answers are exactly the operator's (`resolve.is_candidate` is the definition; tests compare both). Pure, no
+I/O; an index belongs to one tuple of agents and is built in O(agents × tenants).
 
-Built in one pass over the agents' models in design order (the order they lie in memory), which keeps per
-agent what resolution reads, in compact records by position: its capability names (one shared string object
-per distinct name) and its offers (versions parsed once per distinct text). A channel then touches one small
-tuple of names per candidate, not the candidate's models. Providers, agents by name, namespace lists and filter
-counts (asked about unresolved requirements and channels without candidates) are made on first use from those
-records, not by a second walk over the models.
+Built in one pass over the agents' models in design order (the order they lie in memory), keeping by position
+what resolution reads: each agent's capability names (a tuple) and a reference to its capabilities. A channel
+passes over a candidate by its tuple of names, in C, and touches only the capabilities it wants; positions are
+4-byte ints in arrays, not int objects spread over the heap. Providers, agents by name and filter counts
+(asked about unresolved requirements and channels without candidates) are made on first use.
 """
 
 from __future__ import annotations
