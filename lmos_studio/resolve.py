@@ -10,14 +10,15 @@ Candidates come from an `index.AgentIndex` built once per design, so a design co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from array import array
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, Literal
 
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.lmos import API_VERSION
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.index import AgentIndex, Offer
+from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from lmos_studio.versions import Version, parse_range, parse_version
 
@@ -44,18 +45,120 @@ class Unresolved:
     reason: str
 
 
-@dataclass(frozen=True)
 class Resolution:
-    """What the operator would write for one Channel: status and (possibly partial) routing."""
+    """What the operator would write for one Channel: status and (possibly partial) routing.
 
+    Immutable, compared by (channel, candidates, wires, unresolved). What `resolve_channel` makes keeps the
+    candidates as their positions in the design's agents (`AgentIndex.candidate_positions`: 4-byte ints, shared
+    by the channels of one scope) and each wire as (requirement, agent position, capability index), and makes
+    the tuples of agents and of `Wire`s when they are first read (`channel_routing` reads neither). A large
+    design's resolutions then hold no references to ~70 agents and capabilities per channel, spread over the
+    design's memory, which the collector touched one by one each time it passed over them.
+    """
+
+    __slots__ = ("_agents", "_candidates", "_positions", "_wired", "_wires", "channel", "unresolved")
     channel: Channel
-    candidates: tuple[Agent, ...]
-    wires: tuple[Wire, ...]
     unresolved: tuple[Unresolved, ...]
+    _candidates: tuple[Agent, ...] | None
+    _agents: Sequence[Agent]
+    _positions: Sequence[int]
+    _wires: tuple[Wire, ...] | None
+    _wired: tuple[tuple[RequiredCapability, ...], Sequence[int], Sequence[int]]  # requirements, positions, indexes
+
+    def __init__(
+        self,
+        channel: Channel,
+        candidates: tuple[Agent, ...],
+        wires: tuple[Wire, ...],
+        unresolved: tuple[Unresolved, ...],
+    ) -> None:
+        self._set(channel, unresolved, candidates=candidates, agents=candidates, positions=range(len(candidates)))
+        object.__setattr__(self, "_wires", wires)
+        object.__setattr__(self, "_wired", ((), (), ()))
+
+    @classmethod
+    def _at(
+        cls,
+        channel: Channel,
+        *,
+        agents: Sequence[Agent],
+        positions: Sequence[int],
+        wired: tuple[tuple[RequiredCapability, ...], Sequence[int], Sequence[int]],
+        unresolved: tuple[Unresolved, ...],
+    ) -> Resolution:
+        """A resolution whose candidates are `agents` at `positions` and whose wires are `wired`: (requirements,
+        their agents' positions, their capabilities' indexes in those agents), made into objects when read."""
+        resolution = cls.__new__(cls)
+        resolution._set(channel, unresolved, candidates=None, agents=agents, positions=positions)
+        object.__setattr__(resolution, "_wires", None)
+        object.__setattr__(resolution, "_wired", wired)
+        return resolution
+
+    def _set(
+        self,
+        channel: Channel,
+        unresolved: tuple[Unresolved, ...],
+        *,
+        candidates: tuple[Agent, ...] | None,
+        agents: Sequence[Agent],
+        positions: Sequence[int],
+    ) -> None:
+        fields = {"channel": channel, "unresolved": unresolved, "_candidates": candidates}
+        for name, value in {**fields, "_agents": agents, "_positions": positions}.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def candidates(self) -> tuple[Agent, ...]:
+        found = self._candidates
+        if found is None:
+            found = tuple(map(self._agents.__getitem__, self._positions))
+            object.__setattr__(self, "_candidates", found)
+        return found
+
+    @property
+    def wires(self) -> tuple[Wire, ...]:
+        found = self._wires
+        if found is None:
+            found = tuple(Wire(required, provided, agent) for required, provided, agent in self._wiring())
+            object.__setattr__(self, "_wires", found)
+        return found
+
+    def _wiring(self) -> Iterator[tuple[RequiredCapability, Capability, Agent]]:
+        """(required, provided, agent) of each wire, in order, without making `Wire` objects."""
+        if self._wires is not None:
+            for wire in self._wires:
+                yield wire.required, wire.provided, wire.agent
+            return
+        agents = self._agents
+        for required, position, at in zip(*self._wired, strict=True):
+            agent = agents[position]
+            yield required, agent.capabilities[at], agent
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field '{name}'")
+
+    def _fields(self) -> tuple[Channel, tuple[Agent, ...], tuple[Wire, ...], tuple[Unresolved, ...]]:
+        return (self.channel, self.candidates, self.wires, self.unresolved)
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if isinstance(other, Resolution) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        channel, candidates, wires, unresolved = self._fields()
+        return f"Resolution(channel={channel!r}, candidates={candidates!r}, wires={wires!r}, unresolved={unresolved!r})"
+
+    def __reduce__(self) -> tuple[type[Resolution], tuple[Any, ...]]:
+        return (Resolution, self._fields())
 
     @property
     def status(self) -> str:
-        return UNRESOLVED if self.unresolved or not self.candidates else RESOLVED
+        return UNRESOLVED if self.unresolved or not self._positions else RESOLVED
 
     @property
     def resolved(self) -> bool:
@@ -122,25 +225,26 @@ def invalid_versions(design: Design, *, locations: Mapping[str, str] | None = No
     return problems
 
 
-def _pick(required: RequiredCapability, providers: list[tuple[Version, Capability, Agent]]) -> Wire:
+def _pick(strategy: str, providers: list[tuple[Version, int, int]]) -> tuple[Version, int, int]:
+    """The provider the operator wires: the highest version (the lowest for MOST_SIMILAR), the first on ties."""
     best = providers[0]
     for candidate in providers[1:]:  # strict comparison: the first maximal/minimal element wins ties
-        if (required.strategy == "MOST_SIMILAR" and candidate[0] < best[0]) or (
-            required.strategy != "MOST_SIMILAR" and candidate[0] > best[0]
+        if (strategy == "MOST_SIMILAR" and candidate[0] < best[0]) or (
+            strategy != "MOST_SIMILAR" and candidate[0] > best[0]
         ):
             best = candidate
-    return Wire(required=required, provided=best[1], agent=best[2])
+    return best
 
 
 def _why_not(
     required: RequiredCapability,
-    offers: Sequence[Offer],
-    candidates: Sequence[Agent],
+    offers: Sequence[tuple[Agent, str]],
+    candidates: Container[int],
     others: AgentIndex,
     channel: Channel,
 ) -> Unresolved:
-    if offers:  # the candidates' capabilities of this name, in the operator's order (`AgentIndex.offers`)
-        versions = ", ".join(f"{agent.name} {text}" for _, _, agent, text in offers)
+    if offers:  # (agent, version text) of the candidates' capabilities of this name, in the operator's order
+        versions = ", ".join(f"{agent.name} {text}" for agent, text in offers)
         return Unresolved(
             required,
             "no-version-in-range",
@@ -148,7 +252,8 @@ def _why_not(
             f"({parse_range(required.version).normalized or 'matches nothing'}): "
             f"candidates offer {versions}",
         )
-    elsewhere = [a.name for a in others.providers(required.name) if a not in candidates]
+    # by position: an agent equal to a candidate is one (candidacy depends on the model's content only)
+    elsewhere = [others.agents[p].name for p in others.provider_positions(required.name) if p not in candidates]
     hint = ""
     if elsewhere:
         why = _mismatch(elsewhere[0], others, channel)
@@ -218,34 +323,52 @@ def resolve_channel(
     linear part). Raises `VersionError` where the operator's reconcile would throw (a non-SemVer provided version).
     """
     lookup = index or AgentIndex(agents)
-    candidates = lookup.candidates(channel)
-    if not candidates:
+    positions = lookup.candidate_positions(channel)
+    if not positions:
         why = _no_candidates_reason(channel, lookup)
         return Resolution(
             channel, (), (), tuple(Unresolved(r, "no-candidates", why) for r in distinct_requirements(channel))
         )
     requirements = distinct_requirements(channel)
-    # the candidates' offers of the required names, by name, in the operator's iteration order
-    by_name = lookup.offers(channel, {r.name for r in requirements})
-    wires: list[Wire] = []
+    # where the candidates' capabilities of the required names are, by name, in the operator's iteration order
+    by_name = lookup.offer_sites(channel, {r.name for r in requirements})
+    wired: list[RequiredCapability] = []
+    wired_positions = array("i")
+    wired_indexes = array("i")
     unresolved: list[Unresolved] = []
+    checked = lookup.satisfied
     for required in requirements:
-        wanted = parse_range(required.version)
-        offers = by_name.get(required.name, ())
+        wanted = required.version
+        sites = by_name.get(required.name, ())
         providers = []
-        for parsed, cap, agent, _ in offers:
-            if parsed is None:
-                parsed = provided_version(agent, cap, locations)  # raises the operator's reconcile error
-            if wanted.satisfied_by(parsed):
-                providers.append((parsed, cap, agent))
+        for position, at, cap in sites:
+            text = cap.version
+            parsed = lookup.parsed_version(text)
+            if parsed is None:  # raises the operator's reconcile error
+                parsed = provided_version(lookup.agents[position], cap, locations)
+            satisfied = checked.get((wanted, text))
+            if satisfied is None:
+                satisfied = checked[wanted, text] = parse_range(wanted).satisfied_by(parsed)
+            if satisfied:
+                providers.append((parsed, position, at))
         if not providers:
-            unresolved.append(_why_not(required, offers, candidates, lookup, channel))
+            offers = [(lookup.agents[position], cap.version) for position, _, cap in sites]
+            unresolved.append(_why_not(required, offers, positions, lookup, channel))
             continue
         # identical (required, provided, agent) triples would collapse (a set), but the requirements are distinct
         # (`distinct_requirements`), so no two wires here are equal: appended without comparing models (500
         # channels' membership tests were ~24 000 deep pydantic comparisons of a 10 000-agent design)
-        wires.append(_pick(required, providers))
-    return Resolution(channel, candidates, tuple(wires), tuple(unresolved))
+        _, position, at = _pick(required.strategy, providers)
+        wired.append(required)
+        wired_positions.append(position)
+        wired_indexes.append(at)
+    return Resolution._at(
+        channel,
+        agents=lookup.agents,
+        positions=positions,
+        wired=(tuple(wired), wired_positions, wired_indexes),
+        unresolved=tuple(unresolved),
+    )
 
 
 def _no_candidates_reason(channel: Channel, agents: AgentIndex) -> str:
@@ -292,19 +415,28 @@ def channel_routing(resolution: Resolution) -> dict[str, Any]:
     """The `ChannelRouting` the operator would generate (LMOS.md §1.4), including partial routings."""
     channel = resolution.channel
     groups: dict[str, dict[str, Any]] = {}
-    for wire in resolution.wires:
-        group = groups.setdefault(
-            wire.agent.key,
-            {"id": wire.agent.id, "name": wire.agent.name, "description": wire.agent.description, "capabilities": []},
-        )
+    hosts: dict[int, str] = {}  # by agent object: each wired agent's host made once
+    for required, provided, agent in resolution._wiring():
+        key = agent.key
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "id": agent.id,
+                "name": agent.name,
+                "description": agent.description,
+                "capabilities": [],
+            }
+        host = hosts.get(id(agent))
+        if host is None:
+            host = hosts[id(agent)] = agent.host
         group["capabilities"].append(
             {
-                "id": wire.provided.id,
-                "name": wire.provided.name,
-                "requiredVersion": wire.required.version,
-                "providedVersion": wire.provided.version,
-                "description": wire.provided.description,
-                "host": wire.agent.host,
+                "id": provided.id,
+                "name": provided.name,
+                "requiredVersion": required.version,
+                "providedVersion": provided.version,
+                "description": provided.description,
+                "host": host,
             }
         )
     owner: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "Channel", "name": channel.name}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+from dataclasses import FrozenInstanceError
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmos_studio.errors import VersionError
 from lmos_studio.index import AgentIndex, Offer
 from lmos_studio.model import Agent, Capability, Channel
-from lmos_studio.resolve import candidate_agents, mismatch_reasons, resolve_channel, resolve_design
+from lmos_studio.resolve import Resolution, candidate_agents, mismatch_reasons, resolve_channel, resolve_design
 from lmos_studio.synthetic import synthetic_design
 from lmos_studio.versions import Version, parse_version
 
@@ -83,6 +88,39 @@ def test_candidates_and_counts_match_filtering_every_agent(pool: list[Agent], ch
     for name in ("view-bill", "news", "nothing"):
         assert index.providers(name) == tuple(a for a in pool if a.capability(name))
     assert index.named("a") == tuple(a for a in pool if a.name == "a")
+    for channel in chans:
+        positions = index.candidate_positions(channel)
+        assert tuple(pool[p] for p in positions) == candidate_agents(channel, pool)
+    for namespace in ("default", "shop", "none"):
+        mine = tuple(sorted((a for a in pool if a.namespace == namespace), key=lambda a: a.name))  # stable
+        assert index.in_namespace(namespace) == mine
+        assert index.in_namespace(namespace, limit=2) == mine[:2]
+
+
+def test_providers_by_scan_and_by_map_agree() -> None:
+    """The first names asked are scanned for, later ones read from a map of every name: the same answers."""
+    design = synthetic_design(300, 10, seed=5)
+    names = [*sorted({c.name for a in design.agents for c in a.capabilities})[:20], "nothing"]
+    index = AgentIndex(design.agents)
+    for name in names + names:
+        assert index.providers(name) == tuple(a for a in design.agents if a.capability(name))
+
+
+def test_resolution_candidates_are_made_when_read() -> None:
+    """A resolution keeps its candidates' positions and gives the same tuple, equality, copy and pickle."""
+    design = synthetic_design(200, 20, seed=2)
+    index = AgentIndex(design.agents)
+    for resolution in resolve_design(design):
+        candidates = candidate_agents(resolution.channel, design.agents)
+        assert resolution.candidates == candidates
+        assert resolution.candidates is resolution.candidates
+        assert resolution.status == ("RESOLVED" if candidates and not resolution.unresolved else "UNRESOLVED")
+        eager = Resolution(resolution.channel, candidates, resolution.wires, resolution.unresolved)
+        assert eager == resolution and repr(eager) == repr(resolution)
+        assert pickle.loads(pickle.dumps(resolution)) == resolution == copy.deepcopy(resolution)
+        assert resolve_channel(resolution.channel, design.agents, index=index) == resolution
+    with pytest.raises(FrozenInstanceError):
+        resolution.wires = ()  # type: ignore[misc]
 
 
 def test_resolving_with_a_shared_index_equals_resolving_channel_by_channel() -> None:
@@ -91,3 +129,16 @@ def test_resolving_with_a_shared_index_equals_resolving_channel_by_channel() -> 
     alone = [resolve_channel(c, design.agents) for c in design.channels]
     assert shared == alone
     assert sum(r.resolved for r in shared) > 0 and sum(not r.resolved for r in shared) > 0
+
+
+def test_candidates_past_sixty_four_channel_labels() -> None:
+    """Label masks share bits past 64 labels: candidates are still exactly the filter's."""
+    labels = [f"label-{i}" for i in range(70)]
+    pool = [
+        Agent(name=f"a{i}", supported_tenants=("acme",) if i % 3 else (), supported_channels=(labels[i % 70],))
+        for i in range(200)
+    ]
+    index = AgentIndex(pool)
+    for label in labels:
+        channel = Channel(name="ch", labels={"tenant": "acme", "channel": label})
+        assert index.candidates(channel) == candidate_agents(channel, pool)
