@@ -110,7 +110,6 @@ def route(
     """Route one query in one channel: the answering agent and capability (or none), the ranked candidates
     with scores and evidence, and whether the built-in lexicon was used (and why)."""
     from lmos_studio.routing.base import check_threshold
-    from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.lexicon import lexicon_choice_of
     from lmos_studio.routing.select import kept_fits
     from lmos_studio.routing.table import channel_key, routing_table
@@ -122,7 +121,7 @@ def route(
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     key = channel_key(design, channel or "")
-    chosen = kept_fits(router, get_router(router), design)
+    chosen = kept_fits(router, design)
     fitted = chosen.fit(routing_table(design, key))
     _say_fallback(chosen)
     result = fitted.route(query, top_k=top_k).with_threshold(min_score)
@@ -192,7 +191,7 @@ def eval_command(
     cell is out of scope: the right answer is "no agent".
     """
     from lmos_studio.routing.base import check_threshold
-    from lmos_studio.routing.evaluate import evaluate, get_router
+    from lmos_studio.routing.evaluate import evaluate
     from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
     from lmos_studio.routing.select import kept_fits
 
@@ -202,7 +201,7 @@ def eval_command(
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
-    chosen = kept_fits(router, get_router(router), design)
+    chosen = kept_fits(router, design)
     result = evaluate(
         design,
         rows,
@@ -245,13 +244,12 @@ def test_command(
     lexicon: LexiconOpt = None,
 ) -> None:
     """Run the design's routing tests; exit 1 when any fails (for CI)."""
-    from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.regression import junit_xml, run_routing_tests
     from lmos_studio.routing.select import kept_fits
 
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design(paths), lexicon)
-    chosen = kept_fits(router, get_router(router), design)
+    chosen = kept_fits(router, design)
     outcomes = run_routing_tests(design, router=chosen)
     _say_fallback(chosen)
     if junit is not None:
@@ -312,7 +310,6 @@ def whatif_command(
     lexicon: LexiconOpt = None,
 ) -> None:
     """What if an agent or capability went away or moved: channel resolution and routes, before → after."""
-    from lmos_studio.routing.evaluate import get_router
     from lmos_studio.routing.labelled import read_labelled_csv
     from lmos_studio.routing.select import kept_fits
     from lmos_studio.whatif import what_if
@@ -323,7 +320,7 @@ def whatif_command(
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries) if queries else []
-    result = what_if(design, changes, router=kept_fits(router, get_router(router), design), queries=rows)
+    result = what_if(design, changes, router=kept_fits(router, design), queries=rows)
 
     def table() -> str:
         parts = ["changes: " + "; ".join(c.describe() for c in result.changes)]

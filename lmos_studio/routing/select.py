@@ -171,28 +171,27 @@ class RouterCache:
 
 
 class KeptFits:
-    """A router whose fits go through a `RouterCache` (the statistical router's kept on its disk cache): what
-    `kept_fits` gives the CLI's routing commands."""
+    """The statistical router, its fits going through a `RouterCache` that keeps them on disk: what `kept_fits`
+    gives the CLI's routing commands."""
 
-    def __init__(self, router: Router, name: str, cache: RouterCache) -> None:
-        self.router = router
+    def __init__(self, router: StatisticalRouter, cache: RouterCache) -> None:
         self.name = router.name
         self.note = str(getattr(router, "note", ""))
-        self._key = name
         self.cache = cache
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
-        return self.cache.fitted(self._key, table, seed=seed)
+        return self.cache.fitted("statistical", table, seed=seed)
 
 
-def kept_fits(name: str, router: Router, design: Design) -> Router:
-    """`router` (got by `name`), its fits kept on disk when it is the statistical router and the disk cache may
-    hold what is derived from `design` (caching on, `LMOS_STUDIO_DESIGN_CACHE_MB` > 0, and no secret in the
-    design: formats/design_cache.py), so a later command on an unchanged channel loads the fit; else `router`."""
+def kept_fits(name: str, design: Design) -> Router:
+    """The router `name` names (`get_router`), its fits kept on disk when it is the statistical router and the
+    disk cache may hold what is derived from `design` (caching on, `LMOS_STUDIO_DESIGN_CACHE_MB` > 0, and no
+    secret in the design: formats/design_cache.py), so a later command on an unchanged channel loads the fit."""
     from lmos_studio.formats import design_cache
 
+    router = get_router(name)
     if name.strip().lower() != "statistical" or not isinstance(router, StatisticalRouter) or router.embedder:
         return router
     if design_cache.cache_bytes() <= 0 or design_cache.design_may_hold_secret(design):
         return router
-    return KeptFits(router, name, RouterCache(disk=design_cache.derived_cache("statistical-fit")))
+    return KeptFits(router, RouterCache(disk=design_cache.derived_cache("statistical-fit")))
