@@ -64,3 +64,20 @@ def test_char_wb_grams_are_scikit_learns(ngram_range: tuple[int, int]) -> None:
     words += ["".join(rng.choice(list("abé0"), size=int(rng.integers(1, 9)))) for _ in range(300)]
     for word in words:
         assert list(statistical._char_wb_grams(word, ngram_range)) == analyze(word), word
+
+
+@pytest.mark.parametrize("cells", [1, 7, 64, 2**17])
+def test_products_in_blocks_are_scipys(cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(statistical, "PRODUCT_CELLS", cells)  # one row per block up to one block for all
+    rng = np.random.default_rng(cells)
+    dense = sp.random(37, 50, density=0.2, random_state=rng).toarray()
+    dense[5] = 0.0  # an empty row
+    a = sp.csr_matrix(dense)
+    b = sp.random(50, 23, density=0.15, format="csr", random_state=rng)
+    reference = (a @ b).toarray()
+    assert np.array_equal(statistical._product(a, b), reference)
+    best = statistical._row_max_product(a, b)
+    assert np.array_equal(best, reference.max(axis=1, initial=0.0))
+    assert best[5] == 0.0

@@ -51,7 +51,7 @@ at the loose tolerance (−13 ms; the "seeded" golden's lower-ranked capabilitie
 solver for the agent SVM (0.5–0.8 s against the dual's 0.14 s) and SGD (5 epochs: as slow as the dual at 0.1).
 Session 9 (the same bits; batch golden, dev figures and the lexicon check's 34 tables identical): a chunk's
 per-agent model softmaxes taken once (the agent model and the capability pick shared them), the `fit` maxima from
-one pass of the product kernel without building the matrix (`_sparse_product`), the kNN rows' maxima from the
+one pass of the product kernel without building the matrix (`_row_max_product`), the kNN rows' maxima from the
 vote's block maxima, the `fit` rows' L2 by scikit-learn's in-place kernel (no input checks); route_batch −5 %. A
 fit can be kept as plain data (routing/stored.py; the CLI's statistical commands keep it on disk): a later
 process on the same table loads it instead of fitting. Measured and not adopted: the lexicon check without
@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import chain
@@ -158,6 +158,8 @@ BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples sim
 # cache and reuse one allocation instead of faulting fresh pages in (cold fit on train.csv: 34 ms with the
 # sparse product, 28–40 ms in 32 MB blocks, 18 ms in 0.5–2 MB blocks).
 LOO_CELLS = 2**17
+# Products (`_one_pass`) taken this many cells at a time (the kernel's output, 1.5 MB, reused block to block).
+PRODUCT_CELLS = 2**17
 EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
@@ -635,11 +637,7 @@ class FittedStatistical:
         """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max)."""
         if not self.fit_by_text.shape[1] or not weighted.shape[0]:
             return np.zeros(weighted.shape[0])
-        indptr, data = _sparse_product(weighted, self.fit_by_text)  # sparse: word overlaps are few; entries ≥ 0
-        best = np.zeros(weighted.shape[0])
-        filled = np.flatnonzero(np.diff(indptr))
-        if len(filled):
-            best[filled] = np.maximum.reduceat(data, indptr[filled])
+        best = _row_max_product(weighted, self.fit_by_text)  # sparse: word overlaps are few; entries ≥ 0
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
@@ -936,53 +934,73 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
     """`a @ b` of two CSR matrices as a dense array, by scipy's own `csr_matmat` kernel (so to the same
     bits) but in one pass: `a @ b` first counts the product's entries in a pass as long as the product
     itself, and a query's similarities to the examples are dense anyway. Falls back to `a @ b`."""
-    found = _one_pass(a, b)
-    if found is None:
+    blocks = _one_pass(a, b)
+    if blocks is None:
         return _dense(a @ b)
-    indptr, indices, data = found
     rows, cols = a.shape[0], b.shape[1]
     out = np.zeros((rows, cols))
-    _sparsetools.csr_todense(rows, cols, indptr, indices, data, out)  # C loop: out[row, indices] += data
+    for start, end, indptr, indices, data in blocks:  # C loop: out[row, indices] += data
+        _sparsetools.csr_todense(end - start, cols, indptr, indices, data, out[start:end])
     return out
 
 
-def _sparse_product(a: sp.csr_matrix, b: sp.csr_matrix) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """The row pointers and stored values of `a @ b` (CSR), each row's values as `a @ b` stores them (the same
-    kernel, the same sums; in the order the kernel leaves them), in one pass (see `_product`) and without
-    building the matrix: what a row's maximum needs."""
-    found = _one_pass(a, b)
-    if found is None:
+def _row_max_product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
+    """Each row's largest stored value of `a @ b` (0 for an empty row), the values as `a @ b` stores them
+    (the same kernel, the same sums), in one pass (see `_product`) without building the matrix."""
+    best = np.zeros(a.shape[0])
+    blocks = _one_pass(a, b)
+    if blocks is None:
         product = (a @ b).tocsr()
-        return np.asarray(product.indptr, dtype=np.int64), np.asarray(product.data, dtype=np.float64)
-    indptr, _, data = found
-    return indptr.astype(np.int64), data[: int(indptr[-1])]
+        blocks = iter([(0, a.shape[0], product.indptr, product.indices, product.data)])
+    for start, end, indptr, _, data in blocks:
+        filled = np.flatnonzero(np.diff(indptr[: end - start + 1]))
+        if len(filled):
+            best[start + filled] = np.maximum.reduceat(data[: int(indptr[end - start])], indptr[filled])
+    return best
 
 
-def _one_pass(a: sp.csr_matrix, b: sp.csr_matrix) -> tuple[Any, Any, npt.NDArray[np.float64]] | None:
-    """(indptr, indices, data) of `a @ b` by scipy's `csr_matmat` in one pass, its output arrays allocated for a
-    dense product (untouched pages cost nothing); None where that cannot be (no kernel, empty or too large)."""
+Block = tuple[int, int, Any, Any, npt.NDArray[np.float64]]  # rows start:end of `a @ b` as (indptr, indices, data)
+
+
+def _one_pass(a: sp.csr_matrix, b: sp.csr_matrix) -> Iterator[Block] | None:
+    """`a @ b` by scipy's `csr_matmat` in one pass, PRODUCT_CELLS cells of it at a time: (start, end, indptr,
+    indices, data) of rows start:end, its arrays allocated once for a dense block and reused by the next (read
+    each before the next); None where that cannot be (no kernel, empty or too large). Small blocks keep the
+    kernel's output in cache and reuse its pages instead of faulting fresh ones in for every product (a chunk
+    of 512 queries × 3 000 examples: 18 MB of them)."""
     rows, cols = a.shape[0], b.shape[1]
     kernel = getattr(_sparsetools, "csr_matmat", None) if _sparsetools is not None else None
     if kernel is None or not rows or not cols or a.shape[1] != b.shape[0] or rows * cols > 2**31 - 1:
         return None
     index = np.int32 if max(a.nnz, b.nnz, a.shape[1], rows * cols) < 2**31 - 1 else np.int64
-    indptr = np.empty(rows + 1, dtype=index)
-    indices = np.empty(rows * cols, dtype=index)
-    data = np.empty(rows * cols)
-    kernel(
-        rows,
-        cols,
-        a.indptr.astype(index, copy=False),
-        a.indices.astype(index, copy=False),
-        np.asarray(a.data, dtype=np.float64),
-        b.indptr.astype(index, copy=False),
-        b.indices.astype(index, copy=False),
-        np.asarray(b.data, dtype=np.float64),
-        indptr,
-        indices,
-        data,
-    )
-    return indptr, indices, data
+    step = min(rows, max(1, PRODUCT_CELLS // cols))
+    a_indptr, a_indices = a.indptr.astype(index, copy=False), a.indices.astype(index, copy=False)
+    a_data = np.asarray(a.data, dtype=np.float64)
+    b_parts = (b.indptr.astype(index, copy=False), b.indices.astype(index, copy=False))
+    b_data = np.asarray(b.data, dtype=np.float64)
+
+    def blocks() -> Iterator[Block]:
+        indptr = np.empty(step + 1, dtype=index)
+        indices = np.empty(step * cols, dtype=index)
+        data = np.empty(step * cols)
+        for start in range(0, rows, step):
+            end = min(rows, start + step)
+            first, last = a_indptr[start], a_indptr[end]
+            kernel(
+                end - start,
+                cols,
+                a_indptr[start : end + 1] - first,
+                a_indices[first:last],
+                a_data[first:last],
+                *b_parts,
+                b_data,
+                indptr,
+                indices,
+                data,
+            )
+            yield start, end, indptr, indices, data
+
+    return blocks()
 
 
 def _agent_terms(data: TrainingSet, lexicon: Lexicon) -> dict[str, dict[str, int]]:
