@@ -34,12 +34,14 @@ def test_knn_vote_matches_argpartition(examples: int, n_classes: int, monkeypatc
     assert np.array_equal(fast, slow)
 
 
-def test_flat_ids_are_ids_one_after_the_other() -> None:
+@pytest.mark.parametrize("cache", [1, 3, 65536])
+def test_flat_ids_are_the_analyzers_one_after_the_other(cache: int, monkeypatch: pytest.MonkeyPatch) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from lmos_studio.routing.statistical import _Part
     from lmos_studio.routing.text import normalize
 
+    monkeypatch.setattr(statistical, "CHAR_WORD_CACHE", cache)  # the word table started afresh, or not
     train = ["cancel my order", "where is my parcel", "refund please", "change my address"]
     texts = [*train, "", "  tabs\tand\nnewlines  ", "a", "cancel cancel parcel", "zzz", "refunds refund"]
     for vectorizer in (
@@ -47,11 +49,33 @@ def test_flat_ids_are_ids_one_after_the_other() -> None:
         TfidfVectorizer(sublinear_tf=True),
     ):
         part = _Part(vectorizer.fit(train), 0.5, 0)
-        for _ in range(2):  # the second time from the per-word cache
+        analyze = vectorizer.build_analyzer()
+        expected = [[part.vocabulary[g] for g in analyze(t) if g in part.vocabulary] for t in texts]
+        for _ in range(2):  # the second time from the words remembered
             flat, sizes = part.flat_ids(texts)
-            assert flat.tolist() == [j for t in texts for j in part.ids(t)]
-            assert sizes.tolist() == [len(part.ids(t)) for t in texts]
+            assert flat.tolist() == [j for ids in expected for j in ids]
+            assert sizes.tolist() == [len(ids) for ids in expected]
+            assert [part.ids(t) for t in texts] == expected
         assert part.flat_ids([])[0].tolist() == []
+        assert part.flat_ids(["", " "])[1].tolist() == [0, 0]
+
+
+def test_a_fit_hands_its_words_ngrams_to_the_encoder() -> None:
+    from lmos_studio.routing.statistical import SparseEncoder, _fit, char_vectorizer
+    from lmos_studio.routing.text import NO_LEXICON
+
+    train = ["cancel my order", "where is my parcel", "refund please", "Change my ADDRESS 42"]
+    handed, fresh = char_vectorizer(NO_LEXICON), char_vectorizer(NO_LEXICON)
+    counted = _fit(handed, train)
+    fresh.vocabulary_, fresh.idf_ = handed.vocabulary_, handed.idf_  # the same fit, no words handed over
+    assert isinstance(handed.word_grams_, statistical._WordGrams) and not hasattr(fresh, "word_grams_")
+    texts = [*train, "cancel parcel 7", "new words here", ""]
+    ours, theirs = SparseEncoder([(handed, 1.0)]), SparseEncoder([(fresh, 1.0)])
+    assert len(ours.parts[0].grams.index) == len({w for t in train for w in t.lower().split()})
+    for mine, other in zip(ours.counts(texts), theirs.counts(texts), strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(mine, other, strict=True))
+    assert counted is not None
+    assert all(np.array_equal(a, b) for a, b in zip(counted, ours.counts(train)[0], strict=True))
 
 
 @pytest.mark.parametrize("ngram_range", [(2, 5), (1, 1), (1, 3), (3, 5), (4, 4)])

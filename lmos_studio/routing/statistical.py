@@ -66,6 +66,7 @@ the kNN product ~0.05 s, the vote ~0.035 s, the queries' analysis ~0.04 s, build
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -210,47 +211,25 @@ class _Part:
             vectorizer.preprocessor if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor else None
         )
         self.ngram_range: tuple[int, int] = vectorizer.ngram_range
-        self.word_ids: dict[str, list[int]] = {}
-        self.word_arrays: dict[str, npt.NDArray[np.int64]] = {}  # the same as arrays (`flat_ids`)
+        # the words' n-gram ids remembered: those of the fit's corpus handed over by `_fit`, more as they come
+        found = getattr(vectorizer, "word_grams_", None)
+        self.grams: _WordGrams = found if isinstance(found, _WordGrams) else _WordGrams()
 
     def ids(self, text: str) -> list[int]:
         """The ids of the text's features known to the vocabulary, in the analyzer's order."""
         if self.preprocess is None:
             get = self.vocabulary.get
             return [j for j in map(get, self.analyze(text)) if j is not None]
-        ids: list[int] = []
-        for word in self.preprocess(text).split():
-            known = self.word_ids.get(word)
-            if known is None:
-                known = self._char_wb_ids(word)
-                if len(self.word_ids) < CHAR_WORD_CACHE:
-                    self.word_ids[word] = known
-            ids += known
-        return ids
+        return [int(j) for j in self.flat_ids([text])[0]]
 
     def flat_ids(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """`ids` of each text, one after the other, and how many each text has (char n-grams: joined from
-        arrays remembered per word, without a Python int per n-gram)."""
+        """`ids` of each text, one after the other, and how many each text has (char n-grams: gathered from
+        the ids remembered per word in one vectorised step, without a Python int per n-gram)."""
         if self.preprocess is None:
             ids = [self.ids(t) for t in texts]
             sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
             return np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum())), sizes
-        pieces: list[npt.NDArray[np.int64]] = []
-        counted: list[int] = []
-        cache = self.word_arrays
-        for text in texts:
-            n = 0
-            for word in self.preprocess(text).split():
-                known = cache.get(word)
-                if known is None:
-                    known = np.array(self._char_wb_ids(word), dtype=np.int64)
-                    if len(cache) < CHAR_WORD_CACHE:
-                        cache[word] = known
-                pieces.append(known)
-                n += len(known)
-            counted.append(n)
-        flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-        return flat, np.array(counted, dtype=np.int64)
+        return self.grams.read([self.preprocess(t).split() for t in texts], self._char_wb_ids)
 
     def _char_wb_ids(self, word: str) -> list[int]:
         """scikit-learn's `_char_wb_ngrams` of one word, as vocabulary ids."""
@@ -279,6 +258,66 @@ def _char_wb_grams(word: str, ngram_range: tuple[int, int]) -> tuple[str, ...]:
             break
         grams += [w[i : i + n] for i in range(len(w) - n + 1)]
     return tuple(grams)
+
+
+class _WordGrams:
+    """Words' char n-gram ids (char_wb n-grams never cross a word: a text's are its words' in order), each
+    word's read once and kept in one flat array, so a list of texts' ids are gathered from it in one
+    vectorised step. Grows as new words come (started afresh beyond CHAR_WORD_CACHE words); a lock keeps
+    it whole when threads share a fitted router."""
+
+    __slots__ = ("flat", "index", "lengths", "lock", "starts")
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}  # word → its row
+        self.flat = np.zeros(0, dtype=np.int64)  # every row's ids, row after row
+        self.starts = np.zeros(0, dtype=np.int64)  # per row: where its ids start in `flat`
+        self.lengths = np.zeros(0, dtype=np.int64)  # per row: how many
+        self.lock = threading.Lock()
+
+    def _clear(self) -> None:
+        self.index = {}
+        self.flat, self.starts, self.lengths = (np.zeros(0, dtype=np.int64) for _ in range(3))
+
+    def read(
+        self, texts: Sequence[Sequence[str]], ids_of: Callable[[str], list[int]]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The ids of each text's words (`ids_of(word)` for a word not seen yet), one text after the other,
+        and how many each text has."""
+        words = list(chain.from_iterable(texts))
+        with self.lock:
+            if len(self.index) > CHAR_WORD_CACHE:
+                self._clear()
+            index = self.index
+            new = [w for w in dict.fromkeys(words) if w not in index]
+            if new:
+                self._add(new, ids_of)
+            rows = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
+            flat, starts, lengths = self.flat, self.starts, self.lengths
+        per_word = lengths[rows]
+        ends = np.cumsum(per_word)
+        total = int(ends[-1]) if len(ends) else 0
+        found = flat[np.repeat(starts[rows] - ends + per_word, per_word) + np.arange(total)]
+        words_per_text = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        before = np.concatenate([[0], ends])[np.cumsum(words_per_text)]  # ids up to each text's end
+        return found, np.diff(before, prepend=0)
+
+    def _add(self, words: list[str], ids_of: Callable[[str], list[int]]) -> None:
+        found = [ids_of(w) for w in words]
+        lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        ends = np.cumsum(lengths)
+        self.starts = np.concatenate([self.starts, len(self.flat) + ends - lengths])
+        self.lengths = np.concatenate([self.lengths, lengths])
+        flat = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(ends[-1]) if len(ends) else 0)
+        self.flat = np.concatenate([self.flat, flat])
+        self.index.update(zip(words, range(len(self.index), len(self.index) + len(words)), strict=True))
+
+    def renumbered(self, new_id: npt.NDArray[np.int64]) -> _WordGrams:
+        """The same words with each id i as `new_id[i]`."""
+        other = _WordGrams()
+        other.index, other.starts, other.lengths = self.index, self.starts, self.lengths
+        other.flat = new_id[self.flat]
+        return other
 
 
 class Counts(NamedTuple):
@@ -1040,10 +1079,12 @@ def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> Counts | None:
         terms = sorted(df)
         _set_idf(vectorizer, terms, np.array([df[t] for t in terms], dtype=np.float64), len(texts) + 1)
         return None
-    flat, sizes, seen = found
+    flat, sizes, seen, grams = found
     order = sorted(range(len(seen)), key=seen.__getitem__)  # ids in term order
     rank = np.empty(len(seen), dtype=np.int64)
     rank[order] = np.arange(len(seen), dtype=np.int64)
+    if grams is not None:  # the corpus's words' n-grams, for the `_Part` of this vectorizer (all in its vocabulary)
+        vectorizer.word_grams_ = grams.renumbered(rank)
     width = len(seen)
     keyed = np.repeat(np.arange(len(texts)), sizes) * width + rank[flat]
     if len(texts) * width < 2**31:  # 32-bit keys sort about twice as fast (the same order)
@@ -1069,35 +1110,28 @@ def _set_idf(vectorizer: TfidfVectorizer, terms: list[str], df: npt.NDArray[np.f
 
 def _analysed(
     vectorizer: TfidfVectorizer, texts: list[str]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[str]] | None:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], list[str], _WordGrams | None] | None:
     """Each text's terms as provisional ids (in order of first sight), one text after the other, how many
-    each text has, and the terms by provisional id; None when the texts have no terms. Char n-grams are read
-    word by word: each distinct word's n-grams once, as an array of ids."""
+    each text has, the terms by provisional id and, for char n-grams, the words' n-grams by provisional id;
+    None when the texts have no terms. Char n-grams are read word by word: each distinct word's once."""
     ids: dict[str, int] = {}
-    pieces: list[npt.NDArray[np.int64]] = []
-    sizes: list[int] = []
+    grams = None
     if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
         preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
-        by_word: dict[str, npt.NDArray[np.int64]] = {}
-        for text in texts:
-            n = 0
-            for word in preprocess(text).split():
-                known = by_word.get(word)
-                if known is None:
-                    grams = _char_wb_grams(word, ngram_range)
-                    known = by_word[word] = np.array([ids.setdefault(g, len(ids)) for g in grams], dtype=np.int64)
-                pieces.append(known)
-                n += len(known)
-            sizes.append(n)
-        flat = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+
+        def provisional(word: str) -> list[int]:
+            return [ids.setdefault(g, len(ids)) for g in _char_wb_grams(word, ngram_range)]
+
+        grams = _WordGrams()
+        flat, sizes = grams.read([preprocess(text).split() for text in texts], provisional)
     else:
         read = _reader(vectorizer)
         found = [[ids.setdefault(term, len(ids)) for term in read(text)] for text in texts]
-        sizes = [len(terms) for terms in found]
-        flat = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=sum(sizes))
+        sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        flat = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
     if not ids:
         return None
-    return flat, np.array(sizes, dtype=np.int64), list(ids)
+    return flat, sizes, list(ids), grams
 
 
 def _joined(first: Counts, then: Counts) -> Counts:
