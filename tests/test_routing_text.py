@@ -64,3 +64,29 @@ def test_training_set_keeps_seed_only_classes_apart() -> None:
     assert data.classes == (("a", "x"), ("a", "y"))
     assert data.in_table == (True, False)
     assert list(data.labels) == [0, 1] and data.texts == ("x please", "y please")
+
+
+@pytest.mark.parametrize("groups", ["built-in", "none", "phrases"])
+def test_word_features_are_word_terms_then_concepts(groups: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from lmos_studio.routing import text
+    from lmos_studio.routing.text import Lexicon, word_terms
+
+    monkeypatch.setattr(text, "WORD_CACHE", 7)  # words forgotten and read again
+    lexicon = Lexicon(
+        {
+            "built-in": text._SYNONYM_GROUPS,
+            "none": (),
+            "phrases": (("big apple", "new york", "nyc"), ("log in", "login", "sign in"), ("the end", "stop")),
+        }[groups]
+    )
+    members = [m for group in text._SYNONYM_GROUPS for m in group] + ["the", "end", "York", "Big", "apple"]
+    vocabulary = [*members, "I'm", "can't", "{{Order Number}}", "42", "shipping", "cancelled", "please", "", "x"]
+    rng = random.Random(len(groups))
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 9))) for _ in range(3000)]
+    texts += ["sign up now", "log in to my account", "i want my money back", "get rid of it", "the end"]
+    for query in texts:
+        expected = (*word_terms(query), *(c for c, _ in lexicon.concept_hits(query)))
+        assert lexicon._word_features(query) == expected, query
+        assert lexicon.word_features(query) == expected, query

@@ -13,9 +13,11 @@ import itertools
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 _WORD = re.compile(r"[a-z0-9]+")
 FEATURE_CACHE = 16384  # analysed texts a lexicon remembers
+WORD_CACHE = 65536  # raw words a lexicon remembers (`Lexicon._word`)
 _DIGITS = re.compile(r"\d+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")  # template slots such as {{Order Number}}
@@ -364,6 +366,7 @@ class Lexicon:
         self.synonyms = {w: tuple(e for e in gs[0] if e != w) for w, gs in groups_of.items() if len(gs) == 1}
         # A router analyses each text several times (model, zero-shot and fit encoders): remember the last ones.
         self._features = lru_cache(maxsize=FEATURE_CACHE)(self._word_features)
+        self._words: dict[str, _Word] = {}  # what `_word_features` needs of each raw word, read once
 
     def extended(self, groups: Sequence[Sequence[str]]) -> Lexicon:
         """This lexicon plus more groups (a design's vocabulary)."""
@@ -415,13 +418,31 @@ class Lexicon:
         return self._features(text)
 
     def _word_features(self, text: str) -> tuple[str, ...]:
-        """`word_terms(text)` then `concepts(text)`, reading and stemming the text once for both."""
-        raw = _raw_words(text)
-        stems = [stem(w) for w in raw]
-        tokens = [s for w, s in zip(raw, stems, strict=True) if w not in STOP_WORDS]
-        bigrams = [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
-        hits = self._hits(raw, stems) if self.concept_map else []
-        return (*tokens, *bigrams, *(c for c, _ in hits))
+        """`word_terms(text)` then `concepts(text)`, reading the text once for both and each distinct word
+        once per lexicon (`_word`): the same features, in the same order, as `_hits` gives the concepts."""
+        known = self._words
+        found = [known.get(w) or self._word(w) for w in _raw_words(text)]
+        tokens = [w.stem for w in found if w.token]
+        features = [*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens))]
+        if not self.concept_map:
+            return tuple(features)
+        get, last = self.concept_map.get, len(found) - 1
+        for i, word in enumerate(found):
+            features += word.concepts
+            if word.head and i < last:
+                features += get(f"{word.stem} {found[i + 1].stem}", ())
+        return tuple(features)
+
+    def _word(self, raw: str) -> _Word:
+        """What `_word_features` needs of a raw word: its stem, whether it is a token (not a stop word), the
+        concepts it evokes alone and whether a two-word phrase can start with it."""
+        if len(self._words) >= WORD_CACHE:
+            self._words = {}
+        s = stem(raw)
+        stop = raw in STOP_WORDS
+        concepts = () if stop else self.concept_map.get(s, ())
+        word = self._words[raw] = _Word(s, not stop, concepts, s in self._phrase_heads)
+        return word
 
     def canonical(self, text: str) -> list[str]:
         """The text as the lexicon sees it: each word that belongs to a group replaced by its concept tokens
@@ -439,6 +460,15 @@ class Lexicon:
         for concept, used in self.concept_hits(text):
             forms.setdefault(concept, used)
         return forms
+
+
+class _Word(NamedTuple):
+    """One raw word as `Lexicon._word_features` reads it."""
+
+    stem: str
+    token: bool  # not a stop word: a feature, and in bigrams
+    concepts: tuple[str, ...]  # concept tokens it evokes alone (none for a stop word)
+    head: bool  # a two-word phrase of the lexicon may start with its stem
 
 
 @lru_cache(maxsize=64)  # a design's lexicon is compiled once per distinct vocabulary
