@@ -145,6 +145,18 @@ def test_route_fitted_and_small_chunks_answer_the_same(
     assert [_answer(r) for r in fitted.route_batch(queries, top_k=TOP_K)] == whole
 
 
+@pytest.mark.parametrize("cells", [1, 5000, 2**18])
+def test_scores_without_the_similarities_are_the_same_bits(
+    cases: list[tuple[str, FittedStatistical, list[str]]], cells: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistical, "PRODUCT_CELLS", cells)  # the kNN vote a row, a few rows, all at a time
+    for name, fitted, queries in cases:
+        full, voted = fitted._score(queries), fitted._score(queries, similarities=False)
+        assert voted[1].shape == (len(queries), 0), name
+        for mine, theirs in zip(voted[:1] + voted[2:], full[:1] + full[2:], strict=True):
+            assert mine.tobytes() == theirs.tobytes(), name
+
+
 def test_evidence_is_read_on_demand_and_pickles() -> None:
     table, rows = _benchmark()
     fitted = StatisticalRouter().fit(table, seed=rows[::10])

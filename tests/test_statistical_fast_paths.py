@@ -105,3 +105,21 @@ def test_products_in_blocks_are_scipys(cells: int, monkeypatch: pytest.MonkeyPat
     best = statistical._row_max_product(a, b)
     assert np.array_equal(best, reference.max(axis=1, initial=0.0))
     assert best[5] == 0.0
+
+
+@pytest.mark.parametrize("cells", [1, 100, 2**18])
+def test_knn_vote_in_blocks_is_the_vote_of_the_product(cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(statistical, "PRODUCT_CELLS", cells)
+    monkeypatch.setattr(statistical, "KNN_BLOCK", 8)  # the fast path on a small table too
+    rng = np.random.default_rng(cells)
+    x = sp.csr_matrix(np.round(sp.random(60, 40, density=0.3, random_state=rng).toarray(), 1))
+    by_example = sp.csr_matrix(np.round(sp.random(40, 90, density=0.2, random_state=rng).toarray(), 1))
+    labels = np.sort(rng.integers(0, 6, 90))
+    sims = statistical._product(x, by_example)
+    expected, got = np.zeros((60, 6)), np.zeros((60, 6))
+    found = statistical._knn_vote(expected, sims, labels)
+    best = statistical._knn_vote_blocks(got, x, by_example, labels)
+    assert np.array_equal(got, expected)
+    assert np.array_equal(best, sims.max(axis=1) if found is None else found)

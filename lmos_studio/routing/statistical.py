@@ -160,7 +160,7 @@ BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples sim
 # sparse product, 28–40 ms in 32 MB blocks, 18 ms in 0.5–2 MB blocks).
 LOO_CELLS = 2**17
 # Products (`_one_pass`) taken this many cells at a time (the kernel's output, 1.5 MB, reused block to block).
-PRODUCT_CELLS = 2**17
+PRODUCT_CELLS = 2**18
 EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 
 Vector = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (feature indices, L2-normalised values)
@@ -539,9 +539,11 @@ class FittedStatistical:
         scores, sims, fit, *_ = self._score(queries)
         return scores, sims, fit
 
-    def _score(self, queries: Sequence[str]) -> Scored:
+    def _score(self, queries: Sequence[str], *, similarities: bool = True) -> Scored:
         """`score_batch` plus what picks the capability within an agent (routing/capability.py) and the
-        "nearer elsewhere" values with the nearest kept service message (`_elsewhere`)."""
+        "nearer elsewhere" values with the nearest kept service message (`_elsewhere`). `similarities=False`
+        (what `route_batch` reads): the kNN similarities are taken and voted on block by block
+        (`_knn_vote_blocks`) and not returned (q × 0)."""
         n, q = len(self.data.classes), len(queries)
         w_svm, w_knn, w_zs = self._weights()
         p_svm, p_knn = np.zeros((q, n)), np.zeros((q, n))
@@ -550,14 +552,14 @@ class FittedStatistical:
         fit_counts = None
         x = None
         softmaxes: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] | None = None
-        sims_max = None  # each row's largest kNN similarity, when the vote found it
+        sims_max = None  # each row's largest kNN similarity (None: no examples)
         if w_svm or w_knn:
             counts = self.encoder.counts(queries)
             x = self.encoder.assemble(counts, q)
             if self._fit_shares_words():
                 fit_counts = counts[:1]
             empty = np.diff(x.indptr) == 0
-            if len(self.data.texts):
+            if len(self.data.texts) and (similarities or not w_knn):
                 sims = _product(x, self.knn_by_example)
             # the per-agent models' softmaxes, once: the agent model's P(class | agent) and the capability pick
             if self.siblings is not None:
@@ -575,8 +577,14 @@ class FittedStatistical:
                 p_svm[np.ix_(empty, self.model_classes)] = 1.0 / len(self.model_classes)
             elif w_svm:
                 p_svm[:, self.model_classes] = 1.0 / len(self.model_classes)
+            if w_knn and sims.shape[1]:  # the similarities taken above
+                found = _knn_vote(p_knn, sims, self.data.labels)
+                sims_max = sims.max(axis=1) if found is None else found
+            elif w_knn:  # examples (the kNN share is theirs): voted block by block
+                sims_max = _knn_vote_blocks(p_knn, x, self.knn_by_example, self.data.labels)
+            elif sims.shape[1]:
+                sims_max = sims.max(axis=1)
             if w_knn:
-                sims_max = _knn_vote(p_knn, sims, self.data.labels)
                 p_knn /= p_knn.sum(axis=1, keepdims=True)
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
@@ -589,23 +597,20 @@ class FittedStatistical:
         pick = scores if x is None else capability_scores(self.siblings, x, scores, softmaxes=softmaxes)
         if self.centroids is not None:
             pick = self.centroids.mixed(list(queries), pick)
-        elsewhere, nearest = self._elsewhere(x, sims, sims_max)
+        elsewhere, nearest = self._elsewhere(x, sims_max)
         return scores, sims, fit, pick, elsewhere, nearest
 
     def _elsewhere(
-        self,
-        x: sp.csr_matrix | None,
-        sims: npt.NDArray[np.float64],
-        sims_max: npt.NDArray[np.float64] | None = None,
+        self, x: sp.csr_matrix | None, sims_max: npt.NDArray[np.float64] | None
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """Per query (rows of `x`, `sims` its kNN similarities to the examples, `sims_max` their row maxima
-        when known): cosine to the nearest kept service message − cosine to the channel's nearest example or
+        """Per query (rows of `x`, `sims_max` its largest kNN similarity to an example, None without
+        examples): cosine to the nearest kept service message − cosine to the channel's nearest example or
         description, in the kNN vote's space, and which message is nearest; empty when the signal is off."""
         if x is None or self.services_knn is None or self.descriptions_knn is None:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         own = _product(x, self.descriptions_knn).max(axis=1, initial=0.0)
-        if sims.shape[1]:
-            own = np.maximum(own, sims.max(axis=1) if sims_max is None else sims_max)
+        if sims_max is not None:
+            own = np.maximum(own, sims_max)
         to_services = _product(x, self.services_knn)
         return to_services.max(axis=1) - own, np.asarray(to_services.argmax(axis=1), dtype=np.int64)
 
@@ -762,7 +767,7 @@ class FittedStatistical:
         elsewhere: list[float] = []
         nearest: list[int] = []
         for start in range(0, len(distinct), BATCH_CHUNK):
-            scores, _, fit, pick, away, near = self._score(distinct[start : start + BATCH_CHUNK])
+            scores, _, fit, pick, away, near = self._score(distinct[start : start + BATCH_CHUNK], similarities=False)
             ranked += rank_agents_batch(self.data, scores, top_k=top_k, pick=pick)
             fits += fit.tolist()
             elsewhere += away.tolist()
@@ -874,6 +879,29 @@ def _knn_vote(
     slow[rows[direct]] = False
     _knn_vote_slow(p_knn, sims, labels, np.flatnonzero(slow))
     return row_max
+
+
+def _knn_vote_blocks(
+    p_knn: npt.NDArray[np.float64], x: sp.csr_matrix, by_example: sp.csr_matrix, labels: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """`_knn_vote` of the similarities `_product(x, by_example)`, block by block as `_one_pass` takes the
+    product (rows are voted independently: the same bits), each block made dense in one buffer that stays in
+    cache instead of the whole q × examples matrix going through memory twice; each row's largest similarity."""
+    blocks = _one_pass(x, by_example)
+    if blocks is None:
+        sims = _product(x, by_example)
+        found = _knn_vote(p_knn, sims, labels)
+        return sims.max(axis=1) if found is None else found
+    rows, cols = x.shape[0], by_example.shape[1]
+    buffer = np.empty((min(rows, max(1, PRODUCT_CELLS // cols)), cols))  # `_one_pass`'s rows per block
+    best = np.empty(rows)
+    for start, end, indptr, indices, data in blocks:
+        block = buffer[: end - start]
+        block.fill(0.0)
+        _sparsetools.csr_todense(end - start, cols, indptr, indices, data, block)
+        found = _knn_vote(p_knn[start:end], block, labels)
+        best[start:end] = block.max(axis=1) if found is None else found
+    return best
 
 
 def _knn_vote_slow(
