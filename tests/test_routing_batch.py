@@ -157,6 +157,19 @@ def test_scores_without_the_similarities_are_the_same_bits(
             assert mine.tobytes() == theirs.tobytes(), name
 
 
+def test_zero_shot_counts_from_the_word_part_are_its_own(
+    cases: list[tuple[str, FittedStatistical, list[str]]],
+) -> None:
+    for name, fitted, queries in cases:
+        texts = [*queries, *fitted.data.descriptions, "", "zzz qqq", *fitted.data.texts[:50]]
+        shared = fitted._zero_shot_counts(fitted.encoder.counts(texts)[0])
+        assert shared is not None and fitted.zero_shot_ids is not None and len(fitted.zero_shot_ids), name
+        for mine, theirs in zip(shared, fitted.zero_shot.counts(texts)[0], strict=True):
+            assert np.array_equal(mine, theirs), name
+    _, fitted, _ = cases[0]
+    assert not len(statistical._ids_in(fitted.encoder.parts[1], fitted.zero_shot.parts))  # char n-grams: no
+
+
 def test_evidence_is_read_on_demand_and_pickles() -> None:
     table, rows = _benchmark()
     fitted = StatisticalRouter().fit(table, seed=rows[::10])

@@ -416,6 +416,22 @@ class SparseEncoder:
         return sp.csr_matrix((data, indices, indptr.astype(index)), shape=(n, self.n_features))
 
 
+def _ids_in(word: _Part, parts: Sequence[_Part]) -> npt.NDArray[np.int64]:
+    """Per id of `word`'s vocabulary, the id of its term in the one part of `parts` (-1 where it has none);
+    empty unless that part reads texts as `word` does and every term of it is one of `word`'s."""
+    if len(parts) != 1 or parts[0].analyze != word.analyze or (parts[0].preprocess or word.preprocess) is not None:
+        return np.zeros(0, dtype=np.int64)
+    get = parts[0].vocabulary.get
+    ids = np.fromiter((get(term, -1) for term in word.vocabulary), dtype=np.int64, count=len(word.vocabulary))
+    order = np.fromiter(word.vocabulary.values(), dtype=np.int64, count=len(word.vocabulary))
+    mapped = np.full(len(word.vocabulary), -1, dtype=np.int64)
+    mapped[order] = ids
+    kept = mapped[mapped >= 0]
+    if len(kept) != len(parts[0].vocabulary) or np.any(np.diff(kept) <= 0):  # all, in the same order
+        return np.zeros(0, dtype=np.int64)
+    return mapped
+
+
 def _tally(flat: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64], width: int) -> Counts:
     """The counts of texts whose feature ids (below `width`) are `flat`, `sizes[i]` of them text after text:
     each text's distinct ids ascending, with how often each occurs. One sort of (text, id) keys, 32-bit
@@ -523,6 +539,8 @@ class FittedStatistical:
     name: str = "statistical"
     agent_model: bool = False  # the SVM's columns are agents, split by `siblings` (see SVM_AGENT_ROWS)
     centroids: CapabilityCentroids | None = None  # the embedded within-agent opinion (given an embedder)
+    # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
+    zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
@@ -550,6 +568,7 @@ class FittedStatistical:
         # The kNN similarities: the product below when there are examples (not allocated and zeroed first).
         sims = np.zeros((q, 0 if w_svm or w_knn else len(self.data.texts)))
         fit_counts = None
+        zs_counts = None
         x = None
         softmaxes: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] | None = None
         sims_max = None  # each row's largest kNN similarity (None: no examples)
@@ -558,6 +577,8 @@ class FittedStatistical:
             x = self.encoder.assemble(counts, q)
             if self._fit_shares_words():
                 fit_counts = counts[:1]
+            if w_zs:
+                zs_counts = self._zero_shot_counts(counts[0]) if self.encoder.parts else None
             empty = np.diff(x.indptr) == 0
             if len(self.data.texts) and (similarities or not w_knn):
                 sims = _product(x, self.knn_by_example)
@@ -588,7 +609,7 @@ class FittedStatistical:
                 p_knn /= p_knn.sum(axis=1, keepdims=True)
         scores = w_svm * p_svm + w_knn * p_knn
         if w_zs:
-            z = self.zero_shot.matrix(queries)
+            z = self.zero_shot.matrix(queries) if zs_counts is None else self.zero_shot.assemble([zs_counts], q)
             similarity = _dense(z @ self.descriptions_by_feature)
             scores += w_zs * _softmax_rows(similarity, ZERO_SHOT_TEMPERATURE)
         if fit_counts is None:
@@ -668,6 +689,21 @@ class FittedStatistical:
         if (w_svm or w_knn) and len(self.data.texts):
             return _product(self.encoder.matrix(queries), self.features_by_example)
         return np.zeros((len(queries), len(self.data.texts)))
+
+    def _zero_shot_counts(self, counts: Counts) -> Counts | None:
+        """The zero-shot encoder's counts of texts, from the model word part's `counts` of them: its terms
+        are some of the word part's (descriptions are part of the corpus) and both vocabularies are sorted,
+        so a text's ids map in order, those of terms it lacks dropped (the counts its own reading gives);
+        None when the two read texts differently or the zero-shot terms are not all the word part's."""
+        if self.zero_shot_ids is None:
+            self.zero_shot_ids = _ids_in(self.encoder.parts[0], self.zero_shot.parts)
+        if not len(self.zero_shot_ids):
+            return None
+        ids = self.zero_shot_ids[counts.ids]
+        known = ids >= 0
+        text_of = np.repeat(np.arange(len(counts.lengths)), counts.lengths)
+        lengths = np.bincount(text_of[known], minlength=len(counts.lengths)).astype(np.int64)
+        return Counts(lengths, ids[known], counts.tf[known])
 
     def _fit_shares_words(self) -> bool:
         """True when the `fit` encoder is the model's word part alone (as `StatisticalRouter.fit` builds it)."""
