@@ -62,6 +62,18 @@ lint's coverage, its kept tuples bring a full collection forward), Matches built
 liblinear ~0.2 s (the agent SVM ~0.13, per-agent SVMs ~0.05), the lexicon check ~0.14 s (half its six fold
 fits' SVMs), text analysis and vocabularies ~0.1 s, "nearer elsewhere" and threshold data ~0.03 s; route_batch:
 the kNN product ~0.05 s, the vote ~0.035 s, the queries' analysis ~0.04 s, building 20 000 lazy Matches ~0.03 s.
+Session 10 (text analysis and the route side; the same bits: batch golden and dev figures identical): a word's
+char n-gram ids kept in one flat table (`_WordGrams`), a list of texts' gathered in one vectorised step, the
+fit's corpus words handed to the encoder (synonym copies, services, queries reuse them); the lexicon reads each
+distinct raw word once (`Lexicon._word`); counts by one sort of (text, id) keys, each text's run found by a
+binary search (`_tally`); `assemble` skips log(1) and a lone part's scatter; the zero-shot counts mapped from
+the word part's (`_zero_shot_counts`); products PRODUCT_CELLS at a time into reused buffers, and `route_batch`
+votes on the kNN similarities block by block (`_knn_vote_blocks`: the dense queries × examples matrix is never
+made). benchmarks/batch.py --compare (results/batch_compare_s10_b2.json, 7 rounds, load 2.5-4.4): the fit's
+rest 0.300 → 0.258 s, route_batch 0.309 → 0.256 s. A single `route` costs ~3 % more (1.76 → 1.83 ms: the
+vectorised steps' fixed costs). Measured and not adopted: smaller chunks (BATCH_CHUNK 64-256: slower) or the
+kNN product alone in row blocks (no gain: its kernel is compute-bound, not faulting pages in); scoring queries
+once per encoded content rather than per `key` (none more alike on the batch: digits are in the vocabulary).
 """
 
 from __future__ import annotations
