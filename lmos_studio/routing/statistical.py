@@ -91,7 +91,7 @@ from lmos_studio.routing.capability import (
     fit_siblings,
     sibling_softmax,
 )
-from lmos_studio.routing.lexicon import CHECK_TOL, Held, LexiconChoice, choose_lexicon, setting_of
+from lmos_studio.routing.lexicon import CHECK_MODELS, CHECK_TOL, Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import Lexicon, normalize
 from lmos_studio.routing.threshold import (
@@ -1172,11 +1172,19 @@ class StatisticalRouter:
         return fitted
 
     def _fit(
-        self, table: RoutingTable, seed: Sequence[tuple[str, str, str]], *, full: bool, tol: float | None = None
+        self,
+        table: RoutingTable,
+        seed: Sequence[tuple[str, str, str]],
+        *,
+        full: bool,
+        tol: float | None = None,
+        models: bool = True,
     ) -> FittedStatistical:
         """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
         matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
-        threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size; the check's CHECK_TOL)."""
+        threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size). `models=False`: no SVMs
+        (nor the synonym copies that only they learn from): the kNN vote and description matching alone, as
+        the lexicon check fits its folds (routing/lexicon.py, CHECK_MODELS)."""
         data = training_set(table, seed)
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
         n = len(data.classes)
@@ -1188,7 +1196,7 @@ class StatisticalRouter:
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
         fit_encoder = SparseEncoder([(word, 1.0)] if corpus else [])
         texts, labels = list(corpus), [*data.labels.tolist(), *range(n)]
-        if AUGMENT:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
+        if AUGMENT and models:  # synonym-swapped copies teach the SVM that synonyms are interchangeable
             for text, label in zip(corpus, labels[: len(corpus)], strict=True):
                 variant = lexicon.synonym_variant(text)
                 if variant is not None:
@@ -1210,7 +1218,8 @@ class StatisticalRouter:
             SVM_MAX_CLASSES, SIBLING_MAX_CLASSES
         )
         model_labels = data.agent_index()[all_labels] if agent_model else all_labels
-        model = _linear_model(features, model_labels, weights, tol=tol) if data.texts or ZERO_SHOT_SVM else None
+        fits_model = models and (len(data.texts) > 0 or ZERO_SHOT_SVM > 0)
+        model = _linear_model(features, model_labels, weights, tol=tol) if fits_model else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         by_example = examples.T.tocsr()
         fitted = FittedStatistical(
@@ -1232,7 +1241,9 @@ class StatisticalRouter:
             fit_encoder=fit_encoder,
             fit_by_text=sp.csr_matrix((fit_encoder.n_features, 0)),
             lexicon_choice=choice,
-            siblings=fit_siblings(features, all_labels, weights, data.agent_index(), tol=tol) if corpus else None,
+            siblings=(
+                fit_siblings(features, all_labels, weights, data.agent_index(), tol=tol) if corpus and models else None
+            ),
             agent_model=agent_model,
         )
         if not full:
@@ -1252,7 +1263,8 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    fitted = StatisticalRouter(lexicon=setting, elsewhere=False)._fit(table, seed, full=False, tol=CHECK_TOL)
+    router = StatisticalRouter(lexicon=setting, elsewhere=False)
+    fitted = router._fit(table, seed, full=False, tol=CHECK_TOL, models=CHECK_MODELS)
     right = 0
     results = fitted.route_batch([text for text, _, _ in held], top_k=1)
     for (_, agent, capability), result in zip(held, results, strict=True):
