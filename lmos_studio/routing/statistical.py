@@ -25,11 +25,12 @@ certain (`_knn_vote`, the same bits as `np.argpartition`'s picks).
 A fit analyses each text once (the reading that fits a vocabulary also counts the examples' and descriptions'
 features; they give their rows, the synonym copies' and the `fit` matrix) and fits its SVMs through liblinear
 directly (routing/linear.py, LinearSVC's weights bit for bit, large ones at liblinear's own dual tolerance);
-the lexicon check's fold fits skip what only evidence and "no agent fits" use. What a fit still costs is
-mostly liblinear itself: the SVM over examples and synonym copies with char n-grams (over agents on large
-tables, SVM_AGENT_ROWS), the per-agent SVMs and the lexicon check's folds (benchmarks/batch.py reports the
-parts). Tried on dev data in session 5 and not adopted: SVMs on the word part alone (4× less SVM time;
-lmos-router 5 per intent agent .980 → .970, seeded capability .996 → .973) and no synonym copies above 20
+the lexicon check's fold fits skip what only evidence and "no agent fits" use, and fit no SVMs (CHECK_MODELS in
+routing/lexicon.py: the kNN vote and description matching alone). What a fit still costs is mostly liblinear
+itself: the SVM over examples and synonym copies with char n-grams (over agents on large tables,
+SVM_AGENT_ROWS) and the per-agent SVMs, then the text analysis (benchmarks/batch.py reports the parts).
+Tried on dev data in session 5 and not adopted: SVMs on the word part alone (4× less SVM time; lmos-router
+5 per intent agent .980 → .970, seeded capability .996 → .973) and no synonym copies above 20
 examples per class (informal-dev seeded agent .943 → .811). Tried in session 7 and not adopted: the looser
 tolerance for every SVM (lmos-router zero-shot capability .7225 → .7173, dev networks agent 160 → 159 of 241)
 or in the lexicon check's folds (fit time −0.1 s, dev figures the same, but the check on the acme sample's web
@@ -62,6 +63,11 @@ lint's coverage, its kept tuples bring a full collection forward), Matches built
 liblinear ~0.2 s (the agent SVM ~0.13, per-agent SVMs ~0.05), the lexicon check ~0.14 s (half its six fold
 fits' SVMs), text analysis and vocabularies ~0.1 s, "nearer elsewhere" and threshold data ~0.03 s; route_batch:
 the kNN product ~0.05 s, the vote ~0.035 s, the queries' analysis ~0.04 s, building 20 000 lazy Matches ~0.03 s.
+Session 10: the lexicon check's folds without SVMs (the same verdict on the 34 dev and sample tables, its
+held-out scores move; benchmarks/results/lexicon_check_dev.json): its part of a cold fit on train.csv 0.21 →
+0.08 s (benchmarks/results/batch_compare_s10_b1.json). Measured and not adopted: the coverage's words read from
+the router's word features (the same shares; ±0 s, as session 9 found). Timed only, not tried on dev data: the
+agent SVM at C 0.5 or 0.3, tolerance 0.2 or 0.5 (−10–30 % of its ~0.15 s: too little for answers that change).
 """
 
 from __future__ import annotations
