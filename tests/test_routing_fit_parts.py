@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lmos_studio.routing import statistical
+from lmos_studio.routing import capability, statistical
 from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.lexicon import CHECK_TOL
+from lmos_studio.routing.linear import LOOSE_TOL, svm_fit
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
 from lmos_studio.routing.threshold import loo_picks
 from tests.conftest import router_benchmark_table
@@ -111,3 +112,27 @@ def test_the_lexicon_checks_fits_have_no_svms(
     with_svms = statistical.held_out_correct(table, seed[:60], held, "customer-service")
     assert seen == [False, True]
     assert 0 < without <= 2 * len(held) and 0 < with_svms <= 2 * len(held)
+
+
+def test_per_agent_models_of_a_large_table_stop_at_the_loose_tolerance(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the SVM tells agents apart (SVM_AGENT_ROWS rows on), the per-agent models stop at LOOSE_TOL too;
+    # a smaller table's keep `svm_fit`'s tolerance by size, and the lexicon check's reference keeps its own.
+    seen: list[float | None] = []
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("tol"))  # type: ignore[arg-type]
+        return svm_fit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(capability, "svm_fit", spy)
+    table, few = benchmark
+    _, rows = router_benchmark_table()
+    large = StatisticalRouter(lexicon="customer-service").fit(table, seed=rows)
+    assert large.agent_model and seen and set(seen) == {LOOSE_TOL}
+    seen.clear()
+    small = StatisticalRouter(lexicon="customer-service").fit(table, seed=few)
+    assert not small.agent_model and seen and set(seen) == {None}
+    seen.clear()
+    StatisticalRouter(lexicon="customer-service")._fit(table, rows, full=False, tol=CHECK_TOL)
+    assert seen and set(seen) == {CHECK_TOL}
