@@ -65,8 +65,8 @@ liblinear ~0.2 s (the agent SVM ~0.13, per-agent SVMs ~0.05), the lexicon check 
 fits' SVMs), text analysis and vocabularies ~0.1 s, "nearer elsewhere" and threshold data ~0.03 s; route_batch:
 the kNN product ~0.05 s, the vote ~0.035 s, the queries' analysis ~0.04 s, building 20 000 lazy Matches ~0.03 s.
 Session 10: the lexicon check's folds without SVMs (the same verdict on the 34 dev and sample tables, its
-held-out scores move; benchmarks/results/lexicon_check_dev.json): its part of a cold fit on train.csv 0.21 →
-0.08 s (benchmarks/results/batch_compare_s10_b1.json); a large table's per-agent SVMs at LOOSE_TOL after all
+held-out scores move; benchmarks/results/lexicon_check_dev.json): its part of a cold fit on train.csv 0.22 →
+0.09 s (benchmarks/results/batch_compare_s10_b1.json); a large table's per-agent SVMs at LOOSE_TOL after all
 (SIBLING_LOOSE: dev figures the same, −20 ms). Measured and not adopted: the coverage's words read from the
 router's word features (the same shares; ±0 s, as session 9 found); LOOSE_TOL 0.3 for the large SVMs (−25 % of
 their time; informal-dev seeded capability .7647 → .7451) or 0.5 (lmos-router seeded capability .9955 → .9958,
