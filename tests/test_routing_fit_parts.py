@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lmos_studio.routing import statistical
+from lmos_studio.routing import capability, statistical
 from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.lexicon import CHECK_TOL
+from lmos_studio.routing.linear import LOOSE_TOL, svm_fit
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
 from lmos_studio.routing.threshold import loo_picks
 from tests.conftest import router_benchmark_table
@@ -61,15 +62,15 @@ def test_sparse_leave_one_out_equals_the_dense_reference(
     assert np.array_equal(loo_max_similarity(by_text, n), want)
 
 
-@pytest.mark.parametrize("tol", [None, CHECK_TOL])  # the router's own tolerance, the check's
+@pytest.mark.parametrize(("tol", "models"), [(None, True), (CHECK_TOL, True), (None, False)])
 @pytest.mark.parametrize("setting", ["customer-service", "none"])
 def test_the_lexicon_checks_fold_fits_rank_as_full_fits(
-    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str, tol: float | None
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], setting: str, tol: float | None, models: bool
 ) -> None:
     table, seed = benchmark
     queries = [text for text, _, _ in seed[::5]] + ["will it rain tomorrow", "", "refund my order 42"]
-    full = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=True, tol=tol)
-    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False, tol=tol)
+    full = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=True, tol=tol, models=models)
+    light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False, tol=tol, models=models)
     for a, b in zip(full.route_batch(queries, top_k=3), light.route_batch(queries, top_k=3), strict=True):
         assert [(m.agent, m.capability, m.score) for m in a.matches] == [
             (m.agent, m.capability, m.score) for m in b.matches
@@ -86,3 +87,52 @@ def test_agent_terms_are_counted_when_evidence_is_first_read(
     assert fitted.agent_terms is None
     assert any(line.startswith("shared terms:") for line in result.matches[0].evidence)
     assert fitted.agent_terms == statistical._agent_terms(fitted.data, fitted.lexicon)
+
+
+def test_the_lexicon_checks_fits_have_no_svms(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CHECK_MODELS off: the check's folds score with the kNN vote and the descriptions alone (no class model,
+    # no per-agent models, no synonym copies); on, they are the router's own fits (the benchmark's reference).
+    table, seed = benchmark
+    fitted = StatisticalRouter(lexicon="customer-service")._fit(table, seed[:60], full=False, models=False)
+    assert fitted.coef is None and fitted.siblings is None and fitted._weights()[0] == 0.0
+    assert fitted.features_by_example.shape[1] == len(fitted.data.texts)
+    held = [(text, agent, capability) for text, agent, capability in seed[60:90]]
+    seen: list[bool] = []
+
+    def spy(self: StatisticalRouter, *args: object, **kwargs: object) -> statistical.FittedStatistical:
+        seen.append(bool(kwargs["models"]))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    original = StatisticalRouter._fit
+    monkeypatch.setattr(StatisticalRouter, "_fit", spy)
+    without = statistical.held_out_correct(table, seed[:60], held, "customer-service")
+    monkeypatch.setattr(statistical, "CHECK_MODELS", True)
+    with_svms = statistical.held_out_correct(table, seed[:60], held, "customer-service")
+    assert seen == [False, True]
+    assert 0 < without <= 2 * len(held) and 0 < with_svms <= 2 * len(held)
+
+
+def test_per_agent_models_of_a_large_table_stop_at_the_loose_tolerance(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the SVM tells agents apart (SVM_AGENT_ROWS rows on), the per-agent models stop at LOOSE_TOL too;
+    # a smaller table's keep `svm_fit`'s tolerance by size, and the lexicon check's reference keeps its own.
+    seen: list[float | None] = []
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("tol"))  # type: ignore[arg-type]
+        return svm_fit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(capability, "svm_fit", spy)
+    table, few = benchmark
+    _, rows = router_benchmark_table()
+    large = StatisticalRouter(lexicon="customer-service").fit(table, seed=rows)
+    assert large.agent_model and seen and set(seen) == {LOOSE_TOL}
+    seen.clear()
+    small = StatisticalRouter(lexicon="customer-service").fit(table, seed=few)
+    assert not small.agent_model and seen and set(seen) == {None}
+    seen.clear()
+    StatisticalRouter(lexicon="customer-service")._fit(table, rows, full=False, tol=CHECK_TOL)
+    assert seen and set(seen) == {CHECK_TOL}

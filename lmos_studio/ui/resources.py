@@ -259,22 +259,43 @@ def router_cache() -> RouterCache:
     return RouterCache()
 
 
+@st.cache_resource(show_spinner=False)
+def _kept_router_cache() -> RouterCache:
+    """Fitted routers of designs whose derived results may be kept on disk: the statistical router's fits are
+    also kept in `<data dir>/design-cache/statistical-fit/` (routing/stored.py), as the CLI's routing commands
+    keep them, so a new server process on an unchanged channel loads its fit instead of fitting again."""
+    from lmos_studio.routing.select import RouterCache
+
+    return RouterCache(disk=design_cache.derived_cache("statistical-fit"))
+
+
+def router_cache_for(design: Design) -> RouterCache:
+    """The cache that fits `design`'s routers: the one that keeps statistical fits on disk for a design read
+    from disk unchanged with no secret in it and the disk cache on (`LMOS_STUDIO_DESIGN_CACHE_MB` > 0), as for
+    lint and export; the in-memory one otherwise (an edited design's tables are fitted again in memory only)."""
+    if design_cache.cache_bytes() > 0 and is_read_from_disk(design) and not _may_hold_secret(design):
+        return _kept_router_cache()
+    return router_cache()
+
+
 class _CachedRouter:
     """A Router whose `fit` goes through the shared RouterCache (same content → same fitted router)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, design: Design | None) -> None:
         self.name = name
+        self._cache = router_cache() if design is None else router_cache_for(design)
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedRouter:
-        return router_cache().fitted(self.name, table, seed=seed)
+        return self._cache.fitted(self.name, table, seed=seed)
 
 
-def cached_router(name: str) -> Router:
-    """The router `name`, fitted through the shared cache; an unknown name is a RoutingError now."""
+def cached_router(name: str, design: Design | None = None) -> Router:
+    """The router `name`, fitted through the shared cache (`router_cache_for(design)` when the design it
+    routes is given); an unknown name is a RoutingError now."""
     from lmos_studio.routing.evaluate import get_router
 
     get_router(name)  # fail early with the list of known routers
-    return _CachedRouter(name)
+    return _CachedRouter(name, design)
 
 
 @st.cache_data(show_spinner=False)
@@ -318,7 +339,7 @@ def route_query(router: str, design: Design, key: str, query: str, top_k: int = 
     """One query routed in one channel (cached: reruns never call an LLM again for the same question)."""
     from lmos_studio.routing.evaluate import route_timed
 
-    fitted = router_cache().fitted(router, routing_table_of(design, key))
+    fitted = router_cache_for(design).fitted(router, routing_table_of(design, key))
     result, elapsed = route_timed(fitted, query, top_k=top_k)
     return result if result.latency_ms else replace(result, latency_ms=elapsed)
 
@@ -327,7 +348,7 @@ def lexicon_summary(router: str, design: Design, key: str) -> str | None:
     """Whether the router fitted on one channel uses the built-in lexicon, and why (one line; None: LLM)."""
     from lmos_studio.routing.lexicon import lexicon_choice_of
 
-    choice = lexicon_choice_of(router_cache().fitted(router, routing_table_of(design, key)))
+    choice = lexicon_choice_of(router_cache_for(design).fitted(router, routing_table_of(design, key)))
     return choice.describe() if choice is not None else None
 
 

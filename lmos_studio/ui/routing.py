@@ -220,7 +220,7 @@ def run_evaluations(
                 evaluate(
                     design,
                     queries,
-                    router=resources.cached_router(router),
+                    router=resources.cached_router(router, design),
                     seed=seed,
                     channel=channel,
                     source=source,
@@ -337,7 +337,7 @@ def routing_tests_panel(design: Design, router: str) -> None:
         return
     if st.button(f"Run {len(design.routing_tests)} routing tests", key="run_tests"):
         try:
-            outcomes = run_routing_tests(design, router=resources.cached_router(router))
+            outcomes = run_routing_tests(design, router=resources.cached_router(router, design))
             xml = junit_xml(outcomes, suite=design.name, router=router)
             st.session_state[TEST_RESULTS] = (design.digest(), router, outcome_rows(outcomes), xml)
         except LmosStudioError as exc:
