@@ -303,3 +303,96 @@ def test_large_tables_fit_the_svm_over_agents_split_by_capability_models(monkeyp
     assert np.isclose(scores[0, :2].sum(), p_agent[0] / p_agent.sum())  # the claims agent's share: P(agent)
     best = fitted.route("has my claim been approved", top_k=1).matches[0]
     assert (best.agent, best.capability) == (claims, "claim_status")
+
+
+ROADSIDE = (  # names and descriptions only: the words of "the engine stopped" are in neither capability
+    Candidate("roadside-agent", "breakdown", "Sends a mechanic when the car has broken down.", ()),
+    Candidate("roadside-agent", "locked_out", "Opens the car when the keys are locked inside.", ()),
+    Candidate("policy-agent", "buy_policy", "Quotes a new car insurance policy.", ()),
+)
+
+
+def test_static_token_vectors_pick_the_capability_the_words_miss() -> None:
+    """Without an embedder, MiniLM's input token vectors have a say in the capability within the chosen agent
+    (routing/capability.py, `StaticCentroids`): "engine stopped" is a breakdown though it shares no word with
+    it; agents and scores do not change, the share fades with examples, and the lexicon check's folds leave it out."""
+    table = RoutingTable(channel="", candidates=ROADSIDE)
+    queries = ["the engine stopped on the motorway", "my wife has the spare key and the door is shut"]
+    fitted = StatisticalRouter(lexicon="none").fit(table)
+    words_only = StatisticalRouter(lexicon="none").fit(table)
+    words_only.static_pick = False
+    with_static, without = fitted.route_batch(queries), words_only.route_batch(queries)
+    assert [r.matches[0].capability for r in with_static] == ["breakdown", "locked_out"]
+    assert [r.matches[0].capability for r in without] == ["locked_out", "locked_out"]
+    assert [[(m.agent, m.score) for m in r.matches] for r in with_static] == [
+        [(m.agent, m.score) for m in r.matches] for r in without
+    ]
+    assert fitted.static is not None and fitted.static.share == 0.5  # no examples: STATIC_SHARE
+    assert words_only.static is None
+    examples = RoutingTable(channel="", candidates=CLAIMS)
+    shown = StatisticalRouter(lexicon="none").fit(examples)
+    shown.route("has my claim been approved")
+    assert shown.static is not None and shown.static.share == pytest.approx(0.5 / (1 + 2 / 3))  # 2 examples each
+    fold = StatisticalRouter(lexicon="none")._fit(table, (), full=False)  # the lexicon check's: words only
+    assert [r.matches[0].capability for r in fold.route_batch(queries)] == ["locked_out", "locked_out"]
+    assert not fold.static_pick and fold.static is None
+
+
+def test_static_opinion_needs_two_capabilities_in_an_agent_and_no_embedder() -> None:
+    """One capability per agent leaves nothing to choose; an embedder's opinion replaces the static one."""
+    single = RoutingTable(channel="", candidates=(ROADSIDE[0], ROADSIDE[2]))
+    fitted = StatisticalRouter(lexicon="none").fit(single)
+    assert fitted.route("the engine stopped").matches[0].capability == "breakdown"
+    assert fitted.static is None and not fitted.static_pick
+    embedded = StatisticalRouter(lexicon="none", embedder=MeaningEmbedder()).fit(
+        RoutingTable(channel="", candidates=CLAIMS)
+    )
+    embedded.route("any news on my claim")
+    assert embedded.static is None
+
+
+def test_static_token_table_is_read_from_the_pinned_model() -> None:
+    """The table is the model file's word embeddings (int8 rows, a scale each); related words lie nearer."""
+    from lmos_studio.routing.capability import token_vectors
+
+    table = token_vectors()
+    assert table is not None and table.rows.shape == (30522, 384) and table.scales.shape == (30522, 1)
+    wedding, marriage, battery, empty = table.vectors(["wedding", "marriage", "battery", ""])
+    assert float(wedding @ marriage) > float(wedding @ battery) + 0.1
+    assert np.allclose(np.linalg.norm([wedding, marriage, battery], axis=1), 1.0) and not empty.any()
+    assert table.weights[2000] > table.weights[1996] > table.weights[500]  # rarer tokens weigh more
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes | int) -> bytes:
+    if isinstance(payload, int):
+        return _varint(number << 3) + _varint(payload)
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def test_onnx_initializers_reads_tensors_from_the_wire_format() -> None:
+    """The small protobuf reader finds initializers by name suffix, in their dtype and shape, and says what is
+    missing or broken (ValueError)."""
+    from lmos_studio.routing.capability import onnx_initializers
+
+    rows = _field(1, 2) + _field(1, 3) + _field(2, 3) + _field(8, b"inner.word_embeddings.weight_q")
+    rows += _field(9, bytes([1, 2, 3, 0xFF, 0xFE, 0]))
+    scales = _field(1, 2) + _field(1, 1) + _field(2, 1) + _field(8, b"inner.word_embeddings.weight_scale")
+    scales += _field(9, np.array([0.5, 2.0], dtype=np.float32).tobytes())
+    fixed = bytes([0x0D, 1, 2, 3, 4])  # a fixed32 field in the graph: skipped
+    model = _field(1, 8) + _field(7, _field(5, rows) + fixed + _field(5, scales))
+    found = onnx_initializers(model, ("weight_q", "weight_scale"))
+    assert found["weight_q"].tolist() == [[1, 2, 3], [-1, -2, 0]] and found["weight_q"].dtype == np.int8
+    assert found["weight_scale"].tolist() == [[0.5], [2.0]]
+    with pytest.raises(ValueError, match="no initializer ending with bias"):
+        onnx_initializers(model, ("weight_q", "bias"))
+    with pytest.raises(ValueError, match="truncated"):
+        onnx_initializers(model[:-3], ("weight_q",))
