@@ -338,8 +338,11 @@ def test_static_token_vectors_pick_the_capability_the_words_miss() -> None:
     assert not fold.static_pick and fold.static is None
 
 
-def test_static_opinion_needs_two_capabilities_in_an_agent_and_no_embedder() -> None:
-    """One capability per agent leaves nothing to choose; an embedder's opinion replaces the static one."""
+def test_static_opinion_needs_two_capabilities_in_an_agent_and_no_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One capability per agent leaves nothing to choose; an embedder's opinion replaces the static one; with
+    many examples per class (a share below STATIC_MIN_SHARE) it is left out."""
+    from lmos_studio.routing import capability
+
     single = RoutingTable(channel="", candidates=(ROADSIDE[0], ROADSIDE[2]))
     fitted = StatisticalRouter(lexicon="none").fit(single)
     assert fitted.route("the engine stopped").matches[0].capability == "breakdown"
@@ -349,6 +352,10 @@ def test_static_opinion_needs_two_capabilities_in_an_agent_and_no_embedder() -> 
     )
     embedded.route("any news on my claim")
     assert embedded.static is None
+    monkeypatch.setattr(capability, "STATIC_MIN_SHARE", 0.31)  # CLAIMS: 2 examples per class, share 0.3
+    many = StatisticalRouter(lexicon="none").fit(RoutingTable(channel="", candidates=CLAIMS))
+    many.route("any news on my claim")
+    assert many.static is None and not many.static_pick
 
 
 def test_static_token_table_is_read_from_the_pinned_model() -> None:

@@ -116,6 +116,10 @@ EMBEDDED_TEMPERATURE = 20.0
 STATIC_SHARE = 0.5
 STATIC_TEMPERATURE = 20.0
 STATIC_FADE = 3.0
+# Below this share (more than 27 examples per class) the opinion is left out: there it changed no dev figure
+# (lmos-router and informal-dev seeded: the same capabilities with and without it) and cost the most (every
+# example read into it; benchmarks/batch.py's seeded train.csv: route_batch 0.32 → 0.96 s of CPU with it).
+STATIC_MIN_SHARE = 0.05
 # all-MiniLM-L6-v2's WordPiece vocabulary: [PAD], [CLS], [SEP] carry no word; past the single characters (ids
 # below 1996) the tokens come about in order of their frequency in BERT's corpus, so log(rank) weighs rare words
 # up and "the", "my", "to" down (Zipf's law; the rank read from the id, nothing fitted).
@@ -403,16 +407,19 @@ class StaticCentroids:
 
     @classmethod
     def fit(cls, data: TrainingSet) -> StaticCentroids | None:
-        """None without the table (`token_vectors`) or without an agent of two classes (nothing to choose)."""
+        """None without an agent of two classes (nothing to choose), with a share below STATIC_MIN_SHARE, or
+        without the table (`token_vectors`)."""
         agent_of = data.agent_index()
-        table = token_vectors() if len(agent_of) > len(np.unique(agent_of)) else None
+        share = STATIC_SHARE / (1.0 + data.examples_per_class() / STATIC_FADE)
+        if len(agent_of) == len(np.unique(agent_of)) or share < STATIC_MIN_SHARE:
+            return None
+        table = token_vectors()
         if table is None:
             return None
         vectors = table.vectors(capability_texts(data))
         if len(data.texts):
             np.add.at(vectors, data.labels, table.vectors(data.texts))
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        share = STATIC_SHARE / (1.0 + data.examples_per_class() / STATIC_FADE)
         return cls(table, vectors, (agent_of[:, None] == agent_of[None, :]).astype(np.float64), share)
 
     def mixed(self, queries: Sequence[str], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
