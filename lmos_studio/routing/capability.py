@@ -112,7 +112,9 @@ EMBEDDED_TEMPERATURE = 20.0
 # the table centred or less its top principal directions (no better on half a with examples), the tokens' own
 # MiniLM outputs as the table (23 s of CPU to make; with examples half a 246 of 283 against the input table's
 # 241, but half b 216 of 252, before 233), a query word unknown to the design replaced by its nearest design word
-# (half b −5 of 126), the share gated by the pick's own confidence (half a +21 at best, with token counts).
+# (half b −5 of 126), the share gated by the pick's own confidence (half a +21 at best, with token counts), the
+# cosine to each capability's nearest text (its own text or an example) instead of, or averaged with, the
+# centroid's (half a +17 and +20 at best where nothing else lost: no better than the centroid alone).
 STATIC_SHARE = 0.5
 STATIC_TEMPERATURE = 20.0
 STATIC_FADE = 3.0
