@@ -323,78 +323,26 @@ def token_vectors() -> TokenVectors | None:
     return TokenVectors(rows, scales.astype(np.float32), weights, tokenizer)
 
 
-_ONNX_TYPES = {1: np.float32, 3: np.int8}  # TensorProto.DataType: FLOAT, INT8 (what the table needs)
-
-
 def onnx_initializers(model: bytes, suffixes: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
-    """The initializers (weights) of an ONNX model whose names end with `suffixes`, by suffix, read from the
-    protobuf wire format directly (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto dims = 1,
-    data_type = 2, name = 8, raw_data = 9): the `onnx` package is not a dependency. ValueError if one is missing
-    or the file is not one this reads."""
-    view = memoryview(model)
+    """The initializers (weights) of an ONNX model whose names end with `suffixes`, by suffix, as numpy arrays
+    (read with the `onnx` package). ValueError if one is missing or the bytes are not an ONNX model."""
+    import onnx
+    from google.protobuf.message import DecodeError
+    from onnx import numpy_helper
+
+    try:
+        graph = onnx.load_model_from_string(model).graph
+    except DecodeError as exc:
+        raise ValueError(f"not an ONNX model: {exc}") from exc
     found: dict[str, npt.NDArray[Any]] = {}
-    for field, graph in _fields(view, 0, len(view)):
-        if field != 7 or not isinstance(graph, tuple):
-            continue
-        for g_field, tensor in _fields(view, *graph):
-            if g_field != 5 or not isinstance(tensor, tuple):
-                continue
-            dims: list[int] = []
-            kind, name, raw = 0, "", (0, 0)
-            for t_field, value in _fields(view, *tensor):
-                if t_field == 1 and isinstance(value, int):
-                    dims.append(value)
-                elif t_field == 2 and isinstance(value, int):
-                    kind = value
-                elif t_field == 8 and isinstance(value, tuple):
-                    name = bytes(view[value[0] : value[1]]).decode("utf-8", "replace")
-                elif t_field == 9 and isinstance(value, tuple):
-                    raw = value
-            suffix = next((s for s in suffixes if name.endswith(s)), None)
-            if suffix is not None and kind in _ONNX_TYPES:
-                array = np.frombuffer(view[raw[0] : raw[1]], dtype=_ONNX_TYPES[kind])
-                if array.size != int(np.prod(dims)):
-                    raise ValueError(f"initializer {name}: {array.size} values for dims {dims}")
-                found[suffix] = array.reshape(dims)
+    for tensor in graph.initializer:
+        suffix = next((s for s in suffixes if tensor.name.endswith(s)), None)
+        if suffix is not None:
+            found[suffix] = numpy_helper.to_array(tensor)
     missing = [s for s in suffixes if s not in found]
     if missing:
         raise ValueError(f"no initializer ending with {', '.join(missing)}")
     return found
-
-
-def _fields(view: memoryview, start: int, end: int) -> Iterator[tuple[int, int | tuple[int, int]]]:
-    """(field number, value) of a protobuf message in view[start:end]: an int for a varint, (start, end) of the
-    bytes for a length-delimited field; fixed-width fields are skipped."""
-    i = start
-    while i < end:
-        key, i = _varint(view, i)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            value, i = _varint(view, i)
-            yield field, value
-        elif wire == 2:
-            size, i = _varint(view, i)
-            if i + size > end:
-                raise ValueError("truncated protobuf field")
-            yield field, (i, i + size)
-            i += size
-        elif wire in (1, 5):
-            i += 8 if wire == 1 else 4
-        else:
-            raise ValueError(f"protobuf wire type {wire} is not read here")
-
-
-def _varint(view: memoryview, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if i >= len(view):
-            raise ValueError("truncated protobuf varint")
-        byte = view[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
 
 
 @dataclass(frozen=True)
