@@ -303,3 +303,91 @@ def test_large_tables_fit_the_svm_over_agents_split_by_capability_models(monkeyp
     assert np.isclose(scores[0, :2].sum(), p_agent[0] / p_agent.sum())  # the claims agent's share: P(agent)
     best = fitted.route("has my claim been approved", top_k=1).matches[0]
     assert (best.agent, best.capability) == (claims, "claim_status")
+
+
+ROADSIDE = (  # names and descriptions only: the words of "the engine stopped" are in neither capability
+    Candidate("roadside-agent", "breakdown", "Sends a mechanic when the car has broken down.", ()),
+    Candidate("roadside-agent", "locked_out", "Opens the car when the keys are locked inside.", ()),
+    Candidate("policy-agent", "buy_policy", "Quotes a new car insurance policy.", ()),
+)
+
+
+def test_static_token_vectors_pick_the_capability_the_words_miss() -> None:
+    """Without an embedder, MiniLM's input token vectors have a say in the capability within the chosen agent
+    (routing/capability.py, `StaticCentroids`): "engine stopped" is a breakdown though it shares no word with
+    it; agents and scores do not change, the share fades with examples, and the lexicon check's folds leave it out."""
+    table = RoutingTable(channel="", candidates=ROADSIDE)
+    queries = ["the engine stopped on the motorway", "my wife has the spare key and the door is shut"]
+    fitted = StatisticalRouter(lexicon="none").fit(table)
+    words_only = StatisticalRouter(lexicon="none").fit(table)
+    words_only.static_pick = False
+    with_static, without = fitted.route_batch(queries), words_only.route_batch(queries)
+    assert [r.matches[0].capability for r in with_static] == ["breakdown", "locked_out"]
+    assert [r.matches[0].capability for r in without] == ["locked_out", "locked_out"]
+    assert [[(m.agent, m.score) for m in r.matches] for r in with_static] == [
+        [(m.agent, m.score) for m in r.matches] for r in without
+    ]
+    assert fitted.static is not None and fitted.static.share == 0.5  # no examples: STATIC_SHARE
+    assert words_only.static is None
+    examples = RoutingTable(channel="", candidates=CLAIMS)
+    shown = StatisticalRouter(lexicon="none").fit(examples)
+    shown.route("has my claim been approved")
+    assert shown.static is not None and shown.static.share == pytest.approx(0.5 / (1 + 2 / 3))  # 2 examples each
+    fold = StatisticalRouter(lexicon="none")._fit(table, (), full=False)  # the lexicon check's: words only
+    assert [r.matches[0].capability for r in fold.route_batch(queries)] == ["locked_out", "locked_out"]
+    assert not fold.static_pick and fold.static is None
+
+
+def test_static_opinion_needs_two_capabilities_in_an_agent_and_no_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One capability per agent leaves nothing to choose; an embedder's opinion replaces the static one; with
+    many examples per class (a share below STATIC_MIN_SHARE) it is left out."""
+    from lmos_studio.routing import capability
+
+    single = RoutingTable(channel="", candidates=(ROADSIDE[0], ROADSIDE[2]))
+    fitted = StatisticalRouter(lexicon="none").fit(single)
+    assert fitted.route("the engine stopped").matches[0].capability == "breakdown"
+    assert fitted.static is None and not fitted.static_pick
+    embedded = StatisticalRouter(lexicon="none", embedder=MeaningEmbedder()).fit(
+        RoutingTable(channel="", candidates=CLAIMS)
+    )
+    embedded.route("any news on my claim")
+    assert embedded.static is None
+    monkeypatch.setattr(capability, "STATIC_MIN_SHARE", 0.31)  # CLAIMS: 2 examples per class, share 0.3
+    many = StatisticalRouter(lexicon="none").fit(RoutingTable(channel="", candidates=CLAIMS))
+    many.route("any news on my claim")
+    assert many.static is None and not many.static_pick
+
+
+def test_static_token_table_is_read_from_the_pinned_model() -> None:
+    """The table is the model file's word embeddings (int8 rows, a scale each); related words lie nearer."""
+    from lmos_studio.routing.capability import token_vectors
+
+    table = token_vectors()
+    assert table is not None and table.rows.shape == (30522, 384) and table.scales.shape == (30522, 1)
+    wedding, marriage, battery, empty = table.vectors(["wedding", "marriage", "battery", ""])
+    assert float(wedding @ marriage) > float(wedding @ battery) + 0.1
+    assert np.allclose(np.linalg.norm([wedding, marriage, battery], axis=1), 1.0) and not empty.any()
+    assert table.weights[2000] > table.weights[1996] > table.weights[500]  # rarer tokens weigh more
+
+
+def test_onnx_initializers_finds_tensors_by_name_suffix() -> None:
+    """Initializers found by name suffix, in their dtype and shape; a missing one or bytes that are no ONNX
+    model are a ValueError saying so."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    from lmos_studio.routing.capability import onnx_initializers
+
+    weights = numpy_helper.from_array(
+        np.array([[1, 2, 3], [-1, -2, 0]], dtype=np.int8), "inner.word_embeddings.weight_q"
+    )
+    scales = numpy_helper.from_array(np.array([[0.5], [2.0]], dtype=np.float32), "inner.word_embeddings.weight_scale")
+    graph = helper.make_graph([], "g", [], [], initializer=[weights, scales])
+    model = onnx.helper.make_model(graph).SerializeToString()
+    found = onnx_initializers(model, ("weight_q", "weight_scale"))
+    assert found["weight_q"].tolist() == [[1, 2, 3], [-1, -2, 0]] and found["weight_q"].dtype == np.int8
+    assert found["weight_scale"].tolist() == [[0.5], [2.0]]
+    with pytest.raises(ValueError, match="no initializer ending with bias"):
+        onnx_initializers(model, ("weight_q", "bias"))
+    with pytest.raises(ValueError, match="not an ONNX model"):
+        onnx_initializers(b"\xff\xff\xff not protobuf", ("weight_q",))

