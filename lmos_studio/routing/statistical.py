@@ -79,9 +79,9 @@ distinct raw word once (`Lexicon._word`); counts by one sort of (text, id) keys,
 binary search (`_tally`); `assemble` skips log(1) and a lone part's scatter; the zero-shot counts mapped from
 the word part's (`_zero_shot_counts`); products PRODUCT_CELLS at a time into reused buffers, and `route_batch`
 votes on the kNN similarities block by block (`_knn_vote_blocks`: the dense queries × examples matrix is never
-made). benchmarks/batch.py --compare against main with lane B1's check (results/batch_compare_s10_b2.json, 7
-rounds, load 2.4-3.0): the fit's rest 0.293 → 0.250 s, route_batch 0.315 → 0.261 s, (fit + route_batch) / plain
-10.3× → 9.1×; all-distinct queries 0.56 → 0.50 s. A single `route` costs ~3 % more (1.76 → 1.83 ms: the
+made). benchmarks/batch.py --compare against main with lanes B1 and C merged (results/batch_compare_s10_b2.json,
+7 rounds, load 1.9-3.6): the fit's rest 0.300 → 0.258 s, route_batch 0.315 → 0.261 s, (fit + route_batch) /
+plain 9.6× → 8.2×; all-distinct queries 0.54 → 0.47 s. A single `route` costs ~3 % more (1.76 → 1.83 ms: the
 vectorised steps' fixed costs). Measured and not adopted: smaller chunks (BATCH_CHUNK 64-256: slower) or the
 kNN product alone in row blocks (no gain: its kernel is compute-bound, not faulting pages in); scoring queries
 once per encoded content rather than per `key` (none more alike on the batch: digits are in the vocabulary).
