@@ -1,6 +1,6 @@
 """The statistical fit's shortcuts give what the plain way gives, bit for bit: one count for every text of a fit
-(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the product in dense
-blocks, the agents' terms counted when evidence is first read, and the lexicon check's lighter fold fits (the
+(examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the product's
+entries, the agents' terms counted when evidence is first read, and the lexicon check's lighter fold fits (the
 same ranked matches as a full fit)."""
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ def test_one_count_gives_the_matrices_of_separate_encodings(
     assert _same(fitted.fit_by_text, fitted.fit_matrix(corpus).T)
 
 
-@pytest.mark.parametrize("cells", [2**30, statistical.LOO_CELLS, 1000, 1])  # one block … one row per block
+@pytest.mark.parametrize("cells", [2**30, statistical.PRODUCT_CELLS, 1000, 1])  # one block … one row per block
 def test_sparse_leave_one_out_equals_the_dense_reference(
     benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(statistical, "LOO_CELLS", cells)
+    monkeypatch.setattr(statistical, "PRODUCT_CELLS", cells)
     table, seed = benchmark
     by_text = StatisticalRouter().fit(table, seed=seed).fit_by_text
     n = by_text.shape[1] - 5  # the last columns are descriptions: compared with, never left out

@@ -690,17 +690,19 @@ class FittedStatistical:
         texts = other_services()
         services = self.encoder.matrix(texts)
         services_knn = _masked(services, keep).T.tocsr()
+        # Cosines here are ≥ 0 (TF-IDF): a row's largest stored product entry is its largest cosine (0 for none).
         to_channel = np.maximum(
-            _product(services, self.knn_by_example).max(axis=1),
+            _row_max_product(services, self.knn_by_example),
             _product(services, self.descriptions_knn).max(axis=1, initial=0.0),
         )
         pairwise = _product(services, services_knn)
         np.fill_diagonal(pairwise, -1.0)
         picked = loo_picks(len(self.data.texts), STATISTICAL_ELSEWHERE_LOO)
         left_out = examples[picked]
-        loo = _product(left_out, self.knn_by_example)
-        loo[np.arange(len(picked)), picked] = -1.0  # leave each one out
-        loo_own = np.maximum(loo.max(axis=1), _product(left_out, self.descriptions_knn).max(axis=1, initial=0.0))
+        loo_own = np.maximum(  # each one left out: its own entry as 0 (the maximum with the descriptions' ≥ 0)
+            _row_max_product(left_out, self.knn_by_example, left_out=picked),
+            _product(left_out, self.descriptions_knn).max(axis=1, initial=0.0),
+        )
         kept = services_kept(
             to_channel, np.clip(loo_own, 0.0, 1.0), pairwise.max(axis=1), keep_below=STATISTICAL_SERVICE_KEEP_BELOW
         )
@@ -1013,15 +1015,8 @@ def loo_max_similarity(by_text: Any, n_examples: int) -> npt.NDArray[np.float64]
         return np.zeros(0)
     picked = loo_picks(n_examples)
     columns = by_text[:, picked]
-    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the product, LOO_CELLS at a time
-        rows = sp.csr_matrix(columns.T)
-        by_text = sp.csr_matrix(by_text)
-        best = np.zeros(len(picked))
-        step = max(1, LOO_CELLS // by_text.shape[1])
-        for start in range(0, len(picked), step):
-            cos = _product(rows[start : start + step], by_text)  # `a @ b`'s sums, dense: one pass
-            cos[np.arange(cos.shape[0]), picked[start : start + step]] = 0.0  # leave each one out (≥ 0 anyway)
-            best[start : start + step] = cos.max(axis=1)
+    if sp.issparse(by_text):  # TF-IDF (entries ≥ 0): the row maxima of the product, its own entry as 0
+        best = _row_max_product(sp.csr_matrix(columns.T), sp.csr_matrix(by_text), left_out=picked)
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
     cos = _dense(columns.T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0  # leave each one out
@@ -1106,18 +1101,26 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
     return out
 
 
-def _row_max_product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
+def _row_max_product(
+    a: sp.csr_matrix, b: sp.csr_matrix, left_out: npt.NDArray[np.int64] | None = None
+) -> npt.NDArray[np.float64]:
     """Each row's largest stored value of `a @ b` (0 for an empty row), the values as `a @ b` stores them
-    (the same kernel, the same sums), in one pass (see `_product`) without building the matrix."""
+    (the same kernel, the same sums), in one pass (see `_product`) without building the matrix.
+    `left_out`: per row, a column whose entry counts as 0 (leave-one-out: a text's cosine to itself)."""
     best = np.zeros(a.shape[0])
     blocks = _one_pass(a, b)
     if blocks is None:
         product = (a @ b).tocsr()
         blocks = iter([(0, a.shape[0], product.indptr, product.indices, product.data)])
-    for start, end, indptr, _, data in blocks:
-        filled = np.flatnonzero(np.diff(indptr[: end - start + 1]))
-        if len(filled):
-            best[start + filled] = np.maximum.reduceat(data[: int(indptr[end - start])], indptr[filled])
+    for start, end, indptr, indices, data in blocks:
+        sizes = np.diff(indptr[: end - start + 1])
+        filled = np.flatnonzero(sizes)
+        if not len(filled):
+            continue
+        values = data[: int(indptr[end - start])]
+        if left_out is not None:  # the kernel's output is read before the next block: zeroed in place
+            values[indices[: len(values)] == np.repeat(left_out[start:end], sizes)] = 0.0
+        best[start + filled] = np.maximum.reduceat(values, indptr[filled])
     return best
 
 
