@@ -1,7 +1,7 @@
 """The statistical fit's shortcuts give what the plain way gives, bit for bit: one count for every text of a fit
 (examples, descriptions, synonym copies, the `fit` matrix), leave-one-out maxima from the product's
-entries, the agents' terms counted when evidence is first read, and the lexicon check's lighter fold fits (the
-same ranked matches as a full fit)."""
+entries, the agents' terms counted when evidence is first read, the lexicon check's lighter fold fits (the
+same ranked matches as a full fit), and the allocator warmed once per process."""
 
 from __future__ import annotations
 
@@ -137,3 +137,15 @@ def test_per_agent_models_of_a_large_table_stop_at_the_loose_tolerance(
     seen.clear()
     StatisticalRouter(lexicon="customer-service")._fit(table, rows, full=False, tol=CHECK_TOL)
     assert seen and set(seen) == {CHECK_TOL}
+
+
+def test_the_allocator_is_warmed_once_per_process_before_a_fit_or_a_batch(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+) -> None:
+    table, seed = benchmark
+    statistical._allocator_warmed.cache_clear()
+    fitted = StatisticalRouter().fit(table, seed=seed[:40])
+    hits = statistical._allocator_warmed.cache_info().hits  # the lexicon check's folds route batches too
+    fitted.route_batch(["refund my order", "where is my parcel"])
+    info = statistical._allocator_warmed.cache_info()
+    assert (info.misses, info.hits) == (1, hits + 1)  # the fit warmed it; the batch found it done
