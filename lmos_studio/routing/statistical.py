@@ -500,6 +500,14 @@ def _first_rows(counts: Counts, k: int) -> Counts:
     return Counts(counts.lengths[:k], counts.ids[:end], counts.tf[:end])
 
 
+def _head(rows: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """The first `k` rows of a CSR matrix, sharing its arrays (`rows[:k]`, without copying them)."""
+    end = int(rows.indptr[k])
+    return sp.csr_matrix(
+        (rows.data[:end], rows.indices[:end], rows.indptr[: k + 1]), shape=(k, rows.shape[1]), copy=False
+    )
+
+
 def _row_dots(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Each segment's sum of squares (empty → 0), in one vectorised pass: `np.add.reduceat` sums each segment
     on its own, so a row gets the bits `_dot` gives it alone (what `SparseEncoder.encode` uses)."""
@@ -1399,7 +1407,7 @@ class StatisticalRouter:
         else:
             counts = encoder.counts(texts)
         features = encoder.assemble(counts, len(texts))  # examples, then descriptions, then synonym copies
-        examples = features[: len(data.texts)]
+        examples = _head(features, len(data.texts))
         weights = np.concatenate([np.ones(len(corpus)), np.full(len(texts) - len(corpus), AUGMENT_WEIGHT)])
         all_labels = np.array(labels, dtype=np.int64)
         agent_model = len(texts) >= SVM_AGENT_ROWS and 2 <= len(data.agents) < n <= min(
