@@ -85,6 +85,22 @@ plain 9.6× → 8.2×; all-distinct queries 0.54 → 0.47 s. A single `route` co
 vectorised steps' fixed costs). Measured and not adopted: smaller chunks (BATCH_CHUNK 64-256: slower) or the
 kNN product alone in row blocks (no gain: its kernel is compute-bound, not faulting pages in); scoring queries
 once per encoded content rather than per `key` (none more alike on the batch: digits are in the vocabulary).
+Session 10, the fit's rest (the same bits: batch golden, stored tests and statistical_fit_dev.py identical): the
+leave-one-out `fit` maxima and the "nearer elsewhere" ones read from the product's stored entries, each text's
+own entry zeroed in place (`_row_max_product(left_out=…)`; loo_fits on train.csv 25.6 → 16.7 ms, keep_services
+21.5 → 16.9 ms), the examples' rows a view of the fit's matrix (`_head`), and one untouched 30 MB block freed
+before a process's first fit or batch (`_allocator_warmed`): glibc then serves the arrays of a few MB from its
+heap instead of mapping and faulting in fresh pages for each (a cold fit's page faults 18 400 → 11 000; the SVMs'
+part gains too, their arrays allocated alike). benchmarks/batch.py --compare against main
+(results/batch_compare_s10_b4.json, 7 rounds, load 0.9-1.7): cold fit 0.730 → 0.624 s (rest 0.389 → 0.337,
+SVMs 0.243 → 0.203), route_batch 0.331 → 0.339 s (noise), (fit + route_batch) / plain 8.5× → 7.5×. Where a
+cold fit's rest goes now (train.csv, in a fresh process): reading the corpus for the vocabularies ~40-70 ms,
+the synonym copies' analysis ~30-50 ms, assembling the 5 800 rows ~20-50 ms (the upper figures: a fresh
+process's page faults), "nearer elsewhere" ~17 ms, the leave-one-out maxima ~17 ms, making the copies ~12 ms.
+Measured and not adopted: counts by a per-row sort (scipy's csr_sort_indices + sum_duplicates) instead of one
+global sort (the same counts, 11.4 against 10.4 ms); an 8 MB warm-up block (cold fit 0.527 s, against 0.473
+with 30 MB and 0.545 without, 8 fresh processes each; 16 MB: no gain in a noisier run). Not tried: fewer
+leave-one-out rows (LOO_MAX 2000 → 1000, ~8 ms; it moves thresholds).
 """
 
 from __future__ import annotations
@@ -184,13 +200,10 @@ ZERO_SHOT_TEMPERATURE = 12.0  # softmax sharpness over description cosine simila
 EVIDENCE_EXAMPLES = 2  # nearest examples quoted per agent
 EVIDENCE_TERMS = 4  # shared terms quoted per agent
 BATCH_CHUNK = 512  # queries scored together (bounds the queries × examples similarity matrix)
-# Leave-one-out cosines (`loo_max_similarity`) taken as dense blocks of at most this many cells (1 MB): one
-# pass of scipy's product kernel instead of the sparse product's two plus its CSR output (a third of them
-# are filled: word overlaps are many), without a picked × texts matrix on large tables. Small blocks stay in
-# cache and reuse one allocation instead of faulting fresh pages in (cold fit on train.csv: 34 ms with the
-# sparse product, 28–40 ms in 32 MB blocks, 18 ms in 0.5–2 MB blocks).
-LOO_CELLS = 2**17
 # Products (`_one_pass`) taken this many cells at a time (the kernel's output, 1.5 MB, reused block to block).
+# Leave-one-out cosines (`loo_max_similarity`) and the "nearer elsewhere" maxima are read from these blocks'
+# stored entries (`_row_max_product`), each text's own entry zeroed in place: no dense block is filled (session
+# 8 took them as dense blocks of 2**17 cells, LOO_CELLS; session 10: loo_fits on train.csv 25.6 → 16.7 ms).
 PRODUCT_CELLS = 2**18
 EVIDENCE_BLOCK = 64  # routed queries whose evidence is computed together, when one of them is read
 # A fit's and a batch's arrays (counts, rows, product blocks, liblinear's copies) are up to a few MB each. glibc's
