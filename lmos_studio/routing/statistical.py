@@ -90,16 +90,18 @@ Session 10, a lighter agent SVM (answers may change; judged on dev data only): i
 lexicon (1 of 3 000 queries' agent, 1 of 2 890 capabilities); the "seeded" golden's top answers the same (24 of
 131 queries' scores move, one lower-ranked agent). benchmarks/batch.py --compare against main
 (results/batch_compare_s10_b3.json, 7 rounds, load 1.0-1.6): SVMs 0.235 → 0.160 s, fit 0.635 → 0.562 s,
-(fit + route_batch) / plain 8.7× → 7.6×. Measured and not adopted: one-vs-rest least squares (ridge, targets ±1,
-the intercept free) by a few Jacobi-preconditioned conjugate-gradient steps on the normal equations, all classes
-at once, instead of liblinear: for the agent model 5 steps cost 0.07 s against the SVM's 0.18 s, but
-informal-dev seeded agent .962 → .887 (alpha 1, softmax scale 1-1.6; 8-12 steps, alpha 0.3-3: .906-.925); for
-the per-agent models it is slower (0.10 against 0.05 s: a features-wide dense block per agent) and lost
-informal-dev seeded capability .765 → .706; the squared-hinge SVM's own objective by finite Newton steps (least
-squares on the rows inside the margin, warm-started) on the same products: 3 × 4 steps as slow as liblinear.
-The agent SVM with char 4- and 5-grams only (−50 % of its time; lmos-router seeded agent .9987 → .9973,
-informal-dev seeded without the lexicon .7547 → .7358), and the per-agent models without 2-grams too (−5 ms
-more; informal-dev seeded capability .7647 → .7255, lmos-router seeded without the lexicon .9969 → .9948).
+(fit + route_batch) / plain 8.7× → 7.6× (a second run: fit 0.626 → 0.595 s, 8.8× → 8.0×; 12 alternating fits in
+one process: 0.484 → 0.445 s, SVMs −54 ms, the rest +16 ms, 7 ms of it the rows' cut).
+Measured and not adopted: one-vs-rest least squares (ridge, targets ±1, the intercept free) by a few
+Jacobi-preconditioned conjugate-gradient steps on the normal equations, all classes at once, instead of liblinear:
+for the agent model 5 steps cost 0.07 s against the SVM's 0.18 s, but informal-dev seeded agent .962 → .887 (alpha
+1, softmax scale 1-1.6; 8-12 steps, alpha 0.3-3: .906-.925); for the per-agent models it is slower (0.10 against
+0.05 s: a features-wide dense block per agent) and lost informal-dev seeded capability .765 → .706; the
+squared-hinge SVM's own objective by finite Newton steps (least squares on the rows inside the margin, warm-started)
+on the same products: 3 × 4 steps as slow as liblinear. The agent SVM with char 4- and 5-grams only (−50 % of its
+time; lmos-router seeded agent .9987 → .9973, informal-dev seeded without the lexicon .7547 → .7358), and the
+per-agent models without 2-grams too (−5 ms more; informal-dev seeded capability .7647 → .7255, lmos-router seeded
+without the lexicon .9969 → .9948).
 """
 
 from __future__ import annotations
