@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from lmos_studio.routing import capability, statistical
-from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.lexicon import CHECK_TOL
 from lmos_studio.routing.linear import LOOSE_TOL, svm_fit
 from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
@@ -149,3 +149,39 @@ def test_the_allocator_is_warmed_once_per_process_before_a_fit_or_a_batch(
     fitted.route_batch(["refund my order", "where is my parcel"])
     info = statistical._allocator_warmed.cache_info()
     assert (info.misses, info.hits) == (1, hits + 1)  # the fit warmed it; the batch found it done
+
+
+def test_the_agent_svm_reads_char_3_and_4_grams_only_and_the_class_svm_all(
+    benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
+) -> None:
+    # SVM_AGENT_GRAMS: a large table's agent SVM leaves char 2- and 5-grams out (their weights are zero); the kNN
+    # vote keeps them, and so do a small table's class SVM and the per-agent models.
+    table, few = benchmark
+    _, rows = router_benchmark_table()
+    large = StatisticalRouter(lexicon="customer-service").fit(table, seed=rows)
+    small = StatisticalRouter(lexicon="customer-service").fit(table, seed=few)
+    for fitted, agent_model in ((large, True), (small, False)):
+        char = next(part for part in fitted.encoder.parts if part.preprocess is not None)
+        short = char.offset + np.array([i for gram, i in char.vocabulary.items() if len(gram) in (2, 5)])
+        assert fitted.agent_model is agent_model and isinstance(fitted.coef, np.ndarray) and len(short)
+        assert bool(np.any(fitted.coef[short])) is not agent_model
+        assert fitted.siblings is not None and np.any(fitted.siblings.coef[short])
+        assert fitted.features_by_example[short].nnz
+
+
+def test_the_agent_svm_rows_leave_out_only_those_nonzeros() -> None:
+    # The same matrix, shape and row order, without the char n-grams outside SVM_AGENT_GRAMS; a row with only
+    # those (or none at all) stays, empty.
+    candidates = (Candidate("a", "x", "Pay my bill", ("pay my bill",)), Candidate("b", "y", "Track my parcel", ()))
+    fitted = StatisticalRouter(lexicon="none").fit(RoutingTable(channel="", candidates=candidates))
+    texts = ["pay my bill", "a", "", "track a parcel, pay"]
+    rows = fitted.encoder.matrix(texts)
+    cut = statistical._agent_svm_rows(rows, fitted.encoder)
+    char = next(part for part in fitted.encoder.parts if part.preprocess is not None)
+    short = np.zeros(rows.shape[1], dtype=bool)
+    low, high = statistical.SVM_AGENT_GRAMS
+    short[[char.offset + i for gram, i in char.vocabulary.items() if not low <= len(gram) <= high]] = True
+    expected = sp.csr_matrix(rows.toarray() * ~short)
+    assert cut.shape == rows.shape and short.any() and cut.nnz < rows.nnz
+    assert np.array_equal(cut.toarray(), expected.toarray()) and cut.nnz == expected.nnz
+    assert cut.indices.dtype == rows.indices.dtype and cut.indptr.dtype == rows.indptr.dtype

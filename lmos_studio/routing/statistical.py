@@ -101,6 +101,23 @@ Measured and not adopted: counts by a per-row sort (scipy's csr_sort_indices + s
 global sort (the same counts, 11.4 against 10.4 ms); an 8 MB warm-up block (cold fit 0.527 s, against 0.473
 with 30 MB and 0.545 without, 8 fresh processes each; 16 MB: no gain in a noisier run). Not tried: fewer
 leave-one-out rows (LOO_MAX 2000 → 1000, ~8 ms; it moves thresholds).
+Session 10, a lighter agent SVM (answers may change; judged on dev data only): it reads char 3- and 4-grams only
+(SVM_AGENT_GRAMS: 46 % fewer nonzeros on train.csv); dev figures the same but lmos-router seeded with the
+lexicon (1 of 3 000 queries' agent, 1 of 2 890 capabilities); the "seeded" golden's top answers the same (24 of
+131 queries' scores move, one lower-ranked agent). benchmarks/batch.py --compare against main
+(results/batch_compare_s10_b3.json, 7 rounds, load 1.0-1.6): SVMs 0.235 → 0.160 s, fit 0.635 → 0.562 s,
+(fit + route_batch) / plain 8.7× → 7.6× (a second run: fit 0.626 → 0.595 s, 8.8× → 8.0×; 12 alternating fits in
+one process: 0.484 → 0.445 s, SVMs −54 ms, the rest +16 ms, 7 ms of it the rows' cut).
+Measured and not adopted: one-vs-rest least squares (ridge, targets ±1, the intercept free) by a few
+Jacobi-preconditioned conjugate-gradient steps on the normal equations, all classes at once, instead of liblinear:
+for the agent model 5 steps cost 0.07 s against the SVM's 0.18 s, but informal-dev seeded agent .962 → .887 (alpha
+1, softmax scale 1-1.6; 8-12 steps, alpha 0.3-3: .906-.925); for the per-agent models it is slower (0.10 against
+0.05 s: a features-wide dense block per agent) and lost informal-dev seeded capability .765 → .706; the
+squared-hinge SVM's own objective by finite Newton steps (least squares on the rows inside the margin, warm-started)
+on the same products: 3 × 4 steps as slow as liblinear. The agent SVM with char 4- and 5-grams only (−50 % of its
+time; lmos-router seeded agent .9987 → .9973, informal-dev seeded without the lexicon .7547 → .7358), and the
+per-agent models without 2-grams too (−5 ms more; informal-dev seeded capability .7647 → .7255, lmos-router seeded
+without the lexicon .9969 → .9948).
 """
 
 from __future__ import annotations
@@ -186,6 +203,17 @@ SVM_MAX_CLASSES = 150  # more classes: class centroids instead of one-vs-rest SV
 # seeded .943 → .962); below that size, where the class SVM costs little, it did worse on the six dev
 # networks (3 examples per class: 4 of 241 queries' agents lost), so small tables keep the class SVM.
 SVM_AGENT_ROWS = 1000
+# The agent SVM (SVM_AGENT_ROWS) reads char n-grams of SVM_AGENT_GRAMS characters only (a word's edge counts:
+# "wb" grams are padded with spaces): 2-grams are few features but in every word of every row, and liblinear's
+# time goes with the nonzeros (lmos-router train.csv seeded: 2-grams 515 of 11 242 features but 31 % of the
+# 729 000 nonzeros, 5-grams 15 %; agent SVM 0.22 → 0.14 s at load 2). The kNN vote, description matching, `fit`,
+# the per-agent models and small tables' class SVM keep them all. Session 10, dev data only
+# (benchmarks/statistical_fit_dev.py, statistical_dev.py, capability_dev.py, lexicon_check_dev.py): the same
+# figures but lmos-router seeded with the lexicon (agent .9987 → .9983, capability .9955 → .9952: 1 of 2 996);
+# (3, 5) did as well (1 of 2 996 lost without the lexicon) for −25 % of the SVM's time instead of −38 %; (4, 5)
+# lost more (lmos-router seeded agent .9987 → .9973, informal-dev seeded without the lexicon .7547 → .7358), as
+# did the per-agent models without 2-grams (informal-dev seeded capability .7647 → .7255).
+SVM_AGENT_GRAMS = (3, 4)
 # Where the SVM tells agents apart (SVM_AGENT_ROWS), the per-agent capability models stop at liblinear's own dual
 # tolerance too (LOOSE_TOL, routing/linear.py; smaller tables keep `svm_fit`'s by size). Session 10, dev data
 # only: lmos-router seeded and informal-dev seeded figures (statistical_fit_dev.py) and statistical_dev.py the
@@ -1118,6 +1146,22 @@ def _masked(rows: sp.csr_matrix, keep: npt.NDArray[np.bool_] | None) -> sp.csr_m
     return (rows @ sp.diags(keep.astype(np.float64))).tocsr()
 
 
+def _agent_svm_rows(rows: sp.csr_matrix, encoder: SparseEncoder) -> sp.csr_matrix:
+    """`rows` (texts × features, as `encoder` assembles them) as the agent SVM reads them: char n-grams of
+    SVM_AGENT_GRAMS characters only; the same shape, the same order within each row, the others left out."""
+    shortest, longest = SVM_AGENT_GRAMS
+    out = np.zeros(rows.shape[1], dtype=bool)
+    for part in encoder.parts:
+        if part.preprocess is not None:  # a char part
+            ids = [i for gram, i in part.vocabulary.items() if not shortest <= len(gram) <= longest]
+            out[part.offset + np.asarray(ids, dtype=np.int64)] = True
+    if not out.any():
+        return rows
+    kept = np.flatnonzero(~out[rows.indices])
+    indptr = np.searchsorted(kept, rows.indptr).astype(rows.indptr.dtype)  # nonzeros kept before each row
+    return sp.csr_matrix((rows.data.take(kept), rows.indices.take(kept), indptr), shape=rows.shape, copy=False)
+
+
 def _dense(matrix: Any) -> npt.NDArray[np.float64]:
     """A product of sparse and/or dense matrices as a dense float array."""
     return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
@@ -1428,7 +1472,8 @@ class StatisticalRouter:
         )
         model_labels = data.agent_index()[all_labels] if agent_model else all_labels
         fits_model = models and (len(data.texts) > 0 or ZERO_SHOT_SVM > 0)
-        model = _linear_model(features, model_labels, weights, tol=tol) if fits_model else None
+        agent_features = _agent_svm_rows(features, encoder) if agent_model and fits_model else features
+        model = _linear_model(agent_features, model_labels, weights, tol=tol) if fits_model else None
         coef, intercept, classes, temperature = model or (None, np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
         sibling_tol = LOOSE_TOL if agent_model and SIBLING_LOOSE and tol is None else tol
         by_example = examples.T.tocsr()
