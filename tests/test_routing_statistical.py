@@ -391,3 +391,26 @@ def test_onnx_initializers_finds_tensors_by_name_suffix() -> None:
         onnx_initializers(model, ("weight_q", "bias"))
     with pytest.raises(ValueError, match="not an ONNX model"):
         onnx_initializers(b"\xff\xff\xff not protobuf", ("weight_q",))
+
+
+def test_static_opinion_sums_within_agents_without_a_classes_squared_matrix() -> None:
+    """The within-agent softmax and shares are sums over each agent's classes, kept as a sparse classes × agents
+    membership (a table of 10 000 agents would need gigabytes as a dense classes × classes matrix); they equal
+    the dense sums on a small table."""
+    table = RoutingTable(channel="", candidates=ROADSIDE)
+    fitted = StatisticalRouter(lexicon="none").fit(table)
+    fitted.route("the engine stopped")
+    static = fitted.static
+    assert static is not None and static.members.shape == (3, 2) and static.members.nnz == 3
+    values = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 2.0]])
+    dense = (static.agent_of[:, None] == static.agent_of[None, :]).astype(np.float64)
+    assert np.allclose(static._agent_sums(values), values @ dense)
+    many = tuple(
+        Candidate(f"agent-{i}", capability, f"{capability} for account {i}", ())
+        for i in range(3000)
+        for capability in ("pay_bill", "track_parcel")
+    )
+    large = StatisticalRouter(lexicon="none").fit(RoutingTable(channel="", candidates=many))
+    result = large.route("my parcel for account 17 is late")
+    assert large.static is not None and large.static.members.shape == (6000, 3000)
+    assert result.matches and result.matches[0].capability == "track_parcel"

@@ -352,7 +352,11 @@ class StaticCentroids:
 
     table: TokenVectors
     vectors: npt.NDArray[np.float64]  # classes × 384
-    same_agent: npt.NDArray[np.float64]  # classes × classes: 1 where two classes are of one agent
+    agent_of: npt.NDArray[np.int64]  # per class, its agent's index
+    # classes × agents, 1 where the class is the agent's: sums within agents in O(classes) per row (a dense
+    # classes × classes matrix, as the sibling models use under SIBLING_MAX_CLASSES, would not fit a table of
+    # 10 000 agents)
+    members: sp.csr_matrix
     share: float  # STATIC_SHARE, faded by the examples per class (STATIC_FADE)
 
     @classmethod
@@ -370,7 +374,15 @@ class StaticCentroids:
         if len(data.texts):
             np.add.at(vectors, data.labels, table.vectors(data.texts))
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return cls(table, vectors, (agent_of[:, None] == agent_of[None, :]).astype(np.float64), share)
+        members = sp.csr_matrix(
+            (np.ones(len(agent_of)), (np.arange(len(agent_of)), agent_of)),
+            shape=(len(agent_of), int(agent_of.max()) + 1),
+        )
+        return cls(table, vectors, agent_of.astype(np.int64), members, share)
+
+    def _agent_sums(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Per row and class, the sum of the row's values over the classes of the same agent."""
+        return np.asarray(self.members.T.dot(values.T).T, dtype=np.float64)[:, self.agent_of]
 
     def mixed(self, queries: Sequence[str], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """`pick` (q × classes) as shares of each agent, mixed with the softmax within the agent of the queries'
@@ -379,6 +391,6 @@ class StaticCentroids:
             return pick
         cosines = self.table.vectors(queries) @ self.vectors.T
         e = np.exp((cosines - cosines.max(axis=1, keepdims=True)) * STATIC_TEMPERATURE)
-        own = e / (e @ self.same_agent)
-        shares = pick / np.maximum(pick @ self.same_agent, 1e-12)
+        own = e / self._agent_sums(e)
+        shares = pick / np.maximum(self._agent_sums(pick), 1e-12)
         return np.asarray((1.0 - self.share) * shares + self.share * own, dtype=np.float64)
