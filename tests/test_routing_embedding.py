@@ -228,3 +228,11 @@ def test_without_examples_the_capabilitys_own_text_has_most_of_the_say_within_it
         "student_card",
     ]
     assert before[0].matches[0].capability == "student_card"  # the full description texts blur the two
+
+
+def test_the_lexical_part_computes_no_static_capability_opinion() -> None:
+    """The embedding router reads its lexical part's scores and fits, never its capability pick: the statistical
+    router's static word vectors (capability.py) are not computed for it."""
+    fitted = EmbeddingRouter(embedder=local_embedder()).fit(SHOP)
+    fitted.route_batch(["cancel my order", "where is my parcel"])
+    assert not fitted.lexical.static_pick and fitted.lexical.static is None

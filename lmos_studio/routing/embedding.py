@@ -450,6 +450,7 @@ class EmbeddingRouter:
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedEmbedding:
         lexical = StatisticalRouter(lexicon=self.lexicon, elsewhere=False).fit(table, seed=seed)  # own signal
+        lexical.static_pick = False  # its scores and fits are read, never its capability pick: no static opinion
         data = lexical.data
         embedder = self.embedder
         texts = list(data.descriptions) + list(data.texts)
