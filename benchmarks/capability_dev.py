@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generalisation import ROUTERS  # noqa: E402  # the same six routers, "-auto-lexicon" the design default
+from generalisation import DEV_HALVES, ROUTERS  # noqa: E402  # the same six routers, "-auto-lexicon" the design default
 from routing import folds, load_benchmark, seed_rows  # noqa: E402
 
 from lmos_studio.formats.design_file import read_design  # noqa: E402
@@ -45,8 +45,8 @@ DEV = Path(__file__).parent / "data" / "dev"
 RESULTS = Path(__file__).parent / "results"
 LMOS_DATA = REPO / "sample_networks" / "lmos-router-benchmark"
 HALVES = {
-    "a": ("hr-desk", "insurance", "hotel"),
-    "b": ("student-office", "hospital-b", "energy"),
+    "a": DEV_HALVES[0],
+    "b": DEV_HALVES[1],
     "c": ("gym", "parcels"),  # the check half: nothing is chosen on it, and "all" leaves it out
 }
 NETWORKS = HALVES["a"] + HALVES["b"] + HALVES["c"]

@@ -50,7 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generalisation import DATA, DEFAULT, DEV_NETWORKS, ROUTERS  # noqa: E402
+from generalisation import DATA, DEFAULT, DEV_HALVES, DEV_NETWORKS, ROUTERS  # noqa: E402
 from routing import DEFAULT_DATA, load_benchmark, seed_rows  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
@@ -68,7 +68,7 @@ from lmos_studio.routing.threshold import (  # noqa: E402
 )
 
 RESULTS = Path(__file__).parent / "results"
-HALVES = (("hr-desk", "insurance", "hotel"), ("student-office", "hospital-b", "energy"))
+HALVES = DEV_HALVES
 FRESH = "fresh-n.csv"
 FOLDS = 5
 Array = npt.NDArray[np.float64]

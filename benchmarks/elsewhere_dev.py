@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generalisation import DATA, DEFAULT, DEV_NETWORKS, ROUTERS  # noqa: E402
+from generalisation import DATA, DEFAULT, DEV_HALVES, DEV_NETWORKS, ROUTERS  # noqa: E402
 from routing import DEFAULT_DATA, load_benchmark, seed_rows  # noqa: E402
 
 from lmos_studio.formats.design_file import read_design  # noqa: E402
@@ -68,7 +68,7 @@ from lmos_studio.routing.threshold import (  # noqa: E402
 )
 
 RESULTS = Path(__file__).parent / "results"
-HALVES = (("hr-desk", "insurance", "hotel"), ("student-office", "hospital-b", "energy"))
+HALVES = DEV_HALVES
 Array = npt.NDArray[np.float64]
 
 

@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generalisation import DEFAULT, DEV_NETWORKS, ROUTERS, TARGET_DROP_POINTS, TARGET_RECALL, network  # noqa: E402
+from generalisation import DEFAULT, DEV_HALVES, DEV_NETWORKS, ROUTERS, TARGET_DROP_POINTS, TARGET_RECALL, network  # noqa: E402
 
 from lmos_studio.formats.design_file import read_design  # noqa: E402
 from lmos_studio.routing.base import route_fitted  # noqa: E402
@@ -73,7 +73,7 @@ from lmos_studio.routing.threshold import other_services  # noqa: E402
 RESULTS = Path(__file__).parent / "results"
 MEASURED = (DEFAULT, "statistical-auto-lexicon", "statistical")
 FRESH = "fresh-n.csv"  # session 6's check files (dev/README.md), reported apart
-HALVES = (("hr-desk", "insurance", "hotel"), ("student-office", "hospital-b", "energy"))  # as elsewhere_dev.py
+HALVES = DEV_HALVES
 Array = npt.NDArray[np.float64]
 
 
