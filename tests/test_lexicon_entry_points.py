@@ -146,8 +146,9 @@ SHOP_AGENTS = (
         "address-agent", "change-address", "Changes the delivery address.", ("change my address", "update the address")
     ),
 )
-# "call off" and "purchase" are the lexicon's words for cancel and order: with it the order agent answers.
-SYNONYMS = "call off my purchase"
+# "revoke" and "checkout" are the lexicon's words for cancel and order: with it the order agent answers. (Not "call
+# off my purchase": the static word vectors, routing/capability.py, read that as the order agent's without it.)
+SYNONYMS = "revoke my checkout"
 
 
 def shop(lexicon: str = "auto", tests: tuple[RoutingTest, ...] = ()) -> Design:

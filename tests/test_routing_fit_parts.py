@@ -71,7 +71,7 @@ def test_the_lexicon_checks_fold_fits_rank_as_full_fits(
     queries = [text for text, _, _ in seed[::5]] + ["will it rain tomorrow", "", "refund my order 42"]
     full = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=True, tol=tol, models=models)
     light = StatisticalRouter(lexicon=setting)._fit(table, seed[:60], full=False, tol=tol, models=models)
-    full.static_pick = False  # the folds leave the static capability opinion out (routing/capability.py)
+    full.static_pick = full.static_agents = False  # the folds leave the static opinions out (routing/capability.py)
     for a, b in zip(full.route_batch(queries, top_k=3), light.route_batch(queries, top_k=3), strict=True):
         assert [(m.agent, m.capability, m.score) for m in a.matches] == [
             (m.agent, m.capability, m.score) for m in b.matches

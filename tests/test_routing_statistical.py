@@ -294,6 +294,7 @@ def test_large_tables_fit_the_svm_over_agents_split_by_capability_models(monkeyp
     assert fitted.agent_model and fitted.coef is not None and fitted.coef.shape[1] == 3  # one column per agent
     queries = ["has my claim been approved", "will it rain", "buy me a chair", "zzz"]
     fitted.weights = (1.0, 0.0, 0.0)  # the SVM's probabilities alone
+    fitted.static_agents = False  # (without the static opinion among agents)
     scores, _, _ = fitted.score_batch(queries)
     assert np.allclose(scores.sum(axis=1), 1.0)
     assert np.allclose(scores[3], 0.25)  # no known word: uniform over the classes
@@ -328,7 +329,7 @@ def test_static_token_vectors_pick_the_capability_the_words_miss() -> None:
         [(m.agent, m.score) for m in r.matches] for r in without
     ]
     assert fitted.static is not None and fitted.static.share == 0.5  # no examples: STATIC_SHARE
-    assert words_only.static is None
+    assert words_only.static is not None and words_only.static.share == 0.0  # the opinion among agents only
     examples = RoutingTable(channel="", candidates=CLAIMS)
     shown = StatisticalRouter(lexicon="none").fit(examples)
     shown.route("has my claim been approved")
@@ -340,22 +341,53 @@ def test_static_token_vectors_pick_the_capability_the_words_miss() -> None:
 
 def test_static_opinion_needs_two_capabilities_in_an_agent_and_no_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     """One capability per agent leaves nothing to choose; an embedder's opinion replaces the static one; with
-    many examples per class (a share below STATIC_MIN_SHARE) it is left out."""
+    many examples per class (a share below STATIC_MIN_SHARE) it is left out. The opinion among agents stays."""
     from lmos_studio.routing import capability
 
     single = RoutingTable(channel="", candidates=(ROADSIDE[0], ROADSIDE[2]))
     fitted = StatisticalRouter(lexicon="none").fit(single)
     assert fitted.route("the engine stopped").matches[0].capability == "breakdown"
-    assert fitted.static is None and not fitted.static_pick
+    assert fitted.static is not None and fitted.static.share == 0.0 and fitted.static.agent_share == 0.5
+    assert not len(fitted.static.vectors.T)  # no within-agent centroids made
     embedded = StatisticalRouter(lexicon="none", embedder=MeaningEmbedder()).fit(
         RoutingTable(channel="", candidates=CLAIMS)
     )
     embedded.route("any news on my claim")
-    assert embedded.static is None
+    assert embedded.static is not None and embedded.static.share == 0.0
     monkeypatch.setattr(capability, "STATIC_MIN_SHARE", 0.31)  # CLAIMS: 2 examples per class, share 0.3
     many = StatisticalRouter(lexicon="none").fit(RoutingTable(channel="", candidates=CLAIMS))
     many.route("any news on my claim")
-    assert many.static is None and not many.static_pick
+    assert many.static is None and not many.static_pick and not many.static_agents
+
+
+def test_static_token_vectors_rank_the_agent_the_words_miss() -> None:
+    """Static word vectors have a say among agents too (`StaticCentroids.ranked`): "cover for my vehicle" is the
+    policy agent's though it shares no word with it. Each agent's capability, `fit`, the threshold and "nearer
+    elsewhere" do not change; the share fades with examples as the within-agent one does; the lexicon check's
+    folds and the embedding router's lexical part leave it out (tests/test_routing_embedding.py)."""
+    table = RoutingTable(channel="", candidates=ROADSIDE)
+    queries = ["I want cover for my vehicle", "the engine stopped on the motorway", "my keys are inside", "zzz"]
+    fitted = StatisticalRouter(lexicon="none").fit(table)
+    words_only = StatisticalRouter(lexicon="none").fit(table)
+    words_only.static_agents = False
+    with_static, without = fitted.route_batch(queries), words_only.route_batch(queries)
+    assert with_static[0].matches[0].agent == "policy-agent" and without[0].matches[0].agent == "roadside-agent"
+    for a, b in zip(with_static, without, strict=True):
+        assert {m.agent: m.capability for m in a.matches} == {m.agent: m.capability for m in b.matches}
+        assert (a.fit, a.threshold, a.elsewhere, a.elsewhere_limit, a.no_match) == (
+            b.fit,
+            b.threshold,
+            b.elsewhere,
+            b.elsewhere_limit,
+            b.no_match,
+        )
+        assert sum(m.score for m in a.matches) == pytest.approx(sum(m.score for m in b.matches), abs=1e-3)
+    assert fitted.static is not None and fitted.static.agent_share == 0.5  # no examples: STATIC_AGENT_SHARE
+    shown = StatisticalRouter(lexicon="none").fit(RoutingTable(channel="", candidates=CLAIMS))
+    shown.route("has my claim been approved")
+    assert shown.static is not None and shown.static.agent_share == pytest.approx(0.5 / (1 + 2 / 3))
+    fold = StatisticalRouter(lexicon="none")._fit(table, (), full=False)
+    assert fold.route(queries[0]).matches[0].agent == "roadside-agent" and fold.static is None
 
 
 def test_static_token_table_is_read_from_the_pinned_model() -> None:

@@ -122,6 +122,12 @@ STATIC_FADE = 3.0
 # (lmos-router and informal-dev seeded: the same capabilities with and without it) and cost the most (every
 # example read into it; benchmarks/batch.py's seeded train.csv: route_batch 0.32 → 0.96 s of CPU with it).
 STATIC_MIN_SHARE = 0.05
+# The static opinion among agents (session 11): the blended class probabilities mixed with a softmax over agents
+# of each agent's nearest class's static cosine to the query, at STATIC_AGENT_SHARE faded as STATIC_SHARE (with
+# STATIC_FADE, left out below STATIC_MIN_SHARE: more than 27 examples per class) and spread over the agent's
+# classes as its probabilities are, so the capability within the agent does not move. See the module doc.
+STATIC_AGENT_SHARE = 0.5
+STATIC_AGENT_TEMPERATURE = 15.0
 # all-MiniLM-L6-v2's WordPiece vocabulary: [PAD], [CLS], [SEP] carry no word; past the single characters (ids
 # below 1996) the tokens come about in order of their frequency in BERT's corpus, so log(rank) weighs rare words
 # up and "the", "my", "to" down (Zipf's law; the rank read from the id, nothing fitted).
@@ -347,50 +353,99 @@ def onnx_initializers(model: bytes, suffixes: Sequence[str]) -> dict[str, npt.ND
 
 @dataclass(frozen=True)
 class StaticCentroids:
-    """Per class, the L2-normalised sum of its `capability_texts` static vector and its examples'
-    (`TokenVectors.vectors`): the statistical router's within-agent opinion without an embedder."""
+    """The statistical router's static word vector opinions (`TokenVectors.vectors`), without an embedder:
+    within the agent, per class the L2-normalised sum of its `capability_texts` static vector and its
+    examples' (`share`); among agents, per class the same sum over its full description text (its agent's name
+    and description too) and its examples, each agent read by its nearest class (`agent_share`)."""
 
     table: TokenVectors
-    vectors: npt.NDArray[np.float64]  # classes × 384
+    vectors: npt.NDArray[np.float64]  # classes × 384 (classes × 0 when `share` is 0)
     agent_of: npt.NDArray[np.int64]  # per class, its agent's index
     # classes × agents, 1 where the class is the agent's: sums within agents in O(classes) per row (a dense
     # classes × classes matrix, as the sibling models use under SIBLING_MAX_CLASSES, would not fit a table of
     # 10 000 agents)
     members: sp.csr_matrix
-    share: float  # STATIC_SHARE, faded by the examples per class (STATIC_FADE)
+    share: float  # STATIC_SHARE, faded by the examples per class (STATIC_FADE); 0: no within-agent opinion
+    agent_vectors: npt.NDArray[np.float64]  # classes × 384 (classes × 0 when `agent_share` is 0)
+    agent_share: float  # STATIC_AGENT_SHARE, faded as `share`; 0: no say among agents
 
     @classmethod
-    def fit(cls, data: TrainingSet) -> StaticCentroids | None:
-        """None without an agent of two classes (nothing to choose), with a share below STATIC_MIN_SHARE, or
-        without the table (`token_vectors`)."""
+    def fit(cls, data: TrainingSet, *, pick: bool = True, agents: bool = True) -> StaticCentroids | None:
+        """`pick`: the within-agent opinion, left out (share 0) without an agent of two classes (nothing to
+        choose); `agents`: the opinion among agents, left out with one agent. None when both are out, their
+        shares are below STATIC_MIN_SHARE, or without the table (`token_vectors`)."""
         agent_of = data.agent_index()
-        share = STATIC_SHARE / (1.0 + data.examples_per_class() / STATIC_FADE)
-        if len(agent_of) == len(np.unique(agent_of)) or share < STATIC_MIN_SHARE:
+        fade = 1.0 + data.examples_per_class() / STATIC_FADE
+        share = STATIC_SHARE / fade if pick and len(agent_of) > len(np.unique(agent_of)) else 0.0
+        agent_share = STATIC_AGENT_SHARE / fade if agents and len(np.unique(agent_of)) > 1 else 0.0
+        share, agent_share = (s if s >= STATIC_MIN_SHARE else 0.0 for s in (share, agent_share))
+        if not share and not agent_share:
             return None
         table = token_vectors()
         if table is None:
             return None
-        vectors = table.vectors(capability_texts(data))
-        if len(data.texts):
-            np.add.at(vectors, data.labels, table.vectors(data.texts))
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        examples = table.vectors(data.texts) if len(data.texts) else np.zeros((0, table.rows.shape[1]))
+        vectors, agent_vectors = (
+            _centroids(table, texts, data, examples) if on else np.zeros((len(agent_of), 0))
+            for texts, on in ((capability_texts(data), share), (list(data.descriptions), agent_share))
+        )
         members = sp.csr_matrix(
             (np.ones(len(agent_of)), (np.arange(len(agent_of)), agent_of)),
             shape=(len(agent_of), int(agent_of.max()) + 1),
         )
-        return cls(table, vectors, agent_of.astype(np.int64), members, share)
+        return cls(table, vectors, agent_of.astype(np.int64), members, share, agent_vectors, agent_share)
 
     def _agent_sums(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Per row and class, the sum of the row's values over the classes of the same agent."""
         return np.asarray(self.members.T.dot(values.T).T, dtype=np.float64)[:, self.agent_of]
 
+    def query_vectors(self, queries: Sequence[str]) -> npt.NDArray[np.float64]:
+        """The queries' static vectors (rows; zeros for a query without any known token)."""
+        return self.table.vectors(queries) if len(queries) else np.zeros((0, self.table.rows.shape[1]))
+
+    def ranked(self, queries: npt.NDArray[np.float64], scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`scores` (q × classes, the blended class probabilities) mixed with the static opinion among agents
+        (`agent_share`): a softmax over agents (STATIC_AGENT_TEMPERATURE) of each agent's nearest class's cosine
+        to the query (rows of `queries`), spread over the agent's classes as its scores are (so each class's
+        share of its agent, and the capability pick, do not change). Rows of queries without a vector as
+        they are."""
+        if not self.agent_share or not len(queries):
+            return scores
+        cosines = queries @ self.agent_vectors.T
+        nearest = np.full((len(queries), self.members.shape[1]), -np.inf)
+        np.maximum.at(nearest.T, self.agent_of, cosines.T)  # per agent, its nearest class
+        e = np.exp((nearest - nearest.max(axis=1, keepdims=True)) * STATIC_AGENT_TEMPERATURE)
+        p_agent = e / e.sum(axis=1, keepdims=True)
+        sums = self._agent_sums(scores)
+        siblings = np.bincount(self.agent_of)[self.agent_of]  # per class, its agent's number of classes
+        within = np.where(sums > 0, scores / np.where(sums > 0, sums, 1.0), 1.0 / siblings)  # an agent at 0: even
+        mixed = (1.0 - self.agent_share) * scores + self.agent_share * p_agent[:, self.agent_of] * within
+        known = np.abs(queries).sum(axis=1) > 0
+        return np.asarray(np.where(known[:, None], mixed, scores), dtype=np.float64)
+
     def mixed(self, queries: Sequence[str], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """`pick` (q × classes) as shares of each agent, mixed with the softmax within the agent of the queries'
         static cosines to the centroids (`share`, STATIC_TEMPERATURE)."""
-        if not len(queries):
+        return self.mixed_vectors(self.query_vectors(queries), pick)
+
+    def mixed_vectors(self, queries: npt.NDArray[np.float64], pick: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """`mixed` for queries already read (rows of `query_vectors`); `pick` as it is when `share` is 0."""
+        if not self.share or not len(queries):
             return pick
-        cosines = self.table.vectors(queries) @ self.vectors.T
+        cosines = queries @ self.vectors.T
         e = np.exp((cosines - cosines.max(axis=1, keepdims=True)) * STATIC_TEMPERATURE)
         own = e / self._agent_sums(e)
         shares = pick / np.maximum(self._agent_sums(pick), 1e-12)
         return np.asarray((1.0 - self.share) * shares + self.share * own, dtype=np.float64)
+
+
+def _centroids(
+    table: TokenVectors, texts: Sequence[str], data: TrainingSet, examples: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per class, the L2-normalised sum of its text's static vector (`texts[c]`) and its examples' (rows of
+    `examples`, in `data` order)."""
+    vectors = table.vectors(texts)
+    if len(examples):
+        np.add.at(vectors, data.labels, examples)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors

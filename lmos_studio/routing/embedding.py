@@ -451,6 +451,7 @@ class EmbeddingRouter:
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedEmbedding:
         lexical = StatisticalRouter(lexicon=self.lexicon, elsewhere=False).fit(table, seed=seed)  # own signal
         lexical.static_pick = False  # its scores and fits are read, never its capability pick: no static opinion
+        lexical.static_agents = False  # nor among agents: its own sentence embeddings read meaning (capability.py)
         data = lexical.data
         embedder = self.embedder
         texts = list(data.descriptions) + list(data.texts)

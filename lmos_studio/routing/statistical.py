@@ -633,11 +633,12 @@ class FittedStatistical:
     name: str = "statistical"
     agent_model: bool = False  # the SVM's columns are agents, split by `siblings` (see SVM_AGENT_ROWS)
     centroids: CapabilityCentroids | None = None  # the embedded within-agent opinion (given an embedder)
-    # without an embedder: the static within-agent opinion (capability.py), built when first scored (a stored
-    # fit rebuilds it from the table); static_pick False: none (no table, no agent with two capabilities, or a
-    # fit of the lexicon check's folds)
+    # the static word vector opinions (capability.py, `_static`): within the agent without an embedder
+    # (static_pick) and among agents (static_agents, STATIC_AGENT_SHARE); False: none (no table, nothing to
+    # choose, a share below STATIC_MIN_SHARE, a fit of the lexicon check's folds, the embedding router's part)
     static: StaticCentroids | None = None
     static_pick: bool = True
+    static_agents: bool = True
     # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
     zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
 
@@ -714,17 +715,28 @@ class FittedStatistical:
         if fit_counts is None:
             fit_counts = self.fit_encoder.counts(queries)
         fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
+        static = self._static()
+        static_queries = None if static is None else static.query_vectors(queries)
+        if static is not None and static_queries is not None:  # the static opinion among agents
+            scores = static.ranked(static_queries, scores)
         pick = scores if x is None else capability_scores(self.siblings, x, scores, softmaxes=softmaxes)
         if self.centroids is not None:
             pick = self.centroids.mixed(list(queries), pick)
-        elif self.static_pick and x is not None:
-            if self.static is None:
-                self.static = StaticCentroids.fit(self.data)
-                self.static_pick = self.static is not None
-            if self.static is not None:
-                pick = self.static.mixed(queries, pick)
+        elif self.static_pick and static is not None and static_queries is not None and x is not None:
+            pick = static.mixed_vectors(static_queries, pick)
         elsewhere, nearest = self._elsewhere(x, sims_max)
         return scores, sims, fit, pick, elsewhere, nearest
+
+    def _static(self) -> StaticCentroids | None:
+        """The static word vector opinions (routing/capability.py), built when first scored (a stored fit
+        rebuilds them from the table); None, with `static_pick` and `static_agents` turned off, when there are
+        none (neither wanted, nothing to choose, shares below STATIC_MIN_SHARE, or no table)."""
+        pick = self.static_pick and self.centroids is None  # an embedder's opinion replaces the static pick
+        if self.static is None and (pick or self.static_agents):
+            self.static = StaticCentroids.fit(self.data, pick=pick, agents=self.static_agents)
+            if self.static is None:
+                self.static_pick = self.static_agents = False
+        return self.static
 
     def _elsewhere(
         self, x: sp.csr_matrix | None, sims_max: npt.NDArray[np.float64] | None
@@ -1505,6 +1517,7 @@ class StatisticalRouter:
         )
         if not full:  # the lexicon check's folds: without the static opinion, which reads no lexicon (its
             fitted.static_pick = False  # capabilities would tip the check: the acme sample's web channel's did)
+            fitted.static_agents = False  # nor the one among agents: the check compares lexicons, words alone
             return fitted
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
