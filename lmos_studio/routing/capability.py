@@ -44,6 +44,45 @@ examples, +1 of 485 on half b, +6 of 168 on half c: too little for a choice amon
 router with examples, the MiniLM centroid opinion added to its own pick (−1 to −6 on halves a and b), or its
 centroids built on `capability_texts` instead of the full description texts (half a unchanged, b −1 and −2 of
 157, c −2 of 54); without examples it is adopted (EMBEDDED_SHARE).
+
+Session 11: the static word vectors have a say among agents too (`StaticCentroids.ranked`, the statistical router
+with or without an embedder). The blended class probabilities are mixed with a softmax over agents
+(STATIC_AGENT_TEMPERATURE) of each agent's nearest class's static cosine to the query (a class's vector: its full
+description text, its agent's name and description included, plus its examples), at STATIC_AGENT_SHARE faded as
+the within-agent share (STATIC_FADE; none beyond 27 examples per class) and spread over each agent's classes as
+its probabilities are: agents and scores move; the capability within an agent, `fit`, thresholds and "nearer
+elsewhere" do not. Left out in the lexicon check's folds (they compare lexicons, words alone) and in the
+embedding router's lexical part (below). Chosen on dev data only (capability_dev.py's networks with the lexicon
+customer-service and none, with and without their examples: right agents and right capabilities summed; the
+lmos-router split's 5 folds with 5 per intent and zero-shot and informal-dev, lexicon auto and none) on half a,
+under the rule "no loss on the lmos-router split nor on informal-dev, at the setting and at its neighbours
+(share ±0.1, temperature ±5)": 0.5 and 15 gave half a agents 511 → 564 of 716 and capabilities 412 → 455.
+Checked on half b (452 → 519 and 409 → 450 of 704) and half c (170 → 186 and 125 → 138 of 252); lmos-router
+(statistical_fit_dev.py, agent / capability) 5 per intent .980 / .907 → .985 / .911, zero-shot .894 / .737 →
+.895 / .743, without the lexicon .966 / .864 → .972 / .869 and .700 / .526 → .762 / .574; informal-dev 5 per
+intent agent .887 → .925, zero-shot .830 → .868 (without the lexicon .642 → .660, .396 → .472); seeded and
+out-of-scope figures unchanged. Cost: route_batch on the dev networks 0.13 → 0.13–0.15 ms a query (3
+alternating fresh-process pairs, load 4–5); off on the batch benchmark's 3 000-row table
+(benchmarks/results/batch_compare_s11_s.json: the same within the noise). Tried and not adopted (dev figures,
+half a's gain of agents + capabilities against the chosen +96): a softmax over classes mixed into the class
+probabilities (the capability pick moves too): with the pick from the mixed probabilities every setting gaining 80
+or more lost lmos-router zero-shot capabilities with the lexicon (0.3 and 40: +91, −4; 0.5 and 40: +111, −51 and
+−58 agents), with the pick from the unmixed ones 0.4 and 30 gave +100, but 0.5 and 30 lost 23 lmos-router zero-shot
+agents; the agent read by its classes' own texts (`capability_texts`) instead of their full descriptions (0.5
+and 20: +98, lmos-router zero-shot agents with the lexicon −13); larger shares or temperatures (0.6 and 20:
++111, 0.7 and 15: +111, 0.5 and 25: +104: −25, −31 and −15 lmos-router zero-shot agents with the lexicon; 0.6
+and 15, +104, and 0.5 and 20, +100, lost nothing but each is one step from such losses); the description as
+three examples in the centroid (+98) or STATIC_FADE 10 (+99): the same within the noise, and a fade of 10 would
+keep it on up to 90 examples per class. In the embedding router's lexical part (`lexical.static_agents`): with
+examples half a +4 agents and +4 capabilities of 358, half b +2 / +3, half c −1 / −1; without examples half a
++1 / −3, half b +9 / +7, half c −1 / −2 (lexicon customer-service and none): little, half c lost, and the
+default router would pay a tokenizer pass and a classes × 384 product per batch again (session 10 took them
+out); off there. For the pick within the agent (a discriminative model instead of the centroids), tried and not
+adopted: a per-agent linear SVM on the static vectors (examples and `capability_texts`; liblinear, C 0.3–10,
+softmax temperature 4–64) instead of, or averaged with, the centroid cosine: half a −4 to +1 capabilities (half b
+−2 to +8, c −8 to +2); the static vectors appended as dense columns (× 0.3–2) to the per-agent SVMs' TF-IDF rows
+(`fit_siblings`), with the centroid opinion at its share or at half of it: half a −1 to −6 (b −2 to +2, c −9 to
++2).
 """
 
 from __future__ import annotations
@@ -125,7 +164,9 @@ STATIC_MIN_SHARE = 0.05
 # The static opinion among agents (session 11): the blended class probabilities mixed with a softmax over agents
 # of each agent's nearest class's static cosine to the query, at STATIC_AGENT_SHARE faded as STATIC_SHARE (with
 # STATIC_FADE, left out below STATIC_MIN_SHARE: more than 27 examples per class) and spread over the agent's
-# classes as its probabilities are, so the capability within the agent does not move. See the module doc.
+# classes as its probabilities are, so the capability within the agent does not move. Chosen on half a of the dev
+# networks (agents 511 → 564 of 716, capabilities 412 → 455), checked on halves b and c, the lmos-router split
+# and informal-dev (no loss anywhere): the module doc.
 STATIC_AGENT_SHARE = 0.5
 STATIC_AGENT_TEMPERATURE = 15.0
 # all-MiniLM-L6-v2's WordPiece vocabulary: [PAD], [CLS], [SEP] carry no word; past the single characters (ids

@@ -13,6 +13,9 @@ Agents are ranked by the sum of their classes' probabilities; within the chosen 
 its own capabilities has half the say in which capability is shown (routing/capability.py), and, given an
 embedder (`StatisticalRouter(embedder=…)`), the queries' sentence embeddings most of it (`CapabilityCentroids`);
 without one, static word vectors (MiniLM's input token table) a share that fades with examples (`StaticCentroids`).
+The same static vectors have a say among agents too, on small tables (`StaticCentroids.ranked`: a share of the
+class probabilities that fades with examples per class; none beyond 27): "cover for my vehicle" reaches the
+policy agent though it shares no word with it.
 "No agent fits" has two signals (routing/threshold.py): the `fit` threshold (`FittedStatistical`) and
 "nearer elsewhere" in the kNN vote's TF-IDF space (`FittedStatistical.keep_services`).
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
