@@ -63,7 +63,9 @@ Checked on half b (452 → 519 and 409 → 450 of 704) and half c (170 → 186 a
 intent agent .887 → .925, zero-shot .830 → .868 (without the lexicon .642 → .660, .396 → .472); seeded and
 out-of-scope figures unchanged. Cost: route_batch on the dev networks 0.13 → 0.13–0.15 ms a query (3
 alternating fresh-process pairs, load 4–5); off on the batch benchmark's 3 000-row table
-(benchmarks/results/batch_compare_s11_s.json: the same within the noise). Tried and not adopted (dev figures,
+(benchmarks/results/batch_compare_s11_s.json: the same within the noise); on a table of 10 000 agents × 3
+capabilities without examples the first route reads the classes' full descriptions too (2.6 → 4.1 s of CPU,
+later routes 0.049 → 0.066 s, peak RSS +12 MB). Tried and not adopted (dev figures,
 half a's gain of agents + capabilities against the chosen +96): a softmax over classes mixed into the class
 probabilities (the capability pick moves too): with the pick from the mixed probabilities every setting gaining 80
 or more lost lmos-router zero-shot capabilities with the lexicon (0.3 and 40: +91, −4; 0.5 and 40: +111, −51 and
