@@ -4,6 +4,8 @@ the off-topic term of the embedding fit, and the packaged off-topic list."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,3 +105,61 @@ def test_the_embedding_fit_is_lowered_by_a_near_off_topic_message() -> None:
     assert marks.best is not None and marks.best.agent == "exams-agent"
     loo = fitted.loo_fits()
     assert len(loo) == 4 and ((loo >= 0) & (loo <= 1)).all()
+
+
+ROADSIDE = RoutingTable(  # "my vehicle died on the highway" shares no word with it, and means a breakdown
+    channel="roadside",
+    candidates=(
+        Candidate(
+            "roadside-agent",
+            "breakdown",
+            "Sends a mechanic when the car has broken down.",
+            ("my car broke down", "the car won't start", "I need a mechanic"),
+        ),
+        Candidate(
+            "roadside-agent",
+            "locked_out",
+            "Opens the car when the keys are locked inside.",
+            ("I locked my keys in the car", "can't open the car door", "keys are inside"),
+        ),
+        Candidate(
+            "policy-agent",
+            "buy_policy",
+            "Quotes a new car insurance policy.",
+            ("how much is car insurance", "I want a new policy", "quote for insuring my car"),
+        ),
+    ),
+)
+
+
+def test_the_static_fit_keeps_a_query_that_shares_no_word_and_holds_chat_out() -> None:
+    """The statistical router's `fit` is the larger of its TF-IDF fit and the static word vectors' (threshold.py,
+    STATIC_FIT_SCALE): a query meaning a capability in other words fits; chat still does not."""
+    queries = ["my vehicle died on the highway", "the engine stopped on the motorway", "tell me a joke"]
+    fitted = StatisticalRouter(lexicon="none").fit(ROADSIDE)
+    words = StatisticalRouter(lexicon="none", static_fit=False).fit(ROADSIDE)
+    assert fitted.static_fit and not words.static_fit
+    vehicle, engine, joke = fitted.route_batch(queries)
+    assert list(words.fit_of(queries)) == [0.0, 0.0, 0.0]  # no word in common: no TF-IDF fit
+    assert [r.no_match for r in words.route_batch(queries)] == [True, True, True]
+    assert not vehicle.no_match and vehicle.best is not None and vehicle.best.capability == "breakdown"
+    assert not engine.no_match and engine.fit is not None and engine.fit > 0.0
+    assert joke.no_match and joke.fit == 0.0
+    # the threshold: the "statistical-static" rule over the examples' leave-one-out fits, taken the same way
+    loo = fitted.loo_fits()
+    assert fitted.threshold == no_match_threshold("statistical-static", loo)
+    assert len(loo) == 9 and (loo >= words.loo_fits()).all() and (loo > words.loo_fits()).any()
+
+
+def test_the_static_fit_is_off_in_the_embedding_routers_lexical_part_and_on_large_or_zero_shot_tables() -> None:
+    lexical = EmbeddingRouter(lexicon="none").fit(ROADSIDE).lexical
+    assert not lexical.static_fit  # its fit is a part of the embedding fit (LEXICAL_SHARE): words alone
+    assert list(lexical.fit_of(["my vehicle died on the highway"])) == [0.0]
+    zero_shot = RoutingTable(channel="", candidates=tuple(replace(c, examples=()) for c in ROADSIDE.candidates))
+    assert not StatisticalRouter().fit(zero_shot).static_fit  # no examples: the fixed default threshold
+    many = tuple(
+        replace(c, examples=tuple(f"{e} {i}" for e in c.examples for i in range(10))) for c in ROADSIDE.candidates
+    )
+    large = StatisticalRouter().fit(RoutingTable(channel="", candidates=many))  # 30 examples per class
+    assert not large.static_fit and large.static is None  # where the static opinions fade out: no cost
+    assert large.threshold == no_match_threshold("statistical", large.loo_fits())

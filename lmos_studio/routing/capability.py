@@ -90,7 +90,7 @@ softmax temperature 4–64) instead of, or averaged with, the centroid cosine: h
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -102,6 +102,7 @@ import scipy.sparse as sp
 
 from lmos_studio.routing.linear import svm_fit
 from lmos_studio.routing.text import name_words
+from lmos_studio.routing.threshold import STATIC_FIT_FROM, STATIC_FIT_SCALE, loo_picks
 from lmos_studio.routing.training import TrainingSet
 
 if TYPE_CHECKING:
@@ -176,6 +177,7 @@ STATIC_AGENT_TEMPERATURE = 15.0
 # up and "the", "my", "to" down (Zipf's law; the rank read from the id, nothing fitted).
 STATIC_SKIP = (0, 101, 102)
 STATIC_FIRST_WORD = 1990
+STATIC_LOO_CHUNK = 500  # examples scored leave-one-out against the class centroids at a time (memory)
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,9 @@ class StaticCentroids:
     """The statistical router's static word vector opinions (`TokenVectors.vectors`), without an embedder:
     within the agent, per class the L2-normalised sum of its `capability_texts` static vector and its
     examples' (`share`); among agents, per class the same sum over its full description text (its agent's name
-    and description too) and its examples, each agent read by its nearest class (`agent_share`)."""
+    and description too) and its examples, each agent read by its nearest class (`agent_share`); and the
+    statistical router's static fit (`soft`): the cosine to the nearest of those full-text centroids, mapped by
+    `static_fit` (routing/threshold.py, STATIC_FIT_SCALE)."""
 
     table: TokenVectors
     vectors: npt.NDArray[np.float64]  # classes × 384 (classes × 0 when `share` is 0)
@@ -411,32 +415,42 @@ class StaticCentroids:
     share: float  # STATIC_SHARE, faded by the examples per class (STATIC_FADE); 0: no within-agent opinion
     agent_vectors: npt.NDArray[np.float64]  # classes × 384 (classes × 0 when `agent_share` is 0)
     agent_share: float  # STATIC_AGENT_SHARE, faded as `share`; 0: no say among agents
+    soft: bool = False  # the static fit is on (`soft_fit`)
+    # the examples' static fits left out (`loo_picks` of them: each one's own class centroid without it)
+    loo: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
-    def fit(cls, data: TrainingSet, *, pick: bool = True, agents: bool = True) -> StaticCentroids | None:
+    def fit(
+        cls, data: TrainingSet, *, pick: bool = True, agents: bool = True, soft: bool = False
+    ) -> StaticCentroids | None:
         """`pick`: the within-agent opinion, left out (share 0) without an agent of two classes (nothing to
-        choose); `agents`: the opinion among agents, left out with one agent. None when both are out, their
-        shares are below STATIC_MIN_SHARE, or without the table (`token_vectors`)."""
+        choose); `agents`: the opinion among agents, left out with one agent; `soft`: the static fit, left out
+        without examples or where the opinions fade out (STATIC_MIN_SHARE). None when all are out or without
+        the table (`token_vectors`)."""
         agent_of = data.agent_index()
         fade = 1.0 + data.examples_per_class() / STATIC_FADE
         share = STATIC_SHARE / fade if pick and len(agent_of) > len(np.unique(agent_of)) else 0.0
         agent_share = STATIC_AGENT_SHARE / fade if agents and len(np.unique(agent_of)) > 1 else 0.0
         share, agent_share = (s if s >= STATIC_MIN_SHARE else 0.0 for s in (share, agent_share))
-        if not share and not agent_share:
+        soft = soft and soft_fit_on(data)
+        if not share and not agent_share and not soft:
             return None
         table = token_vectors()
         if table is None:
             return None
         examples = table.vectors(data.texts) if len(data.texts) else np.zeros((0, table.rows.shape[1]))
-        vectors, agent_vectors = (
-            _centroids(table, texts, data, examples) if on else np.zeros((len(agent_of), 0))
-            for texts, on in ((capability_texts(data), share), (list(data.descriptions), agent_share))
-        )
+        vectors = _centroids(table, capability_texts(data), data, examples) if share else np.zeros((len(agent_of), 0))
+        agent_vectors, loo = np.zeros((len(agent_of), 0)), np.zeros(0)
+        if agent_share or soft:
+            sums = _sums(table, list(data.descriptions), data, examples)
+            agent_vectors = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            if soft:
+                loo = static_fit(_loo_nearest(sums, agent_vectors, data.labels, examples))
         members = sp.csr_matrix(
             (np.ones(len(agent_of)), (np.arange(len(agent_of)), agent_of)),
             shape=(len(agent_of), int(agent_of.max()) + 1),
         )
-        return cls(table, vectors, agent_of.astype(np.int64), members, share, agent_vectors, agent_share)
+        return cls(table, vectors, agent_of.astype(np.int64), members, share, agent_vectors, agent_share, soft, loo)
 
     def _agent_sums(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Per row and class, the sum of the row's values over the classes of the same agent."""
@@ -446,15 +460,36 @@ class StaticCentroids:
         """The queries' static vectors (rows; zeros for a query without any known token)."""
         return self.table.vectors(queries) if len(queries) else np.zeros((0, self.table.rows.shape[1]))
 
-    def ranked(self, queries: npt.NDArray[np.float64], scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def agent_cosines(self, queries: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+        """The queries' (rows of `query_vectors`) cosines to the full-text class centroids (q × classes), what
+        `ranked` and `soft_fit` read; None when neither is on."""
+        if not (self.agent_share or self.soft) or not len(queries):
+            return None
+        return np.asarray(queries @ self.agent_vectors.T, dtype=np.float64)
+
+    def soft_fit(
+        self, fit: npt.NDArray[np.float64], cosines: npt.NDArray[np.float64] | None
+    ) -> npt.NDArray[np.float64]:
+        """The statistical router's `fit` (q, its TF-IDF fit) raised to the static fit where that is larger:
+        `static_fit` of each query's nearest class centroid cosine (`agent_cosines`); as it is when off."""
+        if not self.soft or cosines is None or not cosines.shape[1]:
+            return fit
+        return np.maximum(fit, static_fit(cosines.max(axis=1)))
+
+    def ranked(
+        self,
+        queries: npt.NDArray[np.float64],
+        scores: npt.NDArray[np.float64],
+        cosines: npt.NDArray[np.float64] | None = None,
+    ) -> npt.NDArray[np.float64]:
         """`scores` (q × classes, the blended class probabilities) mixed with the static opinion among agents
         (`agent_share`): a softmax over agents (STATIC_AGENT_TEMPERATURE) of each agent's nearest class's cosine
-        to the query (rows of `queries`), spread over the agent's classes as its scores are (so each class's
-        share of its agent, and the capability pick, do not change). Rows of queries without a vector as
-        they are."""
+        to the query (rows of `queries`; `cosines`: `agent_cosines` of them, when the caller has them), spread
+        over the agent's classes as its scores are (so each class's share of its agent, and the capability
+        pick, do not change). Rows of queries without a vector as they are."""
         if not self.agent_share or not len(queries):
             return scores
-        cosines = queries @ self.agent_vectors.T
+        cosines = queries @ self.agent_vectors.T if cosines is None else cosines
         nearest = np.full((len(queries), self.members.shape[1]), -np.inf)
         np.maximum.at(nearest.T, self.agent_of, cosines.T)  # per agent, its nearest class
         e = np.exp((nearest - nearest.max(axis=1, keepdims=True)) * STATIC_AGENT_TEMPERATURE)
@@ -487,8 +522,51 @@ def _centroids(
 ) -> npt.NDArray[np.float64]:
     """Per class, the L2-normalised sum of its text's static vector (`texts[c]`) and its examples' (rows of
     `examples`, in `data` order)."""
+    vectors = _sums(table, texts, data, examples)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors
+
+
+def _sums(
+    table: TokenVectors, texts: Sequence[str], data: TrainingSet, examples: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per class, the sum of its text's static vector and its examples' (`_centroids` before normalising)."""
     vectors = table.vectors(texts)
     if len(examples):
         np.add.at(vectors, data.labels, examples)
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return vectors
+
+
+def soft_fit_on(data: TrainingSet) -> bool:
+    """Whether the statistical router's static fit is on for a table: with examples, at most 27 per class (where
+    the static opinions are: STATIC_MIN_SHARE)."""
+    return (
+        len(data.texts) > 0 and STATIC_AGENT_SHARE / (1.0 + data.examples_per_class() / STATIC_FADE) >= STATIC_MIN_SHARE
+    )
+
+
+def static_fit(cosines: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The statistical router's static fit of static cosines: STATIC_FIT_SCALE × (cosine − STATIC_FIT_FROM),
+    in [0, 1] (routing/threshold.py)."""
+    return np.asarray(np.clip(STATIC_FIT_SCALE * (cosines - STATIC_FIT_FROM), 0.0, 1.0), dtype=np.float64)
+
+
+def _loo_nearest(
+    sums: npt.NDArray[np.float64],
+    centroids: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    examples: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Leave-one-out, for the `loo_picks` of the examples (rows of `examples`, unit or zero vectors): each one's
+    cosine to the nearest class centroid (`centroids`, the normalised `sums`), its own class's without it."""
+    picked = loo_picks(len(examples))
+    found = np.zeros(len(picked))
+    for start in range(0, len(picked), STATIC_LOO_CHUNK):
+        rows = picked[start : start + STATIC_LOO_CHUNK]
+        mine, own = examples[rows], labels[rows]
+        cosines = mine @ centroids.T
+        without = sums[own] - mine  # its class's sum without it
+        norms = np.maximum(np.linalg.norm(without, axis=1), 1e-12)
+        cosines[np.arange(len(rows)), own] = np.einsum("ij,ij->i", mine, without) / norms
+        found[start : start + len(rows)] = cosines.max(axis=1)
+    return found

@@ -16,8 +16,9 @@ without one, static word vectors (MiniLM's input token table) a share that fades
 The same static vectors have a say among agents too, on small tables (`StaticCentroids.ranked`: a share of the
 class probabilities that fades with examples per class; none beyond 27): "cover for my vehicle" reaches the
 policy agent though it shares no word with it.
-"No agent fits" has two signals (routing/threshold.py): the `fit` threshold (`FittedStatistical`) and
-"nearer elsewhere" in the kNN vote's TF-IDF space (`FittedStatistical.keep_services`).
+"No agent fits" has two signals (routing/threshold.py): the `fit` threshold (`FittedStatistical`; on tables with
+examples, at most 27 per class, `fit` is the larger of the TF-IDF fit and a static one from the same static word
+vectors, `StaticCentroids.soft_fit`) and "nearer elsewhere" in the kNN vote's TF-IDF space (`keep_services`).
 Queries are encoded without scikit-learn's per-call validation (see `SparseEncoder`): one route is a few
 dictionary look-ups and small matrix products. `route_batch` (eval, whatif, diff, routing tests, the
 Evaluate page) analyses each distinct query once, scores the distinct ones together and ranks them in one
@@ -151,6 +152,7 @@ from lmos_studio.routing.capability import (
     capability_scores,
     fit_siblings,
     sibling_softmax,
+    soft_fit_on,
 )
 from lmos_studio.routing.lexicon import CHECK_MODELS, CHECK_TOL, Held, LexiconChoice, choose_lexicon, setting_of
 from lmos_studio.routing.linear import LOOSE_TOL, svm_fit
@@ -604,7 +606,9 @@ class FittedStatistical:
     Its `fit` for "no agent fits" is the TF-IDF cosine (stemmed words, bigrams and lexicon concepts, no char
     n-grams) between the query and the nearest example or description of the channel, in [0, 1], leaving out
     generic words: those in at least `GENERIC_SHARE` of the general off-topic messages of
-    routing/off_topic.txt ("what", "get"), which alone make "what's the weather" look like "what's the fee".
+    routing/off_topic.txt ("what", "get"), which alone make "what's the weather" look like "what's the fee";
+    with `static_fit`, the static fit where that is larger (routing/threshold.py, STATIC_FIT_SCALE). `fit_of`
+    is the TF-IDF fit alone.
     """
 
     data: TrainingSet
@@ -642,6 +646,9 @@ class FittedStatistical:
     static: StaticCentroids | None = None
     static_pick: bool = True
     static_agents: bool = True
+    # the static fit (`StaticCentroids.soft_fit`, routing/threshold.py STATIC_FIT_SCALE): `fit` is the larger of
+    # the TF-IDF fit and it; False: none (not asked for, no examples, more than 27 per class, no table)
+    static_fit: bool = True
     # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
     zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
 
@@ -720,8 +727,12 @@ class FittedStatistical:
         fit = self._max_fit(self._weighted_fit(self.fit_encoder.assemble(fit_counts, q)))
         static = self._static()
         static_queries = None if static is None else static.query_vectors(queries)
-        if static is not None and static_queries is not None:  # the static opinion among agents
-            scores = static.ranked(static_queries, scores)
+        if static is not None and static_queries is not None:  # the static opinion among agents, the static fit
+            cosines = static.agent_cosines(static_queries)
+            if self.static_agents:
+                scores = static.ranked(static_queries, scores, cosines)
+            if self.static_fit:
+                fit = static.soft_fit(fit, cosines)
         pick = scores if x is None else capability_scores(self.siblings, x, scores, softmaxes=softmaxes)
         if self.centroids is not None:
             pick = self.centroids.mixed(list(queries), pick)
@@ -732,13 +743,15 @@ class FittedStatistical:
 
     def _static(self) -> StaticCentroids | None:
         """The static word vector opinions (routing/capability.py), built when first scored (a stored fit
-        rebuilds them from the table); None, with `static_pick` and `static_agents` turned off, when there are
-        none (neither wanted, nothing to choose, shares below STATIC_MIN_SHARE, or no table)."""
+        rebuilds them from the table); None, with `static_pick`, `static_agents` and `static_fit` turned off,
+        when there are none (none wanted, nothing to choose, shares below STATIC_MIN_SHARE, or no table)."""
         pick = self.static_pick and self.centroids is None  # an embedder's opinion replaces the static pick
-        if self.static is None and (pick or self.static_agents):
-            self.static = StaticCentroids.fit(self.data, pick=pick, agents=self.static_agents)
+        if self.static is None and (pick or self.static_agents or self.static_fit):
+            self.static = StaticCentroids.fit(self.data, pick=pick, agents=self.static_agents, soft=self.static_fit)
             if self.static is None:
-                self.static_pick = self.static_agents = False
+                self.static_pick = self.static_agents = self.static_fit = False
+        if self.static is not None and not self.static.soft:
+            self.static_fit = False
         return self.static
 
     def _elsewhere(
@@ -957,9 +970,13 @@ class FittedStatistical:
         return results
 
     def loo_fits(self) -> npt.NDArray[np.float64]:
-        """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples)."""
+        """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples), the
+        static fit's too (each example's own class centroid without it) when that is on."""
         if self.loo is None:
             self.loo = loo_max_similarity(self.fit_by_text, len(self.data.texts))
+            static = self._static() if self.static_fit else None
+            if static is not None and static.soft and len(static.loo) == len(self.loo):
+                self.loo = np.maximum(self.loo, static.loo)
         return self.loo
 
     def off_topic_fits(self) -> npt.NDArray[np.float64]:
@@ -1420,16 +1437,24 @@ class StatisticalRouter:
     fitted only as a part of another, or to rank only: the embedding router, the lexicon `auto` check).
     `embedder`: when given, it has most of the say in which capability of the chosen agent is shown
     (routing/capability.py, `CapabilityCentroids`); agents, scores, `fit` and evidence do not change.
+    `static_fit`: False leaves `fit` and its threshold to the TF-IDF words alone (routing/threshold.py,
+    STATIC_FIT_SCALE; the embedding router's lexical part, whose fit is a part of the embedding router's).
     """
 
     name = "statistical"
 
     def __init__(
-        self, *, lexicon: bool | str | None = None, elsewhere: bool = True, embedder: Embedder | None = None
+        self,
+        *,
+        lexicon: bool | str | None = None,
+        elsewhere: bool = True,
+        embedder: Embedder | None = None,
+        static_fit: bool = True,
     ) -> None:
         self.lexicon = lexicon
         self.elsewhere = elsewhere
         self.embedder = embedder
+        self.static_fit = static_fit
 
     @gc_paused()  # many short-lived containers and no cycles: collections would only re-walk the heap
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
@@ -1521,13 +1546,19 @@ class StatisticalRouter:
         if not full:  # the lexicon check's folds: without the static opinion, which reads no lexicon (its
             fitted.static_pick = False  # capabilities would tip the check: the acme sample's web channel's did)
             fitted.static_agents = False  # nor the one among agents: the check compares lexicons, words alone
+            fitted.static_fit = False  # nor a fit: the check reads the ranked matches only
             return fitted
         if corpus:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
             word_counts = _first_rows(counts[0], len(corpus))
             fitted.fit_by_text = fitted._weighted_fit(fit_encoder.assemble([word_counts], len(corpus))).T.tocsr()
+        fitted.static_fit = self.static_fit and soft_fit_on(data)
+        if fitted.static_fit:  # built now (the threshold reads its leave-one-out fits), as `fit` will use it
+            fitted.static_pick = self.embedder is None  # an embedder's opinion replaces the static pick
+            fitted._static()
+        rule = "statistical-static" if fitted.static_fit else "statistical"
         fitted.threshold = (
-            table.min_score if table.min_score is not None else no_match_threshold("statistical", fitted.loo_fits())
+            table.min_score if table.min_score is not None else no_match_threshold(rule, fitted.loo_fits())
         )
         if table.min_score is None and self.elsewhere:  # an explicit threshold: the fit rule only
             fitted.keep_services(examples, table.out_of_scope)

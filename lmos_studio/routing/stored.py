@@ -70,6 +70,7 @@ def fitted_state(fitted: FittedStatistical) -> dict[str, Any] | None:
             "threshold": fitted.threshold,
             "elsewhere_limit": fitted.elsewhere_limit,
             "agent_model": fitted.agent_model,
+            "static_fit": fitted.static_fit,
             "name": fitted.name,
         },
         "service_texts": list(fitted.service_texts),
@@ -136,6 +137,7 @@ def _rebuilt(table: RoutingTable, seed: Sequence[tuple[str, str, str]], state: A
         elsewhere_limit=scalars["elsewhere_limit"],
         name=str(scalars["name"]),
         agent_model=bool(scalars["agent_model"]),
+        static_fit=bool(scalars["static_fit"]),
     )
     return fitted
 

@@ -36,8 +36,14 @@ message is kept whenever it is nearer to another service message than to the cha
 (`STATISTICAL_SERVICE_KEEP_BELOW` is None: no quantile condition). Its limit is the `ELSEWHERE_QUANTILE`
 quantile of its examples' own `elsewhere` (at most `STATISTICAL_ELSEWHERE_LOO` of them, left out) plus
 `STATISTICAL_ELSEWHERE_MARGIN`, at least `STATISTICAL_ELSEWHERE_FLOOR` (in most channels, the floor). Its fit
-threshold is unchanged when the signal is on (its false rejects are queries that share no word with the
-channel, which a lower threshold would not keep).
+threshold is unchanged when the signal is on (its false rejects were queries that share no word with the
+channel, which a lower threshold would not keep). Since session 11 its `fit` is soft where the static word
+vectors are on (a table with examples, at most 27 per class): the larger of the TF-IDF fit and a static fit,
+STATIC_FIT_SCALE × (s − STATIC_FIT_FROM) with s the query's cosine to the channel's nearest class centroid of
+MiniLM's input token vectors (`StaticCentroids`, routing/capability.py: each class's full description text and
+its examples); "my vehicle died on the highway" fits a breakdown service it shares no word with. Its threshold
+is then the "statistical-static" rule over the examples' leave-one-out fits taken the same way (each example's
+own class centroid without it): the 0.20 quantile, whole, in the same range.
 
 An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule only, at that number. Every
 constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv, out-of-scope-dev.csv, where
@@ -140,6 +146,46 @@ fresh at ≤ 2, checked on the held-out half .698 at 4 lost (today's .681 at 3),
 the lmos-router table (9 000 texts more to encode). Not adopted. Seen on the way (dev data): today's rule at
 `ELSEWHERE_MARGIN` 0.12 instead of 0.15 loses no more (6 pooled, 3 on each half, informal-dev 1 of 53) and
 catches .692 instead of .641, each half choosing 0.12; not changed here (a constant, not a new signal).
+
+Session 11, the statistical router's static fit (adopted; dev data only, chosen on half a, checked on halves b
+and c and the lmos-router split). Per dev query the TF-IDF fit and the static cosines were collected once and
+the rules simulated (the simulation reproduces the router's answers exactly). Pooled ROC AUC, rightly routed in
+scope against out of scope, lexicon auto: TF-IDF fit .79 / .72 / .82 on halves a / b / c, the static cosine to
+the nearest class centroid .88 / .83 / .94 (to the nearest example or description .85 / .81 / .94). The rule
+was chosen on half a (lexicon auto and customer-service: fewer rightly routed in-scope queries rejected plus
+more out-of-scope queries caught, summed, at no more of the former in either lexicon), under lane S's rule for
+the static opinion among agents: no new informal-dev false reject on the lmos-router table (seeded, 5 per
+intent, zero-shot) at the setting and at each neighbour in the grid (the centroid or the nearest text; scale
+1–3; from 0.20–0.35; the threshold's quantile 0.10–0.30, share 0.7–1.0, range top 0.25–0.50): scale 3, from
+0.35, quantile 0.20 whole, top 0.25 unchanged. With the queries of queries.csv, the extra files and fresh-n.csv
+(rightly routed in scope rejected; out of scope caught), lexicon auto: half a 11 → 3 of 112, 74 → 72 of 119;
+half b 19 → 14 of 103, 73 → 69 of 118; half c 1 → 0 of 48, 8 → 8 of 12. Lexicon customer-service: half a 8 → 4,
+59 → 62; half b 15 → 12, 65 → 64; half c 3 → 1, 7 → 7. benchmarks/no_match_dev.py (lexicon auto, its halves:
+recall / drop in points): a .607 / 9.1 → .584 / 2.5, b .659 / 15.8 → .602 / 11.7 (customer-service a .494 / 6.6
+→ .506 / 3.3, b .591 / 12.5 → .557 / 10.0); the fit's AUC there .723 → .815 (.719 → .804); fresh-n.csv
+near-misses caught 25 → 25 of 48 (18 → 21). The old rule has almost no trade-off to offer (its threshold × 0.5
+to × 3 moves no half by more than two queries: its rejects have fit 0 or well above), the new one has: on half b
+(auto) its threshold × 1.25 gives 21 rejected / 74 caught, × 0.75 11 / 64, around today's 19 / 73, so half b's
+loss of recall is a move along a curve through today's point, not below it. lmos-router (benchmarks/
+statistical_fit_dev.py): accuracy unchanged (the ranking does not move), informal-dev false rejects 0 and
+out-of-scope-dev recall .667 unchanged (train.csv seeded has more than 27 examples per class: off there); in the
+simulation, 5 per intent unchanged too (0 of 53 rejected, 10 of 12 caught); zero-shot tables: off (no examples).
+The neighbour rule was taken up after the best setting without it (below) had been seen to lose on the checks: the
+check halves were looked at twice, and the chosen setting is the best on half a under that rule.
+Tried and not adopted (the same collection): the best setting on half a without the neighbour rule (scale 2, from
+0.25, quantile 0.25 whole, top 0.35: half a 11 → 5 and 74 → 75, customer-service 8 → 4 and 59 → 70) lost on the
+checks (half b 19 → 21 rejected for 73 → 74 caught; customer-service 15 → 20 for 65 → 75; half c customer-service 3
+→ 5 for 7 → 9), and a top of 0.50 next to it rejected 13 of 53 informal-dev queries on the 5-per-intent lmos-router
+table (10 seeded, 0 today); the intercept taken per channel from its off-topic messages' static cosines (their
+0.5–0.9 quantile) instead of a constant: 2–4 informal-dev false rejects on the lmos-router tables; a rule on the
+static cosine alone (below its examples' leave-one-out 0.05–0.20 quantile less 0–0.10, alone or besides the fit
+rule): 5–44 of 53 informal-dev queries rejected (the lmos-router examples' near-duplicates put their leave-one-out
+cosines far above a new informal query's, as in session 10's SVMs); a static "nearer elsewhere" (cosine to the
+nearest service message kept by the TF-IDF signal's rule in the static space, minus the cosine to the channel's
+nearest text; limit the 0.90 quantile of the examples' own plus 0.05–0.15, floor 0.10–0.20), AUC on what today's
+rule lets through .82 / .79 / .87: half a +7 to +21 caught for 0 to +5 rejected (auto and customer-service), half b
++8 to +15 for +1 to +5, and 2–5 informal-dev false rejects on the 5-per-intent table (0 today); with the static fit
+as well, 3–10 there.
 """
 
 from __future__ import annotations
@@ -175,6 +221,14 @@ STATISTICAL_ELSEWHERE_FLOOR = 0.50  # … and never below this. Word vectors tel
 # many near-duplicate examples (lmos-router's 3 000) the limit came out at 0.0, rejecting 8 of 53 informal-dev
 # queries (at most 0.32 nearer elsewhere). So most channels' limit is this floor.
 STATISTICAL_ELSEWHERE_LOO = 500  # examples scored leave-one-out for the limit (spread evenly; the rest: cost)
+# The statistical router's static fit (session 11, `StaticCentroids.soft_fit`): a query's cosine to the channel's
+# nearest class centroid of static word vectors (MiniLM's input token table: full description text and examples),
+# s, gives a fit of STATIC_FIT_SCALE × (s − STATIC_FIT_FROM), and the router's `fit` is the larger of it and the
+# TF-IDF fit; the threshold then follows the rule "statistical-static" (RULES) over the examples' leave-one-out
+# fits taken the same way (each example's own class centroid without it). On where the static opinions are (a
+# table with examples, at most 27 per class: `StaticCentroids`), off in the embedding router's lexical part.
+STATIC_FIT_SCALE = 3.0
+STATIC_FIT_FROM = 0.35
 
 
 @dataclass(frozen=True)
@@ -194,6 +248,9 @@ class Rule:
 # off-topic message, clipped to [0, 1] (unrelated English sentences have MiniLM cosines of about 0.0–0.3).
 RULES: dict[str, Rule] = {
     "statistical": Rule(0.05, 0.25, 0.05, off_topic_quantile=None, loo_quantile=0.10, loo_share=0.5),
+    # the statistical router with its static fit (STATIC_FIT_SCALE): the examples' leave-one-out fits are no
+    # longer near 0 for examples that share no word with the others, so a higher quantile, taken whole
+    "statistical-static": Rule(0.05, 0.25, 0.05, off_topic_quantile=None, loo_quantile=0.20, loo_share=1.0),
     "embedding": Rule(0.20, 0.50, 0.10, off_topic_quantile=0.90, loo_quantile=0.05, loo_share=1.0),
 }
 LEXICAL_SHARE = 0.25  # embedding fit: weight of the statistical (lexical) fit …
@@ -270,9 +327,10 @@ def no_match_threshold(
     *,
     with_elsewhere: bool = False,
 ) -> float:
-    """The threshold for `router` ("statistical" or "embedding") from the leave-one-out fits of the examples
-    and the fits of the (kept) off-topic messages; both in the router's `fit`. `with_elsewhere`: the
-    "nearer elsewhere" signal is on too, so the value is taken at `FIT_SHARE_WITH_ELSEWHERE` of it."""
+    """The threshold for `router` ("statistical", "statistical-static" or "embedding") from the leave-one-out
+    fits of the examples and the fits of the (kept) off-topic messages; both in the router's `fit`.
+    `with_elsewhere`: the "nearer elsewhere" signal is on too, so the value is taken at
+    `FIT_SHARE_WITH_ELSEWHERE` of it."""
     rule = RULES[router]
     if not len(loo_fits):
         return rule.default
