@@ -171,7 +171,13 @@ statistical_fit_dev.py): accuracy unchanged (the ranking does not move), informa
 out-of-scope-dev recall .667 unchanged (train.csv seeded has more than 27 examples per class: off there); in the
 simulation, 5 per intent unchanged too (0 of 53 rejected, 10 of 12 caught); zero-shot tables: off (no examples).
 The neighbour rule was taken up after the best setting without it (below) had been seen to lose on the checks: the
-check halves were looked at twice, and the chosen setting is the best on half a under that rule.
+check halves were looked at twice, and the chosen setting is the best on half a under that rule. Figures per
+half: benchmarks/static_fit_dev.py (results/static_fit_dev.json, the base commit and this one). Cost (CPU, fresh
+processes alternating with the base commit, load 5): the batch benchmark's table is off (batch.py --compare,
+7 rounds: fit 0.453 → 0.452 s, route_batch 0.256 → 0.259 s, results/batch_compare_s11_t.json); the six dev
+networks' fits and routes 1.06 → 1.10 s (medians of 3; runs 0.98–1.35 s); a table of 560 classes and 2 700 examples (the
+lmos-router 5-per-intent table copied for 20 agents each) fit + 1 000 routes 1.73 → 1.91 s (medians of 3): the
+static vectors are now read in the fit, not the first route, plus the examples' leave-one-out product.
 Tried and not adopted (the same collection): the best setting on half a without the neighbour rule (scale 2, from
 0.25, quantile 0.25 whole, top 0.35: half a 11 → 5 and 74 → 75, customer-service 8 → 4 and 59 → 70) lost on the
 checks (half b 19 → 21 rejected for 73 → 74 caught; customer-service 15 → 20 for 65 → 75; half c customer-service 3
