@@ -85,6 +85,34 @@ softmax temperature 4–64) instead of, or averaged with, the centroid cosine: h
 −2 to +8, c −8 to +2); the static vectors appended as dense columns (× 0.3–2) to the per-agent SVMs' TF-IDF rows
 (`fit_siblings`), with the centroid opinion at its share or at half of it: half a −1 to −6 (b −2 to +2, c −9 to
 +2).
+
+Tried in session 11 for the embedding router's pick (benchmarks/capability_pick_dev.py: agents, scores and "no agent
+fits" untouched; each candidate's setting chosen on half a of the dev networks, checked on halves b and c, the
+lmos-router split and informal-dev; right capabilities among right agents with the customer-service lexicon / none /
+auto, before: half a 143 / 143 / 143 of 157, half b 149 / 153 / 153, half c 47 / 47 / 47; lmos-router 5 per intent
+2 670 / 2 622 / 2 670 of 2 890 right capabilities; informal-dev 5 per intent 38 / 29 / 38 of 51) and not adopted, as
+none helped on the checks without a loss there: a linear model in MiniLM space on the vectors the fit already holds
+(the examples and the classes' `capability_texts`, those weighted 1–5, classes balanced; C, a softmax temperature
+within the agent and the share in the pick swept), mixed into the pick of tables with examples, one per agent
+(LinearSVC, the best of 96 settings on half a: C 1, texts ×3, temperature 4, share 1: half a +3 each, half b
+−4 / −5 / −5, half c +1 / −1 / −1; logistic regression: +3 each, −6 / −7 / −7) or one over all the table's classes
+(one-vs-rest LinearSVC, the best of 180 on half a: C 1, texts ×5, temperature 16, share 0.9: half a +3 each, half b
+−1 / −2 / −2, half c +1 / 0 / 0, lmos-router 5 per intent +32 / +77 / +32, informal-dev seeded +2 / +5 / +2 of 51
+but 5 per intent −3 / +2 / −3, and its fit on train.csv seeded, 3 028 rows, 1.7 s of CPU against 0.55 s for the
+router's whole fit with its vectors cached, load 2.7–5.2). With 3 examples a class such a model swaps right
+capabilities for wrong ones about as often as the reverse (the one-vs-rest model, lexicon auto: half a 7 fixed and 4
+lost, half b 1 and 3, half c 2 and 2; lost "can i switch to the marketing team", fixed "my son passed his test, can
+he drive my car"). Also not adopted: the nearest example or own text within the agent (half a 0 / −1 / −1 at best,
+half b −4 / −6 / −6, lmos-router −187 / −147 / −187), sibling-contrastive cosines (the query and each centroid less
+the agent's mean centroid: half a 0 / −1 / −1 at best), a discriminant with one within-class covariance for the
+table (half a +2 each at best, half b −6 / −7 / −7), one logistic regression over the table's classes (half a 0 each
+at best), the pick's own parts re-weighted (its lexical share 0–0.5, the own-text, kNN and centroid parts ×0.5–2:
+today's weights the best on half a), the lexical part's per-agent SVM pick in place of, or mixed with, its
+probabilities (half a −1 to −13), and the one-vs-rest opinion only where the pick's own margin within the agent is
+below 0.2–0.6 (on half a no better than without the gate: no ground to choose it). On tables without examples such a
+model has one row per class (per agent: lmos-router zero-shot −34 to −68), so those keep `CapabilityCentroids`. The
+re-weighting, the lexical pick, the gate and the models without examples were exploratory runs on the same parts,
+not kept in the script.
 """
 
 from __future__ import annotations
