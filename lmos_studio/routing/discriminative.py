@@ -149,3 +149,18 @@ def shares(
     w_proto, w_knn, w_desc = weights
     own = share * (1.0 - w_desc)
     return (w_proto * (1 - own), w_knn * (1 - own), w_desc * (1 - own)), own
+
+
+def with_separator(
+    data: TrainingSet,
+    examples: npt.NDArray[np.float32],
+    descriptions: npt.NDArray[np.float32],
+    weights: tuple[float, float, float],
+) -> tuple[tuple[float, float, float], Separator | None, float]:
+    """The embedding router's hook: (dense weights, separator, its weight) for a table, `weights` unchanged and
+    no separator where `Separator.fit` gives none."""
+    separator = Separator.fit(data, examples, descriptions)
+    if separator is None:
+        return weights, None, 0.0
+    kept, own = shares(weights)
+    return kept, separator, own

@@ -39,7 +39,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, CapabilityCentroids, capability_texts
-from lmos_studio.routing.discriminative import Separator, shares
+from lmos_studio.routing.discriminative import Separator, with_separator
 from lmos_studio.routing.encoder import (  # re-exported: the router's users import them from here
     DIMENSION,
     EMBED_CACHE_TEXTS,
@@ -469,10 +469,9 @@ class EmbeddingRouter:
         if len(examples):
             np.add.at(prototypes, data.labels, examples)
         prototypes /= np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-12)
-        weights, separator_weight = blend_weights(data.examples_per_class()), 0.0
-        separator = Separator.fit(data, examples, descriptions)
-        if separator is not None:
-            weights, separator_weight = shares(weights)
+        weights, separator, separator_weight = with_separator(
+            data, examples, descriptions, blend_weights(data.examples_per_class())
+        )
         fitted = FittedEmbedding(
             data=data,
             embedder=embedder,
