@@ -20,8 +20,11 @@ half c 54 (47) → 55 (48) of 63; lmos-router 5 per intent 2 966 (2 670) → 2 9
 train.csv: seeded 51 (40) → 51 (42) of 53, 5 per intent 50 (38) → 50 (38). With the customer-service lexicon:
 halves a / b / c 157 / 157 / 55 → 160 / 158 / 55; without a lexicon informal-dev seeded 45 (33) → 45 (31), 5
 per intent 44 (29) → 46 (31) (results/separator-dev-routers.json). Out-of-scope answers and false rejects are
-the same on every dev network (scores only). Cost (results/separator-cost.json): the fit on the seeded
-lmos-router table (3 028 rows) about 0.03 s CPU; scoring 5 000 queries about 40 ms.
+the same on every dev network (scores only). Cost (benchmarks/separator_cost.py side by side with the
+commit before, 3 rounds, load 2-5; results/separator-cost.json), CPU time: its own fit on the seeded
+lmos-router table (3 028 rows) 0.028 s; the router's fit there 0.616 → 0.618 s, with 5 per intent 0.214 →
+0.196 s (noise); `route_batch` of 5 000 queries 1.97 → 2.02 s with the text cache warm, 22.2 → 22.7 s cold,
+0.88× → 0.91× of encoding them in one batch (issue #10's target: within 1.5×).
 
 Tried in session 11 and not adopted (same benchmarks, dev data only; results/separator-dev*.json):
 * the share half a alone would choose: it gains up to 0.3 at 3 examples per class (SEPARATOR_SHARE 0.6: 163
