@@ -14,7 +14,9 @@ clipped to [0, 1]; see routing/threshold.py for how its threshold is chosen. Its
 those of the channel's own kind left out, plus the design's `outOfScope` examples) minus the cosine to the
 channel's nearest example or description; its limit comes from the examples (threshold.py). Dense scores are
 blended with the statistical router's lexical ones, which keeps exact terms (order numbers, product
-names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples.
+names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples. With
+examples, a linear model fitted on them in MiniLM space (routing/discriminative.py: what tells this channel's
+classes apart) has a share of the dense part that grows with examples per class.
 Within the chosen agent, the capability shown is picked from the same blend with its description part taken
 against each capability's own name and description (without its agent's, which its siblings share; see
 routing/capability.py); on a table without examples, mostly by the query's cosine to those own texts alone
@@ -37,6 +39,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable
 from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, CapabilityCentroids, capability_texts
+from lmos_studio.routing.discriminative import Separator, with_separator
 from lmos_studio.routing.encoder import (  # re-exported: the router's users import them from here
     DIMENSION,
     EMBED_CACHE_TEXTS,
@@ -218,6 +221,8 @@ class FittedEmbedding:
     elsewhere_limit: float | None = None  # no agent above it (see `threshold.elsewhere_limit`); None: off
     capabilities: npt.NDArray[np.float32] | None = None  # (classes × dim): `capability_texts`, the within-agent pick
     centroids: CapabilityCentroids | None = None  # without examples: most of the within-agent pick (capability.py)
+    separator: Separator | None = None  # the dense blend's linear model (routing/discriminative.py); None: none
+    separator_weight: float = 0.0  # its weight within the dense part (`weights` then sum to 1 minus it)
     name: str = "embedding"
 
     @property
@@ -266,6 +271,8 @@ class FittedEmbedding:
             dense += w_proto * _softmax_rows(q @ self.prototypes.T.astype(np.float64), DENSE_TEMPERATURE)
             fits = np.maximum(fits, sims.max(axis=1))
             nearest_own = fits.copy()
+        if self.separator is not None:
+            dense += self.separator_weight * self.separator.probabilities(q, dense)
         lexical, _, lexical_fits = self.lexical.score_batch(queries)
         fits = fits + LEXICAL_SHARE * lexical_fits - OFF_TOPIC_SHARE * self._nearest_off_topic(q)
         elsewhere = _Elsewhere.of(q, nearest_own, self.services)
@@ -464,6 +471,9 @@ class EmbeddingRouter:
         if len(examples):
             np.add.at(prototypes, data.labels, examples)
         prototypes /= np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-12)
+        weights, separator, separator_weight = with_separator(
+            data, examples, descriptions, blend_weights(data.examples_per_class())
+        )
         fitted = FittedEmbedding(
             data=data,
             embedder=embedder,
@@ -471,7 +481,9 @@ class EmbeddingRouter:
             prototypes=prototypes.astype(np.float32),
             descriptions=descriptions,
             lexical=lexical,
-            weights=blend_weights(data.examples_per_class()),
+            weights=weights,
+            separator=separator,
+            separator_weight=separator_weight,
             capabilities=vectors[len(texts) : len(texts) + len(own)] if own else None,
         )
         if own and not len(examples):  # no examples: the capability's own text has most of the say within its agent
