@@ -10,9 +10,10 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from lmos_studio.routing.base import Candidate, RoutingTable
-from lmos_studio.routing.discriminative import SEPARATOR_SHARE, Separator, least_squares, shares
+from lmos_studio.routing.discriminative import SEPARATOR_MAX_CLASSES, SEPARATOR_SHARE, Separator, least_squares, shares
 from lmos_studio.routing.embedding import EmbeddingRouter
 from lmos_studio.routing.statistical import blend_weights
+from lmos_studio.routing.training import training_set
 
 HR = RoutingTable(
     channel="hr",
@@ -115,3 +116,19 @@ def test_scores_move_but_no_agent_fits_does_not() -> None:
             b.no_match,
         )
         assert sum(m.score for m in a.matches) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_no_separator_beyond_max_classes_its_targets_would_not_fit_in_memory() -> None:
+    many = RoutingTable(
+        channel="large",
+        candidates=tuple(
+            Candidate(f"agent-{i // 3}", f"capability_{i}", f"capability {i}", (f"example {i}",))
+            for i in range(SEPARATOR_MAX_CLASSES + 1)
+        ),
+    )
+    data = training_set(many)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(data.classes), 8)).astype(np.float32)
+    assert Separator.fit(data, vectors, vectors) is None
+    fewer = training_set(replace(many, candidates=many.candidates[:SEPARATOR_MAX_CLASSES]))
+    assert Separator.fit(fewer, vectors[:-1], vectors[:-1]) is not None

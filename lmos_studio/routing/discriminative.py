@@ -60,6 +60,10 @@ from lmos_studio.routing.training import TrainingSet
 SEPARATOR_ALPHA = 0.1  # the least-squares model's ridge penalty (unit vectors: a few rows' worth)
 SEPARATOR_TEMPERATURE = 20.0  # softmax sharpness over its decision values (about ±1 at the training rows)
 SEPARATOR_SHARE = 0.2  # its share of the dense part, times the examples' share of it (1 − descriptions' weight)
+# More classes than this: no separator (the blend as it is). Its ±1 targets are a dense rows × classes matrix: a
+# channel of 10 000 agents with examples would need tens of GB. The statistical router's SVM stops at the same
+# size (statistical.SVM_MAX_CLASSES); every dev and benchmark table is below it (lmos-router: 28 classes).
+SEPARATOR_MAX_CLASSES = 150
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,10 @@ class Separator:
         by_agent: bool = False,
         temperature: float = SEPARATOR_TEMPERATURE,
     ) -> Separator | None:
-        """On the examples (labelled by `data.labels`) and each class's description; None without examples or
-        with fewer than two columns (a zero-shot table keeps its blend as it is)."""
+        """On the examples (labelled by `data.labels`) and each class's description; None without examples, with
+        fewer than two columns (a zero-shot table keeps its blend as it is) or more than SEPARATOR_MAX_CLASSES."""
+        if len(data.classes) > SEPARATOR_MAX_CLASSES:
+            return None
         agent_of = data.agent_index()
         labels = np.concatenate([data.labels, np.arange(len(data.classes), dtype=np.int64)])
         if by_agent:
