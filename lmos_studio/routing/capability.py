@@ -65,7 +65,15 @@ out-of-scope figures unchanged. Cost: route_batch on the dev networks 0.13 → 0
 alternating fresh-process pairs, load 4–5); off on the batch benchmark's 3 000-row table
 (benchmarks/results/batch_compare_s11_s.json: the same within the noise); on a table of 10 000 agents × 3
 capabilities without examples the first route reads the classes' full descriptions too (2.6 → 4.1 s of CPU,
-later routes 0.049 → 0.066 s, peak RSS +12 MB). Tried and not adopted (dev figures,
+later routes 0.049 → 0.066 s, peak RSS +12 MB). Then made cheaper without changing a bit of any vector
+(`TokenVectors.token_ids`: each distinct word tokenised once, as the tokenizer never joins across a space; distinct
+(text, token) pairs by a sort, numpy 2's hashing `unique` being 50× slower on a million of them):
+benchmarks/static_cost.py on the synthetic 10 000-agent design without examples (34 831 classes, 3 alternating
+fresh-process pairs against a59be8a, load 1.2–3.2; results/static-cost.json) `StaticCentroids.fit` 10.2 → 2.4 s
+of CPU, fit and first route 22.3 → 13.7 s (the rest is the router's own fit), later routes 0.156 s either side,
+peak RSS the same, vectors and answers identical (digests); on 10 000 agents × 3 one-line capabilities 6.7 → 2.0 s;
+off on the batch benchmark's table (results/batch_compare_s11_p.json, 3 rounds: fit 0.73 → 0.65 s, route_batch
+0.42 → 0.40 s, noise). Tried and not adopted (dev figures,
 half a's gain of agents + capabilities against the chosen +96): a softmax over classes mixed into the class
 probabilities (the capability pick moves too): with the pick from the mixed probabilities every setting gaining 80
 or more lost lmos-router zero-shot capabilities with the lexicon (0.3 and 40: +91, −4; 0.5 and 40: +111, −51 and
