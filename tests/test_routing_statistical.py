@@ -402,6 +402,44 @@ def test_static_token_table_is_read_from_the_pinned_model() -> None:
     assert table.weights[2000] > table.weights[1996] > table.weights[500]  # rarer tokens weigh more
 
 
+def test_static_token_ids_are_the_tokenizers_though_each_word_is_read_once() -> None:
+    """`token_ids` tokenises each distinct space-separated word once, yet gives the ids the tokenizer gives each
+    whole text, in order and cut where it cuts them (128 ids): accents, combining marks, CJK, control characters,
+    added tokens, punctuation inside words, runs of spaces; and the classes' texts of a design."""
+    from itertools import chain
+
+    from lmos_studio.routing.capability import _distinct, capability_texts, token_vectors
+    from lmos_studio.routing.training import training_set
+
+    table = token_vectors()
+    assert table is not None
+    odd = [
+        "",
+        " ",
+        "two  spaces ",
+        " lead",
+        "naïve café",
+        "a \u0301b \u0301",
+        "e\u0301 İstanbul ΣΑΣ",
+        "[CLS] a [MASK]b x[SEP]y",
+        "中文字 mixed中",
+        "tab\there new\nline \x1cfile\x1fsep nbsp\u00a0here zero\u200bwidth \ufffd \x00nul",
+        "emoji 😀 don't stop-me.now (order #42), please!",
+        "x" * 300,
+        "order " * 200,
+        "supercalifragilistic " * 20,  # more than 128 ids: cut where the tokenizer cuts
+    ]
+    data = training_set(routing_table(read_design(ACME), None))
+    texts = odd + list(data.descriptions) + capability_texts(data) + list(data.texts)
+    owner, ids = table.token_ids(texts)
+    encoded = table.tokenizer.encode_batch(texts, add_special_tokens=False)
+    assert ids.tolist() == list(chain.from_iterable(e.ids for e in encoded))
+    assert owner.tolist() == [i for i, e in enumerate(encoded) for _ in e.ids]
+    assert max(len(e.ids) for e in encoded) == 128 and np.bincount(owner).max() == 128
+    pairs = np.random.default_rng(0).integers(0, 1000, 5000)
+    assert _distinct(pairs).tolist() == np.unique(pairs).tolist() and not len(_distinct(pairs[:0]))
+
+
 def test_onnx_initializers_finds_tensors_by_name_suffix() -> None:
     """Initializers found by name suffix, in their dtype and shape; a missing one or bytes that are no ONNX
     model are a ValueError saying so."""

@@ -65,7 +65,15 @@ out-of-scope figures unchanged. Cost: route_batch on the dev networks 0.13 → 0
 alternating fresh-process pairs, load 4–5); off on the batch benchmark's 3 000-row table
 (benchmarks/results/batch_compare_s11_s.json: the same within the noise); on a table of 10 000 agents × 3
 capabilities without examples the first route reads the classes' full descriptions too (2.6 → 4.1 s of CPU,
-later routes 0.049 → 0.066 s, peak RSS +12 MB). Tried and not adopted (dev figures,
+later routes 0.049 → 0.066 s, peak RSS +12 MB). Then made cheaper without changing a bit of any vector
+(`TokenVectors.token_ids`: each distinct word tokenised once, as the tokenizer never joins across a space; distinct
+(text, token) pairs by a sort, numpy 2's hashing `unique` being 50× slower on a million of them):
+benchmarks/static_cost.py on the synthetic 10 000-agent design without examples (34 831 classes, 3 alternating
+fresh-process pairs against a59be8a, load 1.2–3.2; results/static-cost.json) `StaticCentroids.fit` 10.2 → 2.4 s
+of CPU, fit and first route 22.3 → 13.7 s (the rest is the router's own fit), later routes 0.156 s either side,
+peak RSS the same, vectors and answers identical (digests); on 10 000 agents × 3 one-line capabilities 6.7 → 2.0 s;
+off on the batch benchmark's table (results/batch_compare_s11_p.json, 3 rounds: fit 0.73 → 0.65 s, route_batch
+0.42 → 0.40 s, noise). Tried and not adopted (dev figures,
 half a's gain of agents + capabilities against the chosen +96): a softmax over classes mixed into the class
 probabilities (the capability pick moves too): with the pick from the mixed probabilities every setting gaining 80
 or more lost lmos-router zero-shot capabilities with the lexicon (0.3 and 40: +91, −4; 0.5 and 40: +111, −51 and
@@ -360,20 +368,57 @@ class TokenVectors:
     def vectors(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Per text, the L2-normalised Zipf-weighted sum of its distinct tokens' vectors (zeros for a text
         without any): a word said twice ("order, order status") does not outweigh the others. One tokenizer
-        call and one sparse product for the whole list."""
-        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        ids = np.fromiter(chain.from_iterable(e.ids for e in encoded), dtype=np.int64)
-        owner = np.repeat(np.arange(len(texts), dtype=np.int64), [len(e.ids) for e in encoded])
+        call (`token_ids`) and one sparse product for the whole list."""
+        owner, ids = self.token_ids(texts)
         n_tokens = self.rows.shape[0]
-        pairs = np.unique(owner * n_tokens + ids)  # each (text, token) once, by text then token
+        pairs = _distinct(owner * n_tokens + ids)  # each (text, token) once, by text then token
         owner, ids = pairs // n_tokens, pairs % n_tokens
         kept = ~np.isin(ids, STATIC_SKIP)
         owner, ids = owner[kept], ids[kept]
-        used, column = np.unique(ids, return_inverse=True)
+        used = _distinct(ids)
         values = self.weights[ids] * self.scales[ids, 0]
-        weights = sp.csr_matrix((values, (owner, column)), shape=(len(texts), len(used)))
+        starts = np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=len(texts)))))  # rows in text order
+        weights = sp.csr_matrix((values, np.searchsorted(used, ids), starts), shape=(len(texts), len(used)))
         out = np.asarray(weights @ self.rows[used].astype(np.float64), dtype=np.float64)
         return np.asarray(out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12), dtype=np.float64)
+
+    def token_ids(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The texts' token ids as `encode_batch` gives them (no special tokens; each text cut at the tokenizer's
+        truncation length), flat with each id's text index (owners, ids), but each distinct word tokenised once:
+        the model's tokenizer (BERT's normaliser and pre-tokenizer, then WordPiece within a word) never joins
+        characters across a space, so a text's ids are its space-separated words' ids in turn (tested against
+        `encode_batch`). A table's descriptions repeat their agents' and capabilities' words: 10 000 agents'
+        35 000 full descriptions have 12 000 distinct words."""
+        words = [text.split(" ") for text in texts]
+        every = list(chain.from_iterable(words))
+        distinct = list(dict.fromkeys(every))
+        index = {word: i for i, word in enumerate(distinct)}
+        encoded = self.tokenizer.encode_batch(distinct, add_special_tokens=False)
+        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(distinct))
+        flat = np.fromiter(chain.from_iterable(e.ids for e in encoded), dtype=np.int64, count=int(lengths.sum()))
+        said = np.fromiter(map(index.__getitem__, every), dtype=np.int64, count=len(every))  # each word as said
+        per_text = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        size = lengths[said]  # ids of each word as said
+        owner = np.repeat(np.repeat(np.arange(len(texts), dtype=np.int64), per_text), size)
+        ids = flat[np.repeat(np.cumsum(lengths)[said] - size, size) + _within(size)]
+        limit = (self.tokenizer.truncation or {}).get("max_length")
+        if limit is not None:  # as the tokenizer cuts a text: its first `limit` ids
+            ids_per_text = np.bincount(owner, minlength=len(texts))
+            kept = _within(ids_per_text) < limit
+            owner, ids = owner[kept], ids[kept]
+        return owner, ids
+
+
+def _distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """`np.unique(values)` (sorted, each once) by a sort: numpy 2's `unique` hashes, which for a million values
+    of a large table's (text, token) pairs took 1 s of CPU against 0.02 s."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def _within(sizes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """0, 1, …, size − 1 for each size in turn, flat."""
+    return np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
 
 
 @lru_cache(maxsize=1)
