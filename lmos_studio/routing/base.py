@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Protocol, overload
 
 from lmos_studio.errors import RoutingError
@@ -50,8 +51,9 @@ class RoutingTable:
     lexicon: str = "auto"  # the built-in lexicon: auto, customer-service or none (see routing/lexicon.py)
     out_of_scope: tuple[str, ...] = ()  # the design's examples no agent of the channel should answer
 
-    @property
+    @cached_property  # read on every route (ranking, the static opinions): a table of 10 000 agents took ~40 ms
     def agents(self) -> tuple[str, ...]:
+        """The agents of the candidates, in first-seen order (computed once per table: it is frozen)."""
         return tuple(dict.fromkeys(c.agent for c in self.candidates))
 
 
