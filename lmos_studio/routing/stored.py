@@ -36,7 +36,9 @@ from lmos_studio.routing.statistical import (
 from lmos_studio.routing.text import lexicon_for
 from lmos_studio.routing.training import training_set
 
-FORMAT = 2  # the state's layout and model; another number is not loaded (2: the agent SVM's char 3-4-grams)
+# the state's layout and model; another number is not loaded (2: the agent SVM's char 3-4-grams; 3, session 11:
+# the static agent opinion, the static fit and its threshold)
+FORMAT = 3
 _MATRICES = ("features_by_example", "descriptions_by_feature", "fit_by_text", "descriptions_knn", "services_knn")
 _ARRAYS = ("intercept", "model_classes", "fit_weights", "loo")
 _CHOICE = ("setting", "used", "coverage", "with_lexicon", "without_lexicon", "n", "words_only")
