@@ -116,3 +116,9 @@ class ThresholdRouter(OverlapRouter):
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedThreshold:
         fitted = super().fit(table, seed=seed)
         return FittedThreshold(self.name, fitted.texts)
+
+
+def no_match_signals(result: RouteResult) -> tuple[object, ...]:
+    """What decides "no agent fits" for a routed query (its fit, threshold, "nearer elsewhere" and verdict): tests
+    of a change to scores alone compare these before and after."""
+    return (result.fit, result.threshold, result.elsewhere, result.elsewhere_limit, result.no_match)
