@@ -501,10 +501,8 @@ class StaticCentroids:
         without examples or where the opinions fade out (STATIC_MIN_SHARE). None when all are out or without
         the table (`token_vectors`)."""
         agent_of = data.agent_index()
-        fade = 1.0 + data.examples_per_class() / STATIC_FADE
-        share = STATIC_SHARE / fade if pick and len(agent_of) > len(np.unique(agent_of)) else 0.0
-        agent_share = STATIC_AGENT_SHARE / fade if agents and len(np.unique(agent_of)) > 1 else 0.0
-        share, agent_share = (s if s >= STATIC_MIN_SHARE else 0.0 for s in (share, agent_share))
+        share = _faded(STATIC_SHARE, data) if pick and len(agent_of) > len(np.unique(agent_of)) else 0.0
+        agent_share = _faded(STATIC_AGENT_SHARE, data) if agents and len(np.unique(agent_of)) > 1 else 0.0
         soft = soft and soft_fit_on(data)
         if not share and not agent_share and not soft:
             return None
@@ -610,12 +608,17 @@ def _sums(
     return vectors
 
 
+def _faded(share: float, data: TrainingSet) -> float:
+    """A static opinion's share on a table: `share` faded by its examples per class (STATIC_FADE), 0 below
+    STATIC_MIN_SHARE (more than 27 examples per class for the shares of 0.5)."""
+    faded = share / (1.0 + data.examples_per_class() / STATIC_FADE)
+    return faded if faded >= STATIC_MIN_SHARE else 0.0
+
+
 def soft_fit_on(data: TrainingSet) -> bool:
-    """Whether the statistical router's static fit is on for a table: with examples, at most 27 per class (where
-    the static opinions are: STATIC_MIN_SHARE)."""
-    return (
-        len(data.texts) > 0 and STATIC_AGENT_SHARE / (1.0 + data.examples_per_class() / STATIC_FADE) >= STATIC_MIN_SHARE
-    )
+    """Whether the statistical router's static fit is on for a table: with examples, where the opinion among
+    agents has a share (`_faded`: at most 27 per class)."""
+    return len(data.texts) > 0 and _faded(STATIC_AGENT_SHARE, data) > 0.0
 
 
 def static_fit(cosines: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

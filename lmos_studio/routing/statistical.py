@@ -1552,9 +1552,9 @@ class StatisticalRouter:
             fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
             word_counts = _first_rows(counts[0], len(corpus))
             fitted.fit_by_text = fitted._weighted_fit(fit_encoder.assemble([word_counts], len(corpus))).T.tocsr()
+        fitted.static_pick = self.embedder is None  # an embedder's opinion (`fit` adds it) replaces the static pick
         fitted.static_fit = self.static_fit and soft_fit_on(data)
         if fitted.static_fit:  # built now (the threshold reads its leave-one-out fits), as `fit` will use it
-            fitted.static_pick = self.embedder is None  # an embedder's opinion replaces the static pick
             fitted._static()
         rule = "statistical-static" if fitted.static_fit else "statistical"
         fitted.threshold = (
