@@ -1,11 +1,13 @@
-"""What the side-by-side benchmarks share (`design_read_sides.py`, `overview_cold.py`): one generated design, a
-fresh child process per checkout and round, the checkouts alternating so that load changes hit them alike, and
-the result file, which names checkouts only (no machine paths in results)."""
+"""What the side-by-side benchmarks share (`design_read_sides.py`, `overview_cold.py`, `static_cost.py`,
+`separator_cost.py`): one generated design, a fresh child process per checkout and round, the checkouts
+alternating so that load changes hit them alike, medians per side with the load average, and the result file,
+which names checkouts only (no machine paths in results)."""
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -64,3 +66,46 @@ def write_result(
     print(json.dumps(summary, indent=2))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+def this_and_other(
+    this: Path, other: Path, rounds: int, measure: Callable[[Path], dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """`measure` this checkout and the other once per round, the order swapped every round (this first in even
+        rounds), so a load change between the two runs of a round favours neither; the figures per side. A side
+    that fails stops the benchmark with its error."""
+    runs: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
+    sides = {"this": this.resolve(), "other": other.resolve()}
+    for round_ in range(rounds):
+        for name in ("this", "other") if round_ % 2 == 0 else ("other", "this"):
+            figures = measure(sides[name])
+            if "error" in figures:  # a side that fails has no figures to compare: stop with its error
+                raise SystemExit(f"{name} ({sides[name].name}): {figures['error']}")
+            runs[name].append(figures)
+            shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in runs[name][-1].items()}
+            print(name, shown, flush=True)
+    return runs
+
+
+def medians(found: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per figure, the median over runs (floats, rounded) or the sorted distinct values (digests, names)."""
+    return {
+        key: round(statistics.median(run[key] for run in found), 4)
+        if isinstance(found[0][key], float)
+        else sorted({run[key] for run in found})
+        for key in found[0]
+    }
+
+
+def commit_of(checkout: Path) -> str:
+    """The short commit a checkout is at."""
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def load_figures(before: tuple[float, float, float]) -> dict[str, list[float]]:
+    """The load average before the runs (`os.getloadavg()` then) and now."""
+    return {
+        "load_average_before": [round(x, 2) for x in before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }

@@ -26,7 +26,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+
+import sides  # noqa: E402  # benchmarks/sides.py
+
 RESULTS = Path(__file__).parent / "results"
 QUERIES = ("I want to check my roaming", "my refund never came, cancel it", "the engine stopped on the motorway")
 
@@ -89,34 +92,20 @@ def main() -> None:
         return
     assert args.other is not None, "--other DIR"
     load_before = os.getloadavg()
-    sides = {"this": REPO, "other": args.other.resolve()}
-    runs: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
-    for round_ in range(args.rounds):
-        for name in ("this", "other") if round_ % 2 == 0 else ("other", "this"):
-            command = [sys.executable, __file__, "--child", str(sides[name]), "--fits", str(args.fits)]
-            command += ["--agents", str(args.agents)]
-            done = subprocess.run(command, check=True, capture_output=True, text=True)
-            runs[name].append(json.loads(done.stdout.splitlines()[-1]))
-            print(name, {k: round(v, 3) if isinstance(v, float) else v for k, v in runs[name][-1].items()}, flush=True)
+    command = [sys.executable, __file__, "--fits", str(args.fits), "--agents", str(args.agents)]
+
+    def side(code: Path) -> dict[str, Any]:  # a fresh process importing `code`'s lmos_studio
+        return sides.child_figures([*command, "--child", str(code)], REPO, dict(os.environ))
+
+    runs = sides.this_and_other(REPO, args.other, args.rounds, side)
     report: dict[str, Any] = {"rounds": args.rounds, "fits": args.fits, "agents": args.agents}
-    for name, where in (("this_commit", REPO), ("other_commit", args.other)):
-        report[name] = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
+    report["this_commit"], report["other_commit"] = sides.commit_of(REPO), sides.commit_of(args.other)
     for name, found in runs.items():
-        report[name] = {
-            key: round(statistics.median(run[key] for run in found), 4)
-            if isinstance(found[0][key], float)
-            else sorted({run[key] for run in found})
-            for key in found[0]
-        }
+        report[name] = sides.medians(found)
     report["same_answers"] = all(
         report["this"][key] == report["other"][key] for key in ("static_vectors_sha256", "answers_sha256")
     )
-    report["machine"] = {
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-    }
+    report["machine"] = sides.load_figures(load_before)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "static-cost.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
