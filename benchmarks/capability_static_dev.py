@@ -14,8 +14,10 @@ table (`token_vectors`): no transformer run.
   examples, the weighted mean per class (a static-vector "MaxSim"), as a softmax within the agent at
   temperature T, mixed at share s faded as STATIC_SHARE. `align-no-lexicon`: the same, left out where the
   router's lexicon has synonym groups. `align-nearest`: the alignment per text (own text or example) and the
-  class's best text. `overlap`: the alignment with exact tokens only (1 for a token the class's texts hold, else
-  0): the description-word overlap.
+  class's best text. `align-evidence`: per class the strongest query token's evidence for it (its Zipf weight
+  times its alignment to the class less its mean alignment over the agent's classes), not the mean over the
+  query's tokens (with `-no-lexicon` as above). `overlap`: the alignment with exact tokens only (1 for a token
+  the class's texts hold, else 0): the description-word overlap.
 * `description`: today's centroid with the class's own text (`capability_texts`) weighted w against its
   examples (today 1 against each example).
 * `name`: today's centroid with the capability's name words and its description as two unit vectors, the name
@@ -82,6 +84,8 @@ GRIDS: dict[str, tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]] = {
     "align": (("T", "s"), ((20, 30, 40), (0.3, 0.5, 0.7))),
     "align-no-lexicon": (("T", "s"), ((20, 30, 40), (0.3, 0.5, 0.7))),
     "align-nearest": (("T", "s"), ((15, 30), (0.3, 0.5, 0.7))),
+    "align-evidence": (("T", "s"), ((1.5, 2, 3, 5), (0.3, 0.5, 0.7))),
+    "align-evidence-no-lexicon": (("T", "s"), ((1.5, 2, 3, 5), (0.3, 0.5, 0.7))),
     "overlap": (("T", "s"), ((5, 10, 20), (0.3, 0.5, 0.7))),
     "description": (("w",), ((0.5, 2, 3, 5),)),
     "name": (("w",), ((0.5, 1, 2, 3),)),
@@ -206,10 +210,11 @@ def _tokens(c: Case, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.n
     return owner, ids, vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def alignment(c: Case, *, nearest: bool, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def alignment(c: Case, *, nearest: bool, exact: bool = False, evidence: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(q × classes alignment, queries with a known token): per query token, its largest cosine to the tokens
     of a class's texts (or of each text, `nearest`: then the class's best text; `exact`: 1 for the same token,
-    else 0), Zipf-weighted mean."""
+    else 0), Zipf-weighted mean; `evidence`: instead of the mean, the strongest token's Zipf weight times its
+    alignment less its mean alignment over the agent's classes."""
     assert c.static is not None
     data = c.fitted.data
     texts = cap.capability_texts(data) + list(data.texts)
@@ -223,6 +228,14 @@ def alignment(c: Case, *, nearest: bool, exact: bool = False) -> tuple[np.ndarra
     similar = (q_ids[:, None] == ids[None, :]).astype(np.float64) if exact else q_vectors @ vectors.T
     best = np.maximum.reduceat(similar, starts, axis=1)  # query tokens × groups
     weights = c.static.table.weights[q_ids]
+    if evidence:
+        per_class = np.zeros((len(q_ids), len(data.classes)))
+        per_class[:, group[starts]] = best
+        lifted = weights[:, None] * (per_class - per_class @ c.same / c.same.sum(axis=0))
+        strongest = np.full((len(c.texts), len(data.classes)), -np.inf)
+        np.maximum.at(strongest, q_owner, lifted)
+        known = np.bincount(q_owner, minlength=len(c.texts)) > 0
+        return np.where(known[:, None], strongest, 0.0), known
     by_query = sp.csr_matrix((weights, (q_owner, np.arange(len(q_ids)))), shape=(len(c.texts), len(q_ids)))
     total = np.asarray(by_query.sum(axis=1)).ravel()
     per_group = np.asarray(by_query @ best) / np.maximum(total, 1e-12)[:, None]
@@ -256,11 +269,11 @@ def opinion(c: Case, family: str, setting: dict[str, float]) -> np.ndarray:
     if family == "today":  # rebuilt from its parts: 0 changes everywhere, or the reconstruction is wrong
         return _centroid_pick(c, c.static.vectors)
     if family.startswith("align") or family == "overlap":
-        if family == "align-no-lexicon" and c.fitted.lexicon.groups:
+        if family.endswith("no-lexicon") and c.fitted.lexicon.groups:
             return c.pick
-        key = (family == "align-nearest", family == "overlap")
+        key = (family == "align-nearest", family == "overlap", family.startswith("align-evidence"))
         if key not in c.cache:
-            c.cache[key] = alignment(c, nearest=key[0], exact=key[1])
+            c.cache[key] = alignment(c, nearest=key[0], exact=key[1], evidence=key[2])
         values, known = c.cache[key]
         share = setting["s"] * c.share / cap.STATIC_SHARE  # faded as today's static share
         mixed = c.mix(c.pick, c.within(values, setting["T"]), share)
