@@ -121,6 +121,40 @@ below 0.2–0.6 (on half a no better than without the gate: no ground to choose 
 model has one row per class (per agent: lmos-router zero-shot −34 to −68), so those keep `CapabilityCentroids`. The
 re-weighting, the lexical pick, the gate and the models without examples were exploratory runs on the same parts,
 not kept in the script.
+
+Tried in session 12 for the statistical router's pick without an embedder (benchmarks/capability_static_dev.py,
+results/capability_static_dev_s12_c.json: agents, scores and "no agent fits" untouched; each family's setting chosen
+on half a of the dev networks, lexicon customer-service and auto (none on every dev network), with and without their
+examples: 455 right capabilities among 564 right agents; checked on half b, 450 of 519, half c, 139 of 186, the
+lmos-router split's 5 folds, lexicon auto and none summed, 5 per intent 5 145 and zero-shot 3 805 right
+capabilities, and informal-dev, 51 and 40) and not adopted. Where the pick stands: of half a's 109 wrong
+capabilities among right agents, 73 are wrong in each of today's three opinions alone (the blended shares get 416
+right, the sibling SVMs 427, the static centroids 453, the mix 455), so no re-weighting of them reaches those; words
+and static vectors read "battery is dead, car won't start" as a lock-out (the example "my car won't open") and "the
+doctor signed me off for two weeks" as a holiday. Families (changes of right capabilities, half a with / without
+examples, then b, c, lmos-router 5 per intent / zero-shot, informal-dev 5 per intent / zero-shot): a token alignment
+opinion added after the static mix (per query token its largest static cosine to any token of the class's
+`capability_texts` and examples, Zipf-weighted mean, a softmax within the agent at temperature T and share s faded
+as STATIC_SHARE): the best on half a, T 20 and s 0.7, +4 / +6, b +9, c −7, lmos-router +12 / −12 (with the lexicon
+auto alone at T 30 and s 0.5: zero-shot .743 → .726), every one of its nine settings lost on half c (−5 to −10); the
+same left out where the lexicon has synonym groups: +5 on half a at best (T 20–40, s 0.5), b +4, c −4, lmos-router
++10 / +62 (without the lexicon at T 30 and s 0.5, 5 per intent .869 → .875, zero-shot .574 → .600), informal-dev +1
+/ +3: within the noise on half a and nothing on the checks b and c together; the alignment per text (the class's
+best own text or example): half a +7 at best, b +8, c −8; per class the strongest query token's evidence (its Zipf
+weight times its alignment to the class less its mean alignment over the agent's classes) instead of the mean over
+the query's tokens, the best family on half a: T 2 and s 0.5, +6 / +12 (T 1.5–5 at s 0.5: +16 to +18), but b +3, c
+−9 (every one of its twelve settings lost on half c, −5 to −12) and lmos-router zero-shot with the lexicon auto .743
+→ .732; left out where the lexicon has synonym groups, half a +10 (+4 / +6), b +1, c −3, lmos-router +7 / +61,
+informal-dev +1 / +2: half a's gain not seen on the checks; exact tokens only (description-word overlap): half a +1
+at best, −21 at T 20 and s 0.7; the class's own text weighted 0.5–5 against its examples in the centroid: −3 to +1;
+the capability's name words and description as two vectors, the name weighted 0.5–3: −6 to +2; tokens weighted by
+the design's own inverse document frequency too (power 0.5–2): −4 to −3; cosines standardised within each agent
+before the softmax: −4 to 0 (lmos-router zero-shot −66 to −192); the two opinions mixed geometrically: −5 to 0.
+Exploratory runs on half a, not kept in the script: centroids with each token weighted down by the share of its
+agent's classes whose texts hold it (−5 to −2), centroids less a share of their agent's mean, renormalised (−3 to
+−1), the alignment with cosines raised to a power (−10 to +1), in place of the centroid opinion (−2 to +3), read
+from the class's tokens to the query's or both ways (+2 to +7), and today's settings re-checked (STATIC_SHARE 0.3
+and 0.7, no fade, SIBLING_SHARE 0 and 1, SIBLING_TEMPERATURE 4 and 16: −9 to +4).
 """
 
 from __future__ import annotations
