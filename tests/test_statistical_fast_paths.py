@@ -21,8 +21,11 @@ def _votes(sims: np.ndarray, labels: np.ndarray, n_classes: int, *, fast: bool) 
 
 @pytest.mark.parametrize("examples", [3, 6, 40, 700, 3001])
 @pytest.mark.parametrize("n_classes", [1, 2, 7])
-def test_knn_vote_matches_argpartition(examples: int, n_classes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statistical, "KNN_BLOCK", 8)  # small tables take the fast path too
+@pytest.mark.parametrize("block", [3, 8, 64])
+def test_knn_vote_matches_argpartition(
+    examples: int, n_classes: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistical, "KNN_BLOCK", block)  # small tables take the fast path too
     rng = np.random.default_rng(examples * 10 + n_classes)
     labels = np.sort(rng.integers(0, n_classes, examples))
     sims = rng.random((300, examples)) * (rng.random((300, examples)) < 0.3)  # mostly zeros

@@ -132,7 +132,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import chain
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -181,7 +181,10 @@ except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
     _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
-KNN_BLOCK = 64  # similarities per block whose maxima bound the nearest examples (`_knn_vote`)
+# `_knn_vote`: the examples in groups of every (examples // KNN_BLOCK)-th one, KNN_BLOCK per group, whose maxima
+# bound the nearest; more than KNN_CANDIDATES similarities at or above a row's bound (ties): the slow way
+KNN_BLOCK = 16
+KNN_CANDIDATES = 256
 # The kNN vote's similarity leaves out "stop n-grams": words in more than KNN_STOP_SHARE of the examples, char
 # n-grams in more than KNN_STOP_SHARE_CHAR, and in either case in more than KNN_STOP_MIN examples (tables of at
 # most 100 examples keep them all; the SVM, the fit and the evidence keep them always). They make every example
@@ -316,10 +319,16 @@ class _Part:
     def flat_ids(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """`ids` of each text, one after the other, and how many each text has (char n-grams: gathered from
         the ids remembered per word in one vectorised step, without a Python int per n-gram)."""
-        if self.preprocess is None:
-            ids = [self.ids(t) for t in texts]
-            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            return np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum())), sizes
+        if self.preprocess is None:  # every text's features looked up in one pass, unknown ones (-1) dropped
+            analysed = list(map(self.analyze, texts))
+            sizes = np.fromiter(map(len, analysed), dtype=np.int64, count=len(analysed))
+            found = map(self.vocabulary.get, chain.from_iterable(analysed), repeat(-1))
+            ids = np.fromiter(found, dtype=np.int64, count=int(sizes.sum()))
+            known = ids >= 0
+            if known.all():
+                return ids, sizes
+            up_to = np.concatenate([[0], np.cumsum(known)])  # known ids before each position
+            return ids[known], np.diff(up_to[np.cumsum(sizes)], prepend=0)
         return self.grams.read([self.preprocess(t).split() for t in texts], self._char_wb_ids)
 
     def _char_wb_ids(self, word: str) -> list[int]:
@@ -1012,9 +1021,11 @@ def _knn_vote(
     the next) and whose sums cannot depend on the order of the votes (all in one class, whose share is then
     exactly 1, or at most two in any class: a + b = b + a) is voted directly; the others as before (rows are
     selected independently: the same picks among fewer rows). The KNN_K + 1 nearest are found among the
-    entries at or above the (KNN_K + 1)-th largest of the rows' block maxima (a lower bound of them).
+    entries at or above the (KNN_K + 1)-th largest of the rows' group maxima (a lower bound of them): the
+    examples in groups of KNN_BLOCK, group g holding examples g, g + groups, g + 2 × groups, … (so its maxima
+    are an elementwise maximum of KNN_BLOCK contiguous slices, vectorised, not a short reduction per group).
 
-    Returns each row's largest similarity, taken from the block maxima (None where it took the slow way)."""
+    Returns each row's largest similarity, taken from the group maxima (None where it took the slow way)."""
     q, m = sims.shape
     k = min(KNN_K, m)
     blocks = m // KNN_BLOCK
@@ -1022,19 +1033,19 @@ def _knn_vote(
         _knn_vote_slow(p_knn, sims, labels, np.arange(q))
         return None
     full = blocks * KNN_BLOCK
-    by_block = sims[:, :full].reshape(q, blocks, KNN_BLOCK)
-    maxima = by_block.max(axis=2)
+    by_block = sims[:, :full].reshape(q, KNN_BLOCK, blocks)  # [row, i, g]: example i × blocks + g (group g)
+    maxima = by_block.max(axis=1)
     row_max: npt.NDArray[np.float64] = maxima.max(axis=1)
     if full < m:
         np.maximum(row_max, sims[:, full:].max(axis=1), out=row_max)
     bound = np.partition(maxima, blocks - k - 1, axis=1)[:, blocks - k - 1]
     block_row, block = np.nonzero(maxima >= bound[:, None])  # only these blocks (and the tail) can hold them
-    at, within = np.nonzero(by_block[block_row, block] >= bound[block_row, None])
+    at, within = np.nonzero(by_block[block_row, :, block] >= bound[block_row, None])
     tail_row, tail_col = np.nonzero(sims[:, full:] >= bound[:, None])
     row = np.concatenate([block_row[at], tail_row])
-    col = np.concatenate([block[at] * KNN_BLOCK + within, tail_col + full])
+    col = np.concatenate([within * blocks + block[at], tail_col + full])
     per_row = np.bincount(row, minlength=q)
-    few = per_row <= 4 * KNN_BLOCK  # many candidates (ties at the bound): the slow way
+    few = per_row <= KNN_CANDIDATES  # many candidates (ties at the bound): the slow way
     keep = few[row]
     row, col = row[keep], col[keep]
     value = sims[row, col]
