@@ -129,7 +129,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import chain, repeat
@@ -340,6 +340,12 @@ class _Part:
         """What this part's encoding of a text depends on (texts with equal keys encode alike)."""
         return self.preprocess(text) if self.preprocess is not None else tuple(self.analyze(text))
 
+    def keys(self, texts: Iterable[str]) -> Iterator[object]:
+        """`key` of each text, mapped without a Python call per text of its own."""
+        if self.preprocess is not None:
+            return map(self.preprocess, texts)
+        return map(tuple, map(self.analyze, texts))
+
     @property
     def analysis(self) -> object:
         """Identifies how `key` reads a text: parts with equal `analysis` give equal keys."""
@@ -418,6 +424,9 @@ class _WordGrams:
         other.index, other.starts, other.lengths = self.index, self.starts, self.lengths
         other.flat = new_id[self.flat]
         return other
+
+
+Ranked = tuple[tuple[str, str, float], ...]  # a query's (agent, capability, score), best first (`rank_agents_batch`)
 
 
 class Counts(NamedTuple):
@@ -587,23 +596,26 @@ class _EvidenceBlock:
 
     def __init__(self, router: FittedStatistical) -> None:
         self.router = router
-        self.wanted: list[tuple[str, list[str]]] = []  # (query, its ranked agents)
+        self.wanted: list[tuple[str, Ranked]] = []  # (query, its ranked matches)
         self.found: list[dict[str, tuple[str, ...]]] | None = None
 
     def __len__(self) -> int:
         """Queries registered so far."""
         return len(self.wanted)
 
-    def add(self, query: str, agents: list[str]) -> Callable[[str], tuple[str, ...]]:
-        """Register a query; returns `of(agent)` for its matches."""
-        self.wanted.append((query, agents))
+    def add(self, query: str, ranked: Ranked) -> Callable[[str], tuple[str, ...]]:
+        """Register a query with its ranked (agent, capability, score); returns `of(agent)` for its matches."""
+        self.wanted.append((query, ranked))
         return partial(self._of, len(self.wanted) - 1)
 
     def _of(self, row: int, agent: str) -> tuple[str, ...]:
         if self.found is None:
             queries = [query for query, _ in self.wanted]
             sims = self.router.similarities(queries)
-            self.found = [self.router.evidence(query, sims[i], agents) for i, (query, agents) in enumerate(self.wanted)]
+            self.found = [
+                self.router.evidence(query, sims[i], [a for a, _, _ in ranked])
+                for i, (query, ranked) in enumerate(self.wanted)
+            ]
             self.wanted = []
         return self.found[row][agent]
 
@@ -929,21 +941,15 @@ class FittedStatistical:
         `evidence` is read (eval, whatif, diff never read most of it)."""
         began = time.perf_counter()
         _allocator_warmed()
-        live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
-        row_of: dict[tuple[object, ...], int] = {}
-        row_of_text: dict[str, int] = {}  # the same text: the same key, without analysing it again
-        rows: list[int] = []
-        distinct: list[str] = []
+        # each distinct text once, then each distinct key (`self.key`, its parts found once) once
+        texts = list(dict.fromkeys(q for q in queries if q.strip())) if self.data.classes else []
         parts = self._key_parts()
-        for i in live:
-            row = row_of_text.get(queries[i])
-            if row is None:
-                key = tuple(part.key(queries[i]) for part in parts)  # `self.key`, the parts found once
-                row = row_of_text[queries[i]] = row_of.setdefault(key, len(distinct))
-                if row == len(distinct):
-                    distinct.append(queries[i])
-            rows.append(row)
-        ranked: list[tuple[tuple[str, str, float], ...]] = []
+        keys = zip(*(part.keys(texts) for part in parts), strict=True) if parts else [()] * len(texts)
+        row_of: dict[tuple[object, ...], int] = {}
+        text_rows = [row_of.setdefault(key, len(row_of)) for key in keys]
+        first = dict(zip(reversed(text_rows), reversed(texts), strict=True))  # each row's first text
+        distinct = [first[row] for row in range(len(row_of))]
+        ranked: list[Ranked] = []
         fits: list[float] = []
         elsewhere: list[float] = []
         nearest: list[int] = []
@@ -954,29 +960,30 @@ class FittedStatistical:
             elsewhere += away.tolist()
             nearest += near.tolist()
         on = self.elsewhere_limit is not None and len(elsewhere) == len(distinct)
-        results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
         each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
         fit_of_row = [round(fit, 4) for fit in fits]
+        away_of_row = [round(e, 4) for e in elsewhere] if on else [None] * len(distinct)
+        limit = self.elsewhere_limit if on else None
+        text_of_row = [self.service_texts[k] for k in nearest] if on else [""] * len(distinct)
         answered: dict[str, RouteResult] = {}  # the same text: the same (immutable) answer
         block = _EvidenceBlock(self)
-        for i, row in zip(live, rows, strict=True):
-            result = answered.get(queries[i])
-            if result is None:
-                if len(block) == EVIDENCE_BLOCK:
-                    block = _EvidenceBlock(self)
-                why = block.add(queries[i], [agent for agent, _, _ in ranked[row]])
-                result = answered[queries[i]] = RouteResult(
-                    router=self.name,
-                    matches=tuple(Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]),
-                    latency_ms=each_ms,
-                    fit=fit_of_row[row],
-                    threshold=self.threshold,
-                    elsewhere=round(elsewhere[row], 4) if on else None,
-                    elsewhere_limit=self.elsewhere_limit if on else None,
-                    elsewhere_text=self.service_texts[nearest[row]] if on else "",
-                )
-            results[i] = result
-        return results
+        name, threshold = self.name, self.threshold
+        for text, row in zip(texts, text_rows, strict=True):
+            if len(block) == EVIDENCE_BLOCK:
+                block = _EvidenceBlock(self)
+            why = block.add(text, ranked[row])
+            answered[text] = RouteResult(
+                router=name,
+                matches=tuple([Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]]),
+                latency_ms=each_ms,
+                fit=fit_of_row[row],
+                threshold=threshold,
+                elsewhere=away_of_row[row],
+                elsewhere_limit=limit,
+                elsewhere_text=text_of_row[row],
+            )
+        empty = RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)
+        return [answered.get(query, empty) for query in queries]
 
     def loo_fits(self) -> npt.NDArray[np.float64]:
         """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples), the
