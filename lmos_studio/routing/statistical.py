@@ -672,6 +672,8 @@ class FittedStatistical:
     static_fit: bool = True
     # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
     zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
+    # `fit_by_text` without repeated or empty columns (`_distinct_columns`), once `fit` is first taken
+    fit_by_distinct: sp.csr_matrix | None = field(default=None, repr=False)
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
@@ -887,10 +889,13 @@ class FittedStatistical:
         return encoded
 
     def _max_fit(self, weighted: sp.csr_matrix) -> npt.NDArray[np.float64]:
-        """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max)."""
+        """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max),
+        each distinct text once (`_distinct_columns`: equal columns give equal products, bit for bit)."""
         if not self.fit_by_text.shape[1] or not weighted.shape[0]:
             return np.zeros(weighted.shape[0])
-        best = _row_max_product(weighted, self.fit_by_text)  # sparse: word overlaps are few; entries ≥ 0
+        if self.fit_by_distinct is None:
+            self.fit_by_distinct = _distinct_columns(self.fit_by_text)
+        best = _row_max_product(weighted, self.fit_by_distinct)  # sparse: word overlaps are few; entries ≥ 0
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
@@ -1257,6 +1262,37 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
     for start, end, indptr, indices, data in blocks:  # C loop: out[row, indices] += data
         _sparsetools.csr_todense(end - start, cols, indptr, indices, data, out[start:end])
     return out
+
+
+def _distinct_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """`matrix` without its empty columns and with each set of equal columns (the same entries, bit for bit)
+    once, as CSR: the columns hashed by two sums of their entries times fixed pseudo-random numbers, sorted by
+    size and hashes, and a column dropped only when it equals, entry by entry, the one before it in that order
+    (kept, or equal to one kept). On train.csv's `fit_by_text`: 3 028 texts, 2 174 distinct; `fit` of 3 316
+    queries 9.4 → 6.4 ms (their products with the texts' words 1 343 → 929 per query)."""
+    by_column = matrix.tocsc()  # each column's entries by ascending row: equal columns, equal arrays
+    indptr, indices, data = by_column.indptr, by_column.indices, by_column.data
+    sizes = np.diff(indptr)
+    filled = np.flatnonzero(sizes)
+    rng = np.random.default_rng(0)
+    spread = rng.random(matrix.shape[0]), rng.random(matrix.shape[0])
+    hashes = np.zeros((2, matrix.shape[1]))
+    if len(filled):
+        hashes[0, filled] = np.add.reduceat(data * spread[0][indices], indptr[filled])
+        hashes[1, filled] = np.add.reduceat(spread[1][indices], indptr[filled])
+    order = np.lexsort((hashes[1], hashes[0], sizes))
+    before, after = order[:-1], order[1:]
+    alike = (sizes[before] == sizes[after]) & (hashes[0, before] == hashes[0, after])
+    alike &= hashes[1, before] == hashes[1, after]
+    pairs = np.flatnonzero(alike & (sizes[after] > 0))
+    size = sizes[after[pairs]]
+    within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+    left, right = np.repeat(indptr[before[pairs]], size) + within, np.repeat(indptr[after[pairs]], size) + within
+    differ = (indices[left] != indices[right]) | (data[left] != data[right])
+    equal = np.bincount(np.repeat(np.arange(len(pairs)), size)[differ], minlength=len(pairs)) == 0
+    keep = sizes > 0
+    keep[after[pairs[equal]]] = False
+    return sp.csr_matrix(by_column[:, np.flatnonzero(keep)])
 
 
 def _row_max_product(
