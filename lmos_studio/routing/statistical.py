@@ -132,7 +132,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import chain, permutations, repeat
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -1071,10 +1071,6 @@ def _knn_vote(
     one_class = top_labels[:, 0] == top_labels[:, -1]
     no_three = ~(top_labels[:, 2:] == top_labels[:, :-2]).any(axis=1)
     direct = certain & (one_class | no_three)
-    if k == 5 and not direct.all():  # 3 or 4 votes in one class (the middle one of the 5 sorted labels)
-        three = np.flatnonzero(certain & ~direct)
-        ranked = first[three, :k]
-        direct[three] = _sums_alike(np.maximum(value[ranked], 1e-6), labels[col[ranked]], top_labels[three, 2])
     picked = first[direct, :k]
     votes = np.maximum(value[picked], 1e-6)
     np.add.at(p_knn, (np.repeat(rows[direct], k), labels[col[picked]].ravel()), votes.ravel())
@@ -1082,30 +1078,6 @@ def _knn_vote(
     slow[rows[direct]] = False
     _knn_vote_slow(p_knn, sims, labels, np.flatnonzero(slow))
     return row_max
-
-
-def _sums_alike(
-    votes: npt.NDArray[np.float64], voted: npt.NDArray[np.int64], heavy: npt.NDArray[np.int64]
-) -> npt.NDArray[np.bool_]:
-    """Per row of KNN_K = 5 votes (`voted`: their classes) with 3 or 4 in class `heavy` (the others then have
-    at most two: a + b = b + a): whether that class's votes sum to the same bits in every order they could be
-    added in (every left fold from 0, `np.add.accumulate`), so the order `np.argpartition` gives them (what
-    `_knn_vote_slow` adds them in) cannot matter."""
-    mine = voted == heavy[:, None]
-    count = mine.sum(axis=1)
-    alike = np.zeros(len(votes), dtype=bool)
-    for n, orders in ((3, _ORDERS_3), (4, _ORDERS_4)):
-        rows = np.flatnonzero(count == n)
-        if len(rows):
-            values = votes[rows][mine[rows]].reshape(len(rows), n)  # each row's n, in order
-            sums = np.add.accumulate(values[:, orders], axis=2)[:, :, -1]
-            alike[rows] = (sums == sums[:, :1]).all(axis=1)
-    return alike
-
-
-# every order of 3 and 4 votes up to swapping the first two (0 + a + b = 0 + b + a)
-_ORDERS_3 = np.array([p for p in permutations(range(3)) if p[0] < p[1]], dtype=np.int64)
-_ORDERS_4 = np.array([p for p in permutations(range(4)) if p[0] < p[1]], dtype=np.int64)
 
 
 def _knn_vote_blocks(
