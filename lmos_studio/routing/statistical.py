@@ -89,6 +89,39 @@ plain 9.6× → 8.2×; all-distinct queries 0.54 → 0.47 s. A single `route` co
 vectorised steps' fixed costs). Measured and not adopted: smaller chunks (BATCH_CHUNK 64-256: slower) or the
 kNN product alone in row blocks (no gain: its kernel is compute-bound, not faulting pages in); scoring queries
 once per encoded content rather than per `key` (none more alike on the batch: digits are in the vocabulary).
+Session 12, the route side (lane B2; the same bits: batch golden, routing tests, fast-path tests): the kNN
+vote's bound from the maxima of interleaved groups of KNN_BLOCK = 16 examples (group g: examples g, g + groups,
+…), an elementwise maximum of contiguous slices instead of a short reduction per block of 64 neighbours (the
+product and vote of train.csv's batch in route_batch's blocks, 15 alternations: 51-53 → 43 ms; the vote alone on
+the 45 blocks kept apart, out of cache: 0.039 → 0.021 s; groups of 12-24 alike, 32 and 64 slower); the
+word part's ids looked up for a whole list in one pass (`_Part.flat_ids`: 3 316 texts 4.6 → 2.3 ms);
+`route_batch`'s keys mapped part by part (`_Part.keys`) and each distinct text's result built from per-row lists
+(warm, 15 alternations: 131 → 124 ms); the `fit` maxima against each distinct text once (`_distinct_columns`:
+3 028 texts → 2 174, 9.4 → 6.4 ms per batch; computed on the first route, ~1.5 ms, so a fitted router's first
+`route` costs ~0.7 ms more, later ones the same ~0.83 ms). benchmarks/batch.py --compare against main
+(results/batch_compare_s12_b2.json, 7 rounds, load 0.8-1.3): route_batch 0.161 → 0.148 s (a noisier run at load
+1.3-1.6, with the vote change reverted below: 0.185 → 0.156 s); callgrind, fit + route_batch less the fit alone
+(results/callgrind_s12_b2.json): route_batch 1 435 → 1 338 M instructions (the vote's gain is mostly memory
+traffic, which instructions do not count). Where route_batch goes now (3 316 distinct analyses of the 5 000
+queries): the kNN product kernel ~24 ms, densifying and voting ~21 ms, the queries' counts ~15 ms, `fit` ~8 ms,
+the per-agent softmaxes ~7 ms, "nearer elsewhere" ~5 ms, assembling rows ~5 ms, ranking ~7 ms, keys and results
+~12 ms, and in a fresh process the analysis of the texts the fit did not read (~10 ms for 2 000).
+Measured and not adopted (each the same bits): rows with 3 or 4 of their 5 votes in one class voted directly when
+that class's votes sum alike in every order (`np.add.accumulate` over the orders): rows left to `np.argpartition`
+656 → 421 of 3 893, but the batch's vote 41.5 against 41.4 ms (15 alternations; reverted); a lexicon's word
+features remembered by normalised text too (texts differing in digits read once): route −1.8 ms, fit +2.5 ms;
+`synonym_variant` with each token's options remembered (8.5 → 9.9 ms for 3 000 texts: the hashing dominates)
+and `_word_features` with " ".join bigrams and a pairwise concept loop (36.9 against 37.3 ms for 12 108
+analyses); `_tally` by an in-place sort and run edges instead of `np.unique` (no gain, 0.33-0.35 ms per chunk
+either way); the char part's words by one join and split per list (−0.2 ms per batch); `_weighted_fit` scaling the
+entries in the product kernel's order instead of `@ sp.diags` (the same arrays; −0.6 ms per batch); the kNN
+block zeroed by memset instead of `fill` (−0.6 ms); RouteResult filled through its `__dict__` (−2 ms per 3 893,
+as session 9 found for Matches); the agent and per-agent model weights as sparse matrices (the same bits, 4× slower
+than the dense products); BATCH_CHUNK 256 or 1024-4096 (slower: 0.18, 0.20-0.28 s against 0.15 s); PRODUCT_CELLS
+2**16-2**19 (2**18 as good as any); OPENBLAS_NUM_THREADS=1 (no difference). Not tried: the agent SVM's product
+without the 46 % of a query's nonzeros its weights do not use (~1 % of route_batch's instructions); voting from the
+product's stored entries without the dense block (at most its fill, scatter and maxima, ~8 ms, while the rows
+left to `np.argpartition` still need dense rows).
 Session 10, the fit's rest (the same bits: batch golden, stored tests and statistical_fit_dev.py identical): the
 leave-one-out `fit` maxima and the "nearer elsewhere" ones read from the product's stored entries, each text's
 own entry zeroed in place (`_row_max_product(left_out=…)`; loo_fits on train.csv 25.6 → 16.7 ms, keep_services
