@@ -705,8 +705,8 @@ class FittedStatistical:
     static_fit: bool = True
     # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
     zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
-    # `fit_by_text` without repeated or empty columns (`_distinct_columns`), once `fit` is first taken
-    fit_by_distinct: sp.csr_matrix | None = field(default=None, repr=False)
+    # (`fit_by_text`, it without repeated or empty columns: `_distinct_columns`), when `fit` is first taken on it
+    fit_by_distinct: tuple[sp.csr_matrix, sp.csr_matrix] | None = field(default=None, repr=False, compare=False)
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
@@ -926,9 +926,9 @@ class FittedStatistical:
         each distinct text once (`_distinct_columns`: equal columns give equal products, bit for bit)."""
         if not self.fit_by_text.shape[1] or not weighted.shape[0]:
             return np.zeros(weighted.shape[0])
-        if self.fit_by_distinct is None:
-            self.fit_by_distinct = _distinct_columns(self.fit_by_text)
-        best = _row_max_product(weighted, self.fit_by_distinct)  # sparse: word overlaps are few; entries ≥ 0
+        if self.fit_by_distinct is None or self.fit_by_distinct[0] is not self.fit_by_text:
+            self.fit_by_distinct = (self.fit_by_text, _distinct_columns(self.fit_by_text))
+        best = _row_max_product(weighted, self.fit_by_distinct[1])  # sparse: word overlaps are few; entries ≥ 0
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
