@@ -99,8 +99,9 @@ word part's ids looked up for a whole list in one pass (`_Part.flat_ids`: 3 316 
 (warm, 15 alternations: 131 → 124 ms); the `fit` maxima against each distinct text once (`_distinct_columns`:
 3 028 texts → 2 174, 9.4 → 6.4 ms per batch; computed on the first route, ~1.5 ms, so a fitted router's first
 `route` costs ~0.7 ms more, later ones the same ~0.83 ms). benchmarks/batch.py --compare against main
-(results/batch_compare_s12_b2.json, 7 rounds, load 0.8-1.3): route_batch 0.161 → 0.148 s (a noisier run at load
-1.3-1.6, with the vote change reverted below: 0.185 → 0.156 s); callgrind, fit + route_batch less the fit alone
+(results/batch_compare_s12_b2.json, 7 rounds, load 0.8-1.3): route_batch 0.161 → 0.148 s (noisier runs: at load
+1.3-1.6, with the vote change reverted below, 0.185 → 0.156 s; the final code at load 2.2-4.9, 0.186 → 0.169 s,
+results/batch_compare_s12_b2_final.json; the fit the same within noise); callgrind, fit + route_batch less the fit alone
 (results/callgrind_s12_b2.json): route_batch 1 435 → 1 338 M instructions (the vote's gain is mostly memory
 traffic, which instructions do not count). Where route_batch goes now (3 316 distinct analyses of the 5 000
 queries): the kNN product kernel ~24 ms, densifying and voting ~21 ms, the queries' counts ~15 ms, `fit` ~8 ms,
