@@ -21,8 +21,11 @@ def _votes(sims: np.ndarray, labels: np.ndarray, n_classes: int, *, fast: bool) 
 
 @pytest.mark.parametrize("examples", [3, 6, 40, 700, 3001])
 @pytest.mark.parametrize("n_classes", [1, 2, 7])
-def test_knn_vote_matches_argpartition(examples: int, n_classes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statistical, "KNN_BLOCK", 8)  # small tables take the fast path too
+@pytest.mark.parametrize("block", [3, 8, 64])
+def test_knn_vote_matches_argpartition(
+    examples: int, n_classes: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistical, "KNN_BLOCK", block)  # small tables take the fast path too
     rng = np.random.default_rng(examples * 10 + n_classes)
     labels = np.sort(rng.integers(0, n_classes, examples))
     sims = rng.random((300, examples)) * (rng.random((300, examples)) < 0.3)  # mostly zeros
@@ -123,3 +126,34 @@ def test_knn_vote_in_blocks_is_the_vote_of_the_product(cells: int, monkeypatch: 
     best = statistical._knn_vote_blocks(got, x, by_example, labels)
     assert np.array_equal(got, expected)
     assert np.array_equal(best, sims.max(axis=1) if found is None else found)
+
+
+@pytest.mark.parametrize("hashes", ["random", "all equal"])
+def test_distinct_columns_keep_each_column_once_and_the_row_maxima(
+    hashes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(7)
+    if hashes == "all equal":  # every column of a size a candidate: the entry by entry check decides
+
+        class Zeros:
+            def random(self, n: int) -> np.ndarray:
+                return np.zeros(n)
+
+        monkeypatch.setattr(np.random, "default_rng", lambda seed: Zeros())
+    base = np.round(sp.random(30, 12, density=0.3, random_state=rng).toarray(), 1)
+    base[:, 3] = 0.0  # an empty column
+    twin = base[:, 5].copy()
+    twin[np.flatnonzero(twin)[:1]] += 0.1  # the same rows, another value
+    dense = np.column_stack([base, base[:, [0, 0, 5, 3, 7]], twin])
+    matrix = sp.csr_matrix(dense)
+    distinct = statistical._distinct_columns(matrix)
+    kept = {tuple(column) for column in distinct.toarray().T}
+    assert kept == {tuple(column) for column in dense.T if column.any()}
+    if hashes == "random":  # else equal columns apart in the order may both stay (still correct)
+        assert distinct.shape == (30, len(kept))
+    queries = sp.csr_matrix(np.round(sp.random(9, 30, density=0.4, random_state=rng).toarray(), 2))
+    assert np.array_equal(
+        statistical._row_max_product(queries, distinct), statistical._row_max_product(queries, matrix)
+    )

@@ -89,6 +89,40 @@ plain 9.6× → 8.2×; all-distinct queries 0.54 → 0.47 s. A single `route` co
 vectorised steps' fixed costs). Measured and not adopted: smaller chunks (BATCH_CHUNK 64-256: slower) or the
 kNN product alone in row blocks (no gain: its kernel is compute-bound, not faulting pages in); scoring queries
 once per encoded content rather than per `key` (none more alike on the batch: digits are in the vocabulary).
+Session 12, the route side (lane B2; the same bits: batch golden, routing tests, fast-path tests): the kNN
+vote's bound from the maxima of interleaved groups of KNN_BLOCK = 16 examples (group g: examples g, g + groups,
+…), an elementwise maximum of contiguous slices instead of a short reduction per block of 64 neighbours (the
+product and vote of train.csv's batch in route_batch's blocks, 15 alternations: 51-53 → 43 ms; the vote alone on
+the 45 blocks kept apart, out of cache: 0.039 → 0.021 s; groups of 12-24 alike, 32 and 64 slower); the
+word part's ids looked up for a whole list in one pass (`_Part.flat_ids`: 3 316 texts 4.6 → 2.3 ms);
+`route_batch`'s keys mapped part by part (`_Part.keys`) and each distinct text's result built from per-row lists
+(warm, 15 alternations: 131 → 124 ms); the `fit` maxima against each distinct text once (`_distinct_columns`:
+3 028 texts → 2 174, 9.4 → 6.4 ms per batch; computed on the first route, ~1.5 ms, so a fitted router's first
+`route` costs ~0.7 ms more, later ones the same ~0.83 ms). benchmarks/batch.py --compare against main
+(results/batch_compare_s12_b2.json, 7 rounds, load 0.8-1.3): route_batch 0.161 → 0.148 s (noisier runs: at load
+1.3-1.6, with the vote change reverted below, 0.185 → 0.156 s; the final code at load 2.2-4.9, 0.186 → 0.169 s,
+results/batch_compare_s12_b2_final.json; the fit the same within noise); callgrind, fit + route_batch less the fit alone
+(results/callgrind_s12_b2.json): route_batch 1 435 → 1 338 M instructions (the vote's gain is mostly memory
+traffic, which instructions do not count). Where route_batch goes now (3 316 distinct analyses of the 5 000
+queries): the kNN product kernel ~24 ms, densifying and voting ~21 ms, the queries' counts ~15 ms, `fit` ~8 ms,
+the per-agent softmaxes ~7 ms, "nearer elsewhere" ~5 ms, assembling rows ~5 ms, ranking ~7 ms, keys and results
+~12 ms, and in a fresh process the analysis of the texts the fit did not read (~10 ms for 2 000).
+Measured and not adopted (each the same bits): rows with 3 or 4 of their 5 votes in one class voted directly when
+that class's votes sum alike in every order (`np.add.accumulate` over the orders): rows left to `np.argpartition`
+656 → 421 of 3 893, but the batch's vote 41.5 against 41.4 ms (15 alternations; reverted); a lexicon's word
+features remembered by normalised text too (texts differing in digits read once): route −1.8 ms, fit +2.5 ms;
+`synonym_variant` with each token's options remembered (8.5 → 9.9 ms for 3 000 texts: the hashing dominates)
+and `_word_features` with " ".join bigrams and a pairwise concept loop (36.9 against 37.3 ms for 12 108
+analyses); `_tally` by an in-place sort and run edges instead of `np.unique` (no gain, 0.33-0.35 ms per chunk
+either way); the char part's words by one join and split per list (−0.2 ms per batch); `_weighted_fit` scaling the
+entries in the product kernel's order instead of `@ sp.diags` (the same arrays; −0.6 ms per batch); the kNN
+block zeroed by memset instead of `fill` (−0.6 ms); RouteResult filled through its `__dict__` (−2 ms per 3 893,
+as session 9 found for Matches); the agent and per-agent model weights as sparse matrices (the same bits, 4× slower
+than the dense products); BATCH_CHUNK 256 or 1024-4096 (slower: 0.18, 0.20-0.28 s against 0.15 s); PRODUCT_CELLS
+2**16-2**19 (2**18 as good as any); OPENBLAS_NUM_THREADS=1 (no difference). Not tried: the agent SVM's product
+without the 46 % of a query's nonzeros its weights do not use (~1 % of route_batch's instructions); voting from the
+product's stored entries without the dense block (at most its fill, scatter and maxima, ~8 ms, while the rows
+left to `np.argpartition` still need dense rows).
 Session 10, the fit's rest (the same bits: batch golden, stored tests and statistical_fit_dev.py identical): the
 leave-one-out `fit` maxima and the "nearer elsewhere" ones read from the product's stored entries, each text's
 own entry zeroed in place (`_row_max_product(left_out=…)`; loo_fits on train.csv 25.6 → 16.7 ms, keep_services
@@ -129,10 +163,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import chain
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -181,7 +215,10 @@ except ImportError:  # pragma: no cover - another scipy layout: plain `a @ b`
     _sparsetools = None
 
 KNN_K = 5  # neighbours that vote, as lmos-router's vector router (top 5, grouped by agent)
-KNN_BLOCK = 64  # similarities per block whose maxima bound the nearest examples (`_knn_vote`)
+# `_knn_vote`: the examples in groups of every (examples // KNN_BLOCK)-th one, KNN_BLOCK per group, whose maxima
+# bound the nearest; more than KNN_CANDIDATES similarities at or above a row's bound (ties): the slow way
+KNN_BLOCK = 16
+KNN_CANDIDATES = 256
 # The kNN vote's similarity leaves out "stop n-grams": words in more than KNN_STOP_SHARE of the examples, char
 # n-grams in more than KNN_STOP_SHARE_CHAR, and in either case in more than KNN_STOP_MIN examples (tables of at
 # most 100 examples keep them all; the SVM, the fit and the evidence keep them always). They make every example
@@ -316,10 +353,16 @@ class _Part:
     def flat_ids(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """`ids` of each text, one after the other, and how many each text has (char n-grams: gathered from
         the ids remembered per word in one vectorised step, without a Python int per n-gram)."""
-        if self.preprocess is None:
-            ids = [self.ids(t) for t in texts]
-            sizes = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            return np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(sizes.sum())), sizes
+        if self.preprocess is None:  # every text's features looked up in one pass, unknown ones (-1) dropped
+            analysed = list(map(self.analyze, texts))
+            sizes = np.fromiter(map(len, analysed), dtype=np.int64, count=len(analysed))
+            found = map(self.vocabulary.get, chain.from_iterable(analysed), repeat(-1))
+            ids = np.fromiter(found, dtype=np.int64, count=int(sizes.sum()))
+            known = ids >= 0
+            if known.all():
+                return ids, sizes
+            up_to = np.concatenate([[0], np.cumsum(known)])  # known ids before each position
+            return ids[known], np.diff(up_to[np.cumsum(sizes)], prepend=0)
         return self.grams.read([self.preprocess(t).split() for t in texts], self._char_wb_ids)
 
     def _char_wb_ids(self, word: str) -> list[int]:
@@ -330,6 +373,12 @@ class _Part:
     def key(self, text: str) -> object:
         """What this part's encoding of a text depends on (texts with equal keys encode alike)."""
         return self.preprocess(text) if self.preprocess is not None else tuple(self.analyze(text))
+
+    def keys(self, texts: Iterable[str]) -> Iterator[object]:
+        """`key` of each text, mapped without a Python call per text of its own."""
+        if self.preprocess is not None:
+            return map(self.preprocess, texts)
+        return map(tuple, map(self.analyze, texts))
 
     @property
     def analysis(self) -> object:
@@ -409,6 +458,9 @@ class _WordGrams:
         other.index, other.starts, other.lengths = self.index, self.starts, self.lengths
         other.flat = new_id[self.flat]
         return other
+
+
+Ranked = tuple[tuple[str, str, float], ...]  # a query's (agent, capability, score), best first (`rank_agents_batch`)
 
 
 class Counts(NamedTuple):
@@ -578,23 +630,26 @@ class _EvidenceBlock:
 
     def __init__(self, router: FittedStatistical) -> None:
         self.router = router
-        self.wanted: list[tuple[str, list[str]]] = []  # (query, its ranked agents)
+        self.wanted: list[tuple[str, Ranked]] = []  # (query, its ranked matches)
         self.found: list[dict[str, tuple[str, ...]]] | None = None
 
     def __len__(self) -> int:
         """Queries registered so far."""
         return len(self.wanted)
 
-    def add(self, query: str, agents: list[str]) -> Callable[[str], tuple[str, ...]]:
-        """Register a query; returns `of(agent)` for its matches."""
-        self.wanted.append((query, agents))
+    def add(self, query: str, ranked: Ranked) -> Callable[[str], tuple[str, ...]]:
+        """Register a query with its ranked (agent, capability, score); returns `of(agent)` for its matches."""
+        self.wanted.append((query, ranked))
         return partial(self._of, len(self.wanted) - 1)
 
     def _of(self, row: int, agent: str) -> tuple[str, ...]:
         if self.found is None:
             queries = [query for query, _ in self.wanted]
             sims = self.router.similarities(queries)
-            self.found = [self.router.evidence(query, sims[i], agents) for i, (query, agents) in enumerate(self.wanted)]
+            self.found = [
+                self.router.evidence(query, sims[i], [a for a, _, _ in ranked])
+                for i, (query, ranked) in enumerate(self.wanted)
+            ]
             self.wanted = []
         return self.found[row][agent]
 
@@ -651,6 +706,8 @@ class FittedStatistical:
     static_fit: bool = True
     # per model word id, the zero-shot id of its term (-1: none); empty when not all map (`_zero_shot_counts`)
     zero_shot_ids: npt.NDArray[np.int64] | None = field(default=None, repr=False)
+    # (`fit_by_text`, it without repeated or empty columns: `_distinct_columns`), when `fit` is first taken on it
+    fit_by_distinct: tuple[sp.csr_matrix, sp.csr_matrix] | None = field(default=None, repr=False, compare=False)
 
     def class_scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(blended class probabilities, the kNN vote's similarity of the query to every example)."""
@@ -866,10 +923,13 @@ class FittedStatistical:
         return encoded
 
     def _max_fit(self, weighted: sp.csr_matrix) -> npt.NDArray[np.float64]:
-        """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max)."""
+        """Each row's largest cosine to the channel's texts, in [0, 1] (the same bits as `a @ b` then max),
+        each distinct text once (`_distinct_columns`: equal columns give equal products, bit for bit)."""
         if not self.fit_by_text.shape[1] or not weighted.shape[0]:
             return np.zeros(weighted.shape[0])
-        best = _row_max_product(weighted, self.fit_by_text)  # sparse: word overlaps are few; entries ≥ 0
+        if self.fit_by_distinct is None or self.fit_by_distinct[0] is not self.fit_by_text:
+            self.fit_by_distinct = (self.fit_by_text, _distinct_columns(self.fit_by_text))
+        best = _row_max_product(weighted, self.fit_by_distinct[1])  # sparse: word overlaps are few; entries ≥ 0
         return np.asarray(np.clip(best, 0.0, 1.0), dtype=np.float64)
 
     def key(self, query: str) -> tuple[object, ...]:
@@ -920,21 +980,15 @@ class FittedStatistical:
         `evidence` is read (eval, whatif, diff never read most of it)."""
         began = time.perf_counter()
         _allocator_warmed()
-        live = [i for i, text in enumerate(queries) if text.strip()] if self.data.classes else []
-        row_of: dict[tuple[object, ...], int] = {}
-        row_of_text: dict[str, int] = {}  # the same text: the same key, without analysing it again
-        rows: list[int] = []
-        distinct: list[str] = []
+        # each distinct text once, then each distinct key (`self.key`, its parts found once) once
+        texts = list(dict.fromkeys(q for q in queries if q.strip())) if self.data.classes else []
         parts = self._key_parts()
-        for i in live:
-            row = row_of_text.get(queries[i])
-            if row is None:
-                key = tuple(part.key(queries[i]) for part in parts)  # `self.key`, the parts found once
-                row = row_of_text[queries[i]] = row_of.setdefault(key, len(distinct))
-                if row == len(distinct):
-                    distinct.append(queries[i])
-            rows.append(row)
-        ranked: list[tuple[tuple[str, str, float], ...]] = []
+        keys = zip(*(part.keys(texts) for part in parts), strict=True) if parts else [()] * len(texts)
+        row_of: dict[tuple[object, ...], int] = {}
+        text_rows = [row_of.setdefault(key, len(row_of)) for key in keys]
+        first = dict(zip(reversed(text_rows), reversed(texts), strict=True))  # each row's first text
+        distinct = [first[row] for row in range(len(row_of))]
+        ranked: list[Ranked] = []
         fits: list[float] = []
         elsewhere: list[float] = []
         nearest: list[int] = []
@@ -945,29 +999,30 @@ class FittedStatistical:
             elsewhere += away.tolist()
             nearest += near.tolist()
         on = self.elsewhere_limit is not None and len(elsewhere) == len(distinct)
-        results = [RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)] * len(queries)
         each_ms = (time.perf_counter() - began) * 1000 / max(len(queries), 1)
         fit_of_row = [round(fit, 4) for fit in fits]
+        away_of_row = [round(e, 4) for e in elsewhere] if on else [None] * len(distinct)
+        limit = self.elsewhere_limit if on else None
+        text_of_row = [self.service_texts[k] for k in nearest] if on else [""] * len(distinct)
         answered: dict[str, RouteResult] = {}  # the same text: the same (immutable) answer
         block = _EvidenceBlock(self)
-        for i, row in zip(live, rows, strict=True):
-            result = answered.get(queries[i])
-            if result is None:
-                if len(block) == EVIDENCE_BLOCK:
-                    block = _EvidenceBlock(self)
-                why = block.add(queries[i], [agent for agent, _, _ in ranked[row]])
-                result = answered[queries[i]] = RouteResult(
-                    router=self.name,
-                    matches=tuple(Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]),
-                    latency_ms=each_ms,
-                    fit=fit_of_row[row],
-                    threshold=self.threshold,
-                    elsewhere=round(elsewhere[row], 4) if on else None,
-                    elsewhere_limit=self.elsewhere_limit if on else None,
-                    elsewhere_text=self.service_texts[nearest[row]] if on else "",
-                )
-            results[i] = result
-        return results
+        name, threshold = self.name, self.threshold
+        for text, row in zip(texts, text_rows, strict=True):
+            if len(block) == EVIDENCE_BLOCK:
+                block = _EvidenceBlock(self)
+            why = block.add(text, ranked[row])
+            answered[text] = RouteResult(
+                router=name,
+                matches=tuple([Match(a, c, score, partial(why, a)) for a, c, score in ranked[row]]),
+                latency_ms=each_ms,
+                fit=fit_of_row[row],
+                threshold=threshold,
+                elsewhere=away_of_row[row],
+                elsewhere_limit=limit,
+                elsewhere_text=text_of_row[row],
+            )
+        empty = RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)
+        return [answered.get(query, empty) for query in queries]
 
     def loo_fits(self) -> npt.NDArray[np.float64]:
         """Leave-one-out: each example's fit to the channel's other texts (at most LOO_MAX examples), the
@@ -1012,9 +1067,11 @@ def _knn_vote(
     the next) and whose sums cannot depend on the order of the votes (all in one class, whose share is then
     exactly 1, or at most two in any class: a + b = b + a) is voted directly; the others as before (rows are
     selected independently: the same picks among fewer rows). The KNN_K + 1 nearest are found among the
-    entries at or above the (KNN_K + 1)-th largest of the rows' block maxima (a lower bound of them).
+    entries at or above the (KNN_K + 1)-th largest of the rows' group maxima (a lower bound of them): the
+    examples in groups of KNN_BLOCK, group g holding examples g, g + groups, g + 2 × groups, … (so its maxima
+    are an elementwise maximum of KNN_BLOCK contiguous slices, vectorised, not a short reduction per group).
 
-    Returns each row's largest similarity, taken from the block maxima (None where it took the slow way)."""
+    Returns each row's largest similarity, taken from the group maxima (None where it took the slow way)."""
     q, m = sims.shape
     k = min(KNN_K, m)
     blocks = m // KNN_BLOCK
@@ -1022,19 +1079,19 @@ def _knn_vote(
         _knn_vote_slow(p_knn, sims, labels, np.arange(q))
         return None
     full = blocks * KNN_BLOCK
-    by_block = sims[:, :full].reshape(q, blocks, KNN_BLOCK)
-    maxima = by_block.max(axis=2)
+    by_block = sims[:, :full].reshape(q, KNN_BLOCK, blocks)  # [row, i, g]: example i × blocks + g (group g)
+    maxima = by_block.max(axis=1)
     row_max: npt.NDArray[np.float64] = maxima.max(axis=1)
     if full < m:
         np.maximum(row_max, sims[:, full:].max(axis=1), out=row_max)
     bound = np.partition(maxima, blocks - k - 1, axis=1)[:, blocks - k - 1]
     block_row, block = np.nonzero(maxima >= bound[:, None])  # only these blocks (and the tail) can hold them
-    at, within = np.nonzero(by_block[block_row, block] >= bound[block_row, None])
+    at, within = np.nonzero(by_block[block_row, :, block] >= bound[block_row, None])
     tail_row, tail_col = np.nonzero(sims[:, full:] >= bound[:, None])
     row = np.concatenate([block_row[at], tail_row])
-    col = np.concatenate([block[at] * KNN_BLOCK + within, tail_col + full])
+    col = np.concatenate([within * blocks + block[at], tail_col + full])
     per_row = np.bincount(row, minlength=q)
-    few = per_row <= 4 * KNN_BLOCK  # many candidates (ties at the bound): the slow way
+    few = per_row <= KNN_CANDIDATES  # many candidates (ties at the bound): the slow way
     keep = few[row]
     row, col = row[keep], col[keep]
     value = sims[row, col]
@@ -1211,6 +1268,37 @@ def _product(a: sp.csr_matrix, b: sp.csr_matrix) -> npt.NDArray[np.float64]:
     for start, end, indptr, indices, data in blocks:  # C loop: out[row, indices] += data
         _sparsetools.csr_todense(end - start, cols, indptr, indices, data, out[start:end])
     return out
+
+
+def _distinct_columns(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """`matrix` without its empty columns and with each set of equal columns (the same entries, bit for bit)
+    once, as CSR: the columns hashed by two sums of their entries times fixed pseudo-random numbers, sorted by
+    size and hashes, and a column dropped only when it equals, entry by entry, the one before it in that order
+    (kept, or equal to one kept). On train.csv's `fit_by_text`: 3 028 texts, 2 174 distinct; `fit` of 3 316
+    queries 9.4 → 6.4 ms (their products with the texts' words 1 343 → 929 per query)."""
+    by_column = matrix.tocsc()  # each column's entries by ascending row: equal columns, equal arrays
+    indptr, indices, data = by_column.indptr, by_column.indices, by_column.data
+    sizes = np.diff(indptr)
+    filled = np.flatnonzero(sizes)
+    rng = np.random.default_rng(0)
+    spread = rng.random(matrix.shape[0]), rng.random(matrix.shape[0])
+    hashes = np.zeros((2, matrix.shape[1]))
+    if len(filled):
+        hashes[0, filled] = np.add.reduceat(data * spread[0][indices], indptr[filled])
+        hashes[1, filled] = np.add.reduceat(spread[1][indices], indptr[filled])
+    order = np.lexsort((hashes[1], hashes[0], sizes))
+    before, after = order[:-1], order[1:]
+    alike = (sizes[before] == sizes[after]) & (hashes[0, before] == hashes[0, after])
+    alike &= hashes[1, before] == hashes[1, after]
+    pairs = np.flatnonzero(alike & (sizes[after] > 0))
+    size = sizes[after[pairs]]
+    within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+    left, right = np.repeat(indptr[before[pairs]], size) + within, np.repeat(indptr[after[pairs]], size) + within
+    differ = (indices[left] != indices[right]) | (data[left] != data[right])
+    equal = np.bincount(np.repeat(np.arange(len(pairs)), size)[differ], minlength=len(pairs)) == 0
+    keep = sizes > 0
+    keep[after[pairs[equal]]] = False
+    return sp.csr_matrix(by_column[:, np.flatnonzero(keep)])
 
 
 def _row_max_product(

@@ -142,6 +142,6 @@ def rank_agents_batch(
     scores = np.clip(np.take_along_axis(agent_scores, order, axis=1), 0.0, 1.0).tolist()
     shown_as = [name if known else "" for (_, name), known in zip(data.classes, data.in_table, strict=True)]
     return [
-        tuple((agents[a], shown_as[c], round(s, 4)) for a, c, s in zip(row_order, row_best, row_scores, strict=True))
+        tuple([(agents[a], shown_as[c], round(s, 4)) for a, c, s in zip(row_order, row_best, row_scores, strict=True)])
         for row_order, row_best, row_scores in zip(order.tolist(), best, scores, strict=True)
     ]
