@@ -158,7 +158,11 @@ def run_app(
     cmd += ["--server.headless", str(headless).lower()]
     for name, value in STREAMLIT_FLAGS:
         cmd += [f"--{name}", value]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    if os.name == "posix":  # streamlit takes this process's place: a stop signal (Ctrl-C, SIGTERM) reaches it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, cmd, env)
+    raise typer.Exit(subprocess.call(cmd, env=env))  # elsewhere a child; Ctrl-C reaches the console's group
 
 
 @app.command()

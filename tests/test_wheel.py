@@ -131,6 +131,9 @@ def test_installed_app_serves_and_renders_the_bundled_sample(installed: tuple[Pa
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+    # The server stopped with the process it was started as: none is left behind answering on the port.
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
     # The script the server runs, rendered in the installed venv: the frame, the pages and the acme sample.
     script = (
         "from streamlit.testing.v1 import AppTest\n"
