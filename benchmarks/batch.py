@@ -50,6 +50,7 @@ import lmos_studio  # noqa: E402, F401 - first, from CODE: benchmarks/routing.py
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import sides  # noqa: E402  # benchmarks/sides.py
 from routing import DEFAULT_DATA, load_benchmark  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
@@ -183,16 +184,12 @@ def compare(other: Path, *, data: Path, queries: int, repeat: int, out: str) -> 
     """`--compare`: this checkout's statistical router and `other`'s, one fresh process each per round
     (`side_child`), alternating which goes first; medians per side, written to results/`out`."""
     load_before = os.getloadavg()
-    sides = {"this": REPO, "other": other}
-    runs: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
-    for round_ in range(repeat):
-        for name in ("this", "other") if round_ % 2 == 0 else ("other", "this"):
-            command = [sys.executable, __file__, "--side-child", "--code", str(sides[name])]
-            child = subprocess.run(
-                [*command, "--data", str(data), "--queries", str(queries)], check=True, capture_output=True, text=True
-            )
-            runs[name].append(json.loads(child.stdout.splitlines()[-1]))
-            print(name, runs[name][-1], flush=True)
+
+    def side(code: Path) -> dict[str, Any]:  # a fresh process importing `code`'s lmos_studio
+        command = [sys.executable, __file__, "--side-child", "--code", str(code)]
+        return sides.child_figures([*command, "--data", str(data), "--queries", str(queries)], REPO, dict(os.environ))
+
+    runs = sides.this_and_other(REPO, other, repeat, side)
     figures: dict[str, Any] = {"queries": queries, "repeat": repeat, "other_checkout": other.name}  # no machine path
     for name, found in runs.items():
         med = {
@@ -209,11 +206,7 @@ def compare(other: Path, *, data: Path, queries: int, repeat: int, out: str) -> 
         med["ratio_route_batch_to_plain"] = round(med["route_batch_cpu_s"] / med["plain_cpu_s"], 2)
         med["runs"] = found
         figures[name] = med
-    figures["machine"] = {
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
-    }
+    figures["machine"] = {**sides.load_figures(load_before), "cpus": os.cpu_count()}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / out).write_text(json.dumps(figures, indent=2) + "\n")
     for name in ("this", "other"):
