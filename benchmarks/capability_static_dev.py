@@ -64,6 +64,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
 
+import sides  # noqa: E402  # benchmarks/sides.py
 from capability_dev import DEV, FILES, HALVES, LMOS_DATA  # noqa: E402
 from generalisation import ROUTERS  # noqa: E402
 from routing import Row, folds, load_benchmark, seed_rows  # noqa: E402
@@ -370,11 +371,7 @@ def main() -> None:
     if args.oracle:
         report["oracle_half_a"] = oracle(cases)
         print(f"oracle, half a: {report['oracle_half_a']}")
-    report["machine"] = {
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "cpu_s": round(time.process_time() - started, 1),
-    }
+    report["machine"] = {**sides.load_figures(load_before), "cpu_s": round(time.process_time() - started, 1)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "capability_static_dev_s12_c.json").write_text(json.dumps(report, indent=2) + "\n")
 
