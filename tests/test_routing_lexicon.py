@@ -22,6 +22,7 @@ from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.lexicon import COVERAGE_MIN, Held, check_lexicon, choose_lexicon, lexicon_coverage
 from lmos_studio.routing.statistical import StatisticalRouter, held_out_correct
 from lmos_studio.routing.table import routing_table
+from lmos_studio.routing.text import lexicon_for
 from lmos_studio.routing.training import rank_agents, training_set
 from tests.conftest import run_cli
 
@@ -155,6 +156,18 @@ def test_the_chosen_lexicon_is_the_one_the_router_uses() -> None:
     lexicon, choice = choose_lexicon(data, "none", held_out_correct)
     assert not choice.used and not lexicon.concepts("money back")
     assert lexicon_coverage(training_set(RoutingTable(channel="", candidates=(Candidate("a", "it"),)))) is None
+
+
+@pytest.mark.parametrize("vocabulary", [(), (("cover", "insurance", "policy"),)])
+def test_the_coverage_counted_from_the_word_features_is_the_word_count(vocabulary: tuple[tuple[str, ...], ...]) -> None:
+    """`choose_lexicon` counts the coverage from the router's word features (with the lexicon, plus a design's
+    vocabulary): the same share as `text.words` per text, on each toy design and on texts with stop words only,
+    numbers, punctuation, two-word phrases and repeats."""
+    odd = ["the and of it", "I'm 42 — refund?? refund!", "money back, money back", "", "Cancel-my {{order}}"]
+    for table in [routing_table(design(d), None) for d in (SHOP, CLINIC)]:
+        data = training_set(table, [(t, table.candidates[0].agent, table.candidates[0].capability) for t in odd])
+        read = lexicon_for(vocabulary, builtin=True).word_features
+        assert lexicon_coverage(data, read=read) == lexicon_coverage(data) is not None
 
 
 @pytest.mark.parametrize("value", ["maybe", "", "CS", 1])

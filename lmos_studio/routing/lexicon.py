@@ -45,9 +45,11 @@ has no lexicon (its choice is null). No I/O.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -166,7 +168,7 @@ def choose_lexicon(data: TrainingSet, setting: str, score: Scorer) -> tuple[Lexi
     if setting != "auto":
         used = setting == "customer-service"
         return (with_it if used else without), LexiconChoice(setting=setting, used=used)
-    coverage = lexicon_coverage(data)
+    coverage = lexicon_coverage(data, read=with_it.word_features)
     if coverage is None or coverage < COVERAGE_MIN:
         return without, LexiconChoice("auto", False, coverage)
     checks = held_out_checks(data)
@@ -192,23 +194,41 @@ def lint_choice(table: RoutingTable) -> LexiconChoice:
     return LexiconChoice("auto", coverage is not None and coverage >= COVERAGE_MIN, coverage, words_only=True)
 
 
-def lexicon_coverage(data: TrainingSet) -> float | None:
+def lexicon_coverage(data: TrainingSet, *, read: Callable[[str], Sequence[str]] | None = None) -> float | None:
     """The share of the channel's content words (stemmed, stop words out; in capability names, descriptions,
     agent descriptions and examples, at most COVERAGE_TEXTS texts spread evenly) that are words of the
-    built-in lexicon; None when the channel has no words."""
-    return coverage_of(data.table, data.texts)
+    built-in lexicon; None when the channel has no words. `read`: a lexicon's `word_features` to count them
+    from (see `coverage_of`)."""
+    return coverage_of(data.table, data.texts, read=read)
 
 
-def coverage_of(table: RoutingTable, examples: Sequence[str]) -> float | None:
-    """`lexicon_coverage` of a table's names and descriptions plus `examples` (with seed rows, if any)."""
+def coverage_of(
+    table: RoutingTable, examples: Sequence[str], *, read: Callable[[str], Sequence[str]] | None = None
+) -> float | None:
+    """`lexicon_coverage` of a table's names and descriptions plus `examples` (with seed rows, if any).
+
+    `read` (a lexicon's `word_features`, the router's: `choose_lexicon` passes the lexicon the router's word
+    part reads with when the lexicon stays on): the content words are counted from its features (their tokens,
+    the features without a space or a leading "~": a text's stemmed words, stop words out, as `text.words`
+    gives them), all texts' in one count; the texts it reads are then analysed once for the coverage and the
+    router's vocabulary (the lexicon remembers them, FEATURE_CACHE), not twice. Without it (lint, no router
+    fit): `text.words` per text, remembered per text (a design's texts repeat across its channels)."""
     texts = [name_words(c.capability) for c in table.candidates] + [c.description for c in table.candidates]
     texts += list(dict.fromkeys(c.agent_description for c in table.candidates)) + list(examples)
     texts = [texts[i] for i in np.unique(np.linspace(0, len(texts) - 1, min(len(texts), COVERAGE_TEXTS)).astype(int))]
-    counts = [_lexicon_words(text) for text in texts]
-    found = sum(total for _, total in counts)
+    if read is not None:
+        known = found = 0
+        for term, n in Counter(chain.from_iterable(map(read, texts))).items():
+            if " " not in term and not term.startswith("~"):  # a token: a stemmed content word
+                found += n
+                known += n * (term in CUSTOMER_SERVICE.concept_map)
+    else:
+        counts = [_lexicon_words(text) for text in texts]
+        found = sum(total for _, total in counts)
+        known = sum(known for known, _ in counts)
     if not found:
         return None
-    return round(sum(known for known, _ in counts) / found, 4)
+    return round(known / found, 4)
 
 
 @lru_cache(maxsize=65536)  # a pure function of the text: a design's texts repeat across its channels

@@ -1318,25 +1318,32 @@ def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> Counts | None:
         _set_idf(vectorizer, terms, np.array([df[t] for t in terms], dtype=np.float64), len(texts) + 1)
         return None
     flat, sizes, seen, grams = found
-    order = sorted(range(len(seen)), key=seen.__getitem__)  # ids in term order
-    rank = np.empty(len(seen), dtype=np.int64)
-    rank[order] = np.arange(len(seen), dtype=np.int64)
+    terms = sorted(seen)  # the vocabulary: distinct terms, sorted (no key function: a plain string sort)
+    vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+    rank = np.fromiter(map(vocabulary.__getitem__, seen), dtype=np.int64, count=len(seen))  # provisional → term id
     if grams is not None:  # the corpus's words' n-grams, for the `_Part` of this vectorizer (all in its vocabulary)
         vectorizer.word_grams_ = grams.renumbered(rank)
     width = len(seen)
     counted = _tally(rank[flat], sizes, width)  # each (text, term) once, with its count
-    _set_idf(vectorizer, [seen[i] for i in order], np.bincount(counted.ids, minlength=width).astype(float), len(texts))
+    _set_idf(vectorizer, terms, np.bincount(counted.ids, minlength=width).astype(float), len(texts), vocabulary)
     return counted
 
 
-def _set_idf(vectorizer: TfidfVectorizer, terms: list[str], df: npt.NDArray[np.float64], n_docs: int) -> None:
-    """A vectorizer's vocabulary (`terms`, sorted) and smooth idf from each term's document frequency."""
+def _set_idf(
+    vectorizer: TfidfVectorizer,
+    terms: list[str],
+    df: npt.NDArray[np.float64],
+    n_docs: int,
+    vocabulary: dict[str, int] | None = None,
+) -> None:
+    """A vectorizer's vocabulary (`terms`, sorted; `vocabulary`: term → index in `terms`, when the caller has
+    it) and smooth idf from each term's document frequency."""
     df += 1.0  # smooth: one more document has all
     idf = np.full_like(df, n_docs + 1, dtype=np.float64)
     idf /= df
     np.log(idf, out=idf)
     idf += 1.0
-    vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
+    vectorizer.vocabulary_ = dict(zip(terms, range(len(terms)), strict=True)) if vocabulary is None else vocabulary
     vectorizer.idf_ = idf
 
 
@@ -1346,24 +1353,40 @@ def _analysed(
     """Each text's terms as provisional ids (in order of first sight), one text after the other, how many
     each text has, the terms by provisional id and, for char n-grams, the words' n-grams by provisional id;
     None when the texts have no terms. Char n-grams are read word by word: each distinct word's once."""
-    ids: dict[str, int] = {}
     grams = None
     if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
         preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
-
-        def provisional(word: str) -> list[int]:
-            return [ids.setdefault(g, len(ids)) for g in _char_wb_grams(word, ngram_range)]
-
+        by_text = [preprocess(text).split() for text in texts]
+        distinct = list(dict.fromkeys(chain.from_iterable(by_text)))  # each word once, in order of first sight
+        per_word = [_char_wb_grams(word, ngram_range) for word in distinct]
+        ids = _first_sight(per_word)
         grams = _WordGrams()
-        flat, sizes = grams.read([preprocess(text).split() for text in texts], provisional)
+        grams.index = dict(zip(distinct, range(len(distinct)), strict=True))
+        grams.lengths = np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word))
+        grams.starts = np.cumsum(grams.lengths) - grams.lengths
+        grams.flat = np.fromiter(
+            map(ids.__getitem__, chain.from_iterable(per_word)), dtype=np.int64, count=int(grams.lengths.sum())
+        )
+        flat, sizes = grams.read(by_text, _known_only)  # every word is in the table: gathered, none added
     else:
-        read = _reader(vectorizer)
-        found = [[ids.setdefault(term, len(ids)) for term in read(text)] for text in texts]
+        found = list(map(_reader(vectorizer), texts))
+        ids = _first_sight(found)
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-        flat = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
+        flat = np.fromiter(map(ids.__getitem__, chain.from_iterable(found)), dtype=np.int64, count=int(sizes.sum()))
     if not ids:
         return None
     return flat, sizes, list(ids), grams
+
+
+def _known_only(word: str) -> list[int]:
+    """`_WordGrams.read`'s reader of new words where every word is known already (never called)."""
+    raise KeyError(word)
+
+
+def _first_sight(lists: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Each distinct string of the lists → its number in order of first sight (one pass in C, no Python loop)."""
+    seen = dict.fromkeys(chain.from_iterable(lists))
+    return dict(zip(seen, range(len(seen)), strict=True))
 
 
 def _joined(first: Counts, then: Counts) -> Counts:
