@@ -1427,7 +1427,7 @@ def _linear_model(
     A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
     fitted in one pass and stored sparse: a 1 000-agent design must not cost minutes or gigabytes).
     """
-    present = np.unique(labels)
+    present = np.flatnonzero(np.bincount(labels))  # the classes present: `np.unique` (without its hashing)
     if len(present) < 2:
         return None
     if len(present) > SVM_MAX_CLASSES:
