@@ -63,7 +63,7 @@ from lmos_studio.routing.training import TrainingSet
 LEXICON_SETTINGS = ("auto", "customer-service", "none")
 Held = tuple[str, str, str]  # (text, agent, capability)
 Check = tuple[RoutingTable, list[Held], list[Held]]  # (table, seed, held-out queries)
-Scorer = Callable[[RoutingTable, list[Held], list[Held], str], int]
+Scorer = Callable[[RoutingTable, list[Held], list[Held], tuple[str, ...]], Sequence[int]]  # per setting: right answers
 COVERAGE_MIN = 0.5  # auto: below this share of lexicon words the channel is another domain (lexicon off)
 COVERAGE_TEXTS = 5000  # texts whose words are counted (spread evenly over a large channel)
 MAX_CLASSES = 60  # classes the auto check looks at (spread evenly over a large channel: bounds its cost)
@@ -162,8 +162,9 @@ def setting_of(value: bool | str | None, table_setting: str) -> str:
 def choose_lexicon(data: TrainingSet, setting: str, score: Scorer) -> tuple[Lexicon, LexiconChoice]:
     """The lexicon a router fitted on `data` uses under `setting` (with the design's vocabulary), and why.
 
-    `score(table, seed, held, setting)` is the held-out check's fit-and-route: right agents plus right
-    capabilities on `held` of the statistical router fitted with `setting` (given by statistical.py)."""
+    `score(table, seed, held, settings)` is the held-out check's fit-and-route: per setting, right agents plus
+    right capabilities on `held` of the statistical router fitted with it (statistical.py's `held_out_scores`,
+    whose fits of one fold share their char n-gram part: it reads no lexicon)."""
     with_it = lexicon_for(data.table.vocabulary, builtin=True)
     without = lexicon_for(data.table.vocabulary, builtin=False)
     if setting != "auto":
@@ -176,8 +177,9 @@ def choose_lexicon(data: TrainingSet, setting: str, score: Scorer) -> tuple[Lexi
     n = sum(len(held) for _, _, held in checks)
     if n < MIN_HELD_OUT:
         return with_it, LexiconChoice("auto", True, coverage, n=n)
-    acc_with = sum(score(*check, "customer-service") for check in checks) / (2 * n)
-    acc_without = sum(score(*check, "none") for check in checks) / (2 * n)
+    scores = [score(*check, ("customer-service", "none")) for check in checks]
+    acc_with = sum(right[0] for right in scores) / (2 * n)
+    acc_without = sum(right[1] for right in scores) / (2 * n)
     used = acc_with >= acc_without
     choice = LexiconChoice("auto", used, coverage, round(acc_with, 4), round(acc_without, 4), n)
     return (with_it if used else without), choice

@@ -1495,18 +1495,27 @@ class StatisticalRouter:
         full: bool,
         tol: float | None = None,
         models: bool = True,
+        shared: dict[str, Any] | None = None,
     ) -> FittedStatistical:
         """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
         matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
         threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size). `models=False`: no SVMs
         (nor the synonym copies that only they learn from): the kNN vote and description matching alone, as
-        the lexicon check fits its folds (routing/lexicon.py, CHECK_MODELS)."""
+        the lexicon check fits its folds (routing/lexicon.py, CHECK_MODELS). `shared`: what the lexicon check's
+        fits of one fold (the same table and seed, another lexicon) share: the char n-gram part, fitted by the
+        first of them (`held_out_scores`)."""
         data = training_set(table, seed)
-        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
+        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_scores)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word, char, zero_shot = word_vectorizer(lexicon), char_vectorizer(lexicon), word_vectorizer(lexicon)
-        fitted_counts = [_fit(vectorizer, corpus) for vectorizer in (word, char)] if corpus else []
+        if corpus and shared is not None and shared.get("corpus") == corpus:  # reads no lexicon: the same part
+            char, char_counts = shared["char"]
+            fitted_counts = [_fit(word, corpus), char_counts]
+        else:
+            fitted_counts = [_fit(vectorizer, corpus) for vectorizer in (word, char)] if corpus else []
+            if corpus and shared is not None:
+                shared.update(corpus=corpus, char=(char, fitted_counts[1]))
         zs_counts = _fit(zero_shot, list(data.descriptions)) if corpus else None
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
@@ -1591,12 +1600,22 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    router = StatisticalRouter(lexicon=setting, elsewhere=False)
-    fitted = router._fit(table, seed, full=False, tol=CHECK_TOL, models=CHECK_MODELS)
-    right = 0
-    results = fitted.route_batch([text for text, _, _ in held], top_k=1)
-    for (_, agent, capability), result in zip(held, results, strict=True):
-        top = result.matches[0] if result.matches else None
-        right += top is not None and top.agent == agent
-        right += top is not None and top.agent == agent and top.capability == capability
-    return right
+    return held_out_scores(table, seed, held, (setting,))[0]
+
+
+def held_out_scores(table: RoutingTable, seed: list[Held], held: list[Held], settings: tuple[str, ...]) -> list[int]:
+    """`held_out_correct` under each setting, the fits sharing their char n-gram part (it reads no lexicon:
+    the same vocabulary, idf and counts; fitted once, the held-out texts' words read into it once)."""
+    shared: dict[str, Any] = {}
+    scores: list[int] = []
+    for setting in settings:
+        router = StatisticalRouter(lexicon=setting, elsewhere=False)
+        fitted = router._fit(table, seed, full=False, tol=CHECK_TOL, models=CHECK_MODELS, shared=shared)
+        right = 0
+        results = fitted.route_batch([text for text, _, _ in held], top_k=1)
+        for (_, agent, capability), result in zip(held, results, strict=True):
+            top = result.matches[0] if result.matches else None
+            right += top is not None and top.agent == agent
+            right += top is not None and top.agent == agent and top.capability == capability
+        scores.append(right)
+    return scores
