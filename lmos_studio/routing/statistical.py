@@ -1184,9 +1184,11 @@ def _agent_svm_rows(rows: sp.csr_matrix, encoder: SparseEncoder) -> sp.csr_matri
     shortest, longest = SVM_AGENT_GRAMS
     out = np.zeros(rows.shape[1], dtype=bool)
     for part in encoder.parts:
-        if part.preprocess is not None:  # a char part
-            ids = [i for gram, i in part.vocabulary.items() if not shortest <= len(gram) <= longest]
-            out[part.offset + np.asarray(ids, dtype=np.int64)] = True
+        if part.preprocess is not None:  # a char part: its terms' lengths and ids, read in C
+            terms = part.vocabulary
+            length = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+            ids = np.fromiter(terms.values(), dtype=np.int64, count=len(terms))
+            out[part.offset + ids[(length < shortest) | (length > longest)]] = True
     if not out.any():
         return rows
     kept = np.flatnonzero(~out[rows.indices])
@@ -1502,9 +1504,11 @@ class StatisticalRouter:
         threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size). `models=False`: no SVMs
         (nor the synonym copies that only they learn from): the kNN vote and description matching alone, as
         the lexicon check fits its folds (routing/lexicon.py, CHECK_MODELS). `shared`: what the lexicon check's
-        fits of one fold (the same table and seed, another lexicon) share: the char n-gram part, fitted by the
-        first of them (`held_out_scores`)."""
-        data = training_set(table, seed)
+        fits of one fold (the same table and seed, another lexicon) share: the training set and the char n-gram
+        part, made by the first of them (`held_out_scores`)."""
+        data = shared["data"] if shared is not None and "data" in shared else training_set(table, seed)
+        if shared is not None:
+            shared["data"] = data
         lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_scores)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
