@@ -19,7 +19,10 @@ with "upgrade") and it costs accuracy. So a design says, per design and per call
 
 Why this rule: it needs no labelled queries, only what the design already holds, and it is cheap (counting
 words; in the domain, 2 × FOLDS fits of the statistical router without its SVMs on at most MAX_CLASSES
-classes and TEACH examples each). The held-out check alone did not work: on dev data it could not tell other
+classes and TEACH examples each). Since session 12 the router's check counts the words from the word features
+its own word part reads (`coverage_of(read=…)`: read once for both) and a fold's two fits share their char
+n-gram part (`held_out_scores` in statistical.py); the verdicts and scores are the same.
+The held-out check alone did not work: on dev data it could not tell other
 domains apart (on benchmarks/data/dev/insurance and hospital-b the lexicon moved query accuracy by a few queries
 either way while the check saw ties or small gains on the design's own tidy examples), whereas on every customer-service
 channel we have (lmos-router train.csv with 0, 5 or all examples per intent: 58–84 % lexicon words; the
