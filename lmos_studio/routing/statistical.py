@@ -550,18 +550,29 @@ def _ids_in(word: _Part, parts: Sequence[_Part]) -> npt.NDArray[np.int64]:
 def _tally(flat: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64], width: int) -> Counts:
     """The counts of texts whose feature ids (below `width`) are `flat`, `sizes[i]` of them text after text:
     each text's distinct ids ascending, with how often each occurs. One sort of (text, id) keys, 32-bit
-    where they fit (about twice as fast, the same order); each text's run found by a binary search and its
-    ids by a subtraction (not a division and a modulo per key)."""
+    where they fit (about twice as fast, the same order), in place, and the runs' edges (what `np.unique(…,
+    return_counts=True)` does, without its copy and its 64-bit index arrays: a fit's char part on train.csv,
+    396 000 keys, 7-9 → 6 ms in a fresh process); each text's run found by a binary search and its ids by a
+    subtraction (not a division and a modulo per key)."""
     n = len(sizes)
     kind = np.dtype(np.int32) if n * width < 2**31 else np.dtype(np.int64)
     keyed: npt.NDArray[np.signedinteger[Any]] = np.repeat(np.arange(0, n * width, width, dtype=kind), sizes)
     keyed += flat.astype(kind, copy=False)
-    unique, tf = np.unique(keyed, return_counts=True)  # each (text, id) once, with its count
+    if not len(keyed):
+        return Counts(np.zeros(n, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    keyed.sort()
+    first = np.empty(len(keyed), dtype=bool)  # where each (text, id) run starts
+    first[0] = True
+    np.not_equal(keyed[1:], keyed[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    unique = keyed[starts]  # each (text, id) once
+    tf = np.empty(len(starts))  # its count: the run's length
+    np.subtract(starts[1:], starts[:-1], out=tf[:-1], casting="unsafe")  # small integers: exact as floats
+    tf[-1] = len(keyed) - starts[-1]
     ends = np.searchsorted(unique, np.arange(1, n + 1, dtype=np.int64) * width)
     lengths = np.diff(ends, prepend=0).astype(np.int64)
-    ids = unique.astype(np.int64)
-    ids -= np.repeat(np.arange(n, dtype=np.int64) * width, lengths)
-    return Counts(lengths, ids, tf.astype(np.float64))
+    unique -= np.repeat(np.arange(0, n * width, width, dtype=kind), lengths)
+    return Counts(lengths, unique.astype(np.int64), tf)
 
 
 def _first_rows(counts: Counts, k: int) -> Counts:
