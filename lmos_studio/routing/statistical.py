@@ -122,30 +122,33 @@ on the same products: 3 × 4 steps as slow as liblinear. The agent SVM with char
 time; lmos-router seeded agent .9987 → .9973, informal-dev seeded without the lexicon .7547 → .7358), and the
 per-agent models without 2-grams too (−5 ms more; informal-dev seeded capability .7647 → .7255, lmos-router seeded
 without the lexicon .9969 → .9948).
-Session 12, the cold fit (the same bits: batch golden, 15 dev and sample tables' fitted state, answers and evidence,
-and the lexicon check's scores on benchmarks/lexicon_check_dev.py's 34 tables identical): the check's coverage is
-counted from the word features of the lexicon the router reads with when it stays on (routing/lexicon.py
-`coverage_of(read=…)`): the examples are analysed once for the coverage and the word part's vocabulary (the lexicon
-remembers them), not by `text.words` first; the check's two fits of a fold (with and without the lexicon) share
-their training set and their char n-gram part, which reads no lexicon (`held_out_scores`); `_analysed` numbers terms
-by `dict.fromkeys` over all texts (no `setdefault` per term) and `_fit` sorts the terms as strings; numpy 2's
-hashing `np.unique` is left out where a sorted spread or a bincount gives the same (`loo_picks`, the check's
-spreads, the SVMs' class checks: ~0.1 ms each warm, up to 15 ms on a process's first call). Callgrind
-(benchmarks/fit_instructions.py, results/fit_instructions_s12_b1.json): a cold fit on train.csv 2.377 → 2.207 G
-instructions (−7.2 %); benchmarks/batch.py --compare against main (results/batch_compare_s12_b1.json, 7 rounds, load
-1.4-1.7): fit 0.261 → 0.248 s (rest 0.144 → 0.130, check 0.047 → 0.046, SVMs 0.070 both), an earlier run at the same
-load 0.282 → 0.258 s; the check's CPU over lexicon_check_dev.py's 34 tables 0.59 → 0.49 s. Dev networks of half a
-(hr-desk, insurance, hotel; lexicon off): fit CPU the same (the coverage reads word features there in vain, on 30
-examples). Measured and not adopted: the char counts as one sparse product of the texts' word counts and the
-words' n-gram counts, each row sorted after (the same counts: −0.3 % instructions, CPU within noise); a heap
-pre-faulted with numpy's huge pages (28 MB touched once before the first fit: a cold fit's page faults 10 700 →
-4 600, but the pre-fault took 2 ms or, when the kernel compacted memory for huge pages, 25-40 ms); `_char_wb_grams`
-by `map` over slices (4.6 against 3.2 ms for 1 092 words). Where a cold fit on train.csv goes now (fresh processes,
-load 1.3-2, sections timed apart): liblinear ~70 ms (the agent SVM ~50, the per-agent ones ~20; 31 % of the
-instructions), the lexicon check ~45 (the coverage's reading of the examples' word features ~20, work the word part
-then skips; six fold fits and their routes ~25), the synonym copies' analysis ~35 (their word features ~17, char
-n-grams ~11) and making them ~10 (routing/text.py), the char part's vocabulary ~22, the rows' assembly ~13, "nearer
-elsewhere" ~16, the leave-one-out fits ~10.
+Session 12, the cold fit (the same bits: batch golden, 15 dev and sample tables' fitted state, answers and evidence, and
+the lexicon check's scores on benchmarks/lexicon_check_dev.py's 34 tables identical): the check's coverage is counted
+from the word features of the lexicon the router reads with when it stays on (routing/lexicon.py `coverage_of(read=…)`):
+the examples are analysed once for the coverage and the word part's vocabulary (the lexicon remembers them), not by
+`text.words` first; the check's two fits of a fold (with and without the lexicon) share their training set and their
+char n-gram part, which reads no lexicon (`held_out_scores`); `_analysed` numbers terms by `dict.fromkeys` over all
+texts (no `setdefault` per term) and `_fit` sorts the terms as strings; numpy 2's hashing `np.unique` is left out where
+a sorted spread or a bincount gives the same (`loo_picks`, the check's spreads, the SVMs' class checks: ~0.1 ms each
+warm, up to 15 ms on a process's first call), and `_tally` sorts its keys in place and takes the runs' edges itself
+(`np.unique(return_counts=True)` without its copy and 64-bit index arrays: the corpus's char counts 7-9 → 6 ms in a
+fresh process, page faults −600). Callgrind (benchmarks/fit_instructions.py, results/fit_instructions_s12_b1.json): a
+cold fit on train.csv 2.378 → 2.198 G instructions (−7.6 %); benchmarks/batch.py --compare against main
+(results/batch_compare_s12_b1.json, 7 rounds, load 1.5-2.6): fit 0.291 → 0.254 s (rest 0.163 → 0.136, check 0.049 →
+0.047, SVMs 0.072 both), route_batch the same (0.171, 0.167), (fit + route_batch) / plain 8.0× → 7.3×; two earlier runs
+of this work half done, at load 1.4-2.9: 0.282 → 0.258 and 0.261 → 0.248 s (the machine's noise is ±5 %); the check's
+CPU over lexicon_check_dev.py's 34 tables 0.59 → 0.49 s. Dev networks of half a (hr-desk, insurance, hotel; lexicon
+off): fit CPU the same (the coverage reads word features there in vain, on 30 examples). Measured and not adopted: the
+char counts as one sparse product of the texts' word counts and the words' n-gram counts, each row sorted after (the
+same counts: −0.3 % instructions, CPU within noise); a heap pre-faulted with numpy's huge pages (28 MB touched once
+before the first fit: a cold fit's page faults 10 700 → 4 600, but the pre-fault took 2 ms or, when the kernel compacted
+memory for huge pages, 25-40 ms); `_char_wb_grams` by `map` over slices (4.6 against 3.2 ms for 1 092 words); the counts
+freed right after the rows are assembled (only the word part's read again: a cold fit's page faults the same, 10 300).
+Where a cold fit on train.csv goes now (fresh processes, load 1.3-2, sections timed apart): liblinear ~70 ms (the agent
+SVM ~50, the per-agent ones ~20; 31 % of the instructions), the lexicon check ~45 (the coverage's reading of the
+examples' word features ~20, work the word part then skips; six fold fits and their routes ~25), the synonym copies'
+analysis ~35 (their word features ~17, char n-grams ~11) and making them ~10 (routing/text.py), the char part's
+vocabulary ~22, the rows' assembly ~13, "nearer elsewhere" ~16, the leave-one-out fits ~10.
 """
 
 from __future__ import annotations
