@@ -75,7 +75,7 @@ def choice_at(case: Case, tol: float | None, models: bool) -> tuple[LexiconChoic
     statistical.CHECK_MODELS = models
     try:
         began = time.process_time()
-        _, choice = choose_lexicon(training_set(case[1], case[2]), "auto", statistical.held_out_correct)
+        _, choice = choose_lexicon(training_set(case[1], case[2]), "auto", statistical.held_out_scores)
         return choice, time.process_time() - began
     finally:
         statistical.CHECK_TOL, statistical.CHECK_MODELS = saved

@@ -19,9 +19,17 @@ from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.embedding import EmbeddingRouter
 from lmos_studio.routing.evaluate import evaluate
 from lmos_studio.routing.labelled import LabelledQuery
-from lmos_studio.routing.lexicon import COVERAGE_MIN, Held, check_lexicon, choose_lexicon, lexicon_coverage
-from lmos_studio.routing.statistical import StatisticalRouter, held_out_correct
+from lmos_studio.routing.lexicon import (
+    COVERAGE_MIN,
+    Held,
+    check_lexicon,
+    choose_lexicon,
+    held_out_checks,
+    lexicon_coverage,
+)
+from lmos_studio.routing.statistical import StatisticalRouter, held_out_correct, held_out_scores
 from lmos_studio.routing.table import routing_table
+from lmos_studio.routing.text import lexicon_for
 from lmos_studio.routing.training import rank_agents, training_set
 from tests.conftest import run_cli
 
@@ -120,9 +128,9 @@ def test_auto_judges_a_zero_shot_channel_on_its_names_and_descriptions() -> None
 
 def test_auto_turns_the_lexicon_off_where_it_hurts_held_out_accuracy() -> None:
     # In its domain the held-out check decides: fewer right answers with the lexicon than without → off.
-    def worse_with_it(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
-        right = held_out_correct(table, seed, held, setting)
-        return right - len(held) if setting == "customer-service" else right
+    def worse_with_it(table: RoutingTable, seed: list[Held], held: list[Held], settings: tuple[str, ...]) -> list[int]:
+        rights = zip(settings, held_out_scores(table, seed, held, settings), strict=True)
+        return [right - len(held) if setting == "customer-service" else right for setting, right in rights]
 
     _, choice = choose_lexicon(training_set(routing_table(design(SHOP), None)), "auto", worse_with_it)
     assert choice.coverage is not None and choice.coverage >= COVERAGE_MIN
@@ -150,11 +158,34 @@ def test_a_router_argument_overrides_the_design() -> None:
 
 def test_the_chosen_lexicon_is_the_one_the_router_uses() -> None:
     data = training_set(routing_table(design(SHOP), None))
-    lexicon, choice = choose_lexicon(data, "auto", held_out_correct)
+    lexicon, choice = choose_lexicon(data, "auto", held_out_scores)
     assert choice.used and lexicon.concepts("money back")  # the customer-service groups are in
-    lexicon, choice = choose_lexicon(data, "none", held_out_correct)
+    lexicon, choice = choose_lexicon(data, "none", held_out_scores)
     assert not choice.used and not lexicon.concepts("money back")
     assert lexicon_coverage(training_set(RoutingTable(channel="", candidates=(Candidate("a", "it"),)))) is None
+
+
+def test_the_check_s_fits_of_a_fold_share_their_char_part_and_score_as_fitted_alone() -> None:
+    """`held_out_scores` fits each setting with the char n-gram part of the first fit (it reads no lexicon):
+    the same right answers as a fit of its own per setting (`held_out_correct`), in either order."""
+    for d in (SHOP, CLINIC):
+        data = training_set(routing_table(design(d), None))
+        for table, seed, held in held_out_checks(data):
+            alone = [held_out_correct(table, seed, held, s) for s in ("customer-service", "none")]
+            assert held_out_scores(table, seed, held, ("customer-service", "none")) == alone
+            assert held_out_scores(table, seed, held, ("none", "customer-service")) == alone[::-1]
+
+
+@pytest.mark.parametrize("vocabulary", [(), (("cover", "insurance", "policy"),)])
+def test_the_coverage_counted_from_the_word_features_is_the_word_count(vocabulary: tuple[tuple[str, ...], ...]) -> None:
+    """`choose_lexicon` counts the coverage from the router's word features (with the lexicon, plus a design's
+    vocabulary): the same share as `text.words` per text, on each toy design and on texts with stop words only,
+    numbers, punctuation, two-word phrases and repeats."""
+    odd = ["the and of it", "I'm 42 — refund?? refund!", "money back, money back", "", "Cancel-my {{order}}"]
+    for table in [routing_table(design(d), None) for d in (SHOP, CLINIC)]:
+        data = training_set(table, [(t, table.candidates[0].agent, table.candidates[0].capability) for t in odd])
+        read = lexicon_for(vocabulary, builtin=True).word_features
+        assert lexicon_coverage(data, read=read) == lexicon_coverage(data) is not None
 
 
 @pytest.mark.parametrize("value", ["maybe", "", "CS", 1])

@@ -277,9 +277,9 @@ def fit_siblings(
     coef = np.zeros((features.shape[1], n_classes))
     intercept = np.zeros(n_classes)
     groups: list[npt.NDArray[np.int64]] = []
-    for agent in np.unique(agent_of):
+    for agent in np.flatnonzero(np.bincount(agent_of)):  # `np.unique` of these indices (without its hashing)
         rows = np.flatnonzero(agent_of[labels] == agent)
-        present = np.unique(labels[rows])
+        present = np.flatnonzero(np.bincount(labels[rows]))
         if len(present) < 2:
             continue
         weight, bias = svm_fit(features[rows], labels[rows], weights[rows], c=SIBLING_C, tol=tol)  # seeded

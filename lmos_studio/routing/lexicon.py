@@ -19,7 +19,10 @@ with "upgrade") and it costs accuracy. So a design says, per design and per call
 
 Why this rule: it needs no labelled queries, only what the design already holds, and it is cheap (counting
 words; in the domain, 2 × FOLDS fits of the statistical router without its SVMs on at most MAX_CLASSES
-classes and TEACH examples each). The held-out check alone did not work: on dev data it could not tell other
+classes and TEACH examples each). Since session 12 the router's check counts the words from the word features
+its own word part reads (`coverage_of(read=…)`: read once for both) and a fold's two fits share their char
+n-gram part (`held_out_scores` in statistical.py); the verdicts and scores are the same.
+The held-out check alone did not work: on dev data it could not tell other
 domains apart (on benchmarks/data/dev/insurance and hospital-b the lexicon moved query accuracy by a few queries
 either way while the check saw ties or small gains on the design's own tidy examples), whereas on every customer-service
 channel we have (lmos-router train.csv with 0, 5 or all examples per intent: 58–84 % lexicon words; the
@@ -45,12 +48,15 @@ has no lexicon (its choice is null). No I/O.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import RoutingTable
@@ -60,7 +66,7 @@ from lmos_studio.routing.training import TrainingSet
 LEXICON_SETTINGS = ("auto", "customer-service", "none")
 Held = tuple[str, str, str]  # (text, agent, capability)
 Check = tuple[RoutingTable, list[Held], list[Held]]  # (table, seed, held-out queries)
-Scorer = Callable[[RoutingTable, list[Held], list[Held], str], int]
+Scorer = Callable[[RoutingTable, list[Held], list[Held], tuple[str, ...]], Sequence[int]]  # per setting: right answers
 COVERAGE_MIN = 0.5  # auto: below this share of lexicon words the channel is another domain (lexicon off)
 COVERAGE_TEXTS = 5000  # texts whose words are counted (spread evenly over a large channel)
 MAX_CLASSES = 60  # classes the auto check looks at (spread evenly over a large channel: bounds its cost)
@@ -159,22 +165,24 @@ def setting_of(value: bool | str | None, table_setting: str) -> str:
 def choose_lexicon(data: TrainingSet, setting: str, score: Scorer) -> tuple[Lexicon, LexiconChoice]:
     """The lexicon a router fitted on `data` uses under `setting` (with the design's vocabulary), and why.
 
-    `score(table, seed, held, setting)` is the held-out check's fit-and-route: right agents plus right
-    capabilities on `held` of the statistical router fitted with `setting` (given by statistical.py)."""
+    `score(table, seed, held, settings)` is the held-out check's fit-and-route: per setting, right agents plus
+    right capabilities on `held` of the statistical router fitted with it (statistical.py's `held_out_scores`,
+    whose fits of one fold share their char n-gram part: it reads no lexicon)."""
     with_it = lexicon_for(data.table.vocabulary, builtin=True)
     without = lexicon_for(data.table.vocabulary, builtin=False)
     if setting != "auto":
         used = setting == "customer-service"
         return (with_it if used else without), LexiconChoice(setting=setting, used=used)
-    coverage = lexicon_coverage(data)
+    coverage = lexicon_coverage(data, read=with_it.word_features)
     if coverage is None or coverage < COVERAGE_MIN:
         return without, LexiconChoice("auto", False, coverage)
     checks = held_out_checks(data)
     n = sum(len(held) for _, _, held in checks)
     if n < MIN_HELD_OUT:
         return with_it, LexiconChoice("auto", True, coverage, n=n)
-    acc_with = sum(score(*check, "customer-service") for check in checks) / (2 * n)
-    acc_without = sum(score(*check, "none") for check in checks) / (2 * n)
+    scores = [score(*check, ("customer-service", "none")) for check in checks]
+    acc_with = sum(right[0] for right in scores) / (2 * n)
+    acc_without = sum(right[1] for right in scores) / (2 * n)
     used = acc_with >= acc_without
     choice = LexiconChoice("auto", used, coverage, round(acc_with, 4), round(acc_without, 4), n)
     return (with_it if used else without), choice
@@ -192,23 +200,41 @@ def lint_choice(table: RoutingTable) -> LexiconChoice:
     return LexiconChoice("auto", coverage is not None and coverage >= COVERAGE_MIN, coverage, words_only=True)
 
 
-def lexicon_coverage(data: TrainingSet) -> float | None:
+def lexicon_coverage(data: TrainingSet, *, read: Callable[[str], Sequence[str]] | None = None) -> float | None:
     """The share of the channel's content words (stemmed, stop words out; in capability names, descriptions,
     agent descriptions and examples, at most COVERAGE_TEXTS texts spread evenly) that are words of the
-    built-in lexicon; None when the channel has no words."""
-    return coverage_of(data.table, data.texts)
+    built-in lexicon; None when the channel has no words. `read`: a lexicon's `word_features` to count them
+    from (see `coverage_of`)."""
+    return coverage_of(data.table, data.texts, read=read)
 
 
-def coverage_of(table: RoutingTable, examples: Sequence[str]) -> float | None:
-    """`lexicon_coverage` of a table's names and descriptions plus `examples` (with seed rows, if any)."""
+def coverage_of(
+    table: RoutingTable, examples: Sequence[str], *, read: Callable[[str], Sequence[str]] | None = None
+) -> float | None:
+    """`lexicon_coverage` of a table's names and descriptions plus `examples` (with seed rows, if any).
+
+    `read` (a lexicon's `word_features`, the router's: `choose_lexicon` passes the lexicon the router's word
+    part reads with when the lexicon stays on): the content words are counted from its features (their tokens,
+    the features without a space or a leading "~": a text's stemmed words, stop words out, as `text.words`
+    gives them), all texts' in one count; the texts it reads are then analysed once for the coverage and the
+    router's vocabulary (the lexicon remembers them, FEATURE_CACHE), not twice. Without it (lint, no router
+    fit): `text.words` per text, remembered per text (a design's texts repeat across its channels)."""
     texts = [name_words(c.capability) for c in table.candidates] + [c.description for c in table.candidates]
     texts += list(dict.fromkeys(c.agent_description for c in table.candidates)) + list(examples)
-    texts = [texts[i] for i in np.unique(np.linspace(0, len(texts) - 1, min(len(texts), COVERAGE_TEXTS)).astype(int))]
-    counts = [_lexicon_words(text) for text in texts]
-    found = sum(total for _, total in counts)
+    texts = [texts[i] for i in _spread(len(texts), COVERAGE_TEXTS)]
+    if read is not None:
+        known = found = 0
+        for term, n in Counter(chain.from_iterable(map(read, texts))).items():
+            if " " not in term and not term.startswith("~"):  # a token: a stemmed content word
+                found += n
+                known += n * (term in CUSTOMER_SERVICE.concept_map)
+    else:
+        counts = [_lexicon_words(text) for text in texts]
+        found = sum(total for _, total in counts)
+        known = sum(known for known, _ in counts)
     if not found:
         return None
-    return round(sum(known for known, _ in counts) / found, 4)
+    return round(known / found, 4)
 
 
 @lru_cache(maxsize=65536)  # a pure function of the text: a design's texts repeat across its channels
@@ -228,7 +254,7 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
     the names must find the descriptions and the descriptions the names — each capability's description
     routed among the capability names alone, and each capability's name routed among the descriptions alone.
     """
-    picked = np.unique(np.linspace(0, len(data.classes) - 1, min(len(data.classes), MAX_CLASSES)).astype(np.int64))
+    picked = _spread(len(data.classes), MAX_CLASSES)
     chosen = {data.classes[i] for i in picked} if len(data.classes) else set()
     by_class: dict[tuple[str, str], list[str]] = {}
     for text, label in zip(data.texts, data.labels, strict=True):
@@ -247,7 +273,7 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
             if len(texts) < 2:
                 seed += [(text, agent, capability) for text in texts]
                 continue
-            spread = [texts[i] for i in np.unique(np.linspace(0, len(texts) - 1, FOLDS + TEACH).astype(np.int64))]
+            spread = [texts[i] for i in _spread(len(texts), FOLDS + TEACH)]
             if fold >= len(spread):
                 continue
             held.append((spread[fold], agent, capability))
@@ -266,3 +292,11 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
     by_name = [(name_words(c.capability), c.agent, opaque[c.agent, c.capability]) for c in described]
     by_description = [(c.description, c.agent, c.capability) for c in described]
     return [(names_only, [], by_description), (descriptions_only, [], by_name)]
+
+
+def _spread(n: int, most: int) -> npt.NDArray[np.int64]:
+    """Indices 0 … n − 1: all, or `most` spread evenly (ascending, each once): `np.unique` of `np.linspace(0,
+    n − 1, min(n, most))` cut to integers (as many points as n or more hit every index), without numpy 2's
+    hashing `unique` (its first call in a process took ~5–15 ms)."""
+    picks = np.linspace(0, n - 1, min(n, most)).astype(np.int64)
+    return picks[np.concatenate(([True], picks[1:] != picks[:-1]))] if n > 0 else picks

@@ -156,6 +156,33 @@ on the same products: 3 × 4 steps as slow as liblinear. The agent SVM with char
 time; lmos-router seeded agent .9987 → .9973, informal-dev seeded without the lexicon .7547 → .7358), and the
 per-agent models without 2-grams too (−5 ms more; informal-dev seeded capability .7647 → .7255, lmos-router seeded
 without the lexicon .9969 → .9948).
+Session 12, the cold fit (the same bits: batch golden, 15 dev and sample tables' fitted state, answers and evidence, and
+the lexicon check's scores on benchmarks/lexicon_check_dev.py's 34 tables identical): the check's coverage is counted
+from the word features of the lexicon the router reads with when it stays on (routing/lexicon.py `coverage_of(read=…)`):
+the examples are analysed once for the coverage and the word part's vocabulary (the lexicon remembers them), not by
+`text.words` first; the check's two fits of a fold (with and without the lexicon) share their training set and their
+char n-gram part, which reads no lexicon (`held_out_scores`); `_analysed` numbers terms by `dict.fromkeys` over all
+texts (no `setdefault` per term) and `_fit` sorts the terms as strings; numpy 2's hashing `np.unique` is left out where
+a sorted spread or a bincount gives the same (`loo_picks`, the check's spreads, the SVMs' class checks: ~0.1 ms each
+warm, up to 15 ms on a process's first call), and `_tally` sorts its keys in place and takes the runs' edges itself
+(`np.unique(return_counts=True)` without its copy and 64-bit index arrays: the corpus's char counts 7-9 → 6 ms in a
+fresh process, page faults −600). Callgrind (benchmarks/fit_instructions.py, results/fit_instructions_s12_b1.json): a
+cold fit on train.csv 2.378 → 2.198 G instructions (−7.6 %); benchmarks/batch.py --compare against main
+(results/batch_compare_s12_b1.json, 7 rounds, load 1.5-2.6): fit 0.291 → 0.254 s (rest 0.163 → 0.136, check 0.049 →
+0.047, SVMs 0.072 both), route_batch the same (0.171, 0.167), (fit + route_batch) / plain 8.0× → 7.3×; two earlier runs
+of this work half done, at load 1.4-2.9: 0.282 → 0.258 and 0.261 → 0.248 s (the machine's noise is ±5 %); the check's
+CPU over lexicon_check_dev.py's 34 tables 0.59 → 0.49 s. Dev networks of half a (hr-desk, insurance, hotel; lexicon
+off): fit CPU the same (the coverage reads word features there in vain, on 30 examples). Measured and not adopted: the
+char counts as one sparse product of the texts' word counts and the words' n-gram counts, each row sorted after (the
+same counts: −0.3 % instructions, CPU within noise); a heap pre-faulted with numpy's huge pages (28 MB touched once
+before the first fit: a cold fit's page faults 10 700 → 4 600, but the pre-fault took 2 ms or, when the kernel compacted
+memory for huge pages, 25-40 ms); `_char_wb_grams` by `map` over slices (4.6 against 3.2 ms for 1 092 words); the counts
+freed right after the rows are assembled (only the word part's read again: a cold fit's page faults the same, 10 300).
+Where a cold fit on train.csv goes now (fresh processes, load 1.3-2, sections timed apart): liblinear ~70 ms (the agent
+SVM ~50, the per-agent ones ~20; 31 % of the instructions), the lexicon check ~45 (the coverage's reading of the
+examples' word features ~20, work the word part then skips; six fold fits and their routes ~25), the synonym copies'
+analysis ~35 (their word features ~17, char n-grams ~11) and making them ~10 (routing/text.py), the char part's
+vocabulary ~22, the rows' assembly ~13, "nearer elsewhere" ~16, the leave-one-out fits ~10.
 """
 
 from __future__ import annotations
@@ -578,18 +605,29 @@ def _ids_in(word: _Part, parts: Sequence[_Part]) -> npt.NDArray[np.int64]:
 def _tally(flat: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64], width: int) -> Counts:
     """The counts of texts whose feature ids (below `width`) are `flat`, `sizes[i]` of them text after text:
     each text's distinct ids ascending, with how often each occurs. One sort of (text, id) keys, 32-bit
-    where they fit (about twice as fast, the same order); each text's run found by a binary search and its
-    ids by a subtraction (not a division and a modulo per key)."""
+    where they fit (about twice as fast, the same order), in place, and the runs' edges (what `np.unique(…,
+    return_counts=True)` does, without its copy and its 64-bit index arrays: a fit's char part on train.csv,
+    396 000 keys, 7-9 → 6 ms in a fresh process); each text's run found by a binary search and its ids by a
+    subtraction (not a division and a modulo per key)."""
     n = len(sizes)
     kind = np.dtype(np.int32) if n * width < 2**31 else np.dtype(np.int64)
     keyed: npt.NDArray[np.signedinteger[Any]] = np.repeat(np.arange(0, n * width, width, dtype=kind), sizes)
     keyed += flat.astype(kind, copy=False)
-    unique, tf = np.unique(keyed, return_counts=True)  # each (text, id) once, with its count
+    if not len(keyed):
+        return Counts(np.zeros(n, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    keyed.sort()
+    first = np.empty(len(keyed), dtype=bool)  # where each (text, id) run starts
+    first[0] = True
+    np.not_equal(keyed[1:], keyed[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    unique = keyed[starts]  # each (text, id) once
+    tf = np.empty(len(starts))  # its count: the run's length
+    np.subtract(starts[1:], starts[:-1], out=tf[:-1], casting="unsafe")  # small integers: exact as floats
+    tf[-1] = len(keyed) - starts[-1]
     ends = np.searchsorted(unique, np.arange(1, n + 1, dtype=np.int64) * width)
     lengths = np.diff(ends, prepend=0).astype(np.int64)
-    ids = unique.astype(np.int64)
-    ids -= np.repeat(np.arange(n, dtype=np.int64) * width, lengths)
-    return Counts(lengths, ids, tf.astype(np.float64))
+    unique -= np.repeat(np.arange(0, n * width, width, dtype=kind), lengths)
+    return Counts(lengths, unique.astype(np.int64), tf)
 
 
 def _first_rows(counts: Counts, k: int) -> Counts:
@@ -1241,9 +1279,11 @@ def _agent_svm_rows(rows: sp.csr_matrix, encoder: SparseEncoder) -> sp.csr_matri
     shortest, longest = SVM_AGENT_GRAMS
     out = np.zeros(rows.shape[1], dtype=bool)
     for part in encoder.parts:
-        if part.preprocess is not None:  # a char part
-            ids = [i for gram, i in part.vocabulary.items() if not shortest <= len(gram) <= longest]
-            out[part.offset + np.asarray(ids, dtype=np.int64)] = True
+        if part.preprocess is not None:  # a char part: its terms' lengths and ids, read in C
+            terms = part.vocabulary
+            length = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+            ids = np.fromiter(terms.values(), dtype=np.int64, count=len(terms))
+            out[part.offset + ids[(length < shortest) | (length > longest)]] = True
     if not out.any():
         return rows
     kept = np.flatnonzero(~out[rows.indices])
@@ -1406,25 +1446,32 @@ def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> Counts | None:
         _set_idf(vectorizer, terms, np.array([df[t] for t in terms], dtype=np.float64), len(texts) + 1)
         return None
     flat, sizes, seen, grams = found
-    order = sorted(range(len(seen)), key=seen.__getitem__)  # ids in term order
-    rank = np.empty(len(seen), dtype=np.int64)
-    rank[order] = np.arange(len(seen), dtype=np.int64)
+    terms = sorted(seen)  # the vocabulary: distinct terms, sorted (no key function: a plain string sort)
+    vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+    rank = np.fromiter(map(vocabulary.__getitem__, seen), dtype=np.int64, count=len(seen))  # provisional → term id
     if grams is not None:  # the corpus's words' n-grams, for the `_Part` of this vectorizer (all in its vocabulary)
         vectorizer.word_grams_ = grams.renumbered(rank)
     width = len(seen)
     counted = _tally(rank[flat], sizes, width)  # each (text, term) once, with its count
-    _set_idf(vectorizer, [seen[i] for i in order], np.bincount(counted.ids, minlength=width).astype(float), len(texts))
+    _set_idf(vectorizer, terms, np.bincount(counted.ids, minlength=width).astype(float), len(texts), vocabulary)
     return counted
 
 
-def _set_idf(vectorizer: TfidfVectorizer, terms: list[str], df: npt.NDArray[np.float64], n_docs: int) -> None:
-    """A vectorizer's vocabulary (`terms`, sorted) and smooth idf from each term's document frequency."""
+def _set_idf(
+    vectorizer: TfidfVectorizer,
+    terms: list[str],
+    df: npt.NDArray[np.float64],
+    n_docs: int,
+    vocabulary: dict[str, int] | None = None,
+) -> None:
+    """A vectorizer's vocabulary (`terms`, sorted; `vocabulary`: term → index in `terms`, when the caller has
+    it) and smooth idf from each term's document frequency."""
     df += 1.0  # smooth: one more document has all
     idf = np.full_like(df, n_docs + 1, dtype=np.float64)
     idf /= df
     np.log(idf, out=idf)
     idf += 1.0
-    vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
+    vectorizer.vocabulary_ = dict(zip(terms, range(len(terms)), strict=True)) if vocabulary is None else vocabulary
     vectorizer.idf_ = idf
 
 
@@ -1434,24 +1481,40 @@ def _analysed(
     """Each text's terms as provisional ids (in order of first sight), one text after the other, how many
     each text has, the terms by provisional id and, for char n-grams, the words' n-grams by provisional id;
     None when the texts have no terms. Char n-grams are read word by word: each distinct word's once."""
-    ids: dict[str, int] = {}
     grams = None
     if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor:
         preprocess, ngram_range = vectorizer.preprocessor, vectorizer.ngram_range
-
-        def provisional(word: str) -> list[int]:
-            return [ids.setdefault(g, len(ids)) for g in _char_wb_grams(word, ngram_range)]
-
+        by_text = [preprocess(text).split() for text in texts]
+        distinct = list(dict.fromkeys(chain.from_iterable(by_text)))  # each word once, in order of first sight
+        per_word = [_char_wb_grams(word, ngram_range) for word in distinct]
+        ids = _first_sight(per_word)
         grams = _WordGrams()
-        flat, sizes = grams.read([preprocess(text).split() for text in texts], provisional)
+        grams.index = dict(zip(distinct, range(len(distinct)), strict=True))
+        grams.lengths = np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word))
+        grams.starts = np.cumsum(grams.lengths) - grams.lengths
+        grams.flat = np.fromiter(
+            map(ids.__getitem__, chain.from_iterable(per_word)), dtype=np.int64, count=int(grams.lengths.sum())
+        )
+        flat, sizes = grams.read(by_text, _known_only)  # every word is in the table: gathered, none added
     else:
-        read = _reader(vectorizer)
-        found = [[ids.setdefault(term, len(ids)) for term in read(text)] for text in texts]
+        found = list(map(_reader(vectorizer), texts))
+        ids = _first_sight(found)
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-        flat = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
+        flat = np.fromiter(map(ids.__getitem__, chain.from_iterable(found)), dtype=np.int64, count=int(sizes.sum()))
     if not ids:
         return None
     return flat, sizes, list(ids), grams
+
+
+def _known_only(word: str) -> list[int]:
+    """`_WordGrams.read`'s reader of new words where every word is known already (never called)."""
+    raise KeyError(word)
+
+
+def _first_sight(lists: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Each distinct string of the lists → its number in order of first sight (one pass in C, no Python loop)."""
+    seen = dict.fromkeys(chain.from_iterable(lists))
+    return dict(zip(seen, range(len(seen)), strict=True))
 
 
 def _joined(first: Counts, then: Counts) -> Counts:
@@ -1492,7 +1555,7 @@ def _linear_model(
     A one-vs-rest linear SVM up to SVM_MAX_CLASSES classes; beyond, class centroids (linear too, but
     fitted in one pass and stored sparse: a 1 000-agent design must not cost minutes or gigabytes).
     """
-    present = np.unique(labels)
+    present = np.flatnonzero(np.bincount(labels))  # the classes present: `np.unique` (without its hashing)
     if len(present) < 2:
         return None
     if len(present) > SVM_MAX_CLASSES:
@@ -1560,18 +1623,29 @@ class StatisticalRouter:
         full: bool,
         tol: float | None = None,
         models: bool = True,
+        shared: dict[str, Any] | None = None,
     ) -> FittedStatistical:
         """`fit`; `full=False` for the lexicon check's folds, which read only the ranked matches: the same
         matches, without what only evidence and "no agent fits" use (agent terms, the `fit` matrix, the
         threshold). `tol`: the SVMs' stopping tolerance (None: `svm_fit`'s by size). `models=False`: no SVMs
         (nor the synonym copies that only they learn from): the kNN vote and description matching alone, as
-        the lexicon check fits its folds (routing/lexicon.py, CHECK_MODELS)."""
-        data = training_set(table, seed)
-        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_correct)
+        the lexicon check fits its folds (routing/lexicon.py, CHECK_MODELS). `shared`: what the lexicon check's
+        fits of one fold (the same table and seed, another lexicon) share: the training set and the char n-gram
+        part, made by the first of them (`held_out_scores`)."""
+        data = shared["data"] if shared is not None and "data" in shared else training_set(table, seed)
+        if shared is not None:
+            shared["data"] = data
+        lexicon, choice = choose_lexicon(data, setting_of(self.lexicon, table.lexicon), held_out_scores)
         n = len(data.classes)
         corpus = list(data.texts) + list(data.descriptions)
         word, char, zero_shot = word_vectorizer(lexicon), char_vectorizer(lexicon), word_vectorizer(lexicon)
-        fitted_counts = [_fit(vectorizer, corpus) for vectorizer in (word, char)] if corpus else []
+        if corpus and shared is not None and shared.get("corpus") == corpus:  # reads no lexicon: the same part
+            char, char_counts = shared["char"]
+            fitted_counts = [_fit(word, corpus), char_counts]
+        else:
+            fitted_counts = [_fit(vectorizer, corpus) for vectorizer in (word, char)] if corpus else []
+            if corpus and shared is not None:
+                shared.update(corpus=corpus, char=(char, fitted_counts[1]))
         zs_counts = _fit(zero_shot, list(data.descriptions)) if corpus else None
         encoder = SparseEncoder([(word, WORD_WEIGHT), (char, CHAR_WEIGHT)] if corpus else [])
         zs_encoder = SparseEncoder([(zero_shot, 1.0)] if corpus else [])
@@ -1656,12 +1730,22 @@ class StatisticalRouter:
 def held_out_correct(table: RoutingTable, seed: list[Held], held: list[Held], setting: str) -> int:
     """The lexicon auto check (routing/lexicon.py): right agents plus right capabilities on the held-out
     texts of this router fitted on `table` + `seed` with the lexicon `setting`."""
-    router = StatisticalRouter(lexicon=setting, elsewhere=False)
-    fitted = router._fit(table, seed, full=False, tol=CHECK_TOL, models=CHECK_MODELS)
-    right = 0
-    results = fitted.route_batch([text for text, _, _ in held], top_k=1)
-    for (_, agent, capability), result in zip(held, results, strict=True):
-        top = result.matches[0] if result.matches else None
-        right += top is not None and top.agent == agent
-        right += top is not None and top.agent == agent and top.capability == capability
-    return right
+    return held_out_scores(table, seed, held, (setting,))[0]
+
+
+def held_out_scores(table: RoutingTable, seed: list[Held], held: list[Held], settings: tuple[str, ...]) -> list[int]:
+    """`held_out_correct` under each setting, the fits sharing their char n-gram part (it reads no lexicon:
+    the same vocabulary, idf and counts; fitted once, the held-out texts' words read into it once)."""
+    shared: dict[str, Any] = {}
+    scores: list[int] = []
+    for setting in settings:
+        router = StatisticalRouter(lexicon=setting, elsewhere=False)
+        fitted = router._fit(table, seed, full=False, tol=CHECK_TOL, models=CHECK_MODELS, shared=shared)
+        right = 0
+        results = fitted.route_batch([text for text, _, _ in held], top_k=1)
+        for (_, agent, capability), result in zip(held, results, strict=True):
+            top = result.matches[0] if result.matches else None
+            right += top is not None and top.agent == agent
+            right += top is not None and top.agent == agent and top.capability == capability
+        scores.append(right)
+    return scores

@@ -315,7 +315,10 @@ def loo_picks(n_examples: int, most: int = LOO_MAX) -> npt.NDArray[np.int64]:
     """Which examples are scored leave-one-out: all, or `most` spread evenly over a large table."""
     if n_examples == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.linspace(0, n_examples - 1, min(n_examples, most)).astype(np.int64))
+    picks = np.linspace(0, n_examples - 1, min(n_examples, most)).astype(np.int64)  # ascending
+    # `np.unique(picks)` by its ascending order (numpy 2's unique hashes: ~0.1 ms for 2 000 values, 15 ms the
+    # first time in a process, against a few µs)
+    return picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
 
 
 def on_topic(off_topic_to_channel: npt.NDArray[np.float64], loo_fits: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
