@@ -55,12 +55,10 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.text import CUSTOMER_SERVICE, Lexicon, lexicon_for, name_words, words
+from lmos_studio.routing.threshold import spread_evenly
 from lmos_studio.routing.training import TrainingSet
 
 LEXICON_SETTINGS = ("auto", "customer-service", "none")
@@ -221,7 +219,7 @@ def coverage_of(
     fit): `text.words` per text, remembered per text (a design's texts repeat across its channels)."""
     texts = [name_words(c.capability) for c in table.candidates] + [c.description for c in table.candidates]
     texts += list(dict.fromkeys(c.agent_description for c in table.candidates)) + list(examples)
-    texts = [texts[i] for i in _spread(len(texts), COVERAGE_TEXTS)]
+    texts = [texts[i] for i in spread_evenly(len(texts), COVERAGE_TEXTS)]
     if read is not None:
         known = found = 0
         for term, n in Counter(chain.from_iterable(map(read, texts))).items():
@@ -254,7 +252,7 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
     the names must find the descriptions and the descriptions the names — each capability's description
     routed among the capability names alone, and each capability's name routed among the descriptions alone.
     """
-    picked = _spread(len(data.classes), MAX_CLASSES)
+    picked = spread_evenly(len(data.classes), MAX_CLASSES)
     chosen = {data.classes[i] for i in picked} if len(data.classes) else set()
     by_class: dict[tuple[str, str], list[str]] = {}
     for text, label in zip(data.texts, data.labels, strict=True):
@@ -273,7 +271,7 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
             if len(texts) < 2:
                 seed += [(text, agent, capability) for text in texts]
                 continue
-            spread = [texts[i] for i in _spread(len(texts), FOLDS + TEACH)]
+            spread = [texts[i] for i in spread_evenly(len(texts), FOLDS + TEACH)]
             if fold >= len(spread):
                 continue
             held.append((spread[fold], agent, capability))
@@ -292,11 +290,3 @@ def held_out_checks(data: TrainingSet) -> list[Check]:
     by_name = [(name_words(c.capability), c.agent, opaque[c.agent, c.capability]) for c in described]
     by_description = [(c.description, c.agent, c.capability) for c in described]
     return [(names_only, [], by_description), (descriptions_only, [], by_name)]
-
-
-def _spread(n: int, most: int) -> npt.NDArray[np.int64]:
-    """Indices 0 … n − 1: all, or `most` spread evenly (ascending, each once): `np.unique` of `np.linspace(0,
-    n − 1, min(n, most))` cut to integers (as many points as n or more hit every index), without numpy 2's
-    hashing `unique` (its first call in a process took ~5–15 ms)."""
-    picks = np.linspace(0, n - 1, min(n, most)).astype(np.int64)
-    return picks[np.concatenate(([True], picks[1:] != picks[:-1]))] if n > 0 else picks

@@ -113,8 +113,9 @@ that class's votes sum alike in every order (`np.add.accumulate` over the orders
 features remembered by normalised text too (texts differing in digits read once): route −1.8 ms, fit +2.5 ms;
 `synonym_variant` with each token's options remembered (8.5 → 9.9 ms for 3 000 texts: the hashing dominates)
 and `_word_features` with " ".join bigrams and a pairwise concept loop (36.9 against 37.3 ms for 12 108
-analyses); `_tally` by an in-place sort and run edges instead of `np.unique` (no gain on a route's chunks, 0.33-0.35 ms
-either way; lane B1 adopted it for the fit's 396 000 keys, see below); the char part's words by one join and split per list (−0.2 ms per batch); `_weighted_fit` scaling the
+analyses); `_tally` by an in-place sort and run edges instead of `np.unique` (no gain on a route's chunks,
+0.33-0.35 ms either way; lane B1 adopted it for the fit's 396 000 keys, see below); the char part's words by one
+join and split per list (−0.2 ms per batch); `_weighted_fit` scaling the
 entries in the product kernel's order instead of `@ sp.diags` (the same arrays; −0.6 ms per batch); the kNN
 block zeroed by memset instead of `fill` (−0.6 ms); RouteResult filled through its `__dict__` (−2 ms per 3 893,
 as session 9 found for Matches); the agent and per-agent model weights as sparse matrices (the same bits, 4× slower

@@ -313,11 +313,16 @@ def elsewhere_limit(
 
 def loo_picks(n_examples: int, most: int = LOO_MAX) -> npt.NDArray[np.int64]:
     """Which examples are scored leave-one-out: all, or `most` spread evenly over a large table."""
-    if n_examples == 0:
+    return spread_evenly(n_examples, most)
+
+
+def spread_evenly(n: int, most: int) -> npt.NDArray[np.int64]:
+    """Indices 0 … n − 1: all, or `most` spread evenly (ascending, each once): `np.unique` of `np.linspace(0,
+    n − 1, min(n, most))` cut to integers, taken by its ascending order (numpy 2's `unique` hashes: ~0.1 ms for
+    2 000 values, 5-15 ms on its first call in a process, against a few µs)."""
+    if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    picks = np.linspace(0, n_examples - 1, min(n_examples, most)).astype(np.int64)  # ascending
-    # `np.unique(picks)` by its ascending order (numpy 2's unique hashes: ~0.1 ms for 2 000 values, 15 ms the
-    # first time in a process, against a few µs)
+    picks = np.linspace(0, n - 1, min(n, most)).astype(np.int64)
     return picks[np.concatenate(([True], picks[1:] != picks[:-1]))]
 
 
