@@ -424,3 +424,49 @@ def test_in_cluster_config_and_kubeconfig_variable(tmp_path: Path, monkeypatch: 
         assert default_kubeconfig() == tmp_path / "a"
     finally:
         get_settings.cache_clear()
+
+
+# -- the CLI reads every source the Registry page does ------------------------------------------------------
+
+
+def test_cli_search_reads_the_operator_and_a_cluster(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    env = {"LMOS_STUDIO_DATA_DIR": str(tmp_path)}
+    with stub_server(operator_route) as operator, stub_server(kube_route) as kube:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube)
+        sources = ["--operator", operator, "--operator-tenants", "acme"]
+        sources += ["--kubernetes", "--kubeconfig", str(kubeconfig)]
+        found = run_cli("registry", "search", *sources, "-o", "json", env=env)
+        assert found.returncode == 0, found.stderr
+        rows = json.loads(found.stdout)
+        by_registry = {(r["registry"].split()[0], r["name"]) for r in rows}
+        assert {("operator", "billing-agent-stable"), ("kubernetes", "billing-agent-stable")} <= by_registry
+        assert ("kubernetes", "contract-agent") in by_registry
+        assert "broken" in found.stderr and "warning" in found.stderr  # the malformed Agent resource, named
+        filtered = run_cli(
+            "registry", "search", "--kubernetes", "--kubeconfig", str(kubeconfig), "--capability", "view-bill", env=env
+        )
+        assert filtered.returncode == 0 and "REGISTRY" in filtered.stdout, filtered.stderr
+        assert "billing-agent-stable" in filtered.stdout and "contract-agent" not in filtered.stdout
+        wrong = write_kubeconfig(tmp_path / "wrong", kube, token="nope")
+        refused = run_cli("registry", "search", "--kubernetes", "--kubeconfig", str(wrong), env=env)
+    assert refused.returncode == 2 and "401" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--kubeconfig", "kc"], "add it"),
+        (["--namespace", "acme"], "--kubernetes"),
+        (["--operator", "http://127.0.0.1:9"], "--operator-tenants"),
+        (["--operator-tenants", "acme"], "--operator URL"),
+        (["--kubernetes", "--in-cluster", "--kubeconfig", "kc"], "--in-cluster"),
+        (["--operator", "http://127.0.0.1:9", "--operator-tenants", "acme"], "127.0.0.1:9"),
+    ],
+)
+def test_cli_search_source_options_misused_or_unreachable(args: list[str], says: str, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    done = run_cli("registry", "search", *args, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -1,7 +1,9 @@
 """`lmos-studio registry serve|register|search|remove`, `lmos-studio announce` and `lmos-studio discover`.
 
 Without `--url` the commands work on the embedded registry (LMOS_STUDIO_REGISTRY_DB); with `--url` on a
-registry server. Exit codes: 0 ok, 2 bad input or an unreachable registry.
+registry server. `search` also reads the sources the Registry page does: an LMOS operator API (`--operator`),
+a cluster's LMOS `Agent` resources (`--kubernetes`) and the local network (`--local-network`), through
+`registry/sources.py` as the page. Exit codes: 0 ok, 2 bad input or an unreachable registry.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import signal
 import socket
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +24,9 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import Entry, Query, RegistryStore
 from lmos_studio.registry.stores import open_store
+
+if TYPE_CHECKING:
+    from lmos_studio.registry.sources import SourceSpec
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
 TokenOpt = Annotated[
@@ -81,8 +86,10 @@ def entry_row(agent: Agent, *, expires: float | None = None, thing_id: str = "")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
+    """The rows as a text table; a REGISTRY column when they came from remote sources (`registry` in a row)."""
+    remote = any("registry" in r for r in rows)
     return render_table(
-        ["NAME", "CAPABILITIES", "TENANTS", "CHANNELS", "ID"],
+        ["NAME", "CAPABILITIES", "TENANTS", "CHANNELS", "ID", *(["REGISTRY"] if remote else [])],
         [
             [
                 r["name"],
@@ -90,10 +97,46 @@ def _table(rows: list[dict[str, Any]]) -> str:
                 ", ".join(r["tenants"]) or "(any)",
                 ", ".join(r["channels"]),
                 r["id"],
+                *([r.get("registry", "")] if remote else []),
             ]
             for r in rows
         ],
     )
+
+
+def _remote_sources(
+    url: str | None,
+    operator: str | None,
+    operator_tenants: str,
+    kubernetes: bool,
+    kubeconfig: Path | None,
+    context: str,
+    namespace: str,
+    in_cluster: bool,
+    local_network: bool,
+) -> list[SourceSpec]:
+    """The remote registries `registry search` was given (none: the embedded registry); a Kubernetes or operator
+    option without its source, or an operator without tenants, exits 2 saying what to add."""
+    from lmos_studio.registry.sources import IN_CLUSTER, SourceSpec
+
+    if not kubernetes and (kubeconfig is not None or context or namespace or in_cluster):
+        _fail("--kubeconfig, --context, --namespace and --in-cluster go with --kubernetes; add it")
+    if operator_tenants and not operator:
+        _fail("--operator-tenants goes with --operator URL; add it")
+    tenants = tuple(t.strip() for t in operator_tenants.split(",") if t.strip())
+    if operator and not tenants:
+        _fail("--operator reads agents per tenant: give --operator-tenants, e.g. --operator-tenants acme")
+    if in_cluster and kubeconfig is not None:
+        _fail("--in-cluster uses the pod's service account: leave out --kubeconfig, or --in-cluster")
+    specs = [SourceSpec("tdd", url)] if url else []
+    if operator:
+        specs.append(SourceSpec("operator", operator, tenants=tenants))
+    if kubernetes:
+        target = IN_CLUSTER if in_cluster else str(kubeconfig or "")
+        specs.append(SourceSpec("kubernetes", target, context=context, namespace=namespace))
+    if local_network:
+        specs.append(SourceSpec("mdns"))
+    return specs
 
 
 def _rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -207,8 +250,31 @@ def register(app: typer.Typer) -> None:
         text: Annotated[str, typer.Option(help="Free text (names, descriptions, examples).")] = "",
         limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
         output: OutputOpt = "table",
+        operator: Annotated[
+            str | None, typer.Option("--operator", help="An LMOS operator API base URL to read agents from.")
+        ] = None,
+        operator_tenants: Annotated[
+            str, typer.Option(help="--operator: the tenants whose channels to read, comma-separated.")
+        ] = "",
+        kubernetes: Annotated[
+            bool, typer.Option("--kubernetes", help="Read the LMOS Agent resources of a Kubernetes cluster.")
+        ] = False,
+        kubeconfig: Annotated[
+            Path | None,
+            typer.Option(help="--kubernetes: kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
+        ] = None,
+        context: Annotated[str, typer.Option(help="--kubernetes: kubeconfig context (default: its current).")] = "",
+        namespace: Annotated[str, typer.Option(help="--kubernetes: namespace (default: the context's).")] = "",
+        in_cluster: Annotated[
+            bool, typer.Option("--in-cluster", help="--kubernetes: the pod's service account, not a kubeconfig.")
+        ] = False,
+        local_network: Annotated[
+            bool, typer.Option("--local-network", help="Agents and directories announced by mDNS/DNS-SD.")
+        ] = False,
     ) -> None:
-        """Search a registry; exit 2 when it cannot be reached."""
+        """Search a registry: the embedded one, or the remote sources given (a directory server --url, an
+        LMOS operator --operator, a cluster --kubernetes, the --local-network; several at once are searched
+        together, each row naming its registry). Exit 2 when none of them can be read."""
         query = Query(
             text=text,
             capability=capability,
@@ -218,16 +284,21 @@ def register(app: typer.Typer) -> None:
             subset=subset,
             limit=limit,
         )
-        if url:
-            from lmos_studio.registry.clients import TddClient
+        specs = _remote_sources(
+            url, operator, operator_tenants, kubernetes, kubeconfig, context, namespace, in_cluster, local_network
+        )
+        if specs:
+            from lmos_studio.registry.sources import search_sources
 
-            with TddClient(url) as client:
-                result = client.search(query)
-            if result.errors and not result.agents:
-                _fail("; ".join(result.errors))
-            for error in result.errors:
+            outcome = search_sources(specs, query)
+            if outcome.errors and not outcome.found:
+                _fail("; ".join(outcome.errors))
+            for error in outcome.errors:
                 typer.echo(f"warning: {error}", err=True)
-            rows = [entry_row(a, thing_id=a.id) for a in result.agents]
+            rows = [
+                {**entry_row(f.agent, expires=f.expires, thing_id=f.thing_id), "registry": f.source}
+                for f in outcome.found
+            ][:limit]
         else:
             rows = _rows(_store().search(query, facets=False).entries)
         if output == "json":

@@ -77,7 +77,8 @@ def _read_kubeconfig(path: Path) -> dict[str, Any]:
     try:
         docs = yamlio.load_documents(yamlio.read_text(path, max_bytes=MAX_KUBECONFIG_BYTES), path=str(path))
     except DesignFileError as exc:
-        raise ConfigError(f"cannot read the kubeconfig: {exc}; give --kubeconfig PATH") from exc
+        hint = "give another (--kubeconfig PATH, or the Registry page's kubeconfig field)"
+        raise ConfigError(f"cannot read the kubeconfig: {exc}; {hint}") from exc
     raw = docs[0] if len(docs) == 1 else None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: not a kubeconfig (a YAML mapping with clusters, users, contexts)")
