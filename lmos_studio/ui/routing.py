@@ -151,11 +151,13 @@ def route_graph(design: Design, chosen: dict[str, Match]) -> None:
     st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
 
 
-def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
-    """Store (query, channel, expected agent[, capability]) as a routing test in the design."""
+def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: Sequence[str] = ()) -> None:
+    """Store (query, channel, expected agent[, capability]) as a routing test in the design. `routed` are the
+    channels the query was routed in: a channel where no agent would answer is offered too (its test then
+    expects no agent there; offering only the channels that chose an agent filed such tests under all agents)."""
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
-        keys = list(chosen) or [ALL_AGENTS]
+        keys = list(dict.fromkeys([*routed, *chosen])) or [ALL_AGENTS]
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
         agents = [NO_AGENT_CHOICE, *sorted({a.name for a in design.agents})]
         first = chosen[key].agent if key in chosen else NO_AGENT_CHOICE
