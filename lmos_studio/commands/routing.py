@@ -320,7 +320,7 @@ def whatif_command(
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries) if queries else []
-    result = what_if(design, changes, router=kept_fits(router, design), queries=rows)
+    result = what_if(design, changes, router=kept_fits(router, design), queries=rows, source=str(queries))
 
     def table() -> str:
         parts = ["changes: " + "; ".join(c.describe() for c in result.changes)]

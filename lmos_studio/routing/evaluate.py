@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmos_studio.errors import DesignFileError, RoutingError
+from lmos_studio.errors import DesignFileError, RoutingError, VersionError
 from lmos_studio.model import Design
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow
@@ -162,6 +162,41 @@ def check_agents(rows: Sequence[LabelledQuery], table: RoutingTable, *, source: 
                 line=query.line or None,
                 field="agent",
             )
+
+
+def check_labelled(designs: Sequence[Design], rows: Sequence[LabelledQuery], *, source: str | None = None) -> None:
+    """Each row's channel must be a Channel of one of `designs` and its agent (when named) routable there in
+    that design (diff: the old or the new design; what-if: before or after the changes); else a
+    DesignFileError naming the file, line and field, with the first design's reason. `eval` checks its rows
+    against its one design in `evaluate`; before this, `diff --queries` and `whatif --queries` dropped a row
+    naming an unknown agent or channel silently (its answer "changed" from nothing to nothing)."""
+    seen: list[dict[str, RoutingTable | DesignFileError | None]] = [{} for _ in designs]
+    for row in rows:
+        problems = [_row_problem(d, known, row, source) for d, known in zip(designs, seen, strict=True)]
+        found = [p for p in problems if p is not None]
+        if found and len(found) == len(designs):
+            raise found[0]
+
+
+def _row_problem(
+    design: Design, known: dict[str, RoutingTable | DesignFileError | None], row: LabelledQuery, source: str | None
+) -> DesignFileError | None:
+    """Why a labelled row does not fit one design (None: it does). `known` caches channel → table or error."""
+    if row.channel not in known:
+        try:
+            known[row.channel] = routing_table(design, row.channel)
+        except RoutingError as exc:  # an unknown or ambiguous channel
+            known[row.channel] = DesignFileError(str(exc), path=source, line=row.line or None, field="channel")
+        except VersionError:  # the operator would fail this channel's reconcile: nothing to check against
+            known[row.channel] = None
+    table = known[row.channel]
+    if table is None or isinstance(table, DesignFileError):
+        return table
+    try:
+        check_agents([row], table, source=source)
+    except DesignFileError as exc:
+        return exc
+    return None
 
 
 def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
