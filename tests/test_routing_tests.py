@@ -204,6 +204,9 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
         (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
         (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
         (("route", "{missing}", "hello"), 2, "no such file or folder"),
+        # Bug (session 12 QA): --top-k 0 answered "no agent: the channel has no candidates"; -1 dropped the last
+        (("route", str(ACME), "--top-k", "0", "my bill"), 2, "--top-k is 0; give 1 or more"),
+        (("route", str(ACME), "--top-k", "-1", "my bill"), 2, "--top-k is -1; give 1 or more"),
         (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
         (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
         (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),

@@ -116,6 +116,8 @@ def route(
 
     if not query.strip():
         fail("the query is empty; pass the customer message as the last argument")
+    if top_k < 1:  # 0 read as "the channel has no candidates" (no agent), a negative one dropped candidates
+        fail(f"--top-k is {top_k}; give 1 or more ranked matches to show")
     if min_score is not None:
         check_threshold(min_score)
     check_lexicon_option(lexicon)
