@@ -269,3 +269,11 @@ def test_a_routing_test_can_expect_no_agent() -> None:
     outcomes = run_routing_tests(design, router=StatisticalRouter())
     assert [o.passed for o in outcomes] == [True, False]
     assert outcomes[1].message.startswith("expected no agent, routed to billing-agent-stable")
+
+
+def test_cli_eval_help_names_every_column() -> None:
+    """Bug (session 12 QA): the help's "[capability|intent], [channel]" was read as rich markup and vanished
+    ("Labelled CSV: instruction|query|text, agent, , .")."""
+    result = run_cli("eval", "--help", env={"COLUMNS": "200"})
+    assert result.returncode == 0
+    assert "capability (or intent) and channel" in result.stdout and ", , ." not in result.stdout

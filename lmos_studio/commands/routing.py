@@ -172,7 +172,11 @@ def _metric(value: float | None) -> str:
 def eval_command(
     path: PathArg,
     queries: Annotated[
-        Path, typer.Argument(help="Labelled CSV: instruction|query|text, agent, [capability|intent], [channel].")
+        Path,
+        typer.Argument(
+            help="Labelled CSV: a text column (instruction, query or text), agent, and optionally capability "
+            "(or intent) and channel."
+        ),
     ],
     seed: Annotated[
         Path | None, typer.Option("--seed", help="Seed examples (CSV like QUERIES, or lmos-router seed.json).")
