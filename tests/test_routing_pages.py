@@ -118,3 +118,15 @@ def test_playground_adds_a_no_agent_test_in_the_channel_that_answered_none() -> 
     assert not at.exception, at.exception
     test = at.session_state["history"].present.routing_tests[-1]
     assert (test.query, test.channel, test.expect_agent) == ("tell me a joke about cats", "default/acme-web-stable", "")
+
+
+def test_playground_refuses_a_no_agent_test_with_a_capability() -> None:
+    """A routing test expecting no agent cannot name a capability (the design refuses it): the form says so."""
+    at = open_page("playground")
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    before = len(at.session_state["history"].present.routing_tests)
+    at.text_input(key="new_test_capability").input("view-bill")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("expects no agent" in e.value for e in at.error)
+    assert len(at.session_state["history"].present.routing_tests) == before

@@ -168,6 +168,9 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: 
         name = st.text_input("Test name (optional)", key="new_test_name")
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
             expected = "" if agent == NO_AGENT_CHOICE else agent
+            if not expected and capability.strip():  # the design refuses it: such a test could never pass
+                st.error("A test that expects no agent names no capability: pick the agent, or clear the capability.")
+                return
             test = RoutingTest(
                 query=query, expect_agent=expected, channel=key, expect_capability=capability.strip(), name=name.strip()
             )
