@@ -270,3 +270,13 @@ def test_hybrid_router_against_the_llm_stub_is_calibrated_and_its_usage_summed()
         assert tuned.usage.get("track fast", 0) >= 1
     finally:
         server.stop()
+
+
+def test_macro_f1_of_a_set_without_in_scope_rows_is_undefined_not_zero() -> None:
+    """Bug (session 12 QA): a set of out-of-scope rows only, every one rightly answered "no agent", reported
+    macro F1 0.000 (CLI, JSON and the Evaluate page) beside accuracy 100 %; now None ("—"), as
+    in_scope_accuracy."""
+    m = compute_metrics([prediction("", ""), prediction("", "")])
+    assert (m.accuracy, m.out_of_scope_recall, m.in_scope_accuracy, m.macro_f1) == (1.0, 1.0, None, None)
+    assert m.to_dict()["macro_f1"] is None
+    assert compute_metrics([prediction("", "billing")]).macro_f1 is None  # a misroute: no agent to average

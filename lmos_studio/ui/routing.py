@@ -258,7 +258,7 @@ def show_evaluation(report: dict[str, Any]) -> None:
     cols[0].metric("Accuracy", f"{m['accuracy']:.1%}", help="over all rows; 'no agent' is right for out-of-scope rows")
     capability = m["capability_accuracy"]
     cols[1].metric("Capability accuracy", "—" if capability is None else f"{capability:.1%}")
-    cols[2].metric("Macro F1", f"{m['macro_f1']:.3f}")
+    cols[2].metric("Macro F1", "—" if m["macro_f1"] is None else f"{m['macro_f1']:.3f}")
     cols[3].metric("Latency p50", f"{m['p50_ms']:.2f} ms")
     cols[4].metric("Latency p95", f"{m['p95_ms']:.2f} ms")
     scope = st.columns(3)
