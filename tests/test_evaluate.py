@@ -103,8 +103,12 @@ def test_no_capability_column_gives_none_and_empty_set_gives_zeroes() -> None:
     ("text", "where"),
     [
         ("", "q.csv:1: empty file"),
-        ("question,agent\nhi,a\n", "q.csv:1: the header has no a text column"),
-        ("query,who\nhi,a\n", "q.csv:1: the header has no an 'agent' column"),
+        ("question,agent\nhi,a\n", "q.csv:1: the header has no text column (instruction, query or text)"),
+        ("query,who\nhi,a\n", "q.csv:1: the header has no 'agent' column"),
+        # Bug (session 12 QA): an unclosed quote swallowed the rest of the file into one cell and was reported
+        # as "1 fields, but the header has 3; quote fields that contain commas"
+        ('query,agent,channel\n"hi,a,web\nbye,b,web\n', "q.csv:2: a quoted field is not closed"),
+        ('query,agent\n"hi" there,a\n', "q.csv:2: not a valid CSV: ',' expected after '\"'"),
         ("query,agent\nhi,a\nhello\n", "q.csv:3: 1 fields, but the header has 2"),
         ("query,agent\nhi,a\n,b\n", "q.csv:3: query: empty cell"),
         ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: a capability without an agent"),

@@ -80,10 +80,7 @@ def _pick_column(header: list[str], names: Sequence[str]) -> int | None:
 def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[LabelledQuery]:
     """Rows of a labelled CSV; a missing column, an empty cell or a ragged row names file, line and column."""
     text = _decode(data, source)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise DesignFileError(f"not a valid CSV: {exc}", path=source) from exc
+    rows = _csv_rows(text, source)
     if not rows or not any(c.strip() for c in rows[0]):
         raise DesignFileError(
             "empty file; the first line must be a header such as 'instruction,agent,intent'", path=source, line=1
@@ -92,7 +89,7 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     text_col = _pick_column(header, TEXT_COLUMNS)
     agent_col = _pick_column(header, ("agent",))
     if text_col is None or agent_col is None:
-        missing = "a text column (instruction, query or text)" if text_col is None else "an 'agent' column"
+        missing = "text column (instruction, query or text)" if text_col is None else "'agent' column"
         raise DesignFileError(f"the header has no {missing}; found: {', '.join(header)}", path=source, line=1)
     cap_col = _pick_column(header, CAPABILITY_COLUMNS)
     channel_col = _pick_column(header, ("channel",))
@@ -105,6 +102,23 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     if not queries:
         raise DesignFileError("no labelled rows below the header", path=source, line=2)
     return queries
+
+
+def _csv_rows(text: str, source: str) -> list[list[str]]:
+    """The rows of CSV text, strictly: an unclosed quote is an error at the line it opens on (leniently read, it
+    swallowed the rest of the file into one cell, then reported as a row with too few fields)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        line = reader.line_num
+        if str(exc) == "unexpected end of data":  # the quote opened on the line after the last complete row
+            line = 1 + sum(1 + sum(cell.count("\n") for cell in row) for row in rows)
+            raise DesignFileError("a quoted field is not closed; close the quote", path=source, line=line) from exc
+        raise DesignFileError(f"not a valid CSV: {exc}", path=source, line=line) from exc
+    return rows
 
 
 def _labelled_row(
