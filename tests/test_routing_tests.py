@@ -204,6 +204,9 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
         (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
         (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
         (("route", "{missing}", "hello"), 2, "no such file or folder"),
+        # Bug (session 12 QA): a file with no Agent (empty, or another kind of JSON) routed to "no agent", exit 0
+        (("route", "{empty}", "hello"), 2, "empty.yaml: no Agent to route to"),
+        (("eval", "{empty}", str(QUERIES)), 2, "empty.yaml: no Agent to route to"),
         # Bug (session 12 QA): --top-k 0 answered "no agent: the channel has no candidates"; -1 dropped the last
         (("route", str(ACME), "--top-k", "0", "my bill"), 2, "--top-k is 0; give 1 or more"),
         (("route", str(ACME), "--top-k", "-1", "my bill"), 2, "--top-k is -1; give 1 or more"),
@@ -226,7 +229,13 @@ def test_cli_exit_codes_and_messages(
 ) -> None:
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("query,agent,channel\nshow my bill,billing-agent-stable,mars\n")
-    paths = {"failing": str(failing_design), "unknown": str(unknown), "missing": str(tmp_path / "missing.csv")}
+    (tmp_path / "empty.yaml").write_text("")
+    paths = {
+        "failing": str(failing_design),
+        "unknown": str(unknown),
+        "missing": str(tmp_path / "missing.csv"),
+        "empty": str(tmp_path / "empty.yaml"),
+    }
     assert cli(capsys, *(a.format(**paths) for a in args)) == code
     assert message in capsys.readouterr().err
 

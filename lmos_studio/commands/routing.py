@@ -59,10 +59,23 @@ ChannelOpt = Annotated[
 
 
 def load_routing_design(paths: list[Path]) -> Design:
-    """A design from design files, LMOS YAML, or agent descriptions (AgentRoutingSpec JSON and the like)."""
+    """A design from design files, LMOS YAML, or agent descriptions (AgentRoutingSpec JSON and the like).
+
+    One without any Agent is refused (DesignFileError naming the path): routing it answered every query with
+    "no agent: the channel has no candidates", exit 0, for an empty or wrong file."""
     for path in paths:
         if not path.exists():
             raise DesignFileError("no such file or folder; check the path", path=str(path))
+    design = _routing_design(paths)
+    if not design.agents:
+        raise DesignFileError(
+            "no Agent to route to; give a design with `kind: Agent` documents, or an AgentRoutingSpec JSON",
+            path=", ".join(str(p) for p in paths),
+        )
+    return design
+
+
+def _routing_design(paths: list[Path]) -> Design:
     if len(paths) == 1 and paths[0].is_file() and paths[0].suffix.lower() == ".json":
         try:  # AgentRoutingSpec, A2A card, TD, capabilities document … (a JSON design falls through)
             agents = read_description_file(paths[0])
