@@ -230,7 +230,6 @@ def eval_command(
         source=str(queries),
         calibrate=calibrate,
         min_score=min_score,
-        seed_source=str(seed) if seed else None,
     )
     _say_fallback(chosen)
     for key, calibration in result.calibrations.items():

@@ -199,19 +199,6 @@ def _row_problem(
     return None
 
 
-def check_seed(design: Design, seed: Sequence[SeedRow], *, source: str | None = None) -> None:
-    """Every seed example must teach an agent of the design (each channel then takes its own agents' examples);
-    a name that is no agent's was dropped silently before (a typo ran the evaluation unseeded)."""
-    names = {agent.name for agent in design.agents}
-    for index, (_text, agent, _capability) in enumerate(seed):
-        if agent not in names:
-            raise DesignFileError(
-                f"agent '{agent}' is not an agent of the design; fix the name or drop the example",
-                path=source,
-                field=f"seed[{index}].agent",
-            )
-
-
 def add_usage(total: dict[str, Any], usage: dict[str, Any]) -> None:
     """Sum token counts and cost over routed queries; count how often each track (fast / llm) answered."""
     for name, value in usage.items():
@@ -243,7 +230,6 @@ def evaluate(
     source: str | None = None,
     calibrate: bool = False,
     min_score: float | None = None,
-    seed_source: str | None = None,
 ) -> Evaluation:
     """Route every query in its channel (`channel` is the default for rows without one) and score the router.
 
@@ -253,7 +239,6 @@ def evaluate(
     threshold. Each channel's queries are routed as one batch (`route_fitted`). Errors: unknown channels
     and agents a channel does not route to name the CSV line; a router failure is a RoutingError.
     """
-    check_seed(design, seed, source=seed_source)
     groups = group_by_channel(design, queries, default_channel=channel, source=source)
     do_fit: Fit = fit or (lambda table, rows: router.fit(table, seed=rows))
     predictions: list[Prediction] = []
