@@ -286,3 +286,17 @@ def test_cli_eval_help_names_every_column() -> None:
     result = run_cli("eval", "--help", env={"COLUMNS": "200"})
     assert result.returncode == 0
     assert "capability (or intent) and channel" in result.stdout and ", , ." not in result.stdout
+
+
+def test_cli_eval_warns_of_seed_examples_for_no_agent_of_the_design(tmp_path: Path) -> None:
+    """Seed examples of agents the design lacks are ignored (a network's whole seed file may serve a design of
+    some of its agents; test_seed_examples_change_the_answer), but silently so a typo ran unseeded (session 12
+    QA): stderr now names how many and which agents, the JSON on stdout is unchanged."""
+    seed = tmp_path / "seed.json"
+    seed.write_text(
+        '[{"text": "show my bill", "agentName": "billing-agent-stable"}, {"text": "x", "agentName": "ghost"}]'
+    )
+    result = run_cli("eval", str(ACME), str(QUERIES), "--seed", str(seed), "--router", "statistical")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {seed}: 1 seed example names no agent of the design (ghost); ignored" in result.stderr
+    assert json.loads(result.stdout)["n"] == 35

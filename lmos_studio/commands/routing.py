@@ -171,6 +171,17 @@ def route(
     emit(data, output, table)
 
 
+def _warn_unknown_seed_agents(design: Design, seeds: tuple[tuple[str, str, str], ...], path: Path | None) -> None:
+    """Seed examples of agents the design lacks are ignored (a network's seed file may serve a design of some of
+    its agents); say so on stderr, or a misspelt agent silently runs the evaluation unseeded."""
+    names = {agent.name for agent in design.agents}
+    unknown = [agent for _text, agent, _capability in seeds if agent not in names]
+    if unknown:
+        which = ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else "")
+        many = "example names" if len(unknown) == 1 else "examples name"
+        typer.echo(f"warning: {path}: {len(unknown)} seed {many} no agent of the design ({which}); ignored", err=True)
+
+
 def _say_fallback(router: Any) -> None:
     """`auto` fell back to the statistical router: say why on stderr (stdout stays the contract)."""
     note = getattr(router, "note", "")
@@ -220,6 +231,7 @@ def eval_command(
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
+    _warn_unknown_seed_agents(design, seeds, seed)
     chosen = kept_fits(router, design)
     result = evaluate(
         design,
