@@ -170,7 +170,7 @@ def check_labelled(designs: Sequence[Design], rows: Sequence[LabelledQuery], *, 
     DesignFileError naming the file, line and field, with the first design's reason. `eval` checks its rows
     against its one design in `evaluate`; before this, `diff --queries` and `whatif --queries` dropped a row
     naming an unknown agent or channel silently (its answer "changed" from nothing to nothing)."""
-    seen: list[dict[str, RoutingTable | DesignFileError | None]] = [{} for _ in designs]
+    seen: list[dict[str, _Known]] = [{} for _ in designs]
     for row in rows:
         problems = [_row_problem(d, known, row, source) for d, known in zip(designs, seen, strict=True)]
         found = [p for p in problems if p is not None]
@@ -178,22 +178,29 @@ def check_labelled(designs: Sequence[Design], rows: Sequence[LabelledQuery], *, 
             raise found[0]
 
 
+# per channel reference: its table and agent names, why the reference is wrong, or None (nothing to check)
+_Known = tuple[RoutingTable, frozenset[str]] | str | None
+
+
 def _row_problem(
-    design: Design, known: dict[str, RoutingTable | DesignFileError | None], row: LabelledQuery, source: str | None
+    design: Design, known: dict[str, _Known], row: LabelledQuery, source: str | None
 ) -> DesignFileError | None:
-    """Why a labelled row does not fit one design (None: it does). `known` caches channel → table or error."""
+    """Why a labelled row does not fit one design (None: it does). `known` caches each channel reference."""
     if row.channel not in known:
         try:
-            known[row.channel] = routing_table(design, row.channel)
+            table = routing_table(design, row.channel)
+            known[row.channel] = (table, frozenset(table.agents))  # one set per table, not per row
         except RoutingError as exc:  # an unknown or ambiguous channel
-            known[row.channel] = DesignFileError(str(exc), path=source, line=row.line or None, field="channel")
+            known[row.channel] = str(exc)
         except VersionError:  # the operator would fail this channel's reconcile: nothing to check against
             known[row.channel] = None
-    table = known[row.channel]
-    if table is None or isinstance(table, DesignFileError):
-        return table
+    found = known[row.channel]
+    if isinstance(found, str):
+        return DesignFileError(found, path=source, line=row.line or None, field="channel")
+    if found is None or not row.agent or row.agent in found[1]:
+        return None
     try:
-        check_agents([row], table, source=source)
+        check_agents([row], found[0], source=source)  # raises: the message names the channel's agents
     except DesignFileError as exc:
         return exc
     return None
