@@ -70,6 +70,14 @@ def test_cli_test_exit_codes_and_junit(tmp_path: Path, capsys: pytest.CaptureFix
     assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
 
 
+def test_cli_test_junit_to_a_folder_is_exit_2(tmp_path: Path) -> None:
+    """Bug (session 12 QA): `test --junit DIR` ended in an IsADirectoryError traceback with exit 1 (which CI
+    reads as "a routing test failed")."""
+    result = run_cli("test", str(ACME), "--router", "statistical", "--junit", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path}: is a folder; give the JUnit report a file name" in result.stderr
+
+
 def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
     args = (
         "route",

@@ -284,7 +284,14 @@ def test_command(
     outcomes = run_routing_tests(design, router=chosen)
     _say_fallback(chosen)
     if junit is not None:
-        yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
+        if junit.is_dir():  # os.replace onto a folder was an IsADirectoryError traceback, exit 1
+            raise DesignFileError(
+                "is a folder; give the JUnit report a file name, e.g. routing-tests.xml", path=str(junit)
+            )
+        try:
+            yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
+        except OSError as exc:
+            raise DesignFileError(f"cannot write the JUnit report: {exc.strerror}", path=str(junit)) from exc
     rows = [
         ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message] for o in outcomes
     ]
