@@ -78,6 +78,21 @@ def test_cli_test_junit_to_a_folder_is_exit_2(tmp_path: Path) -> None:
     assert f"{tmp_path}: is a folder; give the JUnit report a file name" in result.stderr
 
 
+def test_cli_eval_warns_of_capabilities_the_agent_does_not_have(tmp_path: Path) -> None:
+    """Bug (session 12 QA): a capability cell naming no capability of the row's agent (a typo) was silently
+    scored as the router's mistake (capability accuracy 0). Still scored so (the lmos-router data has such
+    rows), but stderr says how many and where the first is."""
+    queries = tmp_path / "q.csv"
+    queries.write_text("query,agent,capability\nshow my bill,billing-agent-stable,view-bil\n")
+    result = run_cli("eval", str(ACME), str(queries), "--router", "statistical")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"warning: {queries}: 1 row(s) name a capability their agent does not have in its channel (first: line 2, "
+        "billing-agent-stable/view-bil in all agents)"
+    ) in result.stderr
+    assert json.loads(result.stdout)["capability_accuracy"] == 0.0
+
+
 def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
     args = (
         "route",

@@ -28,6 +28,7 @@ from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
 
 if TYPE_CHECKING:
+    from lmos_studio.routing.labelled import LabelledQuery
     from lmos_studio.whatif import Edit
 
 # The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
@@ -182,6 +183,22 @@ def _warn_unknown_seed_agents(design: Design, seeds: tuple[tuple[str, str, str],
         typer.echo(f"warning: {path}: {len(unknown)} seed {many} no agent of the design ({which}); ignored", err=True)
 
 
+def _warn_unknown_capabilities(design: Design, rows: list[LabelledQuery], channel: str, path: Path) -> None:
+    """Rows whose capability their agent does not have in their channel are scored as a wrong capability; say
+    so on stderr (a misspelt capability otherwise reads as a router's mistake)."""
+    from lmos_studio.routing.evaluate import unknown_capabilities
+
+    unknown = unknown_capabilities(design, rows, channel=channel)
+    if unknown:
+        row, key = unknown[0]
+        typer.echo(
+            f"warning: {path}: {len(unknown)} row(s) name a capability their agent does not have in its channel "
+            f"(first: line {row.line}, {row.agent}/{row.capability} in {key or 'all agents'}); scored as a wrong "
+            "capability",
+            err=True,
+        )
+
+
 def _say_fallback(router: Any) -> None:
     """`auto` fell back to the statistical router: say why on stderr (stdout stays the contract)."""
     note = getattr(router, "note", "")
@@ -244,6 +261,7 @@ def eval_command(
         min_score=min_score,
     )
     _say_fallback(chosen)
+    _warn_unknown_capabilities(design, rows, channel or "", queries)
     for key, calibration in result.calibrations.items():
         typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()
