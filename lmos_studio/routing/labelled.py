@@ -105,19 +105,23 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
 
 
 def _csv_rows(text: str, source: str) -> list[list[str]]:
-    """The rows of CSV text, strictly: an unclosed quote is an error at the line it opens on (leniently read, it
-    swallowed the rest of the file into one cell, then reported as a row with too few fields)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[list[str]] = []
+    """The rows of CSV text, read leniently as before (`"ok" ,x` stays `ok `), except that an unclosed quote is
+    an error at the line it opens on: read leniently it swallowed the rest of the file into one cell, then was
+    reported as a row with too few fields. The strict reading only finds where that quote opens."""
     try:
-        for row in reader:
-            rows.append(row)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        line = reader.line_num
+        raise DesignFileError(f"not a valid CSV: {exc}", path=source) from exc
+    if text.count('"') % 2 == 0:  # balanced quotes: no field is left open
+        return rows
+    complete: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            complete.append(row)
+    except csv.Error as exc:
         if str(exc) == "unexpected end of data":  # the quote opened on the line after the last complete row
-            line = 1 + sum(1 + sum(cell.count("\n") for cell in row) for row in rows)
+            line = 1 + sum(1 + sum(cell.count("\n") for cell in row) for row in complete)
             raise DesignFileError("a quoted field is not closed; close the quote", path=source, line=line) from exc
-        raise DesignFileError(f"not a valid CSV: {exc}", path=source, line=line) from exc
     return rows
 
 
