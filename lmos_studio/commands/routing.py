@@ -6,7 +6,8 @@ route  → {"channel", "router", "match": {"agent", "capability", "score", "evid
                       "held_out_n", "summary"} | null}   (the built-in lexicon used or not, and why; null: LLM)
 eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_rejects", "n_out_of_scope",
           "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms",
-          "lexicon": {channel key ("" = all agents): summary}}
+          "lexicon": {channel key ("" = all agents): summary}}   (macro_f1 null without in-scope rows; stderr
+          warns of seed examples for agents the design lacks and of capabilities a row's agent does not have)
 test   → {"router", "passed", "total", "tests": [{…, "lexicon"}], "lexicon": {channel key: summary}}; exit 1 when
           any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route, and

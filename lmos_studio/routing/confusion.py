@@ -1,19 +1,19 @@
 """Which capabilities of one channel a router would confuse, found by leave-one-out over their own texts.
 
-Every example of a capability (its description when it has none) is set against the channel's other texts,
-itself left out: when its nearest text belongs to another capability — or comes as close as its own
-capability's nearest, within a margin — it crosses over. A pair is reported when enough of its texts cross
-(`MIN_CROSSINGS`, `CROSS_SHARE`), with the crossing texts as evidence. Texts are
-compared as the offline routers see them, in two ways, and a crossing in either counts: as the lexicon
-reads them (each word of a synonym group replaced by its concept, so "where is my parcel" and "where is my
-package" read the same; the design's `vocabulary` included; under the design's lexicon policy,
-`spec.routing.lexicon`, see `lexicon.lint_choice` — without the built-in lexicon they are read as words and
-the vocabulary, "words" in a finding), and as MiniLM sentence embeddings (when the
-local model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are
-compared in one matrix product. At scale (`confusions_of`, what lint uses) what costs is per distinct text, not
-per pair: each text of the design is read by the lexicon once and embedded once (one encoder call, a disk
-cache sharded by text so an edit re-encodes little), and only channels with two capabilities or more are
-compared. Pure computation over routing tables; the only I/O is the embedding model's disk cache.
+Every example of a capability (its description when it has none) is set against the channel's other texts, itself
+left out: when its nearest text belongs to another capability — or comes as close as its own capability's nearest,
+within a margin — it crosses over. A pair is reported when enough of its texts cross (`MIN_CROSSINGS`,
+`CROSS_SHARE`), with the crossing texts as evidence. Texts are compared as the offline routers see them, in two
+ways, and a crossing in either counts: as the lexicon reads them (each word of a synonym group replaced by its
+concept, so "where is my parcel" and "where is my package" read the same; the design's `vocabulary` included; under
+the design's lexicon policy, `spec.routing.lexicon`, see `lexicon.lint_choice` — without the built-in lexicon they
+are read as words and the vocabulary, "words" in a finding), and as MiniLM sentence embeddings (when the local
+model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are compared in one
+matrix product. At scale (`confusions_of`, what lint uses) what costs is per distinct text, not per pair: each text
+of the design is read by the lexicon once and embedded once (one encoder call, a disk cache sharded by text so an
+edit re-encodes little), and only channels with two capabilities or more are compared (a design without Channels:
+all its agents as one table, as it is routed). Pure computation over routing tables; the only I/O is the embedding
+model's disk cache.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Labelled query sets and seed examples: read from CSV (or lmos-router's seed JSON) with clear errors.
 
-A labelled CSV has a text column (`instruction`, `query` or `text`), `agent`, optionally `capability`
-(or `intent`) and `channel`. An empty `agent` cell means "no agent of this channel should answer" (an
-out-of-scope query). Seed files add examples to agents before fitting, as lmos-router seeds its
-vector store; they are CSVs of the same shape or JSON lists of `{text, agentName}` /
-`{text, agent, capability}`.
-No routing happens here.
+A labelled CSV has a text column (`instruction`, `query` or `text`), `agent`, optionally `capability` (or `intent`)
+and `channel`. An empty `agent` cell means "no agent of this channel should answer" (an out-of-scope query). An
+unclosed quote is an error at the line it opens on. Seed files add examples to agents before fitting, as
+lmos-router seeds its vector store; they are CSVs of the same shape or JSON lists of `{text, agentName}` / `{text,
+agent, capability}`. No routing happens here.
 """
 
 from __future__ import annotations
