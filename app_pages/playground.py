@@ -24,7 +24,8 @@ if not picked or not routers:
     st.warning("Pick at least one channel and one router.")
     st.stop()
 
-chosen = routing.route_panel(design, query.strip(), [options[p] for p in picked], routers)
+routed = [options[p] for p in picked]
+chosen = routing.route_panel(design, query.strip(), routed, routers)
 routing.highlight(design, chosen)
 with right:
     if chosen:
@@ -32,7 +33,7 @@ with right:
         st.markdown("\n".join(f"- `{key or 'all agents'}` → **{m.agent}**" for key, m in chosen.items()))
 with st.expander("Route on the design graph", expanded=False):
     routing.route_graph(design, chosen)
-routing.add_test_form(design, query.strip(), chosen)
+routing.add_test_form(design, query.strip(), chosen, routed)
 st.caption(
     f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
     "`lmos-studio test`."

@@ -63,7 +63,7 @@ def main() -> None:
         "evaluate_queries_per_s": round(len(queries) / eval_s, 1),
         "accuracy": round(m.accuracy, 5),
         "capability_accuracy": round(m.capability_accuracy or 0.0, 5),
-        "macro_f1": round(m.macro_f1, 5),
+        "macro_f1": None if m.macro_f1 is None else round(m.macro_f1, 5),
         "route_ms_p50": round(m.latency_p50_ms, 3),
         "route_ms_p95": round(m.latency_p95_ms, 3),
         "whatif_remove_agent_queries": len(train),

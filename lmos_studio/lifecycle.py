@@ -19,6 +19,7 @@ from lmos_studio.index import AgentIndex
 from lmos_studio.model import DEFAULT_SUBSET, Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
 from lmos_studio.routing.base import Router
+from lmos_studio.routing.evaluate import check_labelled
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.versions import parse_version, range_subsumes, satisfies
 
@@ -638,14 +639,22 @@ def _test_queries(old: Design, new: Design) -> list[LabelledQuery]:
 
 
 def diff_designs(
-    old: Design, new: Design, *, queries: Sequence[LabelledQuery] | None = None, router: Router | None = None
+    old: Design,
+    new: Design,
+    *,
+    queries: Sequence[LabelledQuery] | None = None,
+    router: Router | None = None,
+    source: str | None = None,
 ) -> DesignDiff:
     """Every change from `old` to `new`, breaking first, and the routing answers that change.
 
     Routing impact covers `new.routing_tests` (and the old ones) plus `queries`; with `router` it routes
     each query through that router fitted on each side's channel table, otherwise it compares resolutions
-    only (who is wired for the expected agent or capability). Raises `RoutingError` if the router fails.
+    only (who is wired for the expected agent or capability). Raises `RoutingError` if the router fails, and
+    `DesignFileError` (naming `source`, line and field) for a query whose channel or agent is in neither design.
     """
+    if queries:
+        check_labelled([old, new], queries, source=source)
     out = _Collector()
     old_res, new_res = _resolve(old), _resolve(new)
     _diff_agents(old, new, out, _wired_ranges(old_res))

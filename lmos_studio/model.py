@@ -9,6 +9,7 @@ Versions are always strings. Reading and writing files lives in `formats/`, not 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal, TypeVar
@@ -257,8 +258,17 @@ class RoutingTest(Frozen):
     expect_capability: str = ""
     name: str = ""
 
+    @model_validator(mode="after")
+    def _capability_needs_agent(self) -> RoutingTest:
+        if self.expect_capability.strip() and not self.expect_agent.strip():  # it could never pass
+            raise ValueError(
+                "expectCapability without expectAgent; name the agent too, or leave both empty to expect no agent"
+            )
+        return self
+
 
 LexiconSetting = Literal["auto", "customer-service", "none"]
+_ROUTED_WORD = re.compile(r"[a-z0-9]")  # what the offline routers' tokenizer keeps (routing/text.py `_WORD`)
 MAX_OUT_OF_SCOPE = 2000  # out-of-scope examples per design (each one is embedded when a channel is fitted)
 MAX_OUT_OF_SCOPE_CHARS = 500
 
@@ -310,6 +320,13 @@ class RoutingSettings(Frozen):
         names = set(channels)
         return tuple(e.text for e in self.out_of_scope if not names or not e.channel or e.channel in names)
 
+    @field_validator("min_score", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML `true`/`yes` would be read as 1.0 (`--min-score` refuses it too)
+            raise ValueError("minScore is a number from 0 to 1, not true/false")
+        return value
+
     @field_validator("vocabulary")
     @classmethod
     def _groups(cls, groups: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
@@ -319,6 +336,12 @@ class RoutingSettings(Frozen):
             if len(words) < 2 or not all(words):
                 raise ValueError(
                     f"group {index} must list at least two non-empty words or phrases, e.g. [laptop, notebook]"
+                )
+            if len(set(words)) < 2:  # [laptop, Laptop] is one word: the group would teach nothing
+                raise ValueError(f"group {index} must list at least two different words or phrases")
+            if unread := next((w for w in words if not _ROUTED_WORD.search(w)), None):
+                raise ValueError(
+                    f"group {index}: {unread!r} has no letter a-z or digit; the offline routers read only those"
                 )
             if any(len(w.split()) > 2 for w in words):
                 raise ValueError(f"group {index}: entries are words or two-word phrases")

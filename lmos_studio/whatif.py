@@ -18,6 +18,7 @@ from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, Design
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.routing.base import Router
+from lmos_studio.routing.evaluate import check_labelled
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.table import DISABLED, channel_key
 
@@ -237,13 +238,21 @@ def _route(change: RouteChange) -> dict[str, Any]:
 
 
 def what_if(
-    design: Design, changes: Sequence[Edit], *, router: Router, queries: Sequence[LabelledQuery] = ()
+    design: Design,
+    changes: Sequence[Edit],
+    *,
+    router: Router,
+    queries: Sequence[LabelledQuery] = (),
+    source: str | None = None,
 ) -> WhatIf:
     """Apply the changes and compare channel resolution and the route of every routing test and query.
 
-    A channel a test or query names must be a Channel of the design (else `RoutingError`).
+    A channel a test or query names must be a Channel of the design (else `RoutingError`); a query's agent
+    must be routable in its channel before or after the changes (else `DesignFileError` naming `source`,
+    the query's line and field).
     """
     after = apply_changes(design, changes)
+    check_labelled([design, after], queries, source=source)
     tests = [
         LabelledQuery(t.query, t.expect_agent, t.expect_capability, t.channel, source=TEST, name=t.name or t.query)
         for t in design.routing_tests

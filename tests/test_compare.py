@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from lmos_studio.compare import NO_ANSWER, Answer, by_resolution, compare_routes
-from lmos_studio.errors import RoutingError
+from lmos_studio.errors import DesignFileError
 from lmos_studio.lifecycle import diff_designs
 from lmos_studio.model import RoutingTest
 from lmos_studio.resolve import mismatch_reasons
@@ -98,7 +98,7 @@ def test_diff_and_whatif_agree_on_the_same_change() -> None:
 
 
 def test_whatif_refuses_an_unknown_channel() -> None:
-    with pytest.raises(RoutingError, match="not a Channel of this design"):
+    with pytest.raises(DesignFileError, match="channel: channel 'nope' is not a Channel of this design"):
         what_if(
             DESIGN,
             [Edit("remove-agent", "billing")],

@@ -112,3 +112,28 @@ def test_many_tables_at_once_answer_as_each_alone() -> None:
     together = confusions_of(tables, method="lexicon")
     assert together == [confusions(t, method="lexicon") for t in tables]
     assert sum(map(len, together)) == 1  # parcel/package
+
+
+def test_a_design_without_channels_is_compared_over_all_its_agents() -> None:
+    """Bug (session 12 QA): a design without Channels routes every query over all its agents (route, eval,
+    test), but lint compared only Channels, so two capabilities saying the same in other words went unreported."""
+    design = Design(
+        name="draft",
+        agents=(
+            Agent(
+                name="parcel-agent", capabilities=(Capability(name="track-parcel", version="1.0.0", examples=PARCEL),)
+            ),
+            Agent(
+                name="package-agent",
+                capabilities=(Capability(name="track-package", version="1.0.0", examples=PACKAGE),),
+            ),
+        ),
+    )
+    [finding] = ambiguity_findings(design, method="lexicon")
+    assert finding.message.startswith("All agents (the design has no Channels): track-parcel (parcel-agent) and")
+    assert finding.objects == (
+        "capability:track-parcel",
+        "capability:track-package",
+        "agent:default/parcel-agent",
+        "agent:default/package-agent",
+    )

@@ -103,8 +103,11 @@ def test_no_capability_column_gives_none_and_empty_set_gives_zeroes() -> None:
     ("text", "where"),
     [
         ("", "q.csv:1: empty file"),
-        ("question,agent\nhi,a\n", "q.csv:1: the header has no a text column"),
-        ("query,who\nhi,a\n", "q.csv:1: the header has no an 'agent' column"),
+        ("question,agent\nhi,a\n", "q.csv:1: the header has no text column (instruction, query or text)"),
+        ("query,who\nhi,a\n", "q.csv:1: the header has no 'agent' column"),
+        # Bug (session 12 QA): an unclosed quote swallowed the rest of the file into one cell and was reported
+        # as "1 fields, but the header has 3; quote fields that contain commas"
+        ('query,agent,channel\n"hi,a,web\nbye,b,web\n', "q.csv:2: a quoted field is not closed"),
         ("query,agent\nhi,a\nhello\n", "q.csv:3: 1 fields, but the header has 2"),
         ("query,agent\nhi,a\n,b\n", "q.csv:3: query: empty cell"),
         ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: a capability without an agent"),
@@ -115,6 +118,13 @@ def test_csv_errors_name_file_line_and_column(text: str, where: str) -> None:
     with pytest.raises(DesignFileError) as info:
         parse_labelled_csv(text, source="q.csv")
     assert str(info.value).startswith(where)
+
+
+def test_csv_quotes_read_as_before_when_every_field_is_closed() -> None:
+    """Only an unclosed quote became an error: quotes inside a field, and a closed one followed by a space, read
+    as Python's csv module always read them."""
+    rows = parse_labelled_csv('query,agent\nsay "hi" now,a\n"ok" ,b\nwhat "is,c\n', source="q.csv")
+    assert [(r.text, r.agent) for r in rows] == [('say "hi" now', "a"), ("ok", "b"), ('what "is', "c")]
 
 
 def test_csv_columns_alternatives_and_bom() -> None:
@@ -270,3 +280,13 @@ def test_hybrid_router_against_the_llm_stub_is_calibrated_and_its_usage_summed()
         assert tuned.usage.get("track fast", 0) >= 1
     finally:
         server.stop()
+
+
+def test_macro_f1_of_a_set_without_in_scope_rows_is_undefined_not_zero() -> None:
+    """Bug (session 12 QA): a set of out-of-scope rows only, every one rightly answered "no agent", reported
+    macro F1 0.000 (CLI, JSON and the Evaluate page) beside accuracy 100 %; now None ("—"), as
+    in_scope_accuracy."""
+    m = compute_metrics([prediction("", ""), prediction("", "")])
+    assert (m.accuracy, m.out_of_scope_recall, m.in_scope_accuracy, m.macro_f1) == (1.0, 1.0, None, None)
+    assert m.to_dict()["macro_f1"] is None
+    assert compute_metrics([prediction("", "billing")]).macro_f1 is None  # a misroute: no agent to average

@@ -493,3 +493,29 @@ def test_impact_through_the_statistical_router_on_acme() -> None:
         ("send me the invoice as a PDF", "billing-agent-stable"),
     }
     assert all(r.after.agent != "billing-agent-stable" and r.broken for r in diff.routing_impact)
+
+
+@pytest.mark.parametrize(
+    ("row", "needle"),
+    [
+        ("show my bill,nobody-agent,", "agent 'nobody-agent' is not an agent of the design"),
+        ("show my bill,weather-agent,default/acme-web-stable", "agent 'weather-agent' is not an agent of channel"),
+        ("show my bill,billing-agent-stable,no-such-channel", "channel 'no-such-channel' is not a Channel"),
+    ],
+)
+def test_cli_diff_queries_naming_what_neither_design_has_exit_2(tmp_path: Path, row: str, needle: str) -> None:
+    """Bug (session 12 QA): `diff --queries` dropped a row whose agent or channel neither design has ("no
+    changes", exit 0); `eval` refuses it. Now: file, line and field, exit 2."""
+    queries = tmp_path / "q.csv"
+    queries.write_text(f"text,agent,channel\nshow my contract,contract-agent,\n{row}\n", encoding="utf-8")
+    result = run_cli("diff", str(ACME), str(ACME), "--queries", str(queries))
+    assert result.returncode == 2, result.stdout
+    assert f"q.csv:3: {'channel' if 'channel ' in needle else 'agent'}: " in result.stderr
+    assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_diff_queries_may_name_an_agent_only_the_new_design_routes() -> None:
+    backup = agent("billing-backup", ("view-bill", "1.5.0"))
+    rows = [LabelledQuery("show my bill", "billing-backup", channel="web", line=2)]
+    diff = diff_designs(BASE, BASE.with_agent(backup), queries=rows)
+    assert [r.query.agent for r in diff.routing_impact] == ["billing-backup"]

@@ -103,3 +103,30 @@ def test_playground_greys_the_candidates_when_no_agent_fits() -> None:
     assert not at.success and at.warning
     assert all(w.value.startswith("No agent of this channel would answer") for w in at.warning)
     assert "selected_agent" not in at.session_state  # nothing highlighted as the answer
+
+
+def test_playground_adds_a_no_agent_test_in_the_channel_that_answered_none() -> None:
+    """Bug (session 12 QA): a message no agent of the picked channel would answer offered only "(all agents)"
+    as the test's channel, so the stored "expect no agent" test routed over every agent (and failed there)."""
+    at = open_page("playground")
+    web = [o for o in at.multiselect(key="pg_channels").options if "default/acme-web-stable" in o]
+    at.multiselect(key="pg_channels").set_value(web).run()
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    assert not at.success and at.warning  # no agent of the channel would answer
+    assert at.selectbox(key="new_test_channel").options == ["default/acme-web-stable"]
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    test = at.session_state["history"].present.routing_tests[-1]
+    assert (test.query, test.channel, test.expect_agent) == ("tell me a joke about cats", "default/acme-web-stable", "")
+
+
+def test_playground_refuses_a_no_agent_test_with_a_capability() -> None:
+    """A routing test expecting no agent cannot name a capability (the design refuses it): the form says so."""
+    at = open_page("playground")
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    before = len(at.session_state["history"].present.routing_tests)
+    at.text_input(key="new_test_capability").input("view-bill")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("expects no agent" in e.value for e in at.error)
+    assert len(at.session_state["history"].present.routing_tests) == before

@@ -46,11 +46,26 @@ def test_routing_settings_round_trip_through_the_design_file() -> None:
         ("    vocabulary: [[laptop]]", r"spec\.routing\.vocabulary: .*group 0 must list at least two"),
         ("    vocabulary: [laptop, notebook]", r"spec\.routing\.vocabulary\.0"),
         ("    vocabulary: [[a, b], [x, '  ']]", r"group 1 must list at least two non-empty"),
+        # Bug (session 12 QA): these were accepted and taught the routers nothing (or a threshold of 1)
+        ("    vocabulary: [[laptop, laptop]]", r"group 0 must list at least two different words"),
+        ("    vocabulary: [[Laptop, ' laptop']]", r"group 0 must list at least two different words"),
+        ("    vocabulary: [['!!', '??']]", r"group 0: '!!' has no letter a-z or digit"),
+        ("    vocabulary: [[laptop, '💻']]", r"group 0: '💻' has no letter a-z or digit"),
+        ("    minScore: true", r"spec\.routing\.minScore: .*a number from 0 to 1, not true/false"),
     ],
 )
 def test_bad_routing_settings_name_the_field(routing: str, message: str) -> None:
     with pytest.raises(DesignFileError, match=message):
         design_from_text(studio(routing), path="desk.yaml")
+
+
+def test_a_routing_test_with_a_capability_but_no_agent_names_the_field() -> None:
+    """Bug (session 12 QA): `expectCapability` without `expectAgent` could never pass ("expected /laptop_repair,
+    routed to …"); a labelled CSV row so written is refused, and so is such a routing test now."""
+    test = "  routingTests:\n  - {query: my laptop, expectCapability: repair}"
+    text = STUDIO.format(routing="").replace("  routing:\n", test)
+    with pytest.raises(DesignFileError, match=r"spec\.routingTests\.0: .*expectCapability without expectAgent"):
+        design_from_text(text, path="desk.yaml")
 
 
 def test_bad_vocabulary_is_exit_2_on_the_command_line(tmp_path: Path) -> None:

@@ -70,6 +70,29 @@ def test_cli_test_exit_codes_and_junit(tmp_path: Path, capsys: pytest.CaptureFix
     assert ET.parse(tmp_path / "acme.xml").getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
 
 
+def test_cli_test_junit_to_a_folder_is_exit_2(tmp_path: Path) -> None:
+    """Bug (session 12 QA): `test --junit DIR` ended in an IsADirectoryError traceback with exit 1 (which CI
+    reads as "a routing test failed")."""
+    result = run_cli("test", str(ACME), "--router", "statistical", "--junit", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path}: is a folder; give the JUnit report a file name" in result.stderr
+
+
+def test_cli_eval_warns_of_capabilities_the_agent_does_not_have(tmp_path: Path) -> None:
+    """Bug (session 12 QA): a capability cell naming no capability of the row's agent (a typo) was silently
+    scored as the router's mistake (capability accuracy 0). Still scored so (the lmos-router data has such
+    rows), but stderr says how many and where the first is."""
+    queries = tmp_path / "q.csv"
+    queries.write_text("query,agent,capability\nshow my bill,billing-agent-stable,view-bil\n")
+    result = run_cli("eval", str(ACME), str(queries), "--router", "statistical")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"warning: {queries}: 1 row(s) name a capability their agent does not have in its channel (first: line 2, "
+        "billing-agent-stable/view-bil in all agents)"
+    ) in result.stderr
+    assert json.loads(result.stdout)["capability_accuracy"] == 0.0
+
+
 def test_cli_route_contract(capsys: pytest.CaptureFixture[str]) -> None:
     args = (
         "route",
@@ -204,6 +227,12 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
         (("route", str(ACME), "--channel", "web", "hello"), 2, "is ambiguous"),
         (("route", str(ACME), "--channel", "acme-ivr-stable", " "), 2, "the query is empty"),
         (("route", "{missing}", "hello"), 2, "no such file or folder"),
+        # Bug (session 12 QA): a file with no Agent (empty, or another kind of JSON) routed to "no agent", exit 0
+        (("route", "{empty}", "hello"), 2, "empty.yaml: no Agent to route to"),
+        (("eval", "{empty}", str(QUERIES)), 2, "empty.yaml: no Agent to route to"),
+        # Bug (session 12 QA): --top-k 0 answered "no agent: the channel has no candidates"; -1 dropped the last
+        (("route", str(ACME), "--top-k", "0", "my bill"), 2, "--top-k is 0; give 1 or more"),
+        (("route", str(ACME), "--top-k", "-1", "my bill"), 2, "--top-k is -1; give 1 or more"),
         (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
         (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
         (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),
@@ -223,7 +252,13 @@ def test_cli_exit_codes_and_messages(
 ) -> None:
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("query,agent,channel\nshow my bill,billing-agent-stable,mars\n")
-    paths = {"failing": str(failing_design), "unknown": str(unknown), "missing": str(tmp_path / "missing.csv")}
+    (tmp_path / "empty.yaml").write_text("")
+    paths = {
+        "failing": str(failing_design),
+        "unknown": str(unknown),
+        "missing": str(tmp_path / "missing.csv"),
+        "empty": str(tmp_path / "empty.yaml"),
+    }
     assert cli(capsys, *(a.format(**paths) for a in args)) == code
     assert message in capsys.readouterr().err
 
@@ -266,3 +301,25 @@ def test_a_routing_test_can_expect_no_agent() -> None:
     outcomes = run_routing_tests(design, router=StatisticalRouter())
     assert [o.passed for o in outcomes] == [True, False]
     assert outcomes[1].message.startswith("expected no agent, routed to billing-agent-stable")
+
+
+def test_cli_eval_help_names_every_column() -> None:
+    """Bug (session 12 QA): the help's "[capability|intent], [channel]" was read as rich markup and vanished
+    ("Labelled CSV: instruction|query|text, agent, , .")."""
+    result = run_cli("eval", "--help", env={"COLUMNS": "200"})
+    assert result.returncode == 0
+    assert "capability (or intent) and channel" in result.stdout and ", , ." not in result.stdout
+
+
+def test_cli_eval_warns_of_seed_examples_for_no_agent_of_the_design(tmp_path: Path) -> None:
+    """Seed examples of agents the design lacks are ignored (a network's whole seed file may serve a design of
+    some of its agents; test_seed_examples_change_the_answer), but silently so a typo ran unseeded (session 12
+    QA): stderr now names how many and which agents, the JSON on stdout is unchanged."""
+    seed = tmp_path / "seed.json"
+    seed.write_text(
+        '[{"text": "show my bill", "agentName": "billing-agent-stable"}, {"text": "x", "agentName": "ghost"}]'
+    )
+    result = run_cli("eval", str(ACME), str(QUERIES), "--seed", str(seed), "--router", "statistical")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {seed}: 1 seed example names no agent of the design (ghost); ignored" in result.stderr
+    assert json.loads(result.stdout)["n"] == 35

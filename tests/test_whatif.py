@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lmos_studio.errors import RoutingError
+from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.model import Agent, RoutingTest
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.whatif import DISABLED, Edit, apply_changes, parse_change, what_if
@@ -100,3 +100,22 @@ def test_unknown_agent_or_capability() -> None:
         apply_changes(TESTED, [Edit("remove-agent", "ghost")])
     with pytest.raises(RoutingError, match="has no capability 'fly'"):
         apply_changes(TESTED, [Edit("remove-capability", "weather", capability="fly")])
+
+
+def test_a_query_whose_agent_is_not_in_its_channel_names_file_line_and_field() -> None:
+    """Bug (session 12 QA): `whatif --queries` routed a row labelled with an agent its channel does not route to
+    (or an agent of no design) and reported nothing; `eval` refuses such a row. Now the same message, exit 2."""
+    stray = [LabelledQuery("rain tomorrow", "weather", "", "web", 4)]
+    with pytest.raises(DesignFileError, match="agent 'weather' is not an agent of channel default/web-stable") as info:
+        what_if(TESTED, [Edit("remove-agent", "contract")], router=OverlapRouter(), queries=stray, source="q.csv")
+    assert (info.value.path, info.value.line, info.value.field) == ("q.csv", 4, "agent")
+    ghost = [LabelledQuery("my bill", "ghost", "", "", 2)]
+    with pytest.raises(DesignFileError, match="agent 'ghost' is not an agent of the design"):
+        what_if(TESTED, [Edit("remove-agent", "contract")], router=OverlapRouter(), queries=ghost)
+
+
+def test_a_query_for_an_agent_routable_only_after_the_change_is_kept() -> None:
+    """The agent a query names may be routable only after the change (the backup takes over view-bill)."""
+    backup = [LabelledQuery("my bill copy", "billing-backup", "", "web", 2)]
+    result = what_if(TESTED, [Edit("remove-agent", "billing")], router=OverlapRouter(), queries=backup)
+    assert result.checked_queries == 1

@@ -74,7 +74,7 @@ def diff(
     labelled = read_labelled_csv(queries) if queries else None
     routing = get_router(router) if router else None
     before, after = (with_lexicon(load([path]).design, lexicon) for path in (old, new))
-    result = diff_designs(before, after, queries=labelled, router=routing)
+    result = diff_designs(before, after, queries=labelled, router=routing, source=str(queries))
     emit(result.to_json(), output, lambda: _table(result))
     if result.breaking:
         raise typer.Exit(EXIT_PROBLEMS)

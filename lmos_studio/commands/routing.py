@@ -6,7 +6,8 @@ route  → {"channel", "router", "match": {"agent", "capability", "score", "evid
                       "held_out_n", "summary"} | null}   (the built-in lexicon used or not, and why; null: LLM)
 eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_rejects", "n_out_of_scope",
           "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms",
-          "lexicon": {channel key ("" = all agents): summary}}
+          "lexicon": {channel key ("" = all agents): summary}}   (macro_f1 null without in-scope rows; stderr
+          warns of seed examples for agents the design lacks and of capabilities a row's agent does not have)
 test   → {"router", "passed", "total", "tests": [{…, "lexicon"}], "lexicon": {channel key: summary}}; exit 1 when
           any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route, and
@@ -28,6 +29,7 @@ from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
 
 if TYPE_CHECKING:
+    from lmos_studio.routing.labelled import LabelledQuery
     from lmos_studio.whatif import Edit
 
 # The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
@@ -59,10 +61,23 @@ ChannelOpt = Annotated[
 
 
 def load_routing_design(paths: list[Path]) -> Design:
-    """A design from design files, LMOS YAML, or agent descriptions (AgentRoutingSpec JSON and the like)."""
+    """A design from design files, LMOS YAML, or agent descriptions (AgentRoutingSpec JSON and the like).
+
+    One without any Agent is refused (DesignFileError naming the path): routing it answered every query with
+    "no agent: the channel has no candidates", exit 0, for an empty or wrong file."""
     for path in paths:
         if not path.exists():
             raise DesignFileError("no such file or folder; check the path", path=str(path))
+    design = _routing_design(paths)
+    if not design.agents:
+        raise DesignFileError(
+            "no Agent to route to; give a design with `kind: Agent` documents, or an AgentRoutingSpec JSON",
+            path=", ".join(str(p) for p in paths),
+        )
+    return design
+
+
+def _routing_design(paths: list[Path]) -> Design:
     if len(paths) == 1 and paths[0].is_file() and paths[0].suffix.lower() == ".json":
         try:  # AgentRoutingSpec, A2A card, TD, capabilities document … (a JSON design falls through)
             agents = read_description_file(paths[0])
@@ -116,6 +131,8 @@ def route(
 
     if not query.strip():
         fail("the query is empty; pass the customer message as the last argument")
+    if top_k < 1:  # 0 read as "the channel has no candidates" (no agent), a negative one dropped candidates
+        fail(f"--top-k is {top_k}; give 1 or more ranked matches to show")
     if min_score is not None:
         check_threshold(min_score)
     check_lexicon_option(lexicon)
@@ -156,6 +173,33 @@ def route(
     emit(data, output, table)
 
 
+def _warn_unknown_seed_agents(design: Design, seeds: tuple[tuple[str, str, str], ...], path: Path | None) -> None:
+    """Seed examples of agents the design lacks are ignored (a network's seed file may serve a design of some of
+    its agents); say so on stderr, or a misspelt agent silently runs the evaluation unseeded."""
+    names = {agent.name for agent in design.agents}
+    unknown = [agent for _text, agent, _capability in seeds if agent not in names]
+    if unknown:
+        which = ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else "")
+        many = "example names" if len(unknown) == 1 else "examples name"
+        typer.echo(f"warning: {path}: {len(unknown)} seed {many} no agent of the design ({which}); ignored", err=True)
+
+
+def _warn_unknown_capabilities(design: Design, rows: list[LabelledQuery], channel: str, path: Path) -> None:
+    """Rows whose capability their agent does not have in their channel are scored as a wrong capability; say
+    so on stderr (a misspelt capability otherwise reads as a router's mistake)."""
+    from lmos_studio.routing.evaluate import unknown_capabilities
+
+    unknown = unknown_capabilities(design, rows, channel=channel)
+    if unknown:
+        row, key = unknown[0]
+        typer.echo(
+            f"warning: {path}: {len(unknown)} row(s) name a capability their agent does not have in its channel "
+            f"(first: line {row.line}, {row.agent}/{row.capability} in {key or 'all agents'}); scored as a wrong "
+            "capability",
+            err=True,
+        )
+
+
 def _say_fallback(router: Any) -> None:
     """`auto` fell back to the statistical router: say why on stderr (stdout stays the contract)."""
     note = getattr(router, "note", "")
@@ -170,7 +214,11 @@ def _metric(value: float | None) -> str:
 def eval_command(
     path: PathArg,
     queries: Annotated[
-        Path, typer.Argument(help="Labelled CSV: instruction|query|text, agent, [capability|intent], [channel].")
+        Path,
+        typer.Argument(
+            help="Labelled CSV: a text column (instruction, query or text), agent, and optionally capability "
+            "(or intent) and channel."
+        ),
     ],
     seed: Annotated[
         Path | None, typer.Option("--seed", help="Seed examples (CSV like QUERIES, or lmos-router seed.json).")
@@ -201,6 +249,7 @@ def eval_command(
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
+    _warn_unknown_seed_agents(design, seeds, seed)
     chosen = kept_fits(router, design)
     result = evaluate(
         design,
@@ -213,6 +262,7 @@ def eval_command(
         min_score=min_score,
     )
     _say_fallback(chosen)
+    _warn_unknown_capabilities(design, rows, channel or "", queries)
     for key, calibration in result.calibrations.items():
         typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()
@@ -253,7 +303,14 @@ def test_command(
     outcomes = run_routing_tests(design, router=chosen)
     _say_fallback(chosen)
     if junit is not None:
-        yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
+        if junit.is_dir():  # os.replace onto a folder was an IsADirectoryError traceback, exit 1
+            raise DesignFileError(
+                "is a folder; give the JUnit report a file name, e.g. routing-tests.xml", path=str(junit)
+            )
+        try:
+            yamlio.write_atomic(junit, junit_xml(outcomes, suite=design.name, router=chosen.name))
+        except OSError as exc:
+            raise DesignFileError(f"cannot write the JUnit report: {exc.strerror}", path=str(junit)) from exc
     rows = [
         ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message] for o in outcomes
     ]
@@ -320,7 +377,7 @@ def whatif_command(
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries) if queries else []
-    result = what_if(design, changes, router=kept_fits(router, design), queries=rows)
+    result = what_if(design, changes, router=kept_fits(router, design), queries=rows, source=str(queries))
 
     def table() -> str:
         parts = ["changes: " + "; ".join(c.describe() for c in result.changes)]

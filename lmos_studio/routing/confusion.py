@@ -1,19 +1,19 @@
 """Which capabilities of one channel a router would confuse, found by leave-one-out over their own texts.
 
-Every example of a capability (its description when it has none) is set against the channel's other texts,
-itself left out: when its nearest text belongs to another capability — or comes as close as its own
-capability's nearest, within a margin — it crosses over. A pair is reported when enough of its texts cross
-(`MIN_CROSSINGS`, `CROSS_SHARE`), with the crossing texts as evidence. Texts are
-compared as the offline routers see them, in two ways, and a crossing in either counts: as the lexicon
-reads them (each word of a synonym group replaced by its concept, so "where is my parcel" and "where is my
-package" read the same; the design's `vocabulary` included; under the design's lexicon policy,
-`spec.routing.lexicon`, see `lexicon.lint_choice` — without the built-in lexicon they are read as words and
-the vocabulary, "words" in a finding), and as MiniLM sentence embeddings (when the
-local model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are
-compared in one matrix product. At scale (`confusions_of`, what lint uses) what costs is per distinct text, not
-per pair: each text of the design is read by the lexicon once and embedded once (one encoder call, a disk
-cache sharded by text so an edit re-encodes little), and only channels with two capabilities or more are
-compared. Pure computation over routing tables; the only I/O is the embedding model's disk cache.
+Every example of a capability (its description when it has none) is set against the channel's other texts, itself
+left out: when its nearest text belongs to another capability — or comes as close as its own capability's nearest,
+within a margin — it crosses over. A pair is reported when enough of its texts cross (`MIN_CROSSINGS`,
+`CROSS_SHARE`), with the crossing texts as evidence. Texts are compared as the offline routers see them, in two
+ways, and a crossing in either counts: as the lexicon reads them (each word of a synonym group replaced by its
+concept, so "where is my parcel" and "where is my package" read the same; the design's `vocabulary` included; under
+the design's lexicon policy, `spec.routing.lexicon`, see `lexicon.lint_choice` — without the built-in lexicon they
+are read as words and the vocabulary, "words" in a finding), and as MiniLM sentence embeddings (when the local
+model loads), which catch paraphrases no lexicon lists. No TF-IDF pre-filter: a channel's texts are compared in one
+matrix product. At scale (`confusions_of`, what lint uses) what costs is per distinct text, not per pair: each text
+of the design is read by the lexicon once and embedded once (one encoder call, a disk cache sharded by text so an
+edit re-encodes little), and only channels with two capabilities or more are compared (a design without Channels:
+all its agents as one table, as it is routed). Pure computation over routing tables; the only I/O is the embedding
+model's disk cache.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from threadpoolctl import threadpool_limits
 from lmos_studio.errors import RoutingError
 from lmos_studio.graph import agent_node, channel_node
 from lmos_studio.lint import WARNING, Finding, lint_design
-from lmos_studio.model import Design
+from lmos_studio.model import Agent, Design
 from lmos_studio.resolve import Resolution
 from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.lexicon import LexiconChoice, lint_choice
-from lmos_studio.routing.table import table_for_resolution
+from lmos_studio.routing.table import ALL_AGENTS, all_agents_table, table_for_resolution
 from lmos_studio.routing.text import lexicon_for, name_words
 from lmos_studio.trust import safe_resolutions
 
@@ -233,6 +233,26 @@ def _crossings(
 
 
 AMBIGUITY_EVIDENCE = 3  # crossing examples quoted in an ambiguous-capabilities finding
+MAX_ALL_AGENTS_TEXTS = 2000  # a design without Channels is compared as one table up to this many texts (n² cosines)
+ALL_AGENTS_WHERE = "All agents (the design has no Channels)"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What one ambiguity comparison covers: a Channel's table, or all agents of a design without Channels."""
+
+    key: str  # the channel key ("" = all agents)
+    where: str  # how a finding names it
+    nodes: tuple[str, ...]  # graph nodes a finding names besides its capabilities and agents
+    agents: dict[str, Agent]  # by name
+    table: RoutingTable
+
+    @classmethod
+    def of_channel(cls, resolution: Resolution, design: Design) -> _Scope:
+        agents = {w.agent.name: w.agent for w in resolution.wires}
+        table = table_for_resolution(resolution, design.routing)
+        key = resolution.channel.key
+        return cls(key, f"Channel {key}", (channel_node(resolution.channel),), agents, table)
 
 
 @dataclass(frozen=True)
@@ -258,21 +278,28 @@ def ambiguity_findings(
 def ambiguity_check(
     design: Design, resolutions: Sequence[Resolution] | None = None, *, method: str = "auto"
 ) -> LintReport:
-    """`ambiguity_findings` with the lexicon choice of every channel compared."""
+    """`ambiguity_findings` with the lexicon choice of every channel compared. A design without Channels is
+    compared as one table of all its agents, as `route`, `eval` and `test` route it (up to
+    `MAX_ALL_AGENTS_TEXTS` texts: its texts are compared pairwise)."""
     findings = []
     chosen = [
         r
         for r in (safe_resolutions(design) if resolutions is None else resolutions)
         if len({w.provided.name for w in r.wires}) >= 2  # one capability cannot be confused with another
     ]
-    channels = [_channel(table_for_resolution(resolution, design.routing)) for resolution in chosen]
-    lexicon = {r.channel.key: ch.lexicon for r, ch in zip(chosen, channels, strict=True) if ch is not None}
-    for resolution, confused in zip(chosen, _channels_confusions(channels, method), strict=True):
-        agents = {w.agent.name: w.agent for w in resolution.wires}
+    scopes = [_Scope.of_channel(r, design) for r in chosen]
+    if not design.channels:
+        everyone = all_agents_table(design)
+        if sum(max(1, len(c.examples)) for c in everyone.candidates) <= MAX_ALL_AGENTS_TEXTS:
+            scopes.append(_Scope(ALL_AGENTS, ALL_AGENTS_WHERE, (), {a.name: a for a in design.agents}, everyone))
+    channels = [_channel(scope.table) for scope in scopes]
+    lexicon = {s.key: ch.lexicon for s, ch in zip(scopes, channels, strict=True) if ch is not None}
+    for scope, confused in zip(scopes, _channels_confusions(channels, method), strict=True):
+        agents = scope.agents
         for found in confused:
             (agent_a, cap_a), (agent_b, cap_b) = found.first, found.second
             objects = (
-                channel_node(resolution.channel),
+                *scope.nodes,
                 f"capability:{cap_a}",
                 f"capability:{cap_b}",
                 agent_node(agents[agent_a]),
@@ -286,7 +313,7 @@ def ambiguity_check(
                     "ambiguous-capabilities",
                     WARNING,
                     tuple(dict.fromkeys(objects)),
-                    f"Channel {resolution.channel.key}: {cap_a} ({agent_a}) and {cap_b} ({agent_b}) are confused by "
+                    f"{scope.where}: {cap_a} ({agent_a}) and {cap_b} ({agent_b}) are confused by "
                     f"routing: {len(found.crossings)} of their examples are as near to the other's as to their own "
                     f"(leave-one-out, {found.method}): {quoted}",
                     "make the examples say what differs (or give the design a vocabulary), or merge the capabilities",

@@ -1,11 +1,10 @@
 """Labelled query sets and seed examples: read from CSV (or lmos-router's seed JSON) with clear errors.
 
-A labelled CSV has a text column (`instruction`, `query` or `text`), `agent`, optionally `capability`
-(or `intent`) and `channel`. An empty `agent` cell means "no agent of this channel should answer" (an
-out-of-scope query). Seed files add examples to agents before fitting, as lmos-router seeds its
-vector store; they are CSVs of the same shape or JSON lists of `{text, agentName}` /
-`{text, agent, capability}`.
-No routing happens here.
+A labelled CSV has a text column (`instruction`, `query` or `text`), `agent`, optionally `capability` (or `intent`)
+and `channel`. An empty `agent` cell means "no agent of this channel should answer" (an out-of-scope query). An
+unclosed quote is an error at the line it opens on. Seed files add examples to agents before fitting, as
+lmos-router seeds its vector store; they are CSVs of the same shape or JSON lists of `{text, agentName}` / `{text,
+agent, capability}`. No routing happens here.
 """
 
 from __future__ import annotations
@@ -80,10 +79,7 @@ def _pick_column(header: list[str], names: Sequence[str]) -> int | None:
 def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[LabelledQuery]:
     """Rows of a labelled CSV; a missing column, an empty cell or a ragged row names file, line and column."""
     text = _decode(data, source)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise DesignFileError(f"not a valid CSV: {exc}", path=source) from exc
+    rows = _csv_rows(text, source)
     if not rows or not any(c.strip() for c in rows[0]):
         raise DesignFileError(
             "empty file; the first line must be a header such as 'instruction,agent,intent'", path=source, line=1
@@ -92,7 +88,7 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     text_col = _pick_column(header, TEXT_COLUMNS)
     agent_col = _pick_column(header, ("agent",))
     if text_col is None or agent_col is None:
-        missing = "a text column (instruction, query or text)" if text_col is None else "an 'agent' column"
+        missing = "text column (instruction, query or text)" if text_col is None else "'agent' column"
         raise DesignFileError(f"the header has no {missing}; found: {', '.join(header)}", path=source, line=1)
     cap_col = _pick_column(header, CAPABILITY_COLUMNS)
     channel_col = _pick_column(header, ("channel",))
@@ -105,6 +101,27 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     if not queries:
         raise DesignFileError("no labelled rows below the header", path=source, line=2)
     return queries
+
+
+def _csv_rows(text: str, source: str) -> list[list[str]]:
+    """The rows of CSV text, read leniently as before (`"ok" ,x` stays `ok `), except that an unclosed quote is
+    an error at the line it opens on: read leniently it swallowed the rest of the file into one cell, then was
+    reported as a row with too few fields. The strict reading only finds where that quote opens."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise DesignFileError(f"not a valid CSV: {exc}", path=source) from exc
+    if text.count('"') % 2 == 0:  # balanced quotes: no field is left open
+        return rows
+    complete: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), strict=True):
+            complete.append(row)
+    except csv.Error as exc:
+        if str(exc) == "unexpected end of data":  # the quote opened on the line after the last complete row
+            line = 1 + sum(1 + sum(cell.count("\n") for cell in row) for row in complete)
+            raise DesignFileError("a quoted field is not closed; close the quote", path=source, line=line) from exc
+    return rows
 
 
 def _labelled_row(

@@ -4,7 +4,8 @@ Computed with scikit-learn (the same definitions lmos-router's benchmark noteboo
 "No agent" is an answer: a row labelled with no agent (an empty `agent` cell: out of scope) is right when the
 router answers none. `accuracy` counts every row; `in_scope_accuracy` the rows that name an agent;
 `out_of_scope_recall` is the share of out-of-scope rows answered none; `false_rejects` counts in-scope rows
-answered none. NO_AGENT is the confusion matrix's row and column for "none".
+answered none; `macro_f1` (over the labelled agents) is None for a set without in-scope rows. NO_AGENT is the
+confusion matrix's row and column for "none".
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Metrics:
     n: int
     accuracy: float
     capability_accuracy: float | None  # None when no row names a capability
-    macro_f1: float
+    macro_f1: float | None  # None when no row names an agent (nothing to average; was 0.0)
     per_agent: dict[str, AgentScore]
     labels: tuple[str, ...]  # confusion rows (expected) and columns (predicted), in this order
     confusion: tuple[tuple[int, ...], ...]
@@ -133,7 +134,9 @@ def _confusion(
 def compute_metrics(predictions: Sequence[Prediction]) -> Metrics:
     """Every figure of an evaluation; macro F1 averages the agents that occur in the labels (support > 0)."""
     if not predictions:
-        return Metrics(n=0, accuracy=0.0, capability_accuracy=None, macro_f1=0.0, per_agent={}, labels=(), confusion=())
+        return Metrics(
+            n=0, accuracy=0.0, capability_accuracy=None, macro_f1=None, per_agent={}, labels=(), confusion=()
+        )
     expected = [p.expected_agent or NO_AGENT for p in predictions]
     predicted = [p.agent or NO_AGENT for p in predictions]
     labels = _labels(expected, predicted)
@@ -154,7 +157,7 @@ def compute_metrics(predictions: Sequence[Prediction]) -> Metrics:
         n=len(predictions),
         accuracy=sum(p.correct for p in predictions) / len(predictions),
         capability_accuracy=(sum(p.capability_correct for p in with_caps) / len(with_caps)) if with_caps else None,
-        macro_f1=float(np.mean([per_agent[a].f1 for a in true_agents])) if true_agents else 0.0,
+        macro_f1=float(np.mean([per_agent[a].f1 for a in true_agents])) if true_agents else None,
         per_agent=per_agent,
         labels=labels,
         confusion=_confusion(expected, predicted, labels),

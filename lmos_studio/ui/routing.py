@@ -151,11 +151,13 @@ def route_graph(design: Design, chosen: dict[str, Match]) -> None:
     st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
 
 
-def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
-    """Store (query, channel, expected agent[, capability]) as a routing test in the design."""
+def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: Sequence[str] = ()) -> None:
+    """Store (query, channel, expected agent[, capability]) as a routing test in the design. `routed` are the
+    channels the query was routed in: a channel where no agent would answer is offered too (its test then
+    expects no agent there; offering only the channels that chose an agent filed such tests under all agents)."""
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
-        keys = list(chosen) or [ALL_AGENTS]
+        keys = list(dict.fromkeys([*routed, *chosen])) or [ALL_AGENTS]
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
         agents = [NO_AGENT_CHOICE, *sorted({a.name for a in design.agents})]
         first = chosen[key].agent if key in chosen else NO_AGENT_CHOICE
@@ -166,6 +168,9 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match]) -> None:
         name = st.text_input("Test name (optional)", key="new_test_name")
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
             expected = "" if agent == NO_AGENT_CHOICE else agent
+            if not expected and capability.strip():  # the design refuses it: such a test could never pass
+                st.error("A test that expects no agent names no capability: pick the agent, or clear the capability.")
+                return
             test = RoutingTest(
                 query=query, expect_agent=expected, channel=key, expect_capability=capability.strip(), name=name.strip()
             )
@@ -253,7 +258,7 @@ def show_evaluation(report: dict[str, Any]) -> None:
     cols[0].metric("Accuracy", f"{m['accuracy']:.1%}", help="over all rows; 'no agent' is right for out-of-scope rows")
     capability = m["capability_accuracy"]
     cols[1].metric("Capability accuracy", "—" if capability is None else f"{capability:.1%}")
-    cols[2].metric("Macro F1", f"{m['macro_f1']:.3f}")
+    cols[2].metric("Macro F1", "—" if m["macro_f1"] is None else f"{m['macro_f1']:.3f}")
     cols[3].metric("Latency p50", f"{m['p50_ms']:.2f} ms")
     cols[4].metric("Latency p95", f"{m['p95_ms']:.2f} ms")
     scope = st.columns(3)
