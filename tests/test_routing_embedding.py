@@ -238,3 +238,23 @@ def test_the_lexical_part_computes_no_static_capability_opinion() -> None:
     fitted = EmbeddingRouter(embedder=local_embedder()).fit(SHOP)
     fitted.route_batch(["cancel my order", "where is my parcel"])
     assert not fitted.lexical.static_pick and fitted.lexical.static is None
+
+
+def test_a_query_the_model_reads_nothing_of_fits_nothing() -> None:
+    # Emoji-only and a word too long for the tokenizer are each one [UNK]: the same vector for every such text,
+    # which sat above the threshold of some acme channels by chance (view-bill answered "🎉🎉").
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.routing.encoder import readable
+    from lmos_studio.routing.table import routing_table
+    from tests.conftest import ROOT
+
+    embedder = local_embedder()
+    texts = ["🎉🎉", "x" * 20_000, "🎉 🎈", "", "my bill 🎉", "4711", "?!"]
+    assert readable(embedder, texts).tolist() == [False, False, False, False, True, True, True]  # "?": a token
+    design = read_design(ROOT / "sample_networks" / "acme")
+    table = routing_table(design, "default/acme-web-stable")
+    fitted = EmbeddingRouter(embedder=embedder).fit(table)
+    unread, long_word, bill = fitted.route_batch(["🎉🎉", "x" * 20_000, "show me my bill"])
+    assert unread.no_match and unread.fit == 0.0 and unread.matches  # the candidates stay listed, greyed
+    assert long_word.no_match and long_word.fit == 0.0
+    assert not bill.no_match and bill.best is not None and bill.best.agent.startswith("billing-agent")

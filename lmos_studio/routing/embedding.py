@@ -9,10 +9,12 @@ digest, written atomically), so a second `route` of the same design does not enc
 Its `fit` for "no agent fits" is the MiniLM cosine between the query and the channel's nearest example or
 description, plus a quarter of the statistical router's lexical fit, minus a quarter of the cosine to the
 nearest general off-topic message (routing/off_topic.txt, those on the channel's own topic left out),
-clipped to [0, 1]; see routing/threshold.py for how its threshold is chosen. Its second no-match signal,
-`elsewhere`, is the MiniLM cosine to the nearest request for another service (routing/other_services.txt,
-those of the channel's own kind left out, plus the design's `outOfScope` examples) minus the cosine to the
-channel's nearest example or description; its limit comes from the examples (threshold.py). Dense scores are
+clipped to [0, 1], and 0 for a query the model reads nothing of (emoji only, or one word too long
+for its tokenizer: `encoder.readable`); see routing/threshold.py for how its threshold is chosen. Its second
+no-match signal, `elsewhere`, is the MiniLM cosine to the nearest request for another service
+(routing/other_services.txt, those of the channel's own kind left out, plus the design's `outOfScope`
+examples) minus the cosine to the channel's nearest example or description; its limit comes from the examples
+(threshold.py). Dense scores are
 blended with the statistical router's lexical ones, which keeps exact terms (order numbers, product
 names) that sentence embeddings blur; the weights shift to descriptions when a table has few examples. With
 examples, a linear model fitted on them in MiniLM space (routing/discriminative.py: what tells this channel's
@@ -54,6 +56,7 @@ from lmos_studio.routing.encoder import (  # re-exported: the router's users imp
     LocalEmbedder,
     cached_embed,
     local_embedder,
+    readable,
 )
 from lmos_studio.routing.lexicon import LexiconChoice
 from lmos_studio.routing.statistical import (
@@ -275,6 +278,7 @@ class FittedEmbedding:
             dense += self.separator_weight * self.separator.probabilities(q, dense)
         lexical, _, lexical_fits = self.lexical.score_batch(queries)
         fits = fits + LEXICAL_SHARE * lexical_fits - OFF_TOPIC_SHARE * self._nearest_off_topic(q)
+        fits = np.where(readable(self.embedder, queries), fits, 0.0)  # nothing the model reads: nothing fits
         elsewhere = _Elsewhere.of(q, nearest_own, self.services)
         scores = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical
         pick = scores

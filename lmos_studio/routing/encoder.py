@@ -166,6 +166,22 @@ class LocalEmbedder(CachingEmbedder):
         return out
 
 
+def readable(embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Per text, whether the model can read anything of it. With MiniLM's tokenizer (`LocalEmbedder`): a token
+    other than [CLS], [SEP], [PAD] and [UNK] ("🎉🎉" and a 20 000-letter word are one [UNK]: their vector is the
+    same for all such texts, near some channels' examples by chance). Other embedders: a letter or digit."""
+    tokenizer = getattr(embedder, "tokenizer", None)
+    if tokenizer is None:
+        return np.array([any(ch.isalnum() for ch in text) for text in texts], dtype=bool)
+    blank = [tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]", "[UNK]")]
+    found = np.zeros(len(texts), dtype=bool)
+    for start in range(0, len(texts), ONNX_BATCH):
+        encoded = tokenizer.encode_batch(list(texts[start : start + ONNX_BATCH]))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64).reshape(len(encoded), -1)
+        found[start : start + len(encoded)] = (~np.isin(ids, blank)).any(axis=1)
+    return found
+
+
 def _verified_digest(path: Path, expected: str) -> str:
     """The file's sha256, which must be `expected`; else a RoutingError naming the file."""
     digest = hashlib.sha256()
