@@ -44,13 +44,21 @@ def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None
     assert any(c.value.replace("\\", "").startswith("lexicon: ") for c in at.caption), "the lexicon choice is shown"
 
 
-def test_playground_adds_a_routing_test_to_the_design() -> None:
+def add_routing_test(query: str, **fields: str) -> tuple[AppTest, int]:
+    """The Playground routes `query`, its add-test form is filled with `fields` (by widget key) and submitted:
+    the page and how many routing tests the design had before."""
     at = open_page("playground")
-    at.text_input(key="playground_query").input("read my contract to me").run()
+    at.text_input(key="playground_query").input(query).run()
     before = len(at.session_state["history"].present.routing_tests)
-    at.text_input(key="new_test_name").input("contract on ivr")
+    for key, value in fields.items():
+        at.text_input(key=key).input(value)
     at.button[0].click().run()
     assert not at.exception, at.exception
+    return at, before
+
+
+def test_playground_adds_a_routing_test_to_the_design() -> None:
+    at, before = add_routing_test("read my contract to me", new_test_name="contract on ivr")
     tests = at.session_state["history"].present.routing_tests
     assert len(tests) == before + 1 and tests[-1].query == "read my contract to me"
     assert tests[-1].name == "contract on ivr" and tests[-1].channel  # a channel key of the design
@@ -122,11 +130,6 @@ def test_playground_adds_a_no_agent_test_in_the_channel_that_answered_none() -> 
 
 def test_playground_refuses_a_no_agent_test_with_a_capability() -> None:
     """A routing test expecting no agent cannot name a capability (the design refuses it): the form says so."""
-    at = open_page("playground")
-    at.text_input(key="playground_query").input("tell me a joke about cats").run()
-    before = len(at.session_state["history"].present.routing_tests)
-    at.text_input(key="new_test_capability").input("view-bill")
-    at.button[0].click().run()
-    assert not at.exception, at.exception
+    at, before = add_routing_test("tell me a joke about cats", new_test_capability="view-bill")
     assert any("expects no agent" in e.value for e in at.error)
     assert len(at.session_state["history"].present.routing_tests) == before
