@@ -125,3 +125,35 @@ def test_imported_resources_are_strictly_valid_and_read_back_whole(
         match=r"bad.yaml:9: metadata.annotations.studio.lmos.eclipse/resource-fields: Agent echo: is not JSON",
     ):
         read_design(tmp_path / "bad.yaml")
+
+
+def test_agent_names_that_break_kubernetes_rules_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An Agent resource named `A_B` in namespace `Team_1` imported silently, though the API server refuses
+    both (lint's invalid-name reports them only once the agent is in a design): import now warns, naming a fix."""
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "A_B", "namespace": "Team_1"},
+        "spec": {
+            "supportedChannels": ["web"],
+            "providedCapabilities": [{"name": "track", "version": "1.0.0"}],
+        },
+    }
+    path = write(tmp_path, "a.json", resource)
+    code, out, err = cli(capsys, "import", path, "--strict")
+    assert code == 1 and load_documents(out, path="out")[0]["metadata"]["name"] == "A_B"  # kept as written
+    assert f"warning: {path}: agent A_B: name 'A_B' is not a valid Kubernetes name" in err
+    assert "rename it, e.g. 'a-b'" in err
+    assert f"warning: {path}: agent A_B: namespace 'Team_1' is not a valid Kubernetes namespace" in err
+    assert "error: 2 warning(s) and --strict" in err
+
+
+@pytest.mark.parametrize("command", [("import",), ("convert", "--to", "td")])
+def test_a_bad_namespace_option_is_bad_input(
+    command: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`import card.json -n Bad_NS` printed resources in namespace Bad_NS with exit 0; now exit 2 naming it."""
+    path = write(tmp_path, "card.json", EMPTY_CARD)
+    code, out, err = cli(capsys, *command, path, "-n", "Bad_NS")
+    assert code == 2 and not out
+    assert "--namespace 'Bad_NS'" in err and "Traceback" not in err

@@ -15,11 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
-from lmos_studio.commands._shell import EXIT_PROBLEMS
+from lmos_studio.commands._shell import EXIT_PROBLEMS, fail
 from lmos_studio.formats import detect, lmos, yamlio
 from lmos_studio.formats.description import warnings_of
 from lmos_studio.formats.resource_fields import with_annotation
 from lmos_studio.model import Agent
+from lmos_studio.names import dns1123_label_problem, suggest_name
 
 _TO_FORMATS = detect.FORMATS
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
@@ -38,7 +39,10 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when there is 
 def _read(
     files: list[Path], fmt: str, namespace: str | None, *, channels: tuple[str, ...] = (), tenants: tuple[str, ...] = ()
 ) -> tuple[list[Agent], int]:
-    """The agents and the number of warnings printed about them."""
+    """The agents and the number of warnings printed about them; a `namespace` the API server would refuse is
+    bad input (exit 2), not a warning: it is the caller's own option, not the description's."""
+    if namespace is not None and (problem := dns1123_label_problem(namespace)):
+        fail(f"--namespace {namespace!r} {problem} (an RFC 1123 label); e.g. {suggest_name(namespace)!r}")
     agents: list[Agent] = []
     warned = 0
     for file in files:

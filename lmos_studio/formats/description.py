@@ -23,6 +23,7 @@ from lmos_studio.formats.lmos import Doc as LmosDoc
 from lmos_studio.formats.lmos import capability_out as lmos_capability_out
 from lmos_studio.formats.yamlio import YamlFloat, YamlInt
 from lmos_studio.model import Agent, Capability
+from lmos_studio.names import dns1123_label_problem, suggest_name
 from lmos_studio.versions import is_strict_semver
 
 DEFAULTED_VERSIONS_ANNOTATION = "studio.lmos.eclipse/defaulted-versions"
@@ -182,7 +183,7 @@ def warnings_of(agent: Agent) -> list[str]:
     """What an importer should tell the user about this agent: what could not be mapped (see
     `unmapped_warnings`), defaulted and non-SemVer versions."""
     where = f"{agent.source}: " if agent.source else ""
-    out = unmapped_warnings(agent)
+    out = unmapped_warnings(agent) + _name_warnings(agent, where)
     for name in defaulted_capabilities(agent):
         cap = agent.capability(name)
         version = cap.version if cap else "?"
@@ -195,6 +196,20 @@ def warnings_of(agent: Agent) -> list[str]:
             out.append(
                 f"{where}agent {agent.name}: capability {cap.name!r} version {cap.version!r} is not "
                 "strict SemVer (MAJOR.MINOR.PATCH); channels requiring it will not resolve"
+            )
+    return out
+
+
+def _name_warnings(agent: Agent, where: str) -> list[str]:
+    """An agent name or namespace the API server refuses (RFC 1123 labels, as lint's `invalid-name`): an
+    LMOS resource keeps its name as written, so `A_B` used to import without a word."""
+    out = []
+    for what, value in (("name", agent.name), ("namespace", agent.namespace)):
+        if problem := dns1123_label_problem(value):
+            noun = "Kubernetes name" if what == "name" else "Kubernetes namespace"
+            out.append(
+                f"{where}agent {agent.name}: {what} {value!r} is not a valid {noun}: it {problem}; "
+                f"rename it, e.g. {suggest_name(value)!r}"
             )
     return out
 
