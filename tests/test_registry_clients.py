@@ -470,3 +470,36 @@ def test_cli_search_source_options_misused_or_unreachable(args: list[str], says:
 
     done = run_cli("registry", "search", *args, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("ttl", ["nan", "inf", "-inf", "1e300", str(10 * 365 * 86400 + 1)])
+def test_cli_register_refuses_a_ttl_the_server_would_refuse(
+    ttl: str, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`registry register card.json --ttl nan` exited 0 with a registration that never expires (SQLite stores
+    NaN as NULL); `--ttl inf` stored `expires: Infinity`, which `search -o json` printed as invalid JSON. The
+    server refuses both (above 0, at most ten years); the embedded path now does too, with exit 2."""
+    from lmos_studio.cli import main
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LMOS_STUDIO_REGISTRY_DB", str(tmp_path / "registry.db"))
+    card = str(reference / "descriptions" / "a2a-card-v1.json")
+    assert main(["registry", "register", card, "--ttl", ttl]) == 2
+    out, err = capsys.readouterr()
+    assert not out and "--ttl" in err and "ten years" in err
+    assert main(["registry", "search", "--text", "contract-assistant", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing was registered
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_cli_search_refuses_a_limit_below_one(
+    limit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`registry search --limit -1` printed an empty table with exit 0, as if the registry were empty."""
+    from lmos_studio.cli import main
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LMOS_STUDIO_REGISTRY_DB", str(tmp_path / "registry.db"))
+    assert main(["registry", "search", "--limit", limit]) == 2
+    out, err = capsys.readouterr()
+    assert not out and "--limit" in err

@@ -22,7 +22,7 @@ from lmos_studio.commands._shell import render_table
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Entry, Query, RegistryStore
+from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, RegistryStore
 from lmos_studio.registry.stores import open_store
 
 if TYPE_CHECKING:
@@ -225,8 +225,8 @@ def register(app: typer.Typer) -> None:
         ttl: Annotated[float | None, typer.Option(help="Seconds until it expires.")] = None,
     ) -> None:
         """Register every agent a file describes, optionally with a time-to-live."""
-        if ttl is not None and ttl <= 0:
-            _fail("--ttl must be a positive number of seconds")
+        if ttl is not None and not 0 < ttl <= MAX_TTL_S:  # also refuses nan (stored as NULL: never expires)
+            _fail(f"--ttl {ttl!r} must be a number of seconds above 0 and at most {MAX_TTL_S} (ten years)")
         agents = descriptions(file)
         if url:
             from lmos_studio.registry.clients import TddClient
@@ -275,6 +275,8 @@ def register(app: typer.Typer) -> None:
         """Search a registry: the embedded one, or the remote sources given (a directory server --url, an
         LMOS operator --operator, a cluster --kubernetes, the --local-network; several at once are searched
         together, each row naming its registry). Exit 2 when none of them can be read."""
+        if limit < 1:
+            _fail(f"--limit {limit} must be at least 1")
         query = Query(
             text=text,
             capability=capability,

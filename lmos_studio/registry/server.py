@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError, RegistryUnavailable
 from lmos_studio.formats import jsonio
 from lmos_studio.model import Agent
-from lmos_studio.registry.store import Entry, Query, Registration, RegistryStore, merge_patch
+from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, Registration, RegistryStore, merge_patch
 from lmos_studio.registry.things import (
     DISCOVERY_CONTEXT,
     TD_CONTEXT,
@@ -55,7 +55,6 @@ MAX_JSON_DEPTH = 32  # TDs nest a handful of levels (actions → forms → …);
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 MAX_OFFSET = 2**31  # far past any directory's size; larger offsets are a 400, not an SQLite overflow
-MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 would overflow `expires`)
 _EVENT_ID = re.compile(r"[0-9]{1,18}")  # Last-Event-ID: an ASCII sequence number that fits in 64 bits
 PURGE_INTERVAL_S = 5.0  # how often the server deletes expired registrations (reads hide them at once anyway)
 SSE_POLL_S = 0.25  # how often the event stream looks for new events in a store that cannot push (SQLite)

@@ -31,6 +31,7 @@ from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_a
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transaction before failing
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
 DEFAULT_LIMIT = 50
+MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 would overflow `expires`)
 ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
 COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
 SQL_FACETS_MAX = 1000  # after a write, facets of match sets up to this size are counted in SQL
