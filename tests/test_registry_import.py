@@ -95,3 +95,25 @@ def test_import_from_the_registry_page_in_a_browser(start_app: StartApp, page: A
     expect(main.get_by_text("has no version; defaulted").first).to_be_visible(timeout=30_000)
     main.get_by_role("button", name="Add to design").first.click()
     expect(page.get_by_test_id("stSidebar").get_by_text("10 agents")).to_be_visible(timeout=30_000)
+
+
+def test_the_added_message_escapes_the_description_text() -> None:
+    """An LMOS Agent resource keeps its name and namespace as written, so a pasted one named
+    `**x**:red[y]` made the "added" message render bold and red text (registry text is untrusted: escaped)."""
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "**x**:red[y]", "namespace": "[n](http://evil.test)"},
+        "spec": {"providedCapabilities": [{"name": "c", "version": "1.0.0"}]},
+    }
+    from lmos_studio.markdown import escape
+
+    for button, words in (
+        ("registry_import_to_registry", "embedded registry"),
+        ("registry_import_to_design", "design"),
+    ):
+        at = _pasted(json.dumps(resource))
+        at.button(key=button).click().run()
+        assert not at.exception
+        message = next(s.value for s in at.success if f"added to the {words}" in s.value)
+        assert message.startswith(escape("[n](http://evil.test)/**x**:red[y]")), message

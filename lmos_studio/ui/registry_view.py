@@ -165,7 +165,7 @@ def import_panel() -> None:
         if namespace.strip():
             agents = [a.model_copy(update={"namespace": namespace.strip()}) for a in agents]
         if not agents:
-            st.warning(f"{source} describes no agent.")
+            st.warning(f"{plain(source)} describes no agent.")  # an uploaded file's name
             return
         for agent in agents:
             for warning in warnings_of(agent):
@@ -186,7 +186,7 @@ def import_panel() -> None:
             docs = [lmos.agent_to_resource(a, explicit_namespace=True) for a in agents]
             st.code(yamlio.dump_documents(docs), language="yaml")
         left, right = st.columns(2)
-        names = ", ".join(a.key for a in agents)
+        names = plain(", ".join(a.key for a in agents))  # the description's text, shown in st.success below
         if left.button("Add to registry", key="registry_import_to_registry", icon=":material/database:"):
             try:
                 resources.registry_store().put_agents(agents, source=f"import:{source}")
