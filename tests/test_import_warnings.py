@@ -157,3 +157,24 @@ def test_a_bad_namespace_option_is_bad_input(
     code, out, err = cli(capsys, *command, path, "-n", "Bad_NS")
     assert code == 2 and not out
     assert "--namespace 'Bad_NS'" in err and "Traceback" not in err
+
+
+def test_convert_to_agent_is_as_strictly_valid_as_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`convert card.json --to agent` wrote a skill's title and tags straight into providedCapabilities, which
+    the API server's strict field validation refuses (kubectl apply: unknown field); `import` of the same card
+    gave a valid resource carrying them in the resource-fields annotation. Now both give the same resource."""
+    from lmos_studio.export.validate import Validator
+
+    card = {**EMPTY_CARD, "skills": [{"id": "echo", "name": "Echo it", "description": "Echo", "tags": ["fun"]}]}
+    path = write(tmp_path, "c.json", card)
+    code, converted, _ = cli(capsys, "convert", path, "--to", "agent")
+    assert code == 0
+    resource = json.loads(converted)
+    assert Validator().validate(resource, path="out")["status"] == "valid"
+    code, imported, _ = cli(capsys, "import", path, "-o", "json")
+    assert [resource] == json.loads(imported)
+    (tmp_path / "again.json").write_text(converted, encoding="utf-8")
+    assert cli(capsys, "convert", str(tmp_path / "again.json"), "--to", "agent")[1] == converted  # a fixed point
+    assert json.loads(cli(capsys, "convert", str(tmp_path / "again.json"), "--to", "a2a")[1])["skills"][0]["tags"] == [
+        "fun"
+    ]  # the title and tags still come back

@@ -60,6 +60,15 @@ def _read(
     return agents, warned
 
 
+def _strict_agent_resource(agent: Agent) -> dict[str, Any]:
+    """The agent's LMOS `Agent` resource with only the fields its CRD declares (the API server's strict field
+    validation refuses any other), the rest (an A2A skill's title and tags, …) in the resource-fields
+    annotation. `convert --to agent` used to write those fields inline: a resource `kubectl apply` refused."""
+    from lmos_studio.export.bundle import strict_resource  # jsonschema & co. only for these commands
+
+    return with_annotation(*strict_resource(lmos.agent_to_resource(agent, explicit_namespace=True)))
+
+
 def _strict_exit(strict: bool, warned: int) -> None:
     if strict and warned:
         typer.echo(f"error: {warned} warning(s) and --strict", err=True)
@@ -98,10 +107,8 @@ def register(app: typer.Typer) -> None:
         back when Studio reads the resource. Warns (stderr) about what a description lacks: capabilities,
         channels, tenants. Exit 1 with --strict and any warning; 2 naming file, line and field on bad input.
         """
-        from lmos_studio.export.bundle import strict_resource  # jsonschema & co. only for this command
-
         agents, warned = _read(files, fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
-        docs = [with_annotation(*strict_resource(lmos.agent_to_resource(a, explicit_namespace=True))) for a in agents]
+        docs = [_strict_agent_resource(a) for a in agents]
         _print(docs, output, single=False)
         _strict_exit(strict, warned)
 
@@ -119,7 +126,8 @@ def register(app: typer.Typer) -> None:
         """Write a description in another format (e.g. an A2A card as an LMOS Thing Description).
 
         routing-spec gives one list and classifier one document for all agents; other formats give one
-        document per agent (a JSON list, or YAML documents, when the file describes several).
+        document per agent (a JSON list, or YAML documents, when the file describes several); agent gives the
+        strictly valid resource `import` prints.
         """
         if to not in _TO_FORMATS:
             typer.echo(f"error: --to {to!r} is not a format; use one of {', '.join(_TO_FORMATS)}", err=True)
@@ -127,6 +135,8 @@ def register(app: typer.Typer) -> None:
         agents, warned = _read([file], fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
         if to in ("routing-spec", "classifier"):
             _print([detect.write_descriptions(agents, to)], output, single=True)
+        elif to == "agent":  # the resource `import` prints: strictly valid, the rest in its annotation
+            _print([_strict_agent_resource(a) for a in agents], output, single=True)
         else:
             _print([detect.write_description(a, to) for a in agents], output, single=True)
         _strict_exit(strict, warned)
