@@ -178,3 +178,34 @@ def test_convert_to_agent_is_as_strictly_valid_as_import(tmp_path: Path, capsys:
     assert json.loads(cli(capsys, "convert", str(tmp_path / "again.json"), "--to", "a2a")[1])["skills"][0]["tags"] == [
         "fun"
     ]  # the title and tags still come back
+
+
+TWO_OF_A_NAME = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata: {name: same}
+spec: {supportedChannels: [web], providedCapabilities: [{name: a, version: 1.0.0}]}
+---
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata: {name: same}
+spec: {supportedChannels: [web], providedCapabilities: [{name: b, version: 1.0.0}]}
+"""
+
+
+def test_an_agent_described_twice_warns_as_reading_a_design_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two agents of one name in one file: `import` printed both without a word and `registry register`
+    registered the same id twice, the second silently replacing the first; reading it as a design says so
+    ("appears again; the later one replaces the earlier"). Now import and register say it too."""
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_OF_A_NAME, encoding="utf-8")
+    code, _, err = cli(capsys, "import", str(path), "--strict")
+    assert code == 1
+    assert f"warning: {path}: agent default/same appears again; the later one replaces the earlier" in err
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LMOS_STUDIO_REGISTRY_DB", str(tmp_path / "registry.db"))
+    code, out, err = cli(capsys, "registry", "register", str(path))
+    assert code == 0 and out.split() == ["urn:lmos:agent:default:same"]  # registered once: the later one
+    assert "agent default/same appears again; the later one replaces the earlier" in err

@@ -117,3 +117,11 @@ def test_the_added_message_escapes_the_description_text() -> None:
         assert not at.exception
         message = next(s.value for s in at.success if f"added to the {words}" in s.value)
         assert message.startswith(escape("[n](http://evil.test)/**x**:red[y]")), message
+
+
+def test_an_agent_pasted_twice_is_a_warning() -> None:
+    """Two Agent resources of one name: the page listed both without a word (`import` now warns too)."""
+    from tests.test_import_warnings import TWO_OF_A_NAME
+
+    at = _pasted(TWO_OF_A_NAME)
+    assert any("default/same appears again; the later one replaces the earlier" in w.value for w in at.warning)

@@ -17,7 +17,7 @@ import typer
 
 from lmos_studio.commands._shell import EXIT_PROBLEMS, fail
 from lmos_studio.formats import detect, lmos, yamlio
-from lmos_studio.formats.description import warnings_of
+from lmos_studio.formats.description import duplicate_warnings, warnings_of
 from lmos_studio.formats.resource_fields import with_annotation
 from lmos_studio.model import Agent
 from lmos_studio.names import dns1123_label_problem, suggest_name
@@ -57,6 +57,9 @@ def _read(
                 typer.echo(f"warning: {warning}", err=True)
                 warned += 1
             agents.append(agent)
+    for warning in duplicate_warnings(agents):
+        typer.echo(f"warning: {warning}", err=True)
+        warned += 1
     return agents, warned
 
 

@@ -37,9 +37,13 @@ OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")
 
 def descriptions(path: Path) -> list[Agent]:
     """Every agent a description file holds (any format; size-limited; errors name file and field)."""
+    from lmos_studio.formats.description import duplicate_warnings
     from lmos_studio.formats.detect import read_description_file
 
-    return read_description_file(path)
+    agents = read_description_file(path)
+    for warning in duplicate_warnings(agents):  # registering both would replace the first without a word
+        typer.echo(f"warning: {warning}", err=True)
+    return list({agent.key: agent for agent in agents}.values())  # the later one, in the earlier's place
 
 
 def wire_document(agent: Agent) -> dict[str, Any]:

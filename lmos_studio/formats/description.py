@@ -200,6 +200,22 @@ def warnings_of(agent: Agent) -> list[str]:
     return out
 
 
+def duplicate_warnings(agents: Iterable[Agent]) -> list[str]:
+    """One warning per agent whose namespace/name an earlier one already had, worded as reading a design says
+    it: both documents would be applied, so the later one replaces the earlier."""
+    seen: set[str] = set()
+    out = []
+    for agent in agents:
+        if agent.key in seen:
+            where = f"{agent.source}: " if agent.source else ""
+            out.append(
+                f"{where}agent {agent.key} appears again; the later one replaces the earlier "
+                "(as a second kubectl apply would): rename one of them"
+            )
+        seen.add(agent.key)
+    return out
+
+
 def _name_warnings(agent: Agent, where: str) -> list[str]:
     """An agent name or namespace the API server refuses (RFC 1123 labels, as lint's `invalid-name`): an
     LMOS resource keeps its name as written, so `A_B` used to import without a word."""

@@ -124,7 +124,7 @@ def import_panel() -> None:
     """Upload or paste a description in any supported format, see what it becomes (and the warnings), then
     add it to the embedded registry or to the open design."""
     from lmos_studio.formats import detect, lmos, yamlio
-    from lmos_studio.formats.description import warnings_of
+    from lmos_studio.formats.description import duplicate_warnings, warnings_of
     from lmos_studio.trust import add_agents
     from lmos_studio.ui import frame, resources, state
 
@@ -167,9 +167,8 @@ def import_panel() -> None:
         if not agents:
             st.warning(f"{plain(source)} describes no agent.")  # an uploaded file's name
             return
-        for agent in agents:
-            for warning in warnings_of(agent):
-                st.warning(plain(warning), icon=":material/warning:")
+        for warning in [w for agent in agents for w in warnings_of(agent)] + duplicate_warnings(agents):
+            st.warning(plain(warning), icon=":material/warning:")
         st.dataframe(
             [
                 {
