@@ -209,3 +209,16 @@ def test_an_agent_described_twice_warns_as_reading_a_design_does(
     code, out, err = cli(capsys, "registry", "register", str(path))
     assert code == 0 and out.split() == ["urn:lmos:agent:default:same"]  # registered once: the later one
     assert "agent default/same appears again; the later one replaces the earlier" in err
+
+
+@pytest.mark.parametrize("option", ["--channel", "--tenant"])
+def test_an_empty_channel_or_tenant_option_is_bad_input(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`import card.json --channel ""` printed `supportedChannels: ['']` (a channel no Channel can be) with
+    exit 0, and the warning about missing channels too; now exit 2 naming the option."""
+    path = write(tmp_path, "card.json", EMPTY_CARD)
+    for command in (("import",), ("convert", "--to", "agent")):
+        code, out, err = cli(capsys, *command, path, option, "web", option, " ")
+        assert code == 2 and not out
+        assert f"{option} ' ' is empty" in err

@@ -43,6 +43,10 @@ def _read(
     bad input (exit 2), not a warning: it is the caller's own option, not the description's."""
     if namespace is not None and (problem := dns1123_label_problem(namespace)):
         fail(f"--namespace {namespace!r} {problem} (an RFC 1123 label); e.g. {suggest_name(namespace)!r}")
+    for option, values in (("--channel", channels), ("--tenant", tenants)):
+        for value in values:  # `--channel ""` wrote supportedChannels: [''], which no Channel can match
+            if not value.strip():
+                fail(f"{option} {value!r} is empty; give a name")
     agents: list[Agent] = []
     warned = 0
     for file in files:
