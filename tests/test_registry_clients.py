@@ -503,3 +503,18 @@ def test_cli_search_refuses_a_limit_below_one(
     assert main(["registry", "search", "--limit", limit]) == 2
     out, err = capsys.readouterr()
     assert not out and "--limit" in err
+
+
+def test_a_source_label_never_shows_secrets_of_its_url(capsys: pytest.CaptureFixture[str]) -> None:
+    """`registry search --url http://user:secret@127.0.0.1:9/?token=abc` printed "error: tdd
+    http://user:secret@…?token=abc: …": the message's own URL was redacted, the source label before it was
+    not (the label is also the results' `registry` column and the page's warnings)."""
+    from lmos_studio.cli import main
+    from lmos_studio.registry.sources import SourceSpec
+
+    url = "http://user:secret@127.0.0.1:9/?token=abc"
+    assert SourceSpec("tdd", url).label == "tdd http://127.0.0.1:9/?token=***"
+    assert SourceSpec("operator", url).label == "operator http://127.0.0.1:9/?token=***"
+    assert main(["registry", "search", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert "127.0.0.1:9" in err and "secret" not in err and "abc" not in err

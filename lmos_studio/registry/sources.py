@@ -16,6 +16,7 @@ import pandas as pd
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
+from lmos_studio.redact import redact_url
 from lmos_studio.registry.clients import SourceResult
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
 
@@ -36,9 +37,11 @@ class SourceSpec:
 
     @property
     def label(self) -> str:
+        """How rows and messages name the source; a URL without its user-info and secret query values (the
+        label printed them before the message's own, redacted, URL)."""
         return {"embedded": "embedded registry", "mdns": "local network"}.get(
             self.kind, ""
-        ) or f"{self.kind} {self.target or self.context or '(default)'}"
+        ) or f"{self.kind} {redact_url(self.target) if self.target else self.context or '(default)'}"
 
 
 @dataclass(frozen=True)
