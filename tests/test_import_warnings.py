@@ -222,3 +222,14 @@ def test_an_empty_channel_or_tenant_option_is_bad_input(
         code, out, err = cli(capsys, *command, path, option, "web", option, " ")
         assert code == 2 and not out
         assert f"{option} ' ' is empty" in err
+
+
+def test_a_json_key_given_twice_is_bad_input_as_in_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`{"name": "x", "name": "y", …}` imported as agent y (the first value silently dropped), while the same
+    card in YAML is refused ("duplicate key 'name'"); now JSON descriptions are refused the same way."""
+    path = tmp_path / "card.json"
+    path.write_text('{"name": "x", "skills": [{"id": "a", "name": "A", "id": "b"}], "name": "y"}', encoding="utf-8")
+    for command in (("import",), ("convert", "--to", "td"), ("registry", "register")):
+        code, out, err = cli(capsys, *command, str(path))
+        assert code == 2 and not out, (command, err)
+        assert f"error: {path}: duplicate key 'id' in one object; keep one of them" in err

@@ -325,7 +325,7 @@ def parse_documents(text: str, *, source: str, lines: bool = True) -> list[Any]:
     if not stripped:
         raise DesignFileError("is empty; expected a JSON or YAML agent description", path=source)
     if stripped[0] in "{[":
-        data = jsonio.loads(stripped, source=source, keep_float_text=True)
+        data = jsonio.loads(stripped, source=source, keep_float_text=True, unique_keys=True)
         check_depth(data, source=source)
         if not lines:
             return [data]

@@ -57,10 +57,14 @@ def loads(
     source: str = "<json>",
     max_depth: int = MAX_DEPTH,
     keep_float_text: bool = False,
+    unique_keys: bool = False,
 ) -> Any:
     """Parse one JSON document strictly (see the module docstring); `DesignFileError` naming `source`.
 
     With `keep_float_text`, floats remember how they were written (`1.10` stays "1.10"), as YAML numbers do.
+    With `unique_keys`, a key given twice in one object is refused, as the YAML reader refuses it (json keeps
+    the last value silently); off by default: the pairs hook makes parsing slower, and a server body or a
+    model's reply is not a file a person wrote.
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
@@ -68,7 +72,13 @@ def loads(
         raise DesignFileError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=source) from exc
     parse_float: Callable[[str], Any] = _float_keeping_text if keep_float_text else _float
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_int, parse_float=parse_float)
+        value = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=_int,
+            parse_float=parse_float,
+            object_pairs_hook=_unique_object if unique_keys else None,
+        )
     except json.JSONDecodeError as exc:
         raise DesignFileError(
             f"malformed JSON: {exc.msg} (column {exc.colno}); fix the syntax there", path=source, line=exc.lineno
@@ -81,6 +91,18 @@ def loads(
         raise DesignFileError(f"unreadable JSON: {exc}", path=source) from exc
     check(value, source=source, max_depth=max_depth, surrogates=_may_hold_surrogates(text))
     return value
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (`object_pairs_hook`)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):  # only then look for which key it was
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"duplicate key {key!r} in one object; keep one of them")
+            seen.add(key)
+    return out
 
 
 def _may_hold_surrogates(text: str) -> bool:
