@@ -234,6 +234,11 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
             f"ServiceAccount default/{'a' * 70}",
             "metadata.name",
         ),
+        (  # a Service name is an RFC 1035 label: the API server refuses one that starts with a digit
+            Agent(name="1billing", workload=Workload(image="i")),
+            "Service default/1billing",
+            "metadata.name",
+        ),
     ],
 )
 def test_invalid_designs_fail_with_resource_and_field(agent: Agent, resource: str, field: str) -> None:

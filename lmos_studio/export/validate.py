@@ -119,6 +119,12 @@ def check_names(doc: dict[str, Any]) -> None:
                 f"'{name}' is not an RFC 1123 label (lower-case letters, digits "
                 "and '-', at most 63, starting and ending alphanumeric); rename the agent",
             )
+        if doc.get("kind") == "Service" and not name[0].isalpha():  # RFC 1035: the API server refuses '1billing'
+            raise _fail(
+                doc,
+                "metadata.name",
+                f"'{name}' is not an RFC 1035 label (a Service name must start with a letter); rename the agent",
+            )
     elif len(name) > 253 or not DNS_SUBDOMAIN.match(name):
         raise _fail(
             doc,
