@@ -265,6 +265,14 @@ def test_export_refuses_to_replace_a_folder_that_is_not_an_export(tmp_path: Path
     assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
+def test_export_under_a_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "plain.txt").write_text("mine")
+    result = run_cli("export", str(ACME), "--out", str(tmp_path / "plain.txt" / "out"))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "cannot write the export" in result.stderr
+    assert (tmp_path / "plain.txt").read_text() == "mine"
+
+
 def test_re_export_replaces_an_earlier_export(tmp_path: Path) -> None:
     out = tmp_path / "out"
     kustomize.write_folder(export_design(read_design(ACME), FULL), out)

@@ -123,9 +123,10 @@ def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None
             field="--out",
         )
     files = files if files is not None else render(bundle)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging: Path | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # fails when a parent is a file: an ExportError below
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         for path, data in files.items():
             file = staging / path
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +142,8 @@ def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise ExportError(
             f"{target}: cannot write the export: {exc.strerror}", resource=str(target), field="--out"
         ) from exc
