@@ -220,6 +220,20 @@ def test_bad_requests_are_export_errors(agents: list[str], weight: int, message:
         make_canary(BASE, agents=agents, canary_weight=weight)
 
 
+def test_a_canary_agent_name_too_long_for_its_service_is_refused(tmp_path: Path) -> None:
+    # 'b' * 60 is a valid agent name; its twin 'b…b-canary' (67 characters) cannot be a Service name
+    long = agent("b" * 60, ("view-bill", "1.0.0"))
+    design = BASE.replace(agents=(long, CONTRACT), trust_edges=(), groups=())
+    with pytest.raises(ExportError, match=r"'b{60}-canary', which is 67 characters long \(at most 63") as caught:
+        make_canary(design, agents=["b" * 60])
+    assert caught.value.resource == f"Agent default/{'b' * 60}"
+    source = tmp_path / "design.yaml"
+    source.write_text(design_to_yaml(design))
+    result = run_cli("canary", str(source), "--out", str(tmp_path / "out.yaml"), "--agent", "b" * 60)
+    assert result.returncode == 2 and "67 characters long" in result.stderr, result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
 def test_a_canary_agent_or_an_unwired_agent_cannot_be_canaried() -> None:
     with pytest.raises(ExportError, match="subset canary"):
         make_canary(BASE.with_agent(agent("x", labels={"subset": "canary"})), agents=["x"])
