@@ -129,6 +129,28 @@ def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("- just\n- a list\n", "a document must be a mapping (a Kubernetes resource), not a list"),
+        ("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: 5\n", "must be a mapping, not a number"),
+        (
+            "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {providedCapabilities: 5}\n",
+            "must be a list, not a number",
+        ),
+        (
+            "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {supportedChannels: {a: 1}}\n",
+            "must be a list, not a mapping",
+        ),
+    ],
+)
+def test_wrong_types_are_named_in_yaml_words(text: str, said: str) -> None:
+    # not the reader's Python classes (LineList, YamlInt, LineDict)
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(text, path="bad.yaml")
+    assert said in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
     ("text", "needle"),
     [
         ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),

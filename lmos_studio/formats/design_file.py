@@ -43,6 +43,7 @@ from lmos_studio.formats.yamlio import (
     read_text,
     write_atomic,
 )
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import (
     DEFAULT_NAMESPACE,
     Agent,
@@ -124,7 +125,7 @@ class _Reader:
         if not isinstance(raw, dict):
             line = getattr(raw, "line", None)
             raise DesignFileError(
-                f"a document must be a mapping (a Kubernetes resource), not a {type(raw).__name__}",
+                f"a document must be a mapping (a Kubernetes resource), not {kind_of(raw)}",
                 path=path,
                 line=line,
             )
