@@ -72,6 +72,19 @@ def test_unquoted_versions_keep_their_text() -> None:
     assert label.agents[0].labels == {"version": "1.0"}
 
 
+def test_label_keys_that_yaml_reads_as_booleans_or_numbers_keep_yaml_text() -> None:
+    # `on: yes` is a boolean key in YAML 1.1: the label key was Python's 'True' (written back as 'True': 'true')
+    text = (
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata:\n  name: web\n"
+        "  labels: {tenant: acme, on: yes, 1.10: x, 010: y}\n  annotations: {off: no}\n"
+        "spec: {requiredCapabilities: []}\n"
+    )
+    channel = design_from_text(text).design.channels[0]
+    assert channel.labels == {"tenant": "acme", "true": "true", "1.10": "x", "010": "y"}
+    assert channel.annotations == {"false": "false"}
+    assert "True" not in design_to_yaml(design_from_text(text).design)
+
+
 def test_unknown_fields_survive_everywhere() -> None:
     text = """\
 apiVersion: lmos.eclipse/v1

@@ -99,7 +99,7 @@ class Doc:
 
     def string_map(self, node: dict[str, Any], key: str, field: str) -> dict[str, str]:
         value = self.mapping(node, key, field)
-        return {str(k): text_of(v) for k, v in value.items()}
+        return {text_of(k): text_of(v) for k, v in value.items()}  # `on:` is a YAML 1.1 bool: "true", not "True"
 
 
 def _rest(node: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
