@@ -273,6 +273,36 @@ def test_export_under_a_file_is_an_error_not_a_traceback(tmp_path: Path) -> None
     assert (tmp_path / "plain.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (ExportOptions(with_registry=True, registry_image=""), "--registry-image: ''"),
+        (ExportOptions(with_registry=True, registry_image=" lmos-studio:1 "), "--registry-image: ' lmos-studio:1 '"),
+        # a NetworkPolicy would admit pods of namespace 'Bad_NS', which cannot exist: nothing would be admitted
+        (ExportOptions(with_workloads=True, lmos_namespace="Bad_NS"), "--lmos-namespace: 'Bad_NS'"),
+        (ExportOptions(namespace="Bad NS"), "--namespace: 'Bad NS'"),
+    ],
+)
+def test_bad_export_options_are_refused_naming_the_option(options: ExportOptions, needle: str) -> None:
+    with pytest.raises(ExportError) as caught:
+        export_design(read_design(SAMPLES / "router-benchmark.yaml"), options)
+    assert str(caught.value).startswith(needle), str(caught.value)
+    assert "agent" not in str(caught.value)
+
+
+def test_a_bad_namespace_of_the_design_says_rename_the_namespace() -> None:
+    design = read_design(SAMPLES / "router-benchmark.yaml")
+    design = design.replace(agents=tuple(a.model_copy(update={"namespace": "Shop_NS"}) for a in design.agents))
+    with pytest.raises(ExportError, match=r"rename the namespace$"):
+        export_design(design)
+
+
+def test_an_unknown_output_format_writes_nothing(tmp_path: Path) -> None:
+    result = run_cli("export", str(ACME), "--out", str(tmp_path / "out"), "-o", "xml")
+    assert result.returncode == 2 and "--output 'xml'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_re_export_replaces_an_earlier_export(tmp_path: Path) -> None:
     out = tmp_path / "out"
     kustomize.write_folder(export_design(read_design(ACME), FULL), out)
