@@ -297,6 +297,14 @@ def test_a_bad_namespace_of_the_design_says_rename_the_namespace() -> None:
         export_design(design)
 
 
+@pytest.mark.parametrize("flag", ["--zip", "--yaml"])
+def test_a_file_target_that_is_a_folder_writes_nothing(tmp_path: Path, flag: str) -> None:
+    (tmp_path / "here").mkdir()
+    result = run_cli("export", str(ACME), "--out", str(tmp_path / "out"), flag, str(tmp_path / "here"))
+    assert result.returncode == 2 and "is a folder" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()  # before: the folder was written, then the zip failed
+
+
 def test_an_unknown_output_format_writes_nothing(tmp_path: Path) -> None:
     result = run_cli("export", str(ACME), "--out", str(tmp_path / "out"), "-o", "xml")
     assert result.returncode == 2 and "--output 'xml'" in result.stderr

@@ -65,6 +65,7 @@ def export(
         fail("give --out DIR, --zip FILE and/or --yaml FILE")
     if output not in ("table", "json", "yaml"):  # before anything is written
         fail(f"--output {output!r} is not supported here; use json, yaml or table")
+    kustomize.check_targets(out=out, zip_file=zip_file, yaml_file=yaml_file)  # all or nothing is written
     design = load(paths).design
     options = ExportOptions(
         with_workloads=with_workloads,
