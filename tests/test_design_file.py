@@ -190,6 +190,18 @@ def test_huge_and_binary_files_are_refused(tmp_path: Path) -> None:
         read_design(binary)
 
 
+def test_two_groups_of_one_name_are_refused() -> None:
+    # before: both kept; `group:g` in a trust edge meant the first (empty) one, lint and validate said nothing
+    text = (
+        "apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: t}\nspec:\n"
+        "  groups:\n    - {name: g, members: []}\n    - {name: g, members: [billing]}\n"
+    )
+    with pytest.raises(DesignFileError, match=r"group 'g' appears twice") as err:
+        design_from_text(text, path="t.yaml")
+    assert err.value.field == "spec.groups" and str(err.value).startswith("t.yaml:5: "), str(err.value)
+    assert "Value error" not in str(err.value)  # pydantic's prefix
+
+
 def test_studio_document_errors_point_at_the_field() -> None:
     text = AGENT.format(version="1.0.0") + (
         "---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\n"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from lmos_studio.errors import DesignFileError
@@ -99,6 +99,17 @@ class _StudioSpec(BaseModel):
     routing: RoutingSettings = RoutingSettings()
     layout: dict[str, Any] = Field(default_factory=dict)
     resource_fields: dict[str, dict[str, Any]] = Field(default_factory=dict)  # written by export only
+
+    @field_validator("groups")
+    @classmethod
+    def _one_group_per_name(cls, groups: tuple[Group, ...]) -> tuple[Group, ...]:
+        """`group:NAME` in a trust edge and the Designer find a group by name: two of one name are a mistake."""
+        seen: set[str] = set()
+        for group in groups:
+            if group.name in seen:
+                raise ValueError(f"group {group.name!r} appears twice; merge their members into one group")
+            seen.add(group.name)
+        return groups
 
 
 @dataclass
@@ -234,7 +245,10 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
         loc = ".".join(str(p) for p in err["loc"])
         line = _find_line(spec, err["loc"])
         raise DesignFileError(
-            f"{STUDIO_KIND}: {err['msg']}", path=path, line=line or _line(raw), field=f"spec.{loc}"
+            f"{STUDIO_KIND}: {err['msg'].removeprefix('Value error, ')}",
+            path=path,
+            line=line or _line(raw),
+            field=f"spec.{loc}",
         ) from exc
 
 
