@@ -234,6 +234,31 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
             f"ServiceAccount default/{'a' * 70}",
             "metadata.name",
         ),
+        # what the API server (1.30) refuses in a container and passed offline before
+        (
+            Agent(name="ok", workload=Workload(image="img:1 ")),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].image",
+        ),
+        (
+            Agent(name="ok", workload=Workload(image="i", env=(EnvVar(name="MY VAR", value="x"),))),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0].name",
+        ),
+        (
+            Agent(
+                name="ok", workload=Workload(image="i", env=(EnvVar(name="K", secret_name="Bad_S", secret_key="k"),))
+            ),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name",
+        ),
+        (
+            Agent(
+                name="ok", workload=Workload(image="i", env=(EnvVar(name="K", secret_name="s", secret_key="a key"),))
+            ),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.key",
+        ),
         (  # a Service name is an RFC 1035 label: the API server refuses one that starts with a digit
             Agent(name="1billing", workload=Workload(image="i")),
             "Service default/1billing",
