@@ -260,6 +260,21 @@ def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not in the design" in bad.stderr and not (tmp_path / "x.yaml").exists()
 
 
+def test_cli_canary_refuses_changes_with_a_bad_version_before_writing(tmp_path: Path) -> None:
+    # before: the design was written ('wrote …'), then the version error surfaced: exit 2 with a file left behind
+    changes = tmp_path / "next.yaml"
+    changes.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: contract-agent}\nspec:\n"
+        "  supportedTenants: [acme]\n  supportedChannels: [ivr, web]\n"
+        "  providedCapabilities: [{name: view-contract, version: '2.0'}]\n"
+    )
+    out = tmp_path / "canary.yaml"
+    result = run_cli("canary", str(ACME), "--changes", str(changes), "--out", str(out))
+    assert result.returncode == 2 and "'2.0' is not strict SemVer" in result.stderr, result.stderr
+    assert f"{changes}:" in result.stderr  # the file to fix, not the derived canary agent
+    assert "wrote" not in result.stdout and not out.exists()
+
+
 def test_ranges_give_the_canary_its_own_requirements() -> None:
     changed = BILLING.model_copy(update={"capabilities": (Capability(name="view-bill", version="2.0.0"),)})
     stuck = make_canary(
