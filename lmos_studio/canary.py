@@ -350,13 +350,15 @@ def canary_findings(design: Design) -> list[CanaryFinding]:
                         f"{role} channel {name} is not in the design",
                     )
                 )
-        if rollout.stable_weight + rollout.canary_weight != 100:
+        weights = (rollout.stable_weight, rollout.canary_weight)
+        if sum(weights) != 100 or not all(0 <= w <= 100 for w in weights):  # 150/-50 adds up, yet is no split
             findings.append(
                 CanaryFinding(
                     "warning",
                     "rollout-weights",
                     f"rollout {rollout.key}",
-                    f"weights {rollout.stable_weight}/{rollout.canary_weight} do not add up to 100",
+                    f"weights {rollout.stable_weight}/{rollout.canary_weight} are not two percentages (each "
+                    "0–100) that add up to 100",
                 )
             )
     return findings

@@ -241,6 +241,17 @@ def test_a_canary_agent_or_an_unwired_agent_cannot_be_canaried() -> None:
         make_canary(BASE.with_agent(agent("lonely", ("other", "1.0.0"))), agents=["lonely"])
 
 
+def test_rollout_weights_outside_0_to_100_are_reported_even_when_they_add_up() -> None:
+    from lmos_studio.model import ChannelRollout
+
+    # 150 / -50 adds up to 100: before, no finding (the VirtualService would get a negative weight)
+    rollout = ChannelRollout(
+        name="r", canary_channel="web-stable", canary_weight=150, stable_channel="web-stable", stable_weight=-50
+    )
+    found = [f for f in canary_findings(BASE.replace(rollouts=(rollout,))) if f.code == "rollout-weights"]
+    assert len(found) == 1 and "0–100" in found[0].message, found
+
+
 def test_virtual_service_without_rollouts_passes_everything_through() -> None:
     service = virtual_service(BASE, "default", operator_host="lmos-operator.lmos.svc.cluster.local")
     assert [r["name"] for r in service["spec"]["http"]] == ["pass-x-subset", "default"]
