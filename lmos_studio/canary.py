@@ -17,6 +17,7 @@ from lmos_studio.errors import ExportError
 from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_services
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge
+from lmos_studio.names import DNS1123_LABEL_MAX
 from lmos_studio.resolve import Resolution, resolve_channel, resolve_design
 from lmos_studio.versions import Version, is_strict_semver, parse_version
 
@@ -66,6 +67,14 @@ def _canary_agent(stable: Agent, changed: Agent | None) -> Agent:
     """The canary twin: the changed agent (or a copy of the stable one) renamed, labelled subset=canary."""
     base = changed or stable
     name = canary_name(stable.name)
+    if len(name) > DNS1123_LABEL_MAX:  # the twin's name is its Service's name: the API server would refuse it
+        raise _fail(
+            f"the canary of agent {stable.key} would be named '{name}', which is {len(name)} characters long "
+            f"(at most {DNS1123_LABEL_MAX}, a Service name); shorten the agent's name to at most "
+            f"{DNS1123_LABEL_MAX - len(SUFFIX)} characters",
+            resource=f"Agent {stable.key}",
+            field="metadata.name",
+        )
     return base.model_copy(
         update={
             "name": name,
@@ -216,8 +225,9 @@ def make_canary(
       (see `bump_version`).
     - a `ChannelRollout` (the existing one of the stable channel, else `<channel>-rollout`) with weights
       stable 100-w / canary w, and the namespace's `VirtualService` rebuilt from its rollouts.
-    Raises `ExportError` for an unknown or non-stable agent, a weight outside 0–100, or an agent that no
-    stable Channel wires. Check the result with `canary_findings`.
+    Raises `ExportError` for an unknown or non-stable agent, a weight outside 0–100, an agent that no
+    stable Channel wires, or a twin name longer than a Service name may be (an agent name of 57+ characters).
+    Check the result with `canary_findings`.
     """
     if not 0 <= canary_weight <= 100:
         raise _fail(
@@ -340,13 +350,15 @@ def canary_findings(design: Design) -> list[CanaryFinding]:
                         f"{role} channel {name} is not in the design",
                     )
                 )
-        if rollout.stable_weight + rollout.canary_weight != 100:
+        weights = (rollout.stable_weight, rollout.canary_weight)
+        if sum(weights) != 100 or not all(0 <= w <= 100 for w in weights):  # 150/-50 adds up, yet is no split
             findings.append(
                 CanaryFinding(
                     "warning",
                     "rollout-weights",
                     f"rollout {rollout.key}",
-                    f"weights {rollout.stable_weight}/{rollout.canary_weight} do not add up to 100",
+                    f"weights {rollout.stable_weight}/{rollout.canary_weight} are not two percentages (each "
+                    "0–100) that add up to 100",
                 )
             )
     return findings

@@ -20,7 +20,13 @@ from lmos_studio.errors import VersionError
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge
-from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem, label_value_problem, suggest_name
+from lmos_studio.names import (
+    dns1035_label_problem,
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    label_value_problem,
+    suggest_name,
+)
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.trust import RefIndex, safe_resolutions
 from lmos_studio.versions import CaretQuirk, caret_zero_quirks
@@ -662,19 +668,18 @@ def _names_findings(design: Design) -> Iterator[Finding]:
             value_problems[value] = label_value_problem(value)
         return value_problems[value]
 
-    def found(obj: str, what: str, problem: str, value: str) -> Finding:
-        return Finding(
-            "invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", f"rename it, e.g. {suggest_name(value)!r}"
-        )
+    def found(obj: str, what: str, problem: str, value: str, letter_prefix: str = "") -> Finding:
+        fix = f"rename it, e.g. {suggest_name(value, letter_prefix=letter_prefix)!r}"
+        return Finding("invalid-name", ERROR, (obj,), f"{what} {value!r} {problem}", fix)
 
     for agent in design.agents:
         name, namespace = agent.name, agent.namespace
-        name_problem, namespace_problem = dns1123_label_problem(name), label(namespace)
+        name_problem, namespace_problem = dns1035_label_problem(name), label(namespace)
         bad_labels = [(k, v, problem) for k, v in agent.labels.items() if (problem := label_value(v))]
         if name_problem or namespace_problem or bad_labels:
             node = agent_node(agent)
             if name_problem:
-                yield found(node, "Agent name (a Service host name, RFC 1123 label)", name_problem, name)
+                yield found(node, "Agent name (a Service host name, RFC 1123 label)", name_problem, name, "agent-")
             if namespace_problem:
                 yield found(node, "namespace", namespace_problem, namespace)
             for k, v, problem in sorted(bad_labels):

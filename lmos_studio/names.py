@@ -1,4 +1,4 @@
-"""Kubernetes naming rules (RFC 1123 labels and subdomains, label values) as predicates and reasons.
+"""Kubernetes naming rules (RFC 1123 labels and subdomains, RFC 1035 labels, label values) as predicates and reasons.
 
 Pure string checks, no I/O: lint reports them as `invalid-name`, edits refuse them up front.
 """
@@ -27,6 +27,16 @@ def dns1123_label_problem(name: str) -> str | None:
     return None
 
 
+def dns1035_label_problem(name: str) -> str | None:
+    """Why `name` is not an RFC 1035 label, the rule for Service names (None when it is one): an RFC 1123 label
+    that starts with a letter. An Agent's name is its Service's name (the runtime calls
+    `<agent>.<namespace>.svc.cluster.local`), so an agent named '1billing' cannot be reached."""
+    problem = dns1123_label_problem(name)
+    if problem is None and not name[0].isalpha():
+        return "must start with a letter (it is a Service name, an RFC 1035 label)"
+    return problem
+
+
 def dns1123_subdomain_problem(name: str) -> str | None:
     """Why `name` is not an RFC 1123 subdomain (None when it is one)."""
     if not name:
@@ -47,7 +57,10 @@ def label_value_problem(value: str) -> str | None:
     return None
 
 
-def suggest_name(name: str) -> str:
-    """A valid RFC 1123 label close to `name` (for the fix of a finding)."""
+def suggest_name(name: str, *, letter_prefix: str = "") -> str:
+    """A valid RFC 1123 label close to `name` (for the fix of a finding); with `letter_prefix`, one that also
+    starts with a letter (an RFC 1035 label: `letter_prefix` goes before a leading digit)."""
     cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    if letter_prefix and cleaned[:1].isdigit():
+        cleaned = letter_prefix + cleaned
     return cleaned[:DNS1123_LABEL_MAX].rstrip("-") or "unnamed"

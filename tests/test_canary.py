@@ -220,11 +220,36 @@ def test_bad_requests_are_export_errors(agents: list[str], weight: int, message:
         make_canary(BASE, agents=agents, canary_weight=weight)
 
 
+def test_a_canary_agent_name_too_long_for_its_service_is_refused(tmp_path: Path) -> None:
+    # 'b' * 60 is a valid agent name; its twin 'b…b-canary' (67 characters) cannot be a Service name
+    long = agent("b" * 60, ("view-bill", "1.0.0"))
+    design = BASE.replace(agents=(long, CONTRACT), trust_edges=(), groups=())
+    with pytest.raises(ExportError, match=r"'b{60}-canary', which is 67 characters long \(at most 63") as caught:
+        make_canary(design, agents=["b" * 60])
+    assert caught.value.resource == f"Agent default/{'b' * 60}"
+    source = tmp_path / "design.yaml"
+    source.write_text(design_to_yaml(design))
+    result = run_cli("canary", str(source), "--out", str(tmp_path / "out.yaml"), "--agent", "b" * 60)
+    assert result.returncode == 2 and "67 characters long" in result.stderr, result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
 def test_a_canary_agent_or_an_unwired_agent_cannot_be_canaried() -> None:
     with pytest.raises(ExportError, match="subset canary"):
         make_canary(BASE.with_agent(agent("x", labels={"subset": "canary"})), agents=["x"])
     with pytest.raises(ExportError, match="no stable Channel wires"):
         make_canary(BASE.with_agent(agent("lonely", ("other", "1.0.0"))), agents=["lonely"])
+
+
+def test_rollout_weights_outside_0_to_100_are_reported_even_when_they_add_up() -> None:
+    from lmos_studio.model import ChannelRollout
+
+    # 150 / -50 adds up to 100: before, no finding (the VirtualService would get a negative weight)
+    rollout = ChannelRollout(
+        name="r", canary_channel="web-stable", canary_weight=150, stable_channel="web-stable", stable_weight=-50
+    )
+    found = [f for f in canary_findings(BASE.replace(rollouts=(rollout,))) if f.code == "rollout-weights"]
+    assert len(found) == 1 and "0–100" in found[0].message, found
 
 
 def test_virtual_service_without_rollouts_passes_everything_through() -> None:
@@ -244,6 +269,21 @@ def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
     assert diff.returncode == 1  # replacing the old acme-ivr-canary changes its ranges: breaking for it
     bad = run_cli("canary", str(ACME), "--agent", "nobody", "--out", str(tmp_path / "x.yaml"))
     assert bad.returncode == 2 and "not in the design" in bad.stderr and not (tmp_path / "x.yaml").exists()
+
+
+def test_cli_canary_refuses_changes_with_a_bad_version_before_writing(tmp_path: Path) -> None:
+    # before: the design was written ('wrote …'), then the version error surfaced: exit 2 with a file left behind
+    changes = tmp_path / "next.yaml"
+    changes.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: contract-agent}\nspec:\n"
+        "  supportedTenants: [acme]\n  supportedChannels: [ivr, web]\n"
+        "  providedCapabilities: [{name: view-contract, version: '2.0'}]\n"
+    )
+    out = tmp_path / "canary.yaml"
+    result = run_cli("canary", str(ACME), "--changes", str(changes), "--out", str(out))
+    assert result.returncode == 2 and "'2.0' is not strict SemVer" in result.stderr, result.stderr
+    assert f"{changes}:" in result.stderr  # the file to fix, not the derived canary agent
+    assert "wrote" not in result.stdout and not out.exists()
 
 
 def test_ranges_give_the_canary_its_own_requirements() -> None:

@@ -30,6 +30,13 @@ def test_resolve_namespace_filter() -> None:
     assert [c["name"] for c in json.loads(result.stdout)["channels"]] == ["acme-web-stable", "product-recommender"]
 
 
+def test_resolve_a_namespace_the_design_does_not_have_is_bad_input() -> None:
+    # before: `--namespace prdo` (a typo) printed no channel and exited 0, so a CI check always passed
+    result = invoke("resolve", str(ACME), "--namespace", "prdo")
+    assert result.returncode == 2
+    assert "--namespace 'prdo'" in result.stderr and "default, lmos-demo" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

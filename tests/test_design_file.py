@@ -72,6 +72,19 @@ def test_unquoted_versions_keep_their_text() -> None:
     assert label.agents[0].labels == {"version": "1.0"}
 
 
+def test_label_keys_that_yaml_reads_as_booleans_or_numbers_keep_yaml_text() -> None:
+    # `on: yes` is a boolean key in YAML 1.1: the label key was Python's 'True' (written back as 'True': 'true')
+    text = (
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata:\n  name: web\n"
+        "  labels: {tenant: acme, on: yes, 1.10: x, 010: y}\n  annotations: {off: no}\n"
+        "spec: {requiredCapabilities: []}\n"
+    )
+    channel = design_from_text(text).design.channels[0]
+    assert channel.labels == {"tenant": "acme", "true": "true", "1.10": "x", "010": "y"}
+    assert channel.annotations == {"false": "false"}
+    assert "True" not in design_to_yaml(design_from_text(text).design)
+
+
 def test_unknown_fields_survive_everywhere() -> None:
     text = """\
 apiVersion: lmos.eclipse/v1
@@ -129,6 +142,28 @@ def test_errors_name_file_line_and_field(text: str, line: int, needle: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("- just\n- a list\n", "a document must be a mapping (a Kubernetes resource), not a list"),
+        ("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: 5\n", "must be a mapping, not a number"),
+        (
+            "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {providedCapabilities: 5}\n",
+            "must be a list, not a number",
+        ),
+        (
+            "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec: {supportedChannels: {a: 1}}\n",
+            "must be a list, not a mapping",
+        ),
+    ],
+)
+def test_wrong_types_are_named_in_yaml_words(text: str, said: str) -> None:
+    # not the reader's Python classes (LineList, YamlInt, LineDict)
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(text, path="bad.yaml")
+    assert said in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
     ("text", "needle"),
     [
         ("a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(150)), "alias"),
@@ -153,6 +188,18 @@ def test_huge_and_binary_files_are_refused(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(DesignFileError, match="UTF-8"):
         read_design(binary)
+
+
+def test_two_groups_of_one_name_are_refused() -> None:
+    # before: both kept; `group:g` in a trust edge meant the first (empty) one, lint and validate said nothing
+    text = (
+        "apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: t}\nspec:\n"
+        "  groups:\n    - {name: g, members: []}\n    - {name: g, members: [billing]}\n"
+    )
+    with pytest.raises(DesignFileError, match=r"group 'g' appears twice") as err:
+        design_from_text(text, path="t.yaml")
+    assert err.value.field == "spec.groups" and str(err.value).startswith("t.yaml:5: "), str(err.value)
+    assert "Value error" not in str(err.value)  # pydantic's prefix
 
 
 def test_studio_document_errors_point_at_the_field() -> None:

@@ -216,3 +216,11 @@ def test_a_large_design_counts_trust_pair_findings_and_draws_without_the_full_gr
     assert not app.exception, app.exception
     assert builds == [1]  # a highlight needs the full graph
     assert any(c.value.startswith("Highlighted: agent") for c in app.caption)
+
+
+def test_an_empty_design_opens_without_a_trust_editor(tmp_path: Path) -> None:
+    # before: the trust editor asked for the capabilities of callee None: AttributeError, the page broke
+    path = tmp_path / "empty.yaml"
+    path.write_text("apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: empty}\nspec: {}\n")
+    app = open_page(path)
+    assert any("no agents" in i.value for i in app.info), [i.value for i in app.info]

@@ -234,6 +234,36 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
             f"ServiceAccount default/{'a' * 70}",
             "metadata.name",
         ),
+        # what the API server (1.30) refuses in a container and passed offline before
+        (
+            Agent(name="ok", workload=Workload(image="img:1 ")),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].image",
+        ),
+        (
+            Agent(name="ok", workload=Workload(image="i", env=(EnvVar(name="MY VAR", value="x"),))),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0].name",
+        ),
+        (
+            Agent(
+                name="ok", workload=Workload(image="i", env=(EnvVar(name="K", secret_name="Bad_S", secret_key="k"),))
+            ),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name",
+        ),
+        (
+            Agent(
+                name="ok", workload=Workload(image="i", env=(EnvVar(name="K", secret_name="s", secret_key="a key"),))
+            ),
+            "Deployment default/ok",
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.key",
+        ),
+        (  # a Service name is an RFC 1035 label: the API server refuses one that starts with a digit
+            Agent(name="1billing", workload=Workload(image="i")),
+            "Service default/1billing",
+            "metadata.name",
+        ),
     ],
 )
 def test_invalid_designs_fail_with_resource_and_field(agent: Agent, resource: str, field: str) -> None:
@@ -258,6 +288,52 @@ def test_export_refuses_to_replace_a_folder_that_is_not_an_export(tmp_path: Path
     with pytest.raises(ExportError, match="not an earlier LMOS Studio export"):
         kustomize.write_folder(export_design(read_design(ACME)), tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_export_under_a_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "plain.txt").write_text("mine")
+    result = run_cli("export", str(ACME), "--out", str(tmp_path / "plain.txt" / "out"))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "cannot write the export" in result.stderr
+    assert (tmp_path / "plain.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (ExportOptions(with_registry=True, registry_image=""), "--registry-image: ''"),
+        (ExportOptions(with_registry=True, registry_image=" lmos-studio:1 "), "--registry-image: ' lmos-studio:1 '"),
+        # a NetworkPolicy would admit pods of namespace 'Bad_NS', which cannot exist: nothing would be admitted
+        (ExportOptions(with_workloads=True, lmos_namespace="Bad_NS"), "--lmos-namespace: 'Bad_NS'"),
+        (ExportOptions(namespace="Bad NS"), "--namespace: 'Bad NS'"),
+    ],
+)
+def test_bad_export_options_are_refused_naming_the_option(options: ExportOptions, needle: str) -> None:
+    with pytest.raises(ExportError) as caught:
+        export_design(read_design(SAMPLES / "router-benchmark.yaml"), options)
+    assert str(caught.value).startswith(needle), str(caught.value)
+    assert "agent" not in str(caught.value)
+
+
+def test_a_bad_namespace_of_the_design_says_rename_the_namespace() -> None:
+    design = read_design(SAMPLES / "router-benchmark.yaml")
+    design = design.replace(agents=tuple(a.model_copy(update={"namespace": "Shop_NS"}) for a in design.agents))
+    with pytest.raises(ExportError, match=r"rename the namespace$"):
+        export_design(design)
+
+
+@pytest.mark.parametrize("flag", ["--zip", "--yaml"])
+def test_a_file_target_that_is_a_folder_writes_nothing(tmp_path: Path, flag: str) -> None:
+    (tmp_path / "here").mkdir()
+    result = run_cli("export", str(ACME), "--out", str(tmp_path / "out"), flag, str(tmp_path / "here"))
+    assert result.returncode == 2 and "is a folder" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()  # before: the folder was written, then the zip failed
+
+
+def test_an_unknown_output_format_writes_nothing(tmp_path: Path) -> None:
+    result = run_cli("export", str(ACME), "--out", str(tmp_path / "out"), "-o", "xml")
+    assert result.returncode == 2 and "--output 'xml'" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_re_export_replaces_an_earlier_export(tmp_path: Path) -> None:

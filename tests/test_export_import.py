@@ -167,9 +167,10 @@ def _symlink() -> zipfile.ZipInfo:
 def test_hostile_zips_are_refused(
     tmp_path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]], message: str
 ) -> None:
-    with pytest.raises(DesignFileError, match=message.replace("*", r"\*")):
+    with pytest.raises(DesignFileError, match=message.replace("*", r"\*")) as caught:
         importer.import_manifests(_zip(tmp_path, entries))
     assert list(tmp_path.iterdir()) == [tmp_path / "evil.zip"]
+    assert str(caught.value).count("evil.zip") == 1, str(caught.value)  # the zip's path is named once
 
 
 def test_zip_limits_on_entries_and_total_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,6 +55,16 @@ def test_page_reports_an_invalid_design_instead_of_exporting() -> None:
     assert "spans namespaces" in at.error[1].value
 
 
+def test_page_refuses_a_runtime_namespace_that_cannot_exist() -> None:
+    # before: 'LMOS Runtime' exported policies admitting namespace 'LMOS Runtime' (no pod is ever in it)
+    at = _export_page()
+    at.toggle[0].set_value(True)
+    at.text_input[1].set_value("LMOS Runtime").run()
+    assert not at.exception
+    assert "cannot be exported" in at.error[0].value
+    assert "lmos-namespace" in at.error[1].value and "'LMOS Runtime' must be lowercase" in at.error[1].value
+
+
 def test_file_tree_lists_folders_once() -> None:
     assert file_tree(["a/b/x.yaml", "a/b/y.yaml", "a/z.yaml", "k.yaml"]).splitlines() == [
         "a/",

@@ -212,6 +212,14 @@ def test_invalid_names_cover_agents_channels_and_labels() -> None:
     assert objects == {"agent:default/Bad_Name", "channel:default/acme-web"}
 
 
+def test_an_agent_name_starting_with_a_digit_cannot_be_its_service_name() -> None:
+    # the runtime calls <agent>.<namespace>.svc.cluster.local, and a Service name is an RFC 1035 label
+    design = base(agents=(*base().agents, agent("1billing", cap("view-bill"))))
+    (finding,) = codes(design)["invalid-name"]
+    assert finding.objects == ("agent:default/1billing",) and "start with a letter" in finding.message
+    assert finding.fix == "rename it, e.g. 'agent-1billing'"
+
+
 def test_samples() -> None:
     from lmos_studio.formats.design_file import read_design
 

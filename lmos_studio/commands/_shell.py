@@ -54,6 +54,9 @@ def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
         typer.echo(f"warning: {warning}", err=True)
     if namespace:
         design = result.design
+        if namespace not in design.namespaces:  # a typo would otherwise check nothing and pass
+            known = ", ".join(design.namespaces) or "none"
+            fail(f"--namespace {namespace!r}: no agent or channel of the design is in it; its namespaces: {known}")
         result.design = design.replace(
             agents=tuple(a for a in design.agents if a.namespace == namespace),
             channels=tuple(c for c in design.channels if c.namespace == namespace),

@@ -55,7 +55,7 @@ def export(
     registry_image: Annotated[
         str, typer.Option(help="Container image of lmos-studio for --with-registry.")
     ] = "lmos-studio:0.1.0",
-    output: Annotated[str, typer.Option("--output", "-o", help="table or json (the reports).")] = "table",
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml (the reports).")] = "table",
 ) -> None:
     """Export a design as LMOS + Kubernetes manifests, validated offline before anything is written.
 
@@ -63,6 +63,9 @@ def export(
     """
     if out is None and zip_file is None and yaml_file is None:
         fail("give --out DIR, --zip FILE and/or --yaml FILE")
+    if output not in ("table", "json", "yaml"):  # before anything is written
+        fail(f"--output {output!r} is not supported here; use json, yaml or table")
+    kustomize.check_targets(out=out, zip_file=zip_file, yaml_file=yaml_file)  # all or nothing is written
     design = load(paths).design
     options = ExportOptions(
         with_workloads=with_workloads,

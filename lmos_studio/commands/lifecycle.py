@@ -17,6 +17,7 @@ from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.lifecycle import DesignDiff, diff_designs
+from lmos_studio.model import Design
 from lmos_studio.routing.labelled import read_labelled_csv
 
 CHANGE_COLUMNS = ("severity", "kind", "object", "before", "after", "detail")
@@ -108,7 +109,7 @@ def canary(
     Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
     """
     design = load(paths).design
-    changed = {a.name: a for a in load([changes]).design.agents} if changes else {}
+    changed = {a.name: a for a in _changed_agents(changes).agents} if changes else {}
     names = list(agent or ()) or [n for n in changed if design.agent(n) is not None]
     if not names:
         fail("name the changed agents with --agent (or give --changes with agents of this design)")
@@ -131,6 +132,18 @@ def canary(
         typer.echo(str(finding), err=True)
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _changed_agents(path: Path) -> Design:
+    """The --changes design; a version that is not strict SemVer is bad input, refused before anything is written
+    (resolving the canary would only meet it after the design was written, and name the derived agent)."""
+    from lmos_studio.resolve import invalid_versions
+
+    result = load([path])
+    problems = invalid_versions(result.design, locations=result.locations)
+    if problems:
+        fail("; ".join(str(p) for p in problems))
+    return result.design
 
 
 def register(app: typer.Typer) -> None:

@@ -40,6 +40,7 @@ from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTA
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
+from lmos_studio.names import dns1123_label_problem
 from lmos_studio.resolve import invalid_versions, resolve_design
 
 STUDIO_PATH = "studio/design.yaml"
@@ -246,7 +247,27 @@ def export_design(design: Design, options: ExportOptions | None = None) -> Bundl
         return _export_design(design, options or ExportOptions())
 
 
+def _check_options(options: ExportOptions) -> None:
+    """The options a user typed, refused before any document is built (messages name the CLI option)."""
+    namespaces = [("--lmos-namespace", options.lmos_namespace)]
+    if options.namespace:
+        namespaces.append(("--namespace", options.namespace))
+    for option, namespace in namespaces:
+        problem = dns1123_label_problem(namespace)
+        if problem:  # a policy would admit a namespace that cannot exist, i.e. nobody
+            raise ExportError(f"{option}: {namespace!r} {problem} (a namespace name)", resource="export", field=option)
+    image = options.registry_image
+    if options.with_registry and (not image or image != image.strip()):  # the API server refuses both
+        raise ExportError(
+            f"--registry-image: {image!r} is empty or has spaces around it; give an image such as "
+            f"{registry_export.DEFAULT_IMAGE!r}",
+            resource="export",
+            field="--registry-image",
+        )
+
+
 def _export_design(design: Design, options: ExportOptions) -> Bundle:
+    _check_options(options)
     if options.namespace:
         design = retarget(design, options.namespace)
     design = canonical(design)

@@ -48,7 +48,7 @@ def import_manifests(path: str | Path) -> LoadResult:
 
 def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:
     name = info.filename
-    where = f"{zip_path}: member '{name}'"
+    where = f"member '{name}'"  # DesignFileError puts the zip's path in front
     pure = PurePosixPath(name)
     if "\\" in name or name.startswith("/") or pure.is_absolute() or ".." in pure.parts or ":" in name:
         raise DesignFileError(

@@ -112,9 +112,17 @@ def _is_previous_export(folder: Path) -> bool:
         return False
 
 
-def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None = None) -> Path:
-    """Write the kustomize folder atomically (temp folder + rename); returns the folder."""
-    target = Path(out)
+def check_targets(*, out: str | Path | None, zip_file: str | Path | None, yaml_file: str | Path | None) -> None:
+    """Refuse targets that cannot be written before anything is: an export that writes its folder and then fails
+    on the zip would leave half its outputs behind."""
+    if out is not None:
+        _check_folder(Path(out))
+    for target, option in ((zip_file, "--zip"), (yaml_file, "--yaml")):
+        if target is not None and Path(target).is_dir():
+            raise ExportError(f"{target}: is a folder; give a file name", resource=str(target), field=option)
+
+
+def _check_folder(target: Path) -> None:
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not _is_previous_export(target))):
         raise ExportError(
             f"{target}: exists and is not an earlier LMOS Studio export; choose a new or empty "
@@ -122,10 +130,17 @@ def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None
             resource=str(target),
             field="--out",
         )
+
+
+def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None = None) -> Path:
+    """Write the kustomize folder atomically (temp folder + rename); returns the folder."""
+    target = Path(out)
+    _check_folder(target)
     files = files if files is not None else render(bundle)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging: Path | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # fails when a parent is a file: an ExportError below
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         for path, data in files.items():
             file = staging / path
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +156,8 @@ def write_folder(bundle: Bundle, out: str | Path, files: dict[str, bytes] | None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise ExportError(
             f"{target}: cannot write the export: {exc.strerror}", resource=str(target), field="--out"
         ) from exc

@@ -15,6 +15,7 @@ from lmos_studio.errors import ExportError
 from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION
 from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rollout_to_resource
 from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
+from lmos_studio.names import dns1123_subdomain_problem
 from lmos_studio.resolve import Resolution, channel_routing
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # marks generated documents (dropped on import)
@@ -35,6 +36,8 @@ SERVER_FIELDS = (
 )
 SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 # A literal env value under a name like these is refused: secrets go in as secretKeyRef only.
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")  # Kubernetes 1.30's IsEnvVarName (relaxed only in 1.32+)
+SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")  # IsConfigMapKey: a key of a Secret's data
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)", re.IGNORECASE)
 
 
@@ -100,12 +103,33 @@ def service_account_name(agent: Agent) -> str:
 def _env(agent: Agent, index: int, var: EnvVar) -> dict[str, Any]:
     ref = f"Deployment {agent.key}"
     field = f"spec.template.spec.containers[0].env[{index}]"
+    if not ENV_NAME.match(var.name):
+        raise ExportError(
+            f"{ref}: {field}.name: {var.name!r} is not an environment variable name the API server accepts "
+            "(letters, digits, '_', '-', '.', not starting with a digit)",
+            resource=ref,
+            field=f"{field}.name",
+        )
     if var.secret_name or var.secret_key:
         if not (var.secret_name and var.secret_key):
             raise ExportError(
                 f"{ref}: {field} ({var.name}): a secret reference needs both secretName and secretKey",
                 resource=ref,
                 field=field,
+            )
+        selector = f"{field}.valueFrom.secretKeyRef"
+        problem = dns1123_subdomain_problem(var.secret_name)
+        if problem:
+            raise ExportError(
+                f"{ref}: {selector}.name: Secret name {var.secret_name!r} {problem}",
+                resource=ref,
+                field=f"{selector}.name",
+            )
+        if not SECRET_KEY.match(var.secret_key):
+            raise ExportError(
+                f"{ref}: {selector}.key: {var.secret_key!r} is not a Secret key (letters, digits, '-', '_', '.')",
+                resource=ref,
+                field=f"{selector}.key",
             )
         return {
             "name": var.name,
@@ -131,6 +155,12 @@ def workload_resources(agent: Agent) -> list[dict[str, Any]]:
         raise ExportError(
             f"{ref}: spec.template.spec.containers[0].image: the agent's workload has no image; "
             "set workload.image or remove the workload",
+            resource=ref,
+            field="spec.template.spec.containers[0].image",
+        )
+    if workload.image != workload.image.strip():  # the API server refuses spaces around an image
+        raise ExportError(
+            f"{ref}: spec.template.spec.containers[0].image: {workload.image!r} has spaces around it; remove them",
             resource=ref,
             field="spec.template.spec.containers[0].image",
         )

@@ -117,7 +117,14 @@ def check_names(doc: dict[str, Any]) -> None:
                 doc,
                 "metadata.name",
                 f"'{name}' is not an RFC 1123 label (lower-case letters, digits "
-                "and '-', at most 63, starting and ending alphanumeric); rename the agent",
+                "and '-', at most 63, starting and ending alphanumeric); rename the "
+                + ("namespace" if doc.get("kind") == "Namespace" else "agent"),
+            )
+        if doc.get("kind") == "Service" and not name[0].isalpha():  # RFC 1035: the API server refuses '1billing'
+            raise _fail(
+                doc,
+                "metadata.name",
+                f"'{name}' is not an RFC 1035 label (a Service name must start with a letter); rename the agent",
             )
     elif len(name) > 253 or not DNS_SUBDOMAIN.match(name):
         raise _fail(

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from lmos_studio.errors import DesignFileError
@@ -43,6 +43,7 @@ from lmos_studio.formats.yamlio import (
     read_text,
     write_atomic,
 )
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import (
     DEFAULT_NAMESPACE,
     Agent,
@@ -99,6 +100,17 @@ class _StudioSpec(BaseModel):
     layout: dict[str, Any] = Field(default_factory=dict)
     resource_fields: dict[str, dict[str, Any]] = Field(default_factory=dict)  # written by export only
 
+    @field_validator("groups")
+    @classmethod
+    def _one_group_per_name(cls, groups: tuple[Group, ...]) -> tuple[Group, ...]:
+        """`group:NAME` in a trust edge and the Designer find a group by name: two of one name are a mistake."""
+        seen: set[str] = set()
+        for group in groups:
+            if group.name in seen:
+                raise ValueError(f"group {group.name!r} appears twice; merge their members into one group")
+            seen.add(group.name)
+        return groups
+
 
 @dataclass
 class LoadResult:
@@ -124,7 +136,7 @@ class _Reader:
         if not isinstance(raw, dict):
             line = getattr(raw, "line", None)
             raise DesignFileError(
-                f"a document must be a mapping (a Kubernetes resource), not a {type(raw).__name__}",
+                f"a document must be a mapping (a Kubernetes resource), not {kind_of(raw)}",
                 path=path,
                 line=line,
             )
@@ -233,7 +245,10 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
         loc = ".".join(str(p) for p in err["loc"])
         line = _find_line(spec, err["loc"])
         raise DesignFileError(
-            f"{STUDIO_KIND}: {err['msg']}", path=path, line=line or _line(raw), field=f"spec.{loc}"
+            f"{STUDIO_KIND}: {err['msg'].removeprefix('Value error, ')}",
+            path=path,
+            line=line or _line(raw),
+            field=f"spec.{loc}",
         ) from exc
 
 

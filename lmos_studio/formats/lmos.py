@@ -16,6 +16,7 @@ from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import budgets
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_ANNOTATION, from_annotation
 from lmos_studio.formats.yamlio import LineDict, text_of
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import (
     DEFAULT_NAMESPACE,
     Agent,
@@ -62,7 +63,7 @@ class Doc:
                 )
             return {}
         if not isinstance(value, dict):
-            self.fail(f"must be a mapping, not {type(value).__name__}", node=node, key=key, field=field)
+            self.fail(f"must be a mapping, not {kind_of(value)}", node=node, key=key, field=field)
         return dict(value) if type(value) is not LineDict else value
 
     def seq(self, node: dict[str, Any], key: str, field: str, *, required: bool = False) -> list[Any]:
@@ -72,7 +73,7 @@ class Doc:
                 self.fail(f"missing; add `{key}: []`", node=node, key=key if key in node else None, field=field)
             return []
         if not isinstance(value, list):
-            self.fail(f"must be a list, not {type(value).__name__}", node=node, key=key, field=field)
+            self.fail(f"must be a list, not {kind_of(value)}", node=node, key=key, field=field)
         return list(value)
 
     def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False, default: str = "") -> str:
@@ -98,7 +99,7 @@ class Doc:
 
     def string_map(self, node: dict[str, Any], key: str, field: str) -> dict[str, str]:
         value = self.mapping(node, key, field)
-        return {str(k): text_of(v) for k, v in value.items()}
+        return {text_of(k): text_of(v) for k, v in value.items()}  # `on:` is a YAML 1.1 bool: "true", not "True"
 
 
 def _rest(node: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:

@@ -45,6 +45,24 @@ class YamlFloat(float):
     text: str
 
 
+def kind_of(value: Any) -> str:
+    """What a YAML value is, in the words of a message: 'a mapping', 'a list', 'a number', … (never the reader's
+    classes: a user wrote YAML, not a LineList)."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
 def text_of(value: Any) -> str:
     """The value as the user wrote it: `1.10` → "1.10" (not "1.1"), True → "true"."""
     if isinstance(value, YamlInt | YamlFloat):

@@ -362,6 +362,9 @@ def trust_editor(design: Design) -> None:
     tag = f"{design.digest()[:12]}_{key}"
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
+    if not refs:  # an empty design: no caller or callee to offer (the editor would ask for callee None)
+        st.info("Trust edges connect agents, groups and channels: this design has no agents yet; add some first.")
+        return
     st.caption(f"Editing {md(key)}" if current else "New trust edge (select an edge above to edit it)")
     cols = st.columns(2)
     caller = widgets.search_select(
