@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import random
 import statistics
 import sys
@@ -93,18 +92,13 @@ def main() -> None:
         print(json.dumps(child(args.child, args.fits)))
         return
     assert args.other is not None, "--other DIR"
-    load_before = os.getloadavg()
-    command = [sys.executable, __file__, "--fits", str(args.fits)]
-
-    def side(code: Path) -> dict[str, Any]:  # a fresh process importing `code`'s lmos_studio
-        return sides.child_figures([*command, "--child", str(code)], REPO, dict(os.environ))
-
-    runs = sides.this_and_other(REPO, args.other, args.rounds, side)
-    report: dict[str, Any] = {"rounds": args.rounds, "fits": args.fits, "other_checkout": args.other.name}
-    report["this_commit"], report["other_commit"] = sides.commit_of(REPO), sides.commit_of(args.other)
-    for name, found in runs.items():
-        report[name] = sides.medians(found)
-    report["machine"] = sides.load_figures(load_before)
+    report = sides.children_side_by_side(
+        __file__,
+        args.other,
+        args.rounds,
+        ["--fits", str(args.fits)],
+        {"rounds": args.rounds, "fits": args.fits, "other_checkout": args.other.name},
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "separator-cost.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -109,3 +109,22 @@ def load_figures(before: tuple[float, float, float]) -> dict[str, list[float]]:
         "load_average_before": [round(x, 2) for x in before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def children_side_by_side(
+    script: str, other: Path, rounds: int, args: Sequence[str], report: dict[str, Any]
+) -> dict[str, Any]:
+    """`script --child CHECKOUT` (with `args`) run in a fresh process for this checkout and `other`, alternating
+    (`this_and_other`); `report` completed with both commits, the medians per side and the load, and returned."""
+    load_before = os.getloadavg()
+    command = [sys.executable, script, *args]
+
+    def side(code: Path) -> dict[str, Any]:  # a fresh process importing `code`'s lmos_studio
+        return child_figures([*command, "--child", str(code)], ROOT, dict(os.environ))
+
+    runs = this_and_other(ROOT, other, rounds, side)
+    report["this_commit"], report["other_commit"] = commit_of(ROOT), commit_of(other)
+    for name, found in runs.items():
+        report[name] = medians(found)
+    report["machine"] = load_figures(load_before)
+    return report

@@ -23,7 +23,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import os
 import resource
 import statistics
 import sys
@@ -91,21 +90,16 @@ def main() -> None:
         print(json.dumps(child(args.child, args.fits, args.agents)))
         return
     assert args.other is not None, "--other DIR"
-    load_before = os.getloadavg()
-    command = [sys.executable, __file__, "--fits", str(args.fits), "--agents", str(args.agents)]
-
-    def side(code: Path) -> dict[str, Any]:  # a fresh process importing `code`'s lmos_studio
-        return sides.child_figures([*command, "--child", str(code)], REPO, dict(os.environ))
-
-    runs = sides.this_and_other(REPO, args.other, args.rounds, side)
-    report: dict[str, Any] = {"rounds": args.rounds, "fits": args.fits, "agents": args.agents}
-    report["this_commit"], report["other_commit"] = sides.commit_of(REPO), sides.commit_of(args.other)
-    for name, found in runs.items():
-        report[name] = sides.medians(found)
+    report = sides.children_side_by_side(
+        __file__,
+        args.other,
+        args.rounds,
+        ["--fits", str(args.fits), "--agents", str(args.agents)],
+        {"rounds": args.rounds, "fits": args.fits, "agents": args.agents},
+    )
     report["same_answers"] = all(
         report["this"][key] == report["other"][key] for key in ("static_vectors_sha256", "answers_sha256")
     )
-    report["machine"] = sides.load_figures(load_before)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "static-cost.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
