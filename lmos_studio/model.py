@@ -262,7 +262,8 @@ class RoutingTest(Frozen):
     def _capability_needs_agent(self) -> RoutingTest:
         if self.expect_capability.strip() and not self.expect_agent.strip():  # it could never pass
             raise ValueError(
-                "expectCapability without expectAgent; name the agent too, or leave both empty to expect no agent"
+                "expectCapability without expectAgent: a test that expects no agent names no capability; name the "
+                "agent too, or clear the capability"
             )
         return self
 

@@ -14,6 +14,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
@@ -168,12 +169,17 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: 
         name = st.text_input("Test name (optional)", key="new_test_name")
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
             expected = "" if agent == NO_AGENT_CHOICE else agent
-            if not expected and capability.strip():  # the design refuses it: such a test could never pass
-                st.error("A test that expects no agent names no capability: pick the agent, or clear the capability.")
+            try:  # the model's own rules (a test expecting no agent names no capability: it could never pass)
+                test = RoutingTest(
+                    query=query,
+                    expect_agent=expected,
+                    channel=key,
+                    expect_capability=capability.strip(),
+                    name=name.strip(),
+                )
+            except ValidationError as exc:
+                st.error(exc.errors()[0]["msg"].removeprefix("Value error, "))
                 return
-            test = RoutingTest(
-                query=query, expect_agent=expected, channel=key, expect_capability=capability.strip(), name=name.strip()
-            )
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
 
