@@ -55,11 +55,12 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     graph = nx.MultiDiGraph(name=design.name)
+    repeated = _repeated(agent.name for agent in design.agents)
     for agent in design.agents:
         graph.add_node(
             agent_node(agent),
             kind=AGENT,
-            label=agent.name,
+            label=agent.key if agent.name in repeated else agent.name,
             name=agent.name,
             namespace=agent.namespace,
             subset=agent.subset,
@@ -85,6 +86,16 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
     return graph
 
 
+def _repeated(names: Iterable[str]) -> set[str]:
+    """The names given more than once (objects of one kind in different namespaces): the canvas labels those
+    namespace/name, so two `acme-web-stable` channels are not drawn as the same word."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for name in names:
+        (twice if name in seen else seen).add(name)
+    return twice
+
+
 def cluster_nodes(design: Design, resolutions: Sequence[Resolution]) -> Iterator[tuple[str, dict[str, object]]]:
     """The group and channel nodes of the graph with their attributes, groups first, in graph order."""
     for group in design.groups:
@@ -98,13 +109,14 @@ def cluster_nodes(design: Design, resolutions: Sequence[Resolution]) -> Iterator
                 "size": len(group.members),
             },
         )
+    repeated = _repeated(r.channel.name for r in resolutions)
     for resolution in resolutions:
         channel = resolution.channel
         yield (
             channel_node(channel),
             {
                 "kind": CHANNEL,
-                "label": channel.name,
+                "label": f"{channel.namespace}/{channel.name}" if channel.name in repeated else channel.name,
                 "name": channel.name,
                 "namespace": channel.namespace,
                 "tenant": channel.tenant or "",

@@ -164,3 +164,21 @@ def test_large_design_turns_physics_off() -> None:
 
     assert not physics(big)
     assert physics(small)
+
+
+def test_a_name_given_in_two_namespaces_is_labelled_with_its_namespace() -> None:
+    """acme has two channels named acme-web-stable (default and lmos-demo): the canvas drew both as
+    'acme-web-stable'; now those two say namespace/name and every other label stays the bare name."""
+    graph = build_graph(read_design(ACME))
+    labels = {n: d["label"] for n, d in graph.nodes(data=True)}
+    assert labels["channel:default/acme-web-stable"] == "default/acme-web-stable"
+    assert labels["channel:lmos-demo/acme-web-stable"] == "lmos-demo/acme-web-stable"
+    assert labels["channel:default/acme-ivr-stable"] == "acme-ivr-stable"
+    assert labels["agent:default/billing-agent-stable"] == "billing-agent-stable"
+    twin = read_design(ACME).agent("billing-agent-stable")
+    assert twin is not None
+    design = read_design(ACME)
+    design = design.model_copy(update={"agents": (*design.agents, twin.model_copy(update={"namespace": "other"}))})
+    labels = dict(build_graph(design).nodes(data="label"))
+    assert labels["agent:other/billing-agent-stable"] == "other/billing-agent-stable"
+    assert labels["agent:default/billing-agent-stable"] == "default/billing-agent-stable"
