@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -111,6 +112,9 @@ def test_playground_greys_the_candidates_when_no_agent_fits() -> None:
     assert not at.success and at.warning
     assert all(w.value.startswith("No agent of this channel would answer") for w in at.warning)
     assert "selected_agent" not in at.session_state  # nothing highlighted as the answer
+    # the greyed table's shown text (a Styler's display values): 4 decimals, as the plain table
+    shown = pa.ipc.open_stream(at.dataframe[0].proto.arrow_data.styler.display_values).read_all().to_pandas()
+    assert all(len(score.split(".")[1]) == 4 for score in shown["score"]), shown["score"].tolist()  # was 0.530000
 
 
 def test_playground_adds_a_no_agent_test_in_the_channel_that_answered_none() -> None:

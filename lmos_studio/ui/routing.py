@@ -82,7 +82,9 @@ def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers
                     if result.matches:
                         st.caption("Nearest candidates (none would answer):")
                         st.dataframe(
-                            pd.DataFrame(match_rows(result)).style.set_properties(color="#9e9e9e"),
+                            pd.DataFrame(match_rows(result))
+                            .style.format({"score": "{:.4f}"})
+                            .set_properties(color="#9e9e9e"),
                             hide_index=True,
                             width="stretch",
                         )
