@@ -54,11 +54,11 @@ def test_evaluate_progress_confusion_misroutes_upload_errors(start_app: StartApp
     page.goto(start_app() + "/evaluate")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Evaluate")).to_be_visible(timeout=LOAD_MS)
-    expect(main.get_by_text("35 labelled queries")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("40 labelled queries")).to_be_visible(timeout=LOAD_MS)
     use_statistical(page)
     main.get_by_role("button", name="Evaluate").click()
     expect(main.get_by_test_id("stProgress")).to_be_visible(timeout=LOAD_MS)
-    expect(main.get_by_text("Done: 35/35 queries routed")).to_be_visible(timeout=LOAD_MS)
+    expect(main.get_by_text("Done: 40/40 queries routed")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Confusion matrix")).to_be_visible()
     chart = main.get_by_test_id("stVegaLiteChart").first
     expect(chart).to_be_visible(timeout=LOAD_MS)  # Vega draws after the rerun: slow on a busy machine

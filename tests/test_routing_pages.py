@@ -74,7 +74,9 @@ def test_evaluate_runs_the_acme_set_with_metrics_confusion_and_misroutes() -> No
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"].endswith("%") and "Latency p95" in metrics
     comparison = at.dataframe[0].value
-    assert comparison.iloc[0]["n"] == 35
+    assert comparison.iloc[0]["n"] == 40
+    assert any(label.startswith("Out-of-scope recall (5 rows)") for label in metrics)  # the sample shows "none"
+    assert comparison.iloc[0]["out_of_scope_recall"] is not None
     assert at.get("vega_lite_chart"), "the confusion heat map is shown"
     misroutes = at.table[0].value
     assert {"query", "expected", "routed to", "evidence"} <= set(misroutes.columns)

@@ -162,7 +162,7 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
         "latency_ms",
         "lexicon",
     }
-    assert data["n"] == 35 and data["accuracy"] >= 0.85
+    assert data["n"] == 40 and data["accuracy"] >= 0.85
     bad = tmp_path / "bad.csv"
     bad.write_text("query,agent\nshow my bill,billing-agent-stable\nno agent here\n")
     failed = run_cli("eval", str(ACME), str(bad))
@@ -322,4 +322,4 @@ def test_cli_eval_warns_of_seed_examples_for_no_agent_of_the_design(tmp_path: Pa
     result = run_cli("eval", str(ACME), str(QUERIES), "--seed", str(seed), "--router", "statistical")
     assert result.returncode == 0, result.stderr
     assert f"warning: {seed}: 1 seed example names no agent of the design (ghost); ignored" in result.stderr
-    assert json.loads(result.stdout)["n"] == 35
+    assert json.loads(result.stdout)["n"] == 40
