@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,27 @@ def test_redact_data_masks_credentials_and_keeps_what_only_names_them() -> None:
     assert masked == ["/apiKey", "/client_secret", "/x-token", "/password", "/links/0", "/links/1"]
     assert doc["apiKey"] == "k1"  # the input is not changed
     assert redact_url("http://www.w3.org/2011/http#") == "http://www.w3.org/2011/http#"  # nothing secret: as written
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "is not JSON (nested too deeply)"),
+        ('{"/spec/x": ' + "[" * 900 + "]" * 900 + "}", "nests deeper than 200 levels"),
+    ],
+    ids=["deeper-than-the-decoder", "deep-value"],
+)
+def test_a_resource_fields_annotation_nested_too_deeply_is_bad_input(value: str, message: str) -> None:
+    """Found by the hostile corpus's new annotations class: such an annotation escaped every reader as a
+    RecursionError traceback (the JSON decoder's, or deepcopy's when putting the value back)."""
+    from lmos_studio.errors import DesignFileError
+
+    raw = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "a", "annotations": {"studio.lmos.eclipse/resource-fields": value}},
+        "spec": {},
+    }
+    field = "metadata.annotations.studio.lmos.eclipse/resource-fields"
+    with pytest.raises(DesignFileError, match=re.escape(field) + ": .*" + re.escape(message)):
+        lmos.agent_from_resource(raw, path="a.yaml")

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lmos_studio.formats.resource_fields import json_depth
 from lmos_studio.formats.yamltypes import MAX_DEPTH
 from lmos_studio.model import Agent, Endpoint, SecurityScheme
 from lmos_studio.redact import redact_data
@@ -70,7 +71,7 @@ def original_values(text: str) -> tuple[dict[str, Any], str]:
         return {}, f"is not JSON ({reason}); remove the annotation or restore it"
     if not isinstance(payload, dict) or not payload.keys() <= set(_KEYS):
         return {}, f"must be a JSON object of {', '.join(_KEYS)}; remove the annotation or restore it"
-    if _depth(payload) > MAX_DEPTH:
+    if json_depth(payload) > MAX_DEPTH:
         return {}, f"nests deeper than {MAX_DEPTH} levels; remove the annotation"
     fmt, document = payload.get("format"), payload.get("document")
     if ("format" in payload or "document" in payload) and not (
@@ -94,14 +95,3 @@ def original_values(text: str) -> tuple[dict[str, Any], str]:
                 return {}, f"`{key}[{i}]{where}`: {first['msg']}; remove the annotation or restore it"
         values[key] = tuple(found)
     return values, ""
-
-
-def _depth(value: Any) -> int:
-    """How deeply `value` nests (iteratively: no recursion on hostile input)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
