@@ -152,6 +152,8 @@ NEAR_COMMON = [  # shapes next to the common one: the plain reader takes some, l
     "spec: {}\n",
     "metadata: {name: a}\nstatus: {}\n",
     "metadata:\n  name: a\n  annotations:\n    studio.lmos.eclipse/resource-fields: '{\"/spec/x\": 1}'\n",
+    'metadata:\n  name: a\n  annotations:\n    studio.lmos.eclipse/original: \'{"format":"td","document":{}}\'\n',
+    'metadata:\n  name: a\n  annotations:\n    studio.lmos.eclipse/original: \'{"format": "td"}\'\n',
 ]
 
 

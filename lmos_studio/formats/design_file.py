@@ -278,12 +278,13 @@ def _apply_studio(agents: dict[str, Agent], spec: _StudioSpec, path: str) -> dic
         agents[key] = updated_model(
             agents[key],
             {
-                "endpoints": entry.endpoints,
-                "security": entry.security,
+                "endpoints": entry.endpoints or agents[key].endpoints,
+                "security": entry.security or agents[key].security,
                 "workload": entry.workload,
                 "source": entry.source or agents[key].source,
-                "original_format": entry.original_format,
-                "original": entry.original,
+                # an entry without them keeps what the resource's original annotation gave (formats/original.py)
+                "original_format": entry.original_format or agents[key].original_format,
+                "original": entry.original or agents[key].original,
             },
         )
     return agents

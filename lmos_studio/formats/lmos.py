@@ -2,9 +2,10 @@
 
 Shapes follow the operator's Kotlin classes (LMOS.md §1.2–1.5). Every key we do not model is kept in an
 `extras` map and written back in place; fields carried in the `studio.lmos.eclipse/resource-fields`
-annotation (what `lmos-studio import` prints, see resource_fields.py) are put back first. Versions are read
-as text, never as numbers. This module checks shapes (a field that must be a list is a list); whether a
-provided version is strict SemVer is a question for `resolve` and `lint`, so that a design with a bad
+annotation (what `lmos-studio import` prints, see resource_fields.py) are put back first, and the description
+an agent came from, carried in `studio.lmos.eclipse/original` (original.py), becomes its `original` again.
+Versions are read as text, never as numbers. This module checks shapes (a field that must be a list is a list);
+whether a provided version is strict SemVer is a question for `resolve` and `lint`, so that a design with a bad
 version still opens.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import budgets
+from lmos_studio.formats.original import ORIGINAL_ANNOTATION, original_values
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_ANNOTATION, from_annotation
 from lmos_studio.formats.yamlio import LineDict, text_of
 from lmos_studio.formats.yamltypes import kind_of
@@ -198,6 +200,7 @@ def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> 
     raw = _fields_put_back(raw, path, "Agent")
     doc = Doc(raw, path=path, kind="Agent")
     name, namespace, labels, annotations, meta_rest = _metadata(doc)
+    carried = _original_taken(doc, annotations)
     spec = doc.mapping(raw, "spec", "spec")
     caps = doc.seq(spec, "providedCapabilities", "spec.providedCapabilities")
     budgets.check_capability_count(name, len(caps), source=path, line=getattr(raw, "line", None) or None)
@@ -222,11 +225,28 @@ def agent_from_resource(raw: dict[str, Any], *, path: str, source: str = "") -> 
         "spec_extras": _rest(spec, _AGENT_SPEC_KEYS),
         "extras": _rest(raw, ("apiVersion", "kind", "metadata", "spec")),
     }
+    values.update(carried)
+    unset = _AGENT_DEFAULTS - carried.keys() if carried else _AGENT_DEFAULTS
     # What validation would make: texts are str (doc.text, doc.texts, string_map and _rest give new plain
-    # dicts of str keys, capabilities are models); only `source` comes from the caller: checked, else validated.
+    # dicts of str keys, capabilities are models, `carried` validated models and JSON data); only `source`
+    # comes from the caller: checked, else validated.
     if source.__class__ is str:
-        return checked_model(Agent, values, _AGENT_DEFAULTS)
-    return Agent(**{k: v for k, v in values.items() if k not in _AGENT_DEFAULTS})
+        return checked_model(Agent, values, unset)
+    return Agent(**{k: v for k, v in values.items() if k not in unset})
+
+
+def _original_taken(doc: Doc, annotations: dict[str, str]) -> dict[str, Any]:
+    """The agent fields the original annotation gives back (original.py), taken out of `annotations`; a
+    malformed one is bad input naming the annotation."""
+    text = annotations.pop(ORIGINAL_ANNOTATION, None)
+    if text is None:
+        return {}
+    values, problem = original_values(text)
+    if problem:
+        meta = doc.raw.get("metadata") if isinstance(doc.raw, dict) else None
+        node = meta.get("annotations") if isinstance(meta, dict) else None
+        doc.fail(problem, node=node, key=ORIGINAL_ANNOTATION, field=f"metadata.annotations.{ORIGINAL_ANNOTATION}")
+    return values
 
 
 _AGENT_DEFAULTS = frozenset(("endpoints", "security", "workload", "original_format", "original"))  # not read here
@@ -237,7 +257,7 @@ _AGENT_SPEC_KEY_SET = frozenset(_AGENT_SPEC_KEYS)
 
 def _plain_agent(raw: Any, source: str) -> Agent | None:
     """An Agent resource of the common shape (known keys only, text values, lists of text, capabilities of the
-    common shape, no resource-fields annotation) read without a helper call per field: the very model the
+    common shape, no resource-fields or original annotation) read without a helper call per field: the very model the
     checked path makes of it (a 10 000-agent design is read twice as fast). None for any other shape: that
     path then converts it or names the file, line and field in error."""
     if not isinstance(raw, dict) or not raw.keys() <= _RAW_KEY_SET:
@@ -255,7 +275,9 @@ def _plain_agent(raw: Any, source: str) -> Agent | None:
     else:
         return None
     labels, annotations = _plain_texts(meta.get("labels")), _plain_texts(meta.get("annotations"))
-    if labels is None or annotations is None or RESOURCE_FIELDS_ANNOTATION in annotations:
+    if labels is None or annotations is None:
+        return None
+    if RESOURCE_FIELDS_ANNOTATION in annotations or ORIGINAL_ANNOTATION in annotations:
         return None
     spec = raw.get("spec")
     if spec is None:

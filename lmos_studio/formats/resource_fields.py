@@ -15,6 +15,8 @@ import copy
 import json
 from typing import Any
 
+from lmos_studio.formats.yamltypes import MAX_DEPTH
+
 RESOURCE_FIELDS_KEY = "resourceFields"
 RESOURCE_FIELDS_ANNOTATION = "studio.lmos.eclipse/resource-fields"
 _CONTAINERS = (dict, list)  # a tuple: `dict | list` would build a union at every check
@@ -90,10 +92,12 @@ def from_annotation(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
         return raw, ""
     try:
         fields = json.loads(str(annotations[RESOURCE_FIELDS_ANNOTATION]))
-    except ValueError as exc:
-        return raw, f"is not JSON ({exc}); remove the annotation or restore it"
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply for the decoder
+        return raw, f"is not JSON ({exc if isinstance(exc, ValueError) else 'nested too deeply'}); " + _REMEDY
     if not isinstance(fields, dict):
         return raw, "must be a JSON object of JSON Pointer → value"
+    if json_depth(fields) > MAX_DEPTH:
+        return raw, f"nests deeper than {MAX_DEPTH} levels; remove the annotation"
     out = copy.deepcopy(raw)
     rest = {k: v for k, v in annotations.items() if k != RESOURCE_FIELDS_ANNOTATION}
     if rest:
@@ -102,3 +106,17 @@ def from_annotation(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
         del out["metadata"]["annotations"]
     lost = put_back(out, fields)
     return out, (f"{', '.join(lost)} no longer fit the resource" if lost else "")
+
+
+_REMEDY = "remove the annotation or restore it"
+
+
+def json_depth(value: Any) -> int:
+    """How deeply JSON data nests (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -179,6 +179,36 @@ def field_budgets() -> list[Hostile]:
     ]
 
 
+def annotations() -> list[Hostile]:
+    """Agent resources whose Studio annotations (what `lmos-studio import` prints) are damaged."""
+
+    def annotated(key: str, value: str) -> str:
+        head = f"  annotations:\n    studio.lmos.eclipse/{key}: {json.dumps(value)}\n"
+        return agent().replace("  name: billing-agent\n", "  name: billing-agent\n" + head)
+
+    deep = "[" * 100_000 + "]" * 100_000
+    return [
+        _yaml("original-not-json.yaml", annotated("original", "{not json"), "original annotation: not JSON"),
+        _yaml("original-deep.yaml", annotated("original", deep), "original annotation: 100 000 nested arrays"),
+        _yaml(
+            "original-deep-document.yaml",
+            annotated("original", '{"format": "td", "document": {"a": ' + "[" * 500 + "]" * 500 + "}}"),
+            "original annotation: a document nested 500 deep",
+        ),
+        _yaml(
+            "original-bad-endpoint.yaml",
+            annotated("original", '{"endpoints": [{"protocol": 7, "extra": 1}]}'),
+            "original annotation: an endpoint of the wrong shape",
+        ),
+        _yaml("resource-fields-deep.yaml", annotated("resource-fields", deep), "resource-fields: 100 000 nested"),
+        _yaml(
+            "resource-fields-deep-value.yaml",
+            annotated("resource-fields", '{"/spec/x": ' + "[" * 900 + "]" * 900 + "}"),
+            "resource-fields: a value nested 900 deep",
+        ),
+    ]
+
+
 def zips() -> list[Hostile]:
     def archive(entries: list[tuple[str, bytes]], *, method: int = zipfile.ZIP_DEFLATED) -> bytes:
         buffer = io.BytesIO()
@@ -219,6 +249,7 @@ GENERATORS: dict[str, Callable[[], list[Hostile]]] = {
     "nesting": nesting,
     "tags-and-syntax": tags_and_syntax,
     "field-budgets": field_budgets,
+    "annotations": annotations,
     "zips": zips,
     "csvs": csvs,
 }
