@@ -206,7 +206,19 @@ def register_areas(areas: Iterable[str] = AREAS) -> typer.Typer:
             continue
         _registered.add(area)
         importlib.import_module(f"lmos_studio.commands.{area}").register(app)
+    _one_line_summaries(app)
     return app
+
+
+def _one_line_summaries(typer_app: typer.Typer) -> None:
+    """Each command's summary in a command list is the first paragraph of its docstring as one line: typer
+    keeps the docstring's own line breaks there, so a wrapped first sentence was cut mid-phrase in `--help`."""
+    groups = [typer_app, *(g.typer_instance for g in typer_app.registered_groups if g.typer_instance)]
+    for group in groups:
+        for command in group.registered_commands:
+            doc = command.help or (command.callback.__doc__ if command.callback else None) or ""
+            if command.short_help is None and doc:
+                command.short_help = " ".join(doc.strip().split("\n\n")[0].split())
 
 
 _registered: set[str] = set()

@@ -74,3 +74,14 @@ def test_version_and_help() -> None:
     assert run_cli("version").stdout.strip() == "0.1.0"
     help_text = invoke("--help").stdout
     assert "resolve" in help_text and "validate" in help_text
+
+
+def test_the_command_list_summarises_each_command_in_one_paragraph() -> None:
+    """`lmos-studio --help` listed `route` as "… (or none), the ranked candidates" / "with scores …" on a line of
+    its own: typer kept the docstring's line break in the summary. Now the first paragraph reads as one."""
+    shown = run_cli("--help", env={"COLUMNS": "300"})
+    assert shown.returncode == 0
+    assert "(or none), the ranked candidates with scores and evidence, and whether" in shown.stdout
+    assert "per-agent P/R/F1, confusion, misroutes, latency." in shown.stdout
+    nested = run_cli("registry", "--help", env={"COLUMNS": "300"})
+    assert "Search a registry: the embedded one, or the remote sources given (a directory server" in nested.stdout
