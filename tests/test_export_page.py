@@ -106,6 +106,7 @@ def test_bundle_summaries_are_plain_library_results() -> None:
 
     bundle = export_design(read_design(ACME), ExportOptions(with_workloads=True))
     assert bundle.validation_summary().startswith(f"All {len(bundle.validation.rows)} documents are valid")
+    assert "RFC 1035 for Services" in bundle.validation_summary()
     counts = bundle.policy_counts()
     assert list(counts) == ["enforced", "partial", "not-enforced"] and counts["partial"] == 4
     assert sum(counts.values()) == len(bundle.policy.rows)

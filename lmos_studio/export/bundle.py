@@ -109,7 +109,7 @@ class Bundle:
         valid = len(self.validation.rows) - skipped
         text = (
             f"All {valid} documents are valid (Kubernetes {self.options.kubernetes_version} OpenAPI, "
-            "the LMOS CRDs, RFC 1123 names and label values)"
+            "the LMOS CRDs, RFC 1123 names, RFC 1035 for Services, and label values)"
         )
         return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
 

@@ -1,6 +1,7 @@
 """Validate exported documents offline before anything is written: core kinds against the Kubernetes OpenAPI
 schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs, Istio AuthorizationPolicy against a
-small schema of its fields we use, names and label values per RFC 1123 / Kubernetes label syntax.
+small schema of its fields we use, names per RFC 1123 (Services per RFC 1035) and label values per Kubernetes
+label syntax.
 
 Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
 are checked against the *strict* schemas (LMOS kinds: `crds.strict_schema`), as `kubectl apply
@@ -108,7 +109,8 @@ def _fail(doc: dict[str, Any], field_path: str, message: str) -> ExportError:
 
 
 def check_names(doc: dict[str, Any]) -> None:
-    """metadata.name/namespace per RFC 1123 and every label key and value per Kubernetes label syntax."""
+    """metadata.name/namespace per RFC 1123 (a Service name per RFC 1035) and every label key and value per
+    Kubernetes label syntax."""
     meta = doc.get("metadata") or {}
     name = str(meta.get("name", ""))
     if doc.get("kind") in LABEL_NAMES:
