@@ -679,7 +679,7 @@ def _names_findings(design: Design) -> Iterator[Finding]:
         if name_problem or namespace_problem or bad_labels:
             node = agent_node(agent)
             if name_problem:
-                yield found(node, "Agent name (a Service host name, RFC 1123 label)", name_problem, name, "agent-")
+                yield found(node, "Agent name (a Service host name, RFC 1035 label)", name_problem, name, "agent-")
             if namespace_problem:
                 yield found(node, "namespace", namespace_problem, namespace)
             for k, v, problem in sorted(bad_labels):

@@ -217,6 +217,8 @@ def test_an_agent_name_starting_with_a_digit_cannot_be_its_service_name() -> Non
     design = base(agents=(*base().agents, agent("1billing", cap("view-bill"))))
     (finding,) = codes(design)["invalid-name"]
     assert finding.objects == ("agent:default/1billing",) and "start with a letter" in finding.message
+    # the message names the rule applied (RFC 1035), not RFC 1123, which allows a leading digit
+    assert finding.message == "Agent name (a Service host name, RFC 1035 label) '1billing' must start with a letter"
     assert finding.fix == "rename it, e.g. 'agent-1billing'"
 
 
