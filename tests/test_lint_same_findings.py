@@ -468,8 +468,10 @@ def test_lint_findings_as_recorded(seed: int) -> None:
 
 def test_the_recorded_designs_reach_every_code_lint_makes_alone() -> None:
     codes = set().union(*(counts for _, counts in RECORDED.values()))
-    # ambiguous-capabilities needs the routers (routing.confusion), not lint_design
-    assert codes == set(CODES) - {"ambiguous-capabilities"}
+    # ambiguous-capabilities needs the routers (routing.confusion), not lint_design; the rollout codes (session 13)
+    # come from `rollouts.rollout_problems` and these designs have no rollouts (adding some would change every
+    # digest): tests/test_lint.py checks them against `canary_findings`
+    assert codes == set(CODES) - {"ambiguous-capabilities", "rollout-missing-channel", "rollout-weights"}
 
 
 @pytest.mark.parametrize("size", sorted(RECORDED_LARGE))
