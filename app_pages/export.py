@@ -43,13 +43,16 @@ with diff_tab:
     if st.session_state.get(ui.COMPARE) == ui.UPLOAD_LABEL:
         st.file_uploader("Design (YAML) or export zip", type=["yaml", "yml", "zip"], key=ui.COMPARE_UPLOAD)
     try:
-        old = ui.compare_target()
+        target = ui.compare_target()
     except LmosStudioError as exc:
         widgets.show_error(exc)
-        old = None
-    if old is None:
+        target = None
+    if target is None:
         st.info("Download the zip first, or upload a design or export zip to compare with.")
     else:
+        old, warnings = target
+        for warning in warnings:  # e.g. a generated file edited by hand: the diff compares designs, not files
+            st.warning(md(warning), icon=":material/edit_note:")
         changes = ui.diff(old, design)
         st.markdown(" · ".join(f"**{n}** {kind}" for kind, n in changes.summary.items()))
         st.dataframe(changes.rows(), hide_index=True, width="stretch")

@@ -19,6 +19,7 @@ from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge
 from lmos_studio.names import DNS1123_LABEL_MAX
 from lmos_studio.resolve import Resolution, resolve_channel, resolve_design
+from lmos_studio.rollouts import rollout_problems
 from lmos_studio.versions import Version, is_strict_semver, parse_version
 
 SUFFIX = "-canary"
@@ -340,27 +341,10 @@ def canary_findings(design: Design) -> list[CanaryFinding]:
         if stable is not None:
             findings += _twin_findings(resolution, resolve_channel(stable, design.agents, index=index))
     for rollout in design.rollouts:
-        for role, name in (("stable", rollout.stable_channel), ("canary", rollout.canary_channel)):
-            if design.channel(name, rollout.namespace) is None:
-                findings.append(
-                    CanaryFinding(
-                        "error",
-                        "rollout-missing-channel",
-                        f"rollout {rollout.key}",
-                        f"{role} channel {name} is not in the design",
-                    )
-                )
-        weights = (rollout.stable_weight, rollout.canary_weight)
-        if sum(weights) != 100 or not all(0 <= w <= 100 for w in weights):  # 150/-50 adds up, yet is no split
-            findings.append(
-                CanaryFinding(
-                    "warning",
-                    "rollout-weights",
-                    f"rollout {rollout.key}",
-                    f"weights {rollout.stable_weight}/{rollout.canary_weight} are not two percentages (each "
-                    "0–100) that add up to 100",
-                )
-            )
+        findings += [
+            CanaryFinding(p.severity, p.code, f"rollout {rollout.key}", p.message)
+            for p in rollout_problems(design, rollout)
+        ]
     return findings
 
 

@@ -1,8 +1,9 @@
 """Design lint: findings (code, severity, objects, message, fix) about resolution, trust, names and routing.
 
 Pure functions over the model. Object ids are the graph's node ids (`agent:<ns>/<name>`, `group:<name>`,
-`channel:<ns>/<name>`), trust edge ids (`trust:<edge key>`) and `capability:<name>`, so the Designer can
-highlight them. The codes are part of the CLI contract (`lmos-studio lint`): keep their names.
+`channel:<ns>/<name>`), trust edge ids (`trust:<edge key>`), `capability:<name>` and `rollout:<ns>/<name>` (no
+graph node: the rollout's channels are named next to it), so the Designer can highlight them. The codes are part
+of the CLI contract (`lmos-studio lint`): keep their names.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lmos_studio.names import (
     suggest_name,
 )
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
+from lmos_studio.rollouts import rollout_problems
 from lmos_studio.trust import RefIndex, safe_resolutions
 from lmos_studio.versions import CaretQuirk, caret_zero_quirks
 
@@ -43,6 +45,8 @@ CODES = (
     "missing-examples",
     "ambiguous-capabilities",
     "canary-without-agents",
+    "rollout-missing-channel",
+    "rollout-weights",
     "invalid-name",
     "caret-zero-range",
 )
@@ -197,6 +201,35 @@ def _canary(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Findi
                 f"{len(channel.required_capabilities)} requirements",
                 f"add Agents labelled subset={channel.subset} for tenant {channel.tenant} and channel "
                 f"{channel.channel} that provide the required capabilities",
+            )
+
+
+_ROLLOUT_FIXES = {
+    "rollout-missing-channel": "add the channel to the design, or name an existing channel of the rollout's namespace "
+    "in spec.strategy.canary.stableChannel / canaryChannel",
+    "rollout-weights": "set spec.strategy.canary's stableChannel.weight and canaryChannel.weight to two percentages "
+    "that add up to 100 (e.g. 90 and 10)",
+}
+
+
+def _rollouts(design: Design) -> Iterator[Finding]:
+    """Broken ChannelRollouts, with the codes and texts `lmos-studio canary` reports (`rollouts.py`)."""
+    for rollout in design.rollouts:
+        problems = rollout_problems(design, rollout)
+        if not problems:
+            continue
+        named = (
+            design.channel(rollout.stable_channel, rollout.namespace),
+            design.channel(rollout.canary_channel, rollout.namespace),
+        )
+        objects = (f"rollout:{rollout.key}", *(channel_node(c) for c in named if c is not None))
+        for problem in problems:
+            yield Finding(
+                problem.code,
+                problem.severity,
+                objects,
+                f"ChannelRollout {rollout.key}: {problem.message}",
+                _ROLLOUT_FIXES[problem.code],
             )
 
 
@@ -679,7 +712,7 @@ def _names_findings(design: Design) -> Iterator[Finding]:
         if name_problem or namespace_problem or bad_labels:
             node = agent_node(agent)
             if name_problem:
-                yield found(node, "Agent name (a Service host name, RFC 1123 label)", name_problem, name, "agent-")
+                yield found(node, "Agent name (a Service host name, RFC 1035 label)", name_problem, name, "agent-")
             if namespace_problem:
                 yield found(node, "namespace", namespace_problem, namespace)
             for k, v, problem in sorted(bad_labels):
@@ -856,6 +889,7 @@ def _lint(
         *_missing_examples(resolutions),
         *extra,
         *_canary(design, resolutions),
+        *_rollouts(design),
         *_names_findings(design),
         *_caret_zero(design),
     ]

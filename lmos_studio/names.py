@@ -33,7 +33,7 @@ def dns1035_label_problem(name: str) -> str | None:
     `<agent>.<namespace>.svc.cluster.local`), so an agent named '1billing' cannot be reached."""
     problem = dns1123_label_problem(name)
     if problem is None and not name[0].isalpha():
-        return "must start with a letter (it is a Service name, an RFC 1035 label)"
+        return "must start with a letter"  # the caller names the rule (a Service name, RFC 1035)
     return problem
 
 

@@ -99,6 +99,31 @@ def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp
     expect(main.get_by_test_id("stMetricValue")).to_have_text(["0", "4", "0"])  # scoped edges: partial at L4
 
 
+@pytest.mark.browser
+def test_an_uploaded_export_with_a_hand_edit_is_warned_about(start_app: StartApp, page: Any, tmp_path: Path) -> None:
+    from lmos_studio.export import kustomize
+    from lmos_studio.export.bundle import export_design
+    from lmos_studio.formats.design_file import read_design
+    from tests.conftest import ACME
+    from tests.export_helpers import FULL
+
+    bundle = export_design(read_design(ACME), FULL)
+    files = kustomize.render(bundle)
+    path = "deployments/default/billing-agent-stable.yaml"
+    files[path] = files[path].replace(b"replicas: 1", b"replicas: 4")
+    upload = tmp_path / "edited.zip"
+    upload.write_bytes(kustomize.zip_bytes(bundle, files))
+    page.goto(start_app() + "/export")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
+    main.get_by_role("tab", name="Diff").click()
+    main.get_by_text("an uploaded design or export zip").click()
+    main.locator("input[type=file]").first.set_input_files(str(upload))
+    warning = main.get_by_test_id("stAlertContentWarning")
+    expect(warning).to_contain_text("Deployment default/billing-agent-stable", timeout=30_000)
+    expect(warning).to_contain_text("spec.replicas: 4 in the file, 1 from the design")
+
+
 def test_bundle_summaries_are_plain_library_results() -> None:
     from lmos_studio.export.bundle import ExportOptions, export_design
     from lmos_studio.formats.design_file import read_design

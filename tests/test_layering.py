@@ -49,7 +49,7 @@ LIBRARY = ROOT / "lmos_studio"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("lmos_studio", "errors", "redact", "markdown", "bundled", "config", "names", "versions", "model"),
     ("formats",),
-    ("index", "resolve", "trust", "graph", "aggregate", "view", "lint", "summary", "history", "synthetic"),
+    ("index", "resolve", "rollouts", "trust", "graph", "aggregate", "view", "lint", "summary", "history", "synthetic"),
     ("routing", "registry", "export"),
     ("compare", "lifecycle", "whatif", "canary"),
     ("commands", "ui"),

@@ -92,6 +92,16 @@ def base(**changes: object) -> Design:
     return design.replace(**changes)
 
 
+def rollout(stable: str, stable_weight: int, canary: str, canary_weight: int) -> ChannelRollout:
+    return ChannelRollout(
+        name="acme-web-rollout",
+        stable_channel=stable,
+        stable_weight=stable_weight,
+        canary_channel=canary,
+        canary_weight=canary_weight,
+    )
+
+
 def codes(design: Design) -> dict[str, list[Finding]]:
     found: dict[str, list[Finding]] = {}
     for finding in lint_design(design):
@@ -146,6 +156,8 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
     "canary-without-agents": lambda d: d.replace(
         channels=(*d.channels, channel("acme-web-canary", ("view-bill", "*"), subset="canary"))
     ),
+    "rollout-missing-channel": lambda d: d.replace(rollouts=(rollout("acme-web", 90, "acme-web-next", 10),)),
+    "rollout-weights": lambda d: d.replace(rollouts=(rollout("acme-web", 80, "acme-web", 30),)),
     "invalid-name": lambda d: d.replace(groups=(Group(name="PCI Zone", members=("billing",)),)),
     "caret-zero-range": lambda d: d.replace(channels=(channel("acme-web", ("view-bill", "^0")),)),
 }
@@ -197,6 +209,32 @@ def test_canary_rollout_channel_counts_as_canary() -> None:
     assert "canary-without-agents" in codes(design)
 
 
+@pytest.mark.parametrize(
+    ("stable", "canary"),
+    [(("acme-web", 90), ("acme-web-next", 10)), (("acme-web", 80), ("acme-web-canary", 30)), (("x", 150), ("y", -50))],
+)
+def test_lint_reports_a_broken_rollout_as_canary_does(stable: tuple[str, int], canary: tuple[str, int]) -> None:
+    # lint used to say nothing of a broken ChannelRollout: the design linted clean, then `canary` refused it
+    from lmos_studio.canary import canary_findings
+
+    canary_channel = channel("acme-web-canary", ("view-bill", "*"), subset="canary")
+    billing_twin = agent("billing-canary", cap("view-bill"), subset="canary")
+    design = base(
+        agents=(*base().agents, billing_twin),
+        channels=(*base().channels, canary_channel),
+        rollouts=(rollout(*stable, *canary),),
+    )
+    found = [f for f in lint_design(design) if f.code.startswith("rollout-")]
+    said = canary_findings(design)
+    prefix = "ChannelRollout default/acme-web-rollout: "
+    assert said and {(f.code, f.severity, f.message) for f in found} == {
+        (f.code, f.severity, prefix + f.message) for f in said
+    }
+    assert all(f.objects[0] == "rollout:default/acme-web-rollout" and f.fix for f in found)
+    fine = design.replace(rollouts=(rollout("acme-web", 90, "acme-web-canary", 10),))
+    assert canary_findings(fine) == [] and not [f for f in lint_design(fine) if f.code.startswith("rollout-")]
+
+
 def test_trust_capability_not_provided() -> None:
     design = base(trust_edges=(TrustEdge(caller="contract", callee="billing", capabilities=("pay-bill",)),))
     (finding,) = codes(design)["unknown-trust-target"]
@@ -217,6 +255,8 @@ def test_an_agent_name_starting_with_a_digit_cannot_be_its_service_name() -> Non
     design = base(agents=(*base().agents, agent("1billing", cap("view-bill"))))
     (finding,) = codes(design)["invalid-name"]
     assert finding.objects == ("agent:default/1billing",) and "start with a letter" in finding.message
+    # the message names the rule applied (RFC 1035), not RFC 1123, which allows a leading digit
+    assert finding.message == "Agent name (a Service host name, RFC 1035 label) '1billing' must start with a letter"
     assert finding.fix == "rename it, e.g. 'agent-1billing'"
 
 

@@ -110,9 +110,11 @@ def digest(findings: list[Finding]) -> str:
 
 
 # Recorded with the session-5 implementation (main at e5376c9): seed → (digest, findings per code).
+# Session 13 re-recorded the digests of the seeds with an invalid agent name: that message now names RFC 1035
+# (the rule applied), not RFC 1123; each new digest was checked to be the old one with only that text changed.
 RECORDED: dict[int, tuple[str, dict[str, int]]] = {
     0: (
-        "c3eda721a3d992f9",
+        "dc7dc7418563ca97",
         {
             "unresolved-capability": 12,
             "invalid-version": 7,
@@ -126,7 +128,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     1: (
-        "513120362651370c",
+        "c2bad13ee2b8a669",
         {
             "unresolved-capability": 13,
             "invalid-version": 3,
@@ -141,7 +143,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     2: (
-        "c5ee927a5954c021",
+        "c9b89fa1c8e949ce",
         {
             "unresolved-capability": 6,
             "invalid-version": 9,
@@ -156,7 +158,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     3: (
-        "9b1662d14fd2e6c9",
+        "e51c8716b501411e",
         {
             "unresolved-capability": 14,
             "invalid-version": 1,
@@ -171,7 +173,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     4: (
-        "33e87d1883580b5a",
+        "e629ae7ac6a897d6",
         {
             "unresolved-capability": 10,
             "invalid-version": 5,
@@ -185,7 +187,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     5: (
-        "b72a146fa5c05370",
+        "7cac63a76602e316",
         {
             "unresolved-capability": 7,
             "invalid-version": 3,
@@ -200,7 +202,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     6: (
-        "99ef018a4a77024b",
+        "e5cb55ade44ae4cf",
         {
             "unresolved-capability": 17,
             "invalid-version": 5,
@@ -215,7 +217,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     7: (
-        "842296dd81a01aac",
+        "4a60f9a5bda73501",
         {
             "unresolved-capability": 3,
             "invalid-version": 4,
@@ -243,7 +245,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     9: (
-        "3f6c0ba9e05eeffb",
+        "5ef383254a4db218",
         {
             "unresolved-capability": 17,
             "invalid-version": 5,
@@ -258,7 +260,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     10: (
-        "e82f04e396751a72",
+        "0a785e93680fe61a",
         {
             "unresolved-capability": 2,
             "invalid-version": 2,
@@ -272,7 +274,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     11: (
-        "58833fe2efb9ff6a",
+        "f27d3af5dd32b0ba",
         {
             "unresolved-capability": 19,
             "invalid-version": 4,
@@ -287,7 +289,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     12: (
-        "835214adb803d7ad",
+        "fed3dd567e0a8eb2",
         {
             "unresolved-capability": 9,
             "invalid-version": 4,
@@ -301,7 +303,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     13: (
-        "23a41d61ad828057",
+        "2131d5e1c65866fd",
         {
             "unresolved-capability": 7,
             "invalid-version": 1,
@@ -315,7 +317,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     14: (
-        "e9c7a191ece27eb6",
+        "a726568cf992a956",
         {
             "unresolved-capability": 8,
             "invalid-version": 2,
@@ -328,7 +330,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     15: (
-        "8351cbf6ba199820",
+        "382511e574d59d7e",
         {
             "unresolved-capability": 3,
             "unknown-trust-target": 33,
@@ -342,7 +344,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     16: (
-        "3e73e693c6ab7fbf",
+        "2dfea413cbd0e3a7",
         {
             "unresolved-capability": 14,
             "invalid-version": 3,
@@ -356,7 +358,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     17: (
-        "378e83a77595e242",
+        "03cdbfe7c8bf2f13",
         {
             "unresolved-capability": 15,
             "invalid-version": 5,
@@ -370,7 +372,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     18: (
-        "f8e14840b430f25f",
+        "d280660a1de22fe1",
         {
             "unresolved-capability": 4,
             "invalid-version": 2,
@@ -382,7 +384,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     19: (
-        "a989d86e3232390c",
+        "d1f40862f7844618",
         {
             "unresolved-capability": 1,
             "invalid-version": 6,
@@ -395,7 +397,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     20: (
-        "f46fc42c7d48132b",
+        "5df4dd6e604292a4",
         {
             "unresolved-capability": 5,
             "invalid-version": 6,
@@ -409,7 +411,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     21: (
-        "e387759429cc486c",
+        "6d91afe130f8d0a9",
         {
             "unresolved-capability": 10,
             "invalid-version": 4,
@@ -423,7 +425,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     22: (
-        "344ceac74d4a0dc4",
+        "007cd3c31fd05189",
         {
             "unresolved-capability": 7,
             "invalid-version": 5,
@@ -436,7 +438,7 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     23: (
-        "7f891bcdc083f114",
+        "6fdb5a3fad03a388",
         {
             "unresolved-capability": 4,
             "invalid-version": 9,
@@ -466,8 +468,10 @@ def test_lint_findings_as_recorded(seed: int) -> None:
 
 def test_the_recorded_designs_reach_every_code_lint_makes_alone() -> None:
     codes = set().union(*(counts for _, counts in RECORDED.values()))
-    # ambiguous-capabilities needs the routers (routing.confusion), not lint_design
-    assert codes == set(CODES) - {"ambiguous-capabilities"}
+    # ambiguous-capabilities needs the routers (routing.confusion), not lint_design; the rollout codes (session 13)
+    # come from `rollouts.rollout_problems` and these designs have no rollouts (adding some would change every
+    # digest): tests/test_lint.py checks them against `canary_findings`
+    assert codes == set(CODES) - {"ambiguous-capabilities", "rollout-missing-channel", "rollout-weights"}
 
 
 @pytest.mark.parametrize("size", sorted(RECORDED_LARGE))

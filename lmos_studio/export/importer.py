@@ -1,10 +1,11 @@
 """Read an export back as a design: a kustomize folder, a multi-document YAML or a zip from `kustomize.py`.
 
 Generated documents (annotation `studio.lmos.eclipse/generated: "true"`, ChannelRouting previews, the
-`Kustomization`) are dropped, since export regenerates them; everything else is read by `load_design`, so
-hand-written manifests keep their extra labels, annotations, unmodelled fields and other kinds. Zips are read
-defensively: no absolute or `..` paths, no links, limits on entries and (declared and actual) sizes, so a
-zip bomb is refused; members are copied to a private temporary folder under names we checked.
+`Kustomization`) are dropped, since export regenerates them; one that differs from what the design generates
+was edited by hand, and its edit would be lost: a warning names it (`hand_edits.py`). Everything else is read by
+`load_design`, so hand-written manifests keep their extra labels, annotations, unmodelled fields and other kinds.
+Zips are read defensively: no absolute or `..` paths, no links, limits on entries and (declared and actual)
+sizes, so a zip bomb is refused; members are copied to a private temporary folder under names we checked.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
+from lmos_studio.export.hand_edits import hand_edit_warnings
 from lmos_studio.formats.design_file import LoadResult, design_from_upload, is_derived, load_design
 from lmos_studio.formats.yamlio import MAX_FILE_BYTES
 
@@ -33,8 +35,10 @@ def is_generated(doc: dict[str, Any]) -> bool:
 
 
 def _without_generated(result: LoadResult) -> LoadResult:
+    """The design without generated documents, and a warning for each of those edited by hand."""
     design = result.design
     result.design = design.replace(other_resources=tuple(d for d in design.other_resources if not is_generated(d)))
+    result.warnings = [*result.warnings, *hand_edit_warnings(result.design, result.derived)]
     return result
 
 
@@ -116,6 +120,7 @@ def _load_zip(zip_path: Path) -> LoadResult:
                 inner = exc.path[len(tmp) + 1 :] if exc.path and exc.path.startswith(tmp) else exc.path
                 raise DesignFileError(exc.reason, path=f"{zip_path}!{inner}", line=exc.line, field=exc.field) from exc
             result.files = [f"{zip_path}!{f[len(tmp) + 1 :]}" for f in result.files]
+            result.derived = [(f"{zip_path}!{where[len(tmp) + 1 :]}", doc) for where, doc in result.derived]
             return result
     except zipfile.BadZipFile as exc:
         raise DesignFileError(f"not a valid zip file ({exc})", path=str(zip_path)) from exc
@@ -142,7 +147,9 @@ def import_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
         path = Path(tmp) / "upload.zip"
         path.write_bytes(data)
         try:
-            return _without_generated(_load_zip(path))
+            result = _without_generated(_load_zip(path))
         except DesignFileError as exc:
             reason = str(exc).replace(str(path), name)
             raise DesignFileError(reason) from exc
+        result.warnings = [w.replace(str(path), name) for w in result.warnings]
+        return result

@@ -167,6 +167,36 @@ def principal(namespace: str, service_account: str) -> str:
     return f"cluster.local/ns/{namespace}/sa/{service_account}"
 
 
+def lmos_namespace_of(doc: dict[str, Any]) -> str | None:
+    """The `lmos_namespace` an agent's generated allow policy (NetworkPolicy or Istio AuthorizationPolicy) was
+    made with: where it admits lmos-runtime from (the inverse of `network_policy` / `authorization_policy`; None
+    for another document or shape, e.g. one edited by hand). Import reads it to export the design again as it was."""
+    spec, namespace = _mapping(doc.get("spec")), _mapping(doc.get("metadata")).get("namespace")
+    if doc.get("kind") == "NetworkPolicy":
+        for rule in _items(spec.get("ingress")):
+            for peer in map(_mapping, _items(_mapping(rule).get("from"))):
+                if _mapping(_mapping(peer.get("podSelector")).get("matchLabels")).get(NAME_LABEL) == RUNTIME:
+                    selector = _mapping(_mapping(peer.get("namespaceSelector")).get("matchLabels"))
+                    found = selector.get(NS_LABEL, namespace)
+                    return found if isinstance(found, str) else None
+    if doc.get("kind") == "AuthorizationPolicy":
+        head, tail = "cluster.local/ns/", f"/sa/{RUNTIME}"  # as `principal` writes them
+        for rule in _items(spec.get("rules")):
+            for source in map(_mapping, _items(_mapping(rule).get("from"))):
+                for name in _items(_mapping(source.get("source")).get("principals")):
+                    if isinstance(name, str) and name.startswith(head) and name.endswith(tail):
+                        return name[len(head) : -len(tail)]
+    return None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _paths(pair: Pair) -> list[str] | None:
     """Istio paths for a capability-scoped edge, or None (unscoped or not expressible)."""
     if not pair.edge.capabilities or pair.edge.protocol.lower() not in PATH_PROTOCOLS:

@@ -87,15 +87,17 @@ def remember_export(design: Design) -> None:
     st.session_state[LAST_EXPORT] = design.model_dump(mode="json")
 
 
-def compare_target() -> Design | None:
-    """The design to compare the open one with: the last export or an upload (None if not chosen yet)."""
+def compare_target() -> tuple[Design, list[str]] | None:
+    """The design to compare the open one with: the last export or an upload (None if not chosen yet), and what
+    reading it warns about (an uploaded export's generated files edited by hand: the diff cannot show them)."""
     if st.session_state.get(COMPARE) == LAST_EXPORT_LABEL:
         value = st.session_state.get(LAST_EXPORT)
-        return Design.model_validate(value) if isinstance(value, dict) else None
+        return (Design.model_validate(value), []) if isinstance(value, dict) else None
     upload = st.session_state.get(COMPARE_UPLOAD)
     if upload is None:
         return None
-    return import_upload(upload.name, upload.getvalue(), max_bytes=get_settings().max_upload_bytes).design
+    result = import_upload(upload.name, upload.getvalue(), max_bytes=get_settings().max_upload_bytes)
+    return result.design, result.warnings
 
 
 def diff(old: Design, new: Design) -> DesignDiff:

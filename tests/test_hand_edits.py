@@ -1,0 +1,158 @@
+"""import-manifests names generated documents edited by hand (import drops them and the next export writes them
+anew, so the edit would be lost) and says what to do; an unedited export, with any options, gets no warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.export import kustomize
+from lmos_studio.export.bundle import ExportOptions, export_design
+from lmos_studio.export.hand_edits import export_options_of, first_difference
+from lmos_studio.export.importer import import_manifests, import_upload
+from lmos_studio.formats.design_file import read_design
+from tests.conftest import ACME
+from tests.export_helpers import FULL
+
+DEPLOYMENT = "deployments/default/billing-agent-stable.yaml"
+POLICY = "policies/network/default/allow-ingress-billing-agent-stable.yaml"
+OPTIONS = [
+    ExportOptions(),
+    ExportOptions(with_workloads=True),
+    FULL,
+    ExportOptions(with_workloads=True, lmos_namespace="platform"),
+    ExportOptions(with_istio=True, with_registry=True, lmos_namespace="lmos", registry_image="registry.example/s:2"),
+]
+
+
+@pytest.fixture(scope="module")
+def acme_files() -> dict[str, bytes]:
+    return kustomize.render(export_design(read_design(ACME), FULL))
+
+
+def _folder(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    return tmp_path
+
+
+def _edited(files: dict[str, bytes], path: str, old: str, new: str) -> dict[str, bytes]:
+    text = files[path].decode()
+    assert text.count(old) == 1, text
+    return {**files, path: text.replace(old, new).encode()}
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: repr(o)[14:60])
+def test_an_unedited_export_imports_without_a_warning(tmp_path: Path, options: ExportOptions) -> None:
+    bundle = export_design(read_design(ACME), options)
+    files = kustomize.render(bundle)
+    assert import_manifests(kustomize.write_folder(bundle, tmp_path / "out", files)).warnings == []
+    assert import_manifests(kustomize.write_zip(bundle, tmp_path / "out.zip", files)).warnings == []
+    assert import_manifests(kustomize.write_yaml(bundle, tmp_path / "out.yaml", files)).warnings == []
+
+
+def test_an_edited_deployment_is_named_with_the_field_and_what_to_do(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # import used to drop the edited Deployment without a word; the next export wrote replicas: 1 again
+    folder = _folder(tmp_path, _edited(acme_files, DEPLOYMENT, "replicas: 1", "replicas: 3"))
+    result = import_manifests(folder)
+    (warning,) = result.warnings
+    assert warning.startswith(f"{folder / DEPLOYMENT}:2: Deployment default/billing-agent-stable ")
+    assert "(spec.replicas: 3 in the file, 1 from the design)" in warning
+    assert "move the change into the design" in warning and "annotation studio.lmos.eclipse/generated" in warning
+    assert result.design == import_manifests(_folder(tmp_path / "clean", acme_files)).design  # still dropped
+
+
+def test_an_edited_policy_in_a_zip_names_the_member(tmp_path: Path, acme_files: dict[str, bytes]) -> None:
+    files = _edited(acme_files, POLICY, "name: contract-agent\n", "name: crm-agent\n")  # admits another caller
+    archive = tmp_path / "acme.zip"
+    archive.write_bytes(kustomize.zip_bytes(export_design(read_design(ACME), FULL), files))
+    (warning,) = import_manifests(archive).warnings
+    assert warning.startswith(f"{archive}!acme/{POLICY}:2: NetworkPolicy default/allow-ingress-billing-agent-stable")
+    field = 'spec.ingress[0].from[0].podSelector.matchLabels["app.kubernetes.io/name"]'
+    assert f'({field}: "crm-agent" in the file, "contract-agent" from the design)' in warning
+    (uploaded,) = import_upload("mine.zip", archive.read_bytes(), max_bytes=2**24).warnings  # the Export page
+    assert uploaded.startswith(f"mine.zip!acme/{POLICY}:2: NetworkPolicy")
+
+
+def test_a_hand_written_copy_without_the_annotation_is_kept_and_not_warned_about(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    files = _edited(acme_files, DEPLOYMENT, "replicas: 1", "replicas: 3")
+    files = _edited(files, DEPLOYMENT, "    studio.lmos.eclipse/generated: 'true'\n", "    team: care\n")
+    result = import_manifests(_folder(tmp_path, files))
+    assert result.warnings == []
+    (kept,) = result.design.other_resources
+    assert kept["spec"]["replicas"] == 3
+
+
+def test_cli_warns_and_strict_exits_1(
+    tmp_path: Path, acme_files: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lmos_studio.cli import main
+
+    clean = _folder(tmp_path / "clean", acme_files)
+    assert main(["import-manifests", str(clean), "--out", str(tmp_path / "a.yaml"), "--strict"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    edited = _folder(tmp_path / "edited", _edited(acme_files, DEPLOYMENT, "replicas: 1", "replicas: 3"))
+    assert main(["import-manifests", str(edited), "--out", str(tmp_path / "b.yaml")]) == 0
+    assert "warning: " in capsys.readouterr().err
+    assert main(["import-manifests", str(edited), "--out", str(tmp_path / "c.yaml"), "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "Deployment default/billing-agent-stable" in err and "1 warning(s) and --strict" in err
+
+
+def test_an_edited_env_value_is_named_without_its_value(tmp_path: Path, acme_files: dict[str, bytes]) -> None:
+    path = "deployments/default/contract-agent.yaml"
+    text = acme_files[path].decode()
+    assert "        env:\n" not in text, text
+    edited = text.replace(
+        "        ports:\n", "        env:\n        - {name: LOG_LEVEL, value: sk-live-1234567890}\n        ports:\n"
+    )
+    (warning,) = import_manifests(_folder(tmp_path, {**acme_files, path: edited.encode()})).warnings
+    assert "Deployment default/contract-agent" in warning and "values not shown, they may hold a secret" in warning
+    assert "sk-live" not in warning
+
+
+def test_a_design_that_no_longer_exports_is_one_warning(tmp_path: Path, acme_files: dict[str, bytes]) -> None:
+    files = _edited(acme_files, "agents/default/billing-agent-stable.yaml", "version: 1.1.0", "version: '1.1'")
+    (warning,) = import_manifests(_folder(tmp_path, files)).warnings
+    assert warning.startswith("generated documents not checked for hand edits") and "not strict SemVer" in warning
+
+
+def test_export_options_are_read_off_the_generated_documents() -> None:
+    options = ExportOptions(with_istio=True, with_registry=True, lmos_namespace="lmos", registry_image="r.example/s:2")
+    bundle = export_design(read_design(ACME), options)
+    found = export_options_of(m.document for m in bundle.manifests if m.generated)
+    assert (found.with_workloads, found.with_istio, found.with_registry) == (True, True, True)
+    assert (found.lmos_namespace, found.registry_image) == ("lmos", "r.example/s:2")
+    plain = export_options_of(m.document for m in export_design(read_design(ACME)).manifests if m.generated)
+    assert plain == ExportOptions()
+
+
+def test_odd_shapes_in_generated_documents_are_differences_not_tracebacks(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    runtime = "    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: lmos-runtime\n"
+    files = _edited(acme_files, POLICY, runtime, "    - podSelector: everyone\n")
+    labels = (
+        "  labels:\n    app.kubernetes.io/managed-by: lmos-studio\n    app.kubernetes.io/name: billing-agent-stable\n"
+    )
+    files = _edited(
+        files, DEPLOYMENT, labels + "    subset: stable\n  annotations:", "  labels: [a, b]\n  annotations:"
+    )
+    warnings = import_manifests(_folder(tmp_path, files)).warnings
+    assert len(warnings) == 2 and all("is a generated document that differs" in w for w in warnings)
+
+
+def test_first_difference_names_the_first_field() -> None:
+    assert first_difference({"a": 1}, {"a": 1}) is None
+    assert first_difference({"m": {"x.io/n": 1}}, {"m": {"x.io/n": 2}}) == ('m["x.io/n"]', 1, 2)
+    assert first_difference({"a": {"b": [1, 2]}}, {"a": {"b": [1, 3]}}) == ("a.b[1]", 2, 3)
+    field, found, made = first_difference({"a": 1, "z": 2}, {"a": 1})  # type: ignore[misc]
+    assert (field, found, repr(made)) == ("z", 2, "(absent)")
+    field, found, made = first_difference({"a": [1]}, {"a": [1, 2]})  # type: ignore[misc]
+    assert (field, repr(found), made) == ("a[1]", "(absent)", 2)
