@@ -291,7 +291,9 @@ def filter_options(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
 
 
 def _ring_offsets(count: int) -> list[Position]:
-    """Offsets of `count` members on concentric rings around a centre (deterministic)."""
+    """Offsets of `count` members on concentric rings around a centre (deterministic). A ring holds members a
+    slot apart (its capacity spread evenly), centred on the top: a ring that is not full leaves its gap below the
+    centre, where the cluster's own label is drawn (three members of a channel sat across that label)."""
     offsets: list[Position] = []
     ring = 0
     while len(offsets) < count:
@@ -299,8 +301,9 @@ def _ring_offsets(count: int) -> list[Position]:
         radius = ring * RING_GAP
         capacity = max(6, int(2 * math.pi * radius / NODE_GAP))
         take = min(capacity, count - len(offsets))
+        step = 2 * math.pi / capacity if take < capacity else 2 * math.pi / take
         for i in range(take):
-            angle = 2 * math.pi * i / take - math.pi / 2
+            angle = -math.pi / 2 + (i - (take - 1) / 2) * step
             offsets.append((radius * math.cos(angle), radius * math.sin(angle)))
     return offsets
 

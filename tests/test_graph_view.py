@@ -182,3 +182,13 @@ def test_a_name_given_in_two_namespaces_is_labelled_with_its_namespace() -> None
     labels = dict(build_graph(design).nodes(data="label"))
     assert labels["agent:other/billing-agent-stable"] == "other/billing-agent-stable"
     assert labels["agent:default/billing-agent-stable"] == "default/billing-agent-stable"
+
+
+def test_a_ring_that_is_not_full_leaves_the_clusters_label_free() -> None:
+    """A channel with 2 or 3 agents put one right on (2) or two across (3: ±61, +35) its own label, drawn under
+    the hexagon; members now fill a ring from the top, so up to 5 of them leave that place free."""
+    from lmos_studio.graph import _ring_offsets
+
+    label_box = [(x, y) for n in range(1, 6) for x, y in _ring_offsets(n) if abs(x) < 65 and 0 < y < 50]
+    assert label_box == []
+    assert len(set(_ring_offsets(7))) == 7  # a full ring still spreads all round
