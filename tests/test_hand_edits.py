@@ -156,3 +156,19 @@ def test_first_difference_names_the_first_field() -> None:
     assert (field, found, repr(made)) == ("z", 2, "(absent)")
     field, found, made = first_difference({"a": [1]}, {"a": [1, 2]})  # type: ignore[misc]
     assert (field, repr(found), made) == ("a[1]", "(absent)", 2)
+
+
+def test_export_from_an_edited_export_folder_warns(
+    tmp_path: Path, acme_files: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `export EXPORT_FOLDER` read the folder like import does and dropped the edited Deployment without a word
+    from lmos_studio.cli import main
+
+    clean = _folder(tmp_path / "clean", acme_files)
+    assert main(["export", str(clean), "--out", str(tmp_path / "a"), "--with-istio", "--with-registry"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    edited = _folder(tmp_path / "edited", _edited(acme_files, DEPLOYMENT, "replicas: 1", "replicas: 3"))
+    assert main(["export", str(edited), "--out", str(tmp_path / "b")]) == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(f"warning: {edited / DEPLOYMENT}:2: Deployment default/billing-agent-stable ")
+    assert "(spec.replicas: 3 in the file, 1 from the design)" in warning

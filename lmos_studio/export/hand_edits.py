@@ -142,7 +142,8 @@ def _warning(location: str, doc: dict[str, Any], difference: tuple[str, Any, Any
     return (
         f"{location}: {kind} {namespace + '/' if namespace else ''}{name} is a generated document that differs "
         f"from what the design generates ({_values(field, found, made)}); "
-        "import drops generated documents and the next export writes them anew, so this edit would be lost: "
+        "import (and export from an export) drops generated documents and export writes them anew, so this edit "
+        "would be lost: "
         f"move the change into the design, or keep the file as written by removing its annotation {marker} "
         "(a hand-written document replaces the generated one)"
     )
