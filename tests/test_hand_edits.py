@@ -172,3 +172,33 @@ def test_export_from_an_edited_export_folder_warns(
     (warning,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
     assert warning.startswith(f"warning: {edited / DEPLOYMENT}:2: Deployment default/billing-agent-stable ")
     assert "(spec.replicas: 3 in the file, 1 from the design)" in warning
+
+
+def test_a_generated_document_the_design_no_longer_generates_is_named(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # a generated-annotated copy (or one whose agent was deleted) used to be dropped without a word
+    copy = "deployments/default/billing-agent-old.yaml"
+    text = acme_files[DEPLOYMENT].decode().replace("name: billing-agent-stable\n", "name: billing-agent-old\n", 1)
+    folder = _folder(tmp_path, {**acme_files, copy: text.encode()})
+    (warning,) = import_manifests(folder).warnings
+    assert warning.startswith(f"{folder / copy}:2: Deployment default/billing-agent-old is a generated document ")
+    assert "not generated from this design any more; dropped" in warning
+    assert "annotation studio.lmos.eclipse/generated" in warning and "delete the file" in warning
+
+
+def test_the_policies_of_an_agent_removed_from_the_design_are_named(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    design = read_design(ACME)
+    without = design.replace(agents=tuple(a for a in design.agents if a.name != "weather-agent"))
+    left = {k: v for k, v in acme_files.items() if k.startswith("policies/") and "weather-agent" in k}
+    assert len(left) == 2, left
+    folder = _folder(tmp_path, {**kustomize.render(export_design(without, FULL)), **left})
+    warnings = import_manifests(folder).warnings
+    istio, network = sorted(left)
+    assert sorted(w.split(" is a generated document ")[0] for w in warnings) == [
+        f"{folder / istio}:2: AuthorizationPolicy lmos-demo/allow-ingress-weather-agent",
+        f"{folder / network}:2: NetworkPolicy lmos-demo/allow-ingress-weather-agent",
+    ]
+    assert all("not generated from this design any more; dropped" in w for w in warnings)

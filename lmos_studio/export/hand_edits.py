@@ -4,8 +4,8 @@ Import drops what an export generated (CRDs, Namespaces, workloads, policies, pr
 `studio.lmos.eclipse/generated` or `studio.lmos.eclipse/preview`) and the next export derives them again from
 the design. Here the imported design is exported again, with the options the documents show it was exported
 with (workloads, Istio, registry, the LMOS namespace), and each generated document read is compared with the one
-the design generates now: one that differs was edited by hand, and that edit would be lost. Documents the design
-no longer generates are not compared. Pure: no I/O.
+the design generates now: one that differs was edited by hand, and that edit would be lost. One the design does not
+generate any more (its agent was removed, or it is a copy) is named too: it is dropped. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -134,24 +134,41 @@ def _values(field: str, found: Any, made: Any) -> str:
     return f"{field}: {_shown(texts[0])} in the file, {_shown(texts[1])} from the design"
 
 
+def _marker(doc: dict[str, Any]) -> str:
+    annotations = (doc.get("metadata") or {}).get("annotations") or {}
+    return GENERATED_ANNOTATION if annotations.get(GENERATED_ANNOTATION) == "true" else PREVIEW_ANNOTATION
+
+
+def _named(location: str, doc: dict[str, Any]) -> str:
+    _, kind, namespace, name = _key(doc)
+    return f"{location}: {kind} {namespace + '/' if namespace else ''}{name}"
+
+
 def _warning(location: str, doc: dict[str, Any], difference: tuple[str, Any, Any]) -> str:
     field, found, made = difference
-    _, kind, namespace, name = _key(doc)
-    annotations = (doc.get("metadata") or {}).get("annotations") or {}
-    marker = GENERATED_ANNOTATION if annotations.get(GENERATED_ANNOTATION) == "true" else PREVIEW_ANNOTATION
     return (
-        f"{location}: {kind} {namespace + '/' if namespace else ''}{name} is a generated document that differs "
+        f"{_named(location, doc)} is a generated document that differs "
         f"from what the design generates ({_values(field, found, made)}); "
         "import (and export from an export) drops generated documents and export writes them anew, so this edit "
         "would be lost: "
-        f"move the change into the design, or keep the file as written by removing its annotation {marker} "
+        f"move the change into the design, or keep the file as written by removing its annotation {_marker(doc)} "
         "(a hand-written document replaces the generated one)"
     )
 
 
+def _orphan_warning(location: str, doc: dict[str, Any]) -> str:
+    return (
+        f"{_named(location, doc)} is a generated document that is not generated from this design any more; "
+        "dropped (its agent or channel was removed or renamed, or the file is a copy): if it should stay, add what "
+        f"it belongs to back to the design, or keep the file as written by removing its annotation {_marker(doc)}; "
+        "otherwise delete the file"
+    )
+
+
 def hand_edit_warnings(design: Design, derived: Sequence[Derived]) -> list[str]:
-    """One warning per generated document (of `derived`, as read) that differs from what `design` generates;
-    empty when there are none to compare. An imported design that cannot be exported is one warning."""
+    """One warning per generated document (of `derived`, as read) that differs from what `design` generates or
+    that `design` does not generate at all; empty when there are none to compare. An imported design that
+    cannot be exported is one warning."""
     if not derived:
         return []
     options = export_options_of(doc for _, doc in derived)
@@ -164,12 +181,18 @@ def hand_edit_warnings(design: Design, derived: Sequence[Derived]) -> list[str]:
     edited = 0
     for location, doc in derived:
         regenerated = made.get(_key(doc))
-        difference = None if regenerated is None else first_difference(doc, regenerated)
-        if difference is None:
+        if regenerated is None:
+            warning = _orphan_warning(location, doc)
+        elif (difference := first_difference(doc, regenerated)) is not None:
+            warning = _warning(location, doc, difference)
+        else:
             continue
         edited += 1
         if edited <= MAX_WARNED:
-            warnings.append(_warning(location, doc, difference))
+            warnings.append(warning)
     if edited > MAX_WARNED:
-        warnings.append(f"and {edited - MAX_WARNED} more generated documents differ from what the design generates")
+        warnings.append(
+            f"and {edited - MAX_WARNED} more generated documents differ from what the design generates "
+            "or are not generated from it any more"
+        )
     return warnings
