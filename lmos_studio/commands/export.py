@@ -12,7 +12,7 @@ from lmos_studio.commands._shell import EXIT_INVALID, EXIT_PROBLEMS, Paths, emit
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.hand_edits import hand_edit_warnings
-from lmos_studio.export.importer import import_manifests
+from lmos_studio.export.importer import export_kustomizations, import_manifests
 from lmos_studio.formats.design_file import write_design
 
 
@@ -72,7 +72,8 @@ def export(
     kustomize.check_targets(out=out, zip_file=zip_file, yaml_file=yaml_file)  # all or nothing is written
     loaded = load(paths)
     design = loaded.design
-    for warning in hand_edit_warnings(design, loaded.derived):  # an export folder read as the design
+    kustomizations = [found for path in paths for found in export_kustomizations(path)]
+    for warning in hand_edit_warnings(design, loaded.derived, kustomizations=kustomizations):  # an earlier export
         typer.echo(f"warning: {warning}", err=True)
     options = ExportOptions(
         with_workloads=with_workloads,
