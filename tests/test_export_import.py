@@ -204,3 +204,13 @@ def test_a_canary_design_round_trips(tmp_path: Path) -> None:
     files = kustomize.render(bundle)
     assert any(p.startswith("rollouts/") for p in files) and any("virtualservice" in p for p in files)
     _roundtrip(kustomize.write_zip(bundle, tmp_path / "canary.zip", files), files)
+
+
+def test_an_export_zip_given_as_a_design_says_to_import_it(tmp_path: Path) -> None:
+    # `lmos-studio export acme.zip` (or lint, route …) said only "not UTF-8 text (invalid start byte at byte 75)"
+    kustomize.write_zip(export_design(read_design(ACME), FULL), tmp_path / "acme.zip")
+    with pytest.raises(DesignFileError, match=r"acme.zip: is a zip.*import-manifests .*acme.zip --out DESIGN.yaml"):
+        read_design(tmp_path / "acme.zip")
+    result = run_cli("export", str(tmp_path / "acme.zip"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "import-manifests" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
