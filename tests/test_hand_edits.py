@@ -275,3 +275,15 @@ def test_export_from_an_export_folder_with_an_edited_kustomization_warns(
     assert main(["export", str(folder), "--out", str(tmp_path / "out")]) == 0
     (warning,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
     assert warning.startswith(f"warning: {folder / KUSTOMIZATION}:") and '(namePrefix: "x-" in the file' in warning
+
+
+def test_a_generated_document_replaced_by_a_hand_written_one_is_not_called_orphaned(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # the hand-written copy (annotation removed) wins, as export notes; the generated original is not "orphaned"
+    unmarked = _edited(acme_files, DEPLOYMENT, "    studio.lmos.eclipse/generated: 'true'\n", "    team: care\n")
+    mine = unmarked[DEPLOYMENT]
+    result = import_manifests(_folder(tmp_path, {**acme_files, "mine/deployment.yaml": mine}))
+    assert result.warnings == []
+    (kept,) = result.design.other_resources
+    assert kept["metadata"]["annotations"] == {"team": "care"}

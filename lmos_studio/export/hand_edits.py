@@ -258,10 +258,13 @@ def hand_edit_warnings(
 
 def _document_warnings(bundle: Bundle, derived: Sequence[Derived]) -> list[str]:
     made = {_key(m.document): m.document for m in bundle.manifests if m.generated}
+    replaced = {_key(m.document) for m in bundle.manifests if not m.generated}  # a hand-written one wins
     warnings = []
     edited = 0
     for location, doc in derived:
         regenerated = made.get(_key(doc))
+        if regenerated is None and _key(doc) in replaced:
+            continue  # as documented: the hand-written document replaces it
         if regenerated is None:
             warning = _orphan_warning(location, doc)
         elif (difference := first_difference(doc, regenerated)) is not None:
