@@ -287,3 +287,15 @@ def test_a_generated_document_replaced_by_a_hand_written_one_is_not_called_orpha
     assert result.warnings == []
     (kept,) = result.design.other_resources
     assert kept["metadata"]["annotations"] == {"team": "care"}
+
+
+def test_a_preview_listed_as_a_resource_is_named_in_a_folder_and_in_a_zip(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    preview = "preview/default/acme-web-stable.yaml"  # import drops previews; export never lists them
+    files = {**acme_files, KUSTOMIZATION: _kustomized(acme_files, listed=(preview,))}
+    archive = tmp_path / "acme.zip"
+    archive.write_bytes(kustomize.zip_bytes(export_design(read_design(ACME), FULL), files))
+    for source in (_folder(tmp_path / "folder", files), archive):
+        (warning,) = import_manifests(source).warnings
+        assert f'(resources: "{preview}" in the file, (absent) from the design)' in warning

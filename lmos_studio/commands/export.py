@@ -72,7 +72,7 @@ def export(
     kustomize.check_targets(out=out, zip_file=zip_file, yaml_file=yaml_file)  # all or nothing is written
     loaded = load(paths)
     design = loaded.design
-    kustomizations = [found for path in paths for found in export_kustomizations(path)]
+    kustomizations = [found for path in paths for found in export_kustomizations(path, loaded.files)]
     for warning in hand_edit_warnings(design, loaded.derived, kustomizations=kustomizations):  # an earlier export
         typer.echo(f"warning: {warning}", err=True)
     options = ExportOptions(

@@ -11,19 +11,21 @@ sizes, so a zip bomb is refused; members are copied to a private temporary folde
 
 from __future__ import annotations
 
+import os
 import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.export.hand_edits import FoundKustomization, hand_edit_warnings
 from lmos_studio.formats.design_file import (
+    EXPORT_SKIPPED,
     EXPORT_STUDIO_PATH,
     LoadResult,
-    design_files,
     design_from_upload,
     is_derived,
     load_design,
@@ -52,31 +54,35 @@ def _without_generated(result: LoadResult, kustomizations: list[FoundKustomizati
     return result
 
 
-def export_kustomizations(folder: Path, *, shown: str | None = None) -> list[FoundKustomization]:
+def export_kustomizations(folder: Path, files: Sequence[str], *, shown: str | None = None) -> list[FoundKustomization]:
     """The kustomization.yaml of `folder`, or of a folder in it, that is an export (holds studio/design.yaml: a
-    zip's files are under one folder), with the files import reads there; paths are shown relative to `folder`
-    after `shown` when given (a zip's `zip!`)."""
+    zip's files are under one folder), with those of `files` (the files read, as `LoadResult.files` names them)
+    that are in it; paths are shown relative to `folder` after `shown` when given (a zip's `zip!`)."""
     if not folder.is_dir():
         return []
     found = []
     for export in (folder, *sorted(folder.iterdir())):
         path = export / "kustomization.yaml"
         if export.is_dir() and (export / EXPORT_STUDIO_PATH).is_file() and path.is_file():  # none: none to lose
-            found.append(_found_kustomization(path, str(path) if shown is None else shown + _relative(path, folder)))
+            where = str(path) if shown is None else shown + path.relative_to(folder).as_posix()
+            found.append(_found_kustomization(path, where, _files_in(export, files)))
     return found
 
 
-def _relative(path: Path, folder: Path) -> str:
-    return path.relative_to(folder).as_posix()
+def _files_in(folder: Path, files: Sequence[str]) -> frozenset[str]:
+    """Those of `files` in the export `folder` that are resources, '/'-separated and relative to it: not the Studio
+    document, kustomization.yaml or previews (a zip's are read: its root is not the export)."""
+    prefix = f"{folder}{os.sep}"
+    inside = (file[len(prefix) :].replace(os.sep, "/") for file in files if file.startswith(prefix))
+    studio = EXPORT_STUDIO_PATH.as_posix()
+    return frozenset(path for path in inside if path != studio and path.split("/", 1)[0] not in EXPORT_SKIPPED)
 
 
-def _found_kustomization(path: Path, where: str) -> FoundKustomization:
+def _found_kustomization(path: Path, where: str, files: frozenset[str]) -> FoundKustomization:
     try:
         docs = load_documents(read_text(path), path=where)
     except DesignFileError as exc:
         return FoundKustomization(where, problem=str(DesignFileError(exc.reason, path=where, line=exc.line)))
-    files = frozenset(_relative(file, path.parent) for file in design_files([path.parent]))
-    files -= {EXPORT_STUDIO_PATH.as_posix()}  # read, but not a resource: export does not list it
     return FoundKustomization(where, docs[0] if len(docs) == 1 else docs, files)
 
 
@@ -85,7 +91,8 @@ def import_manifests(path: str | Path) -> LoadResult:
     source = Path(path)
     if source.suffix.lower() == ".zip" and source.is_file():
         return _without_generated(*_load_zip(source))
-    return _without_generated(load_design([source]), export_kustomizations(source))
+    result = load_design([source])
+    return _without_generated(result, export_kustomizations(source, result.files))
 
 
 def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:
@@ -157,9 +164,10 @@ def _load_zip(zip_path: Path) -> tuple[LoadResult, list[FoundKustomization]]:
             except DesignFileError as exc:
                 inner = exc.path[len(tmp) + 1 :] if exc.path and exc.path.startswith(tmp) else exc.path
                 raise DesignFileError(exc.reason, path=f"{zip_path}!{inner}", line=exc.line, field=exc.field) from exc
+            kustomizations = export_kustomizations(root, result.files, shown=f"{zip_path}!")
             result.files = [f"{zip_path}!{f[len(tmp) + 1 :]}" for f in result.files]
             result.derived = [(f"{zip_path}!{where[len(tmp) + 1 :]}", doc) for where, doc in result.derived]
-            return result, export_kustomizations(root, shown=f"{zip_path}!")
+            return result, kustomizations
     except zipfile.BadZipFile as exc:
         raise DesignFileError(f"not a valid zip file ({exc})", path=str(zip_path)) from exc
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
