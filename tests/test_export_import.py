@@ -204,3 +204,35 @@ def test_a_canary_design_round_trips(tmp_path: Path) -> None:
     files = kustomize.render(bundle)
     assert any(p.startswith("rollouts/") for p in files) and any("virtualservice" in p for p in files)
     _roundtrip(kustomize.write_zip(bundle, tmp_path / "canary.zip", files), files)
+
+
+def test_an_export_zip_given_as_a_design_says_to_import_it(tmp_path: Path) -> None:
+    # `lmos-studio export acme.zip` (or lint, route …) said only "not UTF-8 text (invalid start byte at byte 75)"
+    kustomize.write_zip(export_design(read_design(ACME), FULL), tmp_path / "acme.zip")
+    with pytest.raises(DesignFileError, match=r"acme.zip: is a zip.*import-manifests .*acme.zip --out DESIGN.yaml"):
+        read_design(tmp_path / "acme.zip")
+    result = run_cli("export", str(tmp_path / "acme.zip"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "import-manifests" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\n  annotations:\n"
+
+
+def test_a_hand_written_document_with_empty_annotations_exports(tmp_path: Path) -> None:
+    # `annotations:` left empty (null, as after deleting the last one) was an AttributeError traceback in export
+    (tmp_path / "design").mkdir()
+    (tmp_path / "design" / "cm.yaml").write_text(CONFIG_MAP + "data: {a: b}\n", encoding="utf-8")
+    (tmp_path / "design" / "acme.yaml").write_bytes(kustomize.single_file(render(read_design(ACME))))
+    bundle = export_design(read_design(tmp_path / "design"))
+    (kept,) = [m.document for m in bundle.manifests if m.document.get("kind") == "ConfigMap"]
+    assert kept["metadata"] == {"name": "extra", "namespace": "default"}
+    result = run_cli("export", str(tmp_path / "design"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "design" / "cm.yaml").write_text(CONFIG_MAP + "    - a\n", encoding="utf-8")  # a list: bad input
+    listed = run_cli("export", str(tmp_path / "design"), "--out", str(tmp_path / "bad"))
+    assert listed.returncode == 2 and "Traceback" not in listed.stderr, listed.stderr
+    assert (
+        "ConfigMap default/extra: metadata.annotations must be a mapping of names to strings, not a list"
+        in listed.stderr
+    )

@@ -156,3 +156,146 @@ def test_first_difference_names_the_first_field() -> None:
     assert (field, found, repr(made)) == ("z", 2, "(absent)")
     field, found, made = first_difference({"a": [1]}, {"a": [1, 2]})  # type: ignore[misc]
     assert (field, repr(found), made) == ("a[1]", "(absent)", 2)
+
+
+def test_export_from_an_edited_export_folder_warns(
+    tmp_path: Path, acme_files: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `export EXPORT_FOLDER` read the folder like import does and dropped the edited Deployment without a word
+    from lmos_studio.cli import main
+
+    clean = _folder(tmp_path / "clean", acme_files)
+    assert main(["export", str(clean), "--out", str(tmp_path / "a"), "--with-istio", "--with-registry"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    edited = _folder(tmp_path / "edited", _edited(acme_files, DEPLOYMENT, "replicas: 1", "replicas: 3"))
+    assert main(["export", str(edited), "--out", str(tmp_path / "b")]) == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(f"warning: {edited / DEPLOYMENT}:2: Deployment default/billing-agent-stable ")
+    assert "(spec.replicas: 3 in the file, 1 from the design)" in warning
+
+
+def test_a_generated_document_the_design_no_longer_generates_is_named(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # a generated-annotated copy (or one whose agent was deleted) used to be dropped without a word
+    copy = "deployments/default/billing-agent-old.yaml"
+    text = acme_files[DEPLOYMENT].decode().replace("name: billing-agent-stable\n", "name: billing-agent-old\n", 1)
+    folder = _folder(tmp_path, {**acme_files, copy: text.encode()})
+    (warning,) = import_manifests(folder).warnings
+    assert warning.startswith(f"{folder / copy}:2: Deployment default/billing-agent-old is a generated document ")
+    assert "not generated from this design any more; dropped" in warning
+    assert "annotation studio.lmos.eclipse/generated" in warning and "delete the file" in warning
+
+
+def test_the_policies_of_an_agent_removed_from_the_design_are_named(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    design = read_design(ACME)
+    without = design.replace(agents=tuple(a for a in design.agents if a.name != "weather-agent"))
+    left = {k: v for k, v in acme_files.items() if k.startswith("policies/") and "weather-agent" in k}
+    assert len(left) == 2, left
+    folder = _folder(tmp_path, {**kustomize.render(export_design(without, FULL)), **left})
+    warnings = import_manifests(folder).warnings
+    istio, network = sorted(left)
+    assert sorted(w.split(" is a generated document ")[0] for w in warnings) == [
+        f"{folder / istio}:2: AuthorizationPolicy lmos-demo/allow-ingress-weather-agent",
+        f"{folder / network}:2: NetworkPolicy lmos-demo/allow-ingress-weather-agent",
+    ]
+    assert all("not generated from this design any more; dropped" in w for w in warnings)
+
+
+KUSTOMIZATION = "kustomization.yaml"
+CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\ndata:\n  a: b\n"
+
+
+def _kustomized(files: dict[str, bytes], *, add: str = "", listed: tuple[str, ...] = (), unlisted: str = "") -> bytes:
+    text = files[KUSTOMIZATION].decode()
+    lines = [line for line in text.splitlines() if line != f"- {unlisted}"]
+    assert len(lines) == len(text.splitlines()) - (1 if unlisted else 0)
+    at = lines.index("resources:") + 1
+    return ("\n".join([*lines[:at], *(f"- {entry}" for entry in listed), *lines[at:]]) + "\n" + add).encode()
+
+
+def test_an_edited_kustomization_is_named_with_the_field_and_what_to_do(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # import skipped kustomization.yaml: an added `images:` was lost without a word on the next export
+    kustomization = _kustomized(acme_files, add="images:\n- name: billing\n  newTag: '2.0'\n")
+    folder = _folder(tmp_path, {**acme_files, KUSTOMIZATION: kustomization})
+    (warning,) = import_manifests(folder).warnings
+    line = kustomization.decode().splitlines().index("images:") + 1
+    assert warning.startswith(f"{folder / KUSTOMIZATION}:{line}: the Kustomization differs from what export writes")
+    assert '(images: [{"name": "billing", "newTag": "2.0"}] in the file, (absent) from the design)' in warning
+    assert "overlay" in warning and "resources: [" in warning
+
+
+def test_an_edited_kustomization_in_a_zip_names_the_member(tmp_path: Path, acme_files: dict[str, bytes]) -> None:
+    patches = "patches:\n- path: my-patch.yaml\n"
+    files = {**acme_files, KUSTOMIZATION: _kustomized(acme_files, add=patches)}
+    archive = tmp_path / "acme.zip"
+    archive.write_bytes(kustomize.zip_bytes(export_design(read_design(ACME), FULL), files))
+    (warning,) = import_manifests(archive).warnings
+    assert warning.startswith(f"{archive}!acme/{KUSTOMIZATION}:")
+    assert "(patches: " in warning
+    (uploaded,) = import_upload("mine.zip", archive.read_bytes(), max_bytes=2**24).warnings  # the Export page
+    assert uploaded.startswith(f"mine.zip!acme/{KUSTOMIZATION}:")
+
+
+def test_resources_of_a_kustomization_count_only_when_the_next_export_changes_what_is_applied(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # a hand-written file of the folder listed: import keeps its document and export lists it again: no warning
+    kept = {**acme_files, "extra/cm.yaml": CONFIG_MAP.encode()}
+    kept[KUSTOMIZATION] = _kustomized(kept, listed=("extra/cm.yaml",))
+    assert import_manifests(_folder(tmp_path / "kept", kept)).warnings == []
+    # something outside the folder: the next export does not list it
+    remote = {**acme_files, KUSTOMIZATION: _kustomized(acme_files, listed=("../base",))}
+    (warning,) = import_manifests(_folder(tmp_path / "remote", remote)).warnings
+    assert '(resources: "../base" in the file, (absent) from the design)' in warning
+    # a file the export writes, left out: the next export lists (and kustomize applies) it again
+    unlisted = {**acme_files, KUSTOMIZATION: _kustomized(acme_files, unlisted=DEPLOYMENT)}
+    (warning,) = import_manifests(_folder(tmp_path / "unlisted", unlisted)).warnings
+    assert f'(resources: (absent) in the file, "{DEPLOYMENT}" from the design)' in warning
+
+
+def test_an_unreadable_kustomization_is_a_warning_not_an_error(tmp_path: Path, acme_files: dict[str, bytes]) -> None:
+    folder = _folder(tmp_path, {**acme_files, KUSTOMIZATION: b"resources: [a\n"})
+    result = import_manifests(folder)
+    (warning,) = result.warnings
+    assert warning.startswith(f"{folder / KUSTOMIZATION}") and "not checked for hand edits" in warning
+    assert result.design == import_manifests(_folder(tmp_path / "clean", acme_files)).design
+
+
+def test_export_from_an_export_folder_with_an_edited_kustomization_warns(
+    tmp_path: Path, acme_files: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lmos_studio.cli import main
+
+    folder = _folder(tmp_path / "in", {**acme_files, KUSTOMIZATION: _kustomized(acme_files, add="namePrefix: x-\n")})
+    assert main(["export", str(folder), "--out", str(tmp_path / "out")]) == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(f"warning: {folder / KUSTOMIZATION}:") and '(namePrefix: "x-" in the file' in warning
+
+
+def test_a_generated_document_replaced_by_a_hand_written_one_is_not_called_orphaned(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    # the hand-written copy (annotation removed) wins, as export notes; the generated original is not "orphaned"
+    unmarked = _edited(acme_files, DEPLOYMENT, "    studio.lmos.eclipse/generated: 'true'\n", "    team: care\n")
+    mine = unmarked[DEPLOYMENT]
+    result = import_manifests(_folder(tmp_path, {**acme_files, "mine/deployment.yaml": mine}))
+    assert result.warnings == []
+    (kept,) = result.design.other_resources
+    assert kept["metadata"]["annotations"] == {"team": "care"}
+
+
+def test_a_preview_listed_as_a_resource_is_named_in_a_folder_and_in_a_zip(
+    tmp_path: Path, acme_files: dict[str, bytes]
+) -> None:
+    preview = "preview/default/acme-web-stable.yaml"  # import drops previews; export never lists them
+    files = {**acme_files, KUSTOMIZATION: _kustomized(acme_files, listed=(preview,))}
+    archive = tmp_path / "acme.zip"
+    archive.write_bytes(kustomize.zip_bytes(export_design(read_design(ACME), FULL), files))
+    for source in (_folder(tmp_path / "folder", files), archive):
+        (warning,) = import_manifests(source).warnings
+        assert f'(resources: "{preview}" in the file, (absent) from the design)' in warning

@@ -233,3 +233,27 @@ def test_a_json_key_given_twice_is_bad_input_as_in_yaml(tmp_path: Path, capsys: 
         code, out, err = cli(capsys, *command, str(path))
         assert code == 2 and not out, (command, err)
         assert f"error: {path}: duplicate key 'id' in one object; keep one of them" in err
+
+
+def test_an_agent_name_starting_with_a_digit_warns_as_lint_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`1billing` is an RFC 1123 label, so import said nothing, yet lint reports invalid-name: an Agent's name is
+    its Service's host name, an RFC 1035 label that must start with a letter. Import now warns with lint's fix."""
+    from lmos_studio.lint import lint_design
+    from lmos_studio.model import Design
+
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "1billing", "namespace": "default"},
+        "spec": {"supportedChannels": ["web"], "providedCapabilities": [{"name": "pay", "version": "1.0.0"}]},
+    }
+    path = write(tmp_path, "a.json", resource)
+    code, _, err = cli(capsys, "import", path, "--strict")
+    assert code == 1
+    assert f"warning: {path}: agent 1billing: name '1billing' is not a valid Kubernetes name" in err
+    assert "must start with a letter" in err and "rename it, e.g. 'agent-1billing'" in err
+    (agent,) = read_descriptions(Path(path).read_text(), source=path)
+    (finding,) = [f for f in lint_design(Design(name="d", agents=(agent,))) if f.code == "invalid-name"]
+    assert finding.fix == "rename it, e.g. 'agent-1billing'"

@@ -11,7 +11,8 @@ import typer
 from lmos_studio.commands._shell import EXIT_INVALID, EXIT_PROBLEMS, Paths, emit, fail, load, render_table
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
-from lmos_studio.export.importer import import_manifests
+from lmos_studio.export.hand_edits import hand_edit_warnings
+from lmos_studio.export.importer import export_kustomizations, import_manifests
 from lmos_studio.formats.design_file import write_design
 
 
@@ -59,6 +60,9 @@ def export(
 ) -> None:
     """Export a design as LMOS + Kubernetes manifests, validated offline before anything is written.
 
+    An earlier export may be the design: its generated documents are dropped and written anew, and a warning
+    names each one edited by hand (the edit is lost), as import-manifests does.
+
     Exit 0 on success, 2 when the design cannot become valid manifests (nothing is written then).
     """
     if out is None and zip_file is None and yaml_file is None:
@@ -66,7 +70,11 @@ def export(
     if output not in ("table", "json", "yaml"):  # before anything is written
         fail(f"--output {output!r} is not supported here; use json, yaml or table")
     kustomize.check_targets(out=out, zip_file=zip_file, yaml_file=yaml_file)  # all or nothing is written
-    design = load(paths).design
+    loaded = load(paths)
+    design = loaded.design
+    kustomizations = [found for path in paths for found in export_kustomizations(path, loaded.files)]
+    for warning in hand_edit_warnings(design, loaded.derived, kustomizations=kustomizations):  # an earlier export
+        typer.echo(f"warning: {warning}", err=True)
     options = ExportOptions(
         with_workloads=with_workloads,
         with_istio=with_istio,

@@ -2,7 +2,8 @@
 
 Generated documents (annotation `studio.lmos.eclipse/generated: "true"`, ChannelRouting previews, the
 `Kustomization`) are dropped, since export regenerates them; one that differs from what the design generates
-was edited by hand, and its edit would be lost: a warning names it (`hand_edits.py`). Everything else is read by
+was edited by hand, and its edit would be lost: a warning names it (`hand_edits.py`), and so does one for an edited
+kustomization.yaml of an export folder (`export_kustomizations` reads it). Everything else is read by
 `load_design`, so hand-written manifests keep their extra labels, annotations, unmodelled fields and other kinds.
 Zips are read defensively: no absolute or `..` paths, no links, limits on entries and (declared and actual)
 sizes, so a zip bomb is refused; members are copied to a private temporary folder under names we checked.
@@ -10,17 +11,26 @@ sizes, so a zip bomb is refused; members are copied to a private temporary folde
 
 from __future__ import annotations
 
+import os
 import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.export.hand_edits import hand_edit_warnings
-from lmos_studio.formats.design_file import LoadResult, design_from_upload, is_derived, load_design
-from lmos_studio.formats.yamlio import MAX_FILE_BYTES
+from lmos_studio.export.hand_edits import FoundKustomization, hand_edit_warnings
+from lmos_studio.formats.design_file import (
+    EXPORT_SKIPPED,
+    EXPORT_STUDIO_PATH,
+    LoadResult,
+    design_from_upload,
+    is_derived,
+    load_design,
+)
+from lmos_studio.formats.yamlio import MAX_FILE_BYTES, load_documents, read_text
 
 MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
 MAX_ZIP_ENTRIES = 20_000  # a 1 000-agent export with workloads and Istio has ~6 000 files
@@ -34,20 +44,55 @@ def is_generated(doc: dict[str, Any]) -> bool:
     return str(doc.get("kind")) == "Kustomization" or is_derived(doc)
 
 
-def _without_generated(result: LoadResult) -> LoadResult:
-    """The design without generated documents, and a warning for each of those edited by hand."""
+def _without_generated(result: LoadResult, kustomizations: list[FoundKustomization] | None = None) -> LoadResult:
+    """The design without generated documents, and a warning for each of those (and of `kustomizations`) edited
+    by hand."""
     design = result.design
     result.design = design.replace(other_resources=tuple(d for d in design.other_resources if not is_generated(d)))
-    result.warnings = [*result.warnings, *hand_edit_warnings(result.design, result.derived)]
+    edited = hand_edit_warnings(result.design, result.derived, kustomizations=kustomizations or ())
+    result.warnings = [*result.warnings, *edited]
     return result
+
+
+def export_kustomizations(folder: Path, files: Sequence[str], *, shown: str | None = None) -> list[FoundKustomization]:
+    """The kustomization.yaml of `folder`, or of a folder in it, that is an export (holds studio/design.yaml: a
+    zip's files are under one folder), with those of `files` (the files read, as `LoadResult.files` names them)
+    that are in it; paths are shown relative to `folder` after `shown` when given (a zip's `zip!`)."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for export in (folder, *sorted(folder.iterdir())):
+        path = export / "kustomization.yaml"
+        if export.is_dir() and (export / EXPORT_STUDIO_PATH).is_file() and path.is_file():  # none: none to lose
+            where = str(path) if shown is None else shown + path.relative_to(folder).as_posix()
+            found.append(_found_kustomization(path, where, _files_in(export, files)))
+    return found
+
+
+def _files_in(folder: Path, files: Sequence[str]) -> frozenset[str]:
+    """Those of `files` in the export `folder` that are resources, '/'-separated and relative to it: not the Studio
+    document, kustomization.yaml or previews (a zip's are read: its root is not the export)."""
+    prefix = f"{folder}{os.sep}"
+    inside = (file[len(prefix) :].replace(os.sep, "/") for file in files if file.startswith(prefix))
+    studio = EXPORT_STUDIO_PATH.as_posix()
+    return frozenset(path for path in inside if path != studio and path.split("/", 1)[0] not in EXPORT_SKIPPED)
+
+
+def _found_kustomization(path: Path, where: str, files: frozenset[str]) -> FoundKustomization:
+    try:
+        docs = load_documents(read_text(path), path=where)
+    except DesignFileError as exc:
+        return FoundKustomization(where, problem=str(DesignFileError(exc.reason, path=where, line=exc.line)))
+    return FoundKustomization(where, docs[0] if len(docs) == 1 else docs, files)
 
 
 def import_manifests(path: str | Path) -> LoadResult:
     """A design from an exported folder, YAML file or zip (see module docstring)."""
     source = Path(path)
     if source.suffix.lower() == ".zip" and source.is_file():
-        return _without_generated(_load_zip(source))
-    return _without_generated(load_design([source]))
+        return _without_generated(*_load_zip(source))
+    result = load_design([source])
+    return _without_generated(result, export_kustomizations(source, result.files))
 
 
 def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:
@@ -99,7 +144,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_path: Path
     return data
 
 
-def _load_zip(zip_path: Path) -> LoadResult:
+def _load_zip(zip_path: Path) -> tuple[LoadResult, list[FoundKustomization]]:
     if zip_path.stat().st_size > MAX_ZIP_BYTES:
         raise DesignFileError(f"is larger than {MAX_ZIP_BYTES / 2**20:.0f} MiB; refusing the zip", path=str(zip_path))
     try:
@@ -119,9 +164,10 @@ def _load_zip(zip_path: Path) -> LoadResult:
             except DesignFileError as exc:
                 inner = exc.path[len(tmp) + 1 :] if exc.path and exc.path.startswith(tmp) else exc.path
                 raise DesignFileError(exc.reason, path=f"{zip_path}!{inner}", line=exc.line, field=exc.field) from exc
+            kustomizations = export_kustomizations(root, result.files, shown=f"{zip_path}!")
             result.files = [f"{zip_path}!{f[len(tmp) + 1 :]}" for f in result.files]
             result.derived = [(f"{zip_path}!{where[len(tmp) + 1 :]}", doc) for where, doc in result.derived]
-            return result
+            return result, kustomizations
     except zipfile.BadZipFile as exc:
         raise DesignFileError(f"not a valid zip file ({exc})", path=str(zip_path)) from exc
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
@@ -147,7 +193,7 @@ def import_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
         path = Path(tmp) / "upload.zip"
         path.write_bytes(data)
         try:
-            result = _without_generated(_load_zip(path))
+            result = _without_generated(*_load_zip(path))
         except DesignFileError as exc:
             reason = str(exc).replace(str(path), name)
             raise DesignFileError(reason) from exc

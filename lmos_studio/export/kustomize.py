@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import ExportError
@@ -26,19 +27,25 @@ FILE_MODE = 0o644
 MIN_SECRET_CHARS = 8  # shorter configured "secrets" would match by accident
 
 
-def kustomization(bundle: Bundle) -> str:
-    """kustomization.yaml: every applied file, CRDs and Namespaces first (kustomize also orders by kind)."""
+def kustomization_document(bundle: Bundle) -> dict[str, Any]:
+    """kustomization.yaml's document: every applied file, CRDs and Namespaces first (kustomize also orders by
+    kind)."""
     paths = bundle.applied_paths
     first = [p for p in paths if p.startswith(("crds/", "namespaces/"))]
     rest = [p for p in paths if p not in first]
-    doc = {
+    return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": first + rest,
     }
+
+
+def kustomization(bundle: Bundle) -> str:
+    """kustomization.yaml: `kustomization_document` under a header saying where it came from."""
     return (
         f"{HEADER} from design '{bundle.design.name}'. Re-export instead of editing generated files;\n"
-        "# preview/ (ChannelRouting as the operator would write it) and studio/ are not applied.\n" + dump(doc)
+        "# preview/ (ChannelRouting as the operator would write it) and studio/ are not applied.\n"
+        + dump(kustomization_document(bundle))
     )
 
 

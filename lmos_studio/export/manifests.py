@@ -14,6 +14,7 @@ from typing import Any
 from lmos_studio.errors import ExportError
 from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION
 from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rollout_to_resource
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
 from lmos_studio.names import dns1123_subdomain_problem
 from lmos_studio.resolve import Resolution, channel_routing
@@ -43,10 +44,10 @@ SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)
 
 def _clean_metadata(resource: dict[str, Any]) -> dict[str, Any]:
     meta = {k: v for k, v in resource["metadata"].items() if k not in SERVER_FIELDS}
-    annotations = {k: v for k, v in meta.get("annotations", {}).items() if k not in SERVER_ANNOTATIONS}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in SERVER_ANNOTATIONS}
     if annotations:
         meta["annotations"] = annotations
-    else:
+    else:  # none, or `annotations:` left empty (null)
         meta.pop("annotations", None)
     out = {k: v for k, v in resource.items() if k != "status"}
     out["metadata"] = meta
@@ -256,4 +257,14 @@ def kept_resource(raw: dict[str, Any], index: int) -> dict[str, Any]:
             resource=ref,
             field="metadata.name",
         )
+    for field in ("labels", "annotations"):
+        if not isinstance(meta.get(field) or {}, dict):  # empty (null) is fine: Kubernetes reads it as none
+            namespace = meta.get("namespace")
+            ref = f"{raw['kind']} {f'{namespace}/' if namespace else ''}{meta['name']}"
+            raise ExportError(
+                f"{ref}: metadata.{field} must be a mapping of names to strings, not {kind_of(meta[field])}; "
+                "fix or remove it",
+                resource=ref,
+                field=f"metadata.{field}",
+            )
     return _clean_metadata(raw)

@@ -23,7 +23,7 @@ from lmos_studio.formats.lmos import Doc as LmosDoc
 from lmos_studio.formats.lmos import capability_out as lmos_capability_out
 from lmos_studio.formats.yamlio import YamlFloat, YamlInt
 from lmos_studio.model import Agent, Capability
-from lmos_studio.names import dns1123_label_problem, suggest_name
+from lmos_studio.names import dns1035_label_problem, dns1123_label_problem, suggest_name
 from lmos_studio.versions import is_strict_semver
 
 DEFAULTED_VERSIONS_ANNOTATION = "studio.lmos.eclipse/defaulted-versions"
@@ -217,17 +217,20 @@ def duplicate_warnings(agents: Iterable[Agent]) -> list[str]:
 
 
 def _name_warnings(agent: Agent, where: str) -> list[str]:
-    """An agent name or namespace the API server refuses (RFC 1123 labels, as lint's `invalid-name`): an
-    LMOS resource keeps its name as written, so `A_B` used to import without a word."""
-    out = []
-    for what, value in (("name", agent.name), ("namespace", agent.namespace)):
-        if problem := dns1123_label_problem(value):
-            noun = "Kubernetes name" if what == "name" else "Kubernetes namespace"
-            out.append(
-                f"{where}agent {agent.name}: {what} {value!r} is not a valid {noun}: it {problem}; "
-                f"rename it, e.g. {suggest_name(value)!r}"
-            )
-    return out
+    """An agent name or namespace the API server refuses or the runtime cannot reach, by lint's `invalid-name`
+    rules: the name is its Service's host name (an RFC 1035 label: `1billing` used to import without a word),
+    the namespace an RFC 1123 label. An LMOS resource keeps its name as written, so `A_B` did too."""
+    service = "Kubernetes name (a Service host name, RFC 1035 label)"
+    checks = (
+        ("name", agent.name, service, dns1035_label_problem(agent.name), "agent-"),  # lint's fix: a letter first
+        ("namespace", agent.namespace, "Kubernetes namespace", dns1123_label_problem(agent.namespace), ""),
+    )
+    return [
+        f"{where}agent {agent.name}: {what} {value!r} is not a valid {noun}: it {problem}; "
+        f"rename it, e.g. {suggest_name(value, letter_prefix=prefix)!r}"
+        for what, value, noun, problem, prefix in checks
+        if problem
+    ]
 
 
 _CAP_KEYS = ("id", "name", "version", "description", "examples")

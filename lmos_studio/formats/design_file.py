@@ -348,6 +348,12 @@ def _found(path: Path) -> list[Path]:
         if not found:
             raise DesignFileError("folder has no *.yaml or *.yml files", path=str(path))
         return found
+    if path.suffix.lower() == ".zip" and path.is_file():  # read as text, it said only "not UTF-8 text"
+        raise DesignFileError(
+            "is a zip; a design is YAML files and folders: read an exported zip with "
+            f"`lmos-studio import-manifests {path} --out DESIGN.yaml` (or unzip it) and use that",
+            path=str(path),
+        )
     if path.exists():
         return [path]
     raise DesignFileError("no such file or folder", path=str(path))
