@@ -241,32 +241,37 @@ def dangling_trust_edges(design: Design, *, index: RefIndex | None = None) -> li
 
 
 def remove_agent(design: Design, key: str) -> Design:
-    """Remove the agent `namespace/name`; when no other agent keeps its name, also its group memberships and
-    the trust edges that name it (trust refs are names)."""
+    """Remove the agent `namespace/name` with the group memberships and trust edges that name it by `ns/name`;
+    those that name it by its bare name go too when no other agent keeps that name (refs are names or keys)."""
     if not any(a.key == key for a in design.agents):
         raise EditError(f"no agent {key}")
     agents = tuple(a for a in design.agents if a.key != key)
     name = key.split("/", 1)[-1]
-    if any(a.name == name for a in agents):
-        return design.replace(agents=agents)
+    gone = {key} if any(a.name == name for a in agents) else {key, name}
     return design.replace(
         agents=agents,
-        groups=tuple(g.model_copy(update={"members": tuple(m for m in g.members if m != name)}) for g in design.groups),
-        trust_edges=tuple(e for e in design.trust_edges if name not in (e.caller, e.callee)),
+        groups=tuple(
+            g
+            if gone.isdisjoint(g.members)
+            else g.model_copy(update={"members": tuple(m for m in g.members if m not in gone)})
+            for g in design.groups
+        ),
+        trust_edges=tuple(e for e in design.trust_edges if gone.isdisjoint((e.caller, e.callee))),
     )
 
 
 def remove_channel(design: Design, key: str) -> Design:
-    """Remove the Channel `namespace/name`; trust edges that name it go when no other channel has its name."""
+    """Remove the Channel `namespace/name` and the trust edges that name it by `channel:ns/name`; those that
+    name it `channel:name` go too when no other channel has its name."""
     if not any(c.key == key for c in design.channels):
         raise EditError(f"no channel {key}")
     channels = tuple(c for c in design.channels if c.key != key)
     name = key.split("/", 1)[-1]
-    if any(c.name == name for c in channels):
-        return design.replace(channels=channels)
-    ref = CHANNEL_PREFIX + name
+    gone = {CHANNEL_PREFIX + key}
+    if not any(c.name == name for c in channels):
+        gone.add(CHANNEL_PREFIX + name)
     return design.replace(
-        channels=channels, trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee))
+        channels=channels, trust_edges=tuple(e for e in design.trust_edges if gone.isdisjoint((e.caller, e.callee)))
     )
 
 

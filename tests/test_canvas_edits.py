@@ -38,3 +38,36 @@ def test_dangling_trust_edges_are_named() -> None:
     design = read_design(SAMPLES / "faulty.yaml")
     edge = TrustEdge(caller="ghost-agent", callee="billing-agent")
     assert edge in dangling_trust_edges(design.replace(trust_edges=(*design.trust_edges, edge)))
+
+
+def test_remove_agent_takes_refs_by_namespace_and_name() -> None:
+    """Refs may name an agent `ns/name`: removing the agent used to leave such members and trust edges behind,
+    naming nothing (also when another namespace keeps the bare name)."""
+    design = read_design(SAMPLES / "faulty.yaml")
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    twin = billing.model_copy(update={"namespace": "prod"})
+    by_key = TrustEdge(caller="default/billing-agent", callee="contract-agent")
+    group = design.groups[0]
+    design = design.replace(
+        agents=(*design.agents, twin),
+        groups=(group.model_copy(update={"members": (*group.members, "default/billing-agent")}), *design.groups[1:]),
+        trust_edges=(*design.trust_edges, by_key),
+    )
+    after = remove_agent(design, "default/billing-agent")
+    assert not any("default/billing-agent" in g.members for g in after.groups)
+    assert by_key not in after.trust_edges
+    assert dangling_trust_edges(after) == dangling_trust_edges(design)  # the sample's own ghost edge only
+    assert any("billing-agent" in (e.caller, e.callee) for e in after.trust_edges)  # prod/billing-agent keeps these
+    alone = remove_agent(design.replace(agents=tuple(a for a in design.agents if a != twin)), billing.key)
+    assert not any({"billing-agent", "default/billing-agent"} & set(g.members) for g in alone.groups)
+    assert not any("billing-agent" in (e.caller, e.callee) for e in alone.trust_edges)
+
+
+def test_remove_channel_takes_refs_by_namespace_and_name() -> None:
+    design = read_design(SAMPLES / "faulty.yaml")
+    channel = design.channels[0]
+    edge = TrustEdge(caller=f"channel:{channel.key}", callee="billing-agent")
+    after = remove_channel(design.replace(trust_edges=(*design.trust_edges, edge)), channel.key)
+    assert edge not in after.trust_edges
+    assert dangling_trust_edges(after) == dangling_trust_edges(design)
