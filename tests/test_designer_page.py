@@ -224,3 +224,26 @@ def test_an_empty_design_opens_without_a_trust_editor(tmp_path: Path) -> None:
     path.write_text("apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: empty}\nspec: {}\n")
     app = open_page(path)
     assert any("no agents" in i.value for i in app.info), [i.value for i in app.info]
+
+
+def test_renaming_a_group_keeps_members_named_by_key_or_missing(faulty: Path) -> None:
+    """The members box listed agent names only, so Apply (e.g. for a rename) silently dropped members named
+    `ns/name` and members whose agent is not in the design."""
+    design = read_design(faulty)
+    group = design.group("contracts")
+    assert group is not None
+    members = (*group.members, "default/billing-agent", "gone-agent")
+    groups = tuple(g.model_copy(update={"members": members}) if g.name == "contracts" else g for g in design.groups)
+    write_design(design.replace(groups=groups), faulty)
+    app = open_page(faulty)
+    by_label(app.selectbox, "Group").select("contracts").run()
+    assert by_label(app.multiselect, "Members").value == list(members)
+    by_label(app.text_input, "Name").input("contract-zone")
+    by_label(app.button, "Apply").click().run()
+    assert not app.exception
+    renamed = history(app).present.group("contract-zone")
+    assert renamed is not None and renamed.members == members
+    by_label(app.multiselect, "Members").unselect("gone-agent").run()
+    by_label(app.button, "Apply").click().run()
+    renamed = history(app).present.group("contract-zone")
+    assert renamed is not None and renamed.members == members[:-1]

@@ -335,16 +335,19 @@ def group_editor(design: Design) -> None:
     if group is None:
         return
     new_name = st.text_input("Name", value=group.name, key=f"designer_group_rename_{tag}_{choice}")
+    # members the agent list lacks (named ns/name, or agents not in the design) are listed too: left out, Apply
+    # would drop them unasked
+    others = [m for m in group.members if m not in choices.agent_name_set]
     members = widgets.search_multiselect(
         "Members",
-        agents,
-        default=[m for m in group.members if m in choices.agent_name_set],
+        [*agents, *others],
+        default=list(group.members),
         key=f"designer_group_edit_members_{tag}_{choice}",
     )
     cols = st.columns(3)
     if cols[0].button("Apply", key="designer_group_apply"):
         changed = _try(remove_members, design, choice, [m for m in group.members if m not in members])
-        changed = changed and _try(add_members, changed, choice, members)
+        changed = changed and _try(add_members, changed, choice, [m for m in members if m not in group.members])
         if changed is not None and new_name != choice:
             changed = _try(rename_group, changed, choice, new_name)
             if changed is not None:
