@@ -247,3 +247,34 @@ def test_renaming_a_group_keeps_members_named_by_key_or_missing(faulty: Path) ->
     by_label(app.button, "Apply").click().run()
     renamed = history(app).present.group("contract-zone")
     assert renamed is not None and renamed.members == members[:-1]
+
+
+def test_save_refuses_to_overwrite_a_file_changed_on_disk(faulty: Path) -> None:
+    """Save wrote over the design file even when another editor (or a git checkout) had changed it since it
+    was opened: those changes were lost without a word. Now Save refuses with a message and the file keeps
+    its bytes; Save as still writes elsewhere, and after Reload, Save works again."""
+    app = open_page(faulty)
+    by_label(app.button, "Reload").click().run()  # opened from disk as the sidebar opens it
+    assert not app.exception
+    changed = faulty.read_text(encoding="utf-8").replace("Agents that see card data", "Edited in another editor")
+    faulty.write_text(changed, encoding="utf-8")
+    by_label(app.text_input, "Name").input("billing-zone").run()
+    by_label(app.button, "Create group").click().run()
+    assert history(app).dirty
+    by_label(app.button, "Save").click().run()
+    assert not app.exception
+    assert any("changed on disk" in e.value for e in app.error)
+    assert faulty.read_text(encoding="utf-8") == changed
+    assert history(app).dirty
+    by_label(app.button, "Reload").click().run()
+    by_label(app.text_input, "Name").input("billing-zone").run()
+    by_label(app.button, "Create group").click().run()
+    by_label(app.button, "Save").click().run()
+    assert not app.error
+    saved = read_design(faulty)
+    assert saved.group("billing-zone") is not None
+    assert any(g.description == "Edited in another editor" for g in saved.groups)
+    by_label(app.button, "Undo").click().run()
+    by_label(app.button, "Save").click().run()  # a second save of the same session: its own bytes are known
+    assert not app.error
+    assert read_design(faulty).group("billing-zone") is None
