@@ -279,6 +279,46 @@ def test_slow_server_times_out_with_a_message() -> None:
     assert result.agents == [] and "no answer within 0.2s" in result.errors[0]
 
 
+def test_a_looping_next_link_is_read_once_and_named() -> None:
+    """A `Link: rel=next` back to a page read already was followed 100 times: every agent arrived 100 times
+    and nothing said why."""
+    pages: list[str] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        pages.append(handler.path)
+        page = "0" if "offset=0" in handler.path else "1"
+        after = "/things?offset=1&limit=1" if page == "0" else "/things?offset=0&limit=1"  # 0 → 1 → 0 …
+        return 200, [make_td(f"agent-{page}", thing_id=f"urn:{page}")], {"Link": f'<{after}>; rel="next"'}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.list_agents(limit=1)
+    assert [a.name for a in result.agents] == ["agent-0", "agent-1"]
+    assert len(pages) == 2
+    assert len(result.errors) == 1 and "read already" in result.errors[0]
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_the_token() -> None:
+    """A next link naming another host got the registry's bearer token: it is refused and named now."""
+    tokens: list[str | None] = []
+
+    def elsewhere(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        tokens.append(handler.headers.get("Authorization"))
+        return 200, []
+
+    with stub_server(elsewhere) as other:
+        other = other.replace("127.0.0.1", "localhost")
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+            return 200, [make_td("first", thing_id="urn:first")], {"Link": f'<{other}/things>; rel="next"'}
+
+        with stub_server(route) as url, TddClient(url, token="registry-secret") as client:
+            result = client.list_agents(limit=1)
+    assert tokens == []
+    assert [a.name for a in result.agents] == ["first"]
+    assert len(result.errors) == 1 and "another host" in result.errors[0] and "localhost" in result.errors[0]
+    assert "registry-secret" not in result.errors[0]
+
+
 # -- Kubernetes API ----------------------------------------------------------------------------------------
 
 

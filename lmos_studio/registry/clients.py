@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -209,23 +209,44 @@ class TddClient(HttpSource):
     """Another W3C WoT Thing Description Directory (such as `lmos-studio registry serve`)."""
 
     def list_agents(self, *, limit: int = 100) -> SourceResult:
-        """Every TD, following `Link: rel=next`; a failing page stops the walk and is reported."""
+        """Every TD, following `Link: rel=next` on the registry's own origin (credentials go nowhere else);
+        a failing page, a next link to another host or to a page read already, stops the walk and is
+        reported."""
         result = SourceResult()
-        path: str | None = f"/things?offset=0&limit={limit}"
-        for _ in range(MAX_PAGES):
-            if path is None:
+        url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
+        read: set[str] = set()
+        while url is not None:
+            if len(read) == MAX_PAGES:
+                result.errors.append(f"{self.base_url}: stopped after {MAX_PAGES} pages; narrow the listing")
                 break
+            read.add(url)
             try:
-                response = self.request("GET", path)
-                items = jsonio.loads(response.content, source=f"{self.base_url}{path}")
+                response = self.request("GET", url)
+                items = jsonio.loads(response.content, source=url)
             except (RegistryError, DesignFileError) as exc:
-                result.errors.append(
-                    str(exc) if isinstance(exc, RegistryError) else f"{self.base_url}{path}: the answer is not JSON"
-                )
+                result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
                 break
             self._collect(items, result)
-            path = _next_link(response)
+            url = self._next_page(response, url, read, result)
         return result
+
+    def _next_page(self, response: httpx.Response, url: str, read: set[str], result: SourceResult) -> str | None:
+        """The next page's URL from the `Link` header, or None (with a message when it is not followed)."""
+        target = _next_link(response)
+        if target is None:
+            return None
+        # a root-relative link continues below the base URL (our own server behind a path prefix sends these)
+        following = self.base_url + target if target.startswith("/") else urljoin(url, target)
+        if _origin(following) != _origin(self.base_url):
+            result.errors.append(
+                f"{url}: the next page is on another host ({_origin(following)}); not followed, so the "
+                "registry's credentials go nowhere else"
+            )
+            return None
+        if following in read:
+            result.errors.append(f"{url}: the next page ({following}) was read already; the listing stops there")
+            return None
+        return following
 
     def search(self, query: Query) -> SourceResult:
         """The server's /search (text, capability, tenant, channel, protocol, subset) with facets."""
@@ -313,6 +334,16 @@ class TddClient(HttpSource):
 
     def delete(self, thing_id: str) -> None:
         self.request("DELETE", f"/things/{quote(thing_id, safe=':')}")
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL (default ports spelled out), to compare where requests go."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return url
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
 
 
 def _next_link(response: httpx.Response) -> str | None:
