@@ -319,6 +319,40 @@ def test_a_next_link_to_another_host_is_not_followed_with_the_token() -> None:
     assert "registry-secret" not in result.errors[0]
 
 
+def test_a_body_that_drips_times_out_with_a_message() -> None:
+    """httpx times each read, so a server sending a byte every 0.1 s kept a 0.5 s timeout waiting for the
+    whole body (seconds, or hours for a large one): the timeout now holds for the whole answer."""
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"items": [], "total": 0}' + b" " * 100
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with TddClient(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=0.5) as client:
+            result = client.search(Query(text="x"))
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert took < 3
+    assert result.agents == [] and len(result.errors) == 1 and "within 0.5s" in result.errors[0]
+
+
 # -- Kubernetes API ----------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import ssl
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +151,7 @@ class HttpSource:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; a non-2xx answer or a transport failure raises our error naming the URL."""
         url = path if "://" in path else self.base_url + path
+        deadline = time.monotonic() + self.timeout_s  # httpx times each read: a drip of bytes would never end
         try:
             request = self.client.build_request(method, url, **kwargs)
             response = self.client.send(request, stream=True)
@@ -159,6 +161,12 @@ class HttpSource:
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise RegistryError(f"{url}: the answer exceeds {MAX_RESPONSE_BYTES} bytes; refused", url=url)
+                    if time.monotonic() > deadline:
+                        raise RegistryUnavailable(
+                            f"{url}: the answer did not arrive within {self.timeout_s}s (it came too slowly); "
+                            "check the registry, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S",
+                            url=url,
+                        )
                     chunks.append(chunk)
             finally:
                 response.close()
