@@ -257,6 +257,44 @@ def test_operator_client_reads_channels_and_routings() -> None:
     assert not result.errors  # globex has no channels: an empty list, not an error
 
 
+def test_operator_items_of_the_wrong_shape_are_named_and_the_good_ones_arrive() -> None:
+    """One unreadable Channel in a tenant's list hid all of its channels' agents, and a ChannelRouting whose
+    capabilityGroups (or a group's capabilities) was not a list raised TypeError: a traceback, not a message."""
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    broken = json.loads(json.dumps(routing))
+    broken["metadata"]["name"] = "globex-web-stable"
+    broken["spec"]["capabilityGroups"][0]["capabilities"] = 7
+    broken["spec"]["capabilityGroups"].append("junk")
+    channel = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Channel",
+        "metadata": {"name": "acme-ivr-stable", "labels": {"tenant": "acme", "channel": "ivr", "subset": "stable"}},
+        "spec": {"requiredCapabilities": []},
+    }
+    odd = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {"name": "odd"}, "spec": "not-a-mapping"}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path == "/apis/v1/tenants/acme/channels":
+            return 200, [channel, odd]
+        if handler.path == "/apis/v1/tenants/globex/channels":
+            return 200, [{**channel, "metadata": {"name": "globex-web-stable", "labels": {"channel": "web"}}}]
+        if handler.path == "/apis/v1/tenants/acme/channels/ivr/routing":
+            return 200, routing
+        if handler.path == "/apis/v1/tenants/globex/channels/web/routing":
+            return 200, broken
+        return 404, b""
+
+    with stub_server(route) as url, OperatorClient(url) as client:
+        result = client.agents(["acme", "globex"])
+        with pytest.raises(RegistryError, match="odd"):
+            client.channels("acme")
+    assert {"billing-agent-stable", "contract-agent"} <= {a.name for a in result.agents}
+    assert len(result.errors) == 3, result.errors
+    assert "odd" in result.errors[0] and "(item 1)" in result.errors[0]
+    assert all("globex-web-stable" in e and "left out" in e for e in result.errors[1:])
+    assert any("capabilities is not a list" in e for e in result.errors[1:])
+
+
 def test_degrades_to_partial_results_with_messages() -> None:
     def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
         if handler.path.startswith("/things?offset=0"):

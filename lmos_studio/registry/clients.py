@@ -373,11 +373,25 @@ class OperatorClient(HttpSource):
         self.namespace, self.subset = namespace, subset
 
     def channels(self, tenant: str) -> list[Channel]:
+        """The tenant's Channels; one that cannot be read raises (see `readable_channels` to go on)."""
+        channels, errors = self.readable_channels(tenant)
+        if errors:
+            raise RegistryError(errors[0], url=self.base_url)
+        return channels
+
+    def readable_channels(self, tenant: str) -> tuple[list[Channel], list[str]]:
+        """The tenant's Channels that can be read, and a message per item that cannot."""
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels"
         body = self.json("GET", path)
         if not isinstance(body, list):
             raise RegistryError(f"{self.base_url}{path}: expected a JSON array of Channels", url=self.base_url)
-        return [self._channel(item, path) for item in body]
+        channels, errors = [], []
+        for index, item in enumerate(body):
+            try:
+                channels.append(self._channel(item, path))
+            except RegistryError as exc:
+                errors.append(f"{exc} (item {index})")
+        return channels, errors
 
     def channel(self, tenant: str, channel: str) -> Channel:
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels/{quote(channel, safe='')}"
@@ -396,17 +410,18 @@ class OperatorClient(HttpSource):
         found: dict[str, Agent] = {}
         for tenant in tenants:
             try:
-                channels = self.channels(tenant)
+                channels, unreadable = self.readable_channels(tenant)
             except RegistryError as exc:
                 result.errors.append(str(exc))
                 continue
+            result.errors += unreadable
             for channel in channels:
                 try:
                     routing = self.routing(tenant, channel.channel or channel.name)
                 except RegistryError as exc:
                     result.errors.append(str(exc))
                     continue
-                for agent in routing_agents(routing, source=self.base_url):
+                for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
                     found[agent.key] = _merge(found.get(agent.key), agent)
         result.agents = list(found.values())
         return result
@@ -416,21 +431,33 @@ class OperatorClient(HttpSource):
             raise RegistryError(f"{self.base_url}{path}: not a Channel object", url=self.base_url)
         try:
             return channel_from_resource(item, path=self.base_url + path)
-        except DesignFileError as exc:
-            raise RegistryError(f"{self.base_url}{path}: {exc}", url=self.base_url) from exc
+        except DesignFileError as exc:  # its message names the path already
+            raise RegistryError(str(exc), url=self.base_url) from exc
 
 
-def routing_agents(routing: dict[str, Any], *, source: str) -> list[Agent]:
-    """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them."""
+def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:
+    """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them; a
+    capability group or list of the wrong shape is left out, with a message in `errors`."""
     meta: dict[str, Any] = routing["metadata"] if isinstance(routing.get("metadata"), dict) else {}
     labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
     namespace = str(meta.get("namespace") or "default")
+    where = f"{source}: ChannelRouting {str(meta.get('name') or '')[:80]!r}"
+    problems = errors if errors is not None else []
     agents = []
-    for group in routing["spec"].get("capabilityGroups") or []:
+    groups = routing["spec"].get("capabilityGroups") or []
+    if not isinstance(groups, list):
+        problems.append(f"{where}: spec.capabilityGroups is not a list; left out")
+        return []
+    for index, group in enumerate(groups):
         if not isinstance(group, dict) or not group.get("name"):
+            problems.append(f"{where}: spec.capabilityGroups[{index}] is not a capability group with a name; left out")
+            continue
+        listed = group.get("capabilities") or []
+        if not isinstance(listed, list):
+            problems.append(f"{where}: spec.capabilityGroups[{index}].capabilities is not a list; left out")
             continue
         caps, hosts = [], []
-        for cap in group.get("capabilities") or []:
+        for cap in listed:
             if isinstance(cap, dict) and cap.get("name"):
                 caps.append(
                     Capability(
