@@ -449,6 +449,28 @@ def test_kubernetes_client_lists_agents_and_channels(tmp_path: Path) -> None:
         assert not refused.agents and "401" in refused.errors[0]
 
 
+def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> None:
+    """Items of a list that were not mappings were dropped without a word; a Channel that could not be read
+    raised DesignFileError (not a registry error) from `channels()`."""
+    agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path.endswith("/agents"):
+            return 200, {"kind": "AgentList", "items": ["junk", agent, None]}
+        odd = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {"name": "odd"}, "spec": "x"}
+        return 200, {"kind": "ChannelList", "items": [odd]}
+
+    with stub_server(route) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+            with pytest.raises(RegistryError, match="odd"):
+                client.channels()
+    assert [a.name for a in result.agents] == ["billing-agent-stable"]
+    assert len(result.errors) == 2
+    assert "item 0 is a string" in result.errors[0] and "item 2 is empty" in result.errors[1]
+
+
 def test_kubeconfig_parsing(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("from-file\n")

@@ -32,6 +32,7 @@ from lmos_studio.errors import (
 )
 from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
 from lmos_studio.registry.kubeconfig import KubeConfig
 from lmos_studio.registry.store import Query
@@ -532,13 +533,13 @@ class KubernetesClient(HttpSource):
             super().__init__(config.server, token=config.token, verify=verify, **kwargs)
         self.config = config
 
-    def _list(self, plural: str, namespace: str | None) -> list[dict[str, Any]]:
+    def _list(self, plural: str, namespace: str | None) -> list[Any]:
         ns = quote(namespace or self.config.namespace, safe="")
         path = f"/apis/{LMOS_GROUP}/namespaces/{ns}/{plural}"
         body = self.json("GET", path)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise RegistryError(f"{self.base_url}{path}: not a Kubernetes list", url=self.base_url + path)
-        return [i for i in body["items"] if isinstance(i, dict)]
+        return list(body["items"])
 
     def agents(self, namespace: str | None = None) -> SourceResult:
         """Agents of the namespace; an unreadable resource is reported, the others still arrive."""
@@ -548,7 +549,10 @@ class KubernetesClient(HttpSource):
         except RegistryError as exc:
             result.errors.append(str(exc))
             return result
-        for item in items:
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                result.errors.append(f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource")
+                continue
             try:
                 result.agents.append(agent_from_resource(item, path=self.base_url, source=self.base_url))
             except DesignFileError as exc:
@@ -556,4 +560,16 @@ class KubernetesClient(HttpSource):
         return result
 
     def channels(self, namespace: str | None = None) -> list[Channel]:
-        return [channel_from_resource(item, path=self.base_url) for item in self._list("channels", namespace)]
+        """Channels of the namespace; one that cannot be read raises `RegistryError` naming it."""
+        channels = []
+        for index, item in enumerate(self._list("channels", namespace)):
+            if not isinstance(item, dict):
+                raise RegistryError(
+                    f"{self.base_url}: channels item {index} is {kind_of(item)}, not a Channel resource",
+                    url=self.base_url,
+                )
+            try:
+                channels.append(channel_from_resource(item, path=self.base_url))
+            except DesignFileError as exc:
+                raise RegistryError(str(exc), url=self.base_url) from exc
+        return channels
