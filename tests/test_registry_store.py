@@ -183,6 +183,39 @@ def test_hostile_search_text_is_literal(store: RegistryStore, text: str) -> None
     assert '"' not in fts_query(text).replace('""', "").strip('"*').replace('"* AND "', "")
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("cafe", True), ("CAFÉ", True), ("ecole", True), ("muller", True), ("naive", True), ("strasse", False)],
+)
+def test_search_folds_latin_diacritics_on_both_stores(store: RegistryStore, text: str, found: bool) -> None:
+    """SQLite's unicode61 finds `café` for `cafe`; PostgreSQL found nothing: the same query answered differently
+    by the two stores."""
+    store.put("urn:fr", td("fr-agent", description="Café de l'École, Müller, naïve, Straße"))
+    assert [e.agent.name for e in store.search(Query(text=text)).entries] == (["fr-agent"] if found else [])
+
+
+def test_postgresql_reindexes_documents_of_an_older_schema(tmp_path: Path) -> None:
+    """A database written before diacritics were folded gets its search text rebuilt at start."""
+    from tests.registry_helpers import need_postgres, pg_unavailable
+
+    if reason := pg_unavailable():
+        need_postgres(reason)
+    import psycopg
+
+    from lmos_studio.registry.store_pg import PostgresStore
+
+    with store_target("postgresql", tmp_path) as url:
+        first = PostgresStore(url, seed=False)
+        first.put("urn:fr", td("fr-agent", description="Café"))
+        first.close()
+        with psycopg.connect(url, autocommit=True) as conn:  # as version 1 left it
+            conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+            conn.execute("UPDATE documents SET body = to_tsvector('simple', 'fr-agent Café')")
+        again = PostgresStore(url, seed=False)
+        assert [e.agent.name for e in again.search(Query(text="cafe")).entries] == ["fr-agent"]
+        again.close()
+
+
 def _writer(path: str, prefix: str, count: int) -> None:
     store = open_store(path, seed=False)
     for i in range(count):
