@@ -216,6 +216,21 @@ def test_postgresql_reindexes_documents_of_an_older_schema(tmp_path: Path) -> No
         again.close()
 
 
+def test_a_nul_character_is_refused_alike_naming_the_field(store: RegistryStore) -> None:
+    """JSON may escape a NUL (\\u0000): SQLite stored it, PostgreSQL failed with 'registry database …: PostgreSQL
+    text fields cannot contain NUL' (blaming the database, not the field). Both refuse it now, naming the field."""
+    from lmos_studio.errors import DesignFileError
+
+    with pytest.raises(DesignFileError, match=r"description: holds a NUL"):
+        store.put("urn:nul", td("nul", description="a\x00b"))
+    with pytest.raises(DesignFileError, match=r"id: holds a NUL"):
+        store.put("urn:n\x00ul", td("nul"))
+    store.put("urn:ok", td("ok"))
+    with pytest.raises(DesignFileError, match=r"title: holds a NUL"):
+        store.patch("urn:ok", {"title": "o\x00k"})
+    assert [e.agent.name for e in store.search(Query()).entries] == ["ok"]
+
+
 def _writer(path: str, prefix: str, count: int) -> None:
     store = open_store(path, seed=False)
     for i in range(count):

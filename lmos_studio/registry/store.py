@@ -278,6 +278,24 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def refuse_nul(document: Any, where: str = "") -> None:
+    """Refuse a document holding a NUL character in a key or text (PostgreSQL cannot store one in text; both
+    stores refuse it alike), naming the field."""
+    if isinstance(document, str):
+        if "\x00" in document:
+            raise DesignFileError(
+                "holds a NUL character (\\u0000), which a registry cannot keep; remove it", field=where or "body"
+            )
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            path = f"{where}.{key}" if where else str(key)
+            refuse_nul(str(key), path)
+            refuse_nul(value, path)
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            refuse_nul(value, f"{where}[{index}]")
+
+
 class StoreWrites(abc.ABC):
     """The write operations both stores share (SQLite and PostgreSQL); each store supplies its write transaction,
     its upsert and its row reads."""
@@ -318,6 +336,7 @@ class StoreWrites(abc.ABC):
         """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
         td = {**td, "id": thing_id}
         td.pop("registration", None)  # registration info is the directory's, never the client's
+        refuse_nul(td)
         if agent is None:
             agent = thing_to_agent(td, source=source)
         with self._write() as conn:
@@ -357,6 +376,8 @@ class StoreWrites(abc.ABC):
     def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
         """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
         tds = [agent_to_thing(agent) for agent in agents]
+        for td in tds:
+            refuse_nul(td)
         with self._write() as conn:
             for agent, td in zip(agents, tds, strict=True):
                 self._upsert(
@@ -385,6 +406,7 @@ class StoreWrites(abc.ABC):
                 ttl = float(reg["ttl"])
             td["id"] = thing_id
             td.pop("registration", None)
+            refuse_nul(td)
             agent = thing_to_agent(td, source=row["source"])
             self._upsert(
                 conn,
