@@ -115,6 +115,7 @@ class Query:
     subset: str = ""
     offset: int = 0
     limit: int = DEFAULT_LIMIT
+    after: str = ""  # only ids that sort after this one (byte order): a listing's cursor, which expiry cannot shift
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class RegistryStore(Protocol):
     def delete(self, thing_id: str) -> None: ...
     def purge(self) -> int: ...
     def get(self, thing_id: str) -> Entry: ...
-    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]: ...
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]: ...
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult: ...
     def events_since(self, seq: int, *, limit: int = 100) -> list[Event]: ...
     def last_event(self) -> int: ...
@@ -635,9 +636,9 @@ class Store(StoreWrites):
                 raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
             return self._entry(row)
 
-    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]:
-        """A page of live entries in id order, and how many there are."""
-        result = self.search(Query(offset=offset, limit=limit), facets=False, order="id")
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:
+        """A page of live entries in id order (those after the id `after`), and how many there are."""
+        result = self.search(Query(offset=offset, limit=limit, after=after), facets=False, order="id")
         return result.entries, result.total
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
@@ -728,6 +729,9 @@ class Store(StoreWrites):
         if query.subset:
             clauses.append("t.subset = ?")
             params.append(query.subset)
+        if query.after:
+            clauses.append("t.id > ?")
+            params.append(query.after)
         for kind, value in (("capability", query.capability), ("channel", query.channel), ("protocol", query.protocol)):
             if value:
                 clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = ? AND value = ?)")

@@ -403,8 +403,8 @@ class PostgresStore(StoreWrites):
             raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
         return self._entry(row)
 
-    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]:
-        result = self.search(Query(offset=offset, limit=limit), facets=False, order="id")
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:
+        result = self.search(Query(offset=offset, limit=limit, after=after), facets=False, order="id")
         return result.entries, result.total
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
@@ -514,6 +514,9 @@ class PostgresStore(StoreWrites):
         if query.subset:
             clauses.append("t.subset = %s")
             params.append(query.subset)
+        if query.after:
+            clauses.append("t.thing_id > %s")
+            params.append(query.after)
         wanted = [
             f"{kind}{SEP}{value}"
             for kind, value in (
