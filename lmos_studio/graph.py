@@ -16,7 +16,7 @@ import networkx as nx
 
 from lmos_studio.errors import EditError
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, TrustEdge
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, LAYOUT_POSITIONS, Agent, Channel, Design, TrustEdge
 from lmos_studio.resolve import Resolution
 from lmos_studio.trust import RefIndex, safe_resolutions
 
@@ -429,8 +429,6 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
 
 
 # --- saved positions --------------------------------------------------------------------------------------
-
-LAYOUT_POSITIONS = "positions"  # Design.layout["positions"]: node id → [x, y], as the user dragged them
 
 
 def saved_positions(layout_data: Mapping[str, object]) -> dict[str, Position]:

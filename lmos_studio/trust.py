@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from lmos_studio.errors import EditError
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, Group, TrustEdge
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, LAYOUT_POSITIONS, Agent, Channel, Design, Group, TrustEdge
 from lmos_studio.names import dns1123_label_problem
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
@@ -186,7 +186,7 @@ def create_group(design: Design, name: str, *, members: Iterable[str] = (), desc
 
 
 def rename_group(design: Design, old: str, new: str) -> Design:
-    """Rename a group and rewrite every trust edge that refers to it."""
+    """Rename a group and rewrite every trust edge that refers to it; where it was dragged to stays."""
     group = _require_group(design, old)
     if new == old:
         return design
@@ -204,7 +204,16 @@ def rename_group(design: Design, old: str, new: str) -> Design:
         for e in design.trust_edges
     )
     renamed = _put_group(design, group.model_copy(update={"name": new}), replacing=old)
-    return renamed.replace(trust_edges=edges)
+    return renamed.replace(trust_edges=edges, layout=_moved_position(design.layout, old_ref, new_ref))
+
+
+def _moved_position(layout: dict[str, object], old_node: str, new_node: str) -> dict[str, object]:
+    """The design layout with the saved position of graph node `old_node` kept under `new_node` instead."""
+    positions = layout.get(LAYOUT_POSITIONS)
+    if not isinstance(positions, dict) or old_node not in positions:
+        return layout
+    moved = {new_node if k == old_node else k: v for k, v in positions.items()}
+    return {**layout, LAYOUT_POSITIONS: dict(sorted(moved.items()))}
 
 
 def add_members(design: Design, group_name: str, agents: Iterable[str]) -> Design:

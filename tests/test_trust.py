@@ -100,6 +100,16 @@ def test_rename_rewrites_trust_refs(design: Design) -> None:
         rename_group(design, "nope", "x")
 
 
+def test_rename_keeps_where_the_group_was_dragged(design: Design) -> None:
+    """Positions are kept by graph node id (`group:NAME`): a rename left the dragged position under the old
+    id, so the group jumped back to a computed place (and the old entry stayed in the file)."""
+    from lmos_studio.graph import saved_positions, with_positions
+
+    dragged = design.replace(layout=with_positions(design.layout, {"group:billing-domain": (500.0, 400.0)}))
+    renamed = rename_group(dragged, "billing-domain", "billing-zone")
+    assert saved_positions(renamed.layout) == {"group:billing-zone": (500.0, 400.0)}
+
+
 def test_members_add_and_remove(design: Design) -> None:
     grown = add_members(design, "billing-domain", ["support", "billing"])
     assert grown.group("billing-domain").members == ("billing", "support")  # type: ignore[union-attr]
