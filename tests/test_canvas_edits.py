@@ -71,3 +71,29 @@ def test_remove_channel_takes_refs_by_namespace_and_name() -> None:
     after = remove_channel(design.replace(trust_edges=(*design.trust_edges, edge)), channel.key)
     assert edge not in after.trust_edges
     assert dangling_trust_edges(after) == dangling_trust_edges(design)
+
+
+def test_an_edge_drawn_to_one_of_two_same_named_agents_trusts_that_one_only() -> None:
+    """A drag on the canvas made the edge's ref the agent's bare name: with `billing-agent` in two namespaces,
+    an edge drawn to prod/billing-agent trusted default/billing-agent too. Such refs are `ns/name` now."""
+    from lmos_studio.graph import trust_ref
+    from lmos_studio.trust import add_trust_edge, expand_trust
+
+    design = read_design(SAMPLES / "faulty.yaml")
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    design = design.replace(agents=(*design.agents, billing.model_copy(update={"namespace": "prod"})))
+    assert trust_ref(design, "agent:default/contract-agent") == "contract-agent"  # a unique name stays a name
+    callee = trust_ref(design, "agent:prod/billing-agent")
+    assert callee == "prod/billing-agent"
+    edge = TrustEdge(caller=trust_ref(design, "agent:default/globex-agent"), callee=callee)
+    pairs = expand_trust(add_trust_edge(design, edge))
+    assert {(p.caller, p.callee) for p in pairs if p.edge == edge} == {("default/globex-agent", "prod/billing-agent")}
+    channel = design.channels[0]
+    twin = channel.model_copy(update={"namespace": "prod"})
+    assert trust_ref(design, f"channel:{channel.key}") == f"channel:{channel.name}"
+    assert trust_ref(design.replace(channels=(*design.channels, twin)), f"channel:{channel.key}") == (
+        f"channel:{channel.key}"
+    )
+    with pytest.raises(EditError, match="expand the cluster"):
+        trust_ref(design, "aggregate:group:contracts")
