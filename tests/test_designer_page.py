@@ -278,3 +278,21 @@ def test_save_refuses_to_overwrite_a_file_changed_on_disk(faulty: Path) -> None:
     by_label(app.button, "Save").click().run()  # a second save of the same session: its own bytes are known
     assert not app.error
     assert read_design(faulty).group("billing-zone") is None
+
+
+def test_updating_an_edge_keeps_refs_the_select_boxes_do_not_list(faulty: Path) -> None:
+    """The Caller and Callee boxes listed the design's names only; for an edge naming something else (an agent
+    no longer in the design, or one by ns/name) they fell back to another agent, so Update (say, of the
+    description) silently pointed the edge, and its trust, at that agent."""
+    app = open_page(faulty)
+    by_label(app.selectbox, "Trust edge").select("billing-agent->ghost-agent").run()
+    assert by_label(app.selectbox, "Callee").value == "ghost-agent"
+    by_label(app.text_input, "Description").input("kept as it is").run()
+    by_label(app.button, "Update edge").click().run()
+    assert not app.exception
+    assert any("ghost-agent" in e.value and "names no agent" in e.value for e in app.error)  # said, not retargeted
+    assert history(app).present == read_design(faulty)
+    by_label(app.selectbox, "Callee").select("contract-agent").run()  # chosen, not fallen back to
+    by_label(app.button, "Update edge").click().run()
+    keys = [e.key for e in history(app).present.trust_edges]
+    assert "billing-agent->contract-agent" in keys and "billing-agent->ghost-agent" not in keys

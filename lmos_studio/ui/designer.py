@@ -365,6 +365,10 @@ def trust_editor(design: Design) -> None:
     tag = f"{design.digest()[:12]}_{key}"
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
+    if current is not None:  # refs the boxes do not list (ns/name, or naming nothing) are offered too: left
+        # out, the boxes would fall back to another agent and Update would point the edge's trust at it
+        refs = (*refs, *dict.fromkeys(r for r in (current.caller, current.callee) if r not in ref_set))
+        ref_set = frozenset(refs)
     if not refs:  # an empty design: no caller or callee to offer (the editor would ask for callee None)
         st.info("Trust edges connect agents, groups and channels: this design has no agents yet; add some first.")
         return
