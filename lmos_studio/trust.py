@@ -7,6 +7,7 @@ into the Channel: it is computed, never edited. Custom groups have explicit memb
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -288,12 +289,16 @@ def remove_channel(design: Design, key: str) -> Design:
 
 
 def ref_options(design: Design) -> list[str]:
-    """Every ref an edge may name: agents, then groups, then channels."""
-    names = list(dict.fromkeys(a.name for a in design.agents))
+    """Every ref an edge may name: agents, then groups, then channels; a name that several namespaces share is
+    offered as is (every one of them) and as each `ns/name` (just that one)."""
+    agents = Counter(a.name for a in design.agents)
+    channels = Counter(c.name for c in design.channels)
     return (
-        names
+        list(agents)
+        + [a.key for a in design.agents if agents[a.name] > 1]
         + [GROUP_PREFIX + g.name for g in design.groups]
-        + list(dict.fromkeys(CHANNEL_PREFIX + c.name for c in design.channels))
+        + [CHANNEL_PREFIX + name for name in channels]
+        + [CHANNEL_PREFIX + c.key for c in design.channels if channels[c.name] > 1]
     )
 
 

@@ -184,3 +184,16 @@ def test_add_agents_replaces_same_key(design: Design) -> None:
     changed = add_agents(design, [newer, agent("fresh", "x")])
     assert changed.agent("billing") == newer and changed.agents[0] == newer
     assert [a.name for a in changed.agents] == ["billing", "contract", "support", "fresh"]
+
+
+def test_ref_options_offer_each_namespace_of_a_shared_name(design: Design) -> None:
+    """The panel offered bare names only: an edge to one of two same-named agents could not be added there
+    without trusting both."""
+    from lmos_studio.trust import ref_options
+
+    agent = design.agents[0]
+    shared = design.replace(agents=(*design.agents, agent.model_copy(update={"namespace": "prod"})))
+    options = ref_options(shared)
+    assert options.count(agent.name) == 1
+    assert {agent.key, f"prod/{agent.name}"} <= set(options)
+    assert not any("/" in o for o in ref_options(design) if not o.startswith(("group:", "channel:")))
