@@ -652,3 +652,34 @@ def test_a_source_label_never_shows_secrets_of_its_url(capsys: pytest.CaptureFix
     assert main(["registry", "search", "--url", url]) == 2
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err and "secret" not in err and "abc" not in err
+
+
+@pytest.mark.parametrize("answer", [{"ids": 5}, {"ids": "urn:x"}, {"ids": [1, 2]}, ["urn:x"], {}])
+def test_a_post_answer_of_the_wrong_shape_is_a_registry_error(answer: Any) -> None:
+    """POST /things answered `{"ids": 5}` raised TypeError (a traceback from `registry register --url`), and
+    `{"ids": "urn:x"}` printed one id per character."""
+
+    class Post(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            data = json.dumps(answer).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Post)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with (
+            TddClient(f"http://127.0.0.1:{server.server_address[1]}") as client,
+            pytest.raises(RegistryError, match="no `ids` list"),
+        ):
+            client.register({"name": "a2a-card", "skills": []})
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -330,7 +330,10 @@ class TddClient(HttpSource):
             headers={"Content-Type": "application/json"},
             params={"ttl": ttl} if ttl else None,
         )
-        return [str(i) for i in body.get("ids", [])] if isinstance(body, dict) else []
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise RegistryError(f"{self.base_url}/things: the answer has no `ids` list of strings", url=self.base_url)
+        return ids
 
     def renew(self, thing_id: str) -> None:
         """Renew a TTL registration with an empty merge patch."""
