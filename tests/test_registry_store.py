@@ -231,6 +231,39 @@ def test_a_nul_character_is_refused_alike_naming_the_field(store: RegistryStore)
     assert [e.agent.name for e in store.search(Query()).entries] == ["ok"]
 
 
+def test_an_id_or_indexed_value_too_long_for_an_index_is_refused_alike(store: RegistryStore) -> None:
+    """A 6 000-byte id or channel name was stored by SQLite, while PostgreSQL's index refused it and the store
+    said 'the registry database does not answer …; retry shortly' (a 503 with Retry-After: a client retries
+    forever). Both refuse it now, naming the field."""
+    import secrets
+
+    from lmos_studio.errors import DesignFileError
+
+    with pytest.raises(DesignFileError, match=r"^id: an id of 6004 bytes"):
+        store.put("urn:" + secrets.token_hex(3000), td("long-id"))
+    with pytest.raises(DesignFileError, match=r"lmos:supportedChannels\[0\]: a value of 6000 characters"):
+        store.put("urn:long-channel", td("long-channel", channels=(secrets.token_hex(3000),)))
+    assert store.search(Query()).total == 0
+
+
+def test_a_postgresql_size_limit_is_not_reported_as_the_database_not_answering(tmp_path: Path) -> None:
+    from tests.registry_helpers import need_postgres, pg_unavailable
+
+    if reason := pg_unavailable():
+        need_postgres(reason)
+    import psycopg
+
+    from lmos_studio.errors import RegistryError, RegistryUnavailable
+    from lmos_studio.registry.store_pg import PostgresStore
+
+    with store_target("postgresql", tmp_path) as url:
+        opened = PostgresStore(url, seed=False)
+        error = opened._failure(psycopg.errors.ProgramLimitExceeded("index row size 6016 exceeds maximum 2704"))
+        opened.close()
+    assert isinstance(error, RegistryError) and not isinstance(error, RegistryUnavailable)
+    assert "cannot store this" in str(error) and "retry" not in str(error)
+
+
 def _writer(path: str, prefix: str, count: int) -> None:
     store = open_store(path, seed=False)
     for i in range(count):

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError
+from lmos_studio.formats.budgets import MAX_NAME_CHARS
 from lmos_studio.model import Agent
 from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_agent
 
@@ -279,6 +280,29 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+MAX_ID_BYTES = 1024  # a thing id (a URI) in UTF-8; PostgreSQL's index cannot hold an entry over ~2.7 kB
+
+
+def refuse_oversized_keys(thing_id: str, agent: Agent) -> None:
+    """Refuse an id, or a tenant, channel or protocol the store indexes, longer than an index holds
+    (PostgreSQL's btree and GIN entries stop at ~2.7 kB; both stores refuse alike), naming the field."""
+    if len(thing_id.encode()) > MAX_ID_BYTES:
+        raise DesignFileError(
+            f"an id of {len(thing_id.encode())} bytes, more than {MAX_ID_BYTES}; shorten it", field="id"
+        )
+    for where, values in (
+        ("lmos:supportedTenants", agent.supported_tenants),
+        ("lmos:supportedChannels", agent.supported_channels),
+        ("protocols", agent.protocols),
+    ):
+        for index, value in enumerate(values):
+            if len(value) > MAX_NAME_CHARS:
+                raise DesignFileError(
+                    f"a value of {len(value)} characters, more than {MAX_NAME_CHARS}; shorten it",
+                    field=f"{where}[{index}]",
+                )
+
+
 def refuse_nul(document: Any, where: str = "") -> None:
     """Refuse a document holding a NUL character in a key or text (PostgreSQL cannot store one in text; both
     stores refuse it alike), naming the field."""
@@ -340,6 +364,7 @@ class StoreWrites(abc.ABC):
         refuse_nul(td)
         if agent is None:
             agent = thing_to_agent(td, source=source)
+        refuse_oversized_keys(thing_id, agent)
         with self._write() as conn:
             return self._upsert(
                 conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
@@ -377,8 +402,9 @@ class StoreWrites(abc.ABC):
     def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
         """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
         tds = [agent_to_thing(agent) for agent in agents]
-        for td in tds:
+        for agent, td in zip(agents, tds, strict=True):
             refuse_nul(td)
+            refuse_oversized_keys(str(td["id"]), agent)
         with self._write() as conn:
             for agent, td in zip(agents, tds, strict=True):
                 self._upsert(
@@ -409,6 +435,7 @@ class StoreWrites(abc.ABC):
             td.pop("registration", None)
             refuse_nul(td)
             agent = thing_to_agent(td, source=row["source"])
+            refuse_oversized_keys(thing_id, agent)
             self._upsert(
                 conn,
                 td,

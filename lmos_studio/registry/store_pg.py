@@ -198,6 +198,8 @@ class PostgresStore(StoreWrites):
         password = _password_of(self.url)
         if password:
             first = first.replace(password, "***")
+        if isinstance(exc, psycopg.errors.ProgramLimitExceeded):  # an OperationalError, but no retry helps
+            return RegistryError(f"registry database {self._where_msg} cannot store this: {first}", url=self._where_msg)
         if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
             action = "start it or fix --db / LMOS_STUDIO_REGISTRY_DB" if starting else "retry shortly"
             return RegistryUnavailable(
