@@ -243,6 +243,8 @@ def test_an_id_or_indexed_value_too_long_for_an_index_is_refused_alike(store: Re
         store.put("urn:" + secrets.token_hex(3000), td("long-id"))
     with pytest.raises(DesignFileError, match=r"lmos:supportedChannels\[0\]: a value of 6000 characters"):
         store.put("urn:long-channel", td("long-channel", channels=(secrets.token_hex(3000),)))
+    with pytest.raises(DesignFileError, match=r"lmos:capabilities\[1\]: a value of 6000 characters"):
+        store.put("urn:long-cap", td("long-cap", caps=("view-bill", secrets.token_hex(3000))))
     assert store.search(Query()).total == 0
 
 

@@ -284,7 +284,7 @@ MAX_ID_BYTES = 1024  # a thing id (a URI) in UTF-8; PostgreSQL's index cannot ho
 
 
 def refuse_oversized_keys(thing_id: str, agent: Agent) -> None:
-    """Refuse an id, or a tenant, channel or protocol the store indexes, longer than an index holds
+    """Refuse an id, or a tenant, channel, protocol or capability name the store indexes, longer than an index holds
     (PostgreSQL's btree and GIN entries stop at ~2.7 kB; both stores refuse alike), naming the field."""
     if len(thing_id.encode()) > MAX_ID_BYTES:
         raise DesignFileError(
@@ -294,6 +294,7 @@ def refuse_oversized_keys(thing_id: str, agent: Agent) -> None:
         ("lmos:supportedTenants", agent.supported_tenants),
         ("lmos:supportedChannels", agent.supported_channels),
         ("protocols", agent.protocols),
+        ("lmos:capabilities", tuple(c.name for c in agent.capabilities)),
     ):
         for index, value in enumerate(values):
             if len(value) > MAX_NAME_CHARS:
