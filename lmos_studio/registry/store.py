@@ -304,9 +304,17 @@ def refuse_oversized_keys(thing_id: str, agent: Agent) -> None:
                 )
 
 
-def refuse_nul(document: Any, where: str = "") -> None:
+_NUL_SCAN = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str)  # NUL comes out as \u0000
+
+
+def refuse_nul(document: Any) -> None:
     """Refuse a document holding a NUL character in a key or text (PostgreSQL cannot store one in text; both
-    stores refuse it alike), naming the field."""
+    stores refuse it alike), naming the field. One C-speed encode finds none in the common case."""
+    if "\\u0000" in _NUL_SCAN.encode(document):
+        _name_nul(document, "")
+
+
+def _name_nul(document: Any, where: str) -> None:
     if isinstance(document, str):
         if "\x00" in document:
             raise DesignFileError(
@@ -315,11 +323,11 @@ def refuse_nul(document: Any, where: str = "") -> None:
     elif isinstance(document, dict):
         for key, value in document.items():
             path = f"{where}.{key}" if where else str(key)
-            refuse_nul(str(key), path)
-            refuse_nul(value, path)
+            _name_nul(str(key), path)
+            _name_nul(value, path)
     elif isinstance(document, list):
         for index, value in enumerate(document):
-            refuse_nul(value, f"{where}[{index}]")
+            _name_nul(value, f"{where}[{index}]")
 
 
 class StoreWrites(abc.ABC):
