@@ -391,6 +391,53 @@ def test_a_body_that_drips_times_out_with_a_message() -> None:
     assert result.agents == [] and len(result.errors) == 1 and "within 0.5s" in result.errors[0]
 
 
+def test_a_50_mb_answer_is_refused_without_buffering_it() -> None:
+    class Huge(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            size = 50 * 2**20
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b" " * 2**20
+            with contextlib.suppress(OSError):  # the client hangs up at its cap
+                for _ in range(50):
+                    self.wfile.write(chunk)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with TddClient(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=30) as client:
+            result = client.list_agents()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.agents == [] and len(result.errors) == 1 and "exceeds" in result.errors[0]
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
+    """httpx drops Authorization when a redirect leaves the origin; kept so (a registry's 30x is untrusted)."""
+    seen: list[str | None] = []
+
+    def other(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        seen.append(handler.headers.get("Authorization"))
+        return 200, {"items": [make_td("elsewhere", thing_id="urn:else")], "total": 1}
+
+    with stub_server(other) as target:
+        target = target.replace("127.0.0.1", "localhost")
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+            return 302, b"", {"Location": f"{target}{handler.path}"}
+
+        with stub_server(route) as url, TddClient(url, token="registry-secret") as client:
+            result = client.search(Query(text="x"))
+    assert seen == [None]
+    assert [a.name for a in result.agents] == ["elsewhere"]
+
+
 # -- Kubernetes API ----------------------------------------------------------------------------------------
 
 
