@@ -296,3 +296,21 @@ def test_updating_an_edge_keeps_refs_the_select_boxes_do_not_list(faulty: Path) 
     by_label(app.button, "Update edge").click().run()
     keys = [e.key for e in history(app).present.trust_edges]
     assert "billing-agent->contract-agent" in keys and "billing-agent->ghost-agent" not in keys
+
+
+def test_the_selected_agent_s_registry_text_is_never_markup(faulty: Path) -> None:
+    """The selection panel showed an agent's description (registry text) as Markdown: bold, links, images,
+    colours; the unknown-edge warning and the highlight note showed refs likewise."""
+    evil = "**bold** [link](http://evil.test) ![pixel](http://evil.test/p.png) :red[alarm]"
+    design = read_design(faulty)
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    design = design.with_agent(billing.model_copy(update={"description": evil}))
+    ghost = design.trust_edges[0].model_copy(update={"callee": "**ghost**"})
+    write_design(design.replace(trust_edges=(*design.trust_edges, ghost)), faulty)
+    app = open_page(faulty)
+    by_label(app.selectbox, "Agent").select("default/billing-agent").run()
+    assert not app.exception
+    texts = [c.value for c in app.caption] + [w.value for w in app.warning] + [m.value for m in app.markdown]
+    assert any("\\*\\*bold\\*\\*" in t for t in texts)
+    assert not any(bad in t for t in texts for bad in ("**bold**", "[link](", "![pixel]", ":red[", "**ghost**"))

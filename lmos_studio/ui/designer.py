@@ -263,12 +263,12 @@ def findings(design: Design) -> Finding | None:
 def graph_notes(design: Design, highlight: Highlight) -> None:
     """What the canvas shows that needs words: the highlight, and trust edges it cannot draw."""
     if highlight.note:
-        st.caption(f"Highlighted: {highlight.note}")
+        st.caption(f"Highlighted: {md(highlight.note)}")
     dangling = resources.dangling_edges(design)
     if dangling:
         st.warning(
             f"{len(dangling)} trust edge(s) name an agent, group or channel that is not in the design and are "
-            f"not drawn ({', '.join(e.key for e in dangling[:3])}{' …' if len(dangling) > 3 else ''}); see the "
+            f"not drawn ({', '.join(md(e.key) for e in dangling[:3])}{' …' if len(dangling) > 3 else ''}); see the "
             "unknown-trust-target findings below for the fix.",
             icon=":material/link_off:",
         )
@@ -284,9 +284,9 @@ def selection_details(design: Design) -> None:
         agent = next((a for a in design.agents if a.key == agent_key), None)
         if agent is None:
             return
-        st.markdown(f"**Agent** `{agent.key}` · subset {agent.subset}")
+        st.markdown(f"**Agent** {md(agent.key)} · subset {md(agent.subset)}")  # registry text: escaped
         if agent.description:
-            st.caption(agent.description)
+            st.caption(md(agent.description))
         st.dataframe(
             [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities],
             hide_index=True,
@@ -298,16 +298,16 @@ def selection_details(design: Design) -> None:
         channel = next((c for c in design.channels if c.key == rest), None)
         if channel is not None:
             st.markdown(
-                f"**Channel** `{channel.key}` · tenant {channel.tenant or '-'} · channel {channel.channel or '-'} "
-                f"· subset {channel.subset}"
+                f"**Channel** {md(channel.key)} · tenant {md(channel.tenant or '-')} · channel "
+                f"{md(channel.channel or '-')} · subset {md(channel.subset)}"
             )
             st.caption("The Playground routes in this channel first.")
     elif what == "group":
         group = design.group(rest)
         if group is not None:
-            st.markdown(f"**Group** `{group.name}` · {len(group.members)} members (edit in the Groups tab)")
+            st.markdown(f"**Group** {md(group.name)} · {len(group.members)} members (edit in the Groups tab)")
     elif what == "aggregate":
-        st.markdown(f"**Collapsed** `{rest}`: double-click it on the canvas to show its agents.")
+        st.markdown(f"**Collapsed** {md(rest)}: double-click it on the canvas to show its agents.")
 
 
 def group_editor(design: Design) -> None:
