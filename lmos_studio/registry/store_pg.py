@@ -200,6 +200,12 @@ class PostgresStore(StoreWrites):
             first = first.replace(password, "***")
         if isinstance(exc, psycopg.errors.ProgramLimitExceeded):  # an OperationalError, but no retry helps
             return RegistryError(f"registry database {self._where_msg} cannot store this: {first}", url=self._where_msg)
+        if starting and "FATAL:" in first:  # it answered, and refused the login (user, password, database)
+            return RegistryError(
+                f"the registry database at {self._where_msg} refused the connection ({first}); fix the user, "
+                "password or database name in --db / LMOS_STUDIO_REGISTRY_DB",
+                url=self._where_msg,
+            )
         if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
             action = "start it or fix --db / LMOS_STUDIO_REGISTRY_DB" if starting else "retry shortly"
             return RegistryUnavailable(
