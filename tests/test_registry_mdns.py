@@ -152,3 +152,18 @@ def test_an_announcement_does_not_replace_an_agent_registered_otherwise(
     mdns.register_discovered(store, interval_s=1, stop=stop)  # the next browse renews its own
     assert store.get("urn:fresh").agent.name == "fresh"
     store.close()
+
+
+def test_a_hostile_txt_scheme_cannot_send_the_fetch_elsewhere() -> None:
+    """The TD URL was `{TXT scheme}://{address}:{port}{TXT td}`: a scheme of `http://elsewhere/#` made discovery
+    (and `registry serve --discover`) fetch from any host, e.g. one inside the cluster. Only http and https
+    are taken now; the address is always the announced one."""
+    from lmos_studio.errors import RegistryError
+    from lmos_studio.registry.mdns import td_url
+
+    assert td_url({}, "10.0.0.7", 8080) == "http://10.0.0.7:8080/.well-known/wot"
+    assert td_url({b"scheme": b"https", b"td": b"td.json"}, "10.0.0.7", 443) == "https://10.0.0.7:443/td.json"
+    assert td_url({b"td": b"//elsewhere.test/x"}, "10.0.0.7", 80).startswith("http://10.0.0.7:80/")
+    for scheme in (b"http://169.254.169.254/latest/#", b"file", b"javascript"):
+        with pytest.raises(RegistryError, match="not http or https"):
+            td_url({b"scheme": scheme}, "10.0.0.7", 80)

@@ -201,6 +201,17 @@ def _text(properties: dict[bytes, bytes | None], key: str, default: str) -> str:
     return value.decode("utf-8", "replace") if value else default
 
 
+def td_url(properties: dict[bytes, bytes | None], address: str, port: int) -> str:
+    """Where an announced TD is: the announced address and port, the TXT `td` path and `scheme` (http or https
+    only: TXT text is anyone's on the network, and a scheme such as `http://elsewhere/#` would send the fetch to
+    another host)."""
+    scheme = _text(properties, "scheme", "http")
+    if scheme not in ("http", "https"):
+        raise RegistryError(f"TXT scheme {scheme[:40]!r} is not http or https; not fetched")
+    path = _text(properties, "td", TD_PATH)
+    return f"{scheme}://{address}:{port}{path if path.startswith('/') else '/' + path}"
+
+
 def discover(
     timeout_s: float = 3.0, *, interfaces: list[str] | None = None, fetch: bool = True, fetch_timeout_s: float = 3.0
 ) -> list[Discovered]:
@@ -228,11 +239,11 @@ def discover(
                 continue
             props = info.properties
             kind = _text(props, "type", "Directory" if type_ == DIRECTORY_SERVICE else "Thing")
-            path = _text(props, "td", TD_PATH)
-            url = (
-                f"{_text(props, 'scheme', 'http')}://{info.parsed_addresses()[0]}:{info.port}"
-                f"{path if path.startswith('/') else '/' + path}"
-            )
+            try:
+                url = td_url(props, info.parsed_addresses()[0], int(info.port or 0))
+            except RegistryError as exc:
+                results.append(Discovered(name, kind, "", error=str(exc)))
+                continue
             results.append(_fetch(name, kind, url, fetch_timeout_s) if fetch else Discovered(name, kind, url))
     finally:
         zc.close()
