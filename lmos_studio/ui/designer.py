@@ -20,6 +20,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats.design_file import design_from_upload
 from lmos_studio.graph import GraphFilter, Highlight, highlight_agent, highlight_objects
 from lmos_studio.lint import Finding
+from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
@@ -284,7 +285,7 @@ def selection_details(design: Design) -> None:
         agent = next((a for a in design.agents if a.key == agent_key), None)
         if agent is None:
             return
-        st.markdown(f"**Agent** {md(agent.key)} · subset {md(agent.subset)}")  # registry text: escaped
+        st.markdown(f"**Agent** {code(agent.key)} · subset {md(agent.subset)}")  # registry text: never markup
         if agent.description:
             st.caption(md(agent.description))
         st.dataframe(
@@ -298,16 +299,16 @@ def selection_details(design: Design) -> None:
         channel = next((c for c in design.channels if c.key == rest), None)
         if channel is not None:
             st.markdown(
-                f"**Channel** {md(channel.key)} · tenant {md(channel.tenant or '-')} · channel "
+                f"**Channel** {code(channel.key)} · tenant {md(channel.tenant or '-')} · channel "
                 f"{md(channel.channel or '-')} · subset {md(channel.subset)}"
             )
             st.caption("The Playground routes in this channel first.")
     elif what == "group":
         group = design.group(rest)
         if group is not None:
-            st.markdown(f"**Group** {md(group.name)} · {len(group.members)} members (edit in the Groups tab)")
+            st.markdown(f"**Group** {code(group.name)} · {len(group.members)} members (edit in the Groups tab)")
     elif what == "aggregate":
-        st.markdown(f"**Collapsed** {md(rest)}: double-click it on the canvas to show its agents.")
+        st.markdown(f"**Collapsed** {code(rest)}: double-click it on the canvas to show its agents.")
 
 
 def group_editor(design: Design) -> None:
