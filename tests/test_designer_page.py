@@ -314,3 +314,21 @@ def test_the_selected_agent_s_registry_text_is_never_markup(faulty: Path) -> Non
     texts = [c.value for c in app.caption] + [w.value for w in app.warning] + [m.value for m in app.markdown]
     assert any("\\*\\*bold\\*\\*" in t for t in texts)
     assert not any(bad in t for t in texts for bad in ("**bold**", "[link](", "![pixel]", ":red[", "**ghost**"))
+
+
+def test_save_as_does_not_overwrite_another_file_unasked(faulty: Path, tmp_path: Path) -> None:
+    """Save as wrote over any file at the path typed (a name that happened to exist lost its content without a
+    question). It refuses now, the file unchanged, until Overwrite is ticked."""
+    other = tmp_path / "other.yaml"
+    other.write_text("# someone else's design\n", encoding="utf-8")
+    app = open_page(faulty)
+    by_label(app.text_input, "Save as").input(str(other)).run()
+    by_label(app.button, "Save as").click().run()
+    assert not app.exception
+    assert any("exists already" in e.value for e in app.error)
+    assert other.read_text(encoding="utf-8") == "# someone else's design\n"
+    assert history(app).saved_path == str(faulty)
+    by_label(app.checkbox, "Overwrite").check().run()
+    by_label(app.button, "Save as").click().run()
+    assert not app.error
+    assert read_design(other).name == "faulty" and history(app).saved_path == str(other)

@@ -48,6 +48,7 @@ PENDING = "pending_"
 FINDINGS_SHOWN = 500  # lint rows sent at most; above this a search field finds the others
 FINDINGS_SEARCH = "designer_findings_search"
 CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguity check runs from then on
+OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
 
 
@@ -106,7 +107,8 @@ def file_bar() -> None:
         "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
     )
     if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
-        _save(target)
+        _save(target, overwrite=bool(st.session_state.get(OVERWRITE)))
+    cols[4].checkbox("Overwrite", key=OVERWRITE, help="Let Save as replace a file that exists")
     st.caption(
         ":orange[● unsaved changes]"
         if hist.dirty
@@ -114,9 +116,9 @@ def file_bar() -> None:
     )
 
 
-def _save(path: str) -> None:
+def _save(path: str, *, overwrite: bool = False) -> None:
     try:
-        state.save(path)
+        state.save(path, overwrite=overwrite)
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return

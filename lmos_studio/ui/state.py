@@ -116,12 +116,19 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def save(path: str) -> str:
+def save(path: str, *, overwrite: bool = False) -> str:
     """Write the open design to `path` (atomically) and mark it saved there; returns the path written.
 
     Save to the file the design was read from or last saved to refuses when that file changed on disk since
-    (another editor, a git checkout): writing would silently throw those changes away."""
+    (another editor, a git checkout): writing would silently throw those changes away. Save as to another
+    file that exists refuses too, unless `overwrite` (the user said so)."""
     hist = history()
+    if path != hist.saved_path and not overwrite and Path(path).is_file():
+        raise DesignFileError(
+            "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
+            "Overwrite beside the Designer's Save as",
+            path=path,
+        )
     if path == hist.saved_path and hist.file_digest is not None:
         now = file_digest(Path(path))
         if now is not None and now != hist.file_digest:
