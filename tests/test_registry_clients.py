@@ -295,6 +295,26 @@ def test_operator_items_of_the_wrong_shape_are_named_and_the_good_ones_arrive() 
     assert any("capabilities is not a list" in e for e in result.errors[1:])
 
 
+def test_routing_groups_and_capabilities_without_a_text_name_are_named() -> None:
+    """A capability group or capability whose name was not text (a mapping, a number) became an agent or a
+    capability named "{'x': 1}" or "5"; and a capability without a name was dropped without a word."""
+    from lmos_studio.registry.clients import routing_agents
+
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    groups = routing["spec"]["capabilityGroups"]
+    groups[0]["capabilities"][0]["name"] = 5
+    groups[0]["capabilities"].append({"description": "no name"})
+    groups.append({**groups[-1], "name": {"x": 1}})
+    errors: list[str] = []
+    agents = routing_agents(routing, source="op", errors=errors)
+    assert all(isinstance(a.name, str) and "{" not in a.name for a in agents)
+    assert all(c.name != "5" for a in agents for c in a.capabilities)
+    assert len(agents) == len(groups) - 1
+    assert len(errors) == 3, errors
+    assert "capabilities[0] is not a capability with a name" in errors[0]
+    assert f"capabilityGroups[{len(groups) - 1}] is not a capability group" in errors[2]
+
+
 def test_degrades_to_partial_results_with_messages() -> None:
     def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
         if handler.path.startswith("/things?offset=0"):

@@ -453,7 +453,7 @@ def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | 
         problems.append(f"{where}: spec.capabilityGroups is not a list; left out")
         return []
     for index, group in enumerate(groups):
-        if not isinstance(group, dict) or not group.get("name"):
+        if not isinstance(group, dict) or not isinstance(group.get("name"), str) or not group["name"]:
             problems.append(f"{where}: spec.capabilityGroups[{index}] is not a capability group with a name; left out")
             continue
         listed = group.get("capabilities") or []
@@ -461,21 +461,26 @@ def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | 
             problems.append(f"{where}: spec.capabilityGroups[{index}].capabilities is not a list; left out")
             continue
         caps, hosts = [], []
-        for cap in listed:
-            if isinstance(cap, dict) and cap.get("name"):
-                caps.append(
-                    Capability(
-                        name=str(cap["name"]),
-                        version=str(cap.get("providedVersion") or ""),
-                        id=str(cap.get("id") or ""),
-                        description=str(cap.get("description") or ""),
-                    )
+        for number, cap in enumerate(listed):
+            if not isinstance(cap, dict) or not isinstance(cap.get("name"), str) or not cap["name"]:
+                problems.append(
+                    f"{where}: spec.capabilityGroups[{index}].capabilities[{number}] is not a capability with a "
+                    "name; left out"
                 )
-                hosts.append(str(cap.get("host") or ""))
+                continue
+            caps.append(
+                Capability(
+                    name=cap["name"],
+                    version=str(cap.get("providedVersion") or ""),
+                    id=str(cap.get("id") or ""),
+                    description=str(cap.get("description") or ""),
+                )
+            )
+            hosts.append(str(cap.get("host") or ""))
         host = next((h for h in hosts if h), "")
         agents.append(
             Agent(
-                name=str(group["name"]),
+                name=group["name"],
                 namespace=namespace,
                 id=str(group.get("id") or ""),
                 description=str(group.get("description") or ""),
