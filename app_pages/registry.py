@@ -27,7 +27,7 @@ except LmosStudioError as exc:
     widgets.show_error(exc)
     st.stop()
 for message in outcome.errors:
-    st.warning(message, icon=":material/cloud_off:")
+    st.warning(md(message), icon=":material/cloud_off:")  # a remote registry's words: never markup
 st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
 st.dataframe(results_table(outcome), hide_index=True, width="stretch")
 choice = st.selectbox(

@@ -16,7 +16,7 @@ import networkx as nx
 
 from lmos_studio.errors import EditError
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, TrustEdge
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, LAYOUT_POSITIONS, Agent, Channel, Design, TrustEdge
 from lmos_studio.resolve import Resolution
 from lmos_studio.trust import RefIndex, safe_resolutions
 
@@ -40,6 +40,23 @@ def channel_node(channel: Channel) -> str:
 
 def group_node(name: str) -> str:
     return f"{GROUP}:{name}"
+
+
+def trust_ref(design: Design, node: str) -> str:
+    """The trust-edge ref a graph node stands for: an agent by its name, a channel as `channel:<name>`, but
+    either by `ns/name` when another namespace has one of that name (a bare name names them all, so an edge
+    drawn to one would trust every one); a group as `group:<name>`. EditError for a collapsed cluster."""
+    what, _, rest = node.partition(":")
+    namespace, _, name = rest.rpartition("/")
+    if what == AGENT:
+        shared = sum(1 for a in design.agents if a.name == name) > 1
+        return rest if shared and namespace else name
+    if what == GROUP:
+        return node
+    if what == CHANNEL:
+        shared = sum(1 for c in design.channels if c.name == name) > 1
+        return CHANNEL_PREFIX + (rest if shared and namespace else name)
+    raise EditError(f"{node} cannot be the end of a trust edge: expand the cluster and connect its agents")
 
 
 def trust_key(edge_key: str) -> str:
@@ -444,8 +461,6 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
 
 
 # --- saved positions --------------------------------------------------------------------------------------
-
-LAYOUT_POSITIONS = "positions"  # Design.layout["positions"]: node id → [x, y], as the user dragged them
 
 
 def saved_positions(layout_data: Mapping[str, object]) -> dict[str, Position]:

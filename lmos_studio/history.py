@@ -20,6 +20,7 @@ class History:
     origin: str = ""  # where the design came from: a path, "sample:acme", "upload:x.yaml"
     saved_path: str | None = None  # the file Save writes to (None: only Save as)
     saved_digest: str | None = None  # digest of the design as last read or written
+    file_digest: str | None = None  # sha256 of saved_path's bytes as last read or written (None: not known)
     past: list[Design] = field(default_factory=list)
     future: list[Design] = field(default_factory=list)
     limit: int = UNDO_LIMIT

@@ -21,3 +21,17 @@ def escape(text: object) -> str:
     readable in the page source."""
     escaped = _INLINE.sub(r"\\\1", _NEWLINES.sub(" ", str(text)))
     return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def code(text: object) -> str:
+    """The text as an inline code span, shown literally whatever it holds: fenced with one backtick more than
+    its longest run of backticks (CommonMark), padded when it starts or ends with one, line breaks folded."""
+    flat = _NEWLINES.sub(" ", str(text))
+    if not flat:
+        return ""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"

@@ -21,6 +21,7 @@ DEFAULT_NAMESPACE = "default"
 DEFAULT_SUBSET = "stable"  # the operator's default when an Agent or Channel has no `subset` label
 GROUP_PREFIX = "group:"
 CHANNEL_PREFIX = "channel:"
+LAYOUT_POSITIONS = "positions"  # Design.layout["positions"]: graph node id → [x, y], as the user dragged them
 Strategy = Literal["HIGHEST", "MOST_SIMILAR"]
 CHANNEL_LABELS = ("tenant", "channel", "version", "subset")
 

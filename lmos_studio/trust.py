@@ -7,12 +7,13 @@ into the Channel: it is computed, never edited. Custom groups have explicit memb
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from lmos_studio.errors import EditError
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Channel, Design, Group, TrustEdge
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, LAYOUT_POSITIONS, Agent, Channel, Design, Group, TrustEdge
 from lmos_studio.names import dns1123_label_problem
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
@@ -186,7 +187,7 @@ def create_group(design: Design, name: str, *, members: Iterable[str] = (), desc
 
 
 def rename_group(design: Design, old: str, new: str) -> Design:
-    """Rename a group and rewrite every trust edge that refers to it."""
+    """Rename a group and rewrite every trust edge that refers to it; where it was dragged to stays."""
     group = _require_group(design, old)
     if new == old:
         return design
@@ -204,7 +205,16 @@ def rename_group(design: Design, old: str, new: str) -> Design:
         for e in design.trust_edges
     )
     renamed = _put_group(design, group.model_copy(update={"name": new}), replacing=old)
-    return renamed.replace(trust_edges=edges)
+    return renamed.replace(trust_edges=edges, layout=_moved_position(design.layout, old_ref, new_ref))
+
+
+def _moved_position(layout: dict[str, object], old_node: str, new_node: str) -> dict[str, object]:
+    """The design layout with the saved position of graph node `old_node` kept under `new_node` instead."""
+    positions = layout.get(LAYOUT_POSITIONS)
+    if not isinstance(positions, dict) or old_node not in positions:
+        return layout
+    moved = {new_node if k == old_node else k: v for k, v in positions.items()}
+    return {**layout, LAYOUT_POSITIONS: dict(sorted(moved.items()))}
 
 
 def add_members(design: Design, group_name: str, agents: Iterable[str]) -> Design:
@@ -241,32 +251,37 @@ def dangling_trust_edges(design: Design, *, index: RefIndex | None = None) -> li
 
 
 def remove_agent(design: Design, key: str) -> Design:
-    """Remove the agent `namespace/name`; when no other agent keeps its name, also its group memberships and
-    the trust edges that name it (trust refs are names)."""
+    """Remove the agent `namespace/name` with the group memberships and trust edges that name it by `ns/name`;
+    those that name it by its bare name go too when no other agent keeps that name (refs are names or keys)."""
     if not any(a.key == key for a in design.agents):
         raise EditError(f"no agent {key}")
     agents = tuple(a for a in design.agents if a.key != key)
     name = key.split("/", 1)[-1]
-    if any(a.name == name for a in agents):
-        return design.replace(agents=agents)
+    gone = {key} if any(a.name == name for a in agents) else {key, name}
     return design.replace(
         agents=agents,
-        groups=tuple(g.model_copy(update={"members": tuple(m for m in g.members if m != name)}) for g in design.groups),
-        trust_edges=tuple(e for e in design.trust_edges if name not in (e.caller, e.callee)),
+        groups=tuple(
+            g
+            if gone.isdisjoint(g.members)
+            else g.model_copy(update={"members": tuple(m for m in g.members if m not in gone)})
+            for g in design.groups
+        ),
+        trust_edges=tuple(e for e in design.trust_edges if gone.isdisjoint((e.caller, e.callee))),
     )
 
 
 def remove_channel(design: Design, key: str) -> Design:
-    """Remove the Channel `namespace/name`; trust edges that name it go when no other channel has its name."""
+    """Remove the Channel `namespace/name` and the trust edges that name it by `channel:ns/name`; those that
+    name it `channel:name` go too when no other channel has its name."""
     if not any(c.key == key for c in design.channels):
         raise EditError(f"no channel {key}")
     channels = tuple(c for c in design.channels if c.key != key)
     name = key.split("/", 1)[-1]
-    if any(c.name == name for c in channels):
-        return design.replace(channels=channels)
-    ref = CHANNEL_PREFIX + name
+    gone = {CHANNEL_PREFIX + key}
+    if not any(c.name == name for c in channels):
+        gone.add(CHANNEL_PREFIX + name)
     return design.replace(
-        channels=channels, trust_edges=tuple(e for e in design.trust_edges if ref not in (e.caller, e.callee))
+        channels=channels, trust_edges=tuple(e for e in design.trust_edges if gone.isdisjoint((e.caller, e.callee)))
     )
 
 
@@ -274,12 +289,16 @@ def remove_channel(design: Design, key: str) -> Design:
 
 
 def ref_options(design: Design) -> list[str]:
-    """Every ref an edge may name: agents, then groups, then channels."""
-    names = list(dict.fromkeys(a.name for a in design.agents))
+    """Every ref an edge may name: agents, then groups, then channels; a name that several namespaces share is
+    offered as is (every one of them) and as each `ns/name` (just that one)."""
+    agents = Counter(a.name for a in design.agents)
+    channels = Counter(c.name for c in design.channels)
     return (
-        names
+        list(agents)
+        + [a.key for a in design.agents if agents[a.name] > 1]
         + [GROUP_PREFIX + g.name for g in design.groups]
-        + list(dict.fromkeys(CHANNEL_PREFIX + c.name for c in design.channels))
+        + [CHANNEL_PREFIX + name for name in channels]
+        + [CHANNEL_PREFIX + c.key for c in design.channels if channels[c.name] > 1]
     )
 
 

@@ -132,3 +132,19 @@ def test_save_then_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert not at.exception
     assert at.title[0].value == "Overview · acme"
     assert "kept-group" in path.read_text()
+
+
+def test_load_warnings_in_the_sidebar_are_never_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sidebar showed the design's load warnings as Markdown; they quote the file's path and names."""
+    folder = tmp_path / "**bold** [link](http%3A)"
+    folder.mkdir()
+    design = folder / "design.yaml"
+    agent = AGNET.replace("Agnet", "Agent")
+    design.write_text(agent + "---\n" + agent)  # the same Agent twice: a warning naming the file
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    shown = [w.value for w in at.sidebar.warning]
+    assert any("appears again" in w for w in shown), shown
+    assert all("**bold**" not in w and "[link](" not in w for w in shown), shown

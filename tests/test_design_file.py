@@ -383,3 +383,17 @@ def test_plain_capabilities_read_as_the_checked_path_reads_them(node: dict[str, 
     )
     assert plain == checked and type(plain.examples) is tuple
     assert plain.model_dump_json() == checked.model_dump_json()
+
+
+def test_write_through_a_symlink_updates_its_target(tmp_path: Path) -> None:
+    """Saving a design opened through a symlink (e.g. into a checkout) replaced the link by a plain file:
+    the linked file never got the edit. Now the link stays and its target is written."""
+    kept = tmp_path / "repo" / "design.yaml"
+    kept.parent.mkdir()
+    write_design(read_design(ACME), kept)
+    link = tmp_path / "design.yaml"
+    link.symlink_to(kept)
+    write_design(read_design(link).replace(name="changed"), link)
+    assert link.is_symlink()
+    assert read_design(kept).name == "changed"
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["design.yaml"]

@@ -224,3 +224,111 @@ def test_an_empty_design_opens_without_a_trust_editor(tmp_path: Path) -> None:
     path.write_text("apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: empty}\nspec: {}\n")
     app = open_page(path)
     assert any("no agents" in i.value for i in app.info), [i.value for i in app.info]
+
+
+def test_renaming_a_group_keeps_members_named_by_key_or_missing(faulty: Path) -> None:
+    """The members box listed agent names only, so Apply (e.g. for a rename) silently dropped members named
+    `ns/name` and members whose agent is not in the design."""
+    design = read_design(faulty)
+    group = design.group("contracts")
+    assert group is not None
+    members = (*group.members, "default/billing-agent", "gone-agent")
+    groups = tuple(g.model_copy(update={"members": members}) if g.name == "contracts" else g for g in design.groups)
+    write_design(design.replace(groups=groups), faulty)
+    app = open_page(faulty)
+    by_label(app.selectbox, "Group").select("contracts").run()
+    assert by_label(app.multiselect, "Members").value == list(members)
+    by_label(app.text_input, "Name").input("contract-zone")
+    by_label(app.button, "Apply").click().run()
+    assert not app.exception
+    renamed = history(app).present.group("contract-zone")
+    assert renamed is not None and renamed.members == members
+    by_label(app.multiselect, "Members").unselect("gone-agent").run()
+    by_label(app.button, "Apply").click().run()
+    renamed = history(app).present.group("contract-zone")
+    assert renamed is not None and renamed.members == members[:-1]
+
+
+def test_save_refuses_to_overwrite_a_file_changed_on_disk(faulty: Path) -> None:
+    """Save wrote over the design file even when another editor (or a git checkout) had changed it since it
+    was opened: those changes were lost without a word. Now Save refuses with a message and the file keeps
+    its bytes; Save as still writes elsewhere, and after Reload, Save works again."""
+    app = open_page(faulty)
+    by_label(app.button, "Reload").click().run()  # opened from disk as the sidebar opens it
+    assert not app.exception
+    changed = faulty.read_text(encoding="utf-8").replace("Agents that see card data", "Edited in another editor")
+    faulty.write_text(changed, encoding="utf-8")
+    by_label(app.text_input, "Name").input("billing-zone").run()
+    by_label(app.button, "Create group").click().run()
+    assert history(app).dirty
+    by_label(app.button, "Save").click().run()
+    assert not app.exception
+    assert any("changed on disk" in e.value for e in app.error)
+    assert faulty.read_text(encoding="utf-8") == changed
+    assert history(app).dirty
+    by_label(app.button, "Reload").click().run()
+    by_label(app.text_input, "Name").input("billing-zone").run()
+    by_label(app.button, "Create group").click().run()
+    by_label(app.button, "Save").click().run()
+    assert not app.error
+    saved = read_design(faulty)
+    assert saved.group("billing-zone") is not None
+    assert any(g.description == "Edited in another editor" for g in saved.groups)
+    by_label(app.button, "Undo").click().run()
+    by_label(app.button, "Save").click().run()  # a second save of the same session: its own bytes are known
+    assert not app.error
+    assert read_design(faulty).group("billing-zone") is None
+
+
+def test_updating_an_edge_keeps_refs_the_select_boxes_do_not_list(faulty: Path) -> None:
+    """The Caller and Callee boxes listed the design's names only; for an edge naming something else (an agent
+    no longer in the design, or one by ns/name) they fell back to another agent, so Update (say, of the
+    description) silently pointed the edge, and its trust, at that agent."""
+    app = open_page(faulty)
+    by_label(app.selectbox, "Trust edge").select("billing-agent->ghost-agent").run()
+    assert by_label(app.selectbox, "Callee").value == "ghost-agent"
+    by_label(app.text_input, "Description").input("kept as it is").run()
+    by_label(app.button, "Update edge").click().run()
+    assert not app.exception
+    assert any("ghost-agent" in e.value and "names no agent" in e.value for e in app.error)  # said, not retargeted
+    assert history(app).present == read_design(faulty)
+    by_label(app.selectbox, "Callee").select("contract-agent").run()  # chosen, not fallen back to
+    by_label(app.button, "Update edge").click().run()
+    keys = [e.key for e in history(app).present.trust_edges]
+    assert "billing-agent->contract-agent" in keys and "billing-agent->ghost-agent" not in keys
+
+
+def test_the_selected_agent_s_registry_text_is_never_markup(faulty: Path) -> None:
+    """The selection panel showed an agent's description (registry text) as Markdown: bold, links, images,
+    colours; the unknown-edge warning and the highlight note showed refs likewise."""
+    evil = "**bold** [link](http://evil.test) ![pixel](http://evil.test/p.png) :red[alarm]"
+    design = read_design(faulty)
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    design = design.with_agent(billing.model_copy(update={"description": evil}))
+    ghost = design.trust_edges[0].model_copy(update={"callee": "**ghost**"})
+    write_design(design.replace(trust_edges=(*design.trust_edges, ghost)), faulty)
+    app = open_page(faulty)
+    by_label(app.selectbox, "Agent").select("default/billing-agent").run()
+    assert not app.exception
+    texts = [c.value for c in app.caption] + [w.value for w in app.warning] + [m.value for m in app.markdown]
+    assert any("\\*\\*bold\\*\\*" in t for t in texts)
+    assert not any(bad in t for t in texts for bad in ("**bold**", "[link](", "![pixel]", ":red[", "**ghost**"))
+
+
+def test_save_as_does_not_overwrite_another_file_unasked(faulty: Path, tmp_path: Path) -> None:
+    """Save as wrote over any file at the path typed (a name that happened to exist lost its content without a
+    question). It refuses now, the file unchanged, until Overwrite is ticked."""
+    other = tmp_path / "other.yaml"
+    other.write_text("# someone else's design\n", encoding="utf-8")
+    app = open_page(faulty)
+    by_label(app.text_input, "Save as").input(str(other)).run()
+    by_label(app.button, "Save as").click().run()
+    assert not app.exception
+    assert any("exists already" in e.value for e in app.error)
+    assert other.read_text(encoding="utf-8") == "# someone else's design\n"
+    assert history(app).saved_path == str(faulty)
+    by_label(app.checkbox, "Overwrite").check().run()
+    by_label(app.button, "Save as").click().run()
+    assert not app.error
+    assert read_design(other).name == "faulty" and history(app).saved_path == str(other)

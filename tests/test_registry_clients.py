@@ -257,6 +257,64 @@ def test_operator_client_reads_channels_and_routings() -> None:
     assert not result.errors  # globex has no channels: an empty list, not an error
 
 
+def test_operator_items_of_the_wrong_shape_are_named_and_the_good_ones_arrive() -> None:
+    """One unreadable Channel in a tenant's list hid all of its channels' agents, and a ChannelRouting whose
+    capabilityGroups (or a group's capabilities) was not a list raised TypeError: a traceback, not a message."""
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    broken = json.loads(json.dumps(routing))
+    broken["metadata"]["name"] = "globex-web-stable"
+    broken["spec"]["capabilityGroups"][0]["capabilities"] = 7
+    broken["spec"]["capabilityGroups"].append("junk")
+    channel = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Channel",
+        "metadata": {"name": "acme-ivr-stable", "labels": {"tenant": "acme", "channel": "ivr", "subset": "stable"}},
+        "spec": {"requiredCapabilities": []},
+    }
+    odd = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {"name": "odd"}, "spec": "not-a-mapping"}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path == "/apis/v1/tenants/acme/channels":
+            return 200, [channel, odd]
+        if handler.path == "/apis/v1/tenants/globex/channels":
+            return 200, [{**channel, "metadata": {"name": "globex-web-stable", "labels": {"channel": "web"}}}]
+        if handler.path == "/apis/v1/tenants/acme/channels/ivr/routing":
+            return 200, routing
+        if handler.path == "/apis/v1/tenants/globex/channels/web/routing":
+            return 200, broken
+        return 404, b""
+
+    with stub_server(route) as url, OperatorClient(url) as client:
+        result = client.agents(["acme", "globex"])
+        with pytest.raises(RegistryError, match="odd"):
+            client.channels("acme")
+    assert {"billing-agent-stable", "contract-agent"} <= {a.name for a in result.agents}
+    assert len(result.errors) == 3, result.errors
+    assert "odd" in result.errors[0] and "(item 1)" in result.errors[0]
+    assert all("globex-web-stable" in e and "left out" in e for e in result.errors[1:])
+    assert any("capabilities is not a list" in e for e in result.errors[1:])
+
+
+def test_routing_groups_and_capabilities_without_a_text_name_are_named() -> None:
+    """A capability group or capability whose name was not text (a mapping, a number) became an agent or a
+    capability named "{'x': 1}" or "5"; and a capability without a name was dropped without a word."""
+    from lmos_studio.registry.clients import routing_agents
+
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    groups = routing["spec"]["capabilityGroups"]
+    groups[0]["capabilities"][0]["name"] = 5
+    groups[0]["capabilities"].append({"description": "no name"})
+    groups.append({**groups[-1], "name": {"x": 1}})
+    errors: list[str] = []
+    agents = routing_agents(routing, source="op", errors=errors)
+    assert all(isinstance(a.name, str) and "{" not in a.name for a in agents)
+    assert all(c.name != "5" for a in agents for c in a.capabilities)
+    assert len(agents) == len(groups) - 1
+    assert len(errors) == 3, errors
+    assert "capabilities[0] is not a capability with a name" in errors[0]
+    assert f"capabilityGroups[{len(groups) - 1}] is not a capability group" in errors[2]
+
+
 def test_degrades_to_partial_results_with_messages() -> None:
     def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
         if handler.path.startswith("/things?offset=0"):
@@ -277,6 +335,127 @@ def test_slow_server_times_out_with_a_message() -> None:
     with stub_server(slow) as url, TddClient(url, timeout_s=0.2) as client:
         result = client.search(Query(text="x"))
     assert result.agents == [] and "no answer within 0.2s" in result.errors[0]
+
+
+def test_a_looping_next_link_is_read_once_and_named() -> None:
+    """A `Link: rel=next` back to a page read already was followed 100 times: every agent arrived 100 times
+    and nothing said why."""
+    pages: list[str] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        pages.append(handler.path)
+        page = "0" if "offset=0" in handler.path else "1"
+        after = "/things?offset=1&limit=1" if page == "0" else "/things?offset=0&limit=1"  # 0 → 1 → 0 …
+        return 200, [make_td(f"agent-{page}", thing_id=f"urn:{page}")], {"Link": f'<{after}>; rel="next"'}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.list_agents(limit=1)
+    assert [a.name for a in result.agents] == ["agent-0", "agent-1"]
+    assert len(pages) == 2
+    assert len(result.errors) == 1 and "read already" in result.errors[0]
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_the_token() -> None:
+    """A next link naming another host got the registry's bearer token: it is refused and named now."""
+    tokens: list[str | None] = []
+
+    def elsewhere(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        tokens.append(handler.headers.get("Authorization"))
+        return 200, []
+
+    with stub_server(elsewhere) as other:
+        other = other.replace("127.0.0.1", "localhost")
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+            return 200, [make_td("first", thing_id="urn:first")], {"Link": f'<{other}/things>; rel="next"'}
+
+        with stub_server(route) as url, TddClient(url, token="registry-secret") as client:
+            result = client.list_agents(limit=1)
+    assert tokens == []
+    assert [a.name for a in result.agents] == ["first"]
+    assert len(result.errors) == 1 and "another host" in result.errors[0] and "localhost" in result.errors[0]
+    assert "registry-secret" not in result.errors[0]
+
+
+def test_a_body_that_drips_times_out_with_a_message() -> None:
+    """httpx times each read, so a server sending a byte every 0.1 s kept a 0.5 s timeout waiting for the
+    whole body (seconds, or hours for a large one): the timeout now holds for the whole answer."""
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"items": [], "total": 0}' + b" " * 100
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with TddClient(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=0.5) as client:
+            result = client.search(Query(text="x"))
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert took < 3
+    assert result.agents == [] and len(result.errors) == 1 and "within 0.5s" in result.errors[0]
+
+
+def test_a_50_mb_answer_is_refused_without_buffering_it() -> None:
+    class Huge(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            size = 50 * 2**20
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b" " * 2**20
+            with contextlib.suppress(OSError):  # the client hangs up at its cap
+                for _ in range(50):
+                    self.wfile.write(chunk)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with TddClient(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=30) as client:
+            result = client.list_agents()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.agents == [] and len(result.errors) == 1 and "exceeds" in result.errors[0]
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
+    """httpx drops Authorization when a redirect leaves the origin; kept so (a registry's 30x is untrusted)."""
+    seen: list[str | None] = []
+
+    def other(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        seen.append(handler.headers.get("Authorization"))
+        return 200, {"items": [make_td("elsewhere", thing_id="urn:else")], "total": 1}
+
+    with stub_server(other) as target:
+        target = target.replace("127.0.0.1", "localhost")
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+            return 302, b"", {"Location": f"{target}{handler.path}"}
+
+        with stub_server(route) as url, TddClient(url, token="registry-secret") as client:
+            result = client.search(Query(text="x"))
+    assert seen == [None]
+    assert [a.name for a in result.agents] == ["elsewhere"]
 
 
 # -- Kubernetes API ----------------------------------------------------------------------------------------
@@ -335,6 +514,28 @@ def test_kubernetes_client_lists_agents_and_channels(tmp_path: Path) -> None:
         with KubernetesClient(wrong) as client:
             refused = client.agents()
         assert not refused.agents and "401" in refused.errors[0]
+
+
+def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> None:
+    """Items of a list that were not mappings were dropped without a word; a Channel that could not be read
+    raised DesignFileError (not a registry error) from `channels()`."""
+    agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path.endswith("/agents"):
+            return 200, {"kind": "AgentList", "items": ["junk", agent, None]}
+        odd = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {"name": "odd"}, "spec": "x"}
+        return 200, {"kind": "ChannelList", "items": [odd]}
+
+    with stub_server(route) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+            with pytest.raises(RegistryError, match="odd"):
+                client.channels()
+    assert [a.name for a in result.agents] == ["billing-agent-stable"]
+    assert len(result.errors) == 2
+    assert "item 0 is a string" in result.errors[0] and "item 2 is empty" in result.errors[1]
 
 
 def test_kubeconfig_parsing(tmp_path: Path) -> None:
@@ -518,3 +719,34 @@ def test_a_source_label_never_shows_secrets_of_its_url(capsys: pytest.CaptureFix
     assert main(["registry", "search", "--url", url]) == 2
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err and "secret" not in err and "abc" not in err
+
+
+@pytest.mark.parametrize("answer", [{"ids": 5}, {"ids": "urn:x"}, {"ids": [1, 2]}, ["urn:x"], {}])
+def test_a_post_answer_of_the_wrong_shape_is_a_registry_error(answer: Any) -> None:
+    """POST /things answered `{"ids": 5}` raised TypeError (a traceback from `registry register --url`), and
+    `{"ids": "urn:x"}` printed one id per character."""
+
+    class Post(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            data = json.dumps(answer).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Post)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with (
+            TddClient(f"http://127.0.0.1:{server.server_address[1]}") as client,
+            pytest.raises(RegistryError, match="no `ids` list"),
+        ):
+            client.register({"name": "a2a-card", "skills": []})
+    finally:
+        server.shutdown()
+        server.server_close()

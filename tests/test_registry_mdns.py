@@ -116,3 +116,54 @@ def test_registry_server_registers_announced_agents_with_a_ttl(tmp_path: Path) -
         registration = found["registration"]
         assert isinstance(registration, dict) and registration["ttl"] == 3
         assert announced.startswith("http://127.0.0.1:")
+
+
+def test_an_announcement_does_not_replace_an_agent_registered_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Thing announced over mDNS with the id of an agent a client registered replaced that registration with
+    a 3-interval TTL: when the announcement stopped, the client's agent was gone. Announced registrations still
+    renew, and an announcement may take over one that came from another announcement."""
+    import threading
+
+    from lmos_studio.registry import mdns
+    from lmos_studio.registry.store import Store
+
+    store = Store(tmp_path / "r.sqlite3", seed=False)
+    store.put("urn:kept", make_td("kept-agent"), source="PUT /things/urn:kept")
+    store.put("urn:moved", make_td("old-place"), ttl=60, source="http://127.0.0.1:1/.well-known/wot")
+    url = "http://127.0.0.1:9/.well-known/wot"
+    hostile = make_td("impostor", thing_id="urn:kept")
+    moved = make_td("new-place", thing_id="urn:moved")
+    fresh = make_td("fresh", thing_id="urn:fresh")
+    stop = threading.Event()
+
+    def found(*args: object, **kwargs: object) -> list[mdns.Discovered]:
+        stop.set()  # one browse
+        return [mdns.Discovered(f"{td['title']}._wot._tcp.local.", "Thing", url, td) for td in (hostile, moved, fresh)]
+
+    monkeypatch.setattr(mdns, "discover", found)
+    mdns.register_discovered(store, interval_s=1, stop=stop)
+    assert store.get("urn:kept").agent.name == "kept-agent"
+    assert store.get("urn:kept").registration.ttl is None
+    assert store.get("urn:moved").agent.name == "new-place"
+    assert store.get("urn:fresh").source == url and store.get("urn:fresh").registration.ttl == 3
+    stop.clear()
+    mdns.register_discovered(store, interval_s=1, stop=stop)  # the next browse renews its own
+    assert store.get("urn:fresh").agent.name == "fresh"
+    store.close()
+
+
+def test_a_hostile_txt_scheme_cannot_send_the_fetch_elsewhere() -> None:
+    """The TD URL was `{TXT scheme}://{address}:{port}{TXT td}`: a scheme of `http://elsewhere/#` made discovery
+    (and `registry serve --discover`) fetch from any host, e.g. one inside the cluster. Only http and https
+    are taken now; the address is always the announced one."""
+    from lmos_studio.errors import RegistryError
+    from lmos_studio.registry.mdns import td_url
+
+    assert td_url({}, "10.0.0.7", 8080) == "http://10.0.0.7:8080/.well-known/wot"
+    assert td_url({b"scheme": b"https", b"td": b"td.json"}, "10.0.0.7", 443) == "https://10.0.0.7:443/td.json"
+    assert td_url({b"td": b"//elsewhere.test/x"}, "10.0.0.7", 80).startswith("http://10.0.0.7:80/")
+    for scheme in (b"http://169.254.169.254/latest/#", b"file", b"javascript"):
+        with pytest.raises(RegistryError, match="not http or https"):
+            td_url({b"scheme": scheme}, "10.0.0.7", 80)

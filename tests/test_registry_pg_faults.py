@@ -54,6 +54,22 @@ def test_bad_database_urls_are_one_line_without_the_password(tmp_path: Path, db:
     assert "hunter2secret" not in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_refused_login_is_named_as_such(tmp_path: Path) -> None:
+    """A server that answers and refuses the login (no such role or database, a wrong password) was reported as
+    'does not answer …; start it': the wrong advice. It says it refused the connection now, once, no password."""
+    from tests.registry_helpers import PG_URL, pg_unavailable
+
+    if reason := pg_unavailable():
+        need_postgres(reason)
+    host = PG_URL.split("@", 1)[1].split("/", 1)[0]
+    for db in (f"postgresql://nobody:hunter2secret@{host}/test", f"postgresql://postgres:hunter2secret@{host}/nodb"):
+        done = _serve(db, tmp_path)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, done.stderr
+        assert "refused the connection" in lines[0] and "does not answer" not in lines[0], lines[0]
+        assert "hunter2secret" not in done.stderr and "Traceback" not in done.stderr
+
+
 def _pg_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(found[-1]).parent if found else None

@@ -313,6 +313,26 @@ def test_expiry_through_the_api_with_a_controlled_clock(opened: Any) -> None:
     assert client.get("/search", params={"q": "t"}).json()["total"] == 0
 
 
+def test_listing_skips_no_live_agent_when_others_expire_between_pages(opened: Any) -> None:
+    """The next link said `offset=N`: when registrations on an earlier page expired meanwhile, the pages
+    shifted and live agents were never listed. The link is a cursor after the page's last id now."""
+    clock = Clock()
+    client = TestClient(create_app(opened(now=clock)))
+    for i in range(6):
+        ttl = {"ttl": 30} if i < 2 else None
+        client.put(f"/things/urn:t:{i}", content=json.dumps(make_td(f"t{i}")), headers={"Content-Type": TD}, params=ttl)
+    first = client.get("/things", params={"limit": 3})
+    seen = [t["id"] for t in first.json()]
+    assert seen == ["urn:t:0", "urn:t:1", "urn:t:2"]
+    clock.t += 31  # urn:t:0 and urn:t:1 expire while the client reads page one
+    link: str | None = first.headers["link"]
+    while link:
+        page = client.get(link.split(">")[0].lstrip("<"))
+        seen += [t["id"] for t in page.json()]
+        link = page.headers.get("link")
+    assert seen == [f"urn:t:{i}" for i in range(6)]
+
+
 def test_a2a_card_is_stored_as_td_with_original(server: str, reference: Path) -> None:
     card = json.loads((reference / "descriptions" / "a2a-card-v1.json").read_text())
     response = httpx.post(f"{server}/things", json=card)

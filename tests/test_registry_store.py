@@ -183,6 +183,89 @@ def test_hostile_search_text_is_literal(store: RegistryStore, text: str) -> None
     assert '"' not in fts_query(text).replace('""', "").strip('"*').replace('"* AND "', "")
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("cafe", True), ("CAFÉ", True), ("ecole", True), ("muller", True), ("naive", True), ("strasse", False)],
+)
+def test_search_folds_latin_diacritics_on_both_stores(store: RegistryStore, text: str, found: bool) -> None:
+    """SQLite's unicode61 finds `café` for `cafe`; PostgreSQL found nothing: the same query answered differently
+    by the two stores."""
+    store.put("urn:fr", td("fr-agent", description="Café de l'École, Müller, naïve, Straße"))
+    assert [e.agent.name for e in store.search(Query(text=text)).entries] == (["fr-agent"] if found else [])
+
+
+def test_postgresql_reindexes_documents_of_an_older_schema(tmp_path: Path) -> None:
+    """A database written before diacritics were folded gets its search text rebuilt at start."""
+    from tests.registry_helpers import need_postgres, pg_unavailable
+
+    if reason := pg_unavailable():
+        need_postgres(reason)
+    import psycopg
+
+    from lmos_studio.registry.store_pg import PostgresStore
+
+    with store_target("postgresql", tmp_path) as url:
+        first = PostgresStore(url, seed=False)
+        first.put("urn:fr", td("fr-agent", description="Café"))
+        first.close()
+        with psycopg.connect(url, autocommit=True) as conn:  # as version 1 left it
+            conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+            conn.execute("UPDATE documents SET body = to_tsvector('simple', 'fr-agent Café')")
+        again = PostgresStore(url, seed=False)
+        assert [e.agent.name for e in again.search(Query(text="cafe")).entries] == ["fr-agent"]
+        again.close()
+
+
+def test_a_nul_character_is_refused_alike_naming_the_field(store: RegistryStore) -> None:
+    """JSON may escape a NUL (\\u0000): SQLite stored it, PostgreSQL failed with 'registry database …: PostgreSQL
+    text fields cannot contain NUL' (blaming the database, not the field). Both refuse it now, naming the field."""
+    from lmos_studio.errors import DesignFileError
+
+    with pytest.raises(DesignFileError, match=r"description: holds a NUL"):
+        store.put("urn:nul", td("nul", description="a\x00b"))
+    with pytest.raises(DesignFileError, match=r"id: holds a NUL"):
+        store.put("urn:n\x00ul", td("nul"))
+    store.put("urn:ok", td("ok"))
+    with pytest.raises(DesignFileError, match=r"title: holds a NUL"):
+        store.patch("urn:ok", {"title": "o\x00k"})
+    assert [e.agent.name for e in store.search(Query()).entries] == ["ok"]
+
+
+def test_an_id_or_indexed_value_too_long_for_an_index_is_refused_alike(store: RegistryStore) -> None:
+    """A 6 000-byte id or channel name was stored by SQLite, while PostgreSQL's index refused it and the store
+    said 'the registry database does not answer …; retry shortly' (a 503 with Retry-After: a client retries
+    forever). Both refuse it now, naming the field."""
+    import secrets
+
+    from lmos_studio.errors import DesignFileError
+
+    with pytest.raises(DesignFileError, match=r"^id: an id of 6004 bytes"):
+        store.put("urn:" + secrets.token_hex(3000), td("long-id"))
+    with pytest.raises(DesignFileError, match=r"lmos:supportedChannels\[0\]: a value of 6000 characters"):
+        store.put("urn:long-channel", td("long-channel", channels=(secrets.token_hex(3000),)))
+    with pytest.raises(DesignFileError, match=r"lmos:capabilities\[1\]: a value of 6000 characters"):
+        store.put("urn:long-cap", td("long-cap", caps=("view-bill", secrets.token_hex(3000))))
+    assert store.search(Query()).total == 0
+
+
+def test_a_postgresql_size_limit_is_not_reported_as_the_database_not_answering(tmp_path: Path) -> None:
+    from tests.registry_helpers import need_postgres, pg_unavailable
+
+    if reason := pg_unavailable():
+        need_postgres(reason)
+    import psycopg
+
+    from lmos_studio.errors import RegistryError, RegistryUnavailable
+    from lmos_studio.registry.store_pg import PostgresStore
+
+    with store_target("postgresql", tmp_path) as url:
+        opened = PostgresStore(url, seed=False)
+        error = opened._failure(psycopg.errors.ProgramLimitExceeded("index row size 6016 exceeds maximum 2704"))
+        opened.close()
+    assert isinstance(error, RegistryError) and not isinstance(error, RegistryUnavailable)
+    assert "cannot store this" in str(error) and "retry" not in str(error)
+
+
 def _writer(path: str, prefix: str, count: int) -> None:
     store = open_store(path, seed=False)
     for i in range(count):

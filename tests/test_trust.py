@@ -100,6 +100,16 @@ def test_rename_rewrites_trust_refs(design: Design) -> None:
         rename_group(design, "nope", "x")
 
 
+def test_rename_keeps_where_the_group_was_dragged(design: Design) -> None:
+    """Positions are kept by graph node id (`group:NAME`): a rename left the dragged position under the old
+    id, so the group jumped back to a computed place (and the old entry stayed in the file)."""
+    from lmos_studio.graph import saved_positions, with_positions
+
+    dragged = design.replace(layout=with_positions(design.layout, {"group:billing-domain": (500.0, 400.0)}))
+    renamed = rename_group(dragged, "billing-domain", "billing-zone")
+    assert saved_positions(renamed.layout) == {"group:billing-zone": (500.0, 400.0)}
+
+
 def test_members_add_and_remove(design: Design) -> None:
     grown = add_members(design, "billing-domain", ["support", "billing"])
     assert grown.group("billing-domain").members == ("billing", "support")  # type: ignore[union-attr]
@@ -174,3 +184,16 @@ def test_add_agents_replaces_same_key(design: Design) -> None:
     changed = add_agents(design, [newer, agent("fresh", "x")])
     assert changed.agent("billing") == newer and changed.agents[0] == newer
     assert [a.name for a in changed.agents] == ["billing", "contract", "support", "fresh"]
+
+
+def test_ref_options_offer_each_namespace_of_a_shared_name(design: Design) -> None:
+    """The panel offered bare names only: an edge to one of two same-named agents could not be added there
+    without trusting both."""
+    from lmos_studio.trust import ref_options
+
+    agent = design.agents[0]
+    shared = design.replace(agents=(*design.agents, agent.model_copy(update={"namespace": "prod"})))
+    options = ref_options(shared)
+    assert options.count(agent.name) == 1
+    assert {agent.key, f"prod/{agent.name}"} <= set(options)
+    assert not any("/" in o for o in ref_options(design) if not o.startswith(("group:", "channel:")))

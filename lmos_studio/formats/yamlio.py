@@ -543,7 +543,9 @@ def dump(doc: Any) -> str:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file so that a crash leaves either the old or the new content, never a mix."""
+    """Write a file so that a crash leaves either the old or the new content, never a mix. A symlink is
+    written through (its target gets the content; renaming over the link would replace the link itself)."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

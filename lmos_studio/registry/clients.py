@@ -13,11 +13,12 @@ import contextlib
 import json
 import ssl
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -31,6 +32,7 @@ from lmos_studio.errors import (
 )
 from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
 from lmos_studio.registry.kubeconfig import KubeConfig
 from lmos_studio.registry.store import Query
@@ -150,6 +152,7 @@ class HttpSource:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; a non-2xx answer or a transport failure raises our error naming the URL."""
         url = path if "://" in path else self.base_url + path
+        deadline = time.monotonic() + self.timeout_s  # httpx times each read: a drip of bytes would never end
         try:
             request = self.client.build_request(method, url, **kwargs)
             response = self.client.send(request, stream=True)
@@ -159,6 +162,12 @@ class HttpSource:
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise RegistryError(f"{url}: the answer exceeds {MAX_RESPONSE_BYTES} bytes; refused", url=url)
+                    if time.monotonic() > deadline:
+                        raise RegistryUnavailable(
+                            f"{url}: the answer did not arrive within {self.timeout_s}s (it came too slowly); "
+                            "check the registry, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S",
+                            url=url,
+                        )
                     chunks.append(chunk)
             finally:
                 response.close()
@@ -209,23 +218,44 @@ class TddClient(HttpSource):
     """Another W3C WoT Thing Description Directory (such as `lmos-studio registry serve`)."""
 
     def list_agents(self, *, limit: int = 100) -> SourceResult:
-        """Every TD, following `Link: rel=next`; a failing page stops the walk and is reported."""
+        """Every TD, following `Link: rel=next` on the registry's own origin (credentials go nowhere else);
+        a failing page, a next link to another host or to a page read already, stops the walk and is
+        reported."""
         result = SourceResult()
-        path: str | None = f"/things?offset=0&limit={limit}"
-        for _ in range(MAX_PAGES):
-            if path is None:
+        url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
+        read: set[str] = set()
+        while url is not None:
+            if len(read) == MAX_PAGES:
+                result.errors.append(f"{self.base_url}: stopped after {MAX_PAGES} pages; narrow the listing")
                 break
+            read.add(url)
             try:
-                response = self.request("GET", path)
-                items = jsonio.loads(response.content, source=f"{self.base_url}{path}")
+                response = self.request("GET", url)
+                items = jsonio.loads(response.content, source=url)
             except (RegistryError, DesignFileError) as exc:
-                result.errors.append(
-                    str(exc) if isinstance(exc, RegistryError) else f"{self.base_url}{path}: the answer is not JSON"
-                )
+                result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
                 break
             self._collect(items, result)
-            path = _next_link(response)
+            url = self._next_page(response, url, read, result)
         return result
+
+    def _next_page(self, response: httpx.Response, url: str, read: set[str], result: SourceResult) -> str | None:
+        """The next page's URL from the `Link` header, or None (with a message when it is not followed)."""
+        target = _next_link(response)
+        if target is None:
+            return None
+        # a root-relative link continues below the base URL (our own server behind a path prefix sends these)
+        following = self.base_url + target if target.startswith("/") else urljoin(url, target)
+        if _origin(following) != _origin(self.base_url):
+            result.errors.append(
+                f"{url}: the next page is on another host ({_origin(following)}); not followed, so the "
+                "registry's credentials go nowhere else"
+            )
+            return None
+        if following in read:
+            result.errors.append(f"{url}: the next page ({following}) was read already; the listing stops there")
+            return None
+        return following
 
     def search(self, query: Query) -> SourceResult:
         """The server's /search (text, capability, tenant, channel, protocol, subset) with facets."""
@@ -300,7 +330,10 @@ class TddClient(HttpSource):
             headers={"Content-Type": "application/json"},
             params={"ttl": ttl} if ttl else None,
         )
-        return [str(i) for i in body.get("ids", [])] if isinstance(body, dict) else []
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise RegistryError(f"{self.base_url}/things: the answer has no `ids` list of strings", url=self.base_url)
+        return ids
 
     def renew(self, thing_id: str) -> None:
         """Renew a TTL registration with an empty merge patch."""
@@ -313,6 +346,16 @@ class TddClient(HttpSource):
 
     def delete(self, thing_id: str) -> None:
         self.request("DELETE", f"/things/{quote(thing_id, safe=':')}")
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL (default ports spelled out), to compare where requests go."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return url
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
 
 
 def _next_link(response: httpx.Response) -> str | None:
@@ -334,11 +377,25 @@ class OperatorClient(HttpSource):
         self.namespace, self.subset = namespace, subset
 
     def channels(self, tenant: str) -> list[Channel]:
+        """The tenant's Channels; one that cannot be read raises (see `readable_channels` to go on)."""
+        channels, errors = self.readable_channels(tenant)
+        if errors:
+            raise RegistryError(errors[0], url=self.base_url)
+        return channels
+
+    def readable_channels(self, tenant: str) -> tuple[list[Channel], list[str]]:
+        """The tenant's Channels that can be read, and a message per item that cannot."""
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels"
         body = self.json("GET", path)
         if not isinstance(body, list):
             raise RegistryError(f"{self.base_url}{path}: expected a JSON array of Channels", url=self.base_url)
-        return [self._channel(item, path) for item in body]
+        channels, errors = [], []
+        for index, item in enumerate(body):
+            try:
+                channels.append(self._channel(item, path))
+            except RegistryError as exc:
+                errors.append(f"{exc} (item {index})")
+        return channels, errors
 
     def channel(self, tenant: str, channel: str) -> Channel:
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels/{quote(channel, safe='')}"
@@ -357,17 +414,18 @@ class OperatorClient(HttpSource):
         found: dict[str, Agent] = {}
         for tenant in tenants:
             try:
-                channels = self.channels(tenant)
+                channels, unreadable = self.readable_channels(tenant)
             except RegistryError as exc:
                 result.errors.append(str(exc))
                 continue
+            result.errors += unreadable
             for channel in channels:
                 try:
                     routing = self.routing(tenant, channel.channel or channel.name)
                 except RegistryError as exc:
                     result.errors.append(str(exc))
                     continue
-                for agent in routing_agents(routing, source=self.base_url):
+                for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
                     found[agent.key] = _merge(found.get(agent.key), agent)
         result.agents = list(found.values())
         return result
@@ -377,35 +435,52 @@ class OperatorClient(HttpSource):
             raise RegistryError(f"{self.base_url}{path}: not a Channel object", url=self.base_url)
         try:
             return channel_from_resource(item, path=self.base_url + path)
-        except DesignFileError as exc:
-            raise RegistryError(f"{self.base_url}{path}: {exc}", url=self.base_url) from exc
+        except DesignFileError as exc:  # its message names the path already
+            raise RegistryError(str(exc), url=self.base_url) from exc
 
 
-def routing_agents(routing: dict[str, Any], *, source: str) -> list[Agent]:
-    """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them."""
+def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:
+    """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them; a
+    capability group or list of the wrong shape is left out, with a message in `errors`."""
     meta: dict[str, Any] = routing["metadata"] if isinstance(routing.get("metadata"), dict) else {}
     labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
     namespace = str(meta.get("namespace") or "default")
+    where = f"{source}: ChannelRouting {str(meta.get('name') or '')[:80]!r}"
+    problems = errors if errors is not None else []
     agents = []
-    for group in routing["spec"].get("capabilityGroups") or []:
-        if not isinstance(group, dict) or not group.get("name"):
+    groups = routing["spec"].get("capabilityGroups") or []
+    if not isinstance(groups, list):
+        problems.append(f"{where}: spec.capabilityGroups is not a list; left out")
+        return []
+    for index, group in enumerate(groups):
+        if not isinstance(group, dict) or not isinstance(group.get("name"), str) or not group["name"]:
+            problems.append(f"{where}: spec.capabilityGroups[{index}] is not a capability group with a name; left out")
+            continue
+        listed = group.get("capabilities") or []
+        if not isinstance(listed, list):
+            problems.append(f"{where}: spec.capabilityGroups[{index}].capabilities is not a list; left out")
             continue
         caps, hosts = [], []
-        for cap in group.get("capabilities") or []:
-            if isinstance(cap, dict) and cap.get("name"):
-                caps.append(
-                    Capability(
-                        name=str(cap["name"]),
-                        version=str(cap.get("providedVersion") or ""),
-                        id=str(cap.get("id") or ""),
-                        description=str(cap.get("description") or ""),
-                    )
+        for number, cap in enumerate(listed):
+            if not isinstance(cap, dict) or not isinstance(cap.get("name"), str) or not cap["name"]:
+                problems.append(
+                    f"{where}: spec.capabilityGroups[{index}].capabilities[{number}] is not a capability with a "
+                    "name; left out"
                 )
-                hosts.append(str(cap.get("host") or ""))
+                continue
+            caps.append(
+                Capability(
+                    name=cap["name"],
+                    version=str(cap.get("providedVersion") or ""),
+                    id=str(cap.get("id") or ""),
+                    description=str(cap.get("description") or ""),
+                )
+            )
+            hosts.append(str(cap.get("host") or ""))
         host = next((h for h in hosts if h), "")
         agents.append(
             Agent(
-                name=str(group["name"]),
+                name=group["name"],
                 namespace=namespace,
                 id=str(group.get("id") or ""),
                 description=str(group.get("description") or ""),
@@ -466,13 +541,13 @@ class KubernetesClient(HttpSource):
             super().__init__(config.server, token=config.token, verify=verify, **kwargs)
         self.config = config
 
-    def _list(self, plural: str, namespace: str | None) -> list[dict[str, Any]]:
+    def _list(self, plural: str, namespace: str | None) -> list[Any]:
         ns = quote(namespace or self.config.namespace, safe="")
         path = f"/apis/{LMOS_GROUP}/namespaces/{ns}/{plural}"
         body = self.json("GET", path)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise RegistryError(f"{self.base_url}{path}: not a Kubernetes list", url=self.base_url + path)
-        return [i for i in body["items"] if isinstance(i, dict)]
+        return list(body["items"])
 
     def agents(self, namespace: str | None = None) -> SourceResult:
         """Agents of the namespace; an unreadable resource is reported, the others still arrive."""
@@ -482,7 +557,10 @@ class KubernetesClient(HttpSource):
         except RegistryError as exc:
             result.errors.append(str(exc))
             return result
-        for item in items:
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                result.errors.append(f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource")
+                continue
             try:
                 result.agents.append(agent_from_resource(item, path=self.base_url, source=self.base_url))
             except DesignFileError as exc:
@@ -490,4 +568,16 @@ class KubernetesClient(HttpSource):
         return result
 
     def channels(self, namespace: str | None = None) -> list[Channel]:
-        return [channel_from_resource(item, path=self.base_url) for item in self._list("channels", namespace)]
+        """Channels of the namespace; one that cannot be read raises `RegistryError` naming it."""
+        channels = []
+        for index, item in enumerate(self._list("channels", namespace)):
+            if not isinstance(item, dict):
+                raise RegistryError(
+                    f"{self.base_url}: channels item {index} is {kind_of(item)}, not a Channel resource",
+                    url=self.base_url,
+                )
+            try:
+                channels.append(channel_from_resource(item, path=self.base_url))
+            except DesignFileError as exc:
+                raise RegistryError(str(exc), url=self.base_url) from exc
+        return channels

@@ -22,7 +22,7 @@ from typing import Any
 
 from zeroconf import EventLoopBlocked, IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf
 
-from lmos_studio.errors import ConfigError, LmosStudioError, RegistryError
+from lmos_studio.errors import AgentNotFound, ConfigError, LmosStudioError, RegistryError
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import RegistryStore
 from lmos_studio.registry.things import thing_to_agent
@@ -201,6 +201,17 @@ def _text(properties: dict[bytes, bytes | None], key: str, default: str) -> str:
     return value.decode("utf-8", "replace") if value else default
 
 
+def td_url(properties: dict[bytes, bytes | None], address: str, port: int) -> str:
+    """Where an announced TD is: the announced address and port, the TXT `td` path and `scheme` (http or https
+    only: TXT text is anyone's on the network, and a scheme such as `http://elsewhere/#` would send the fetch to
+    another host)."""
+    scheme = _text(properties, "scheme", "http")
+    if scheme not in ("http", "https"):
+        raise RegistryError(f"TXT scheme {scheme[:40]!r} is not http or https; not fetched")
+    path = _text(properties, "td", TD_PATH)
+    return f"{scheme}://{address}:{port}{path if path.startswith('/') else '/' + path}"
+
+
 def discover(
     timeout_s: float = 3.0, *, interfaces: list[str] | None = None, fetch: bool = True, fetch_timeout_s: float = 3.0
 ) -> list[Discovered]:
@@ -228,11 +239,11 @@ def discover(
                 continue
             props = info.properties
             kind = _text(props, "type", "Directory" if type_ == DIRECTORY_SERVICE else "Thing")
-            path = _text(props, "td", TD_PATH)
-            url = (
-                f"{_text(props, 'scheme', 'http')}://{info.parsed_addresses()[0]}:{info.port}"
-                f"{path if path.startswith('/') else '/' + path}"
-            )
+            try:
+                url = td_url(props, info.parsed_addresses()[0], int(info.port or 0))
+            except RegistryError as exc:
+                results.append(Discovered(name, kind, "", error=str(exc)))
+                continue
             results.append(_fetch(name, kind, url, fetch_timeout_s) if fetch else Discovered(name, kind, url))
     finally:
         zc.close()
@@ -253,11 +264,18 @@ def _fetch(name: str, kind: str, url: str, timeout_s: float) -> Discovered:
         return Discovered(name, kind, url, error=str(exc))
 
 
+def _announced(source: str) -> bool:
+    """Whether a registration's source is an announced TD's URL (what `register_discovered` writes)."""
+    return source.startswith(("http://", "https://")) and source.endswith(TD_PATH)
+
+
 def register_discovered(
     store: RegistryStore, *, interval_s: float, stop: threading.Event, interfaces: list[str] | None = None
 ) -> None:
     """Until `stop` is set: browse the local network every `interval_s` and register each announced Thing's
-    TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops."""
+    TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops. An id
+    registered otherwise (a client, the CLI, the seed) is left alone: an announcement naming it would replace
+    it, and then expire it."""
     while not stop.is_set():
         try:
             found = discover(DISCOVER_BROWSE_S, interfaces=interfaces)
@@ -268,6 +286,18 @@ def register_discovered(
             if item.kind != "Thing" or item.td is None:
                 continue
             thing_id = str(item.td.get("id") or f"urn:mdns:{item.service.removesuffix('.' + WOT_SERVICE)}")
+            try:
+                held = store.get(thing_id).source
+            except AgentNotFound:
+                held = item.url
+            except LmosStudioError as exc:
+                log.warning("cannot register %s from %s: %s", thing_id, item.url, exc)
+                continue
+            if held != item.url and not _announced(held):
+                log.warning(
+                    "%s announces %s, which %s registered; not replaced", item.url, thing_id, held or "a client"
+                )
+                continue
             try:
                 store.put(thing_id, item.td, ttl=3 * interval_s, source=item.url, agent=item.agent)
             except LmosStudioError as exc:

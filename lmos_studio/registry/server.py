@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Header, Request, Response
 from fastapi import Query as Param
@@ -82,6 +83,7 @@ EVENT_TYPES = ("thing_created", "thing_updated", "thing_deleted")
 PROBLEM_BASE = "https://lmos-studio.dev/problems/"
 Offset = Annotated[int, Param(ge=0, le=MAX_OFFSET, description="entries to skip")]
 Limit = Annotated[int, Param(ge=1, le=MAX_OFFSET, description=f"entries per page (at most {MAX_PAGE} are sent)")]
+After = Annotated[str, Param(max_length=2048, description="only entries whose id sorts after this one (next links)")]
 
 
 class Problem(Exception):
@@ -449,15 +451,16 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
         summary="List TDs, paged (Link rel=next); ETag, 304 when unchanged",
         responses={200: document_response("application/ld+json", "array"), **problem_responses(400)},
     )
-    def list_things(request: Request, offset: Offset = 0, limit: Limit = DEFAULT_PAGE) -> Response:
+    def list_things(request: Request, offset: Offset = 0, limit: Limit = DEFAULT_PAGE, after: After = "") -> Response:
         limit = min(limit, MAX_PAGE)
-        etag = etag_of(store.version(), "things", offset, limit)
+        etag = etag_of(store.version(), "things", offset, limit, after)
         if not_modified(request, etag):
             return Response(status_code=304, headers={"ETag": etag})
-        entries, total = store.list_page(offset=offset, limit=limit)
+        entries, total = store.list_page(offset=offset, limit=limit, after=after)
         headers = {"ETag": etag}
-        if offset + limit < total:
-            headers["Link"] = f'</things?offset={offset + limit}&limit={limit}>; rel="next"'
+        if entries and offset + len(entries) < total:  # the next page starts after this one's last id, so
+            # registrations that expire or go meanwhile do not shift it (an offset would skip live ones)
+            headers["Link"] = f'</things?after={quote(entries[-1].id, safe="")}&limit={limit}>; rel="next"'
         return SafeJSONResponse([enriched(e) for e in entries], media_type="application/ld+json", headers=headers)
 
     @app.get(

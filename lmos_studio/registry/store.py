@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError
+from lmos_studio.formats.budgets import MAX_NAME_CHARS
 from lmos_studio.model import Agent
 from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_agent
 
@@ -115,6 +116,7 @@ class Query:
     subset: str = ""
     offset: int = 0
     limit: int = DEFAULT_LIMIT
+    after: str = ""  # only ids that sort after this one (byte order): a listing's cursor, which expiry cannot shift
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ class RegistryStore(Protocol):
     def delete(self, thing_id: str) -> None: ...
     def purge(self) -> int: ...
     def get(self, thing_id: str) -> Entry: ...
-    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]: ...
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]: ...
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult: ...
     def events_since(self, seq: int, *, limit: int = 100) -> list[Event]: ...
     def last_event(self) -> int: ...
@@ -278,6 +280,56 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+MAX_ID_BYTES = 1024  # a thing id (a URI) in UTF-8; PostgreSQL's index cannot hold an entry over ~2.7 kB
+
+
+def refuse_oversized_keys(thing_id: str, agent: Agent) -> None:
+    """Refuse an id, or a tenant, channel, protocol or capability name the store indexes, longer than an index holds
+    (PostgreSQL's btree and GIN entries stop at ~2.7 kB; both stores refuse alike), naming the field."""
+    if len(thing_id.encode()) > MAX_ID_BYTES:
+        raise DesignFileError(
+            f"an id of {len(thing_id.encode())} bytes, more than {MAX_ID_BYTES}; shorten it", field="id"
+        )
+    for where, values in (
+        ("lmos:supportedTenants", agent.supported_tenants),
+        ("lmos:supportedChannels", agent.supported_channels),
+        ("protocols", agent.protocols),
+        ("lmos:capabilities", tuple(c.name for c in agent.capabilities)),
+    ):
+        for index, value in enumerate(values):
+            if len(value) > MAX_NAME_CHARS:
+                raise DesignFileError(
+                    f"a value of {len(value)} characters, more than {MAX_NAME_CHARS}; shorten it",
+                    field=f"{where}[{index}]",
+                )
+
+
+_NUL_SCAN = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str)  # NUL comes out as \u0000
+
+
+def refuse_nul(document: Any) -> None:
+    """Refuse a document holding a NUL character in a key or text (PostgreSQL cannot store one in text; both
+    stores refuse it alike), naming the field. One C-speed encode finds none in the common case."""
+    if "\\u0000" in _NUL_SCAN.encode(document):
+        _name_nul(document, "")
+
+
+def _name_nul(document: Any, where: str) -> None:
+    if isinstance(document, str):
+        if "\x00" in document:
+            raise DesignFileError(
+                "holds a NUL character (\\u0000), which a registry cannot keep; remove it", field=where or "body"
+            )
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            path = f"{where}.{key}" if where else str(key)
+            _name_nul(str(key), path)
+            _name_nul(value, path)
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            _name_nul(value, f"{where}[{index}]")
+
+
 class StoreWrites(abc.ABC):
     """The write operations both stores share (SQLite and PostgreSQL); each store supplies its write transaction,
     its upsert and its row reads."""
@@ -318,8 +370,10 @@ class StoreWrites(abc.ABC):
         """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
         td = {**td, "id": thing_id}
         td.pop("registration", None)  # registration info is the directory's, never the client's
+        refuse_nul(td)
         if agent is None:
             agent = thing_to_agent(td, source=source)
+        refuse_oversized_keys(thing_id, agent)
         with self._write() as conn:
             return self._upsert(
                 conn, td, agent=agent, ttl=ttl, original=original, original_format=original_format, source=source
@@ -357,6 +411,9 @@ class StoreWrites(abc.ABC):
     def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
         """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
         tds = [agent_to_thing(agent) for agent in agents]
+        for agent, td in zip(agents, tds, strict=True):
+            refuse_nul(td)
+            refuse_oversized_keys(str(td["id"]), agent)
         with self._write() as conn:
             for agent, td in zip(agents, tds, strict=True):
                 self._upsert(
@@ -385,7 +442,9 @@ class StoreWrites(abc.ABC):
                 ttl = float(reg["ttl"])
             td["id"] = thing_id
             td.pop("registration", None)
+            refuse_nul(td)
             agent = thing_to_agent(td, source=row["source"])
+            refuse_oversized_keys(thing_id, agent)
             self._upsert(
                 conn,
                 td,
@@ -613,9 +672,9 @@ class Store(StoreWrites):
                 raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
             return self._entry(row)
 
-    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]:
-        """A page of live entries in id order, and how many there are."""
-        result = self.search(Query(offset=offset, limit=limit), facets=False, order="id")
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:
+        """A page of live entries in id order (those after the id `after`), and how many there are."""
+        result = self.search(Query(offset=offset, limit=limit, after=after), facets=False, order="id")
         return result.entries, result.total
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
@@ -706,6 +765,9 @@ class Store(StoreWrites):
         if query.subset:
             clauses.append("t.subset = ?")
             params.append(query.subset)
+        if query.after:
+            clauses.append("t.id > ?")
+            params.append(query.after)
         for kind, value in (("capability", query.capability), ("channel", query.channel), ("protocol", query.protocol)):
             if value:
                 clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = ? AND value = ?)")

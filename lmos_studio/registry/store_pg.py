@@ -8,7 +8,8 @@ purged by exactly one writer (one `thing_deleted` per expiry, whichever replica 
 Each write ends with `NOTIFY`; `event_hint()` listens, so `/events` on every replica wakes at once.
 
 Full text uses PostgreSQL's own search (`tsvector` + GIN, the `simple` configuration: no stemming, no stop
-words, like SQLite's unicode61); facets are one text array per registration (GIN) counted in one query.
+words, like SQLite's unicode61; Latin diacritics folded in Python first, as unicode61 folds them); facets
+are one text array per registration (GIN) counted in one query.
 Names and ids use the "C" collation, so listings come in SQLite's (byte) order.
 Where this differs from the SQLite store is listed in the README (Registry › Which store).
 """
@@ -16,10 +17,12 @@ Where this differs from the SQLite store is listed in the README (Registry › W
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,7 +84,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         INSERT INTO meta (key, value) VALUES ('generation', '0');
         """,
     ),
+    (2, "SELECT 1"),  # search text folds Latin diacritics (as unicode61 does): `_reindex` rebuilds documents.body
 ]
+FOLDED_FROM = 2  # the first schema version whose documents.body holds folded text
 
 
 def describe_url(url: str) -> str:
@@ -124,8 +129,26 @@ def _password_of(url: str) -> str:
 
 def ts_query(text: str) -> str:
     """A safe tsquery: every word a required prefix term (only letters and digits reach PostgreSQL)."""
-    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+    words = [w for w in "".join(c if c.isalnum() else " " for c in fold_diacritics(text)).split() if w]
     return " & ".join(f"{w}:*" for w in words[:16])
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return base or char
+
+
+def fold_diacritics(text: str) -> str:
+    """Latin letters without their diacritics (`café` → `cafe`), as SQLite's unicode61 tokenizer folds them, so
+    both stores find the same words; other scripts, ligatures and `ß` stay as they are."""
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) if "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff" else c for c in text)
+
+
+def _body_text(agent: Agent, td: dict[str, Any]) -> str:
+    return fold_diacritics(_search_text(agent, td))
 
 
 class PostgresStore(StoreWrites):
@@ -175,6 +198,14 @@ class PostgresStore(StoreWrites):
         password = _password_of(self.url)
         if password:
             first = first.replace(password, "***")
+        if isinstance(exc, psycopg.errors.ProgramLimitExceeded):  # an OperationalError, but no retry helps
+            return RegistryError(f"registry database {self._where_msg} cannot store this: {first}", url=self._where_msg)
+        if starting and "FATAL:" in first:  # it answered, and refused the login (user, password, database)
+            return RegistryError(
+                f"the registry database at {self._where_msg} refused the connection ({first}); fix the user, "
+                "password or database name in --db / LMOS_STUDIO_REGISTRY_DB",
+                url=self._where_msg,
+            )
         if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
             action = "start it or fix --db / LMOS_STUDIO_REGISTRY_DB" if starting else "retry shortly"
             return RegistryUnavailable(
@@ -221,6 +252,17 @@ class PostgresStore(StoreWrites):
                 if version > current:
                     conn.execute(statements)
                     conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+            if 0 < current < FOLDED_FROM:
+                self._reindex(conn)
+
+    def _reindex(self, conn: psycopg.Connection[Any]) -> None:
+        """Rebuild every document's search text (a migration that changes how it is made)."""
+        rows = conn.execute("SELECT id, td, agent FROM documents").fetchall()
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE documents SET body = to_tsvector('{TS_CONFIG}', %s) WHERE id = %s",
+                [(_body_text(Agent.model_validate_json(agent), json.loads(td)), rowid) for rowid, td, agent in rows],
+            )
 
     def schema_version(self) -> int:
         with self._connect() as conn:
@@ -348,7 +390,7 @@ class PostgresStore(StoreWrites):
                 "td": td_json,
                 "agent": agent.model_dump_json(),
                 "original": _dumps(original),
-                "text": _search_text(agent, td),
+                "text": _body_text(agent, td),
             },
         ).fetchone()
         assert row is not None  # an upsert always returns its row
@@ -369,8 +411,8 @@ class PostgresStore(StoreWrites):
             raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
         return self._entry(row)
 
-    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> tuple[list[Entry], int]:
-        result = self.search(Query(offset=offset, limit=limit), facets=False, order="id")
+    def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:
+        result = self.search(Query(offset=offset, limit=limit, after=after), facets=False, order="id")
         return result.entries, result.total
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
@@ -480,6 +522,9 @@ class PostgresStore(StoreWrites):
         if query.subset:
             clauses.append("t.subset = %s")
             params.append(query.subset)
+        if query.after:
+            clauses.append("t.thing_id > %s")
+            params.append(query.after)
         wanted = [
             f"{kind}{SEP}{value}"
             for kind, value in (

@@ -29,9 +29,10 @@ from lmos_studio.graph import (
     GraphFilter,
     Highlight,
     Position,
+    trust_ref,
     with_positions,
 )
-from lmos_studio.model import CHANNEL_PREFIX, Design, TrustEdge
+from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
     add_trust_edge,
     dissolve_group,
@@ -199,18 +200,6 @@ def select(value: dict[str, Any]) -> None:
         st.session_state[state.SELECTED_CHANNEL] = rest
 
 
-def _ref(node: str) -> str:
-    """The trust-edge ref of a node id: an agent's name, `group:<name>`, `channel:<name>`."""
-    what, _, rest = node.partition(":")
-    if what == AGENT:
-        return rest.split("/", 1)[-1]
-    if what == GROUP:
-        return node
-    if what == CHANNEL:
-        return CHANNEL_PREFIX + rest.split("/", 1)[-1]
-    raise_refused(f"{node} cannot be the end of a trust edge: expand the cluster and connect its agents")
-
-
 def raise_refused(message: str) -> NoReturn:
     raise EditError(message)
 
@@ -218,7 +207,7 @@ def raise_refused(message: str) -> NoReturn:
 def connect(value: dict[str, Any]) -> None:
     """A drag from one node to another: a trust edge caller → callee (every capability; edit it in the panel)."""
     design = _design()
-    caller, callee = _ref(str(value.get("from", ""))), _ref(str(value.get("to", "")))
+    caller, callee = trust_ref(design, str(value.get("from", ""))), trust_ref(design, str(value.get("to", "")))
     protocols = protocol_options(design, callee)
     edge = TrustEdge(caller=caller, callee=callee, protocol=protocols[0] if protocols else "")
     state.edit(add_trust_edge(design, edge))

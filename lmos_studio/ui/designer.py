@@ -20,6 +20,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats.design_file import design_from_upload
 from lmos_studio.graph import GraphFilter, Highlight, highlight_agent, highlight_objects
 from lmos_studio.lint import Finding
+from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
@@ -47,6 +48,7 @@ PENDING = "pending_"
 FINDINGS_SHOWN = 500  # lint rows sent at most; above this a search field finds the others
 FINDINGS_SEARCH = "designer_findings_search"
 CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguity check runs from then on
+OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
 
 
@@ -105,7 +107,8 @@ def file_bar() -> None:
         "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
     )
     if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
-        _save(target)
+        _save(target, overwrite=bool(st.session_state.get(OVERWRITE)))
+    cols[4].checkbox("Overwrite", key=OVERWRITE, help="Let Save as replace a file that exists")
     st.caption(
         ":orange[● unsaved changes]"
         if hist.dirty
@@ -113,9 +116,9 @@ def file_bar() -> None:
     )
 
 
-def _save(path: str) -> None:
+def _save(path: str, *, overwrite: bool = False) -> None:
     try:
-        state.save(path)
+        state.save(path, overwrite=overwrite)
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return
@@ -263,12 +266,12 @@ def findings(design: Design) -> Finding | None:
 def graph_notes(design: Design, highlight: Highlight) -> None:
     """What the canvas shows that needs words: the highlight, and trust edges it cannot draw."""
     if highlight.note:
-        st.caption(f"Highlighted: {highlight.note}")
+        st.caption(f"Highlighted: {md(highlight.note)}")
     dangling = resources.dangling_edges(design)
     if dangling:
         st.warning(
             f"{len(dangling)} trust edge(s) name an agent, group or channel that is not in the design and are "
-            f"not drawn ({', '.join(e.key for e in dangling[:3])}{' …' if len(dangling) > 3 else ''}); see the "
+            f"not drawn ({', '.join(md(e.key) for e in dangling[:3])}{' …' if len(dangling) > 3 else ''}); see the "
             "unknown-trust-target findings below for the fix.",
             icon=":material/link_off:",
         )
@@ -284,9 +287,9 @@ def selection_details(design: Design) -> None:
         agent = next((a for a in design.agents if a.key == agent_key), None)
         if agent is None:
             return
-        st.markdown(f"**Agent** `{agent.key}` · subset {agent.subset}")
+        st.markdown(f"**Agent** {code(agent.key)} · subset {md(agent.subset)}")  # registry text: never markup
         if agent.description:
-            st.caption(agent.description)
+            st.caption(md(agent.description))
         st.dataframe(
             [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities],
             hide_index=True,
@@ -298,16 +301,16 @@ def selection_details(design: Design) -> None:
         channel = next((c for c in design.channels if c.key == rest), None)
         if channel is not None:
             st.markdown(
-                f"**Channel** `{channel.key}` · tenant {channel.tenant or '-'} · channel {channel.channel or '-'} "
-                f"· subset {channel.subset}"
+                f"**Channel** {code(channel.key)} · tenant {md(channel.tenant or '-')} · channel "
+                f"{md(channel.channel or '-')} · subset {md(channel.subset)}"
             )
             st.caption("The Playground routes in this channel first.")
     elif what == "group":
         group = design.group(rest)
         if group is not None:
-            st.markdown(f"**Group** `{group.name}` · {len(group.members)} members (edit in the Groups tab)")
+            st.markdown(f"**Group** {code(group.name)} · {len(group.members)} members (edit in the Groups tab)")
     elif what == "aggregate":
-        st.markdown(f"**Collapsed** `{rest}`: double-click it on the canvas to show its agents.")
+        st.markdown(f"**Collapsed** {code(rest)}: double-click it on the canvas to show its agents.")
 
 
 def group_editor(design: Design) -> None:
@@ -335,16 +338,19 @@ def group_editor(design: Design) -> None:
     if group is None:
         return
     new_name = st.text_input("Name", value=group.name, key=f"designer_group_rename_{tag}_{choice}")
+    # members the agent list lacks (named ns/name, or agents not in the design) are listed too: left out, Apply
+    # would drop them unasked
+    others = [m for m in group.members if m not in choices.agent_name_set]
     members = widgets.search_multiselect(
         "Members",
-        agents,
-        default=[m for m in group.members if m in choices.agent_name_set],
+        [*agents, *others],
+        default=list(group.members),
         key=f"designer_group_edit_members_{tag}_{choice}",
     )
     cols = st.columns(3)
     if cols[0].button("Apply", key="designer_group_apply"):
         changed = _try(remove_members, design, choice, [m for m in group.members if m not in members])
-        changed = changed and _try(add_members, changed, choice, members)
+        changed = changed and _try(add_members, changed, choice, [m for m in members if m not in group.members])
         if changed is not None and new_name != choice:
             changed = _try(rename_group, changed, choice, new_name)
             if changed is not None:
@@ -362,6 +368,10 @@ def trust_editor(design: Design) -> None:
     tag = f"{design.digest()[:12]}_{key}"
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
+    if current is not None:  # refs the boxes do not list (ns/name, or naming nothing) are offered too: left
+        # out, the boxes would fall back to another agent and Update would point the edge's trust at it
+        refs = (*refs, *dict.fromkeys(r for r in (current.caller, current.callee) if r not in ref_set))
+        ref_set = frozenset(refs)
     if not refs:  # an empty design: no caller or callee to offer (the editor would ask for callee None)
         st.info("Trust edges connect agents, groups and channels: this design has no agents yet; add some first.")
         return

@@ -73,7 +73,7 @@ def _design_summary() -> None:
         f"{len(design.groups)} groups · {len(design.trust_edges)} trust edges"
     )
     for warning in st.session_state.get(state.LOAD_WARNINGS, []):
-        st.warning(warning, icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")  # names from the file read: never markup
 
 
 def request_open(request: OpenRequest) -> None:

@@ -5,6 +5,7 @@ Session state holds plain values and the `History`; settings are never kept here
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -81,6 +82,7 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     """Replace the open design (a new history: undo does not cross designs)."""
     hist = History(present=result.design, origin=origin, saved_path=saved_path)
     hist.mark_saved()
+    hist.file_digest = file_digest(Path(saved_path)) if saved_path else None
     st.session_state[HISTORY] = hist
     st.session_state.pop(START_ERROR, None)
     st.session_state.pop(PENDING_OPEN, None)
@@ -106,10 +108,38 @@ def edit(design: Design) -> None:
     history().apply(design)
 
 
-def save(path: str) -> str:
-    """Write the open design to `path` (atomically) and mark it saved there; returns the path written."""
-    written = write_design(current_design(), path)
-    history().mark_saved(str(written))
+def file_digest(path: Path) -> str | None:
+    """sha256 of a file's bytes; None when it cannot be read (missing: nothing there to lose)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def save(path: str, *, overwrite: bool = False) -> str:
+    """Write the open design to `path` (atomically) and mark it saved there; returns the path written.
+
+    Save to the file the design was read from or last saved to refuses when that file changed on disk since
+    (another editor, a git checkout): writing would silently throw those changes away. Save as to another
+    file that exists refuses too, unless `overwrite` (the user said so)."""
+    hist = history()
+    if path != hist.saved_path and not overwrite and Path(path).is_file():
+        raise DesignFileError(
+            "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
+            "Overwrite beside the Designer's Save as",
+            path=path,
+        )
+    if path == hist.saved_path and hist.file_digest is not None:
+        now = file_digest(Path(path))
+        if now is not None and now != hist.file_digest:
+            raise DesignFileError(
+                "changed on disk since it was opened or saved here, so Save would overwrite those changes; "
+                "use Save as to keep yours in another file, or Reload to take the file's (yours are lost)",
+                path=path,
+            )
+    written = write_design(hist.present, path)
+    hist.mark_saved(str(written))
+    hist.file_digest = file_digest(written)
     return str(written)
 
 

@@ -230,3 +230,13 @@ def test_markdown_from_designs_is_escaped() -> None:
     assert escape("- item") == "\\- item" and escape("# title") == "\\# title" and escape("1. one") == "1\\. one"
     assert escape("billing-agent-stable v1.0.0") == "billing-agent-stable v1.0.0"
     assert escape("two\nlines") == "two lines"
+
+
+def test_markdown_code_spans_hold_any_text() -> None:
+    """Names shown as inline code (the Designer's selection panel): a backtick in one must not end the span."""
+    from lmos_studio.markdown import code
+
+    assert code("default/billing-agent") == "`default/billing-agent`"
+    assert code("a`b **x** [l](u)") == "``a`b **x** [l](u)``"
+    assert code("`x``") == "``` `x`` ```"
+    assert code("two\nlines") == "`two lines`" and code("") == ""
