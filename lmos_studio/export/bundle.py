@@ -36,7 +36,12 @@ from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats import lmos
-from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, studio_document
+from lmos_studio.formats.design_file import (
+    GENERATED_ANNOTATION,
+    PREVIEW_ANNOTATION,
+    masked_credentials,
+    studio_document,
+)
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
@@ -323,6 +328,7 @@ def _export_design(design: Design, options: ExportOptions) -> Bundle:
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
     result.append(Manifest(STUDIO_PATH, _studio_document(design, left_out), generated=False))
     notes += _left_out_notes(left_out)
+    notes += [f"{STUDIO_PATH}: {warning}" for warning in masked_credentials(design)]  # masked by studio_document
     return Bundle(
         design=design,
         options=options,

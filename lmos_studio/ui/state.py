@@ -12,7 +12,7 @@ import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, write_design
+from lmos_studio.formats.design_file import LoadResult, masked_credentials, write_design
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -25,6 +25,7 @@ SELECTED_CHANNEL = "selected_channel"  # a channel key selected on the Designer'
 HIGHLIGHT = "highlight"  # objects to highlight on the graph: list of agent names / edge keys
 START_ERROR = "start_error"  # the error that kept the start design from opening (an error page instead)
 PENDING_OPEN = "pending_open"  # an open request waiting for the unsaved-changes question (save/discard/cancel)
+SAVE_WARNINGS = "save_warnings"  # what the last save masked (shown once, after the rerun that follows a save)
 
 
 def _initial_path() -> Path:
@@ -107,8 +108,11 @@ def edit(design: Design) -> None:
 
 
 def save(path: str) -> str:
-    """Write the open design to `path` (atomically) and mark it saved there; returns the path written."""
-    written = write_design(current_design(), path)
+    """Write the open design to `path` (atomically) and mark it saved there; returns the path written. Where
+    credentials were written as *** is kept under SAVE_WARNINGS for the page to show."""
+    design = current_design()
+    written = write_design(design, path)
+    st.session_state[SAVE_WARNINGS] = masked_credentials(design)
     history().mark_saved(str(written))
     return str(written)
 

@@ -1,0 +1,198 @@
+"""Credentials inside imported descriptions never reach saved designs, exports or converted output (QA, session
+13): `import` masked them in the Agent resource it prints, but a design file's Studio document (Designer Save,
+`canary`, `import-manifests`, an export's studio/design.yaml) wrote an agent's original description, endpoints
+and security schemes verbatim."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from lmos_studio.formats import detect
+from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
+from lmos_studio.model import Channel, Design, RequiredCapability
+from tests.conftest import ROOT
+from tests.test_import_original import cli, write
+
+SECRETS = ("hunter2pass", "CARDKEY123", "SCHEMEKEY55")
+SECRET_CARD = {
+    "name": "Device Orders",
+    "description": "Orders phones",
+    "version": "1.0.0",
+    "supportedInterfaces": [
+        {"url": "https://bob:hunter2pass@orders.example/a2a?api_key=CARDKEY123", "protocolBinding": "JSONRPC"}
+    ],
+    "capabilities": {"streaming": True},
+    "securitySchemes": {
+        "header": {"apiKeySecurityScheme": {"location": "header", "name": "X-API-Key"}},
+        "vendor": {"type": "http", "apiKey": "SCHEMEKEY55"},
+    },
+    "skills": [{"id": "order", "name": "Order", "description": "Orders a phone", "tags": ["t"]}],
+}
+
+
+def secret_design(tmp_path: Path) -> Design:
+    """A design holding the agent the card describes, as the Registry page's "Add to design" makes it, and a
+    channel it serves."""
+    agents = detect.read_description_file(write(tmp_path, "card.json", SECRET_CARD))
+    web = Channel(
+        name="web-stable",
+        labels={"tenant": "acme", "channel": "web", "version": "1.0.0", "subset": "stable"},
+        required_capabilities=(RequiredCapability(name="order", version=">=1.0.0"),),
+    )
+    update = {"supported_channels": ("web",), "supported_tenants": ("acme",)}
+    return Design(name="d", agents=tuple(a.model_copy(update=update) for a in agents), channels=(web,))
+
+
+def assert_clean(text: str) -> None:
+    assert not [s for s in SECRETS if s in text], text
+    assert "***" in text
+
+
+def test_a_saved_design_masks_the_description_credentials(tmp_path: Path) -> None:
+    """Fails without the fix: the Studio document wrote the card (user-info, api_key, the scheme's apiKey) and
+    the endpoint read from it verbatim. The warning names the fields, never a value."""
+    from lmos_studio.formats.design_file import masked_credentials
+
+    design = secret_design(tmp_path)
+    assert_clean(design_to_yaml(design))
+    saved = read_design(write_design(design, tmp_path / "saved.yaml"))
+    agent = saved.agents[0]
+    assert agent.endpoints[0].uri == "https://orders.example/a2a?api_key=***"
+    assert agent.original["securitySchemes"]["vendor"]["apiKey"] == "***"
+    assert agent.original["securitySchemes"]["header"] == SECRET_CARD["securitySchemes"]["header"]  # names a header
+    [warning] = masked_credentials(design)
+    assert warning.startswith("Agent default/device-orders: what looks like a credential is written as *** (")
+    assert "/endpoints/0/uri" in warning and "/original/supportedInterfaces/0/url" in warning
+    assert not [s for s in SECRETS if s in warning]
+    assert masked_credentials(saved) == []  # masked once: nothing left to mask
+
+
+def test_a_sample_design_writes_as_before(tmp_path: Path) -> None:
+    """No sample holds a credential: nothing masked, no warning (the export goldens stay byte-identical)."""
+    from lmos_studio.formats.design_file import masked_credentials
+    from tests.conftest import SAMPLES
+
+    for path in sorted(SAMPLES.glob("*.yaml")):
+        design = read_design(path)
+        assert masked_credentials(design) == [], path.name
+        assert "***" not in design_to_yaml(design)
+
+
+def test_the_export_studio_design_masks_them_with_a_note(tmp_path: Path) -> None:
+    """Fails without the fix: studio/design.yaml of an export held the card's credentials."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.export.kustomize import render
+
+    bundle = export_design(secret_design(tmp_path), ExportOptions())
+    files = render(bundle)
+    assert_clean(files["studio/design.yaml"].decode("utf-8"))
+    assert not [s for s in SECRETS for data in files.values() if s.encode() in data]
+    assert any(n.startswith("studio/design.yaml: Agent default/device-orders: what looks like") for n in bundle.notes)
+
+
+def test_commands_that_write_a_design_mask_and_warn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`import-manifests` of a hand-written Agent whose original annotation holds credentials, and `canary` of a
+    design holding them (written before the fix with the credentials in the file)."""
+    from lmos_studio.formats.original import ORIGINAL_ANNOTATION
+
+    annotation = json.dumps({"format": "a2a", "document": SECRET_CARD})
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "device-orders", "annotations": {ORIGINAL_ANNOTATION: annotation}},
+        "spec": {"providedCapabilities": [{"name": "order", "version": "1.0.0"}], "supportedChannels": ["web"]},
+    }
+    manifest = write(tmp_path, "agent.json", resource)
+    out = tmp_path / "design.yaml"
+    code, _, err = cli(capsys, "import-manifests", str(manifest), "--out", str(out))
+    assert code == 0
+    assert_clean(out.read_text(encoding="utf-8"))
+    assert "warning: Agent default/device-orders: what looks like a credential is written as ***" in err
+    assert cli(capsys, "import-manifests", str(manifest), "--out", str(out), "--strict")[0] == 1
+
+    design = tmp_path / "secret.yaml"
+    design.write_text(design_to_yaml(secret_design(tmp_path)).replace("***", "CARDKEY123"), encoding="utf-8")
+    canary = tmp_path / "canary.yaml"
+    code, _, err = cli(capsys, "canary", str(design), "--agent", "device-orders", "--out", str(canary))
+    assert code in (0, 1), err
+    assert_clean(canary.read_text(encoding="utf-8"))
+    assert "what looks like a credential is written as ***" in err and "CARDKEY123" not in err
+
+
+OAUTH2_TD = {
+    "@context": ["https://www.w3.org/2022/wot/td/v1.1", {"lmos": "https://eclipse.dev/lmos/protocol/v1"}],
+    "id": "urn:lmos:agent:orders",
+    "title": "orders",
+    "securityDefinitions": {
+        "oauth2_sc": {
+            "scheme": "oauth2",
+            "flow": "client",
+            "token": "https://auth.example/token",
+            "scopes": ["orders"],
+        }
+    },
+    "security": "oauth2_sc",
+    "lmos:capabilities": [{"name": "order", "version": "1.0.0"}],
+}
+
+
+def test_an_oauth2_token_endpoint_is_not_a_credential(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A WoT OAuth2 scheme's `token` is the token server's URL, not a token: it was printed as *** by `import`
+    (and would have been by `convert` and a saved design), so the TD no longer round-tripped."""
+    path = write(tmp_path, "td.json", OAUTH2_TD)
+    code, out, err = cli(capsys, "convert", str(path), "--to", "td")
+    assert code == 0 and "credential" not in err
+    assert json.loads(out) == OAUTH2_TD
+    code, out, err = cli(capsys, "import", str(path), "--channel", "web")
+    assert code == 0 and "credential" not in err
+    assert detect.read_descriptions(out, source="out")[0].original == OAUTH2_TD
+
+
+def test_designer_save_masks_and_warns(tmp_path: Path) -> None:
+    """Designer "Save as" of a design holding an imported card: the file is clean and the page says which fields
+    were written as ***."""
+    from lmos_studio.history import History
+    from lmos_studio.ui import state
+
+    design = secret_design(tmp_path)
+    app = AppTest.from_file(str(ROOT / "app_pages" / "designer.py"), default_timeout=60)
+    app.session_state[state.HISTORY] = History(present=design, origin="memory", saved_path=None)
+    app.run()
+    assert not app.exception, app.exception
+    target = tmp_path / "saved.yaml"
+    next(w for w in app.text_input if w.label == "Save as").input(str(target)).run()
+    next(w for w in app.button if w.label == "Save as").click().run()
+    assert not app.exception, app.exception
+    assert_clean(target.read_text(encoding="utf-8"))
+    warnings = [w.value for w in app.warning if "credential" in w.value]
+    assert len(warnings) == 1 and "written as \\*\\*\\*" in warnings[0], warnings
+    assert not [s for s in SECRETS if s in warnings[0]]
+
+
+_WORDS = st.sampled_from(
+    ["apiKey", "x-token", "Password", "tokenUrl", "secretName", "name", "url", "scopes", "read:token", "PRIVATE_KEY"]
+)
+_TEXTS = st.sampled_from(
+    ["", "plain", "https://h.example/a", "https://u:p@h.example/a", "https://h.example/a?sig=1&x=2", "wss://h/?q=1"]
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_WORDS | st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_JSON)
+def test_redact_data_skips_only_what_has_nothing_to_mask(value: object) -> None:
+    """`redact_data` skips the walk when a quick test of the JSON text finds nothing that could be masked; it
+    must give what the walk gives (the quick test is what keeps saving a 10 000-agent design fast)."""
+    from lmos_studio.redact import _redacted, redact_data
+
+    walked: list[str] = []
+    assert redact_data(value) == (_redacted(value, "", walked), walked)
