@@ -1,7 +1,8 @@
 """Credentials inside imported descriptions never reach saved designs, exports or converted output (QA, session
 13): `import` masked them in the Agent resource it prints, but a design file's Studio document (Designer Save,
 `canary`, `import-manifests`, an export's studio/design.yaml) wrote an agent's original description, endpoints
-and security schemes verbatim."""
+and security schemes verbatim, `convert --to a2a|td|…` printed them, and the Registry page's "As LMOS Agent
+resources" preview was not what `import` prints."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from lmos_studio.formats import detect
 from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
 from lmos_studio.model import Channel, Design, RequiredCapability
 from tests.conftest import ROOT
-from tests.test_import_original import cli, write
+from tests.test_import_original import DESCRIPTIONS, cli, write
 
 SECRETS = ("hunter2pass", "CARDKEY123", "SCHEMEKEY55")
 SECRET_CARD = {
@@ -125,6 +126,37 @@ def test_commands_that_write_a_design_mask_and_warn(tmp_path: Path, capsys: pyte
     assert "what looks like a credential is written as ***" in err and "CARDKEY123" not in err
 
 
+@pytest.mark.parametrize("target", [t for t in detect.FORMATS if t != "capabilities"])
+def test_convert_masks_credentials_in_every_target(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fails without the fix for every target but `agent`: the card's user-info, api_key and the scheme's
+    apiKey were printed. (A capabilities.json document has no field a card's URL or scheme reaches.)"""
+    path = write(tmp_path, "card.json", SECRET_CARD)
+    code, out, err = cli(capsys, "convert", str(path), "--to", target, "--channel", "web", "--tenant", "t")
+    assert code == 0
+    assert not [s for s in SECRETS if s in out + err]
+    assert "***" in out
+    assert "what looks like a credential is printed as ***" in err
+    assert cli(capsys, "convert", str(path), "--to", target, "--channel", "web", "--tenant", "t", "--strict")[0] == 1
+
+
+@pytest.mark.parametrize("target", detect.FORMATS)
+@pytest.mark.parametrize("source", DESCRIPTIONS, ids=lambda p: p.name)
+def test_a_credential_free_description_converts_as_before(source: Path, target: str) -> None:
+    """Masking changes nothing where there is no credential: the reference descriptions convert exactly as the
+    format writers write them, without a warning."""
+    from lmos_studio.export.printed import described
+
+    agents = detect.read_description_file(source)
+    printed = described(agents, target)
+    assert printed.warnings == []
+    if target == "agent":
+        return  # the strict resource with its annotations: tests/test_import_original.py
+    expected = detect.write_descriptions(agents, target)
+    assert printed.documents == ([expected] if target in ("routing-spec", "classifier") else expected)
+
+
 OAUTH2_TD = {
     "@context": ["https://www.w3.org/2022/wot/td/v1.1", {"lmos": "https://eclipse.dev/lmos/protocol/v1"}],
     "id": "urn:lmos:agent:orders",
@@ -152,6 +184,33 @@ def test_an_oauth2_token_endpoint_is_not_a_credential(tmp_path: Path, capsys: py
     code, out, err = cli(capsys, "import", str(path), "--channel", "web")
     assert code == 0 and "credential" not in err
     assert detect.read_descriptions(out, source="out")[0].original == OAUTH2_TD
+
+
+def _registry_page_preview(text: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(str(ROOT / "app_pages" / "registry.py"))
+    at.run()
+    at.radio(key="registry_import_how").set_value("Paste").run()
+    at.text_area(key="registry_import_text").input(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("doc", [SECRET_CARD, OAUTH2_TD], ids=["card-with-credentials", "td"])
+def test_the_registry_page_shows_what_import_prints(
+    doc: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fails without the fix: the preview was a non-strict resource without the annotations (an A2A skill's
+    title and tags inline, no original description), and gave no warning about credentials."""
+    code, printed, err = cli(capsys, "import", str(write(tmp_path, "d.json", doc)))
+    assert code == 0
+    at = _registry_page_preview(json.dumps(doc))
+    shown = [c.value for c in at.code if "kind: Agent" in c.value]
+    assert shown == [printed.removesuffix("\n")]  # st.code drops the last line break
+    masked = [w.value for w in at.warning if "what looks like a credential" in w.value]
+    assert len(masked) == ("what looks like a credential" in err)
+    if doc is SECRET_CARD:
+        assert not [s for s in SECRETS if s in shown[0] + masked[0]]
 
 
 def test_designer_save_masks_and_warns(tmp_path: Path) -> None:
