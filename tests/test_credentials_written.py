@@ -1,8 +1,8 @@
 """Credentials inside imported descriptions never reach saved designs, exports or converted output (QA, session
 13): `import` masked them in the Agent resource it prints, but a design file's Studio document (Designer Save,
 `canary`, `import-manifests`, an export's studio/design.yaml) wrote an agent's original description, endpoints
-and security schemes verbatim, `convert --to a2a|td|…` printed them, and the Registry page's "As LMOS Agent
-resources" preview was not what `import` prints."""
+and security schemes verbatim, `convert --to a2a|td|…` printed them, `registry register` printed an id holding
+them, and the Registry page's "As LMOS Agent resources" preview was not what `import` prints."""
 
 from __future__ import annotations
 
@@ -184,6 +184,26 @@ def test_an_oauth2_token_endpoint_is_not_a_credential(tmp_path: Path, capsys: py
     code, out, err = cli(capsys, "import", str(path), "--channel", "web")
     assert code == 0 and "credential" not in err
     assert detect.read_descriptions(out, source="out")[0].original == OAUTH2_TD
+
+
+def test_register_prints_an_id_without_its_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The registry keeps what the user sent (their description, to a registry they chose); the id printed back
+    showed a URL's user-info and token parameter."""
+    from lmos_studio.config import get_settings
+
+    td = {**OAUTH2_TD, "id": "https://bob:hunter2pass@things.example/orders?token=CARDKEY123"}
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        code, out, err = cli(capsys, "registry", "register", str(write(tmp_path, "td.json", td)))
+    finally:
+        get_settings.cache_clear()
+    assert code == 0
+    assert out == "https://things.example/orders?token=***\n"
+    assert "holds a credential, printed as ***" in err
+    assert not [s for s in SECRETS if s in out + err]
 
 
 def _registry_page_preview(text: str) -> AppTest:
