@@ -275,3 +275,18 @@ def test_redact_data_skips_only_what_has_nothing_to_mask(value: object) -> None:
 
     walked: list[str] = []
     assert redact_data(value) == (_redacted(value, "", walked), walked)
+
+
+def test_the_registry_page_detail_shows_urls_without_credentials(tmp_path: Path) -> None:
+    """The Registry page's agent detail showed a registered card's endpoint, a TD's id and a link in the
+    description with user-info and token parameters (README: URLs are shown without them on every page)."""
+    from lmos_studio.registry.sources import Found, detail_fields
+
+    [agent] = secret_design(tmp_path).agents
+    agent = agent.model_copy(update={"description": "docs: https://bob:hunter2pass@docs.example/orders"})
+    found = Found(agent=agent, source="embedded", thing_id="https://things.example/orders?token=CARDKEY123")
+    shown = dict(detail_fields(found).itertuples(index=False))
+    assert not [s for s in SECRETS for value in shown.values() if s in str(value)]
+    assert shown["endpoints"] == "https://orders.example/a2a?api_key=***"
+    assert shown["id"] == "https://things.example/orders?token=***"
+    assert shown["description"] == "docs: https://docs.example/orders"
