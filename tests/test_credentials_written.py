@@ -290,3 +290,23 @@ def test_the_registry_page_detail_shows_urls_without_credentials(tmp_path: Path)
     assert shown["endpoints"] == "https://orders.example/a2a?api_key=***"
     assert shown["id"] == "https://things.example/orders?token=***"
     assert shown["description"] == "docs: https://docs.example/orders"
+
+
+def test_the_agent_resource_of_an_imported_agent_is_masked_in_designs_and_exports(tmp_path: Path) -> None:
+    """A card's description (or a skill's text) with a credentialed link reached the Agent resource of a saved
+    design and the exported Agent manifest verbatim (`import` masked it in the resource it prints)."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.export.kustomize import render
+    from lmos_studio.formats.design_file import masked_credentials
+
+    [agent] = secret_design(tmp_path).agents
+    link = "see https://bob:hunter2pass@docs.example/orders"
+    design = secret_design(tmp_path).replace(agents=(agent.model_copy(update={"description": link}),))
+    assert_clean(design_to_yaml(design))
+    assert read_design(write_design(design, tmp_path / "d.yaml")).agents[0].description == (
+        "see https://docs.example/orders"
+    )
+    assert "resource /spec/description" in masked_credentials(design)[0]
+    files = render(export_design(design, ExportOptions()))
+    assert not [path for path, data in files.items() if b"hunter2pass" in data]
+    assert b"see https://docs.example/orders" in files["agents/default/device-orders.yaml"]

@@ -6,7 +6,8 @@ except what an export derives from the design (annotated `studio.lmos.eclipse/ge
 an export folder's `kustomization.yaml` and `preview/`): the next export derives them again. The Studio
 document's `spec.resourceFields` (written by export, see `resource_fields.py`) is put back into the resources.
 Writing is deterministic (the same design gives the same bytes) and atomic. Credentials in what an agent's
-description gave (its original document, endpoints, security schemes, source) are written as `***`
+description gave (its original document, endpoints, security schemes, source, and the Agent resource of an
+agent read from a card or TD) are written as `***`
 (`masked_credentials` says where, for the writer to warn): a saved design or an export's `studio/design.yaml`
 never holds them.
 
@@ -458,12 +459,23 @@ def _studio_agent(agent: Agent) -> tuple[dict[str, Any], list[str]]:
     return dumped, masked
 
 
+def agent_document(agent: Agent, *, explicit_namespace: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """The agent's LMOS `Agent` resource as a design file (and export) writes it, and the JSON Pointers of what
+    was masked: an agent read from another description (an A2A card, a TD, …) has that description's
+    credentials masked (a link in its description, a token-like label or annotation value); a hand-written
+    resource is the user's own design and is written as it is."""
+    doc = lmos.agent_to_resource(agent, explicit_namespace=explicit_namespace)
+    if not agent.original_format:
+        return doc, []
+    return redact_data(doc)
+
+
 def masked_credentials(design: Design) -> list[str]:
-    """One warning per agent whose saved entry has credentials masked (`studio_document` masks them), naming
-    the fields, never the values; [] for a design without any (every sample design)."""
+    """One warning per agent whose saved resource or Studio entry has credentials masked (`agent_document`,
+    `studio_document`), naming the fields, never the values; [] for a design without any (every sample)."""
     warnings = []
     for agent in design.agents:
-        masked = _studio_agent(agent)[1]
+        masked = [f"resource {p}" for p in agent_document(agent)[1]] + _studio_agent(agent)[1]
         if masked:
             warnings.append(
                 f"Agent {agent.key}: what looks like a credential is written as *** ({named_fields(masked)}); "
@@ -498,7 +510,7 @@ def studio_document(design: Design) -> dict[str, Any]:
 
 def design_documents(design: Design) -> list[dict[str, Any]]:
     """The design as documents: Agents and Channels (name order), rollouts, others, then the Studio doc."""
-    docs: list[dict[str, Any]] = [lmos.agent_to_resource(a) for a in design.agents]
+    docs: list[dict[str, Any]] = [agent_document(a)[0] for a in design.agents]
     docs += [lmos.channel_to_resource(c) for c in design.channels]
     docs += [lmos.rollout_to_resource(r) for r in design.rollouts]
     docs += list(design.other_resources)
