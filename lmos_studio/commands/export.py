@@ -13,7 +13,7 @@ from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.hand_edits import hand_edit_warnings
 from lmos_studio.export.importer import export_kustomizations, import_manifests
-from lmos_studio.formats.design_file import write_design
+from lmos_studio.formats.design_file import masked_credentials, write_design
 
 
 def export(
@@ -133,7 +133,8 @@ def import_back(
     if not source.exists():
         fail(f"{source}: no such file or folder", EXIT_INVALID)
     result = import_manifests(source)
-    for warning in result.warnings:
+    warnings = result.warnings + masked_credentials(result.design)  # the file holds *** where these were
+    for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
     write_design(result.design, out)
     design = result.design
@@ -141,8 +142,8 @@ def import_back(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "
         f"trust edges, {len(design.other_resources)} other resources → {out}"
     )
-    if strict and result.warnings:
-        typer.echo(f"error: {len(result.warnings)} warning(s) and --strict", err=True)
+    if strict and warnings:
+        typer.echo(f"error: {len(warnings)} warning(s) and --strict", err=True)
         raise typer.Exit(EXIT_PROBLEMS)
 
 

@@ -8,7 +8,8 @@ any warning exit 1 (the output is still printed); bad input exits 2 with the fil
 
 The `Agent` resources printed are strictly valid; what else the agent had rides in two annotations that Studio
 reads back: fields the CRD does not declare (resource-fields) and the description it came from (original).
-Credentials in either are printed as `***`, with a warning.
+Credentials in either, and in what `convert` writes in any format, are printed as `***`, with a warning
+(export/printed.py, which the Registry page's preview uses too).
 """
 
 from __future__ import annotations
@@ -20,19 +21,11 @@ from typing import Annotated, Any
 import typer
 
 from lmos_studio.commands._shell import EXIT_PROBLEMS, fail
-from lmos_studio.formats import detect, lmos, yamlio
+from lmos_studio.export.printed import Printed, agent_resources, described
+from lmos_studio.formats import detect, yamlio
 from lmos_studio.formats.description import duplicate_warnings, warnings_of
-from lmos_studio.formats.original import (
-    MAX_ANNOTATIONS_BYTES,
-    ORIGINAL_ANNOTATION,
-    annotations_bytes,
-    original_payload,
-    with_original,
-)
-from lmos_studio.formats.resource_fields import with_annotation
 from lmos_studio.model import Agent
 from lmos_studio.names import dns1123_label_problem, suggest_name
-from lmos_studio.redact import redact_data
 
 _TO_FORMATS = detect.FORMATS
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
@@ -79,55 +72,11 @@ def _read(
     return agents, warned
 
 
-MAX_NAMED_FIELDS = 4  # masked fields named in one warning before "…"
-
-
-def _strict_agent_resource(agent: Agent) -> tuple[dict[str, Any], list[str]]:
-    """The agent's LMOS `Agent` resource with only the fields its CRD declares (the API server's strict field
-    validation refuses any other), the rest (an A2A skill's title and tags, …) in the resource-fields
-    annotation, the description it came from in the original annotation; and where credentials were masked.
-    `convert --to agent` used to write those fields inline: a resource `kubectl apply` refused; and it used to
-    drop the description (a card's display name, interfaces, security schemes…): now X → agent → Y = X → Y."""
-    from lmos_studio.export.bundle import strict_resource  # jsonschema & co. only for these commands
-
-    full, masked = redact_data(lmos.agent_to_resource(agent, explicit_namespace=True))
-    payload, masked_original = original_payload(agent)
-    doc = with_original(with_annotation(*strict_resource(full)), payload)
-    size = annotations_bytes(doc)
-    if size > MAX_ANNOTATIONS_BYTES:
-        fail(
-            f"{agent.source or '<input>'}: agent {agent.name}: metadata.annotations: {size} bytes with the "
-            f"description it came from ({ORIGINAL_ANNOTATION}); the API server refuses more than "
-            f"{MAX_ANNOTATIONS_BYTES}: shorten the description, or add the agent to a design (Registry page), "
-            "whose file keeps the description whole"
-        )
-    named = [f"resource {p}" for p in masked]
-    named += [
-        f"description {p.removeprefix('/document')}" if p.startswith("/document/") else f"{ORIGINAL_ANNOTATION} {p}"
-        for p in masked_original
-    ]
-    return doc, named
-
-
-def _lone_resources(agents: list[Agent]) -> tuple[list[dict[str, Any]], int]:
-    """The agents' resources (`_strict_agent_resource`) and the number of warnings printed about them."""
-    from lmos_studio.export.kustomize import refuse_secrets  # as export: no configured secret's value printed
-
-    docs, warned = [], 0
-    for agent in agents:
-        doc, masked = _strict_agent_resource(agent)
-        text = json.dumps(doc, ensure_ascii=False)
-        refuse_secrets({f"{agent.source or '<input>'}: agent {agent.name}": text.encode("utf-8")})
-        docs.append(doc)
-        if masked:
-            named = ", ".join(masked[:MAX_NAMED_FIELDS]) + (", …" if len(masked) > MAX_NAMED_FIELDS else "")
-            typer.echo(
-                f"warning: {agent.source or '<input>'}: agent {agent.name}: what looks like a credential is printed "
-                f"as *** ({named}); keep credentials out of descriptions",
-                err=True,
-            )
-            warned += 1
-    return docs, warned
+def _warn(printed: Printed) -> int:
+    """Echo the warnings about printed documents (credentials masked); returns how many."""
+    for warning in printed.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return len(printed.warnings)
 
 
 def _strict_exit(strict: bool, warned: int) -> None:
@@ -171,8 +120,9 @@ def register(app: typer.Typer) -> None:
         file, line and field on bad input.
         """
         agents, warned = _read(files, fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
-        docs, masked = _lone_resources(agents)
-        _print(docs, output, single=False)
+        printed = agent_resources(agents)
+        masked = _warn(printed)
+        _print(printed.documents, output, single=False)
         _strict_exit(strict, warned + masked)
 
     @app.command("convert")
@@ -196,12 +146,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: --to {to!r} is not a format; use one of {', '.join(_TO_FORMATS)}", err=True)
             raise typer.Exit(2)
         agents, warned = _read([file], fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
-        if to in ("routing-spec", "classifier"):
-            _print([detect.write_descriptions(agents, to)], output, single=True)
-        elif to == "agent":  # the resource `import` prints: strictly valid, the rest in its annotations
-            docs, masked = _lone_resources(agents)
-            warned += masked
-            _print(docs, output, single=True)
-        else:
-            _print([detect.write_description(a, to) for a in agents], output, single=True)
+        printed = described(agents, to)  # `agent`: the resource `import` prints, the rest in its annotations
+        warned += _warn(printed)
+        _print(printed.documents, output, single=True)
         _strict_exit(strict, warned)

@@ -4,6 +4,10 @@ Without `--url` the commands work on the embedded registry (LMOS_STUDIO_REGISTRY
 registry server. `search` also reads the sources the Registry page does: an LMOS operator API (`--operator`),
 a cluster's LMOS `Agent` resources (`--kubernetes`) and the local network (`--local-network`), through
 `registry/sources.py` as the page. Exit codes: 0 ok, 2 bad input or an unreachable registry.
+
+`register` sends a description as the user wrote it (their own document, to the registry they chose: not an
+export; a masked endpoint would be useless to the registry's readers); what it prints (the ids) shows a URL's
+credentials as ***, as every error message does.
 """
 
 from __future__ import annotations
@@ -67,6 +71,22 @@ def _store(db: str | None = None) -> RegistryStore:
     """The store `--db` (or LMOS_STUDIO_REGISTRY_DB) names; an unreachable or malformed database URL is a
     `RegistryError` of one line naming host and port (never the password): exit 2."""
     return open_store(db or get_settings().registry_target)
+
+
+def _echo_ids(ids: list[str]) -> None:
+    """Print registered Thing ids, each with a URL's credentials masked (an id may be a URL the description
+    gave: `https://user:pass@…` or `…?token=…`), and say so when one was: the registry keeps the id as sent."""
+    from lmos_studio.redact import redact_text
+
+    shown = [redact_text(thing_id) for thing_id in ids]
+    typer.echo("\n".join(shown))  # one line per id (an empty line when a server returned none, as before)
+    for thing_id, masked in zip(ids, shown, strict=True):
+        if masked != thing_id:
+            typer.echo(
+                f"warning: the id {masked} holds a credential, printed as ***; the registry keeps it as your "
+                "description wrote it (`registry remove` needs it so); keep credentials out of ids",
+                err=True,
+            )
 
 
 def _fail(message: str) -> None:
@@ -237,11 +257,11 @@ def register(app: typer.Typer) -> None:
 
             with TddClient(url, token=_token(token)) as client:
                 for agent in agents:
-                    typer.echo("\n".join(client.register(wire_document(agent), ttl=ttl)))
+                    _echo_ids(client.register(wire_document(agent), ttl=ttl))
             return
         store = _store()
         for agent in agents:
-            typer.echo(store.put_agent(agent, ttl=ttl, source=str(file)))
+            _echo_ids([store.put_agent(agent, ttl=ttl, source=str(file))])
 
     @registry.command("search")
     def search(

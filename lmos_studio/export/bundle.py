@@ -36,11 +36,18 @@ from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats import lmos
-from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, studio_document
+from lmos_studio.formats.design_file import (
+    GENERATED_ANNOTATION,
+    PREVIEW_ANNOTATION,
+    agent_document,
+    masked_credentials,
+    studio_document,
+)
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.names import dns1123_label_problem
+from lmos_studio.redact import redact_data
 from lmos_studio.resolve import invalid_versions, resolve_design
 
 STUDIO_PATH = "studio/design.yaml"
@@ -216,8 +223,7 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
     docs = crds.crds(labels=manifests.MANAGED_BY)
     docs += [manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE]
     docs += [
-        _strict(lmos.agent_to_resource(a, explicit_namespace=True), manifests.agent_resource(a), left_out)
-        for a in design.agents
+        _strict(agent_document(a, explicit_namespace=True)[0], _agent_manifest(a), left_out) for a in design.agents
     ]
     docs += [
         _strict(lmos.channel_to_resource(c, explicit_namespace=True), manifests.channel_resource(c), left_out)
@@ -227,8 +233,15 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
         _strict(lmos.rollout_to_resource(r, explicit_namespace=True), manifests.rollout_resource(r), left_out)
         for r in design.rollouts
     ]
-    docs += [manifests.routing_preview(r) for r in resolutions]
+    # a preview repeats the agents' descriptions; derived and never read back, so whatever looks like a credential goes
+    docs += [redact_data(manifests.routing_preview(r))[0] for r in resolutions]
     return docs
+
+
+def _agent_manifest(agent: Agent) -> dict[str, Any]:
+    """The Agent manifest, masked as the design file masks it (`agent_document`: an agent read from a card or TD)."""
+    doc = manifests.agent_resource(agent)
+    return redact_data(doc)[0] if agent.original_format else doc
 
 
 def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -325,6 +338,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
     result.append(Manifest(STUDIO_PATH, _studio_document(design, left_out), generated=False))
     notes += _left_out_notes(left_out)
+    notes += [f"{STUDIO_PATH}: {warning}" for warning in masked_credentials(design)]  # masked by studio_document
     return Bundle(
         design=design,
         options=options,

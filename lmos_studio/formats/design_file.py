@@ -5,7 +5,11 @@ path order). Documents of other kinds (Deployments, ChannelRoutings, Kustomizati
 except what an export derives from the design (annotated `studio.lmos.eclipse/generated` or `…/preview`, and
 an export folder's `kustomization.yaml` and `preview/`): the next export derives them again. The Studio
 document's `spec.resourceFields` (written by export, see `resource_fields.py`) is put back into the resources.
-Writing is deterministic (the same design gives the same bytes) and atomic.
+Writing is deterministic (the same design gives the same bytes) and atomic. Credentials in what an agent's
+description gave (its original document, endpoints, security schemes, source, and the Agent resource of an
+agent read from a card or TD) are written as `***`
+(`masked_credentials` says where, for the writer to warn): a saved design or an export's `studio/design.yaml`
+never holds them.
 
 ```yaml
 apiVersion: lmos.eclipse/v1          # Agent, Channel, ChannelRollout documents, as the operator reads them
@@ -59,6 +63,7 @@ from lmos_studio.model import (
     Workload,
     updated_model,
 )
+from lmos_studio.redact import named_fields, redact_data
 
 STUDIO_API_VERSION = "studio.lmos.eclipse/v1alpha1"
 STUDIO_KIND = "StudioDesign"
@@ -66,6 +71,9 @@ GENERATED_ANNOTATION = "studio.lmos.eclipse/generated"  # on what export derives
 PREVIEW_ANNOTATION = "studio.lmos.eclipse/preview"  # on ChannelRouting previews: the operator writes its own
 EXPORT_STUDIO_PATH = Path("studio", "design.yaml")  # a folder holding this is an export (see export/bundle.py)
 EXPORT_SKIPPED = ("kustomization.yaml", "preview")  # an export folder's build file and previews
+# the Studio entry's fields taken from an imported description (or naming where it came from): credentials in
+# them are masked when written (`studio_document`); a workload is the user's own design, exported as written
+_DESCRIBED_KEYS = ("endpoints", "security", "source", "original")
 
 
 def is_derived(doc: dict[str, Any]) -> bool:
@@ -436,27 +444,63 @@ def _dump_model(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(by_alias=True, exclude_defaults=True, mode="python")
 
 
+def _studio_agent(agent: Agent) -> tuple[dict[str, Any], list[str]]:
+    """The agent's entry in the Studio document ({} when it has nothing beyond name and namespace) with the
+    credentials of the description it came from masked (`redact.redact_data`), and the JSON Pointers (into the
+    entry) of what was masked."""
+    entry = _StudioAgent(
+        name=agent.name,
+        namespace=agent.namespace,
+        endpoints=agent.endpoints,
+        security=agent.security,
+        workload=agent.workload,
+        source=agent.source,
+        original_format=agent.original_format,
+        original=agent.original,
+    )
+    dumped = _dump_model(entry)
+    dumped["name"] = agent.name
+    if not set(dumped) - {"name", "namespace"}:
+        return {}, []
+    masked: list[str] = []
+    for key in _DESCRIBED_KEYS:
+        if key in dumped:
+            dumped[key], found = redact_data(dumped[key], f"/{key}")
+            masked += found
+    return dumped, masked
+
+
+def agent_document(agent: Agent, *, explicit_namespace: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """The agent's LMOS `Agent` resource as a design file (and export) writes it, and the JSON Pointers of what
+    was masked: an agent read from another description (an A2A card, a TD, …) has that description's
+    credentials masked (a link in its description, a token-like label or annotation value); a hand-written
+    resource is the user's own design and is written as it is."""
+    doc = lmos.agent_to_resource(agent, explicit_namespace=explicit_namespace)
+    if not agent.original_format:
+        return doc, []
+    return redact_data(doc)
+
+
+def masked_credentials(design: Design) -> list[str]:
+    """One warning per agent whose saved resource or Studio entry has credentials masked (`agent_document`,
+    `studio_document`), naming the fields, never the values; [] for a design without any (every sample)."""
+    warnings = []
+    for agent in design.agents:
+        masked = [f"resource {p}" for p in agent_document(agent)[1]] + _studio_agent(agent)[1]
+        if masked:
+            warnings.append(
+                f"Agent {agent.key}: what looks like a credential is written as *** ({named_fields(masked)}); "
+                "keep credentials out of descriptions"
+            )
+    return warnings
+
+
 def studio_document(design: Design) -> dict[str, Any]:
     """The design's Studio document (the last of `design_documents`): what LMOS resources do not hold."""
     spec: dict[str, Any] = {}
     if design.description:
         spec["description"] = design.description
-    agents = []
-    for agent in design.agents:
-        entry = _StudioAgent(
-            name=agent.name,
-            namespace=agent.namespace,
-            endpoints=agent.endpoints,
-            security=agent.security,
-            workload=agent.workload,
-            source=agent.source,
-            original_format=agent.original_format,
-            original=agent.original,
-        )
-        dumped = _dump_model(entry)
-        dumped["name"] = agent.name
-        if set(dumped) - {"name", "namespace"}:
-            agents.append(dumped)
+    agents = [entry for entry, _ in map(_studio_agent, design.agents) if entry]
     if agents:
         spec["agents"] = agents
     for key, items in (
@@ -477,7 +521,7 @@ def studio_document(design: Design) -> dict[str, Any]:
 
 def design_documents(design: Design) -> list[dict[str, Any]]:
     """The design as documents: Agents and Channels (name order), rollouts, others, then the Studio doc."""
-    docs: list[dict[str, Any]] = [lmos.agent_to_resource(a) for a in design.agents]
+    docs: list[dict[str, Any]] = [agent_document(a)[0] for a in design.agents]
     docs += [lmos.channel_to_resource(c) for c in design.channels]
     docs += [lmos.rollout_to_resource(r) for r in design.rollouts]
     docs += list(design.other_resources)

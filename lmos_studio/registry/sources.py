@@ -16,7 +16,7 @@ import pandas as pd
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
-from lmos_studio.redact import redact_url
+from lmos_studio.redact import redact_text, redact_url
 from lmos_studio.registry.clients import SourceResult
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
 
@@ -197,22 +197,23 @@ def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
 
 
 def detail_fields(found: Found) -> pd.DataFrame:
-    """Everything about one agent except its capabilities, as field/value text rows."""
+    """Everything about one agent except its capabilities, as field/value text rows; URLs (an id, endpoints,
+    where it came from, links in the description) without user-info or token-like query values."""
     agent = found.agent
     rows = [
         ("name", agent.name),
         ("namespace", agent.namespace),
-        ("id", found.thing_id or agent.id),
-        ("description", agent.description),
+        ("id", redact_text(found.thing_id or agent.id)),
+        ("description", redact_text(agent.description)),
         ("tenants", ", ".join(agent.supported_tenants) or "(any)"),
         ("channels", ", ".join(agent.supported_channels) or "(none)"),
         ("subset", agent.subset),
         ("protocols", ", ".join(agent.protocols) or "(none)"),
-        ("endpoints", "; ".join(f"{e.uri} {e.subprotocol}".strip() for e in agent.endpoints) or "(none)"),
+        ("endpoints", "; ".join(f"{redact_url(e.uri)} {e.subprotocol}".strip() for e in agent.endpoints) or "(none)"),
         ("security", ", ".join(f"{s.name}: {s.scheme}" for s in agent.security) or "(none)"),
         ("format", agent.original_format or "LMOS Agent"),
         ("source", found.source),
-        ("came from", agent.source),
+        ("came from", redact_text(agent.source)),
         ("expires", when(found.expires)),
     ]
     return pd.DataFrame(rows, columns=["field", "value"])

@@ -103,6 +103,8 @@ def file_bar() -> None:
     ):
         state.open_path(Path(hist.saved_path or hist.origin), origin=hist.origin)
         st.rerun()
+    for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
+        st.warning(widgets.plain(warning), icon=":material/key_off:")  # names fields of a description: escaped
     target = cols[4].text_input(
         "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
     )

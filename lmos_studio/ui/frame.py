@@ -122,6 +122,8 @@ def unsaved_question() -> None:
             widgets.show_error(exc)
             return
         st.toast(f"Saved {written}")
+        for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
+            st.toast(widgets.plain(warning), icon=":material/key_off:")
         if _open(request):
             st.rerun()
     if cols[1].button("Discard", key="unsaved_discard", icon=":material/delete:") and _open(request):

@@ -123,7 +123,8 @@ IMPORTED = "registry_imported"  # what the last import did (shown once, after th
 def import_panel() -> None:
     """Upload or paste a description in any supported format, see what it becomes (and the warnings), then
     add it to the embedded registry or to the open design."""
-    from lmos_studio.formats import detect, lmos, yamlio
+    from lmos_studio.export.printed import agent_resources
+    from lmos_studio.formats import detect, yamlio
     from lmos_studio.formats.description import duplicate_warnings, warnings_of
     from lmos_studio.trust import add_agents
     from lmos_studio.ui import frame, resources, state
@@ -181,9 +182,16 @@ def import_panel() -> None:
             hide_index=True,
             width="stretch",
         )
-        with st.expander("As LMOS Agent resources (YAML)"):
-            docs = [lmos.agent_to_resource(a, explicit_namespace=True) for a in agents]
-            st.code(yamlio.dump_documents(docs), language="yaml")
+        try:
+            printed = agent_resources(agents)  # exactly what `lmos-studio import` prints, credentials masked
+        except LmosStudioError as exc:  # a configured secret's value, annotations too large for the API server
+            widgets.show_error(exc)
+            printed = None
+        for warning in printed.warnings if printed else ():
+            st.warning(plain(warning), icon=":material/key_off:")
+        if printed is not None:
+            with st.expander("As LMOS Agent resources (YAML)"):
+                st.code(yamlio.dump_documents(printed.documents), language="yaml")
         left, right = st.columns(2)
         names = plain(", ".join(a.key for a in agents))  # the description's text, shown in st.success below
         if left.button("Add to registry", key="registry_import_to_registry", icon=":material/database:"):
