@@ -23,8 +23,8 @@ except LmosStudioError as exc:
     widgets.show_error(exc)
     st.stop()
 
-st.success(plan.summary, icon=":material/verified:")
-st.caption(" · ".join(f"**{n}** {kind}" for kind, n in plan.kinds.items()) + f" · {len(plan.paths)} files")
+st.success(md(plan.summary), icon=":material/verified:")
+st.caption(" · ".join(f"**{n}** {md(kind)}" for kind, n in plan.kinds.items()) + f" · {len(plan.paths)} files")
 if plan.notes:
     with st.expander(f"{len(plan.notes)} notes"):
         st.code("\n".join(plan.notes), language=None)
@@ -54,5 +54,5 @@ with diff_tab:
         for warning in warnings:  # e.g. a generated file edited by hand: the diff compares designs, not files
             st.warning(md(warning), icon=":material/edit_note:")
         changes = ui.diff(old, design)
-        st.markdown(" · ".join(f"**{n}** {kind}" for kind, n in changes.summary.items()))
+        st.markdown(" · ".join(f"**{n}** {md(kind)}" for kind, n in changes.summary.items()))
         st.dataframe(changes.rows(), hide_index=True, width="stretch")

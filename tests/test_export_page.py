@@ -179,3 +179,22 @@ def test_a_preview_holding_a_configured_secret_shows_an_error(monkeypatch: pytes
     at.selectbox[0].select("agents/default/billing-agent-stable.yaml").run()
     assert not at.exception, at.exception
     assert any("configured secret" in e.value for e in at.error)
+
+
+def test_kinds_of_hand_written_documents_are_never_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A design keeps documents of kinds it does not model verbatim; the page listed their kinds as Markdown, so a
+    kind `**Big**:red[x]` rendered bold and red (text from files and registries is escaped before it is drawn)."""
+    from lmos_studio.formats.design_file import read_design, write_design
+    from lmos_studio.markdown import escape
+    from tests.conftest import ACME
+
+    kind = "**Big**:red[x]"
+    extra = {"apiVersion": "example.com/v1", "kind": kind, "metadata": {"name": "x", "namespace": "default"}}
+    design = read_design(ACME).model_copy(update={"other_resources": (extra,)})
+    path = tmp_path / "design.yaml"
+    write_design(design, path)
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(path))
+    get_settings.cache_clear()
+    at = _export_page()
+    caption = next(c.value for c in at.caption if " files" in c.value)
+    assert f"**1** {escape(kind)}" in caption, caption
