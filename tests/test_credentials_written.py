@@ -19,6 +19,7 @@ from lmos_studio.formats.design_file import design_to_yaml, read_design, write_d
 from lmos_studio.model import Channel, Design, RequiredCapability
 from tests.conftest import ROOT
 from tests.test_import_original import DESCRIPTIONS, cli, write
+from tests.test_registry_import import pasted
 
 SECRETS = ("hunter2pass", "CARDKEY123", "SCHEMEKEY55")
 SECRET_CARD = {
@@ -206,16 +207,6 @@ def test_register_prints_an_id_without_its_credentials(
     assert not [s for s in SECRETS if s in out + err]
 
 
-def _registry_page_preview(text: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(str(ROOT / "app_pages" / "registry.py"))
-    at.run()
-    at.radio(key="registry_import_how").set_value("Paste").run()
-    at.text_area(key="registry_import_text").input(text).run()
-    assert not at.exception, at.exception
-    return at
-
-
 @pytest.mark.parametrize("doc", [SECRET_CARD, OAUTH2_TD], ids=["card-with-credentials", "td"])
 def test_the_registry_page_shows_what_import_prints(
     doc: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -224,7 +215,7 @@ def test_the_registry_page_shows_what_import_prints(
     title and tags inline, no original description), and gave no warning about credentials."""
     code, printed, err = cli(capsys, "import", str(write(tmp_path, "d.json", doc)))
     assert code == 0
-    at = _registry_page_preview(json.dumps(doc))
+    at = pasted(json.dumps(doc))
     shown = [c.value for c in at.code if "kind: Agent" in c.value]
     assert shown == [printed.removesuffix("\n")]  # st.code drops the last line break
     masked = [w.value for w in at.warning if "what looks like a credential" in w.value]

@@ -46,7 +46,8 @@ def _data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def _pasted(text: str) -> AppTest:
+def pasted(text: str) -> AppTest:
+    """The Registry page with `text` pasted into its import box (also used by test_credentials_written)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page(str(ROOT / "app_pages" / "registry.py"))
     at.run()
@@ -57,7 +58,7 @@ def _pasted(text: str) -> AppTest:
 
 
 def test_paste_a_card_see_it_converted_and_add_it_to_the_design() -> None:
-    at = _pasted(CARD)
+    at = pasted(CARD)
     assert any("has no version; defaulted to '1.2.0'" in w.value for w in at.warning)
     table = at.dataframe[0].value
     assert table["agent"].tolist() == ["default/weather-agent"]
@@ -70,7 +71,7 @@ def test_paste_a_card_see_it_converted_and_add_it_to_the_design() -> None:
 
 
 def test_add_to_the_registry() -> None:
-    at = _pasted(CARD)
+    at = pasted(CARD)
     at.button(key="registry_import_to_registry").click().run()
     assert not at.exception
     assert any("added to the embedded registry" in s.value for s in at.success)
@@ -79,7 +80,7 @@ def test_add_to_the_registry() -> None:
 
 
 def test_a_broken_description_is_a_message() -> None:
-    at = _pasted('{"name": 12}')
+    at = pasted('{"name": 12}')
     assert at.error, "expected an error box"
     assert "Traceback" not in at.error[0].value
 
@@ -120,7 +121,7 @@ def test_the_added_message_escapes_the_description_text() -> None:
         ("registry_import_to_registry", "embedded registry"),
         ("registry_import_to_design", "design"),
     ):
-        at = _pasted(json.dumps(resource))
+        at = pasted(json.dumps(resource))
         at.button(key=button).click().run()
         assert not at.exception
         message = next(s.value for s in at.success if f"added to the {words}" in s.value)
@@ -131,5 +132,5 @@ def test_an_agent_pasted_twice_is_a_warning() -> None:
     """Two Agent resources of one name: the page listed both without a word (`import` now warns too)."""
     from tests.test_import_warnings import TWO_OF_A_NAME
 
-    at = _pasted(TWO_OF_A_NAME)
+    at = pasted(TWO_OF_A_NAME)
     assert any("default/same appears again; the later one replaces the earlier" in w.value for w in at.warning)
