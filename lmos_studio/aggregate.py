@@ -23,12 +23,15 @@ from lmos_studio.graph import (
     Position,
     Slot,
     add_merged_links,
+    agent_labels,
     agent_node,
     aggregate_attrs,
     aggregate_node,
+    arrange_cluster,
     channel_node,
     cluster_grid,
     cluster_nodes,
+    label_width,
     loose_attrs,
     memberships,
     saved_positions,
@@ -115,7 +118,17 @@ def _positions(
     """Each aggregate where `level_of_detail` puts it: at its cluster's saved or laid-out position; the agents
     in no cluster where the first of them is."""
     saved = saved_positions(design.layout)
-    computed, top = cluster_grid(list(clusters), {c: counts.get(c, 0) for c in clusters})
+    labels = agent_labels(design.agents)
+    widest: dict[str, float] = {}
+    for node in agents:
+        home = homes.get(node)
+        if home:
+            widest[home] = max(widest.get(home, 0.0), label_width(labels[node]))
+    boxes = {
+        c: arrange_cluster(str(d["kind"]), str(d["label"]), counts.get(c, 0), widest.get(c, 0.0))[1]
+        for c, d in clusters.items()
+    }
+    computed, top = cluster_grid(list(clusters), boxes)
     placed = {aggregate_node(c): saved.get(c, computed[c]) for c in clusters}
     if LOOSE in counts:
         first = next(node for node in agents if not homes.get(node))

@@ -1,7 +1,7 @@
 """A design as a networkx graph: agents, custom groups and Channels as nodes; trust and membership as edges.
 
 Also filters (tenant, channel label, subset, group, a set of agents), a deterministic layout computed in
-Python (clusters on a grid, members on rings around them: O(n)), highlights for the Playground and lint,
+Python (clusters on a grid, members around them a label apart: O(n)), highlights for the Playground and lint,
 and DOT text. Node ids: `agent:<ns>/<name>`, `group:<name>`, `channel:<ns>/<name>`; trust edges have the
 key `trust:<edge key>`, membership edges the key `member`. No HTML here (see view.py).
 """
@@ -9,6 +9,7 @@ key `trust:<edge key>`, membership edges the key `member`. No HTML here (see vie
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,9 +24,17 @@ from lmos_studio.trust import RefIndex, safe_resolutions
 AGENT, GROUP, CHANNEL = "agent", "group", "channel"
 TRUST, MEMBER = "trust", "member"
 MEMBER_KEY = "member"
-NODE_GAP = 60.0  # px between neighbouring agents on a ring (vis-network default node size is 25)
-RING_GAP = 70.0  # px between concentric rings of members
-CELL_MARGIN = 120.0  # px between the outer rings of two clusters
+# What the canvas draws (view.py, ui/canvas.js), for a layout in which labels do not cross nodes or labels
+AGENT_SIZE = 12  # radius of an agent's dot, px
+CHANNEL_SIZE = 18  # radius of a channel's hexagon, px
+LABEL_OFFSET = 3.0  # vis-network draws a label this far under a dot or hexagon
+LABEL_LINE_PX = 15.0  # height of a one-line label in the 12 px font
+BOX_PADDING = 5.0  # vis-network's margin around a box's label (groups)
+CHAR_PX, UPPER_CHAR_PX, WIDE_CHAR_PX, FULL_CHAR_PX = 7.0, 9.0, 11.0, 13.0  # estimated label widths a character
+LABEL_GAP_X = 16.0  # px between the labels of two agents side by side
+LABEL_GAP_Y = 10.0  # px between an agent's label and the dot under it
+CLEARANCE = 4.0  # px at least between a cluster's shape or label and its members'
+CELL_MARGIN = 80.0  # px between what two clusters draw
 
 Position = tuple[float, float]
 
@@ -72,12 +81,13 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     index = RefIndex(design, resolutions)
     graph = nx.MultiDiGraph(name=design.name)
-    repeated = _repeated(agent.name for agent in design.agents)
+    labels = agent_labels(design.agents)
     for agent in design.agents:
+        node = agent_node(agent)
         graph.add_node(
-            agent_node(agent),
+            node,
             kind=AGENT,
-            label=agent.key if agent.name in repeated else agent.name,
+            label=labels[node],
             name=agent.name,
             namespace=agent.namespace,
             subset=agent.subset,
@@ -101,6 +111,12 @@ def build_graph(design: Design, *, resolutions: Sequence[Resolution] | None = No
     for node, home in homes.items():
         graph.nodes[node]["home"] = home
     return graph
+
+
+def agent_labels(agents: Sequence[Agent]) -> dict[str, str]:
+    """Each agent node's canvas label: its name, or namespace/name when another agent has that name too."""
+    repeated = _repeated(agent.name for agent in agents)
+    return {agent_node(a): a.key if a.name in repeated else a.name for a in agents}
 
 
 def _repeated(names: Iterable[str]) -> set[str]:
@@ -306,59 +322,143 @@ def filter_options(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
 
 # --- layout ---------------------------------------------------------------------------------------------
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom of what a node draws, as offsets from its position
 
-def _ring_offsets(count: int) -> list[Position]:
-    """Offsets of `count` members on concentric rings around a centre (deterministic). A ring holds members a
-    slot apart (its capacity spread evenly), centred on the top: a ring that is not full leaves its gap below the
-    centre, where the cluster's own label is drawn (three members of a channel sat across that label)."""
+
+def label_width(text: str) -> float:
+    """The width of a canvas label in px, estimated on the generous side (vis-network draws labels in 12 px
+    Arial: about 6 px a lowercase letter; wide East Asian characters a full 12 px)."""
+    if text.isascii():  # counted in C: this runs once per node
+        raw = text.encode()
+        upper = len(raw) - len(raw.translate(None, _UPPER))
+        wide = len(raw) - len(raw.translate(None, _WIDE))
+        return len(raw) * CHAR_PX + upper * (UPPER_CHAR_PX - CHAR_PX) + wide * (WIDE_CHAR_PX - CHAR_PX)
+    width = 0.0
+    for char in text:
+        if char.isascii():
+            width += label_width(char)
+        else:
+            width += FULL_CHAR_PX if unicodedata.east_asian_width(char) in "WF" else UPPER_CHAR_PX
+    return width
+
+
+_WIDE = b"MWmw@%"  # ASCII characters as wide as a capital M
+_UPPER = bytes(c for c in range(ord("A"), ord("Z") + 1) if c not in _WIDE)
+
+
+def node_box(kind: str, label: str) -> Box:
+    """What vis-network draws for a node of this kind and label, around its position: an agent's dot or a
+    channel's hexagon with the label under it (3 px below the shape), a group's box with the label inside."""
+    width = label_width(label)
+    if kind == GROUP:
+        half = width / 2 + BOX_PADDING
+        return (-half, -LABEL_LINE_PX / 2 - BOX_PADDING, half, LABEL_LINE_PX / 2 + BOX_PADDING)
+    size = AGENT_SIZE if kind == AGENT else CHANNEL_SIZE
+    half = max(size, width / 2)
+    return (-half, -size, half, size + LABEL_OFFSET + LABEL_LINE_PX)
+
+
+def _overlaps(a: Box, b: Box, dx: float, dy: float, margin: float) -> bool:
+    """Whether box `b` moved by (dx, dy) comes within `margin` of box `a`."""
+    return (
+        dx + b[0] < a[2] + margin
+        and a[0] < dx + b[2] + margin
+        and dy + b[1] < a[3] + margin
+        and a[1] < dy + b[3] + margin
+    )
+
+
+def _square_ring(ring: int) -> list[tuple[int, int]]:
+    """The cells at Chebyshev distance `ring` from (0, 0), clockwise from the top middle (8 · ring of them)."""
+    top = [(i, -ring) for i in range(0, ring)]
+    right = [(ring, j) for j in range(-ring, ring)]
+    bottom = [(i, ring) for i in range(ring, -ring, -1)]
+    left = [(-ring, j) for j in range(ring, -ring, -1)]
+    back = [(i, -ring) for i in range(-ring, 0)]
+    return top + right + bottom + left + back
+
+
+def arrange_cluster(kind: str, label: str, count: int, member_width: float) -> tuple[list[Position], Box]:
+    """Offsets of a cluster's `count` members and the box the whole cluster draws (`member_width`: the widest
+    member label, px). Members sit in cells of a grid around the centre, one label wide and one dot-and-label
+    high plus a gap, filled in square rings from the top: two members' dots and labels never overlap, and cells
+    that would cross the cluster's own shape or label (under a channel's hexagon) are skipped. A ring that is
+    not full spreads its members evenly over its free cells. Deterministic; O(count)."""
+    centre = node_box(kind, label)
+    half = max(AGENT_SIZE, member_width / 2)
+    member = (-half, -AGENT_SIZE, half, AGENT_SIZE + LABEL_OFFSET + LABEL_LINE_PX)  # node_box of the widest
+    cell_w = 2 * half + LABEL_GAP_X
+    cell_h = member[3] - member[1] + LABEL_GAP_Y
     offsets: list[Position] = []
     ring = 0
     while len(offsets) < count:
         ring += 1
-        radius = ring * RING_GAP
-        capacity = max(6, int(2 * math.pi * radius / NODE_GAP))
-        take = min(capacity, count - len(offsets))
-        step = 2 * math.pi / capacity if take < capacity else 2 * math.pi / take
-        for i in range(take):
-            angle = -math.pi / 2 + (i - (take - 1) / 2) * step
-            offsets.append((radius * math.cos(angle), radius * math.sin(angle)))
-    return offsets
+        free = [
+            (i * cell_w, j * cell_h)
+            for i, j in _square_ring(ring)
+            if not _overlaps(centre, member, i * cell_w, j * cell_h, CLEARANCE)
+        ]
+        take = min(len(free), count - len(offsets))
+        offsets += [free[math.floor(k * len(free) / take + 0.5)] for k in range(take)] if take else []
+    left, top, right, bottom = centre
+    for dx, dy in offsets:
+        left, top = min(left, dx + member[0]), min(top, dy + member[1])
+        right, bottom = max(right, dx + member[2]), max(bottom, dy + member[3])
+    return offsets, (left, top, right, bottom)
 
 
 @gc_paused()
 def layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
-    """Positions for every node: clusters (groups, then channels) on a grid in graph order, each agent on
-    a ring around its first cluster, agents in no cluster on a square grid below. O(nodes)."""
+    """Positions for every node: clusters (groups, then channels) on a grid in graph order, each agent around
+    its first cluster (`arrange_cluster`), agents in no cluster on a grid below, a label wide apart. O(nodes)."""
     clusters = [n for n, d in graph.nodes(data=True) if d["kind"] != AGENT]
     members: dict[str, list[str]] = {c: [] for c in clusters}
+    widest: dict[str, float] = {}
     loose: list[str] = []
     for node, data in graph.nodes(data=True):
         if data["kind"] != AGENT:
             continue
-        members.get(data.get("home", ""), loose).append(node)
-    rings = {c: _ring_offsets(len(m)) for c, m in members.items()}
-    positions, top = cluster_grid(clusters, {c: len(m) for c, m in members.items()})
+        home = data.get("home", "")
+        members.get(home, loose).append(node)
+        key = home if home in members else LOOSE
+        widest[key] = max(widest.get(key, 0.0), label_width(str(data["label"])))
+    arranged = {
+        c: arrange_cluster(graph.nodes[c]["kind"], str(graph.nodes[c]["label"]), len(m), widest.get(c, 0.0))
+        for c, m in members.items()
+    }
+    positions, top = cluster_grid(clusters, {c: box for c, (_, box) in arranged.items()})
     for cluster in clusters:
         cx, cy = positions[cluster]
-        for node, (dx, dy) in zip(members[cluster], rings[cluster], strict=True):
+        for node, (dx, dy) in zip(members[cluster], arranged[cluster][0], strict=True):
             positions[node] = (round(cx + dx, 1), round(cy + dy, 1))
     width = max(1, math.ceil(math.sqrt(len(loose))))
+    step_x = max(2 * AGENT_SIZE, widest.get(LOOSE, 0.0)) + LABEL_GAP_X
+    step_y = 2 * AGENT_SIZE + LABEL_OFFSET + LABEL_LINE_PX + LABEL_GAP_Y
     for i, node in enumerate(loose):
-        positions[node] = ((i % width) * NODE_GAP * 1.5, top + (i // width) * NODE_GAP * 1.5)
+        positions[node] = (round((i % width) * step_x, 1), round(top + (i // width) * step_y, 1))
     return positions
 
 
-def cluster_grid(clusters: Sequence[str], sizes: Mapping[str, int]) -> tuple[dict[str, Position], float]:
-    """`layout`'s cluster centres (a grid whose cell fits the widest ring of members; `sizes`: members per
-    cluster) and the y where the agents in no cluster start."""
-    outer = {n: _ring_offsets(n)[-1] for n in set(sizes.values()) if n}  # each cluster's outermost member
-    radius = max((math.hypot(*o) for o in outer.values()), default=0.0)
-    cell = 2 * radius + CELL_MARGIN
+def cluster_grid(clusters: Sequence[str], boxes: Mapping[str, Box]) -> tuple[dict[str, Position], float]:
+    """`layout`'s cluster centres and the y where the agents in no cluster start. `boxes`: what each cluster
+    draws with its members around it (`arrange_cluster`). Clusters fill a square grid in order; each column is
+    as wide and each row as high as its largest cluster, with CELL_MARGIN between them. O(clusters)."""
     cols = max(1, math.ceil(math.sqrt(len(clusters))))
-    positions: dict[str, Position] = {}
+    rows = math.ceil(len(clusters) / cols)
+    left, right = [0.0] * cols, [0.0] * cols
+    above, below = [0.0] * rows, [0.0] * rows
     for i, cluster in enumerate(clusters):
-        positions[cluster] = ((i % cols) * cell, (i // cols) * cell)
-    top = (math.ceil(len(clusters) / cols)) * cell if clusters else 0.0
+        box = boxes.get(cluster, (0.0, 0.0, 0.0, 0.0))
+        col, row = i % cols, i // cols
+        left[col], right[col] = max(left[col], -box[0]), max(right[col], box[2])
+        above[row], below[row] = max(above[row], -box[1]), max(below[row], box[3])
+    xs, ys = [0.0] * cols, [0.0] * rows
+    for col in range(1, cols):
+        xs[col] = xs[col - 1] + right[col - 1] + CELL_MARGIN + left[col]
+    for row in range(1, rows):
+        ys[row] = ys[row - 1] + below[row - 1] + CELL_MARGIN + above[row]
+    positions = {cluster: (round(xs[i % cols], 1), round(ys[i // cols], 1)) for i, cluster in enumerate(clusters)}
+    top = round(ys[-1] + below[-1] + CELL_MARGIN + AGENT_SIZE, 1) if clusters else 0.0
     return positions, top
 
 

@@ -22,8 +22,10 @@ from lmos_studio.aggregate import collapsed_graph, opens_collapsed
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import (
     AGENT,
+    AGENT_SIZE,
     AGGREGATE,
     CHANNEL,
+    CHANNEL_SIZE,
     GROUP,
     LOOSE,
     TRUST,
@@ -123,7 +125,11 @@ def _node_tooltip(node: str, data: Mapping[str, Any]) -> str:
 def _node_style(data: Mapping[str, Any]) -> dict[str, Any]:
     kind = data["kind"]
     if kind == AGENT:
-        return {"shape": "dot", "size": 12, "color": COLORS["canary" if data["subset"] == "canary" else "stable"]}
+        return {
+            "shape": "dot",
+            "size": AGENT_SIZE,
+            "color": COLORS["canary" if data["subset"] == "canary" else "stable"],
+        }
     if kind == GROUP:
         return {"shape": "box", "color": COLORS["group"]}
     if kind == AGGREGATE:
@@ -131,7 +137,7 @@ def _node_style(data: Mapping[str, Any]) -> dict[str, Any]:
         color = COLORS["group"] if of == GROUP else COLORS["stable"] if of == LOOSE else COLORS[_status(data)]
         return {"shape": "database", "color": color, "size": 14 + min(30, int(data["count"]) ** 0.5 * 2)}
     status = "resolved" if data["status"] == "RESOLVED" else "unresolved"
-    return {"shape": "hexagon", "size": 18, "color": COLORS[status]}
+    return {"shape": "hexagon", "size": CHANNEL_SIZE, "color": COLORS[status]}
 
 
 def _status(data: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from lmos_studio.formats.design_file import read_design, write_design
 from lmos_studio.synthetic import synthetic_design
-from tests.conftest import SAMPLES, StartApp
+from tests.conftest import ACME, SAMPLES, StartApp
 
 pytestmark = pytest.mark.browser
 EDGE = "agent:default/globex-agent|agent:default/billing-agent|trust:globex-agent->billing-agent"
@@ -169,3 +169,20 @@ def test_unsaved_changes_are_asked_about(page: Any, start_app: StartApp, faulty:
     page.get_by_role("dialog").get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Designer · acme")).to_be_visible(timeout=30_000)
     assert read_design(faulty).agent("lonely-agent") is None  # saved before the sample opened
+
+
+def test_acme_draws_no_label_over_a_node_or_label(page: Any, start_app: StartApp) -> None:
+    """As vis-network measures them (getBoundingBox: shape and label), no two nodes of acme's canvas overlap; the
+    laid-out rings put 6 pairs of acme's labels over each other (product-recommender's three agents, both groups)."""
+    page.goto(f"{start_app(ACME)}/designer")
+    canvas(page, has="channel:lmos-demo/product-recommender")
+    boxes = page.evaluate(
+        """() => window.lmosCanvas.nodes.getIds().map((id) => [id, window.lmosCanvas.network.getBoundingBox(id)])"""
+    )
+    overlapping = [
+        (a, b)
+        for i, (a, p) in enumerate(boxes)
+        for b, q in boxes[i + 1 :]
+        if p["left"] < q["right"] and q["left"] < p["right"] and p["top"] < q["bottom"] and q["top"] < p["bottom"]
+    ]
+    assert len(boxes) == 16 and overlapping == []
