@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare
 from lmos_studio.errors import VersionError
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import DEFAULT_SUBSET, Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
+from lmos_studio.redact import redact_data
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
 from lmos_studio.routing.base import Router
 from lmos_studio.routing.evaluate import check_labelled
@@ -147,13 +150,30 @@ class _Collector:
         self.add("info", kind, obj, detail, before, after)
 
     def add(self, severity: Severity, kind: str, obj: str, detail: str, before: Any = "", after: Any = "") -> None:
-        self.changes.append(Change(kind, severity, obj, detail, _text(before), _text(after)))
+        self.changes.append(Change(kind, severity, obj, detail, _shown(before), _shown(after)))
 
 
 def _text(value: Any) -> str:
     if isinstance(value, tuple | list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def _shown(value: Any) -> str:
+    """`_text` of a value, but with its credentials masked (`redact_data`: URL user-info and token parameters,
+    values of keys such as `apiKey`), so that `diff` never prints what a saved design keeps out: an agent's
+    endpoints, security schemes, annotations and extras are compared as written."""
+    plain = _plain(value)
+    masked, found = redact_data(plain)
+    return _text(masked if found else value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- resolution
@@ -284,7 +304,7 @@ def _labels(labels: Mapping[str, str]) -> str:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    text = _text(value)
+    text = _shown(value)  # masked before it is cut: a cut URL could keep part of its password
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -42,6 +42,7 @@ CODES = (
     "cross-tenant-trust",
     "unknown-trust-target",
     "protocol-mismatch",
+    "self-trust",
     "missing-examples",
     "ambiguous-capabilities",
     "canary-without-agents",
@@ -497,6 +498,14 @@ class _PairChecks:
             found = [found[i] for i in sorted(range(len(found)), key=seen.__getitem__)]
         return found
 
+    def self_only(self) -> list[int]:
+        """The edges (positions) whose pairs are all an agent with itself (an agent to itself, or a group of one
+        to that agent), in order."""
+        every = np.bincount(self.edge, minlength=self.edges)
+        other = np.bincount(self.edge[self.other], minlength=self.edges)
+        found: list[int] = np.flatnonzero((every > 0) & (other == 0)).tolist()
+        return found
+
     def paired(self) -> list[int]:
         """The edges (positions) that pair two different agents, in order."""
         found: list[int] = np.flatnonzero(np.bincount(self.edge[self.other], minlength=self.edges)).tolist()
@@ -560,13 +569,14 @@ def _trust_parts(
     design: Design, index: RefIndex, *, by_key: bool = False
 ) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """Every trust finding in one pass over the edges (each edge's refs looked up once, as entry ids): unknown
-    targets (edge order), then the cross-tenant and protocol findings of the pairs `expand_trust` gives, checked
-    in numpy (`_PairChecks`); a finding keeps the first pairs it names and their count. The pair findings come
+    targets (edge order) and edges that only pair an agent with itself (`self-trust`, edge order, after them),
+    then the cross-tenant and protocol findings of the pairs `expand_trust` gives, checked in numpy
+    (`_PairChecks`); a finding keeps the first pairs it names and their count. The pair findings come
     in the order their edge keys first appear, or, with `by_key`, in the order of their keys (lint's final
-    order within each code). Returned as three lists: the unknown targets, the cross-tenant findings and the
-    protocol findings.
+    order within each code). Returned as three lists: the unknown targets and self-trust findings, the
+    cross-tenant findings and the protocol findings.
     """
-    unknown: list[Finding] = []
+    unknown: list[Finding] = []  # and the self-trust findings
     offered_by: dict[int, frozenset[str] | set[str]] = {}  # callee entry → the capability names its agents provide
     sides = _Sides(design, index)
     ids, add = sides.ids, sides.add
@@ -652,6 +662,22 @@ def _trust_parts(
         )
         for key, count, texts in bad_protocol
     ]
+    said: set[str] = set()  # edges of one key (other protocols) name the same refs: one finding per key
+    for e in pairs.self_only():
+        key = keys[e]
+        if key in said:
+            continue
+        said.add(key)
+        alone = names[int(pairs.caller[np.searchsorted(pairs.edge, e)])]
+        unknown.append(
+            Finding(
+                "self-trust",
+                WARNING,
+                (trust_key(key),),
+                f"trust edge {key} only lets {alone} call itself: it has no effect (no policy is exported for it)",
+                "remove the edge, or point it at the other agent, group or channel meant",
+            )
+        )
     return unknown, crossed, mismatched
 
 
@@ -739,8 +765,8 @@ def _names_findings(design: Design) -> Iterator[Finding]:
 
 
 def trust_findings(design: Design, index: RefIndex) -> list[Finding]:
-    """Findings about the trust edges (unknown targets, cross-tenant, protocol mismatch). Each edge's findings
-    depend only on that edge and on the agents, groups and channels, so an editor may keep them per edge (when
+    """Findings about the trust edges (unknown targets, self-trust, cross-tenant, protocol mismatch). Each edge's
+    findings depend only on that edge and on the agents, groups and channels, so an editor may keep them per edge (when
     no two edges share a key) and pass them to `lint_design(trust=…)`."""
     return _trust(design, index)
 

@@ -205,6 +205,7 @@ def rename_group(design: Design, old: str, new: str) -> Design:
         for e in design.trust_edges
     )
     renamed = _put_group(design, group.model_copy(update={"name": new}), replacing=old)
+    edges = tuple(dict.fromkeys(edges))  # an edge already naming the new ref would now be written twice
     return renamed.replace(trust_edges=edges, layout=_moved_position(design.layout, old_ref, new_ref))
 
 
@@ -343,13 +344,17 @@ def add_trust_edge(design: Design, edge: TrustEdge) -> Design:
 
 
 def replace_trust_edge(design: Design, key: str, edge: TrustEdge) -> Design:
-    """Replace the edge with `key` by `edge` (same position)."""
+    """Replace the edge with `key` by `edge` (same position); other edges of that key (other protocols) go, as
+    they would otherwise all become `edge`: a design file refuses an edge written twice."""
     if not any(e.key == key for e in design.trust_edges):
         raise EditError(f"no trust edge {key}")
     if edge.key != key and any(e.key == edge.key for e in design.trust_edges):
         raise EditError(f"trust edge {edge.key} already exists")
     _check_edge(design, edge)
-    return design.replace(trust_edges=tuple(edge if e.key == key else e for e in design.trust_edges))
+    at = next(i for i, e in enumerate(design.trust_edges) if e.key == key)
+    edges = [e for i, e in enumerate(design.trust_edges) if i == at or e.key != key]  # one key, one edge after
+    edges[at] = edge  # (every edge before the first of `key` is kept: it is still at `at`)
+    return design.replace(trust_edges=tuple(edges))
 
 
 def remove_trust_edge(design: Design, key: str) -> Design:

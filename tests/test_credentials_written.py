@@ -207,6 +207,33 @@ def test_register_prints_an_id_without_its_credentials(
     assert not [s for s in SECRETS if s in out + err]
 
 
+def test_search_and_remove_print_ids_without_their_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`registry search` (table and `-o json`) printed a registered id with a URL's user-info and token
+    parameter, and `registry remove ID` echoed it back. Both now mask them (JSON too: it lands in CI logs;
+    `registry remove` needs the id as the description wrote it, which the warning says)."""
+    from lmos_studio.config import get_settings
+
+    thing_id = "https://bob:hunter2pass@things.example/orders?token=CARDKEY123"
+    td = {**OAUTH2_TD, "id": thing_id}
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        assert cli(capsys, "registry", "register", str(write(tmp_path, "td.json", td)))[0] == 0
+        table = cli(capsys, "registry", "search")
+        as_json = cli(capsys, "registry", "search", "-o", "json")
+        removed = cli(capsys, "registry", "remove", thing_id)
+    finally:
+        get_settings.cache_clear()
+    for code, out, err in (table, as_json, removed):
+        assert code == 0, err
+        assert "things.example/orders?token=***" in out
+        assert not [s for s in SECRETS if s in out + err]
+    assert "holds a credential, printed as ***" in table[2] and "registry remove" in as_json[2]
+    assert "https://things.example/orders?token=***" in [row["id"] for row in json.loads(as_json[1])]
+
+
 @pytest.mark.parametrize("doc", [SECRET_CARD, OAUTH2_TD], ids=["card-with-credentials", "td"])
 def test_the_registry_page_shows_what_import_prints(
     doc: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]

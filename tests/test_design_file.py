@@ -202,6 +202,20 @@ def test_two_groups_of_one_name_are_refused() -> None:
     assert "Value error" not in str(err.value)  # pydantic's prefix
 
 
+def test_a_trust_edge_written_twice_is_refused() -> None:
+    """Two trust edges with the same caller, callee, capabilities and protocol loaded; edits find an edge by its
+    key, so removing one removed both and editing changed only the first. Now the second is refused, naming its
+    line and field. Two edges of one key over different protocols still load (lint reads both)."""
+    head = "apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: t}\nspec:\n  trustEdges:\n"
+    edge = "    - {caller: a, callee: b, capabilities: [x], protocol: http}\n"
+    with pytest.raises(DesignFileError, match=r"trust edge a->b\[x\] over http appears twice") as err:
+        design_from_text(head + edge + "    - {caller: b, callee: a}\n" + edge, path="t.yaml")
+    assert err.value.field == "spec.trustEdges[2]" and str(err.value).startswith("t.yaml:8: "), str(err.value)
+    assert "spec.trustEdges[0]" in str(err.value) and "remove one" in str(err.value)
+    other = edge.replace("http", "a2a")
+    assert len(design_from_text(head + edge + other, path="t.yaml").design.trust_edges) == 2
+
+
 def test_studio_document_errors_point_at_the_field() -> None:
     text = AGENT.format(version="1.0.0") + (
         "---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\n"
@@ -321,6 +335,7 @@ def designs(draw: st.DrawFn) -> Design:
                         TrustEdge, caller=st.sampled_from(refs), callee=st.sampled_from(refs), protocol=st.just("http")
                     ),
                     max_size=3,
+                    unique_by=lambda e: e.key,  # an edge written twice is refused, as a group name twice
                 )
             )
         ),

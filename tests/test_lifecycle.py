@@ -294,6 +294,40 @@ def test_descriptions_and_examples_are_info() -> None:
     assert {c.severity for c in diff.changes} == {"info"}
 
 
+def test_diff_never_prints_credentials_of_endpoints_descriptions_or_schemes(tmp_path: Path) -> None:
+    """`diff` showed an agent's changed endpoints, description, security schemes and annotations as written:
+    a URL's user-info and token parameter and an `apiKey` value were printed (table, JSON, CI logs), though a
+    saved design keeps them out. They are masked as `***` now, before a long value is cut."""
+    from lmos_studio.model import Endpoint, SecurityScheme
+
+    secrets = ("hunter2pass", "TOKEN77", "SCHEMEKEY55", "DESCPASS9")
+    changed = BILLING.model_copy(
+        update={
+            "endpoints": (Endpoint(protocol="http", uri="http://bob:hunter2pass@billing.example/a?token=TOKEN77"),),
+            "security": (SecurityScheme(name="k", scheme="apikey", extras={"apiKey": "SCHEMEKEY55"}),),
+            "description": "Billing " + "x" * 100 + " see https://eve:DESCPASS9@docs.example/billing",
+            "annotations": {"note": "https://bob:hunter2pass@billing.example/"},
+        }
+    )
+    diff = diff_designs(BASE, BASE.with_agent(changed))
+    assert {"agent-endpoints-changed", "agent-security-changed", "agent-description-changed"} <= kinds(diff)
+    shown = json.dumps(diff.to_json())
+    assert "billing.example/a?token=***" in shown and "***" in only(diff, "agent-security-changed").after
+    assert not [s for s in secrets if s in shown]
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    write_design(BASE, old)
+    (tmp_path / "new.yaml").write_text(
+        old.read_text(encoding="utf-8").replace(
+            "description: view-bill things", "description: 'see http://bob:hunter2pass@billing.example/?token=TOKEN77'"
+        ),
+        encoding="utf-8",
+    )
+    for output in ("table", "json"):
+        result = run_cli("diff", str(old), str(new), "-o", output)
+        assert "billing.example/?token=***" in result.stdout, result.stdout + result.stderr
+        assert "hunter2pass" not in result.stdout + result.stderr and "TOKEN77" not in result.stdout
+
+
 def test_rollouts_routing_tests_and_other_resources_are_tracked() -> None:
     rollout = ChannelRollout(
         name="r", canary_channel="web-canary", stable_channel="web-stable", canary_weight=10, stable_weight=90

@@ -132,6 +132,7 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
             agent("contract", cap("view-contract", description="Explain contract terms"), protocols=("mqtt",)),
         )
     ),
+    "self-trust": lambda d: d.replace(trust_edges=(*d.trust_edges, TrustEdge(caller="billing", callee="billing"))),
     "missing-examples": lambda d: d.replace(agents=(agent("billing", cap("view-bill", examples=())), d.agents[1])),
     "ambiguous-capabilities": lambda d: d.replace(
         agents=(
@@ -342,8 +343,9 @@ def test_trust_findings_are_those_of_every_pair() -> None:
     groups = (*design.groups, Group(name="half-gone", members=(names[5], "missing-agent")))
     design = design.replace(agents=tuple(agents), trust_edges=(*design.trust_edges, *extra), groups=groups)
     found = trust_findings(design, RefIndex(design, safe_resolutions(design)))
-    pairs = [f for f in found if f.code != "unknown-trust-target"]
+    pairs = [f for f in found if f.code not in ("unknown-trust-target", "self-trust")]
     assert [(f.code, f.objects, f.message) for f in pairs] == _pair_findings(design)
+    assert [f.objects for f in found if f.code == "self-trust"] == [(f"trust:{names[0]}->{names[0]}",)]
     assert {f.code for f in pairs} == {"cross-tenant-trust", "protocol-mismatch"}
     assert any(" more" in f.message for f in pairs)
     unknown = [f.message for f in found if f.code == "unknown-trust-target"]
@@ -421,3 +423,25 @@ def test_different_words_for_the_same_thing_are_ambiguous(method: str) -> None:
     assert len(found) == 1, found
     assert "track-parcel (parcel-agent) and track-package (package-agent)" in found[0].message
     assert '"where is my parcel" ~ "where is my package"' in found[0].message
+
+
+def test_a_trust_edge_of_an_agent_to_itself_is_named() -> None:
+    """An agent's trust edge to itself loaded without any finding, though it pairs no two agents (export leaves
+    self pairs out: no policy comes of it). It is a `self-trust` warning now, once per edge key; so is a group
+    of that one agent to it. A group of two to itself pairs its members: no finding."""
+    design = base(
+        groups=(Group(name="just-billing", members=("billing",)), Group(name="both", members=("billing", "contract"))),
+        trust_edges=(
+            TrustEdge(caller="billing", callee="billing", protocol="http"),
+            TrustEdge(caller="billing", callee="billing", protocol="a2a"),  # same key, another protocol
+            TrustEdge(caller="group:just-billing", callee="billing"),
+            TrustEdge(caller="group:both", callee="group:both"),
+            TrustEdge(caller="contract", callee="billing", capabilities=("view-bill",), protocol="http"),
+        ),
+    )
+    found = codes(design).get("self-trust", [])
+    assert [(f.objects, f.severity) for f in found] == [
+        (("trust:billing->billing",), "warning"),
+        (("trust:group:just-billing->billing",), "warning"),
+    ]
+    assert "only lets billing call itself" in found[0].message and "remove the edge" in found[0].fix

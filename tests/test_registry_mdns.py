@@ -167,3 +167,70 @@ def test_a_hostile_txt_scheme_cannot_send_the_fetch_elsewhere() -> None:
     for scheme in (b"http://169.254.169.254/latest/#", b"file", b"javascript"):
         with pytest.raises(RegistryError, match="not http or https"):
             td_url({b"scheme": scheme}, "10.0.0.7", 80)
+
+
+def test_an_announced_agent_cannot_redirect_the_td_fetch_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The TD fetch of an announced agent followed HTTP redirects: an announced server could send the fetch of
+    `registry serve --discover` (and `registry discover`) to any host, e.g. one inside the cluster, and register
+    what that host answered. A redirect is now not followed; the agent is skipped with a message naming it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from lmos_studio.registry import mdns
+    from lmos_studio.registry.store import Store
+
+    hits: list[str] = []
+
+    class Inside(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            body = json.dumps(make_td("inside", thing_id="urn:inside")).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    inside = ThreadingHTTPServer(("127.0.0.1", 0), Inside)
+    target = f"http://user:pw@127.0.0.1:{inside.server_address[1]}/secret"
+
+    class Announced(Inside):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    announced = ThreadingHTTPServer(("127.0.0.1", 0), Announced)
+    for server in (inside, announced):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{announced.server_address[1]}/.well-known/wot"
+        item = mdns._fetch("hostile._wot._tcp.local.", "Thing", url, 3.0)
+        assert item.td is None and item.agent is None
+        assert "redirects (302)" in item.error and "not followed" in item.error
+        assert "pw" not in item.error
+        assert hits == []
+
+        stop = threading.Event()
+
+        def found(*args: object, **kwargs: object) -> list[mdns.Discovered]:
+            stop.set()
+            return [item]
+
+        monkeypatch.setattr(mdns, "discover", found)
+        store = Store(tmp_path / "r.sqlite3", seed=False)
+        with caplog.at_level("WARNING", logger=mdns.__name__):
+            mdns.register_discovered(store, interval_s=1, stop=stop)
+        assert store.list_page()[1] == 0
+        assert "hostile._wot._tcp.local. not registered" in caplog.text and "pw" not in caplog.text
+        store.close()
+    finally:
+        for server in (inside, announced):
+            server.shutdown()
+            server.server_close()

@@ -172,6 +172,24 @@ def test_trust_edge_edits_check_refs_capabilities_and_protocol(design: Design) -
         remove_trust_edge(design, "nope")
 
 
+def test_edits_never_write_one_trust_edge_twice(design: Design) -> None:
+    """A design file refuses an edge written twice. Editing a key with two edges (other protocols) made both the
+    new edge, and renaming a group onto a ref an edge already named made two equal edges: a saved design would
+    not load again. Now editing leaves one edge of the key, at the first one's place, and a rename keeps one."""
+    first = TrustEdge(caller="contract", callee="support", protocol="http")
+    design = design.replace(trust_edges=(first, *design.trust_edges, first.model_copy(update={"protocol": "ws"})))
+    changed = replace_trust_edge(design, first.key, first.model_copy(update={"description": "tickets"}))
+    assert [e.protocol for e in changed.trust_edges if e.key == first.key] == ["http"]
+    assert changed.trust_edges[0].description == "tickets" and changed.trust_edges[1:] == design.trust_edges[1:2]
+    dangling = TrustEdge(
+        caller="group:billing-zone", callee="contract", capabilities=("view-contract",), protocol="http"
+    )
+    renamed = rename_group(
+        design.replace(trust_edges=(*design.trust_edges, dangling)), "billing-domain", "billing-zone"
+    )
+    assert renamed.trust_edges.count(dangling) == 1
+
+
 def test_options_follow_the_callee(design: Design) -> None:
     assert protocol_options(design, "support") == ("http", "ws")
     assert protocol_options(design, "channel:acme-web") == ("http",)

@@ -89,6 +89,25 @@ def _echo_ids(ids: list[str]) -> None:
             )
 
 
+def _masked_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Search rows with a URL's credentials masked in each id, source and registry (table and JSON alike: JSON
+    output lands in CI logs too), warning on stderr for each id masked: `registry remove` needs the id as the
+    description wrote it, which the registry keeps."""
+    from lmos_studio.redact import redact_text
+
+    shown = []
+    for row in rows:
+        clean = {**row, **{k: redact_text(row[k]) for k in ("id", "source", "registry") if isinstance(row.get(k), str)}}
+        if clean["id"] != row["id"]:
+            typer.echo(
+                f"warning: the id {clean['id']} holds a credential, printed as ***; the registry keeps it as the "
+                "description wrote it (`registry remove` needs it so); keep credentials out of ids",
+                err=True,
+            )
+        shown.append(clean)
+    return shown
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
@@ -327,12 +346,13 @@ def register(app: typer.Typer) -> None:
             ][:limit]
         else:
             rows = _rows(_store().search(query, facets=False).entries)
+        if output not in ("json", "table"):
+            _fail(f"--output {output!r} is not supported here; use json or table")
+        rows = _masked_rows(rows)
         if output == "json":
             typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        elif output == "table":
-            typer.echo(_table(rows))
         else:
-            _fail(f"--output {output!r} is not supported here; use json or table")
+            typer.echo(_table(rows))
 
     @registry.command("remove")
     def remove(
@@ -348,7 +368,9 @@ def register(app: typer.Typer) -> None:
                 client.delete(thing_id)
         else:
             _store().delete(thing_id)
-        typer.echo(f"removed {thing_id}")
+        from lmos_studio.redact import redact_text
+
+        typer.echo(f"removed {redact_text(thing_id)}")
 
     @app.command("announce")
     def announce(

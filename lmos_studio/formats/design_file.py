@@ -250,7 +250,7 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
     name = str(meta.get("name", "design")) if isinstance(meta, dict) else "design"
     spec = raw.get("spec") or {}
     try:
-        return name, _StudioSpec.model_validate(spec)
+        studio = _StudioSpec.model_validate(spec)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
@@ -261,6 +261,26 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
             line=line or _line(raw),
             field=f"spec.{loc}",
         ) from exc
+    _one_edge_each(path, raw, spec, studio.trust_edges)
+    return name, studio
+
+
+def _one_edge_each(path: str, raw: dict[str, Any], spec: Any, edges: tuple[TrustEdge, ...]) -> None:
+    """Refuse a trust edge written twice (same caller, callee, capabilities and protocol): edits find an edge
+    by its key, so removing one removed both and editing changed only the first."""
+    seen: dict[tuple[str, str, tuple[str, ...], str], int] = {}
+    for i, edge in enumerate(edges):
+        first = seen.setdefault((edge.caller, edge.callee, edge.capabilities, edge.protocol), i)
+        if first != i:
+            key = "trustEdges" if isinstance(spec, dict) and "trustEdges" in spec else "trust_edges"
+            over = f" over {edge.protocol}" if edge.protocol else ""
+            raise DesignFileError(
+                f"{STUDIO_KIND}: trust edge {edge.key}{over} appears twice (also spec.{key}[{first}]); "
+                "remove one of them",
+                path=path,
+                line=_find_line(spec, [key, i]) or _line(raw),
+                field=f"spec.{key}[{i}]",
+            )
 
 
 def _find_line(node: Any, loc: Sequence[Any]) -> int | None:

@@ -124,6 +124,7 @@ class HttpSource:
         transport: httpx.BaseTransport | None = None,
         verify: ssl.SSLContext | bool = True,
         headers: dict[str, str] | None = None,
+        follow_redirects: bool = True,
     ) -> None:
         self.base_url, auth = _split_userinfo(base_url.rstrip("/"))  # credentials go to auth, never into messages
         self.timeout_s = _timeout(timeout_s)
@@ -136,7 +137,7 @@ class HttpSource:
             transport=transport,
             verify=verify,
             headers=all_headers,
-            follow_redirects=True,
+            follow_redirects=follow_redirects,
             max_redirects=5,
         )
 
@@ -176,6 +177,13 @@ class HttpSource:
         response = httpx.Response(
             response.status_code, headers=response.headers, content=b"".join(chunks), request=request
         )
+        if response.is_redirect:  # only when built with follow_redirects=False
+            location = response.headers.get("location", "")[:200]
+            raise RegistryError(
+                f"{url}: redirects ({response.status_code}) to {location or 'nowhere'}; not followed",
+                url=url,
+                status_code=response.status_code,
+            )
         if not response.is_success:
             raise status_error(response, url)
         return response

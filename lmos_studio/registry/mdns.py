@@ -253,8 +253,8 @@ def discover(
 def _fetch(name: str, kind: str, url: str, timeout_s: float) -> Discovered:
     from lmos_studio.registry.clients import HttpSource
 
-    try:
-        with HttpSource(url, timeout_s=timeout_s) as source:
+    try:  # no redirects: an announcement names its address and port, a redirect could point the fetch anywhere
+        with HttpSource(url, timeout_s=timeout_s, follow_redirects=False) as source:
             td = source.json("GET", url)
         if not isinstance(td, dict):
             raise RegistryError(f"{url}: the TD is not a JSON object", url=url)
@@ -276,6 +276,7 @@ def register_discovered(
     TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops. An id
     registered otherwise (a client, the CLI, the seed) is left alone: an announcement naming it would replace
     it, and then expire it."""
+    skipped: set[str] = set()  # each skipped announcement is named once, not at every browse
     while not stop.is_set():
         try:
             found = discover(DISCOVER_BROWSE_S, interfaces=interfaces)
@@ -283,6 +284,9 @@ def register_discovered(
             log.warning("mDNS discovery failed: %s", exc)
             found = []
         for item in found:
+            if item.kind == "Thing" and item.error and item.error not in skipped:
+                skipped.add(item.error)
+                log.warning("announced agent %s not registered: %s", item.service, item.error)
             if item.kind != "Thing" or item.td is None:
                 continue
             thing_id = str(item.td.get("id") or f"urn:mdns:{item.service.removesuffix('.' + WOT_SERVICE)}")
