@@ -228,6 +228,38 @@ class Group(Frozen):
     description: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
 
+    def repeated_member(self) -> tuple[int, int] | None:
+        """The first member (position) that names agents an earlier member already names, with that earlier
+        member's position: the same text twice, or a bare name (that agent in every namespace) and an
+        `ns/name` of it, in either order. None: every member names its own agents."""
+        exact: dict[str, int] = {}
+        bare: dict[str, int] = {}  # name → position of the member naming it bare
+        keyed: dict[str, int] = {}  # name → position of the first member naming it `ns/name`
+        for i, member in enumerate(self.members):
+            earlier = exact.setdefault(member, i)
+            if earlier != i:
+                return earlier, i
+            _, slash, name = member.partition("/")
+            if slash:
+                earlier = bare.get(name, i)
+                keyed.setdefault(name, i)
+            else:
+                earlier = keyed.get(member, i)
+                bare.setdefault(member, i)
+            if earlier != i:
+                return earlier, i
+        return None
+
+    def repeated_text(self, first: int, again: int) -> str:
+        """How members `first` and `again` (`repeated_member`) name one agent, for a message."""
+        earlier, later = self.members[first], self.members[again]
+        if earlier == later:
+            return f"names agent {later!r} twice"
+        return (
+            f"names agent {later.rpartition('/')[2]!r} twice, as {earlier!r} and {later!r} (a bare name is that "
+            "agent in every namespace)"
+        )
+
 
 class TrustEdge(Frozen):
     """Caller may call callee. Refs are agent names, `group:<name>` or `channel:<name>`.

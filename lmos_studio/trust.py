@@ -172,6 +172,14 @@ def _check_agents(design: Design, names: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
+def _named_once(group: Group) -> Group:
+    """The group, when no two members name one agent (`Group.repeated_member`): a design file refuses that."""
+    repeated = group.repeated_member()
+    if repeated is not None:
+        raise EditError(f"group {group.name!r} {group.repeated_text(*repeated)}: keep one of them")
+    return group
+
+
 def _put_group(design: Design, group: Group, *, replacing: str | None = None) -> Design:
     groups = [group if g.name == (replacing or group.name) else g for g in design.groups]
     return design.replace(groups=tuple(groups))
@@ -182,7 +190,7 @@ def create_group(design: Design, name: str, *, members: Iterable[str] = (), desc
     _check_group_name(name)
     if design.group(name) is not None:
         raise EditError(f"a group named {name!r} already exists; choose another name")
-    group = Group(name=name, members=_check_agents(design, members), description=description)
+    group = _named_once(Group(name=name, members=_check_agents(design, members), description=description))
     return design.replace(groups=(*design.groups, group))
 
 
@@ -222,7 +230,7 @@ def add_members(design: Design, group_name: str, agents: Iterable[str]) -> Desig
     """Add agents (names) to a custom group; members already in it stay once."""
     group = _require_group(design, group_name)
     members = tuple(dict.fromkeys((*group.members, *_check_agents(design, agents))))
-    return _put_group(design, group.model_copy(update={"members": members}))
+    return _put_group(design, _named_once(group.model_copy(update={"members": members})))
 
 
 def remove_members(design: Design, group_name: str, agents: Iterable[str]) -> Design:

@@ -322,9 +322,9 @@ def designs(draw: st.DrawFn) -> Design:
         groups=tuple(
             draw(
                 st.lists(
-                    st.builds(Group, name=names, members=st.lists(st.sampled_from(refs)).map(tuple)),
+                    st.builds(Group, name=names, members=st.lists(st.sampled_from(refs), unique=True).map(tuple)),
                     max_size=2,
-                    unique_by=lambda g: g.name,
+                    unique_by=lambda g: g.name,  # as each group's members: a design file refuses either twice
                 )
             )
         ),
@@ -412,3 +412,27 @@ def test_write_through_a_symlink_updates_its_target(tmp_path: Path) -> None:
     assert link.is_symlink()
     assert read_design(kept).name == "changed"
     assert sorted(p.name for p in kept.parent.iterdir()) == ["design.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("members", "at", "first"),
+    [
+        ("[billing, default/billing]", 1, 0),
+        ("[support, default/billing, billing]", 2, 1),
+        ("[billing, support, billing]", 2, 0),
+    ],
+)
+def test_a_group_naming_one_agent_twice_is_refused(members: str, at: int, first: int) -> None:
+    """A group holding `billing` and `default/billing` loaded: the agent's trust pairs came twice and removing
+    one member from the group left the agent in it. Now refused, naming file, line and field."""
+    text = (
+        "apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: t}\nspec:\n"
+        "  groups:\n    - {name: ok, members: [default/billing, other/billing]}\n"
+        f"    - name: g\n      members: {members}\n"
+    )
+    with pytest.raises(DesignFileError, match=r"group 'g' names agent 'billing' twice") as err:
+        design_from_text(text, path="t.yaml")
+    assert err.value.field == f"spec.groups[1].members[{at}]", err.value.field
+    assert str(err.value).startswith("t.yaml:8: "), str(err.value)
+    assert f"keep one of them (the first is spec.groups[1].members[{first}])" in str(err.value), str(err.value)
+    assert "Value error" not in str(err.value)

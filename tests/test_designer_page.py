@@ -249,6 +249,23 @@ def test_renaming_a_group_keeps_members_named_by_key_or_missing(faulty: Path) ->
     assert renamed is not None and renamed.members == members[:-1]
 
 
+def test_the_group_editor_never_names_an_agent_twice(faulty: Path) -> None:
+    """With `default/billing-agent` in a group, the Members box also offers `billing-agent`; picking it made a
+    group that names the agent twice (its trust pairs twice; the design file refuses it now). Apply is an
+    error box and the group stays as it was."""
+    design = read_design(faulty)
+    members = ("contract-agent", "default/billing-agent")
+    groups = tuple(g.model_copy(update={"members": members}) if g.name == "contracts" else g for g in design.groups)
+    write_design(design.replace(groups=groups), faulty)
+    app = open_page(faulty)
+    by_label(app.selectbox, "Group").select("contracts").run()
+    by_label(app.multiselect, "Members").select("billing-agent").run()
+    by_label(app.button, "Apply").click().run()
+    assert not app.exception, app.exception
+    assert any("names agent 'billing-agent' twice" in e.value for e in app.error), [e.value for e in app.error]
+    assert history(app).present.group("contracts").members == members  # type: ignore[union-attr]
+
+
 def test_save_refuses_to_overwrite_a_file_changed_on_disk(faulty: Path) -> None:
     """Save wrote over the design file even when another editor (or a git checkout) had changed it since it
     was opened: those changes were lost without a word. Now Save refuses with a message and the file keeps

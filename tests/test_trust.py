@@ -119,6 +119,20 @@ def test_members_add_and_remove(design: Design) -> None:
         add_members(design, "billing-domain", ["ghost"])
 
 
+def test_group_edits_never_name_one_agent_twice(design: Design) -> None:
+    """Creating a group of `billing` and `default/billing`, or adding one to a group holding the other, made a
+    group the design file refuses (the agent named twice). Both are refused now; replacing one by the other
+    (remove, then add: what the Designer's Apply does) still works."""
+    with pytest.raises(EditError, match=r"'pci' names agent 'billing' twice, as 'billing' and 'default/billing'"):
+        create_group(design, "pci", members=["billing", "default/billing"])
+    with pytest.raises(EditError, match=r"as 'billing' and 'default/billing'"):
+        add_members(add_members(design, "billing-domain", ["support"]), "billing-domain", ["default/billing"])
+    with pytest.raises(EditError, match=r"as 'default/billing' and 'billing'.*keep one"):
+        add_members(design.replace(groups=(Group(name="g", members=("default/billing",)),)), "g", ["billing"])
+    keyed = add_members(remove_members(design, "billing-domain", ["billing"]), "billing-domain", ["default/billing"])
+    assert keyed.group("billing-domain").members == ("default/billing",)  # type: ignore[union-attr]
+
+
 def test_dissolve_removes_the_group_and_its_edges(design: Design) -> None:
     gone = dissolve_group(design, "billing-domain")
     assert gone.groups == () and gone.trust_edges == ()

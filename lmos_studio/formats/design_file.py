@@ -262,7 +262,25 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
             field=f"spec.{loc}",
         ) from exc
     _one_edge_each(path, raw, spec, studio.trust_edges)
+    _members_once(path, raw, spec, studio.groups)
     return name, studio
+
+
+def _members_once(path: str, raw: dict[str, Any], spec: Any, groups: tuple[Group, ...]) -> None:
+    """Refuse a group that names one agent twice (`Group.repeated_member`: e.g. `billing` and `default/billing`):
+    the agent's trust pairs came twice and removing one member left the agent in the group."""
+    for i, group in enumerate(groups):
+        repeated = group.repeated_member()
+        if repeated is None:
+            continue
+        first, again = repeated
+        raise DesignFileError(
+            f"{STUDIO_KIND}: group {group.name!r} {group.repeated_text(first, again)}; keep one of them (the "
+            f"first is spec.groups[{i}].members[{first}])",
+            path=path,
+            line=_find_line(spec, ["groups", i, "members", again]) or _line(raw),
+            field=f"spec.groups[{i}].members[{again}]",
+        )
 
 
 def _one_edge_each(path: str, raw: dict[str, Any], spec: Any, edges: tuple[TrustEdge, ...]) -> None:
