@@ -668,17 +668,18 @@ def _trust_parts(
         if key in said:
             continue
         said.add(key)
-        alone = names[int(pairs.caller[np.searchsorted(pairs.edge, e)])]
-        unknown.append(
-            Finding(
-                "self-trust",
-                WARNING,
-                (trust_key(key),),
-                f"trust edge {key} only lets {alone} call itself: it has no effect (no policy is exported for it)",
-                "remove the edge, or point it at the other agent, group or channel meant",
-            )
-        )
+        unknown.append(_self_trust(key, names[int(pairs.caller[np.searchsorted(pairs.edge, e)])]))
     return unknown, crossed, mismatched
+
+
+def _self_trust(key: str, alone: str) -> Finding:
+    return Finding(
+        "self-trust",
+        WARNING,
+        (trust_key(key),),
+        f"trust edge {key} only lets {alone} call itself: it has no effect (no policy is exported for it)",
+        "remove the edge, or point it at the other agent, group or channel meant",
+    )
 
 
 def _last_paired(edges: Sequence[TrustEdge], paired: list[int], keys: Container[str]) -> dict[str, TrustEdge]:
@@ -812,6 +813,25 @@ def unknown_target_findings(design: Design, index: RefIndex) -> list[Finding]:
                         f"limit the edge to capabilities it provides ({', '.join(sorted(offered)) or 'none'})",
                     )
                 )
+    return found
+
+
+def self_trust_findings(design: Design, index: RefIndex) -> list[Finding]:
+    """The `self-trust` findings of `trust_findings`, in its order, without listing pairs: an edge whose caller
+    and callee both stand for one and the same agent (one check per edge; each ref is looked up once)."""
+    alone: dict[str, Agent | None] = {}  # ref → the one agent it stands for (None: none, or several)
+    found: list[Finding] = []
+    said: set[str] = set()
+    for edge in design.trust_edges:
+        for ref in (edge.caller, edge.callee):
+            if ref not in alone:
+                keys = {a.key: a for a in index.agents_of(ref)}
+                alone[ref] = next(iter(keys.values())) if len(keys) == 1 else None
+        caller, callee = alone[edge.caller], alone[edge.callee]
+        key = edge.key
+        if caller is not None and callee is not None and caller.key == callee.key and key not in said:
+            said.add(key)
+            found.append(_self_trust(key, caller.name))
     return found
 
 

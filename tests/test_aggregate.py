@@ -21,7 +21,13 @@ from lmos_studio.graph import (
     place,
     saved_positions,
 )
-from lmos_studio.lint import PAIR_CODES, trust_findings, trust_pair_counts, unknown_target_findings
+from lmos_studio.lint import (
+    PAIR_CODES,
+    self_trust_findings,
+    trust_findings,
+    trust_pair_counts,
+    unknown_target_findings,
+)
 from lmos_studio.model import Agent, Capability, Design, Endpoint, Group, TrustEdge
 from lmos_studio.synthetic import synthetic_design
 from lmos_studio.trust import RefIndex, safe_resolutions
@@ -158,6 +164,26 @@ def test_trust_pair_counts_and_unknown_targets_equal_the_findings(seed: int) -> 
     listed = Counter(f.code for f in found)
     assert trust_pair_counts(design, index) == {code: listed[code] for code in PAIR_CODES}
     assert unknown_target_findings(design, index) == [f for f in found if f.code == "unknown-trust-target"]
+    assert self_trust_findings(design, index) == [f for f in found if f.code == "self-trust"]
+
+
+def test_the_lean_lint_lists_every_finding_but_the_trust_pair_ones() -> None:
+    """The Designer's lean lint (large designs: trust-pair findings counted, not listed) left out the
+    `self-trust` findings, which `lmos-studio lint` reports. It lists them now: every finding of lint (but
+    ambiguity) except `PAIR_CODES`."""
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.ui import resources
+    from tests.conftest import SAMPLES
+
+    large = tricky()
+    one = large.agents[0].key  # its name is shared with an agent of another namespace
+    self_edge = TrustEdge(caller=one, callee=one, protocol="http")
+    for design in (read_design(SAMPLES / "faulty.yaml"), large.replace(trust_edges=(*large.trust_edges, self_edge))):
+        lean, counts = resources.lint_findings_lean(design)
+        listed = resources.lint_findings_without_ambiguity(design)
+        assert lean == [f for f in listed if f.code not in PAIR_CODES]
+        assert counts == {code: sum(f.code == code for f in listed) for code in PAIR_CODES}
+        assert any(f.code == "self-trust" for f in lean)
 
 
 def test_trust_pair_counts_of_larger_designs() -> None:

@@ -553,7 +553,7 @@ def lint_findings_lean(design: Design) -> tuple[list[Finding], dict[str, int]]:
     an edge's agent pairs that share no tenant or protocol), with how many of those there are per code: what
     the Designer shows of a large design first (at 10 000 agents listing ~30 000 cross-tenant edges costs
     more than the rest of lint). Read only. Kept on disk like `lint_findings`."""
-    from lmos_studio.lint import Finding, lint_design, trust_pair_counts, unknown_target_findings
+    from lmos_studio.lint import Finding, lint_design, self_trust_findings, trust_pair_counts, unknown_target_findings
 
     cache = design_cache.derived_cache("lint", frozenset({Finding}))
     key = design_cache.derived_key(design.digest(), "lint-lean") if is_read_from_disk(design) else None
@@ -562,7 +562,8 @@ def lint_findings_lean(design: Design) -> tuple[list[Finding], dict[str, int]]:
         return found["findings"], found["pairs"]
     index = ref_index(design)
     pairs = trust_pair_counts(design, index)
-    findings = lint_design(design, resolutions=safe_resolutions(design), trust=unknown_target_findings(design, index))
+    trust = [*unknown_target_findings(design, index), *self_trust_findings(design, index)]  # no pairs listed
+    findings = lint_design(design, resolutions=safe_resolutions(design), trust=trust)
     if key and not _may_hold_secret(design):
         cache.put(key, {"findings": findings, "pairs": pairs})
     return findings, pairs
