@@ -368,6 +368,16 @@ def _overlaps(a: Box, b: Box, dx: float, dy: float, margin: float) -> bool:
     )
 
 
+def _crosses(box: Box, dx: float, dy: float, margin: float) -> bool:
+    """Whether the line from (0, 0) to (dx, dy) comes within `margin` of `box`, which lies under (0, 0)
+    (box top > 0): where the line is between the box's top and bottom, is it between its sides?"""
+    top, bottom = box[1] - margin, box[3] + margin
+    if dy <= top:
+        return False
+    low, high = dx * top / dy, dx * min(bottom, dy) / dy
+    return min(low, high) < box[2] + margin and box[0] - margin < max(low, high)
+
+
 def _square_ring(ring: int) -> list[tuple[int, int]]:
     """The cells at Chebyshev distance `ring` from (0, 0), clockwise from the top middle (8 · ring of them)."""
     top = [(i, -ring) for i in range(0, ring)]
@@ -382,9 +392,13 @@ def arrange_cluster(kind: str, label: str, count: int, member_width: float) -> t
     """Offsets of a cluster's `count` members and the box the whole cluster draws (`member_width`: the widest
     member label, px). Members sit in cells of a grid around the centre, one label wide and one dot-and-label
     high plus a gap, filled in square rings from the top: two members' dots and labels never overlap, and cells
-    that would cross the cluster's own shape or label (under a channel's hexagon) are skipped. A ring that is
+    that would cross the cluster's own shape or label (under a channel's hexagon), or whose edge from the
+    channel would run through that label, are skipped. A ring that is
     not full spreads its members evenly over its free cells. Deterministic; O(count)."""
     centre = node_box(kind, label)
+    # a channel's label hangs under its hexagon: the dashed edge to a member below must not run through it (a
+    # group's label is inside its box, which edges start at the border of)
+    own_label = None if kind == GROUP else (centre[0], centre[3] - LABEL_LINE_PX, centre[2], centre[3])
     half = max(AGENT_SIZE, member_width / 2)
     member = (-half, -AGENT_SIZE, half, AGENT_SIZE + LABEL_OFFSET + LABEL_LINE_PX)  # node_box of the widest
     cell_w = 2 * half + LABEL_GAP_X
@@ -397,6 +411,7 @@ def arrange_cluster(kind: str, label: str, count: int, member_width: float) -> t
             (i * cell_w, j * cell_h)
             for i, j in _square_ring(ring)
             if not _overlaps(centre, member, i * cell_w, j * cell_h, CLEARANCE)
+            and not (own_label and _crosses(own_label, i * cell_w, j * cell_h, CLEARANCE))
         ]
         take = min(len(free), count - len(offsets))
         offsets += [free[math.floor(k * len(free) / take + 0.5)] for k in range(take)] if take else []

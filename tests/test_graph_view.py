@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lmos_studio.formats.design_file import read_design
 from lmos_studio.graph import (
     AGENT,
+    MEMBER,
     MEMBER_KEY,
     TRUST,
     GraphFilter,
@@ -222,6 +223,45 @@ def crossings(graph: nx.MultiDiGraph, positions: Mapping[str, tuple[float, float
     ]
 
 
+def _segment_crosses(box: Box, start: tuple[float, float], end: tuple[float, float]) -> bool:
+    """Whether the straight segment from `start` to `end` passes through `box` (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = start, end
+    low, high = 0.0, 1.0
+    for step, room in (
+        (-(x1 - x0), x0 - box[0]),
+        (x1 - x0, box[2] - x0),
+        (-(y1 - y0), y0 - box[1]),
+        (y1 - y0, box[3] - y0),
+    ):
+        if step == 0:
+            if room < 0:
+                return False
+            continue
+        t = room / step
+        if step < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low >= high:
+            return False
+    return True
+
+
+def member_edges_across_own_label(
+    graph: nx.MultiDiGraph, positions: Mapping[str, tuple[float, float]]
+) -> list[tuple[str, str]]:
+    """(cluster, member) of the membership edges whose line passes through the cluster's own label (a
+    channel's label is under its hexagon; a group's is inside its box, which edges start at the border of)."""
+    boxes = drawn_boxes(graph, positions)
+    return [
+        (cluster, member)
+        for cluster, member, kind in graph.edges(data="kind")
+        if kind == MEMBER
+        and len(boxes[cluster]) > 1
+        and _segment_crosses(boxes[cluster][1], positions[cluster], positions[member])
+    ]
+
+
 @pytest.mark.parametrize(
     "design",
     [read_design(ACME), synthetic_design(80, 6, 6, 40, seed=2), synthetic_design(150, 3, 2, 0, seed=5)],
@@ -234,3 +274,17 @@ def test_labels_do_not_cross_nodes_or_labels(design: Design) -> None:
     their cluster's shape and label, and clusters are as far apart as what they draw."""
     graph = build_graph(design)
     assert crossings(graph, layout(graph)) == []
+
+
+@pytest.mark.parametrize(
+    "design",
+    [read_design(ACME), synthetic_design(80, 6, 6, 40, seed=2), synthetic_design(150, 3, 2, 0, seed=5)],
+    ids=["acme", "synthetic-80", "synthetic-150-few-clusters"],
+)
+def test_member_edges_do_not_run_through_their_cluster_s_label(design: Design) -> None:
+    """A channel's member placed straight under it (or, under a wide label, beside that cell) was joined to it by
+    a dashed membership edge through the channel's own label (on acme: lmos-demo/acme-web-stable to news-agent;
+    9 such edges on the 150-agent design). Cells whose edge would cross that label are skipped now, as cells
+    crossing the label itself were."""
+    graph = build_graph(design)
+    assert member_edges_across_own_label(graph, layout(graph)) == []
