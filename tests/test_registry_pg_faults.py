@@ -106,8 +106,10 @@ class PrivatePostgres:
         done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
 
-    def init(self) -> None:
-        self.run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+    def init(self, *, host_auth: str = "trust") -> None:
+        """A new cluster; `host_auth` for TCP logins (the socket in `root` always trusts: the test's own door)."""
+        auth = ["--auth-local=trust", f"--auth-host={host_auth}"]
+        self.run(str(self.bin / "initdb"), "-D", str(self.data), *auth, "-U", "postgres", "--no-sync")
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -121,9 +123,26 @@ class PrivatePostgres:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def socket_url(self) -> str:
+        return f"postgresql://postgres@/postgres?host={self.root}&port={self.port}"
+
 
 @pytest.fixture
 def private_pg() -> Iterator[PrivatePostgres]:
+    with _private_pg("trust") as pg:
+        yield pg
+
+
+@pytest.fixture
+def private_pg_with_passwords() -> Iterator[PrivatePostgres]:
+    """A private server that checks passwords (SCRAM) on 127.0.0.1, as a production one does."""
+    with _private_pg("scram-sha-256") as pg:
+        yield pg
+
+
+@contextmanager
+def _private_pg(host_auth: str) -> Iterator[PrivatePostgres]:
     bin_dir = _pg_bin()
     if bin_dir is None:
         need_postgres("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
@@ -133,7 +152,7 @@ def private_pg() -> Iterator[PrivatePostgres]:
         shutil.chown(root, "postgres", "postgres")
     pg = PrivatePostgres(bin_dir, root, free_port())
     try:
-        pg.init()
+        pg.init(host_auth=host_auth)
         pg.start()
         yield pg
     finally:
@@ -251,3 +270,24 @@ def test_which_connection_errors_are_refused_logins(message: str, refused: bool)
     from lmos_studio.registry.store_pg import is_login_refused
 
     assert is_login_refused(message) is refused
+
+
+def test_a_password_rotated_after_start_is_named_not_retried(
+    tmp_path: Path, private_pg_with_passwords: PrivatePostgres
+) -> None:
+    """The same on a server that checks passwords: the role's password changes under a running registry."""
+    pg = private_pg_with_passwords
+    with psycopg.connect(pg.socket_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE lmos LOGIN PASSWORD 'hunter2secret'")
+        conn.execute("CREATE SCHEMA lmos AUTHORIZATION lmos")
+    db = f"postgresql://lmos:hunter2secret@127.0.0.1:{pg.port}/postgres"
+    with registry_server(tmp_path, db=db) as url:
+        assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
+        with psycopg.connect(pg.socket_url, autocommit=True) as conn:
+            conn.execute("ALTER ROLE lmos PASSWORD 'rotated-elsewhere'")
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'lmos'")
+        response = httpx.get(f"{url}/search", timeout=30)
+        assert response.status_code == 500 and "retry-after" not in response.headers, response.text
+        detail = response.json()["detail"]
+        assert "password authentication failed" in detail and "retrying does not help" in detail, detail
+        assert "hunter2secret" not in response.text and "rotated-elsewhere" not in response.text
