@@ -12,12 +12,14 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import yaml
 
 from lmos_studio.errors import AgentNotFound, ConfigError, RegistryError, RegistryUnavailable
+from lmos_studio.registry import clients
 from lmos_studio.registry.clients import KubernetesClient, OperatorClient, TddClient
 from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
@@ -464,7 +466,8 @@ def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
 def kube_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
     if handler.headers.get("Authorization") != "Bearer kube-token":
         return 401, {"kind": "Status", "message": "Unauthorized"}
-    if handler.path == "/apis/lmos.eclipse/v1/namespaces/acme/agents":
+    path = handler.path.partition("?")[0]  # the client pages with ?limit=…&continue=…
+    if path == "/apis/lmos.eclipse/v1/namespaces/acme/agents":
         items = [
             yaml.safe_load((REFERENCE / "lmos-operator" / f).read_text())
             for f in ("acme-billing-agent-v1.yaml", "acme-contract-agent-v1.yaml")
@@ -478,7 +481,7 @@ def kube_route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
             }
         )
         return 200, {"apiVersion": "lmos.eclipse/v1", "kind": "AgentList", "items": items}
-    if handler.path == "/apis/lmos.eclipse/v1/namespaces/acme/channels":
+    if path == "/apis/lmos.eclipse/v1/namespaces/acme/channels":
         items = [yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())]
         return 200, {"kind": "ChannelList", "items": items}
     return 404, {"kind": "Status", "message": "not found"}
@@ -522,7 +525,7 @@ def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> No
     agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
 
     def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
-        if handler.path.endswith("/agents"):
+        if handler.path.partition("?")[0].endswith("/agents"):
             return 200, {"kind": "AgentList", "items": ["junk", agent, None]}
         odd = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {"name": "odd"}, "spec": "x"}
         return 200, {"kind": "ChannelList", "items": [odd]}
@@ -536,6 +539,111 @@ def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> No
     assert [a.name for a in result.agents] == ["billing-agent-stable"]
     assert len(result.errors) == 2
     assert "item 0 is a string" in result.errors[0] and "item 2 is empty" in result.errors[1]
+
+
+def agent_resource(name: str) -> dict[str, Any]:
+    agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
+    agent["metadata"]["name"] = name
+    return agent
+
+
+def paged_route(
+    pages: dict[str, tuple[list[str], str]], *, seen: list[dict[str, list[str]]], gone: set[str] | None = None
+) -> Route:
+    """A Kubernetes API listing agents page by page: `pages` maps a continue token ("" = the first page) to
+    (agent names, next token); a token in `gone` answers 410 Gone once, as an API server whose etcd compacted."""
+    expired = set(gone or ())
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        query = parse_qs(urlsplit(handler.path).query)
+        seen.append(query)
+        token = query.get("continue", [""])[0]
+        if token in expired:
+            expired.discard(token)
+            return 410, {"kind": "Status", "reason": "Expired", "message": "The provided continue parameter is too old"}
+        names, next_token = pages[token]
+        meta = {"continue": next_token} if next_token else {}
+        return 200, {"kind": "AgentList", "metadata": meta, "items": [agent_resource(n) for n in names]}
+
+    return route
+
+
+def test_kubernetes_agents_arrive_page_by_page(tmp_path: Path) -> None:
+    """The list was read in one request: a namespace whose list passed the 20 MiB answer cap was refused
+    whole. Now it is read `limit` items at a time, following `metadata.continue`."""
+    seen: list[dict[str, list[str]]] = []
+    pages = {"": (["a1", "a2"], "t1"), "t1": (["a3", "a4"], "t2"), "t2": (["a5"], "")}
+    with stub_server(paged_route(pages, seen=seen)) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+    assert [a.name for a in result.agents] == ["a1", "a2", "a3", "a4", "a5"] and result.errors == []
+    assert [q.get("continue") for q in seen] == [None, ["t1"], ["t2"]]
+    assert all(q["limit"] == [str(clients.KUBE_PAGE_LIMIT)] for q in seen)
+
+
+def test_kubernetes_expired_continue_token_restarts_the_list_once(tmp_path: Path) -> None:
+    seen: list[dict[str, list[str]]] = []
+    pages = {"": (["a1", "a2"], "t1"), "t1": (["a3"], "")}
+    with stub_server(paged_route(pages, seen=seen, gone={"t1"})) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+    assert [a.name for a in result.agents] == ["a1", "a2", "a3"] and result.errors == []  # no agent twice
+    assert [q.get("continue") for q in seen] == [None, ["t1"], None, ["t1"]]
+
+
+def test_kubernetes_token_expiring_again_is_reported(tmp_path: Path) -> None:
+    """A continue token that expires again after the restart: the agents of the restarted walk, once, and a
+    message; `channels()` (which must be whole) raises."""
+    pages = {"": (["a1"], "t1"), "t1": (["a2"], "t2"), "t2": (["a3"], "")}
+    asked: list[dict[str, list[str]]] = []
+
+    def always_gone(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        query = parse_qs(urlsplit(handler.path).query)
+        asked.append(query)
+        if query.get("continue") == ["t2"]:
+            return 410, {"kind": "Status", "reason": "Expired", "message": "too old"}
+        return paged_route(pages, seen=[])(handler)
+
+    with stub_server(always_gone) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+            with pytest.raises(RegistryError, match="410 Gone"):
+                client.channels()
+    assert [a.name for a in result.agents] == ["a1", "a2"]  # what the restarted walk read, once
+    assert len(result.errors) == 1 and "expired twice" in result.errors[0] and "incomplete" in result.errors[0]
+    assert [q.get("continue") for q in asked[:6]] == [None, ["t1"], ["t2"], None, ["t1"], ["t2"]]
+
+
+def test_kubernetes_continue_loop_and_bounds_stop_the_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, list[str]]] = []
+    loop = {"": (["a1"], "t1"), "t1": (["a2"], "t2"), "t2": (["a3"], "t1")}  # t2's page points back at t1
+    with stub_server(paged_route(loop, seen=seen)) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+        assert [a.name for a in result.agents] == ["a1", "a2", "a3"] and len(seen) == 3
+        assert len(result.errors) == 1 and "repeats a continue token" in result.errors[0]
+
+        endless = {"": (["a0"], "t1"), **{f"t{i}": ([f"a{i}"], f"t{i + 1}") for i in range(1, 20)}}
+        monkeypatch.setattr(clients, "MAX_PAGES", 5)
+        with (
+            stub_server(paged_route(endless, seen=[])) as many,
+            KubernetesClient(load_kubeconfig(write_kubeconfig(tmp_path / "k2", many))) as client,
+        ):
+            result = client.agents()
+        assert len(result.agents) == 5 and "stopped after 5 pages" in result.errors[0]
+
+        monkeypatch.setattr(clients, "KUBE_MAX_ITEMS", 3)
+        big = {"": (["b1", "b2"], "t1"), "t1": (["b3", "b4"], "t2"), "t2": (["b5"], "")}
+        with (
+            stub_server(paged_route(big, seen=[])) as bigger,
+            KubernetesClient(load_kubeconfig(write_kubeconfig(tmp_path / "k3", bigger))) as client,
+        ):
+            result = client.agents()
+        assert [a.name for a in result.agents] == ["b1", "b2", "b3"] and "stopped after 3 items" in result.errors[0]
 
 
 def test_kubeconfig_parsing(tmp_path: Path) -> None:

@@ -11,10 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from tests.conftest import ROOT, free_port
@@ -103,8 +106,10 @@ class PrivatePostgres:
         done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
 
-    def init(self) -> None:
-        self.run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+    def init(self, *, host_auth: str = "trust") -> None:
+        """A new cluster; `host_auth` for TCP logins (the socket in `root` always trusts: the test's own door)."""
+        auth = ["--auth-local=trust", f"--auth-host={host_auth}"]
+        self.run(str(self.bin / "initdb"), "-D", str(self.data), *auth, "-U", "postgres", "--no-sync")
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -118,9 +123,26 @@ class PrivatePostgres:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def socket_url(self) -> str:
+        return f"postgresql://postgres@/postgres?host={self.root}&port={self.port}"
+
 
 @pytest.fixture
 def private_pg() -> Iterator[PrivatePostgres]:
+    with _private_pg("trust") as pg:
+        yield pg
+
+
+@pytest.fixture
+def private_pg_with_passwords() -> Iterator[PrivatePostgres]:
+    """A private server that checks passwords (SCRAM) on 127.0.0.1, as a production one does."""
+    with _private_pg("scram-sha-256") as pg:
+        yield pg
+
+
+@contextmanager
+def _private_pg(host_auth: str) -> Iterator[PrivatePostgres]:
     bin_dir = _pg_bin()
     if bin_dir is None:
         need_postgres("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
@@ -130,7 +152,7 @@ def private_pg() -> Iterator[PrivatePostgres]:
         shutil.chown(root, "postgres", "postgres")
     pg = PrivatePostgres(bin_dir, root, free_port())
     try:
-        pg.init()
+        pg.init(host_auth=host_auth)
         pg.start()
         yield pg
     finally:
@@ -167,3 +189,105 @@ def test_database_going_away_is_503_and_the_server_recovers(tmp_path: Path, priv
         assert httpx.get(f"{url}/things/urn:f:1").json()["title"] == "before"
         again = httpx.put(f"{url}/things/urn:f:2", json=make_td("after"), headers={"Content-Type": TD})
         assert again.status_code == 201
+
+
+@contextmanager
+def login_role() -> Iterator[tuple[str, str]]:
+    """A role with a password that owns a new schema of the test database: (its name, its registry URL)."""
+    from tests.registry_helpers import PG_URL, pg_unavailable, schema_url
+
+    if reason := pg_unavailable():
+        need_postgres(reason)
+    role = f"lmos_login_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'hunter2secret'")
+        conn.execute(f"CREATE SCHEMA {role} AUTHORIZATION {role}")
+    scheme, rest = PG_URL.split("://", 1)
+    try:
+        yield role, schema_url(role, f"{scheme}://{role}:hunter2secret@{rest.split('@', 1)[-1]}")
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {role} CASCADE")
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def _refuse_logins(role: str, *, refuse: bool) -> None:
+    """NOLOGIN (as a rotated password would, on a server that checks passwords) and drop its connections."""
+    from tests.registry_helpers import PG_URL
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {role} {'NOLOGIN' if refuse else 'LOGIN'}")
+        if refuse:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+
+
+def test_a_login_refused_after_start_is_a_clear_500_not_retry_shortly(tmp_path: Path) -> None:
+    """A login the database refused after the server started (password rotated, role disabled) was answered
+    503 'does not answer …; retry shortly' with Retry-After, so clients retried for ever. It is now a 500 that
+    names the refusal (never the password) and says retrying does not help; the server recovers when the
+    login is allowed again."""
+    with login_role() as (role, db), registry_server(tmp_path, db=db) as url:
+        assert (
+            httpx.put(f"{url}/things/urn:f:1", json=make_td("before"), headers={"Content-Type": TD}).status_code == 201
+        )
+        _refuse_logins(role, refuse=True)
+        for response in (
+            httpx.get(f"{url}/things/urn:f:1", timeout=30),
+            httpx.put(f"{url}/things/urn:f:2", json=make_td("during"), headers={"Content-Type": TD}, timeout=30),
+            httpx.get(f"{url}/healthz", timeout=30),
+        ):
+            assert response.status_code == 500, response.text
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "retry-after" not in response.headers
+            detail = response.json()["detail"]
+            assert "refused the connection" in detail and "not permitted to log in" in detail, detail
+            assert "retrying does not help" in detail and "retry shortly" not in detail
+            assert "hunter2secret" not in response.text
+        _refuse_logins(role, refuse=False)
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{url}/healthz", timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, "the server did not recover after the login was allowed again"
+            time.sleep(0.2)
+        assert httpx.get(f"{url}/things/urn:f:1").json()["title"] == "before"
+
+
+@pytest.mark.parametrize(
+    ("message", "refused"),
+    [
+        ('connection to server at "h", port 5432 failed: FATAL:  password authentication failed for user "x"', True),
+        ('connection failed: FATAL:  no pg_hba.conf entry for host "10.0.0.1", user "x", database "r"', True),
+        ('connection failed: FATAL:  role "x" is not permitted to log in', True),
+        ('connection failed: FATAL:  database "r" does not exist', True),
+        ('connection failed: FATAL:  permission denied for database "r"', True),
+        ("connection failed: fe_sendauth: no password supplied", True),
+        ("connection failed: FATAL:  the database system is starting up", False),
+        ("connection failed: FATAL:  sorry, too many clients already", False),
+        ('connection to server at "h", port 5432 failed: Connection refused', False),
+    ],
+)
+def test_which_connection_errors_are_refused_logins(message: str, refused: bool) -> None:
+    from lmos_studio.registry.store_pg import is_login_refused
+
+    assert is_login_refused(message) is refused
+
+
+def test_a_password_rotated_after_start_is_named_not_retried(
+    tmp_path: Path, private_pg_with_passwords: PrivatePostgres
+) -> None:
+    """The same on a server that checks passwords: the role's password changes under a running registry."""
+    pg = private_pg_with_passwords
+    with psycopg.connect(pg.socket_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE lmos LOGIN PASSWORD 'hunter2secret'")
+        conn.execute("CREATE SCHEMA lmos AUTHORIZATION lmos")
+    db = f"postgresql://lmos:hunter2secret@127.0.0.1:{pg.port}/postgres"
+    with registry_server(tmp_path, db=db) as url:
+        assert httpx.get(f"{url}/healthz", timeout=30).status_code == 200
+        with psycopg.connect(pg.socket_url, autocommit=True) as conn:
+            conn.execute("ALTER ROLE lmos PASSWORD 'rotated-elsewhere'")
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'lmos'")
+        response = httpx.get(f"{url}/search", timeout=30)
+        assert response.status_code == 500 and "retry-after" not in response.headers, response.text
+        detail = response.json()["detail"]
+        assert "password authentication failed" in detail and "retrying does not help" in detail, detail
+        assert "hunter2secret" not in response.text and "rotated-elsewhere" not in response.text

@@ -39,7 +39,9 @@ from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
 
 MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
-MAX_PAGES = 100  # at most this many `Link: rel=next` pages are followed
+MAX_PAGES = 100  # at most this many `Link: rel=next` pages (or Kubernetes `continue` pages) are followed
+KUBE_PAGE_LIMIT = 500  # items per Kubernetes list page (the API server's `limit`; kubectl asks for 500)
+KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no namespace of agents is that big
 LMOS_GROUP = "lmos.eclipse/v1"
 
 
@@ -549,22 +551,61 @@ class KubernetesClient(HttpSource):
             super().__init__(config.server, token=config.token, verify=verify, **kwargs)
         self.config = config
 
-    def _list(self, plural: str, namespace: str | None) -> list[Any]:
+    def _list(self, plural: str, namespace: str | None) -> tuple[list[Any], str | None]:
+        """Every item of a namespaced list, page by page (`limit` + `continue`), and a message when the walk
+        stopped early (the items read so far still come back). An expired continue token (410 Gone) restarts
+        the list once; a token given twice, or more than `MAX_PAGES` pages or `KUBE_MAX_ITEMS` items, stops it.
+        A failing first page raises `RegistryError`."""
         ns = quote(namespace or self.config.namespace, safe="")
         path = f"/apis/{LMOS_GROUP}/namespaces/{ns}/{plural}"
-        body = self.json("GET", path)
-        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise RegistryError(f"{self.base_url}{path}: not a Kubernetes list", url=self.base_url + path)
-        return list(body["items"])
+        where = f"{self.base_url}{path}"
+        items: list[Any] = []
+        token, seen, pages, restarted = "", set[str](), 0, False
+        while True:
+            if pages == MAX_PAGES:
+                return items, f"{where}: stopped after {MAX_PAGES} pages of {KUBE_PAGE_LIMIT}; narrow the namespace"
+            params: dict[str, str | int] = {"limit": KUBE_PAGE_LIMIT, **({"continue": token} if token else {})}
+            try:
+                body = self.json("GET", path, params=params)
+            except RegistryError as exc:
+                if not token:
+                    raise
+                if exc.status_code == 410 and not restarted:  # the token expired (etcd compacted): start over once
+                    items, token, seen, pages, restarted = [], "", set(), 0, True
+                    continue
+                if exc.status_code == 410:
+                    return items, (
+                        f"{where}: the list changed faster than it could be read (its continue token expired "
+                        "twice, 410 Gone); the listing is incomplete, try again"
+                    )
+                return items, f"{exc} (page {pages + 1}); the listing is incomplete"
+            if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+                error = RegistryError(f"{where}: not a Kubernetes list", url=where)
+                if not token:
+                    raise error
+                return items, f"{error} (page {pages + 1}); the listing is incomplete"
+            items += body["items"]
+            pages += 1
+            if len(items) > KUBE_MAX_ITEMS:
+                return items[:KUBE_MAX_ITEMS], f"{where}: stopped after {KUBE_MAX_ITEMS} items; narrow the namespace"
+            meta = body.get("metadata")
+            token = str(meta.get("continue") or "") if isinstance(meta, dict) else ""
+            if not token:
+                return items, None
+            if token in seen:  # a server that hands out the same token again would be read forever
+                return items, f"{where}: page {pages + 1} repeats a continue token already followed; the listing stops"
+            seen.add(token)
 
     def agents(self, namespace: str | None = None) -> SourceResult:
         """Agents of the namespace; an unreadable resource is reported, the others still arrive."""
         result = SourceResult()
         try:
-            items = self._list("agents", namespace)
+            items, stopped = self._list("agents", namespace)
         except RegistryError as exc:
             result.errors.append(str(exc))
             return result
+        if stopped:
+            result.errors.append(stopped)
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 result.errors.append(f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource")
@@ -576,9 +617,13 @@ class KubernetesClient(HttpSource):
         return result
 
     def channels(self, namespace: str | None = None) -> list[Channel]:
-        """Channels of the namespace; one that cannot be read raises `RegistryError` naming it."""
+        """Channels of the namespace; one that cannot be read, or a listing that stopped early, raises
+        `RegistryError` naming it."""
+        items, stopped = self._list("channels", namespace)
+        if stopped:
+            raise RegistryError(stopped, url=self.base_url)
         channels = []
-        for index, item in enumerate(self._list("channels", namespace)):
+        for index, item in enumerate(items):
             if not isinstance(item, dict):
                 raise RegistryError(
                     f"{self.base_url}: channels item {index} is {kind_of(item)}, not a Channel resource",

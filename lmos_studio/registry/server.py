@@ -4,7 +4,8 @@ Implements `/things` (create, retrieve, update, merge-patch, delete, paged listi
 (server-sent events), `/search` (our documented search by text, capability, tenant, channel, protocol,
 subset: bounded pages of summaries, the fields chosen by the client, full TDs on request) and
 `/.well-known/wot`; `/healthz` for probes. Listings and searches carry an `ETag` (304 when unchanged).
-Errors are RFC 9457 problem details; a database that does not answer is 503 with `Retry-After`.
+Errors are RFC 9457 problem details; a database that does not answer is 503 with `Retry-After`, one that
+refuses our login is 500 without it (retrying does not help).
 A2A cards, capabilities.json and routing specs are accepted too and stored as TDs with the original kept.
 Writes may require a bearer token.
 """
@@ -30,7 +31,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError, RegistryUnavailable
+from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError, RegistryError, RegistryUnavailable
 from lmos_studio.formats import jsonio
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, Registration, RegistryStore, merge_patch
@@ -278,6 +279,12 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
     async def on_not_found(_: Request, exc: AgentNotFound) -> JSONResponse:
         return problem_response(Problem(404, "Not Found", str(exc), field="id"))
 
+    @app.exception_handler(RegistryError)
+    async def on_registry_error(request: Request, exc: RegistryError) -> JSONResponse:
+        if exc.status_code is not None and exc.status_code >= 500:  # the server's fault (its database login)
+            return problem_response(Problem(exc.status_code, _title(exc.status_code), str(exc)))
+        return await on_error(request, exc)
+
     @app.exception_handler(LmosStudioError)
     async def on_error(_: Request, exc: LmosStudioError) -> JSONResponse:
         field = getattr(exc, "field", None) or "body"
@@ -518,7 +525,7 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
             body["next"] = query.offset + query.limit
         return SafeJSONResponse(body, headers={"ETag": etag})
 
-    @app.get("/healthz", summary="Readiness: 200 when the database answers, else 503")
+    @app.get("/healthz", summary="Readiness: 200 when the database answers, else 503 (500: it refuses the login)")
     def healthz() -> Response:
         started = time.perf_counter()
         store.check()
@@ -600,8 +607,10 @@ async def _stream(request: Request, store: RegistryStore, seq: int, only: str, *
             since_read = 0.0
             try:
                 batch = await run_in_threadpool(store.events_since, seq)
-            except RegistryUnavailable:
-                batch = []  # the database is away: keep the stream, try again (the client keeps its place)
+            except RegistryError as exc:
+                if exc.status_code is None or exc.status_code < 500:
+                    raise
+                batch = []  # the database is away or refuses us: keep the stream and its place
             for event in batch:
                 seq = event.seq
                 if only and event.type != only:

@@ -24,7 +24,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 import psycopg_pool
@@ -60,6 +60,16 @@ POOL_MAX = 10
 COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
 TS_CONFIG = "simple"  # no stemming and no stop words: closest to SQLite FTS5's unicode61
 SEP = "="  # facets are stored as 'kind=value' (kinds never contain '=')
+# what PostgreSQL says when it answered and refused a login: no retry changes it until someone fixes the URL,
+# the role or the database (not "the database system is starting up", nor "too many connections")
+LOGIN_REFUSED = (
+    "authentication failed",  # password, SCRAM, ident, peer
+    "no pg_hba.conf entry",
+    "is not permitted to log in",  # ALTER ROLE … NOLOGIN
+    "does not exist",  # the role or the database
+    "permission denied for database",  # REVOKE CONNECT
+    "no password supplied",  # libpq: the server now asks for a password the URL lacks
+)
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -127,6 +137,30 @@ def _password_of(url: str) -> str:
     return head[0].split(":", 1)[1] if len(head) == 2 and ":" in head[0] else ""
 
 
+def is_login_refused(message: str) -> bool:
+    """True when a connection error says the server answered and refused the login."""
+    said_by = "FATAL:" in message or "fe_sendauth:" in message  # the server, or libpq asked for a password
+    return said_by and any(marker in message for marker in LOGIN_REFUSED)
+
+
+def _login_watch(store: PostgresStore) -> type[psycopg.Connection[Any]]:
+    """A connection class for the store's pool that tells the store whether each new connection was refused a
+    login: the pool retries in the background, and a waiting request only learns that it timed out."""
+
+    class Watched(psycopg.Connection[Any]):
+        @classmethod
+        def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+            try:
+                conn = super().connect(conninfo, **kwargs)
+            except psycopg.Error as exc:
+                store._note_connect(exc)
+                raise
+            store._note_connect(None)
+            return conn
+
+    return Watched
+
+
 def ts_query(text: str) -> str:
     """A safe tsquery: every word a required prefix term (only letters and digits reach PostgreSQL)."""
     words = [w for w in "".join(c if c.isalnum() else " " for c in fold_diacritics(text)).split() if w]
@@ -159,6 +193,7 @@ class PostgresStore(StoreWrites):
         self.now = now
         params = check_url(url)
         self._where_msg = describe_url(url)
+        self._refused = ""  # why the pool's last new connection was refused a login ("" = it was not)
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
                 self._migrate(conn)
@@ -176,6 +211,7 @@ class PostgresStore(StoreWrites):
             timeout=POOL_TIMEOUT_S,
             open=False,
             check=psycopg_pool.ConnectionPool.check_connection,
+            connection_class=_login_watch(self),
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
             name="lmos-registry",
         )
@@ -194,10 +230,7 @@ class PostgresStore(StoreWrites):
 
     # -- connections ---------------------------------------------------------------------------------
     def _failure(self, exc: BaseException, *, starting: bool = False) -> RegistryError:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        password = _password_of(self.url)
-        if password:
-            first = first.replace(password, "***")
+        first = self._first_line(exc)
         if isinstance(exc, psycopg.errors.ProgramLimitExceeded):  # an OperationalError, but no retry helps
             return RegistryError(f"registry database {self._where_msg} cannot store this: {first}", url=self._where_msg)
         if starting and "FATAL:" in first:  # it answered, and refused the login (user, password, database)
@@ -205,6 +238,16 @@ class PostgresStore(StoreWrites):
                 f"the registry database at {self._where_msg} refused the connection ({first}); fix the user, "
                 "password or database name in --db / LMOS_STUDIO_REGISTRY_DB",
                 url=self._where_msg,
+            )
+        # after start the pool connects in the background and only times out: the refusal it met says why
+        refused = first if is_login_refused(first) else self._refused
+        if not starting and refused and isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
+            return RegistryError(  # a 500, not a 503 "retry shortly": clients would retry for ever
+                f"the registry database at {self._where_msg} refused the connection ({refused}); fix the user, "
+                "password or database name in --db / LMOS_STUDIO_REGISTRY_DB (or the role's password, if it "
+                "was changed) and restart the registry; retrying does not help",
+                url=self._where_msg,
+                status_code=500,
             )
         if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
             action = "start it or fix --db / LMOS_STUDIO_REGISTRY_DB" if starting else "retry shortly"
@@ -215,11 +258,22 @@ class PostgresStore(StoreWrites):
             )
         return RegistryError(f"registry database {self._where_msg}: {first}", url=self._where_msg)
 
+    def _first_line(self, exc: BaseException) -> str:
+        """The first line of a driver error, the URL's password masked."""
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        password = _password_of(self.url)
+        return first.replace(password, "***") if password else first
+
+    def _note_connect(self, exc: BaseException | None) -> None:
+        """The pool made a new connection (None) or failed to: keep the refusal, if it was one."""
+        first = self._first_line(exc) if exc is not None else ""
+        self._refused = first if is_login_refused(first) else ""
+
     @contextlib.contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[Any]]:
         try:
             with self._pool.connection() as conn:
-                conn.row_factory = dict_row  # type: ignore[assignment]
+                conn.row_factory = dict_row
                 yield conn
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise self._failure(exc) from exc
