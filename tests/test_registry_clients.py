@@ -216,9 +216,15 @@ def stub_server(route: Route) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    with serving(Handler) as url:
+        yield url
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 answering with `handler`, for as long as the block runs; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
@@ -399,16 +405,11 @@ def test_a_body_that_drips_times_out_with_a_message() -> None:
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Drip) as url:
         started = time.monotonic()
-        with TddClient(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=0.5) as client:
+        with TddClient(url, timeout_s=0.5) as client:
             result = client.search(Query(text="x"))
         took = time.monotonic() - started
-    finally:
-        server.shutdown()
-        server.server_close()
     assert took < 3
     assert result.agents == [] and len(result.errors) == 1 and "within 0.5s" in result.errors[0]
 
@@ -429,14 +430,8 @@ def test_a_50_mb_answer_is_refused_without_buffering_it() -> None:
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with TddClient(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=30) as client:
-            result = client.list_agents()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Huge) as url, TddClient(url, timeout_s=30) as client:
+        result = client.list_agents()
     assert result.agents == [] and len(result.errors) == 1 and "exceeds" in result.errors[0]
 
 
@@ -847,14 +842,5 @@ def test_a_post_answer_of_the_wrong_shape_is_a_registry_error(answer: Any) -> No
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Post)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with (
-            TddClient(f"http://127.0.0.1:{server.server_address[1]}") as client,
-            pytest.raises(RegistryError, match="no `ids` list"),
-        ):
-            client.register({"name": "a2a-card", "skills": []})
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Post) as url, TddClient(url) as client, pytest.raises(RegistryError, match="no `ids` list"):
+        client.register({"name": "a2a-card", "skills": []})
