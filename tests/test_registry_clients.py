@@ -107,6 +107,20 @@ def test_status_codes_map_to_ours(status: int, expected: type[RegistryError]) ->
     assert "why it failed" in str(info.value) and URL in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("status", "headers", "later"),
+    [(500, {}, False), (503, {}, True), (502, {}, True), (500, {"Retry-After": "5"}, True)],
+)
+def test_try_again_later_only_where_the_server_says_so(status: int, headers: dict[str, str], later: bool) -> None:
+    """Every 5xx said "try again later", also the registry's 500 for a database that refuses its login, whose
+    detail says retrying does not help; now only a 502/503/504 or an answer with Retry-After says it."""
+    detail = {"detail": "PostgreSQL refused the login; retrying does not help"}
+    transport = httpx.MockTransport(lambda r: httpx.Response(status, json=detail, headers=headers))
+    with TddClient(URL, transport=transport) as client, pytest.raises(RegistryUnavailable) as info:
+        client.get("urn:x")
+    assert ("try again later" in str(info.value)) is later, str(info.value)
+
+
 @pytest.mark.parametrize("body", [b"<html>oops</html>", b"\xff\xfe", b"[" * 100_000])
 def test_garbage_bodies_are_registry_errors(body: bytes) -> None:
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body))

@@ -107,10 +107,9 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
             url=url,
             status_code=code,
         )
-    if code >= 500:
-        return RegistryUnavailable(
-            f"{url}: the server failed ({code}){detail}; try again later", url=url, status_code=code
-        )
+    if code >= 500:  # "try again later" only where the server says so (a refused database login is a 500)
+        later = "; try again later" if code in (502, 503, 504) or "retry-after" in response.headers else ""
+        return RegistryUnavailable(f"{url}: the server failed ({code}){detail}{later}", url=url, status_code=code)
     return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
 
 
