@@ -26,6 +26,7 @@ BUILT = "export_built"  # (digest, options) whose files the user asked to build
 AUTO_BUILD_FILES = 500  # an export of at most this many files is built with the page (well under a second)
 FILES_LISTED = 200  # the file tree and the preview's choices list at most this many (search finds others)
 COMPARE = "export_compare_with"
+COMPARE_READ = "export_compare_read"  # the last upload read: (file id, name), design, warnings
 COMPARE_UPLOAD = "export_compare_upload"
 LAST_EXPORT = "export_last_design"  # the design as it was when the zip was last downloaded (this session)
 LAST_EXPORT_LABEL = "its last export (this session)"
@@ -96,8 +97,13 @@ def compare_target() -> tuple[Design, list[str]] | None:
     upload = st.session_state.get(COMPARE_UPLOAD)
     if upload is None:
         return None
-    result = import_upload(upload.name, upload.getvalue(), max_bytes=get_settings().max_upload_bytes)
-    return result.design, result.warnings
+    key = (upload.file_id, upload.name)  # read (and re-exported for the hand-edit check) once per upload, not per rerun
+    read = st.session_state.get(COMPARE_READ)
+    if read is None or read[0] != key:
+        result = import_upload(upload.name, upload.getvalue(), max_bytes=get_settings().max_upload_bytes)
+        read = (key, result.design, result.warnings)
+        st.session_state[COMPARE_READ] = read
+    return read[1], read[2]
 
 
 def diff(old: Design, new: Design) -> DesignDiff:
