@@ -146,16 +146,15 @@ fresh at ≤ 2, checked on the held-out half .698 at 4 lost (today's .681 at 3),
 the lmos-router table (9 000 texts more to encode). Not adopted. Seen on the way (dev data): today's rule at
 `ELSEWHERE_MARGIN` 0.12 instead of 0.15 loses no more (6 pooled, 3 on each half, informal-dev 1 of 53) and
 catches .692 instead of .641, each half choosing 0.12; not changed here (a constant, not a new signal).
-Session 14: `ELSEWHERE_MARGIN` 0.15 → 0.12 after all (dev data only; benchmarks/elsewhere_dev.py --lmos and
-no_match_dev.py, results/elsewhere-dev.json and no_match_dev.json). Today's rule on the six dev networks with their
-extra files: the margin swept 0.00-0.30, 0.12 is the smallest at today's 2 false rejects (recall .684 → .723 of
-177; 0.11: 4 lost, 0.10: 5), and each half of the 2-fold split picks 0.12 on its own (checked on the other: 1
-false reject each, recall .739 / .708). Per dev network, recall / drop in points: hr-desk .84 → .87 / 0, student-office
-.72 → .76 / 2.8, insurance .54 → .58 / 0, hospital-b .63 → .67 / 4.8, hotel .59 → .66 / 5.1, energy .75 → .78 / 0
-(drops unchanged); fresh-n.csv near-misses (written apart from the background) 19 → 24 of 48 at the same one lost;
-informal-dev on the lmos-router table 1 false reject at every margin; half c (gym, parcels; a check, not chosen on)
-+1 caught and +1 lost; the acme sample's labelled queries unchanged. `FIT_SHARE_WITH_ELSEWHERE` swept 0.6-1.0 at the
-new margin: 0.85 stays the best (below it recall falls, above it drops rise).
+Session 14: `ELSEWHERE_MARGIN` 0.12, chosen on dev data only, and not adopted after its one check on the frozen
+sets. On dev (benchmarks/elsewhere_dev.py --lmos, no_match_dev.py; the margin swept 0.00-0.30) 0.12 was the smallest
+margin at today's 2 false rejects (recall .684 → .723 of 177; 0.11: 4 lost), each half of the 2-fold split picked it
+on its own, fresh-n.csv near-misses went 19 → 24 of 48 and no dev network's drop moved (half c: +1 caught, +1 lost;
+informal-dev and the acme sample unchanged; `FIT_SHARE_WITH_ELSEWHERE` re-swept 0.6-1.0: 0.85 still best). The frozen
+networks (benchmarks/generalisation.py, results/generalisation-s14-margin-0.12.json) disagreed: 3 more out-of-scope
+queries caught (hospital, vet clinic, leisure centre, one each) for 4 rightly routed in-scope queries lost (IT help
+desk, city hall, vet clinic, airline, one each; the IT help desk then misses the target it met). Reverted to 0.15:
+the frozen sets served as a yes/no check of a dev choice, nothing was chosen on them.
 
 Session 11, the statistical router's static fit (adopted; dev data only, chosen on half a, checked on halves b
 and c and the lmos-router split). Per dev query the TF-IDF fit and the static cosines were collected once and
@@ -221,7 +220,7 @@ OTHER_SERVICES_FILE = Path(__file__).parent / "other_services.txt"
 SERVICE_KEEP_BELOW = 0.05  # service messages at least as near as this quantile of the examples' LOO are kept out
 SERVICE_GAP = 0.05  # … and those not nearer, by at least this cosine, to another service message than to the channel
 ELSEWHERE_QUANTILE = 0.90  # the limit: this quantile of the examples' own (leave-one-out) `elsewhere` …
-ELSEWHERE_MARGIN = 0.12  # … plus this, …
+ELSEWHERE_MARGIN = 0.15  # … plus this, …
 ELSEWHERE_FLOOR = 0.0  # … and never below this: a query nearer to the channel than to any other service stays
 FIT_SHARE_WITH_ELSEWHERE = 0.85  # embedding: the fit threshold is taken at this share of it when the signal is on
 # The statistical router's signal (TF-IDF space), chosen on dev data only (the six dev networks, informal-dev,
