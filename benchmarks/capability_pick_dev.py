@@ -1,5 +1,5 @@
 """Benchmark (dev data only): further within-agent opinions for the embedding router's capability pick (session 11,
-issue #10, lane E). Not adopted: the record and its figures are in routing/capability.py's docstring.
+issue #10, lane E). Not adopted: the record and its figures are in docs/routing-research.md.
 
 The embedding router finds the right agent of the dev networks' in-scope queries more often than the right
 capability; most lost capabilities are siblings confused within the right agent. Each candidate below is an

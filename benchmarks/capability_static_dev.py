@@ -1,5 +1,5 @@
 """Benchmark (dev data only): further static word vector opinions for the statistical router's capability pick
-(session 12, issue #10, lane C). Not adopted: the record and its figures are in routing/capability.py's docstring.
+(session 12, issue #10, lane C). Not adopted: the record and its figures are in docs/routing-research.md.
 
 The statistical router without an embedder picks the capability within its agent from the shares of the blended
 class probabilities and the per-agent sibling SVMs (`capability_scores`), mixed with the static centroid opinion

@@ -1,6 +1,6 @@
 """Benchmark (dev data only): a per-channel discriminative model in MiniLM's embedding space as a further
 "no agent fits" signal of the embedding router (session 10, issue #10), against today's rule. Not adopted: the
-record and its figures are in routing/threshold.py's docstring.
+record and its figures are in docs/routing-research.md.
 
 Per dev channel (the six dev networks of benchmarks/elsewhere_dev.py with their extra query files and their
 session-6 `fresh-n.csv` files, and with `--lmos` the lmos-router table with informal-dev.csv and

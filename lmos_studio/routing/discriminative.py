@@ -11,40 +11,8 @@ class (3 per class: 0.1; 100: 0.19) and a table without examples has none. It ch
 threshold and "nearer elsewhere" are computed apart, so "no agent fits" answers do not move. Pure computation
 over vectors; no I/O.
 
-Chosen in session 11 on dev data (benchmarks/separator_dev.py, results/separator-dev*.json; the default
-router, lexicon `auto`): model, α, temperature and share on half a of the dev networks, checked on halves b
-and c, the lmos-router split (benchmarks/routing.py's grouped folds) and informal-dev. Right agents (and
-capabilities), without → with: dev half a 157 (143) → 161 (145) of 179; half b 160 (153) → 160 (153) of 176;
-half c 54 (47) → 55 (48) of 63; lmos-router 5 per intent 2 966 (2 670) → 2 973 (2 690) of 3 000, seeded
-2 997 (2 859) → 2 998 (2 872), zero-shot unchanged (no examples: no separator); informal-dev fitted on
-train.csv: seeded 51 (40) → 51 (42) of 53, 5 per intent 50 (38) → 50 (38). With the customer-service lexicon:
-halves a / b / c 157 / 157 / 55 → 160 / 158 / 55; without a lexicon informal-dev seeded 45 (33) → 45 (31), 5
-per intent 44 (29) → 46 (31) (results/separator-dev-routers.json). Out-of-scope answers and false rejects are
-the same on every dev network (scores only). Cost (benchmarks/separator_cost.py side by side with the
-commit before, 3 rounds, load 2-5; results/separator-cost.json), CPU time: its own fit on the seeded
-lmos-router table (3 028 rows) 0.028 s; the router's fit there 0.616 → 0.618 s, with 5 per intent 0.214 →
-0.196 s (noise); `route_batch` of 5 000 queries 1.97 → 2.02 s with the text cache warm, 22.2 → 22.7 s cold,
-0.88× → 0.91× of encoding them in one batch (issue #10's target: within 1.5×).
-
-Tried in session 11 and not adopted (same benchmarks, dev data only; results/separator-dev*.json):
-* the share half a alone would choose: it gains up to 0.3 at 3 examples per class (SEPARATOR_SHARE 0.6: 163
-  (148) of 179), but there half b loses (160 → 156 of 176), informal-dev seeded too (51 → 49 of 53) and
-  lmos-router seeded (2 997 → 2 996). On half a the gain climbs with the share (3 per class: 158 at 0.05 with
-  LinearSVC in exploratory runs, 161 at 0.1, 163 at 0.3); 0.1 (SEPARATOR_SHARE 0.2) was taken after seeing half
-  b lose at 0.3 and hold at 0.1-0.2: for the share, half b is not a clean check; half c, the lmos-router split
-  and informal-dev are;
-* scikit-learn's LinearSVC (classes balanced, C 0.1-1, temperature 20) instead of least squares: the same
-  figures within a query or two (C 1: halves a / b / c 161 / 161 / 55, lmos-router 5 per intent 2 974, seeded
-  2 998), but its fit on the seeded lmos-router table costs 1-3 s CPU;
-* agent columns instead of class columns (the statistical router's SVM_AGENT_ROWS idea; a class gets its
-  agent's probability split as the blend splits it), least squares or SVM: halves a / b / c 158-160 / 159-160 /
-  55, and the capability gain on lmos-router seeded is gone (2 859);
-* logistic regression (C 10-1000, its own probabilities): half a 158-161, below least squares at equal shares;
-  shrunk linear discriminant analysis (Ledoit-Wolf or 0.3): half a 159-161 at the adopted share, 162-164 at
-  0.3, where half b loses as above (session 11's exploratory runs: 156-157 of 176);
-* the capabilities' own texts as more rows (SVM): halves a / b / c 160 / 161 / 55, no better; the weight taken
-  from the class prototypes alone (all of theirs, 0.325 at 3 per class): half a 161, half b 157, informal-dev
-  seeded 49 and 5 per intent 49 of 53.
+What was tried and measured here, session by session, adopted or not: docs/routing-research.md
+(`routing/discriminative.py`).
 """
 
 from __future__ import annotations
