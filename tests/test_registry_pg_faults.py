@@ -291,3 +291,30 @@ def test_a_password_rotated_after_start_is_named_not_retried(
         detail = response.json()["detail"]
         assert "password authentication failed" in detail and "retrying does not help" in detail, detail
         assert "hunter2secret" not in response.text and "rotated-elsewhere" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "says"),
+    [
+        ("connection failed: fe_sendauth: no password supplied", "RegistryError", "fix the user, password"),
+        ("connection failed: FATAL:  the database system is starting up", "RegistryUnavailable", "try again"),
+        ('connection failed: FATAL:  too many connections for role "lmos"', "RegistryUnavailable", "try again"),
+    ],
+)
+def test_a_start_failure_is_named_by_what_the_server_said(
+    monkeypatch: pytest.MonkeyPatch, message: str, kind: str, says: str
+) -> None:
+    """At start any 'FATAL:' was taken for a refused login ("fix the user, password or database name"), also a
+    server still starting up or out of connection slots, where the credentials are right; and libpq's
+    'no password supplied' (no FATAL) was 'does not answer …; start it'. Now a refused login is named as such,
+    and a server that answered but takes no connection now says to try again."""
+    from lmos_studio.registry import store_pg
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise psycopg.OperationalError(message)
+
+    monkeypatch.setattr(store_pg.psycopg, "connect", refuse)
+    with pytest.raises(Exception) as raised:
+        store_pg.PostgresStore("postgresql://lmos:hunter2secret@127.0.0.1:5432/registry")
+    assert type(raised.value).__name__ == kind, raised.value
+    assert says in str(raised.value) and "hunter2secret" not in str(raised.value), raised.value

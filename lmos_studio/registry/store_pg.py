@@ -233,7 +233,7 @@ class PostgresStore(StoreWrites):
         first = self._first_line(exc)
         if isinstance(exc, psycopg.errors.ProgramLimitExceeded):  # an OperationalError, but no retry helps
             return RegistryError(f"registry database {self._where_msg} cannot store this: {first}", url=self._where_msg)
-        if starting and "FATAL:" in first:  # it answered, and refused the login (user, password, database)
+        if starting and is_login_refused(first):  # it answered, and refused the login (user, password, database)
             return RegistryError(
                 f"the registry database at {self._where_msg} refused the connection ({first}); fix the user, "
                 "password or database name in --db / LMOS_STUDIO_REGISTRY_DB",
@@ -248,6 +248,14 @@ class PostgresStore(StoreWrites):
                 "was changed) and restart the registry; retrying does not help",
                 url=self._where_msg,
                 status_code=500,
+            )
+        if starting and "FATAL:" in first:  # it answered with the login right but takes no connection now
+            return RegistryUnavailable(  # starting up, shutting down, out of connection slots
+                f"the registry database at {self._where_msg} answered but takes no connection now ({first}); "
+                "try again when it has started or has free connections (max_connections, the role's "
+                "CONNECTION LIMIT)",
+                url=self._where_msg,
+                status_code=503,
             )
         if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
             action = "start it or fix --db / LMOS_STUDIO_REGISTRY_DB" if starting else "retry shortly"
