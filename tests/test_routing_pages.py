@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
+from lmos_studio.markdown import escape
 from tests.conftest import ROOT
 
 
@@ -139,3 +141,24 @@ def test_playground_refuses_a_no_agent_test_with_a_capability() -> None:
     at, before = add_routing_test("tell me a joke about cats", new_test_capability="view-bill")
     assert any("expects no agent" in e.value for e in at.error)
     assert len(at.session_state["history"].present.routing_tests) == before
+
+
+def test_playground_shows_the_chosen_agent_s_name_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug (session 14 QA): the "Chosen agents" list put the agent's name (design text) into Markdown as it was,
+    so an agent named `w*e*ather_[x](http://evil.example)` showed as "weather_x" with a link to the URL."""
+    evil = "w*e*ather_[x](http://evil.example)"
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    agents = design / "lmos-demo" / "agents.yaml"
+    agents.write_text(agents.read_text().replace("  name: weather-agent\n", f'  name: "{evil}"\n'))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = open_page("playground")
+    web = [o for o in at.multiselect(key="pg_channels").options if "lmos-demo/acme-web-stable" in o]
+    at.multiselect(key="pg_channels").set_value(web)
+    at.multiselect(key="pg_routers").set_value(["statistical"]).run()
+    at.text_input(key="playground_query").input("will it rain this weekend").run()
+    assert not at.exception, at.exception
+    chosen = [m.value for m in at.markdown if "→" in m.value]
+    assert len(chosen) == 1 and escape(evil) in chosen[0], chosen
+    assert "[x](http" not in chosen[0]
