@@ -194,14 +194,20 @@ def labelled_set_picker() -> tuple[str, bytes] | None:
         name = st.selectbox("Set", list(samples), key="eval_sample")
         return (str(samples[name]), samples[name].read_bytes()) if name else None
     upload = st.file_uploader(
-        "CSV with instruction|query|text, agent, [capability|intent], [channel]", type=["csv"], key="eval_upload"
+        "CSV with instruction|query|text, agent, [capability|intent], [channel]",
+        type=["csv"],
+        key="eval_upload",
+        max_upload_size=widgets.upload_limit_mb(),
     )
     return (upload.name, upload.getvalue()) if upload is not None else None
 
 
 def seed_picker() -> tuple[SeedRow, ...]:
     upload = st.file_uploader(
-        "Seed examples (optional: CSV, or lmos-router seed.json)", type=["csv", "json"], key="eval_seed"
+        "Seed examples (optional: CSV, or lmos-router seed.json)",
+        type=["csv", "json"],
+        key="eval_seed",
+        max_upload_size=widgets.upload_limit_mb(),
     )
     return resources.seed_examples(upload.getvalue(), upload.name) if upload is not None else ()
 
