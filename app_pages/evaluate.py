@@ -28,13 +28,14 @@ with labelled:
         except LmosStudioError as exc:
             widgets.show_error(exc)
     signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default, (seed, calibrate))
-    if st.button("Evaluate", type="primary", disabled=not (queries and routers), key="eval_run"):
+    ready = bool(queries and routers) and seed is not None  # never unseeded as if a broken seed file had been read
+    if st.button("Evaluate", type="primary", disabled=not ready, key="eval_run"):
         try:
             results = routing.run_evaluations(
                 design,
                 queries,
                 routers,
-                seed=seed,
+                seed=seed or (),
                 channel=default,
                 source=picked[0] if picked else "",
                 calibrate=calibrate,

@@ -162,3 +162,17 @@ def test_playground_shows_the_chosen_agent_s_name_as_written(tmp_path: Path, mon
     chosen = [m.value for m in at.markdown if "→" in m.value]
     assert len(chosen) == 1 and escape(evil) in chosen[0], chosen
     assert "[x](http" not in chosen[0]
+
+
+def test_a_broken_seed_file_is_said_under_its_uploader_and_the_page_goes_on() -> None:
+    """Bug (session 14 QA): a seed file the reader refuses (an empty agent cell) raised out of the page: the
+    error showed, but the routers, the Evaluate button and the Routing tests and What-if tabs were gone. Now
+    the error shows under the uploader, Evaluate waits for a good seed file and the other tabs work."""
+    at = open_page("evaluate")
+    at.file_uploader(key="eval_seed").upload("seed.csv", b"query,agent\nshow my bill,\n", "text/csv").run()
+    assert not at.exception, at.exception
+    assert any("seed.csv:2: agent: empty agent cell" in e.value.replace("\\", "") for e in at.error)
+    assert at.button(key="eval_run").disabled  # not run unseeded as if the seed file had been read
+    at.button(key="run_tests").click().run()
+    assert not at.exception, at.exception
+    assert "4/4 routing tests passed" in at.success[0].value

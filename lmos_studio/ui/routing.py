@@ -202,14 +202,21 @@ def labelled_set_picker() -> tuple[str, bytes] | None:
     return (upload.name, upload.getvalue()) if upload is not None else None
 
 
-def seed_picker() -> tuple[SeedRow, ...]:
+def seed_picker() -> tuple[SeedRow, ...] | None:
+    """Seed examples from an optional upload; None (said under the uploader) when the file cannot be read."""
     upload = st.file_uploader(
         "Seed examples (optional: CSV, or lmos-router seed.json)",
         type=["csv", "json"],
         key="eval_seed",
         max_upload_size=widgets.upload_limit_mb(),
     )
-    return resources.seed_examples(upload.getvalue(), upload.name) if upload is not None else ()
+    if upload is None:
+        return ()
+    try:
+        return resources.seed_examples(upload.getvalue(), upload.name)
+    except LmosStudioError as exc:  # the rest of the page (routers, the other tabs) still works
+        widgets.show_error(exc)
+        return None
 
 
 def run_evaluations(
