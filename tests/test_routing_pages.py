@@ -176,3 +176,25 @@ def test_a_broken_seed_file_is_said_under_its_uploader_and_the_page_goes_on() ->
     at.button(key="run_tests").click().run()
     assert not at.exception, at.exception
     assert "4/4 routing tests passed" in at.success[0].value
+
+
+def test_evaluate_says_at_once_what_eval_warns_or_refuses_in_an_upload() -> None:
+    """Bug (session 14 QA): the page showed none of `eval`'s warnings (seed examples of agents the design lacks,
+    ignored; rows naming a capability their agent does not have, scored as wrong: "Capability accuracy 0.0%"
+    unexplained), and an unknown agent in the CSV was said only after Evaluate, under a progress bar left at
+    "Routing 1 queries…". Now the warnings show with the uploads and an unknown agent disables Evaluate."""
+    at = open_page("evaluate")
+    at.radio(key="eval_source").set_value("Upload CSV").run()
+    at.file_uploader(key="eval_upload").upload(
+        "q.csv", b"query,agent,capability\nshow my bill,billing-agent-stable,bil\n"
+    )
+    at.file_uploader(key="eval_seed").upload("seed.csv", b"query,agent\nrain soon,ghost\n").run()
+    assert not at.exception, at.exception
+    shown = [w.value.replace("\\", "") for w in at.warning]
+    assert "seed.csv: 1 seed example names no agent of the design (ghost); ignored" in shown
+    assert any(w.startswith("q.csv: 1 row(s) name a capability their agent does not have") for w in shown), shown
+    assert not at.button(key="eval_run").disabled
+    at.file_uploader(key="eval_upload").set_value(("u.csv", b"query,agent\nshow my bill,ghost\n", "text/csv")).run()
+    assert not at.exception, at.exception
+    assert any("u.csv:2: agent: agent 'ghost' is not an agent" in e.value.replace("\\", "") for e in at.error)
+    assert at.button(key="eval_run").disabled
