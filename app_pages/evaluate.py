@@ -17,7 +17,7 @@ with labelled:
     default = options[
         widgets.search_select("Channel for rows without one", labels[1:], pinned=labels[:1], key="eval_channel")
     ]
-    seed = routing.seed_picker()
+    seed = routing.seed_picker(design)
     routers = routing.router_picker("eval_routers")
     calibrate = st.checkbox("Calibrate thresholds (hybrid) on this set first", key="eval_calibrate")
     queries = []
@@ -28,13 +28,15 @@ with labelled:
         except LmosStudioError as exc:
             widgets.show_error(exc)
     signature = routing.evaluation_signature(design, picked[0] if picked else "", routers, default, (seed, calibrate))
-    if st.button("Evaluate", type="primary", disabled=not (queries and routers), key="eval_run"):
+    checked = bool(queries) and routing.check_queries(design, queries, default, picked[0] if picked else "")
+    ready = checked and bool(routers) and seed is not None  # never unseeded as if a broken seed file had been read
+    if st.button("Evaluate", type="primary", disabled=not ready, key="eval_run"):
         try:
             results = routing.run_evaluations(
                 design,
                 queries,
                 routers,
-                seed=seed,
+                seed=seed or (),
                 channel=default,
                 source=picked[0] if picked else "",
                 calibrate=calibrate,

@@ -41,7 +41,12 @@ with policy_tab:
 with diff_tab:
     st.radio("Compare the open design with", [ui.LAST_EXPORT_LABEL, ui.UPLOAD_LABEL], key=ui.COMPARE, horizontal=True)
     if st.session_state.get(ui.COMPARE) == ui.UPLOAD_LABEL:
-        st.file_uploader("Design (YAML) or export zip", type=["yaml", "yml", "zip"], key=ui.COMPARE_UPLOAD)
+        st.file_uploader(
+            "Design (YAML) or export zip",
+            type=["yaml", "yml", "zip"],
+            key=ui.COMPARE_UPLOAD,
+            max_upload_size=widgets.upload_limit_mb(),
+        )
     try:
         target = ui.compare_target()
     except LmosStudioError as exc:

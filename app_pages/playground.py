@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from lmos_studio.markdown import code
+from lmos_studio.markdown import escape as md
 from lmos_studio.ui import routing, state
 
 design = state.current_design()
@@ -30,7 +32,7 @@ routing.highlight(design, chosen)
 with right:
     if chosen:
         st.markdown("**Chosen agents** (highlighted on the Designer graph)")
-        st.markdown("\n".join(f"- `{key or 'all agents'}` → **{m.agent}**" for key, m in chosen.items()))
+        st.markdown("\n".join(f"- {code(key or 'all agents')} → **{md(m.agent)}**" for key, m in chosen.items()))
 with st.expander("Route on the design graph", expanded=False):
     routing.route_graph(design, chosen)
 routing.add_test_form(design, query.strip(), chosen, routed)

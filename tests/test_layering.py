@@ -141,3 +141,21 @@ def test_every_page_of_the_app_exists() -> None:
     )
     assert [f for f, _, _ in pages if not (ROOT / f).is_file()] == []
     assert sorted(f for f, _, _ in pages) == sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
+
+
+def test_every_uploader_states_the_one_upload_limit() -> None:
+    """Bug (session 14 QA): the Evaluate page's labelled-CSV and seed uploaders and the Export page's compare
+    uploader set no limit, so they said "50MB per file" (the server's cap) although LMOS_STUDIO_MAX_UPLOAD_MB
+    (10) is the limit every uploader states (README, Configuration). Each must pass `upload_limit_mb()`."""
+    offenders = []
+    for path in [*sorted((ROOT / "app_pages").glob("*.py")), *sorted((LIBRARY / "ui").glob("*.py")), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr != "file_uploader":
+                continue
+            limit = next((k.value for k in node.keywords if k.arg == "max_upload_size"), None)
+            named = limit.func if isinstance(limit, ast.Call) else None
+            if not (isinstance(named, ast.Name | ast.Attribute) and ast.unparse(named).endswith("upload_limit_mb")):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
+from lmos_studio.markdown import escape
 from tests.conftest import ROOT
 
 
@@ -139,3 +141,60 @@ def test_playground_refuses_a_no_agent_test_with_a_capability() -> None:
     at, before = add_routing_test("tell me a joke about cats", new_test_capability="view-bill")
     assert any("expects no agent" in e.value for e in at.error)
     assert len(at.session_state["history"].present.routing_tests) == before
+
+
+def test_playground_shows_the_chosen_agent_s_name_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug (session 14 QA): the "Chosen agents" list put the agent's name (design text) into Markdown as it was,
+    so an agent named `w*e*ather_[x](http://evil.example)` showed as "weather_x" with a link to the URL."""
+    evil = "w*e*ather_[x](http://evil.example)"
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    agents = design / "lmos-demo" / "agents.yaml"
+    agents.write_text(agents.read_text().replace("  name: weather-agent\n", f'  name: "{evil}"\n'))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = open_page("playground")
+    web = [o for o in at.multiselect(key="pg_channels").options if "lmos-demo/acme-web-stable" in o]
+    at.multiselect(key="pg_channels").set_value(web)
+    at.multiselect(key="pg_routers").set_value(["statistical"]).run()
+    at.text_input(key="playground_query").input("will it rain this weekend").run()
+    assert not at.exception, at.exception
+    chosen = [m.value for m in at.markdown if "→" in m.value]
+    assert len(chosen) == 1 and escape(evil) in chosen[0], chosen
+    assert "[x](http" not in chosen[0]
+
+
+def test_a_broken_seed_file_is_said_under_its_uploader_and_the_page_goes_on() -> None:
+    """Bug (session 14 QA): a seed file the reader refuses (an empty agent cell) raised out of the page: the
+    error showed, but the routers, the Evaluate button and the Routing tests and What-if tabs were gone. Now
+    the error shows under the uploader, Evaluate waits for a good seed file and the other tabs work."""
+    at = open_page("evaluate")
+    at.file_uploader(key="eval_seed").upload("seed.csv", b"query,agent\nshow my bill,\n", "text/csv").run()
+    assert not at.exception, at.exception
+    assert any("seed.csv:2: agent: empty agent cell" in e.value.replace("\\", "") for e in at.error)
+    assert at.button(key="eval_run").disabled  # not run unseeded as if the seed file had been read
+    at.button(key="run_tests").click().run()
+    assert not at.exception, at.exception
+    assert "4/4 routing tests passed" in at.success[0].value
+
+
+def test_evaluate_says_at_once_what_eval_warns_or_refuses_in_an_upload() -> None:
+    """Bug (session 14 QA): the page showed none of `eval`'s warnings (seed examples of agents the design lacks,
+    ignored; rows naming a capability their agent does not have, scored as wrong: "Capability accuracy 0.0%"
+    unexplained), and an unknown agent in the CSV was said only after Evaluate, under a progress bar left at
+    "Routing 1 queries…". Now the warnings show with the uploads and an unknown agent disables Evaluate."""
+    at = open_page("evaluate")
+    at.radio(key="eval_source").set_value("Upload CSV").run()
+    at.file_uploader(key="eval_upload").upload(
+        "q.csv", b"query,agent,capability\nshow my bill,billing-agent-stable,bil\n"
+    )
+    at.file_uploader(key="eval_seed").upload("seed.csv", b"query,agent\nrain soon,ghost\n").run()
+    assert not at.exception, at.exception
+    shown = [w.value.replace("\\", "") for w in at.warning]
+    assert "seed.csv: 1 seed example names no agent of the design (ghost); ignored" in shown
+    assert any(w.startswith("q.csv: 1 row(s) name a capability their agent does not have") for w in shown), shown
+    assert not at.button(key="eval_run").disabled
+    at.file_uploader(key="eval_upload").set_value(("u.csv", b"query,agent\nshow my bill,ghost\n", "text/csv")).run()
+    assert not at.exception, at.exception
+    assert any("u.csv:2: agent: agent 'ghost' is not an agent" in e.value.replace("\\", "") for e in at.error)
+    assert at.button(key="eval_run").disabled

@@ -323,3 +323,28 @@ def test_cli_eval_warns_of_seed_examples_for_no_agent_of_the_design(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert f"warning: {seed}: 1 seed example names no agent of the design (ghost); ignored" in result.stderr
     assert json.loads(result.stdout)["n"] == 40
+
+
+def test_a_test_naming_an_agent_or_capability_the_channel_lacks_says_so() -> None:
+    """Bug (session 14 QA): a routing test whose expected agent is not in its channel (a typo, or an agent of
+    another channel) failed as "expected biling, routed to billing" or "…, routed to no agent", as if routing
+    were wrong; it can never pass. Now it is an error naming the channel's agents (or the agent's
+    capabilities there), and the channel's other tests still run."""
+    tests = (
+        RoutingTest(query="show my bill", expect_agent="biling", channel="web-stable"),
+        RoutingTest(query="rain tomorrow", expect_agent="weather", channel="web-stable"),
+        RoutingTest(query="show my bill", expect_agent="billing", expect_capability="view-bil", channel="web-stable"),
+        RoutingTest(query="show my bill", expect_agent="billing", channel="web-stable"),
+    )
+    outcomes = run_routing_tests(DESIGN.replace(routing_tests=tests), router=OverlapRouter())
+    assert [o.passed for o in outcomes] == [False, False, False, True]
+    assert outcomes[0].error == (
+        "expectAgent 'biling' is not an agent of channel default/web-stable (its agents: billing, contract): "
+        "the test can never pass; fix the agent's name or the test's channel"
+    )
+    assert "expectAgent 'weather' is not an agent of channel default/web-stable" in outcomes[1].error
+    assert outcomes[2].error == (
+        "expectCapability 'view-bil' is not a capability of billing in channel default/web-stable (it has: "
+        "view-bill): the test can never pass; fix the capability's name"
+    )
+    assert outcomes[3].agent == "billing" and not outcomes[3].error

@@ -29,7 +29,6 @@ from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
 
 if TYPE_CHECKING:
-    from lmos_studio.routing.labelled import LabelledQuery
     from lmos_studio.whatif import Edit
 
 # The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
@@ -173,31 +172,10 @@ def route(
     emit(data, output, table)
 
 
-def _warn_unknown_seed_agents(design: Design, seeds: tuple[tuple[str, str, str], ...], path: Path | None) -> None:
-    """Seed examples of agents the design lacks are ignored (a network's seed file may serve a design of some of
-    its agents); say so on stderr, or a misspelt agent silently runs the evaluation unseeded."""
-    names = {agent.name for agent in design.agents}
-    unknown = [agent for _text, agent, _capability in seeds if agent not in names]
-    if unknown:
-        which = ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else "")
-        many = "example names" if len(unknown) == 1 else "examples name"
-        typer.echo(f"warning: {path}: {len(unknown)} seed {many} no agent of the design ({which}); ignored", err=True)
-
-
-def _warn_unknown_capabilities(design: Design, rows: list[LabelledQuery], channel: str, path: Path) -> None:
-    """Rows whose capability their agent does not have in their channel are scored as a wrong capability; say
-    so on stderr (a misspelt capability otherwise reads as a router's mistake)."""
-    from lmos_studio.routing.evaluate import unknown_capabilities
-
-    unknown = unknown_capabilities(design, rows, channel=channel)
-    if unknown:
-        row, key = unknown[0]
-        typer.echo(
-            f"warning: {path}: {len(unknown)} row(s) name a capability their agent does not have in its channel "
-            f"(first: line {row.line}, {row.agent}/{row.capability} in {key or 'all agents'}); scored as a wrong "
-            "capability",
-            err=True,
-        )
+def _warn(warning: str) -> None:
+    """A warning of the library's (the Evaluate page shows the same) on stderr; nothing for ""."""
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def _say_fallback(router: Any) -> None:
@@ -239,7 +217,7 @@ def eval_command(
     cell is out of scope: the right answer is "no agent".
     """
     from lmos_studio.routing.base import check_threshold
-    from lmos_studio.routing.evaluate import evaluate
+    from lmos_studio.routing.evaluate import evaluate, unknown_capabilities_warning, unknown_seed_agents_warning
     from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
     from lmos_studio.routing.select import kept_fits
 
@@ -249,7 +227,7 @@ def eval_command(
     design = with_lexicon(load_routing_design([path]), lexicon)
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
-    _warn_unknown_seed_agents(design, seeds, seed)
+    _warn(unknown_seed_agents_warning(design, seeds, source=seed))
     chosen = kept_fits(router, design)
     result = evaluate(
         design,
@@ -262,7 +240,7 @@ def eval_command(
         min_score=min_score,
     )
     _say_fallback(chosen)
-    _warn_unknown_capabilities(design, rows, channel or "", queries)
+    _warn(unknown_capabilities_warning(design, rows, channel=channel or "", source=queries))
     for key, calibration in result.calibrations.items():
         typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
     data = result.to_dict()

@@ -164,6 +164,45 @@ def check_agents(rows: Sequence[LabelledQuery], table: RoutingTable, *, source: 
             )
 
 
+def checked_groups(
+    design: Design, rows: Sequence[LabelledQuery], *, channel: str = "", source: str | None = None
+) -> tuple[dict[str, list[LabelledQuery]], dict[str, RoutingTable]]:
+    """The rows by channel key (`channel`: the default) and each channel's table, after checking that every
+    row's channel is the design's and its agent routable there (a DesignFileError naming file, line, field)."""
+    groups = group_by_channel(design, rows, default_channel=channel, source=source)
+    tables = {key: routing_table(design, key) for key in groups}
+    for key, group in groups.items():
+        check_agents(group, tables[key], source=source)
+    return groups, tables
+
+
+def unknown_seed_agents_warning(design: Design, seed: Sequence[SeedRow], *, source: object) -> str:
+    """Seed examples of agents the design lacks are ignored (a network's seed file may serve a design of some of
+    its agents); the warning saying so ("" when there are none), or a misspelt agent silently runs unseeded."""
+    names = {agent.name for agent in design.agents}
+    unknown = [agent for _text, agent, _capability in seed if agent not in names]
+    if not unknown:
+        return ""
+    which = ", ".join(sorted(set(unknown))[:5]) + (", …" if len(set(unknown)) > 5 else "")
+    many = "example names" if len(unknown) == 1 else "examples name"
+    return f"{source}: {len(unknown)} seed {many} no agent of the design ({which}); ignored"
+
+
+def unknown_capabilities_warning(
+    design: Design, rows: Sequence[LabelledQuery], *, channel: str = "", source: object
+) -> str:
+    """The warning for rows whose capability their agent does not have in their channel ("" when none): they
+    are scored as a wrong capability, and a misspelt capability otherwise reads as a router's mistake."""
+    unknown = unknown_capabilities(design, rows, channel=channel)
+    if not unknown:
+        return ""
+    row, key = unknown[0]
+    return (
+        f"{source}: {len(unknown)} row(s) name a capability their agent does not have in its channel (first: line "
+        f"{row.line}, {row.agent}/{row.capability} in {key or 'all agents'}); scored as a wrong capability"
+    )
+
+
 def check_labelled(designs: Sequence[Design], rows: Sequence[LabelledQuery], *, source: str | None = None) -> None:
     """Each row's channel must be a Channel of one of `designs` and its agent (when named) routable there in
     that design (diff: the old or the new design; what-if: before or after the changes); else a
@@ -261,16 +300,13 @@ def evaluate(
     threshold. Each channel's queries are routed as one batch (`route_fitted`). Errors: unknown channels
     and agents a channel does not route to name the CSV line; a router failure is a RoutingError.
     """
-    groups = group_by_channel(design, queries, default_channel=channel, source=source)
+    groups, tables = checked_groups(design, queries, channel=channel, source=source)
     do_fit: Fit = fit or (lambda table, rows: router.fit(table, seed=rows))
     predictions: list[Prediction] = []
     usage: dict[str, Any] = {}
     calibrations: dict[str, dict[str, Any]] = {}
     lexicon: dict[str, str] = {}
     total = len(queries)
-    tables = {key: routing_table(design, key) for key in groups}
-    for key, rows in groups.items():
-        check_agents(rows, tables[key], source=source)
     for key, rows in groups.items():
         table = tables[key]
         fitted = do_fit(table, seed_for(table, seed))

@@ -1,8 +1,9 @@
 """Run the routing tests a design keeps (query → expected agent in a channel) and write JUnit XML for CI.
 
 Each channel is fitted once per run and its tests routed as one batch; a test whose channel cannot be found
-fails with that reason (it does not stop the other tests). A test with no `expect_agent` expects "no agent
-fits". XML is built with xml.etree, so test text is escaped.
+fails with that reason (it does not stop the other tests), and so does a test naming an agent or capability its
+channel's table does not hold (it could never pass). A test with no `expect_agent` expects "no agent fits".
+XML is built with xml.etree, so test text is escaped.
 """
 
 from __future__ import annotations
@@ -97,6 +98,18 @@ def run_routing_tests(
     for key, indices in by_channel.items():
         try:
             table = routing_table(design, key)
+        except RoutingError as exc:
+            for i in indices:
+                outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
+            continue
+        for i in indices:  # a test the channel can never pass (a typo, another channel's agent) says so
+            problem = _unreachable(chosen[i], table)
+            if problem:
+                outcomes[i] = TestOutcome(chosen[i], key, "", "", 0.0, (), 0.0, error=problem)
+        indices = [i for i in indices if i not in outcomes]
+        if not indices:
+            continue
+        try:
             fitted = fit(table) if fit else router.fit(table)
             results = route_fitted(fitted, [chosen[i].query for i in indices])
             choice = lexicon_choice_of(fitted)
@@ -117,6 +130,25 @@ def run_routing_tests(
                 lexicon=choice.describe() if choice else "",
             )
     return [outcomes[i] for i in range(len(chosen))]
+
+
+def _unreachable(test: RoutingTest, table: RoutingTable) -> str:
+    """Why `test` can never pass in `table` (its expected agent or capability is not there), or ""."""
+    where = f"channel {table.channel}" if table.channel else "all agents"
+    agent, capability = test.expect_agent, test.expect_capability
+    if agent and agent not in table.agents:
+        known = ", ".join(table.agents) or "none"
+        return (
+            f"expectAgent '{agent}' is not an agent of {where} (its agents: {known}): the test can never pass; "
+            "fix the agent's name or the test's channel"
+        )
+    offered = [c.capability for c in table.candidates if c.agent == agent]
+    if agent and capability and capability not in offered:
+        return (
+            f"expectCapability '{capability}' is not a capability of {agent} in {where} (it has: "
+            f"{', '.join(dict.fromkeys(offered))}): the test can never pass; fix the capability's name"
+        )
+    return ""
 
 
 def _rejected(result: RouteResult) -> tuple[str, ...]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -434,7 +433,7 @@ def add_agents_from_file(design: Design) -> None:
         "Agents file (LMOS YAML)",
         type=["yaml", "yml"],
         key="designer_agents_upload",
-        max_upload_size=max(1, math.ceil(get_settings().max_upload_mb)),
+        max_upload_size=widgets.upload_limit_mb(),
     )
     if upload is None or not st.button("Add agents", key="designer_agents_add"):
         return

@@ -7,7 +7,6 @@ No page logic here: app.py wires these around `st.navigation`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +33,6 @@ class OpenRequest:
     data: bytes = b""
 
 
-def upload_limit_mb() -> int:
-    """The one upload limit (LMOS_STUDIO_MAX_UPLOAD_MB), given to every uploader so it states it truly."""
-    return max(1, math.ceil(get_settings().max_upload_mb))
-
-
 def sidebar(problem: LmosStudioError | None) -> None:
     """Which design is open (or why none is), load warnings, and "Open another design" — always."""
     with st.sidebar:
@@ -56,7 +50,7 @@ def sidebar(problem: LmosStudioError | None) -> None:
                 "Upload a design (YAML or JSON)",
                 type=["yaml", "yml", "json"],
                 key=UPLOAD,
-                max_upload_size=upload_limit_mb(),
+                max_upload_size=widgets.upload_limit_mb(),
             )
             if upload is not None and st.button("Open upload", key="open_upload"):
                 request_open(OpenRequest(label=upload.name, origin=f"upload:{upload.name}", data=upload.getvalue()))

@@ -127,7 +127,7 @@ def import_panel() -> None:
     from lmos_studio.formats import detect, yamlio
     from lmos_studio.formats.description import duplicate_warnings, warnings_of
     from lmos_studio.trust import add_agents
-    from lmos_studio.ui import frame, resources, state
+    from lmos_studio.ui import resources, state
 
     done = st.session_state.pop(IMPORTED, None)
     with st.expander("Import a description", expanded=done is not None, icon=":material/upload_file:"):
@@ -148,7 +148,7 @@ def import_panel() -> None:
                 "Description file (JSON or YAML)",
                 type=["json", "yaml", "yml"],
                 key="registry_import_upload",
-                max_upload_size=frame.upload_limit_mb(),
+                max_upload_size=widgets.upload_limit_mb(),
             )
             if upload is not None:
                 data, source = upload.getvalue(), upload.name

@@ -21,7 +21,14 @@ from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import Match, RouteResult
-from lmos_studio.routing.evaluate import evaluate, evaluation_report, match_rows
+from lmos_studio.routing.evaluate import (
+    checked_groups,
+    evaluate,
+    evaluation_report,
+    match_rows,
+    unknown_capabilities_warning,
+    unknown_seed_agents_warning,
+)
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
 from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
@@ -194,16 +201,48 @@ def labelled_set_picker() -> tuple[str, bytes] | None:
         name = st.selectbox("Set", list(samples), key="eval_sample")
         return (str(samples[name]), samples[name].read_bytes()) if name else None
     upload = st.file_uploader(
-        "CSV with instruction|query|text, agent, [capability|intent], [channel]", type=["csv"], key="eval_upload"
+        "CSV with instruction|query|text, agent, [capability|intent], [channel]",
+        type=["csv"],
+        key="eval_upload",
+        max_upload_size=widgets.upload_limit_mb(),
     )
     return (upload.name, upload.getvalue()) if upload is not None else None
 
 
-def seed_picker() -> tuple[SeedRow, ...]:
+def seed_picker(design: Design) -> tuple[SeedRow, ...] | None:
+    """Seed examples from an optional upload; None (said under the uploader) when the file cannot be read.
+    Examples of agents the design lacks are ignored, with a warning (as `eval --seed` prints)."""
     upload = st.file_uploader(
-        "Seed examples (optional: CSV, or lmos-router seed.json)", type=["csv", "json"], key="eval_seed"
+        "Seed examples (optional: CSV, or lmos-router seed.json)",
+        type=["csv", "json"],
+        key="eval_seed",
+        max_upload_size=widgets.upload_limit_mb(),
     )
-    return resources.seed_examples(upload.getvalue(), upload.name) if upload is not None else ()
+    if upload is None:
+        return ()
+    try:
+        seed = resources.seed_examples(upload.getvalue(), upload.name)
+    except LmosStudioError as exc:  # the rest of the page (routers, the other tabs) still works
+        widgets.show_error(exc)
+        return None
+    warning = unknown_seed_agents_warning(design, seed, source=upload.name)
+    if warning:
+        st.warning(md(warning), icon=":material/warning:")
+    return seed
+
+
+def check_queries(design: Design, queries: Sequence[LabelledQuery], channel: str, source: str) -> bool:
+    """Whether the labelled rows can be evaluated in the design: an unknown channel or agent is said at once
+    (not after pressing Evaluate), and rows naming a capability their agent lacks get `eval`'s warning."""
+    try:
+        checked_groups(design, queries, channel=channel, source=source)
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        return False
+    warning = unknown_capabilities_warning(design, queries, channel=channel, source=source)
+    if warning:
+        st.warning(md(warning), icon=":material/warning:")
+    return True
 
 
 def run_evaluations(

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
 
+from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.markdown import escape as md
 from lmos_studio.resolve import Resolution
+
+
+def upload_limit_mb() -> int:
+    """The one upload limit (LMOS_STUDIO_MAX_UPLOAD_MB), given to every uploader so it states it truly
+    (tests/test_layering.py checks that each passes it)."""
+    return max(1, math.ceil(get_settings().max_upload_mb))
 
 
 def show_error(exc: LmosStudioError) -> None:
