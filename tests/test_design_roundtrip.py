@@ -333,3 +333,37 @@ def test_designer_save_keeps_the_comments_and_refuses_a_file_turned_to_garbage(t
     assert not app.exception
     assert any("changed on disk" in e.value for e in app.error)
     assert path.read_text(encoding="utf-8") == "{{{ garbage"
+
+
+def anchored_studio_document(path: Path) -> Path:
+    """The hand-written design with an anchor in its Studio document (which edits of groups and edges change)."""
+    path.write_text(
+        HAND_WRITTEN.replace("metadata:\n  name: acme\n", "metadata: &meta\n  name: acme\n"), encoding="utf-8"
+    )
+    return path
+
+
+def test_the_designer_shows_what_of_the_layout_was_not_kept(tmp_path: Path) -> None:
+    path = anchored_studio_document(tmp_path / "acme.yaml")
+    app = open_page(path)
+    by_label(app.button, "Reload").click().run()
+    by_label(app.text_input, "Name").input("pci-zone").run()
+    by_label(app.button, "Create group").click().run()
+    by_label(app.button, "Save").click().run()
+    assert not app.exception and not app.error
+    assert any("StudioDesign acme is written in Studio's layout" in w.value for w in app.warning), app.warning
+    assert "# The billing agent answers bills." in path.read_text(encoding="utf-8")
+    assert read_design(path).group("pci-zone") is not None
+
+
+def test_import_manifests_warns_what_of_the_layout_was_not_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = anchored_studio_document(tmp_path / "acme.yaml")
+    manifest = tmp_path / "agent.yaml"
+    manifest.write_text(HAND_WRITTEN.split("---\n")[0], encoding="utf-8")
+    code, _, err = cli(capsys, "import-manifests", str(manifest), "--out", str(out), "--strict")
+    assert code == 0, err  # what of the layout was not kept is no import warning
+    assert f"warning: {out}: StudioDesign" in err and "is written in Studio's layout" in err
+    text = out.read_text(encoding="utf-8")
+    assert "# The billing agent answers bills." in text and "# contract-only" not in text
