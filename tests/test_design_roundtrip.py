@@ -367,3 +367,62 @@ def test_import_manifests_warns_what_of_the_layout_was_not_kept(
     assert f"warning: {out}: StudioDesign" in err and "is written in Studio's layout" in err
     text = out.read_text(encoding="utf-8")
     assert "# The billing agent answers bills." in text and "# contract-only" not in text
+
+
+SECTIONED = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: a
+spec:
+  providedCapabilities:
+    - name: one
+      version: 1.0.0
+---
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: b
+spec:
+  description: B
+  providedCapabilities: []
+# ---- channels ----
+---
+apiVersion: lmos.eclipse/v1
+kind: Channel
+metadata:
+  name: web
+spec:
+  requiredCapabilities:
+    - name: one
+      version: ">=1.0.0"   # any 1.x
+---
+apiVersion: studio.lmos.eclipse/v1alpha1
+kind: StudioDesign
+metadata:
+  name: sectioned
+spec:
+  agents:
+    - name: b   # listed first on purpose
+      source: b.json
+    - name: a
+      source: a.json
+"""
+
+
+def test_section_comments_stay_above_their_separator_and_studio_agents_keep_their_order(tmp_path: Path) -> None:
+    """A comment above `---` stays there when the document below changes; the Studio document's agent entries
+    (found by name, so their order is no part of the design) keep the file's order."""
+    path = tmp_path / "sectioned.yaml"
+    path.write_text(SECTIONED, encoding="utf-8")
+    design = read_design(path)
+    web = design.channel("web")
+    assert web is not None
+    design = design.replace(channels=(web.model_copy(update={"labels": {"channel": "web"}}),))
+    design = design.with_agent(design.agents[0].model_copy(update={"source": "a2.json"}))
+    assert save_design(design, path).warnings == []
+    text = path.read_text(encoding="utf-8")
+    assert "  providedCapabilities: []\n# ---- channels ----\n---\napiVersion: lmos.eclipse/v1\nkind: Channel\n" in text
+    assert '      version: ">=1.0.0"   # any 1.x\n' in text and "labels:" in text
+    assert text.index("- name: b   # listed first on purpose") < text.index("- name: a\n      source: a2.json")
+    assert read_design(path) == design

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from lmos_studio.errors import DesignFileError
+from lmos_studio.errors import DesignFileError, LmosStudioError
 from lmos_studio.formats import budgets, lmos, modeldocs, roundtrip
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
@@ -625,7 +625,7 @@ def _in_old_layout(design: Design, old: str, new: str, target: Path) -> tuple[st
     if merged is not None:
         try:  # read as `load_design` reads the file (named by its Studio document)
             same = design_from_texts([(str(target), merged)]).design == design_from_texts([(str(target), new)]).design
-        except DesignFileError:
+        except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
             same = False
         if same:
             return merged, [f"{target}: {note}" for note in notes]
