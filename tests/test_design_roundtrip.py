@@ -200,19 +200,27 @@ def test_every_command_that_writes_a_design_keeps_comments(
     assert "# web may call billing" in text and "plain" not in err
 
 
-def test_a_changed_document_with_anchors_is_written_plainly_the_others_keep_theirs(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("plain", "anchored"),
+    [
+        ("[web]\n  providedCapabilities:\n    # what", "&web [web]\n  providedCapabilities:\n    # what"),
+        ('description: "Bills and invoices"', 'description: &text "Bills and invoices"'),
+    ],
+    ids=["list", "scalar"],
+)
+def test_a_changed_document_with_anchors_is_written_plainly_the_others_keep_theirs(
+    tmp_path: Path, plain: str, anchored: str
+) -> None:
     """Anchors and aliases: changing a shared node would change each use, so that document's layout is not kept
     (one that did not change is kept as written, anchors and all)."""
     path = tmp_path / "anchored.yaml"
-    anchored = HAND_WRITTEN.replace(
-        "[web]\n  providedCapabilities:\n    # what", "&web [web]\n  providedCapabilities:\n    # what"
-    )
+    anchored = HAND_WRITTEN.replace(plain, anchored)
     path.write_text(anchored, encoding="utf-8")
     design = edited(read_design(path))
     saved = save_design(design, path)
     text = path.read_text(encoding="utf-8")
     assert read_design(path) == design
-    assert "# what a customer sees first" not in text and "&web" not in text
+    assert "# what a customer sees first" not in text and "&" not in text
     assert "# Acme support network" in text and "# web may call billing" in text and "# end of file" in text
     assert saved.warnings == [
         f"{path}: Agent billing-agent is written in Studio's layout, without its comments: "

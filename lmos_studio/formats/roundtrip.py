@@ -307,12 +307,13 @@ def _refuse_aliases(docs: list[Any]) -> None:
     seen: set[int] = set()
     for doc in docs:
         for node in _walk(doc):
-            if not isinstance(node, CommentedBase):
-                continue
-            anchor = node.yaml_anchor()
-            if id(node) in seen or (anchor is not None and anchor.value) or getattr(node, "merge", None):
+            anchor = node.yaml_anchor() if hasattr(node, "yaml_anchor") else None  # collections and scalars
+            if (anchor is not None and anchor.value) or getattr(node, "merge", None):
                 raise _NotMergeable("it uses YAML anchors, aliases or merge keys")
-            seen.add(id(node))
+            if isinstance(node, CommentedBase):
+                if id(node) in seen:
+                    raise _NotMergeable("it uses YAML anchors, aliases or merge keys")
+                seen.add(id(node))
 
 
 # --- comments -------------------------------------------------------------------------------------------------
