@@ -434,3 +434,16 @@ def test_section_comments_stay_above_their_separator_and_studio_agents_keep_thei
     assert '      version: ">=1.0.0"   # any 1.x\n' in text and "labels:" in text
     assert text.index("- name: b   # listed first on purpose") < text.index("- name: a\n      source: a2.json")
     assert read_design(path) == design
+
+
+def test_changed_documents_past_the_budget_are_written_plainly_with_a_note(
+    hand_written: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ruamel is pure Python: past MAX_ROUNDTRIP_BYTES of changed documents a save would take long, so those are
+    written as Studio writes them (the unchanged ones keep their comments)."""
+    monkeypatch.setattr(roundtrip, "MAX_ROUNDTRIP_BYTES", 1024)
+    design = edited(read_design(hand_written))
+    saved = save_design(design, hand_written)
+    text = hand_written.read_text(encoding="utf-8")
+    assert read_design(hand_written) == design
+    assert any("over 1 KiB" in w for w in saved.warnings) and "# Acme support network" in text
