@@ -13,7 +13,7 @@ from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.hand_edits import hand_edit_warnings
 from lmos_studio.export.importer import export_kustomizations, import_manifests
-from lmos_studio.formats.design_file import masked_credentials, write_design
+from lmos_studio.formats.design_file import masked_credentials, save_design
 
 
 def export(
@@ -136,7 +136,8 @@ def import_back(
     warnings = result.warnings + masked_credentials(result.design)  # the file holds *** where these were
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
-    write_design(result.design, out)
+    for warning in save_design(result.design, out).warnings:  # over a hand-written design: its comments are kept
+        typer.echo(f"warning: {warning}", err=True)  # (what of its layout was not: no import warning for --strict)
     design = result.design
     typer.echo(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "

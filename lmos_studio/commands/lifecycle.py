@@ -15,7 +15,7 @@ from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_cana
 from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
-from lmos_studio.formats.design_file import masked_credentials, write_design
+from lmos_studio.formats.design_file import masked_credentials, save_design
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
 from lmos_studio.routing.labelled import read_labelled_csv
@@ -121,9 +121,10 @@ def canary(
         ranges=_ranges(list(range_ or ())),
         operator_host=operator_host,
     )
-    for warning in masked_credentials(result):  # the file holds *** where these were
+    saved = save_design(result, out)  # over a hand-written design (even the one read): its comments are kept
+    for warning in masked_credentials(result) + saved.warnings:  # the file holds *** where masked ones were
         typer.echo(f"warning: {warning}", err=True)
-    written = write_design(result, out)
+    written = saved.path
     typer.echo(
         f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
         f"{len(result.channels) - len(design.channels)} new canary channel(s), "

@@ -5,11 +5,11 @@ path order). Documents of other kinds (Deployments, ChannelRoutings, Kustomizati
 except what an export derives from the design (annotated `studio.lmos.eclipse/generated` or `…/preview`, and
 an export folder's `kustomization.yaml` and `preview/`): the next export derives them again. The Studio
 document's `spec.resourceFields` (written by export, see `resource_fields.py`) is put back into the resources.
-Writing is deterministic (the same design gives the same bytes) and atomic. Credentials in what an agent's
-description gave (its original document, endpoints, security schemes, source, and the Agent resource of an
-agent read from a card or TD) are written as `***`
-(`masked_credentials` says where, for the writer to warn): a saved design or an export's `studio/design.yaml`
-never holds them.
+Writing is deterministic (the same design gives the same bytes) and atomic; saving over a hand-written design
+file keeps its comments, key order and quoting wherever the design did not change (`roundtrip.py`).
+Credentials in what an agent's description gave (its original document, endpoints, security schemes, source,
+and the Agent resource of an agent read from a card or TD) are written as `***` (`masked_credentials` says
+where, for the writer to warn): a saved design or an export's `studio/design.yaml` never holds them.
 
 ```yaml
 apiVersion: lmos.eclipse/v1          # Agent, Channel, ChannelRollout documents, as the operator reads them
@@ -35,8 +35,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import budgets, lmos, modeldocs
+from lmos_studio.errors import DesignFileError, LmosStudioError
+from lmos_studio.formats import budgets, lmos, modeldocs, roundtrip
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
     LineDict,
@@ -572,13 +572,62 @@ def design_to_yaml(design: Design) -> str:
     return dump_documents(design_documents(design))
 
 
-def write_design(design: Design, path: str | Path) -> Path:
-    """Save the design atomically (temp file + rename); returns the path written."""
+@dataclass
+class Saved:
+    """Where a design was saved and what is worth telling about how (its old layout could not be kept)."""
+
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def save_design(design: Design, path: str | Path) -> Saved:
+    """Save the design atomically (temp file + rename). Over an existing design file, the file's comments, key
+    order and quoting are kept (`roundtrip.merged_text`) as long as the result reads back as exactly the design
+    `design_to_yaml` writes; otherwise (and for a new file) that deterministic text is written, with a warning
+    when a design file's layout was lost."""
     target = Path(path)
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
+    text = design_to_yaml(design)
+    warnings: list[str] = []
+    old = _old_design_text(target)
+    if old is not None and old != text:
+        text, warnings = _in_old_layout(design, old, text, target)
     try:
-        write_atomic(target, design_to_yaml(design))
+        write_atomic(target, text)
     except OSError as exc:
         raise DesignFileError(f"cannot write: {exc.strerror}", path=str(target)) from exc
-    return target
+    return Saved(target, warnings)
+
+
+def write_design(design: Design, path: str | Path) -> Path:
+    """`save_design`, returning the path written."""
+    return save_design(design, path).path
+
+
+def _old_design_text(target: Path) -> str | None:
+    """The text of the file about to be saved over; None when there is none (missing, unreadable: Save as over
+    such a file replaces it as it always did; `roundtrip` also leaves a file alone that holds no design)."""
+    if not target.is_file():
+        return None
+    try:
+        return read_text(target)
+    except DesignFileError:
+        return None
+
+
+def _in_old_layout(design: Design, old: str, new: str, target: Path) -> tuple[str, list[str]]:
+    """`new` written into `old`'s layout when that reads back as the same design; else `new`. The warnings say
+    what of the old layout was not kept."""
+    merged, notes = roundtrip.merged_text(old, new)
+    if merged is None and not notes:
+        return new, []  # no design there: nothing of one to keep
+    if merged is not None:
+        try:  # read as `load_design` reads the file (named by its Studio document)
+            same = design_from_texts([(str(target), merged)]).design == design_from_texts([(str(target), new)]).design
+        except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
+            same = False
+        if same:
+            return merged, [f"{target}: {note}" for note in notes]
+        notes = ["keeping them would have changed the design"]
+    return new, [f"{target}: saved in Studio's own layout; the file's comments and key order were not kept: {notes[0]}"]

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, masked_credentials, write_design
+from lmos_studio.formats.design_file import LoadResult, masked_credentials, save_design
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -26,7 +26,7 @@ SELECTED_CHANNEL = "selected_channel"  # a channel key selected on the Designer'
 HIGHLIGHT = "highlight"  # objects to highlight on the graph: list of agent names / edge keys
 START_ERROR = "start_error"  # the error that kept the start design from opening (an error page instead)
 PENDING_OPEN = "pending_open"  # an open request waiting for the unsaved-changes question (save/discard/cancel)
-SAVE_WARNINGS = "save_warnings"  # what the last save masked (shown once, after the rerun that follows a save)
+SAVE_WARNINGS = "save_warnings"  # what the last save masked or could not keep (shown once, after the next rerun)
 
 
 def _initial_path() -> Path:
@@ -122,8 +122,8 @@ def save(path: str, *, overwrite: bool = False) -> str:
 
     Save to the file the design was read from or last saved to refuses when that file changed on disk since
     (another editor, a git checkout): writing would silently throw those changes away. Save as to another
-    file that exists refuses too, unless `overwrite` (the user said so). Where credentials were written as ***
-    is kept under SAVE_WARNINGS for the page to show."""
+    file that exists refuses too, unless `overwrite` (the user said so). Where credentials were written as ***,
+    and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the page to show."""
     hist = history()
     if path != hist.saved_path and not overwrite and Path(path).is_file():
         raise DesignFileError(
@@ -139,11 +139,11 @@ def save(path: str, *, overwrite: bool = False) -> str:
                 "use Save as to keep yours in another file, or Reload to take the file's (yours are lost)",
                 path=path,
             )
-    written = write_design(hist.present, path)
-    st.session_state[SAVE_WARNINGS] = masked_credentials(hist.present)
-    hist.mark_saved(str(written))
-    hist.file_digest = file_digest(written)
-    return str(written)
+    saved = save_design(hist.present, path)  # over a hand-written design: its comments and key order are kept
+    st.session_state[SAVE_WARNINGS] = masked_credentials(hist.present) + saved.warnings
+    hist.mark_saved(str(saved.path))
+    hist.file_digest = file_digest(saved.path)
+    return str(saved.path)
 
 
 def is_new_here() -> bool:

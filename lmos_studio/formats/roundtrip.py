@@ -1,0 +1,602 @@
+"""Save over a hand-written design file keeping its comments, key order and quoting (ruamel.yaml round trip).
+
+`merged_text(old, new)` writes the content of `new` (a design's deterministic rendering, `design_to_yaml`) into
+the file `old` being saved over, document by document: one the design did not change is kept as written, a new
+one is added where `new` has it, one that is gone is removed with its comments, and a changed one is updated in
+its YAML tree (ruamel.yaml's round-trip mode): what did not change in it keeps its comments, key order and
+scalar style, what changed is changed. Documents are matched by (apiVersion, kind, namespace, name) (the one
+`StudioDesign` by kind), lists of mappings by a stable key (name, id, a trust edge's caller/callee/capabilities/
+protocol, a routing test's query) else by position, lists of scalars by value. A full-line comment (or blank
+line) belongs to the key, item or document below it, an end-of-line comment to its line; the comments above
+the first document are the file's. A changed document with anchors, aliases or merge keys (a change to a
+shared node would change every use), or past MAX_ROUNDTRIP_BYTES, is written as `new` writes it, with a note.
+
+It does not decide whether the result is right: the writer (`design_file.save_design`) reads it back and
+writes `new` itself unless that gives exactly the design `new` gives.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import itertools
+import re
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tokens import CommentToken
+
+from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import lmos
+from lmos_studio.formats.yamlio import dump_documents, load_documents
+from lmos_studio.formats.yamltypes import _BaseLoader
+from lmos_studio.model import DEFAULT_NAMESPACE
+from lmos_studio.redact import MASK
+
+MAX_ROUNDTRIP_BYTES = 256 * 2**10  # changed documents through ruamel (pure Python, ~2 s per 100 KiB) per save;
+# past that, a changed document is written as the design's rendering writes it (unchanged ones are kept as written)
+_STUDIO_KIND = "StudioDesign"
+STUDIO_INDENTS = (2, 2, 0)  # how `design_to_yaml` indents: mappings by 2, list dashes at their key's indent
+_ITEM_KEYS = (("name", "namespace"), ("id",), ("caller", "callee", "capabilities", "protocol"), ("query", "channel"))
+_MIN_SECRET_CHARS = 4  # shorter leftovers of a masked value ("id", "v1") say nothing about a credential
+
+
+class _Resolver(VersionedResolver):
+    """YAML 1.1 scalars, as Studio's reader (PyYAML) reads them: `yes` is a bool, `"yes"` stays quoted."""
+
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        super().__init__((1, 1), loader, loadumper)
+
+
+class _NotMergeable(Exception):
+    """The old file cannot take the new content in place: the caller writes the plain rendering."""
+
+
+@dataclass
+class _Comments:
+    """The old file's full-line comments and blank lines: above which key or item, the file's own."""
+
+    before: dict[tuple[int, Hashable], list[str]] = field(default_factory=dict)  # (id(container), key) → lines
+    header: list[str] = field(default_factory=list)  # above the first document's first key, up to a blank line
+    trailer: list[str] = field(default_factory=list)  # below the last key of the last document
+
+
+@dataclass
+class _Merge:
+    comments: _Comments
+    placed: list[tuple[CommentedBase, Hashable, list[str]]] = field(default_factory=list)  # to attach
+    unordered: set[int] = field(default_factory=set)  # ids of the lists whose order the design does not keep
+
+
+def merged_text(old: str, new: str) -> tuple[str | None, list[str]]:
+    """`new`'s content in `old`'s layout and notes on documents whose layout could not be kept (written as in
+    `new`); or None and why not when `old` is a design that cannot be round-tripped at all, or None and no
+    notes when `old` is no design (unreadable, no LMOS or Studio document): see the module."""
+    try:
+        old_docs = load_documents(old)
+    except DesignFileError:
+        return None, []
+    if not any(isinstance(d, dict) and _doc_class(d) != "other" for d in old_docs):
+        return None, []
+    try:
+        return _merged_file(old, old_docs, new)
+    except _NotMergeable as exc:
+        return None, [str(exc)]
+    except Exception as exc:  # any failure of ruamel or PyYAML on a file it cannot take: the plain rendering
+        return None, [f"it could not be read back in place ({type(exc).__name__})"]
+
+
+@dataclass
+class _Chunk:
+    """One document's lines (the comments above it included) and what Studio's reader makes of them."""
+
+    text: str
+    data: Any
+
+
+def _merged_file(old: str, old_docs: list[Any], new: str) -> tuple[str, list[str]]:
+    """Document by document: one the design did not change is kept as it is written, a new one is written as
+    `new` writes it, and only a changed one goes through ruamel's round trip (`_merged_document`)."""
+    header, olds, trailer = _chunks(old, old_docs)
+    _, news, _ = _chunks(new, load_documents(new))
+    if not olds or not all(isinstance(c.data, dict) for c in olds + news):
+        raise _NotMergeable("a document of it is not a mapping")
+    indents = _indents(old)
+    match = _match([c.data for c in olds], [c.data for c in news], _doc_key)
+    budget = [MAX_ROUNDTRIP_BYTES]
+    masked: set[str] = set()  # parts of old values the design writes as ***: in no comment either
+    texts: list[str] = []
+    notes: list[str] = []
+    for chunk, i in zip(news, match, strict=True):
+        if i is None:
+            texts.append(_restyled(chunk, indents, budget))
+        elif olds[i].data == chunk.data:
+            texts.append(olds[i].text)
+        else:
+            masked |= _masked(olds[i].data, chunk.data)
+            texts.append(_changed(olds[i], chunk, indents, budget, notes))
+    order = _document_order([c.data for c in news], match)
+    body = "".join(_separated(texts[j], first=not k) for k, j in enumerate(order))
+    text = header + body + trailer
+    if any(part in text for part in masked):
+        raise _NotMergeable("a credential the design writes as *** would stay in one of its comments")
+    return text, notes
+
+
+def _changed(old: _Chunk, new: _Chunk, indents: tuple[int, int, int], budget: list[int], notes: list[str]) -> str:
+    """A changed document: `old` updated in place (ruamel), or `new` when `old` is Studio's own rendering or
+    cannot be updated (then with a note why)."""
+    if old.text == dump_documents([old.data]):
+        return new.text  # written by Studio as it is: nothing of the user's layout to keep
+    budget[0] -= len(old.text) + len(new.text)
+    try:
+        if budget[0] < 0:
+            raise _NotMergeable(f"the changed documents are over {MAX_ROUNDTRIP_BYTES // 2**10} KiB")
+        return _merged_document(old.text, new.text, indents)
+    except Exception as exc:  # this document as `new` writes it; the others keep their layout
+        why = str(exc) if isinstance(exc, _NotMergeable) else f"ruamel could not ({type(exc).__name__})"
+        notes.append(f"{_described(new.data)} is written in Studio's layout, without its comments: {why}")
+        return new.text
+
+
+def _restyled(chunk: _Chunk, indents: tuple[int, int, int], budget: list[int]) -> str:
+    """A new document indented as the file is (as `new` writes it when ruamel cannot, or the budget is spent)."""
+    if indents == STUDIO_INDENTS or len(chunk.text) > budget[0]:
+        return chunk.text
+    budget[0] -= len(chunk.text)
+    try:
+        rt = _yaml(*indents)
+        out = io.StringIO()
+        rt.dump(_yaml(*STUDIO_INDENTS).load(chunk.text), out)
+        restyled = "---\n" + out.getvalue()
+        return restyled if load_documents(restyled) == [chunk.data] else chunk.text
+    except Exception:  # any failure of ruamel: the document as Studio writes it
+        return chunk.text
+
+
+def _described(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"{doc.get('kind')} {name}" if name else str(doc.get("kind"))
+
+
+def _chunks(text: str, docs: list[Any]) -> tuple[str, list[_Chunk], str]:
+    """The file's own comments on top, its documents (`docs`, as Studio's reader read them), each with its lines
+    from its start (`---` or first key) to the next one's, and the comments below the last document. Comments
+    and blank lines ending a document go with the next one (a comment belongs to what is below it); those on
+    top are the file's up to their last blank line (all of them when none is blank)."""
+    lines = text.splitlines(keepends=True)
+    starts = []
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.DocumentStartEvent) and event.start_mark is not None:
+            if event.version or event.tags:
+                raise _NotMergeable("it has YAML directives")
+            starts.append(event.start_mark.line)
+    loose = set(_comment_lines(text))
+    content = [n for n in range(len(lines)) if n not in loose]
+    if not starts or not content:
+        return text, [], ""
+    blanks = [n for n in range(content[0]) if not lines[n].strip()]
+    starts[0] = blanks[-1] + 1 if blanks else content[0]
+    header, trailer = "".join(lines[: starts[0]]), "".join(lines[content[-1] + 1 :])
+    for k in range(1, len(starts)):  # a document's trailing comments and blank lines: the next one's
+        while starts[k] - 1 > starts[k - 1] and starts[k] - 1 in loose:
+            starts[k] -= 1
+    parts: list[str] = []
+    carried = ""
+    for begin, end in zip(starts, [*starts[1:], content[-1] + 1], strict=True):
+        part = carried + "".join(lines[begin:end])
+        if all(n in loose or _is_separator(lines[n]) for n in range(begin, end)):
+            carried = part  # an empty document: its comments go with the next one
+            continue
+        parts.append(part if part.endswith("\n") else part + "\n")
+        carried = ""
+    if carried and parts:
+        parts[-1] += carried
+    if len(parts) != len(docs):
+        raise _NotMergeable("its documents could not be told apart")
+    return header, [_Chunk(part, doc) for part, doc in zip(parts, docs, strict=True)], trailer
+
+
+def _is_separator(line: str) -> bool:
+    rest = line[3:].strip() if line.startswith("---") else "x"
+    return not rest or rest.startswith("#")
+
+
+def _leading(lines: list[str]) -> int:
+    """How many of the lines are blank or only a comment before the first that is not."""
+    count = 0
+    for line in lines:
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        count += 1
+    return count
+
+
+def _separated(text: str, *, first: bool) -> str:
+    """A document's text with the `---` it needs before its first key (after the comments above it)."""
+    lines = text.splitlines(keepends=True)
+    at = _leading(lines)
+    if first or (at < len(lines) and lines[at].startswith("---")):
+        return text
+    return "".join(lines[:at]) + "---\n" + "".join(lines[at:])
+
+
+def _merged_document(old: str, new: str, indents: tuple[int, int, int]) -> str:
+    """One changed document through ruamel's round trip."""
+    lines = old.splitlines(keepends=True)
+    at = _leading(lines)
+    above = ""
+    if at < len(lines) and lines[at].startswith("---"):  # comments above `---` stay there (ruamel writes a
+        above, old = "".join(lines[:at]), "".join(lines[at:])  # document's comments after it)
+    rt = _yaml(*indents)
+    old_docs = [d for d in rt.load_all(old) if d is not None]
+    new_docs = [d for d in _yaml(*STUDIO_INDENTS).load_all(new) if d is not None]
+    if len(old_docs) != 1 or len(new_docs) != 1 or not isinstance(old_docs[0], CommentedMap):
+        raise _NotMergeable("a document of it is not a mapping")
+    _refuse_aliases(old_docs)
+    merge = _Merge(_take_comments(old, old_docs))
+    spec = old_docs[0].get("spec") if old_docs[0].get("kind") == _STUDIO_KIND else None
+    if isinstance(spec, CommentedMap) and isinstance(spec.get("agents"), CommentedSeq):
+        merge.unordered.add(id(spec["agents"]))  # applied to the agents by name: the file's order is kept
+    doc = _merge_node(old_docs[0], new_docs[0], merge)
+    _attach([doc], merge)
+    rt.explicit_start = _explicit_start(old)
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return above + out.getvalue()
+
+
+def _yaml(mapping: int, sequence: int, dash: int) -> YAML:
+    rt = YAML(typ="rt")
+    rt.Resolver = _Resolver
+    rt.preserve_quotes = True
+    rt.width = 4096  # as Studio's writer: no long scalar is folded
+    rt.indent(mapping=mapping, sequence=sequence, offset=dash)
+    return rt
+
+
+def _indents(text: str) -> tuple[int, int, int]:
+    """The file's mapping indent, list indent and how far its dashes are indented (ruamel writes one of each)."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    mapping, dash = 0, -1
+    for line, below in itertools.pairwise(lines):
+        if not line.rstrip().endswith(":"):
+            continue
+        step = (len(below) - len(below.lstrip())) - (
+            len(line) - len(line.lstrip()) + line.lstrip().startswith("- ") * 2
+        )
+        if below.lstrip().startswith("- ") and dash < 0 and step >= 0:
+            dash = step
+        elif not below.lstrip().startswith("- ") and not mapping and step > 0:
+            mapping = step
+        if mapping and dash >= 0:
+            break
+    mapping = mapping or 2
+    dash = max(dash, 0)
+    return mapping, dash + 2, dash
+
+
+def _explicit_start(text: str) -> bool:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not stripped.startswith("%"):
+            return stripped.startswith("---")
+    return True
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
+def _refuse_aliases(docs: list[Any]) -> None:
+    """Anchors, aliases and merge keys: a change to a shared node would change every place using it."""
+    seen: set[int] = set()
+    for doc in docs:
+        for node in _walk(doc):
+            anchor = node.yaml_anchor() if hasattr(node, "yaml_anchor") else None  # collections and scalars
+            if (anchor is not None and anchor.value) or getattr(node, "merge", None):
+                raise _NotMergeable("it uses YAML anchors, aliases or merge keys")
+            if isinstance(node, CommentedBase):
+                if id(node) in seen:
+                    raise _NotMergeable("it uses YAML anchors, aliases or merge keys")
+                seen.add(id(node))
+
+
+# --- comments -------------------------------------------------------------------------------------------------
+
+
+def _slots(doc: CommentedMap) -> Iterator[tuple[int, CommentedBase, Hashable]]:
+    """Every key and item of the block collections of a document, in document order, with its line."""
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, CommentedMap | CommentedSeq) or node.fa.flow_style():
+            continue
+        found: list[tuple[int, Hashable, Any]] = []
+        if isinstance(node, CommentedMap):
+            found = [(node.lc.key(k)[0], k, v) for k, v in node.items()]
+        else:
+            found = [(node.lc.item(i)[0], i, v) for i, v in enumerate(node)]
+        for line, key, _ in found:
+            yield line, node, key
+        stack.extend(value for _, _, value in reversed(found))
+
+
+def _comment_lines(text: str) -> list[int]:
+    """The numbers (0-based) of the lines that are blank or only a comment, not inside a multi-line scalar."""
+    inside: set[int] = set()
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        start, end = event.start_mark, event.end_mark
+        if isinstance(event, yaml.ScalarEvent) and start is not None and end is not None and end.line > start.line:
+            last = end.line if end.column > 0 else end.line - 1
+            inside.update(range(start.line + 1, last + 1))
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [n for n, line in enumerate(lines) if n not in inside and (not line.strip() or line.lstrip()[0] == "#")]
+
+
+def _take_comments(text: str, docs: list[CommentedMap]) -> _Comments:
+    """Each full-line comment and blank line of `text` under the key or item below it; then every comment is
+    taken off the tree but end-of-line ones (`_attach` puts them back where their keys and items end up)."""
+    slots = [slot for doc in docs for slot in _slots(doc)]
+    slots.sort(key=lambda s: s[0])
+    starts = [s[0] for s in slots]
+    lines = text.split("\n")
+    comments = _Comments()
+    for number in _comment_lines(text):
+        at = bisect.bisect_right(starts, number)
+        if at == len(slots):
+            comments.trailer.append(lines[number])
+            continue
+        _, node, key = slots[at]
+        comments.before.setdefault((id(node), key), []).append(lines[number])
+    if slots:
+        first = (id(slots[0][1]), slots[0][2])
+        run = comments.before.pop(first, [])
+        blanks = [i for i, line in enumerate(run) if not line.strip()]
+        cut = blanks[-1] + 1 if blanks else len(run)  # a run without a blank line is all the file's
+        comments.header, rest = run[:cut], run[cut:]
+        if rest:
+            comments.before[first] = rest
+    while comments.trailer and not comments.trailer[-1].strip():
+        comments.trailer.pop()
+    for doc in docs:
+        _strip(doc)
+    return comments
+
+
+def _eol(token: Any) -> Any:
+    """An end-of-line comment token without the full lines ruamel appends to it (None when it has none)."""
+    if not isinstance(token, CommentToken) or not token.value.startswith("#"):
+        return None
+    return CommentToken(token.value.split("\n", 1)[0] + "\n", token.start_mark, token.end_mark)
+
+
+def _strip(doc: CommentedMap) -> None:
+    for node in _walk(doc):
+        if not isinstance(node, CommentedBase):
+            continue
+        ca = node.ca
+        if ca.comment:
+            ca.comment = [_eol(ca.comment[0]), None]
+        ca.end = []
+        for key, entry in list(ca.items.items()):
+            if isinstance(node, CommentedSeq):
+                ca.items[key] = [_eol(entry[0]), None, None, None]
+            else:
+                ca.items[key] = [None, None, _eol(entry[2]), None]
+
+
+def _tokens(lines: list[str]) -> list[CommentToken]:
+    tokens = []
+    for line in lines:
+        stripped = line.lstrip()
+        tokens.append(CommentToken(stripped + "\n", CommentMark(len(line) - len(stripped) if stripped else 0)))
+    return tokens
+
+
+def _attach(docs: list[CommentedMap], merge: _Merge) -> None:
+    """Put the kept full-line comments back above their keys and items, the file's above the first key."""
+    for node, key, lines in merge.placed:
+        entry = node.ca.items.setdefault(key, [None, None, None, None])
+        entry[1] = _tokens(lines)
+    comments = merge.comments
+    if docs and comments.header and docs[0]:
+        first = next(iter(docs[0]))
+        entry = docs[0].ca.items.setdefault(first, [None, None, None, None])
+        entry[1] = _tokens(comments.header) + (entry[1] or [])
+    if docs and comments.trailer:
+        docs[-1].ca.end = _tokens(comments.trailer)
+
+
+# --- merging --------------------------------------------------------------------------------------------------
+
+
+def _doc_class(doc: dict[str, Any]) -> str:
+    """Which of the design's lists a document belongs to (their orders are the design's)."""
+    kind = doc.get("kind")
+    if kind == _STUDIO_KIND:
+        return "studio"
+    if doc.get("apiVersion") == lmos.API_VERSION and kind in lmos.LMOS_KINDS:
+        return str(kind)
+    return "other"
+
+
+def _doc_key(doc: dict[str, Any]) -> Hashable:
+    if doc.get("kind") == _STUDIO_KIND:
+        return (str(doc.get("apiVersion")), _STUDIO_KIND)
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    namespace = meta.get("namespace") or DEFAULT_NAMESPACE
+    return (str(doc.get("apiVersion")), str(doc.get("kind")), str(namespace), _frozen(meta.get("name")))
+
+
+def _kept_order(match: list[int | None]) -> list[int]:
+    """The new items (by index) in the old order of those kept, each new one after the one before it."""
+    order = sorted((j for j, i in enumerate(match) if i is not None), key=lambda j: match[j] or 0)
+    for j, i in enumerate(match):
+        if i is None:
+            order.insert(order.index(j - 1) + 1 if j > 0 else 0, j)
+    return order
+
+
+def _document_order(new: list[dict[str, Any]], match: list[int | None]) -> list[int]:
+    """The old file's order of the documents (`_kept_order`); `new`'s order when that would reorder a list the
+    design keeps in order (its agents, channels, …)."""
+    order = _kept_order(match)
+    for cls in {_doc_class(d) for d in new}:
+        if [j for j in order if _doc_class(new[j]) == cls] != [j for j in range(len(new)) if _doc_class(new[j]) == cls]:
+            return list(range(len(new)))
+    return order
+
+
+def _place(merge: _Merge, old_node: CommentedBase, old_key: Hashable, node: CommentedBase, key: Hashable) -> None:
+    lines = merge.comments.before.get((id(old_node), old_key))
+    if lines:
+        merge.placed.append((node, key, lines))
+
+
+def _merge_node(old: Any, new: Any, merge: _Merge) -> Any:
+    if isinstance(old, CommentedMap) and isinstance(new, CommentedMap):
+        return _merge_map(old, new, merge)
+    if isinstance(old, CommentedSeq) and isinstance(new, CommentedSeq):
+        return _merge_seq(old, new, merge)
+    if not isinstance(old, dict | list) and not isinstance(new, dict | list) and _same_scalar(old, new):
+        return old
+    return new
+
+
+def _merge_map(old: CommentedMap, new: CommentedMap, merge: _Merge) -> CommentedMap:
+    for key in [k for k in old if k not in new]:
+        del old[key]
+        old.ca.items.pop(key, None)
+    previous: Any = None
+    for key, value in new.items():
+        if key in old:
+            merged = _merge_node(old[key], value, merge)
+            if merged is not old[key]:
+                old[key] = merged
+            _place(merge, old, key, old, key)
+        else:
+            position = list(old).index(previous) + 1 if previous is not None else 0
+            old.insert(position, key, value)
+        previous = key
+    return old
+
+
+def _merge_seq(old: CommentedSeq, new: CommentedSeq, merge: _Merge) -> CommentedSeq:
+    """The new items in the new order (the design's lists are ordered), the Studio document's agents in the old
+    order (they are found by name); a kept item keeps its comments."""
+    match = _match(list(old), list(new), _item_key(list(old), list(new)))
+    order = _kept_order(match) if id(old) in merge.unordered else list(range(len(new)))
+    entries = dict(old.ca.items)
+    items = [_merge_node(old[i], new[j], merge) if (i := match[j]) is not None else new[j] for j in order]
+    list.clear(old)
+    list.extend(old, items)
+    old.ca.items.clear()
+    for at, j in enumerate(order):
+        i = match[j]
+        if i is None:
+            continue
+        if i in entries:
+            old.ca.items[at] = entries[i]
+        _place(merge, old, i, old, at)
+    return old
+
+
+def _item_key(old: list[Any], new: list[Any]) -> Callable[[Any], Hashable] | None:
+    """How items of a list are matched: by a key field all items have (unique on each side), scalars by value,
+    anything else by position (None)."""
+    items = old + new
+    if items and all(isinstance(item, dict) for item in items):
+        for fields in _ITEM_KEYS:
+            if all(fields[0] in item for item in items):
+
+                def key(item: Any, fields: tuple[str, ...] = fields) -> Hashable:
+                    return tuple(_frozen(item.get(f)) for f in fields)
+
+                if len({key(i) for i in old}) == len(old) and len({key(i) for i in new}) == len(new):
+                    return key
+        return None
+    if all(not isinstance(item, dict | list) for item in items):
+        return _scalar_key
+    return None
+
+
+def _match(old: list[Any], new: list[Any], key: Callable[[Any], Hashable] | None) -> list[int | None]:
+    """For each new item the index of the old one it continues (the first unused of the same key; the same
+    position without a key), or None."""
+    if key is None:
+        return [j if j < len(old) else None for j in range(len(new))]
+    free: dict[Hashable, list[int]] = {}
+    for i, item in enumerate(old):
+        free.setdefault(key(item), []).append(i)
+    found: list[int | None] = []
+    for item in new:
+        slots = free.get(key(item))
+        found.append(slots.pop(0) if slots else None)
+    return found
+
+
+def _scalar_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return "bool"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, int | float):
+        return "number"  # 10 and 10.0 are the same position (`graph.with_positions` writes floats)
+    return type(value).__name__
+
+
+def _scalar_key(value: Any) -> Hashable:
+    return (_scalar_kind(value), _frozen(value))
+
+
+def _same_scalar(old: Any, new: Any) -> bool:
+    return _scalar_kind(old) == _scalar_kind(new) and bool(old == new)
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, str):
+        return str(value)
+    return value if isinstance(value, Hashable) else repr(value)
+
+
+def _masked(old: Any, new: Any) -> set[str]:
+    """The parts of old values (in the same place) that the new document writes as ***."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {part for key in old.keys() & new.keys() for part in _masked(old[key], new[key])}
+    if isinstance(old, list) and isinstance(new, list):
+        return {part for o, n in zip(old, new, strict=False) for part in _masked(o, n)}
+    if isinstance(new, str) and MASK in new and old != new:
+        return _masked_parts(old, new)
+    return set()
+
+
+def _masked_parts(old: Any, new: str) -> set[str]:
+    """The words of an old value that its masked new value (holding ***) no longer has: the credential."""
+    if not isinstance(old, str):
+        return {str(old)} if old is not None and len(str(old)) >= _MIN_SECRET_CHARS else set()
+    kept = set(re.findall(r"\w+", new))
+    return {w for w in re.findall(r"\w+", old) if w not in kept and len(w) >= _MIN_SECRET_CHARS}
