@@ -198,3 +198,20 @@ def test_evaluate_says_at_once_what_eval_warns_or_refuses_in_an_upload() -> None
     assert not at.exception, at.exception
     assert any("u.csv:2: agent: agent 'ghost' is not an agent" in e.value.replace("\\", "") for e in at.error)
     assert at.button(key="eval_run").disabled
+
+
+def test_playground_holds_a_query_to_a_min_score_of_its_own() -> None:
+    """Missing (session 14 QA): the Playground had no per-call min score (`route --min-score`): trying what a
+    stricter or looser threshold does meant editing the design. The field holds this query to that number by
+    the fit rule only (0 answers everything), as `--min-score` does; empty keeps each channel's threshold."""
+    at = open_page("playground")
+    at.multiselect(key="pg_routers").set_value(["statistical"])
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    assert not at.success and at.warning  # the channel's own threshold: no agent
+    at.number_input(key="pg_min_score").set_value(0.0).run()
+    assert not at.exception, at.exception
+    assert at.success and not at.warning  # --min-score 0 answers everything
+    at.text_input(key="playground_query").input("I want a PDF of my last bill")
+    at.number_input(key="pg_min_score").set_value(1.0).run()
+    assert not at.success
+    assert any("threshold 1.00" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -67,15 +67,18 @@ def router_picker(key: str, *, multi: bool = True) -> list[str]:
     return picked
 
 
-def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str]) -> dict[str, Match]:
-    """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router)."""
+def route_panel(
+    design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str], *, min_score: float | None = None
+) -> dict[str, Match]:
+    """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router).
+    `min_score` holds every answer to that threshold by the fit rule only (`route --min-score`)."""
     chosen: dict[str, Match] = {}
     for key in channel_keys:
         st.subheader(md(key) if key else ALL_AGENTS_LABEL, divider="gray")
         for column, router in zip(st.columns(len(routers)), routers, strict=True):
             with column:
                 try:
-                    result = resources.route_query(router, design, key, query)
+                    result = resources.route_query(router, design, key, query).with_threshold(min_score)
                 except LmosStudioError as exc:
                     widgets.show_error(exc)
                     continue
