@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
-from lmos_studio.markdown import escape
+from lmos_studio.markdown import code, escape
 from tests.conftest import ROOT
 
 
@@ -215,3 +215,27 @@ def test_playground_holds_a_query_to_a_min_score_of_its_own() -> None:
     at.number_input(key="pg_min_score").set_value(1.0).run()
     assert not at.success
     assert any("threshold 1.00" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_evaluate_shows_a_channel_key_with_backticks_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug (session 14 QA): the lexicon, calibration and what-if captions put the channel's key (design text)
+    between single backticks, so a Channel named "acme`**web**`[l](http://e.example)" closed the code span and
+    showed bold text and a link; now the key is a code span that holds any backticks (markdown.code)."""
+    evil = "acme`**web**`[l](http://e.example)"
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    channel = design / "operator-fixtures" / "acme-web-channel-v1.yaml"
+    channel.write_text(channel.read_text().replace("  name: acme-web-stable\n", f'  name: "{evil}"\n'))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    at.multiselect(key="eval_routers").set_value(["statistical"])
+    at.radio(key="eval_source").set_value("Upload CSV").run()
+    rows = f'query,agent,channel\nshow my bill,billing-agent-stable,"default/{evil}"\n'
+    at.file_uploader(key="eval_upload").upload("q.csv", rows.encode()).run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    lexicon = [c.value for c in at.caption if "lexicon" in c.value]
+    assert lexicon and lexicon[0].startswith(code(f"default/{evil}") + ": "), lexicon

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
+from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import Match, RouteResult
@@ -325,10 +326,10 @@ def show_evaluation(report: dict[str, Any]) -> None:
             + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in report["usage"].items())
         )
     for key, lexicon in report["contract"].get("lexicon", {}).items():
-        st.caption(f"`{key or ALL_AGENTS_LABEL}`: {md(lexicon)}")
+        st.caption(f"{code(key or ALL_AGENTS_LABEL)}: {md(lexicon)}")
     for key, calibration in report["calibrations"].items():
         st.caption(
-            f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
+            f"Threshold calibrated on this set for {code(key or ALL_AGENTS_LABEL)}: "
             + " · ".join(f"{k} {v}" for k, v in calibration.items())
             + " (optimistic: the same queries are scored)"
         )
@@ -458,7 +459,7 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         st.success("No routing test or labelled query changes route.")
     for side, found in result.get("lexicon", {}).items():  # a route can change because the lexicon choice did
         for key, line in found.items():
-            st.caption(f"{side} · `{key or ALL_AGENTS_LABEL}`: {md(line)}")
+            st.caption(f"{side} · {code(key or ALL_AGENTS_LABEL)}: {md(line)}")
 
 
 def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, extra: Any) -> str:
