@@ -239,3 +239,20 @@ def test_evaluate_shows_a_channel_key_with_backticks_as_written(
     assert not at.exception, at.exception
     lexicon = [c.value for c in at.caption if "lexicon" in c.value]
     assert lexicon and lexicon[0].startswith(code(f"default/{evil}") + ": "), lexicon
+
+
+def test_whatif_tab_names_a_routing_test_it_cannot_compare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug (session 14 QA): a routing test naming a channel the design lacks made the What-if tab an error."""
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    studio = design / "studio.yaml"
+    lost = '    - {query: "rain tomorrow", channel: nosuch/chan, expectAgent: weather-agent}\n'
+    studio.write_text(studio.read_text().replace("  routingTests:\n", "  routingTests:\n" + lost))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    at.selectbox(key="whatif_router").set_value("statistical")
+    at.multiselect(key="wi_remove").set_value(["news-agent"]).run()
+    at.button(key="wi_run").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert any("not compared" in w.value and "nosuch/chan" in w.value for w in at.warning)

@@ -11,7 +11,8 @@ eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_
 test   → {"router", "passed", "total", "tests": [{…, "lexicon"}], "lexicon": {channel key: summary}}; exit 1 when
           any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route, and
-          "lexicon": {"before"|"after": {channel key: summary}} for the channels routed
+          "lexicon": {"before"|"after": {channel key: summary}} for the channels routed, and "skipped":
+          [{"test", "reason"}] for routing tests naming no Channel of the design (not compared; `test` fails them)
 lint and `diff --router` report the policy too ("lexicon" in lint's JSON, routingImpact.lexicon in diff's).
 """
 
@@ -380,6 +381,7 @@ def whatif_command(
             if result.routes
             else "no routing test or query changes route"
         )
+        parts += [f"not compared: routing test {name!r}: {reason}" for name, reason in result.skipped_tests]
         lines = [
             f"{side} {key or 'all agents'}: {line}"
             for side, found in result.lexicon.items()

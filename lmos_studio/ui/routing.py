@@ -457,6 +457,8 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         st.dataframe(pd.DataFrame(route_rows(result)), hide_index=True, width="stretch")
     else:
         st.success("No routing test or labelled query changes route.")
+    for skipped in result.get("skipped", []):  # the design's own broken test does not stop the what-if
+        st.warning(md(f"Routing test '{skipped['test']}' not compared: {skipped['reason']}"))
     for side, found in result.get("lexicon", {}).items():  # a route can change because the lexicon choice did
         for key, line in found.items():
             st.caption(f"{side} · {code(key or ALL_AGENTS_LABEL)}: {md(line)}")
