@@ -3,6 +3,7 @@ unsaved changes are not dropped without a question; an unknown LMOS kind names t
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,20 @@ def test_app_command_refuses_a_missing_design_at_once(tmp_path: Path) -> None:
     result = run_cli("app", str(tmp_path / "nothere.yaml"), timeout=30)
     assert result.returncode == 2
     assert "nothere.yaml: no such file or folder" in result.stderr
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_app_command_refuses_a_port_it_cannot_use_with_exit_2(taken: bool) -> None:
+    """Bug (session 14 QA): a port in use ended in Streamlit's "Port 8501 is not available", exit 1 (which CI
+    reads as "found problems"), and --port 99999 in an OverflowError traceback; both are bad input now."""
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1] if taken else 99999
+        result = run_cli("app", "acme", "--port", str(port), timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    expected = f"port {port} is in use" if taken else "--port is 99999; give a port from 1 to 65535"
+    assert f"error: {expected}" in result.stderr, result.stderr
 
 
 def _edited_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest, Path]:
