@@ -238,6 +238,8 @@ def register(app: typer.Typer) -> None:
                 f"--host {host} is reachable from other machines and no write token is set; set "
                 "LMOS_STUDIO_REGISTRY_TOKEN (clients send it as a bearer token) or pass --allow-anonymous-writes"
             )
+        if not 1 <= port <= 65535:  # bind() raised OverflowError: a traceback, exit 1
+            _fail(f"--port is {port}; give a port from 1 to 65535")
         try:  # uvicorn only logs a busy port and exits 1; say it plainly and exit 2 instead
             with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -207,6 +207,15 @@ def test_serve_on_a_public_address_needs_a_token_or_the_explicit_flag(tmp_path: 
         assert allowed.returncode == 2 and "cannot listen" in allowed.stderr, allowed.stderr
 
 
+def test_serve_on_a_port_out_of_range_is_exit_2(tmp_path: Path) -> None:
+    """Bug (session 14 QA): `registry serve --port 99999` ended in an OverflowError traceback, exit 1."""
+    env = {"PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", "99999"]
+    refused = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "error: --port is 99999; give a port from 1 to 65535" in refused.stderr
+
+
 def test_urls_lose_credentials_and_secret_parameters() -> None:
     assert redact_url("http://user:SECRET@host:8080/v1?api_key=k&model=m") == "http://host:8080/v1?api_key=***&model=m"
     text = "cannot reach https://a:b@llm.example/v1?token=t (refused); also wss://x:y@q/z"
