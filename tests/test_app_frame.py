@@ -4,6 +4,7 @@ unsaved changes are not dropped without a question; an unknown LMOS kind names t
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,26 @@ def test_save_then_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert not at.exception
     assert at.title[0].value == "Overview · acme"
     assert "kept-group" in path.read_text()
+
+
+def test_streamlit_run_opens_the_design_given_after_the_double_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug (session 14 QA): `streamlit run app.py -- mine.yaml` opened the bundled acme sample without a word
+    (only LMOS_STUDIO_DESIGN was read), so one looked at another design than the one asked for. Now the
+    argument opens (before LMOS_STUDIO_DESIGN); one that does not exist is the error page."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text((SAMPLES / "faulty.yaml").read_text())
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "acme"))
+    get_settings.cache_clear()
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "app.py"), str(mine)])  # as Streamlit sets it for the script
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Overview · faulty"
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "app.py"), str(tmp_path / "nothere.yaml")])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert at.title[0].value == "The design did not open"
+    assert "nothere.yaml" in at.error[0].value
 
 
 def test_load_warnings_in_the_sidebar_are_never_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
