@@ -256,3 +256,17 @@ def test_whatif_tab_names_a_routing_test_it_cannot_compare(tmp_path: Path, monke
     at.button(key="wi_run").click().run()
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     assert any("not compared" in w.value and "nosuch/chan" in w.value for w in at.warning)
+
+
+def test_playground_refuses_a_routing_test_that_could_never_pass() -> None:
+    """Bug (session 14 QA): the add-test form took any agent of the design and any typed capability, so a typo
+    ("view-bil") or another channel's agent made a test that fails on every run; now the form says why and
+    adds nothing, as `test` would report it."""
+    at, before = add_routing_test("I want a PDF of my last bill", new_test_capability="download-bil")
+    assert any("expectCapability 'download-bil' is not a capability" in e.value.replace("\\", "") for e in at.error)
+    assert len(at.session_state["history"].present.routing_tests) == before
+    at.selectbox(key="new_test_agent").set_value("weather-agent")
+    at.text_input(key="new_test_capability").input("")
+    at.button[0].click().run()
+    assert any("expectAgent 'weather-agent' is not an agent of" in e.value.replace("\\", "") for e in at.error)
+    assert len(at.session_state["history"].present.routing_tests) == before

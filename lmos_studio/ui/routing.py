@@ -31,7 +31,7 @@ from lmos_studio.routing.evaluate import (
     unknown_seed_agents_warning,
 )
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
-from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests
+from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests, unreachable_reason
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Edit, channel_rows, route_rows, what_if
@@ -192,6 +192,10 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: 
                 )
             except ValidationError as exc:
                 st.error(exc.errors()[0]["msg"].removeprefix("Value error, "))
+                return
+            problem = unreachable_reason(test, resources.routing_table_of(design, key))
+            if problem:  # a typo or another channel's agent: it would fail on every run
+                st.error(md(problem))
                 return
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
