@@ -18,6 +18,16 @@ options = routing.channel_options(design)
 left, right = st.columns([2, 1])
 picked = left.multiselect("Channels", list(options), default=routing.default_channels(options), key="pg_channels")
 routers = routing.router_picker("pg_routers")
+min_score = left.number_input(
+    "Min score for this query (empty: each channel's threshold)",
+    min_value=0.0,
+    max_value=1.0,
+    value=None,
+    step=0.05,
+    key="pg_min_score",
+    help="No agent answers below this fit, by the fit rule only (as `lmos-studio route --min-score`); "
+    "0 answers everything. The design's own threshold is spec.routing.minScore.",
+)
 
 if not query.strip():
     st.info("Enter a message to route it.")
@@ -27,7 +37,7 @@ if not picked or not routers:
     st.stop()
 
 routed = [options[p] for p in picked]
-chosen = routing.route_panel(design, query.strip(), routed, routers)
+chosen = routing.route_panel(design, query.strip(), routed, routers, min_score=min_score)
 routing.highlight(design, chosen)
 with right:
     if chosen:

@@ -9,8 +9,10 @@ registers only the area of the command it runs: short commands start fast (bench
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -146,6 +148,7 @@ def run_app(
     """Start the Streamlit app (shipped inside the package) on a design."""
     from lmos_studio import bundled
 
+    _check_port(port)
     env = dict(os.environ)
     if design is not None:
         samples = bundled.sample_designs()
@@ -163,6 +166,20 @@ def run_app(
         sys.stderr.flush()
         os.execve(sys.executable, cmd, env)
     raise typer.Exit(subprocess.call(cmd, env=env))  # elsewhere a child; Ctrl-C reaches the console's group
+
+
+def _check_port(port: int) -> None:
+    """A port the app cannot listen on is bad input (exit 2), said before Streamlit starts: it ended in
+    Streamlit's "Port N is not available" with exit 1, or an OverflowError traceback above 65535."""
+    if not 1 <= port <= 65535:
+        fail(f"--port is {port}; give a port from 1 to 65535")
+    with socket.socket() as probe:  # as the server will bind it (SO_REUSEADDR: a socket in TIME_WAIT is no user)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("", port))
+        except OSError as exc:
+            why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror or exc})"
+            fail(f"port {port} {why}; choose another with --port")
 
 
 @app.command()

@@ -140,6 +140,7 @@ class WhatIf:
     checked_tests: int
     checked_queries: int
     lexicon: dict[str, dict[str, str]] = field(default_factory=dict)  # before/after: channel key → lexicon line
+    skipped_tests: tuple[tuple[str, str], ...] = ()  # (name, why) of routing tests naming no Channel of the design
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +158,7 @@ class WhatIf:
             ],
             "routes": [{**_route(r), "broken": r.broken, "fixed": r.fixed} for r in self.routes],
             "checked": {"tests": self.checked_tests, "queries": self.checked_queries},
+            "skipped": [{"test": name, "reason": reason} for name, reason in self.skipped_tests],
             "lexicon": self.lexicon,
         }
 
@@ -247,25 +249,33 @@ def what_if(
 ) -> WhatIf:
     """Apply the changes and compare channel resolution and the route of every routing test and query.
 
-    A channel a test or query names must be a Channel of the design (else `RoutingError`); a query's agent
-    must be routable in its channel before or after the changes (else `DesignFileError` naming `source`,
-    the query's line and field).
+    A channel a query names must be a Channel of the design (else `RoutingError`); a query's agent must be
+    routable in its channel before or after the changes (else `DesignFileError` naming `source`, the query's
+    line and field). A routing test whose channel is unknown or ambiguous is left out and named in
+    `skipped_tests` (`lmos-studio test` reports it as that test's error): the design's own broken test does not
+    stop the comparison of the others.
     """
     after = apply_changes(design, changes)
     check_labelled([design, after], queries, source=source)
-    tests = [
-        LabelledQuery(t.query, t.expect_agent, t.expect_capability, t.channel, source=TEST, name=t.name or t.query)
-        for t in design.routing_tests
-    ]
-    items = [*tests, *queries]
-    for ref in dict.fromkeys(q.channel for q in items):
+    tests, skipped = [], []
+    for t in design.routing_tests:
+        try:
+            channel_key(design, t.channel)
+        except RoutingError as exc:
+            skipped.append((t.name or t.query, str(exc)))
+            continue
+        tests.append(
+            LabelledQuery(t.query, t.expect_agent, t.expect_capability, t.channel, source=TEST, name=t.name or t.query)
+        )
+    for ref in dict.fromkeys(q.channel for q in queries):
         channel_key(design, ref)  # an unknown or ambiguous channel is an error here, not a silent no-answer
-    compared = compare(design, after, items, router=router)
+    compared = compare(design, after, [*tests, *queries], router=router)
     return WhatIf(
         tuple(changes),
         tuple(channel_changes(design, after)),
         tuple(compared.changes),
-        checked_tests=len(design.routing_tests),
+        checked_tests=len(tests),
         checked_queries=len(queries),
         lexicon=compared.lexicon_json(),
+        skipped_tests=tuple(skipped),
     )

@@ -3,6 +3,8 @@ unsaved changes are not dropped without a question; an unknown LMOS kind names t
 
 from __future__ import annotations
 
+import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,20 @@ def test_app_command_refuses_a_missing_design_at_once(tmp_path: Path) -> None:
     assert "nothere.yaml: no such file or folder" in result.stderr
 
 
+@pytest.mark.parametrize("taken", [True, False])
+def test_app_command_refuses_a_port_it_cannot_use_with_exit_2(taken: bool) -> None:
+    """Bug (session 14 QA): a port in use ended in Streamlit's "Port 8501 is not available", exit 1 (which CI
+    reads as "found problems"), and --port 99999 in an OverflowError traceback; both are bad input now."""
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1] if taken else 99999
+        result = run_cli("app", "acme", "--port", str(port), timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    expected = f"port {port} is in use" if taken else "--port is 99999; give a port from 1 to 65535"
+    assert f"error: {expected}" in result.stderr, result.stderr
+
+
 def _edited_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest, Path]:
     path = tmp_path / "mine.yaml"
     path.write_text((SAMPLES / "faulty.yaml").read_text())
@@ -132,6 +148,26 @@ def test_save_then_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert not at.exception
     assert at.title[0].value == "Overview · acme"
     assert "kept-group" in path.read_text()
+
+
+def test_streamlit_run_opens_the_design_given_after_the_double_dash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug (session 14 QA): `streamlit run app.py -- mine.yaml` opened the bundled acme sample without a word
+    (only LMOS_STUDIO_DESIGN was read), so one looked at another design than the one asked for. Now the
+    argument opens (before LMOS_STUDIO_DESIGN); one that does not exist is the error page."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text((SAMPLES / "faulty.yaml").read_text())
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "acme"))
+    get_settings.cache_clear()
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "app.py"), str(mine)])  # as Streamlit sets it for the script
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Overview · faulty"
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "app.py"), str(tmp_path / "nothere.yaml")])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert at.title[0].value == "The design did not open"
+    assert "nothere.yaml" in at.error[0].value
 
 
 def test_load_warnings_in_the_sidebar_are_never_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,6 +112,10 @@ def test_no_capability_column_gives_none_and_empty_set_gives_zeroes() -> None:
         ("query,agent\nhi,a\n,b\n", "q.csv:3: query: empty cell"),
         ("instruction,agent,intent\nhi,  ,x\n", "q.csv:2: agent: a capability without an agent"),
         ("query,agent\n", "q.csv:2: no labelled rows"),
+        # Bug (session 14 QA): a spreadsheet's ';'- or tab-separated export was said to have no text column,
+        # "found: query;agent", without saying why
+        ("query;agent\nhi;a\n", "q.csv:1: the header is one column 'query;agent', separated by ';' not commas;"),
+        ("query\tagent\nhi\ta\n", r"q.csv:1: the header is one column 'query\tagent', separated by tabs not commas;"),
     ],
 )
 def test_csv_errors_name_file_line_and_column(text: str, where: str) -> None:

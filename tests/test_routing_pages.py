@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
-from lmos_studio.markdown import escape
+from lmos_studio.markdown import code, escape
 from tests.conftest import ROOT
 
 
@@ -198,3 +198,75 @@ def test_evaluate_says_at_once_what_eval_warns_or_refuses_in_an_upload() -> None
     assert not at.exception, at.exception
     assert any("u.csv:2: agent: agent 'ghost' is not an agent" in e.value.replace("\\", "") for e in at.error)
     assert at.button(key="eval_run").disabled
+
+
+def test_playground_holds_a_query_to_a_min_score_of_its_own() -> None:
+    """Missing (session 14 QA): the Playground had no per-call min score (`route --min-score`): trying what a
+    stricter or looser threshold does meant editing the design. The field holds this query to that number by
+    the fit rule only (0 answers everything), as `--min-score` does; empty keeps each channel's threshold."""
+    at = open_page("playground")
+    at.multiselect(key="pg_routers").set_value(["statistical"])
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    assert not at.success and at.warning  # the channel's own threshold: no agent
+    at.number_input(key="pg_min_score").set_value(0.0).run()
+    assert not at.exception, at.exception
+    assert at.success and not at.warning  # --min-score 0 answers everything
+    at.text_input(key="playground_query").input("I want a PDF of my last bill")
+    at.number_input(key="pg_min_score").set_value(1.0).run()
+    assert not at.success
+    assert any("threshold 1.00" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_evaluate_shows_a_channel_key_with_backticks_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug (session 14 QA): the lexicon, calibration and what-if captions put the channel's key (design text)
+    between single backticks, so a Channel named "acme`**web**`[l](http://e.example)" closed the code span and
+    showed bold text and a link; now the key is a code span that holds any backticks (markdown.code)."""
+    evil = "acme`**web**`[l](http://e.example)"
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    channel = design / "operator-fixtures" / "acme-web-channel-v1.yaml"
+    channel.write_text(channel.read_text().replace("  name: acme-web-stable\n", f'  name: "{evil}"\n'))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    at.multiselect(key="eval_routers").set_value(["statistical"])
+    at.radio(key="eval_source").set_value("Upload CSV").run()
+    rows = f'query,agent,channel\nshow my bill,billing-agent-stable,"default/{evil}"\n'
+    at.file_uploader(key="eval_upload").upload("q.csv", rows.encode()).run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    lexicon = [c.value for c in at.caption if "lexicon" in c.value]
+    assert lexicon and lexicon[0].startswith(code(f"default/{evil}") + ": "), lexicon
+
+
+def test_whatif_tab_names_a_routing_test_it_cannot_compare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug (session 14 QA): a routing test naming a channel the design lacks made the What-if tab an error."""
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    studio = design / "studio.yaml"
+    lost = '    - {query: "rain tomorrow", channel: nosuch/chan, expectAgent: weather-agent}\n'
+    studio.write_text(studio.read_text().replace("  routingTests:\n", "  routingTests:\n" + lost))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    at.selectbox(key="whatif_router").set_value("statistical")
+    at.multiselect(key="wi_remove").set_value(["news-agent"]).run()
+    at.button(key="wi_run").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert any("not compared" in w.value and "nosuch/chan" in w.value for w in at.warning)
+
+
+def test_playground_refuses_a_routing_test_that_could_never_pass() -> None:
+    """Bug (session 14 QA): the add-test form took any agent of the design and any typed capability, so a typo
+    ("view-bil") or another channel's agent made a test that fails on every run; now the form says why and
+    adds nothing, as `test` would report it."""
+    at, before = add_routing_test("I want a PDF of my last bill", new_test_capability="download-bil")
+    assert any("expectCapability 'download-bil' is not a capability" in e.value.replace("\\", "") for e in at.error)
+    assert len(at.session_state["history"].present.routing_tests) == before
+    at.selectbox(key="new_test_agent").set_value("weather-agent")
+    at.text_input(key="new_test_capability").input("")
+    at.button[0].click().run()
+    assert any("expectAgent 'weather-agent' is not an agent of" in e.value.replace("\\", "") for e in at.error)
+    assert len(at.session_state["history"].present.routing_tests) == before

@@ -235,6 +235,8 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> int:
         (("route", str(ACME), "--top-k", "-1", "my bill"), 2, "--top-k is -1; give 1 or more"),
         (("eval", str(ACME), "{unknown}"), 2, "unknown.csv:2: channel: channel 'mars' is not a Channel"),
         (("eval", str(ACME), "{missing}"), 2, "cannot read the file"),
+        # Bug (session 14 QA): an unknown --channel was blamed on the CSV ("q.csv:2: channel: channel 'mars' …")
+        (("eval", str(ACME), str(QUERIES), "-c", "mars"), 2, "error: --channel: channel 'mars' is not a Channel"),
         (("eval", str(ACME), str(QUERIES), "--output", "xml"), 2, "--output 'xml' is not supported"),
         (("whatif", str(ACME)), 2, "give at least one change"),
         (("whatif", str(ACME), "--remove-capability", "contract-agent"), 2, "write AGENT:CAPABILITY"),

@@ -119,3 +119,29 @@ def test_a_query_for_an_agent_routable_only_after_the_change_is_kept() -> None:
     backup = [LabelledQuery("my bill copy", "billing-backup", "", "web", 2)]
     result = what_if(TESTED, [Edit("remove-agent", "billing")], router=OverlapRouter(), queries=backup)
     assert result.checked_queries == 1
+
+
+def test_a_routing_test_naming_no_channel_of_the_design_is_skipped_not_fatal() -> None:
+    """Bug (session 14 QA): one routing test of the design naming a channel the design lacks stopped the whole
+    what-if ("RoutingError: channel 'nowhere' is not a Channel…", `whatif` exit 2, the page's What-if tab an error),
+    though `test` reports it as that test's error and goes on. Now it is left out and named; the rest is compared.
+    A labelled query naming an unknown channel is still refused (the CSV is the caller's input)."""
+    broken = RoutingTest(query="rain tomorrow", expect_agent="weather", channel="nowhere", name="lost")
+    design = TESTED.replace(routing_tests=(*TESTED.routing_tests, broken))
+    result = what_if(design, [Edit("remove-agent", "billing")], router=OverlapRouter())
+    assert result.checked_tests == 3
+    assert result.skipped_tests == (
+        (
+            "lost",
+            "channel 'nowhere' is not a Channel of this design; use one of: default/web-stable, default/app-stable",
+        ),
+    )
+    assert result.to_dict()["skipped"] == [{"test": "lost", "reason": result.skipped_tests[0][1]}]
+    assert {r["name"] for r in result.route_rows()} == {"bill"}
+    with pytest.raises(DesignFileError, match="'nowhere' is not a Channel"):
+        what_if(
+            TESTED,
+            [Edit("remove-agent", "billing")],
+            router=OverlapRouter(),
+            queries=[LabelledQuery("my bill", "billing", "", "nowhere", 2)],
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import signal
 import socket
 import time
@@ -238,6 +239,8 @@ def register(app: typer.Typer) -> None:
                 f"--host {host} is reachable from other machines and no write token is set; set "
                 "LMOS_STUDIO_REGISTRY_TOKEN (clients send it as a bearer token) or pass --allow-anonymous-writes"
             )
+        if not 1 <= port <= 65535:  # bind() raised OverflowError: a traceback, exit 1
+            _fail(f"--port is {port}; give a port from 1 to 65535")
         try:  # uvicorn only logs a busy port and exits 1; say it plainly and exit 2 instead
             with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -383,6 +386,10 @@ def register(app: typer.Typer) -> None:
         from lmos_studio.registry.mdns import announce as run
         from lmos_studio.registry.things import agent_to_thing
 
+        if not 0 <= port <= 65535:  # bind() raised OverflowError: a traceback, exit 1
+            _fail(f"--port is {port}; give a port from 0 to 65535")
+        if not (duration >= 0 and math.isfinite(duration)):  # -1 ran until killed
+            _fail(f"--duration is {duration}; give seconds above 0, or 0 for Ctrl-C")
         agents = descriptions(file)
         if len(agents) != 1:
             _fail(f"{file} describes {len(agents)} agents; announce one at a time")
@@ -407,6 +414,8 @@ def register(app: typer.Typer) -> None:
 
         if output not in ("json", "table"):
             _fail(f"--output {output!r} is not supported here; use json or table")
+        if not (timeout > 0 and math.isfinite(timeout)):  # -1 or nan browsed nothing and said so with exit 0
+            _fail(f"--timeout is {timeout}; give seconds above 0")
         try:
             found = browse(timeout)
         except LmosStudioError as exc:

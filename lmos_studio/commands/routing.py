@@ -11,7 +11,8 @@ eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_
 test   → {"router", "passed", "total", "tests": [{…, "lexicon"}], "lexicon": {channel key: summary}}; exit 1 when
           any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route, and
-          "lexicon": {"before"|"after": {channel key: summary}} for the channels routed
+          "lexicon": {"before"|"after": {channel key: summary}} for the channels routed, and "skipped":
+          [{"test", "reason"}] for routing tests naming no Channel of the design (not compared; `test` fails them)
 lint and `diff --router` report the policy too ("lexicon" in lint's JSON, routingImpact.lexicon in diff's).
 """
 
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
-from lmos_studio.errors import DesignFileError
+from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
@@ -220,11 +221,17 @@ def eval_command(
     from lmos_studio.routing.evaluate import evaluate, unknown_capabilities_warning, unknown_seed_agents_warning
     from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
     from lmos_studio.routing.select import kept_fits
+    from lmos_studio.routing.table import channel_key
 
     if min_score is not None:
         check_threshold(min_score)
     check_lexicon_option(lexicon)
     design = with_lexicon(load_routing_design([path]), lexicon)
+    if channel:  # checked here: an unknown one was blamed on a row of the CSV, or ignored when every row names one
+        try:
+            channel_key(design, channel)
+        except RoutingError as exc:
+            raise RoutingError(f"--channel: {exc}") from exc
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
     _warn(unknown_seed_agents_warning(design, seeds, source=seed))
@@ -380,6 +387,7 @@ def whatif_command(
             if result.routes
             else "no routing test or query changes route"
         )
+        parts += [f"not compared: routing test {name!r}: {reason}" for name, reason in result.skipped_tests]
         lines = [
             f"{side} {key or 'all agents'}: {line}"
             for side, found in result.lexicon.items()

@@ -76,6 +76,9 @@ def _pick_column(header: list[str], names: Sequence[str]) -> int | None:
     return next((lowered.index(n) for n in names if n in lowered), None)
 
 
+_OTHER_SEPARATORS = ((";", "';'"), ("\t", "tabs"))  # what spreadsheets write instead of commas
+
+
 def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[LabelledQuery]:
     """Rows of a labelled CSV; a missing column, an empty cell or a ragged row names file, line and column."""
     text = _decode(data, source)
@@ -88,6 +91,14 @@ def parse_labelled_csv(data: bytes | str, *, source: str = "<upload>") -> list[L
     text_col = _pick_column(header, TEXT_COLUMNS)
     agent_col = _pick_column(header, ("agent",))
     if text_col is None or agent_col is None:
+        separator = next((name for char, name in _OTHER_SEPARATORS if len(header) == 1 and char in header[0]), "")
+        if separator:  # a spreadsheet's export in another locale: say so, not just "no text column"
+            raise DesignFileError(
+                f"the header is one column {header[0]!r}, separated by {separator} not commas; save the file as "
+                "comma-separated CSV",
+                path=source,
+                line=1,
+            )
         missing = "text column (instruction, query or text)" if text_col is None else "'agent' column"
         raise DesignFileError(f"the header has no {missing}; found: {', '.join(header)}", path=source, line=1)
     cap_col = _pick_column(header, CAPABILITY_COLUMNS)

@@ -103,7 +103,7 @@ def run_routing_tests(
                 outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
             continue
         for i in indices:  # a test the channel can never pass (a typo, another channel's agent) says so
-            problem = _unreachable(chosen[i], table)
+            problem = unreachable_reason(chosen[i], table)
             if problem:
                 outcomes[i] = TestOutcome(chosen[i], key, "", "", 0.0, (), 0.0, error=problem)
         indices = [i for i in indices if i not in outcomes]
@@ -132,8 +132,9 @@ def run_routing_tests(
     return [outcomes[i] for i in range(len(chosen))]
 
 
-def _unreachable(test: RoutingTest, table: RoutingTable) -> str:
-    """Why `test` can never pass in `table` (its expected agent or capability is not there), or ""."""
+def unreachable_reason(test: RoutingTest, table: RoutingTable) -> str:
+    """Why `test` can never pass in `table` (its expected agent or capability is not there), or "" (the
+    Playground's add-test form refuses such a test with this reason)."""
     where = f"channel {table.channel}" if table.channel else "all agents"
     agent, capability = test.expect_agent, test.expect_capability
     if agent and agent not in table.agents:

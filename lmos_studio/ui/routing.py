@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
+from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.routing.base import Match, RouteResult
@@ -30,7 +31,7 @@ from lmos_studio.routing.evaluate import (
     unknown_seed_agents_warning,
 )
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
-from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests
+from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests, unreachable_reason
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Edit, channel_rows, route_rows, what_if
@@ -67,15 +68,18 @@ def router_picker(key: str, *, multi: bool = True) -> list[str]:
     return picked
 
 
-def route_panel(design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str]) -> dict[str, Match]:
-    """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router)."""
+def route_panel(
+    design: Design, query: str, channel_keys: Sequence[str], routers: Sequence[str], *, min_score: float | None = None
+) -> dict[str, Match]:
+    """Ranked answers per channel, routers side by side; returns channel key → chosen match (first router).
+    `min_score` holds every answer to that threshold by the fit rule only (`route --min-score`)."""
     chosen: dict[str, Match] = {}
     for key in channel_keys:
         st.subheader(md(key) if key else ALL_AGENTS_LABEL, divider="gray")
         for column, router in zip(st.columns(len(routers)), routers, strict=True):
             with column:
                 try:
-                    result = resources.route_query(router, design, key, query)
+                    result = resources.route_query(router, design, key, query).with_threshold(min_score)
                 except LmosStudioError as exc:
                     widgets.show_error(exc)
                     continue
@@ -188,6 +192,10 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: 
                 )
             except ValidationError as exc:
                 st.error(exc.errors()[0]["msg"].removeprefix("Value error, "))
+                return
+            problem = unreachable_reason(test, resources.routing_table_of(design, key))
+            if problem:  # a typo or another channel's agent: it would fail on every run
+                st.error(md(problem))
                 return
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
@@ -322,10 +330,10 @@ def show_evaluation(report: dict[str, Any]) -> None:
             + " · ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in report["usage"].items())
         )
     for key, lexicon in report["contract"].get("lexicon", {}).items():
-        st.caption(f"`{key or ALL_AGENTS_LABEL}`: {md(lexicon)}")
+        st.caption(f"{code(key or ALL_AGENTS_LABEL)}: {md(lexicon)}")
     for key, calibration in report["calibrations"].items():
         st.caption(
-            f"Threshold calibrated on this set for `{key or ALL_AGENTS_LABEL}`: "
+            f"Threshold calibrated on this set for {code(key or ALL_AGENTS_LABEL)}: "
             + " · ".join(f"{k} {v}" for k, v in calibration.items())
             + " (optimistic: the same queries are scored)"
         )
@@ -453,9 +461,11 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         st.dataframe(pd.DataFrame(route_rows(result)), hide_index=True, width="stretch")
     else:
         st.success("No routing test or labelled query changes route.")
+    for skipped in result.get("skipped", []):  # the design's own broken test does not stop the what-if
+        st.warning(md(f"Routing test '{skipped['test']}' not compared: {skipped['reason']}"))
     for side, found in result.get("lexicon", {}).items():  # a route can change because the lexicon choice did
         for key, line in found.items():
-            st.caption(f"{side} · `{key or ALL_AGENTS_LABEL}`: {md(line)}")
+            st.caption(f"{side} · {code(key or ALL_AGENTS_LABEL)}: {md(line)}")
 
 
 def evaluation_signature(design: Design, source: str, routers: Sequence[str], channel: str, extra: Any) -> str:

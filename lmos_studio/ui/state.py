@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import streamlit as st
@@ -30,8 +31,21 @@ SAVE_WARNINGS = "save_warnings"  # what the last save masked or could not keep (
 
 
 def _initial_path() -> Path:
+    """The start design: DESIGN of `streamlit run app.py -- DESIGN`, else LMOS_STUDIO_DESIGN, else acme."""
+    given = _design_argument()
+    if given is not None:
+        return given
     configured = get_settings().design
     return configured if configured is not None else DEFAULT_SAMPLE
+
+
+def _design_argument() -> Path | None:
+    """The argument after `--` of `streamlit run app.py -- DESIGN` (Streamlit makes sys.argv the script and its
+    arguments; `lmos-studio app` passes none). It was ignored: the app opened the bundled sample instead."""
+    script, *arguments = sys.argv or [""]
+    if Path(script).name != "app.py" or not arguments:  # under pytest or another runner: not ours to read
+        return None
+    return Path(arguments[0])
 
 
 def _load_path(path: Path) -> LoadResult:

@@ -207,6 +207,35 @@ def test_serve_on_a_public_address_needs_a_token_or_the_explicit_flag(tmp_path: 
         assert allowed.returncode == 2 and "cannot listen" in allowed.stderr, allowed.stderr
 
 
+def test_serve_on_a_port_out_of_range_is_exit_2(tmp_path: Path) -> None:
+    """Bug (session 14 QA): `registry serve --port 99999` ended in an OverflowError traceback, exit 1."""
+    env = {"PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "lmos_studio", "registry", "serve", "--port", "99999"]
+    refused = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "error: --port is 99999; give a port from 1 to 65535" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("announce", "{agent}", "--port", "99999", "--duration", "1"), "--port is 99999; give a port from 0 to 65535"),
+        (("announce", "{agent}", "--duration", "-1"), "--duration is -1.0; give seconds above 0, or 0 for Ctrl-C"),
+        (("discover", "--timeout", "-1"), "--timeout is -1.0; give seconds above 0"),
+        (("discover", "--timeout", "nan"), "--timeout is nan; give seconds above 0"),
+    ],
+)
+def test_mdns_commands_refuse_numbers_out_of_range(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    """Bug (session 14 QA): `announce --port 99999` ended in an OverflowError traceback (exit 1), `announce
+    --duration -1` ran until killed, and `discover --timeout -1` (or nan) printed an empty table with exit 0."""
+    agent = ROOT / "sample_networks" / "acme" / "operator-fixtures" / "acme-billing-agent-v1.yaml"
+    env = {"PYTHONPATH": str(ROOT), "LMOS_STUDIO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "lmos_studio", *(a.format(agent=agent) for a in args)]
+    refused = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"error: {message}" in refused.stderr, refused.stderr
+
+
 def test_urls_lose_credentials_and_secret_parameters() -> None:
     assert redact_url("http://user:SECRET@host:8080/v1?api_key=k&model=m") == "http://host:8080/v1?api_key=***&model=m"
     text = "cannot reach https://a:b@llm.example/v1?token=t (refused); also wss://x:y@q/z"
