@@ -1,0 +1,167 @@
+"""Secrets never leave: one hostile design (tests/secret_design.py) with a secret planted in every place a
+description can carry one, driven through every output path (saved design, export folder and zip, convert,
+diff, route, lint, resolve, graph, routing tests, the embedded registry, the registry server, DEBUG logs, the
+Registry page). No planted secret may appear in any of them; the design's plain URL, capability names, versions
+and Secret names must."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.formats.design_file import read_design
+from tests.secret_design import CARD, ORIGINAL, SECRETS, TD, leaked, write_secret_design
+from tests.test_import_original import cli, write
+
+
+@pytest.fixture(autouse=True)
+def debug_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_logged(caplog: pytest.LogCaptureFixture) -> object:
+    """Every test here also checks the log records it made at DEBUG."""
+    yield
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert leaked(logged) == []
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    return write_secret_design(tmp_path)
+
+
+def assert_clean(text: str | bytes, where: str = "") -> None:
+    found = leaked(text)
+    assert not found, f"{where}: {', '.join(found)}"
+
+
+def test_the_fixture_plants_every_secret(hostile: Path) -> None:
+    """The design as read holds every planted secret (else the other tests prove nothing)."""
+    held = read_design(hostile).model_dump_json()
+    assert [s for s in SECRETS if s not in held] == []
+
+
+def _descriptions(tmp_path: Path) -> list[Path]:
+    """The hostile design's described agents as the files `convert`, `import` and `registry register` read: the
+    card, the TD, and hand-written Agent resources (one with annotations and unknown fields, one carrying the
+    original annotation)."""
+    import yaml
+
+    from tests.secret_design import DESIGN_YAML
+
+    docs = list(yaml.safe_load_all(DESIGN_YAML))
+    billing = next(d for d in docs if d["metadata"]["name"] == "billing-agent")
+    contract = next(d for d in docs if d["metadata"]["name"] == "contract-agent")
+    assert json.loads(contract["metadata"]["annotations"]["studio.lmos.eclipse/original"]) == ORIGINAL
+    return [
+        write(tmp_path, "card.json", CARD),
+        write(tmp_path, "td.json", TD),
+        write(tmp_path, "billing.json", billing),
+        write(tmp_path, "contract.json", contract),
+    ]
+
+
+@pytest.mark.parametrize("target", ["agent", "td", "a2a", "a2a-0.3", "capabilities", "routing-spec", "classifier"])
+def test_convert_prints_no_secret(target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for path in _descriptions(tmp_path):
+        for output in ("json", "yaml"):
+            code, out, err = cli(capsys, "convert", str(path), "--to", target, "-o", output, "--channel", "web")
+            assert code == 0, err
+            assert_clean(out + err, f"{path.name} → {target} ({output})")
+
+
+def test_import_prints_no_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for path in _descriptions(tmp_path):
+        code, out, err = cli(capsys, "import", str(path), "--channel", "web")
+        assert code == 0, err
+        assert_clean(out + err, path.name)
+
+
+def _page_text(app: object) -> str:
+    """Everything the page's element tree holds (texts, tables, code, tooltips), as protobuf text."""
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app._tree)  # type: ignore[attr-defined]
+    return "\n".join(parts)
+
+
+def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
+    """The card and the TD pasted into the Registry page's import box: the converted resource, the warnings."""
+    from tests.test_registry_import import pasted
+
+    for doc in (CARD, TD):
+        app = pasted(json.dumps(doc))
+        shown = _page_text(app)
+        assert "kind: Agent" in shown
+        assert_clean(shown, str(doc.get("name") or doc.get("title")))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "Bearer ***"),
+        ("authorization: basic dXNlcjpwYXNzd29yZA==", "authorization: basic ***"),
+        ("key sk-proj-0123456789abcdefghijKLMN here", "key *** here"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", "***"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n", "***\n"),
+        ("ghp_0123456789abcdefghijABCDEFGHIJ0123", "***"),
+        ("AKIAABCDEFGHIJKLMNOP", "***"),
+        ("https://u:p@h.example/a?region=eu&api_key=1", "https://h.example/a?region=eu&api_key=***"),
+        (
+            '{"auth": {"apiKey": "k1"}, "url": "https://h.example/"}',
+            '{"auth":{"apiKey":"***"},"url":"https://h.example/"}',
+        ),
+    ],
+)
+def test_secrets_are_masked_by_their_shape(text: str, shown: str) -> None:
+    from lmos_studio.redact import redact_text
+
+    assert redact_text(text) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Basic authentication is used; Bearer tokens expire",  # prose about credentials
+        "task-manager-agent-with-a-very-long-name",  # `sk-` inside a word
+        "https://docs.example/billing/guide?page=2",
+        "view-bill 1.4.2",
+        '{"name": "view-bill", "version": "1.4.2"}',  # JSON without a credential: as written, spacing too
+        "[not json",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",  # a certificate is public
+    ],
+)
+def test_what_is_not_a_secret_is_kept(text: str) -> None:
+    from lmos_studio.redact import redact_data, redact_text
+
+    assert redact_text(text) == text
+    assert redact_data({"value": text}) == ({"value": text}, [])
+
+
+def test_a_name_value_pair_with_a_credential_name_is_masked() -> None:
+    """An env var or header as `{name, value}`: the name says what the value is (`OPENAI_API_KEY`,
+    `Authorization`); a Secret reference (`secretName`, `secretKey`) is a name, not a secret."""
+    from lmos_studio.redact import redact_data
+
+    env = [
+        {"name": "OPENAI_API_KEY", "value": "abc123"},
+        {"name": "Authorization", "value": "opaque"},
+        {"name": "REGION", "value": "eu"},
+        {"name": "OPENAI_API_KEY", "secretName": "billing-llm", "secretKey": "api-key"},
+    ]
+    clean, masked = redact_data(env)
+    assert [e.get("value") for e in clean] == ["***", "***", "eu", None]
+    assert clean[3] == env[3]
+    assert masked == ["/0/value", "/1/value"]
