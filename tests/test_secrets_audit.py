@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from lmos_studio.formats.design_file import read_design
-from tests.secret_design import CARD, ORIGINAL, SECRETS, TD, leaked, write_secret_design
+from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
+from tests.secret_design import CARD, KEPT, ORIGINAL, SECRETS, TD, leaked, write_secret_design
 from tests.test_import_original import cli, write
 
 
@@ -44,6 +45,68 @@ def test_the_fixture_plants_every_secret(hostile: Path) -> None:
     """The design as read holds every planted secret (else the other tests prove nothing)."""
     held = read_design(hostile).model_dump_json()
     assert [s for s in SECRETS if s not in held] == []
+
+
+def test_a_saved_design_holds_no_secret(hostile: Path, tmp_path: Path) -> None:
+    design = read_design(hostile)
+    text = design_to_yaml(design)
+    assert_clean(text)
+    for kept in KEPT:
+        assert kept in text, kept
+    saved = write_design(design, tmp_path / "saved.yaml")
+    assert_clean(saved.read_text(encoding="utf-8"))
+    again = read_design(saved)  # reloads
+    assert [a.name for a in again.agents] == [a.name for a in design.agents]
+
+
+@pytest.mark.parametrize("workloads", [False, True], ids=["resources", "with-workloads"])
+def test_export_folder_and_zip_hold_no_secret(
+    tmp_path: Path, workloads: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file of the folder and of the zip, and what the command prints (its notes name masked fields)."""
+    design = write_secret_design(tmp_path, exportable=True)
+    out, archive = tmp_path / "out", tmp_path / "out.zip"
+    args = ["export", str(design), "--out", str(out), "--zip", str(archive)]
+    code, printed, err = cli(capsys, *(args + (["--with-workloads", "--with-istio"] if workloads else [])))
+    assert code == 0, err
+    assert_clean(printed + err)
+    assert "what looks like a credential is written as ***" in printed + err
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "studio/design.yaml" in files
+    for name, data in files.items():
+        assert_clean(data, name)
+    with zipfile.ZipFile(archive) as zipped:
+        assert sorted(name.partition("/")[2] for name in zipped.namelist()) == sorted(files)  # under <design>/
+        for name in zipped.namelist():
+            assert_clean(zipped.read(name), name)
+    everything = b"".join(files.values()).decode("utf-8")
+    for kept in KEPT:
+        assert kept in everything, kept
+    assert ("kind: Deployment" in everything) == workloads
+    assert read_design(out).agent("billing-agent") is not None  # the export reads back
+
+
+def test_export_refuses_a_secret_env_value_or_label_without_printing_it(
+    hostile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An env value under an innocent name that is plainly a secret (Bearer token, URL with user-info, sk- key,
+    PEM block, Basic credential) was exported into the Deployment as written; a label holding an API key into
+    the Agent. Masking them would export a broken Deployment or label: export refuses, naming the field only."""
+    out = tmp_path / "out"
+    code, printed, err = cli(capsys, "export", str(hostile), "--out", str(out))
+    assert code == 2 and not out.exists()
+    assert "metadata.labels.cfg: looks like a credential" in err
+    assert_clean(printed + err)
+    unlabelled = tmp_path / "unlabelled.yaml"
+    text = hostile.read_text(encoding="utf-8")
+    unlabelled.write_text("".join(line for line in text.splitlines(True) if not line.startswith("    cfg: ")))
+    for env in ("UPSTREAM_AUTH_HEADER", "UPSTREAM_URL", "LLM_FALLBACK", "SIGNING_MATERIAL", "PROXY_LOGIN"):
+        code, printed, err = cli(capsys, "export", str(unlabelled), "--out", str(out), "--with-workloads")
+        assert code == 2 and not out.exists(), err
+        assert f"({env}): its literal value holds what looks like a secret" in err
+        assert_clean(printed + err)
+        text = unlabelled.read_text(encoding="utf-8")
+        unlabelled.write_text("".join(line for line in text.splitlines(True) if f"{{name: {env}," not in line))
 
 
 def _descriptions(tmp_path: Path) -> list[Path]:
