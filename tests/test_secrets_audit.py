@@ -145,6 +145,51 @@ def test_import_prints_no_secret(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert_clean(out + err, path.name)
 
 
+def _changed(hostile: Path, tmp_path: Path) -> Path:
+    """The hostile design with every secret replaced by another one (so diff shows a before and an after)."""
+    text = hostile.read_text(encoding="utf-8")
+    for secret in SECRETS:
+        text = text.replace(secret, secret[:-3] + "Zz9")
+    path = tmp_path / "changed.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("output", ["table", "json", "yaml"])
+def test_diff_prints_no_secret(output: str, hostile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("apiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\nmetadata: {name: e}\n")
+    changed = _changed(hostile, tmp_path)
+    for old, new in ((empty, hostile), (hostile, empty), (hostile, changed)):
+        code, out, err = cli(capsys, "diff", str(old), str(new), "-o", output)
+        assert code in (0, 1), err
+        assert_clean(out + err, f"{old.name} → {new.name}")
+        assert "billing-agent" in out and "acme-web-stable" in out
+
+
+def test_design_commands_print_no_secret(hostile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = [
+        ["route", str(hostile), "show my bill", "-c", "acme-web-stable", "-o", "json", "--router", "statistical"],
+        ["route", str(hostile), "show my bill", "-c", "acme-web-stable", "-o", "table", "--router", "statistical"],
+        ["lint", str(hostile), "-o", "json"],
+        ["lint", str(hostile)],
+        ["resolve", str(hostile)],
+        ["validate", str(hostile)],
+        ["test", str(hostile), "--router", "statistical"],
+        ["graph", str(hostile)],
+        ["graph", str(hostile), "--html", str(tmp_path / "graph.html")],
+        ["canary", str(hostile), "--agent", "billing-agent", "--out", str(tmp_path / "canary.yaml")],
+        ["whatif", str(hostile), "--remove-agent", "billing-agent", "--router", "statistical"],
+    ]
+    for args in runs:
+        code, out, err = cli(capsys, *args)
+        assert code in (0, 1), f"{args[0]}: {err}"  # 1: a lint error or failed routing test, not bad input
+        assert_clean(out + err, args[0])
+    for written in ("graph.html", "canary.yaml"):
+        if (tmp_path / written).exists():
+            assert_clean((tmp_path / written).read_text(encoding="utf-8"), written)
+
+
 def _page_text(app: object) -> str:
     """Everything the page's element tree holds (texts, tables, code, tooltips), as protobuf text."""
     parts: list[str] = []
