@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
 from tests.secret_design import CARD, KEPT, ORIGINAL, SECRETS, TD, leaked, write_secret_design
@@ -188,6 +189,54 @@ def test_design_commands_print_no_secret(hostile: Path, tmp_path: Path, capsys: 
     for written in ("graph.html", "canary.yaml"):
         if (tmp_path / written).exists():
             assert_clean((tmp_path / written).read_text(encoding="utf-8"), written)
+
+
+def test_the_embedded_registry_prints_no_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lmos_studio.config import get_settings
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        for path in _descriptions(tmp_path):
+            code, out, err = cli(capsys, "registry", "register", str(path))
+            assert code == 0, err
+            assert_clean(out + err, path.name)
+        for args in (
+            ["registry", "search"],
+            ["registry", "search", "-o", "json"],
+            ["registry", "search", "--text", "bill"],
+        ):
+            code, out, err = cli(capsys, *args)
+            assert code == 0, err
+            assert_clean(out + err, " ".join(args))
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_registry_server_answers_no_secret(tmp_path: Path) -> None:
+    from lmos_studio.registry.server import create_app
+    from lmos_studio.registry.stores import open_store
+
+    store = open_store(str(tmp_path / "r.sqlite3"), seed=False)
+    try:
+        client = TestClient(create_app(store))
+        for path in _descriptions(tmp_path):
+            body = path.read_bytes()
+            response = client.post("/things", content=body, headers={"Content-Type": "application/td+json"})
+            assert_clean(response.text, path.name)
+        listing = client.get("/things")
+        assert_clean(listing.text, "/things")
+        assert "https://docs.example/billing/guide" in listing.text and "view-bill" in listing.text
+        ids = [thing.get("id") for thing in listing.json()] if listing.status_code == 200 else []
+        for thing_id in ids:
+            assert_clean(client.get(f"/things/{thing_id}").text, thing_id)
+        for url in ("/search", "/search?fields=td", "/search?q=bill"):
+            answer = client.get(url)
+            assert_clean(answer.text, url)
+    finally:
+        store.close()
 
 
 def _page_text(app: object) -> str:
