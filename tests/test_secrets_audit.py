@@ -254,6 +254,23 @@ def _page_text(app: object) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.parametrize("page", ["overview", "designer", "evaluate", "export", "playground"])
+def test_the_pages_show_no_secret(page: str, hostile: Path) -> None:
+    """The pages opened on the hostile design (AppTest): group and trust edge descriptions, routing test
+    queries, tables and previews. (Widgets the user would have to operate further are not driven.)"""
+    from lmos_studio.ui import state
+    from tests.conftest import ROOT
+    from tests.test_designer_page import open_page
+
+    app = open_page(hostile, page=str(ROOT / "app_pages" / f"{page}.py"))
+    if page == "playground":
+        app.text_input(key=state.QUERY).input("show my bill").run()
+        assert not app.exception, app.exception
+    shown = _page_text(app)
+    assert "billing-agent" in shown
+    assert_clean(shown, page)
+
+
 def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
     """The card and the TD pasted into the Registry page's import box: the converted resource, the warnings."""
     from tests.test_registry_import import pasted
