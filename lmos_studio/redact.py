@@ -78,6 +78,12 @@ def _may_hold_shapes(text: str, lower: str | None = None) -> bool:
     return "bearer" in lower or "basic" in lower
 
 
+def has_secret_shape(text: str) -> bool:
+    """Whether the text holds a secret by its shape (a Bearer/Basic credential, an API key, a JWT, a private key:
+    what `redact_text` masks besides URLs and JSON), wherever it stands."""
+    return _may_hold_shapes(text) and bool(_CREDENTIAL_SCHEME.search(text) or SECRET_SHAPES.search(text))
+
+
 def redact_text(text: str) -> str:
     """The text with every URL in it redacted (see `redact_url`), secrets by their shape masked, and a JSON
     document it holds cleaned (see the module docstring)."""
