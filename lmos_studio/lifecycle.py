@@ -19,7 +19,7 @@ from lmos_studio.compare import RESOLUTION, Answer, RouteChange, compare
 from lmos_studio.errors import VersionError
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import DEFAULT_SUBSET, Agent, Capability, Channel, Design, Group, RoutingTest, TrustEdge
-from lmos_studio.redact import redact_data
+from lmos_studio.redact import redact_data, redact_text
 from lmos_studio.resolve import Resolution, is_candidate, mismatch_reasons, resolve_channel
 from lmos_studio.routing.base import Router
 from lmos_studio.routing.evaluate import check_labelled
@@ -93,7 +93,7 @@ class DesignDiff:
         return [
             {
                 "source": r.query.source,
-                "query": r.query.text,
+                "query": redact_text(r.query.text),
                 "channel": r.query.channel,
                 "before": _answer(r.before),
                 "after": _answer(r.after),
@@ -124,7 +124,7 @@ def _answer(answer: Answer) -> str:
 def _impact_json(change: RouteChange) -> dict[str, str]:
     return {
         "source": change.query.source,
-        "query": change.query.text,
+        "query": redact_text(change.query.text),
         "channel": change.query.channel,
         "beforeAgent": change.before.agent,
         "beforeCapability": change.before.capability,
@@ -150,7 +150,10 @@ class _Collector:
         self.add("info", kind, obj, detail, before, after)
 
     def add(self, severity: Severity, kind: str, obj: str, detail: str, before: Any = "", after: Any = "") -> None:
-        self.changes.append(Change(kind, severity, obj, detail, _shown(before), _shown(after)))
+        # an object or detail may name a routing test by its query, or quote a description: no credential in either
+        self.changes.append(
+            Change(kind, severity, redact_text(obj), redact_text(detail), _shown(before), _shown(after))
+        )
 
 
 def _text(value: Any) -> str:

@@ -6,6 +6,11 @@ JSON document (a description `lmos-studio import` prints): every URL in its text
 named like a credential (`password`, `apiKey`, `clientSecret`, `accessToken`; not `tokenUrl` or `secretName`,
 nor a URL under such a key: a WoT OAuth2 scheme's `token` is the token endpoint). What `import`, `convert`,
 a saved design and an export's studio/design.yaml write of a description goes through it.
+
+A text is also cleaned of what is a secret by its shape wherever it stands (an env value, a label, a routing test
+query): a `Bearer`/`Basic` credential (`Bearer ***`), an `sk-…` style API key, a JWT, a PEM private key block
+(`SECRET_SHAPES`); and a text holding a JSON document (an annotation such as `studio.lmos.eclipse/original`) has
+that document cleaned as `redact_data` cleans one, and is written back as compact JSON when anything was masked.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ _SECRET_PARAM = re.compile(
 
 # A key whose value is a credential: a plain identifier ending in a secret word (`apiKey`, `client_secret`,
 # `x-token`). Keys that only mention one (`tokenUrl`, `secretName`, scope names such as `read:token`) keep theirs.
-_CREDENTIAL_WORD = r"(passw(or)?d|pwd|secret|token|api[-_]?key|credentials?|private[-_]?key)"
+_CREDENTIAL_WORD = r"(passw(or)?d|pwd|secret|token|api[-_]?key|credentials?|private[-_]?key|authorization)"
 _CREDENTIAL_KEY = re.compile(rf"(?i)^[a-z0-9_-]*{_CREDENTIAL_WORD}$")
 
 
@@ -46,11 +51,64 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+# A secret by its shape, wherever it stands. A token must hold a digit, so that prose ("Basic authentication",
+# "Bearer tokens") is kept; the scheme word of a credential stays (`Bearer ***`).
+_CREDENTIAL_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/-]{8,}=*")
+SECRET_SHAPES = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)"  # a PEM private key block
+    r"|\bsk-[A-Za-z0-9_-]{20,}"  # OpenAI/Anthropic-style API keys (sk-…, sk-proj-…, sk-ant-…)
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
+    r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|\bAKIA[0-9A-Z]{16}\b"  # AWS access key ids
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",  # a JWT
+    re.DOTALL,
+)
+
+
+def _may_hold_shapes(text: str, lower: str | None = None) -> bool:
+    """A quick over-estimate of whether `_CREDENTIAL_SCHEME` or `SECRET_SHAPES` match in `text` (`lower`: the
+    text lower-cased, when the caller has it): plain substring tests (C speed) of what every match holds, before
+    the regular expressions, whose alternatives have no common prefix to scan for (a 10 000-agent design is
+    mostly texts without any)."""
+    if "sk-" in text or "eyJ" in text or "-----BEGIN" in text or "AKIA" in text or "xox" in text:
+        return True
+    if "gh" in text and ("ghp_" in text or "gho_" in text or "ghu_" in text or "ghs_" in text or "ghr_" in text):
+        return True
+    lower = text.lower() if lower is None else lower
+    return "bearer" in lower or "basic" in lower
+
+
+def has_secret_shape(text: str) -> bool:
+    """Whether the text holds a secret by its shape (a Bearer/Basic credential, an API key, a JWT, a private key:
+    what `redact_text` masks besides URLs and JSON), wherever it stands."""
+    return _may_hold_shapes(text) and bool(_CREDENTIAL_SCHEME.search(text) or SECRET_SHAPES.search(text))
+
+
 def redact_text(text: str) -> str:
-    """The text with every URL in it redacted (see `redact_url`)."""
-    if "://" not in text or ("@" not in text and "?" not in text):  # no URL, or none with user-info or a query
+    """The text with every URL in it redacted (see `redact_url`), secrets by their shape masked, and a JSON
+    document it holds cleaned (see the module docstring)."""
+    if "://" in text and ("@" in text or "?" in text):  # a URL with user-info or a query
+        text = _URL.sub(lambda match: redact_url(match.group(0)), text)
+    if _may_hold_shapes(text):
+        text = _CREDENTIAL_SCHEME.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
+        text = SECRET_SHAPES.sub(MASK, text)
+    return _redacted_json_text(text)
+
+
+def _redacted_json_text(text: str) -> str:
+    """A text holding a JSON object or array with that document's credentials masked (compact JSON then);
+    any other text as it is."""
+    stripped = text.strip()
+    if not ((stripped[:1] == "{" and stripped[-1:] == "}") or (stripped[:1] == "[" and stripped[-1:] == "]")):
         return text
-    return _URL.sub(lambda match: redact_url(match.group(0)), text)
+    try:
+        document = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return text
+    clean, masked = redact_data(document)
+    if not masked:
+        return text
+    return json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
 
 
 def _strip_userinfo(url: str) -> str:
@@ -78,22 +136,32 @@ def redact_data(value: Any, pointer: str = "") -> tuple[Any, list[str]]:
 
 
 # the words a credential-named key ends in (`_CREDENTIAL_KEY`), as plain lower-case text: a document without
-# any of them, and without a URL with user-info or a query, has nothing to mask
-_CREDENTIAL_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "api-key", "credential", "private")
+# any of them, and without a URL with user-info or a query or a secret's shape, has nothing to mask
+_CREDENTIAL_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "api-key", "credential", "private", "auth")
+# in a lower-cased JSON text (or JSON inside one of its strings: quotes escaped), a key named like a credential
+# (`_CREDENTIAL_KEY`), and a `name` naming one (a name/value pair): what the walk masks by name
+_CREDENTIAL_KEY_TEXT = re.compile(rf"{_CREDENTIAL_WORD}\\*\"\s*:")
+_CREDENTIAL_NAME_TEXT = re.compile(rf"\\*\"name\\*\"\s*:\s*\\*\"[^\"]*?{_CREDENTIAL_WORD}\\*\"")
 
 
 def _may_hold_credentials(value: Any) -> bool:
-    """A quick over-estimate of whether `_redacted` would mask anything: one C-speed dump and a few substring
-    tests instead of a Python walk (saving a 10 000-agent design walks every agent's endpoints and description)."""
-    if isinstance(value, str):
-        return "://" in value
+    """A quick over-estimate of whether `_redacted` would mask anything: one C-speed dump, a few substring tests
+    and regular expression searches instead of a Python walk (saving a 10 000-agent design walks every agent's
+    endpoints and description; a capability named `reset-password` is not a key named like a credential)."""
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str).lower()
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):  # keys JSON cannot hold, a cycle, very deep data: walk it
         return True
     if "://" in text and ("@" in text or "?" in text):
         return True
-    return any(stem in text for stem in _CREDENTIAL_STEMS)
+    lower = text.lower()
+    if _may_hold_shapes(text, lower):
+        return True
+    if not any(stem in lower for stem in _CREDENTIAL_STEMS):
+        return False
+    if _CREDENTIAL_KEY_TEXT.search(lower):
+        return True
+    return '"value' in lower and _CREDENTIAL_NAME_TEXT.search(lower) is not None
 
 
 def _redacted(value: Any, pointer: str, masked: list[str]) -> Any:
@@ -108,9 +176,11 @@ def _redacted(value: Any, pointer: str, masked: list[str]) -> Any:
     if not isinstance(value, dict):
         return value
     out = {}
+    named = value.get("name")  # a name/value pair (an env var, a header): the name says what the value is
+    pair = isinstance(named, str) and _is_credential(named, value.get("value"))
     for key, item in value.items():
         at = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
-        if _is_credential(key, item):
+        if _is_credential(key, item) or (pair and key == "value"):
             out[key] = MASK
             masked.append(at)
         else:

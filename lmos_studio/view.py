@@ -40,6 +40,7 @@ from lmos_studio.graph import (
     saved_positions,
 )
 from lmos_studio.model import Design
+from lmos_studio.redact import redact_text
 from lmos_studio.resolve import Resolution
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -78,9 +79,10 @@ def label_text(text: str) -> str:
 
 
 def tooltip(heading: str, rows: Iterable[tuple[str, str]]) -> str:
-    """Tooltip HTML: our own tags around `html.escape`d text only."""
-    lines = [f"<b>{html.escape(heading)}</b>"]
-    lines += [f'<span class="k">{html.escape(k)}:</span> {html.escape(v)}' for k, v in rows if v]
+    """Tooltip HTML: our own tags around `html.escape`d text only, with credentials masked (`redact_text`: a
+    description may hold a link with user-info or a token)."""
+    lines = [f"<b>{html.escape(redact_text(heading))}</b>"]
+    lines += [f'<span class="k">{html.escape(k)}:</span> {html.escape(redact_text(v))}' for k, v in rows if v]
     return "<br>".join(lines)
 
 

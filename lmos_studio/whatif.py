@@ -16,6 +16,7 @@ from typing import Any, Literal
 from lmos_studio.compare import Answer, RouteChange, compare
 from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, Design
+from lmos_studio.redact import redact_text
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.routing.base import Router
 from lmos_studio.routing.evaluate import check_labelled
@@ -230,8 +231,8 @@ def _route(change: RouteChange) -> dict[str, Any]:
     query = change.query
     return {
         "source": query.source,
-        "name": query.name or f"line {query.line}",
-        "query": query.text,
+        "name": redact_text(query.name or f"line {query.line}"),  # a routing test is named by its query
+        "query": redact_text(query.text),
         "channel": change.channel,
         "expected": query.agent,
         "before": _answer(change.before),

@@ -273,10 +273,33 @@ def test_designer_save_masks_and_warns(tmp_path: Path) -> None:
 
 
 _WORDS = st.sampled_from(
-    ["apiKey", "x-token", "Password", "tokenUrl", "secretName", "name", "url", "scopes", "read:token", "PRIVATE_KEY"]
+    [
+        "apiKey",
+        "x-token",
+        "Password",
+        "tokenUrl",
+        "secretName",
+        "name",
+        "value",
+        "url",
+        "scopes",
+        "read:token",
+        "PRIVATE_KEY",
+    ]
 )
 _TEXTS = st.sampled_from(
-    ["", "plain", "https://h.example/a", "https://u:p@h.example/a", "https://h.example/a?sig=1&x=2", "wss://h/?q=1"]
+    [
+        *(
+            "",
+            "plain",
+            "https://h.example/a",
+            "https://u:p@h.example/a",
+            "https://h.example/a?sig=1&x=2",
+            "wss://h/?q=1",
+        ),
+        *("Bearer abc12345xyz", "Basic authentication", "sk-0123456789abcdefghijk", "task-0123456789abcdefghijk"),
+        *('{"apiKey": "k"}', '["https://u:p@h.example/"]', "{not json}", "X-Api-Key", "Authorization"),
+    ]
 )
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | _TEXTS,

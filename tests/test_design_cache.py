@@ -151,6 +151,13 @@ SECRETS = [
     ("url password", "uri", None, "https://user:hunter2@agent.example/a"),
     ("url token", "uri", None, "https://agent.example/a?access_token=abc"),
     ("a key named password", "extra", "password", "hunter2"),
+    (
+        "env bearer under an innocent name",
+        "workload",
+        "UPSTREAM_HEADER",
+        '"Bearer eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.s1g"',
+    ),
+    ("env sk- key under an innocent name", "workload", "LLM_FALLBACK", "sk-proj-0123456789abcdefghijKLMN"),
 ]
 
 

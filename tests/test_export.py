@@ -369,10 +369,11 @@ def test_no_secret_value_in_any_output_file(tmp_path: Path) -> None:
 
 
 def test_a_configured_secret_typed_into_the_design_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", MARKER)
+    opaque = "opaque-MARKER-0123456789abcdef"  # no secret's shape (MARKER's sk- is refused before this check)
+    monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", opaque)
     get_settings.cache_clear()
     try:
-        agent = Agent(name="a", workload=Workload(image="i", env=(EnvVar(name="MODEL_CONFIG", value=MARKER),)))
+        agent = Agent(name="a", workload=Workload(image="i", env=(EnvVar(name="MODEL_CONFIG", value=opaque),)))
         design = read_design(ACME).replace(agents=(agent,), channels=(), rollouts=(), trust_edges=(), groups=())
         with pytest.raises(ExportError, match="configured secret"):
             kustomize.render(export_design(design, FULL))

@@ -219,10 +219,11 @@ def test_a_configured_secret_in_the_description_is_refused(
     """As export refuses a file holding a configured secret's value, so does this path (exit 2, nothing printed)."""
     from lmos_studio.config import get_settings
 
-    monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", "sk-configured-0123456789")
+    # a value without a secret's shape (an `sk-…` key is masked as *** before this check: nothing to refuse)
+    monkeypatch.setenv("LMOS_STUDIO_LLM_API_KEY", "opaque-configured-0123456789")
     get_settings.cache_clear()
     try:
-        path = write(tmp_path, "card.json", {**CARD, "description": "key sk-configured-0123456789"})
+        path = write(tmp_path, "card.json", {**CARD, "description": "key opaque-configured-0123456789"})
         code, out, err = cli(capsys, "import", str(path))
     finally:
         get_settings.cache_clear()

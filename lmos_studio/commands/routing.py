@@ -28,6 +28,7 @@ from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.detect import read_description_file
 from lmos_studio.model import Design
+from lmos_studio.redact import redact_text
 
 if TYPE_CHECKING:
     from lmos_studio.whatif import Edit
@@ -297,7 +298,8 @@ def test_command(
         except OSError as exc:
             raise DesignFileError(f"cannot write the JUnit report: {exc.strerror}", path=str(junit)) from exc
     rows = [
-        ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", o.test.query[:60], o.message] for o in outcomes
+        ["PASS" if o.passed else "FAIL", o.channel or "(all agents)", redact_text(o.test.query)[:60], o.message]
+        for o in outcomes
     ]
     choices = {o.channel: o.lexicon for o in sorted(outcomes, key=lambda o: o.channel) if o.lexicon}
     emit(

@@ -226,11 +226,19 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
         _strict(agent_document(a, explicit_namespace=True)[0], _agent_manifest(a), left_out) for a in design.agents
     ]
     docs += [
-        _strict(lmos.channel_to_resource(c, explicit_namespace=True), manifests.channel_resource(c), left_out)
+        _strict(
+            _masked(lmos.channel_to_resource(c, explicit_namespace=True)),
+            _masked(manifests.channel_resource(c)),
+            left_out,
+        )
         for c in design.channels
     ]
     docs += [
-        _strict(lmos.rollout_to_resource(r, explicit_namespace=True), manifests.rollout_resource(r), left_out)
+        _strict(
+            _masked(lmos.rollout_to_resource(r, explicit_namespace=True)),
+            _masked(manifests.rollout_resource(r)),
+            left_out,
+        )
         for r in design.rollouts
     ]
     # a preview repeats the agents' descriptions; derived and never read back, so whatever looks like a credential goes
@@ -239,9 +247,13 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
 
 
 def _agent_manifest(agent: Agent) -> dict[str, Any]:
-    """The Agent manifest, masked as the design file masks it (`agent_document`: an agent read from a card or TD)."""
-    doc = manifests.agent_resource(agent)
-    return redact_data(doc)[0] if agent.original_format else doc
+    """The Agent manifest, masked as the design file masks it (`agent_document`)."""
+    return _masked(manifests.agent_resource(agent))
+
+
+def _masked(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with its credentials masked as a design file masks them (`masked_credentials` names them)."""
+    return redact_data(doc)[0]  # type: ignore[no-any-return]
 
 
 def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -308,7 +320,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         )
         notes.append(registry_export.secret_note(options.lmos_namespace))
     kept = [
-        manifests.kept_resource(raw, i)
+        _masked(manifests.kept_resource(raw, i))
         for i, raw in enumerate(design.other_resources)
         if str(raw.get("kind")) != "Kustomization"
     ]  # a build file, not a resource: never re-listed

@@ -17,6 +17,7 @@ from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rol
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
 from lmos_studio.names import dns1123_subdomain_problem
+from lmos_studio.redact import redact_text
 from lmos_studio.resolve import Resolution, channel_routing
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # marks generated documents (dropped on import)
@@ -140,6 +141,14 @@ def _env(agent: Agent, index: int, var: EnvVar) -> dict[str, Any]:
         raise ExportError(
             f"{ref}: {field} ({var.name}): looks like a secret but has a literal value; "
             "refer to a Secret instead (secretName + secretKey) — values are never exported",
+            resource=ref,
+            field=field,
+        )
+    if var.value and redact_text(var.value) != var.value:
+        raise ExportError(
+            f"{ref}: {field} ({var.name}): its literal value holds what looks like a secret (a credential in a "
+            "URL, a Bearer/Basic credential, an API key, a JWT or a private key); refer to a Secret instead "
+            "(secretName + secretKey) — values are never exported",
             resource=ref,
             field=field,
         )

@@ -22,6 +22,7 @@ from referencing import Registry, Resource
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema, strict_schema
+from lmos_studio.redact import MASK
 
 KUBERNETES_VERSION = "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, ≤ 63
@@ -156,6 +157,13 @@ def _check_label(doc: dict[str, Any], key: str, value: Any) -> None:
         )
     if not isinstance(value, str):
         raise _fail(doc, field_path, f"must be a string (quote it in YAML), not {type(value).__name__}")
+    if value == MASK:  # the label's value looked like a credential (redact.py): labels are public, no secret fits
+        raise _fail(
+            doc,
+            field_path,
+            "looks like a credential (masked as ***); labels are readable by anyone who can list the resource: "
+            "move the secret to a Secret and the label to a harmless value",
+        )
     if len(value) > 63 or not LABEL_VALUE.match(value):
         raise _fail(
             doc,

@@ -11,9 +11,9 @@ Entries live in `<data dir>/design-cache/` (`LMOS_STUDIO_DATA_DIR`), written ato
 through the cache has the digest of its files' key (`read_digest`), so results derived from it are keyed alike
 in every process. Only designs
 read without error are written; a design that may hold a secret (`may_hold_secret`: a literal environment
-value or a key named like a password or token, a URL with user-info or a token parameter, a `Secret`
-resource) is never written, nor anything derived from it, so the cache holds nothing the user would not want
-copied.
+value or a key named like a password or token, a URL with user-info or a token parameter, a secret by its shape
+such as a Bearer token or an `sk-` key, a `Secret` resource) is never written, nor anything derived from it, so
+the cache holds nothing the user would not want copied.
 
 An entry is a magic line, the sha256 of the payload, then the payload: a kind byte and a pickle, or (a read
 design whose free-form parts hold plain data, `json_exact`) the design's JSON, the very bytes its digest hashes,
@@ -50,7 +50,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import design_file, yamlio
 from lmos_studio.formats.design_file import LoadResult
-from lmos_studio.redact import redact_text
+from lmos_studio.redact import has_secret_shape, redact_text
 
 FORMAT = b"lmos-studio cache 2\n"
 _PICKLED, _JSON = b"P", b"J"  # the payload's first byte: a pickle, or a design's JSON (DesignCache)
@@ -172,7 +172,8 @@ def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
     """Whether a design may hold a secret value (then neither it nor what is derived from it is cached).
 
     Deliberately broad: a literal environment value whose name looks secret, a `Secret` resource, a URL with
-    user-info or a secret-looking query parameter anywhere in the texts (the design's files, or its JSON), a key
+    user-info or a secret-looking query parameter or a secret by its shape (`redact.has_secret_shape`: a Bearer
+    token, an `sk-` key, a private key, …) anywhere in the texts (the design's files, or its JSON), a key
     named like a password, token or API key with a value (`secretName`/`secretKey` name a Secret: they do not
     count)."""
     for agent in design.agents:
@@ -183,7 +184,7 @@ def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
     if any(doc.get("kind") == "Secret" for doc in design.other_resources):
         return True
     for text in texts:
-        if _secret_urls(text):
+        if _secret_urls(text) or has_secret_shape(text):
             return True
         if _secret_keys(text):
             return True

@@ -6,10 +6,11 @@ except what an export derives from the design (annotated `studio.lmos.eclipse/ge
 an export folder's `kustomization.yaml` and `preview/`): the next export derives them again. The Studio
 document's `spec.resourceFields` (written by export, see `resource_fields.py`) is put back into the resources.
 Writing is deterministic (the same design gives the same bytes) and atomic; saving over a hand-written design
-file keeps its comments, key order and quoting wherever the design did not change (`roundtrip.py`).
-Credentials in what an agent's description gave (its original document, endpoints, security schemes, source,
-and the Agent resource of an agent read from a card or TD) are written as `***` (`masked_credentials` says
-where, for the writer to warn): a saved design or an export's `studio/design.yaml` never holds them.
+file keeps its comments, key order and quoting wherever the design did not change (`roundtrip.py`). Credentials
+anywhere in the design (`redact.redact_data`: an agent's original description, endpoints, security schemes,
+workload env values, labels, annotations and the JSON inside them, unknown fields, channels, kept resources,
+groups, trust edges, routing tests) are written as `***` (`masked_credentials` says where, for the writer to
+warn): a saved design or an export's `studio/design.yaml` never holds them.
 
 ```yaml
 apiVersion: lmos.eclipse/v1          # Agent, Channel, ChannelRollout documents, as the operator reads them
@@ -71,9 +72,6 @@ GENERATED_ANNOTATION = "studio.lmos.eclipse/generated"  # on what export derives
 PREVIEW_ANNOTATION = "studio.lmos.eclipse/preview"  # on ChannelRouting previews: the operator writes its own
 EXPORT_STUDIO_PATH = Path("studio", "design.yaml")  # a folder holding this is an export (see export/bundle.py)
 EXPORT_SKIPPED = ("kustomization.yaml", "preview")  # an export folder's build file and previews
-# the Studio entry's fields taken from an imported description (or naming where it came from): credentials in
-# them are masked when written (`studio_document`); a workload is the user's own design, exported as written
-_DESCRIBED_KEYS = ("endpoints", "security", "source", "original")
 
 
 def is_derived(doc: dict[str, Any]) -> bool:
@@ -483,9 +481,9 @@ def _dump_model(model: BaseModel) -> dict[str, Any]:
 
 
 def _studio_agent(agent: Agent) -> tuple[dict[str, Any], list[str]]:
-    """The agent's entry in the Studio document ({} when it has nothing beyond name and namespace) with the
-    credentials of the description it came from masked (`redact.redact_data`), and the JSON Pointers (into the
-    entry) of what was masked."""
+    """The agent's entry in the Studio document ({} when it has nothing beyond name and namespace) with its
+    credentials masked (`redact.redact_data`: those of the description it came from, a workload's env values),
+    and the JSON Pointers (into the entry) of what was masked."""
     entry = _StudioAgent(
         name=agent.name,
         namespace=agent.namespace,
@@ -500,45 +498,54 @@ def _studio_agent(agent: Agent) -> tuple[dict[str, Any], list[str]]:
     dumped["name"] = agent.name
     if not set(dumped) - {"name", "namespace"}:
         return {}, []
-    masked: list[str] = []
-    for key in _DESCRIBED_KEYS:
-        if key in dumped:
-            dumped[key], found = redact_data(dumped[key], f"/{key}")
-            masked += found
-    return dumped, masked
+    return redact_data(dumped)
 
 
 def agent_document(agent: Agent, *, explicit_namespace: bool = False) -> tuple[dict[str, Any], list[str]]:
     """The agent's LMOS `Agent` resource as a design file (and export) writes it, and the JSON Pointers of what
-    was masked: an agent read from another description (an A2A card, a TD, …) has that description's
-    credentials masked (a link in its description, a token-like label or annotation value); a hand-written
-    resource is the user's own design and is written as it is."""
-    doc = lmos.agent_to_resource(agent, explicit_namespace=explicit_namespace)
-    if not agent.original_format:
-        return doc, []
-    return redact_data(doc)
+    was masked: credentials are masked wherever they stand (a link in its description, a token-like label or
+    annotation value, JSON inside an annotation, an unknown field), in a hand-written resource too."""
+    return redact_data(lmos.agent_to_resource(agent, explicit_namespace=explicit_namespace))
 
 
 def masked_credentials(design: Design) -> list[str]:
-    """One warning per agent whose saved resource or Studio entry has credentials masked (`agent_document`,
-    `studio_document`), naming the fields, never the values; [] for a design without any (every sample)."""
-    warnings = []
-    for agent in design.agents:
-        masked = [f"resource {p}" for p in agent_document(agent)[1]] + _studio_agent(agent)[1]
-        if masked:
-            warnings.append(
-                f"Agent {agent.key}: what looks like a credential is written as *** ({named_fields(masked)}); "
-                "keep credentials out of descriptions"
-            )
-    return warnings
+    """One warning per agent, channel, rollout or kept resource whose saved document (or Studio entry) has
+    credentials masked (`design_documents`), and one for the rest of the Studio document, naming the fields,
+    never the values; [] for a design without any (every sample)."""
+    found: list[tuple[str, list[str]]] = [
+        (f"Agent {a.key}", [f"resource {p}" for p in agent_document(a)[1]] + _studio_agent(a)[1]) for a in design.agents
+    ]
+    found += [(f"Channel {c.key}", redact_data(lmos.channel_to_resource(c))[1]) for c in design.channels]
+    found += [(f"ChannelRollout {r.key}", redact_data(lmos.rollout_to_resource(r))[1]) for r in design.rollouts]
+    found += [(_kept_name(doc, i), redact_data(doc)[1]) for i, doc in enumerate(design.other_resources)]
+    found.append((f"{STUDIO_KIND} {design.name}", _studio_document(design, with_agents=False)[1]))
+    return [
+        f"{what}: what looks like a credential is written as *** ({named_fields(masked)}); "
+        "keep credentials out of descriptions"
+        for what, masked in found
+        if masked
+    ]
+
+
+def _kept_name(doc: dict[str, Any], index: int) -> str:
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return f"{doc.get('kind') or 'document'} {name or f'#{index + 1}'}"
 
 
 def studio_document(design: Design) -> dict[str, Any]:
-    """The design's Studio document (the last of `design_documents`): what LMOS resources do not hold."""
+    """The design's Studio document (the last of `design_documents`): what LMOS resources do not hold, with
+    credentials masked (`masked_credentials` says where)."""
+    return _studio_document(design)[0]
+
+
+def _studio_document(design: Design, *, with_agents: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """The Studio document and the JSON Pointers of what was masked outside its agents' entries (those are
+    reported per agent; `with_agents=False` leaves the entries out, for those pointers alone)."""
     spec: dict[str, Any] = {}
     if design.description:
         spec["description"] = design.description
-    agents = [entry for entry, _ in map(_studio_agent, design.agents) if entry]
+    agents = [entry for entry, _ in map(_studio_agent, design.agents) if entry] if with_agents else []
     if agents:
         spec["agents"] = agents
     for key, items in (
@@ -554,15 +561,20 @@ def studio_document(design: Design) -> dict[str, Any]:
     if design.layout:
         spec["layout"] = design.layout
     spec.update(design.studio_extras)
-    return {"apiVersion": STUDIO_API_VERSION, "kind": STUDIO_KIND, "metadata": {"name": design.name}, "spec": spec}
+    masked: list[str] = []
+    for key in [k for k in spec if k != "agents"]:
+        spec[key], found = redact_data(spec[key], f"/spec/{key}")
+        masked += found
+    doc = {"apiVersion": STUDIO_API_VERSION, "kind": STUDIO_KIND, "metadata": {"name": design.name}, "spec": spec}
+    return doc, masked
 
 
 def design_documents(design: Design) -> list[dict[str, Any]]:
     """The design as documents: Agents and Channels (name order), rollouts, others, then the Studio doc."""
     docs: list[dict[str, Any]] = [agent_document(a)[0] for a in design.agents]
-    docs += [lmos.channel_to_resource(c) for c in design.channels]
-    docs += [lmos.rollout_to_resource(r) for r in design.rollouts]
-    docs += list(design.other_resources)
+    docs += [redact_data(lmos.channel_to_resource(c))[0] for c in design.channels]
+    docs += [redact_data(lmos.rollout_to_resource(r))[0] for r in design.rollouts]
+    docs += [redact_data(doc)[0] for doc in design.other_resources]
     docs.append(studio_document(design))
     return docs
 

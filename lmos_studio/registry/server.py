@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError, RegistryError, RegistryUnavailable
 from lmos_studio.formats import jsonio
 from lmos_studio.model import Agent
+from lmos_studio.redact import redact_data
 from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, Registration, RegistryStore, merge_patch
 from lmos_studio.registry.things import (
     DISCOVERY_CONTEXT,
@@ -99,7 +100,10 @@ class Problem(Exception):
 
 def dumps_safe(content: Any) -> bytes:
     """JSON bytes that can always be sent: a document stored before the reader was strict (NaN, a lone
-    surrogate) goes out with non-finite numbers as null and escaped text, never as a 500."""
+    surrogate) goes out with non-finite numbers as null and escaped text, never as a 500; credentials a
+    registered description holds (`redact.redact_data`) go out as `***`: the directory keeps what was sent, but
+    anyone may read it."""
+    content = redact_data(content)[0]
     try:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
     except ValueError:  # also UnicodeEncodeError

@@ -64,7 +64,7 @@ class TestOutcome:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "query": self.test.query,
+            "query": redact_text(self.test.query),  # a query shown in CI logs holds no credential
             "channel": self.channel,
             "expect_agent": self.test.expect_agent,
             "expect_capability": self.test.expect_capability,
@@ -79,7 +79,7 @@ class TestOutcome:
 
 
 def routing_test_name(test: RoutingTest) -> str:
-    return test.name or f"{test.channel or 'all agents'}: {test.query}"
+    return redact_text(test.name or f"{test.channel or 'all agents'}: {test.query}")
 
 
 def run_routing_tests(
@@ -202,7 +202,7 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
             ET.SubElement(case, "error", message=error, type="RoutingError").text = error
         elif not outcome.passed:
             failure = ET.SubElement(case, "failure", message=outcome.message, type="misroute")
-            failure.text = f"query: {outcome.test.query}\nevidence: " + " | ".join(outcome.evidence)
+            failure.text = f"query: {redact_text(outcome.test.query)}\nevidence: " + " | ".join(outcome.evidence)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
