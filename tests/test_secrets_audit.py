@@ -1,8 +1,9 @@
 """Secrets never leave: one hostile design (tests/secret_design.py) with a secret planted in every place a
 description can carry one, driven through every output path (saved design, export folder and zip, convert,
-diff, route, lint, resolve, graph, routing tests, the embedded registry, the registry server, DEBUG logs, the
-Registry page). No planted secret may appear in any of them; the design's plain URL, capability names, versions
-and Secret names must."""
+import, diff, route, lint, resolve, validate, graph, canary, whatif, routing tests, the embedded registry, the
+registry server's answers, DEBUG log records, the Overview/Designer/Evaluate/Export/Playground pages and the
+Registry page's import). No planted secret may appear in any of them; the design's plain URL, capability names,
+versions and Secret names must."""
 
 from __future__ import annotations
 
