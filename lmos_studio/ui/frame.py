@@ -117,7 +117,7 @@ def unsaved_question() -> None:
         except LmosStudioError as exc:
             widgets.show_error(exc)
             return
-        st.toast(f"Saved {written}")
+        st.toast(f"Saved {md(str(written))}")
         for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
             st.toast(widgets.plain(warning), icon=":material/key_off:")
         if _open(request):
