@@ -349,3 +349,16 @@ def test_save_as_does_not_overwrite_another_file_unasked(faulty: Path, tmp_path:
     by_label(app.button, "Save as").click().run()
     assert not app.error
     assert read_design(other).name == "faulty" and history(app).saved_path == str(other)
+
+
+def test_the_saved_path_is_shown_as_written(tmp_path: Path) -> None:
+    """Bug (session 14 QA): the "● saved · PATH" caption put the design's path into Markdown as it was, so a
+    folder named "**bold** [link](http%3A)" showed bold text and a link; now the path is escaped."""
+    folder = tmp_path / "**bold** [link](http%3A)"
+    folder.mkdir()
+    path = folder / "faulty.yaml"
+    write_design(read_design(SAMPLES / "faulty.yaml"), path)
+    app = open_page(path)
+    assert not app.exception
+    saved = [c.value for c in app.caption if "saved" in c.value]
+    assert saved and all("**bold**" not in c and "[link](" not in c for c in saved), saved

@@ -146,6 +146,12 @@ def test_seed_json_in_lmos_router_format(reference: Path) -> None:
         parse_seed('[{"text": "a", "agentName": "x"}, {"text": "b"}]', source="s.json")
     with pytest.raises(DesignFileError, match=r"s\.json:1: malformed JSON"):
         parse_seed("[{", source="s.json")
+    # Bug (session 14 QA): JSON that did not start with '[' (an object, or a broken file) was read as CSV:
+    # "the header has no text column (instruction, query or text); found: {"a": 1,"
+    with pytest.raises(DesignFileError, match=r"s\.json:1: malformed JSON"):
+        parse_seed('{"a": 1,', source="s.json")
+    with pytest.raises(DesignFileError, match=r"s\.json: a seed JSON file is a list of \{text, agentName\}"):
+        parse_seed('{"text": "a", "agentName": "x"}', source="s.json")
 
 
 def test_benchmark_csv_parses() -> None:

@@ -299,3 +299,18 @@ def test_a_preview_listed_as_a_resource_is_named_in_a_folder_and_in_a_zip(
     for source in (_folder(tmp_path / "folder", files), archive):
         (warning,) = import_manifests(source).warnings
         assert f'(resources: "{preview}" in the file, (absent) from the design)' in warning
+
+
+def test_an_edited_preview_is_named_in_a_folder_as_in_a_zip(tmp_path: Path, acme_files: dict[str, bytes]) -> None:
+    """Bug (session 14 QA): an edited ChannelRouting preview was named when the export was read from its zip but
+    not from its folder (the folder's preview/ was never read), so the same export warned or not by its form."""
+    preview = "preview/default/acme-web-stable.yaml"
+    files = _edited(acme_files, preview, "  name: acme-web-stable\n  namespace", "  name: acme-web-edited\n  namespace")
+    archive = tmp_path / "acme.zip"
+    archive.write_bytes(kustomize.zip_bytes(export_design(read_design(ACME), FULL), files))
+    (from_zip,) = import_manifests(archive).warnings
+    folder = _folder(tmp_path / "out", files)
+    (from_folder,) = import_manifests(folder).warnings
+    assert from_zip.startswith(f"{archive}!acme/{preview}:2: ChannelRouting default/acme-web-edited")
+    assert from_folder == from_zip.replace(f"{archive}!acme/", f"{folder}/")
+    assert import_manifests(folder).design == import_manifests(_folder(tmp_path / "clean", acme_files)).design

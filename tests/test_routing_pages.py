@@ -270,3 +270,17 @@ def test_playground_refuses_a_routing_test_that_could_never_pass() -> None:
     at.button[0].click().run()
     assert any("expectAgent 'weather-agent' is not an agent of" in e.value.replace("\\", "") for e in at.error)
     assert len(at.session_state["history"].present.routing_tests) == before
+
+
+def test_a_router_that_fails_leaves_no_progress_bar_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug (session 14 QA): when a router failed (the LLM router without an endpoint), the error showed under a
+    progress bar left at "Routing 40 queries…", as if the run were still going; now the bar goes."""
+    for name in ("LMOS_STUDIO_LLM_API_KEY", "OPENAI_API_KEY", "LMOS_STUDIO_LLM_BASE_URL", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    at.multiselect(key="eval_routers").set_value(["llm"]).run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    assert any("needs an endpoint" in e.value for e in at.error), [e.value for e in at.error]
+    assert not [p for p in at.get("progress") if "Routing" in str(p.proto.text)]

@@ -365,8 +365,9 @@ def _put_back_fields(reader: _Reader, fields: dict[str, dict[str, Any]], path: s
 
 def _design_files(folder: Path) -> list[Path]:
     found = list(iter_yaml_files(folder))
-    if (folder / EXPORT_STUDIO_PATH).is_file():  # an export: its build file and previews are not design
-        found = [f for f in found if f.relative_to(folder).parts[0] not in EXPORT_SKIPPED]
+    if (folder / EXPORT_STUDIO_PATH).is_file():  # an export: its build file is not design (`export_kustomizations`
+        # reads it); its previews are read as derived documents, as in a zip, so an edited one is named too
+        found = [f for f in found if f.relative_to(folder).parts[0] != "kustomization.yaml"]
     return found
 
 

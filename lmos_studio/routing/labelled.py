@@ -206,9 +206,10 @@ def _seed_json(text: str, source: str) -> list[LabelledQuery]:
 
 
 def parse_seed(data: bytes | str, *, source: str = "<upload>") -> list[LabelledQuery]:
-    """Seed examples from CSV text or JSON text (chosen by content: JSON starts with '[')."""
+    """Seed examples from CSV text or JSON text (chosen by content: JSON starts with '[' or '{', which no CSV
+    header of ours does; an object or a broken JSON file was read as CSV and said to have no text column)."""
     text = _decode(data, source)
-    if text.lstrip().startswith("["):
+    if text.lstrip().startswith(("[", "{")):
         return _seed_json(text, source)
     rows = parse_labelled_csv(text, source=source)
     for row in rows:

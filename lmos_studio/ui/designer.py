@@ -110,11 +110,8 @@ def file_bar() -> None:
     if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
         _save(target, overwrite=bool(st.session_state.get(OVERWRITE)))
     cols[4].checkbox("Overwrite", key=OVERWRITE, help="Let Save as replace a file that exists")
-    st.caption(
-        ":orange[● unsaved changes]"
-        if hist.dirty
-        else ":green[● saved]" + (f" · {hist.saved_path}" if hist.saved_path else " · save as a .yaml file to keep it")
-    )
+    where = f" · {md(hist.saved_path)}" if hist.saved_path else " · save as a .yaml file to keep it"
+    st.caption(":orange[● unsaved changes]" if hist.dirty else ":green[● saved]" + where)
 
 
 def _save(path: str, *, overwrite: bool = False) -> None:

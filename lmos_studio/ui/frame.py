@@ -15,6 +15,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
+from lmos_studio.export.importer import import_upload
 from lmos_studio.formats.design_file import LoadResult, design_from_upload
 from lmos_studio.markdown import escape as md
 from lmos_studio.ui import resources, state, widgets
@@ -47,8 +48,8 @@ def sidebar(problem: LmosStudioError | None) -> None:
             if st.button("Open sample", key="open_sample") and choice:
                 request_open(OpenRequest(label=f"the sample {choice}", origin=f"sample:{choice}", path=samples[choice]))
             upload = st.file_uploader(
-                "Upload a design (YAML or JSON)",
-                type=["yaml", "yml", "json"],
+                "Upload a design (YAML or JSON) or an export zip",
+                type=["yaml", "yml", "json", "zip"],
                 key=UPLOAD,
                 max_upload_size=widgets.upload_limit_mb(),
             )
@@ -83,10 +84,11 @@ def _open(request: OpenRequest) -> bool:
     try:
         if request.path:
             state.open_path(Path(request.path), origin=request.origin)
+        elif request.label.lower().endswith(".zip"):  # an export: read as import-manifests reads it
+            result: LoadResult = import_upload(request.label, request.data, max_bytes=get_settings().max_upload_bytes)
+            state.open_design(result, origin=request.origin)
         else:
-            result: LoadResult = design_from_upload(
-                request.label, request.data, max_bytes=get_settings().max_upload_bytes
-            )
+            result = design_from_upload(request.label, request.data, max_bytes=get_settings().max_upload_bytes)
             state.open_design(result, origin=request.origin)
     except LmosStudioError as exc:
         st.session_state.pop(state.PENDING_OPEN, None)
@@ -115,7 +117,7 @@ def unsaved_question() -> None:
         except LmosStudioError as exc:
             widgets.show_error(exc)
             return
-        st.toast(f"Saved {written}")
+        st.toast(f"Saved {md(str(written))}")
         for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
             st.toast(widgets.plain(warning), icon=":material/key_off:")
         if _open(request):

@@ -275,20 +275,21 @@ def run_evaluations(
             if done % step == 0 or done == len(queries):
                 bar.progress((offset + done) / total, text=f"{router}: {offset + done}/{total} queries")
 
-        results.append(
-            evaluation_report(
-                evaluate(
-                    design,
-                    queries,
-                    router=resources.cached_router(router, design),
-                    seed=seed,
-                    channel=channel,
-                    source=source,
-                    progress=progress,
-                    calibrate=calibrate,
-                )
+        try:
+            evaluation = evaluate(
+                design,
+                queries,
+                router=resources.cached_router(router, design),
+                seed=seed,
+                channel=channel,
+                source=source,
+                progress=progress,
+                calibrate=calibrate,
             )
-        )
+        except LmosStudioError:
+            bar.empty()  # the caller shows the error: not under a bar that reads as a run still going
+            raise
+        results.append(evaluation_report(evaluation))
     bar.progress(1.0, text=f"Done: {total}/{total} queries routed")
     return results
 
