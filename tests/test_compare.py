@@ -154,3 +154,6 @@ def test_outcome_rows() -> None:
         ("PASS", "bill", "billing"),
         ("FAIL", "rain", "weather"),
     ]
+    # why a test failed is the third column, beside its name: the page's table is wide, and the message, last, fell
+    # off its right edge at 1 400 px
+    assert list(rows[1])[:3] == ["result", "name", "message"] and rows[1]["message"]

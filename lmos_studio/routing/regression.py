@@ -208,15 +208,16 @@ def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router
 
 
 def outcome_rows(outcomes: Sequence[TestOutcome]) -> list[dict[str, str]]:
-    """One row per test: PASS/FAIL, name, channel, where it was routed, and the failure message."""
+    """One row per test: PASS/FAIL, name, the failure message (beside the name, so a wide table does not hide
+    it), channel, and where it was routed."""
     return [
         {
             "result": "PASS" if o.passed else "FAIL",
             "name": o.name,
+            "message": o.message,
             "channel": o.channel,
             "routed to": o.agent or "(none)",
             "capability": o.capability,
-            "message": o.message,
         }
         for o in outcomes
     ]
