@@ -1,0 +1,42 @@
+"""Save over a commented design writes exactly the bytes it wrote before the save was made cheaper (session 14,
+lane E): the cases of benchmarks/save.py (unchanged, one capability version changed, one agent added, one
+removed) on a small synthetic design, with the changed documents' round trip allowed and, as on a 1 000-agent
+design, over its budget. The golden texts were written by the code before the optimisations; see
+tests/golden/README.md to regenerate them after an intended change of what Save writes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmarks.save import cases, commented
+from lmos_studio.formats import roundtrip
+from lmos_studio.formats.design_file import design_to_yaml, read_design, save_design
+from lmos_studio.synthetic import synthetic_design
+
+GOLDEN = Path(__file__).parent / "golden" / "save"
+DESIGN = synthetic_design(10, 2, 2, 30, seed=0)  # every kind of document, small enough to keep as text
+BUDGETS = {"roundtrip": roundtrip.MAX_ROUNDTRIP_BYTES, "over-budget": 4 * 2**10}  # 4 KiB: the Studio document
+# (~7 KiB here) is past it, as a 1 000-agent design's is past the real budget; an Agent document is not
+
+
+@pytest.mark.parametrize("budget", sorted(BUDGETS))
+@pytest.mark.parametrize("case", sorted(cases(DESIGN)))
+def test_save_writes_the_golden_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, budget: str) -> None:
+    monkeypatch.setattr(roundtrip, "MAX_ROUNDTRIP_BYTES", BUDGETS[budget])
+    path = tmp_path / "design.yaml"
+    path.write_text(commented(design_to_yaml(DESIGN)), encoding="utf-8")
+    edited = cases(DESIGN)[case]
+    saved = save_design(edited, path)
+    written = path.read_text(encoding="utf-8")
+    golden = GOLDEN / f"{case}-{budget}.yaml"
+    if os.environ.get("REGENERATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(written, encoding="utf-8")
+    assert golden.is_file(), f"no golden {golden.name}: see tests/golden/README.md to generate it"
+    assert written == golden.read_text(encoding="utf-8"), f"{golden.name} differs (see tests/golden/README.md)"
+    assert read_design(path) == edited
+    assert len(saved.warnings) == (budget == "over-budget" and case in ("d_one_added", "e_one_removed"))
