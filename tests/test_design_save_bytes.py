@@ -40,3 +40,23 @@ def test_save_writes_the_golden_bytes(tmp_path: Path, monkeypatch: pytest.Monkey
     assert written == golden.read_text(encoding="utf-8"), f"{golden.name} differs (see tests/golden/README.md)"
     assert read_design(path) == edited
     assert len(saved.warnings) == (budget == "over-budget" and case in ("d_one_added", "e_one_removed"))
+
+
+def test_a_document_merged_wrong_is_still_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer reads back only what roundtrip did not check: a changed document that reads back otherwise
+    than the design's (here a merge that writes a wrong version) makes the whole text unchecked, and the writer's
+    read-back refuses it as before."""
+    path = tmp_path / "design.yaml"
+    path.write_text(commented(design_to_yaml(DESIGN)), encoding="utf-8")
+    merged_document = roundtrip._merged_document
+    monkeypatch.setattr(
+        roundtrip,
+        "_merged_document",
+        lambda old, new, indents: merged_document(old, new, indents).replace("9.9.9", "9.9.8"),
+    )
+    edited = cases(DESIGN)["c_one_version"]
+    merged, _ = roundtrip.merged_text(path.read_text(encoding="utf-8"), design_to_yaml(edited))
+    assert merged is not None and "9.9.8" in merged and not isinstance(merged, roundtrip.CheckedText)
+    saved = save_design(edited, path)
+    assert path.read_text(encoding="utf-8") == design_to_yaml(edited)
+    assert "would have changed the design" in saved.warnings[0]

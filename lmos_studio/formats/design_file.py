@@ -617,16 +617,21 @@ def _old_design_text(target: Path) -> str | None:
 
 
 def _in_old_layout(design: Design, old: str, new: str, target: Path) -> tuple[str, list[str]]:
-    """`new` written into `old`'s layout when that reads back as the same design; else `new`. The warnings say
-    what of the old layout was not kept."""
+    """`new` written into `old`'s layout when that reads back as the same design (a `roundtrip.CheckedText` was
+    read back document by document already); else `new`. The warnings say what of the old layout was not kept."""
     merged, notes = roundtrip.merged_text(old, new)
     if merged is None and not notes:
         return new, []  # no design there: nothing of one to keep
     if merged is not None:
-        try:  # read as `load_design` reads the file (named by its Studio document)
-            same = design_from_texts([(str(target), merged)]).design == design_from_texts([(str(target), new)]).design
-        except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
-            same = False
+        if isinstance(merged, roundtrip.CheckedText):  # each document read back already: no need to read it whole
+            same = True
+        else:
+            try:  # read as `load_design` reads the file (named by its Studio document)
+                same = (
+                    design_from_texts([(str(target), merged)]).design == design_from_texts([(str(target), new)]).design
+                )
+            except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
+                same = False
         if same:
             return merged, [f"{target}: {note}" for note in notes]
         notes = ["keeping them would have changed the design"]

@@ -11,8 +11,10 @@ line) belongs to the key, item or document below it, an end-of-line comment to i
 the first document are the file's. A changed document with anchors, aliases or merge keys (a change to a
 shared node would change every use), or past MAX_ROUNDTRIP_BYTES, is written as `new` writes it, with a note.
 
-It does not decide whether the result is right: the writer (`design_file.save_design`) reads it back and
-writes `new` itself unless that gives exactly the design `new` gives.
+It checks what it changed: a document updated in place is read back and compared with `new`'s, and when
+every document of the result is known to read as `new`'s (kept as written with identical data, taken from `new`,
+or updated and read back identical) the result is a `CheckedText`; the writer (`design_file.save_design`) reads
+any other result back whole and writes `new` itself unless that gives exactly the design `new` gives.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import lmos
-from lmos_studio.formats.yamlio import dump_documents, load_documents
+from lmos_studio.formats.yamlio import YamlFloat, YamlInt, dump_documents, load_documents
 from lmos_studio.formats.yamltypes import _BaseLoader
 from lmos_studio.model import DEFAULT_NAMESPACE
 from lmos_studio.redact import MASK
@@ -52,6 +54,11 @@ class _Resolver(VersionedResolver):
 
     def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
         super().__init__((1, 1), loader, loadumper)
+
+
+class CheckedText(str):
+    """A merged text each document of which reads back with exactly the data of `new`'s document in its place
+    (see the module): it reads as the design `new` gives, without reading the whole file again."""
 
 
 class _NotMergeable(Exception):
@@ -113,20 +120,49 @@ def _merged_file(old: str, old_docs: list[Any], new: str) -> tuple[str, list[str
     masked: set[str] = set()  # parts of old values the design writes as ***: in no comment either
     texts: list[str] = []
     notes: list[str] = []
+    checked = True  # every document reads back as `new`'s (`CheckedText`)
     for chunk, i in zip(news, match, strict=True):
         if i is None:
             texts.append(_restyled(chunk, indents, budget))
         elif olds[i].data == chunk.data:
             texts.append(olds[i].text)
+            checked = checked and _identical(olds[i].data, chunk.data)
         else:
             masked |= _masked(olds[i].data, chunk.data)
             texts.append(_changed(olds[i], chunk, indents, budget, notes))
+            checked = checked and _reads_as(texts[-1], chunk)
     order = _document_order([c.data for c in news], match)
     body = "".join(_separated(texts[j], first=not k) for k, j in enumerate(order))
     text = header + body + trailer
     if any(part in text for part in masked):
         raise _NotMergeable("a credential the design writes as *** would stay in one of its comments")
-    return text, notes
+    return (CheckedText(text) if checked else text), notes
+
+
+def _reads_as(text: str, chunk: _Chunk) -> bool:
+    """Whether a document's text (as written for `chunk`) reads back with exactly `chunk`'s data."""
+    if text is chunk.text:
+        return True
+    try:
+        docs = load_documents(text)
+    except DesignFileError:
+        return False
+    return len(docs) == 1 and _identical(docs[0], chunk.data)
+
+
+def _identical(old: Any, new: Any) -> bool:
+    """Equal and of the same types all the way down, numbers with the same text (`1.0 == 1` for Python, not for
+    a field that keeps a number's text): what reads as one reads as the other."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        keys = {(type(k), k) for k in old}
+        return keys == {(type(k), k) for k in new} and all(_identical(old[k], new[k]) for k in old)
+    if isinstance(old, list):
+        return len(old) == len(new) and all(map(_identical, old, new))
+    if isinstance(old, YamlInt | YamlFloat):
+        return bool(old.text == new.text)
+    return bool(old == new)
 
 
 def _changed(old: _Chunk, new: _Chunk, indents: tuple[int, int, int], budget: list[int], notes: list[str]) -> str:
