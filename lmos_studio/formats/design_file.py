@@ -40,6 +40,7 @@ from lmos_studio.formats import budgets, lmos, modeldocs, roundtrip
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
     LineDict,
+    dump_blocks,
     dump_documents,
     gc_paused,
     iter_yaml_files,
@@ -588,7 +589,7 @@ def save_design(design: Design, path: str | Path) -> Saved:
     target = Path(path)
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
-    text = design_to_yaml(design)
+    text = dump_blocks(design_documents(design))  # `design_to_yaml`, with each document's text for `roundtrip`
     warnings: list[str] = []
     old = _old_design_text(target)
     if old is not None and old != text:
@@ -626,10 +627,9 @@ def _in_old_layout(design: Design, old: str, new: str, target: Path) -> tuple[st
         if isinstance(merged, roundtrip.CheckedText):  # each document read back already: no need to read it whole
             same = True
         else:
-            try:  # read as `load_design` reads the file (named by its Studio document)
-                same = (
-                    design_from_texts([(str(target), merged)]).design == design_from_texts([(str(target), new)]).design
-                )
+            try:  # read as `load_design` reads the file (named by its Studio document); str: libyaml takes no subclass
+                rendered = design_from_texts([(str(target), str(new))]).design
+                same = design_from_texts([(str(target), str(merged))]).design == rendered
             except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
                 same = False
         if same:
