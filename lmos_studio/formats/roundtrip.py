@@ -310,17 +310,34 @@ def _by_lines(
     studio = any("\nkind: StudioDesign\n" in piece for piece in pieces)  # a design: `merged_text` keeps its layout
     if studio and paired == list(range(len(pieces))):
         return CheckedText(header + "".join(_separated(p.text, first=not k) for k, p in enumerate(parts)) + trailer)
-    news = [_Chunk(piece, doc) for piece, doc in zip(pieces, load_documents(new), strict=True)]
+    news = _read_pieces(pieces, {j for j in paired if j is not None})
     others = [part for part, j in zip(parts, paired, strict=True) if j is None]
     read = _read_parts(cut, others)
-    if read is None:
+    if news is None or read is None:
         return None
     olds = [
         _Chunk(part.text, news[j].data if j is not None else read.pop(0)) for part, j in zip(parts, paired, strict=True)
     ]
     if not any(isinstance(c.data, dict) and _doc_class(c.data) != "other" for c in olds):
         return None
+    for chunks in (olds, news):  # a paired document is found by its key (`_doc_key`): as its pair, when unique
+        if len({_doc_key(c.data) for c in chunks}) != len(chunks):
+            return None
     return header, olds, trailer, news
+
+
+_HEAD = re.compile(r"^(?:apiVersion|kind|metadata):.*\n(?:[ -].*\n)*", re.MULTILINE)  # with the lines below
+
+
+def _read_pieces(pieces: tuple[str, ...], paired: set[int]) -> list[_Chunk] | None:
+    """`new`'s documents: read whole when found in no document of the old file; else only what finds them
+    (`_doc_key`, `_doc_class`: apiVersion, kind, metadata), which its pair shares (the same data, as it is)."""
+    heads = "".join("---\n" + "".join(_HEAD.findall(pieces[j])) for j in sorted(paired))
+    whole = "".join(piece for j, piece in enumerate(pieces) if j not in paired)
+    read_heads, read_whole = load_documents(heads), load_documents(whole)
+    if len(read_heads) != len(paired) or len(read_whole) != len(pieces) - len(paired):
+        return None
+    return [_Chunk(piece, read_heads.pop(0) if j in paired else read_whole.pop(0)) for j, piece in enumerate(pieces)]
 
 
 @dataclass
@@ -386,8 +403,16 @@ def _read_parts(cut: _Cut, parts: list[_Part]) -> list[Any] | None:
         region = "".join(cut.lines[part.begin : end])
         if any(part.begin + n in cut.loose for n in _inside(region)):
             return None
-    docs = load_documents("".join(_separated(p.text, first=not k) for k, p in enumerate(parts)))
-    return docs if len(docs) == len(parts) else None
+    if any("*" in p.text for p in parts):  # aliases: counted over the documents together, as in the file
+        docs = load_documents("".join(_separated(p.text, first=not k) for k, p in enumerate(parts)))
+        return docs if len(docs) == len(parts) else None
+    docs = []  # one by one: a comment after a line (the events reader) in one leaves the others to the line reader
+    for part in parts:
+        read = load_documents(part.text)
+        if len(read) != 1:
+            return None
+        docs += read
+    return docs
 
 
 def _is_separator(line: str) -> bool:
