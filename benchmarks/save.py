@@ -2,8 +2,8 @@
 
 A design of N agents (`lmos_studio.synthetic`, channels = N/20) is written once with the plain rendering, then
 commented the way a user would (`commented`: a header, one comment above each Agent document and at the end of
-its name line, section comments in the Studio document). CPU time (`time.process_time`, median of the repeats,
-the commented file put back before each one, not counted) of:
+its name line, section comments in the Studio document). CPU time (`time.process_time`, median of the repeats, the
+cases taking turns in each round, the commented file put back before each one, not counted) of:
 
   a. plain: `design_to_yaml` + `write_atomic` (what Save cost before comments were kept);
   b. `save_design` of the unchanged design over the commented file;
@@ -14,7 +14,7 @@ the commented file put back before each one, not counted) of:
 side by side in one run, each as a ratio to (a). The sha256 of each text written is recorded too: an optimisation
 must not change a byte of it. `--profile CASE` prints cProfile's top functions for one case of the largest size.
 
-Usage: python benchmarks/save.py [--agents 100 1000] [--repeat 3] [--profile c]
+Usage: python benchmarks/save.py [--agents 100 1000] [--repeat 5] [--profile c]
 Prints the figures and writes benchmarks/results/save.json (or --output).
 """
 
@@ -91,13 +91,15 @@ def cases(design: Design) -> dict[str, Design]:
     }
 
 
-def cpu_s(fn: Callable[[], Any], before: Callable[[], Any], repeat: int) -> list[float]:
-    times = []
+def cpu_s(runs: dict[str, Callable[[], Any]], before: Callable[[], Any], repeat: int) -> dict[str, list[float]]:
+    """CPU seconds of each run, `repeat` rounds of all of them in turn (a busy machine slows every case alike)."""
+    times: dict[str, list[float]] = {label: [] for label in runs}
     for _ in range(repeat):
-        before()
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
+        for label, fn in runs.items():
+            before()
+            start = time.process_time()
+            fn()
+            times[label].append(time.process_time() - start)
     return times
 
 
@@ -116,8 +118,9 @@ def measure(agents: int, repeat: int, scratch: Path) -> dict[str, Any]:
     runs: dict[str, Callable[[], Any]] = {"a_plain": plain}
     for label, edited in cases(design).items():
         runs[label] = lambda edited=edited: save_design(edited, path)
+    all_times = cpu_s(runs, put_back, repeat)
     for label, fn in runs.items():
-        times = cpu_s(fn, put_back, repeat)
+        times = all_times[label]
         put_back()
         saved = fn()
         written = path.read_bytes()
@@ -147,7 +150,7 @@ def profile(agents: int, case: str, scratch: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agents", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", choices=[c.split("_", 1)[0] for c in CASES[1:]])
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "save.json")
     args = parser.parse_args()
