@@ -41,6 +41,7 @@ from lmos_studio.formats import budgets, lmos, modeldocs, roundtrip
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
     LineDict,
+    dump_blocks,
     dump_documents,
     gc_paused,
     iter_yaml_files,
@@ -601,7 +602,7 @@ def save_design(design: Design, path: str | Path) -> Saved:
     target = Path(path)
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
-    text = design_to_yaml(design)
+    text = dump_blocks(design_documents(design))  # `design_to_yaml`, with each document's text for `roundtrip`
     warnings: list[str] = []
     old = _old_design_text(target)
     if old is not None and old != text:
@@ -630,16 +631,20 @@ def _old_design_text(target: Path) -> str | None:
 
 
 def _in_old_layout(design: Design, old: str, new: str, target: Path) -> tuple[str, list[str]]:
-    """`new` written into `old`'s layout when that reads back as the same design; else `new`. The warnings say
-    what of the old layout was not kept."""
+    """`new` written into `old`'s layout when that reads back as the same design (a `roundtrip.CheckedText` was
+    read back document by document already); else `new`. The warnings say what of the old layout was not kept."""
     merged, notes = roundtrip.merged_text(old, new)
     if merged is None and not notes:
         return new, []  # no design there: nothing of one to keep
     if merged is not None:
-        try:  # read as `load_design` reads the file (named by its Studio document)
-            same = design_from_texts([(str(target), merged)]).design == design_from_texts([(str(target), new)]).design
-        except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
-            same = False
+        if isinstance(merged, roundtrip.CheckedText):  # each document read back already: no need to read it whole
+            same = True
+        else:
+            try:  # read as `load_design` reads the file (named by its Studio document); str: libyaml takes no subclass
+                rendered = design_from_texts([(str(target), str(new))]).design
+                same = design_from_texts([(str(target), str(merged))]).design == rendered
+            except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
+                same = False
         if same:
             return merged, [f"{target}: {note}" for note in notes]
         notes = ["keeping them would have changed the design"]

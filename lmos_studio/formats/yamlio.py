@@ -523,6 +523,13 @@ def _sequence(items: list[Any] | tuple[Any, ...], first: str, indent: str, out: 
 
 def _block_documents(docs: list[Any]) -> str | None:
     """`_dump_all(docs)` for documents that are non-empty mappings of the common shape, else None."""
+    pieces = _block_pieces(docs)
+    return None if pieces is None else "".join(pieces)
+
+
+def _block_pieces(docs: list[Any]) -> list[str] | None:
+    """Each document's text as `_block_documents` writes it, or None."""
+    pieces: list[str] = []
     out: list[str] = []
     try:
         for doc in docs:
@@ -530,9 +537,30 @@ def _block_documents(docs: list[Any]) -> str | None:
                 return None
             out.append("---\n")
             _mapping(doc, "", "", out)
+            pieces.append("".join(out))
+            out.clear()
     except (_NotCommon, RecursionError):
         return None
-    return "".join(out)
+    return pieces
+
+
+class BlockText(str):
+    """`dump_documents`' text of documents written line by line (the common shape), with each document's text
+    (`pieces`, `---` first): each of its lines is a whole `key:`, `key: scalar`, `- …` line, its scalar on that
+    line (no block, multi-line or continued scalar), so a comment added after a line or between two leaves
+    what it reads as alone (`roundtrip` compares a commented file with it line by line)."""
+
+    pieces: tuple[str, ...]
+
+
+def dump_blocks(docs: list[Any]) -> str:
+    """`dump_documents(docs)`: a `BlockText` when every document is of the common shape."""
+    pieces = _block_pieces(docs)
+    if pieces is None:
+        return _dump_all(docs)
+    text = BlockText("".join(pieces))
+    text.pieces = tuple(pieces)
+    return text
 
 
 def dump(doc: Any) -> str:
