@@ -28,6 +28,19 @@ def open_page(name: str) -> AppTest:
     return at
 
 
+def open_edited_acme(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, old: str, new: str
+) -> AppTest:
+    """Page `name` on a copy of the acme sample whose `file` has `old` replaced by `new`."""
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    edited = design / file
+    edited.write_text(edited.read_text().replace(old, new))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+    return open_page(name)
+
+
 def test_playground_routes_per_channel_and_highlights_the_chosen_agent() -> None:
     at = open_page("playground")
     assert at.info[0].value == "Enter a message to route it."
@@ -147,13 +160,9 @@ def test_playground_shows_the_chosen_agent_s_name_as_written(tmp_path: Path, mon
     """Bug (session 14 QA): the "Chosen agents" list put the agent's name (design text) into Markdown as it was,
     so an agent named `w*e*ather_[x](http://evil.example)` showed as "weather_x" with a link to the URL."""
     evil = "w*e*ather_[x](http://evil.example)"
-    design = tmp_path / "acme"
-    shutil.copytree(ROOT / "sample_networks" / "acme", design)
-    agents = design / "lmos-demo" / "agents.yaml"
-    agents.write_text(agents.read_text().replace("  name: weather-agent\n", f'  name: "{evil}"\n'))
-    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
-    get_settings.cache_clear()
-    at = open_page("playground")
+    at = open_edited_acme(
+        "playground", tmp_path, monkeypatch, "lmos-demo/agents.yaml", "  name: weather-agent\n", f'  name: "{evil}"\n'
+    )
     web = [o for o in at.multiselect(key="pg_channels").options if "lmos-demo/acme-web-stable" in o]
     at.multiselect(key="pg_channels").set_value(web)
     at.multiselect(key="pg_routers").set_value(["statistical"]).run()
@@ -224,13 +233,10 @@ def test_evaluate_shows_a_channel_key_with_backticks_as_written(
     between single backticks, so a Channel named "acme`**web**`[l](http://e.example)" closed the code span and
     showed bold text and a link; now the key is a code span that holds any backticks (markdown.code)."""
     evil = "acme`**web**`[l](http://e.example)"
-    design = tmp_path / "acme"
-    shutil.copytree(ROOT / "sample_networks" / "acme", design)
-    channel = design / "operator-fixtures" / "acme-web-channel-v1.yaml"
-    channel.write_text(channel.read_text().replace("  name: acme-web-stable\n", f'  name: "{evil}"\n'))
-    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
-    get_settings.cache_clear()
-    at = open_page("evaluate")
+    channel = "operator-fixtures/acme-web-channel-v1.yaml"
+    at = open_edited_acme(
+        "evaluate", tmp_path, monkeypatch, channel, "  name: acme-web-stable\n", f'  name: "{evil}"\n'
+    )
     at.multiselect(key="eval_routers").set_value(["statistical"])
     at.radio(key="eval_source").set_value("Upload CSV").run()
     rows = f'query,agent,channel\nshow my bill,billing-agent-stable,"default/{evil}"\n'
@@ -243,14 +249,10 @@ def test_evaluate_shows_a_channel_key_with_backticks_as_written(
 
 def test_whatif_tab_names_a_routing_test_it_cannot_compare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug (session 14 QA): a routing test naming a channel the design lacks made the What-if tab an error."""
-    design = tmp_path / "acme"
-    shutil.copytree(ROOT / "sample_networks" / "acme", design)
-    studio = design / "studio.yaml"
     lost = '    - {query: "rain tomorrow", channel: nosuch/chan, expectAgent: weather-agent}\n'
-    studio.write_text(studio.read_text().replace("  routingTests:\n", "  routingTests:\n" + lost))
-    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
-    get_settings.cache_clear()
-    at = open_page("evaluate")
+    at = open_edited_acme(
+        "evaluate", tmp_path, monkeypatch, "studio.yaml", "  routingTests:\n", "  routingTests:\n" + lost
+    )
     at.selectbox(key="whatif_router").set_value("statistical")
     at.multiselect(key="wi_remove").set_value(["news-agent"]).run()
     at.button(key="wi_run").click().run()
