@@ -8,6 +8,7 @@ XML is built with xml.etree, so test text is escaped.
 
 from __future__ import annotations
 
+import difflib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from lmos_studio.routing.lexicon import lexicon_choice_of
 from lmos_studio.routing.table import channel_key, routing_table, table_for_resolution
 
 FitTable = Callable[[RoutingTable], FittedRouter]
+MAX_AGENTS_LISTED = 10  # agents named in a test's error before "and N more"
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def _unreachable(test: RoutingTest, table: RoutingTable) -> tuple[str, str] | No
     where = f"channel {table.channel}" if table.channel else "all agents"
     agent, capability = test.expect_agent, test.expect_capability
     if agent and agent not in table.agents:
-        known = ", ".join(table.agents) or "none"
+        known = _some_agents(table.agents, agent) or "none"
         return (
             f"expectAgent '{agent}' is not an agent of {where} (its agents: {known})",
             "fix the agent's name or the test's channel",
@@ -160,6 +162,16 @@ def _unreachable(test: RoutingTest, table: RoutingTable) -> tuple[str, str] | No
             "fix the capability's name",
         )
     return None
+
+
+def _some_agents(agents: Sequence[str], wanted: str) -> str:
+    """The agents as a message lists them: all of them up to `MAX_AGENTS_LISTED`, else that many, the names
+    nearest `wanted` first (a typo's fix), and how many more there are."""
+    if len(agents) <= MAX_AGENTS_LISTED:
+        return ", ".join(agents)
+    near = difflib.get_close_matches(wanted, agents, n=3)
+    shown = [*near, *(a for a in agents[: MAX_AGENTS_LISTED + len(near)] if a not in near)][:MAX_AGENTS_LISTED]
+    return f"{', '.join(shown)} and {len(agents) - len(shown)} more"
 
 
 _CHANNEL_FIX = (
