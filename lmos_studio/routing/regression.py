@@ -189,6 +189,7 @@ def routing_test_findings(design: Design, resolutions: Sequence[Resolution] | No
     if not design.routing_tests:
         return []
     by_key = {r.channel.key: r for r in resolutions or ()}
+    keys: dict[str, str] = {}  # a test's channel (as written) → its key: tests share few channels
     tables: dict[str, RoutingTable] = {}
     reasons: dict[tuple[str, str, str], tuple[str, str] | None] = {}  # (channel key, agent, capability) → problem
     seen: dict[tuple[str, str, str, str], int] = {}  # (query, channel, agent, capability) → first test's number
@@ -197,7 +198,9 @@ def routing_test_findings(design: Design, resolutions: Sequence[Resolution] | No
         name = routing_test_name(test)
         objects: tuple[str, ...] = (f"routing-test:{name}",)
         try:
-            key = channel_key(design, test.channel)
+            key = keys.get(test.channel)
+            if key is None:
+                key = keys[test.channel] = channel_key(design, test.channel)
         except RoutingError as exc:
             message = f"Routing test '{name}': {exc}: the test can never pass"
             found.append(Finding("routing-test-unreachable", ERROR, objects, message, _CHANNEL_FIX))
