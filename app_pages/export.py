@@ -14,13 +14,12 @@ opts = st.columns(5)
 opts[0].toggle("Workloads & policies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
 opts[1].toggle("Istio policies", key=ui.ISTIO, help="Implies workloads")
 opts[2].toggle("Registry", key=ui.REGISTRY, help="The registry on PostgreSQL: 2 replicas, Service, NetworkPolicy")
-opts[3].text_input("Move into namespace", key=ui.NAMESPACE, placeholder="keep the design's")
-opts[4].text_input("LMOS runtime namespace", value="default", key=ui.LMOS_NAMESPACE)
+opts[3].text_input(ui.NAMESPACE_LABEL, key=ui.NAMESPACE, placeholder="keep the design's")
+opts[4].text_input(ui.LMOS_NAMESPACE_LABEL, value="default", key=ui.LMOS_NAMESPACE)
 try:
     plan = ui.plan(design)
 except LmosStudioError as exc:
-    st.error("Validation failed: this design cannot be exported yet (nothing was written).")
-    widgets.show_error(exc)
+    ui.show_failure(exc)
     st.stop()
 
 st.success(md(plan.summary), icon=":material/verified:")

@@ -14,6 +14,7 @@ LmosStudioError
 ├── LintError            lint could not run on the input
 ├── EditError            an edit would make the design inconsistent (duplicate or unknown name)
 └── ExportError          the design cannot become a valid manifest (.resource, .field)
+    └── ExportOptionError  an export option's value is refused, not the design (.field: the flag or form field)
 ```
 
 Every message says what failed, where (file:line, field path, URL) and what to do.
@@ -120,3 +121,8 @@ class ExportError(LmosStudioError):
         self.resource = resource
         self.field = field
         super().__init__(message)
+
+
+class ExportOptionError(ExportError):
+    """An export option's value is refused (the design itself may be fine): the message names the CLI's flag, or
+    the form's field when the value was typed there, and what to change."""

@@ -50,6 +50,8 @@ CODES = (
     "rollout-weights",
     "invalid-name",
     "caret-zero-range",
+    "routing-test-unreachable",
+    "routing-test-duplicate",
 )
 MAX_LISTED = 5  # agents named in one message before "…"
 _CODE_ORDER = {code: i for i, code in enumerate(CODES)}

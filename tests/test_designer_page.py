@@ -362,3 +362,19 @@ def test_the_saved_path_is_shown_as_written(tmp_path: Path) -> None:
     assert not app.exception
     saved = [c.value for c in app.caption if "saved" in c.value]
     assert saved and all("**bold**" not in c and "[link](" not in c for c in saved), saved
+
+
+def test_the_lint_panel_lists_routing_tests_that_can_never_pass(faulty: Path) -> None:
+    """The Designer's lint left out the design's routing tests (`lmos-studio lint` reports them): a test naming
+    an agent its channel does not have was shown nowhere until `lmos-studio test` failed it. Every level of the
+    panel lists it now, and the page's table shows it."""
+    from lmos_studio.ui import resources
+
+    design = read_design(faulty)
+    for level in (resources.LEAN, resources.BASE, resources.FULL):
+        codes = {f.code for f in resources.designer_findings(design, level=level)}
+        assert {"routing-test-unreachable", "routing-test-duplicate"} <= codes, level
+    app = open_page(faulty)
+    shown = app.dataframe[0].value
+    row = shown[shown["code"] == "routing-test-unreachable"].iloc[0]
+    assert "Routing test 'bill from a ghost': expectAgent 'ghost-agent'" in row["message"]

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -15,9 +16,9 @@ import pytest
 
 from lmos_studio.bundled import sample_designs
 from lmos_studio.config import get_settings
-from lmos_studio.errors import ExportError
+from lmos_studio.errors import ExportError, ExportOptionError
 from lmos_studio.export import crds, kustomize
-from lmos_studio.export.bundle import ExportOptions, export_design
+from lmos_studio.export.bundle import ExportOptions, FieldNames, export_design
 from lmos_studio.export.validate import Validator
 from lmos_studio.formats.design_file import read_design
 from lmos_studio.model import Agent, Capability, Channel, EnvVar, Workload
@@ -313,6 +314,40 @@ def test_bad_export_options_are_refused_naming_the_option(options: ExportOptions
         export_design(read_design(SAMPLES / "router-benchmark.yaml"), options)
     assert str(caught.value).startswith(needle), str(caught.value)
     assert "agent" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (
+            ExportOptions(with_workloads=True, lmos_namespace="Bad_NS"),
+            "The field 'LMOS runtime namespace': 'Bad_NS' must",
+        ),
+        (ExportOptions(namespace="Bad NS"), "The field 'Move into namespace': 'Bad NS' must"),
+    ],
+)
+def test_a_form_names_its_fields_in_the_option_messages(options: ExportOptions, said: str) -> None:
+    # the messages named the CLI's flags on the Export page too, which has fields, not flags
+    fields = FieldNames(namespace="Move into namespace", lmos_namespace="LMOS runtime namespace")
+    with pytest.raises(ExportOptionError) as caught:
+        export_design(read_design(SAMPLES / "router-benchmark.yaml"), replace(options, fields=fields))
+    message = str(caught.value)
+    assert message.startswith(said) and message.endswith("; fix the value typed there"), message
+    assert "--" not in message
+    with pytest.raises(ExportOptionError, match=r"^--"):  # the CLI's own wording is kept
+        export_design(read_design(SAMPLES / "router-benchmark.yaml"), options)
+
+
+def test_moving_a_design_of_two_namespaces_names_the_field_on_a_form() -> None:
+    fields = FieldNames(namespace="Move into namespace")
+    with pytest.raises(ExportOptionError) as caught:
+        export_design(read_design(ACME), ExportOptions(namespace="prod", fields=fields))
+    assert str(caught.value) == (
+        "The field 'Move into namespace' ('prod'): the design spans namespaces default, lmos-demo; moving them into "
+        "one would change what each Channel resolves; clear the value typed there"
+    )
+    with pytest.raises(ExportOptionError, match=r"^--namespace prod: .* Export without --namespace$"):
+        export_design(read_design(ACME), ExportOptions(namespace="prod"))
 
 
 def test_a_bad_namespace_of_the_design_says_rename_the_namespace() -> None:

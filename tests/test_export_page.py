@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from lmos_studio.config import get_settings
 from lmos_studio.export import importer
 from lmos_studio.export.bundle import file_tree
-from tests.conftest import ROOT, StartApp
+from tests.conftest import ROOT, SAMPLES, StartApp
 
 
 @pytest.fixture(autouse=True)
@@ -47,22 +47,36 @@ def test_page_shows_validation_files_and_policy_report() -> None:
     assert at.metric[0].value == "4"
 
 
-def test_page_reports_an_invalid_design_instead_of_exporting() -> None:
+def test_page_reports_an_invalid_design_instead_of_exporting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "faulty.yaml"))  # a version that is not SemVer
+    get_settings.cache_clear()
     at = _export_page()
-    at.text_input[0].set_value("prod").run()  # acme spans two namespaces: cannot be moved into one
-    assert not at.exception
-    assert "cannot be exported" in at.error[0].value
-    assert "spans namespaces" in at.error[1].value
+    assert "this design cannot be exported yet" in at.error[0].value
+    assert "is not strict SemVer" in at.error[1].value
 
 
-def test_page_refuses_a_runtime_namespace_that_cannot_exist() -> None:
-    # before: 'LMOS Runtime' exported policies admitting namespace 'LMOS Runtime' (no pod is ever in it)
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        (0, "prod", "The field 'Move into namespace' ('prod'): the design spans namespaces default, lmos-demo"),
+        (0, "Bad NS", "The field 'Move into namespace': 'Bad NS' must"),
+        (1, "LMOS Runtime", "The field 'LMOS runtime namespace': 'LMOS Runtime' must be lowercase"),
+    ],
+)
+def test_a_bad_value_in_a_namespace_field_names_the_field(field: int, value: str, said: str) -> None:
+    # before: the page named the command line's flags (--namespace, --lmos-namespace), which the page has not, and
+    # said "this design cannot be exported yet" when only the value typed in the page's field was wrong
+    # (before that: 'LMOS Runtime' exported policies admitting namespace 'LMOS Runtime', where no pod is ever)
     at = _export_page()
     at.toggle[0].set_value(True)
-    at.text_input[1].set_value("LMOS Runtime").run()
+    at.text_input[field].set_value(value).run()
     assert not at.exception
-    assert "cannot be exported" in at.error[0].value
-    assert "lmos-namespace" in at.error[1].value and "'LMOS Runtime' must be lowercase" in at.error[1].value
+    headline, message = at.error[0].value, at.error[1].value.replace("\\", "")  # as read: Markdown unescaped
+    assert "cannot be exported yet" not in headline and "field" in headline, headline
+    assert said in message, message
+    assert "fix the value typed there" in message or "clear the value typed there" in message, message
+    assert "--" not in message, message
+    assert at.text_input[field].label in said
 
 
 def test_file_tree_lists_folders_once() -> None:

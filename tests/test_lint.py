@@ -18,6 +18,7 @@ from lmos_studio.model import (
     Endpoint,
     Group,
     RequiredCapability,
+    RoutingTest,
     TrustEdge,
 )
 from lmos_studio.routing.confusion import lint_with_routing as lint_design
@@ -161,6 +162,15 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
     "rollout-weights": lambda d: d.replace(rollouts=(rollout("acme-web", 80, "acme-web", 30),)),
     "invalid-name": lambda d: d.replace(groups=(Group(name="PCI Zone", members=("billing",)),)),
     "caret-zero-range": lambda d: d.replace(channels=(channel("acme-web", ("view-bill", "^0")),)),
+    "routing-test-unreachable": lambda d: d.replace(
+        routing_tests=(RoutingTest(query="show my bill", channel="acme-web", expect_agent="ghost"),)
+    ),
+    "routing-test-duplicate": lambda d: d.replace(
+        routing_tests=(
+            RoutingTest(query="show my bill", channel="acme-web", expect_agent="billing"),
+            RoutingTest(query="show my bill", channel="default/acme-web", expect_agent="billing"),
+        )
+    ),
 }
 
 
@@ -234,6 +244,65 @@ def test_lint_reports_a_broken_rollout_as_canary_does(stable: tuple[str, int], c
     assert all(f.objects[0] == "rollout:default/acme-web-rollout" and f.fix for f in found)
     fine = design.replace(rollouts=(rollout("acme-web", 90, "acme-web-canary", 10),))
     assert canary_findings(fine) == [] and not [f for f in lint_design(fine) if f.code.startswith("rollout-")]
+
+
+@pytest.mark.parametrize(
+    ("test", "said", "fix"),
+    [
+        (
+            RoutingTest(query="show my bill", channel="acme-web", expect_agent="ghost", name="bill"),
+            "Routing test 'bill': expectAgent 'ghost' is not an agent of channel default/acme-web (its agents: "
+            "billing, contract): the test can never pass",
+            "fix the agent's name or the test's channel",
+        ),
+        (
+            RoutingTest(query="show my bill", channel="acme-web", expect_agent="billing", expect_capability="refund"),
+            "Routing test 'acme-web: show my bill': expectCapability 'refund' is not a capability of billing in "
+            "channel default/acme-web (it has: view-bill): the test can never pass",
+            "fix the capability's name",
+        ),
+        (
+            RoutingTest(query="show my bill", channel="acme-mobile", expect_agent="billing"),
+            "Routing test 'acme-mobile: show my bill': channel 'acme-mobile' is not a Channel of this design; use one "
+            "of: default/acme-web: the test can never pass",
+            "name one of the design's Channels in the test's channel (namespace/name when a name is ambiguous), or "
+            "leave it empty to route over all agents",
+        ),
+    ],
+)
+def test_a_routing_test_that_can_never_pass_is_an_error(test: RoutingTest, said: str, fix: str) -> None:
+    # lint said nothing of a routing test naming an agent, capability or channel the design does not have:
+    # the design linted clean, then `lmos-studio test` failed it with an error
+    (finding,) = lint_design(base(routing_tests=(test,)))
+    assert (finding.code, finding.severity, finding.message, finding.fix) == (
+        "routing-test-unreachable",
+        "error",
+        said,
+        fix,
+    )
+    name = said.split("'")[1]
+    assert finding.objects[0] == f"routing-test:{name}"
+
+
+def test_routing_tests_that_can_pass_are_not_findings() -> None:
+    tests = (
+        RoutingTest(query="show my bill", channel="acme-web", expect_agent="billing", expect_capability="view-bill"),
+        RoutingTest(query="tell me a joke", channel="acme-web"),  # no agent expected
+        RoutingTest(query="notice period", expect_agent="contract"),  # all agents
+    )
+    assert lint_design(base(routing_tests=tests)) == []
+
+
+def test_the_same_routing_test_twice_is_a_warning() -> None:
+    (finding,) = codes(TRIGGERS["routing-test-duplicate"](base()))["routing-test-duplicate"]
+    assert finding.severity == "warning"
+    assert finding.message == (
+        "Routing test 2 ('default/acme-web: show my bill') repeats routing test 1: the same query in channel "
+        "default/acme-web with the same expectations"
+    )
+    assert finding.fix == "remove the copy, or change its query or expectations"
+    other = RoutingTest(query="show my bill", channel="acme-web", expect_agent="billing", expect_capability="view-bill")
+    assert lint_design(base(routing_tests=(TRIGGERS["routing-test-duplicate"](base()).routing_tests[0], other))) == []
 
 
 def test_trust_capability_not_provided() -> None:
@@ -383,6 +452,25 @@ def test_cli_lint_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixt
     code, _, err = cli(capsys, "lint", str(bad))
     assert code == 2 and "bad.yaml" in err and "Traceback" not in err
     assert cli(capsys, "lint", str(ACME), "--output", "yaml")[0] == 2
+
+
+def test_cli_lint_fails_on_a_routing_test_that_can_never_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lmos_studio.formats.design_file import write_design
+
+    path = tmp_path / "design.yaml"
+    write_design(
+        base(routing_tests=(RoutingTest(query="show my bill", channel="acme-web", expect_agent="ghost"),)), path
+    )
+    code, out, err = cli(capsys, "lint", str(path), "-o", "json")
+    assert code == 1, err
+    (finding,) = json.loads(out)["findings"]
+    assert finding["code"] == "routing-test-unreachable" and "expectAgent 'ghost'" in finding["message"]
+    write_design(
+        base(routing_tests=(RoutingTest(query="show my bill", channel="acme-web", expect_agent="billing"),)), path
+    )
+    assert cli(capsys, "lint", str(path))[0] == 0
 
 
 def test_cli_graph_writes_html_and_dot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -327,6 +327,22 @@ def test_cli_eval_warns_of_seed_examples_for_no_agent_of_the_design(tmp_path: Pa
     assert json.loads(result.stdout)["n"] == 40
 
 
+def test_an_unknown_agent_of_a_large_channel_lists_a_few_agents_nearest_first() -> None:
+    """Bug: the reason listed every agent of the table, so a test over all agents of a 50 000-agent design made a
+    message (a lint finding, a JUnit error) of hundreds of kilobytes. Now it lists at most `MAX_AGENTS_LISTED`,
+    the names nearest the one expected first, and says how many more there are."""
+    from lmos_studio.routing.base import Candidate, RoutingTable
+    from lmos_studio.routing.regression import MAX_AGENTS_LISTED, unreachable_reason
+
+    table = RoutingTable(channel="", candidates=tuple(Candidate(f"agent-{i:05d}", "help") for i in range(50_000)))
+    reason = unreachable_reason(RoutingTest(query="help me", expect_agent="agnet-04200"), table)  # a typo
+    listed = reason.split("(its agents: ", 1)[1].split(")", 1)[0]
+    assert listed.endswith(f" and {50_000 - MAX_AGENTS_LISTED} more"), reason
+    names = listed.rsplit(" and ", 1)[0].split(", ")
+    assert len(names) == MAX_AGENTS_LISTED and names[0] == "agent-04200"
+    assert len(reason) < 400
+
+
 def test_a_test_naming_an_agent_or_capability_the_channel_lacks_says_so() -> None:
     """Bug (session 14 QA): a routing test whose expected agent is not in its channel (a typo, or an agent of
     another channel) failed as "expected biling, routed to billing" or "…, routed to no agent", as if routing

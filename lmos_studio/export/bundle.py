@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmos_studio.errors import ExportError
+from lmos_studio.errors import ExportError, ExportOptionError
 from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
@@ -66,8 +66,19 @@ _FOLDERS = {
 
 
 @dataclass(frozen=True)
+class FieldNames:
+    """The labels of a form's fields that hold export options, for the messages about a value typed there (they
+    name the field and say to fix the value typed there). An option without a label here is named by its CLI flag."""
+
+    namespace: str | None = None
+    lmos_namespace: str | None = None
+    registry_image: str | None = None
+
+
+@dataclass(frozen=True)
 class ExportOptions:
-    """What to export. `namespace` moves a single-namespace design into that namespace."""
+    """What to export. `namespace` moves a single-namespace design into that namespace. `fields`: how a form
+    names the options typed in it (None: the options are the CLI's flags, and its messages name them)."""
 
     with_workloads: bool = False
     with_istio: bool = False  # implies workloads: principals are the workloads' service accounts
@@ -76,6 +87,7 @@ class ExportOptions:
     namespace: str | None = None
     lmos_namespace: str = DEFAULT_NAMESPACE  # where lmos-runtime and lmos-operator run
     kubernetes_version: str = KUBERNETES_VERSION
+    fields: FieldNames | None = None
 
 
 @dataclass(frozen=True)
@@ -164,15 +176,20 @@ def path_of(doc: dict[str, Any]) -> str:
     return f"other/{_safe(str(ns)) if ns else '_cluster'}/{_safe(kind.lower())}-{name}.yaml"
 
 
-def retarget(design: Design, namespace: str) -> Design:
-    """The design moved into one namespace; refused when it spans several (resolution would change)."""
+def retarget(design: Design, namespace: str, *, field: str | None = None) -> Design:
+    """The design moved into one namespace; refused when it spans several (resolution would change). `field`:
+    the label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
     spaces = design.namespaces
     if len(spaces) > 1:
-        raise ExportError(
-            f"--namespace {namespace}: the design spans namespaces {', '.join(spaces)}; moving "
-            "them into one would change what each Channel resolves. Export without --namespace",
+        if field is None:
+            said, fix = f"--namespace {namespace}", ". Export without --namespace"
+        else:
+            said, fix = f"The field '{field}' ({namespace!r})", "; clear the value typed there"
+        raise ExportOptionError(
+            f"{said}: the design spans namespaces {', '.join(spaces)}; moving them into one would change what "
+            f"each Channel resolves{fix}",
             resource=f"Design {design.name}",
-            field="metadata.namespace",
+            field=field or "--namespace",
         )
     return design.replace(
         agents=tuple(a.model_copy(update={"namespace": namespace}) for a in design.agents),
@@ -275,28 +292,38 @@ def export_design(design: Design, options: ExportOptions | None = None, *, valid
 
 
 def _check_options(options: ExportOptions) -> None:
-    """The options a user typed, refused before any document is built (messages name the CLI option)."""
-    namespaces = [("--lmos-namespace", options.lmos_namespace)]
+    """The options a user typed, refused before any document is built (messages name the CLI option, or the
+    form's field it was typed in: `options.fields`)."""
+    fields = options.fields or FieldNames()
+    namespaces = [("--lmos-namespace", fields.lmos_namespace, options.lmos_namespace)]
     if options.namespace:
-        namespaces.append(("--namespace", options.namespace))
-    for option, namespace in namespaces:
+        namespaces.append(("--namespace", fields.namespace, options.namespace))
+    for flag, label, namespace in namespaces:
         problem = dns1123_label_problem(namespace)
         if problem:  # a policy would admit a namespace that cannot exist, i.e. nobody
-            raise ExportError(f"{option}: {namespace!r} {problem} (a namespace name)", resource="export", field=option)
+            raise _option_error(flag, label, f"{namespace!r} {problem} (a namespace name)")
     image = options.registry_image
     if options.with_registry and (not image or image != image.strip()):  # the API server refuses both
-        raise ExportError(
-            f"--registry-image: {image!r} is empty or has spaces around it; give an image such as "
-            f"{registry_export.DEFAULT_IMAGE!r}",
-            resource="export",
-            field="--registry-image",
+        raise _option_error(
+            "--registry-image",
+            fields.registry_image,
+            f"{image!r} is empty or has spaces around it; give an image such as {registry_export.DEFAULT_IMAGE!r}",
         )
+
+
+def _option_error(flag: str, field: str | None, problem: str) -> ExportOptionError:
+    """The error about an option's value: named by its flag, or by the form's field it was typed in."""
+    if field is None:
+        return ExportOptionError(f"{flag}: {problem}", resource="export", field=flag)
+    return ExportOptionError(
+        f"The field '{field}': {problem}; fix the value typed there", resource="export", field=field
+    )
 
 
 def _export_design(design: Design, options: ExportOptions, *, validate: bool) -> Bundle:
     _check_options(options)
     if options.namespace:
-        design = retarget(design, options.namespace)
+        design = retarget(design, options.namespace, field=options.fields.namespace if options.fields else None)
     design = canonical(design)
     istio = options.with_istio
     workloads = options.with_workloads or istio

@@ -32,6 +32,7 @@ from lmos_studio.model import Agent, Design
 from lmos_studio.resolve import Resolution
 from lmos_studio.routing.base import RoutingTable
 from lmos_studio.routing.lexicon import LexiconChoice, lint_choice
+from lmos_studio.routing.regression import routing_test_findings
 from lmos_studio.routing.table import ALL_AGENTS, all_agents_table, table_for_resolution
 from lmos_studio.routing.text import lexicon_for, name_words
 from lmos_studio.trust import safe_resolutions
@@ -325,7 +326,8 @@ def ambiguity_check(
 def lint_with_routing(
     design: Design, *, resolutions: Sequence[Resolution] | None = None, method: str = "auto"
 ) -> list[Finding]:
-    """`lint_design` plus `ambiguous-capabilities` by confusion (what `lmos-studio lint` and the Designer show)."""
+    """`lint_design` plus `ambiguous-capabilities` by confusion and the routing tests' findings
+    (`regression.routing_test_findings`): what `lmos-studio lint` and the Designer show."""
     return lint_report(design, resolutions=resolutions, method=method).findings
 
 
@@ -333,4 +335,5 @@ def lint_report(design: Design, *, resolutions: Sequence[Resolution] | None = No
     """`lint_with_routing` with each compared channel's lexicon choice (what `lmos-studio lint -o json` shows)."""
     resolutions = list(resolutions) if resolutions is not None else safe_resolutions(design)
     ambiguity = ambiguity_check(design, resolutions, method=method)
-    return LintReport(lint_design(design, resolutions=resolutions, extra=ambiguity.findings), ambiguity.lexicon)
+    extra = [*ambiguity.findings, *routing_test_findings(design, resolutions)]
+    return LintReport(lint_design(design, resolutions=resolutions, extra=extra), ambiguity.lexicon)

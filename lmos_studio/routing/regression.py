@@ -8,19 +8,24 @@ XML is built with xml.etree, so test text is escaped.
 
 from __future__ import annotations
 
+import difflib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lmos_studio.errors import RoutingError
+from lmos_studio.graph import CHANNEL
+from lmos_studio.lint import ERROR, WARNING, Finding
 from lmos_studio.model import Design, RoutingTest
 from lmos_studio.redact import redact_text
+from lmos_studio.resolve import Resolution
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.lexicon import lexicon_choice_of
-from lmos_studio.routing.table import channel_key, routing_table
+from lmos_studio.routing.table import channel_key, routing_table, table_for_resolution
 
 FitTable = Callable[[RoutingTable], FittedRouter]
+MAX_AGENTS_LISTED = 10  # agents named in a test's error before "and N more"
 
 
 @dataclass(frozen=True)
@@ -135,21 +140,103 @@ def run_routing_tests(
 def unreachable_reason(test: RoutingTest, table: RoutingTable) -> str:
     """Why `test` can never pass in `table` (its expected agent or capability is not there), or "" (the
     Playground's add-test form refuses such a test with this reason)."""
+    found = _unreachable(test, table)
+    return f"{found[0]}: the test can never pass; {found[1]}" if found else ""
+
+
+def _unreachable(test: RoutingTest, table: RoutingTable) -> tuple[str, str] | None:
+    """What in `test` is not in `table` and what to fix, or None when the test can pass."""
     where = f"channel {table.channel}" if table.channel else "all agents"
     agent, capability = test.expect_agent, test.expect_capability
     if agent and agent not in table.agents:
-        known = ", ".join(table.agents) or "none"
+        known = _some_agents(table.agents, agent) or "none"
         return (
-            f"expectAgent '{agent}' is not an agent of {where} (its agents: {known}): the test can never pass; "
-            "fix the agent's name or the test's channel"
+            f"expectAgent '{agent}' is not an agent of {where} (its agents: {known})",
+            "fix the agent's name or the test's channel",
         )
     offered = [c.capability for c in table.candidates if c.agent == agent]
     if agent and capability and capability not in offered:
         return (
             f"expectCapability '{capability}' is not a capability of {agent} in {where} (it has: "
-            f"{', '.join(dict.fromkeys(offered))}): the test can never pass; fix the capability's name"
+            f"{', '.join(dict.fromkeys(offered))})",
+            "fix the capability's name",
         )
-    return ""
+    return None
+
+
+def _some_agents(agents: Sequence[str], wanted: str) -> str:
+    """The agents as a message lists them: all of them up to `MAX_AGENTS_LISTED`, else that many, the names
+    nearest `wanted` first (a typo's fix), and how many more there are."""
+    if len(agents) <= MAX_AGENTS_LISTED:
+        return ", ".join(agents)
+    near = difflib.get_close_matches(wanted, agents, n=3)
+    shown = [*near, *(a for a in agents[: MAX_AGENTS_LISTED + len(near)] if a not in near)][:MAX_AGENTS_LISTED]
+    return f"{', '.join(shown)} and {len(agents) - len(shown)} more"
+
+
+_CHANNEL_FIX = (
+    "name one of the design's Channels in the test's channel (namespace/name when a name is ambiguous), or leave it "
+    "empty to route over all agents"
+)
+
+
+def routing_test_findings(design: Design, resolutions: Sequence[Resolution] | None = None) -> list[Finding]:
+    """lint's findings about the design's routing tests, without fitting a router: `routing-test-unreachable`
+    (error) for a test `run_routing_tests` fails before routing (its channel is unknown or ambiguous, or
+    `unreachable_reason`), `routing-test-duplicate` (warning) for a test that repeats an earlier one (same query,
+    channel and expectations). `resolutions`: the design's (`safe_resolutions`, as lint resolves), so a channel's
+    table is not resolved again."""
+    if not design.routing_tests:
+        return []
+    by_key = {r.channel.key: r for r in resolutions or ()}
+    keys: dict[str, str] = {}  # a test's channel (as written) → its key: tests share few channels
+    tables: dict[str, RoutingTable] = {}
+    reasons: dict[tuple[str, str, str], tuple[str, str] | None] = {}  # (channel key, agent, capability) → problem
+    seen: dict[tuple[str, str, str, str], int] = {}  # (query, channel, agent, capability) → first test's number
+    found: list[Finding] = []
+    for number, test in enumerate(design.routing_tests, start=1):
+        name = routing_test_name(test)
+        objects: tuple[str, ...] = (f"routing-test:{name}",)
+        try:
+            key = keys.get(test.channel)
+            if key is None:
+                key = keys[test.channel] = channel_key(design, test.channel)
+        except RoutingError as exc:
+            message = f"Routing test '{name}': {exc}: the test can never pass"
+            found.append(Finding("routing-test-unreachable", ERROR, objects, message, _CHANNEL_FIX))
+            key = test.channel
+        else:
+            if key:
+                objects += (f"{CHANNEL}:{key}",)  # the channel's graph node (`graph.channel_node`)
+            reason_key = (key, test.expect_agent, test.expect_capability)
+            if reason_key not in reasons:
+                table = tables.get(key)
+                if table is None:
+                    resolution = by_key.get(key)
+                    table = tables[key] = (
+                        table_for_resolution(resolution, design.routing)
+                        if resolution is not None
+                        else routing_table(design, key)
+                    )
+                reasons[reason_key] = _unreachable(test, table)
+            problem = reasons[reason_key]
+            if problem:
+                message = f"Routing test '{name}': {problem[0]}: the test can never pass"
+                found.append(Finding("routing-test-unreachable", ERROR, objects, message, problem[1]))
+        first = seen.setdefault((test.query, key, test.expect_agent, test.expect_capability), number)
+        if first != number:
+            where = f"channel {key}" if key else "all agents"
+            found.append(
+                Finding(
+                    "routing-test-duplicate",
+                    WARNING,
+                    objects,
+                    f"Routing test {number} ('{name}') repeats routing test {first}: the same query in {where} "
+                    "with the same expectations",
+                    "remove the copy, or change its query or expectations",
+                )
+            )
+    return found
 
 
 def _rejected(result: RouteResult) -> tuple[str, ...]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lmos_studio.config import get_settings
-from lmos_studio.errors import LmosStudioError
-from lmos_studio.export.bundle import ExportOptions, file_tree
+from lmos_studio.errors import ExportOptionError, LmosStudioError
+from lmos_studio.export.bundle import ExportOptions, FieldNames, file_tree
 from lmos_studio.export.importer import import_upload
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
@@ -20,6 +20,8 @@ ISTIO = "export_with_istio"
 REGISTRY = "export_with_registry"
 NAMESPACE = "export_namespace"
 LMOS_NAMESPACE = "export_lmos_namespace"
+NAMESPACE_LABEL = "Move into namespace"  # the fields' labels: the messages about a value typed there name them
+LMOS_NAMESPACE_LABEL = "LMOS runtime namespace"
 PREVIEW_FILE = "export_preview_file"
 FILE_SEARCH = "export_file_search"
 BUILT = "export_built"  # (digest, options) whose files the user asked to build
@@ -40,7 +42,18 @@ def _options() -> ExportOptions:
         with_registry=bool(st.session_state.get(REGISTRY)),
         namespace=(st.session_state.get(NAMESPACE) or "").strip() or None,
         lmos_namespace=(st.session_state.get(LMOS_NAMESPACE) or "").strip() or "default",
+        fields=FieldNames(namespace=NAMESPACE_LABEL, lmos_namespace=LMOS_NAMESPACE_LABEL),
     )
+
+
+def show_failure(exc: LmosStudioError) -> None:
+    """Why nothing was exported: a value typed in one of the page's fields (the message names the field), or
+    the design itself."""
+    if isinstance(exc, ExportOptionError):
+        st.error("A value typed in an export field above cannot be used (nothing was written).")
+    else:
+        st.error("Validation failed: this design cannot be exported yet (nothing was written).")
+    widgets.show_error(exc)
 
 
 def export(design: Design) -> resources.ExportOutput:
@@ -126,8 +139,7 @@ def bundle_actions(design: Design, plan: resources.ExportPlan) -> resources.Expo
     try:
         out = export(design)
     except LmosStudioError as exc:
-        st.error("This design cannot be exported yet (nothing was written).")
-        widgets.show_error(exc)
+        show_failure(exc)
         st.stop()
     st.download_button(
         "Download zip",

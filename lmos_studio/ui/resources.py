@@ -506,6 +506,13 @@ def _trust_lint(design: Design) -> list[Finding] | None:
     return [f for e in design.trust_edges for f in known[e]]
 
 
+def _routing_test_lint(design: Design, resolved: Sequence[Resolution]) -> list[Finding]:
+    """lint's findings about the design's routing tests (no router fitted: cheap at every level of the panel)."""
+    from lmos_studio.routing.regression import routing_test_findings
+
+    return routing_test_findings(design, resolved)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_BY_DIGEST)
 def lint_findings(design: Design) -> list[Finding]:
     """Lint of the design (non-SemVer versions are findings, not errors), as `lint_with_routing`. Read only.
@@ -518,9 +525,9 @@ def lint_findings(design: Design) -> list[Finding]:
     found = cache.get(key) if key else None
     if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
         return found
-    findings = lint_design(
-        design, resolutions=safe_resolutions(design), extra=ambiguity_findings(design), trust=_trust_lint(design)
-    )
+    resolved = safe_resolutions(design)
+    extra = [*ambiguity_findings(design), *_routing_test_lint(design, resolved)]
+    findings = lint_design(design, resolutions=resolved, extra=extra, trust=_trust_lint(design))
     if key and not _may_hold_secret(design):
         cache.put(key, findings)
     return findings
@@ -537,7 +544,9 @@ def lint_findings_without_ambiguity(design: Design) -> list[Finding]:
     found = cache.get(key) if key else None
     if isinstance(found, list) and all(isinstance(f, Finding) for f in found):
         return found
-    findings = lint_design(design, resolutions=safe_resolutions(design), trust=_trust_lint(design))
+    resolved = safe_resolutions(design)
+    extra = _routing_test_lint(design, resolved)
+    findings = lint_design(design, resolutions=resolved, extra=extra, trust=_trust_lint(design))
     if key and not _may_hold_secret(design):
         cache.put(key, findings)
     return findings
@@ -563,7 +572,8 @@ def lint_findings_lean(design: Design) -> tuple[list[Finding], dict[str, int]]:
     index = ref_index(design)
     pairs = trust_pair_counts(design, index)
     trust = [*unknown_target_findings(design, index), *self_trust_findings(design, index)]  # no pairs listed
-    findings = lint_design(design, resolutions=safe_resolutions(design), trust=trust)
+    resolved = safe_resolutions(design)
+    findings = lint_design(design, resolutions=resolved, extra=_routing_test_lint(design, resolved), trust=trust)
     if key and not _may_hold_secret(design):
         cache.put(key, {"findings": findings, "pairs": pairs})
     return findings, pairs
