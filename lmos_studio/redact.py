@@ -140,8 +140,12 @@ def redact_data(value: Any, pointer: str = "") -> tuple[Any, list[str]]:
 _CREDENTIAL_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "api-key", "credential", "private", "auth")
 # in a lower-cased JSON text (or JSON inside one of its strings: quotes escaped), a key named like a credential
 # (`_CREDENTIAL_KEY`), and a `name` naming one (a name/value pair): what the walk masks by name
-_CREDENTIAL_KEY_TEXT = re.compile(rf"{_CREDENTIAL_WORD}\\*\"\s*:")
-_CREDENTIAL_NAME_TEXT = re.compile(rf"\\*\"name\\*\"\s*:\s*\\*\"[^\"]*?{_CREDENTIAL_WORD}\\*\"")
+# (`_CREDENTIAL_KEY`'s `$` also matches before a final newline: a key `password\n`, `\\n` in JSON text)
+_CREDENTIAL_KEY_TEXT = re.compile(rf"{_CREDENTIAL_WORD}(\\*n)?\\*\"\s*:")
+_CREDENTIAL_NAME_TEXT = re.compile(rf"\\*\"name\\*\"\s*:\s*\\*\"[^\"]*?{_CREDENTIAL_WORD}(\\*n)?\\*\"")
+# letters that case-insensitive matching (`_CREDENTIAL_KEY`, `_CREDENTIAL_SCHEME`) takes for i, i and s, while
+# `str.lower` keeps them apart from those: a text holding one is walked
+_CASE_FOLDED = ("\u0130", "\u0131", "\u017f")  # İ, ı, ſ
 
 
 def _may_hold_credentials(value: Any) -> bool:
@@ -151,6 +155,10 @@ def _may_hold_credentials(value: Any) -> bool:
     try:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):  # keys JSON cannot hold, a cycle, very deep data: walk it
+        return True
+    if "\\u" in text or "\\/" in text:  # JSON inside a text (read by `_redacted_json_text`) may spell any
+        return True  # letter as `\\u0070` and `/` as `\\/`: nothing is found by its spelling here
+    if not text.isascii() and any(letter in text for letter in _CASE_FOLDED):
         return True
     if "://" in text and ("@" in text or "?" in text):
         return True
