@@ -6,6 +6,7 @@ and URLs near (but not holding) an `@` or a `?`."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -80,3 +81,13 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_redact_data_gives_what_the_walk_gives(value: Any) -> None:
     assert redact_data(value) == walked(value)
+
+
+@settings(max_examples=200)
+@given(_JSON)
+def test_the_registry_server_sends_what_the_walk_masks(value: Any) -> None:
+    """`dumps_safe` dumps an answer once and sends it as it is when the quick test finds nothing to mask."""
+    from lmos_studio.registry.server import dumps_safe
+
+    expected = json.dumps(walked(value)[0], ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    assert dumps_safe(value) == expected.encode("utf-8")
