@@ -28,7 +28,17 @@ _SECRET_PARAM = re.compile(
 
 # A key whose value is a credential: a plain identifier ending in a secret word (`apiKey`, `client_secret`,
 # `x-token`). Keys that only mention one (`tokenUrl`, `secretName`, scope names such as `read:token`) keep theirs.
-_CREDENTIAL_WORD = r"(passw(or)?d|pwd|secret|token|api[-_]?key|credentials?|private[-_]?key|authorization)"
+_CREDENTIAL_WORDS = (  # (the plain text every spelling of the word starts with, the word)
+    ("passw", r"passw(or)?d"),
+    ("pwd", "pwd"),
+    ("secret", "secret"),
+    ("token", "token"),
+    ("api", r"api[-_]?key"),
+    ("credential", r"credentials?"),
+    ("private", r"private[-_]?key"),
+    ("authorization", "authorization"),
+)
+_CREDENTIAL_WORD = "(" + "|".join(word for _, word in _CREDENTIAL_WORDS) + ")"
 _CREDENTIAL_KEY = re.compile(rf"(?i)^[a-z0-9_-]*{_CREDENTIAL_WORD}$")
 
 
@@ -135,13 +145,25 @@ def redact_data(value: Any, pointer: str = "") -> tuple[Any, list[str]]:
     return _redacted(value, pointer, masked), masked
 
 
-# the words a credential-named key ends in (`_CREDENTIAL_KEY`), as plain lower-case text: a document without
-# any of them, and without a URL with user-info or a query or a secret's shape, has nothing to mask
-_CREDENTIAL_STEMS = ("passw", "pwd", "secret", "token", "apikey", "api_key", "api-key", "credential", "private", "auth")
 # in a lower-cased JSON text (or JSON inside one of its strings: quotes escaped), a key named like a credential
-# (`_CREDENTIAL_KEY`), and a `name` naming one (a name/value pair): what the walk masks by name
-_CREDENTIAL_KEY_TEXT = re.compile(rf"{_CREDENTIAL_WORD}\\*\"\s*:")
-_CREDENTIAL_NAME_TEXT = re.compile(rf"\\*\"name\\*\"\s*:\s*\\*\"[^\"]*?{_CREDENTIAL_WORD}\\*\"")
+# (`_CREDENTIAL_KEY`, whose `$` also matches before a final newline: `password\\n`), one expression per word so
+# that each starts with plain text (the engine skips to it at C speed; one alternation is tried at every
+# character), searched only where that text is; and a `name` naming one (a name/value pair): what the walk masks
+# by name. A document without any of them, a URL with user-info or a query, or a secret's shape has nothing to mask.
+_CREDENTIAL_KEY_TEXTS = tuple((start, re.compile(rf"{word}(\\*n)?\\*\"\s*:")) for start, word in _CREDENTIAL_WORDS)
+_CREDENTIAL_NAME_TEXT = re.compile(rf"\"name\\*\"\s*:\s*\\*\"[^\"]*?{_CREDENTIAL_WORD}(\\*n)?\\*\"")
+# a URL (`_URL`) with an `@` or a `?` in it: what `redact_url` may change (user-info, a query); in JSON text too,
+# whose escapes only make a URL longer (a TD's `@context` URLs and `@type` keys are not one)
+_URL_TO_CLEAN = re.compile(r"://[^\s'\"<>`]*[@?]")
+# letters that case-insensitive matching (`_CREDENTIAL_KEY`, `_CREDENTIAL_SCHEME`) takes for i, i and s, while
+# `str.lower` keeps them apart from those: a text holding one is walked
+_CASE_FOLDED = ("\u0130", "\u0131", "\u017f")  # İ, ı, ſ
+
+
+def json_may_hold_credentials(text: str) -> bool:
+    """Whether the data this is the JSON text of (`ensure_ascii=False`, any separators) may hold what
+    `redact_data` masks; False: `redact_data` would give it back as it is (a quick test, no walk)."""
+    return _may_hold_credentials(text)
 
 
 def _may_hold_credentials(value: Any) -> bool:
@@ -152,14 +174,19 @@ def _may_hold_credentials(value: Any) -> bool:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):  # keys JSON cannot hold, a cycle, very deep data: walk it
         return True
-    if "://" in text and ("@" in text or "?" in text):
+    if "\\u" in text or "\\/" in text:  # JSON inside a text (read by `_redacted_json_text`) may spell any
+        return True  # letter as `\\u0070` and `/` as `\\/`: nothing is found by its spelling here
+    if not text.isascii() and any(letter in text for letter in _CASE_FOLDED):
+        return True
+    if _URL_TO_CLEAN.search(text):
         return True
     lower = text.lower()
     if _may_hold_shapes(text, lower):
         return True
-    if not any(stem in lower for stem in _CREDENTIAL_STEMS):
+    starts = [start for start, _ in _CREDENTIAL_WORDS if start in lower]
+    if not starts:
         return False
-    if _CREDENTIAL_KEY_TEXT.search(lower):
+    if any(key.search(lower) for start, key in _CREDENTIAL_KEY_TEXTS if start in starts):
         return True
     return '"value' in lower and _CREDENTIAL_NAME_TEXT.search(lower) is not None
 

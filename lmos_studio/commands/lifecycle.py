@@ -15,7 +15,7 @@ from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_cana
 from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
-from lmos_studio.formats.design_file import masked_credentials, save_design
+from lmos_studio.formats.design_file import save_design
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
 from lmos_studio.routing.labelled import read_labelled_csv
@@ -122,7 +122,7 @@ def canary(
         operator_host=operator_host,
     )
     saved = save_design(result, out)  # over a hand-written design (even the one read): its comments are kept
-    for warning in masked_credentials(result) + saved.warnings:  # the file holds *** where masked ones were
+    for warning in saved.masked + saved.warnings:  # the file holds *** where masked ones were
         typer.echo(f"warning: {warning}", err=True)
     written = saved.path
     typer.echo(

@@ -35,14 +35,7 @@ from lmos_studio.errors import ExportError, ExportOptionError
 from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
-from lmos_studio.formats import lmos
-from lmos_studio.formats.design_file import (
-    GENERATED_ANNOTATION,
-    PREVIEW_ANNOTATION,
-    agent_document,
-    masked_credentials,
-    studio_document,
-)
+from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, MaskedDesign, masked_design
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
@@ -226,7 +219,9 @@ def _strict(full: dict[str, Any], clean: dict[str, Any], left_out: dict[str, dic
     return kept
 
 
-def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], MaskedDesign]:
+    """The LMOS documents of the export and the design's documents as a design file writes them (masked once:
+    the export's Agents, Channels and rollouts, its Studio document and the warnings on what was masked)."""
     for exc in invalid_versions(design):  # the operator would fail every reconcile that meets it (§1.6)
         agent = next(a for a in design.agents if a.name == exc.agent)
         index = next(i for i, c in enumerate(agent.capabilities) if c.version == exc.value)
@@ -239,28 +234,19 @@ def _lmos_documents(design: Design, left_out: dict[str, dict[str, Any]]) -> list
     resolutions = resolve_design(design)
     docs = crds.crds(labels=manifests.MANAGED_BY)
     docs += [manifests.namespace_resource(ns, istio=False) for ns in design.namespaces if ns != DEFAULT_NAMESPACE]
+    written = masked_design(design, explicit_namespace=True)
+    docs += [_strict(doc, _agent_manifest(a), left_out) for a, doc in zip(design.agents, written.agents, strict=True)]
     docs += [
-        _strict(agent_document(a, explicit_namespace=True)[0], _agent_manifest(a), left_out) for a in design.agents
+        _strict(doc, _masked(manifests.channel_resource(c)), left_out)
+        for c, doc in zip(design.channels, written.channels, strict=True)
     ]
     docs += [
-        _strict(
-            _masked(lmos.channel_to_resource(c, explicit_namespace=True)),
-            _masked(manifests.channel_resource(c)),
-            left_out,
-        )
-        for c in design.channels
-    ]
-    docs += [
-        _strict(
-            _masked(lmos.rollout_to_resource(r, explicit_namespace=True)),
-            _masked(manifests.rollout_resource(r)),
-            left_out,
-        )
-        for r in design.rollouts
+        _strict(doc, _masked(manifests.rollout_resource(r)), left_out)
+        for r, doc in zip(design.rollouts, written.rollouts, strict=True)
     ]
     # a preview repeats the agents' descriptions; derived and never read back, so whatever looks like a credential goes
     docs += [redact_data(manifests.routing_preview(r))[0] for r in resolutions]
-    return docs
+    return docs, written
 
 
 def _agent_manifest(agent: Agent) -> dict[str, Any]:
@@ -273,8 +259,8 @@ def _masked(doc: dict[str, Any]) -> dict[str, Any]:
     return redact_data(doc)[0]  # type: ignore[no-any-return]
 
 
-def _studio_document(design: Design, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    studio = studio_document(design)  # not design_documents(design)[-1]: its resources are built here already
+def _studio_document(written: MaskedDesign, left_out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    studio = written.studio
     if left_out:
         studio["spec"][RESOURCE_FIELDS_KEY] = left_out
     return studio
@@ -328,7 +314,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
     istio = options.with_istio
     workloads = options.with_workloads or istio
     left_out: dict[str, dict[str, Any]] = {}
-    docs = _lmos_documents(design, left_out)
+    docs, written = _lmos_documents(design, left_out)
     if istio:
         docs = [
             manifests.namespace_resource(d["metadata"]["name"], istio=True) if d["kind"] == "Namespace" else d
@@ -375,9 +361,9 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         pol_docs, report = planned.network + planned.istio, planned.report
         result += [Manifest(path_of(d), d) for d in pol_docs if (d["apiVersion"], ref(d)) not in kept_refs]
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
-    result.append(Manifest(STUDIO_PATH, _studio_document(design, left_out), generated=False))
+    result.append(Manifest(STUDIO_PATH, _studio_document(written, left_out), generated=False))
     notes += _left_out_notes(left_out)
-    notes += [f"{STUDIO_PATH}: {warning}" for warning in masked_credentials(design)]  # masked by studio_document
+    notes += [f"{STUDIO_PATH}: {warning}" for warning in written.warnings]  # masked_credentials(design)
     return Bundle(
         design=design,
         options=options,

@@ -510,23 +510,79 @@ def agent_document(agent: Agent, *, explicit_namespace: bool = False) -> tuple[d
     return redact_data(lmos.agent_to_resource(agent, explicit_namespace=explicit_namespace))
 
 
-def masked_credentials(design: Design) -> list[str]:
-    """One warning per agent, channel, rollout or kept resource whose saved document (or Studio entry) has
-    credentials masked (`design_documents`), and one for the rest of the Studio document, naming the fields,
-    never the values; [] for a design without any (every sample)."""
-    found: list[tuple[str, list[str]]] = [
-        (f"Agent {a.key}", [f"resource {p}" for p in agent_document(a)[1]] + _studio_agent(a)[1]) for a in design.agents
-    ]
-    found += [(f"Channel {c.key}", redact_data(lmos.channel_to_resource(c))[1]) for c in design.channels]
-    found += [(f"ChannelRollout {r.key}", redact_data(lmos.rollout_to_resource(r))[1]) for r in design.rollouts]
-    found += [(_kept_name(doc, i), redact_data(doc)[1]) for i, doc in enumerate(design.other_resources)]
-    found.append((f"{STUDIO_KIND} {design.name}", _studio_document(design, with_agents=False)[1]))
-    return [
+@dataclass
+class MaskedDesign:
+    """A design's documents as a design file writes them, credentials masked (each document once), and the
+    warnings naming what was masked (`masked_credentials`)."""
+
+    agents: list[dict[str, Any]]
+    channels: list[dict[str, Any]]
+    rollouts: list[dict[str, Any]]
+    others: list[dict[str, Any]]
+    studio: dict[str, Any]
+    warnings: list[str]
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        """Agents and Channels (name order), rollouts, others, then the Studio document (`design_documents`)."""
+        return [*self.agents, *self.channels, *self.rollouts, *self.others, self.studio]
+
+
+def masked_design(design: Design, *, explicit_namespace: bool = False) -> MaskedDesign:
+    """The design's documents and the warnings on what was masked in them, in one pass (saving or exporting
+    a large design masks each document once, not once more for the warnings). `explicit_namespace`: the LMOS
+    resources name their namespace also when it is `default`, as an export writes them; the warnings are the
+    same (`default` is no credential)."""
+    found: list[tuple[str, list[str]]] = []
+    agents, entries = [], []
+    for agent in design.agents:
+        doc, in_resource = _masked_resource(agent, lmos.agent_to_resource, explicit_namespace)
+        entry, in_entry = _studio_agent(agent)
+        agents.append(doc)
+        if entry:
+            entries.append(entry)
+        found.append((f"Agent {agent.key}", [f"resource {p}" for p in in_resource] + in_entry))
+    channels = []
+    for channel in design.channels:
+        doc, masked = _masked_resource(channel, lmos.channel_to_resource, explicit_namespace)
+        channels.append(doc)
+        found.append((f"Channel {channel.key}", masked))
+    rollouts = []
+    for rollout in design.rollouts:
+        doc, masked = _masked_resource(rollout, lmos.rollout_to_resource, explicit_namespace)
+        rollouts.append(doc)
+        found.append((f"ChannelRollout {rollout.key}", masked))
+    others = []
+    for i, raw in enumerate(design.other_resources):
+        doc, masked = redact_data(raw)
+        others.append(doc)
+        found.append((_kept_name(raw, i), masked))
+    studio, masked = _studio_document(design, entries)
+    found.append((f"{STUDIO_KIND} {design.name}", masked))
+    warnings = [
         f"{what}: what looks like a credential is written as *** ({named_fields(masked)}); "
         "keep credentials out of descriptions"
         for what, masked in found
         if masked
     ]
+    return MaskedDesign(agents, channels, rollouts, others, studio, warnings)
+
+
+def _masked_resource(obj: Any, to_resource: Any, explicit_namespace: bool) -> tuple[dict[str, Any], list[str]]:
+    """The LMOS resource of an Agent, Channel or ChannelRollout, masked, and the JSON Pointers of what was masked
+    in it as a design file writes it (the same unless a namespace among its unknown metadata fields moves with
+    `explicit_namespace`: then those of that resource, in their order)."""
+    doc, masked = redact_data(to_resource(obj, explicit_namespace=explicit_namespace))
+    if explicit_namespace and "namespace" in obj.metadata_extras:
+        masked = redact_data(to_resource(obj))[1]
+    return doc, masked
+
+
+def masked_credentials(design: Design) -> list[str]:
+    """One warning per agent, channel, rollout or kept resource whose saved document (or Studio entry) has
+    credentials masked (`design_documents`), and one for the rest of the Studio document, naming the fields,
+    never the values; [] for a design without any (every sample). Saving gives them too (`Saved.masked`)."""
+    return masked_design(design).warnings
 
 
 def _kept_name(doc: dict[str, Any], index: int) -> str:
@@ -538,16 +594,15 @@ def _kept_name(doc: dict[str, Any], index: int) -> str:
 def studio_document(design: Design) -> dict[str, Any]:
     """The design's Studio document (the last of `design_documents`): what LMOS resources do not hold, with
     credentials masked (`masked_credentials` says where)."""
-    return _studio_document(design)[0]
+    return _studio_document(design, [entry for entry, _ in map(_studio_agent, design.agents) if entry])[0]
 
 
-def _studio_document(design: Design, *, with_agents: bool = True) -> tuple[dict[str, Any], list[str]]:
-    """The Studio document and the JSON Pointers of what was masked outside its agents' entries (those are
-    reported per agent; `with_agents=False` leaves the entries out, for those pointers alone)."""
+def _studio_document(design: Design, agents: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """The Studio document with the agents' entries given (`_studio_agent`: masked, and their masked fields
+    reported per agent) and the JSON Pointers of what was masked in the rest of it."""
     spec: dict[str, Any] = {}
     if design.description:
         spec["description"] = design.description
-    agents = [entry for entry, _ in map(_studio_agent, design.agents) if entry] if with_agents else []
     if agents:
         spec["agents"] = agents
     for key, items in (
@@ -573,12 +628,7 @@ def _studio_document(design: Design, *, with_agents: bool = True) -> tuple[dict[
 
 def design_documents(design: Design) -> list[dict[str, Any]]:
     """The design as documents: Agents and Channels (name order), rollouts, others, then the Studio doc."""
-    docs: list[dict[str, Any]] = [agent_document(a)[0] for a in design.agents]
-    docs += [redact_data(lmos.channel_to_resource(c))[0] for c in design.channels]
-    docs += [redact_data(lmos.rollout_to_resource(r))[0] for r in design.rollouts]
-    docs += [redact_data(doc)[0] for doc in design.other_resources]
-    docs.append(studio_document(design))
-    return docs
+    return masked_design(design).documents
 
 
 def design_to_yaml(design: Design) -> str:
@@ -588,10 +638,12 @@ def design_to_yaml(design: Design) -> str:
 
 @dataclass
 class Saved:
-    """Where a design was saved and what is worth telling about how (its old layout could not be kept)."""
+    """Where a design was saved and what is worth telling about how (its old layout could not be kept), and
+    what was masked in it (`masked_credentials`, made while writing)."""
 
     path: Path
     warnings: list[str] = field(default_factory=list)
+    masked: list[str] = field(default_factory=list)
 
 
 def save_design(design: Design, path: str | Path) -> Saved:
@@ -602,7 +654,8 @@ def save_design(design: Design, path: str | Path) -> Saved:
     target = Path(path)
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
-    text = dump_blocks(design_documents(design))  # `design_to_yaml`, with each document's text for `roundtrip`
+    written = masked_design(design)
+    text = dump_blocks(written.documents)  # `design_to_yaml`, with each document's text for `roundtrip`
     warnings: list[str] = []
     old = _old_design_text(target)
     if old is not None and old != text:
@@ -611,7 +664,7 @@ def save_design(design: Design, path: str | Path) -> Saved:
         write_atomic(target, text)
     except OSError as exc:
         raise DesignFileError(f"cannot write: {exc.strerror}", path=str(target)) from exc
-    return Saved(target, warnings)
+    return Saved(target, warnings, written.warnings)
 
 
 def write_design(design: Design, path: str | Path) -> Path:

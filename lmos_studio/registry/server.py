@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError, RegistryError, RegistryUnavailable
 from lmos_studio.formats import jsonio
 from lmos_studio.model import Agent
-from lmos_studio.redact import redact_data
+from lmos_studio.redact import json_may_hold_credentials, redact_data
 from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, Registration, RegistryStore, merge_patch
 from lmos_studio.registry.things import (
     DISCOVERY_CONTEXT,
@@ -103,6 +103,12 @@ def dumps_safe(content: Any) -> bytes:
     surrogate) goes out with non-finite numbers as null and escaped text, never as a 500; credentials a
     registered description holds (`redact.redact_data`) go out as `***`: the directory keeps what was sent, but
     anyone may read it."""
+    try:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        if not json_may_hold_credentials(text):  # nothing to mask (the usual answer): sent as dumped, once
+            return text.encode("utf-8")
+    except ValueError:  # also UnicodeEncodeError: masked, then sent as below
+        pass
     content = redact_data(content)[0]
     try:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")

@@ -14,7 +14,7 @@ import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, masked_credentials, save_design
+from lmos_studio.formats.design_file import LoadResult, save_design
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -154,7 +154,7 @@ def save(path: str, *, overwrite: bool = False) -> str:
                 path=path,
             )
     saved = save_design(hist.present, path)  # over a hand-written design: its comments and key order are kept
-    st.session_state[SAVE_WARNINGS] = masked_credentials(hist.present) + saved.warnings
+    st.session_state[SAVE_WARNINGS] = saved.masked + saved.warnings  # masked_credentials, made by the save
     hist.mark_saved(str(saved.path))
     hist.file_digest = file_digest(saved.path)
     return str(saved.path)
