@@ -15,8 +15,8 @@ comments added without reading them; this module matches documents and updates a
 
 It checks what it changed: a document updated in place is read back and compared with `new`'s, and when
 every document of the result is known to read as `new`'s (kept as written with identical data, taken from `new`,
-or updated and read back identical) the result is a `CheckedText`; the writer (`design_file.save_design`) reads
-any other result back whole and writes `new` itself unless that gives exactly the design `new` gives.
+or updated and read back identical) the result says so (`Merged.checked`); the writer (`design_file.save_design`)
+reads any other result back whole and writes `new` itself unless that gives exactly the design `new` gives.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from ruamel.yaml.tokens import CommentToken
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import lmos
 from lmos_studio.formats.roundtrip_lines import Chunk, NotMergeable, by_lines, chunks, comment_lines, leading, separated
-from lmos_studio.formats.yamlio import BlockText, YamlFloat, YamlInt, dump_documents, load_documents
+from lmos_studio.formats.yamlio import YamlFloat, YamlInt, dump_documents, load_documents
 from lmos_studio.model import DEFAULT_NAMESPACE
 from lmos_studio.redact import MASK
 
@@ -57,9 +57,14 @@ class _Resolver(VersionedResolver):
         super().__init__((1, 1), loader, loadumper)
 
 
-class CheckedText(str):
-    """A merged text each document of which reads back with exactly the data of `new`'s document in its place
-    (see the module): it reads as the design `new` gives, without reading the whole file again."""
+@dataclass(frozen=True)
+class Merged:
+    """What `merged_text` gives (see the module)."""
+
+    text: str | None  # `new`'s content in `old`'s layout; None: write `new` itself
+    notes: tuple[str, ...] = ()  # why a document's layout (or, with no text, the file's) could not be kept
+    checked: bool = False  # each document of `text` reads back with exactly the data of `new`'s in its place: it
+    # reads as the design `new` gives, without reading the whole file again
 
 
 @dataclass
@@ -78,33 +83,32 @@ class _Merge:
     unordered: set[int] = field(default_factory=set)  # ids of the lists whose order the design does not keep
 
 
-def merged_text(old: str, new: str) -> tuple[str | None, list[str]]:
+def merged_text(old: str, new: str, pieces: tuple[str, ...] | None = None) -> Merged:
     """`new`'s content in `old`'s layout and notes on documents whose layout could not be kept (written as in
-    `new`); or None and why not when `old` is a design that cannot be round-tripped at all, or None and no
-    notes when `old` is no design (unreadable, no LMOS or Studio document): see the module. When `new` is a
-    `BlockText`, the documents of `old` that are `new`'s with comments added are found line by line
-    (`roundtrip_lines.by_lines`) and only the others are read."""
-    found = _found_by_lines(old, new.pieces) if isinstance(new, BlockText) else None
+    `new`); or no text and why not when `old` is a design that cannot be round-tripped at all, or no text and no
+    notes when `old` is no design (unreadable, no LMOS or Studio document): see the module. With `pieces`
+    (`new`'s documents' texts, `yamlio.dump_blocks`), the documents of `old` that are `new`'s with comments added
+    are found line by line (`roundtrip_lines.by_lines`) and only the others are read."""
+    found = _found_by_lines(old, pieces) if pieces is not None else None
     if isinstance(found, str):
-        return CheckedText(found), []
+        return Merged(found, checked=True)
     if found is None:
         try:
             old_docs = load_documents(old)
         except DesignFileError:
-            return None, []
+            return Merged(None)
         if not any(isinstance(d, dict) and _doc_class(d) != "other" for d in old_docs):
-            return None, []
+            return Merged(None)
     try:
         if found is None:
             header, olds, trailer = chunks(old, old_docs)
-            plain = str(new)  # libyaml takes no subclass of str
-            _, news, _ = chunks(plain, load_documents(plain))
+            _, news, _ = chunks(new, load_documents(new))
             return _merged_file(old, header, olds, trailer, news)
         return _merged_file(old, *found)
     except NotMergeable as exc:
-        return None, [str(exc)]
+        return Merged(None, (str(exc),))
     except Exception as exc:  # any failure of ruamel or PyYAML on a file it cannot take: the plain rendering
-        return None, [f"it could not be read back in place ({type(exc).__name__})"]
+        return Merged(None, (f"it could not be read back in place ({type(exc).__name__})",))
 
 
 def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[str, list[Chunk], str, list[Chunk]] | None:
@@ -125,7 +129,7 @@ def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[str, list[
         return None
 
 
-def _merged_file(old: str, header: str, olds: list[Chunk], trailer: str, news: list[Chunk]) -> tuple[str, list[str]]:
+def _merged_file(old: str, header: str, olds: list[Chunk], trailer: str, news: list[Chunk]) -> Merged:
     """Document by document: one the design did not change is kept as it is written, a new one is written as
     `new` writes it, and only a changed one goes through ruamel's round trip (`_merged_document`)."""
     if not olds or not all(isinstance(c.data, dict) for c in olds + news):
@@ -136,7 +140,7 @@ def _merged_file(old: str, header: str, olds: list[Chunk], trailer: str, news: l
     masked: set[str] = set()  # parts of old values the design writes as ***: in no comment either
     texts: list[str] = []
     notes: list[str] = []
-    checked = True  # every document reads back as `new`'s (`CheckedText`)
+    checked = True  # every document reads back as `new`'s (`Merged.checked`)
     for chunk, i in zip(news, match, strict=True):
         if i is None:
             texts.append(_restyled(chunk, indents, budget))
@@ -152,7 +156,7 @@ def _merged_file(old: str, header: str, olds: list[Chunk], trailer: str, news: l
     text = header + body + trailer
     if any(part in text for part in masked):
         raise NotMergeable("a credential the design writes as *** would stay in one of its comments")
-    return (CheckedText(text) if checked else text), notes
+    return Merged(text, tuple(notes), checked)
 
 
 def _reads_as(text: str, chunk: Chunk) -> bool:

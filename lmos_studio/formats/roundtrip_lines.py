@@ -97,9 +97,9 @@ def _partition(lines: list[str], starts: list[int], loose: set[int]) -> tuple[st
 
 
 # --- documents found line by line ---------------------------------------------------------------------------
-# A document of the old file that is one of the rendering's (`pieces`, `yamlio.BlockText`) with comments added
+# A document of the old file that is one of the rendering's (`pieces`, `yamlio.Rendering`) with comments added
 # (lines that are blank or only a comment, ` # …` after a line) reads as that document: each line of it is whole
-# (`BlockText`), so what was added is comments only. Those documents need no reading; only the others are read
+# (`Rendering`), so what was added is comments only. Those documents need no reading; only the others are read
 # (libyaml), with the file's lines that look like comments checked not to be inside one of their multi-line
 # scalars.
 
