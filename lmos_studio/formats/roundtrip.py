@@ -37,7 +37,16 @@ from ruamel.yaml.tokens import CommentToken
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import lmos
-from lmos_studio.formats.roundtrip_lines import Chunk, NotMergeable, by_lines, chunks, comment_lines, leading, separated
+from lmos_studio.formats.roundtrip_lines import (
+    Chunk,
+    Documents,
+    NotMergeable,
+    by_lines,
+    comment_lines,
+    cut_documents,
+    leading,
+    separated,
+)
 from lmos_studio.formats.yamlio import YamlFloat, YamlInt, dump_documents, load_documents
 from lmos_studio.model import DEFAULT_NAMESPACE
 from lmos_studio.redact import MASK
@@ -101,9 +110,7 @@ def merged_text(old: str, new: str, pieces: tuple[str, ...] | None = None) -> Me
             return Merged(None)
     try:
         if found is None:
-            header, olds, trailer = chunks(old, old_docs)
-            _, news, _ = chunks(new, load_documents(new))
-            return _merged_file(old, header, olds, trailer, news)
+            return _merged_file(old, cut_documents(old, old_docs), cut_documents(new, load_documents(new)).chunks)
         return _merged_file(old, *found)
     except NotMergeable as exc:
         return Merged(None, (str(exc),))
@@ -111,14 +118,14 @@ def merged_text(old: str, new: str, pieces: tuple[str, ...] | None = None) -> Me
         return Merged(None, (f"it could not be read back in place ({type(exc).__name__})",))
 
 
-def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[str, list[Chunk], str, list[Chunk]] | None:
+def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[Documents, list[Chunk]] | None:
     """`by_lines` when it tells a design: `old` as it is when each of its documents is one of `pieces` with
     comments added, else the documents to merge; None when `old` is to be read whole (which then tells why)."""
     try:
         found = by_lines(old, pieces)
         if found is None or isinstance(found, str):
             return found
-        _, olds, _, news = found
+        olds, news = found[0].chunks, found[1]
         if not any(isinstance(c.data, dict) and _doc_class(c.data) != "other" for c in olds):
             return None
         for documents in (olds, news):  # a paired document is found by its key (`_doc_key`): as its pair, when unique
@@ -129,9 +136,10 @@ def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[str, list[
         return None
 
 
-def _merged_file(old: str, header: str, olds: list[Chunk], trailer: str, news: list[Chunk]) -> Merged:
+def _merged_file(old: str, documents: Documents, news: list[Chunk]) -> Merged:
     """Document by document: one the design did not change is kept as it is written, a new one is written as
     `new` writes it, and only a changed one goes through ruamel's round trip (`_merged_document`)."""
+    olds = documents.chunks
     if not olds or not all(isinstance(c.data, dict) for c in olds + news):
         raise NotMergeable("a document of it is not a mapping")
     indents = _indents(old)
@@ -153,7 +161,7 @@ def _merged_file(old: str, header: str, olds: list[Chunk], trailer: str, news: l
             checked = checked and _reads_as(texts[-1], chunk)
     order = _document_order([c.data for c in news], match)
     body = "".join(separated(texts[j], first=not k) for k, j in enumerate(order))
-    text = header + body + trailer
+    text = documents.header + body + documents.trailer
     if any(part in text for part in masked):
         raise NotMergeable("a credential the design writes as *** would stay in one of its comments")
     return Merged(text, tuple(notes), checked)

@@ -1,7 +1,7 @@
 """A design file cut into its documents' texts, for `roundtrip.py`: each document with the comments above it, the
-file's own comments on top and below. `chunks` cuts where Studio's reader (libyaml) says documents start; `by_lines`
-cuts by the file's lines alone and finds the documents that are the rendering's documents with comments added,
-which then need no reading (lane E, session 14).
+file's own comments on top and below. `cut_documents` cuts where Studio's reader (libyaml) says documents start;
+`by_lines` cuts by the file's lines alone and finds the documents that are the rendering's documents with comments
+added, which then need no reading (lane E, session 14).
 
 Texts and what the reader makes of them, no YAML tree: updating a changed document in place (ruamel.yaml) is
 `roundtrip.py`'s.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -33,10 +33,16 @@ class Chunk:
     commented: bool = False  # known to hold a comment or blank line (outside scalars): no rendering of Studio's
 
 
-def chunks(text: str, docs: list[Any]) -> tuple[str, list[Chunk], str]:
-    """The file's own comments on top, its documents (`docs`, as Studio's reader read them), each with its lines
-    from its start (`---` or first key) to the next one's, and the comments below the last document
-    (`_partition`)."""
+class Documents(NamedTuple):
+    """A file cut into its documents."""
+
+    header: str  # the file's own comments on top
+    chunks: list[Chunk]  # each document from its start (`---` or first key) to the next one's
+    trailer: str  # the comments below the last document
+
+
+def cut_documents(text: str, docs: list[Any]) -> Documents:
+    """The file cut where Studio's reader says its documents (`docs`, as it read them) start (`_partition`)."""
     starts = []
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, yaml.DocumentStartEvent) and event.start_mark is not None:
@@ -46,11 +52,11 @@ def chunks(text: str, docs: list[Any]) -> tuple[str, list[Chunk], str]:
     lines = text.splitlines(keepends=True)
     parted = _partition(lines, starts, set(comment_lines(text)))
     if parted is None:
-        return text, [], ""
+        return Documents(text, [], "")
     header, parts, trailer = parted
     if len(parts) != len(docs):
         raise NotMergeable("its documents could not be told apart")
-    return header, [Chunk(part.text, doc) for part, doc in zip(parts, docs, strict=True)], trailer
+    return Documents(header, [Chunk(part.text, doc) for part, doc in zip(parts, docs, strict=True)], trailer)
 
 
 @dataclass
@@ -103,17 +109,16 @@ def _partition(lines: list[str], starts: list[int], loose: set[int]) -> tuple[st
 # (libyaml), with the file's lines that look like comments checked not to be inside one of their multi-line
 # scalars.
 
-_SEPARATOR = re.compile(r"---(?: +(?:#.*)?)?")  # a `---` line as `chunks` takes one (comment after it or not)
+_SEPARATOR = re.compile(r"---(?: +(?:#.*)?)?")  # a `---` line as `cut_documents` takes one (comment after it or not)
 _ADDED_COMMENT = re.compile(r" +#.*")  # a comment after a line's content, from its first ` #`
 
 
-def by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[str, list[Chunk], str, list[Chunk]] | None:
-    """`old` cut into its documents as `chunks` cuts it and, found line by line, which are the rendering's
+def by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[Documents, list[Chunk]] | None:
+    """`old` cut into its documents as `cut_documents` cuts it and, found line by line, which are the rendering's
     documents (`pieces`) with comments added. When all of them are, in the rendering's order, the file's text
-    (each document after the first with its `---`): it reads as the rendering, unread. Else the file's comments
-    on top, its documents, the comments below them and the rendering's documents (only the documents that are
-    none of the rendering's are read; `roundtrip._merged_file`'s input). None when this cannot tell (the caller
-    reads `old`)."""
+    (each document after the first with its `---`): it reads as the rendering, unread. Else `old`'s documents
+    and the rendering's (only the documents of `old` that are none of the rendering's are read;
+    `roundtrip._merged_file`'s input). None when this cannot tell (the caller reads `old`)."""
     cut = _cut_by_lines(old)
     if cut is None:
         return None
@@ -137,7 +142,7 @@ def by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[str, list[Chunk],
         Chunk(part.text, news[j].data if j is not None else read.pop(0), _commented(cut, part))
         for part, j in zip(parts, paired, strict=True)
     ]
-    return header, olds, trailer, news
+    return Documents(header, olds, trailer), news
 
 
 def _commented(cut: _Cut, part: _Part) -> bool:
@@ -151,7 +156,8 @@ _HEAD = re.compile(r"^(?:apiVersion|kind|metadata):.*\n(?:[ -].*\n)*", re.MULTIL
 
 def _read_pieces(pieces: tuple[str, ...], paired: set[int]) -> list[Chunk] | None:
     """`new`'s documents: read whole when found in no document of the old file; else only what finds them
-    (`_doc_key`, `_doc_class`: apiVersion, kind, metadata), which its pair shares (the same data, as it is)."""
+    (`roundtrip._doc_key`, `_doc_class`: apiVersion, kind, metadata), which its pair shares (the same data, as it
+    is)."""
     heads = "".join("---\n" + "".join(_HEAD.findall(pieces[j])) for j in sorted(paired))
     whole = "".join(piece for j, piece in enumerate(pieces) if j not in paired)
     read_heads, read_whole = load_documents(heads), load_documents(whole)
@@ -171,7 +177,7 @@ class _Cut:
 
 
 def _cut_by_lines(old: str) -> _Cut | None:
-    """`old` cut as `chunks` cuts it, from its lines alone: documents start at `---` lines (at the start of a
+    """`old` cut as `cut_documents` cuts it, from its lines alone: documents start at `---` lines (at the start of a
     line, `---` is one in any YAML), comments are the lines that look like one (`_read_parts` checks those of
     the documents it reads). None for what this does not take: other line breaks than `\n`, characters the
     reader refuses, a BOM, `...` or directives, other blank characters than spaces on a comment line."""
@@ -179,7 +185,7 @@ def _cut_by_lines(old: str) -> _Cut | None:
         return None
     lines = old.splitlines(keepends=True)
     if len(lines) != old.count("\n") + (not old.endswith("\n")):
-        return None  # \r, U+2028 …: `chunks` would count lines as libyaml does
+        return None  # \r, U+2028 …: `cut_documents` would count lines as libyaml does
     loose: set[int] = set()
     separators: list[int] = []
     for n, line in enumerate(lines):
