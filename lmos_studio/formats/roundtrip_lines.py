@@ -224,19 +224,19 @@ def _content(cut: _Cut, part: _Part) -> str:
 def _read_parts(cut: _Cut, parts: list[_Part]) -> list[Any] | None:
     """What Studio's reader makes of these documents of the file (read together, as in the file); None when a
     line of them taken for a comment is inside one of their multi-line scalars (`_cut_by_lines` cut wrongly)."""
-    by_lines: list[list[Any] | None] = []
+    line_reads: list[list[Any] | None] = []
     for part in parts:
         end = next((s for s in cut.separators if s >= part.end), len(cut.lines))
         region = "".join(cut.lines[part.begin : end])  # with the comments after it, up to the next `---`
         read = read_lines(region)  # the line reader takes no multi-line scalar: then each comment-like line is one
         if read is None and any(part.begin + n in cut.loose for n in _inside(region)):
             return None
-        by_lines.append(read)
+        line_reads.append(read)
     if any("*" in p.text for p in parts):  # aliases: counted over the documents together, as in the file
         docs = load_documents("".join(separated(p.text, first=not k) for k, p in enumerate(parts)))
         return docs if len(docs) == len(parts) else None
     docs = []  # one by one: a comment after a line (the events reader) in one leaves the others to the line reader
-    for part, read in zip(parts, by_lines, strict=True):
+    for part, read in zip(parts, line_reads, strict=True):
         read = read if read is not None else load_documents(part.text)
         if len(read) != 1:
             return None
