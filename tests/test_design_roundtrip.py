@@ -257,7 +257,11 @@ def test_a_merge_that_would_change_the_design_is_never_written(
 ) -> None:
     """The writer checks the merged text reads back as the design; a merge that got it wrong is not written."""
     design = edited(read_design(hand_written))
-    monkeypatch.setattr(roundtrip, "merged_text", lambda old, new: (new.replace("refund-agent", "refunds-agent"), ""))
+    monkeypatch.setattr(
+        roundtrip,
+        "merged_text",
+        lambda old, new, pieces: roundtrip.Merged(new.replace("refund-agent", "refunds-agent")),
+    )
     saved = save_design(design, hand_written)
     assert hand_written.read_text(encoding="utf-8") == design_to_yaml(design)
     assert "would have changed the design" in saved.warnings[0]

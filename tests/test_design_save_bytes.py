@@ -16,7 +16,7 @@ from benchmarks.save import cases, commented
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.formats import roundtrip
 from lmos_studio.formats.design_file import design_documents, design_from_text, design_to_yaml, read_design, save_design
-from lmos_studio.formats.yamlio import BlockText, dump_blocks
+from lmos_studio.formats.yamlio import dump_blocks
 from lmos_studio.model import Agent, Capability, Design
 from lmos_studio.synthetic import synthetic_design
 from tests.test_design_roundtrip import HAND_WRITTEN, SECTIONED
@@ -59,8 +59,8 @@ def test_a_document_merged_wrong_is_still_caught(tmp_path: Path, monkeypatch: py
         lambda old, new, indents: merged_document(old, new, indents).replace("9.9.9", "9.9.8"),
     )
     edited = cases(DESIGN)["c_one_version"]
-    merged, _ = roundtrip.merged_text(path.read_text(encoding="utf-8"), design_to_yaml(edited))
-    assert merged is not None and "9.9.8" in merged and not isinstance(merged, roundtrip.CheckedText)
+    merged = roundtrip.merged_text(path.read_text(encoding="utf-8"), design_to_yaml(edited))
+    assert merged.text is not None and "9.9.8" in merged.text and not merged.checked
     saved = save_design(edited, path)
     assert path.read_text(encoding="utf-8") == design_to_yaml(edited)
     assert "would have changed the design" in saved.warnings[0]
@@ -125,8 +125,9 @@ TRICKY_FILES = {
 
 @pytest.mark.parametrize("name", sorted(TRICKY_FILES))
 def test_documents_found_line_by_line_give_what_reading_the_file_gives(name: str) -> None:
-    """`merged_text` finds the documents of a `BlockText` (the Designer's save) line by line; on any file, that
-    gives exactly what reading the whole file gives (a plain `str` rendering takes that way)."""
+    """`merged_text` finds the documents of a rendering given with its `pieces` (the Designer's save) line by line;
+    on any file, that gives exactly what reading the whole file gives (a rendering without pieces takes that way),
+    whether the result is checked included."""
     old = TRICKY_FILES[name]
     try:
         design = design_from_text(old, path="old.yaml").design
@@ -134,6 +135,6 @@ def test_documents_found_line_by_line_give_what_reading_the_file_gives(name: str
         design = SMALL
     for edited in (design, _with_one_more_agent(design), _channel_relabelled(design)):
         fast = design_documents(edited)
-        blocks = dump_blocks(fast)
-        assert isinstance(blocks, BlockText) or name == "hand-written"  # its positions are no plain numbers
-        assert roundtrip.merged_text(old, blocks) == roundtrip.merged_text(old, str(blocks))
+        text, pieces = dump_blocks(fast)
+        assert pieces is not None or name == "hand-written"  # its positions are no plain numbers
+        assert roundtrip.merged_text(old, text, pieces) == roundtrip.merged_text(old, text)

@@ -655,11 +655,11 @@ def save_design(design: Design, path: str | Path) -> Saved:
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
     written = masked_design(design)
-    text = dump_blocks(written.documents)  # `design_to_yaml`, with each document's text for `roundtrip`
+    text, pieces = dump_blocks(written.documents)  # `design_to_yaml`, with each document's text
     warnings: list[str] = []
     old = _old_design_text(target)
     if old is not None and old != text:
-        text, warnings = _in_old_layout(design, old, text, target)
+        text, warnings = _in_old_layout(design, old, text, pieces, target)
     try:
         write_atomic(target, text)
     except OSError as exc:
@@ -683,22 +683,25 @@ def _old_design_text(target: Path) -> str | None:
         return None
 
 
-def _in_old_layout(design: Design, old: str, new: str, target: Path) -> tuple[str, list[str]]:
-    """`new` written into `old`'s layout when that reads back as the same design (a `roundtrip.CheckedText` was
-    read back document by document already); else `new`. The warnings say what of the old layout was not kept."""
-    merged, notes = roundtrip.merged_text(old, new)
-    if merged is None and not notes:
+def _in_old_layout(
+    design: Design, old: str, new: str, pieces: tuple[str, ...] | None, target: Path
+) -> tuple[str, list[str]]:
+    """`new` written into `old`'s layout when that reads back as the same design (`roundtrip.Merged.checked`: read
+    back document by document already); else `new`. The warnings say what of the old layout was not kept."""
+    merged = roundtrip.merged_text(old, new, pieces)
+    notes = list(merged.notes)
+    if merged.text is None and not notes:
         return new, []  # no design there: nothing of one to keep
-    if merged is not None:
-        if isinstance(merged, roundtrip.CheckedText):  # each document read back already: no need to read it whole
+    if merged.text is not None:
+        if merged.checked:  # each document read back already: no need to read it whole
             same = True
         else:
-            try:  # read as `load_design` reads the file (named by its Studio document); str: libyaml takes no subclass
-                rendered = design_from_texts([(str(target), str(new))]).design
-                same = design_from_texts([(str(target), str(merged))]).design == rendered
+            try:  # read as `load_design` reads the file (named by its Studio document)
+                rendered = design_from_texts([(str(target), new)]).design
+                same = design_from_texts([(str(target), merged.text)]).design == rendered
             except LmosStudioError:  # any refusal of the merged text (a version, a budget): it is not the design
                 same = False
         if same:
-            return merged, [f"{target}: {note}" for note in notes]
+            return merged.text, [f"{target}: {note}" for note in notes]
         notes = ["keeping them would have changed the design"]
     return new, [f"{target}: saved in Studio's own layout; the file's comments and key order were not kept: {notes[0]}"]

@@ -10,11 +10,13 @@ protocol, a routing test's query) else by position, lists of scalars by value. A
 line) belongs to the key, item or document below it, an end-of-line comment to its line; the comments above
 the first document are the file's. A changed document with anchors, aliases or merge keys (a change to a
 shared node would change every use), or past MAX_ROUNDTRIP_BYTES, is written as `new` writes it, with a note.
+The file is cut into its documents' texts by `roundtrip_lines.py`, which also finds those that are `new`'s with
+comments added without reading them; this module matches documents and updates a changed one's YAML tree.
 
 It checks what it changed: a document updated in place is read back and compared with `new`'s, and when
 every document of the result is known to read as `new`'s (kept as written with identical data, taken from `new`,
-or updated and read back identical) the result is a `CheckedText`; the writer (`design_file.save_design`) reads
-any other result back whole and writes `new` itself unless that gives exactly the design `new` gives.
+or updated and read back identical) the result says so (`Merged.checked`); the writer (`design_file.save_design`)
+reads any other result back whole and writes `new` itself unless that gives exactly the design `new` gives.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
@@ -36,9 +37,17 @@ from ruamel.yaml.tokens import CommentToken
 
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import lmos
-from lmos_studio.formats.yamlio import BlockText, YamlFloat, YamlInt, dump_documents, load_documents
-from lmos_studio.formats.yamllines import _non_printable, read_lines
-from lmos_studio.formats.yamltypes import _BaseLoader
+from lmos_studio.formats.roundtrip_lines import (
+    Chunk,
+    Documents,
+    NotMergeable,
+    by_lines,
+    comment_lines,
+    cut_documents,
+    leading,
+    separated,
+)
+from lmos_studio.formats.yamlio import YamlFloat, YamlInt, dump_documents, load_documents
 from lmos_studio.model import DEFAULT_NAMESPACE
 from lmos_studio.redact import MASK
 
@@ -57,13 +66,14 @@ class _Resolver(VersionedResolver):
         super().__init__((1, 1), loader, loadumper)
 
 
-class CheckedText(str):
-    """A merged text each document of which reads back with exactly the data of `new`'s document in its place
-    (see the module): it reads as the design `new` gives, without reading the whole file again."""
+@dataclass(frozen=True)
+class Merged:
+    """What `merged_text` gives (see the module)."""
 
-
-class _NotMergeable(Exception):
-    """The old file cannot take the new content in place: the caller writes the plain rendering."""
+    text: str | None  # `new`'s content in `old`'s layout; None: write `new` itself
+    notes: tuple[str, ...] = ()  # why a document's layout (or, with no text, the file's) could not be kept
+    checked: bool = False  # each document of `text` reads back with exactly the data of `new`'s in its place: it
+    # reads as the design `new` gives, without reading the whole file again
 
 
 @dataclass
@@ -82,59 +92,63 @@ class _Merge:
     unordered: set[int] = field(default_factory=set)  # ids of the lists whose order the design does not keep
 
 
-def merged_text(old: str, new: str) -> tuple[str | None, list[str]]:
+def merged_text(old: str, new: str, pieces: tuple[str, ...] | None = None) -> Merged:
     """`new`'s content in `old`'s layout and notes on documents whose layout could not be kept (written as in
-    `new`); or None and why not when `old` is a design that cannot be round-tripped at all, or None and no
-    notes when `old` is no design (unreadable, no LMOS or Studio document): see the module. When `new` is a
-    `BlockText`, the documents of `old` that are `new`'s with comments added are found line by line
-    (`_by_lines`) and only the others are read."""
-    try:
-        found = _by_lines(old, str(new), new.pieces) if isinstance(new, BlockText) else None
-    except Exception:  # anything it cannot take (a document it reads is no YAML, …): `old` read whole tells why
-        found = None
-    if isinstance(found, CheckedText):
-        return found, []
+    `new`); or no text and why not when `old` is a design that cannot be round-tripped at all, or no text and no
+    notes when `old` is no design (unreadable, no LMOS or Studio document): see the module. With `pieces`
+    (`new`'s documents' texts, `yamlio.dump_blocks`), the documents of `old` that are `new`'s with comments added
+    are found line by line (`roundtrip_lines.by_lines`) and only the others are read."""
+    found = _found_by_lines(old, pieces) if pieces is not None else None
+    if isinstance(found, str):
+        return Merged(found, checked=True)
     if found is None:
         try:
             old_docs = load_documents(old)
         except DesignFileError:
-            return None, []
+            return Merged(None)
         if not any(isinstance(d, dict) and _doc_class(d) != "other" for d in old_docs):
-            return None, []
+            return Merged(None)
     try:
         if found is None:
-            header, olds, trailer = _chunks(old, old_docs)
-            plain = str(new)  # libyaml takes no subclass of str
-            _, news, _ = _chunks(plain, load_documents(plain))
-            return _merged_file(old, header, olds, trailer, news)
+            return _merged_file(old, cut_documents(old, old_docs), cut_documents(new, load_documents(new)).chunks)
         return _merged_file(old, *found)
-    except _NotMergeable as exc:
-        return None, [str(exc)]
+    except NotMergeable as exc:
+        return Merged(None, (str(exc),))
     except Exception as exc:  # any failure of ruamel or PyYAML on a file it cannot take: the plain rendering
-        return None, [f"it could not be read back in place ({type(exc).__name__})"]
+        return Merged(None, (f"it could not be read back in place ({type(exc).__name__})",))
 
 
-@dataclass
-class _Chunk:
-    """One document's lines (the comments above it included) and what Studio's reader makes of them."""
+def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[Documents, list[Chunk]] | None:
+    """`by_lines` when it tells a design: `old` as it is when each of its documents is one of `pieces` with
+    comments added, else the documents to merge; None when `old` is to be read whole (which then tells why)."""
+    try:
+        found = by_lines(old, pieces)
+        if found is None or isinstance(found, str):
+            return found
+        olds, news = found[0].chunks, found[1]
+        if not any(isinstance(c.data, dict) and _doc_class(c.data) != "other" for c in olds):
+            return None
+        for documents in (olds, news):  # a paired document is found by its key (`_doc_key`): as its pair, when unique
+            if len({_doc_key(c.data) for c in documents}) != len(documents):
+                return None
+        return found
+    except Exception:  # anything it cannot take (a document it reads is no YAML, …): `old` read whole tells why
+        return None
 
-    text: str
-    data: Any
-    commented: bool = False  # known to hold a comment or blank line (outside scalars): no rendering of Studio's
 
-
-def _merged_file(old: str, header: str, olds: list[_Chunk], trailer: str, news: list[_Chunk]) -> tuple[str, list[str]]:
+def _merged_file(old: str, documents: Documents, news: list[Chunk]) -> Merged:
     """Document by document: one the design did not change is kept as it is written, a new one is written as
     `new` writes it, and only a changed one goes through ruamel's round trip (`_merged_document`)."""
+    olds = documents.chunks
     if not olds or not all(isinstance(c.data, dict) for c in olds + news):
-        raise _NotMergeable("a document of it is not a mapping")
+        raise NotMergeable("a document of it is not a mapping")
     indents = _indents(old)
     match = _match([c.data for c in olds], [c.data for c in news], _doc_key)
     budget = [MAX_ROUNDTRIP_BYTES]
     masked: set[str] = set()  # parts of old values the design writes as ***: in no comment either
     texts: list[str] = []
     notes: list[str] = []
-    checked = True  # every document reads back as `new`'s (`CheckedText`)
+    checked = True  # every document reads back as `new`'s (`Merged.checked`)
     for chunk, i in zip(news, match, strict=True):
         if i is None:
             texts.append(_restyled(chunk, indents, budget))
@@ -146,14 +160,14 @@ def _merged_file(old: str, header: str, olds: list[_Chunk], trailer: str, news: 
             texts.append(_changed(olds[i], chunk, indents, budget, notes))
             checked = checked and _reads_as(texts[-1], chunk)
     order = _document_order([c.data for c in news], match)
-    body = "".join(_separated(texts[j], first=not k) for k, j in enumerate(order))
-    text = header + body + trailer
+    body = "".join(separated(texts[j], first=not k) for k, j in enumerate(order))
+    text = documents.header + body + documents.trailer
     if any(part in text for part in masked):
-        raise _NotMergeable("a credential the design writes as *** would stay in one of its comments")
-    return (CheckedText(text) if checked else text), notes
+        raise NotMergeable("a credential the design writes as *** would stay in one of its comments")
+    return Merged(text, tuple(notes), checked)
 
 
-def _reads_as(text: str, chunk: _Chunk) -> bool:
+def _reads_as(text: str, chunk: Chunk) -> bool:
     """Whether a document's text (as written for `chunk`) reads back with exactly `chunk`'s data."""
     if text is chunk.text:
         return True
@@ -181,7 +195,7 @@ def _identical(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def _changed(old: _Chunk, new: _Chunk, indents: tuple[int, int, int], budget: list[int], notes: list[str]) -> str:
+def _changed(old: Chunk, new: Chunk, indents: tuple[int, int, int], budget: list[int], notes: list[str]) -> str:
     """A changed document: `old` updated in place (ruamel), or `new` when `old` is Studio's own rendering or
     cannot be updated (then with a note why)."""
     if not old.commented and old.text == dump_documents([old.data]):
@@ -189,15 +203,15 @@ def _changed(old: _Chunk, new: _Chunk, indents: tuple[int, int, int], budget: li
     budget[0] -= len(old.text) + len(new.text)
     try:
         if budget[0] < 0:
-            raise _NotMergeable(f"the changed documents are over {MAX_ROUNDTRIP_BYTES // 2**10} KiB")
+            raise NotMergeable(f"the changed documents are over {MAX_ROUNDTRIP_BYTES // 2**10} KiB")
         return _merged_document(old.text, new.text, indents)
     except Exception as exc:  # this document as `new` writes it; the others keep their layout
-        why = str(exc) if isinstance(exc, _NotMergeable) else f"ruamel could not ({type(exc).__name__})"
+        why = str(exc) if isinstance(exc, NotMergeable) else f"ruamel could not ({type(exc).__name__})"
         notes.append(f"{_described(new.data)} is written in Studio's layout, without its comments: {why}")
         return new.text
 
 
-def _restyled(chunk: _Chunk, indents: tuple[int, int, int], budget: list[int]) -> str:
+def _restyled(chunk: Chunk, indents: tuple[int, int, int], budget: list[int]) -> str:
     """A new document indented as the file is (as `new` writes it when ruamel cannot, or the budget is spent)."""
     if indents == STUDIO_INDENTS or len(chunk.text) > budget[0]:
         return chunk.text
@@ -218,242 +232,10 @@ def _described(doc: dict[str, Any]) -> str:
     return f"{doc.get('kind')} {name}" if name else str(doc.get("kind"))
 
 
-def _chunks(text: str, docs: list[Any]) -> tuple[str, list[_Chunk], str]:
-    """The file's own comments on top, its documents (`docs`, as Studio's reader read them), each with its lines
-    from its start (`---` or first key) to the next one's, and the comments below the last document
-    (`_partition`)."""
-    starts = []
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, yaml.DocumentStartEvent) and event.start_mark is not None:
-            if event.version or event.tags:
-                raise _NotMergeable("it has YAML directives")
-            starts.append(event.start_mark.line)
-    lines = text.splitlines(keepends=True)
-    parted = _partition(lines, starts, set(_comment_lines(text)))
-    if parted is None:
-        return text, [], ""
-    header, parts, trailer = parted
-    if len(parts) != len(docs):
-        raise _NotMergeable("its documents could not be told apart")
-    return header, [_Chunk(part.text, doc) for part, doc in zip(parts, docs, strict=True)], trailer
-
-
-@dataclass
-class _Part:
-    text: str
-    begin: int  # its first line (0-based) and the line after its last
-    end: int
-
-
-def _partition(lines: list[str], starts: list[int], loose: set[int]) -> tuple[str, list[_Part], str] | None:
-    """The file's comments on top, its documents' texts, the comments below the last document; None when it has
-    no document or nothing but comments. `starts`: the line of each document's start (`---` or its first key),
-    `loose`: the lines that are blank or only a comment (not inside a multi-line scalar). Comments and blank lines
-    ending a document go with the next one (a comment belongs to what is below it); those on top are the file's
-    up to their last blank line (all of them when none is blank)."""
-    content = [n for n in range(len(lines)) if n not in loose]
-    if not starts or not content:
-        return None
-    starts = list(starts)
-    blanks = [n for n in range(content[0]) if not lines[n].strip()]
-    starts[0] = blanks[-1] + 1 if blanks else content[0]
-    header, trailer = "".join(lines[: starts[0]]), "".join(lines[content[-1] + 1 :])
-    for k in range(1, len(starts)):  # a document's trailing comments and blank lines: the next one's
-        while starts[k] - 1 > starts[k - 1] and starts[k] - 1 in loose:
-            starts[k] -= 1
-    parts: list[_Part] = []
-    carried = ""
-    carried_from = -1
-    for begin, end in zip(starts, [*starts[1:], content[-1] + 1], strict=True):
-        part = carried + "".join(lines[begin:end])
-        if all(n in loose or _is_separator(lines[n]) for n in range(begin, end)):
-            carried = part  # an empty document: its comments go with the next one
-            carried_from = begin if carried_from < 0 else carried_from
-            continue
-        parts.append(
-            _Part(part if part.endswith("\n") else part + "\n", carried_from if carried_from >= 0 else begin, end)
-        )
-        carried = ""
-        carried_from = -1
-    if carried and parts:
-        parts[-1].text += carried
-        parts[-1].end = content[-1] + 1
-    return header, parts, trailer
-
-
-# --- documents found line by line ---------------------------------------------------------------------------
-# A document of the old file that is one of `new`'s (a `BlockText`) with comments added (lines that are blank or
-# only a comment, ` # …` after a line) reads as that document: each line of it is whole (`BlockText`), so what
-# was added is comments only. Those documents need no reading; only the others are read (libyaml), with the
-# file's lines that look like comments checked not to be inside one of their multi-line scalars.
-
-_SEPARATOR = re.compile(r"---(?: +(?:#.*)?)?")  # a `---` line as `_chunks` takes one (comment after it or not)
-_ADDED_COMMENT = re.compile(r" +#.*")  # a comment after a line's content, from its first ` #`
-
-
-def _by_lines(
-    old: str, new: str, pieces: tuple[str, ...]
-) -> CheckedText | tuple[str, list[_Chunk], str, list[_Chunk]] | None:
-    """`old` cut into its documents as `_chunks` cuts it and, found line by line, which are `new`'s (`pieces`)
-    with comments added: `old` itself (`CheckedText`) when all of them are, in `new`'s order; else the chunks
-    (`_merged_file`'s input; only the others are read); None when this cannot tell (the caller reads `old`)."""
-    cut = _cut_by_lines(old)
-    if cut is None:
-        return None
-    header, parts, trailer = cut.header, cut.parts, cut.trailer
-    free: dict[str, list[int]] = {}
-    for j, piece in enumerate(pieces):
-        free.setdefault(piece[len("---\n") :], []).append(j)
-    paired: list[int | None] = []
-    for part in parts:
-        slots = free.get(_content(cut, part))
-        paired.append(slots.pop(0) if slots else None)
-    studio = any("\nkind: StudioDesign\n" in piece for piece in pieces)  # a design: `merged_text` keeps its layout
-    if studio and paired == list(range(len(pieces))):
-        return CheckedText(header + "".join(_separated(p.text, first=not k) for k, p in enumerate(parts)) + trailer)
-    news = _read_pieces(pieces, {j for j in paired if j is not None})
-    others = [part for part, j in zip(parts, paired, strict=True) if j is None]
-    read = _read_parts(cut, others)
-    if news is None or read is None:
-        return None
-    olds = [
-        _Chunk(part.text, news[j].data if j is not None else read.pop(0), _commented(cut, part))
-        for part, j in zip(parts, paired, strict=True)
-    ]
-    if not any(isinstance(c.data, dict) and _doc_class(c.data) != "other" for c in olds):
-        return None
-    for chunks in (olds, news):  # a paired document is found by its key (`_doc_key`): as its pair, when unique
-        if len({_doc_key(c.data) for c in chunks}) != len(chunks):
-            return None
-    return header, olds, trailer, news
-
-
-def _commented(cut: _Cut, part: _Part) -> bool:
-    """Whether a document holds a comment or blank line (`_read_parts` checked those of the documents it read
-    are no part of a scalar; a paired one has none)."""
-    return any(n in cut.loose for n in range(part.begin, part.end))
-
-
-_HEAD = re.compile(r"^(?:apiVersion|kind|metadata):.*\n(?:[ -].*\n)*", re.MULTILINE)  # with the lines below
-
-
-def _read_pieces(pieces: tuple[str, ...], paired: set[int]) -> list[_Chunk] | None:
-    """`new`'s documents: read whole when found in no document of the old file; else only what finds them
-    (`_doc_key`, `_doc_class`: apiVersion, kind, metadata), which its pair shares (the same data, as it is)."""
-    heads = "".join("---\n" + "".join(_HEAD.findall(pieces[j])) for j in sorted(paired))
-    whole = "".join(piece for j, piece in enumerate(pieces) if j not in paired)
-    read_heads, read_whole = load_documents(heads), load_documents(whole)
-    if len(read_heads) != len(paired) or len(read_whole) != len(pieces) - len(paired):
-        return None
-    return [_Chunk(piece, read_heads.pop(0) if j in paired else read_whole.pop(0)) for j, piece in enumerate(pieces)]
-
-
-@dataclass
-class _Cut:
-    lines: list[str]
-    header: str
-    parts: list[_Part]
-    trailer: str
-    loose: set[int]  # the lines that are blank or only a comment
-    separators: list[int]  # the `---` lines
-
-
-def _cut_by_lines(old: str) -> _Cut | None:
-    """`old` cut as `_chunks` cuts it, from its lines alone: documents start at `---` lines (at the start of a
-    line, `---` is one in any YAML), comments are the lines that look like one (`_read_parts` checks those of
-    the documents it reads). None for what this does not take: other line breaks than `\n`, characters the
-    reader refuses, a BOM, `...` or directives, other blank characters than spaces on a comment line."""
-    if not old or "\ufeff" in old or _non_printable(old):
-        return None
-    lines = old.splitlines(keepends=True)
-    if len(lines) != old.count("\n") + (not old.endswith("\n")):
-        return None  # \r, U+2028 …: `_chunks` would count lines as libyaml does
-    loose: set[int] = set()
-    separators: list[int] = []
-    for n, line in enumerate(lines):
-        rest = line.lstrip(" ")
-        if rest[:1] in ("\n", "#", ""):
-            loose.add(n)
-        elif not rest.strip() or rest.lstrip()[0] == "#":
-            return None  # a tab before a comment or on a blank line
-        elif line[0] in "-.%" and line.startswith(("---", "...", "%")):
-            if not _SEPARATOR.fullmatch(line.rstrip("\n")):
-                return None
-            separators.append(n)
-    first = next((n for n in range(len(lines)) if n not in loose), None)
-    if first is None:
-        return None
-    starts = separators if first in separators else [first, *separators]
-    parted = _partition(lines, starts, loose)
-    if parted is None:
-        return None
-    return _Cut(lines, *parted, loose, separators)
-
-
-def _content(cut: _Cut, part: _Part) -> str:
-    """A document's lines without its `---`, comment lines and the comments after its lines."""
-    out = []
-    for n in range(part.begin, part.end):
-        if n in cut.loose:
-            continue
-        line = cut.lines[n]
-        if line.startswith("---") and _SEPARATOR.fullmatch(line.rstrip("\n")):
-            continue
-        out.append(_ADDED_COMMENT.sub("", line, count=1) if "#" in line else line)
-    return "".join(out)
-
-
-def _read_parts(cut: _Cut, parts: list[_Part]) -> list[Any] | None:
-    """What Studio's reader makes of these documents of the file (read together, as in the file); None when a
-    line of them taken for a comment is inside one of their multi-line scalars (`_cut_by_lines` cut wrongly)."""
-    by_lines: list[list[Any] | None] = []
-    for part in parts:
-        end = next((s for s in cut.separators if s >= part.end), len(cut.lines))
-        region = "".join(cut.lines[part.begin : end])  # with the comments after it, up to the next `---`
-        read = read_lines(region)  # the line reader takes no multi-line scalar: then each comment-like line is one
-        if read is None and any(part.begin + n in cut.loose for n in _inside(region)):
-            return None
-        by_lines.append(read)
-    if any("*" in p.text for p in parts):  # aliases: counted over the documents together, as in the file
-        docs = load_documents("".join(_separated(p.text, first=not k) for k, p in enumerate(parts)))
-        return docs if len(docs) == len(parts) else None
-    docs = []  # one by one: a comment after a line (the events reader) in one leaves the others to the line reader
-    for part, read in zip(parts, by_lines, strict=True):
-        read = read if read is not None else load_documents(part.text)
-        if len(read) != 1:
-            return None
-        docs += read
-    return docs
-
-
-def _is_separator(line: str) -> bool:
-    rest = line[3:].strip() if line.startswith("---") else "x"
-    return not rest or rest.startswith("#")
-
-
-def _leading(lines: list[str]) -> int:
-    """How many of the lines are blank or only a comment before the first that is not."""
-    count = 0
-    for line in lines:
-        if line.strip() and not line.lstrip().startswith("#"):
-            break
-        count += 1
-    return count
-
-
-def _separated(text: str, *, first: bool) -> str:
-    """A document's text with the `---` it needs before its first key (after the comments above it)."""
-    lines = text.splitlines(keepends=True)
-    at = _leading(lines)
-    if first or (at < len(lines) and lines[at].startswith("---")):
-        return text
-    return "".join(lines[:at]) + "---\n" + "".join(lines[at:])
-
-
 def _merged_document(old: str, new: str, indents: tuple[int, int, int]) -> str:
     """One changed document through ruamel's round trip."""
     lines = old.splitlines(keepends=True)
-    at = _leading(lines)
+    at = leading(lines)
     above = ""
     if at < len(lines) and lines[at].startswith("---"):  # comments above `---` stay there (ruamel writes a
         above, old = "".join(lines[:at]), "".join(lines[at:])  # document's comments after it)
@@ -461,7 +243,7 @@ def _merged_document(old: str, new: str, indents: tuple[int, int, int]) -> str:
     old_docs = [d for d in rt.load_all(old) if d is not None]
     new_docs = [d for d in _yaml(*STUDIO_INDENTS).load_all(new) if d is not None]
     if len(old_docs) != 1 or len(new_docs) != 1 or not isinstance(old_docs[0], CommentedMap):
-        raise _NotMergeable("a document of it is not a mapping")
+        raise NotMergeable("a document of it is not a mapping")
     _refuse_aliases(old_docs)
     merge = _Merge(_take_comments(old, old_docs))
     spec = old_docs[0].get("spec") if old_docs[0].get("kind") == _STUDIO_KIND else None
@@ -532,10 +314,10 @@ def _refuse_aliases(docs: list[Any]) -> None:
         for node in _walk(doc):
             anchor = node.yaml_anchor() if hasattr(node, "yaml_anchor") else None  # collections and scalars
             if (anchor is not None and anchor.value) or getattr(node, "merge", None):
-                raise _NotMergeable("it uses YAML anchors, aliases or merge keys")
+                raise NotMergeable("it uses YAML anchors, aliases or merge keys")
             if isinstance(node, CommentedBase):
                 if id(node) in seen:
-                    raise _NotMergeable("it uses YAML anchors, aliases or merge keys")
+                    raise NotMergeable("it uses YAML anchors, aliases or merge keys")
                 seen.add(id(node))
 
 
@@ -559,26 +341,6 @@ def _slots(doc: CommentedMap) -> Iterator[tuple[int, CommentedBase, Hashable]]:
         stack.extend(value for _, _, value in reversed(found))
 
 
-def _inside(text: str) -> set[int]:
-    """The numbers (0-based) of the lines inside a multi-line scalar (after its first line)."""
-    inside: set[int] = set()
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        start, end = event.start_mark, event.end_mark
-        if isinstance(event, yaml.ScalarEvent) and start is not None and end is not None and end.line > start.line:
-            last = end.line if end.column > 0 else end.line - 1
-            inside.update(range(start.line + 1, last + 1))
-    return inside
-
-
-def _comment_lines(text: str) -> list[int]:
-    """The numbers (0-based) of the lines that are blank or only a comment, not inside a multi-line scalar."""
-    inside = _inside(text)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [n for n, line in enumerate(lines) if n not in inside and (not line.strip() or line.lstrip()[0] == "#")]
-
-
 def _take_comments(text: str, docs: list[CommentedMap]) -> _Comments:
     """Each full-line comment and blank line of `text` under the key or item below it; then every comment is
     taken off the tree but end-of-line ones (`_attach` puts them back where their keys and items end up)."""
@@ -587,7 +349,7 @@ def _take_comments(text: str, docs: list[CommentedMap]) -> _Comments:
     starts = [s[0] for s in slots]
     lines = text.split("\n")
     comments = _Comments()
-    for number in _comment_lines(text):
+    for number in comment_lines(text):
         at = bisect.bisect_right(starts, number)
         if at == len(slots):
             comments.trailer.append(lines[number])

@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -544,23 +544,22 @@ def _block_pieces(docs: list[Any]) -> list[str] | None:
     return pieces
 
 
-class BlockText(str):
-    """`dump_documents`' text of documents written line by line (the common shape), with each document's text
-    (`pieces`, `---` first): each of its lines is a whole `key:`, `key: scalar`, `- …` line, its scalar on that
-    line (no block, multi-line or continued scalar), so a comment added after a line or between two leaves
-    what it reads as alone (`roundtrip` compares a commented file with it line by line)."""
+class Rendering(NamedTuple):
+    """`dump_documents`' text and, when every document was written line by line (the common shape), each
+    document's text (`pieces`, `---` first): each of its lines is a whole `key:`, `key: scalar`, `- …` line, its
+    scalar on that line (no block, multi-line or continued scalar), so a comment added after a line or between two
+    leaves what it reads as alone (`roundtrip_lines.by_lines` compares a commented file with them line by line)."""
 
-    pieces: tuple[str, ...]
+    text: str
+    pieces: tuple[str, ...] | None
 
 
-def dump_blocks(docs: list[Any]) -> str:
-    """`dump_documents(docs)`: a `BlockText` when every document is of the common shape."""
+def dump_blocks(docs: list[Any]) -> Rendering:
+    """`dump_documents(docs)`, with each document's text when every document is of the common shape."""
     pieces = _block_pieces(docs)
     if pieces is None:
-        return _dump_all(docs)
-    text = BlockText("".join(pieces))
-    text.pieces = tuple(pieces)
-    return text
+        return Rendering(_dump_all(docs), None)
+    return Rendering("".join(pieces), tuple(pieces))
 
 
 def dump(doc: Any) -> str:
