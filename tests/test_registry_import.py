@@ -134,3 +134,16 @@ def test_an_agent_pasted_twice_is_a_warning() -> None:
 
     at = pasted(TWO_OF_A_NAME)
     assert any("default/same appears again; the later one replaces the earlier" in w.value for w in at.warning)
+
+
+def test_the_preview_names_the_format_of_a_pasted_agent_resource() -> None:
+    """An LMOS Agent resource keeps no original format, so the preview's "from" column showed the format box's
+    value, "auto", where it shows "a2a" or "td" for the other formats; it now says "agent" (the `--to` name)."""
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "billing-agent"},
+        "spec": {"providedCapabilities": [{"name": "view-bill", "version": "1.0.0"}]},
+    }
+    at = pasted(json.dumps(resource))
+    assert at.dataframe[0].value["from"].tolist() == ["agent"]

@@ -174,7 +174,7 @@ def import_panel() -> None:
             [
                 {
                     "agent": a.key,
-                    "from": a.original_format or fmt,
+                    "from": a.original_format or "agent",  # an LMOS Agent resource keeps none
                     "capabilities": ", ".join(f"{c.name} {c.version}" for c in a.capabilities),
                 }
                 for a in agents
