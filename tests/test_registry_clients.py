@@ -699,6 +699,30 @@ def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
     assert list(results_table(outcome)["agent"]).count("billing-agent-stable") == 3
 
 
+def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:
+    """The Registry page's server list (one URL per line) or `registry search --url X --url X` naming one
+    registry twice listed each of its agents twice ("18 agent(s) from 2 source(s)" for a 9-agent registry)
+    and a dead one's message twice; a source is searched once, also when written with a trailing slash."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+    from lmos_studio.registry.store import Store
+
+    store = Store(tmp_path / "s.sqlite3")
+    with stub_server(operator_route) as operator:
+        sources = [
+            SourceSpec("embedded"),
+            SourceSpec("operator", operator, tenants=("acme",)),
+            SourceSpec("embedded"),
+            SourceSpec("operator", operator + "/", tenants=("acme",)),
+            SourceSpec("tdd", "http://127.0.0.1:9"),
+            SourceSpec("tdd", "http://127.0.0.1:9"),
+        ]
+        once = search_sources(sources[:2], Query(), store=store)
+        outcome = search_sources(sources, Query(), store=store)
+    assert len(once.found) > 0
+    assert [f.key for f in outcome.found] == [f.key for f in once.found]
+    assert sum("127.0.0.1:9" in e for e in outcome.errors) == 1
+
+
 def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
     import socket
 

@@ -7,7 +7,7 @@ Every source degrades on its own: a failing source adds a message, the others st
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -140,10 +140,20 @@ def _local_network(query: Query) -> SourceResult:
     return result
 
 
-def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
-    """Search every source; each failure becomes a message, never an exception."""
-    outcome = SearchOutcome()
+def _distinct(sources: list[SourceSpec]) -> list[SourceSpec]:
+    """The sources in order, each once: a registry named twice listed every agent (and its failure) twice."""
+    seen: dict[SourceSpec, SourceSpec] = {}
     for spec in sources:
+        same = replace(spec, target=spec.target.rstrip("/")) if spec.kind in ("tdd", "operator") else spec
+        seen.setdefault(same, spec)
+    return list(seen.values())
+
+
+def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
+    """Search every source (one given twice, e.g. a URL with and without its trailing slash, once); each
+    failure becomes a message, never an exception."""
+    outcome = SearchOutcome()
+    for spec in _distinct(sources):
         try:
             if spec.kind == "embedded":
                 if store is None:
