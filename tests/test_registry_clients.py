@@ -699,6 +699,28 @@ def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
     assert list(results_table(outcome)["agent"]).count("billing-agent-stable") == 3
 
 
+def test_a_registry_url_with_query_parameters_keeps_them_on_every_request() -> None:
+    """A directory behind a gateway that wants `?key=…` on each request: the client appended its paths to the
+    whole URL, so `http://host?key=k` asked for `/` with the query `key=k/search` (a 404 saying nothing of
+    why). Now each request goes to the URL's path + its own path, with the URL's parameters and its own."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+
+    seen: list[str] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        seen.append(handler.path)
+        parts = urlsplit(handler.path)
+        if parts.path != "/dir/search" or parse_qs(parts.query).get("key") != ["k 1"]:
+            return 404, {"detail": "no"}
+        return 200, {"total": 1, "items": [make_td("x-agent")], "facets": {}}
+
+    with stub_server(route) as url:
+        outcome = search_sources([SourceSpec("tdd", f"{url}/dir/?key=k%201")], Query(text="bill"))
+    assert not outcome.errors, (outcome.errors, seen)
+    assert [f.agent.name for f in outcome.found] == ["x-agent"]
+    assert parse_qs(urlsplit(seen[0]).query)["q"] == ["bill"]  # the request's own parameters too
+
+
 def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:
     """The Registry page's server list (one URL per line) or `registry search --url X --url X` naming one
     registry twice listed each of its agents twice ("18 agent(s) from 2 source(s)" for a 9-agent registry)

@@ -127,7 +127,9 @@ class HttpSource:
         headers: dict[str, str] | None = None,
         follow_redirects: bool = True,
     ) -> None:
-        self.base_url, auth = _split_userinfo(base_url.rstrip("/"))  # credentials go to auth, never into messages
+        base, auth = _split_userinfo(base_url)  # credentials go to auth, never into messages
+        # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
+        self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
         all_headers = {"Accept": "application/json", **(headers or {})}
         if token:
@@ -138,6 +140,7 @@ class HttpSource:
             transport=transport,
             verify=verify,
             headers=all_headers,
+            params=params,
             follow_redirects=follow_redirects,
             max_redirects=5,
         )
@@ -198,6 +201,17 @@ class HttpSource:
                 f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
                 url=str(response.request.url),
             ) from exc
+
+
+def _split_query(url: str) -> tuple[str, httpx.QueryParams]:
+    """`http://host/dir/?key=k` → (`http://host/dir`, [("key", "k")]): a base URL's paths are appended to its
+    path, never to its query."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rstrip("/"), httpx.QueryParams()
+    base = urlunsplit(parts._replace(query="", fragment="")) if parts.query or parts.fragment else url
+    return base.rstrip("/"), httpx.QueryParams(parts.query)
 
 
 def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
