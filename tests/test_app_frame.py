@@ -207,3 +207,34 @@ def test_the_sidebar_opens_an_export_zip(tmp_path: Path, monkeypatch: pytest.Mon
     assert at.title[0].value == "Overview · acme"
     opened = at.session_state["history"].present
     assert len(opened.agents) == len(acme.agents) and opened.routing_tests == acme.routing_tests
+
+
+def test_the_sidebar_opens_a_design_folder_or_file_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Missing (session 14 QA): a design folder (acme's layout: one file per resource) could be opened only
+    at start (`lmos-studio app DIR`): the sidebar took samples and single uploads. A path on this machine now
+    opens a folder or a file (Save then writes to that file; Reload reads the path again); a path that is not
+    there is an error in the sidebar and the open design stays."""
+    import shutil
+
+    folder = tmp_path / "my-design"
+    shutil.copytree(SAMPLES / "acme", folder)
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "faulty.yaml"))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.sidebar.text_input(key="open_path").input(str(tmp_path / "nothere")).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.exception
+    assert any("nothere" in e.value and "no such file or folder" in e.value for e in at.error)
+    assert at.title[0].value == "Overview · faulty"
+    at.sidebar.text_input(key="open_path").input(f"  {folder}  ").run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview · acme"
+    hist = at.session_state["history"]
+    assert hist.origin == str(folder) and hist.saved_path is None  # a folder: Save as, as for one given at start
+    one = tmp_path / "one.yaml"
+    one.write_text((SAMPLES / "faulty.yaml").read_text())
+    at.sidebar.text_input(key="open_path").input(str(one)).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview · faulty" and at.session_state["history"].saved_path == str(one)

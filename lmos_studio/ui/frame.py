@@ -22,6 +22,7 @@ from lmos_studio.ui import resources, state, widgets
 
 SAMPLE_CHOICE = "sample_choice"
 UPLOAD = "upload"
+OPEN_PATH = "open_path"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ def sidebar(problem: LmosStudioError | None) -> None:
             )
             if upload is not None and st.button("Open upload", key="open_upload"):
                 request_open(OpenRequest(label=upload.name, origin=f"upload:{upload.name}", data=upload.getvalue()))
+            # a folder (one file per resource, as acme) cannot be uploaded: it opens by its path, as at start
+            where = st.text_input(
+                "Or a design file or folder on this machine", key=OPEN_PATH, placeholder="path/to/design"
+            ).strip()
+            if st.button("Open path", key=f"{OPEN_PATH}_button", disabled=not where):
+                path = str(Path(where).expanduser())
+                request_open(OpenRequest(label=path, origin=path, path=path))
     if st.session_state.get(state.PENDING_OPEN) is not None:
         unsaved_question()
 
