@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -53,6 +54,9 @@ class SourceResult:
     errors: list[str] = field(default_factory=list)
     total: int | None = None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # a directory's answer: each agent's TD id and registration expiry (epoch s, None = never), in the order
+    # of `agents` (an agent converted from another format keeps no TD id of its own)
+    listed: list[tuple[str, float | None]] = field(default_factory=list)
 
 
 def _timeout(timeout_s: float | None) -> float:
@@ -228,6 +232,18 @@ def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
     return urlunsplit(parts._replace(netloc=host)), httpx.BasicAuth(unquote(user), unquote(password))
 
 
+def _expires(registration: Any) -> float | None:
+    """A TD's `registration.expires` (ISO 8601) as epoch seconds; None when absent or not a time."""
+    value = registration.get("expires") if isinstance(registration, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
 def _agent_of(td: Any, source: str) -> Agent:
     if not is_thing_description(td):
         raise RegistryError(f"{source}: an item is not a Thing Description", url=source)
@@ -323,6 +339,8 @@ class TddClient(HttpSource):
                 result.agents.append(_agent_of(item, self.base_url))
             except RegistryError as exc:
                 result.errors.append(str(exc))
+                continue
+            result.listed.append((str(item.get("id") or ""), _expires(item.get("registration"))))
 
     def get(self, thing_id: str) -> dict[str, Any]:
         body = self.json("GET", f"/things/{quote(thing_id, safe=':')}")
