@@ -238,3 +238,25 @@ def test_the_sidebar_opens_a_design_folder_or_file_by_its_path(tmp_path: Path, m
     at.sidebar.button(key="open_path_button").click().run()
     assert not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Overview · faulty" and at.session_state["history"].saved_path == str(one)
+
+
+def test_an_export_zip_opens_by_its_path_as_by_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sidebar's path opened folders and YAML files, but a zip answered "is a zip; read it with
+    import-manifests" although the uploader beside it opens the same zip; a zip path now opens as an upload."""
+    from lmos_studio.export import kustomize
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.formats.design_file import read_design
+
+    bundle = export_design(read_design(SAMPLES / "acme"), ExportOptions())
+    (tmp_path / "acme.zip").write_bytes(kustomize.zip_bytes(bundle, kustomize.render(bundle)))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "faulty.yaml"))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.sidebar.text_input(key="open_path").input(str(tmp_path / "acme.zip")).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview · acme"
+    assert at.session_state["history"].saved_path is None  # a zip is never written to: Save as
+    at.sidebar.text_input(key="open_path").input(str(tmp_path / "gone.zip")).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert any("gone.zip" in e.value for e in at.error) and at.title[0].value == "Overview · acme"

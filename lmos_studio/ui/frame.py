@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from lmos_studio.config import get_settings
-from lmos_studio.errors import LmosStudioError
+from lmos_studio.errors import DesignFileError, LmosStudioError
 from lmos_studio.export.importer import import_upload
 from lmos_studio.formats.design_file import LoadResult, design_from_upload
 from lmos_studio.markdown import escape as md
@@ -90,10 +90,11 @@ def request_open(request: OpenRequest) -> None:
 
 def _open(request: OpenRequest) -> bool:
     try:
-        if request.path:
+        if request.path and not request.path.lower().endswith(".zip"):
             state.open_path(Path(request.path), origin=request.origin)
-        elif request.label.lower().endswith(".zip"):  # an export: read as import-manifests reads it
-            result: LoadResult = import_upload(request.label, request.data, max_bytes=get_settings().max_upload_bytes)
+        elif request.label.lower().endswith(".zip"):  # an export (uploaded or by path): as import-manifests reads it
+            data = request.data or _read_zip(Path(request.path))
+            result: LoadResult = import_upload(request.label, data, max_bytes=get_settings().max_upload_bytes)
             state.open_design(result, origin=request.origin)
         else:
             result = design_from_upload(request.label, request.data, max_bytes=get_settings().max_upload_bytes)
@@ -103,6 +104,16 @@ def _open(request: OpenRequest) -> bool:
         widgets.show_error(exc)
         return False
     return True
+
+
+def _read_zip(path: Path) -> bytes:
+    """An export zip named by its path, read as an upload of it is: past the upload limit only one byte more is
+    read (import_upload then refuses it, naming the limit), not a whole large file."""
+    try:
+        with path.open("rb") as file:
+            return file.read(get_settings().max_upload_bytes + 1)
+    except OSError as exc:
+        raise DesignFileError(f"cannot be read ({exc.strerror or exc}); check the path", path=str(path)) from exc
 
 
 @st.dialog("Unsaved changes", dismissible=False)
