@@ -108,8 +108,13 @@ def file_bar() -> None:
     target = cols[4].text_input(
         "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
     )
-    if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
-        _save(target, overwrite=bool(st.session_state.get(OVERWRITE)))
+    # never disabled: a text input reports its value only on Enter or blur, so a button disabled while it is
+    # empty stayed grey as the path was typed and lost the click that blurred it
+    if cols[5].button("Save as", key="designer_save_as_button"):
+        if target.strip():
+            _save(target.strip(), overwrite=bool(st.session_state.get(OVERWRITE)))
+        else:
+            st.error("Type the path of a .yaml file to save to first.", icon=":material/error:")
     cols[4].checkbox("Overwrite", key=OVERWRITE, help="Let Save as replace a file that exists")
     where = f" · {md(hist.saved_path)}" if hist.saved_path else " · save as a .yaml file to keep it"
     st.caption(":orange[● unsaved changes]" if hist.dirty else ":green[● saved]" + where)

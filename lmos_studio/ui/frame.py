@@ -60,9 +60,12 @@ def sidebar(problem: LmosStudioError | None) -> None:
             where = st.text_input(
                 "Or a design file or folder on this machine", key=OPEN_PATH, placeholder="path/to/design"
             ).strip()
-            if st.button("Open path", key=f"{OPEN_PATH}_button", disabled=not where):
-                path = str(Path(where).expanduser())
-                request_open(OpenRequest(label=path, origin=path, path=path))
+            if st.button("Open path", key=f"{OPEN_PATH}_button"):  # never disabled: see the Designer's Save as
+                if where:
+                    path = str(Path(where).expanduser())
+                    request_open(OpenRequest(label=path, origin=path, path=path))
+                else:
+                    st.error("Type the path of a design file or folder first.", icon=":material/error:")
     if st.session_state.get(state.PENDING_OPEN) is not None:
         unsaved_question()
 
