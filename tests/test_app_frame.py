@@ -260,3 +260,29 @@ def test_an_export_zip_opens_by_its_path_as_by_upload(tmp_path: Path, monkeypatc
     at.sidebar.text_input(key="open_path").input(str(tmp_path / "gone.zip")).run()
     at.sidebar.button(key="open_path_button").click().run()
     assert any("gone.zip" in e.value for e in at.error) and at.title[0].value == "Overview · acme"
+
+
+def test_the_unsaved_changes_save_takes_a_typed_path_on_the_first_click(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's Save (a design with no file of its own: a sample, a folder) was disabled until its path
+    field reported a value, which a text field does only on Enter or blur: a typed path + one click lost the
+    click, as the Designer's Save as did. It is enabled now; an empty path is a message."""
+    import shutil
+
+    folder = tmp_path / "acme"
+    shutil.copytree(SAMPLES / "acme", folder)
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(folder))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    hist = at.session_state["history"]
+    hist.apply(hist.present.replace(groups=(*hist.present.groups, Group(name="kept-group"))))
+    at.sidebar.selectbox(key="sample_choice").select("acme").run()
+    at.sidebar.button(key="open_sample").click().run()
+    assert not at.button(key="unsaved_save").disabled
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception and any("Type the path" in e.value for e in at.error), [e.value for e in at.error]
+    target = tmp_path / "kept.yaml"
+    at.text_input(key="unsaved_save_as").input(str(target)).run()
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception and "kept-group" in target.read_text()

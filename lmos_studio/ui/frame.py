@@ -133,9 +133,13 @@ def unsaved_question() -> None:
     if not target:
         target = st.text_input("Save as", key="unsaved_save_as", placeholder="path/to/design.yaml")
     cols = st.columns(3)
-    if cols[0].button("Save", key="unsaved_save", type="primary", disabled=not target, icon=":material/save:"):
+    # never disabled: a typed path is reported only on Enter or blur (see the Designer's Save as)
+    if cols[0].button("Save", key="unsaved_save", type="primary", icon=":material/save:"):
+        if not target.strip():
+            st.error("Type the path of a .yaml file to save to first.", icon=":material/error:")
+            return
         try:
-            written = state.save(target)
+            written = state.save(target.strip())
         except LmosStudioError as exc:
             widgets.show_error(exc)
             return
