@@ -279,6 +279,21 @@ def remove_agent(design: Design, key: str) -> Design:
     )
 
 
+def set_agent_reach(design: Design, key: str, *, channels: Iterable[str], tenants: Iterable[str]) -> Design:
+    """The agent `namespace/name` with these supported channels and tenants (blank entries dropped, each
+    once, in order; no tenants = every tenant): what an A2A card or an AgentRoutingSpec cannot say."""
+    agent = next((a for a in design.agents if a.key == key), None)
+    if agent is None:
+        raise EditError(f"no agent {key}")
+
+    def distinct(values: Iterable[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+    return design.with_agent(
+        agent.model_copy(update={"supported_channels": distinct(channels), "supported_tenants": distinct(tenants)})
+    )
+
+
 def remove_channel(design: Design, key: str) -> Design:
     """Remove the Channel `namespace/name` and the trust edges that name it by `channel:ns/name`; those that
     name it `channel:name` go too when no other channel has its name."""

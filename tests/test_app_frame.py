@@ -207,3 +207,82 @@ def test_the_sidebar_opens_an_export_zip(tmp_path: Path, monkeypatch: pytest.Mon
     assert at.title[0].value == "Overview · acme"
     opened = at.session_state["history"].present
     assert len(opened.agents) == len(acme.agents) and opened.routing_tests == acme.routing_tests
+
+
+def test_the_sidebar_opens_a_design_folder_or_file_by_its_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Missing (session 14 QA): a design folder (acme's layout: one file per resource) could be opened only
+    at start (`lmos-studio app DIR`): the sidebar took samples and single uploads. A path on this machine now
+    opens a folder or a file (Save then writes to that file; Reload reads the path again); a path that is not
+    there is an error in the sidebar and the open design stays."""
+    import shutil
+
+    folder = tmp_path / "my-design"
+    shutil.copytree(SAMPLES / "acme", folder)
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "faulty.yaml"))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.sidebar.text_input(key="open_path").input(str(tmp_path / "nothere")).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.exception
+    assert any("nothere" in e.value and "no such file or folder" in e.value for e in at.error)
+    assert at.title[0].value == "Overview · faulty"
+    at.sidebar.text_input(key="open_path").input(f"  {folder}  ").run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview · acme"
+    hist = at.session_state["history"]
+    assert hist.origin == str(folder) and hist.saved_path is None  # a folder: Save as, as for one given at start
+    one = tmp_path / "one.yaml"
+    one.write_text((SAMPLES / "faulty.yaml").read_text())
+    at.sidebar.text_input(key="open_path").input(str(one)).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview · faulty" and at.session_state["history"].saved_path == str(one)
+
+
+def test_an_export_zip_opens_by_its_path_as_by_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sidebar's path opened folders and YAML files, but a zip answered "is a zip; read it with
+    import-manifests" although the uploader beside it opens the same zip; a zip path now opens as an upload."""
+    from lmos_studio.export import kustomize
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.formats.design_file import read_design
+
+    bundle = export_design(read_design(SAMPLES / "acme"), ExportOptions())
+    (tmp_path / "acme.zip").write_bytes(kustomize.zip_bytes(bundle, kustomize.render(bundle)))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "faulty.yaml"))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.sidebar.text_input(key="open_path").input(str(tmp_path / "acme.zip")).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview · acme"
+    assert at.session_state["history"].saved_path is None  # a zip is never written to: Save as
+    at.sidebar.text_input(key="open_path").input(str(tmp_path / "gone.zip")).run()
+    at.sidebar.button(key="open_path_button").click().run()
+    assert any("gone.zip" in e.value for e in at.error) and at.title[0].value == "Overview · acme"
+
+
+def test_the_unsaved_changes_save_takes_a_typed_path_on_the_first_click(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's Save (a design with no file of its own: a sample, a folder) was disabled until its path
+    field reported a value, which a text field does only on Enter or blur: a typed path + one click lost the
+    click, as the Designer's Save as did. It is enabled now; an empty path is a message."""
+    import shutil
+
+    folder = tmp_path / "acme"
+    shutil.copytree(SAMPLES / "acme", folder)
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(folder))
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    hist = at.session_state["history"]
+    hist.apply(hist.present.replace(groups=(*hist.present.groups, Group(name="kept-group"))))
+    at.sidebar.selectbox(key="sample_choice").select("acme").run()
+    at.sidebar.button(key="open_sample").click().run()
+    assert not at.button(key="unsaved_save").disabled
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception and any("Type the path" in e.value for e in at.error), [e.value for e in at.error]
+    target = tmp_path / "kept.yaml"
+    at.text_input(key="unsaved_save_as").input(str(target)).run()
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception and "kept-group" in target.read_text()

@@ -451,3 +451,26 @@ def test_changed_documents_past_the_budget_are_written_plainly_with_a_note(
     text = hand_written.read_text(encoding="utf-8")
     assert read_design(hand_written) == design
     assert any("over 1 KiB" in w for w in saved.warnings) and "# Acme support network" in text
+
+
+def test_save_as_a_new_file_keeps_the_comments_of_the_file_the_design_came_from(
+    tmp_path: Path, hand_written: Path
+) -> None:
+    """Save as to a new name wrote Studio's own layout: a copy of a commented, hand-written design lost every
+    comment, key order and quote. A new file now takes the layout of the file the design was read from (the
+    design still reads back exactly); that file is left as it was."""
+    design = edited(read_design(hand_written))
+    copy = tmp_path / "copy.yaml"
+    saved = save_design(design, copy, layout_from=hand_written)
+    text = copy.read_text(encoding="utf-8")
+    assert saved.warnings == []
+    assert [k for k in KEPT if k not in text] == [], text
+    assert read_design(copy) == design
+    assert hand_written.read_text(encoding="utf-8") == HAND_WRITTEN
+    # the Designer's Save as does the same
+    app = open_page(hand_written)
+    app.text_input(key="designer_save_as").input(str(tmp_path / "page-copy.yaml")).run()
+    app.button(key="designer_save_as_button").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert (tmp_path / "page-copy.yaml").read_text(encoding="utf-8") == HAND_WRITTEN
+    assert history(app).saved_path == str(tmp_path / "page-copy.yaml")

@@ -99,3 +99,28 @@ def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
     graph_frame(page, contains=edge_id)
     page.reload()  # a new session reads the file from disk
     graph_frame(page, contains=edge_id)
+
+
+def test_a_typed_path_saves_or_opens_on_the_first_click(page: Any, start_app: StartApp, faulty: Path) -> None:
+    """Save as (and the sidebar's Open path) were disabled while their path field was empty; a text field
+    reports what was typed only on Enter or blur, so a person who typed a path and clicked the grey button lost
+    that click (the blur reran the page and enabled it) and had to click again. One click now does it; an empty
+    path is a message instead."""
+    from playwright.sync_api import expect
+
+    copy = faulty.parent / "copy.yaml"
+    page.goto(f"{start_app(faulty)}/designer")
+    graph_frame(page)
+    settle(page)
+    page.get_by_role("textbox", name="Save as").click()
+    page.keyboard.type(str(copy))
+    page.get_by_role("button", name="Save as", exact=True).click(force=True)  # as a person clicks: no waiting
+    expect(page.get_by_text(f"● saved · {copy}")).to_be_visible(timeout=30_000)
+    assert copy.is_file()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Open another design").click()
+    settle(page)
+    sidebar.get_by_role("textbox", name="Or a design file or folder on this machine").click()
+    page.keyboard.type(str(SAMPLES / "acme"))
+    sidebar.get_by_role("button", name="Open path").click(force=True)
+    expect(sidebar.get_by_text("9 agents")).to_be_visible(timeout=30_000)

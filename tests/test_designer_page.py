@@ -378,3 +378,22 @@ def test_the_lint_panel_lists_routing_tests_that_can_never_pass(faulty: Path) ->
     shown = app.dataframe[0].value
     row = shown[shown["code"] == "routing-test-unreachable"].iloc[0]
     assert "Routing test 'bill from a ghost': expectAgent 'ghost-agent'" in row["message"]
+
+
+def test_the_selected_agent_s_channels_and_tenants_can_be_set(faulty: Path) -> None:
+    """An agent imported from an A2A card or an AgentRoutingSpec has no channels or tenants, and the import
+    warning said "set it in the Designer": the Designer had no place to do so. The selected agent's panel
+    now sets them (comma-separated, one undo step)."""
+    app = open_page(faulty)
+    by_label(app.selectbox, "Agent").select("default/globex-agent").run()
+    by_label(app.text_input, "Supported channels (comma-separated)").input(" web, ivr ,web,").run()
+    by_label(app.text_input, "Supported tenants (comma-separated; empty = every tenant)").input("acme").run()
+    app.button(key="designer_agent_reach_apply").click().run()
+    assert not app.exception, app.exception
+    agent = history(app).present.agent("globex-agent")
+    assert agent is not None
+    assert (agent.supported_channels, agent.supported_tenants) == (("web", "ivr"), ("acme",))
+    assert history(app).dirty and history(app).can_undo
+    history(app).undo()
+    before = history(app).present.agent("globex-agent")
+    assert before is not None and before.supported_tenants == ("globex",)

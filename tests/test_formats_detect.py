@@ -114,6 +114,25 @@ def test_malformed_and_hostile_input(data: bytes, line: int | None, words: str) 
         assert info.value.line == line
 
 
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [
+        (b"[1, 2]", "found: a number"),  # was "found: YamlInt", the reader's internal type
+        (b"42", "found: a number"),
+        (b'"text"', "found: text"),
+        (b"[true]", "found: true/false"),
+        (b"[null]", "found: null"),
+        (b"{}", "found: an empty object"),  # was "found: " and nothing after it
+        (b'{"hello": "world"}', "found: keys hello"),
+    ],
+)
+def test_an_unknown_document_is_described_in_words(data: bytes, found: str) -> None:
+    """The message says what the document is, never a Python class name or nothing at all."""
+    with pytest.raises(DesignFileError) as info:
+        detect.read_descriptions(data, source="in.json")
+    assert f"({found});" in str(info.value)
+
+
 def test_deep_parsed_structures_and_huge_input_are_refused(tmp_path: Path) -> None:
     deep: list[object] = []
     node = deep

@@ -699,6 +699,86 @@ def test_search_sources_merges_and_degrades(tmp_path: Path) -> None:
     assert list(results_table(outcome)["agent"]).count("billing-agent-stable") == 3
 
 
+def test_a_registry_url_with_query_parameters_keeps_them_on_every_request() -> None:
+    """A directory behind a gateway that wants `?key=…` on each request: the client appended its paths to the
+    whole URL, so `http://host?key=k` asked for `/` with the query `key=k/search` (a 404 saying nothing of
+    why). Now each request goes to the URL's path + its own path, with the URL's parameters and its own."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+
+    seen: list[str] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        seen.append(handler.path)
+        parts = urlsplit(handler.path)
+        if parts.path != "/dir/search" or parse_qs(parts.query).get("key") != ["k 1"]:
+            return 404, {"detail": "no"}
+        return 200, {"total": 1, "items": [make_td("x-agent")], "facets": {}}
+
+    with stub_server(route) as url:
+        outcome = search_sources([SourceSpec("tdd", f"{url}/dir/?key=k%201")], Query(text="bill"))
+    assert not outcome.errors, (outcome.errors, seen)
+    assert [f.agent.name for f in outcome.found] == ["x-agent"]
+    assert parse_qs(urlsplit(seen[0]).query)["q"] == ["bill"]  # the request's own parameters too
+
+
+def test_a_directory_s_results_keep_their_registry_id_and_expiry() -> None:
+    """Found on a directory server, an agent lost its TD id and its registration's expiry: the Registry page
+    showed an empty id and "expires never" for a registration with a TTL, and `registry search --url … -o
+    json` gave `"id": ""` and `"expires": null` (the embedded registry gives both), so `registry remove`
+    could not be given the id. Both now come from the TD the server answered with."""
+    from datetime import UTC, datetime
+
+    from lmos_studio.formats.detect import read_descriptions
+    from lmos_studio.registry.sources import SourceSpec, detail_fields, search_sources
+    from lmos_studio.registry.things import agent_to_thing
+
+    card = {"name": "Temp Agent", "url": "https://temp.example/a2a", "version": "1.0.0", "protocolVersion": "0.3.0"}
+    card |= {"skills": [{"id": "spy", "name": "Spy", "description": "spies", "tags": []}]}
+    as_stored = agent_to_thing(read_descriptions(json.dumps(card), source="card.json")[0])  # as the server keeps it
+    expiring = {**as_stored, "id": "urn:test:temp", "registration": {"expires": "2030-01-02T03:04:05Z"}}
+    lasting = {**make_td("kept-agent"), "id": "urn:test:kept"}
+    broken = {**make_td("odd-agent"), "id": "urn:test:odd", "registration": {"expires": "soon"}}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 3, "items": [expiring, lasting, broken], "facets": {}}
+
+    with stub_server(route) as url:
+        outcome = search_sources([SourceSpec("tdd", url)], Query())
+    assert not outcome.errors, outcome.errors
+    got = {f.agent.name: (f.thing_id, f.expires) for f in outcome.found}
+    assert got == {
+        "temp-agent": ("urn:test:temp", datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()),
+        "kept-agent": ("urn:test:kept", None),
+        "odd-agent": ("urn:test:odd", None),  # an expiry that is no time: shown as none, not a failure
+    }
+    fields = dict(detail_fields(outcome.found[0]).itertuples(index=False))
+    assert fields["id"] == "urn:test:temp" and fields["expires"] == "2030-01-02 03:04:05 UTC"
+
+
+def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:
+    """The Registry page's server list (one URL per line) or `registry search --url X --url X` naming one
+    registry twice listed each of its agents twice ("18 agent(s) from 2 source(s)" for a 9-agent registry)
+    and a dead one's message twice; a source is searched once, also when written with a trailing slash."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+    from lmos_studio.registry.store import Store
+
+    store = Store(tmp_path / "s.sqlite3")
+    with stub_server(operator_route) as operator:
+        sources = [
+            SourceSpec("embedded"),
+            SourceSpec("operator", operator, tenants=("acme",)),
+            SourceSpec("embedded"),
+            SourceSpec("operator", operator + "/", tenants=("acme",)),
+            SourceSpec("tdd", "http://127.0.0.1:9"),
+            SourceSpec("tdd", "http://127.0.0.1:9"),
+        ]
+        once = search_sources(sources[:2], Query(), store=store)
+        outcome = search_sources(sources, Query(), store=store)
+    assert len(once.found) > 0
+    assert [f.key for f in outcome.found] == [f.key for f in once.found]
+    assert sum("127.0.0.1:9" in e for e in outcome.errors) == 1
+
+
 def test_serve_on_a_busy_port_exits_2(tmp_path: Path) -> None:
     import socket
 

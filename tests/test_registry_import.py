@@ -134,3 +134,34 @@ def test_an_agent_pasted_twice_is_a_warning() -> None:
 
     at = pasted(TWO_OF_A_NAME)
     assert any("default/same appears again; the later one replaces the earlier" in w.value for w in at.warning)
+
+
+def test_the_preview_names_the_format_of_a_pasted_agent_resource() -> None:
+    """An LMOS Agent resource keeps no original format, so the preview's "from" column showed the format box's
+    value, "auto", where it shows "a2a" or "td" for the other formats; it now says "agent" (the `--to` name)."""
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "billing-agent"},
+        "spec": {"providedCapabilities": [{"name": "view-bill", "version": "1.0.0"}]},
+    }
+    at = pasted(json.dumps(resource))
+    assert at.dataframe[0].value["from"].tolist() == ["agent"]
+
+
+def test_a_namespace_kubernetes_refuses_is_an_error_not_an_import() -> None:
+    """`import --namespace 'Bad NS!'` exits 2 (the caller's own option), but the page took the same value with
+    a warning and added `Bad NS!/weather-agent` to the registry or the design on a click. The page now refuses
+    it as `import` does, with the same suggestion, and offers no Add buttons until it is fixed."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(str(ROOT / "app_pages" / "registry.py"))
+    at.run()
+    at.radio(key="registry_import_how").set_value("Paste").run()
+    at.text_input(key="registry_import_namespace").input("Bad NS!").run()
+    at.text_area(key="registry_import_text").input(CARD).run()
+    assert not at.exception
+    assert any("Bad NS!" in e.value and "bad-ns" in e.value for e in at.error), [e.value for e in at.error]
+    keys = {b.key for b in at.button}
+    assert "registry_import_to_registry" not in keys and "registry_import_to_design" not in keys
+    at.text_input(key="registry_import_namespace").input("  team-a ").run()
+    assert not at.error and at.dataframe[0].value["agent"].tolist() == ["team-a/weather-agent"]

@@ -21,6 +21,7 @@ from lmos_studio.trust import (
     rename_group,
     replace_trust_edge,
     safe_resolutions,
+    set_agent_reach,
 )
 
 
@@ -229,3 +230,13 @@ def test_ref_options_offer_each_namespace_of_a_shared_name(design: Design) -> No
     assert options.count(agent.name) == 1
     assert {agent.key, f"prod/{agent.name}"} <= set(options)
     assert not any("/" in o for o in ref_options(design) if not o.startswith(("group:", "channel:")))
+
+
+def test_set_agent_reach_sets_channels_and_tenants(design: Design) -> None:
+    changed = set_agent_reach(design, "default/contract", channels=[" ivr", "web ", "", "ivr"], tenants=[])
+    contract = changed.agent("contract")
+    assert contract is not None and (contract.supported_channels, contract.supported_tenants) == (("ivr", "web"), ())
+    assert [a.name for a in changed.agents] == [a.name for a in design.agents]  # in place, not appended
+    assert design.agent("contract").supported_channels == ("web",)  # type: ignore[union-attr]  # a new design
+    with pytest.raises(EditError, match="no agent default/ghost"):
+        set_agent_reach(design, "default/ghost", channels=["web"], tenants=[])

@@ -646,11 +646,12 @@ class Saved:
     masked: list[str] = field(default_factory=list)
 
 
-def save_design(design: Design, path: str | Path) -> Saved:
+def save_design(design: Design, path: str | Path, *, layout_from: str | Path | None = None) -> Saved:
     """Save the design atomically (temp file + rename). Over an existing design file, the file's comments, key
     order and quoting are kept (`roundtrip.merged_text`) as long as the result reads back as exactly the design
-    `design_to_yaml` writes; otherwise (and for a new file) that deterministic text is written, with a warning
-    when a design file's layout was lost."""
+    `design_to_yaml` writes; otherwise that deterministic text is written, with a warning when a design file's
+    layout was lost. A new file takes the layout of `layout_from` (the file the design was read from: Save as
+    keeps a hand-written design's comments in the copy), or, without one, that deterministic text."""
     target = Path(path)
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
@@ -658,6 +659,8 @@ def save_design(design: Design, path: str | Path) -> Saved:
     text, pieces = dump_blocks(written.documents)  # `design_to_yaml`, with each document's text
     warnings: list[str] = []
     old = _old_design_text(target)
+    if old is None and layout_from is not None and not target.exists():
+        old = _old_design_text(Path(layout_from))
     if old is not None and old != text:
         text, warnings = _in_old_layout(design, old, text, pieces, target)
     try:

@@ -103,11 +103,26 @@ def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
     if found is None:
         if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
             return []  # a Channel, StudioDesign, Deployment… next to the Agents: not a description
-        keys = ", ".join(str(k) for k in list(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
         raise DesignFileError(
-            f"is not a known agent description (found: {keys}); expected {_EXPECTED}", path=source, line=d.line_of(doc)
+            f"is not a known agent description (found: {_what(doc)}); expected {_EXPECTED}",
+            path=source,
+            line=d.line_of(doc),
         )
     return _read_as(doc, found, source=source)
+
+
+def _what(doc: Any) -> str:
+    """A document that is no description, in words: its first keys, or what kind of value it is (the
+    reader's own types, such as YamlInt, mean nothing to the person who wrote the file)."""
+    if isinstance(doc, dict):
+        return "keys " + ", ".join(str(k) for k in list(doc)[:8]) if doc else "an empty object"
+    if isinstance(doc, bool):
+        return "true/false"
+    if isinstance(doc, int | float):
+        return "a number"
+    if isinstance(doc, str):
+        return "text"
+    return "null" if doc is None else type(doc).__name__
 
 
 def _read_as(doc: Any, fmt: str, *, source: str) -> list[Agent]:

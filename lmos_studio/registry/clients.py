@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -53,6 +54,9 @@ class SourceResult:
     errors: list[str] = field(default_factory=list)
     total: int | None = None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # a directory's answer: each agent's TD id and registration expiry (epoch s, None = never), in the order
+    # of `agents` (an agent converted from another format keeps no TD id of its own)
+    listed: list[tuple[str, float | None]] = field(default_factory=list)
 
 
 def _timeout(timeout_s: float | None) -> float:
@@ -127,7 +131,9 @@ class HttpSource:
         headers: dict[str, str] | None = None,
         follow_redirects: bool = True,
     ) -> None:
-        self.base_url, auth = _split_userinfo(base_url.rstrip("/"))  # credentials go to auth, never into messages
+        base, auth = _split_userinfo(base_url)  # credentials go to auth, never into messages
+        # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
+        self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
         all_headers = {"Accept": "application/json", **(headers or {})}
         if token:
@@ -138,6 +144,7 @@ class HttpSource:
             transport=transport,
             verify=verify,
             headers=all_headers,
+            params=params,
             follow_redirects=follow_redirects,
             max_redirects=5,
         )
@@ -200,6 +207,17 @@ class HttpSource:
             ) from exc
 
 
+def _split_query(url: str) -> tuple[str, httpx.QueryParams]:
+    """`http://host/dir/?key=k` → (`http://host/dir`, [("key", "k")]): a base URL's paths are appended to its
+    path, never to its query."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rstrip("/"), httpx.QueryParams()
+    base = urlunsplit(parts._replace(query="", fragment="")) if parts.query or parts.fragment else url
+    return base.rstrip("/"), httpx.QueryParams(parts.query)
+
+
 def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
     """`http://user:pass@host/x` → (`http://host/x`, basic auth): the URL kept for messages and sources
     has no credentials, and requests still send them."""
@@ -212,6 +230,18 @@ def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
     userinfo, _, host = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
     return urlunsplit(parts._replace(netloc=host)), httpx.BasicAuth(unquote(user), unquote(password))
+
+
+def _expires(registration: Any) -> float | None:
+    """A TD's `registration.expires` (ISO 8601) as epoch seconds; None when absent or not a time."""
+    value = registration.get("expires") if isinstance(registration, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _agent_of(td: Any, source: str) -> Agent:
@@ -309,6 +339,8 @@ class TddClient(HttpSource):
                 result.agents.append(_agent_of(item, self.base_url))
             except RegistryError as exc:
                 result.errors.append(str(exc))
+                continue
+            result.listed.append((str(item.get("id") or ""), _expires(item.get("registration"))))
 
     def get(self, thing_id: str) -> dict[str, Any]:
         body = self.json("GET", f"/things/{quote(thing_id, safe=':')}")

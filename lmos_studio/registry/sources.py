@@ -7,7 +7,7 @@ Every source degrades on its own: a failing source adds a message, the others st
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -134,16 +134,28 @@ def _local_network(query: Query) -> SourceResult:
             with TddClient(item.url.removesuffix(TD_PATH)) as tdd:
                 sub = tdd.search(query)
             result.agents += sub.agents
+            result.listed += sub.listed if len(sub.listed) == len(sub.agents) else [("", None)] * len(sub.agents)
             result.errors += sub.errors
         elif item.agent is not None:
             result.agents.append(item.agent)
+            result.listed.append(("", None))
     return result
 
 
-def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
-    """Search every source; each failure becomes a message, never an exception."""
-    outcome = SearchOutcome()
+def _distinct(sources: list[SourceSpec]) -> list[SourceSpec]:
+    """The sources in order, each once: a registry named twice listed every agent (and its failure) twice."""
+    seen: dict[SourceSpec, SourceSpec] = {}
     for spec in sources:
+        same = replace(spec, target=spec.target.rstrip("/")) if spec.kind in ("tdd", "operator") else spec
+        seen.setdefault(same, spec)
+    return list(seen.values())
+
+
+def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
+    """Search every source (one given twice, e.g. a URL with and without its trailing slash, once); each
+    failure becomes a message, never an exception."""
+    outcome = SearchOutcome()
+    for spec in _distinct(sources):
         try:
             if spec.kind == "embedded":
                 if store is None:
@@ -156,9 +168,11 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistrySt
         except LmosStudioError as exc:
             outcome.errors.append(f"{spec.label}: {exc}")
             continue
-        agents = remote.agents if spec.kind == "tdd" else [a for a in remote.agents if matches(a, query)]
-        outcome.found += [Found(a, spec.label, a.id) for a in agents]
-        _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts(agents))
+        # a directory answers with TD ids and expiries (the agent of a converted A2A card has no id of its own)
+        listed = remote.listed if len(remote.listed) == len(remote.agents) else [("", None)] * len(remote.agents)
+        kept = [(a, r) for a, r in zip(remote.agents, listed, strict=True) if spec.kind == "tdd" or matches(a, query)]
+        outcome.found += [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
+        _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts([a for a, _ in kept]))
         outcome.errors += [f"{spec.label}: {e}" for e in remote.errors]
     outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in outcome.facets.items()}
     return outcome

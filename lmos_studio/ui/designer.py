@@ -35,6 +35,7 @@ from lmos_studio.trust import (
     remove_trust_edge,
     rename_group,
     replace_trust_edge,
+    set_agent_reach,
     trust_edge,
 )
 from lmos_studio.ui import canvas, resources, state, widgets
@@ -107,8 +108,13 @@ def file_bar() -> None:
     target = cols[4].text_input(
         "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
     )
-    if cols[5].button("Save as", key="designer_save_as_button", disabled=not target):
-        _save(target, overwrite=bool(st.session_state.get(OVERWRITE)))
+    # never disabled: a text input reports its value only on Enter or blur, so a button disabled while it is
+    # empty stayed grey as the path was typed and lost the click that blurred it
+    if cols[5].button("Save as", key="designer_save_as_button"):
+        if target.strip():
+            _save(target.strip(), overwrite=bool(st.session_state.get(OVERWRITE)))
+        else:
+            st.error("Type the path of a .yaml file to save to first.", icon=":material/error:")
     cols[4].checkbox("Overwrite", key=OVERWRITE, help="Let Save as replace a file that exists")
     where = f" · {md(hist.saved_path)}" if hist.saved_path else " · save as a .yaml file to keep it"
     st.caption(":orange[● unsaved changes]" if hist.dirty else ":green[● saved]" + where)
@@ -293,6 +299,7 @@ def selection_details(design: Design) -> None:
             hide_index=True,
             width="stretch",
         )
+        _agent_reach(design, agent.key, agent.supported_channels, agent.supported_tenants)
         if st.button("Delete agent", key="designer_delete_agent", icon=":material/delete:"):
             _apply(_try(remove_agent, design, agent.key))
     elif what == "channel":
@@ -309,6 +316,22 @@ def selection_details(design: Design) -> None:
             st.markdown(f"**Group** {code(group.name)} · {len(group.members)} members (edit in the Groups tab)")
     elif what == "aggregate":
         st.markdown(f"**Collapsed** {code(rest)}: double-click it on the canvas to show its agents.")
+
+
+def _agent_reach(design: Design, key: str, channels: tuple[str, ...], tenants: tuple[str, ...]) -> None:
+    """Set the agent's supported channels and tenants (what an A2A card cannot say; the import warns so)."""
+    tag = f"{design.digest()[:12]}_{key}"
+    cols = st.columns(2)
+    new_channels = cols[0].text_input(
+        "Supported channels (comma-separated)", value=", ".join(channels), key=f"designer_agent_channels_{tag}"
+    )
+    new_tenants = cols[1].text_input(
+        "Supported tenants (comma-separated; empty = every tenant)",
+        value=", ".join(tenants),
+        key=f"designer_agent_tenants_{tag}",
+    )
+    if st.button("Apply channels and tenants", key="designer_agent_reach_apply"):
+        _apply(_try(set_agent_reach, design, key, channels=new_channels.split(","), tenants=new_tenants.split(",")))
 
 
 def group_editor(design: Design) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from lmos_studio.config import get_settings
-from lmos_studio.errors import LmosStudioError
+from lmos_studio.errors import DesignFileError, LmosStudioError
 from lmos_studio.export.importer import import_upload
 from lmos_studio.formats.design_file import LoadResult, design_from_upload
 from lmos_studio.markdown import escape as md
@@ -22,6 +22,7 @@ from lmos_studio.ui import resources, state, widgets
 
 SAMPLE_CHOICE = "sample_choice"
 UPLOAD = "upload"
+OPEN_PATH = "open_path"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,16 @@ def sidebar(problem: LmosStudioError | None) -> None:
             )
             if upload is not None and st.button("Open upload", key="open_upload"):
                 request_open(OpenRequest(label=upload.name, origin=f"upload:{upload.name}", data=upload.getvalue()))
+            # a folder (one file per resource, as acme) cannot be uploaded: it opens by its path, as at start
+            where = st.text_input(
+                "Or a design file or folder on this machine", key=OPEN_PATH, placeholder="path/to/design"
+            ).strip()
+            if st.button("Open path", key=f"{OPEN_PATH}_button"):  # never disabled: see the Designer's Save as
+                if where:
+                    path = str(Path(where).expanduser())
+                    request_open(OpenRequest(label=path, origin=path, path=path))
+                else:
+                    st.error("Type the path of a design file or folder first.", icon=":material/error:")
     if st.session_state.get(state.PENDING_OPEN) is not None:
         unsaved_question()
 
@@ -82,10 +93,11 @@ def request_open(request: OpenRequest) -> None:
 
 def _open(request: OpenRequest) -> bool:
     try:
-        if request.path:
+        if request.path and not request.path.lower().endswith(".zip"):
             state.open_path(Path(request.path), origin=request.origin)
-        elif request.label.lower().endswith(".zip"):  # an export: read as import-manifests reads it
-            result: LoadResult = import_upload(request.label, request.data, max_bytes=get_settings().max_upload_bytes)
+        elif request.label.lower().endswith(".zip"):  # an export (uploaded or by path): as import-manifests reads it
+            data = request.data or _read_zip(Path(request.path))
+            result: LoadResult = import_upload(request.label, data, max_bytes=get_settings().max_upload_bytes)
             state.open_design(result, origin=request.origin)
         else:
             result = design_from_upload(request.label, request.data, max_bytes=get_settings().max_upload_bytes)
@@ -95,6 +107,16 @@ def _open(request: OpenRequest) -> bool:
         widgets.show_error(exc)
         return False
     return True
+
+
+def _read_zip(path: Path) -> bytes:
+    """An export zip named by its path, read as an upload of it is: past the upload limit only one byte more is
+    read (import_upload then refuses it, naming the limit), not a whole large file."""
+    try:
+        with path.open("rb") as file:
+            return file.read(get_settings().max_upload_bytes + 1)
+    except OSError as exc:
+        raise DesignFileError(f"cannot be read ({exc.strerror or exc}); check the path", path=str(path)) from exc
 
 
 @st.dialog("Unsaved changes", dismissible=False)
@@ -111,9 +133,13 @@ def unsaved_question() -> None:
     if not target:
         target = st.text_input("Save as", key="unsaved_save_as", placeholder="path/to/design.yaml")
     cols = st.columns(3)
-    if cols[0].button("Save", key="unsaved_save", type="primary", disabled=not target, icon=":material/save:"):
+    # never disabled: a typed path is reported only on Enter or blur (see the Designer's Save as)
+    if cols[0].button("Save", key="unsaved_save", type="primary", icon=":material/save:"):
+        if not target.strip():
+            st.error("Type the path of a .yaml file to save to first.", icon=":material/error:")
+            return
         try:
-            written = state.save(target)
+            written = state.save(target.strip())
         except LmosStudioError as exc:
             widgets.show_error(exc)
             return

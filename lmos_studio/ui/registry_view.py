@@ -11,6 +11,7 @@ import streamlit as st
 
 from lmos_studio import markdown
 from lmos_studio.errors import LmosStudioError
+from lmos_studio.names import dns1123_label_problem, suggest_name
 from lmos_studio.registry.kubeconfig import kubeconfig_contexts
 from lmos_studio.registry.sources import (
     IN_CLUSTER,
@@ -158,13 +159,20 @@ def import_panel() -> None:
             ).encode("utf-8")
         if not data.strip():
             return
+        namespace = namespace.strip()
+        if namespace and (problem := dns1123_label_problem(namespace)):  # the user's own value, as `--namespace`
+            st.error(
+                plain(f"Namespace {namespace!r} {problem} (an RFC 1123 label); e.g. {suggest_name(namespace)!r}"),
+                icon=":material/error:",
+            )
+            return
         try:
             agents = detect.read_descriptions(data, source=source, fmt=fmt)
         except LmosStudioError as exc:
             widgets.show_error(exc)
             return
-        if namespace.strip():
-            agents = [a.model_copy(update={"namespace": namespace.strip()}) for a in agents]
+        if namespace:
+            agents = [a.model_copy(update={"namespace": namespace}) for a in agents]
         if not agents:
             st.warning(f"{plain(source)} describes no agent.")  # an uploaded file's name
             return
@@ -174,7 +182,7 @@ def import_panel() -> None:
             [
                 {
                     "agent": a.key,
-                    "from": a.original_format or fmt,
+                    "from": a.original_format or "agent",  # an LMOS Agent resource keeps none
                     "capabilities": ", ".join(f"{c.name} {c.version}" for c in a.capabilities),
                 }
                 for a in agents

@@ -153,7 +153,8 @@ def save(path: str, *, overwrite: bool = False) -> str:
                 "use Save as to keep yours in another file, or Reload to take the file's (yours are lost)",
                 path=path,
             )
-    saved = save_design(hist.present, path)  # over a hand-written design: its comments and key order are kept
+    # over a hand-written design its comments and key order are kept; a new file takes those of the one read
+    saved = save_design(hist.present, path, layout_from=hist.saved_path)
     st.session_state[SAVE_WARNINGS] = saved.masked + saved.warnings  # masked_credentials, made by the save
     hist.mark_saved(str(saved.path))
     hist.file_digest = file_digest(saved.path)
