@@ -257,7 +257,8 @@ def _why_not(
     hint = ""
     if elsewhere:
         why = _mismatch(elsewhere[0], others, channel)
-        hint = f"; {', '.join(sorted(elsewhere)[:5])} provide it but are not candidates ({why})"
+        verb = "provides it but is not a candidate" if len(elsewhere) == 1 else "provide it but are not candidates"
+        hint = f"; {', '.join(sorted(elsewhere)[:5])} {verb} ({why})"
     return Unresolved(required, "no-provider", f"no candidate agent provides '{required.name}'{hint}")
 
 

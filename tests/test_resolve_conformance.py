@@ -407,3 +407,12 @@ def test_duplicate_requirements_count_once_as_in_the_operator() -> None:
     other = RequiredCapability(name="view-contract", version=">=1.0.0", strategy="MOST_SIMILAR")
     differing = base.model_copy(update={"required_capabilities": (*base.required_capabilities, other)})
     assert len(resolve_channel(differing, agents(BILLING_V1)).unresolved) == 2  # not equal: both count
+
+
+def test_an_agent_elsewhere_is_named_in_good_english() -> None:
+    """The no-provider hint said 'globex-agent provide it but are not candidates' for one agent (found by lane H,
+    session 14); one agent now 'provides it but is not a candidate', several 'provide it but are not candidates'."""
+    design = read_design(Path(__file__).parent.parent / "sample_networks" / "faulty.yaml")
+    problems = [u.reason for c in design.channels for u in resolve_channel(c, design.agents).unresolved]
+    assert any("globex-agent provides it but is not a candidate (" in p for p in problems), problems
+    assert not any(" provide it but are not candidates" in p and "," not in p.split(";")[1] for p in problems)
