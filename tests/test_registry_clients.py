@@ -938,3 +938,16 @@ def test_a_post_answer_of_the_wrong_shape_is_a_registry_error(answer: Any) -> No
 
     with serving(Post) as url, TddClient(url) as client, pytest.raises(RegistryError, match="no `ids` list"):
         client.register({"name": "a2a-card", "skills": []})
+
+
+def test_an_unreachable_source_names_its_url_once() -> None:
+    """'tdd http://127.0.0.1:9: http://127.0.0.1:9/search: cannot connect …' named the URL twice (found by lane H,
+    session 14): the source's label, then the request's own URL. A message that names the URL itself now gets the
+    source's kind alone in front."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    outcome = search_sources([SourceSpec("tdd", url)], Query())
+    assert len(outcome.errors) == 1 and outcome.errors[0].startswith(f"tdd {url}/search: cannot connect"), outcome
+    assert outcome.errors[0].count(url) == 1

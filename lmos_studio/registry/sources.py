@@ -151,6 +151,13 @@ def _distinct(sources: list[SourceSpec]) -> list[SourceSpec]:
     return list(seen.values())
 
 
+def _said_by(spec: SourceSpec, message: str) -> str:
+    """`message` under the source's name; a message that names the source's URL itself (a request's URL) gets the
+    source's kind alone in front, so the URL is not said twice."""
+    target = redact_url(spec.target) if spec.target else ""
+    return f"{spec.kind} {message}" if target and message.startswith(target) else f"{spec.label}: {message}"
+
+
 def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
     """Search every source (one given twice, e.g. a URL with and without its trailing slash, once); each
     failure becomes a message, never an exception."""
@@ -166,14 +173,14 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistrySt
                 continue
             remote = _remote(spec, query)
         except LmosStudioError as exc:
-            outcome.errors.append(f"{spec.label}: {exc}")
+            outcome.errors.append(_said_by(spec, str(exc)))
             continue
         # a directory answers with TD ids and expiries (the agent of a converted A2A card has no id of its own)
         listed = remote.listed if len(remote.listed) == len(remote.agents) else [("", None)] * len(remote.agents)
         kept = [(a, r) for a, r in zip(remote.agents, listed, strict=True) if spec.kind == "tdd" or matches(a, query)]
         outcome.found += [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
         _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts([a for a, _ in kept]))
-        outcome.errors += [f"{spec.label}: {e}" for e in remote.errors]
+        outcome.errors += [_said_by(spec, e) for e in remote.errors]
     outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in outcome.facets.items()}
     return outcome
 
