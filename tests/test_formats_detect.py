@@ -119,9 +119,9 @@ def test_malformed_and_hostile_input(data: bytes, line: int | None, words: str) 
     [
         (b"[1, 2]", "found: a number"),  # was "found: YamlInt", the reader's internal type
         (b"42", "found: a number"),
-        (b'"text"', "found: text"),
+        (b'"text"', "found: a string"),
         (b"[true]", "found: true/false"),
-        (b"[null]", "found: null"),
+        (b"[null]", "found: empty (null)"),
         (b"{}", "found: an empty object"),  # was "found: " and nothing after it
         (b'{"hello": "world"}', "found: keys hello"),
     ],

@@ -18,6 +18,7 @@ from typing import Any
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import a2a, budgets, capabilities_doc, lmos, routing_spec, td, yamlio
 from lmos_studio.formats import description as d
+from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent
 
 FORMATS = ("agent", "td", "a2a", "a2a-1.0", "a2a-0.3", "capabilities", "routing-spec", "classifier")
@@ -116,13 +117,7 @@ def _what(doc: Any) -> str:
     reader's own types, such as YamlInt, mean nothing to the person who wrote the file)."""
     if isinstance(doc, dict):
         return "keys " + ", ".join(str(k) for k in list(doc)[:8]) if doc else "an empty object"
-    if isinstance(doc, bool):
-        return "true/false"
-    if isinstance(doc, int | float):
-        return "a number"
-    if isinstance(doc, str):
-        return "text"
-    return "null" if doc is None else type(doc).__name__
+    return kind_of(doc)
 
 
 def _read_as(doc: Any, fmt: str, *, source: str) -> list[Agent]:
