@@ -18,6 +18,7 @@ from lmos_studio.formats import detect
 from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
 from lmos_studio.model import Channel, Design, RequiredCapability
 from tests.conftest import ROOT
+from tests.secret_design import api_key
 from tests.test_import_original import DESCRIPTIONS, cli, write
 from tests.test_registry_import import pasted
 
@@ -297,7 +298,7 @@ _TEXTS = st.sampled_from(
             "https://h.example/a?sig=1&x=2",
             "wss://h/?q=1",
         ),
-        *("Bearer abc12345xyz", "Basic authentication", "sk-0123456789abcdefghijk", "task-0123456789abcdefghijk"),
+        *("Bearer abc12345xyz", "Basic authentication", api_key("0123456789abcdefghijk"), "task-0123456789abcdefghijk"),
         *('{"apiKey": "k"}', '["https://u:p@h.example/"]', "{not json}", "X-Api-Key", "Authorization"),
     ]
 )

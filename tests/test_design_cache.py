@@ -17,6 +17,7 @@ from lmos_studio.formats.design_cache import DesignCache, DiskCache, load_design
 from lmos_studio.formats.design_file import load_design
 from lmos_studio.model import Design
 from tests.conftest import ACME
+from tests.secret_design import api_key
 
 AGENT = """\
 apiVersion: lmos.eclipse/v1
@@ -157,7 +158,7 @@ SECRETS = [
         "UPSTREAM_HEADER",
         '"Bearer eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.s1g"',
     ),
-    ("env sk- key under an innocent name", "workload", "LLM_FALLBACK", "sk-proj-0123456789abcdefghijKLMN"),
+    ("env sk- key under an innocent name", "workload", "LLM_FALLBACK", api_key("proj-0123456789abcdefghijKLMN")),
 ]
 
 

@@ -17,7 +17,7 @@ from lmos_studio.formats.design_file import (
     studio_document,
 )
 from lmos_studio.model import Agent, Design
-from tests.secret_design import write_secret_design
+from tests.secret_design import api_key, write_secret_design
 
 
 def test_saving_the_hostile_design_warns_as_masked_credentials_does(tmp_path: Path) -> None:
@@ -44,8 +44,8 @@ def test_a_namespace_among_unknown_metadata_keeps_the_order_of_what_was_masked()
     fields: the warnings still name the fields in the design file's order."""
     agent = Agent(
         name="a",
-        labels={"k": "sk-LabelKey0123456789abcdefgh"},
-        metadata_extras={"namespace": "sk-NsKey0123456789abcdefghij"},
+        labels={"k": api_key("LabelKey0123456789abcdefgh")},
+        metadata_extras={"namespace": api_key("NsKey0123456789abcdefghij")},
     )
     design = Design(name="d", agents=(agent,))
     assert masked_design(design, explicit_namespace=True).warnings == masked_credentials(design)

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
-from tests.secret_design import CARD, KEPT, ORIGINAL, SECRETS, TD, leaked, write_secret_design
+from tests.secret_design import CARD, KEPT, ORIGINAL, SECRETS, TD, api_key, leaked, write_secret_design
 from tests.test_import_original import cli, write
 
 
@@ -288,7 +288,7 @@ def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
     [
         ("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "Bearer ***"),
         ("authorization: basic dXNlcjpwYXNzd29yZA==", "authorization: basic ***"),
-        ("key sk-proj-0123456789abcdefghijKLMN here", "key *** here"),
+        (f"key {api_key('proj-0123456789abcdefghijKLMN')} here", "key *** here"),
         ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", "***"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n", "***\n"),
         ("ghp_0123456789abcdefghijABCDEFGHIJ0123", "***"),
