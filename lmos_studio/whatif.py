@@ -263,7 +263,7 @@ def what_if(
         try:
             channel_key(design, t.channel)
         except RoutingError as exc:
-            skipped.append((t.name or t.query, str(exc)))
+            skipped.append((redact_text(t.name or t.query), str(exc)))  # a test is named by its query
             continue
         tests.append(
             LabelledQuery(t.query, t.expect_agent, t.expect_capability, t.channel, source=TEST, name=t.name or t.query)

@@ -145,3 +145,13 @@ def test_a_routing_test_naming_no_channel_of_the_design_is_skipped_not_fatal() -
             router=OverlapRouter(),
             queries=[LabelledQuery("my bill", "billing", "", "nowhere", 2)],
         )
+
+
+def test_a_skipped_routing_test_is_named_without_its_credentials() -> None:
+    """A skipped test without a name is named by its query, and a query holding a credential was printed as
+    written (`whatif`'s "not compared" line and JSON) while every other route row masks it (found in review)."""
+    query = "open https://bob:Hunter2Pass99@billing.example/bill"
+    broken = RoutingTest(query=query, expect_agent="billing", channel="nowhere")
+    design = TESTED.replace(routing_tests=(*TESTED.routing_tests, broken))
+    result = what_if(design, [Edit("remove-agent", "billing")], router=OverlapRouter())
+    assert len(result.skipped_tests) == 1 and "Hunter2Pass99" not in str(result.to_dict()["skipped"])
