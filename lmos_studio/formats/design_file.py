@@ -662,7 +662,7 @@ def save_design(design: Design, path: str | Path, *, layout_from: str | Path | N
     if old is None and layout_from is not None and not target.exists():
         old = _old_design_text(Path(layout_from))
     if old is not None and old != text:
-        text, warnings = _in_old_layout(design, old, text, pieces, target)
+        text, warnings = _in_old_layout(old, text, pieces, target)
     try:
         write_atomic(target, text)
     except OSError as exc:
@@ -686,9 +686,7 @@ def _old_design_text(target: Path) -> str | None:
         return None
 
 
-def _in_old_layout(
-    design: Design, old: str, new: str, pieces: tuple[str, ...] | None, target: Path
-) -> tuple[str, list[str]]:
+def _in_old_layout(old: str, new: str, pieces: tuple[str, ...] | None, target: Path) -> tuple[str, list[str]]:
     """`new` written into `old`'s layout when that reads back as the same design (`roundtrip.Merged.checked`: read
     back document by document already); else `new`. The warnings say what of the old layout was not kept."""
     merged = roundtrip.merged_text(old, new, pieces)
