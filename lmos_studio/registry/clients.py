@@ -58,6 +58,11 @@ class SourceResult:
     # of `agents` (an agent converted from another format keeps no TD id of its own)
     listed: list[tuple[str, float | None]] = field(default_factory=list)
 
+    def listings(self) -> list[tuple[str, float | None]]:
+        """`listed`, one per agent in `agents`' order; ("", None) for each when the source gave none (or not one
+        per agent)."""
+        return self.listed if len(self.listed) == len(self.agents) else [("", None)] * len(self.agents)
+
 
 def _timeout(timeout_s: float | None) -> float:
     if timeout_s is not None:

@@ -134,7 +134,7 @@ def _local_network(query: Query) -> SourceResult:
             with TddClient(item.url.removesuffix(TD_PATH)) as tdd:
                 sub = tdd.search(query)
             result.agents += sub.agents
-            result.listed += sub.listed if len(sub.listed) == len(sub.agents) else [("", None)] * len(sub.agents)
+            result.listed += sub.listings()
             result.errors += sub.errors
         elif item.agent is not None:
             result.agents.append(item.agent)
@@ -176,8 +176,11 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistrySt
             outcome.errors.append(_said_by(spec, str(exc)))
             continue
         # a directory answers with TD ids and expiries (the agent of a converted A2A card has no id of its own)
-        listed = remote.listed if len(remote.listed) == len(remote.agents) else [("", None)] * len(remote.agents)
-        kept = [(a, r) for a, r in zip(remote.agents, listed, strict=True) if spec.kind == "tdd" or matches(a, query)]
+        kept = [
+            (a, r)
+            for a, r in zip(remote.agents, remote.listings(), strict=True)
+            if spec.kind == "tdd" or matches(a, query)
+        ]
         outcome.found += [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
         _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts([a for a, _ in kept]))
         outcome.errors += [_said_by(spec, e) for e in remote.errors]
