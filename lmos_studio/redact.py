@@ -85,7 +85,10 @@ def _may_hold_shapes(text: str, lower: str | None = None) -> bool:
     if "gh" in text and ("ghp_" in text or "gho_" in text or "ghu_" in text or "ghs_" in text or "ghr_" in text):
         return True
     lower = text.lower() if lower is None else lower
-    return "bearer" in lower or "basic" in lower
+    if "bearer" in lower or "basic" in lower:
+        return True
+    # "baſic": `(?i)` takes ſ for s, `str.lower` does not
+    return not text.isascii() and "\u017f" in text
 
 
 def has_secret_shape(text: str) -> bool:
