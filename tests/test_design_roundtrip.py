@@ -166,7 +166,9 @@ def test_edits_keep_the_comments_of_what_did_not_change(hand_written: Path) -> N
 # texts that YAML reads as something else, or that need quoting, escaping or a block scalar
 TRICKY = st.lists(
     st.text(max_size=4)
-    | st.sampled_from(["\n", "#", ": ", "yes", "1.10", "'", '"', "- ", "~", "null", "0755", "&", "\t"]),
+    | st.sampled_from(
+        ["\n", "#", ": ", "yes", "1.10", "'", '"', "- ", "~", "null", "0755", "&", "\t", "\u2028", "\x85"]
+    ),
     max_size=6,
 ).map("".join)
 
@@ -183,6 +185,22 @@ def test_any_edited_text_reads_back_and_keeps_the_comments(
     design = design.with_agent(
         billing.model_copy(update={"description": agent_description, "labels": {"subset": "stable", "x": label}})
     )
+    assert save_design(design, hand_written).warnings == []
+    assert read_design(hand_written) == design
+    assert "# what a customer sees first" in hand_written.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("description", "label"),
+    [("\n1.10\u2028", "yes"), ("\t \x8507551.100755", "\n\u20281.10"), ("a\nb\u2029c", "x\x85y")],
+)
+def test_unicode_line_breaks_keep_the_comments(hand_written: Path, description: str, label: str) -> None:
+    """U+2028, U+2029 and U+0085 break lines in YAML 1.1 (Studio's reader) but not in 1.2 (ruamel, which merges):
+    written raw, the two read different texts and Save fell back to Studio's layout; now they are escaped."""
+    design = read_design(hand_written).replace(description=description)
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    design = design.with_agent(billing.model_copy(update={"labels": {"subset": "stable", "x": label}}))
     assert save_design(design, hand_written).warnings == []
     assert read_design(hand_written) == design
     assert "# what a customer sees first" in hand_written.read_text(encoding="utf-8")

@@ -72,3 +72,33 @@ def test_sample_exports_and_designs_are_written_as_pyyaml_writes_them(name: str)
     files = kustomize.render(bundle)
     for manifest in bundle.manifests:
         assert files[manifest.path] == yamlio._dump_all([manifest.document]).encode("utf-8"), manifest.path
+
+
+@given(st.lists(DOCS, min_size=1, max_size=3))
+def test_what_is_written_reads_the_same_in_yaml_1_1_and_1_2(docs: list[Any]) -> None:
+    """U+0085, U+2028 and U+2029 break lines in YAML 1.1 (PyYAML, go-yaml v2) and are plain characters in 1.2
+    (ruamel, which Save merges with): they are written escaped, so every reader reads the same strings."""
+    from ruamel.yaml import YAML
+
+    text = yamlio.dump_documents(docs)
+    strings = [s for s in _strings(docs) if any(br in s for br in ("\x85", "\u2028", "\u2029"))]
+    if strings:
+        read = list(YAML(typ="safe", pure=True).load_all(text))
+        assert list(_strings(read)) == list(_strings(yamlio.load_documents(text)))
+
+
+def _strings(value: Any) -> Any:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_unicode_line_breaks_are_escaped() -> None:
+    assert yamlio.dump_documents([{"d": "a\nb\u2029c"}]) == '---\nd: "a\\nb\\Pc"\n'
+    assert yamlio.dump_documents([{"d": "x\x85y"}]) == '---\nd: "x\\Ny"\n'

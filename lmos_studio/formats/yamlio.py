@@ -373,8 +373,17 @@ class _Dumper(_BaseDumper):  # type: ignore[misc]
         return True
 
 
+# line breaks to YAML 1.1 (PyYAML, go-yaml) and plain characters to YAML 1.2 (ruamel, the YAML 1.2 spec): written
+# raw in a literal block or a single-quoted scalar, the two read different texts; escaped (\N, \L, \P) in a
+# double-quoted scalar, every reader reads the same
+_UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
+    if not data.isascii() and any(br in data for br in _UNICODE_BREAKS):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style=style)
 
 
