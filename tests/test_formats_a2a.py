@@ -277,3 +277,41 @@ def test_v03_main_url_repeated_in_additional_interfaces_is_one_endpoint() -> Non
         "https://orders.northwind.example/a2a/grpc",
     ]
     assert a2a.agent_to_card(agent, "0.3") == card  # unchanged: the original, repetition included
+
+
+@pytest.mark.parametrize("version", a2a.CARD_VERSIONS)
+@pytest.mark.parametrize("name", ["lmos-td-billing-agent.json", "capabilities-document.json"])
+def test_another_format_rides_in_the_card_and_comes_back_whole(name: str, version: a2a.CardVersion) -> None:
+    """A card cannot say a TD's vendor, model, links or action schemas: the Studio extension carries the TD
+    (or capabilities.json) whole, and reading the card gives the agent that description back."""
+    from lmos_studio.formats import detect
+
+    source = json.loads((DESCRIPTIONS / name).read_text(encoding="utf-8"))
+    [agent] = detect.read_descriptions(json.dumps(source).encode(), source=name)
+    card = json.loads(json.dumps(a2a.agent_to_card(agent, version)))
+    back = a2a.card_to_agent(card, source="card.json")
+    assert (back.original_format, back.original) == (agent.original_format, agent.original)
+    target = "td" if name.startswith("lmos-td") else "capabilities"
+    assert detect.write_description(back, target) == source
+
+
+def test_the_first_interface_keeps_its_extras_in_a_v03_card() -> None:
+    """A v1.0 interface's `tenant` (any key beside url and binding) survives v1.0 → v0.3 → v1.0."""
+    source = json.loads((DESCRIPTIONS / "a2a-card-v1.json").read_text(encoding="utf-8"))
+    agent = a2a.card_to_agent(source, source="v1.json")
+    v03 = a2a.agent_to_card(agent, "0.3")
+    assert v03["additionalInterfaces"][0]["url"] == v03["url"]  # repeated with its extras, as v0.3 advises
+    back = a2a.card_to_agent(json.loads(json.dumps(v03)), source="v03.json")
+    assert back.endpoints == agent.endpoints
+    assert a2a.agent_to_card(back, "1.0")["supportedInterfaces"] == source["supportedInterfaces"]
+
+
+def test_a_converted_card_comes_back_from_a_td() -> None:
+    """card → TD → card: the TD carries the card (`lmos:original`), so the card comes back verbatim."""
+    from lmos_studio.formats import detect
+
+    source = json.loads((DESCRIPTIONS / "a2a-card-v1.json").read_text(encoding="utf-8"))
+    agent = a2a.card_to_agent(source, source="v1.json")
+    thing = json.loads(json.dumps(detect.write_description(agent, "td")))
+    [back] = detect.read_descriptions(json.dumps(thing).encode(), source="td.json")
+    assert detect.write_description(back, "a2a") == source

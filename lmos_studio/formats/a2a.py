@@ -18,7 +18,11 @@ Reading (`card_to_agent`), both versions:
   as extras `scopes`.
 * the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
   `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
-  tenants, channels, capability names/ids/versions and non-A2A endpoints.
+  tenants, channels, capability names/ids/versions and non-A2A endpoints; and, for an agent that came from
+  a description of another format (a TD, a capabilities.json …), that description whole (`original`: format
+  and document), which becomes the agent's original again, so TD → card → TD gives the TD back.
+* v0.3 has no place for the main interface's extras (a v1.0 `tenant` …): it is repeated in
+  `additionalInterfaces` with them (as v0.3 advises), and read back as one endpoint.
 
 Writing (`agent_to_card(agent, version)`): an unchanged agent read from a card of the same version gives
 that card back verbatim; otherwise a new card, keeping the original's other top-level keys.
@@ -117,9 +121,19 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
         endpoints=endpoints,
         security=_security(doc, card),
         source=source,
-        original_format="a2a",
-        original=d.plain(card),
+        **_origin(doc, card, ext, at),
     )
+
+
+def _origin(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str) -> dict[str, Any]:
+    """original_format and original: the description of another format the extension carries (`original`,
+    written when the agent came from a TD, a capabilities.json …), else the card itself."""
+    embedded = doc.mapping(ext, "original", f"{at}.original")
+    if not embedded:
+        return {"original_format": "a2a", "original": d.plain(card)}
+    fmt = doc.text(embedded, "format", f"{at}.original.format", required=True)
+    document = doc.mapping(embedded, "document", f"{at}.original.document", required=True)
+    return {"original_format": fmt, "original": d.plain(document)}
 
 
 def _extension(doc: d.Doc, card: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -195,7 +209,12 @@ def _endpoints(doc: d.Doc, card: dict[str, Any]) -> tuple[Endpoint, ...]:
         out.append(Endpoint(protocol=A2A_PROTOCOL, uri=url, transport=transport))
     for i, node in enumerate(doc.seq(card, "additionalInterfaces", "additionalInterfaces")):
         endpoint = _interface(doc, node, f"additionalInterfaces[{i}]", "transport")
-        if endpoint not in out:  # v0.3 advises repeating the main url here: one endpoint is enough
+        same = next((j for j, e in enumerate(out) if (e.uri, e.transport) == (endpoint.uri, endpoint.transport)), -1)
+        if same < 0:
+            out.append(endpoint)
+        elif not out[same].extras:  # v0.3 advises repeating the main url here: one endpoint, with what it adds
+            out[same] = endpoint
+        elif endpoint != out[same]:
             out.append(endpoint)
     return tuple(out)
 
@@ -334,6 +353,8 @@ def _interfaces_v03(endpoints: list[Endpoint]) -> dict[str, Any]:
         return {}
     first, rest = endpoints[0], endpoints[1:]
     out: dict[str, Any] = {"url": first.uri, "preferredTransport": first.transport or DEFAULT_TRANSPORT}
+    if first.extras:  # `url` has no place for them (a v1.0 interface's `tenant` …): the main interface repeated
+        rest = [first, *rest]  # in additionalInterfaces, as v0.3 advises, with them
     if rest:
         out["additionalInterfaces"] = [
             {"url": e.uri, "transport": e.transport or DEFAULT_TRANSPORT, **d.plain(e.extras)} for e in rest
@@ -370,6 +391,8 @@ def _card_capabilities(agent: Agent, original: dict[str, Any]) -> dict[str, Any]
     others = [e.model_dump(by_alias=True, exclude_defaults=True) for e in agent.endpoints if e.protocol != A2A_PROTOCOL]
     if others:
         params["otherEndpoints"] = others
+    if agent.original_format not in ("", "a2a") and agent.original:  # what a card cannot say of a TD …: kept
+        params["original"] = {"format": agent.original_format, "document": d.plain(agent.original)}
     extensions.append(
         {
             "uri": STUDIO_EXTENSION,

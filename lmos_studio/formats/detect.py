@@ -164,8 +164,8 @@ def write_description(agent: Agent, fmt: str) -> dict[str, Any] | list[Any]:
     """The agent in format `fmt` (one of FORMATS) as JSON-compatible data; `routing-spec` is a list of one."""
     if fmt == "agent":
         return d.plain(lmos.agent_to_resource(agent, explicit_namespace=True))  # type: ignore[no-any-return]
-    if fmt == "td":
-        return td.agent_to_td(agent)
+    if fmt == "td":  # a description of another format rides along (`lmos:original`): converted back, it is whole
+        return td.agent_to_td(agent, embed_original=True)
     if fmt == "a2a":
         same = agent.original_format == "a2a" and bool(agent.original)
         return a2a.agent_to_card(agent, a2a.card_version(agent.original) if same else "1.0")
