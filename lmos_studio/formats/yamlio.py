@@ -400,6 +400,17 @@ def _represent_tuple(dumper: yaml.SafeDumper, data: tuple[Any, ...]) -> yaml.Seq
     return dumper.represent_list(list(data))
 
 
+# plain scalars YAML 1.2's core schema (ruamel) or go-yaml v2 (kubectl, the operator) read as numbers where YAML 1.1
+# (PyYAML) reads text: '1e3', '019', '0o17'. Known to the dumper's resolver (not the loader's), such a string
+# resolves to a number, so the emitter quotes it and every reader reads the same text.
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(LineDict, _represent_dict)
 _Dumper.add_representer(dict, _represent_dict)
