@@ -45,7 +45,7 @@ with right:
         st.markdown("\n".join(f"- {code(key or 'all agents')} → **{md(m.agent)}**" for key, m in chosen.items()))
 with st.expander("Route on the design graph", expanded=False):
     routing.route_graph(design, chosen)
-routing.add_test_form(design, query.strip(), chosen, routed)
+routing.add_test_form(design, query.strip(), chosen, routed, min_score=min_score)
 st.caption(
     f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
     "`lmos-studio test`."

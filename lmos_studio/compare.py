@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lmos_studio.errors import RoutingError, VersionError
 from lmos_studio.model import Design
-from lmos_studio.routing.base import Router, RoutingTable, route_fitted
+from lmos_studio.routing.base import Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.lexicon import lexicon_choice_of
 from lmos_studio.routing.table import ALL_AGENTS, channel_key, routing_table
@@ -114,18 +114,23 @@ class Comparison:
 
 def _routed(
     router: Router, jobs: dict[int, tuple[RoutingTable, list[str]]]
-) -> tuple[dict[tuple[int, str], Answer], dict[int, str]]:
-    """Each table fitted once and its texts routed as one batch; the answers and each table's lexicon line."""
-    answers: dict[tuple[int, str], Answer] = {}
+) -> tuple[dict[tuple[int, str], RouteResult], dict[int, str]]:
+    """Each table fitted once and its texts routed as one batch; the results and each table's lexicon line."""
+    results: dict[tuple[int, str], RouteResult] = {}
     lexicon: dict[int, str] = {}
     for table_id, (table, texts) in jobs.items():
         fitted = router.fit(table)
         if (choice := lexicon_choice_of(fitted)) is not None:
             lexicon[table_id] = choice.describe()
         for text, result in zip(texts, route_fitted(fitted, texts, top_k=1), strict=True):
-            best = result.best
-            answers[(table_id, text)] = Answer(best.agent, best.capability) if best else NO_ANSWER
-    return answers, lexicon
+            results[(table_id, text)] = result
+    return results, lexicon
+
+
+def _answer(result: RouteResult | None, min_score: float | None) -> Answer:
+    """The answer of a result, held to a routing test's own threshold (None: the router's rule)."""
+    best = result.with_threshold(min_score).best if result is not None else None
+    return Answer(best.agent, best.capability) if best else NO_ANSWER
 
 
 def compare_routes(
@@ -172,10 +177,10 @@ def compare(
         for table_id, summary in choices.items():
             lexicon[side_of[table_id]][jobs[table_id][0].channel] = summary
 
-        def routed(table: RoutingTable | None, text: str) -> Answer:
-            return answers.get((id(table), text), NO_ANSWER) if table is not None else NO_ANSWER
+        def routed(table: RoutingTable | None, query: LabelledQuery) -> Answer:
+            return _answer(answers.get((id(table), query.text)), query.min_score) if table is not None else NO_ANSWER
 
-        answer_of = [(routed(b, q.text), routed(a, q.text)) for q, _, b, a in pending]
+        answer_of = [(routed(b, q), routed(a, q)) for q, _, b, a in pending]
     changes = [
         RouteChange(query, key, old, new)
         for (query, key, _, _), (old, new) in zip(pending, answer_of, strict=True)

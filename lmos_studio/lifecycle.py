@@ -653,11 +653,18 @@ def _diff_rest(old: Design, new: Design, out: _Collector) -> None:
 
 def _test_queries(old: Design, new: Design) -> list[LabelledQuery]:
     """Both designs' routing tests (the new one's first), each (query, channel, agent) once."""
-    seen: dict[tuple[str, str, str], LabelledQuery] = {}
+    seen: dict[tuple[str, str, str, float | None], LabelledQuery] = {}
     tests: tuple[RoutingTest, ...] = (*new.routing_tests, *old.routing_tests)
     for test in tests:
-        query = LabelledQuery(test.query, test.expect_agent, test.expect_capability, test.channel, source=ROUTING_TEST)
-        seen.setdefault((query.text, query.channel, query.agent), query)
+        query = LabelledQuery(
+            test.query,
+            test.expect_agent,
+            test.expect_capability,
+            test.channel,
+            source=ROUTING_TEST,
+            min_score=test.min_score,
+        )
+        seen.setdefault((query.text, query.channel, query.agent, query.min_score), query)
     return list(seen.values())
 
 

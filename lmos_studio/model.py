@@ -282,7 +282,9 @@ class TrustEdge(Frozen):
 class RoutingTest(Frozen):
     """A regression test kept in the design: this query in this channel goes to this agent.
 
-    An empty `expect_agent` expects no match: no agent of the channel should answer.
+    An empty `expect_agent` expects no match: no agent of the channel should answer. `min_score` holds this test
+    to its own "no agent fits" threshold, by the fit rule only (as `route --min-score` and the Playground's
+    per-query min score, where such a test is added); None: the channel's threshold.
     """
 
     query: str
@@ -290,6 +292,14 @@ class RoutingTest(Frozen):
     channel: str = ""  # a Channel's name; empty = route over all agents
     expect_capability: str = ""
     name: str = ""
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("min_score", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML `true` would be read as 1.0
+            raise ValueError("minScore is a number from 0 to 1, not true/false")
+        return value
 
     @model_validator(mode="after")
     def _capability_needs_agent(self) -> RoutingTest:

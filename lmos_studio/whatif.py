@@ -266,7 +266,15 @@ def what_if(
             skipped.append((redact_text(t.name or t.query), str(exc)))  # a test is named by its query
             continue
         tests.append(
-            LabelledQuery(t.query, t.expect_agent, t.expect_capability, t.channel, source=TEST, name=t.name or t.query)
+            LabelledQuery(
+                t.query,
+                t.expect_agent,
+                t.expect_capability,
+                t.channel,
+                source=TEST,
+                name=t.name or t.query,
+                min_score=t.min_score,
+            )
         )
     for ref in dict.fromkeys(q.channel for q in queries):
         channel_key(design, ref)  # an unknown or ambiguous channel is an error here, not a silent no-answer

@@ -226,6 +226,27 @@ def test_playground_holds_a_query_to_a_min_score_of_its_own() -> None:
     assert any("threshold 1.00" in w.value for w in at.warning), [w.value for w in at.warning]
 
 
+def test_a_test_added_under_a_per_query_min_score_keeps_it() -> None:
+    """Bug (session 15 QA): a query routed under the Playground's min score and added as a routing test was
+    stored without it, so the test ran at the channel's threshold and failed where the Playground showed it
+    passing. The test now keeps the min score (`minScore`) and passes as shown."""
+    at = open_page("playground")
+    at.multiselect(key="pg_routers").set_value(["statistical"])
+    at.text_input(key="playground_query").input("I want a PDF of my last bill")
+    at.number_input(key="pg_min_score").set_value(1.0).run()
+    assert not at.success  # no agent at 1.0: the form offers "no agent"
+    before = len(at.session_state["history"].present.routing_tests)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    tests = at.session_state["history"].present.routing_tests
+    assert len(tests) == before + 1 and tests[-1].min_score == 1.0 and tests[-1].expect_agent == ""
+    from lmos_studio.routing.regression import run_routing_tests
+    from lmos_studio.routing.statistical import StatisticalRouter
+
+    design = at.session_state["history"].present
+    assert run_routing_tests(design, router=StatisticalRouter(), tests=[tests[-1]])[0].passed
+
+
 def test_evaluate_shows_a_channel_key_with_backticks_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

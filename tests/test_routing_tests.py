@@ -366,3 +366,41 @@ def test_a_test_naming_an_agent_or_capability_the_channel_lacks_says_so() -> Non
         "view-bill): the test can never pass; fix the capability's name"
     )
     assert outcomes[3].agent == "billing" and not outcomes[3].error
+
+
+def test_a_routing_test_keeps_its_own_min_score(tmp_path: Path) -> None:
+    """A test added in the Playground under a per-query min score is held to it when run (and by whatif/diff),
+    and reads back from the design file as `minScore`."""
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.routing.statistical import StatisticalRouter
+
+    held = RoutingTest(query="my bill, please", channel="acme-web-stable", name="held", min_score=1.0)
+    design = read_design(ACME).replace(
+        routing_tests=(held, RoutingTest(query="my bill, please", channel="acme-web-stable", name="default"))
+    )
+    outcomes = run_routing_tests(design, router=StatisticalRouter())
+    assert [o.agent for o in outcomes] == ["", "billing-agent-stable"]
+    assert outcomes[0].passed and not outcomes[1].passed
+    path = tmp_path / "d.yaml"
+    write_design(design, path)
+    assert "minScore: 1.0" in path.read_text(encoding="utf-8")
+    assert read_design(path).routing_tests[0].min_score == 1.0
+    with pytest.raises(ValueError, match="min"):
+        RoutingTest(query="q", min_score=1.5)
+    with pytest.raises(ValueError, match="true/false"):
+        RoutingTest(query="q", min_score=True)  # type: ignore[arg-type]
+
+
+def test_whatif_holds_a_test_to_its_own_min_score() -> None:
+    """Comparing designs routes a test at its own threshold: no change reported when both sides reject it."""
+    from lmos_studio.compare import compare
+    from lmos_studio.formats.design_file import read_design
+    from lmos_studio.routing.labelled import LabelledQuery
+    from lmos_studio.routing.statistical import StatisticalRouter
+
+    before = read_design(ACME)
+    after = before.replace(agents=tuple(a for a in before.agents if a.name != "billing-agent-stable"))
+    held = LabelledQuery("my bill, please", "", channel="acme-web-stable", min_score=1.0)
+    free = LabelledQuery("my bill, please", "billing-agent-stable", channel="acme-web-stable")
+    changes = compare(before, after, [held, free], router=StatisticalRouter()).changes
+    assert [c.query for c in changes] == [free]  # the held test answers no agent on both sides

@@ -38,6 +38,7 @@ class LabelledQuery:
     line: int = 0  # 1-based line in the source file (the header is line 1)
     source: str = "query"  # where it comes from: "query" (a labelled file) or a routing test's label
     name: str = ""  # a routing test's name ("" for a row of a file)
+    min_score: float | None = None  # a routing test's own threshold (fit rule only); None: the channel's
 
 
 SeedRow = tuple[str, str, str]  # (text, agent, capability-or-empty), as Router.fit takes it

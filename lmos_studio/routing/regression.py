@@ -73,6 +73,7 @@ class TestOutcome:
             "channel": self.channel,
             "expect_agent": self.test.expect_agent,
             "expect_capability": self.test.expect_capability,
+            "min_score": self.test.min_score,
             "agent": self.agent,
             "capability": self.capability,
             "score": self.score,
@@ -123,6 +124,7 @@ def run_routing_tests(
                 outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
             continue
         for i, result in zip(indices, results, strict=True):
+            result = result.with_threshold(chosen[i].min_score)
             best = result.best
             outcomes[i] = TestOutcome(
                 chosen[i],
@@ -192,7 +194,7 @@ def routing_test_findings(design: Design, resolutions: Sequence[Resolution] | No
     keys: dict[str, str] = {}  # a test's channel (as written) → its key: tests share few channels
     tables: dict[str, RoutingTable] = {}
     reasons: dict[tuple[str, str, str], tuple[str, str] | None] = {}  # (channel key, agent, capability) → problem
-    seen: dict[tuple[str, str, str, str], int] = {}  # (query, channel, agent, capability) → first test's number
+    seen: dict[tuple[str, str, str, str, float | None], int] = {}  # (query, channel, agent, capability, min score)
     found: list[Finding] = []
     for number, test in enumerate(design.routing_tests, start=1):
         name = routing_test_name(test)
@@ -223,7 +225,7 @@ def routing_test_findings(design: Design, resolutions: Sequence[Resolution] | No
             if problem:
                 message = f"Routing test '{name}': {problem[0]}: the test can never pass"
                 found.append(Finding("routing-test-unreachable", ERROR, objects, message, problem[1]))
-        first = seen.setdefault((test.query, key, test.expect_agent, test.expect_capability), number)
+        first = seen.setdefault((test.query, key, test.expect_agent, test.expect_capability, test.min_score), number)
         if first != number:
             where = f"channel {key}" if key else "all agents"
             found.append(
@@ -305,6 +307,7 @@ def outcome_rows(outcomes: Sequence[TestOutcome]) -> list[dict[str, str]]:
             "channel": o.channel,
             "routed to": o.agent or "(none)",
             "capability": o.capability,
+            "min score": "" if o.test.min_score is None else f"{o.test.min_score:g}",
         }
         for o in outcomes
     ]

@@ -165,12 +165,22 @@ def route_graph(design: Design, chosen: dict[str, Match]) -> None:
     st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
 
 
-def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: Sequence[str] = ()) -> None:
+def add_test_form(
+    design: Design,
+    query: str,
+    chosen: dict[str, Match],
+    routed: Sequence[str] = (),
+    *,
+    min_score: float | None = None,
+) -> None:
     """Store (query, channel, expected agent[, capability]) as a routing test in the design. `routed` are the
     channels the query was routed in: a channel where no agent would answer is offered too (its test then
-    expects no agent there; offering only the channels that chose an agent filed such tests under all agents)."""
+    expects no agent there; offering only the channels that chose an agent filed such tests under all agents).
+    A query routed under a per-query `min_score` is kept with it (the test's `minScore`), so it passes as shown."""
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
+        if min_score is not None:
+            st.caption(f"Kept with this query's min score {min_score:g} (the test's minScore).")
         keys = list(dict.fromkeys([*routed, *chosen])) or [ALL_AGENTS]
         key = st.selectbox("Channel", keys, format_func=lambda k: k or ALL_AGENTS_LABEL, key="new_test_channel")
         agents = [NO_AGENT_CHOICE, *sorted({a.name for a in design.agents})]
@@ -189,6 +199,7 @@ def add_test_form(design: Design, query: str, chosen: dict[str, Match], routed: 
                     channel=key,
                     expect_capability=capability.strip(),
                     name=name.strip(),
+                    min_score=min_score,
                 )
             except ValidationError as exc:
                 st.error(exc.errors()[0]["msg"].removeprefix("Value error, "))
