@@ -141,12 +141,12 @@ def test_deep_parsed_structures_and_huge_input_are_refused(tmp_path: Path) -> No
         node = node[0]  # type: ignore[assignment]
     with pytest.raises(DesignFileError, match="nesting"):
         detect.read_descriptions(deep, source="body")
-    with pytest.raises(DesignFileError, match="MiB limit"):
+    with pytest.raises(DesignFileError, match="limit for a description"):
         detect.read_descriptions(b" " * (d.MAX_DESCRIPTION_BYTES + 1), source="big.json")
     big = tmp_path / "big.json"
     with big.open("wb") as handle:  # sparse: the size check comes before reading
         handle.truncate(d.MAX_DESCRIPTION_BYTES + 1)
-    with pytest.raises(DesignFileError, match="MiB limit"):
+    with pytest.raises(DesignFileError, match="limit for a description"):
         detect.read_description_file(big)
     with pytest.raises(DesignFileError, match="cannot read"):
         detect.read_description_file(tmp_path / "missing.json")

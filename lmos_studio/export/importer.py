@@ -31,6 +31,7 @@ from lmos_studio.formats.design_file import (
     load_design,
 )
 from lmos_studio.formats.yamlio import MAX_FILE_BYTES, load_documents, read_text
+from lmos_studio.sizes import size_and_limit, size_text
 
 MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
 MAX_ZIP_ENTRIES = 20_000  # a 1 000-agent export with workloads and Istio has ~6 000 files
@@ -119,9 +120,9 @@ def _check_sizes(infos: list[zipfile.ZipInfo], zip_path: Path) -> None:
         )
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED_BYTES:
+        unpacked, limit = size_and_limit(total, MAX_UNPACKED_BYTES)
         raise DesignFileError(
-            f"would unpack to {total / 2**20:.0f} MiB, more than "
-            f"{MAX_UNPACKED_BYTES / 2**20:.0f} MiB; refusing the zip",
+            f"would unpack to {unpacked}, more than {limit}; refusing the zip",
             path=str(zip_path),
         )
     for info in infos:
@@ -146,7 +147,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_path: Path
 
 def _load_zip(zip_path: Path) -> tuple[LoadResult, list[FoundKustomization]]:
     if zip_path.stat().st_size > MAX_ZIP_BYTES:
-        raise DesignFileError(f"is larger than {MAX_ZIP_BYTES / 2**20:.0f} MiB; refusing the zip", path=str(zip_path))
+        raise DesignFileError(f"is larger than {size_text(MAX_ZIP_BYTES)}; refusing the zip", path=str(zip_path))
     try:
         with zipfile.ZipFile(zip_path) as archive, tempfile.TemporaryDirectory(prefix="lmos-import-") as tmp:
             infos = archive.infolist()
@@ -187,8 +188,11 @@ def import_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
     """An uploaded design file or export zip (the Export page's "compare with"), generated documents dropped."""
     if not name.lower().endswith(".zip"):
         return _without_generated(design_from_upload(name, data, max_bytes=max_bytes))
-    if len(data) > min(max_bytes, MAX_ZIP_BYTES):
-        raise DesignFileError(f"is {len(data) / 2**20:.1f} MiB; larger zips are refused", path=name)
+    if len(data) > (limit := min(max_bytes, MAX_ZIP_BYTES)):
+        size, most = size_and_limit(len(data), limit)
+        raise DesignFileError(
+            f"is {size}; zips over {most} are refused (set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)", path=name
+        )
     with tempfile.TemporaryDirectory(prefix="lmos-upload-") as tmp:
         path = Path(tmp) / "upload.zip"
         path.write_bytes(data)

@@ -24,6 +24,7 @@ from lmos_studio.formats.lmos import capability_out as lmos_capability_out
 from lmos_studio.formats.yamlio import YamlFloat, YamlInt
 from lmos_studio.model import Agent, Capability
 from lmos_studio.names import dns1035_label_problem, dns1123_label_problem, suggest_name
+from lmos_studio.sizes import size_and_limit
 from lmos_studio.versions import is_strict_semver
 
 DEFAULTED_VERSIONS_ANNOTATION = "studio.lmos.eclipse/defaulted-versions"
@@ -297,9 +298,9 @@ def decode(data: bytes | str, *, source: str, max_bytes: int = MAX_DESCRIPTION_B
     """Bytes or text as text, refusing huge or non-UTF-8 input."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
+        shown, limit = size_and_limit(size, max_bytes)
         raise DesignFileError(
-            f"{size / 2**20:.1f} MiB is more than the {max_bytes / 2**20:.0f} MiB limit "
-            "for a description; is this the right file?",
+            f"{shown} is more than the {limit} limit for a description; is this the right file?",
             path=source,
         )
     if isinstance(data, str):

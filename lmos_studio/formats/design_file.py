@@ -66,6 +66,7 @@ from lmos_studio.model import (
     updated_model,
 )
 from lmos_studio.redact import named_fields, redact_data
+from lmos_studio.sizes import size_and_limit
 
 STUDIO_API_VERSION = "studio.lmos.eclipse/v1alpha1"
 STUDIO_KIND = "StudioDesign"
@@ -466,9 +467,9 @@ def design_from_text(text: str, *, path: str = "<upload>", name: str | None = No
 def design_from_upload(name: str, data: bytes, *, max_bytes: int) -> LoadResult:
     """Read an uploaded design, refusing files over `max_bytes` or not UTF-8, naming the file."""
     if len(data) > max_bytes:
+        size, limit = size_and_limit(len(data), max_bytes)
         raise DesignFileError(
-            f"is {len(data) / 2**20:.1f} MiB; designs over {max_bytes / 2**20:.0f} MiB are refused "
-            "(set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)",
+            f"is {size}; designs over {limit} are refused (set LMOS_STUDIO_MAX_UPLOAD_MB to raise the limit)",
             path=name,
         )
     try:

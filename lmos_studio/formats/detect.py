@@ -20,6 +20,7 @@ from lmos_studio.formats import a2a, budgets, capabilities_doc, lmos, routing_sp
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent
+from lmos_studio.sizes import size_and_limit
 
 FORMATS = ("agent", "td", "a2a", "a2a-1.0", "a2a-0.3", "capabilities", "routing-spec", "classifier")
 READ_FORMATS = ("auto", "agent", "td", "a2a", "capabilities", "routing-spec", "classifier")
@@ -149,9 +150,9 @@ def read_description_file(path: str | Path, *, fmt: str = "auto") -> list[Agent]
     try:
         size = file.stat().st_size
         if size > d.MAX_DESCRIPTION_BYTES:
+            shown, limit = size_and_limit(size, d.MAX_DESCRIPTION_BYTES)
             raise DesignFileError(
-                f"{size / 2**20:.1f} MiB is more than the "
-                f"{d.MAX_DESCRIPTION_BYTES / 2**20:.0f} MiB limit for a description",
+                f"{shown} is more than the {limit} limit for a description",
                 path=str(file),
             )
         data = file.read_bytes()

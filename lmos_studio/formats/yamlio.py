@@ -34,6 +34,7 @@ from lmos_studio.formats.yamltypes import LineList as LineList
 from lmos_studio.formats.yamltypes import YamlFloat as YamlFloat
 from lmos_studio.formats.yamltypes import YamlInt as YamlInt
 from lmos_studio.formats.yamltypes import text_of as text_of
+from lmos_studio.sizes import size_and_limit
 
 MAX_FILE_BYTES = 20 * 2**20  # larger files are refused: a design of 1 000 agents is ~1 MiB
 MAX_ALIAS_REUSES = 100  # YAML anchors reused more often than this look like an alias bomb
@@ -170,9 +171,9 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
         size = path.stat().st_size
         if size > max_bytes:
+            shown, limit = size_and_limit(size, max_bytes)
             raise DesignFileError(
-                f"file is {size / 2**20:.1f} MiB, more than the {max_bytes / 2**20:.0f} MiB limit; "
-                "split the design into a folder of smaller files",
+                f"file is {shown}, more than the {limit} limit; split the design into a folder of smaller files",
                 path=str(path),
             )
         return path.read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ from typing import Any
 from lmos_studio.config import SAMPLES_DIR
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats import jsonio
+from lmos_studio.sizes import size_and_limit
 
 TEXT_COLUMNS = ("instruction", "query", "text")  # first present wins (the lmos-router benchmark: instruction)
 CAPABILITY_COLUMNS = ("capability", "intent")
@@ -44,14 +45,16 @@ class LabelledQuery:
 SeedRow = tuple[str, str, str]  # (text, agent, capability-or-empty), as Router.fit takes it
 
 
+def _too_large(size: int) -> str:
+    shown, limit = size_and_limit(size, MAX_LABELLED_BYTES)
+    return f"file is {shown}; labelled sets over {limit} are refused"
+
+
 def _decode(data: bytes | str, source: str) -> str:
     if isinstance(data, str):
         return data
     if len(data) > MAX_LABELLED_BYTES:
-        raise DesignFileError(
-            f"file is {len(data) / 2**20:.1f} MiB; labelled sets over {MAX_LABELLED_BYTES // 2**20} MiB are refused",
-            path=source,
-        )
+        raise DesignFileError(_too_large(len(data)), path=source)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -62,11 +65,7 @@ def _read_bytes(path: str | Path) -> bytes:
     p = Path(path)
     try:
         if p.stat().st_size > MAX_LABELLED_BYTES:
-            raise DesignFileError(
-                f"file is {p.stat().st_size / 2**20:.1f} MiB; labelled sets over "
-                f"{MAX_LABELLED_BYTES // 2**20} MiB are refused",
-                path=str(p),
-            )
+            raise DesignFileError(_too_large(p.stat().st_size), path=str(p))
         return p.read_bytes()
     except OSError as exc:
         raise DesignFileError(f"cannot read the file: {exc.strerror or exc}; check the path", path=str(p)) from exc
