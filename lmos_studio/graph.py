@@ -27,12 +27,15 @@ MEMBER_KEY = "member"
 # What the canvas draws (view.py, ui/canvas.js), for a layout in which labels do not cross nodes or labels
 AGENT_SIZE = 12  # radius of an agent's dot, px
 CHANNEL_SIZE = 18  # radius of a channel's hexagon, px
-LABEL_OFFSET = 3.0  # vis-network draws a label this far under a dot or hexagon
-LABEL_LINE_PX = 15.0  # height of a one-line label in the 12 px font
-BOX_PADDING = 5.0  # vis-network's margin around a box's label (groups)
+# measured in vis-network 9.1.2, the copy pyvis ships (tests/test_canvas_browser.py reads each node's shape and
+# label boxes): a label's top is 10 px under a dot or hexagon, its line 12 px high; a group's box reaches 11 px
+# beyond its label each way
+LABEL_OFFSET = 10.0  # px from a dot's or hexagon's edge down to its label
+LABEL_LINE_PX = 15.0  # height of a one-line label in the 12 px font (12 drawn, 3 to spare)
+BOX_PADDING = 11.0  # px from a group's label to the edge of its box
 CHAR_PX, UPPER_CHAR_PX, WIDE_CHAR_PX, FULL_CHAR_PX = 7.0, 9.0, 11.0, 13.0  # estimated label widths a character
 LABEL_GAP_X = 16.0  # px between the labels of two agents side by side
-LABEL_GAP_Y = 10.0  # px between an agent's label and the dot under it
+LABEL_GAP_Y = 12.0  # px between an agent's label and the dot under it (less crowds a group's box between two)
 CLEARANCE = 4.0  # px at least between a cluster's shape or label and its members'
 CELL_MARGIN = 80.0  # px between what two clusters draw
 
