@@ -371,6 +371,21 @@ class RoutingSettings(Frozen):
             raise ValueError("minScore is a number from 0 to 1, not true/false")
         return value
 
+    @field_validator("vocabulary", mode="before")
+    @classmethod
+    def _group_shape(cls, groups: Any) -> Any:
+        """Lists of strings, said in words ("Input should be a valid tuple" told no one what to write)."""
+        if not isinstance(groups, list | tuple):
+            raise ValueError(f"vocabulary is a list of synonym groups, e.g. [[laptop, notebook]], not {groups!r:.60}")
+        for index, group in enumerate(groups):
+            if not isinstance(group, list | tuple):
+                raise ValueError(
+                    f"group {index} must be a list of words or phrases, e.g. [laptop, notebook], not {group!r:.60}"
+                )
+            for odd in (w for w in group if not isinstance(w, str)):  # a number, a bool, null, a mapping
+                raise ValueError(f"group {index}: {odd!r:.60} is not a word or phrase; quote it ('{odd}')")
+        return groups
+
     @field_validator("vocabulary")
     @classmethod
     def _groups(cls, groups: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:

@@ -44,7 +44,18 @@ def test_routing_settings_round_trip_through_the_design_file() -> None:
     [
         ("    minScore: 1.5", r"spec\.routing\.minScore: .*less than or equal to 1"),
         ("    vocabulary: [[laptop]]", r"spec\.routing\.vocabulary: .*group 0 must list at least two"),
-        ("    vocabulary: [laptop, notebook]", r"spec\.routing\.vocabulary\.0"),
+        # Bug (session 16 QA): these said "Input should be a valid tuple"
+        (
+            "    vocabulary: [laptop, notebook]",
+            r"spec\.routing\.vocabulary: .*group 0 must be a list of words or phrases, e\.g\. \[laptop, notebook\], "
+            r"not 'laptop'",
+        ),
+        (
+            "    vocabulary: laptop",
+            r"spec\.routing\.vocabulary: .*a list of synonym groups, e\.g\. \[\[laptop, notebook\]\]",
+        ),
+        ("    vocabulary: [[laptop, 7]]", r"group 0: 7 is not a word or phrase; quote it"),
+        ("    vocabulary: [[laptop, 0]]", r"group 0: 0 is not a word or phrase; quote it"),
         ("    vocabulary: [[a, b], [x, '  ']]", r"group 1 must list at least two non-empty"),
         # Bug (session 12 QA): these were accepted and taught the routers nothing (or a threshold of 1)
         ("    vocabulary: [[laptop, laptop]]", r"group 0 must list at least two different words"),
