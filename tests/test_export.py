@@ -485,3 +485,34 @@ def test_cached_shapes_never_hide_an_invalid_enum_type_or_field() -> None:
     with pytest.raises(ExportError, match="bogus"):
         validator.validate(extra, path="s.yaml")
     assert validator.validate(extra, path="s.yaml", strict=False)["status"] == "valid"
+
+
+def test_an_agent_name_too_long_for_a_pod_label_is_refused_where_pods_are_selected() -> None:
+    """Bug (session 16 QA): an agent of 70 characters (a valid Agent name: up to 253) was exported with
+    NetworkPolicies and AuthorizationPolicies selecting `app.kubernetes.io/name: <70 characters>`, which the API
+    server refuses (label values are at most 63), and the export said every document was valid: selectors'
+    labels were not checked, only metadata.labels."""
+    long_name = "billing-" + "a" * 62
+    design = read_design(ACME)
+    design = design.replace(
+        agents=tuple(
+            a.model_copy(update={"name": long_name}) if a.name == "contract-agent" else a for a in design.agents
+        ),
+        trust_edges=tuple(
+            e.model_copy(
+                update={
+                    "callee": long_name if e.callee == "contract-agent" else e.callee,
+                    "caller": long_name if e.caller == "contract-agent" else e.caller,
+                }
+            )
+            for e in design.trust_edges
+        ),
+    )
+    with pytest.raises(ExportError, match=r"rename the agent"):
+        export_design(design, FULL)  # its ServiceAccount's and Service's names say so first
+    unmanaged = design.replace(  # its pods deployed by the team: the export writes policies selecting them only
+        agents=tuple(a.model_copy(update={"workload": None}) if a.name == long_name else a for a in design.agents)
+    )
+    with pytest.raises(ExportError, match=r"matchLabels.app.kubernetes.io/name: .* rename the agent") as caught:
+        export_design(unmanaged, FULL)
+    assert long_name in str(caught.value) and "at most 63" in str(caught.value)

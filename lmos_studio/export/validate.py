@@ -14,6 +14,7 @@ Validators are built once per (kind, strictness) and cached on the `Validator` i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,10 +141,39 @@ def check_names(doc: dict[str, Any]) -> None:
         raise _fail(doc, "metadata.namespace", f"'{namespace}' is not an RFC 1123 label; rename the namespace")
     for key, value in (meta.get("labels") or {}).items():
         _check_label(doc, str(key), value)
+    for field_path, labels in _selector_labels(doc.get("spec"), "spec", doc.get("kind") == "Service"):
+        for key, value in labels.items():
+            _check_label(doc, str(key), value, field_path=f"{field_path}.{key}", fix=_POD_LABEL_FIX)
 
 
-def _check_label(doc: dict[str, Any], key: str, value: Any) -> None:
-    field_path = f"metadata.labels.{key}"
+_POD_LABEL_FIX = "; pods are selected by it (the agent's name, app.kubernetes.io/name): rename the agent"
+
+
+def _selector_labels(spec: Any, path: str, service: bool) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The label maps a resource selects or labels pods with, as (field path, labels): every `matchLabels`, a
+    Service's `spec.selector`, a pod template's `metadata.labels`. The API server checks them as label syntax
+    (a value over 63 characters is refused) where metadata.labels alone are checked above."""
+    if not isinstance(spec, dict):
+        if isinstance(spec, list):
+            for index, item in enumerate(spec):
+                yield from _selector_labels(item, f"{path}[{index}]", False)
+        return
+    if service and isinstance(spec.get("selector"), dict):
+        yield f"{path}.selector", spec["selector"]
+    for key, value in spec.items():
+        if key == "matchLabels" and isinstance(value, dict):
+            yield f"{path}.matchLabels", value
+        elif key == "template" and isinstance(value, dict) and isinstance(value.get("metadata"), dict):
+            labels = value["metadata"].get("labels")
+            if isinstance(labels, dict):
+                yield f"{path}.template.metadata.labels", labels
+            yield from _selector_labels(value.get("spec"), f"{path}.template.spec", False)
+        elif isinstance(value, dict | list):
+            yield from _selector_labels(value, f"{path}.{key}", False)
+
+
+def _check_label(doc: dict[str, Any], key: str, value: Any, *, field_path: str = "", fix: str = "") -> None:
+    field_path = field_path or f"metadata.labels.{key}"
     prefix, _, name = key.rpartition("/")
     if (
         (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)))
@@ -169,7 +199,7 @@ def _check_label(doc: dict[str, Any], key: str, value: Any) -> None:
             doc,
             field_path,
             f"'{value}' is not a valid label value (at most 63 alphanumerics, '-', "
-            "'_', '.', starting and ending alphanumeric)",
+            "'_', '.', starting and ending alphanumeric)" + fix,
         )
 
 
