@@ -20,7 +20,7 @@ import yaml
 
 from lmos_studio.errors import AgentNotFound, ConfigError, RegistryError, RegistryUnavailable
 from lmos_studio.registry import clients
-from lmos_studio.registry.clients import KubernetesClient, OperatorClient, TddClient
+from lmos_studio.registry.clients import MAX_RESPONSE_BYTES, KubernetesClient, OperatorClient, TddClient
 from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
 from tests.conftest import REFERENCE, ROOT
@@ -119,6 +119,29 @@ def test_try_again_later_only_where_the_server_says_so(status: int, headers: dic
     with TddClient(URL, transport=transport) as client, pytest.raises(RegistryUnavailable) as info:
         client.get("urn:x")
     assert ("try again later" in str(info.value)) is later, str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({"Retry-After": "120"}, "too many requests (429); the registry asks to wait 120 s before trying again"),
+        ({"Retry-After": "Wed, 21 Oct 2065 07:28:00 GMT"}, "asks to wait until Wed, 21 Oct 2065 07:28:00 GMT"),
+        ({}, "too many requests (429); try again later"),
+    ],
+)
+def test_too_many_requests_says_when_to_try_again(headers: dict[str, str], said: str) -> None:
+    """Bug (session 16 QA): a rate-limited answer read "rejected (429)", as if the request were wrong, and the
+    server's Retry-After was dropped. It is a registry that is busy now (RegistryUnavailable) and says when."""
+    transport = httpx.MockTransport(lambda r: httpx.Response(429, text="slow down", headers=headers))
+    with TddClient(URL, transport=transport) as client, pytest.raises(RegistryUnavailable) as info:
+        client.get("urn:x")
+    assert said in str(info.value) and info.value.status_code == 429
+
+
+def test_an_oversized_answer_says_its_limit_in_mib() -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b" " * (MAX_RESPONSE_BYTES + 1)))
+    with TddClient(URL, transport=transport) as client, pytest.raises(RegistryError, match="exceeds 20 MiB; refused"):
+        client.get("urn:x")
 
 
 @pytest.mark.parametrize("body", [b"<html>oops</html>", b"\xff\xfe", b"[" * 100_000])

@@ -38,6 +38,7 @@ from lmos_studio.model import Agent, Capability, Channel, Endpoint
 from lmos_studio.registry.kubeconfig import KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
+from lmos_studio.sizes import size_text
 
 MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
 MAX_PAGES = 100  # at most this many `Link: rel=next` pages (or Kubernetes `continue` pages) are followed
@@ -116,6 +117,16 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
             url=url,
             status_code=code,
         )
+    if code == 429:  # busy now, not a wrong request: when to try again is the server's Retry-After
+        when = response.headers.get("retry-after", "").strip()[:60]
+        later = (
+            f"the registry asks to wait {when} s before trying again"
+            if when.isdigit()
+            else f"the registry asks to wait until {when}"
+            if when
+            else "try again later"
+        )
+        return RegistryUnavailable(f"{url}: too many requests (429){detail}; {later}", url=url, status_code=code)
     if code >= 500:  # "try again later" only where the server says so (a refused database login is a 500)
         later = "; try again later" if code in (502, 503, 504) or "retry-after" in response.headers else ""
         return RegistryUnavailable(f"{url}: the server failed ({code}){detail}{later}", url=url, status_code=code)
@@ -175,7 +186,9 @@ class HttpSource:
                 for chunk in response.iter_bytes():
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
-                        raise RegistryError(f"{url}: the answer exceeds {MAX_RESPONSE_BYTES} bytes; refused", url=url)
+                        raise RegistryError(
+                            f"{url}: the answer exceeds {size_text(MAX_RESPONSE_BYTES)}; refused", url=url
+                        )
                     if time.monotonic() > deadline:
                         raise RegistryUnavailable(
                             f"{url}: the answer did not arrive within {self.timeout_s}s (it came too slowly); "
