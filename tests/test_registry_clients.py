@@ -23,7 +23,7 @@ from lmos_studio.registry import clients
 from lmos_studio.registry.clients import MAX_RESPONSE_BYTES, KubernetesClient, OperatorClient, TddClient
 from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
-from tests.conftest import REFERENCE, ROOT
+from tests.conftest import REFERENCE, ROOT, run_cli
 from tests.registry_helpers import STORES, backend, make_td, registry_server, store_target  # noqa: F401
 
 FIXTURES = ROOT / "tests" / "fixtures" / "registry"
@@ -974,3 +974,31 @@ def test_an_unreachable_source_names_its_url_once() -> None:
     outcome = search_sources([SourceSpec("tdd", url)], Query())
     assert len(outcome.errors) == 1 and outcome.errors[0].startswith(f"tdd {url}/search: cannot connect"), outcome
     assert outcome.errors[0].count(url) == 1
+
+
+def test_a_directory_that_needs_a_token_to_read_is_searched_with_one(tmp_path: Path) -> None:
+    """Bug (session 16 QA): a directory behind a bearer token answered `registry search --url` with 401 and
+    Studio said "give the registry's bearer token (--token …)", but search had no --token and sent none (the
+    token went with writes only), and the Registry page had no field for it. Search now sends --token (default:
+    LMOS_STUDIO_REGISTRY_TOKEN) to --url, and the page's directory servers take one; it never reaches a row, a
+    message or the source's label."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+
+    token = "read-" + "t0k3n" * 4
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.headers.get("Authorization") != f"Bearer {token}":
+            return 401, {"detail": "a bearer token is required"}
+        return 200, {"items": [make_td("vault-agent")], "total": 1}
+
+    with stub_server(route) as url:
+        refused = search_sources([SourceSpec("tdd", url)], Query())
+        outcome = search_sources([SourceSpec("tdd", url, token=token)], Query())
+        cli = run_cli("registry", "search", "--url", url, "-o", "json", env={"LMOS_STUDIO_REGISTRY_TOKEN": token})
+        flag = run_cli("registry", "search", "--url", url, "--token", token, "-o", "json")
+    assert refused.errors and "(401)" in refused.errors[0]
+    assert [f.agent.name for f in outcome.found] == ["vault-agent"] and not outcome.errors
+    assert token not in repr(SourceSpec("tdd", url, token=token)) and token not in outcome.found[0].source
+    for result in (cli, flag):
+        assert result.returncode == 0, result.stderr
+        assert "vault-agent" in result.stdout and token not in result.stdout + result.stderr

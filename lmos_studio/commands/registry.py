@@ -37,6 +37,10 @@ UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (de
 TokenOpt = Annotated[
     str | None, typer.Option("--token", help="Bearer token for writes to --url (default: LMOS_STUDIO_REGISTRY_TOKEN).")
 ]
+ReadTokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", help="Bearer token to read --url with (default: LMOS_STUDIO_REGISTRY_TOKEN)."),
+]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json or table.")]
 
 
@@ -158,6 +162,7 @@ def _remote_sources(
     namespace: str,
     in_cluster: bool,
     local_network: bool,
+    token: str | None = None,
 ) -> list[SourceSpec]:
     """The remote registries `registry search` was given (none: the embedded registry); a Kubernetes or operator
     option without its source, or an operator without tenants, exits 2 saying what to add."""
@@ -172,7 +177,7 @@ def _remote_sources(
         _fail("--operator reads agents per tenant: give --operator-tenants, e.g. --operator-tenants acme")
     if in_cluster and kubeconfig is not None:
         _fail("--in-cluster uses the pod's service account: leave out --kubeconfig, or --in-cluster")
-    specs = [SourceSpec("tdd", url)] if url else []
+    specs = [SourceSpec("tdd", url, token=_token(token) or "")] if url else []
     if operator:
         specs.append(SourceSpec("operator", operator, tenants=tenants))
     if kubernetes:
@@ -288,6 +293,7 @@ def register(app: typer.Typer) -> None:
     @registry.command("search")
     def search(
         url: UrlOpt = None,
+        token: ReadTokenOpt = None,
         capability: Annotated[str, typer.Option(help="Exact capability name.")] = "",
         tenant: Annotated[str, typer.Option(help="Tenant (agents without tenants serve all).")] = "",
         channel: Annotated[str, typer.Option(help="Channel name.")] = "",
@@ -333,7 +339,16 @@ def register(app: typer.Typer) -> None:
             limit=limit,
         )
         specs = _remote_sources(
-            url, operator, operator_tenants, kubernetes, kubeconfig, context, namespace, in_cluster, local_network
+            url,
+            operator,
+            operator_tenants,
+            kubernetes,
+            kubeconfig,
+            context,
+            namespace,
+            in_cluster,
+            local_network,
+            token=token,
         )
         if specs:
             from lmos_studio.registry.sources import search_sources

@@ -34,6 +34,7 @@ class SourceSpec:
     tenants: tuple[str, ...] = ()  # operator API: which tenants to read
     context: str = ""  # kubernetes: kubeconfig context ("" = current)
     namespace: str = ""  # kubernetes: namespace ("" = the context's)
+    token: str = field(default="", repr=False)  # tdd: a bearer token for reads (never in labels or messages)
 
     @property
     def label(self) -> str:
@@ -106,7 +107,7 @@ def _remote(spec: SourceSpec, query: Query) -> SourceResult:
     from lmos_studio.registry import clients, kubeconfig
 
     if spec.kind == "tdd":
-        with clients.TddClient(spec.target) as tdd:
+        with clients.TddClient(spec.target, token=spec.token or None) as tdd:
             return tdd.search(query)
     if spec.kind == "operator":
         with clients.OperatorClient(spec.target) as operator:

@@ -52,7 +52,14 @@ def source_picker() -> list[SourceSpec]:
             key="registry_src_tdd",
             placeholder="http://127.0.0.1:8090",
         )
-        specs += [SourceSpec("tdd", url.strip()) for url in urls.splitlines() if url.strip()]
+        token = st.text_input(
+            "Bearer token for these servers (optional)",
+            type="password",
+            key="registry_src_tdd_token",
+            help="Sent to the registry servers above when they need one to read; kept in this browser session "
+            "only, never in a design or an export.",
+        )
+        specs += [SourceSpec("tdd", url.strip(), token=token.strip()) for url in urls.splitlines() if url.strip()]
         operator = st.text_input(
             "LMOS operator API URL", key="registry_src_operator", placeholder="http://lmos-operator:8080"
         )
