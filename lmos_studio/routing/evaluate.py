@@ -39,6 +39,15 @@ def seed_for(table: RoutingTable, seed: Sequence[SeedRow]) -> tuple[SeedRow, ...
     return tuple((text, agent, cap if (agent, cap) in caps else "") for text, agent, cap in seed if agent in agents)
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def _cell(text: str) -> str:
+    """A CSV text cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe
+    (queries come from uploaded files; OWASP's advice against CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """A router's predictions on a labelled set, and their figures."""
@@ -86,16 +95,14 @@ class Evaluation:
             writer.writerow(
                 [
                     p.line,
-                    p.text,
-                    p.channel,
-                    p.expected_agent,
-                    p.expected_capability,
-                    p.agent,
-                    p.capability,
+                    *map(
+                        _cell,
+                        (p.text, p.channel, p.expected_agent, p.expected_capability, p.agent, p.capability),
+                    ),
                     p.correct,
                     f"{p.score:.4f}",
                     f"{p.latency_ms:.3f}",
-                    " | ".join(p.evidence),
+                    _cell(" | ".join(p.evidence)),
                 ]
             )
         return out.getvalue()
