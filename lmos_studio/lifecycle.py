@@ -610,6 +610,12 @@ def _diff_keyed(
             out.add(added, f"{what}-added", f"{what} {key}", f"{what} added", "", show(item))
 
 
+def _show_test(test: RoutingTest) -> str:
+    """A routing test's expectation in a diff: agent (or "no agent"), capability, its own min score."""
+    shown = (test.expect_agent or "no agent") + (f" {test.expect_capability}" if test.expect_capability else "")
+    return shown + (f" (minScore {test.min_score:g})" if test.min_score is not None else "")
+
+
 def _resource_key(doc: Mapping[str, Any]) -> str:
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     assert isinstance(meta, dict)
@@ -635,7 +641,7 @@ def _diff_rest(old: Design, new: Design, out: _Collector) -> None:
         what="routing-test",
         added="info",
         removed="info",
-        show=lambda t: t.expect_agent + (f" {t.expect_capability}" if t.expect_capability else ""),
+        show=_show_test,
     )
     _diff_keyed(
         {_resource_key(d): d for d in old.other_resources},

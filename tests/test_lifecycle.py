@@ -349,6 +349,9 @@ def test_rollouts_routing_tests_and_other_resources_are_tracked() -> None:
     assert only(diff, "resource-added").object == "resource VirtualService default/split"
     changed = new.replace(rollouts=(rollout.model_copy(update={"canary_weight": 50, "stable_weight": 50}),))
     assert only(diff_designs(new, changed), "rollout-changed").after == "web-stable 50 / web-canary 50"
+    held = new.replace(routing_tests=(test.model_copy(update={"min_score": 0.6}),))  # only its own threshold
+    change = only(diff_designs(new, held), "routing-test-changed")
+    assert (change.before, change.after) == ("billing", "billing (minScore 0.6)")
 
 
 def test_changes_are_listed_breaking_first_and_serialise_to_json() -> None:
