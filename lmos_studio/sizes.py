@@ -16,8 +16,9 @@ def size_text(size: int | float) -> str:
 
 
 def size_and_limit(size: int | float, limit: int | float) -> tuple[str, str]:
-    """A size and the limit it passed, told apart: exact byte counts where rounding would show them equal."""
+    """A size and the limit it passed, told apart: the size in exact bytes where rounding would show it equal to
+    the limit ("4,194,307 bytes" over "4 MiB"); the limit always in its unit."""
     shown = size_text(size), size_text(limit)
     if shown[0] == shown[1] and int(size) != int(limit):
-        return f"{int(size):,} bytes", f"{int(limit):,} bytes"
+        return f"{int(size):,} bytes", shown[1]
     return shown

@@ -67,7 +67,7 @@ def test_uploads_are_limited_and_checked() -> None:
     # under a small limit the sizes say what they are (they read "0.0 MiB; over 0 MiB" before)
     with pytest.raises(DesignFileError, match=r"is 3 KiB; designs over 1 KiB are refused"):
         design_from_upload("big.yaml", b"#" * 3 * 2**10, max_bytes=2**10)
-    with pytest.raises(DesignFileError, match=r"is 1,048,577 bytes; designs over 1,048,576 bytes are refused"):
+    with pytest.raises(DesignFileError, match=r"is 1,048,577 bytes; designs over 1 MiB are refused"):
         design_from_upload("big.yaml", b"#" * (2**20 + 1), max_bytes=2**20)
     with pytest.raises(DesignFileError, match="not UTF-8"):
         design_from_upload("bin.yaml", b"\xff\xfe", max_bytes=2**20)
