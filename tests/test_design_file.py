@@ -436,3 +436,18 @@ def test_a_group_naming_one_agent_twice_is_refused(members: str, at: int, first:
     assert str(err.value).startswith("t.yaml:8: "), str(err.value)
     assert f"keep one of them (the first is spec.groups[1].members[{first}])" in str(err.value), str(err.value)
     assert "Value error" not in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["Agent", "Channel", "ChannelRollout"])
+def test_an_lmos_kind_without_api_version_warns_that_it_is_not_read(kind: str) -> None:
+    """Bug (session 16 QA): `kind: Agent` written without `apiVersion` was kept silently among other resources:
+    `validate` said "ok: 0 agents", and the agent the user wrote was nowhere. It is still kept as written (no
+    data is lost; another group's `Agent`, e.g. `kagent.dev/v1alpha1`, is untouched), with a warning that names
+    the line and what to add."""
+    text = f"kind: {kind}\nmetadata: {{name: billing}}\nspec: {{}}\n---\napiVersion: kagent.dev/v1alpha1\nkind: Agent\n"
+    result = design_from_text(text, path="d.yaml")
+    assert len(result.design.other_resources) == 2 and not result.design.agents
+    assert result.warnings == [
+        f"d.yaml:1: kind {kind} without apiVersion is not read as an LMOS {kind} (kept as written among the other "
+        "resources); add apiVersion: lmos.eclipse/v1"
+    ]

@@ -167,6 +167,11 @@ class _Reader:
                 )
             self.studio = (path, raw)
         else:
+            if api is None and kind in lmos.LMOS_KINDS:  # another group's kind of that name has its apiVersion
+                self.warnings.append(
+                    f"{path}:{_line(raw)}: kind {kind} without apiVersion is not read as an LMOS {kind} (kept as "
+                    f"written among the other resources); add apiVersion: {lmos.API_VERSION}"
+                )
             self.others.append(raw)
 
     def _add_lmos(self, raw: dict[str, Any], path: str, kind: str, *, again: bool = False) -> None:
