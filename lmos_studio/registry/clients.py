@@ -113,7 +113,7 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
     if code in (401, 403):
         return RegistryError(
             f"{url}: refused ({code}){detail}; give the registry's bearer token (--token or "
-            "LMOS_STUDIO_REGISTRY_TOKEN)",
+            "LMOS_STUDIO_REGISTRY_TOKEN; on the Registry page, the token field under Sources)",
             url=url,
             status_code=code,
         )
