@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,32 @@ def test_a_remote_registry_s_message_is_never_markup(registry_env: Path) -> None
     shown = [w.value for w in at.warning if "500" in w.value]
     assert shown and all("**bold**" not in w and "[link](" not in w and ":red[" not in w for w in shown), shown
     assert "\\*\\*bold\\*\\*" in shown[0]
+
+
+def test_a_directory_behind_a_token_is_read_with_the_page_s_token_field(registry_env: Path) -> None:
+    """The page's directory servers take a bearer token (a password field): without it a directory that needs
+    one to read is a 401 warning; with it its agents are listed, and the token is shown nowhere."""
+    from tests.test_registry_clients import stub_server
+
+    token = "page-" + "s3cr3t" * 3
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, object]:
+        if handler.headers.get("Authorization") != f"Bearer {token}":
+            return 401, {"detail": "a bearer token is required"}
+        return 200, {"items": [make_td("vault-agent")], "total": 1}
+
+    with stub_server(route) as url:
+        at = app().run()
+        at.checkbox(key="registry_src_embedded").uncheck()
+        at.text_area(key="registry_src_tdd").set_value(url).run()
+        assert any("401" in w.value for w in at.warning)
+        at.text_input(key="registry_src_tdd_token").input(token).run()
+    assert not at.exception
+    assert (
+        at.text_input(key="registry_src_tdd_token").proto.type
+        == at.text_input(key="registry_src_tdd_token").proto.PASSWORD
+    )
+    assert list(at.dataframe[0].value["agent"]) == ["vault-agent"]
+    assert not [w.value for w in at.warning if "401" in w.value]
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning] if hasattr(e, "value"))
+    assert token not in shown
