@@ -976,6 +976,17 @@ def test_an_unreachable_source_names_its_url_once() -> None:
     assert outcome.errors[0].count(url) == 1
 
 
+def behind_token(token: str) -> Route:
+    """A directory that answers /search with one agent, vault-agent, only to `Authorization: Bearer <token>`."""
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.headers.get("Authorization") != f"Bearer {token}":
+            return 401, {"detail": "a bearer token is required"}
+        return 200, {"items": [make_td("vault-agent")], "total": 1}
+
+    return route
+
+
 def test_a_directory_that_needs_a_token_to_read_is_searched_with_one(tmp_path: Path) -> None:
     """Bug (session 16 QA): a directory behind a bearer token answered `registry search --url` with 401 and
     Studio said "give the registry's bearer token (--token …)", but search had no --token and sent none (the
@@ -985,13 +996,7 @@ def test_a_directory_that_needs_a_token_to_read_is_searched_with_one(tmp_path: P
     from lmos_studio.registry.sources import SourceSpec, search_sources
 
     token = "read-" + "t0k3n" * 4
-
-    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
-        if handler.headers.get("Authorization") != f"Bearer {token}":
-            return 401, {"detail": "a bearer token is required"}
-        return 200, {"items": [make_td("vault-agent")], "total": 1}
-
-    with stub_server(route) as url:
+    with stub_server(behind_token(token)) as url:
         refused = search_sources([SourceSpec("tdd", url)], Query())
         outcome = search_sources([SourceSpec("tdd", url, token=token)], Query())
         cli = run_cli("registry", "search", "--url", url, "-o", "json", env={"LMOS_STUDIO_REGISTRY_TOKEN": token})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -169,16 +168,10 @@ def test_a_remote_registry_s_message_is_never_markup(registry_env: Path) -> None
 def test_a_directory_behind_a_token_is_read_with_the_page_s_token_field(registry_env: Path) -> None:
     """The page's directory servers take a bearer token (a password field): without it a directory that needs
     one to read is a 401 warning; with it its agents are listed, and the token is shown nowhere."""
-    from tests.test_registry_clients import stub_server
+    from tests.test_registry_clients import behind_token, stub_server
 
     token = "page-" + "s3cr3t" * 3
-
-    def route(handler: BaseHTTPRequestHandler) -> tuple[int, object]:
-        if handler.headers.get("Authorization") != f"Bearer {token}":
-            return 401, {"detail": "a bearer token is required"}
-        return 200, {"items": [make_td("vault-agent")], "total": 1}
-
-    with stub_server(route) as url:
+    with stub_server(behind_token(token)) as url:
         at = app().run()
         at.checkbox(key="registry_src_embedded").uncheck()
         at.text_area(key="registry_src_tdd").set_value(url).run()
