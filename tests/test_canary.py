@@ -342,3 +342,24 @@ def test_a_canary_never_disturbs_the_stable_channels(seed: int, pick: int) -> No
     for change in diff_designs(design, result).breaking:
         assert change.object.split(" ")[1].rsplit(":", 1)[0] in canaries, change
     assert design_from_text(design_to_yaml(result)).design.replace(name=result.name) == result
+
+
+@pytest.mark.parametrize("target", ["studio.yaml", "canary.yaml"])
+def test_cli_canary_refuses_to_write_into_the_folder_it_read(tmp_path: Path, target: str) -> None:
+    """Bug (session 16 QA): `canary acme --out acme/studio.yaml` wrote the whole design over the folder's Studio
+    file (or, with a new name, beside the other files): the folder then held every agent, channel and rollout
+    twice, and the next read warned of each as "appears again". Writing over a design read from one file stays
+    allowed (its comments are kept)."""
+    import shutil
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*.yaml")}
+    result = run_cli("canary", str(folder), "--agent", "contract-agent", "--out", str(folder / target))
+    assert result.returncode == 2, result.stdout
+    assert "inside the folder the design was read from" in result.stderr and "write it outside" in result.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*.yaml")} == before  # nothing written
+    single = tmp_path / "one.yaml"
+    run_cli("canary", str(ACME), "--agent", "contract-agent", "--out", str(single))
+    again = run_cli("canary", str(single), "--agent", "weather-agent", "--out", str(single))
+    assert again.returncode in (0, 1), again.stderr  # over the one file read: allowed

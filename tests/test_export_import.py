@@ -236,3 +236,13 @@ def test_a_hand_written_document_with_empty_annotations_exports(tmp_path: Path) 
         "ConfigMap default/extra: metadata.annotations must be a mapping of names to strings, not a list"
         in listed.stderr
     )
+
+
+def test_cli_import_manifests_refuses_to_write_into_the_export_it_reads(tmp_path: Path) -> None:
+    """Bug (session 16 QA): `import-manifests out --out out/design.yaml` wrote the design into the export folder:
+    read again, the folder held every resource twice, and the next `export --out out` would replace the file."""
+    out = tmp_path / "out"
+    assert run_cli("export", str(ACME), "--out", str(out)).returncode == 0
+    result = run_cli("import-manifests", str(out), "--out", str(out / "design.yaml"))
+    assert result.returncode == 2 and "inside the folder the design was read from" in result.stderr
+    assert not (out / "design.yaml").exists()

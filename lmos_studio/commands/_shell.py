@@ -28,6 +28,20 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     raise typer.Exit(code)
 
 
+def check_out_of_folders(out: Path, paths: Sequence[Path], flag: str = "--out") -> None:
+    """Refuse (exit 2) a design file to be written inside a folder the design is read from: the folder would
+    then hold each resource twice (in its files and in `out`), and the next read warns of every one. Over a
+    design read from one file, writing is fine: that is the file replaced."""
+    target = out.resolve()
+    for path in paths:
+        folder = path.resolve()
+        if folder.is_dir() and folder in target.parents:
+            fail(
+                f"{flag} {out} is inside the folder the design was read from ({path}): the folder would hold every "
+                "resource twice; write it outside that folder (e.g. next to it)"
+            )
+
+
 def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
     """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
     from lmos_studio.formats import yamlio

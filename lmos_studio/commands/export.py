@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.commands._shell import EXIT_INVALID, EXIT_PROBLEMS, Paths, emit, fail, load, render_table
+from lmos_studio.commands._shell import (
+    EXIT_INVALID,
+    EXIT_PROBLEMS,
+    Paths,
+    check_out_of_folders,
+    emit,
+    fail,
+    load,
+    render_table,
+)
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.hand_edits import hand_edit_warnings
@@ -132,6 +141,7 @@ def import_back(
     on the next export; hand-written ones are kept). Exit 1 with --strict and any warning."""
     if not source.exists():
         fail(f"{source}: no such file or folder", EXIT_INVALID)
+    check_out_of_folders(out, [source])
     result = import_manifests(source)
     warnings = result.warnings + masked_credentials(result.design)  # the file holds *** where these were
     for warning in warnings:
