@@ -397,3 +397,21 @@ def test_the_selected_agent_s_channels_and_tenants_can_be_set(faulty: Path) -> N
     history(app).undo()
     before = history(app).present.agent("globex-agent")
     assert before is not None and before.supported_tenants == ("globex",)
+
+
+def test_save_as_into_the_folder_the_design_was_read_from_is_refused(tmp_path: Path) -> None:
+    """Bug (session 16 QA, as `canary --out`): a design opened from a folder and saved as a file inside that
+    folder left the folder holding every resource twice (its files, and the new one). Save as refuses it now,
+    naming the folder; nothing is written."""
+    import shutil
+
+    from tests.conftest import ACME
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    app = open_page(folder)
+    by_label(app.text_input, "Save as").input(str(folder / "mine.yaml")).run()
+    by_label(app.button, "Save as").click().run()
+    assert not app.exception
+    assert any("inside the folder the design was read from" in e.value for e in app.error), [e.value for e in app.error]
+    assert not (folder / "mine.yaml").exists()

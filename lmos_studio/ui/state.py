@@ -139,6 +139,13 @@ def save(path: str, *, overwrite: bool = False) -> str:
     file that exists refuses too, unless `overwrite` (the user said so). Where credentials were written as ***,
     and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the page to show."""
     hist = history()
+    read_from = Path(hist.origin) if os.sep in hist.origin else None
+    if read_from is not None and read_from.is_dir() and read_from.resolve() in Path(path).resolve().parents:
+        raise DesignFileError(  # the folder would hold every resource twice: its files', and this one's
+            f"is inside the folder the design was read from ({read_from}): the folder would hold every resource "
+            "twice; save it outside that folder",
+            path=path,
+        )
     if path != hist.saved_path and not overwrite and Path(path).is_file():
         raise DesignFileError(
             "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
