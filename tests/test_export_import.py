@@ -246,3 +246,21 @@ def test_cli_import_manifests_refuses_to_write_into_the_export_it_reads(tmp_path
     result = run_cli("import-manifests", str(out), "--out", str(out / "design.yaml"))
     assert result.returncode == 2 and "inside the folder the design was read from" in result.stderr
     assert not (out / "design.yaml").exists()
+
+
+@pytest.mark.parametrize("flag", ["--out", "--yaml"])
+def test_cli_export_refuses_to_write_inside_the_design_s_folder(tmp_path: Path, flag: str) -> None:
+    """Bug (session 16 QA): `export acme --out acme/out` wrote the export inside the design's folder, which then
+    could not be read at all ("a second StudioDesign document"). Refused; exporting an earlier export over
+    itself (the folder given as both) stays allowed."""
+    import shutil
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    target = folder / ("out" if flag == "--out" else "all.yaml")
+    result = run_cli("export", str(folder), flag, str(target))
+    assert result.returncode == 2 and "inside the folder the design was read from" in result.stderr
+    assert not target.exists() and run_cli("validate", str(folder)).returncode == 0
+    out = tmp_path / "out"
+    assert run_cli("export", str(folder), "--out", str(out)).returncode == 0
+    assert run_cli("export", str(out), "--out", str(out)).returncode == 0  # an earlier export, replaced

@@ -79,6 +79,9 @@ def export(
     if output not in ("table", "json", "yaml"):  # before anything is written
         fail(f"--output {output!r} is not supported here; use json, yaml or table")
     kustomize.check_targets(out=out, zip_file=zip_file, yaml_file=yaml_file)  # all or nothing is written
+    for flag, target in (("--out", out), ("--yaml", yaml_file)):  # (the folder itself: an earlier export, replaced)
+        if target is not None:
+            check_out_of_folders(target, paths, flag)
     loaded = load(paths)
     design = loaded.design
     kustomizations = [found for path in paths for found in export_kustomizations(path, loaded.files)]
