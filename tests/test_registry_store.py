@@ -390,3 +390,20 @@ def test_pushed_seq_wakes_waiters_without_polling() -> None:
         seen = pool.submit(lambda: asyncio.run(scenario())).result(timeout=120)
     assert seen == ["none: at once", "woken at 6", "timed out"]
     assert pushed._waiters == []  # nobody left behind
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_message(tmp_path: Path) -> None:
+    """Bug (session 16 QA): `registry serve --db /proc/nope/r.sqlite3` (or a data folder that cannot be created)
+    ended in a FileNotFoundError traceback from mkdir; it is a RegistryError naming the path and what to do,
+    and the CLI exits 2."""
+    from lmos_studio.errors import RegistryError
+    from tests.conftest import run_cli
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / "sub" / "registry.sqlite3"  # its folder cannot be made: a file is in the way
+    with pytest.raises(RegistryError, match=r"cannot create the registry database's folder .*a-file/sub"):
+        Store(target)
+    result = run_cli("registry", "search", env={"LMOS_STUDIO_REGISTRY_DB": str(target)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "LMOS_STUDIO_REGISTRY_DB" in result.stderr

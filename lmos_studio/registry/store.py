@@ -463,7 +463,14 @@ class Store(StoreWrites):
     def __init__(self, path: Path | str, *, now: Clock = time.time, seed: bool = True) -> None:
         self.path = Path(path)
         self.now = now
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file in the way, no permission, a read-only file system
+            raise RegistryError(
+                f"cannot create the registry database's folder {self.path.parent} ({exc.strerror or exc}); set "
+                "LMOS_STUDIO_REGISTRY_DB (or LMOS_STUDIO_DATA_DIR) to a writable place",
+                url=str(self.path),
+            ) from exc
         self._local = threading.local()
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
