@@ -11,7 +11,7 @@ st.title("Evaluate")
 labelled, tests, whatif = st.tabs(["Labelled queries", "Routing tests", "What-if"])
 
 with labelled:
-    picked = routing.labelled_set_picker()
+    picked = routing.labelled_set_picker(design)
     options = {"(each row's channel; all agents if none)": "", **routing.channel_options(design)}
     labels = list(options)
     default = options[

@@ -307,3 +307,28 @@ def test_a_router_that_fails_leaves_no_progress_bar_behind(monkeypatch: pytest.M
     assert not at.exception, at.exception
     assert any("needs an endpoint" in e.value for e in at.error), [e.value for e in at.error]
     assert not [p for p in at.get("progress") if "Routing" in str(p.proto.text)]
+
+
+def test_evaluate_offers_first_the_sample_set_written_for_the_open_design(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug (session 16 QA): the Evaluate page always preselected acme-queries.csv, so on any other design it
+    opened with an error ("agent 'billing-agent-stable' is not an agent of the design") and a disabled button.
+    It now puts first the sample sets whose agents are the design's; on a design no sample set is written for
+    it opens on "Upload CSV" and says so."""
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(ROOT / "sample_networks" / "router-benchmark.yaml"))
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    assert at.selectbox(key="eval_sample").value == "router-benchmark-queries.csv"
+    assert not at.error and not at.button(key="eval_run").disabled
+    lonely = tmp_path / "lonely.yaml"
+    lonely.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: lonely-agent}\n"
+        "spec: {providedCapabilities: [{name: x, version: 1.0.0, description: does x}]}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(lonely))
+    get_settings.cache_clear()
+    at = open_page("evaluate")
+    assert at.radio(key="eval_source").value == "Upload CSV" and not at.error
+    assert any("No sample set is written for this design" in c.value for c in at.caption)

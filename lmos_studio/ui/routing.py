@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -212,12 +213,19 @@ def add_test_form(
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
 
 
-def labelled_set_picker() -> tuple[str, bytes] | None:
-    """A labelled CSV: one of the samples (and lmos-router's train.csv when present) or an upload."""
+def labelled_set_picker(design: Design) -> tuple[str, bytes] | None:
+    """A labelled CSV: one of the samples (and lmos-router's train.csv when present), those written for the
+    design's agents first, or an upload (first when no sample set is written for the design)."""
     samples = sample_labelled_sets()
-    source = st.radio("Labelled queries", ["Sample set", "Upload CSV"], horizontal=True, key="eval_source")
+    fitting = [name for name, path in samples.items() if _written_for(design, path)]
+    names = fitting + [name for name in samples if name not in fitting]
+    source = st.radio(
+        "Labelled queries", ["Sample set", "Upload CSV"], index=0 if fitting else 1, horizontal=True, key="eval_source"
+    )
+    if not fitting:
+        st.caption("No sample set is written for this design's agents: upload a labelled CSV of your own.")
     if source == "Sample set":
-        name = st.selectbox("Set", list(samples), key="eval_sample")
+        name = st.selectbox("Set", names, key="eval_sample")
         return (str(samples[name]), samples[name].read_bytes()) if name else None
     upload = st.file_uploader(
         "CSV with instruction|query|text, agent, [capability|intent], [channel]",
@@ -226,6 +234,15 @@ def labelled_set_picker() -> tuple[str, bytes] | None:
         max_upload_size=widgets.upload_limit_mb(),
     )
     return (upload.name, upload.getvalue()) if upload is not None else None
+
+
+def _written_for(design: Design, path: Path) -> bool:
+    """Whether a sample set's labelled agents are all agents of the design (its rows could all be routed)."""
+    try:
+        agents = {q.agent for q in resources.labelled_queries(path.read_bytes(), str(path)) if q.agent}
+    except (LmosStudioError, OSError):
+        return False
+    return bool(agents) and agents <= {a.name for a in design.agents}
 
 
 def seed_picker(design: Design) -> tuple[SeedRow, ...] | None:
