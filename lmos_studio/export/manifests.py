@@ -85,10 +85,13 @@ def rollout_resource(rollout: ChannelRollout) -> dict[str, Any]:
 
 
 def routing_preview(resolution: Resolution) -> dict[str, Any]:
-    """The ChannelRouting the operator would generate, annotated as a preview (never applied)."""
+    """The ChannelRouting the operator would generate from the exported Channel, annotated as a preview (never
+    applied). Its labels are copied from the Channel as `channel_resource` writes it: `subset` made explicit."""
     routing = channel_routing(resolution)
     routing["metadata"]["annotations"] = {PREVIEW_ANNOTATION: "true"}
-    routing["metadata"]["labels"] = {k: v or "" for k, v in routing["metadata"]["labels"].items()}
+    labels = {k: v or "" for k, v in routing["metadata"]["labels"].items()}
+    labels["subset"] = resolution.channel.subset  # the exported Channel carries it (DEFAULT_SUBSET if absent)
+    routing["metadata"]["labels"] = labels
     return routing
 
 
