@@ -3,6 +3,7 @@ resource and field and write nothing, secrets never in the output, the CLI."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -516,3 +517,25 @@ def test_an_agent_name_too_long_for_a_pod_label_is_refused_where_pods_are_select
     with pytest.raises(ExportError, match=r"matchLabels.app.kubernetes.io/name: .* rename the agent") as caught:
         export_design(unmanaged, FULL)
     assert long_name in str(caught.value) and "at most 63" in str(caught.value)
+
+
+def test_a_secret_of_the_design_is_never_exported() -> None:
+    """A `Secret` kept among the design's other resources was written as it was: its values (base64 or
+    stringData, under innocent keys) in plain text in the folder, the zip and kustomization.yaml."""
+    value = "Zebra42Horse-" + "opaque"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "default"},
+        "type": "Opaque",
+        "data": {"config": base64.b64encode(value.encode()).decode()},
+        "stringData": {"conn": f"host=db user=app pw={value}"},
+    }
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}}
+    design = read_design(ACME).replace(other_resources=(secret, config))
+    bundle = export_design(design, FULL)
+    files = kustomize.render(bundle)
+    leaks = [p for p, data in files.items() if value.encode() in data or secret["data"]["config"].encode() in data]
+    assert leaks == []
+    assert "other/default/configmap-c.yaml" in files and "other/default/secret-db.yaml" not in files
+    assert any("Secret default/db is not exported" in note and "kubectl create secret" in note for note in bundle.notes)
