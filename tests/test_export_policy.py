@@ -138,3 +138,25 @@ def test_unknown_refs_are_export_errors() -> None:
     design = Design(agents=(Agent(name="a"),), trust_edges=(TrustEdge(caller="group:nope", callee="a"),))
     with pytest.raises(ExportError, match="'group:nope' names no agent, group or channel"):
         export_design(design, ExportOptions(with_workloads=True))
+
+
+def test_the_lmos_platform_stays_reachable_when_it_shares_a_namespace_with_agents() -> None:
+    """With the LMOS platform in an agents' namespace (both `default`, the defaults), the default deny selected
+    lmos-runtime and lmos-operator too: nobody could reach the runtime (its clients) or the operator's API."""
+    design = read_design(ACME).replace(agents=tuple(a for a in read_design(ACME).agents if a.workload))
+    bundle = export_design(design, ExportOptions(with_workloads=True, lmos_namespace="default"))
+    docs = [m.document for m in bundle.manifests]
+    runtime = Pod("default/lmos-runtime", "default", {"app.kubernetes.io/name": "lmos-runtime"})
+    operator = Pod("default/lmos-operator", "default", {"app.kubernetes.io/name": "lmos-operator"})
+    client = Pod("web/gateway", "web", {"app": "gateway"})
+    stranger = Pod("default/stranger", "default", {"app": "stranger"})
+    pods = [p for p in _pods(docs, ["default"]) if p.key not in (RUNTIME.key, OPERATOR.key)]
+    pods += [runtime, operator, client]
+    allowed = reachable(docs, pods)
+    assert (client.key, runtime.key) in allowed and (runtime.key, operator.key) in allowed
+    agents = {a.key for a in design.agents}
+    assert {d for s, d in allowed if s == runtime.key} >= agents
+    assert not {d for s, d in allowed if s in (client.key, stranger.key)} & agents
+    assert not {s for s, d in allowed if d == stranger.key}  # every other pod is still denied
+    between_agents = {(s, d) for s, d in allowed if s in agents and d in agents}
+    assert between_agents == _expected_pairs(design)

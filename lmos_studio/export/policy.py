@@ -120,13 +120,18 @@ class PolicyOptions:
     istio: bool = False
 
 
-def default_deny(namespace: str) -> dict[str, Any]:
-    """Deny all ingress to every pod of the namespace unless another policy admits it."""
+def default_deny(namespace: str, options: PolicyOptions) -> dict[str, Any]:
+    """Deny all ingress to every pod of the namespace unless another policy admits it; in `lmos_namespace`,
+    every pod but lmos-runtime's and lmos-operator's (their clients are not ours to know: the runtime's
+    channels, the runtime calling the operator's API)."""
+    selector: dict[str, Any] = {}
+    if namespace == options.lmos_namespace:  # NotIn also selects the pods without the label
+        selector = {"matchExpressions": [{"key": NAME_LABEL, "operator": "NotIn", "values": [OPERATOR, RUNTIME]}]}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": DEFAULT_DENY, "namespace": namespace, "labels": dict(MANAGED_BY)},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        "spec": {"podSelector": selector, "policyTypes": ["Ingress"]},
     }
 
 
@@ -262,7 +267,7 @@ def design_policies(design: Design, options: PolicyOptions, *, path_for: Callabl
     by_callee: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_callee.setdefault(pair.callee.key, []).append(pair)
-    network = [default_deny(ns) for ns in sorted({a.namespace for a in design.agents})]
+    network = [default_deny(ns, options) for ns in sorted({a.namespace for a in design.agents})]
     istio = []
     for callee in sorted(design.agents, key=lambda a: a.key):
         callee_pairs = by_callee.get(callee.key, [])
