@@ -11,7 +11,7 @@ from lmos_studio.errors import ExportError
 from lmos_studio.export import policy
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.formats.design_file import read_design
-from lmos_studio.model import Agent, Design, Group, TrustEdge, Workload
+from lmos_studio.model import Agent, Capability, Design, Group, TrustEdge, Workload
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ACME
 from tests.export_helpers import Pod, reachable
@@ -160,3 +160,19 @@ def test_the_lmos_platform_stays_reachable_when_it_shares_a_namespace_with_agent
     assert not {s for s, d in allowed if d == stranger.key}  # every other pod is still denied
     between_agents = {(s, d) for s, d in allowed if s in agents and d in agents}
     assert between_agents == _expected_pairs(design)
+
+
+@pytest.mark.parametrize("name", ["*", "view*", "view bill", "a/b", "..", "view?x", ""])
+def test_a_capability_name_that_is_no_path_segment_is_not_turned_into_an_istio_path(name: str) -> None:
+    """A trust edge scoped to capability '*' became the Istio paths /capabilities/* (a prefix: every capability
+    of the callee) and was reported as enforced; other names made paths no request has."""
+    a = Agent(name="a", workload=Workload(image="i"))
+    b = Agent(name="b", workload=Workload(image="i"), capabilities=(Capability(name="view", version="1.0.0"),))
+    edge = TrustEdge(caller="a", callee="b", capabilities=(name,), protocol="http")
+    bundle = export_design(Design(agents=(a, b), trust_edges=(edge,)), ExportOptions(with_istio=True))
+    allow = next(m.document for m in bundle.manifests if m.ref == "AuthorizationPolicy default/allow-ingress-b")
+    paths = [p for rule in allow["spec"]["rules"] for to in rule.get("to", []) for p in to["operation"]["paths"]]
+    assert not [p for p in paths if p.startswith("/capabilities")]
+    (row,) = bundle.policy.rows
+    assert row.status == "partial"
+    assert f"capability name {name!r} is not a URL path segment" in row.note

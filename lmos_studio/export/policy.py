@@ -9,7 +9,8 @@ Conventions (docs/export.md):
   / `lmos-operator` and service accounts of the same names; the operator is admitted only to agents that serve
   `/.well-known/capabilities.json`;
 * a capability-scoped edge over `http`/`https` is limited, in Istio, to the paths
-  `/capabilities/<name>` and `/capabilities/<name>/*`; over other protocols (LMOS WebSocket, A2A JSON-RPC,
+  `/capabilities/<name>` and `/capabilities/<name>/*` (when every name is a URL path segment: `*` would be
+  Istio's wildcard); over other protocols (LMOS WebSocket, A2A JSON-RPC,
   gRPC, unspecified) the capability scope cannot be enforced, only caller → callee.
 Only ingress is restricted (no egress rules), so DNS needs no rule.
 Trust refs are expanded as the Designer expands them (`trust.RefIndex`): an agent name (all namespaces),
@@ -18,6 +19,7 @@ Trust refs are expanded as the Designer expands them (`trust.RefIndex`): an agen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +42,7 @@ DEFAULT_DENY = "lmos-default-deny-ingress"
 PATH_PROTOCOLS = ("http", "https")  # protocols whose requests carry a path Istio can match
 CAPABILITY_PATH = "/capabilities/{name}"  # the path convention for capability-scoped HTTP edges
 CAPABILITIES_DOCUMENT = "/.well-known/capabilities.json"
+PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")  # RFC 3986 unreserved: a segment sent as is, no Istio wildcard
 
 
 @dataclass(frozen=True)
@@ -202,9 +205,22 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _scope_problem(edge: TrustEdge) -> str | None:
+    """Why a capability-scoped edge cannot be limited to Istio paths (None when it can)."""
+    if edge.protocol.lower() not in PATH_PROTOCOLS:
+        return f"protocol '{edge.protocol or 'unspecified'}' carries no per-capability path"
+    for name in edge.capabilities:
+        if not PATH_SEGMENT.match(name) or name in (".", ".."):  # '*' would be Istio's prefix wildcard
+            return (
+                f"capability name {name!r} is not a URL path segment (letters, digits, '-', '.', '_', '~'), "
+                "so no Istio path can stand for it"
+            )
+    return None
+
+
 def _paths(pair: Pair) -> list[str] | None:
     """Istio paths for a capability-scoped edge, or None (unscoped or not expressible)."""
-    if not pair.edge.capabilities or pair.edge.protocol.lower() not in PATH_PROTOCOLS:
+    if not pair.edge.capabilities or _scope_problem(pair.edge) is not None:
         return None
     paths = []
     for cap in pair.edge.capabilities:
@@ -308,9 +324,8 @@ def _row(pair: Pair, options: PolicyOptions, paths: dict[str, str]) -> EdgeRow:
         else:
             status = "partial"
             why = (
-                "a NetworkPolicy works at L4 and cannot see capabilities; export --with-istio for paths"
-                if pair.edge.protocol.lower() in PATH_PROTOCOLS
-                else f"protocol '{pair.edge.protocol or 'unspecified'}' carries no per-capability path"
+                _scope_problem(pair.edge)
+                or "a NetworkPolicy works at L4 and cannot see capabilities; export --with-istio for paths"
             )
             notes.append(f"capability scope {','.join(pair.edge.capabilities)} not enforced: {why}")
     elif options.istio:
