@@ -3,6 +3,7 @@ with the trust edges (groups expanded independently here); Istio principals and 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -176,3 +177,26 @@ def test_a_capability_name_that_is_no_path_segment_is_not_turned_into_an_istio_p
     (row,) = bundle.policy.rows
     assert row.status == "partial"
     assert f"capability name {name!r} is not a URL path segment" in row.note
+
+
+@pytest.mark.parametrize(
+    ("agent", "said"),
+    [
+        (Agent(name="lmos-runtime", workload=Workload(image="i")), "Agent platform/lmos-runtime: metadata.name"),
+        (Agent(name="lmos-operator"), "Agent platform/lmos-operator: metadata.name"),
+        (
+            Agent(name="x", workload=Workload(image="i", service_account="lmos-runtime")),
+            "Agent platform/x: workload.serviceAccount",
+        ),
+    ],
+)
+def test_an_agent_that_would_pass_for_the_lmos_platform_is_refused(agent: Agent, said: str) -> None:
+    """An agent named lmos-runtime in --lmos-namespace got pods every allow policy admits as the platform (and an
+    agent running as service account lmos-runtime had the runtime's Istio principal): trusted by all agents."""
+    other = Agent(name="b", namespace="platform", workload=Workload(image="i"))
+    design = Design(agents=(agent.model_copy(update={"namespace": "platform"}), other))
+    with pytest.raises(ExportError, match=re.escape(said)) as caught:
+        export_design(design, ExportOptions(with_istio=True, lmos_namespace="platform"))
+    assert "--lmos-namespace" in str(caught.value) and "rename" in str(caught.value)
+    export_design(design, ExportOptions(lmos_namespace="platform"))  # no policies: nothing to pass for
+    export_design(design, ExportOptions(with_istio=True, lmos_namespace="lmos"))  # the platform is elsewhere

@@ -279,6 +279,8 @@ class Policies:
 
 def design_policies(design: Design, options: PolicyOptions, *, path_for: Callable[[dict[str, Any]], str]) -> Policies:
     """NetworkPolicies (+ Istio) for every agent of the design; `path_for` gives a document's file."""
+    for agent in design.agents:
+        _refuse_platform_lookalike(agent, options)
     pairs = expand_trust(design)
     by_callee: dict[str, list[Pair]] = {}
     for pair in pairs:
@@ -297,6 +299,24 @@ def design_policies(design: Design, options: PolicyOptions, *, path_for: Callabl
     expanded = {id(p.edge) for p in pairs}
     report.rows += [_unexpanded(e) for e in design.trust_edges if id(e) not in expanded]
     return Policies(network=network, istio=istio, report=report)
+
+
+def _refuse_platform_lookalike(agent: Agent, options: PolicyOptions) -> None:
+    """Refuse an agent the policies would take for the LMOS platform: in `lmos_namespace`, named (its pods'
+    label) or running as (its Istio principal, and its ServiceAccount document) lmos-runtime or lmos-operator."""
+    if agent.namespace != options.lmos_namespace:
+        return
+    account = agent.workload.service_account if agent.workload else ""
+    for field_path, value in (("metadata.name", agent.name), ("workload.serviceAccount", account)):
+        if value in (RUNTIME, OPERATOR):
+            raise ExportError(
+                f"Agent {agent.key}: {field_path}: '{value}' is how the policies know the LMOS platform in its "
+                f"namespace '{options.lmos_namespace}' (--lmos-namespace; pod label {NAME_LABEL}, service account): "
+                "every agent would admit this agent as the platform; rename it, or give the namespace the platform "
+                "really runs in",
+                resource=f"Agent {agent.key}",
+                field=field_path,
+            )
 
 
 def _unexpanded(edge: TrustEdge) -> EdgeRow:
