@@ -323,6 +323,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         ]
     notes: list[str] = []
     if workloads:
+        manifests.check_service_accounts(design.agents, istio=istio)
         for agent in design.agents:
             generated = manifests.workload_resources(agent)
             if not generated:
