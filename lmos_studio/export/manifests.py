@@ -93,6 +93,9 @@ def routing_preview(resolution: Resolution) -> dict[str, Any]:
     labels = {k: v or "" for k, v in routing["metadata"]["labels"].items()}
     labels["subset"] = resolution.channel.subset  # the exported Channel carries it (DEFAULT_SUBSET if absent)
     routing["metadata"]["labels"] = labels
+    owners = [o for o in routing["metadata"].pop("ownerReferences") if o.get("uid")]
+    if owners:  # the operator's reference names the Channel's uid; without it the API server refuses one
+        routing["metadata"]["ownerReferences"] = owners
     return routing
 
 
