@@ -557,3 +557,14 @@ def test_two_agents_running_as_one_service_account_are_named(b: Agent, said: str
     with pytest.raises(ExportError, match="Agents default/a and default/b both run as service account " + said) as e:
         export_design(design, FULL)
     assert e.value.field == "workload.serviceAccount" and "give each agent its own" in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["x" * 400, "名" * 120])
+def test_the_zip_of_a_design_with_a_long_name_can_be_unpacked(tmp_path: Path, name: str) -> None:
+    """The zip's root folder was the whole design name: past 255 bytes no file system could create it
+    ('File name too long' on unpacking)."""
+    bundle = export_design(read_design(ACME).replace(name=name))
+    with zipfile.ZipFile(kustomize.write_zip(bundle, tmp_path / "d.zip")) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    (root,) = (tmp_path / "unpacked").iterdir()
+    assert name.startswith(root.name) and (root / "kustomization.yaml").is_file()
