@@ -31,8 +31,23 @@ class Pod:
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    assert set(selector) <= {"matchLabels"}, f"evaluator knows matchLabels only: {selector}"
-    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+    assert set(selector) <= {"matchLabels", "matchExpressions"}, f"evaluator knows label selectors only: {selector}"
+    if not all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    return all(_matches(expression, labels) for expression in selector.get("matchExpressions") or [])
+
+
+def _matches(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """One label selector requirement, as Kubernetes reads it (NotIn also matches pods without the key)."""
+    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    assert operator == "DoesNotExist", expression
+    return key not in labels
 
 
 def _peer_admits(peer: Mapping[str, Any], src: Pod, policy_ns: str) -> bool:

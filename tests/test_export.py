@@ -3,6 +3,7 @@ resource and field and write nothing, secrets never in the output, the CLI."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -516,3 +517,54 @@ def test_an_agent_name_too_long_for_a_pod_label_is_refused_where_pods_are_select
     with pytest.raises(ExportError, match=r"matchLabels.app.kubernetes.io/name: .* rename the agent") as caught:
         export_design(unmanaged, FULL)
     assert long_name in str(caught.value) and "at most 63" in str(caught.value)
+
+
+def test_a_secret_of_the_design_is_never_exported() -> None:
+    """A `Secret` kept among the design's other resources was written as it was: its values (base64 or
+    stringData, under innocent keys) in plain text in the folder, the zip and kustomization.yaml."""
+    value = "Zebra42Horse-" + "opaque"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "default"},
+        "type": "Opaque",
+        "data": {"config": base64.b64encode(value.encode()).decode()},
+        "stringData": {"conn": f"host=db user=app pw={value}"},
+    }
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}}
+    design = read_design(ACME).replace(other_resources=(secret, config))
+    bundle = export_design(design, FULL)
+    files = kustomize.render(bundle)
+    leaks = [p for p, data in files.items() if value.encode() in data or secret["data"]["config"].encode() in data]
+    assert leaks == []
+    assert "other/default/configmap-c.yaml" in files and "other/default/secret-db.yaml" not in files
+    assert any("Secret default/db is not exported" in note and "kubectl create secret" in note for note in bundle.notes)
+
+
+@pytest.mark.parametrize(
+    ("b", "said"),
+    [
+        (Agent(name="b", workload=Workload(image="i", service_account="shared")), "'shared'"),
+        (Agent(name="b"), "'b'"),  # no workload: its pods are taken to run as service account 'b'
+    ],
+)
+def test_two_agents_running_as_one_service_account_are_named(b: Agent, said: str) -> None:
+    """Two agents of one service account said 'ServiceAccount default/shared appears twice in the design; remove
+    one' (the design has no ServiceAccount), or, when the other agent had no workload, exported silently while
+    Istio took the one's pods for the other (one principal): trust in one was trust in both."""
+    a = Agent(name="a", workload=Workload(image="i", service_account="shared" if said == "'shared'" else "b"))
+    design = read_design(ACME).replace(agents=(a, b), channels=(), rollouts=(), trust_edges=(), groups=())
+    with pytest.raises(ExportError, match="Agents default/a and default/b both run as service account " + said) as e:
+        export_design(design, FULL)
+    assert e.value.field == "workload.serviceAccount" and "give each agent its own" in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["x" * 400, "名" * 120])
+def test_the_zip_of_a_design_with_a_long_name_can_be_unpacked(tmp_path: Path, name: str) -> None:
+    """The zip's root folder was the whole design name: past 255 bytes no file system could create it
+    ('File name too long' on unpacking)."""
+    bundle = export_design(read_design(ACME).replace(name=name))
+    with zipfile.ZipFile(kustomize.write_zip(bundle, tmp_path / "d.zip")) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    (root,) = (tmp_path / "unpacked").iterdir()
+    assert name.startswith(root.name) and (root / "kustomization.yaml").is_file()

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -27,7 +28,7 @@ from lmos_studio.formats import a2a
 from lmos_studio.formats.design_file import load_design, read_design
 from lmos_studio.formats.yamlio import load_documents
 from lmos_studio.lifecycle import diff_designs
-from lmos_studio.model import Channel, Design
+from lmos_studio.model import Agent, Channel, Design
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ACME, SAMPLES, run_cli
 from tests.export_helpers import FULL
@@ -217,3 +218,31 @@ def test_a_kept_document_with_an_unknown_field_is_refused_as_kubectl_would() -> 
     sloppy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "faq"}, "data": {}, "dataa": {"x": "1"}}
     with pytest.raises(ExportError, match=r"ConfigMap faq: dataa: .*would refuse it: remove the field"):
         export_design(a2a_design().replace(other_resources=(sloppy,)))
+
+
+@pytest.mark.parametrize(
+    ("extras", "field"),
+    [
+        ({"finalizers": "example.com/keep"}, "metadata.finalizers"),  # one string, not a list
+        ({"finalizers": [5]}, "metadata.finalizers[0]"),
+        ({"generateName": 5}, "metadata.generateName"),
+    ],
+)
+def test_metadata_of_an_lmos_resource_is_validated_as_the_api_server_reads_it(
+    extras: dict[str, object], field: str
+) -> None:
+    """An Agent written by hand with `finalizers: example.com/keep` exported as valid; the API server refuses it
+    (ObjectMeta.finalizers is a list of strings)."""
+    agent = Agent(name="a", metadata_extras=extras)
+    with pytest.raises(ExportError, match=rf"Agent default/a: {re.escape(field)}: .*ObjectMeta") as caught:
+        export_design(Design(agents=(agent,)))
+    assert caught.value.field == field
+
+
+def test_every_preview_validates_with_the_api_server_s_object_meta() -> None:
+    """A preview's ownerReference named its Channel but had no uid, which ObjectMeta requires."""
+    bundle = export_design(read_design(ACME), FULL)
+    previews = [m for m in bundle.manifests if m.path.startswith("preview/")]
+    assert previews and all(row["status"] == "valid" for row in bundle.validation.rows)
+    for preview in previews:
+        assert all(owner.get("uid") for owner in preview.document["metadata"].get("ownerReferences", []))

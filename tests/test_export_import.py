@@ -13,6 +13,7 @@ from lmos_studio.errors import DesignFileError
 from lmos_studio.export import importer, kustomize
 from lmos_studio.export.bundle import export_design
 from lmos_studio.formats.design_file import read_design
+from lmos_studio.model import Agent, Capability, Channel, Design, RequiredCapability
 from tests.conftest import ACME, run_cli
 from tests.export_helpers import FULL, render
 
@@ -264,3 +265,19 @@ def test_cli_export_refuses_to_write_inside_the_design_s_folder(tmp_path: Path, 
     out = tmp_path / "out"
     assert run_cli("export", str(folder), "--out", str(out)).returncode == 0
     assert run_cli("export", str(out), "--out", str(out)).returncode == 0  # an earlier export, replaced
+
+
+def test_a_channel_without_a_subset_label_previews_and_round_trips_as_exported(tmp_path: Path) -> None:
+    """The Channel is exported with `subset: stable` made explicit, so the operator copies `stable` onto its
+    ChannelRouting: the preview must say so too (it said ''), and export → import → export stays identical."""
+    agent = Agent(name="a", supported_channels=("web",), capabilities=(Capability(name="c", version="1.0.0"),))
+    labels = {"tenant": "t", "channel": "web", "version": "1.0.0"}  # no subset
+    channel = Channel(name="ch", labels=labels, required_capabilities=(RequiredCapability(name="c", version="1.0.0"),))
+    bundle = export_design(Design(name="d", agents=(agent,), channels=(channel,)), FULL)
+    docs = {m.path: m.document for m in bundle.manifests}
+    exported = docs["channels/default/ch.yaml"]["metadata"]["labels"]
+    preview = docs["preview/default/ch.yaml"]["metadata"]["labels"]
+    assert preview == {k: exported[k] for k in ("channel", "tenant", "version", "subset")}
+    assert preview["subset"] == "stable"
+    files = kustomize.render(bundle)
+    _roundtrip(kustomize.write_folder(bundle, tmp_path / "out", files), files)

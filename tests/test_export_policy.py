@@ -3,6 +3,7 @@ with the trust edges (groups expanded independently here); Istio principals and 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from lmos_studio.errors import ExportError
 from lmos_studio.export import policy
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.formats.design_file import read_design
-from lmos_studio.model import Agent, Design, Group, TrustEdge, Workload
+from lmos_studio.model import Agent, Capability, Design, Group, TrustEdge, Workload
 from lmos_studio.synthetic import synthetic_design
 from tests.conftest import ACME
 from tests.export_helpers import Pod, reachable
@@ -138,3 +139,64 @@ def test_unknown_refs_are_export_errors() -> None:
     design = Design(agents=(Agent(name="a"),), trust_edges=(TrustEdge(caller="group:nope", callee="a"),))
     with pytest.raises(ExportError, match="'group:nope' names no agent, group or channel"):
         export_design(design, ExportOptions(with_workloads=True))
+
+
+def test_the_lmos_platform_stays_reachable_when_it_shares_a_namespace_with_agents() -> None:
+    """With the LMOS platform in an agents' namespace (both `default`, the defaults), the default deny selected
+    lmos-runtime and lmos-operator too: nobody could reach the runtime (its clients) or the operator's API."""
+    design = read_design(ACME).replace(agents=tuple(a for a in read_design(ACME).agents if a.workload))
+    bundle = export_design(design, ExportOptions(with_workloads=True, lmos_namespace="default"))
+    docs = [m.document for m in bundle.manifests]
+    runtime = Pod("default/lmos-runtime", "default", {"app.kubernetes.io/name": "lmos-runtime"})
+    operator = Pod("default/lmos-operator", "default", {"app.kubernetes.io/name": "lmos-operator"})
+    client = Pod("web/gateway", "web", {"app": "gateway"})
+    stranger = Pod("default/stranger", "default", {"app": "stranger"})
+    pods = [p for p in _pods(docs, ["default"]) if p.key not in (RUNTIME.key, OPERATOR.key)]
+    pods += [runtime, operator, client]
+    allowed = reachable(docs, pods)
+    assert (client.key, runtime.key) in allowed and (runtime.key, operator.key) in allowed
+    agents = {a.key for a in design.agents}
+    assert {d for s, d in allowed if s == runtime.key} >= agents
+    assert not {d for s, d in allowed if s in (client.key, stranger.key)} & agents
+    assert not {s for s, d in allowed if d == stranger.key}  # every other pod is still denied
+    between_agents = {(s, d) for s, d in allowed if s in agents and d in agents}
+    assert between_agents == _expected_pairs(design)
+
+
+@pytest.mark.parametrize("name", ["*", "view*", "view bill", "a/b", "..", "view?x", ""])
+def test_a_capability_name_that_is_no_path_segment_is_not_turned_into_an_istio_path(name: str) -> None:
+    """A trust edge scoped to capability '*' became the Istio paths /capabilities/* (a prefix: every capability
+    of the callee) and was reported as enforced; other names made paths no request has."""
+    a = Agent(name="a", workload=Workload(image="i"))
+    b = Agent(name="b", workload=Workload(image="i"), capabilities=(Capability(name="view", version="1.0.0"),))
+    edge = TrustEdge(caller="a", callee="b", capabilities=(name,), protocol="http")
+    bundle = export_design(Design(agents=(a, b), trust_edges=(edge,)), ExportOptions(with_istio=True))
+    allow = next(m.document for m in bundle.manifests if m.ref == "AuthorizationPolicy default/allow-ingress-b")
+    paths = [p for rule in allow["spec"]["rules"] for to in rule.get("to", []) for p in to["operation"]["paths"]]
+    assert not [p for p in paths if p.startswith("/capabilities")]
+    (row,) = bundle.policy.rows
+    assert row.status == "partial"
+    assert f"capability name {name!r} is not a URL path segment" in row.note
+
+
+@pytest.mark.parametrize(
+    ("agent", "said"),
+    [
+        (Agent(name="lmos-runtime", workload=Workload(image="i")), "Agent platform/lmos-runtime: metadata.name"),
+        (Agent(name="lmos-operator"), "Agent platform/lmos-operator: metadata.name"),
+        (
+            Agent(name="x", workload=Workload(image="i", service_account="lmos-runtime")),
+            "Agent platform/x: workload.serviceAccount",
+        ),
+    ],
+)
+def test_an_agent_that_would_pass_for_the_lmos_platform_is_refused(agent: Agent, said: str) -> None:
+    """An agent named lmos-runtime in --lmos-namespace got pods every allow policy admits as the platform (and an
+    agent running as service account lmos-runtime had the runtime's Istio principal): trusted by all agents."""
+    other = Agent(name="b", namespace="platform", workload=Workload(image="i"))
+    design = Design(agents=(agent.model_copy(update={"namespace": "platform"}), other))
+    with pytest.raises(ExportError, match=re.escape(said)) as caught:
+        export_design(design, ExportOptions(with_istio=True, lmos_namespace="platform"))
+    assert "--lmos-namespace" in str(caught.value) and "rename" in str(caught.value)
+    export_design(design, ExportOptions(lmos_namespace="platform"))  # no policies: nothing to pass for
+    export_design(design, ExportOptions(with_istio=True, lmos_namespace="lmos"))  # the platform is elsewhere

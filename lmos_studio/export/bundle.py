@@ -13,7 +13,8 @@ resource and field, or returns a `Bundle` whose documents all validate. Folder l
     policies/istio/<ns>/<name>.yaml      Istio AuthorizationPolicy per agent (--with-istio)
     deployments|services/<lmos ns>/lmos-studio-registry.yaml, policies/network/<lmos ns>/lmos-studio-registry-allow.yaml
                                          the registry on PostgreSQL (--with-registry; Secret by reference)
-    other/<ns>/<kind>-<name>.yaml        documents of kinds Studio does not model, kept as they were
+    other/<ns>/<kind>-<name>.yaml        documents of kinds Studio does not model, kept as they were (not a
+                                         Secret: its values never enter an export; a note says so)
     preview/<ns>/<channel>.yaml          the ChannelRouting the operator would generate (NOT applied)
     studio/design.yaml                   Studio-only data (groups, trust, tests, workloads; NOT applied), and
                                          under spec.resourceFields what the LMOS resources may not carry
@@ -322,6 +323,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         ]
     notes: list[str] = []
     if workloads:
+        manifests.check_service_accounts(design.agents, istio=istio)
         for agent in design.agents:
             generated = manifests.workload_resources(agent)
             if not generated:
@@ -335,8 +337,9 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
     kept = [
         _masked(manifests.kept_resource(raw, i))
         for i, raw in enumerate(design.other_resources)
-        if str(raw.get("kind")) != "Kustomization"
-    ]  # a build file, not a resource: never re-listed
+        if str(raw.get("kind")) != "Kustomization" and not _is_secret(raw)
+    ]  # a Kustomization is a build file, not a resource: never re-listed; a Secret's values never leave
+    notes += [_secret_note(raw) for raw in design.other_resources if _is_secret(raw)]
     notes += [
         "a Kustomization document of the design is not exported (regenerated as kustomization.yaml)"
         for raw in design.other_resources
@@ -371,6 +374,21 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         policy=report,
         validation=_validate(result, options) if validate else ValidationReport(),
         notes=notes,
+    )
+
+
+def _is_secret(raw: dict[str, Any]) -> bool:
+    return raw.get("kind") == "Secret" and raw.get("apiVersion") == "v1"
+
+
+def _secret_note(raw: dict[str, Any]) -> str:
+    """Why a Secret of the design is left out, and how to make it in the cluster instead."""
+    meta = raw.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    name, namespace = str(meta.get("name") or "<name>"), str(meta.get("namespace") or DEFAULT_NAMESPACE)
+    return (
+        f"Secret {namespace}/{name} is not exported: a Secret's values would be in plain text in every file and "
+        f"the zip; create it in the cluster (kubectl create secret generic {name} -n {namespace} --from-literal=…)"
     )
 
 

@@ -9,6 +9,7 @@ writes (uid, resourceVersion, managedFields, status, …) are dropped so that th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from lmos_studio.errors import ExportError
@@ -85,10 +86,16 @@ def rollout_resource(rollout: ChannelRollout) -> dict[str, Any]:
 
 
 def routing_preview(resolution: Resolution) -> dict[str, Any]:
-    """The ChannelRouting the operator would generate, annotated as a preview (never applied)."""
+    """The ChannelRouting the operator would generate from the exported Channel, annotated as a preview (never
+    applied). Its labels are copied from the Channel as `channel_resource` writes it: `subset` made explicit."""
     routing = channel_routing(resolution)
     routing["metadata"]["annotations"] = {PREVIEW_ANNOTATION: "true"}
-    routing["metadata"]["labels"] = {k: v or "" for k, v in routing["metadata"]["labels"].items()}
+    labels = {k: v or "" for k, v in routing["metadata"]["labels"].items()}
+    labels["subset"] = resolution.channel.subset  # the exported Channel carries it (DEFAULT_SUBSET if absent)
+    routing["metadata"]["labels"] = labels
+    owners = [o for o in routing["metadata"].pop("ownerReferences") if o.get("uid")]
+    if owners:  # the operator's reference names the Channel's uid; without it the API server refuses one
+        routing["metadata"]["ownerReferences"] = owners
     return routing
 
 
@@ -100,6 +107,27 @@ def pod_labels(agent: Agent) -> dict[str, str]:
 def service_account_name(agent: Agent) -> str:
     """The ServiceAccount the agent's pods run as (its Istio principal)."""
     return (agent.workload.service_account if agent.workload else "") or agent.name
+
+
+def check_service_accounts(agents: Sequence[Agent], *, istio: bool) -> None:
+    """Refuse two agents of one namespace that run as one service account: the ServiceAccount would be written
+    twice and, with Istio, one principal would stand for both (trust in one is trust in the other). With Istio an
+    agent without workload counts too: its pods are taken to run as the account named like it."""
+    seen: dict[tuple[str, str], Agent] = {}
+    for agent in agents:
+        if agent.workload is None and not istio:
+            continue
+        account = service_account_name(agent)
+        first = seen.setdefault((agent.namespace, account), agent)
+        if first is not agent:
+            field = "workload.serviceAccount"
+            raise ExportError(
+                f"Agents {first.key} and {agent.key} both run as service account '{account}' ({field}, or the "
+                "agent's name without one): its ServiceAccount would be written twice and Istio could not tell "
+                "their pods apart; give each agent its own",
+                resource=f"Agent {agent.key}",
+                field=field,
+            )
 
 
 def _env(agent: Agent, index: int, var: EnvVar) -> dict[str, Any]:

@@ -9,7 +9,8 @@ Conventions (docs/export.md):
   / `lmos-operator` and service accounts of the same names; the operator is admitted only to agents that serve
   `/.well-known/capabilities.json`;
 * a capability-scoped edge over `http`/`https` is limited, in Istio, to the paths
-  `/capabilities/<name>` and `/capabilities/<name>/*`; over other protocols (LMOS WebSocket, A2A JSON-RPC,
+  `/capabilities/<name>` and `/capabilities/<name>/*` (when every name is a URL path segment: `*` would be
+  Istio's wildcard); over other protocols (LMOS WebSocket, A2A JSON-RPC,
   gRPC, unspecified) the capability scope cannot be enforced, only caller → callee.
 Only ingress is restricted (no egress rules), so DNS needs no rule.
 Trust refs are expanded as the Designer expands them (`trust.RefIndex`): an agent name (all namespaces),
@@ -18,6 +19,7 @@ Trust refs are expanded as the Designer expands them (`trust.RefIndex`): an agen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +42,7 @@ DEFAULT_DENY = "lmos-default-deny-ingress"
 PATH_PROTOCOLS = ("http", "https")  # protocols whose requests carry a path Istio can match
 CAPABILITY_PATH = "/capabilities/{name}"  # the path convention for capability-scoped HTTP edges
 CAPABILITIES_DOCUMENT = "/.well-known/capabilities.json"
+PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")  # RFC 3986 unreserved: a segment sent as is, no Istio wildcard
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,18 @@ class PolicyOptions:
     istio: bool = False
 
 
-def default_deny(namespace: str) -> dict[str, Any]:
-    """Deny all ingress to every pod of the namespace unless another policy admits it."""
+def default_deny(namespace: str, options: PolicyOptions) -> dict[str, Any]:
+    """Deny all ingress to every pod of the namespace unless another policy admits it; in `lmos_namespace`,
+    every pod but lmos-runtime's and lmos-operator's (their clients are not ours to know: the runtime's
+    channels, the runtime calling the operator's API)."""
+    selector: dict[str, Any] = {}
+    if namespace == options.lmos_namespace:  # NotIn also selects the pods without the label
+        selector = {"matchExpressions": [{"key": NAME_LABEL, "operator": "NotIn", "values": [OPERATOR, RUNTIME]}]}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": DEFAULT_DENY, "namespace": namespace, "labels": dict(MANAGED_BY)},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        "spec": {"podSelector": selector, "policyTypes": ["Ingress"]},
     }
 
 
@@ -197,9 +205,22 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _scope_problem(edge: TrustEdge) -> str | None:
+    """Why a capability-scoped edge cannot be limited to Istio paths (None when it can)."""
+    if edge.protocol.lower() not in PATH_PROTOCOLS:
+        return f"protocol '{edge.protocol or 'unspecified'}' carries no per-capability path"
+    for name in edge.capabilities:
+        if not PATH_SEGMENT.match(name) or name in (".", ".."):  # '*' would be Istio's prefix wildcard
+            return (
+                f"capability name {name!r} is not a URL path segment (letters, digits, '-', '.', '_', '~'), "
+                "so no Istio path can stand for it"
+            )
+    return None
+
+
 def _paths(pair: Pair) -> list[str] | None:
     """Istio paths for a capability-scoped edge, or None (unscoped or not expressible)."""
-    if not pair.edge.capabilities or pair.edge.protocol.lower() not in PATH_PROTOCOLS:
+    if not pair.edge.capabilities or _scope_problem(pair.edge) is not None:
         return None
     paths = []
     for cap in pair.edge.capabilities:
@@ -258,11 +279,13 @@ class Policies:
 
 def design_policies(design: Design, options: PolicyOptions, *, path_for: Callable[[dict[str, Any]], str]) -> Policies:
     """NetworkPolicies (+ Istio) for every agent of the design; `path_for` gives a document's file."""
+    for agent in design.agents:
+        _refuse_platform_lookalike(agent, options)
     pairs = expand_trust(design)
     by_callee: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_callee.setdefault(pair.callee.key, []).append(pair)
-    network = [default_deny(ns) for ns in sorted({a.namespace for a in design.agents})]
+    network = [default_deny(ns, options) for ns in sorted({a.namespace for a in design.agents})]
     istio = []
     for callee in sorted(design.agents, key=lambda a: a.key):
         callee_pairs = by_callee.get(callee.key, [])
@@ -276,6 +299,24 @@ def design_policies(design: Design, options: PolicyOptions, *, path_for: Callabl
     expanded = {id(p.edge) for p in pairs}
     report.rows += [_unexpanded(e) for e in design.trust_edges if id(e) not in expanded]
     return Policies(network=network, istio=istio, report=report)
+
+
+def _refuse_platform_lookalike(agent: Agent, options: PolicyOptions) -> None:
+    """Refuse an agent the policies would take for the LMOS platform: in `lmos_namespace`, named (its pods'
+    label) or running as (its Istio principal, and its ServiceAccount document) lmos-runtime or lmos-operator."""
+    if agent.namespace != options.lmos_namespace:
+        return
+    account = agent.workload.service_account if agent.workload else ""
+    for field_path, value in (("metadata.name", agent.name), ("workload.serviceAccount", account)):
+        if value in (RUNTIME, OPERATOR):
+            raise ExportError(
+                f"Agent {agent.key}: {field_path}: '{value}' is how the policies know the LMOS platform in its "
+                f"namespace '{options.lmos_namespace}' (--lmos-namespace; pod label {NAME_LABEL}, service account): "
+                "every agent would admit this agent as the platform; rename it, or give the namespace the platform "
+                "really runs in",
+                resource=f"Agent {agent.key}",
+                field=field_path,
+            )
 
 
 def _unexpanded(edge: TrustEdge) -> EdgeRow:
@@ -303,9 +344,8 @@ def _row(pair: Pair, options: PolicyOptions, paths: dict[str, str]) -> EdgeRow:
         else:
             status = "partial"
             why = (
-                "a NetworkPolicy works at L4 and cannot see capabilities; export --with-istio for paths"
-                if pair.edge.protocol.lower() in PATH_PROTOCOLS
-                else f"protocol '{pair.edge.protocol or 'unspecified'}' carries no per-capability path"
+                _scope_problem(pair.edge)
+                or "a NetworkPolicy works at L4 and cannot see capabilities; export --with-istio for paths"
             )
             notes.append(f"capability scope {','.join(pair.edge.capabilities)} not enforced: {why}")
     elif options.istio:

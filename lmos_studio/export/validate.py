@@ -1,7 +1,7 @@
 """Validate exported documents offline before anything is written: core kinds against the Kubernetes OpenAPI
-schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs, Istio AuthorizationPolicy against a
-small schema of its fields we use, names per RFC 1123 (Services per RFC 1035) and label values per Kubernetes
-label syntax.
+schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs and Istio AuthorizationPolicy against a
+small schema of its fields we use (both with their metadata as Kubernetes' ObjectMeta), names per RFC 1123
+(Services per RFC 1035) and label values per Kubernetes label syntax.
 
 Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
 are checked against the *strict* schemas (LMOS kinds: `crds.strict_schema`), as `kubectl apply
@@ -30,6 +30,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, �
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")  # ≤ 253
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")  # ≤ 63
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")  # ≤ 63, after an optional prefix/
+OBJECT_META_REF = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 LABEL_NAMES = ("Namespace", "Service", "ServiceAccount")  # kinds whose names must be DNS labels (≤ 63)
 _ISTIO_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -335,17 +336,43 @@ class Validator:
                 f"kubernetes-validate has no schemas for Kubernetes {self.kubernetes_version}; "
                 "pip install -U kubernetes-validate"
             ) from exc
-        if strict not in self._definitions:
-            contents = utils.schema_contents(f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version)
-            keywords: set[str] = set()
-            enums: set[str] = set()
-            _schema_facts(contents, keywords, enums)
-            self._definitions[strict] = (Resource.from_contents(contents), keywords, enums)
-        definitions, keywords, enums = self._definitions[strict]
+        definitions, keywords, enums = self._definitions_of(strict)
         keywords, enums = set(keywords), set(enums)
         _schema_facts(schema, keywords, enums)
         registry: Registry[Any] = definitions @ (Resource.from_contents(schema) @ Registry())
         validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        return _Schema(label, validator, enums, _shape_only(keywords))
+
+    def _definitions_of(self, strict: bool) -> tuple[Resource[Any], set[str], set[str]]:
+        """The Kubernetes OpenAPI definitions (ObjectMeta, …) as a schema resource, its keywords and enum values."""
+        from kubernetes_validate import utils
+
+        if strict not in self._definitions:
+            try:
+                contents = utils.schema_contents(
+                    f"{self._schema_dir(strict)}/_definitions.json", self.kubernetes_version
+                )
+            except utils.VersionNotSupportedError as exc:
+                raise ExportError(
+                    f"kubernetes-validate has no schemas for Kubernetes {self.kubernetes_version}; "
+                    "pip install -U kubernetes-validate"
+                ) from exc
+            keywords: set[str] = set()
+            enums: set[str] = set()
+            _schema_facts(contents, keywords, enums)
+            self._definitions[strict] = (Resource.from_contents(contents), keywords, enums)
+        return self._definitions[strict]
+
+    def _with_object_meta(self, label: str, schema: dict[str, Any], strict: bool) -> _Schema:
+        """A custom resource's schema whose `metadata` is Kubernetes' ObjectMeta, as the API server reads every
+        object's metadata (a CRD cannot declare it: `finalizers: x` or an ownerReference without uid is refused)."""
+        definitions, keywords, enums = self._definitions_of(strict)
+        schema = {**schema, "properties": {**schema["properties"], "metadata": {"$ref": OBJECT_META_REF}}}
+        keywords, enums = set(keywords), set(enums)
+        _schema_facts(schema, keywords, enums)
+        registry: Registry[Any] = definitions @ Registry()
+        validator = jsonschema.Draft202012Validator(schema, registry=registry)
+        label = f"{label}, metadata as Kubernetes {self.kubernetes_version} ObjectMeta"
         return _Schema(label, validator, enums, _shape_only(keywords))
 
     def _schema(self, doc: dict[str, Any], strict: bool) -> _Schema:
@@ -354,9 +381,11 @@ class Validator:
         if key not in self._schemas:
             if api == "lmos.eclipse/v1" and kind in LMOS_CRD_KINDS:
                 label = f"CRD {kind.lower()}s.lmos.eclipse" + (" (strict)" if strict else "")
-                self._schemas[key] = _local(label, strict_schema(kind) if strict else lmos_schema(kind))
+                crd = strict_schema(kind) if strict else lmos_schema(kind)
+                self._schemas[key] = self._with_object_meta(label, crd, strict)
             elif api.startswith("security.istio.io/") and kind == "AuthorizationPolicy":
-                self._schemas[key] = _local("AuthorizationPolicy (fields used by the export)", _ISTIO_SCHEMA)
+                label = "AuthorizationPolicy (fields used by the export)"
+                self._schemas[key] = self._with_object_meta(label, _ISTIO_SCHEMA, strict)
             else:
                 self._schemas[key] = self._kubernetes(api, kind, strict)
         return self._schemas[key]

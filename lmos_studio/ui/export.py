@@ -11,6 +11,7 @@ from lmos_studio.config import get_settings
 from lmos_studio.errors import ExportOptionError, LmosStudioError
 from lmos_studio.export.bundle import ExportOptions, FieldNames, file_tree
 from lmos_studio.export.importer import import_upload
+from lmos_studio.export.kustomize import file_stem
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
 from lmos_studio.ui import resources, widgets
@@ -144,7 +145,7 @@ def bundle_actions(design: Design, plan: resources.ExportPlan) -> resources.Expo
     st.download_button(
         "Download zip",
         data=out.archive,
-        file_name=f"{design.name}-manifests.zip",
+        file_name=f"{file_stem(design.name)}-manifests.zip",  # a name any file system takes
         mime="application/zip",
         type="primary",
         on_click=remember_export,
