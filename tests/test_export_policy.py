@@ -126,6 +126,8 @@ def test_report_says_why_an_edge_is_not_fully_enforced() -> None:
         rows["a->b[x]"].status == "partial" and "protocol 'ws' carries no per-capability path" in rows["a->b[x]"].note
     )
     assert rows["a->c"].status == "partial" and "no workload exported for default/c" in rows["a->c"].note
+    # (session 16 QA) the policies admit the port named http only: pods deployed by the team must name theirs so
+    assert "and name their container port 'http'" in rows["a->c"].note
     assert rows["group:solo->a"].status == "not-enforced"
     without_istio = export_design(
         design.replace(trust_edges=(TrustEdge(caller="a", callee="b", capabilities=("x",), protocol="http"),)),

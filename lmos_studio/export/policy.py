@@ -355,6 +355,7 @@ def _row(pair: Pair, options: PolicyOptions, paths: dict[str, str]) -> EdgeRow:
     if missing:
         status = "partial"
         notes.append(
-            f"no workload exported for {', '.join(missing)}: holds only if its pods carry {NAME_LABEL}=<agent name>"
+            f"no workload exported for {', '.join(missing)}: holds only if its pods carry {NAME_LABEL}=<agent name> "
+            f"and name their container port '{PORT_NAME}' (the only port the policies admit)"
         )
     return EdgeRow(pair.edge.key, pair.caller.key, callee.key, status, "; ".join(rules), "; ".join(notes))
