@@ -14,7 +14,8 @@ import json
 import ssl
 import tempfile
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,8 @@ MAX_PAGES = 100  # at most this many `Link: rel=next` pages (or Kubernetes `cont
 KUBE_PAGE_LIMIT = 500  # items per Kubernetes list page (the API server's `limit`; kubectl asks for 500)
 KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no namespace of agents is that big
 LMOS_GROUP = "lmos.eclipse/v1"
+INFLATE_STEP_BYTES = 2**20  # a compressed answer is inflated at most this much at a time (a gzip bomb stays small)
+_WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}  # zlib's window bits per Content-Encoding (31: gzip framing)
 
 
 @dataclass
@@ -151,7 +154,8 @@ class HttpSource:
         # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
         self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
-        all_headers = {"Accept": "application/json", **(headers or {})}
+        # only what `_decoded` inflates (httpx would also offer br and zstd once those packages are installed)
+        all_headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         self.client = httpx.Client(
@@ -183,7 +187,7 @@ class HttpSource:
             response = self.client.send(request, stream=True)
             try:
                 chunks, size = [], 0
-                for chunk in response.iter_bytes():
+                for chunk in _decoded(response, url):
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise RegistryError(
@@ -200,9 +204,10 @@ class HttpSource:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise map_error(exc, url, timeout_s=self.timeout_s) from exc
-        response = httpx.Response(
-            response.status_code, headers=response.headers, content=b"".join(chunks), request=request
-        )
+        headers = httpx.Headers(response.headers)  # the body is inflated already: httpx must not inflate it again
+        for name in ("content-encoding", "content-length"):
+            headers.pop(name, None)
+        response = httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
         if response.is_redirect:  # only when built with follow_redirects=False
             location = response.headers.get("location", "")[:200]
             raise RegistryError(
@@ -223,6 +228,55 @@ class HttpSource:
                 f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
                 url=str(response.request.url),
             ) from exc
+
+
+def _decoded(response: httpx.Response, url: str) -> Iterator[bytes]:
+    """The body, inflated when it is gzip- or deflate-encoded. httpx's own decoding broke every such answer (it
+    was inflated twice), inflated a whole read at once and each coding of `gzip, gzip` in turn (3 KB became
+    2 GiB); here one coding is inflated, `INFLATE_STEP_BYTES` at a time, so the caller's size cap holds."""
+    if response.is_stream_consumed:  # a response built with its body (httpx.MockTransport): decoded already
+        yield response.content
+        return
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        yield from response.iter_raw()
+        return
+    if len(codings) > 1 or codings[0] not in _WBITS:
+        raise RegistryError(
+            f"{url}: the answer is encoded as {', '.join(codings)[:80]}; Studio reads plain, gzip or deflate "
+            "answers (one coding); check the registry's (or its proxy's) compression settings",
+            url=url,
+        )
+    try:
+        yield from _inflate(response.iter_raw(), codings[0])
+    except zlib.error as exc:
+        raise RegistryError(
+            f"{url}: the answer is not valid {codings[0]} data ({exc}); check the registry's (or its proxy's) "
+            "compression settings",
+            url=url,
+        ) from exc
+
+
+def _inflate(chunks: Iterable[bytes], coding: str) -> Iterator[bytes]:
+    """Inflate `chunks` a bounded step at a time; `deflate` also as raw deflate (no zlib header), as some servers
+    send it."""
+    inflater, started = zlib.decompressobj(_WBITS[coding]), False
+    for data in chunks:
+        while True:
+            try:
+                out = inflater.decompress(data, INFLATE_STEP_BYTES)
+            except zlib.error:
+                if started or coding != "deflate":
+                    raise
+                inflater, started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                continue
+            started = True
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+            if not data and len(out) < INFLATE_STEP_BYTES:  # a full step may leave output behind: ask again
+                break
 
 
 def _split_query(url: str) -> tuple[str, httpx.QueryParams]:
