@@ -1079,3 +1079,29 @@ def test_a_compression_bomb_is_refused_in_bounded_memory(encoding: str, layers: 
             tracemalloc.stop()
     assert result.agents == [] and len(result.errors) == 1 and says in result.errors[0], result.errors
     assert peak < 48 * 2**20, f"{peak / 2**20:.0f} MiB held"
+
+
+# -- a server that never finishes its headers ----------------------------------------------------------------
+
+
+def test_headers_that_drip_time_out_with_a_message() -> None:
+    """httpx times each read only: a server sending its status line and then a header byte every 0.1 s kept a
+    0.5 s timeout waiting until it stopped (h11 takes 16 KB of headers: half an hour at this pace, the Registry
+    page hanging all along). The timeout holds for the whole answer, headers included, now."""
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with contextlib.suppress(OSError):  # the client hangs up
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(60):  # 6 s, then the connection closes without an answer
+                    self.wfile.write(b"z")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    with serving(Drip) as url, TddClient(url, timeout_s=0.5) as client:
+        result = client.search(Query())
+    assert result.agents == [] and len(result.errors) == 1
+    assert "no answer within 0.5s" in result.errors[0] and url in result.errors[0], result.errors

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from lmos_studio.errors import (
@@ -136,8 +137,92 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
     return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
 
 
+class _Deadline:
+    """When the request under way must be over (`time.monotonic()`; None: no request), for every connection of
+    one client: httpx times each read and write only, so a server dripping its headers was waited on for hours."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def bound(self, timeout: float | None, late: type[httpcore.TimeoutException]) -> float | None:
+        """`timeout`, shortened to what is left of the request's time; `late` raised when none is left."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise late("the whole answer took longer than the registry timeout")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._stream, self._deadline = stream, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded), self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, handing out connections bounded by `deadline`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline) -> None:
+        self._backend, self._deadline = backend, deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, bounded, socket_options), self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bound_by(client: httpx.Client, deadline: _Deadline) -> None:
+    """Give the connection pools of `client` (its transport, and a proxy's from the environment) connections that
+    end by `deadline`. httpx has no setting for it: the pool's backend is swapped (httpx builds one pool per
+    transport, `_pool`, over httpcore's `_network_backend`); should a new httpx rename either, the header-drip
+    test fails."""
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend, deadline)  # type: ignore[union-attr]
+
+
 class HttpSource:
-    """An httpx client that answers with our errors only, with a response size cap."""
+    """An httpx client that answers with our errors only, with a response size cap and a time limit for each
+    whole answer."""
 
     def __init__(
         self,
@@ -168,6 +253,8 @@ class HttpSource:
             follow_redirects=follow_redirects,
             max_redirects=5,
         )
+        self._deadline = _Deadline()
+        _bound_by(self.client, self._deadline)
 
     def close(self) -> None:
         self.client.close()
@@ -182,6 +269,7 @@ class HttpSource:
         """Send a request; a non-2xx answer or a transport failure raises our error naming the URL."""
         url = path if "://" in path else self.base_url + path
         deadline = time.monotonic() + self.timeout_s  # httpx times each read: a drip of bytes would never end
+        self._deadline.at = deadline  # the connections' reads and writes end by then too (headers, redirects)
         try:
             request = self.client.build_request(method, url, **kwargs)
             response = self.client.send(request, stream=True)
@@ -204,6 +292,8 @@ class HttpSource:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise map_error(exc, url, timeout_s=self.timeout_s) from exc
+        finally:
+            self._deadline.at = None
         headers = httpx.Headers(response.headers)  # the body is inflated already: httpx must not inflate it again
         for name in ("content-encoding", "content-length"):
             headers.pop(name, None)
