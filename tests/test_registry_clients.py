@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import json
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -1007,3 +1010,98 @@ def test_a_directory_that_needs_a_token_to_read_is_searched_with_one(tmp_path: P
     for result in (cli, flag):
         assert result.returncode == 0, result.stderr
         assert "vault-agent" in result.stdout and token not in result.stdout + result.stderr
+
+
+# -- compressed answers ------------------------------------------------------------------------------------
+
+
+def _compressed(data: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        return zlib.compress(data)
+    squeezer = zlib.compressobj(wbits=-zlib.MAX_WBITS)  # raw deflate, without zlib's header (some servers send it)
+    return squeezer.compress(data) + squeezer.flush()
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate"])
+def test_a_compressed_answer_is_read(coding: str, tmp_path: Path) -> None:
+    """Every gzip- or deflate-encoded answer (the Kubernetes API server compresses lists over 128 KB, proxies
+    compress JSON) ended in a DecodingError traceback: httpx inflated the body, then again when the client
+    rebuilt the response."""
+    body = {"items": [make_td("zipped", thing_id="urn:zipped")], "total": 1}
+    encoding = "deflate" if coding == "raw-deflate" else coding
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        if handler.path.partition("?")[0].endswith("/agents"):
+            return 200, _compressed(json.dumps(kube_route_items()).encode(), coding), {"Content-Encoding": encoding}
+        return 200, _compressed(json.dumps(body).encode(), coding), {"Content-Encoding": encoding}
+
+    with stub_server(route) as url:
+        with TddClient(url) as client:
+            result = client.search(Query())
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as kube:
+            listed = kube.agents()
+        cli = run_cli("registry", "search", "--url", url, "-o", "json")
+    assert [a.name for a in result.agents] == ["zipped"] and not result.errors
+    assert [a.name for a in listed.agents] == ["billing-agent-stable"] and not listed.errors
+    assert cli.returncode == 0, cli.stderr
+    assert [row["name"] for row in json.loads(cli.stdout)] == ["zipped"]
+
+
+def kube_route_items() -> dict[str, Any]:
+    agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
+    return {"apiVersion": "lmos.eclipse/v1", "kind": "AgentList", "items": [agent]}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "layers", "says"),
+    [("gzip", 1, "exceeds 20 MiB"), ("gzip, gzip", 2, "encoded as gzip, gzip"), ("br", 1, "encoded as br")],
+)
+def test_a_compression_bomb_is_refused_in_bounded_memory(encoding: str, layers: int, says: str) -> None:
+    """A 100 KB gzip answer of 100 MiB was inflated a whole read (64 KB → 64 MiB) at a time, and a body encoded
+    `gzip, gzip` one coding after the other: 3 KB held 2 GiB (MemoryError, or the machine's memory). Inflating is
+    bounded now, and one coding is read."""
+    data = b" " * (100 * 2**20)
+    for _ in range(layers):
+        data = gzip.compress(data, 9)
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        return 200, data, {"Content-Encoding": encoding}
+
+    with stub_server(route) as url, TddClient(url, timeout_s=30) as client:
+        tracemalloc.start()
+        try:
+            result = client.search(Query())
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert result.agents == [] and len(result.errors) == 1 and says in result.errors[0], result.errors
+    assert peak < 48 * 2**20, f"{peak / 2**20:.0f} MiB held"
+
+
+# -- a server that never finishes its headers ----------------------------------------------------------------
+
+
+def test_headers_that_drip_time_out_with_a_message() -> None:
+    """httpx times each read only: a server sending its status line and then a header byte every 0.1 s kept a
+    0.5 s timeout waiting until it stopped (h11 takes 16 KB of headers: half an hour at this pace, the Registry
+    page hanging all along). The timeout holds for the whole answer, headers included, now."""
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with contextlib.suppress(OSError):  # the client hangs up
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(60):  # 6 s, then the connection closes without an answer
+                    self.wfile.write(b"z")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    with serving(Drip) as url, TddClient(url, timeout_s=0.5) as client:
+        result = client.search(Query())
+    assert result.agents == [] and len(result.errors) == 1
+    assert "no answer within 0.5s" in result.errors[0] and url in result.errors[0], result.errors

@@ -14,13 +14,15 @@ import json
 import ssl
 import tempfile
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from lmos_studio.errors import (
@@ -45,6 +47,8 @@ MAX_PAGES = 100  # at most this many `Link: rel=next` pages (or Kubernetes `cont
 KUBE_PAGE_LIMIT = 500  # items per Kubernetes list page (the API server's `limit`; kubectl asks for 500)
 KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no namespace of agents is that big
 LMOS_GROUP = "lmos.eclipse/v1"
+INFLATE_STEP_BYTES = 2**20  # a compressed answer is inflated at most this much at a time (a gzip bomb stays small)
+_WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}  # zlib's window bits per Content-Encoding (31: gzip framing)
 
 
 @dataclass
@@ -133,8 +137,92 @@ def status_error(response: httpx.Response, url: str) -> RegistryError:
     return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
 
 
+class _Deadline:
+    """When the request under way must be over (`time.monotonic()`; None: no request), for every connection of
+    one client: httpx times each read and write only, so a server dripping its headers was waited on for hours."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def bound(self, timeout: float | None, late: type[httpcore.TimeoutException]) -> float | None:
+        """`timeout`, shortened to what is left of the request's time; `late` raised when none is left."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise late("the whole answer took longer than the registry timeout")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._stream, self._deadline = stream, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded), self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, handing out connections bounded by `deadline`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend, deadline: _Deadline) -> None:
+        self._backend, self._deadline = backend, deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._deadline.bound(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, bounded, socket_options), self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bound_by(client: httpx.Client, deadline: _Deadline) -> None:
+    """Give the connection pools of `client` (its transport, and a proxy's from the environment) connections that
+    end by `deadline`. httpx has no setting for it: the pool's backend is swapped (httpx builds one pool per
+    transport, `_pool`, over httpcore's `_network_backend`); should a new httpx rename either, the header-drip
+    test fails."""
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+            pool._network_backend = _DeadlineBackend(backend, deadline)  # type: ignore[union-attr]
+
+
 class HttpSource:
-    """An httpx client that answers with our errors only, with a response size cap."""
+    """An httpx client that answers with our errors only, with a response size cap and a time limit for each
+    whole answer."""
 
     def __init__(
         self,
@@ -151,7 +239,8 @@ class HttpSource:
         # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
         self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
-        all_headers = {"Accept": "application/json", **(headers or {})}
+        # only what `_decoded` inflates (httpx would also offer br and zstd once those packages are installed)
+        all_headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", **(headers or {})}
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         self.client = httpx.Client(
@@ -164,6 +253,8 @@ class HttpSource:
             follow_redirects=follow_redirects,
             max_redirects=5,
         )
+        self._deadline = _Deadline()
+        _bound_by(self.client, self._deadline)
 
     def close(self) -> None:
         self.client.close()
@@ -178,12 +269,13 @@ class HttpSource:
         """Send a request; a non-2xx answer or a transport failure raises our error naming the URL."""
         url = path if "://" in path else self.base_url + path
         deadline = time.monotonic() + self.timeout_s  # httpx times each read: a drip of bytes would never end
+        self._deadline.at = deadline  # the connections' reads and writes end by then too (headers, redirects)
         try:
             request = self.client.build_request(method, url, **kwargs)
             response = self.client.send(request, stream=True)
             try:
                 chunks, size = [], 0
-                for chunk in response.iter_bytes():
+                for chunk in _decoded(response, url):
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise RegistryError(
@@ -200,9 +292,12 @@ class HttpSource:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise map_error(exc, url, timeout_s=self.timeout_s) from exc
-        response = httpx.Response(
-            response.status_code, headers=response.headers, content=b"".join(chunks), request=request
-        )
+        finally:
+            self._deadline.at = None
+        headers = httpx.Headers(response.headers)  # the body is inflated already: httpx must not inflate it again
+        for name in ("content-encoding", "content-length"):
+            headers.pop(name, None)
+        response = httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
         if response.is_redirect:  # only when built with follow_redirects=False
             location = response.headers.get("location", "")[:200]
             raise RegistryError(
@@ -223,6 +318,55 @@ class HttpSource:
                 f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
                 url=str(response.request.url),
             ) from exc
+
+
+def _decoded(response: httpx.Response, url: str) -> Iterator[bytes]:
+    """The body, inflated when it is gzip- or deflate-encoded. httpx's own decoding broke every such answer (it
+    was inflated twice), inflated a whole read at once and each coding of `gzip, gzip` in turn (3 KB became
+    2 GiB); here one coding is inflated, `INFLATE_STEP_BYTES` at a time, so the caller's size cap holds."""
+    if response.is_stream_consumed:  # a response built with its body (httpx.MockTransport): decoded already
+        yield response.content
+        return
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        yield from response.iter_raw()
+        return
+    if len(codings) > 1 or codings[0] not in _WBITS:
+        raise RegistryError(
+            f"{url}: the answer is encoded as {', '.join(codings)[:80]}; Studio reads plain, gzip or deflate "
+            "answers (one coding); check the registry's (or its proxy's) compression settings",
+            url=url,
+        )
+    try:
+        yield from _inflate(response.iter_raw(), codings[0])
+    except zlib.error as exc:
+        raise RegistryError(
+            f"{url}: the answer is not valid {codings[0]} data ({exc}); check the registry's (or its proxy's) "
+            "compression settings",
+            url=url,
+        ) from exc
+
+
+def _inflate(chunks: Iterable[bytes], coding: str) -> Iterator[bytes]:
+    """Inflate `chunks` a bounded step at a time; `deflate` also as raw deflate (no zlib header), as some servers
+    send it."""
+    inflater, started = zlib.decompressobj(_WBITS[coding]), False
+    for data in chunks:
+        while True:
+            try:
+                out = inflater.decompress(data, INFLATE_STEP_BYTES)
+            except zlib.error:
+                if started or coding != "deflate":
+                    raise
+                inflater, started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                continue
+            started = True
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+            if not data and len(out) < INFLATE_STEP_BYTES:  # a full step may leave output behind: ask again
+                break
 
 
 def _split_query(url: str) -> tuple[str, httpx.QueryParams]:
