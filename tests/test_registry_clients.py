@@ -1105,3 +1105,23 @@ def test_headers_that_drip_time_out_with_a_message() -> None:
         result = client.search(Query())
     assert result.agents == [] and len(result.errors) == 1
     assert "no answer within 0.5s" in result.errors[0] and url in result.errors[0], result.errors
+
+
+def test_an_expiry_outside_the_calendar_is_shown_not_a_crash() -> None:
+    """A directory's registration expiring at 0001-01-01T00:00:00+01:00 (year 0 in UTC) or 9999-12-31T23:59:59-12:00
+    (year 10000) made the results table raise ValueError: the Registry page showed a traceback instead of every
+    source's results. Such a time is shown as before or after the calendar's ends."""
+    from lmos_studio.registry.sources import SourceSpec, detail_fields, results_table, search_sources
+
+    early = {**make_td("early-agent"), "id": "urn:early", "registration": {"expires": "0001-01-01T00:00:00+01:00"}}
+    late = {**make_td("late-agent"), "id": "urn:late", "registration": {"expires": "9999-12-31T23:59:59-12:00"}}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 2, "items": [early, late], "facets": {}}
+
+    with stub_server(route) as url:
+        outcome = search_sources([SourceSpec("tdd", url)], Query())
+    assert not outcome.errors, outcome.errors
+    table = results_table(outcome)
+    assert table["expires"].tolist() == ["before 0001-01-01 00:00:00 UTC", "after 9999-12-31 23:59:59 UTC"]
+    assert dict(detail_fields(outcome.found[1]).itertuples(index=False))["expires"] == "after 9999-12-31 23:59:59 UTC"
