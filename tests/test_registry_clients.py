@@ -1125,3 +1125,27 @@ def test_an_expiry_outside_the_calendar_is_shown_not_a_crash() -> None:
     table = results_table(outcome)
     assert table["expires"].tolist() == ["before 0001-01-01 00:00:00 UTC", "after 9999-12-31 23:59:59 UTC"]
     assert dict(detail_fields(outcome.found[1]).itertuples(index=False))["expires"] == "after 9999-12-31 23:59:59 UTC"
+
+
+@pytest.mark.parametrize("status", [401, 403, 400, 500])
+def test_a_token_the_registry_echoes_is_masked(status: int) -> None:
+    """A registry answering 401 with `{"detail": "<the token it was sent> is not valid"}` had the bearer token (or
+    the URL's password) printed in the message (CLI stderr, the Registry page, CI logs): a bare token has no shape
+    `redact` knows. The client's own token and password are masked in what a registry says."""
+    token = "regtoken" + "4c6f6e67536563726574"  # no key-shaped literal in the file
+    password = "pass" + "w0rd-of-the-day"
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        scheme, _, given = handler.headers.get("Authorization", "").partition(" ")
+        given = base64.b64decode(given).decode().partition(":")[2] if scheme == "Basic" else given
+        return status, {"detail": f"{given} is not valid"}
+
+    with stub_server(route) as url:
+        with TddClient(url, token=token) as client:
+            result = client.search(Query())
+        with TddClient(url.replace("//", f"//reader:{password}@")) as client:
+            basic = client.search(Query())
+        cli = run_cli("registry", "search", "--url", url, "--token", token)
+    said = result.errors + basic.errors + [cli.stderr]
+    assert all(f"({status})" in message for message in said), said
+    assert not any(token in message or password in message for message in said), said

@@ -37,6 +37,7 @@ from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
+from lmos_studio.redact import MASK
 from lmos_studio.registry.kubeconfig import KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
@@ -103,14 +104,22 @@ def map_error(exc: Exception, url: str, *, timeout_s: float | None = None) -> Re
     return RegistryError(f"{url}: {type(exc).__name__}: {exc}", url=url)
 
 
-def status_error(response: httpx.Response, url: str) -> RegistryError:
-    """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one."""
+def _masked(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each secret replaced by `***`."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def status_error(response: httpx.Response, url: str, *, secrets: tuple[str, ...] = ()) -> RegistryError:
+    """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one, with `secrets` (the
+    client's token and password, which a registry may echo: "token abc123 is not valid") masked."""
     code = response.status_code
     detail = ""
     with contextlib.suppress(Exception):
         body = jsonio.loads(response.content[:4096] or b"null", source=url)
         if isinstance(body, dict):
-            detail = str(body.get("detail") or body.get("message") or body.get("error") or "")[:300]
+            detail = _masked(str(body.get("detail") or body.get("message") or body.get("error") or ""), secrets)[:300]
     detail = f": {detail}" if detail else ""
     if code == 404:
         return AgentNotFound(f"{url}: not found (404){detail}", url=url, status_code=code)
@@ -236,6 +245,8 @@ class HttpSource:
         follow_redirects: bool = True,
     ) -> None:
         base, auth = _split_userinfo(base_url)  # credentials go to auth, never into messages
+        # what a registry's words must not repeat (one of 3 characters or less would mask common words)
+        self._secrets = tuple(s for s in (token, _password(base_url)) if s and len(s) > 3)
         # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
         self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
@@ -299,14 +310,14 @@ class HttpSource:
             headers.pop(name, None)
         response = httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
         if response.is_redirect:  # only when built with follow_redirects=False
-            location = response.headers.get("location", "")[:200]
+            location = _masked(response.headers.get("location", ""), self._secrets)[:200]
             raise RegistryError(
                 f"{url}: redirects ({response.status_code}) to {location or 'nowhere'}; not followed",
                 url=url,
                 status_code=response.status_code,
             )
         if not response.is_success:
-            raise status_error(response, url)
+            raise status_error(response, url, secrets=self._secrets)
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -392,6 +403,15 @@ def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
     userinfo, _, host = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
     return urlunsplit(parts._replace(netloc=host)), httpx.BasicAuth(unquote(user), unquote(password))
+
+
+def _password(url: str) -> str:
+    """The password of a URL's user-info (`http://user:pass@host` → `pass`), '' when there is none."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return ""
+    return unquote(netloc.rpartition("@")[0].partition(":")[2]) if "@" in netloc else ""
 
 
 def _expires(registration: Any) -> float | None:
