@@ -1149,3 +1149,62 @@ def test_a_token_the_registry_echoes_is_masked(status: int) -> None:
     said = result.errors + basic.errors + [cli.stderr]
     assert all(f"({status})" in message for message in said), said
     assert not any(token in message or password in message for message in said), said
+
+
+# -- reads of many requests stop in bounded time --------------------------------------------------------------
+
+
+def test_an_operator_with_many_slow_channels_stops_in_bounded_time() -> None:
+    """The operator's agents are read one channel routing at a time, each request within the timeout: an operator
+    listing 200 channels whose routings each took just under the timeout held the Registry page (and registry
+    search) for 200 timeouts (17 minutes at the default 5 s). The whole read stops after LISTING_TIMEOUTS
+    timeouts, keeps the agents read so far and says how many channels were not read."""
+    channel = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    meta, labels = channel["metadata"], channel["metadata"]["labels"]
+    channels = [
+        {**channel, "metadata": {**meta, "name": f"web-{n}", "labels": {**labels, "channel": f"web-{n}"}}}
+        for n in range(200)
+    ]
+    asked: list[str] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path.endswith("/channels"):
+            return 200, channels
+        asked.append(handler.path)
+        time.sleep(0.1)
+        return 200, routing
+
+    with stub_server(route) as url, OperatorClient(url, timeout_s=0.5) as client:
+        result = client.agents(["acme"])
+    assert {a.name for a in result.agents} >= {"billing-agent-stable"}
+    assert len(asked) < 200 and len(result.errors) == 1, result.errors
+    assert f"{200 - len(asked)} of 200 channels not read" in result.errors[0] and url in result.errors[0]
+
+
+def test_pages_that_come_slowly_stop_in_bounded_time(tmp_path: Path) -> None:
+    """A Kubernetes list (or a directory's `Link: rel=next` pages) whose every page came just under the timeout was
+    read for 100 pages: 100 timeouts (over 8 minutes at the default 5 s). The listing stops after LISTING_TIMEOUTS
+    timeouts in all, with the items read so far."""
+    endless = {"": (["a0"], "t1"), **{f"t{i}": ([f"a{i}"], f"t{i + 1}") for i in range(1, 101)}}
+    kube_pages = paged_route(endless, seen=[])
+
+    def slow_kube(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        time.sleep(0.1)
+        return kube_pages(handler)
+
+    def slow_tdd(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        time.sleep(0.1)
+        page = int(parse_qs(urlsplit(handler.path).query)["offset"][0])
+        following = {"Link": f'</things?offset={page + 1}&limit=1>; rel="next"'}
+        return 200, [make_td(f"agent-{page}", thing_id=f"urn:{page}")], following
+
+    with stub_server(slow_kube) as url, stub_server(slow_tdd) as directory:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config, timeout_s=0.5) as kube:
+            listed = kube.agents()
+        with TddClient(directory, timeout_s=0.5) as tdd:
+            paged = tdd.list_agents(limit=1)
+    for result in (listed, paged):
+        assert 0 < len(result.agents) < 100 and len(result.errors) == 1, result.errors
+        assert "stopped after 3s" in result.errors[0] and "LMOS_STUDIO_REGISTRY_TIMEOUT_S" in result.errors[0]
