@@ -1105,3 +1105,106 @@ def test_headers_that_drip_time_out_with_a_message() -> None:
         result = client.search(Query())
     assert result.agents == [] and len(result.errors) == 1
     assert "no answer within 0.5s" in result.errors[0] and url in result.errors[0], result.errors
+
+
+def test_an_expiry_outside_the_calendar_is_shown_not_a_crash() -> None:
+    """A directory's registration expiring at 0001-01-01T00:00:00+01:00 (year 0 in UTC) or 9999-12-31T23:59:59-12:00
+    (year 10000) made the results table raise ValueError: the Registry page showed a traceback instead of every
+    source's results. Such a time is shown as before or after the calendar's ends."""
+    from lmos_studio.registry.sources import SourceSpec, detail_fields, results_table, search_sources
+
+    early = {**make_td("early-agent"), "id": "urn:early", "registration": {"expires": "0001-01-01T00:00:00+01:00"}}
+    late = {**make_td("late-agent"), "id": "urn:late", "registration": {"expires": "9999-12-31T23:59:59-12:00"}}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 2, "items": [early, late], "facets": {}}
+
+    with stub_server(route) as url:
+        outcome = search_sources([SourceSpec("tdd", url)], Query())
+    assert not outcome.errors, outcome.errors
+    table = results_table(outcome)
+    assert table["expires"].tolist() == ["before 0001-01-01 00:00:00 UTC", "after 9999-12-31 23:59:59 UTC"]
+    assert dict(detail_fields(outcome.found[1]).itertuples(index=False))["expires"] == "after 9999-12-31 23:59:59 UTC"
+
+
+@pytest.mark.parametrize("status", [401, 403, 400, 500])
+def test_a_token_the_registry_echoes_is_masked(status: int) -> None:
+    """A registry answering 401 with `{"detail": "<the token it was sent> is not valid"}` had the bearer token (or
+    the URL's password) printed in the message (CLI stderr, the Registry page, CI logs): a bare token has no shape
+    `redact` knows. The client's own token and password are masked in what a registry says."""
+    token = "regtoken" + "4c6f6e67536563726574"  # no key-shaped literal in the file
+    password = "pass" + "w0rd-of-the-day"
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        scheme, _, given = handler.headers.get("Authorization", "").partition(" ")
+        given = base64.b64decode(given).decode().partition(":")[2] if scheme == "Basic" else given
+        return status, {"detail": f"{given} is not valid"}
+
+    with stub_server(route) as url:
+        with TddClient(url, token=token) as client:
+            result = client.search(Query())
+        with TddClient(url.replace("//", f"//reader:{password}@")) as client:
+            basic = client.search(Query())
+        cli = run_cli("registry", "search", "--url", url, "--token", token)
+    said = result.errors + basic.errors + [cli.stderr]
+    assert all(f"({status})" in message for message in said), said
+    assert not any(token in message or password in message for message in said), said
+
+
+# -- reads of many requests stop in bounded time --------------------------------------------------------------
+
+
+def test_an_operator_with_many_slow_channels_stops_in_bounded_time() -> None:
+    """The operator's agents are read one channel routing at a time, each request within the timeout: an operator
+    listing 200 channels whose routings each took just under the timeout held the Registry page (and registry
+    search) for 200 timeouts (17 minutes at the default 5 s). The whole read stops after LISTING_TIMEOUTS
+    timeouts, keeps the agents read so far and says how many channels were not read."""
+    channel = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    meta, labels = channel["metadata"], channel["metadata"]["labels"]
+    channels = [
+        {**channel, "metadata": {**meta, "name": f"web-{n}", "labels": {**labels, "channel": f"web-{n}"}}}
+        for n in range(200)
+    ]
+    asked: list[str] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path.endswith("/channels"):
+            return 200, channels
+        asked.append(handler.path)
+        time.sleep(0.1)
+        return 200, routing
+
+    with stub_server(route) as url, OperatorClient(url, timeout_s=0.5) as client:
+        result = client.agents(["acme"])
+    assert {a.name for a in result.agents} >= {"billing-agent-stable"}
+    assert len(asked) < 200 and len(result.errors) == 1, result.errors
+    assert f"{200 - len(asked)} of 200 channels not read" in result.errors[0] and url in result.errors[0]
+
+
+def test_pages_that_come_slowly_stop_in_bounded_time(tmp_path: Path) -> None:
+    """A Kubernetes list (or a directory's `Link: rel=next` pages) whose every page came just under the timeout was
+    read for 100 pages: 100 timeouts (over 8 minutes at the default 5 s). The listing stops after LISTING_TIMEOUTS
+    timeouts in all, with the items read so far."""
+    endless = {"": (["a0"], "t1"), **{f"t{i}": ([f"a{i}"], f"t{i + 1}") for i in range(1, 101)}}
+    kube_pages = paged_route(endless, seen=[])
+
+    def slow_kube(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        time.sleep(0.1)
+        return kube_pages(handler)
+
+    def slow_tdd(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        time.sleep(0.1)
+        page = int(parse_qs(urlsplit(handler.path).query)["offset"][0])
+        following = {"Link": f'</things?offset={page + 1}&limit=1>; rel="next"'}
+        return 200, [make_td(f"agent-{page}", thing_id=f"urn:{page}")], following
+
+    with stub_server(slow_kube) as url, stub_server(slow_tdd) as directory:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config, timeout_s=0.5) as kube:
+            listed = kube.agents()
+        with TddClient(directory, timeout_s=0.5) as tdd:
+            paged = tdd.list_agents(limit=1)
+    for result in (listed, paged):
+        assert 0 < len(result.agents) < 100 and len(result.errors) == 1, result.errors
+        assert "stopped after 3s" in result.errors[0] and "LMOS_STUDIO_REGISTRY_TIMEOUT_S" in result.errors[0]

@@ -37,12 +37,14 @@ from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
+from lmos_studio.redact import MASK
 from lmos_studio.registry.kubeconfig import KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
 from lmos_studio.sizes import size_text
 
 MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
+LISTING_TIMEOUTS = 6  # a read of many requests (pages, channels) stops after this many timeouts in all
 MAX_PAGES = 100  # at most this many `Link: rel=next` pages (or Kubernetes `continue` pages) are followed
 KUBE_PAGE_LIMIT = 500  # items per Kubernetes list page (the API server's `limit`; kubectl asks for 500)
 KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no namespace of agents is that big
@@ -103,14 +105,22 @@ def map_error(exc: Exception, url: str, *, timeout_s: float | None = None) -> Re
     return RegistryError(f"{url}: {type(exc).__name__}: {exc}", url=url)
 
 
-def status_error(response: httpx.Response, url: str) -> RegistryError:
-    """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one."""
+def _masked(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each secret replaced by `***`."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def status_error(response: httpx.Response, url: str, *, secrets: tuple[str, ...] = ()) -> RegistryError:
+    """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one, with `secrets` (the
+    client's token and password, which a registry may echo: "token abc123 is not valid") masked."""
     code = response.status_code
     detail = ""
     with contextlib.suppress(Exception):
         body = jsonio.loads(response.content[:4096] or b"null", source=url)
         if isinstance(body, dict):
-            detail = str(body.get("detail") or body.get("message") or body.get("error") or "")[:300]
+            detail = _masked(str(body.get("detail") or body.get("message") or body.get("error") or ""), secrets)[:300]
     detail = f": {detail}" if detail else ""
     if code == 404:
         return AgentNotFound(f"{url}: not found (404){detail}", url=url, status_code=code)
@@ -236,6 +246,8 @@ class HttpSource:
         follow_redirects: bool = True,
     ) -> None:
         base, auth = _split_userinfo(base_url)  # credentials go to auth, never into messages
+        # what a registry's words must not repeat (one of 3 characters or less would mask common words)
+        self._secrets = tuple(s for s in (token, _password(base_url)) if s and len(s) > 3)
         # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
         self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
@@ -299,15 +311,22 @@ class HttpSource:
             headers.pop(name, None)
         response = httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
         if response.is_redirect:  # only when built with follow_redirects=False
-            location = response.headers.get("location", "")[:200]
+            location = _masked(response.headers.get("location", ""), self._secrets)[:200]
             raise RegistryError(
                 f"{url}: redirects ({response.status_code}) to {location or 'nowhere'}; not followed",
                 url=url,
                 status_code=response.status_code,
             )
         if not response.is_success:
-            raise status_error(response, url)
+            raise status_error(response, url, secrets=self._secrets)
         return response
+
+    def too_slow(self, pages: int) -> str:
+        """Why a listing of many pages stopped early: it had taken `LISTING_TIMEOUTS` timeouts."""
+        return (
+            f"stopped after {LISTING_TIMEOUTS * self.timeout_s:g}s ({pages} pages read, more to come); the listing "
+            "is incomplete: the registry answers slowly, try again, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S"
+        )
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
@@ -394,6 +413,15 @@ def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
     return urlunsplit(parts._replace(netloc=host)), httpx.BasicAuth(unquote(user), unquote(password))
 
 
+def _password(url: str) -> str:
+    """The password of a URL's user-info (`http://user:pass@host` → `pass`), '' when there is none."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return ""
+    return unquote(netloc.rpartition("@")[0].partition(":")[2]) if "@" in netloc else ""
+
+
 def _expires(registration: Any) -> float | None:
     """A TD's `registration.expires` (ISO 8601) as epoch seconds; None when absent or not a time."""
     value = registration.get("expires") if isinstance(registration, dict) else None
@@ -425,9 +453,13 @@ class TddClient(HttpSource):
         result = SourceResult()
         url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
         read: set[str] = set()
+        stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
         while url is not None:
             if len(read) == MAX_PAGES:
                 result.errors.append(f"{self.base_url}: stopped after {MAX_PAGES} pages; narrow the listing")
+                break
+            if read and time.monotonic() > stop_at:
+                result.errors.append(f"{self.base_url}: {self.too_slow(len(read))}")
                 break
             read.add(url)
             try:
@@ -612,26 +644,52 @@ class OperatorClient(HttpSource):
         return body
 
     def agents(self, tenants: list[str]) -> SourceResult:
-        """The agents wired into every channel of these tenants (from their ChannelRoutings)."""
+        """The agents wired into every channel of these tenants (from their ChannelRoutings, each read once). The
+        whole read stops after `LISTING_TIMEOUTS` timeouts, saying what was not read: every request keeps to the
+        timeout, but 200 slow channels took 200 of them."""
         result = SourceResult()
         found: dict[str, Agent] = {}
-        for tenant in tenants:
+        stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
+        for number, tenant in enumerate(tenants):
+            if time.monotonic() > stop_at:
+                result.errors.append(self._stopped(f"tenants {', '.join(tenants[number:])[:200]} not read"))
+                break
+            if not self._tenant_agents(tenant, found, result, stop_at=stop_at):
+                if tenants[number + 1 :]:
+                    result.errors.append(self._stopped(f"tenants {', '.join(tenants[number + 1 :])[:200]} not read"))
+                break
+        result.agents = list(found.values())
+        return result
+
+    def _tenant_agents(self, tenant: str, found: dict[str, Agent], result: SourceResult, *, stop_at: float) -> bool:
+        """Add the agents of a tenant's channels to `found` (messages to `result`); False when time ran out."""
+        try:
+            channels, unreadable = self.readable_channels(tenant)
+        except RegistryError as exc:
+            result.errors.append(str(exc))
+            return True
+        result.errors += unreadable
+        names = list(dict.fromkeys(channel.channel or channel.name for channel in channels))
+        for index, name in enumerate(names):
+            if time.monotonic() > stop_at:
+                result.errors.append(
+                    self._stopped(f"{len(names) - index} of {len(names)} channels not read (tenant {tenant})")
+                )
+                return False
             try:
-                channels, unreadable = self.readable_channels(tenant)
+                routing = self.routing(tenant, name)
             except RegistryError as exc:
                 result.errors.append(str(exc))
                 continue
-            result.errors += unreadable
-            for channel in channels:
-                try:
-                    routing = self.routing(tenant, channel.channel or channel.name)
-                except RegistryError as exc:
-                    result.errors.append(str(exc))
-                    continue
-                for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
-                    found[agent.key] = _merge(found.get(agent.key), agent)
-        result.agents = list(found.values())
-        return result
+            for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
+                found[agent.key] = _merge(found.get(agent.key), agent)
+        return True
+
+    def _stopped(self, what: str) -> str:
+        return (
+            f"{self.base_url}: the read stopped after {LISTING_TIMEOUTS * self.timeout_s:g}s, {what}; the "
+            "operator answers slowly: try again, or raise LMOS_STUDIO_REGISTRY_TIMEOUT_S"
+        )
 
     def _channel(self, item: Any, path: str) -> Channel:
         if not isinstance(item, dict):
@@ -754,9 +812,12 @@ class KubernetesClient(HttpSource):
         where = f"{self.base_url}{path}"
         items: list[Any] = []
         token, seen, pages, restarted = "", set[str](), 0, False
+        stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
         while True:
             if pages == MAX_PAGES:
                 return items, f"{where}: stopped after {MAX_PAGES} pages of {KUBE_PAGE_LIMIT}; narrow the namespace"
+            if pages and time.monotonic() > stop_at:
+                return items, f"{where}: {self.too_slow(pages)}"
             params: dict[str, str | int] = {"limit": KUBE_PAGE_LIMIT, **({"continue": token} if token else {})}
             try:
                 body = self.json("GET", path, params=params)

@@ -190,7 +190,14 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistrySt
 
 
 def when(epoch: float | None) -> str:
-    return "never" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """An expiry as UTC text; one outside years 1–9999 in UTC (a directory may answer 0001-01-01T00:00:00+01:00)
+    as before or after those."""
+    if epoch is None:
+        return "never"
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "before 0001-01-01 00:00:00 UTC" if epoch < 0 else "after 9999-12-31 23:59:59 UTC"
 
 
 def results_table(outcome: SearchOutcome) -> pd.DataFrame:
