@@ -1208,3 +1208,39 @@ def test_pages_that_come_slowly_stop_in_bounded_time(tmp_path: Path) -> None:
     for result in (listed, paged):
         assert 0 < len(result.agents) < 100 and len(result.errors) == 1, result.errors
         assert "stopped after 3s" in result.errors[0] and "LMOS_STUDIO_REGISTRY_TIMEOUT_S" in result.errors[0]
+
+
+# -- writes to something that is no directory ----------------------------------------------------------------
+
+
+def test_a_write_answered_by_a_web_page_is_not_taken_for_done(tmp_path: Path) -> None:
+    """`registry register --url`/`remove --url` at a URL that is no directory (a web site, an SSO login page a
+    proxy redirects to) answering 200 with HTML printed the id or 'removed …' and exited 0: nothing was
+    registered or removed. A write answered by a body that is not JSON is a registry error now (exit 2)."""
+    td = tmp_path / "td.json"
+    td.write_text(json.dumps(make_td("probe-agent", thing_id="urn:probe")))
+
+    class WebPage(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            page = b"<!doctype html><html><body>Welcome! Please sign in.</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = answer
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    with serving(WebPage) as url:
+        with TddClient(url) as client, pytest.raises(RegistryError, match="not JSON"):
+            client.renew("urn:probe")
+        register = run_cli("registry", "register", str(td), "--url", url, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+        remove = run_cli("registry", "remove", "urn:probe", "--url", url, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    for result in (register, remove):
+        assert result.returncode == 2 and result.stdout == "", (result.stdout, result.stderr)
+        assert f"{url}/things/urn:probe" in result.stderr and "right URL" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -329,14 +329,27 @@ class HttpSource:
         )
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return _parsed(self.request(method, path, **kwargs))
+
+    def write(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A write (PUT, PATCH, DELETE) whose answer is empty or JSON: a body of anything else (a web site or a
+        login page answering 200) says the URL is no directory, and the write is not taken for done."""
         response = self.request(method, path, **kwargs)
-        try:
-            return jsonio.loads(response.content, source=str(response.request.url))
-        except DesignFileError as exc:
-            raise RegistryError(
-                f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
-                url=str(response.request.url),
-            ) from exc
+        if response.content.strip():
+            _parsed(response, writing=True)
+        return response
+
+
+def _parsed(response: httpx.Response, *, writing: bool = False) -> Any:
+    """The JSON of an answer; a `RegistryError` naming the URL when it is not JSON."""
+    url = str(response.request.url)
+    try:
+        return jsonio.loads(response.content, source=url)
+    except DesignFileError as exc:
+        kind = response.headers.get("content-type", "").partition(";")[0].strip()[:60]
+        why = f"a {kind} answer" if kind and "json" not in kind else exc.reason[:80]
+        done = "; the write may not have happened" if writing else ""
+        raise RegistryError(f"{url}: the answer is not JSON ({why}){done}; is this the right URL?", url=url) from exc
 
 
 def _decoded(response: httpx.Response, url: str) -> Iterator[bytes]:
@@ -544,7 +557,7 @@ class TddClient(HttpSource):
 
     def put(self, thing_id: str, document: dict[str, Any], *, ttl: float | None = None) -> bool:
         """Create or replace; True when the thing was new."""
-        response = self.request(
+        response = self.write(
             "PUT",
             f"/things/{quote(thing_id, safe=':')}",
             content=json.dumps(document),
@@ -572,7 +585,7 @@ class TddClient(HttpSource):
 
     def renew(self, thing_id: str) -> None:
         """Renew a TTL registration with an empty merge patch."""
-        self.request(
+        self.write(
             "PATCH",
             f"/things/{quote(thing_id, safe=':')}",
             content=b"{}",
@@ -580,7 +593,7 @@ class TddClient(HttpSource):
         )
 
     def delete(self, thing_id: str) -> None:
-        self.request("DELETE", f"/things/{quote(thing_id, safe=':')}")
+        self.write("DELETE", f"/things/{quote(thing_id, safe=':')}")
 
 
 def _origin(url: str) -> str:
