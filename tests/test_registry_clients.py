@@ -1244,3 +1244,34 @@ def test_a_write_answered_by_a_web_page_is_not_taken_for_done(tmp_path: Path) ->
         assert result.returncode == 2 and result.stdout == "", (result.stdout, result.stderr)
         assert f"{url}/things/urn:probe" in result.stderr and "right URL" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_routing_texts_of_the_wrong_shape_are_named_not_printed_as_python() -> None:
+    """An operator answering a ChannelRouting whose namespace was a list, whose labels or a capability's version,
+    id, description or host were mappings or numbers gave an agent in namespace "['x']", subset "{'a': 1}",
+    tenant "5" and a capability version "1.5", added to a design on a click. Such a value is left out (the
+    namespace: default) and named."""
+    from lmos_studio.registry.clients import routing_agents
+
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    routing["metadata"]["namespace"] = ["x"]
+    routing["metadata"]["labels"] |= {"subset": {"a": 1}, "tenant": 5}
+    cap = routing["spec"]["capabilityGroups"][0]["capabilities"][0]
+    cap |= {"providedVersion": 1.5, "id": ["i"], "description": {"d": 1}, "host": 7}
+    routing["spec"]["capabilityGroups"][0]["description"] = ["about"]
+    errors: list[str] = []
+    agents = routing_agents(routing, source="op", errors=errors)
+    assert {a.namespace for a in agents} == {"default"} and {a.subset for a in agents} == {"stable"}
+    assert all(a.supported_tenants == () for a in agents) and agents[0].description == ""
+    first = agents[0].capabilities[0]
+    assert (first.version, first.id, first.description) == ("", "", "")
+    texts = "\n".join(errors)
+    for field in (
+        "metadata.namespace is a list",
+        "metadata.labels.subset is a mapping",
+        "metadata.labels.tenant is a number",
+        "spec.capabilityGroups[0].description is a list",
+        "spec.capabilityGroups[0].capabilities[0].providedVersion is a number",
+        "spec.capabilityGroups[0].capabilities[0].host is a number",
+    ):
+        assert field in texts, errors

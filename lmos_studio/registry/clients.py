@@ -715,52 +715,61 @@ class OperatorClient(HttpSource):
 
 def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:
     """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them; a
-    capability group or list of the wrong shape is left out, with a message in `errors`."""
+    capability group or list of the wrong shape is left out, and a text field holding something else (a list, a
+    number) is left empty, each with a message in `errors`."""
     meta: dict[str, Any] = routing["metadata"] if isinstance(routing.get("metadata"), dict) else {}
     labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
-    namespace = str(meta.get("namespace") or "default")
     where = f"{source}: ChannelRouting {str(meta.get('name') or '')[:80]!r}"
     problems = errors if errors is not None else []
+
+    def text(mapping: dict[str, Any], key: str, field: str) -> str:
+        value = mapping.get(key)
+        if value is None or isinstance(value, str):
+            return value or ""
+        problems.append(f"{where}: {field} is {kind_of(value)}, not text; left out")
+        return ""
+
+    namespace = text(meta, "namespace", "metadata.namespace") or "default"
+    subset, tenant, channel = (text(labels, k, f"metadata.labels.{k}") for k in ("subset", "tenant", "channel"))
     agents = []
     groups = routing["spec"].get("capabilityGroups") or []
     if not isinstance(groups, list):
         problems.append(f"{where}: spec.capabilityGroups is not a list; left out")
         return []
     for index, group in enumerate(groups):
+        at = f"spec.capabilityGroups[{index}]"
         if not isinstance(group, dict) or not isinstance(group.get("name"), str) or not group["name"]:
-            problems.append(f"{where}: spec.capabilityGroups[{index}] is not a capability group with a name; left out")
+            problems.append(f"{where}: {at} is not a capability group with a name; left out")
             continue
         listed = group.get("capabilities") or []
         if not isinstance(listed, list):
-            problems.append(f"{where}: spec.capabilityGroups[{index}].capabilities is not a list; left out")
+            problems.append(f"{where}: {at}.capabilities is not a list; left out")
             continue
         caps, hosts = [], []
         for number, cap in enumerate(listed):
+            here = f"{at}.capabilities[{number}]"
             if not isinstance(cap, dict) or not isinstance(cap.get("name"), str) or not cap["name"]:
-                problems.append(
-                    f"{where}: spec.capabilityGroups[{index}].capabilities[{number}] is not a capability with a "
-                    "name; left out"
-                )
+                problems.append(f"{where}: {here} is not a capability with a name; left out")
                 continue
             caps.append(
                 Capability(
                     name=cap["name"],
-                    version=str(cap.get("providedVersion") or ""),
-                    id=str(cap.get("id") or ""),
-                    description=str(cap.get("description") or ""),
+                    version=text(cap, "providedVersion", f"{here}.providedVersion"),
+                    id=text(cap, "id", f"{here}.id"),
+                    description=text(cap, "description", f"{here}.description"),
                 )
             )
-            hosts.append(str(cap.get("host") or ""))
+            hosts.append(text(cap, "host", f"{here}.host"))
         host = next((h for h in hosts if h), "")
         agents.append(
             Agent(
                 name=group["name"],
                 namespace=namespace,
-                id=str(group.get("id") or ""),
-                description=str(group.get("description") or ""),
-                labels={"subset": str(labels["subset"])} if labels.get("subset") else {},
-                supported_tenants=(str(labels["tenant"]),) if labels.get("tenant") else (),
-                supported_channels=(str(labels["channel"]),) if labels.get("channel") else (),
+                id=text(group, "id", f"{at}.id"),
+                description=text(group, "description", f"{at}.description"),
+                labels={"subset": subset} if subset else {},
+                supported_tenants=(tenant,) if tenant else (),
+                supported_channels=(channel,) if channel else (),
                 capabilities=tuple(caps),
                 source=source,
                 endpoints=(Endpoint(protocol="ws", uri=f"ws://{host}/subscriptions"),) if host else (),
