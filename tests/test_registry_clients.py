@@ -1275,3 +1275,33 @@ def test_routing_texts_of_the_wrong_shape_are_named_not_printed_as_python() -> N
         "spec.capabilityGroups[0].capabilities[0].host is a number",
     ):
         assert field in texts, errors
+
+
+# -- what a refusal says to do ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refusal_says_what_to_do_for_its_kind_of_source(status: int, tmp_path: Path) -> None:
+    """A Kubernetes API refusing the kubeconfig's token (401) or its RBAC refusing the list (403), and an operator
+    API refusing Studio, all said to give the registry's bearer token with --token or LMOS_STUDIO_REGISTRY_TOKEN:
+    neither source takes that token (a cluster is read with the kubeconfig's credentials, the operator with
+    none). Each refusal now says what helps for its kind of source."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return status, {"kind": "Status", "message": "refused"}
+
+    with stub_server(route) as url:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url)
+        outcome = search_sources(
+            [SourceSpec("kubernetes", str(kubeconfig)), SourceSpec("operator", url, tenants=("acme",))], Query()
+        )
+        cli = run_cli("registry", "search", "--kubernetes", "--kubeconfig", str(kubeconfig))
+    kube, operator = outcome.errors
+    assert cli.returncode == 2 and cli.stderr.strip() == f"error: {kube}"
+    for message in (kube, operator):
+        assert f"({status})" in message and "--token" not in message and "REGISTRY_TOKEN" not in message, message
+    assert "kubeconfig" in kube and "context 'stub'" in kube
+    if status == 403:
+        assert "kubectl auth can-i list agents.lmos.eclipse -n acme" in kube
+    assert "sends the operator API no credentials" in operator

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import ssl
 import tempfile
 import time
@@ -38,7 +39,7 @@ from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
 from lmos_studio.redact import MASK
-from lmos_studio.registry.kubeconfig import KubeConfig
+from lmos_studio.registry.kubeconfig import IN_CLUSTER_CONTEXT, KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
 from lmos_studio.sizes import size_text
@@ -112,9 +113,18 @@ def _masked(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def status_error(response: httpx.Response, url: str, *, secrets: tuple[str, ...] = ()) -> RegistryError:
+TOKEN_HINT = (
+    "give the registry's bearer token (--token or LMOS_STUDIO_REGISTRY_TOKEN; on the Registry page, the token "
+    "field under Sources)"
+)
+
+
+def status_error(
+    response: httpx.Response, url: str, *, secrets: tuple[str, ...] = (), refused: str = TOKEN_HINT
+) -> RegistryError:
     """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one, with `secrets` (the
-    client's token and password, which a registry may echo: "token abc123 is not valid") masked."""
+    client's token and password, which a registry may echo: "token abc123 is not valid") masked; `refused`: what
+    to do about a 401 or 403, for the kind of registry."""
     code = response.status_code
     detail = ""
     with contextlib.suppress(Exception):
@@ -125,12 +135,7 @@ def status_error(response: httpx.Response, url: str, *, secrets: tuple[str, ...]
     if code == 404:
         return AgentNotFound(f"{url}: not found (404){detail}", url=url, status_code=code)
     if code in (401, 403):
-        return RegistryError(
-            f"{url}: refused ({code}){detail}; give the registry's bearer token (--token or "
-            "LMOS_STUDIO_REGISTRY_TOKEN; on the Registry page, the token field under Sources)",
-            url=url,
-            status_code=code,
-        )
+        return RegistryError(f"{url}: refused ({code}){detail}; {refused}", url=url, status_code=code)
     if code == 429:  # busy now, not a wrong request: when to try again is the server's Retry-After
         when = response.headers.get("retry-after", "").strip()[:60]
         later = (
@@ -318,8 +323,13 @@ class HttpSource:
                 status_code=response.status_code,
             )
         if not response.is_success:
-            raise status_error(response, url, secrets=self._secrets)
+            refused = self.refused_hint(response.status_code, url)
+            raise status_error(response, url, secrets=self._secrets, refused=refused)
         return response
+
+    def refused_hint(self, status: int, url: str) -> str:
+        """What to do when the registry refuses a request (401, 403)."""
+        return TOKEN_HINT
 
     def too_slow(self, pages: int) -> str:
         """Why a listing of many pages stopped early: it had taken `LISTING_TIMEOUTS` timeouts."""
@@ -624,6 +634,13 @@ class OperatorClient(HttpSource):
         super().__init__(base_url, headers={"x-namespace": namespace, "x-subset": subset}, **kwargs)
         self.namespace, self.subset = namespace, subset
 
+    def refused_hint(self, status: int, url: str) -> str:
+        return (
+            "Studio sends the operator API no credentials: reach it without authentication (e.g. `kubectl "
+            "port-forward` to lmos-operator), or read the cluster's Agent resources instead (--kubernetes; on the "
+            "Registry page, Kubernetes cluster)"
+        )
+
     def channels(self, tenant: str) -> list[Channel]:
         """The tenant's Channels; one that cannot be read raises (see `readable_channels` to go on)."""
         channels, errors = self.readable_channels(tenant)
@@ -823,6 +840,25 @@ class KubernetesClient(HttpSource):
         with _ssl_context(config) as verify:
             super().__init__(config.server, token=config.token, verify=verify, **kwargs)
         self.config = config
+
+    def refused_hint(self, status: int, url: str) -> str:
+        who = (
+            "the pod's service account"
+            if self.config.context == IN_CLUSTER_CONTEXT
+            else f"the credentials of kubeconfig context {self.config.context!r}"
+        )
+        if status == 401:
+            return (
+                f"the cluster does not accept {who} (an expired token or certificate?); log in again, or pick "
+                "another context (--context; on the Registry page, Context)"
+            )
+        found = re.search(r"/namespaces/([^/]+)/([^/?]+)", url)
+        namespace, plural = (unquote(found[1]), found[2]) if found else (self.config.namespace, "agents")
+        return (
+            f"{who} may not list {plural}.lmos.eclipse in namespace {namespace}; check with `kubectl auth can-i "
+            f"list {plural}.lmos.eclipse -n {namespace}`, ask for a Role that grants it, or pick another namespace "
+            "or context"
+        )
 
     def _list(self, plural: str, namespace: str | None) -> tuple[list[Any], str | None]:
         """Every item of a namespaced list, page by page (`limit` + `continue`), and a message when the walk
