@@ -121,7 +121,8 @@ def test_try_again_later_only_where_the_server_says_so(status: int, headers: dic
     transport = httpx.MockTransport(lambda r: httpx.Response(status, json=detail, headers=headers))
     with TddClient(URL, transport=transport) as client, pytest.raises(RegistryUnavailable) as info:
         client.get("urn:x")
-    assert ("try again later" in str(info.value)) is later, str(info.value)
+    said = str(info.value)
+    assert ("try again later" in said or "before trying again" in said) is later, said
 
 
 @pytest.mark.parametrize(
@@ -1305,3 +1306,22 @@ def test_a_refusal_says_what_to_do_for_its_kind_of_source(status: int, tmp_path:
     if status == 403:
         assert "kubectl auth can-i list agents.lmos.eclipse -n acme" in kube
     assert "sends the operator API no credentials" in operator
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "said"),
+    [
+        (503, "30", "the server failed (503): restarting; the registry asks to wait 30 s before trying again"),
+        (500, "Wed, 21 Oct 2065 07:28:00 GMT", "the registry asks to wait until Wed, 21 Oct 2065 07:28:00 GMT"),
+    ],
+)
+def test_a_failing_server_says_how_long_it_asks_to_wait(status: int, retry_after: str, said: str) -> None:
+    """A 503 (or any 5xx) with Retry-After said "try again later" and dropped how long the registry asked to wait,
+    which a 429 says."""
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        return status, {"detail": "restarting"}, {"Retry-After": retry_after}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.search(Query())
+    assert len(result.errors) == 1 and said in result.errors[0], result.errors

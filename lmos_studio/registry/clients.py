@@ -119,6 +119,14 @@ TOKEN_HINT = (
 )
 
 
+def _retry_after(response: httpx.Response) -> str:
+    """How long the server's Retry-After asks to wait (seconds or an HTTP date), as a sentence; '' without one."""
+    when = response.headers.get("retry-after", "").strip()[:60]
+    if when.isdigit():
+        return f"the registry asks to wait {when} s before trying again"
+    return f"the registry asks to wait until {when}" if when else ""
+
+
 def status_error(
     response: httpx.Response, url: str, *, secrets: tuple[str, ...] = (), refused: str = TOKEN_HINT
 ) -> RegistryError:
@@ -137,17 +145,11 @@ def status_error(
     if code in (401, 403):
         return RegistryError(f"{url}: refused ({code}){detail}; {refused}", url=url, status_code=code)
     if code == 429:  # busy now, not a wrong request: when to try again is the server's Retry-After
-        when = response.headers.get("retry-after", "").strip()[:60]
-        later = (
-            f"the registry asks to wait {when} s before trying again"
-            if when.isdigit()
-            else f"the registry asks to wait until {when}"
-            if when
-            else "try again later"
-        )
+        later = _retry_after(response) or "try again later"
         return RegistryUnavailable(f"{url}: too many requests (429){detail}; {later}", url=url, status_code=code)
     if code >= 500:  # "try again later" only where the server says so (a refused database login is a 500)
-        later = "; try again later" if code in (502, 503, 504) or "retry-after" in response.headers else ""
+        later = _retry_after(response) or ("try again later" if code in (502, 503, 504) else "")
+        later = f"; {later}" if later else ""
         return RegistryUnavailable(f"{url}: the server failed ({code}){detail}{later}", url=url, status_code=code)
     return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
 
