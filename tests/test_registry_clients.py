@@ -121,7 +121,8 @@ def test_try_again_later_only_where_the_server_says_so(status: int, headers: dic
     transport = httpx.MockTransport(lambda r: httpx.Response(status, json=detail, headers=headers))
     with TddClient(URL, transport=transport) as client, pytest.raises(RegistryUnavailable) as info:
         client.get("urn:x")
-    assert ("try again later" in str(info.value)) is later, str(info.value)
+    said = str(info.value)
+    assert ("try again later" in said or "before trying again" in said) is later, said
 
 
 @pytest.mark.parametrize(
@@ -1208,3 +1209,119 @@ def test_pages_that_come_slowly_stop_in_bounded_time(tmp_path: Path) -> None:
     for result in (listed, paged):
         assert 0 < len(result.agents) < 100 and len(result.errors) == 1, result.errors
         assert "stopped after 3s" in result.errors[0] and "LMOS_STUDIO_REGISTRY_TIMEOUT_S" in result.errors[0]
+
+
+# -- writes to something that is no directory ----------------------------------------------------------------
+
+
+def test_a_write_answered_by_a_web_page_is_not_taken_for_done(tmp_path: Path) -> None:
+    """`registry register --url`/`remove --url` at a URL that is no directory (a web site, an SSO login page a
+    proxy redirects to) answering 200 with HTML printed the id or 'removed …' and exited 0: nothing was
+    registered or removed. A write answered by a body that is not JSON is a registry error now (exit 2)."""
+    td = tmp_path / "td.json"
+    td.write_text(json.dumps(make_td("probe-agent", thing_id="urn:probe")))
+
+    class WebPage(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            page = b"<!doctype html><html><body>Welcome! Please sign in.</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = answer
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    with serving(WebPage) as url:
+        with TddClient(url) as client, pytest.raises(RegistryError, match="not JSON"):
+            client.renew("urn:probe")
+        register = run_cli("registry", "register", str(td), "--url", url, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+        remove = run_cli("registry", "remove", "urn:probe", "--url", url, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    for result in (register, remove):
+        assert result.returncode == 2 and result.stdout == "", (result.stdout, result.stderr)
+        assert f"{url}/things/urn:probe" in result.stderr and "right URL" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_routing_texts_of_the_wrong_shape_are_named_not_printed_as_python() -> None:
+    """An operator answering a ChannelRouting whose namespace was a list, whose labels or a capability's version,
+    id, description or host were mappings or numbers gave an agent in namespace "['x']", subset "{'a': 1}",
+    tenant "5" and a capability version "1.5", added to a design on a click. Such a value is left out (the
+    namespace: default) and named."""
+    from lmos_studio.registry.clients import routing_agents
+
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    routing["metadata"]["namespace"] = ["x"]
+    routing["metadata"]["labels"] |= {"subset": {"a": 1}, "tenant": 5}
+    cap = routing["spec"]["capabilityGroups"][0]["capabilities"][0]
+    cap |= {"providedVersion": 1.5, "id": ["i"], "description": {"d": 1}, "host": 7}
+    routing["spec"]["capabilityGroups"][0]["description"] = ["about"]
+    errors: list[str] = []
+    agents = routing_agents(routing, source="op", errors=errors)
+    assert {a.namespace for a in agents} == {"default"} and {a.subset for a in agents} == {"stable"}
+    assert all(a.supported_tenants == () for a in agents) and agents[0].description == ""
+    first = agents[0].capabilities[0]
+    assert (first.version, first.id, first.description) == ("", "", "")
+    texts = "\n".join(errors)
+    for field in (
+        "metadata.namespace is a list",
+        "metadata.labels.subset is a mapping",
+        "metadata.labels.tenant is a number",
+        "spec.capabilityGroups[0].description is a list",
+        "spec.capabilityGroups[0].capabilities[0].providedVersion is a number",
+        "spec.capabilityGroups[0].capabilities[0].host is a number",
+    ):
+        assert field in texts, errors
+
+
+# -- what a refusal says to do ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refusal_says_what_to_do_for_its_kind_of_source(status: int, tmp_path: Path) -> None:
+    """A Kubernetes API refusing the kubeconfig's token (401) or its RBAC refusing the list (403), and an operator
+    API refusing Studio, all said to give the registry's bearer token with --token or LMOS_STUDIO_REGISTRY_TOKEN:
+    neither source takes that token (a cluster is read with the kubeconfig's credentials, the operator with
+    none). Each refusal now says what helps for its kind of source."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return status, {"kind": "Status", "message": "refused"}
+
+    with stub_server(route) as url:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url)
+        outcome = search_sources(
+            [SourceSpec("kubernetes", str(kubeconfig)), SourceSpec("operator", url, tenants=("acme",))], Query()
+        )
+        cli = run_cli("registry", "search", "--kubernetes", "--kubeconfig", str(kubeconfig))
+    kube, operator = outcome.errors
+    assert cli.returncode == 2 and cli.stderr.strip() == f"error: {kube}"
+    for message in (kube, operator):
+        assert f"({status})" in message and "--token" not in message and "REGISTRY_TOKEN" not in message, message
+    assert "kubeconfig" in kube and "context 'stub'" in kube
+    if status == 403:
+        assert "kubectl auth can-i list agents.lmos.eclipse -n acme" in kube
+    assert "sends the operator API no credentials" in operator
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "said"),
+    [
+        (503, "30", "the server failed (503): restarting; the registry asks to wait 30 s before trying again"),
+        (500, "Wed, 21 Oct 2065 07:28:00 GMT", "the registry asks to wait until Wed, 21 Oct 2065 07:28:00 GMT"),
+    ],
+)
+def test_a_failing_server_says_how_long_it_asks_to_wait(status: int, retry_after: str, said: str) -> None:
+    """A 503 (or any 5xx) with Retry-After said "try again later" and dropped how long the registry asked to wait,
+    which a 429 says."""
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        return status, {"detail": "restarting"}, {"Retry-After": retry_after}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.search(Query())
+    assert len(result.errors) == 1 and said in result.errors[0], result.errors

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import ssl
 import tempfile
 import time
@@ -38,7 +39,7 @@ from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
 from lmos_studio.redact import MASK
-from lmos_studio.registry.kubeconfig import KubeConfig
+from lmos_studio.registry.kubeconfig import IN_CLUSTER_CONTEXT, KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
 from lmos_studio.sizes import size_text
@@ -112,9 +113,26 @@ def _masked(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def status_error(response: httpx.Response, url: str, *, secrets: tuple[str, ...] = ()) -> RegistryError:
+TOKEN_HINT = (
+    "give the registry's bearer token (--token or LMOS_STUDIO_REGISTRY_TOKEN; on the Registry page, the token "
+    "field under Sources)"
+)
+
+
+def _retry_after(response: httpx.Response) -> str:
+    """How long the server's Retry-After asks to wait (seconds or an HTTP date), as a sentence; '' without one."""
+    when = response.headers.get("retry-after", "").strip()[:60]
+    if when.isdigit():
+        return f"the registry asks to wait {when} s before trying again"
+    return f"the registry asks to wait until {when}" if when else ""
+
+
+def status_error(
+    response: httpx.Response, url: str, *, secrets: tuple[str, ...] = (), refused: str = TOKEN_HINT
+) -> RegistryError:
     """Our error for a non-2xx answer, quoting a problem-details `detail` when there is one, with `secrets` (the
-    client's token and password, which a registry may echo: "token abc123 is not valid") masked."""
+    client's token and password, which a registry may echo: "token abc123 is not valid") masked; `refused`: what
+    to do about a 401 or 403, for the kind of registry."""
     code = response.status_code
     detail = ""
     with contextlib.suppress(Exception):
@@ -125,24 +143,13 @@ def status_error(response: httpx.Response, url: str, *, secrets: tuple[str, ...]
     if code == 404:
         return AgentNotFound(f"{url}: not found (404){detail}", url=url, status_code=code)
     if code in (401, 403):
-        return RegistryError(
-            f"{url}: refused ({code}){detail}; give the registry's bearer token (--token or "
-            "LMOS_STUDIO_REGISTRY_TOKEN; on the Registry page, the token field under Sources)",
-            url=url,
-            status_code=code,
-        )
+        return RegistryError(f"{url}: refused ({code}){detail}; {refused}", url=url, status_code=code)
     if code == 429:  # busy now, not a wrong request: when to try again is the server's Retry-After
-        when = response.headers.get("retry-after", "").strip()[:60]
-        later = (
-            f"the registry asks to wait {when} s before trying again"
-            if when.isdigit()
-            else f"the registry asks to wait until {when}"
-            if when
-            else "try again later"
-        )
+        later = _retry_after(response) or "try again later"
         return RegistryUnavailable(f"{url}: too many requests (429){detail}; {later}", url=url, status_code=code)
     if code >= 500:  # "try again later" only where the server says so (a refused database login is a 500)
-        later = "; try again later" if code in (502, 503, 504) or "retry-after" in response.headers else ""
+        later = _retry_after(response) or ("try again later" if code in (502, 503, 504) else "")
+        later = f"; {later}" if later else ""
         return RegistryUnavailable(f"{url}: the server failed ({code}){detail}{later}", url=url, status_code=code)
     return RegistryError(f"{url}: rejected ({code}){detail}", url=url, status_code=code)
 
@@ -318,8 +325,13 @@ class HttpSource:
                 status_code=response.status_code,
             )
         if not response.is_success:
-            raise status_error(response, url, secrets=self._secrets)
+            refused = self.refused_hint(response.status_code, url)
+            raise status_error(response, url, secrets=self._secrets, refused=refused)
         return response
+
+    def refused_hint(self, status: int, url: str) -> str:
+        """What to do when the registry refuses a request (401, 403)."""
+        return TOKEN_HINT
 
     def too_slow(self, pages: int) -> str:
         """Why a listing of many pages stopped early: it had taken `LISTING_TIMEOUTS` timeouts."""
@@ -329,14 +341,27 @@ class HttpSource:
         )
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return _parsed(self.request(method, path, **kwargs))
+
+    def write(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A write (PUT, PATCH, DELETE) whose answer is empty or JSON: a body of anything else (a web site or a
+        login page answering 200) says the URL is no directory, and the write is not taken for done."""
         response = self.request(method, path, **kwargs)
-        try:
-            return jsonio.loads(response.content, source=str(response.request.url))
-        except DesignFileError as exc:
-            raise RegistryError(
-                f"{response.request.url}: the answer is not JSON ({exc.reason[:80]}); is this the right URL?",
-                url=str(response.request.url),
-            ) from exc
+        if response.content.strip():
+            _parsed(response, writing=True)
+        return response
+
+
+def _parsed(response: httpx.Response, *, writing: bool = False) -> Any:
+    """The JSON of an answer; a `RegistryError` naming the URL when it is not JSON."""
+    url = str(response.request.url)
+    try:
+        return jsonio.loads(response.content, source=url)
+    except DesignFileError as exc:
+        kind = response.headers.get("content-type", "").partition(";")[0].strip()[:60]
+        why = f"a {kind} answer" if kind and "json" not in kind else exc.reason[:80]
+        done = "; the write may not have happened" if writing else ""
+        raise RegistryError(f"{url}: the answer is not JSON ({why}){done}; is this the right URL?", url=url) from exc
 
 
 def _decoded(response: httpx.Response, url: str) -> Iterator[bytes]:
@@ -544,7 +569,7 @@ class TddClient(HttpSource):
 
     def put(self, thing_id: str, document: dict[str, Any], *, ttl: float | None = None) -> bool:
         """Create or replace; True when the thing was new."""
-        response = self.request(
+        response = self.write(
             "PUT",
             f"/things/{quote(thing_id, safe=':')}",
             content=json.dumps(document),
@@ -572,7 +597,7 @@ class TddClient(HttpSource):
 
     def renew(self, thing_id: str) -> None:
         """Renew a TTL registration with an empty merge patch."""
-        self.request(
+        self.write(
             "PATCH",
             f"/things/{quote(thing_id, safe=':')}",
             content=b"{}",
@@ -580,7 +605,7 @@ class TddClient(HttpSource):
         )
 
     def delete(self, thing_id: str) -> None:
-        self.request("DELETE", f"/things/{quote(thing_id, safe=':')}")
+        self.write("DELETE", f"/things/{quote(thing_id, safe=':')}")
 
 
 def _origin(url: str) -> str:
@@ -610,6 +635,13 @@ class OperatorClient(HttpSource):
     def __init__(self, base_url: str, *, namespace: str = "default", subset: str = "stable", **kwargs: Any) -> None:
         super().__init__(base_url, headers={"x-namespace": namespace, "x-subset": subset}, **kwargs)
         self.namespace, self.subset = namespace, subset
+
+    def refused_hint(self, status: int, url: str) -> str:
+        return (
+            "Studio sends the operator API no credentials: reach it without authentication (e.g. `kubectl "
+            "port-forward` to lmos-operator), or read the cluster's Agent resources instead (--kubernetes; on the "
+            "Registry page, Kubernetes cluster)"
+        )
 
     def channels(self, tenant: str) -> list[Channel]:
         """The tenant's Channels; one that cannot be read raises (see `readable_channels` to go on)."""
@@ -702,52 +734,61 @@ class OperatorClient(HttpSource):
 
 def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:
     """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them; a
-    capability group or list of the wrong shape is left out, with a message in `errors`."""
+    capability group or list of the wrong shape is left out, and a text field holding something else (a list, a
+    number) is left empty, each with a message in `errors`."""
     meta: dict[str, Any] = routing["metadata"] if isinstance(routing.get("metadata"), dict) else {}
     labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
-    namespace = str(meta.get("namespace") or "default")
     where = f"{source}: ChannelRouting {str(meta.get('name') or '')[:80]!r}"
     problems = errors if errors is not None else []
+
+    def text(mapping: dict[str, Any], key: str, field: str) -> str:
+        value = mapping.get(key)
+        if value is None or isinstance(value, str):
+            return value or ""
+        problems.append(f"{where}: {field} is {kind_of(value)}, not text; left out")
+        return ""
+
+    namespace = text(meta, "namespace", "metadata.namespace") or "default"
+    subset, tenant, channel = (text(labels, k, f"metadata.labels.{k}") for k in ("subset", "tenant", "channel"))
     agents = []
     groups = routing["spec"].get("capabilityGroups") or []
     if not isinstance(groups, list):
         problems.append(f"{where}: spec.capabilityGroups is not a list; left out")
         return []
     for index, group in enumerate(groups):
+        at = f"spec.capabilityGroups[{index}]"
         if not isinstance(group, dict) or not isinstance(group.get("name"), str) or not group["name"]:
-            problems.append(f"{where}: spec.capabilityGroups[{index}] is not a capability group with a name; left out")
+            problems.append(f"{where}: {at} is not a capability group with a name; left out")
             continue
         listed = group.get("capabilities") or []
         if not isinstance(listed, list):
-            problems.append(f"{where}: spec.capabilityGroups[{index}].capabilities is not a list; left out")
+            problems.append(f"{where}: {at}.capabilities is not a list; left out")
             continue
         caps, hosts = [], []
         for number, cap in enumerate(listed):
+            here = f"{at}.capabilities[{number}]"
             if not isinstance(cap, dict) or not isinstance(cap.get("name"), str) or not cap["name"]:
-                problems.append(
-                    f"{where}: spec.capabilityGroups[{index}].capabilities[{number}] is not a capability with a "
-                    "name; left out"
-                )
+                problems.append(f"{where}: {here} is not a capability with a name; left out")
                 continue
             caps.append(
                 Capability(
                     name=cap["name"],
-                    version=str(cap.get("providedVersion") or ""),
-                    id=str(cap.get("id") or ""),
-                    description=str(cap.get("description") or ""),
+                    version=text(cap, "providedVersion", f"{here}.providedVersion"),
+                    id=text(cap, "id", f"{here}.id"),
+                    description=text(cap, "description", f"{here}.description"),
                 )
             )
-            hosts.append(str(cap.get("host") or ""))
+            hosts.append(text(cap, "host", f"{here}.host"))
         host = next((h for h in hosts if h), "")
         agents.append(
             Agent(
                 name=group["name"],
                 namespace=namespace,
-                id=str(group.get("id") or ""),
-                description=str(group.get("description") or ""),
-                labels={"subset": str(labels["subset"])} if labels.get("subset") else {},
-                supported_tenants=(str(labels["tenant"]),) if labels.get("tenant") else (),
-                supported_channels=(str(labels["channel"]),) if labels.get("channel") else (),
+                id=text(group, "id", f"{at}.id"),
+                description=text(group, "description", f"{at}.description"),
+                labels={"subset": subset} if subset else {},
+                supported_tenants=(tenant,) if tenant else (),
+                supported_channels=(channel,) if channel else (),
                 capabilities=tuple(caps),
                 source=source,
                 endpoints=(Endpoint(protocol="ws", uri=f"ws://{host}/subscriptions"),) if host else (),
@@ -801,6 +842,25 @@ class KubernetesClient(HttpSource):
         with _ssl_context(config) as verify:
             super().__init__(config.server, token=config.token, verify=verify, **kwargs)
         self.config = config
+
+    def refused_hint(self, status: int, url: str) -> str:
+        who = (
+            "the pod's service account"
+            if self.config.context == IN_CLUSTER_CONTEXT
+            else f"the credentials of kubeconfig context {self.config.context!r}"
+        )
+        if status == 401:
+            return (
+                f"the cluster does not accept {who} (an expired token or certificate?); log in again, or pick "
+                "another context (--context; on the Registry page, Context)"
+            )
+        found = re.search(r"/namespaces/([^/]+)/([^/?]+)", url)
+        namespace, plural = (unquote(found[1]), found[2]) if found else (self.config.namespace, "agents")
+        return (
+            f"{who} may not list {plural}.lmos.eclipse in namespace {namespace}; check with `kubectl auth can-i "
+            f"list {plural}.lmos.eclipse -n {namespace}`, ask for a Role that grants it, or pick another namespace "
+            "or context"
+        )
 
     def _list(self, plural: str, namespace: str | None) -> tuple[list[Any], str | None]:
         """Every item of a namespaced list, page by page (`limit` + `continue`), and a message when the walk

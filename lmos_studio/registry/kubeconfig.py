@@ -21,6 +21,7 @@ from lmos_studio.formats import yamlio
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 MAX_KUBECONFIG_BYTES = 4 * 2**20  # kubeconfigs with many clusters and inline certificates stay far below
 MAX_CREDENTIAL_BYTES = 1 * 2**20  # one CA bundle, certificate, key or token file
+IN_CLUSTER_CONTEXT = "in-cluster"  # the context name of a pod's service-account config
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def in_cluster_config(root: Path = SERVICE_ACCOUNT) -> KubeConfig:
     return KubeConfig(
         server=f"https://{host}:{port}",
         namespace=namespace,
-        context="in-cluster",
+        context=IN_CLUSTER_CONTEXT,
         token=(root / "token").read_text().strip(),
         ca_pem=ca,
     )
