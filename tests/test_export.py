@@ -544,15 +544,15 @@ def test_a_secret_of_the_design_is_never_exported() -> None:
 @pytest.mark.parametrize(
     ("b", "said"),
     [
-        (Agent(name="b", workload=Workload(image="i", service_account="shared")), "'shared'"),
+        (Agent(name="b", workload=Workload(image="i", service_account="common-sa")), "'common-sa'"),
         (Agent(name="b"), "'b'"),  # no workload: its pods are taken to run as service account 'b'
     ],
 )
 def test_two_agents_running_as_one_service_account_are_named(b: Agent, said: str) -> None:
-    """Two agents of one service account said 'ServiceAccount default/shared appears twice in the design; remove
+    """Two agents of one service account said 'ServiceAccount default/common-sa appears twice in the design; remove
     one' (the design has no ServiceAccount), or, when the other agent had no workload, exported silently while
     Istio took the one's pods for the other (one principal): trust in one was trust in both."""
-    a = Agent(name="a", workload=Workload(image="i", service_account="shared" if said == "'shared'" else "b"))
+    a = Agent(name="a", workload=Workload(image="i", service_account="common-sa" if said == "'common-sa'" else "b"))
     design = read_design(ACME).replace(agents=(a, b), channels=(), rollouts=(), trust_edges=(), groups=())
     with pytest.raises(ExportError, match="Agents default/a and default/b both run as service account " + said) as e:
         export_design(design, FULL)
