@@ -32,14 +32,14 @@ def check_out_of_folders(out: Path, paths: Sequence[Path], flag: str = "--out") 
     """Refuse (exit 2) a design file to be written inside a folder the design is read from: the folder would
     then hold each resource twice (in its files and in `out`), and the next read warns of every one. Over a
     design read from one file, writing is fine: that is the file replaced."""
-    target = out.resolve()
-    for path in paths:
-        folder = path.resolve()
-        if folder.is_dir() and folder in target.parents:
-            fail(
-                f"{flag} {out} is inside the folder the design was read from ({path}): the folder would hold every "
-                "resource twice; write it outside that folder (e.g. next to it)"
-            )
+    from lmos_studio.formats.design_file import folder_holding
+
+    folder = folder_holding(out, paths)
+    if folder is not None:
+        fail(
+            f"{flag} {out} is inside the folder the design was read from ({folder}): the folder would hold every "
+            "resource twice; write it outside that folder (e.g. next to it)"
+        )
 
 
 def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:

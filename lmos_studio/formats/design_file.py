@@ -652,6 +652,14 @@ class Saved:
     masked: list[str] = field(default_factory=list)
 
 
+def folder_holding(target: str | Path, sources: Iterable[str | Path]) -> Path | None:
+    """The folder among `sources` (what a design was read from) that `target` lies inside, or None. A design
+    written there leaves the folder holding each resource twice (its files', and `target`'s); writing over a
+    design read from one file, or over a folder itself (an earlier export), is not inside one."""
+    where = Path(target).resolve()
+    return next((Path(s) for s in sources if Path(s).is_dir() and Path(s).resolve() in where.parents), None)
+
+
 def save_design(design: Design, path: str | Path, *, layout_from: str | Path | None = None) -> Saved:
     """Save the design atomically (temp file + rename). Over an existing design file, the file's comments, key
     order and quoting are kept (`roundtrip.merged_text`) as long as the result reads back as exactly the design

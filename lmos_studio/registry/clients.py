@@ -252,9 +252,10 @@ class HttpSource:
         headers: dict[str, str] | None = None,
         follow_redirects: bool = True,
     ) -> None:
-        base, auth = _split_userinfo(base_url)  # credentials go to auth, never into messages
+        base, userinfo = _split_userinfo(base_url)  # credentials go to auth, never into messages
+        auth = httpx.BasicAuth(*userinfo) if userinfo else None
         # what a registry's words must not repeat (one of 3 characters or less would mask common words)
-        self._secrets = tuple(s for s in (token, _password(base_url)) if s and len(s) > 3)
+        self._secrets = tuple(s for s in (token, userinfo[1] if userinfo else "") if s and len(s) > 3)
         # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
         self.base_url, params = _split_query(base)
         self.timeout_s = _timeout(timeout_s)
@@ -424,9 +425,9 @@ def _split_query(url: str) -> tuple[str, httpx.QueryParams]:
     return base.rstrip("/"), httpx.QueryParams(parts.query)
 
 
-def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
-    """`http://user:pass@host/x` → (`http://host/x`, basic auth): the URL kept for messages and sources
-    has no credentials, and requests still send them."""
+def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`http://user:pass@host/x` → (`http://host/x`, (user, password)): the URL kept for messages and sources
+    has no credentials, and requests still send them (as basic auth)."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -435,16 +436,7 @@ def _split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
         return url, None
     userinfo, _, host = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
-    return urlunsplit(parts._replace(netloc=host)), httpx.BasicAuth(unquote(user), unquote(password))
-
-
-def _password(url: str) -> str:
-    """The password of a URL's user-info (`http://user:pass@host` → `pass`), '' when there is none."""
-    try:
-        netloc = urlsplit(url).netloc
-    except ValueError:
-        return ""
-    return unquote(netloc.rpartition("@")[0].partition(":")[2]) if "@" in netloc else ""
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
 def _expires(registration: Any) -> float | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,6 +228,12 @@ def read_seed(path: str | Path) -> list[LabelledQuery]:
 def seed_rows(seed: Sequence[LabelledQuery]) -> tuple[SeedRow, ...]:
     """The (text, agent, capability) triples Router.fit takes."""
     return tuple((s.text, s.agent, s.capability) for s in seed)
+
+
+def written_for(agents: Iterable[str], queries: Iterable[LabelledQuery]) -> bool:
+    """Whether a labelled set's expected agents are all among `agents` (every row could be answered right)."""
+    expected = {q.agent for q in queries if q.agent}
+    return bool(expected) and expected <= set(agents)
 
 
 def sample_labelled_sets() -> dict[str, Path]:

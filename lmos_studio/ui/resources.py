@@ -359,6 +359,14 @@ def labelled_queries(data: bytes, source: str) -> list[LabelledQuery]:
     return parse_labelled_csv(data, source=source)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def labelled_file(path: str, mtime: float) -> list[LabelledQuery]:
+    """A labelled CSV on disk (a sample set), read once per version of the file (`mtime`), not on every rerun."""
+    from lmos_studio.routing.labelled import read_labelled_csv
+
+    return read_labelled_csv(path)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def seed_examples(data: bytes, source: str) -> tuple[SeedRow, ...]:
     from lmos_studio.routing.labelled import parse_seed, seed_rows

@@ -31,7 +31,7 @@ from lmos_studio.routing.evaluate import (
     unknown_capabilities_warning,
     unknown_seed_agents_warning,
 )
-from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets
+from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets, written_for
 from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests, unreachable_reason
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
@@ -239,10 +239,10 @@ def labelled_set_picker(design: Design) -> tuple[str, bytes] | None:
 def _written_for(design: Design, path: Path) -> bool:
     """Whether a sample set's labelled agents are all agents of the design (its rows could all be routed)."""
     try:
-        agents = {q.agent for q in resources.labelled_queries(path.read_bytes(), str(path)) if q.agent}
+        queries = resources.labelled_file(str(path), path.stat().st_mtime)
     except (LmosStudioError, OSError):
         return False
-    return bool(agents) and agents <= {a.name for a in design.agents}
+    return written_for((a.name for a in design.agents), queries)
 
 
 def seed_picker(design: Design) -> tuple[SeedRow, ...] | None:

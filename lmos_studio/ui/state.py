@@ -14,7 +14,7 @@ import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, save_design
+from lmos_studio.formats.design_file import LoadResult, folder_holding, save_design
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -139,8 +139,8 @@ def save(path: str, *, overwrite: bool = False) -> str:
     file that exists refuses too, unless `overwrite` (the user said so). Where credentials were written as ***,
     and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the page to show."""
     hist = history()
-    read_from = Path(hist.origin) if os.sep in hist.origin else None
-    if read_from is not None and read_from.is_dir() and read_from.resolve() in Path(path).resolve().parents:
+    read_from = folder_holding(path, [hist.origin] if os.sep in hist.origin else [])
+    if read_from is not None:
         raise DesignFileError(  # the folder would hold every resource twice: its files', and this one's
             f"is inside the folder the design was read from ({read_from}): the folder would hold every resource "
             "twice; save it outside that folder",
