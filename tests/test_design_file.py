@@ -224,7 +224,7 @@ def test_studio_document_errors_point_at_the_field() -> None:
     )
     with pytest.raises(DesignFileError) as err:
         design_from_text(text, path="d.yaml")
-    assert "spec.trustEdges.0" in str(err.value) and "d.yaml:" in str(err.value)
+    assert "spec.trustEdges[0]" in str(err.value) and "d.yaml:" in str(err.value)
 
 
 def test_folder_and_multi_document_and_missing(tmp_path: Path) -> None:

@@ -206,10 +206,10 @@ def test_out_of_scope_examples_round_trip_and_go_to_their_channel() -> None:
 @pytest.mark.parametrize(
     ("routing", "message"),
     [
-        ("    outOfScope: ['  ']", r"spec\.routing\.outOfScope\.0\.text: .*must not be empty"),
-        ("    outOfScope: [{channel: web}]", r"spec\.routing\.outOfScope\.0\.text: .*Field required"),
-        ("    outOfScope: [{text: a, chanel: web}]", r"spec\.routing\.outOfScope\.0\.chanel"),
-        ("    outOfScope: [3]", r"spec\.routing\.outOfScope\.0"),
+        ("    outOfScope: ['  ']", r"spec\.routing\.outOfScope\[0\]\.text: .*must not be empty"),
+        ("    outOfScope: [{channel: web}]", r"spec\.routing\.outOfScope\[0\]\.text: .*missing; add `text:`"),
+        ("    outOfScope: [{text: a, chanel: web}]", r"spec\.routing\.outOfScope\[0\]\.chanel: .*is not a field here"),
+        ("    outOfScope: [3]", r"spec\.routing\.outOfScope\[0\]"),
         (f"    outOfScope: ['{'x' * 501}']", r"at most 500 characters"),
     ],
 )

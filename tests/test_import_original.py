@@ -137,7 +137,7 @@ def test_a_studio_entry_without_an_original_keeps_the_resources(
         ("{not json", "is not JSON"),
         ("[1, 2]", "must be a JSON object of format, document, endpoints, security"),
         ('{"format": "a2a"}', "needs `format` (a text) and `document` (an object) together"),
-        ('{"endpoints": [{"uri": "x"}]}', "`endpoints[0].protocol`: Field required"),
+        ('{"endpoints": [{"uri": "x"}]}', "`endpoints[0].protocol`: missing; add `protocol:`"),
         ('{"security": {}}', "`security` must be a list"),
         ("[" * 5000 + "]" * 5000, "is not JSON"),
     ],

@@ -42,7 +42,7 @@ def test_routing_settings_round_trip_through_the_design_file() -> None:
 @pytest.mark.parametrize(
     ("routing", "message"),
     [
-        ("    minScore: 1.5", r"spec\.routing\.minScore: .*less than or equal to 1"),
+        ("    minScore: 1.5", r"spec\.routing\.minScore: .*must be at most 1, not 1\.5"),
         ("    vocabulary: [[laptop]]", r"spec\.routing\.vocabulary: .*group 0 must list at least two"),
         # Bug (session 16 QA): these said "Input should be a valid tuple"
         (
@@ -75,7 +75,7 @@ def test_a_routing_test_with_a_capability_but_no_agent_names_the_field() -> None
     routed to …"); a labelled CSV row so written is refused, and so is such a routing test now."""
     test = "  routingTests:\n  - {query: my laptop, expectCapability: repair}"
     text = STUDIO.format(routing="").replace("  routing:\n", test)
-    with pytest.raises(DesignFileError, match=r"spec\.routingTests\.0: .*expectCapability without expectAgent"):
+    with pytest.raises(DesignFileError, match=r"spec\.routingTests\[0\]: .*expectCapability without expectAgent"):
         design_from_text(text, path="desk.yaml")
 
 

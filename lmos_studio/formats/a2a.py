@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from lmos_studio.formats import checked
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamlio import text_of
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme
@@ -152,9 +153,8 @@ def _other_endpoints(doc: d.Doc, ext: dict[str, Any], at: str) -> tuple[Endpoint
         try:
             out.append(Endpoint.model_validate(d.plain(node)))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            doc.fail(f"{err['msg']}", field=f"{at}.otherEndpoints[{i}]" + (f".{loc}" if loc else ""))
+            where, message = checked.problem(exc.errors()[0])
+            doc.fail(message, field=f"{at}.otherEndpoints[{i}]" + (f".{where}" if where else ""))
     return tuple(out)
 
 

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats import budgets, lmos, modeldocs, roundtrip
+from lmos_studio.formats import budgets, checked, lmos, modeldocs, roundtrip
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
     LineDict,
@@ -258,13 +258,10 @@ def _studio_spec(path: str, raw: dict[str, Any]) -> tuple[str, _StudioSpec]:
         studio = _StudioSpec.model_validate(spec)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        where, message = checked.problem(err)
         line = _find_line(spec, err["loc"])
         raise DesignFileError(
-            f"{STUDIO_KIND}: {err['msg'].removeprefix('Value error, ')}",
-            path=path,
-            line=line or _line(raw),
-            field=f"spec.{loc}",
+            f"{STUDIO_KIND}: {message}", path=path, line=line or _line(raw), field=f"spec.{where}"
         ) from exc
     _one_edge_each(path, raw, spec, studio.trust_edges)
     _members_once(path, raw, spec, studio.groups)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lmos_studio.formats import checked
 from lmos_studio.formats.resource_fields import json_depth
 from lmos_studio.formats.yamltypes import MAX_DEPTH
 from lmos_studio.model import Agent, Endpoint, SecurityScheme
@@ -90,8 +91,8 @@ def original_values(text: str) -> tuple[dict[str, Any], str]:
             try:
                 found.append(cls.model_validate(item))
             except ValidationError as exc:
-                first = exc.errors()[0]
-                where = "".join(f".{p}" for p in first["loc"])
-                return {}, f"`{key}[{i}]{where}`: {first['msg']}; remove the annotation or restore it"
+                where, message = checked.problem(exc.errors()[0])
+                where = f".{where}" if where and not where.startswith("[") else where
+                return {}, f"`{key}[{i}]{where}`: {message}; remove the annotation or restore it"
         values[key] = tuple(found)
     return values, ""
