@@ -451,3 +451,22 @@ def test_an_lmos_kind_without_api_version_warns_that_it_is_not_read(kind: str) -
         f"d.yaml:1: kind {kind} without apiVersion is not read as an LMOS {kind} (kept as written among the other "
         "resources); add apiVersion: lmos.eclipse/v1"
     ]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            "apiVersion: {requiredCapabilities: []}\nkind: Channel\nmetadata: {name: web}\n",
+            "d.yaml:1: apiVersion: must be text such as lmos.eclipse/v1, not a mapping",
+        ),
+        ("apiVersion: v1\nkind: [ConfigMap]\nmetadata: {name: a}\n", "d.yaml:2: kind: must be text such as Agent"),
+        ("apiVersion: 1\nkind: ConfigMap\nmetadata: {name: a}\n", "d.yaml:1: apiVersion: must be text such as"),
+    ],
+)
+def test_an_api_version_or_kind_that_is_not_text_is_refused(document: str, message: str) -> None:
+    """Bug (session 17 fuzzing): a document whose apiVersion was a mapping was kept among the other resources,
+    and the Export page and `export` then ended in a traceback ("unhashable type: 'LineDict'")."""
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(document, path="d.yaml")
+    assert message in str(err.value), str(err.value)
