@@ -568,3 +568,33 @@ def test_the_zip_of_a_design_with_a_long_name_can_be_unpacked(tmp_path: Path, na
         archive.extractall(tmp_path / "unpacked")
     (root,) = (tmp_path / "unpacked").iterdir()
     assert name.startswith(root.name) and (root / "kustomization.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind", "message"),
+    [
+        ("v1", "x" * 300, "kind: '" + "x" * 60 + "…' is not a Kubernetes kind"),
+        ("v1", "Config Map", "kind: 'Config Map' is not a Kubernetes kind"),
+        ("x" * 3000, "ChannelRollout", "apiVersion: '" + "x" * 60 + "…' is not a Kubernetes apiVersion"),
+        ("apps/v1/extra", "Deployment", "apiVersion: 'apps/v1/extra' is not a Kubernetes apiVersion"),
+    ],
+)
+def test_a_resource_whose_kind_or_api_version_kubernetes_cannot_take_is_refused(
+    tmp_path: Path, api_version: str, kind: str, message: str
+) -> None:
+    """Bug (session 17 fuzzing): a kept resource with a 300-character kind (or apiVersion) ended the Export page
+    and `export` in a traceback: the offline schema lookup made a file name of it (OSError: File name too long)."""
+    (tmp_path / "d.yaml").write_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: a}}\n")
+    with pytest.raises(ExportError) as err:
+        export_design(read_design(tmp_path / "d.yaml"))
+    assert message in str(err.value) and "fix it or remove the document" in str(err.value)
+    assert len(str(err.value)) < 400  # named, not printed whole
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind"),
+    [("v1", "ConfigMap"), ("example.com/v1beta1", "My-Thing"), ("cert-manager.io/v1", "ClusterIssuer")],
+)
+def test_ordinary_kinds_and_api_versions_pass_the_check(tmp_path: Path, api_version: str, kind: str) -> None:
+    (tmp_path / "d.yaml").write_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: a}}\n")
+    assert any(m.document.get("kind") == kind for m in export_design(read_design(tmp_path / "d.yaml")).manifests)

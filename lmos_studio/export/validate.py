@@ -31,6 +31,12 @@ DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")  # ≤ 63
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")  # ≤ 63, after an optional prefix/
 OBJECT_META_REF = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+# A kind as the API server takes it (a CRD's kind: mixed case, else an RFC 1035 label, ≤ 63) and an apiVersion
+# (`version` or `group/version`: an RFC 1123 subdomain, ≤ 253, and an RFC 1035 label, ≤ 63)
+KIND = re.compile(r"^[A-Za-z]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+API_VERSION = re.compile(
+    r"^(?:(?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+)
 LABEL_NAMES = ("Namespace", "Service", "ServiceAccount")  # kinds whose names must be DNS labels (≤ 63)
 _ISTIO_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -104,7 +110,13 @@ def ref(doc: dict[str, Any]) -> str:
     """'Kind ns/name' (or 'Kind name' when cluster-scoped) for messages and reports."""
     meta = doc.get("metadata") or {}
     ns = meta.get("namespace")
-    return f"{doc.get('kind')} {ns + '/' if ns else ''}{meta.get('name')}"
+    return f"{_shown(doc.get('kind'))} {ns + '/' if ns else ''}{meta.get('name')}"
+
+
+def _shown(value: object, most: int = 60) -> str:
+    """A value for a message, cut after `most` characters (a 3 000-character kind is named, not printed)."""
+    text = str(value)
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def _fail(doc: dict[str, Any], field_path: str, message: str) -> ExportError:
@@ -114,6 +126,21 @@ def _fail(doc: dict[str, Any], field_path: str, message: str) -> ExportError:
 def check_names(doc: dict[str, Any]) -> None:
     """metadata.name/namespace per RFC 1123 (a Service name per RFC 1035) and every label key and value per
     Kubernetes label syntax."""
+    kind, api = str(doc.get("kind", "")), str(doc.get("apiVersion", ""))
+    if not KIND.match(kind):  # the schema lookup made a file name of it: OSError "File name too long"
+        raise _fail(
+            doc,
+            "kind",
+            f"'{_shown(kind)}' is not a Kubernetes kind (a letter, then letters and digits, at most 63); fix it or "
+            "remove the document",
+        )
+    if not API_VERSION.match(api):
+        raise _fail(
+            doc,
+            "apiVersion",
+            f"'{_shown(api)}' is not a Kubernetes apiVersion (`v1` or `group/version`, e.g. apps/v1 or "
+            "lmos.eclipse/v1); fix it or remove the document",
+        )
     meta = doc.get("metadata") or {}
     name = str(meta.get("name", ""))
     if doc.get("kind") in LABEL_NAMES:
