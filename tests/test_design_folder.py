@@ -265,3 +265,16 @@ def test_a_resource_a_later_file_replaces_keeps_its_earlier_copy_until_it_is_rem
     save_design_folder(removed, folder)
     assert read_design(folder) == removed
     assert "contract-agent" not in (folder / "teams" / "billing.yaml").read_text()
+
+
+def test_the_note_on_new_resources_asks_for_them_in_the_folder_s_kustomization(folder: Path) -> None:
+    kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [channels.yaml]\n"
+    (folder / "kustomization.yaml").write_text(kustomization, encoding="utf-8")
+    (folder / "teams" / "kustomization.yaml").write_text(kustomization.replace("channels", "billing"), encoding="utf-8")
+    design = read_design(folder)  # the one of teams/ lists that folder's files: the added file is not one of them
+    saved = save_design_folder(design.with_agent(Agent(name="faq-agent")), folder)
+    assert saved.notes == [
+        f"{folder / ADDED_FILE}: new in the folder: Agent faq-agent; add {ADDED_FILE} to the resources of "
+        f"{folder / 'kustomization.yaml'} for kubectl apply -k to apply them"
+    ]
+    assert (folder / "kustomization.yaml").read_text(encoding="utf-8") == kustomization  # not edited

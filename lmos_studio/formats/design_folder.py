@@ -209,11 +209,10 @@ def _added_notes(root: Path, files: list[_File], added: list[dict[str, Any]]) ->
         return []
     what = ", ".join(_described(doc) for doc in added)
     note = f"{root / ADDED_FILE}: new in the folder: {what}"
-    kustomizations = [f for f in files if any(_lists_files(d) for d in f.docs)]
-    for file in kustomizations:
-        resources = next(d for d in file.docs if _lists_files(d)).get("resources")
-        if ADDED_FILE not in resources:
-            note += f"; add {ADDED_FILE} to the resources of {file.path} for kubectl apply -k to apply them"
+    top = next((f for f in files if f.name in ("kustomization.yaml", "kustomization.yml")), None)  # kustomize's
+    resources = next((d.get("resources") for d in top.docs if _lists_files(d)), None) if top is not None else None
+    if top is not None and resources is not None and ADDED_FILE not in resources:
+        note += f"; add {ADDED_FILE} to the resources of {top.path} for kubectl apply -k to apply them"
     return [note]
 
 
