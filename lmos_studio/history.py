@@ -21,6 +21,7 @@ class History:
     saved_path: str | None = None  # the file Save writes to (None: only Save as)
     saved_digest: str | None = None  # digest of the design as last read or written
     file_digest: str | None = None  # sha256 of saved_path's bytes as last read or written (None: not known)
+    folder_digests: dict[str, str] | None = None  # saved_path a folder: sha256 of each of its design files, likewise
     past: list[Design] = field(default_factory=list)
     future: list[Design] = field(default_factory=list)
     limit: int = UNDO_LIMIT

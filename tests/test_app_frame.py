@@ -231,7 +231,8 @@ def test_the_sidebar_opens_a_design_folder_or_file_by_its_path(tmp_path: Path, m
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Overview · acme"
     hist = at.session_state["history"]
-    assert hist.origin == str(folder) and hist.saved_path is None  # a folder: Save as, as for one given at start
+    assert hist.origin == str(folder) and hist.saved_path == str(folder)  # Save writes into the folder's files
+    assert hist.folder_digests is not None and "studio.yaml" in hist.folder_digests
     one = tmp_path / "one.yaml"
     one.write_text((SAMPLES / "faulty.yaml").read_text())
     at.sidebar.text_input(key="open_path").input(str(one)).run()
@@ -265,14 +266,10 @@ def test_an_export_zip_opens_by_its_path_as_by_upload(tmp_path: Path, monkeypatc
 def test_the_unsaved_changes_save_takes_a_typed_path_on_the_first_click(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The question's Save (a design with no file of its own: a sample, a folder) was disabled until its path
-    field reported a value, which a text field does only on Enter or blur: a typed path + one click lost the
+    """The question's Save (a design with no file or folder of its own: a bundled sample) was disabled until its
+    path field reported a value, which a text field does only on Enter or blur: a typed path + one click lost the
     click, as the Designer's Save as did. It is enabled now; an empty path is a message."""
-    import shutil
-
-    folder = tmp_path / "acme"
-    shutil.copytree(SAMPLES / "acme", folder)
-    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(folder))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "acme"))  # read only: saved to a typed path
     get_settings.cache_clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     hist = at.session_state["history"]

@@ -415,3 +415,58 @@ def test_save_as_into_the_folder_the_design_was_read_from_is_refused(tmp_path: P
     assert not app.exception
     assert any("inside the folder the design was read from" in e.value for e in app.error), [e.value for e in app.error]
     assert not (folder / "mine.yaml").exists()
+
+
+def test_save_writes_a_folder_design_back_into_its_files(tmp_path: Path) -> None:
+    """A design opened from a folder could not be saved there: Save was off ("a folder is never overwritten") and
+    Save as wrote one file outside it. Save now writes each change into the file it came from (the others keep
+    their bytes), says where new resources went, and refuses when a file of the folder changed on disk since."""
+    import shutil
+
+    from lmos_studio.formats.design_folder import ADDED_FILE
+    from tests.conftest import ACME
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*.y*ml")}
+    app = open_page(folder)
+    by_label(app.button, "Reload").click().run()  # opened from disk as the sidebar opens it
+    assert not app.exception
+    assert history(app).saved_path == str(folder) and not by_label(app.button, "Save").disabled
+    by_label(app.text_input, "Name").input("news-zone").run()
+    by_label(app.multiselect, "Members").select("news-agent").select("weather-agent")
+    by_label(app.button, "Create group").click().run()
+    by_label(app.button, "Save").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert not history(app).dirty
+    changed = {p for p in before if p.read_bytes() != before[p]}
+    assert changed == {folder / "studio.yaml"} and not (folder / ADDED_FILE).exists()
+    assert read_design(folder).group("news-zone") is not None
+    assert "# Studio-only data of the acme sample" in (folder / "studio.yaml").read_text(encoding="utf-8")
+
+    channel = folder / "lmos-demo" / "acme-web-stable-channel.yml"
+    channel.write_text(channel.read_text(encoding="utf-8") + "# edited in another editor\n", encoding="utf-8")
+    edited = channel.read_bytes()
+    by_label(app.button, "Undo").click().run()  # the group goes again: a change to save
+    by_label(app.button, "Save").click().run()
+    assert not app.exception
+    assert any("changed on disk" in e.value and "acme-web-stable-channel.yml changed" in e.value for e in app.error)
+    assert history(app).dirty and channel.read_bytes() == edited
+    assert read_design(folder).group("news-zone") is not None  # nothing written
+
+    by_label(app.button, "Reload").click().run()  # the folder's files as they are now: Save works again
+    from lmos_studio.model import Agent, Capability
+
+    history(app).apply(
+        history(app).present.with_agent(
+            Agent(name="faq-agent", capabilities=(Capability(name="faq", version="1.0.0"),))
+        )
+    )
+    app.run()
+    by_label(app.button, "Save").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    notes = [i.value for i in app.info]  # escaped as Markdown: the path is shown as written
+    assert any("studio\\-added\\.yaml" in n and "new in the folder" in n and "faq\\-agent" in n for n in notes), notes
+    assert channel.read_bytes() == edited  # the other editor's change kept
+    saved = read_design(folder)
+    assert saved.agent("faq-agent") is not None and saved.group("news-zone") is not None  # the undo was dropped

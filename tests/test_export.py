@@ -232,8 +232,13 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
             "spec.replicas",
         ),
         (
-            Agent(name="a" * 70, workload=Workload(image="i")),
+            Agent(name="ok", workload=Workload(image="i", service_account="a" * 70)),
             f"ServiceAccount default/{'a' * 70}",
+            "metadata.name",
+        ),
+        (  # an agent's name is its Service's (RFC 1035, ≤ 63): refused at the Agent, as lint reports it
+            Agent(name="a" * 70, workload=Workload(image="i")),
+            f"Agent default/{'a' * 70}",
             "metadata.name",
         ),
         # what the API server (1.30) refuses in a container and passed offline before
@@ -261,9 +266,10 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
             "Deployment default/ok",
             "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.key",
         ),
-        (  # a Service name is an RFC 1035 label: the API server refuses one that starts with a digit
+        (  # a Service name is an RFC 1035 label: the API server refuses one that starts with a digit, and an
+            # agent's name is its Service's, so the Agent is refused first (lint: invalid-name)
             Agent(name="1billing", workload=Workload(image="i")),
-            "Service default/1billing",
+            "Agent default/1billing",
             "metadata.name",
         ),
     ],
@@ -271,6 +277,41 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
 def test_invalid_designs_fail_with_resource_and_field(agent: Agent, resource: str, field: str) -> None:
     error = _broken(agents=(agent,), channels=(), rollouts=(), trust_edges=(), groups=())
     assert (error.resource, error.field) == (resource, field), str(error)
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested", "problem"),
+    [
+        ("a.b", "a-b", "must be lowercase letters, digits and '-'"),  # an RFC 1123 subdomain, not a label
+        ("1billing", "agent-1billing", "must start with a letter"),  # an RFC 1123 label, not an RFC 1035 one
+    ],
+)
+@pytest.mark.parametrize("options", [ExportOptions(), FULL], ids=["lmos-only", "with-workloads"])
+def test_an_agent_name_no_service_can_have_is_refused_as_lint_reports_it(
+    name: str, suggested: str, problem: str, options: ExportOptions
+) -> None:
+    """An agent without a workload named `a.b` exported 'valid' (its Agent name is an RFC 1123 subdomain), and
+    with workloads so did its NetworkPolicy and AuthorizationPolicy selecting pods `a.b`; yet the runtime calls
+    the agent at `<agent>.<namespace>.svc.cluster.local`, a Service the API server refuses to create under that
+    name, and lint reports `invalid-name` (an error). Export now refuses it too, naming the agent and lint's fix."""
+    design = read_design(ACME)
+    design = design.replace(agents=(*design.agents, Agent(name=name)))
+    with pytest.raises(ExportError) as info:
+        export_design(design, options)
+    error = info.value
+    assert (error.resource, error.field) == (f"Agent default/{name}", "metadata.name"), str(error)
+    assert problem in str(error) and "RFC 1035" in str(error) and f"rename the agent, e.g. {suggested!r}" in str(error)
+
+
+def test_the_cli_refuses_to_export_an_agent_name_no_service_can_have(tmp_path: Path) -> None:
+    design = tmp_path / "design.yaml"
+    design.write_text("apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a.b}\nspec: {}\n")
+    result = run_cli("export", str(design), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert "Agent default/a.b: metadata.name: 'a.b'" in result.stderr and "'a-b'" in result.stderr
+    assert not (tmp_path / "out").exists()
+    lint = run_cli("lint", str(design))
+    assert lint.returncode != 0 and "invalid-name" in lint.stdout + lint.stderr  # the same verdict as lint
 
 
 def test_a_failed_export_writes_nothing(tmp_path: Path) -> None:
@@ -514,9 +555,20 @@ def test_an_agent_name_too_long_for_a_pod_label_is_refused_where_pods_are_select
     unmanaged = design.replace(  # its pods deployed by the team: the export writes policies selecting them only
         agents=tuple(a.model_copy(update={"workload": None}) if a.name == long_name else a for a in design.agents)
     )
-    with pytest.raises(ExportError, match=r"matchLabels.app.kubernetes.io/name: .* rename the agent") as caught:
-        export_design(unmanaged, FULL)
+    with pytest.raises(ExportError, match=r"metadata.name: .* rename the agent") as caught:
+        export_design(unmanaged, FULL)  # the Agent's own name says so first (lint: invalid-name, a Service name)
+    assert caught.value.resource == f"Agent default/{long_name}"
     assert long_name in str(caught.value) and "at most 63" in str(caught.value)
+    policies = [
+        m.document
+        for m in export_design(unmanaged, FULL, validate=False).manifests
+        if m.document["kind"] in ("NetworkPolicy", "AuthorizationPolicy") and long_name in m.path
+    ]
+    assert policies
+    for doc in policies:  # and each policy selecting its pods, were the Agent not checked first
+        with pytest.raises(ExportError, match=r"matchLabels.app.kubernetes.io/name: .* rename the agent") as caught:
+            Validator().validate(doc, path="policy.yaml")
+        assert long_name in str(caught.value) and "at most 63" in str(caught.value)
 
 
 def test_a_secret_of_the_design_is_never_exported() -> None:

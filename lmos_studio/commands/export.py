@@ -22,7 +22,8 @@ from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.export.hand_edits import hand_edit_warnings
 from lmos_studio.export.importer import export_kustomizations, import_manifests
-from lmos_studio.formats.design_file import masked_credentials, save_design
+from lmos_studio.formats.design_file import masked_credentials
+from lmos_studio.formats.design_folder import save_design_at
 
 
 def export(
@@ -137,7 +138,14 @@ def export(
 
 def import_back(
     source: Annotated[Path, typer.Argument(help="An exported folder, a (multi-document) YAML file or a zip.")],
-    out: Annotated[Path, typer.Option("--out", help="The design file to write (.yaml).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="The design file to write (.yaml), or a design folder to write into (each resource into the file "
+            "holding it, new ones into studio-added.yaml).",
+        ),
+    ],
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any warning.")] = False,
 ) -> None:
     """Read exported manifests back into a design file (generated documents are dropped and regenerated
@@ -149,8 +157,11 @@ def import_back(
     warnings = result.warnings + masked_credentials(result.design)  # the file holds *** where these were
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
-    for warning in save_design(result.design, out).warnings:  # over a hand-written design: its comments are kept
-        typer.echo(f"warning: {warning}", err=True)  # (what of its layout was not: no import warning for --strict)
+    saved = save_design_at(result.design, out)  # over a hand-written design (or a folder's files): comments are kept
+    for warning in saved.warnings:  # what of its layout was not kept: no import warning for --strict
+        typer.echo(f"warning: {warning}", err=True)
+    for note in saved.notes:  # a design folder: where its new resources went
+        typer.echo(f"note: {note}", err=True)
     design = result.design
     typer.echo(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "

@@ -15,7 +15,7 @@ from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_cana
 from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
-from lmos_studio.formats.design_file import save_design
+from lmos_studio.formats.design_folder import save_design_at
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
 from lmos_studio.routing.labelled import read_labelled_csv
@@ -93,7 +93,13 @@ def _ranges(items: list[str]) -> dict[str, str]:
 
 def canary(
     paths: Annotated[list[Path], typer.Argument(help="The stable design (files or folders).")],
-    out: Annotated[Path, typer.Option(help="Write the design with the canary here (YAML).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Write the design with the canary here: a YAML file, or a design folder (each resource into the "
+            "file holding it, new ones into studio-added.yaml)."
+        ),
+    ],
     agent: Annotated[list[str] | None, typer.Option("--agent", "-a", help="A changed agent (repeatable).")] = None,
     changes: Annotated[
         Path | None, typer.Option(help="Agents' next versions (file or folder); matched by name. Default --agent: all.")
@@ -122,9 +128,11 @@ def canary(
         ranges=_ranges(list(range_ or ())),
         operator_host=operator_host,
     )
-    saved = save_design(result, out)  # over a hand-written design (even the one read): its comments are kept
+    saved = save_design_at(result, out)  # over a hand-written design (even the one read): its comments are kept
     for warning in saved.masked + saved.warnings:  # the file holds *** where masked ones were
         typer.echo(f"warning: {warning}", err=True)
+    for note in saved.notes:  # a design folder: where its new resources went
+        typer.echo(f"note: {note}", err=True)
     written = saved.path
     typer.echo(
         f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "

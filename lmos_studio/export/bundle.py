@@ -122,7 +122,7 @@ class Bundle:
         valid = len(self.validation.rows) - skipped
         text = (
             f"All {valid} documents are valid (Kubernetes {self.options.kubernetes_version} OpenAPI, "
-            "the LMOS CRDs, RFC 1123 names, RFC 1035 for Services, and label values)"
+            "the LMOS CRDs, RFC 1123 names, RFC 1035 for Services and Agents, and label values)"
         )
         return text + (f"; {skipped} of kinds without an offline schema were not validated" if skipped else "")
 

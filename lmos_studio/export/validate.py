@@ -1,7 +1,7 @@
 """Validate exported documents offline before anything is written: core kinds against the Kubernetes OpenAPI
 schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs and Istio AuthorizationPolicy against a
 small schema of its fields we use (both with their metadata as Kubernetes' ObjectMeta), names per RFC 1123
-(Services per RFC 1035) and label values per Kubernetes label syntax.
+(Services and Agents, whose names are their Services', per RFC 1035) and label values per Kubernetes label syntax.
 
 Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
 are checked against the *strict* schemas (LMOS kinds: `crds.strict_schema`), as `kubectl apply
@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 
 from lmos_studio.errors import ExportError
 from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema, strict_schema
+from lmos_studio.names import dns1035_label_problem, suggest_name
 from lmos_studio.redact import MASK
 
 KUBERNETES_VERSION = "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
@@ -124,7 +125,8 @@ def _fail(doc: dict[str, Any], field_path: str, message: str) -> ExportError:
 
 
 def check_names(doc: dict[str, Any]) -> None:
-    """metadata.name/namespace per RFC 1123 (a Service name per RFC 1035) and every label key and value per
+    """metadata.name/namespace per RFC 1123 (a Service name per RFC 1035, and an Agent's too: it is its
+    Service's name, whether or not the export writes that Service) and every label key and value per
     Kubernetes label syntax."""
     kind, api = str(doc.get("kind", "")), str(doc.get("apiVersion", ""))
     if not KIND.match(kind):  # the schema lookup made a file name of it: OSError "File name too long"
@@ -164,6 +166,14 @@ def check_names(doc: dict[str, Any]) -> None:
             "metadata.name",
             f"'{name}' is not an RFC 1123 subdomain (lower-case letters, digits, '-' and '.', at most 253); rename it",
         )
+    elif _is_agent(doc) and (problem := dns1035_label_problem(name)):
+        raise _fail(
+            doc,
+            "metadata.name",
+            f"'{name}' is not an RFC 1035 label: it {problem}. An agent's name is its Service's host name (the "
+            "runtime calls <agent>.<namespace>.svc.cluster.local) and the API server refuses a Service so named "
+            f"(lint: invalid-name); rename the agent, e.g. {suggest_name(name, letter_prefix='agent-')!r}",
+        )
     namespace = meta.get("namespace")
     if namespace is not None and (len(str(namespace)) > 63 or not DNS_LABEL.match(str(namespace))):
         raise _fail(doc, "metadata.namespace", f"'{namespace}' is not an RFC 1123 label; rename the namespace")
@@ -172,6 +182,10 @@ def check_names(doc: dict[str, Any]) -> None:
     for field_path, labels in _selector_labels(doc.get("spec"), "spec", doc.get("kind") == "Service"):
         for key, value in labels.items():
             _check_label(doc, str(key), value, field_path=f"{field_path}.{key}", fix=_POD_LABEL_FIX)
+
+
+def _is_agent(doc: dict[str, Any]) -> bool:
+    return doc.get("kind") == "Agent" and doc.get("apiVersion") == "lmos.eclipse/v1"
 
 
 _POD_LABEL_FIX = "; pods are selected by it (the agent's name, app.kubernetes.io/name): rename the agent"

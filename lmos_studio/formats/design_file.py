@@ -6,7 +6,8 @@ except what an export derives from the design (annotated `studio.lmos.eclipse/ge
 an export folder's `kustomization.yaml` and `preview/`): the next export derives them again. The Studio
 document's `spec.resourceFields` (written by export, see `resource_fields.py`) is put back into the resources.
 Writing is deterministic (the same design gives the same bytes) and atomic; saving over a hand-written design
-file keeps its comments, key order and quoting wherever the design did not change (`roundtrip.py`). Credentials
+file keeps its comments, key order and quoting wherever the design did not change (`roundtrip.py`); saving into a
+design folder writes each resource back into the file holding it (`design_folder.py`). Credentials
 anywhere in the design (`redact.redact_data`: an agent's original description, endpoints, security schemes,
 workload env values, labels, annotations and the JSON inside them, unknown fields, channels, kept resources,
 groups, trust edges, routing tests) are written as `***` (`masked_credentials` says where, for the writer to
@@ -650,11 +651,15 @@ def design_to_yaml(design: Design) -> str:
 @dataclass
 class Saved:
     """Where a design was saved and what is worth telling about how (its old layout could not be kept), and
-    what was masked in it (`masked_credentials`, made while writing)."""
+    what was masked in it (`masked_credentials`, made while writing). Saved into a folder (`design_folder`):
+    the files written (those that changed), notes on where new resources went, and each design file's sha256."""
 
     path: Path
     warnings: list[str] = field(default_factory=list)
     masked: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def folder_holding(target: str | Path, sources: Iterable[str | Path]) -> Path | None:
@@ -670,7 +675,8 @@ def save_design(design: Design, path: str | Path, *, layout_from: str | Path | N
     order and quoting are kept (`roundtrip.merged_text`) as long as the result reads back as exactly the design
     `design_to_yaml` writes; otherwise that deterministic text is written, with a warning when a design file's
     layout was lost. A new file takes the layout of `layout_from` (the file the design was read from: Save as
-    keeps a hand-written design's comments in the copy), or, without one, that deterministic text."""
+    keeps a hand-written design's comments in the copy), or, without one, that deterministic text. A design
+    folder is saved into by `design_folder.save_design_folder` (`design_folder.save_design_at` takes either)."""
     target = Path(path)
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))

@@ -128,8 +128,8 @@ def _found_by_lines(old: str, pieces: tuple[str, ...]) -> str | tuple[Documents,
         olds, news = found[0].chunks, found[1]
         if not any(isinstance(c.data, dict) and _doc_class(c.data) != "other" for c in olds):
             return None
-        for documents in (olds, news):  # a paired document is found by its key (`_doc_key`): as its pair, when unique
-            if len({_doc_key(c.data) for c in documents}) != len(documents):
+        for documents in (olds, news):  # a paired document is found by its key (`document_key`): its pair, if unique
+            if len({document_key(c.data) for c in documents}) != len(documents):
                 return None
         return found
     except Exception:  # anything it cannot take (a document it reads is no YAML, …): `old` read whole tells why
@@ -143,7 +143,7 @@ def _merged_file(old: str, documents: Documents, news: list[Chunk]) -> Merged:
     if not olds or not all(isinstance(c.data, dict) for c in olds + news):
         raise NotMergeable("a document of it is not a mapping")
     indents = _indents(old)
-    match = _match([c.data for c in olds], [c.data for c in news], _doc_key)
+    match = _match([c.data for c in olds], [c.data for c in news], document_key)
     budget = [MAX_ROUNDTRIP_BYTES]
     masked: set[str] = set()  # parts of old values the design writes as ***: in no comment either
     texts: list[str] = []
@@ -176,6 +176,25 @@ def _reads_as(text: str, chunk: Chunk) -> bool:
     except DesignFileError:
         return False
     return len(docs) == 1 and _identical(docs[0], chunk.data)
+
+
+def same_documents(old: list[Any], new: list[Any]) -> bool:
+    """Whether two lists of read documents read alike (`_identical`, document by document), a Studio document's
+    `spec.agents` in any order (they apply to the agents by name; a merge keeps the file's order of them)."""
+    return len(old) == len(new) and all(
+        _identical(_agents_sorted(o), _agents_sorted(n)) for o, n in zip(old, new, strict=True)
+    )
+
+
+def _agents_sorted(doc: Any) -> Any:
+    spec = doc.get("spec") if isinstance(doc, dict) and doc.get("kind") == _STUDIO_KIND else None
+    if not isinstance(spec, dict):
+        return doc
+    agents = spec.get("agents")
+    if not isinstance(agents, list) or not all(isinstance(a, dict) for a in agents):
+        return doc
+    ordered = sorted(agents, key=lambda a: (str(a.get("namespace") or DEFAULT_NAMESPACE), str(a.get("name"))))
+    return {**doc, "spec": {**spec, "agents": ordered}}
 
 
 def _identical(old: Any, new: Any) -> bool:
@@ -428,7 +447,9 @@ def _doc_class(doc: dict[str, Any]) -> str:
     return "other"
 
 
-def _doc_key(doc: dict[str, Any]) -> Hashable:
+def document_key(doc: dict[str, Any]) -> Hashable:
+    """Which resource a document is: (apiVersion, kind, namespace or default, name); the Studio document by its
+    kind (one per design). Saving matches old and new documents by it (here, and a folder's files)."""
     if doc.get("kind") == _STUDIO_KIND:
         return (str(doc.get("apiVersion")), _STUDIO_KIND)
     meta = doc.get("metadata")

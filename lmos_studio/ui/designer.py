@@ -92,7 +92,7 @@ def file_bar() -> None:
         key="designer_save",
         disabled=hist.saved_path is None,
         icon=":material/save:",
-        help=None if hist.saved_path else "A sample or a folder is never overwritten: use Save as",
+        help=None if hist.saved_path else "A sample is never overwritten: use Save as",
     ):
         _save(hist.saved_path or "")
     if cols[3].button(
@@ -105,6 +105,8 @@ def file_bar() -> None:
         st.rerun()
     for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
         st.warning(widgets.plain(warning), icon=":material/key_off:")  # names fields of a description: escaped
+    for note in st.session_state.pop(state.SAVE_NOTES, None) or ():  # a folder: where new resources went
+        st.info(widgets.plain(note), icon=":material/note_add:")
     target = cols[4].text_input(
         "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
     )

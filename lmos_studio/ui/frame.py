@@ -146,6 +146,8 @@ def unsaved_question() -> None:
         st.toast(f"Saved {md(str(written))}")
         for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
             st.toast(widgets.plain(warning), icon=":material/key_off:")
+        for note in st.session_state.pop(state.SAVE_NOTES, None) or ():
+            st.toast(widgets.plain(note), icon=":material/note_add:")
         if _open(request):
             st.rerun()
     if cols[1].button("Discard", key="unsaved_discard", icon=":material/delete:") and _open(request):

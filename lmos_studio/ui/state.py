@@ -14,7 +14,8 @@ import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, folder_holding, save_design
+from lmos_studio.formats.design_file import LoadResult, Saved, folder_holding, save_design
+from lmos_studio.formats.design_folder import folder_digests, save_design_folder
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -28,6 +29,7 @@ HIGHLIGHT = "highlight"  # objects to highlight on the graph: list of agent name
 START_ERROR = "start_error"  # the error that kept the start design from opening (an error page instead)
 PENDING_OPEN = "pending_open"  # an open request waiting for the unsaved-changes question (save/discard/cancel)
 SAVE_WARNINGS = "save_warnings"  # what the last save masked or could not keep (shown once, after the next rerun)
+SAVE_NOTES = "save_notes"  # where the last save into a folder put new resources (shown once, likewise)
 
 
 def _initial_path() -> Path:
@@ -97,7 +99,7 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     """Replace the open design (a new history: undo does not cross designs)."""
     hist = History(present=result.design, origin=origin, saved_path=saved_path)
     hist.mark_saved()
-    hist.file_digest = file_digest(Path(saved_path)) if saved_path else None
+    _keep_digests(hist, Path(saved_path) if saved_path else None)
     st.session_state[HISTORY] = hist
     st.session_state.pop(START_ERROR, None)
     st.session_state.pop(PENDING_OPEN, None)
@@ -112,10 +114,25 @@ def open_path(path: Path, *, origin: str | None = None) -> None:
 
 
 def _save_target(path: Path) -> str | None:
-    """Where Save writes: the file itself, never a folder or a bundled sample (those get "Save as")."""
-    if not path.is_file() or path.resolve().is_relative_to(SAMPLES_DIR.resolve()):
+    """Where Save writes: the file or folder itself (a folder: each resource into its file), never a bundled
+    sample (that gets "Save as")."""
+    if not path.exists() or path.resolve().is_relative_to(SAMPLES_DIR.resolve()):
         return None
     return str(path)
+
+
+def _keep_digests(hist: History, path: Path | None) -> None:
+    """What Save compares the disk with: the file's sha256, or each design file's of a folder."""
+    hist.file_digest, hist.folder_digests = None, None
+    if path is None:
+        return
+    if path.is_dir():
+        try:
+            hist.folder_digests = folder_digests(path)
+        except (LmosStudioError, OSError):  # unreadable now: nothing known to compare with (as for a file)
+            hist.folder_digests = None
+    else:
+        hist.file_digest = file_digest(path)
 
 
 def edit(design: Design) -> None:
@@ -135,9 +152,11 @@ def save(path: str, *, overwrite: bool = False) -> str:
     """Write the open design to `path` (atomically) and mark it saved there; returns the path written.
 
     Save to the file the design was read from or last saved to refuses when that file changed on disk since
-    (another editor, a git checkout): writing would silently throw those changes away. Save as to another
-    file that exists refuses too, unless `overwrite` (the user said so). Where credentials were written as ***,
-    and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the page to show."""
+    (another editor, a git checkout): writing would silently throw those changes away. A folder design is saved
+    into its files (`design_folder`), refusing likewise when any of them changed, appeared or went. Save as to
+    another file (or folder) that exists refuses too, unless `overwrite` (the user said so). Where credentials were
+    written as ***, and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the
+    page to show; where a folder save put new resources, under SAVE_NOTES."""
     hist = history()
     read_from = folder_holding(path, [hist.origin] if os.sep in hist.origin else [])
     if read_from is not None:
@@ -146,12 +165,15 @@ def save(path: str, *, overwrite: bool = False) -> str:
             "twice; save it outside that folder",
             path=path,
         )
-    if path != hist.saved_path and not overwrite and Path(path).is_file():
+    if path != hist.saved_path and not overwrite and Path(path).exists():
         raise DesignFileError(
             "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
             "Overwrite beside the Designer's Save as",
             path=path,
         )
+    if Path(path).is_dir():  # the folder read (or another design folder, Overwrite ticked): into its files
+        expected = hist.folder_digests if path == hist.saved_path else None
+        return _saved(hist, save_design_folder(hist.present, path, expected=expected))
     if path == hist.saved_path and hist.file_digest is not None:
         now = file_digest(Path(path))
         if now is not None and now != hist.file_digest:
@@ -161,10 +183,18 @@ def save(path: str, *, overwrite: bool = False) -> str:
                 path=path,
             )
     # over a hand-written design its comments and key order are kept; a new file takes those of the one read
-    saved = save_design(hist.present, path, layout_from=hist.saved_path)
+    return _saved(hist, save_design(hist.present, path, layout_from=hist.saved_path))
+
+
+def _saved(hist: History, saved: Saved) -> str:
+    """Mark the design saved where `saved` says, keep what Save compares the disk with next, and what to tell."""
     st.session_state[SAVE_WARNINGS] = saved.masked + saved.warnings  # masked_credentials, made by the save
+    st.session_state[SAVE_NOTES] = list(saved.notes)
     hist.mark_saved(str(saved.path))
-    hist.file_digest = file_digest(saved.path)
+    if saved.path.is_dir():
+        hist.file_digest, hist.folder_digests = None, saved.digests  # of the bytes written: no second read
+    else:
+        _keep_digests(hist, saved.path)
     return str(saved.path)
 
 
