@@ -138,3 +138,47 @@ def test_documents_found_line_by_line_give_what_reading_the_file_gives(name: str
         text, pieces = dump_blocks(fast)
         assert pieces is not None or name == "hand-written"  # its positions are no plain numbers
         assert roundtrip.merged_text(old, text, pieces) == roundtrip.merged_text(old, text)
+
+
+AGENT_FILE = """# billing, as the team wrote it
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: billing
+  namespace: default   # explicit, as kubectl users write it
+spec:
+  description: Bills
+  supportedTenants: [acme]
+  supportedChannels: [web]
+  providedCapabilities:
+    - name: view-bill
+      version: 1.0.0
+      description: Show the bill
+"""
+
+
+def test_saving_an_unchanged_agent_file_leaves_its_bytes(tmp_path: Path) -> None:
+    """Bug (session 17): saving a hand-written Agent file that had not changed dropped its `namespace: default`
+    line (the design keeps no default namespace) and appended an empty StudioDesign document."""
+    path = tmp_path / "billing.yaml"
+    path.write_text(AGENT_FILE)
+    save_design(read_design(path), path)
+    assert path.read_text() == AGENT_FILE
+
+
+def test_a_changed_agent_file_keeps_its_namespace_line(tmp_path: Path) -> None:
+    path = tmp_path / "billing.yaml"
+    path.write_text(AGENT_FILE)
+    design = read_design(path)
+    agent = design.agents[0].model_copy(update={"description": "Bills and invoices"})
+    save_design(design.model_copy(update={"agents": (agent,)}), path)
+    assert path.read_text() == AGENT_FILE.replace("description: Bills\n", "description: Bills and invoices\n")
+    assert read_design(path).agents[0].description == "Bills and invoices"
+
+
+def test_a_design_named_apart_from_its_file_keeps_its_studio_document(tmp_path: Path) -> None:
+    path = tmp_path / "billing.yaml"
+    path.write_text(AGENT_FILE)
+    design = read_design(path).model_copy(update={"name": "payments"})
+    save_design(design, path)
+    assert "kind: StudioDesign" in path.read_text() and read_design(path).name == "payments"

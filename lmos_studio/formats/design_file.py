@@ -681,11 +681,12 @@ def save_design(design: Design, path: str | Path, *, layout_from: str | Path | N
     if target.is_dir():
         raise DesignFileError("is a folder; save to a .yaml file", path=str(target))
     written = masked_design(design)
-    text, pieces = dump_blocks(written.documents)  # `design_to_yaml`, with each document's text
-    warnings: list[str] = []
     old = _old_design_text(target)
     if old is None and layout_from is not None and not target.exists():
         old = _old_design_text(Path(layout_from))
+    documents = _like_old(old, written.documents, design.name == target.stem)
+    text, pieces = dump_blocks(documents)  # `design_to_yaml`, with each document's text
+    warnings: list[str] = []
     if old is not None and old != text:
         text, warnings = _in_old_layout(old, text, pieces, target)
     try:
@@ -693,6 +694,22 @@ def save_design(design: Design, path: str | Path, *, layout_from: str | Path | N
     except OSError as exc:
         raise DesignFileError(f"cannot write: {exc.strerror}", path=str(target)) from exc
     return Saved(target, warnings, written.warnings)
+
+
+def _like_old(old: str | None, documents: list[dict[str, Any]], named_by_file: bool) -> list[dict[str, Any]]:
+    """The documents to save over the design file whose text is `old`: a resource's namespace written where the
+    file writes it (`namespace: default`, which the design does not keep), and no Studio document with nothing in
+    it when the file has none and its name gives the design's (saving an unchanged Agent file added one)."""
+    if old is None:
+        return documents
+    try:
+        olds = load_documents(old)
+    except LmosStudioError:  # no design to keep the layout of: `_in_old_layout` says so
+        return documents
+    documents = roundtrip.namespaced_like(olds, documents)
+    if named_by_file and not any(isinstance(d, dict) and d.get("kind") == STUDIO_KIND for d in olds):
+        documents = [d for d in documents if d.get("kind") != STUDIO_KIND or d.get("spec")]
+    return documents
 
 
 def write_design(design: Design, path: str | Path) -> Path:

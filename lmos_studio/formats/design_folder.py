@@ -157,7 +157,8 @@ def _place(files: list[_File], documents: list[dict[str, Any]], name: str) -> li
         if docs and _is_single(docs[0]):
             given.update({(f.name, i): f.docs[i] for f, i in places[:-1]})  # replaced on reading: kept as written
             places = places[-1:]
-        given.update({(f.name, i): _namespaced_as(f.docs[i], doc) for (f, i), doc in zip(places, docs, strict=False)})
+        pairs = zip(places, docs, strict=False)
+        given.update({(f.name, i): roundtrip.namespaced_as(f.docs[i], doc) for (f, i), doc in pairs})
         if docs:
             wanted[key] = docs[len(places) :]  # the rest (in the design's order): into ADDED_FILE
     for file in files:
@@ -168,23 +169,6 @@ def _place(files: list[_File], documents: list[dict[str, Any]], name: str) -> li
         ]
     added = [doc for docs in wanted.values() for doc in docs]
     return [doc for doc in added if not _needless_studio(doc, files, name)]
-
-
-def _namespaced_as(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """`new` naming its namespace when `old` does (`namespace: default`, as an export writes it: the design
-    writes no default namespace, and the same resource would lose a line of its file)."""
-    old_meta, new_meta = old.get("metadata"), new.get("metadata")
-    if not (isinstance(old_meta, dict) and isinstance(new_meta, dict)) or "namespace" not in old_meta:
-        return new
-    if "namespace" in new_meta:
-        return new
-    meta = {}
-    for key, value in new_meta.items():
-        meta[key] = value
-        if key == "name":
-            meta["namespace"] = old_meta["namespace"]
-    meta.setdefault("namespace", old_meta["namespace"])
-    return {**new, "metadata": meta}
 
 
 def _needless_studio(doc: dict[str, Any], files: list[_File], name: str) -> bool:

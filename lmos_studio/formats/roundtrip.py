@@ -197,6 +197,30 @@ def _agents_sorted(doc: Any) -> Any:
     return {**doc, "spec": {**spec, "agents": ordered}}
 
 
+def namespaced_as(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new` naming its namespace when `old` does (`namespace: default`, as an export writes it: the design
+    writes no default namespace, and the same resource would lose a line of its file)."""
+    old_meta, new_meta = old.get("metadata"), new.get("metadata")
+    if not (isinstance(old_meta, dict) and isinstance(new_meta, dict)) or "namespace" not in old_meta:
+        return new
+    if "namespace" in new_meta:
+        return new
+    meta = {}
+    for key, value in new_meta.items():
+        meta[key] = value
+        if key == "name":
+            meta["namespace"] = old_meta["namespace"]
+    meta.setdefault("namespace", old_meta["namespace"])
+    return {**new, "metadata": meta}
+
+
+def namespaced_like(olds: list[Any], documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`documents` with each one's namespace written where the same resource among the read documents `olds`
+    writes it (`namespaced_as`): saving over a hand-written file kept everything but its `namespace: default`."""
+    by_key = {document_key(d): d for d in olds if isinstance(d, dict)}
+    return [namespaced_as(by_key[key], d) if (key := document_key(d)) in by_key else d for d in documents]
+
+
 def _identical(old: Any, new: Any) -> bool:
     """Equal and of the same types all the way down, numbers with the same text (`1.0 == 1` for Python, not for
     a field that keeps a number's text): what reads as one reads as the other."""
