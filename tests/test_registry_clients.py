@@ -496,6 +496,45 @@ def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
     assert [a.name for a in result.agents] == ["elsewhere"]
 
 
+def test_a_kubernetes_redirect_to_another_origin_is_refused_naming_both(tmp_path: Path) -> None:
+    """httpx drops the bearer token on a redirect to another origin, but a TLS client certificate stays in the
+    connection's SSL context and was offered to whichever host the API server redirected to. The Kubernetes
+    source follows no redirect off the cluster's server (another port is another origin): the message names
+    both, and the other host is never asked. A redirect on the server itself is still followed."""
+    asked: list[str] = []
+
+    def other(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        asked.append(handler.path)
+        return 200, {"kind": "AgentList", "items": []}
+
+    with stub_server(other) as target:
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+            if handler.path.startswith("/moved/"):
+                return kube_route_with_path(handler, handler.path.removeprefix("/moved"))
+            if "/namespaces/acme/" in handler.path:  # on the server itself: followed
+                return 307, b"", {"Location": f"/moved{handler.path}"}
+            return 302, b"", {"Location": f"{target}{handler.path}"}
+
+        with stub_server(route) as url:
+            config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+            with KubernetesClient(config) as client:
+                same = client.agents("acme")
+                moved = client.agents("elsewhere")
+    assert {a.name for a in same.agents} == {"billing-agent-stable", "contract-agent"}
+    assert asked == [] and not moved.agents and len(moved.errors) == 1, (asked, moved.errors)
+    said = moved.errors[0]
+    assert url.removeprefix("http://") in said and target.removeprefix("http://") in said, said
+    assert "302" in said and "not followed" in said and "bearer token" in said, said
+
+
+def kube_route_with_path(handler: BaseHTTPRequestHandler, path: str) -> tuple[int, Any, dict[str, str]]:
+    """`kube_route`'s answer for another path (a redirect's target on the same server)."""
+    handler.path = path
+    status, body = kube_route(handler)
+    return status, body, {}
+
+
 # -- Kubernetes API ----------------------------------------------------------------------------------------
 
 

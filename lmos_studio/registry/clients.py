@@ -38,7 +38,7 @@ from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
-from lmos_studio.redact import MASK
+from lmos_studio.redact import MASK, redact_url
 from lmos_studio.registry.kubeconfig import IN_CLUSTER_CONTEXT, KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
@@ -251,6 +251,7 @@ class HttpSource:
         verify: ssl.SSLContext | bool = True,
         headers: dict[str, str] | None = None,
         follow_redirects: bool = True,
+        credentials: str = "",
     ) -> None:
         base, userinfo = _split_userinfo(base_url)  # credentials go to auth, never into messages
         auth = httpx.BasicAuth(*userinfo) if userinfo else None
@@ -272,12 +273,31 @@ class HttpSource:
             params=params,
             follow_redirects=follow_redirects,
             max_redirects=5,
+            event_hooks={"response": [self._refuse_leaving]} if credentials else None,
         )
+        self._credentials = credentials
         self._deadline = _Deadline()
         _bound_by(self.client, self._deadline)
 
     def close(self) -> None:
         self.client.close()
+
+    def _refuse_leaving(self, response: httpx.Response) -> None:
+        """Raise on a redirect to another origin (scheme, host, port): httpx drops the Authorization header there,
+        but a TLS client certificate stays in the SSL context and would be offered to the other host. Set up for
+        a source holding such `credentials` (a phrase naming them)."""
+        if not response.has_redirect_location:
+            return
+        here = _origin(str(response.request.url))
+        there = _origin(str(response.request.url.join(response.headers["location"])))
+        if there != here:
+            url = redact_url(str(response.request.url))
+            raise RegistryError(
+                f"{url}: redirects ({response.status_code}) to another host, {there} (from {here}); "
+                f"not followed, so {self._credentials} go nowhere but {here}; {self.leaving_hint()}",
+                url=url,
+                status_code=response.status_code,
+            )
 
     def __enter__(self) -> Self:
         return self
@@ -333,6 +353,10 @@ class HttpSource:
     def refused_hint(self, status: int, url: str) -> str:
         """What to do when the registry refuses a request (401, 403)."""
         return TOKEN_HINT
+
+    def leaving_hint(self) -> str:
+        """What to do when the server redirects to another origin and the source refuses to follow."""
+        return "point Studio at the server the redirect names, if you trust it with them"
 
     def too_slow(self, pages: int) -> str:
         """Why a listing of many pages stopped early: it had taken `LISTING_TIMEOUTS` timeouts."""
@@ -825,6 +849,13 @@ def _ssl_context(config: KubeConfig) -> Iterator[ssl.SSLContext | bool]:
     yield ctx
 
 
+def _who(config: KubeConfig) -> str:
+    """Whose credentials a Kubernetes client sends: a kubeconfig context's or the pod's service account."""
+    if config.context == IN_CLUSTER_CONTEXT:
+        return "the pod's service account"
+    return f"kubeconfig context {config.context!r}"
+
+
 class KubernetesClient(HttpSource):
     """LMOS `Agent` and `Channel` resources of a namespace, straight from the Kubernetes API (no kubectl)."""
 
@@ -832,7 +863,14 @@ class KubernetesClient(HttpSource):
         if not config.server:
             raise ConfigError(f"kubeconfig context {config.context!r} has no cluster server URL")
         with _ssl_context(config) as verify:
-            super().__init__(config.server, token=config.token, verify=verify, **kwargs)
+            # neither its token nor its client certificate may reach another host (a cert would, on a redirect)
+            held = [
+                name
+                for name, value in (("bearer token", config.token), ("TLS client certificate", config.client_cert_pem))
+                if value
+            ]
+            credentials = f"the credentials of {_who(config)}" + (f" ({', '.join(held)})" if held else "")
+            super().__init__(config.server, token=config.token, verify=verify, credentials=credentials, **kwargs)
         self.config = config
 
     def refused_hint(self, status: int, url: str) -> str:
@@ -852,6 +890,14 @@ class KubernetesClient(HttpSource):
             f"{who} may not list {plural}.lmos.eclipse in namespace {namespace}; check with `kubectl auth can-i "
             f"list {plural}.lmos.eclipse -n {namespace}`, ask for a Role that grants it, or pick another namespace "
             "or context"
+        )
+
+    def leaving_hint(self) -> str:
+        if self.config.context == IN_CLUSTER_CONTEXT:
+            return "check KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT of the pod"
+        return (
+            f"check the server of kubeconfig context {self.config.context!r} (`kubectl config view --minify`); if "
+            "the other host is the cluster's API server, put its URL there"
         )
 
     def _list(self, plural: str, namespace: str | None) -> tuple[list[Any], str | None]:
