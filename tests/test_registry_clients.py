@@ -821,6 +821,28 @@ def test_a_directory_s_results_keep_their_registry_id_and_expiry() -> None:
     assert fields["id"] == "urn:test:temp" and fields["expires"] == "2030-01-02 03:04:05 UTC"
 
 
+def test_a_td_without_an_id_is_named_by_its_title_or_its_place() -> None:
+    """A directory's TD that could not be read was named by its id alone: one without an id was `TD ''`. It is
+    named by its title (or, without one, by its place in the answer), saying it has no id; the source's URL is
+    said once."""
+    untitled = {k: v for k, v in make_td("x").items() if k != "title"}
+    broken = {**make_td("Roaming Helper"), "lmos:capabilities": "not-a-list"}
+    with_id = {**broken, "id": "urn:test:broken"}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 4, "items": [make_td("fine-agent"), broken, untitled, with_id], "facets": {}}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.search(Query())
+    assert [a.name for a in result.agents] == ["fine-agent"]
+    titled, placed, named = result.errors
+    assert "TD ''" not in " ".join(result.errors), result.errors
+    assert "'Roaming Helper'" in titled and "item 1" in titled and "no id" in titled, titled
+    assert "item 2" in placed and "no id" in placed and "title" in placed, placed
+    assert "TD 'urn:test:broken'" in named and "no id" not in named, named
+    assert all(e.count(url) == 1 for e in result.errors), result.errors
+
+
 def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:
     """The Registry page's server list (one URL per line) or `registry search --url X --url X` naming one
     registry twice listed each of its agents twice ("18 agent(s) from 2 source(s)" for a 9-agent registry)

@@ -475,13 +475,25 @@ def _expires(registration: Any) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def _agent_of(td: Any, source: str) -> Agent:
+def _agent_of(td: Any, source: str, *, place: str) -> Agent:
+    """The agent of a directory's TD; a `RegistryError` naming it by its id, else by its title or `place` (where
+    it stands in the answer: "item 3 of the answer"), saying it has no id."""
     if not is_thing_description(td):
-        raise RegistryError(f"{source}: an item is not a Thing Description", url=source)
+        raise RegistryError(f"{source}: {place} is not a Thing Description", url=source)
     try:
         return thing_to_agent(td, source=source)
     except (LmosStudioError, ValueError) as exc:
-        raise RegistryError(f"{source}: TD {str(td.get('id', ''))[:80]!r} cannot be read: {exc}", url=source) from exc
+        reason = str(exc).removeprefix(f"{source}: ")  # the format's message names the source too
+        raise RegistryError(f"{source}: {_td_named(td, place)} cannot be read: {reason}", url=source) from exc
+
+
+def _td_named(td: dict[str, Any], place: str) -> str:
+    """How a message names a TD: by its id; without one, by its title and place, or its place alone."""
+    if td.get("id"):
+        return f"TD {str(td['id'])[:80]!r} ({place})"
+    if td.get("title"):
+        return f"the TD titled {str(td['title'])[:80]!r} ({place}; it has no id)"
+    return f"the TD at {place} (it has no id or title)"
 
 
 class TddClient(HttpSource):
@@ -494,6 +506,7 @@ class TddClient(HttpSource):
         result = SourceResult()
         url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
         read: set[str] = set()
+        listed = 0  # items of the pages read so far: where the next page's first item stands in the listing
         stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
         while url is not None:
             if len(read) == MAX_PAGES:
@@ -509,7 +522,8 @@ class TddClient(HttpSource):
             except (RegistryError, DesignFileError) as exc:
                 result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
                 break
-            self._collect(items, result)
+            self._collect(items, result, first=listed, of="the listing")
+            listed += len(items) if isinstance(items, list) else 0
             url = self._next_page(response, url, read, result)
         return result
 
@@ -565,13 +579,14 @@ class TddClient(HttpSource):
             }
         return result
 
-    def _collect(self, items: Any, result: SourceResult) -> None:
+    def _collect(self, items: Any, result: SourceResult, *, first: int = 0, of: str = "the answer") -> None:
+        """The agents of a JSON array of TDs into `result`; `first`: the first item's place in the listing `of`."""
         if not isinstance(items, list):
             result.errors.append(f"{self.base_url}: expected a JSON array of TDs")
             return
-        for item in items:
+        for index, item in enumerate(items, start=first):
             try:
-                result.agents.append(_agent_of(item, self.base_url))
+                result.agents.append(_agent_of(item, self.base_url, place=f"item {index} of {of}"))
             except RegistryError as exc:
                 result.errors.append(str(exc))
                 continue
