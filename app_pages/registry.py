@@ -8,6 +8,7 @@ from lmos_studio.markdown import escape as md
 from lmos_studio.registry.sources import agent_for_design, results_table
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
+from lmos_studio.visible import visible
 
 st.title("Registry")
 st.caption(
@@ -31,7 +32,12 @@ for message in outcome.errors:
 st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
 st.dataframe(results_table(outcome), hide_index=True, width="stretch")
 choice = st.selectbox(
-    "Open an agent", [f.key for f in outcome.found], index=None, key="registry_open", placeholder="Choose a result…"
+    "Open an agent",
+    [f.key for f in outcome.found],
+    format_func=visible,  # a registry's names: a bidi override would turn the option around
+    index=None,
+    key="registry_open",
+    placeholder="Choose a result…",
 )
 found = outcome.by_key(choice) if choice else None
 if found is not None:

@@ -19,6 +19,7 @@ from lmos_studio.model import Agent
 from lmos_studio.redact import redact_text, redact_url
 from lmos_studio.registry.clients import SourceResult
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
+from lmos_studio.visible import visible
 
 SourceKind = Literal["embedded", "tdd", "operator", "kubernetes", "mdns"]
 IN_CLUSTER = "in-cluster"  # a kubernetes source's target: the pod's service account instead of a kubeconfig
@@ -200,8 +201,14 @@ def when(epoch: float | None) -> str:
         return "before 0001-01-01 00:00:00 UTC" if epoch < 0 else "after 9999-12-31 23:59:59 UTC"
 
 
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A display table's every cell as `visible` text: a registry's line breaks, control characters and bidi
+    overrides (U+202E turned a capability's name around in the browser) shown as escapes."""
+    return frame.map(visible) if len(frame) else frame
+
+
 def results_table(outcome: SearchOutcome) -> pd.DataFrame:
-    """One row per match (plain text cells)."""
+    """One row per match (plain text cells, `visible`)."""
     rows = [
         {
             "agent": f.agent.name,
@@ -217,7 +224,7 @@ def results_table(outcome: SearchOutcome) -> pd.DataFrame:
         for f in outcome.found
     ]
     columns = ["agent", "namespace", "capabilities", "tenants", "channels", "protocols", "subset", "source", "expires"]
-    return pd.DataFrame(rows, columns=columns)
+    return _shown(pd.DataFrame(rows, columns=columns))
 
 
 def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
@@ -229,7 +236,7 @@ def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
 
 
 def detail_fields(found: Found) -> pd.DataFrame:
-    """Everything about one agent except its capabilities, as field/value text rows; URLs (an id, endpoints,
+    """Everything about one agent except its capabilities, as field/value text rows (`visible`); URLs (an id, endpoints,
     where it came from, links in the description) without user-info or token-like query values."""
     agent = found.agent
     rows = [
@@ -248,7 +255,7 @@ def detail_fields(found: Found) -> pd.DataFrame:
         ("came from", redact_text(agent.source)),
         ("expires", when(found.expires)),
     ]
-    return pd.DataFrame(rows, columns=["field", "value"])
+    return _shown(pd.DataFrame(rows, columns=["field", "value"]))
 
 
 def capabilities_table(found: Found) -> pd.DataFrame:
@@ -256,7 +263,7 @@ def capabilities_table(found: Found) -> pd.DataFrame:
         {"capability": c.name, "version": c.version, "description": c.description, "examples": " · ".join(c.examples)}
         for c in found.agent.capabilities
     ]
-    return pd.DataFrame(rows, columns=["capability", "version", "description", "examples"])
+    return _shown(pd.DataFrame(rows, columns=["capability", "version", "description", "examples"]))
 
 
 def agent_for_design(found: Found) -> Agent:

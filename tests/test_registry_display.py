@@ -1,0 +1,120 @@
+"""How registry results are shown: a remote registry's text (untrusted) in CLI tables, messages and the Registry
+page's tables and Markdown."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from lmos_studio.markdown import code, escape
+from tests.conftest import run_cli
+from tests.registry_helpers import make_td
+from tests.test_registry_clients import stub_server
+
+RLO, LRI = "\u202e", "\u2066"  # right-to-left override, left-to-right isolate
+ESC = "\x1b"
+
+
+def hostile_td() -> dict[str, Any]:
+    """A TD whose capability, tenant, channel and id hold line breaks, a terminal escape and bidi controls."""
+    return make_td(
+        "spoof-agent",
+        caps=(f"view-bill{RLO}txt.exe",),
+        tenants=(f"acme\n{ESC}[31mFAKE ROW",),
+        channels=("web\tivr",),
+        thing_id="urn:test:spoof\r\nurn:test:other",
+        description=f"line one\nline two{LRI}",
+    )
+
+
+def is_hidden(char: str) -> bool:
+    """A character a terminal or a browser does not print as itself (a control, a bidi or a format character)."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char != "\n"
+
+
+def test_cli_table_shows_control_and_bidi_characters_escaped_json_keeps_them() -> None:
+    """A newline in a tenant broke the table's row in two (a second, fake row), ESC coloured the terminal and
+    U+202E turned a capability's name around. The table shows each as an escape on its one row; JSON output
+    keeps the registry's text exactly."""
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 1, "items": [hostile_td()], "facets": {}}
+
+    with stub_server(route) as url:
+        table = run_cli("registry", "search", "--url", url)
+        as_json = run_cli("registry", "search", "--url", url, "-o", "json")
+    assert table.returncode == 0 and as_json.returncode == 0, (table.stderr, as_json.stderr)
+    lines = table.stdout.splitlines()
+    assert len(lines) == 3, lines  # header, rule, one row
+    assert not [c for c in table.stdout if is_hidden(c) or c in "\r\t"], repr(table.stdout)
+    row = lines[2]
+    assert "view-bill\\u202etxt.exe" in row and "acme\\n\\x1b[31mFAKE ROW" in row and "web\\tivr" in row, row
+    assert "urn:test:spoof\\r\\nurn:test:other" in row, row
+    (found,) = json.loads(as_json.stdout)
+    assert found["capabilities"] == [f"view-bill{RLO}txt.exe@1.0.0"] and found["tenants"] == [
+        f"acme\n{ESC}[31mFAKE ROW"
+    ]
+    assert found["id"] == "urn:test:spoof\r\nurn:test:other"
+
+
+def test_cli_messages_show_a_registry_s_words_escaped() -> None:
+    """A registry's problem detail is quoted in the CLI's message: its line breaks and bidi controls made a
+    second, made-up `error:` line and reversed text."""
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 500, {"detail": f"broken\nerror: all good{RLO}kcab"}
+
+    with stub_server(route) as url:
+        failed = run_cli("registry", "search", "--url", url)
+    assert failed.returncode == 2
+    assert failed.stderr.count("\n") == 1 and RLO not in failed.stderr, repr(failed.stderr)
+    assert "broken\\nerror: all good\\u202ekcab" in failed.stderr, failed.stderr
+
+
+def test_markdown_text_shows_bidi_and_control_characters_as_escapes() -> None:
+    """Markdown (page titles, warnings, captions) showed a bidi override as itself: the text after it ran
+    right-to-left. It is written as its escape, like every other character that is not printable; a line
+    break still folds to a space."""
+    shown = escape(f"agent{RLO}gnp.exe{LRI} a{ESC}b\nnext")
+    assert RLO not in shown and LRI not in shown and ESC not in shown
+    assert "\\\\u202e" in shown and "\\\\u2066" in shown and "\\\\x1b" in shown and " next" in shown, shown
+    spanned = code(f"name{RLO}x")
+    assert RLO not in spanned and "\\u202e" in spanned, spanned
+
+
+def test_page_tables_and_warnings_show_bidi_controls_as_escapes(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The Registry page's results and detail tables showed U+202E as itself (a capability's name reversed in
+    the browser), and a failing registry's detail in a warning too."""
+    from tests.test_registry_page import app
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    from lmos_studio.config import get_settings
+    from lmos_studio.ui import resources
+
+    get_settings.cache_clear()
+    resources.registry_store.clear()
+    resources.registry_search.clear()
+
+    def good(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 1, "items": [hostile_td()], "facets": {}}
+
+    def bad(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 500, {"detail": f"down{RLO}nwod"}
+
+    try:
+        with stub_server(good) as url, stub_server(bad) as failing:
+            at = app().run()
+            at.checkbox(key="registry_src_embedded").uncheck()
+            at.text_area(key="registry_src_tdd").set_value(f"{url}\n{failing}").run()
+            box = at.selectbox(key="registry_open")
+            box.set_value(box.options[0]).run()
+    finally:
+        get_settings.cache_clear()
+    assert not at.exception
+    cells = [str(v) for frame in at.dataframe for column in frame.value.columns for v in frame.value[column]]
+    assert cells and not [c for cell in cells for c in cell if is_hidden(c)], cells
+    assert any("view-bill\\u202etxt.exe" in cell for cell in cells), cells
+    warnings = [w.value for w in at.warning]
+    assert any("u202enwod" in w for w in warnings) and not any(RLO in w for w in warnings), warnings
