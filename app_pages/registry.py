@@ -5,7 +5,7 @@ import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.markdown import escape as md
-from lmos_studio.registry.sources import agent_for_design, results_table
+from lmos_studio.registry.sources import agent_for_design, results_table, unread_table
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
 from lmos_studio.visible import visible
@@ -29,6 +29,9 @@ except LmosStudioError as exc:
     st.stop()
 for message in outcome.errors:
     st.warning(md(message), icon=":material/cloud_off:")  # a remote registry's words: never markup
+if outcome.unread:  # the one warning above names a few; here is every channel and why
+    with st.expander(f"{len(outcome.unread)} channels not read", icon=":material/cloud_off:"):
+        st.dataframe(unread_table(outcome), hide_index=True, width="stretch")
 st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
 st.dataframe(results_table(outcome), hide_index=True, width="stretch")
 choice = st.selectbox(

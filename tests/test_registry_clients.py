@@ -199,7 +199,7 @@ def test_cli_register_search_remove(server: str, reference: Path, tmp_path: Path
     thing_id = done.stdout.strip().splitlines()[0]
     found = run_cli("registry", "search", "--url", server, "--capability", "roaming-prices", "-o", "json", env=env)
     assert found.returncode == 0, found.stderr
-    rows = json.loads(found.stdout)
+    rows = json.loads(found.stdout)["agents"]
     assert [r["name"] for r in rows] == ["roaming-agent"]
     assert run_cli("registry", "remove", thing_id, "--url", server, env=env).returncode == 0
     gone = run_cli("registry", "remove", thing_id, "--url", server, env=env)
@@ -925,7 +925,7 @@ def test_cli_search_reads_the_operator_and_a_cluster(tmp_path: Path) -> None:
         sources += ["--kubernetes", "--kubeconfig", str(kubeconfig)]
         found = run_cli("registry", "search", *sources, "-o", "json", env=env)
         assert found.returncode == 0, found.stderr
-        rows = json.loads(found.stdout)
+        rows = json.loads(found.stdout)["agents"]
         by_registry = {(r["registry"].split()[0], r["name"]) for r in rows}
         assert {("operator", "billing-agent-stable"), ("kubernetes", "billing-agent-stable")} <= by_registry
         assert ("kubernetes", "contract-agent") in by_registry
@@ -974,7 +974,7 @@ def test_cli_register_refuses_a_ttl_the_server_would_refuse(
     out, err = capsys.readouterr()
     assert not out and "--ttl" in err and "ten years" in err
     assert main(["registry", "search", "--text", "contract-assistant", "-o", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []  # nothing was registered
+    assert json.loads(capsys.readouterr().out)["agents"] == []  # nothing was registered
 
 
 @pytest.mark.parametrize("limit", ["0", "-1"])
@@ -1109,7 +1109,7 @@ def test_a_compressed_answer_is_read(coding: str, tmp_path: Path) -> None:
     assert [a.name for a in result.agents] == ["zipped"] and not result.errors
     assert [a.name for a in listed.agents] == ["billing-agent-stable"] and not listed.errors
     assert cli.returncode == 0, cli.stderr
-    assert [row["name"] for row in json.loads(cli.stdout)] == ["zipped"]
+    assert [row["name"] for row in json.loads(cli.stdout)["agents"]] == ["zipped"]
 
 
 def kube_route_items() -> dict[str, Any]:

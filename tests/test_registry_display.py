@@ -8,10 +8,13 @@ import unicodedata
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import yaml
+
 from lmos_studio.markdown import code, escape
-from tests.conftest import run_cli
+from lmos_studio.registry.clients import OperatorClient
+from tests.conftest import REFERENCE, run_cli
 from tests.registry_helpers import make_td
-from tests.test_registry_clients import stub_server
+from tests.test_registry_clients import FIXTURES, Route, stub_server
 
 RLO, LRI = "\u202e", "\u2066"  # right-to-left override, left-to-right isolate
 ESC = "\x1b"
@@ -52,7 +55,7 @@ def test_cli_table_shows_control_and_bidi_characters_escaped_json_keeps_them() -
     row = lines[2]
     assert "view-bill\\u202etxt.exe" in row and "acme\\n\\x1b[31mFAKE ROW" in row and "web\\tivr" in row, row
     assert "urn:test:spoof\\r\\nurn:test:other" in row, row
-    (found,) = json.loads(as_json.stdout)
+    (found,) = json.loads(as_json.stdout)["agents"]
     assert found["capabilities"] == [f"view-bill{RLO}txt.exe@1.0.0"] and found["tenants"] == [
         f"acme\n{ESC}[31mFAKE ROW"
     ]
@@ -118,3 +121,93 @@ def test_page_tables_and_warnings_show_bidi_controls_as_escapes(tmp_path, monkey
     assert any("view-bill\\u202etxt.exe" in cell for cell in cells), cells
     warnings = [w.value for w in at.warning]
     assert any("u202enwod" in w for w in warnings) and not any(RLO in w for w in warnings), warnings
+
+
+# -- many failing channels of an operator: one message, the whole list alongside --------------------------------
+
+
+def failing_operator(good: int = 2, missing: int = 150, broken: int = 50) -> Route:
+    """An operator API whose tenant acme has `good` channels that answer, `missing` whose routing is 404 and
+    `broken` whose routing is 500."""
+    channel = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())
+    routing = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
+    meta, labels = channel["metadata"], channel["metadata"]["labels"]
+    names = [f"good-{n}" for n in range(good)] + [f"web-{n}" for n in range(missing + broken)]
+    channels = [{**channel, "metadata": {**meta, "name": n, "labels": {**labels, "channel": n}}} for n in names]
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        if handler.path == "/apis/v1/tenants/acme/channels":
+            return 200, channels
+        name = handler.path.removesuffix("/routing").rpartition("/")[2]
+        if name.startswith("good-"):
+            return 200, routing
+        return (404, {"detail": f"no routing {name}"}) if int(name[4:]) < missing else (500, {"detail": "boom"})
+
+    return route
+
+
+def test_many_failing_channels_are_one_message_grouped_by_reason() -> None:
+    """An operator whose 200 channels' routings failed gave 200 messages: 200 warnings on the Registry page and
+    200 lines on stderr. It is one message: how many of how many, grouped by reason, the first few names;
+    every channel and why is in `unread`."""
+    with stub_server(failing_operator()) as url, OperatorClient(url) as client:
+        result = client.agents(["acme"])
+    assert {a.name for a in result.agents} >= {"billing-agent-stable"}
+    assert len(result.errors) == 1, result.errors[:3]
+    said = result.errors[0]
+    assert said.startswith(f"{url}: 200 of 202 channels") and said.count(url) == 1, said
+    assert "150 × not found (404) (web-0, web-1, web-2 and 147 more)" in said, said
+    assert "50 × the server failed (500) (web-150, web-151, web-152 and 47 more)" in said, said
+    assert "-o json" in said and "Registry page" in said, said
+    assert len(result.unread) == 200 and {u.tenant for u in result.unread} == {"acme"}
+    first = result.unread[0]
+    assert (first.channel, first.reason) == ("web-0", "not found (404)") and "no routing web-0" in first.message
+
+
+def test_one_failing_channel_keeps_its_own_message() -> None:
+    with stub_server(failing_operator(missing=1, broken=0)) as url, OperatorClient(url) as client:
+        result = client.agents(["acme"])
+    assert len(result.errors) == 1 and "no routing web-0" in result.errors[0] and "404" in result.errors[0]
+    assert [u.channel for u in result.unread] == ["web-0"]
+
+
+def test_cli_search_says_it_once_and_lists_every_channel_in_json() -> None:
+    with stub_server(failing_operator()) as url:
+        table = run_cli("registry", "search", "--operator", url, "--operator-tenants", "acme")
+        as_json = run_cli("registry", "search", "--operator", url, "--operator-tenants", "acme", "-o", "json")
+    assert table.returncode == 0 and as_json.returncode == 0, table.stderr
+    assert table.stderr.count("warning:") == 1 and "200 of 202 channels" in table.stderr, table.stderr
+    body = json.loads(as_json.stdout)
+    assert {a["name"] for a in body["agents"]} >= {"billing-agent-stable"}
+    assert len(body["unread"]) == 200 and body["unread"][0] == {
+        "source": f"operator {url}",
+        "tenant": "acme",
+        "channel": "web-0",
+        "reason": "not found (404)",
+        "message": body["unread"][0]["message"],
+    }
+    assert "no routing web-0" in body["unread"][0]["message"]
+    assert len(body["problems"]) == 1 and "200 of 202 channels" in body["problems"][0]
+
+
+def test_page_shows_one_warning_and_the_channels_in_an_expander(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lmos_studio.config import get_settings
+    from lmos_studio.ui import resources
+    from tests.test_registry_page import app
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    resources.registry_store.clear()
+    resources.registry_search.clear()
+    try:
+        with stub_server(failing_operator()) as url:
+            at = app().run()
+            at.checkbox(key="registry_src_embedded").uncheck()
+            at.text_input(key="registry_src_operator").set_value(url).run()
+    finally:
+        get_settings.cache_clear()
+    assert not at.exception
+    assert len(at.warning) == 1 and "200 of 202 channels" in at.warning[0].value, [w.value for w in at.warning]
+    unread = next(frame.value for frame in at.dataframe if "channel" in frame.value.columns)
+    assert len(unread) == 200 and list(unread.columns) == ["source", "tenant", "channel", "reason", "message"]
+    assert any("200 channel" in e.label for e in at.expander), [e.label for e in at.expander]

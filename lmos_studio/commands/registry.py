@@ -352,9 +352,11 @@ def register(app: typer.Typer) -> None:
             local_network,
             token=token,
         )
-        if specs:
-            from lmos_studio.registry.sources import search_sources
+        if output not in ("json", "table"):
+            _fail(f"--output {output!r} is not supported here; use json or table")
+        from lmos_studio.registry.sources import SearchOutcome, search_sources, unread_rows
 
+        if specs:
             outcome = search_sources(specs, query)
             if outcome.errors and not outcome.found:
                 _fail("; ".join(outcome.errors))
@@ -365,12 +367,12 @@ def register(app: typer.Typer) -> None:
                 for f in outcome.found
             ][:limit]
         else:
+            outcome = SearchOutcome()
             rows = _rows(_store().search(query, facets=False).entries)
-        if output not in ("json", "table"):
-            _fail(f"--output {output!r} is not supported here; use json or table")
         rows = _masked_rows(rows)
-        if output == "json":
-            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        if output == "json":  # what the warnings said, and every channel not read, with the rows
+            problems = {"problems": outcome.errors, "unread": unread_rows(outcome)}
+            typer.echo(json.dumps({"agents": rows, **problems}, indent=2, ensure_ascii=False))
         else:
             typer.echo(_table(rows))
 

@@ -52,6 +52,19 @@ KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no n
 LMOS_GROUP = "lmos.eclipse/v1"
 INFLATE_STEP_BYTES = 2**20  # a compressed answer is inflated at most this much at a time (a gzip bomb stays small)
 _WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}  # zlib's window bits per Content-Encoding (31: gzip framing)
+UNREAD_NAMES = 3  # a message about many unread channels names this many of each reason; `unread` holds them all
+UNREAD_REASONS = 4  # … and this many reasons (the most frequent first)
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A channel whose ChannelRouting could not be read: which, why in short (`reason`, the same for every channel
+    that failed alike: "not found (404)"), and the whole message."""
+
+    tenant: str
+    channel: str
+    reason: str
+    message: str
 
 
 @dataclass
@@ -65,6 +78,8 @@ class SourceResult:
     # a directory's answer: each agent's TD id and registration expiry (epoch s, None = never), in the order
     # of `agents` (an agent converted from another format keeps no TD id of its own)
     listed: list[tuple[str, float | None]] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)  # an operator's channels that could not be read (one
+    # message in `errors` says how many and why)
 
     def listings(self) -> list[tuple[str, float | None]]:
         """`listed`, one per agent in `agents`' order; ("", None) for each when the source gave none (or not one
@@ -713,24 +728,52 @@ class OperatorClient(HttpSource):
         result = SourceResult()
         found: dict[str, Agent] = {}
         stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
+        tried = 0  # channels whose routing was asked for
         for number, tenant in enumerate(tenants):
             if time.monotonic() > stop_at:
                 result.errors.append(self._stopped(f"tenants {', '.join(tenants[number:])[:200]} not read"))
                 break
-            if not self._tenant_agents(tenant, found, result, stop_at=stop_at):
+            asked, finished = self._tenant_agents(tenant, found, result, stop_at=stop_at)
+            tried += asked
+            if not finished:
                 if tenants[number + 1 :]:
                     result.errors.append(self._stopped(f"tenants {', '.join(tenants[number + 1 :])[:200]} not read"))
                 break
         result.agents = list(found.values())
+        if result.unread:
+            result.errors.append(self._unread_message(result.unread, tried=tried))
         return result
 
-    def _tenant_agents(self, tenant: str, found: dict[str, Agent], result: SourceResult, *, stop_at: float) -> bool:
-        """Add the agents of a tenant's channels to `found` (messages to `result`); False when time ran out."""
+    def _unread_message(self, unread: list[Unread], *, tried: int) -> str:
+        """One message for the channels that could not be read: the message itself for one; for more, how many
+        of how many, per reason (most frequent first) with the first few names, and where the whole list is."""
+        if len(unread) == 1:
+            return unread[0].message
+        several = len({u.tenant for u in unread}) > 1
+        groups: dict[str, list[str]] = {}
+        for u in unread:
+            groups.setdefault(u.reason, []).append(f"{u.tenant}/{u.channel}" if several else u.channel)
+        ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        parts = [f"{len(names)} × {reason} ({_first(names)})" for reason, names in ranked[:UNREAD_REASONS]]
+        if len(ranked) > UNREAD_REASONS:
+            rest = sum(len(names) for _, names in ranked[UNREAD_REASONS:])
+            parts.append(f"{rest} for {len(ranked) - UNREAD_REASONS} other reasons")
+        return (
+            f"{self.base_url}: {len(unread)} of {tried} channels could not be read, so their agents are "
+            f"missing: {'; '.join(parts)}. Every channel and why: `registry search -o json` (its `unread` list), "
+            "or on the Registry page the list under this message"
+        )
+
+    def _tenant_agents(
+        self, tenant: str, found: dict[str, Agent], result: SourceResult, *, stop_at: float
+    ) -> tuple[int, bool]:
+        """Add the agents of a tenant's channels to `found` (messages and unread channels to `result`); how many
+        channels' routings were asked for, and False when time ran out."""
         try:
             channels, unreadable = self.readable_channels(tenant)
         except RegistryError as exc:
             result.errors.append(str(exc))
-            return True
+            return 0, True
         result.errors += unreadable
         names = list(dict.fromkeys(channel.channel or channel.name for channel in channels))
         for index, name in enumerate(names):
@@ -738,15 +781,15 @@ class OperatorClient(HttpSource):
                 result.errors.append(
                     self._stopped(f"{len(names) - index} of {len(names)} channels not read (tenant {tenant})")
                 )
-                return False
+                return index, False
             try:
                 routing = self.routing(tenant, name)
             except RegistryError as exc:
-                result.errors.append(str(exc))
+                result.unread.append(Unread(tenant, name, _reason(exc), str(exc)))
                 continue
             for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
                 found[agent.key] = _merge(found.get(agent.key), agent)
-        return True
+        return len(names), True
 
     def _stopped(self, what: str) -> str:
         return (
@@ -761,6 +804,21 @@ class OperatorClient(HttpSource):
             return channel_from_resource(item, path=self.base_url + path)
         except DesignFileError as exc:  # its message names the path already
             raise RegistryError(str(exc), url=self.base_url) from exc
+
+
+def _first(names: list[str]) -> str:
+    """The first `UNREAD_NAMES` names, and how many more."""
+    shown = ", ".join(names[:UNREAD_NAMES])
+    return f"{shown} and {len(names) - UNREAD_NAMES} more" if len(names) > UNREAD_NAMES else shown
+
+
+def _reason(exc: RegistryError) -> str:
+    """What went wrong, without the URL and the server's own words: `not found (404)`, `no answer within 5.0s
+    (ReadTimeout)`; the same for every request that failed alike, so failures group by it."""
+    text = str(exc)
+    if exc.url and text.startswith(f"{exc.url}: "):
+        text = text[len(exc.url) + 2 :]
+    return re.split(r": |; ", text, maxsplit=1)[0][:120]
 
 
 def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:

@@ -17,7 +17,7 @@ import pandas as pd
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.redact import redact_text, redact_url
-from lmos_studio.registry.clients import SourceResult
+from lmos_studio.registry.clients import SourceResult, Unread
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
 from lmos_studio.visible import visible
 
@@ -65,6 +65,7 @@ class SearchOutcome:
     found: list[Found] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    unread: list[tuple[str, Unread]] = field(default_factory=list)  # (source label, an operator's channel not read)
 
     def by_key(self, key: str) -> Found | None:
         return next((f for f in self.found if f.key == key), None)
@@ -186,6 +187,7 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistrySt
         outcome.found += [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
         _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts([a for a, _ in kept]))
         outcome.errors += [_said_by(spec, e) for e in remote.errors]
+        outcome.unread += [(spec.label, u) for u in remote.unread]
     outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in outcome.facets.items()}
     return outcome
 
@@ -225,6 +227,22 @@ def results_table(outcome: SearchOutcome) -> pd.DataFrame:
     ]
     columns = ["agent", "namespace", "capabilities", "tenants", "channels", "protocols", "subset", "source", "expires"]
     return _shown(pd.DataFrame(rows, columns=columns))
+
+
+UNREAD_COLUMNS = ["source", "tenant", "channel", "reason", "message"]
+
+
+def unread_rows(outcome: SearchOutcome) -> list[dict[str, str]]:
+    """Every channel a source could not read and why, as the registry said it (for JSON output)."""
+    return [
+        {"source": source, "tenant": u.tenant, "channel": u.channel, "reason": u.reason, "message": u.message}
+        for source, u in outcome.unread
+    ]
+
+
+def unread_table(outcome: SearchOutcome) -> pd.DataFrame:
+    """`unread_rows` as a display table (`visible` text)."""
+    return _shown(pd.DataFrame(unread_rows(outcome), columns=UNREAD_COLUMNS))
 
 
 def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
