@@ -5,7 +5,7 @@ import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.markdown import escape as md
-from lmos_studio.registry.sources import agent_for_design, results_table, unread_table
+from lmos_studio.registry.sources import agent_for_design, expired_note, expired_table, results_table, unread_table
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
 from lmos_studio.visible import visible
@@ -32,6 +32,10 @@ for message in outcome.errors:
 if outcome.unread:  # the one warning above names a few; here is every channel and why
     with st.expander(f"{len(outcome.unread)} channels not read", icon=":material/cloud_off:"):
         st.dataframe(unread_table(outcome), hide_index=True, width="stretch")
+if outcome.expired:  # left out of the results, as the embedded registry leaves out its own
+    st.info(md(expired_note(outcome)), icon=":material/timer_off:")
+    with st.expander(f"{len(outcome.expired)} expired registrations", icon=":material/timer_off:"):
+        st.dataframe(expired_table(outcome), hide_index=True, width="stretch")
 st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
 st.dataframe(results_table(outcome), hide_index=True, width="stretch")
 choice = st.selectbox(

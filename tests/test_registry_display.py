@@ -12,6 +12,7 @@ import yaml
 
 from lmos_studio.markdown import code, escape
 from lmos_studio.registry.clients import OperatorClient
+from lmos_studio.registry.store import Query
 from tests.conftest import REFERENCE, run_cli
 from tests.registry_helpers import make_td
 from tests.test_registry_clients import FIXTURES, Route, stub_server
@@ -211,3 +212,69 @@ def test_page_shows_one_warning_and_the_channels_in_an_expander(tmp_path, monkey
     unread = next(frame.value for frame in at.dataframe if "channel" in frame.value.columns)
     assert len(unread) == 200 and list(unread.columns) == ["source", "tenant", "channel", "reason", "message"]
     assert any("200 channel" in e.label for e in at.expander), [e.label for e in at.expander]
+
+
+# -- registrations past their expiry: left out, counted, listed apart -------------------------------------------
+
+
+def expiring_directory() -> Route:
+    """A directory answering with a live, a lasting and an expired registration (it has not purged it yet)."""
+    live = {**make_td("live-agent"), "id": "urn:test:live", "registration": {"expires": "2999-01-01T00:00:00Z"}}
+    lasting = {**make_td("lasting-agent"), "id": "urn:test:lasting"}
+    stale = {**make_td("stale-agent"), "id": "urn:test:stale", "registration": {"expires": "2001-02-03T04:05:06Z"}}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 3, "items": [live, stale, lasting], "facets": {"capability": {"view-bill": 3}}}
+
+    return route
+
+
+def test_expired_registrations_are_left_out_counted_and_listed_apart() -> None:
+    """A directory that had not purged a registration past its TTL had it listed like any other (the page and
+    the CLI table showed it with a past expiry and nothing more), and it could be added to a design. It is left
+    out of the results and the facet counts, a note says how many and when they expired, and they are listed
+    apart (`expired`)."""
+    from lmos_studio.registry.sources import SourceSpec, expired_note, search_sources
+
+    with stub_server(expiring_directory()) as url:
+        outcome = search_sources([SourceSpec("tdd", url)], Query())
+        table = run_cli("registry", "search", "--url", url)
+        as_json = run_cli("registry", "search", "--url", url, "-o", "json")
+    assert [f.agent.name for f in outcome.found] == ["live-agent", "lasting-agent"]
+    assert [f.agent.name for f in outcome.expired] == ["stale-agent"] and not outcome.errors
+    assert outcome.facets["capability"] == {"view-bill": 2}
+    note = expired_note(outcome)
+    assert note.startswith("1 expired registration not shown"), note
+    assert f"tdd {url}" in note and "stale-agent (expired 2001-02-03 04:05:06 UTC)" in note, note
+    assert "stale-agent" not in table.stdout and "live-agent" in table.stdout, table.stdout
+    assert "1 expired registration not shown" in table.stderr and "stale-agent" in table.stderr, table.stderr
+    body = json.loads(as_json.stdout)
+    assert [a["name"] for a in body["agents"]] == ["live-agent", "lasting-agent"]
+    assert [(a["name"], a["id"], a["registry"]) for a in body["expired"]] == [
+        ("stale-agent", "urn:test:stale", f"tdd {url}")
+    ]
+    assert body["expired"][0]["expires"] == 981173106.0 and body["problems"] == []
+
+
+def test_page_leaves_expired_registrations_out_with_a_note_and_a_list(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lmos_studio.config import get_settings
+    from lmos_studio.ui import resources
+    from tests.test_registry_page import app
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    resources.registry_store.clear()
+    resources.registry_search.clear()
+    try:
+        with stub_server(expiring_directory()) as url:
+            at = app().run()
+            at.checkbox(key="registry_src_embedded").uncheck()
+            at.text_area(key="registry_src_tdd").set_value(url).run()
+    finally:
+        get_settings.cache_clear()
+    assert not at.exception
+    frames = {tuple(f.value["agent"]): f.value for f in at.dataframe}  # the results, and the expired apart
+    assert set(frames) == {("live-agent", "lasting-agent"), ("stale-agent",)}, frames
+    assert not any("stale-agent" in option for option in at.selectbox(key="registry_open").options)
+    assert any("1 expired registration not shown" in i.value for i in at.info), [i.value for i in at.info]
+    assert frames[("stale-agent",)]["expires"].tolist() == ["expired 2001-02-03 04:05:06 UTC"]

@@ -32,7 +32,7 @@ from lmos_studio.registry.stores import open_store
 from lmos_studio.visible import visible
 
 if TYPE_CHECKING:
-    from lmos_studio.registry.sources import SourceSpec
+    from lmos_studio.registry.sources import Found, SourceSpec
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
 TokenOpt = Annotated[
@@ -188,6 +188,11 @@ def _remote_sources(
     if local_network:
         specs.append(SourceSpec("mdns"))
     return specs
+
+
+def _found_rows(found: list[Found]) -> list[dict[str, Any]]:
+    """Search rows of matches from remote sources, each naming its registry."""
+    return [{**entry_row(f.agent, expires=f.expires, thing_id=f.thing_id), "registry": f.source} for f in found]
 
 
 def _rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -354,7 +359,7 @@ def register(app: typer.Typer) -> None:
         )
         if output not in ("json", "table"):
             _fail(f"--output {output!r} is not supported here; use json or table")
-        from lmos_studio.registry.sources import SearchOutcome, search_sources, unread_rows
+        from lmos_studio.registry.sources import SearchOutcome, expired_note, search_sources, unread_rows
 
         if specs:
             outcome = search_sources(specs, query)
@@ -362,17 +367,20 @@ def register(app: typer.Typer) -> None:
                 _fail("; ".join(outcome.errors))
             for error in outcome.errors:
                 typer.echo(f"warning: {visible(error)}", err=True)  # a registry's words: one line, no controls
-            rows = [
-                {**entry_row(f.agent, expires=f.expires, thing_id=f.thing_id), "registry": f.source}
-                for f in outcome.found
-            ][:limit]
+            if outcome.expired:
+                typer.echo(f"note: {visible(expired_note(outcome))}", err=True)
+            rows = _found_rows(outcome.found)[:limit]
         else:
             outcome = SearchOutcome()
             rows = _rows(_store().search(query, facets=False).entries)
         rows = _masked_rows(rows)
-        if output == "json":  # what the warnings said, and every channel not read, with the rows
-            problems = {"problems": outcome.errors, "unread": unread_rows(outcome)}
-            typer.echo(json.dumps({"agents": rows, **problems}, indent=2, ensure_ascii=False))
+        if (
+            output == "json"
+        ):  # with the rows: the registrations left out as expired, the warnings, every channel not read
+            more = {"expired": _masked_rows(_found_rows(outcome.expired)), "problems": outcome.errors}
+            typer.echo(
+                json.dumps({"agents": rows, **more, "unread": unread_rows(outcome)}, indent=2, ensure_ascii=False)
+            )
         else:
             typer.echo(_table(rows))
 
