@@ -5,9 +5,10 @@ import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.markdown import escape as md
-from lmos_studio.registry.sources import agent_for_design, results_table
+from lmos_studio.registry.sources import agent_for_design, expired_note, expired_table, results_table, unread_table
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
+from lmos_studio.visible import visible
 
 st.title("Registry")
 st.caption(
@@ -28,10 +29,22 @@ except LmosStudioError as exc:
     st.stop()
 for message in outcome.errors:
     st.warning(md(message), icon=":material/cloud_off:")  # a remote registry's words: never markup
+if outcome.unread:  # the one warning above names a few; here is every channel and why
+    with st.expander(f"{len(outcome.unread)} channels not read", icon=":material/cloud_off:"):
+        st.dataframe(unread_table(outcome), hide_index=True, width="stretch")
+if outcome.expired:  # left out of the results, as the embedded registry leaves out its own
+    st.info(md(expired_note(outcome)), icon=":material/timer_off:")
+    with st.expander(f"{len(outcome.expired)} expired registrations", icon=":material/timer_off:"):
+        st.dataframe(expired_table(outcome), hide_index=True, width="stretch")
 st.caption(f"{len(outcome.found)} agent(s) from {len(sources)} source(s)")
 st.dataframe(results_table(outcome), hide_index=True, width="stretch")
 choice = st.selectbox(
-    "Open an agent", [f.key for f in outcome.found], index=None, key="registry_open", placeholder="Choose a result…"
+    "Open an agent",
+    [f.key for f in outcome.found],
+    format_func=visible,  # a registry's names: a bidi override would turn the option around
+    index=None,
+    key="registry_open",
+    placeholder="Choose a result…",
 )
 found = outcome.by_key(choice) if choice else None
 if found is not None:

@@ -232,7 +232,7 @@ def test_search_and_remove_print_ids_without_their_credentials(
         assert "things.example/orders?token=***" in out
         assert not [s for s in SECRETS if s in out + err]
     assert "holds a credential, printed as ***" in table[2] and "registry remove" in as_json[2]
-    assert "https://things.example/orders?token=***" in [row["id"] for row in json.loads(as_json[1])]
+    assert "https://things.example/orders?token=***" in [row["id"] for row in json.loads(as_json[1])["agents"]]
 
 
 @pytest.mark.parametrize("doc", [SECRET_CARD, OAUTH2_TD], ids=["card-with-credentials", "td"])

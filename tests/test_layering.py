@@ -47,7 +47,19 @@ def test_pages_stay_small() -> None:
 LIBRARY = ROOT / "lmos_studio"
 # A module may import its own layer's modules and lower layers', never a higher layer (lowest first).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("lmos_studio", "errors", "sizes", "redact", "markdown", "bundled", "config", "names", "versions", "model"),
+    (
+        "lmos_studio",
+        "errors",
+        "sizes",
+        "redact",
+        "visible",
+        "markdown",
+        "bundled",
+        "config",
+        "names",
+        "versions",
+        "model",
+    ),
     ("formats",),
     ("index", "resolve", "rollouts", "trust", "graph", "aggregate", "view", "lint", "summary", "history", "synthetic"),
     ("routing", "registry", "export"),

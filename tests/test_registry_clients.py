@@ -199,7 +199,7 @@ def test_cli_register_search_remove(server: str, reference: Path, tmp_path: Path
     thing_id = done.stdout.strip().splitlines()[0]
     found = run_cli("registry", "search", "--url", server, "--capability", "roaming-prices", "-o", "json", env=env)
     assert found.returncode == 0, found.stderr
-    rows = json.loads(found.stdout)
+    rows = json.loads(found.stdout)["agents"]
     assert [r["name"] for r in rows] == ["roaming-agent"]
     assert run_cli("registry", "remove", thing_id, "--url", server, env=env).returncode == 0
     gone = run_cli("registry", "remove", thing_id, "--url", server, env=env)
@@ -496,6 +496,45 @@ def test_a_redirect_to_another_host_does_not_carry_the_token() -> None:
     assert [a.name for a in result.agents] == ["elsewhere"]
 
 
+def test_a_kubernetes_redirect_to_another_origin_is_refused_naming_both(tmp_path: Path) -> None:
+    """httpx drops the bearer token on a redirect to another origin, but a TLS client certificate stays in the
+    connection's SSL context and was offered to whichever host the API server redirected to. The Kubernetes
+    source follows no redirect off the cluster's server (another port is another origin): the message names
+    both, and the other host is never asked. A redirect on the server itself is still followed."""
+    asked: list[str] = []
+
+    def other(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        asked.append(handler.path)
+        return 200, {"kind": "AgentList", "items": []}
+
+    with stub_server(other) as target:
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+            if handler.path.startswith("/moved/"):
+                return kube_route_with_path(handler, handler.path.removeprefix("/moved"))
+            if "/namespaces/acme/" in handler.path:  # on the server itself: followed
+                return 307, b"", {"Location": f"/moved{handler.path}"}
+            return 302, b"", {"Location": f"{target}{handler.path}"}
+
+        with stub_server(route) as url:
+            config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+            with KubernetesClient(config) as client:
+                same = client.agents("acme")
+                moved = client.agents("elsewhere")
+    assert {a.name for a in same.agents} == {"billing-agent-stable", "contract-agent"}
+    assert asked == [] and not moved.agents and len(moved.errors) == 1, (asked, moved.errors)
+    said = moved.errors[0]
+    assert url.removeprefix("http://") in said and target.removeprefix("http://") in said, said
+    assert "302" in said and "not followed" in said and "bearer token" in said, said
+
+
+def kube_route_with_path(handler: BaseHTTPRequestHandler, path: str) -> tuple[int, Any, dict[str, str]]:
+    """`kube_route`'s answer for another path (a redirect's target on the same server)."""
+    handler.path = path
+    status, body = kube_route(handler)
+    return status, body, {}
+
+
 # -- Kubernetes API ----------------------------------------------------------------------------------------
 
 
@@ -782,6 +821,28 @@ def test_a_directory_s_results_keep_their_registry_id_and_expiry() -> None:
     assert fields["id"] == "urn:test:temp" and fields["expires"] == "2030-01-02 03:04:05 UTC"
 
 
+def test_a_td_without_an_id_is_named_by_its_title_or_its_place() -> None:
+    """A directory's TD that could not be read was named by its id alone: one without an id was `TD ''`. It is
+    named by its title (or, without one, by its place in the answer), saying it has no id; the source's URL is
+    said once."""
+    untitled = {k: v for k, v in make_td("x").items() if k != "title"}
+    broken = {**make_td("Roaming Helper"), "lmos:capabilities": "not-a-list"}
+    with_id = {**broken, "id": "urn:test:broken"}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 4, "items": [make_td("fine-agent"), broken, untitled, with_id], "facets": {}}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.search(Query())
+    assert [a.name for a in result.agents] == ["fine-agent"]
+    titled, placed, named = result.errors
+    assert "TD ''" not in " ".join(result.errors), result.errors
+    assert "'Roaming Helper'" in titled and "item 1" in titled and "no id" in titled, titled
+    assert "item 2" in placed and "no id" in placed and "title" in placed, placed
+    assert "TD 'urn:test:broken'" in named and "no id" not in named, named
+    assert all(e.count(url) == 1 for e in result.errors), result.errors
+
+
 def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:
     """The Registry page's server list (one URL per line) or `registry search --url X --url X` naming one
     registry twice listed each of its agents twice ("18 agent(s) from 2 source(s)" for a 9-agent registry)
@@ -864,7 +925,7 @@ def test_cli_search_reads_the_operator_and_a_cluster(tmp_path: Path) -> None:
         sources += ["--kubernetes", "--kubeconfig", str(kubeconfig)]
         found = run_cli("registry", "search", *sources, "-o", "json", env=env)
         assert found.returncode == 0, found.stderr
-        rows = json.loads(found.stdout)
+        rows = json.loads(found.stdout)["agents"]
         by_registry = {(r["registry"].split()[0], r["name"]) for r in rows}
         assert {("operator", "billing-agent-stable"), ("kubernetes", "billing-agent-stable")} <= by_registry
         assert ("kubernetes", "contract-agent") in by_registry
@@ -913,7 +974,7 @@ def test_cli_register_refuses_a_ttl_the_server_would_refuse(
     out, err = capsys.readouterr()
     assert not out and "--ttl" in err and "ten years" in err
     assert main(["registry", "search", "--text", "contract-assistant", "-o", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []  # nothing was registered
+    assert json.loads(capsys.readouterr().out)["agents"] == []  # nothing was registered
 
 
 @pytest.mark.parametrize("limit", ["0", "-1"])
@@ -1048,7 +1109,7 @@ def test_a_compressed_answer_is_read(coding: str, tmp_path: Path) -> None:
     assert [a.name for a in result.agents] == ["zipped"] and not result.errors
     assert [a.name for a in listed.agents] == ["billing-agent-stable"] and not listed.errors
     assert cli.returncode == 0, cli.stderr
-    assert [row["name"] for row in json.loads(cli.stdout)] == ["zipped"]
+    assert [row["name"] for row in json.loads(cli.stdout)["agents"]] == ["zipped"]
 
 
 def kube_route_items() -> dict[str, Any]:
@@ -1111,8 +1172,9 @@ def test_headers_that_drip_time_out_with_a_message() -> None:
 def test_an_expiry_outside_the_calendar_is_shown_not_a_crash() -> None:
     """A directory's registration expiring at 0001-01-01T00:00:00+01:00 (year 0 in UTC) or 9999-12-31T23:59:59-12:00
     (year 10000) made the results table raise ValueError: the Registry page showed a traceback instead of every
-    source's results. Such a time is shown as before or after the calendar's ends."""
-    from lmos_studio.registry.sources import SourceSpec, detail_fields, results_table, search_sources
+    source's results. Such a time is shown as before or after the calendar's ends (the early one has expired:
+    it is listed apart, and said so)."""
+    from lmos_studio.registry.sources import SourceSpec, detail_fields, expired_table, results_table, search_sources
 
     early = {**make_td("early-agent"), "id": "urn:early", "registration": {"expires": "0001-01-01T00:00:00+01:00"}}
     late = {**make_td("late-agent"), "id": "urn:late", "registration": {"expires": "9999-12-31T23:59:59-12:00"}}
@@ -1123,9 +1185,9 @@ def test_an_expiry_outside_the_calendar_is_shown_not_a_crash() -> None:
     with stub_server(route) as url:
         outcome = search_sources([SourceSpec("tdd", url)], Query())
     assert not outcome.errors, outcome.errors
-    table = results_table(outcome)
-    assert table["expires"].tolist() == ["before 0001-01-01 00:00:00 UTC", "after 9999-12-31 23:59:59 UTC"]
-    assert dict(detail_fields(outcome.found[1]).itertuples(index=False))["expires"] == "after 9999-12-31 23:59:59 UTC"
+    assert results_table(outcome)["expires"].tolist() == ["after 9999-12-31 23:59:59 UTC"]
+    assert expired_table(outcome)["expires"].tolist() == ["expired before 0001-01-01 00:00:00 UTC"]
+    assert dict(detail_fields(outcome.found[0]).itertuples(index=False))["expires"] == "after 9999-12-31 23:59:59 UTC"
 
 
 @pytest.mark.parametrize("status", [401, 403, 400, 500])

@@ -79,8 +79,11 @@ def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain aligned text table."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    """A plain aligned text table, one line per row: a line break, control or bidi character in a cell (a
+    registry's text) is shown as its escape (`visible`), so it cannot break a row or turn text around."""
+    from lmos_studio.visible import visible
+
+    cells = [[visible(h) for h in headers]] + [[visible(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -29,9 +29,10 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, RegistryStore
 from lmos_studio.registry.stores import open_store
+from lmos_studio.visible import visible
 
 if TYPE_CHECKING:
-    from lmos_studio.registry.sources import SourceSpec
+    from lmos_studio.registry.sources import Found, SourceSpec
 
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A registry server (default: the embedded one).")]
 TokenOpt = Annotated[
@@ -83,10 +84,10 @@ def _echo_ids(ids: list[str]) -> None:
     gave: `https://user:pass@…` or `…?token=…`), and say so when one was: the registry keeps the id as sent."""
     from lmos_studio.redact import redact_text
 
-    shown = [redact_text(thing_id) for thing_id in ids]
+    shown = [visible(redact_text(thing_id)) for thing_id in ids]  # a server's answer: one line each
     typer.echo("\n".join(shown))  # one line per id (an empty line when a server returned none, as before)
     for thing_id, masked in zip(ids, shown, strict=True):
-        if masked != thing_id:
+        if masked != visible(thing_id):
             typer.echo(
                 f"warning: the id {masked} holds a credential, printed as ***; the registry keeps it as your "
                 "description wrote it (`registry remove` needs it so); keep credentials out of ids",
@@ -105,8 +106,8 @@ def _masked_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         clean = {**row, **{k: redact_text(row[k]) for k in ("id", "source", "registry") if isinstance(row.get(k), str)}}
         if clean["id"] != row["id"]:
             typer.echo(
-                f"warning: the id {clean['id']} holds a credential, printed as ***; the registry keeps it as the "
-                "description wrote it (`registry remove` needs it so); keep credentials out of ids",
+                f"warning: the id {visible(clean['id'])} holds a credential, printed as ***; the registry keeps it "
+                "as the description wrote it (`registry remove` needs it so); keep credentials out of ids",
                 err=True,
             )
         shown.append(clean)
@@ -114,7 +115,8 @@ def _masked_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    """Exit 2 with the message on stderr, on one line (a registry's words in it shown escaped: `visible`)."""
+    typer.echo(f"error: {visible(message)}", err=True)
     raise typer.Exit(2)
 
 
@@ -186,6 +188,11 @@ def _remote_sources(
     if local_network:
         specs.append(SourceSpec("mdns"))
     return specs
+
+
+def _found_rows(found: list[Found]) -> list[dict[str, Any]]:
+    """Search rows of matches from remote sources, each naming its registry."""
+    return [{**entry_row(f.agent, expires=f.expires, thing_id=f.thing_id), "registry": f.source} for f in found]
 
 
 def _rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -350,25 +357,30 @@ def register(app: typer.Typer) -> None:
             local_network,
             token=token,
         )
-        if specs:
-            from lmos_studio.registry.sources import search_sources
+        if output not in ("json", "table"):
+            _fail(f"--output {output!r} is not supported here; use json or table")
+        from lmos_studio.registry.sources import SearchOutcome, expired_note, search_sources, unread_rows
 
+        if specs:
             outcome = search_sources(specs, query)
             if outcome.errors and not outcome.found:
                 _fail("; ".join(outcome.errors))
             for error in outcome.errors:
-                typer.echo(f"warning: {error}", err=True)
-            rows = [
-                {**entry_row(f.agent, expires=f.expires, thing_id=f.thing_id), "registry": f.source}
-                for f in outcome.found
-            ][:limit]
+                typer.echo(f"warning: {visible(error)}", err=True)  # a registry's words: one line, no controls
+            if outcome.expired:
+                typer.echo(f"note: {visible(expired_note(outcome))}", err=True)
+            rows = _found_rows(outcome.found)[:limit]
         else:
+            outcome = SearchOutcome()
             rows = _rows(_store().search(query, facets=False).entries)
-        if output not in ("json", "table"):
-            _fail(f"--output {output!r} is not supported here; use json or table")
         rows = _masked_rows(rows)
-        if output == "json":
-            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        if (
+            output == "json"
+        ):  # with the rows: the registrations left out as expired, the warnings, every channel not read
+            more = {"expired": _masked_rows(_found_rows(outcome.expired)), "problems": outcome.errors}
+            typer.echo(
+                json.dumps({"agents": rows, **more, "unread": unread_rows(outcome)}, indent=2, ensure_ascii=False)
+            )
         else:
             typer.echo(_table(rows))
 
@@ -388,7 +400,7 @@ def register(app: typer.Typer) -> None:
             _store().delete(thing_id)
         from lmos_studio.redact import redact_text
 
-        typer.echo(f"removed {redact_text(thing_id)}")
+        typer.echo(f"removed {visible(redact_text(thing_id))}")
 
     @app.command("announce")
     def announce(

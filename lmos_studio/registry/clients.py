@@ -38,7 +38,7 @@ from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
-from lmos_studio.redact import MASK
+from lmos_studio.redact import MASK, redact_url
 from lmos_studio.registry.kubeconfig import IN_CLUSTER_CONTEXT, KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
@@ -52,6 +52,19 @@ KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no n
 LMOS_GROUP = "lmos.eclipse/v1"
 INFLATE_STEP_BYTES = 2**20  # a compressed answer is inflated at most this much at a time (a gzip bomb stays small)
 _WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}  # zlib's window bits per Content-Encoding (31: gzip framing)
+UNREAD_NAMES = 3  # a message about many unread channels names this many of each reason; `unread` holds them all
+UNREAD_REASONS = 4  # … and this many reasons (the most frequent first)
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A channel whose ChannelRouting could not be read: which, why in short (`reason`, the same for every channel
+    that failed alike: "not found (404)"), and the whole message."""
+
+    tenant: str
+    channel: str
+    reason: str
+    message: str
 
 
 @dataclass
@@ -65,6 +78,8 @@ class SourceResult:
     # a directory's answer: each agent's TD id and registration expiry (epoch s, None = never), in the order
     # of `agents` (an agent converted from another format keeps no TD id of its own)
     listed: list[tuple[str, float | None]] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)  # an operator's channels that could not be read (one
+    # message in `errors` says how many and why)
 
     def listings(self) -> list[tuple[str, float | None]]:
         """`listed`, one per agent in `agents`' order; ("", None) for each when the source gave none (or not one
@@ -251,6 +266,7 @@ class HttpSource:
         verify: ssl.SSLContext | bool = True,
         headers: dict[str, str] | None = None,
         follow_redirects: bool = True,
+        credentials: str = "",
     ) -> None:
         base, userinfo = _split_userinfo(base_url)  # credentials go to auth, never into messages
         auth = httpx.BasicAuth(*userinfo) if userinfo else None
@@ -272,12 +288,31 @@ class HttpSource:
             params=params,
             follow_redirects=follow_redirects,
             max_redirects=5,
+            event_hooks={"response": [self._refuse_leaving]} if credentials else None,
         )
+        self._credentials = credentials
         self._deadline = _Deadline()
         _bound_by(self.client, self._deadline)
 
     def close(self) -> None:
         self.client.close()
+
+    def _refuse_leaving(self, response: httpx.Response) -> None:
+        """Raise on a redirect to another origin (scheme, host, port): httpx drops the Authorization header there,
+        but a TLS client certificate stays in the SSL context and would be offered to the other host. Set up for
+        a source holding such `credentials` (a phrase naming them)."""
+        if not response.has_redirect_location:
+            return
+        here = _origin(str(response.request.url))
+        there = _origin(str(response.request.url.join(response.headers["location"])))
+        if there != here:
+            url = redact_url(str(response.request.url))
+            raise RegistryError(
+                f"{url}: redirects ({response.status_code}) to another host, {there} (from {here}); "
+                f"not followed, so {self._credentials} go nowhere but {here}; {self.leaving_hint()}",
+                url=url,
+                status_code=response.status_code,
+            )
 
     def __enter__(self) -> Self:
         return self
@@ -333,6 +368,10 @@ class HttpSource:
     def refused_hint(self, status: int, url: str) -> str:
         """What to do when the registry refuses a request (401, 403)."""
         return TOKEN_HINT
+
+    def leaving_hint(self) -> str:
+        """What to do when the server redirects to another origin and the source refuses to follow."""
+        return "point Studio at the server the redirect names, if you trust it with them"
 
     def too_slow(self, pages: int) -> str:
         """Why a listing of many pages stopped early: it had taken `LISTING_TIMEOUTS` timeouts."""
@@ -451,13 +490,25 @@ def _expires(registration: Any) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def _agent_of(td: Any, source: str) -> Agent:
+def _agent_of(td: Any, source: str, *, place: str) -> Agent:
+    """The agent of a directory's TD; a `RegistryError` naming it by its id, else by its title or `place` (where
+    it stands in the answer: "item 3 of the answer"), saying it has no id."""
     if not is_thing_description(td):
-        raise RegistryError(f"{source}: an item is not a Thing Description", url=source)
+        raise RegistryError(f"{source}: {place} is not a Thing Description", url=source)
     try:
         return thing_to_agent(td, source=source)
     except (LmosStudioError, ValueError) as exc:
-        raise RegistryError(f"{source}: TD {str(td.get('id', ''))[:80]!r} cannot be read: {exc}", url=source) from exc
+        reason = str(exc).removeprefix(f"{source}: ")  # the format's message names the source too
+        raise RegistryError(f"{source}: {_td_named(td, place)} cannot be read: {reason}", url=source) from exc
+
+
+def _td_named(td: dict[str, Any], place: str) -> str:
+    """How a message names a TD: by its id; without one, by its title and place, or its place alone."""
+    if td.get("id"):
+        return f"TD {str(td['id'])[:80]!r} ({place})"
+    if td.get("title"):
+        return f"the TD titled {str(td['title'])[:80]!r} ({place}; it has no id)"
+    return f"the TD at {place} (it has no id or title)"
 
 
 class TddClient(HttpSource):
@@ -470,6 +521,7 @@ class TddClient(HttpSource):
         result = SourceResult()
         url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
         read: set[str] = set()
+        listed = 0  # items of the pages read so far: where the next page's first item stands in the listing
         stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
         while url is not None:
             if len(read) == MAX_PAGES:
@@ -485,7 +537,8 @@ class TddClient(HttpSource):
             except (RegistryError, DesignFileError) as exc:
                 result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
                 break
-            self._collect(items, result)
+            self._collect(items, result, first=listed, of="the listing")
+            listed += len(items) if isinstance(items, list) else 0
             url = self._next_page(response, url, read, result)
         return result
 
@@ -541,13 +594,14 @@ class TddClient(HttpSource):
             }
         return result
 
-    def _collect(self, items: Any, result: SourceResult) -> None:
+    def _collect(self, items: Any, result: SourceResult, *, first: int = 0, of: str = "the answer") -> None:
+        """The agents of a JSON array of TDs into `result`; `first`: the first item's place in the listing `of`."""
         if not isinstance(items, list):
             result.errors.append(f"{self.base_url}: expected a JSON array of TDs")
             return
-        for item in items:
+        for index, item in enumerate(items, start=first):
             try:
-                result.agents.append(_agent_of(item, self.base_url))
+                result.agents.append(_agent_of(item, self.base_url, place=f"item {index} of {of}"))
             except RegistryError as exc:
                 result.errors.append(str(exc))
                 continue
@@ -674,24 +728,52 @@ class OperatorClient(HttpSource):
         result = SourceResult()
         found: dict[str, Agent] = {}
         stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
+        tried = 0  # channels whose routing was asked for
         for number, tenant in enumerate(tenants):
             if time.monotonic() > stop_at:
                 result.errors.append(self._stopped(f"tenants {', '.join(tenants[number:])[:200]} not read"))
                 break
-            if not self._tenant_agents(tenant, found, result, stop_at=stop_at):
+            asked, finished = self._tenant_agents(tenant, found, result, stop_at=stop_at)
+            tried += asked
+            if not finished:
                 if tenants[number + 1 :]:
                     result.errors.append(self._stopped(f"tenants {', '.join(tenants[number + 1 :])[:200]} not read"))
                 break
         result.agents = list(found.values())
+        if result.unread:
+            result.errors.append(self._unread_message(result.unread, tried=tried))
         return result
 
-    def _tenant_agents(self, tenant: str, found: dict[str, Agent], result: SourceResult, *, stop_at: float) -> bool:
-        """Add the agents of a tenant's channels to `found` (messages to `result`); False when time ran out."""
+    def _unread_message(self, unread: list[Unread], *, tried: int) -> str:
+        """One message for the channels that could not be read: the message itself for one; for more, how many
+        of how many, per reason (most frequent first) with the first few names, and where the whole list is."""
+        if len(unread) == 1:
+            return unread[0].message
+        several = len({u.tenant for u in unread}) > 1
+        groups: dict[str, list[str]] = {}
+        for u in unread:
+            groups.setdefault(u.reason, []).append(f"{u.tenant}/{u.channel}" if several else u.channel)
+        ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+        parts = [f"{len(names)} × {reason} ({_first(names)})" for reason, names in ranked[:UNREAD_REASONS]]
+        if len(ranked) > UNREAD_REASONS:
+            rest = sum(len(names) for _, names in ranked[UNREAD_REASONS:])
+            parts.append(f"{rest} for {len(ranked) - UNREAD_REASONS} other reasons")
+        return (
+            f"{self.base_url}: {len(unread)} of {tried} channels could not be read, so their agents are "
+            f"missing: {'; '.join(parts)}. Every channel and why: `registry search -o json` (its `unread` list), "
+            "or on the Registry page the list under this message"
+        )
+
+    def _tenant_agents(
+        self, tenant: str, found: dict[str, Agent], result: SourceResult, *, stop_at: float
+    ) -> tuple[int, bool]:
+        """Add the agents of a tenant's channels to `found` (messages and unread channels to `result`); how many
+        channels' routings were asked for, and False when time ran out."""
         try:
             channels, unreadable = self.readable_channels(tenant)
         except RegistryError as exc:
             result.errors.append(str(exc))
-            return True
+            return 0, True
         result.errors += unreadable
         names = list(dict.fromkeys(channel.channel or channel.name for channel in channels))
         for index, name in enumerate(names):
@@ -699,15 +781,15 @@ class OperatorClient(HttpSource):
                 result.errors.append(
                     self._stopped(f"{len(names) - index} of {len(names)} channels not read (tenant {tenant})")
                 )
-                return False
+                return index, False
             try:
                 routing = self.routing(tenant, name)
             except RegistryError as exc:
-                result.errors.append(str(exc))
+                result.unread.append(Unread(tenant, name, _reason(exc), str(exc)))
                 continue
             for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
                 found[agent.key] = _merge(found.get(agent.key), agent)
-        return True
+        return len(names), True
 
     def _stopped(self, what: str) -> str:
         return (
@@ -722,6 +804,21 @@ class OperatorClient(HttpSource):
             return channel_from_resource(item, path=self.base_url + path)
         except DesignFileError as exc:  # its message names the path already
             raise RegistryError(str(exc), url=self.base_url) from exc
+
+
+def _first(names: list[str]) -> str:
+    """The first `UNREAD_NAMES` names, and how many more."""
+    shown = ", ".join(names[:UNREAD_NAMES])
+    return f"{shown} and {len(names) - UNREAD_NAMES} more" if len(names) > UNREAD_NAMES else shown
+
+
+def _reason(exc: RegistryError) -> str:
+    """What went wrong, without the URL and the server's own words: `not found (404)`, `no answer within 5.0s
+    (ReadTimeout)`; the same for every request that failed alike, so failures group by it."""
+    text = str(exc)
+    if exc.url and text.startswith(f"{exc.url}: "):
+        text = text[len(exc.url) + 2 :]
+    return re.split(r": |; ", text, maxsplit=1)[0][:120]
 
 
 def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:
@@ -825,6 +922,13 @@ def _ssl_context(config: KubeConfig) -> Iterator[ssl.SSLContext | bool]:
     yield ctx
 
 
+def _who(config: KubeConfig) -> str:
+    """Whose credentials a Kubernetes client sends: a kubeconfig context's or the pod's service account."""
+    if config.context == IN_CLUSTER_CONTEXT:
+        return "the pod's service account"
+    return f"kubeconfig context {config.context!r}"
+
+
 class KubernetesClient(HttpSource):
     """LMOS `Agent` and `Channel` resources of a namespace, straight from the Kubernetes API (no kubectl)."""
 
@@ -832,7 +936,14 @@ class KubernetesClient(HttpSource):
         if not config.server:
             raise ConfigError(f"kubeconfig context {config.context!r} has no cluster server URL")
         with _ssl_context(config) as verify:
-            super().__init__(config.server, token=config.token, verify=verify, **kwargs)
+            # neither its token nor its client certificate may reach another host (a cert would, on a redirect)
+            held = [
+                name
+                for name, value in (("bearer token", config.token), ("TLS client certificate", config.client_cert_pem))
+                if value
+            ]
+            credentials = f"the credentials of {_who(config)}" + (f" ({', '.join(held)})" if held else "")
+            super().__init__(config.server, token=config.token, verify=verify, credentials=credentials, **kwargs)
         self.config = config
 
     def refused_hint(self, status: int, url: str) -> str:
@@ -852,6 +963,14 @@ class KubernetesClient(HttpSource):
             f"{who} may not list {plural}.lmos.eclipse in namespace {namespace}; check with `kubectl auth can-i "
             f"list {plural}.lmos.eclipse -n {namespace}`, ask for a Role that grants it, or pick another namespace "
             "or context"
+        )
+
+    def leaving_hint(self) -> str:
+        if self.config.context == IN_CLUSTER_CONTEXT:
+            return "check KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT of the pod"
+        return (
+            f"check the server of kubeconfig context {self.config.context!r} (`kubectl config view --minify`); if "
+            "the other host is the cluster's API server, put its URL there"
         )
 
     def _list(self, plural: str, namespace: str | None) -> tuple[list[Any], str | None]:

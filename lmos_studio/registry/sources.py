@@ -1,11 +1,14 @@
 """Search several registries at once (embedded, TDD servers, operator API, Kubernetes, local network) and
 shape the results for display: one table of matches, summed facets, a detail view per agent.
 
-Every source degrades on its own: a failing source adds a message, the others still answer.
+Every source degrades on its own: a failing source adds a message, the others still answer. A registration
+past its expiry (a directory that has not purged it yet) is left out of the matches and kept apart (`expired`),
+as the embedded registry and `registry serve` hide theirs.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,12 +20,14 @@ import pandas as pd
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.redact import redact_text, redact_url
-from lmos_studio.registry.clients import SourceResult
+from lmos_studio.registry.clients import SourceResult, Unread
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
+from lmos_studio.visible import visible
 
 SourceKind = Literal["embedded", "tdd", "operator", "kubernetes", "mdns"]
 IN_CLUSTER = "in-cluster"  # a kubernetes source's target: the pod's service account instead of a kubeconfig
 MDNS_TIMEOUT_S = 2.0  # how long the page browses the local network
+EXPIRED_NAMES = 3  # the note on expired registrations names this many of each source
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class SearchOutcome:
     found: list[Found] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    unread: list[tuple[str, Unread]] = field(default_factory=list)  # (source label, an operator's channel not read)
+    expired: list[Found] = field(default_factory=list)  # registrations past their expiry, not in `found`
 
     def by_key(self, key: str) -> Found | None:
         return next((f for f in self.found if f.key == key), None)
@@ -152,6 +159,38 @@ def _distinct(sources: list[SourceSpec]) -> list[SourceSpec]:
     return list(seen.values())
 
 
+def is_expired(found: Found, now: float) -> bool:
+    """Whether a match's registration expired by `now` (epoch s)."""
+    return found.expires is not None and found.expires <= now
+
+
+def _less(facets: dict[str, dict[str, int]], minus: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Facet counts less others; a value counted no more is left out."""
+    left = {kind: {v: n - minus.get(kind, {}).get(v, 0) for v, n in values.items()} for kind, values in facets.items()}
+    return {kind: {v: n for v, n in values.items() if n > 0} for kind, values in left.items()}
+
+
+def expired_note(outcome: SearchOutcome) -> str:
+    """What the results leave out because it expired: how many, per source the first few with when they expired,
+    and where they are listed; '' when nothing did."""
+    if not outcome.expired:
+        return ""
+    by_source: dict[str, list[Found]] = {}
+    for f in outcome.expired:
+        by_source.setdefault(f.source, []).append(f)
+    parts = []
+    for source, items in by_source.items():
+        named = ", ".join(f"{f.agent.name} (expired {when(f.expires)})" for f in items[:EXPIRED_NAMES])
+        more = f" and {len(items) - EXPIRED_NAMES} more" if len(items) > EXPIRED_NAMES else ""
+        parts.append(f"{source}: {named}{more}")
+    count = len(outcome.expired)
+    return (
+        f"{count} expired registration{'s' if count != 1 else ''} not shown ({'; '.join(parts)}); the registry still "
+        "lists them past their TTL (not purged yet, or its clock differs from this machine's): renew them, or "
+        "remove them. `registry search -o json` lists them under `expired`, the Registry page under this note"
+    )
+
+
 def _said_by(spec: SourceSpec, message: str) -> str:
     """`message` under the source's name; a message that names the source's URL itself (a request's URL) gets the
     source's kind alone in front, so the URL is not said twice."""
@@ -159,10 +198,14 @@ def _said_by(spec: SourceSpec, message: str) -> str:
     return f"{spec.kind} {message}" if target and message.startswith(target) else f"{spec.label}: {message}"
 
 
-def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None) -> SearchOutcome:
+def search_sources(
+    sources: list[SourceSpec], query: Query, *, store: RegistryStore | None = None, now: float | None = None
+) -> SearchOutcome:
     """Search every source (one given twice, e.g. a URL with and without its trailing slash, once); each
-    failure becomes a message, never an exception."""
+    failure becomes a message, never an exception. A match whose registration expired by `now` (default: the
+    clock) goes to `expired`, out of `found` and the facet counts."""
     outcome = SearchOutcome()
+    at = time.time() if now is None else now
     for spec in _distinct(sources):
         try:
             if spec.kind == "embedded":
@@ -182,9 +225,17 @@ def search_sources(sources: list[SourceSpec], query: Query, *, store: RegistrySt
             for a, r in zip(remote.agents, remote.listings(), strict=True)
             if spec.kind == "tdd" or matches(a, query)
         ]
-        outcome.found += [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
-        _add_facets(outcome.facets, remote.facets if spec.kind == "tdd" else facet_counts([a for a, _ in kept]))
+        matched = [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
+        live = [f for f in matched if not is_expired(f, at)]
+        gone = [f for f in matched if is_expired(f, at)]
+        outcome.found += live
+        outcome.expired += gone
+        if spec.kind == "tdd":  # the directory counted its expired registrations too
+            _add_facets(outcome.facets, _less(remote.facets, facet_counts([f.agent for f in gone])))
+        else:
+            _add_facets(outcome.facets, facet_counts([f.agent for f in live]))
         outcome.errors += [_said_by(spec, e) for e in remote.errors]
+        outcome.unread += [(spec.label, u) for u in remote.unread]
     outcome.facets = {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in outcome.facets.items()}
     return outcome
 
@@ -200,8 +251,25 @@ def when(epoch: float | None) -> str:
         return "before 0001-01-01 00:00:00 UTC" if epoch < 0 else "after 9999-12-31 23:59:59 UTC"
 
 
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A display table's every cell as `visible` text: a registry's line breaks, control characters and bidi
+    overrides (U+202E turned a capability's name around in the browser) shown as escapes."""
+    return frame.map(visible) if len(frame) else frame
+
+
 def results_table(outcome: SearchOutcome) -> pd.DataFrame:
-    """One row per match (plain text cells)."""
+    """One row per match (plain text cells, `visible`)."""
+    return _table_of(outcome.found)
+
+
+def expired_table(outcome: SearchOutcome) -> pd.DataFrame:
+    """One row per registration left out because it expired, `expires` saying "expired <when>"."""
+    table = _table_of(outcome.expired)
+    table["expires"] = [f"expired {text}" for text in table["expires"]]
+    return table
+
+
+def _table_of(found: list[Found]) -> pd.DataFrame:
     rows = [
         {
             "agent": f.agent.name,
@@ -214,10 +282,26 @@ def results_table(outcome: SearchOutcome) -> pd.DataFrame:
             "source": f.source,
             "expires": when(f.expires),
         }
-        for f in outcome.found
+        for f in found
     ]
     columns = ["agent", "namespace", "capabilities", "tenants", "channels", "protocols", "subset", "source", "expires"]
-    return pd.DataFrame(rows, columns=columns)
+    return _shown(pd.DataFrame(rows, columns=columns))
+
+
+UNREAD_COLUMNS = ["source", "tenant", "channel", "reason", "message"]
+
+
+def unread_rows(outcome: SearchOutcome) -> list[dict[str, str]]:
+    """Every channel a source could not read and why, as the registry said it (for JSON output)."""
+    return [
+        {"source": source, "tenant": u.tenant, "channel": u.channel, "reason": u.reason, "message": u.message}
+        for source, u in outcome.unread
+    ]
+
+
+def unread_table(outcome: SearchOutcome) -> pd.DataFrame:
+    """`unread_rows` as a display table (`visible` text)."""
+    return _shown(pd.DataFrame(unread_rows(outcome), columns=UNREAD_COLUMNS))
 
 
 def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
@@ -229,7 +313,7 @@ def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
 
 
 def detail_fields(found: Found) -> pd.DataFrame:
-    """Everything about one agent except its capabilities, as field/value text rows; URLs (an id, endpoints,
+    """Everything about one agent except its capabilities, as field/value text rows (`visible`); URLs (an id, endpoints,
     where it came from, links in the description) without user-info or token-like query values."""
     agent = found.agent
     rows = [
@@ -248,7 +332,7 @@ def detail_fields(found: Found) -> pd.DataFrame:
         ("came from", redact_text(agent.source)),
         ("expires", when(found.expires)),
     ]
-    return pd.DataFrame(rows, columns=["field", "value"])
+    return _shown(pd.DataFrame(rows, columns=["field", "value"]))
 
 
 def capabilities_table(found: Found) -> pd.DataFrame:
@@ -256,7 +340,7 @@ def capabilities_table(found: Found) -> pd.DataFrame:
         {"capability": c.name, "version": c.version, "description": c.description, "examples": " · ".join(c.examples)}
         for c in found.agent.capabilities
     ]
-    return pd.DataFrame(rows, columns=["capability", "version", "description", "examples"])
+    return _shown(pd.DataFrame(rows, columns=["capability", "version", "description", "examples"]))
 
 
 def agent_for_design(found: Found) -> Agent:

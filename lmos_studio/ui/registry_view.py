@@ -1,6 +1,7 @@
 """Registry page widgets: source picker, facet filters, an agent's detail view.
 
-Registry text is untrusted: it is shown in data frames or escaped markdown, never as HTML.
+Registry text is untrusted: it is shown in data frames or escaped markdown, never as HTML, with bidi overrides
+and other characters that are not printable as escapes (`visible`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lmos_studio.registry.sources import (
 )
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import widgets
+from lmos_studio.visible import visible
 
 FACET_LABELS = {
     "capability": "Capability",
@@ -188,9 +190,9 @@ def import_panel() -> None:
         st.dataframe(
             [
                 {
-                    "agent": a.key,
+                    "agent": visible(a.key),
                     "from": a.original_format or "agent",  # an LMOS Agent resource keeps none
-                    "capabilities": ", ".join(f"{c.name} {c.version}" for c in a.capabilities),
+                    "capabilities": visible(", ".join(f"{c.name} {c.version}" for c in a.capabilities)),
                 }
                 for a in agents
             ],
