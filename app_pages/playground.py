@@ -16,7 +16,8 @@ st.caption(
 query = st.text_input("Customer message", key=state.QUERY, placeholder="I want a PDF of my last bill")
 options = routing.channel_options(design)
 left, right = st.columns([2, 1])
-picked = left.multiselect("Channels", list(options), default=routing.default_channels(options), key="pg_channels")
+first = routing.default_channels(options, design)
+picked = left.multiselect("Channels", list(options), default=first, key="pg_channels")
 routers = routing.router_picker("pg_routers")
 min_score = left.number_input(
     "Min score for this query (empty: each channel's threshold)",

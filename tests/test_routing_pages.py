@@ -332,3 +332,19 @@ def test_evaluate_offers_first_the_sample_set_written_for_the_open_design(
     at = open_page("evaluate")
     assert at.radio(key="eval_source").value == "Upload CSV" and not at.error
     assert any("No sample set is written for this design" in c.value for c in at.caption)
+
+
+def test_the_playground_starts_on_a_stable_channel() -> None:
+    """The first channel in order was acme's canary (what a few percent of customers reach); the Playground now
+    starts on the first channel of the stable subset unless a channel is selected on the Designer's canvas."""
+    at = open_page("playground")
+    assert at.multiselect(key="pg_channels").value == ["default/acme-ivr-stable  (acme/ivr/stable)"]
+
+
+def test_the_playground_starts_on_the_channel_selected_in_the_designer() -> None:
+    from lmos_studio.ui import state
+
+    at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
+    at.session_state[state.SELECTED_CHANNEL] = "default/acme-ivr-canary"
+    at.run()
+    assert at.multiselect(key="pg_channels").value == ["default/acme-ivr-canary  (acme/ivr/canary)"]

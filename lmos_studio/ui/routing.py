@@ -21,7 +21,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
-from lmos_studio.model import Design, RoutingTest
+from lmos_studio.model import DEFAULT_SUBSET, Design, RoutingTest
 from lmos_studio.routing.base import Match, RouteResult
 from lmos_studio.routing.evaluate import (
     checked_groups,
@@ -52,11 +52,16 @@ def channel_options(design: Design) -> dict[str, str]:
     return options or {ALL_AGENTS_LABEL: ALL_AGENTS}
 
 
-def default_channels(options: dict[str, str]) -> list[str]:
-    """The Playground starts with one channel: the one selected in the Designer, else the first."""
+def default_channels(options: dict[str, str], design: Design) -> list[str]:
+    """The Playground starts with one channel: the one selected in the Designer, else the stable subset's first
+    by key (what customers reach; the design's first was often a canary), else the design's first."""
     wanted = st.session_state.get(state.SELECTED_CHANNEL, "")
-    picked = [label for label, key in options.items() if wanted and key == wanted]
-    return picked[:1] or list(options)[:1]
+    stable = min((c.key for c in design.channels if c.subset == DEFAULT_SUBSET), default="")
+    for choice in (wanted, stable):
+        picked = [label for label, key in options.items() if choice and key == choice]
+        if picked:
+            return picked[:1]
+    return list(options)[:1]
 
 
 def router_picker(key: str, *, multi: bool = True) -> list[str]:
