@@ -10,7 +10,7 @@ from lmos_studio.ui import state, widgets
 
 design = state.current_design()
 st.title(f"Export · {md(design.name)}")
-opts = st.columns(5)
+opts = st.columns([1.3, 1, 0.9, 1.1, 1.1])  # the first toggle's label fits on one line
 opts[0].toggle("Workloads & policies", key=ui.WORKLOADS, help="Deployment, Service, ServiceAccount per agent")
 opts[1].toggle("Istio policies", key=ui.ISTIO, help="Implies workloads")
 opts[2].toggle("Registry", key=ui.REGISTRY, help="The registry on PostgreSQL: 2 replicas, Service, NetworkPolicy")
