@@ -15,6 +15,7 @@ that document cleaned as `redact_data` cleans one, and is written back as compac
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -95,6 +96,30 @@ def has_secret_shape(text: str) -> bool:
     """Whether the text holds a secret by its shape (a Bearer/Basic credential, an API key, a JWT, a private key:
     what `redact_text` masks besides URLs and JSON), wherever it stands."""
     return _may_hold_shapes(text) and bool(_CREDENTIAL_SCHEME.search(text) or SECRET_SHAPES.search(text))
+
+
+_KEY_CHARS = re.compile(r"[A-Za-z0-9+/=_.-]{20,512}")
+_NOT_KEYS = re.compile(  # hex digests (either case) and UUIDs: ids
+    r"[0-9a-f]{20,}|[0-9A-F]{20,}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def _class_of(char: str) -> int:
+    return 0 if char.islower() else 1 if char.isupper() else 2
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether a value looks like a randomly generated key (`aB3xQ9…`: 20+ letters and digits of both cases,
+    switching between lower case, upper case and digits at least every third character, as random text does and
+    words such as `MyService2024Production` do not). Hex digests and UUIDs are ids, not keys. Not masked (no rule
+    tells such a key from configuration for certain): an export says where one stands."""
+    if not _KEY_CHARS.fullmatch(text) or _NOT_KEYS.fullmatch(text):
+        return False
+    classes = [_class_of(c) for c in text if c.isalnum()]  # separators (`_`, `-`, `/`) switch nothing
+    if not {0, 1, 2} <= set(classes):
+        return False
+    switches = sum(a != b for a, b in itertools.pairwise(classes))
+    return len(classes) >= 20 and switches >= 0.35 * (len(classes) - 1)
 
 
 def redact_text(text: str) -> str:

@@ -650,3 +650,51 @@ def test_a_resource_whose_kind_or_api_version_kubernetes_cannot_take_is_refused(
 def test_ordinary_kinds_and_api_versions_pass_the_check(tmp_path: Path, api_version: str, kind: str) -> None:
     (tmp_path / "d.yaml").write_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: a}}\n")
     assert any(m.document.get("kind") == kind for m in export_design(read_design(tmp_path / "d.yaml")).manifests)
+
+
+def _random_key(length: int, seed: int) -> str:
+    """A random key built at run time (no key-shaped literal in the repository)."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(length))
+
+
+def test_a_random_key_under_an_innocent_env_name_is_exported_with_a_note() -> None:
+    """A known gap (sessions 15-16): a credential with no recognisable shape under a name that says nothing of a
+    secret (`CONFIG_VALUE`) was exported without a word. No rule tells it from configuration for certain, so it is
+    still exported as written (refusing would block designs over a false alarm), with a note naming where."""
+    from lmos_studio.model import Design
+
+    key = _random_key(32, seed=7)
+    env = (EnvVar(name="CONFIG_VALUE", value=key), EnvVar(name="MODE", value="MyService2024Production"))
+    design = Design(name="d", agents=(Agent(name="billing", workload=Workload(image="i", env=env)),))
+    bundle = export_design(design, ExportOptions(with_workloads=True))
+    noted = [n for n in bundle.notes if "looks like a random key" in n]
+    assert noted == [
+        "Deployment default/billing: spec.template.spec.containers[0].env[0] (CONFIG_VALUE): its value looks like a "
+        "random key (32 characters); it is exported as written: if it is a credential, refer to a Secret instead "
+        "(secretName + secretKey)"
+    ]
+    assert key not in noted[0]  # the note names where, never the value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (_random_key(20, 1), True),
+        (_random_key(40, 2), True),
+        ("MyService2024Production", False),  # words and a year
+        ("Production_Cluster_EU_West_1", False),
+        ("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", False),  # a UUID: an id
+        ("a3f" * 20, False),  # a hex digest
+        ("https://billing.default.svc:8080/v1", False),
+        ("v1.2.3-beta.4+build.20240101", False),
+        (_random_key(12, 3), False),  # too short to tell
+    ],
+)
+def test_what_looks_like_a_random_key(value: str, expected: bool) -> None:
+    from lmos_studio.redact import looks_like_key
+
+    assert looks_like_key(value) is expected

@@ -328,6 +328,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
             generated = manifests.workload_resources(agent)
             if not generated:
                 notes.append(f"Agent {agent.key} has no workload: no Deployment, Service or ServiceAccount")
+            notes += manifests.key_like_env_notes(agent)
             docs += generated
     if options.with_registry:
         docs += registry_export.registry_resources(

@@ -18,7 +18,7 @@ from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rol
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
 from lmos_studio.names import dns1123_subdomain_problem
-from lmos_studio.redact import redact_text
+from lmos_studio.redact import looks_like_key, redact_text
 from lmos_studio.resolve import Resolution, channel_routing
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # marks generated documents (dropped on import)
@@ -181,6 +181,21 @@ def _env(agent: Agent, index: int, var: EnvVar) -> dict[str, Any]:
             field=field,
         )
     return {"name": var.name, "value": var.value or ""}
+
+
+def key_like_env_notes(agent: Agent) -> list[str]:
+    """A note per literal env value of the agent's workload that looks like a random key (`looks_like_key`) under a
+    name that says nothing of a secret (those are refused): exported as written, since no rule tells it from
+    configuration for certain, but worth a look."""
+    if agent.workload is None:
+        return []
+    return [
+        f"Deployment {agent.key}: spec.template.spec.containers[0].env[{index}] ({var.name}): its value looks like a "
+        f"random key ({len(var.value)} characters); it is exported as written: if it is a credential, refer to a "
+        "Secret instead (secretName + secretKey)"
+        for index, var in enumerate(agent.workload.env)
+        if var.value and not var.secret_name and looks_like_key(var.value)
+    ]
 
 
 def workload_resources(agent: Agent) -> list[dict[str, Any]]:
