@@ -24,6 +24,12 @@ def visible(text: object) -> str:
     return "".join(char if _shows(char) else _escape(char) for char in shown)
 
 
+def cut(text: object, most: int = 60) -> str:
+    """`text` for a message, cut after `most` characters (a 3 000-character name is named, not printed whole)."""
+    shown = str(text)
+    return shown if len(shown) <= most else shown[:most] + "…"
+
+
 def _shows(char: str) -> bool:
     """Whether a character shows as itself: a printable one, or a space (a no-break or ideographic space in a
     description is no spoof, and `\\xa0` would only be noise)."""

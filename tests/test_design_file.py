@@ -470,3 +470,12 @@ def test_an_api_version_or_kind_that_is_not_text_is_refused(document: str, messa
     with pytest.raises(DesignFileError) as err:
         design_from_text(document, path="d.yaml")
     assert message in str(err.value), str(err.value)
+
+
+def test_a_name_that_is_a_list_is_not_printed_as_the_name() -> None:
+    """Bug (session 17 fuzzing): `metadata: {name: [a, 1, null]}` said "Agent ['a', 1, None]: ..."."""
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(
+            "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: [a, 1]}\nspec: {}\n", path="d.yaml"
+        )
+    assert str(err.value).startswith("d.yaml:3: metadata.name: Agent: must be a single value"), str(err.value)

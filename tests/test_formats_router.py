@@ -127,8 +127,10 @@ def test_seed_rows() -> None:
     rows = routing_spec.read_seed(json.loads((EXAMPLES / "seed.json").read_text()))
     assert len(rows) == 7
     assert rows[0] == routing_spec.SeedRow(text="I want to buy a car", agent_name="offer-agent")
-    with pytest.raises(DesignFileError, match="seed file"):
+    with pytest.raises(DesignFileError, match="seed file") as err:
         detect.read_description_file(EXAMPLES / "seed.json")
+    # what to do with it, in the CLI's and the pages' words (it said "read it with routing_spec.read_seed")
+    assert "eval DESIGN QUERIES --seed FILE" in str(err.value) and "read_seed" not in str(err.value)
     with pytest.raises(DesignFileError) as info:
         routing_spec.read_seed([{"text": "x"}], source="seed.json")
     assert info.value.field == "[0].agentName"
@@ -153,3 +155,12 @@ def test_classifier_capability_without_version_is_defaulted() -> None:
     [agent] = routing_spec.classifier_to_agents(doc)
     assert agent.capabilities[0].version == d.FALLBACK_VERSION
     assert agent.annotations[d.DEFAULTED_VERSIONS_ANNOTATION] == "c"
+
+
+def test_a_huge_name_is_cut_in_messages() -> None:
+    """Bug (session 17 fuzzing): a 3 000-character spec name was printed whole in the error naming it."""
+    spec = [{"name": "x" * 3000, "description": "d", "version": "1.0.0", "addresses": []}]
+    with pytest.raises(DesignFileError) as err:
+        routing_spec.specs_to_agents(spec, source="s.json")
+    assert "`capabilities` is missing" in str(err.value) and len(str(err.value)) < 400
+    assert "x" * 50 + "…" in str(err.value)

@@ -25,6 +25,7 @@ from lmos_studio.errors import ExportError
 from lmos_studio.export.crds import LMOS_CRD_KINDS, lmos_schema, strict_schema
 from lmos_studio.names import dns1035_label_problem, suggest_name
 from lmos_studio.redact import MASK
+from lmos_studio.visible import cut
 
 KUBERNETES_VERSION = "1.30"  # a version every kubernetes-validate >= 1.29 ships; kubernetes.io/metadata.name exists
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, ≤ 63
@@ -111,13 +112,7 @@ def ref(doc: dict[str, Any]) -> str:
     """'Kind ns/name' (or 'Kind name' when cluster-scoped) for messages and reports."""
     meta = doc.get("metadata") or {}
     ns = meta.get("namespace")
-    return f"{_shown(doc.get('kind'))} {ns + '/' if ns else ''}{meta.get('name')}"
-
-
-def _shown(value: object, most: int = 60) -> str:
-    """A value for a message, cut after `most` characters (a 3 000-character kind is named, not printed)."""
-    text = str(value)
-    return text if len(text) <= most else text[:most] + "…"
+    return f"{cut(doc.get('kind'))} {ns + '/' if ns else ''}{meta.get('name')}"
 
 
 def _fail(doc: dict[str, Any], field_path: str, message: str) -> ExportError:
@@ -133,14 +128,14 @@ def check_names(doc: dict[str, Any]) -> None:
         raise _fail(
             doc,
             "kind",
-            f"'{_shown(kind)}' is not a Kubernetes kind (a letter, then letters and digits, at most 63); fix it or "
+            f"'{cut(kind)}' is not a Kubernetes kind (a letter, then letters and digits, at most 63); fix it or "
             "remove the document",
         )
     if not API_VERSION.match(api):
         raise _fail(
             doc,
             "apiVersion",
-            f"'{_shown(api)}' is not a Kubernetes apiVersion (`v1` or `group/version`, e.g. apps/v1 or "
+            f"'{cut(api)}' is not a Kubernetes apiVersion (`v1` or `group/version`, e.g. apps/v1 or "
             "lmos.eclipse/v1); fix it or remove the document",
         )
     meta = doc.get("metadata") or {}

@@ -95,8 +95,9 @@ def _read_document(doc: Any, *, source: str, fmt: str) -> list[Agent]:
             return routing_spec.specs_to_agents(doc, source=source)
         if fmt == "auto" and routing_spec.is_seed(doc):
             raise DesignFileError(
-                "is a vector-router seed file ([{text, agentName}]: example utterances), "
-                "not agent descriptions; read it with routing_spec.read_seed",
+                "is a vector-router seed file ([{text, agentName}]: example utterances), not agent descriptions; "
+                "use it as seed examples (`lmos-studio eval DESIGN QUERIES --seed FILE`, or the Evaluate page's "
+                "Seed examples upload)",
                 path=source,
                 line=d.line_of(doc[0]),
             )

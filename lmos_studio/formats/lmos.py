@@ -28,6 +28,7 @@ from lmos_studio.model import (
     RequiredCapability,
     checked_model,
 )
+from lmos_studio.visible import cut
 
 API_VERSION = "lmos.eclipse/v1"
 LMOS_KINDS = ("Agent", "Channel", "ChannelRollout")
@@ -40,7 +41,7 @@ class Doc:
     def __init__(self, raw: Any, *, path: str, kind: str) -> None:
         self.raw = raw
         self.path = path
-        self.kind = kind
+        self.kind = cut(kind, 100)
 
     def fail(self, message: str, *, node: Any = None, key: Any = None, field: str | None = None) -> None:
         line = None
@@ -49,8 +50,8 @@ class Doc:
         name = ""
         if isinstance(self.raw, dict):
             meta = self.raw.get("metadata")
-            if isinstance(meta, dict) and meta.get("name"):
-                name = f" {meta.get('name')}"
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str) and meta["name"]:
+                name = f" {cut(meta['name'])}"  # a list or a mapping there is its own error, not a name
         raise DesignFileError(f"{self.kind}{name}: {message}", path=self.path, line=line, field=field)
 
     def mapping(self, node: Any, key: str, field: str, *, required: bool = False) -> dict[str, Any]:
