@@ -278,3 +278,29 @@ def test_the_note_on_new_resources_asks_for_them_in_the_folder_s_kustomization(f
         f"{folder / 'kustomization.yaml'} for kubectl apply -k to apply them"
     ]
     assert (folder / "kustomization.yaml").read_text(encoding="utf-8") == kustomization  # not edited
+
+
+def test_a_save_that_cannot_write_one_file_writes_none(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file was written atomically but the folder was not: a failure on the second file (a full disk) left
+    the first one written and the design half saved. Now every file is staged before any is renamed."""
+    from lmos_studio.formats import yamlio
+
+    design = read_design(folder)
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    changed = design.with_agent(billing.model_copy(update={"description": "Bills, invoices and refunds"}))
+    changed = changed.replace(channels=tuple(c for c in changed.channels if c.name != "acme-ivr-old"))
+    before = _bytes(folder)
+    staged = yamlio._staged
+    calls: list[Path] = []
+
+    def full_disk_on_the_second(path: Path, data: str | bytes) -> str:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(path))
+        return staged(path, data)
+
+    monkeypatch.setattr(yamlio, "_staged", full_disk_on_the_second)
+    with pytest.raises(DesignFileError, match="No space left on device; nothing was written"):
+        save_design_folder(changed, folder, expected=folder_digests(folder))
+    assert len(calls) == 2 and _bytes(folder) == before  # no file changed, no temporary file left behind

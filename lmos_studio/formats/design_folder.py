@@ -11,8 +11,8 @@ aside (derived by an export: generated, previews) and earlier copies of a resour
 
 Before anything is written, the folder's design files are compared with their digests taken when the design was
 read (`folder_digests`): a file changed, added or removed since refuses the save, naming it, and nothing is
-written. Each file is then written atomically (temp file + rename); the folder as a whole is not (a failure
-part-way says which files were written).
+written. Each file is then written atomically (temp file + rename), all of them or none: every file is staged
+beside its target before any is renamed over it, so a full disk or a read-only folder leaves the folder as it was.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lmos_studio.formats.design_file import (
     masked_design,
     save_design,
 )
-from lmos_studio.formats.yamlio import dump_blocks, iter_yaml_files, load_documents, read_text, write_atomic
+from lmos_studio.formats.yamlio import dump_blocks, iter_yaml_files, load_documents, read_text, write_all_atomic
 from lmos_studio.model import Design
 
 ADDED_FILE = "studio-added.yaml"  # where a folder save writes resources that no file of the folder holds
@@ -253,11 +253,9 @@ def _comments_only(file: _File) -> str:
 
 
 def _write(texts: dict[Path, str]) -> None:
-    done: list[Path] = []
-    for path, text in texts.items():
-        try:
-            write_atomic(path, text)
-        except OSError as exc:
-            written = f"; written already: {', '.join(map(str, done))}" if done else "; nothing was written"
-            raise DesignFileError(f"cannot write: {exc.strerror}{written}", path=str(path)) from exc
-        done.append(path)
+    """All the changed files or none (`write_all_atomic`: each staged beside its target, then renamed)."""
+    try:
+        write_all_atomic(texts)
+    except OSError as exc:
+        where = exc.filename or next(iter(texts), "")
+        raise DesignFileError(f"cannot write: {exc.strerror}; nothing was written", path=str(where)) from exc

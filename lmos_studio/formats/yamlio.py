@@ -16,7 +16,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -593,7 +593,29 @@ def dump(doc: Any) -> str:
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write a file so that a crash leaves either the old or the new content, never a mix. A symlink is
     written through (its target gets the content; renaming over the link would replace the link itself)."""
-    path = Path(os.path.realpath(path))
+    write_all_atomic({path: data})
+
+
+def write_all_atomic(files: Mapping[Path, str | bytes]) -> None:
+    """Write several files (`write_atomic` each), all or none as far as the disk allows: every new content is
+    written and synced to a temporary file beside its target first, and only then are they renamed over their
+    targets (a rename within a folder does not run out of space). A failure while staging (a full disk, a
+    read-only folder) removes the temporary files and leaves every target as it was."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            target = Path(os.path.realpath(path))
+            staged.append((_staged(target, data), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _staged(path: Path, data: str | bytes) -> str:
+    """The content written and synced to a new temporary file beside `path`, with `path`'s mode: its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -603,10 +625,10 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp
 
 
 def _file_mode(path: Path) -> int:
