@@ -35,7 +35,8 @@ from lmos_studio.commands._shell import (
 )
 from lmos_studio.errors import LmosStudioError
 
-AREAS = ("formats", "registry", "design", "routing", "export", "lifecycle")  # every module of commands/, help order
+# every module of commands/, in the order of the help
+AREAS = ("formats", "registry", "design", "edit", "routing", "export", "lifecycle")
 # The area module (lmos_studio/commands/<area>.py) that registers each command. `main` imports only the area of
 # the command it runs, so `lmos-studio resolve` loads neither scikit-learn nor FastAPI; help and a command not
 # listed here load every area (slower, never wrong). tests/test_cli_start.py checks this table against the areas.
@@ -47,6 +48,7 @@ COMMAND_AREAS = {
     "discover": "registry",
     "lint": "design",
     "graph": "design",
+    "edit": "edit",
     "route": "routing",
     "eval": "routing",
     "test": "routing",

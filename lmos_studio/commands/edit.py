@@ -1,0 +1,258 @@
+"""`lmos-studio edit …`: the Designer's edits from a shell (trust edges, groups, an agent's reach, adding and
+removing agents and channels), each through the library function the Designer calls (`lmos_studio.trust`).
+
+The design is read from one file or folder and saved back into it (`design_folder.save_design_at`: a file keeps
+its comments and key order, a folder gets each resource back into its file), or written to `--out`. An edit the
+design refuses (an unknown agent, a duplicate edge, a group name Kubernetes cannot take) is exit 2 with the
+reason, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lmos_studio.commands._shell import check_out_of_folders, fail, load
+
+if TYPE_CHECKING:
+    from lmos_studio.model import Design
+
+DesignPath = Annotated[
+    Path, typer.Argument(help="The design: one file or folder, saved back into it unless --out is given.")
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write the edited design here (a .yaml file or a design folder).")
+]
+CapabilityOpt = Annotated[
+    list[str] | None,
+    typer.Option("--capability", "-c", help="A capability of the callee (repeatable; none: every capability)."),
+]
+
+
+def _edit(path: Path, out: Path | None, change: str, edit: Callable[[Design], Design]) -> None:
+    """Read the design at `path`, apply `edit`, save it (to `out` or back into `path`), say what changed."""
+    from lmos_studio.formats.design_folder import save_design_at
+
+    if not path.exists():
+        fail(f"{path}: no such file or folder")
+    if out is not None:
+        check_out_of_folders(out, [path])
+    design = load([path]).design
+    edited = edit(design)  # EditError → exit 2 (cli.main), nothing written
+    if edited == design:
+        typer.echo(f"unchanged: {change} (nothing written)")
+        return
+    saved = save_design_at(edited, out or path)
+    for warning in saved.masked + saved.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for note in saved.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"{change}; wrote {saved.path}")
+
+
+def _agent_key(design: Design, ref: str) -> str:
+    """An agent named `ns/name`, or by its name alone when one agent of the design has it."""
+    from lmos_studio.errors import EditError
+
+    if "/" in ref:
+        if not any(a.key == ref for a in design.agents):
+            raise EditError(f"no agent {ref}")
+        return ref
+    keys = [a.key for a in design.agents if a.name == ref]
+    if len(keys) != 1:
+        raise EditError(
+            f"no agent named {ref!r}" if not keys else f"{len(keys)} agents are named {ref!r}: name one of {keys}"
+        )
+    return keys[0]
+
+
+def _channel_key(design: Design, ref: str) -> str:
+    from lmos_studio.errors import EditError
+
+    keys = [c.key for c in design.channels if ref in (c.key, c.name)]
+    if len(keys) != 1:
+        raise EditError(
+            f"no channel {ref!r}" if not keys else f"{len(keys)} channels are named {ref!r}: name one of {keys}"
+        )
+    return keys[0]
+
+
+def add_trust(
+    path: DesignPath,
+    caller: Annotated[str, typer.Option(help="Who calls: an agent, group:NAME or channel:NAME.")],
+    callee: Annotated[str, typer.Option(help="Who is called: an agent, group:NAME or channel:NAME.")],
+    capability: CapabilityOpt = None,
+    protocol: Annotated[str, typer.Option(help="The protocol the call uses (e.g. http); empty: the callee's.")] = "",
+    description: Annotated[str, typer.Option(help="Why this edge exists.")] = "",
+    out: OutOpt = None,
+) -> None:
+    """Add a trust edge: CALLER may call CALLEE (for the given capabilities), as the Designer's Draw trust edge."""
+    from lmos_studio.model import TrustEdge
+    from lmos_studio.trust import add_trust_edge
+
+    edge = TrustEdge(
+        caller=caller, callee=callee, capabilities=tuple(capability or ()), protocol=protocol, description=description
+    )
+    _edit(path, out, f"added trust edge {edge.key}", lambda d: add_trust_edge(d, edge))
+
+
+def remove_trust(
+    path: DesignPath,
+    caller: Annotated[str, typer.Option(help="The edge's caller, as written in the design.")],
+    callee: Annotated[str, typer.Option(help="The edge's callee, as written in the design.")],
+    capability: CapabilityOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Remove the trust edge CALLER → CALLEE with exactly these capabilities (none: the unscoped edge)."""
+    from lmos_studio.model import TrustEdge
+    from lmos_studio.trust import remove_trust_edge
+
+    key = TrustEdge(caller=caller, callee=callee, capabilities=tuple(capability or ())).key
+    _edit(path, out, f"removed trust edge {key}", lambda d: remove_trust_edge(d, key))
+
+
+def add_group(
+    path: DesignPath,
+    name: Annotated[str, typer.Argument(help="The new group's name (an RFC 1123 label).")],
+    member: Annotated[list[str] | None, typer.Option("--member", "-m", help="An agent (repeatable).")] = None,
+    description: Annotated[str, typer.Option(help="What the group is for.")] = "",
+    out: OutOpt = None,
+) -> None:
+    """Create a custom group of agents."""
+    from lmos_studio.trust import create_group
+
+    _edit(
+        path,
+        out,
+        f"created group {name}",
+        lambda d: create_group(d, name, members=member or (), description=description),
+    )
+
+
+def add_members(
+    path: DesignPath,
+    group: Annotated[str, typer.Argument(help="The group.")],
+    member: Annotated[list[str], typer.Option("--member", "-m", help="An agent (repeatable).")],
+    out: OutOpt = None,
+) -> None:
+    """Add agents to a group."""
+    from lmos_studio.trust import add_members as add
+
+    _edit(path, out, f"added {', '.join(member)} to group {group}", lambda d: add(d, group, member))
+
+
+def remove_members(
+    path: DesignPath,
+    group: Annotated[str, typer.Argument(help="The group.")],
+    member: Annotated[list[str], typer.Option("--member", "-m", help="An agent (repeatable).")],
+    out: OutOpt = None,
+) -> None:
+    """Take agents out of a group."""
+    from lmos_studio.trust import remove_members as remove
+
+    _edit(path, out, f"removed {', '.join(member)} from group {group}", lambda d: remove(d, group, member))
+
+
+def rename_group(
+    path: DesignPath,
+    old: Annotated[str, typer.Argument(help="The group's name.")],
+    new: Annotated[str, typer.Argument(help="Its new name; trust edges naming group:OLD follow.")],
+    out: OutOpt = None,
+) -> None:
+    """Rename a group; every trust edge that names it follows."""
+    from lmos_studio.trust import rename_group as rename
+
+    _edit(path, out, f"renamed group {old} to {new}", lambda d: rename(d, old, new))
+
+
+def dissolve_group(
+    path: DesignPath,
+    group: Annotated[str, typer.Argument(help="The group.")],
+    out: OutOpt = None,
+) -> None:
+    """Dissolve a group (its agents stay; trust edges that name the group go)."""
+    from lmos_studio.trust import dissolve_group as dissolve
+
+    _edit(path, out, f"dissolved group {group}", lambda d: dissolve(d, group))
+
+
+def reach(
+    path: DesignPath,
+    agent: Annotated[str, typer.Argument(help="The agent: its name, or namespace/name.")],
+    channel: Annotated[list[str] | None, typer.Option("--channel", help="A supported channel (repeatable).")] = None,
+    tenant: Annotated[
+        list[str] | None, typer.Option("--tenant", help="A supported tenant (repeatable; none: every tenant).")
+    ] = None,
+    out: OutOpt = None,
+) -> None:
+    """Set the channels and tenants an agent supports (what an A2A card or an AgentRoutingSpec cannot say)."""
+    from lmos_studio.trust import set_agent_reach
+
+    def edit(design: Design) -> Design:
+        return set_agent_reach(design, _agent_key(design, agent), channels=channel or (), tenants=tenant or ())
+
+    _edit(path, out, f"set the reach of {agent}", edit)
+
+
+def add_agents(
+    path: DesignPath,
+    descriptions: Annotated[
+        list[Path], typer.Argument(help="Agent descriptions of any supported format (as `import` reads them).")
+    ],
+    out: OutOpt = None,
+) -> None:
+    """Add the agents of descriptions to the design (one with the same namespace/name is replaced)."""
+    from lmos_studio.formats.detect import read_description_file
+    from lmos_studio.trust import add_agents as add
+
+    agents = [agent for description in descriptions for agent in read_description_file(description)]
+    names = ", ".join(a.key for a in agents) or "no agents"
+    _edit(path, out, f"added {names}", lambda d: add(d, agents))
+
+
+def remove_agent(
+    path: DesignPath,
+    agent: Annotated[str, typer.Argument(help="The agent: its name, or namespace/name.")],
+    out: OutOpt = None,
+) -> None:
+    """Remove an agent with its group memberships and the trust edges that name it."""
+    from lmos_studio.trust import remove_agent as remove
+
+    _edit(path, out, f"removed agent {agent}", lambda d: remove(d, _agent_key(d, agent)))
+
+
+def remove_channel(
+    path: DesignPath,
+    channel: Annotated[str, typer.Argument(help="The channel: its name, or namespace/name.")],
+    out: OutOpt = None,
+) -> None:
+    """Remove a Channel and the trust edges that name it."""
+    from lmos_studio.trust import remove_channel as remove
+
+    _edit(path, out, f"removed channel {channel}", lambda d: remove(d, _channel_key(d, channel)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `edit` and its commands to the CLI."""
+    edit = typer.Typer(
+        no_args_is_help=True,
+        help="Edit a design as the Designer does (trust edges, groups, reach, agents, channels) and save it back.",
+    )
+    app.add_typer(edit, name="edit")
+    for name, command in (
+        ("add-trust", add_trust),
+        ("remove-trust", remove_trust),
+        ("add-group", add_group),
+        ("add-members", add_members),
+        ("remove-members", remove_members),
+        ("rename-group", rename_group),
+        ("dissolve-group", dissolve_group),
+        ("reach", reach),
+        ("add-agents", add_agents),
+        ("remove-agent", remove_agent),
+        ("remove-channel", remove_channel),
+    ):
+        edit.command(name)(command)
