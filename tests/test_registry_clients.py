@@ -26,6 +26,7 @@ from lmos_studio.registry import clients
 from lmos_studio.registry.clients import MAX_RESPONSE_BYTES, KubernetesClient, OperatorClient, TddClient
 from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
+from lmos_studio.registry.unread import Unread
 from tests.conftest import REFERENCE, ROOT, run_cli
 from tests.registry_helpers import STORES, backend, make_td, registry_server, store_target  # noqa: F401
 
@@ -338,10 +339,12 @@ def test_operator_items_of_the_wrong_shape_are_named_and_the_good_ones_arrive() 
         with pytest.raises(RegistryError, match="odd"):
             client.channels("acme")
     assert {"billing-agent-stable", "contract-agent"} <= {a.name for a in result.agents}
-    assert len(result.errors) == 3, result.errors
+    assert len(result.errors) == 2, result.errors  # one unreadable Channel; two parts of one routing, said once
     assert "odd" in result.errors[0] and "(item 1)" in result.errors[0]
-    assert all("globex-web-stable" in e and "left out" in e for e in result.errors[1:])
-    assert any("capabilities is not a list" in e for e in result.errors[1:])
+    assert "2 parts of 1 of the 2 ChannelRoutings read" in result.errors[1], result.errors
+    parts = [u.message for u in result.unread if u.kind == "ChannelRouting part"]
+    assert len(parts) == 2 and all("globex-web-stable" in e and "left out" in e for e in parts)
+    assert any("capabilities is not a list" in e for e in parts)
 
 
 def test_routing_groups_and_capabilities_without_a_text_name_are_named() -> None:
@@ -354,8 +357,9 @@ def test_routing_groups_and_capabilities_without_a_text_name_are_named() -> None
     groups[0]["capabilities"][0]["name"] = 5
     groups[0]["capabilities"].append({"description": "no name"})
     groups.append({**groups[-1], "name": {"x": 1}})
-    errors: list[str] = []
-    agents = routing_agents(routing, source="op", errors=errors)
+    problems: list[Unread] = []
+    agents = routing_agents(routing, source="op", problems=problems)
+    errors = [u.message for u in problems]
     assert all(isinstance(a.name, str) and "{" not in a.name for a in agents)
     assert all(c.name != "5" for a in agents for c in a.capabilities)
     assert len(agents) == len(groups) - 1
@@ -1322,8 +1326,9 @@ def test_routing_texts_of_the_wrong_shape_are_named_not_printed_as_python() -> N
     cap = routing["spec"]["capabilityGroups"][0]["capabilities"][0]
     cap |= {"providedVersion": 1.5, "id": ["i"], "description": {"d": 1}, "host": 7}
     routing["spec"]["capabilityGroups"][0]["description"] = ["about"]
-    errors: list[str] = []
-    agents = routing_agents(routing, source="op", errors=errors)
+    problems: list[Unread] = []
+    agents = routing_agents(routing, source="op", problems=problems)
+    errors = [u.message for u in problems]
     assert {a.namespace for a in agents} == {"default"} and {a.subset for a in agents} == {"stable"}
     assert all(a.supported_tenants == () for a in agents) and agents[0].description == ""
     first = agents[0].capabilities[0]
