@@ -839,12 +839,13 @@ def test_a_td_without_an_id_is_named_by_its_title_or_its_place() -> None:
     with stub_server(route) as url, TddClient(url) as client:
         result = client.search(Query())
     assert [a.name for a in result.agents] == ["fine-agent"]
-    titled, placed, named = result.errors
-    assert "TD ''" not in " ".join(result.errors), result.errors
+    assert len(result.errors) == 1 and "3 of 4 TDs" in result.errors[0], result.errors  # each one in `unread`
+    titled, placed, named = messages = [u.message for u in result.unread]
+    assert "TD ''" not in " ".join(messages), messages
     assert "'Roaming Helper'" in titled and "item 1" in titled and "no id" in titled, titled
     assert "item 2" in placed and "no id" in placed and "title" in placed, placed
     assert "TD 'urn:test:broken'" in named and "no id" not in named, named
-    assert all(e.count(url) == 1 for e in result.errors), result.errors
+    assert all(e.count(url) == 1 for e in [*messages, *result.errors]), messages
 
 
 def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from typing import Any
 
 import yaml
 
-from lmos_studio.registry.clients import OperatorClient
-from tests.conftest import REFERENCE
+from lmos_studio.registry.clients import OperatorClient, TddClient
+from lmos_studio.registry.store import Query
+from tests.conftest import REFERENCE, invoke
+from tests.registry_helpers import make_td
 from tests.test_registry_clients import FIXTURES, Route, stub_server
 
 ROUTING = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
@@ -62,3 +64,87 @@ def test_channel_routings_of_the_wrong_shape_are_one_message() -> None:
     assert "30 × spec.capabilityGroups[].capabilities is not a list" in said, said
     assert len(result.unread) == 30 and {u.kind for u in result.unread} == {"ChannelRouting part"}
     assert "capabilityGroups[0].capabilities" in result.unread[0].item
+
+
+def bad_td(number: int) -> dict[str, Any]:
+    return {**make_td(f"bad-{number}"), "id": f"urn:bad:{number}", "actions": 5}
+
+
+def test_unreadable_tds_of_a_directory_are_one_message() -> None:
+    items = [make_td("good"), *(bad_td(n) for n in range(40))]
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 41, "items": items}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.search(Query())
+    assert [a.name for a in result.agents] == ["good"]
+    assert len(result.errors) == 1, result.errors[:3]
+    said = result.errors[0]
+    assert said.startswith(f"{url}: 40 of 41 TDs could not be read"), said
+    assert "40 × actions: must be a mapping, not a number (urn:bad:0, urn:bad:1, urn:bad:2 and 37 more)" in said
+    assert len(result.unread) == 40 and result.unread[0].kind == "TD"
+
+
+def test_unreadable_tds_of_a_paged_listing_are_one_message() -> None:
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any, dict[str, str]]:
+        if "offset=0" in handler.path:
+            page = [make_td("first"), *(bad_td(n) for n in range(20))]
+            return 200, page, {"Link": '</things?offset=21&limit=21>; rel="next"'}
+        return 200, [5, *(bad_td(n) for n in range(20, 40))], {}
+
+    with stub_server(route) as url, TddClient(url) as client:
+        result = client.list_agents(limit=21)
+    assert [a.name for a in result.agents] == ["first"]
+    assert len(result.errors) == 1 and "41 of 42 TDs" in result.errors[0], result.errors[:3]
+    assert "1 × not a Thing Description (item 21 of the listing)" in result.errors[0], result.errors[0]
+
+
+def directory() -> Route:
+    items = [make_td("good"), *(bad_td(n) for n in range(40))]
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 41, "items": items}
+
+    return route
+
+
+def test_cli_says_the_tds_once_and_lists_each_in_json() -> None:
+    with stub_server(directory()) as url:
+        table = invoke("registry", "search", "--url", url)
+        as_json = invoke("registry", "search", "--url", url, "-o", "json")
+    assert table.returncode == 0 and as_json.returncode == 0, table.stderr
+    assert table.stderr.count("warning:") == 1 and "40 of 41 TDs" in table.stderr, table.stderr
+    body = json.loads(as_json.stdout)
+    assert len(body["unread"]) == 40 and body["unread"][0] == {
+        "source": f"tdd {url}",
+        "kind": "TD",
+        "tenant": "",
+        "item": "urn:bad:0",
+        "reason": "actions: must be a mapping, not a number",
+        "message": body["unread"][0]["message"],
+    }
+    assert "urn:bad:0" in body["unread"][0]["message"] and len(body["problems"]) == 1
+
+
+def test_page_shows_one_warning_and_the_tds_in_an_expander(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lmos_studio.config import get_settings
+    from lmos_studio.ui import resources
+    from tests.test_registry_page import app
+
+    monkeypatch.setenv("LMOS_STUDIO_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    resources.registry_store.clear()
+    resources.registry_search.clear()
+    try:
+        with stub_server(directory()) as url:
+            at = app().run()
+            at.checkbox(key="registry_src_embedded").uncheck()
+            at.text_area(key="registry_src_tdd").set_value(url).run()
+    finally:
+        get_settings.cache_clear()
+    assert not at.exception
+    assert len(at.warning) == 1 and "40 of 41 TDs" in at.warning[0].value, [w.value for w in at.warning]
+    unread = next(frame.value for frame in at.dataframe if "item" in frame.value.columns)
+    assert len(unread) == 40 and set(unread["kind"]) == {"TD"}
+    assert any(e.label == "40 TDs not read" for e in at.expander), [e.label for e in at.expander]

@@ -496,6 +496,12 @@ def _agent_of(td: Any, source: str, *, place: str) -> Agent:
         raise RegistryError(f"{source}: {_td_named(td, place)} cannot be read: {reason}", url=source) from exc
 
 
+def _td_label(td: Any, place: str) -> str:
+    """A TD as a list names it: its id, else its title, else its `place`."""
+    named = (td.get("id") or td.get("title")) if isinstance(td, dict) else None
+    return str(named)[:80] if named else place
+
+
 def _td_named(td: dict[str, Any], place: str) -> str:
     """How a message names a TD: by its id; without one, by its title and place, or its place alone."""
     if td.get("id"):
@@ -512,7 +518,7 @@ class TddClient(HttpSource):
         """Every TD, following `Link: rel=next` on the registry's own origin (credentials go nowhere else);
         a failing page, a next link to another host or to a page read already, stops the walk and is
         reported."""
-        result = SourceResult()
+        result, unread = SourceResult(), list[Unread]()
         url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
         read: set[str] = set()
         listed = 0  # items of the pages read so far: where the next page's first item stands in the listing
@@ -531,9 +537,10 @@ class TddClient(HttpSource):
             except (RegistryError, DesignFileError) as exc:
                 result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
                 break
-            self._collect(items, result, first=listed, of="the listing")
+            self._collect(items, result, unread, first=listed, of="the listing")
             listed += len(items) if isinstance(items, list) else 0
             url = self._next_page(response, url, read, result)
+        self._report(result, unread, listed)
         return result
 
     def _next_page(self, response: httpx.Response, url: str, read: set[str], result: SourceResult) -> str | None:
@@ -577,7 +584,9 @@ class TddClient(HttpSource):
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             result.errors.append(f"{self.base_url}/search: the answer has no `items` list")
             return result
-        self._collect(body["items"], result)
+        unread: list[Unread] = []
+        self._collect(body["items"], result, unread)
+        self._report(result, unread, len(body["items"]))
         result.total = int(body["total"]) if isinstance(body.get("total"), int) else None
         facets = body.get("facets")
         if isinstance(facets, dict):
@@ -588,18 +597,33 @@ class TddClient(HttpSource):
             }
         return result
 
-    def _collect(self, items: Any, result: SourceResult, *, first: int = 0, of: str = "the answer") -> None:
-        """The agents of a JSON array of TDs into `result`; `first`: the first item's place in the listing `of`."""
+    def _collect(
+        self, items: Any, result: SourceResult, unread: list[Unread], *, first: int = 0, of: str = "the answer"
+    ) -> None:
+        """The agents of a JSON array of TDs into `result`, each TD that cannot be read into `unread`; `first`: the
+        first item's place in the listing `of`."""
         if not isinstance(items, list):
             result.errors.append(f"{self.base_url}: expected a JSON array of TDs")
             return
         for index, item in enumerate(items, start=first):
+            place = f"item {index} of {of}"
             try:
-                result.agents.append(_agent_of(item, self.base_url, place=f"item {index} of {of}"))
+                result.agents.append(_agent_of(item, self.base_url, place=place))
             except RegistryError as exc:
-                result.errors.append(str(exc))
+                reason = "not a Thing Description"  # no cause: `_agent_of` found no TD at all
+                if exc.__cause__ is not None:  # what the format refused
+                    reason = _why(exc, kind="Thing Description", after=" cannot be read: ")
+                unread.append(Unread("TD", _td_label(item, place), reason, str(exc)))
                 continue
             result.listed.append((str(item.get("id") or ""), _expires(item.get("registration"))))
+
+    def _report(self, result: SourceResult, unread: list[Unread], items: int) -> None:
+        """Say the TDs of `items` that could not be read in one message."""
+        result.report(
+            unread,
+            where=self.base_url,
+            counted=f"{len(unread)} of {items} TDs could not be read, so their agents are missing",
+        )
 
     def get(self, thing_id: str) -> dict[str, Any]:
         body = self.json("GET", f"/things/{quote(thing_id, safe=':')}")
