@@ -616,8 +616,9 @@ def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> No
             with pytest.raises(RegistryError, match="odd"):
                 client.channels()
     assert [a.name for a in result.agents] == ["billing-agent-stable"]
-    assert len(result.errors) == 2
-    assert "item 0 is a string" in result.errors[0] and "item 2 is empty" in result.errors[1]
+    assert len(result.errors) == 1 and "2 of 3 Agent resources" in result.errors[0], result.errors  # said once
+    messages = [u.message for u in result.unread]
+    assert "item 0 is a string" in messages[0] and "item 2 is empty" in messages[1]
 
 
 def agent_resource(name: str) -> dict[str, Any]:

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lmos_studio.registry.clients import OperatorClient, TddClient
+from lmos_studio.registry.clients import KubernetesClient, OperatorClient, TddClient
+from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
 from tests.conftest import REFERENCE, invoke
 from tests.registry_helpers import make_td
-from tests.test_registry_clients import FIXTURES, Route, stub_server
+from tests.test_registry_clients import FIXTURES, Route, stub_server, write_kubeconfig
 
 ROUTING = json.loads((FIXTURES / "operator-acme-ivr-routing.json").read_text())
 CHANNEL = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())
@@ -98,6 +100,26 @@ def test_unreadable_tds_of_a_paged_listing_are_one_message() -> None:
     assert [a.name for a in result.agents] == ["first"]
     assert len(result.errors) == 1 and "41 of 42 TDs" in result.errors[0], result.errors[:3]
     assert "1 × not a Thing Description (item 21 of the listing)" in result.errors[0], result.errors[0]
+
+
+def test_unreadable_agent_resources_of_a_cluster_are_one_message(tmp_path: Path) -> None:
+    agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
+    odd = [{**agent, "metadata": {"name": f"odd-{n}"}, "spec": "x"} for n in range(25)]
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"kind": "AgentList", "items": [agent, *odd, *["junk"] * 5]}
+
+    with stub_server(route) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            result = client.agents()
+    assert [a.name for a in result.agents] == ["billing-agent-stable"]
+    assert len(result.errors) == 1, result.errors[:3]
+    said = result.errors[0]
+    assert said.startswith(f"{url}: 30 of 31 Agent resources could not be read"), said
+    assert "25 × spec: must be a mapping, not a string (odd-0, odd-1, odd-2 and 22 more)" in said, said
+    assert "5 × a string, not an Agent resource (item 26, item 27, item 28 and 2 more)" in said, said
+    assert len(result.unread) == 30 and {u.kind for u in result.unread} == {"Agent"}
 
 
 def directory() -> Route:

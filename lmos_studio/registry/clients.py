@@ -1078,14 +1078,19 @@ class KubernetesClient(HttpSource):
             return result
         if stopped:
             result.errors.append(stopped)
+        unread = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                result.errors.append(f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource")
+                message = f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource"
+                unread.append(Unread("Agent", f"item {index}", f"{kind_of(item)}, not an Agent resource", message))
                 continue
             try:
                 result.agents.append(agent_from_resource(item, path=self.base_url, source=self.base_url))
             except DesignFileError as exc:
-                result.errors.append(str(exc))
+                name = _resource_name(item) or f"item {index}"
+                unread.append(Unread("Agent", name, design_reason(exc, kind="Agent"), str(exc)))
+        counted = f"{len(unread)} of {len(items)} Agent resources could not be read, so their agents are missing"
+        result.report(unread, where=self.base_url, counted=counted)
         return result
 
     def channels(self, namespace: str | None = None) -> list[Channel]:
