@@ -5,7 +5,14 @@ import streamlit as st
 
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.markdown import escape as md
-from lmos_studio.registry.sources import agent_for_design, expired_note, expired_table, results_table, unread_table
+from lmos_studio.registry.sources import (
+    agent_for_design,
+    expired_note,
+    expired_table,
+    results_table,
+    unread_label,
+    unread_table,
+)
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import registry_view, resources, state, widgets
 from lmos_studio.visible import visible
@@ -29,8 +36,8 @@ except LmosStudioError as exc:
     st.stop()
 for message in outcome.errors:
     st.warning(md(message), icon=":material/cloud_off:")  # a remote registry's words: never markup
-if outcome.unread:  # the one warning above names a few; here is every channel and why
-    with st.expander(f"{len(outcome.unread)} channels not read", icon=":material/cloud_off:"):
+if outcome.unread:  # a warning above names a few of each kind; here is every item and why
+    with st.expander(unread_label(outcome), icon=":material/cloud_off:"):
         st.dataframe(unread_table(outcome), hide_index=True, width="stretch")
 if outcome.expired:  # left out of the results, as the embedded registry leaves out its own
     st.info(md(expired_note(outcome)), icon=":material/timer_off:")

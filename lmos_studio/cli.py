@@ -32,6 +32,7 @@ from lmos_studio.commands._shell import (
     fail,
     load,
     render_table,
+    say,
 )
 from lmos_studio.errors import LmosStudioError
 
@@ -129,7 +130,7 @@ def validate(paths: Paths) -> None:
     result = load(paths)
     problems = invalid_versions(result.design, locations=result.locations)
     for problem in problems:
-        typer.echo(f"error: {problem}", err=True)
+        say("error", problem)
     if problems:
         raise typer.Exit(EXIT_INVALID)
     design = result.design
@@ -263,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         register_areas(_areas_for(args))
         code = app(args=args, standalone_mode=False)
     except LmosStudioError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        say("error", exc)
         return EXIT_INVALID
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -26,6 +26,7 @@ from lmos_studio.registry import clients
 from lmos_studio.registry.clients import MAX_RESPONSE_BYTES, KubernetesClient, OperatorClient, TddClient
 from lmos_studio.registry.kubeconfig import load_kubeconfig
 from lmos_studio.registry.store import Query
+from lmos_studio.registry.unread import Unread
 from tests.conftest import REFERENCE, ROOT, run_cli
 from tests.registry_helpers import STORES, backend, make_td, registry_server, store_target  # noqa: F401
 
@@ -338,10 +339,12 @@ def test_operator_items_of_the_wrong_shape_are_named_and_the_good_ones_arrive() 
         with pytest.raises(RegistryError, match="odd"):
             client.channels("acme")
     assert {"billing-agent-stable", "contract-agent"} <= {a.name for a in result.agents}
-    assert len(result.errors) == 3, result.errors
+    assert len(result.errors) == 2, result.errors  # one unreadable Channel; two parts of one routing, said once
     assert "odd" in result.errors[0] and "(item 1)" in result.errors[0]
-    assert all("globex-web-stable" in e and "left out" in e for e in result.errors[1:])
-    assert any("capabilities is not a list" in e for e in result.errors[1:])
+    assert "2 parts of 1 of the 2 ChannelRoutings read" in result.errors[1], result.errors
+    parts = [u.message for u in result.unread if u.kind == "ChannelRouting part"]
+    assert len(parts) == 2 and all("globex-web-stable" in e and "left out" in e for e in parts)
+    assert any("capabilities is not a list" in e for e in parts)
 
 
 def test_routing_groups_and_capabilities_without_a_text_name_are_named() -> None:
@@ -354,8 +357,9 @@ def test_routing_groups_and_capabilities_without_a_text_name_are_named() -> None
     groups[0]["capabilities"][0]["name"] = 5
     groups[0]["capabilities"].append({"description": "no name"})
     groups.append({**groups[-1], "name": {"x": 1}})
-    errors: list[str] = []
-    agents = routing_agents(routing, source="op", errors=errors)
+    problems: list[Unread] = []
+    agents = routing_agents(routing, source="op", problems=problems)
+    errors = [u.message for u in problems]
     assert all(isinstance(a.name, str) and "{" not in a.name for a in agents)
     assert all(c.name != "5" for a in agents for c in a.capabilities)
     assert len(agents) == len(groups) - 1
@@ -612,8 +616,9 @@ def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> No
             with pytest.raises(RegistryError, match="odd"):
                 client.channels()
     assert [a.name for a in result.agents] == ["billing-agent-stable"]
-    assert len(result.errors) == 2
-    assert "item 0 is a string" in result.errors[0] and "item 2 is empty" in result.errors[1]
+    assert len(result.errors) == 1 and "2 of 3 Agent resources" in result.errors[0], result.errors  # said once
+    messages = [u.message for u in result.unread]
+    assert "item 0 is a string" in messages[0] and "item 2 is empty" in messages[1]
 
 
 def agent_resource(name: str) -> dict[str, Any]:
@@ -835,12 +840,13 @@ def test_a_td_without_an_id_is_named_by_its_title_or_its_place() -> None:
     with stub_server(route) as url, TddClient(url) as client:
         result = client.search(Query())
     assert [a.name for a in result.agents] == ["fine-agent"]
-    titled, placed, named = result.errors
-    assert "TD ''" not in " ".join(result.errors), result.errors
+    assert len(result.errors) == 1 and "3 of 4 TDs" in result.errors[0], result.errors  # each one in `unread`
+    titled, placed, named = messages = [u.message for u in result.unread]
+    assert "TD ''" not in " ".join(messages), messages
     assert "'Roaming Helper'" in titled and "item 1" in titled and "no id" in titled, titled
     assert "item 2" in placed and "no id" in placed and "title" in placed, placed
     assert "TD 'urn:test:broken'" in named and "no id" not in named, named
-    assert all(e.count(url) == 1 for e in result.errors), result.errors
+    assert all(e.count(url) == 1 for e in [*messages, *result.errors]), messages
 
 
 def test_a_source_given_twice_is_searched_once(tmp_path: Path) -> None:
@@ -1322,8 +1328,9 @@ def test_routing_texts_of_the_wrong_shape_are_named_not_printed_as_python() -> N
     cap = routing["spec"]["capabilityGroups"][0]["capabilities"][0]
     cap |= {"providedVersion": 1.5, "id": ["i"], "description": {"d": 1}, "host": 7}
     routing["spec"]["capabilityGroups"][0]["description"] = ["about"]
-    errors: list[str] = []
-    agents = routing_agents(routing, source="op", errors=errors)
+    problems: list[Unread] = []
+    agents = routing_agents(routing, source="op", problems=problems)
+    errors = [u.message for u in problems]
     assert {a.namespace for a in agents} == {"default"} and {a.subset for a in agents} == {"stable"}
     assert all(a.supported_tenants == () for a in agents) and agents[0].description == ""
     first = agents[0].capabilities[0]

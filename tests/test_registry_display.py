@@ -162,14 +162,15 @@ def test_many_failing_channels_are_one_message_grouped_by_reason() -> None:
     assert "-o json" in said and "Registry page" in said, said
     assert len(result.unread) == 200 and {u.tenant for u in result.unread} == {"acme"}
     first = result.unread[0]
-    assert (first.channel, first.reason) == ("web-0", "not found (404)") and "no routing web-0" in first.message
+    assert (first.kind, first.item, first.reason) == ("channel", "web-0", "not found (404)")
+    assert "no routing web-0" in first.message
 
 
 def test_one_failing_channel_keeps_its_own_message() -> None:
     with stub_server(failing_operator(missing=1, broken=0)) as url, OperatorClient(url) as client:
         result = client.agents(["acme"])
     assert len(result.errors) == 1 and "no routing web-0" in result.errors[0] and "404" in result.errors[0]
-    assert [u.channel for u in result.unread] == ["web-0"]
+    assert [u.item for u in result.unread] == ["web-0"]
 
 
 def test_cli_search_says_it_once_and_lists_every_channel_in_json() -> None:
@@ -182,8 +183,9 @@ def test_cli_search_says_it_once_and_lists_every_channel_in_json() -> None:
     assert {a["name"] for a in body["agents"]} >= {"billing-agent-stable"}
     assert len(body["unread"]) == 200 and body["unread"][0] == {
         "source": f"operator {url}",
+        "kind": "channel",
         "tenant": "acme",
-        "channel": "web-0",
+        "item": "web-0",
         "reason": "not found (404)",
         "message": body["unread"][0]["message"],
     }
@@ -209,8 +211,8 @@ def test_page_shows_one_warning_and_the_channels_in_an_expander(tmp_path, monkey
         get_settings.cache_clear()
     assert not at.exception
     assert len(at.warning) == 1 and "200 of 202 channels" in at.warning[0].value, [w.value for w in at.warning]
-    unread = next(frame.value for frame in at.dataframe if "channel" in frame.value.columns)
-    assert len(unread) == 200 and list(unread.columns) == ["source", "tenant", "channel", "reason", "message"]
+    unread = next(frame.value for frame in at.dataframe if "item" in frame.value.columns)
+    assert len(unread) == 200 and list(unread.columns) == ["source", "kind", "tenant", "item", "reason", "message"]
     assert any("200 channel" in e.label for e in at.expander), [e.label for e in at.expander]
 
 

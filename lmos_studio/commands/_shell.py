@@ -1,4 +1,4 @@
-"""What every command shares: exit codes, `fail`, `emit`, `load` and `render_table`.
+"""What every command shares: exit codes, `say`, `fail`, `emit`, `load` and `render_table`.
 
 Command modules and `cli.py` import these from here; no command imports `cli`.
 """
@@ -22,9 +22,18 @@ Paths = Annotated[list[Path], typer.Argument(help="Design files or folders (YAML
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="json, yaml or table.")]
 
 
+def say(kind: str, message: object) -> None:
+    """One line on stderr, `kind: message` (error, warning, note; "": the message alone), the message as `visible`
+    text: it quotes a design's, a file's or a registry's words, where ESC would begin a terminal escape sequence
+    and U+202E turn the line around (ordinary Unicode, 'é' or '→', shows as itself)."""
+    from lmos_studio.visible import visible
+
+    typer.echo(f"{kind}: {visible(message)}" if kind else visible(message), err=True)
+
+
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    """Print an error on stderr and leave with an exit code."""
-    typer.echo(f"error: {message}", err=True)
+    """Print an error on stderr (`say`) and leave with an exit code."""
+    say("error", message)
     raise typer.Exit(code)
 
 
@@ -65,7 +74,7 @@ def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
         result = load_design(paths)
         gc.freeze()  # the design lives until the command exits: spare the collector re-walking it (large designs)
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     if namespace:
         design = result.design
         if namespace not in design.namespaces:  # a typo would otherwise check nothing and pass

@@ -17,6 +17,7 @@ from lmos_studio.commands._shell import (
     fail,
     load,
     render_table,
+    say,
 )
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
@@ -87,7 +88,7 @@ def export(
     design = loaded.design
     kustomizations = [found for path in paths for found in export_kustomizations(path, loaded.files)]
     for warning in hand_edit_warnings(design, loaded.derived, kustomizations=kustomizations):  # an earlier export
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     options = ExportOptions(
         with_workloads=with_workloads,
         with_istio=with_istio,
@@ -105,7 +106,7 @@ def export(
     if yaml_file is not None:
         kustomize.write_yaml(bundle, yaml_file, files)
     for note in bundle.notes:
-        typer.echo(f"note: {note}", err=True)
+        say("note", note)
     data = {
         "files": len(files),
         "applied": len(bundle.applied_paths),
@@ -156,12 +157,12 @@ def import_back(
     result = import_manifests(source)
     warnings = result.warnings + masked_credentials(result.design)  # the file holds *** where these were
     for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     saved = save_design_at(result.design, out)  # over a hand-written design (or a folder's files): comments are kept
     for warning in saved.warnings:  # what of its layout was not kept: no import warning for --strict
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     for note in saved.notes:  # a design folder: where its new resources went
-        typer.echo(f"note: {note}", err=True)
+        say("note", note)
     design = result.design
     typer.echo(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lmos_studio.commands._shell import EXIT_PROBLEMS, fail
+from lmos_studio.commands._shell import EXIT_PROBLEMS, fail, say
 from lmos_studio.export.printed import Printed, agent_resources, described
 from lmos_studio.formats import detect, yamlio
 from lmos_studio.formats.description import duplicate_warnings, warnings_of
@@ -63,11 +63,11 @@ def _read(
                 update["supported_tenants"] = tenants
             agent = agent.model_copy(update=update)
             for warning in warnings_of(agent):
-                typer.echo(f"warning: {warning}", err=True)
+                say("warning", warning)
                 warned += 1
             agents.append(agent)
     for warning in duplicate_warnings(agents):
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
         warned += 1
     return agents, warned
 
@@ -75,7 +75,7 @@ def _read(
 def _warn(printed: Printed) -> int:
     """Echo the warnings about printed documents (credentials masked); returns how many."""
     for warning in printed.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     return len(printed.warnings)
 
 
@@ -91,7 +91,7 @@ def _print(docs: list[Any], output: str, *, single: bool) -> None:
     elif output == "yaml":
         typer.echo(yamlio.dump_documents(docs), nl=False)
     else:
-        typer.echo(f"error: --output {output!r} is not supported here; use yaml or json", err=True)
+        say("error", f"--output {output!r} is not supported here; use yaml or json")
         raise typer.Exit(2)
 
 
@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
         strictly valid resource `import` prints.
         """
         if to not in _TO_FORMATS:
-            typer.echo(f"error: --to {to!r} is not a format; use one of {', '.join(_TO_FORMATS)}", err=True)
+            say("error", f"--to {to!r} is not a format; use one of {', '.join(_TO_FORMATS)}")
             raise typer.Exit(2)
         agents, warned = _read([file], fmt, namespace, channels=tuple(channel or ()), tenants=tuple(tenant or ()))
         printed = described(agents, to)  # `agent`: the resource `import` prints, the rest in its annotations

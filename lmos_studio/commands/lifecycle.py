@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
-from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table, say
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_folder import save_design_at
@@ -130,9 +130,9 @@ def canary(
     )
     saved = save_design_at(result, out)  # over a hand-written design (even the one read): its comments are kept
     for warning in saved.masked + saved.warnings:  # the file holds *** where masked ones were
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     for note in saved.notes:  # a design folder: where its new resources went
-        typer.echo(f"note: {note}", err=True)
+        say("note", note)
     written = saved.path
     typer.echo(
         f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
@@ -141,7 +141,7 @@ def canary(
     )
     findings = canary_findings(result)
     for finding in findings:
-        typer.echo(str(finding), err=True)
+        say("", finding)
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(EXIT_PROBLEMS)
 

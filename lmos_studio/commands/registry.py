@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lmos_studio.commands._shell import render_table
+from lmos_studio.commands._shell import render_table, say
 from lmos_studio.config import get_settings
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
@@ -52,7 +52,7 @@ def descriptions(path: Path) -> list[Agent]:
 
     agents = read_description_file(path)
     for warning in duplicate_warnings(agents):  # registering both would replace the first without a word
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     return list({agent.key: agent for agent in agents}.values())  # the later one, in the earlier's place
 
 
@@ -116,7 +116,7 @@ def _masked_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _fail(message: str) -> None:
     """Exit 2 with the message on stderr, on one line (a registry's words in it shown escaped: `visible`)."""
-    typer.echo(f"error: {visible(message)}", err=True)
+    say("error", message)
     raise typer.Exit(2)
 
 
@@ -366,9 +366,9 @@ def register(app: typer.Typer) -> None:
             if outcome.errors and not outcome.found:
                 _fail("; ".join(outcome.errors))
             for error in outcome.errors:
-                typer.echo(f"warning: {visible(error)}", err=True)  # a registry's words: one line, no controls
+                say("warning", error)  # a registry's words: one line, no controls
             if outcome.expired:
-                typer.echo(f"note: {visible(expired_note(outcome))}", err=True)
+                say("note", expired_note(outcome))
             rows = _found_rows(outcome.found)[:limit]
         else:
             outcome = SearchOutcome()
@@ -422,7 +422,7 @@ def register(app: typer.Typer) -> None:
             _fail(f"{file} describes {len(agents)} agents; announce one at a time")
         _stop_on_sigterm()
         with run(agent_to_thing(agents[0]), port=port, host=host) as announcement:
-            typer.echo(f"announced {announcement.service} → {announcement.url}", err=True)
+            say("announced", f"{announcement.service} → {announcement.url}")  # the service: the agent's name
             typer.echo(announcement.url)
             try:
                 deadline = time.monotonic() + duration if duration > 0 else float("inf")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_PROBLEMS, emit, fail, load, render_table, say
 from lmos_studio.errors import DesignFileError, RoutingError
 from lmos_studio.formats import yamlio
 from lmos_studio.formats.detect import read_description_file
@@ -177,14 +177,14 @@ def route(
 def _warn(warning: str) -> None:
     """A warning of the library's (the Evaluate page shows the same) on stderr; nothing for ""."""
     if warning:
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
 
 
 def _say_fallback(router: Any) -> None:
     """`auto` fell back to the statistical router: say why on stderr (stdout stays the contract)."""
     note = getattr(router, "note", "")
     if note:
-        typer.echo(f"note: {note}", err=True)
+        say("note", note)
 
 
 def _metric(value: float | None) -> str:
@@ -250,7 +250,7 @@ def eval_command(
     _say_fallback(chosen)
     _warn(unknown_capabilities_warning(design, rows, channel=channel or "", source=queries))
     for key, calibration in result.calibrations.items():
-        typer.echo(f"calibrated {key or 'all agents'}: {calibration}", err=True)
+        say("", f"calibrated {key or 'all agents'}: {calibration}")
     data = result.to_dict()
 
     def table() -> str:

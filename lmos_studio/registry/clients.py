@@ -42,6 +42,7 @@ from lmos_studio.redact import MASK, redact_url
 from lmos_studio.registry.kubeconfig import IN_CLUSTER_CONTEXT, KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
+from lmos_studio.registry.unread import Unread, design_reason, reason_of, said_once
 from lmos_studio.sizes import size_text
 
 MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
@@ -52,19 +53,6 @@ KUBE_MAX_ITEMS = 20_000  # a Kubernetes listing stops past this many items: no n
 LMOS_GROUP = "lmos.eclipse/v1"
 INFLATE_STEP_BYTES = 2**20  # a compressed answer is inflated at most this much at a time (a gzip bomb stays small)
 _WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}  # zlib's window bits per Content-Encoding (31: gzip framing)
-UNREAD_NAMES = 3  # a message about many unread channels names this many of each reason; `unread` holds them all
-UNREAD_REASONS = 4  # … and this many reasons (the most frequent first)
-
-
-@dataclass(frozen=True)
-class Unread:
-    """A channel whose ChannelRouting could not be read: which, why in short (`reason`, the same for every channel
-    that failed alike: "not found (404)"), and the whole message."""
-
-    tenant: str
-    channel: str
-    reason: str
-    message: str
 
 
 @dataclass
@@ -78,8 +66,14 @@ class SourceResult:
     # a directory's answer: each agent's TD id and registration expiry (epoch s, None = never), in the order
     # of `agents` (an agent converted from another format keeps no TD id of its own)
     listed: list[tuple[str, float | None]] = field(default_factory=list)
-    unread: list[Unread] = field(default_factory=list)  # an operator's channels that could not be read (one
-    # message in `errors` says how many and why)
+    unread: list[Unread] = field(default_factory=list)  # every item that could not be read (one message per
+    # kind in `errors` says how many and why: `report`)
+
+    def report(self, unread: list[Unread], *, where: str, counted: str) -> None:
+        """Keep `unread` and say them in one message (`said_once`: `where`, `counted`); nothing when empty."""
+        if unread:
+            self.unread += unread
+            self.errors.append(said_once(unread, where=where, counted=counted))
 
     def listings(self) -> list[tuple[str, float | None]]:
         """`listed`, one per agent in `agents`' order; ("", None) for each when the source gave none (or not one
@@ -502,6 +496,12 @@ def _agent_of(td: Any, source: str, *, place: str) -> Agent:
         raise RegistryError(f"{source}: {_td_named(td, place)} cannot be read: {reason}", url=source) from exc
 
 
+def _td_label(td: Any, place: str) -> str:
+    """A TD as a list names it: its id, else its title, else its `place`."""
+    named = (td.get("id") or td.get("title")) if isinstance(td, dict) else None
+    return str(named)[:80] if named else place
+
+
 def _td_named(td: dict[str, Any], place: str) -> str:
     """How a message names a TD: by its id; without one, by its title and place, or its place alone."""
     if td.get("id"):
@@ -518,7 +518,7 @@ class TddClient(HttpSource):
         """Every TD, following `Link: rel=next` on the registry's own origin (credentials go nowhere else);
         a failing page, a next link to another host or to a page read already, stops the walk and is
         reported."""
-        result = SourceResult()
+        result, unread = SourceResult(), list[Unread]()
         url: str | None = f"{self.base_url}/things?offset=0&limit={limit}"
         read: set[str] = set()
         listed = 0  # items of the pages read so far: where the next page's first item stands in the listing
@@ -537,9 +537,10 @@ class TddClient(HttpSource):
             except (RegistryError, DesignFileError) as exc:
                 result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
                 break
-            self._collect(items, result, first=listed, of="the listing")
+            self._collect(items, result, unread, first=listed, of="the listing")
             listed += len(items) if isinstance(items, list) else 0
             url = self._next_page(response, url, read, result)
+        self._report(result, unread, listed)
         return result
 
     def _next_page(self, response: httpx.Response, url: str, read: set[str], result: SourceResult) -> str | None:
@@ -583,7 +584,9 @@ class TddClient(HttpSource):
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             result.errors.append(f"{self.base_url}/search: the answer has no `items` list")
             return result
-        self._collect(body["items"], result)
+        unread: list[Unread] = []
+        self._collect(body["items"], result, unread)
+        self._report(result, unread, len(body["items"]))
         result.total = int(body["total"]) if isinstance(body.get("total"), int) else None
         facets = body.get("facets")
         if isinstance(facets, dict):
@@ -594,18 +597,33 @@ class TddClient(HttpSource):
             }
         return result
 
-    def _collect(self, items: Any, result: SourceResult, *, first: int = 0, of: str = "the answer") -> None:
-        """The agents of a JSON array of TDs into `result`; `first`: the first item's place in the listing `of`."""
+    def _collect(
+        self, items: Any, result: SourceResult, unread: list[Unread], *, first: int = 0, of: str = "the answer"
+    ) -> None:
+        """The agents of a JSON array of TDs into `result`, each TD that cannot be read into `unread`; `first`: the
+        first item's place in the listing `of`."""
         if not isinstance(items, list):
             result.errors.append(f"{self.base_url}: expected a JSON array of TDs")
             return
         for index, item in enumerate(items, start=first):
+            place = f"item {index} of {of}"
             try:
-                result.agents.append(_agent_of(item, self.base_url, place=f"item {index} of {of}"))
+                result.agents.append(_agent_of(item, self.base_url, place=place))
             except RegistryError as exc:
-                result.errors.append(str(exc))
+                reason = "not a Thing Description"  # no cause: `_agent_of` found no TD at all
+                if exc.__cause__ is not None:  # what the format refused
+                    reason = _why(exc, kind="Thing Description", after=" cannot be read: ")
+                unread.append(Unread("TD", _td_label(item, place), reason, str(exc)))
                 continue
             result.listed.append((str(item.get("id") or ""), _expires(item.get("registration"))))
+
+    def _report(self, result: SourceResult, unread: list[Unread], items: int) -> None:
+        """Say the TDs of `items` that could not be read in one message."""
+        result.report(
+            unread,
+            where=self.base_url,
+            counted=f"{len(unread)} of {items} TDs could not be read, so their agents are missing",
+        )
 
     def get(self, thing_id: str) -> dict[str, Any]:
         body = self.json("GET", f"/things/{quote(thing_id, safe=':')}")
@@ -691,24 +709,26 @@ class OperatorClient(HttpSource):
 
     def channels(self, tenant: str) -> list[Channel]:
         """The tenant's Channels; one that cannot be read raises (see `readable_channels` to go on)."""
-        channels, errors = self.readable_channels(tenant)
-        if errors:
-            raise RegistryError(errors[0], url=self.base_url)
+        channels, unreadable = self.readable_channels(tenant)
+        if unreadable:
+            raise RegistryError(unreadable[0].message, url=self.base_url)
         return channels
 
-    def readable_channels(self, tenant: str) -> tuple[list[Channel], list[str]]:
-        """The tenant's Channels that can be read, and a message per item that cannot."""
+    def readable_channels(self, tenant: str) -> tuple[list[Channel], list[Unread]]:
+        """The tenant's Channels that can be read, and each item of its list that cannot."""
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels"
         body = self.json("GET", path)
         if not isinstance(body, list):
             raise RegistryError(f"{self.base_url}{path}: expected a JSON array of Channels", url=self.base_url)
-        channels, errors = [], []
+        channels, unreadable = [], []
         for index, item in enumerate(body):
             try:
                 channels.append(self._channel(item, path))
             except RegistryError as exc:
-                errors.append(f"{exc} (item {index})")
-        return channels, errors
+                name = _resource_name(item) or f"item {index}"
+                reason = _why(exc, kind="Channel", after=f"{self.base_url}{path}: ")
+                unreadable.append(Unread("Channel", name, reason, f"{exc} (item {index})", tenant=tenant))
+        return channels, unreadable
 
     def channel(self, tenant: str, channel: str) -> Channel:
         path = f"/apis/v1/tenants/{quote(tenant, safe='')}/channels/{quote(channel, safe='')}"
@@ -724,72 +744,75 @@ class OperatorClient(HttpSource):
     def agents(self, tenants: list[str]) -> SourceResult:
         """The agents wired into every channel of these tenants (from their ChannelRoutings, each read once). The
         whole read stops after `LISTING_TIMEOUTS` timeouts, saying what was not read: every request keeps to the
-        timeout, but 200 slow channels took 200 of them."""
-        result = SourceResult()
+        timeout, but 200 slow channels took 200 of them. What could not be read is said once per kind
+        (`SourceResult.report`): Channels of the lists, channels' routings, parts of the routings read."""
+        result, tally = SourceResult(), _Tally()
         found: dict[str, Agent] = {}
         stop_at = time.monotonic() + LISTING_TIMEOUTS * self.timeout_s
-        tried = 0  # channels whose routing was asked for
         for number, tenant in enumerate(tenants):
             if time.monotonic() > stop_at:
                 result.errors.append(self._stopped(f"tenants {', '.join(tenants[number:])[:200]} not read"))
                 break
-            asked, finished = self._tenant_agents(tenant, found, result, stop_at=stop_at)
-            tried += asked
-            if not finished:
+            if not self._tenant_agents(tenant, found, result, tally, stop_at=stop_at):
                 if tenants[number + 1 :]:
                     result.errors.append(self._stopped(f"tenants {', '.join(tenants[number + 1 :])[:200]} not read"))
                 break
         result.agents = list(found.values())
-        if result.unread:
-            result.errors.append(self._unread_message(result.unread, tried=tried))
+        self._report(result, tally)
         return result
 
-    def _unread_message(self, unread: list[Unread], *, tried: int) -> str:
-        """One message for the channels that could not be read: the message itself for one; for more, how many
-        of how many, per reason (most frequent first) with the first few names, and where the whole list is."""
-        if len(unread) == 1:
-            return unread[0].message
-        several = len({u.tenant for u in unread}) > 1
-        groups: dict[str, list[str]] = {}
-        for u in unread:
-            groups.setdefault(u.reason, []).append(f"{u.tenant}/{u.channel}" if several else u.channel)
-        ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
-        parts = [f"{len(names)} × {reason} ({_first(names)})" for reason, names in ranked[:UNREAD_REASONS]]
-        if len(ranked) > UNREAD_REASONS:
-            rest = sum(len(names) for _, names in ranked[UNREAD_REASONS:])
-            parts.append(f"{rest} for {len(ranked) - UNREAD_REASONS} other reasons")
-        return (
-            f"{self.base_url}: {len(unread)} of {tried} channels could not be read, so their agents are "
-            f"missing: {'; '.join(parts)}. Every channel and why: `registry search -o json` (its `unread` list), "
-            "or on the Registry page the list under this message"
+    def _report(self, result: SourceResult, tally: _Tally) -> None:
+        """Say what `tally` holds that could not be read, one message per kind."""
+        result.report(
+            tally.channels,
+            where=self.base_url,
+            counted=f"{len(tally.channels)} of {tally.listed} items of the tenants' channel lists are no readable "
+            "Channel, so their routings were not asked for",
+        )
+        result.report(
+            tally.routings,
+            where=self.base_url,
+            counted=f"{len(tally.routings)} of {tally.asked} channels could not be read, so their agents are missing",
+        )
+        result.report(
+            tally.parts,
+            where=self.base_url,
+            counted=f"{len(tally.parts)} parts of {tally.odd} of the {tally.read} ChannelRoutings read are of the "
+            "wrong shape, so they were left out (a text field: left empty)",
         )
 
     def _tenant_agents(
-        self, tenant: str, found: dict[str, Agent], result: SourceResult, *, stop_at: float
-    ) -> tuple[int, bool]:
-        """Add the agents of a tenant's channels to `found` (messages and unread channels to `result`); how many
-        channels' routings were asked for, and False when time ran out."""
+        self, tenant: str, found: dict[str, Agent], result: SourceResult, tally: _Tally, *, stop_at: float
+    ) -> bool:
+        """Add the agents of a tenant's channels to `found` (messages to `result`, what could not be read and how
+        many were tried to `tally`); False when time ran out."""
         try:
             channels, unreadable = self.readable_channels(tenant)
         except RegistryError as exc:
             result.errors.append(str(exc))
-            return 0, True
-        result.errors += unreadable
+            return True
+        tally.listed += len(channels) + len(unreadable)
+        tally.channels += unreadable
         names = list(dict.fromkeys(channel.channel or channel.name for channel in channels))
         for index, name in enumerate(names):
             if time.monotonic() > stop_at:
                 result.errors.append(
                     self._stopped(f"{len(names) - index} of {len(names)} channels not read (tenant {tenant})")
                 )
-                return index, False
+                return False
+            tally.asked += 1
             try:
                 routing = self.routing(tenant, name)
             except RegistryError as exc:
-                result.unread.append(Unread(tenant, name, _reason(exc), str(exc)))
+                reason = reason_of(str(exc), after=f"{exc.url}: " if exc.url else "")
+                tally.routings.append(Unread("channel", name, reason, str(exc), tenant=tenant))
                 continue
-            for agent in routing_agents(routing, source=self.base_url, errors=result.errors):
+            tally.read += 1
+            before = len(tally.parts)
+            for agent in routing_agents(routing, source=self.base_url, problems=tally.parts, tenant=tenant):
                 found[agent.key] = _merge(found.get(agent.key), agent)
-        return len(names), True
+            tally.odd += len(tally.parts) > before
+        return True
 
     def _stopped(self, what: str) -> str:
         return (
@@ -806,58 +829,82 @@ class OperatorClient(HttpSource):
             raise RegistryError(str(exc), url=self.base_url) from exc
 
 
-def _first(names: list[str]) -> str:
-    """The first `UNREAD_NAMES` names, and how many more."""
-    shown = ", ".join(names[:UNREAD_NAMES])
-    return f"{shown} and {len(names) - UNREAD_NAMES} more" if len(names) > UNREAD_NAMES else shown
+@dataclass
+class _Tally:
+    """An operator read so far: how many Channels its tenants listed, routings it asked for, read, and read with
+    parts of the wrong shape (`odd`), and what could not be read (Channels of the lists, channels' routings, parts
+    of the routings read)."""
+
+    listed: int = 0
+    asked: int = 0
+    read: int = 0
+    odd: int = 0
+    channels: list[Unread] = field(default_factory=list)
+    routings: list[Unread] = field(default_factory=list)
+    parts: list[Unread] = field(default_factory=list)
 
 
-def _reason(exc: RegistryError) -> str:
-    """What went wrong, without the URL and the server's own words: `not found (404)`, `no answer within 5.0s
-    (ReadTimeout)`; the same for every request that failed alike, so failures group by it."""
-    text = str(exc)
-    if exc.url and text.startswith(f"{exc.url}: "):
-        text = text[len(exc.url) + 2 :]
-    return re.split(r": |; ", text, maxsplit=1)[0][:120]
+def _why(exc: LmosStudioError, *, kind: str, after: str) -> str:
+    """The short reason (`Unread.reason`) of an item that could not be read: the format's field and words when the
+    format refused the item (`design_reason`), else the message past `after`."""
+    refused = exc if isinstance(exc, DesignFileError) else exc.__cause__
+    if isinstance(refused, DesignFileError):
+        return design_reason(refused, kind=kind)
+    return reason_of(str(exc), after=after)
 
 
-def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | None = None) -> list[Agent]:
+def _resource_name(item: Any) -> str:
+    """A resource's `metadata.name` when it is text (cut at 80 characters), else ''."""
+    meta = item.get("metadata") if isinstance(item, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name[:80] if isinstance(name, str) else ""
+
+
+def routing_agents(
+    routing: dict[str, Any], *, source: str, problems: list[Unread] | None = None, tenant: str = ""
+) -> list[Agent]:
     """Agents as a ChannelRouting shows them (one per capability group), like lmos-runtime reads them; a
     capability group or list of the wrong shape is left out, and a text field holding something else (a list, a
-    number) is left empty, each with a message in `errors`."""
+    number) is left empty, each an `Unread` part in `problems` (of `tenant`, the one asked for)."""
     meta: dict[str, Any] = routing["metadata"] if isinstance(routing.get("metadata"), dict) else {}
     labels: dict[str, Any] = meta["labels"] if isinstance(meta.get("labels"), dict) else {}
-    where = f"{source}: ChannelRouting {str(meta.get('name') or '')[:80]!r}"
-    problems = errors if errors is not None else []
+    name = str(meta.get("name") or "")[:80]
+    where = f"{source}: ChannelRouting {name!r}"
+    found = problems if problems is not None else []
+
+    def problem(field: str, what: str) -> None:
+        message = f"{where}: {field} {what}"
+        reason = reason_of(f"{field} {what}")
+        found.append(Unread("ChannelRouting part", f"{name or '(no name)'} {field}", reason, message, tenant=tenant))
 
     def text(mapping: dict[str, Any], key: str, field: str) -> str:
         value = mapping.get(key)
         if value is None or isinstance(value, str):
             return value or ""
-        problems.append(f"{where}: {field} is {kind_of(value)}, not text; left out")
+        problem(field, f"is {kind_of(value)}, not text; left out")
         return ""
 
     namespace = text(meta, "namespace", "metadata.namespace") or "default"
-    subset, tenant, channel = (text(labels, k, f"metadata.labels.{k}") for k in ("subset", "tenant", "channel"))
+    subset, tenant_label, channel = (text(labels, k, f"metadata.labels.{k}") for k in ("subset", "tenant", "channel"))
     agents = []
     groups = routing["spec"].get("capabilityGroups") or []
     if not isinstance(groups, list):
-        problems.append(f"{where}: spec.capabilityGroups is not a list; left out")
+        problem("spec.capabilityGroups", "is not a list; left out")
         return []
     for index, group in enumerate(groups):
         at = f"spec.capabilityGroups[{index}]"
         if not isinstance(group, dict) or not isinstance(group.get("name"), str) or not group["name"]:
-            problems.append(f"{where}: {at} is not a capability group with a name; left out")
+            problem(at, "is not a capability group with a name; left out")
             continue
         listed = group.get("capabilities") or []
         if not isinstance(listed, list):
-            problems.append(f"{where}: {at}.capabilities is not a list; left out")
+            problem(f"{at}.capabilities", "is not a list; left out")
             continue
         caps, hosts = [], []
         for number, cap in enumerate(listed):
             here = f"{at}.capabilities[{number}]"
             if not isinstance(cap, dict) or not isinstance(cap.get("name"), str) or not cap["name"]:
-                problems.append(f"{where}: {here} is not a capability with a name; left out")
+                problem(here, "is not a capability with a name; left out")
                 continue
             caps.append(
                 Capability(
@@ -876,7 +923,7 @@ def routing_agents(routing: dict[str, Any], *, source: str, errors: list[str] | 
                 id=text(group, "id", f"{at}.id"),
                 description=text(group, "description", f"{at}.description"),
                 labels={"subset": subset} if subset else {},
-                supported_tenants=(tenant,) if tenant else (),
+                supported_tenants=(tenant_label,) if tenant_label else (),
                 supported_channels=(channel,) if channel else (),
                 capabilities=tuple(caps),
                 source=source,
@@ -1031,14 +1078,19 @@ class KubernetesClient(HttpSource):
             return result
         if stopped:
             result.errors.append(stopped)
+        unread = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                result.errors.append(f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource")
+                message = f"{self.base_url}: agents item {index} is {kind_of(item)}, not an Agent resource"
+                unread.append(Unread("Agent", f"item {index}", f"{kind_of(item)}, not an Agent resource", message))
                 continue
             try:
                 result.agents.append(agent_from_resource(item, path=self.base_url, source=self.base_url))
             except DesignFileError as exc:
-                result.errors.append(str(exc))
+                name = _resource_name(item) or f"item {index}"
+                unread.append(Unread("Agent", name, design_reason(exc, kind="Agent"), str(exc)))
+        counted = f"{len(unread)} of {len(items)} Agent resources could not be read, so their agents are missing"
+        result.report(unread, where=self.base_url, counted=counted)
         return result
 
     def channels(self, namespace: str | None = None) -> list[Channel]:

@@ -20,8 +20,9 @@ import pandas as pd
 from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.redact import redact_text, redact_url
-from lmos_studio.registry.clients import SourceResult, Unread
+from lmos_studio.registry.clients import SourceResult
 from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
+from lmos_studio.registry.unread import Unread, noun
 from lmos_studio.visible import visible
 
 SourceKind = Literal["embedded", "tdd", "operator", "kubernetes", "mdns"]
@@ -69,7 +70,7 @@ class SearchOutcome:
     found: list[Found] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    unread: list[tuple[str, Unread]] = field(default_factory=list)  # (source label, an operator's channel not read)
+    unread: list[tuple[str, Unread]] = field(default_factory=list)  # (source label, an item it could not read)
     expired: list[Found] = field(default_factory=list)  # registrations past their expiry, not in `found`
 
     def by_key(self, key: str) -> Found | None:
@@ -144,6 +145,7 @@ def _local_network(query: Query) -> SourceResult:
             result.agents += sub.agents
             result.listed += sub.listings()
             result.errors += sub.errors
+            result.unread += sub.unread
         elif item.agent is not None:
             result.agents.append(item.agent)
             result.listed.append(("", None))
@@ -288,13 +290,21 @@ def _table_of(found: list[Found]) -> pd.DataFrame:
     return _shown(pd.DataFrame(rows, columns=columns))
 
 
-UNREAD_COLUMNS = ["source", "tenant", "channel", "reason", "message"]
+UNREAD_COLUMNS = ["source", "kind", "tenant", "item", "reason", "message"]
 
 
 def unread_rows(outcome: SearchOutcome) -> list[dict[str, str]]:
-    """Every channel a source could not read and why, as the registry said it (for JSON output)."""
+    """Every item a source could not read (a channel's routing, a Channel, a part of a ChannelRouting, a TD, an
+    Agent resource) and why, as the registry said it (for JSON output)."""
     return [
-        {"source": source, "tenant": u.tenant, "channel": u.channel, "reason": u.reason, "message": u.message}
+        {
+            "source": source,
+            "kind": u.kind,
+            "tenant": u.tenant,
+            "item": u.item,
+            "reason": u.reason,
+            "message": u.message,
+        }
         for source, u in outcome.unread
     ]
 
@@ -302,6 +312,12 @@ def unread_rows(outcome: SearchOutcome) -> list[dict[str, str]]:
 def unread_table(outcome: SearchOutcome) -> pd.DataFrame:
     """`unread_rows` as a display table (`visible` text)."""
     return _shown(pd.DataFrame(unread_rows(outcome), columns=UNREAD_COLUMNS))
+
+
+def unread_label(outcome: SearchOutcome) -> str:
+    """How many items of each kind were not read, for the list's heading: "200 channels, 3 TDs not read"."""
+    kinds = Counter(u.kind for _, u in outcome.unread)
+    return f"{', '.join(noun(kind, count) for kind, count in kinds.items())} not read"
 
 
 def facet_options(outcome: SearchOutcome, kind: str) -> dict[str, str]:
