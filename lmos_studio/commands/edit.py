@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lmos_studio.commands._shell import check_out_of_folders, fail, load
+from lmos_studio.commands._shell import check_out_of_folders, fail, load, say
 
 if TYPE_CHECKING:
     from lmos_studio.model import Design
@@ -47,9 +47,9 @@ def _edit(path: Path, out: Path | None, change: str, edit: Callable[[Design], De
         return
     saved = save_design_at(edited, out or path)
     for warning in saved.masked + saved.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        say("warning", warning)
     for note in saved.notes:
-        typer.echo(f"note: {note}", err=True)
+        say("note", note)
     typer.echo(f"{change}; wrote {saved.path}")
 
 
