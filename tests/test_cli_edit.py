@@ -82,6 +82,8 @@ def test_reach_agents_and_channels(acme: Path, tmp_path: Path, capsys: pytest.Ca
     assert code == 0, err
     added = out.split("added ", 1)[1].split(";", 1)[0]
     assert read_design(acme).agent(added.split("/")[-1]) is not None
+    code, out, err = cli(capsys, "edit", "add-agents", str(acme), str(card))  # the same again: said so
+    assert code == 0 and out.strip() == f"the design is unchanged (kept (as described) {added}); nothing written"
 
     code, _, err = cli(capsys, "edit", "remove-agent", str(acme), "default/contract-agent")
     assert code == 0, err

@@ -18,7 +18,7 @@ import typer
 from lmos_studio.commands._shell import check_out_of_folders, fail, load, say
 
 if TYPE_CHECKING:
-    from lmos_studio.model import Design
+    from lmos_studio.model import Agent, Design
 
 DesignPath = Annotated[
     Path, typer.Argument(help="The design: one file or folder, saved back into it unless --out is given.")
@@ -32,8 +32,11 @@ CapabilityOpt = Annotated[
 ]
 
 
-def _edit(path: Path, out: Path | None, change: str, edit: Callable[[Design], Design]) -> None:
-    """Read the design at `path`, apply `edit`, save it (to `out` or back into `path`), say what changed."""
+def _edit(
+    path: Path, out: Path | None, change: str | Callable[[Design], str], edit: Callable[[Design], Design]
+) -> None:
+    """Read the design at `path`, apply `edit`, save it (to `out` or back into `path`), say what changed
+    (`change`, or what it says of the design before the edit)."""
     from lmos_studio.formats.design_folder import save_design_at
 
     if not path.exists():
@@ -41,9 +44,10 @@ def _edit(path: Path, out: Path | None, change: str, edit: Callable[[Design], De
     if out is not None:
         check_out_of_folders(out, [path])
     design = load([path]).design
+    change = change if isinstance(change, str) else change(design)
     edited = edit(design)  # EditError → exit 2 (cli.main), nothing written
     if edited == design:
-        typer.echo(f"unchanged: {change} (nothing written)")
+        typer.echo(f"the design is unchanged ({change}); nothing written")
         return
     saved = save_design_at(edited, out or path)
     for warning in saved.masked + saved.warnings:
@@ -209,8 +213,20 @@ def add_agents(
     from lmos_studio.trust import add_agents as add
 
     agents = [agent for description in descriptions for agent in read_description_file(description)]
-    names = ", ".join(a.key for a in agents) or "no agents"
-    _edit(path, out, f"added {names}", lambda d: add(d, agents))
+    if not agents:
+        fail(f"{', '.join(map(str, descriptions))}: describes no agent; nothing to add")
+
+    def said(design: Design) -> str:  # one of the same namespace/name is replaced: say so
+        known = {a.key: a for a in design.agents}
+
+        def verb(agent: Agent) -> str:
+            if agent.key not in known:
+                return "added"
+            return "kept (as described)" if known[agent.key] == agent else "replaced"
+
+        return ", ".join(f"{verb(a)} {a.key}" for a in agents)
+
+    _edit(path, out, said, lambda d: add(d, agents))
 
 
 def remove_agent(
