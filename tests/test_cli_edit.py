@@ -119,3 +119,16 @@ def test_bad_input_writes_nothing(acme: Path, tmp_path: Path, capsys: pytest.Cap
     code, _, err = cli(capsys, "edit", "add-group", str(tmp_path / "missing"), "desk")
     assert code == 2 and "no such file or folder" in err
     assert _files(acme) == before
+
+
+def test_a_single_hand_written_file_keeps_its_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_design_roundtrip import HAND_WRITTEN
+
+    path = tmp_path / "support.yaml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    agents = [a.name for a in read_design(path).agents]
+    code, _, err = cli(capsys, "edit", "add-group", str(path), "desk", "-m", agents[0])
+    assert code == 0, err
+    text = path.read_text(encoding="utf-8")
+    assert "# Acme support network: hand-written, kept in Git." in text and "# stable name, do not rename" in text
+    assert read_design(path).group("desk") is not None
