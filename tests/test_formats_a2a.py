@@ -315,3 +315,12 @@ def test_a_converted_card_comes_back_from_a_td() -> None:
     thing = json.loads(json.dumps(detect.write_description(agent, "td")))
     [back] = detect.read_descriptions(json.dumps(thing).encode(), source="td.json")
     assert detect.write_description(back, "a2a") == source
+
+
+@pytest.mark.parametrize("value", [7, 2.0, False])
+def test_a_card_name_that_is_not_text_is_refused(value: object) -> None:
+    """`"name": 7` used to become agent `agent-7` without a word: refused, naming the field."""
+    card = load("a2a-card-v1.json") | {"name": value}
+    with pytest.raises(DesignFileError, match=r"must be text, not .*; put it in quotes") as info:
+        a2a.card_to_agent(card, source="card.json")
+    assert info.value.field == "name"

@@ -95,6 +95,8 @@ def test_invalid_routing_spec_file_is_rejected_naming_file_and_field() -> None:
         ({"extra": 1}, "extra", "unknown key"),
         ({"name": "  "}, "name", "blank"),
         ({"version": ""}, "version", "blank"),
+        ({"name": 7}, "name", "must be text, not a number"),  # router-core reads a quoted string only
+        ({"version": 1.0}, "version", "must be text, not a number"),
         ({"addresses": []}, "addresses", "at least one address"),
         ({"addresses": [{"uri": "x", "port": 1}]}, "addresses[0].port", "unknown key"),
         ({"capabilities": [{"name": "x", "version": "1.0.0"}]}, "capabilities[0].description", "missing"),

@@ -356,3 +356,14 @@ def test_embedded_original_survives_a_td_store() -> None:
     assert back == agent
     assert a2a.agent_to_card(back) == card
     assert "lmos:original" not in td.agent_to_td(agent)
+
+
+@pytest.mark.parametrize("key", ["title", "id"])
+@pytest.mark.parametrize("value", [7, 1.5, True])
+def test_a_title_or_id_that_is_not_text_is_refused(key: str, value: object) -> None:
+    """`"title": 7` used to become agent `agent-7` without a word; the TD schema says string, so it is a mistake:
+    refused naming the field, saying how to write it."""
+    doc = {"@context": td.TD_CONTEXT, "title": "a", "id": "urn:a", key: value}
+    with pytest.raises(DesignFileError, match=r"must be text, not .*; put it in quotes") as info:
+        td.td_to_agent(doc, source="t.json")
+    assert info.value.field == key

@@ -96,7 +96,7 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
     doc = d.Doc(card, path=source or "<agent card>", kind=KIND)
     if not isinstance(card, dict):
         doc.fail("must be a JSON object")
-    title = doc.text(card, "name", "name", required=True)
+    title = doc.text(card, "name", "name", required=True, strict=True)  # the agent name: `7` is a mistake
     card_ver = doc.text(card, "version", "version")
     ext, at = _extension(doc, card)
     endpoints = _endpoints(doc, card) + _other_endpoints(doc, ext, at)

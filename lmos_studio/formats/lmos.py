@@ -79,7 +79,19 @@ class Doc:
             self.fail(f"must be a list, not {kind_of(value)}", node=node, key=key, field=field)
         return list(value)
 
-    def text(self, node: dict[str, Any], key: str, field: str, *, required: bool = False, default: str = "") -> str:
+    def text(
+        self,
+        node: dict[str, Any],
+        key: str,
+        field: str,
+        *,
+        required: bool = False,
+        default: str = "",
+        strict: bool = False,
+    ) -> str:
+        """The text at `key`; a number or boolean is taken as written (`1.10` → "1.10"), unless `strict` (a JSON
+        description's identity fields, such as a TD's `title`, whose schema says string: `"title": 7` is a mistake,
+        not agent "7")."""
         value = node.get(key)
         if value.__class__ is str:  # the common case, first
             return value.strip() if key == "version" else value
@@ -89,6 +101,13 @@ class Doc:
             return default
         if isinstance(value, dict | list):
             self.fail("must be a single value, not a mapping or list", node=node, key=key, field=field)
+        if strict:
+            self.fail(
+                f'must be text, not {kind_of(value)}; put it in quotes: "{text_of(value)}"',
+                node=node,
+                key=key,
+                field=field,
+            )
         return text_of(value).strip() if key == "version" else text_of(value)
 
     def texts(self, node: dict[str, Any], key: str, field: str) -> tuple[str, ...]:

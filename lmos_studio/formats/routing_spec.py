@@ -80,7 +80,7 @@ def _strict_keys(doc: d.Doc, node: dict[str, Any], allowed: tuple[str, ...], fie
 
 
 def _nonblank(doc: d.Doc, node: dict[str, Any], key: str, field: str) -> str:
-    value = doc.text(node, key, field, required=True)
+    value = doc.text(node, key, field, required=True, strict=True)  # router-core: a string, quoted
     if not value.strip():
         doc.fail("is blank; router-core requires a value", node=node, key=key, field=field)
     return value

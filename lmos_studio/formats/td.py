@@ -75,8 +75,8 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
     doc = d.Doc(td, path=source or "<thing description>", kind=KIND)
     if not isinstance(td, dict):
         doc.fail("must be a JSON object")
-    title = doc.text(td, "title", "title")
-    td_id = doc.text(td, "id", "id")
+    title = doc.text(td, "title", "title", strict=True)  # the agent name comes from it: `7` is a mistake
+    td_id = doc.text(td, "id", "id", strict=True)
     if not title.strip() and not td_id.strip():
         doc.fail("missing; add a `title` (the agent name is derived from it)", node=td, field="title")
     kube = doc.mapping(td, "lmos:kubernetes", "lmos:kubernetes")
