@@ -59,3 +59,20 @@ def test_cli_lines_show_control_and_bidi_characters_escaped(case: str, tmp_path:
         assert "café→\\u202ex" in said, said  # ordinary Unicode as itself
     else:
         assert "bill\\x1b]0;pwned\\x07\\u202eing" in said, said
+
+
+def test_result_lines_on_stdout_show_a_hostile_path_escaped(tmp_path: Path) -> None:
+    """'wrote PATH' and 'ok: … → PATH' quote the path the user gave (a file name may hold ESC and BEL: an OSC
+    sequence that set the terminal's title when echoed as it was)."""
+    sample = Path(__file__).resolve().parent.parent / "sample_networks" / "acme"
+    hostile = f"g{ESC}]0;pwned{BEL}"
+    exported = tmp_path / "out"
+    assert invoke("export", str(sample), "--out", str(exported)).returncode == 0
+    for command in (
+        ["graph", str(sample), "--html", str(tmp_path / f"{hostile}.html")],
+        ["import-manifests", str(exported), "--out", str(tmp_path / f"{hostile}.yaml")],
+    ):
+        result = invoke(*command)
+        assert result.returncode == 0, result.stderr
+        assert not [c for c in result.stdout if c != "\n" and hidden(c)], ascii(result.stdout)
+        assert "g\\x1b]0;pwned\\x07" in result.stdout, result.stdout

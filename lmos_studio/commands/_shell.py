@@ -31,6 +31,14 @@ def say(kind: str, message: object) -> None:
     typer.echo(f"{kind}: {visible(message)}" if kind else visible(message), err=True)
 
 
+def tell(message: object) -> None:
+    """One line on stdout as `visible` text (`say`'s rule): a result line that quotes a path, a design's names or
+    a registry's words ("wrote PATH", "added trust edge A → B")."""
+    from lmos_studio.visible import visible
+
+    typer.echo(visible(message))
+
+
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     """Print an error on stderr (`say`) and leave with an exit code."""
     say("error", message)

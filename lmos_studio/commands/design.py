@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from lmos_studio.commands._shell import EXIT_PROBLEMS, Paths, emit, fail, load, render_table
+from lmos_studio.commands._shell import EXIT_PROBLEMS, Paths, emit, fail, load, render_table, tell
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.errors import DesignFileError
 from lmos_studio.formats.yamlio import write_atomic
@@ -97,7 +97,7 @@ def _write(target: Path, text: str) -> None:
         write_atomic(target, text)
     except OSError as exc:
         raise DesignFileError(f"cannot write: {exc.strerror}", path=str(target)) from exc
-    typer.echo(f"wrote {target}")
+    tell(f"wrote {target}")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lmos_studio.commands._shell import check_out_of_folders, fail, load, say
+from lmos_studio.commands._shell import check_out_of_folders, fail, load, say, tell
 
 if TYPE_CHECKING:
     from lmos_studio.model import Agent, Design
@@ -47,14 +47,14 @@ def _edit(
     change = change if isinstance(change, str) else change(design)
     edited = edit(design)  # EditError → exit 2 (cli.main), nothing written
     if edited == design:
-        typer.echo(f"the design is unchanged ({change}); nothing written")
+        tell(f"the design is unchanged ({change}); nothing written")
         return
     saved = save_design_at(edited, out or path)
     for warning in saved.masked + saved.warnings:
         say("warning", warning)
     for note in saved.notes:
         say("note", note)
-    typer.echo(f"{change}; wrote {saved.path}")
+    tell(f"{change}; wrote {saved.path}")
 
 
 def _agent_key(design: Design, ref: str) -> str:

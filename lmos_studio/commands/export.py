@@ -18,6 +18,7 @@ from lmos_studio.commands._shell import (
     load,
     render_table,
     say,
+    tell,
 )
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
@@ -164,7 +165,7 @@ def import_back(
     for note in saved.notes:  # a design folder: where its new resources went
         say("note", note)
     design = result.design
-    typer.echo(
+    tell(
         f"ok: {len(design.agents)} agents, {len(design.channels)} channels, {len(design.trust_edges)} "
         f"trust edges, {len(design.other_resources)} other resources → {out}"
     )

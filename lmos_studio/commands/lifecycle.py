@@ -12,13 +12,14 @@ from typing import Annotated
 import typer
 
 from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
-from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table, say
+from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table, say, tell
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_folder import save_design_at
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
 from lmos_studio.routing.labelled import read_labelled_csv
+from lmos_studio.visible import visible
 
 CHANGE_COLUMNS = ("severity", "kind", "object", "before", "after", "detail")
 IMPACT_COLUMNS = ("source", "query", "channel", "before", "after", "expected")
@@ -41,9 +42,9 @@ def _table(result: DesignDiff) -> str:
                 [c.upper() for c in IMPACT_COLUMNS], [[row[c] for c in IMPACT_COLUMNS] for row in result.impact_rows()]
             )
         )
-    for side, found in (result.lexicon or {}).items():
-        parts += [f"{side} {key or 'all agents'}: {summary}" for key, summary in found.items()]
-    parts += [f"note: {note}" for note in result.notes]
+    for side, found in (result.lexicon or {}).items():  # a channel's key and the notes quote the design's names
+        parts += [visible(f"{side} {key or 'all agents'}: {summary}") for key, summary in found.items()]
+    parts += [visible(f"note: {note}") for note in result.notes]
     summary = result.summary
     parts.append(
         f"\n{summary['breaking']} breaking, {summary['compatible']} compatible, {summary['info']} info; "
@@ -134,7 +135,7 @@ def canary(
     for note in saved.notes:  # a design folder: where its new resources went
         say("note", note)
     written = saved.path
-    typer.echo(
+    tell(
         f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
         f"{len(result.channels) - len(design.channels)} new canary channel(s), "
         f"{len(result.rollouts)} rollout(s)"
