@@ -234,3 +234,41 @@ def test_an_announced_agent_cannot_redirect_the_td_fetch_elsewhere(
         for server in (inside, announced):
             server.shutdown()
             server.server_close()
+
+
+def test_many_unreadable_announcements_are_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every announced service whose TD could not be fetched was its own warning on the Registry page and on
+    stderr (50 bad announcements, 50 lines); now they are said once, grouped by reason, as the other sources'
+    unread items are, and each is kept in `unread` (kind `service`)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from lmos_studio.registry import mdns
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+    from lmos_studio.registry.store import Query
+
+    class Gone(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gone)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/wot"
+        items = [mdns._fetch(f"agent-{i}._wot._tcp.local.", "Thing", url, 3.0) for i in range(6)]
+        items.append(mdns.Discovered("odd._wot._tcp.local.", "Thing", "", error="TXT scheme 'file' is not http"))
+        monkeypatch.setattr(mdns, "discover", lambda *args, **kwargs: items)
+        outcome = search_sources([SourceSpec("mdns")], Query())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(outcome.errors) == 1, outcome.errors
+    [said] = outcome.errors
+    assert said.startswith("local network: ") and "7 of 7 announced services could not be read" in said
+    assert "6 × " in said and "agent-0._wot._tcp.local., agent-1._wot._tcp.local., agent-2" in said
+    assert [(label, u.kind) for label, u in outcome.unread] == [("local network", "service")] * 7

@@ -134,11 +134,14 @@ def _remote(spec: SourceSpec, query: Query) -> SourceResult:
 def _local_network(query: Query) -> SourceResult:
     from lmos_studio.registry.clients import TddClient
     from lmos_studio.registry.mdns import TD_PATH, discover
+    from lmos_studio.registry.unread import Unread, reason_of
 
-    result = SourceResult()
-    for item in discover(MDNS_TIMEOUT_S):
-        if item.error:
-            result.errors.append(f"{item.service}: {item.error}")
+    result, unread = SourceResult(), []
+    found = discover(MDNS_TIMEOUT_S)
+    for item in found:
+        if item.error:  # said once with the others (`report`): 50 bad announcements were 50 warnings
+            reason = reason_of(item.error, after=f"{item.url}: " if item.url else "")
+            unread.append(Unread("service", item.service, reason, f"{item.service}: {item.error}"))
         elif item.kind == "Directory":
             with TddClient(item.url.removesuffix(TD_PATH)) as tdd:
                 sub = tdd.search(query)
@@ -149,6 +152,8 @@ def _local_network(query: Query) -> SourceResult:
         elif item.agent is not None:
             result.agents.append(item.agent)
             result.listed.append(("", None))
+    counted = f"{len(unread)} of {len(found)} announced services could not be read, so their agents are missing"
+    result.report(unread, where="mDNS (_wot._tcp)", counted=counted)
     return result
 
 

@@ -26,6 +26,7 @@ NOUNS = {
     "ChannelRouting part": ("ChannelRouting part", "ChannelRouting parts"),  # left out of a routing read
     "TD": ("TD", "TDs"),
     "Agent": ("Agent resource", "Agent resources"),
+    "service": ("announced service", "announced services"),  # a local network (mDNS) service not read
 }
 
 
