@@ -95,13 +95,71 @@ def load(paths: Sequence[Path], namespace: str | None = None) -> LoadResult:
     return result
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain aligned text table, one line per row: a line break, control or bidi character in a cell (a
-    registry's text) is shown as its escape (`visible`), so it cannot break a row or turn text around."""
+TABLE_MIN_COLUMN = 12  # a wrapped column is never narrower than this (nor than its longest word, …)
+TABLE_WORD_MOST = 60  # … up to this many characters: a longer word is broken
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, width: int | None = None) -> str:
+    """A plain aligned text table: a line break, control or bidi character in a cell (a registry's text) is shown
+    as its escape (`visible`), so it cannot break a row or turn text around. One line per row when written to a
+    pipe or file (grep and scripts see whole rows); on a terminal (`width`: default, the terminal's when stdout
+    is one) a table wider than it has its widest columns wrapped to fit, each row then followed by a blank line
+    (a lint message of 300 characters was one line 800 columns wide)."""
     from lmos_studio.visible import visible
 
     cells = [[visible(h) for h in headers]] + [[visible(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    fit = _fitted(cells, widths, terminal_width() if width is None else width)
+    if fit == widths:
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+    out = [*_wrapped_row(cells[0], fit), "  ".join("-" * w for w in fit)]
+    for row in cells[1:]:
+        out += [*_wrapped_row(row, fit), ""]
+    return "\n".join(out).rstrip("\n")
+
+
+def terminal_width() -> int | None:
+    """The terminal's width in columns when stdout is a terminal, else None (a pipe or file: rows stay whole)."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _fitted(cells: list[list[str]], widths: list[int], total: int | None) -> list[int]:
+    """Column widths that fit `total` columns (two spaces between columns), or `widths` itself when it fits or
+    `total` is None. No column is narrower than its longest word (a name, an id: copied whole from the screen),
+    up to `TABLE_WORD_MOST`, unless the longest words cannot stand side by side (then the widest such columns
+    give way, to `TABLE_MIN_COLUMN` at the least); what is left is shared in proportion to what columns lack."""
+    gaps = 2 * (len(widths) - 1)
+    if total is None or sum(widths) + gaps <= total:
+        return widths
+    longest = [max((len(word) for row in cells for word in row[i].split()), default=0) for i in range(len(widths))]
+    least = [min(w, max(word, TABLE_MIN_COLUMN), TABLE_WORD_MOST) for w, word in zip(widths, longest, strict=True)]
+    extra = total - gaps - sum(least)
+    lacking = [w - m for w, m in zip(widths, least, strict=True)]
+    while extra < 0:  # the longest words do not fit side by side: the widest column gives way (its words break)
+        widest = max(range(len(least)), key=lambda i: least[i])
+        if least[widest] <= TABLE_MIN_COLUMN:
+            return least  # as narrow as it goes: the terminal wraps the rest
+        least[widest] -= 1
+        extra += 1
+    if not any(lacking) or extra == 0:
+        return least
+    return [m + extra * lack // sum(lacking) for m, lack in zip(least, lacking, strict=True)]
+
+
+def _wrapped_row(row: Sequence[str], widths: Sequence[int]) -> list[str]:
+    """One row as lines, each cell wrapped to its column's width (words kept whole where they fit)."""
+    import textwrap
+
+    columns = [textwrap.wrap(cell, w, break_on_hyphens=False) or [""] for cell, w in zip(row, widths, strict=True)]
+    height = max(len(c) for c in columns)
+    return [
+        "  ".join((c[i] if i < len(c) else "").ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+        for i in range(height)
+    ]
