@@ -9,8 +9,13 @@ import pty
 import select
 import subprocess
 import sys
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmos_studio.commands._shell import TABLE_MIN_COLUMN, render_table
+from lmos_studio.visible import visible
 from tests.conftest import ROOT, SAMPLES, run_cli
 
 HEADERS = ["SEVERITY", "CODE", "OBJECTS", "MESSAGE"]
@@ -84,3 +89,29 @@ def test_lint_on_a_terminal_fits_it_and_on_a_pipe_keeps_rows_whole() -> None:
     assert max(len(line) for line in lines) <= 140, shown
     assert sum(line.startswith(("error", "warning", "info")) for line in lines) == len(findings)
     assert "trust:billing-agent->ghost-agent" in shown.split()
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "Zs", "Cc")), max_size=80),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(min_value=20, max_value=200),
+)
+@settings(database=None, max_examples=200, deadline=None)
+def test_wrapping_loses_and_adds_no_character(rows: list[list[str]], width: int) -> None:
+    """Whatever the cells and the width, the wrapped table holds every character of every cell, once."""
+    headers = ["A", "B", "C"]
+    text = render_table(headers, rows, width=width)
+    body = text.splitlines()
+    del body[1]  # the dashes under the headers
+    shown = Counter(c for line in body for c in line if not c.isspace())
+    given_ = Counter(
+        c for cell in [*headers, *(c for row in rows for c in row)] for c in visible(cell) if not c.isspace()
+    )
+    assert shown == given_
