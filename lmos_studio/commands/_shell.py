@@ -51,6 +51,18 @@ def check_out_of_folders(out: Path, paths: Sequence[Path], flag: str = "--out") 
         )
 
 
+def check_design_out(out: Path, paths: Sequence[Path] = (), flag: str = "--out") -> None:
+    """Refuse (exit 2) a new design file whose name does not end in .yaml or .yml (`check_new_design_file`); a
+    design folder, or the file the design was read from (among `paths`, saved over), keeps any name."""
+    from lmos_studio.errors import DesignFileError
+    from lmos_studio.formats.design_file import check_new_design_file
+
+    try:
+        check_new_design_file(out, saved_in_place=[p for p in paths if p.is_file()])
+    except DesignFileError as exc:
+        fail(f"{flag} {exc}")
+
+
 def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:
     """Print data as JSON, YAML or a table (the table renderer is given by the command)."""
     from lmos_studio.formats import yamlio

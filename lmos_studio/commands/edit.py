@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lmos_studio.commands._shell import check_out_of_folders, fail, load, say
+from lmos_studio.commands._shell import check_design_out, check_out_of_folders, fail, load, say
 
 if TYPE_CHECKING:
     from lmos_studio.model import Agent, Design
@@ -43,6 +43,7 @@ def _edit(
         fail(f"{path}: no such file or folder")
     if out is not None:
         check_out_of_folders(out, [path])
+        check_design_out(out, [path])
     design = load([path]).design
     change = change if isinstance(change, str) else change(design)
     edited = edit(design)  # EditError → exit 2 (cli.main), nothing written

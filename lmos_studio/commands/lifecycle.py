@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 
 from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
-from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table, say
+from lmos_studio.commands._shell import (
+    EXIT_PROBLEMS,
+    check_design_out,
+    check_out_of_folders,
+    emit,
+    fail,
+    load,
+    render_table,
+    say,
+)
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
 from lmos_studio.formats.design_folder import save_design_at
@@ -115,6 +124,7 @@ def canary(
     Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
     """
     check_out_of_folders(out, paths)
+    check_design_out(out, paths)  # over the design file read (even named design.txt) is fine
     design = load(paths).design
     changed = {a.name: a for a in _changed_agents(changes).agents} if changes else {}
     names = list(agent or ()) or [n for n in changed if design.agent(n) is not None]

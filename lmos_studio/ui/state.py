@@ -14,7 +14,7 @@ import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
 from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, Saved, folder_holding, save_design
+from lmos_studio.formats.design_file import LoadResult, Saved, check_new_design_file, folder_holding, save_design
 from lmos_studio.formats.design_folder import folder_digests, save_design_folder
 from lmos_studio.history import History
 from lmos_studio.model import Design
@@ -154,9 +154,10 @@ def save(path: str, *, overwrite: bool = False) -> str:
     Save to the file the design was read from or last saved to refuses when that file changed on disk since
     (another editor, a git checkout): writing would silently throw those changes away. A folder design is saved
     into its files (`design_folder`), refusing likewise when any of them changed, appeared or went. Save as to
-    another file (or folder) that exists refuses too, unless `overwrite` (the user said so). Where credentials were
-    written as ***, and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the
-    page to show; where a folder save put new resources, under SAVE_NOTES."""
+    another file (or folder) that exists refuses too, unless `overwrite` (the user said so); so does Save as to a
+    file whose name does not end in .yaml or .yml (the file read is saved under its own name, whatever it is).
+    Where credentials were written as ***, and what of a hand-written file's layout could not be kept, is kept
+    under SAVE_WARNINGS for the page to show; where a folder save put new resources, under SAVE_NOTES."""
     hist = history()
     read_from = folder_holding(path, [hist.origin] if os.sep in hist.origin else [])
     if read_from is not None:
@@ -165,6 +166,7 @@ def save(path: str, *, overwrite: bool = False) -> str:
             "twice; save it outside that folder",
             path=path,
         )
+    check_new_design_file(path, saved_in_place=[hist.saved_path] if hist.saved_path else [])  # Save keeps the name
     if path != hist.saved_path and not overwrite and Path(path).exists():
         raise DesignFileError(
             "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
