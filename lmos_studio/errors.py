@@ -4,6 +4,7 @@
 LmosStudioError
 ├── ConfigError          bad or missing setting (names the environment variable)
 ├── DesignFileError      a file failed to parse or validate (.path, .line, .field)
+│   └── DesignChangedError  a save refused: the design's file(s) changed on disk since read (.changed)
 ├── VersionError         a provided version that is not strict SemVer (.value, .agent, .capability)
 ├── ResolveError         resolution could not run (the operator would fail the reconcile)
 ├── RegistryError        (.url, .status_code)
@@ -21,6 +22,8 @@ Every message says what failed, where (file:line, field path, URL) and what to d
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from lmos_studio.redact import redact_text, redact_url
 
@@ -52,6 +55,25 @@ class DesignFileError(LmosStudioError):
             where += f"{field}: "
         super().__init__(where + message)
         self.reason = message
+
+
+class DesignChangedError(DesignFileError):
+    """A save refused because the design's file, or files of its folder, changed on disk since the design was
+    read: writing would throw those changes away. `.path` is the file or folder; `.changed` each file of a folder
+    that changed as (its path relative to the folder, "changed" | "is new" | "is gone"), empty for a single file,
+    so the Designer and the CLI each say what to do (`changes`)."""
+
+    def __init__(self, path: str, changed: tuple[tuple[str, str], ...] = ()) -> None:
+        self.changed = changed
+        what = f" ({'; '.join(self.changes())})" if changed else ""
+        super().__init__(f"changed on disk since it was read{what}; nothing was written", path=path)
+
+    def changes(self, *, full: bool = False) -> list[str]:
+        """Each change as "NAME changed" (NAME relative to the folder, or with `full` the file's whole path; a single
+        file: its path, "changed")."""
+        if not self.changed:
+            return [f"{self.path} changed"]
+        return [f"{Path(self.path or '', name) if full else name} {how}" for name, how in self.changed]
 
 
 class VersionError(LmosStudioError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,59 @@ def test_a_single_hand_written_file_keeps_its_comments(tmp_path: Path, capsys: p
     text = path.read_text(encoding="utf-8")
     assert "# Acme support network: hand-written, kept in Git." in text and "# stable name, do not rename" in text
     assert read_design(path).group("desk") is not None
+
+
+def _another_editor_writes(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """Between a command reading the design and writing it, another editor (a second `edit`) adds a line to
+    `target`."""
+    from lmos_studio.formats import design_file
+
+    read = design_file.load_design
+
+    def read_then_someone_writes(*args: Any, **kwargs: Any) -> Any:
+        result = read(*args, **kwargs)
+        target.write_text(target.read_text(encoding="utf-8") + "# their edit\n", encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(design_file, "load_design", read_then_someone_writes)
+
+
+def test_edit_refuses_a_folder_file_changed_between_read_and_write(
+    acme: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`edit` on a folder compared nothing: a file another editor wrote while it ran was overwritten (the page's
+    Save refuses that). Now it refuses with exit 2 naming the file, writes nothing, and the other edit stays."""
+    studio = acme / "studio.yaml"
+    theirs = studio.read_text(encoding="utf-8") + "# their edit\n"
+    _another_editor_writes(monkeypatch, studio)
+    before = _files(acme)
+    code, out, err = cli(capsys, "edit", "add-group", str(acme), "desk", "-m", "news-agent")
+    assert code == 2 and not out
+    assert err == f"error: {studio} changed on disk since it was read; nothing was written; run again\n"
+    after = _files(acme)
+    assert after != before and after["studio.yaml"] == theirs.encode()  # theirs, not overwritten
+    assert read_design(acme).group("desk") is None
+    monkeypatch.undo()
+    code, _, err = cli(capsys, "edit", "add-group", str(acme), "desk", "-m", "news-agent")  # run again: fine
+    assert code == 0, err
+    assert "# their edit" in studio.read_text(encoding="utf-8") and read_design(acme).group("desk") is not None
+
+
+def test_edit_and_canary_refuse_a_file_changed_between_read_and_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_design_roundtrip import HAND_WRITTEN
+
+    path = tmp_path / "support.yaml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    agent = read_design(path).agents[0].name
+    _another_editor_writes(monkeypatch, path)
+    code, _, err = cli(capsys, "edit", "add-group", str(path), "desk", "-m", agent)
+    assert code == 2 and err == f"error: {path} changed on disk since it was read; nothing was written; run again\n"
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN + "# their edit\n"
+    code, _, err = cli(capsys, "canary", str(path), "--out", str(path), "--agent", agent)
+    assert code == 2 and f"error: {path} changed on disk since it was read" in err
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN + "# their edit\n" * 2
+    other = tmp_path / "other.yaml"  # --out elsewhere: nothing read there, nothing to compare
+    code, _, err = cli(capsys, "edit", "add-group", str(path), "desk", "-m", agent, "--out", str(other))
+    assert code == 0, err

@@ -195,7 +195,7 @@ def test_a_save_over_files_changed_on_disk_since_they_were_read_is_refused(
     billing = design.agent("billing-agent")
     assert billing is not None
     edited = design.with_agent(billing.model_copy(update={"description": "mine"}))
-    with pytest.raises(DesignFileError, match="changed on disk since it was opened or saved here") as caught:
+    with pytest.raises(DesignFileError, match="changed on disk since it was read") as caught:
         save_design_folder(edited, folder, expected=digests)
     assert str(caught.value).startswith(f"{folder}: ") and said in str(caught.value)
     assert _bytes(folder) == before  # nothing written

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 if TYPE_CHECKING:  # imported when used: `lmos-studio version` and `samples` never load the design readers
-    from lmos_studio.formats.design_file import LoadResult
+    from lmos_studio.formats.design_file import LoadResult, Saved
+    from lmos_studio.model import Design
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INVALID = 0, 1, 2
 
@@ -57,6 +58,41 @@ def check_out_of_folders(out: Path, paths: Sequence[Path], flag: str = "--out") 
             f"{flag} {out} is inside the folder the design was read from ({folder}): the folder would hold every "
             "resource twice; write it outside that folder (e.g. next to it)"
         )
+
+
+def check_design_out(out: Path, paths: Sequence[Path] = (), flag: str = "--out") -> None:
+    """Refuse (exit 2) a new design file whose name does not end in .yaml or .yml (`check_new_design_file`); a
+    design folder, or the file the design was read from (among `paths`, saved over), keeps any name."""
+    from lmos_studio.errors import DesignFileError
+    from lmos_studio.formats.design_file import check_new_design_file
+
+    try:
+        check_new_design_file(out, saved_in_place=[p for p in paths if p.is_file()])
+    except DesignFileError as exc:
+        fail(f"{flag} {exc}")
+
+
+def digests_before_reading(target: Path, paths: Sequence[Path]) -> Mapping[str, str] | None:
+    """What saving into `target` will compare the disk with (`design_folder.read_digests`), when `target` is one
+    of `paths` the design is about to be read from (taken before reading: a change made while it is read refuses
+    the save, never slips through); None for any other target (nothing read there to lose)."""
+    from lmos_studio.formats.design_folder import read_digests
+
+    if not any(target.resolve() == p.resolve() for p in paths if p.exists()):
+        return None
+    return read_digests(target)
+
+
+def save_read_design(design: Design, target: Path, expected: Mapping[str, str] | None) -> Saved:
+    """`design_folder.save_design_at(design, target, expected=expected)`; a file changed on disk since the design
+    was read is exit 2 naming it (nothing is written), as the Designer's Save refuses it."""
+    from lmos_studio.errors import DesignChangedError
+    from lmos_studio.formats.design_folder import save_design_at
+
+    try:
+        return save_design_at(design, target, expected=expected)
+    except DesignChangedError as exc:
+        fail(f"{'; '.join(exc.changes(full=True))} on disk since it was read; nothing was written; run again")
 
 
 def emit(data: Any, output: str, table: Callable[[], str] | None = None) -> None:

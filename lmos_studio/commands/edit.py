@@ -4,7 +4,8 @@ removing agents and channels), each through the library function the Designer ca
 The design is read from one file or folder and saved back into it (`design_folder.save_design_at`: a file keeps
 its comments and key order, a folder gets each resource back into its file), or written to `--out`. An edit the
 design refuses (an unknown agent, a duplicate edge, a group name Kubernetes cannot take) is exit 2 with the
-reason, and nothing is written.
+reason, and nothing is written; so is a file (of the folder) changed on disk between reading and writing (another
+editor, a second `edit` running at once), as the Designer's Save refuses it: the other edit is never lost.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lmos_studio.commands._shell import check_out_of_folders, fail, load, say, tell
+from lmos_studio.commands._shell import (
+    check_design_out,
+    check_out_of_folders,
+    digests_before_reading,
+    fail,
+    load,
+    save_read_design,
+    say,
+    tell,
+)
 
 if TYPE_CHECKING:
     from lmos_studio.model import Agent, Design
@@ -37,19 +47,20 @@ def _edit(
 ) -> None:
     """Read the design at `path`, apply `edit`, save it (to `out` or back into `path`), say what changed
     (`change`, or what it says of the design before the edit)."""
-    from lmos_studio.formats.design_folder import save_design_at
-
     if not path.exists():
         fail(f"{path}: no such file or folder")
     if out is not None:
         check_out_of_folders(out, [path])
+        check_design_out(out, [path])
+    target = out or path
+    expected = digests_before_reading(target, [path])
     design = load([path]).design
     change = change if isinstance(change, str) else change(design)
     edited = edit(design)  # EditError → exit 2 (cli.main), nothing written
     if edited == design:
         tell(f"the design is unchanged ({change}); nothing written")
         return
-    saved = save_design_at(edited, out or path)
+    saved = save_read_design(edited, target, expected)
     for warning in saved.masked + saved.warnings:
         say("warning", warning)
     for note in saved.notes:

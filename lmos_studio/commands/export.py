@@ -12,6 +12,7 @@ from lmos_studio.commands._shell import (
     EXIT_INVALID,
     EXIT_PROBLEMS,
     Paths,
+    check_design_out,
     check_out_of_folders,
     emit,
     fail,
@@ -155,6 +156,7 @@ def import_back(
     if not source.exists():
         fail(f"{source}: no such file or folder", EXIT_INVALID)
     check_out_of_folders(out, [source])
+    check_design_out(out)
     result = import_manifests(source)
     warnings = result.warnings + masked_credentials(result.design)  # the file holds *** where these were
     for warning in warnings:

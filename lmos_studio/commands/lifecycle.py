@@ -12,10 +12,21 @@ from typing import Annotated
 import typer
 
 from lmos_studio.canary import DEFAULT_CANARY_WEIGHT, canary_findings, make_canary
-from lmos_studio.commands._shell import EXIT_PROBLEMS, check_out_of_folders, emit, fail, load, render_table, say, tell
+from lmos_studio.commands._shell import (
+    EXIT_PROBLEMS,
+    check_design_out,
+    check_out_of_folders,
+    digests_before_reading,
+    emit,
+    fail,
+    load,
+    render_table,
+    save_read_design,
+    say,
+    tell,
+)
 from lmos_studio.commands.routing import LexiconOpt, check_lexicon_option, with_lexicon
 from lmos_studio.export.istio import DEFAULT_OPERATOR_HOST
-from lmos_studio.formats.design_folder import save_design_at
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
 from lmos_studio.routing.labelled import read_labelled_csv
@@ -116,6 +127,8 @@ def canary(
     Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
     """
     check_out_of_folders(out, paths)
+    check_design_out(out, paths)  # over the design file read (even named design.txt) is fine
+    expected = digests_before_reading(out, paths)  # --out the file or folder read: refuse what changed meanwhile
     design = load(paths).design
     changed = {a.name: a for a in _changed_agents(changes).agents} if changes else {}
     names = list(agent or ()) or [n for n in changed if design.agent(n) is not None]
@@ -129,7 +142,7 @@ def canary(
         ranges=_ranges(list(range_ or ())),
         operator_host=operator_host,
     )
-    saved = save_design_at(result, out)  # over a hand-written design (even the one read): its comments are kept
+    saved = save_read_design(result, out, expected)  # over a hand-written design (even the one read): comments kept
     for warning in saved.masked + saved.warnings:  # the file holds *** where masked ones were
         say("warning", warning)
     for note in saved.notes:  # a design folder: where its new resources went

@@ -10,9 +10,10 @@ aside (derived by an export: generated, previews) and earlier copies of a resour
 (as a second `kubectl apply` would) stay as they are written.
 
 Before anything is written, the folder's design files are compared with their digests taken when the design was
-read (`folder_digests`): a file changed, added or removed since refuses the save, naming it, and nothing is
-written. Each file is then written atomically (temp file + rename), all of them or none: every file is staged
-beside its target before any is renamed over it, so a full disk or a read-only folder leaves the folder as it was.
+read (`folder_digests`): a file changed, added or removed since refuses the save (`DesignChangedError`), naming
+it, and nothing is written; the Designer's Save and the CLI's `edit` both pass them (`read_digests`). Each file
+is then written atomically (temp file + rename), all of them or none: every file is staged beside its target
+before any is renamed over it, so a full disk or a read-only folder leaves the folder as it was.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lmos_studio.errors import DesignFileError
+from lmos_studio.errors import DesignChangedError, DesignFileError
 from lmos_studio.formats import lmos, roundtrip
 from lmos_studio.formats.design_file import (
     STUDIO_KIND,
@@ -85,12 +86,15 @@ def save_design_folder(design: Design, folder: str | Path, *, expected: Mapping[
     return Saved(root, warnings, written.warnings, files=list(texts), notes=notes, digests=digests)
 
 
-def save_design_at(design: Design, path: str | Path) -> Saved:
+def save_design_at(design: Design, path: str | Path, *, expected: Mapping[str, str] | None = None) -> Saved:
     """Save into a design folder when `path` is an existing folder (`save_design_folder`), else into the file
     `path` (`design_file.save_design`: over a hand-written design its comments are kept): what a command's
-    `--out` does."""
+    `--out` does. With `expected` (`read_digests(path)` taken before the design was read from `path`), refuse
+    (`DesignChangedError`, nothing written) when the file or any design file of the folder changed since."""
     if Path(path).is_dir():
-        return save_design_folder(design, path)
+        return save_design_folder(design, path, expected=expected)
+    if expected is not None:
+        check_file_unchanged(path, expected.get(Path(path).name))
     return save_design(design, path)
 
 
@@ -121,17 +125,39 @@ def _read(root: Path) -> list[_File]:
 
 
 def _check_unchanged(root: Path, files: list[_File], expected: Mapping[str, str]) -> None:
-    """Refuse when the folder's design files are not those of `expected`, byte for byte."""
+    """Refuse (`DesignChangedError`) when the folder's design files are not those of `expected`, byte for byte."""
     now = {f.name: f.digest for f in files}
-    changed = [f"{n} changed" for n in sorted(now) if n in expected and now[n] != expected[n]]
-    changed += [f"{n} is new" for n in sorted(set(now) - set(expected))]
-    changed += [f"{n} is gone" for n in sorted(set(expected) - set(now))]
+    changed = [(n, "changed") for n in sorted(now) if n in expected and now[n] != expected[n]]
+    changed += [(n, "is new") for n in sorted(set(now) - set(expected))]
+    changed += [(n, "is gone") for n in sorted(set(expected) - set(now))]
     if changed:
-        raise DesignFileError(
-            f"changed on disk since it was opened or saved here ({'; '.join(changed)}), so Save would overwrite "
-            "those changes; use Save as to keep yours in a file, or Reload to take the folder's (yours are lost)",
-            path=str(root),
-        )
+        raise DesignChangedError(str(root), tuple(changed))
+
+
+def file_digest(path: str | Path) -> str | None:
+    """sha256 of a file's bytes; None when it cannot be read (missing: nothing there to lose)."""
+    try:
+        return _digest(Path(path).read_bytes())
+    except OSError:
+        return None
+
+
+def check_file_unchanged(path: str | Path, expected: str | None) -> None:
+    """Refuse (`DesignChangedError`) when the design file `path` is there with bytes other than those of digest
+    `expected` (`file_digest` as the design was read or last saved); a file gone since is no loss (None: nothing
+    known to compare with)."""
+    now = file_digest(path)
+    if expected is not None and now is not None and now != expected:
+        raise DesignChangedError(str(path))
+
+
+def read_digests(path: str | Path) -> dict[str, str]:
+    """What saving into `path` compares the disk with (`save_design_at(expected=…)`), taken before the design is
+    read: `folder_digests` of a design folder, else {the file's name: `file_digest`} ({} when it cannot be read)."""
+    if Path(path).is_dir():
+        return folder_digests(path)
+    digest = file_digest(path)
+    return {} if digest is None else {Path(path).name: digest}
 
 
 def _is_single(doc: dict[str, Any]) -> bool:

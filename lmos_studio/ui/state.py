@@ -5,7 +5,6 @@ Session state holds plain values and the `History`; settings are never kept here
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -13,9 +12,9 @@ from pathlib import Path
 import streamlit as st
 
 from lmos_studio.config import DEFAULT_SAMPLE, SAMPLES_DIR, get_settings
-from lmos_studio.errors import DesignFileError, LmosStudioError
-from lmos_studio.formats.design_file import LoadResult, Saved, folder_holding, save_design
-from lmos_studio.formats.design_folder import folder_digests, save_design_folder
+from lmos_studio.errors import DesignChangedError, DesignFileError, LmosStudioError
+from lmos_studio.formats.design_file import LoadResult, Saved, check_new_design_file, folder_holding, save_design
+from lmos_studio.formats.design_folder import check_file_unchanged, file_digest, folder_digests, save_design_folder
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
@@ -140,23 +139,16 @@ def edit(design: Design) -> None:
     history().apply(design)
 
 
-def file_digest(path: Path) -> str | None:
-    """sha256 of a file's bytes; None when it cannot be read (missing: nothing there to lose)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def save(path: str, *, overwrite: bool = False) -> str:
     """Write the open design to `path` (atomically) and mark it saved there; returns the path written.
 
     Save to the file the design was read from or last saved to refuses when that file changed on disk since
     (another editor, a git checkout): writing would silently throw those changes away. A folder design is saved
     into its files (`design_folder`), refusing likewise when any of them changed, appeared or went. Save as to
-    another file (or folder) that exists refuses too, unless `overwrite` (the user said so). Where credentials were
-    written as ***, and what of a hand-written file's layout could not be kept, is kept under SAVE_WARNINGS for the
-    page to show; where a folder save put new resources, under SAVE_NOTES."""
+    another file (or folder) that exists refuses too, unless `overwrite` (the user said so); so does Save as to a
+    file whose name does not end in .yaml or .yml (the file read is saved under its own name, whatever it is).
+    Where credentials were written as ***, and what of a hand-written file's layout could not be kept, is kept
+    under SAVE_WARNINGS for the page to show; where a folder save put new resources, under SAVE_NOTES."""
     hist = history()
     read_from = folder_holding(path, [hist.origin] if os.sep in hist.origin else [])
     if read_from is not None:
@@ -165,25 +157,38 @@ def save(path: str, *, overwrite: bool = False) -> str:
             "twice; save it outside that folder",
             path=path,
         )
+    check_new_design_file(path, saved_in_place=[hist.saved_path] if hist.saved_path else [])  # Save keeps the name
     if path != hist.saved_path and not overwrite and Path(path).exists():
         raise DesignFileError(
             "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
             "Overwrite beside the Designer's Save as",
             path=path,
         )
-    if Path(path).is_dir():  # the folder read (or another design folder, Overwrite ticked): into its files
-        expected = hist.folder_digests if path == hist.saved_path else None
-        return _saved(hist, save_design_folder(hist.present, path, expected=expected))
-    if path == hist.saved_path and hist.file_digest is not None:
-        now = file_digest(Path(path))
-        if now is not None and now != hist.file_digest:
-            raise DesignFileError(
-                "changed on disk since it was opened or saved here, so Save would overwrite those changes; "
-                "use Save as to keep yours in another file, or Reload to take the file's (yours are lost)",
-                path=path,
-            )
+    try:
+        if Path(path).is_dir():  # the folder read (or another design folder, Overwrite ticked): into its files
+            expected = hist.folder_digests if path == hist.saved_path else None
+            return _saved(hist, save_design_folder(hist.present, path, expected=expected))
+        if path == hist.saved_path:
+            check_file_unchanged(path, hist.file_digest)
+    except DesignChangedError as exc:
+        raise _changed_on_disk(exc) from exc
     # over a hand-written design its comments and key order are kept; a new file takes those of the one read
     return _saved(hist, save_design(hist.present, path, layout_from=hist.saved_path))
+
+
+def _changed_on_disk(exc: DesignChangedError) -> DesignFileError:
+    """The library's refusal (`DesignChangedError`) with what to do in the Designer."""
+    if exc.changed:
+        return DesignFileError(
+            f"changed on disk since it was opened or saved here ({'; '.join(exc.changes())}), so Save would overwrite "
+            "those changes; use Save as to keep yours in a file, or Reload to take the folder's (yours are lost)",
+            path=exc.path,
+        )
+    return DesignFileError(
+        "changed on disk since it was opened or saved here, so Save would overwrite those changes; "
+        "use Save as to keep yours in another file, or Reload to take the file's (yours are lost)",
+        path=exc.path,
+    )
 
 
 def _saved(hist: History, saved: Saved) -> str:
