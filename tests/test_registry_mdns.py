@@ -272,3 +272,40 @@ def test_many_unreadable_announcements_are_one_message(monkeypatch: pytest.Monke
     assert said.startswith("local network: ") and "7 of 7 announced services could not be read" in said
     assert "6 × " in said and "agent-0._wot._tcp.local., agent-1._wot._tcp.local., agent-2" in said
     assert [(label, u.kind) for label, u in outcome.unread] == [("local network", "service")] * 7
+
+
+def test_a_refused_announcement_is_logged_once_not_at_every_browse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`registry serve --discover` browses every interval: an announcement naming an agent a client registered
+    was refused, and said so, at every browse (a line per interval for as long as it ran); now once, its
+    network-given words shown escaped."""
+    import threading
+
+    from lmos_studio.registry import mdns
+    from lmos_studio.registry.store import Store
+
+    store = Store(tmp_path / "r.sqlite3", seed=False)
+    store.put("urn:kept", make_td("kept-agent"), source="PUT /things/urn:kept")
+    hostile = make_td("impostor", thing_id="urn:kept")
+    browses = []
+    stop = threading.Event()
+
+    def found(*args: object, **kwargs: object) -> list[mdns.Discovered]:
+        browses.append(1)
+        if len(browses) == 3:
+            stop.set()
+        return [
+            mdns.Discovered("impostor._wot._tcp.local.", "Thing", "http://127.0.0.1:9/.well-known/wot", hostile),
+            mdns.Discovered("bad\x1b]0;x\x07._wot._tcp.local.", "Thing", "", error="no address"),
+        ]
+
+    monkeypatch.setattr(mdns, "discover", found)
+    monkeypatch.setattr(threading.Event, "wait", lambda self, timeout=None: self.is_set())
+    with caplog.at_level("WARNING", logger=mdns.__name__):
+        mdns.register_discovered(store, interval_s=1, stop=stop)
+    assert len(browses) == 3
+    assert caplog.text.count("not replaced") == 1, caplog.text
+    assert caplog.text.count("not registered: no address") == 1, caplog.text
+    assert "\x1b" not in caplog.text and "bad\\x1b]0;x\\x07" in caplog.text
+    store.close()

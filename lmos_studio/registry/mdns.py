@@ -26,6 +26,7 @@ from lmos_studio.errors import AgentNotFound, ConfigError, LmosStudioError, Regi
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import RegistryStore
 from lmos_studio.registry.things import thing_to_agent
+from lmos_studio.visible import visible
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,14 @@ def register_discovered(
     TD in the store with a TTL of three intervals, so it disappears soon after its announcement stops. An id
     registered otherwise (a client, the CLI, the seed) is left alone: an announcement naming it would replace
     it, and then expire it."""
-    skipped: set[str] = set()  # each skipped announcement is named once, not at every browse
+    said: set[str] = set()  # each announcement not registered is named once, not at every browse
+
+    def once(message: str, *args: object) -> None:  # the network's words, shown as `visible` text (no ESC)
+        text = visible(message % args)
+        if text not in said:
+            said.add(text)
+            log.warning("%s", text)
+
     while not stop.is_set():
         try:
             found = discover(DISCOVER_BROWSE_S, interfaces=interfaces)
@@ -284,9 +292,8 @@ def register_discovered(
             log.warning("mDNS discovery failed: %s", exc)
             found = []
         for item in found:
-            if item.kind == "Thing" and item.error and item.error not in skipped:
-                skipped.add(item.error)
-                log.warning("announced agent %s not registered: %s", item.service, item.error)
+            if item.kind == "Thing" and item.error:
+                once("announced agent %s not registered: %s", item.service, item.error)
             if item.kind != "Thing" or item.td is None:
                 continue
             thing_id = str(item.td.get("id") or f"urn:mdns:{item.service.removesuffix('.' + WOT_SERVICE)}")
@@ -295,15 +302,13 @@ def register_discovered(
             except AgentNotFound:
                 held = item.url
             except LmosStudioError as exc:
-                log.warning("cannot register %s from %s: %s", thing_id, item.url, exc)
+                once("cannot register %s from %s: %s", thing_id, item.url, exc)
                 continue
             if held != item.url and not _announced(held):
-                log.warning(
-                    "%s announces %s, which %s registered; not replaced", item.url, thing_id, held or "a client"
-                )
+                once("%s announces %s, which %s registered; not replaced", item.url, thing_id, held or "a client")
                 continue
             try:
                 store.put(thing_id, item.td, ttl=3 * interval_s, source=item.url, agent=item.agent)
             except LmosStudioError as exc:
-                log.warning("cannot register %s from %s: %s", thing_id, item.url, exc)
+                once("cannot register %s from %s: %s", thing_id, item.url, exc)
         stop.wait(interval_s)
