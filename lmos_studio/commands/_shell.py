@@ -177,15 +177,12 @@ def _fitted(cells: list[list[str]], widths: list[int], total: int | None) -> lis
     longest = [max((len(word) for row in cells for word in row[i].split()), default=0) for i in range(len(widths))]
     least = [min(w, max(word, TABLE_MIN_COLUMN), TABLE_WORD_MOST) for w, word in zip(widths, longest, strict=True)]
     extra = total - gaps - sum(least)
-    lacking = [w - m for w, m in zip(widths, least, strict=True)]
-    while extra < 0:  # the longest words do not fit side by side: the widest column gives way (its words break)
-        widest = max(range(len(least)), key=lambda i: least[i])
-        if least[widest] <= TABLE_MIN_COLUMN:
-            return least  # as narrow as it goes: the terminal wraps the rest
-        least[widest] -= 1
-        extra += 1
-    if not any(lacking) or extra == 0:
-        return least
+    if extra <= 0:  # the longest words do not fit side by side: the widest columns give way (their words break)
+        while extra < 0 and max(least) > TABLE_MIN_COLUMN:
+            least[least.index(max(least))] -= 1
+            extra += 1
+        return least  # at TABLE_MIN_COLUMN each, as narrow as it goes: the terminal wraps the rest
+    lacking = [w - m for w, m in zip(widths, least, strict=True)]  # some lack: the table did not fit
     return [m + extra * lack // sum(lacking) for m, lack in zip(least, lacking, strict=True)]
 
 

@@ -30,14 +30,13 @@ from lmos_studio.formats.design_file import (
     is_derived,
     load_design,
 )
-from lmos_studio.formats.yamlio import MAX_FILE_BYTES, load_documents, read_text
+from lmos_studio.formats.yamlio import MAX_FILE_BYTES, YAML_SUFFIXES, load_documents, read_text
 from lmos_studio.sizes import size_and_limit, size_text
 
 MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
 MAX_ZIP_ENTRIES = 20_000  # a 1 000-agent export with workloads and Istio has ~6 000 files
 MAX_UNPACKED_BYTES = 200 * 2**20  # all members together, uncompressed
 MAX_RATIO = 200  # uncompressed/compressed per member; YAML compresses ~10×, bombs ~1000×
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def is_generated(doc: dict[str, Any]) -> bool:

@@ -41,6 +41,7 @@ from lmos_studio.errors import DesignFileError, LmosStudioError
 from lmos_studio.formats import budgets, checked, lmos, modeldocs, roundtrip
 from lmos_studio.formats.resource_fields import put_back
 from lmos_studio.formats.yamlio import (
+    YAML_SUFFIXES,
     LineDict,
     dump_blocks,
     dump_documents,
@@ -670,16 +671,13 @@ def folder_holding(target: str | Path, sources: Iterable[str | Path]) -> Path | 
     return next((Path(s) for s in sources if Path(s).is_dir() and Path(s).resolve() in where.parents), None)
 
 
-DESIGN_FILE_SUFFIXES = (".yaml", ".yml")  # a new design file's name ends in one (any case: folders read *.YAML too)
-
-
 def check_new_design_file(target: str | Path, *, saved_in_place: Iterable[str | Path] = ()) -> None:
     """Refuse writing a design to a file named `target` unless its name ends in .yaml or .yml: a folder reading it
     would skip it, and a `design.txt` or `design` is not seen as a design by anyone. A design folder (written into)
     and a file of `saved_in_place` (the file the design was read from, saved over: it keeps its name) may be
     named anything."""
     path = Path(target)
-    if path.is_dir() or path.suffix.lower() in DESIGN_FILE_SUFFIXES:
+    if path.is_dir() or path.suffix.lower() in YAML_SUFFIXES:
         return
     if any(path.resolve() == Path(p).resolve() for p in saved_in_place):
         return

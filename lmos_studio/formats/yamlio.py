@@ -641,10 +641,13 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+YAML_SUFFIXES = (".yaml", ".yml")  # a file read as YAML in a folder or zip, and a new design file's name (any case)
+
+
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
     """Every *.yaml / *.yml below a folder, recursively, in a stable order; hidden folders skipped."""
     for path in sorted(folder.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
-        if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+        if path.is_file() and path.suffix.lower() in YAML_SUFFIXES:
             yield path
