@@ -174,6 +174,8 @@ def network(name: str, folder: Path, extra: tuple[str, ...]) -> dict[str, Any]:
             "false_rejects": m.false_rejects,
             "n_in_scope": sum(1 for q in queries if q.agent),
             "n_out_of_scope": m.n_out_of_scope,
+            # 95 % Wilson intervals (routing/metrics.py): a few dozen rows each, so they are wide
+            "intervals_95": {k: m.intervals.get(k) for k in ("in_scope_accuracy", "out_of_scope_recall")},
         }
     last = fitted[-1]
     threshold = getattr(last, "threshold", None)
@@ -277,6 +279,19 @@ def print_report(report: dict[str, Any]) -> None:
                     f"{d['out_of_scope_recall']:.2f} {n['in_scope_drop_points']:+.1f}{ok}"
                 )
             print(f"{name:<24}" + "".join(f"{c:>30}" for c in cells))
+        default = routers.get(report["default_router"], {}).get(group, {})
+        spans = [
+            f"{net} {span[0]:.2f}–{span[1]:.2f}"
+            for net in nets
+            if (
+                span := default.get(net, {})
+                .get("default_threshold", {})
+                .get("intervals_95", {})
+                .get("out_of_scope_recall")
+            )
+        ]
+        if spans:
+            print(f"  {report['default_router']}: out-of-scope recall, 95 % interval: " + "; ".join(spans))
     print(f"machine: {report['machine']}")
 
 

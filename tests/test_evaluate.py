@@ -87,6 +87,7 @@ def test_metrics_json_has_exactly_the_contract_keys() -> None:
         "confusion",
         "misroutes",
         "latency_ms",
+        "intervals",
     }
     assert set(data["per_agent"]["A"]) == {"precision", "recall", "f1", "support"}
     assert set(data["latency_ms"]) == {"p50", "p95"}

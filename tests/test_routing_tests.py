@@ -160,6 +160,7 @@ def test_cli_eval_contract_and_bad_csv(tmp_path: Path) -> None:
         "confusion",
         "misroutes",
         "latency_ms",
+        "intervals",
         "lexicon",
     }
     assert data["n"] == 40 and data["accuracy"] >= 0.85

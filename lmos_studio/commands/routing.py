@@ -6,8 +6,12 @@ route  → {"channel", "router", "match": {"agent", "capability", "score", "evid
                       "held_out_n", "summary"} | null}   (the built-in lexicon used or not, and why; null: LLM)
 eval   → {"n", "accuracy", "in_scope_accuracy", "out_of_scope_recall", "false_rejects", "n_out_of_scope",
           "capability_accuracy", "macro_f1", "per_agent", "confusion", "misroutes", "latency_ms",
-          "lexicon": {channel key ("" = all agents): summary}}   (macro_f1 null without in-scope rows; stderr
-          warns of seed examples for agents the design lacks and of capabilities a row's agent does not have)
+          "intervals": {"confidence", "method", figure: [low, high] | null},   (95 % Wilson, per share)
+          "lexicon": {channel key ("" = all agents): summary},
+          "against": {"router", …the same figures} and "paired": {"first", "second", "n", "both_right",
+          "only_first", "only_second", "both_wrong", "p_value", "test", "significant", "verdict"} with --against}
+          (macro_f1 null without in-scope rows; stderr warns of seed examples for agents the design lacks and
+          of capabilities a row's agent does not have)
 test   → {"router", "passed", "total", "tests": [{…, "lexicon"}], "lexicon": {channel key: summary}}; exit 1 when
           any routing test of the design fails (JUnit XML with --junit)
 whatif → which channels resolve differently and which tests / labelled queries change route, and
@@ -31,6 +35,8 @@ from lmos_studio.model import Design
 from lmos_studio.redact import redact_text
 
 if TYPE_CHECKING:
+    from lmos_studio.routing.evaluate import Evaluation
+    from lmos_studio.routing.metrics import Metrics
     from lmos_studio.whatif import Edit
 
 # The routing library (scikit-learn, numpy) is imported inside the commands: other commands start faster.
@@ -191,6 +197,23 @@ def _metric(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
+def _within(m: Metrics, name: str) -> str:
+    """A figure of `m` with its 95 % interval: "0.8205 [0.67–0.91]"."""
+    value, span = getattr(m, name), m.intervals.get(name)
+    return _metric(value) + ("" if span is None else f" [{span[0]:.2f}–{span[1]:.2f}]")
+
+
+def _headline(evaluation: Evaluation) -> str:
+    """`eval -o table`'s first line for one router: the figures, shares with 95 % intervals."""
+    m = evaluation.metrics
+    return (
+        f"router {evaluation.router} · n {m.n} · accuracy {_within(m, 'accuracy')} · in scope "
+        f"{_within(m, 'in_scope_accuracy')} · out-of-scope recall {_within(m, 'out_of_scope_recall')} · false "
+        f"rejects {m.false_rejects} · capability accuracy {_within(m, 'capability_accuracy')} · macro F1 "
+        f"{_metric(m.macro_f1)} · p50 {m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n"
+    )
+
+
 def eval_command(
     path: PathArg,
     queries: Annotated[
@@ -211,15 +234,29 @@ def eval_command(
     ] = False,
     min_score: MinScoreOpt = None,
     lexicon: LexiconOpt = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="Also evaluate this router on the same rows and compare the two row by row (exact McNemar "
+            "test): is the difference real or could this set not tell?",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate a router on a labelled query set: accuracy (in and out of scope), per-agent P/R/F1,
-    confusion, misroutes, latency.
+    """Evaluate a router on a labelled query set: accuracy (in and out of scope, with 95 % intervals),
+    per-agent P/R/F1, confusion, misroutes, latency.
 
     --channel is the channel of rows that do not name one (default: all agents). A row with an empty agent
-    cell is out of scope: the right answer is "no agent".
+    cell is out of scope: the right answer is "no agent". With --against ROUTER the JSON adds "against" (that
+    router's figures) and "paired" (rows only one of them got right, the test's p-value and a verdict).
     """
     from lmos_studio.routing.base import check_threshold
-    from lmos_studio.routing.evaluate import evaluate, unknown_capabilities_warning, unknown_seed_agents_warning
+    from lmos_studio.routing.evaluate import (
+        evaluate,
+        paired_evaluations,
+        unknown_capabilities_warning,
+        unknown_seed_agents_warning,
+    )
     from lmos_studio.routing.labelled import read_labelled_csv, read_seed, seed_rows
     from lmos_studio.routing.select import kept_fits
     from lmos_studio.routing.table import channel_key
@@ -236,32 +273,39 @@ def eval_command(
     rows = read_labelled_csv(queries)
     seeds = seed_rows(read_seed(seed)) if seed else ()
     _warn(unknown_seed_agents_warning(design, seeds, source=seed))
-    chosen = kept_fits(router, design)
-    result = evaluate(
-        design,
-        rows,
-        router=chosen,
-        seed=seeds,
-        channel=channel or "",
-        source=str(queries),
-        calibrate=calibrate,
-        min_score=min_score,
-    )
-    _say_fallback(chosen)
+
+    def run(name: str) -> Evaluation:
+        chosen = kept_fits(name, design)
+        found = evaluate(
+            design,
+            rows,
+            router=chosen,
+            seed=seeds,
+            channel=channel or "",
+            source=str(queries),
+            calibrate=calibrate,
+            min_score=min_score,
+        )
+        _say_fallback(chosen)
+        return found
+
+    result = run(router)
+    other = run(against) if against is not None else None
     _warn(unknown_capabilities_warning(design, rows, channel=channel or "", source=queries))
     for key, calibration in result.calibrations.items():
         say("", f"calibrated {key or 'all agents'}: {calibration}")
     data = result.to_dict()
+    pair = None
+    if other is not None:
+        pair = paired_evaluations(result, other)
+        data["against"] = {"router": other.router, **other.to_dict()}
+        data["paired"] = pair.to_dict()
 
     def table() -> str:
-        m = result.metrics
-        head = (
-            f"router {result.router} · n {m.n} · accuracy {_metric(m.accuracy)} · in scope "
-            f"{_metric(m.in_scope_accuracy)} · out-of-scope recall {_metric(m.out_of_scope_recall)} · false "
-            f"rejects {m.false_rejects} · capability accuracy {_metric(m.capability_accuracy)} · macro F1 "
-            f"{_metric(m.macro_f1)} · p50 {m.latency_p50_ms:.2f} ms · p95 {m.latency_p95_ms:.2f} ms\n\n"
-        )
+        head = "".join(_headline(e) for e in (result, other) if e is not None)
+        head += f"{pair.verdict()}\n\n" if pair is not None else "\n"
         head += "".join(f"{key or 'all agents'}: {summary}\n" for key, summary in result.lexicon.items())
+        m = result.metrics
         rows_ = [[a, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", s.support] for a, s in m.per_agent.items()]
         return (
             head

@@ -21,7 +21,7 @@ from lmos_studio.model import Design
 from lmos_studio.routing.base import FittedRouter, Router, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow
 from lmos_studio.routing.lexicon import lexicon_choice_of
-from lmos_studio.routing.metrics import NO_AGENT, Metrics, Prediction, compute_metrics
+from lmos_studio.routing.metrics import NO_AGENT, Metrics, Paired, Prediction, compute_metrics, paired
 from lmos_studio.routing.select import DEFAULT_ROUTER, get_router, router_names
 from lmos_studio.routing.table import channel_key, routing_table
 
@@ -383,6 +383,30 @@ def comparison_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
     ]
 
 
+def paired_evaluations(first: Evaluation, second: Evaluation) -> Paired:
+    """Two evaluations of the same labelled rows compared row by row (`metrics.paired`). ValueError when they
+    are not of the same rows."""
+    if [p.line for p in first.predictions] != [p.line for p in second.predictions]:
+        raise ValueError("paired: the two evaluations are not of the same rows")
+    return paired(
+        first.router,
+        [p.correct for p in first.predictions],
+        second.router,
+        [p.correct for p in second.predictions],
+    )
+
+
+def paired_reports(reports: Sequence[dict[str, Any]]) -> list[Paired]:
+    """The first router of a side-by-side run (`evaluation_report`s of the same rows) against each other one,
+    row by row; none for a single router."""
+    first = reports[0] if reports else None
+    return [
+        paired(first["router"], first["right"], other["router"], other["right"])
+        for other in reports[1:]
+        if first is not None and other["lines"] == first["lines"]
+    ]
+
+
 def per_agent_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return [
         {"agent": a, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
@@ -428,6 +452,8 @@ def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
         "confusion": confusion_cells(evaluation),
         "misroutes": misroute_rows(evaluation),
         "contract": evaluation.to_dict(),
+        "lines": [p.line for p in evaluation.predictions],  # with "right": what `paired_reports` compares
+        "right": [p.correct for p in evaluation.predictions],
         "csv": evaluation.to_csv(),
         "json": evaluation.to_json(),
     }

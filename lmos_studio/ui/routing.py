@@ -28,10 +28,12 @@ from lmos_studio.routing.evaluate import (
     evaluate,
     evaluation_report,
     match_rows,
+    paired_reports,
     unknown_capabilities_warning,
     unknown_seed_agents_warning,
 )
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets, written_for
+from lmos_studio.routing.metrics import describe_intervals
 from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests, unreachable_reason
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
@@ -358,6 +360,9 @@ def show_evaluation(report: dict[str, Any]) -> None:
         help="rows with an empty agent cell answered 'no agent'",
     )
     scope[2].metric("False rejects", m["false_rejects"], help="in-scope rows answered 'no agent'")
+    intervals = describe_intervals(report["contract"].get("intervals", {}))
+    if intervals:
+        st.caption(f"{md(intervals)} — where the true figures likely lie; few rows make them wide.")
     if report["usage"]:
         st.caption(
             "Usage over the set: "
@@ -410,6 +415,8 @@ def _share(value: float | None) -> str:
 def show_evaluations(reports: Sequence[dict[str, Any]]) -> None:
     """Routers side by side (one table), then the details of each in its own tab."""
     st.dataframe(pd.DataFrame([r["summary"] for r in reports]), hide_index=True, width="stretch")
+    for pair in paired_reports(reports):
+        (st.success if pair.significant else st.info)(md(pair.verdict()), icon=":material/compare_arrows:")
     for tab, report in zip(st.tabs([r["router"] for r in reports]), reports, strict=True):
         with tab:
             show_evaluation(report)
