@@ -258,4 +258,15 @@ def test_the_playground_says_which_signal_rejected() -> None:
     assert r"x \*y\*" in no_agent_text(near)  # the message is Markdown-escaped
     assert "fit 0.10 < threshold 0.20" in no_agent_text(RouteResult("r", match, fit=0.1, threshold=0.2))
     answered = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=-0.1, elsewhere_limit=0.1)
-    assert fit_text(answered) == "fit 0.50 ≥ threshold 0.20 · nearer elsewhere by -0.10 ≤ limit 0.10"
+    assert fit_text(answered) == (
+        "Answers: fit 0.50, at or above the channel's threshold 0.20 · nearer to this channel than to any other "
+        "service's request (by 0.10); no agent would answer were another service nearer by more than 0.10."
+    )
+    close = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=0.04, elsewhere_limit=0.1)
+    assert "a request for another service is a little nearer (by 0.04)" in fit_text(close)
+    assert fit_text(RouteResult("r", match, fit=0.5, threshold=0.2)) == (
+        "Answers: fit 0.50, at or above the channel's threshold 0.20."
+    )
+    assert "by 0.20, more than the 0.10 it allows" in near.reason and "more than the 0.10 it allows" in (
+        no_agent_text(near)
+    )

@@ -154,7 +154,7 @@ class RouteResult:
         if signal == "elsewhere":
             return (
                 f'nearer to a request for another service ("{self.elsewhere_text}") than to anything this '
-                f"channel handles: by {self.elsewhere:.2f} > limit {self.elsewhere_limit:.2f}"
+                f"channel handles: by {self.elsewhere:.2f}, more than the {self.elsewhere_limit:.2f} it allows"
             )
         return ""
 

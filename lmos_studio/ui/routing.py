@@ -130,18 +130,25 @@ def no_agent_text(result: RouteResult) -> str:
     if result.rejected_by == "elsewhere":
         return (
             f'No agent of this channel would answer: the message is nearer to a request for another service ("'
-            f'{md(result.elsewhere_text)}") than to anything the channel handles (by {result.elsewhere:.2f} > '
-            f"limit {result.elsewhere_limit:.2f})."
+            f'{md(result.elsewhere_text)}") than to anything the channel handles (by {result.elsewhere:.2f}, '
+            f"more than the {result.elsewhere_limit:.2f} it allows)."
         )
     return "No agent of this channel would answer."
 
 
 def fit_text(result: RouteResult) -> str:
-    """The caption of an answer: its fit against the threshold, and the "nearer elsewhere" check if on."""
-    text = f"fit {result.fit:.2f} ≥ threshold {result.threshold:.2f}"
-    if result.elsewhere is not None and result.elsewhere_limit is not None:
-        text += f" · nearer elsewhere by {result.elsewhere:.2f} ≤ limit {result.elsewhere_limit:.2f}"
-    return text
+    """The caption of an answer, in words: its fit against the channel's threshold, and where the "nearer
+    elsewhere" check is on, how the message compares with requests for other services (`elsewhere` is the
+    cosine to the nearest such request minus the cosine to the channel's nearest text; routing/threshold.py)."""
+    text = f"Answers: fit {result.fit:.2f}, at or above the channel's threshold {result.threshold:.2f}"
+    gap, limit = result.elsewhere, result.elsewhere_limit
+    if gap is None or limit is None:
+        return text + "."
+    if gap <= 0:
+        text += f" · nearer to this channel than to any other service's request (by {-gap:.2f})"
+    else:
+        text += f" · a request for another service is a little nearer (by {gap:.2f})"
+    return text + f"; no agent would answer were another service nearer by more than {limit:.2f}."
 
 
 def highlight(design: Design, chosen: dict[str, Match]) -> None:
