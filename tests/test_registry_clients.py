@@ -621,6 +621,27 @@ def test_kubernetes_items_that_are_not_resources_are_named(tmp_path: Path) -> No
     assert "item 0 is a string" in messages[0] and "item 2 is empty" in messages[1]
 
 
+def test_kubernetes_readable_channels_keep_the_good_ones_and_name_the_rest(tmp_path: Path) -> None:
+    """`channels()` stopped at the first Channel it could not read, losing every readable one; `readable_channels`
+    returns those and names each unreadable item with its reason, as `agents()` does."""
+    good = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-web-channel-v1.yaml").read_text())
+    odd = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {"name": "odd"}, "spec": "x"}
+    nameless = {"apiVersion": "lmos.eclipse/v1", "kind": "Channel", "metadata": {}, "spec": good["spec"]}
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"kind": "ChannelList", "items": [odd, good, "junk", nameless]}
+
+    with stub_server(route) as url:
+        config = load_kubeconfig(write_kubeconfig(tmp_path / "kubeconfig", url))
+        with KubernetesClient(config) as client:
+            channels, unread = client.readable_channels()
+            with pytest.raises(RegistryError, match="odd"):
+                client.channels()  # whole or nothing, as before
+    assert [c.name for c in channels] == ["acme-web-stable"]
+    assert [(u.kind, u.item) for u in unread] == [("Channel", "odd"), ("Channel", "item 2"), ("Channel", "item 3")]
+    assert unread[0].reason.startswith("spec") and "not a Channel resource" in unread[1].reason
+
+
 def agent_resource(name: str) -> dict[str, Any]:
     agent = yaml.safe_load((REFERENCE / "lmos-operator" / "acme-billing-agent-v1.yaml").read_text())
     agent["metadata"]["name"] = name

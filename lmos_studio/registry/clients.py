@@ -1094,20 +1094,30 @@ class KubernetesClient(HttpSource):
         return result
 
     def channels(self, namespace: str | None = None) -> list[Channel]:
-        """Channels of the namespace; one that cannot be read, or a listing that stopped early, raises
-        `RegistryError` naming it."""
+        """Channels of the namespace, whole: one that cannot be read, or a listing that stopped early, raises
+        `RegistryError` naming it (see `readable_channels` to go on)."""
+        channels, unreadable = self.readable_channels(namespace)
+        if unreadable:
+            raise RegistryError(unreadable[0].message, url=self.base_url)
+        return channels
+
+    def readable_channels(self, namespace: str | None = None) -> tuple[list[Channel], list[Unread]]:
+        """Channels of the namespace that can be read, and each one that cannot (as `agents` reports Agent
+        resources): a listing that stopped early comes first, as item "the rest of the list". A request that
+        fails outright raises `RegistryError`."""
         items, stopped = self._list("channels", namespace)
+        unread = []
         if stopped:
-            raise RegistryError(stopped, url=self.base_url)
+            unread.append(Unread("Channel", "the rest of the list", "listing stopped early", stopped))
         channels = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                raise RegistryError(
-                    f"{self.base_url}: channels item {index} is {kind_of(item)}, not a Channel resource",
-                    url=self.base_url,
-                )
+                message = f"{self.base_url}: channels item {index} is {kind_of(item)}, not a Channel resource"
+                unread.append(Unread("Channel", f"item {index}", f"{kind_of(item)}, not a Channel resource", message))
+                continue
             try:
                 channels.append(channel_from_resource(item, path=self.base_url))
             except DesignFileError as exc:
-                raise RegistryError(str(exc), url=self.base_url) from exc
-        return channels
+                name = _resource_name(item) or f"item {index}"
+                unread.append(Unread("Channel", name, design_reason(exc, kind="Channel"), str(exc)))
+        return channels, unread
