@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
+from lmos_studio.routing.evaluate import reports_json
 from lmos_studio.routing.metrics import describe_intervals, mcnemar_exact, paired, wilson_interval
 from tests.conftest import ACME, ROOT, run_cli
 
@@ -127,3 +128,12 @@ def test_evaluate_page_shows_intervals_and_compares_two_routers(
     assert any(c.startswith("95% intervals (Wilson): accuracy ") for c in captions)
     verdicts = [m.value.replace("\\", "") for m in [*at.info, *at.success] if "on the same 40 rows" in m.value]
     assert len(verdicts) == 1 and verdicts[0].startswith("statistical vs embedding")
+
+
+def test_the_all_routers_download_holds_the_paired_comparison() -> None:
+    first = {"router": "auto", "contract": {"n": 3}, "lines": [2, 3, 4], "right": [True, True, False]}
+    second = {"router": "statistical", "contract": {"n": 3}, "lines": [2, 3, 4], "right": [True, False, False]}
+    both = json.loads(reports_json([first, second]))
+    assert both["auto"] == {"n": 3} and both["statistical"] == {"n": 3}
+    assert both["paired"][0]["only_first"] == 1 and both["paired"][0]["second"] == "statistical"
+    assert "paired" not in json.loads(reports_json([first]))

@@ -407,6 +407,16 @@ def paired_reports(reports: Sequence[dict[str, Any]]) -> list[Paired]:
     ]
 
 
+def reports_json(reports: Sequence[dict[str, Any]]) -> str:
+    """The Evaluate page's "all routers" download: each router's eval JSON under its name, and with two or more
+    routers, `paired` (the first against each other one, as `eval --against` gives it)."""
+    found: dict[str, Any] = {r["router"]: r["contract"] for r in reports}
+    pairs = paired_reports(reports)
+    if pairs:
+        found["paired"] = [pair.to_dict() for pair in pairs]
+    return json.dumps(found, indent=2, ensure_ascii=False)
+
+
 def per_agent_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return [
         {"agent": a, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}

@@ -29,6 +29,7 @@ from lmos_studio.routing.evaluate import (
     evaluation_report,
     match_rows,
     paired_reports,
+    reports_json,
     unknown_capabilities_warning,
     unknown_seed_agents_warning,
 )
@@ -427,10 +428,9 @@ def show_evaluations(reports: Sequence[dict[str, Any]]) -> None:
     for tab, report in zip(st.tabs([r["router"] for r in reports]), reports, strict=True):
         with tab:
             show_evaluation(report)
-    both = json.dumps({r["router"]: r["contract"] for r in reports}, indent=2, ensure_ascii=False)
     st.download_button(
         "Download all routers (JSON)",
-        both,
+        reports_json(reports),
         file_name="evaluation.json",
         mime="application/json",
         key="dl_all",
