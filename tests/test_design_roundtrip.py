@@ -22,7 +22,7 @@ from lmos_studio.formats.design_file import (
     write_design,
 )
 from lmos_studio.graph import agent_node, with_positions
-from lmos_studio.model import Agent, Capability, Design, TrustEdge
+from lmos_studio.model import Agent, Capability, Design, Group, TrustEdge
 from lmos_studio.trust import add_trust_edge, remove_agent
 from tests.conftest import SAMPLES
 from tests.test_designer_page import by_label, history, open_page
@@ -492,3 +492,68 @@ def test_save_as_a_new_file_keeps_the_comments_of_the_file_the_design_came_from(
     assert not app.exception and not app.error, [e.value for e in app.error]
     assert (tmp_path / "page-copy.yaml").read_text(encoding="utf-8") == HAND_WRITTEN
     assert history(app).saved_path == str(tmp_path / "page-copy.yaml")
+
+
+GROUPED = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: billing-agent
+spec:
+  providedCapabilities:
+    - {name: view-bill, version: 1.0.0}
+---
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata:
+  name: contract-agent
+spec:
+  providedCapabilities:
+    - {name: view-contract, version: 1.0.0}
+---
+apiVersion: studio.lmos.eclipse/v1alpha1
+kind: StudioDesign
+metadata:
+  name: grouped
+spec:
+  groups:
+    # PCI scope: reviewed by security
+    - name: billing-domain  # the team's name
+      members: [billing-agent]
+  trustEdges:
+    # billing may read contracts
+    - caller: group:billing-domain
+      callee: contract-agent
+      capabilities: [view-contract]  # nothing else
+"""
+
+
+def test_a_renamed_group_stays_where_and_as_it_was_written(tmp_path: Path) -> None:
+    """A renamed group (and the trust edge naming it) was matched by its name, found new, and written in
+    Studio's own style: its comments gone, `members: [billing-agent]` turned into a block list, the edge's
+    `capabilities` too. Now an item that differs from an old one in a single key field continues it."""
+    from lmos_studio.trust import rename_group
+
+    path = tmp_path / "grouped.yaml"
+    path.write_text(GROUPED, encoding="utf-8")
+    design = rename_group(read_design(path), "billing-domain", "billing-team")
+    save_design(design, path)
+    text = path.read_text(encoding="utf-8")
+    expected = GROUPED.replace("billing-domain", "billing-team")
+    # ruamel keeps an end-of-line comment at its column: two more spaces where the name got two shorter
+    assert text == expected.replace("billing-team  # the team's", "billing-team    # the team's"), text
+    assert read_design(path) == design
+
+
+def test_an_unrelated_item_in_place_of_a_removed_one_does_not_take_its_comments(tmp_path: Path) -> None:
+    from lmos_studio.trust import dissolve_group
+
+    path = tmp_path / "grouped.yaml"
+    plain = GROUPED.replace("    - caller: group:billing-domain", "    - caller: billing-agent")
+    path.write_text(plain, encoding="utf-8")
+    design = dissolve_group(read_design(path), "billing-domain")
+    design = design.replace(groups=(Group(name="other", members=("contract-agent",)),))
+    save_design(design, path)
+    text = path.read_text(encoding="utf-8")
+    assert "# PCI scope" not in text and "# the team's name" not in text and "name: other" in text
+    assert read_design(path) == design

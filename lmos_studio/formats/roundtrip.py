@@ -6,7 +6,9 @@ one is added where `new` has it, one that is gone is removed with its comments, 
 its YAML tree (ruamel.yaml's round-trip mode): what did not change in it keeps its comments, key order and
 scalar style, what changed is changed. Documents are matched by (apiVersion, kind, namespace, name) (the one
 `StudioDesign` by kind), lists of mappings by a stable key (name, id, a trust edge's caller/callee/capabilities/
-protocol, a routing test's query) else by position, lists of scalars by value. A full-line comment (or blank
+protocol, a routing test's query; an item no key matches continues an unmatched old one that differs from
+it in a single key field: a renamed group, an edge whose caller was renamed) else by position, lists of scalars
+by value. A full-line comment (or blank
 line) belongs to the key, item or document below it, an end-of-line comment to its line; the comments above
 the first document are the file's. A changed document with anchors, aliases or merge keys (a change to a
 shared node would change every use), or past MAX_ROUNDTRIP_BYTES, is written as `new` writes it, with a note.
@@ -586,7 +588,24 @@ def _match(old: list[Any], new: list[Any], key: Callable[[Any], Hashable] | None
     for item in new:
         slots = free.get(key(item))
         found.append(slots.pop(0) if slots else None)
+    if key is _scalar_key:
+        return found
+    unused = [i for slots in free.values() for i in slots]
+    for j, item in enumerate(new):  # a renamed item (a group, a trust edge whose caller was renamed) continues
+        if found[j] is None:  # its old self: it differs from it in one field only, and that field is of its key
+            was = next((i for i in sorted(unused) if _renamed(old[i], item)), None)
+            if was is not None:
+                found[j] = was
+                unused.remove(was)
     return found
+
+
+def _renamed(old: Any, new: Any) -> bool:
+    """`new` is `old` with one key field (a name, a caller…) changed and every other field the same."""
+    if not isinstance(old, dict) or not isinstance(new, dict) or old.keys() != new.keys():
+        return False
+    differ = [k for k in new if _frozen(old[k]) != _frozen(new[k])]
+    return len(differ) == 1 and any(differ[0] in fields for fields in _ITEM_KEYS)
 
 
 def _scalar_kind(value: Any) -> str:
