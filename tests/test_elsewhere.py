@@ -167,7 +167,7 @@ def test_rejected_by_and_reason_of_a_result() -> None:
     match = (Match("a", "c", 0.9),)
     assert RouteResult("r", ()).rejected_by == "no-candidates"
     assert RouteResult("r", match, fit=0.1, threshold=0.2).rejected_by == "fit"
-    assert "fit 0.10 < threshold 0.20" in RouteResult("r", match, fit=0.1, threshold=0.2).reason
+    assert "fit 0.10, below the channel's threshold 0.20" in RouteResult("r", match, fit=0.1, threshold=0.2).reason
     near = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=0.2, elsewhere_limit=0.1, elsewhere_text="x")
     assert near.rejected_by == "elsewhere" and '("x")' in near.reason and not near.with_threshold(0.3).no_match
     assert near.with_threshold(None) is near
@@ -256,7 +256,8 @@ def test_the_playground_says_which_signal_rejected() -> None:
     near = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=0.2, elsewhere_limit=0.1, elsewhere_text="x *y*")
     assert no_agent_text(near).startswith("No agent of this channel would answer: the message is nearer to")
     assert r"x \*y\*" in no_agent_text(near)  # the message is Markdown-escaped
-    assert "fit 0.10 < threshold 0.20" in no_agent_text(RouteResult("r", match, fit=0.1, threshold=0.2))
+    below = no_agent_text(RouteResult("r", match, fit=0.1, threshold=0.2))
+    assert "fit 0.10, below the channel's threshold 0.20" in below
     answered = RouteResult("r", match, fit=0.5, threshold=0.2, elsewhere=-0.1, elsewhere_limit=0.1)
     assert fit_text(answered) == (
         "Answers: fit 0.50, at or above the channel's threshold 0.20 · nearer to this channel than to any other "
@@ -270,3 +271,40 @@ def test_the_playground_says_which_signal_rejected() -> None:
     assert "by 0.20, more than the 0.10 it allows" in near.reason and "more than the 0.10 it allows" in (
         no_agent_text(near)
     )
+
+
+def test_a_failed_routing_test_says_which_signal_rejected_its_query() -> None:
+    """A query rejected as nearer another service once failed with "no agent fits (fit 0.62 < threshold 0.26…)",
+    which is false: the fit let it in. The note gives the signal that rejected it, and the nearest candidates."""
+    from lmos_studio.model import RoutingTest
+    from lmos_studio.routing.regression import run_routing_tests
+    from tests.routing_fake import DESIGN, OverlapRouter
+
+    class Elsewhere:
+        name = "elsewhere"
+
+        def route(self, query: str, *, top_k: int = 5) -> RouteResult:
+            return RouteResult(
+                self.name,
+                (Match("billing", "view-bill", 0.9),),
+                fit=0.62,
+                threshold=0.26,
+                elsewhere=0.12,
+                elsewhere_limit=0.07,
+                elsewhere_text="book a table for four",
+            )
+
+    class Router(OverlapRouter):
+        def fit(self, table: RoutingTable, *, seed: object = ()) -> Elsewhere:  # type: ignore[override]
+            return Elsewhere()
+
+    tests = [
+        RoutingTest(query="book me a table", channel="web-stable", expect_agent="billing"),
+        RoutingTest(query="book me a table", channel="web-stable"),
+    ]
+    failed, passed = run_routing_tests(DESIGN, router=Router(), tests=tests)
+    assert passed.passed and not failed.passed
+    (note,) = failed.evidence
+    assert "< threshold" not in note and "fit 0.62" not in note
+    assert "nearer to a request for another service" in note and "book a table for four" in note
+    assert "more than the 0.07 it allows" in note and note.endswith("nearest candidates: billing)")

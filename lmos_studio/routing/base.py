@@ -150,7 +150,7 @@ class RouteResult:
         if signal == "no-candidates":
             return "the channel has no candidates"
         if signal == "fit":
-            return f"fit {self.fit:.2f} < threshold {self.threshold:.2f}"
+            return f"fit {self.fit:.2f}, below the channel's threshold {self.threshold:.2f}"
         if signal == "elsewhere":
             return (
                 f'nearer to a request for another service ("{self.elsewhere_text}") than to anything this '

@@ -242,15 +242,12 @@ def routing_test_findings(design: Design, resolutions: Sequence[Resolution] | No
 
 
 def _rejected(result: RouteResult) -> tuple[str, ...]:
+    """The note of a query no agent answered: the signal that rejected it (its real reason, a fit below the
+    threshold or a request nearer another service) and the nearest candidates, greyed."""
     if not result.matches:
         return ()
     nearest = ", ".join(m.agent for m in result.matches[:3])
-    fit = (
-        f"fit {result.fit:.2f} < threshold {result.threshold:.2f}; "
-        if result.fit is not None and result.threshold is not None
-        else ""
-    )
-    return (f"no agent fits ({fit}nearest: {nearest})",)
+    return (f"no agent answers ({result.reason}; nearest candidates: {nearest})",)
 
 
 def junit_xml(outcomes: Sequence[TestOutcome], *, suite: str = "routing", router: str = "") -> str:

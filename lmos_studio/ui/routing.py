@@ -126,7 +126,7 @@ def no_agent_text(result: RouteResult) -> str:
     if result.rejected_by == "fit":
         return (
             f"No agent of this channel would answer: the message fits nothing the channel handles "
-            f"(fit {result.fit:.2f} < threshold {result.threshold:.2f})."
+            f"(fit {result.fit:.2f}, below the channel's threshold {result.threshold:.2f})."
         )
     if result.rejected_by == "elsewhere":
         return (
