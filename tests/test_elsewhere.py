@@ -16,6 +16,7 @@ from lmos_studio.model import Agent, Capability, Design, OutOfScopeExample, Rout
 from lmos_studio.routing.base import Candidate, Match, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.embedding import EmbeddingRouter
 from lmos_studio.routing.select import table_digest
+from lmos_studio.routing.statistical import StatisticalRouter
 from lmos_studio.routing.table import routing_table
 from lmos_studio.routing.threshold import (
     ELSEWHERE_FLOOR,
@@ -308,3 +309,24 @@ def test_a_failed_routing_test_says_which_signal_rejected_its_query() -> None:
     assert "< threshold" not in note and "fit 0.62" not in note
     assert "nearer to a request for another service" in note and "book a table for four" in note
     assert "more than the 0.07 it allows" in note and note.endswith("nearest candidates: billing)")
+
+
+@pytest.mark.parametrize("router", [EmbeddingRouter, StatisticalRouter])
+def test_listing_out_of_scope_messages_never_lets_through_what_was_rejected(router: type) -> None:
+    """The design's own examples are written near the channel: counted in the limit's calibration they raised
+    it, so listing a message could let others through that were rejected before. The limit now comes from the
+    packaged messages only, and a listed message can only add rejections."""
+    own = (  # near-misses of an IT desk, each near one of its examples
+        "my laptop bag strap broke",
+        "the printer room needs a new coffee machine",
+        "reset the code of my gym locker",
+        "my phone screen is cracked, can you fix it",
+    )
+    plain = router().fit(IT_DESK)
+    listed = router().fit(RoutingTable(IT_DESK.channel, IT_DESK.candidates, out_of_scope=own))
+    assert listed.elsewhere_limit == plain.elsewhere_limit
+    queries = [*own, "the heating in my office is broken", "my desk chair is broken", "book a meeting room for ten"]
+    before, after = route_fitted(plain, queries), route_fitted(listed, queries)
+    for query, was, now in zip(queries, before, after, strict=True):
+        assert now.no_match or not was.no_match, query
+        assert now.elsewhere is not None and was.elsewhere is not None and now.elsewhere >= was.elsewhere

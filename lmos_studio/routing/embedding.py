@@ -360,19 +360,26 @@ class FittedEmbedding:
         self, channel: npt.NDArray[np.float32], dense_loo: npt.NDArray[np.float64], out_of_scope: Sequence[str]
     ) -> float | None:
         """Keep the service messages that are not of the channel's kind (and the design's out-of-scope
-        examples) as its "elsewhere" background; return the signal's limit (None: off, without examples)."""
+        examples) as its "elsewhere" background; return the signal's limit (None: off, without examples).
+
+        The limit is calibrated on the packaged messages kept, not on the design's own examples: those are
+        written near the channel, and counting them would raise the limit, so that listing a message could let
+        other messages through that were rejected before. Listed, they can only add rejections (the limit
+        comes from them only when no packaged message is kept)."""
         if not len(self.examples):
             return None
         vectors, nearest_other, texts = service_background(self.embedder)
         kept = services_kept(cosines(vectors, channel).max(axis=1), dense_loo, nearest_other, gap=SERVICE_GAP)
         own = cached_embed(self.embedder, list(out_of_scope)) if out_of_scope else np.zeros((0, vectors.shape[1]))
-        self.services = np.vstack([vectors[kept], own]).astype(np.float32)
+        packaged = vectors[kept].astype(np.float32)
+        self.services = np.vstack([packaged, own]).astype(np.float32)
         self.service_texts = tuple(t for t, k in zip(texts, kept, strict=True) if k) + tuple(out_of_scope)
         if not len(self.services):
             self.services = None
             return None
         picked = self.examples[loo_picks(len(self.examples))].astype(np.float64)
-        loo = _Elsewhere.of(picked, dense_loo, self.services)  # each example against the channel's other texts
+        calibration = packaged if len(packaged) else self.services
+        loo = _Elsewhere.of(picked, dense_loo, calibration)  # each example against the channel's other texts
         assert loo.values is not None
         return elsewhere_limit(loo.values)
 

@@ -721,7 +721,8 @@ class FittedStatistical:
         """Turn the "nearer elsewhere" signal on (routing/threshold.py), in the kNN vote's space: keep the
         service messages (routing/other_services.txt) nearer to another service message than to the channel's
         nearest example or description, plus the design's out-of-scope examples; the limit comes from the
-        examples' own `elsewhere`, each left out (at most STATISTICAL_ELSEWHERE_LOO of them). `examples`:
+        examples' own `elsewhere` against the packaged messages kept (the design's own only when none is),
+        each left out (at most STATISTICAL_ELSEWHERE_LOO of them). `examples`:
         the examples' rows (examples × features). Off without examples."""
         if not len(self.data.texts) or not self.encoder.n_features:
             return
@@ -753,7 +754,9 @@ class FittedStatistical:
         if not self.service_texts:
             return
         self.services_knn = kept_knn.tocsr()
-        loo_elsewhere = _product(left_out, self.services_knn).max(axis=1) - loo_own
+        # the limit from the packaged messages kept, not the design's own (see FittedEmbedding.keep_services)
+        packaged = self.services_knn[:, : int(kept.sum())].tocsr() if out_of_scope and kept.any() else self.services_knn
+        loo_elsewhere = _product(left_out, packaged).max(axis=1) - loo_own
         self.elsewhere_limit = elsewhere_limit(
             loo_elsewhere, margin=STATISTICAL_ELSEWHERE_MARGIN, floor=STATISTICAL_ELSEWHERE_FLOOR
         )
