@@ -46,8 +46,14 @@ with right:
         st.markdown("\n".join(f"- {code(key or 'all agents')} → **{md(m.agent)}**" for key, m in chosen.items()))
 with st.expander("Route on the design graph", expanded=False):
     routing.route_graph(design, chosen)
-routing.add_test_form(design, query.strip(), chosen, routed, min_score=min_score)
+n = len(design.routing.out_of_scope)
+listed = f"{n} message" + ("" if n == 1 else "s")
+tests_form, scope_form = st.columns(2)
+with tests_form:
+    routing.add_test_form(design, query.strip(), chosen, routed, min_score=min_score)
+with scope_form:
+    routing.out_of_scope_form(design, query.strip(), routed)
 st.caption(
     f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
-    "`lmos-studio test`."
+    f"`lmos-studio test` · {listed} listed as out of scope (spec.routing.outOfScope)."
 )

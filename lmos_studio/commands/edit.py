@@ -1,5 +1,6 @@
 """`lmos-studio edit …`: the Designer's edits from a shell (trust edges, groups, an agent's reach, adding and
-removing agents and channels), each through the library function the Designer calls (`lmos_studio.trust`).
+removing agents and channels) and the Playground's out-of-scope list, each through the library function the
+page calls (`lmos_studio.trust`, `lmos_studio.out_of_scope`).
 
 The design is read from one file or folder and saved back into it (`design_folder.save_design_at`: a file keeps
 its comments and key order, a folder gets each resource back into its file), or written to `--out`. An edit the
@@ -262,11 +263,74 @@ def remove_channel(
     _edit(path, out, f"removed channel {channel}", lambda d: remove(d, _channel_key(d, channel)))
 
 
+OutOfScopeChannelOpt = Annotated[
+    str, typer.Option("--channel", help="The Channel (name or namespace/name); empty: every channel.")
+]
+
+
+def add_out_of_scope(
+    path: DesignPath,
+    text: Annotated[list[str] | None, typer.Argument(help="Messages the channel must not answer.")] = None,
+    channel: OutOfScopeChannelOpt = "",
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A labelled CSV: list its out-of-scope rows (empty agent cell), each for its row's channel "
+            "(else --channel).",
+        ),
+    ] = None,
+    out: OutOpt = None,
+) -> None:
+    """List messages a channel must not answer (spec.routing.outOfScope), as the Playground's 'Not for this
+    channel'. Each is then answered with no agent, and so are messages nearer to it than to anything the
+    channel handles; listing never lets through a message rejected before."""
+    from lmos_studio.out_of_scope import add_out_of_scope as add
+
+    rows = [(t, channel) for t in text or ()]
+    if from_csv is not None:
+        from lmos_studio.routing.labelled import read_labelled_csv
+
+        rows += [(q.text, q.channel or channel) for q in read_labelled_csv(from_csv) if not q.agent]
+    if not rows:
+        fail("give the messages to list, or --from a labelled CSV with out-of-scope rows (empty agent cell)")
+
+    def edit(design: Design) -> Design:
+        for where in dict.fromkeys(c for _, c in rows):
+            design = add(design, [t for t, c in rows if c == where], channel=where)
+        return design
+
+    def said(design: Design) -> str:  # how many are new (one already listed there stays once)
+        added = len(edit(design).routing.out_of_scope) - len(design.routing.out_of_scope)
+        where = f" for {channel}" if channel and not from_csv else ""
+        known = f", {len(rows) - added} already listed" if added < len(rows) else ""
+        return f"listed {added} out-of-scope message{'' if added == 1 else 's'}{where}{known}"
+
+    _edit(path, out, said, edit)
+
+
+def remove_out_of_scope(
+    path: DesignPath,
+    text: Annotated[list[str], typer.Argument(help="Listed messages to remove.")],
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="Only where listed for this Channel ('' = for every channel); default: all."),
+    ] = None,
+    out: OutOpt = None,
+) -> None:
+    """Remove messages from the design's out-of-scope list."""
+    from lmos_studio.out_of_scope import remove_out_of_scope as remove
+
+    said = f"removed {len(text)} out-of-scope message{'' if len(text) == 1 else 's'}"
+    _edit(path, out, said, lambda d: remove(d, text, channel=channel))
+
+
 def register(app: typer.Typer) -> None:
     """Add `edit` and its commands to the CLI."""
     edit = typer.Typer(
         no_args_is_help=True,
-        help="Edit a design as the Designer does (trust edges, groups, reach, agents, channels) and save it back.",
+        help="Edit a design as the Designer does (trust edges, groups, reach, agents, channels, out-of-scope "
+        "messages) and save it back.",
     )
     app.add_typer(edit, name="edit")
     for name, command in (
@@ -281,5 +345,7 @@ def register(app: typer.Typer) -> None:
         ("add-agents", add_agents),
         ("remove-agent", remove_agent),
         ("remove-channel", remove_channel),
+        ("add-out-of-scope", add_out_of_scope),
+        ("remove-out-of-scope", remove_out_of_scope),
     ):
         edit.command(name)(command)

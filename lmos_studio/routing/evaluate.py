@@ -463,6 +463,10 @@ def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
         "misroutes": misroute_rows(evaluation),
         "contract": evaluation.to_dict(),
         "lines": [p.line for p in evaluation.predictions],  # with "right": what `paired_reports` compares
+        # out-of-scope rows an agent answered: (text, channel key), what the page offers to list in the design
+        "missed_out_of_scope": [
+            [p.text, p.channel] for p in evaluation.predictions if not p.expected_agent and p.agent
+        ],
         "right": [p.correct for p in evaluation.predictions],
         "csv": evaluation.to_csv(),
         "json": evaluation.to_json(),

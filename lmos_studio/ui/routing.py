@@ -22,6 +22,7 @@ from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import DEFAULT_SUBSET, Design, RoutingTest
+from lmos_studio.out_of_scope import add_out_of_scope, listed
 from lmos_studio.routing.base import Match, RouteResult
 from lmos_studio.routing.evaluate import (
     checked_groups,
@@ -228,6 +229,70 @@ def add_test_form(
             st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
 
 
+OUT_OF_SCOPE_NOTICE = "pg_out_of_scope_notice"
+
+
+def out_of_scope_form(design: Design, query: str, routed: Sequence[str]) -> None:
+    """List the query in the design as a message a channel must not answer (`spec.routing.outOfScope`): it is
+    then answered "no agent" there, and so are messages nearer to it than to anything the channel handles."""
+    notice = st.session_state.pop(OUT_OF_SCOPE_NOTICE, None)
+    if notice:  # said after the rerun that routes the query again under the edited design
+        st.toast(notice)
+    with st.form("add_out_of_scope", clear_on_submit=False):
+        st.markdown("**Not for this channel**")
+        st.caption(
+            "List this message as out of scope (spec.routing.outOfScope): the channel answers it with no agent, "
+            "and messages nearer to it than to anything the channel handles too. It never lets through a "
+            "message that was rejected before."
+        )
+        keys = [*dict.fromkeys(k for k in routed if k), ""]
+        key = st.selectbox(
+            "Channel",
+            keys,
+            format_func=lambda k: k or "every channel",
+            key="new_oos_channel",
+        )
+        if st.form_submit_button("List as out of scope", icon=":material/block:"):
+            if listed(design, query, key):
+                st.info("The design already lists this message there.")
+                return
+            try:
+                changed = add_out_of_scope(design, [query], channel=key)
+            except LmosStudioError as exc:
+                widgets.show_error(exc)
+                return
+            state.edit(changed)
+            st.session_state[OUT_OF_SCOPE_NOTICE] = (
+                f"Listed as out of scope ({len(changed.routing.out_of_scope)} in the design)"
+            )
+            st.rerun()  # the answers above were routed under the design before the edit
+
+
+def list_missed_out_of_scope(missed: Sequence[Sequence[str]], router: str) -> None:
+    """Offer to list an evaluation's out-of-scope rows that an agent answered in the design, each for the
+    channel it was routed in."""
+    st.markdown(f"**Out-of-scope rows an agent answered** ({len(missed)})")
+    st.caption(
+        "List them in the design as out of scope (spec.routing.outOfScope): each is then answered with no agent "
+        "when it comes again. This set will then contain them: measure on other rows to see what it buys."
+    )
+    if not st.button(f"List these {len(missed)} as out of scope", key=f"list_oos_{router}"):
+        return
+    design = changed = state.current_design()
+    by_channel: dict[str, list[str]] = {}
+    for text, channel in missed:
+        by_channel.setdefault(channel, []).append(text)
+    try:
+        for channel, texts in by_channel.items():
+            changed = add_out_of_scope(changed, texts, channel=channel)
+    except LmosStudioError as exc:
+        widgets.show_error(exc)
+        return
+    added = len(changed.routing.out_of_scope) - len(design.routing.out_of_scope)
+    state.edit(changed)
+    st.toast(f"Listed {added} messages as out of scope ({len(changed.routing.out_of_scope)} in the design)")
+
+
 def labelled_set_picker(design: Design) -> tuple[str, bytes] | None:
     """A labelled CSV: one of the samples (and lmos-router's train.csv when present), those written for the
     design's agents first, or an upload (first when no sample set is written for the design)."""
@@ -397,6 +462,8 @@ def show_evaluation(report: dict[str, Any]) -> None:
             st.caption(f"First {MAX_MISROUTE_ROWS} of {len(rows)}; the CSV download has all of them.")
     else:
         st.success("No misroutes.")
+    if report.get("missed_out_of_scope"):
+        list_missed_out_of_scope(report["missed_out_of_scope"], router)
     dl1, dl2 = st.columns(2)
     dl1.download_button(
         "Download predictions (CSV)",
