@@ -28,6 +28,7 @@ from lmos_studio.names import (
     label_value_problem,
     suggest_name,
 )
+from lmos_studio.redact import redact_text
 from lmos_studio.resolve import Resolution, Unresolved, mismatch_reasons, provided_version
 from lmos_studio.rollouts import rollout_problems
 from lmos_studio.trust import RefIndex, safe_resolutions
@@ -52,6 +53,8 @@ CODES = (
     "caret-zero-range",
     "routing-test-unreachable",
     "routing-test-duplicate",
+    "out-of-scope-unknown-channel",
+    "out-of-scope-conflict",
 )
 MAX_LISTED = 5  # agents named in one message before "…"
 _CODE_ORDER = {code: i for i, code in enumerate(CODES)}
@@ -233,6 +236,72 @@ def _rollouts(design: Design) -> Iterator[Finding]:
                 objects,
                 f"ChannelRollout {rollout.key}: {problem.message}",
                 _ROLLOUT_FIXES[problem.code],
+            )
+
+
+def _said(text: str) -> str:
+    """A message as the routers compare it for equality here: words, case and spacing aside."""
+    return " ".join(text.lower().split())
+
+
+def _out_of_scope(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Finding]:
+    """The design's out-of-scope list (`spec.routing.outOfScope`) against the rest of it: an example naming a
+    channel the design does not have applies to none (`out-of-scope-unknown-channel`); one that is an example
+    of a capability its channel routes to, or the query of a routing test expecting an agent there, says the
+    opposite of it (`out-of-scope-conflict`): the example then rejects the capability's own paraphrases, or
+    the test fails."""
+    listed = design.routing.out_of_scope
+    if not listed:
+        return
+    channels = {c.key: c for c in design.channels}
+    wired = {r.channel.key: r.agents for r in resolutions}
+    for number, example in enumerate(listed):
+        field = f"spec.routing.outOfScope[{number}]"
+        named = [c for c in design.channels if example.channel in (c.key, c.name)] if example.channel else []
+        if example.channel and not named:
+            yield Finding(
+                "out-of-scope-unknown-channel",
+                WARNING,
+                (f"out-of-scope:{redact_text(example.text)}",),
+                f"{field} ('{redact_text(example.text)}') is listed for channel '{example.channel}', which the "
+                "design does not have: it applies to no channel",
+                "name a Channel of the design (its name, or namespace/name), or drop `channel` to list it for "
+                "every channel",
+            )
+            continue
+        where = [channel_node(c) for c in named]
+        agents = (
+            {a.key: a for c in named for a in wired.get(c.key, ())}
+            if example.channel
+            else {a.key: a for a in design.agents}
+        )
+        said, shown = _said(example.text), redact_text(example.text)
+        for agent in agents.values():
+            for capability in agent.capabilities:
+                if any(_said(e) == said for e in capability.examples):
+                    yield Finding(
+                        "out-of-scope-conflict",
+                        WARNING,
+                        (agent_node(agent), *where),
+                        f"{field} ('{shown}') is an example of {agent.key}'s capability "
+                        f"'{capability.name}': listed as out of scope, it rejects that capability's own requests",
+                        "remove the message from spec.routing.outOfScope, or the example from the capability",
+                    )
+        scope = {c.key for c in named} if example.channel else None
+        for test_number, test in enumerate(design.routing_tests, start=1):
+            if not test.expect_agent or _said(test.query) != said:
+                continue
+            key = next((k for k, c in channels.items() if test.channel in (k, c.name)), test.channel)
+            if scope is not None and key not in scope:
+                continue
+            test_name = redact_text(test.name or f"{test.channel or 'all agents'}: {test.query}")  # as `test` names it
+            yield Finding(
+                "out-of-scope-conflict",
+                WARNING,
+                (f"routing-test:{test_name}", *where),
+                f"{field} ('{shown}') is the query of routing test {test_number}, which expects "
+                f"{test.expect_agent}: listed as out of scope, no agent answers it and the test fails",
+                "remove the message from spec.routing.outOfScope, or make the test expect no agent",
             )
 
 
@@ -940,6 +1009,7 @@ def _lint(
         *_rollouts(design),
         *_names_findings(design),
         *_caret_zero(design),
+        *_out_of_scope(design, resolutions),
     ]
     return _in_order(findings, runs=runs)
 

@@ -17,7 +17,9 @@ from lmos_studio.model import (
     Design,
     Endpoint,
     Group,
+    OutOfScopeExample,
     RequiredCapability,
+    RoutingSettings,
     RoutingTest,
     TrustEdge,
 )
@@ -171,7 +173,25 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
             RoutingTest(query="show my bill", channel="default/acme-web", expect_agent="billing"),
         )
     ),
+    "out-of-scope-unknown-channel": lambda d: d.replace(
+        routing=RoutingSettings(out_of_scope=(OutOfScopeExample(text="book a flight", channel="acme-wbe"),))
+    ),
+    "out-of-scope-conflict": lambda d: d.replace(
+        routing=RoutingSettings(out_of_scope=(OutOfScopeExample(text="How much do I  owe", channel="acme-web"),))
+    ),
 }
+
+
+def test_an_out_of_scope_message_that_a_routing_test_expects_an_agent_for_is_reported() -> None:
+    test = RoutingTest(query="book a flight", channel="acme-web", expect_agent="billing")
+    listed = RoutingSettings(out_of_scope=(OutOfScopeExample(text="book a flight"),))
+    (finding,) = codes(base(routing_tests=(test,), routing=listed))["out-of-scope-conflict"]
+    assert finding.objects == ("routing-test:acme-web: book a flight",)  # listed for every channel: no channel node
+    assert "routing test 1, which expects billing" in finding.message and "the test fails" in finding.message
+    elsewhere = RoutingSettings(out_of_scope=(OutOfScopeExample(text="book a flight", channel="acme-ivr"),))
+    assert "out-of-scope-conflict" not in codes(base(routing_tests=(test,), routing=elsewhere))
+    no_agent = RoutingTest(query="book a flight", channel="acme-web")
+    assert lint_design(base(routing_tests=(no_agent,), routing=listed)) == []  # a test expecting no agent agrees
 
 
 def test_every_code_has_a_trigger() -> None:
