@@ -53,6 +53,7 @@ with tests_form:
     routing.add_test_form(design, query.strip(), chosen, routed, min_score=min_score)
 with scope_form:
     routing.out_of_scope_form(design, query.strip(), routed)
+    routing.listed_out_of_scope_panel(design)
 st.caption(
     f"{len(design.routing_tests)} routing tests in the design · run them on the Evaluate page or with "
     f"`lmos-studio test` · {listed} listed as out of scope (spec.routing.outOfScope)."

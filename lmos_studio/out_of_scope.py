@@ -51,9 +51,10 @@ def _example(text: str, channel: str) -> OutOfScopeExample:
 
 def _same_channel(design: Design, a: str, b: str) -> bool:
     """Whether two channel refs of examples name the same Channel(s) ("" only matches "")."""
-    if not a or not b:
+    if a == b or not a or not b:
         return a == b
-    return a == b or {c.key for c in _channels(design, a)} == {c.key for c in _channels(design, b)}
+    named = {c.key for c in _channels(design, a)}
+    return bool(named) and named == {c.key for c in _channels(design, b)}
 
 
 def listed(design: Design, text: str, channel: str = "") -> bool:

@@ -77,6 +77,12 @@ def test_removing_takes_a_message_from_one_channel_or_everywhere(acme: object) -
         remove_out_of_scope(design, ["order a pizza"], channel="acme-ivr-stable")
     with pytest.raises(EditError, match="does not list 'hello'"):
         remove_out_of_scope(design, ["hello"])
+    typo = design.replace(
+        routing=design.routing.model_copy(update={"out_of_scope": (OutOfScopeExample(text="x", channel="wbe"),)})
+    )
+    with pytest.raises(EditError, match="does not list 'x' as out of scope for 'web'"):  # two unknown channels differ
+        remove_out_of_scope(typo, ["x"], channel="web")
+    assert remove_out_of_scope(typo, ["x"], channel="wbe").routing.out_of_scope == ()
 
 
 def test_a_listed_message_is_answered_no_agent_afterwards(acme: object) -> None:
@@ -150,6 +156,12 @@ def test_the_playground_lists_a_message_as_out_of_scope_and_then_answers_no_agen
     assert at.session_state["history"].dirty
     assert not at.success and all(w.value.startswith("No agent of this channel would answer") for w in at.warning)
     assert any("1 message listed as out of scope" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert at.expander[-1].label == "Listed as out of scope (1)"
+    at.multiselect(key="oos_remove_pick").set_value([f"{query}  ·  {WEB}"]).run()
+    at.button(key="oos_remove").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["history"].present.routing.out_of_scope == ()
+    assert [s.value for s in at.success if "billing-agent-stable" in s.value], "answered again"
 
 
 @pytest.mark.usefixtures("_page_env")

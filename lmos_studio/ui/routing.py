@@ -22,7 +22,7 @@ from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import DEFAULT_SUBSET, Design, RoutingTest
-from lmos_studio.out_of_scope import add_out_of_scope, listed
+from lmos_studio.out_of_scope import add_out_of_scope, listed, remove_out_of_scope
 from lmos_studio.routing.base import Match, RouteResult
 from lmos_studio.routing.evaluate import (
     checked_groups,
@@ -266,6 +266,34 @@ def out_of_scope_form(design: Design, query: str, routed: Sequence[str]) -> None
                 f"Listed as out of scope ({len(changed.routing.out_of_scope)} in the design)"
             )
             st.rerun()  # the answers above were routed under the design before the edit
+
+
+def listed_out_of_scope_panel(design: Design) -> None:
+    """The design's out-of-scope list (`spec.routing.outOfScope`), with a way to take messages back."""
+    examples = design.routing.out_of_scope
+    with st.expander(f"Listed as out of scope ({len(examples)})", expanded=False):
+        if not examples:
+            st.caption("None yet: list a message with 'Not for this channel', or from the Evaluate page.")
+            return
+        st.dataframe(
+            pd.DataFrame([{"message": e.text, "channel": e.channel or "every channel"} for e in examples]),
+            hide_index=True,
+            width="stretch",
+        )
+        labels = {f"{e.text}  ·  {e.channel or 'every channel'}": e for e in examples}
+        picked = st.multiselect("Take back", list(labels), key="oos_remove_pick")
+        if st.button("Remove from the list", key="oos_remove", disabled=not picked):
+            changed = design
+            try:
+                for label in picked:
+                    example = labels[label]
+                    changed = remove_out_of_scope(changed, [example.text], channel=example.channel)
+            except LmosStudioError as exc:
+                widgets.show_error(exc)
+                return
+            state.edit(changed)
+            st.session_state[OUT_OF_SCOPE_NOTICE] = f"Removed {len(picked)} from the out-of-scope list"
+            st.rerun()
 
 
 def list_missed_out_of_scope(missed: Sequence[Sequence[str]], router: str) -> None:
