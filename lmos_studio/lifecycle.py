@@ -643,6 +643,7 @@ def _diff_rest(old: Design, new: Design, out: _Collector) -> None:
         removed="info",
         show=_show_test,
     )
+    _diff_routing_settings(old, new, out)
     _diff_keyed(
         {_resource_key(d): d for d in old.other_resources},
         {_resource_key(d): d for d in new.other_resources},
@@ -651,6 +652,37 @@ def _diff_rest(old: Design, new: Design, out: _Collector) -> None:
         added="info",
         removed="info",
         show=lambda d: str(d.get("apiVersion", "")),
+    )
+
+
+def _diff_routing_settings(old: Design, new: Design, out: _Collector) -> None:
+    """`spec.routing`: the no-agent threshold, the lexicon policy, vocabulary groups and out-of-scope messages.
+    Info: routing reads them, and `--router` shows which answers they change."""
+    before, after = old.routing, new.routing
+    if before.min_score != after.min_score:
+        detail = "the no-agent threshold changed (none: each router's default)"
+        out.info("routing-threshold-changed", "spec.routing.minScore", detail, before.min_score, after.min_score)
+    if before.lexicon != after.lexicon:
+        out.info(
+            "routing-lexicon-changed", "spec.routing.lexicon", "lexicon policy changed", before.lexicon, after.lexicon
+        )
+    _diff_keyed(
+        {", ".join(g): g for g in before.vocabulary},
+        {", ".join(g): g for g in after.vocabulary},
+        out,
+        what="vocabulary",
+        added="info",
+        removed="info",
+        show=lambda g: ", ".join(g),
+    )
+    _diff_keyed(
+        {f"{e.text} [{e.channel or 'every channel'}]": e for e in before.out_of_scope},
+        {f"{e.text} [{e.channel or 'every channel'}]": e for e in after.out_of_scope},
+        out,
+        what="out-of-scope",
+        added="info",
+        removed="info",
+        show=lambda e: e.channel or "every channel",
     )
 
 

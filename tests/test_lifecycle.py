@@ -22,7 +22,9 @@ from lmos_studio.model import (
     ChannelRollout,
     Design,
     Group,
+    OutOfScopeExample,
     RequiredCapability,
+    RoutingSettings,
     RoutingTest,
     TrustEdge,
 )
@@ -352,6 +354,35 @@ def test_rollouts_routing_tests_and_other_resources_are_tracked() -> None:
     held = new.replace(routing_tests=(test.model_copy(update={"min_score": 0.6}),))  # only its own threshold
     change = only(diff_designs(new, held), "routing-test-changed")
     assert (change.before, change.after) == ("billing", "billing (minScore 0.6)")
+
+
+def test_routing_settings_are_tracked() -> None:
+    """`diff` said "No changes" when only spec.routing changed (threshold, lexicon policy, vocabulary, the
+    out-of-scope list), though routing reads all of them."""
+    routing = RoutingSettings(
+        min_score=0.3,
+        lexicon="none",
+        vocabulary=(("laptop", "notebook"),),
+        out_of_scope=(OutOfScopeExample(text="book a flight"), OutOfScopeExample(text="weather", channel="web")),
+    )
+    diff = diff_designs(BASE, BASE.replace(routing=routing))
+    assert {c.kind: c.severity for c in diff.changes} == {
+        "routing-threshold-changed": "info",
+        "routing-lexicon-changed": "info",
+        "vocabulary-added": "info",
+        "out-of-scope-added": "info",
+    }
+    assert [c.object for c in diff.changes if c.kind == "out-of-scope-added"] == [
+        "out-of-scope book a flight [every channel]",
+        "out-of-scope weather [web]",
+    ]
+    assert (only(diff, "routing-threshold-changed").before, only(diff, "routing-threshold-changed").after) == (
+        "",
+        "0.3",
+    )
+    back = diff_designs(BASE.replace(routing=routing), BASE)
+    assert {c.kind for c in back.changes} >= {"vocabulary-removed", "out-of-scope-removed"}
+    assert diff_designs(BASE.replace(routing=routing), BASE.replace(routing=routing)).changes == []
 
 
 def test_changes_are_listed_breaking_first_and_serialise_to_json() -> None:
