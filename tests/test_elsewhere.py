@@ -245,7 +245,7 @@ def test_route_json_says_which_signal_rejected_and_min_score_turns_it_off(tmp_pa
     assert "my office chair is broken" in data["reason"] and data["fit"] >= data["threshold"]
     assert data["elsewhere"] > data["elsewhere_limit"] and data["matches"]
     table = run_cli("route", str(path), "-o", "table", "the desk chair in my office broke")
-    assert "no agent of this channel would answer (nearer to a request for another service" in table.stdout
+    assert "no agent of this channel would answer (nearer to a message the design lists as out of scope" in table.stdout
     forced = run_cli("route", str(path), "-o", "json", "--min-score", "0", "the desk chair in my office broke")
     assert json.loads(forced.stdout)["match"] is not None and json.loads(forced.stdout)["rejected_by"] is None
 

@@ -179,3 +179,30 @@ def test_the_evaluate_page_lists_the_out_of_scope_rows_an_agent_answered() -> No
     assert len(at.session_state["history"].present.routing.out_of_scope) == n
     at.button(key="eval_run").click().run()
     assert not [b for b in at.button if b.key and b.key.startswith("list_oos_")], "listed rows now answer no agent"
+
+
+@pytest.mark.parametrize("router", ["embedding", "statistical"])
+def test_a_query_rejected_for_a_listed_message_says_the_design_lists_it(acme: object, router: str) -> None:
+    """Rejected because it is near a message the design lists, the reason called that message "a request for
+    another service", as if it came from Studio's packaged list."""
+    from lmos_studio.routing.base import route_fitted
+    from lmos_studio.routing.statistical import StatisticalRouter
+    from lmos_studio.routing.table import routing_table
+    from lmos_studio.ui.routing import no_agent_text
+
+    design = add_out_of_scope(acme, ["send me my payslip as a PDF"], channel=WEB)  # type: ignore[arg-type]
+    fitted = (EmbeddingRouter() if router == "embedding" else StatisticalRouter()).fit(routing_table(design, WEB))
+    again, near, packaged = route_fitted(
+        fitted,
+        ["Send me my  payslip as a PDF", "email me my payslip as a PDF please", "book a table for four at eight"],
+    )
+    assert again.rejected_by == "listed" and again.best is None and again.matches  # the listed message itself
+    assert "the design lists this message as out of scope" in again.reason
+    assert "lists this message as out of scope" in no_agent_text(again)
+    assert again.with_threshold(0.0).best is not None  # --min-score: the fit rule only
+    assert near.elsewhere_listed and not near.listed  # nearest to the listed message, not it
+    if near.rejected_by == "elsewhere":
+        assert 'nearer to a message the design lists as out of scope ("send me my payslip as a PDF")' in near.reason
+        assert "the design lists as out of scope" in no_agent_text(near)
+    if packaged.rejected_by == "elsewhere":
+        assert not packaged.elsewhere_listed and "a request for another service" in packaged.reason

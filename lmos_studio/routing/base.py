@@ -124,13 +124,18 @@ class RouteResult:
     elsewhere: float | None = None  # cosine to the nearest other service − cosine to the channel (None: not used)
     elsewhere_limit: float | None = None  # above it no agent answers (None: the signal is off)
     elsewhere_text: str = ""  # the nearest request for another service (evidence)
+    elsewhere_listed: bool = False  # … and it is one the design lists as out of scope (spec.routing.outOfScope)
+    listed: bool = False  # the design lists this very message as out of scope for the channel: no agent answers
 
     @property
     def rejected_by(self) -> str | None:
-        """Why no agent answers: "no-candidates", "fit" (below the threshold), "elsewhere" (nearer to another
-        service than to this channel); None when an agent answers."""
+        """Why no agent answers: "no-candidates", "listed" (the design lists the message as out of scope for
+        the channel), "fit" (below the threshold), "elsewhere" (nearer to another service than to this channel);
+        None when an agent answers."""
         if not self.matches:
             return "no-candidates"
+        if self.listed:
+            return "listed"
         if self.threshold is not None and self.fit is not None and self.fit < self.threshold:
             return "fit"
         if self.elsewhere_limit is not None and self.elsewhere is not None and self.elsewhere > self.elsewhere_limit:
@@ -149,12 +154,19 @@ class RouteResult:
         signal = self.rejected_by
         if signal == "no-candidates":
             return "the channel has no candidates"
+        if signal == "listed":
+            return "the design lists this message as out of scope for this channel (spec.routing.outOfScope)"
         if signal == "fit":
             return f"fit {self.fit:.2f}, below the channel's threshold {self.threshold:.2f}"
         if signal == "elsewhere":
+            nearer = (
+                f'a message the design lists as out of scope ("{self.elsewhere_text}")'
+                if self.elsewhere_listed
+                else f'a request for another service ("{self.elsewhere_text}")'
+            )
             return (
-                f'nearer to a request for another service ("{self.elsewhere_text}") than to anything this '
-                f"channel handles: by {self.elsewhere:.2f}, more than the {self.elsewhere_limit:.2f} it allows"
+                f"nearer to {nearer} than to anything this channel handles: by {self.elsewhere:.2f}, more than "
+                f"the {self.elsewhere_limit:.2f} it allows"
             )
         return ""
 
@@ -165,8 +177,18 @@ class RouteResult:
 
     def with_threshold(self, threshold: float | None) -> RouteResult:
         """This answer held to another threshold (a per-call `--min-score`), by the fit rule only (the
-        "nearer elsewhere" signal is dropped); None keeps the router's rule."""
-        return self if threshold is None else replace(self, threshold=threshold, elsewhere_limit=None)
+        "nearer elsewhere" signal and the design's listing are dropped); None keeps the router's rule."""
+        return self if threshold is None else replace(self, threshold=threshold, elsewhere_limit=None, listed=False)
+
+
+def said(text: str) -> str:
+    """A message as a listed out-of-scope message is matched: spacing and case aside."""
+    return " ".join(text.split()).casefold()
+
+
+def listed_texts(texts: Sequence[str]) -> frozenset[str]:
+    """A table's out-of-scope messages (`RoutingTable.out_of_scope`) as `said` compares them."""
+    return frozenset(said(t) for t in texts)
 
 
 def check_threshold(value: float, *, what: str = "--min-score") -> float:

@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
-from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts, said
 from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, CapabilityCentroids, capability_texts
 from lmos_studio.routing.discriminative import Separator, with_separator
 from lmos_studio.routing.encoder import (  # re-exported: the router's users import them from here
@@ -221,6 +221,7 @@ class FittedEmbedding:
     off_topic: npt.NDArray[np.float32] | None = None  # (messages × dim): general off-topic messages kept
     services: npt.NDArray[np.float32] | None = None  # (messages × dim): requests for other services kept
     service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
+    listed: frozenset[str] = frozenset()  # the design's out-of-scope messages, casefolded (`listed_texts`)
     elsewhere_limit: float | None = None  # no agent above it (see `threshold.elsewhere_limit`); None: off
     capabilities: npt.NDArray[np.float32] | None = None  # (classes × dim): `capability_texts`, the within-agent pick
     centroids: CapabilityCentroids | None = None  # without examples: most of the within-agent pick (capability.py)
@@ -317,6 +318,7 @@ class FittedEmbedding:
             matches = rank_agents(self.data, scored[0][row], top_k=top_k, pick=scored[4][row])
             evidence = self._evidence(scored[1][row], [m.agent for m in matches])
             elsewhere = scored[3]
+            near = self.service_texts[elsewhere.nearest[row]] if elsewhere.values is not None else ""
             results[i] = RouteResult(
                 router=self.name,
                 matches=tuple(Match(m.agent, m.capability, m.score, evidence.get(m.agent, ())) for m in matches),
@@ -326,7 +328,9 @@ class FittedEmbedding:
                 threshold=self.threshold,
                 elsewhere=None if elsewhere.values is None else round(float(elsewhere.values[row]), 4),
                 elsewhere_limit=self.elsewhere_limit,
-                elsewhere_text=self.service_texts[elsewhere.nearest[row]] if elsewhere.values is not None else "",
+                elsewhere_text=near,
+                elsewhere_listed=near.casefold() in self.listed,
+                listed=said(queries[i]) in self.listed,
             )
         return results
 
@@ -511,6 +515,7 @@ class EmbeddingRouter:
             fitted.threshold = table.min_score  # an explicit threshold: the fit rule only
             return fitted
         fitted.elsewhere_limit = fitted.keep_services(channel, dense_loo, table.out_of_scope)
+        fitted.listed = listed_texts(table.out_of_scope)
         fitted.threshold = no_match_threshold(
             "embedding",
             fitted.loo_fits(dense_loo),

@@ -115,7 +115,7 @@ class FittedHybrid:
     def _decide(self, query: str, fast: RouteResult, top_k: int, start: float) -> RouteResult:
         """The fast answer when confident, else the LLM's choice among the fast router's shortlist."""
         usage = {"threshold": self.threshold, "fast_router": fast.router}
-        if not fast.matches or (fast.best is not None and fast.best.score >= self.threshold):
+        if fast.listed or not fast.matches or (fast.best is not None and fast.best.score >= self.threshold):
             return RouteResult(
                 router=self.name,
                 matches=fast.matches[:top_k],
@@ -126,6 +126,8 @@ class FittedHybrid:
                 elsewhere=fast.elsewhere,
                 elsewhere_limit=fast.elsewhere_limit,
                 elsewhere_text=fast.elsewhere_text,
+                elsewhere_listed=fast.elsewhere_listed,
+                listed=fast.listed,
             )  # below the fast router's no-match threshold, the LLM decides (it may say no agent fits)
         shortlist = [m.agent for m in fast.matches[:SHORTLIST]]
         try:
@@ -144,6 +146,8 @@ class FittedHybrid:
                 elsewhere=fast.elsewhere,
                 elsewhere_limit=fast.elsewhere_limit,
                 elsewhere_text=fast.elsewhere_text,
+                elsewhere_listed=fast.elsewhere_listed,
+                listed=fast.listed,
             )
         if not decided.matches:  # the LLM says no agent fits: the fast candidates stay listed, greyed
             return RouteResult(

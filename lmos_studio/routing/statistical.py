@@ -58,7 +58,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts, said
 from lmos_studio.routing.capability import (
     SIBLING_MAX_CLASSES,
     CapabilityCentroids,
@@ -583,6 +583,7 @@ class FittedStatistical:
     descriptions_knn: sp.csr_matrix | None = None  # (features × classes) as `knn_by_example`: "elsewhere"
     services_knn: sp.csr_matrix | None = None  # (features × kept service messages) as `knn_by_example`
     service_texts: tuple[str, ...] = ()  # … and their texts (evidence)
+    listed: frozenset[str] = frozenset()  # the design's out-of-scope messages, casefolded (`listed_texts`)
     elsewhere_limit: float | None = None  # no agent above it (see `keep_services`); None: the signal is off
     name: str = "statistical"
     agent_model: bool = False  # the SVM's columns are agents, split by `siblings` (see SVM_AGENT_ROWS)
@@ -901,7 +902,7 @@ class FittedStatistical:
         text_of_row = [self.service_texts[k] for k in nearest] if on else [""] * len(distinct)
         answered: dict[str, RouteResult] = {}  # the same text: the same (immutable) answer
         block = _EvidenceBlock(self)
-        name, threshold = self.name, self.threshold
+        name, threshold, listed = self.name, self.threshold, self.listed
         for text, row in zip(texts, text_rows, strict=True):
             if len(block) == EVIDENCE_BLOCK:
                 block = _EvidenceBlock(self)
@@ -915,6 +916,8 @@ class FittedStatistical:
                 elsewhere=away_of_row[row],
                 elsewhere_limit=limit,
                 elsewhere_text=text_of_row[row],
+                elsewhere_listed=text_of_row[row].casefold() in listed,
+                listed=bool(listed) and said(text) in listed,
             )
         empty = RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)
         return [answered.get(query, empty) for query in queries]
@@ -1581,6 +1584,7 @@ class StatisticalRouter:
         )
         if table.min_score is None and self.elsewhere:  # an explicit threshold: the fit rule only
             fitted.keep_services(examples, table.out_of_scope)
+            fitted.listed = listed_texts(table.out_of_scope)
         return fitted
 
 

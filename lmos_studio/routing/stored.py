@@ -21,7 +21,7 @@ import scipy
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from lmos_studio.routing.base import RoutingTable
+from lmos_studio.routing.base import RoutingTable, listed_texts
 from lmos_studio.routing.capability import SiblingModels
 from lmos_studio.routing.lexicon import LexiconChoice
 from lmos_studio.routing.statistical import (
@@ -136,6 +136,7 @@ def _rebuilt(table: RoutingTable, seed: Sequence[tuple[str, str, str]], state: A
         descriptions_knn=matrices["descriptions_knn"],
         services_knn=matrices["services_knn"],
         service_texts=tuple(state["service_texts"]),
+        listed=listed_texts(table.out_of_scope),  # the table's own: not part of the state
         elsewhere_limit=scalars["elsewhere_limit"],
         name=str(scalars["name"]),
         agent_model=bool(scalars["agent_model"]),

@@ -129,9 +129,14 @@ def no_agent_text(result: RouteResult) -> str:
             f"No agent of this channel would answer: the message fits nothing the channel handles "
             f"(fit {result.fit:.2f}, below the channel's threshold {result.threshold:.2f})."
         )
+    if result.rejected_by == "listed":
+        return "No agent of this channel would answer: the design lists this message as out of scope for it."
     if result.rejected_by == "elsewhere":
+        nearer = (
+            "a message the design lists as out of scope" if result.elsewhere_listed else "a request for another service"
+        )
         return (
-            f'No agent of this channel would answer: the message is nearer to a request for another service ("'
+            f'No agent of this channel would answer: the message is nearer to {nearer} ("'
             f'{md(result.elsewhere_text)}") than to anything the channel handles (by {result.elsewhere:.2f}, '
             f"more than the {result.elsewhere_limit:.2f} it allows)."
         )
