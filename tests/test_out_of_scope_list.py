@@ -206,3 +206,18 @@ def test_a_query_rejected_for_a_listed_message_says_the_design_lists_it(acme: ob
         assert "the design lists as out of scope" in no_agent_text(near)
     if packaged.rejected_by == "elsewhere":
         assert not packaged.elsewhere_listed and "a request for another service" in packaged.reason
+
+
+def test_the_hybrid_router_does_not_ask_the_llm_about_a_listed_message(acme: object) -> None:
+    from lmos_studio.routing.hybrid import FittedHybrid
+    from lmos_studio.routing.table import routing_table
+
+    class NoLlm:
+        def route(self, query: str, *, among: object = None) -> object:
+            raise AssertionError(f"the LLM was asked about {query!r}")
+
+    design = add_out_of_scope(acme, ["send me my payslip as a PDF"], channel=WEB)  # type: ignore[arg-type]
+    fast = EmbeddingRouter().fit(routing_table(design, WEB))
+    hybrid = FittedHybrid(fast=fast, llm=NoLlm(), threshold=1.01)  # type: ignore[arg-type]  # every query below it
+    (result,) = hybrid.route_batch(["send me my payslip as a PDF"])
+    assert result.rejected_by == "listed" and result.best is None and result.matches
