@@ -221,3 +221,18 @@ def test_the_hybrid_router_does_not_ask_the_llm_about_a_listed_message(acme: obj
     hybrid = FittedHybrid(fast=fast, llm=NoLlm(), threshold=1.01)  # type: ignore[arg-type]  # every query below it
     (result,) = hybrid.route_batch(["send me my payslip as a PDF"])
     assert result.rejected_by == "listed" and result.best is None and result.matches
+
+
+def test_edit_lists_only_the_out_of_scope_rows_a_router_answers(tmp_path: Path) -> None:
+    """The Evaluate page's 'List these N as out of scope' from a shell: --from CSV --missed-by ROUTER."""
+    design = tmp_path / "acme"
+    shutil.copytree(ACME, design)
+    queries = str(ROOT / "sample_networks" / "acme-queries.csv")
+    code, out, err = cli("edit", "add-out-of-scope", str(design), "--from", queries, "--missed-by", "auto")
+    assert code == 0, err
+    listed_now = read_design(design).routing.out_of_scope
+    assert len(listed_now) == 1 and "listed 1 out-of-scope message" in out  # the sample set: recall 0.8 of 5
+    code, out, _ = cli("edit", "add-out-of-scope", str(design), "--from", queries, "--missed-by", "auto")
+    assert code == 0 and "answers none of the 5 out-of-scope rows with an agent; nothing to list" in out
+    code, _, err = cli("edit", "add-out-of-scope", str(design), "x", "--missed-by", "auto")
+    assert code == 2 and "--missed-by needs --from CSV" in err

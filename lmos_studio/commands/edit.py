@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -280,6 +280,14 @@ def add_out_of_scope(
             "(else --channel).",
         ),
     ] = None,
+    missed_by: Annotated[
+        str | None,
+        typer.Option(
+            "--missed-by",
+            help="With --from: list only the out-of-scope rows this router (auto, statistical, embedding, …) "
+            "answers with an agent, as the Evaluate page offers them.",
+        ),
+    ] = None,
     out: OutOpt = None,
 ) -> None:
     """List messages a channel must not answer (spec.routing.outOfScope), as the Playground's 'Not for this
@@ -287,11 +295,20 @@ def add_out_of_scope(
     channel handles; listing never lets through a message rejected before."""
     from lmos_studio.out_of_scope import add_out_of_scope as add
 
+    if missed_by is not None and from_csv is None:
+        fail("--missed-by needs --from CSV: the rows to route")
     rows = [(t, channel) for t in text or ()]
     if from_csv is not None:
         from lmos_studio.routing.labelled import read_labelled_csv
 
-        rows += [(q.text, q.channel or channel) for q in read_labelled_csv(from_csv) if not q.agent]
+        outside = [q for q in read_labelled_csv(from_csv) if not q.agent]
+        if missed_by is None:
+            rows += [(q.text, q.channel or channel) for q in outside]
+        elif outside:
+            rows += _missed(path, outside, missed_by, channel, str(from_csv))
+            if not rows:
+                tell(f"{missed_by} answers none of the {len(outside)} out-of-scope rows with an agent; nothing to list")
+                return
     if not rows:
         fail("give the messages to list, or --from a labelled CSV with out-of-scope rows (empty agent cell)")
 
@@ -307,6 +324,17 @@ def add_out_of_scope(
         return f"listed {added} out-of-scope message{'' if added == 1 else 's'}{where}{known}"
 
     _edit(path, out, said, edit)
+
+
+def _missed(path: Path, rows: list[Any], router: str, channel: str, source: str) -> list[tuple[str, str]]:
+    """The out-of-scope `rows` that `router` answers with an agent in the design at `path`, each with the
+    channel key it was routed in (the Evaluate page's 'List these as out of scope')."""
+    from lmos_studio.routing.evaluate import evaluate
+    from lmos_studio.routing.select import kept_fits
+
+    design = load([path]).design
+    found = evaluate(design, rows, router=kept_fits(router, design), channel=channel, source=source)
+    return [(p.text, p.channel) for p in found.predictions if p.agent]
 
 
 def remove_out_of_scope(
