@@ -11,10 +11,21 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 from lmos_studio.errors import EditError
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, LAYOUT_POSITIONS, Agent, Channel, Design, Group, TrustEdge
-from lmos_studio.names import dns1123_label_problem
+from lmos_studio.model import (
+    CHANNEL_PREFIX,
+    GROUP_PREFIX,
+    LAYOUT_POSITIONS,
+    Agent,
+    Channel,
+    Design,
+    Endpoint,
+    Group,
+    TrustEdge,
+)
+from lmos_studio.names import dns1035_label_problem, dns1123_label_problem, dns1123_subdomain_problem
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
 
@@ -276,6 +287,151 @@ def remove_agent(design: Design, key: str) -> Design:
             for g in design.groups
         ),
         trust_edges=tuple(e for e in design.trust_edges if gone.isdisjoint((e.caller, e.callee))),
+    )
+
+
+def rename_agent(design: Design, key: str, new: str) -> Design:
+    """Rename the agent `namespace/name`; what names it follows, in the form it was written: trust edges and
+    group members naming it by `ns/name` or by its name, routing tests expecting it, its saved canvas position,
+    and its endpoints at its own in-cluster Service (named after the agent).
+    A name it shares with an agent of another namespace names all of them: such refs are kept for the others
+    and the renamed agent gets its own (`ns/new`) beside them, so it keeps every edge and group it had."""
+    agent = next((a for a in design.agents if a.key == key), None)
+    if agent is None:
+        raise EditError(f"no agent {key}")
+    if new == agent.name:
+        return design
+    problem = dns1035_label_problem(new)
+    if problem:
+        raise EditError(f"agent name {new!r} {problem} (an agent's name is its Service's host name)")
+    if design.agent(new, agent.namespace) is not None:
+        raise EditError(f"an agent named {new!r} already exists in namespace {agent.namespace}; choose another name")
+    renamed = agent.model_copy(update={"name": new})
+    renamed = renamed.model_copy(
+        update={"endpoints": tuple(_moved_endpoint(e, agent, renamed) for e in agent.endpoints)}
+    )
+    new_key = renamed.key
+    shared = any(a.name == agent.name and a.key != key for a in design.agents)
+    refs = {key: new_key} if shared else {key: new_key, agent.name: new}
+
+    def members(group: Group) -> Group:
+        out = [refs.get(m, m) for m in group.members]
+        if shared and agent.name in group.members and new_key not in out:
+            out.insert(out.index(agent.name) + 1, new_key)
+        return group if tuple(out) == group.members else group.model_copy(update={"members": tuple(out)})
+
+    edges = _renamed_refs(design.trust_edges, refs, agent.name if shared else None, new_key)
+    tests = tuple(
+        t.model_copy(update={"expect_agent": new})
+        if t.expect_agent == agent.name and _tests_agent(design, t.channel, agent, shared)
+        else t
+        for t in design.routing_tests
+    )
+    agents = tuple(renamed if a.key == key else a for a in design.agents)
+    return design.replace(
+        agents=agents,
+        groups=tuple(members(g) for g in design.groups),
+        trust_edges=edges,
+        routing_tests=tests,
+        layout=_moved_position(design.layout, f"agent:{key}", f"agent:{new_key}"),
+    )
+
+
+def _moved_endpoint(endpoint: Endpoint, old: Agent, new: Agent) -> Endpoint:
+    """An endpoint at the agent's own in-cluster Service (`<name>.<namespace>.svc.cluster.local`, or a shorter
+    form of it) follows the rename: the Service is named after the agent. Other hosts are kept as written."""
+    parts = urlsplit(endpoint.uri)
+    host = parts.hostname or ""
+    forms = {old.host: new.host}
+    for short in (f"{old.name}.{old.namespace}.svc", f"{old.name}.{old.namespace}", old.name):
+        forms[short] = new.name + short[len(old.name) :]
+    if host not in forms:
+        return endpoint
+    netloc = parts.netloc.replace(host, forms[host], 1)
+    return endpoint.model_copy(update={"uri": urlunsplit(parts._replace(netloc=netloc))})
+
+
+def _tests_agent(design: Design, channel: str, agent: Agent, shared: bool) -> bool:
+    """Whether a routing test in `channel` (a Channel's name or key; "" = all agents) expecting an agent of
+    `agent`'s name means `agent`: its channel is in the agent's namespace, or no other agent has the name."""
+    if not shared:
+        return True
+    named = [c for c in design.channels if channel in (c.key, c.name)]
+    return bool(named) and all(c.namespace == agent.namespace for c in named)
+
+
+def _renamed_refs(
+    edges: Sequence[TrustEdge], refs: dict[str, str], shared_ref: str | None, own_ref: str
+) -> tuple[TrustEdge, ...]:
+    """Trust edges with their caller and callee renamed by `refs`; an edge naming `shared_ref` (a name several
+    objects share) is kept and followed by a copy naming `own_ref` in its place. Each edge once."""
+    out: list[TrustEdge] = []
+    for edge in edges:
+        moved = edge.model_copy(
+            update={"caller": refs.get(edge.caller, edge.caller), "callee": refs.get(edge.callee, edge.callee)}
+        )
+        out.append(moved)
+        if shared_ref is not None and shared_ref in (edge.caller, edge.callee):
+            out.append(
+                moved.model_copy(
+                    update={
+                        "caller": own_ref if moved.caller == shared_ref else moved.caller,
+                        "callee": own_ref if moved.callee == shared_ref else moved.callee,
+                    }
+                )
+            )
+    return tuple(dict.fromkeys(out))
+
+
+def rename_channel(design: Design, key: str, new: str) -> Design:
+    """Rename the Channel `namespace/name`; what names it follows, in the form it was written: trust edges
+    (`channel:ns/name` or `channel:name`), routing tests and out-of-scope messages of the channel, ChannelRollouts
+    of its namespace naming it, its saved canvas position. A name it shares with a Channel of another namespace
+    is kept for the others, and the renamed Channel gets its own refs (`ns/new`) beside them."""
+    channel = next((c for c in design.channels if c.key == key), None)
+    if channel is None:
+        raise EditError(f"no channel {key}")
+    if new == channel.name:
+        return design
+    problem = dns1123_subdomain_problem(new)
+    if problem:
+        raise EditError(f"channel name {new!r} {problem}")
+    if design.channel(new, channel.namespace) is not None:
+        raise EditError(f"a channel named {new!r} already exists in namespace {channel.namespace}; choose another name")
+    renamed = channel.model_copy(update={"name": new})
+    new_key = renamed.key
+    shared = any(c.name == channel.name and c.key != key for c in design.channels)
+    names = {key: new_key} if shared else {key: new_key, channel.name: new}
+    refs = {CHANNEL_PREFIX + old: CHANNEL_PREFIX + now for old, now in names.items()}
+    edges = _renamed_refs(
+        design.trust_edges, refs, CHANNEL_PREFIX + channel.name if shared else None, CHANNEL_PREFIX + new_key
+    )
+    tests = tuple(
+        t.model_copy(update={"channel": names[t.channel]}) if t.channel in names else t for t in design.routing_tests
+    )
+    listed = []
+    for example in design.routing.out_of_scope:
+        listed.append(example.model_copy(update={"channel": names.get(example.channel, example.channel)}))
+        if shared and example.channel == channel.name:  # it lists the message for every Channel of that name
+            listed.append(example.model_copy(update={"channel": new_key}))
+    rollouts = tuple(
+        r.model_copy(
+            update={
+                "stable_channel": new if r.stable_channel == channel.name else r.stable_channel,
+                "canary_channel": new if r.canary_channel == channel.name else r.canary_channel,
+            }
+        )
+        if r.namespace == channel.namespace
+        else r
+        for r in design.rollouts
+    )
+    return design.replace(
+        channels=tuple(renamed if c.key == key else c for c in design.channels),
+        trust_edges=edges,
+        routing_tests=tests,
+        routing=design.routing.model_copy(update={"out_of_scope": tuple(dict.fromkeys(listed))}),
+        rollouts=rollouts,
+        layout=_moved_position(design.layout, f"channel:{key}", f"channel:{new_key}"),
     )
 
 

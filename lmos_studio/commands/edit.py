@@ -184,6 +184,33 @@ def rename_group(
     _edit(path, out, f"renamed group {old} to {new}", lambda d: rename(d, old, new))
 
 
+def rename_agent(
+    path: DesignPath,
+    agent: Annotated[str, typer.Argument(help="The agent: its name, or namespace/name.")],
+    new: Annotated[str, typer.Argument(help="Its new name; trust edges, groups and routing tests naming it follow.")],
+    out: OutOpt = None,
+) -> None:
+    """Rename an agent; the trust edges, group memberships and routing tests that name it follow."""
+    from lmos_studio.trust import rename_agent as rename
+
+    _edit(path, out, f"renamed agent {agent} to {new}", lambda d: rename(d, _agent_key(d, agent), new))
+
+
+def rename_channel(
+    path: DesignPath,
+    channel: Annotated[str, typer.Argument(help="The Channel: its name, or namespace/name.")],
+    new: Annotated[
+        str, typer.Argument(help="Its new name; trust edges, routing tests, rollouts and out-of-scope messages follow.")
+    ],
+    out: OutOpt = None,
+) -> None:
+    """Rename a Channel; the trust edges, routing tests, ChannelRollouts and out-of-scope messages naming it
+    follow."""
+    from lmos_studio.trust import rename_channel as rename
+
+    _edit(path, out, f"renamed channel {channel} to {new}", lambda d: rename(d, _channel_key(d, channel), new))
+
+
 def dissolve_group(
     path: DesignPath,
     group: Annotated[str, typer.Argument(help="The group.")],
@@ -372,6 +399,8 @@ def register(app: typer.Typer) -> None:
         ("reach", reach),
         ("add-agents", add_agents),
         ("remove-agent", remove_agent),
+        ("rename-agent", rename_agent),
+        ("rename-channel", rename_channel),
         ("remove-channel", remove_channel),
         ("add-out-of-scope", add_out_of_scope),
         ("remove-out-of-scope", remove_out_of_scope),

@@ -1,19 +1,19 @@
 """Save a design back into the folder of YAML files it was read from, each resource into the file it came from.
 
 A changed resource is updated in its file, keeping the file's comments, key order and quoting (`roundtrip`, as
-saving over one design file does); a removed one is removed from its file (a file left without documents keeps
-its comments, with a note); a new one, and the Studio document when the folder has none and the design needs
-one, goes into `ADDED_FILE` at the top of the folder (the notes name it and what went there). Resources are
-matched by `roundtrip.document_key` (kind, namespace, name): a renamed resource leaves its file for
-`ADDED_FILE`. A file whose documents did not change is not written, so its bytes stay. Documents the reader sets
-aside (derived by an export: generated, previews) and earlier copies of a resource that a later file replaces
-(as a second `kubectl apply` would) stay as they are written.
+saving over one design file does); a removed one is removed from its file (a file left without documents keeps its
+comments, with a note); a new one, and the Studio document when the folder has none and the design needs one, goes
+into `ADDED_FILE` at the top of the folder (the notes name it and what went there). Resources are matched by
+`roundtrip.document_key` (kind, namespace, name); a renamed one (the same document but for `metadata.name`) stays
+in its file, in place. A file whose documents did not change is not written, so its bytes stay. Documents the
+reader sets aside (derived by an export: generated, previews) and earlier copies of a resource that a later file
+replaces (as a second `kubectl apply` would) stay as they are written.
 
 Before anything is written, the folder's design files are compared with their digests taken when the design was
-read (`folder_digests`): a file changed, added or removed since refuses the save (`DesignChangedError`), naming
-it, and nothing is written; the Designer's Save and the CLI's `edit` both pass them (`read_digests`). Each file
-is then written atomically (temp file + rename), all of them or none: every file is staged beside its target
-before any is renamed over it, so a full disk or a read-only folder leaves the folder as it was.
+read (`folder_digests`): a file changed, added or removed since refuses the save (`DesignChangedError`), naming it,
+and nothing is written; the Designer's Save and the CLI's `edit` both pass them (`read_digests`). Each file is then
+written atomically (temp file + rename), all of them or none: every file is staged beside its target before any is
+renamed over it, so a full disk or a read-only folder leaves the folder as it was.
 """
 
 from __future__ import annotations
@@ -177,6 +177,7 @@ def _place(files: list[_File], documents: list[dict[str, Any]], name: str) -> li
         for index, doc in enumerate(file.docs):
             if isinstance(doc, dict) and not is_derived(doc):
                 found[roundtrip.document_key(doc)].append((file, index))
+    _follow_renames(found, wanted)
     given: dict[tuple[str, int], dict[str, Any]] = {}
     for key, places in found.items():
         docs = wanted.get(key, [])
@@ -195,6 +196,26 @@ def _place(files: list[_File], documents: list[dict[str, Any]], name: str) -> li
         ]
     added = [doc for docs in wanted.values() for doc in docs]
     return [doc for doc in added if not _needless_studio(doc, files, name)]
+
+
+def _follow_renames(
+    found: dict[Hashable, list[tuple[_File, int]]], wanted: dict[Hashable, list[dict[str, Any]]]
+) -> None:
+    """A resource renamed (an agent or Channel renamed in the Designer or with `edit rename-*`) stays where its
+    old self is written: a new key that no file holds takes the place of an old key the design no longer has
+    when the two documents differ in `metadata.name` only (`roundtrip.renamed_document`)."""
+    gone = [key for key, places in found.items() if not wanted.get(key) and len(places) == 1]
+    for key in [k for k, docs in wanted.items() if k not in found and len(docs) == 1]:
+        doc = wanted[key][0]
+        was = next((g for g in gone if roundtrip.renamed_document(_doc(found[g][0]), doc)), None)
+        if was is not None:
+            found[key] = found.pop(was)
+            gone.remove(was)
+
+
+def _doc(place: tuple[_File, int]) -> Any:
+    file, index = place
+    return file.docs[index]
 
 
 def _needless_studio(doc: dict[str, Any], files: list[_File], name: str) -> bool:

@@ -601,11 +601,57 @@ def _match(old: list[Any], new: list[Any], key: Callable[[Any], Hashable] | None
 
 
 def _renamed(old: Any, new: Any) -> bool:
-    """`new` is `old` with one key field (a name, a caller…) changed and every other field the same."""
+    """`new` is `old` with one key field (a name, a caller…) changed and every other field the same; for a
+    resource (a document with `kind` and `metadata`), `renamed_document`."""
     if not isinstance(old, dict) or not isinstance(new, dict) or old.keys() != new.keys():
         return False
+    if "kind" in new and isinstance(new.get("metadata"), dict):
+        return renamed_document(old, new)
     differ = [k for k in new if _frozen(old[k]) != _frozen(new[k])]
-    return len(differ) == 1 and any(differ[0] in fields for fields in _ITEM_KEYS)
+    keys = [k for k in differ if any(k in fields for fields in _ITEM_KEYS)]
+    if len(differ) == 1 and keys:
+        return True
+    return len(keys) == 1 and _renamed_throughout(old, new, keys[0])
+
+
+def _renamed_throughout(old: dict[str, Any], new: dict[str, Any], key: str) -> bool:
+    """`new` is `old` with the name in `key` replaced by the new one wherever it is written (an agent renamed
+    with its endpoints at its own Service host, `trust.rename_agent`)."""
+    before, after = old.get(key), new.get(key)
+    if not isinstance(before, str) or not isinstance(after, str) or not before:
+        return False
+    return _frozen(_substituted(old, before, after)) == _frozen(new)
+
+
+def _substituted(value: Any, before: str, after: str) -> Any:
+    """`value` with every `before` in its strings written `after` (plain dicts and lists)."""
+    if isinstance(value, dict):
+        return {k: _substituted(v, before, after) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_substituted(v, before, after) for v in value]
+    if isinstance(value, str):
+        return value.replace(before, after)
+    return value
+
+
+def renamed_document(old: Any, new: Any) -> bool:
+    """`new` is the resource `old` under another name: the same apiVersion, kind and namespace, every field but
+    `metadata.name` the same, or the same once the old name is written anew wherever it was (an agent or
+    Channel renamed in the Designer or with `edit rename-*`)."""
+
+    def unnamed(doc: Any) -> Any:
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        if not isinstance(meta, dict) or "name" not in meta:
+            return None
+        return _frozen({**doc, "metadata": {k: v for k, v in meta.items() if k != "name"}})
+
+    before, after = unnamed(old), unnamed(new)
+    if before is None or after is None or _frozen(old["metadata"]["name"]) == _frozen(new["metadata"]["name"]):
+        return False
+    if before == after:
+        return True
+    was, now = old["metadata"]["name"], new["metadata"]["name"]  # the name written anew wherever it was
+    return isinstance(was, str) and isinstance(now, str) and _frozen(_substituted(old, was, now)) == _frozen(new)
 
 
 def _scalar_kind(value: Any) -> str:

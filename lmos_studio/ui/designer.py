@@ -33,6 +33,8 @@ from lmos_studio.trust import (
     remove_agent,
     remove_members,
     remove_trust_edge,
+    rename_agent,
+    rename_channel,
     rename_group,
     replace_trust_edge,
     set_agent_reach,
@@ -155,6 +157,7 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
     design's full graph is built then, not before)."""
     choices = resources.designer_choices(design)
     agents = choices.agent_keys
+    _take_pending(state.SELECTED_AGENT)  # an agent just renamed stays selected under its new key
     chosen = st.session_state.get(state.SELECTED_AGENT)
     if chosen and chosen not in resources.ref_index(design).by_key:  # another page may select by name
         named = resources.ref_index(design).agents_named(chosen)
@@ -302,6 +305,7 @@ def selection_details(design: Design) -> None:
             width="stretch",
         )
         _agent_reach(design, agent.key, agent.supported_channels, agent.supported_tenants)
+        _rename(design, "agent", agent.key, agent.name)
         if st.button("Delete agent", key="designer_delete_agent", icon=":material/delete:"):
             _apply(_try(remove_agent, design, agent.key))
     elif what == "channel":
@@ -312,12 +316,31 @@ def selection_details(design: Design) -> None:
                 f"{md(channel.channel or '-')} · subset {md(channel.subset)}"
             )
             st.caption("The Playground routes in this channel first.")
+            _rename(design, "channel", channel.key, channel.name)
     elif what == "group":
         group = design.group(rest)
         if group is not None:
             st.markdown(f"**Group** {code(group.name)} · {len(group.members)} members (edit in the Groups tab)")
     elif what == "aggregate":
         st.markdown(f"**Collapsed** {code(rest)}: double-click it on the canvas to show its agents.")
+
+
+def _rename(design: Design, what: str, key: str, name: str) -> None:
+    """Rename the selected agent or Channel; what names it (trust edges, groups, routing tests, rollouts,
+    out-of-scope messages, its canvas position) follows (`trust.rename_agent`, `trust.rename_channel`)."""
+    tag = f"{design.digest()[:12]}_{key}"
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    new = cols[0].text_input(f"Rename {what}", value=name, key=f"designer_rename_{what}_{tag}").strip()
+    if cols[1].button("Rename", key=f"designer_rename_{what}"):
+        if new == name:
+            st.info(f"Type the {what}'s new name first.")
+            return
+        changed = _try(rename_agent if what == "agent" else rename_channel, design, key, new)
+        if changed is not None and what == "agent":
+            _select_next(state.SELECTED_AGENT, f"{key.split('/', 1)[0]}/{new}")
+        elif changed is not None:
+            st.session_state[canvas.SELECTION] = {"id": f"channel:{key.split('/', 1)[0]}/{new}", "kind": "node"}
+        _apply(changed)
 
 
 def _agent_reach(design: Design, key: str, channels: tuple[str, ...], tenants: tuple[str, ...]) -> None:
@@ -337,7 +360,7 @@ def _agent_reach(design: Design, key: str, channels: tuple[str, ...], tenants: t
 
 
 def group_editor(design: Design) -> None:
-    """Create, rename, change members of, or dissolve a custom group (channels are computed, not edited)."""
+    """Create, rename, change members of, or dissolve a custom group (a Channel's members are computed, not edited)."""
     tag = design.digest()[:12]
     names = [g.name for g in design.groups]
     choices = resources.designer_choices(design)
