@@ -329,8 +329,8 @@ class FittedEmbedding:
                 elsewhere=None if elsewhere.values is None else round(float(elsewhere.values[row]), 4),
                 elsewhere_limit=self.elsewhere_limit,
                 elsewhere_text=near,
-                elsewhere_listed=near.casefold() in self.listed,
-                listed=said(queries[i]) in self.listed,
+                elsewhere_listed=bool(self.listed) and near.casefold() in self.listed,
+                listed=bool(self.listed) and said(queries[i]) in self.listed,
             )
         return results
 

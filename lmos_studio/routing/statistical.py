@@ -916,7 +916,7 @@ class FittedStatistical:
                 elsewhere=away_of_row[row],
                 elsewhere_limit=limit,
                 elsewhere_text=text_of_row[row],
-                elsewhere_listed=text_of_row[row].casefold() in listed,
+                elsewhere_listed=bool(listed) and text_of_row[row].casefold() in listed,
                 listed=bool(listed) and said(text) in listed,
             )
         empty = RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)
