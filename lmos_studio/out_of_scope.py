@@ -1,9 +1,10 @@
 """The messages a design's channels must not answer (StudioDesign `spec.routing.outOfScope`): pure edits that
-return new Designs, and the out-of-scope rows an evaluation let through.
+return new Designs.
 
-Listed messages join a channel's "nearer elsewhere" background (routing/threshold.py): a message listed is
-answered "no agent" when it comes again, and so are messages nearer to it than to anything the channel handles.
-They can only add rejections: the signal's limit is calibrated without them. What they buy on messages that were
+A message listed is answered "no agent" when it comes again, spacing and case aside (`RouteResult.listed`,
+`"rejected_by": "listed"`), and listed messages join the channel's "nearer elsewhere" background
+(routing/threshold.py), so messages nearer to one than to anything the channel handles are rejected too. They
+can only add rejections: the signal's limit is calibrated without them. What they buy on messages that were
 not listed is measured by `benchmarks/listed_out_of_scope.py` (small on near-misses of other topics).
 
 An example names its channel by name, or by `namespace/name` where several namespaces share the name; an empty
