@@ -302,10 +302,12 @@ def rename_agent(design: Design, key: str, new: str) -> Design:
     if new == agent.name:
         return design
     problem = dns1035_label_problem(new)
-    if problem:
-        raise EditError(f"agent name {new!r} {problem} (an agent's name is its Service's host name)")
-    if design.agent(new, agent.namespace) is not None:
-        raise EditError(f"an agent named {new!r} already exists in namespace {agent.namespace}; choose another name")
+    _check_new_name(
+        "agent",
+        new,
+        problem and f"{problem} (an agent's name is its Service's host name)",
+        design.agent(new, agent.namespace) is not None and f"an agent in namespace {agent.namespace}",
+    )
     renamed = agent.model_copy(update={"name": new})
     renamed = renamed.model_copy(
         update={"endpoints": tuple(_moved_endpoint(e, agent, renamed) for e in agent.endpoints)}
@@ -335,6 +337,15 @@ def rename_agent(design: Design, key: str, new: str) -> Design:
         routing_tests=tests,
         layout=_moved_position(design.layout, f"agent:{key}", f"agent:{new_key}"),
     )
+
+
+def _check_new_name(what: str, new: str, problem: str | None, taken: str | bool) -> None:
+    """Refuse a new name Kubernetes does not take (`problem`) or that `taken` says is in use ("an agent in
+    namespace default")."""
+    if problem:
+        raise EditError(f"{what} name {new!r} {problem}")
+    if taken:
+        raise EditError(f"{taken} is named {new!r} already; choose another name")
 
 
 def _moved_endpoint(endpoint: Endpoint, old: Agent, new: Agent) -> Endpoint:
@@ -393,11 +404,12 @@ def rename_channel(design: Design, key: str, new: str) -> Design:
         raise EditError(f"no channel {key}")
     if new == channel.name:
         return design
-    problem = dns1123_subdomain_problem(new)
-    if problem:
-        raise EditError(f"channel name {new!r} {problem}")
-    if design.channel(new, channel.namespace) is not None:
-        raise EditError(f"a channel named {new!r} already exists in namespace {channel.namespace}; choose another name")
+    _check_new_name(
+        "channel",
+        new,
+        dns1123_subdomain_problem(new),
+        design.channel(new, channel.namespace) is not None and f"a channel in namespace {channel.namespace}",
+    )
     renamed = channel.model_copy(update={"name": new})
     new_key = renamed.key
     shared = any(c.name == channel.name and c.key != key for c in design.channels)

@@ -95,7 +95,7 @@ def test_an_agent_whose_name_another_namespace_shares_keeps_its_trust_under_its_
     [
         ("Bad_Name", "must be lowercase"),
         ("9lives", "start"),
-        ("billing", "already exists in namespace default"),
+        ("billing", "an agent in namespace default is named 'billing' already"),
     ],
 )
 def test_a_bad_or_taken_agent_name_is_refused(new: str, message: str) -> None:
@@ -124,7 +124,7 @@ def test_a_channel_whose_name_another_namespace_shares_gets_its_own_refs() -> No
     assert ("channel:web-stable", "contract") in edges and ("channel:default/web-main", "contract") in edges
     assert renamed.routing_tests[1].channel == "default/web-main"
     assert renamed.rollouts[0].stable_channel == "web-main"  # the rollout is in the default namespace
-    with pytest.raises(EditError, match="already exists in namespace default"):
+    with pytest.raises(EditError, match="a channel in namespace default is named 'web-canary' already"):
         rename_channel(DESIGN, "default/web-stable", "web-canary")
     with pytest.raises(EditError, match="channel name 'Web Main'"):
         rename_channel(DESIGN, "default/web-stable", "Web Main")
@@ -147,7 +147,7 @@ def test_edit_rename_agent_keeps_the_agent_in_its_own_file_and_changes_only_name
     assert '"http://billing-agent.default.svc.cluster.local:8080"' in studio  # written as it was: flow style
     assert read_design(folder).agent("billing-agent") is not None
     code, _, err = cli("edit", "rename-agent", str(folder), "billing-agent", "billing-agent-canary")
-    assert code == 2 and "already exists" in err
+    assert code == 2 and "is named 'billing-agent-canary' already" in err
     assert {p.relative_to(folder): p.read_text() for p in folder.rglob("*.yaml")} == after  # nothing written
 
 
