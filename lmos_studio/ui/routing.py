@@ -309,7 +309,8 @@ def list_missed_out_of_scope(missed: Sequence[Sequence[str]], router: str) -> No
         "List them in the design as out of scope (spec.routing.outOfScope): each is then answered with no agent "
         "when it comes again. This set will then contain them: measure on other rows to see what it buys."
     )
-    if not st.button(f"List these {len(missed)} as out of scope", key=f"list_oos_{router}"):
+    label = "List it as out of scope" if len(missed) == 1 else f"List these {len(missed)} as out of scope"
+    if not st.button(label, key=f"list_oos_{router}"):
         return
     design = changed = state.current_design()
     by_channel: dict[str, list[str]] = {}
