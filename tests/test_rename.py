@@ -212,3 +212,21 @@ def test_endpoints_at_the_agent_s_own_service_follow_and_others_stay() -> None:
         "https://contract.example.com/x",
         "http://contract-old.default.svc.cluster.local",
     ]
+
+
+def test_the_designer_renames_the_selected_channel(tmp_path: Path) -> None:
+    from lmos_studio.ui import canvas
+    from tests.test_designer_page import by_label, history, open_page
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    app = open_page(folder)
+    app.session_state[canvas.SELECTION] = {"id": "channel:default/acme-ivr-stable", "kind": "node"}  # a canvas click
+    app.run()
+    by_label(app.text_input, "Rename channel").input("acme-phone").run()
+    app.button(key="designer_rename_channel").click().run()
+    assert not app.exception, app.exception
+    design = history(app).present
+    assert design.channel("acme-phone", "default") is not None and design.channel("acme-ivr-stable", "default") is None
+    assert design.rollouts[0].stable_channel == "acme-phone"
+    assert app.session_state[canvas.SELECTION]["id"] == "channel:default/acme-phone"  # still selected
