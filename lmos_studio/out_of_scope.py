@@ -59,22 +59,24 @@ def _same_channel(design: Design, a: str, b: str) -> bool:
 
 
 def listed(design: Design, text: str, channel: str = "") -> bool:
-    """Whether the design already lists `text` for `channel` (or for every channel)."""
-    probe = _example(text, "")
+    """Whether the design already lists `text` for `channel` (or for every channel), case aside: as routing
+    matches a listed message (`routing.base.said`)."""
+    probe = _example(text, "").text.casefold()
     return any(
-        e.text == probe.text and (not e.channel or _same_channel(design, e.channel, channel))
+        e.text.casefold() == probe and (not e.channel or _same_channel(design, e.channel, channel))
         for e in design.routing.out_of_scope
     )
 
 
 def add_out_of_scope(design: Design, texts: Iterable[str], *, channel: str = "") -> Design:
     """The design with these messages listed as out of scope for `channel` (a name or key; "" = every
-    channel). A message already listed there (or for every channel) stays once; blank texts are refused."""
+    channel). A message already listed there (or for every channel) stays once, case aside; blank texts are
+    refused."""
     ref = channel_ref(design, channel)
     added: list[OutOfScopeExample] = []
     for text in texts:
         example = _example(text, ref)
-        if listed(design, example.text, ref) or example in added:
+        if listed(design, example.text, ref) or any(a.text.casefold() == example.text.casefold() for a in added):
             continue
         added.append(example)
     if not added:
@@ -94,7 +96,11 @@ def remove_out_of_scope(design: Design, texts: Iterable[str], *, channel: str | 
     wanted = [_example(t, "").text for t in texts]
     kept = list(design.routing.out_of_scope)
     for text in wanted:
-        match = [e for e in kept if e.text == text and (channel is None or _same_channel(design, e.channel, channel))]
+        match = [
+            e
+            for e in kept
+            if e.text.casefold() == text.casefold() and (channel is None or _same_channel(design, e.channel, channel))
+        ]
         if not match:
             where = "" if channel is None else f" for {'every channel' if not channel else repr(channel)}"
             raise EditError(f"the design does not list {text!r} as out of scope{where}")

@@ -51,7 +51,7 @@ def test_adding_lists_each_message_once_per_channel(acme: object) -> None:
         OutOfScopeExample(text="will it rain tomorrow", channel=WEB),
         OutOfScopeExample(text="what's the weather", channel=WEB),
     )
-    assert add_out_of_scope(design, ["will it rain tomorrow"], channel=WEB) is design  # already listed there
+    assert add_out_of_scope(design, ["Will it rain tomorrow"], channel=WEB) is design  # listed there, case aside
     everywhere = add_out_of_scope(design, ["book a flight", "book a flight"])
     assert everywhere.routing.out_of_scope[-1] == OutOfScopeExample(text="book a flight")
     assert len(everywhere.routing.out_of_scope) == 3
@@ -71,7 +71,7 @@ def test_removing_takes_a_message_from_one_channel_or_everywhere(acme: object) -
     design = add_out_of_scope(design, ["order a pizza"])
     one = remove_out_of_scope(design, ["book a flight"], channel="default/acme-ivr-stable")
     assert [e.channel for e in one.routing.out_of_scope if e.text == "book a flight"] == [WEB]
-    gone = remove_out_of_scope(design, ["book  a flight", "order a pizza"])
+    gone = remove_out_of_scope(design, ["Book  a flight", "order a pizza"])
     assert gone.routing.out_of_scope == ()
     with pytest.raises(EditError, match=r"does not list 'order a pizza' as out of scope for 'acme-ivr-stable'"):
         remove_out_of_scope(design, ["order a pizza"], channel="acme-ivr-stable")
