@@ -8,7 +8,7 @@ into the Channel: it is computed, never edited. Custom groups have explicit memb
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from lmos_studio.errors import EditError
 from lmos_studio.model import (
     CHANNEL_PREFIX,
+    DEFAULT_NAMESPACE,
     GROUP_PREFIX,
     LAYOUT_POSITIONS,
     Agent,
@@ -23,6 +24,7 @@ from lmos_studio.model import (
     Design,
     Endpoint,
     Group,
+    RoutingTest,
     TrustEdge,
 )
 from lmos_studio.names import dns1035_label_problem, dns1123_label_problem, dns1123_subdomain_problem
@@ -291,11 +293,12 @@ def remove_agent(design: Design, key: str) -> Design:
 
 
 def rename_agent(design: Design, key: str, new: str) -> Design:
-    """Rename the agent `namespace/name`; what names it follows, in the form it was written: trust edges and
-    group members naming it by `ns/name` or by its name, routing tests expecting it, its saved canvas position,
-    and its endpoints at its own in-cluster Service (named after the agent).
-    A name it shares with an agent of another namespace names all of them: such refs are kept for the others
-    and the renamed agent gets its own (`ns/new`) beside them, so it keeps every edge and group it had."""
+    """Rename the agent `namespace/name`; what names it follows, so that every ref names the same agents as
+    before: trust edges and group members (a key stays a key; a bare name keeps its form where it still names
+    the same agents, else the agents are named apart, by key where the bare name would name more), routing
+    tests of its namespace expecting it, its saved canvas position, and its endpoints at its own in-cluster
+    Service (named after the agent). No edge or group gains or loses an agent: a bare `new` that named an agent
+    of another namespace is written by that agent's key, so it does not reach the renamed one."""
     agent = next((a for a in design.agents if a.key == key), None)
     if agent is None:
         raise EditError(f"no agent {key}")
@@ -312,31 +315,75 @@ def rename_agent(design: Design, key: str, new: str) -> Design:
     renamed = renamed.model_copy(
         update={"endpoints": tuple(_moved_endpoint(e, agent, renamed) for e in agent.endpoints)}
     )
-    new_key = renamed.key
+    agents = tuple(renamed if a.key == key else a for a in design.agents)
+    names = _Names([(a.key, a.name) for a in design.agents], [(a.key, a.name) for a in agents], {key: renamed.key})
+
+    def refs(ref: str) -> list[str]:
+        return [ref] if ":" in ref else names.refs(ref)  # group: and channel: refs name no agent
+
     shared = any(a.name == agent.name and a.key != key for a in design.agents)
-    refs = {key: new_key} if shared else {key: new_key, agent.name: new}
-
-    def members(group: Group) -> Group:
-        out = [refs.get(m, m) for m in group.members]
-        if shared and agent.name in group.members and new_key not in out:
-            out.insert(out.index(agent.name) + 1, new_key)
-        return group if tuple(out) == group.members else group.model_copy(update={"members": tuple(out)})
-
-    edges = _renamed_refs(design.trust_edges, refs, agent.name if shared else None, new_key)
     tests = tuple(
         t.model_copy(update={"expect_agent": new})
         if t.expect_agent == agent.name and _tests_agent(design, t.channel, agent, shared)
         else t
         for t in design.routing_tests
     )
-    agents = tuple(renamed if a.key == key else a for a in design.agents)
     return design.replace(
         agents=agents,
-        groups=tuple(members(g) for g in design.groups),
-        trust_edges=edges,
+        groups=tuple(_group_with(g, refs) for g in design.groups),
+        trust_edges=_edges_with(design.trust_edges, refs),
         routing_tests=tests,
-        layout=_moved_position(design.layout, f"agent:{key}", f"agent:{new_key}"),
+        layout=_moved_position(design.layout, f"agent:{key}", f"agent:{renamed.key}"),
     )
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Objects (agents or Channels) as (key, name) before and after a rename (`moved`: old key → new key), and how
+    to write a ref (a key, or a bare name naming every object of that name) so that it names the same objects
+    after it as before."""
+
+    before: list[tuple[str, str]]
+    after: list[tuple[str, str]]
+    moved: dict[str, str]
+
+    def named(self, ref: str, objects: list[tuple[str, str]]) -> set[str]:
+        return {k for k, n in objects if ref in (k, n)}
+
+    def refs(self, ref: str) -> list[str]:
+        """`ref` rewritten: one ref or several (a bare name split up), each naming some of the objects it named."""
+        named = self.named(ref, self.before)
+        if not named:
+            return [ref]  # it names nothing (lint reports it): nothing to follow
+        target = {self.moved.get(k, k) for k in named}
+        if "/" in ref:  # a key
+            return [self.moved.get(ref, ref)]
+        now = self.named(ref, self.after)
+        if now == target:
+            return [ref]
+        out, rest = ([ref], target - now) if now and now <= target else ([], target)
+        name_of = dict(self.after)
+        for k in sorted(rest):  # the bare name where it names just this object, else the key
+            out.append(name_of[k] if self.named(name_of[k], self.after) == {k} else k)
+        return out
+
+
+def _group_with(group: Group, refs: Callable[[str], list[str]]) -> Group:
+    members = tuple(dict.fromkeys(r for m in group.members for r in refs(m)))
+    return group if members == group.members else group.model_copy(update={"members": members})
+
+
+def _edges_with(edges: Sequence[TrustEdge], refs: Callable[[str], list[str]]) -> tuple[TrustEdge, ...]:
+    """Each edge with its caller and callee rewritten; an edge whose ref splits up becomes one edge per ref."""
+    out = [
+        edge
+        if (caller, callee) == (edge.caller, edge.callee)
+        else edge.model_copy(update={"caller": caller, "callee": callee})
+        for edge in edges
+        for caller in refs(edge.caller)
+        for callee in refs(edge.callee)
+    ]
+    return tuple(dict.fromkeys(out))
 
 
 def _check_new_name(what: str, new: str, problem: str | None, taken: str | bool) -> None:
@@ -371,34 +418,22 @@ def _tests_agent(design: Design, channel: str, agent: Agent, shared: bool) -> bo
     return bool(named) and all(c.namespace == agent.namespace for c in named)
 
 
-def _renamed_refs(
-    edges: Sequence[TrustEdge], refs: dict[str, str], shared_ref: str | None, own_ref: str
-) -> tuple[TrustEdge, ...]:
-    """Trust edges with their caller and callee renamed by `refs`; an edge naming `shared_ref` (a name several
-    objects share) is kept and followed by a copy naming `own_ref` in its place. Each edge once."""
-    out: list[TrustEdge] = []
-    for edge in edges:
-        moved = edge.model_copy(
-            update={"caller": refs.get(edge.caller, edge.caller), "callee": refs.get(edge.callee, edge.callee)}
-        )
-        out.append(moved)
-        if shared_ref is not None and shared_ref in (edge.caller, edge.callee):
-            out.append(
-                moved.model_copy(
-                    update={
-                        "caller": own_ref if moved.caller == shared_ref else moved.caller,
-                        "callee": own_ref if moved.callee == shared_ref else moved.callee,
-                    }
-                )
-            )
-    return tuple(dict.fromkeys(out))
+def _routed_in(channels: Sequence[Channel], ref: str) -> str | None:
+    """The Channel a routing test's `channel` routes in, by key or by name (a name several namespaces share:
+    the default namespace's), as `routing.table.channel_key` reads it; None for a label or an unknown ref."""
+    if any(c.key == ref for c in channels):
+        return ref
+    named = [c for c in channels if c.name == ref]
+    if len(named) > 1:
+        named = [c for c in named if c.namespace == DEFAULT_NAMESPACE]
+    return named[0].key if len(named) == 1 else None
 
 
 def rename_channel(design: Design, key: str, new: str) -> Design:
-    """Rename the Channel `namespace/name`; what names it follows, in the form it was written: trust edges
-    (`channel:ns/name` or `channel:name`), routing tests and out-of-scope messages of the channel, ChannelRollouts
-    of its namespace naming it, its saved canvas position. A name it shares with a Channel of another namespace
-    is kept for the others, and the renamed Channel gets its own refs (`ns/new`) beside them."""
+    """Rename the Channel `namespace/name`; what names it follows, so that every ref names the same Channels as
+    before: trust edges (`channel:ns/name` or `channel:name`, as `rename_agent` rewrites agent refs), routing
+    tests routed in it (and none routed elsewhere moves to it), out-of-scope messages listed for it,
+    ChannelRollouts of its namespace naming it, its saved canvas position."""
     channel = next((c for c in design.channels if c.key == key), None)
     if channel is None:
         raise EditError(f"no channel {key}")
@@ -411,21 +446,33 @@ def rename_channel(design: Design, key: str, new: str) -> Design:
         design.channel(new, channel.namespace) is not None and f"a channel in namespace {channel.namespace}",
     )
     renamed = channel.model_copy(update={"name": new})
-    new_key = renamed.key
-    shared = any(c.name == channel.name and c.key != key for c in design.channels)
-    names = {key: new_key} if shared else {key: new_key, channel.name: new}
-    refs = {CHANNEL_PREFIX + old: CHANNEL_PREFIX + now for old, now in names.items()}
-    edges = _renamed_refs(
-        design.trust_edges, refs, CHANNEL_PREFIX + channel.name if shared else None, CHANNEL_PREFIX + new_key
-    )
-    tests = tuple(
-        t.model_copy(update={"channel": names[t.channel]}) if t.channel in names else t for t in design.routing_tests
-    )
-    listed = []
-    for example in design.routing.out_of_scope:
-        listed.append(example.model_copy(update={"channel": names.get(example.channel, example.channel)}))
-        if shared and example.channel == channel.name:  # it lists the message for every Channel of that name
-            listed.append(example.model_copy(update={"channel": new_key}))
+    channels = tuple(renamed if c.key == key else c for c in design.channels)
+    names = _Names([(c.key, c.name) for c in design.channels], [(c.key, c.name) for c in channels], {key: renamed.key})
+
+    def refs(ref: str) -> list[str]:
+        if not ref.startswith(CHANNEL_PREFIX):
+            return [ref]
+        return [CHANNEL_PREFIX + r for r in names.refs(ref.removeprefix(CHANNEL_PREFIX))]
+
+    def routed(test: RoutingTest) -> RoutingTest:
+        was = _routed_in(design.channels, test.channel)
+        if was is None:
+            return test  # all agents, a label, or unknown: renaming changes none of them
+        target = names.moved.get(was, was)
+        if "/" in test.channel:
+            written = target
+        elif _routed_in(channels, test.channel) == target:
+            written = test.channel
+        else:
+            name = dict(names.after)[target]
+            written = name if _routed_in(channels, name) == target else target
+        return test if written == test.channel else test.model_copy(update={"channel": written})
+
+    listed = [
+        example.model_copy(update={"channel": ref})
+        for example in design.routing.out_of_scope
+        for ref in (names.refs(example.channel) if example.channel else [""])
+    ]
     rollouts = tuple(
         r.model_copy(
             update={
@@ -438,12 +485,12 @@ def rename_channel(design: Design, key: str, new: str) -> Design:
         for r in design.rollouts
     )
     return design.replace(
-        channels=tuple(renamed if c.key == key else c for c in design.channels),
-        trust_edges=edges,
-        routing_tests=tests,
+        channels=channels,
+        trust_edges=_edges_with(design.trust_edges, refs),
+        routing_tests=tuple(routed(t) for t in design.routing_tests),
         routing=design.routing.model_copy(update={"out_of_scope": tuple(dict.fromkeys(listed))}),
         rollouts=rollouts,
-        layout=_moved_position(design.layout, f"channel:{key}", f"channel:{new_key}"),
+        layout=_moved_position(design.layout, f"channel:{key}", f"channel:{renamed.key}"),
     )
 
 
