@@ -289,3 +289,23 @@ def test_a_channel_rename_keeps_what_each_ref_and_test_names(old: str, new: str)
     for before, after in zip(DESIGN.routing_tests, renamed.routing_tests, strict=True):
         was = channel_key(DESIGN, before.channel)
         assert channel_key(renamed, after.channel) == moved.get(was, was)
+
+
+def test_renaming_in_one_hand_written_file_keeps_the_resource_and_its_comments_in_place(tmp_path: Path) -> None:
+    """The hand-written Agent leaves out what Studio writes (`providedCapabilities: []`), and its edge to itself
+    changes both ends: both were rewritten in Studio's layout, their comments lost."""
+    path = tmp_path / "self.yaml"
+    path.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata:\n  name: billing  # the billing agent\nspec:\n"
+        "  supportedChannels: [web]\n---\napiVersion: studio.lmos.eclipse/v1alpha1\nkind: StudioDesign\n"
+        "metadata: {name: self}\nspec:\n  trustEdges:\n"
+        "    - {caller: billing, callee: billing, protocol: http}  # retries itself\n"
+    )
+    code, _, err = cli("edit", "rename-agent", str(path), "billing", "invoices")
+    assert code == 0, err
+    text = path.read_text()
+    assert text.startswith(
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata:\n  name: invoices # the billing agent\n"
+    )
+    assert "  supportedChannels: [web]\n" in text
+    assert "    - {caller: invoices, callee: invoices, protocol: http} # retries itself\n" in text

@@ -611,7 +611,7 @@ def _renamed(old: Any, new: Any) -> bool:
     keys = [k for k in differ if any(k in fields for fields in _ITEM_KEYS)]
     if len(differ) == 1 and keys:
         return True
-    return len(keys) == 1 and _renamed_throughout(old, new, keys[0])
+    return any(_renamed_throughout(old, new, key) for key in keys)  # e.g. an agent's edge to itself: both ends
 
 
 def _renamed_throughout(old: dict[str, Any], new: dict[str, Any], key: str) -> bool:
@@ -637,21 +637,33 @@ def _substituted(value: Any, before: str, after: str) -> Any:
 def renamed_document(old: Any, new: Any) -> bool:
     """`new` is the resource `old` under another name: the same apiVersion, kind and namespace, every field but
     `metadata.name` the same, or the same once the old name is written anew wherever it was (an agent or
-    Channel renamed in the Designer or with `edit rename-*`)."""
+    Channel renamed in the Designer or with `edit rename-*`). Empty values count as absent: Studio writes
+    `providedCapabilities: []` where a hand-written file left the key out."""
 
-    def unnamed(doc: Any) -> Any:
+    def name(doc: Any) -> Any:
         meta = doc.get("metadata") if isinstance(doc, dict) else None
-        if not isinstance(meta, dict) or "name" not in meta:
-            return None
-        return _frozen({**doc, "metadata": {k: v for k, v in meta.items() if k != "name"}})
+        return meta.get("name") if isinstance(meta, dict) else None
 
-    before, after = unnamed(old), unnamed(new)
-    if before is None or after is None or _frozen(old["metadata"]["name"]) == _frozen(new["metadata"]["name"]):
+    was, now = name(old), name(new)
+    if not isinstance(was, str) or not isinstance(now, str) or not was or was == now:
         return False
-    if before == after:
-        return True
-    was, now = old["metadata"]["name"], new["metadata"]["name"]  # the name written anew wherever it was
-    return isinstance(was, str) and isinstance(now, str) and _frozen(_substituted(old, was, now)) == _frozen(new)
+    after = _frozen(_pruned(new))
+    return _frozen(_pruned(_substituted(old, was, now))) == after or _frozen(_pruned(_named(old, now))) == after
+
+
+def _named(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """The document with `metadata.name` set to `name` (nothing else changed)."""
+    return {**doc, "metadata": {**doc["metadata"], "name": name}}
+
+
+def _pruned(value: Any) -> Any:
+    """`value` without empty lists, mappings, strings and nulls (plain dicts and lists)."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+    if isinstance(value, list | tuple):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def _scalar_kind(value: Any) -> str:
