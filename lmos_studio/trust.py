@@ -456,8 +456,11 @@ def rename_channel(design: Design, key: str, new: str) -> Design:
 
     def routed(test: RoutingTest) -> RoutingTest:
         was = _routed_in(design.channels, test.channel)
-        if was is None:
-            return test  # all agents, a label, or unknown: renaming changes none of them
+        if was is None:  # all agents, a channel label, or unknown: it stays, unless the new name would capture it
+            labelled = [c.key for c in design.channels if test.channel and c.channel == test.channel]
+            if _routed_in(channels, test.channel) is None or len(labelled) != 1:
+                return test
+            was = labelled[0]  # routed in by its label: written by key, so the renamed Channel's name does not take it
         target = names.moved.get(was, was)
         if "/" in test.channel:
             written = target

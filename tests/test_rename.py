@@ -309,3 +309,16 @@ def test_renaming_in_one_hand_written_file_keeps_the_resource_and_its_comments_i
     )
     assert "  supportedChannels: [web]\n" in text
     assert "    - {caller: invoices, callee: invoices, protocol: http} # retries itself\n" in text
+
+
+def test_a_routing_test_routed_by_a_channel_label_is_not_captured_by_the_new_name() -> None:
+    from lmos_studio.routing.table import channel_key
+
+    design = Design(
+        agents=(agent("a"),),
+        channels=(channel("web-stable"), Channel(name="ivr-stable", labels={"tenant": "t", "channel": "ivr"})),
+        routing_tests=(RoutingTest(query="hi", channel="ivr"),),  # routed in ivr-stable, by its channel label
+    )
+    assert channel_key(design, "ivr") == "default/ivr-stable"
+    renamed = rename_channel(design, "default/web-stable", "ivr")  # the name "ivr" would now take it
+    assert channel_key(renamed, renamed.routing_tests[0].channel) == "default/ivr-stable"
