@@ -20,7 +20,7 @@ import numpy.typing as npt
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge, message_key
 from lmos_studio.names import (
     dns1035_label_problem,
     dns1123_label_problem,
@@ -239,11 +239,6 @@ def _rollouts(design: Design) -> Iterator[Finding]:
             )
 
 
-def _said(text: str) -> str:
-    """A message as the routers compare it for equality here: words, case and spacing aside."""
-    return " ".join(text.lower().split())
-
-
 def _out_of_scope(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Finding]:
     """The design's out-of-scope list (`spec.routing.outOfScope`) against the rest of it: an example naming a
     channel the design does not have applies to none (`out-of-scope-unknown-channel`); one that is an example
@@ -275,10 +270,10 @@ def _out_of_scope(design: Design, resolutions: Sequence[Resolution]) -> Iterator
             if example.channel
             else {a.key: a for a in design.agents}
         )
-        said, shown = _said(example.text), redact_text(example.text)
+        said, shown = message_key(example.text), redact_text(example.text)
         for agent in agents.values():
             for capability in agent.capabilities:
-                if any(_said(e) == said for e in capability.examples):
+                if any(message_key(e) == said for e in capability.examples):
                     yield Finding(
                         "out-of-scope-conflict",
                         WARNING,
@@ -289,7 +284,7 @@ def _out_of_scope(design: Design, resolutions: Sequence[Resolution]) -> Iterator
                     )
         scope = {c.key for c in named} if example.channel else None
         for test_number, test in enumerate(design.routing_tests, start=1):
-            if not test.expect_agent or _said(test.query) != said:
+            if not test.expect_agent or message_key(test.query) != said:
                 continue
             key = next((k for k, c in channels.items() if test.channel in (k, c.name)), test.channel)
             if scope is not None and key not in scope:

@@ -317,6 +317,12 @@ MAX_OUT_OF_SCOPE = 2000  # out-of-scope examples per design (each one is embedde
 MAX_OUT_OF_SCOPE_CHARS = 500
 
 
+def message_key(text: str) -> str:
+    """A message as a listed out-of-scope message is matched, spacing and case aside: by the routers (a listed
+    message is answered "no agent" when it comes again), the out-of-scope list's edits and lint."""
+    return " ".join(text.split()).casefold()
+
+
 class OutOfScopeExample(Frozen):
     """A message no agent of a channel should answer (StudioDesign `spec.routing.outOfScope[]`): the embedding
     router keeps it in the channel's "nearer elsewhere" background (routing/threshold.py). Written as a plain

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 
 from lmos_studio.errors import EditError
-from lmos_studio.model import MAX_OUT_OF_SCOPE, Channel, Design, OutOfScopeExample
+from lmos_studio.model import MAX_OUT_OF_SCOPE, Channel, Design, OutOfScopeExample, message_key
 
 
 def channel_ref(design: Design, channel: str) -> str:
@@ -59,11 +59,11 @@ def _same_channel(design: Design, a: str, b: str) -> bool:
 
 
 def listed(design: Design, text: str, channel: str = "") -> bool:
-    """Whether the design already lists `text` for `channel` (or for every channel), case aside: as routing
-    matches a listed message (`routing.base.said`)."""
-    probe = _example(text, "").text.casefold()
+    """Whether the design already lists `text` for `channel` (or for every channel), spacing and case aside:
+    as routing matches a listed message (`model.message_key`)."""
+    probe = message_key(text)
     return any(
-        e.text.casefold() == probe and (not e.channel or _same_channel(design, e.channel, channel))
+        message_key(e.text) == probe and (not e.channel or _same_channel(design, e.channel, channel))
         for e in design.routing.out_of_scope
     )
 
@@ -76,7 +76,7 @@ def add_out_of_scope(design: Design, texts: Iterable[str], *, channel: str = "")
     added: list[OutOfScopeExample] = []
     for text in texts:
         example = _example(text, ref)
-        if listed(design, example.text, ref) or any(a.text.casefold() == example.text.casefold() for a in added):
+        if listed(design, example.text, ref) or any(message_key(a.text) == message_key(example.text) for a in added):
             continue
         added.append(example)
     if not added:
@@ -90,6 +90,17 @@ def add_out_of_scope(design: Design, texts: Iterable[str], *, channel: str = "")
     return design.replace(routing=design.routing.model_copy(update={"out_of_scope": examples}))
 
 
+def add_rows(design: Design, rows: Iterable[tuple[str, str]]) -> Design:
+    """`add_out_of_scope` for (text, channel) rows, each listed for its own channel ("" = every channel): an
+    evaluation's missed out-of-scope rows, or a labelled CSV's."""
+    by_channel: dict[str, list[str]] = {}
+    for text, channel in rows:
+        by_channel.setdefault(channel, []).append(text)
+    for channel, texts in by_channel.items():
+        design = add_out_of_scope(design, texts, channel=channel)
+    return design
+
+
 def remove_out_of_scope(design: Design, texts: Iterable[str], *, channel: str | None = None) -> Design:
     """The design without these listed messages: for `channel` only when given ("" = those listed for every
     channel), else wherever they are listed. EditError naming a message the design does not list."""
@@ -99,7 +110,8 @@ def remove_out_of_scope(design: Design, texts: Iterable[str], *, channel: str | 
         match = [
             e
             for e in kept
-            if e.text.casefold() == text.casefold() and (channel is None or _same_channel(design, e.channel, channel))
+            if message_key(e.text) == message_key(text)
+            and (channel is None or _same_channel(design, e.channel, channel))
         ]
         if not match:
             where = "" if channel is None else f" for {'every channel' if not channel else repr(channel)}"

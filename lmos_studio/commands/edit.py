@@ -320,7 +320,7 @@ def add_out_of_scope(
     """List messages a channel must not answer (spec.routing.outOfScope), as the Playground's 'Not for this
     channel'. Each is then answered with no agent, and so are messages nearer to it than to anything the
     channel handles; listing never lets through a message rejected before."""
-    from lmos_studio.out_of_scope import add_out_of_scope as add
+    from lmos_studio.out_of_scope import add_rows
 
     if missed_by is not None and from_csv is None:
         fail("--missed-by needs --from CSV: the rows to route")
@@ -340,9 +340,7 @@ def add_out_of_scope(
         fail("give the messages to list, or --from a labelled CSV with out-of-scope rows (empty agent cell)")
 
     def edit(design: Design) -> Design:
-        for where in dict.fromkeys(c for _, c in rows):
-            design = add(design, [t for t, c in rows if c == where], channel=where)
-        return design
+        return add_rows(design, rows)
 
     def said(design: Design) -> str:  # how many are new (one already listed there stays once)
         added = len(edit(design).routing.out_of_scope) - len(design.routing.out_of_scope)
@@ -356,12 +354,11 @@ def add_out_of_scope(
 def _missed(path: Path, rows: list[Any], router: str, channel: str, source: str) -> list[tuple[str, str]]:
     """The out-of-scope `rows` that `router` answers with an agent in the design at `path`, each with the
     channel key it was routed in (the Evaluate page's 'List these as out of scope')."""
-    from lmos_studio.routing.evaluate import evaluate
+    from lmos_studio.routing.evaluate import evaluate, missed_out_of_scope
     from lmos_studio.routing.select import kept_fits
 
     design = load([path]).design
-    found = evaluate(design, rows, router=kept_fits(router, design), channel=channel, source=source)
-    return [(p.text, p.channel) for p in found.predictions if p.agent]
+    return missed_out_of_scope(evaluate(design, rows, router=kept_fits(router, design), channel=channel, source=source))
 
 
 def remove_out_of_scope(

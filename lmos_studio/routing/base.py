@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Any, Protocol, overload
 
 from lmos_studio.errors import RoutingError
+from lmos_studio.model import message_key
 
 
 @dataclass(frozen=True)
@@ -159,16 +160,19 @@ class RouteResult:
         if signal == "fit":
             return f"fit {self.fit:.2f}, below the channel's threshold {self.threshold:.2f}"
         if signal == "elsewhere":
-            nearer = (
-                f'a message the design lists as out of scope ("{self.elsewhere_text}")'
-                if self.elsewhere_listed
-                else f'a request for another service ("{self.elsewhere_text}")'
-            )
             return (
-                f"nearer to {nearer} than to anything this channel handles: by {self.elsewhere:.2f}, more than "
-                f"the {self.elsewhere_limit:.2f} it allows"
+                f'nearer to {self.elsewhere_kind} ("{self.elsewhere_text}") than to anything this channel handles: '
+                f"by {self.elsewhere:.2f}, more than the {self.elsewhere_limit:.2f} it allows"
             )
         return ""
+
+    @property
+    def elsewhere_kind(self) -> str:
+        """What `elsewhere_text` is, in words: one of the design's listed out-of-scope messages, or a request
+        for another service (Studio's packaged list)."""
+        if self.elsewhere_listed:
+            return "a message the design lists as out of scope"
+        return "a request for another service"
 
     @property
     def best(self) -> Match | None:
@@ -181,14 +185,9 @@ class RouteResult:
         return self if threshold is None else replace(self, threshold=threshold, elsewhere_limit=None, listed=False)
 
 
-def said(text: str) -> str:
-    """A message as a listed out-of-scope message is matched: spacing and case aside."""
-    return " ".join(text.split()).casefold()
-
-
 def listed_texts(texts: Sequence[str]) -> frozenset[str]:
-    """A table's out-of-scope messages (`RoutingTable.out_of_scope`) as `said` compares them."""
-    return frozenset(said(t) for t in texts)
+    """A table's out-of-scope messages (`RoutingTable.out_of_scope`) as `model.message_key` compares them."""
+    return frozenset(message_key(t) for t in texts)
 
 
 def check_threshold(value: float, *, what: str = "--min-score") -> float:

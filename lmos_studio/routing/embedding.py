@@ -39,7 +39,8 @@ import numpy.typing as npt
 
 from lmos_studio.config import get_settings
 from lmos_studio.errors import RoutingError
-from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts, said
+from lmos_studio.model import message_key
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts
 from lmos_studio.routing.capability import CAPABILITY_TEMPERATURE, CapabilityCentroids, capability_texts
 from lmos_studio.routing.discriminative import Separator, with_separator
 from lmos_studio.routing.encoder import (  # re-exported: the router's users import them from here
@@ -329,8 +330,8 @@ class FittedEmbedding:
                 elsewhere=None if elsewhere.values is None else round(float(elsewhere.values[row]), 4),
                 elsewhere_limit=self.elsewhere_limit,
                 elsewhere_text=near,
-                elsewhere_listed=bool(self.listed) and near.casefold() in self.listed,
-                listed=bool(self.listed) and said(queries[i]) in self.listed,
+                elsewhere_listed=bool(self.listed) and message_key(near) in self.listed,
+                listed=bool(self.listed) and message_key(queries[i]) in self.listed,
             )
         return results
 

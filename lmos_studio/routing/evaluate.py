@@ -417,6 +417,12 @@ def reports_json(reports: Sequence[dict[str, Any]]) -> str:
     return json.dumps(found, indent=2, ensure_ascii=False)
 
 
+def missed_out_of_scope(evaluation: Evaluation) -> list[tuple[str, str]]:
+    """The out-of-scope rows an agent answered, as (text, channel key routed in): what the Evaluate page and
+    `edit add-out-of-scope --missed-by` offer to list in the design (`out_of_scope.add_rows`)."""
+    return [(p.text, p.channel) for p in evaluation.predictions if not p.expected_agent and p.agent]
+
+
 def per_agent_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return [
         {"agent": a, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
@@ -463,10 +469,7 @@ def evaluation_report(evaluation: Evaluation) -> dict[str, Any]:
         "misroutes": misroute_rows(evaluation),
         "contract": evaluation.to_dict(),
         "lines": [p.line for p in evaluation.predictions],  # with "right": what `paired_reports` compares
-        # out-of-scope rows an agent answered: (text, channel key), what the page offers to list in the design
-        "missed_out_of_scope": [
-            [p.text, p.channel] for p in evaluation.predictions if not p.expected_agent and p.agent
-        ],
+        "missed_out_of_scope": [list(row) for row in missed_out_of_scope(evaluation)],  # the page offers to list them
         "right": [p.correct for p in evaluation.predictions],
         "csv": evaluation.to_csv(),
         "json": evaluation.to_json(),

@@ -58,7 +58,8 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from lmos_studio.formats.yamlio import gc_paused
-from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts, said
+from lmos_studio.model import message_key
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts
 from lmos_studio.routing.capability import (
     SIBLING_MAX_CLASSES,
     CapabilityCentroids,
@@ -916,8 +917,8 @@ class FittedStatistical:
                 elsewhere=away_of_row[row],
                 elsewhere_limit=limit,
                 elsewhere_text=text_of_row[row],
-                elsewhere_listed=bool(listed) and text_of_row[row].casefold() in listed,
-                listed=bool(listed) and said(text) in listed,
+                elsewhere_listed=bool(listed) and message_key(text_of_row[row]) in listed,
+                listed=bool(listed) and message_key(text) in listed,
             )
         empty = RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.threshold)
         return [answered.get(query, empty) for query in queries]

@@ -22,7 +22,7 @@ from lmos_studio.graph import GraphFilter, Highlight, highlight_route
 from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import DEFAULT_SUBSET, Design, RoutingTest
-from lmos_studio.out_of_scope import add_out_of_scope, listed, remove_out_of_scope
+from lmos_studio.out_of_scope import add_out_of_scope, add_rows, listed, remove_out_of_scope
 from lmos_studio.routing.base import Match, RouteResult
 from lmos_studio.routing.evaluate import (
     checked_groups,
@@ -132,11 +132,8 @@ def no_agent_text(result: RouteResult) -> str:
     if result.rejected_by == "listed":
         return "No agent of this channel would answer: the design lists this message as out of scope for it."
     if result.rejected_by == "elsewhere":
-        nearer = (
-            "a message the design lists as out of scope" if result.elsewhere_listed else "a request for another service"
-        )
         return (
-            f'No agent of this channel would answer: the message is nearer to {nearer} ("'
+            f'No agent of this channel would answer: the message is nearer to {result.elsewhere_kind} ("'
             f'{md(result.elsewhere_text)}") than to anything the channel handles (by {result.elsewhere:.2f}, '
             f"more than the {result.elsewhere_limit:.2f} it allows)."
         )
@@ -312,13 +309,9 @@ def list_missed_out_of_scope(missed: Sequence[Sequence[str]], router: str) -> No
     label = "List it as out of scope" if len(missed) == 1 else f"List these {len(missed)} as out of scope"
     if not st.button(label, key=f"list_oos_{router}"):
         return
-    design = changed = state.current_design()
-    by_channel: dict[str, list[str]] = {}
-    for text, channel in missed:
-        by_channel.setdefault(channel, []).append(text)
+    design = state.current_design()
     try:
-        for channel, texts in by_channel.items():
-            changed = add_out_of_scope(changed, texts, channel=channel)
+        changed = add_rows(design, [(text, channel) for text, channel in missed])
     except LmosStudioError as exc:
         widgets.show_error(exc)
         return
