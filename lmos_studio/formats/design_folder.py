@@ -4,10 +4,10 @@ A changed resource is updated in its file, keeping the file's comments, key orde
 saving over one design file does); a removed one is removed from its file (a file left without documents keeps its
 comments, with a note); a new one, and the Studio document when the folder has none and the design needs one, goes
 into `ADDED_FILE` at the top of the folder (the notes name it and what went there). Resources are matched by
-`roundtrip.document_key` (kind, namespace, name); a renamed one (the same document but for `metadata.name`) stays
-in its file, in place. A file whose documents did not change is not written, so its bytes stay. Documents the
-reader sets aside (derived by an export: generated, previews) and earlier copies of a resource that a later file
-replaces (as a second `kubectl apply` would) stay as they are written.
+`roundtrip.document_key` (kind, namespace, name); a renamed one (`roundtrip.renamed_document`) stays in its file,
+in place. A file whose documents did not change is not written, so its bytes stay. Documents the reader sets aside
+(derived by an export: generated, previews) and earlier copies of a resource that a later file replaces (as a
+second `kubectl apply` would) stay as they are written.
 
 Before anything is written, the folder's design files are compared with their digests taken when the design was
 read (`folder_digests`): a file changed, added or removed since refuses the save (`DesignChangedError`), naming it,
@@ -203,7 +203,7 @@ def _follow_renames(
 ) -> None:
     """A resource renamed (an agent or Channel renamed in the Designer or with `edit rename-*`) stays where its
     old self is written: a new key that no file holds takes the place of an old key the design no longer has
-    when the two documents differ in `metadata.name` only (`roundtrip.renamed_document`)."""
+    when the new document is the old one renamed (`roundtrip.renamed_document`)."""
     gone = [key for key, places in found.items() if not wanted.get(key) and len(places) == 1]
     for key in [k for k, docs in wanted.items() if k not in found and len(docs) == 1]:
         doc = wanted[key][0]

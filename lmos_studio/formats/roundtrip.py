@@ -1,23 +1,23 @@
 """Save over a hand-written design file keeping its comments, key order and quoting (ruamel.yaml round trip).
 
-`merged_text(old, new)` writes the content of `new` (a design's deterministic rendering, `design_to_yaml`) into
-the file `old` being saved over, document by document: one the design did not change is kept as written, a new
-one is added where `new` has it, one that is gone is removed with its comments, and a changed one is updated in
-its YAML tree (ruamel.yaml's round-trip mode): what did not change in it keeps its comments, key order and
-scalar style, what changed is changed. Documents are matched by (apiVersion, kind, namespace, name) (the one
-`StudioDesign` by kind), lists of mappings by a stable key (name, id, a trust edge's caller/callee/capabilities/
-protocol, a routing test's query; an item no key matches continues an unmatched old one that differs from
-it in a single key field: a renamed group, an edge whose caller was renamed) else by position, lists of scalars
-by value. A full-line comment (or blank
-line) belongs to the key, item or document below it, an end-of-line comment to its line; the comments above
-the first document are the file's. A changed document with anchors, aliases or merge keys (a change to a
-shared node would change every use), or past MAX_ROUNDTRIP_BYTES, is written as `new` writes it, with a note.
-The file is cut into its documents' texts by `roundtrip_lines.py`, which also finds those that are `new`'s with
-comments added without reading them; this module matches documents and updates a changed one's YAML tree.
+`merged_text(old, new)` writes the content of `new` (a design's deterministic rendering, `design_to_yaml`) into the
+file `old` being saved over, document by document: one the design did not change is kept as written, a new one is
+added where `new` has it, one that is gone is removed with its comments, and a changed one is updated in its YAML
+tree (ruamel.yaml's round-trip mode): what did not change in it keeps its comments, key order and scalar style,
+what changed is changed. Documents are matched by (apiVersion, kind, namespace, name) (the one `StudioDesign` by
+kind), lists of mappings by a stable key (name, id, a trust edge's caller/callee/capabilities/protocol, a routing
+test's query; an item no key matches continues an unmatched old one when a key field's rename explains every
+change: a renamed group, an edge whose caller was renamed, a renamed agent's entry) else by position, lists of
+scalars by value. A full-line comment (or blank line) belongs to the key, item or document below it, an end-of-line
+comment to its line; the comments above the first document are the file's. A changed document with anchors, aliases
+or merge keys (a change to a shared node would change every use), or past MAX_ROUNDTRIP_BYTES, is written as `new`
+writes it, with a note. The file is cut into its documents' texts by `roundtrip_lines.py`, which also finds those
+that are `new`'s with comments added without reading them; this module matches documents and updates a changed
+one's YAML tree.
 
-It checks what it changed: a document updated in place is read back and compared with `new`'s, and when
-every document of the result is known to read as `new`'s (kept as written with identical data, taken from `new`,
-or updated and read back identical) the result says so (`Merged.checked`); the writer (`design_file.save_design`)
+It checks what it changed: a document updated in place is read back and compared with `new`'s, and when every
+document of the result is known to read as `new`'s (kept as written with identical data, taken from `new`, or
+updated and read back identical) the result says so (`Merged.checked`); the writer (`design_file.save_design`)
 reads any other result back whole and writes `new` itself unless that gives exactly the design `new` gives.
 """
 
@@ -592,7 +592,7 @@ def _match(old: list[Any], new: list[Any], key: Callable[[Any], Hashable] | None
         return found
     unused = [i for slots in free.values() for i in slots]
     for j, item in enumerate(new):  # a renamed item (a group, a trust edge whose caller was renamed) continues
-        if found[j] is None:  # its old self: it differs from it in one field only, and that field is of its key
+        if found[j] is None:  # its old self: a rename of one of its key fields explains every change (`_renamed`)
             was = next((i for i in sorted(unused) if _renamed(old[i], item)), None)
             if was is not None:
                 found[j] = was
