@@ -20,7 +20,7 @@ import numpy.typing as npt
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, TrustEdge, message_key
+from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, RoutingTest, TrustEdge, message_key
 from lmos_studio.names import (
     dns1035_label_problem,
     dns1123_label_problem,
@@ -250,6 +250,15 @@ def _out_of_scope(design: Design, resolutions: Sequence[Resolution]) -> Iterator
         return
     channels = {c.key: c for c in design.channels}
     wired = {r.channel.key: r.agents for r in resolutions}
+    examples_of: dict[str, dict[tuple[str, str], Agent]] = {}  # a message's key → (agent, capability) giving it
+    for a in design.agents:
+        for capability in a.capabilities:
+            for text in capability.examples:
+                examples_of.setdefault(message_key(text), {})[(a.key, capability.name)] = a
+    tests_of: dict[str, list[tuple[int, RoutingTest]]] = {}  # … → routing tests expecting an agent for it
+    for number, test in enumerate(design.routing_tests, start=1):
+        if test.expect_agent:
+            tests_of.setdefault(message_key(test.query), []).append((number, test))
     for number, example in enumerate(listed):
         field = f"spec.routing.outOfScope[{number}]"
         named = [c for c in design.channels if example.channel in (c.key, c.name)] if example.channel else []
@@ -265,27 +274,20 @@ def _out_of_scope(design: Design, resolutions: Sequence[Resolution]) -> Iterator
             )
             continue
         where = [channel_node(c) for c in named]
-        agents = (
-            {a.key: a for c in named for a in wired.get(c.key, ())}
-            if example.channel
-            else {a.key: a for a in design.agents}
-        )
         said, shown = message_key(example.text), redact_text(example.text)
-        for agent in agents.values():
-            for capability in agent.capabilities:
-                if any(message_key(e) == said for e in capability.examples):
-                    yield Finding(
-                        "out-of-scope-conflict",
-                        WARNING,
-                        (agent_node(agent), *where),
-                        f"{field} ('{shown}') is an example of {agent.key}'s capability "
-                        f"'{capability.name}': listed as out of scope, it rejects that capability's own requests",
-                        "remove the message from spec.routing.outOfScope, or the example from the capability",
-                    )
+        routed = {a.key for c in named for a in wired.get(c.key, ())} if example.channel else None
+        for (agent_key, capability_name), agent in examples_of.get(said, {}).items():
+            if routed is None or agent_key in routed:
+                yield Finding(
+                    "out-of-scope-conflict",
+                    WARNING,
+                    (agent_node(agent), *where),
+                    f"{field} ('{shown}') is an example of {agent_key}'s capability "
+                    f"'{capability_name}': listed as out of scope, it rejects that capability's own requests",
+                    "remove the message from spec.routing.outOfScope, or the example from the capability",
+                )
         scope = {c.key for c in named} if example.channel else None
-        for test_number, test in enumerate(design.routing_tests, start=1):
-            if not test.expect_agent or message_key(test.query) != said:
-                continue
+        for test_number, test in tests_of.get(said, ()):
             key = next((k for k, c in channels.items() if test.channel in (k, c.name)), test.channel)
             if scope is not None and key not in scope:
                 continue
