@@ -220,3 +220,9 @@ def page(browser: object) -> Iterator[object]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def settle(page: Any) -> None:
+    """Wait until Streamlit has finished the rerun a widget change started (a click during it can be lost)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)

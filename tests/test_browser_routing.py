@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import StartApp
+from tests.conftest import StartApp, settle
 
 pytestmark = pytest.mark.browser
 LOAD_MS = 30_000  # first render of a page, a rerun (imports, fitting the statistical router)
@@ -27,6 +27,7 @@ def use_statistical(page: Any) -> None:
     page.keyboard.press("Escape")
     expect(picker.get_by_text("statistical", exact=True)).to_be_visible(timeout=LOAD_MS)
     expect(picker.get_by_text("auto", exact=True)).to_have_count(0)
+    settle(page)  # a click while the pick's rerun runs can be lost (seen once under load: Evaluate did nothing)
 
 
 def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, page: Any) -> None:

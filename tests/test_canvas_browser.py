@@ -14,15 +14,10 @@ from playwright.sync_api import expect
 
 from lmos_studio.formats.design_file import read_design, write_design
 from lmos_studio.synthetic import synthetic_design
-from tests.conftest import ACME, SAMPLES, StartApp
+from tests.conftest import ACME, SAMPLES, StartApp, settle
 
 pytestmark = pytest.mark.browser
 EDGE = "agent:default/globex-agent|agent:default/billing-agent|trust:globex-agent->billing-agent"
-
-
-def settle(page: Any) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
 
 
 def canvas(page: Any, *, has: str = "", lacks: str = "") -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lmos_studio.formats.design_file import read_design
-from tests.conftest import SAMPLES, StartApp
+from tests.conftest import SAMPLES, StartApp, settle
 
 pytestmark = pytest.mark.browser
 PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -28,12 +28,6 @@ def graph_frame(page: Any, *, contains: str = "", timeout_s: float = 60) -> Any:
         timeout=timeout_s * 1000,
     )
     return page
-
-
-def settle(page: Any) -> None:
-    """Wait until Streamlit has finished the rerun a widget change started."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
 
 
 def choose(page: Any, label: str, option: str) -> None:
