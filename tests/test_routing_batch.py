@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from lmos_studio.formats.design_file import read_design
-from lmos_studio.routing import statistical
+from lmos_studio.routing import products, sparse, statistical
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable, route_fitted
 from lmos_studio.routing.statistical import FittedStatistical, StatisticalRouter
 from lmos_studio.routing.table import routing_table
@@ -141,7 +141,7 @@ def test_route_fitted_and_small_chunks_answer_the_same(
     whole = [_answer(r) for r in route_fitted(fitted, queries, top_k=TOP_K)]
     monkeypatch.setattr(statistical, "BATCH_CHUNK", 7)
     assert [_answer(r) for r in fitted.route_batch(queries, top_k=TOP_K)] == whole
-    monkeypatch.setattr(statistical, "_sparsetools", None)  # scipy's `a @ b` instead of the one-pass kernel
+    monkeypatch.setattr(products, "_sparsetools", None)  # scipy's `a @ b` instead of the one-pass kernel
     assert [_answer(r) for r in fitted.route_batch(queries, top_k=TOP_K)] == whole
 
 
@@ -149,7 +149,7 @@ def test_route_fitted_and_small_chunks_answer_the_same(
 def test_scores_without_the_similarities_are_the_same_bits(
     cases: list[tuple[str, FittedStatistical, list[str]]], cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(statistical, "PRODUCT_CELLS", cells)  # the kNN vote a row, a few rows, all at a time
+    monkeypatch.setattr(products, "PRODUCT_CELLS", cells)  # the kNN vote a row, a few rows, all at a time
     for name, fitted, queries in cases:
         full, voted = fitted._score(queries), fitted._score(queries, similarities=False)
         assert voted[1].shape == (len(queries), 0), name
@@ -167,7 +167,7 @@ def test_zero_shot_counts_from_the_word_part_are_its_own(
         for mine, theirs in zip(shared, fitted.zero_shot.counts(texts)[0], strict=True):
             assert np.array_equal(mine, theirs), name
     _, fitted, _ = cases[0]
-    assert not len(statistical._ids_in(fitted.encoder.parts[1], fitted.zero_shot.parts))  # char n-grams: no
+    assert not len(sparse.ids_in(fitted.encoder.parts[1], fitted.zero_shot.parts))  # char n-grams: no
 
 
 def test_evidence_is_read_on_demand_and_pickles() -> None:
@@ -247,7 +247,7 @@ def test_batch_routing_computes_no_evidence_until_read(monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("texts", [None, ["a an the", "the"], ["", "thanks"]])
 def test_vocabulary_fit_is_scikit_learns(texts: list[str] | None) -> None:
-    """`statistical._fit` (one reading per text) gives the vocabulary and idf of `TfidfVectorizer.fit`, and the
+    """`sparse.fit_vectorizer` (one reading per text) gives the vocabulary and idf of `TfidfVectorizer.fit`, and the
     texts' counts as the fitted encoder gives them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -260,9 +260,9 @@ def test_vocabulary_fit_is_scikit_learns(texts: list[str] | None) -> None:
         lambda: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize),
     ):
         ours, theirs = make(), make()
-        counted = statistical._fit(ours, texts)
+        counted = sparse.fit_vectorizer(ours, texts)
         if counted is not None:  # the texts' counts from the same reading: as the fitted encoder counts them
-            want = statistical.SparseEncoder([(ours, 1.0)]).counts(texts)[0]
+            want = sparse.SparseEncoder([(ours, 1.0)]).counts(texts)[0]
             assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(counted, want, strict=True))
         try:
             theirs.fit(texts)

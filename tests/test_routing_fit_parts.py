@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from lmos_studio.routing import capability, statistical
+from lmos_studio.routing import capability, products, statistical
 from lmos_studio.routing.base import Candidate, RoutingTable
 from lmos_studio.routing.lexicon import CHECK_TOL
 from lmos_studio.routing.linear import LOOSE_TOL, svm_fit
-from lmos_studio.routing.statistical import StatisticalRouter, _dense, loo_max_similarity
+from lmos_studio.routing.products import as_dense, loo_max_similarity
+from lmos_studio.routing.statistical import StatisticalRouter
 from lmos_studio.routing.threshold import loo_picks
 from tests.conftest import router_benchmark_table
 
@@ -47,16 +48,16 @@ def test_one_count_gives_the_matrices_of_separate_encodings(
     assert _same(fitted.fit_by_text, fitted.fit_matrix(corpus).T)
 
 
-@pytest.mark.parametrize("cells", [2**30, statistical.PRODUCT_CELLS, 1000, 1])  # one block … one row per block
+@pytest.mark.parametrize("cells", [2**30, products.PRODUCT_CELLS, 1000, 1])  # one block … one row per block
 def test_sparse_leave_one_out_equals_the_dense_reference(
     benchmark: tuple[RoutingTable, list[tuple[str, str, str]]], cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(statistical, "PRODUCT_CELLS", cells)
+    monkeypatch.setattr(products, "PRODUCT_CELLS", cells)
     table, seed = benchmark
     by_text = StatisticalRouter().fit(table, seed=seed).fit_by_text
     n = by_text.shape[1] - 5  # the last columns are descriptions: compared with, never left out
     picked = loo_picks(n)
-    cos = _dense(by_text[:, picked].T @ by_text)
+    cos = as_dense(by_text[:, picked].T @ by_text)
     cos[np.arange(len(picked)), picked] = -1.0
     want = np.clip(cos.max(axis=1), 0.0, 1.0)
     assert np.array_equal(loo_max_similarity(by_text, n), want)
@@ -143,11 +144,11 @@ def test_the_allocator_is_warmed_once_per_process_before_a_fit_or_a_batch(
     benchmark: tuple[RoutingTable, list[tuple[str, str, str]]],
 ) -> None:
     table, seed = benchmark
-    statistical._allocator_warmed.cache_clear()
+    products.allocator_warmed.cache_clear()
     fitted = StatisticalRouter().fit(table, seed=seed[:40])
-    hits = statistical._allocator_warmed.cache_info().hits  # the lexicon check's folds route batches too
+    hits = products.allocator_warmed.cache_info().hits  # the lexicon check's folds route batches too
     fitted.route_batch(["refund my order", "where is my parcel"])
-    info = statistical._allocator_warmed.cache_info()
+    info = products.allocator_warmed.cache_info()
     assert (info.misses, info.hits) == (1, hits + 1)  # the fit warmed it; the batch found it done
 
 

@@ -60,13 +60,12 @@ from lmos_studio.routing.encoder import (  # re-exported: the router's users imp
     readable,
 )
 from lmos_studio.routing.lexicon import LexiconChoice
+from lmos_studio.routing.products import KNN_K, loo_max_similarity
 from lmos_studio.routing.statistical import (
     BATCH_CHUNK,
-    KNN_K,
     FittedStatistical,
     StatisticalRouter,
     blend_weights,
-    loo_max_similarity,
 )
 from lmos_studio.routing.threshold import (
     LEXICAL_SHARE,

@@ -24,15 +24,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from lmos_studio.routing.base import RoutingTable, listed_texts
 from lmos_studio.routing.capability import SiblingModels
 from lmos_studio.routing.lexicon import LexiconChoice
-from lmos_studio.routing.statistical import (
-    CHAR_WEIGHT,
-    WORD_WEIGHT,
-    FittedStatistical,
-    SparseEncoder,
-    char_vectorizer,
-    without_stop_ngrams,
-    word_vectorizer,
-)
+from lmos_studio.routing.sparse import SparseEncoder, char_vectorizer, word_vectorizer
+from lmos_studio.routing.statistical import CHAR_WEIGHT, WORD_WEIGHT, FittedStatistical, without_stop_ngrams
 from lmos_studio.routing.text import lexicon_for
 from lmos_studio.routing.training import training_set
 
