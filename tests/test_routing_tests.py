@@ -405,3 +405,14 @@ def test_whatif_holds_a_test_to_its_own_min_score() -> None:
     free = LabelledQuery("my bill, please", "billing-agent-stable", channel="acme-web-stable")
     changes = compare(before, after, [held, free], router=StatisticalRouter()).changes
     assert [c.query for c in changes] == [free]  # the held test answers no agent on both sides
+
+
+def test_a_bad_version_fails_its_channels_tests_and_the_others_still_run() -> None:
+    """A capability version that is not strict SemVer in one Channel stopped the whole run with exit 2 and no
+    outcome; now that Channel's test fails with the reason and the other Channel's test still runs."""
+    path = Path(__file__).parent / "fixtures" / "designs" / "bad-version-channel.yaml"
+    result = run_cli("test", str(path), "--router", "statistical", "-o", "json")
+    assert result.returncode == 1, result.stderr
+    outcomes = json.loads(result.stdout)["tests"]
+    assert [o["passed"] for o in outcomes] == [True, False]
+    assert "'1.0' is not strict SemVer" in outcomes[1]["message"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmos_studio.errors import RoutingError
+from lmos_studio.errors import RoutingError, VersionError
 from lmos_studio.graph import CHANNEL
 from lmos_studio.lint import ERROR, WARNING, Finding
 from lmos_studio.model import Design, RoutingTest
@@ -104,7 +104,7 @@ def run_routing_tests(
     for key, indices in by_channel.items():
         try:
             table = routing_table(design, key)
-        except RoutingError as exc:
+        except (RoutingError, VersionError) as exc:  # a bad version fails this channel's tests, not the run
             for i in indices:
                 outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
             continue
