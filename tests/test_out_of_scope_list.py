@@ -208,6 +208,31 @@ def test_a_query_rejected_for_a_listed_message_says_the_design_lists_it(acme: ob
         assert not packaged.elsewhere_listed and "a request for another service" in packaged.reason
 
 
+@pytest.mark.parametrize("router", ["statistical", "embedding"])
+def test_a_listed_message_stays_no_agent_under_the_designs_min_score(acme: object, router: str) -> None:
+    """With `minScore` set, a fresh statistical fit answered a listed message with an agent while the same fit
+    loaded from the disk cache answered "listed" (eval gave recall 0.0, then 1.0); the embedding router
+    dropped the list too. The design's list now holds under its threshold, fresh and stored alike."""
+    from lmos_studio.routing import stored
+    from lmos_studio.routing.base import route_fitted
+    from lmos_studio.routing.statistical import StatisticalRouter
+    from lmos_studio.routing.table import routing_table
+
+    design = add_out_of_scope(acme, ["send me my payslip as a PDF"], channel=WEB)  # type: ignore[arg-type]
+    design = design.replace(routing=design.routing.model_copy(update={"min_score": 0.05}))
+    table = routing_table(design, WEB)
+    fitted = (EmbeddingRouter() if router == "embedding" else StatisticalRouter()).fit(table)
+    fitted_list = [fitted]
+    if router == "statistical":
+        state = stored.fitted_state(fitted)  # type: ignore[arg-type]
+        assert state is not None
+        fitted_list.append(stored.fitted_from_state(table, (), state))
+    for each in fitted_list:
+        listed_one, other = route_fitted(each, ["send me my payslip as a PDF", "show my bill"])
+        assert listed_one.rejected_by == "listed" and listed_one.threshold == 0.05
+        assert other.best is not None and other.elsewhere_limit is None  # minScore: no "nearer elsewhere"
+
+
 def test_the_hybrid_router_does_not_ask_the_llm_about_a_listed_message(acme: object) -> None:
     from lmos_studio.routing.hybrid import FittedHybrid
     from lmos_studio.routing.table import routing_table

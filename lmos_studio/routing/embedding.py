@@ -511,11 +511,11 @@ class EmbeddingRouter:
         dense_loo = fitted.dense_loo()
         keep = ~on_topic(to_channel, dense_loo)
         fitted.off_topic = background[keep]
+        fitted.listed = listed_texts(table.out_of_scope)  # the design's own list holds under any threshold
         if table.min_score is not None:
-            fitted.threshold = table.min_score  # an explicit threshold: the fit rule only
+            fitted.threshold = table.min_score  # an explicit threshold: no "nearer elsewhere"
             return fitted
         fitted.elsewhere_limit = fitted.keep_services(channel, dense_loo, table.out_of_scope)
-        fitted.listed = listed_texts(table.out_of_scope)
         fitted.threshold = no_match_threshold(
             "embedding",
             fitted.loo_fits(dense_loo),

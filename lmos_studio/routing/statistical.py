@@ -912,9 +912,9 @@ class StatisticalRouter:
         fitted.threshold = (
             table.min_score if table.min_score is not None else no_match_threshold(rule, fitted.loo_fits())
         )
-        if table.min_score is None and self.elsewhere:  # an explicit threshold: the fit rule only
+        if table.min_score is None and self.elsewhere:  # an explicit threshold: no "nearer elsewhere"
             fitted.keep_services(examples, table.out_of_scope)
-            fitted.listed = listed_texts(table.out_of_scope)
+        fitted.listed = listed_texts(table.out_of_scope)  # the design's own list holds under any threshold
         return fitted
 
 

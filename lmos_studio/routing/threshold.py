@@ -45,7 +45,9 @@ its examples); "my vehicle died on the highway" fits a breakdown service it shar
 is then the "statistical-static" rule over the examples' leave-one-out fits taken the same way (each example's
 own class centroid without it): the 0.20 quantile, whole, in the same range.
 
-An explicit threshold (`minScore`, `--min-score`) holds queries to the fit rule only, at that number. Every
+A design's `minScore` replaces the fit threshold and turns "nearer elsewhere" off; the messages the design
+lists as out of scope are still answered "no agent". A per-call `--min-score` holds queries to the fit rule
+only, at that number (`RouteResult.with_threshold`: the listing set aside too). Every
 constant here was chosen on dev data only (benchmarks/data/dev/, informal-dev.csv, out-of-scope-dev.csv, where
 benchmarks/elsewhere_dev.py compares the embedding rule with its variants; for the statistical signal also the
 sample designs' labelled queries: benchmarks/statistical_dev.py), never on the
