@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -97,6 +98,9 @@ def test_a_null_agent_is_the_models_no_agent_fits() -> None:
         result = llm(server).fit(TABLE).route("hello")
         assert result.no_match and result.best is None and result.matches == ()
         assert result.usage["total_tokens"] > 0
+        # said as the model's answer, not as an empty channel ("the channel has no candidates" before)
+        assert result.rejected_by == "declined" and "LLM answered that no agent" in result.reason
+        assert result.with_threshold(0.0).rejected_by == "declined"  # a per-call threshold does not undo it
     finally:
         server.stop()
 
@@ -247,3 +251,33 @@ def test_prompt_lists_capabilities_with_a_few_examples() -> None:
         "description": "Show a bill",
         "examples": ["show my bill", "how much do I owe"][:PROMPT_EXAMPLES],
     }
+
+
+def test_the_llm_router_answers_a_listed_message_no_agent_without_asking() -> None:
+    """The LLM router ignored spec.routing.outOfScope: a listed message went to the model and got an agent."""
+    server = scripted(answer("billing-agent", "view-bill", confidence=0.9))
+    try:
+        listed = replace(TABLE, out_of_scope=("Book a meeting  room",))
+        result = llm(server).fit(listed).route("book a meeting room")
+        assert result.rejected_by == "listed" and not server.requests
+        assert result.with_threshold(0.5).rejected_by == "listed"  # nothing was ranked to fall back on
+        assert llm(server).fit(listed).route("show my bill").best is not None  # others still asked
+    finally:
+        server.stop()
+
+
+def test_hybrid_llm_answers_keep_their_confidence_and_threshold() -> None:
+    """Where the LLM decided, the hybrid router's answer had no fit and no threshold: --min-score and the
+    design's minScore were ignored, and the LLM's "no agent" read as "fit 0.00 below threshold 1.00"."""
+    server = scripted(answer("billing-agent", "download-bill", confidence=0.8), answer(None))
+    try:
+        strict = replace(TABLE, min_score=0.9)
+        hybrid = HybridRouter(fast=StatisticalRouter(), llm=llm(server), threshold=1.01).fit(strict)
+        decided = hybrid.route("please download the invoice pdf")
+        assert decided.usage["track"] == "llm" and (decided.fit, decided.threshold) == (0.8, 0.9)
+        assert decided.rejected_by == "fit" and decided.best is None  # held to the design's minScore
+        assert decided.with_threshold(0.5).best is not None  # a per-call --min-score 0.5 lets it through
+        none = hybrid.route("hello there")
+        assert none.rejected_by == "declined" and none.matches  # the fast candidates stay, greyed
+    finally:
+        server.stop()

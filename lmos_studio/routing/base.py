@@ -127,16 +127,19 @@ class RouteResult:
     elsewhere_text: str = ""  # the nearest request for another service (evidence)
     elsewhere_listed: bool = False  # … and it is one the design lists as out of scope (spec.routing.outOfScope)
     listed: bool = False  # the design lists this very message as out of scope for the channel: no agent answers
+    declined: bool = False  # the router (an LLM) answered that no agent of the channel fits
 
     @property
     def rejected_by(self) -> str | None:
-        """Why no agent answers: "no-candidates", "listed" (the design lists the message as out of scope for
-        the channel), "fit" (below the threshold), "elsewhere" (nearer to another service than to this channel);
-        None when an agent answers."""
-        if not self.matches:
-            return "no-candidates"
+        """Why no agent answers: "listed" (the design lists the message as out of scope for the channel),
+        "declined" (the LLM answered that no agent fits), "no-candidates", "fit" (below the threshold),
+        "elsewhere" (nearer to another service than to this channel); None when an agent answers."""
         if self.listed:
             return "listed"
+        if self.declined:
+            return "declined"
+        if not self.matches:
+            return "no-candidates"
         if self.threshold is not None and self.fit is not None and self.fit < self.threshold:
             return "fit"
         if self.elsewhere_limit is not None and self.elsewhere is not None and self.elsewhere > self.elsewhere_limit:
@@ -157,6 +160,8 @@ class RouteResult:
             return "the channel has no candidates"
         if signal == "listed":
             return "the design lists this message as out of scope for this channel (spec.routing.outOfScope)"
+        if signal == "declined":
+            return "the LLM answered that no agent of this channel fits"
         if signal == "fit":
             return f"fit {self.fit:.2f}, below the channel's threshold {self.threshold:.2f}"
         if signal == "elsewhere":
@@ -181,8 +186,12 @@ class RouteResult:
 
     def with_threshold(self, threshold: float | None) -> RouteResult:
         """This answer held to another threshold (a per-call `--min-score`), by the fit rule only (the
-        "nearer elsewhere" signal and the design's listing are dropped); None keeps the router's rule."""
-        return self if threshold is None else replace(self, threshold=threshold, elsewhere_limit=None, listed=False)
+        "nearer elsewhere" signal and the design's listing are dropped, but for a listed message the router did
+        not rank: the LLM router is not asked about one); an LLM's "no agent fits" stays; None keeps the
+        router's rule."""
+        if threshold is None:
+            return self
+        return replace(self, threshold=threshold, elsewhere_limit=None, listed=self.listed and not self.matches)
 
 
 def listed_texts(texts: Sequence[str]) -> frozenset[str]:

@@ -150,7 +150,7 @@ def _prediction(query: LabelledQuery, key: str, result: RouteResult) -> Predicti
 
 
 def _fit_note(result: RouteResult) -> tuple[str, ...]:
-    if result.rejected_by in ("fit", "elsewhere"):
+    if result.rejected_by in ("fit", "elsewhere", "listed", "declined"):
         return (f"no agent fits: {result.reason}",)
     return ()
 

@@ -156,7 +156,8 @@ class FittedHybrid:
                 usage=usage | decided.usage | {"track": "llm"},
                 latency_ms=(time.perf_counter() - start) * 1000,
                 fit=0.0,
-                threshold=1.0,
+                threshold=decided.threshold,
+                declined=True,
             )
         chosen = decided.matches[0]
         fast_score = fast.matches[0].score
@@ -166,11 +167,13 @@ class FittedHybrid:
         )
         rest = tuple(m for m in fast.matches if m.agent != chosen.agent)
         matches = (Match(chosen.agent, chosen.capability, chosen.score, (note, *chosen.evidence)), *rest)
-        return RouteResult(
+        return RouteResult(  # `fit` is the model's confidence, held to the design's minScore (as the LLM router)
             router=self.name,
             matches=matches[:top_k],
             usage=usage | decided.usage | {"track": "llm"},
             latency_ms=(time.perf_counter() - start) * 1000,
+            fit=decided.fit,
+            threshold=decided.threshold,
         )
 
 

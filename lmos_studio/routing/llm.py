@@ -21,7 +21,8 @@ import openai
 from lmos_studio.config import get_settings
 from lmos_studio.errors import DesignFileError, LlmReplyError, RoutingError
 from lmos_studio.formats import jsonio
-from lmos_studio.routing.base import Match, RouteResult, RoutingTable
+from lmos_studio.model import message_key
+from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts
 
 MAX_RETRIES = 2  # the openai client retries 429 / 5xx / connection errors with exponential back-off
 MAX_TOKENS = 200  # the reply is one small JSON object (lmos-router uses 200 as well)
@@ -133,6 +134,8 @@ class FittedLlm:
         start = time.perf_counter()
         if not query.strip() or not self.table.candidates:
             return RouteResult(router=self.name, matches=())
+        if message_key(query) in listed_texts(self.table.out_of_scope):  # the design's answer: no model call
+            return RouteResult(router=self.name, matches=(), fit=0.0, threshold=self.table.min_score, listed=True)
         completion = self._complete(self.messages(query, among))
         choice = completion.choices[0] if completion.choices else None
         refusal = getattr(choice.message, "refusal", None) if choice else None
@@ -145,8 +148,9 @@ class FittedLlm:
             matches=(match,) if match else (),
             latency_ms=(time.perf_counter() - start) * 1000,
             usage=usage,
-            fit=match.score if match else 0.0,  # the model's confidence; null agent = no agent fits
+            fit=match.score if match else 0.0,  # the model's confidence
             threshold=self.table.min_score,
+            declined=match is None,  # a null agent: the model says no agent fits
         )
 
     def _usage(self, completion: Any) -> dict[str, Any]:

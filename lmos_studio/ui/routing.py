@@ -131,6 +131,8 @@ def no_agent_text(result: RouteResult) -> str:
         )
     if result.rejected_by == "listed":
         return "No agent of this channel would answer: the design lists this message as out of scope for it."
+    if result.rejected_by == "declined":
+        return "No agent of this channel would answer: the LLM found none that fits this message."
     if result.rejected_by == "elsewhere":
         return (
             f'No agent of this channel would answer: the message is nearer to {result.elsewhere_kind} ("'
