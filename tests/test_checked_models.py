@@ -83,7 +83,7 @@ metadata:
   name: 42
   namespace: shop
   labels: {subset: beta, 7: 1.10}
-  annotations: {note: yes}
+  annotations: {note: 'yes'}
   uid: abc
 spec:
   id: 3

@@ -73,16 +73,45 @@ def test_unquoted_versions_keep_their_text() -> None:
 
 
 def test_label_keys_that_yaml_reads_as_booleans_or_numbers_keep_yaml_text() -> None:
-    # `on: yes` is a boolean key in YAML 1.1: the label key was Python's 'True' (written back as 'True': 'true')
+    # `on:` is a boolean key in YAML 1.1: the label key was Python's 'True' (written back as 'True'); it is "true",
+    # as kubectl reads it. A boolean value is refused: the text meant (`no`, `yes`) is lost, kubectl loses it too.
     text = (
         "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata:\n  name: web\n"
-        "  labels: {tenant: acme, on: yes, 1.10: x, 010: y}\n  annotations: {off: no}\n"
+        "  labels: {tenant: acme, on: 'yes', 1.10: x, 010: y}\n  annotations: {off: 'no'}\n"
         "spec: {requiredCapabilities: []}\n"
     )
     channel = design_from_text(text).design.channels[0]
-    assert channel.labels == {"tenant": "acme", "true": "true", "1.10": "x", "010": "y"}
-    assert channel.annotations == {"false": "false"}
+    assert channel.labels == {"tenant": "acme", "true": "yes", "1.10": "x", "010": "y"}
+    assert channel.annotations == {"false": "no"}
     assert "True" not in design_to_yaml(design_from_text(text).design)
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("labels: {tenant: no, channel: web}", "metadata.labels.tenant"),
+        ("labels: {tenant: acme, channel: on}", "metadata.labels.channel"),
+        ("annotations: {reviewed: yes}", "metadata.annotations.reviewed"),
+    ],
+)
+def test_a_yaml_boolean_where_text_belongs_is_refused_with_the_line(where: str, field: str) -> None:
+    """`tenant: no` (Norway) silently became the tenant 'false', a tenant no Agent has; kubectl would send a
+    boolean and be refused. Now the file, line and field are named, with what to write."""
+    text = f"apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata:\n  name: web\n  {where}\nspec: {{}}\n"
+    with pytest.raises(DesignFileError) as caught:
+        design_from_text(text, path="norway.yaml")
+    assert (caught.value.line, caught.value.field) == (5, field)
+    assert "put the value in quotes, e.g. 'no'" in str(caught.value)
+
+
+def test_a_yaml_boolean_in_a_list_of_tenants_is_refused() -> None:
+    text = (
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: billing}\nspec:\n"
+        "  supportedTenants: [de, no, se]\n  providedCapabilities: []\n"
+    )
+    with pytest.raises(DesignFileError) as caught:
+        design_from_text(text, path="norway.yaml")
+    assert (caught.value.line, caught.value.field) == (5, "spec.supportedTenants[1]")
 
 
 def test_unknown_fields_survive_everywhere() -> None:

@@ -35,6 +35,15 @@ LMOS_KINDS = ("Agent", "Channel", "ChannelRollout")
 STRATEGIES = ("HIGHEST", "MOST_SIMILAR")
 
 
+# A YAML boolean where text belongs: unquoted no, yes, on, off, true and false are booleans in YAML 1.1, as kubectl
+# reads them too (`supportedTenants: [de, no]` reaches the API server as [de, false] and is refused), so the text
+# the user meant is lost; taking it as "false" would make tenant `no` a tenant nobody has.
+BOOL_AS_TEXT = (
+    "is true/false, not text: unquoted no, yes, on, off, true and false are booleans in YAML (kubectl reads them "
+    "so too); put the value in quotes, e.g. 'no'"
+)
+
+
 class Doc:
     """A document being read: its path, for messages that point at the line and field."""
 
@@ -108,6 +117,8 @@ class Doc:
                 key=key,
                 field=field,
             )
+        if isinstance(value, bool):
+            self.fail(BOOL_AS_TEXT, node=node, key=key, field=field)
         return text_of(value).strip() if key == "version" else text_of(value)
 
     def texts(self, node: dict[str, Any], key: str, field: str) -> tuple[str, ...]:
@@ -117,11 +128,16 @@ class Doc:
         for i, value in enumerate(values):
             if isinstance(value, dict | list):
                 self.fail("must be a list of strings", node=node, key=key, field=f"{field}[{i}]")
+            if isinstance(value, bool):
+                self.fail(BOOL_AS_TEXT, node=node, key=key, field=f"{field}[{i}]")
         return tuple(text_of(v) for v in values)
 
     def string_map(self, node: dict[str, Any], key: str, field: str) -> dict[str, str]:
         value = self.mapping(node, key, field)
-        return {text_of(k): text_of(v) for k, v in value.items()}  # `on:` is a YAML 1.1 bool: "true", not "True"
+        for name, item in value.items():
+            if isinstance(item, bool):
+                self.fail(BOOL_AS_TEXT, node=value, key=name, field=f"{field}.{text_of(name)}")
+        return {text_of(k): text_of(v) for k, v in value.items()}  # a key `on:` is a YAML 1.1 bool: "true", as kubectl
 
 
 def _rest(node: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
