@@ -11,7 +11,8 @@ LmosStudioError
 │   ├── RegistryUnavailable
 │   └── AgentNotFound
 ├── RoutingError         (.router)
-│   └── LlmReplyError    the model answered, but not with a usable agent
+│   ├── LlmReplyError    the model answered, but not with a usable agent
+│   └── RouterUnavailable  the router cannot run at all (an LLM endpoint unset, unreachable or refusing the key)
 ├── LintError            lint could not run on the input
 ├── EditError            an edit would make the design inconsistent (duplicate or unknown name)
 └── ExportError          the design cannot become a valid manifest (.resource, .field)
@@ -126,6 +127,11 @@ class RoutingError(LmosStudioError):
 
 class LlmReplyError(RoutingError):
     """The model answered, but not with a usable agent; the message quotes the reply's start."""
+
+
+class RouterUnavailable(RoutingError):
+    """The router cannot run at all: its LLM endpoint is not set, cannot be reached, times out, refuses the key
+    or fails. Not a fault of one channel: a run of routing tests stops on it (exit 2), as `route` and `eval` do."""
 
 
 class LintError(LmosStudioError):

@@ -416,3 +416,15 @@ def test_a_bad_version_fails_its_channels_tests_and_the_others_still_run() -> No
     outcomes = json.loads(result.stdout)["tests"]
     assert [o["passed"] for o in outcomes] == [True, False]
     assert "'1.0' is not strict SemVer" in outcomes[1]["message"]
+
+
+@pytest.mark.parametrize("router", ["llm", "hybrid"])
+def test_a_router_that_cannot_run_exits_2_not_as_failed_tests(router: str, tmp_path: Path) -> None:
+    """Without an LLM endpoint, `test -r llm` printed every test as FAIL and exited 1, so a missing CI secret
+    looked like a routing regression; `route` and `eval` exit 2 on the same. Now `test` exits 2 too."""
+    env = {"LMOS_STUDIO_LLM_BASE_URL": "", "OPENAI_BASE_URL": "", "LMOS_STUDIO_LLM_API_KEY": "", "OPENAI_API_KEY": ""}
+    junit = tmp_path / "report.xml"
+    result = run_cli("test", str(ACME), "--router", router, "--junit", str(junit), env=env)
+    assert result.returncode == 2, result.stdout
+    assert "LMOS_STUDIO_LLM_BASE_URL" in result.stderr and "FAIL" not in result.stdout
+    assert not junit.exists()  # no report of failures that are not

@@ -19,7 +19,7 @@ from typing import Any
 import openai
 
 from lmos_studio.config import get_settings
-from lmos_studio.errors import DesignFileError, LlmReplyError, RoutingError
+from lmos_studio.errors import DesignFileError, LlmReplyError, RouterUnavailable
 from lmos_studio.formats import jsonio
 from lmos_studio.model import message_key
 from lmos_studio.routing.base import Match, RouteResult, RoutingTable, listed_texts
@@ -176,23 +176,23 @@ class FittedLlm:
                 response_format={"type": "json_object"},
             )
         except openai.APITimeoutError as exc:
-            raise RoutingError(
+            raise RouterUnavailable(
                 f"LLM endpoint {url} did not answer within {self.client.timeout} s "
                 f"({self.client.max_retries + 1} tries); raise LMOS_STUDIO_LLM_TIMEOUT_S or try later",
                 router=self.name,
             ) from exc
         except openai.APIConnectionError as exc:
-            raise RoutingError(
+            raise RouterUnavailable(
                 f"cannot reach the LLM endpoint {url}; check LMOS_STUDIO_LLM_BASE_URL", router=self.name
             ) from exc
         except openai.AuthenticationError as exc:
-            raise RoutingError(
+            raise RouterUnavailable(
                 f"LLM endpoint {url} refused the API key (HTTP 401); check LMOS_STUDIO_LLM_API_KEY", router=self.name
             ) from exc
         except openai.APIStatusError as exc:
             detail = self._redact(exc.response.text[:REPLY_QUOTE_CHARS])
             tries = self.client.max_retries + 1
-            raise RoutingError(
+            raise RouterUnavailable(
                 f"LLM endpoint {url} answered HTTP {exc.status_code} after {tries} tries: "
                 f"{detail!r}; check LMOS_STUDIO_LLM_MODEL ({self.model})",
                 router=self.name,
@@ -227,7 +227,7 @@ class LlmRouter:
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedLlm:
         """Seed rows are not used: the model sees only the agents and capabilities (as in lmos-router)."""
         if not self.base_url and not self.api_key:
-            raise RoutingError(
+            raise RouterUnavailable(
                 "the LLM router needs an endpoint: set LMOS_STUDIO_LLM_BASE_URL (any "
                 "OpenAI-compatible server) and/or LMOS_STUDIO_LLM_API_KEY",
                 router=self.name,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmos_studio.errors import RoutingError, VersionError
+from lmos_studio.errors import RouterUnavailable, RoutingError, VersionError
 from lmos_studio.graph import CHANNEL
 from lmos_studio.lint import ERROR, WARNING, Finding
 from lmos_studio.model import Design, RoutingTest
@@ -92,7 +92,8 @@ def run_routing_tests(
     design: Design, *, router: Router, tests: Sequence[RoutingTest] | None = None, fit: FitTable | None = None
 ) -> list[TestOutcome]:
     """Route every test's query in its channel, one batch per channel; `fit` may reuse fitted routers
-    (default `router.fit`)."""
+    (default `router.fit`). A channel's problem fails its tests; `RouterUnavailable` (the router cannot run at
+    all, e.g. no LLM endpoint) is raised: a CI run must not report it as routing regressions."""
     chosen = list(design.routing_tests if tests is None else tests)
     outcomes: dict[int, TestOutcome] = {}
     by_channel: dict[str, list[int]] = {}
@@ -119,6 +120,8 @@ def run_routing_tests(
             fitted = fit(table) if fit else router.fit(table)
             results = route_fitted(fitted, [chosen[i].query for i in indices])
             choice = lexicon_choice_of(fitted)
+        except RouterUnavailable:  # the router cannot run anywhere (no LLM endpoint): not this channel's failure
+            raise
         except RoutingError as exc:
             for i in indices:
                 outcomes[i] = TestOutcome(chosen[i], chosen[i].channel, "", "", 0.0, (), 0.0, error=str(exc))
