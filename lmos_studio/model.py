@@ -442,6 +442,18 @@ class Design(Frozen):
                 return channel
         return None
 
+    def channels_named(self, ref: str) -> list[Channel]:
+        """The Channels a reference names, by the first rule that finds any: its key (`namespace/name`), its
+        name (where several namespaces share it, the one in the default namespace if any), its channel label.
+        One Channel: found; several: ambiguous; none: unknown (the caller says which, and what there is)."""
+        by_key = [c for c in self.channels if c.key == ref]
+        if by_key:
+            return by_key
+        by_name = [c for c in self.channels if c.name == ref]
+        if len(by_name) > 1:
+            by_name = [c for c in by_name if c.namespace == DEFAULT_NAMESPACE] or by_name
+        return by_name or [c for c in self.channels if c.channel == ref]
+
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
 

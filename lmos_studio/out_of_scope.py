@@ -22,18 +22,19 @@ from lmos_studio.model import MAX_OUT_OF_SCOPE, Channel, Design, OutOfScopeExamp
 
 
 def channel_ref(design: Design, channel: str) -> str:
-    """How an example names `channel` (a Channel's name or key; "" = every channel): its name when no other
-    Channel of the design has it, else its key. EditError for a channel the design does not have."""
+    """How an example names `channel` (a Channel's key, name or channel label, as routing and `eval` read a
+    reference: `Design.channels_named`; "" = every channel): its name when no other Channel of the design has
+    it, else its key. EditError for a channel the design does not have, or an ambiguous reference."""
     if not channel:
         return ""
-    found = _channels(design, channel)
+    found = design.channels_named(channel)
     if not found:
         known = ", ".join(sorted(c.key for c in design.channels)) or "none"
         raise EditError(
             f"no channel {channel!r} in the design (channels: {known}); name one, or none for every channel"
         )
     if len(found) > 1:
-        raise EditError(f"{len(found)} channels are named {channel!r}: name one of {sorted(c.key for c in found)}")
+        raise EditError(f"{channel!r} names {len(found)} channels: name one of {sorted(c.key for c in found)}")
     only = found[0]
     return only.name if sum(c.name == only.name for c in design.channels) == 1 else only.key
 

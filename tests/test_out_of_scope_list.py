@@ -39,8 +39,11 @@ def test_an_example_names_its_channel_by_name_unless_another_namespace_shares_it
     assert channel_ref(acme, "default/acme-ivr-stable") == "acme-ivr-stable"  # type: ignore[arg-type]
     assert channel_ref(acme, WEB) == WEB  # type: ignore[arg-type]  # lmos-demo has an acme-web-stable too
     assert channel_ref(acme, "") == ""  # type: ignore[arg-type]
-    with pytest.raises(EditError, match=r"2 channels are named 'acme-web-stable'"):
-        channel_ref(acme, "acme-web-stable")  # type: ignore[arg-type]
+    # as eval, route and test read a reference (`Design.channels_named`): a name two namespaces share is the
+    # default namespace's (edit refused the CSV rows eval had accepted), a channel label names its Channel(s)
+    assert channel_ref(acme, "acme-web-stable") == WEB  # type: ignore[arg-type]
+    with pytest.raises(EditError, match=r"'web' names 3 channels: name one of"):
+        channel_ref(acme, "web")  # type: ignore[arg-type]
     with pytest.raises(EditError, match=r"no channel 'nope' in the design \(channels: default/acme-ivr-canary"):
         channel_ref(acme, "nope")  # type: ignore[arg-type]
 
@@ -123,7 +126,7 @@ def test_edit_add_and_remove_out_of_scope_from_the_shell(tmp_path: Path) -> None
         (["remove-out-of-scope", str(design), "hello there"], "does not list 'hello there'"),
         (["add-out-of-scope", str(design), "x", "--channel", "nope"], "no channel 'nope'"),
         (["add-out-of-scope", str(design)], "give the messages to list"),
-        (["add-out-of-scope", str(design), "x", "--channel", "acme-web-stable"], "2 channels are named"),
+        (["add-out-of-scope", str(design), "x", "--channel", "web"], "'web' names 3 channels"),
     ):
         code, _, err = cli("edit", *args)
         assert code == 2 and message in err and "Traceback" not in err, (args, err)
@@ -261,3 +264,18 @@ def test_edit_lists_only_the_out_of_scope_rows_a_router_answers(tmp_path: Path) 
     assert code == 0 and "answers none of the 5 out-of-scope rows with an agent; nothing to list" in out
     code, _, err = cli("edit", "add-out-of-scope", str(design), "x", "--missed-by", "auto")
     assert code == 2 and "--missed-by needs --from CSV" in err
+
+
+def test_edit_lists_csv_rows_by_the_channel_eval_routes_them_in(tmp_path: Path) -> None:
+    """`eval` read the CSV's channel 'acme-web-stable' as default/acme-web-stable; `edit add-out-of-scope --from`
+    refused the same file ("2 channels are named …")."""
+    design = tmp_path / "acme"
+    shutil.copytree(ACME, design)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "query,agent,channel\nshow my bill,billing-agent-stable,acme-web-stable\ntell me a joke,,acme-web-stable\n"
+    )
+    assert cli("eval", str(design), str(rows), "--router", "statistical")[0] == 0
+    code, out, err = cli("edit", "add-out-of-scope", str(design), "--from", str(rows))
+    assert code == 0 and "listed 1 out-of-scope message" in out, err
+    assert read_design(design).routing.out_of_scope == (OutOfScopeExample(text="tell me a joke", channel=WEB),)

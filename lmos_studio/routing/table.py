@@ -6,7 +6,7 @@ The one place a channel reference (key, name or channel label) becomes a Channel
 from __future__ import annotations
 
 from lmos_studio.errors import RoutingError
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Design, RoutingSettings
+from lmos_studio.model import Agent, Capability, Design, RoutingSettings
 from lmos_studio.resolve import Resolution, resolve_channel
 from lmos_studio.routing.base import Candidate, RoutingTable
 
@@ -61,19 +61,12 @@ def channel_key(design: Design, ref: str) -> str:
     """
     if not ref or not design.channels:
         return ALL_AGENTS
-    by_name = [c for c in design.channels if c.name == ref]
-    if len(by_name) > 1:
-        by_name = [c for c in by_name if c.namespace == DEFAULT_NAMESPACE] or by_name
-    for candidates in (
-        [c for c in design.channels if c.key == ref],
-        by_name,
-        [c for c in design.channels if c.channel == ref],
-    ):
-        if len(candidates) == 1:
-            return candidates[0].key
-        if candidates:
-            names = ", ".join(c.key for c in candidates)
-            raise RoutingError(f"channel '{ref}' is ambiguous ({names}); name it by namespace/name")
+    candidates = design.channels_named(ref)  # by key, then name, then channel label
+    if len(candidates) == 1:
+        return candidates[0].key
+    if candidates:
+        names = ", ".join(c.key for c in candidates)
+        raise RoutingError(f"channel '{ref}' is ambiguous ({names}); name it by namespace/name")
     known = ", ".join(c.key for c in design.channels) or "none (leave it empty to route over all agents)"
     raise RoutingError(f"channel '{ref}' is not a Channel of this design; use one of: {known}")
 
