@@ -17,6 +17,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from lmos_studio.stop_words import STOP_WORDS
+
 DEFAULT_NAMESPACE = "default"
 DEFAULT_SUBSET = "stable"  # the operator's default when an Agent or Channel has no `subset` label
 GROUP_PREFIX = "group:"
@@ -312,7 +314,7 @@ class RoutingTest(Frozen):
 
 
 LexiconSetting = Literal["auto", "customer-service", "none"]
-_ROUTED_WORD = re.compile(r"[a-z0-9]")  # what the offline routers' tokenizer keeps (routing/text.py `_WORD`)
+_ROUTED_WORD = re.compile(r"[a-z0-9]+")  # what the offline routers' tokenizer keeps (routing/text.py `_WORD`)
 MAX_OUT_OF_SCOPE = 2000  # out-of-scope examples per design (each one is embedded when a channel is fitted)
 MAX_OUT_OF_SCOPE_CHARS = 500
 
@@ -410,6 +412,11 @@ class RoutingSettings(Frozen):
                 )
             if any(len(w.split()) > 2 for w in words):
                 raise ValueError(f"group {index}: entries are words or two-word phrases")
+            if ignored := next((w for w in words if _ROUTED_WORD.findall(w) == [w] and w in STOP_WORDS), None):
+                raise ValueError(  # the offline routers drop it before the lexicon sees it: it would never match
+                    f"group {index}: {ignored!r} is a word the offline routers ignore (like 'the', 'help', "
+                    f"'service'); write a phrase that holds it, e.g. '{ignored} desk', or leave it out"
+                )
             cleaned.append(words)
         return tuple(cleaned)
 

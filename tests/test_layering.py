@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "config",
         "names",
         "versions",
+        "stop_words",
         "model",
     ),
     ("formats",),

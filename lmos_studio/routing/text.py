@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
+from lmos_studio.stop_words import STOP_WORDS
+
 _WORD = re.compile(r"[a-z0-9]+")
 FEATURE_CACHE = 16384  # analysed texts a lexicon remembers
 WORD_CACHE = 65536  # raw words a lexicon remembers (`Lexicon._word`)
@@ -22,19 +24,6 @@ _DIGITS = re.compile(r"\d+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}")  # template slots such as {{Order Number}}
 
-# Words that carry no routing signal in capability/agent descriptions and queries. Hand-written (not
-# scikit-learn's list, which drops useful words such as "bill", "call", "show", "find").
-_STOP_TEXT = """
-a an the this that these those it its it's i me my mine we our us you your yours he she they them their
-is are was were be been being am do does did doing have has had having will would shall should can could
-may might must to of in on at by for with from into onto about as and or but if then than so such
-there here what which who whom whose how why when where please pls plz hi hello hey thanks thank
-just some any all also too very really need want wanna like would im i'm id ive get got help assist
-assistance know tell let give make way able trying try
-capability capabilities agent agents responsible responsibility related queries query handles handle
-handling questions question regarding service services user users customer customers
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 # The customer-service lexicon: groups of interchangeable words and two-word phrases. Every member maps to a
 # concept token (~create, ~cancel, …): a query and a description or example that share a concept are related
