@@ -479,3 +479,26 @@ def test_static_opinion_sums_within_agents_without_a_classes_squared_matrix() ->
     result = large.route("my parcel for account 17 is late")
     assert large.static is not None and large.static.members.shape == (6000, 3000)
     assert result.matches and result.matches[0].capability == "track_parcel"
+
+
+def test_a_bare_number_or_lone_letters_fit_no_channel() -> None:
+    """Every number reads as "0" and counted as a shared word: "12345" fitted an IT desk's "the printer on floor
+    3 is jammed" (fit 0.40, evidence "shared terms: 0") and "a b c" its "meeting room B". A lone character now
+    neither makes a message fit nor counts as a shared term; a number beside real words still routes."""
+    desk = RoutingTable(
+        channel="it",
+        candidates=(
+            Candidate("hardware", "printer", "Printer problems", ("the printer on floor 3 is jammed",), ""),
+            Candidate("rooms", "book-room", "Book a meeting room", ("book meeting room B for 2 pm",), ""),
+            Candidate("network", "vpn", "VPN access", ("the vpn drops every 5 minutes",), ""),
+        ),
+    )
+    fitted = StatisticalRouter().fit(desk)
+    for query in ("12345", "a b c", "3"):
+        result = fitted.route(query)
+        assert result.rejected_by == "fit" and result.fit == 0.0, query
+    printer = fitted.route("printer on floor 4 jammed again")
+    assert printer.best is not None and printer.best.agent == "hardware"
+    assert all(
+        term != "0" for e in printer.best.evidence if e.startswith("shared terms") for term in e[14:].split(", ")
+    )

@@ -530,7 +530,7 @@ class FittedStatistical:
         forms = self.lexicon.surface_forms(query)
         for agent in agents:
             ranks = self.terms().get(agent, {})
-            shared = sorted((t for t in forms if t in ranks), key=ranks.__getitem__)
+            shared = sorted((t for t in forms if t in ranks and not lone_token(t)), key=ranks.__getitem__)
             words = list(dict.fromkeys(forms[t] for t in shared))[:EVIDENCE_TERMS]
             if words:
                 found[agent].append("shared terms: " + ", ".join(words))
@@ -660,14 +660,24 @@ def generic_features(lexicon: Lexicon) -> frozenset[str]:
 
 
 def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArray[np.float64]:
-    """Per fit feature: 0 for a generic word (`generic_features`), else 1."""
+    """Per fit feature: 0 for a generic word (`generic_features`) or a lone character (`lone_token`: every
+    number reads as "0", so "12345" fitted "the printer on floor 3"; "a b c" fitted "meeting room B"), else 1."""
     weights = np.ones(fit_encoder.n_features)
     for part in fit_encoder.parts:
         for feature in generic_features(lexicon):
             j = part.vocabulary.get(feature)
             if j is not None:
                 weights[part.offset + j] = 0.0
+        for feature, j in part.vocabulary.items():
+            if lone_token(feature):
+                weights[part.offset + j] = 0.0
     return weights
+
+
+def lone_token(term: str) -> bool:
+    """A word feature of one character: a number (every number reads as "0") or a single letter. It says nothing
+    of what a message is about: it neither makes a message fit a channel nor counts as a shared term."""
+    return len(term) == 1
 
 
 def without_stop_ngrams(by_example: sp.csr_matrix, encoder: SparseEncoder) -> sp.csr_matrix:
