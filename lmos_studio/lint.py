@@ -812,6 +812,13 @@ def _names_findings(design: Design) -> Iterator[Finding]:
                 yield found(node, "namespace", namespace_problem, namespace)
             for k, v, problem in sorted(bad_labels):
                 yield found(node, f"Agent {name} label {k}", problem, v)
+        # a channel or tenant is matched against a Channel's label: one no label can hold matches no Channel
+        for what, values in (("supported channel", agent.supported_channels), ("tenant", agent.supported_tenants)):
+            for value in values:
+                if problem := label_value(value):
+                    message = f"Agent {name} {what} {value!r} {problem}: no Channel label holds it, it matches none"
+                    fix = f"write it as a Channel's label would be, e.g. {suggest_name(value)!r}"
+                    yield Finding("invalid-name", ERROR, (agent_node(agent),), message, fix)
     for channel in design.channels:
         node = channel_node(channel)
         problem = dns1123_subdomain_problem(channel.name)

@@ -27,7 +27,13 @@ from lmos_studio.model import (
     RoutingTest,
     TrustEdge,
 )
-from lmos_studio.names import dns1035_label_problem, dns1123_label_problem, dns1123_subdomain_problem
+from lmos_studio.names import (
+    dns1035_label_problem,
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    label_value_problem,
+    suggest_name,
+)
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
 
@@ -504,11 +510,20 @@ def set_agent_reach(design: Design, key: str, *, channels: Iterable[str], tenant
     if agent is None:
         raise EditError(f"no agent {key}")
 
-    def distinct(values: Iterable[str]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    def distinct(values: Iterable[str], what: str) -> tuple[str, ...]:
+        kept = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+        for value in kept:  # matched against a Channel's label: a value no label can hold would match nothing
+            if problem := label_value_problem(value):
+                raise EditError(f"{what} {value!r} {problem}; e.g. {suggest_name(value)!r}")
+        return kept
 
     return design.with_agent(
-        agent.model_copy(update={"supported_channels": distinct(channels), "supported_tenants": distinct(tenants)})
+        agent.model_copy(
+            update={
+                "supported_channels": distinct(channels, "channel"),
+                "supported_tenants": distinct(tenants, "tenant"),
+            }
+        )
     )
 
 

@@ -189,3 +189,26 @@ def test_edit_and_canary_refuse_a_file_changed_between_read_and_write(
     other = tmp_path / "other.yaml"  # --out elsewhere: nothing read there, nothing to compare
     code, _, err = cli(capsys, "edit", "add-group", str(path), "desk", "-m", agent, "--out", str(other))
     assert code == 0, err
+
+
+def test_a_channel_or_tenant_no_label_can_hold_is_refused_and_linted(
+    acme: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`edit reach --channel "bad channel!"` wrote a supported channel no Channel label can hold (it matches
+    nothing), lint said nothing and export wrote it; `import --tenant "Ünï cødé"` alike."""
+    before = _files(acme)
+    for option, value in (("--channel", "bad channel!"), ("--tenant", "Ünï cødé")):
+        code, _, err = cli(capsys, "edit", "reach", str(acme), "contract-agent", option, value)
+        assert code == 2 and f"{option[2:]} {value!r} must be letters, digits" in err, err
+        card = str(REFERENCE / "descriptions" / "a2a-card-v1.json")
+        code, _, err = cli(capsys, "import", card, option, value)
+        assert code == 2 and f"{option} {value!r} must be letters, digits" in err, err
+    assert _files(acme) == before  # nothing written
+    from lmos_studio.lint import lint_design
+
+    design = read_design(acme)  # as a hand-written file would have it: lint names it
+    agent = design.agent("contract-agent")
+    assert agent is not None
+    odd = design.with_agent(agent.model_copy(update={"supported_channels": ("web", "bad channel!")}))
+    messages = [f.message for f in lint_design(odd) if f.code == "invalid-name"]
+    assert any("supported channel 'bad channel!'" in m and "no Channel label holds it" in m for m in messages)

@@ -25,7 +25,7 @@ from lmos_studio.export.printed import Printed, agent_resources, described
 from lmos_studio.formats import detect, yamlio
 from lmos_studio.formats.description import duplicate_warnings, warnings_of
 from lmos_studio.model import Agent
-from lmos_studio.names import dns1123_label_problem, suggest_name
+from lmos_studio.names import dns1123_label_problem, label_value_problem, suggest_name
 
 _TO_FORMATS = detect.FORMATS
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Input format: " + ", ".join(detect.READ_FORMATS) + ".")]
@@ -52,6 +52,8 @@ def _read(
         for value in values:  # `--channel ""` wrote supportedChannels: [''], which no Channel can match
             if not value.strip():
                 fail(f"{option} {value!r} is empty; give a name")
+            if problem := label_value_problem(value):  # matched against a Channel's label: none could hold it
+                fail(f"{option} {value!r} {problem}; e.g. {suggest_name(value)!r}")
     agents: list[Agent] = []
     warned = 0
     for file in files:
