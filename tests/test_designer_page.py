@@ -513,3 +513,29 @@ def test_reload_with_unsaved_changes_asks_first(tmp_path: Path) -> None:
     assert history(app).present.agent("news-agent") is None and history(app).can_undo and history(app).dirty
     reload_discarding(app)
     assert history(app).present.agent("news-agent") is not None and not history(app).dirty
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_reload_of_a_broken_file_says_why_and_keeps_the_designer(tmp_path: Path, edited: bool) -> None:
+    """Bug: Reload of a design whose file broke on disk showed the DesignFileError, but everything below the
+    buttons went, though the design in memory was still open. Now the error is shown by Reload and the Designer
+    stays usable (Save as can keep the work)."""
+    import shutil
+
+    from tests.conftest import ACME
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    app = open_app(folder)
+    if edited:
+        by_label(app.selectbox, "Agent").select("lmos-demo/news-agent").run()
+        by_label(app.button, "Delete agent").click().run()
+    studio = folder / "studio.yaml"
+    studio.write_text(studio.read_text(encoding="utf-8") + "bad: [unclosed\n", encoding="utf-8")
+    reload_discarding(app)
+    assert any("DesignFileError" in e.value and "studio.yaml" in e.value for e in app.error), [
+        e.value for e in app.error
+    ]
+    assert (history(app).present.agent("news-agent") is None) == edited  # the design in memory is kept
+    assert any(b.label == "Save as" for b in app.button) and any(s.label == "Agent" for s in app.selectbox)
+    assert any(m.value.startswith("**Lint**") for m in app.markdown), "the Designer below the buttons is drawn"
