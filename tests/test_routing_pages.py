@@ -81,6 +81,18 @@ def test_playground_adds_a_routing_test_to_the_design() -> None:
     assert at.session_state["history"].dirty
 
 
+def test_the_playground_redraws_after_adding_a_routing_test() -> None:
+    """Bug: after "Add as routing test" the toast said "5 in the design" while the line under the forms still
+    said "4 routing tests in the design" (and the sidebar no unsaved changes) until another click. The page is
+    drawn again under the edited design now, the toast shown after that rerun."""
+    at, before = add_routing_test("read my contract to me")
+    assert len(at.session_state["history"].present.routing_tests) == before + 1
+    assert any(c.value.startswith(f"{before + 1} routing tests in the design") for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    assert [t.value for t in at.toast] == [f"Routing test added ({before + 1} in the design)"]
+
+
 def test_evaluate_runs_the_acme_set_with_metrics_confusion_and_misroutes() -> None:
     at = open_page("evaluate")
     assert at.selectbox(key="eval_sample").value == "acme-queries.csv"

@@ -186,6 +186,9 @@ def route_graph(design: Design, chosen: dict[str, Match]) -> None:
     st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
 
 
+ADD_TEST_NOTICE = "pg_add_test_notice"
+
+
 def add_test_form(
     design: Design,
     query: str,
@@ -198,6 +201,9 @@ def add_test_form(
     channels the query was routed in: a channel where no agent would answer is offered too (its test then
     expects no agent there; offering only the channels that chose an agent filed such tests under all agents).
     A query routed under a per-query `min_score` is kept with it (the test's `minScore`), so it passes as shown."""
+    notice = st.session_state.pop(ADD_TEST_NOTICE, None)
+    if notice:  # said after the rerun that draws the page again under the edited design
+        st.toast(notice)
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
         if min_score is not None:
@@ -230,7 +236,8 @@ def add_test_form(
                 st.error(md(problem))
                 return
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
-            st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
+            st.session_state[ADD_TEST_NOTICE] = f"Routing test added ({len(design.routing_tests) + 1} in the design)"
+            st.rerun()  # the page above and below (its count, the sidebar's unsaved changes) shows the edited design
 
 
 OUT_OF_SCOPE_NOTICE = "pg_out_of_scope_notice"
