@@ -93,6 +93,22 @@ def test_the_playground_redraws_after_adding_a_routing_test() -> None:
     assert [t.value for t in at.toast] == [f"Routing test added ({before + 1} in the design)"]
 
 
+def test_the_playground_refuses_to_add_the_same_routing_test_twice() -> None:
+    """Bug: a second click on "Add as routing test" added the same test again (lint then warned of the copy).
+    Now the form refuses it and says so, as "List as out of scope" does for a message listed already."""
+    at, before = add_routing_test("read my contract to me")
+    at.text_input(key="new_test_name").input("the same test, named")  # the name does not make another test
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert len(at.session_state["history"].present.routing_tests) == before + 1
+    assert any(i.value == f"The design already has this test (routing test {before + 1})." for i in at.info), [
+        i.value for i in at.info
+    ]
+    at.text_input(key="new_test_capability").input("view-contract")  # other expectations: another test
+    at.button[0].click().run()
+    assert len(at.session_state["history"].present.routing_tests) == before + 2
+
+
 def test_evaluate_runs_the_acme_set_with_metrics_confusion_and_misroutes() -> None:
     at = open_page("evaluate")
     assert at.selectbox(key="eval_sample").value == "acme-queries.csv"

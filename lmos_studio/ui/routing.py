@@ -36,7 +36,13 @@ from lmos_studio.routing.evaluate import (
 )
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets, written_for
 from lmos_studio.routing.metrics import describe_intervals
-from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests, unreachable_reason
+from lmos_studio.routing.regression import (
+    junit_xml,
+    outcome_rows,
+    repeated_test,
+    run_routing_tests,
+    unreachable_reason,
+)
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Edit, channel_rows, route_rows, what_if
@@ -230,6 +236,10 @@ def add_test_form(
                 )
             except ValidationError as exc:
                 st.error(exc.errors()[0]["msg"].removeprefix("Value error, "))
+                return
+            repeated = repeated_test(design, test)
+            if repeated is not None:  # a copy would only run the same check twice (lint warns of it)
+                st.info(f"The design already has this test (routing test {repeated}).")
                 return
             problem = unreachable_reason(test, resources.routing_table_of(design, key))
             if problem:  # a typo or another channel's agent: it would fail on every run
