@@ -376,3 +376,36 @@ def test_the_playground_starts_on_the_channel_selected_in_the_designer() -> None
     at.session_state[state.SELECTED_CHANNEL] = "default/acme-ivr-canary"
     at.run()
     assert at.multiselect(key="pg_channels").value == ["default/acme-ivr-canary  (acme/ivr/canary)"]
+
+
+def open_app_on(page: str) -> AppTest:
+    """The whole app (its sidebar too) on `page`, the acme sample open."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_sample(at: AppTest, name: str) -> None:
+    at.sidebar.selectbox(key="sample_choice").select(name).run()
+    at.sidebar.button(key="open_sample").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["history"].present.name == name
+
+
+def test_evaluate_takes_the_new_design_s_set_when_another_design_opens() -> None:
+    """Bug: Evaluate kept the previous design's query set: with acme open (Set acme-queries.csv), opening the
+    sample router-benchmark left Set at acme-queries.csv, the page said "channel 'default/acme-web-stable' is not
+    a Channel of this design" and Evaluate was disabled. The new design's default set is chosen now, as in a
+    fresh session."""
+    at = open_app_on("evaluate")
+    assert at.selectbox(key="eval_sample").value == "acme-queries.csv"
+    open_sample(at, "router-benchmark")
+    assert at.selectbox(key="eval_sample").value == "router-benchmark-queries.csv"
+    assert not at.error and not at.button(key="eval_run").disabled, [e.value for e in at.error]
+    open_sample(at, "faulty")  # no sample set is written for it: an upload, as in a fresh session
+    assert at.radio(key="eval_source").value == "Upload CSV"
+    open_sample(at, "acme")  # and back: acme's own set, not the upload the last design needed
+    assert at.radio(key="eval_source").value == "Sample set"
+    assert at.selectbox(key="eval_sample").value == "acme-queries.csv"

@@ -346,12 +346,16 @@ def labelled_set_picker(design: Design) -> tuple[str, bytes] | None:
     fitting = [name for name, path in samples.items() if _written_for(design, path)]
     names = fitting + [name for name in samples if name not in fitting]
     source = st.radio(
-        "Labelled queries", ["Sample set", "Upload CSV"], index=0 if fitting else 1, horizontal=True, key="eval_source"
+        "Labelled queries",
+        ["Sample set", "Upload CSV"],
+        index=0 if fitting else 1,
+        horizontal=True,
+        key=state.EVAL_SOURCE,
     )
     if not fitting:
         st.caption("No sample set is written for this design's agents: upload a labelled CSV of your own.")
     if source == "Sample set":
-        name = st.selectbox("Set", names, key="eval_sample")
+        name = st.selectbox("Set", names, key=state.EVAL_SAMPLE)
         return (str(samples[name]), samples[name].read_bytes()) if name else None
     upload = st.file_uploader(
         "CSV with instruction|query|text, agent, [capability|intent], [channel]",
