@@ -409,3 +409,18 @@ def test_evaluate_takes_the_new_design_s_set_when_another_design_opens() -> None
     open_sample(at, "acme")  # and back: acme's own set, not the upload the last design needed
     assert at.radio(key="eval_source").value == "Sample set"
     assert at.selectbox(key="eval_sample").value == "acme-queries.csv"
+
+
+def test_the_playground_selects_the_new_design_s_channel_when_another_design_opens() -> None:
+    """Bug: the Playground lost its channel selection when another design opened: acme → Playground, open the
+    sample faulty → Channels empty, "Pick at least one channel and one router.". The new design's default
+    channel is selected now, as on a first visit."""
+    at = open_app_on("playground")
+    at.text_input(key="playground_query").input("show me my bill").run()
+    assert at.multiselect(key="pg_channels").value == ["default/acme-ivr-stable  (acme/ivr/stable)"]
+    open_sample(at, "faulty")
+    fresh = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
+    fresh.session_state["history"] = at.session_state["history"]
+    fresh.run()  # a first visit on faulty: its default channel
+    assert at.multiselect(key="pg_channels").value == fresh.multiselect(key="pg_channels").value != []
+    assert not any("Pick at least one channel" in w.value for w in at.warning), [w.value for w in at.warning]
