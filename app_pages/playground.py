@@ -17,7 +17,7 @@ query = st.text_input("Customer message", key=state.QUERY, placeholder="I want a
 options = routing.channel_options(design)
 left, right = st.columns([2, 1])
 first = routing.default_channels(options, design)
-picked = left.multiselect("Channels", list(options), default=first, key="pg_channels")
+picked = left.multiselect("Channels", list(options), default=first, key=state.PLAYGROUND_CHANNELS)
 routers = routing.router_picker("pg_routers")
 min_score = left.number_input(
     "Min score for this query (empty: each channel's threshold)",

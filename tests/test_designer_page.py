@@ -27,6 +27,26 @@ def open_page(design_path: Path, *, page: str = PAGE, timeout: float = 60) -> Ap
     return app
 
 
+def open_app(design_path: Path) -> AppTest:
+    """The whole app (sidebar and its unsaved-changes question too) on the Designer, `design_path` opened as saved."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    hist = History(present=read_design(design_path), origin=str(design_path), saved_path=str(design_path))
+    hist.mark_saved()
+    app.session_state[state.HISTORY] = hist
+    app.switch_page("app_pages/designer.py")
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def reload_discarding(app: AppTest) -> None:
+    """Reload, answering Discard when the unsaved-changes question is asked."""
+    by_label(app.button, "Reload").click().run()
+    if any(b.key == "unsaved_discard" for b in app.button):
+        app.button(key="unsaved_discard").click().run()
+    assert not app.exception, app.exception
+
+
 def history(app: AppTest) -> History:
     value: History = app.session_state[state.HISTORY]
     return value
@@ -270,8 +290,8 @@ def test_save_refuses_to_overwrite_a_file_changed_on_disk(faulty: Path) -> None:
     """Save wrote over the design file even when another editor (or a git checkout) had changed it since it
     was opened: those changes were lost without a word. Now Save refuses with a message and the file keeps
     its bytes; Save as still writes elsewhere, and after Reload, Save works again."""
-    app = open_page(faulty)
-    by_label(app.button, "Reload").click().run()  # opened from disk as the sidebar opens it
+    app = open_app(faulty)
+    reload_discarding(app)  # opened from disk as the sidebar opens it
     assert not app.exception
     changed = faulty.read_text(encoding="utf-8").replace("Agents that see card data", "Edited in another editor")
     faulty.write_text(changed, encoding="utf-8")
@@ -283,7 +303,7 @@ def test_save_refuses_to_overwrite_a_file_changed_on_disk(faulty: Path) -> None:
     assert any("changed on disk" in e.value for e in app.error)
     assert faulty.read_text(encoding="utf-8") == changed
     assert history(app).dirty
-    by_label(app.button, "Reload").click().run()
+    reload_discarding(app)
     by_label(app.text_input, "Name").input("billing-zone").run()
     by_label(app.button, "Create group").click().run()
     by_label(app.button, "Save").click().run()
@@ -429,8 +449,8 @@ def test_save_writes_a_folder_design_back_into_its_files(tmp_path: Path) -> None
     folder = tmp_path / "acme"
     shutil.copytree(ACME, folder)
     before = {p: p.read_bytes() for p in folder.rglob("*.y*ml")}
-    app = open_page(folder)
-    by_label(app.button, "Reload").click().run()  # opened from disk as the sidebar opens it
+    app = open_app(folder)
+    reload_discarding(app)  # opened from disk as the sidebar opens it
     assert not app.exception
     assert history(app).saved_path == str(folder) and not by_label(app.button, "Save").disabled
     by_label(app.text_input, "Name").input("news-zone").run()
@@ -454,7 +474,7 @@ def test_save_writes_a_folder_design_back_into_its_files(tmp_path: Path) -> None
     assert history(app).dirty and channel.read_bytes() == edited
     assert read_design(folder).group("news-zone") is not None  # nothing written
 
-    by_label(app.button, "Reload").click().run()  # the folder's files as they are now: Save works again
+    reload_discarding(app)  # the folder's files as they are now: Save works again
     from lmos_studio.model import Agent, Capability
 
     history(app).apply(
@@ -470,3 +490,52 @@ def test_save_writes_a_folder_design_back_into_its_files(tmp_path: Path) -> None
     assert channel.read_bytes() == edited  # the other editor's change kept
     saved = read_design(folder)
     assert saved.agent("faq-agent") is not None and saved.group("news-zone") is not None  # the undo was dropped
+
+
+def test_reload_with_unsaved_changes_asks_first(tmp_path: Path) -> None:
+    """Bug: Reload threw away unsaved edits and the undo history without a word (delete an agent, Reload: the
+    agent was back, Undo grey). Now it asks Save / Discard / Cancel first, as opening another design does."""
+    import shutil
+
+    from tests.conftest import ACME
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    app = open_app(folder)
+    by_label(app.selectbox, "Agent").select("lmos-demo/news-agent").run()
+    by_label(app.button, "Delete agent").click().run()
+    assert history(app).present.agent("news-agent") is None and history(app).dirty
+    by_label(app.button, "Reload").click().run()
+    assert not app.exception, app.exception
+    assert any(b.key == "unsaved_cancel" for b in app.button), "the unsaved-changes question is asked"
+    assert history(app).present.agent("news-agent") is None and history(app).can_undo  # nothing dropped yet
+    app.button(key="unsaved_cancel").click().run()
+    assert history(app).present.agent("news-agent") is None and history(app).can_undo and history(app).dirty
+    reload_discarding(app)
+    assert history(app).present.agent("news-agent") is not None and not history(app).dirty
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_reload_of_a_broken_file_says_why_and_keeps_the_designer(tmp_path: Path, edited: bool) -> None:
+    """Bug: Reload of a design whose file broke on disk showed the DesignFileError, but everything below the
+    buttons went, though the design in memory was still open. Now the error is shown by Reload and the Designer
+    stays usable (Save as can keep the work)."""
+    import shutil
+
+    from tests.conftest import ACME
+
+    folder = tmp_path / "acme"
+    shutil.copytree(ACME, folder)
+    app = open_app(folder)
+    if edited:
+        by_label(app.selectbox, "Agent").select("lmos-demo/news-agent").run()
+        by_label(app.button, "Delete agent").click().run()
+    studio = folder / "studio.yaml"
+    studio.write_text(studio.read_text(encoding="utf-8") + "bad: [unclosed\n", encoding="utf-8")
+    reload_discarding(app)
+    assert any("DesignFileError" in e.value and "studio.yaml" in e.value for e in app.error), [
+        e.value for e in app.error
+    ]
+    assert (history(app).present.agent("news-agent") is None) == edited  # the design in memory is kept
+    assert any(b.label == "Save as" for b in app.button) and any(s.label == "Agent" for s in app.selectbox)
+    assert any(m.value.startswith("**Lint**") for m in app.markdown), "the Designer below the buttons is drawn"

@@ -81,6 +81,34 @@ def test_playground_adds_a_routing_test_to_the_design() -> None:
     assert at.session_state["history"].dirty
 
 
+def test_the_playground_redraws_after_adding_a_routing_test() -> None:
+    """Bug: after "Add as routing test" the toast said "5 in the design" while the line under the forms still
+    said "4 routing tests in the design" (and the sidebar no unsaved changes) until another click. The page is
+    drawn again under the edited design now, the toast shown after that rerun."""
+    at, before = add_routing_test("read my contract to me")
+    assert len(at.session_state["history"].present.routing_tests) == before + 1
+    assert any(c.value.startswith(f"{before + 1} routing tests in the design") for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    assert [t.value for t in at.toast] == [f"Routing test added ({before + 1} in the design)"]
+
+
+def test_the_playground_refuses_to_add_the_same_routing_test_twice() -> None:
+    """Bug: a second click on "Add as routing test" added the same test again (lint then warned of the copy).
+    Now the form refuses it and says so, as "List as out of scope" does for a message listed already."""
+    at, before = add_routing_test("read my contract to me")
+    at.text_input(key="new_test_name").input("the same test, named")  # the name does not make another test
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert len(at.session_state["history"].present.routing_tests) == before + 1
+    assert any(i.value == f"The design already has this test (routing test {before + 1})." for i in at.info), [
+        i.value for i in at.info
+    ]
+    at.text_input(key="new_test_capability").input("view-contract")  # other expectations: another test
+    at.button[0].click().run()
+    assert len(at.session_state["history"].present.routing_tests) == before + 2
+
+
 def test_evaluate_runs_the_acme_set_with_metrics_confusion_and_misroutes() -> None:
     at = open_page("evaluate")
     assert at.selectbox(key="eval_sample").value == "acme-queries.csv"
@@ -348,3 +376,51 @@ def test_the_playground_starts_on_the_channel_selected_in_the_designer() -> None
     at.session_state[state.SELECTED_CHANNEL] = "default/acme-ivr-canary"
     at.run()
     assert at.multiselect(key="pg_channels").value == ["default/acme-ivr-canary  (acme/ivr/canary)"]
+
+
+def open_app_on(page: str) -> AppTest:
+    """The whole app (its sidebar too) on `page`, the acme sample open."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_sample(at: AppTest, name: str) -> None:
+    at.sidebar.selectbox(key="sample_choice").select(name).run()
+    at.sidebar.button(key="open_sample").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["history"].present.name == name
+
+
+def test_evaluate_takes_the_new_design_s_set_when_another_design_opens() -> None:
+    """Bug: Evaluate kept the previous design's query set: with acme open (Set acme-queries.csv), opening the
+    sample router-benchmark left Set at acme-queries.csv, the page said "channel 'default/acme-web-stable' is not
+    a Channel of this design" and Evaluate was disabled. The new design's default set is chosen now, as in a
+    fresh session."""
+    at = open_app_on("evaluate")
+    assert at.selectbox(key="eval_sample").value == "acme-queries.csv"
+    open_sample(at, "router-benchmark")
+    assert at.selectbox(key="eval_sample").value == "router-benchmark-queries.csv"
+    assert not at.error and not at.button(key="eval_run").disabled, [e.value for e in at.error]
+    open_sample(at, "faulty")  # no sample set is written for it: an upload, as in a fresh session
+    assert at.radio(key="eval_source").value == "Upload CSV"
+    open_sample(at, "acme")  # and back: acme's own set, not the upload the last design needed
+    assert at.radio(key="eval_source").value == "Sample set"
+    assert at.selectbox(key="eval_sample").value == "acme-queries.csv"
+
+
+def test_the_playground_selects_the_new_design_s_channel_when_another_design_opens() -> None:
+    """Bug: the Playground lost its channel selection when another design opened: acme → Playground, open the
+    sample faulty → Channels empty, "Pick at least one channel and one router.". The new design's default
+    channel is selected now, as on a first visit."""
+    at = open_app_on("playground")
+    at.text_input(key="playground_query").input("show me my bill").run()
+    assert at.multiselect(key="pg_channels").value == ["default/acme-ivr-stable  (acme/ivr/stable)"]
+    open_sample(at, "faulty")
+    fresh = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
+    fresh.session_state["history"] = at.session_state["history"]
+    fresh.run()  # a first visit on faulty: its default channel
+    assert at.multiselect(key="pg_channels").value == fresh.multiselect(key="pg_channels").value != []
+    assert not any("Pick at least one channel" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -12,7 +12,7 @@ from lmos_studio.cli import main
 from lmos_studio.commands import routing as routing_commands
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.model import RoutingTest
-from lmos_studio.routing.regression import junit_xml, run_routing_tests
+from lmos_studio.routing.regression import junit_xml, repeated_test, run_routing_tests
 from lmos_studio.routing.select import DEFAULT_ROUTER
 from tests.conftest import ACME, REFERENCE, ROUTER_BENCHMARK, run_cli
 from tests.routing_fake import DESIGN, OverlapRouter
@@ -428,3 +428,17 @@ def test_a_router_that_cannot_run_exits_2_not_as_failed_tests(router: str, tmp_p
     assert result.returncode == 2, result.stdout
     assert "LMOS_STUDIO_LLM_BASE_URL" in result.stderr and "FAIL" not in result.stdout
     assert not junit.exists()  # no report of failures that are not
+
+
+def test_a_test_repeats_one_with_the_same_query_channel_and_expectations() -> None:
+    """What the Playground refuses to add twice: lint's routing-test-duplicate rule (the name aside; a channel
+    written by name or by key is the same channel)."""
+    from lmos_studio.formats.design_file import read_design
+
+    design = read_design(ACME)
+    kept = design.routing_tests[0]
+    assert repeated_test(design, kept.model_copy(update={"name": "another name"})) == 1
+    by_name = kept.model_copy(update={"channel": kept.channel.split("/", 1)[-1]})
+    assert repeated_test(design, by_name) == 1
+    assert repeated_test(design, kept.model_copy(update={"expect_capability": "other"})) is None
+    assert repeated_test(design, kept.model_copy(update={"min_score": 0.5})) is None

@@ -149,6 +149,22 @@ def unreachable_reason(test: RoutingTest, table: RoutingTable) -> str:
     return f"{found[0]}: the test can never pass; {found[1]}" if found else ""
 
 
+def repeated_test(design: Design, test: RoutingTest) -> int | None:
+    """The number (from 1) of the design's routing test that `test` repeats, or None: the same query in the same
+    channel with the same expectations and min score, whatever its name (lint's `routing-test-duplicate`)."""
+    wanted = _repeat_key(design, test)
+    repeats = (n for n, kept in enumerate(design.routing_tests, start=1) if _repeat_key(design, kept) == wanted)
+    return next(repeats, None)
+
+
+def _repeat_key(design: Design, test: RoutingTest) -> tuple[str, str, str, str, float | None]:
+    try:
+        key = channel_key(design, test.channel)  # a channel named by name or by key is the same channel
+    except RoutingError:
+        key = test.channel
+    return (test.query, key, test.expect_agent, test.expect_capability, test.min_score)
+
+
 def _unreachable(test: RoutingTest, table: RoutingTable) -> tuple[str, str] | None:
     """What in `test` is not in `table` and what to fix, or None when the test can pass."""
     where = f"channel {table.channel}" if table.channel else "all agents"

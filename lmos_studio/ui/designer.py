@@ -40,7 +40,7 @@ from lmos_studio.trust import (
     set_agent_reach,
     trust_edge,
 )
-from lmos_studio.ui import canvas, resources, state, widgets
+from lmos_studio.ui import canvas, frame, resources, state, widgets
 
 ALL = ""  # the "no filter" / "nothing selected" option
 EDGE = canvas.EDGE  # the selected trust edge key (the canvas sets it on a click)
@@ -103,8 +103,9 @@ def file_bar() -> None:
         icon=":material/refresh:",
         disabled=not (hist.saved_path or Path(hist.origin).exists()),
     ):
-        state.open_path(Path(hist.saved_path or hist.origin), origin=hist.origin)
-        st.rerun()
+        # as the sidebar opens a design: with unsaved changes it asks first (Reload drops them and the undo history)
+        where = hist.saved_path or hist.origin
+        frame.request_open(frame.OpenRequest(label=where, origin=hist.origin, path=where))
     for warning in st.session_state.pop(state.SAVE_WARNINGS, None) or ():
         st.warning(widgets.plain(warning), icon=":material/key_off:")  # names fields of a description: escaped
     for note in st.session_state.pop(state.SAVE_NOTES, None) or ():  # a folder: where new resources went

@@ -36,7 +36,13 @@ from lmos_studio.routing.evaluate import (
 )
 from lmos_studio.routing.labelled import LabelledQuery, SeedRow, sample_labelled_sets, written_for
 from lmos_studio.routing.metrics import describe_intervals
-from lmos_studio.routing.regression import junit_xml, outcome_rows, run_routing_tests, unreachable_reason
+from lmos_studio.routing.regression import (
+    junit_xml,
+    outcome_rows,
+    repeated_test,
+    run_routing_tests,
+    unreachable_reason,
+)
 from lmos_studio.routing.table import ALL_AGENTS, agent_key
 from lmos_studio.ui import resources, state, widgets
 from lmos_studio.whatif import Edit, channel_rows, route_rows, what_if
@@ -186,6 +192,9 @@ def route_graph(design: Design, chosen: dict[str, Match]) -> None:
     st.iframe(resources.graph_html(design, GraphFilter(), union), height=460)
 
 
+ADD_TEST_NOTICE = "pg_add_test_notice"
+
+
 def add_test_form(
     design: Design,
     query: str,
@@ -198,6 +207,9 @@ def add_test_form(
     channels the query was routed in: a channel where no agent would answer is offered too (its test then
     expects no agent there; offering only the channels that chose an agent filed such tests under all agents).
     A query routed under a per-query `min_score` is kept with it (the test's `minScore`), so it passes as shown."""
+    notice = st.session_state.pop(ADD_TEST_NOTICE, None)
+    if notice:  # said after the rerun that draws the page again under the edited design
+        st.toast(notice)
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
         if min_score is not None:
@@ -225,12 +237,17 @@ def add_test_form(
             except ValidationError as exc:
                 st.error(exc.errors()[0]["msg"].removeprefix("Value error, "))
                 return
+            repeated = repeated_test(design, test)
+            if repeated is not None:  # a copy would only run the same check twice (lint warns of it)
+                st.info(f"The design already has this test (routing test {repeated}).")
+                return
             problem = unreachable_reason(test, resources.routing_table_of(design, key))
             if problem:  # a typo or another channel's agent: it would fail on every run
                 st.error(md(problem))
                 return
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
-            st.toast(f"Routing test added ({len(design.routing_tests) + 1} in the design)")
+            st.session_state[ADD_TEST_NOTICE] = f"Routing test added ({len(design.routing_tests) + 1} in the design)"
+            st.rerun()  # the page above and below (its count, the sidebar's unsaved changes) shows the edited design
 
 
 OUT_OF_SCOPE_NOTICE = "pg_out_of_scope_notice"
@@ -329,12 +346,16 @@ def labelled_set_picker(design: Design) -> tuple[str, bytes] | None:
     fitting = [name for name, path in samples.items() if _written_for(design, path)]
     names = fitting + [name for name in samples if name not in fitting]
     source = st.radio(
-        "Labelled queries", ["Sample set", "Upload CSV"], index=0 if fitting else 1, horizontal=True, key="eval_source"
+        "Labelled queries",
+        ["Sample set", "Upload CSV"],
+        index=0 if fitting else 1,
+        horizontal=True,
+        key=state.EVAL_SOURCE,
     )
     if not fitting:
         st.caption("No sample set is written for this design's agents: upload a labelled CSV of your own.")
     if source == "Sample set":
-        name = st.selectbox("Set", names, key="eval_sample")
+        name = st.selectbox("Set", names, key=state.EVAL_SAMPLE)
         return (str(samples[name]), samples[name].read_bytes()) if name else None
     upload = st.file_uploader(
         "CSV with instruction|query|text, agent, [capability|intent], [channel]",

@@ -29,6 +29,12 @@ START_ERROR = "start_error"  # the error that kept the start design from opening
 PENDING_OPEN = "pending_open"  # an open request waiting for the unsaved-changes question (save/discard/cancel)
 SAVE_WARNINGS = "save_warnings"  # what the last save masked or could not keep (shown once, after the next rerun)
 SAVE_NOTES = "save_notes"  # where the last save into a folder put new resources (shown once, likewise)
+EVAL_SOURCE = "eval_source"  # Evaluate: a sample set or an upload (a sample set when one is written for the design)
+EVAL_SAMPLE = "eval_sample"  # Evaluate: the sample set (those written for the design first)
+PLAYGROUND_CHANNELS = "pg_channels"  # Playground: the channels routed in (labels of the design's channels)
+# Widgets whose choice belongs to the open design: another design starts on its own defaults, as a fresh session
+# does (a kept choice named the old design's set or channels, so the page opened on an error or on nothing).
+DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, PLAYGROUND_CHANNELS)
 
 
 def _initial_path() -> Path:
@@ -104,6 +110,8 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     st.session_state.pop(PENDING_OPEN, None)
     st.session_state[LOAD_WARNINGS] = list(result.warnings)
     st.session_state.pop(HIGHLIGHT, None)
+    for key in DESIGN_CHOICES:
+        st.session_state.pop(key, None)
 
 
 def open_path(path: Path, *, origin: str | None = None) -> None:
