@@ -424,3 +424,19 @@ def test_the_playground_selects_the_new_design_s_channel_when_another_design_ope
     fresh.run()  # a first visit on faulty: its default channel
     assert at.multiselect(key="pg_channels").value == fresh.multiselect(key="pg_channels").value != []
     assert not any("Pick at least one channel" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_the_evaluate_channel_and_what_if_picks_are_the_new_design_s_when_another_opens() -> None:
+    """The Evaluate page's channel for rows without one and the What-if picks named the old design's channels
+    and agents after another design opened; each design starts on its own defaults."""
+    from lmos_studio.ui import state
+
+    at = open_app_on("evaluate")
+    channel = at.selectbox(key=state.EVAL_CHANNEL)
+    channel.select(channel.options[-1]).run()
+    removed = at.multiselect(key="wi_remove")
+    removed.select(removed.options[0]).run()
+    assert state.EVAL_CHANNEL in at.session_state and at.session_state["wi_remove"]
+    open_sample(at, "router-benchmark")
+    assert at.selectbox(key=state.EVAL_CHANNEL).index == 0  # the default: each row's own channel
+    assert at.multiselect(key="wi_remove").value == []
