@@ -472,7 +472,8 @@ class EmbeddingRouter:
 
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedEmbedding:
         # its own signal, from words alone (the static fit would move the embedding fit: STATIC_FIT_SCALE)
-        lexical = StatisticalRouter(lexicon=self.lexicon, elsewhere=False, static_fit=False).fit(table, seed=seed)
+        words = StatisticalRouter(lexicon=self.lexicon, elsewhere=False, static_fit=False, lone_tokens=True)
+        lexical = words.fit(table, seed=seed)
         lexical.static_pick = False  # its scores and fits are read, never its capability pick: no static opinion
         lexical.static_agents = False  # nor among agents: its own sentence embeddings read meaning (capability.py)
         data = lexical.data

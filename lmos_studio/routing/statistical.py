@@ -659,16 +659,19 @@ def generic_features(lexicon: Lexicon) -> frozenset[str]:
     return found
 
 
-def generic_words_out(fit_encoder: SparseEncoder, lexicon: Lexicon) -> npt.NDArray[np.float64]:
-    """Per fit feature: 0 for a generic word (`generic_features`) or a lone character (`lone_token`: every
-    number reads as "0", so "12345" fitted "the printer on floor 3"; "a b c" fitted "meeting room B"), else 1."""
+def generic_words_out(
+    fit_encoder: SparseEncoder, lexicon: Lexicon, *, lone_tokens: bool = False
+) -> npt.NDArray[np.float64]:
+    """Per fit feature: 0 for a generic word (`generic_features`) or, unless `lone_tokens`, a lone character
+    (`lone_token`: every number reads as "0", so "12345" fitted "the printer on floor 3"; "a b c" fitted "meeting
+    room B"), else 1."""
     weights = np.ones(fit_encoder.n_features)
     for part in fit_encoder.parts:
         for feature in generic_features(lexicon):
             j = part.vocabulary.get(feature)
             if j is not None:
                 weights[part.offset + j] = 0.0
-        for feature, j in part.vocabulary.items():
+        for feature, j in part.vocabulary.items() if not lone_tokens else ():
             if lone_token(feature):
                 weights[part.offset + j] = 0.0
     return weights
@@ -789,6 +792,8 @@ class StatisticalRouter:
     (routing/capability.py, `CapabilityCentroids`); agents, scores, `fit` and evidence do not change.
     `static_fit`: False leaves `fit` and its threshold to the TF-IDF words alone (routing/threshold.py,
     STATIC_FIT_SCALE; the embedding router's lexical part, whose fit is a part of the embedding router's).
+    `lone_tokens`: True counts one-character word features in `fit` (`lone_token`; the embedding router's
+    lexical part).
     """
 
     name = "statistical"
@@ -800,11 +805,15 @@ class StatisticalRouter:
         elsewhere: bool = True,
         embedder: Embedder | None = None,
         static_fit: bool = True,
+        lone_tokens: bool = False,
     ) -> None:
         self.lexicon = lexicon
         self.elsewhere = elsewhere
         self.embedder = embedder
         self.static_fit = static_fit
+        # one-character word features (`lone_token`) counted in `fit`: only the embedding router's lexical part,
+        # whose constants were chosen with them (without them, dev networks: 2 fewer out-of-scope queries caught)
+        self.lone_tokens = lone_tokens
 
     @gc_paused()  # many short-lived containers and no cycles: collections would only re-walk the heap
     def fit(self, table: RoutingTable, *, seed: Sequence[tuple[str, str, str]] = ()) -> FittedStatistical:
@@ -911,7 +920,7 @@ class StatisticalRouter:
             fitted.static_fit = False  # nor a fit: the check reads the ranked matches only
             return fitted
         if corpus:
-            fitted.fit_weights = generic_words_out(fit_encoder, lexicon)
+            fitted.fit_weights = generic_words_out(fit_encoder, lexicon, lone_tokens=self.lone_tokens)
             word_counts = first_rows(counts[0], len(corpus))
             fitted.fit_by_text = fitted._weighted_fit(fit_encoder.assemble([word_counts], len(corpus))).T.tocsr()
         fitted.static_pick = self.embedder is None  # an embedder's opinion (`fit` adds it) replaces the static pick
