@@ -326,6 +326,26 @@ def test_a_failed_export_writes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml"]
 
 
+def test_an_export_error_names_the_file_and_line_the_resource_was_read_from(tmp_path: Path) -> None:
+    """Bug (session 21 QA): export refused a Channel without labels with "Channel default/c: metadata.labels.tenant:
+    missing", naming no file or line, unlike validate; now it names where the Channel was read, moved by
+    --namespace too."""
+    design = tmp_path / "design.yaml"
+    design.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep}\n---\n"
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: c}\nspec: {requiredCapabilities: []}\n"
+    )
+    result = run_cli("export", str(design), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert f"error: {design}:5: Channel default/c: metadata.labels.tenant: missing" in result.stderr, result.stderr
+    moved = run_cli("export", str(design), "--out", str(tmp_path / "out"), "--namespace", "prod")
+    assert moved.returncode == 2
+    assert f"error: {design}:5: Channel prod/c: metadata.labels.tenant: missing" in moved.stderr, moved.stderr
+    with pytest.raises(ExportError) as err:  # the library without locations: as before
+        export_design(read_design(design))
+    assert str(err.value).startswith("Channel default/c: metadata.labels.tenant: missing"), str(err.value)
+
+
 def test_export_refuses_to_replace_a_folder_that_is_not_an_export(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(ExportError, match="not an earlier LMOS Studio export"):

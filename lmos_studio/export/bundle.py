@@ -28,7 +28,7 @@ Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,15 +267,40 @@ def _studio_document(written: MaskedDesign, left_out: dict[str, dict[str, Any]])
     return studio
 
 
-def export_design(design: Design, options: ExportOptions | None = None, *, validate: bool = True) -> Bundle:
+def export_design(
+    design: Design,
+    options: ExportOptions | None = None,
+    *,
+    validate: bool = True,
+    locations: Mapping[str, str] | None = None,
+) -> Bundle:
     """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing.
     `validate=False` skips the schema validation (half the CPU; an empty report): for a caller that only compares
-    the documents, such as import's check for hand edits, never for one that writes them.
+    the documents, such as import's check for hand edits, never for one that writes them. `locations`
+    (`LoadResult.locations`: "Agent ns/name" → "file:line"): an error about a resource read from a file names it.
 
     The cyclic collector is paused meanwhile: an export builds a few documents per agent and no cycles, so a
     collection would only re-walk the growing bundle (a third of the CPU at 10 000 agents)."""
-    with gc_paused():
-        return _export_design(design, options or ExportOptions(), validate=validate)
+    options = options or ExportOptions()
+    try:
+        with gc_paused():
+            return _export_design(design, options, validate=validate)
+    except ExportError as exc:
+        where = _location(exc.resource, design, options, locations or {})
+        if where is None:
+            raise
+        raise type(exc)(f"{where}: {exc}", resource=exc.resource, field=exc.field) from exc
+
+
+def _location(resource: str | None, design: Design, options: ExportOptions, locations: Mapping[str, str]) -> str | None:
+    """Where the resource an export error names was read ("file:line"), also after `retarget` moved it."""
+    if resource is None:
+        return None
+    kind, _, key = resource.partition(" ")
+    spaces = design.namespaces
+    if options.namespace and len(spaces) == 1 and key.startswith(f"{options.namespace}/"):  # moved by retarget
+        return locations.get(resource) or locations.get(f"{kind} {spaces[0]}/{key.split('/', 1)[1]}")
+    return locations.get(resource)
 
 
 def _check_options(options: ExportOptions) -> None:
