@@ -43,6 +43,7 @@ from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout,
 from lmos_studio.names import dns1123_label_problem
 from lmos_studio.redact import redact_data
 from lmos_studio.resolve import invalid_versions, resolve_design
+from lmos_studio.trust import move_namespace
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
@@ -171,8 +172,9 @@ def path_of(doc: dict[str, Any]) -> str:
 
 
 def retarget(design: Design, namespace: str, *, field: str | None = None) -> Design:
-    """The design moved into one namespace; refused when it spans several (resolution would change). `field`:
-    the label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
+    """The design moved into one namespace (`trust.move_namespace`: what names its objects by key and each agent's
+    endpoints at its own Service follow); refused when it spans several (resolution would change). `field`: the
+    label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
     spaces = design.namespaces
     if len(spaces) > 1:
         if field is None:
@@ -185,11 +187,7 @@ def retarget(design: Design, namespace: str, *, field: str | None = None) -> Des
             resource=f"Design {design.name}",
             field=field or "--namespace",
         )
-    return design.replace(
-        agents=tuple(a.model_copy(update={"namespace": namespace}) for a in design.agents),
-        channels=tuple(c.model_copy(update={"namespace": namespace}) for c in design.channels),
-        rollouts=tuple(r.model_copy(update={"namespace": namespace}) for r in design.rollouts),
-    )
+    return move_namespace(design, namespace)  # what names them by key (trust, groups, tests, endpoints) follows
 
 
 def canonical(design: Design) -> Design:
