@@ -20,7 +20,17 @@ import numpy.typing as npt
 from lmos_studio.errors import VersionError
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.graph import agent_node, channel_node, group_node, trust_key
-from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, Agent, Design, RoutingTest, TrustEdge, message_key
+from lmos_studio.model import (
+    CHANNEL_LABELS,
+    CHANNEL_PREFIX,
+    DEFAULT_SUBSET,
+    GROUP_PREFIX,
+    Agent,
+    Design,
+    RoutingTest,
+    TrustEdge,
+    message_key,
+)
 from lmos_studio.names import (
     dns1035_label_problem,
     dns1123_label_problem,
@@ -55,6 +65,7 @@ CODES = (
     "routing-test-duplicate",
     "out-of-scope-unknown-channel",
     "out-of-scope-conflict",
+    "missing-channel-label",
 )
 MAX_LISTED = 5  # agents named in one message before "…"
 _CODE_ORDER = {code: i for i, code in enumerate(CODES)}
@@ -837,6 +848,24 @@ def _names_findings(design: Design) -> Iterator[Finding]:
             yield found(group_node(group.name), "group name (RFC 1123 label)", problem, group.name)
 
 
+def _missing_channel_labels(design: Design) -> Iterator[Finding]:
+    """A Channel without one of the labels the operator copies onto its ChannelRouting and the runtime finds it by
+    (LMOS.md §1.3): export refuses it, so lint says so first."""
+    for channel in design.channels:
+        missing = channel.missing_labels
+        if missing:
+            named = ", ".join(missing)
+            yield Finding(
+                "missing-channel-label",
+                ERROR,
+                (channel_node(channel),),
+                f"Channel {channel.key} lacks the label{'s' if len(missing) > 1 else ''} {named}: the operator copies "
+                f"{', '.join(CHANNEL_LABELS)} onto its ChannelRouting and the runtime finds Channels by them; "
+                "export refuses it",
+                f'add metadata.labels {named} (e.g. version: "1.0.0"; subset, if left out, is {DEFAULT_SUBSET})',
+            )
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 
@@ -1014,6 +1043,7 @@ def _lint(
         *_names_findings(design),
         *_caret_zero(design),
         *_out_of_scope(design, resolutions),
+        *_missing_channel_labels(design),
     ]
     return _in_order(findings, runs=runs)
 

@@ -201,6 +201,14 @@ class Channel(Frozen):
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
+    @property
+    def missing_labels(self) -> tuple[str, ...]:
+        """The `CHANNEL_LABELS` this Channel lacks (absent or empty), which export refuses: the operator and the
+        runtime find Channels by all four (LMOS.md §1.3). An absent `subset` is not one: export writes the operator's
+        default for it."""
+        labels = self.labels
+        return tuple(k for k in CHANNEL_LABELS if not labels.get(k) and (k != "subset" or k in labels))
+
 
 class ChannelRollout(Frozen):
     """An LMOS `ChannelRollout`: canary weights between two Channels (inert in the operator)."""

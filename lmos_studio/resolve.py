@@ -253,17 +253,21 @@ def _why_not(
             f"candidates offer {versions}",
         )
     # by position: an agent equal to a candidate is one (candidacy depends on the model's content only)
-    elsewhere = [others.agents[p].name for p in others.provider_positions(required.name) if p not in candidates]
+    elsewhere = [others.agents[p] for p in others.provider_positions(required.name) if p not in candidates]
     hint = ""
     if elsewhere:
-        why = _mismatch(elsewhere[0], others, channel)
+        shown = sorted(elsewhere, key=lambda agent: agent.name)[:_NAMED_MAX]
+        named = ", ".join(f"{agent.name} ({_mismatch(agent, channel)})" for agent in shown)  # each its own reason
+        more = f" and {len(elsewhere) - len(shown)} more" if len(elsewhere) > len(shown) else ""
         verb = "provides it but is not a candidate" if len(elsewhere) == 1 else "provide it but are not candidates"
-        hint = f"; {', '.join(sorted(elsewhere)[:5])} {verb} ({why})"
+        hint = f"; {named}{more} {verb}"
     return Unresolved(required, "no-provider", f"no candidate agent provides '{required.name}'{hint}")
 
 
-def _mismatch(name: str, agents: AgentIndex, channel: Channel) -> str:
-    agent = agents.named(name)[0]
+_NAMED_MAX = 5  # agents named in a no-provider hint: enough to see the pattern, short enough to read
+
+
+def _mismatch(agent: Agent, channel: Channel) -> str:
     return "; ".join(m.text for m in mismatch_reasons(agent, channel)) or "filtered out"
 
 

@@ -238,10 +238,15 @@ def rename_group(design: Design, old: str, new: str) -> Design:
 
 def _moved_position(layout: dict[str, object], old_node: str, new_node: str) -> dict[str, object]:
     """The design layout with the saved position of graph node `old_node` kept under `new_node` instead."""
+    return _moved_positions(layout, {old_node: new_node})
+
+
+def _moved_positions(layout: dict[str, object], nodes: dict[str, str]) -> dict[str, object]:
+    """The design layout with the saved position of each graph node `old` of `nodes` kept under `nodes[old]`."""
     positions = layout.get(LAYOUT_POSITIONS)
-    if not isinstance(positions, dict) or old_node not in positions:
+    if not isinstance(positions, dict) or not any(k in nodes for k in positions):
         return layout
-    moved = {new_node if k == old_node else k: v for k, v in positions.items()}
+    moved = {nodes.get(k, k): v for k, v in positions.items()}
     return {**layout, LAYOUT_POSITIONS: dict(sorted(moved.items()))}
 
 
@@ -403,12 +408,16 @@ def _check_new_name(what: str, new: str, problem: str | None, taken: str | bool)
 
 def _moved_endpoint(endpoint: Endpoint, old: Agent, new: Agent) -> Endpoint:
     """An endpoint at the agent's own in-cluster Service (`<name>.<namespace>.svc.cluster.local`, or a shorter
-    form of it) follows the rename: the Service is named after the agent. Other hosts are kept as written."""
+    form of it) follows a rename or a move: the Service is named after the agent, in its namespace. Other hosts
+    are kept as written."""
     parts = urlsplit(endpoint.uri)
     host = parts.hostname or ""
-    forms = {old.host: new.host}
-    for short in (f"{old.name}.{old.namespace}.svc", f"{old.name}.{old.namespace}", old.name):
-        forms[short] = new.name + short[len(old.name) :]
+    forms = {
+        old.host: new.host,
+        f"{old.name}.{old.namespace}.svc": f"{new.name}.{new.namespace}.svc",
+        f"{old.name}.{old.namespace}": f"{new.name}.{new.namespace}",
+        old.name: new.name,  # the pod's own namespace
+    }
     if host not in forms:
         return endpoint
     netloc = parts.netloc.replace(host, forms[host], 1)
@@ -501,6 +510,53 @@ def rename_channel(design: Design, key: str, new: str) -> Design:
         rollouts=rollouts,
         layout=_moved_position(design.layout, f"channel:{key}", f"channel:{renamed.key}"),
     )
+
+
+def move_namespace(design: Design, namespace: str) -> Design:
+    """Every agent, Channel and ChannelRollout moved into `namespace`, and what names them by key follows, as
+    `rename_agent` and `rename_channel` rewrite refs: trust edges (agents, `channel:` refs), group members, routing
+    tests' and out-of-scope messages' channels, saved canvas positions, and each agent's endpoints at its own
+    in-cluster Service (`<name>.<namespace>.svc.cluster.local`). Bare names stay: they name the same objects.
+    The caller checks that moving keeps resolution (one namespace, as export's `--namespace` refuses more)."""
+    agents = tuple(_moved_agent(a, namespace) for a in design.agents)
+    channels = tuple(c.model_copy(update={"namespace": namespace}) for c in design.channels)
+    agent_names = _Names(
+        [(a.key, a.name) for a in design.agents],
+        [(a.key, a.name) for a in agents],
+        {old.key: new.key for old, new in zip(design.agents, agents, strict=True)},
+    )
+    channel_names = _Names(
+        [(c.key, c.name) for c in design.channels],
+        [(c.key, c.name) for c in channels],
+        {old.key: new.key for old, new in zip(design.channels, channels, strict=True)},
+    )
+
+    def refs(ref: str) -> list[str]:
+        if ref.startswith(CHANNEL_PREFIX):
+            return [CHANNEL_PREFIX + r for r in channel_names.refs(ref.removeprefix(CHANNEL_PREFIX))]
+        return [ref] if ref.startswith(GROUP_PREFIX) else agent_names.refs(ref)
+
+    def channel_ref(ref: str) -> str:  # a Channel's key moves; a name or a channel label names what it named
+        return channel_names.moved.get(ref, ref)
+
+    nodes = {f"agent:{k}": f"agent:{v}" for k, v in agent_names.moved.items()}
+    nodes |= {f"channel:{k}": f"channel:{v}" for k, v in channel_names.moved.items()}
+    listed = tuple(e.model_copy(update={"channel": channel_ref(e.channel)}) for e in design.routing.out_of_scope)
+    return design.replace(
+        agents=agents,
+        channels=channels,
+        rollouts=tuple(r.model_copy(update={"namespace": namespace}) for r in design.rollouts),
+        groups=tuple(_group_with(g, agent_names.refs) for g in design.groups),
+        trust_edges=_edges_with(design.trust_edges, refs),
+        routing_tests=tuple(t.model_copy(update={"channel": channel_ref(t.channel)}) for t in design.routing_tests),
+        routing=design.routing.model_copy(update={"out_of_scope": listed}),
+        layout=_moved_positions(design.layout, nodes),
+    )
+
+
+def _moved_agent(agent: Agent, namespace: str) -> Agent:
+    moved = agent.model_copy(update={"namespace": namespace})
+    return moved.model_copy(update={"endpoints": tuple(_moved_endpoint(e, agent, moved) for e in agent.endpoints)})
 
 
 def set_agent_reach(design: Design, key: str, *, channels: Iterable[str], tenants: Iterable[str]) -> Design:

@@ -508,3 +508,55 @@ def test_a_name_that_is_a_list_is_not_printed_as_the_name() -> None:
             "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: [a, 1]}\nspec: {}\n", path="d.yaml"
         )
     assert str(err.value).startswith("d.yaml:3: metadata.name: Agent: must be a single value"), str(err.value)
+
+
+KUBECTL_LIST = """\
+apiVersion: v1
+kind: {kind}
+items:
+- apiVersion: lmos.eclipse/v1
+  kind: Agent
+  metadata:
+    name: billing
+    namespace: prod
+  spec:
+    supportedChannels: [web]
+    providedCapabilities:
+    - {{name: view-bill, version: "1.0.0"}}
+- apiVersion: lmos.eclipse/v1
+  kind: Channel
+  metadata:
+    name: web
+    namespace: prod
+    labels: {{tenant: acme, channel: web, subset: stable, version: "1.0.0"}}
+  spec:
+    requiredCapabilities:
+    - {{name: view-bill, version: "1.0.0"}}
+- apiVersion: lmos.eclipse/v1
+  kind: Agent
+  metadata:
+    name: contract
+    namespace: prod
+  spec:
+    supportedChannels: {channels}
+    providedCapabilities:
+    - {{name: view-contract, version: "1.0.0"}}
+metadata:
+  resourceVersion: ""
+"""
+
+
+@pytest.mark.parametrize("kind", ["List", "AgentList"])
+def test_a_kubectl_list_is_read_item_by_item(kind: str) -> None:
+    """Bug (session 21 QA): `kubectl get agents -o yaml` (`kind: List`, the resources in `items`) was read as an
+    empty design: validate, resolve and lint said "0 agents" (exit 0), and export then failed on "other resource #1
+    (List)" naming no file. Each item is now read as a document of its own, at its own line."""
+    result = design_from_text(KUBECTL_LIST.format(kind=kind, channels="[web]"), path="agents.yaml")
+    design = result.design
+    assert [a.key for a in design.agents] == ["prod/billing", "prod/contract"]
+    assert [c.key for c in design.channels] == ["prod/web"] and not design.other_resources
+    assert result.locations["Agent prod/contract"] == "agents.yaml:22"
+    with pytest.raises(DesignFileError) as err:
+        design_from_text(KUBECTL_LIST.format(kind=kind, channels="{a: 1}"), path="agents.yaml")
+    assert str(err.value).startswith("agents.yaml:28: spec.supportedChannels"), str(err.value)
+    assert "must be a list, not a mapping" in str(err.value)

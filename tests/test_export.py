@@ -326,6 +326,26 @@ def test_a_failed_export_writes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml"]
 
 
+def test_an_export_error_names_the_file_and_line_the_resource_was_read_from(tmp_path: Path) -> None:
+    """Bug (session 21 QA): export refused a Channel without labels with "Channel default/c: metadata.labels.tenant:
+    missing", naming no file or line, unlike validate; now it names where the Channel was read, moved by
+    --namespace too."""
+    design = tmp_path / "design.yaml"
+    design.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep}\n---\n"
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: c}\nspec: {requiredCapabilities: []}\n"
+    )
+    result = run_cli("export", str(design), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert f"error: {design}:5: Channel default/c: metadata.labels.tenant: missing" in result.stderr, result.stderr
+    moved = run_cli("export", str(design), "--out", str(tmp_path / "out"), "--namespace", "prod")
+    assert moved.returncode == 2
+    assert f"error: {design}:5: Channel prod/c: metadata.labels.tenant: missing" in moved.stderr, moved.stderr
+    with pytest.raises(ExportError) as err:  # the library without locations: as before
+        export_design(read_design(design))
+    assert str(err.value).startswith("Channel default/c: metadata.labels.tenant: missing"), str(err.value)
+
+
 def test_export_refuses_to_replace_a_folder_that_is_not_an_export(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(ExportError, match="not an earlier LMOS Studio export"):
@@ -472,6 +492,59 @@ def test_namespace_moves_a_single_namespace_design() -> None:
     assert preview["spec"]["capabilityGroups"][0]["capabilities"][0]["host"].endswith(".prod.svc.cluster.local")
     with pytest.raises(ExportError, match="spans namespaces default, lmos-demo"):
         export_design(design, ExportOptions(namespace="prod"))
+
+
+def test_namespace_moves_what_names_the_design_s_objects_by_key(tmp_path: Path) -> None:
+    """Bug (session 21 QA): `export --namespace prod` moved agents, Channels and rollouts but left what names them
+    in `default`: re-imported, every routing test failed ("channel 'default/acme-web-stable' is not a Channel of
+    this design"), endpoints stayed at `….default.svc.cluster.local`, and a trust edge to `default/contract-agent`
+    dangled, so `--with-workloads` exited 2. Now routing tests, trust edges, group members, out-of-scope messages,
+    canvas positions and each agent's endpoints at its own Service move along."""
+    from lmos_studio.export.importer import import_manifests
+    from lmos_studio.model import OutOfScopeExample, TrustEdge
+    from lmos_studio.routing.regression import run_routing_tests
+    from lmos_studio.routing.statistical import StatisticalRouter
+
+    acme = read_design(ACME)
+    edge = TrustEdge(caller="default/billing-agent-stable", callee="default/contract-agent", protocol="http")
+    design = acme.replace(
+        agents=tuple(a for a in acme.agents if a.namespace == "default"),
+        channels=tuple(c for c in acme.channels if c.namespace == "default"),
+        routing_tests=tuple(t for t in acme.routing_tests if not t.channel.startswith("lmos-demo/")),
+        trust_edges=(*acme.trust_edges, edge),
+        groups=(
+            acme.groups[0].model_copy(update={"members": ("default/billing-agent-stable", "billing-agent-canary")}),
+            *acme.groups[1:],
+        ),
+        routing=acme.routing.model_copy(
+            update={"out_of_scope": (OutOfScopeExample(text="book a flight", channel="default/acme-web-stable"),)}
+        ),
+        layout={"positions": {"agent:default/contract-agent": [1, 2], "channel:default/acme-ivr-stable": [3, 4]}},
+    )
+    before = run_routing_tests(design, router=StatisticalRouter())
+    assert len(before) == 3 and all(o.passed for o in before), [o.message for o in before]
+    kustomize.write_folder(export_design(design, ExportOptions(namespace="prod")), tmp_path / "prod")
+    moved = import_manifests(tmp_path / "prod").design
+    after = run_routing_tests(moved, router=StatisticalRouter())
+    assert [(o.test.channel, o.passed) for o in after] == [
+        ("prod/acme-web-stable", True),
+        ("prod/acme-web-stable", True),
+        ("prod/acme-ivr-stable", True),
+    ], [o.message for o in after]
+    assert TrustEdge(caller="prod/billing-agent-stable", callee="prod/contract-agent", protocol="http") in (
+        moved.trust_edges
+    )
+    assert moved.groups[0].members == ("prod/billing-agent-stable", "billing-agent-canary")
+    assert moved.routing.out_of_scope[0].channel == "prod/acme-web-stable"
+    assert moved.layout["positions"] == {"agent:prod/contract-agent": [1, 2], "channel:prod/acme-ivr-stable": [3, 4]}
+    billing = moved.agent("billing-agent-stable", "prod")
+    assert billing is not None
+    assert [e.uri for e in billing.endpoints] == [
+        "http://billing-agent-stable.prod.svc.cluster.local:8080",
+        "ws://billing-agent-stable.prod.svc.cluster.local:8080/subscriptions",
+    ]
+    export_design(moved, ExportOptions(with_workloads=True))  # no edge dangles
+    export_design(design, ExportOptions(namespace="prod", with_workloads=True))
 
 
 def test_cli_export_writes_folder_and_zip(tmp_path: Path) -> None:

@@ -179,7 +179,33 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
     "out-of-scope-conflict": lambda d: d.replace(
         routing=RoutingSettings(out_of_scope=(OutOfScopeExample(text="How much do I  owe", channel="acme-web"),))
     ),
+    "missing-channel-label": lambda d: d.replace(
+        channels=tuple(c.model_copy(update={"labels": {"tenant": "acme", "channel": "web"}}) for c in d.channels)
+    ),
 }
+
+
+def test_a_channel_without_the_labels_export_needs_is_a_lint_error(tmp_path: Path) -> None:
+    """Bug (session 21 QA): a Channel with no labels passed lint ("no findings", exit 0) while export refused it
+    with "metadata.labels.tenant: missing" (exit 2). Lint now reports each Channel that lacks tenant, channel or
+    version, or has one empty (an absent subset is written as stable), as an error, the verdict export gives."""
+    design = tmp_path / "design.yaml"
+    design.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata: {name: c}\nspec: {requiredCapabilities: []}\n"
+    )
+    lint = run_cli("lint", str(design), "-o", "json")
+    assert lint.returncode == 1, lint.stderr
+    (finding,) = [f for f in json.loads(lint.stdout)["findings"] if f["code"] == "missing-channel-label"]
+    assert finding["severity"] == "error" and finding["objects"] == ["channel:default/c"]
+    assert "Channel default/c lacks the labels tenant, channel, version" in finding["message"], finding
+
+    def labelled(labels: dict[str, str]) -> Design:
+        return base().replace(channels=(channel("acme-web", ("view-bill", "*")).model_copy(update={"labels": labels}),))
+
+    three = {"tenant": "acme", "channel": "web", "version": "1.0.0"}
+    assert "missing-channel-label" not in codes(labelled(three))  # no subset: export writes stable
+    (found,) = codes(labelled({**three, "subset": ""}))["missing-channel-label"]  # empty: export refuses it
+    assert "lacks the label subset:" in found.message
 
 
 def test_an_out_of_scope_message_that_a_routing_test_expects_an_agent_for_is_reported() -> None:

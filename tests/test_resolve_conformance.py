@@ -414,5 +414,26 @@ def test_an_agent_elsewhere_is_named_in_good_english() -> None:
     session 14); one agent now 'provides it but is not a candidate', several 'provide it but are not candidates'."""
     design = read_design(Path(__file__).parent.parent / "sample_networks" / "faulty.yaml")
     problems = [u.reason for c in design.channels for u in resolve_channel(c, design.agents).unresolved]
-    assert any("globex-agent provides it but is not a candidate (" in p for p in problems), problems
+    assert any("; globex-agent (" in p and p.endswith(") provides it but is not a candidate") for p in problems)
     assert not any(" provide it but are not candidates" in p and "," not in p.split(";")[1] for p in problems)
+
+
+def test_each_agent_elsewhere_is_named_with_its_own_reason() -> None:
+    """Bug (session 21 QA): the no-provider hint gave the first agent's reason for all of them: after `edit reach
+    acme billing-agent-stable --channel web`, lint said "billing-agent-canary, billing-agent-stable provide it but
+    are not candidates (subset canary ≠ stable)" for channel ivr, yet billing-agent-stable is stable and is left out
+    for its channels. Each agent now carries its own reason."""
+    bill = (Capability(name="view-bill", version="1.0.0"),)
+    canary = Agent(name="billing-canary", labels={"subset": "canary"}, supported_channels=("ivr",), capabilities=bill)
+    web_only = Agent(name="billing-stable", supported_channels=("web",), capabilities=bill)
+    weather = Agent(name="weather", supported_channels=("ivr",), capabilities=(Capability(name="w", version="1.0.0"),))
+    ivr = Channel(
+        name="acme-ivr-stable",
+        labels={"tenant": "acme", "channel": "ivr", "subset": "stable", "version": "1.0.0"},
+        required_capabilities=(RequiredCapability(name="view-bill", version="1.0.0"),),
+    )
+    (unresolved,) = resolve_channel(ivr, (web_only, canary, weather)).unresolved
+    assert unresolved.reason == (
+        "no candidate agent provides 'view-bill'; billing-canary (subset canary ≠ stable), "
+        "billing-stable (channel ivr not in ['web']) provide it but are not candidates"
+    )

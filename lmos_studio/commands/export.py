@@ -99,7 +99,7 @@ def export(
         with_registry=with_registry,
         registry_image=registry_image,
     )
-    bundle = export_design(design, options)
+    bundle = export_design(design, options, locations=loaded.locations)
     files = kustomize.render(bundle)
     if out is not None:
         kustomize.write_folder(bundle, out, files)

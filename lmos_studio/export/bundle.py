@@ -28,7 +28,7 @@ Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout,
 from lmos_studio.names import dns1123_label_problem
 from lmos_studio.redact import redact_data
 from lmos_studio.resolve import invalid_versions, resolve_design
+from lmos_studio.trust import move_namespace
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
@@ -171,8 +172,9 @@ def path_of(doc: dict[str, Any]) -> str:
 
 
 def retarget(design: Design, namespace: str, *, field: str | None = None) -> Design:
-    """The design moved into one namespace; refused when it spans several (resolution would change). `field`:
-    the label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
+    """The design moved into one namespace (`trust.move_namespace`: what names its objects by key and each agent's
+    endpoints at its own Service follow); refused when it spans several (resolution would change). `field`: the
+    label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
     spaces = design.namespaces
     if len(spaces) > 1:
         if field is None:
@@ -185,11 +187,7 @@ def retarget(design: Design, namespace: str, *, field: str | None = None) -> Des
             resource=f"Design {design.name}",
             field=field or "--namespace",
         )
-    return design.replace(
-        agents=tuple(a.model_copy(update={"namespace": namespace}) for a in design.agents),
-        channels=tuple(c.model_copy(update={"namespace": namespace}) for c in design.channels),
-        rollouts=tuple(r.model_copy(update={"namespace": namespace}) for r in design.rollouts),
-    )
+    return move_namespace(design, namespace)  # what names them by key (trust, groups, tests, endpoints) follows
 
 
 def canonical(design: Design) -> Design:
@@ -267,15 +265,40 @@ def _studio_document(written: MaskedDesign, left_out: dict[str, dict[str, Any]])
     return studio
 
 
-def export_design(design: Design, options: ExportOptions | None = None, *, validate: bool = True) -> Bundle:
+def export_design(
+    design: Design,
+    options: ExportOptions | None = None,
+    *,
+    validate: bool = True,
+    locations: Mapping[str, str] | None = None,
+) -> Bundle:
     """Every document of the export, validated; raises `ExportError` (resource, field) and writes nothing.
     `validate=False` skips the schema validation (half the CPU; an empty report): for a caller that only compares
-    the documents, such as import's check for hand edits, never for one that writes them.
+    the documents, such as import's check for hand edits, never for one that writes them. `locations`
+    (`LoadResult.locations`: "Agent ns/name" → "file:line"): an error about a resource read from a file names it.
 
     The cyclic collector is paused meanwhile: an export builds a few documents per agent and no cycles, so a
     collection would only re-walk the growing bundle (a third of the CPU at 10 000 agents)."""
-    with gc_paused():
-        return _export_design(design, options or ExportOptions(), validate=validate)
+    options = options or ExportOptions()
+    try:
+        with gc_paused():
+            return _export_design(design, options, validate=validate)
+    except ExportError as exc:
+        where = _location(exc.resource, design, options, locations or {})
+        if where is None:
+            raise
+        raise type(exc)(f"{where}: {exc}", resource=exc.resource, field=exc.field) from exc
+
+
+def _location(resource: str | None, design: Design, options: ExportOptions, locations: Mapping[str, str]) -> str | None:
+    """Where the resource an export error names was read ("file:line"), also after `retarget` moved it."""
+    if resource is None:
+        return None
+    kind, _, key = resource.partition(" ")
+    spaces = design.namespaces
+    if options.namespace and len(spaces) == 1 and key.startswith(f"{options.namespace}/"):  # moved by retarget
+        return locations.get(resource) or locations.get(f"{kind} {spaces[0]}/{key.split('/', 1)[1]}")
+    return locations.get(resource)
 
 
 def _check_options(options: ExportOptions) -> None:

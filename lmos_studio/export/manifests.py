@@ -66,16 +66,16 @@ def agent_resource(agent: Agent) -> dict[str, Any]:
 def channel_resource(channel: Channel) -> dict[str, Any]:
     """The `Channel` with all four labels as strings (`subset` made explicit); no operator status."""
     ref = f"Channel {channel.key}"
+    missing = channel.missing_labels
+    if missing:
+        raise ExportError(
+            f"{ref}: metadata.labels.{missing[0]}: missing; the operator and the runtime find "
+            f"Channels by all four labels {', '.join(CHANNEL_LABELS)}: add it",
+            resource=ref,
+            field=f"metadata.labels.{missing[0]}",
+        )
     labels = dict(channel.labels)
     labels.setdefault("subset", DEFAULT_SUBSET)
-    for label in CHANNEL_LABELS:
-        if not labels.get(label):
-            raise ExportError(
-                f"{ref}: metadata.labels.{label}: missing; the operator and the runtime find "
-                f"Channels by all four labels {', '.join(CHANNEL_LABELS)}: add it",
-                resource=ref,
-                field=f"metadata.labels.{label}",
-            )
     channel = channel.model_copy(update={"labels": labels})
     return _clean_metadata(channel_to_resource(channel, explicit_namespace=True, with_status=False))
 
