@@ -66,6 +66,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "index",
         "resolve",
         "rollouts",
+        "renames",
         "trust",
         "out_of_scope",
         "graph",

@@ -1,4 +1,4 @@
-"""Renaming an agent or a Channel (`trust.rename_agent`, `trust.rename_channel`, `edit rename-agent|rename-channel`,
+"""Renaming an agent or a Channel (`renames.rename_agent`, `renames.rename_channel`, `edit rename-agent|rename-channel`,
 the Designer's Rename): everything that names it follows, and the renamed resource stays in its file."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from lmos_studio.model import (
     RoutingTest,
     TrustEdge,
 )
-from lmos_studio.trust import rename_agent, rename_channel
+from lmos_studio.renames import rename_agent, rename_channel
 from tests.conftest import ACME, invoke
 
 

@@ -191,7 +191,7 @@ def rename_agent(
     out: OutOpt = None,
 ) -> None:
     """Rename an agent; the trust edges, group memberships and routing tests that name it follow."""
-    from lmos_studio.trust import rename_agent as rename
+    from lmos_studio.renames import rename_agent as rename
 
     _edit(path, out, f"renamed agent {agent} to {new}", lambda d: rename(d, _agent_key(d, agent), new))
 
@@ -206,7 +206,7 @@ def rename_channel(
 ) -> None:
     """Rename a Channel; the trust edges, routing tests, ChannelRollouts and out-of-scope messages naming it
     follow."""
-    from lmos_studio.trust import rename_channel as rename
+    from lmos_studio.renames import rename_channel as rename
 
     _edit(path, out, f"renamed channel {channel} to {new}", lambda d: rename(d, _channel_key(d, channel), new))
 

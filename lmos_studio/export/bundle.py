@@ -42,8 +42,8 @@ from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Channel, ChannelRollout, Design
 from lmos_studio.names import dns1123_label_problem
 from lmos_studio.redact import redact_data
+from lmos_studio.renames import move_namespace
 from lmos_studio.resolve import invalid_versions, resolve_design
-from lmos_studio.trust import move_namespace
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
@@ -172,7 +172,7 @@ def path_of(doc: dict[str, Any]) -> str:
 
 
 def retarget(design: Design, namespace: str, *, field: str | None = None) -> Design:
-    """The design moved into one namespace (`trust.move_namespace`: what names its objects by key and each agent's
+    """The design moved into one namespace (`renames.move_namespace`: what names its objects by key and each agent's
     endpoints at its own Service follow); refused when it spans several (resolution would change). `field`: the
     label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
     spaces = design.namespaces

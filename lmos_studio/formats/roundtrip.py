@@ -616,7 +616,7 @@ def _renamed(old: Any, new: Any) -> bool:
 
 def _renamed_throughout(old: dict[str, Any], new: dict[str, Any], key: str) -> bool:
     """`new` is `old` with the name in `key` replaced by the new one wherever it is written (an agent renamed
-    with its endpoints at its own Service host, `trust.rename_agent`)."""
+    with its endpoints at its own Service host, `renames.rename_agent`)."""
     before, after = old.get(key), new.get(key)
     if not isinstance(before, str) or not isinstance(after, str) or not before:
         return False

@@ -22,6 +22,7 @@ from lmos_studio.lint import Finding
 from lmos_studio.markdown import code
 from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
+from lmos_studio.renames import rename_agent, rename_channel
 from lmos_studio.trust import (
     add_agents,
     add_members,
@@ -33,8 +34,6 @@ from lmos_studio.trust import (
     remove_agent,
     remove_members,
     remove_trust_edge,
-    rename_agent,
-    rename_channel,
     rename_group,
     replace_trust_edge,
     set_agent_reach,
@@ -328,7 +327,7 @@ def selection_details(design: Design) -> None:
 
 def _rename(design: Design, what: str, key: str, name: str) -> None:
     """Rename the selected agent or Channel; what names it (trust edges, groups, routing tests, rollouts,
-    out-of-scope messages, its canvas position) follows (`trust.rename_agent`, `trust.rename_channel`)."""
+    out-of-scope messages, its canvas position) follows (`renames.rename_agent`, `renames.rename_channel`)."""
     tag = f"{design.digest()[:12]}_{key}"
     cols = st.columns([3, 1], vertical_alignment="bottom")
     new = cols[0].text_input(f"Rename {what}", value=name, key=f"designer_rename_{what}_{tag}").strip()
