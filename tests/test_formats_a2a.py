@@ -324,3 +324,14 @@ def test_a_card_name_that_is_not_text_is_refused(value: object) -> None:
     with pytest.raises(DesignFileError, match=r"must be text, not .*; put it in quotes") as info:
         a2a.card_to_agent(card, source="card.json")
     assert info.value.field == "name"
+
+
+def test_a_v03_card_keeps_its_protocol_version_through_v1() -> None:
+    """v0.3 → v1.0 stamped `protocolVersion: "1.0"` on every interface, and back in v0.3 the main url was
+    repeated in additionalInterfaces with that "1.0": the interfaces keep the card's own version now."""
+    source = load("a2a-card-v0.3.json")
+    v1 = json.loads(json.dumps(a2a.agent_to_card(a2a.card_to_agent(source, source="v03.json"), "1.0")))
+    assert [i["protocolVersion"] for i in v1["supportedInterfaces"]] == ["0.3.0", "0.3.0"]
+    v03 = a2a.agent_to_card(a2a.card_to_agent(v1, source="v1.json"), "0.3")
+    for key in ("protocolVersion", "url", "preferredTransport", "additionalInterfaces"):
+        assert v03[key] == source[key], key

@@ -166,3 +166,44 @@ def test_a_huge_name_is_cut_in_messages() -> None:
         routing_spec.specs_to_agents(spec, source="s.json")
     assert "`capabilities` is missing" in str(err.value) and len(str(err.value)) < 400
     assert "x" * 50 + "…" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("address", "protocol"),
+    [("localhost:8080", "http"), ("10.0.0.7:9000/agent", "http"), ("wss://a.example/ws", "wss"), ("a.example", "http")],
+)
+def test_a_classifier_host_port_address_is_not_a_scheme(address: str, protocol: str) -> None:
+    """Bug (session 21): specs → classifier → routing-spec gave `{"protocol": "localhost", "uri": "localhost:8080"}`:
+    the host of a bare `host:port` was taken for the URI scheme. It is `http` (router-core's default) now."""
+    doc = {"id": "x", "capabilityGroups": [{"id": "g", "name": "g-agent", "address": address, "capabilities": []}]}
+    [agent] = routing_spec.classifier_to_agents(doc)
+    assert agent.endpoints == (Endpoint(protocol=protocol, uri=address),)
+    specs = json.loads((ROUTER_BENCHMARK / "agentRoutingSpecs.json").read_text())
+    agents = routing_spec.specs_to_agents(specs)
+    back = routing_spec.classifier_to_agents(json.loads(json.dumps(routing_spec.agents_to_classifier(agents))))
+    assert [a.endpoints for a in back] == [a.endpoints for a in agents]
+
+
+def test_a_td_agent_is_addressed_through_its_chat_action() -> None:
+    """Bug (session 21): a TD with forms on `properties.status` before `actions.chat` gave the classifier the
+    property's address and listed it first in the routing spec; the chat action is the agent's address."""
+    from lmos_studio.formats import td
+
+    thing = {
+        "@context": [td.TD_CONTEXT, {"lmos": td.LMOS_NAMESPACE}],
+        "@type": td.AGENT_TYPE,
+        "id": "urn:x:probe",
+        "title": "probe-agent",
+        "base": "https://p.example/api/",
+        "lmos:capabilities": [{"name": "probe", "version": "1.0.0"}],
+        "properties": {"status": {"type": "string", "forms": [{"href": "status"}]}},
+        "actions": {"reset": {"forms": [{"href": "reset"}]}, "chat": {"forms": [{"href": "chat"}]}},
+    }
+    agent = td.td_to_agent(thing)
+    [group] = routing_spec.agents_to_classifier([agent])["capabilityGroups"]
+    assert group["address"] == "https://p.example/api/chat"
+    assert [a["uri"] for a in routing_spec.agent_to_spec(agent)["addresses"]] == [
+        "https://p.example/api/chat",
+        "https://p.example/api/reset",
+        "https://p.example/api/status",
+    ]

@@ -25,7 +25,9 @@ Reading (`card_to_agent`), both versions:
   `additionalInterfaces` with them (as v0.3 advises), and read back as one endpoint.
 
 Writing (`agent_to_card(agent, version)`): an unchanged agent read from a card of the same version gives
-that card back verbatim; otherwise a new card, keeping the original's other top-level keys.
+that card back verbatim; otherwise a new card, keeping the original's other top-level keys. The interfaces
+of a v0.3 card speak its `protocolVersion`: a v1.0 card written from one gives each interface that version
+(not "1.0"), and a v0.3 card says it once at the top, not again on each interface.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ A2A_PROTOCOL = "a2a"
 DEFAULT_TRANSPORT = "JSONRPC"  # A2A's default `preferredTransport`
 STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"
 DEFAULT_MODES = ["text/plain"]
+V03_PROTOCOL, V1_PROTOCOL = "0.3.0", "1.0"  # `protocolVersion` of a v0.3 card (its default) and of v1.0 interfaces
 KIND = "A2A Agent Card"
 _V03_SECURITY_TYPES = {"apiKey": "apikey", "oauth2": "oauth2", "openIdConnect": "openIdConnect", "mutualTLS": "mtls"}
 _V1_WRAPPERS = {
@@ -300,13 +303,17 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     if base is not None and card_version(original) == version and _unchanged(agent, base):
         return copy.deepcopy(original)
     card: dict[str, Any] = {}
+    protocol = _protocol_version(original)
     if version == "0.3":
-        card["protocolVersion"] = "0.3.0"
+        card["protocolVersion"] = protocol if protocol.startswith("0.") else V03_PROTOCOL
     card["name"] = original["name"] if base is not None and base.name == agent.name else agent.name
     card["description"] = agent.description
     card["version"] = agent.labels.get("version") or d.FALLBACK_VERSION
     endpoints = [e for e in agent.endpoints if e.protocol == A2A_PROTOCOL]
-    card.update(_interfaces_v1(endpoints) if version == "1.0" else _interfaces_v03(endpoints))
+    if version == "1.0":
+        card.update(_interfaces_v1(endpoints, protocol))
+    else:
+        card.update(_interfaces_v03(endpoints, card["protocolVersion"]))
     carried = {k: copy.deepcopy(v) for k, v in original.items() if k not in _BUILT}
     card["capabilities"] = _card_capabilities(agent, original)
     card["defaultInputModes"] = copy.deepcopy(original.get("defaultInputModes", DEFAULT_MODES))
@@ -334,13 +341,21 @@ def _unchanged(agent: Agent, base: Agent) -> bool:
     return all(getattr(agent, f) == getattr(base, f) for f in fields)
 
 
-def _interfaces_v1(endpoints: list[Endpoint]) -> dict[str, Any]:
+def _protocol_version(original: dict[str, Any]) -> str:
+    """The A2A protocol version the agent's interfaces speak when they do not say: a v0.3 card's own
+    `protocolVersion` (its interfaces share it; "0.3.0" when it is left out), else "1.0"."""
+    if original and card_version(original) == "0.3":
+        return text_of(original.get("protocolVersion", "")) or V03_PROTOCOL
+    return V1_PROTOCOL
+
+
+def _interfaces_v1(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
     return {
         "supportedInterfaces": [
             {
                 "url": e.uri,
                 "protocolBinding": e.transport or DEFAULT_TRANSPORT,
-                **({"protocolVersion": "1.0"} if "protocolVersion" not in e.extras else {}),
+                **({"protocolVersion": protocol} if "protocolVersion" not in e.extras else {}),
                 **d.plain(e.extras),
             }
             for e in endpoints
@@ -348,9 +363,17 @@ def _interfaces_v1(endpoints: list[Endpoint]) -> dict[str, Any]:
     }
 
 
-def _interfaces_v03(endpoints: list[Endpoint]) -> dict[str, Any]:
+def _interfaces_v03(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
+    """v0.3 `url` + `preferredTransport` + `additionalInterfaces`; an interface's `protocolVersion` equal to
+    the card's (`protocol`) is the card's own, said once at the top."""
     if not endpoints:
         return {}
+    endpoints = [
+        e.model_copy(update={"extras": {k: v for k, v in e.extras.items() if k != "protocolVersion"}})
+        if e.extras.get("protocolVersion") == protocol
+        else e
+        for e in endpoints
+    ]
     first, rest = endpoints[0], endpoints[1:]
     out: dict[str, Any] = {"url": first.uri, "preferredTransport": first.transport or DEFAULT_TRANSPORT}
     if first.extras:  # `url` has no place for them (a v1.0 interface's `tenant` …): the main interface repeated

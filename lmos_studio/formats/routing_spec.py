@@ -8,10 +8,14 @@ are rejected. Each spec becomes an Agent: name derived from `name` (`description
 value), addresses as endpoints.
 
 The classifier document `{id, capabilityGroups[{id, name, address, capabilities[…]}]}` gives one Agent
-per group (name derived from the group `name`, `id` = group `id`, `address` as an endpoint). Its `id`,
+per group (name derived from the group `name`, `id` = group `id`, `address` as an endpoint: protocol its
+scheme, `http` for a bare `host:port`). Its `id`,
 when shaped `<tenant>-<channel>-<MAJOR.MINOR.PATCH>-<subset>` (the classifier's collection naming),
 sets the supported tenant and channel and the `subset` label. A capability without a version gets the
 visible default (see `description.py`).
+
+Writing, the agent's address comes first: a TD agent's `chat` action before its other actions, properties and
+events (`td.by_address`), as the group's one `address` and at the head of a spec's `addresses`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lmos_studio.formats import description as d
+from lmos_studio.formats import td
 from lmos_studio.model import Agent, Endpoint
 
 SPEC_KEYS = ("name", "description", "version", "capabilities", "addresses")
@@ -32,6 +37,7 @@ DEFAULT_PROTOCOL = "http"
 RUNTIME_PORT = 8080  # the LMOS runtime calls <agent>.<namespace>.svc.cluster.local:8080
 KIND = "AgentRoutingSpec"
 CLASSIFIER_KIND = "classifier capability document"
+_HOST_PORT_RE = re.compile(r"^[^:/?#]+:\d+(?:[/?#]|$)")  # localhost:8080, 10.0.0.1:80/x: no scheme, a port
 _COLLECTION_RE = re.compile(  # <tenant>-<channel>-<version>-<subset>, e.g. de-web-1.0.0-stable
     r"^(?P<tenant>[^-]+)-(?P<channel>[^-]+)-(?P<version>\d+\.\d+\.\d+)-(?P<subset>.+)$"
 )
@@ -173,7 +179,7 @@ def agent_to_spec(agent: Agent) -> dict[str, Any]:
         fields = ("name", "id", "labels", "description", "capabilities", "endpoints")
         if all(getattr(agent, f) == getattr(base, f) for f in fields):
             return copy.deepcopy(agent.original)
-    addresses = [{"protocol": e.protocol, "uri": e.uri} for e in agent.endpoints] or [
+    addresses = [{"protocol": e.protocol, "uri": e.uri} for e in td.by_address(agent.endpoints)] or [
         {"protocol": DEFAULT_PROTOCOL, "uri": f"http://{agent.host}:{RUNTIME_PORT}"}
     ]
     return {
@@ -210,6 +216,14 @@ def read_seed(data: Any, *, source: str = "") -> list[SeedRow]:
     return rows
 
 
+def address_protocol(address: str) -> str:
+    """The protocol of a classifier `address`: its URI scheme, or `http` for a bare `host:port` (whose host
+    `urlsplit` would take for the scheme) or a bare host."""
+    if _HOST_PORT_RE.match(address):
+        return DEFAULT_PROTOCOL
+    return urlsplit(address).scheme.lower() or DEFAULT_PROTOCOL
+
+
 def classifier_to_agents(data: Any, *, source: str = "") -> list[Agent]:
     """The classifier's capability document as one Agent per capability group."""
     doc = d.Doc(data, path=source or "<classifier capability document>", kind=CLASSIFIER_KIND)
@@ -242,9 +256,7 @@ def classifier_to_agents(data: Any, *, source: str = "") -> list[Agent]:
                 supported_tenants=(match["tenant"],) if match else (),
                 supported_channels=(match["channel"],) if match else (),
                 capabilities=tuple(caps),
-                endpoints=(Endpoint(protocol=urlsplit(address).scheme.lower() or DEFAULT_PROTOCOL, uri=address),)
-                if address
-                else (),
+                endpoints=(Endpoint(protocol=address_protocol(address), uri=address),) if address else (),
                 source=source,
                 original_format="classifier",
                 original={
@@ -265,7 +277,7 @@ def _group(agent: Agent) -> dict[str, Any]:
             return copy.deepcopy(dict(groups[0]))
     out: dict[str, Any] = {"id": agent.id or agent.name, "name": agent.name}
     if agent.endpoints:
-        out["address"] = agent.endpoints[0].uri
+        out["address"] = td.by_address(agent.endpoints)[0].uri
     out["capabilities"] = [d.capability_out(c) for c in agent.capabilities]
     return out
 

@@ -141,6 +141,18 @@ def _endpoints(doc: d.Doc, td: dict[str, Any]) -> tuple[Endpoint, ...]:
     return tuple(out)
 
 
+def by_address(endpoints: tuple[Endpoint, ...]) -> tuple[Endpoint, ...]:
+    """The endpoints with the agent's address first: an agent is called through its `chat` action (LMOS.md
+    §3.1), so the forms of that action (and endpoints of formats without affordances) come first, then those of
+    other actions, then the rest (Thing-level forms, properties, events); each group in its own order."""
+
+    def rank(endpoint: Endpoint) -> int:
+        affordance = str(endpoint.extras.get("affordance", DEFAULT_AFFORDANCE))
+        return 0 if affordance == DEFAULT_AFFORDANCE else 1 if affordance.startswith("actions/") else 2
+
+    return tuple(sorted(endpoints, key=rank))
+
+
 def _endpoint(doc: d.Doc, form: Any, field: str, affordance: str, base: str) -> Endpoint:
     if not isinstance(form, dict):
         doc.fail("must be a mapping with href", field=field)
