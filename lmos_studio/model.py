@@ -99,11 +99,25 @@ class Endpoint(Frozen):
 
 
 class SecurityScheme(Frozen):
-    """A security scheme from a TD or an A2A card (never a secret value)."""
+    """A security scheme from a TD or an A2A card (never a secret value).
+
+    `alternative`: which of the agent's security alternatives the scheme belongs to. A caller satisfies one
+    alternative (an A2A card's `security` / `securityRequirements` entry, a branch of a TD `combo`'s `oneOf`),
+    and every scheme of it (AND). All 0, the default: one alternative, every scheme required. A scheme in two
+    alternatives is listed once for each (its required scopes may differ)."""
 
     name: str
     scheme: str  # bearer, basic, oauth2, apikey, nosec, openIdConnect, mtls, …
     extras: dict[str, Any] = Field(default_factory=dict)
+    alternative: int = 0
+
+
+def security_alternatives(schemes: tuple[SecurityScheme, ...]) -> list[list[SecurityScheme]]:
+    """The schemes grouped by `alternative`, in the order the alternatives first appear ([] for none)."""
+    groups: dict[int, list[SecurityScheme]] = {}
+    for scheme in schemes:
+        groups.setdefault(scheme.alternative, []).append(scheme)
+    return list(groups.values())
 
 
 class EnvVar(Frozen):

@@ -335,3 +335,55 @@ def test_a_v03_card_keeps_its_protocol_version_through_v1() -> None:
     v03 = a2a.agent_to_card(a2a.card_to_agent(v1, source="v1.json"), "0.3")
     for key in ("protocolVersion", "url", "preferredTransport", "additionalInterfaces"):
         assert v03[key] == source[key], key
+
+
+SEC_CARD = {
+    "protocolVersion": "0.3.0",
+    "name": "Sec Agent",
+    "description": "d",
+    "url": "https://s.example/a2a",
+    "version": "1.0.0",
+    "capabilities": {},
+    "defaultInputModes": ["text/plain"],
+    "defaultOutputModes": ["text/plain"],
+    "securitySchemes": {
+        "apikey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        "oauth": {
+            "type": "oauth2",
+            "flows": {"clientCredentials": {"tokenUrl": "https://auth.example/token", "scopes": {"read": "r"}}},
+        },
+    },
+    "security": [{"apikey": []}, {"oauth": ["read"]}],
+    "skills": [{"id": "s", "name": "S", "description": "d"}],
+}
+
+
+def test_security_alternatives_stay_alternatives() -> None:
+    """Bug (session 21): `security: [{apikey}, {oauth}]` (either one) became one requirement needing both: v1.0
+    `securityRequirements: [{schemes: {apikey, oauth}}]`, v0.3 `[{apikey, oauth}]`, TD `security: [apikey, oauth]`.
+    Each entry is an alternative now, in every format (a TD says it with a `combo` scheme's `oneOf`)."""
+    agent = a2a.card_to_agent(SEC_CARD, source="sec.json")
+    assert [(s.name, s.alternative) for s in agent.security] == [("apikey", 0), ("oauth", 1)]
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securityRequirements"] == [
+        {"schemes": {"apikey": {"list": []}}},
+        {"schemes": {"oauth": {"list": ["read"]}}},
+    ]
+    from_v1 = a2a.card_to_agent(v1, source="v1.json")
+    assert from_v1.security == agent.security
+    assert a2a.agent_to_card(from_v1, "0.3")["security"] == SEC_CARD["security"]
+    thing = json.loads(json.dumps(td.agent_to_td(agent)))
+    assert thing["security"] == [td.COMBO_NAME]
+    assert thing["securityDefinitions"][td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["apikey", "oauth"]}
+    assert td.td_to_agent(thing).security == agent.security
+
+
+def test_schemes_of_one_requirement_are_all_required() -> None:
+    """One requirement naming two schemes (AND) stays one, in a card and in a TD (no combo)."""
+    card = SEC_CARD | {"security": [{"apikey": [], "oauth": ["read"]}]}
+    agent = a2a.card_to_agent(card)
+    assert [s.alternative for s in agent.security] == [0, 0]
+    assert a2a.agent_to_card(agent, "1.0")["securityRequirements"] == [
+        {"schemes": {"apikey": {"list": []}, "oauth": {"list": ["read"]}}}
+    ]
+    assert td.agent_to_td(agent)["security"] == ["apikey", "oauth"]

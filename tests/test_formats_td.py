@@ -367,3 +367,34 @@ def test_a_title_or_id_that_is_not_text_is_refused(key: str, value: object) -> N
     with pytest.raises(DesignFileError, match=r"must be text, not .*; put it in quotes") as info:
         td.td_to_agent(doc, source="t.json")
     assert info.value.field == key
+
+
+def test_a_combo_of_alternatives_reads_and_writes_as_alternatives() -> None:
+    """A TD `combo` was one scheme named `combo` (session 21): its `oneOf` members are alternatives (any one
+    suffices), an `allOf` member all its schemes; an agent with alternatives writes a combo again."""
+    thing = {
+        "@context": [td.TD_CONTEXT, {"lmos": td.LMOS_NAMESPACE}],
+        "@type": td.AGENT_TYPE,
+        "id": "urn:x:sec",
+        "title": "sec-agent",
+        "securityDefinitions": {
+            "bearer_sc": {"scheme": "bearer"},
+            "basic_sc": {"scheme": "basic"},
+            "key_sc": {"scheme": "apikey", "in": "header"},
+            "both_sc": {"scheme": "combo", "allOf": ["basic_sc", "key_sc"]},
+            "either_sc": {"scheme": "combo", "oneOf": ["bearer_sc", "both_sc"]},
+        },
+        "security": ["either_sc"],
+        "actions": {"chat": {"forms": [{"href": "https://sec.example/chat"}]}},
+    }
+    agent = td.td_to_agent(thing)
+    assert [(s.name, s.scheme, s.alternative) for s in agent.security] == [
+        ("bearer_sc", "bearer", 0),
+        ("basic_sc", "basic", 1),
+        ("key_sc", "apikey", 1),
+    ]
+    assert td.agent_to_td(agent) == thing  # unchanged: the original
+    built = td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))
+    assert built["securityDefinitions"][td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["bearer_sc", "combo_sc_1"]}
+    assert built["securityDefinitions"]["combo_sc_1"] == {"scheme": "combo", "allOf": ["basic_sc", "key_sc"]}
+    assert td.td_to_agent(built).security == agent.security

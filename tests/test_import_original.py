@@ -304,3 +304,36 @@ def test_a_resource_fields_annotation_nested_too_deeply_is_bad_input(value: str,
     field = "metadata.annotations.studio.lmos.eclipse/resource-fields"
     with pytest.raises(DesignFileError, match=re.escape(field) + ": .*" + re.escape(message)):
         lmos.agent_from_resource(raw, path="a.yaml")
+
+
+SERVER_WRITTEN = """\
+apiVersion: lmos.eclipse/v1
+kind: Agent
+metadata: {name: billing, namespace: default, uid: 3f1c2a4e-0000-4000-8000-000000000001, resourceVersion: "12345",
+  generation: 3, creationTimestamp: "2025-01-01T00:00:00Z", managedFields: [{manager: kubectl, operation: Apply}]}
+spec: {supportedChannels: [web], providedCapabilities: [{name: view-bill, version: 1.0.0}]}
+"""
+
+
+@pytest.mark.parametrize("command", [("import", "-o", "json"), ("convert", "--to", "agent")])
+def test_server_written_metadata_is_not_printed_as_a_resource(
+    command: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bug (session 21): import and convert --to agent printed the uid, resourceVersion, generation,
+    creationTimestamp and managedFields of a resource read from a cluster as part of a valid Agent resource;
+    export drops them. They ride in the resource-fields annotation now, as export keeps them, and come back."""
+    from lmos_studio.export.manifests import SERVER_FIELDS
+    from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_ANNOTATION
+
+    source = write(tmp_path, "billing.yaml", SERVER_WRITTEN)
+    code, out, _ = cli(capsys, command[0], str(source), *command[1:])
+    assert code == 0
+    doc = json.loads(out)
+    doc = doc[0] if isinstance(doc, list) else doc
+    assert not set(SERVER_FIELDS) & set(doc["metadata"]), doc["metadata"]
+    kept = json.loads(doc["metadata"]["annotations"][RESOURCE_FIELDS_ANNOTATION])
+    assert kept["/metadata/uid"] == "3f1c2a4e-0000-4000-8000-000000000001" and kept["/metadata/generation"] == 3
+    printed = write(tmp_path, "printed.json", out)
+    [before] = detect.read_description_file(source)
+    [after] = detect.read_description_file(printed)
+    assert after.model_copy(update={"source": ""}) == before.model_copy(update={"source": ""})

@@ -44,7 +44,8 @@ SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")  # IsConfigMapKey: a key of 
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE)", re.IGNORECASE)
 
 
-def _clean_metadata(resource: dict[str, Any]) -> dict[str, Any]:
+def without_server_fields(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource without what the API server writes (`SERVER_FIELDS`, `SERVER_ANNOTATIONS`, `status`)."""
     meta = {k: v for k, v in resource["metadata"].items() if k not in SERVER_FIELDS}
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in SERVER_ANNOTATIONS}
     if annotations:
@@ -60,7 +61,7 @@ def agent_resource(agent: Agent) -> dict[str, Any]:
     """The `Agent`: explicit namespace and an explicit `subset` label (LMOS.md §1.12)."""
     if "subset" not in agent.labels:
         agent = agent.model_copy(update={"labels": {**agent.labels, "subset": DEFAULT_SUBSET}})
-    return _clean_metadata(agent_to_resource(agent, explicit_namespace=True))
+    return without_server_fields(agent_to_resource(agent, explicit_namespace=True))
 
 
 def channel_resource(channel: Channel) -> dict[str, Any]:
@@ -77,12 +78,12 @@ def channel_resource(channel: Channel) -> dict[str, Any]:
     labels = dict(channel.labels)
     labels.setdefault("subset", DEFAULT_SUBSET)
     channel = channel.model_copy(update={"labels": labels})
-    return _clean_metadata(channel_to_resource(channel, explicit_namespace=True, with_status=False))
+    return without_server_fields(channel_to_resource(channel, explicit_namespace=True, with_status=False))
 
 
 def rollout_resource(rollout: ChannelRollout) -> dict[str, Any]:
     """The `ChannelRollout` (inert in the operator today; LMOS.md §1.5)."""
-    return _clean_metadata(rollout_to_resource(rollout, explicit_namespace=True))
+    return without_server_fields(rollout_to_resource(rollout, explicit_namespace=True))
 
 
 def routing_preview(resolution: Resolution) -> dict[str, Any]:
@@ -319,4 +320,4 @@ def kept_resource(raw: dict[str, Any], index: int) -> dict[str, Any]:
                 resource=ref,
                 field=f"metadata.{field}",
             )
-    return _clean_metadata(raw)
+    return without_server_fields(raw)

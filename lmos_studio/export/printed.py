@@ -53,14 +53,17 @@ def _refuse_configured_secrets(where: str, document: Any) -> None:
 
 def agent_resource(agent: Agent) -> tuple[dict[str, Any], list[str]]:
     """The agent's LMOS `Agent` resource with only the fields its CRD declares (the API server's strict field
-    validation refuses any other), the rest (an A2A skill's title and tags, …) in the resource-fields
+    validation refuses any other) and none the API server writes (uid, resourceVersion, managedFields …: as
+    export), the rest (an A2A skill's title and tags, those server fields, …) in the resource-fields
     annotation, the description it came from in the original annotation; and where credentials were masked.
     A resource whose annotations the API server would refuse (over 256 KiB) is a `DesignFileError`."""
     from lmos_studio.export.bundle import strict_resource  # jsonschema & co. only when printing resources
+    from lmos_studio.export.manifests import without_server_fields
 
     full, masked = redact_data(lmos.agent_to_resource(agent, explicit_namespace=True))
     payload, masked_original = original_payload(agent)
-    doc = with_original(with_annotation(*strict_resource(full)), payload)
+    # as export: no server-written uid, resourceVersion, managedFields …; they ride in the annotation
+    doc = with_original(with_annotation(*strict_resource(full, without_server_fields(full))), payload)
     size = annotations_bytes(doc)
     if size > MAX_ANNOTATIONS_BYTES:
         raise DesignFileError(

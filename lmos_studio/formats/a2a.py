@@ -15,7 +15,8 @@ Reading (`card_to_agent`), both versions:
 * the security schemes named by `security` (v0.3) / `securityRequirements` (v1.0) (all defined ones
   when there are no requirements) are `SecurityScheme`s with TD-style names (apikey, bearer, basic,
   oauth2, openIdConnect, mtls); the body in extras (v1.0 `location` read as `in`), required scopes
-  as extras `scopes`.
+  as extras `scopes`. Each requirement entry is an alternative (any one suffices; `alternative` = its
+  index), every scheme of it required; written back one entry per alternative.
 * the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
   `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
   tenants, channels, capability names/ids/versions and non-A2A endpoints; and, for an agent that came from
@@ -40,7 +41,7 @@ from pydantic import ValidationError
 from lmos_studio.formats import checked
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamlio import text_of
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme, security_alternatives
 
 CardVersion = Literal["1.0", "0.3"]
 CARD_VERSIONS: tuple[CardVersion, ...] = ("1.0", "0.3")
@@ -235,24 +236,25 @@ def _interface(doc: d.Doc, node: Any, field: str, transport_key: str) -> Endpoin
     )
 
 
-def _requirements(doc: d.Doc, card: dict[str, Any]) -> dict[str, list[str]] | None:
-    """Scheme name → required scopes, from either version's requirements; None when there are none."""
+def _requirements(doc: d.Doc, card: dict[str, Any]) -> list[dict[str, list[str]]] | None:
+    """The alternatives of either version's requirements (any one suffices), each scheme name → required
+    scopes; None when the card states none."""
+    out: list[dict[str, list[str]]] = []
     if "securityRequirements" in card:
-        out: dict[str, list[str]] = {}
         for i, req in enumerate(doc.seq(card, "securityRequirements", "securityRequirements")):
             schemes = doc.mapping(req, "schemes", f"securityRequirements[{i}].schemes")
+            alternative: dict[str, list[str]] = {}
             for name, scopes in schemes.items():
                 field = f"securityRequirements[{i}].schemes.{name}.list"
                 values = doc.seq(scopes, "list", field) if isinstance(scopes, dict) else []
-                out.setdefault(str(name), []).extend(text_of(v) for v in values)
+                alternative.setdefault(str(name), []).extend(text_of(v) for v in values)
+            out.append(alternative)
         return out
     if "security" in card:
-        out = {}
         for i, req in enumerate(doc.seq(card, "security", "security")):
             if not isinstance(req, dict):
                 doc.fail("must be a mapping of scheme name to scopes", field=f"security[{i}]")
-            for name, scopes in req.items():
-                out.setdefault(str(name), []).extend(text_of(v) for v in (scopes if isinstance(scopes, list) else []))
+            out.append({str(n): [text_of(v) for v in (s if isinstance(s, list) else [])] for n, s in req.items()})
         return out
     return None
 
@@ -260,20 +262,21 @@ def _requirements(doc: d.Doc, card: dict[str, Any]) -> dict[str, list[str]] | No
 def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
     definitions = doc.mapping(card, "securitySchemes", "securitySchemes")
     required = _requirements(doc, card)
-    names = list(required) if required is not None else [str(n) for n in definitions]
+    if required is None:
+        required = [{str(n): [] for n in definitions}]
     out = []
-    for name in names:
-        body = definitions.get(name)
-        if not isinstance(body, dict):
-            doc.fail(
-                f"names {name!r}, which securitySchemes does not define; add it there",
-                field="securityRequirements" if "securityRequirements" in card else "security",
-            )
-        scheme, extras = _scheme(body)
-        scopes = (required or {}).get(name)
-        if scopes:
-            extras["scopes"] = scopes
-        out.append(SecurityScheme(name=name, scheme=scheme, extras=extras))
+    for alternative, requirement in enumerate(required):
+        for name, scopes in requirement.items():
+            body = definitions.get(name)
+            if not isinstance(body, dict):
+                doc.fail(
+                    f"names {name!r}, which securitySchemes does not define; add it there",
+                    field="securityRequirements" if "securityRequirements" in card else "security",
+                )
+            scheme, extras = _scheme(body)
+            if scopes:
+                extras["scopes"] = scopes
+            out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
     return tuple(out)
 
 
@@ -446,19 +449,26 @@ def _skills(caps: tuple[Capability, ...]) -> list[dict[str, Any]]:
 
 
 def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> dict[str, Any]:
+    """securitySchemes and the requirements: one entry per alternative (any one suffices), each naming every
+    scheme of that alternative (all required) with its scopes."""
     if not schemes:
         return {}
     definitions: dict[str, Any] = {}
     for s in schemes:
         body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
-        definitions[s.name] = _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body)
-    scopes = {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in schemes}
+        definitions.setdefault(s.name, _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body))
+    alternatives = [
+        {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in group}
+        for group in security_alternatives(schemes)
+    ]
     if version == "1.0":
         return {
             "securitySchemes": definitions,
-            "securityRequirements": [{"schemes": {n: {"list": v} for n, v in scopes.items()}}],
+            "securityRequirements": [
+                {"schemes": {n: {"list": v} for n, v in scopes.items()}} for scopes in alternatives
+            ],
         }
-    return {"securitySchemes": definitions, "security": [scopes]}
+    return {"securitySchemes": definitions, "security": alternatives}
 
 
 def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,9 @@ Reading (`td_to_agent`):
   `transport` = `lmos:transport`; other form keys, plus `affordance` (e.g. `events/agentEvent`; omitted
   for the default `actions/chat`, `thing` for Thing-level forms), go to `Endpoint.extras`.
 * each security definition named in `security` is a `SecurityScheme` (`scheme` plus the other keys
-  as extras); `nosec` is "no security" and is left out of the model.
+  as extras); `nosec` is "no security" and is left out of the model. A `combo` is read through: its
+  `oneOf` members are alternatives (any one suffices: `SecurityScheme.alternative`), its `allOf` members
+  all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative.
 
 Writing (`agent_to_td`): an agent read from a TD is written from its `original`, with only the fields
 that changed since rewritten, so unknown TD fields survive. Any other agent becomes a new TD with
@@ -38,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamlio import text_of
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Endpoint, SecurityScheme
+from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Endpoint, SecurityScheme, security_alternatives
 
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
 TD_CONTEXTS = (TD_CONTEXT, "https://www.w3.org/2019/wot/td/v1")
@@ -49,6 +51,8 @@ DEFAULT_AFFORDANCE = "actions/chat"  # the one action of an LMOS conversational 
 THING_AFFORDANCE = "thing"  # Thing-level `forms`
 AFFORDANCE_KINDS = ("properties", "actions", "events")
 NOSEC_NAME = "nosec_sc"
+COMBO_SCHEME = "combo"
+COMBO_NAME = "combo_sc"  # the combo written for security alternatives (its allOf branches: combo_sc_<i>)
 _FORM_MODELLED = ("href", "subprotocol", "lmos:protocol", "lmos:transport")
 KIND = "Thing Description"
 
@@ -184,21 +188,45 @@ def _applied(doc: d.Doc, td: dict[str, Any]) -> list[str]:
 
 def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
     definitions = doc.mapping(td, "securityDefinitions", "securityDefinitions")
+    alternatives: list[list[str]] = [[]]
+    for name in _applied(doc, td):  # every name applied is required: the alternatives multiply
+        alternatives = [a + b for a in alternatives for b in _expand(doc, definitions, name, "security", ())]
     out = []
-    for name in _applied(doc, td):
-        definition = definitions.get(name)
-        if not isinstance(definition, dict):
-            doc.fail(
-                f"names {name!r}, which securityDefinitions does not define; add it there",
-                node=td,
-                key="security",
-                field="security",
-            )
-        scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
-        if scheme != "nosec":
-            extras = d.plain(d.rest(definition, ("scheme",)))
-            out.append(SecurityScheme(name=name, scheme=scheme, extras=extras))
+    for alternative, names in enumerate(alternatives):
+        for name in dict.fromkeys(names):
+            definition = definitions[name]
+            scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
+            if scheme != "nosec":
+                extras = d.plain(d.rest(definition, ("scheme",)))
+                out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
     return tuple(out)
+
+
+def _expand(doc: d.Doc, definitions: dict[str, Any], name: str, field: str, seen: tuple[str, ...]) -> list[list[str]]:
+    """The alternatives (each a list of the scheme names all required) a security definition stands for: a
+    `combo` with `oneOf` is any one of its members, with `allOf` all of them; any other scheme is itself."""
+    definition = definitions.get(name)
+    if not isinstance(definition, dict):
+        applied = field == "security"  # named by the TD's `security` (its line), else by a combo
+        doc.fail(
+            f"names {name!r}, which securityDefinitions does not define; add it there",
+            node=doc.raw if applied else None,
+            key="security" if applied else None,
+            field=field,
+        )
+    if name in seen:
+        doc.fail(f"combo {name!r} contains itself; remove the loop", field=f"securityDefinitions.{name}")
+    if definition.get("scheme") != COMBO_SCHEME:
+        return [[name]]
+    key = "oneOf" if "oneOf" in definition else "allOf"
+    members = doc.texts(definition, key, f"securityDefinitions.{name}.{key}")
+    expanded = [_expand(doc, definitions, m, f"securityDefinitions.{name}.{key}", (*seen, name)) for m in members]
+    if key == "oneOf":
+        return [alternative for member in expanded for alternative in member]
+    out: list[list[str]] = [[]]
+    for member in expanded:
+        out = [a + b for a in out for b in member]
+    return out
 
 
 def td_id_of(agent: Agent) -> str:
@@ -260,15 +288,52 @@ def _set_list(td: dict[str, Any], key: str, values: tuple[str, ...]) -> None:
 
 
 def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, keep: dict[str, Any]) -> None:
+    """securityDefinitions and security: the names applied (all required) for one alternative; for more, a
+    `combo` (`COMBO_NAME`) whose `oneOf` are the alternatives, each a scheme or a combo (`allOf`) of its schemes."""
     definitions = dict(keep)
+    written: set[str] = set()
     for scheme in schemes:
-        definitions[scheme.name] = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
-    names = [s.name for s in schemes]
-    if not names:
+        if scheme.name not in written:
+            written.add(scheme.name)
+            definitions[scheme.name] = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
+    groups = [list(dict.fromkeys(s.name for s in group)) for group in security_alternatives(schemes)]
+    if not groups:
         definitions.setdefault(NOSEC_NAME, {"scheme": "nosec"})
         names = [NOSEC_NAME]
+    elif len(groups) == 1:
+        names = groups[0]
+    else:
+        branches = []
+        for i, group in enumerate(groups):
+            if len(group) == 1:
+                branches.append(group[0])
+            else:
+                branches.append(f"{COMBO_NAME}_{i}")
+                definitions[branches[-1]] = {"scheme": COMBO_SCHEME, "allOf": group}
+        definitions[COMBO_NAME] = {"scheme": COMBO_SCHEME, "oneOf": branches}
+        names = [COMBO_NAME]
     td["securityDefinitions"] = definitions
     td["security"] = names
+
+
+def _reachable(td: dict[str, Any]) -> set[str]:
+    """The security definition names `security` applies, through combos."""
+    given = td.get("securityDefinitions")
+    definitions: dict[str, Any] = given if isinstance(given, dict) else {}
+    value = td.get("security")
+    todo = [str(n) for n in (value if isinstance(value, list) else [value]) if isinstance(n, str)]
+    out: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        out.add(name)
+        definition = definitions.get(name)
+        if isinstance(definition, dict) and definition.get("scheme") == COMBO_SCHEME:
+            for key in ("oneOf", "allOf"):
+                members = definition.get(key)
+                todo += [str(m) for m in members if isinstance(m, str)] if isinstance(members, list) else []
+    return out
 
 
 def _form(endpoint: Endpoint) -> dict[str, Any]:
@@ -325,7 +390,7 @@ def _overlay(agent: Agent) -> dict[str, Any]:
     if agent.capabilities != base.capabilities:
         td["lmos:capabilities"] = [d.capability_out(c) for c in agent.capabilities]
     if agent.security != base.security:
-        applied = {s.name for s in base.security}
+        applied = {s.name for s in base.security} | _reachable(td)
         keep = {k: v for k, v in (td.get("securityDefinitions") or {}).items() if k not in applied}
         _set_security(td, agent.security, keep=keep)
     if agent.endpoints != base.endpoints:
