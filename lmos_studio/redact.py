@@ -76,6 +76,30 @@ SECRET_SHAPES = re.compile(
 )
 
 
+# A credential assigned in configuration text (an .env, .properties or .ini line, a YAML or TOML block kept in a
+# ConfigMap): `password=hunter2`, `db.password = x`, `client_secret=…` anywhere, `token: x` at the start of a line
+# (a key without dots: `spec.password: missing` is a message, not a credential).
+# The key must end in a credential word (`tokenUrl=` keeps its value), a value already masked or an environment
+# reference (`${DB_PASSWORD}`, `$(TOKEN)`) is kept.
+_ASSIGNED_KEY = rf"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*{_CREDENTIAL_WORD}"
+_ASSIGNED_VALUE = r"(?![*]{3}|\$[({]|(?i:bearer|basic)\s)[^\s'\"#;,&]+"  # not `Bearer ***`: masked as a shape
+_ASSIGNED_SECRET = re.compile(
+    rf"(?im)(?P<key>{_ASSIGNED_KEY}\s*=\s*['\"]?){_ASSIGNED_VALUE}"
+    rf"|(?P<line>^[ \t]*[A-Za-z0-9_-]*{_CREDENTIAL_WORD}[ \t]*:[ \t]+['\"]?){_ASSIGNED_VALUE}"
+)
+_ASSIGNED_WORDS = tuple(start for start, _ in _CREDENTIAL_WORDS)
+_ASSIGNED_LOOSE = re.compile(rf"{_CREDENTIAL_WORD}\s*(=|:[ \t])")  # what every `_ASSIGNED_SECRET` match holds
+
+
+def _masked_assignment(match: re.Match[str]) -> str:
+    return (match.group("key") or match.group("line")) + MASK
+
+
+def _may_hold_assignment(text: str, lower: str) -> bool:
+    """A quick over-estimate of whether `_ASSIGNED_SECRET` matches: an `=` or `:` and a credential word."""
+    return ("=" in text or ":" in text) and any(word in lower for word in _ASSIGNED_WORDS)
+
+
 def _may_hold_shapes(text: str, lower: str | None = None) -> bool:
     """A quick over-estimate of whether `_CREDENTIAL_SCHEME` or `SECRET_SHAPES` match in `text` (`lower`: the
     text lower-cased, when the caller has it): plain substring tests (C speed) of what every match holds, before
@@ -130,6 +154,8 @@ def redact_text(text: str) -> str:
     if _may_hold_shapes(text):
         text = _CREDENTIAL_SCHEME.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
         text = SECRET_SHAPES.sub(MASK, text)
+    if _may_hold_assignment(text, text.lower()):
+        text = _ASSIGNED_SECRET.sub(_masked_assignment, text)
     return _redacted_json_text(text)
 
 
@@ -215,6 +241,8 @@ def _may_hold_credentials(value: Any) -> bool:
     if not starts:
         return False
     if any(key.search(lower) for start, key in _CREDENTIAL_KEY_TEXTS if start in starts):
+        return True
+    if _ASSIGNED_LOOSE.search(lower):  # `password=…`, a line `token: …` in a text (`redact_text`), in JSON too
         return True
     return '"value' in lower and _CREDENTIAL_NAME_TEXT.search(lower) is not None
 

@@ -299,6 +299,12 @@ def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
             '{"auth": {"apiKey": "k1"}, "url": "https://h.example/"}',
             '{"auth":{"apiKey":"***"},"url":"https://h.example/"}',
         ),
+        # a credential assigned in configuration text (a ConfigMap's .env, .properties or YAML block) was kept
+        ("password=hunter2\napi_key: AKIAIOSFODNN7EXAMPLE\n", "password=***\napi_key: ***\n"),
+        ("DB_PASSWORD = 'hunter2'", "DB_PASSWORD = '***'"),
+        ("spring.datasource.password=s3cret", "spring.datasource.password=***"),
+        ("client_secret=abc&grant_type=client_credentials", "client_secret=***&grant_type=client_credentials"),
+        ("server:\n  token: abc123\n", "server:\n  token: ***\n"),
     ],
 )
 def test_secrets_are_masked_by_their_shape(text: str, shown: str) -> None:
@@ -317,6 +323,10 @@ def test_secrets_are_masked_by_their_shape(text: str, shown: str) -> None:
         '{"name": "view-bill", "version": "1.4.2"}',  # JSON without a credential: as written, spacing too
         "[not json",
         "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",  # a certificate is public
+        "tokenUrl=https://auth.example/token",  # a key that only mentions a credential word
+        "password=${DB_PASSWORD}",  # an environment reference, not a secret
+        "spec.password: missing; add `password:`",  # a message about a field
+        "the token: it expires after an hour",  # prose
     ],
 )
 def test_what_is_not_a_secret_is_kept(text: str) -> None:
