@@ -87,13 +87,16 @@ def resolve(
 ) -> None:
     """Resolve every Channel as the LMOS operator would: status and the generated ChannelRouting.
 
-    Exit 0 when every channel is RESOLVED, 1 when any is UNRESOLVED, 2 on invalid input.
+    Exit 0 when every channel is RESOLVED, 1 when any is UNRESOLVED or its reconcile would fail (a provider's
+    version that is not strict SemVer: that channel only), 2 on invalid input.
     """
-    from lmos_studio.resolve import channel_routing, channel_status, resolve_design
+    from lmos_studio.resolve import ReconcileFailure, channel_routing, channel_status, resolve_each
     from lmos_studio.summary import requirement_rows
 
     result = load(paths, namespace)
-    resolutions = resolve_design(result.design, locations=result.locations)
+    found = resolve_each(result.design, locations=result.locations)
+    failed = [f for f in found if isinstance(f, ReconcileFailure)]
+    resolutions = [r for r in found if not isinstance(r, ReconcileFailure)]
     data = {
         "channels": [
             {
@@ -103,13 +106,25 @@ def resolve(
                 "status": channel_status(r),
                 "routing": channel_routing(r),
             }
-            for r in resolutions
+            if not isinstance(r, ReconcileFailure)
+            else {  # the operator's reconcile throws: status not updated, no ChannelRouting (LMOS.md §1.6)
+                "name": r.channel.name,
+                "namespace": r.channel.namespace,
+                "labels": dict(r.channel.labels),
+                "status": None,
+                "routing": None,
+                "reconcileError": str(r.error),
+            }
+            for r in found
         ]
     }
 
     def table() -> str:
         rows = []
-        for r in resolutions:
+        for r in found:
+            if isinstance(r, ReconcileFailure):
+                rows.append([r.channel.key, "RECONCILE FAILS", "", "", f"— {r.error}"])
+                continue
             for row in requirement_rows(r):  # the Overview page's rows
                 served = f"{row['served by']} {row['provided']}" if row["served by"] else f"— {row['problem']}"
                 rows.append([r.channel.key, r.status, row["capability"], row["range"], served])
@@ -118,7 +133,9 @@ def resolve(
         return render_table(["CHANNEL", "STATUS", "CAPABILITY", "RANGE", "SERVED BY"], rows)
 
     emit(data, output, table)
-    if any(not r.resolved for r in resolutions):
+    for failure in failed:  # on stderr too: the JSON on stdout may go to a file
+        say("error", failure.error)
+    if failed or any(not r.resolved for r in resolutions):
         raise typer.Exit(EXIT_PROBLEMS)
 
 

@@ -400,6 +400,30 @@ def resolve_design(
     return [resolve_channel(c, design.agents, locations=locations, index=index) for c in design.channels]
 
 
+@dataclass(frozen=True)
+class ReconcileFailure:
+    """A Channel whose reconcile the operator would fail (a provider's version is not strict SemVer, LMOS.md
+    §1.6 step 5): its status is not updated and no ChannelRouting is written; the other Channels resolve."""
+
+    channel: Channel
+    error: VersionError
+
+
+def resolve_each(
+    design: Design, *, locations: Mapping[str, str] | None = None, index: AgentIndex | None = None
+) -> list[Resolution | ReconcileFailure]:
+    """`resolve_design`, a Channel whose reconcile would fail given as a `ReconcileFailure` rather than raised
+    for the whole design (`lmos-studio resolve` reports every Channel)."""
+    index = index or AgentIndex(design.agents)
+    found: list[Resolution | ReconcileFailure] = []
+    for channel in design.channels:
+        try:
+            found.append(resolve_channel(channel, design.agents, locations=locations, index=index))
+        except VersionError as exc:
+            found.append(ReconcileFailure(channel, exc))
+    return found
+
+
 def channel_status(resolution: Resolution) -> dict[str, Any]:
     """`status` as the operator writes it on the Channel."""
     return {

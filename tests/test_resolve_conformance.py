@@ -240,7 +240,7 @@ def test_b10_from_a_file_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "contract.yaml").write_text(text)
     (tmp_path / "ivr.yaml").write_text((OPERATOR / IVR_V1).read_text())
     result = run_cli("resolve", str(tmp_path), "--output", "json")
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 1, result.stderr  # that Channel's reconcile fails, not the command
     assert "contract.yaml" in result.stderr and "view-contract" in result.stderr and "'1.1'" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -437,3 +437,27 @@ def test_each_agent_elsewhere_is_named_with_its_own_reason() -> None:
         "no candidate agent provides 'view-bill'; billing-canary (subset canary ≠ stable), "
         "billing-stable (channel ivr not in ['web']) provide it but are not candidates"
     )
+
+
+def test_a_bad_provided_version_fails_only_the_channels_whose_reconcile_throws(tmp_path: Path) -> None:
+    """`resolve` exited 2 and printed no Channel when one Agent's provided version was not strict SemVer; the
+    operator fails the reconcile of the Channels it would parse that version for and resolves the others
+    (LMOS.md §1.6 step 5). Now that Channel says RECONCILE FAILS with the reason, the others resolve, exit 1."""
+    design = tmp_path / "d.yaml"
+    design.write_text(
+        "apiVersion: lmos.eclipse/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  supportedChannels: [web, ivr]\n"
+        "  providedCapabilities:\n    - {name: good, version: 1.0.0}\n    - {name: bad, version: '1.1'}\n---\n"
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata:\n  name: web\n"
+        "  labels: {tenant: acme, channel: web, version: '1.0.0', subset: stable}\n"
+        "spec: {requiredCapabilities: [{name: good, version: '>=1.0.0'}]}\n---\n"
+        "apiVersion: lmos.eclipse/v1\nkind: Channel\nmetadata:\n  name: ivr\n"
+        "  labels: {tenant: acme, channel: ivr, version: '1.0.0', subset: stable}\n"
+        "spec: {requiredCapabilities: [{name: bad, version: '>=1.0.0'}]}\n"
+    )
+    result = run_cli("resolve", str(design), "-o", "json")
+    assert result.returncode == 1, result.stderr
+    web, ivr = json.loads(result.stdout)["channels"]
+    assert web["status"]["resolveStatus"] == "RESOLVED" and web["routing"] is not None
+    assert ivr["status"] is None and ivr["routing"] is None and "'1.1' is not strict SemVer" in ivr["reconcileError"]
+    table = run_cli("resolve", str(design))
+    assert "RECONCILE FAILS" in table.stdout and "default/web  RESOLVED" in table.stdout
