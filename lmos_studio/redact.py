@@ -23,9 +23,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s'\"<>`]+")
-_SECRET_PARAM = re.compile(
-    r"(?i)(token|secret|passw(or)?d|pwd|api[-_]?key|apikey|key|auth|credential|signature|sig|session|code)"
+# A query parameter whose value is a secret, by its name's last word (camelCase, `-`, `_` and `.` split words:
+# `access_token`, `X-Amz-Signature`, `subscription-key`, `apiKey`), or by the whole name for words that are
+# parts of ordinary names too (`code`, `sig`, `session`: `?code=` is an OAuth code, `country_code` is not;
+# `author`, `design`, `keyword` and `monkey` only contain a secret word).
+_PARAM_LAST_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "apikey", "key", "auth", "credential", "credentials"}
+    | {"signature", "sessionid", "jwt", "bearer"}
 )
+_PARAM_WHOLE_NAMES = frozenset({"code", "sig", "session", "session_id", "sid", "access_key", "api_key"})
+_WORD_SPLIT = re.compile(r"[-_.\s]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def secret_param(name: str) -> bool:
+    """Whether a query parameter of this name carries a secret (see `_PARAM_LAST_WORDS`)."""
+    words = [w for w in _WORD_SPLIT.split(name.strip()) if w]
+    if not words:
+        return False
+    lower = name.strip().lower()
+    return words[-1].lower() in _PARAM_LAST_WORDS or lower in _PARAM_WHOLE_NAMES or lower in _PARAM_LAST_WORDS
+
 
 # A key whose value is a credential: a plain identifier ending in a secret word (`apiKey`, `client_secret`,
 # `x-token`). Keys that only mention one (`tokenUrl`, `secretName`, scope names such as `read:token`) keep theirs.
@@ -41,6 +58,7 @@ _CREDENTIAL_WORDS = (  # (the plain text every spelling of the word starts with,
 )
 _CREDENTIAL_WORD = "(" + "|".join(word for _, word in _CREDENTIAL_WORDS) + ")"
 _CREDENTIAL_KEY = re.compile(rf"(?i)^[a-z0-9_-]*{_CREDENTIAL_WORD}$")
+_NUMERIC_CREDENTIAL_KEY = re.compile(r"(?i)^[a-z0-9_-]*(passw(or)?d|pwd|secret)$")
 
 
 def redact_url(url: str) -> str:
@@ -53,10 +71,8 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_SECRET_PARAM.search(name) for name, _ in pairs):
-            query = urlencode(
-                [(name, MASK if _SECRET_PARAM.search(name) else value) for name, value in pairs], safe="*"
-            )
+        if any(secret_param(name) for name, _ in pairs):
+            query = urlencode([(name, MASK if secret_param(name) else value) for name, value in pairs], safe="*")
     if netloc == parts.netloc and query == parts.query:
         return url  # nothing secret: as written (rebuilding it would drop an empty `#` or `?`)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
@@ -278,4 +294,6 @@ def _is_credential(key: Any, value: Any) -> bool:
         return False
     if isinstance(value, str) and _URL.fullmatch(value):
         return False
+    if not isinstance(value, str):  # a number is a secret under a password-like key, not a count under `max_token`
+        return bool(_NUMERIC_CREDENTIAL_KEY.match(str(key)))
     return bool(_CREDENTIAL_KEY.match(str(key)))

@@ -1415,3 +1415,35 @@ def test_a_failing_server_says_how_long_it_asks_to_wait(status: int, retry_after
     with stub_server(route) as url, TddClient(url) as client:
         result = client.search(Query())
     assert len(result.errors) == 1 and said in result.errors[0], result.errors
+
+
+@pytest.mark.parametrize("query", ["key=SUPERSECRET42", "sig=SUPERSECRET42", "access_token=SUPERSECRET42"])
+def test_a_registry_that_repeats_the_url_s_secret_query_has_it_masked(query: str) -> None:
+    """`registry search --url "http://…/?key=SUPERSECRET42"` printed "refused (401): invalid api key in request
+    /search?key=SUPERSECRET42…" when the registry echoed the request: only the token and the user-info password
+    were masked in what a registry says, not the secret query values the client sends with every request."""
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": f"invalid api key in request {request.url.raw_path.decode()}"})
+
+    with TddClient(f"http://127.0.0.1:9/?{query}", transport=httpx.MockTransport(echo)) as client:
+        try:
+            said = " ".join(client.search(Query(text="")).errors)
+        except RegistryError as exc:
+            said = str(exc)
+    assert "SUPERSECRET42" not in said and "invalid api key" in said
+
+
+def test_ordinary_query_parameters_and_counts_are_not_masked() -> None:
+    """A TD's form href `…?country_code=DE&author=ops&design=v2&keyword=weather&monkey=1` was served by the
+    directory (and imported) as `?country_code=***&author=***&…`: a name only had to contain `code`, `auth`,
+    `sig` or `key`; `{"max_token": 4096}` became "***". Now a name's last word (or the whole name) decides."""
+    from lmos_studio.redact import redact_data, redact_url
+
+    plain = "https://geo.example/lookup?country_code=DE&author=ops&design=v2&keyword=weather&monkey=1"
+    assert redact_url(plain) == plain
+    secret = "https://x.example/?access_token=a&X-Amz-Signature=b&apiKey=c&subscription-key=d&code=e&sig=f"
+    assert redact_url(secret) == (
+        "https://x.example/?access_token=***&X-Amz-Signature=***&apiKey=***&subscription-key=***&code=***&sig=***"
+    )
+    assert redact_data({"max_token": 4096, "password": 1234}) == ({"max_token": 4096, "password": "***"}, ["/password"])

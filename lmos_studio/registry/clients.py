@@ -38,7 +38,7 @@ from lmos_studio.formats import jsonio
 from lmos_studio.formats.lmos import agent_from_resource, channel_from_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import Agent, Capability, Channel, Endpoint
-from lmos_studio.redact import MASK, redact_url
+from lmos_studio.redact import MASK, redact_url, secret_param
 from lmos_studio.registry.kubeconfig import IN_CLUSTER_CONTEXT, KubeConfig
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
@@ -264,10 +264,12 @@ class HttpSource:
     ) -> None:
         base, userinfo = _split_userinfo(base_url)  # credentials go to auth, never into messages
         auth = httpx.BasicAuth(*userinfo) if userinfo else None
-        # what a registry's words must not repeat (one of 3 characters or less would mask common words)
-        self._secrets = tuple(s for s in (token, userinfo[1] if userinfo else "") if s and len(s) > 3)
         # a query (`?key=…` for a gateway) goes with every request; paths are appended to the URL's path
         self.base_url, params = _split_query(base)
+        # what a registry's words must not repeat (one of 3 characters or less would mask common words): the
+        # token, the user-info password and the values of the query's secret parameters (`?key=…`, `?sig=…`)
+        queried = [value for name, value in params.multi_items() if secret_param(name)]
+        self._secrets = tuple(s for s in (token, userinfo[1] if userinfo else "", *queried) if s and len(s) > 3)
         self.timeout_s = _timeout(timeout_s)
         # only what `_decoded` inflates (httpx would also offer br and zstd once those packages are installed)
         all_headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", **(headers or {})}
