@@ -26,6 +26,7 @@ from lmos_studio.model import (
     DEFAULT_SUBSET,
     GROUP_PREFIX,
     Agent,
+    Channel,
     Design,
     RoutingTest,
     TrustEdge,
@@ -66,6 +67,7 @@ CODES = (
     "out-of-scope-unknown-channel",
     "out-of-scope-conflict",
     "missing-channel-label",
+    "duplicate-channel",
 )
 MAX_LISTED = 5  # agents named in one message before "…"
 _CODE_ORDER = {code: i for i, code in enumerate(CODES)}
@@ -866,6 +868,27 @@ def _missing_channel_labels(design: Design) -> Iterator[Finding]:
             )
 
 
+def _duplicate_channels(design: Design) -> Iterator[Finding]:
+    """Channels of one namespace with the same tenant, channel and subset labels: the operator API answers the
+    runtime's lookup with "the first matching" one (LMOS.md §2.1), so which one routes is left to list order."""
+    seen: dict[tuple[str, str, str, str], list[Channel]] = {}
+    for channel in design.channels:
+        if channel.tenant and channel.channel:  # without those labels: `missing-channel-label`
+            seen.setdefault((channel.namespace, channel.tenant, channel.channel, channel.subset), []).append(channel)
+    for (namespace, tenant, label, subset), same in seen.items():
+        if len(same) > 1:
+            names = ", ".join(c.key for c in same)
+            yield Finding(
+                "duplicate-channel",
+                ERROR,
+                tuple(channel_node(c) for c in same),
+                f"Channels {names} all have tenant {tenant}, channel {label} and subset {subset} in namespace "
+                f"{namespace}: the operator API answers the runtime with the first matching one, so which of them "
+                "routes is left to chance",
+                "give each a different channel or subset label, or remove all but one",
+            )
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 
@@ -1044,6 +1067,7 @@ def _lint(
         *_caret_zero(design),
         *_out_of_scope(design, resolutions),
         *_missing_channel_labels(design),
+        *_duplicate_channels(design),
     ]
     return _in_order(findings, runs=runs)
 

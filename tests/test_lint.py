@@ -182,6 +182,8 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
     "missing-channel-label": lambda d: d.replace(
         channels=tuple(c.model_copy(update={"labels": {"tenant": "acme", "channel": "web"}}) for c in d.channels)
     ),
+    # the operator API answers the runtime with "the first matching" Channel (LMOS.md §2.1)
+    "duplicate-channel": lambda d: d.replace(channels=(*d.channels, d.channels[0].model_copy(update={"name": "twin"}))),
 }
 
 

@@ -121,10 +121,14 @@ def digest(findings: list[Finding]) -> str:
 # Session 21 then re-recorded every seed's digest for the new `missing-channel-label` code (the canary-empty Channel
 # has no tenant, channel or version label): with that one finding left out, each new digest was checked to be the
 # one before and the other counts unchanged; the large designs' Channels carry all four labels (unchanged).
+# Session 21 (later) re-recorded 21 seeds and both large designs for the new `duplicate-channel` code (Channels of a
+# namespace with the same tenant, channel and subset): with those findings left out, each new digest was checked
+# to be the one before and the other counts unchanged (a one-off script applying this comment's rule).
 RECORDED: dict[int, tuple[str, dict[str, int]]] = {
     0: (
-        "72ceb9b5743bd543",
+        "94c5000bbc4028c5",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 12,
             "invalid-version": 7,
@@ -139,8 +143,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     1: (
-        "cbf1c8edb84a1151",
+        "bf5b09e2ffa3e09d",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 13,
             "invalid-version": 3,
@@ -173,8 +178,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     3: (
-        "4e52024e6280981c",
+        "ad1597b1f0f66d65",
         {
+            "duplicate-channel": 4,
             "missing-channel-label": 1,
             "unresolved-capability": 14,
             "invalid-version": 1,
@@ -190,8 +196,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     4: (
-        "a921e5d61f3bd5af",
+        "652bfe33b2d340e3",
         {
+            "duplicate-channel": 2,
             "missing-channel-label": 1,
             "unresolved-capability": 10,
             "invalid-version": 5,
@@ -206,8 +213,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     5: (
-        "5d5fa3cff8b8a004",
+        "7534cc2c6cb2d0b4",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 7,
             "invalid-version": 3,
@@ -223,8 +231,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     6: (
-        "7e99ef8eb616c1b8",
+        "1f9f5a2ce1ea943b",
         {
+            "duplicate-channel": 4,
             "missing-channel-label": 1,
             "unresolved-capability": 17,
             "invalid-version": 5,
@@ -240,8 +249,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     7: (
-        "45fabe9df021aa10",
+        "6ec42d3ebe229de0",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 3,
             "invalid-version": 4,
@@ -256,8 +266,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     8: (
-        "9f556e853ba6b41f",
+        "36fae984e15a12ae",
         {
+            "duplicate-channel": 2,
             "missing-channel-label": 1,
             "unresolved-capability": 7,
             "invalid-version": 2,
@@ -272,8 +283,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     9: (
-        "10956f4391c6d0a3",
+        "97ce5f9cf14d3e84",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 17,
             "invalid-version": 5,
@@ -305,8 +317,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     11: (
-        "65a121923088aef7",
+        "66444cd359738d12",
         {
+            "duplicate-channel": 2,
             "missing-channel-label": 1,
             "unresolved-capability": 19,
             "invalid-version": 4,
@@ -322,8 +335,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     12: (
-        "ba7bcb0c063699e3",
+        "aa2796819e6efc52",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 9,
             "invalid-version": 4,
@@ -338,8 +352,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     13: (
-        "19322ad458329134",
+        "c4f8f479d988708d",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 7,
             "invalid-version": 1,
@@ -354,8 +369,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     14: (
-        "2edd98df6543c238",
+        "06dfcb905bfc5ff0",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 8,
             "invalid-version": 2,
@@ -369,8 +385,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     15: (
-        "80c5b342c0871be5",
+        "1a292962e3374e73",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 3,
             "unknown-trust-target": 33,
@@ -385,8 +402,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     16: (
-        "4e26760ce88650fd",
+        "9ab519a9bbed5fc4",
         {
+            "duplicate-channel": 2,
             "missing-channel-label": 1,
             "unresolved-capability": 14,
             "invalid-version": 3,
@@ -401,8 +419,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     17: (
-        "bec767e2b15a8217",
+        "8d6a46280a028df9",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 15,
             "invalid-version": 5,
@@ -431,8 +450,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     19: (
-        "2a42be37786d117c",
+        "d0429c148897a733",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 1,
             "invalid-version": 6,
@@ -446,8 +466,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     20: (
-        "01617aa0d4771fbd",
+        "296b23828812a2fd",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 5,
             "invalid-version": 6,
@@ -462,8 +483,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     21: (
-        "d1de63b5903e04ee",
+        "de5f89595c68242f",
         {
+            "duplicate-channel": 3,
             "missing-channel-label": 1,
             "unresolved-capability": 10,
             "invalid-version": 4,
@@ -478,8 +500,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     22: (
-        "7d562189250edf01",
+        "db4d472c4a44b1be",
         {
+            "duplicate-channel": 1,
             "missing-channel-label": 1,
             "unresolved-capability": 7,
             "invalid-version": 5,
@@ -493,8 +516,9 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
         },
     ),
     23: (
-        "8bef8149aec4b963",
+        "36f3090261b3587e",
         {
+            "duplicate-channel": 2,
             "missing-channel-label": 1,
             "unresolved-capability": 4,
             "invalid-version": 9,
@@ -510,8 +534,14 @@ RECORDED: dict[int, tuple[str, dict[str, int]]] = {
     ),
 }
 RECORDED_LARGE: dict[int, tuple[str, dict[str, int]]] = {
-    1000: ("060f567b3c654336", {"unresolved-capability": 5, "orphan-agent": 289, "cross-tenant-trust": 2403}),
-    3000: ("6dd7a48ada0b13a5", {"unresolved-capability": 15, "orphan-agent": 832, "cross-tenant-trust": 8387}),
+    1000: (
+        "0008507b587d893e",
+        {"duplicate-channel": 8, "unresolved-capability": 5, "orphan-agent": 289, "cross-tenant-trust": 2403},
+    ),
+    3000: (
+        "32174288d504cd9c",
+        {"duplicate-channel": 41, "unresolved-capability": 15, "orphan-agent": 832, "cross-tenant-trust": 8387},
+    ),
 }  # agents → (digest, findings per code)
 
 
