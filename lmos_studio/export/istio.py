@@ -30,20 +30,26 @@ def _path_regex(tenant: str, channel: str) -> str:
     return f"^/apis/v1/tenants/{quote(tenant)}/channels/{quote(channel)}(/.*)?$"
 
 
+def _set_headers(headers: dict[str, str]) -> dict[str, Any]:
+    """A route's request headers to set (a new dict each time: YAML would write a shared one as an alias)."""
+    return {"request": {"set": headers}}
+
+
 def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST) -> dict[str, Any]:
     """The Istio VirtualService on the operator's API that splits by `x-subset`, as LMOS's chart does.
 
-    A request that carries `x-subset` passes through unchanged; for each ChannelRollout of the namespace,
-    a request for its tenant/channel without the header gets `x-subset: stable` or `canary` by the
-    rollout's weights (and `x-namespace` set to the namespace); everything else passes through (the
-    operator then answers `stable`).
+    A request that carries `x-subset` keeps it; for each ChannelRollout of the namespace, a request for
+    its tenant/channel without the header gets `x-subset: stable` or `canary` by the rollout's weights;
+    everything else keeps its headers (the operator then answers `stable`). Every route sets `x-namespace`
+    to the namespace: lmos-runtime never sends it, and without it the operator answers from namespace
+    `default` (LMOS.md §2.2).
     """
     destination = {"host": operator_host, "port": {"number": OPERATOR_PORT}}
     http: list[dict[str, Any]] = [
         {
             "name": "pass-x-subset",
             "match": [{"headers": {SUBSET_HEADER: {"regex": ".+"}}}],
-            "route": [{"destination": destination}],
+            "route": [{"destination": destination, "headers": _set_headers({NAMESPACE_HEADER: namespace})}],
         }
     ]
     for rollout in sorted((r for r in design.rollouts if r.namespace == namespace), key=lambda r: r.name):
@@ -59,13 +65,14 @@ def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFA
                     {
                         "destination": destination,
                         "weight": weight,
-                        "headers": {"request": {"set": {SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}}},
+                        "headers": _set_headers({SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}),
                     }
                     for subset, weight in ((STABLE, rollout.stable_weight), (CANARY, rollout.canary_weight))
                 ],
             }
         )
-    http.append({"name": "default", "route": [{"destination": destination}]})
+    everything = {"destination": destination, "headers": _set_headers({NAMESPACE_HEADER: namespace})}
+    http.append({"name": "default", "route": [everything]})
     return {
         "apiVersion": VIRTUAL_SERVICE_API,
         "kind": "VirtualService",
