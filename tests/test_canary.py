@@ -258,6 +258,32 @@ def test_virtual_service_without_rollouts_passes_everything_through() -> None:
     assert service["spec"]["hosts"] == ["lmos-operator.lmos.svc.cluster.local"]
 
 
+def test_twins_join_trust_edges_and_groups_that_name_agents_by_key() -> None:
+    # before, only bare names were mirrored: `shop/contract -> shop/billing` got no canary copy and
+    # billing-canary did not join a group listing `shop/billing`, so the canary contract could not call it
+    shop = BASE.replace(
+        agents=(
+            *(a.model_copy(update={"namespace": "shop"}) for a in BASE.agents),
+            agent("billing-canary", namespace="other"),  # another agent of the twin's name: bare is ambiguous
+        ),
+        channels=(WEB.model_copy(update={"namespace": "shop"}),),
+        groups=(Group(name="billing-team", members=("shop/billing",)), Group(name="all", members=("billing",))),
+        trust_edges=(
+            TrustEdge(caller="shop/contract", callee="shop/billing", capabilities=("view-bill",)),
+            TrustEdge(caller="contract", callee="billing"),
+        ),
+    )
+    result = make_canary(shop, agents=["shop/billing"])
+    assert {e.key for e in result.trust_edges} == {
+        "shop/contract->shop/billing[view-bill]",
+        "shop/contract-canary->shop/billing-canary[view-bill]",
+        "contract->billing",
+        "contract-canary->shop/billing-canary",  # the bare twin name would also name other/billing-canary
+    }
+    assert result.group("billing-team").members == ("shop/billing", "shop/billing-canary")  # type: ignore[union-attr]
+    assert result.group("all").members == ("billing", "shop/billing-canary")  # type: ignore[union-attr]
+
+
 def test_every_route_of_the_virtual_service_sets_x_namespace() -> None:
     # before, only the split routes set it: a request with x-subset (pass-x-subset) or for another channel
     # (default) reached the operator without x-namespace, which then looked in namespace `default`
