@@ -5,6 +5,7 @@ Built from a design's ChannelRollouts (one VirtualService per namespace); `canar
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,7 @@ DEFAULT_OPERATOR_HOST = "lmos-operator.default.svc.cluster.local"  # the runtime
 OPERATOR_PORT = 8080  # the operator API's port (LMOS.md §2.1)
 SUBSET_HEADER = "x-subset"
 NAMESPACE_HEADER = "x-namespace"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # as on every document Studio derives
 
 
 def _path_regex(tenant: str, channel: str) -> str:
@@ -79,7 +81,7 @@ def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFA
         "metadata": {
             "name": VIRTUAL_SERVICE,
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": "lmos-studio"},
+            "labels": dict(MANAGED_BY),
         },
         "spec": {"hosts": [operator_host], "http": http},
     }
@@ -105,3 +107,35 @@ def with_virtual_services(design: Design, namespaces: Iterable[str], operator_ho
         else:
             docs[index] = service
     return design.replace(other_resources=tuple(docs))
+
+
+def is_subset_split(doc: dict[str, Any]) -> bool:
+    """Whether a kept document is the VirtualService `virtual_service` builds (by kind, name and Studio's label)."""
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    labels = meta.get("labels")
+    return (
+        doc.get("kind") == "VirtualService"
+        and str(doc.get("apiVersion", "")).startswith("networking.istio.io/")
+        and meta.get("name") == VIRTUAL_SERVICE
+        and isinstance(labels, dict)
+        and MANAGED_BY.items() <= labels.items()
+    )
+
+
+def moved_virtual_service(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """The subset-split VirtualService `doc` moved into `namespace`: its own namespace and the `x-namespace` its
+    routes set where it named the old one (weights and other edits are kept)."""
+    moved = copy.deepcopy(doc)
+    old = moved["metadata"].get("namespace")
+    moved["metadata"]["namespace"] = namespace
+    spec = moved.get("spec")
+    for http in (spec.get("http") if isinstance(spec, dict) else None) or []:
+        routes = http.get("route") if isinstance(http, dict) else None
+        for holder in [http, *(routes if isinstance(routes, list) else [])]:
+            headers = holder.get("headers") if isinstance(holder, dict) else None
+            request = headers.get("request") if isinstance(headers, dict) else None
+            set_ = request.get("set") if isinstance(request, dict) else None
+            if isinstance(set_, dict) and set_.get(NAMESPACE_HEADER) == old:
+                set_[NAMESPACE_HEADER] = namespace
+    return moved
