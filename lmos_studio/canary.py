@@ -160,26 +160,52 @@ def _replace(items: Iterable[Any], new: Any) -> tuple[Any, ...]:
     return tuple(kept)
 
 
-def _mirror_trust(edges: Sequence[TrustEdge], twins: Mapping[str, str]) -> tuple[TrustEdge, ...]:
+def _twin_refs(ref: str, twins: Mapping[str, Agent], agents: Sequence[Agent]) -> list[str]:
+    """Refs naming the canary twins of the stable agents `ref` names, in the ref's own form; [] when it names none.
+
+    A ref is an agent's key (`namespace/name`: the twin's key) or a bare name, which names the agents of that
+    name in every namespace (as `trust.RefIndex` resolves it): the twin's bare name when that names exactly
+    the twins, else each twin by its bare name where that is unique, else by its key.
+    """
+    if ref in twins:
+        return [twins[ref].key]
+    named = [twin for key, twin in twins.items() if key.split("/", 1)[1] == ref]
+    if not named:
+        return []
+    wanted = {twin.key for twin in named}
+    keys_of: dict[str, set[str]] = {}
+    for agent in agents:
+        keys_of.setdefault(agent.name, set()).add(agent.key)
+    if keys_of.get(canary_name(ref)) == wanted:
+        return [canary_name(ref)]
+    return sorted(twin.name if keys_of[twin.name] == {twin.key} else twin.key for twin in named)
+
+
+def _mirror_trust(
+    edges: Sequence[TrustEdge], twins: Mapping[str, Agent], agents: Sequence[Agent]
+) -> tuple[TrustEdge, ...]:
     """Each trust edge that names a stable agent with a canary twin gets a copy naming the twin."""
     out = list(edges)
     keys = {e.key for e in edges}
     for edge in edges:
-        if edge.caller in twins or edge.callee in twins:
-            copy = edge.model_copy(
-                update={"caller": twins.get(edge.caller, edge.caller), "callee": twins.get(edge.callee, edge.callee)}
-            )
-            if copy.key not in keys:
-                out.append(copy)
-                keys.add(copy.key)
+        callers, callees = _twin_refs(edge.caller, twins, agents), _twin_refs(edge.callee, twins, agents)
+        if not callers and not callees:
+            continue
+        for caller in callers or [edge.caller]:
+            for callee in callees or [edge.callee]:
+                copy = edge.model_copy(update={"caller": caller, "callee": callee})
+                if copy.key not in keys:
+                    out.append(copy)
+                    keys.add(copy.key)
     return tuple(out)
 
 
-def _mirror_groups(groups: Sequence[Group], twins: Mapping[str, str]) -> tuple[Group, ...]:
+def _mirror_groups(groups: Sequence[Group], twins: Mapping[str, Agent], agents: Sequence[Agent]) -> tuple[Group, ...]:
     """Canary twins join the groups of their stable agents (so group trust edges cover them too)."""
     out = []
     for group in groups:
-        extra = [twins[m] for m in group.members if m in twins and twins[m] not in group.members]
+        extra = [r for m in group.members for r in _twin_refs(m, twins, agents) if r not in group.members]
+        extra = list(dict.fromkeys(extra))
         out.append(group.model_copy(update={"members": (*group.members, *extra)}) if extra else group)
     return tuple(out)
 
@@ -257,7 +283,8 @@ def make_canary(
         result, made = _canary_for_channel(result, resolution, changed, weight=canary_weight, ranges=ranges or {})
         twins.update(made)
     result = result.replace(
-        trust_edges=_mirror_trust(result.trust_edges, twins), groups=_mirror_groups(result.groups, twins)
+        trust_edges=_mirror_trust(result.trust_edges, twins, result.agents),
+        groups=_mirror_groups(result.groups, twins, result.agents),
     )
     return with_virtual_services(result, (r.channel.namespace for r in affected), operator_host)
 
@@ -269,9 +296,10 @@ def _canary_for_channel(
     *,
     weight: int,
     ranges: Mapping[str, str],
-) -> tuple[Design, dict[str, str]]:
+) -> tuple[Design, dict[str, Agent]]:
+    """The design with the channel's canary (twins, Channel, rollout), and its twins by stable agent key."""
     stable = resolution.channel
-    twins: dict[str, str] = {}
+    twins: dict[str, Agent] = {}
     kind = 2
     for agent in resolution.agents:
         name = canary_name(agent.name)
@@ -284,7 +312,7 @@ def _canary_for_channel(
         else:
             twin = _canary_agent(agent, None)
         design = design.with_agent(twin)
-        twins[agent.name] = twin.name
+        twins[agent.key] = twin
     replaced = _existing_canary(design, stable)
     version = bump_version(stable.version, kind, floor=replaced.version if replaced else None)
     canary = Channel(

@@ -111,7 +111,7 @@ def test_acme_virtual_service_splits_by_x_subset(acme: Design) -> None:
     assert service["apiVersion"].startswith("networking.istio.io/") and service["metadata"]["name"] == VIRTUAL_SERVICE
     first, *splits, last = service["spec"]["http"]
     assert first["match"] == [{"headers": {"x-subset": {"regex": ".+"}}}]  # an existing x-subset passes through
-    assert "headers" not in first["route"][0]
+    assert first["route"][0]["headers"] == {"request": {"set": {"x-namespace": "default"}}}  # only the namespace
     assert "match" not in last  # everything else goes to the operator unchanged
     by_path = {s["match"][0]["uri"]["regex"]: s["route"] for s in splits}
     web = by_path["^/apis/v1/tenants/acme/channels/web(/.*)?$"]
@@ -256,6 +256,49 @@ def test_virtual_service_without_rollouts_passes_everything_through() -> None:
     service = virtual_service(BASE, "default", operator_host="lmos-operator.lmos.svc.cluster.local")
     assert [r["name"] for r in service["spec"]["http"]] == ["pass-x-subset", "default"]
     assert service["spec"]["hosts"] == ["lmos-operator.lmos.svc.cluster.local"]
+
+
+def test_twins_join_trust_edges_and_groups_that_name_agents_by_key() -> None:
+    # before, only bare names were mirrored: `shop/contract -> shop/billing` got no canary copy and
+    # billing-canary did not join a group listing `shop/billing`, so the canary contract could not call it
+    shop = BASE.replace(
+        agents=(
+            *(a.model_copy(update={"namespace": "shop"}) for a in BASE.agents),
+            agent("billing-canary", namespace="other"),  # another agent of the twin's name: bare is ambiguous
+        ),
+        channels=(WEB.model_copy(update={"namespace": "shop"}),),
+        groups=(Group(name="billing-team", members=("shop/billing",)), Group(name="all", members=("billing",))),
+        trust_edges=(
+            TrustEdge(caller="shop/contract", callee="shop/billing", capabilities=("view-bill",)),
+            TrustEdge(caller="contract", callee="billing"),
+        ),
+    )
+    result = make_canary(shop, agents=["shop/billing"])
+    assert {e.key for e in result.trust_edges} == {
+        "shop/contract->shop/billing[view-bill]",
+        "shop/contract-canary->shop/billing-canary[view-bill]",
+        "contract->billing",
+        "contract-canary->shop/billing-canary",  # the bare twin name would also name other/billing-canary
+    }
+    assert result.group("billing-team").members == ("shop/billing", "shop/billing-canary")  # type: ignore[union-attr]
+    assert result.group("all").members == ("billing", "shop/billing-canary")  # type: ignore[union-attr]
+
+
+def test_every_route_of_the_virtual_service_sets_x_namespace() -> None:
+    # before, only the split routes set it: a request with x-subset (pass-x-subset) or for another channel
+    # (default) reached the operator without x-namespace, which then looked in namespace `default`
+    shop = BASE.replace(
+        agents=tuple(a.model_copy(update={"namespace": "shop"}) for a in BASE.agents),
+        channels=(WEB.model_copy(update={"namespace": "shop"}),),
+        groups=(),
+        trust_edges=(),
+    )
+    service = vs_of(make_canary(shop, agents=["billing"]), "shop")
+    routes = {r["name"]: r["route"] for r in service["spec"]["http"]}
+    assert list(routes) == ["pass-x-subset", "split-web-stable-rollout", "default"]
+    for name, route in routes.items():
+        for destination in route:
+            assert destination["headers"]["request"]["set"]["x-namespace"] == "shop", name
 
 
 def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:

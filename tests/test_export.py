@@ -16,13 +16,14 @@ import jsonschema
 import pytest
 
 from lmos_studio.bundled import sample_designs
+from lmos_studio.canary import make_canary
 from lmos_studio.config import get_settings
 from lmos_studio.errors import ExportError, ExportOptionError
 from lmos_studio.export import crds, kustomize
-from lmos_studio.export.bundle import ExportOptions, FieldNames, export_design
+from lmos_studio.export.bundle import ExportOptions, FieldNames, export_design, retarget
 from lmos_studio.export.validate import Validator
 from lmos_studio.formats.design_file import read_design
-from lmos_studio.model import Agent, Capability, Channel, EnvVar, Workload
+from lmos_studio.model import Agent, Capability, Channel, Design, EnvVar, Workload
 from tests.conftest import ACME, SAMPLES, run_cli
 from tests.export_helpers import FULL, documents, render
 
@@ -545,6 +546,48 @@ def test_namespace_moves_what_names_the_design_s_objects_by_key(tmp_path: Path) 
     ]
     export_design(moved, ExportOptions(with_workloads=True))  # no edge dangles
     export_design(design, ExportOptions(namespace="prod", with_workloads=True))
+
+
+def _shop_canary() -> Design:
+    """The acme agents and Channels of namespace default moved to `shop`, with a canary of billing-agent-stable."""
+    acme = read_design(ACME)
+    single = acme.replace(
+        agents=tuple(a for a in acme.agents if a.namespace == "default"),
+        channels=tuple(c for c in acme.channels if c.namespace == "default"),
+        rollouts=(),
+        routing_tests=(),
+    )
+    return make_canary(retarget(single, "shop"), agents=["billing-agent-stable"])
+
+
+def test_namespace_moves_the_canary_virtual_service() -> None:
+    """Bug (session 21 QA): `export --namespace prod` of a canary design moved everything but the subset-split
+    VirtualService, still written to namespace shop and injecting `x-namespace: shop`: the operator answered the
+    channels of prod from shop. Now it moves, with the x-namespace its routes set."""
+    design = _shop_canary()
+    files = render(design, replace(FULL, namespace="prod"))
+    path = "other/prod/virtualservice-lmos-operator-subset-split.yaml"
+    ((_, service),) = documents({path: files[path]})
+    assert service["metadata"]["namespace"] == "prod"
+    routes = [r for http in service["spec"]["http"] for r in http["route"]]
+    assert len(routes) == 6  # pass-x-subset, two channels' splits (stable, canary), default
+    assert {r["headers"]["request"]["set"]["x-namespace"] for r in routes} == {"prod"}
+    applied = [path for path, data in files.items() if b"shop" in data and not path.startswith("studio/")]
+    assert applied == []
+
+
+def test_namespace_refuses_other_resources_it_cannot_move() -> None:
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cache", "namespace": "shop"}}
+    elsewhere = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "monitoring"}}
+    design = _shop_canary()
+    with pytest.raises(ExportOptionError, match=r"^--namespace prod: the design keeps ConfigMap shop/cache in names"):
+        export_design(
+            design.replace(other_resources=(*design.other_resources, config)), replace(FULL, namespace="prod")
+        )
+    moved = export_design(
+        design.replace(other_resources=(*design.other_resources, elsewhere)), ExportOptions(namespace="prod")
+    )
+    assert any(m.path == "other/monitoring/configmap-x.yaml" for m in moved.manifests)  # not the design's namespace
 
 
 def test_cli_export_writes_folder_and_zip(tmp_path: Path) -> None:

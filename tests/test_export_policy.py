@@ -160,9 +160,36 @@ def test_the_lmos_platform_stays_reachable_when_it_shares_a_namespace_with_agent
     agents = {a.key for a in design.agents}
     assert {d for s, d in allowed if s == runtime.key} >= agents
     assert not {d for s, d in allowed if s in (client.key, stranger.key)} & agents
-    assert not {s for s, d in allowed if d == stranger.key}  # every other pod is still denied
+    assert {s for s, d in allowed if d == stranger.key} == {p.key for p in pods} - {stranger.key}  # not ours
     between_agents = {(s, d) for s, d in allowed if s in agents and d in agents}
     assert between_agents == _expected_pairs(design)
+
+
+def test_the_default_deny_in_the_lmos_namespace_selects_only_the_designs_agents() -> None:
+    """The default deny in --lmos-namespace selected every pod but lmos-runtime's and lmos-operator's: what else
+    runs there (the runtime's Redis cache, a vector database) lost all ingress. Now it selects the design's agents
+    there; in an agents-only namespace it still selects every pod."""
+    design = read_design(ACME).replace(agents=tuple(a for a in read_design(ACME).agents if a.workload))
+    design = design.with_agent(Agent(name="other", namespace="elsewhere", workload=Workload(image="i")))
+    bundle = export_design(design, ExportOptions(with_workloads=True, lmos_namespace="default"))
+    docs = [m.document for m in bundle.manifests]
+    deny = next(m.document for m in bundle.manifests if m.ref == f"NetworkPolicy default/{policy.DEFAULT_DENY}")
+    in_default = sorted(a.name for a in design.agents if a.namespace == "default")
+    assert deny["spec"]["podSelector"] == {
+        "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": in_default}]
+    }
+    runtime = Pod("default/lmos-runtime", "default", {"app.kubernetes.io/name": "lmos-runtime"})
+    redis = Pod("default/redis", "default", {"app.kubernetes.io/name": "redis"})
+    unlabelled = Pod("default/vector-db", "default", {})
+    pods = [p for p in _pods(docs, ["elsewhere"]) if p.key not in (RUNTIME.key, OPERATOR.key)]
+    pods += [runtime, redis, unlabelled]
+    allowed = reachable(docs, pods)
+    assert (runtime.key, redis.key) in allowed and (unlabelled.key, redis.key) in allowed
+    assert (runtime.key, unlabelled.key) in allowed
+    agents = {a.key for a in design.agents}
+    assert not {d for s, d in allowed if s in (redis.key, unlabelled.key)} & agents  # agents are still denied
+    assert not {s for s, d in allowed if d == "elsewhere/stranger"}  # elsewhere, every pod is
+    assert {(s, d) for s, d in allowed if s in agents and d in agents} == _expected_pairs(design)
 
 
 @pytest.mark.parametrize("name", ["*", "view*", "view bill", "a/b", "..", "view?x", ""])

@@ -35,6 +35,7 @@ from typing import Any
 from lmos_studio.errors import ExportError, ExportOptionError
 from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
+from lmos_studio.export.istio import is_subset_split, moved_virtual_service
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, MaskedDesign, masked_design
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
@@ -173,21 +174,47 @@ def path_of(doc: dict[str, Any]) -> str:
 
 def retarget(design: Design, namespace: str, *, field: str | None = None) -> Design:
     """The design moved into one namespace (`renames.move_namespace`: what names its objects by key and each agent's
-    endpoints at its own Service follow); refused when it spans several (resolution would change). `field`: the
-    label of the form's field the namespace was typed in (None: the CLI's --namespace)."""
+    endpoints at its own Service follow, and `_moved_resources`: the subset-split VirtualService); refused when it
+    spans several (resolution would change) or keeps other resources in its namespace. `field`: the label of the
+    form's field the namespace was typed in (None: the CLI's --namespace)."""
     spaces = design.namespaces
+    if field is None:
+        said, fix = f"--namespace {namespace}", ". Export without --namespace"
+    else:
+        said, fix = f"The field '{field}' ({namespace!r})", "; clear the value typed there"
     if len(spaces) > 1:
-        if field is None:
-            said, fix = f"--namespace {namespace}", ". Export without --namespace"
-        else:
-            said, fix = f"The field '{field}' ({namespace!r})", "; clear the value typed there"
         raise ExportOptionError(
             f"{said}: the design spans namespaces {', '.join(spaces)}; moving them into one would change what "
             f"each Channel resolves{fix}",
             resource=f"Design {design.name}",
             field=field or "--namespace",
         )
-    return move_namespace(design, namespace)  # what names them by key (trust, groups, tests, endpoints) follows
+    moved = move_namespace(design, namespace)  # what names them by key (trust, groups, tests, endpoints) follows
+    if not spaces or spaces[0] == namespace:
+        return moved
+    stay = [
+        f"{raw.get('kind')} {spaces[0]}/{(raw.get('metadata') or {}).get('name')}"
+        for raw in design.other_resources
+        if _namespace_of(raw) == spaces[0] and raw.get("kind") != "Kustomization" and not is_subset_split(raw)
+    ]
+    if stay:  # their contents may name the namespace too (hosts, subjects, …): moving them is not ours to do
+        raise ExportOptionError(
+            f"{said}: the design keeps {', '.join(stay)} in namespace {spaces[0]}, which the export does not "
+            f"know how to move; set their metadata.namespace (and what in them names {spaces[0]}) in the design "
+            f"first{fix}",
+            resource=f"Design {design.name}",
+            field=field or "--namespace",
+        )
+    others = tuple(
+        moved_virtual_service(raw, namespace) if _namespace_of(raw) == spaces[0] and is_subset_split(raw) else raw
+        for raw in design.other_resources
+    )
+    return moved.replace(other_resources=others)
+
+
+def _namespace_of(raw: dict[str, Any]) -> object:
+    meta = raw.get("metadata")
+    return meta.get("namespace") if isinstance(meta, dict) else None
 
 
 def canonical(design: Design) -> Design:

@@ -5,6 +5,7 @@ Built from a design's ChannelRollouts (one VirtualService per namespace); `canar
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,7 @@ DEFAULT_OPERATOR_HOST = "lmos-operator.default.svc.cluster.local"  # the runtime
 OPERATOR_PORT = 8080  # the operator API's port (LMOS.md §2.1)
 SUBSET_HEADER = "x-subset"
 NAMESPACE_HEADER = "x-namespace"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "lmos-studio"}  # as on every document Studio derives
 
 
 def _path_regex(tenant: str, channel: str) -> str:
@@ -30,20 +32,26 @@ def _path_regex(tenant: str, channel: str) -> str:
     return f"^/apis/v1/tenants/{quote(tenant)}/channels/{quote(channel)}(/.*)?$"
 
 
+def _set_headers(headers: dict[str, str]) -> dict[str, Any]:
+    """A route's request headers to set (a new dict each time: YAML would write a shared one as an alias)."""
+    return {"request": {"set": headers}}
+
+
 def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST) -> dict[str, Any]:
     """The Istio VirtualService on the operator's API that splits by `x-subset`, as LMOS's chart does.
 
-    A request that carries `x-subset` passes through unchanged; for each ChannelRollout of the namespace,
-    a request for its tenant/channel without the header gets `x-subset: stable` or `canary` by the
-    rollout's weights (and `x-namespace` set to the namespace); everything else passes through (the
-    operator then answers `stable`).
+    A request that carries `x-subset` keeps it; for each ChannelRollout of the namespace, a request for
+    its tenant/channel without the header gets `x-subset: stable` or `canary` by the rollout's weights;
+    everything else keeps its headers (the operator then answers `stable`). Every route sets `x-namespace`
+    to the namespace: lmos-runtime never sends it, and without it the operator answers from namespace
+    `default` (LMOS.md §2.2).
     """
     destination = {"host": operator_host, "port": {"number": OPERATOR_PORT}}
     http: list[dict[str, Any]] = [
         {
             "name": "pass-x-subset",
             "match": [{"headers": {SUBSET_HEADER: {"regex": ".+"}}}],
-            "route": [{"destination": destination}],
+            "route": [{"destination": destination, "headers": _set_headers({NAMESPACE_HEADER: namespace})}],
         }
     ]
     for rollout in sorted((r for r in design.rollouts if r.namespace == namespace), key=lambda r: r.name):
@@ -59,20 +67,21 @@ def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFA
                     {
                         "destination": destination,
                         "weight": weight,
-                        "headers": {"request": {"set": {SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}}},
+                        "headers": _set_headers({SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}),
                     }
                     for subset, weight in ((STABLE, rollout.stable_weight), (CANARY, rollout.canary_weight))
                 ],
             }
         )
-    http.append({"name": "default", "route": [{"destination": destination}]})
+    everything = {"destination": destination, "headers": _set_headers({NAMESPACE_HEADER: namespace})}
+    http.append({"name": "default", "route": [everything]})
     return {
         "apiVersion": VIRTUAL_SERVICE_API,
         "kind": "VirtualService",
         "metadata": {
             "name": VIRTUAL_SERVICE,
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": "lmos-studio"},
+            "labels": dict(MANAGED_BY),
         },
         "spec": {"hosts": [operator_host], "http": http},
     }
@@ -98,3 +107,35 @@ def with_virtual_services(design: Design, namespaces: Iterable[str], operator_ho
         else:
             docs[index] = service
     return design.replace(other_resources=tuple(docs))
+
+
+def is_subset_split(doc: dict[str, Any]) -> bool:
+    """Whether a kept document is the VirtualService `virtual_service` builds (by kind, name and Studio's label)."""
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    labels = meta.get("labels")
+    return (
+        doc.get("kind") == "VirtualService"
+        and str(doc.get("apiVersion", "")).startswith("networking.istio.io/")
+        and meta.get("name") == VIRTUAL_SERVICE
+        and isinstance(labels, dict)
+        and MANAGED_BY.items() <= labels.items()
+    )
+
+
+def moved_virtual_service(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """The subset-split VirtualService `doc` moved into `namespace`: its own namespace and the `x-namespace` its
+    routes set where it named the old one (weights and other edits are kept)."""
+    moved = copy.deepcopy(doc)
+    old = moved["metadata"].get("namespace")
+    moved["metadata"]["namespace"] = namespace
+    spec = moved.get("spec")
+    for http in (spec.get("http") if isinstance(spec, dict) else None) or []:
+        routes = http.get("route") if isinstance(http, dict) else None
+        for holder in [http, *(routes if isinstance(routes, list) else [])]:
+            headers = holder.get("headers") if isinstance(holder, dict) else None
+            request = headers.get("request") if isinstance(headers, dict) else None
+            set_ = request.get("set") if isinstance(request, dict) else None
+            if isinstance(set_, dict) and set_.get(NAMESPACE_HEADER) == old:
+                set_[NAMESPACE_HEADER] = namespace
+    return moved

@@ -123,13 +123,15 @@ class PolicyOptions:
     istio: bool = False
 
 
-def default_deny(namespace: str, options: PolicyOptions) -> dict[str, Any]:
+def default_deny(namespace: str, options: PolicyOptions, *, agents: Sequence[Agent]) -> dict[str, Any]:
     """Deny all ingress to every pod of the namespace unless another policy admits it; in `lmos_namespace`,
-    every pod but lmos-runtime's and lmos-operator's (their clients are not ours to know: the runtime's
-    channels, the runtime calling the operator's API)."""
+    only to the pods of the design's `agents` there (by the label the allow policies select them by): the LMOS
+    platform runs there too (lmos-runtime and lmos-operator, whose clients are not ours to know, and what they
+    use — a cache, a vector database), and denying its pods all ingress would break it."""
     selector: dict[str, Any] = {}
-    if namespace == options.lmos_namespace:  # NotIn also selects the pods without the label
-        selector = {"matchExpressions": [{"key": NAME_LABEL, "operator": "NotIn", "values": [OPERATOR, RUNTIME]}]}
+    if namespace == options.lmos_namespace:
+        names = sorted({a.name for a in agents if a.namespace == namespace})
+        selector = {"matchExpressions": [{"key": NAME_LABEL, "operator": "In", "values": names}]}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -285,7 +287,8 @@ def design_policies(design: Design, options: PolicyOptions, *, path_for: Callabl
     by_callee: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_callee.setdefault(pair.callee.key, []).append(pair)
-    network = [default_deny(ns, options) for ns in sorted({a.namespace for a in design.agents})]
+    namespaces = sorted({a.namespace for a in design.agents})
+    network = [default_deny(ns, options, agents=design.agents) for ns in namespaces]
     istio = []
     for callee in sorted(design.agents, key=lambda a: a.key):
         callee_pairs = by_callee.get(callee.key, [])
