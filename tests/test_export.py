@@ -168,6 +168,22 @@ def test_workloads_follow_the_operator_discovery_rules() -> None:
     assert docs["ServiceAccount shop/billing"]["automountServiceAccountToken"] is False
 
 
+def test_the_preview_names_a_document_serving_agent_by_its_workload() -> None:
+    """An agent whose workload serves its capabilities document is replaced by the Agent the operator builds from
+    it, with spec.id = the workload name (LMOS.md §1.8); the ChannelRouting preview kept the design's id."""
+    design = read_design(ACME)
+    billing = design.agent("billing-agent-stable")
+    assert billing is not None
+    served = billing.model_copy(
+        update={"id": "billing-id", "workload": Workload(image="img:1", serves_capabilities_document=True)}
+    )
+    bundle = export_design(design.with_agent(served), ExportOptions(with_workloads=True))
+    docs = {m.ref: m.document for m in bundle.manifests}
+    groups = docs["ChannelRouting default/acme-ivr-stable"]["spec"]["capabilityGroups"]
+    assert {g["name"]: g["id"] for g in groups}["billing-agent-stable"] == "billing-agent-stable"
+    assert docs["Agent default/billing-agent-stable"]["spec"]["id"] == "billing-id"  # the design keeps its own
+
+
 def test_agents_without_workload_get_none_and_are_reported() -> None:
     bundle = export_design(read_design(ACME), ExportOptions(with_workloads=True))
     assert not any(m.ref == "Deployment lmos-demo/weather-agent" for m in bundle.manifests)

@@ -97,6 +97,14 @@ def routing_preview(resolution: Resolution) -> dict[str, Any]:
     owners = [o for o in routing["metadata"].pop("ownerReferences") if o.get("uid")]
     if owners:  # the operator's reference names the Channel's uid; without it the API server refuses one
         routing["metadata"]["ownerReferences"] = owners
+    # an agent serving its capabilities document is replaced by the Agent the operator builds from it, named like
+    # the workload with spec.id = the workload name: the document's (and the design's) id is ignored (LMOS.md §1.8)
+    served = {
+        w.agent.name for w in resolution.wires if w.agent.workload and w.agent.workload.serves_capabilities_document
+    }
+    for group in routing["spec"]["capabilityGroups"] if served else ():
+        if group["name"] in served:
+            group["id"] = group["name"]
     return routing
 
 
