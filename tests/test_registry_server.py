@@ -98,6 +98,29 @@ def test_ttl_registration_and_empty_patch(server: str) -> None:
     assert_problem(put(server, "urn:test:ttl2", make_td("t", ttl=-5)), 400, "registration.ttl")
 
 
+@pytest.mark.parametrize(
+    ("thing", "query", "patch", "ttl"),
+    [
+        ("urn:test:patch-ttl:query", "?ttl=600", {}, 600),
+        ("urn:test:patch-ttl:text", "", {"registration": {"ttl": "700"}}, 700),
+        ("urn:test:patch-ttl:number", "", {"registration": {"ttl": 800}}, 800),
+    ],
+)
+def test_patch_applies_a_ttl_as_put_does(server: str, thing: str, query: str, patch: dict[str, Any], ttl: int) -> None:
+    """`PATCH /things/x?ttl=2` with `{}`, and `PATCH {"registration": {"ttl": "2"}}`, answered 204 and kept the
+    registration without a TTL: the server checked the TTL and dropped it, the store read only a number in the
+    patch. PATCH now applies `?ttl=` and a TTL written as text, as PUT does; one out of range is still a 400."""
+    assert put(server, thing, make_td("patch-ttl")).status_code == 201
+    assert "expires" not in httpx.get(f"{server}/things/{thing}").json()["registration"]
+    merge = {"Content-Type": "application/merge-patch+json"}
+    patched = httpx.patch(f"{server}/things/{thing}{query}", content=json.dumps(patch), headers=merge)
+    assert patched.status_code == 204, patched.text
+    reg = httpx.get(f"{server}/things/{thing}").json()["registration"]
+    assert reg["ttl"] == ttl and "expires" in reg, reg
+    refused = httpx.patch(f"{server}/things/{thing}?ttl=-1", content=b"{}", headers=merge)
+    assert_problem(refused, 400, "registration.ttl")
+
+
 def test_merge_patch(server: str) -> None:
     put(server, "urn:test:patch", make_td("patch", description="old"))
     patch = {"description": "new", "actions": None}

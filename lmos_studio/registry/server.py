@@ -441,7 +441,7 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
             raise Problem(400, "Bad Request", "a merge patch must be a JSON object", field="body")
         if "id" in patch and patch["id"] != thing_id:
             raise Problem(400, "Bad Request", "a patch cannot change the id", field="id")
-        ttl_of(patch, request)  # the same range as PUT; the store applies it
+        ttl = ttl_of(patch, request)  # `?ttl=` or `registration.ttl` (a number or its text), as PUT takes it
         current = await run_in_threadpool(store.get, thing_id)
         merged = merge_patch(current.td, patch)
         if isinstance(merged, dict):
@@ -449,7 +449,7 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
         if not is_thing_description(merged):
             raise Problem(400, "Bad Request", "after the patch the document is no longer a Thing Description")
         registrations(merged, thing_id=thing_id, source=f"PATCH /things/{thing_id}")  # validated exactly like PUT
-        await run_in_threadpool(store.patch, thing_id, patch)
+        await run_in_threadpool(lambda: store.patch(thing_id, patch, ttl=ttl))
         return Response(status_code=204)
 
     @app.delete(
