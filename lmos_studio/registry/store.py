@@ -601,11 +601,14 @@ class Store(StoreWrites):
             self._remove(conn, row["rowid"], thing_id)
 
     def purge(self) -> int:
-        """Delete every expired entry now; returns how many."""
+        """Delete every expired entry now; returns how many. The generation moves only when one was deleted: a
+        purge of nothing (the server's every few seconds) keeps ETags and the facet and count caches, as
+        PostgreSQL's does."""
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             count = self._purge(conn, self.now())
-            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            if count:
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         return count
 
