@@ -140,6 +140,34 @@ def test_merge_patch(server: str) -> None:
     assert_problem(missing, 404)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("GET", "/things/urn:x%00y", "id"),
+        ("DELETE", "/things/urn:x%00y", "id"),
+        ("PUT", "/things/urn:x%00y", "id"),
+        ("PATCH", "/things/urn:x%00y", "id"),
+        ("GET", "/search?capability=a%00", "capability"),
+        ("GET", "/search?q=bill%00", "q"),
+        ("GET", "/search?tenant=%00", "tenant"),
+        ("GET", "/things?after=a%00", "after"),
+    ],
+)
+def test_a_nul_in_the_id_or_a_parameter_is_the_same_400_on_both_stores(
+    server: str, method: str, path: str, field: str
+) -> None:
+    """A NUL character (%00) in an id or a query parameter: SQLite answered 404 or 200, PostgreSQL a 400 about
+    "PostgreSQL text fields" naming the database's host, port and name, with `field: "body"`. The server now
+    refuses it before the store, alike on both, naming the parameter and nothing of the database."""
+    assert put(server, "urn:test:nul", make_td("nul")).status_code in (201, 204)  # one server per store kind
+    kind = "application/merge-patch+json" if method == "PATCH" else TD
+    body = json.dumps({} if method == "PATCH" else make_td("nul")) if method in ("PUT", "PATCH") else None
+    response = httpx.request(method, server + path, content=body, headers={"Content-Type": kind})
+    problem = assert_problem(response, 400, field)
+    assert "NUL" in problem["detail"] and field in problem["detail"], problem
+    assert not any(word in problem["detail"] for word in ("PostgreSQL", "5432", "database", "127.0.0.1")), problem
+
+
 def test_listing_paginates_with_link(server: str) -> None:
     for i in range(7):
         put(server, f"urn:test:page:{i}", make_td(f"page-{i}"))
