@@ -985,6 +985,44 @@ def test_cli_search_source_options_misused_or_unreachable(args: list[str], says:
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
+def test_cli_search_with_one_source_answering_no_matches_and_one_down_exits_0(tmp_path: Path) -> None:
+    """A directory that answered with no matches and an operator that was down made `registry search` exit 2
+    with nothing on stdout, as if neither had answered: "no matches" was taken for "no answer". It now prints
+    the document (the failure under `problems`), warns, and exits 0; exit 2 is for when no source answers."""
+
+    def route(handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
+        return 200, {"total": 0, "items": [], "facets": {}}
+
+    env = {"LMOS_STUDIO_DATA_DIR": str(tmp_path)}
+    with stub_server(route) as directory:
+        both = ["--url", directory, "--operator", "http://127.0.0.1:9", "--operator-tenants", "acme"]
+        done = run_cli("registry", "search", *both, "--capability", "no-such-cap", "-o", "json", env=env)
+        table = run_cli("registry", "search", *both, "--capability", "no-such-cap", env=env)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["agents"] == [] and len(document["problems"]) == 1, document
+    assert "127.0.0.1:9" in document["problems"][0] and "warning" in done.stderr and "127.0.0.1:9" in done.stderr
+    assert table.returncode == 0 and "NAME" in table.stdout, table.stderr
+    nobody = run_cli(
+        "registry",
+        "search",
+        "--url",
+        "http://127.0.0.1:9",
+        "--operator",
+        "http://127.0.0.1:9",
+        "--operator-tenants",
+        "acme",
+        "-o",
+        "json",
+        env=env,
+    )
+    assert nobody.returncode == 2 and not nobody.stdout, nobody.stdout  # none answered: still exit 2
+    with stub_server(operator_route) as operator:  # an operator whose tenant has no channels answered too
+        empty = ["--operator", operator, "--operator-tenants", "nobody", "--url", "http://127.0.0.1:9"]
+        answered = run_cli("registry", "search", *empty, "-o", "json", env=env)
+    assert answered.returncode == 0 and json.loads(answered.stdout)["agents"] == [], answered.stderr
+
+
 @pytest.mark.parametrize("ttl", ["nan", "inf", "-inf", "1e300", str(10 * 365 * 86400 + 1)])
 def test_cli_register_refuses_a_ttl_the_server_would_refuse(
     ttl: str, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

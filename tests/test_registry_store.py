@@ -122,6 +122,24 @@ def test_ttl_expiry_hides_then_purges(store: RegistryStore, clock: Clock) -> Non
     assert store.events_since(0)[-1].type == "thing_deleted"
 
 
+def test_a_purge_of_nothing_keeps_the_version(store: RegistryStore, clock: Clock) -> None:
+    """SQLite's purge bumped the generation even when it deleted nothing, so the server's purge every 5 s
+    changed every ETag (If-None-Match almost never gave 304) and emptied the facet and count caches;
+    PostgreSQL's kept them. Both now move the version only when a purge deleted something."""
+    store.put("urn:x:stays", td("stays"))
+    store.put("urn:x:goes", td("goes"), ttl=60)
+    before = store.version()
+    assert store.purge() == 0 and store.purge() == 0
+    assert store.version() == before
+    clock.t += 61
+    expired = store.version()
+    assert expired != before  # an expiry shows without a purge
+    assert store.purge() == 1
+    purged = store.version()
+    assert purged != expired
+    assert store.purge() == 0 and store.version() == purged
+
+
 def test_empty_patch_renews_ttl(store: RegistryStore, clock: Clock) -> None:
     store.put("urn:x:p", td("p"), ttl=10)
     clock.t += 8

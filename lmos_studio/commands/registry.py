@@ -363,7 +363,7 @@ def register(app: typer.Typer) -> None:
 
         if specs:
             outcome = search_sources(specs, query)
-            if outcome.errors and not outcome.found:
+            if outcome.errors and not outcome.answered:  # a source that answered with no matches answered
                 _fail("; ".join(outcome.errors))
             for error in outcome.errors:
                 say("warning", error)  # a registry's words: one line, no controls

@@ -68,6 +68,8 @@ class SourceResult:
     listed: list[tuple[str, float | None]] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)  # every item that could not be read (one message per
     # kind in `errors` says how many and why: `report`)
+    answered: bool = True  # False: the source gave no usable answer at all (why: in `errors`), which is not the
+    # same as an answer with no agents in it
 
     def report(self, unread: list[Unread], *, where: str, counted: str) -> None:
         """Keep `unread` and say them in one message (`said_once`: `where`, `counted`); nothing when empty."""
@@ -538,6 +540,7 @@ class TddClient(HttpSource):
                 items = jsonio.loads(response.content, source=url)
             except (RegistryError, DesignFileError) as exc:
                 result.errors.append(str(exc) if isinstance(exc, RegistryError) else f"{url}: the answer is not JSON")
+                result.answered = len(read) > 1  # the first page failing: no answer at all
                 break
             self._collect(items, result, unread, first=listed, of="the listing")
             listed += len(items) if isinstance(items, list) else 0
@@ -582,9 +585,11 @@ class TddClient(HttpSource):
             body = self.json("GET", "/search", params=params)
         except RegistryError as exc:
             result.errors.append(str(exc))
+            result.answered = False
             return result
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             result.errors.append(f"{self.base_url}/search: the answer has no `items` list")
+            result.answered = False
             return result
         unread: list[Unread] = []
         self._collect(body["items"], result, unread)
@@ -760,6 +765,7 @@ class OperatorClient(HttpSource):
                     result.errors.append(self._stopped(f"tenants {', '.join(tenants[number + 1 :])[:200]} not read"))
                 break
         result.agents = list(found.values())
+        result.answered = tally.tenants > 0 or not tenants  # no tenant's channel list read: no answer at all
         self._report(result, tally)
         return result
 
@@ -793,6 +799,7 @@ class OperatorClient(HttpSource):
         except RegistryError as exc:
             result.errors.append(str(exc))
             return True
+        tally.tenants += 1
         tally.listed += len(channels) + len(unreadable)
         tally.channels += unreadable
         names = list(dict.fromkeys(channel.channel or channel.name for channel in channels))
@@ -837,6 +844,7 @@ class _Tally:
     parts of the wrong shape (`odd`), and what could not be read (Channels of the lists, channels' routings, parts
     of the routings read)."""
 
+    tenants: int = 0  # tenants whose channel list was read
     listed: int = 0
     asked: int = 0
     read: int = 0
@@ -1077,6 +1085,7 @@ class KubernetesClient(HttpSource):
             items, stopped = self._list("agents", namespace)
         except RegistryError as exc:
             result.errors.append(str(exc))
+            result.answered = False
             return result
         if stopped:
             result.errors.append(stopped)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi import Query as Param
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -219,6 +219,25 @@ def bounded_facets(facets: dict[str, dict[str, int]], limit: int) -> tuple[dict[
     return kept, cut
 
 
+PATH_FIELDS = {"thing_id": "id"}  # a path parameter as problem details name it (a missing thing's 404 says `id`)
+
+
+async def refuse_nul_parameters(request: Request) -> None:
+    """400 for a NUL character (%00) in the id or any query parameter, naming it, before a store sees it: the
+    stores would answer apart (PostgreSQL cannot hold NUL in text, SQLite can), and a database's words and
+    address are none of a client's business."""
+    given = [(PATH_FIELDS.get(k, k), str(v)) for k, v in request.path_params.items()]
+    for name, value in given + request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "\\u0000")[:40]
+            raise Problem(
+                400,
+                "Bad Request",
+                f"{field} holds a NUL character (%00), which no registry id or search can hold; remove it",
+                field=field,
+            )
+
+
 def etag_of(version: str, *parts: Any) -> str:
     digest = hashlib.sha1(json.dumps([version, *parts], default=str).encode()).hexdigest()[:20]
     return f'W/"{digest}"'
@@ -267,6 +286,7 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
         title="LMOS Studio Thing Description Directory",
         version="1.0.0",
         description="W3C WoT TDD API (things, events, search) over the LMOS Studio registry.",
+        dependencies=[Depends(refuse_nul_parameters)],  # every route: the same 400 from either store
     )
 
     @app.middleware("http")
@@ -441,7 +461,7 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
             raise Problem(400, "Bad Request", "a merge patch must be a JSON object", field="body")
         if "id" in patch and patch["id"] != thing_id:
             raise Problem(400, "Bad Request", "a patch cannot change the id", field="id")
-        ttl_of(patch, request)  # the same range as PUT; the store applies it
+        ttl = ttl_of(patch, request)  # `?ttl=` or `registration.ttl` (a number or its text), as PUT takes it
         current = await run_in_threadpool(store.get, thing_id)
         merged = merge_patch(current.td, patch)
         if isinstance(merged, dict):
@@ -449,7 +469,7 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
         if not is_thing_description(merged):
             raise Problem(400, "Bad Request", "after the patch the document is no longer a Thing Description")
         registrations(merged, thing_id=thing_id, source=f"PATCH /things/{thing_id}")  # validated exactly like PUT
-        await run_in_threadpool(store.patch, thing_id, patch)
+        await run_in_threadpool(lambda: store.patch(thing_id, patch, ttl=ttl))
         return Response(status_code=204)
 
     @app.delete(

@@ -72,6 +72,7 @@ class SearchOutcome:
     errors: list[str] = field(default_factory=list)
     unread: list[tuple[str, Unread]] = field(default_factory=list)  # (source label, an item it could not read)
     expired: list[Found] = field(default_factory=list)  # registrations past their expiry, not in `found`
+    answered: list[str] = field(default_factory=list)  # labels of the sources that answered, matches or none
 
     def by_key(self, key: str) -> Found | None:
         return next((f for f in self.found if f.key == key), None)
@@ -219,6 +220,7 @@ def search_sources(
                 if store is None:
                     continue
                 result = store.search(query)
+                outcome.answered.append(spec.label)
                 outcome.found += [Found(e.agent, spec.label, e.id, e.registration.expires) for e in result.entries]
                 _add_facets(outcome.facets, result.facets)
                 continue
@@ -226,6 +228,8 @@ def search_sources(
         except LmosStudioError as exc:
             outcome.errors.append(_said_by(spec, str(exc)))
             continue
+        if remote.answered:
+            outcome.answered.append(spec.label)
         # a directory answers with TD ids and expiries (the agent of a converted A2A card has no id of its own)
         kept = [
             (a, r)

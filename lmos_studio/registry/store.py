@@ -216,7 +216,7 @@ class RegistryStore(Protocol):
     ) -> str: ...
     def put_agent(self, agent: Agent, *, ttl: float | None = None, source: str = "") -> str: ...
     def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]: ...
-    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry: ...
+    def patch(self, thing_id: str, patch: dict[str, Any], *, ttl: float | None = None) -> Entry: ...
     def delete(self, thing_id: str) -> None: ...
     def purge(self) -> int: ...
     def get(self, thing_id: str) -> Entry: ...
@@ -427,8 +427,10 @@ class StoreWrites(abc.ABC):
                 )
         return [str(td["id"]) for td in tds]
 
-    def patch(self, thing_id: str, patch: dict[str, Any]) -> Entry:
-        """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change."""
+    def patch(self, thing_id: str, patch: dict[str, Any], *, ttl: float | None = None) -> Entry:
+        """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change. `ttl` (the
+        server's `?ttl=` or `registration.ttl`, checked as PUT checks it) replaces the registration's; without it,
+        a number in the patch's `registration.ttl` does, else the TTL stays."""
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -436,10 +438,11 @@ class StoreWrites(abc.ABC):
             td = merge_patch(json.loads(row["td"]), patch)
             if not isinstance(td, dict):
                 raise DesignFileError("a merge patch must be a JSON object", field="body")
-            ttl = row["ttl"]
             reg = patch.get("registration")
-            if isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
+            if ttl is None and isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
                 ttl = float(reg["ttl"])
+            if ttl is None:
+                ttl = row["ttl"]
             td["id"] = thing_id
             td.pop("registration", None)
             refuse_nul(td)
@@ -598,11 +601,14 @@ class Store(StoreWrites):
             self._remove(conn, row["rowid"], thing_id)
 
     def purge(self) -> int:
-        """Delete every expired entry now; returns how many."""
+        """Delete every expired entry now; returns how many. The generation moves only when one was deleted: a
+        purge of nothing (the server's every few seconds) keeps ETags and the facet and count caches, as
+        PostgreSQL's does."""
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             count = self._purge(conn, self.now())
-            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            if count:
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
         return count
 
