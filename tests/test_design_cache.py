@@ -8,7 +8,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
@@ -236,6 +236,8 @@ def _secret_keys_by_definition(text: str) -> bool:
 
 
 @given(st.lists(_WORDISH | st.sampled_from(["PassWord", "API_KEY", "Token", "SecretName", "é", "\u212a"]), max_size=12))
+@example(["é", "SecretName", ":", "password", ":", "password"])  # a match took in the next key (CI, session 21)
+@example(["passwordSecretName", ":", "password", ":", "x"])
 def test_the_key_scan_finds_what_its_definition_finds(parts: list[str]) -> None:
     """The scan searches each word start in C and looks at every key holding a secret word: the same answer as
     trying the pattern at every character, so the same designs are kept out of the cache."""

@@ -157,15 +157,26 @@ def _secret_keys(text: str) -> bool:
 
 def _secret_key_matches(text: str) -> Iterator[re.Match[str]]:
     """Secret words followed by the rest of a key and a value (positions are the text's: lower-casing ASCII
-    keeps them), each word start searched with `str.find` first (absent words cost one pass in C)."""
+    keeps them), each word start searched with `str.find` first (absent words cost one pass in C). Every start
+    is tried, not only those after the last match: a match takes in its value, and a value may be another key's
+    start (`éSecretName:password:x`: the Secret's name, then the key `password`)."""
     if not text.isascii():
-        yield from _SECRET_KEY.finditer(text)
+        yield from _every_match(_SECRET_KEY, text, 0)
         return
     lower = text.lower()
     for start, pattern in _SECRET_KEY_LOWER:
         found = lower.find(start)
         if found >= 0:
-            yield from pattern.finditer(lower, found)
+            yield from _every_match(pattern, lower, found)
+
+
+def _every_match(pattern: re.Pattern[str], text: str, pos: int) -> Iterator[re.Match[str]]:
+    """`pattern`'s match at every start from `pos` on where one begins (`finditer` skips the starts inside a
+    match)."""
+    match = pattern.search(text, pos)
+    while match is not None:
+        yield match
+        match = pattern.search(text, match.start() + 1)
 
 
 def may_hold_secret(design: model.Design, texts: Iterable[str]) -> bool:
