@@ -15,7 +15,7 @@ with labelled:
     options = {"(each row's channel; all agents if none)": "", **routing.channel_options(design)}
     labels = list(options)
     default = options[
-        widgets.search_select("Channel for rows without one", labels[1:], pinned=labels[:1], key="eval_channel")
+        widgets.search_select("Channel for rows without one", labels[1:], pinned=labels[:1], key=state.EVAL_CHANNEL)
     ]
     seed = routing.seed_picker(design)
     routers = routing.router_picker("eval_routers")

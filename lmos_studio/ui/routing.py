@@ -207,9 +207,7 @@ def add_test_form(
     channels the query was routed in: a channel where no agent would answer is offered too (its test then
     expects no agent there; offering only the channels that chose an agent filed such tests under all agents).
     A query routed under a per-query `min_score` is kept with it (the test's `minScore`), so it passes as shown."""
-    notice = st.session_state.pop(ADD_TEST_NOTICE, None)
-    if notice:  # said after the rerun that draws the page again under the edited design
-        st.toast(notice)
+    widgets.pending_toast(ADD_TEST_NOTICE)
     with st.form("add_routing_test", clear_on_submit=False):
         st.markdown("**Add as routing test**")
         if min_score is not None:
@@ -246,8 +244,9 @@ def add_test_form(
                 st.error(md(problem))
                 return
             state.edit(design.replace(routing_tests=(*design.routing_tests, test)))
-            st.session_state[ADD_TEST_NOTICE] = f"Routing test added ({len(design.routing_tests) + 1} in the design)"
-            st.rerun()  # the page above and below (its count, the sidebar's unsaved changes) shows the edited design
+            # the page above and below (its count, the sidebar's unsaved changes) shows the edited design
+            added = f"Routing test added ({len(design.routing_tests) + 1} in the design)"
+            widgets.rerun_with_toast(ADD_TEST_NOTICE, added)
 
 
 OUT_OF_SCOPE_NOTICE = "pg_out_of_scope_notice"
@@ -256,9 +255,7 @@ OUT_OF_SCOPE_NOTICE = "pg_out_of_scope_notice"
 def out_of_scope_form(design: Design, query: str, routed: Sequence[str]) -> None:
     """List the query in the design as a message a channel must not answer (`spec.routing.outOfScope`): it is
     then answered "no agent" there, and so are messages nearer to it than to anything the channel handles."""
-    notice = st.session_state.pop(OUT_OF_SCOPE_NOTICE, None)
-    if notice:  # said after the rerun that routes the query again under the edited design
-        st.toast(notice)
+    widgets.pending_toast(OUT_OF_SCOPE_NOTICE)
     with st.form("add_out_of_scope", clear_on_submit=False):
         st.markdown("**Not for this channel**")
         st.caption(
@@ -283,10 +280,10 @@ def out_of_scope_form(design: Design, query: str, routed: Sequence[str]) -> None
                 widgets.show_error(exc)
                 return
             state.edit(changed)
-            st.session_state[OUT_OF_SCOPE_NOTICE] = (
-                f"Listed as out of scope ({len(changed.routing.out_of_scope)} in the design)"
+            # the answers above were routed under the design before the edit: route them again
+            widgets.rerun_with_toast(
+                OUT_OF_SCOPE_NOTICE, f"Listed as out of scope ({len(changed.routing.out_of_scope)} in the design)"
             )
-            st.rerun()  # the answers above were routed under the design before the edit
 
 
 def listed_out_of_scope_panel(design: Design) -> None:
@@ -587,11 +584,11 @@ def whatif_changes(design: Design) -> list[Edit]:
     """The what-if edits picked in widgets."""
     agents, caps = resources.whatif_options(design)
     a, b, c = st.columns(3)
-    removed = widgets.search_multiselect("Remove agents", agents, key="wi_remove", container=a)
-    disabled = widgets.search_multiselect("Disable agents", agents, key="wi_disable", container=b)
-    no_caps = widgets.search_multiselect("Remove capabilities", caps, key="wi_caps", container=c)
+    removed = widgets.search_multiselect("Remove agents", agents, key=state.WHATIF_REMOVE, container=a)
+    disabled = widgets.search_multiselect("Disable agents", agents, key=state.WHATIF_DISABLE, container=b)
+    no_caps = widgets.search_multiselect("Remove capabilities", caps, key=state.WHATIF_CAPS, container=c)
     d, e, f = st.columns(3)
-    mover = widgets.search_select("Move agent", agents, pinned=["—"], key="wi_move", container=d)
+    mover = widgets.search_select("Move agent", agents, pinned=["—"], key=state.WHATIF_MOVE, container=d)
     label = e.text_input("to channel label", key="wi_move_channel", placeholder="web")
     subset = f.text_input("subset (optional)", key="wi_move_subset", placeholder="canary")
     changes = [Edit("remove-agent", n) for n in removed] + [Edit("disable-agent", n) for n in disabled]

@@ -34,7 +34,8 @@ EVAL_SAMPLE = "eval_sample"  # Evaluate: the sample set (those written for the d
 PLAYGROUND_CHANNELS = "pg_channels"  # Playground: the channels routed in (labels of the design's channels)
 # Widgets whose choice belongs to the open design: another design starts on its own defaults, as a fresh session
 # does (a kept choice named the old design's set or channels, so the page opened on an error or on nothing).
-WHATIF_PICKS = ("wi_remove", "wi_disable", "wi_caps", "wi_move")  # the What-if tab's agents and capabilities
+WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE = "wi_remove", "wi_disable", "wi_caps", "wi_move"
+WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the What-if tab's agents and capabilities
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
 DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, EVAL_CHANNEL, PLAYGROUND_CHANNELS, *WHATIF_PICKS)
 

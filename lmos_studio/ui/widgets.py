@@ -6,7 +6,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -28,6 +28,20 @@ def show_error(exc: LmosStudioError) -> None:
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~:$<])")
+
+
+def rerun_with_toast(key: str, message: str) -> NoReturn:
+    """Rerun the page (it draws again under the design just edited) and say `message` once it has: a toast
+    shown before `st.rerun` would be lost with the run it belongs to. The page calls `pending_toast(key)`."""
+    st.session_state[key] = message
+    st.rerun()
+
+
+def pending_toast(key: str) -> None:
+    """Show the toast `rerun_with_toast(key, …)` left for this run, once."""
+    message = st.session_state.pop(key, None)
+    if message:
+        st.toast(message)
 
 
 def plain(text: str) -> str:
