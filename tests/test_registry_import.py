@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from lmos_studio.config import get_settings
 from lmos_studio.registry.store import Query
 from lmos_studio.registry.stores import open_store
-from tests.conftest import ROOT, StartApp
+from tests.conftest import ROOT, StartApp, settle
 
 CARD = json.dumps(
     {
@@ -102,6 +102,7 @@ def test_import_from_the_registry_page_in_a_browser(start_app: StartApp, page: A
     area.fill(CARD)
     area.press("Control+Enter")
     expect(main.get_by_text("has no version; defaulted").first).to_be_visible(timeout=30_000)
+    settle(page)  # a click while the preview's rerun runs can be lost (seen once in CI under load)
     main.get_by_role("button", name="Add to design").first.click()
     expect(page.get_by_test_id("stSidebar").get_by_text("10 agents")).to_be_visible(timeout=30_000)
 
