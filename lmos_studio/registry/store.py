@@ -139,8 +139,35 @@ class Event:
 
 def fts_query(text: str) -> str:
     """A safe FTS5 query: every word as a quoted prefix term, all required (no FTS syntax from users)."""
-    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
-    return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words[:16])
+    return " AND ".join('"' + w.replace('"', '""') + '"*' for w in query_words(text))
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a search, as `fts_query` takes them: runs of letters and digits, the first 16."""
+    return [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w][:16]
+
+
+class Unicode61:
+    """SQLite FTS5's `unicode61` tokenizer as a function: the words, in order, that the SQLite store's index makes
+    of a text (case and Latin diacritics folded, split as SQLite's Unicode tables say). The PostgreSQL store indexes
+    and searches exactly these, so both stores find the same registrations. One in-memory database per thread."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self, text: str) -> list[str]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.execute("CREATE VIRTUAL TABLE words USING fts5(body, tokenize = 'unicode61')")
+            conn.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(words, 'instance')")  # one row per token
+            self._local.conn = conn
+        conn.execute("BEGIN")
+        try:
+            conn.execute("INSERT INTO words(rowid, body) VALUES (1, ?)", (text,))
+            return [word for (word,) in conn.execute('SELECT term FROM vocab ORDER BY "offset"')]
+        finally:
+            conn.execute("ROLLBACK")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

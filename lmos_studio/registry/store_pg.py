@@ -7,9 +7,10 @@ numbers commit in order (a replica replaying `events` after `seq` misses none), 
 purged by exactly one writer (one `thing_deleted` per expiry, whichever replica gets there first).
 Each write ends with `NOTIFY`; `event_hint()` listens, so `/events` on every replica wakes at once.
 
-Full text uses PostgreSQL's own search (`tsvector` + GIN, the `simple` configuration: no stemming, no stop
-words, like SQLite's unicode61; Latin diacritics folded in Python first, as unicode61 folds them); facets
-are one text array per registration (GIN) counted in one query.
+Full text uses PostgreSQL's `tsvector` + GIN over the very words SQLite's unicode61 tokenizer makes of the text
+(split, lower-cased and Latin diacritics folded by SQLite itself, `store.Unicode61`; PostgreSQL's parser, which
+keeps e-mail addresses, URLs and `node.js` whole, never sees them), searched by prefix: both stores find the same;
+facets are one text array per registration (GIN) counted in one query.
 Names and ids use the "C" collation, so listings come in SQLite's (byte) order.
 Where this differs from the SQLite store is listed in the README (Registry › Which store).
 """
@@ -17,13 +18,11 @@ Where this differs from the SQLite store is listed in the README (Registry › W
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import threading
 import time
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Self
 
 import psycopg
@@ -47,10 +46,12 @@ from lmos_studio.registry.store import (
     Registration,
     SearchResult,
     StoreWrites,
+    Unicode61,
     _dumps,
     _facet_values,
     _loads,
     _search_text,
+    query_words,
 )
 from lmos_studio.registry.things import agent_to_thing
 
@@ -58,7 +59,8 @@ CONNECT_TIMEOUT_S = 5  # a server that does not answer within this is reported u
 POOL_TIMEOUT_S = 3.0  # a request waits this long for a connection, then gets 503
 POOL_MAX = 10
 COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
-TS_CONFIG = "simple"  # no stemming and no stop words: closest to SQLite FTS5's unicode61
+MAX_LEXEME_BYTES = 2047  # PostgreSQL's longest tsvector lexeme (MAXSTRLEN)
+MAX_TSVECTOR_BYTES = 2**20 - 1  # the lexemes of one tsvector together (MAXSTRPOS)
 SEP = "="  # facets are stored as 'kind=value' (kinds never contain '=')
 # what PostgreSQL says when it answered and refused a login: no retry changes it until someone fixes the URL,
 # the role or the database (not "the database system is starting up", nor "too many connections")
@@ -95,8 +97,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (2, "SELECT 1"),  # search text folds Latin diacritics (as unicode61 does): `_reindex` rebuilds documents.body
+    (3, "SELECT 1"),  # search text holds SQLite's unicode61 words (`node.js` is node + js): `_reindex` again
 ]
-FOLDED_FROM = 2  # the first schema version whose documents.body holds folded text
+REINDEX_FROM = 3  # the first schema version whose documents.body holds the words of the current `_body_lexemes`
 
 
 def describe_url(url: str) -> str:
@@ -161,28 +164,40 @@ def _login_watch(store: PostgresStore) -> type[psycopg.Connection[Any]]:
     return Watched
 
 
-def ts_query(text: str) -> str:
-    """A safe tsquery: every word a required prefix term (only letters and digits reach PostgreSQL)."""
-    words = [w for w in "".join(c if c.isalnum() else " " for c in fold_diacritics(text)).split() if w]
-    return " & ".join(f"{w}:*" for w in words[:16])
+def _lexeme(word: str) -> str:
+    """A word as a tsvector lexeme: a longer one than PostgreSQL keeps is cut (a prefix search still finds it)."""
+    data = word.encode()
+    return word if len(data) <= MAX_LEXEME_BYTES else data[:MAX_LEXEME_BYTES].decode(errors="ignore")
 
 
-@functools.lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    return base or char
+def index_lexemes(words: list[str]) -> list[str]:
+    """The distinct words of a registration's search text as lexemes for `array_to_tsvector` (PostgreSQL's parser
+    never sees them), within a tsvector's size; words past it are not indexed (said in the README)."""
+    lexemes, size = [], 0
+    for lexeme in dict.fromkeys(_lexeme(w) for w in words):
+        size += len(lexeme.encode())
+        if size > MAX_TSVECTOR_BYTES:
+            break
+        lexemes.append(lexeme)
+    return lexemes
 
 
-def fold_diacritics(text: str) -> str:
-    """Latin letters without their diacritics (`café` → `cafe`), as SQLite's unicode61 tokenizer folds them, so
-    both stores find the same words; other scripts, ligatures and `ß` stay as they are."""
-    if text.isascii():
-        return text
-    return "".join(_fold_char(c) if "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff" else c for c in text)
+def ts_query(text: str, tokens: Callable[[str], list[str]]) -> str:
+    """A tsquery (as text, each lexeme quoted: PostgreSQL's parser never sees it) finding what the SQLite store's
+    `fts_query` finds: every word of the search a required prefix, split and folded by `tokens` (SQLite's unicode61)
+    as SQLite splits and folds it. "" when nothing can match: no word, or a word SQLite makes no token of (such a
+    phrase matches nothing there). A word SQLite splits in two (a phrase there) needs both, in any order."""
+    terms: list[str] = []
+    for word in query_words(text):
+        parts = [_lexeme(t).replace("\\", "\\\\").replace("'", "''") for t in tokens(word)]
+        if not parts:
+            return ""
+        terms += [f"'{p}'" for p in parts[:-1]] + [f"'{parts[-1]}':*"]
+    return " & ".join(terms)
 
 
-def _body_text(agent: Agent, td: dict[str, Any]) -> str:
-    return fold_diacritics(_search_text(agent, td))
+def _body_lexemes(tokens: Callable[[str], list[str]], agent: Agent, td: dict[str, Any]) -> list[str]:
+    return index_lexemes(tokens(_search_text(agent, td)))
 
 
 class PostgresStore(StoreWrites):
@@ -191,6 +206,7 @@ class PostgresStore(StoreWrites):
     def __init__(self, url: str, *, now: Clock = time.time, seed: bool = True, pool_max: int = POOL_MAX) -> None:
         self.url = url
         self.now = now
+        self._tokens = Unicode61()  # the words SQLite's index makes of a text: both stores find the same
         params = check_url(url)
         self._where_msg = describe_url(url)
         self._refused = ""  # why the pool's last new connection was refused a login ("" = it was not)
@@ -314,7 +330,7 @@ class PostgresStore(StoreWrites):
                 if version > current:
                     conn.execute(statements)
                     conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
-            if 0 < current < FOLDED_FROM:
+            if 0 < current < REINDEX_FROM:
                 self._reindex(conn)
 
     def _reindex(self, conn: psycopg.Connection[Any]) -> None:
@@ -322,8 +338,11 @@ class PostgresStore(StoreWrites):
         rows = conn.execute("SELECT id, td, agent FROM documents").fetchall()
         with conn.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE documents SET body = to_tsvector('{TS_CONFIG}', %s) WHERE id = %s",
-                [(_body_text(Agent.model_validate_json(agent), json.loads(td)), rowid) for rowid, td, agent in rows],
+                "UPDATE documents SET body = array_to_tsvector(%s::text[]) WHERE id = %s",
+                [
+                    (_body_lexemes(self._tokens, Agent.model_validate_json(agent), json.loads(td)), rowid)
+                    for rowid, td, agent in rows
+                ],
             )
 
     def schema_version(self) -> int:
@@ -433,7 +452,7 @@ class PostgresStore(StoreWrites):
             "original_format = excluded.original_format, source = excluded.source, facets = excluded.facets "
             "RETURNING id, (xmax = 0) AS inserted), "
             "d AS (INSERT INTO documents (id, td, agent, original, body) "
-            f"SELECT r.id, %(td)s, %(agent)s, %(original)s, to_tsvector('{TS_CONFIG}', %(text)s) FROM r "
+            "SELECT r.id, %(td)s, %(agent)s, %(original)s, array_to_tsvector(%(words)s::text[]) FROM r "
             "ON CONFLICT (id) DO UPDATE SET td = excluded.td, agent = excluded.agent, original = excluded.original, "
             "body = excluded.body), "
             "e AS (INSERT INTO events (type, thing_id, at, td) SELECT CASE WHEN r.inserted THEN 'thing_created' "
@@ -452,7 +471,7 @@ class PostgresStore(StoreWrites):
                 "td": td_json,
                 "agent": agent.model_dump_json(),
                 "original": _dumps(original),
-                "text": _body_text(agent, td),
+                "words": _body_lexemes(self._tokens, agent, td),
             },
         ).fetchone()
         assert row is not None  # an upsert always returns its row
@@ -602,9 +621,9 @@ class PostgresStore(StoreWrites):
         if query.tenant:
             clauses.append("t.facets && %s::text[]")
             params.append([f"tenant{SEP}{query.tenant}", f"tenant{SEP}{ANY_TENANT}"])
-        match = ts_query(query.text)
+        match = ts_query(query.text, self._tokens)
         if match:
-            clauses.append(f"t.id IN (SELECT d.id FROM documents d WHERE d.body @@ to_tsquery('{TS_CONFIG}', %s))")
+            clauses.append("t.id IN (SELECT d.id FROM documents d WHERE d.body @@ %s::tsquery)")
             params.append(match)
         elif query.text.strip():
             clauses.append("false")

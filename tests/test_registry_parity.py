@@ -1,0 +1,141 @@
+"""The SQLite and the PostgreSQL registry store side by side: the same scenario runs on both, with one clock, and
+what a user would see (ids found, totals, facets, errors and their messages) must be the same.
+
+`test_registry_store.py` runs each behaviour on either store against expected values; these tests compare the
+two stores directly, for inputs whose expected answer is whatever SQLite (the reference) says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lmos_studio.registry.store import Query, RegistryStore
+from lmos_studio.registry.stores import open_store
+from tests.registry_helpers import store_target
+from tests.test_registry_store import Clock, td
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def stores(tmp_path: Path, clock: Clock) -> Iterator[tuple[RegistryStore, RegistryStore]]:
+    """(SQLite, PostgreSQL), both empty, both on `clock`."""
+    with store_target("sqlite", tmp_path) as lite_at, store_target("postgresql", tmp_path) as pg_at:
+        lite, pg = open_store(lite_at, now=clock, seed=False), open_store(pg_at, now=clock, seed=False)
+        yield lite, pg
+        lite.close()
+        pg.close()
+
+
+def found(store: RegistryStore, text: str) -> list[str]:
+    return [e.id for e in store.search(Query(text=text)).entries]
+
+
+TEXTS = {
+    "urn:p:node": "Runs node.js and deno scripts; see README.md",
+    "urn:p:mail": "Escalates to support-desk@acme.example.com or ops@globex.io",
+    "urn:p:url": "Docs at https://docs.acme.example/billing/v2?lang=en#top and ftp://files.example.org/a/b.txt",
+    "urn:p:version": "Speaks protocol v1.2.3 (also 2.0-beta), path /var/lib/agent, C++ and C#, 3.14159",
+    "urn:p:mixed": "foo_bar foo-bar x/y a.b.c 10:30 user:pass 42kg -7 +49(0)30 ¡Hola! ÉCOLE naïve İstanbul",
+    "urn:p:scripts": "東京 の 天気 予報, Привет мир, مرحبا, שלום, Ελληνικά, ﬁnance, x\u0301y",
+}
+
+QUERIES = [
+    "node.js",
+    "node",
+    "js",
+    "README.md",
+    "md",
+    "support-desk@acme.example.com",
+    "acme.example.com",
+    "acme",
+    "example",
+    "globex",
+    "io",
+    "ops@globex",
+    "https://docs.acme.example/billing/v2",
+    "docs.acme",
+    "billing",
+    "v2",
+    "lang=en",
+    "top",
+    "files.example.org",
+    "txt",
+    "v1.2.3",
+    "1.2.3",
+    "2",
+    "beta",
+    "2.0-beta",
+    "/var/lib/agent",
+    "lib",
+    "C++",
+    "C#",
+    "3.14159",
+    "14159",
+    "foo_bar",
+    "bar",
+    "x/y",
+    "y",
+    "a.b.c",
+    "b",
+    "10:30",
+    "pass",
+    "42kg",
+    "kg",
+    "49",
+    "30",
+    "hola",
+    "ecole",
+    "naive",
+    "istanbul",
+    "東京",
+    "天気",
+    "привет",
+    "мир",
+    "مرحبا",
+    "שלום",
+    "ελληνικα",
+    "finance",
+    "ﬁnance",
+    "xy",
+    "x",
+]
+
+
+def test_full_text_search_finds_the_same_on_both_stores(stores: tuple[RegistryStore, RegistryStore]) -> None:
+    """PostgreSQL's parser made `node.js` a host, e-mail addresses and URLs single tokens of other types, `v1.2.3`
+    a file name: `example`, `docs`, `txt` or an address typed whole found them on SQLite and not on PostgreSQL.
+    Both stores now index the same words (SQLite's unicode61), so every query finds the same registrations."""
+    for store in stores:
+        for thing_id, text in TEXTS.items():
+            store.put(thing_id, td(thing_id.rsplit(":", 1)[1], description=text))
+    lite, pg = stores
+    differ = {q: (found(lite, q), found(pg, q)) for q in QUERIES if found(lite, q) != found(pg, q)}
+    assert differ == {}
+    assert found(lite, "support-desk@acme.example.com") == ["urn:p:mail"]  # the reference finds them
+    assert found(lite, "docs") == ["urn:p:url"] and found(lite, "example") == ["urn:p:mail", "urn:p:url"]
+
+
+def test_very_long_words_and_texts_are_kept_and_found_alike(stores: tuple[RegistryStore, RegistryStore]) -> None:
+    """A word over 2 047 bytes (a pasted key or blob) was dropped from PostgreSQL's index (SQLite found it by any
+    prefix), and a registration whose search text held over 1 MiB of words was refused by PostgreSQL alone
+    ('cannot store this: string is too long for tsvector'). Both keep them now and find the long word alike."""
+    long_word = "q" + "x" * 2999
+    big = td("big")
+    words = [[" ".join(f"w{i}e{k}zzzz" for k in range(j, j + 100)) for j in (0, 100)] for i in range(500)]
+    big["lmos:capabilities"] = [  # 1.2 MB of distinct words, within the per-agent budgets
+        {"name": f"c{i}", "version": "1.0.0", "examples": examples} for i, examples in enumerate(words)
+    ]
+    for store in stores:
+        store.put("urn:long", td("long", description=f"starts {long_word} ends"))
+        store.put("urn:big", big)
+    lite, pg = stores
+    for text in ("qxxxx", long_word, "starts ends", "w0e0zzzz", "big"):
+        assert found(lite, text) == found(pg, text), text[:20]
+    assert found(pg, long_word) == ["urn:long"] and found(pg, "w0e0zzzz") == ["urn:big"]
