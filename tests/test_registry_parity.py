@@ -7,8 +7,9 @@ two stores directly, for inputs whose expected answer is whatever SQLite (the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,14 @@ def stores(tmp_path: Path, clock: Clock) -> Iterator[tuple[RegistryStore, Regist
         yield lite, pg
         lite.close()
         pg.close()
+
+
+def outcome(call: Callable[[RegistryStore], Any], store: RegistryStore) -> Any:
+    """What a user sees of one call: its value, or the error's type and message."""
+    try:
+        return call(store)
+    except Exception as exc:  # compared between the stores, whatever it is
+        return f"{type(exc).__name__}: {exc}"
 
 
 def found(store: RegistryStore, text: str) -> list[str]:
@@ -139,3 +148,36 @@ def test_very_long_words_and_texts_are_kept_and_found_alike(stores: tuple[Regist
     for text in ("qxxxx", long_word, "starts ends", "w0e0zzzz", "big"):
         assert found(lite, text) == found(pg, text), text[:20]
     assert found(pg, long_word) == ["urn:long"] and found(pg, "w0e0zzzz") == ["urn:big"]
+
+
+NUL_CALLS: dict[str, Callable[[RegistryStore], Any]] = {
+    "id": lambda s: s.get("urn:p:\x00"),
+    "id (delete)": lambda s: s.delete("urn:p:\x00"),
+    "id (patch)": lambda s: s.patch("urn:p:\x00", {}),
+    "source": lambda s: s.put("urn:p:b", td("b"), source="mdns:\x00"),
+    "originalFormat": lambda s: s.put("urn:p:b", td("b"), original_format="a2a\x00"),
+    "source (put_agents)": lambda s: s.put_agents([s.get("urn:p:a").agent], source="file\x00"),
+    "capability": lambda s: s.search(Query(capability="view\x00")).total,
+    "tenant": lambda s: s.search(Query(tenant="\x00")).total,
+    "channel": lambda s: s.search(Query(channel="web\x00")).total,
+    "protocol": lambda s: s.search(Query(protocol="\x00")).total,
+    "subset": lambda s: s.search(Query(subset="stable\x00")).total,
+    "after": lambda s: s.list_page(after="urn:\x00")[1],
+}
+
+
+@pytest.mark.parametrize("field", NUL_CALLS)
+def test_a_nul_character_in_an_argument_is_one_clear_message_on_both_stores(
+    stores: tuple[RegistryStore, RegistryStore], field: str
+) -> None:
+    """A NUL character in an id, a search value or a registration's source, given to a store directly (the CLI, the
+    app, mDNS discovery) was answered apart: SQLite 'no thing …', 0 matches, or stored it; PostgreSQL 'registry
+    database 127.0.0.1:5432/test: PostgreSQL text fields cannot contain NUL (0x00) bytes', blaming the database and
+    showing its address. Both refuse it now with one message naming the argument, and nothing is written."""
+    for store in stores:
+        store.put("urn:p:a", td("a"))
+    lite, pg = (outcome(NUL_CALLS[field], store) for store in stores)
+    name = field.split(" ")[0]
+    said = "holds a NUL character (\\u0000), which a registry cannot keep or search for; remove it"
+    assert lite == pg == f"DesignFileError: {name}: {said}"
+    assert [[e.id for e in store.search(Query()).entries] for store in stores] == [["urn:p:a"]] * 2

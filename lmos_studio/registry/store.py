@@ -341,6 +341,29 @@ def refuse_nul(document: Any) -> None:
         _name_nul(document, "")
 
 
+def refuse_nul_arguments(**values: str) -> None:
+    """Refuse a NUL character in an id, a search value or a registration's source or format given to a store (the
+    CLI, the app, mDNS discovery; the server refuses them first): PostgreSQL cannot hold one in text, SQLite can;
+    both stores answer alike, naming the argument."""
+    for name, value in values.items():
+        if "\x00" in value:
+            raise DesignFileError(
+                "holds a NUL character (\\u0000), which a registry cannot keep or search for; remove it", field=name
+            )
+
+
+def refuse_nul_query(query: Query) -> None:
+    """`refuse_nul_arguments` for a search's exact values (its text is split into words: a NUL only separates)."""
+    refuse_nul_arguments(
+        capability=query.capability,
+        tenant=query.tenant,
+        channel=query.channel,
+        protocol=query.protocol,
+        subset=query.subset,
+        after=query.after,
+    )
+
+
 def _name_nul(document: Any, where: str) -> None:
     if isinstance(document, str):
         if "\x00" in document:
@@ -395,6 +418,7 @@ class StoreWrites(abc.ABC):
         agent: Agent | None = None,
     ) -> bool:
         """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
+        refuse_nul_arguments(id=thing_id, source=source, originalFormat=original_format)
         td = {**td, "id": thing_id}
         td.pop("registration", None)  # registration info is the directory's, never the client's
         refuse_nul(td)
@@ -439,6 +463,7 @@ class StoreWrites(abc.ABC):
         """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
         tds = [agent_to_thing(agent) for agent in agents]
         for agent, td in zip(agents, tds, strict=True):
+            refuse_nul_arguments(source=source or agent.source, originalFormat=agent.original_format)
             refuse_nul(td)
             refuse_oversized_keys(str(td["id"]), agent)
         with self._write() as conn:
@@ -458,6 +483,7 @@ class StoreWrites(abc.ABC):
         """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change. `ttl` (the
         server's `?ttl=` or `registration.ttl`, checked as PUT checks it) replaces the registration's; without it,
         a number in the patch's `registration.ttl` does, else the TTL stays."""
+        refuse_nul_arguments(id=thing_id)
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -621,6 +647,7 @@ class Store(StoreWrites):
 
     # -- writes --------------------------------------------------------------------------------------
     def delete(self, thing_id: str) -> None:
+        refuse_nul_arguments(id=thing_id)
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -706,6 +733,7 @@ class Store(StoreWrites):
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, thing_id: str) -> Entry:
         """The entry with this id (raises `AgentNotFound`); `registration.retrieved` is now."""
+        refuse_nul_arguments(id=thing_id)
         with self._connect() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -719,6 +747,7 @@ class Store(StoreWrites):
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
         """Live entries matching every given criterion, a page of them, the total and facet counts."""
+        refuse_nul_query(query)
         where, params = self._where(query)
         order_by = "t.id" if order == "id" else "t.name, t.id"
         with self._connect() as conn:
