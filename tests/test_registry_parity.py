@@ -181,3 +181,23 @@ def test_a_nul_character_in_an_argument_is_one_clear_message_on_both_stores(
     said = "holds a NUL character (\\u0000), which a registry cannot keep or search for; remove it"
     assert lite == pg == f"DesignFileError: {name}: {said}"
     assert [[e.id for e in store.search(Query()).entries] for store in stores] == [["urn:p:a"]] * 2
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "expected"),
+    [(10**20, 0, 3), (2**63, 1, 2), (2, 2**63, 0), (2**64, 10**30, 0), (-(10**20), 0, 0), (2, -(10**20), 2)],
+)
+def test_a_limit_or_offset_past_64_bits_is_all_or_nothing_on_both_stores(
+    stores: tuple[RegistryStore, RegistryStore], limit: int, offset: int, expected: int
+) -> None:
+    """`registry search --limit 100000000000000000000` ended in a traceback on SQLite ('OverflowError: Python int
+    too large to convert to SQLite INTEGER') and in 'registry database 127.0.0.1:5432/…: bigint out of range' on
+    PostgreSQL. Both now read a limit or offset past the largest database integer as that integer: every entry,
+    or none."""
+    for store in stores:
+        for name in ("a", "b", "c"):
+            store.put(f"urn:p:{name}", td(name))
+    lite, pg = (
+        outcome(lambda s: [e.id for e in s.search(Query(limit=limit, offset=offset)).entries], s) for s in stores
+    )
+    assert lite == pg and len(lite) == expected

@@ -32,6 +32,7 @@ from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_a
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transaction before failing
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
 DEFAULT_LIMIT = 50
+MAX_ROWS = 2**63 - 1  # the largest LIMIT or OFFSET SQLite and PostgreSQL take (64-bit): a larger one means all or none
 MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 would overflow `expires`)
 ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
 COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
@@ -168,6 +169,12 @@ class Unicode61:
             return [word for (word,) in conn.execute('SELECT term FROM vocab ORDER BY "offset"')]
         finally:
             conn.execute("ROLLBACK")
+
+
+def page_bounds(query: Query) -> tuple[int, int]:
+    """A search's LIMIT and OFFSET as both databases take them: 0 to `MAX_ROWS` (SQLite overflowed past 64 bits,
+    PostgreSQL said 'bigint out of range')."""
+    return min(max(0, query.limit), MAX_ROWS), min(max(0, query.offset), MAX_ROWS)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -757,7 +764,7 @@ class Store(StoreWrites):
                 f"registrations t WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?) AS page "
                 f"JOIN registrations t ON t.rowid = page.r JOIN documents d ON d.rowid = page.r "
                 f"ORDER BY {order_by}",
-                (*params, max(0, query.limit), max(0, query.offset)),
+                (*params, *page_bounds(query)),
             ).fetchall()
             version = self._version(conn)
             key = (where, repr(params[1:]), facets)  # params[0] is now: the version covers expiry

@@ -51,6 +51,7 @@ from lmos_studio.registry.store import (
     _facet_values,
     _loads,
     _search_text,
+    page_bounds,
     query_words,
     refuse_nul_arguments,
     refuse_nul_query,
@@ -515,7 +516,7 @@ class PostgresStore(StoreWrites):
         with self._connect() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             version = self._version(conn)
-            rows = conn.execute(page, (*params, max(0, query.limit), max(0, query.offset))).fetchall()
+            rows = conn.execute(page, (*params, *page_bounds(query))).fetchall()
             cached = self._counts.get(key)
             if cached is not None and cached[0] == version:
                 counted = cached[1]
