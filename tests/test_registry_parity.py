@@ -201,3 +201,31 @@ def test_a_limit_or_offset_past_64_bits_is_all_or_nothing_on_both_stores(
         outcome(lambda s: [e.id for e in s.search(Query(limit=limit, offset=offset)).entries], s) for s in stores
     )
     assert lite == pg and len(lite) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "call"),
+    [
+        ("capability", lambda s: s.search(Query(capability="bill\udcff")).total),  # `--capability $'bill\xff'`
+        ("id", lambda s: s.delete("urn:p:\udcff")),  # `registry remove $'urn:p:\xff'`
+        ("id", lambda s: s.get("urn:p:\udcff")),
+        ("source", lambda s: s.put("urn:p:b", td("b"), source="/tmp/ag\udcff.json")),  # a file name in Latin-1
+    ],
+)
+def test_text_that_is_not_utf8_is_one_clear_message_on_both_stores(
+    stores: tuple[RegistryStore, RegistryStore], field: str, call: Callable[[RegistryStore], Any]
+) -> None:
+    """An argument or file name that is not UTF-8 (Python reads its bytes as lone surrogates) ended in a traceback
+    on both stores: 'UnicodeEncodeError: … surrogates not allowed' from sqlite3 and psycopg, or a
+    PydanticSerializationError (`registry register` of such a file, `registry search --capability $'\\xff'`). Both
+    refuse it now, naming the argument and showing the byte."""
+    for store in stores:
+        store.put("urn:p:a", td("a"))
+    lite, pg = (outcome(call, store) for store in stores)
+    assert (
+        lite == pg
+        and lite.startswith(f"DesignFileError: {field}: '")
+        and "\\udcff" in lite
+        and "' is not UTF-8" in lite
+    )
+    assert [[e.id for e in store.search(Query()).entries] for store in stores] == [["urn:p:a"]] * 2

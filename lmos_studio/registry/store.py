@@ -28,6 +28,7 @@ from lmos_studio.errors import AgentNotFound, DesignFileError, RegistryError
 from lmos_studio.formats.budgets import MAX_NAME_CHARS
 from lmos_studio.model import Agent
 from lmos_studio.registry.things import agent_to_thing, new_thing_id, thing_to_agent
+from lmos_studio.visible import cut, visible
 
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transaction before failing
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
@@ -348,20 +349,27 @@ def refuse_nul(document: Any) -> None:
         _name_nul(document, "")
 
 
-def refuse_nul_arguments(**values: str) -> None:
+def refuse_text_arguments(**values: str) -> None:
     """Refuse a NUL character in an id, a search value or a registration's source or format given to a store (the
     CLI, the app, mDNS discovery; the server refuses them first): PostgreSQL cannot hold one in text, SQLite can;
-    both stores answer alike, naming the argument."""
+    both stores answer alike, naming the argument. So is a lone surrogate: Python's stand-in for a byte that is not
+    UTF-8, in an argument or a file name (neither database takes it; both raised UnicodeEncodeError)."""
     for name, value in values.items():
         if "\x00" in value:
             raise DesignFileError(
                 "holds a NUL character (\\u0000), which a registry cannot keep or search for; remove it", field=name
             )
+        if not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
+            raise DesignFileError(
+                f"'{cut(visible(value), 80)}' is not UTF-8 text (a byte of another encoding, as in an argument or a "
+                "file name written in one); write it, or rename the file, in UTF-8",
+                field=name,
+            )
 
 
-def refuse_nul_query(query: Query) -> None:
-    """`refuse_nul_arguments` for a search's exact values (its text is split into words: a NUL only separates)."""
-    refuse_nul_arguments(
+def refuse_text_query(query: Query) -> None:
+    """`refuse_text_arguments` for a search's exact values (its text is split into words: a NUL only separates)."""
+    refuse_text_arguments(
         capability=query.capability,
         tenant=query.tenant,
         channel=query.channel,
@@ -425,7 +433,7 @@ class StoreWrites(abc.ABC):
         agent: Agent | None = None,
     ) -> bool:
         """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
-        refuse_nul_arguments(id=thing_id, source=source, originalFormat=original_format)
+        refuse_text_arguments(id=thing_id, source=source, originalFormat=original_format)
         td = {**td, "id": thing_id}
         td.pop("registration", None)  # registration info is the directory's, never the client's
         refuse_nul(td)
@@ -470,7 +478,7 @@ class StoreWrites(abc.ABC):
         """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
         tds = [agent_to_thing(agent) for agent in agents]
         for agent, td in zip(agents, tds, strict=True):
-            refuse_nul_arguments(source=source or agent.source, originalFormat=agent.original_format)
+            refuse_text_arguments(source=source or agent.source, originalFormat=agent.original_format)
             refuse_nul(td)
             refuse_oversized_keys(str(td["id"]), agent)
         with self._write() as conn:
@@ -490,7 +498,7 @@ class StoreWrites(abc.ABC):
         """Apply an RFC 7396 merge patch; an empty patch only renews the TTL. The id cannot change. `ttl` (the
         server's `?ttl=` or `registration.ttl`, checked as PUT checks it) replaces the registration's; without it,
         a number in the patch's `registration.ttl` does, else the TTL stays."""
-        refuse_nul_arguments(id=thing_id)
+        refuse_text_arguments(id=thing_id)
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -654,7 +662,7 @@ class Store(StoreWrites):
 
     # -- writes --------------------------------------------------------------------------------------
     def delete(self, thing_id: str) -> None:
-        refuse_nul_arguments(id=thing_id)
+        refuse_text_arguments(id=thing_id)
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -740,7 +748,7 @@ class Store(StoreWrites):
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, thing_id: str) -> Entry:
         """The entry with this id (raises `AgentNotFound`); `registration.retrieved` is now."""
-        refuse_nul_arguments(id=thing_id)
+        refuse_text_arguments(id=thing_id)
         with self._connect() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -754,7 +762,7 @@ class Store(StoreWrites):
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
         """Live entries matching every given criterion, a page of them, the total and facet counts."""
-        refuse_nul_query(query)
+        refuse_text_query(query)
         where, params = self._where(query)
         order_by = "t.id" if order == "id" else "t.name, t.id"
         with self._connect() as conn:

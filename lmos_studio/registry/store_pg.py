@@ -53,8 +53,8 @@ from lmos_studio.registry.store import (
     _search_text,
     page_bounds,
     query_words,
-    refuse_nul_arguments,
-    refuse_nul_query,
+    refuse_text_arguments,
+    refuse_text_query,
 )
 from lmos_studio.registry.things import agent_to_thing
 
@@ -393,7 +393,7 @@ class PostgresStore(StoreWrites):
 
     # -- writes --------------------------------------------------------------------------------------
     def delete(self, thing_id: str) -> None:
-        refuse_nul_arguments(id=thing_id)
+        refuse_text_arguments(id=thing_id)
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
@@ -490,7 +490,7 @@ class PostgresStore(StoreWrites):
 
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, thing_id: str) -> Entry:
-        refuse_nul_arguments(id=thing_id)
+        refuse_text_arguments(id=thing_id)
         with self._connect() as conn:
             row = self._row(conn, thing_id)
         if row is None:
@@ -503,7 +503,7 @@ class PostgresStore(StoreWrites):
 
     def search(self, query: Query, *, facets: bool = True, order: str = "name") -> SearchResult:
         """A page of matches, and the total with facet counts from one grouped query, in one snapshot."""
-        refuse_nul_query(query)
+        refuse_text_query(query)
         where, params = self._where(query)
         order_by = sql.SQL("t.thing_id" if order == "id" else "t.name, t.thing_id")
         page = sql.SQL(
