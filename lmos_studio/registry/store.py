@@ -682,8 +682,10 @@ class Store(StoreWrites):
         return count
 
     def _purge(self, conn: sqlite3.Connection, now: float) -> int:
+        """Delete what expired by `now`, announcing each in expiry order, then id (as PostgreSQL's does)."""
         rows = conn.execute(
-            "SELECT rowid, id FROM registrations WHERE expires IS NOT NULL AND expires <= ?", (now,)
+            "SELECT rowid, id FROM registrations WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires, id",
+            (now,),
         ).fetchall()
         for rowid, thing_id in rows:
             self._remove(conn, rowid, thing_id)

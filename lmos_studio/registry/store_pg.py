@@ -407,12 +407,13 @@ class PostgresStore(StoreWrites):
             return self._purge(conn, self.now(), bump=False)
 
     def _purge(self, conn: psycopg.Connection[Any], now: float, *, bump: bool) -> int:
-        """Delete what expired by `now` with one `thing_deleted` each, and bump the generation (always for a
-        write; for a purge only when it deleted something) — one statement."""
+        """Delete what expired by `now` with one `thing_deleted` each, in expiry order, then id (as SQLite's does), and
+        bump the generation (always for a write; for a purge only when it deleted something) — one statement."""
         row = conn.execute(
             "WITH gone AS (DELETE FROM registrations WHERE expires IS NOT NULL AND expires <= %(now)s "
-            "RETURNING thing_id), ev AS (INSERT INTO events (type, thing_id, at) SELECT 'thing_deleted', "
-            "thing_id, %(now)s FROM gone RETURNING seq), g AS (UPDATE meta SET value = (value::bigint + 1)::text "
+            "RETURNING thing_id, expires), ev AS (INSERT INTO events (type, thing_id, at) SELECT 'thing_deleted', "
+            "thing_id, %(now)s FROM gone ORDER BY expires, thing_id RETURNING seq), "
+            "g AS (UPDATE meta SET value = (value::bigint + 1)::text "
             "WHERE key = 'generation' AND (%(bump)s OR EXISTS (SELECT 1 FROM gone))) "
             "SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ev",
             {"now": now, "bump": bump},
