@@ -8,15 +8,17 @@ two stores directly, for inputs whose expected answer is whatever SQLite (the re
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from lmos_studio.registry.store import Query, RegistryStore
 from lmos_studio.registry.stores import open_store
-from tests.registry_helpers import store_target
+from tests.registry_helpers import make_td, registry_server, store_target
 from tests.test_registry_store import Clock, td
 
 
@@ -46,6 +48,8 @@ def outcome(call: Callable[[RegistryStore], Any], store: RegistryStore) -> Any:
 def found(store: RegistryStore, text: str) -> list[str]:
     return [e.id for e in store.search(Query(text=text)).entries]
 
+
+MERGE = "application/merge-patch+json"
 
 TEXTS = {
     "urn:p:node": "Runs node.js and deno scripts; see README.md",
@@ -300,3 +304,49 @@ def test_a_registrations_life_reads_the_same_on_both_stores(
     pg = transcript(stores[1], clock)
     assert [step for step in pg if step not in lite] == []
     assert lite == pg
+
+
+def answer(response: httpx.Response) -> tuple[int, dict[str, str], str]:
+    """A server's answer as a client sees it, with the clock's and random ids' parts made alike."""
+    text = re.sub(r'"(created|modified|retrieved|expires)": ?("[^"]*"|[0-9.e+]+)', r'"\1": T', response.text)
+    text = re.sub(r"urn(:|%3A)uuid(:|%3A)[0-9a-f-]{36}", "urn:uuid:X", text)
+    kept = ("etag", "link", "content-type", "location")
+    headers = {k: re.sub(r"urn%3Auuid%3A[0-9a-f-]{36}", "X", v) for k, v in response.headers.items() if k in kept}
+    return response.status_code, headers, text
+
+
+def test_the_http_api_answers_the_same_over_both_stores(tmp_path: Path) -> None:
+    """`registry serve` over SQLite and over PostgreSQL, asked the same: the same statuses, bodies, `Link` pages
+    and even the same ETags (the stores' versions move alike), 304 to each other's If-None-Match."""
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("PUT", f"/things/urn:h:{i}", {"json": make_td(name, description=f"{name} via bob@example.com v{i}.0")})
+        for i, name in enumerate(["beta", "Alpha", "alpha", "émile", "日本語", "node.js-agent"])
+    ]
+    requests += [
+        ("POST", "/things", {"json": [make_td("p1"), make_td("p2", tenants=("globex",))]}),
+        ("GET", "/things?limit=3", {}),
+        ("GET", "/things?limit=3&after=urn:h:2", {}),
+        *[("GET", f"/search?{q}", {}) for q in ("", "q=example", "q=node.js", "q=emile&fields=id", "tenant=globex")],
+        ("GET", "/search?capability=view-bill&limit=2&offset=1&facet_values=1", {}),
+        ("PATCH", "/things/urn:h:1", {"json": {"description": "patched"}, "headers": {"content-type": MERGE}}),
+        ("GET", "/search?q=patched", {}),
+        ("DELETE", "/things/urn:h:2", {}),
+        ("DELETE", "/things/urn:h:2", {}),
+        ("GET", "/things/urn:h:2", {}),
+        ("PUT", "/things/urn:" + "y" * 1100, {"json": make_td("long-id")}),
+        ("GET", "/things?limit=100", {}),
+    ]
+    with (
+        store_target("sqlite", tmp_path) as lite_at,
+        store_target("postgresql", tmp_path) as pg_at,
+        registry_server(tmp_path, db=lite_at) as lite_url,
+        registry_server(tmp_path, db=pg_at) as pg_url,
+        httpx.Client(base_url=lite_url, timeout=30) as lite,
+        httpx.Client(base_url=pg_url, timeout=30) as pg,
+    ):
+        for method, path, options in requests:
+            said = [answer(client.request(method, path, **options)) for client in (lite, pg)]
+            assert said[0] == said[1], f"{method} {path}"
+        etag = lite.get("/search?q=example").headers["etag"]
+        again = [c.get("/search?q=example", headers={"If-None-Match": etag}) for c in (lite, pg)]
+        assert [r.status_code for r in again] == [304, 304]
