@@ -350,3 +350,27 @@ def test_the_http_api_answers_the_same_over_both_stores(tmp_path: Path) -> None:
         etag = lite.get("/search?q=example").headers["etag"]
         again = [c.get("/search?q=example", headers={"If-None-Match": etag}) for c in (lite, pg)]
         assert [r.status_code for r in again] == [304, 304]
+
+
+@pytest.mark.parametrize(
+    "text", ["cafe", "CAFÉ", "efund", "refunds", "https", "example", "node.js", "view bill", "default", "-", "ab", ""]
+)
+def test_a_source_that_cannot_search_matches_as_the_stores_find(tmp_path: Path, text: str) -> None:
+    """Agents read from an LMOS operator, a cluster or mDNS are searched by `sources.matches`, which promised the
+    store's rules but matched substrings of lower-cased text: `registry search --operator … --text cafe` missed
+    'Café', `efund` found 'refunds' (the stores find word prefixes), `https` and the namespace were not searched, and
+    a text of punctuation only (`-`) matched every agent (the stores none). It now matches as the stores find."""
+    from lmos_studio.registry.sources import matches
+
+    with store_target("sqlite", tmp_path) as where:
+        store = open_store(where, seed=False)
+        docs = {
+            "urn:m:cafe": td("billing", description="Café refunds via bob@example.com, node.js"),
+            "urn:m:plain": td("ab-agent", caps=("view-contract",), description="contracts"),
+        }
+        for thing_id, doc in docs.items():
+            store.put(thing_id, doc)
+        entries = store.search(Query(limit=100)).entries
+        by_store = [e.id for e in store.search(Query(text=text)).entries]
+        store.close()
+    assert [e.id for e in entries if matches(e.agent, Query(text=text))] == by_store

@@ -21,7 +21,7 @@ from lmos_studio.errors import LmosStudioError
 from lmos_studio.model import Agent
 from lmos_studio.redact import redact_text, redact_url
 from lmos_studio.registry.clients import SourceResult
-from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore
+from lmos_studio.registry.store import ANY_TENANT, FACETS, Query, RegistryStore, _search_text, query_words, text_matches
 from lmos_studio.registry.unread import Unread, noun
 from lmos_studio.visible import visible
 
@@ -80,17 +80,24 @@ class SearchOutcome:
 
 def matches(agent: Agent, query: Query) -> bool:
     """The store's search rules applied to an agent fetched from a source that cannot search itself."""
-    words = [w.lower() for w in "".join(c if c.isalnum() else " " for c in query.text).split()]
-    parts = [agent.name, agent.description, *agent.supported_tenants, *agent.supported_channels]
-    parts += [f"{c.name} {c.description} {' '.join(c.examples)}" for c in agent.capabilities]
-    text = " ".join(parts).lower()
+    return matching([agent], query)[0]
+
+
+def matching(agents: list[Agent], query: Query) -> list[bool]:
+    """`matches` for many agents at once: the filters exactly, the text as the store finds it (its FTS5 query over
+    the same search text: word prefixes, case and Latin diacritics folded; punctuation only finds nothing)."""
+    texts = [_search_text(agent, {}) for agent in agents] if query_words(query.text) else [""] * len(agents)
+    found = text_matches(texts, query.text)
+    return [hit and _passes_filters(agent, query) for agent, hit in zip(agents, found, strict=True)]
+
+
+def _passes_filters(agent: Agent, query: Query) -> bool:
     return (
         (not query.capability or agent.capability(query.capability) is not None)
         and (not query.tenant or not agent.supported_tenants or query.tenant in agent.supported_tenants)
         and (not query.channel or query.channel in agent.supported_channels)
         and (not query.protocol or query.protocol in agent.protocols)
         and (not query.subset or agent.subset == query.subset)
-        and all(w in text for w in words)
     )
 
 
@@ -231,11 +238,8 @@ def search_sources(
         if remote.answered:
             outcome.answered.append(spec.label)
         # a directory answers with TD ids and expiries (the agent of a converted A2A card has no id of its own)
-        kept = [
-            (a, r)
-            for a, r in zip(remote.agents, remote.listings(), strict=True)
-            if spec.kind == "tdd" or matches(a, query)
-        ]
+        hits = [True] * len(remote.agents) if spec.kind == "tdd" else matching(remote.agents, query)
+        kept = [(a, r) for a, r, hit in zip(remote.agents, remote.listings(), hits, strict=True) if hit]
         matched = [Found(a, spec.label, thing_id or a.id, expires) for a, (thing_id, expires) in kept]
         live = [f for f in matched if not is_expired(f, at)]
         gone = [f for f in matched if is_expired(f, at)]
