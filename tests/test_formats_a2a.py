@@ -378,6 +378,33 @@ def test_security_alternatives_stay_alternatives() -> None:
     assert td.td_to_agent(thing).security == agent.security
 
 
+def test_an_empty_security_alternative_is_kept() -> None:
+    """`security: [{apikey: []}, {}]` (an API key, or no authentication at all) lost its `{}`: every
+    conversion then required the key. It is an alternative of one `nosec` scheme now, in either card
+    version (v1.0 `{schemes: {}}`) and in a TD (a `combo` `oneOf` member `nosec`)."""
+    card = SEC_CARD | {"security": [{"apikey": []}, {}]}
+    agent = a2a.card_to_agent(card, source="open.json")
+    assert [(s.scheme, s.alternative) for s in agent.security] == [("apikey", 0), ("nosec", 1)]
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securityRequirements"] == [{"schemes": {"apikey": {"list": []}}}, {"schemes": {}}]
+    from_v1 = a2a.card_to_agent(v1, source="v1.json")
+    assert from_v1.security == agent.security
+    assert a2a.agent_to_card(from_v1, "0.3")["security"] == card["security"]
+    built = agent.model_copy(update={"original": {}, "original_format": ""})
+    thing = json.loads(json.dumps(td.agent_to_td(built)))
+    assert thing["securityDefinitions"][td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["apikey", td.NOSEC_NAME]}
+    from_td = td.td_to_agent(thing)
+    assert from_td.security == agent.security
+    assert a2a.agent_to_card(from_td, "0.3")["security"] == card["security"]
+
+
+def test_an_only_empty_alternative_is_no_security() -> None:
+    """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
+    assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()
+    thing = td.agent_to_td(a2a.card_to_agent(SEC_CARD | {"security": [{}]}).model_copy(update={"original": {}}))
+    assert thing["security"] == [td.NOSEC_NAME] and td.td_to_agent(thing).security == ()
+
+
 def test_schemes_of_one_requirement_are_all_required() -> None:
     """One requirement naming two schemes (AND) stays one, in a card and in a TD (no combo)."""
     card = SEC_CARD | {"security": [{"apikey": [], "oauth": ["read"]}]}

@@ -16,7 +16,9 @@ Reading (`card_to_agent`), both versions:
   when there are no requirements) are `SecurityScheme`s with TD-style names (apikey, bearer, basic,
   oauth2, openIdConnect, mtls); the body in extras (v1.0 `location` read as `in`), required scopes
   as extras `scopes`. Each requirement entry is an alternative (any one suffices; `alternative` = its
-  index), every scheme of it required; written back one entry per alternative.
+  index), every scheme of it required; written back one entry per alternative. An empty entry (`{}`: no
+  authentication is also accepted) is an alternative of one `nosec` scheme (`nosec_sc`, as a TD names it),
+  written back as `{}`; a card's only entry empty is no security.
 * the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
   `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
   tenants, channels, capability names/ids/versions and non-A2A endpoints; and, for an agent that came from
@@ -40,8 +42,17 @@ from pydantic import ValidationError
 
 from lmos_studio.formats import checked
 from lmos_studio.formats import description as d
+from lmos_studio.formats import td as td_format
 from lmos_studio.formats.yamlio import text_of
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme, security_alternatives
+from lmos_studio.model import (
+    DEFAULT_NAMESPACE,
+    NOSEC,
+    Agent,
+    Capability,
+    Endpoint,
+    SecurityScheme,
+    security_alternatives,
+)
 
 CardVersion = Literal["1.0", "0.3"]
 CARD_VERSIONS: tuple[CardVersion, ...] = ("1.0", "0.3")
@@ -266,6 +277,8 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
         required = [{str(n): [] for n in definitions}]
     out = []
     for alternative, requirement in enumerate(required):
+        if not requirement and len(required) > 1:  # `{}`: no authentication is also accepted
+            out.append(SecurityScheme(name=td_format.NOSEC_NAME, scheme=NOSEC, alternative=alternative))
         for name, scopes in requirement.items():
             body = definitions.get(name)
             if not isinstance(body, dict):
@@ -455,10 +468,12 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
         return {}
     definitions: dict[str, Any] = {}
     for s in schemes:
+        if s.scheme == NOSEC:  # an alternative requiring nothing: `{}`, no definition
+            continue
         body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
         definitions.setdefault(s.name, _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body))
     alternatives = [
-        {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in group}
+        {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in group if s.scheme != NOSEC}
         for group in security_alternatives(schemes)
     ]
     if version == "1.0":

@@ -17,7 +17,8 @@ Reading (`td_to_agent`):
   `transport` = `lmos:transport`; other form keys, plus `affordance` (e.g. `events/agentEvent`; omitted
   for the default `actions/chat`, `thing` for Thing-level forms), go to `Endpoint.extras`.
 * each security definition named in `security` is a `SecurityScheme` (`scheme` plus the other keys
-  as extras); `nosec` is "no security" and is left out of the model. A `combo` is read through: its
+  as extras); `nosec` is "no security" and is left out of the model, except as an alternative of its own
+  beside others ("no authentication is also accepted", an A2A card's `{}`). A `combo` is read through: its
   `oneOf` members are alternatives (any one suffices: `SecurityScheme.alternative`), its `allOf` members
   all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative.
 
@@ -40,7 +41,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamlio import text_of
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Endpoint, SecurityScheme, security_alternatives
+from lmos_studio.model import DEFAULT_NAMESPACE, NOSEC, Agent, Endpoint, SecurityScheme, security_alternatives
 
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
 TD_CONTEXTS = (TD_CONTEXT, "https://www.w3.org/2019/wot/td/v1")
@@ -193,12 +194,15 @@ def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
         alternatives = [a + b for a in alternatives for b in _expand(doc, definitions, name, "security", ())]
     out = []
     for alternative, names in enumerate(alternatives):
+        schemes = []
         for name in dict.fromkeys(names):
             definition = definitions[name]
             scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
-            if scheme != "nosec":
-                extras = d.plain(d.rest(definition, ("scheme",)))
-                out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
+            extras = d.plain(d.rest(definition, ("scheme",)))
+            schemes.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
+        required = [s for s in schemes if s.scheme != NOSEC]
+        # an alternative of nosec alone, beside others, is "no authentication is also accepted": kept
+        out += required or (schemes[:1] if len(alternatives) > 1 else [])
     return tuple(out)
 
 
