@@ -398,6 +398,25 @@ def test_an_empty_security_alternative_is_kept() -> None:
     assert a2a.agent_to_card(from_td, "0.3")["security"] == card["security"]
 
 
+def test_a_scheme_s_scopes_stay_per_alternative_in_a_td() -> None:
+    """`security: [{oauth: [read]}, {oauth: [read, write], apikey: []}]` became, through a TD, `oauth: [read]` in
+    both: the TD had one `oauth` definition, its `scopes` the first alternative's. A TD says scopes on a
+    definition, so the second alternative gets its own (`oauth_1`, `lmos:scheme: oauth`), read back as `oauth`."""
+    card = SEC_CARD | {"security": [{"oauth": ["read"]}, {"oauth": ["read", "write"], "apikey": []}]}
+    agent = a2a.card_to_agent(card, source="scopes.json")
+    thing = json.loads(json.dumps(td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))))
+    defs = thing["securityDefinitions"]
+    assert (defs["oauth"]["scopes"], defs["oauth_1"]["scopes"]) == (["read"], ["read", "write"])
+    assert defs[td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["oauth", "combo_sc_1"]}
+    assert defs["combo_sc_1"] == {"scheme": "combo", "allOf": ["oauth_1", "apikey"]}
+    from_td = td.td_to_agent(thing)
+    assert from_td.security == agent.security
+    assert a2a.agent_to_card(from_td, "0.3")["security"] == card["security"]
+    same = SEC_CARD | {"security": [{"oauth": ["read"]}, {"oauth": ["read"], "apikey": []}]}
+    one = td.agent_to_td(a2a.card_to_agent(same).model_copy(update={"original": {}, "original_format": ""}))
+    assert "oauth_1" not in one["securityDefinitions"]  # the same scopes: one definition
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -21,6 +21,9 @@ Reading (`td_to_agent`):
   beside others ("no authentication is also accepted", an A2A card's `{}`). A `combo` is read through: its
   `oneOf` members are alternatives (any one suffices: `SecurityScheme.alternative`), its `allOf` members
   all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative.
+  Required scopes are per alternative (an A2A card's `security: [{oauth: [read]}, {oauth: [read, write]}]`),
+  but a TD says them on a definition (`scopes`): a scheme with other scopes in another alternative is written
+  as a definition of its own (`<name>_<alternative>`) with `lmos:scheme: <name>`, read back as that scheme.
 
 Writing (`agent_to_td`): an agent read from a TD is written from its `original`, with only the fields
 that changed since rewritten, so unknown TD fields survive. Any other agent becomes a new TD with
@@ -36,6 +39,7 @@ A TD store that must keep another format's document (an A2A card registered in a
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -54,6 +58,7 @@ AFFORDANCE_KINDS = ("properties", "actions", "events")
 NOSEC_NAME = "nosec_sc"
 COMBO_SCHEME = "combo"
 COMBO_NAME = "combo_sc"  # the combo written for security alternatives (its allOf branches: combo_sc_<i>)
+SCHEME_NAME_KEY = "lmos:scheme"  # on a definition of a scheme written again for other scopes: the scheme's name
 _FORM_MODELLED = ("href", "subprotocol", "lmos:protocol", "lmos:transport")
 KIND = "Thing Description"
 
@@ -198,8 +203,9 @@ def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
         for name in dict.fromkeys(names):
             definition = definitions[name]
             scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
-            extras = d.plain(d.rest(definition, ("scheme",)))
-            schemes.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
+            extras = d.plain(d.rest(definition, ("scheme", SCHEME_NAME_KEY)))
+            own = doc.text(definition, SCHEME_NAME_KEY, f"securityDefinitions.{name}.{SCHEME_NAME_KEY}") or name
+            schemes.append(SecurityScheme(name=own, scheme=scheme, extras=extras, alternative=alternative))
         required = [s for s in schemes if s.scheme != NOSEC]
         # an alternative of nosec alone, beside others, is "no authentication is also accepted": kept
         out += required or (schemes[:1] if len(alternatives) > 1 else [])
@@ -295,12 +301,23 @@ def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, ke
     """securityDefinitions and security: the names applied (all required) for one alternative; for more, a
     `combo` (`COMBO_NAME`) whose `oneOf` are the alternatives, each a scheme or a combo (`allOf`) of its schemes."""
     definitions = dict(keep)
-    written: set[str] = set()
-    for scheme in schemes:
-        if scheme.name not in written:
-            written.add(scheme.name)
-            definitions[scheme.name] = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
-    groups = [list(dict.fromkeys(s.name for s in group)) for group in security_alternatives(schemes)]
+    named: dict[str, str] = {}  # a definition's body (JSON) → its name
+    groups: list[list[str]] = []
+    for alternative in security_alternatives(schemes):
+        applied = []
+        for scheme in alternative:
+            body = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
+            name = scheme.name
+            if name in definitions and definitions[name] != body:
+                # the scheme asks other scopes in this alternative: TD scopes belong to a definition, so one of its own
+                body[SCHEME_NAME_KEY] = scheme.name
+                name = named.get(json.dumps(body, sort_keys=True)) or _free_name(
+                    f"{name}_{scheme.alternative}", definitions
+                )
+            named.setdefault(json.dumps(body, sort_keys=True), name)
+            definitions.setdefault(name, body)
+            applied.append(name)
+        groups.append(list(dict.fromkeys(applied)))
     if not groups:
         definitions.setdefault(NOSEC_NAME, {"scheme": "nosec"})
         names = [NOSEC_NAME]
@@ -318,6 +335,16 @@ def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, ke
         names = [COMBO_NAME]
     td["securityDefinitions"] = definitions
     td["security"] = names
+
+
+def _free_name(name: str, taken: dict[str, Any]) -> str:
+    """`name`, or it with the first `_<n>` that `taken` does not hold."""
+    n = 1
+    free = name
+    while free in taken:
+        n += 1
+        free = f"{name}_{n}"
+    return free
 
 
 def _reachable(td: dict[str, Any]) -> set[str]:
