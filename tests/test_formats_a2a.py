@@ -417,6 +417,23 @@ def test_a_scheme_s_scopes_stay_per_alternative_in_a_td() -> None:
     assert "oauth_1" not in one["securityDefinitions"]  # the same scopes: one definition
 
 
+def test_a_td_scope_given_as_a_string_is_one_scope() -> None:
+    """A TD's `scopes: "read"` (TD 1.1 allows a string) became `security: [{o: [r, e, a, d]}]` in a card."""
+    thing = {
+        "@context": td.TD_CONTEXT,
+        "title": "one-scope",
+        "id": "urn:x:one-scope",
+        "securityDefinitions": {
+            "o": {"scheme": "oauth2", "flow": "client", "token": "https://a.example/t", "scopes": "read"}
+        },
+        "security": "o",
+        "actions": {"chat": {"forms": [{"href": "https://x.example/chat"}]}},
+    }
+    agent = td.td_to_agent(thing)
+    assert a2a.agent_to_card(agent, "0.3")["security"] == [{"o": ["read"]}]
+    assert a2a.agent_to_card(agent, "1.0")["securityRequirements"] == [{"schemes": {"o": {"list": ["read"]}}}]
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -473,7 +473,7 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
         body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
         definitions.setdefault(s.name, _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body))
     alternatives = [
-        {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in group if s.scheme != NOSEC}
+        {s.name: _scopes(s.extras.get("scopes")) for s in group if s.scheme != NOSEC}
         for group in security_alternatives(schemes)
     ]
     if version == "1.0":
@@ -484,6 +484,13 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
             ],
         }
     return {"securitySchemes": definitions, "security": alternatives}
+
+
+def _scopes(value: Any) -> list[str]:
+    """Required scopes as a list: a TD may give one scope as a string (TD 1.1 `scopes`: string or array)."""
+    if value is None:
+        return []
+    return [text_of(v) for v in value] if isinstance(value, list) else [text_of(value)]
 
 
 def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
