@@ -434,6 +434,23 @@ def test_a_td_scope_given_as_a_string_is_one_scope() -> None:
     assert a2a.agent_to_card(agent, "1.0")["securityRequirements"] == [{"schemes": {"o": {"list": ["read"]}}}]
 
 
+def test_version_specific_card_fields_move_to_the_other_version_s_place() -> None:
+    """v0.3 → v1.0 kept a skill's `security: [{apikey: []}]` and the top-level `supportsAuthenticatedExtendedCard`
+    as they were, names a v1.0 reader does not know (its skill says `securityRequirements`, its card
+    `capabilities.extendedAgentCard`), so the skill looked open and the extended card unserved; and back."""
+    card = load("a2a-card-v0.3.json")
+    card["supportsAuthenticatedExtendedCard"] = True
+    card["skills"][0]["security"] = [{"apikey": []}, {}]
+    v1 = json.loads(json.dumps(a2a.agent_to_card(a2a.card_to_agent(card, source="v03.json"), "1.0")))
+    assert "supportsAuthenticatedExtendedCard" not in v1 and v1["capabilities"]["extendedAgentCard"] is True
+    skill = v1["skills"][0]
+    assert "security" not in skill
+    assert skill["securityRequirements"] == [{"schemes": {"apikey": {"list": []}}}, {"schemes": {}}]
+    v03 = a2a.agent_to_card(a2a.card_to_agent(v1, source="v1.json"), "0.3")
+    assert v03["supportsAuthenticatedExtendedCard"] is True and "extendedAgentCard" not in v03["capabilities"]
+    assert v03["skills"][0] == card["skills"][0]
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -30,7 +30,9 @@ Reading (`card_to_agent`), both versions:
 Writing (`agent_to_card(agent, version)`): an unchanged agent read from a card of the same version gives
 that card back verbatim; otherwise a new card, keeping the original's other top-level keys. The interfaces
 of a v0.3 card speak its `protocolVersion`: a v1.0 card written from one gives each interface that version
-(not "1.0"), and a v0.3 card says it once at the top, not again on each interface.
+(not "1.0"), and a v0.3 card says it once at the top, not again on each interface. What the versions name
+differently moves to the written version's place: v0.3 `supportsAuthenticatedExtendedCard` (top level) ↔ v1.0
+`capabilities.extendedAgentCard`, a skill's v0.3 `security` ↔ v1.0 `securityRequirements` (reshaped).
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"
 DEFAULT_MODES = ["text/plain"]
 V03_PROTOCOL, V1_PROTOCOL = "0.3.0", "1.0"  # `protocolVersion` of a v0.3 card (its default) and of v1.0 interfaces
 KIND = "A2A Agent Card"
+V03_EXTENDED_CARD, V1_EXTENDED_CARD = (
+    "supportsAuthenticatedExtendedCard",
+    "extendedAgentCard",
+)  # v0.3 top, v1.0 capabilities
 _V03_SECURITY_TYPES = {"apiKey": "apikey", "oauth2": "oauth2", "openIdConnect": "openIdConnect", "mutualTLS": "mtls"}
 _V1_WRAPPERS = {
     "apiKeySecurityScheme": "apikey",
@@ -336,7 +342,8 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     card["defaultOutputModes"] = copy.deepcopy(original.get("defaultOutputModes", DEFAULT_MODES))
     card.update(carried)
     card.update(_security_out(agent.security, version))
-    card["skills"] = _skills(agent.capabilities)
+    card["skills"] = [_skill_in(skill, version) for skill in _skills(agent.capabilities)]
+    _extended_card_in(card, version)
     return card
 
 
@@ -459,6 +466,48 @@ def _skills(caps: tuple[Capability, ...]) -> list[dict[str, Any]]:
         skill.update(extras)
         out.append(skill)
     return out
+
+
+def _skill_in(skill: dict[str, Any], version: CardVersion) -> dict[str, Any]:
+    """A skill with its own requirements named and shaped as `version` says: v0.3 `security: [{name: [scopes]}]`,
+    v1.0 `securityRequirements: [{schemes: {name: {list: [scopes]}}}]` (a skill read from the other version)."""
+    if version == "1.0" and _is_v03_requirements(skill.get("security")) and "securityRequirements" not in skill:
+        v1: list[Any] = [{"schemes": {n: {"list": _scopes(v)} for n, v in req.items()}} for req in skill["security"]]
+        return _renamed(skill, "security", "securityRequirements", v1)
+    if version == "0.3" and _is_v1_requirements(skill.get("securityRequirements")) and "security" not in skill:
+        v03: list[Any] = [
+            {n: _scopes(v.get("list") if isinstance(v, dict) else None) for n, v in (req.get("schemes") or {}).items()}
+            for req in skill["securityRequirements"]
+        ]
+        return _renamed(skill, "securityRequirements", "security", v03)
+    return skill
+
+
+def _renamed(node: dict[str, Any], old: str, new: str, value: Any) -> dict[str, Any]:
+    """`node` with key `old` replaced by `new` (holding `value`) in its place."""
+    return {(new if k == old else k): (value if k == old else v) for k, v in node.items()}
+
+
+def _is_v03_requirements(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(r, dict) and "schemes" not in r for r in value)
+
+
+def _is_v1_requirements(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(r, dict) and isinstance(r.get("schemes", {}), dict) for r in value
+    )
+
+
+def _extended_card_in(card: dict[str, Any], version: CardVersion) -> None:
+    """Whether an extended card is served, where `version` says it: v0.3 `supportsAuthenticatedExtendedCard` (top
+    level), v1.0 `capabilities.extendedAgentCard`."""
+    caps = card.get("capabilities")
+    if not isinstance(caps, dict):
+        return
+    if version == "1.0" and V03_EXTENDED_CARD in card and V1_EXTENDED_CARD not in caps:
+        caps[V1_EXTENDED_CARD] = card.pop(V03_EXTENDED_CARD)
+    elif version == "0.3" and V1_EXTENDED_CARD in caps and V03_EXTENDED_CARD not in card:
+        card[V03_EXTENDED_CARD] = caps.pop(V1_EXTENDED_CARD)
 
 
 def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> dict[str, Any]:
