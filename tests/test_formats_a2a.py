@@ -451,6 +451,24 @@ def test_version_specific_card_fields_move_to_the_other_version_s_place() -> Non
     assert v03["skills"][0] == card["skills"][0]
 
 
+def test_security_schemes_the_card_does_not_require_at_the_top_are_kept() -> None:
+    """A scheme only a skill requires (or one `security: [{}]` leaves unused) was dropped from `securitySchemes`
+    whenever the card was written anew (another version, an edited agent): the skill then named a scheme the
+    card no longer defined."""
+    card = load("a2a-card-v0.3.json")
+    oauth = {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://a.example/t", "scopes": {}}}}
+    card["securitySchemes"]["oauth"] = oauth
+    card["skills"][0]["security"] = [{"oauth": []}]
+    agent = a2a.card_to_agent(card, source="v03.json")
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"]["oauth"] == {"oauth2SecurityScheme": {"flows": oauth["flows"]}}
+    edited = a2a.agent_to_card(agent.model_copy(update={"description": "edited"}), "0.3")
+    assert edited["securitySchemes"] == card["securitySchemes"]
+    assert a2a.agent_to_card(a2a.card_to_agent(v1), "0.3")["securitySchemes"] == card["securitySchemes"]
+    unused = card | {"security": [{}]}
+    assert a2a.agent_to_card(a2a.card_to_agent(unused), "1.0")["securitySchemes"].keys() == {"apikey", "oauth"}
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -33,6 +33,7 @@ of a v0.3 card speak its `protocolVersion`: a v1.0 card written from one gives e
 (not "1.0"), and a v0.3 card says it once at the top, not again on each interface. What the versions name
 differently moves to the written version's place: v0.3 `supportsAuthenticatedExtendedCard` (top level) ↔ v1.0
 `capabilities.extendedAgentCard`, a skill's v0.3 `security` ↔ v1.0 `securityRequirements` (reshaped).
+Security schemes the card defines but does not require at the top (a skill's own …) are kept, reshaped.
 """
 
 from __future__ import annotations
@@ -342,6 +343,9 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     card["defaultOutputModes"] = copy.deepcopy(original.get("defaultOutputModes", DEFAULT_MODES))
     card.update(carried)
     card.update(_security_out(agent.security, version))
+    unapplied = _unapplied_schemes(original, base, version)
+    if unapplied:  # defined but not required at the top (a skill's own, …): not in the model, kept as given
+        card["securitySchemes"] = {**card.get("securitySchemes", {}), **unapplied}
     card["skills"] = [_skill_in(skill, version) for skill in _skills(agent.capabilities)]
     _extended_card_in(card, version)
     return card
@@ -508,6 +512,26 @@ def _extended_card_in(card: dict[str, Any], version: CardVersion) -> None:
         caps[V1_EXTENDED_CARD] = card.pop(V03_EXTENDED_CARD)
     elif version == "0.3" and V1_EXTENDED_CARD in caps and V03_EXTENDED_CARD not in card:
         card[V03_EXTENDED_CARD] = caps.pop(V1_EXTENDED_CARD)
+
+
+def _unapplied_schemes(original: dict[str, Any], base: Agent | None, version: CardVersion) -> dict[str, Any]:
+    """The original card's security schemes its top-level requirements do not name (so the model has none of
+    them: a scheme only a skill requires, one defined for later …), in `version`'s shape."""
+    given = original.get("securitySchemes")
+    if base is None or not isinstance(given, dict):
+        return {}
+    applied = {s.name for s in base.security}
+    same = card_version(original) == version
+    out: dict[str, Any] = {}
+    for name, body in given.items():
+        if name in applied or not isinstance(body, dict):
+            continue
+        if same:
+            out[name] = copy.deepcopy(body)
+        else:
+            scheme, extras = _scheme(body)
+            out[name] = _scheme_v1(scheme, extras) if version == "1.0" else _scheme_v03(scheme, extras)
+    return out
 
 
 def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> dict[str, Any]:
