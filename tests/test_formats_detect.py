@@ -317,3 +317,31 @@ def test_imported_agents_survive_the_design_file() -> None:
     design = Design(agents=tuple(agents.values()))
     back = design_from_text(design_to_yaml(design), path="design.yaml").design
     assert {a.key: a for a in back.agents} == agents
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("a2a-card-v1.json", ("version",)),
+        ("a2a-card-v0.3.json", ("version",)),
+        ("lmos-td-billing-agent.json", ("version", "instance")),
+    ],
+)
+def test_a_version_no_label_can_hold_is_written_to_every_format(name: str, where: tuple[str, ...]) -> None:
+    """A description's version with build metadata (`2.1.0+build.7`: `+` is not allowed in a label value, so the
+    agent has no version label) became 0.0.0 in every card, TD and routing spec written anew from it (the other
+    card version, another format, an edited agent). The version the description states is written now."""
+    doc = json.loads((DESCRIPTIONS / name).read_text())
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = "2.1.0+build.7"
+    agent = detect.read_descriptions(doc, source=name)[0]
+    assert "version" not in agent.labels
+    edited = agent.model_copy(update={"description": "edited"})
+    for written in (agent, edited):
+        for fmt in ("a2a-1.0", "a2a-0.3", "routing-spec"):
+            out = detect.write_description(written, fmt)
+            assert (out[0] if isinstance(out, list) else out)["version"] == "2.1.0+build.7", fmt
+        thing = detect.write_description(written, "td")
+        assert isinstance(thing, dict) and thing["version"] == {"instance": "2.1.0+build.7"}

@@ -331,7 +331,7 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
         card["protocolVersion"] = protocol if protocol.startswith("0.") else V03_PROTOCOL
     card["name"] = original["name"] if base is not None and base.name == agent.name else agent.name
     card["description"] = agent.description
-    card["version"] = agent.labels.get("version") or d.FALLBACK_VERSION
+    card["version"] = d.agent_version(agent) or d.FALLBACK_VERSION
     endpoints = [e for e in agent.endpoints if e.protocol == A2A_PROTOCOL]
     if version == "1.0":
         card.update(_interfaces_v1(endpoints, protocol))

@@ -107,6 +107,18 @@ def is_label_value(text: str) -> bool:
     return bool(_LABEL_VALUE_RE.match(text))
 
 
+def agent_version(agent: Agent) -> str:
+    """The agent's own version: its `version` label, else the one the description it came from states (a card's or
+    spec's `version`, a TD's `version.instance`) when no label can hold it (`1.0.0+build.7`: `+` is not allowed in
+    a label value), else ""."""
+    if agent.labels.get("version"):
+        return agent.labels["version"]
+    given = agent.original.get("version") if agent.original_format in ("a2a", "td", "routing-spec") else None
+    if agent.original_format == "td":
+        given = given.get("instance") if isinstance(given, dict) else None
+    return given if isinstance(given, str) and not is_label_value(given) else ""
+
+
 def default_version(own_version: str) -> str:
     """The version a capability without one gets: the description's version if strict SemVer, else 0.0.0."""
     return own_version.strip() if own_version and is_strict_semver(own_version) else FALLBACK_VERSION

@@ -279,8 +279,8 @@ def _build(agent: Agent) -> dict[str, Any]:
         td["lmos:agentId"] = agent.id
     if agent.description:
         td["description"] = agent.description
-    if "version" in agent.labels:
-        td["version"] = {"instance": agent.labels["version"]}
+    if d.agent_version(agent):
+        td["version"] = {"instance": d.agent_version(agent)}
     td["lmos:kubernetes"] = _kubernetes(agent)
     _set_list(td, "lmos:supportedTenants", agent.supported_tenants)
     _set_list(td, "lmos:supportedChannels", agent.supported_channels)
