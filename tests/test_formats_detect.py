@@ -345,3 +345,22 @@ def test_a_version_no_label_can_hold_is_written_to_every_format(name: str, where
             assert (out[0] if isinstance(out, list) else out)["version"] == "2.1.0+build.7", fmt
         thing = detect.write_description(written, "td")
         assert isinstance(thing, dict) and thing["version"] == {"instance": "2.1.0+build.7"}
+
+
+def test_a_card_s_name_and_a_td_s_title_are_kept_across_formats() -> None:
+    """A card's `name` "Device Orders" became the TD title "device-orders" (the agent name derived from it), and a
+    TD's title "Billing Agent ✓" the card name "billing-agent"; each now keeps the human name it was given,
+    while the agent keeps its name. A renamed agent is written with its new name."""
+    card = json.loads((DESCRIPTIONS / "a2a-card-v0.3.json").read_text())
+    agent = detect.read_descriptions(card, source="card.json")[0]
+    thing = detect.write_description(agent, "td")
+    assert isinstance(thing, dict) and thing["title"] == "Device Orders"
+    assert detect.read_descriptions(thing, source="td.json")[0].name == agent.name == "device-orders"
+    td_doc = json.loads((DESCRIPTIONS / "lmos-td-billing-agent.json").read_text()) | {"title": "Billing Agent ✓"}
+    from_td = detect.read_descriptions(td_doc, source="td.json")[0]
+    for fmt in ("a2a-1.0", "a2a-0.3"):
+        written = detect.write_description(from_td, fmt)
+        assert isinstance(written, dict) and written["name"] == "Billing Agent ✓"
+        assert detect.read_descriptions(written, source="card.json")[0].name == from_td.name == "billing-agent"
+    renamed = detect.write_description(from_td.model_copy(update={"name": "invoices"}), "a2a-1.0")
+    assert isinstance(renamed, dict) and renamed["name"] == "invoices"

@@ -61,7 +61,7 @@ CardVersion = Literal["1.0", "0.3"]
 CARD_VERSIONS: tuple[CardVersion, ...] = ("1.0", "0.3")
 A2A_PROTOCOL = "a2a"
 DEFAULT_TRANSPORT = "JSONRPC"  # A2A's default `preferredTransport`
-STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"
+STUDIO_EXTENSION = d.A2A_STUDIO_EXTENSION
 DEFAULT_MODES = ["text/plain"]
 V03_PROTOCOL, V1_PROTOCOL = "0.3.0", "1.0"  # `protocolVersion` of a v0.3 card (its default) and of v1.0 interfaces
 KIND = "A2A Agent Card"
@@ -329,7 +329,7 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     protocol = _protocol_version(original)
     if version == "0.3":
         card["protocolVersion"] = protocol if protocol.startswith("0.") else V03_PROTOCOL
-    card["name"] = original["name"] if base is not None and base.name == agent.name else agent.name
+    card["name"] = d.agent_title(agent)
     card["description"] = agent.description
     card["version"] = d.agent_version(agent) or d.FALLBACK_VERSION
     endpoints = [e for e in agent.endpoints if e.protocol == A2A_PROTOCOL]

@@ -28,6 +28,7 @@ from lmos_studio.sizes import size_and_limit
 from lmos_studio.versions import is_strict_semver
 
 DEFAULTED_VERSIONS_ANNOTATION = "studio.lmos.eclipse/defaulted-versions"
+A2A_STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"  # the card extension that carries what a card cannot say (a2a.py)
 FALLBACK_VERSION = "0.0.0"  # when neither the capability nor its description has a strict SemVer version
 MAX_DESCRIPTION_BYTES = 8 * 2**20  # one description is a few KiB; a routing-spec list of 1 000 agents ~1 MiB
 MAX_DEPTH = yamlio.MAX_DEPTH  # nesting deeper than any description needs
@@ -117,6 +118,34 @@ def agent_version(agent: Agent) -> str:
     if agent.original_format == "td":
         given = given.get("instance") if isinstance(given, dict) else None
     return given if isinstance(given, str) and not is_label_value(given) else ""
+
+
+def agent_title(agent: Agent) -> str:
+    """The agent's human name, for a card's `name` or a TD's `title`: the one the description it came from gives
+    (a card's `name`, a TD's `title`: "Device Orders") while the agent still has the name read from it, else the
+    agent name."""
+    doc = agent.original
+    if agent.original_format == "a2a":
+        given, explicit = doc.get("name"), _card_extension_name(doc)
+    elif agent.original_format == "td":
+        kube = doc.get("lmos:kubernetes")
+        given, explicit = doc.get("title"), kube.get("name") if isinstance(kube, dict) else None
+    else:
+        return agent.name
+    if not isinstance(given, str) or not given.strip():
+        return agent.name
+    read_as = explicit if isinstance(explicit, str) and explicit else agent_name(given)
+    return given if read_as == agent.name else agent.name
+
+
+def _card_extension_name(card: dict[str, Any]) -> Any:
+    """The agent name the Studio extension of a card carries (None without one)."""
+    caps = card.get("capabilities")
+    extensions = caps.get("extensions") if isinstance(caps, dict) else None
+    for ext in extensions if isinstance(extensions, list) else []:
+        if isinstance(ext, dict) and ext.get("uri") == A2A_STUDIO_EXTENSION and isinstance(ext.get("params"), dict):
+            return ext["params"].get("name")
+    return None
 
 
 def default_version(own_version: str) -> str:

@@ -273,7 +273,7 @@ def _build(agent: Agent) -> dict[str, Any]:
         "@context": [TD_CONTEXT, {"lmos": LMOS_NAMESPACE}],
         "@type": TOOL_TYPE if is_tool else AGENT_TYPE,
         "id": td_id,
-        "title": agent.name,
+        "title": d.agent_title(agent),
     }
     if agent.id != td_id:
         td["lmos:agentId"] = agent.id
