@@ -364,3 +364,38 @@ def test_a_card_s_name_and_a_td_s_title_are_kept_across_formats() -> None:
         assert detect.read_descriptions(written, source="card.json")[0].name == from_td.name == "billing-agent"
     renamed = detect.write_description(from_td.model_copy(update={"name": "invoices"}), "a2a-1.0")
     assert isinstance(renamed, dict) and renamed["name"] == "invoices"
+
+
+def test_an_agent_resource_s_unknown_keys_survive_a_td_and_a_card() -> None:
+    """An Agent resource's unknown keys under metadata and spec and at the top (a field of a newer operator, a
+    status) were lost converted to a TD or a card and back: neither wrote them. They ride in the TD's
+    lmos:kubernetes and the card's Studio extension now, and are read back."""
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "odd-agent", "labels": {"version": "1.0.0"}, "finalizers": ["lmos/ünï"]},
+        "spec": {
+            "id": "odd",
+            "description": "d",
+            "supportedTenants": ["acme"],
+            "supportedChannels": ["web"],
+            "providedCapabilities": [{"name": "c", "version": "1.0.0", "description": "c", "x-cap": 1}],
+            "priority": {"weight": 3},
+        },
+        "status": {"phase": "Ready"},
+    }
+    agent = detect.read_descriptions(resource, source="agent.yaml")[0]
+    assert (agent.metadata_extras, agent.spec_extras, agent.extras) == (
+        {"finalizers": ["lmos/ünï"]},
+        {"priority": {"weight": 3}},
+        {"status": {"phase": "Ready"}},
+    )
+    for fmt in ("td", "a2a-1.0", "a2a-0.3"):
+        written = json.loads(json.dumps(detect.write_description(agent, fmt)))
+        back = detect.read_descriptions(written, source=f"{fmt}.json")[0]
+        assert (back.metadata_extras, back.spec_extras, back.extras) == (
+            agent.metadata_extras,
+            agent.spec_extras,
+            agent.extras,
+        ), fmt
+        assert back.capabilities == agent.capabilities, fmt

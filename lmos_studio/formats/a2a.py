@@ -21,7 +21,8 @@ Reading (`card_to_agent`), both versions:
   written back as `{}`; a card's only entry empty is no security.
 * the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
   `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
-  tenants, channels, capability names/ids/versions and non-A2A endpoints; and, for an agent that came from
+  tenants, channels, capability names/ids/versions, non-A2A endpoints and an Agent resource's unknown keys
+  (metadataExtras, specExtras, resourceExtras); and, for an agent that came from
   a description of another format (a TD, a capabilities.json …), that description whole (`original`: format
   and document), which becomes the agent's original again, so TD → card → TD gives the TD back.
 * v0.3 has no place for the main interface's extras (a v1.0 `tenant` …): it is repeated in
@@ -145,6 +146,7 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
         security=_security(doc, card),
         source=source,
         **_origin(doc, card, ext, at),
+        **d.resource_extras_in(doc, ext, at),
     )
 
 
@@ -364,6 +366,9 @@ def _unchanged(agent: Agent, base: Agent) -> bool:
         "capabilities",
         "endpoints",
         "security",
+        "metadata_extras",
+        "spec_extras",
+        "extras",
     )
     return all(getattr(agent, f) == getattr(base, f) for f in fields)
 
@@ -438,6 +443,7 @@ def _card_capabilities(agent: Agent, original: dict[str, Any]) -> dict[str, Any]
             for sid, c in zip(_skill_ids(agent.capabilities), agent.capabilities, strict=True)
         },
     }
+    params.update(d.resource_extras_out(agent))  # what an Agent resource holds beyond the model
     others = [e.model_dump(by_alias=True, exclude_defaults=True) for e in agent.endpoints if e.protocol != A2A_PROTOCOL]
     if others:
         params["otherEndpoints"] = others

@@ -120,6 +120,22 @@ def agent_version(agent: Agent) -> str:
     return given if isinstance(given, str) and not is_label_value(given) else ""
 
 
+# What an LMOS Agent resource holds beyond the model (unknown metadata, spec and top-level keys: Agent.metadata_extras,
+# spec_extras, extras), carried under these keys by formats that cannot say it (a TD's lmos:kubernetes, a card's
+# Studio extension), so resource → TD or card → resource keeps them.
+RESOURCE_EXTRAS = (("metadataExtras", "metadata_extras"), ("specExtras", "spec_extras"), ("resourceExtras", "extras"))
+
+
+def resource_extras_out(agent: Agent) -> dict[str, Any]:
+    """The agent's resource extras under their carrying keys (only those it has)."""
+    return {key: plain(getattr(agent, attr)) for key, attr in RESOURCE_EXTRAS if getattr(agent, attr)}
+
+
+def resource_extras_in(doc: Doc, node: dict[str, Any], at: str) -> dict[str, Any]:
+    """Agent fields for the resource extras `node` carries (see RESOURCE_EXTRAS)."""
+    return {attr: plain(doc.mapping(node, key, f"{at}.{key}")) for key, attr in RESOURCE_EXTRAS if key in node}
+
+
 def agent_title(agent: Agent) -> str:
     """The agent's human name, for a card's `name` or a TD's `title`: the one the description it came from gives
     (a card's `name`, a TD's `title`: "Device Orders") while the agent still has the name read from it, else the

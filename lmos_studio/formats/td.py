@@ -28,7 +28,8 @@ Reading (`td_to_agent`):
 Writing (`agent_to_td`): an agent read from a TD is written from its `original`, with only the fields
 that changed since rewritten, so unknown TD fields survive. Any other agent becomes a new TD with
 `id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = name;
-`lmos:kubernetes` {name, namespace, labels?, annotations?}; `lmos:agentId` when `Agent.id` differs
+`lmos:kubernetes` {name, namespace, labels?, annotations?, and an Agent resource's unknown keys:
+metadataExtras?, specExtras?, resourceExtras?}; `lmos:agentId` when `Agent.id` differs
 from the TD `id`; endpoints grouped into affordances (default action `chat`); no security → `nosec_sc`.
 
 A TD store that must keep another format's document (an A2A card registered in a TD directory) writes
@@ -122,6 +123,7 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
         security=_security(doc, td),
         source=source,
         **_origin(doc, td),
+        **d.resource_extras_in(doc, kube, "lmos:kubernetes"),
     )
 
 
@@ -263,6 +265,7 @@ def _kubernetes(agent: Agent) -> dict[str, Any]:
         kube["labels"] = dict(agent.labels)
     if agent.annotations:
         kube["annotations"] = dict(agent.annotations)
+    kube.update(d.resource_extras_out(agent))  # what an Agent resource holds beyond the model
     return kube
 
 
@@ -396,12 +399,8 @@ def _overlay(agent: Agent) -> dict[str, Any]:
     """The original TD with only the fields that differ from what it reads as rewritten."""
     td = copy.deepcopy(agent.original)
     base = td_to_agent(agent.original, source=agent.source)
-    if (agent.name, agent.namespace, agent.labels, agent.annotations) != (
-        base.name,
-        base.namespace,
-        base.labels,
-        base.annotations,
-    ):
+    kube_fields = ("name", "namespace", "labels", "annotations", "metadata_extras", "spec_extras", "extras")
+    if any(getattr(agent, f) != getattr(base, f) for f in kube_fields):
         td["lmos:kubernetes"] = _kubernetes(agent)
     if agent.id != base.id:
         if d.is_uri(agent.id):
