@@ -469,6 +469,22 @@ def test_security_schemes_the_card_does_not_require_at_the_top_are_kept() -> Non
     assert a2a.agent_to_card(a2a.card_to_agent(unused), "1.0")["securitySchemes"].keys() == {"apikey", "oauth"}
 
 
+def test_another_http_authentication_scheme_stays_http() -> None:
+    """An HTTP scheme other than bearer, basic or digest (`{type: http, scheme: Negotiate}`) became v1.0
+    `negotiateSecurityScheme` and v0.3 `{type: negotiate}`, kinds neither version has. It stays an HTTP
+    authentication scheme of that name in both."""
+    negotiate = {"type": "http", "scheme": "Negotiate", "description": "Kerberos"}
+    card = SEC_CARD | {"securitySchemes": {"neg": negotiate}, "security": [{"neg": []}]}
+    agent = a2a.card_to_agent(card, source="neg.json")
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"] == {
+        "neg": {"httpAuthSecurityScheme": {"scheme": "Negotiate", "description": "Kerberos"}}
+    }
+    from_v1 = a2a.card_to_agent(v1, source="v1.json")
+    assert from_v1.security == agent.security
+    assert a2a.agent_to_card(from_v1, "0.3")["securitySchemes"] == {"neg": negotiate}
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -14,7 +14,8 @@ Reading (`card_to_agent`), both versions:
 * v1.0 interface `tenant`s become the supported tenants.
 * the security schemes named by `security` (v0.3) / `securityRequirements` (v1.0) (all defined ones
   when there are no requirements) are `SecurityScheme`s with TD-style names (apikey, bearer, basic,
-  oauth2, openIdConnect, mtls); the body in extras (v1.0 `location` read as `in`), required scopes
+  oauth2, openIdConnect, mtls; another HTTP authentication scheme, such as Negotiate, is `http` with its name
+  in extras `httpScheme`); the body in extras (v1.0 `location` read as `in`), required scopes
   as extras `scopes`. Each requirement entry is an alternative (any one suffices; `alternative` = its
   index), every scheme of it required; written back one entry per alternative. An empty entry (`{}`: no
   authentication is also accepted) is an alternative of one `nosec` scheme (`nosec_sc`, as a TD names it),
@@ -77,7 +78,8 @@ _V1_WRAPPERS = {
     "openIdConnectSecurityScheme": "openIdConnect",
     "mtlsSecurityScheme": "mtls",
 }
-_HTTP_SCHEMES = ("bearer", "basic", "digest")
+_HTTP_SCHEMES = ("bearer", "basic", "digest")  # HTTP authentication schemes a TD names as its own schemes
+HTTP_SCHEME, HTTP_AUTH_KEY = "http", "httpScheme"  # any other HTTP authentication scheme, and where its name is kept
 _VERSION_SPECIFIC = (
     "protocolVersion",
     "url",
@@ -310,13 +312,22 @@ def _scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if "location" in inner:
             inner = {("in" if k == "location" else k): v for k, v in inner.items()}
         if wrapper == "httpAuthSecurityScheme":
-            return str(inner.pop("scheme", "bearer")).lower(), inner
+            return _http_scheme(inner)
         return _V1_WRAPPERS.get(wrapper, wrapper.removesuffix("SecurityScheme")), inner
     plain = d.plain(body)
     kind = str(plain.pop("type", ""))
     if kind == "http":
-        return str(plain.pop("scheme", "bearer")).lower(), plain
+        return _http_scheme(plain)
     return _V03_SECURITY_TYPES.get(kind, kind), plain
+
+
+def _http_scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(scheme, body) of an HTTP authentication scheme: bearer, basic, digest by name (a TD's names); any other
+    (Negotiate, AWS4-HMAC-SHA256 …) is scheme `http` with its name kept in the body (HTTP_AUTH_KEY)."""
+    name = text_of(body.pop("scheme", "bearer"))
+    if name.lower() in _HTTP_SCHEMES:
+        return name.lower(), body
+    return HTTP_SCHEME, {HTTP_AUTH_KEY: name, **body}
 
 
 def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
@@ -575,6 +586,9 @@ def _scopes(value: Any) -> list[str]:
 def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
     if scheme in _HTTP_SCHEMES:
         return {"type": "http", "scheme": scheme, **body}
+    if scheme == HTTP_SCHEME:
+        rest = {k: v for k, v in body.items() if k != HTTP_AUTH_KEY}
+        return {"type": "http", "scheme": body.get(HTTP_AUTH_KEY, "bearer"), **rest}
     kind = next((k for k, v in _V03_SECURITY_TYPES.items() if v == scheme), scheme)
     return {"type": kind, **body}
 
@@ -582,6 +596,9 @@ def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
 def _scheme_v1(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
     if scheme in _HTTP_SCHEMES:
         return {"httpAuthSecurityScheme": {"scheme": scheme, **body}}
+    if scheme == HTTP_SCHEME:
+        rest = {k: v for k, v in body.items() if k != HTTP_AUTH_KEY}
+        return {"httpAuthSecurityScheme": {"scheme": body.get(HTTP_AUTH_KEY, "bearer"), **rest}}
     if "in" in body:
         body = {("location" if k == "in" else k): v for k, v in body.items()}
     wrapper = next((k for k, v in _V1_WRAPPERS.items() if v == scheme), f"{scheme}SecurityScheme")
