@@ -20,7 +20,9 @@ Reading (`td_to_agent`):
   as extras); `nosec` is "no security" and is left out of the model, except as an alternative of its own
   beside others ("no authentication is also accepted", an A2A card's `{}`). A `combo` is read through: its
   `oneOf` members are alternatives (any one suffices: `SecurityScheme.alternative`), its `allOf` members
-  all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative.
+  all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative. The form
+  the agent is called through (its `chat` action's first) may say its own `security` (TD 1.1: it replaces the
+  Thing's there) and `scopes`: then those are the agent's, the scopes an OAuth2 scheme requires.
   Required scopes are per alternative (an A2A card's `security: [{oauth: [read]}, {oauth: [read, write]}]`),
   but a TD says them on a definition (`scopes`): a scheme with other scopes in another alternative is written
   as a definition of its own (`<name>_<alternative>`) with `lmos:scheme: <name>`, read back as that scheme.
@@ -183,22 +185,49 @@ def _endpoint(doc: d.Doc, form: Any, field: str, affordance: str, base: str) -> 
     )
 
 
-def _applied(doc: d.Doc, td: dict[str, Any]) -> list[str]:
-    value = td.get("security")
+def _applied(doc: d.Doc, node: dict[str, Any], field: str) -> list[str]:
+    """The security definition names `node` (the TD or a form) applies with its `security` (a name or a list)."""
+    value = node.get("security")
     if value is None:
         return []
     names = value if isinstance(value, list) else [value]
     for i, name in enumerate(names):
         if isinstance(name, dict | list):
-            doc.fail("must name security definitions", node=td, key="security", field=f"security[{i}]")
+            doc.fail("must name security definitions", node=node, key="security", field=f"{field}[{i}]")
     return [text_of(n) for n in names]
 
 
+def _address_form(doc: d.Doc, td: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The form the agent is called through (its `chat` action's first, as `by_address` orders endpoints) and its
+    field path, or None for a TD without forms."""
+    forms: list[tuple[int, dict[str, Any], str]] = []
+    for i, form in enumerate(doc.seq(td, "forms", "forms")):
+        forms.append((2, form, f"forms[{i}]"))
+    for kind in AFFORDANCE_KINDS:
+        for name, affordance in doc.mapping(td, kind, kind).items():
+            for i, form in enumerate(doc.seq(affordance, "forms", f"{kind}.{name}.forms")):
+                at = f"{kind}/{name}"
+                forms.append(
+                    (0 if at == DEFAULT_AFFORDANCE else 1 if kind == "actions" else 2, form, f"{at}.forms[{i}]")
+                )
+    found = sorted(((r, f, at) for r, f, at in forms if isinstance(f, dict)), key=lambda item: item[0])
+    return (found[0][1], found[0][2].replace("/", ".")) if found else None
+
+
 def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
+    """The schemes `security` applies; a form the agent is called through that says its own `security` (TD 1.1:
+    it replaces the Thing's there) applies those, and its `scopes` are the ones an OAuth2 scheme requires."""
     definitions = doc.mapping(td, "securityDefinitions", "securityDefinitions")
+    applied, field, scopes = _applied(doc, td, "security"), "security", None
+    address = _address_form(doc, td)
+    if address is not None and "security" in address[0]:
+        field = f"{address[1]}.security"
+        applied = _applied(doc, address[0], field)
+    if address is not None and "scopes" in address[0]:
+        scopes = d.plain(address[0]["scopes"])
     alternatives: list[list[str]] = [[]]
-    for name in _applied(doc, td):  # every name applied is required: the alternatives multiply
-        alternatives = [a + b for a in alternatives for b in _expand(doc, definitions, name, "security", ())]
+    for name in applied:  # every name applied is required: the alternatives multiply
+        alternatives = [a + b for a in alternatives for b in _expand(doc, definitions, name, field, ())]
     out = []
     for alternative, names in enumerate(alternatives):
         schemes = []
@@ -206,6 +235,8 @@ def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
             definition = definitions[name]
             scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
             extras = d.plain(d.rest(definition, ("scheme", SCHEME_NAME_KEY)))
+            if scopes is not None and scheme == "oauth2":
+                extras["scopes"] = scopes
             own = doc.text(definition, SCHEME_NAME_KEY, f"securityDefinitions.{name}.{SCHEME_NAME_KEY}") or name
             schemes.append(SecurityScheme(name=own, scheme=scheme, extras=extras, alternative=alternative))
         required = [s for s in schemes if s.scheme != NOSEC]
