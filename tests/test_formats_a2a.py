@@ -485,6 +485,22 @@ def test_another_http_authentication_scheme_stays_http() -> None:
     assert a2a.agent_to_card(from_v1, "0.3")["securitySchemes"] == {"neg": negotiate}
 
 
+def test_a_card_s_version_edited_by_hand_wins_over_the_studio_extension() -> None:
+    """A card Studio wrote (from a TD), its `version` then edited by hand from 1.3.0 to 1.4.0, read back as 1.3.0:
+    the extension's labels won, and the TD written from it said 1.3.0 (the TD's version.instance never followed a
+    changed version label either). The card's own version wins now, and the TD says it."""
+    thing = load("lmos-td-billing-agent.json")
+    card = json.loads(json.dumps(a2a.agent_to_card(td.td_to_agent(thing, source="td.json"), "1.0")))
+    assert a2a.card_to_agent(card).labels["version"] == "1.3.0"  # unedited: as written
+    card["version"] = "1.4.0"
+    agent = a2a.card_to_agent(card, source="card.json")
+    assert agent.labels["version"] == "1.4.0"
+    written = td.agent_to_td(agent)
+    assert written["version"] == {"instance": "1.4.0"}
+    assert td.td_to_agent(written).labels["version"] == "1.4.0"
+    assert a2a.agent_to_card(agent, "0.3")["version"] == "1.4.0"
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -127,7 +127,7 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
     endpoints = _endpoints(doc, card) + _other_endpoints(doc, ext, at)
     caps, defaulted = _capabilities(doc, card, ext, at, d.default_version(card_ver))
     if "labels" in ext:
-        labels = doc.string_map(ext, "labels", f"{at}.labels")
+        labels = _edited_version(doc.string_map(ext, "labels", f"{at}.labels"), card_ver)
     else:
         labels = {"version": card_ver} if card_ver and d.is_label_value(card_ver) else {}
     if "supportedTenants" in ext:
@@ -150,6 +150,15 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
         **_origin(doc, card, ext, at),
         **d.resource_extras_in(doc, ext, at),
     )
+
+
+def _edited_version(labels: dict[str, str], card_version: str) -> dict[str, str]:
+    """The Studio extension's labels with the card's own `version` when it differs from the one written with them
+    (`version` label, else 0.0.0): a card edited by hand after Studio wrote it says its version itself."""
+    written = labels.get("version") or d.FALLBACK_VERSION
+    if card_version and card_version != written and d.is_label_value(card_version):
+        return {**labels, "version": card_version}
+    return labels
 
 
 def _origin(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str) -> dict[str, Any]:

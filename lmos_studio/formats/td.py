@@ -433,6 +433,12 @@ def _overlay(agent: Agent) -> dict[str, Any]:
     kube_fields = ("name", "namespace", "labels", "annotations", "metadata_extras", "spec_extras", "extras")
     if any(getattr(agent, f) != getattr(base, f) for f in kube_fields):
         td["lmos:kubernetes"] = _kubernetes(agent)
+    if d.agent_version(agent) != d.agent_version(base):  # the version label changed: the TD's version with it
+        given = td.get("version")
+        version = {k: v for k, v in given.items() if k != "instance"} if isinstance(given, dict) else {}
+        td["version"] = {"instance": d.agent_version(agent), **version} if d.agent_version(agent) else version
+        if not td["version"]:
+            del td["version"]
     if agent.id != base.id:
         if d.is_uri(agent.id):
             td["id"] = agent.id
