@@ -501,6 +501,21 @@ def test_a_card_s_version_edited_by_hand_wins_over_the_studio_extension() -> Non
     assert a2a.agent_to_card(agent, "0.3")["version"] == "1.4.0"
 
 
+def test_a_v03_card_s_repeated_main_interface_stays_repeated() -> None:
+    """A v0.3 card listing its main url again in additionalInterfaces (as v0.3 advises) lost that entry whenever
+    the card was written anew (an edited agent): it is one endpoint in the model."""
+    card = load("a2a-card-v0.3.json")
+    main = {"url": card["url"], "transport": "JSONRPC"}
+    card["additionalInterfaces"] = [main, *card["additionalInterfaces"]]
+    agent = a2a.card_to_agent(card, source="v03.json")
+    edited = a2a.agent_to_card(agent.model_copy(update={"description": "edited"}), "0.3")
+    assert edited["additionalInterfaces"] == card["additionalInterfaces"]
+    assert edited["url"] == card["url"] and edited["preferredTransport"] == "JSONRPC"
+    alone = card | {"additionalInterfaces": [main]}
+    again = a2a.agent_to_card(a2a.card_to_agent(alone).model_copy(update={"description": "edited"}), "0.3")
+    assert again["additionalInterfaces"] == [main]
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

@@ -358,7 +358,7 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     if version == "1.0":
         card.update(_interfaces_v1(endpoints, protocol))
     else:
-        card.update(_interfaces_v03(endpoints, card["protocolVersion"]))
+        card.update(_interfaces_v03(endpoints, card["protocolVersion"], repeat_main=_repeats_main(original)))
     carried = {k: copy.deepcopy(v) for k, v in original.items() if k not in _BUILT}
     card["capabilities"] = _card_capabilities(agent, original)
     card["defaultInputModes"] = copy.deepcopy(original.get("defaultInputModes", DEFAULT_MODES))
@@ -415,9 +415,16 @@ def _interfaces_v1(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
     }
 
 
-def _interfaces_v03(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
+def _repeats_main(original: dict[str, Any]) -> bool:
+    """Whether a v0.3 card repeated its main interface (`url`) in `additionalInterfaces`, as v0.3 advises."""
+    extra = original.get("additionalInterfaces") if original and card_version(original) == "0.3" else None
+    return isinstance(extra, list) and any(isinstance(i, dict) and i.get("url") == original.get("url") for i in extra)
+
+
+def _interfaces_v03(endpoints: list[Endpoint], protocol: str, *, repeat_main: bool = False) -> dict[str, Any]:
     """v0.3 `url` + `preferredTransport` + `additionalInterfaces`; an interface's `protocolVersion` equal to
-    the card's (`protocol`) is the card's own, said once at the top."""
+    the card's (`protocol`) is the card's own, said once at the top. The main interface is repeated in
+    `additionalInterfaces` when it has extras, or when `repeat_main` (the card read did so)."""
     if not endpoints:
         return {}
     endpoints = [
@@ -428,8 +435,8 @@ def _interfaces_v03(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
     ]
     first, rest = endpoints[0], endpoints[1:]
     out: dict[str, Any] = {"url": first.uri, "preferredTransport": first.transport or DEFAULT_TRANSPORT}
-    if first.extras:  # `url` has no place for them (a v1.0 interface's `tenant` …): the main interface repeated
-        rest = [first, *rest]  # in additionalInterfaces, as v0.3 advises, with them
+    if first.extras or repeat_main:  # `url` has no place for extras (a v1.0 interface's `tenant` …): the main
+        rest = [first, *rest]  # interface repeated in additionalInterfaces, as v0.3 advises, with them
     if rest:
         out["additionalInterfaces"] = [
             {"url": e.uri, "transport": e.transport or DEFAULT_TRANSPORT, **d.plain(e.extras)} for e in rest
