@@ -485,6 +485,20 @@ def test_another_http_authentication_scheme_stays_http() -> None:
     assert a2a.agent_to_card(from_v1, "0.3")["securitySchemes"] == {"neg": negotiate}
 
 
+def test_an_http_scheme_keeps_its_spelling() -> None:
+    """`{type: http, scheme: Bearer}` (as A2A's own examples write it) became `bearer` in every card written
+    anew. The name keeps its spelling; the model and a TD still know it as the bearer scheme."""
+    bearer = {"type": "http", "scheme": "Bearer", "bearerFormat": "JWT"}
+    card = SEC_CARD | {"securitySchemes": {"jwt": bearer}, "security": [{"jwt": []}]}
+    agent = a2a.card_to_agent(card, source="jwt.json")
+    assert agent.security[0].scheme == "bearer"
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"] == {"jwt": {"httpAuthSecurityScheme": {"scheme": "Bearer", "bearerFormat": "JWT"}}}
+    assert a2a.agent_to_card(a2a.card_to_agent(v1), "0.3")["securitySchemes"] == {"jwt": bearer}
+    thing = td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))
+    assert thing["securityDefinitions"]["jwt"]["scheme"] == "bearer"
+
+
 def test_a_card_s_version_edited_by_hand_wins_over_the_studio_extension() -> None:
     """A card Studio wrote (from a TD), its `version` then edited by hand from 1.3.0 to 1.4.0, read back as 1.3.0:
     the extension's labels won, and the TD written from it said 1.3.0 (the TD's version.instance never followed a

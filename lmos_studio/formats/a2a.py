@@ -15,7 +15,8 @@ Reading (`card_to_agent`), both versions:
 * the security schemes named by `security` (v0.3) / `securityRequirements` (v1.0) (all defined ones
   when there are no requirements) are `SecurityScheme`s with TD-style names (apikey, bearer, basic,
   oauth2, openIdConnect, mtls; another HTTP authentication scheme, such as Negotiate, is `http` with its name
-  in extras `httpScheme`); the body in extras (v1.0 `location` read as `in`), required scopes
+  in extras `httpScheme`, where a bearer, basic or digest scheme written otherwise than in lower case, such as
+  "Bearer", keeps its spelling too); the body in extras (v1.0 `location` read as `in`), required scopes
   as extras `scopes`. Each requirement entry is an alternative (any one suffices; `alternative` = its
   index), every scheme of it required; written back one entry per alternative. An empty entry (`{}`: no
   authentication is also accepted) is an alternative of one `nosec` scheme (`nosec_sc`, as a TD names it),
@@ -334,8 +335,8 @@ def _http_scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(scheme, body) of an HTTP authentication scheme: bearer, basic, digest by name (a TD's names); any other
     (Negotiate, AWS4-HMAC-SHA256 …) is scheme `http` with its name kept in the body (HTTP_AUTH_KEY)."""
     name = text_of(body.pop("scheme", "bearer"))
-    if name.lower() in _HTTP_SCHEMES:
-        return name.lower(), body
+    if name.lower() in _HTTP_SCHEMES:  # "Bearer" (the case HTTP does not care about) kept as written
+        return name.lower(), ({HTTP_AUTH_KEY: name, **body} if name != name.lower() else body)
     return HTTP_SCHEME, {HTTP_AUTH_KEY: name, **body}
 
 
@@ -599,22 +600,24 @@ def _scopes(value: Any) -> list[str]:
     return [text_of(v) for v in value] if isinstance(value, list) else [text_of(value)]
 
 
+def _http_name(scheme: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(the HTTP authentication scheme's name as the card wrote it, the rest of the body)."""
+    rest = {k: v for k, v in body.items() if k != HTTP_AUTH_KEY}
+    return text_of(body.get(HTTP_AUTH_KEY, "bearer" if scheme == HTTP_SCHEME else scheme)), rest
+
+
 def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
-    if scheme in _HTTP_SCHEMES:
-        return {"type": "http", "scheme": scheme, **body}
-    if scheme == HTTP_SCHEME:
-        rest = {k: v for k, v in body.items() if k != HTTP_AUTH_KEY}
-        return {"type": "http", "scheme": body.get(HTTP_AUTH_KEY, "bearer"), **rest}
+    if scheme in _HTTP_SCHEMES or scheme == HTTP_SCHEME:
+        name, rest = _http_name(scheme, body)
+        return {"type": "http", "scheme": name, **rest}
     kind = next((k for k, v in _V03_SECURITY_TYPES.items() if v == scheme), scheme)
     return {"type": kind, **body}
 
 
 def _scheme_v1(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
-    if scheme in _HTTP_SCHEMES:
-        return {"httpAuthSecurityScheme": {"scheme": scheme, **body}}
-    if scheme == HTTP_SCHEME:
-        rest = {k: v for k, v in body.items() if k != HTTP_AUTH_KEY}
-        return {"httpAuthSecurityScheme": {"scheme": body.get(HTTP_AUTH_KEY, "bearer"), **rest}}
+    if scheme in _HTTP_SCHEMES or scheme == HTTP_SCHEME:
+        name, rest = _http_name(scheme, body)
+        return {"httpAuthSecurityScheme": {"scheme": name, **rest}}
     if "in" in body:
         body = {("location" if k == "in" else k): v for k, v in body.items()}
     wrapper = next((k for k, v in _V1_WRAPPERS.items() if v == scheme), f"{scheme}SecurityScheme")
