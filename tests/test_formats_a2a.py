@@ -530,6 +530,34 @@ def test_a_v03_card_s_repeated_main_interface_stays_repeated() -> None:
     assert again["additionalInterfaces"] == [main]
 
 
+def test_a_td_s_oauth2_scheme_gets_the_flows_a_card_needs() -> None:
+    """A TD's OAuth2 scheme (`flow: client`, `token`) became a card scheme without `flows`, which both card
+    versions require (an A2A client cannot read such a card). The card gets the flows the TD's flow, token and
+    scopes say, beside them; read back, they are the TD's scheme again."""
+    oauth = {"scheme": "oauth2", "flow": "client", "token": "https://a.example/t", "scopes": ["chat"]}
+    thing = {
+        "@context": [td.TD_CONTEXT, {"lmos": td.LMOS_NAMESPACE}],
+        "@type": td.AGENT_TYPE,
+        "id": "urn:x:oauth",
+        "title": "oauth-agent",
+        "securityDefinitions": {"oauth_sc": oauth},
+        "security": "oauth_sc",
+        "actions": {"chat": {"forms": [{"href": "https://x.example/chat"}]}},
+    }
+    agent = td.td_to_agent(thing)
+    flows = {"clientCredentials": {"tokenUrl": "https://a.example/t", "scopes": {"chat": ""}}}
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"]["oauth_sc"]["oauth2SecurityScheme"]["flows"] == flows
+    v03 = json.loads(json.dumps(a2a.agent_to_card(agent, "0.3")))
+    assert v03["securitySchemes"]["oauth_sc"]["flows"] == flows
+    for card in (v1, v03):
+        back = a2a.card_to_agent(card)
+        assert back.security == agent.security
+        assert td.agent_to_td(back) == thing
+        built = back.model_copy(update={"original": {}, "original_format": ""})
+        assert td.agent_to_td(built)["securityDefinitions"]["oauth_sc"] == oauth
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

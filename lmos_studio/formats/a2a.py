@@ -37,6 +37,8 @@ of a v0.3 card speak its `protocolVersion`: a v1.0 card written from one gives e
 differently moves to the written version's place: v0.3 `supportsAuthenticatedExtendedCard` (top level) ↔ v1.0
 `capabilities.extendedAgentCard`, a skill's v0.3 `security` ↔ v1.0 `securityRequirements` (reshaped).
 Security schemes the card defines but does not require at the top (a skill's own …) are kept, reshaped.
+A TD's OAuth2 scheme (`flow`, `token` …) gets the `flows` a card requires, beside them; read back, flows that say
+no more than those are dropped again.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ _V1_WRAPPERS = {
     "mtlsSecurityScheme": "mtls",
 }
 _HTTP_SCHEMES = ("bearer", "basic", "digest")  # HTTP authentication schemes a TD names as its own schemes
+_TD_FLOWS = {"code": "authorizationCode", "client": "clientCredentials", "device": "deviceCode"}  # TD 1.1 → A2A
 HTTP_SCHEME, HTTP_AUTH_KEY = "http", "httpScheme"  # any other HTTP authentication scheme, and where its name is kept
 _VERSION_SPECIFIC = (
     "protocolVersion",
@@ -308,6 +311,8 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
                     field="securityRequirements" if "securityRequirements" in card else "security",
                 )
             scheme, extras = _scheme(body)
+            if "flows" in extras and _td_flows(scheme, extras, scopes) == extras["flows"]:
+                del extras["flows"]  # the flows written for a TD's OAuth2 scheme: said by its flow, token … again
             if scopes:
                 extras["scopes"] = scopes
             out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
@@ -568,6 +573,22 @@ def _unapplied_schemes(original: dict[str, Any], base: Agent | None, version: Ca
     return out
 
 
+def _td_flows(scheme: str, body: dict[str, Any], scopes: list[str]) -> dict[str, Any] | None:
+    """The A2A `flows` (required in a card) of an OAuth2 scheme as a TD describes it (TD 1.1 `flow` code, client or
+    device, with `authorization`, `token`, `refresh`), the required scopes its scopes; None for any other."""
+    kind = _TD_FLOWS.get(text_of(body.get("flow", ""))) if scheme == "oauth2" else None
+    if kind is None:
+        return None
+    flow: dict[str, Any] = {}
+    if "authorization" in body:
+        flow["deviceAuthorizationUrl" if kind == "deviceCode" else "authorizationUrl"] = body["authorization"]
+    for td_key, a2a_key in (("token", "tokenUrl"), ("refresh", "refreshUrl")):
+        if td_key in body:
+            flow[a2a_key] = body[td_key]
+    flow["scopes"] = {scope: "" for scope in scopes}
+    return {kind: flow}
+
+
 def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> dict[str, Any]:
     """securitySchemes and the requirements: one entry per alternative (any one suffices), each naming every
     scheme of that alternative (all required) with its scopes."""
@@ -578,6 +599,9 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
         if s.scheme == NOSEC:  # an alternative requiring nothing: `{}`, no definition
             continue
         body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
+        flows = _td_flows(s.scheme, body, _scopes(s.extras.get("scopes")))
+        if flows is not None:  # a TD's OAuth2 scheme: the flows a card must have, beside what the TD said
+            body["flows"] = flows
         definitions.setdefault(s.name, _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body))
     alternatives = [
         {s.name: _scopes(s.extras.get("scopes")) for s in group if s.scheme != NOSEC}
