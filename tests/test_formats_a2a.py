@@ -558,6 +558,28 @@ def test_a_td_s_oauth2_scheme_gets_the_flows_a_card_needs() -> None:
         assert td.agent_to_td(built)["securityDefinitions"]["oauth_sc"] == oauth
 
 
+def test_a_card_s_oauth2_flows_are_said_in_a_td_s_terms_too() -> None:
+    """A card's OAuth2 scheme became a TD definition with only the card's `flows`, no TD 1.1 `flow` or `token`, so
+    a TD client could not use it. The TD definition says the first flow in TD terms too; read back, those terms
+    are dropped again, so card → TD → card is unchanged."""
+    card = load("a2a-card-v1.json")
+    agent = a2a.card_to_agent(card, source="v1.json")
+    built = td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))
+    oauth = built["securityDefinitions"]["oauth"]
+    assert (oauth["flow"], oauth["token"]) == ("client", "https://auth.northwind.example/token")
+    assert oauth["flows"] == card["securitySchemes"]["oauth"]["oauth2SecurityScheme"]["flows"]
+    assert td.td_to_agent(built).security == agent.security
+    code = {"authorizationCode": {"authorizationUrl": "https://a/auth", "tokenUrl": "https://a/t", "scopes": {}}}
+    other = SEC_CARD | {"securitySchemes": {"oauth": {"type": "oauth2", "flows": code}}, "security": [{"oauth": []}]}
+    thing = td.agent_to_td(a2a.card_to_agent(other).model_copy(update={"original": {}, "original_format": ""}))
+    assert {k: thing["securityDefinitions"]["oauth"][k] for k in ("flow", "authorization", "token")} == {
+        "flow": "code",
+        "authorization": "https://a/auth",
+        "token": "https://a/t",
+    }
+    assert a2a.agent_to_card(td.td_to_agent(thing), "0.3")["securitySchemes"] == other["securitySchemes"]
+
+
 def test_an_only_empty_alternative_is_no_security() -> None:
     """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
     assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()

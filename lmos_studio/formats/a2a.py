@@ -600,7 +600,7 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
             continue
         body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
         flows = _td_flows(s.scheme, body, _scopes(s.extras.get("scopes")))
-        if flows is not None:  # a TD's OAuth2 scheme: the flows a card must have, beside what the TD said
+        if flows is not None and "flows" not in body:  # a TD's OAuth2 scheme: the flows a card must have, beside
             body["flows"] = flows
         definitions.setdefault(s.name, _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body))
     alternatives = [

@@ -26,10 +26,13 @@ Reading (`td_to_agent`):
   Required scopes are per alternative (an A2A card's `security: [{oauth: [read]}, {oauth: [read, write]}]`),
   but a TD says them on a definition (`scopes`): a scheme with other scopes in another alternative is written
   as a definition of its own (`<name>_<alternative>`) with `lmos:scheme: <name>`, read back as that scheme.
+  An OAuth2 scheme from an A2A card (`flows`) is written with its first flow in TD terms too (`flow`,
+  `authorization`, `token`, `refresh`); read back, those terms are dropped again when they say no more.
 
 Writing (`agent_to_td`): an agent read from a TD is written from its `original`, with only the fields
 that changed since rewritten, so unknown TD fields survive. Any other agent becomes a new TD with
-`id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = name;
+`id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = the name the
+description it came from gave (`description.agent_title`), else the agent name;
 `lmos:kubernetes` {name, namespace, labels?, annotations?, and an Agent resource's unknown keys:
 metadataExtras?, specExtras?, resourceExtras?}; `lmos:agentId` when `Agent.id` differs
 from the TD `id`; endpoints grouped into affordances (default action `chat`); no security → `nosec_sc`.
@@ -61,6 +64,8 @@ AFFORDANCE_KINDS = ("properties", "actions", "events")
 NOSEC_NAME = "nosec_sc"
 COMBO_SCHEME = "combo"
 COMBO_NAME = "combo_sc"  # the combo written for security alternatives (its allOf branches: combo_sc_<i>)
+_CARD_FLOWS = {"authorizationCode": "code", "clientCredentials": "client", "deviceCode": "device"}  # A2A → TD 1.1
+_FLOW_KEYS = ("flow", "authorization", "token", "refresh")  # what a TD says of an OAuth2 flow
 SCHEME_NAME_KEY = "lmos:scheme"  # on a definition of a scheme written again for other scopes: the scheme's name
 _FORM_MODELLED = ("href", "subprotocol", "lmos:protocol", "lmos:transport")
 KIND = "Thing Description"
@@ -235,6 +240,9 @@ def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
             definition = definitions[name]
             scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
             extras = d.plain(d.rest(definition, ("scheme", SCHEME_NAME_KEY)))
+            derived = _card_flow({"scheme": scheme, **{k: v for k, v in extras.items() if k not in _FLOW_KEYS}})
+            if derived and all(extras.get(k) == v for k, v in derived.items()):
+                extras = {k: v for k, v in extras.items() if k not in derived}  # written for a card's flows: again
             if scopes is not None and scheme == "oauth2":
                 extras["scopes"] = scopes
             own = doc.text(definition, SCHEME_NAME_KEY, f"securityDefinitions.{name}.{SCHEME_NAME_KEY}") or name
@@ -341,6 +349,7 @@ def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, ke
         applied = []
         for scheme in alternative:
             body = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
+            body.update({k: v for k, v in _card_flow(body).items() if k not in body})  # a card's OAuth2 flows
             name = scheme.name
             if name in definitions and definitions[name] != body:
                 # the scheme asks other scopes in this alternative: TD scopes belong to a definition, so one of its own
@@ -369,6 +378,28 @@ def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, ke
         names = [COMBO_NAME]
     td["securityDefinitions"] = definitions
     td["security"] = names
+
+
+def _card_flow(body: dict[str, Any]) -> dict[str, Any]:
+    """What a TD says of an OAuth2 scheme an A2A card gave (`flows`): the first flow TD 1.1 knows as `flow` (code,
+    client, device) with its `authorization`, `token` and `refresh` URLs; {} for any other scheme."""
+    flows = body.get("flows")
+    if body.get("scheme") != "oauth2" or not isinstance(flows, dict):
+        return {}
+    kind = next((k for k in flows if k in _CARD_FLOWS and isinstance(flows[k], dict)), None)
+    if kind is None:
+        return {}
+    flow = flows[kind]
+    out: dict[str, Any] = {"flow": _CARD_FLOWS[kind]}
+    for td_key, card_key in (
+        ("authorization", "authorizationUrl"),
+        ("authorization", "deviceAuthorizationUrl"),
+        ("token", "tokenUrl"),
+        ("refresh", "refreshUrl"),
+    ):
+        if card_key in flow:
+            out[td_key] = flow[card_key]
+    return out
 
 
 def _free_name(name: str, taken: dict[str, Any]) -> str:
