@@ -104,12 +104,17 @@ class SecurityScheme(Frozen):
     `alternative`: which of the agent's security alternatives the scheme belongs to. A caller satisfies one
     alternative (an A2A card's `security` / `securityRequirements` entry, a branch of a TD `combo`'s `oneOf`),
     and every scheme of it (AND). All 0, the default: one alternative, every scheme required. A scheme in two
-    alternatives is listed once for each (its required scopes may differ)."""
+    alternatives is listed once for each (its required scopes may differ). An alternative of one `nosec` scheme
+    (NOSEC) is "no authentication is also accepted" (an A2A card's `{}` entry, a TD `oneOf` member `nosec`); the
+    only alternative is never one: an agent without security has none."""
 
     name: str
     scheme: str  # bearer, basic, oauth2, apikey, nosec, openIdConnect, mtls, …
     extras: dict[str, Any] = Field(default_factory=dict)
     alternative: int = 0
+
+
+NOSEC = "nosec"  # the scheme of an alternative that requires nothing (TD name; A2A writes it as `{}`)
 
 
 def security_alternatives(schemes: tuple[SecurityScheme, ...]) -> list[list[SecurityScheme]]:

@@ -378,6 +378,215 @@ def test_security_alternatives_stay_alternatives() -> None:
     assert td.td_to_agent(thing).security == agent.security
 
 
+def test_an_empty_security_alternative_is_kept() -> None:
+    """`security: [{apikey: []}, {}]` (an API key, or no authentication at all) lost its `{}`: every
+    conversion then required the key. It is an alternative of one `nosec` scheme now, in either card
+    version (v1.0 `{schemes: {}}`) and in a TD (a `combo` `oneOf` member `nosec`)."""
+    card = SEC_CARD | {"security": [{"apikey": []}, {}]}
+    agent = a2a.card_to_agent(card, source="open.json")
+    assert [(s.scheme, s.alternative) for s in agent.security] == [("apikey", 0), ("nosec", 1)]
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securityRequirements"] == [{"schemes": {"apikey": {"list": []}}}, {"schemes": {}}]
+    from_v1 = a2a.card_to_agent(v1, source="v1.json")
+    assert from_v1.security == agent.security
+    assert a2a.agent_to_card(from_v1, "0.3")["security"] == card["security"]
+    built = agent.model_copy(update={"original": {}, "original_format": ""})
+    thing = json.loads(json.dumps(td.agent_to_td(built)))
+    assert thing["securityDefinitions"][td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["apikey", td.NOSEC_NAME]}
+    from_td = td.td_to_agent(thing)
+    assert from_td.security == agent.security
+    assert a2a.agent_to_card(from_td, "0.3")["security"] == card["security"]
+
+
+def test_a_scheme_s_scopes_stay_per_alternative_in_a_td() -> None:
+    """`security: [{oauth: [read]}, {oauth: [read, write], apikey: []}]` became, through a TD, `oauth: [read]` in
+    both: the TD had one `oauth` definition, its `scopes` the first alternative's. A TD says scopes on a
+    definition, so the second alternative gets its own (`oauth_1`, `lmos:scheme: oauth`), read back as `oauth`."""
+    card = SEC_CARD | {"security": [{"oauth": ["read"]}, {"oauth": ["read", "write"], "apikey": []}]}
+    agent = a2a.card_to_agent(card, source="scopes.json")
+    thing = json.loads(json.dumps(td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))))
+    defs = thing["securityDefinitions"]
+    assert (defs["oauth"]["scopes"], defs["oauth_1"]["scopes"]) == (["read"], ["read", "write"])
+    assert defs[td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["oauth", "combo_sc_1"]}
+    assert defs["combo_sc_1"] == {"scheme": "combo", "allOf": ["oauth_1", "apikey"]}
+    from_td = td.td_to_agent(thing)
+    assert from_td.security == agent.security
+    assert a2a.agent_to_card(from_td, "0.3")["security"] == card["security"]
+    same = SEC_CARD | {"security": [{"oauth": ["read"]}, {"oauth": ["read"], "apikey": []}]}
+    one = td.agent_to_td(a2a.card_to_agent(same).model_copy(update={"original": {}, "original_format": ""}))
+    assert "oauth_1" not in one["securityDefinitions"]  # the same scopes: one definition
+
+
+def test_a_td_scope_given_as_a_string_is_one_scope() -> None:
+    """A TD's `scopes: "read"` (TD 1.1 allows a string) became `security: [{o: [r, e, a, d]}]` in a card."""
+    thing = {
+        "@context": td.TD_CONTEXT,
+        "title": "one-scope",
+        "id": "urn:x:one-scope",
+        "securityDefinitions": {
+            "o": {"scheme": "oauth2", "flow": "client", "token": "https://a.example/t", "scopes": "read"}
+        },
+        "security": "o",
+        "actions": {"chat": {"forms": [{"href": "https://x.example/chat"}]}},
+    }
+    agent = td.td_to_agent(thing)
+    assert a2a.agent_to_card(agent, "0.3")["security"] == [{"o": ["read"]}]
+    assert a2a.agent_to_card(agent, "1.0")["securityRequirements"] == [{"schemes": {"o": {"list": ["read"]}}}]
+
+
+def test_version_specific_card_fields_move_to_the_other_version_s_place() -> None:
+    """v0.3 → v1.0 kept a skill's `security: [{apikey: []}]` and the top-level `supportsAuthenticatedExtendedCard`
+    as they were, names a v1.0 reader does not know (its skill says `securityRequirements`, its card
+    `capabilities.extendedAgentCard`), so the skill looked open and the extended card unserved; and back."""
+    card = load("a2a-card-v0.3.json")
+    card["supportsAuthenticatedExtendedCard"] = True
+    card["skills"][0]["security"] = [{"apikey": []}, {}]
+    v1 = json.loads(json.dumps(a2a.agent_to_card(a2a.card_to_agent(card, source="v03.json"), "1.0")))
+    assert "supportsAuthenticatedExtendedCard" not in v1 and v1["capabilities"]["extendedAgentCard"] is True
+    skill = v1["skills"][0]
+    assert "security" not in skill
+    assert skill["securityRequirements"] == [{"schemes": {"apikey": {"list": []}}}, {"schemes": {}}]
+    v03 = a2a.agent_to_card(a2a.card_to_agent(v1, source="v1.json"), "0.3")
+    assert v03["supportsAuthenticatedExtendedCard"] is True and "extendedAgentCard" not in v03["capabilities"]
+    assert v03["skills"][0] == card["skills"][0]
+
+
+def test_security_schemes_the_card_does_not_require_at_the_top_are_kept() -> None:
+    """A scheme only a skill requires (or one `security: [{}]` leaves unused) was dropped from `securitySchemes`
+    whenever the card was written anew (another version, an edited agent): the skill then named a scheme the
+    card no longer defined."""
+    card = load("a2a-card-v0.3.json")
+    oauth = {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://a.example/t", "scopes": {}}}}
+    card["securitySchemes"]["oauth"] = oauth
+    card["skills"][0]["security"] = [{"oauth": []}]
+    agent = a2a.card_to_agent(card, source="v03.json")
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"]["oauth"] == {"oauth2SecurityScheme": {"flows": oauth["flows"]}}
+    edited = a2a.agent_to_card(agent.model_copy(update={"description": "edited"}), "0.3")
+    assert edited["securitySchemes"] == card["securitySchemes"]
+    assert a2a.agent_to_card(a2a.card_to_agent(v1), "0.3")["securitySchemes"] == card["securitySchemes"]
+    unused = card | {"security": [{}]}
+    assert a2a.agent_to_card(a2a.card_to_agent(unused), "1.0")["securitySchemes"].keys() == {"apikey", "oauth"}
+
+
+def test_another_http_authentication_scheme_stays_http() -> None:
+    """An HTTP scheme other than bearer, basic or digest (`{type: http, scheme: Negotiate}`) became v1.0
+    `negotiateSecurityScheme` and v0.3 `{type: negotiate}`, kinds neither version has. It stays an HTTP
+    authentication scheme of that name in both."""
+    negotiate = {"type": "http", "scheme": "Negotiate", "description": "Kerberos"}
+    card = SEC_CARD | {"securitySchemes": {"neg": negotiate}, "security": [{"neg": []}]}
+    agent = a2a.card_to_agent(card, source="neg.json")
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"] == {
+        "neg": {"httpAuthSecurityScheme": {"scheme": "Negotiate", "description": "Kerberos"}}
+    }
+    from_v1 = a2a.card_to_agent(v1, source="v1.json")
+    assert from_v1.security == agent.security
+    assert a2a.agent_to_card(from_v1, "0.3")["securitySchemes"] == {"neg": negotiate}
+
+
+def test_an_http_scheme_keeps_its_spelling() -> None:
+    """`{type: http, scheme: Bearer}` (as A2A's own examples write it) became `bearer` in every card written
+    anew. The name keeps its spelling; the model and a TD still know it as the bearer scheme."""
+    bearer = {"type": "http", "scheme": "Bearer", "bearerFormat": "JWT"}
+    card = SEC_CARD | {"securitySchemes": {"jwt": bearer}, "security": [{"jwt": []}]}
+    agent = a2a.card_to_agent(card, source="jwt.json")
+    assert agent.security[0].scheme == "bearer"
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"] == {"jwt": {"httpAuthSecurityScheme": {"scheme": "Bearer", "bearerFormat": "JWT"}}}
+    assert a2a.agent_to_card(a2a.card_to_agent(v1), "0.3")["securitySchemes"] == {"jwt": bearer}
+    thing = td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))
+    assert thing["securityDefinitions"]["jwt"]["scheme"] == "bearer"
+
+
+def test_a_card_s_version_edited_by_hand_wins_over_the_studio_extension() -> None:
+    """A card Studio wrote (from a TD), its `version` then edited by hand from 1.3.0 to 1.4.0, read back as 1.3.0:
+    the extension's labels won, and the TD written from it said 1.3.0 (the TD's version.instance never followed a
+    changed version label either). The card's own version wins now, and the TD says it."""
+    thing = load("lmos-td-billing-agent.json")
+    card = json.loads(json.dumps(a2a.agent_to_card(td.td_to_agent(thing, source="td.json"), "1.0")))
+    assert a2a.card_to_agent(card).labels["version"] == "1.3.0"  # unedited: as written
+    card["version"] = "1.4.0"
+    agent = a2a.card_to_agent(card, source="card.json")
+    assert agent.labels["version"] == "1.4.0"
+    written = td.agent_to_td(agent)
+    assert written["version"] == {"instance": "1.4.0"}
+    assert td.td_to_agent(written).labels["version"] == "1.4.0"
+    assert a2a.agent_to_card(agent, "0.3")["version"] == "1.4.0"
+
+
+def test_a_v03_card_s_repeated_main_interface_stays_repeated() -> None:
+    """A v0.3 card listing its main url again in additionalInterfaces (as v0.3 advises) lost that entry whenever
+    the card was written anew (an edited agent): it is one endpoint in the model."""
+    card = load("a2a-card-v0.3.json")
+    main = {"url": card["url"], "transport": "JSONRPC"}
+    card["additionalInterfaces"] = [main, *card["additionalInterfaces"]]
+    agent = a2a.card_to_agent(card, source="v03.json")
+    edited = a2a.agent_to_card(agent.model_copy(update={"description": "edited"}), "0.3")
+    assert edited["additionalInterfaces"] == card["additionalInterfaces"]
+    assert edited["url"] == card["url"] and edited["preferredTransport"] == "JSONRPC"
+    alone = card | {"additionalInterfaces": [main]}
+    again = a2a.agent_to_card(a2a.card_to_agent(alone).model_copy(update={"description": "edited"}), "0.3")
+    assert again["additionalInterfaces"] == [main]
+
+
+def test_a_td_s_oauth2_scheme_gets_the_flows_a_card_needs() -> None:
+    """A TD's OAuth2 scheme (`flow: client`, `token`) became a card scheme without `flows`, which both card
+    versions require (an A2A client cannot read such a card). The card gets the flows the TD's flow, token and
+    scopes say, beside them; read back, they are the TD's scheme again."""
+    oauth = {"scheme": "oauth2", "flow": "client", "token": "https://a.example/t", "scopes": ["chat"]}
+    thing = {
+        "@context": [td.TD_CONTEXT, {"lmos": td.LMOS_NAMESPACE}],
+        "@type": td.AGENT_TYPE,
+        "id": "urn:x:oauth",
+        "title": "oauth-agent",
+        "securityDefinitions": {"oauth_sc": oauth},
+        "security": "oauth_sc",
+        "actions": {"chat": {"forms": [{"href": "https://x.example/chat"}]}},
+    }
+    agent = td.td_to_agent(thing)
+    flows = {"clientCredentials": {"tokenUrl": "https://a.example/t", "scopes": {"chat": ""}}}
+    v1 = json.loads(json.dumps(a2a.agent_to_card(agent, "1.0")))
+    assert v1["securitySchemes"]["oauth_sc"]["oauth2SecurityScheme"]["flows"] == flows
+    v03 = json.loads(json.dumps(a2a.agent_to_card(agent, "0.3")))
+    assert v03["securitySchemes"]["oauth_sc"]["flows"] == flows
+    for card in (v1, v03):
+        back = a2a.card_to_agent(card)
+        assert back.security == agent.security
+        assert td.agent_to_td(back) == thing
+        built = back.model_copy(update={"original": {}, "original_format": ""})
+        assert td.agent_to_td(built)["securityDefinitions"]["oauth_sc"] == oauth
+
+
+def test_a_card_s_oauth2_flows_are_said_in_a_td_s_terms_too() -> None:
+    """A card's OAuth2 scheme became a TD definition with only the card's `flows`, no TD 1.1 `flow` or `token`, so
+    a TD client could not use it. The TD definition says the first flow in TD terms too; read back, those terms
+    are dropped again, so card → TD → card is unchanged."""
+    card = load("a2a-card-v1.json")
+    agent = a2a.card_to_agent(card, source="v1.json")
+    built = td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))
+    oauth = built["securityDefinitions"]["oauth"]
+    assert (oauth["flow"], oauth["token"]) == ("client", "https://auth.northwind.example/token")
+    assert oauth["flows"] == card["securitySchemes"]["oauth"]["oauth2SecurityScheme"]["flows"]
+    assert td.td_to_agent(built).security == agent.security
+    code = {"authorizationCode": {"authorizationUrl": "https://a/auth", "tokenUrl": "https://a/t", "scopes": {}}}
+    other = SEC_CARD | {"securitySchemes": {"oauth": {"type": "oauth2", "flows": code}}, "security": [{"oauth": []}]}
+    thing = td.agent_to_td(a2a.card_to_agent(other).model_copy(update={"original": {}, "original_format": ""}))
+    assert {k: thing["securityDefinitions"]["oauth"][k] for k in ("flow", "authorization", "token")} == {
+        "flow": "code",
+        "authorization": "https://a/auth",
+        "token": "https://a/t",
+    }
+    assert a2a.agent_to_card(td.td_to_agent(thing), "0.3")["securitySchemes"] == other["securitySchemes"]
+
+
+def test_an_only_empty_alternative_is_no_security() -> None:
+    """`security: [{}]` and a TD's lone `nosec_sc` require nothing: no scheme in the model, as before."""
+    assert a2a.card_to_agent(SEC_CARD | {"security": [{}]}).security == ()
+    thing = td.agent_to_td(a2a.card_to_agent(SEC_CARD | {"security": [{}]}).model_copy(update={"original": {}}))
+    assert thing["security"] == [td.NOSEC_NAME] and td.td_to_agent(thing).security == ()
+
+
 def test_schemes_of_one_requirement_are_all_required() -> None:
     """One requirement naming two schemes (AND) stays one, in a card and in a TD (no combo)."""
     card = SEC_CARD | {"security": [{"apikey": [], "oauth": ["read"]}]}

@@ -317,3 +317,85 @@ def test_imported_agents_survive_the_design_file() -> None:
     design = Design(agents=tuple(agents.values()))
     back = design_from_text(design_to_yaml(design), path="design.yaml").design
     assert {a.key: a for a in back.agents} == agents
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("a2a-card-v1.json", ("version",)),
+        ("a2a-card-v0.3.json", ("version",)),
+        ("lmos-td-billing-agent.json", ("version", "instance")),
+    ],
+)
+def test_a_version_no_label_can_hold_is_written_to_every_format(name: str, where: tuple[str, ...]) -> None:
+    """A description's version with build metadata (`2.1.0+build.7`: `+` is not allowed in a label value, so the
+    agent has no version label) became 0.0.0 in every card, TD and routing spec written anew from it (the other
+    card version, another format, an edited agent). The version the description states is written now."""
+    doc = json.loads((DESCRIPTIONS / name).read_text())
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = "2.1.0+build.7"
+    agent = detect.read_descriptions(doc, source=name)[0]
+    assert "version" not in agent.labels
+    edited = agent.model_copy(update={"description": "edited"})
+    for written in (agent, edited):
+        for fmt in ("a2a-1.0", "a2a-0.3", "routing-spec"):
+            out = detect.write_description(written, fmt)
+            assert (out[0] if isinstance(out, list) else out)["version"] == "2.1.0+build.7", fmt
+        thing = detect.write_description(written, "td")
+        assert isinstance(thing, dict) and thing["version"] == {"instance": "2.1.0+build.7"}
+
+
+def test_a_card_s_name_and_a_td_s_title_are_kept_across_formats() -> None:
+    """A card's `name` "Device Orders" became the TD title "device-orders" (the agent name derived from it), and a
+    TD's title "Billing Agent ✓" the card name "billing-agent"; each now keeps the human name it was given,
+    while the agent keeps its name. A renamed agent is written with its new name."""
+    card = json.loads((DESCRIPTIONS / "a2a-card-v0.3.json").read_text())
+    agent = detect.read_descriptions(card, source="card.json")[0]
+    thing = detect.write_description(agent, "td")
+    assert isinstance(thing, dict) and thing["title"] == "Device Orders"
+    assert detect.read_descriptions(thing, source="td.json")[0].name == agent.name == "device-orders"
+    td_doc = json.loads((DESCRIPTIONS / "lmos-td-billing-agent.json").read_text()) | {"title": "Billing Agent ✓"}
+    from_td = detect.read_descriptions(td_doc, source="td.json")[0]
+    for fmt in ("a2a-1.0", "a2a-0.3"):
+        written = detect.write_description(from_td, fmt)
+        assert isinstance(written, dict) and written["name"] == "Billing Agent ✓"
+        assert detect.read_descriptions(written, source="card.json")[0].name == from_td.name == "billing-agent"
+    renamed = detect.write_description(from_td.model_copy(update={"name": "invoices"}), "a2a-1.0")
+    assert isinstance(renamed, dict) and renamed["name"] == "invoices"
+
+
+def test_an_agent_resource_s_unknown_keys_survive_a_td_and_a_card() -> None:
+    """An Agent resource's unknown keys under metadata and spec and at the top (a field of a newer operator, a
+    status) were lost converted to a TD or a card and back: neither wrote them. They ride in the TD's
+    lmos:kubernetes and the card's Studio extension now, and are read back."""
+    resource = {
+        "apiVersion": "lmos.eclipse/v1",
+        "kind": "Agent",
+        "metadata": {"name": "odd-agent", "labels": {"version": "1.0.0"}, "finalizers": ["lmos/ünï"]},
+        "spec": {
+            "id": "odd",
+            "description": "d",
+            "supportedTenants": ["acme"],
+            "supportedChannels": ["web"],
+            "providedCapabilities": [{"name": "c", "version": "1.0.0", "description": "c", "x-cap": 1}],
+            "priority": {"weight": 3},
+        },
+        "status": {"phase": "Ready"},
+    }
+    agent = detect.read_descriptions(resource, source="agent.yaml")[0]
+    assert (agent.metadata_extras, agent.spec_extras, agent.extras) == (
+        {"finalizers": ["lmos/ünï"]},
+        {"priority": {"weight": 3}},
+        {"status": {"phase": "Ready"}},
+    )
+    for fmt in ("td", "a2a-1.0", "a2a-0.3"):
+        written = json.loads(json.dumps(detect.write_description(agent, fmt)))
+        back = detect.read_descriptions(written, source=f"{fmt}.json")[0]
+        assert (back.metadata_extras, back.spec_extras, back.extras) == (
+            agent.metadata_extras,
+            agent.spec_extras,
+            agent.extras,
+        ), fmt
+        assert back.capabilities == agent.capabilities, fmt

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmos_studio.errors import DesignFileError
+from lmos_studio.formats import a2a, detect, td
 from lmos_studio.formats import description as d
-from lmos_studio.formats import detect, td
 from lmos_studio.model import Agent, Capability, Endpoint, SecurityScheme
 
 DESCRIPTIONS = REFERENCE / "descriptions"
@@ -398,3 +398,40 @@ def test_a_combo_of_alternatives_reads_and_writes_as_alternatives() -> None:
     assert built["securityDefinitions"][td.COMBO_NAME] == {"scheme": "combo", "oneOf": ["bearer_sc", "combo_sc_1"]}
     assert built["securityDefinitions"]["combo_sc_1"] == {"scheme": "combo", "allOf": ["basic_sc", "key_sc"]}
     assert td.td_to_agent(built).security == agent.security
+
+
+def test_the_chat_form_s_own_security_and_scopes_are_the_agent_s() -> None:
+    """A TD open at the Thing level (`security: nosec_sc`) whose `chat` form says `security: [oauth_sc]`,
+    `scopes: [chat]` (TD 1.1: a form's security replaces the Thing's there) was read as needing nothing, so its
+    card required no authentication. The form the agent is called through gives its security and, for OAuth2,
+    the scopes it requires; a form elsewhere (a property's) does not."""
+    thing = {
+        "@context": [td.TD_CONTEXT, {"lmos": td.LMOS_NAMESPACE}],
+        "@type": td.AGENT_TYPE,
+        "id": "urn:x:form-sec",
+        "title": "form-sec",
+        "securityDefinitions": {
+            "nosec_sc": {"scheme": "nosec"},
+            "oauth_sc": {
+                "scheme": "oauth2",
+                "flow": "client",
+                "token": "https://a.example/t",
+                "scopes": ["chat", "admin"],
+            },
+            "basic_sc": {"scheme": "basic"},
+        },
+        "security": "nosec_sc",
+        "properties": {"status": {"forms": [{"href": "https://x.example/status", "security": "basic_sc"}]}},
+        "actions": {
+            "chat": {"forms": [{"href": "https://x.example/chat", "security": ["oauth_sc"], "scopes": ["chat"]}]}
+        },
+    }
+    agent = td.td_to_agent(thing)
+    assert [(s.name, s.scheme, s.extras["scopes"]) for s in agent.security] == [("oauth_sc", "oauth2", ["chat"])]
+    assert a2a.agent_to_card(agent, "0.3")["security"] == [{"oauth_sc": ["chat"]}]
+    assert td.agent_to_td(agent) == thing
+    missing = json.loads(json.dumps(thing))
+    missing["actions"]["chat"]["forms"][0]["security"] = "gone_sc"
+    with pytest.raises(DesignFileError, match="gone_sc") as info:
+        td.td_to_agent(missing)
+    assert info.value.field == "actions.chat.forms[0].security"

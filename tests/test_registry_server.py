@@ -14,9 +14,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from lmos_studio.formats.detect import write_description
 from lmos_studio.registry.server import MAX_BODY_BYTES, create_app
 from lmos_studio.registry.store import RegistryStore
 from lmos_studio.registry.stores import open_store
+from lmos_studio.registry.things import thing_to_agent
 from tests.registry_helpers import STORES, make_td, registry_server, store_target
 
 TD = "application/td+json"
@@ -390,6 +392,18 @@ def test_a2a_card_is_stored_as_td_with_original(server: str, reference: Path) ->
     assert response.status_code == 201, response.text
     td = httpx.get(server + response.headers["location"]).json()
     assert "https://www.w3.org/2022/wot/td/v1.1" in td["@context"]
+
+
+@pytest.mark.parametrize("name", ["a2a-card-v0.3.json", "a2a-card-v1.json"])
+def test_a2a_card_is_served_back_whole(server: str, reference: Path, name: str) -> None:
+    """A card POSTed is the card a reader of the served TD gets back: protocolVersion, capabilities
+    (streaming, pushNotifications), provider … were lost, as the TD was built without the card."""
+    card = json.loads((reference / "descriptions" / name).read_text())
+    response = httpx.post(f"{server}/things", json=card)
+    assert response.status_code == 201, response.text
+    td = httpx.get(server + response.headers["location"]).json()
+    assert td["lmos:original"] == {"format": "a2a", "document": card}
+    assert write_description(thing_to_agent(td, source="GET"), "a2a") == card
 
 
 def test_last_event_id_replays_missed_events(server: str) -> None:

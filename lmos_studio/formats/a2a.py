@@ -14,12 +14,17 @@ Reading (`card_to_agent`), both versions:
 * v1.0 interface `tenant`s become the supported tenants.
 * the security schemes named by `security` (v0.3) / `securityRequirements` (v1.0) (all defined ones
   when there are no requirements) are `SecurityScheme`s with TD-style names (apikey, bearer, basic,
-  oauth2, openIdConnect, mtls); the body in extras (v1.0 `location` read as `in`), required scopes
+  oauth2, openIdConnect, mtls; another HTTP authentication scheme, such as Negotiate, is `http` with its name
+  in extras `httpScheme`, where a bearer, basic or digest scheme written otherwise than in lower case, such as
+  "Bearer", keeps its spelling too); the body in extras (v1.0 `location` read as `in`), required scopes
   as extras `scopes`. Each requirement entry is an alternative (any one suffices; `alternative` = its
-  index), every scheme of it required; written back one entry per alternative.
+  index), every scheme of it required; written back one entry per alternative. An empty entry (`{}`: no
+  authentication is also accepted) is an alternative of one `nosec` scheme (`nosec_sc`, as a TD names it),
+  written back as `{}`; a card's only entry empty is no security.
 * the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
   `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
-  tenants, channels, capability names/ids/versions and non-A2A endpoints; and, for an agent that came from
+  tenants, channels, capability names/ids/versions, non-A2A endpoints and an Agent resource's unknown keys
+  (metadataExtras, specExtras, resourceExtras); and, for an agent that came from
   a description of another format (a TD, a capabilities.json …), that description whole (`original`: format
   and document), which becomes the agent's original again, so TD → card → TD gives the TD back.
 * v0.3 has no place for the main interface's extras (a v1.0 `tenant` …): it is repeated in
@@ -28,7 +33,12 @@ Reading (`card_to_agent`), both versions:
 Writing (`agent_to_card(agent, version)`): an unchanged agent read from a card of the same version gives
 that card back verbatim; otherwise a new card, keeping the original's other top-level keys. The interfaces
 of a v0.3 card speak its `protocolVersion`: a v1.0 card written from one gives each interface that version
-(not "1.0"), and a v0.3 card says it once at the top, not again on each interface.
+(not "1.0"), and a v0.3 card says it once at the top, not again on each interface. What the versions name
+differently moves to the written version's place: v0.3 `supportsAuthenticatedExtendedCard` (top level) ↔ v1.0
+`capabilities.extendedAgentCard`, a skill's v0.3 `security` ↔ v1.0 `securityRequirements` (reshaped).
+Security schemes the card defines but does not require at the top (a skill's own …) are kept, reshaped.
+A TD's OAuth2 scheme (`flow`, `token` …) gets the `flows` a card requires, beside them; read back, flows that say
+no more than those are dropped again.
 """
 
 from __future__ import annotations
@@ -40,17 +50,30 @@ from pydantic import ValidationError
 
 from lmos_studio.formats import checked
 from lmos_studio.formats import description as d
+from lmos_studio.formats import td as td_format
 from lmos_studio.formats.yamlio import text_of
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Capability, Endpoint, SecurityScheme, security_alternatives
+from lmos_studio.model import (
+    DEFAULT_NAMESPACE,
+    NOSEC,
+    Agent,
+    Capability,
+    Endpoint,
+    SecurityScheme,
+    security_alternatives,
+)
 
 CardVersion = Literal["1.0", "0.3"]
 CARD_VERSIONS: tuple[CardVersion, ...] = ("1.0", "0.3")
 A2A_PROTOCOL = "a2a"
 DEFAULT_TRANSPORT = "JSONRPC"  # A2A's default `preferredTransport`
-STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"
+STUDIO_EXTENSION = d.A2A_STUDIO_EXTENSION
 DEFAULT_MODES = ["text/plain"]
 V03_PROTOCOL, V1_PROTOCOL = "0.3.0", "1.0"  # `protocolVersion` of a v0.3 card (its default) and of v1.0 interfaces
 KIND = "A2A Agent Card"
+V03_EXTENDED_CARD, V1_EXTENDED_CARD = (
+    "supportsAuthenticatedExtendedCard",
+    "extendedAgentCard",
+)  # v0.3 top, v1.0 capabilities
 _V03_SECURITY_TYPES = {"apiKey": "apikey", "oauth2": "oauth2", "openIdConnect": "openIdConnect", "mutualTLS": "mtls"}
 _V1_WRAPPERS = {
     "apiKeySecurityScheme": "apikey",
@@ -58,7 +81,9 @@ _V1_WRAPPERS = {
     "openIdConnectSecurityScheme": "openIdConnect",
     "mtlsSecurityScheme": "mtls",
 }
-_HTTP_SCHEMES = ("bearer", "basic", "digest")
+_HTTP_SCHEMES = ("bearer", "basic", "digest")  # HTTP authentication schemes a TD names as its own schemes
+_TD_FLOWS = {"code": "authorizationCode", "client": "clientCredentials", "device": "deviceCode"}  # TD 1.1 → A2A
+HTTP_SCHEME, HTTP_AUTH_KEY = "http", "httpScheme"  # any other HTTP authentication scheme, and where its name is kept
 _VERSION_SPECIFIC = (
     "protocolVersion",
     "url",
@@ -106,7 +131,7 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
     endpoints = _endpoints(doc, card) + _other_endpoints(doc, ext, at)
     caps, defaulted = _capabilities(doc, card, ext, at, d.default_version(card_ver))
     if "labels" in ext:
-        labels = doc.string_map(ext, "labels", f"{at}.labels")
+        labels = _edited_version(doc.string_map(ext, "labels", f"{at}.labels"), card_ver)
     else:
         labels = {"version": card_ver} if card_ver and d.is_label_value(card_ver) else {}
     if "supportedTenants" in ext:
@@ -127,7 +152,17 @@ def card_to_agent(card: dict[str, Any], *, source: str = "") -> Agent:
         security=_security(doc, card),
         source=source,
         **_origin(doc, card, ext, at),
+        **d.resource_extras_in(doc, ext, at),
     )
+
+
+def _edited_version(labels: dict[str, str], card_version: str) -> dict[str, str]:
+    """The Studio extension's labels with the card's own `version` when it differs from the one written with them
+    (`version` label, else 0.0.0): a card edited by hand after Studio wrote it says its version itself."""
+    written = labels.get("version") or d.FALLBACK_VERSION
+    if card_version and card_version != written and d.is_label_value(card_version):
+        return {**labels, "version": card_version}
+    return labels
 
 
 def _origin(doc: d.Doc, card: dict[str, Any], ext: dict[str, Any], at: str) -> dict[str, Any]:
@@ -266,6 +301,8 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
         required = [{str(n): [] for n in definitions}]
     out = []
     for alternative, requirement in enumerate(required):
+        if not requirement and len(required) > 1:  # `{}`: no authentication is also accepted
+            out.append(SecurityScheme(name=td_format.NOSEC_NAME, scheme=NOSEC, alternative=alternative))
         for name, scopes in requirement.items():
             body = definitions.get(name)
             if not isinstance(body, dict):
@@ -274,6 +311,8 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
                     field="securityRequirements" if "securityRequirements" in card else "security",
                 )
             scheme, extras = _scheme(body)
+            if "flows" in extras and _td_flows(scheme, extras, scopes) == extras["flows"]:
+                del extras["flows"]  # the flows written for a TD's OAuth2 scheme: said by its flow, token … again
             if scopes:
                 extras["scopes"] = scopes
             out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
@@ -288,13 +327,22 @@ def _scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if "location" in inner:
             inner = {("in" if k == "location" else k): v for k, v in inner.items()}
         if wrapper == "httpAuthSecurityScheme":
-            return str(inner.pop("scheme", "bearer")).lower(), inner
+            return _http_scheme(inner)
         return _V1_WRAPPERS.get(wrapper, wrapper.removesuffix("SecurityScheme")), inner
     plain = d.plain(body)
     kind = str(plain.pop("type", ""))
     if kind == "http":
-        return str(plain.pop("scheme", "bearer")).lower(), plain
+        return _http_scheme(plain)
     return _V03_SECURITY_TYPES.get(kind, kind), plain
+
+
+def _http_scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(scheme, body) of an HTTP authentication scheme: bearer, basic, digest by name (a TD's names); any other
+    (Negotiate, AWS4-HMAC-SHA256 …) is scheme `http` with its name kept in the body (HTTP_AUTH_KEY)."""
+    name = text_of(body.pop("scheme", "bearer"))
+    if name.lower() in _HTTP_SCHEMES:  # "Bearer" (the case HTTP does not care about) kept as written
+        return name.lower(), ({HTTP_AUTH_KEY: name, **body} if name != name.lower() else body)
+    return HTTP_SCHEME, {HTTP_AUTH_KEY: name, **body}
 
 
 def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
@@ -309,21 +357,25 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     protocol = _protocol_version(original)
     if version == "0.3":
         card["protocolVersion"] = protocol if protocol.startswith("0.") else V03_PROTOCOL
-    card["name"] = original["name"] if base is not None and base.name == agent.name else agent.name
+    card["name"] = d.agent_title(agent)
     card["description"] = agent.description
-    card["version"] = agent.labels.get("version") or d.FALLBACK_VERSION
+    card["version"] = d.agent_version(agent) or d.FALLBACK_VERSION
     endpoints = [e for e in agent.endpoints if e.protocol == A2A_PROTOCOL]
     if version == "1.0":
         card.update(_interfaces_v1(endpoints, protocol))
     else:
-        card.update(_interfaces_v03(endpoints, card["protocolVersion"]))
+        card.update(_interfaces_v03(endpoints, card["protocolVersion"], repeat_main=_repeats_main(original)))
     carried = {k: copy.deepcopy(v) for k, v in original.items() if k not in _BUILT}
     card["capabilities"] = _card_capabilities(agent, original)
     card["defaultInputModes"] = copy.deepcopy(original.get("defaultInputModes", DEFAULT_MODES))
     card["defaultOutputModes"] = copy.deepcopy(original.get("defaultOutputModes", DEFAULT_MODES))
     card.update(carried)
     card.update(_security_out(agent.security, version))
-    card["skills"] = _skills(agent.capabilities)
+    unapplied = _unapplied_schemes(original, base, version)
+    if unapplied:  # defined but not required at the top (a skill's own, …): not in the model, kept as given
+        card["securitySchemes"] = {**card.get("securitySchemes", {}), **unapplied}
+    card["skills"] = [_skill_in(skill, version) for skill in _skills(agent.capabilities)]
+    _extended_card_in(card, version)
     return card
 
 
@@ -340,6 +392,9 @@ def _unchanged(agent: Agent, base: Agent) -> bool:
         "capabilities",
         "endpoints",
         "security",
+        "metadata_extras",
+        "spec_extras",
+        "extras",
     )
     return all(getattr(agent, f) == getattr(base, f) for f in fields)
 
@@ -366,9 +421,16 @@ def _interfaces_v1(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
     }
 
 
-def _interfaces_v03(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
+def _repeats_main(original: dict[str, Any]) -> bool:
+    """Whether a v0.3 card repeated its main interface (`url`) in `additionalInterfaces`, as v0.3 advises."""
+    extra = original.get("additionalInterfaces") if original and card_version(original) == "0.3" else None
+    return isinstance(extra, list) and any(isinstance(i, dict) and i.get("url") == original.get("url") for i in extra)
+
+
+def _interfaces_v03(endpoints: list[Endpoint], protocol: str, *, repeat_main: bool = False) -> dict[str, Any]:
     """v0.3 `url` + `preferredTransport` + `additionalInterfaces`; an interface's `protocolVersion` equal to
-    the card's (`protocol`) is the card's own, said once at the top."""
+    the card's (`protocol`) is the card's own, said once at the top. The main interface is repeated in
+    `additionalInterfaces` when it has extras, or when `repeat_main` (the card read did so)."""
     if not endpoints:
         return {}
     endpoints = [
@@ -379,8 +441,8 @@ def _interfaces_v03(endpoints: list[Endpoint], protocol: str) -> dict[str, Any]:
     ]
     first, rest = endpoints[0], endpoints[1:]
     out: dict[str, Any] = {"url": first.uri, "preferredTransport": first.transport or DEFAULT_TRANSPORT}
-    if first.extras:  # `url` has no place for them (a v1.0 interface's `tenant` …): the main interface repeated
-        rest = [first, *rest]  # in additionalInterfaces, as v0.3 advises, with them
+    if first.extras or repeat_main:  # `url` has no place for extras (a v1.0 interface's `tenant` …): the main
+        rest = [first, *rest]  # interface repeated in additionalInterfaces, as v0.3 advises, with them
     if rest:
         out["additionalInterfaces"] = [
             {"url": e.uri, "transport": e.transport or DEFAULT_TRANSPORT, **d.plain(e.extras)} for e in rest
@@ -414,6 +476,7 @@ def _card_capabilities(agent: Agent, original: dict[str, Any]) -> dict[str, Any]
             for sid, c in zip(_skill_ids(agent.capabilities), agent.capabilities, strict=True)
         },
     }
+    params.update(d.resource_extras_out(agent))  # what an Agent resource holds beyond the model
     others = [e.model_dump(by_alias=True, exclude_defaults=True) for e in agent.endpoints if e.protocol != A2A_PROTOCOL]
     if others:
         params["otherEndpoints"] = others
@@ -448,6 +511,84 @@ def _skills(caps: tuple[Capability, ...]) -> list[dict[str, Any]]:
     return out
 
 
+def _skill_in(skill: dict[str, Any], version: CardVersion) -> dict[str, Any]:
+    """A skill with its own requirements named and shaped as `version` says: v0.3 `security: [{name: [scopes]}]`,
+    v1.0 `securityRequirements: [{schemes: {name: {list: [scopes]}}}]` (a skill read from the other version)."""
+    if version == "1.0" and _is_v03_requirements(skill.get("security")) and "securityRequirements" not in skill:
+        v1: list[Any] = [{"schemes": {n: {"list": _scopes(v)} for n, v in req.items()}} for req in skill["security"]]
+        return _renamed(skill, "security", "securityRequirements", v1)
+    if version == "0.3" and _is_v1_requirements(skill.get("securityRequirements")) and "security" not in skill:
+        v03: list[Any] = [
+            {n: _scopes(v.get("list") if isinstance(v, dict) else None) for n, v in (req.get("schemes") or {}).items()}
+            for req in skill["securityRequirements"]
+        ]
+        return _renamed(skill, "securityRequirements", "security", v03)
+    return skill
+
+
+def _renamed(node: dict[str, Any], old: str, new: str, value: Any) -> dict[str, Any]:
+    """`node` with key `old` replaced by `new` (holding `value`) in its place."""
+    return {(new if k == old else k): (value if k == old else v) for k, v in node.items()}
+
+
+def _is_v03_requirements(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(r, dict) and "schemes" not in r for r in value)
+
+
+def _is_v1_requirements(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(r, dict) and isinstance(r.get("schemes", {}), dict) for r in value
+    )
+
+
+def _extended_card_in(card: dict[str, Any], version: CardVersion) -> None:
+    """Whether an extended card is served, where `version` says it: v0.3 `supportsAuthenticatedExtendedCard` (top
+    level), v1.0 `capabilities.extendedAgentCard`."""
+    caps = card.get("capabilities")
+    if not isinstance(caps, dict):
+        return
+    if version == "1.0" and V03_EXTENDED_CARD in card and V1_EXTENDED_CARD not in caps:
+        caps[V1_EXTENDED_CARD] = card.pop(V03_EXTENDED_CARD)
+    elif version == "0.3" and V1_EXTENDED_CARD in caps and V03_EXTENDED_CARD not in card:
+        card[V03_EXTENDED_CARD] = caps.pop(V1_EXTENDED_CARD)
+
+
+def _unapplied_schemes(original: dict[str, Any], base: Agent | None, version: CardVersion) -> dict[str, Any]:
+    """The original card's security schemes its top-level requirements do not name (so the model has none of
+    them: a scheme only a skill requires, one defined for later …), in `version`'s shape."""
+    given = original.get("securitySchemes")
+    if base is None or not isinstance(given, dict):
+        return {}
+    applied = {s.name for s in base.security}
+    same = card_version(original) == version
+    out: dict[str, Any] = {}
+    for name, body in given.items():
+        if name in applied or not isinstance(body, dict):
+            continue
+        if same:
+            out[name] = copy.deepcopy(body)
+        else:
+            scheme, extras = _scheme(body)
+            out[name] = _scheme_v1(scheme, extras) if version == "1.0" else _scheme_v03(scheme, extras)
+    return out
+
+
+def _td_flows(scheme: str, body: dict[str, Any], scopes: list[str]) -> dict[str, Any] | None:
+    """The A2A `flows` (required in a card) of an OAuth2 scheme as a TD describes it (TD 1.1 `flow` code, client or
+    device, with `authorization`, `token`, `refresh`), the required scopes its scopes; None for any other."""
+    kind = _TD_FLOWS.get(text_of(body.get("flow", ""))) if scheme == "oauth2" else None
+    if kind is None:
+        return None
+    flow: dict[str, Any] = {}
+    if "authorization" in body:
+        flow["deviceAuthorizationUrl" if kind == "deviceCode" else "authorizationUrl"] = body["authorization"]
+    for td_key, a2a_key in (("token", "tokenUrl"), ("refresh", "refreshUrl")):
+        if td_key in body:
+            flow[a2a_key] = body[td_key]
+    flow["scopes"] = {scope: "" for scope in scopes}
+    return {kind: flow}
+
+
 def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> dict[str, Any]:
     """securitySchemes and the requirements: one entry per alternative (any one suffices), each naming every
     scheme of that alternative (all required) with its scopes."""
@@ -455,10 +596,15 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
         return {}
     definitions: dict[str, Any] = {}
     for s in schemes:
+        if s.scheme == NOSEC:  # an alternative requiring nothing: `{}`, no definition
+            continue
         body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
+        flows = _td_flows(s.scheme, body, _scopes(s.extras.get("scopes")))
+        if flows is not None and "flows" not in body:  # a TD's OAuth2 scheme: the flows a card must have, beside
+            body["flows"] = flows
         definitions.setdefault(s.name, _scheme_v1(s.scheme, body) if version == "1.0" else _scheme_v03(s.scheme, body))
     alternatives = [
-        {s.name: [str(v) for v in s.extras.get("scopes", [])] for s in group}
+        {s.name: _scopes(s.extras.get("scopes")) for s in group if s.scheme != NOSEC}
         for group in security_alternatives(schemes)
     ]
     if version == "1.0":
@@ -471,16 +617,31 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
     return {"securitySchemes": definitions, "security": alternatives}
 
 
+def _scopes(value: Any) -> list[str]:
+    """Required scopes as a list: a TD may give one scope as a string (TD 1.1 `scopes`: string or array)."""
+    if value is None:
+        return []
+    return [text_of(v) for v in value] if isinstance(value, list) else [text_of(value)]
+
+
+def _http_name(scheme: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(the HTTP authentication scheme's name as the card wrote it, the rest of the body)."""
+    rest = {k: v for k, v in body.items() if k != HTTP_AUTH_KEY}
+    return text_of(body.get(HTTP_AUTH_KEY, "bearer" if scheme == HTTP_SCHEME else scheme)), rest
+
+
 def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
-    if scheme in _HTTP_SCHEMES:
-        return {"type": "http", "scheme": scheme, **body}
+    if scheme in _HTTP_SCHEMES or scheme == HTTP_SCHEME:
+        name, rest = _http_name(scheme, body)
+        return {"type": "http", "scheme": name, **rest}
     kind = next((k for k, v in _V03_SECURITY_TYPES.items() if v == scheme), scheme)
     return {"type": kind, **body}
 
 
 def _scheme_v1(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
-    if scheme in _HTTP_SCHEMES:
-        return {"httpAuthSecurityScheme": {"scheme": scheme, **body}}
+    if scheme in _HTTP_SCHEMES or scheme == HTTP_SCHEME:
+        name, rest = _http_name(scheme, body)
+        return {"httpAuthSecurityScheme": {"scheme": name, **rest}}
     if "in" in body:
         body = {("location" if k == "in" else k): v for k, v in body.items()}
     wrapper = next((k for k, v in _V1_WRAPPERS.items() if v == scheme), f"{scheme}SecurityScheme")

@@ -28,6 +28,7 @@ from lmos_studio.sizes import size_and_limit
 from lmos_studio.versions import is_strict_semver
 
 DEFAULTED_VERSIONS_ANNOTATION = "studio.lmos.eclipse/defaulted-versions"
+A2A_STUDIO_EXTENSION = "urn:lmos:studio:a2a:v1"  # the card extension that carries what a card cannot say (a2a.py)
 FALLBACK_VERSION = "0.0.0"  # when neither the capability nor its description has a strict SemVer version
 MAX_DESCRIPTION_BYTES = 8 * 2**20  # one description is a few KiB; a routing-spec list of 1 000 agents ~1 MiB
 MAX_DEPTH = yamlio.MAX_DEPTH  # nesting deeper than any description needs
@@ -105,6 +106,62 @@ def check_name(doc: Doc, node: dict[str, Any], key: str, field: str) -> str:
 def is_label_value(text: str) -> bool:
     """Whether `text` is a valid Kubernetes label value."""
     return bool(_LABEL_VALUE_RE.match(text))
+
+
+def agent_version(agent: Agent) -> str:
+    """The agent's own version: its `version` label, else the one the description it came from states (a card's or
+    spec's `version`, a TD's `version.instance`) when no label can hold it (`1.0.0+build.7`: `+` is not allowed in
+    a label value), else ""."""
+    if agent.labels.get("version"):
+        return agent.labels["version"]
+    given = agent.original.get("version") if agent.original_format in ("a2a", "td", "routing-spec") else None
+    if agent.original_format == "td":
+        given = given.get("instance") if isinstance(given, dict) else None
+    return given if isinstance(given, str) and not is_label_value(given) else ""
+
+
+# What an LMOS Agent resource holds beyond the model (unknown metadata, spec and top-level keys: Agent.metadata_extras,
+# spec_extras, extras), carried under these keys by formats that cannot say it (a TD's lmos:kubernetes, a card's
+# Studio extension), so resource → TD or card → resource keeps them.
+RESOURCE_EXTRAS = (("metadataExtras", "metadata_extras"), ("specExtras", "spec_extras"), ("resourceExtras", "extras"))
+
+
+def resource_extras_out(agent: Agent) -> dict[str, Any]:
+    """The agent's resource extras under their carrying keys (only those it has)."""
+    return {key: plain(getattr(agent, attr)) for key, attr in RESOURCE_EXTRAS if getattr(agent, attr)}
+
+
+def resource_extras_in(doc: Doc, node: dict[str, Any], at: str) -> dict[str, Any]:
+    """Agent fields for the resource extras `node` carries (see RESOURCE_EXTRAS)."""
+    return {attr: plain(doc.mapping(node, key, f"{at}.{key}")) for key, attr in RESOURCE_EXTRAS if key in node}
+
+
+def agent_title(agent: Agent) -> str:
+    """The agent's human name, for a card's `name` or a TD's `title`: the one the description it came from gives
+    (a card's `name`, a TD's `title`: "Device Orders") while the agent still has the name read from it, else the
+    agent name."""
+    doc = agent.original
+    if agent.original_format == "a2a":
+        given, explicit = doc.get("name"), _card_extension_name(doc)
+    elif agent.original_format == "td":
+        kube = doc.get("lmos:kubernetes")
+        given, explicit = doc.get("title"), kube.get("name") if isinstance(kube, dict) else None
+    else:
+        return agent.name
+    if not isinstance(given, str) or not given.strip():
+        return agent.name
+    read_as = explicit if isinstance(explicit, str) and explicit else agent_name(given)
+    return given if read_as == agent.name else agent.name
+
+
+def _card_extension_name(card: dict[str, Any]) -> Any:
+    """The agent name the Studio extension of a card carries (None without one)."""
+    caps = card.get("capabilities")
+    extensions = caps.get("extensions") if isinstance(caps, dict) else None
+    for ext in extensions if isinstance(extensions, list) else []:
+        if isinstance(ext, dict) and ext.get("uri") == A2A_STUDIO_EXTENSION and isinstance(ext.get("params"), dict):
+            return ext["params"].get("name")
+    return None
 
 
 def default_version(own_version: str) -> str:

@@ -166,7 +166,7 @@ def specs_to_agents(specs: Any, *, source: str = "") -> list[Agent]:
 
 
 def _spec_version(agent: Agent) -> str:
-    return agent.labels.get("version") or d.FALLBACK_VERSION
+    return d.agent_version(agent) or d.FALLBACK_VERSION
 
 
 def agent_to_spec(agent: Agent) -> dict[str, Any]:

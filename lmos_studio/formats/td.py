@@ -17,14 +17,24 @@ Reading (`td_to_agent`):
   `transport` = `lmos:transport`; other form keys, plus `affordance` (e.g. `events/agentEvent`; omitted
   for the default `actions/chat`, `thing` for Thing-level forms), go to `Endpoint.extras`.
 * each security definition named in `security` is a `SecurityScheme` (`scheme` plus the other keys
-  as extras); `nosec` is "no security" and is left out of the model. A `combo` is read through: its
+  as extras); `nosec` is "no security" and is left out of the model, except as an alternative of its own
+  beside others ("no authentication is also accepted", an A2A card's `{}`). A `combo` is read through: its
   `oneOf` members are alternatives (any one suffices: `SecurityScheme.alternative`), its `allOf` members
-  all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative.
+  all required; written back as one `combo_sc` `oneOf` when an agent has more than one alternative. The form
+  the agent is called through (its `chat` action's first) may say its own `security` (TD 1.1: it replaces the
+  Thing's there) and `scopes`: then those are the agent's, the scopes an OAuth2 scheme requires.
+  Required scopes are per alternative (an A2A card's `security: [{oauth: [read]}, {oauth: [read, write]}]`),
+  but a TD says them on a definition (`scopes`): a scheme with other scopes in another alternative is written
+  as a definition of its own (`<name>_<alternative>`) with `lmos:scheme: <name>`, read back as that scheme.
+  An OAuth2 scheme from an A2A card (`flows`) is written with its first flow in TD terms too (`flow`,
+  `authorization`, `token`, `refresh`); read back, those terms are dropped again when they say no more.
 
 Writing (`agent_to_td`): an agent read from a TD is written from its `original`, with only the fields
 that changed since rewritten, so unknown TD fields survive. Any other agent becomes a new TD with
-`id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = name;
-`lmos:kubernetes` {name, namespace, labels?, annotations?}; `lmos:agentId` when `Agent.id` differs
+`id` = `Agent.id` when that is a URI, else `urn:lmos:agent:<namespace>:<name>`; title = the name the
+description it came from gave (`description.agent_title`), else the agent name;
+`lmos:kubernetes` {name, namespace, labels?, annotations?, and an Agent resource's unknown keys:
+metadataExtras?, specExtras?, resourceExtras?}; `lmos:agentId` when `Agent.id` differs
 from the TD `id`; endpoints grouped into affordances (default action `chat`); no security → `nosec_sc`.
 
 A TD store that must keep another format's document (an A2A card registered in a TD directory) writes
@@ -35,12 +45,13 @@ A TD store that must keep another format's document (an A2A card registered in a
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lmos_studio.formats import description as d
 from lmos_studio.formats.yamlio import text_of
-from lmos_studio.model import DEFAULT_NAMESPACE, Agent, Endpoint, SecurityScheme, security_alternatives
+from lmos_studio.model import DEFAULT_NAMESPACE, NOSEC, Agent, Endpoint, SecurityScheme, security_alternatives
 
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
 TD_CONTEXTS = (TD_CONTEXT, "https://www.w3.org/2019/wot/td/v1")
@@ -53,6 +64,9 @@ AFFORDANCE_KINDS = ("properties", "actions", "events")
 NOSEC_NAME = "nosec_sc"
 COMBO_SCHEME = "combo"
 COMBO_NAME = "combo_sc"  # the combo written for security alternatives (its allOf branches: combo_sc_<i>)
+_CARD_FLOWS = {"authorizationCode": "code", "clientCredentials": "client", "deviceCode": "device"}  # A2A → TD 1.1
+_FLOW_KEYS = ("flow", "authorization", "token", "refresh")  # what a TD says of an OAuth2 flow
+SCHEME_NAME_KEY = "lmos:scheme"  # on a definition of a scheme written again for other scopes: the scheme's name
 _FORM_MODELLED = ("href", "subprotocol", "lmos:protocol", "lmos:transport")
 KIND = "Thing Description"
 
@@ -116,6 +130,7 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
         security=_security(doc, td),
         source=source,
         **_origin(doc, td),
+        **d.resource_extras_in(doc, kube, "lmos:kubernetes"),
     )
 
 
@@ -175,30 +190,66 @@ def _endpoint(doc: d.Doc, form: Any, field: str, affordance: str, base: str) -> 
     )
 
 
-def _applied(doc: d.Doc, td: dict[str, Any]) -> list[str]:
-    value = td.get("security")
+def _applied(doc: d.Doc, node: dict[str, Any], field: str) -> list[str]:
+    """The security definition names `node` (the TD or a form) applies with its `security` (a name or a list)."""
+    value = node.get("security")
     if value is None:
         return []
     names = value if isinstance(value, list) else [value]
     for i, name in enumerate(names):
         if isinstance(name, dict | list):
-            doc.fail("must name security definitions", node=td, key="security", field=f"security[{i}]")
+            doc.fail("must name security definitions", node=node, key="security", field=f"{field}[{i}]")
     return [text_of(n) for n in names]
 
 
+def _address_form(doc: d.Doc, td: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The form the agent is called through (its `chat` action's first, as `by_address` orders endpoints) and its
+    field path, or None for a TD without forms."""
+    forms: list[tuple[int, dict[str, Any], str]] = []
+    for i, form in enumerate(doc.seq(td, "forms", "forms")):
+        forms.append((2, form, f"forms[{i}]"))
+    for kind in AFFORDANCE_KINDS:
+        for name, affordance in doc.mapping(td, kind, kind).items():
+            for i, form in enumerate(doc.seq(affordance, "forms", f"{kind}.{name}.forms")):
+                at = f"{kind}/{name}"
+                forms.append(
+                    (0 if at == DEFAULT_AFFORDANCE else 1 if kind == "actions" else 2, form, f"{at}.forms[{i}]")
+                )
+    found = sorted(((r, f, at) for r, f, at in forms if isinstance(f, dict)), key=lambda item: item[0])
+    return (found[0][1], found[0][2].replace("/", ".")) if found else None
+
+
 def _security(doc: d.Doc, td: dict[str, Any]) -> tuple[SecurityScheme, ...]:
+    """The schemes `security` applies; a form the agent is called through that says its own `security` (TD 1.1:
+    it replaces the Thing's there) applies those, and its `scopes` are the ones an OAuth2 scheme requires."""
     definitions = doc.mapping(td, "securityDefinitions", "securityDefinitions")
+    applied, field, scopes = _applied(doc, td, "security"), "security", None
+    address = _address_form(doc, td)
+    if address is not None and "security" in address[0]:
+        field = f"{address[1]}.security"
+        applied = _applied(doc, address[0], field)
+    if address is not None and "scopes" in address[0]:
+        scopes = d.plain(address[0]["scopes"])
     alternatives: list[list[str]] = [[]]
-    for name in _applied(doc, td):  # every name applied is required: the alternatives multiply
-        alternatives = [a + b for a in alternatives for b in _expand(doc, definitions, name, "security", ())]
+    for name in applied:  # every name applied is required: the alternatives multiply
+        alternatives = [a + b for a in alternatives for b in _expand(doc, definitions, name, field, ())]
     out = []
     for alternative, names in enumerate(alternatives):
+        schemes = []
         for name in dict.fromkeys(names):
             definition = definitions[name]
             scheme = doc.text(definition, "scheme", f"securityDefinitions.{name}.scheme", required=True)
-            if scheme != "nosec":
-                extras = d.plain(d.rest(definition, ("scheme",)))
-                out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
+            extras = d.plain(d.rest(definition, ("scheme", SCHEME_NAME_KEY)))
+            derived = _card_flow({"scheme": scheme, **{k: v for k, v in extras.items() if k not in _FLOW_KEYS}})
+            if derived and all(extras.get(k) == v for k, v in derived.items()):
+                extras = {k: v for k, v in extras.items() if k not in derived}  # written for a card's flows: again
+            if scopes is not None and scheme == "oauth2":
+                extras["scopes"] = scopes
+            own = doc.text(definition, SCHEME_NAME_KEY, f"securityDefinitions.{name}.{SCHEME_NAME_KEY}") or name
+            schemes.append(SecurityScheme(name=own, scheme=scheme, extras=extras, alternative=alternative))
+        required = [s for s in schemes if s.scheme != NOSEC]
+        # an alternative of nosec alone, beside others, is "no authentication is also accepted": kept
+        out += required or (schemes[:1] if len(alternatives) > 1 else [])
     return tuple(out)
 
 
@@ -253,6 +304,7 @@ def _kubernetes(agent: Agent) -> dict[str, Any]:
         kube["labels"] = dict(agent.labels)
     if agent.annotations:
         kube["annotations"] = dict(agent.annotations)
+    kube.update(d.resource_extras_out(agent))  # what an Agent resource holds beyond the model
     return kube
 
 
@@ -263,14 +315,14 @@ def _build(agent: Agent) -> dict[str, Any]:
         "@context": [TD_CONTEXT, {"lmos": LMOS_NAMESPACE}],
         "@type": TOOL_TYPE if is_tool else AGENT_TYPE,
         "id": td_id,
-        "title": agent.name,
+        "title": d.agent_title(agent),
     }
     if agent.id != td_id:
         td["lmos:agentId"] = agent.id
     if agent.description:
         td["description"] = agent.description
-    if "version" in agent.labels:
-        td["version"] = {"instance": agent.labels["version"]}
+    if d.agent_version(agent):
+        td["version"] = {"instance": d.agent_version(agent)}
     td["lmos:kubernetes"] = _kubernetes(agent)
     _set_list(td, "lmos:supportedTenants", agent.supported_tenants)
     _set_list(td, "lmos:supportedChannels", agent.supported_channels)
@@ -291,12 +343,24 @@ def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, ke
     """securityDefinitions and security: the names applied (all required) for one alternative; for more, a
     `combo` (`COMBO_NAME`) whose `oneOf` are the alternatives, each a scheme or a combo (`allOf`) of its schemes."""
     definitions = dict(keep)
-    written: set[str] = set()
-    for scheme in schemes:
-        if scheme.name not in written:
-            written.add(scheme.name)
-            definitions[scheme.name] = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
-    groups = [list(dict.fromkeys(s.name for s in group)) for group in security_alternatives(schemes)]
+    named: dict[str, str] = {}  # a definition's body (JSON) → its name
+    groups: list[list[str]] = []
+    for alternative in security_alternatives(schemes):
+        applied = []
+        for scheme in alternative:
+            body = {"scheme": scheme.scheme, **d.plain(scheme.extras)}
+            body.update({k: v for k, v in _card_flow(body).items() if k not in body})  # a card's OAuth2 flows
+            name = scheme.name
+            if name in definitions and definitions[name] != body:
+                # the scheme asks other scopes in this alternative: TD scopes belong to a definition, so one of its own
+                body[SCHEME_NAME_KEY] = scheme.name
+                name = named.get(json.dumps(body, sort_keys=True)) or _free_name(
+                    f"{name}_{scheme.alternative}", definitions
+                )
+            named.setdefault(json.dumps(body, sort_keys=True), name)
+            definitions.setdefault(name, body)
+            applied.append(name)
+        groups.append(list(dict.fromkeys(applied)))
     if not groups:
         definitions.setdefault(NOSEC_NAME, {"scheme": "nosec"})
         names = [NOSEC_NAME]
@@ -314,6 +378,38 @@ def _set_security(td: dict[str, Any], schemes: tuple[SecurityScheme, ...], *, ke
         names = [COMBO_NAME]
     td["securityDefinitions"] = definitions
     td["security"] = names
+
+
+def _card_flow(body: dict[str, Any]) -> dict[str, Any]:
+    """What a TD says of an OAuth2 scheme an A2A card gave (`flows`): the first flow TD 1.1 knows as `flow` (code,
+    client, device) with its `authorization`, `token` and `refresh` URLs; {} for any other scheme."""
+    flows = body.get("flows")
+    if body.get("scheme") != "oauth2" or not isinstance(flows, dict):
+        return {}
+    kind = next((k for k in flows if k in _CARD_FLOWS and isinstance(flows[k], dict)), None)
+    if kind is None:
+        return {}
+    flow = flows[kind]
+    out: dict[str, Any] = {"flow": _CARD_FLOWS[kind]}
+    for td_key, card_key in (
+        ("authorization", "authorizationUrl"),
+        ("authorization", "deviceAuthorizationUrl"),
+        ("token", "tokenUrl"),
+        ("refresh", "refreshUrl"),
+    ):
+        if card_key in flow:
+            out[td_key] = flow[card_key]
+    return out
+
+
+def _free_name(name: str, taken: dict[str, Any]) -> str:
+    """`name`, or it with the first `_<n>` that `taken` does not hold."""
+    n = 1
+    free = name
+    while free in taken:
+        n += 1
+        free = f"{name}_{n}"
+    return free
 
 
 def _reachable(td: dict[str, Any]) -> set[str]:
@@ -365,13 +461,15 @@ def _overlay(agent: Agent) -> dict[str, Any]:
     """The original TD with only the fields that differ from what it reads as rewritten."""
     td = copy.deepcopy(agent.original)
     base = td_to_agent(agent.original, source=agent.source)
-    if (agent.name, agent.namespace, agent.labels, agent.annotations) != (
-        base.name,
-        base.namespace,
-        base.labels,
-        base.annotations,
-    ):
+    kube_fields = ("name", "namespace", "labels", "annotations", "metadata_extras", "spec_extras", "extras")
+    if any(getattr(agent, f) != getattr(base, f) for f in kube_fields):
         td["lmos:kubernetes"] = _kubernetes(agent)
+    if d.agent_version(agent) != d.agent_version(base):  # the version label changed: the TD's version with it
+        given = td.get("version")
+        version = {k: v for k, v in given.items() if k != "instance"} if isinstance(given, dict) else {}
+        td["version"] = {"instance": d.agent_version(agent), **version} if d.agent_version(agent) else version
+        if not td["version"]:
+            del td["version"]
     if agent.id != base.id:
         if d.is_uri(agent.id):
             td["id"] = agent.id

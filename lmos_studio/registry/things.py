@@ -41,8 +41,9 @@ def checked_thing(td: dict[str, Any], *, source: str) -> Agent:
 
 
 def agent_to_thing(agent: Agent) -> dict[str, Any]:
-    """The TD of an agent (LMOS vocabulary), always with an id."""
-    td = td_format.agent_to_td(agent)
+    """The TD of an agent (LMOS vocabulary), always with an id; an agent described in another format (an A2A
+    card …) carries that document whole (`lmos:original`), so a reader of the TD gets it back."""
+    td = td_format.agent_to_td(agent, embed_original=True)
     td.setdefault("id", thing_id_of(agent))
     return td
 
