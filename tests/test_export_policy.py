@@ -60,7 +60,9 @@ def _check(design: Design) -> None:
     serving = {a.key for a in design.agents if a.workload and a.workload.serves_capabilities_document}
     assert {d for s, d in allowed if s == OPERATOR.key} & agent_keys == serving
     assert not {d for s, d in allowed if s.endswith("/stranger")} & agent_keys
-    assert not any(d.endswith("/stranger") for _, d in allowed)  # default deny covers every pod
+    # the default deny covers the design's agents only: a pod that is not part of the design keeps its ingress
+    strangers = {p.key for p in pods if p.key.endswith("/stranger")}
+    assert all({s for s, d in allowed if d == stranger} == {p.key for p in pods} - {stranger} for stranger in strangers)
 
 
 def test_acme_policies_admit_exactly_the_trust_edges() -> None:
@@ -168,7 +170,7 @@ def test_the_lmos_platform_stays_reachable_when_it_shares_a_namespace_with_agent
 def test_the_default_deny_in_the_lmos_namespace_selects_only_the_designs_agents() -> None:
     """The default deny in --lmos-namespace selected every pod but lmos-runtime's and lmos-operator's: what else
     runs there (the runtime's Redis cache, a vector database) lost all ingress. Now it selects the design's agents
-    there; in an agents-only namespace it still selects every pod."""
+    there, as it does in every namespace."""
     design = read_design(ACME).replace(agents=tuple(a for a in read_design(ACME).agents if a.workload))
     design = design.with_agent(Agent(name="other", namespace="elsewhere", workload=Workload(image="i")))
     bundle = export_design(design, ExportOptions(with_workloads=True, lmos_namespace="default"))
@@ -188,8 +190,36 @@ def test_the_default_deny_in_the_lmos_namespace_selects_only_the_designs_agents(
     assert (runtime.key, unlabelled.key) in allowed
     agents = {a.key for a in design.agents}
     assert not {d for s, d in allowed if s in (redis.key, unlabelled.key)} & agents  # agents are still denied
-    assert not {s for s, d in allowed if d == "elsewhere/stranger"}  # elsewhere, every pod is
+    assert (redis.key, "elsewhere/stranger") in allowed  # elsewhere too, a pod that is not the design's is not
     assert {(s, d) for s, d in allowed if s in agents and d in agents} == _expected_pairs(design)
+
+
+def test_the_default_deny_in_any_namespace_selects_only_the_designs_agents() -> None:
+    """In a namespace other than --lmos-namespace the default deny had an empty podSelector: applying the export
+    cut every workload of that namespace that is not part of the design (a team's database, its web front end)
+    off from all ingress. It now selects the design's agents there (by the label the allow policies select them
+    by), agents without an exported workload included; the trust edges still hold exactly."""
+    design = read_design(ACME)
+    bundle = export_design(design, ExportOptions(with_workloads=True, lmos_namespace="platform"))
+    docs = [m.document for m in bundle.manifests]
+    for namespace in design.namespaces:
+        deny = next(m.document for m in bundle.manifests if m.ref == f"NetworkPolicy {namespace}/{policy.DEFAULT_DENY}")
+        names = sorted(a.name for a in design.agents if a.namespace == namespace)
+        assert deny["spec"]["podSelector"] == {
+            "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": names}]
+        }
+    database = Pod("lmos-demo/postgres", "lmos-demo", {"app.kubernetes.io/name": "postgres"})
+    front = Pod("lmos-demo/web", "lmos-demo", {"app": "web"})
+    weather = Pod("lmos-demo/weather-agent", "lmos-demo", {"app.kubernetes.io/name": "weather-agent"})  # no workload
+    pods = [*_pods(docs, []), database, front, weather]
+    allowed = reachable(docs, pods)
+    assert (front.key, database.key) in allowed and (RUNTIME.key, front.key) in allowed
+    assert (front.key, weather.key) not in allowed and (RUNTIME.key, weather.key) in allowed
+    agents = {a.key for a in design.agents if a.workload}
+    assert not {d for s, d in allowed if s in (database.key, front.key)} & agents
+    assert {(s, d) for s, d in allowed if s in agents and d in agents} == _expected_pairs(design) & {
+        (s, d) for s in agents for d in agents
+    }
 
 
 @pytest.mark.parametrize("name", ["*", "view*", "view bill", "a/b", "..", "view?x", ""])

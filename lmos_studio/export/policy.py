@@ -1,6 +1,6 @@
-"""Trust edges as network policy: per namespace a default-deny ingress NetworkPolicy, per callee agent one
-NetworkPolicy admitting exactly its trusted callers and the LMOS platform, optionally an Istio
-AuthorizationPolicy per callee; plus a report of which rule enforces which edge and which cannot be enforced.
+"""Trust edges as network policy: per namespace a default-deny ingress NetworkPolicy for the design's agents there,
+per callee agent one NetworkPolicy admitting exactly its trusted callers and the LMOS platform, optionally an
+Istio AuthorizationPolicy per callee; plus a report of which rule enforces which edge and which cannot be enforced.
 
 Conventions (docs/export.md):
 * pods are selected by `app.kubernetes.io/name: <agent>` (the export puts it on every Deployment's pods);
@@ -123,20 +123,21 @@ class PolicyOptions:
     istio: bool = False
 
 
-def default_deny(namespace: str, options: PolicyOptions, *, agents: Sequence[Agent]) -> dict[str, Any]:
-    """Deny all ingress to every pod of the namespace unless another policy admits it; in `lmos_namespace`,
-    only to the pods of the design's `agents` there (by the label the allow policies select them by): the LMOS
-    platform runs there too (lmos-runtime and lmos-operator, whose clients are not ours to know, and what they
-    use — a cache, a vector database), and denying its pods all ingress would break it."""
-    selector: dict[str, Any] = {}
-    if namespace == options.lmos_namespace:
-        names = sorted({a.name for a in agents if a.namespace == namespace})
-        selector = {"matchExpressions": [{"key": NAME_LABEL, "operator": "In", "values": names}]}
+def default_deny(namespace: str, *, agents: Sequence[Agent]) -> dict[str, Any]:
+    """Deny all ingress to the pods of the design's `agents` in the namespace (by the label the allow policies
+    select them by) unless another policy admits it. Only those: other workloads share the namespace (in
+    `lmos_namespace` the LMOS platform — lmos-runtime, lmos-operator and what they use, a cache, a vector database;
+    elsewhere a team's own services), whose clients are not ours to know, and denying their pods all ingress would
+    cut them off."""
+    names = sorted({a.name for a in agents if a.namespace == namespace})
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": DEFAULT_DENY, "namespace": namespace, "labels": dict(MANAGED_BY)},
-        "spec": {"podSelector": selector, "policyTypes": ["Ingress"]},
+        "spec": {
+            "podSelector": {"matchExpressions": [{"key": NAME_LABEL, "operator": "In", "values": names}]},
+            "policyTypes": ["Ingress"],
+        },
     }
 
 
@@ -288,7 +289,7 @@ def design_policies(design: Design, options: PolicyOptions, *, path_for: Callabl
     for pair in pairs:
         by_callee.setdefault(pair.callee.key, []).append(pair)
     namespaces = sorted({a.namespace for a in design.agents})
-    network = [default_deny(ns, options, agents=design.agents) for ns in namespaces]
+    network = [default_deny(ns, agents=design.agents) for ns in namespaces]
     istio = []
     for callee in sorted(design.agents, key=lambda a: a.key):
         callee_pairs = by_callee.get(callee.key, [])
