@@ -163,6 +163,11 @@ def _symlink() -> zipfile.ZipInfo:
         ([(_symlink(), b"/etc/passwd")], "symbolic link"),
         ([("bomb.yaml", b"a: " + b"0" * (30 * 2**20))], "zip bomb"),
         ([("readme.txt", b"hello")], "no *.yaml"),
+        # unpacking these failed with "maximum recursion depth exceeded" and "File name too long … does it hold a
+        # file and a folder of the same name?"
+        ([("x/" + "d/" * 2000 + "a.yaml", AGENT)], "is nested 2001 folders deep"),
+        ([("x/" + "n" * 300 + ".yaml", AGENT)], "its path is too long to unpack .a name of 305 bytes, at most 255"),
+        ([("x/" + ("ü" * 125 + "/") * 20 + "a.yaml", AGENT)], "of 250 bytes, at most 255; the whole path at most 1024"),
     ],
 )
 def test_hostile_zips_are_refused(

@@ -5,8 +5,9 @@ Generated documents (annotation `studio.lmos.eclipse/generated: "true"`, Channel
 was edited by hand, and its edit would be lost: a warning names it (`hand_edits.py`), and so does one for an edited
 kustomization.yaml of an export folder (`export_kustomizations` reads it). Everything else is read by
 `load_design`, so hand-written manifests keep their extra labels, annotations, unmodelled fields and other kinds.
-Zips are read defensively: no absolute or `..` paths, no links, limits on entries and (declared and actual)
-sizes, so a zip bomb is refused; members are copied to a private temporary folder under names we checked.
+Zips are read defensively: no absolute or `..` paths, no links, limits on entries, (declared and actual)
+sizes and how deep and long a path is, so a zip bomb is refused; members are copied to a private temporary
+folder under names we checked.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
 MAX_ZIP_ENTRIES = 20_000  # a 1 000-agent export with workloads and Istio has ~6 000 files
 MAX_UNPACKED_BYTES = 200 * 2**20  # all members together, uncompressed
 MAX_RATIO = 200  # uncompressed/compressed per member; YAML compresses ~10×, bombs ~1000×
+MAX_MEMBER_DEPTH = 32  # folders in a member's path; an export's deepest file is <root>/policies/network/<ns>/<f>
+MAX_MEMBER_PART_BYTES = 255  # one file or folder name (Linux NAME_MAX): a longer one cannot be unpacked
+MAX_MEMBER_NAME_BYTES = 1024  # a whole member path: unpacked under the temp folder it stays below PATH_MAX (4096)
 
 
 def is_generated(doc: dict[str, Any]) -> bool:
@@ -109,7 +113,28 @@ def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:
         return None
     if any(part.startswith(".") for part in pure.parts):
         return None
+    _check_name_size(info, pure, zip_path)  # only what is unpacked
     return pure
+
+
+def _check_name_size(info: zipfile.ZipInfo, pure: PurePosixPath, zip_path: Path) -> None:
+    """Refuse a member to unpack nested deeper, or named longer, than a file system unpacks (or an export ever has):
+    unpacking it failed with "maximum recursion depth exceeded" or "File name too long … a file and a folder of the
+    same name?", which told no one what was wrong."""
+    shown = info.filename if len(info.filename) <= 80 else f"{info.filename[:60]}…{info.filename[-16:]}"
+    where = f"member '{shown}'"
+    if len(pure.parts) > MAX_MEMBER_DEPTH:
+        raise DesignFileError(
+            f"{where}: is nested {len(pure.parts) - 1} folders deep (at most {MAX_MEMBER_DEPTH - 1}); refusing the zip",
+            path=str(zip_path),
+        )
+    longest = max((len(part.encode("utf-8")) for part in pure.parts), default=0)
+    if longest > MAX_MEMBER_PART_BYTES or len(info.filename.encode("utf-8")) > MAX_MEMBER_NAME_BYTES:
+        raise DesignFileError(
+            f"{where}: its path is too long to unpack (a name of {longest} bytes, at most {MAX_MEMBER_PART_BYTES}; "
+            f"the whole path at most {MAX_MEMBER_NAME_BYTES}); refusing the zip",
+            path=str(zip_path),
+        )
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], zip_path: Path) -> None:
