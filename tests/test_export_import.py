@@ -165,6 +165,10 @@ def _symlink() -> zipfile.ZipInfo:
         ([("readme.txt", b"hello")], "no *.yaml"),
         # unpacking these failed with "maximum recursion depth exceeded" and "File name too long … does it hold a
         # file and a folder of the same name?"
+        (
+            [("x/a.yaml", AGENT), ("x/./a.yaml", AGENT.replace(b"name: a", b"name: b"))],
+            "'x/./a.yaml' is in the zip twice",
+        ),
         ([("x/" + "d/" * 2000 + "a.yaml", AGENT)], "is nested 2001 folders deep"),
         ([("x/" + "n" * 300 + ".yaml", AGENT)], "its path is too long to unpack .a name of 305 bytes, at most 255"),
         ([("x/" + ("ü" * 125 + "/") * 20 + "a.yaml", AGENT)], "of 250 bytes, at most 255; the whole path at most 1024"),
@@ -177,6 +181,14 @@ def test_hostile_zips_are_refused(
         importer.import_manifests(_zip(tmp_path, entries))
     assert list(tmp_path.iterdir()) == [tmp_path / "evil.zip"]
     assert str(caught.value).count("evil.zip") == 1, str(caught.value)  # the zip's path is named once
+
+
+def test_a_zip_holding_one_member_twice_is_refused(tmp_path: Path) -> None:
+    """Two copies of x/a.yaml: import silently read the last, a zip viewer may show the first."""
+    with pytest.warns(UserWarning, match="Duplicate name"):  # zipfile warns when writing it, and writes it
+        path = _zip(tmp_path, [("x/a.yaml", AGENT), ("x/a.yaml", AGENT.replace(b"name: a", b"name: b"))])
+    with pytest.raises(DesignFileError, match=r"member 'x/a\.yaml' is in the zip twice"):
+        importer.import_manifests(path)
 
 
 def test_zip_limits_on_entries_and_total_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,6 +137,20 @@ def _check_name_size(info: zipfile.ZipInfo, pure: PurePosixPath, zip_path: Path)
         )
 
 
+def _refuse_repeated(members: list[tuple[zipfile.ZipInfo, PurePosixPath]], zip_path: Path) -> None:
+    """Refuse a zip holding one path twice: unpacking keeps the last copy, while a zip viewer or `unzip -l`
+    reviewer may be shown the first, so what is imported would not be what was reviewed."""
+    seen: set[PurePosixPath] = set()
+    for info, name in members:
+        if name in seen:
+            raise DesignFileError(
+                f"member '{info.filename}' is in the zip twice (one would silently replace the other, and a zip viewer "
+                "may show the other one); refusing the zip",
+                path=str(zip_path),
+            )
+        seen.add(name)
+
+
 def _check_sizes(infos: list[zipfile.ZipInfo], zip_path: Path) -> None:
     if len(infos) > MAX_ZIP_ENTRIES:
         raise DesignFileError(
@@ -179,6 +193,7 @@ def _load_zip(zip_path: Path) -> tuple[LoadResult, list[FoundKustomization]]:
             members = [(info, name) for info in infos if (name := _member_name(info, zip_path)) is not None]
             if not members:
                 raise DesignFileError("has no *.yaml or *.yml files", path=str(zip_path))
+            _refuse_repeated(members, zip_path)
             root = Path(tmp)
             for info, name in members:
                 target = root.joinpath(*name.parts)
