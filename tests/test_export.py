@@ -250,8 +250,8 @@ def test_channel_without_a_label_names_resource_and_field() -> None:
         ),
         (
             Agent(name="ok", workload=Workload(image="i", service_account="a" * 70)),
-            f"ServiceAccount default/{'a' * 70}",
-            "metadata.name",
+            "Agent default/ok",
+            "workload.serviceAccount",
         ),
         (  # an agent's name is its Service's (RFC 1035, ≤ 63): refused at the Agent, as lint reports it
             Agent(name="a" * 70, workload=Workload(image="i")),
@@ -741,6 +741,24 @@ def test_two_agents_running_as_one_service_account_are_named(b: Agent, said: str
     with pytest.raises(ExportError, match="Agents default/a and default/b both run as service account " + said) as e:
         export_design(design, FULL)
     assert e.value.field == "workload.serviceAccount" and "give each agent its own" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("account", "problem"),
+    [
+        ("Billing_SA", "must be lowercase letters, digits and '-'"),
+        ("s" * 64, "is 64 characters long (at most 63)"),
+    ],
+)
+def test_a_service_account_name_no_service_account_can_have_names_the_field(account: str, problem: str) -> None:
+    """A workload.serviceAccount 'Billing_SA' said "ServiceAccount default/Billing_SA: metadata.name: … rename the
+    agent": renaming the agent changes nothing; the field to fix is workload.serviceAccount."""
+    agent = Agent(name="billing", workload=Workload(image="i", service_account=account))
+    with pytest.raises(ExportError) as caught:
+        export_design(Design(agents=(agent,)), ExportOptions(with_workloads=True))
+    assert str(caught.value).startswith(f"Agent default/billing: workload.serviceAccount: {account!r} {problem}")
+    assert "rename the agent" not in str(caught.value) and "clear it to run as 'billing'" in str(caught.value)
+    assert (caught.value.resource, caught.value.field) == ("Agent default/billing", "workload.serviceAccount")
 
 
 @pytest.mark.parametrize("name", ["x" * 400, "名" * 120])

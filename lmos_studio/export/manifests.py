@@ -17,7 +17,7 @@ from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTA
 from lmos_studio.formats.lmos import agent_to_resource, channel_to_resource, rollout_to_resource
 from lmos_studio.formats.yamltypes import kind_of
 from lmos_studio.model import CHANNEL_LABELS, DEFAULT_SUBSET, Agent, Channel, ChannelRollout, EnvVar
-from lmos_studio.names import dns1123_subdomain_problem
+from lmos_studio.names import dns1123_label_problem, dns1123_subdomain_problem
 from lmos_studio.redact import looks_like_key, redact_text
 from lmos_studio.resolve import Resolution, channel_routing
 
@@ -207,6 +207,20 @@ def key_like_env_notes(agent: Agent) -> list[str]:
     ]
 
 
+def _check_service_account(agent: Agent) -> None:
+    """Refuse a `workload.serviceAccount` no ServiceAccount can be named (the validator said "rename the agent",
+    which changed nothing)."""
+    account = agent.workload.service_account if agent.workload else ""
+    problem = dns1123_label_problem(account) if account else None
+    if problem:
+        raise ExportError(
+            f"Agent {agent.key}: workload.serviceAccount: {account!r} {problem} (the name of the ServiceAccount its "
+            f"pods run as, an RFC 1123 label); set another, or clear it to run as '{agent.name}'",
+            resource=f"Agent {agent.key}",
+            field="workload.serviceAccount",
+        )
+
+
 def workload_resources(agent: Agent) -> list[dict[str, Any]]:
     """ServiceAccount, Deployment and Service of one agent (empty if the agent has no workload)."""
     workload = agent.workload
@@ -239,6 +253,7 @@ def workload_resources(agent: Agent) -> list[dict[str, Any]]:
             resource=ref,
             field="spec.template.spec.containers[0].ports[0].containerPort",
         )
+    _check_service_account(agent)
     labels = {**MANAGED_BY, **pod_labels(agent)}
     meta = {"name": agent.name, "namespace": agent.namespace}
     deployment_labels = dict(labels)
