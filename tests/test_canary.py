@@ -406,3 +406,47 @@ def test_cli_canary_refuses_to_write_into_the_folder_it_read(tmp_path: Path, tar
     run_cli("canary", str(ACME), "--agent", "contract-agent", "--out", str(single))
     again = run_cli("canary", str(single), "--agent", "weather-agent", "--out", str(single))
     assert again.returncode in (0, 1), again.stderr  # over the one file read: allowed
+
+
+def _split_weights(bundle: Any) -> dict[str, dict[str, int]]:
+    service = next(m.document for m in bundle.manifests if m.document["kind"] == "VirtualService")
+    return {
+        http["name"]: {r["headers"]["request"]["set"]["x-subset"]: r["weight"] for r in http["route"]}
+        for http in service["spec"]["http"]
+        if http["name"].startswith("split-")
+    }
+
+
+def test_the_exported_split_follows_rollout_weights_edited_after_canary() -> None:
+    """canary wrote the VirtualService at 90/10; the ChannelRollout was then edited to 50/50 (by hand, in its YAML),
+    and export wrote the rollout at 50/50 beside a VirtualService still splitting 90/10, silently: the operator
+    does not act on the rollout, so the canary kept 10 %. The export's split now follows the rollout, with a note."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+
+    design = make_canary(BASE, agents=["billing"], canary_weight=10)
+    rollout = design.rollouts[0]
+    assert _split_weights(export_design(design, ExportOptions())) == {
+        "split-web-stable-rollout": {"stable": 90, "canary": 10}
+    }
+    edited = design.replace(rollouts=(rollout.model_copy(update={"stable_weight": 50, "canary_weight": 50}),))
+    bundle = export_design(edited, ExportOptions())
+    assert _split_weights(bundle) == {"split-web-stable-rollout": {"stable": 50, "canary": 50}}
+    assert (
+        "VirtualService default/lmos-operator-subset-split: route split-web-stable-rollout now splits stable 90 → 50, "
+        "canary 10 → 50, as ChannelRollout default/web-stable-rollout says" in "\n".join(bundle.notes)
+    )
+    assert not any("ChannelRollout" in n and "no VirtualService" in n for n in bundle.notes)
+
+
+def test_an_export_says_when_nothing_splits_a_rollout(acme: Design) -> None:
+    """The acme sample's ChannelRollout (90/10) was exported without a word, though no VirtualService splits by it:
+    the canary got no request without an x-subset header."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+
+    notes = export_design(acme, ExportOptions()).notes
+    assert [n for n in notes if n.startswith("ChannelRollout")] == [
+        "ChannelRollout default/acme-ivr-rollout: no VirtualService lmos-operator-subset-split in namespace default "
+        "splits its traffic (the operator does not act on a ChannelRollout), so the canary gets none of the requests "
+        "without an x-subset header; run 'lmos-studio canary' (it writes one for the namespace's rollouts), or split "
+        "by x-subset yourself"
+    ]

@@ -96,7 +96,7 @@ def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
     main.get_by_text("Workloads & policies").click()
-    expect(main.get_by_text("5 notes")).to_be_visible(timeout=30_000)  # agents without workload: rerun done
+    expect(main.get_by_text("6 notes")).to_be_visible(timeout=30_000)  # no workload (5), unsplit rollout: rerun done
     with page.expect_download(timeout=30_000) as info:
         main.get_by_role("button", name="Download zip").click()
     target = tmp_path / info.value.suggested_filename

@@ -35,7 +35,12 @@ from typing import Any
 from lmos_studio.errors import ExportError, ExportOptionError
 from lmos_studio.export import crds, manifests, policy
 from lmos_studio.export import registry as registry_export
-from lmos_studio.export.istio import is_subset_split, moved_virtual_service
+from lmos_studio.export.istio import (
+    is_subset_split,
+    moved_virtual_service,
+    synced_virtual_service,
+    unsplit_rollout_notes,
+)
 from lmos_studio.export.validate import KUBERNETES_VERSION, ValidationReport, Validator, declared_only, ref
 from lmos_studio.formats.design_file import GENERATED_ANNOTATION, PREVIEW_ANNOTATION, MaskedDesign, masked_design
 from lmos_studio.formats.resource_fields import RESOURCE_FIELDS_KEY, fields_left_out
@@ -390,6 +395,8 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         for i, raw in enumerate(design.other_resources)
         if str(raw.get("kind")) != "Kustomization" and not _is_secret(raw)
     ]  # a Kustomization is a build file, not a resource: never re-listed; a Secret's values never leave
+    kept = [_synced(doc, design, notes) if is_subset_split(doc) else doc for doc in kept]
+    notes += unsplit_rollout_notes(design, kept)
     notes += [_secret_note(raw) for raw in design.other_resources if _is_secret(raw)]
     notes += [
         "a Kustomization document of the design is not exported (regenerated as kustomization.yaml)"
@@ -426,6 +433,13 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         validation=_validate(result, options) if validate else ValidationReport(),
         notes=notes,
     )
+
+
+def _synced(doc: dict[str, Any], design: Design, notes: list[str]) -> dict[str, Any]:
+    """The subset-split VirtualService with the weights of the design's rollouts (`synced_virtual_service`)."""
+    synced, changed = synced_virtual_service(doc, design)
+    notes += changed
+    return synced
 
 
 def _is_secret(raw: dict[str, Any]) -> bool:

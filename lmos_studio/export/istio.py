@@ -1,6 +1,8 @@
 """The Istio VirtualService that splits the operator API's traffic between a channel's stable and canary subsets.
 
-Built from a design's ChannelRollouts (one VirtualService per namespace); `canary.py` decides the rollouts.
+Built from a design's ChannelRollouts (one VirtualService per namespace); `canary.py` decides the rollouts. On
+export, a kept one's split weights follow the rollouts (`synced_virtual_service`): the operator does not act on a
+ChannelRollout (LMOS.md §1.5), so the VirtualService is what splits.
 """
 
 from __future__ import annotations
@@ -139,3 +141,62 @@ def moved_virtual_service(doc: dict[str, Any], namespace: str) -> dict[str, Any]
             if isinstance(set_, dict) and set_.get(NAMESPACE_HEADER) == old:
                 set_[NAMESPACE_HEADER] = namespace
     return moved
+
+
+def _split_routes(doc: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any], str]]:
+    """(route name, weighted destination, its x-subset) of each `split-…` route of a VirtualService document."""
+    spec = doc.get("spec")
+    for http in (spec.get("http") if isinstance(spec, dict) else None) or []:
+        name = http.get("name") if isinstance(http, dict) else None
+        routes = http.get("route") if isinstance(http, dict) else None
+        if not isinstance(name, str) or not name.startswith("split-") or not isinstance(routes, list):
+            continue
+        for destination in routes:
+            headers = destination.get("headers") if isinstance(destination, dict) else None
+            request = headers.get("request") if isinstance(headers, dict) else None
+            set_ = request.get("set") if isinstance(request, dict) else None
+            subset = set_.get(SUBSET_HEADER) if isinstance(set_, dict) else None
+            if isinstance(subset, str):
+                yield name, destination, subset
+
+
+def synced_virtual_service(doc: dict[str, Any], design: Design) -> tuple[dict[str, Any], list[str]]:
+    """The subset-split VirtualService `doc` with each `split-<rollout>` route's stable and canary weights set as the
+    design's ChannelRollout of that name in its namespace says (a rollout edited after `canary` wrote the
+    VirtualService left it splitting by the old weights), and a note per route changed (other edits are kept)."""
+    meta = doc.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    rollouts = {f"split-{r.name}": r for r in design.rollouts if r.namespace == namespace}
+    synced = copy.deepcopy(doc)
+    changed: dict[str, list[str]] = {}
+    for name, destination, subset in _split_routes(synced):
+        rollout = rollouts.get(name)
+        wanted = {STABLE: rollout.stable_weight, CANARY: rollout.canary_weight}.get(subset) if rollout else None
+        if wanted is not None and destination.get("weight") != wanted:
+            changed.setdefault(name, []).append(f"{subset} {destination.get('weight')} → {wanted}")
+            destination["weight"] = wanted
+    notes = [
+        f"VirtualService {namespace}/{VIRTUAL_SERVICE}: route {name} now splits {', '.join(moves)}, as ChannelRollout "
+        f"{namespace}/{name.removeprefix('split-')} says (it was edited after the VirtualService was written)"
+        for name, moves in changed.items()
+    ]
+    return synced, notes
+
+
+def unsplit_rollout_notes(design: Design, kept: Iterable[dict[str, Any]]) -> list[str]:
+    """A note per ChannelRollout that no kept subset-split VirtualService has a route for: nothing splits its
+    traffic (the operator does not act on a ChannelRollout), so every request goes to the stable channel."""
+    routed = {
+        (str((doc.get("metadata") or {}).get("namespace")), name)
+        for doc in kept
+        if is_subset_split(doc)
+        for name, _, _ in _split_routes(doc)
+    }
+    return [
+        f"ChannelRollout {r.key}: no VirtualService {VIRTUAL_SERVICE} in namespace {r.namespace} splits its traffic "
+        f"(the operator does not act on a ChannelRollout), so the canary gets none of the requests without an "
+        f"x-subset header; run 'lmos-studio canary' (it writes one for the namespace's rollouts), or split by "
+        "x-subset yourself"
+        for r in design.rollouts
+        if (r.namespace, f"split-{r.name}") not in routed
+    ]
