@@ -436,6 +436,11 @@ def test_the_exported_split_follows_rollout_weights_edited_after_canary() -> Non
         "canary 10 → 50, as ChannelRollout default/web-stable-rollout says" in "\n".join(bundle.notes)
     )
     assert not any("ChannelRollout" in n and "no VirtualService" in n for n in bundle.notes)
+    unsplit = design.replace(rollouts=(rollout.model_copy(update={"stable_weight": 0, "canary_weight": 0}),))
+    assert _split_weights(export_design(unsplit, ExportOptions()))["split-web-stable-rollout"] == {  # no split: kept
+        "stable": 90,
+        "canary": 10,
+    }
 
 
 def test_an_export_says_when_nothing_splits_a_rollout(acme: Design) -> None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from lmos_studio.model import Design
+from lmos_studio.model import ChannelRollout, Design
 
 CANARY = "canary"  # the subset names the operator serves (the x-subset header's values)
 STABLE = "stable"
@@ -163,10 +163,11 @@ def _split_routes(doc: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any], st
 def synced_virtual_service(doc: dict[str, Any], design: Design) -> tuple[dict[str, Any], list[str]]:
     """The subset-split VirtualService `doc` with each `split-<rollout>` route's stable and canary weights set as the
     design's ChannelRollout of that name in its namespace says (a rollout edited after `canary` wrote the
-    VirtualService left it splitting by the old weights), and a note per route changed (other edits are kept)."""
+    VirtualService left it splitting by the old weights), and a note per route changed (other edits are kept). A
+    rollout whose weights are no split (lint: rollout-weights) leaves its route as it is."""
     meta = doc.get("metadata")
     namespace = meta.get("namespace") if isinstance(meta, dict) else None
-    rollouts = {f"split-{r.name}": r for r in design.rollouts if r.namespace == namespace}
+    rollouts = {f"split-{r.name}": r for r in design.rollouts if r.namespace == namespace and _is_split(r)}
     synced = copy.deepcopy(doc)
     changed: dict[str, list[str]] = {}
     for name, destination, subset in _split_routes(synced):
@@ -181,6 +182,13 @@ def synced_virtual_service(doc: dict[str, Any], design: Design) -> tuple[dict[st
         for name, moves in changed.items()
     ]
     return synced, notes
+
+
+def _is_split(rollout: ChannelRollout) -> bool:
+    """Whether the rollout's weights are two percentages adding up to 100 (else lint's rollout-weights: the
+    VirtualService keeps its split rather than take weights such as 0/0, which split nothing)."""
+    weights = (rollout.stable_weight, rollout.canary_weight)
+    return sum(weights) == 100 and all(0 <= w <= 100 for w in weights)
 
 
 def unsplit_rollout_notes(design: Design, kept: Iterable[dict[str, Any]]) -> list[str]:
