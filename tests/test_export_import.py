@@ -298,3 +298,33 @@ def test_a_channel_without_a_subset_label_previews_and_round_trips_as_exported(t
     assert preview["subset"] == "stable"
     files = kustomize.render(bundle)
     _roundtrip(kustomize.write_folder(bundle, tmp_path / "out", files), files)
+
+
+def test_resources_with_names_too_long_for_a_file_export_and_round_trip(tmp_path: Path) -> None:
+    """A Channel named with 253 characters (an RFC 1123 subdomain may be) or a kept ConfigMap of 250
+    ('configmap-<name>.yaml') failed the export with 'cannot write the export: File name too long', naming no
+    resource. Such a file name is now shortened to 255 bytes with a digest of the whole name (two long names sharing
+    their start get two files), and the export imports back as it was."""
+    long_channel, other_channel = "c" * 253, "c" * 252 + "d"
+    agent = Agent(name="a", supported_channels=("web",), capabilities=(Capability(name="x", version="1.0.0"),))
+    channels = tuple(
+        Channel(
+            name=name,
+            labels={"tenant": "acme", "channel": "web", "version": "1", "subset": "stable"},
+            required_capabilities=(RequiredCapability(name="x", version="1.0.0"),),
+        )
+        for name in (long_channel, other_channel)
+    )
+    maps = tuple(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m" * 249 + end, "namespace": "default"}}
+        for end in "ab"
+    )
+    design = Design(name="long", agents=(agent,), channels=channels, other_resources=maps)
+    bundle = export_design(design, FULL)
+    files = kustomize.render(bundle)
+    assert max(len(path.rsplit("/", 1)[-1].encode()) for path in files) == 255
+    assert len([p for p in files if p.startswith(("channels/", "preview/", "other/"))]) == 6  # none written twice
+    folder = kustomize.write_folder(bundle, tmp_path / "out", files)
+    archive = kustomize.write_zip(bundle, tmp_path / "out.zip", files)
+    _roundtrip(folder, files)
+    _roundtrip(archive, files)

@@ -20,6 +20,8 @@ resource and field, or returns a `Bundle` whose documents all validate. Folder l
                                          under spec.resourceFields what the LMOS resources may not carry
                                          (fields their CRDs do not declare, status, server fields)
 
+A file name past 255 bytes is cut, keeping a digest of the whole name (`file_name`).
+
 Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 `studio.lmos.eclipse/generated: "true"` (and the label `app.kubernetes.io/managed-by: lmos-studio`), previews
 `studio.lmos.eclipse/preview: "true"`; the importer drops them and the next export derives them again.
@@ -27,6 +29,7 @@ Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,23 +161,39 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
 
 
+MAX_FILE_NAME_BYTES = 255  # a file name (Linux NAME_MAX): an RFC 1123 subdomain name may be 253 characters
+NAME_DIGEST_CHARS = 12  # hex characters of the SHA-256 that keep a shortened file name unique
+
+
+def file_name(stem: str) -> str:
+    """`<stem>.yaml` for a `_safe` stem (ASCII), shortened where a file system could not hold it: the start of the
+    stem and a digest of the whole, so that two long names still get two files (a Channel named with 253
+    characters, or a kept ConfigMap's `configmap-<name>`, failed the export with 'File name too long')."""
+    name = f"{stem}.yaml"
+    if len(name) <= MAX_FILE_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:NAME_DIGEST_CHARS]
+    keep = MAX_FILE_NAME_BYTES - len(".yaml") - 1 - NAME_DIGEST_CHARS
+    return f"{stem[:keep]}-{digest}.yaml"
+
+
 def path_of(doc: dict[str, Any]) -> str:
     """The stable file path of a document in the export folder."""
     kind, meta = str(doc["kind"]), doc["metadata"]
     name, ns = _safe(str(meta["name"])), meta.get("namespace")
     if kind == "CustomResourceDefinition":
-        return f"crds/{name}.yaml"
+        return f"crds/{file_name(name)}"
     if kind == "Namespace":
-        return f"namespaces/{name}.yaml"
+        return f"namespaces/{file_name(name)}"
     if kind == "ChannelRouting" and (meta.get("annotations") or {}).get(PREVIEW_ANNOTATION) == "true":
-        return f"preview/{ns}/{name}.yaml"
+        return f"preview/{ns}/{file_name(name)}"
     folder = _FOLDERS.get(kind)
     if folder is not None and (
         kind in ("Agent", "Channel", "ChannelRollout")
         or (meta.get("annotations") or {}).get(GENERATED_ANNOTATION) == "true"
     ):
-        return f"{folder}/{ns}/{name}.yaml"
-    return f"other/{_safe(str(ns)) if ns else '_cluster'}/{_safe(kind.lower())}-{name}.yaml"
+        return f"{folder}/{ns}/{file_name(name)}"
+    return f"other/{_safe(str(ns)) if ns else '_cluster'}/{file_name(f'{_safe(kind.lower())}-{name}')}"
 
 
 def retarget(design: Design, namespace: str, *, field: str | None = None) -> Design:
@@ -226,7 +245,7 @@ def canonical(design: Design) -> Design:
     """Agents, Channels and rollouts in file order (namespace, file name), the order import reads them in."""
 
     def key(obj: Agent | Channel | ChannelRollout) -> tuple[str, str]:
-        return (obj.namespace, _safe(obj.name) + ".yaml")  # Path sorting compares the file names with suffix
+        return (obj.namespace, file_name(_safe(obj.name)))  # Path sorting compares the file names with suffix
 
     return design.replace(
         agents=tuple(sorted(design.agents, key=key)),
