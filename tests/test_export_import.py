@@ -328,3 +328,19 @@ def test_resources_with_names_too_long_for_a_file_export_and_round_trip(tmp_path
     archive = kustomize.write_zip(bundle, tmp_path / "out.zip", files)
     _roundtrip(folder, files)
     _roundtrip(archive, files)
+
+
+def test_an_export_folder_with_a_link_out_of_it_is_refused(tmp_path: Path) -> None:
+    """A link in an export folder (a cloned repository can carry one) to a file outside it was read: its contents,
+    a kubeconfig's client key included, went into the design and the next export. A zip's link is refused; so is a
+    folder's link out of it now."""
+    outside = tmp_path / "kubeconfig.yaml"
+    outside.write_text(
+        "apiVersion: v1\nkind: Config\nmetadata: {name: kc}\nusers: [{name: u, user: {client-key-data: S0VZ}}]\n"
+    )
+    folder = kustomize.write_folder(export_design(read_design(ACME)), tmp_path / "out")
+    (folder / "README.yaml").symlink_to(folder / "kustomization.yaml")  # a link within the folder is read as before
+    assert importer.import_manifests(folder).design.agent("contract-agent") is not None
+    (folder / "other.yaml").symlink_to(outside)
+    with pytest.raises(DesignFileError, match=f"other.yaml: is a symbolic link to {outside}, outside the export"):
+        importer.import_manifests(folder)

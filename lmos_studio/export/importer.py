@@ -95,8 +95,27 @@ def import_manifests(path: str | Path) -> LoadResult:
     source = Path(path)
     if source.suffix.lower() == ".zip" and source.is_file():
         return _without_generated(*_load_zip(source))
+    if source.is_dir():
+        _refuse_links_out(source)
     result = load_design([source])
     return _without_generated(result, export_kustomizations(source, result.files))
+
+
+def _refuse_links_out(folder: Path) -> None:
+    """Refuse an export folder holding a symbolic link to a file or folder outside it (a clone of a repository can
+    carry one): reading it pulled that file into the design, a kubeconfig's client key included, as a zip's link
+    is refused."""
+    root = folder.resolve()
+    for path in sorted(folder.rglob("*")):
+        if not path.is_symlink():
+            continue
+        target = path.resolve()
+        if target != root and root not in target.parents:
+            raise DesignFileError(
+                f"is a symbolic link to {target}, outside the export folder {folder}; refusing to read the folder "
+                "(remove the link, or copy what it names into the folder)",
+                path=str(path),
+            )
 
 
 def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:
