@@ -455,3 +455,24 @@ def test_an_export_says_when_nothing_splits_a_rollout(acme: Design) -> None:
         "without an x-subset header; run 'lmos-studio canary' (it writes one for the namespace's rollouts), or split "
         "by x-subset yourself"
     ]
+
+
+def test_an_export_says_when_the_split_is_for_an_operator_elsewhere() -> None:
+    """canary wrote the VirtualService for lmos-operator.default.svc.cluster.local (its default); exported with
+    --lmos-namespace platform, where the policies take the operator to run, it was kept without a word and split
+    nothing (no one calls that host). A note now says so and what to do."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+
+    design = make_canary(BASE, agents=["billing"])
+    assert not [n for n in export_design(design, ExportOptions()).notes if "--operator-host" in n]
+    notes = [n for n in export_design(design, ExportOptions(lmos_namespace="platform")).notes if "--operator-host" in n]
+    assert notes == [
+        "VirtualService default/lmos-operator-subset-split splits the traffic of "
+        "lmos-operator.default.svc.cluster.local, but the export takes the LMOS operator to run in namespace "
+        "platform (--lmos-namespace), at "
+        "lmos-operator.platform.svc.cluster.local: if it does, nothing is split; run 'lmos-studio canary' again with "
+        "--operator-host lmos-operator.platform.svc.cluster.local, or export with --lmos-namespace default"
+    ]
+    moved = make_canary(BASE, agents=["billing"], operator_host="lmos-operator.platform.svc.cluster.local")
+    moved_notes = export_design(moved, ExportOptions(lmos_namespace="platform")).notes
+    assert not [n for n in moved_notes if "--operator-host" in n]

@@ -41,6 +41,7 @@ from lmos_studio.export import registry as registry_export
 from lmos_studio.export.istio import (
     is_subset_split,
     moved_virtual_service,
+    operator_host_notes,
     synced_virtual_service,
     unsplit_rollout_notes,
 )
@@ -415,7 +416,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         if str(raw.get("kind")) != "Kustomization" and not _is_secret(raw)
     ]  # a Kustomization is a build file, not a resource: never re-listed; a Secret's values never leave
     kept = [_synced(doc, design, notes) if is_subset_split(doc) else doc for doc in kept]
-    notes += unsplit_rollout_notes(design, kept)
+    notes += unsplit_rollout_notes(design, kept) + operator_host_notes(kept, options.lmos_namespace)
     notes += [_secret_note(raw) for raw in design.other_resources if _is_secret(raw)]
     notes += [
         "a Kustomization document of the design is not exported (regenerated as kustomization.yaml)"

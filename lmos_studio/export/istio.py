@@ -208,3 +208,30 @@ def unsplit_rollout_notes(design: Design, kept: Iterable[dict[str, Any]]) -> lis
         for r in design.rollouts
         if (r.namespace, f"split-{r.name}") not in routed
     ]
+
+
+_OPERATOR_HOST = re.compile(r"^lmos-operator\.([a-z0-9-]+)\.svc\.cluster\.local$")  # `canary --operator-host`'s form
+
+
+def operator_host_notes(kept: Iterable[dict[str, Any]], lmos_namespace: str) -> list[str]:
+    """A note per kept subset-split VirtualService whose host is the operator in another namespace than
+    `lmos_namespace` (where the export's policies take lmos-runtime and lmos-operator to run): `canary` wrote it
+    for `lmos-operator.default…` unless told otherwise, and routing a host nobody calls splits nothing."""
+    notes = []
+    for doc in kept:
+        if not is_subset_split(doc):
+            continue
+        spec = doc.get("spec")
+        hosts = spec.get("hosts") if isinstance(spec, dict) else None
+        for host in hosts if isinstance(hosts, list) else []:
+            found = _OPERATOR_HOST.match(host) if isinstance(host, str) else None
+            if found and found.group(1) != lmos_namespace:
+                namespace = (doc.get("metadata") or {}).get("namespace")
+                notes.append(
+                    f"VirtualService {namespace}/{VIRTUAL_SERVICE} splits the traffic of {host}, but the export takes "
+                    f"the LMOS operator to run in namespace {lmos_namespace} (--lmos-namespace), at "
+                    f"lmos-operator.{lmos_namespace}.svc.cluster.local: if it does, nothing is split; run 'lmos-studio "
+                    f"canary' again with --operator-host lmos-operator.{lmos_namespace}.svc.cluster.local, or export "
+                    f"with --lmos-namespace {found.group(1)}"
+                )
+    return notes
