@@ -12,9 +12,11 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from lmos_studio.errors import ExportError
 from lmos_studio.export import kustomize
 from lmos_studio.export.bundle import ExportOptions, export_design
 from lmos_studio.formats.design_file import read_design
+from lmos_studio.model import Agent, Design, Workload
 from tests.conftest import ACME, ROOT, run_cli
 
 OPTIONS = ExportOptions(with_registry=True, lmos_namespace="lmos")
@@ -82,3 +84,19 @@ def test_export_page_toggle_adds_the_registry() -> None:
     at.toggle(key="export_with_registry").set_value(True).run()
     assert not at.exception, at.exception
     assert "deployments/default/lmos-studio-registry.yaml" in at.selectbox[0].options
+
+
+def test_an_agent_named_like_the_registry_is_refused_naming_the_agent() -> None:
+    """An agent lmos-studio-registry with a workload in --lmos-namespace, exported --with-registry, said "Deployment
+    default/lmos-studio-registry appears twice in the design …; remove one": the design has it once; the registry
+    is the other. Now the agent is named, and what to do."""
+    agent = Agent(name="lmos-studio-registry", workload=Workload(image="i"))
+    with pytest.raises(ExportError) as caught:
+        export_design(Design(agents=(agent,)), ExportOptions(with_workloads=True, with_registry=True))
+    assert str(caught.value).startswith(
+        "Agent default/lmos-studio-registry: metadata.name: 'lmos-studio-registry' is the name of the registry's "
+        "Deployment and Service in --lmos-namespace default (--with-registry); rename the agent"
+    )
+    assert (caught.value.resource, caught.value.field) == ("Agent default/lmos-studio-registry", "metadata.name")
+    elsewhere = ExportOptions(with_workloads=True, with_registry=True, lmos_namespace="platform")
+    export_design(Design(agents=(agent,)), elsewhere)  # in another namespace than the registry's: no clash

@@ -406,6 +406,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
             notes += manifests.key_like_env_notes(agent)
             docs += generated
     if options.with_registry:
+        _refuse_registry_lookalike(design, options, workloads=workloads)
         docs += registry_export.registry_resources(
             options.lmos_namespace, sorted(design.namespaces), image=options.registry_image
         )
@@ -453,6 +454,21 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         validation=_validate(result, options) if validate else ValidationReport(),
         notes=notes,
     )
+
+
+def _refuse_registry_lookalike(design: Design, options: ExportOptions, *, workloads: bool) -> None:
+    """Refuse an agent whose Deployment and Service would be the registry's (`--with-registry`): the export said
+    "Deployment <ns>/lmos-studio-registry appears twice in the design; remove one", though the design has it once."""
+    name = registry_export.NAME
+    for agent in design.agents:
+        if workloads and agent.workload and agent.namespace == options.lmos_namespace and agent.name == name:
+            raise ExportError(
+                f"Agent {agent.key}: metadata.name: '{name}' is the name of the registry's Deployment and Service in "
+                f"--lmos-namespace {options.lmos_namespace} (--with-registry); rename the agent, or export without "
+                "--with-registry",
+                resource=f"Agent {agent.key}",
+                field="metadata.name",
+            )
 
 
 def _synced(doc: dict[str, Any], design: Design, notes: list[str]) -> dict[str, Any]:
