@@ -16,7 +16,7 @@ from typing import Any, Literal
 from lmos_studio.errors import ExportError
 from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_services
 from lmos_studio.index import AgentIndex
-from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge
+from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge, Workload
 from lmos_studio.names import DNS1123_LABEL_MAX
 from lmos_studio.resolve import Resolution, resolve_channel, resolve_design
 from lmos_studio.rollouts import rollout_problems
@@ -80,6 +80,7 @@ def _canary_agent(stable: Agent, changed: Agent | None) -> Agent:
         update={
             "name": name,
             "namespace": stable.namespace,
+            "workload": _canary_workload(stable, base),
             "labels": {**base.labels, "subset": CANARY},
             "annotations": {**base.annotations, CANARY_OF: stable.name},
             "endpoints": tuple(_rewrite_host(e, stable.name, name, stable.namespace) for e in base.endpoints),
@@ -90,6 +91,18 @@ def _canary_agent(stable: Agent, changed: Agent | None) -> Agent:
             "extras": {},
         }
     )
+
+
+def _canary_workload(stable: Agent, base: Agent) -> Workload | None:
+    """The twin's workload: the stable agent's service account, when it shares it, becomes `<account>-canary` (or,
+    past a ServiceAccount name's 63 characters, none: the twin runs as its own name). Two agents of one namespace
+    cannot run as one account: export refused the twin, and Istio could not tell its pods from the stable ones."""
+    workload = base.workload
+    account = workload.service_account if workload else ""
+    if workload is None or not account or account != (stable.workload.service_account if stable.workload else ""):
+        return workload
+    twin = canary_name(account)
+    return workload.model_copy(update={"service_account": twin if len(twin) <= DNS1123_LABEL_MAX else ""})
 
 
 def _bump_kind(stable: Agent, canary: Agent) -> int:
@@ -240,7 +253,8 @@ def make_canary(
 
     Rules (LMOS.md §1.6, §1.10):
     - canary Agents: each changed agent gets `<agent>-canary` (from `changes[name]` when given, else a copy),
-      labelled `subset: canary`, annotated with the stable agent, endpoints pointing at the new name; the
+      labelled `subset: canary`, annotated with the stable agent, endpoints pointing at the new name, running as
+      `<service account>-canary` where the stable agent names its service account; the
       channel's other wired agents get a copy too (an existing `<agent>-canary` of those is kept), because
       a canary Channel can only wire canary Agents. Twins join their stable agent's groups and trust edges.
     - canary Channel: an existing canary Channel of the same namespace, tenant and channel is replaced

@@ -476,3 +476,24 @@ def test_an_export_says_when_the_split_is_for_an_operator_elsewhere() -> None:
     moved = make_canary(BASE, agents=["billing"], operator_host="lmos-operator.platform.svc.cluster.local")
     moved_notes = export_design(moved, ExportOptions(lmos_namespace="platform")).notes
     assert not [n for n in moved_notes if "--operator-host" in n]
+
+
+def test_the_canary_of_an_agent_with_its_own_service_account_runs_as_another_and_exports() -> None:
+    """The twin of an agent running as service account billing-sa ran as billing-sa too: export refused the design
+    ('Agents default/billing-canary and default/billing both run as service account …'), and Istio could not have
+    told the canary's pods from the stable ones. The twin now runs as billing-sa-canary (past 63 characters, as its
+    own name); trust in the stable agent is not trust in the twin."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.model import Workload
+
+    for account, twin_account in (("billing-sa", "billing-sa-canary"), ("s" * 60, "")):
+        billing = BILLING.model_copy(update={"workload": Workload(image="img:1", service_account=account)})
+        design = make_canary(BASE.replace(agents=(billing, CONTRACT)), agents=["billing"])
+        twin = design.agent("billing-canary")
+        assert twin is not None and twin.workload is not None
+        assert twin.workload.service_account == twin_account and twin.workload.image == "img:1"
+        by_ref = {m.ref: m.document for m in export_design(design, ExportOptions(with_istio=True)).manifests}
+        principals = by_ref["AuthorizationPolicy default/allow-ingress-billing-canary"]["spec"]["rules"][0]["from"]
+        assert principals == [{"source": {"principals": ["cluster.local/ns/default/sa/contract-canary"]}}]
+        deployment = by_ref["Deployment default/billing-canary"]["spec"]["template"]["spec"]
+        assert deployment["serviceAccountName"] == (twin_account or "billing-canary")
