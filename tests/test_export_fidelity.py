@@ -220,6 +220,40 @@ def test_a_kept_document_with_an_unknown_field_is_refused_as_kubectl_would() -> 
         export_design(a2a_design().replace(other_resources=(sloppy,)))
 
 
+HAND_WRITTEN_ISTIO = (
+    {
+        "action": "DENY",
+        "selector": {"matchLabels": {"app": "x"}},
+        "rules": [
+            {
+                "from": [{"source": {"notNamespaces": ["prod"], "ipBlocks": ["10.0.0.0/8"], "notPrincipals": ["a"]}}],
+                "to": [{"operation": {"notPaths": ["/healthz"], "ports": ["8080"]}}],
+                "when": [{"key": "request.headers[x-debug]", "values": ["1"]}],
+            }
+        ],
+    },
+    {"action": "CUSTOM", "provider": {"name": "ext-authz"}, "rules": [{"to": [{"operation": {"hosts": ["a.b"]}}]}]},
+    {"targetRefs": [{"kind": "Service", "group": "", "name": "a"}], "rules": [{}]},
+)
+
+
+def test_a_kept_istio_authorization_policy_is_validated_against_istio_s_fields() -> None:
+    """A hand-written AuthorizationPolicy with `when` (or `provider`, `targetRefs`), valid Istio, was refused:
+    "spec.rules[0].when: … 'when' was unexpected …; `kubectl apply` … would refuse it: remove the field" (the schema
+    held only the fields the export writes), while a typo under `source` or `operation` passed. It is now validated
+    against every field of Istio's security/v1 AuthorizationPolicy, closed as strict validation closes them."""
+    validator = Validator()
+    for spec in HAND_WRITTEN_ISTIO:
+        doc = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": "p"}}
+        assert validator.validate({**doc, "spec": spec}, path="p.yaml")["status"] == "valid", spec
+    for typo, field in (({"principal": ["x"]}, "source"), ({"path": ["/"]}, "operation")):
+        wrong = {"rules": [{"from" if field == "source" else "to": [{field: typo}]}]}
+        with pytest.raises(ExportError, match=rf"{field}\.{next(iter(typo))}: Additional properties are not allowed"):
+            validator.validate({**doc, "spec": wrong}, path="p.yaml")
+    with pytest.raises(ExportError, match=r"when\[0\]: 'key' is a required property"):
+        validator.validate({**doc, "spec": {"rules": [{"when": [{"values": ["1"]}]}]}}, path="p.yaml")
+
+
 @pytest.mark.parametrize(
     ("extras", "field"),
     [

@@ -1,6 +1,6 @@
 """Validate exported documents offline before anything is written: core kinds against the Kubernetes OpenAPI
 schemas shipped by `kubernetes-validate`, LMOS kinds against our CRDs and Istio AuthorizationPolicy against a
-small schema of its fields we use (both with their metadata as Kubernetes' ObjectMeta), names per RFC 1123
+schema of every field of its security/v1 API (both with their metadata as Kubernetes' ObjectMeta), names per RFC 1123
 (Services and Agents, whose names are their Services', per RFC 1035) and label values per Kubernetes label syntax.
 
 Kubernetes schema version: `KUBERNETES_VERSION` (1.30; kubernetes-validate 1.37 ships 1.25–1.37). Documents
@@ -40,59 +40,71 @@ API_VERSION = re.compile(
     r"^(?:(?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 )
 LABEL_NAMES = ("Namespace", "Service", "ServiceAccount")  # kinds whose names must be DNS labels (≤ 63)
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+
+
+def _closed_object(properties: dict[str, Any], *, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _strings_of(*names: str) -> dict[str, Any]:
+    return {name: _STRINGS for name in names}
+
+
+# Istio security/v1 AuthorizationPolicy, every field of its API (istio.io/api security/v1beta1
+# authorization_policy.proto; v1 is the same message), closed as strict field validation closes them: what the
+# export writes, and what a hand-written one keeps (`when`, `notPaths`, `provider`, `targetRefs`, …)
+_TARGET_REF = _closed_object({name: {"type": "string"} for name in ("group", "kind", "name", "namespace")})
+_ISTIO_SOURCE = _closed_object(
+    _strings_of(
+        "principals",
+        "notPrincipals",
+        "requestPrincipals",
+        "notRequestPrincipals",
+        "namespaces",
+        "notNamespaces",
+        "serviceAccounts",
+        "notServiceAccounts",
+        "ipBlocks",
+        "notIpBlocks",
+        "remoteIpBlocks",
+        "notRemoteIpBlocks",
+    )
+)
+_ISTIO_OPERATION = _closed_object(
+    _strings_of("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths")
+)
+_ISTIO_RULE = _closed_object(
+    {
+        "from": {"type": "array", "items": _closed_object({"source": _ISTIO_SOURCE})},
+        "to": {"type": "array", "items": _closed_object({"operation": _ISTIO_OPERATION})},
+        "when": {
+            "type": "array",
+            "items": _closed_object(
+                {"key": {"type": "string"}, **_strings_of("values", "notValues")}, required=("key",)
+            ),
+        },
+    }
+)
 _ISTIO_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["apiVersion", "kind", "metadata", "spec"],
     "properties": {
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "selector": {
-                    "type": "object",
-                    "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
-                },
+        "spec": _closed_object(
+            {
+                "selector": _closed_object(
+                    {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}}
+                ),
+                "targetRef": _TARGET_REF,
+                "targetRefs": {"type": "array", "items": _TARGET_REF},
                 "action": {"enum": ["ALLOW", "DENY", "AUDIT", "CUSTOM"]},
-                "rules": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "from": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {
-                                        "source": {
-                                            "type": "object",
-                                            "properties": {
-                                                "principals": {"type": "array", "items": {"type": "string"}}
-                                            },
-                                        }
-                                    },
-                                },
-                            },
-                            "to": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {
-                                        "operation": {
-                                            "type": "object",
-                                            "properties": {
-                                                "paths": {"type": "array", "items": {"type": "string"}},
-                                                "methods": {"type": "array", "items": {"type": "string"}},
-                                            },
-                                        }
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        }
+                "provider": _closed_object({"name": {"type": "string"}}),
+                "rules": {"type": "array", "items": _ISTIO_RULE},
+            }
+        )
     },
 }
 
@@ -420,7 +432,7 @@ class Validator:
                 crd = strict_schema(kind) if strict else lmos_schema(kind)
                 self._schemas[key] = self._with_object_meta(label, crd, strict)
             elif api.startswith("security.istio.io/") and kind == "AuthorizationPolicy":
-                label = "AuthorizationPolicy (fields used by the export)"
+                label = "AuthorizationPolicy (Istio security/v1)"
                 self._schemas[key] = self._with_object_meta(label, _ISTIO_SCHEMA, strict)
             else:
                 self._schemas[key] = self._kubernetes(api, kind, strict)
