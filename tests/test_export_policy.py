@@ -259,3 +259,27 @@ def test_an_agent_that_would_pass_for_the_lmos_platform_is_refused(agent: Agent,
     assert "--lmos-namespace" in str(caught.value) and "rename" in str(caught.value)
     export_design(design, ExportOptions(lmos_namespace="platform"))  # no policies: nothing to pass for
     export_design(design, ExportOptions(with_istio=True, lmos_namespace="lmos"))  # the platform is elsewhere
+
+
+def test_an_edge_whose_allow_policy_the_design_keeps_its_own_of_is_not_reported_enforced() -> None:
+    """A design keeping its own NetworkPolicy default/allow-ingress-b (here one admitting nobody) replaced the
+    generated one without a note, and the report still said a->b was 'enforced' by
+    policies/network/default/allow-ingress-b.yaml ingress[0], a file the export does not write."""
+    a, b = Agent(name="a", workload=Workload(image="i")), Agent(name="b", workload=Workload(image="i"))
+    kept = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "allow-ingress-b", "namespace": "default"},
+        "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "b"}}, "policyTypes": ["Ingress"]},
+    }
+    design = Design(agents=(a, b), trust_edges=(TrustEdge(caller="a", callee="b"),), other_resources=(kept,))
+    bundle = export_design(design, ExportOptions(with_workloads=True))
+    assert "policies/network/default/allow-ingress-b.yaml" not in {m.path for m in bundle.manifests}
+    said = "NetworkPolicy default/allow-ingress-b is kept from the design; the generated one is left out"
+    assert said in bundle.notes
+    (row,) = bundle.policy.rows
+    assert row.status == "partial"
+    assert row.rules == "other/default/networkpolicy-allow-ingress-b.yaml (kept from the design)"
+    assert "keeps its own NetworkPolicy default/allow-ingress-b" in row.note
+    other = export_design(design.replace(other_resources=()), ExportOptions(with_workloads=True)).policy.rows[0]
+    assert other.status == "enforced"  # without the kept policy, as before

@@ -29,6 +29,7 @@ Derived documents (CRDs, Namespaces, workloads, policies) carry the annotation
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -442,6 +443,14 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         planned = policy.design_policies(design, opts, path_for=path_of)
         pol_docs, report = planned.network + planned.istio, planned.report
         result += [Manifest(path_of(d), d) for d in pol_docs if (d["apiVersion"], ref(d)) not in kept_refs]
+        kept_paths = {(d["apiVersion"], ref(d)): path_of(d) for d in kept}
+        replaced = {
+            path_of(d): (ref(d), kept_paths[d["apiVersion"], ref(d)])
+            for d in pol_docs
+            if (d["apiVersion"], ref(d)) in kept_refs
+        }
+        notes += [f"{name} is kept from the design; the generated one is left out" for name, _ in replaced.values()]
+        report.rows = [_kept_policy_row(row, replaced) for row in report.rows]
     result += [Manifest(path_of(d), d, generated=False) for d in kept]
     result.append(Manifest(STUDIO_PATH, _studio_document(written, left_out), generated=False))
     notes += _left_out_notes(left_out)
@@ -454,6 +463,27 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
         validation=_validate(result, options) if validate else ValidationReport(),
         notes=notes,
     )
+
+
+def _kept_policy_row(row: policy.EdgeRow, replaced: Mapping[str, tuple[str, str]]) -> policy.EdgeRow:
+    """The report's row of a trust edge whose policy the design keeps its own of (the generated one is left out):
+    it named the generated file and rule, which are not written, and said "enforced" without knowing what the kept
+    policy admits."""
+    rules, notes = [], [row.note] if row.note else []
+    for rule in row.rules.split("; "):
+        generated = rule.split(" ", 1)[0]
+        if generated in replaced:
+            name, kept = replaced[generated]
+            rules.append(f"{kept} (kept from the design)")
+            notes.append(
+                f"the design keeps its own {name} in place of the generated one: not checked to admit the edge"
+            )
+        else:
+            rules.append(rule)
+    if len(notes) == len([row.note] if row.note else []):
+        return row
+    status = "partial" if row.status == "enforced" else row.status
+    return dataclasses.replace(row, rules="; ".join(rules), status=status, note="; ".join(notes))
 
 
 def _refuse_registry_lookalike(design: Design, options: ExportOptions, *, workloads: bool) -> None:
