@@ -283,3 +283,20 @@ def test_an_edge_whose_allow_policy_the_design_keeps_its_own_of_is_not_reported_
     assert "keeps its own NetworkPolicy default/allow-ingress-b" in row.note
     other = export_design(design.replace(other_resources=()), ExportOptions(with_workloads=True)).policy.rows[0]
     assert other.status == "enforced"  # without the kept policy, as before
+
+
+def test_with_istio_the_agents_pods_ask_for_the_sidecar_in_any_namespace() -> None:
+    """--with-istio labelled the Namespaces it writes istio-injection=enabled, but writes none for `default` (nor
+    the LMOS namespace): the acme agents there ran without a sidecar, so no AuthorizationPolicy held (Istio enforces
+    them in the sidecar) while the report said 'enforced'. Their pods now carry sidecar.istio.io/inject=true, which
+    Istio honours in any namespace not labelled disabled; without --with-istio they do not."""
+    design = read_design(ACME)
+    for istio in (True, False):
+        bundle = export_design(design, ExportOptions(with_workloads=True, with_istio=istio))
+        deployments = [m.document for m in bundle.manifests if m.document["kind"] == "Deployment"]
+        assert {d["metadata"]["namespace"] for d in deployments} == {"default"}
+        for deployment in deployments:
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            assert (labels.get("sidecar.istio.io/inject") == "true") is istio
+            assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert "Namespace default" not in {m.ref for m in bundle.manifests}

@@ -401,7 +401,7 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
     if workloads:
         manifests.check_service_accounts(design.agents, istio=istio)
         for agent in design.agents:
-            generated = manifests.workload_resources(agent)
+            generated = manifests.workload_resources(agent, istio=istio)
             if not generated:
                 notes.append(f"Agent {agent.key} has no workload: no Deployment, Service or ServiceAccount")
             notes += manifests.key_like_env_notes(agent)

@@ -26,6 +26,8 @@ NAME_LABEL = "app.kubernetes.io/name"  # the stable pod label policies select ag
 SERVICE_PORT = 8080  # the runtime calls <agent>.<namespace>.svc.cluster.local:8080 (LMOS.md §1.12)
 PORT_NAME = "http"  # the operator picks the port with appProtocol http (LMOS.md §1.8)
 CONTAINER_NAME = "agent"
+# Istio injects its sidecar into a pod labelled so in any namespace not labelled istio-injection=disabled
+ISTIO_INJECT = {"sidecar.istio.io/inject": "true"}
 SERVER_FIELDS = (
     "uid",
     "resourceVersion",
@@ -221,8 +223,10 @@ def _check_service_account(agent: Agent) -> None:
         )
 
 
-def workload_resources(agent: Agent) -> list[dict[str, Any]]:
-    """ServiceAccount, Deployment and Service of one agent (empty if the agent has no workload)."""
+def workload_resources(agent: Agent, *, istio: bool = False) -> list[dict[str, Any]]:
+    """ServiceAccount, Deployment and Service of one agent (empty if the agent has no workload). With `istio`, the
+    pods ask for Istio's sidecar themselves (`ISTIO_INJECT`): the export labels the Namespaces it writes for
+    injection, but not `default` (nor the LMOS namespace), and without a sidecar no AuthorizationPolicy holds."""
     workload = agent.workload
     if workload is None:
         return []
@@ -284,7 +288,7 @@ def workload_resources(agent: Agent) -> list[dict[str, Any]]:
             "replicas": workload.replicas,
             "selector": {"matchLabels": pod_labels(agent)},
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {"labels": {**labels, **(ISTIO_INJECT if istio else {})}},
                 "spec": {"serviceAccountName": service_account_name(agent), "containers": [container]},
             },
         },
