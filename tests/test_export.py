@@ -848,3 +848,20 @@ def test_what_looks_like_a_random_key(value: str, expected: bool) -> None:
     from lmos_studio.redact import looks_like_key
 
     assert looks_like_key(value) is expected
+
+
+def test_the_lmos_namespace_is_never_written_as_a_namespace_of_the_export() -> None:
+    """With agents in --lmos-namespace (platform), the export wrote namespaces/platform.yaml (istio-injection=enabled
+    with --with-istio), though it takes that namespace to exist: 'kubectl delete -k' of the export deleted the
+    namespace, and lmos-runtime and lmos-operator with it. Other namespaces of the design are still written."""
+    agents = (
+        Agent(name="a", namespace="platform", workload=Workload(image="i")),
+        Agent(name="b", namespace="shop", workload=Workload(image="i")),
+    )
+    for istio in (False, True):
+        options = ExportOptions(with_istio=istio, lmos_namespace="platform")
+        paths = {m.path for m in export_design(Design(agents=agents), options).manifests}
+        assert {p for p in paths if p.startswith("namespaces/")} == {"namespaces/shop.yaml"}
+        assert "agents/platform/a.yaml" in paths
+    moved = export_design(Design(agents=agents[:1]), ExportOptions(lmos_namespace="shop"))
+    assert "namespaces/platform.yaml" in {m.path for m in moved.manifests}  # not the LMOS namespace: written

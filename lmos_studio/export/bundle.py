@@ -392,6 +392,9 @@ def _export_design(design: Design, options: ExportOptions, *, validate: bool) ->
     workloads = options.with_workloads or istio
     left_out: dict[str, dict[str, Any]] = {}
     docs, written = _lmos_documents(design, left_out)
+    # the LMOS namespace is taken to exist, never written: `kubectl delete -k` of the export would delete it, and
+    # lmos-runtime and lmos-operator with it (and --with-istio would relabel it for injection)
+    docs = [d for d in docs if not (d["kind"] == "Namespace" and d["metadata"]["name"] == options.lmos_namespace)]
     if istio:
         docs = [
             manifests.namespace_resource(d["metadata"]["name"], istio=True) if d["kind"] == "Namespace" else d
