@@ -118,3 +118,20 @@ def test_a_typed_path_saves_or_opens_on_the_first_click(page: Any, start_app: St
     page.keyboard.type(str(SAMPLES / "acme"))
     sidebar.get_by_role("button", name="Open path").click(force=True)
     expect(sidebar.get_by_text("9 agents")).to_be_visible(timeout=30_000)
+
+
+def test_a_name_with_markup_is_drawn_on_the_canvas_as_written(page: Any, start_app: StartApp, tmp_path: Path) -> None:
+    """The canvas drew labels in vis-network's "html" mode with `<` and `&` escaped: an agent named
+    `<b>lonely</b> & <script>` showed as `&lt;b>lonely&lt;/b> &amp; &lt;script>` (no entity is decoded there)
+    and `<b>…</b>` would have been bold. Each label is drawn as one plain piece of text now."""
+    name = "<b>lonely</b> & <script>"
+    path = tmp_path / "marked.yaml"
+    path.write_text((SAMPLES / "faulty.yaml").read_text().replace("name: lonely-agent", f'name: "{name}"', 1))
+    page.goto(f"{start_app(path)}/designer")
+    node = f"agent:default/{name}"
+    graph_frame(page, contains=node)
+    blocks = page.evaluate(
+        "(id) => window.lmosCanvas.network.body.nodes[id].labelModule.lines.flatMap((l) => l.blocks)", node
+    )
+    assert "".join(b["text"] for b in blocks) == name
+    assert {b["mod"] for b in blocks} == {"normal"}

@@ -43,8 +43,8 @@ function setup(root, state) {
   const options = {
     physics: { enabled: false },
     interaction: { hover: true, tooltipDelay: 150, multiselect: false, selectConnectedEdges: false },
-    nodes: { font: { multi: "html", size: 12 } },
-    edges: { smooth: false, font: { multi: "html", size: 10, align: "middle" } },
+    nodes: { font: { size: 12 } }, // labels are plain text as written: no "html" mode (view.py)
+    edges: { smooth: false, font: { size: 10, align: "middle" } },
     layout: { randomSeed: 0, improvedLayout: false },
     manipulation: {
       enabled: false,
