@@ -539,3 +539,19 @@ def test_reload_of_a_broken_file_says_why_and_keeps_the_designer(tmp_path: Path,
     assert (history(app).present.agent("news-agent") is None) == edited  # the design in memory is kept
     assert any(b.label == "Save as" for b in app.button) and any(s.label == "Agent" for s in app.selectbox)
     assert any(m.value.startswith("**Lint**") for m in app.markdown), "the Designer below the buttons is drawn"
+
+
+def test_a_canvas_message_shows_names_as_written(faulty: Path) -> None:
+    """What a canvas action did was shown as Markdown: a trust edge drawn from agent `a_b_c*d*` was announced as
+    'Added trust edge a_b_cd->…' with 'd' in italics (and a refusal's reason likewise). It is text now."""
+    from lmos_studio.ui import canvas
+
+    app = open_page(faulty)
+    app.session_state[canvas.MESSAGE] = ("info", "Added trust edge a_b_c*d*->[x](http://evil.test): choose …")
+    app.run()
+    app.session_state[canvas.MESSAGE] = ("error", "EditError: trust edge callee '**ghost**' names no agent")
+    shown = [c.value for c in app.caption]
+    app.run()
+    shown += [e.value for e in app.error]
+    assert any("a\\_b\\_c\\*d\\*" in t and "\\[x\\]" in t for t in shown), shown
+    assert any("\\*\\*ghost\\*\\*" in t for t in shown), shown

@@ -32,6 +32,7 @@ from lmos_studio.graph import (
     trust_ref,
     with_positions,
 )
+from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
     add_trust_edge,
@@ -141,8 +142,8 @@ def show(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
     callbacks = {f"on_{name}_change": _handler(name) for name in EVENTS}
     _renderer()(key=KEY, data=data, height="content", **callbacks)
     message = st.session_state.pop(MESSAGE, None)
-    if message:
-        (st.error if message[0] == "error" else st.caption)(message[1])
+    if message:  # it names agents, edges and a refusal's reason: text, never Markdown
+        (st.error if message[0] == "error" else st.caption)(md(message[1]))
 
 
 def payload_bytes(version: str, payload: bytes, selected: dict[str, Any]) -> bytes:
