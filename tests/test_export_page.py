@@ -214,3 +214,29 @@ def test_kinds_of_hand_written_documents_are_never_markup(tmp_path: Path, monkey
     shown = " ".join(e.value for e in at.error)
     assert "is not a Kubernetes kind" in shown and kind not in shown, shown
     assert escape(kind) in shown or "\\*\\*Big" in shown, shown
+
+
+def test_the_last_export_of_another_design_is_not_its_last_export() -> None:
+    """The Diff tab compared the open design with "its last export (this session)": the design downloaded last,
+    whichever it was. After downloading acme's zip and opening the router-benchmark sample, it was diffed against
+    acme's export as if it were its own (every agent changed). A design opened has no last export until its zip
+    is downloaded (as it has no undo history)."""
+
+    def breaking_shown(at: AppTest) -> bool:
+        return any("breaking" in m.value for m in at.markdown)
+
+    def open_sample(at: AppTest, name: str) -> None:
+        at.selectbox(key="sample_choice").set_value(name).run()
+        at.button(key="open_sample").click().run()
+        at.switch_page("app_pages/export.py")
+        at.run()
+        assert not at.exception, at.exception
+
+    at = _export_page()
+    at.get("download_button")[0].click().run()  # the zip downloaded: acme is its last export
+    assert not at.exception, at.exception
+    assert breaking_shown(at)
+    open_sample(at, "router-benchmark")
+    assert at.title[0].value.startswith("Export · ") and "acme" not in at.title[0].value
+    assert not breaking_shown(at)
+    assert any("Download the zip first" in i.value for i in at.info)

@@ -38,6 +38,7 @@ WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE = "wi_remove", "wi_disab
 WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the What-if tab's agents and capabilities
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
 DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, EVAL_CHANNEL, PLAYGROUND_CHANNELS, *WHATIF_PICKS)
+LAST_EXPORT = "export_last_design"  # Export: the design as its zip was last downloaded, since it was opened
 
 
 def _initial_path() -> Path:
@@ -113,6 +114,7 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     st.session_state.pop(PENDING_OPEN, None)
     st.session_state[LOAD_WARNINGS] = list(result.warnings)
     st.session_state.pop(HIGHLIGHT, None)
+    st.session_state.pop(LAST_EXPORT, None)  # another design's export: the Diff tab took it for this one's
     for key in DESIGN_CHOICES:
         st.session_state.pop(key, None)
 
