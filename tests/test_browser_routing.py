@@ -93,3 +93,27 @@ def test_playground_says_no_agent_for_an_out_of_scope_message(start_app: StartAp
     expect(no_agent.first).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text("Nearest candidates (none would answer):").first).to_be_visible()
     expect(main.get_by_text(re.compile(r"· score \d"))).to_have_count(0)  # no green answer box anywhere
+
+
+def test_a_typed_move_runs_the_what_if_on_the_first_click(start_app: StartApp, page: Any) -> None:
+    """'Run what-if' was disabled until a change was picked; an agent to move counts only with its channel label,
+    a text field reported on Enter or blur, so a person who typed the label and clicked the grey button lost that
+    click (the blur reran the page and enabled it). One click now runs it; nothing picked is a message."""
+    page.goto(start_app() + "/evaluate")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Evaluate")).to_be_visible(timeout=LOAD_MS)
+    settle(page)
+    main.get_by_role("tab", name="What-if").click()
+    main.get_by_role("button", name="Run what-if").click()
+    expect(main.get_by_text("Pick a change first")).to_be_visible(timeout=LOAD_MS)
+    settle(page)
+    page.get_by_role("combobox", name="Router").last.click()
+    page.get_by_role("option", name="statistical", exact=True).click()
+    settle(page)
+    page.get_by_role("combobox", name="Move agent", exact=True).click()
+    page.get_by_role("option", name="news-agent", exact=True).click()
+    settle(page)
+    main.get_by_role("textbox", name="to channel label").click()
+    page.keyboard.type("web")
+    main.get_by_role("button", name="Run what-if").click(force=True)  # as a person clicks: no waiting
+    expect(main.get_by_text(re.compile(r"checked \d+ routing tests"))).to_be_visible(timeout=LOAD_MS)
