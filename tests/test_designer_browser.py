@@ -78,6 +78,7 @@ def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
 ) -> None:
     page.goto(f"{start_app(faulty)}/designer")
     graph_frame(page)
+    settle(page)  # the canvas draws before the run ends: a pick then can be lost
     choose(page, "Caller", "globex-agent")
     choose(page, "Callee", "billing-agent")
     page.get_by_role("button", name="Add edge").click()
@@ -111,6 +112,7 @@ def test_a_typed_path_saves_or_opens_on_the_first_click(page: Any, start_app: St
     page.get_by_role("button", name="Save as", exact=True).click(force=True)  # as a person clicks: no waiting
     expect(page.get_by_text(f"● saved · {copy}")).to_be_visible(timeout=30_000)
     assert copy.is_file()
+    settle(page)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Open another design").click()
     settle(page)

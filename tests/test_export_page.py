@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from lmos_studio.config import get_settings
 from lmos_studio.export import importer
 from lmos_studio.export.bundle import file_tree
-from tests.conftest import ROOT, SAMPLES, StartApp
+from tests.conftest import ROOT, SAMPLES, StartApp, settle
 
 
 @pytest.fixture(autouse=True)
@@ -95,8 +95,10 @@ def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp
     page.goto(start_app() + "/export")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
+    settle(page)  # the heading shows while the first run still draws: a click then can be lost
     main.get_by_text("Workloads & policies").click()
-    expect(main.get_by_text("5 notes")).to_be_visible(timeout=30_000)  # agents without workload: rerun done
+    expect(main.get_by_text("5 notes")).to_be_visible(timeout=30_000)  # agents without workload
+    settle(page)  # the notes show before the rerun has drawn the rest
     with page.expect_download(timeout=30_000) as info:
         main.get_by_role("button", name="Download zip").click()
     target = tmp_path / info.value.suggested_filename
@@ -130,9 +132,13 @@ def test_an_uploaded_export_with_a_hand_edit_is_warned_about(start_app: StartApp
     page.goto(start_app() + "/export")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
+    settle(page)  # the heading shows while the first run still draws: a click then can be lost
     main.get_by_role("tab", name="Diff").click()
     main.get_by_text("an uploaded design or export zip").click()
-    main.locator("input[type=file]").first.set_input_files(str(upload))
+    uploader = main.locator("input[type=file]").first  # drawn by the pick's rerun
+    uploader.wait_for(state="attached", timeout=30_000)
+    settle(page)
+    uploader.set_input_files(str(upload))
     warning = main.get_by_test_id("stAlertContentWarning")
     expect(warning).to_contain_text("Deployment default/billing-agent-stable", timeout=30_000)
     expect(warning).to_contain_text("spec.replicas: 4 in the file, 1 from the design")
