@@ -555,3 +555,21 @@ def test_a_canvas_message_shows_names_as_written(faulty: Path) -> None:
     shown += [e.value for e in app.error]
     assert any("a\\_b\\_c\\*d\\*" in t and "\\[x\\]" in t for t in shown), shown
     assert any("\\*\\*ghost\\*\\*" in t for t in shown), shown
+
+
+def test_a_path_the_system_refuses_is_a_message(faulty: Path) -> None:
+    """A path with a name longer than the file system takes (a design's text pasted into the path field, say)
+    stopped the sidebar's Open path with a traceback (OSError: File name too long, from `Path.exists`), and
+    Save as showed 'Something went wrong on this page'. Both say what is wrong with the path now."""
+    long = str(faulty.parent / ("a" * 300 + ".yaml"))
+    app = open_app(faulty)
+    app.text_input(key="open_path").set_value(long).run()
+    app.button(key="open_path_button").click().run()
+    assert not app.exception, app.exception
+    assert any("DesignFileError" in e.value and "File name too long" in e.value for e in app.error)
+    app.text_input(key="designer_save_as").set_value(long).run()
+    app.button(key="designer_save_as_button").click().run()
+    assert not app.exception, app.exception
+    said = [e.value for e in app.error]
+    assert any("DesignFileError" in e and "cannot be saved there" in e for e in said), said
+    assert not any("Something went wrong" in e for e in said)

@@ -60,9 +60,9 @@ def _design_argument() -> Path | None:
 
 
 def _load_path(path: Path) -> LoadResult:
-    if not path.exists():
-        raise DesignFileError("no such file or folder; open another design from the sidebar", path=str(path))
-    try:
+    try:  # exists() too raises for a path the system refuses (a name too long, a folder that cannot be searched)
+        if not path.exists():
+            raise DesignFileError("no such file or folder; open another design from the sidebar", path=str(path))
         files = [path, *path.rglob("*")] if path.is_dir() else [path]
         mtime = max((p.stat().st_mtime for p in files), default=0.0)
         return resources.read_design_files(str(path), mtime)
@@ -162,6 +162,13 @@ def save(path: str, *, overwrite: bool = False) -> str:
     file whose name does not end in .yaml or .yml (the file read is saved under its own name, whatever it is).
     Where credentials were written as ***, and what of a hand-written file's layout could not be kept, is kept
     under SAVE_WARNINGS for the page to show; where a folder save put new resources, under SAVE_NOTES."""
+    try:
+        return _save_to(path, overwrite=overwrite)
+    except OSError as exc:  # a path the system refuses (a name too long, a folder that cannot be searched)
+        raise DesignFileError(f"cannot be saved there ({exc.strerror or exc}); choose another path", path=path) from exc
+
+
+def _save_to(path: str, *, overwrite: bool) -> str:
     hist = history()
     read_from = folder_holding(path, [hist.origin] if os.sep in hist.origin else [])
     if read_from is not None:
