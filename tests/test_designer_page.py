@@ -573,3 +573,18 @@ def test_a_path_the_system_refuses_is_a_message(faulty: Path) -> None:
     said = [e.value for e in app.error]
     assert any("DesignFileError" in e and "cannot be saved there" in e for e in said), said
     assert not any("Something went wrong" in e for e in said)
+
+
+def test_another_design_opens_on_the_designer_unfiltered(faulty: Path) -> None:
+    """The Designer's filters were kept when another design opened: with tenant 'globex' chosen on faulty, acme
+    (which has a globex tenant too) opened on the agents serving globex only, 5 of 9 on the canvas, the filter box
+    the only hint. Another design starts unfiltered, as a fresh session does (as the Evaluate and What-if picks)."""
+    app = open_app(faulty)
+    app.selectbox(key="designer_filter_tenant").set_value("globex").run()
+    app.selectbox(key="designer_filter_subset").set_value("stable").run()
+    app.selectbox(key="sample_choice").set_value("acme").run()
+    app.button(key="open_sample").click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Designer · acme"
+    assert app.selectbox(key="designer_filter_tenant").value == ""
+    assert app.selectbox(key="designer_filter_subset").value == ""

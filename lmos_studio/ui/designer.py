@@ -143,11 +143,11 @@ def filters(design: Design) -> GraphFilter:
             label,
             options[name],
             pinned=[ALL],
-            key=f"designer_filter_{name}",
+            key=key,
             format_func=lambda v: v or "(all)",
             container=col,
         )
-        for col, (name, label) in zip(cols, labels.items(), strict=True)
+        for col, (name, label), key in zip(cols, labels.items(), state.DESIGNER_FILTERS, strict=True)
     ]
     return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "", group=values[3] or "")
 

@@ -37,7 +37,8 @@ PLAYGROUND_CHANNELS = "pg_channels"  # Playground: the channels routed in (label
 WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE = "wi_remove", "wi_disable", "wi_caps", "wi_move"
 WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the What-if tab's agents and capabilities
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
-DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, EVAL_CHANNEL, PLAYGROUND_CHANNELS, *WHATIF_PICKS)
+DESIGNER_FILTERS = tuple(f"designer_filter_{name}" for name in ("tenant", "channel", "subset", "group"))
+DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, EVAL_CHANNEL, PLAYGROUND_CHANNELS, *WHATIF_PICKS, *DESIGNER_FILTERS)
 LAST_EXPORT = "export_last_design"  # Export: the design as its zip was last downloaded, since it was opened
 
 
