@@ -504,7 +504,9 @@ def show_evaluation(report: dict[str, Any]) -> None:
     rows = report["misroutes"]
     st.markdown(f"**Misroutes** ({len(rows)})")
     if rows:
-        st.table(pd.DataFrame(rows[:MAX_MISROUTE_ROWS]).set_index("line"))
+        # st.table renders each cell as Markdown: queries and the example texts quoted in the evidence are escaped
+        shown = [{k: md(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows[:MAX_MISROUTE_ROWS]]
+        st.table(pd.DataFrame(shown).set_index("line"))
         if len(rows) > MAX_MISROUTE_ROWS:
             st.caption(f"First {MAX_MISROUTE_ROWS} of {len(rows)}; the CSV download has all of them.")
     else:
