@@ -219,3 +219,22 @@ def test_acme_draws_no_label_over_a_node_or_label(page: Any, start_app: StartApp
         and q["top"] < p["bottom"] + gap
     ]
     assert len(boxes) == 16 and overlapping == []
+
+
+def test_a_cleared_highlight_leaves_no_node_dimmed(page: Any, start_app: StartApp, faulty: Path) -> None:
+    """Selecting an agent dims every node it does not touch and rings it; choosing no agent again took the
+    highlight away (no note, the panel empty) but the canvas kept every node dimmed and the ring: the canvas
+    patched its nodes with DataSet.update, which merges, so the opacity and border a node no longer had stayed."""
+    page.goto(f"{start_app(faulty)}/designer")
+    canvas(page, has="agent:default/billing-agent")
+    click_node(page, "agent:default/billing-agent")
+    nodes = "Object.values(window.lmosCanvas.network.body.nodes)"
+    dimmed = f"() => {nodes}.filter((n) => n.options.opacity !== undefined && n.options.opacity !== 1).length"
+    ringed = f"() => {nodes}.filter((n) => n.options.borderWidth !== 1)"
+    page.wait_for_function(f"() => ({dimmed})() > 0", timeout=60000)
+    page.get_by_role("combobox", name="Agent", exact=True).click()
+    page.get_by_role("option", name="(none)", exact=True).click()
+    settle(page)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Highlighted:")).to_have_count(0, timeout=30_000)
+    page.wait_for_function(f"() => ({dimmed})() === 0 && ({ringed})().length === 0", timeout=30000)
