@@ -182,7 +182,7 @@ def _save_to(path: str, *, overwrite: bool) -> str:
     if path != hist.saved_path and not overwrite and Path(path).exists():
         raise DesignFileError(
             "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
-            "Overwrite beside the Designer's Save as",
+            "Overwrite beside Save as",
             path=path,
         )
     try:
