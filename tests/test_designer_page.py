@@ -588,3 +588,28 @@ def test_another_design_opens_on_the_designer_unfiltered(faulty: Path) -> None:
     assert app.title[0].value == "Designer · acme"
     assert app.selectbox(key="designer_filter_tenant").value == ""
     assert app.selectbox(key="designer_filter_subset").value == ""
+
+
+def test_a_half_made_group_survives_another_edit(faulty: Path) -> None:
+    """The new-group form was keyed by the design's digest: a name typed and members picked were wiped by any
+    other edit before Create (a trust edge added, a node dragged on the canvas). They are kept now (a member that
+    went with a deleted agent drops out) and the form empties once the group is created."""
+
+    def form(app: AppTest) -> tuple[str, list[str]]:
+        name = by_label(app.text_input, "Name").value
+        return name, list(by_label(app.multiselect, "Members").value)
+
+    app = open_page(faulty)
+    by_label(app.text_input, "Name").input("billing-team").run()
+    by_label(app.multiselect, "Members").set_value(["billing-agent", "lonely-agent"]).run()
+    app.button(key="designer_te_add").click().run()  # another edit first
+    assert len(history(app).past) == 1
+    assert form(app) == ("billing-team", ["billing-agent", "lonely-agent"])
+    app.selectbox(key=state.SELECTED_AGENT).set_value("default/lonely-agent").run()
+    app.button(key="designer_delete_agent").click().run()
+    assert not app.exception, app.exception
+    assert form(app) == ("billing-team", ["billing-agent"])
+    app.button(key="designer_group_create").click().run()
+    group = history(app).present.group("billing-team")
+    assert group is not None and group.members == ("billing-agent",)
+    assert form(app) == ("", [])

@@ -51,6 +51,7 @@ FINDINGS_SEARCH = "designer_findings_search"
 CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguity check runs from then on
 OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
+CREATED = "designer_group_created"  # a group was just created: its form starts empty on the next run
 
 
 def _apply(change: Design | None) -> None:
@@ -370,15 +371,22 @@ def group_editor(design: Design) -> None:
         st.session_state[GROUP] = NEW_GROUP
     choice = widgets.search_select("Group", names, pinned=[NEW_GROUP], key=GROUP)
     if choice == NEW_GROUP:
-        name = st.text_input("Name", key=f"designer_group_name_{tag}", placeholder="billing-domain")
-        members = widgets.search_multiselect("Members", agents, key=f"designer_group_members_{tag}")
+        # keyed without the design's digest: another edit (a node dragged, an edge added) keeps what is typed
+        # here; only a created group empties the form
+        if st.session_state.pop(CREATED, False):
+            st.session_state.pop(state.NEW_GROUP_NAME, None)
+            st.session_state.pop(state.NEW_GROUP_MEMBERS, None)
+        name = st.text_input("Name", key=state.NEW_GROUP_NAME, placeholder="billing-domain")
+        members = widgets.search_multiselect("Members", agents, key=state.NEW_GROUP_MEMBERS)
         # never disabled: a text input only reports its value on Enter or blur, so a disabled button would
         # stay grey while the user types; an empty name is an error message instead
         if st.button("Create group", key="designer_group_create"):
             if not name.strip():
                 st.error("Type a name for the group first (lowercase letters, digits and '-').")
             else:
-                _apply(_try(create_group, design, name.strip(), members=members))
+                created = _try(create_group, design, name.strip(), members=members)
+                st.session_state[CREATED] = created is not None
+                _apply(created)
         return
     group = design.group(choice)
     if group is None:

@@ -38,7 +38,17 @@ WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE = "wi_remove", "wi_disab
 WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the What-if tab's agents and capabilities
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
 DESIGNER_FILTERS = tuple(f"designer_filter_{name}" for name in ("tenant", "channel", "subset", "group"))
-DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, EVAL_CHANNEL, PLAYGROUND_CHANNELS, *WHATIF_PICKS, *DESIGNER_FILTERS)
+NEW_GROUP_NAME, NEW_GROUP_MEMBERS = "designer_group_name", "designer_group_members"  # the Designer's new group
+DESIGN_CHOICES = (
+    EVAL_SOURCE,
+    EVAL_SAMPLE,
+    EVAL_CHANNEL,
+    PLAYGROUND_CHANNELS,
+    *WHATIF_PICKS,
+    *DESIGNER_FILTERS,
+    NEW_GROUP_NAME,
+    NEW_GROUP_MEMBERS,
+)
 LAST_EXPORT = "export_last_design"  # Export: the design as its zip was last downloaded, since it was opened
 
 
