@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmos_studio.formats.design_file import read_design, write_design
 from lmos_studio.history import History
+from lmos_studio.trust import trust_edge
 from lmos_studio.ui import state
 from tests.conftest import ROOT, SAMPLES
 
@@ -613,3 +614,24 @@ def test_a_half_made_group_survives_another_edit(faulty: Path) -> None:
     group = history(app).present.group("billing-team")
     assert group is not None and group.members == ("billing-agent",)
     assert form(app) == ("", [])
+
+
+def test_a_half_made_trust_edge_survives_another_edit(faulty: Path) -> None:
+    """The new-trust-edge form was keyed by the design's digest too: a caller and callee chosen and a description
+    typed were wiped by any other edit before Add edge (a group created, a node dragged). They are kept now; the
+    form starts afresh once the edge is added."""
+    app = open_page(faulty)
+    by_label(app.selectbox, "Caller").set_value("globex-agent").run()
+    by_label(app.selectbox, "Callee").set_value("lonely-agent").run()
+    by_label(app.text_input, "Description").input("nightly report").run()
+    by_label(app.text_input, "Name").input("ops").run()
+    app.button(key="designer_group_create").click().run()  # another edit first
+    assert history(app).present.group("ops") is not None
+    assert by_label(app.selectbox, "Caller").value == "globex-agent"
+    assert by_label(app.selectbox, "Callee").value == "lonely-agent"
+    assert by_label(app.text_input, "Description").value == "nightly report"
+    app.button(key="designer_te_add").click().run()
+    added = trust_edge(history(app).present, "globex-agent->lonely-agent")
+    assert added is not None and added.description == "nightly report"
+    app.selectbox(key="designer_edge").set_value("").run()  # back to a new edge: the form starts afresh
+    assert by_label(app.text_input, "Description").value == ""

@@ -52,6 +52,8 @@ CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguit
 OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
 CREATED = "designer_group_created"  # a group was just created: its form starts empty on the next run
+EDGE_ADDED = "designer_te_added"  # a trust edge was just added: the new-edge form starts afresh on the next run
+NEW_EDGE_TAG = "new"  # the new-edge form's keys: without the design's digest, so another edit keeps what is typed
 
 
 def _apply(change: Design | None) -> None:
@@ -419,7 +421,12 @@ def trust_editor(design: Design) -> None:
     """Add, edit or remove the selected trust edge; capability and protocol choices follow the callee."""
     key = st.session_state.get(EDGE) or ""
     current = trust_edge(design, key) if key else None
-    tag = f"{design.digest()[:12]}_{key}"
+    # an edge's form shows the design's values after an edit, undo or reload; the new edge's keeps what is typed
+    tag = f"{design.digest()[:12]}_{key}" if current is not None else NEW_EDGE_TAG
+    if st.session_state.pop(EDGE_ADDED, False):
+        fields = tuple(f"designer_te_{f}_{NEW_EDGE_TAG}" for f in ("caller", "callee", "caps", "protocol", "desc"))
+        for typed in [k for k in st.session_state if str(k).startswith(fields)]:
+            del st.session_state[typed]
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
     if current is not None:  # refs the boxes do not list (ns/name, or naming nothing) are offered too: left
@@ -467,7 +474,9 @@ def trust_editor(design: Design) -> None:
     edge = TrustEdge(caller=caller, callee=callee, capabilities=tuple(chosen), protocol=protocol, description=note)
     buttons = st.columns(3)
     if current is None and buttons[0].button("Add edge", key="designer_te_add"):
-        _select_edge_then_apply(edge.key, _try(add_trust_edge, design, edge))
+        added = _try(add_trust_edge, design, edge)
+        st.session_state[EDGE_ADDED] = added is not None
+        _select_edge_then_apply(edge.key, added)
     if current is not None and buttons[0].button("Update edge", key="designer_te_update"):
         _select_edge_then_apply(edge.key, _try(replace_trust_edge, design, key, edge))
     if current is not None and buttons[1].button("Remove edge", key="designer_te_remove"):
