@@ -127,3 +127,30 @@ def test_a_typed_move_runs_the_what_if_on_the_first_click(start_app: StartApp, p
     page.keyboard.type("web")
     main.get_by_role("button", name="Run what-if").click(force=True)  # as a person clicks: no waiting
     expect(main.get_by_text(re.compile(r"checked \d+ routing tests"))).to_be_visible(timeout=LOAD_MS)
+
+
+def test_a_click_on_the_canvas_ends_the_playground_s_highlight(start_app: StartApp, page: Any) -> None:
+    """The Playground highlights its routes on the Designer ('Highlighted: from another page', every other node
+    dimmed). That highlight never ended: after a click on a node or on an empty spot of the canvas it came back,
+    for the rest of the session (or until another design opened). A click on the canvas ends it now."""
+    page.goto(start_app() + "/playground")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
+    use_statistical(page)
+    box = main.get_by_label("Customer message")
+    box.fill("please email me my invoice as a PDF")
+    box.press("Enter")
+    expect(main.get_by_text("Chosen agents")).to_be_visible(timeout=LOAD_MS)
+    settle(page)
+    page.get_by_test_id("stSidebarNav").get_by_text("Designer").click()
+    note = main.get_by_text("Highlighted: from another page")
+    expect(note).to_be_visible(timeout=LOAD_MS)
+    page.wait_for_function("() => window.lmosCanvas && window.lmosCanvas.nodes.length > 0", timeout=LOAD_MS)
+    settle(page)
+    corner = page.evaluate(
+        "() => { const b = window.lmosCanvas.network.body.container.getBoundingClientRect();"
+        " return [b.left + 8, b.top + 8]; }"
+    )
+    page.mouse.click(*corner)  # nothing there: no node or edge is selected
+    settle(page)
+    expect(note).to_have_count(0, timeout=LOAD_MS)

@@ -185,6 +185,7 @@ def select(value: dict[str, Any]) -> None:
     """Make the canvas selection the side panel's: an agent, a trust edge, a group or a channel."""
     node_or_edge, kind = str(value.get("id") or ""), str(value.get("kind") or "")
     st.session_state[SELECTION] = {"id": node_or_edge, "kind": kind}
+    st.session_state.pop(state.HIGHLIGHT, None)  # the Playground's routes: a click here is a selection of its own
     st.session_state[state.SELECTED_AGENT] = ""
     st.session_state[EDGE] = ""
     if kind == "edge":
