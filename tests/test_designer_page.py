@@ -635,3 +635,21 @@ def test_a_half_made_trust_edge_survives_another_edit(faulty: Path) -> None:
     assert added is not None and added.description == "nightly report"
     app.selectbox(key="designer_edge").set_value("").run()  # back to a new edge: the form starts afresh
     assert by_label(app.text_input, "Description").value == ""
+
+
+def test_the_selected_agent_s_capabilities_show_a_bidi_override_as_its_escape(faulty: Path) -> None:
+    """The selection panel's capability table showed registry text as it was: a description 'Download <U+202E>
+    fdp.exe' read 'Download exe.pdf' there, turned around, though the Overview and the Registry page write such
+    characters as escapes. The table is built like theirs now."""
+    design = read_design(faulty)
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    first = billing.capabilities[0].model_copy(update={"description": "Download \u202efdp.exe"})
+    write_design(
+        design.with_agent(billing.model_copy(update={"capabilities": (first, *billing.capabilities[1:])})), faulty
+    )
+    app = open_page(faulty)
+    by_label(app.selectbox, "Agent").select("default/billing-agent").run()
+    assert not app.exception, app.exception
+    table = next(d.value for d in app.dataframe if "capability" in d.value.columns)
+    assert table["description"].iloc[0] == "Download \\u202efdp.exe"

@@ -302,8 +302,10 @@ def selection_details(design: Design) -> None:
         st.markdown(f"**Agent** {code(agent.key)} · subset {md(agent.subset)}")  # registry text: never markup
         if agent.description:
             st.caption(md(agent.description))
-        st.dataframe(
-            [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities],
+        st.dataframe(  # through resources.table: a bidi override in registry text shows as its escape
+            resources.table(
+                [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities]
+            ),
             hide_index=True,
             width="stretch",
         )
