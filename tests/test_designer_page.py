@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -653,3 +654,31 @@ def test_the_selected_agent_s_capabilities_show_a_bidi_override_as_its_escape(fa
     assert not app.exception, app.exception
     table = next(d.value for d in app.dataframe if "capability" in d.value.columns)
     assert table["description"].iloc[0] == "Download \\u202efdp.exe"
+
+
+def test_a_path_that_is_no_file_or_folder_is_a_message(faulty: Path) -> None:
+    """The sidebar's Open path read whatever the path named: /dev/zero filled the memory (a MemoryError traceback,
+    or the server killed), a named pipe blocked the session until something wrote to it (here a writer does, and
+    its text was read as a design). A path that is no regular file or folder is refused with a message now."""
+    import os
+    import threading
+
+    pipe = faulty.parent / "pipe.yaml"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        for _ in range(20):  # each open of the pipe waits for a writer: one per read (none once refused)
+            with contextlib.suppress(OSError), pipe.open("w") as end:
+                end.write("kind: Agent\n")
+
+    threading.Thread(target=write, daemon=True).start()
+    app = open_app(faulty)
+    for path in (pipe, Path("/dev/zero")):
+        app.text_input(key="open_path").set_value(str(path)).run()
+        app.button(key="open_path_button").click().run()
+        assert not app.exception, app.exception
+        assert any("is not a file or folder" in e.value for e in app.error), [e.value for e in app.error]
+        assert app.title[0].value == "Designer · faulty"
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's waiting open through …
+    pipe.unlink()  # … and its next ones make a plain file: it ends
+    os.close(reader)

@@ -74,6 +74,10 @@ def _load_path(path: Path) -> LoadResult:
     try:  # exists() too raises for a path the system refuses (a name too long, a folder that cannot be searched)
         if not path.exists():
             raise DesignFileError("no such file or folder; open another design from the sidebar", path=str(path))
+        if not (path.is_file() or path.is_dir()):  # /dev/zero would fill the memory, a pipe block for good
+            raise DesignFileError(
+                "is not a file or folder (a device or a pipe); give a design file or folder", path=str(path)
+            )
         files = [path, *path.rglob("*")] if path.is_dir() else [path]
         mtime = max((p.stat().st_mtime for p in files), default=0.0)
         return resources.read_design_files(str(path), mtime)
