@@ -2,8 +2,9 @@
 
 Offline by construction: the vis-network script and style shipped inside the pyvis package are inlined,
 and nothing else is referenced. Registry text is untrusted: tooltips are HTML in which every value is
-`html.escape`d (the page turns them into elements, so escaped text stays text); labels are drawn on the
-canvas in vis-network's "html" label mode, whose only entities are `&lt;` and `&amp;` (see `label_text`).
+`html.escape`d (the page turns them into elements, so escaped text stays text); labels are plain text drawn
+on the canvas as written (vis-network's default label mode: no markup, no entities; its "html" mode drew
+`<b>` in a name as bold and, its entity decoding broken in 9.1.2, `&lt;` as those four characters).
 """
 
 from __future__ import annotations
@@ -70,12 +71,6 @@ COLORS = {
     "highlight": "#d62728",
 }
 DIMMED_OPACITY = 0.25  # nodes outside a highlight fade to this
-
-
-def label_text(text: str) -> str:
-    """Text for a canvas label in vis-network's "html" label mode: `&` and `<` escaped, which that mode
-    turns back into characters (never markup)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def tooltip(heading: str, rows: Iterable[tuple[str, str]]) -> str:
@@ -154,8 +149,8 @@ def _vis_options(physics: bool, edge_labels: bool) -> dict[str, Any]:
             "barnesHut": {"springLength": 120, "avoidOverlap": 0.3},
         },
         "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": not edge_labels},
-        "nodes": {"font": {"multi": "html", "size": 12}},
-        "edges": {"smooth": False, "font": {"multi": "html", "size": 10, "align": "middle"}},
+        "nodes": {"font": {"size": 12}},  # labels are plain text (see the module docstring)
+        "edges": {"smooth": False, "font": {"size": 10, "align": "middle"}},
         "layout": {"randomSeed": 0, "improvedLayout": False},  # positions come from graph.layout
     }
 
@@ -179,7 +174,7 @@ def build_network(
     physics: bool | None = None,
     height_px: int = DEFAULT_HEIGHT_PX,
 ) -> Network:
-    """The vis-network nodes and edges of the graph: escaped labels and tooltips, fixed positions, highlight
+    """The vis-network nodes and edges of the graph: labels as written, escaped tooltips, fixed positions, highlight
     applied."""
     positions = positions if positions is not None else layout(graph)
     physics = graph.number_of_nodes() <= PHYSICS_MAX_NODES if physics is None else physics
@@ -198,7 +193,7 @@ def build_network(
         _append_node(
             net,
             node,
-            label=label_text(str(data["label"])),
+            label=str(data["label"]),
             title=_node_tooltip(node, data),
             x=x,
             y=y,
@@ -247,7 +242,7 @@ def _edge_style(u: str, v: str, key: str, data: Mapping[str, Any], lit: Highligh
         "color": COLORS["trust"] if trust else COLORS["member"],
     }
     if trust and labels and data.get("label"):
-        style["label"] = label_text(str(data["label"]))
+        style["label"] = str(data["label"])
     if lit:
         if (u, v, key) in lit.edges:
             style |= {"width": 4, "color": COLORS["highlight"]}
@@ -306,7 +301,7 @@ def canvas_payload(
     height_px: int = DEFAULT_HEIGHT_PX,
     lod: bool = False,
 ) -> dict[str, Any]:
-    """What the Designer's canvas draws, as JSON-ready data: nodes and edges (escaped labels and tooltips,
+    """What the Designer's canvas draws, as JSON-ready data: nodes and edges (labels as written, escaped tooltips,
     positions fixed), the highlight's note and a one-line summary. No physics: positions are the user's."""
     net = build_network(graph, positions=positions, highlight=highlight, physics=False, height_px=height_px)
     keep = ("id", "label", "title", "x", "y", "kind", "shape", "size", "color", "borderWidth", "opacity")

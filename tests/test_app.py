@@ -75,3 +75,19 @@ def test_uploads_are_limited_and_checked() -> None:
         "d.yaml", (ROOT / "sample_networks/acme/canary/agents.yaml").read_bytes(), max_bytes=2**20
     )
     assert len(result.design.agents) == 2
+
+
+def test_overview_tables_show_characters_that_are_not_printable_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Registry page writes a right-to-left override (U+202E) or a line break in registry text as its escape;
+    the Overview's tables showed the same text as it was, so an agent imported from a registry with the
+    description 'Bills <U+202E>fdp.exe' showed on the Overview as 'Bills exe.pdf', turned around. The tables of
+    the Overview (and of the Designer's findings and the Export page, built alike) write such characters as
+    escapes now."""
+    text = (ROOT / "sample_networks" / "faulty.yaml").read_text()
+    design = tmp_path / "bidi.yaml"
+    design.write_text(text.replace('"Bills and invoices <img src=x onerror=alert(1)>"', '"Bills \\u202efdp.exe"', 1))
+    at = run_app(design, monkeypatch)
+    agents = at.dataframe[-1].value
+    assert agents["description"].iloc[0] == "Bills \\u202efdp.exe"

@@ -283,3 +283,29 @@ def test_the_unsaved_changes_save_takes_a_typed_path_on_the_first_click(
     at.text_input(key="unsaved_save_as").input(str(target)).run()
     at.button(key="unsaved_save").click().run()
     assert not at.exception and "kept-group" in target.read_text()
+
+
+def test_the_unsaved_changes_question_can_save_over_an_existing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's Save to a typed path that exists said 'exists already … tick Overwrite beside the Designer's
+    Save as', but the question cannot be left for the Designer and took no Overwrite there: the edits could be
+    saved only under a new name. The question has its own Overwrite now."""
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(SAMPLES / "acme"))  # read only: saved to a typed path
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    hist = at.session_state["history"]
+    hist.apply(hist.present.replace(groups=(*hist.present.groups, Group(name="kept-group"))))
+    target = tmp_path / "mine.yaml"
+    target.write_text((SAMPLES / "faulty.yaml").read_text())
+    at.sidebar.selectbox(key="sample_choice").select("acme").run()
+    at.sidebar.button(key="open_sample").click().run()
+    at.text_input(key="unsaved_save_as").input(str(target)).run()
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception and any("exists already" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any("Designer" in e.value for e in at.error)  # the way out is in the question itself
+    assert "kept-group" not in target.read_text()
+    at.checkbox(key="unsaved_overwrite").check().run()
+    at.button(key="unsaved_save").click().run()
+    assert not at.exception, at.exception
+    assert "kept-group" in target.read_text() and at.title[0].value == "Overview · acme"

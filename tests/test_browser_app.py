@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from lmos_studio.formats.design_file import write_design
 from lmos_studio.synthetic import synthetic_design
-from tests.conftest import StartApp
+from tests.conftest import StartApp, settle
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,7 @@ def test_app_opens_on_the_sample_and_shows_resolution(start_app: StartApp, page:
 def test_open_a_sample_from_the_sidebar(start_app: StartApp, page: Any) -> None:
     page.goto(start_app())
     expect(page.get_by_role("heading", name="Overview · acme")).to_be_visible(timeout=30_000)
+    settle(page)  # the heading shows while the first run still draws: a click then can be lost
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Open another design").click()
     sidebar.get_by_role("button", name="Open sample").click()

@@ -49,6 +49,7 @@ def point(page: Any, node: str) -> tuple[float, float]:
 
 
 def click_node(page: Any, node: str) -> None:
+    settle(page)  # a click on the canvas while a run still draws the page can be lost
     x, y = point(page, node)
     page.mouse.click(x, y)
     settle(page)
@@ -84,6 +85,7 @@ def test_click_selects_and_the_panel_follows(page: Any, start_app: StartApp, fau
 def test_drag_draws_an_edge_undo_and_delete(page: Any, start_app: StartApp, faulty: Path) -> None:
     page.goto(f"{start_app(faulty)}/designer")
     canvas(page, has="agent:default/globex-agent")
+    settle(page)  # the canvas draws before the run ends: a click or drag then can be lost
     page.get_by_role("button", name="Draw trust edge").click()
     drag(page, point(page, "agent:default/globex-agent"), point(page, "agent:default/billing-agent"))
     canvas(page, has=EDGE)
@@ -104,6 +106,7 @@ def test_moved_position_survives_save_and_reload(page: Any, start_app: StartApp,
     page.goto(f"{start_app(faulty)}/designer")
     node = "agent:default/lonely-agent"
     canvas(page, has=node)
+    settle(page)  # the canvas draws before the run ends: a drag then can be lost
     before = page.evaluate("(id) => window.lmosCanvas.network.getPositions([id])[id]", node)
     x, y = point(page, node)
     drag(page, (x, y), (x - 120, y - 60))
@@ -135,6 +138,7 @@ def test_large_design_opens_collapsed_and_expands(page: Any, start_app: StartApp
     assert not any(i.startswith("agent:") for i in ids)
     aggregate = next(i for i in ids if i.startswith("aggregate:group:"))
     assert len(ids) < 150
+    settle(page)  # the canvas draws before the run ends: a double-click then can be lost
     x, y = point(page, aggregate)
     page.mouse.dblclick(x, y)
     settle(page)
@@ -147,6 +151,7 @@ def test_missing_start_design_opens_the_error_page(page: Any, start_app: StartAp
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="The design did not open")).to_be_visible(timeout=30_000)
     expect(main.get_by_text("no such file or folder").first).to_be_visible()
+    settle(page)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("button", name="Open sample").click()
     expect(main.get_by_role("heading", name="Designer · acme")).to_be_visible(timeout=30_000)
@@ -174,11 +179,15 @@ def test_unsaved_changes_are_asked_about(page: Any, start_app: StartApp, faulty:
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
+    settle(page)  # the dialog shows while the run that opened it still draws: a click then can be lost
     dialog.get_by_role("button", name="Cancel").click()
     settle(page)
     expect(page.get_by_role("heading", name="Designer · faulty")).to_be_visible()
     sidebar.get_by_role("button", name="Open sample").click()
-    page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    save = page.get_by_role("dialog").get_by_role("button", name="Save")
+    expect(save).to_be_visible(timeout=30_000)
+    settle(page)
+    save.click()
     expect(page.get_by_role("heading", name="Designer · acme")).to_be_visible(timeout=30_000)
     assert read_design(faulty).agent("lonely-agent") is None  # saved before the sample opened
 
@@ -210,3 +219,22 @@ def test_acme_draws_no_label_over_a_node_or_label(page: Any, start_app: StartApp
         and q["top"] < p["bottom"] + gap
     ]
     assert len(boxes) == 16 and overlapping == []
+
+
+def test_a_cleared_highlight_leaves_no_node_dimmed(page: Any, start_app: StartApp, faulty: Path) -> None:
+    """Selecting an agent dims every node it does not touch and rings it; choosing no agent again took the
+    highlight away (no note, the panel empty) but the canvas kept every node dimmed and the ring: the canvas
+    patched its nodes with DataSet.update, which merges, so the opacity and border a node no longer had stayed."""
+    page.goto(f"{start_app(faulty)}/designer")
+    canvas(page, has="agent:default/billing-agent")
+    click_node(page, "agent:default/billing-agent")
+    nodes = "Object.values(window.lmosCanvas.network.body.nodes)"
+    dimmed = f"() => {nodes}.filter((n) => n.options.opacity !== undefined && n.options.opacity !== 1).length"
+    ringed = f"() => {nodes}.filter((n) => n.options.borderWidth !== 1)"
+    page.wait_for_function(f"() => ({dimmed})() > 0", timeout=60000)
+    page.get_by_role("combobox", name="Agent", exact=True).click()
+    page.get_by_role("option", name="(none)", exact=True).click()
+    settle(page)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Highlighted:")).to_have_count(0, timeout=30_000)
+    page.wait_for_function(f"() => ({dimmed})() === 0 && ({ringed})().length === 0", timeout=30000)

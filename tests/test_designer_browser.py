@@ -78,6 +78,7 @@ def test_trust_edge_edit_shows_in_graph_and_survives_save_and_reload(
 ) -> None:
     page.goto(f"{start_app(faulty)}/designer")
     graph_frame(page)
+    settle(page)  # the canvas draws before the run ends: a pick then can be lost
     choose(page, "Caller", "globex-agent")
     choose(page, "Callee", "billing-agent")
     page.get_by_role("button", name="Add edge").click()
@@ -111,6 +112,7 @@ def test_a_typed_path_saves_or_opens_on_the_first_click(page: Any, start_app: St
     page.get_by_role("button", name="Save as", exact=True).click(force=True)  # as a person clicks: no waiting
     expect(page.get_by_text(f"● saved · {copy}")).to_be_visible(timeout=30_000)
     assert copy.is_file()
+    settle(page)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Open another design").click()
     settle(page)
@@ -118,3 +120,20 @@ def test_a_typed_path_saves_or_opens_on_the_first_click(page: Any, start_app: St
     page.keyboard.type(str(SAMPLES / "acme"))
     sidebar.get_by_role("button", name="Open path").click(force=True)
     expect(sidebar.get_by_text("9 agents")).to_be_visible(timeout=30_000)
+
+
+def test_a_name_with_markup_is_drawn_on_the_canvas_as_written(page: Any, start_app: StartApp, tmp_path: Path) -> None:
+    """The canvas drew labels in vis-network's "html" mode with `<` and `&` escaped: an agent named
+    `<b>lonely</b> & <script>` showed as `&lt;b>lonely&lt;/b> &amp; &lt;script>` (no entity is decoded there)
+    and `<b>…</b>` would have been bold. Each label is drawn as one plain piece of text now."""
+    name = "<b>lonely</b> & <script>"
+    path = tmp_path / "marked.yaml"
+    path.write_text((SAMPLES / "faulty.yaml").read_text().replace("name: lonely-agent", f'name: "{name}"', 1))
+    page.goto(f"{start_app(path)}/designer")
+    node = f"agent:default/{name}"
+    graph_frame(page, contains=node)
+    blocks = page.evaluate(
+        "(id) => window.lmosCanvas.network.body.nodes[id].labelModule.lines.flatMap((l) => l.blocks)", node
+    )
+    assert "".join(b["text"] for b in blocks) == name
+    assert {b["mod"] for b in blocks} == {"normal"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmos_studio.formats.design_file import read_design, write_design
 from lmos_studio.history import History
+from lmos_studio.trust import trust_edge
 from lmos_studio.ui import state
 from tests.conftest import ROOT, SAMPLES
 
@@ -539,3 +541,144 @@ def test_reload_of_a_broken_file_says_why_and_keeps_the_designer(tmp_path: Path,
     assert (history(app).present.agent("news-agent") is None) == edited  # the design in memory is kept
     assert any(b.label == "Save as" for b in app.button) and any(s.label == "Agent" for s in app.selectbox)
     assert any(m.value.startswith("**Lint**") for m in app.markdown), "the Designer below the buttons is drawn"
+
+
+def test_a_canvas_message_shows_names_as_written(faulty: Path) -> None:
+    """What a canvas action did was shown as Markdown: a trust edge drawn from agent `a_b_c*d*` was announced as
+    'Added trust edge a_b_cd->…' with 'd' in italics (and a refusal's reason likewise). It is text now."""
+    from lmos_studio.ui import canvas
+
+    app = open_page(faulty)
+    app.session_state[canvas.MESSAGE] = ("info", "Added trust edge a_b_c*d*->[x](http://evil.test): choose …")
+    app.run()
+    app.session_state[canvas.MESSAGE] = ("error", "EditError: trust edge callee '**ghost**' names no agent")
+    shown = [c.value for c in app.caption]
+    app.run()
+    shown += [e.value for e in app.error]
+    assert any("a\\_b\\_c\\*d\\*" in t and "\\[x\\]" in t for t in shown), shown
+    assert any("\\*\\*ghost\\*\\*" in t for t in shown), shown
+
+
+def test_a_path_the_system_refuses_is_a_message(faulty: Path) -> None:
+    """A path with a name longer than the file system takes (a design's text pasted into the path field, say)
+    stopped the sidebar's Open path with a traceback (OSError: File name too long, from `Path.exists`), and
+    Save as showed 'Something went wrong on this page'. Both say what is wrong with the path now."""
+    long = str(faulty.parent / ("a" * 300 + ".yaml"))
+    app = open_app(faulty)
+    app.text_input(key="open_path").set_value(long).run()
+    app.button(key="open_path_button").click().run()
+    assert not app.exception, app.exception
+    assert any("DesignFileError" in e.value and "File name too long" in e.value for e in app.error)
+    app.text_input(key="designer_save_as").set_value(long).run()
+    app.button(key="designer_save_as_button").click().run()
+    assert not app.exception, app.exception
+    said = [e.value for e in app.error]
+    assert any("DesignFileError" in e and "cannot be saved there" in e for e in said), said
+    assert not any("Something went wrong" in e for e in said)
+
+
+def test_another_design_opens_on_the_designer_unfiltered(faulty: Path) -> None:
+    """The Designer's filters were kept when another design opened: with tenant 'globex' chosen on faulty, acme
+    (which has a globex tenant too) opened on the agents serving globex only, 5 of 9 on the canvas, the filter box
+    the only hint. Another design starts unfiltered, as a fresh session does (as the Evaluate and What-if picks)."""
+    app = open_app(faulty)
+    app.selectbox(key="designer_filter_tenant").set_value("globex").run()
+    app.selectbox(key="designer_filter_subset").set_value("stable").run()
+    app.selectbox(key="sample_choice").set_value("acme").run()
+    app.button(key="open_sample").click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Designer · acme"
+    assert app.selectbox(key="designer_filter_tenant").value == ""
+    assert app.selectbox(key="designer_filter_subset").value == ""
+
+
+def test_a_half_made_group_survives_another_edit(faulty: Path) -> None:
+    """The new-group form was keyed by the design's digest: a name typed and members picked were wiped by any
+    other edit before Create (a trust edge added, a node dragged on the canvas). They are kept now (a member that
+    went with a deleted agent drops out) and the form empties once the group is created."""
+
+    def form(app: AppTest) -> tuple[str, list[str]]:
+        name = by_label(app.text_input, "Name").value
+        return name, list(by_label(app.multiselect, "Members").value)
+
+    app = open_page(faulty)
+    by_label(app.text_input, "Name").input("billing-team").run()
+    by_label(app.multiselect, "Members").set_value(["billing-agent", "lonely-agent"]).run()
+    app.button(key="designer_te_add").click().run()  # another edit first
+    assert len(history(app).past) == 1
+    assert form(app) == ("billing-team", ["billing-agent", "lonely-agent"])
+    app.selectbox(key=state.SELECTED_AGENT).set_value("default/lonely-agent").run()
+    app.button(key="designer_delete_agent").click().run()
+    assert not app.exception, app.exception
+    assert form(app) == ("billing-team", ["billing-agent"])
+    app.button(key="designer_group_create").click().run()
+    group = history(app).present.group("billing-team")
+    assert group is not None and group.members == ("billing-agent",)
+    assert form(app) == ("", [])
+
+
+def test_a_half_made_trust_edge_survives_another_edit(faulty: Path) -> None:
+    """The new-trust-edge form was keyed by the design's digest too: a caller and callee chosen and a description
+    typed were wiped by any other edit before Add edge (a group created, a node dragged). They are kept now; the
+    form starts afresh once the edge is added."""
+    app = open_page(faulty)
+    by_label(app.selectbox, "Caller").set_value("globex-agent").run()
+    by_label(app.selectbox, "Callee").set_value("lonely-agent").run()
+    by_label(app.text_input, "Description").input("nightly report").run()
+    by_label(app.text_input, "Name").input("ops").run()
+    app.button(key="designer_group_create").click().run()  # another edit first
+    assert history(app).present.group("ops") is not None
+    assert by_label(app.selectbox, "Caller").value == "globex-agent"
+    assert by_label(app.selectbox, "Callee").value == "lonely-agent"
+    assert by_label(app.text_input, "Description").value == "nightly report"
+    app.button(key="designer_te_add").click().run()
+    added = trust_edge(history(app).present, "globex-agent->lonely-agent")
+    assert added is not None and added.description == "nightly report"
+    app.selectbox(key="designer_edge").set_value("").run()  # back to a new edge: the form starts afresh
+    assert by_label(app.text_input, "Description").value == ""
+
+
+def test_the_selected_agent_s_capabilities_show_a_bidi_override_as_its_escape(faulty: Path) -> None:
+    """The selection panel's capability table showed registry text as it was: a description 'Download <U+202E>
+    fdp.exe' read 'Download exe.pdf' there, turned around, though the Overview and the Registry page write such
+    characters as escapes. The table is built like theirs now."""
+    design = read_design(faulty)
+    billing = design.agent("billing-agent")
+    assert billing is not None
+    first = billing.capabilities[0].model_copy(update={"description": "Download \u202efdp.exe"})
+    write_design(
+        design.with_agent(billing.model_copy(update={"capabilities": (first, *billing.capabilities[1:])})), faulty
+    )
+    app = open_page(faulty)
+    by_label(app.selectbox, "Agent").select("default/billing-agent").run()
+    assert not app.exception, app.exception
+    table = next(d.value for d in app.dataframe if "capability" in d.value.columns)
+    assert table["description"].iloc[0] == "Download \\u202efdp.exe"
+
+
+def test_a_path_that_is_no_file_or_folder_is_a_message(faulty: Path) -> None:
+    """The sidebar's Open path read whatever the path named: /dev/zero filled the memory (a MemoryError traceback,
+    or the server killed), a named pipe blocked the session until something wrote to it (here a writer does, and
+    its text was read as a design). A path that is no regular file or folder is refused with a message now."""
+    import os
+    import threading
+
+    pipe = faulty.parent / "pipe.yaml"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        for _ in range(20):  # each open of the pipe waits for a writer: one per read (none once refused)
+            with contextlib.suppress(OSError), pipe.open("w") as end:
+                end.write("kind: Agent\n")
+
+    threading.Thread(target=write, daemon=True).start()
+    app = open_app(faulty)
+    for path in (pipe, Path("/dev/zero")):
+        app.text_input(key="open_path").set_value(str(path)).run()
+        app.button(key="open_path_button").click().run()
+        assert not app.exception, app.exception
+        assert any("is not a file or folder" in e.value for e in app.error), [e.value for e in app.error]
+        assert app.title[0].value == "Designer · faulty"
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's waiting open through …
+    pipe.unlink()  # … and its next ones make a plain file: it ends
+    os.close(reader)

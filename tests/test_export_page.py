@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from lmos_studio.config import get_settings
 from lmos_studio.export import importer
 from lmos_studio.export.bundle import file_tree
-from tests.conftest import ROOT, SAMPLES, StartApp
+from tests.conftest import ROOT, SAMPLES, StartApp, settle
 
 
 @pytest.fixture(autouse=True)
@@ -94,9 +94,11 @@ def test_file_tree_lists_folders_once() -> None:
 def test_export_download_the_zip_and_open_it(start_app: StartApp, page: Any, tmp_path: Path) -> None:
     page.goto(start_app() + "/export")
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
+    expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=60_000)  # cold: builds the export
+    settle(page)  # the heading shows while the first run still draws: a click then can be lost
     main.get_by_text("Workloads & policies").click()
     expect(main.get_by_text("6 notes")).to_be_visible(timeout=30_000)  # no workload (5), unsplit rollout: rerun done
+    settle(page)  # the notes show before the rerun has drawn the rest
     with page.expect_download(timeout=30_000) as info:
         main.get_by_role("button", name="Download zip").click()
     target = tmp_path / info.value.suggested_filename
@@ -129,10 +131,14 @@ def test_an_uploaded_export_with_a_hand_edit_is_warned_about(start_app: StartApp
     upload.write_bytes(kustomize.zip_bytes(bundle, files))
     page.goto(start_app() + "/export")
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=30_000)
+    expect(main.get_by_role("heading", name="Export · acme")).to_be_visible(timeout=60_000)  # cold: builds the export
+    settle(page)  # the heading shows while the first run still draws: a click then can be lost
     main.get_by_role("tab", name="Diff").click()
     main.get_by_text("an uploaded design or export zip").click()
-    main.locator("input[type=file]").first.set_input_files(str(upload))
+    uploader = main.locator("input[type=file]").first  # drawn by the pick's rerun
+    uploader.wait_for(state="attached", timeout=30_000)
+    settle(page)
+    uploader.set_input_files(str(upload))
     warning = main.get_by_test_id("stAlertContentWarning")
     expect(warning).to_contain_text("Deployment default/billing-agent-stable", timeout=30_000)
     expect(warning).to_contain_text("spec.replicas: 4 in the file, 1 from the design")
@@ -214,3 +220,29 @@ def test_kinds_of_hand_written_documents_are_never_markup(tmp_path: Path, monkey
     shown = " ".join(e.value for e in at.error)
     assert "is not a Kubernetes kind" in shown and kind not in shown, shown
     assert escape(kind) in shown or "\\*\\*Big" in shown, shown
+
+
+def test_the_last_export_of_another_design_is_not_its_last_export() -> None:
+    """The Diff tab compared the open design with "its last export (this session)": the design downloaded last,
+    whichever it was. After downloading acme's zip and opening the router-benchmark sample, it was diffed against
+    acme's export as if it were its own (every agent changed). A design opened has no last export until its zip
+    is downloaded (as it has no undo history)."""
+
+    def breaking_shown(at: AppTest) -> bool:
+        return any("breaking" in m.value for m in at.markdown)
+
+    def open_sample(at: AppTest, name: str) -> None:
+        at.selectbox(key="sample_choice").set_value(name).run()
+        at.button(key="open_sample").click().run()
+        at.switch_page("app_pages/export.py")
+        at.run()
+        assert not at.exception, at.exception
+
+    at = _export_page()
+    at.get("download_button")[0].click().run()  # the zip downloaded: acme is its last export
+    assert not at.exception, at.exception
+    assert breaking_shown(at)
+    open_sample(at, "router-benchmark")
+    assert at.title[0].value.startswith("Export · ") and "acme" not in at.title[0].value
+    assert not breaking_shown(at)
+    assert any("Download the zip first" in i.value for i in at.info)

@@ -30,7 +30,7 @@ from lmos_studio.graph import (
 )
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.synthetic import synthetic_design
-from lmos_studio.view import label_text, render_html, tooltip
+from lmos_studio.view import build_network, render_html, tooltip
 from tests.conftest import ACME, SAMPLES
 
 Box = tuple[float, float, float, float]
@@ -152,8 +152,26 @@ def test_html_is_offline_and_escaped() -> None:
     assert PAYLOAD not in html.split("var nodeData")[1]  # also not raw anywhere in the data
 
 
-def test_label_and_tooltip_escaping() -> None:
-    assert label_text("a<b>&c") == "a&lt;b>&amp;c"  # vis-network's html label mode decodes exactly these
+def test_labels_are_plain_text_as_written() -> None:
+    """Labels went in vis-network's "html" label mode with `&` and `<` escaped: the canvas drew an agent named
+    `<script>` as `&lt;script>` (vis-network 9.1.2 decodes no entity there) and `<b>x</b>` in bold. Labels are
+    plain text in the default label mode now (canvas and page); the page's JSON still never holds a raw `<`."""
+    design = read_design(SAMPLES / "faulty.yaml")
+    name = "<b>lonely</b> & <script>"
+    design = design.replace(
+        agents=tuple(a.model_copy(update={"name": name}) if a.name == "lonely-agent" else a for a in design.agents)
+    )
+    graph = build_graph(design)
+    node = next(n for n in build_network(graph).nodes if n["id"] == f"agent:default/{name}")
+    assert node["label"] == name
+    page = render_html(graph)
+    options = json.loads(re.search(r"var options = (\{.*?\});\n", page).group(1))  # type: ignore[union-attr]
+    assert "multi" not in options["nodes"]["font"] and "multi" not in options["edges"]["font"]
+    assert "multi" not in page.split("var options")[1]  # nor for the clusters the page's buttons make
+    assert name not in page and "<script>" not in page.split("var nodeData")[1]  # JSON in a script: \u003c
+
+
+def test_tooltip_escaping() -> None:
     assert tooltip("<x>", [("k", PAYLOAD), ("empty", "")]) == (
         '<b>&lt;x&gt;</b><br><span class="k">k:</span> &lt;img src=x onerror=alert(1)&gt;'
     )

@@ -1485,3 +1485,18 @@ def test_ordinary_query_parameters_and_counts_are_not_masked() -> None:
         "https://x.example/?access_token=***&X-Amz-Signature=***&apiKey=***&subscription-key=***&code=***&sig=***"
     )
     assert redact_data({"max_token": 4096, "password": 1234}) == ({"max_token": 4096, "password": "***"}, ["/password"])
+
+
+def test_a_host_name_the_resolver_cannot_encode_is_a_message() -> None:
+    """A registry URL whose host has a part longer than 63 characters (or an empty one) ended the Registry page
+    and `registry search --url` in a traceback: Python's resolver refuses to encode such a name (UnicodeError:
+    'encoding with idna codec failed … label empty or too long'), which neither httpx nor the client mapped. It is
+    a RegistryError saying the URL is not usable now, as an unsupported scheme is."""
+    from lmos_studio.registry.sources import SourceSpec, search_sources
+
+    for url in (f"http://{'a' * 70}.test:8090", "http://a..test:8090"):
+        outcome = search_sources([SourceSpec("tdd", url)], Query())
+        assert len(outcome.errors) == 1 and "not a usable URL" in outcome.errors[0], outcome
+        assert "label empty or too long" in outcome.errors[0]
+    with TddClient(url, timeout_s=1) as client, pytest.raises(RegistryError, match="not a usable URL"):
+        client.get("urn:x")

@@ -99,6 +99,7 @@ def test_import_from_the_registry_page_in_a_browser(start_app: StartApp, page: A
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
+    settle(page)  # the field shows while the pick's rerun still draws: text typed then can be lost
     area.fill(CARD)
     area.press("Control+Enter")
     expect(main.get_by_text("has no version; defaulted").first).to_be_visible(timeout=30_000)

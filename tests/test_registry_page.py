@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmos_studio.config import get_settings
 from lmos_studio.registry.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, settle
 from tests.registry_helpers import make_td
 
 EVIL = '<img src=x onerror="window.__xss=1">**bold** [link](http://evil.test) :red[alarm]'
@@ -134,15 +134,20 @@ def test_browser_search_open_add(start_app, page, tmp_path: Path) -> None:  # ty
     )
     url = start_app()
     page.goto(url)
+    page.get_by_role("heading", name="Overview · acme").wait_for(timeout=30_000)
+    settle(page)  # a click while the first run still draws the page can be lost
     page.get_by_test_id("stSidebarNav").get_by_text("Registry").click()  # through the app frame, as a person would
     page.get_by_role("heading", name="Registry").wait_for(timeout=30_000)
+    settle(page)
     page.get_by_role("textbox", name="Search registries").fill("roaming")
     page.get_by_role("textbox", name="Search registries").press("Enter")
     page.get_by_text("1 agent(s)").wait_for(timeout=30_000)
     open_agent(page, "roaming-helper")
+    settle(page)  # the heading shows before the run has drawn the agent's details and button
     page.get_by_role("button", name="Add to design").click()
     page.get_by_text("is in the design now").wait_for(timeout=30_000)
     page.get_by_role("button", name="Replace in design").wait_for(timeout=30_000)  # it is in the design now
+    settle(page)
     page.get_by_role("textbox", name="Search registries").fill("evil")
     page.get_by_role("textbox", name="Search registries").press("Enter")
     page.get_by_role("heading", name="roaming-helper").wait_for(state="detached", timeout=30_000)

@@ -440,3 +440,22 @@ def test_the_evaluate_channel_and_what_if_picks_are_the_new_design_s_when_anothe
     open_sample(at, "router-benchmark")
     assert at.selectbox(key=state.EVAL_CHANNEL).index == 0  # the default: each row's own channel
     assert at.multiselect(key="wi_remove").value == []
+
+
+def test_the_misroutes_table_shows_queries_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """st.table renders each cell as Markdown: a labelled query 'show my bill **bold** [link](http://evil.test)
+    :red[alarm]' showed in the Misroutes table with bold text, a live link and red text, and so would an example
+    text quoted in the evidence (registry text). The cells are escaped now and show as written."""
+    from lmos_studio.ui import routing
+
+    labelled = tmp_path / "evil.csv"
+    query = "show my bill **bold** [link](http://evil.test) :red[alarm]"
+    labelled.write_text(f"query,agent\n{query},news-agent\nwhat is the weather in Berlin,weather-agent\n")
+    monkeypatch.setattr(routing, "sample_labelled_sets", lambda: {"evil.csv": labelled})
+    at = open_page("evaluate")
+    at.multiselect(key="eval_routers").set_value(["statistical"]).run()
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    misroutes = at.table[0].value
+    assert list(misroutes["query"]) == [escape(query)]
+    assert misroutes["evidence"].iloc[0].startswith("similar example\\: ")  # quoted examples: escaped too

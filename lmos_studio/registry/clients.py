@@ -345,6 +345,10 @@ class HttpSource:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
             raise map_error(exc, url, timeout_s=self.timeout_s) from exc
+        except UnicodeError as exc:  # the resolver cannot encode the host (a part empty or over 63 characters)
+            raise RegistryError(
+                f"{url}: not a usable URL (its host name: {exc}); use http://host:port or https://…", url=url
+            ) from exc
         finally:
             self._deadline.at = None
         headers = httpx.Headers(response.headers)  # the body is inflated already: httpx must not inflate it again

@@ -20,15 +20,24 @@ function prepare(items) {
   return items.map((item) => (item.title ? { ...item, title: tip(item.title) } : item));
 }
 
+// vis-network's defaults of the keys a highlight adds (null is none for opacity: it drew the node black)
+const RESET = { opacity: 1, borderWidth: 1 };
+
 function sync(dataset, items, seen) {
   // Patch the DataSet: remove what went, update only items whose data changed (`seen`: id → last JSON), so an
   // edit that adds one trust edge touches one edge, not the whole network (the view stays where it was).
+  // DataSet.update merges: a key an item no longer has (the opacity that dimmed it, the border that highlighted
+  // it) is sent with vis-network's default (RESET; null elsewhere), else the old value stayed drawn.
   const keep = new Set();
   const changed = [];
   for (const item of items) {
     keep.add(item.id);
     const text = JSON.stringify(item);
-    if (seen.get(item.id) !== text) { seen.set(item.id, text); changed.push(item); }
+    const before = seen.get(item.id);
+    if (before === text) { continue; }
+    seen.set(item.id, text);
+    const gone = before === undefined ? [] : Object.keys(JSON.parse(before)).filter((key) => !(key in item));
+    changed.push(gone.length ? { ...item, ...Object.fromEntries(gone.map((key) => [key, RESET[key] ?? null])) } : item);
   }
   const gone = dataset.getIds().filter((id) => !keep.has(id));
   if (gone.length) { dataset.remove(gone); gone.forEach((id) => seen.delete(id)); }
@@ -43,8 +52,8 @@ function setup(root, state) {
   const options = {
     physics: { enabled: false },
     interaction: { hover: true, tooltipDelay: 150, multiselect: false, selectConnectedEdges: false },
-    nodes: { font: { multi: "html", size: 12 } },
-    edges: { smooth: false, font: { multi: "html", size: 10, align: "middle" } },
+    nodes: { font: { size: 12 } }, // labels are plain text as written: no "html" mode (view.py)
+    edges: { smooth: false, font: { size: 10, align: "middle" } },
     layout: { randomSeed: 0, improvedLayout: false },
     manipulation: {
       enabled: false,

@@ -32,6 +32,7 @@ from lmos_studio.graph import (
     trust_ref,
     with_positions,
 )
+from lmos_studio.markdown import escape as md
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.trust import (
     add_trust_edge,
@@ -141,8 +142,8 @@ def show(design: Design, flt: GraphFilter, highlight: Highlight) -> None:
     callbacks = {f"on_{name}_change": _handler(name) for name in EVENTS}
     _renderer()(key=KEY, data=data, height="content", **callbacks)
     message = st.session_state.pop(MESSAGE, None)
-    if message:
-        (st.error if message[0] == "error" else st.caption)(message[1])
+    if message:  # it names agents, edges and a refusal's reason: text, never Markdown
+        (st.error if message[0] == "error" else st.caption)(md(message[1]))
 
 
 def payload_bytes(version: str, payload: bytes, selected: dict[str, Any]) -> bytes:
@@ -184,6 +185,7 @@ def select(value: dict[str, Any]) -> None:
     """Make the canvas selection the side panel's: an agent, a trust edge, a group or a channel."""
     node_or_edge, kind = str(value.get("id") or ""), str(value.get("kind") or "")
     st.session_state[SELECTION] = {"id": node_or_edge, "kind": kind}
+    st.session_state.pop(state.HIGHLIGHT, None)  # the Playground's routes: a click here is a selection of its own
     st.session_state[state.SELECTED_AGENT] = ""
     st.session_state[EDGE] = ""
     if kind == "edge":

@@ -51,6 +51,9 @@ FINDINGS_SEARCH = "designer_findings_search"
 CHECK_AMBIGUITY = "designer_check_ambiguity"  # asked once: the routing ambiguity check runs from then on
 OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
+CREATED = "designer_group_created"  # a group was just created: its form starts empty on the next run
+EDGE_ADDED = "designer_te_added"  # a trust edge was just added: the new-edge form starts afresh on the next run
+NEW_EDGE_TAG = "new"  # the new-edge form's keys: without the design's digest, so another edit keeps what is typed
 
 
 def _apply(change: Design | None) -> None:
@@ -143,11 +146,11 @@ def filters(design: Design) -> GraphFilter:
             label,
             options[name],
             pinned=[ALL],
-            key=f"designer_filter_{name}",
+            key=key,
             format_func=lambda v: v or "(all)",
             container=col,
         )
-        for col, (name, label) in zip(cols, labels.items(), strict=True)
+        for col, (name, label), key in zip(cols, labels.items(), state.DESIGNER_FILTERS, strict=True)
     ]
     return GraphFilter(tenant=values[0] or "", channel=values[1] or "", subset=values[2] or "", group=values[3] or "")
 
@@ -299,8 +302,10 @@ def selection_details(design: Design) -> None:
         st.markdown(f"**Agent** {code(agent.key)} · subset {md(agent.subset)}")  # registry text: never markup
         if agent.description:
             st.caption(md(agent.description))
-        st.dataframe(
-            [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities],
+        st.dataframe(  # through resources.table: a bidi override in registry text shows as its escape
+            resources.table(
+                [{"capability": c.name, "version": c.version, "description": c.description} for c in agent.capabilities]
+            ),
             hide_index=True,
             width="stretch",
         )
@@ -370,15 +375,22 @@ def group_editor(design: Design) -> None:
         st.session_state[GROUP] = NEW_GROUP
     choice = widgets.search_select("Group", names, pinned=[NEW_GROUP], key=GROUP)
     if choice == NEW_GROUP:
-        name = st.text_input("Name", key=f"designer_group_name_{tag}", placeholder="billing-domain")
-        members = widgets.search_multiselect("Members", agents, key=f"designer_group_members_{tag}")
+        # keyed without the design's digest: another edit (a node dragged, an edge added) keeps what is typed
+        # here; only a created group empties the form
+        if st.session_state.pop(CREATED, False):
+            st.session_state.pop(state.NEW_GROUP_NAME, None)
+            st.session_state.pop(state.NEW_GROUP_MEMBERS, None)
+        name = st.text_input("Name", key=state.NEW_GROUP_NAME, placeholder="billing-domain")
+        members = widgets.search_multiselect("Members", agents, key=state.NEW_GROUP_MEMBERS)
         # never disabled: a text input only reports its value on Enter or blur, so a disabled button would
         # stay grey while the user types; an empty name is an error message instead
         if st.button("Create group", key="designer_group_create"):
             if not name.strip():
                 st.error("Type a name for the group first (lowercase letters, digits and '-').")
             else:
-                _apply(_try(create_group, design, name.strip(), members=members))
+                created = _try(create_group, design, name.strip(), members=members)
+                st.session_state[CREATED] = created is not None
+                _apply(created)
         return
     group = design.group(choice)
     if group is None:
@@ -411,7 +423,12 @@ def trust_editor(design: Design) -> None:
     """Add, edit or remove the selected trust edge; capability and protocol choices follow the callee."""
     key = st.session_state.get(EDGE) or ""
     current = trust_edge(design, key) if key else None
-    tag = f"{design.digest()[:12]}_{key}"
+    # an edge's form shows the design's values after an edit, undo or reload; the new edge's keeps what is typed
+    tag = f"{design.digest()[:12]}_{key}" if current is not None else NEW_EDGE_TAG
+    if st.session_state.pop(EDGE_ADDED, False):
+        fields = tuple(f"designer_te_{f}_{NEW_EDGE_TAG}" for f in ("caller", "callee", "caps", "protocol", "desc"))
+        for typed in [k for k in st.session_state if str(k).startswith(fields)]:
+            del st.session_state[typed]
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
     if current is not None:  # refs the boxes do not list (ns/name, or naming nothing) are offered too: left
@@ -459,7 +476,9 @@ def trust_editor(design: Design) -> None:
     edge = TrustEdge(caller=caller, callee=callee, capabilities=tuple(chosen), protocol=protocol, description=note)
     buttons = st.columns(3)
     if current is None and buttons[0].button("Add edge", key="designer_te_add"):
-        _select_edge_then_apply(edge.key, _try(add_trust_edge, design, edge))
+        added = _try(add_trust_edge, design, edge)
+        st.session_state[EDGE_ADDED] = added is not None
+        _select_edge_then_apply(edge.key, added)
     if current is not None and buttons[0].button("Update edge", key="designer_te_update"):
         _select_edge_then_apply(edge.key, _try(replace_trust_edge, design, key, edge))
     if current is not None and buttons[1].button("Remove edge", key="designer_te_remove"):

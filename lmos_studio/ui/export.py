@@ -14,7 +14,7 @@ from lmos_studio.export.importer import import_upload
 from lmos_studio.export.kustomize import file_stem
 from lmos_studio.lifecycle import DesignDiff, diff_designs
 from lmos_studio.model import Design
-from lmos_studio.ui import resources, widgets
+from lmos_studio.ui import resources, state, widgets
 
 WORKLOADS = "export_with_workloads"
 ISTIO = "export_with_istio"
@@ -31,7 +31,7 @@ FILES_LISTED = 200  # the file tree and the preview's choices list at most this 
 COMPARE = "export_compare_with"
 COMPARE_READ = "export_compare_read"  # the last upload read: (file id, name), design, warnings
 COMPARE_UPLOAD = "export_compare_upload"
-LAST_EXPORT = "export_last_design"  # the design as it was when the zip was last downloaded (this session)
+LAST_EXPORT = state.LAST_EXPORT  # the design as it was when the zip was last downloaded (since it was opened)
 LAST_EXPORT_LABEL = "its last export (this session)"
 UPLOAD_LABEL = "an uploaded design or export zip"
 

@@ -130,8 +130,10 @@ def unsaved_question() -> None:
         )
     )
     target = hist.saved_path or ""
+    overwrite = False
     if not target:
         target = st.text_input("Save as", key="unsaved_save_as", placeholder="path/to/design.yaml")
+        overwrite = st.checkbox("Overwrite", key="unsaved_overwrite", help="Let Save as replace a file that exists")
     cols = st.columns(3)
     # never disabled: a typed path is reported only on Enter or blur (see the Designer's Save as)
     if cols[0].button("Save", key="unsaved_save", type="primary", icon=":material/save:"):
@@ -139,7 +141,7 @@ def unsaved_question() -> None:
             st.error("Type the path of a .yaml file to save to first.", icon=":material/error:")
             return
         try:
-            written = state.save(target.strip())
+            written = state.save(target.strip(), overwrite=overwrite)
         except LmosStudioError as exc:
             widgets.show_error(exc)
             return

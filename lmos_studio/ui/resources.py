@@ -29,6 +29,7 @@ from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Design, TrustEdge
 from lmos_studio.resolve import Resolution, resolve_design
+from lmos_studio.visible import visible
 
 if TYPE_CHECKING:  # feature modules are imported where they are used: the app frame starts fast
     import networkx as nx
@@ -215,12 +216,14 @@ def resolutions(design: Design) -> list[Resolution]:
 
 def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     """Rows as an Arrow table (st.table/st.dataframe take it without a pandas conversion); columns of plain
-    values are built without importing pandas (`arrow.plain_table`)."""
+    values are built without importing pandas (`arrow.plain_table`). Text that is not printable (a bidi override
+    such as U+202E, a line break) shows as its escape (`visible`), as on the Registry page: design and registry
+    text would otherwise turn a cell around."""
     import pyarrow as pa
 
     from lmos_studio.ui.arrow import plain_table
 
-    rows = list(rows)
+    rows = _printable(list(rows))
     found = plain_table(rows)
     if found is not None:
         return found
@@ -228,6 +231,14 @@ def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
         return pa.Table.from_pylist(rows)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types: show every cell as text
         return pa.Table.from_pylist([{k: None if v is None else str(v) for k, v in row.items()} for row in rows])
+
+
+def _printable(rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """`rows` with every text cell that is not printable written with `visible`; the rows themselves when all are
+    (the common case: one `isprintable` per cell, no copy)."""
+    if all(v.isprintable() for row in rows for v in row.values() if v.__class__ is str):
+        return rows
+    return [{k: visible(v) if v.__class__ is str else v for k, v in row.items()} for row in rows]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})

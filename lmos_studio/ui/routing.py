@@ -504,7 +504,9 @@ def show_evaluation(report: dict[str, Any]) -> None:
     rows = report["misroutes"]
     st.markdown(f"**Misroutes** ({len(rows)})")
     if rows:
-        st.table(pd.DataFrame(rows[:MAX_MISROUTE_ROWS]).set_index("line"))
+        # st.table renders each cell as Markdown: queries and the example texts quoted in the evidence are escaped
+        shown = [{k: md(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows[:MAX_MISROUTE_ROWS]]
+        st.table(pd.DataFrame(shown).set_index("line"))
         if len(rows) > MAX_MISROUTE_ROWS:
             st.caption(f"First {MAX_MISROUTE_ROWS} of {len(rows)}; the CSV download has all of them.")
     else:
@@ -602,7 +604,16 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
     """Pick changes, run, and see channel resolution and routes before → after."""
     changes = whatif_changes(design)
     described = [c.describe() for c in changes]
-    if st.button("Run what-if", key="wi_run", disabled=not changes):
+    # never disabled: a label typed in "to channel label" is reported only on Enter or blur, so a button disabled
+    # until then stayed grey while it was typed and lost the click that blurred it (see the Designer's Save as)
+    run = st.button("Run what-if", key="wi_run")
+    if run and not changes:
+        st.error(
+            "Pick a change first: agents or capabilities to remove or disable, or an agent to move and the "
+            "channel label to move it to.",
+            icon=":material/error:",
+        )
+    elif run:
         try:
             result = what_if(design, changes, router=resources.cached_router(router), queries=queries)
             st.session_state[WHATIF_RESULT] = (design.digest(), described, result.to_dict())

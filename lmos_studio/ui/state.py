@@ -37,7 +37,19 @@ PLAYGROUND_CHANNELS = "pg_channels"  # Playground: the channels routed in (label
 WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE = "wi_remove", "wi_disable", "wi_caps", "wi_move"
 WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the What-if tab's agents and capabilities
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
-DESIGN_CHOICES = (EVAL_SOURCE, EVAL_SAMPLE, EVAL_CHANNEL, PLAYGROUND_CHANNELS, *WHATIF_PICKS)
+DESIGNER_FILTERS = tuple(f"designer_filter_{name}" for name in ("tenant", "channel", "subset", "group"))
+NEW_GROUP_NAME, NEW_GROUP_MEMBERS = "designer_group_name", "designer_group_members"  # the Designer's new group
+DESIGN_CHOICES = (
+    EVAL_SOURCE,
+    EVAL_SAMPLE,
+    EVAL_CHANNEL,
+    PLAYGROUND_CHANNELS,
+    *WHATIF_PICKS,
+    *DESIGNER_FILTERS,
+    NEW_GROUP_NAME,
+    NEW_GROUP_MEMBERS,
+)
+LAST_EXPORT = "export_last_design"  # Export: the design as its zip was last downloaded, since it was opened
 
 
 def _initial_path() -> Path:
@@ -59,9 +71,13 @@ def _design_argument() -> Path | None:
 
 
 def _load_path(path: Path) -> LoadResult:
-    if not path.exists():
-        raise DesignFileError("no such file or folder; open another design from the sidebar", path=str(path))
-    try:
+    try:  # exists() too raises for a path the system refuses (a name too long, a folder that cannot be searched)
+        if not path.exists():
+            raise DesignFileError("no such file or folder; open another design from the sidebar", path=str(path))
+        if not (path.is_file() or path.is_dir()):  # /dev/zero would fill the memory, a pipe block for good
+            raise DesignFileError(
+                "is not a file or folder (a device or a pipe); give a design file or folder", path=str(path)
+            )
         files = [path, *path.rglob("*")] if path.is_dir() else [path]
         mtime = max((p.stat().st_mtime for p in files), default=0.0)
         return resources.read_design_files(str(path), mtime)
@@ -113,6 +129,7 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     st.session_state.pop(PENDING_OPEN, None)
     st.session_state[LOAD_WARNINGS] = list(result.warnings)
     st.session_state.pop(HIGHLIGHT, None)
+    st.session_state.pop(LAST_EXPORT, None)  # another design's export: the Diff tab took it for this one's
     for key in DESIGN_CHOICES:
         st.session_state.pop(key, None)
 
@@ -160,6 +177,13 @@ def save(path: str, *, overwrite: bool = False) -> str:
     file whose name does not end in .yaml or .yml (the file read is saved under its own name, whatever it is).
     Where credentials were written as ***, and what of a hand-written file's layout could not be kept, is kept
     under SAVE_WARNINGS for the page to show; where a folder save put new resources, under SAVE_NOTES."""
+    try:
+        return _save_to(path, overwrite=overwrite)
+    except OSError as exc:  # a path the system refuses (a name too long, a folder that cannot be searched)
+        raise DesignFileError(f"cannot be saved there ({exc.strerror or exc}); choose another path", path=path) from exc
+
+
+def _save_to(path: str, *, overwrite: bool) -> str:
     hist = history()
     read_from = folder_holding(path, [hist.origin] if os.sep in hist.origin else [])
     if read_from is not None:
@@ -172,7 +196,7 @@ def save(path: str, *, overwrite: bool = False) -> str:
     if path != hist.saved_path and not overwrite and Path(path).exists():
         raise DesignFileError(
             "exists already, and Save as does not overwrite another file unasked; choose a new name, or tick "
-            "Overwrite beside the Designer's Save as",
+            "Overwrite beside Save as",
             path=path,
         )
     try:
