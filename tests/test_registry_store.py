@@ -3,6 +3,7 @@ search and facets, concurrency."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sys
 import threading
@@ -191,6 +192,54 @@ def test_search_filters_and_facets(store: RegistryStore) -> None:
     assert result.facets["subset"] == {"stable": 2}
     page = store.search(Query(limit=2))
     assert page.total == 3 and len(page.entries) == 2
+
+
+def test_an_agent_listing_tenant_star_serves_tenant_star_only_as_the_operator_wires(store: RegistryStore) -> None:
+    """An agent whose supportedTenants is literally ["*"] matched every tenant on both stores, since "*" was also
+    their mark of an agent listing no tenant; the operator compares tenants as plain strings (LMOS §1.6), so it
+    serves a channel of tenant "*" only. An agent listing none still serves every tenant."""
+    from lmos_studio.registry.sources import matches
+
+    store.put("urn:x", td("x", tenants=("*",)))
+    store.put("urn:any", td("any"))
+    store.put("urn:acme", td("acme-only", tenants=("acme",)))
+    for tenant, expected in (("acme", {"urn:any", "urn:acme"}), ("globex", {"urn:any"}), ("*", {"urn:x", "urn:any"})):
+        result = store.search(Query(tenant=tenant, limit=10))
+        assert {e.id for e in result.entries} == expected, tenant
+        assert {e.id for e in store.search(Query(limit=10)).entries if matches(e.agent, Query(tenant=tenant))} == (
+            expected
+        )
+    facets = store.search(Query(limit=0)).facets["tenant"]
+    assert facets == {"*": 2, "acme": 1}  # "*": what a search for tenant "*" finds (both store paths count alike)
+    store.put("urn:y", td("y", tenants=("globex",)))  # a write: the facets are counted again, the other way
+    assert store.search(Query(limit=0)).facets["tenant"] == {"*": 2, "acme": 1, "globex": 1}
+
+
+def test_a_database_written_before_the_every_tenant_mark_reads_alike(target: str, clock: Clock) -> None:
+    """A database whose agents without tenants carry the old mark (tenant "*") is converted when a store opens it:
+    they still serve every tenant, and an agent listing "*" does not."""
+    opened = open_store(target, now=clock, seed=False)
+    opened.put("urn:x", td("x", tenants=("*",)))
+    opened.put("urn:any", td("any"))
+    opened.close()
+    if target.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute("UPDATE registrations SET facets = array_replace(facets, 'every-tenant=', 'tenant=*')")
+            conn.execute("DELETE FROM schema_migrations WHERE version = 4")
+    else:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(target)) as conn, conn:
+            conn.execute("UPDATE facets SET kind = 'tenant', value = '*' WHERE kind = 'every-tenant'")
+            conn.execute("DELETE FROM meta WHERE key = 'every_tenant'")
+    reopened = open_store(target, now=clock, seed=False)
+    try:
+        assert {e.id for e in reopened.search(Query(tenant="acme")).entries} == {"urn:any"}
+        assert {e.id for e in reopened.search(Query(tenant="*")).entries} == {"urn:any", "urn:x"}
+    finally:
+        reopened.close()
 
 
 @pytest.mark.parametrize("text", ['"', "NEAR(", "a OR", "*", 'bill") OR ("x', "-- ;DROP TABLE things", "'"])

@@ -35,7 +35,10 @@ MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones ar
 DEFAULT_LIMIT = 50
 MAX_ROWS = 2**63 - 1  # the largest LIMIT or OFFSET SQLite and PostgreSQL take (64-bit): a larger one means all or none
 MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 would overflow `expires`)
-ANY_TENANT = "*"  # facet value of an agent with no supportedTenants: it serves every tenant (LMOS §1.6)
+ANY_TENANT = "*"  # facet value counting agents with no supportedTenants (they serve every tenant, LMOS §1.6)
+# the facet row of an agent with no supportedTenants: a kind of its own, as a tenant may be named anything, "*" too
+# (the operator compares tenants as plain strings: an agent listing "*" serves a channel of tenant "*" only)
+EVERY_TENANT = ("every-tenant", "")
 COUNT_CACHE = 256  # searches whose total and facets are kept while the store's version stays the same
 SQL_FACETS_MAX = 1000  # after a write, facets of match sets up to this size are counted in SQL
 FACETS = ("capability", "tenant", "channel", "protocol", "subset")
@@ -227,9 +230,21 @@ class FacetIndex:
         hits = np.bincount(self.values[member[self.things]], minlength=len(self.labels))
         counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
         for i in np.flatnonzero(hits):
-            kind, value = self.labels[i]
-            counts[kind][value] = int(hits[i])
-        return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()}
+            add_facet_count(counts, *self.labels[i], int(hits[i]))
+        return sorted_facets(counts)
+
+
+def add_facet_count(counts: dict[str, dict[str, int]], kind: str, value: str, count: int) -> None:
+    """Add a stored facet row's count: agents serving every tenant count under tenant `ANY_TENANT`, with any
+    agent listing a tenant named "*" (the agents a search for tenant "*" finds, as the operator would wire)."""
+    if (kind, value) == EVERY_TENANT:
+        kind, value = "tenant", ANY_TENANT
+    counts.setdefault(kind, {})[value] = counts.get(kind, {}).get(value, 0) + count
+
+
+def sorted_facets(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Facet values, most frequent first, then by value."""
+    return {kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()}
 
 
 class RegistryStore(Protocol):
@@ -560,6 +575,7 @@ class Store(StoreWrites):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
+        self._mark_every_tenant()
         self._facet_cache: FacetIndex | None = None
         self._counts: dict[tuple[str, str, bool], tuple[str, int, dict[str, dict[str, int]]]] = {}
         self._counts_lock = threading.Lock()  # (where, params, facets) → (version, total, facets)
@@ -648,6 +664,22 @@ class Store(StoreWrites):
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            conn.execute("COMMIT")
+
+    def _mark_every_tenant(self) -> None:
+        """Once per database: agents without supportedTenants were marked as listing tenant "*", so an agent that
+        lists "*" matched every tenant; they get the `EVERY_TENANT` row now (told apart by the agent stored)."""
+        with self._connect() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'every_tenant'").fetchone():
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "UPDATE facets SET kind = ?, value = ? WHERE kind = 'tenant' AND value = ? AND thing IN "
+                "(SELECT rowid FROM documents WHERE json_array_length(agent, '$.supported_tenants') = 0)",
+                (*EVERY_TENANT, ANY_TENANT),
+            )
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('every_tenant', '1')")
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             conn.execute("COMMIT")
 
     def _seed_once(self) -> None:
@@ -827,10 +859,8 @@ class Store(StoreWrites):
             ).fetchall()
             counts: dict[str, dict[str, int]] = {kind: {} for kind in FACETS}
             for kind, value, count in rows:
-                counts[kind][value] = int(count)
-            return {
-                kind: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, values in counts.items()
-            }
+                add_facet_count(counts, kind, value, int(count))
+            return sorted_facets(counts)
         return self._facet_index(conn).counts(matched)
 
     def _facet_index(self, conn: sqlite3.Connection) -> FacetIndex:
@@ -871,9 +901,12 @@ class Store(StoreWrites):
             if value:
                 clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = ? AND value = ?)")
                 params += [kind, value]
-        if query.tenant:
-            clauses.append("t.rowid IN (SELECT thing FROM facets WHERE kind = 'tenant' AND value IN (?, ?))")
-            params += [query.tenant, ANY_TENANT]
+        if query.tenant:  # the agents listing it, and those listing none (LMOS §1.6)
+            clauses.append(
+                "t.rowid IN (SELECT thing FROM facets WHERE kind = 'tenant' AND value = ? "
+                "UNION ALL SELECT thing FROM facets WHERE kind = ? AND value = ?)"
+            )
+            params += [query.tenant, *EVERY_TENANT]
         match = fts_query(query.text)
         if match:
             clauses.append("t.rowid IN (SELECT rowid FROM things_fts WHERE things_fts MATCH ?)")
@@ -904,7 +937,7 @@ class Store(StoreWrites):
 
 def _facet_values(agent: Agent) -> list[tuple[str, str]]:
     values = {("capability", c.name) for c in agent.capabilities}
-    values |= {("tenant", t) for t in agent.supported_tenants} or {("tenant", ANY_TENANT)}
+    values |= {("tenant", t) for t in agent.supported_tenants} or {EVERY_TENANT}
     values |= {("channel", c) for c in agent.supported_channels}
     values |= {("protocol", p) for p in agent.protocols}
     return sorted(values)

@@ -36,6 +36,7 @@ from lmos_studio.model import Agent
 from lmos_studio.registry.store import (
     ANY_TENANT,
     DEFAULT_LIMIT,
+    EVERY_TENANT,
     FACETS,
     MAX_EVENTS,
     Clock,
@@ -51,6 +52,7 @@ from lmos_studio.registry.store import (
     _facet_values,
     _loads,
     _search_text,
+    add_facet_count,
     page_bounds,
     query_words,
     refuse_text_arguments,
@@ -101,6 +103,15 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (2, "SELECT 1"),  # search text folds Latin diacritics (as unicode61 does): `_reindex` rebuilds documents.body
     (3, "SELECT 1"),  # search text holds SQLite's unicode61 words (`node.js` is node + js): `_reindex` again
+    (  # an agent without supportedTenants was marked as listing tenant "*": it gets its own facet (store.EVERY_TENANT)
+        4,
+        f"""
+        UPDATE registrations r SET facets = array_replace(r.facets, 'tenant={ANY_TENANT}', '{SEP.join(EVERY_TENANT)}')
+        FROM documents d WHERE d.id = r.id AND r.facets @> ARRAY['tenant={ANY_TENANT}']
+        AND d.agent::jsonb -> 'supported_tenants' = '[]'::jsonb;
+        UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation';
+        """,
+    ),
 ]
 REINDEX_FROM = 3  # the first schema version whose documents.body holds the words of the current `_body_lexemes`
 
@@ -548,7 +559,7 @@ class PostgresStore(StoreWrites):
                 total = int(row["n"])
                 continue
             kind, _, value = str(row["label"]).partition(SEP)
-            counts.setdefault(kind, {})[value] = int(row["n"])
+            add_facet_count(counts, kind, value, int(row["n"]))
         ordered = {kind: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for kind, v in counts.items()}
         return SearchResult([self._entry(r) for r in rows], total, ordered)
 
@@ -627,7 +638,7 @@ class PostgresStore(StoreWrites):
             params.append(wanted)
         if query.tenant:
             clauses.append("t.facets && %s::text[]")
-            params.append([f"tenant{SEP}{query.tenant}", f"tenant{SEP}{ANY_TENANT}"])
+            params.append([f"tenant{SEP}{query.tenant}", SEP.join(EVERY_TENANT)])  # listing it, or none
         match = ts_query(query.text, self._tokens)
         if match:
             clauses.append("t.id IN (SELECT d.id FROM documents d WHERE d.body @@ %s::tsquery)")
