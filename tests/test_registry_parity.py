@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from lmos_studio.errors import AgentNotFound
+from lmos_studio.model import Agent
 from lmos_studio.registry.store import Query, RegistryStore
 from lmos_studio.registry.stores import open_store
 from tests.registry_helpers import make_td, registry_server, store_target
@@ -374,3 +376,34 @@ def test_a_source_that_cannot_search_matches_as_the_stores_find(tmp_path: Path, 
         by_store = [e.id for e in store.search(Query(text=text)).entries]
         store.close()
     assert [e.id for e in entries if matches(e.agent, Query(text=text))] == by_store
+
+
+def test_both_stores_keep_the_same_window_of_events_for_replay(
+    stores: tuple[RegistryStore, RegistryStore], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL pruned old events only when an event's number was a multiple of 1000, and numbers taken by a purge's
+    deletions or a rolled-back write skipped it: it kept more events than SQLite, and a replay from an old event id
+    went further back. Both keep the newest `MAX_EVENTS` events now, pruned once `PRUNE_EVENTS_EVERY` more are kept."""
+    from lmos_studio.registry import store as store_module
+    from lmos_studio.registry import store_pg
+
+    for module in (store_module, store_pg):
+        monkeypatch.setattr(module, "MAX_EVENTS", 10)
+        monkeypatch.setattr(module, "PRUNE_EVENTS_EVERY", 4, raising=False)
+
+    def history(store: RegistryStore) -> list[tuple[str, str]]:
+        for round_ in range(4):  # 601 events a round, past 1000 twice; PostgreSQL takes 901 numbers a round
+            store.put_agents([Agent(name=f"e{round_}-{i}") for i in range(300)], ttl=5)
+            clock.t += 10
+            with pytest.raises(AgentNotFound):
+                store.delete("urn:e:missing")  # its purge of the expired is rolled back with it
+            store.purge()
+            store.put(f"urn:k:{round_}", td("kept"))
+        return [(e.type, e.thing_id) for e in store.events_since(0, limit=100_000)]
+
+    start = clock.t
+    lite = history(stores[0])
+    clock.t = start
+    pg = history(stores[1])
+    assert pg == lite
+    assert 10 <= len(lite) < 14

@@ -32,6 +32,7 @@ from lmos_studio.visible import cut, visible
 
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another writer's transaction before failing
 MAX_EVENTS = 10_000  # events kept for SSE replay (Last-Event-ID); older ones are pruned
+PRUNE_EVENTS_EVERY = 1000  # events pruned once this many more are kept (meta 'events' counts them), not every write
 DEFAULT_LIMIT = 50
 MAX_ROWS = 2**63 - 1  # the largest LIMIT or OFFSET SQLite and PostgreSQL take (64-bit): a larger one means all or none
 MAX_TTL_S = 10 * 365 * 86400  # ten years: a longer TTL is a mistake (and 1e308 would overflow `expires`)
@@ -575,6 +576,7 @@ class Store(StoreWrites):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) SELECT 'events', count(*) FROM events")
         self._mark_every_tenant()
         self._facet_cache: FacetIndex | None = None
         self._counts: dict[tuple[str, str, bool], tuple[str, int, dict[str, dict[str, int]]]] = {}
@@ -661,6 +663,7 @@ class Store(StoreWrites):
                 self._purge(conn, self.now())
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
                 yield conn
+                self._prune_events(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -723,6 +726,7 @@ class Store(StoreWrites):
             count = self._purge(conn, self.now())
             if count:
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                self._prune_events(conn)
             conn.execute("COMMIT")
         return count
 
@@ -786,11 +790,21 @@ class Store(StoreWrites):
         return old is None
 
     def _event(self, conn: sqlite3.Connection, kind: str, thing_id: str, td: dict[str, Any] | None) -> None:
-        cur = conn.execute(
+        conn.execute(
             "INSERT INTO events(type, thing_id, at, td) VALUES (?,?,?,?)", (kind, thing_id, self.now(), _dumps(td))
         )
-        if (cur.lastrowid or 0) % 1000 == 0:  # prune now and then, not on every write
-            conn.execute("DELETE FROM events WHERE seq <= ?", ((cur.lastrowid or 0) - MAX_EVENTS,))
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'events'")
+
+    def _prune_events(self, conn: sqlite3.Connection) -> None:
+        """At the end of a write: once `PRUNE_EVENTS_EVERY` more than `MAX_EVENTS` events are kept, keep the newest
+        `MAX_EVENTS`, counted (as PostgreSQL's, whose numbers have gaps), not numbered."""
+        kept = conn.execute("SELECT value FROM meta WHERE key = 'events'").fetchone()
+        if kept is None or int(kept[0]) < MAX_EVENTS + PRUNE_EVENTS_EVERY:
+            return
+        conn.execute(
+            "DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)", (MAX_EVENTS,)
+        )
+        conn.execute("UPDATE meta SET value = (SELECT count(*) FROM events) WHERE key = 'events'")
 
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, thing_id: str) -> Entry:

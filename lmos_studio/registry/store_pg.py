@@ -39,6 +39,7 @@ from lmos_studio.registry.store import (
     EVERY_TENANT,
     FACETS,
     MAX_EVENTS,
+    PRUNE_EVENTS_EVERY,
     Clock,
     Entry,
     Event,
@@ -111,6 +112,11 @@ MIGRATIONS: list[tuple[int, str]] = [
         AND d.agent::jsonb -> 'supported_tenants' = '[]'::jsonb;
         UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation';
         """,
+    ),
+    (  # how many events are kept, counted by every write (`_prune_events`)
+        5,
+        "INSERT INTO meta (key, value) SELECT 'events', count(*)::text FROM events "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
 ]
 REINDEX_FROM = 3  # the first schema version whose documents.body holds the words of the current `_body_lexemes`
@@ -322,6 +328,7 @@ class PostgresStore(StoreWrites):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             self._purge(conn, self.now(), bump=True)
             yield conn
+            self._prune_events(conn)
 
     def _migrate(self, conn: psycopg.Connection[Any]) -> None:
         """Apply every migration newer than the database's, in one transaction per start."""
@@ -415,7 +422,10 @@ class PostgresStore(StoreWrites):
         """Delete every expired entry now (whichever replica calls first does it); returns how many."""
         with self._connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            return self._purge(conn, self.now(), bump=False)
+            count = self._purge(conn, self.now(), bump=False)
+            if count:
+                self._prune_events(conn)
+            return count
 
     def _purge(self, conn: psycopg.Connection[Any], now: float, *, bump: bool) -> int:
         """Delete what expired by `now` with one `thing_deleted` each, in expiry order, then id (as SQLite's does), and
@@ -431,7 +441,7 @@ class PostgresStore(StoreWrites):
         ).fetchone()
         count, last = (int(row["n"]), int(row["last"])) if row else (0, 0)
         if count:
-            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(last)))  # delivered at commit
+            self._notify(conn, last, added=count)
         return count
 
     def _remove(self, conn: psycopg.Connection[Any], rowid: int, thing_id: str) -> None:
@@ -494,11 +504,25 @@ class PostgresStore(StoreWrites):
         self._notify(conn, int(row["seq"]))
         return bool(row["inserted"])
 
-    def _notify(self, conn: psycopg.Connection[Any], seq: int) -> None:
-        """Wake every replica's event streams (delivered at commit); prune old events now and then."""
-        conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(seq)))
-        if seq % 1000 == 0:
-            conn.execute("DELETE FROM events WHERE seq <= %s", (seq - MAX_EVENTS,))
+    def _notify(self, conn: psycopg.Connection[Any], seq: int, *, added: int = 1) -> None:
+        """Wake every replica's event streams (delivered at commit) for `added` new events up to `seq`; count them."""
+        conn.execute(
+            "WITH c AS (UPDATE meta SET value = (value::bigint + %s)::text WHERE key = 'events') "
+            "SELECT pg_notify(%s, %s)",
+            (added, self.channel, str(seq)),
+        )
+
+    def _prune_events(self, conn: psycopg.Connection[Any]) -> None:
+        """At the end of a write: once `PRUNE_EVENTS_EVERY` more than `MAX_EVENTS` events are kept, keep the newest
+        `MAX_EVENTS`, counted as SQLite's (numbers taken by a rolled-back write are gaps here), not numbered."""
+        row = conn.execute("SELECT value::bigint AS kept FROM meta WHERE key = 'events'").fetchone()
+        if row is None or int(row["kept"]) < MAX_EVENTS + PRUNE_EVENTS_EVERY:
+            return
+        conn.execute(
+            "DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET %s)",
+            (MAX_EVENTS,),
+        )
+        conn.execute("UPDATE meta SET value = (SELECT count(*) FROM events)::text WHERE key = 'events'")
 
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, thing_id: str) -> Entry:
