@@ -407,3 +407,45 @@ def test_both_stores_keep_the_same_window_of_events_for_replay(
     pg = history(stores[1])
     assert pg == lite
     assert 10 <= len(lite) < 14
+
+
+TTL_OR_LIMIT_CALLS: dict[str, Callable[[RegistryStore], Any]] = {
+    "ttl nan": lambda s: s.put("urn:p:b", td("b"), ttl=float("nan")),
+    "ttl inf": lambda s: s.put("urn:p:b", td("b"), ttl=float("inf")),
+    "ttl -5": lambda s: s.put("urn:p:b", td("b"), ttl=-5),
+    "ttl 0": lambda s: s.add(td("b"), ttl=0),
+    "ttl 1000000000000.0": lambda s: s.put_agents([s.get("urn:p:a").agent], ttl=1e12),
+    "ttl nan (patch)": lambda s: s.patch("urn:p:a", {}, ttl=float("nan")),
+    "ttl nan (patch body)": lambda s: s.patch("urn:p:a", {"registration": {"ttl": float("nan")}}),
+    "limit -1": lambda s: s.events_since(0, limit=-1),
+}
+
+
+@pytest.mark.parametrize("call", TTL_OR_LIMIT_CALLS)
+def test_a_bad_ttl_or_event_limit_is_one_clear_message_on_both_stores(
+    stores: tuple[RegistryStore, RegistryStore], call: str
+) -> None:
+    """Given to a store directly (the server and the CLI check first), a TTL of NaN was kept as 'never expires' on
+    SQLite and as NaN on PostgreSQL (inf and negative ones alike: expired at once, or an overflow), and
+    `events_since(limit=-1)` was no limit on SQLite and 'LIMIT must not be negative' on PostgreSQL. Both refuse
+    them now with one message naming the argument, and nothing is written."""
+    for store in stores:
+        store.put("urn:p:a", td("a"))
+    lite, pg = (outcome(TTL_OR_LIMIT_CALLS[call], store) for store in stores)
+    name, value = call.split(" ")[:2]
+    assert lite == pg
+    assert lite.startswith(f"DesignFileError: {name}: '{value}' must be a ")
+    assert [[(e.id, e.registration.ttl) for e in store.search(Query()).entries] for store in stores] == [
+        [("urn:p:a", None)]
+    ] * 2
+    assert [[e.type for e in store.events_since(0)] for store in stores] == [["thing_created"]] * 2
+
+
+def test_an_event_number_past_64_bits_reads_alike_on_both_stores(stores: tuple[RegistryStore, RegistryStore]) -> None:
+    """`events_since` after a number past 64 bits overflowed on SQLite and was 'bigint out of range' on PostgreSQL;
+    before one below -2**63 likewise. Both read such a number as the largest (smallest) there is."""
+    for store in stores:
+        store.put("urn:p:a", td("a"))
+    for seq, expected in ((2**64, []), (-(2**70), ["thing_created"])):
+        lite, pg = (outcome(lambda s, seq=seq: [e.type for e in s.events_since(seq, limit=10**30)], s) for s in stores)
+        assert lite == pg == expected

@@ -195,6 +195,26 @@ def page_bounds(query: Query) -> tuple[int, int]:
     return min(max(0, query.limit), MAX_ROWS), min(max(0, query.offset), MAX_ROWS)
 
 
+def refuse_bad_ttl(ttl: float | None) -> None:
+    """Refuse a TTL given to a store that is not a number of seconds above 0 and at most `MAX_TTL_S` (the server and
+    the CLI refuse it first): SQLite kept NaN as 'never expires', PostgreSQL as NaN; a negative one expired at once."""
+    if ttl is not None and not (isinstance(ttl, int | float) and not isinstance(ttl, bool) and 0 < ttl <= MAX_TTL_S):
+        raise DesignFileError(
+            f"{str(ttl)[:40]!r} must be a number of seconds above 0 and at most {MAX_TTL_S} (ten years)", field="ttl"
+        )
+
+
+def event_bounds(seq: int, limit: int) -> tuple[int, int]:
+    """`events_since`'s start and LIMIT as both databases take them: a negative limit refused (SQLite read it as no
+    limit, PostgreSQL failed), numbers past 64 bits made the largest (SQLite overflowed, PostgreSQL said 'bigint out
+    of range')."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise DesignFileError(f"{str(limit)[:40]!r} must be a whole number of events, 0 or more", field="limit")
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        raise DesignFileError(f"{str(seq)[:40]!r} must be a whole event number", field="seq")
+    return min(max(seq, -MAX_ROWS), MAX_ROWS), min(limit, MAX_ROWS)
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON Merge Patch."""
     if not isinstance(patch, dict):
@@ -463,6 +483,7 @@ class StoreWrites(abc.ABC):
     ) -> bool:
         """Create or replace the TD with this id; True when it was new. `ttl` seconds (None = forever)."""
         refuse_text_arguments(id=thing_id, source=source, originalFormat=original_format)
+        refuse_bad_ttl(ttl)
         td = {**td, "id": thing_id}
         td.pop("registration", None)  # registration info is the directory's, never the client's
         refuse_nul(td)
@@ -505,6 +526,7 @@ class StoreWrites(abc.ABC):
 
     def put_agents(self, agents: list[Agent], *, ttl: float | None = None, source: str = "") -> list[str]:
         """Register many agents in one transaction (seeding, imports, benchmarks); returns their ids."""
+        refuse_bad_ttl(ttl)
         tds = [agent_to_thing(agent) for agent in agents]
         for agent, td in zip(agents, tds, strict=True):
             refuse_text_arguments(source=source or agent.source, originalFormat=agent.original_format)
@@ -538,6 +560,7 @@ class StoreWrites(abc.ABC):
             reg = patch.get("registration")
             if ttl is None and isinstance(reg, dict) and isinstance(reg.get("ttl"), int | float):
                 ttl = float(reg["ttl"])
+            refuse_bad_ttl(ttl)
             if ttl is None:
                 ttl = row["ttl"]
             td["id"] = thing_id
@@ -892,6 +915,7 @@ class Store(StoreWrites):
 
     def events_since(self, seq: int, *, limit: int = 100) -> list[Event]:
         """Events after sequence number `seq` (for server-sent events and Last-Event-ID)."""
+        seq, limit = event_bounds(seq, limit)
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT seq, type, thing_id, at, td FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)

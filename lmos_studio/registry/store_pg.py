@@ -54,6 +54,7 @@ from lmos_studio.registry.store import (
     _loads,
     _search_text,
     add_facet_count,
+    event_bounds,
     page_bounds,
     query_words,
     refuse_text_arguments,
@@ -588,6 +589,7 @@ class PostgresStore(StoreWrites):
         return SearchResult([self._entry(r) for r in rows], total, ordered)
 
     def events_since(self, seq: int, *, limit: int = 100) -> list[Event]:
+        seq, limit = event_bounds(seq, limit)
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT seq, type, thing_id, at, td FROM events WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit)
