@@ -70,6 +70,7 @@ CODES = (
     "duplicate-channel",
 )
 MAX_LISTED = 5  # agents named in one message before "…"
+WILDCARDS = frozenset({"*", ".*"})  # a tenant or channel written as "every" (no label value can hold it)
 _CODE_ORDER = {code: i for i, code in enumerate(CODES)}
 
 
@@ -831,6 +832,9 @@ def _names_findings(design: Design) -> Iterator[Finding]:
                 if problem := label_value(value):
                     message = f"Agent {name} {what} {value!r} {problem}: no Channel label holds it, it matches none"
                     fix = f"write it as a Channel's label would be, e.g. {suggest_name(value)!r}"
+                    if value.strip() in WILDCARDS:  # meant as "every": the operator reads no wildcard
+                        plural = "supportedTenants" if what == "tenant" else "supportedChannels"
+                        fix = f"leave {plural} empty to serve every {what.split()[-1]} (the operator has no wildcard)"
                     yield Finding("invalid-name", ERROR, (agent_node(agent),), message, fix)
     for channel in design.channels:
         node = channel_node(channel)

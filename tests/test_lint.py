@@ -368,6 +368,15 @@ def test_invalid_names_cover_agents_channels_and_labels() -> None:
     assert objects == {"agent:default/Bad_Name", "channel:default/acme-web"}
 
 
+def test_a_tenant_written_as_a_wildcard_is_told_to_leave_the_list_empty() -> None:
+    # the operator compares tenants as plain strings ("*" is no wildcard) and serves every tenant when the list is
+    # empty (AgentResourcesFilter): the fix says so, not "write it as 'unnamed'"
+    star = agent("star", cap("view-bill"), tenants=("*",))
+    (finding,) = codes(base(agents=(*base().agents, star)))["invalid-name"]
+    assert "tenant '*'" in finding.message
+    assert finding.fix == "leave supportedTenants empty to serve every tenant (the operator has no wildcard)"
+
+
 def test_an_agent_name_starting_with_a_digit_cannot_be_its_service_name() -> None:
     # the runtime calls <agent>.<namespace>.svc.cluster.local, and a Service name is an RFC 1035 label
     design = base(agents=(*base().agents, agent("1billing", cap("view-bill"))))
