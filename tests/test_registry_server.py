@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from lmos_studio.formats import a2a
+from lmos_studio.formats import td as td_format
 from lmos_studio.formats.detect import write_description
 from lmos_studio.registry.server import MAX_BODY_BYTES, create_app
 from lmos_studio.registry.store import RegistryStore
@@ -404,6 +406,19 @@ def test_a2a_card_is_served_back_whole(server: str, reference: Path, name: str) 
     td = httpx.get(server + response.headers["location"]).json()
     assert td["lmos:original"] == {"format": "a2a", "document": card}
     assert write_description(thing_to_agent(td, source="GET"), "a2a") == card
+
+
+def test_a_card_stored_before_the_original_was_embedded_is_served_with_it(opened: Any, reference: Path) -> None:
+    """A card registered before the served TD carried it (`lmos:original`) was served without it until
+    registered again, though the store kept the card (its `original`): a reader got a new v1.0 card."""
+    store = opened()
+    card = json.loads((reference / "descriptions" / "a2a-card-v0.3.json").read_text())
+    agent = a2a.card_to_agent(card, source="old")
+    store.put("urn:test:old-card", td_format.agent_to_td(agent), original=card, original_format="a2a", agent=agent)
+    client = TestClient(create_app(store))
+    for td in (client.get("/things/urn:test:old-card").json(), client.get("/things").json()[0]):
+        assert td["lmos:original"] == {"format": "a2a", "document": card}
+        assert write_description(thing_to_agent(td, source="GET"), "a2a") == card
 
 
 def test_last_event_id_replays_missed_events(server: str) -> None:

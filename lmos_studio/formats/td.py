@@ -66,6 +66,7 @@ COMBO_SCHEME = "combo"
 COMBO_NAME = "combo_sc"  # the combo written for security alternatives (its allOf branches: combo_sc_<i>)
 _CARD_FLOWS = {"authorizationCode": "code", "clientCredentials": "client", "deviceCode": "device"}  # A2A → TD 1.1
 _FLOW_KEYS = ("flow", "authorization", "token", "refresh")  # what a TD says of an OAuth2 flow
+ORIGINAL_KEY = "lmos:original"  # a description of another format, embedded whole: {format, document}
 SCHEME_NAME_KEY = "lmos:scheme"  # on a definition of a scheme written again for other scopes: the scheme's name
 _FORM_MODELLED = ("href", "subprotocol", "lmos:protocol", "lmos:transport")
 KIND = "Thing Description"
@@ -136,7 +137,7 @@ def td_to_agent(td: dict[str, Any], *, source: str = "") -> Agent:
 
 def _origin(doc: d.Doc, td: dict[str, Any]) -> dict[str, Any]:
     """original_format and original: the embedded `lmos:original` document when there is one."""
-    embedded = doc.mapping(td, "lmos:original", "lmos:original")
+    embedded = doc.mapping(td, ORIGINAL_KEY, ORIGINAL_KEY)
     if not embedded:
         return {"original_format": "td", "original": d.plain(td)}
     fmt = doc.text(embedded, "format", "lmos:original.format", required=True)
@@ -294,7 +295,7 @@ def agent_to_td(agent: Agent, *, embed_original: bool = False) -> dict[str, Any]
         return _overlay(agent)
     td = _build(agent)
     if embed_original and agent.original_format and agent.original:
-        td["lmos:original"] = {"format": agent.original_format, "document": d.plain(agent.original)}
+        td[ORIGINAL_KEY] = {"format": agent.original_format, "document": d.plain(agent.original)}
     return td
 
 

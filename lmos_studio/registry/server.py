@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lmos_studio.errors import AgentNotFound, DesignFileError, LmosStudioError, RegistryError, RegistryUnavailable
 from lmos_studio.formats import jsonio
+from lmos_studio.formats.td import ORIGINAL_KEY
 from lmos_studio.model import Agent
 from lmos_studio.redact import json_may_hold_credentials, redact_data
 from lmos_studio.registry.store import MAX_TTL_S, Entry, Query, Registration, RegistryStore, merge_patch
@@ -162,8 +163,11 @@ def registration_info(reg: Registration) -> dict[str, Any]:
 
 
 def enriched(entry: Entry) -> dict[str, Any]:
-    """The stored TD with the discovery context and its registration info (W3C WoT Discovery §7.3)."""
+    """The stored TD with the discovery context and its registration info (W3C WoT Discovery §7.3); a description
+    of another format registered before the stored TD carried it (`lmos:original`) gets it from the store."""
     td = dict(entry.td)
+    if ORIGINAL_KEY not in td and entry.original_format not in ("", "td") and entry.original:
+        td[ORIGINAL_KEY] = {"format": entry.original_format, "document": entry.original}
     context = td.get("@context")
     contexts = list(context) if isinstance(context, list) else [context] if context else [TD_CONTEXT]
     if DISCOVERY_CONTEXT not in contexts:
