@@ -596,3 +596,25 @@ def test_schemes_of_one_requirement_are_all_required() -> None:
         {"schemes": {"apikey": {"list": []}, "oauth": {"list": ["read"]}}}
     ]
     assert td.agent_to_td(agent)["security"] == ["apikey", "oauth"]
+
+
+def test_a_v1_card_s_keys_beside_wrapper_schemes_and_list_are_kept() -> None:
+    """Keys a v1.0 card has beside the `<kind>SecurityScheme` wrapper, beside `schemes` in a requirement and beside
+    `list` were dropped whenever the card was written anew (the agent edited, the other version): never lose a
+    field Studio does not know."""
+    card = load("a2a-card-v1.json")
+    card["securitySchemes"]["oauth"]["x-outer"] = 1
+    card["securityRequirements"][0]["x-req"] = 2
+    card["securityRequirements"][0]["schemes"]["oauth"]["x-list"] = 3
+    agent = a2a.card_to_agent(card, source="v1.json")
+    edited = json.loads(json.dumps(a2a.agent_to_card(agent.model_copy(update={"description": "edited"}), "1.0")))
+    assert edited["securitySchemes"] == card["securitySchemes"]
+    assert edited["securityRequirements"] == card["securityRequirements"]
+    v03 = json.loads(json.dumps(a2a.agent_to_card(agent, "0.3")))
+    back = json.loads(json.dumps(a2a.agent_to_card(a2a.card_to_agent(v03, source="v03.json"), "1.0")))
+    assert back["securitySchemes"] == card["securitySchemes"]
+    assert back["securityRequirements"] == card["securityRequirements"]
+    thing = td.agent_to_td(agent.model_copy(update={"original": {}, "original_format": ""}))
+    from_td = json.loads(json.dumps(a2a.agent_to_card(td.td_to_agent(thing), "1.0")))
+    assert from_td["securitySchemes"] == card["securitySchemes"]
+    assert from_td["securityRequirements"] == card["securityRequirements"]

@@ -20,7 +20,10 @@ Reading (`card_to_agent`), both versions:
   as extras `scopes`. Each requirement entry is an alternative (any one suffices; `alternative` = its
   index), every scheme of it required; written back one entry per alternative. An empty entry (`{}`: no
   authentication is also accepted) is an alternative of one `nosec` scheme (`nosec_sc`, as a TD names it),
-  written back as `{}`; a card's only entry empty is no security.
+  written back as `{}`; a card's only entry empty is no security. Keys of a v1.0 card Studio does not know beside
+  the `<kind>SecurityScheme` wrapper, beside `schemes` in a requirement and beside its `list` are kept in the
+  scheme's extras (`wrapperExtras`, `requirementExtras`, `listExtras`) and written back in their places (a v0.3
+  card, which has none of these places, keeps them under those names in the scheme's definition).
 * the Studio extension (`capabilities.extensions[]` with uri `urn:lmos:studio:a2a:v1`), which
   `agent_to_card` writes, restores what a card cannot say: name, namespace, id, labels, annotations,
   tenants, channels, capability names/ids/versions, non-A2A endpoints and an Agent resource's unknown keys
@@ -84,6 +87,10 @@ _V1_WRAPPERS = {
 _HTTP_SCHEMES = ("bearer", "basic", "digest")  # HTTP authentication schemes a TD names as its own schemes
 _TD_FLOWS = {"code": "authorizationCode", "client": "clientCredentials", "device": "deviceCode"}  # TD 1.1 → A2A
 HTTP_SCHEME, HTTP_AUTH_KEY = "http", "httpScheme"  # any other HTTP authentication scheme, and where its name is kept
+# a v1.0 card's keys Studio does not know beside the `<kind>SecurityScheme` wrapper, beside `schemes` in a
+# requirement and beside a scheme's `list` there: kept in the scheme's extras under these names
+WRAPPER_EXTRAS, REQUIREMENT_EXTRAS, LIST_EXTRAS = "wrapperExtras", "requirementExtras", "listExtras"
+_PLACED = ("scopes", REQUIREMENT_EXTRAS, LIST_EXTRAS)  # extras a v1.0 card says in its requirements
 _VERSION_SPECIFIC = (
     "protocolVersion",
     "url",
@@ -271,25 +278,33 @@ def _interface(doc: d.Doc, node: Any, field: str, transport_key: str) -> Endpoin
     )
 
 
-def _requirements(doc: d.Doc, card: dict[str, Any]) -> list[dict[str, list[str]]] | None:
+_Requirement = tuple[dict[str, list[str]], dict[str, Any], dict[str, dict[str, Any]]]
+
+
+def _requirements(doc: d.Doc, card: dict[str, Any]) -> list[_Requirement] | None:
     """The alternatives of either version's requirements (any one suffices), each scheme name → required
-    scopes; None when the card states none."""
-    out: list[dict[str, list[str]]] = []
+    scopes, with the v1.0 entry's other keys (beside `schemes`) and each scheme's beside `list`; None when the
+    card states none."""
+    out: list[_Requirement] = []
     if "securityRequirements" in card:
         for i, req in enumerate(doc.seq(card, "securityRequirements", "securityRequirements")):
             schemes = doc.mapping(req, "schemes", f"securityRequirements[{i}].schemes")
             alternative: dict[str, list[str]] = {}
+            beside: dict[str, dict[str, Any]] = {}
             for name, scopes in schemes.items():
                 field = f"securityRequirements[{i}].schemes.{name}.list"
                 values = doc.seq(scopes, "list", field) if isinstance(scopes, dict) else []
                 alternative.setdefault(str(name), []).extend(text_of(v) for v in values)
-            out.append(alternative)
+                if isinstance(scopes, dict) and d.rest(scopes, ("list",)):
+                    beside[str(name)] = d.plain(d.rest(scopes, ("list",)))
+            out.append((alternative, d.plain(d.rest(req, ("schemes",))) if isinstance(req, dict) else {}, beside))
         return out
     if "security" in card:
         for i, req in enumerate(doc.seq(card, "security", "security")):
             if not isinstance(req, dict):
                 doc.fail("must be a mapping of scheme name to scopes", field=f"security[{i}]")
-            out.append({str(n): [text_of(v) for v in (s if isinstance(s, list) else [])] for n, s in req.items()})
+            scopes = {str(n): [text_of(v) for v in (s if isinstance(s, list) else [])] for n, s in req.items()}
+            out.append((scopes, {}, {}))
         return out
     return None
 
@@ -298,11 +313,12 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
     definitions = doc.mapping(card, "securitySchemes", "securitySchemes")
     required = _requirements(doc, card)
     if required is None:
-        required = [{str(n): [] for n in definitions}]
+        required = [({str(n): [] for n in definitions}, {}, {})]
     out = []
-    for alternative, requirement in enumerate(required):
+    for alternative, (requirement, entry_extras, list_extras) in enumerate(required):
+        placed = {REQUIREMENT_EXTRAS: entry_extras} if entry_extras else {}
         if not requirement and len(required) > 1:  # `{}`: no authentication is also accepted
-            out.append(SecurityScheme(name=td_format.NOSEC_NAME, scheme=NOSEC, alternative=alternative))
+            out.append(SecurityScheme(name=td_format.NOSEC_NAME, scheme=NOSEC, extras=placed, alternative=alternative))
         for name, scopes in requirement.items():
             body = definitions.get(name)
             if not isinstance(body, dict):
@@ -315,6 +331,7 @@ def _security(doc: d.Doc, card: dict[str, Any]) -> tuple[SecurityScheme, ...]:
                 del extras["flows"]  # the flows written for a TD's OAuth2 scheme: said by its flow, token … again
             if scopes:
                 extras["scopes"] = scopes
+            extras.update(placed | ({LIST_EXTRAS: list_extras[name]} if name in list_extras else {}))
             out.append(SecurityScheme(name=name, scheme=scheme, extras=extras, alternative=alternative))
     return tuple(out)
 
@@ -326,9 +343,13 @@ def _scheme(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         inner = d.plain(body[wrapper])
         if "location" in inner:
             inner = {("in" if k == "location" else k): v for k, v in inner.items()}
-        if wrapper == "httpAuthSecurityScheme":
-            return _http_scheme(inner)
-        return _V1_WRAPPERS.get(wrapper, wrapper.removesuffix("SecurityScheme")), inner
+        beside = d.plain(d.rest(body, (wrapper,)))
+        scheme, inner = (
+            _http_scheme(inner)
+            if wrapper == "httpAuthSecurityScheme"
+            else (_V1_WRAPPERS.get(wrapper, wrapper.removesuffix("SecurityScheme")), inner)
+        )
+        return scheme, ({**inner, WRAPPER_EXTRAS: beside} if beside else inner)
     plain = d.plain(body)
     kind = str(plain.pop("type", ""))
     if kind == "http":
@@ -598,7 +619,7 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
     for s in schemes:
         if s.scheme == NOSEC:  # an alternative requiring nothing: `{}`, no definition
             continue
-        body = {k: v for k, v in d.plain(s.extras).items() if k != "scopes"}
+        body = {k: v for k, v in d.plain(s.extras).items() if k not in (_PLACED if version == "1.0" else ("scopes",))}
         flows = _td_flows(s.scheme, body, _scopes(s.extras.get("scopes")))
         if flows is not None and "flows" not in body:  # a TD's OAuth2 scheme: the flows a card must have, beside
             body["flows"] = flows
@@ -608,13 +629,26 @@ def _security_out(schemes: tuple[SecurityScheme, ...], version: CardVersion) -> 
         for group in security_alternatives(schemes)
     ]
     if version == "1.0":
-        return {
-            "securitySchemes": definitions,
-            "securityRequirements": [
-                {"schemes": {n: {"list": v} for n, v in scopes.items()}} for scopes in alternatives
-            ],
-        }
+        return {"securitySchemes": definitions, "securityRequirements": _requirements_v1(schemes)}
     return {"securitySchemes": definitions, "security": alternatives}
+
+
+def _requirements_v1(schemes: tuple[SecurityScheme, ...]) -> list[dict[str, Any]]:
+    """v1.0 `securityRequirements`: per alternative `{schemes: {name: {list: scopes, …}}, …}`, with the keys the
+    card read had beside `list` and beside `schemes` (extras LIST_EXTRAS, REQUIREMENT_EXTRAS) in their places."""
+    out = []
+    for group in security_alternatives(schemes):
+        entry: dict[str, Any] = {
+            "schemes": {
+                s.name: {"list": _scopes(s.extras.get("scopes")), **d.plain(s.extras.get(LIST_EXTRAS) or {})}
+                for s in group
+                if s.scheme != NOSEC
+            }
+        }
+        given = [s.extras[REQUIREMENT_EXTRAS] for s in group if isinstance(s.extras.get(REQUIREMENT_EXTRAS), dict)]
+        beside: dict[str, Any] = given[0] if given else {}
+        out.append({**entry, **{k: v for k, v in d.plain(beside).items() if k != "schemes"}})
+    return out
 
 
 def _scopes(value: Any) -> list[str]:
@@ -639,10 +673,17 @@ def _scheme_v03(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scheme_v1(scheme: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A v1.0 definition `{<kind>SecurityScheme: {…}}`, with the keys the card read had beside the wrapper
+    (extras WRAPPER_EXTRAS) there again."""
+    given = body.get(WRAPPER_EXTRAS)
+    beside = (
+        {k: v for k, v in given.items() if not str(k).endswith("SecurityScheme")} if isinstance(given, dict) else {}
+    )
+    body = {k: v for k, v in body.items() if k != WRAPPER_EXTRAS}
     if scheme in _HTTP_SCHEMES or scheme == HTTP_SCHEME:
         name, rest = _http_name(scheme, body)
-        return {"httpAuthSecurityScheme": {"scheme": name, **rest}}
+        return {"httpAuthSecurityScheme": {"scheme": name, **rest}, **beside}
     if "in" in body:
         body = {("location" if k == "in" else k): v for k, v in body.items()}
     wrapper = next((k for k, v in _V1_WRAPPERS.items() if v == scheme), f"{scheme}SecurityScheme")
-    return {wrapper: body}
+    return {wrapper: body, **beside}
