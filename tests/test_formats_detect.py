@@ -240,6 +240,25 @@ def test_cli_convert() -> None:
     assert bad.returncode == 2 and "not a format" in bad.stderr
 
 
+def test_a_signed_card_loses_its_signatures_only_when_it_changes(tmp_path: Path) -> None:
+    """A card's `signatures` were copied into cards converted or edited from it, where they no longer match the
+    content (an invalid card). Written back unchanged they are kept; changed, dropped with a warning."""
+    card = json.loads((DESCRIPTIONS / "a2a-card-v0.3.json").read_text())
+    card["signatures"] = [{"protected": "e30", "signature": "x"}]
+    signed = tmp_path / "signed.json"
+    signed.write_text(json.dumps(card))
+    same = run_cli("convert", str(signed), "--to", "a2a")
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout) == card and "signatures dropped" not in same.stderr
+    converted = run_cli("convert", str(signed), "--to", "a2a-1.0")
+    assert converted.returncode == 0, converted.stderr
+    assert "signatures" not in json.loads(converted.stdout)
+    assert "signatures dropped: the card changed; sign it again" in converted.stderr
+    agent = detect.read_description_file(signed)[0]
+    edited = detect.write_description(agent.model_copy(update={"description": "edited"}), "a2a")
+    assert isinstance(edited, dict) and "signatures" not in edited
+
+
 # --- fuzz: any JSON, and reference documents with one value replaced, read or fail cleanly ------------
 
 _json = st.recursive(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import detect, lmos
+from lmos_studio.formats import a2a, detect, lmos
 from lmos_studio.formats.original import (
     MAX_ANNOTATIONS_BYTES,
     ORIGINAL_ANNOTATION,
@@ -105,9 +105,13 @@ def described(agents: list[Agent], fmt: str) -> Printed:
         return Printed([clean], [_masked_warning(", ".join(sources), masked)] if masked else [])
     printed = Printed([])
     for agent in agents:
-        clean, masked = redact_data(detect.write_description(agent, fmt))
+        written = detect.write_description(agent, fmt)
+        clean, masked = redact_data(written)
         _refuse_configured_secrets(_where(agent), clean)
         printed.documents.append(clean)
         if masked:
             printed.warnings.append(_masked_warning(_where(agent), masked))
+        dropped = a2a.signatures_warning(agent, written) if fmt.startswith("a2a") else None
+        if dropped:
+            printed.warnings.append(dropped)
     return printed

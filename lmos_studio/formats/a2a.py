@@ -34,7 +34,8 @@ Reading (`card_to_agent`), both versions:
   `additionalInterfaces` with them (as v0.3 advises), and read back as one endpoint.
 
 Writing (`agent_to_card(agent, version)`): an unchanged agent read from a card of the same version gives
-that card back verbatim; otherwise a new card, keeping the original's other top-level keys. The interfaces
+that card back verbatim; otherwise a new card, keeping the original's other top-level keys but its `signatures`,
+which no longer match the content (`signatures_warning` says so: sign it again). The interfaces
 of a v0.3 card speak its `protocolVersion`: a v1.0 card written from one gives each interface that version
 (not "1.0"), and a v0.3 card says it once at the top, not again on each interface. What the versions name
 differently moves to the written version's place: v0.3 `supportsAuthenticatedExtendedCard` (top level) ↔ v1.0
@@ -100,6 +101,8 @@ _VERSION_SPECIFIC = (
     "supportedInterfaces",
     "securityRequirements",
 )
+SIGNATURES = "signatures"  # JWS signatures over the card's content: kept only on a card written back unchanged
+SIGNATURES_DROPPED = "signatures dropped: the card changed; sign it again"
 _BUILT = (
     "name",
     "description",
@@ -386,7 +389,7 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
         card.update(_interfaces_v1(endpoints, protocol))
     else:
         card.update(_interfaces_v03(endpoints, card["protocolVersion"], repeat_main=_repeats_main(original)))
-    carried = {k: copy.deepcopy(v) for k, v in original.items() if k not in _BUILT}
+    carried = {k: copy.deepcopy(v) for k, v in original.items() if k not in _BUILT and k != SIGNATURES}
     card["capabilities"] = _card_capabilities(agent, original)
     card["defaultInputModes"] = copy.deepcopy(original.get("defaultInputModes", DEFAULT_MODES))
     card["defaultOutputModes"] = copy.deepcopy(original.get("defaultOutputModes", DEFAULT_MODES))
@@ -398,6 +401,15 @@ def agent_to_card(agent: Agent, version: CardVersion = "1.0") -> dict[str, Any]:
     card["skills"] = [_skill_in(skill, version) for skill in _skills(agent.capabilities)]
     _extended_card_in(card, version)
     return card
+
+
+def signatures_warning(agent: Agent, card: Any) -> str | None:
+    """What to tell the user when the card the agent was read from was signed (`signatures`) and `card`, written
+    from the agent, is not (it changed: another version, an edited agent, so the signatures no longer hold)."""
+    original = agent.original if agent.original_format == "a2a" else {}
+    if not original.get(SIGNATURES) or (isinstance(card, dict) and SIGNATURES in card):
+        return None
+    return f"{agent.source or '<input>'}: agent {agent.name}: {SIGNATURES_DROPPED}"
 
 
 def _unchanged(agent: Agent, base: Agent) -> bool:
