@@ -31,7 +31,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from lmos_studio.errors import AgentNotFound, RegistryError, RegistryUnavailable
+from lmos_studio.errors import RegistryError, RegistryUnavailable
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import (
     ANY_TENANT,
@@ -51,6 +51,7 @@ from lmos_studio.registry.store import (
     _facet_values,
     _loads,
     _search_text,
+    not_found,
     page_bounds,
     query_words,
     refuse_text_arguments,
@@ -397,7 +398,7 @@ class PostgresStore(StoreWrites):
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+                raise not_found(thing_id)
             self._remove(conn, row["id"], thing_id)
 
     def purge(self) -> int:
@@ -495,7 +496,7 @@ class PostgresStore(StoreWrites):
         with self._connect() as conn:
             row = self._row(conn, thing_id)
         if row is None:
-            raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            raise not_found(thing_id)
         return self._entry(row)
 
     def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:
