@@ -645,9 +645,30 @@ YAML_SUFFIXES = (".yaml", ".yml")  # a file read as YAML in a folder or zip, and
 
 
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
-    """Every *.yaml / *.yml below a folder, recursively, in a stable order; hidden folders skipped."""
+    """Every *.yaml / *.yml below a folder, recursively, in a stable order; hidden folders skipped. One that is a
+    symbolic link to a file outside the folder is refused (`refuse_link_out`); links to folders are not followed."""
+    root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
-        if path.is_file() and path.suffix.lower() in YAML_SUFFIXES:
-            yield path
+        if path.suffix.lower() in YAML_SUFFIXES:
+            refuse_link_out(path, folder, root=root)
+            if path.is_file():
+                yield path
+
+
+def refuse_link_out(path: Path, folder: Path, *, root: Path | None = None, what: str = "folder") -> None:
+    """Refuse `path`, found in `folder` (`root`: the folder resolved), when it is a symbolic link to a file or folder
+    outside it (a clone of a repository can carry one: EXPORT/x.yaml -> ~/.kube/config pulled the kubeconfig, its
+    client key included, into the design and the next export); `what` names the folder in the message. Links
+    within the folder are read as they are."""
+    if not path.is_symlink():
+        return
+    root = folder.resolve() if root is None else root
+    target = path.resolve()
+    if target != root and root not in target.parents:
+        raise DesignFileError(
+            f"is a symbolic link to {target}, outside the {what} {folder}; refusing to read the folder "
+            "(remove the link, or copy what it names into the folder)",
+            path=str(path),
+        )
