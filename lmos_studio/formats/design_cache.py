@@ -528,7 +528,7 @@ def _text(data: bytes) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if path.stat().st_size > yamlio.MAX_FILE_BYTES:
+        if yamlio.file_size(path) > yamlio.MAX_FILE_BYTES:
             raise DesignFileError("too large", path=str(path))
         return path.read_bytes()
     except OSError as exc:

@@ -15,6 +15,7 @@ import gc
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -166,10 +167,20 @@ def _flatten_merges(node: yaml.MappingNode) -> None:
         raise DesignFileError(f"bad merge key: {exc.problem}", line=node.start_mark.line + 1) from exc
 
 
+def file_size(path: Path) -> int:
+    """The size of the file to read at `path` (links followed), refusing one that is no regular file: a device or
+    a pipe reports size 0, then /dev/zero fills the memory and a named pipe blocks until something writes to it
+    (what it writes was taken for the file). A folder is left to the read, which says so; OSError passes."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+        raise DesignFileError("is not a regular file (a device, a pipe or a socket); give a file", path=str(path))
+    return status.st_size
+
+
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """A file's text, refusing huge or non-UTF-8 files with a clear message."""
+    """A file's text, refusing huge or non-UTF-8 files, and devices and pipes, with a clear message."""
     try:
-        size = path.stat().st_size
+        size = file_size(path)
         if size > max_bytes:
             shown, limit = size_and_limit(size, max_bytes)
             raise DesignFileError(
