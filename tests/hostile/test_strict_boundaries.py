@@ -327,3 +327,26 @@ def test_a_named_pipe_given_as_a_file_is_refused(command: tuple[str, ...], tmp_p
     assert done.returncode == 2, done.stderr
     assert f"{pipe}: is not a regular file (a device, a pipe or a socket)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("route", "{acme}", "--channel", "{huge}", "hello"),
+        ("canary", "{acme}", "--agent", "{huge}", "--out", "{out}"),
+        ("export", "{acme}", "--out", "{out}", "--lmos-namespace", "{huge}"),
+        ("whatif", "{acme}", "--remove-agent", "{huge}"),
+        ("edit", "add-trust", "{acme}", "--caller", "{huge}", "--callee", "billing-agent-stable", "--out", "{out}"),
+    ],
+    ids=["route", "canary", "export", "whatif", "edit"],
+)
+def test_a_huge_name_given_on_the_command_line_is_named_cut(command: tuple[str, ...], tmp_path: Path) -> None:
+    """`route --channel <100 000 characters>` (canary --agent, export --lmos-namespace, whatif, edit) refused it
+    repeating it whole: a 100 KB message. A name or value the user gave is named cut to 80 characters."""
+    from tests.conftest import ACME, run_cli
+
+    huge = "x" * 100_000
+    args = [a.format(acme=ACME, huge=huge, out=tmp_path / "out.yaml") for a in command]
+    done = run_cli(*args, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2, done.stderr[:500]
+    assert len(done.stderr) < 2000 and "x" * 80 + "…" in done.stderr, done.stderr[:500]
