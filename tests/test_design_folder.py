@@ -320,6 +320,8 @@ def test_a_design_folder_with_a_link_out_of_it_is_refused(tmp_path: Path) -> Non
     folder = tmp_path / "design"
     shutil.copytree(ACME, folder)
     (folder / "lmos-demo" / "again.yaml").symlink_to(folder / "canary" / "agents.yaml")  # a link within: read
+    (folder / "loop-a.yaml").symlink_to(folder / "loop-b.yaml")  # a loop leads nowhere: skipped, as before
+    (folder / "loop-b.yaml").symlink_to(folder / "loop-a.yaml")
     design = read_design(folder)
     assert design.agent("billing-agent-canary") is not None
     (folder / "x.yaml").symlink_to(outside)

@@ -676,7 +676,10 @@ def refuse_link_out(path: Path, folder: Path, *, root: Path | None = None, what:
     if not path.is_symlink():
         return
     root = folder.resolve() if root is None else root
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):  # a loop of links (Python 3.11 raises RuntimeError) leads nowhere: none is read
+        return
     if target != root and root not in target.parents:
         raise DesignFileError(
             f"is a symbolic link to {target}, outside the {what} {folder}; refusing to read the folder "
