@@ -70,12 +70,22 @@ _CREDENTIAL_KEY = re.compile(rf"(?i)^[a-z0-9_-]*{_CREDENTIAL_WORD}$")
 _NUMERIC_CREDENTIAL_KEY = re.compile(r"(?i)^[a-z0-9_-]*(passw(or)?d|pwd|secret)$")
 
 
+# user-info whose password holds '/', '?' or '#' unescaped (`postgresql://app:pa/ss@db/x`, as typed in a setting):
+# URL parsing ends the host at that character and finds no user-info, so the password was shown. A user, ':', then
+# a password that is not a port (digits before '/', '?', '#' or the end), up to the URL's last '@'.
+_LOOSE_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^@/?#:]*:(?!\d*(?:[/?#]|$))\S*@")
+
+
 def redact_url(url: str) -> str:
     """The URL without user-info (`user:pass@`) and with secret-looking query values replaced by `***`."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return _strip_userinfo(url)
+    if "@" not in parts.netloc and "@" in url:
+        loose = _LOOSE_USERINFO.match(url)
+        if loose:
+            return redact_url(loose.group(1) + url[loose.end() :])
     netloc = parts.netloc.rpartition("@")[2]
     query = parts.query
     if query:

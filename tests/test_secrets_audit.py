@@ -304,6 +304,10 @@ def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
         ("ghp_0123456789abcdefghijABCDEFGHIJ0123", "***"),
         ("AKIAABCDEFGHIJKLMNOP", "***"),
         ("https://u:p@h.example/a?region=eu&api_key=1", "https://h.example/a?region=eu&api_key=***"),
+        # a password holding '/', '#' or '?' unescaped ended the host there: it was shown whole
+        ("postgresql://app:pa/ss@127.0.0.1:5432/db failed", "postgresql://127.0.0.1:5432/db failed"),
+        ("postgresql://app:pa#ss@db/x", "postgresql://db/x"),
+        ("postgresql://app:p?a@ss@db/x", "postgresql://db/x"),
         (
             '{"auth": {"apiKey": "k1"}, "url": "https://h.example/"}',
             '{"auth":{"apiKey":"***"},"url":"https://h.example/"}',
@@ -337,6 +341,7 @@ def test_secrets_are_masked_by_their_shape(text: str, shown: str) -> None:
         "Basic authentication is used; Bearer tokens expire",  # prose about credentials
         "task-manager-agent-with-a-very-long-name",  # `sk-` inside a word
         "https://docs.example/billing/guide?page=2",
+        "https://medium.example/@team and https://h.example:8080/@bob/x",  # an '@' in a path: no user-info
         "view-bill 1.4.2",
         '{"name": "view-bill", "version": "1.4.2"}',  # JSON without a credential: as written, spacing too
         "[not json",
@@ -405,3 +410,17 @@ def test_a_name_value_pair_with_a_credential_name_is_masked() -> None:
     assert [e.get("value") for e in clean] == ["***", "***", "eu", None]
     assert clean[3] == env[3]
     assert masked == ["/0/value", "/1/value"]
+
+
+def test_a_database_password_holding_a_slash_is_never_shown(tmp_path: Path) -> None:
+    """LMOS_STUDIO_REGISTRY_DB=postgresql://app:Zq9/rest@host/db (a password typed with '/' unescaped): the message
+    named the part before '/' as the port ('Zq9') and showed the URL, password and all, wherever it was quoted."""
+    from lmos_studio.errors import RegistryError
+    from lmos_studio.redact import redact_text
+    from lmos_studio.registry.store_pg import check_url
+
+    url = "postgresql://app:Zq9/rest@127.0.0.1:5432/db"
+    with pytest.raises(RegistryError) as caught:
+        check_url(url)
+    assert "Zq9" not in str(caught.value) and "%2F" in str(caught.value)
+    assert "Zq9" not in redact_text(f"cannot connect to {url}")

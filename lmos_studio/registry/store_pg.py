@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import psycopg
 import psycopg_pool
@@ -131,12 +132,26 @@ def check_url(url: str) -> dict[str, Any]:
         ) from None
     port = str(parts.get("port") or "5432")
     if not port.isdigit() or not 0 < int(port) < 65536:
+        if _password_cut_short(url):  # 'app:Zq9/rest@db': 'app' was taken for the host, 'Zq9' for the port
+            raise RegistryError(
+                "the registry database URL names a port that is not a number, or its password holds '/', '?' or "
+                "'#', which end the host there: write them %2F, %3F, %23 in the password",
+                url=describe_url(url),
+            )
         raise RegistryError(
             f"the registry database URL names port {port!r}; expected a number 1–65535 "
             f"(postgresql://user@{parts.get('host') or 'localhost'}:5432/database)",
             url=describe_url(url),
         )
     return parts
+
+
+def _password_cut_short(url: str) -> bool:
+    """Whether the URL holds an '@' after its host ends: a password with '/', '?' or '#' unescaped."""
+    try:
+        return "@" in url and "@" not in urlsplit(url).netloc
+    except ValueError:
+        return "@" in url
 
 
 def _password_of(url: str) -> str:
