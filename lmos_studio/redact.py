@@ -309,13 +309,16 @@ def _redacted(value: Any, pointer: str, masked: list[str]) -> Any:
         return tuple(items) if isinstance(value, tuple) else items
     if not isinstance(value, dict):
         return value
-    out = {}
+    out: dict[Any, Any] = {}
     named = value.get("name")  # a name/value pair (an env var, a header): the name says what the value is
     pair = isinstance(named, str) and _is_credential(named, value.get("value"))
     for key, item in value.items():
         at = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
         if _is_credential(key, item) or (pair and key == "value"):
             out[key] = MASK
+            masked.append(at)
+        elif isinstance(item, list | tuple) and item and all(_is_credential(key, one) for one in item):
+            out[key] = type(item)(MASK for _ in item)  # `password: [hunter2]`, `apiKeys`-like lists: each masked
             masked.append(at)
         else:
             out[key] = _redacted(item, at, masked)

@@ -395,6 +395,16 @@ def test_a_kubeconfig_kept_in_a_design_is_written_without_its_keys(tmp_path: Pat
     assert "client-key-data: '***'" in kept and "Q0VSVA==" in kept and "Q0E=" in kept
 
 
+def test_a_list_under_a_credential_key_is_masked() -> None:
+    """`password: [hunter2]` (or `client-key-data: [..]`) was kept, value by value, in designs and exports, and an
+    export's validation message quoted it: only a text or number under such a key was masked."""
+    from lmos_studio.redact import redact_data
+
+    clean, masked = redact_data({"data": {"client-key-data": ["S0VZ"], "password": ["a1", "b2"], "tokens": ["x"]}})
+    assert clean == {"data": {"client-key-data": ["***"], "password": ["***", "***"], "tokens": ["x"]}}
+    assert masked == ["/data/client-key-data", "/data/password"]
+
+
 def test_a_name_value_pair_with_a_credential_name_is_masked() -> None:
     """An env var or header as `{name, value}`: the name says what the value is (`OPENAI_API_KEY`,
     `Authorization`); a Secret reference (`secretName`, `secretKey`) is a name, not a secret."""
