@@ -21,6 +21,7 @@ from lmos_studio.names import DNS1123_LABEL_MAX
 from lmos_studio.resolve import Resolution, resolve_channel, resolve_design
 from lmos_studio.rollouts import rollout_problems
 from lmos_studio.versions import Version, is_strict_semver, parse_version
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 SUFFIX = "-canary"
 DEFAULT_CANARY_WEIGHT = 10  # percent of traffic without an x-subset header that goes to the canary
@@ -37,7 +38,10 @@ def _pick_agents(design: Design, names: Sequence[str]) -> list[Agent]:
         found = [a for a in design.agents if ref in (a.key, a.name)]
         if not found:
             known = ", ".join(sorted(a.name for a in design.agents if a.subset == STABLE)[:10])
-            raise _fail(f"agent '{ref}' is not in the design; stable agents: {known}", resource=f"Agent {ref}")
+            raise _fail(
+                f"agent '{cut(ref, SHOWN_CHARS)}' is not in the design; stable agents: {known}",
+                resource=f"Agent {cut(ref, SHOWN_CHARS)}",
+            )
         if len(found) > 1:
             raise _fail(
                 f"agent '{ref}' is ambiguous ({', '.join(a.key for a in found)}); give namespace/name",

@@ -20,6 +20,7 @@ from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.model import CHANNEL_PREFIX, GROUP_PREFIX, LAYOUT_POSITIONS, Agent, Channel, Design, TrustEdge
 from lmos_studio.resolve import Resolution
 from lmos_studio.trust import RefIndex, safe_resolutions
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 AGENT, GROUP, CHANNEL = "agent", "group", "channel"
 TRUST, MEMBER = "trust", "member"
@@ -741,7 +742,7 @@ def cluster_ids(graph: nx.MultiDiGraph, refs: Iterable[str]) -> set[str]:
             n for n, d in graph.nodes(data=True) if d["kind"] != AGENT and ref in (d["name"], n.split(":", 1)[1])
         ]
         if not matches:
-            raise EditError(f"--expand {ref!r}: no group or channel of that name (or use 'loose')")
+            raise EditError(f"--expand {cut(ref, SHOWN_CHARS)!r}: no group or channel of that name (or use 'loose')")
         found.update(matches)
     return found
 

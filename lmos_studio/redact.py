@@ -3,18 +3,21 @@
 `redact_url` cleans one URL; `redact_text` every URL inside a message. `LmosStudioError.__str__` applies it,
 so every error message (CLI, pages, JUnit files, logs) is clean wherever it is printed. `redact_data` cleans a
 JSON document (a description `lmos-studio import` prints): every URL in its texts, and the value of every key
-named like a credential (`password`, `apiKey`, `clientSecret`, `accessToken`; not `tokenUrl` or `secretName`,
+named like a credential (`password`, `apiKey`, `clientSecret`, `accessToken`, a kubeconfig's `client-key-data`;
+not `tokenUrl` or `secretName`, nor its public `client-certificate-data`,
 nor a URL under such a key: a WoT OAuth2 scheme's `token` is the token endpoint). What `import`, `convert`,
 a saved design and an export's studio/design.yaml write of a description goes through it.
 
 A text is also cleaned of what is a secret by its shape wherever it stands (an env value, a label, a routing test
-query): a `Bearer`/`Basic` credential (`Bearer ***`), an `sk-…` style API key, a JWT, a PEM private key block
-(`SECRET_SHAPES`); and a text holding a JSON document (an annotation such as `studio.lmos.eclipse/original`) has
-that document cleaned as `redact_data` cleans one, and is written back as compact JSON when anything was masked.
+query): a `Bearer`/`Basic` credential (`Bearer ***`), an `sk-…` style API key, a JWT, a PEM private key block,
+also in base64 (`SECRET_SHAPES`); and a text holding a JSON document (an annotation such as
+`studio.lmos.eclipse/original`) has that document cleaned as `redact_data` cleans one, and is written back as
+compact JSON when anything was masked.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -55,10 +58,22 @@ _CREDENTIAL_WORDS = (  # (the plain text every spelling of the word starts with,
     ("credential", r"credentials?"),
     ("private", r"private[-_]?key"),
     ("authorization", "authorization"),
+    # a key's bytes kept in configuration: a kubeconfig's client-key-data (base64 of a PEM private key),
+    # `tls-key-data`, `privateKeyData`; certificates (client-certificate-data, certificate-authority-data) are
+    # public (every TLS handshake shows them), and `client-key` is the key file's path: both kept
+    ("key-data", "key-data"),
+    ("key_data", "key_data"),
+    ("keydata", "keydata"),
 )
 _CREDENTIAL_WORD = "(" + "|".join(word for _, word in _CREDENTIAL_WORDS) + ")"
 _CREDENTIAL_KEY = re.compile(rf"(?i)^[a-z0-9_-]*{_CREDENTIAL_WORD}$")
 _NUMERIC_CREDENTIAL_KEY = re.compile(r"(?i)^[a-z0-9_-]*(passw(or)?d|pwd|secret)$")
+
+
+# user-info whose password holds '/', '?' or '#' unescaped (`postgresql://app:pa/ss@db/x`, as typed in a setting):
+# URL parsing ends the host at that character and finds no user-info, so the password was shown. A user, ':', then
+# a password that is not a port (digits before '/', '?', '#' or the end), up to the URL's last '@'.
+_LOOSE_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^@/?#:]*:(?!\d*(?:[/?#]|$))\S*@")
 
 
 def redact_url(url: str) -> str:
@@ -67,6 +82,10 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return _strip_userinfo(url)
+    if "@" not in parts.netloc and "@" in url:
+        loose = _LOOSE_USERINFO.match(url)
+        if loose:
+            return redact_url(loose.group(1) + url[loose.end() :])
     netloc = parts.netloc.rpartition("@")[2]
     query = parts.query
     if query:
@@ -81,8 +100,22 @@ def redact_url(url: str) -> str:
 # A secret by its shape, wherever it stands. A token must hold a digit, so that prose ("Basic authentication",
 # "Bearer tokens") is kept; the scheme word of a credential stays (`Bearer ***`).
 _CREDENTIAL_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/-]{8,}=*")
+# A PEM private key's first line ("-----BEGIN RSA PRIVATE KEY-----", OpenPGP's "… PRIVATE KEY BLOCK-----"), for each
+# kind of key (PKCS #8 has none), and the base64 of its whole 3-byte groups: how a PEM key encoded once more in
+# base64 starts, as a kubeconfig's client-key-data or a Secret's data holds one.
+_PEM_KEY_KINDS = ("", "RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "PGP ")
+_PEM_KEY_LINES = tuple(
+    f"-----BEGIN {kind}PRIVATE KEY{' BLOCK' if kind == 'PGP ' else ''}-----" for kind in _PEM_KEY_KINDS
+)
+_BASE64_PEM_KEY_STARTS = sorted(
+    {base64.b64encode(line[: len(line) // 3 * 3].encode()).decode() for line in _PEM_KEY_LINES}
+)
+_BASE64_PEM = "LS0tLS1CRUdJ"  # base64 of "-----BEGI": every such start holds it
 SECRET_SHAPES = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)"  # a PEM private key block
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)"  # PEM
+    # a PEM private key in base64 (one line, or lines of base64 alone: a YAML block's), to the end of the base64
+    rf"|(?<![A-Za-z0-9+/])({'|'.join(_BASE64_PEM_KEY_STARTS)})[A-Za-z0-9+/]*=*"
+    r"(\r?\n[ \t]*[A-Za-z0-9+/]+=*(?=\r?\n|\Z))*"
     r"|\bsk-[A-Za-z0-9_-]{20,}"  # OpenAI/Anthropic-style API keys (sk-…, sk-proj-…, sk-ant-…)
     r"|\bgh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
     r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
@@ -122,6 +155,8 @@ def _may_hold_shapes(text: str, lower: str | None = None) -> bool:
     the regular expressions, whose alternatives have no common prefix to scan for (a 10 000-agent design is
     mostly texts without any)."""
     if "sk-" in text or "eyJ" in text or "-----BEGIN" in text or "AKIA" in text or "xox" in text:
+        return True
+    if _BASE64_PEM in text:
         return True
     if "gh" in text and ("ghp_" in text or "gho_" in text or "ghu_" in text or "ghs_" in text or "ghr_" in text):
         return True
@@ -274,13 +309,16 @@ def _redacted(value: Any, pointer: str, masked: list[str]) -> Any:
         return tuple(items) if isinstance(value, tuple) else items
     if not isinstance(value, dict):
         return value
-    out = {}
+    out: dict[Any, Any] = {}
     named = value.get("name")  # a name/value pair (an env var, a header): the name says what the value is
     pair = isinstance(named, str) and _is_credential(named, value.get("value"))
     for key, item in value.items():
         at = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
         if _is_credential(key, item) or (pair and key == "value"):
             out[key] = MASK
+            masked.append(at)
+        elif isinstance(item, list | tuple) and item and all(_is_credential(key, one) for one in item):
+            out[key] = type(item)(MASK for _ in item)  # `password: [hunter2]`, `apiKeys`-like lists: each masked
             masked.append(at)
         else:
             out[key] = _redacted(item, at, masked)

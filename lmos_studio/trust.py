@@ -30,6 +30,7 @@ from lmos_studio.names import (
 from lmos_studio.renames import moved_position
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.versions import parse_version
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 
 class AgentPair(NamedTuple):
@@ -359,7 +360,9 @@ def _check_edge(design: Design, edge: TrustEdge) -> None:
     index = RefIndex(design)
     for role, ref in (("caller", edge.caller), ("callee", edge.callee)):
         if index.kind(ref) is None:
-            raise EditError(f"trust edge {role} {ref!r} names no agent, group or channel of the design")
+            raise EditError(
+                f"trust edge {role} {cut(ref, SHOWN_CHARS)!r} names no agent, group or channel of the design"
+            )
     if edge.caller == edge.callee:
         raise EditError(f"trust edge from {edge.caller!r} to itself: pick a different callee")
     offered = capability_options(design, edge.callee, index=index)

@@ -24,6 +24,9 @@ def visible(text: object) -> str:
     return "".join(char if _shows(char) else _escape(char) for char in shown)
 
 
+SHOWN_CHARS = 80  # of a name or value a user gave, what a message repeats (a 100 000-character --channel is named)
+
+
 def cut(text: object, most: int = 60) -> str:
     """`text` for a message, cut after `most` characters (a 3 000-character name is named, not printed whole)."""
     shown = str(text)

@@ -22,6 +22,7 @@ from lmos_studio.routing.base import Router
 from lmos_studio.routing.evaluate import check_labelled
 from lmos_studio.routing.labelled import LabelledQuery
 from lmos_studio.routing.table import DISABLED, channel_key
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 __all__ = [
     "CHANGE_KINDS",
@@ -88,7 +89,7 @@ def _target(design: Design, ref: str) -> Agent:
         keys = ", ".join(a.key for a in found)
         raise RoutingError(f"agent '{ref}' is ambiguous ({keys}); use namespace/name")
     known = ", ".join(a.name for a in design.agents) or "none"
-    raise RoutingError(f"agent '{ref}' is not in the design; agents: {known}")
+    raise RoutingError(f"agent '{cut(ref, SHOWN_CHARS)}' is not in the design; agents: {known}")
 
 
 def _changed_agent(agent: Agent, change: Edit) -> Agent | None:

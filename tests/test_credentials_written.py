@@ -354,3 +354,32 @@ def test_the_agent_resource_of_an_imported_agent_is_masked_in_designs_and_export
     files = render(export_design(design, ExportOptions()))
     assert not [path for path, data in files.items() if b"hunter2pass" in data]
     assert b"see https://docs.example/orders" in files["agents/default/device-orders.yaml"]
+
+
+def test_a_kept_secret_is_saved_without_its_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A v1 Secret kept in a design (export leaves it out, with a note) was written with its values, under keys
+    that name no credential (`conn`, `config`), into every saved design: `canary --out`, Save as, an
+    `import-manifests --out`. Its values are written as `***` now, with the usual warning; its keys are kept."""
+    from tests.conftest import ACME
+
+    value = "Zebra42Horse-opaque"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "default"},
+        "type": "Opaque",
+        "data": {"config": "WmVicmE0MkhvcnNlLW9wYXF1ZQ==", "empty": ""},
+        "stringData": {"conn": f"host=db user=app pw={value}"},
+    }
+    design = read_design(ACME).replace(other_resources=(secret,))
+    saved = tmp_path / "saved.yaml"
+    write_design(design, saved)
+    text = saved.read_text(encoding="utf-8")
+    assert value not in text and "WmVicmE0MkhvcnNl" not in text
+    assert "config: '***'" in text and "conn: '***'" in text and "empty: ''" in text and "name: db" in text
+    design_path = tmp_path / "design.yaml"
+    design_path.write_text(design_to_yaml(read_design(ACME)) + "---\n" + json.dumps(secret) + "\n", encoding="utf-8")
+    code, _, err = cli(capsys, "canary", str(design_path), "--agent", "billing-agent-stable", "--out", str(saved))
+    assert code in (0, 1), err
+    assert value not in saved.read_text(encoding="utf-8")
+    assert "Secret db: what looks like a credential is written as *** (/data/config, /stringData/conn)" in err

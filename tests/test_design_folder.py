@@ -304,3 +304,32 @@ def test_a_save_that_cannot_write_one_file_writes_none(folder: Path, monkeypatch
     with pytest.raises(DesignFileError, match="No space left on device; nothing was written"):
         save_design_folder(changed, folder, expected=folder_digests(folder))
     assert len(calls) == 2 and _bytes(folder) == before  # no file changed, no temporary file left behind
+
+
+def test_a_design_folder_with_a_link_out_of_it_is_refused(tmp_path: Path) -> None:
+    """`ln -s ~/.kube/config DESIGN/x.yaml; lmos-studio export DESIGN --out o` read the kubeconfig into the design
+    and wrote it, client key and all, into the export; every reader of a design folder refuses such a link now, as
+    `import-manifests FOLDER` does (exit 2, naming the link and its target)."""
+    from tests.conftest import run_cli
+
+    outside = tmp_path / "home" / "config"
+    outside.parent.mkdir()
+    outside.write_text(
+        "apiVersion: v1\nkind: Config\nmetadata: {name: kc}\nusers: [{name: u, user: {client-key-data: S0VZ}}]\n"
+    )
+    folder = tmp_path / "design"
+    shutil.copytree(ACME, folder)
+    (folder / "lmos-demo" / "again.yaml").symlink_to(folder / "canary" / "agents.yaml")  # a link within: read
+    (folder / "loop-a.yaml").symlink_to(folder / "loop-b.yaml")  # a loop leads nowhere: skipped, as before
+    (folder / "loop-b.yaml").symlink_to(folder / "loop-a.yaml")
+    design = read_design(folder)
+    assert design.agent("billing-agent-canary") is not None
+    (folder / "x.yaml").symlink_to(outside)
+    message = f"x.yaml: is a symbolic link to {outside}, outside the folder {folder}"
+    with pytest.raises(DesignFileError, match=message):
+        read_design(folder)
+    with pytest.raises(DesignFileError, match=message):
+        save_design_folder(design, folder)
+    done = run_cli("export", str(folder), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()

@@ -682,3 +682,22 @@ def test_a_path_that_is_no_file_or_folder_is_a_message(faulty: Path) -> None:
     reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's waiting open through …
     pipe.unlink()  # … and its next ones make a plain file: it ends
     os.close(reader)
+
+
+def test_a_folder_with_a_link_leading_nowhere_opens(faulty: Path, tmp_path: Path) -> None:
+    """The sidebar's Open path of a design folder holding a dangling link (notes.md -> a file since deleted) or a
+    loop of links said 'cannot be read (No such file or directory)' for the whole folder, though the CLI reads it
+    (reading skips such a link)."""
+    import shutil
+
+    folder = tmp_path / "design"
+    shutil.copytree(SAMPLES / "acme", folder)
+    (folder / "notes.md").symlink_to(tmp_path / "deleted.md")
+    (folder / "loop-a.yaml").symlink_to(folder / "loop-b.yaml")
+    (folder / "loop-b.yaml").symlink_to(folder / "loop-a.yaml")
+    app = open_app(faulty)
+    app.text_input(key="open_path").set_value(str(folder)).run()
+    app.button(key="open_path_button").click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert app.title[0].value == "Designer · acme"

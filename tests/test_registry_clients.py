@@ -190,6 +190,16 @@ def test_tdd_client_round_trip(server: str, reference: Path) -> None:
             client.get(td["id"])
 
 
+def test_a_huge_unknown_id_is_named_cut_by_the_client(server: str) -> None:
+    huge = "urn:x:" + "x" * 10_000  # the 404's message held the whole URL (and the server's detail): 10 KB
+    with TddClient(server) as client:
+        for call in (lambda: client.get(huge), lambda: client.delete(huge)):
+            with pytest.raises(AgentNotFound) as caught:
+                call()
+            assert len(str(caught.value)) < 700 and "not found (404)" in str(caught.value)
+            assert str(caught.value).startswith(f"{server}/things/urn:x:xxx")
+
+
 def test_cli_register_search_remove(server: str, reference: Path, tmp_path: Path) -> None:
     from tests.conftest import run_cli
 

@@ -94,6 +94,15 @@ def test_put_get_replace_delete(store: RegistryStore) -> None:
         store.delete("urn:x:1")
 
 
+def test_a_huge_unknown_id_is_named_cut_in_the_not_found_message(store: RegistryStore) -> None:
+    huge = "urn:x:" + "x" * 200_000  # the message repeated it whole: 200 KB on a terminal, in a log, an answer
+    for call in (lambda: store.get(huge), lambda: store.delete(huge), lambda: store.patch(huge, {})):
+        with pytest.raises(AgentNotFound) as caught:
+            call()
+        assert len(str(caught.value)) < 300 and "urn:x:xxx" in str(caught.value)
+        assert str(caught.value).endswith("in the registry") and len(caught.value.url or "") < 300
+
+
 def test_add_assigns_urn_uuid(store: RegistryStore) -> None:
     thing_id = store.add(td("anon"))
     assert thing_id.startswith("urn:uuid:")

@@ -7,6 +7,7 @@ versions and Secret names must."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import zipfile
@@ -16,8 +17,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lmos_studio.formats.design_file import design_to_yaml, read_design, write_design
+from tests.conftest import ACME
 from tests.secret_design import CARD, KEPT, ORIGINAL, SECRETS, TD, api_key, leaked, write_secret_design
 from tests.test_import_original import cli, write
+
+PEM_KEY = b"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest0123456789abcdefghi\n-----END RSA PRIVATE KEY-----\n"
+
+
+def _wrapped(text: str) -> str:
+    """Base64 as `base64` wraps it (76 characters a line), indented as in a YAML block."""
+    return "\n  ".join(text[i : i + 76] for i in range(0, len(text), 76))
 
 
 @pytest.fixture(autouse=True)
@@ -295,6 +304,10 @@ def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
         ("ghp_0123456789abcdefghijABCDEFGHIJ0123", "***"),
         ("AKIAABCDEFGHIJKLMNOP", "***"),
         ("https://u:p@h.example/a?region=eu&api_key=1", "https://h.example/a?region=eu&api_key=***"),
+        # a password holding '/', '#' or '?' unescaped ended the host there: it was shown whole
+        ("postgresql://app:pa/ss@127.0.0.1:5432/db failed", "postgresql://127.0.0.1:5432/db failed"),
+        ("postgresql://app:pa#ss@db/x", "postgresql://db/x"),
+        ("postgresql://app:p?a@ss@db/x", "postgresql://db/x"),
         (
             '{"auth": {"apiKey": "k1"}, "url": "https://h.example/"}',
             '{"auth":{"apiKey":"***"},"url":"https://h.example/"}',
@@ -305,6 +318,15 @@ def test_the_registry_page_shows_no_secret(tmp_path: Path) -> None:
         ("spring.datasource.password=s3cret", "spring.datasource.password=***"),
         ("client_secret=abc&grant_type=client_credentials", "client_secret=***&grant_type=client_credentials"),
         ("server:\n  token: abc123\n", "server:\n  token: ***\n"),
+        # a kubeconfig kept in a ConfigMap's text: its client key was kept, certificates are public
+        (
+            "users:\n- user:\n    client-key-data: S0VZ\n    client-certificate-data: Q0VSVA==\n",
+            "users:\n- user:\n    client-key-data: ***\n    client-certificate-data: Q0VSVA==\n",
+        ),
+        ("-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF\n-----END PGP PRIVATE KEY BLOCK-----", "***"),
+        # a PEM private key in base64 (a Secret's tls.key, a kubeconfig's client-key-data), on one line or wrapped
+        (f"tls.key: {base64.b64encode(PEM_KEY).decode()}", "tls.key: ***"),
+        (f"key: |\n  {_wrapped(base64.b64encode(PEM_KEY).decode())}\nname: x\n", "key: |\n  ***\nname: x\n"),
     ],
 )
 def test_secrets_are_masked_by_their_shape(text: str, shown: str) -> None:
@@ -319,10 +341,13 @@ def test_secrets_are_masked_by_their_shape(text: str, shown: str) -> None:
         "Basic authentication is used; Bearer tokens expire",  # prose about credentials
         "task-manager-agent-with-a-very-long-name",  # `sk-` inside a word
         "https://docs.example/billing/guide?page=2",
+        "https://medium.example/@team and https://h.example:8080/@bob/x",  # an '@' in a path: no user-info
         "view-bill 1.4.2",
         '{"name": "view-bill", "version": "1.4.2"}',  # JSON without a credential: as written, spacing too
         "[not json",
         "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",  # a certificate is public
+        base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode(),  # so in base64
+        "certificate-authority-data: Q0E=\nclient-key: /home/u/.minikube/client.key",  # public, and a file's path
         "tokenUrl=https://auth.example/token",  # a key that only mentions a credential word
         "password=${DB_PASSWORD}",  # an environment reference, not a secret
         "spec.password: missing; add `password:`",  # a message about a field
@@ -334,6 +359,50 @@ def test_what_is_not_a_secret_is_kept(text: str) -> None:
 
     assert redact_text(text) == text
     assert redact_data({"value": text}) == ({"value": text}, [])
+
+
+def test_a_kubeconfig_kept_in_a_design_is_written_without_its_keys(tmp_path: Path) -> None:
+    """A kubeconfig kept in a design (read as any other document) went into the saved design and the export with
+    its users' client-key-data as written: no key of it was named like a credential, and the value (base64 of a PEM
+    key) has no PEM line to find. Key-data keys are masked now, and a PEM private key in base64 wherever it stands;
+    the certificates, public, are kept."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+    from lmos_studio.export.kustomize import render
+    from lmos_studio.formats.design_file import load_design
+
+    key = base64.b64encode(PEM_KEY).decode()
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "metadata": {"name": "kc"},
+        "clusters": [{"name": "c", "cluster": {"server": "https://k8s.example", "certificate-authority-data": "Q0E="}}],
+        "users": [
+            {"name": "u", "user": {"client-key-data": "S0VZ", "client-certificate-data": "Q0VSVA=="}},
+            {"name": "v", "user": {"clientKeyData": key}},
+        ],
+        "data": {"tls.key": key},
+    }
+    design_path = tmp_path / "design.yaml"
+    design_path.write_text(
+        design_to_yaml(read_design(ACME)) + "---\n" + json.dumps(kubeconfig) + "\n", encoding="utf-8"
+    )
+    design = load_design([design_path]).design
+    write_design(design, tmp_path / "saved.yaml")
+    files = render(export_design(design, ExportOptions()))
+    for text in [(tmp_path / "saved.yaml").read_text(encoding="utf-8"), *(f.decode("utf-8") for f in files.values())]:
+        assert "S0VZ" not in text and key[:40] not in text
+    kept = (tmp_path / "saved.yaml").read_text(encoding="utf-8")
+    assert "client-key-data: '***'" in kept and "Q0VSVA==" in kept and "Q0E=" in kept
+
+
+def test_a_list_under_a_credential_key_is_masked() -> None:
+    """`password: [hunter2]` (or `client-key-data: [..]`) was kept, value by value, in designs and exports, and an
+    export's validation message quoted it: only a text or number under such a key was masked."""
+    from lmos_studio.redact import redact_data
+
+    clean, masked = redact_data({"data": {"client-key-data": ["S0VZ"], "password": ["a1", "b2"], "tokens": ["x"]}})
+    assert clean == {"data": {"client-key-data": ["***"], "password": ["***", "***"], "tokens": ["x"]}}
+    assert masked == ["/data/client-key-data", "/data/password"]
 
 
 def test_a_name_value_pair_with_a_credential_name_is_masked() -> None:
@@ -351,3 +420,17 @@ def test_a_name_value_pair_with_a_credential_name_is_masked() -> None:
     assert [e.get("value") for e in clean] == ["***", "***", "eu", None]
     assert clean[3] == env[3]
     assert masked == ["/0/value", "/1/value"]
+
+
+def test_a_database_password_holding_a_slash_is_never_shown(tmp_path: Path) -> None:
+    """LMOS_STUDIO_REGISTRY_DB=postgresql://app:Zq9/rest@host/db (a password typed with '/' unescaped): the message
+    named the part before '/' as the port ('Zq9') and showed the URL, password and all, wherever it was quoted."""
+    from lmos_studio.errors import RegistryError
+    from lmos_studio.redact import redact_text
+    from lmos_studio.registry.store_pg import check_url
+
+    url = "postgresql://app:Zq9/rest@127.0.0.1:5432/db"
+    with pytest.raises(RegistryError) as caught:
+        check_url(url)
+    assert "Zq9" not in str(caught.value) and "%2F" in str(caught.value)
+    assert "Zq9" not in redact_text(f"cannot connect to {url}")

@@ -27,6 +27,7 @@ from lmos_studio.commands._shell import (
     say,
     tell,
 )
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 if TYPE_CHECKING:
     from lmos_studio.model import Agent, Design
@@ -80,7 +81,9 @@ def _agent_key(design: Design, ref: str) -> str:
     keys = [a.key for a in design.agents if a.name == ref]
     if len(keys) != 1:
         raise EditError(
-            f"no agent named {ref!r}" if not keys else f"{len(keys)} agents are named {ref!r}: name one of {keys}"
+            f"no agent named {cut(ref, SHOWN_CHARS)!r}"
+            if not keys
+            else f"{len(keys)} agents are named {ref!r}: name one of {keys}"
         )
     return keys[0]
 
@@ -91,7 +94,9 @@ def _channel_key(design: Design, ref: str) -> str:
     keys = [c.key for c in design.channels if ref in (c.key, c.name)]
     if len(keys) != 1:
         raise EditError(
-            f"no channel {ref!r}" if not keys else f"{len(keys)} channels are named {ref!r}: name one of {keys}"
+            f"no channel {cut(ref, SHOWN_CHARS)!r}"
+            if not keys
+            else f"{len(keys)} channels are named {ref!r}: name one of {keys}"
         )
     return keys[0]
 

@@ -55,6 +55,7 @@ from lmos_studio.names import dns1123_label_problem
 from lmos_studio.redact import redact_data
 from lmos_studio.renames import move_namespace
 from lmos_studio.resolve import invalid_versions, resolve_design
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 STUDIO_PATH = "studio/design.yaml"
 NOT_APPLIED = ("preview/", "studio/")  # folders kept out of kustomization.yaml
@@ -364,13 +365,14 @@ def _check_options(options: ExportOptions) -> None:
     for flag, label, namespace in namespaces:
         problem = dns1123_label_problem(namespace)
         if problem:  # a policy would admit a namespace that cannot exist, i.e. nobody
-            raise _option_error(flag, label, f"{namespace!r} {problem} (a namespace name)")
+            raise _option_error(flag, label, f"{cut(namespace, SHOWN_CHARS)!r} {problem} (a namespace name)")
     image = options.registry_image
     if options.with_registry and (not image or image != image.strip()):  # the API server refuses both
         raise _option_error(
             "--registry-image",
             fields.registry_image,
-            f"{image!r} is empty or has spaces around it; give an image such as {registry_export.DEFAULT_IMAGE!r}",
+            f"{cut(image, SHOWN_CHARS)!r} is empty or has spaces around it; give an image such as "
+            f"{registry_export.DEFAULT_IMAGE!r}",
         )
 
 

@@ -31,7 +31,7 @@ from lmos_studio.formats.design_file import (
     is_derived,
     load_design,
 )
-from lmos_studio.formats.yamlio import MAX_FILE_BYTES, YAML_SUFFIXES, load_documents, read_text
+from lmos_studio.formats.yamlio import MAX_FILE_BYTES, YAML_SUFFIXES, load_documents, read_text, refuse_link_out
 from lmos_studio.sizes import size_and_limit, size_text
 
 MAX_ZIP_BYTES = 50 * 2**20  # the zip file itself
@@ -102,20 +102,11 @@ def import_manifests(path: str | Path) -> LoadResult:
 
 
 def _refuse_links_out(folder: Path) -> None:
-    """Refuse an export folder holding a symbolic link to a file or folder outside it (a clone of a repository can
-    carry one): reading it pulled that file into the design, a kubeconfig's client key included, as a zip's link
-    is refused."""
+    """Refuse an export folder holding a symbolic link to a file or folder outside it (see
+    `yamlio.refuse_link_out`), any file of it, not only those read as YAML, as a zip's link is refused."""
     root = folder.resolve()
     for path in sorted(folder.rglob("*")):
-        if not path.is_symlink():
-            continue
-        target = path.resolve()
-        if target != root and root not in target.parents:
-            raise DesignFileError(
-                f"is a symbolic link to {target}, outside the export folder {folder}; refusing to read the folder "
-                "(remove the link, or copy what it names into the folder)",
-                path=str(path),
-            )
+        refuse_link_out(path, folder, root=root, what="export folder")
 
 
 def _member_name(info: zipfile.ZipInfo, zip_path: Path) -> PurePosixPath | None:

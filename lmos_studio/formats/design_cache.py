@@ -103,7 +103,7 @@ def derived_key(digest: str, *parts: str) -> str:
 
 # --- secrets ------------------------------------------------------------------------------------------------
 
-_SECRET_WORDS = r"passw(?:or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key"
+_SECRET_WORDS = r"passw(?:or)?d|pwd|secret|token|api[-_]?key|apikey|credential|private[-_]?key|key[-_]?data"
 _SECRET_NAME = re.compile(_SECRET_WORDS, re.IGNORECASE)
 _SECRET_REF = re.compile(r"(?i)^secret[-_]?(name|key|key[-_]?ref|ref)$")  # names a Secret, holds no value
 _KEY_END_PATTERN = r"""[A-Za-z0-9_.-]*["']?[ \t]*:[ \t]*[^\s,}\]]"""  # the rest of a key, a colon, a value
@@ -122,6 +122,7 @@ _SECRET_KEY_LOWER = tuple(
         ("api", "[-_]?key"),  # api-key, api_key, apikey
         ("credential", ""),
         ("private", "[-_]?key"),
+        ("key", "[-_]?data"),  # a kubeconfig's client-key-data
     )
 )
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -527,7 +528,7 @@ def _text(data: bytes) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if path.stat().st_size > yamlio.MAX_FILE_BYTES:
+        if yamlio.file_size(path) > yamlio.MAX_FILE_BYTES:
             raise DesignFileError("too large", path=str(path))
         return path.read_bytes()
     except OSError as exc:

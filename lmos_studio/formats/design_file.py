@@ -68,7 +68,7 @@ from lmos_studio.model import (
     Workload,
     updated_model,
 )
-from lmos_studio.redact import named_fields, redact_data
+from lmos_studio.redact import MASK, named_fields, redact_data
 from lmos_studio.sizes import size_and_limit
 
 STUDIO_API_VERSION = "studio.lmos.eclipse/v1alpha1"
@@ -574,6 +574,8 @@ def masked_design(design: Design, *, explicit_namespace: bool = False) -> Masked
     others = []
     for i, raw in enumerate(design.other_resources):
         doc, masked = redact_data(raw)
+        doc, in_secret = _masked_secret_values(doc)
+        masked += in_secret
         others.append(doc)
         found.append((_kept_name(raw, i), masked))
     studio, masked = _studio_document(design, entries)
@@ -602,6 +604,33 @@ def masked_credentials(design: Design) -> list[str]:
     credentials masked (`design_documents`), and one for the rest of the Studio document, naming the fields,
     never the values; [] for a design without any (every sample). Saving gives them too (`Saved.masked`)."""
     return masked_design(design).warnings
+
+
+SECRET_VALUE_FIELDS = ("data", "stringData")  # a v1 Secret's maps whose every value is a secret
+
+
+def _masked_secret_values(doc: Any) -> tuple[Any, list[str]]:
+    """A kept v1 Secret with every value of its `data` and `stringData` written as `***` (under innocent keys,
+    `conn: aHVudGVy…`, they were written as read into every saved design), and the JSON Pointers of those masked;
+    its keys, name and type are kept. Any other document as it is."""
+    if not (isinstance(doc, dict) and doc.get("kind") == "Secret" and doc.get("apiVersion") == "v1"):
+        return doc, []
+    out, masked = dict(doc), []
+    for name in SECRET_VALUE_FIELDS:
+        values = doc.get(name)
+        if not isinstance(values, dict):
+            continue
+        out[name] = {key: MASK if _is_value(value) else value for key, value in values.items()}
+        masked += [f"/{name}/{_pointer_part(key)}" for key, value in values.items() if _is_value(value)]
+    return out, masked
+
+
+def _is_value(value: Any) -> bool:
+    return value not in ("", None, MASK)
+
+
+def _pointer_part(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def _kept_name(doc: dict[str, Any], index: int) -> str:

@@ -149,7 +149,7 @@ def read_description_file(path: str | Path, *, fmt: str = "auto") -> list[Agent]
     """Every agent described by a file (see `read_descriptions`); size and encoding are checked first."""
     file = Path(path)
     try:
-        size = file.stat().st_size
+        size = yamlio.file_size(file)
         if size > d.MAX_DESCRIPTION_BYTES:
             shown, limit = size_and_limit(size, d.MAX_DESCRIPTION_BYTES)
             raise DesignFileError(

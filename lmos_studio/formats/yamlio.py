@@ -15,6 +15,7 @@ import gc
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -166,10 +167,20 @@ def _flatten_merges(node: yaml.MappingNode) -> None:
         raise DesignFileError(f"bad merge key: {exc.problem}", line=node.start_mark.line + 1) from exc
 
 
+def file_size(path: Path) -> int:
+    """The size of the file to read at `path` (links followed), refusing one that is no regular file: a device or
+    a pipe reports size 0, then /dev/zero fills the memory and a named pipe blocks until something writes to it
+    (what it writes was taken for the file). A folder is left to the read, which says so; OSError passes."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+        raise DesignFileError("is not a regular file (a device, a pipe or a socket); give a file", path=str(path))
+    return status.st_size
+
+
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """A file's text, refusing huge or non-UTF-8 files with a clear message."""
+    """A file's text, refusing huge or non-UTF-8 files, and devices and pipes, with a clear message."""
     try:
-        size = path.stat().st_size
+        size = file_size(path)
         if size > max_bytes:
             shown, limit = size_and_limit(size, max_bytes)
             raise DesignFileError(
@@ -645,9 +656,33 @@ YAML_SUFFIXES = (".yaml", ".yml")  # a file read as YAML in a folder or zip, and
 
 
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
-    """Every *.yaml / *.yml below a folder, recursively, in a stable order; hidden folders skipped."""
+    """Every *.yaml / *.yml below a folder, recursively, in a stable order; hidden folders skipped. One that is a
+    symbolic link to a file outside the folder is refused (`refuse_link_out`); links to folders are not followed."""
+    root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
-        if path.is_file() and path.suffix.lower() in YAML_SUFFIXES:
-            yield path
+        if path.suffix.lower() in YAML_SUFFIXES:
+            refuse_link_out(path, folder, root=root)
+            if path.is_file():
+                yield path
+
+
+def refuse_link_out(path: Path, folder: Path, *, root: Path | None = None, what: str = "folder") -> None:
+    """Refuse `path`, found in `folder` (`root`: the folder resolved), when it is a symbolic link to a file or folder
+    outside it (a clone of a repository can carry one: EXPORT/x.yaml -> ~/.kube/config pulled the kubeconfig, its
+    client key included, into the design and the next export); `what` names the folder in the message. Links
+    within the folder are read as they are."""
+    if not path.is_symlink():
+        return
+    root = folder.resolve() if root is None else root
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):  # a loop of links (Python 3.11 raises RuntimeError) leads nowhere: none is read
+        return
+    if target != root and root not in target.parents:
+        raise DesignFileError(
+            f"is a symbolic link to {target}, outside the {what} {folder}; refusing to read the folder "
+            "(remove the link, or copy what it names into the folder)",
+            path=str(path),
+        )

@@ -44,7 +44,9 @@ from lmos_studio.registry.store import Query
 from lmos_studio.registry.things import is_thing_description, thing_to_agent
 from lmos_studio.registry.unread import Unread, design_reason, reason_of, said_once
 from lmos_studio.sizes import size_text
+from lmos_studio.visible import cut
 
+SHOWN_URL_CHARS = 200  # of a request's URL a message names (the path may hold an id of any size)
 MAX_RESPONSE_BYTES = 20 * 2**20  # a registry answer larger than this is refused, not buffered
 LISTING_TIMEOUTS = 6  # a read of many requests (pages, channels) stops after this many timeouts in all
 MAX_PAGES = 100  # at most this many `Link: rel=next` pages (or Kubernetes `continue` pages) are followed
@@ -320,11 +322,12 @@ class HttpSource:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; a non-2xx answer or a transport failure raises our error naming the URL."""
-        url = path if "://" in path else self.base_url + path
+        target = path if "://" in path else self.base_url + path
+        url = cut(target, SHOWN_URL_CHARS)  # as messages name it: a path may hold a huge id a user gave
         deadline = time.monotonic() + self.timeout_s  # httpx times each read: a drip of bytes would never end
         self._deadline.at = deadline  # the connections' reads and writes end by then too (headers, redirects)
         try:
-            request = self.client.build_request(method, url, **kwargs)
+            request = self.client.build_request(method, target, **kwargs)
             response = self.client.send(request, stream=True)
             try:
                 chunks, size = [], 0

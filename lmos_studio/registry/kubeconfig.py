@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,12 @@ def default_kubeconfig() -> Path:
 
 
 def _read_small(path: Path) -> str:
-    """A credential file's text, refused (OSError → ConfigError by the caller) above MAX_CREDENTIAL_BYTES."""
-    if path.stat().st_size > MAX_CREDENTIAL_BYTES:
+    """A credential file's text, refused (OSError → ConfigError by the caller) above MAX_CREDENTIAL_BYTES, or when
+    no regular file (`tokenFile: /dev/zero` filled the memory, a named pipe blocked)."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise OSError(f"{path} is not a regular file (a device, a pipe or a socket); not a credential file")
+    if status.st_size > MAX_CREDENTIAL_BYTES:
         raise OSError(f"{path} is larger than {MAX_CREDENTIAL_BYTES // 2**20} MiB; not a credential file")
     return path.read_text()
 

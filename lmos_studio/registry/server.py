@@ -48,6 +48,7 @@ from lmos_studio.registry.things import (
     problem_responses,
     request_body,
 )
+from lmos_studio.visible import cut
 
 TD_JSON = "application/td+json"
 Found = tuple[dict[str, Any], Agent | None, dict[str, Any] | None, str]  # (td, agent, original, format)
@@ -362,9 +363,8 @@ def create_app(store: RegistryStore, *, token: str | None = None, max_body_bytes
             if not isinstance(data.get("title"), str) or not data["title"].strip():
                 raise Problem(400, "Bad Request", "a Thing Description needs a non-empty string `title`", field="title")
             if thing_id and "id" in data and data["id"] != thing_id:
-                raise Problem(
-                    400, "Bad Request", f"the TD's id {data['id']!r} differs from the URL's {thing_id!r}", field="id"
-                )
+                ids = f"{cut(str(data['id']), 80)!r} differs from the URL's {cut(thing_id, 80)!r}"
+                raise Problem(400, "Bad Request", f"the TD's id {ids}", field="id")
             return [(data, checked_thing(data, source=source), None, "td")]
         agents = descriptions_of(data, source=source)
         out: list[Found] = []

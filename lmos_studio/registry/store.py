@@ -388,6 +388,15 @@ def refuse_oversized_keys(thing_id: str, agent: Agent) -> None:
                 )
 
 
+SHOWN_ID_CHARS = 80  # of an id a message names: the id a user gave may be any size (200 KB repeated 200 KB)
+
+
+def not_found(thing_id: str) -> AgentNotFound:
+    """The store's error for an id it does not hold, naming the id cut to `SHOWN_ID_CHARS` (both stores alike)."""
+    shown = cut(thing_id, SHOWN_ID_CHARS)
+    return AgentNotFound(f"no thing {shown!r} in the registry", url=shown)
+
+
 _NUL_SCAN = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str)  # NUL comes out as \u0000
 
 
@@ -553,7 +562,7 @@ class StoreWrites(abc.ABC):
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+                raise not_found(thing_id)
             td = merge_patch(json.loads(row["td"]), patch)
             if not isinstance(td, dict):
                 raise DesignFileError("a merge patch must be a JSON object", field="body")
@@ -737,7 +746,7 @@ class Store(StoreWrites):
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+                raise not_found(thing_id)
             self._remove(conn, row["rowid"], thing_id)
 
     def purge(self) -> int:
@@ -836,7 +845,7 @@ class Store(StoreWrites):
         with self._connect() as conn:
             row = self._row(conn, thing_id)
             if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+                raise not_found(thing_id)
             return self._entry(row)
 
     def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import psycopg
 import psycopg_pool
@@ -31,7 +32,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from lmos_studio.errors import AgentNotFound, RegistryError, RegistryUnavailable
+from lmos_studio.errors import RegistryError, RegistryUnavailable
 from lmos_studio.model import Agent
 from lmos_studio.registry.store import (
     ANY_TENANT,
@@ -55,6 +56,7 @@ from lmos_studio.registry.store import (
     _search_text,
     add_facet_count,
     event_bounds,
+    not_found,
     page_bounds,
     query_words,
     refuse_text_arguments,
@@ -148,12 +150,26 @@ def check_url(url: str) -> dict[str, Any]:
         ) from None
     port = str(parts.get("port") or "5432")
     if not port.isdigit() or not 0 < int(port) < 65536:
+        if _password_cut_short(url):  # 'app:Zq9/rest@db': 'app' was taken for the host, 'Zq9' for the port
+            raise RegistryError(
+                "the registry database URL names a port that is not a number, or its password holds '/', '?' or "
+                "'#', which end the host there: write them %2F, %3F, %23 in the password",
+                url=describe_url(url),
+            )
         raise RegistryError(
             f"the registry database URL names port {port!r}; expected a number 1–65535 "
             f"(postgresql://user@{parts.get('host') or 'localhost'}:5432/database)",
             url=describe_url(url),
         )
     return parts
+
+
+def _password_cut_short(url: str) -> bool:
+    """Whether the URL holds an '@' after its host ends: a password with '/', '?' or '#' unescaped."""
+    try:
+        return "@" in url and "@" not in urlsplit(url).netloc
+    except ValueError:
+        return "@" in url
 
 
 def _password_of(url: str) -> str:
@@ -416,7 +432,7 @@ class PostgresStore(StoreWrites):
         with self._write() as conn:
             row = self._row(conn, thing_id)
             if row is None:
-                raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+                raise not_found(thing_id)
             self._remove(conn, row["id"], thing_id)
 
     def purge(self) -> int:
@@ -531,7 +547,7 @@ class PostgresStore(StoreWrites):
         with self._connect() as conn:
             row = self._row(conn, thing_id)
         if row is None:
-            raise AgentNotFound(f"no thing {thing_id!r} in the registry", url=thing_id)
+            raise not_found(thing_id)
         return self._entry(row)
 
     def list_page(self, *, offset: int = 0, limit: int = DEFAULT_LIMIT, after: str = "") -> tuple[list[Entry], int]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from lmos_studio.config import SAMPLES_DIR
 from lmos_studio.errors import DesignFileError
-from lmos_studio.formats import jsonio
+from lmos_studio.formats import jsonio, yamlio
 from lmos_studio.sizes import size_and_limit
 
 TEXT_COLUMNS = ("instruction", "query", "text")  # first present wins (the lmos-router benchmark: instruction)
@@ -64,8 +64,9 @@ def _decode(data: bytes | str, source: str) -> str:
 def _read_bytes(path: str | Path) -> bytes:
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_LABELLED_BYTES:
-            raise DesignFileError(_too_large(p.stat().st_size), path=str(p))
+        size = yamlio.file_size(p)  # a pipe or a device is refused: it blocked, or filled the memory
+        if size > MAX_LABELLED_BYTES:
+            raise DesignFileError(_too_large(size), path=str(p))
         return p.read_bytes()
     except OSError as exc:
         raise DesignFileError(f"cannot read the file: {exc.strerror or exc}; check the path", path=str(p)) from exc

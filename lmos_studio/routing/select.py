@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lmos_studio.errors import RoutingError
 from lmos_studio.routing.base import FittedRouter, Router, RoutingTable
 from lmos_studio.routing.statistical import FittedStatistical, StatisticalRouter
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 if TYPE_CHECKING:
     from lmos_studio.formats.design_cache import DiskCache
@@ -75,7 +76,7 @@ def get_router(name: str) -> Router:
     try:
         return factory()
     except ImportError as exc:  # a router module not shipped in this build
-        raise RoutingError(f"router '{name}' is not available: {exc}", router=name) from exc
+        raise RoutingError(f"router '{cut(name, SHOWN_CHARS)}' is not available: {exc}", router=name) from exc
 
 
 def table_digest(table: RoutingTable, seed: Sequence[tuple[str, str, str]] = ()) -> str:

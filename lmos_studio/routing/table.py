@@ -9,6 +9,7 @@ from lmos_studio.errors import RoutingError
 from lmos_studio.model import Agent, Capability, Design, RoutingSettings
 from lmos_studio.resolve import Resolution, resolve_channel
 from lmos_studio.routing.base import Candidate, RoutingTable
+from lmos_studio.visible import SHOWN_CHARS, cut
 
 ALL_AGENTS = ""  # the table key of a design without Channels (route over every agent)
 DISABLED = "studio.lmos.eclipse/disabled"  # annotation of an agent that takes no traffic (what-if)
@@ -66,9 +67,9 @@ def channel_key(design: Design, ref: str) -> str:
         return candidates[0].key
     if candidates:
         names = ", ".join(c.key for c in candidates)
-        raise RoutingError(f"channel '{ref}' is ambiguous ({names}); name it by namespace/name")
+        raise RoutingError(f"channel '{cut(ref, SHOWN_CHARS)}' is ambiguous ({names}); name it by namespace/name")
     known = ", ".join(c.key for c in design.channels) or "none (leave it empty to route over all agents)"
-    raise RoutingError(f"channel '{ref}' is not a Channel of this design; use one of: {known}")
+    raise RoutingError(f"channel '{cut(ref, SHOWN_CHARS)}' is not a Channel of this design; use one of: {known}")
 
 
 def agent_key(design: Design, channel_key: str, agent: str) -> str:

@@ -79,10 +79,19 @@ def _load_path(path: Path) -> LoadResult:
                 "is not a file or folder (a device or a pipe); give a design file or folder", path=str(path)
             )
         files = [path, *path.rglob("*")] if path.is_dir() else [path]
-        mtime = max((p.stat().st_mtime for p in files), default=0.0)
+        mtime = max((_mtime(p) for p in files), default=0.0)
         return resources.read_design_files(str(path), mtime)
     except OSError as exc:  # unreadable file or folder: a message, not a traceback
         raise DesignFileError(f"cannot be read ({exc.strerror or exc}); check its permissions", path=str(path)) from exc
+
+
+def _mtime(path: Path) -> float:
+    """When the file last changed; 0 for a link that leads nowhere (dangling, or a loop), which reading skips:
+    one in a design folder made the whole folder 'cannot be read' here, though the CLI reads it."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def history() -> History:

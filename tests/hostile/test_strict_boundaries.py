@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -145,6 +147,36 @@ def test_kubeconfig_is_read_by_the_hardened_reader(tmp_path: Path) -> None:
         load_kubeconfig(config)
 
 
+def test_a_kubeconfig_naming_a_pipe_as_its_token_file_is_refused(tmp_path: Path) -> None:
+    """A kubeconfig's tokenFile (or certificate-authority, client-key) naming a pipe blocked the Kubernetes source
+    until something wrote to it, /dev/zero filled the memory: such a file is refused, naming it."""
+    import threading
+
+    from lmos_studio.errors import ConfigError
+    from lmos_studio.registry.kubeconfig import load_kubeconfig
+
+    pipe = tmp_path / "token"
+    os.mkfifo(pipe)
+    config = tmp_path / "config"
+    config.write_text(
+        "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+        "clusters: [{name: k, cluster: {server: 'https://k'}}]\n"
+        f"users: [{{name: u, user: {{tokenFile: {pipe}}}}}]\n"
+    )
+
+    def unblock() -> None:  # without the fix: end the blocked read (an empty token) rather than hang the suite
+        with contextlib.suppress(OSError):
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(20, unblock)
+    timer.start()
+    try:
+        with pytest.raises(ConfigError, match=f"{pipe} is not a regular file"):
+            load_kubeconfig(config)
+    finally:
+        timer.cancel()
+
+
 def test_stored_documents_can_always_be_served() -> None:
     """A document stored before the reader was strict (NaN, a lone surrogate) is served, never a 500."""
     body = json.loads(dumps_safe({"a": float("nan"), "b": "x\ud800", "c": [float("inf"), 1]}))
@@ -269,3 +301,52 @@ def test_markdown_code_spans_hold_any_text() -> None:
     assert code("a`b **x** [l](u)") == "``a`b **x** [l](u)``"
     assert code("`x``") == "``` `x`` ```"
     assert code("two\nlines") == "`two lines`" and code("") == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("lint", "{pipe}"),
+        ("export", "{pipe}", "--out", "{out}"),
+        ("import", "{pipe}"),
+        ("registry", "register", "{pipe}"),
+        ("eval", "{acme}", "{pipe}"),
+    ],
+    ids=["lint", "export", "import", "register", "eval"],
+)
+def test_a_named_pipe_given_as_a_file_is_refused(command: tuple[str, ...], tmp_path: Path) -> None:
+    """`lmos-studio lint PIPE` (export, import, registry register, eval's CSV) waited until something wrote to
+    the pipe, then read what came as the file (and /dev/zero filled the memory): a file to read that is no
+    regular file (a device, a pipe, a socket) is refused now, naming it, as the app's Open path refuses one."""
+    from tests.conftest import ACME, run_cli
+
+    pipe = tmp_path / "design.yaml"
+    os.mkfifo(pipe)
+    args = [a.format(pipe=pipe, out=tmp_path / "out", acme=ACME) for a in command]
+    done = run_cli(*args, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)}, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert f"{pipe}: is not a regular file (a device, a pipe or a socket)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("route", "{acme}", "--channel", "{huge}", "hello"),
+        ("canary", "{acme}", "--agent", "{huge}", "--out", "{out}"),
+        ("export", "{acme}", "--out", "{out}", "--lmos-namespace", "{huge}"),
+        ("whatif", "{acme}", "--remove-agent", "{huge}"),
+        ("edit", "add-trust", "{acme}", "--caller", "{huge}", "--callee", "billing-agent-stable", "--out", "{out}"),
+    ],
+    ids=["route", "canary", "export", "whatif", "edit"],
+)
+def test_a_huge_name_given_on_the_command_line_is_named_cut(command: tuple[str, ...], tmp_path: Path) -> None:
+    """`route --channel <100 000 characters>` (canary --agent, export --lmos-namespace, whatif, edit) refused it
+    repeating it whole: a 100 KB message. A name or value the user gave is named cut to 80 characters."""
+    from tests.conftest import ACME, run_cli
+
+    huge = "x" * 100_000
+    args = [a.format(acme=ACME, huge=huge, out=tmp_path / "out.yaml") for a in command]
+    done = run_cli(*args, env={"LMOS_STUDIO_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2, done.stderr[:500]
+    assert len(done.stderr) < 2000 and "x" * 80 + "…" in done.stderr, done.stderr[:500]
