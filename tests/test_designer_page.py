@@ -151,8 +151,8 @@ def test_highlight_from_another_page(faulty: Path) -> None:
     app.run()
     assert not app.exception
     assert by_label(app.selectbox, "Agent").value == "default/lonely-agent"
-    by_label(app.selectbox, "Agent").select("(none)").run()
-    assert any("from another page" in c.value for c in app.caption)
+    by_label(app.selectbox, "Agent").select("(none)").run()  # a choice of the user's own: it ends the highlight
+    assert not any("from another page" in c.value for c in app.caption)
 
 
 def test_a_large_design_checks_routing_ambiguity_when_asked(
@@ -682,3 +682,22 @@ def test_a_path_that_is_no_file_or_folder_is_a_message(faulty: Path) -> None:
     reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's waiting open through …
     pipe.unlink()  # … and its next ones make a plain file: it ends
     os.close(reader)
+
+
+@pytest.mark.parametrize("box", ["Agent", "Trust edge"])
+def test_choosing_none_in_a_select_box_ends_the_playground_s_highlight(faulty: Path, box: str) -> None:
+    """The Playground's routes are highlighted on the Designer ('Highlighted: from another page'). Choosing an
+    agent (or a trust edge) and then '(none)' in its select box brought that highlight back: only a click on the
+    canvas ended it. Any change of the selection in a select box ends it now."""
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    hist = History(present=read_design(faulty), origin=str(faulty), saved_path=str(faulty))
+    hist.mark_saved()
+    app.session_state[state.HISTORY] = hist
+    app.session_state[state.HIGHLIGHT] = ["agent:default/billing-agent"]  # as the Playground leaves it
+    app.run()
+    assert any("from another page" in c.value for c in app.caption)
+    select = by_label(app.selectbox, box)
+    select.set_value(select.options[1] if box == "Trust edge" else "default/billing-agent").run()
+    by_label(app.selectbox, box).set_value("").run()
+    assert not app.exception, app.exception
+    assert not any("from another page" in c.value for c in app.caption), [c.value for c in app.caption]

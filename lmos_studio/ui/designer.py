@@ -166,13 +166,20 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
         named = resources.ref_index(design).agents_named(chosen)
         st.session_state[state.SELECTED_AGENT] = named[0].key if named else ALL
     agent = widgets.search_select(
-        "Agent", agents, pinned=[ALL], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)"
+        "Agent",
+        agents,
+        pinned=[ALL],
+        key=state.SELECTED_AGENT,
+        format_func=lambda v: v or "(none)",
+        on_change=_end_highlight,
     )
     edges = choices.edge_keys
     _take_pending(EDGE)
     if st.session_state.get(EDGE) not in (ALL, None) and st.session_state.get(EDGE) not in choices.edge_key_set:
         st.session_state[EDGE] = ALL
-    edge = widgets.search_select("Trust edge", edges, pinned=[ALL], key=EDGE, format_func=lambda v: v or "(none)")
+    edge = widgets.search_select(
+        "Trust edge", edges, pinned=[ALL], key=EDGE, format_func=lambda v: v or "(none)", on_change=_end_highlight
+    )
     _follow_select_boxes(agent, edge)
     extra = st.session_state.get(state.HIGHLIGHT) or []
     if finding is None and not edge and not agent and not extra:
@@ -185,6 +192,12 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
     if agent:
         return highlight_agent(graph, agent)
     return highlight_objects(graph, extra, note="from another page")
+
+
+def _end_highlight() -> None:
+    """A selection the user changed (a select box, a finding) is a selection of its own: it ends the Playground's
+    highlight, as a click on the canvas does (`canvas.select`); '(none)' then highlights nothing."""
+    st.session_state.pop(state.HIGHLIGHT, None)
 
 
 def _follow_select_boxes(agent: str, edge: str) -> None:
@@ -266,7 +279,7 @@ def findings(design: Design) -> Finding | None:
         hide_index=True,
         width="stretch",
         height=260,
-        on_select="rerun",
+        on_select=_end_highlight,  # then reruns, as "rerun" does
         selection_mode="single-row",
         key=f"designer_findings_{design.digest()}_{tag}_{level}",
         column_order=("severity", "code", "message", "fix", "objects"),
