@@ -701,3 +701,21 @@ def test_choosing_none_in_a_select_box_ends_the_playground_s_highlight(faulty: P
     by_label(app.selectbox, box).set_value("").run()
     assert not app.exception, app.exception
     assert not any("from another page" in c.value for c in app.caption), [c.value for c in app.caption]
+
+
+def test_another_design_opens_on_an_empty_new_trust_edge_form(faulty: Path) -> None:
+    """The new-trust-edge form's keys (state.NEW_EDGE_FIELDS) were not among the choices another design drops: a
+    description typed on faulty (and the capabilities and protocol picked) were still in the form when acme opened,
+    ready to be added to acme's edge. Another design starts on an empty form, as a fresh session does."""
+    app = open_app(faulty)
+    by_label(app.selectbox, "Caller").set_value("globex-agent").run()
+    by_label(app.selectbox, "Callee").set_value("billing-agent").run()
+    by_label(app.text_input, "Description").input("nightly report").run()
+    faulty_callee = [k for k in app.session_state if str(k).startswith("designer_te_") and k.endswith("billing-agent")]
+    assert any(k.startswith("designer_te_caps_new_") for k in faulty_callee), faulty_callee
+    app.selectbox(key="sample_choice").set_value("acme").run()
+    app.button(key="open_sample").click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Designer · acme"
+    assert by_label(app.text_input, "Description").value == ""
+    assert not [k for k in faulty_callee if k in app.session_state]  # the capabilities and protocol picked

@@ -53,7 +53,8 @@ OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
 CREATED = "designer_group_created"  # a group was just created: its form starts empty on the next run
 EDGE_ADDED = "designer_te_added"  # a trust edge was just added: the new-edge form starts afresh on the next run
-NEW_EDGE_TAG = "new"  # the new-edge form's keys: without the design's digest, so another edit keeps what is typed
+NEW_EDGE_TAG = state.NEW_EDGE_TAG  # the new-edge form's keys: without the design's digest, so another edit keeps
+# what is typed (another design drops them: state.NEW_EDGE_FIELDS)
 
 
 def _apply(change: Design | None) -> None:
@@ -439,8 +440,7 @@ def trust_editor(design: Design) -> None:
     # an edge's form shows the design's values after an edit, undo or reload; the new edge's keeps what is typed
     tag = f"{design.digest()[:12]}_{key}" if current is not None else NEW_EDGE_TAG
     if st.session_state.pop(EDGE_ADDED, False):
-        fields = tuple(f"designer_te_{f}_{NEW_EDGE_TAG}" for f in ("caller", "callee", "caps", "protocol", "desc"))
-        for typed in [k for k in st.session_state if str(k).startswith(fields)]:
+        for typed in [k for k in st.session_state if str(k).startswith(state.NEW_EDGE_FIELDS)]:
             del st.session_state[typed]
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
