@@ -6,7 +6,7 @@ import streamlit as st
 from lmos_studio import LmosStudioError
 from lmos_studio.markdown import escape as md
 from lmos_studio.ui import export as ui
-from lmos_studio.ui import state, widgets
+from lmos_studio.ui import resources, state, widgets
 
 design = state.current_design()
 st.title(f"Export · {md(design.name)}")
@@ -59,4 +59,4 @@ with diff_tab:
             st.warning(md(warning), icon=":material/edit_note:")
         changes = ui.diff(old, design)
         st.markdown(" · ".join(f"**{n}** {md(kind)}" for kind, n in changes.summary.items()))
-        st.dataframe(changes.rows(), hide_index=True, width="stretch")
+        st.dataframe(resources.table(changes.rows()), hide_index=True, width="stretch")

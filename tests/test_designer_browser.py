@@ -137,3 +137,32 @@ def test_a_name_with_markup_is_drawn_on_the_canvas_as_written(page: Any, start_a
     )
     assert "".join(b["text"] for b in blocks) == name
     assert {b["mod"] for b in blocks} == {"normal"}
+
+
+def test_leaving_the_page_with_unsaved_changes_asks_first(page: Any, start_app: StartApp, faulty: Path) -> None:
+    """A reload (F5) or closing the tab lost unsaved edits without a question: a new session opens the design from
+    disk. While the design has unsaved changes the browser asks first now (beforeunload); once saved it does not."""
+    edge_id = "agent:default/globex-agent|agent:default/billing-agent|trust:globex-agent->billing-agent"
+    main = page.get_by_test_id("stMain")
+    page.goto(f"{start_app(faulty)}/designer")
+    graph_frame(page)
+    settle(page)
+    choose(page, "Caller", "globex-agent")
+    choose(page, "Callee", "billing-agent")
+    page.get_by_role("button", name="Add edge").click()
+    settle(page)
+    graph_frame(page, contains=edge_id)
+    assert main.get_by_text("unsaved changes").count() == 1
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)  # as a reload or a closed tab: the browser asks before it unloads
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()  # stay: the edit is still there, unsaved
+    assert main.get_by_text("unsaved changes").count() == 1
+    page.get_by_role("button", name="Save", exact=True).click()
+    settle(page)
+    page.wait_for_function("window.lmosStudioUnsaved === false", timeout=60000)  # the last run's word
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+    page.reload()  # saved: no question, and the new session reads the saved file
+    graph_frame(page, contains=edge_id)
+    assert dialogs == []

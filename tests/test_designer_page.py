@@ -151,8 +151,8 @@ def test_highlight_from_another_page(faulty: Path) -> None:
     app.run()
     assert not app.exception
     assert by_label(app.selectbox, "Agent").value == "default/lonely-agent"
-    by_label(app.selectbox, "Agent").select("(none)").run()
-    assert any("from another page" in c.value for c in app.caption)
+    by_label(app.selectbox, "Agent").select("(none)").run()  # a choice of the user's own: it ends the highlight
+    assert not any("from another page" in c.value for c in app.caption)
 
 
 def test_a_large_design_checks_routing_ambiguity_when_asked(
@@ -701,3 +701,40 @@ def test_a_folder_with_a_link_leading_nowhere_opens(faulty: Path, tmp_path: Path
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert app.title[0].value == "Designer · acme"
+
+
+@pytest.mark.parametrize("box", ["Agent", "Trust edge"])
+def test_choosing_none_in_a_select_box_ends_the_playground_s_highlight(faulty: Path, box: str) -> None:
+    """The Playground's routes are highlighted on the Designer ('Highlighted: from another page'). Choosing an
+    agent (or a trust edge) and then '(none)' in its select box brought that highlight back: only a click on the
+    canvas ended it. Any change of the selection in a select box ends it now."""
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    hist = History(present=read_design(faulty), origin=str(faulty), saved_path=str(faulty))
+    hist.mark_saved()
+    app.session_state[state.HISTORY] = hist
+    app.session_state[state.HIGHLIGHT] = ["agent:default/billing-agent"]  # as the Playground leaves it
+    app.run()
+    assert any("from another page" in c.value for c in app.caption)
+    select = by_label(app.selectbox, box)
+    select.set_value(select.options[1] if box == "Trust edge" else "default/billing-agent").run()
+    by_label(app.selectbox, box).set_value("").run()
+    assert not app.exception, app.exception
+    assert not any("from another page" in c.value for c in app.caption), [c.value for c in app.caption]
+
+
+def test_another_design_opens_on_an_empty_new_trust_edge_form(faulty: Path) -> None:
+    """The new-trust-edge form's keys (state.NEW_EDGE_FIELDS) were not among the choices another design drops: a
+    description typed on faulty (and the capabilities and protocol picked) were still in the form when acme opened,
+    ready to be added to acme's edge. Another design starts on an empty form, as a fresh session does."""
+    app = open_app(faulty)
+    by_label(app.selectbox, "Caller").set_value("globex-agent").run()
+    by_label(app.selectbox, "Callee").set_value("billing-agent").run()
+    by_label(app.text_input, "Description").input("nightly report").run()
+    faulty_callee = [k for k in app.session_state if str(k).startswith("designer_te_") and k.endswith("billing-agent")]
+    assert any(k.startswith("designer_te_caps_new_") for k in faulty_callee), faulty_callee
+    app.selectbox(key="sample_choice").set_value("acme").run()
+    app.button(key="open_sample").click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Designer · acme"
+    assert by_label(app.text_input, "Description").value == ""
+    assert not [k for k in faulty_callee if k in app.session_state]  # the capabilities and protocol picked

@@ -246,3 +246,20 @@ def test_the_last_export_of_another_design_is_not_its_last_export() -> None:
     assert at.title[0].value.startswith("Export · ") and "acme" not in at.title[0].value
     assert not breaking_shown(at)
     assert any("Download the zip first" in i.value for i in at.info)
+
+
+def test_the_diff_table_shows_a_bidi_override_as_its_escape() -> None:
+    """The Diff tab's table showed design text as it was: an agent described 'Bills <U+202E>fdp.exe' read 'Bills
+    exe.pdf' there, turned around, though the Overview writes such characters as escapes. It is built through
+    resources.table now, like the Overview's."""
+    at = _export_page()
+    at.get("download_button")[0].click().run()  # acme's zip downloaded: the diff compares with it
+    history = at.session_state["history"]
+    agent = history.present.agents[0]
+    history.apply(history.present.with_agent(agent.model_copy(update={"description": "Bills \u202efdp.exe"})))
+    at.run()
+    assert not at.exception, at.exception
+    diff = next(d.value for d in at.dataframe if "before" in d.value.columns)
+    cells = [str(v) for v in diff.to_numpy().ravel()]
+    assert any("Bills \\u202efdp.exe" in c for c in cells), cells
+    assert not [c for c in cells if "\u202e" in c]

@@ -186,3 +186,24 @@ def test_every_uploader_states_the_one_upload_limit() -> None:
             if not (isinstance(named, ast.Name | ast.Attribute) and ast.unparse(named).endswith("upload_limit_mb")):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_app_builds_its_tables_through_resources_table() -> None:
+    """Bug: the Playground's, Evaluate's and the What-if tables were pandas frames of rows as they were, so a bidi
+    override (U+202E) in an agent's name turned the cell around, though resources.table (the Overview's, the
+    Designer's) writes it as its escape. The app builds no frame of its own and passes no rows as they are to a
+    table: its tables come from resources.table (or the registry's `visible` tables, registry/sources.py)."""
+    offenders = []
+    for path in [*sorted((ROOT / "app_pages").glob("*.py")), *sorted((LIBRARY / "ui").glob("*.py")), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+            builder = path.name in ("resources.py", "arrow.py")  # resources.table and the Arrow tables it builds
+            built = name in ("DataFrame", "from_pylist", "from_pydict", "from_records") and not builder
+            builds = ast.unparse(node.func) in ("resources.table", "table")  # the one path itself
+            shown = name in ("dataframe", "table", "data_editor") and not builds
+            rows = node.args[0] if shown and node.args else None
+            if built or isinstance(rows, ast.List | ast.ListComp | ast.Dict | ast.DictComp | ast.Tuple):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:60]}")
+    assert offenders == []

@@ -459,3 +459,65 @@ def test_the_misroutes_table_shows_queries_as_written(tmp_path: Path, monkeypatc
     misroutes = at.table[0].value
     assert list(misroutes["query"]) == [escape(query)]
     assert misroutes["evidence"].iloc[0].startswith("similar example\\: ")  # quoted examples: escaped too
+
+
+BIDI_AGENT = "weather\u202etnega"  # shown as it is, a browser draws it "weatheragent"
+
+
+def _shown_cells(at: AppTest) -> list[str]:
+    """Every text cell of every table on the page, as it is sent to the browser (a Styler's display values too)."""
+    cells = []
+    for frame in at.dataframe:
+        arrow = frame.proto.arrow_data
+        data = arrow.styler.display_values if arrow.styler.display_values else arrow.data
+        table = pa.ipc.open_stream(data).read_all()
+        cells += [str(v) for column in table.columns for v in column.to_pylist() if isinstance(v, str)]
+    cells += [str(v) for t in at.table for v in t.value.to_numpy().ravel() if isinstance(v, str)]
+    return cells
+
+
+def test_playground_and_evaluate_tables_show_a_bidi_override_as_its_escape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Playground's ranked and nearest-candidate tables, Evaluate's per-agent table, the routing tests' and
+    the What-if tables showed an agent named 'weather<U+202E>tnega' as it was (the rest of the cell turned
+    around), though the Overview and the Designer write such characters as escapes. Every table is built
+    through resources.table now."""
+    from lmos_studio.ui import routing
+
+    labelled = tmp_path / "bidi.csv"
+    labelled.write_text(
+        (ROOT / "sample_networks" / "acme-queries.csv").read_text().replace("weather-agent", BIDI_AGENT)
+    )
+    monkeypatch.setattr(routing, "sample_labelled_sets", lambda: {"bidi.csv": labelled})
+    design = tmp_path / "acme"
+    shutil.copytree(ROOT / "sample_networks" / "acme", design)
+    for file in ("lmos-demo/agents.yaml", "studio.yaml"):
+        (design / file).write_text((design / file).read_text().replace("weather-agent", BIDI_AGENT))
+    monkeypatch.setenv("LMOS_STUDIO_DESIGN", str(design))
+    get_settings.cache_clear()
+
+    at = open_page("playground")
+    web = [o for o in at.multiselect(key="pg_channels").options if "lmos-demo/acme-web-stable" in o]
+    at.multiselect(key="pg_channels").set_value(web)
+    at.multiselect(key="pg_routers").set_value(["statistical"]).run()
+    at.text_input(key="playground_query").input("will it rain this weekend").run()
+    assert not at.exception, at.exception
+    ranked = _shown_cells(at)
+    at.text_input(key="playground_query").input("tell me a joke about cats").run()
+    assert not at.success and at.warning  # the nearest candidates, greyed
+    nearest = _shown_cells(at)
+
+    at = open_page("evaluate")
+    at.multiselect(key="eval_routers").set_value(["statistical"]).run()
+    at.button(key="eval_run").click().run()
+    at.button(key="run_tests").click().run()
+    at.selectbox(key="whatif_router").set_value("statistical")
+    at.multiselect(key="wi_remove").set_value([BIDI_AGENT]).run()
+    at.button(key="wi_run").click().run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) >= 5  # routers, per agent, routing tests, what-if channels and routes
+    evaluated = _shown_cells(at)
+    for where, cells in (("ranked", ranked), ("nearest", nearest), ("evaluate", evaluated)):
+        assert any("weather\\u202etnega" in c for c in cells), (where, cells)
+        assert not [c for c in cells if "\u202e" in c], where

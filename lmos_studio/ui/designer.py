@@ -53,7 +53,8 @@ OVERWRITE = "designer_save_as_overwrite"  # Save as may replace an existing file
 LIST_PAIRS = "designer_list_trust_pairs"  # asked once: trust-pair findings are listed from then on
 CREATED = "designer_group_created"  # a group was just created: its form starts empty on the next run
 EDGE_ADDED = "designer_te_added"  # a trust edge was just added: the new-edge form starts afresh on the next run
-NEW_EDGE_TAG = "new"  # the new-edge form's keys: without the design's digest, so another edit keeps what is typed
+NEW_EDGE_TAG = state.NEW_EDGE_TAG  # the new-edge form's keys: without the design's digest, so another edit keeps
+# what is typed (another design drops them: state.NEW_EDGE_FIELDS)
 
 
 def _apply(change: Design | None) -> None:
@@ -166,13 +167,20 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
         named = resources.ref_index(design).agents_named(chosen)
         st.session_state[state.SELECTED_AGENT] = named[0].key if named else ALL
     agent = widgets.search_select(
-        "Agent", agents, pinned=[ALL], key=state.SELECTED_AGENT, format_func=lambda v: v or "(none)"
+        "Agent",
+        agents,
+        pinned=[ALL],
+        key=state.SELECTED_AGENT,
+        format_func=lambda v: v or "(none)",
+        on_change=_end_highlight,
     )
     edges = choices.edge_keys
     _take_pending(EDGE)
     if st.session_state.get(EDGE) not in (ALL, None) and st.session_state.get(EDGE) not in choices.edge_key_set:
         st.session_state[EDGE] = ALL
-    edge = widgets.search_select("Trust edge", edges, pinned=[ALL], key=EDGE, format_func=lambda v: v or "(none)")
+    edge = widgets.search_select(
+        "Trust edge", edges, pinned=[ALL], key=EDGE, format_func=lambda v: v or "(none)", on_change=_end_highlight
+    )
     _follow_select_boxes(agent, edge)
     extra = st.session_state.get(state.HIGHLIGHT) or []
     if finding is None and not edge and not agent and not extra:
@@ -185,6 +193,12 @@ def selection(design: Design, finding: Finding | None) -> Highlight:
     if agent:
         return highlight_agent(graph, agent)
     return highlight_objects(graph, extra, note="from another page")
+
+
+def _end_highlight() -> None:
+    """A selection the user changed (a select box, a finding) is a selection of its own: it ends the Playground's
+    highlight, as a click on the canvas does (`canvas.select`); '(none)' then highlights nothing."""
+    st.session_state.pop(state.HIGHLIGHT, None)
 
 
 def _follow_select_boxes(agent: str, edge: str) -> None:
@@ -266,7 +280,7 @@ def findings(design: Design) -> Finding | None:
         hide_index=True,
         width="stretch",
         height=260,
-        on_select="rerun",
+        on_select=_end_highlight,  # then reruns, as "rerun" does
         selection_mode="single-row",
         key=f"designer_findings_{design.digest()}_{tag}_{level}",
         column_order=("severity", "code", "message", "fix", "objects"),
@@ -426,8 +440,7 @@ def trust_editor(design: Design) -> None:
     # an edge's form shows the design's values after an edit, undo or reload; the new edge's keeps what is typed
     tag = f"{design.digest()[:12]}_{key}" if current is not None else NEW_EDGE_TAG
     if st.session_state.pop(EDGE_ADDED, False):
-        fields = tuple(f"designer_te_{f}_{NEW_EDGE_TAG}" for f in ("caller", "callee", "caps", "protocol", "desc"))
-        for typed in [k for k in st.session_state if str(k).startswith(fields)]:
+        for typed in [k for k in st.session_state if str(k).startswith(state.NEW_EDGE_FIELDS)]:
             del st.session_state[typed]
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set

@@ -66,8 +66,37 @@ def sidebar(problem: LmosStudioError | None) -> None:
                     request_open(OpenRequest(label=path, origin=path, path=path))
                 else:
                     st.error("Type the path of a design file or folder first.", icon=":material/error:")
+        unload_guard()
     if st.session_state.get(state.PENDING_OPEN) is not None:
         unsaved_question()
+
+
+# Runs in the app's own document (st.html with JavaScript is not sandboxed), on every change of the flag: one
+# listener per browser tab, reading the flag the last run set. Browsers show their own words ("Leave site? Changes
+# you made may not be saved"), not ours, and only once the person has interacted with the page.
+_UNLOAD_GUARD = """<script>
+(() => {
+  window.lmosStudioUnsaved = %s;
+  if (!window.lmosStudioUnloadGuard) {
+    window.lmosStudioUnloadGuard = (event) => {
+      if (window.lmosStudioUnsaved) { event.preventDefault(); event.returnValue = ""; }
+    };
+    window.addEventListener("beforeunload", window.lmosStudioUnloadGuard);
+  }
+})();
+</script>"""
+
+
+def unload_guard_html(unsaved: bool) -> str:
+    """The script that has the browser ask before it leaves the page while `unsaved` (see `unload_guard`)."""
+    return _UNLOAD_GUARD % ("true" if unsaved else "false")
+
+
+def unload_guard() -> None:
+    """Have the browser ask before a reload (F5), closing the tab or another address while the open design has
+    unsaved changes: the next session would open the design from disk (a session's state is its tab's). The
+    sidebar's own "Open another design" asks in the app (`unsaved_question`)."""
+    st.html(unload_guard_html(state.is_dirty()), unsafe_allow_javascript=True)
 
 
 def _design_summary() -> None:

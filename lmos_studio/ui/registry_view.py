@@ -26,7 +26,6 @@ from lmos_studio.registry.sources import (
 )
 from lmos_studio.registry.store import Query
 from lmos_studio.ui import widgets
-from lmos_studio.visible import visible
 
 FACET_LABELS = {
     "capability": "Capability",
@@ -188,14 +187,16 @@ def import_panel() -> None:
         for warning in [w for agent in agents for w in warnings_of(agent)] + duplicate_warnings(agents):
             st.warning(plain(warning), icon=":material/warning:")
         st.dataframe(
-            [
-                {
-                    "agent": visible(a.key),
-                    "from": a.original_format or "agent",  # an LMOS Agent resource keeps none
-                    "capabilities": visible(", ".join(f"{c.name} {c.version}" for c in a.capabilities)),
-                }
-                for a in agents
-            ],
+            resources.table(
+                [
+                    {
+                        "agent": a.key,
+                        "from": a.original_format or "agent",  # an LMOS Agent resource keeps none
+                        "capabilities": ", ".join(f"{c.name} {c.version}" for c in a.capabilities),
+                    }
+                    for a in agents
+                ]
+            ),
             hide_index=True,
             width="stretch",
         )

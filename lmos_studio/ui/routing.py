@@ -1,7 +1,8 @@
 """Widget groups of the Playground and Evaluate pages: route panels, labelled-set runs, routing tests, what-if.
 
 Each function turns widget values into library calls and shows the results; text that came from agent
-descriptions or CSVs is shown through dataframes, tables and plain text, never as HTML.
+descriptions or CSVs is shown through dataframes, tables and plain text, never as HTML. Every table is built by
+`resources.table`, which writes a bidi override or another character that is not printable as its escape.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
@@ -109,7 +109,8 @@ def route_panel(
                     if result.matches:
                         st.caption("Nearest candidates (none would answer):")
                         st.dataframe(
-                            pd.DataFrame(match_rows(result))
+                            resources.table(match_rows(result))
+                            .to_pandas()
                             .style.format({"score": "{:.4f}"})
                             .set_properties(color="#9e9e9e"),
                             hide_index=True,
@@ -122,7 +123,7 @@ def route_panel(
                 )
                 if result.fit is not None and result.threshold is not None:
                     st.caption(fit_text(result))
-                st.dataframe(pd.DataFrame(match_rows(result)), hide_index=True, width="stretch")
+                st.dataframe(resources.table(match_rows(result)), hide_index=True, width="stretch")
                 if result.usage:
                     st.caption(" · ".join(f"{k}: {v}" for k, v in result.usage.items()))
     return chosen
@@ -294,7 +295,7 @@ def listed_out_of_scope_panel(design: Design) -> None:
             st.caption("None yet: list a message with 'Not for this channel', or from the Evaluate page.")
             return
         st.dataframe(
-            pd.DataFrame([{"message": e.text, "channel": e.channel or "every channel"} for e in examples]),
+            resources.table([{"message": e.text, "channel": e.channel or "every channel"} for e in examples]),
             hide_index=True,
             width="stretch",
         )
@@ -451,7 +452,7 @@ def run_evaluations(
 
 def confusion_chart(cells: Sequence[dict[str, Any]]) -> alt.LayerChart:
     """The confusion matrix as a heat map (expected rows, predicted columns), counts written in the cells."""
-    base = alt.Chart(pd.DataFrame(cells)).encode(
+    base = alt.Chart(resources.table(cells).to_pandas()).encode(
         x=alt.X("predicted:N", title="routed to"), y=alt.Y("expected:N", title="expected")
     )
     rect = base.mark_rect().encode(
@@ -498,7 +499,7 @@ def show_evaluation(report: dict[str, Any]) -> None:
         )
     left, right = st.columns(2)
     left.markdown("**Per agent**")
-    left.dataframe(pd.DataFrame(report["per_agent"]), hide_index=True, width="stretch")
+    left.dataframe(resources.table(report["per_agent"]), hide_index=True, width="stretch")
     right.markdown("**Confusion matrix** (`(none)`: no agent)")
     right.altair_chart(confusion_chart(report["confusion"]), width="stretch")
     rows = report["misroutes"]
@@ -506,7 +507,7 @@ def show_evaluation(report: dict[str, Any]) -> None:
     if rows:
         # st.table renders each cell as Markdown: queries and the example texts quoted in the evidence are escaped
         shown = [{k: md(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows[:MAX_MISROUTE_ROWS]]
-        st.table(pd.DataFrame(shown).set_index("line"))
+        st.table(resources.table(shown).to_pandas().set_index("line"))
         if len(rows) > MAX_MISROUTE_ROWS:
             st.caption(f"First {MAX_MISROUTE_ROWS} of {len(rows)}; the CSV download has all of them.")
     else:
@@ -538,7 +539,7 @@ def _share(value: float | None) -> str:
 
 def show_evaluations(reports: Sequence[dict[str, Any]]) -> None:
     """Routers side by side (one table), then the details of each in its own tab."""
-    st.dataframe(pd.DataFrame([r["summary"] for r in reports]), hide_index=True, width="stretch")
+    st.dataframe(resources.table([r["summary"] for r in reports]), hide_index=True, width="stretch")
     for pair in paired_reports(reports):
         (st.success if pair.significant else st.info)(md(pair.verdict()), icon=":material/compare_arrows:")
     for tab, report in zip(st.tabs([r["router"] for r in reports]), reports, strict=True):
@@ -571,7 +572,7 @@ def routing_tests_panel(design: Design, router: str) -> None:
         return
     passed = sum(r["result"] == "PASS" for r in rows)
     (st.success if passed == len(rows) else st.error)(f"{passed}/{len(rows)} routing tests passed ({used})")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(resources.table(rows), hide_index=True, width="stretch")
     st.download_button(
         "Download JUnit XML",
         xml,
@@ -625,13 +626,13 @@ def whatif_panel(design: Design, queries: Sequence[LabelledQuery], router: str) 
         return
     st.markdown("**Channels**")
     if result["channels"]:
-        st.dataframe(pd.DataFrame(channel_rows(result)), hide_index=True, width="stretch")
+        st.dataframe(resources.table(channel_rows(result)), hide_index=True, width="stretch")
     else:
         st.caption("No channel resolves differently.")
     checked = result["checked"]
     st.markdown(f"**Routes** (checked {checked['tests']} routing tests, {checked['queries']} labelled queries)")
     if result["routes"]:
-        st.dataframe(pd.DataFrame(route_rows(result)), hide_index=True, width="stretch")
+        st.dataframe(resources.table(route_rows(result)), hide_index=True, width="stretch")
     else:
         st.success("No routing test or labelled query changes route.")
     for skipped in result.get("skipped", []):  # the design's own broken test does not stop the what-if

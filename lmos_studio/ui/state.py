@@ -49,6 +49,10 @@ DESIGN_CHOICES = (
     NEW_GROUP_NAME,
     NEW_GROUP_MEMBERS,
 )
+NEW_EDGE_TAG = "new"  # the Designer's new-trust-edge form: its keys hold this, not the design's digest
+# the form's widgets (caps and protocol keys end in the callee, search fields in widgets.SEARCH_SUFFIX): prefixes
+NEW_EDGE_FIELDS = tuple(f"designer_te_{f}_{NEW_EDGE_TAG}" for f in ("caller", "callee", "caps", "protocol", "desc"))
+DESIGN_CHOICE_PREFIXES = NEW_EDGE_FIELDS  # keys another design drops too, whatever follows the prefix
 LAST_EXPORT = "export_last_design"  # Export: the design as its zip was last downloaded, since it was opened
 
 
@@ -141,6 +145,8 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     st.session_state.pop(LAST_EXPORT, None)  # another design's export: the Diff tab took it for this one's
     for key in DESIGN_CHOICES:
         st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith(DESIGN_CHOICE_PREFIXES)]:
+        del st.session_state[key]
 
 
 def open_path(path: Path, *, origin: str | None = None) -> None:

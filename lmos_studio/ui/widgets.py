@@ -104,9 +104,11 @@ def search_select(
     default: str | None = None,
     format_func: Callable[[str], str] = str,
     container: Any = None,
+    on_change: Callable[[], None] | None = None,
 ) -> str:
     """A select box over `pinned` + `options`; with more than SEARCH_LIMIT options, a search field above it
-    filters them and the select box lists at most SEARCH_LIMIT matches (the chosen value always stays listed)."""
+    filters them and the select box lists at most SEARCH_LIMIT matches (the chosen value always stays listed).
+    `on_change` is called when the user chooses another value (as st.selectbox's)."""
     where = container if container is not None else st
     shown = [*pinned, *options]
     if len(options) > SEARCH_LIMIT:
@@ -115,7 +117,7 @@ def search_select(
         kept = [current] if isinstance(current, str) else []
         shown = list(dict.fromkeys([*pinned, *kept, *matching(options, query)]))
     index = shown.index(default) if default is not None and default in shown else 0
-    value: str = where.selectbox(label, shown, key=key, index=index, format_func=format_func)
+    value: str = where.selectbox(label, shown, key=key, index=index, format_func=format_func, on_change=on_change)
     return value
 
 
