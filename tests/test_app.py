@@ -91,3 +91,17 @@ def test_overview_tables_show_characters_that_are_not_printable_as_escapes(
     at = run_app(design, monkeypatch)
     agents = at.dataframe[-1].value
     assert agents["description"].iloc[0] == "Bills \\u202efdp.exe"
+
+
+def test_overview_tables_mask_a_secret_in_design_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Markdown text on the pages masks secrets (`markdown.escape`), but the tables showed them as they were: an
+    agent whose description holds an API key (pasted from a registry entry) showed the key in full on the
+    Overview's Agents table. Every table built by `resources.table` masks them now."""
+    key = "sk-" + "A1b2C3d4E5f6G7h8J9k0L1m2N3p4Q5r6"
+    text = (ROOT / "sample_networks" / "faulty.yaml").read_text()
+    design = tmp_path / "secret.yaml"
+    design.write_text(text.replace('"Bills and invoices <img src=x onerror=alert(1)>"', f'"Bills, key {key}"', 1))
+    at = run_app(design, monkeypatch)
+    agents = at.dataframe[-1].value
+    shown = " ".join(str(v) for v in agents["description"])
+    assert key not in shown and "Bills, key ***" in shown

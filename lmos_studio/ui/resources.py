@@ -28,6 +28,7 @@ from lmos_studio.formats.design_file import LoadResult
 from lmos_studio.formats.yamlio import gc_paused
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Design, TrustEdge
+from lmos_studio.redact import redact_text
 from lmos_studio.resolve import Resolution, resolve_design
 from lmos_studio.visible import visible
 
@@ -234,11 +235,21 @@ def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 
 
 def _printable(rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """`rows` with every text cell that is not printable written with `visible`; the rows themselves when all are
-    (the common case: one `isprintable` per cell, no copy)."""
-    if all(v.isprintable() for row in rows for v in row.values() if v.__class__ is str):
+    """`rows` with every text cell's secrets masked (`redact_text`, as Markdown text on the pages is by
+    `markdown.escape`) and text that is not printable written with `visible`; the rows themselves when no cell
+    changes (the common case: no copy)."""
+    if all(_shown(v) is v for row in rows for v in row.values() if v.__class__ is str):
         return rows
-    return [{k: visible(v) if v.__class__ is str else v for k, v in row.items()} for row in rows]
+    return [{k: _shown(v) if v.__class__ is str else v for k, v in row.items()} for row in rows]
+
+
+def _shown(text: str) -> str:
+    """One cell's text as a table shows it: secrets masked, what is not printable escaped (the same object when
+    neither applies)."""
+    masked = redact_text(text)
+    if masked == text:
+        masked = text
+    return masked if masked.isprintable() else visible(masked)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, hash_funcs={Design: lambda d: d.digest()})
