@@ -442,6 +442,28 @@ def test_the_evaluate_channel_and_what_if_picks_are_the_new_design_s_when_anothe
     assert at.multiselect(key="wi_remove").value == []
 
 
+def test_typed_text_of_the_playground_and_what_if_forms_is_dropped_when_another_design_opens() -> None:
+    """The Playground's add-a-routing-test fields, What-if's 'to channel label' and 'subset', and the search
+    field a large chooser shows (key + widgets.SEARCH_SUFFIX) kept what was typed for the old design when another
+    opened; they are among the choices another design resets now."""
+    from lmos_studio.ui import state
+    from lmos_studio.ui.widgets import SEARCH_SUFFIX
+
+    at = open_app_on("evaluate")
+    typed = (
+        state.NEW_TEST_NAME,
+        state.NEW_TEST_CAPABILITY,
+        state.WHATIF_MOVE_CHANNEL,
+        state.WHATIF_MOVE_SUBSET,
+        state.WHATIF_REMOVE + SEARCH_SUFFIX,
+        state.DESIGNER_FILTERS[0] + SEARCH_SUFFIX,
+    )
+    for key in typed:
+        at.session_state[key] = "web"
+    open_sample(at, "router-benchmark")
+    assert [key for key in typed if key in at.session_state if at.session_state[key]] == []
+
+
 def test_the_misroutes_table_shows_queries_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """st.table renders each cell as Markdown: a labelled query 'show my bill **bold** [link](http://evil.test)
     :red[alarm]' showed in the Misroutes table with bold text, a live link and red text, and so would an example

@@ -220,8 +220,8 @@ def add_test_form(
         agent = st.selectbox(
             "Expected agent", agents, index=agents.index(first) if first in agents else 0, key="new_test_agent"
         )
-        capability = st.text_input("Expected capability (optional)", key="new_test_capability")
-        name = st.text_input("Test name (optional)", key="new_test_name")
+        capability = st.text_input("Expected capability (optional)", key=state.NEW_TEST_CAPABILITY)
+        name = st.text_input("Test name (optional)", key=state.NEW_TEST_NAME)
         if st.form_submit_button("Add as routing test", icon=":material/playlist_add:") and agent:
             expected = "" if agent == NO_AGENT_CHOICE else agent
             try:  # the model's own rules (a test expecting no agent names no capability: it could never pass)
@@ -592,8 +592,8 @@ def whatif_changes(design: Design) -> list[Edit]:
     no_caps = widgets.search_multiselect("Remove capabilities", caps, key=state.WHATIF_CAPS, container=c)
     d, e, f = st.columns(3)
     mover = widgets.search_select("Move agent", agents, pinned=["—"], key=state.WHATIF_MOVE, container=d)
-    label = e.text_input("to channel label", key="wi_move_channel", placeholder="web")
-    subset = f.text_input("subset (optional)", key="wi_move_subset", placeholder="canary")
+    label = e.text_input("to channel label", key=state.WHATIF_MOVE_CHANNEL, placeholder="web")
+    subset = f.text_input("subset (optional)", key=state.WHATIF_MOVE_SUBSET, placeholder="canary")
     changes = [Edit("remove-agent", n) for n in removed] + [Edit("disable-agent", n) for n in disabled]
     changes += [Edit("remove-capability", v.split(":")[0], capability=v.split(":", 1)[1]) for v in no_caps]
     if mover != "—" and label.strip():

@@ -18,6 +18,7 @@ from lmos_studio.formats.design_folder import check_file_unchanged, file_digest,
 from lmos_studio.history import History
 from lmos_studio.model import Design
 from lmos_studio.ui import resources
+from lmos_studio.ui.widgets import SEARCH_SUFFIX
 
 HISTORY = "history"
 LOAD_WARNINGS = "load_warnings"
@@ -39,6 +40,8 @@ WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the 
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
 DESIGNER_FILTERS = tuple(f"designer_filter_{name}" for name in ("tenant", "channel", "subset", "group"))
 NEW_GROUP_NAME, NEW_GROUP_MEMBERS = "designer_group_name", "designer_group_members"  # the Designer's new group
+NEW_TEST_NAME, NEW_TEST_CAPABILITY = "new_test_name", "new_test_capability"  # Playground: add as a routing test
+WHATIF_MOVE_CHANNEL, WHATIF_MOVE_SUBSET = "wi_move_channel", "wi_move_subset"  # What-if: where a moved agent goes
 DESIGN_CHOICES = (
     EVAL_SOURCE,
     EVAL_SAMPLE,
@@ -48,6 +51,10 @@ DESIGN_CHOICES = (
     *DESIGNER_FILTERS,
     NEW_GROUP_NAME,
     NEW_GROUP_MEMBERS,
+    NEW_TEST_NAME,
+    NEW_TEST_CAPABILITY,
+    WHATIF_MOVE_CHANNEL,
+    WHATIF_MOVE_SUBSET,
 )
 NEW_EDGE_TAG = "new"  # the Designer's new-trust-edge form: its keys hold this, not the design's digest
 # the form's widgets (caps and protocol keys end in the callee, search fields in widgets.SEARCH_SUFFIX): prefixes
@@ -145,6 +152,7 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     st.session_state.pop(LAST_EXPORT, None)  # another design's export: the Diff tab took it for this one's
     for key in DESIGN_CHOICES:
         st.session_state.pop(key, None)
+        st.session_state.pop(key + SEARCH_SUFFIX, None)  # a large chooser's search field (widgets.search_select)
     for key in [k for k in st.session_state if str(k).startswith(DESIGN_CHOICE_PREFIXES)]:
         del st.session_state[key]
 
