@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lmos_studio.errors import ExportError
-from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_services
+from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_service
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge, Workload
 from lmos_studio.names import DNS1123_LABEL_MAX
@@ -265,7 +265,8 @@ def make_canary(
       capability or raises a minor; else patch — from the replaced canary's version when that is higher
       (see `bump_version`).
     - a `ChannelRollout` (the existing one of the stable channel, else `<channel>-rollout`) with weights
-      stable 100-w / canary w, and the namespace's `VirtualService` rebuilt from its rollouts.
+      stable 100-w / canary w, and the design's one `VirtualService` for `operator_host` rebuilt from its channels and
+      rollouts (replacing the subset-split VirtualServices it kept: one per namespace before).
     Raises `ExportError` for an unknown or non-stable agent, a weight outside 0–100, an agent that no
     stable Channel wires, or a twin name longer than a Service name may be (an agent name of 57+ characters).
     Check the result with `canary_findings`.
@@ -300,7 +301,7 @@ def make_canary(
         trust_edges=_mirror_trust(result.trust_edges, twins, result.agents),
         groups=_mirror_groups(result.groups, twins, result.agents),
     )
-    return with_virtual_services(result, (r.channel.namespace for r in affected), operator_host)
+    return with_virtual_service(result, operator_host)
 
 
 def _canary_for_channel(
