@@ -268,7 +268,8 @@ def make_canary(
       stable 100-w / canary w, and the design's one `VirtualService` for `operator_host` rebuilt from its channels and
       rollouts (replacing the subset-split VirtualServices it kept: one per namespace before).
     Raises `ExportError` for an unknown or non-stable agent, a weight outside 0–100, an agent that no
-    stable Channel wires, or a twin name longer than a Service name may be (an agent name of 57+ characters).
+    stable Channel wires, a twin name longer than a Service name may be (an agent name of 57+ characters), or a twin
+    name taken by an agent that is not a canary (it would be replaced).
     Check the result with `canary_findings`.
     """
     if not 0 <= canary_weight <= 100:
@@ -319,6 +320,14 @@ def _canary_for_channel(
     for agent in resolution.agents:
         name = canary_name(agent.name)
         kept = design.agent(name, agent.namespace)
+        if kept is not None and kept.subset != CANARY:  # the twin would take its key: the agent silently gone
+            raise _fail(
+                f"the canary of agent {agent.key} would be named {name}, but agent {kept.key} (subset {kept.subset}) "
+                f"is already in the design and would be replaced by it; rename that agent first "
+                f"(lmos-studio edit rename-agent DESIGN {kept.key} NEW-NAME)",
+                resource=f"Agent {kept.key}",
+                field="metadata.name",
+            )
         if agent.key in changed:
             twin = _canary_agent(agent, changed[agent.key])
             kind = min(kind, _bump_kind(agent, twin))

@@ -256,6 +256,22 @@ def test_a_canary_agent_or_an_unwired_agent_cannot_be_canaried() -> None:
         make_canary(BASE.with_agent(agent("lonely", ("other", "1.0.0"))), agents=["lonely"])
 
 
+def test_a_twin_name_taken_by_a_stable_agent_is_refused_not_replaced(tmp_path: Path) -> None:
+    """A stable agent named billing-canary (another agent, with its own capabilities) was replaced by billing's twin:
+    it was gone from the written design, without a word. Now canary refuses, naming it, before writing anything."""
+    taken = agent("billing-canary", ("other-cap", "1.0.0"))
+    for picked in (["billing"], ["contract"]):  # the changed agent's twin, or the copy of a co-wired agent's
+        message = r"agent default/billing-canary \(subset stable\) is already in"
+        with pytest.raises(ExportError, match=message) as caught:
+            make_canary(BASE.with_agent(taken), agents=picked)
+        assert caught.value.resource == "Agent default/billing-canary"
+    source = tmp_path / "design.yaml"
+    source.write_text(design_to_yaml(BASE.with_agent(taken)))
+    result = run_cli("canary", str(source), "--out", str(tmp_path / "out.yaml"), "--agent", "billing")
+    assert result.returncode == 2 and "rename that agent first" in result.stderr, result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
 def test_rollout_weights_outside_0_to_100_are_reported_even_when_they_add_up() -> None:
     from lmos_studio.model import ChannelRollout
 
