@@ -360,7 +360,8 @@ class CanaryFinding:
     """A problem of a canary: `error` when the canary cannot serve, `warning` when it serves differently."""
 
     severity: Literal["error", "warning"]
-    code: str  # canary-without-agents | canary-other-provider | rollout-missing-channel | rollout-weights
+    code: str  # canary-without-agents | canary-other-provider | rollout-missing-channel | rollout-channel-mismatch
+    # | rollout-weights
     object: str
     message: str
 

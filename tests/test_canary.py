@@ -272,6 +272,38 @@ def test_a_twin_name_taken_by_a_stable_agent_is_refused_not_replaced(tmp_path: P
     assert not (tmp_path / "out.yaml").exists()
 
 
+def test_a_rollout_whose_channels_are_no_stable_canary_pair_is_an_error() -> None:
+    """A ChannelRollout with its channels swapped, or naming a canary of another tenant/channel, was reported as fine
+    (canary exited 0, lint said nothing), though the split matches the stable channel's path and sends the canary's
+    share with x-subset: canary, which the operator answers with that tenant/channel's canary, not the one named."""
+    from lmos_studio.model import ChannelRollout
+
+    design = make_canary(BASE, agents=["billing"])
+    ivr = WEB.model_copy(update={"name": "ivr-stable", "labels": {**WEB.labels, "channel": "ivr"}})
+    ivr_canary = ivr.model_copy(update={"name": "ivr-canary", "labels": {**ivr.labels, "subset": "canary"}})
+    design = design.replace(channels=(*design.channels, ivr, ivr_canary))
+    cases = {
+        ("web-stable-canary", "web-stable"): [
+            "stable channel web-stable-canary has subset canary, not stable",
+            "canary channel web-stable has subset stable, not canary",
+        ],
+        ("web-stable", "ivr-canary"): [
+            "its channels are of different tenants/channels (stable web-stable: acme/web, canary ivr-canary: "
+            "acme/ivr): the canary's share of acme/web is answered by that tenant/channel's subset=canary Channel, "
+            "not by ivr-canary"
+        ],
+    }
+    for (stable, canary), said in cases.items():
+        rollout = ChannelRollout(
+            name="r", stable_channel=stable, canary_channel=canary, stable_weight=90, canary_weight=10
+        )
+        found = [f for f in canary_findings(design.replace(rollouts=(rollout,))) if f.code.startswith("rollout-")]
+        assert [(f.severity, f.code, f.message) for f in found] == [
+            ("error", "rollout-channel-mismatch", message) for message in said
+        ]
+    assert not [f for f in canary_findings(design) if f.code.startswith("rollout-")]  # canary's own pair is fine
+
+
 def test_rollout_weights_outside_0_to_100_are_reported_even_when_they_add_up() -> None:
     from lmos_studio.model import ChannelRollout
 
