@@ -579,6 +579,34 @@ def test_the_exported_split_follows_rollout_weights_edited_after_canary() -> Non
     }
 
 
+def test_the_exported_split_follows_channel_labels_edited_after_canary() -> None:
+    """canary wrote the VirtualService for acme/web; the channels' channel label was then edited to chat, and export
+    kept routes matching /channels/web, silently: the canary got none of acme/chat's traffic, and its requests no
+    x-namespace. The routes now match the design's channels, with a note."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+
+    design = make_canary(BASE, agents=["billing"])
+    edited = design.replace(
+        channels=tuple(c.model_copy(update={"labels": {**c.labels, "channel": "chat"}}) for c in design.channels)
+    )
+    bundle = export_design(edited, ExportOptions())
+    service = next(m.document for m in bundle.manifests if m.document["kind"] == "VirtualService")
+    chat = "^/apis/v1/tenants/acme/channels/chat(/.*)?$"
+    assert [[m["uri"]["regex"] for m in h.get("match", [])] for h in service["spec"]["http"]] == [[chat]] * 3 + [[]]
+    assert _routed(service, "/apis/v1/tenants/acme/channels/chat/routing", source="lmos") == [
+        {"x-subset": "stable", "x-namespace": "default"},
+        {"x-subset": "canary", "x-namespace": "default"},
+    ]
+    notes = [n for n in bundle.notes if "now matches" in n]
+    assert notes[1] == (
+        "VirtualService default/lmos-operator-subset-split: route split-default-web-stable-rollout now matches "
+        f"{chat}, the paths of the design's channels (a channel's tenant or channel label was edited after the "
+        "VirtualService was written)"
+    )
+    assert len(notes) == 3
+    assert not [n for n in export_design(design, ExportOptions()).notes if "now matches" in n]
+
+
 def test_an_export_says_when_nothing_splits_a_rollout(acme: Design) -> None:
     """The acme sample's ChannelRollout (90/10) was exported without a word, though no VirtualService splits by it:
     the canary got no request without an x-subset header."""

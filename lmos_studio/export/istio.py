@@ -232,7 +232,8 @@ def _rollout_of(design: Design, route: str, namespace: str) -> ChannelRollout | 
 def synced_virtual_service(doc: dict[str, Any], design: Design) -> tuple[dict[str, Any], list[str]]:
     """The subset-split VirtualService `doc` with each `split-` route's stable and canary weights set as the design's
     ChannelRollout it splits says (a rollout edited after `canary` wrote the VirtualService left it splitting by the
-    old weights), and a note per route changed (other edits are kept). A rollout whose weights are no split (lint:
+    old weights), and a note per route changed; so are its per-namespace routes' matches (`_synced_matches`); other
+    edits are kept. A rollout whose weights are no split (lint:
     rollout-weights) leaves its route as it is."""
     meta = doc.get("metadata")
     where = f"{meta.get('namespace')}/{VIRTUAL_SERVICE}" if isinstance(meta, dict) else VIRTUAL_SERVICE
@@ -251,7 +252,26 @@ def synced_virtual_service(doc: dict[str, Any], design: Design) -> tuple[dict[st
         "(it was edited after the VirtualService was written)"
         for name, (rollout, moves) in changed.items()
     ]
-    return synced, notes
+    return synced, notes + _synced_matches(synced, design, where)
+
+
+def _synced_matches(doc: dict[str, Any], design: Design, where: str) -> list[str]:
+    """Set the matches of the routes `virtual_service` names (`pass-x-subset-<ns>`, `split-<ns>-<rollout>`,
+    `namespace-<ns>`) in `doc` to what the design's channels make them now, with a note per route changed: a
+    channel's tenant or channel label edited after `canary` wrote the VirtualService left it matching the old path,
+    so the canary got none of the traffic and the namespace's requests no x-namespace."""
+    fresh = {h["name"]: h["match"] for h in _http_routes(virtual_service(design)) if "match" in h}
+    notes = []
+    for http in _http_routes(doc):
+        wanted = fresh.get(str(http.get("name")))
+        if wanted is not None and http.get("match") != wanted:
+            http["match"] = wanted
+            notes.append(
+                f"VirtualService {where}: route {http['name']} now matches "
+                f"{', '.join(m['uri']['regex'] for m in wanted)}, the paths of the design's channels (a channel's "
+                "tenant or channel label was edited after the VirtualService was written)"
+            )
+    return notes
 
 
 def _is_split(rollout: ChannelRollout) -> bool:
