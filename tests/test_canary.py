@@ -449,6 +449,21 @@ def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not in the design" in bad.stderr and not (tmp_path / "x.yaml").exists()
 
 
+def test_cli_canary_says_what_it_derived_when_run_again(tmp_path: Path) -> None:
+    """canary run again with another weight said 'wrote …: 0 canary agent(s), 0 new canary channel(s), 1 rollout(s)',
+    though it changed the canary channel (its version) and the rollout (30 %): it counted only growth."""
+    source, out = tmp_path / "design.yaml", tmp_path / "out.yaml"
+    source.write_text(design_to_yaml(BASE))
+    first = run_cli("canary", str(source), "--out", str(out), "--agent", "billing")
+    assert first.returncode == 0, first.stderr
+    said = "2 canary agent(s) (2 new), 1 canary channel(s) (1 new), 1 rollout(s) (1 new)"
+    assert f"wrote {out}: {said}" in first.stdout + first.stderr
+    again = run_cli("canary", str(out), "--out", str(out), "--agent", "billing", "--weight", "30")
+    assert again.returncode == 0, again.stderr
+    said = "0 canary agent(s) (0 new), 1 canary channel(s) (0 new), 1 rollout(s) (0 new)"  # twins as they were
+    assert f"wrote {out}: {said}" in again.stdout + again.stderr
+
+
 def test_cli_canary_refuses_changes_with_a_bad_version_before_writing(tmp_path: Path) -> None:
     # before: the design was written ('wrote …'), then the version error surfaced: exit 2 with a file left behind
     changes = tmp_path / "next.yaml"
