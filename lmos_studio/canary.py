@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lmos_studio.errors import ExportError
-from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_services
+from lmos_studio.export.istio import CANARY, DEFAULT_OPERATOR_HOST, STABLE, with_virtual_service
 from lmos_studio.index import AgentIndex
 from lmos_studio.model import Agent, Channel, ChannelRollout, Design, Endpoint, Group, TrustEdge, Workload
 from lmos_studio.names import DNS1123_LABEL_MAX
@@ -269,9 +269,11 @@ def make_canary(
       capability or raises a minor; else patch — from the replaced canary's version when that is higher
       (see `bump_version`).
     - a `ChannelRollout` (the existing one of the stable channel, else `<channel>-rollout`) with weights
-      stable 100-w / canary w, and the namespace's `VirtualService` rebuilt from its rollouts.
+      stable 100-w / canary w, and the design's one `VirtualService` for `operator_host` rebuilt from its channels and
+      rollouts (replacing the subset-split VirtualServices it kept: one per namespace before).
     Raises `ExportError` for an unknown or non-stable agent, a weight outside 0–100, an agent that no
-    stable Channel wires, or a twin name longer than a Service name may be (an agent name of 57+ characters).
+    stable Channel wires, a twin name longer than a Service name may be (an agent name of 57+ characters), or a twin
+    name taken by an agent that is not a canary (it would be replaced).
     Check the result with `canary_findings`.
     """
     if not 0 <= canary_weight <= 100:
@@ -304,7 +306,7 @@ def make_canary(
         trust_edges=_mirror_trust(result.trust_edges, twins, result.agents),
         groups=_mirror_groups(result.groups, twins, result.agents),
     )
-    return with_virtual_services(result, (r.channel.namespace for r in affected), operator_host)
+    return with_virtual_service(result, operator_host)
 
 
 def _canary_for_channel(
@@ -322,6 +324,14 @@ def _canary_for_channel(
     for agent in resolution.agents:
         name = canary_name(agent.name)
         kept = design.agent(name, agent.namespace)
+        if kept is not None and kept.subset != CANARY:  # the twin would take its key: the agent silently gone
+            raise _fail(
+                f"the canary of agent {agent.key} would be named {name}, but agent {kept.key} (subset {kept.subset}) "
+                f"is already in the design and would be replaced by it; rename that agent first "
+                f"(lmos-studio edit rename-agent DESIGN {kept.key} NEW-NAME)",
+                resource=f"Agent {kept.key}",
+                field="metadata.name",
+            )
         if agent.key in changed:
             twin = _canary_agent(agent, changed[agent.key])
             kind = min(kind, _bump_kind(agent, twin))
@@ -354,7 +364,8 @@ class CanaryFinding:
     """A problem of a canary: `error` when the canary cannot serve, `warning` when it serves differently."""
 
     severity: Literal["error", "warning"]
-    code: str  # canary-without-agents | canary-other-provider | rollout-missing-channel | rollout-weights
+    code: str  # canary-without-agents | canary-other-provider | rollout-missing-channel | rollout-channel-mismatch
+    # | rollout-weights
     object: str
     message: str
 

@@ -60,6 +60,7 @@ CODES = (
     "canary-without-agents",
     "rollout-missing-channel",
     "rollout-weights",
+    "rollout-channel-mismatch",
     "invalid-name",
     "caret-zero-range",
     "routing-test-unreachable",
@@ -227,6 +228,9 @@ def _canary(design: Design, resolutions: Sequence[Resolution]) -> Iterator[Findi
 _ROLLOUT_FIXES = {
     "rollout-missing-channel": "add the channel to the design, or name an existing channel of the rollout's namespace "
     "in spec.strategy.canary.stableChannel / canaryChannel",
+    "rollout-channel-mismatch": "name a Channel labelled subset=stable as spec.strategy.canary.stableChannel and one "
+    "labelled subset=canary, with the same tenant and channel labels, as canaryChannel (lmos-studio canary makes such "
+    "a pair)",
     "rollout-weights": "set spec.strategy.canary's stableChannel.weight and canaryChannel.weight to two percentages "
     "that add up to 100 (e.g. 90 and 10)",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from hypothesis import assume, given, settings
@@ -109,18 +110,32 @@ def test_acme_virtual_service_splits_by_x_subset(acme: Design) -> None:
     result = make_canary(acme, agents=["billing-agent-stable"], canary_weight=25)
     service = vs_of(result)
     assert service["apiVersion"].startswith("networking.istio.io/") and service["metadata"]["name"] == VIRTUAL_SERVICE
-    first, *splits, last = service["spec"]["http"]
-    assert first["match"] == [{"headers": {"x-subset": {"regex": ".+"}}}]  # an existing x-subset passes through
-    assert first["route"][0]["headers"] == {"request": {"set": {"x-namespace": "default"}}}  # only the namespace
-    assert "match" not in last  # everything else goes to the operator unchanged
-    by_path = {s["match"][0]["uri"]["regex"]: s["route"] for s in splits}
-    web = by_path["^/apis/v1/tenants/acme/channels/web(/.*)?$"]
-    assert [(r["weight"], r["headers"]["request"]["set"]["x-subset"]) for r in web] == [
-        (75, "stable"),
-        (25, "canary"),
+    http = {h["name"]: h for h in service["spec"]["http"]}
+    assert list(http) == [
+        "pass-x-subset-default",
+        "pass-x-subset-lmos-demo",
+        "split-default-acme-ivr-rollout",
+        "split-default-acme-web-stable-rollout",
+        "namespace-default",
+        "namespace-lmos-demo",
+        "default",
     ]
-    assert re.fullmatch(next(iter(by_path)), "/apis/v1/tenants/acme/channels/ivr/routing")
-    assert not re.fullmatch(next(iter(by_path)), "/apis/v1/tenants/acme/channels/ivr2")
+    ivr, web = "^/apis/v1/tenants/acme/channels/ivr(/.*)?$", "^/apis/v1/tenants/acme/channels/web(/.*)?$"
+    subset = {"x-subset": {"regex": ".+"}}
+    assert http["pass-x-subset-default"]["match"] == [  # an existing x-subset passes through
+        {"uri": {"regex": ivr}, "headers": subset},
+        {"uri": {"regex": web}, "sourceNamespace": "default", "headers": subset},  # acme/web is in lmos-demo too
+    ]
+    assert http["pass-x-subset-default"]["route"][0]["headers"] == {"request": {"set": {"x-namespace": "default"}}}
+    split = http["split-default-acme-web-stable-rollout"]
+    assert split["match"] == [{"uri": {"regex": web}, "sourceNamespace": "default"}]
+    assert [
+        (r["weight"], r["headers"]["request"]["set"]["x-subset"])
+        for r in http["split-default-acme-web-stable-rollout"]["route"]
+    ] == [(75, "stable"), (25, "canary")]
+    assert http["default"] == {"name": "default", "route": [{"destination": ANY}]}  # everything else: unchanged
+    assert re.fullmatch(ivr, "/apis/v1/tenants/acme/channels/ivr/routing")
+    assert not re.fullmatch(ivr, "/apis/v1/tenants/acme/channels/ivr2")
 
 
 def test_canary_round_trips_through_the_design_file(acme: Design) -> None:
@@ -241,6 +256,54 @@ def test_a_canary_agent_or_an_unwired_agent_cannot_be_canaried() -> None:
         make_canary(BASE.with_agent(agent("lonely", ("other", "1.0.0"))), agents=["lonely"])
 
 
+def test_a_twin_name_taken_by_a_stable_agent_is_refused_not_replaced(tmp_path: Path) -> None:
+    """A stable agent named billing-canary (another agent, with its own capabilities) was replaced by billing's twin:
+    it was gone from the written design, without a word. Now canary refuses, naming it, before writing anything."""
+    taken = agent("billing-canary", ("other-cap", "1.0.0"))
+    for picked in (["billing"], ["contract"]):  # the changed agent's twin, or the copy of a co-wired agent's
+        message = r"agent default/billing-canary \(subset stable\) is already in"
+        with pytest.raises(ExportError, match=message) as caught:
+            make_canary(BASE.with_agent(taken), agents=picked)
+        assert caught.value.resource == "Agent default/billing-canary"
+    source = tmp_path / "design.yaml"
+    source.write_text(design_to_yaml(BASE.with_agent(taken)))
+    result = run_cli("canary", str(source), "--out", str(tmp_path / "out.yaml"), "--agent", "billing")
+    assert result.returncode == 2 and "rename that agent first" in result.stderr, result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_rollout_whose_channels_are_no_stable_canary_pair_is_an_error() -> None:
+    """A ChannelRollout with its channels swapped, or naming a canary of another tenant/channel, was reported as fine
+    (canary exited 0, lint said nothing), though the split matches the stable channel's path and sends the canary's
+    share with x-subset: canary, which the operator answers with that tenant/channel's canary, not the one named."""
+    from lmos_studio.model import ChannelRollout
+
+    design = make_canary(BASE, agents=["billing"])
+    ivr = WEB.model_copy(update={"name": "ivr-stable", "labels": {**WEB.labels, "channel": "ivr"}})
+    ivr_canary = ivr.model_copy(update={"name": "ivr-canary", "labels": {**ivr.labels, "subset": "canary"}})
+    design = design.replace(channels=(*design.channels, ivr, ivr_canary))
+    cases = {
+        ("web-stable-canary", "web-stable"): [
+            "stable channel web-stable-canary has subset canary, not stable",
+            "canary channel web-stable has subset stable, not canary",
+        ],
+        ("web-stable", "ivr-canary"): [
+            "its channels are of different tenants/channels (stable web-stable: acme/web, canary ivr-canary: "
+            "acme/ivr): the canary's share of acme/web is answered by that tenant/channel's subset=canary Channel, "
+            "not by ivr-canary"
+        ],
+    }
+    for (stable, canary), said in cases.items():
+        rollout = ChannelRollout(
+            name="r", stable_channel=stable, canary_channel=canary, stable_weight=90, canary_weight=10
+        )
+        found = [f for f in canary_findings(design.replace(rollouts=(rollout,))) if f.code.startswith("rollout-")]
+        assert [(f.severity, f.code, f.message) for f in found] == [
+            ("error", "rollout-channel-mismatch", message) for message in said
+        ]
+    assert not [f for f in canary_findings(design) if f.code.startswith("rollout-")]  # canary's own pair is fine
+
+
 def test_rollout_weights_outside_0_to_100_are_reported_even_when_they_add_up() -> None:
     from lmos_studio.model import ChannelRollout
 
@@ -253,9 +316,10 @@ def test_rollout_weights_outside_0_to_100_are_reported_even_when_they_add_up() -
 
 
 def test_virtual_service_without_rollouts_passes_everything_through() -> None:
-    service = virtual_service(BASE, "default", operator_host="lmos-operator.lmos.svc.cluster.local")
-    assert [r["name"] for r in service["spec"]["http"]] == ["pass-x-subset", "default"]
+    service = virtual_service(BASE, operator_host="lmos-operator.lmos.svc.cluster.local")
+    assert [r["name"] for r in service["spec"]["http"]] == ["pass-x-subset-default", "namespace-default", "default"]
     assert service["spec"]["hosts"] == ["lmos-operator.lmos.svc.cluster.local"]
+    assert service["metadata"]["namespace"] == "lmos"  # beside the operator, as its chart writes its own
 
 
 def test_twins_join_trust_edges_and_groups_that_name_agents_by_key() -> None:
@@ -284,21 +348,92 @@ def test_twins_join_trust_edges_and_groups_that_name_agents_by_key() -> None:
     assert result.group("all").members == ("billing", "shop/billing-canary")  # type: ignore[union-attr]
 
 
-def test_every_route_of_the_virtual_service_sets_x_namespace() -> None:
-    # before, only the split routes set it: a request with x-subset (pass-x-subset) or for another channel
-    # (default) reached the operator without x-namespace, which then looked in namespace `default`
-    shop = BASE.replace(
-        agents=tuple(a.model_copy(update={"namespace": "shop"}) for a in BASE.agents),
-        channels=(WEB.model_copy(update={"namespace": "shop"}),),
+def _in(design: Design, namespace: str) -> Design:
+    return design.replace(
+        agents=tuple(a.model_copy(update={"namespace": namespace}) for a in design.agents),
+        channels=tuple(c.model_copy(update={"namespace": namespace}) for c in design.channels),
         groups=(),
         trust_edges=(),
     )
-    service = vs_of(make_canary(shop, agents=["billing"]), "shop")
+
+
+def test_every_route_of_the_virtual_service_sets_x_namespace() -> None:
+    # before, only the split routes set it: a request with x-subset (pass-x-subset) or for another channel
+    # (default) reached the operator without x-namespace, which then looked in namespace `default`
+    service = vs_of(make_canary(_in(BASE, "shop"), agents=["billing"]))
     routes = {r["name"]: r["route"] for r in service["spec"]["http"]}
-    assert list(routes) == ["pass-x-subset", "split-web-stable-rollout", "default"]
+    assert list(routes) == ["pass-x-subset-shop", "split-shop-web-stable-rollout", "namespace-shop", "default"]
     for name, route in routes.items():
         for destination in route:
-            assert destination["headers"]["request"]["set"]["x-namespace"] == "shop", name
+            if name != "default":  # another design's channel: not ours to say where it is
+                assert destination["headers"]["request"]["set"]["x-namespace"] == "shop", name
+
+
+def _routed(service: dict[str, Any], path: str, *, source: str, subset: str | None = None) -> list[dict[str, str]]:
+    """The headers each destination of the first route matching a request sets (as Istio picks: first match)."""
+    for http in service["spec"]["http"]:
+        for match in http.get("match", [{}]):
+            if (
+                ("uri" not in match or re.fullmatch(match["uri"]["regex"], path))
+                and match.get("sourceNamespace", source) == source
+                and ("headers" not in match or subset is not None)
+            ):
+                return [r.get("headers", {}).get("request", {}).get("set", {}) for r in http["route"]]
+    raise AssertionError(f"no route for {path}")
+
+
+def test_canaries_in_two_namespaces_get_one_virtual_service_routing_each_to_its_namespace() -> None:
+    """Canaries of shop/billing and care/billing gave two VirtualServices for the operator's host, each with a catch-all
+    setting x-namespace to its own namespace: Istio applies one of them (which, it does not say), so the runtime's
+    requests for one namespace's channels got the other's x-namespace. Now one VirtualService, beside the operator,
+    routes each namespace's channels (by path; by the caller's namespace where both hold the tenant/channel)."""
+    other = WEB.model_copy(update={"labels": {**WEB.labels, "tenant": "globex"}})
+    globex = tuple(a.model_copy(update={"supported_tenants": ("globex",)}) for a in BASE.agents)
+    shop, care = _in(BASE, "shop"), _in(BASE.replace(agents=globex, channels=(other,)), "care")
+    design = shop.replace(agents=(*shop.agents, *care.agents), channels=(*shop.channels, *care.channels))
+    result = make_canary(design, agents=["shop/billing", "care/billing"], canary_weight=20)
+    (service,) = [d for d in result.other_resources if d["kind"] == "VirtualService"]
+    assert service["metadata"]["namespace"] == "default"  # the operator's (lmos-operator.default.svc…)
+    for tenant, namespace in (("acme", "shop"), ("globex", "care")):
+        path = f"/apis/v1/tenants/{tenant}/channels/web/routing"
+        assert _routed(service, path, source="lmos") == [
+            {"x-subset": "stable", "x-namespace": namespace},
+            {"x-subset": "canary", "x-namespace": namespace},
+        ]
+        assert _routed(service, path, source="lmos", subset="canary") == [{"x-namespace": namespace}]
+    assert _routed(service, "/apis/v1/tenants/other/channels/web", source="lmos") == [{}]
+    # the same tenant/channel in both namespaces: only the caller's namespace tells them apart (as LMOS's chart does)
+    twin = _in(BASE, "care")
+    same = shop.replace(agents=(*shop.agents, *twin.agents), channels=(*shop.channels, *twin.channels))
+    (service,) = [
+        d
+        for d in make_canary(same, agents=["shop/billing", "care/billing"]).other_resources
+        if d["kind"] == "VirtualService"
+    ]
+    for namespace in ("shop", "care"):
+        assert _routed(service, "/apis/v1/tenants/acme/channels/web", source=namespace) == [
+            {"x-subset": "stable", "x-namespace": namespace},
+            {"x-subset": "canary", "x-namespace": namespace},
+        ]
+    # a design that kept a VirtualService per namespace (as canary wrote them before) gets the one in their place
+    again = make_canary(result.replace(other_resources=tuple(_old_per_namespace())), agents=["shop/billing"])
+    assert [d["metadata"]["namespace"] for d in again.other_resources if d["kind"] == "VirtualService"] == ["default"]
+
+
+def _old_per_namespace() -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "VirtualService",
+            "metadata": {
+                "name": VIRTUAL_SERVICE,
+                "namespace": namespace,
+                "labels": {"app.kubernetes.io/managed-by": "lmos-studio"},
+            },
+            "spec": {"hosts": ["lmos-operator.default.svc.cluster.local"], "http": []},
+        }
+        for namespace in ("care", "shop")
+    ]
 
 
 def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
@@ -312,6 +447,21 @@ def test_cli_canary_writes_a_design_that_resolves(tmp_path: Path) -> None:
     assert diff.returncode == 1  # replacing the old acme-ivr-canary changes its ranges: breaking for it
     bad = run_cli("canary", str(ACME), "--agent", "nobody", "--out", str(tmp_path / "x.yaml"))
     assert bad.returncode == 2 and "not in the design" in bad.stderr and not (tmp_path / "x.yaml").exists()
+
+
+def test_cli_canary_says_what_it_derived_when_run_again(tmp_path: Path) -> None:
+    """canary run again with another weight said 'wrote …: 0 canary agent(s), 0 new canary channel(s), 1 rollout(s)',
+    though it changed the canary channel (its version) and the rollout (30 %): it counted only growth."""
+    source, out = tmp_path / "design.yaml", tmp_path / "out.yaml"
+    source.write_text(design_to_yaml(BASE))
+    first = run_cli("canary", str(source), "--out", str(out), "--agent", "billing")
+    assert first.returncode == 0, first.stderr
+    said = "2 canary agent(s) (2 new), 1 canary channel(s) (1 new), 1 rollout(s) (1 new)"
+    assert f"wrote {out}: {said}" in first.stdout + first.stderr
+    again = run_cli("canary", str(out), "--out", str(out), "--agent", "billing", "--weight", "30")
+    assert again.returncode == 0, again.stderr
+    said = "0 canary agent(s) (0 new), 1 canary channel(s) (0 new), 1 rollout(s) (0 new)"  # twins as they were
+    assert f"wrote {out}: {said}" in again.stdout + again.stderr
 
 
 def test_cli_canary_refuses_changes_with_a_bad_version_before_writing(tmp_path: Path) -> None:
@@ -426,21 +576,50 @@ def test_the_exported_split_follows_rollout_weights_edited_after_canary() -> Non
     design = make_canary(BASE, agents=["billing"], canary_weight=10)
     rollout = design.rollouts[0]
     assert _split_weights(export_design(design, ExportOptions())) == {
-        "split-web-stable-rollout": {"stable": 90, "canary": 10}
+        "split-default-web-stable-rollout": {"stable": 90, "canary": 10}
     }
     edited = design.replace(rollouts=(rollout.model_copy(update={"stable_weight": 50, "canary_weight": 50}),))
     bundle = export_design(edited, ExportOptions())
-    assert _split_weights(bundle) == {"split-web-stable-rollout": {"stable": 50, "canary": 50}}
+    assert _split_weights(bundle) == {"split-default-web-stable-rollout": {"stable": 50, "canary": 50}}
     assert (
-        "VirtualService default/lmos-operator-subset-split: route split-web-stable-rollout now splits stable 90 → 50, "
-        "canary 10 → 50, as ChannelRollout default/web-stable-rollout says" in "\n".join(bundle.notes)
+        "VirtualService default/lmos-operator-subset-split: route split-default-web-stable-rollout now splits "
+        "stable 90 → 50, canary 10 → 50, as ChannelRollout default/web-stable-rollout says" in "\n".join(bundle.notes)
     )
     assert not any("ChannelRollout" in n and "no VirtualService" in n for n in bundle.notes)
     unsplit = design.replace(rollouts=(rollout.model_copy(update={"stable_weight": 0, "canary_weight": 0}),))
-    assert _split_weights(export_design(unsplit, ExportOptions()))["split-web-stable-rollout"] == {  # no split: kept
+    kept = _split_weights(export_design(unsplit, ExportOptions()))["split-default-web-stable-rollout"]
+    assert kept == {  # no split: kept
         "stable": 90,
         "canary": 10,
     }
+
+
+def test_the_exported_split_follows_channel_labels_edited_after_canary() -> None:
+    """canary wrote the VirtualService for acme/web; the channels' channel label was then edited to chat, and export
+    kept routes matching /channels/web, silently: the canary got none of acme/chat's traffic, and its requests no
+    x-namespace. The routes now match the design's channels, with a note."""
+    from lmos_studio.export.bundle import ExportOptions, export_design
+
+    design = make_canary(BASE, agents=["billing"])
+    edited = design.replace(
+        channels=tuple(c.model_copy(update={"labels": {**c.labels, "channel": "chat"}}) for c in design.channels)
+    )
+    bundle = export_design(edited, ExportOptions())
+    service = next(m.document for m in bundle.manifests if m.document["kind"] == "VirtualService")
+    chat = "^/apis/v1/tenants/acme/channels/chat(/.*)?$"
+    assert [[m["uri"]["regex"] for m in h.get("match", [])] for h in service["spec"]["http"]] == [[chat]] * 3 + [[]]
+    assert _routed(service, "/apis/v1/tenants/acme/channels/chat/routing", source="lmos") == [
+        {"x-subset": "stable", "x-namespace": "default"},
+        {"x-subset": "canary", "x-namespace": "default"},
+    ]
+    notes = [n for n in bundle.notes if "now matches" in n]
+    assert notes[1] == (
+        "VirtualService default/lmos-operator-subset-split: route split-default-web-stable-rollout now matches "
+        f"{chat}, the paths of the design's channels (a channel's tenant or channel label was edited after the "
+        "VirtualService was written)"
+    )
+    assert len(notes) == 3
+    assert not [n for n in export_design(design, ExportOptions()).notes if "now matches" in n]
 
 
 def test_an_export_says_when_nothing_splits_a_rollout(acme: Design) -> None:
@@ -450,10 +629,9 @@ def test_an_export_says_when_nothing_splits_a_rollout(acme: Design) -> None:
 
     notes = export_design(acme, ExportOptions()).notes
     assert [n for n in notes if n.startswith("ChannelRollout")] == [
-        "ChannelRollout default/acme-ivr-rollout: no VirtualService lmos-operator-subset-split in namespace default "
-        "splits its traffic (the operator does not act on a ChannelRollout), so the canary gets none of the requests "
-        "without an x-subset header; run 'lmos-studio canary' (it writes one for the namespace's rollouts), or split "
-        "by x-subset yourself"
+        "ChannelRollout default/acme-ivr-rollout: no VirtualService lmos-operator-subset-split splits its traffic (the "
+        "operator does not act on a ChannelRollout), so the canary gets none of the requests without an x-subset "
+        "header; run 'lmos-studio canary' (it writes one for the design's rollouts), or split by x-subset yourself"
     ]
 
 

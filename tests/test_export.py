@@ -582,12 +582,19 @@ def test_namespace_moves_the_canary_virtual_service() -> None:
     channels of prod from shop. Now it moves, with the x-namespace its routes set."""
     design = _shop_canary()
     files = render(design, replace(FULL, namespace="prod"))
-    path = "other/prod/virtualservice-lmos-operator-subset-split.yaml"
+    path = "other/default/virtualservice-lmos-operator-subset-split.yaml"  # beside the operator: it stays
     ((_, service),) = documents({path: files[path]})
-    assert service["metadata"]["namespace"] == "prod"
-    routes = [r for http in service["spec"]["http"] for r in http["route"]]
-    assert len(routes) == 6  # pass-x-subset, two channels' splits (stable, canary), default
+    assert service["metadata"]["namespace"] == "default"
+    routes = [r for http in service["spec"]["http"] if http["name"] != "default" for r in http["route"]]
+    assert len(routes) == 6  # pass-x-subset, two channels' splits (stable, canary), namespace
     assert {r["headers"]["request"]["set"]["x-namespace"] for r in routes} == {"prod"}
+    assert [h["name"] for h in service["spec"]["http"]] == [
+        "pass-x-subset-prod",
+        "split-prod-acme-ivr-stable-rollout",
+        "split-prod-acme-web-stable-rollout",
+        "namespace-prod",
+        "default",
+    ]
     applied = [path for path, data in files.items() if b"shop" in data and not path.startswith("studio/")]
     assert applied == []
 

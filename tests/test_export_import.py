@@ -212,16 +212,24 @@ def test_not_a_zip_and_bad_yaml_inside_name_the_member(tmp_path: Path) -> None:
         importer.import_manifests(path)
 
 
-def test_a_canary_design_round_trips(tmp_path: Path) -> None:
+@pytest.mark.parametrize("agents", [["billing-agent-stable"], ["billing-agent-stable", "weather-agent"]])
+def test_a_canary_design_round_trips(tmp_path: Path, agents: list[str]) -> None:
+    """A canary of agents in namespaces default and lmos-demo (both hold acme/web) too: one VirtualService for both."""
     from lmos_studio.canary import make_canary
 
     design = read_design(ACME)
     stable = design.replace(channels=tuple(c for c in design.channels if c.subset != "canary"), rollouts=())
-    canary = make_canary(stable, agents=["billing-agent-stable"])
+    canary = make_canary(stable, agents=agents)
     bundle = export_design(canary, FULL)
     files = kustomize.render(bundle)
-    assert any(p.startswith("rollouts/") for p in files) and any("virtualservice" in p for p in files)
+    assert any(p.startswith("rollouts/") for p in files)
+    split = "other/default/virtualservice-lmos-operator-subset-split.yaml"
+    assert [p for p in files if "virtualservice" in p] == [split]
     _roundtrip(kustomize.write_zip(bundle, tmp_path / "canary.zip", files), files)
+    imported = importer.import_manifests(tmp_path / "canary.zip").design
+    assert [d for d in imported.other_resources if d["kind"] == "VirtualService"] == [
+        d for d in canary.other_resources if d["kind"] == "VirtualService"
+    ]
 
 
 def test_an_export_zip_given_as_a_design_says_to_import_it(tmp_path: Path) -> None:

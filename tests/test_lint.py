@@ -162,6 +162,7 @@ TRIGGERS: dict[str, Callable[[Design], Design]] = {
     ),
     "rollout-missing-channel": lambda d: d.replace(rollouts=(rollout("acme-web", 90, "acme-web-next", 10),)),
     "rollout-weights": lambda d: d.replace(rollouts=(rollout("acme-web", 80, "acme-web", 30),)),
+    "rollout-channel-mismatch": lambda d: d.replace(rollouts=(rollout("acme-web", 90, "acme-web", 10),)),
     "invalid-name": lambda d: d.replace(groups=(Group(name="PCI Zone", members=("billing",)),)),
     "caret-zero-range": lambda d: d.replace(channels=(channel("acme-web", ("view-bill", "^0")),)),
     "routing-test-unreachable": lambda d: d.replace(

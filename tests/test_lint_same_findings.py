@@ -563,6 +563,7 @@ def test_the_recorded_designs_reach_every_code_lint_makes_alone() -> None:
         "ambiguous-capabilities",
         "rollout-missing-channel",
         "rollout-weights",
+        "rollout-channel-mismatch",
         "routing-test-unreachable",
         "routing-test-duplicate",
         "out-of-scope-unknown-channel",  # session 20: these designs list no out-of-scope messages

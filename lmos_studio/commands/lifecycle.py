@@ -148,16 +148,28 @@ def canary(
     for note in saved.notes:  # a design folder: where its new resources went
         say("note", note)
     written = saved.path
-    tell(
-        f"wrote {written}: {len(result.agents) - len(design.agents)} canary agent(s), "
-        f"{len(result.channels) - len(design.channels)} new canary channel(s), "
-        f"{len(result.rollouts)} rollout(s)"
-    )
+    tell(f"wrote {written}: {_made(design, result)}")
     findings = canary_findings(result)
     for finding in findings:
         say("", finding)
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _made(before: Design, after: Design) -> str:
+    """What canary wrote: the Agents, Channels and rollouts it added or changed (a repeated canary with another weight
+    changes the rollout and the canary channel's version), and how many of each are new."""
+    parts = []
+    for what, old, new in (
+        ("canary agent", before.agents, after.agents),
+        ("canary channel", before.channels, after.channels),
+        ("rollout", before.rollouts, after.rollouts),
+    ):
+        kept = {item.key: item for item in old}
+        written = [item for item in new if kept.get(item.key) != item]
+        added = sum(item.key not in kept for item in written)
+        parts.append(f"{len(written)} {what}(s) ({added} new)")
+    return ", ".join(parts)
 
 
 def _changed_agents(path: Path) -> Design:

@@ -233,7 +233,7 @@ def retarget(design: Design, namespace: str, *, field: str | None = None) -> Des
             field=field or "--namespace",
         )
     others = tuple(
-        moved_virtual_service(raw, namespace) if _namespace_of(raw) == spaces[0] and is_subset_split(raw) else raw
+        moved_virtual_service(raw, spaces[0], namespace) if is_subset_split(raw) else raw  # wherever it is written
         for raw in design.other_resources
     )
     return moved.replace(other_resources=others)

@@ -1,6 +1,7 @@
 """The Istio VirtualService that splits the operator API's traffic between a channel's stable and canary subsets.
 
-Built from a design's ChannelRollouts (one VirtualService per namespace); `canary.py` decides the rollouts. On
+Built from a design's Channels and ChannelRollouts (one VirtualService for the operator's host, in its namespace);
+`canary.py` decides the rollouts. On
 export, a kept one's split weights follow the rollouts (`synced_virtual_service`): the operator does not act on a
 ChannelRollout (LMOS.md §1.5), so the VirtualService is what splits.
 """
@@ -12,11 +13,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from lmos_studio.model import ChannelRollout, Design
+from lmos_studio.model import DEFAULT_NAMESPACE, ChannelRollout, Design
 
 CANARY = "canary"  # the subset names the operator serves (the x-subset header's values)
 STABLE = "stable"
-VIRTUAL_SERVICE = "lmos-operator-subset-split"  # one per namespace, rebuilt from that namespace's rollouts
+VIRTUAL_SERVICE = "lmos-operator-subset-split"  # one per design, rebuilt from its channels and rollouts
 VIRTUAL_SERVICE_API = "networking.istio.io/v1"
 DEFAULT_OPERATOR_HOST = "lmos-operator.default.svc.cluster.local"  # the runtime's default `http://lmos-operator:8080`
 OPERATOR_PORT = 8080  # the operator API's port (LMOS.md §2.1)
@@ -39,76 +40,105 @@ def _set_headers(headers: dict[str, str]) -> dict[str, Any]:
     return {"request": {"set": headers}}
 
 
-def virtual_service(design: Design, namespace: str, *, operator_host: str = DEFAULT_OPERATOR_HOST) -> dict[str, Any]:
-    """The Istio VirtualService on the operator's API that splits by `x-subset`, as LMOS's chart does.
+def operator_namespace(operator_host: str) -> str:
+    """The namespace of the operator's Service `<name>.<namespace>[.svc…]`, where the VirtualService is written (as
+    the operator's chart does); a bare name is one of the namespace `default` (Istio reads a short host name as one
+    of the VirtualService's namespace)."""
+    parts = operator_host.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] else DEFAULT_NAMESPACE
 
-    A request that carries `x-subset` keeps it; for each ChannelRollout of the namespace, a request for
-    its tenant/channel without the header gets `x-subset: stable` or `canary` by the rollout's weights;
-    everything else keeps its headers (the operator then answers `stable`). Every route sets `x-namespace`
-    to the namespace: lmos-runtime never sends it, and without it the operator answers from namespace
-    `default` (LMOS.md §2.2).
+
+def _channel_matches(design: Design) -> dict[str, list[dict[str, Any]]]:
+    """Per namespace, the request matches of its channels: the operator API path of each tenant/channel it holds,
+    and, where another namespace holds that tenant/channel too, the caller's namespace (`sourceNamespace`, as the
+    operator's chart matches): lmos-runtime sends no x-namespace (LMOS.md §2.2), so only a runtime in that namespace
+    can be told apart."""
+    spaces: dict[tuple[str, str], set[str]] = {}
+    for channel in design.channels:
+        if channel.tenant and channel.channel:
+            spaces.setdefault((channel.tenant, channel.channel), set()).add(channel.namespace)
+    matches: dict[str, list[dict[str, Any]]] = {}
+    for (tenant, name), namespaces in sorted(spaces.items()):
+        for namespace in sorted(namespaces):
+            match: dict[str, Any] = {"uri": {"regex": _path_regex(tenant, name)}}
+            if len(namespaces) > 1:
+                match["sourceNamespace"] = namespace
+            matches.setdefault(namespace, []).append(match)
+    return dict(sorted(matches.items()))
+
+
+def split_route_name(namespace: str, rollout: str) -> str:
+    return f"split-{namespace}-{rollout}"
+
+
+def virtual_service(design: Design, *, operator_host: str = DEFAULT_OPERATOR_HOST) -> dict[str, Any]:
+    """The one Istio VirtualService on the operator's API for the whole design, splitting by `x-subset` as LMOS's
+    chart does: Istio merges several VirtualServices of one host unpredictably, and one per namespace, each sending
+    every request to its own namespace, gave a namespace's channels another's `x-namespace`.
+
+    Routes are matched per namespace by the operator API paths of its channels (`_channel_matches`), and each sets
+    `x-namespace` to it: lmos-runtime never sends one, and without it the operator answers from namespace `default`
+    (LMOS.md §2.2). In order: a request that carries `x-subset` keeps it (`pass-x-subset-<ns>`); for each
+    ChannelRollout, a request for its tenant/channel without the header gets `x-subset: stable` or `canary` by the
+    rollout's weights (`split-<ns>-<rollout>`); other requests for the namespace's channels get its namespace
+    (`namespace-<ns>`); anything else reaches the operator unchanged (`default`).
     """
     destination = {"host": operator_host, "port": {"number": OPERATOR_PORT}}
+
+    def to(headers: dict[str, str], weight: int | None = None) -> dict[str, Any]:
+        route: dict[str, Any] = {"destination": copy.deepcopy(destination)}  # no shared dict: YAML would alias it
+        if weight is not None:
+            route["weight"] = weight
+        return {**route, "headers": _set_headers(headers)} if headers else route
+
+    matches = _channel_matches(design)
     http: list[dict[str, Any]] = [
         {
-            "name": "pass-x-subset",
-            "match": [{"headers": {SUBSET_HEADER: {"regex": ".+"}}}],
-            "route": [{"destination": destination, "headers": _set_headers({NAMESPACE_HEADER: namespace})}],
+            "name": f"pass-x-subset-{namespace}",
+            "match": [{**m, "headers": {SUBSET_HEADER: {"regex": ".+"}}} for m in found],
+            "route": [to({NAMESPACE_HEADER: namespace})],
         }
+        for namespace, found in matches.items()
     ]
-    for rollout in sorted((r for r in design.rollouts if r.namespace == namespace), key=lambda r: r.name):
-        stable = design.channel(rollout.stable_channel, namespace)
+    for rollout in sorted(design.rollouts, key=lambda r: (r.namespace, r.name)):
+        stable = design.channel(rollout.stable_channel, rollout.namespace)
         if stable is None or not stable.tenant or not stable.channel:
             continue
         path = _path_regex(stable.tenant, stable.channel)
         http.append(
             {
-                "name": f"split-{rollout.name}",
-                "match": [{"uri": {"regex": path}}],
+                "name": split_route_name(rollout.namespace, rollout.name),
+                "match": [copy.deepcopy(m) for m in matches[rollout.namespace] if m["uri"]["regex"] == path],
                 "route": [
-                    {
-                        "destination": destination,
-                        "weight": weight,
-                        "headers": _set_headers({SUBSET_HEADER: subset, NAMESPACE_HEADER: namespace}),
-                    }
+                    to({SUBSET_HEADER: subset, NAMESPACE_HEADER: rollout.namespace}, weight)
                     for subset, weight in ((STABLE, rollout.stable_weight), (CANARY, rollout.canary_weight))
                 ],
             }
         )
-    everything = {"destination": destination, "headers": _set_headers({NAMESPACE_HEADER: namespace})}
-    http.append({"name": "default", "route": [everything]})
+    http += [
+        {"name": f"namespace-{namespace}", "match": copy.deepcopy(found), "route": [to({NAMESPACE_HEADER: namespace})]}
+        for namespace, found in matches.items()
+    ]
+    http.append({"name": "default", "route": [to({})]})
     return {
         "apiVersion": VIRTUAL_SERVICE_API,
         "kind": "VirtualService",
         "metadata": {
             "name": VIRTUAL_SERVICE,
-            "namespace": namespace,
+            "namespace": operator_namespace(operator_host),
             "labels": dict(MANAGED_BY),
         },
         "spec": {"hosts": [operator_host], "http": http},
     }
 
 
-def with_virtual_services(design: Design, namespaces: Iterable[str], operator_host: str) -> Design:
-    """The design with each namespace's VirtualService (in `other_resources`) built anew from its rollouts."""
+def with_virtual_service(design: Design, operator_host: str) -> Design:
+    """The design with its VirtualService (in `other_resources`) built anew from its rollouts, in place of every
+    subset-split VirtualService it kept (one per namespace, as Studio wrote them before, or one for another host)."""
     docs = list(design.other_resources)
-    for namespace in sorted(set(namespaces)):
-        service = virtual_service(design, namespace, operator_host=operator_host)
-        index = next(
-            (
-                i
-                for i, d in enumerate(docs)
-                if d.get("kind") == "VirtualService"
-                and (d.get("metadata") or {}).get("name") == VIRTUAL_SERVICE
-                and (d.get("metadata") or {}).get("namespace") == namespace
-            ),
-            None,
-        )
-        if index is None:
-            docs.append(service)
-        else:
-            docs[index] = service
-    return design.replace(other_resources=tuple(docs))
+    index = next((i for i, d in enumerate(docs) if is_subset_split(d)), len(docs))
+    kept = [d for i, d in enumerate(docs) if i >= index and not is_subset_split(d)]
+    return design.replace(other_resources=(*docs[:index], virtual_service(design, operator_host=operator_host), *kept))
 
 
 def is_subset_split(doc: dict[str, Any]) -> bool:
@@ -125,63 +155,123 @@ def is_subset_split(doc: dict[str, Any]) -> bool:
     )
 
 
-def moved_virtual_service(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
-    """The subset-split VirtualService `doc` moved into `namespace`: its own namespace and the `x-namespace` its
-    routes set where it named the old one (weights and other edits are kept)."""
+def _set_of(holder: object) -> dict[str, Any] | None:
+    """The `headers.request.set` map of a route or destination, if it has one."""
+    headers = holder.get("headers") if isinstance(holder, dict) else None
+    request = headers.get("request") if isinstance(headers, dict) else None
+    set_ = request.get("set") if isinstance(request, dict) else None
+    return set_ if isinstance(set_, dict) else None
+
+
+def _http_routes(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = doc.get("spec")
+    http = spec.get("http") if isinstance(spec, dict) else None
+    return [h for h in http if isinstance(h, dict)] if isinstance(http, list) else []
+
+
+def moved_virtual_service(doc: dict[str, Any], old: str, namespace: str) -> dict[str, Any]:
+    """The subset-split VirtualService `doc` with the design moved from namespace `old` into `namespace`: the
+    `x-namespace` its routes set, the `sourceNamespace` they match and the names of its per-namespace routes where
+    they named `old`, and its own namespace when it was `old` (weights and other edits are kept)."""
     moved = copy.deepcopy(doc)
-    old = moved["metadata"].get("namespace")
-    moved["metadata"]["namespace"] = namespace
-    spec = moved.get("spec")
-    for http in (spec.get("http") if isinstance(spec, dict) else None) or []:
-        routes = http.get("route") if isinstance(http, dict) else None
+    if moved["metadata"].get("namespace") == old:
+        moved["metadata"]["namespace"] = namespace
+    for http in _http_routes(moved):
+        if "name" in http:
+            http["name"] = _moved_route_name(str(http["name"]), old, namespace)
+        matches = http.get("match")
+        for match in matches if isinstance(matches, list) else []:
+            if isinstance(match, dict) and match.get("sourceNamespace") == old:
+                match["sourceNamespace"] = namespace
+        routes = http.get("route")
         for holder in [http, *(routes if isinstance(routes, list) else [])]:
-            headers = holder.get("headers") if isinstance(holder, dict) else None
-            request = headers.get("request") if isinstance(headers, dict) else None
-            set_ = request.get("set") if isinstance(request, dict) else None
-            if isinstance(set_, dict) and set_.get(NAMESPACE_HEADER) == old:
+            set_ = _set_of(holder)
+            if set_ is not None and set_.get(NAMESPACE_HEADER) == old:
                 set_[NAMESPACE_HEADER] = namespace
     return moved
 
 
-def _split_routes(doc: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any], str]]:
-    """(route name, weighted destination, its x-subset) of each `split-…` route of a VirtualService document."""
-    spec = doc.get("spec")
-    for http in (spec.get("http") if isinstance(spec, dict) else None) or []:
-        name = http.get("name") if isinstance(http, dict) else None
-        routes = http.get("route") if isinstance(http, dict) else None
+def _moved_route_name(name: str, old: str, new: str) -> str:
+    """A per-namespace route's name for namespace `new` where it was for `old` (others as they are)."""
+    if name in (f"pass-x-subset-{old}", f"namespace-{old}"):
+        return name.removesuffix(old) + new
+    if name.startswith(f"split-{old}-"):
+        return f"split-{new}-{name.removeprefix(f'split-{old}-')}"
+    return name
+
+
+def _split_routes(doc: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any], str]]:
+    """(route name, namespace, weighted destination, its x-subset) of each `split-…` route of a VirtualService
+    document; the namespace is the `x-namespace` the destination sets (else the document's)."""
+    meta = doc.get("metadata")
+    own = str(meta.get("namespace")) if isinstance(meta, dict) else ""
+    for http in _http_routes(doc):
+        name, routes = http.get("name"), http.get("route")
         if not isinstance(name, str) or not name.startswith("split-") or not isinstance(routes, list):
             continue
         for destination in routes:
-            headers = destination.get("headers") if isinstance(destination, dict) else None
-            request = headers.get("request") if isinstance(headers, dict) else None
-            set_ = request.get("set") if isinstance(request, dict) else None
-            subset = set_.get(SUBSET_HEADER) if isinstance(set_, dict) else None
+            set_ = _set_of(destination) or {}
+            subset, namespace = set_.get(SUBSET_HEADER), set_.get(NAMESPACE_HEADER)
             if isinstance(subset, str):
-                yield name, destination, subset
+                yield name, namespace if isinstance(namespace, str) else own, destination, subset
+
+
+def _rollout_of(design: Design, route: str, namespace: str) -> ChannelRollout | None:
+    """The design's rollout a `split-` route splits: `split-<namespace>-<rollout>` (or, as Studio named them when it
+    wrote one VirtualService per namespace, `split-<rollout>`), in the namespace the route sets."""
+    return next(
+        (
+            r
+            for r in design.rollouts
+            if r.namespace == namespace and route in (split_route_name(namespace, r.name), f"split-{r.name}")
+        ),
+        None,
+    )
 
 
 def synced_virtual_service(doc: dict[str, Any], design: Design) -> tuple[dict[str, Any], list[str]]:
-    """The subset-split VirtualService `doc` with each `split-<rollout>` route's stable and canary weights set as the
-    design's ChannelRollout of that name in its namespace says (a rollout edited after `canary` wrote the
-    VirtualService left it splitting by the old weights), and a note per route changed (other edits are kept). A
-    rollout whose weights are no split (lint: rollout-weights) leaves its route as it is."""
+    """The subset-split VirtualService `doc` with each `split-` route's stable and canary weights set as the design's
+    ChannelRollout it splits says (a rollout edited after `canary` wrote the VirtualService left it splitting by the
+    old weights), and a note per route changed; so are its per-namespace routes' matches (`_synced_matches`); other
+    edits are kept. A rollout whose weights are no split (lint:
+    rollout-weights) leaves its route as it is."""
     meta = doc.get("metadata")
-    namespace = meta.get("namespace") if isinstance(meta, dict) else None
-    rollouts = {f"split-{r.name}": r for r in design.rollouts if r.namespace == namespace and _is_split(r)}
+    where = f"{meta.get('namespace')}/{VIRTUAL_SERVICE}" if isinstance(meta, dict) else VIRTUAL_SERVICE
     synced = copy.deepcopy(doc)
-    changed: dict[str, list[str]] = {}
-    for name, destination, subset in _split_routes(synced):
-        rollout = rollouts.get(name)
-        wanted = {STABLE: rollout.stable_weight, CANARY: rollout.canary_weight}.get(subset) if rollout else None
+    changed: dict[str, tuple[ChannelRollout, list[str]]] = {}
+    for name, namespace, destination, subset in _split_routes(synced):
+        rollout = _rollout_of(design, name, namespace)
+        if rollout is None or not _is_split(rollout):
+            continue
+        wanted = {STABLE: rollout.stable_weight, CANARY: rollout.canary_weight}.get(subset)
         if wanted is not None and destination.get("weight") != wanted:
-            changed.setdefault(name, []).append(f"{subset} {destination.get('weight')} → {wanted}")
+            changed.setdefault(name, (rollout, []))[1].append(f"{subset} {destination.get('weight')} → {wanted}")
             destination["weight"] = wanted
     notes = [
-        f"VirtualService {namespace}/{VIRTUAL_SERVICE}: route {name} now splits {', '.join(moves)}, as ChannelRollout "
-        f"{namespace}/{name.removeprefix('split-')} says (it was edited after the VirtualService was written)"
-        for name, moves in changed.items()
+        f"VirtualService {where}: route {name} now splits {', '.join(moves)}, as ChannelRollout {rollout.key} says "
+        "(it was edited after the VirtualService was written)"
+        for name, (rollout, moves) in changed.items()
     ]
-    return synced, notes
+    return synced, notes + _synced_matches(synced, design, where)
+
+
+def _synced_matches(doc: dict[str, Any], design: Design, where: str) -> list[str]:
+    """Set the matches of the routes `virtual_service` names (`pass-x-subset-<ns>`, `split-<ns>-<rollout>`,
+    `namespace-<ns>`) in `doc` to what the design's channels make them now, with a note per route changed: a
+    channel's tenant or channel label edited after `canary` wrote the VirtualService left it matching the old path,
+    so the canary got none of the traffic and the namespace's requests no x-namespace."""
+    fresh = {h["name"]: h["match"] for h in _http_routes(virtual_service(design)) if "match" in h}
+    notes = []
+    for http in _http_routes(doc):
+        wanted = fresh.get(str(http.get("name")))
+        if wanted is not None and http.get("match") != wanted:
+            http["match"] = wanted
+            notes.append(
+                f"VirtualService {where}: route {http['name']} now matches "
+                f"{', '.join(m['uri']['regex'] for m in wanted)}, the paths of the design's channels (a channel's "
+                "tenant or channel label was edited after the VirtualService was written)"
+            )
+    return notes
 
 
 def _is_split(rollout: ChannelRollout) -> bool:
@@ -195,18 +285,18 @@ def unsplit_rollout_notes(design: Design, kept: Iterable[dict[str, Any]]) -> lis
     """A note per ChannelRollout that no kept subset-split VirtualService has a route for: nothing splits its
     traffic (the operator does not act on a ChannelRollout), so every request goes to the stable channel."""
     routed = {
-        (str((doc.get("metadata") or {}).get("namespace")), name)
+        rollout.key
         for doc in kept
         if is_subset_split(doc)
-        for name, _, _ in _split_routes(doc)
+        for name, namespace, _, _ in _split_routes(doc)
+        if (rollout := _rollout_of(design, name, namespace)) is not None
     }
     return [
-        f"ChannelRollout {r.key}: no VirtualService {VIRTUAL_SERVICE} in namespace {r.namespace} splits its traffic "
-        f"(the operator does not act on a ChannelRollout), so the canary gets none of the requests without an "
-        f"x-subset header; run 'lmos-studio canary' (it writes one for the namespace's rollouts), or split by "
-        "x-subset yourself"
+        f"ChannelRollout {r.key}: no VirtualService {VIRTUAL_SERVICE} splits its traffic (the operator does not act "
+        f"on a ChannelRollout), so the canary gets none of the requests without an x-subset header; run "
+        "'lmos-studio canary' (it writes one for the design's rollouts), or split by x-subset yourself"
         for r in design.rollouts
-        if (r.namespace, f"split-{r.name}") not in routed
+        if r.key not in routed
     ]
 
 
