@@ -675,3 +675,14 @@ def test_the_canary_of_an_agent_with_its_own_service_account_runs_as_another_and
         assert principals == [{"source": {"principals": ["cluster.local/ns/default/sa/contract-canary"]}}]
         deployment = by_ref["Deployment default/billing-canary"]["spec"]["template"]["spec"]
         assert deployment["serviceAccountName"] == (twin_account or "billing-canary")
+
+
+def test_the_canary_command_names_the_weight_option_it_refuses(tmp_path: Path) -> None:
+    """`canary --weight 150` said 'canary weight 150 is outside 0–100', naming no option; it names --weight now,
+    before any file is read, and exits 2."""
+    from tests.conftest import invoke
+
+    out = str(tmp_path / "x.yaml")
+    result = invoke("canary", str(ACME), "--agent", "billing-agent-stable", "--weight", "150", "--out", out)
+    assert result.returncode == 2
+    assert "--weight 150 is outside 0–100" in result.stderr and not (tmp_path / "x.yaml").exists()

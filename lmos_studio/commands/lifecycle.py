@@ -126,6 +126,8 @@ def canary(
 
     Exit 0 when every canary resolves, 1 when one does not (the design is written anyway), 2 on bad input.
     """
+    if not 0 <= weight <= 100:  # said before any file is read, naming the option
+        fail(f"--weight {weight} is outside 0–100: the canary's percent of traffic (e.g. {DEFAULT_CANARY_WEIGHT})")
     check_out_of_folders(out, paths)
     check_design_out(out, paths)  # over the design file read (even named design.txt) is fine
     expected = digests_before_reading(out, paths)  # --out the file or folder read: refuse what changed meanwhile
