@@ -31,14 +31,20 @@ def use_statistical(page: Any) -> None:
     settle(page)  # a click while the pick's rerun runs can be lost (seen once under load: Evaluate did nothing)
 
 
-def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, page: Any) -> None:
+def ask_the_playground(start_app: StartApp, page: Any, query: str) -> Any:
+    """Open the Playground on the statistical router, send `query`; the page's main area."""
     page.goto(start_app() + "/playground")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
     use_statistical(page)
     box = main.get_by_label("Customer message")
-    box.fill("please email me my invoice as a PDF")
+    box.fill(query)
     box.press("Enter")
+    return main
+
+
+def test_playground_shows_ranked_answers_and_adds_a_test(start_app: StartApp, page: Any) -> None:
+    main = ask_the_playground(start_app, page, "please email me my invoice as a PDF")
     # the Playground starts with one channel selected (the first stable one; or the one selected on the canvas)
     expect(main.get_by_role("heading", name="default/acme-ivr-stable")).to_be_visible(timeout=LOAD_MS)
     expect(main.get_by_text(re.compile(r" · score \d")).first).to_be_visible(timeout=LOAD_MS)
@@ -133,13 +139,7 @@ def test_a_click_on_the_canvas_ends_the_playground_s_highlight(start_app: StartA
     """The Playground highlights its routes on the Designer ('Highlighted: from another page', every other node
     dimmed). That highlight never ended: after a click on a node or on an empty spot of the canvas it came back,
     for the rest of the session (or until another design opened). A click on the canvas ends it now."""
-    page.goto(start_app() + "/playground")
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name="Playground")).to_be_visible(timeout=LOAD_MS)
-    use_statistical(page)
-    box = main.get_by_label("Customer message")
-    box.fill("please email me my invoice as a PDF")
-    box.press("Enter")
+    main = ask_the_playground(start_app, page, "please email me my invoice as a PDF")
     expect(main.get_by_text("Chosen agents")).to_be_visible(timeout=LOAD_MS)
     settle(page)
     page.get_by_test_id("stSidebarNav").get_by_text("Designer").click()
