@@ -738,3 +738,15 @@ def test_another_design_opens_on_an_empty_new_trust_edge_form(faulty: Path) -> N
     assert app.title[0].value == "Designer · acme"
     assert by_label(app.text_input, "Description").value == ""
     assert not [k for k in faulty_callee if k in app.session_state]  # the capabilities and protocol picked
+
+
+def test_another_design_opens_with_an_empty_save_as_path(faulty: Path) -> None:
+    """A 'Save as' path typed for faulty stayed in the field when acme opened ('designer_save_as' was not among
+    the choices another design drops): one click on Save as wrote acme over the file meant for faulty."""
+    app = open_app(faulty)
+    app.text_input(key="designer_save_as").input("out/faulty-copy.yaml").run()
+    app.selectbox(key="sample_choice").set_value("acme").run()
+    app.button(key="open_sample").click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Designer · acme"
+    assert app.text_input(key="designer_save_as").value == ""

@@ -1510,3 +1510,18 @@ def test_a_host_name_the_resolver_cannot_encode_is_a_message() -> None:
         assert "label empty or too long" in outcome.errors[0]
     with TddClient(url, timeout_s=1) as client, pytest.raises(RegistryError, match="not a usable URL"):
         client.get("urn:x")
+
+
+def test_the_registry_tables_mask_secrets_as_the_other_tables_do() -> None:
+    """A key pasted into a registry capability's description or example (sk-…) showed in full in the Registry
+    page's Capabilities table, while every table built by resources.table masks it: the Registry's tables
+    escaped what is not printable but did not redact. They now mask secrets too (one escaping path)."""
+    from lmos_studio.model import Agent, Capability
+    from lmos_studio.registry.sources import Found, capabilities_table, detail_fields
+
+    key = "sk-" + "A1b2C3d4E5f6G7h8J9k0L1m2N3p4Q5r6"
+    cap = Capability(name="lookup", version="1.0.0", description=f"use {key}", examples=[f"try {key}\u202e"])
+    found = Found(agent=Agent(name="leaky", capabilities=[cap]), source="tdd")
+    cells = " ".join(map(str, capabilities_table(found).to_numpy().ravel()))
+    assert key not in cells and "***" in cells and "\\u202e" in cells
+    assert key not in " ".join(map(str, detail_fields(found).to_numpy().ravel()))

@@ -267,9 +267,10 @@ def when(epoch: float | None) -> str:
 
 
 def _shown(frame: pd.DataFrame) -> pd.DataFrame:
-    """A display table's every cell as `visible` text: a registry's line breaks, control characters and bidi
-    overrides (U+202E turned a capability's name around in the browser) shown as escapes."""
-    return frame.map(visible) if len(frame) else frame
+    """A display table's every cell as `visible` text, secrets masked (`redact_text`, as `resources.table` does for
+    the app's other tables): a registry's line breaks, control characters and bidi overrides (U+202E turned a
+    capability's name around in the browser) shown as escapes, a key in a description as ***."""
+    return frame.map(lambda cell: visible(redact_text(str(cell)))) if len(frame) else frame
 
 
 def results_table(outcome: SearchOutcome) -> pd.DataFrame:

@@ -114,7 +114,7 @@ def file_bar() -> None:
     for note in st.session_state.pop(state.SAVE_NOTES, None) or ():  # a folder: where new resources went
         st.info(widgets.plain(note), icon=":material/note_add:")
     target = cols[4].text_input(
-        "Save as", key="designer_save_as", placeholder="path/to/design.yaml", label_visibility="collapsed"
+        "Save as", key=state.SAVE_AS, placeholder="path/to/design.yaml", label_visibility="collapsed"
     )
     # never disabled: a text input reports its value only on Enter or blur, so a button disabled while it is
     # empty stayed grey as the path was typed and lost the click that blurred it

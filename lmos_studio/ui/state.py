@@ -40,6 +40,7 @@ WHATIF_PICKS = (WHATIF_REMOVE, WHATIF_DISABLE, WHATIF_CAPS, WHATIF_MOVE)  # the 
 EVAL_CHANNEL = "eval_channel"  # Evaluate: the channel for rows without one
 DESIGNER_FILTERS = tuple(f"designer_filter_{name}" for name in ("tenant", "channel", "subset", "group"))
 NEW_GROUP_NAME, NEW_GROUP_MEMBERS = "designer_group_name", "designer_group_members"  # the Designer's new group
+SAVE_AS = "designer_save_as"  # the Designer's Save as path: typed for one design, not another's target
 NEW_TEST_NAME, NEW_TEST_CAPABILITY = "new_test_name", "new_test_capability"  # Playground: add as a routing test
 WHATIF_MOVE_CHANNEL, WHATIF_MOVE_SUBSET = "wi_move_channel", "wi_move_subset"  # What-if: where a moved agent goes
 DESIGN_CHOICES = (
@@ -51,6 +52,7 @@ DESIGN_CHOICES = (
     *DESIGNER_FILTERS,
     NEW_GROUP_NAME,
     NEW_GROUP_MEMBERS,
+    SAVE_AS,
     NEW_TEST_NAME,
     NEW_TEST_CAPABILITY,
     WHATIF_MOVE_CHANNEL,
