@@ -49,6 +49,14 @@ def reload_discarding(app: AppTest) -> None:
     assert not app.exception, app.exception
 
 
+def open_acme(app: AppTest) -> None:
+    """Open the acme sample from the sidebar (another design than the one the test started on)."""
+    app.selectbox(key="sample_choice").set_value("acme").run()
+    app.button(key="open_sample").click().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Designer · acme"
+
+
 def history(app: AppTest) -> History:
     value: History = app.session_state[state.HISTORY]
     return value
@@ -584,10 +592,7 @@ def test_another_design_opens_on_the_designer_unfiltered(faulty: Path) -> None:
     app = open_app(faulty)
     app.selectbox(key="designer_filter_tenant").set_value("globex").run()
     app.selectbox(key="designer_filter_subset").set_value("stable").run()
-    app.selectbox(key="sample_choice").set_value("acme").run()
-    app.button(key="open_sample").click().run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Designer · acme"
+    open_acme(app)
     assert app.selectbox(key="designer_filter_tenant").value == ""
     assert app.selectbox(key="designer_filter_subset").value == ""
 
@@ -732,10 +737,7 @@ def test_another_design_opens_on_an_empty_new_trust_edge_form(faulty: Path) -> N
     by_label(app.text_input, "Description").input("nightly report").run()
     faulty_callee = [k for k in app.session_state if str(k).startswith("designer_te_") and k.endswith("billing-agent")]
     assert any(k.startswith("designer_te_caps_new_") for k in faulty_callee), faulty_callee
-    app.selectbox(key="sample_choice").set_value("acme").run()
-    app.button(key="open_sample").click().run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Designer · acme"
+    open_acme(app)
     assert by_label(app.text_input, "Description").value == ""
     assert not [k for k in faulty_callee if k in app.session_state]  # the capabilities and protocol picked
 
@@ -745,8 +747,5 @@ def test_another_design_opens_with_an_empty_save_as_path(faulty: Path) -> None:
     the choices another design drops): one click on Save as wrote acme over the file meant for faulty."""
     app = open_app(faulty)
     app.text_input(key="designer_save_as").input("out/faulty-copy.yaml").run()
-    app.selectbox(key="sample_choice").set_value("acme").run()
-    app.button(key="open_sample").click().run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Designer · acme"
+    open_acme(app)
     assert app.text_input(key="designer_save_as").value == ""
