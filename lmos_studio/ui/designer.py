@@ -440,8 +440,7 @@ def trust_editor(design: Design) -> None:
     # an edge's form shows the design's values after an edit, undo or reload; the new edge's keeps what is typed
     tag = f"{design.digest()[:12]}_{key}" if current is not None else NEW_EDGE_TAG
     if st.session_state.pop(EDGE_ADDED, False):
-        for typed in [k for k in st.session_state if str(k).startswith(state.NEW_EDGE_FIELDS)]:
-            del st.session_state[typed]
+        state.drop_new_edge_form()
     choices = resources.designer_choices(design)
     refs, ref_set = choices.refs, choices.ref_set
     if current is not None:  # refs the boxes do not list (ns/name, or naming nothing) are offered too: left

@@ -61,7 +61,6 @@ DESIGN_CHOICES = (
 NEW_EDGE_TAG = "new"  # the Designer's new-trust-edge form: its keys hold this, not the design's digest
 # the form's widgets (caps and protocol keys end in the callee, search fields in widgets.SEARCH_SUFFIX): prefixes
 NEW_EDGE_FIELDS = tuple(f"designer_te_{f}_{NEW_EDGE_TAG}" for f in ("caller", "callee", "caps", "protocol", "desc"))
-DESIGN_CHOICE_PREFIXES = NEW_EDGE_FIELDS  # keys another design drops too, whatever follows the prefix
 LAST_EXPORT = "export_last_design"  # Export: the design as its zip was last downloaded, since it was opened
 
 
@@ -155,7 +154,13 @@ def open_design(result: LoadResult, *, origin: str, saved_path: str | None = Non
     for key in DESIGN_CHOICES:
         st.session_state.pop(key, None)
         st.session_state.pop(key + SEARCH_SUFFIX, None)  # a large chooser's search field (widgets.search_select)
-    for key in [k for k in st.session_state if str(k).startswith(DESIGN_CHOICE_PREFIXES)]:
+    drop_new_edge_form()  # its keys end in what was picked: dropped by prefix
+
+
+def drop_new_edge_form() -> None:
+    """Empty the Designer's new-trust-edge form (every key starting with one of `NEW_EDGE_FIELDS`): after an edge
+    was added, or when another design opens."""
+    for key in [k for k in st.session_state if str(k).startswith(NEW_EDGE_FIELDS)]:
         del st.session_state[key]
 
 
