@@ -423,6 +423,9 @@ _Dumper.add_implicit_resolver(
     ),
     list("-+.0123456789"),
 )
+# likewise 'y', 'Y', 'n', 'N': booleans to YAML 1.1's spec (ruamel's 1.1 resolver, go-yaml v2: kubectl, the operator)
+# though PyYAML reads them as text: written plain, a label `x: N` reached the API server as false
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(LineDict, _represent_dict)
 _Dumper.add_representer(dict, _represent_dict)
